@@ -1,0 +1,1 @@
+"""Notifications: tells families what happened and where to look."""

@@ -1,0 +1,1 @@
+"""Plans: drafts each child's personal support plan against the national standards."""

@@ -1,0 +1,133 @@
+"""Referral rules: NHS number check, the statutory clock, the journey and its status. Pure."""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Literal
+from uuid import UUID
+
+from shared.events import (
+    DomainEvent,
+    FamilyContactRegistered,
+    NotificationSent,
+    PlanDrafted,
+    ReferralReceived,
+    ReferralWaitlisted,
+    Sen2Need,
+    SpecialistAssigned,
+)
+
+# Outward code of a UK postcode, then the inward code (a digit and two letters).
+_POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9][A-Z]{2})$")
+
+
+def is_valid_nhs_number(value: str) -> bool:
+    """Modulus 11 check of a 10-digit NHS number (spaces allowed)."""
+    digits = value.replace(" ", "")
+    if len(digits) != 10 or not digits.isdigit():
+        return False
+    total = sum(int(d) * w for d, w in zip(digits[:9], range(10, 1, -1), strict=True))
+    check = 11 - total % 11
+    if check == 11:
+        check = 0
+    return check != 10 and check == int(digits[9])
+
+
+def postcode_district(postcode: str) -> str:
+    """The outward code (``LS6 2AB`` -> ``LS6``); raises ``ValueError`` for a non-UK postcode."""
+    match = _POSTCODE.match(postcode.strip().upper())
+    if match is None:
+        raise ValueError("not a UK postcode, e.g. LS6 2AB")
+    return match.group(1)
+
+
+@dataclass(frozen=True)
+class StatutoryClock:
+    """EHC needs assessment deadlines, counted from the day the request was received."""
+
+    received_on: date
+
+    @property
+    def decision_due(self) -> date:
+        return self.received_on + timedelta(weeks=6)  # Reg 5
+
+    @property
+    def draft_plan_due(self) -> date:
+        return self.received_on + timedelta(weeks=16)
+
+    @property
+    def final_plan_due(self) -> date:
+        return self.received_on + timedelta(weeks=20)  # Reg 13(2)
+
+
+class Step(enum.StrEnum):
+    """Steps of a referral's journey, in the order a family lives them."""
+
+    RECEIVED = "referral_received"
+    PLAN_DRAFTED = "plan_drafted"
+    WAITLISTED = "waitlisted"
+    SPECIALIST_ASSIGNED = "specialist_assigned"
+    FAMILY_NOTIFIED = "family_notified"
+
+
+_ORDER = list(Step)
+
+# Which downstream event records which step, and which service took it.
+STEP_OF_EVENT: dict[type[DomainEvent], tuple[Step, str]] = {
+    PlanDrafted: (Step.PLAN_DRAFTED, "plans"),
+    ReferralWaitlisted: (Step.WAITLISTED, "specialists"),
+    SpecialistAssigned: (Step.SPECIALIST_ASSIGNED, "specialists"),
+    NotificationSent: (Step.FAMILY_NOTIFIED, "notifications"),
+}
+
+
+def status_after(steps: list[Step]) -> Step:
+    """A referral's status is the furthest step it has reached, whatever order events came in."""
+    return max(steps, key=_ORDER.index, default=Step.RECEIVED)
+
+
+@dataclass(frozen=True)
+class FamilyContact:
+    name: str
+    email: str | None
+    phone: str | None
+    preferred_channel: Literal["email", "sms"]
+
+
+@dataclass(frozen=True)
+class NewReferral:
+    """What a council, school, parent or NHS partner sends in, already shape-checked."""
+
+    referral_id: UUID
+    local_authority: str
+    received_on: date
+    requested_by: str
+    primary_need: Sen2Need
+    postcode: str
+    contact: FamilyContact
+
+
+def receive(referral: NewReferral) -> tuple[ReferralReceived, FamilyContactRegistered]:
+    """The events a new referral causes: one for everyone, one only for notifications."""
+    clock = StatutoryClock(referral.received_on)
+    received = ReferralReceived(
+        referral_id=referral.referral_id,
+        local_authority=referral.local_authority,
+        received_on=referral.received_on,
+        primary_need=referral.primary_need,
+        requested_by=referral.requested_by,
+        postcode_district=postcode_district(referral.postcode),
+        decision_due=clock.decision_due,
+        final_plan_due=clock.final_plan_due,
+    )
+    contact = FamilyContactRegistered(
+        referral_id=referral.referral_id,
+        contact_name=referral.contact.name,
+        email=referral.contact.email,
+        phone=referral.contact.phone,
+        preferred_channel=referral.contact.preferred_channel,
+    )
+    return received, contact

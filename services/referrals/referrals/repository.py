@@ -1,0 +1,93 @@
+"""SQL for referrals, children and the timeline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+import asyncpg
+
+from referrals.domain import NewReferral, StatutoryClock, Step, postcode_district
+
+
+async def add_referral(
+    conn: asyncpg.Connection,
+    referral: NewReferral,
+    *,
+    nhs_number: str | None,
+    given_name: str,
+    family_name: str,
+    date_of_birth: Any,
+) -> datetime:
+    """Store the child (once per NHS number) and the referral; returns when it was recorded."""
+    child_id = await conn.fetchval(
+        """INSERT INTO children (id, nhs_number, given_name, family_name, date_of_birth, postcode)
+           VALUES ($1, $2, $3, $4, $5, $6)
+           ON CONFLICT (nhs_number) DO UPDATE SET postcode = EXCLUDED.postcode
+           RETURNING id""",
+        uuid4(), nhs_number, given_name, family_name, date_of_birth, referral.postcode,
+    )
+    clock = StatutoryClock(referral.received_on)
+    created_at: datetime = await conn.fetchval(
+        """INSERT INTO referrals (id, child_id, local_authority, requested_by, primary_need,
+               postcode_district, received_on, decision_due, draft_plan_due, final_plan_due,
+               status)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+           RETURNING created_at""",
+        referral.referral_id, child_id, referral.local_authority, referral.requested_by,
+        referral.primary_need.value, postcode_district(referral.postcode), referral.received_on,
+        clock.decision_due, clock.draft_plan_due, clock.final_plan_due, Step.RECEIVED.value,
+    )
+    return created_at
+
+
+async def add_step(
+    conn: asyncpg.Connection,
+    *,
+    referral_id: UUID,
+    event_id: UUID,
+    step: Step,
+    service: str,
+    occurred_at: datetime,
+) -> list[Step]:
+    """Record a step on the timeline; returns every step the referral has reached."""
+    exists = await conn.fetchval(
+        "SELECT true FROM referrals WHERE id = $1 FOR UPDATE", referral_id
+    )
+    if not exists:
+        raise LookupError(f"referral {referral_id} is not known here")
+    await conn.execute(
+        """INSERT INTO timeline (referral_id, event_id, step, service, occurred_at)
+           VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING""",
+        referral_id, event_id, step.value, service, occurred_at,
+    )
+    rows = await conn.fetch("SELECT step FROM timeline WHERE referral_id = $1", referral_id)
+    return [Step(r["step"]) for r in rows]
+
+
+async def set_status(conn: asyncpg.Connection, referral_id: UUID, status: Step) -> None:
+    await conn.execute(
+        "UPDATE referrals SET status = $2, updated_at = now() WHERE id = $1",
+        referral_id, status.value,
+    )
+
+
+async def get_referral(
+    conn: asyncpg.Connection | asyncpg.Pool, referral_id: UUID
+) -> tuple[asyncpg.Record, list[asyncpg.Record]] | None:
+    """The referral (no personal details) and its timeline, oldest first."""
+    referral = await conn.fetchrow(
+        """SELECT id, local_authority, requested_by, primary_need, received_on, decision_due,
+                  draft_plan_due, final_plan_due, status, created_at, updated_at
+           FROM referrals WHERE id = $1""",
+        referral_id,
+    )
+    if referral is None:
+        return None
+    timeline = await conn.fetch(
+        """SELECT step, service, occurred_at, event_id FROM timeline
+           WHERE referral_id = $1 ORDER BY occurred_at, recorded_at""",
+        referral_id,
+    )
+    return referral, timeline

@@ -1,0 +1,1 @@
+"""Specialists: matches each plan to a specialist close to home, or waitlists it."""

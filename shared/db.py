@@ -1,0 +1,17 @@
+"""The PostgreSQL connection pool."""
+
+from __future__ import annotations
+
+import asyncpg
+
+
+async def create_pool(database_url: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
+    """Open a pool; raises ``OSError``/``asyncpg`` errors when the server cannot be reached."""
+    return await asyncpg.create_pool(
+        dsn=database_url,
+        min_size=min_size,
+        max_size=max_size,
+        command_timeout=30,
+        # A dead server must not hang callers for minutes.
+        timeout=10,
+    )

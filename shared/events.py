@@ -1,0 +1,183 @@
+"""Every event the platform publishes: one frozen pydantic model each, and the envelope.
+
+The envelope follows CloudEvents 1.0 in structured JSON mode. CloudEvents extension
+attribute names may only hold lower-case letters and digits, so the council travels as
+``localauthority`` and the payload's version as ``schemaversion``.
+
+Events carry ids and codes, never a child's name or a family's contact details, with one
+exception: ``FamilyContactRegistered`` goes on its own topic that only notifications reads.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar, Literal, TypeVar
+from uuid import UUID, uuid4
+
+from pydantic import BaseModel, ConfigDict, Field
+
+EVENT_TYPE_PREFIX = "uk.send-platform"
+
+
+class Sen2Need(enum.StrEnum):
+    """SEN2 primary need codes (DfE)."""
+
+    SPLD = "SPLD"
+    MLD = "MLD"
+    SLD = "SLD"
+    PMLD = "PMLD"
+    SEMH = "SEMH"
+    SLCN = "SLCN"
+    HI = "HI"
+    VI = "VI"
+    MSI = "MSI"
+    PD = "PD"
+    ASD = "ASD"
+    DS = "DS"
+    OTH = "OTH"
+
+
+class DomainEvent(BaseModel):
+    """Base of every event payload. Unknown fields are ignored (additive changes are safe)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    name: ClassVar[str]
+    """Short, past-tense name, e.g. ``referral-received``."""
+    owner: ClassVar[str]
+    """The service that publishes it."""
+    version: ClassVar[int] = 1
+
+    referral_id: UUID = Field(description="The referral this event belongs to; the Kafka key.")
+
+    @classmethod
+    def topic(cls) -> str:
+        """Versioned topic name: ``<owner>.<name>.v<version>``."""
+        return f"{cls.owner}.{cls.name}.v{cls.version}"
+
+    @classmethod
+    def event_type(cls) -> str:
+        """CloudEvents ``type`` attribute."""
+        return f"{EVENT_TYPE_PREFIX}.{cls.owner}.{cls.name}.v{cls.version}"
+
+
+class ReferralReceived(DomainEvent):
+    name: ClassVar[str] = "referral-received"
+    owner: ClassVar[str] = "referrals"
+
+    local_authority: str = Field(description="ONS code of the council", examples=["E08000035"])
+    received_on: date = Field(description="The day the statutory clock started")
+    primary_need: Sen2Need = Field(description="SEN2 primary need code", examples=["SLCN"])
+    requested_by: str = Field(examples=["parent", "school", "health", "social_care"])
+    postcode_district: str = Field(
+        description="Outward code only (e.g. LS6), for matching help close to home",
+        examples=["LS6"],
+    )
+    decision_due: date = Field(description="6 weeks from the request (Reg 5)")
+    final_plan_due: date = Field(description="20 weeks from the request (Reg 13(2))")
+
+
+class FamilyContactRegistered(DomainEvent):
+    """Personal data: published only for notifications (topic ACL restricts readers)."""
+
+    name: ClassVar[str] = "family-contact-registered"
+    owner: ClassVar[str] = "referrals"
+
+    contact_name: str
+    email: str | None = None
+    phone: str | None = None
+    preferred_channel: Literal["email", "sms"]
+
+
+class PlanDrafted(DomainEvent):
+    name: ClassVar[str] = "plan-drafted"
+    owner: ClassVar[str] = "plans"
+
+    plan_id: UUID
+    local_authority: str
+    primary_need: Sen2Need
+    area_of_need: str = Field(examples=["communication and interaction"])
+    required_specialism: str = Field(examples=["speech_and_language_therapy"])
+    postcode_district: str
+    sections: list[str] = Field(description="EHC plan sections drafted", examples=[["B", "E", "F"]])
+
+
+class SpecialistAssigned(DomainEvent):
+    name: ClassVar[str] = "specialist-assigned"
+    owner: ClassVar[str] = "specialists"
+
+    allocation_id: UUID
+    specialist_id: UUID
+    plan_id: UUID
+    specialism: str
+    local_authority: str
+    same_district: bool = Field(description="True when the specialist works in the child's district")
+
+
+class ReferralWaitlisted(DomainEvent):
+    name: ClassVar[str] = "referral-waitlisted"
+    owner: ClassVar[str] = "specialists"
+
+    plan_id: UUID
+    specialism: str
+    local_authority: str
+
+
+class NotificationSent(DomainEvent):
+    name: ClassVar[str] = "notification-sent"
+    owner: ClassVar[str] = "notifications"
+
+    notification_id: UUID
+    channel: str = Field(examples=["email", "sms", "log"])
+    template: str = Field(examples=["specialist-assigned"])
+    about_event_id: UUID = Field(description="The event the family was told about")
+
+
+ALL_EVENTS: tuple[type[DomainEvent], ...] = (
+    ReferralReceived,
+    FamilyContactRegistered,
+    PlanDrafted,
+    SpecialistAssigned,
+    ReferralWaitlisted,
+    NotificationSent,
+)
+
+E = TypeVar("E", bound=DomainEvent)
+
+
+class EventEnvelope(BaseModel):
+    """A CloudEvents 1.0 envelope around one event's data."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    specversion: Literal["1.0"] = "1.0"
+    id: UUID = Field(default_factory=uuid4)
+    type: str
+    source: str = Field(examples=["/send-platform/referrals"])
+    time: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    subject: str = Field(description="The referral id")
+    datacontenttype: Literal["application/json"] = "application/json"
+    localauthority: str
+    schemaversion: int
+    data: dict[str, Any]
+
+    @classmethod
+    def wrap(cls, event: DomainEvent, *, source: str, local_authority: str) -> EventEnvelope:
+        """Put an event in a new envelope (new id, time now)."""
+        return cls(
+            type=event.event_type(),
+            source=source,
+            subject=str(event.referral_id),
+            localauthority=local_authority,
+            schemaversion=event.version,
+            data=event.model_dump(mode="json"),
+        )
+
+    def unwrap(self, event_class: type[E]) -> E:
+        """Validate the data as ``event_class``; raises ``ValueError`` when it does not fit."""
+        if self.type != event_class.event_type():
+            raise ValueError(
+                f"envelope type {self.type!r} is not {event_class.event_type()!r}"
+            )
+        return event_class.model_validate(self.data)

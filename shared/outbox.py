@@ -1,0 +1,168 @@
+"""Transactional outbox: events are written in the same transaction as the state change that
+caused them, and a relay publishes them to Kafka afterwards, in order.
+
+The relay is woken at once by LISTEN/NOTIFY (a trigger fires at commit) and also polls, so a
+lost notification only delays an event by one poll interval. Only one relay per database
+publishes at a time (a PostgreSQL advisory lock), which keeps per-referral order across
+replicas. A relay killed after publishing but before marking rows sent publishes them again
+on restart; consumers drop the duplicates through their inbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+from prometheus_client import CollectorRegistry, Counter
+
+from shared.events import DomainEvent, EventEnvelope
+from shared.telemetry import current_trace_headers
+
+logger = logging.getLogger(__name__)
+
+_RELAY_LOCK_ID = 0x5E0D_0002
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    """One row on its way to Kafka."""
+
+    id: int
+    topic: str
+    key: str
+    envelope: bytes
+    headers: dict[str, str]
+
+
+Publisher = Callable[[OutboxMessage], Awaitable[None]]
+
+
+async def add_to_outbox(
+    conn: asyncpg.Connection,
+    event: DomainEvent,
+    *,
+    source: str,
+    local_authority: str,
+) -> EventEnvelope:
+    """Record ``event`` for publishing. Must run inside the transaction of the state change."""
+    if not conn.is_in_transaction():
+        raise RuntimeError("add_to_outbox must run inside the transaction of the state change")
+    envelope = EventEnvelope.wrap(event, source=source, local_authority=local_authority)
+    await conn.execute(
+        """INSERT INTO outbox (event_id, topic, key, envelope, headers)
+           VALUES ($1, $2, $3, $4::jsonb, $5::jsonb)""",
+        envelope.id,
+        event.topic(),
+        str(event.referral_id),
+        envelope.model_dump_json(),
+        json.dumps(current_trace_headers()),
+    )
+    return envelope
+
+
+class OutboxRelay:
+    """Publishes outbox rows in id order and marks them published."""
+
+    def __init__(
+        self,
+        *,
+        database_url: str,
+        pool: asyncpg.Pool,
+        publish: Publisher,
+        registry: CollectorRegistry,
+        poll_interval_s: float = 1.0,
+        batch_size: int = 200,
+    ) -> None:
+        self._database_url = database_url
+        self._pool = pool
+        self._publish = publish
+        self._poll_interval_s = poll_interval_s
+        self._batch_size = batch_size
+        self._wake = asyncio.Event()
+        self.is_leader = False
+        self._published = Counter(
+            "outbox_published_events",
+            "Events the outbox relay has published to Kafka",
+            registry=registry,
+        )
+        self._failures = Counter(
+            "outbox_publish_failures",
+            "Failed attempts to publish an outbox batch",
+            registry=registry,
+        )
+
+    async def run(self) -> None:
+        """Run until cancelled, surviving PostgreSQL and Kafka outages."""
+        while True:
+            try:
+                await self._lead()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # any outage: log, wait, start over
+                self.is_leader = False
+                self._failures.inc()
+                logger.warning("outbox relay paused: %s: %s", type(exc).__name__, exc)
+                await asyncio.sleep(self._poll_interval_s)
+
+    async def _lead(self) -> None:
+        # A dedicated connection: it holds the leadership lock and receives the NOTIFYs.
+        conn: asyncpg.Connection = await asyncpg.connect(self._database_url, timeout=10)
+        try:
+            while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", _RELAY_LOCK_ID):
+                self.is_leader = False
+                await asyncio.sleep(self._poll_interval_s)  # another replica is relaying
+            self.is_leader = True
+            await conn.add_listener("outbox", self._on_notify)
+            while True:
+                self._wake.clear()
+                while await self.publish_pending() == self._batch_size:
+                    pass  # a full batch: more may be waiting
+                if conn.is_closed():
+                    raise ConnectionError("relay connection to PostgreSQL closed")
+                try:
+                    await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
+                except TimeoutError:
+                    pass
+        finally:
+            self.is_leader = False
+            if not conn.is_closed():
+                await conn.close(timeout=5)
+
+    def _on_notify(self, *_: Any) -> None:
+        self._wake.set()
+
+    async def publish_pending(self) -> int:
+        """Publish one batch of unpublished rows in order; returns how many were published.
+
+        Stops at the first failure, marking what went out before it, so nothing is skipped.
+        """
+        rows = await self._pool.fetch(
+            """SELECT id, topic, key, envelope::text AS envelope, headers::text AS headers
+               FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1""",
+            self._batch_size,
+        )
+        sent: list[int] = []
+        try:
+            for row in rows:
+                await self._publish(
+                    OutboxMessage(
+                        id=row["id"],
+                        topic=row["topic"],
+                        key=row["key"],
+                        envelope=row["envelope"].encode(),
+                        headers=json.loads(row["headers"]),
+                    )
+                )
+                sent.append(row["id"])
+        finally:
+            if sent:
+                await self._pool.execute(
+                    "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", sent
+                )
+                self._published.inc(len(sent))
+        return len(sent)

@@ -1,0 +1,181 @@
+"""What every service process runs around its own routes and handlers: tracing, the pool, the
+broker, the outbox relay, health checks, metrics and a clean shutdown.
+
+A service's ``app.py`` builds one ``ServiceRuntime``, registers its subscribers and routes,
+and serves ``runtime.http_app``. Kafka or PostgreSQL being down never stops the process from
+starting: it reports not-ready, answers 503 and connects once they are back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+import asyncpg
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from faststream.kafka import KafkaBroker
+from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from prometheus_client import CollectorRegistry, make_asgi_app
+
+from shared.broker import create_broker
+from shared.db import create_pool
+from shared.inbox import DATABASE_UNAVAILABLE, EventConsumers
+from shared.outbox import OutboxMessage, OutboxRelay
+from shared.settings import ServiceSettings
+from shared.telemetry import continued_trace, setup_tracing
+
+logger = logging.getLogger(__name__)
+
+CLOUDEVENTS_CONTENT_TYPE = "application/cloudevents+json; charset=UTF-8"
+
+
+class ServiceRuntime:
+    """Owns the process's connections; created once per process in ``app.py``."""
+
+    def __init__(self, settings: ServiceSettings, *, title: str, description: str) -> None:
+        self.settings = settings
+        self.registry = CollectorRegistry()
+        self.tracer_provider = setup_tracing(
+            settings.service_name, settings.otel_exporter_otlp_endpoint
+        )
+        self.broker: KafkaBroker = create_broker(
+            settings,
+            client_id=settings.service_name,
+            tracer_provider=self.tracer_provider,
+            registry=self.registry,
+        )
+        self._pool: asyncpg.Pool | None = None
+        self.consumers = EventConsumers(
+            service=settings.service_name,
+            broker=self.broker,
+            pool=lambda: self.pool,
+            registry=self.registry,
+            max_attempts=settings.consumer_max_attempts,
+            retry_backoff_s=settings.consumer_retry_backoff_s,
+        )
+        self.broker_started = asyncio.Event()
+        self.relay: OutboxRelay | None = None
+        self.http_app = FastAPI(
+            title=title, description=description, version="1", lifespan=self._lifespan
+        )
+        self._add_operational_routes()
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            raise ConnectionError("the database pool is not open yet")
+        return self._pool
+
+    async def _publish(self, message: OutboxMessage) -> None:
+        if not self.broker_started.is_set():
+            raise ConnectionError("not connected to Kafka yet")
+        with continued_trace(message.headers):
+            await self.broker.publish(
+                message.envelope,
+                topic=message.topic,
+                key=message.key.encode(),
+                headers={"content-type": CLOUDEVENTS_CONTENT_TYPE},
+            )
+
+    async def _start_broker(self) -> None:
+        # Retried until Kafka answers, so the process can start (and say not-ready) without it.
+        delay = 0.5
+        while True:
+            try:
+                await self.broker.start()
+            except Exception as exc:
+                logger.warning("Kafka not reachable yet (%s); retrying", type(exc).__name__)
+                with contextlib.suppress(Exception):
+                    await self.broker.stop()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10)
+            else:
+                self.broker_started.set()
+                logger.info("%s connected to Kafka", self.settings.service_name)
+                return
+
+    @contextlib.asynccontextmanager
+    async def _lifespan(self, _: FastAPI) -> AsyncIterator[None]:
+        s = self.settings
+        # min_size=0: opening the pool needs no live server; connections come on first use.
+        self._pool = await create_pool(s.database_url, min_size=0, max_size=s.db_pool_max_size)
+        self.relay = OutboxRelay(
+            database_url=s.database_url,
+            pool=self._pool,
+            publish=self._publish,
+            registry=self.registry,
+            poll_interval_s=s.outbox_poll_interval_s,
+            batch_size=s.outbox_batch_size,
+        )
+        tasks = [
+            asyncio.create_task(self._start_broker(), name="broker-start"),
+            asyncio.create_task(self.relay.run(), name="outbox-relay"),
+        ]
+        try:
+            yield
+        finally:
+            # SIGTERM: stop taking events (in-flight handlers finish within graceful_timeout),
+            # then stop relaying and close the pool.
+            await self.broker.stop()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await self._pool.close()
+            self._pool = None
+
+    async def readiness(self) -> dict[str, str]:
+        """Each dependency's state: ``ok`` or what is wrong."""
+        checks: dict[str, str] = {}
+        try:
+            async with asyncio.timeout(2):
+                await self.pool.fetchval("SELECT 1")
+            checks["postgres"] = "ok"
+        except Exception as exc:
+            checks["postgres"] = f"unavailable ({type(exc).__name__})"
+        if not self.broker_started.is_set():
+            checks["kafka"] = "connecting"
+        elif await self.broker.ping(timeout=2):
+            checks["kafka"] = "ok"
+        else:
+            checks["kafka"] = "unavailable"
+        return checks
+
+    def _add_operational_routes(self) -> None:
+        app = self.http_app
+        FastAPIInstrumentor.instrument_app(
+            app, tracer_provider=self.tracer_provider, excluded_urls="health/.*,metrics"
+        )
+        AsyncPGInstrumentor().instrument(tracer_provider=self.tracer_provider)
+        app.mount("/metrics", make_asgi_app(registry=self.registry))
+
+        @app.get("/health/live", tags=["health"])
+        async def live() -> dict[str, str]:
+            return {"status": "live"}
+
+        @app.get("/health/ready", tags=["health"])
+        async def ready() -> JSONResponse:
+            checks = await self.readiness()
+            ok = all(v == "ok" for v in checks.values())
+            return JSONResponse(
+                {"status": "ready" if ok else "not ready", "checks": checks},
+                status_code=200 if ok else 503,
+            )
+
+        @app.exception_handler(ConnectionError)
+        async def unavailable(_: Request, exc: Exception) -> JSONResponse:
+            return _service_unavailable()
+
+        for error in DATABASE_UNAVAILABLE:
+            app.add_exception_handler(error, unavailable)
+
+
+def _service_unavailable() -> JSONResponse:
+    return JSONResponse(
+        {"detail": "The service cannot reach its database right now. Try again shortly."},
+        status_code=503,
+        headers={"Retry-After": "5"},
+    )

@@ -1,0 +1,58 @@
+"""Settings read from the environment (12-factor), with pydantic-settings.
+
+Each service declares one settings class deriving from ``ServiceSettings`` and names the
+environment variable that holds its database URL (``REFERRALS_DATABASE_URL`` ...).
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LOCAL_KAFKA = "127.0.0.1:9092"
+LOCAL_POSTGRES = "postgresql://send:send@127.0.0.1:55432"
+
+
+class KafkaSettings(BaseSettings):
+    """Where Kafka is and how topics are laid out."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    kafka_bootstrap_servers: str = Field(
+        default=LOCAL_KAFKA, description="Comma-separated host:port list (KAFKA_BOOTSTRAP_SERVERS)"
+    )
+    kafka_topic_partitions: int = Field(
+        default=6, ge=1, description="Partitions per topic: the most consumers of one group"
+    )
+    kafka_replication_factor: int = Field(default=1, ge=1)
+
+
+class ServiceSettings(KafkaSettings):
+    """What every service needs. Subclasses set ``service_name`` and the database URL."""
+
+    service_name: str
+    database_url: str
+    http_host: str = "127.0.0.1"
+    http_port: int
+
+    db_pool_min_size: int = Field(default=2, ge=1)
+    db_pool_max_size: int = Field(default=10, ge=1)
+
+    outbox_poll_interval_s: float = Field(
+        default=1.0, gt=0, description="Relay polls this often even without a NOTIFY"
+    )
+    outbox_batch_size: int = Field(default=200, ge=1)
+
+    consumer_max_attempts: int = Field(
+        default=4, ge=1, description="Tries of a failing event before it goes to the dead-letter topic"
+    )
+    consumer_retry_backoff_s: float = Field(default=0.2, ge=0)
+
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None, description="OTEL_EXPORTER_OTLP_ENDPOINT; spans are exported when set"
+    )
+
+    @property
+    def event_source(self) -> str:
+        """CloudEvents ``source`` for events this service publishes."""
+        return f"/send-platform/{self.service_name}"
