@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, TypeAlias
+
 import asyncpg
 
 
@@ -15,3 +17,12 @@ async def create_pool(database_url: str, *, min_size: int = 2, max_size: int = 1
         # A dead server must not hang callers for minutes.
         timeout=10,
     )
+
+
+if TYPE_CHECKING:
+    from asyncpg.pool import PoolConnectionProxy
+
+    Connection: TypeAlias = asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]
+    """A connection, whether opened alone or taken from the pool."""
+else:
+    Connection = asyncpg.Connection

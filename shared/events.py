@@ -10,6 +10,7 @@ exception: ``FamilyContactRegistered`` goes on its own topic that only notificat
 
 from __future__ import annotations
 
+import builtins
 import enum
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar, Literal, TypeVar
@@ -112,7 +113,9 @@ class SpecialistAssigned(DomainEvent):
     plan_id: UUID
     specialism: str
     local_authority: str
-    same_district: bool = Field(description="True when the specialist works in the child's district")
+    same_district: bool = Field(
+        description="True when the specialist works in the child's district"
+    )
 
 
 class ReferralWaitlisted(DomainEvent):
@@ -174,10 +177,8 @@ class EventEnvelope(BaseModel):
             data=event.model_dump(mode="json"),
         )
 
-    def unwrap(self, event_class: type[E]) -> E:
+    def unwrap(self, event_class: builtins.type[E]) -> E:
         """Validate the data as ``event_class``; raises ``ValueError`` when it does not fit."""
         if self.type != event_class.event_type():
-            raise ValueError(
-                f"envelope type {self.type!r} is not {event_class.event_type()!r}"
-            )
+            raise ValueError(f"envelope type {self.type!r} is not {event_class.event_type()!r}")
         return event_class.model_validate(self.data)

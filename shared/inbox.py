@@ -20,16 +20,17 @@ from faststream.kafka.annotations import KafkaMessage
 from prometheus_client import CollectorRegistry, Counter
 from pydantic import ValidationError
 
+from shared.db import Connection
 from shared.events import DomainEvent, EventEnvelope
 from shared.topics import dead_letter_topic
 
 logger = logging.getLogger(__name__)
 
 E = TypeVar("E", bound=DomainEvent)
-EventHandler = Callable[[asyncpg.Connection, E, EventEnvelope], Awaitable[None]]
+EventHandler = Callable[[Connection, E, EventEnvelope], Awaitable[None]]
 
 # Errors that mean "the database is not there", not "this event is bad".
-DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
     OSError,
     TimeoutError,
     asyncpg.PostgresConnectionError,
@@ -112,7 +113,11 @@ class EventConsumers:
             except Exception as exc:
                 logger.warning(
                     "event %s (referral %s) failed in %s, attempt %d of %d: %s",
-                    envelope.id, envelope.subject, consumer, attempt, self._max_attempts,
+                    envelope.id,
+                    envelope.subject,
+                    consumer,
+                    attempt,
+                    self._max_attempts,
                     type(exc).__name__,
                 )
                 if attempt == self._max_attempts:
@@ -159,7 +164,10 @@ class EventConsumers:
         )
         logger.error(
             "dead-lettered %s[%s]@%s: %s",
-            record.topic, record.partition, record.offset, type(exc).__name__,
+            record.topic,
+            record.partition,
+            record.offset,
+            type(exc).__name__,
         )
         await self._broker.publish(
             message.body,

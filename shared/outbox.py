@@ -11,6 +11,7 @@ on restart; consumers drop the duplicates through their inbox.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -20,6 +21,7 @@ from typing import Any
 import asyncpg
 from prometheus_client import CollectorRegistry, Counter
 
+from shared.db import Connection
 from shared.events import DomainEvent, EventEnvelope
 from shared.telemetry import current_trace_headers
 
@@ -43,7 +45,7 @@ Publisher = Callable[[OutboxMessage], Awaitable[None]]
 
 
 async def add_to_outbox(
-    conn: asyncpg.Connection,
+    conn: Connection,
     event: DomainEvent,
     *,
     source: str,
@@ -111,7 +113,7 @@ class OutboxRelay:
 
     async def _lead(self) -> None:
         # A dedicated connection: it holds the leadership lock and receives the NOTIFYs.
-        conn: asyncpg.Connection = await asyncpg.connect(self._database_url, timeout=10)
+        conn: Connection = await asyncpg.connect(self._database_url, timeout=10)
         try:
             while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", _RELAY_LOCK_ID):
                 self.is_leader = False
@@ -124,10 +126,8 @@ class OutboxRelay:
                     pass  # a full batch: more may be waiting
                 if conn.is_closed():
                     raise ConnectionError("relay connection to PostgreSQL closed")
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
-                except TimeoutError:
-                    pass
         finally:
             self.is_leader = False
             if not conn.is_closed():

@@ -149,7 +149,9 @@ class ServiceRuntime:
         FastAPIInstrumentor.instrument_app(
             app, tracer_provider=self.tracer_provider, excluded_urls="health/.*,metrics"
         )
-        AsyncPGInstrumentor().instrument(tracer_provider=self.tracer_provider)
+        AsyncPGInstrumentor().instrument(  # type: ignore[no-untyped-call]  # untyped __init__
+            tracer_provider=self.tracer_provider
+        )
         app.mount("/metrics", make_asgi_app(registry=self.registry))
 
         @app.get("/health/live", tags=["health"])

@@ -44,7 +44,9 @@ class ServiceSettings(KafkaSettings):
     outbox_batch_size: int = Field(default=200, ge=1)
 
     consumer_max_attempts: int = Field(
-        default=4, ge=1, description="Tries of a failing event before it goes to the dead-letter topic"
+        default=4,
+        ge=1,
+        description="Tries of a failing event before it goes to the dead-letter topic",
     )
     consumer_retry_backoff_s: float = Field(default=0.2, ge=0)
 

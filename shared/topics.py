@@ -9,6 +9,7 @@ processed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -50,10 +51,9 @@ async def ensure_topics(settings: KafkaSettings, topics: list[str] | None = None
                 )
                 for t in missing
             ]
-            try:
+            # Another process may create them first: the end state is what we want.
+            with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(new)
-            except TopicAlreadyExistsError:
-                pass  # another process created them first: the end state is what we want
         return missing
     finally:
         await admin.close()

@@ -25,5 +25,8 @@ class LogChannel:
     async def send(self, alert: FamilyAlert, contact: FamilyContact) -> None:
         logger.info(
             "family alert %s (%s) for referral %s via %s",
-            alert.id, alert.template, alert.referral_id, contact.preferred_channel,
+            alert.id,
+            alert.template,
+            alert.referral_id,
+            contact.preferred_channel,
         )

@@ -6,11 +6,10 @@ arrives after the event (they travel on different topics) the alert goes out the
 
 from __future__ import annotations
 
-import asyncpg
-
 from notifications import repository
 from notifications.channels import FamilyChannel
 from notifications.domain import TEMPLATES, FamilyAlert, FamilyContact, alert_for, sent
+from shared.db import Connection
 from shared.events import DomainEvent, EventEnvelope, FamilyContactRegistered
 from shared.outbox import add_to_outbox
 from shared.runtime import ServiceRuntime
@@ -19,7 +18,7 @@ from shared.runtime import ServiceRuntime
 def register(runtime: ServiceRuntime, channel: FamilyChannel, tracking_url: str) -> None:
     source = runtime.settings.event_source
 
-    async def deliver(conn: asyncpg.Connection, alert: FamilyAlert, contact: FamilyContact) -> None:
+    async def deliver(conn: Connection, alert: FamilyAlert, contact: FamilyContact) -> None:
         await channel.send(alert, contact)
         await repository.mark_sent(conn, alert, channel.name)
         await add_to_outbox(
@@ -27,7 +26,7 @@ def register(runtime: ServiceRuntime, channel: FamilyChannel, tracking_url: str)
         )
 
     async def on_family_event(
-        conn: asyncpg.Connection, event: DomainEvent, envelope: EventEnvelope
+        conn: Connection, event: DomainEvent, envelope: EventEnvelope
     ) -> None:
         alert = alert_for(
             event,
@@ -42,7 +41,7 @@ def register(runtime: ServiceRuntime, channel: FamilyChannel, tracking_url: str)
             await deliver(conn, alert, contact)
 
     async def on_contact(
-        conn: asyncpg.Connection, event: FamilyContactRegistered, envelope: EventEnvelope
+        conn: Connection, event: FamilyContactRegistered, envelope: EventEnvelope
     ) -> None:
         await repository.save_contact(conn, event)
         contact = await repository.contact_for(conn, event.referral_id)

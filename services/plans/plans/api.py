@@ -10,9 +10,8 @@ from uuid import UUID
 from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel
 
-from shared.runtime import ServiceRuntime
-
 from plans import repository
+from shared.runtime import ServiceRuntime
 
 
 class SupportPlanView(BaseModel):
@@ -33,7 +32,9 @@ def router(runtime: ServiceRuntime) -> APIRouter:
     async def plan_for_referral(referral_id: UUID) -> SupportPlanView:
         row = await repository.plan_for_referral(runtime.pool, referral_id)
         if row is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no plan yet for referral {referral_id}")
+            raise HTTPException(
+                status.HTTP_404_NOT_FOUND, f"no plan yet for referral {referral_id}"
+            )
         return SupportPlanView(**{**dict(row), "sections": json.loads(row["sections"])})
 
     return api

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncpg
-
 from plans import repository
 from plans.domain import draft_plan
+from shared.db import Connection
 from shared.events import EventEnvelope, ReferralReceived
 from shared.outbox import add_to_outbox
 from shared.runtime import ServiceRuntime
@@ -15,10 +14,12 @@ def register(runtime: ServiceRuntime) -> None:
     source = runtime.settings.event_source
 
     async def on_referral_received(
-        conn: asyncpg.Connection, referral: ReferralReceived, envelope: EventEnvelope
+        conn: Connection, referral: ReferralReceived, envelope: EventEnvelope
     ) -> None:
         plan, drafted = draft_plan(referral)
         if await repository.add_draft(conn, plan):
-            await add_to_outbox(conn, drafted, source=source, local_authority=envelope.localauthority)
+            await add_to_outbox(
+                conn, drafted, source=source, local_authority=envelope.localauthority
+            )
 
     runtime.consumers.subscribe(ReferralReceived, on_referral_received)

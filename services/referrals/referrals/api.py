@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 from uuid import UUID, uuid4
 
+import asyncpg
 from fastapi import APIRouter, HTTPException, status
 from pydantic import (
     AfterValidator,
@@ -68,7 +69,9 @@ class Contact(BaseModel):
 
     name: str = Field(min_length=1, max_length=100)
     email: EmailStr | None = None
-    phone: str | None = Field(default=None, pattern=r"^\+?[0-9 ]{10,15}$", examples=["07700 900123"])
+    phone: str | None = Field(
+        default=None, pattern=r"^\+?[0-9 ]{10,15}$", examples=["07700 900123"]
+    )
     preferred_channel: Literal["email", "sms"] = "email"
 
     @model_validator(mode="after")
@@ -180,7 +183,7 @@ def router(runtime: ServiceRuntime) -> APIRouter:
     return api
 
 
-def _view(referral: repository.asyncpg.Record, timeline: list[repository.asyncpg.Record]) -> ReferralView:
+def _view(referral: asyncpg.Record, timeline: list[asyncpg.Record]) -> ReferralView:
     start: datetime = referral["created_at"]
     return ReferralView(
         id=referral["id"],

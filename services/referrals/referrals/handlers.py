@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import asyncpg
-
 from referrals import repository
 from referrals.domain import STEP_OF_EVENT, status_after
+from shared.db import Connection
 from shared.events import DomainEvent, EventEnvelope
 from shared.runtime import ServiceRuntime
 
 
-async def record_step(conn: asyncpg.Connection, event: DomainEvent, envelope: EventEnvelope) -> None:
+async def record_step(conn: Connection, event: DomainEvent, envelope: EventEnvelope) -> None:
     step, service = STEP_OF_EVENT[type(event)]
     steps = await repository.add_step(
         conn,

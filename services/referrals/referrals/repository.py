@@ -9,10 +9,11 @@ from uuid import UUID, uuid4
 import asyncpg
 
 from referrals.domain import NewReferral, StatutoryClock, Step, postcode_district
+from shared.db import Connection
 
 
 async def add_referral(
-    conn: asyncpg.Connection,
+    conn: Connection,
     referral: NewReferral,
     *,
     nhs_number: str | None,
@@ -26,7 +27,12 @@ async def add_referral(
            VALUES ($1, $2, $3, $4, $5, $6)
            ON CONFLICT (nhs_number) DO UPDATE SET postcode = EXCLUDED.postcode
            RETURNING id""",
-        uuid4(), nhs_number, given_name, family_name, date_of_birth, referral.postcode,
+        uuid4(),
+        nhs_number,
+        given_name,
+        family_name,
+        date_of_birth,
+        referral.postcode,
     )
     clock = StatutoryClock(referral.received_on)
     created_at: datetime = await conn.fetchval(
@@ -35,15 +41,23 @@ async def add_referral(
                status)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
            RETURNING created_at""",
-        referral.referral_id, child_id, referral.local_authority, referral.requested_by,
-        referral.primary_need.value, postcode_district(referral.postcode), referral.received_on,
-        clock.decision_due, clock.draft_plan_due, clock.final_plan_due, Step.RECEIVED.value,
+        referral.referral_id,
+        child_id,
+        referral.local_authority,
+        referral.requested_by,
+        referral.primary_need.value,
+        postcode_district(referral.postcode),
+        referral.received_on,
+        clock.decision_due,
+        clock.draft_plan_due,
+        clock.final_plan_due,
+        Step.RECEIVED.value,
     )
     return created_at
 
 
 async def add_step(
-    conn: asyncpg.Connection,
+    conn: Connection,
     *,
     referral_id: UUID,
     event_id: UUID,
@@ -52,29 +66,32 @@ async def add_step(
     occurred_at: datetime,
 ) -> list[Step]:
     """Record a step on the timeline; returns every step the referral has reached."""
-    exists = await conn.fetchval(
-        "SELECT true FROM referrals WHERE id = $1 FOR UPDATE", referral_id
-    )
+    exists = await conn.fetchval("SELECT true FROM referrals WHERE id = $1 FOR UPDATE", referral_id)
     if not exists:
         raise LookupError(f"referral {referral_id} is not known here")
     await conn.execute(
         """INSERT INTO timeline (referral_id, event_id, step, service, occurred_at)
            VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING""",
-        referral_id, event_id, step.value, service, occurred_at,
+        referral_id,
+        event_id,
+        step.value,
+        service,
+        occurred_at,
     )
     rows = await conn.fetch("SELECT step FROM timeline WHERE referral_id = $1", referral_id)
     return [Step(r["step"]) for r in rows]
 
 
-async def set_status(conn: asyncpg.Connection, referral_id: UUID, status: Step) -> None:
+async def set_status(conn: Connection, referral_id: UUID, status: Step) -> None:
     await conn.execute(
         "UPDATE referrals SET status = $2, updated_at = now() WHERE id = $1",
-        referral_id, status.value,
+        referral_id,
+        status.value,
     )
 
 
 async def get_referral(
-    conn: asyncpg.Connection | asyncpg.Pool, referral_id: UUID
+    conn: Connection | asyncpg.Pool, referral_id: UUID
 ) -> tuple[asyncpg.Record, list[asyncpg.Record]] | None:
     """The referral (no personal details) and its timeline, oldest first."""
     referral = await conn.fetchrow(

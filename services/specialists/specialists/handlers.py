@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import asyncpg
-
+from shared.db import Connection
 from shared.events import EventEnvelope, PlanDrafted
 from shared.outbox import add_to_outbox
 from shared.runtime import ServiceRuntime
@@ -14,9 +13,7 @@ from specialists.domain import allocate
 def register(runtime: ServiceRuntime) -> None:
     source = runtime.settings.event_source
 
-    async def on_plan_drafted(
-        conn: asyncpg.Connection, plan: PlanDrafted, envelope: EventEnvelope
-    ) -> None:
+    async def on_plan_drafted(conn: Connection, plan: PlanDrafted, envelope: EventEnvelope) -> None:
         if await repository.already_decided(conn, plan.referral_id):
             return
         candidates = await repository.candidates_for_update(

@@ -6,12 +6,13 @@ from uuid import UUID
 
 import asyncpg
 
+from shared.db import Connection
 from shared.events import ReferralWaitlisted, SpecialistAssigned
 from specialists.domain import Specialist
 
 
 async def candidates_for_update(
-    conn: asyncpg.Connection, local_authority: str, specialism: str
+    conn: Connection, local_authority: str, specialism: str
 ) -> list[Specialist]:
     """Active specialists of that kind in the area, locked so two allocations cannot both
     take a last free place."""
@@ -23,19 +24,23 @@ async def candidates_for_update(
            WHERE s.local_authority = $1 AND s.specialism = $2 AND s.active
            ORDER BY s.id
            FOR UPDATE OF s""",
-        local_authority, specialism,
+        local_authority,
+        specialism,
     )
     return [
         Specialist(
-            id=r["id"], specialism=r["specialism"], local_authority=r["local_authority"],
-            districts=tuple(r["districts"]), capacity=r["capacity"],
+            id=r["id"],
+            specialism=r["specialism"],
+            local_authority=r["local_authority"],
+            districts=tuple(r["districts"]),
+            capacity=r["capacity"],
             active_allocations=r["active_allocations"],
         )
         for r in rows
     ]
 
 
-async def already_decided(conn: asyncpg.Connection, referral_id: UUID) -> bool:
+async def already_decided(conn: Connection, referral_id: UUID) -> bool:
     return bool(
         await conn.fetchval(
             """SELECT EXISTS (SELECT 1 FROM allocations WHERE referral_id = $1)
@@ -45,18 +50,24 @@ async def already_decided(conn: asyncpg.Connection, referral_id: UUID) -> bool:
     )
 
 
-async def record(conn: asyncpg.Connection, outcome: SpecialistAssigned | ReferralWaitlisted) -> None:
+async def record(conn: Connection, outcome: SpecialistAssigned | ReferralWaitlisted) -> None:
     if isinstance(outcome, SpecialistAssigned):
         await conn.execute(
             """INSERT INTO allocations (id, referral_id, plan_id, specialist_id)
                VALUES ($1, $2, $3, $4)""",
-            outcome.allocation_id, outcome.referral_id, outcome.plan_id, outcome.specialist_id,
+            outcome.allocation_id,
+            outcome.referral_id,
+            outcome.plan_id,
+            outcome.specialist_id,
         )
     else:
         await conn.execute(
             """INSERT INTO waitlist (referral_id, plan_id, specialism, local_authority)
                VALUES ($1, $2, $3, $4)""",
-            outcome.referral_id, outcome.plan_id, outcome.specialism, outcome.local_authority,
+            outcome.referral_id,
+            outcome.plan_id,
+            outcome.specialism,
+            outcome.local_authority,
         )
 
 

@@ -1,0 +1,67 @@
+# The front door. `make run` runs the platform; `make test` passes the tests.
+# Both set up everything on a fresh machine: virtual environment, Kafka, PostgreSQL, topics,
+# database migrations. CI calls `make test` through .ci/run.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+SERVICES := referrals plans specialists notifications
+PYTEST_ARGS ?=
+
+.PHONY: help install up topics migrate run test test-unit lint format down clean constraints
+
+help:
+	@echo "make run        start Kafka, PostgreSQL and the four services; follow a sample referral"
+	@echo "make test       the whole test suite against real Kafka and PostgreSQL"
+	@echo "make lint       ruff and mypy --strict"
+	@echo "make up / down  start / stop the local Kafka and PostgreSQL only"
+
+$(INSTALLED): pyproject.toml requirements/constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c requirements/constraints.txt -e '.[dev]'
+	@touch $@
+
+install: $(INSTALLED)
+
+up: install
+	bash deploy/local/up.sh
+
+topics: up
+	$(BIN)/python -m shared.topics
+
+migrate: up
+	$(BIN)/python -m shared.migrations $(SERVICES)
+
+run: topics migrate
+	$(BIN)/python -m scripts.run_platform
+
+test: topics migrate
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-unit: install
+	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+down:
+	bash deploy/local/down.sh
+
+clean: down
+	rm -rf .local
+
+# Re-pin every package after changing pyproject.toml (records versions only, no addresses).
+constraints: install
+	@{ sed -n '1,3p' requirements/constraints.txt; \
+	   $(BIN)/python -m pip freeze --exclude-editable | grep -v '^send-platform'; } > requirements/constraints.txt.new
+	mv requirements/constraints.txt.new requirements/constraints.txt

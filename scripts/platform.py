@@ -1,0 +1,97 @@
+"""Starts the four services as separate processes (as in production: one process each) and
+waits until each one reports ready. Used by `make run` and by the end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SERVICE_PORTS = {"referrals": 8001, "plans": 8002, "specialists": 8003, "notifications": 8004}
+
+
+@dataclass
+class Platform:
+    """The four services, each under uvicorn, logging to ``<log_dir>/<service>.log``."""
+
+    log_dir: Path = REPO_ROOT / ".local" / "logs"
+    env: dict[str, str] = field(default_factory=dict)
+    ports: dict[str, int] = field(default_factory=lambda: dict(SERVICE_PORTS))
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    def start(self, timeout_s: float = 60) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        for service, port in self.ports.items():
+            env = {**os.environ, **self.env, f"{service.upper()}_HTTP_PORT": str(port)}
+            with (self.log_dir / f"{service}.log").open("ab") as log:
+                self.processes[service] = subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "uvicorn",
+                        f"{service}.app:create_app",
+                        "--factory",
+                        "--host",
+                        "127.0.0.1",
+                        "--port",
+                        str(port),
+                        "--no-access-log",
+                        "--timeout-graceful-shutdown",
+                        "20",
+                    ],
+                    cwd=REPO_ROOT,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+        self.wait_ready(timeout_s)
+
+    def wait_ready(self, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        pending = set(self.ports)
+        last: dict[str, str] = {}
+        with httpx.Client(timeout=3) as client:
+            while pending:
+                for service in sorted(pending):
+                    process = self.processes.get(service)
+                    if process is not None and process.poll() is not None:
+                        raise RuntimeError(
+                            f"{service} exited with {process.returncode}; "
+                            f"see {self.log_dir / (service + '.log')}"
+                        )
+                    try:
+                        response = client.get(f"{self.url(service)}/health/ready")
+                        last[service] = response.text
+                        if response.status_code == 200:
+                            pending.discard(service)
+                    except httpx.HTTPError as exc:
+                        last[service] = type(exc).__name__
+                if pending and time.monotonic() > deadline:
+                    details = "; ".join(f"{s}: {last.get(s)}" for s in sorted(pending))
+                    raise TimeoutError(f"not ready after {timeout_s:.0f}s: {details}")
+                if pending:
+                    time.sleep(0.2)
+
+    def stop(self, timeout_s: float = 25) -> None:
+        """SIGTERM each service (they finish in-flight work), SIGKILL what is left."""
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout_s
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self.processes.clear()

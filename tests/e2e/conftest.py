@@ -1,0 +1,83 @@
+"""The whole platform: four service processes on real Kafka and PostgreSQL, exporting their
+spans over OTLP to a receiver the tests read."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from scripts.platform import REPO_ROOT, Platform
+from shared.migrations import migrate
+from shared.settings import KafkaSettings
+from shared.topics import ensure_topics
+from tests.conftest import Infrastructure
+from tests.e2e.otlp_receiver import OtlpReceiver
+
+SERVICES = ("referrals", "plans", "specialists", "notifications")
+TEST_PORTS = {"referrals": 18001, "plans": 18002, "specialists": 18003, "notifications": 18004}
+
+
+async def _prepare(infra: Infrastructure) -> None:
+    admin = await asyncpg.connect(f"{infra.postgres_url}/postgres")
+    try:
+        existing = {r["datname"] for r in await admin.fetch("SELECT datname FROM pg_database")}
+        for service in SERVICES:
+            if service not in existing:
+                await admin.execute(f'CREATE DATABASE "{service}"')
+    finally:
+        await admin.close()
+    for service in SERVICES:
+        await migrate(
+            f"{infra.postgres_url}/{service}",
+            service,
+            REPO_ROOT / "services" / service / "migrations",
+        )
+    await ensure_topics(KafkaSettings(kafka_bootstrap_servers=infra.kafka_bootstrap_servers))
+
+
+@pytest.fixture(scope="session")
+def otlp() -> Iterator[OtlpReceiver]:
+    receiver = OtlpReceiver()
+    receiver.start()
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture(scope="session")
+async def platform(infrastructure: Infrastructure, otlp: OtlpReceiver) -> AsyncIterator[Platform]:
+    await _prepare(infrastructure)
+    env = {
+        "KAFKA_BOOTSTRAP_SERVERS": infrastructure.kafka_bootstrap_servers,
+        "OTEL_EXPORTER_OTLP_ENDPOINT": otlp.endpoint,
+        "OTEL_BSP_SCHEDULE_DELAY": "100",
+        **{f"{s.upper()}_DATABASE_URL": f"{infrastructure.postgres_url}/{s}" for s in SERVICES},
+    }
+    running = Platform(log_dir=REPO_ROOT / ".local" / "logs" / "e2e", env=env, ports=TEST_PORTS)
+    await asyncio.to_thread(running.start)
+    yield running
+    await asyncio.to_thread(running.stop)
+
+
+@pytest.fixture
+async def referrals_api(platform: Platform) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=platform.url("referrals"), timeout=10) as client:
+        yield client
+
+
+async def wait_for_step(
+    client: httpx.AsyncClient, referral_id: str, step: str, timeout_s: float = 30
+) -> dict[str, Any]:
+    """Poll the referral until its timeline holds ``step``; returns the referral."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while True:
+        referral: dict[str, Any] = (await client.get(f"/v1/referrals/{referral_id}")).json()
+        if any(entry["step"] == step for entry in referral["timeline"]):
+            return referral
+        if asyncio.get_running_loop().time() > deadline:
+            pytest.fail(f"referral {referral_id} did not reach {step} in {timeout_s}s: {referral}")
+        await asyncio.sleep(0.05)

@@ -1,0 +1,138 @@
+"""A referral flows through all four services to a family alert."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from typing import Any
+from uuid import uuid4
+
+import httpx
+
+from scripts.platform import Platform
+from tests.e2e.conftest import wait_for_step
+from tests.e2e.otlp_receiver import OtlpReceiver
+
+JOURNEY = ["referral_received", "plan_drafted", "specialist_assigned", "family_notified"]
+SERVICES_IN_ORDER = ["referrals", "plans", "specialists", "notifications"]
+
+
+def referral_body(**child: str) -> dict[str, Any]:
+    marker = uuid4().hex[:8]
+    return {
+        "local_authority": "E08000035",
+        "requested_by": "parent",
+        "primary_need": "SLCN",
+        "child": {
+            "given_name": child.get("given_name", f"Given{marker}"),
+            "family_name": child.get("family_name", f"Family{marker}"),
+            "date_of_birth": str(date(date.today().year - 6, 5, 1)),
+            "nhs_number": "999 000 0026",
+            "postcode": "LS6 2AB",
+        },
+        "family_contact": {
+            "name": f"Parent{marker}",
+            "email": f"parent.{marker}@example.org",
+            "phone": "07700 900123",
+            "preferred_channel": "email",
+        },
+    }
+
+
+async def test_each_referral_reaches_the_family_alert_with_a_full_timeline(
+    referrals_api: httpx.AsyncClient, platform: Platform
+) -> None:
+    created = await asyncio.gather(
+        *(referrals_api.post("/v1/referrals", json=referral_body()) for _ in range(5))
+    )
+    assert [r.status_code for r in created] == [201] * 5
+    ids = [r.json()["id"] for r in created]
+    finished = await asyncio.gather(
+        *(wait_for_step(referrals_api, i, "family_notified") for i in ids)
+    )
+    for referral in finished:
+        steps = [e["step"] for e in referral["timeline"]]
+        assert steps == JOURNEY, steps
+        assert [e["service"] for e in referral["timeline"]] == SERVICES_IN_ORDER
+        assert referral["status"] == "family_notified"
+        seconds = [e["seconds_since_referral"] for e in referral["timeline"]]
+        assert seconds == sorted(seconds)
+
+    # Each service's own view agrees with the timeline.
+    referral_id = ids[0]
+    async with httpx.AsyncClient(timeout=10) as client:
+        plan = (await client.get(f"{platform.url('plans')}/v1/referrals/{referral_id}/plan")).json()
+        assert plan["specialism"] == "speech_and_language_therapy"
+        assert plan["sections"]["F"][0]["how_often"] == "weekly"
+        allocation = (
+            await client.get(f"{platform.url('specialists')}/v1/referrals/{referral_id}/allocation")
+        ).json()
+        assert allocation["display_name"] == "Leeds North SLT team"  # serves LS6, close to home
+        alerts = (
+            await client.get(
+                f"{platform.url('notifications')}/v1/referrals/{referral_id}/notifications"
+            )
+        ).json()
+        assert [(a["template"], a["status"]) for a in alerts] == [("specialist-assigned", "sent")]
+
+
+async def test_one_trace_covers_the_journey_and_holds_no_personal_details(
+    referrals_api: httpx.AsyncClient, otlp: OtlpReceiver
+) -> None:
+    body = referral_body(given_name="Zephyrine", family_name="Quillfeather")
+    response = await referrals_api.post("/v1/referrals", json=body)
+    assert response.status_code == 201
+    referral_id = response.json()["id"]
+    await wait_for_step(referrals_api, referral_id, "family_notified")
+
+    async def journey_spans() -> list[Any]:
+        deadline = asyncio.get_running_loop().time() + 20
+        while True:
+            spans = otlp.snapshot()
+            keyed = {s.trace_id for s in spans if referral_id in s.attributes.values()}
+            in_trace = [s for s in spans if s.trace_id in keyed]
+            services = {s.service for s in in_trace}
+            consumed = {s.attributes.get("messaging.destination.name") for s in in_trace}
+            if (
+                set(SERVICES_IN_ORDER) <= services
+                and "notifications.notification-sent.v1" in consumed
+            ):
+                return in_trace
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"spans of the journey incomplete: services {services}")
+            await asyncio.sleep(0.1)
+
+    spans = await journey_spans()
+    assert len({s.trace_id for s in spans}) == 1, "the journey split into several traces"
+    assert any(s.name.startswith("POST") and s.service == "referrals" for s in spans)
+    personal = [
+        body["child"]["given_name"],
+        body["child"]["family_name"],
+        "9990000026",
+        body["family_contact"]["name"],
+        body["family_contact"]["email"],
+        "07700",
+        "LS6 2AB",
+    ]
+    leaks = [(s.service, s.name, p) for s in otlp.snapshot() for p in personal if p in s.everything]
+    assert leaks == []
+
+
+async def test_invalid_referral_is_refused_with_the_field_and_the_reason(
+    referrals_api: httpx.AsyncClient,
+) -> None:
+    body = referral_body()
+    body["child"]["nhs_number"] = "9434765918"  # wrong check digit
+    body["family_contact"]["email"] = None  # preferred channel is email
+    body["primary_need"] = "XYZ"
+    response = await referrals_api.post("/v1/referrals", json=body)
+    assert response.status_code == 422
+    problems = {tuple(d["loc"][1:]): d["msg"] for d in response.json()["detail"]}
+    assert "Modulus 11" in problems[("child", "nhs_number")]
+    assert ("primary_need",) in problems
+    assert "email" in problems[("family_contact",)]
+
+
+async def test_unknown_referral_is_404(referrals_api: httpx.AsyncClient) -> None:
+    response = await referrals_api.get(f"/v1/referrals/{uuid4()}")
+    assert response.status_code == 404

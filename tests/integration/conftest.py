@@ -1,0 +1,117 @@
+"""Real PostgreSQL and Kafka for the shared mechanisms: a fresh database per session, fresh
+topics per test."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any, ClassVar
+from uuid import uuid4
+
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaConsumer
+from faststream.kafka import KafkaBroker
+from opentelemetry.sdk.trace import TracerProvider
+from prometheus_client import CollectorRegistry
+
+from shared.broker import create_broker
+from shared.events import DomainEvent
+from shared.migrations import migrate
+from shared.settings import KafkaSettings
+from shared.topics import dead_letter_topic, ensure_topics
+from tests.conftest import Infrastructure
+
+HERE = Path(__file__).parent
+BrokerFactory = Callable[[str], KafkaBroker]
+
+
+class Counted(DomainEvent):
+    """A test event; each test gets its own subclass, hence its own topic."""
+
+    name: ClassVar[str] = "counted"
+    owner: ClassVar[str] = "tests"
+    sequence: int
+
+
+@pytest.fixture(scope="session")
+async def database_url(infrastructure: Infrastructure) -> str:
+    name = "shared_mechanisms_test"
+    admin = await asyncpg.connect(f"{infrastructure.postgres_url}/postgres")
+    try:
+        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        await admin.execute(f"CREATE DATABASE {name}")
+    finally:
+        await admin.close()
+    url = f"{infrastructure.postgres_url}/{name}"
+    await migrate(url, "tests", HERE / "migrations")
+    return url
+
+
+@pytest.fixture
+async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    p = await asyncpg.create_pool(database_url, min_size=1, max_size=5)
+    await p.execute("TRUNCATE outbox, inbox, effects")
+    yield p
+    await p.close()
+
+
+@pytest.fixture
+def kafka_settings(infrastructure: Infrastructure) -> KafkaSettings:
+    return KafkaSettings(kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers)
+
+
+@pytest.fixture
+async def event_class(kafka_settings: KafkaSettings) -> type[Counted]:
+    """A ``Counted`` subclass with a topic of its own (and its dead-letter topic)."""
+    suffix = uuid4().hex[:10]
+    cls: type[Counted] = type(f"Counted{suffix}", (Counted,), {"name": f"counted-{suffix}"})
+    await ensure_topics(kafka_settings, [cls.topic(), dead_letter_topic(cls.topic())])
+    return cls
+
+
+@pytest.fixture
+def broker_factory(kafka_settings: KafkaSettings) -> BrokerFactory:
+    def make(client_id: str) -> KafkaBroker:
+        return create_broker(
+            kafka_settings,
+            client_id=client_id,
+            tracer_provider=TracerProvider(),
+            registry=CollectorRegistry(),
+        )
+
+    return make
+
+
+async def read_topic(bootstrap: str, topic: str, count: int, timeout_s: float = 30) -> list[Any]:
+    """The first ``count`` records of ``topic`` (all partitions), waiting up to the timeout."""
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        group_id=f"reader-{uuid4().hex}",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    records: list[Any] = []
+    try:
+        async with asyncio.timeout(timeout_s):
+            while len(records) < count:
+                batch = await consumer.getmany(timeout_ms=500)
+                for partition_records in batch.values():
+                    records.extend(partition_records)
+    finally:
+        await consumer.stop()
+    return records
+
+
+async def wait_for(
+    condition: Callable[[], Awaitable[bool]], timeout_s: float = 30, what: str = "condition"
+) -> None:
+    """Poll ``condition`` until it holds; fails the test after ``timeout_s``."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not await condition():
+        if asyncio.get_running_loop().time() > deadline:
+            pytest.fail(f"timed out after {timeout_s}s waiting for {what}")
+        await asyncio.sleep(0.05)

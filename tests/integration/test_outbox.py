@@ -1,0 +1,220 @@
+"""The transactional outbox and its relay, against real PostgreSQL and Kafka."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from uuid import UUID, uuid4
+
+import asyncpg
+import pytest
+from prometheus_client import CollectorRegistry
+
+from shared.events import EventEnvelope
+from shared.outbox import OutboxMessage, OutboxRelay, add_to_outbox
+from shared.settings import KafkaSettings
+from tests.integration.conftest import BrokerFactory, Counted, read_topic, wait_for
+
+SOURCE = "/send-platform/tests"
+
+
+async def _unpublished(pool: asyncpg.Pool) -> int:
+    return int(await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL"))
+
+
+def _relay(database_url: str, pool: asyncpg.Pool, publish: object) -> OutboxRelay:
+    return OutboxRelay(
+        database_url=database_url,
+        pool=pool,
+        publish=publish,  # type: ignore[arg-type]
+        registry=CollectorRegistry(),
+        poll_interval_s=5.0,
+    )
+
+
+async def test_rolled_back_transaction_leaves_no_event(
+    pool: asyncpg.Pool, event_class: type[Counted]
+) -> None:
+    class Refused(Exception):
+        pass
+
+    async def change_that_fails_after_writing_its_event() -> None:
+        async with pool.acquire() as conn, conn.transaction():
+            await add_to_outbox(
+                conn,
+                event_class(referral_id=uuid4(), sequence=1),
+                source=SOURCE,
+                local_authority="E08000035",
+            )
+            raise Refused
+
+    with pytest.raises(Refused):
+        await change_that_fails_after_writing_its_event()
+    assert await pool.fetchval("SELECT count(*) FROM outbox") == 0
+
+
+async def test_outbox_refuses_writes_outside_a_transaction(
+    pool: asyncpg.Pool, event_class: type[Counted]
+) -> None:
+    async with pool.acquire() as conn:
+        with pytest.raises(RuntimeError, match="inside the transaction"):
+            await add_to_outbox(
+                conn,
+                event_class(referral_id=uuid4(), sequence=1),
+                source=SOURCE,
+                local_authority="E08000035",
+            )
+
+
+async def test_relay_is_woken_by_notify_and_publishes_committed_events(
+    pool: asyncpg.Pool,
+    database_url: str,
+    event_class: type[Counted],
+    kafka_settings: KafkaSettings,
+    broker_factory: BrokerFactory,
+) -> None:
+    broker = broker_factory("relay-test")
+    await broker.start()
+
+    async def publish(message: OutboxMessage) -> None:
+        await broker.publish(message.envelope, topic=message.topic, key=message.key.encode())
+
+    relay = _relay(database_url, pool, publish)
+    task = asyncio.create_task(relay.run())
+    try:
+        await wait_for(lambda: _leading(relay), what="relay leadership")
+        referral_id = uuid4()
+        async with pool.acquire() as conn, conn.transaction():
+            envelope = await add_to_outbox(
+                conn,
+                event_class(referral_id=referral_id, sequence=1),
+                source=SOURCE,
+                local_authority="E08000035",
+            )
+        # The poll interval is 5 s: arriving well before it shows the NOTIFY woke the relay.
+        await wait_for(lambda: _none_left(pool), timeout_s=4, what="NOTIFY-driven publish")
+        [record] = await read_topic(kafka_settings.kafka_bootstrap_servers, event_class.topic(), 1)
+        received = EventEnvelope.model_validate_json(record.value)
+        assert received.id == envelope.id
+        assert record.key == str(referral_id).encode()
+        assert received.unwrap(event_class).sequence == 1
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await broker.stop()
+
+
+async def _leading(relay: OutboxRelay) -> bool:
+    return relay.is_leader
+
+
+async def _none_left(pool: asyncpg.Pool) -> bool:
+    return await _unpublished(pool) == 0
+
+
+async def test_relay_killed_mid_publish_loses_nothing_on_restart(
+    pool: asyncpg.Pool,
+    database_url: str,
+    event_class: type[Counted],
+    kafka_settings: KafkaSettings,
+    broker_factory: BrokerFactory,
+) -> None:
+    ids: list[UUID] = []
+    async with pool.acquire() as conn, conn.transaction():
+        for n in range(20):
+            env = await add_to_outbox(
+                conn,
+                event_class(referral_id=uuid4(), sequence=n),
+                source=SOURCE,
+                local_authority="E08000035",
+            )
+            ids.append(env.id)
+
+    broker = broker_factory("relay-crash-test")
+    await broker.start()
+    published = 0
+
+    class Killed(BaseException):
+        """Stands for kill -9: nothing after it runs, not even the 'mark sent' update."""
+
+    async def publish_then_die(message: OutboxMessage) -> None:
+        nonlocal published
+        await broker.publish(message.envelope, topic=message.topic, key=message.key.encode())
+        published += 1
+        if published == 7:
+            raise Killed
+
+    async def publish(message: OutboxMessage) -> None:
+        await broker.publish(message.envelope, topic=message.topic, key=message.key.encode())
+
+    try:
+        first = _relay(database_url, pool, publish_then_die)
+        # Simulate the crash: the process dies before the UPDATE of its batch commits.
+        first._pool = _NoUpdatePool(pool)  # type: ignore[assignment]
+        with pytest.raises(Killed):
+            await first.publish_pending()
+        assert await _unpublished(pool) == 20  # the crash came before any row was marked
+
+        second = _relay(database_url, pool, publish)
+        while await second.publish_pending():
+            pass
+        assert await _unpublished(pool) == 0
+        records = await read_topic(kafka_settings.kafka_bootstrap_servers, event_class.topic(), 27)
+        seen = {EventEnvelope.model_validate_json(r.value).id for r in records}
+        assert seen == set(ids)  # every event arrived; 7 of them twice (the inbox drops those)
+    finally:
+        await broker.stop()
+
+
+class _NoUpdatePool:
+    """A pool whose writes never happen, as when the process is killed before them."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def fetch(self, query: str, *args: object) -> list[asyncpg.Record]:
+        return await self._pool.fetch(query, *args)
+
+    async def execute(self, *args: object) -> str:
+        raise AssertionError("a killed relay marks nothing")
+
+
+async def test_events_of_one_referral_arrive_in_order(
+    pool: asyncpg.Pool,
+    database_url: str,
+    event_class: type[Counted],
+    kafka_settings: KafkaSettings,
+    broker_factory: BrokerFactory,
+) -> None:
+    referrals = [uuid4() for _ in range(5)]
+    async with pool.acquire() as conn:
+        for n in range(40):  # interleaved: r0 s0, r1 s0, ... r4 s0, r0 s1, ...
+            async with conn.transaction():
+                await add_to_outbox(
+                    conn,
+                    event_class(referral_id=referrals[n % 5], sequence=n // 5),
+                    source=SOURCE,
+                    local_authority="E08000035",
+                )
+    broker = broker_factory("relay-order-test")
+    await broker.start()
+
+    async def publish(message: OutboxMessage) -> None:
+        await broker.publish(message.envelope, topic=message.topic, key=message.key.encode())
+
+    try:
+        relay = _relay(database_url, pool, publish)
+        relay._batch_size = 7  # several batches, to cross batch boundaries
+        while await relay.publish_pending():
+            pass
+        records = await read_topic(kafka_settings.kafka_bootstrap_servers, event_class.topic(), 40)
+    finally:
+        await broker.stop()
+    by_referral: dict[str, list[int]] = {}
+    partitions: dict[str, set[int]] = {}
+    for r in sorted(records, key=lambda r: (r.partition, r.offset)):
+        data = json.loads(r.value)["data"]
+        by_referral.setdefault(data["referral_id"], []).append(data["sequence"])
+        partitions.setdefault(data["referral_id"], set()).add(r.partition)
+    assert all(seq == list(range(8)) for seq in by_referral.values()), by_referral
+    assert all(len(p) == 1 for p in partitions.values())  # one referral, one partition

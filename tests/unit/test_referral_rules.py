@@ -1,0 +1,79 @@
+from datetime import date
+from uuid import uuid4
+
+import pytest
+from referrals.domain import (
+    FamilyContact,
+    NewReferral,
+    StatutoryClock,
+    Step,
+    is_valid_nhs_number,
+    postcode_district,
+    receive,
+    status_after,
+)
+
+from shared.events import Sen2Need
+
+
+@pytest.mark.parametrize("number", ["9434765919", "943 476 5919", "9990000018"])
+def test_valid_nhs_numbers_pass_the_modulus_11_check(number: str) -> None:
+    assert is_valid_nhs_number(number)
+
+
+@pytest.mark.parametrize(
+    "number",
+    ["9434765918", "943476591", "94347659190", "94347659A9", "", "0000000010"],
+)
+def test_nhs_numbers_with_a_wrong_check_digit_or_shape_are_refused(number: str) -> None:
+    assert not is_valid_nhs_number(number)
+
+
+def test_a_check_digit_of_ten_makes_the_number_invalid() -> None:
+    # 1000000010: weights give 10*1 + 2*1 = 12, 12 mod 11 = 1, 11 - 1 = 10 -> invalid.
+    assert not is_valid_nhs_number("1000000010")
+
+
+def test_statutory_clock_counts_weeks_from_the_request() -> None:
+    clock = StatutoryClock(date(2026, 1, 5))
+    assert clock.decision_due == date(2026, 2, 16)
+    assert clock.draft_plan_due == date(2026, 4, 27)
+    assert clock.final_plan_due == date(2026, 5, 25)
+
+
+@pytest.mark.parametrize(("postcode", "district"), [("LS6 2AB", "LS6"), ("sw1a1aa", "SW1A")])
+def test_postcode_district_is_the_outward_code(postcode: str, district: str) -> None:
+    assert postcode_district(postcode) == district
+
+
+def test_a_non_uk_postcode_is_refused() -> None:
+    with pytest.raises(ValueError, match="UK postcode"):
+        postcode_district("90210")
+
+
+def test_status_is_the_furthest_step_whatever_order_events_arrive_in() -> None:
+    assert status_after([Step.FAMILY_NOTIFIED, Step.RECEIVED, Step.PLAN_DRAFTED]) == (
+        Step.FAMILY_NOTIFIED
+    )
+    assert status_after([Step.PLAN_DRAFTED, Step.RECEIVED]) == Step.PLAN_DRAFTED
+    assert status_after([]) == Step.RECEIVED
+
+
+def test_received_referral_event_carries_no_personal_details() -> None:
+    referral = NewReferral(
+        referral_id=uuid4(),
+        local_authority="E08000035",
+        received_on=date(2026, 1, 5),
+        requested_by="school",
+        primary_need=Sen2Need.SLCN,
+        postcode="LS6 2AB",
+        contact=FamilyContact("Ann Parent", "ann@example.org", None, "email"),
+    )
+    received, contact = receive(referral)
+    public = received.model_dump_json()
+    for personal in ("Ann", "example.org", "2AB"):
+        assert personal not in public
+    assert received.postcode_district == "LS6"
+    assert received.final_plan_due == date(2026, 5, 25)
+    assert contact.email == "ann@example.org"
+    assert contact.topic() == "referrals.family-contact-registered.v1"
