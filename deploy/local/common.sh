@@ -1,0 +1,48 @@
+# shellcheck shell=bash
+# Helpers shared by deploy/local/{kafka,postgres,up,down}.sh. Sourced, not run.
+
+# Absolute paths that do not depend on the caller's working directory.
+LOCAL_SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
+REPO_ROOT=$(cd -- "$LOCAL_SCRIPT_DIR/../.." && pwd -P)
+# Runtime state (data, logs, pid files): per clone, git-ignored.
+SEND_LOCAL_DIR=${SEND_LOCAL_DIR:-$REPO_ROOT/.local}
+# Downloaded artefacts (Kafka jars): shared between runs and clones.
+SEND_CACHE_DIR=${SEND_CACHE_DIR:-$HOME/.cache/send-platform}
+export SEND_LOCAL_DIR SEND_CACHE_DIR
+
+# LOG_TAG is set by each script (e.g. "kafka") to prefix its messages.
+log() { printf '%s: %s\n' "${LOG_TAG:-local}" "$*" >&2; }
+die() { printf '%s: ERROR: %s\n' "${LOG_TAG:-local}" "$*" >&2; exit 1; }
+
+is_root() { [[ $(id -u) -eq 0 ]]; }
+
+# True when something accepts TCP connections on host:port. Uses bash's
+# /dev/tcp so it needs neither nc nor ss; `timeout` guards against
+# filtered ports that would otherwise hang the connect.
+port_open() {
+  local host=$1 port=$2
+  # shellcheck disable=SC2016  # $1/$2 expand in the inner shell
+  timeout 2 bash -c 'exec 3<>"/dev/tcp/$1/$2"' _ "$host" "$port" 2>/dev/null
+}
+
+# Seconds since the epoch with millisecond precision, for timings.
+now() { date +%s.%3N; }
+elapsed_since() { awk -v s="$1" -v e="$(now)" 'BEGIN { printf "%.1f", e - s }'; }
+
+# apt-get install, only used as root on machines that lack a tool.
+apt_install() {
+  command -v apt-get >/dev/null 2>&1 || return 1
+  log "installing $* with apt-get (missing on this machine)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# Serialises start/stop of one service within this clone, so two concurrent
+# `up` runs (e.g. make -j) cannot both start a server. The lock is on fd 9;
+# servers must be launched with 9>&- so they do not keep holding it.
+lock_service() {
+  mkdir -p "$SEND_LOCAL_DIR"
+  command -v flock >/dev/null 2>&1 || return 0
+  exec 9>"$SEND_LOCAL_DIR/.$1.lock"
+  flock -w 300 9 || die "another $1 start/stop in this clone holds $SEND_LOCAL_DIR/.$1.lock"
+}

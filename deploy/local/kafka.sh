@@ -1,0 +1,325 @@
+#!/usr/bin/env bash
+# Local single-node Apache Kafka (KRaft) without Docker.
+#
+#   deploy/local/kafka.sh start|stop|status
+#
+# Jars come from Maven (deploy/local/kafka/pom.xml) into a cache shared by
+# all clones; data and logs live in the clone's git-ignored .local folder.
+# Environment:
+#   KAFKA_BOOTSTRAP_SERVERS  non-empty: an external Kafka is used, do nothing
+#   SEND_LOCAL_DIR           runtime state   (default <repo>/.local)
+#   SEND_CACHE_DIR           jar cache       (default ~/.cache/send-platform)
+#   SEND_KAFKA_START_TIMEOUT readiness wait in seconds (default 90)
+#   SEND_KAFKA_JAVA_OPTS     extra JVM options for the broker
+#   JAVA_HOME                JDK to use (17 or newer)
+set -euo pipefail
+
+LOG_TAG=kafka
+# shellcheck source=deploy/local/common.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
+
+KAFKA_CONF_SRC=$LOCAL_SCRIPT_DIR/kafka
+KAFKA_VERSION=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$KAFKA_CONF_SRC/pom.xml")
+[[ -n $KAFKA_VERSION ]] || die "cannot read <kafka.version> from $KAFKA_CONF_SRC/pom.xml"
+
+KAFKA_HOST=127.0.0.1
+KAFKA_PORT=9092
+BOOTSTRAP=$KAFKA_HOST:$KAFKA_PORT
+LIB_DIR=$SEND_CACHE_DIR/kafka-$KAFKA_VERSION/lib
+# The marker holds a hash of pom.xml: a changed pom re-resolves the jars.
+LIB_MARKER=$LIB_DIR/.complete
+KAFKA_DIR=$SEND_LOCAL_DIR/kafka
+DATA_DIR=$KAFKA_DIR/data
+LOGS_DIR=$KAFKA_DIR/logs
+PID_FILE=$KAFKA_DIR/kafka.pid
+SERVER_PROPERTIES=$KAFKA_DIR/server.properties
+START_TIMEOUT=${SEND_KAFKA_START_TIMEOUT:-90}
+MIN_JAVA=17
+
+# --- Java -----------------------------------------------------------------
+
+# Prints the major version of the given java binary ("1.8" -> 8).
+java_major() {
+  local spec
+  spec=$("$1" -XshowSettings:properties -version 2>&1 |
+    sed -n 's/^ *java\.specification\.version = //p') || true
+  spec=${spec#1.}
+  [[ $spec =~ ^[0-9]+$ ]] && echo "$spec"
+}
+
+# Sets JAVA (binary) and JAVA_HOME_FOUND. JAVA_HOME wins if set; then java on
+# PATH if it is recent enough; then the oldest JDK >= 17 in /usr/lib/jvm (the
+# conservative choice: Kafka 4.x is built for and tested on 17).
+find_java() {
+  local candidate major best=0
+  JAVA=
+  if [[ -n ${JAVA_HOME:-} ]]; then
+    candidate=$JAVA_HOME/bin/java
+    [[ -x $candidate ]] || die "JAVA_HOME=$JAVA_HOME has no bin/java"
+    major=$(java_major "$candidate") || major=0
+    ((major >= MIN_JAVA)) ||
+      die "JAVA_HOME=$JAVA_HOME is Java $major; Kafka $KAFKA_VERSION needs Java $MIN_JAVA or newer"
+    JAVA=$candidate
+  elif candidate=$(command -v java) && major=$(java_major "$candidate") && ((major >= MIN_JAVA)); then
+    JAVA=$candidate
+  else
+    for candidate in /usr/lib/jvm/*/bin/java; do
+      [[ -x $candidate ]] || continue
+      major=$(java_major "$candidate") || continue
+      if ((major >= MIN_JAVA)) && { [[ -z $JAVA ]] || ((major < best)); }; then
+        JAVA=$candidate best=$major
+      fi
+    done
+  fi
+  [[ -n $JAVA ]] || die "no Java $MIN_JAVA or newer found (JAVA_HOME unset; none on PATH or in /usr/lib/jvm).
+Install one (e.g. apt-get install openjdk-17-jre-headless) or set JAVA_HOME."
+  JAVA_HOME_FOUND=$(dirname -- "$(dirname -- "$(readlink -f -- "$JAVA")")")
+}
+
+# --- Jars -----------------------------------------------------------------
+
+pom_hash() { sha256sum "$KAFKA_CONF_SRC/pom.xml" | cut -d' ' -f1; }
+
+jars_ready() { [[ -f $LIB_MARKER && $(cat "$LIB_MARKER") == "$(pom_hash)" ]]; }
+
+ensure_mvn() {
+  command -v mvn >/dev/null 2>&1 && return 0
+  if is_root && apt_install maven; then
+    return 0
+  fi
+  die "Maven (mvn) is needed once to download the Kafka jars into $LIB_DIR; install it (apt-get install maven)"
+}
+
+# Resolves the jars into a temporary folder and renames it into place, so an
+# interrupted download never looks complete and two clones resolving at the
+# same time cannot mix their files.
+ensure_jars() {
+  jars_ready && return 0
+  ensure_mvn
+  local start tmp
+  start=$(now)
+  mkdir -p "$(dirname -- "$LIB_DIR")"
+  tmp=$(mktemp -d "$LIB_DIR.tmp.XXXXXX")
+  log "resolving Kafka $KAFKA_VERSION jars with Maven into $LIB_DIR (once per version)"
+  if ! JAVA_HOME=$JAVA_HOME_FOUND mvn -q -B -f "$KAFKA_CONF_SRC/pom.xml" \
+    dependency:copy-dependencies -DoutputDirectory="$tmp" >"$tmp.log" 2>&1; then
+    cat "$tmp.log" >&2
+    rm -rf "$tmp" "$tmp.log"
+    die "mvn could not resolve the Kafka jars (see above)"
+  fi
+  rm -f "$tmp.log"
+  pom_hash >"$tmp/.complete"
+  rm -rf "$LIB_DIR"
+  mv "$tmp" "$LIB_DIR"
+  log "jars ready in $(elapsed_since "$start")s ($(find "$LIB_DIR" -name '*.jar' | wc -l) jars)"
+}
+
+# Runs a Kafka tool class. No log4j2 file is given, so Log4j2 falls back to
+# its default configuration (errors only, on the console).
+kafka_tool() {
+  "$JAVA" -Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -cp "$LIB_DIR/*" "$@"
+}
+
+# --- Process --------------------------------------------------------------
+
+# Prints the broker pid if the pid file names a live broker of this clone.
+# Checking the command line guards against a recycled pid.
+running_pid() {
+  local pid
+  [[ -f $PID_FILE ]] || return 1
+  pid=$(cat "$PID_FILE")
+  [[ $pid =~ ^[0-9]+$ ]] || return 1
+  if [[ -r /proc/$pid/cmdline ]] &&
+    tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$SERVER_PROPERTIES"; then
+    echo "$pid"
+    return 0
+  fi
+  return 1
+}
+
+render_config() {
+  local template
+  template=$(<"$KAFKA_CONF_SRC/server.properties.template")
+  # Quoted replacement: no '&' expansion (bash 5.2 patsub_replacement).
+  printf '%s\n' "${template//@LOG_DIRS@/"$DATA_DIR"}" >"$SERVER_PROPERTIES"
+}
+
+# Formats the KRaft storage on first start only. meta.properties is written
+# last by the format tool, so its absence means nothing worth keeping.
+ensure_storage() {
+  [[ -f $DATA_DIR/meta.properties ]] && return 0
+  local cluster_id
+  rm -rf "$DATA_DIR"
+  mkdir -p "$DATA_DIR"
+  cluster_id=$(kafka_tool kafka.tools.StorageTool random-uuid)
+  log "formatting storage in $DATA_DIR (cluster id $cluster_id)"
+  # --standalone: this node is the only voter of a dynamic quorum, matching
+  # controller.quorum.bootstrap.servers in server.properties.
+  kafka_tool kafka.tools.StorageTool format --standalone \
+    -t "$cluster_id" -c "$SERVER_PROPERTIES" >"$LOGS_DIR/format.log" 2>&1 || {
+    cat "$LOGS_DIR/format.log" >&2
+    die "storage format failed"
+  }
+}
+
+# Prints what this start wrote to the logs: its ERROR/FATAL lines (the cause
+# is often far above the tail) and then the last 40 lines.
+show_logs() {
+  local f=$LOGS_DIR/server.log
+  # A size rollover may have restarted the file meanwhile.
+  if [[ -s $f ]] && (($(wc -l <"$f") < ${LOG_START_LINE:-0})); then LOG_START_LINE=0; fi
+  if [[ -s $f ]]; then
+    echo "----- ERROR/FATAL lines of this start ($f) -----" >&2
+    tail -n "+$((${LOG_START_LINE:-0} + 1))" "$f" | grep -E '^\[.*\] (ERROR|FATAL)|^Caused by' | tail -n 10 >&2 || true
+    echo "----- last 40 lines of $f -----" >&2
+    tail -n "+$((${LOG_START_LINE:-0} + 1))" "$f" | tail -n 40 >&2
+  fi
+  f=$LOGS_DIR/kafka.out
+  if [[ -s $f ]]; then
+    echo "----- $f -----" >&2
+    tail -n 40 "$f" >&2
+  fi
+}
+
+# Ready means a real request round trip: ApiVersions + Metadata through the
+# admin client, and the broker reported unfenced.
+broker_ready() {
+  local out
+  # Client-compiler-only, serial GC: a short-lived JVM starts faster.
+  out=$(timeout 30 "$JAVA" -Xmx128m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -cp "$LIB_DIR/*" \
+    org.apache.kafka.tools.BrokerApiVersionsCommand --bootstrap-server "$BOOTSTRAP" 2>&1) || return 1
+  [[ $out == *"$BOOTSTRAP"* && $out != *"isFenced: true"* ]]
+}
+
+wait_ready() {
+  local pid=$1 deadline=$((SECONDS + START_TIMEOUT))
+  while ((SECONDS < deadline)); do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      show_logs
+      rm -f "$PID_FILE"
+      die "broker exited during startup (logs above, full logs in $LOGS_DIR)"
+    fi
+    # The cheap TCP check first: each probe is a JVM start.
+    if port_open "$KAFKA_HOST" "$KAFKA_PORT" && broker_ready; then
+      return 0
+    fi
+    sleep 0.5
+  done
+  show_logs
+  die "broker not ready after ${START_TIMEOUT}s (pid $pid still running; stop it with: $0 stop)"
+}
+
+cmd_start() {
+  local start pid
+  start=$(now)
+  if pid=$(running_pid); then
+    log "already running (pid $pid) on $BOOTSTRAP"
+    return 0
+  fi
+  if port_open "$KAFKA_HOST" "$KAFKA_PORT"; then
+    log "$BOOTSTRAP is already serving (not started by this clone): reusing it"
+    return 0
+  fi
+  ensure_jars_and_java
+  mkdir -p "$DATA_DIR" "$LOGS_DIR"
+  render_config
+  ensure_storage
+
+  log "starting Kafka $KAFKA_VERSION ($JAVA, Java $(java_major "$JAVA"))"
+  local launcher=() extra_opts=()
+  read -r -a extra_opts <<<"${SEND_KAFKA_JAVA_OPTS:-}"
+  # setsid: the broker leaves the caller's session and process group, so a
+  # Ctrl-C in the terminal or a CI step ending does not kill it midway;
+  # stop it with `kafka.sh stop` / down.sh.
+  command -v setsid >/dev/null 2>&1 && launcher=(setsid)
+  rm -f "$PID_FILE"
+  # server.log is appended across starts: remember where this one begins.
+  LOG_START_LINE=0
+  [[ -f $LOGS_DIR/server.log ]] && LOG_START_LINE=$(wc -l <"$LOGS_DIR/server.log")
+  # The inner shell writes its own pid and then execs java, so the pid file
+  # holds the java pid whether or not setsid had to fork.
+  # shellcheck disable=SC2016  # $$ and $@ expand in the inner shell
+  nohup "${launcher[@]}" bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$PID_FILE" \
+    "$JAVA" -Xmx512m -Xms256m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+    -Djava.awt.headless=true \
+    -Dkafka.logs.dir="$LOGS_DIR" \
+    -Dlog4j2.configurationFile="$KAFKA_CONF_SRC/log4j2.yaml" \
+    "${extra_opts[@]}" \
+    -cp "$LIB_DIR/*" kafka.Kafka "$SERVER_PROPERTIES" \
+    </dev/null >"$LOGS_DIR/kafka.out" 2>&1 9>&- &
+  local _
+  for _ in $(seq 50); do
+    [[ -s $PID_FILE ]] && break
+    sleep 0.1
+  done
+  [[ -s $PID_FILE ]] || die "broker did not start (see $LOGS_DIR/kafka.out)"
+  pid=$(cat "$PID_FILE")
+  wait_ready "$pid"
+  log "ready on $BOOTSTRAP (pid $pid) in $(elapsed_since "$start")s; logs in $LOGS_DIR"
+}
+
+ensure_jars_and_java() {
+  # mvn may need installing first (on Debian it also brings a JDK).
+  if ! jars_ready; then
+    ensure_mvn
+  fi
+  find_java
+  ensure_jars
+}
+
+cmd_stop() {
+  local pid
+  if ! pid=$(running_pid); then
+    rm -f "$PID_FILE"
+    if port_open "$KAFKA_HOST" "$KAFKA_PORT"; then
+      log "not started by this clone; leaving the Kafka on $BOOTSTRAP alone"
+    else
+      log "not running"
+    fi
+    return 0
+  fi
+  log "stopping (pid $pid)"
+  kill -TERM "$pid" 2>/dev/null || true
+  local deadline=$((SECONDS + 30))
+  while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do
+    sleep 0.5
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    log "still running after 30s: SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.2; done
+  fi
+  rm -f "$PID_FILE"
+  log "stopped"
+}
+
+cmd_status() {
+  local pid
+  if pid=$(running_pid); then
+    log "running (pid $pid) on $BOOTSTRAP; data $DATA_DIR"
+  elif port_open "$KAFKA_HOST" "$KAFKA_PORT"; then
+    log "$BOOTSTRAP is serving, but not a broker started by this clone"
+  else
+    log "stopped"
+    return 3
+  fi
+}
+
+main() {
+  local cmd=${1:-}
+  case $cmd in
+  start | stop | status) ;;
+  *)
+    echo "usage: $0 start|stop|status" >&2
+    exit 2
+    ;;
+  esac
+  if [[ -n ${KAFKA_BOOTSTRAP_SERVERS:-} ]]; then
+    log "KAFKA_BOOTSTRAP_SERVERS=$KAFKA_BOOTSTRAP_SERVERS is set: using that external Kafka, nothing to $cmd"
+    return 0
+  fi
+  [[ $cmd == status ]] || lock_service kafka
+  "cmd_$cmd"
+}
+
+main "$@"

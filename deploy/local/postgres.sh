@@ -1,0 +1,298 @@
+#!/usr/bin/env bash
+# Local PostgreSQL cluster for development and tests, without Docker.
+#
+#   deploy/local/postgres.sh start|stop|status
+#
+# One cluster on 127.0.0.1:${SEND_PG_PORT:-55432} holding the four service
+# databases (referrals, plans, specialists, notifications), owned by the
+# role send (password send):
+#   postgresql://send:send@127.0.0.1:55432/referrals
+# Environment:
+#   SEND_DATABASE_EXTERNAL=1 or any *_DATABASE_URL below: do nothing
+#   REFERRALS_DATABASE_URL PLANS_DATABASE_URL SPECIALISTS_DATABASE_URL
+#   NOTIFICATIONS_DATABASE_URL
+#   SEND_PG_PORT      TCP port on 127.0.0.1 (default 55432)
+#   SEND_LOCAL_DIR    runtime state (default <repo>/.local)
+#   SEND_PG_BIN       folder with initdb/pg_ctl (default: newest
+#                     /usr/lib/postgresql/*/bin, else PATH)
+#
+# Running as root: the server refuses to run as root, so initdb and pg_ctl
+# run as the `postgres` OS user, which must own the data directory. If that
+# user cannot reach <repo>/.local (e.g. a clone under /root, mode 0700), the
+# cluster lives in /var/lib/send-platform/postgres-<hash of the .local path>
+# instead; `status` prints where.
+set -euo pipefail
+
+LOG_TAG=postgres
+# shellcheck source=deploy/local/common.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
+
+PG_HOST=127.0.0.1
+PG_PORT=${SEND_PG_PORT:-55432}
+SUPERUSER=postgres
+APP_ROLE=send
+APP_PASSWORD=send
+DATABASES=(referrals plans specialists notifications)
+DB_URL_VARS=(REFERRALS_DATABASE_URL PLANS_DATABASE_URL SPECIALISTS_DATABASE_URL NOTIFICATIONS_DATABASE_URL)
+START_TIMEOUT=60
+
+# --- Locations and ownership ----------------------------------------------
+
+# Stable short id of this clone's .local folder, for paths outside it.
+local_id() { printf '%s' "$SEND_LOCAL_DIR" | sha256sum | cut -c1-12; }
+
+# Sets PG_BASE (cluster folder), DATA_DIR, LOG_FILE, SOCKET_DIR and AS_OWNER
+# (command prefix running a program as the cluster's OS owner).
+setup_paths() {
+  PG_BASE=$SEND_LOCAL_DIR/postgres
+  AS_OWNER=()
+  if is_root; then
+    id -u postgres >/dev/null 2>&1 ||
+      die "running as root, but there is no 'postgres' OS user to run the server (install the postgresql package, or run as a normal user)"
+    AS_OWNER=(runuser -u postgres --)
+    mkdir -p "$PG_BASE"
+    chown postgres: "$PG_BASE"
+    chmod 0700 "$PG_BASE"
+    # Every parent must be traversable by postgres; a clone under /root is not.
+    if ! runuser -u postgres -- test -w "$PG_BASE" 2>/dev/null; then
+      local fallback
+      fallback=/var/lib/send-platform/postgres-$(local_id)
+      log "user postgres cannot reach $PG_BASE (a parent folder is not traversable); using $fallback"
+      printf 'This clone'\''s PostgreSQL cluster lives in %s\n(the postgres OS user cannot reach this folder).\n' \
+        "$fallback" >"$PG_BASE/WHERE-IS-THE-DATA.txt"
+      PG_BASE=$fallback
+      mkdir -p "$PG_BASE"
+      chown postgres: "$PG_BASE"
+      chmod 0700 "$PG_BASE"
+    fi
+  else
+    mkdir -p "$PG_BASE"
+    chmod 0700 "$PG_BASE"
+  fi
+  DATA_DIR=$PG_BASE/data
+  LOG_FILE=$PG_BASE/postgres.log
+  # A Unix socket path is limited to 107 bytes; deep clones fall back to /tmp.
+  SOCKET_DIR=$PG_BASE/run
+  if ((${#SOCKET_DIR} > 90)); then
+    SOCKET_DIR=/tmp/send-pg-$(local_id)
+  fi
+  mkdir -p "$SOCKET_DIR"
+  if is_root; then chown postgres: "$SOCKET_DIR"; fi
+  chmod 0700 "$SOCKET_DIR"
+}
+
+as_owner() {
+  # cd /: the owner may not be able to read the caller's working directory.
+  # 9>&-: the server must not inherit the start/stop lock (see common.sh).
+  (cd / && "${AS_OWNER[@]}" "$@" 9>&-)
+}
+
+# --- Binaries ---------------------------------------------------------------
+
+# Sets PG_BIN. Prefers the version the data directory was created with.
+find_pg_bin() {
+  PG_BIN=
+  if [[ -n ${SEND_PG_BIN:-} ]]; then
+    PG_BIN=$SEND_PG_BIN
+  elif [[ -r ${DATA_DIR:-}/PG_VERSION && -x /usr/lib/postgresql/$(<"$DATA_DIR/PG_VERSION")/bin/pg_ctl ]]; then
+    PG_BIN=/usr/lib/postgresql/$(<"$DATA_DIR/PG_VERSION")/bin
+  else
+    local dir
+    dir=$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -n 1)
+    if [[ -n $dir && -x $dir/pg_ctl ]]; then
+      PG_BIN=$dir
+    elif command -v pg_ctl >/dev/null 2>&1; then
+      PG_BIN=$(dirname -- "$(command -v pg_ctl)")
+    fi
+  fi
+  [[ -n $PG_BIN && -x $PG_BIN/pg_ctl && -x $PG_BIN/initdb ]]
+}
+
+ensure_pg_bin() {
+  find_pg_bin && return 0
+  if is_root && apt_install postgresql && find_pg_bin; then
+    return 0
+  fi
+  die "PostgreSQL server binaries (initdb, pg_ctl) not found; install them (apt-get install postgresql) or set SEND_PG_BIN"
+}
+
+# psql from the server's bin folder, else the one on PATH. -X: no ~/.psqlrc.
+psql_cmd() {
+  local p=${PG_BIN:+$PG_BIN/psql}
+  [[ -n $p && -x $p ]] || p=$(command -v psql) || {
+    echo "psql not found" >&2
+    return 1
+  }
+  "$p" -X -q -v ON_ERROR_STOP=1 "$@"
+}
+
+# --- Cluster ------------------------------------------------------------------
+
+cluster_running() {
+  [[ -f $DATA_DIR/PG_VERSION ]] && find_pg_bin &&
+    as_owner "$PG_BIN/pg_ctl" -D "$DATA_DIR" status >/dev/null 2>&1
+}
+
+init_cluster() {
+  [[ -f $DATA_DIR/PG_VERSION ]] && return 0
+  log "initdb in $DATA_DIR ($("$PG_BIN/postgres" --version))"
+  rm -rf "$DATA_DIR"
+  # No superuser password: the superuser can only connect through the Unix
+  # socket, whose folder only the cluster owner (and root) can enter.
+  as_owner "$PG_BIN/initdb" -D "$DATA_DIR" -U "$SUPERUSER" -E UTF8 --locale=C \
+    --auth-local=trust --auth-host=scram-sha-256 --no-sync --no-instructions \
+    >"$PG_BASE/initdb.log" 2>&1 || {
+    cat "$PG_BASE/initdb.log" >&2
+    die "initdb failed"
+  }
+  # Our settings live in an included file rewritten on every start.
+  echo "include_if_exists = 'send-local.conf'" | as_owner tee -a "$DATA_DIR/postgresql.conf" >/dev/null
+}
+
+# Rewritten on every start so a changed SEND_PG_PORT or socket folder applies.
+write_config() {
+  as_owner tee "$DATA_DIR/send-local.conf" >/dev/null <<EOF
+# Written by deploy/local/postgres.sh on every start: do not edit.
+listen_addresses = '$PG_HOST'
+port = $PG_PORT
+unix_socket_directories = '$SOCKET_DIR'
+unix_socket_permissions = 0700
+max_connections = 200
+# Dev/test cluster: durability traded for speed. A crash can lose or corrupt
+# data; never use these settings for data you care about.
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+EOF
+  as_owner tee "$DATA_DIR/pg_hba.conf" >/dev/null <<EOF
+# Written by deploy/local/postgres.sh on every start: do not edit.
+# TYPE  DATABASE  USER       ADDRESS        METHOD
+# The socket folder is mode 0700, so only the cluster owner (and root) get here.
+local   all       all                       trust
+host    all       $APP_ROLE  127.0.0.1/32   scram-sha-256
+host    all       $APP_ROLE  ::1/128        scram-sha-256
+EOF
+}
+
+# Creates the role and the missing databases through the superuser socket.
+ensure_databases_as_superuser() {
+  local list
+  list=$(printf "'%s'," "${DATABASES[@]}")
+  list=${list%,}
+  psql_cmd -h "$SOCKET_DIR" -p "$PG_PORT" -U "$SUPERUSER" -d postgres <<SQL
+SELECT format('CREATE ROLE %I', '$APP_ROLE')
+WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$APP_ROLE') \\gexec
+ALTER ROLE $APP_ROLE WITH LOGIN CREATEDB PASSWORD '$APP_PASSWORD';
+SELECT format('CREATE DATABASE %I OWNER %I', d, '$APP_ROLE')
+FROM unnest(ARRAY[$list]) AS d
+WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = d) \\gexec
+SQL
+}
+
+# On a server this script did not start: as send (CREATEDB) over TCP.
+ensure_databases_as_app() {
+  local list
+  list=$(printf "'%s'," "${DATABASES[@]}")
+  list=${list%,}
+  PGPASSWORD=$APP_PASSWORD PGCONNECT_TIMEOUT=5 psql_cmd -h "$PG_HOST" -p "$PG_PORT" -U "$APP_ROLE" -d postgres <<SQL
+SELECT format('CREATE DATABASE %I', d)
+FROM unnest(ARRAY[$list]) AS d
+WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = d) \\gexec
+SQL
+}
+
+urls() {
+  local db
+  for db in "${DATABASES[@]}"; do
+    log "  postgresql://$APP_ROLE:$APP_PASSWORD@$PG_HOST:$PG_PORT/$db"
+  done
+}
+
+cmd_start() {
+  local start
+  start=$(now)
+  setup_paths
+  if cluster_running; then
+    log "already running on $PG_HOST:$PG_PORT (data $DATA_DIR)"
+    ensure_databases_as_superuser
+    return 0
+  fi
+  if port_open "$PG_HOST" "$PG_PORT"; then
+    find_pg_bin || true
+    log "$PG_HOST:$PG_PORT is already serving (not this clone's cluster): reusing it"
+    if ensure_databases_as_app 2>"$PG_BASE/reuse-error.log"; then
+      log "role $APP_ROLE can connect; databases ${DATABASES[*]} present"
+      return 0
+    fi
+    cat "$PG_BASE/reuse-error.log" >&2
+    die "cannot connect to the server on $PG_HOST:$PG_PORT as $APP_ROLE/$APP_PASSWORD (or create the databases).
+Stop that server, create role '$APP_ROLE' (LOGIN CREATEDB, password '$APP_PASSWORD') there, or pick another port with SEND_PG_PORT."
+  fi
+  ensure_pg_bin
+  init_cluster
+  write_config
+  log "starting on $PG_HOST:$PG_PORT (socket folder $SOCKET_DIR)"
+  if ! as_owner "$PG_BIN/pg_ctl" -D "$DATA_DIR" -l "$LOG_FILE" -w -t "$START_TIMEOUT" start >/dev/null; then
+    tail -n 40 "$LOG_FILE" >&2 || true
+    die "pg_ctl start failed (log: $LOG_FILE)"
+  fi
+  local deadline=$((SECONDS + START_TIMEOUT))
+  until "$PG_BIN/pg_isready" -q -h "$PG_HOST" -p "$PG_PORT"; do
+    ((SECONDS < deadline)) || die "not accepting connections after ${START_TIMEOUT}s (log: $LOG_FILE)"
+    sleep 0.5
+  done
+  ensure_databases_as_superuser
+  log "ready in $(elapsed_since "$start")s; databases:"
+  urls
+}
+
+cmd_stop() {
+  setup_paths
+  if ! cluster_running; then
+    log "not running (data $DATA_DIR)"
+    return 0
+  fi
+  as_owner "$PG_BIN/pg_ctl" -D "$DATA_DIR" -m fast -w -t 60 stop >/dev/null
+  log "stopped"
+}
+
+cmd_status() {
+  setup_paths
+  if cluster_running; then
+    log "running on $PG_HOST:$PG_PORT (data $DATA_DIR, log $LOG_FILE)"
+    urls
+  elif port_open "$PG_HOST" "$PG_PORT"; then
+    log "$PG_HOST:$PG_PORT is serving, but not this clone's cluster"
+  else
+    log "stopped (data $DATA_DIR)"
+    return 3
+  fi
+}
+
+external_databases() {
+  [[ ${SEND_DATABASE_EXTERNAL:-} == 1 ]] && return 0
+  local var
+  for var in "${DB_URL_VARS[@]}"; do
+    [[ -n ${!var:-} ]] && return 0
+  done
+  return 1
+}
+
+main() {
+  local cmd=${1:-}
+  case $cmd in
+  start | stop | status) ;;
+  *)
+    echo "usage: $0 start|stop|status" >&2
+    exit 2
+    ;;
+  esac
+  if external_databases; then
+    log "external databases are used (SEND_DATABASE_EXTERNAL=1 or a *_DATABASE_URL is set): nothing to $cmd"
+    return 0
+  fi
+  [[ $cmd == status ]] || lock_service postgres
+  "cmd_$cmd"
+}
+
+main "$@"

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Starts the local infrastructure (PostgreSQL and Kafka) in parallel and
+# prints where it listens. Idempotent: whatever already runs is reused.
+# Topics are not created here; the Python side does that after `up`.
+#
+#   deploy/local/up.sh
+#
+# Honours the environment of postgres.sh and kafka.sh (SEND_PG_PORT,
+# SEND_LOCAL_DIR, SEND_CACHE_DIR, KAFKA_BOOTSTRAP_SERVERS,
+# SEND_DATABASE_EXTERNAL, *_DATABASE_URL, JAVA_HOME, ...).
+set -euo pipefail
+
+LOG_TAG=up
+# shellcheck source=deploy/local/common.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
+
+# Runs one service script with its output prefixed, so parallel output stays
+# readable; pipefail makes the pipeline report the script's exit status.
+run_prefixed() {
+  local name=$1
+  shift
+  "$@" 2>&1 | sed -u "s/^/[$name] /"
+}
+
+start=$(now)
+run_prefixed postgres bash "$LOCAL_SCRIPT_DIR/postgres.sh" start &
+pg_job=$!
+run_prefixed kafka bash "$LOCAL_SCRIPT_DIR/kafka.sh" start &
+kafka_job=$!
+
+failed=()
+wait "$pg_job" || failed+=(postgres)
+wait "$kafka_job" || failed+=(kafka)
+if ((${#failed[@]})); then
+  die "failed to start: ${failed[*]} (see above; stop the rest with deploy/local/down.sh)"
+fi
+
+pg_port=${SEND_PG_PORT:-55432}
+echo
+echo "Local infrastructure is up ($(elapsed_since "$start")s):"
+if [[ -n ${KAFKA_BOOTSTRAP_SERVERS:-} ]]; then
+  echo "  Kafka bootstrap:  $KAFKA_BOOTSTRAP_SERVERS (external)"
+else
+  echo "  Kafka bootstrap:  127.0.0.1:9092"
+fi
+if [[ ${SEND_DATABASE_EXTERNAL:-} == 1 || -n ${REFERRALS_DATABASE_URL:-}${PLANS_DATABASE_URL:-}${SPECIALISTS_DATABASE_URL:-}${NOTIFICATIONS_DATABASE_URL:-} ]]; then
+  echo "  PostgreSQL:       external (SEND_DATABASE_EXTERNAL / *_DATABASE_URL)"
+else
+  for db in referrals plans specialists notifications; do
+    printf '  PostgreSQL %-14s postgresql://send:send@127.0.0.1:%s/%s\n' "$db:" "$pg_port" "$db"
+  done
+fi
+echo "  State: $SEND_LOCAL_DIR   Stop: deploy/local/down.sh"
