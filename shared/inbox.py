@@ -22,6 +22,7 @@ from pydantic import ValidationError
 
 from shared.db import Connection
 from shared.events import DomainEvent, EventEnvelope
+from shared.telemetry import tag_current_span
 from shared.topics import dead_letter_topic
 
 logger = logging.getLogger(__name__)
@@ -100,6 +101,9 @@ class EventConsumers:
             self._processed.labels(record.topic, "invalid").inc()
             return
 
+        tag_current_span(
+            referral_id=envelope.subject, event_id=str(envelope.id), event_type=envelope.type
+        )
         for attempt in range(1, self._max_attempts + 1):
             try:
                 outcome = await self._handle_once(consumer, handler, envelope, event, record.topic)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+from opentelemetry.instrumentation.utils import suppress_instrumentation
 from prometheus_client import CollectorRegistry, Counter
 
 from shared.db import Connection
@@ -99,7 +100,15 @@ class OutboxRelay:
         )
 
     async def run(self) -> None:
-        """Run until cancelled, surviving PostgreSQL and Kafka outages."""
+        """Run until cancelled, surviving PostgreSQL and Kafka outages.
+
+        The relay's own queries are not traced (they would make a root span every poll);
+        each publish continues the trace of the request or event that wrote the row.
+        """
+        with suppress_instrumentation():
+            await self._run()
+
+    async def _run(self) -> None:
         while True:
             try:
                 await self._lead()

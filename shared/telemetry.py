@@ -46,10 +46,24 @@ def current_trace_headers() -> dict[str, str]:
     return carrier
 
 
+def tag_current_span(
+    *, referral_id: str, event_id: str | None = None, event_type: str | None = None
+) -> None:
+    """Put the ids an operator searches by on the current span (ids only, never personal data)."""
+    span = trace.get_current_span()
+    span.set_attribute("send.referral_id", referral_id)
+    if event_id is not None:
+        span.set_attribute("send.event_id", event_id)
+    if event_type is not None:
+        span.set_attribute("send.event_type", event_type)
+
+
 @contextmanager
 def continued_trace(headers: dict[str, str]) -> Iterator[None]:
     """Make the trace stored in ``headers`` current for the block (the relay's publish)."""
-    token = otel_context.attach(_PROPAGATOR.extract(headers))
+    # A fresh context: the relay's own bookkeeping runs with instrumentation suppressed, and
+    # that flag must not leak into the publish it continues.
+    token = otel_context.attach(_PROPAGATOR.extract(headers, context=otel_context.Context()))
     try:
         yield
     finally:

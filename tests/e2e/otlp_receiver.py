@@ -27,7 +27,10 @@ class ReceivedSpan:
 
 def _value(v: Any) -> str:
     field = v.WhichOneof("value")
-    return "" if field is None else str(getattr(v, field))
+    if field is None:
+        return ""
+    value = getattr(v, field)
+    return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
 
 
 class OtlpReceiver:

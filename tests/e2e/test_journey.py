@@ -89,17 +89,23 @@ async def test_one_trace_covers_the_journey_and_holds_no_personal_details(
         deadline = asyncio.get_running_loop().time() + 20
         while True:
             spans = otlp.snapshot()
-            keyed = {s.trace_id for s in spans if referral_id in s.attributes.values()}
+            keyed = {
+                s.trace_id for s in spans if s.attributes.get("send.referral_id") == referral_id
+            }
             in_trace = [s for s in spans if s.trace_id in keyed]
             services = {s.service for s in in_trace}
-            consumed = {s.attributes.get("messaging.destination.name") for s in in_trace}
-            if (
-                set(SERVICES_IN_ORDER) <= services
-                and "notifications.notification-sent.v1" in consumed
-            ):
+            last_step_seen = any(
+                s.service == "referrals"
+                and s.attributes.get("send.event_type", "").endswith("notification-sent.v1")
+                for s in in_trace
+            )
+            if set(SERVICES_IN_ORDER) <= services and last_step_seen:
                 return in_trace
             if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"spans of the journey incomplete: services {services}")
+                raise AssertionError(
+                    f"journey spans incomplete: {len(spans)} spans received, services in the "
+                    f"referral's trace {services}"
+                )
             await asyncio.sleep(0.1)
 
     spans = await journey_spans()

@@ -30,6 +30,7 @@ from referrals.domain import (
 from shared.events import Sen2Need
 from shared.outbox import add_to_outbox
 from shared.runtime import ServiceRuntime
+from shared.telemetry import tag_current_span
 
 
 def _nhs_number(value: str) -> str:
@@ -145,6 +146,7 @@ def router(runtime: ServiceRuntime) -> APIRouter:
                 preferred_channel=body.family_contact.preferred_channel,
             ),
         )
+        tag_current_span(referral_id=str(referral.referral_id))
         events = receive(referral)
         async with runtime.pool.acquire() as conn, conn.transaction():
             created_at = await repository.add_referral(
@@ -175,7 +177,13 @@ def router(runtime: ServiceRuntime) -> APIRouter:
 
     @api.get("/referrals/{referral_id}", response_model=ReferralView)
     async def get_referral(referral_id: UUID) -> ReferralView:
-        found = await repository.get_referral(runtime.pool, referral_id)
+        # One snapshot for the row and its timeline: a step committing between two reads
+        # would otherwise show a timeline ahead of the status.
+        async with (
+            runtime.pool.acquire() as conn,
+            conn.transaction(isolation="repeatable_read", readonly=True),
+        ):
+            found = await repository.get_referral(conn, referral_id)
         if found is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no referral {referral_id}")
         return _view(*found)

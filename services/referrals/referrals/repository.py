@@ -91,7 +91,7 @@ async def set_status(conn: Connection, referral_id: UUID, status: Step) -> None:
 
 
 async def get_referral(
-    conn: Connection | asyncpg.Pool, referral_id: UUID
+    conn: Connection, referral_id: UUID
 ) -> tuple[asyncpg.Record, list[asyncpg.Record]] | None:
     """The referral (no personal details) and its timeline, oldest first."""
     referral = await conn.fetchrow(
