@@ -213,6 +213,12 @@ cmd_start() {
   local start pid
   start=$(now)
   if pid=$(running_pid); then
+    # Another `up` may have just started it: wait until it really serves.
+    if ! port_open "$KAFKA_HOST" "$KAFKA_PORT"; then
+      log "already starting (pid $pid); waiting until it is ready"
+      find_java
+      wait_ready "$pid"
+    fi
     log "already running (pid $pid) on $BOOTSTRAP"
     return 0
   fi
