@@ -53,6 +53,9 @@ class Platform:
                     env=env,
                     stdout=log,
                     stderr=subprocess.STDOUT,
+                    # Own session: Ctrl-C reaches the launcher only, which then stops each
+                    # service with SIGTERM (finish in-flight work) in an orderly way.
+                    start_new_session=True,
                 )
         self.wait_ready(timeout_s)
 

@@ -53,7 +53,7 @@ def main() -> None:
     platform = Platform()
     print("Starting referrals, plans, specialists and notifications ...")
     platform.start()
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop like Ctrl-C
     try:
         follow(platform)
         print("\nThe platform is running. Ctrl-C stops it.")
