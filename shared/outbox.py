@@ -16,6 +16,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -80,12 +81,15 @@ class OutboxRelay:
         registry: CollectorRegistry,
         poll_interval_s: float = 1.0,
         batch_size: int = 200,
+        retention: timedelta = timedelta(days=7),
     ) -> None:
         self._database_url = database_url
         self._pool = pool
         self._publish = publish
         self._poll_interval_s = poll_interval_s
         self._batch_size = batch_size
+        self._retention = retention
+        self._next_purge = 0.0
         self._wake = asyncio.Event()
         self.is_leader = False
         self._published = Counter(
@@ -137,6 +141,9 @@ class OutboxRelay:
                     raise ConnectionError("relay connection to PostgreSQL closed")
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
+                if asyncio.get_running_loop().time() >= self._next_purge:
+                    await self.purge_published()
+                    self._next_purge = asyncio.get_running_loop().time() + 60
         finally:
             self.is_leader = False
             if not conn.is_closed():
@@ -144,6 +151,19 @@ class OutboxRelay:
 
     def _on_notify(self, *_: Any) -> None:
         self._wake.set()
+
+    async def purge_published(self) -> int:
+        """Delete rows published longer ago than the retention period; returns how many.
+
+        Published rows are only kept for investigation: some carry personal data (the family
+        contact event), which must not outlive its purpose here.
+        """
+        result = await self._pool.execute(
+            """DELETE FROM outbox WHERE id IN (
+                   SELECT id FROM outbox WHERE published_at < now() - $1::interval LIMIT 5000)""",
+            self._retention,
+        )
+        return int(result.split()[-1])
 
     async def publish_pending(self) -> int:
         """Publish one batch of unpublished rows in order; returns how many were published.

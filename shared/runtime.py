@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import asyncpg
 from fastapi import FastAPI, Request
@@ -110,6 +111,7 @@ class ServiceRuntime:
             registry=self.registry,
             poll_interval_s=s.outbox_poll_interval_s,
             batch_size=s.outbox_batch_size,
+            retention=timedelta(hours=s.outbox_retention_hours),
         )
         tasks = [
             asyncio.create_task(self._start_broker(), name="broker-start"),

@@ -42,6 +42,9 @@ class ServiceSettings(KafkaSettings):
         default=1.0, gt=0, description="Relay polls this often even without a NOTIFY"
     )
     outbox_batch_size: int = Field(default=200, ge=1)
+    outbox_retention_hours: float = Field(
+        default=168, gt=0, description="Published outbox rows are deleted after this long"
+    )
 
     consumer_max_attempts: int = Field(
         default=4,

@@ -8,10 +8,11 @@ from uuid import UUID, uuid4
 
 import asyncpg
 import pytest
+from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry
 
 from shared.events import EventEnvelope
-from shared.outbox import OutboxMessage, OutboxRelay, add_to_outbox
+from shared.outbox import OutboxMessage, OutboxRelay, Publisher, add_to_outbox
 from shared.settings import KafkaSettings
 from tests.integration.conftest import BrokerFactory, Counted, read_topic, wait_for
 
@@ -20,6 +21,15 @@ SOURCE = "/send-platform/tests"
 
 async def _unpublished(pool: asyncpg.Pool) -> int:
     return int(await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL"))
+
+
+def publisher(broker: KafkaBroker) -> Publisher:
+    """Publishes an outbox row as the services' runtime does (without the trace context)."""
+
+    async def publish(message: OutboxMessage) -> None:
+        await broker.publish(message.envelope, topic=message.topic, key=message.key.encode())
+
+    return publish
 
 
 def _relay(database_url: str, pool: asyncpg.Pool, publish: object) -> OutboxRelay:
@@ -76,9 +86,7 @@ async def test_relay_is_woken_by_notify_and_publishes_committed_events(
     broker = broker_factory("relay-test")
     await broker.start()
 
-    async def publish(message: OutboxMessage) -> None:
-        await broker.publish(message.envelope, topic=message.topic, key=message.key.encode())
-
+    publish = publisher(broker)
     relay = _relay(database_url, pool, publish)
     task = asyncio.create_task(relay.run())
     try:
@@ -137,15 +145,14 @@ async def test_relay_killed_mid_publish_loses_nothing_on_restart(
     class Killed(BaseException):
         """Stands for kill -9: nothing after it runs, not even the 'mark sent' update."""
 
+    publish = publisher(broker)
+
     async def publish_then_die(message: OutboxMessage) -> None:
         nonlocal published
-        await broker.publish(message.envelope, topic=message.topic, key=message.key.encode())
+        await publish(message)
         published += 1
         if published == 7:
             raise Killed
-
-    async def publish(message: OutboxMessage) -> None:
-        await broker.publish(message.envelope, topic=message.topic, key=message.key.encode())
 
     try:
         first = _relay(database_url, pool, publish_then_die)
@@ -199,9 +206,7 @@ async def test_events_of_one_referral_arrive_in_order(
     broker = broker_factory("relay-order-test")
     await broker.start()
 
-    async def publish(message: OutboxMessage) -> None:
-        await broker.publish(message.envelope, topic=message.topic, key=message.key.encode())
-
+    publish = publisher(broker)
     try:
         relay = _relay(database_url, pool, publish)
         relay._batch_size = 7  # several batches, to cross batch boundaries
@@ -218,3 +223,27 @@ async def test_events_of_one_referral_arrive_in_order(
         partitions.setdefault(data["referral_id"], set()).add(r.partition)
     assert all(seq == list(range(8)) for seq in by_referral.values()), by_referral
     assert all(len(p) == 1 for p in partitions.values())  # one referral, one partition
+
+
+async def test_published_rows_are_purged_after_the_retention_period_and_unpublished_kept(
+    pool: asyncpg.Pool, database_url: str, event_class: type[Counted]
+) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        for n in range(3):
+            await add_to_outbox(
+                conn,
+                event_class(referral_id=uuid4(), sequence=n),
+                source=SOURCE,
+                local_authority="E08000035",
+            )
+    ids = [r["id"] for r in await pool.fetch("SELECT id FROM outbox ORDER BY id")]
+    await pool.execute(
+        "UPDATE outbox SET published_at = now() - interval '8 days' WHERE id = $1", ids[0]
+    )
+    await pool.execute(
+        "UPDATE outbox SET published_at = now() - interval '1 day' WHERE id = $1", ids[1]
+    )
+    relay = _relay(database_url, pool, None)  # publishes nothing here
+    assert await relay.purge_published() == 1
+    remaining = [r["id"] for r in await pool.fetch("SELECT id FROM outbox ORDER BY id")]
+    assert remaining == ids[1:]  # the recent one and the unpublished one stay
