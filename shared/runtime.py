@@ -39,6 +39,11 @@ class ServiceRuntime:
 
     def __init__(self, settings: ServiceSettings, *, title: str, description: str) -> None:
         self.settings = settings
+        # Ids only in every message (see the loggers); uvicorn configures only its own loggers.
+        logging.basicConfig(
+            level=settings.log_level,
+            format=f"%(asctime)s %(levelname)s {settings.service_name} %(name)s: %(message)s",
+        )
         self.registry = CollectorRegistry()
         self.tracer_provider = setup_tracing(
             settings.service_name, settings.otel_exporter_otlp_endpoint

@@ -53,6 +53,8 @@ class ServiceSettings(KafkaSettings):
     )
     consumer_retry_backoff_s: float = Field(default=0.2, ge=0)
 
+    log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
+
     otel_exporter_otlp_endpoint: str | None = Field(
         default=None, description="OTEL_EXPORTER_OTLP_ENDPOINT; spans are exported when set"
     )
