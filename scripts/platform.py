@@ -31,37 +31,51 @@ class Platform:
 
     def start(self, timeout_s: float = 60) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        for service, port in self.ports.items():
-            env = {**os.environ, **self.env, f"{service.upper()}_HTTP_PORT": str(port)}
-            with (self.log_dir / f"{service}.log").open("ab") as log:
-                self.processes[service] = subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "uvicorn",
-                        f"{service}.app:create_app",
-                        "--factory",
-                        "--host",
-                        "127.0.0.1",
-                        "--port",
-                        str(port),
-                        "--no-access-log",
-                        "--timeout-graceful-shutdown",
-                        "20",
-                    ],
-                    cwd=REPO_ROOT,
-                    env=env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    # Own session: Ctrl-C reaches the launcher only, which then stops each
-                    # service with SIGTERM (finish in-flight work) in an orderly way.
-                    start_new_session=True,
-                )
+        for service in self.ports:
+            self._spawn(service)
         self.wait_ready(timeout_s)
 
-    def wait_ready(self, timeout_s: float) -> None:
+    def kill(self, service: str) -> None:
+        """SIGKILL one service, as a crashed node: no shutdown code runs."""
+        process = self.processes.pop(service)
+        process.kill()
+        process.wait()
+
+    def restart(self, service: str, timeout_s: float = 60) -> None:
+        self._spawn(service)
+        self.wait_ready(timeout_s, only={service})
+
+    def _spawn(self, service: str) -> None:
+        port = self.ports[service]
+        env = {**os.environ, **self.env, f"{service.upper()}_HTTP_PORT": str(port)}
+        with (self.log_dir / f"{service}.log").open("ab") as log:
+            self.processes[service] = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    f"{service}.app:create_app",
+                    "--factory",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--no-access-log",
+                    "--timeout-graceful-shutdown",
+                    "20",
+                ],
+                cwd=REPO_ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                # Own session: Ctrl-C reaches the launcher only, which then stops each
+                # service with SIGTERM (finish in-flight work) in an orderly way.
+                start_new_session=True,
+            )
+
+    def wait_ready(self, timeout_s: float, only: set[str] | None = None) -> None:
         deadline = time.monotonic() + timeout_s
-        pending = set(self.ports)
+        pending = set(only or self.ports)
         last: dict[str, str] = {}
         with httpx.Client(timeout=3) as client:
             while pending:

@@ -69,15 +69,27 @@ async def referrals_api(platform: Platform) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-async def wait_for_step(
-    client: httpx.AsyncClient, referral_id: str, step: str, timeout_s: float = 30
+JOURNEY = ("referral_received", "plan_drafted", "specialist_assigned", "family_notified")
+
+
+async def wait_for_timeline(
+    client: httpx.AsyncClient,
+    referral_id: str,
+    steps: tuple[str, ...] = JOURNEY,
+    timeout_s: float = 30,
 ) -> dict[str, Any]:
-    """Poll the referral until its timeline holds ``step``; returns the referral."""
+    """Poll the referral until its timeline holds every one of ``steps``; returns it.
+
+    Steps arrive on different topics, so the family alert can be on the timeline a moment
+    before the specialist step it followed: wait for all of them, not the last one.
+    """
     deadline = asyncio.get_running_loop().time() + timeout_s
     while True:
         referral: dict[str, Any] = (await client.get(f"/v1/referrals/{referral_id}")).json()
-        if any(entry["step"] == step for entry in referral["timeline"]):
+        if set(steps) <= {entry["step"] for entry in referral["timeline"]}:
             return referral
         if asyncio.get_running_loop().time() > deadline:
-            pytest.fail(f"referral {referral_id} did not reach {step} in {timeout_s}s: {referral}")
+            pytest.fail(
+                f"referral {referral_id}: timeline incomplete after {timeout_s}s: {referral}"
+            )
         await asyncio.sleep(0.05)

@@ -10,10 +10,9 @@ from uuid import uuid4
 import httpx
 
 from scripts.platform import Platform
-from tests.e2e.conftest import wait_for_step
+from tests.e2e.conftest import JOURNEY, wait_for_timeline
 from tests.e2e.otlp_receiver import OtlpReceiver
 
-JOURNEY = ["referral_received", "plan_drafted", "specialist_assigned", "family_notified"]
 SERVICES_IN_ORDER = ["referrals", "plans", "specialists", "notifications"]
 
 
@@ -47,12 +46,10 @@ async def test_each_referral_reaches_the_family_alert_with_a_full_timeline(
     )
     assert [r.status_code for r in created] == [201] * 5
     ids = [r.json()["id"] for r in created]
-    finished = await asyncio.gather(
-        *(wait_for_step(referrals_api, i, "family_notified") for i in ids)
-    )
+    finished = await asyncio.gather(*(wait_for_timeline(referrals_api, i) for i in ids))
     for referral in finished:
         steps = [e["step"] for e in referral["timeline"]]
-        assert steps == JOURNEY, steps
+        assert tuple(steps) == JOURNEY, steps
         assert [e["service"] for e in referral["timeline"]] == SERVICES_IN_ORDER
         assert referral["status"] == "family_notified"
         seconds = [e["seconds_since_referral"] for e in referral["timeline"]]
@@ -83,7 +80,7 @@ async def test_one_trace_covers_the_journey_and_holds_no_personal_details(
     response = await referrals_api.post("/v1/referrals", json=body)
     assert response.status_code == 201
     referral_id = response.json()["id"]
-    await wait_for_step(referrals_api, referral_id, "family_notified")
+    await wait_for_timeline(referrals_api, referral_id)
 
     async def journey_spans() -> list[Any]:
         deadline = asyncio.get_running_loop().time() + 20
