@@ -11,6 +11,7 @@ from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry
 
 from shared.db import Connection
+from shared.dlq import replay
 from shared.events import EventEnvelope
 from shared.inbox import EventConsumers
 from shared.settings import KafkaSettings
@@ -189,3 +190,38 @@ async def test_handler_that_always_fails_is_dead_lettered_after_bounded_attempts
     assert headers["dlq-exception"] == "ValueError"
     assert attempts == 3
     assert await _count(pool, "SELECT count(*) FROM inbox WHERE event_id = $1", envelope.id) == 0
+
+
+async def test_dead_lettered_event_is_processed_once_replayed_after_the_fix(
+    pool: asyncpg.Pool,
+    event_class: type[Counted],
+    consuming: Callable[..., Awaitable[KafkaBroker]],
+    kafka_settings: KafkaSettings,
+) -> None:
+    fixed = False
+
+    async def broken_until_fixed(conn: Connection, event: Counted, envelope: EventEnvelope) -> None:
+        if not fixed:
+            raise ValueError("no rule for this case yet")
+        await record_effect(conn, event, envelope)
+
+    broker = await consuming(event_class, broken_until_fixed)
+    envelope = EventEnvelope.wrap(
+        event_class(referral_id=uuid4(), sequence=1), source="/tests", local_authority="E08000035"
+    )
+    await _publish(
+        broker, event_class.topic(), envelope.model_dump_json().encode(), envelope.subject
+    )
+    dlq = dead_letter_topic(event_class.topic())
+    await read_topic(kafka_settings.kafka_bootstrap_servers, dlq, 1)
+
+    fixed = True  # the bug is fixed and deployed; the operator replays
+    assert await replay(kafka_settings, dlq, idle_timeout_s=1) == 1
+
+    async def processed() -> bool:
+        return (
+            await _count(pool, "SELECT count(*) FROM effects WHERE event_id = $1", envelope.id) == 1
+        )
+
+    await wait_for(processed, what="the replayed event")
+    assert await replay(kafka_settings, dlq, idle_timeout_s=1) == 0  # nothing replayed twice
