@@ -9,13 +9,15 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 SERVICES := referrals plans specialists notifications
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
-.PHONY: help install up topics migrate run test test-unit lint format down clean constraints
+.PHONY: help install up topics migrate run test test-unit bench lint format down clean constraints
 
 help:
 	@echo "make run        start Kafka, PostgreSQL and the four services; follow a sample referral"
 	@echo "make test       the whole test suite against real Kafka and PostgreSQL"
 	@echo "make lint       ruff and mypy --strict"
+	@echo "make bench      time referrals from POST to family alert (prints figures)"
 	@echo "make up / down  start / stop the local Kafka and PostgreSQL only"
 
 $(INSTALLED): pyproject.toml requirements/constraints.txt
@@ -41,6 +43,9 @@ run: topics migrate
 
 test: topics migrate
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: topics migrate
+	$(BIN)/python -m scripts.bench_journey $(BENCH_ARGS)
 
 test-unit: install
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)

@@ -35,9 +35,10 @@ class Counted(DomainEvent):
     sequence: int
 
 
-@pytest.fixture(scope="session")
-async def database_url(infrastructure: Infrastructure) -> str:
-    name = "shared_mechanisms_test"
+async def fresh_database(
+    infrastructure: Infrastructure, name: str, component: str, migrations: Path
+) -> str:
+    """Drop and create database ``name``, apply the shared and ``migrations`` files."""
     admin = await asyncpg.connect(f"{infrastructure.postgres_url}/postgres")
     try:
         await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
@@ -45,8 +46,15 @@ async def database_url(infrastructure: Infrastructure) -> str:
     finally:
         await admin.close()
     url = f"{infrastructure.postgres_url}/{name}"
-    await migrate(url, "tests", HERE / "migrations")
+    await migrate(url, component, migrations)
     return url
+
+
+@pytest.fixture(scope="session")
+async def database_url(infrastructure: Infrastructure) -> str:
+    return await fresh_database(
+        infrastructure, "shared_mechanisms_test", "tests", HERE / "migrations"
+    )
 
 
 @pytest.fixture

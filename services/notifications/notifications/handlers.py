@@ -1,7 +1,9 @@
 """Kafka subscribers of the notifications service.
 
 An alert is stored first and delivered when the family's contact is known; if the contact
-arrives after the event (they travel on different topics) the alert goes out then.
+arrives after the event (they travel on different topics) the alert goes out then. Both
+handlers take a per-referral lock first: without it, an alert stored while the contact is
+being saved would be seen by neither transaction and never sent.
 """
 
 from __future__ import annotations
@@ -15,40 +17,53 @@ from shared.outbox import add_to_outbox
 from shared.runtime import ServiceRuntime
 
 
-def register(runtime: ServiceRuntime, channel: FamilyChannel, tracking_url: str) -> None:
-    source = runtime.settings.event_source
+class FamilyAlerts:
+    """Turns events into alerts and delivers them once the family can be reached."""
 
-    async def deliver(conn: Connection, alert: FamilyAlert, contact: FamilyContact) -> None:
-        await channel.send(alert, contact)
-        await repository.mark_sent(conn, alert, channel.name)
-        await add_to_outbox(
-            conn, sent(alert, channel.name), source=source, local_authority=alert.local_authority
-        )
+    def __init__(self, channel: FamilyChannel, *, tracking_url: str, source: str) -> None:
+        self._channel = channel
+        self._tracking_url = tracking_url
+        self._source = source
 
     async def on_family_event(
-        conn: Connection, event: DomainEvent, envelope: EventEnvelope
+        self, conn: Connection, event: DomainEvent, envelope: EventEnvelope
     ) -> None:
+        await repository.lock_referral(conn, event.referral_id)
         alert = alert_for(
             event,
             event_id=envelope.id,
             local_authority=envelope.localauthority,
-            tracking_url=tracking_url,
+            tracking_url=self._tracking_url,
         )
         if not await repository.add_alert(conn, alert):
             return
         contact = await repository.contact_for(conn, event.referral_id)
         if contact is not None:
-            await deliver(conn, alert, contact)
+            await self._deliver(conn, alert, contact)
 
     async def on_contact(
-        conn: Connection, event: FamilyContactRegistered, envelope: EventEnvelope
+        self, conn: Connection, event: FamilyContactRegistered, envelope: EventEnvelope
     ) -> None:
+        await repository.lock_referral(conn, event.referral_id)
         await repository.save_contact(conn, event)
         contact = await repository.contact_for(conn, event.referral_id)
         assert contact is not None  # saved just above
         for alert in await repository.awaiting(conn, event.referral_id):
-            await deliver(conn, alert, contact)
+            await self._deliver(conn, alert, contact)
 
-    runtime.consumers.subscribe(FamilyContactRegistered, on_contact)
+    async def _deliver(self, conn: Connection, alert: FamilyAlert, contact: FamilyContact) -> None:
+        await self._channel.send(alert, contact)
+        await repository.mark_sent(conn, alert, self._channel.name)
+        await add_to_outbox(
+            conn,
+            sent(alert, self._channel.name),
+            source=self._source,
+            local_authority=alert.local_authority,
+        )
+
+
+def register(runtime: ServiceRuntime, channel: FamilyChannel, tracking_url: str) -> None:
+    alerts = FamilyAlerts(channel, tracking_url=tracking_url, source=runtime.settings.event_source)
+    runtime.consumers.subscribe(FamilyContactRegistered, alerts.on_contact)
     for event_class in TEMPLATES:
-        runtime.consumers.subscribe(event_class, on_family_event)
+        runtime.consumers.subscribe(event_class, alerts.on_family_event)

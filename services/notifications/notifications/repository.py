@@ -11,6 +11,11 @@ from shared.db import Connection
 from shared.events import FamilyContactRegistered
 
 
+async def lock_referral(conn: Connection, referral_id: UUID) -> None:
+    """Serialise this transaction with any other about the same referral, until it ends."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", str(referral_id))
+
+
 async def save_contact(conn: Connection, contact: FamilyContactRegistered) -> None:
     await conn.execute(
         """INSERT INTO family_contacts (referral_id, contact_name, email, phone, preferred_channel)

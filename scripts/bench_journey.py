@@ -1,0 +1,91 @@
+"""`make bench`: how fast referrals reach the family alert on this machine.
+
+Starts the four services (test ports), posts referrals at a steady concurrency, and prints
+the time from POST to each step (from the services' own timestamps on the timeline) and the
+throughput. Figures, not assertions: compare runs on the same machine.
+
+    make bench BENCH_ARGS="--referrals 500 --concurrency 20"
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+from typing import Any
+
+import httpx
+
+from scripts.platform import REPO_ROOT, Platform
+from scripts.run_platform import SAMPLE_REFERRAL
+
+STEPS = ("plan_drafted", "specialist_assigned", "family_notified")
+PORTS = {"referrals": 28001, "plans": 28002, "specialists": 28003, "notifications": 28004}
+
+
+async def run(referrals: int, concurrency: int, base_url: str) -> None:
+    ids: list[str] = []
+    post_ms: list[float] = []
+    gate = asyncio.Semaphore(concurrency)
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+
+        async def post() -> None:
+            async with gate:
+                started = time.perf_counter()
+                response = await client.post("/v1/referrals", json=SAMPLE_REFERRAL)
+                post_ms.append((time.perf_counter() - started) * 1000)
+                response.raise_for_status()
+                ids.append(response.json()["id"])
+
+        wall = time.perf_counter()
+        await asyncio.gather(*(post() for _ in range(referrals)))
+        posted_s = time.perf_counter() - wall
+        done: dict[str, dict[str, Any]] = {}
+        deadline = time.monotonic() + 120 + referrals / 5
+        while len(done) < len(ids) and time.monotonic() < deadline:
+            for referral_id in [i for i in ids if i not in done]:
+                referral = (await client.get(f"/v1/referrals/{referral_id}")).json()
+                if {e["step"] for e in referral["timeline"]} >= set(STEPS):
+                    done[referral_id] = referral
+            await asyncio.sleep(0.2)
+        finished_s = time.perf_counter() - wall
+
+    print(f"\n{referrals} referrals, {concurrency} at a time; {len(done)} reached the family alert")
+    print(f"POST /v1/referrals: p50 {pct(post_ms, 50):.0f} ms, p95 {pct(post_ms, 95):.0f} ms")
+    print(f"posting took {posted_s:.1f} s ({referrals / posted_s:.0f} referrals/s accepted)")
+    rate = len(done) / finished_s
+    print(f"all journeys done in {finished_s:.1f} s ({rate:.0f} referrals/s end to end)")
+    print(f"\n  {'step':<22}{'p50':>10}{'p95':>10}{'max':>10}   (ms after the referral was stored)")
+    for step in STEPS:
+        values = [
+            next(e["seconds_since_referral"] for e in r["timeline"] if e["step"] == step) * 1000
+            for r in done.values()
+        ]
+        if values:
+            print(
+                f"  {step:<22}{pct(values, 50):>10.0f}{pct(values, 95):>10.0f}{max(values):>10.0f}"
+            )
+
+
+def pct(values: list[float], p: int) -> float:
+    if len(values) < 2:
+        return values[0] if values else float("nan")
+    return statistics.quantiles(values, n=100)[p - 1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--referrals", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=10)
+    args = parser.parse_args()
+    platform = Platform(log_dir=REPO_ROOT / ".local" / "logs" / "bench", ports=PORTS)
+    platform.start()
+    try:
+        asyncio.run(run(args.referrals, args.concurrency, platform.url("referrals")))
+    finally:
+        platform.stop()
+
+
+if __name__ == "__main__":
+    main()
