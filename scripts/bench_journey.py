@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import time
 from typing import Any
 
 import httpx
 
-from scripts.platform import REPO_ROOT, Platform
+from scripts.platform import REPO_ROOT, Platform, database_env, fresh_databases
 from scripts.run_platform import SAMPLE_REFERRAL
+from shared.settings import LOCAL_POSTGRES
 
-STEPS = ("plan_drafted", "specialist_assigned", "family_notified")
+MATCHED = ("specialist_assigned", "waitlisted")  # either ends the matching step
+STEPS = ("plan_drafted", "matched", "family_notified")
 PORTS = {"referrals": 28001, "plans": 28002, "specialists": 28003, "notifications": 28004}
 
 
@@ -43,11 +46,18 @@ async def run(referrals: int, concurrency: int, base_url: str) -> None:
         posted_s = time.perf_counter() - wall
         done: dict[str, dict[str, Any]] = {}
         deadline = time.monotonic() + 120 + referrals / 5
-        while len(done) < len(ids) and time.monotonic() < deadline:
-            for referral_id in [i for i in ids if i not in done]:
+
+        async def check(referral_id: str) -> None:
+            async with gate:
                 referral = (await client.get(f"/v1/referrals/{referral_id}")).json()
-                if {e["step"] for e in referral["timeline"]} >= set(STEPS):
-                    done[referral_id] = referral
+            for entry in referral["timeline"]:
+                if entry["step"] in MATCHED:
+                    entry["step"] = "matched"
+            if {e["step"] for e in referral["timeline"]} >= set(STEPS):
+                done[referral_id] = referral
+
+        while len(done) < len(ids) and time.monotonic() < deadline:
+            await asyncio.gather(*(check(i) for i in ids if i not in done))
             await asyncio.sleep(0.2)
         finished_s = time.perf_counter() - wall
 
@@ -79,7 +89,11 @@ def main() -> None:
     parser.add_argument("--referrals", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=10)
     args = parser.parse_args()
-    platform = Platform(log_dir=REPO_ROOT / ".local" / "logs" / "bench", ports=PORTS)
+    postgres_url = os.environ.get("TEST_POSTGRES_URL", LOCAL_POSTGRES)
+    urls = asyncio.run(fresh_databases(postgres_url, prefix="bench_"))
+    platform = Platform(
+        log_dir=REPO_ROOT / ".local" / "logs" / "bench", ports=PORTS, env=database_env(urls)
+    )
     platform.start()
     try:
         asyncio.run(run(args.referrals, args.concurrency, platform.url("referrals")))

@@ -3,6 +3,7 @@ waits until each one reports ready. Used by `make run` and by the end-to-end tes
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import subprocess
@@ -11,10 +12,51 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import asyncpg
 import httpx
+
+from shared.migrations import migrate
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SERVICE_PORTS = {"referrals": 8001, "plans": 8002, "specialists": 8003, "notifications": 8004}
+SERVICES = tuple(SERVICE_PORTS)
+
+
+def _detach_but_die_with_parent() -> None:
+    # Own session: Ctrl-C reaches the launcher only, which then stops each service with
+    # SIGTERM (finish in-flight work) in order. And if the launcher itself is killed, the
+    # kernel sends each service SIGTERM, so no stray service keeps consuming (Linux only).
+    os.setsid()
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+async def fresh_databases(postgres_url: str, prefix: str) -> dict[str, str]:
+    """Drop and recreate ``<prefix><service>`` for each service and migrate it.
+
+    Tests and benchmarks get databases of their own, so what `make run` has stored (a
+    specialist's caseload filling up, say) never changes their outcome.
+    """
+    admin = await asyncpg.connect(f"{postgres_url}/postgres")
+    try:
+        for service in SERVICES:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{prefix}{service}" WITH (FORCE)')
+            await admin.execute(f'CREATE DATABASE "{prefix}{service}"')
+    finally:
+        await admin.close()
+    urls = {service: f"{postgres_url}/{prefix}{service}" for service in SERVICES}
+    for service, url in urls.items():
+        await migrate(url, service, REPO_ROOT / "services" / service / "migrations")
+    return urls
+
+
+def database_env(urls: dict[str, str]) -> dict[str, str]:
+    """The environment variables that point each service at its database."""
+    return {f"{service.upper()}_DATABASE_URL": url for service, url in urls.items()}
 
 
 @dataclass
@@ -68,9 +110,7 @@ class Platform:
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                # Own session: Ctrl-C reaches the launcher only, which then stops each
-                # service with SIGTERM (finish in-flight work) in an orderly way.
-                start_new_session=True,
+                preexec_fn=_detach_but_die_with_parent,
             )
 
     def wait_ready(self, timeout_s: float, only: set[str] | None = None) -> None:

@@ -7,37 +7,16 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 
-from scripts.platform import REPO_ROOT, Platform
-from shared.migrations import migrate
+from scripts.platform import REPO_ROOT, Platform, database_env, fresh_databases
 from shared.settings import KafkaSettings
 from shared.topics import ensure_topics
 from tests.conftest import Infrastructure
 from tests.e2e.otlp_receiver import OtlpReceiver
 
-SERVICES = ("referrals", "plans", "specialists", "notifications")
 TEST_PORTS = {"referrals": 18001, "plans": 18002, "specialists": 18003, "notifications": 18004}
-
-
-async def _prepare(infra: Infrastructure) -> None:
-    admin = await asyncpg.connect(f"{infra.postgres_url}/postgres")
-    try:
-        existing = {r["datname"] for r in await admin.fetch("SELECT datname FROM pg_database")}
-        for service in SERVICES:
-            if service not in existing:
-                await admin.execute(f'CREATE DATABASE "{service}"')
-    finally:
-        await admin.close()
-    for service in SERVICES:
-        await migrate(
-            f"{infra.postgres_url}/{service}",
-            service,
-            REPO_ROOT / "services" / service / "migrations",
-        )
-    await ensure_topics(KafkaSettings(kafka_bootstrap_servers=infra.kafka_bootstrap_servers))
 
 
 @pytest.fixture(scope="session")
@@ -50,12 +29,15 @@ def otlp() -> Iterator[OtlpReceiver]:
 
 @pytest.fixture(scope="session")
 async def platform(infrastructure: Infrastructure, otlp: OtlpReceiver) -> AsyncIterator[Platform]:
-    await _prepare(infrastructure)
+    urls = await fresh_databases(infrastructure.postgres_url, prefix="e2e_")
+    await ensure_topics(
+        KafkaSettings(kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers)
+    )
     env = {
         "KAFKA_BOOTSTRAP_SERVERS": infrastructure.kafka_bootstrap_servers,
         "OTEL_EXPORTER_OTLP_ENDPOINT": otlp.endpoint,
         "OTEL_BSP_SCHEDULE_DELAY": "100",
-        **{f"{s.upper()}_DATABASE_URL": f"{infrastructure.postgres_url}/{s}" for s in SERVICES},
+        **database_env(urls),
     }
     running = Platform(log_dir=REPO_ROOT / ".local" / "logs" / "e2e", env=env, ports=TEST_PORTS)
     await asyncio.to_thread(running.start)
