@@ -6,6 +6,7 @@ from __future__ import annotations
 import ctypes
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -20,6 +21,12 @@ from shared.migrations import migrate
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SERVICE_PORTS = {"referrals": 8001, "plans": 8002, "specialists": 8003, "notifications": 8004}
 SERVICES = tuple(SERVICE_PORTS)
+
+
+def _serving(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 def _detach_but_die_with_parent() -> None:
@@ -72,6 +79,12 @@ class Platform:
         return f"http://127.0.0.1:{self.ports[service]}"
 
     def start(self, timeout_s: float = 60) -> None:
+        busy = [p for p in SERVICE_PORTS.values() if p not in self.ports.values() and _serving(p)]
+        if busy:
+            raise RuntimeError(
+                f"`make run`'s services are running (ports {busy}). They share Kafka's topics "
+                "and consumer groups with this platform and would take its events: stop them."
+            )
         self.log_dir.mkdir(parents=True, exist_ok=True)
         for service in self.ports:
             self._spawn(service)
