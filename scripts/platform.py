@@ -33,6 +33,7 @@ def _detach_but_die_with_parent() -> None:
     # Own session: Ctrl-C reaches the launcher only, which then stops each service with
     # SIGTERM (finish in-flight work) in order. And if the launcher itself is killed, the
     # kernel sends each service SIGTERM, so no stray service keeps consuming (Linux only).
+    # The kernel ties this to the starting *thread*: start services from a long-lived one.
     os.setsid()
     if sys.platform == "linux":
         libc = ctypes.CDLL(None, use_errno=True)
@@ -152,8 +153,11 @@ class Platform:
                 if pending:
                     time.sleep(0.2)
 
-    def stop(self, timeout_s: float = 25) -> None:
-        """SIGTERM each service (they finish in-flight work), SIGKILL what is left."""
+    def stop(self, timeout_s: float = 25) -> dict[str, int]:
+        """SIGTERM each service (they finish in-flight work), SIGKILL what is left.
+
+        Returns each service's exit code: 0 when it shut down cleanly in time.
+        """
         for process in self.processes.values():
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
@@ -164,4 +168,6 @@ class Platform:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        codes = {service: p.returncode for service, p in self.processes.items()}
         self.processes.clear()
+        return codes

@@ -16,11 +16,11 @@ from datetime import timedelta
 
 import asyncpg
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from faststream.kafka import KafkaBroker
 from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
-from prometheus_client import CollectorRegistry, make_asgi_app
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from shared.broker import create_broker
 from shared.db import create_pool
@@ -159,7 +159,11 @@ class ServiceRuntime:
         AsyncPGInstrumentor().instrument(  # type: ignore[no-untyped-call]  # untyped __init__
             tracer_provider=self.tracer_provider
         )
-        app.mount("/metrics", make_asgi_app(registry=self.registry))
+
+        @app.get("/metrics", include_in_schema=False)
+        async def metrics() -> Response:
+            # A route rather than a mounted app: no redirect from /metrics to /metrics/.
+            return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
 
         @app.get("/health/live", tags=["health"])
         async def live() -> dict[str, str]:

@@ -4,6 +4,7 @@ spans over OTLP to a receiver the tests read."""
 from __future__ import annotations
 
 import asyncio
+import signal
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -40,9 +41,14 @@ async def platform(infrastructure: Infrastructure, otlp: OtlpReceiver) -> AsyncI
         **database_env(urls),
     }
     running = Platform(log_dir=REPO_ROOT / ".local" / "logs" / "e2e", env=env, ports=TEST_PORTS)
-    await asyncio.to_thread(running.start)
+    # Started from this thread, not a worker thread: the services are told to exit when the
+    # thread that started them ends (see scripts/platform.py).
+    running.start()
     yield running
-    await asyncio.to_thread(running.stop)
+    exit_codes = running.stop()
+    # SIGTERM lets each service finish its in-flight work and exit by itself within the grace
+    # period (uvicorn then re-raises the signal: -15); -9 would mean it had to be killed.
+    assert exit_codes == dict.fromkeys(TEST_PORTS, -signal.SIGTERM)
 
 
 @pytest.fixture

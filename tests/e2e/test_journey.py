@@ -8,6 +8,7 @@ from typing import Any
 from uuid import uuid4
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 from scripts.platform import Platform
 from tests.e2e.conftest import JOURNEY, wait_for_timeline
@@ -71,6 +72,20 @@ async def test_each_referral_reaches_the_family_alert_with_a_full_timeline(
             )
         ).json()
         assert [(a["template"], a["status"]) for a in alerts] == [("specialist-assigned", "sent")]
+
+        metrics = (await client.get(f"{platform.url('plans')}/metrics")).text
+        received = {"topic": "referrals.referral-received.v1", "outcome": "processed"}
+        assert _metric(metrics, "events_processed_total", received) >= 5
+        assert _metric(metrics, "outbox_published_events_total") >= 5
+        assert "faststream_received_messages_total" in metrics  # FastStream's own middleware
+
+
+def _metric(exposition: str, name: str, labels: dict[str, str] | None = None) -> float:
+    for family in text_string_to_metric_families(exposition):
+        for sample in family.samples:
+            if sample.name == name and (labels or {}).items() <= sample.labels.items():
+                return float(sample.value)
+    raise AssertionError(f"{name} {labels or ''} not in /metrics")
 
 
 async def test_one_trace_covers_the_journey_and_holds_no_personal_details(

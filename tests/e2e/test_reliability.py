@@ -22,9 +22,9 @@ async def test_a_service_killed_mid_flow_loses_nothing_and_duplicates_nothing(
 
     ids = list(await asyncio.gather(*(post() for _ in range(10))))
     # kill -9 while those ten are still flowing through plans (consuming and relaying)
-    await asyncio.to_thread(platform.kill, "plans")
+    platform.kill("plans")
     ids += await asyncio.gather(*(post() for _ in range(10)))  # accepted while plans is dead
-    await asyncio.to_thread(platform.restart, "plans")
+    platform.restart("plans")  # from this thread: see the platform fixture
 
     finished = await asyncio.gather(
         *(wait_for_timeline(referrals_api, i, timeout_s=90) for i in ids)
