@@ -11,13 +11,14 @@ SERVICES := referrals plans specialists notifications
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: help install up topics migrate run test test-unit bench lint format down clean constraints
+.PHONY: help install up topics migrate run test test-unit bench asyncapi lint format down clean constraints
 
 help:
 	@echo "make run        start Kafka, PostgreSQL and the four services; follow a sample referral"
 	@echo "make test       the whole test suite against real Kafka and PostgreSQL"
 	@echo "make lint       ruff and mypy --strict"
 	@echo "make bench      time referrals from POST to family alert (prints figures)"
+	@echo "make asyncapi   regenerate docs/asyncapi/ from the code (a test fails when stale)"
 	@echo "make up / down  start / stop the local Kafka and PostgreSQL only"
 
 $(INSTALLED): pyproject.toml requirements/constraints.txt
@@ -49,6 +50,9 @@ bench: topics migrate
 
 test-unit: install
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
+
+asyncapi: install
+	$(BIN)/python -m scripts.asyncapi
 
 lint: install
 	$(BIN)/ruff check .

@@ -33,6 +33,9 @@ def create_broker(
         enable_idempotence=True,
         allow_auto_create_topics=False,
         ack_policy=AckPolicy.NACK_ON_ERROR,
+        # Handlers parse messages themselves (shared.inbox), so a malformed message reaches
+        # our code and its dead-letter path instead of failing inside the framework.
+        apply_types=False,
         graceful_timeout=20.0,
         middlewares=[
             KafkaTelemetryMiddleware(tracer_provider=tracer_provider),

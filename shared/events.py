@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import builtins
 import enum
+import functools
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar, Literal, TypeVar
 from uuid import UUID, uuid4
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 EVENT_TYPE_PREFIX = "uk.send-platform"
 
@@ -177,8 +178,23 @@ class EventEnvelope(BaseModel):
             data=event.model_dump(mode="json"),
         )
 
+    @staticmethod
+    def of(event_class: builtins.type[DomainEvent]) -> builtins.type[EventEnvelope]:
+        """The envelope with ``data`` typed as ``event_class``: the message as documented."""
+        return _envelope_models(event_class)
+
     def unwrap(self, event_class: builtins.type[E]) -> E:
         """Validate the data as ``event_class``; raises ``ValueError`` when it does not fit."""
         if self.type != event_class.event_type():
             raise ValueError(f"envelope type {self.type!r} is not {event_class.event_type()!r}")
         return event_class.model_validate(self.data)
+
+
+@functools.cache
+def _envelope_models(event_class: type[DomainEvent]) -> type[EventEnvelope]:
+    return create_model(
+        f"{event_class.__name__}Message",
+        __base__=EventEnvelope,
+        __doc__=f"{event_class.__name__} in its CloudEvents envelope.",
+        data=(event_class, ...),
+    )

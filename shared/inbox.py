@@ -76,15 +76,20 @@ class EventConsumers:
         topic = event_class.topic()
         consumer = self.consumer_name(event_class)
 
-        @self._broker.subscriber(
+        async def consume(body: Any) -> None:
+            # ``body`` is only there for the AsyncAPI document (its annotation, set below);
+            # the raw message is parsed here, so invalid ones can be dead-lettered.
+            message: KafkaMessage = self._broker.context.get_local("message")
+            await self.process(event_class, handler, consumer, message)
+
+        consume.__annotations__["body"] = EventEnvelope.of(event_class)
+        self._broker.subscriber(
             topic,
             group_id=consumer,
             auto_offset_reset="earliest",  # a new group must not miss earlier events
             title=f"{consumer}:consume",
             description=f"{self._service} handles {event_class.__name__}",
-        )
-        async def consume(message: KafkaMessage) -> None:
-            await self.process(event_class, handler, consumer, message)
+        )(consume)
 
     async def process(
         self,

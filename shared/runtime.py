@@ -18,12 +18,14 @@ import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from faststream.kafka import KafkaBroker
+from faststream.specification import AsyncAPI
 from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from shared.broker import create_broker
 from shared.db import create_pool
+from shared.events import DomainEvent, EventEnvelope
 from shared.inbox import DATABASE_UNAVAILABLE, EventConsumers
 from shared.outbox import OutboxMessage, OutboxRelay
 from shared.settings import ServiceSettings
@@ -68,7 +70,27 @@ class ServiceRuntime:
         self.http_app = FastAPI(
             title=title, description=description, version="1", lifespan=self._lifespan
         )
+        self.http_app.state.runtime = self
         self._add_operational_routes()
+
+    def publishes(self, *event_classes: type[DomainEvent]) -> None:
+        """Declare the events this service publishes (through its outbox), for AsyncAPI."""
+        for event_class in event_classes:
+            self.broker.publisher(
+                event_class.topic(),
+                title=f"{event_class.topic()}:publish",
+                description=f"{self.settings.service_name} publishes {event_class.__name__}",
+                schema=EventEnvelope.of(event_class),
+            )
+
+    def asyncapi(self) -> AsyncAPI:
+        """The AsyncAPI document of this service's events, generated from the code."""
+        return AsyncAPI(
+            self.broker,
+            title=f"SEND platform: {self.settings.service_name}",
+            version="1",
+            description=self.http_app.description,
+        )
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -156,9 +178,9 @@ class ServiceRuntime:
         FastAPIInstrumentor.instrument_app(
             app, tracer_provider=self.tracer_provider, excluded_urls="health/.*,metrics"
         )
-        AsyncPGInstrumentor().instrument(  # type: ignore[no-untyped-call]  # untyped __init__
-            tracer_provider=self.tracer_provider
-        )
+        instrumentor = AsyncPGInstrumentor()  # type: ignore[no-untyped-call]  # untyped __init__
+        if not instrumentor.is_instrumented_by_opentelemetry:  # process-wide, once
+            instrumentor.instrument(tracer_provider=self.tracer_provider)
 
         @app.get("/metrics", include_in_schema=False)
         async def metrics() -> Response:

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from notifications import api, handlers
 from notifications.channels import LogChannel
 from notifications.config import NotificationsSettings
+from shared.events import NotificationSent
 from shared.runtime import ServiceRuntime
 
 
@@ -17,5 +18,6 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
         description="Tells families what happened and where to look.",
     )
     handlers.register(runtime, LogChannel(), settings.tracking_url)
+    runtime.publishes(NotificationSent)
     runtime.http_app.include_router(api.router(runtime))
     return runtime.http_app

@@ -4,6 +4,7 @@ from fastapi import FastAPI
 
 from plans import api, handlers
 from plans.config import PlansSettings
+from shared.events import PlanDrafted
 from shared.runtime import ServiceRuntime
 
 
@@ -14,5 +15,6 @@ def create_app(settings: PlansSettings | None = None) -> FastAPI:
         description="Drafts each child's personal support plan against the national standards.",
     )
     handlers.register(runtime)
+    runtime.publishes(PlanDrafted)
     runtime.http_app.include_router(api.router(runtime))
     return runtime.http_app

@@ -4,6 +4,7 @@ from fastapi import FastAPI
 
 from referrals import api, handlers
 from referrals.config import ReferralsSettings
+from shared.events import FamilyContactRegistered, ReferralReceived
 from shared.runtime import ServiceRuntime
 
 
@@ -14,5 +15,6 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
         description="Takes in requests for support and shows where each one stands.",
     )
     handlers.register(runtime)
+    runtime.publishes(ReferralReceived, FamilyContactRegistered)
     runtime.http_app.include_router(api.router(runtime))
     return runtime.http_app

@@ -2,6 +2,7 @@
 
 from fastapi import FastAPI
 
+from shared.events import ReferralWaitlisted, SpecialistAssigned
 from shared.runtime import ServiceRuntime
 from specialists import api, handlers
 from specialists.config import SpecialistsSettings
@@ -14,5 +15,6 @@ def create_app(settings: SpecialistsSettings | None = None) -> FastAPI:
         description="Matches each drafted plan to a specialist close to home, or waitlists it.",
     )
     handlers.register(runtime)
+    runtime.publishes(SpecialistAssigned, ReferralWaitlisted)
     runtime.http_app.include_router(api.router(runtime))
     return runtime.http_app
