@@ -73,7 +73,7 @@ def _containers() -> Iterator[Infrastructure]:
     from testcontainers.postgres import PostgresContainer
 
     with (
-        KafkaContainer("apache/kafka:4.1.1").with_kraft() as kafka,
+        KafkaContainer("apache/kafka:4.4.0").with_kraft() as kafka,
         PostgresContainer("postgres:16", username="send", password="send") as pg,
     ):
         url = pg.get_connection_url(driver=None).rsplit("/", 1)[0]
