@@ -2,7 +2,8 @@ from datetime import date
 from uuid import uuid4
 
 import pytest
-from plans.domain import NATIONAL_STANDARDS, draft_plan, sections_of
+from plans.domain import draft_plan, sections_of
+from plans.standards import NATIONAL_STANDARDS
 from specialists.domain import Specialist, allocate
 
 from shared.events import (

@@ -1,0 +1,113 @@
+"""The referrals API's request and response bodies, and their checks."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+from referrals.domain import Step, is_valid_nhs_number, postcode_district
+from shared.events import Sen2Need
+
+
+def _nhs_number(value: str) -> str:
+    digits = value.replace(" ", "")
+    if not is_valid_nhs_number(digits):
+        raise ValueError("not a valid NHS number: 10 digits whose last is the Modulus 11 check")
+    return digits
+
+
+def _postcode(value: str) -> str:
+    postcode_district(value)  # raises ValueError with the reason
+    return value.strip().upper()
+
+
+class Child(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    given_name: str = Field(min_length=1, max_length=100)
+    family_name: str = Field(min_length=1, max_length=100)
+    date_of_birth: date
+    nhs_number: Annotated[str, AfterValidator(_nhs_number)] | None = Field(
+        default=None, examples=["9434765919"]
+    )
+    postcode: Annotated[str, AfterValidator(_postcode)] = Field(examples=["LS6 2AB"])
+
+    @field_validator("date_of_birth")
+    @classmethod
+    def _born_in_range(cls, value: date) -> date:
+        today = date.today()
+        if not date(today.year - 26, 1, 1) <= value <= today:
+            raise ValueError("must be in the past and within the 0-25 SEND age range")
+        return value
+
+
+class Contact(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    email: EmailStr | None = None
+    phone: str | None = Field(
+        default=None, pattern=r"^\+?[0-9 ]{10,15}$", examples=["07700 900123"]
+    )
+    preferred_channel: Literal["email", "sms"] = "email"
+
+    @model_validator(mode="after")
+    def _reachable(self) -> Contact:
+        wanted = self.email if self.preferred_channel == "email" else self.phone
+        if wanted is None:
+            raise ValueError(f"{self.preferred_channel}: needed for the preferred channel")
+        return self
+
+
+class ReferralRequest(BaseModel):
+    """A request for an EHC needs assessment, from a parent, school or professional."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    local_authority: str = Field(
+        pattern=r"^E0[6-9][0-9]{6}$", description="ONS code of the council", examples=["E08000035"]
+    )
+    requested_by: Literal["parent", "young_person", "school", "health", "social_care"]
+    primary_need: Sen2Need
+    received_on: date | None = Field(
+        default=None, description="When the council received it; today if left out"
+    )
+    child: Child
+    family_contact: Contact
+
+
+class TimelineEntry(BaseModel):
+    step: Step
+    service: str
+    at: datetime
+    seconds_since_referral: float
+
+
+class StatutoryDeadlines(BaseModel):
+    decision_due: date
+    draft_plan_due: date
+    final_plan_due: date
+
+
+class ReferralView(BaseModel):
+    """Where a referral stands. Holds no personal details."""
+
+    id: UUID
+    status: Step
+    local_authority: str
+    requested_by: str
+    primary_need: Sen2Need
+    received_on: date
+    deadlines: StatutoryDeadlines
+    timeline: list[TimelineEntry]
