@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from uuid import UUID, uuid4
 
 import asyncpg
 import pytest
+from aiokafka import AIOKafkaConsumer
 from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry
 
@@ -247,3 +249,73 @@ async def test_published_rows_are_purged_after_the_retention_period_and_unpublis
     assert await relay.purge_published() == 1
     remaining = [r["id"] for r in await pool.fetch("SELECT id FROM outbox ORDER BY id")]
     assert remaining == ids[1:]  # the recent one and the unpublished one stay
+
+
+async def test_relay_process_killed_with_sigkill_mid_publish_loses_nothing_on_restart(
+    pool: asyncpg.Pool,
+    database_url: str,
+    event_class: type[Counted],
+    kafka_settings: KafkaSettings,
+    broker_factory: BrokerFactory,
+) -> None:
+    total = 2000
+    async with pool.acquire() as conn, conn.transaction():
+        ids = [
+            (
+                await add_to_outbox(
+                    conn,
+                    event_class(referral_id=uuid4(), sequence=n),
+                    source=SOURCE,
+                    local_authority="E08000035",
+                )
+            ).id
+            for n in range(total)
+        ]
+    relay_process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.integration.relay_process",
+        database_url, kafka_settings.kafka_bootstrap_servers, "250",
+    )  # fmt: skip
+    try:
+
+        async def some_but_not_all_published() -> bool:
+            return 0 < await _published(pool) < total
+
+        await wait_for(some_but_not_all_published, what="the relay process to be mid-way")
+    finally:
+        relay_process.kill()  # SIGKILL: no cleanup, no final UPDATE
+        await relay_process.wait()
+    assert 0 < await _published(pool) < total  # it really died mid-way
+
+    broker = broker_factory("relay-after-kill")
+    await broker.start()
+    try:
+        restarted = _relay(database_url, pool, publisher(broker))
+        while await restarted.publish_pending():
+            pass
+    finally:
+        await broker.stop()
+    assert await _unpublished(pool) == 0
+    seen = await _event_ids_on(kafka_settings.kafka_bootstrap_servers, event_class.topic(), total)
+    assert seen == set(ids)
+
+
+async def _published(pool: asyncpg.Pool) -> int:
+    return int(await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NOT NULL"))
+
+
+async def _event_ids_on(bootstrap: str, topic: str, expected: int) -> set[UUID]:
+    """Event ids on the topic, reading until at least ``expected`` distinct ones are seen."""
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+        group_id=f"reader-{uuid4().hex}", enable_auto_commit=False,
+    )  # fmt: skip
+    await consumer.start()
+    seen: set[UUID] = set()
+    try:
+        async with asyncio.timeout(60):
+            while len(seen) < expected:
+                for records in (await consumer.getmany(timeout_ms=500)).values():
+                    seen.update(EventEnvelope.model_validate_json(r.value).id for r in records)
+    finally:
+        await consumer.stop()
+    return seen
