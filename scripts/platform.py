@@ -103,7 +103,7 @@ class Platform:
 
     def _spawn(self, service: str) -> None:
         port = self.ports[service]
-        env = {**os.environ, **self.env, f"{service.upper()}_HTTP_PORT": str(port)}
+        env = {**os.environ, **self.env}
         with (self.log_dir / f"{service}.log").open("ab") as log:
             self.processes[service] = subprocess.Popen(
                 [

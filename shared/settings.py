@@ -32,8 +32,6 @@ class ServiceSettings(KafkaSettings):
 
     service_name: str
     database_url: str
-    http_host: str = "127.0.0.1"
-    http_port: int
 
     db_pool_min_size: int = Field(default=2, ge=1)
     db_pool_max_size: int = Field(default=10, ge=1)

@@ -1,6 +1,6 @@
 """Settings of the notifications service (environment variables)."""
 
-from pydantic import AliasChoices, Field
+from pydantic import Field
 
 from shared.settings import LOCAL_POSTGRES, ServiceSettings
 
@@ -9,9 +9,8 @@ class NotificationsSettings(ServiceSettings):
     service_name: str = "notifications"
     database_url: str = Field(
         default=f"{LOCAL_POSTGRES}/notifications",
-        validation_alias=AliasChoices("NOTIFICATIONS_DATABASE_URL", "DATABASE_URL"),
+        validation_alias="NOTIFICATIONS_DATABASE_URL",
     )
-    http_port: int = Field(default=8004, validation_alias=AliasChoices("NOTIFICATIONS_HTTP_PORT"))
     tracking_url: str = Field(
         default="http://127.0.0.1:8001/v1/referrals/{referral_id}",
         description="Where a family follows a referral; {referral_id} is filled in. "

@@ -1,6 +1,6 @@
 """Settings of the plans service (environment variables)."""
 
-from pydantic import AliasChoices, Field
+from pydantic import Field
 
 from shared.settings import LOCAL_POSTGRES, ServiceSettings
 
@@ -9,6 +9,5 @@ class PlansSettings(ServiceSettings):
     service_name: str = "plans"
     database_url: str = Field(
         default=f"{LOCAL_POSTGRES}/plans",
-        validation_alias=AliasChoices("PLANS_DATABASE_URL", "DATABASE_URL"),
+        validation_alias="PLANS_DATABASE_URL",
     )
-    http_port: int = Field(default=8002, validation_alias=AliasChoices("PLANS_HTTP_PORT"))

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -19,7 +18,7 @@ async def add_referral(
     nhs_number: str | None,
     given_name: str,
     family_name: str,
-    date_of_birth: Any,
+    date_of_birth: date,
 ) -> datetime:
     """Store the child (once per NHS number) and the referral; returns when it was recorded."""
     child_id = await conn.fetchval(

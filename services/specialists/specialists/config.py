@@ -1,6 +1,6 @@
 """Settings of the specialists service (environment variables)."""
 
-from pydantic import AliasChoices, Field
+from pydantic import Field
 
 from shared.settings import LOCAL_POSTGRES, ServiceSettings
 
@@ -9,6 +9,5 @@ class SpecialistsSettings(ServiceSettings):
     service_name: str = "specialists"
     database_url: str = Field(
         default=f"{LOCAL_POSTGRES}/specialists",
-        validation_alias=AliasChoices("SPECIALISTS_DATABASE_URL", "DATABASE_URL"),
+        validation_alias="SPECIALISTS_DATABASE_URL",
     )
-    http_port: int = Field(default=8003, validation_alias=AliasChoices("SPECIALISTS_HTTP_PORT"))
