@@ -7,11 +7,12 @@ from typing import TYPE_CHECKING, TypeAlias
 import asyncpg
 
 
-async def create_pool(database_url: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
-    """Open a pool; raises ``OSError``/``asyncpg`` errors when the server cannot be reached."""
+async def create_pool(database_url: str, *, max_size: int = 10) -> asyncpg.Pool:
+    """A pool that connects on first use, so it opens even while PostgreSQL is down; the
+    query that finds the server unreachable raises ``OSError`` or an ``asyncpg`` error."""
     return await asyncpg.create_pool(
         dsn=database_url,
-        min_size=min_size,
+        min_size=0,
         max_size=max_size,
         command_timeout=30,
         # A dead server must not hang callers for minutes.

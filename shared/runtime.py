@@ -129,8 +129,8 @@ class ServiceRuntime:
     @contextlib.asynccontextmanager
     async def _lifespan(self, _: FastAPI) -> AsyncIterator[None]:
         s = self.settings
-        # min_size=0: opening the pool needs no live server; connections come on first use.
-        self._pool = await create_pool(s.database_url, min_size=0, max_size=s.db_pool_max_size)
+        # Opening the pool needs no live server (min_size 0): connections come on first use.
+        self._pool = await create_pool(s.database_url, max_size=s.db_pool_max_size)
         self.relay = OutboxRelay(
             database_url=s.database_url,
             pool=self._pool,

@@ -33,8 +33,9 @@ class ServiceSettings(KafkaSettings):
     service_name: str
     database_url: str
 
-    db_pool_min_size: int = Field(default=2, ge=1)
-    db_pool_max_size: int = Field(default=10, ge=1)
+    db_pool_max_size: int = Field(
+        default=10, ge=1, description="Connections are opened on first use, up to this many"
+    )
 
     outbox_poll_interval_s: float = Field(
         default=1.0, gt=0, description="Relay polls this often even without a NOTIFY"

@@ -35,13 +35,6 @@ class FamilyContact:
     phone: str | None
     preferred_channel: Literal["email", "sms"]
 
-    @property
-    def address(self) -> str:
-        value = self.email if self.preferred_channel == "email" else self.phone
-        if value is None:  # the referrals API refuses such contacts; older data may differ
-            raise ValueError(f"no {self.preferred_channel} for the preferred channel")
-        return value
-
 
 @dataclass(frozen=True)
 class FamilyAlert:
