@@ -21,7 +21,7 @@ from typing import Any
 
 import asyncpg
 from opentelemetry.instrumentation.utils import suppress_instrumentation
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from shared.db import Connection
 from shared.events import DomainEvent, EventEnvelope
@@ -91,7 +91,11 @@ class OutboxRelay:
         self._retention = retention
         self._next_purge = 0.0
         self._wake = asyncio.Event()
-        self.is_leader = False
+        self._leader = Gauge(
+            "outbox_relay_leader",
+            "1 while this process is the one relaying its database's outbox",
+            registry=registry,
+        )
         self._published = Counter(
             "outbox_published_events",
             "Events the outbox relay has published to Kafka",
@@ -119,7 +123,7 @@ class OutboxRelay:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # any outage: log, wait, start over
-                self.is_leader = False
+                self._leader.set(0)
                 self._failures.inc()
                 logger.warning("outbox relay paused: %s: %s", type(exc).__name__, exc)
                 await asyncio.sleep(self._poll_interval_s)
@@ -129,9 +133,9 @@ class OutboxRelay:
         conn: Connection = await asyncpg.connect(self._database_url, timeout=10)
         try:
             while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", _RELAY_LOCK_ID):
-                self.is_leader = False
+                self._leader.set(0)
                 await asyncio.sleep(self._poll_interval_s)  # another replica is relaying
-            self.is_leader = True
+            self._leader.set(1)
             await conn.add_listener("outbox", self._on_notify)
             while True:
                 self._wake.clear()
@@ -145,7 +149,7 @@ class OutboxRelay:
                     await self.purge_published()
                     self._next_purge = asyncio.get_running_loop().time() + 60
         finally:
-            self.is_leader = False
+            self._leader.set(0)
             if not conn.is_closed():
                 await conn.close(timeout=5)
 
