@@ -43,23 +43,36 @@ def _detach_but_die_with_parent() -> None:
 _PR_SET_PDEATHSIG = 1
 
 
+async def fresh_database(postgres_url: str, name: str, component: str, migrations: Path) -> str:
+    """Drop and recreate database ``name``, apply the shared and ``migrations`` files to it,
+    and return its URL. ``postgres_url`` is the server's URL without a database name."""
+    admin = await asyncpg.connect(f"{postgres_url}/postgres")
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    url = f"{postgres_url}/{name}"
+    await migrate(url, component, migrations)
+    return url
+
+
 async def fresh_databases(postgres_url: str, prefix: str) -> dict[str, str]:
-    """Drop and recreate ``<prefix><service>`` for each service and migrate it.
+    """A fresh, migrated ``<prefix><service>`` database for each service.
 
     Tests and benchmarks get databases of their own, so what `make run` has stored (a
     specialist's caseload filling up, say) never changes their outcome.
     """
-    admin = await asyncpg.connect(f"{postgres_url}/postgres")
-    try:
-        for service in SERVICES:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{prefix}{service}" WITH (FORCE)')
-            await admin.execute(f'CREATE DATABASE "{prefix}{service}"')
-    finally:
-        await admin.close()
-    urls = {service: f"{postgres_url}/{prefix}{service}" for service in SERVICES}
-    for service, url in urls.items():
-        await migrate(url, service, REPO_ROOT / "services" / service / "migrations")
-    return urls
+    return {
+        service: await fresh_database(
+            postgres_url, f"{prefix}{service}", service, migrations_of(service)
+        )
+        for service in SERVICES
+    }
+
+
+def migrations_of(service: str) -> Path:
+    return REPO_ROOT / "services" / service / "migrations"
 
 
 def database_env(urls: dict[str, str]) -> dict[str, str]:

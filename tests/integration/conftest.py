@@ -16,9 +16,9 @@ from faststream.kafka import KafkaBroker
 from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import CollectorRegistry
 
+from scripts.platform import fresh_database
 from shared.broker import create_broker
 from shared.events import DomainEvent
-from shared.migrations import migrate
 from shared.settings import KafkaSettings
 from shared.topics import dead_letter_topic, ensure_topics
 from tests.conftest import Infrastructure
@@ -35,25 +35,10 @@ class Counted(DomainEvent):
     sequence: int
 
 
-async def fresh_database(
-    infrastructure: Infrastructure, name: str, component: str, migrations: Path
-) -> str:
-    """Drop and create database ``name``, apply the shared and ``migrations`` files."""
-    admin = await asyncpg.connect(f"{infrastructure.postgres_url}/postgres")
-    try:
-        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        await admin.execute(f"CREATE DATABASE {name}")
-    finally:
-        await admin.close()
-    url = f"{infrastructure.postgres_url}/{name}"
-    await migrate(url, component, migrations)
-    return url
-
-
 @pytest.fixture(scope="session")
 async def database_url(infrastructure: Infrastructure) -> str:
     return await fresh_database(
-        infrastructure, "shared_mechanisms_test", "tests", HERE / "migrations"
+        infrastructure.postgres_url, "shared_mechanisms_test", "tests", HERE / "migrations"
     )
 
 

@@ -11,10 +11,10 @@ import pytest
 from notifications.domain import FamilyAlert, FamilyContact
 from notifications.handlers import FamilyAlerts
 
-from scripts.platform import REPO_ROOT
+from scripts.platform import fresh_database, migrations_of
 from shared.events import EventEnvelope, FamilyContactRegistered, SpecialistAssigned
 from tests.conftest import Infrastructure
-from tests.integration.conftest import fresh_database, wait_for
+from tests.integration.conftest import wait_for
 
 
 class RecordingChannel:
@@ -29,8 +29,12 @@ class RecordingChannel:
 
 @pytest.fixture(scope="module")
 async def notifications_url(infrastructure: Infrastructure) -> str:
-    folder = REPO_ROOT / "services" / "notifications" / "migrations"
-    return await fresh_database(infrastructure, "notifications_test", "notifications", folder)
+    return await fresh_database(
+        infrastructure.postgres_url,
+        "notifications_test",
+        "notifications",
+        migrations_of("notifications"),
+    )
 
 
 @pytest.fixture
