@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import asyncpg
 import pytest
@@ -65,31 +65,38 @@ async def _count(pool: asyncpg.Pool, sql: str, *args: object) -> int:
     return int(await pool.fetchval(sql, *args))
 
 
+def _envelope(
+    event_class: type[Counted], sequence: int, referral_id: UUID | None = None
+) -> EventEnvelope:
+    event = event_class(referral_id=referral_id or uuid4(), sequence=sequence)
+    return EventEnvelope.wrap(event, source="/tests", local_authority="E08000035")
+
+
+async def _send(broker: KafkaBroker, topic: str, envelope: EventEnvelope) -> None:
+    """Publish as the relay does: the envelope's JSON, keyed by the referral id."""
+    await _publish(broker, topic, envelope.model_dump_json().encode(), envelope.subject)
+
+
+async def _effects_of(pool: asyncpg.Pool, envelope: EventEnvelope) -> int:
+    return await _count(pool, "SELECT count(*) FROM effects WHERE event_id = $1", envelope.id)
+
+
 async def test_redelivered_event_has_exactly_one_effect(
     pool: asyncpg.Pool, event_class: type[Counted], consuming: Callable[..., Awaitable[KafkaBroker]]
 ) -> None:
     broker = await consuming(event_class, record_effect)
     referral_id = uuid4()
-    envelope = EventEnvelope.wrap(
-        event_class(referral_id=referral_id, sequence=1),
-        source="/tests",
-        local_authority="E08000035",
-    )
-    body = envelope.model_dump_json().encode()
+    envelope = _envelope(event_class, 1, referral_id)
     for _ in range(3):  # the same event three times, as after a relay restart
-        await _publish(broker, event_class.topic(), body, str(referral_id))
-    marker = EventEnvelope.wrap(
-        event_class(referral_id=referral_id, sequence=2),
-        source="/tests",
-        local_authority="E08000035",
-    )
-    await _publish(broker, event_class.topic(), marker.model_dump_json().encode(), str(referral_id))
+        await _send(broker, event_class.topic(), envelope)
+    marker = _envelope(event_class, 2, referral_id)
+    await _send(broker, event_class.topic(), marker)
 
     async def marker_done() -> bool:
         return await _count(pool, "SELECT count(*) FROM effects WHERE sequence = 2") == 1
 
     await wait_for(marker_done, what="the event after the duplicates")  # same partition: in order
-    assert await _count(pool, "SELECT count(*) FROM effects WHERE event_id = $1", envelope.id) == 1
+    assert await _effects_of(pool, envelope) == 1
 
 
 async def test_failed_effect_rolls_back_its_inbox_row_and_is_retried(
@@ -105,12 +112,8 @@ async def test_failed_effect_rolls_back_its_inbox_row_and_is_retried(
             raise RuntimeError("transient failure after writing")
 
     broker = await consuming(event_class, flaky)
-    envelope = EventEnvelope.wrap(
-        event_class(referral_id=uuid4(), sequence=1), source="/tests", local_authority="E08000035"
-    )
-    await _publish(
-        broker, event_class.topic(), envelope.model_dump_json().encode(), envelope.subject
-    )
+    envelope = _envelope(event_class, 1)
+    await _send(broker, event_class.topic(), envelope)
 
     async def done() -> bool:
         return (
@@ -119,7 +122,7 @@ async def test_failed_effect_rolls_back_its_inbox_row_and_is_retried(
 
     await wait_for(done, what="the retried event")
     assert calls == 2
-    assert await _count(pool, "SELECT count(*) FROM effects WHERE event_id = $1", envelope.id) == 1
+    assert await _effects_of(pool, envelope) == 1
 
 
 async def test_poison_message_goes_to_dead_letter_topic_and_the_partition_moves_on(
@@ -132,24 +135,16 @@ async def test_poison_message_goes_to_dead_letter_topic_and_the_partition_moves_
     referral_id = uuid4()
     key = str(referral_id)
     await _publish(broker, event_class.topic(), b"{not json", key)
-    wrong = EventEnvelope.wrap(
-        event_class(referral_id=referral_id, sequence=1),
-        source="/tests",
-        local_authority="E08000035",
-    ).model_dump()
+    wrong = _envelope(event_class, 1, referral_id).model_dump()
     wrong["data"]["sequence"] = "three"
     await _publish(
         broker, event_class.topic(), EventEnvelope(**wrong).model_dump_json().encode(), key
     )
-    good = EventEnvelope.wrap(
-        event_class(referral_id=referral_id, sequence=7),
-        source="/tests",
-        local_authority="E08000035",
-    )
-    await _publish(broker, event_class.topic(), good.model_dump_json().encode(), key)
+    good = _envelope(event_class, 7, referral_id)
+    await _send(broker, event_class.topic(), good)
 
     async def good_done() -> bool:
-        return await _count(pool, "SELECT count(*) FROM effects WHERE event_id = $1", good.id) == 1
+        return await _effects_of(pool, good) == 1
 
     await wait_for(good_done, what="the valid event behind two poison messages")
     dead = await read_topic(
@@ -176,12 +171,8 @@ async def test_handler_that_always_fails_is_dead_lettered_after_bounded_attempts
         raise ValueError("no rule for this case")
 
     broker = await consuming(event_class, broken)
-    envelope = EventEnvelope.wrap(
-        event_class(referral_id=uuid4(), sequence=1), source="/tests", local_authority="E08000035"
-    )
-    await _publish(
-        broker, event_class.topic(), envelope.model_dump_json().encode(), envelope.subject
-    )
+    envelope = _envelope(event_class, 1)
+    await _send(broker, event_class.topic(), envelope)
     [dead] = await read_topic(
         kafka_settings.kafka_bootstrap_servers, dead_letter_topic(event_class.topic()), 1
     )
@@ -206,12 +197,8 @@ async def test_dead_lettered_event_is_processed_once_replayed_after_the_fix(
         await record_effect(conn, event, envelope)
 
     broker = await consuming(event_class, broken_until_fixed)
-    envelope = EventEnvelope.wrap(
-        event_class(referral_id=uuid4(), sequence=1), source="/tests", local_authority="E08000035"
-    )
-    await _publish(
-        broker, event_class.topic(), envelope.model_dump_json().encode(), envelope.subject
-    )
+    envelope = _envelope(event_class, 1)
+    await _send(broker, event_class.topic(), envelope)
     dlq = dead_letter_topic(event_class.topic())
     await read_topic(kafka_settings.kafka_bootstrap_servers, dlq, 1)
 
@@ -219,9 +206,7 @@ async def test_dead_lettered_event_is_processed_once_replayed_after_the_fix(
     assert await replay(kafka_settings, dlq, idle_timeout_s=1) == 1
 
     async def processed() -> bool:
-        return (
-            await _count(pool, "SELECT count(*) FROM effects WHERE event_id = $1", envelope.id) == 1
-        )
+        return await _effects_of(pool, envelope) == 1
 
     await wait_for(processed, what="the replayed event")
     assert await replay(kafka_settings, dlq, idle_timeout_s=1) == 0  # nothing replayed twice
