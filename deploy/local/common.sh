@@ -46,3 +46,14 @@ lock_service() {
   exec 9>"$SEND_LOCAL_DIR/.$1.lock"
   flock -w 300 9 || die "another $1 start/stop in this clone holds $SEND_LOCAL_DIR/.$1.lock"
 }
+
+# The start|stop|status command of kafka.sh and postgres.sh, or usage and exit 2.
+require_command() {
+  case ${1:-} in
+  start | stop | status) ;;
+  *)
+    echo "usage: $0 start|stop|status" >&2
+    exit 2
+    ;;
+  esac
+}

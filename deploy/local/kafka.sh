@@ -313,13 +313,7 @@ cmd_status() {
 
 main() {
   local cmd=${1:-}
-  case $cmd in
-  start | stop | status) ;;
-  *)
-    echo "usage: $0 start|stop|status" >&2
-    exit 2
-    ;;
-  esac
+  require_command "$cmd"
   if [[ -n ${KAFKA_BOOTSTRAP_SERVERS:-} ]]; then
     log "KAFKA_BOOTSTRAP_SERVERS=$KAFKA_BOOTSTRAP_SERVERS is set: using that external Kafka, nothing to $cmd"
     return 0

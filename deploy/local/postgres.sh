@@ -280,13 +280,7 @@ external_databases() {
 
 main() {
   local cmd=${1:-}
-  case $cmd in
-  start | stop | status) ;;
-  *)
-    echo "usage: $0 start|stop|status" >&2
-    exit 2
-    ;;
-  esac
+  require_command "$cmd"
   if external_databases; then
     log "external databases are used (SEND_DATABASE_EXTERNAL=1 or a *_DATABASE_URL is set): nothing to $cmd"
     return 0
