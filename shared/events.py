@@ -81,7 +81,8 @@ class ReferralReceived(DomainEvent):
 
 
 class FamilyContactRegistered(DomainEvent):
-    """Personal data: published only for notifications (topic ACL restricts readers)."""
+    """Personal data: on its own topic, which only notifications consumes (a topic ACL should
+    enforce that on a shared cluster; none is configured yet)."""
 
     name: ClassVar[str] = "family-contact-registered"
     owner: ClassVar[str] = "referrals"
