@@ -162,7 +162,7 @@ class EventConsumers:
         headers = {k: v for k, v in message.headers.items() if isinstance(v, str)}
         headers.update(
             {
-                "dlq-reason": str(exc)[:1000],
+                "dlq-reason": reason(exc)[:1000],
                 "dlq-exception": type(exc).__name__,
                 "dlq-attempts": str(attempts),
                 "dlq-consumer": self._service,
@@ -192,13 +192,20 @@ def parse(body: bytes, event_class: type[E]) -> tuple[EventEnvelope, E]:
         envelope = EventEnvelope.model_validate_json(body)
         event = envelope.unwrap(event_class)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'body'}: {err['msg']}"
-            for err in exc.errors()
-        )
-        raise InvalidEvent(f"not a valid {event_class.__name__}: {problems}") from exc
+        raise InvalidEvent(f"not a valid {event_class.__name__}: {reason(exc)}") from exc
     except ValueError as exc:
         raise InvalidEvent(str(exc)) from exc
     if envelope.subject != str(event.referral_id):
         raise InvalidEvent("subject: must equal data.referral_id")
     return envelope, event
+
+
+def reason(exc: BaseException) -> str:
+    """Why ``exc`` happened, fit for a dead-letter header: for a validation error, each field
+    and what is wrong with it, never the value (it may be personal data)."""
+    if isinstance(exc, ValidationError):
+        return "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'body'}: {err['msg']}"
+            for err in exc.errors()
+        )
+    return str(exc)

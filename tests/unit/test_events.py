@@ -2,9 +2,16 @@ from uuid import uuid4
 
 import pytest
 from notifications.domain import alert_for
+from pydantic import ValidationError
 
-from shared.events import ALL_EVENTS, EventEnvelope, NotificationSent, ReferralWaitlisted
-from shared.inbox import InvalidEvent, parse
+from shared.events import (
+    ALL_EVENTS,
+    EventEnvelope,
+    FamilyContactRegistered,
+    NotificationSent,
+    ReferralWaitlisted,
+)
+from shared.inbox import InvalidEvent, parse, reason
 from shared.topics import platform_topics
 
 
@@ -71,3 +78,18 @@ def test_family_alert_says_what_happened_and_where_to_look_without_the_childs_de
     assert alert.template == "referral-waitlisted"
     assert f"https://council.example/referrals/{event.referral_id}" in alert.body
     assert str(event.referral_id)[:8].upper() in alert.body
+
+
+def test_dead_letter_reason_names_the_field_but_never_its_value() -> None:
+    with pytest.raises(ValidationError) as caught:
+        FamilyContactRegistered.model_validate(
+            {
+                "referral_id": str(uuid4()),
+                "contact_name": "Ann Example",
+                "email": "ann@example.org",
+                "preferred_channel": "pigeon",
+            }
+        )
+    why = reason(caught.value)
+    assert "preferred_channel" in why
+    assert "pigeon" not in why
