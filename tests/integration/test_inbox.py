@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -210,3 +211,55 @@ async def test_dead_lettered_event_is_processed_once_replayed_after_the_fix(
 
     await wait_for(processed, what="the replayed event")
     assert await replay(kafka_settings, dlq, idle_timeout_s=1) == 0  # nothing replayed twice
+
+
+class _DatabaseDown:
+    """A pool whose server refuses connections, counting how often it was asked."""
+
+    def __init__(self) -> None:
+        self.attempts = 0
+
+    def acquire(self) -> _DatabaseDown:
+        self.attempts += 1
+        return self
+
+    async def __aenter__(self) -> None:
+        raise ConnectionRefusedError("PostgreSQL is down")
+
+    async def __aexit__(self, *args: object) -> None:
+        return None
+
+
+async def test_event_met_by_a_database_outage_comes_again_and_is_never_dead_lettered(
+    pool: asyncpg.Pool, event_class: type[Counted], broker_factory: BrokerFactory
+) -> None:
+    down = _DatabaseDown()
+    current: dict[str, Any] = {"pool": down}
+    registry = CollectorRegistry()
+    broker = broker_factory("outage-test")
+    consumers = EventConsumers(
+        service="tests", broker=broker, pool=lambda: current["pool"], registry=registry,
+        max_attempts=2, retry_backoff_s=0.01,
+    )  # fmt: skip
+    consumers.subscribe(event_class, record_effect)
+    await broker.start()
+    try:
+        envelope = _envelope(event_class, 1)
+        await _send(broker, event_class.topic(), envelope)
+
+        async def outlasted_the_retry_limit() -> bool:
+            return down.attempts > 3  # more than max_attempts: not treated as the event's fault
+
+        await wait_for(outlasted_the_retry_limit, what="redeliveries during the outage")
+        current["pool"] = pool  # PostgreSQL is back
+
+        async def processed() -> bool:
+            return await _effects_of(pool, envelope) == 1
+
+        await wait_for(processed, what="the event after the outage")
+    finally:
+        await broker.stop()
+    dead = registry.get_sample_value(
+        "events_processed_total", {"topic": event_class.topic(), "outcome": "dead_lettered"}
+    )
+    assert dead is None  # never counted, so never sent to the dead-letter topic
