@@ -66,7 +66,6 @@ class ServiceRuntime:
             retry_backoff_s=settings.consumer_retry_backoff_s,
         )
         self.broker_started = asyncio.Event()
-        self.relay: OutboxRelay | None = None
         self.http_app = FastAPI(
             title=title, description=description, version="1", lifespan=self._lifespan
         )
@@ -109,17 +108,19 @@ class ServiceRuntime:
                 headers={"content-type": CLOUDEVENTS_CONTENT_TYPE},
             )
 
-    async def _start_broker(self) -> None:
+    async def _start_broker(self, closing: asyncio.Event) -> None:
         # Retried until Kafka answers, so the process can start (and say not-ready) without it.
+        # Never cancelled half-way: a start cut short leaves a producer nobody closes.
         delay = 0.5
-        while True:
+        while not closing.is_set():
             try:
                 await self.broker.start()
             except Exception as exc:
                 logger.warning("Kafka not reachable yet (%s); retrying", type(exc).__name__)
                 with contextlib.suppress(Exception):
                     await self.broker.stop()
-                await asyncio.sleep(delay)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(closing.wait(), delay)
                 delay = min(delay * 2, 10)
             else:
                 self.broker_started.set()
@@ -131,7 +132,7 @@ class ServiceRuntime:
         s = self.settings
         # Opening the pool needs no live server (min_size 0): connections come on first use.
         self._pool = await create_pool(s.database_url, max_size=s.db_pool_max_size)
-        self.relay = OutboxRelay(
+        relay = OutboxRelay(
             database_url=s.database_url,
             pool=self._pool,
             publish=self._publish,
@@ -140,19 +141,23 @@ class ServiceRuntime:
             batch_size=s.outbox_batch_size,
             retention=timedelta(hours=s.outbox_retention_hours),
         )
-        tasks = [
-            asyncio.create_task(self._start_broker(), name="broker-start"),
-            asyncio.create_task(self.relay.run(), name="outbox-relay"),
-        ]
+        closing = asyncio.Event()
+        starting = asyncio.create_task(self._start_broker(closing), name="broker-start")
+        relaying = asyncio.create_task(relay.run(), name="outbox-relay")
         try:
             yield
         finally:
-            # SIGTERM: stop taking events (in-flight handlers finish within graceful_timeout),
-            # then stop relaying and close the pool.
+            # SIGTERM: stop trying to connect (an attempt under way finishes, so what it
+            # opened can be closed); stop taking events (in-flight handlers finish within
+            # graceful_timeout); then stop relaying and close the pool.
+            closing.set()
+            try:
+                await asyncio.wait_for(asyncio.shield(starting), timeout=15)
+            except TimeoutError:
+                starting.cancel()  # Kafka neither answered nor refused: nothing to close
             await self.broker.stop()
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            relaying.cancel()
+            await asyncio.gather(relaying, return_exceptions=True)
             await self._pool.close()
             self._pool = None
 
@@ -200,17 +205,12 @@ class ServiceRuntime:
                 status_code=200 if ok else 503,
             )
 
-        @app.exception_handler(ConnectionError)
         async def unavailable(_: Request, exc: Exception) -> JSONResponse:
-            return _service_unavailable()
+            return JSONResponse(
+                {"detail": "The service cannot reach its database right now. Try again shortly."},
+                status_code=503,
+                headers={"Retry-After": "5"},
+            )
 
-        for error in DATABASE_UNAVAILABLE:
+        for error in DATABASE_UNAVAILABLE:  # ConnectionError is among them (an OSError)
             app.add_exception_handler(error, unavailable)
-
-
-def _service_unavailable() -> JSONResponse:
-    return JSONResponse(
-        {"detail": "The service cannot reach its database right now. Try again shortly."},
-        status_code=503,
-        headers={"Retry-After": "5"},
-    )
