@@ -7,7 +7,6 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
-SERVICES := referrals plans specialists notifications
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
@@ -37,7 +36,7 @@ topics: up
 	$(BIN)/python -m shared.topics
 
 migrate: up
-	$(BIN)/python -m shared.migrations $(SERVICES)
+	$(BIN)/python -m shared.migrations
 
 run: topics migrate
 	$(BIN)/python -m scripts.run_platform

@@ -18,13 +18,13 @@ from typing import Any
 
 import httpx
 
-from scripts.platform import REPO_ROOT, Platform, database_env, fresh_databases
+from scripts.platform import REPO_ROOT, Platform, database_env, fresh_databases, ports_offset
 from scripts.run_platform import SAMPLE_REFERRAL
-from shared.settings import LOCAL_POSTGRES
+from shared.services import local_postgres_url
 
 MATCHED = ("specialist_assigned", "waitlisted")  # either ends the matching step
 STEPS = ("plan_drafted", "matched", "family_notified")
-PORTS = {"referrals": 28001, "plans": 28002, "specialists": 28003, "notifications": 28004}
+PORTS = ports_offset(20000)
 
 
 async def run(referrals: int, concurrency: int, base_url: str) -> None:
@@ -89,7 +89,7 @@ def main() -> None:
     parser.add_argument("--referrals", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=10)
     args = parser.parse_args()
-    postgres_url = os.environ.get("TEST_POSTGRES_URL", LOCAL_POSTGRES)
+    postgres_url = os.environ.get("TEST_POSTGRES_URL") or local_postgres_url()
     urls = asyncio.run(fresh_databases(postgres_url, prefix="bench_"))
     platform = Platform(
         log_dir=REPO_ROOT / ".local" / "logs" / "bench", ports=PORTS, env=database_env(urls)

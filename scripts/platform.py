@@ -17,10 +17,15 @@ import asyncpg
 import httpx
 
 from shared.migrations import migrate
+from shared.services import SERVICES
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SERVICE_PORTS = {"referrals": 8001, "plans": 8002, "specialists": 8003, "notifications": 8004}
-SERVICES = tuple(SERVICE_PORTS)
+SERVICE_PORTS = {name: service.port for name, service in SERVICES.items()}
+
+
+def ports_offset(offset: int) -> dict[str, int]:
+    """Each service's port moved by ``offset`` (tests and benchmarks run beside `make run`)."""
+    return {name: port + offset for name, port in SERVICE_PORTS.items()}
 
 
 def _serving(port: int) -> bool:
@@ -77,7 +82,7 @@ def migrations_of(service: str) -> Path:
 
 def database_env(urls: dict[str, str]) -> dict[str, str]:
     """The environment variables that point each service at its database."""
-    return {f"{service.upper()}_DATABASE_URL": url for service, url in urls.items()}
+    return {SERVICES[service].database_url_variable: url for service, url in urls.items()}
 
 
 @dataclass

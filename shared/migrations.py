@@ -3,7 +3,8 @@
 The shared tables (outbox, inbox) come first, then the service's own files. Each file runs in
 its own transaction; an advisory lock keeps two runners (two replicas starting) apart.
 
-    python -m shared.migrations referrals plans specialists notifications
+    python -m shared.migrations                # every service in shared.services
+    python -m shared.migrations referrals      # one
 
 reads each database URL from ``<SERVICE>_DATABASE_URL`` (default: the local server).
 """
@@ -12,14 +13,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
 
-from shared.settings import LOCAL_POSTGRES
+from shared.services import SERVICES
 
 SHARED_MIGRATIONS = Path(__file__).parent / "sql"
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -80,25 +80,23 @@ async def migrate(database_url: str, service: str, service_folder: Path) -> list
         await conn.close()
 
 
-def database_url_for(service: str) -> str:
-    """``<SERVICE>_DATABASE_URL`` or the local server's database of that name."""
-    return os.environ.get(f"{service.upper()}_DATABASE_URL", f"{LOCAL_POSTGRES}/{service}")
-
-
 async def _main(services: list[str]) -> None:
     for service in services:
         folder = REPO_ROOT / "services" / service / "migrations"
         if not folder.is_dir():
             raise SystemExit(f"no migrations folder for service {service!r} at {folder}")
-        applied = await migrate(database_url_for(service), service, folder)
+        applied = await migrate(SERVICES[service].database_url(), service, folder)
         names = ", ".join(m.path.name for m in applied) or "nothing new"
         print(f"{service}: {names}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("services", nargs="+")
-    asyncio.run(_main(parser.parse_args().services))
+    parser.add_argument("services", nargs="*", help=f"default: all of {', '.join(SERVICES)}")
+    services = parser.parse_args().services or list(SERVICES)
+    if unknown := [s for s in services if s not in SERVICES]:
+        parser.error(f"unknown service(s) {', '.join(unknown)}; known: {', '.join(SERVICES)}")
+    asyncio.run(_main(services))
 
 
 if __name__ == "__main__":

@@ -1,16 +1,20 @@
 """Settings read from the environment (12-factor), with pydantic-settings.
 
-Each service declares one settings class deriving from ``ServiceSettings`` and names the
-environment variable that holds its database URL (``REFERRALS_DATABASE_URL`` ...).
+Each service declares one settings class deriving from ``ServiceSettings`` and names its entry
+in the service registry (``shared.services``), which says where its database URL comes from
+(``REFERRALS_DATABASE_URL`` ...).
 """
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Any, ClassVar
+
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.services import Service
+
 LOCAL_KAFKA = "127.0.0.1:9092"
-LOCAL_POSTGRES = "postgresql://send:send@127.0.0.1:55432"
 
 
 class KafkaSettings(BaseSettings):
@@ -28,10 +32,15 @@ class KafkaSettings(BaseSettings):
 
 
 class ServiceSettings(KafkaSettings):
-    """What every service needs. Subclasses set ``service_name`` and the database URL."""
+    """What every service needs. Subclasses set ``service`` (their registry entry)."""
 
-    service_name: str
-    database_url: str
+    service: ClassVar[Service]
+
+    database_url: str = Field(
+        default="",
+        description="The service's own database; from <SERVICE>_DATABASE_URL, else the local "
+        "server (SEND_PG_PORT)",
+    )
 
     db_pool_max_size: int = Field(
         default=10, ge=1, description="Connections are opened on first use, up to this many"
@@ -57,6 +66,17 @@ class ServiceSettings(KafkaSettings):
     otel_exporter_otlp_endpoint: str | None = Field(
         default=None, description="OTEL_EXPORTER_OTLP_ENDPOINT; spans are exported when set"
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _database_url(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("database_url"):
+            data = {**data, "database_url": cls.service.database_url()}
+        return data
+
+    @property
+    def service_name(self) -> str:
+        return self.service.name
 
     @property
     def event_source(self) -> str:

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from shared.settings import LOCAL_KAFKA, LOCAL_POSTGRES
+from shared.services import local_postgres_url
+from shared.settings import LOCAL_KAFKA
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ def infrastructure() -> Iterator[Infrastructure]:
         yield from _containers()
         return
     kafka = kafka or LOCAL_KAFKA
-    postgres = postgres or LOCAL_POSTGRES
+    postgres = postgres or local_postgres_url()
     pg_host_port = postgres.rsplit("@", 1)[-1].split("/", 1)[0]
     missing = [
         f"{name} at {address}"

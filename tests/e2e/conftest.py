@@ -11,13 +11,13 @@ from typing import Any
 import httpx
 import pytest
 
-from scripts.platform import REPO_ROOT, Platform, database_env, fresh_databases
+from scripts.platform import REPO_ROOT, Platform, database_env, fresh_databases, ports_offset
 from shared.settings import KafkaSettings
 from shared.topics import ensure_topics
 from tests.conftest import Infrastructure
 from tests.e2e.otlp_receiver import OtlpReceiver
 
-TEST_PORTS = {"referrals": 18001, "plans": 18002, "specialists": 18003, "notifications": 18004}
+TEST_PORTS = ports_offset(10000)
 
 
 @pytest.fixture(scope="session")

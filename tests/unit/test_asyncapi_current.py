@@ -3,7 +3,7 @@ import json
 import pytest
 
 from scripts.asyncapi import DOCS, document
-from scripts.platform import SERVICES
+from shared.services import SERVICES
 
 
 @pytest.mark.parametrize("service", SERVICES)

@@ -1,13 +1,10 @@
 """Settings of the plans service (environment variables)."""
 
-from pydantic import Field
+from typing import ClassVar
 
-from shared.settings import LOCAL_POSTGRES, ServiceSettings
+from shared.services import SERVICES, Service
+from shared.settings import ServiceSettings
 
 
 class PlansSettings(ServiceSettings):
-    service_name: str = "plans"
-    database_url: str = Field(
-        default=f"{LOCAL_POSTGRES}/plans",
-        validation_alias="PLANS_DATABASE_URL",
-    )
+    service: ClassVar[Service] = SERVICES["plans"]

@@ -1,13 +1,10 @@
 """Settings of the referrals service (environment variables)."""
 
-from pydantic import Field
+from typing import ClassVar
 
-from shared.settings import LOCAL_POSTGRES, ServiceSettings
+from shared.services import SERVICES, Service
+from shared.settings import ServiceSettings
 
 
 class ReferralsSettings(ServiceSettings):
-    service_name: str = "referrals"
-    database_url: str = Field(
-        default=f"{LOCAL_POSTGRES}/referrals",
-        validation_alias="REFERRALS_DATABASE_URL",
-    )
+    service: ClassVar[Service] = SERVICES["referrals"]

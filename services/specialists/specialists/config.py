@@ -1,13 +1,10 @@
 """Settings of the specialists service (environment variables)."""
 
-from pydantic import Field
+from typing import ClassVar
 
-from shared.settings import LOCAL_POSTGRES, ServiceSettings
+from shared.services import SERVICES, Service
+from shared.settings import ServiceSettings
 
 
 class SpecialistsSettings(ServiceSettings):
-    service_name: str = "specialists"
-    database_url: str = Field(
-        default=f"{LOCAL_POSTGRES}/specialists",
-        validation_alias="SPECIALISTS_DATABASE_URL",
-    )
+    service: ClassVar[Service] = SERVICES["specialists"]

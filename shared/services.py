@@ -1,0 +1,93 @@
+"""The one registry of the platform's services: name, HTTP port, database and import package.
+
+The Makefile, the launcher, the migration runner, the settings and the AsyncAPI generator all
+read this list; a new service is added here and nowhere else.
+
+    python -m shared.services          # the names, one a line (for shell scripts)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+LOCAL_POSTGRES_USER = "send"
+LOCAL_POSTGRES_HOST = "127.0.0.1"
+LOCAL_POSTGRES_PORT = 55432
+
+
+@dataclass(frozen=True)
+class Service:
+    """One deployable service."""
+
+    name: str
+    port: int
+    """Default HTTP port for local runs (`make run`); a deployment chooses its own."""
+    title: str
+    description: str
+
+    @property
+    def package(self) -> str:
+        """The import package (``services/<name>/<name>/``)."""
+        return self.name
+
+    @property
+    def database_url_variable(self) -> str:
+        """The environment variable holding this service's PostgreSQL URL."""
+        return f"{self.name.upper()}_DATABASE_URL"
+
+    def database_url(self, environ: Mapping[str, str] | None = None) -> str:
+        """This service's database URL: its variable, else the local server's database."""
+        env = os.environ if environ is None else environ
+        return env.get(self.database_url_variable) or f"{local_postgres_url(env)}/{self.name}"
+
+
+def local_postgres_url(environ: Mapping[str, str] | None = None) -> str:
+    """The local PostgreSQL server `make up` starts, without a database name.
+
+    Honours ``SEND_PG_PORT``, as ``deploy/local/postgres.sh`` does.
+    """
+    env = os.environ if environ is None else environ
+    port = env.get("SEND_PG_PORT") or LOCAL_POSTGRES_PORT
+    user = LOCAL_POSTGRES_USER
+    return f"postgresql://{user}:{user}@{LOCAL_POSTGRES_HOST}:{port}"
+
+
+SERVICES: dict[str, Service] = {
+    s.name: s
+    for s in (
+        Service(
+            "referrals",
+            8001,
+            "SEND referrals",
+            "Takes in requests for support and shows where each one stands.",
+        ),
+        Service(
+            "plans",
+            8002,
+            "SEND support plans",
+            "Drafts each child's personal support plan against the national standards.",
+        ),
+        Service(
+            "specialists",
+            8003,
+            "SEND specialists",
+            "Matches each drafted plan to a specialist close to home, or waitlists it.",
+        ),
+        Service(
+            "notifications",
+            8004,
+            "SEND notifications",
+            "Tells families what happened and where to look.",
+        ),
+    )
+}
+
+
+def main() -> None:
+    print("\n".join(SERVICES))
+
+
+if __name__ == "__main__":
+    main()
