@@ -13,7 +13,6 @@ import sys
 from typing import Any
 
 from scripts.platform import REPO_ROOT
-from shared.runtime import ServiceRuntime
 from shared.services import SERVICES
 
 DOCS = REPO_ROOT / "docs" / "asyncapi"
@@ -32,8 +31,8 @@ def document(service: str) -> str:
     app_module = importlib.import_module(f"{service}.app")
     # A fixed address: the document must not depend on where this machine's Kafka is.
     settings = getattr(config, SETTINGS_CLASSES[service])(kafka_bootstrap_servers="kafka:9092")
-    runtime: ServiceRuntime = app_module.create_app(settings).state.runtime
-    spec: dict[str, Any] = json.loads(runtime.asyncapi().to_specification().to_json())
+    app = app_module.create_app(settings)
+    spec: dict[str, Any] = app.state.operations.asyncapi()
     spec["info"]["x-generated"] = NOTICE
     return json.dumps(spec, indent=2, sort_keys=True) + "\n"
 

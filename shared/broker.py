@@ -1,7 +1,13 @@
-"""The one way a service gets a Kafka broker: safe producer, commit-after-processing consumers,
-telemetry and Prometheus middleware."""
+"""The one way a service gets a Kafka broker (safe producer, commit-after-processing consumers,
+telemetry and Prometheus middleware, the run's namespace), and its connection's life."""
 
 from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from typing import Any
 
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
@@ -12,6 +18,8 @@ from prometheus_client import CollectorRegistry
 
 from shared.settings import KafkaSettings
 
+logger = logging.getLogger(__name__)
+
 
 def create_broker(
     settings: KafkaSettings,
@@ -19,12 +27,15 @@ def create_broker(
     client_id: str,
     tracer_provider: TracerProvider,
     registry: CollectorRegistry,
+    middlewares: Sequence[Any] = (),
 ) -> KafkaBroker:
     """A broker whose producer waits for all in-sync replicas and never duplicates on retry.
 
     Subscribers default to ``NACK_ON_ERROR``: the offset is committed only after the handler
     returns, and a handler that raises leaves the offset where it was, so the event comes
     again. (FastStream's own default commits first: at-most-once, which we must not use.)
+
+    ``middlewares`` run inside telemetry and metrics, so their work is in the message's span.
     """
     return KafkaBroker(
         settings.kafka_bootstrap_servers,
@@ -33,12 +44,63 @@ def create_broker(
         enable_idempotence=True,
         allow_auto_create_topics=False,
         ack_policy=AckPolicy.NACK_ON_ERROR,
-        # Handlers parse messages themselves (shared.inbox), so a malformed message reaches
-        # our code and its dead-letter path instead of failing inside the framework.
-        apply_types=False,
         graceful_timeout=20.0,
         middlewares=[
             KafkaTelemetryMiddleware(tracer_provider=tracer_provider),
-            KafkaPrometheusMiddleware(registry=registry, app_name=client_id),
+            KafkaPrometheusMiddleware(
+                registry=registry, app_name=client_id, metrics_prefix="send_faststream"
+            ),
+            *middlewares,
         ],
     )
+
+
+class BrokerConnection:
+    """Connects a broker in the background, retrying until Kafka answers, so a service starts
+    (and says not-ready) without it; and disconnects it cleanly."""
+
+    def __init__(self, broker: KafkaBroker, *, name: str) -> None:
+        self.broker = broker
+        self.name = name
+        self.connected = asyncio.Event()
+        self._closing = asyncio.Event()
+        self._starting: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._starting = asyncio.create_task(self._connect(), name=f"{self.name}-kafka-connect")
+
+    async def _connect(self) -> None:
+        # Never cancelled half-way: a start cut short leaves a producer nobody closes.
+        delay = 0.5
+        while not self._closing.is_set():
+            try:
+                await self.broker.start()
+            except Exception as exc:
+                logger.warning("Kafka not reachable yet (%s); retrying", type(exc).__name__)
+                with contextlib.suppress(Exception):
+                    await self.broker.stop()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._closing.wait(), delay)
+                delay = min(delay * 2, 10)
+            else:
+                self.connected.set()
+                logger.info("%s connected to Kafka", self.name)
+                return
+
+    async def stop(self) -> None:
+        """Stop trying to connect (an attempt under way finishes, so what it opened can be
+        closed), then stop consuming: in-flight handlers finish within the graceful timeout."""
+        self._closing.set()
+        if self._starting is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(self._starting), timeout=15)
+            except TimeoutError:
+                self._starting.cancel()  # Kafka neither answered nor refused: nothing to close
+        await self.broker.stop()
+        self.connected.clear()
+
+    async def check(self) -> str:
+        """``ok``, ``connecting`` or ``unavailable`` (for /health/ready)."""
+        if not self.connected.is_set():
+            return "connecting"
+        return "ok" if await self.broker.ping(timeout=2) else "unavailable"

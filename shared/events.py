@@ -10,14 +10,12 @@ exception: ``FamilyContactRegistered`` goes on its own topic that only notificat
 
 from __future__ import annotations
 
-import builtins
 import enum
-import functools
 from datetime import UTC, date, datetime
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, Generic, Literal, TypeVar
 from uuid import UUID, uuid4
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field
 
 EVENT_TYPE_PREFIX = "uk.send-platform"
 
@@ -148,54 +146,48 @@ ALL_EVENTS: tuple[type[DomainEvent], ...] = (
     NotificationSent,
 )
 
+CLOUDEVENTS_CONTENT_TYPE = "application/cloudevents+json"
+"""The Kafka record's content type: a CloudEvent in structured mode."""
+
 E = TypeVar("E", bound=DomainEvent)
+D = TypeVar("D")
 
 
-class EventEnvelope(BaseModel):
-    """A CloudEvents 1.0 envelope around one event's data."""
+class Envelope(BaseModel, Generic[D]):
+    """A CloudEvents 1.0 envelope (structured JSON mode) around one event's ``data``.
+
+    ``Envelope[PlanDrafted]`` is the message as a consumer receives and AsyncAPI documents it;
+    ``RawEnvelope`` reads any event's attributes without judging its data yet.
+    """
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     specversion: Literal["1.0"] = "1.0"
     id: UUID = Field(default_factory=uuid4)
-    type: str
-    source: str = Field(examples=["/send-platform/referrals"])
+    type: str = Field(examples=["uk.send-platform.plans.plan-drafted.v1"])
+    source: str = Field(examples=["/send-platform/plans"])
     time: datetime = Field(default_factory=lambda: datetime.now(UTC))
-    subject: str = Field(description="The referral id")
+    subject: str = Field(description="The referral id (also the Kafka key)")
     datacontenttype: Literal["application/json"] = "application/json"
-    localauthority: str
-    schemaversion: int
-    data: dict[str, Any]
-
-    @classmethod
-    def wrap(cls, event: DomainEvent, *, source: str, local_authority: str) -> EventEnvelope:
-        """Put an event in a new envelope (new id, time now)."""
-        return cls(
-            type=event.event_type(),
-            source=source,
-            subject=str(event.referral_id),
-            localauthority=local_authority,
-            schemaversion=event.version,
-            data=event.model_dump(mode="json"),
-        )
-
-    @staticmethod
-    def of(event_class: builtins.type[DomainEvent]) -> builtins.type[EventEnvelope]:
-        """The envelope with ``data`` typed as ``event_class``: the message as documented."""
-        return _envelope_models(event_class)
-
-    def unwrap(self, event_class: builtins.type[E]) -> E:
-        """Validate the data as ``event_class``; raises ``ValueError`` when it does not fit."""
-        if self.type != event_class.event_type():
-            raise ValueError(f"envelope type {self.type!r} is not {event_class.event_type()!r}")
-        return event_class.model_validate(self.data)
+    localauthority: str = Field(description="ONS code of the council", examples=["E08000035"])
+    schemaversion: int = Field(description="Version of the data's schema")
+    data: D
 
 
-@functools.cache
-def _envelope_models(event_class: type[DomainEvent]) -> type[EventEnvelope]:
-    return create_model(
-        f"{event_class.__name__}Message",
-        __base__=EventEnvelope,
-        __doc__=f"{event_class.__name__} in its CloudEvents envelope.",
-        data=(event_class, ...),
+class RawEnvelope(Envelope[dict[str, Any]]):
+    """Any event's envelope, its data not yet read as a particular event."""
+
+
+def wrap(event: E, *, source: str, local_authority: str) -> Envelope[E]:
+    """Put an event in a new envelope (new id, time now)."""
+    # Parametrised with the event's own class, so ``data`` serialises with all its fields.
+    model: Any = Envelope.__class_getitem__(type(event))
+    envelope: Envelope[E] = model(
+        type=event.event_type(),
+        source=source,
+        subject=str(event.referral_id),
+        localauthority=local_authority,
+        schemaversion=event.version,
+        data=event,
     )
+    return envelope

@@ -11,21 +11,20 @@ on restart; consumers drop the duplicates through their inbox.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 import asyncpg
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from shared.db import Connection
-from shared.events import DomainEvent, EventEnvelope
+from shared.events import DomainEvent, E, Envelope, wrap
 from shared.telemetry import current_trace_headers
+from shared.wakeup import Wakeup
 
 logger = logging.getLogger(__name__)
 
@@ -46,27 +45,46 @@ class OutboxMessage:
 Publisher = Callable[[OutboxMessage], Awaitable[None]]
 
 
-async def add_to_outbox(
-    conn: Connection,
-    event: DomainEvent,
-    *,
-    source: str,
-    local_authority: str,
-) -> EventEnvelope:
-    """Record ``event`` for publishing. Must run inside the transaction of the state change."""
-    if not conn.is_in_transaction():
-        raise RuntimeError("add_to_outbox must run inside the transaction of the state change")
-    envelope = EventEnvelope.wrap(event, source=source, local_authority=local_authority)
-    await conn.execute(
-        """INSERT INTO outbox (event_id, topic, key, envelope, headers)
-           VALUES ($1, $2, $3, $4::jsonb, $5::jsonb)""",
-        envelope.id,
-        event.topic(),
-        str(event.referral_id),
-        envelope.model_dump_json(),
-        json.dumps(current_trace_headers()),
-    )
-    return envelope
+class UndeclaredEvent(TypeError):
+    """A service tried to publish an event it does not declare."""
+
+
+class Outbox:
+    """Where a service's state changes put the events they cause.
+
+    Only the events the service declares may be added: the same declaration documents them
+    (AsyncAPI) and gives the relay a publisher for each.
+    """
+
+    def __init__(self, *, source: str, declared: Iterable[type[DomainEvent]]) -> None:
+        self.source = source
+        self.declared: tuple[type[DomainEvent], ...] = tuple(declared)
+
+    async def add(
+        self, conn: Connection, events: Iterable[E], *, local_authority: str
+    ) -> list[Envelope[E]]:
+        """Record ``events`` for publishing, in order, in the transaction of the state change
+        that caused them; returns their envelopes."""
+        if not conn.is_in_transaction():
+            raise RuntimeError("Outbox.add must run inside the transaction of the state change")
+        envelopes: list[Envelope[E]] = []
+        for event in events:
+            if type(event) not in self.declared:
+                raise UndeclaredEvent(
+                    f"{type(event).__name__} is not among the events {self.source} declares"
+                )
+            envelopes.append(wrap(event, source=self.source, local_authority=local_authority))
+        if envelopes:
+            trace_headers = json.dumps(current_trace_headers())
+            await conn.executemany(
+                """INSERT INTO outbox (event_id, topic, key, envelope, headers)
+                   VALUES ($1, $2, $3, $4::jsonb, $5::jsonb)""",
+                [
+                    (e.id, e.data.topic(), e.subject, e.model_dump_json(), trace_headers)
+                    for e in envelopes
+                ],
+            )
+        return envelopes
 
 
 class OutboxRelay:
@@ -90,7 +108,7 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._retention = retention
         self._next_purge = 0.0
-        self._wake = asyncio.Event()
+        self._wakeup = Wakeup("outbox", poll_interval_s=poll_interval_s)
         self._leader = Gauge(
             "outbox_relay_leader",
             "1 while this process is the one relaying its database's outbox",
@@ -136,15 +154,14 @@ class OutboxRelay:
                 self._leader.set(0)
                 await asyncio.sleep(self._poll_interval_s)  # another replica is relaying
             self._leader.set(1)
-            await conn.add_listener("outbox", self._on_notify)
+            await self._wakeup.listen(conn)
             while True:
-                self._wake.clear()
+                self._wakeup.clear()
                 while await self.publish_pending() == self._batch_size:
                     pass  # a full batch: more may be waiting
                 if conn.is_closed():
                     raise ConnectionError("relay connection to PostgreSQL closed")
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
+                await self._wakeup.wait()
                 if asyncio.get_running_loop().time() >= self._next_purge:
                     await self.purge_published()
                     self._next_purge = asyncio.get_running_loop().time() + 60
@@ -152,9 +169,6 @@ class OutboxRelay:
             self._leader.set(0)
             if not conn.is_closed():
                 await conn.close(timeout=5)
-
-    def _on_notify(self, *_: Any) -> None:
-        self._wake.set()
 
     async def purge_published(self) -> int:
         """Delete rows published longer ago than the retention period; returns how many.

@@ -29,6 +29,13 @@ class KafkaSettings(BaseSettings):
         default=6, ge=1, description="Partitions per topic: the most consumers of one group"
     )
     kafka_replication_factor: int = Field(default=1, ge=1)
+    namespace: str = Field(
+        default="",
+        validation_alias="SEND_NAMESPACE",
+        pattern=r"^([a-z0-9][a-z0-9_-]*\.)?$",
+        description="Prefix of every topic and consumer group of this run (SEND_NAMESPACE), "
+        "e.g. 'test-1a2b.': runs sharing a Kafka never consume each other's events",
+    )
 
 
 class ServiceSettings(KafkaSettings):

@@ -4,7 +4,7 @@ topics per test."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 from uuid import uuid4
@@ -24,7 +24,7 @@ from shared.topics import dead_letter_topic, ensure_topics
 from tests.conftest import Infrastructure
 
 HERE = Path(__file__).parent
-BrokerFactory = Callable[[str], KafkaBroker]
+BrokerFactory = Callable[..., KafkaBroker]
 
 
 class Counted(DomainEvent):
@@ -66,12 +66,13 @@ async def event_class(kafka_settings: KafkaSettings) -> type[Counted]:
 
 @pytest.fixture
 def broker_factory(kafka_settings: KafkaSettings) -> BrokerFactory:
-    def make(client_id: str) -> KafkaBroker:
+    def make(client_id: str, middlewares: Sequence[Any] = ()) -> KafkaBroker:
         return create_broker(
             kafka_settings,
             client_id=client_id,
             tracer_provider=TracerProvider(),
             registry=CollectorRegistry(),
+            middlewares=middlewares,
         )
 
     return make

@@ -14,8 +14,8 @@ from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry
 
 from shared.db import Connection
-from shared.events import EventEnvelope
-from shared.outbox import OutboxMessage, OutboxRelay, Publisher, add_to_outbox
+from shared.events import Envelope, RawEnvelope
+from shared.outbox import Outbox, OutboxMessage, OutboxRelay, Publisher, UndeclaredEvent
 from shared.settings import KafkaSettings
 from tests.integration.conftest import BrokerFactory, Counted, read_topic, wait_for
 
@@ -28,10 +28,12 @@ async def _unpublished(pool: asyncpg.Pool) -> int:
 
 async def _write(
     conn: Connection, event_class: type[Counted], sequence: int, referral_id: UUID | None = None
-) -> EventEnvelope:
+) -> Envelope[Counted]:
     """One event into the outbox, as a service's state change would write it."""
     event = event_class(referral_id=referral_id or uuid4(), sequence=sequence)
-    return await add_to_outbox(conn, event, source=SOURCE, local_authority="E08000035")
+    outbox = Outbox(source=SOURCE, declared=[event_class])
+    [envelope] = await outbox.add(conn, [event], local_authority="E08000035")
+    return envelope
 
 
 async def _commit_events(pool: asyncpg.Pool, event_class: type[Counted], count: int) -> list[UUID]:
@@ -83,6 +85,18 @@ async def test_outbox_refuses_writes_outside_a_transaction(
             await _write(conn, event_class, 1)
 
 
+async def test_outbox_refuses_an_event_its_service_does_not_declare(
+    pool: asyncpg.Pool, event_class: type[Counted]
+) -> None:
+    outbox = Outbox(source=SOURCE, declared=[])
+    async with pool.acquire() as conn, conn.transaction():
+        with pytest.raises(UndeclaredEvent, match=event_class.__name__):
+            await outbox.add(
+                conn, [event_class(referral_id=uuid4(), sequence=1)], local_authority="E1"
+            )
+    assert await pool.fetchval("SELECT count(*) FROM outbox") == 0
+
+
 async def test_relay_is_woken_by_notify_and_publishes_committed_events(
     pool: asyncpg.Pool,
     database_url: str,
@@ -108,9 +122,9 @@ async def test_relay_is_woken_by_notify_and_publishes_committed_events(
         await wait_for(lambda: _none_left(pool), timeout_s=3, what="NOTIFY-driven publish")
         records = await read_topic(kafka_settings.kafka_bootstrap_servers, event_class.topic(), 2)
         [second] = [r for r in records if r.key == str(referral_id).encode()]
-        received = EventEnvelope.model_validate_json(second.value)
+        received: Envelope[Counted] = Envelope[event_class].model_validate_json(second.value)  # type: ignore[valid-type]
         assert received.id == envelope.id
-        assert received.unwrap(event_class).sequence == 2
+        assert received.data.sequence == 2
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
@@ -159,7 +173,7 @@ async def test_relay_killed_mid_publish_loses_nothing_on_restart(
             pass
         assert await _unpublished(pool) == 0
         records = await read_topic(kafka_settings.kafka_bootstrap_servers, event_class.topic(), 27)
-        seen = {EventEnvelope.model_validate_json(r.value).id for r in records}
+        seen = {RawEnvelope.model_validate_json(r.value).id for r in records}
         assert seen == set(ids)  # every event arrived; 7 of them twice (the inbox drops those)
     finally:
         await broker.stop()
@@ -282,7 +296,7 @@ async def _event_ids_on(bootstrap: str, topic: str, expected: int) -> set[UUID]:
         async with asyncio.timeout(60):
             while len(seen) < expected:
                 for records in (await consumer.getmany(timeout_ms=500)).values():
-                    seen.update(EventEnvelope.model_validate_json(r.value).id for r in records)
+                    seen.update(RawEnvelope.model_validate_json(r.value).id for r in records)
     finally:
         await consumer.stop()
     return seen

@@ -9,7 +9,9 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from notifications import repository
-from shared.runtime import ServiceRuntime
+from shared.http import UNAVAILABLE, DbConnection
+
+router = APIRouter(prefix="/v1", tags=["notifications"], responses=UNAVAILABLE)
 
 
 class NotificationView(BaseModel):
@@ -23,12 +25,10 @@ class NotificationView(BaseModel):
     sent_at: datetime | None
 
 
-def router(runtime: ServiceRuntime) -> APIRouter:
-    api = APIRouter(prefix="/v1", tags=["notifications"])
-
-    @api.get("/referrals/{referral_id}/notifications", response_model=list[NotificationView])
-    async def notifications_for(referral_id: UUID) -> list[NotificationView]:
-        rows = await repository.notifications_for(runtime.pool, referral_id)
-        return [NotificationView(**dict(r)) for r in rows]
-
-    return api
+@router.get("/referrals/{referral_id}/notifications", response_model=list[NotificationView])
+async def list_notifications_for_referral(
+    referral_id: UUID, conn: DbConnection
+) -> list[NotificationView]:
+    """Every alert about the referral and where it stands (no text, no address)."""
+    rows = await repository.notifications_for(conn, referral_id)
+    return [NotificationView(**dict(r)) for r in rows]

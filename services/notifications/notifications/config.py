@@ -11,7 +11,13 @@ from shared.settings import ServiceSettings
 class NotificationsSettings(ServiceSettings):
     service: ClassVar[Service] = SERVICES["notifications"]
     tracking_url: str = Field(
-        default="http://127.0.0.1:8001/v1/referrals/{referral_id}",
+        default=f"http://127.0.0.1:{SERVICES['referrals'].port}/v1/referrals/{{referral_id}}",
         description="Where a family follows a referral; {referral_id} is filled in. "
         "A council sets its own family-facing page.",
+    )
+    sending_lease_s: float = Field(
+        default=60,
+        gt=0,
+        description="An alert claimed for sending and not recorded as sent within this long is "
+        "claimed again (its channel is asked first whether it already went)",
     )

@@ -7,7 +7,6 @@ practice): the family already knows their child, and a message can be read by ot
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 from uuid import UUID, uuid4
 
 from shared.events import DomainEvent, NotificationSent, ReferralWaitlisted, SpecialistAssigned
@@ -25,15 +24,7 @@ TEMPLATES: dict[type[DomainEvent], tuple[str, str]] = {
         "as soon as a place frees up. Follow progress at {link}.",
     ),
 }
-
-
-@dataclass(frozen=True)
-class FamilyContact:
-    referral_id: UUID
-    contact_name: str
-    email: str | None
-    phone: str | None
-    preferred_channel: Literal["email", "sms"]
+_TEXT = dict(TEMPLATES.values())
 
 
 @dataclass(frozen=True)
@@ -44,23 +35,25 @@ class FamilyAlert:
     referral_id: UUID
     about_event_id: UUID
     template: str
-    body: str
     local_authority: str
 
 
-def alert_for(
-    event: DomainEvent, *, event_id: UUID, local_authority: str, tracking_url: str
-) -> FamilyAlert:
+def alert_for(event: DomainEvent, *, event_id: UUID, local_authority: str) -> FamilyAlert:
     """The alert a family gets for ``event`` (one of ``TEMPLATES``)."""
-    template, text = TEMPLATES[type(event)]
-    reference = str(event.referral_id)[:8].upper()
     return FamilyAlert(
         id=uuid4(),
         referral_id=event.referral_id,
         about_event_id=event_id,
-        template=template,
-        body=text.format(ref=reference, link=tracking_url.format(referral_id=event.referral_id)),
+        template=TEMPLATES[type(event)][0],
         local_authority=local_authority,
+    )
+
+
+def render(alert: FamilyAlert, *, tracking_url: str) -> str:
+    """The message text: what happened and where to look (``{referral_id}`` in the link)."""
+    return _TEXT[alert.template].format(
+        ref=str(alert.referral_id)[:8].upper(),
+        link=tracking_url.format(referral_id=alert.referral_id),
     )
 
 

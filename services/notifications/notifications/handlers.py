@@ -1,69 +1,53 @@
 """Kafka subscribers of the notifications service.
 
-An alert is stored first and delivered when the family's contact is known; if the contact
-arrives after the event (they travel on different topics) the alert goes out then. Both
+An event a family should hear about becomes an alert row, queued when the family's contact is
+known and waiting for it otherwise; the contact (on its own topic) queues whatever waited.
+Nothing is sent here: ``notifications.sender`` sends after these transactions commit. Both
 handlers take a per-referral lock first: without it, an alert stored while the contact is
-being saved would be seen by neither transaction and never sent.
+being saved would be seen by neither transaction and never queued.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from notifications import repository
-from notifications.channels import FamilyChannel
-from notifications.domain import TEMPLATES, FamilyAlert, FamilyContact, alert_for, sent
-from shared.db import Connection
-from shared.events import DomainEvent, EventEnvelope, FamilyContactRegistered
-from shared.outbox import add_to_outbox
-from shared.runtime import ServiceRuntime
+from notifications.domain import alert_for
+from shared.consumption import Conn, Events, Subscriptions
+from shared.events import Envelope, FamilyContactRegistered, ReferralWaitlisted, SpecialistAssigned
+from shared.telemetry import current_trace_headers
+
+subscriptions = Subscriptions()
 
 
-class FamilyAlerts:
-    """Turns events into alerts and delivers them once the family can be reached."""
-
-    def __init__(self, channel: FamilyChannel, *, tracking_url: str, source: str) -> None:
-        self._channel = channel
-        self._tracking_url = tracking_url
-        self._source = source
-
-    async def on_family_event(
-        self, conn: Connection, event: DomainEvent, envelope: EventEnvelope
-    ) -> None:
-        await repository.lock_referral(conn, event.referral_id)
-        alert = alert_for(
-            event,
-            event_id=envelope.id,
-            local_authority=envelope.localauthority,
-            tracking_url=self._tracking_url,
-        )
-        if not await repository.add_alert(conn, alert):
-            return
-        contact = await repository.contact_for(conn, event.referral_id)
-        if contact is not None:
-            await self._deliver(conn, alert, contact)
-
-    async def on_contact(
-        self, conn: Connection, event: FamilyContactRegistered, envelope: EventEnvelope
-    ) -> None:
-        await repository.lock_referral(conn, event.referral_id)
-        await repository.save_contact(conn, event)
-        contact = await repository.contact_for(conn, event.referral_id)
-        assert contact is not None  # saved just above
-        for alert in await repository.awaiting(conn, event.referral_id):
-            await self._deliver(conn, alert, contact)
-
-    async def _deliver(self, conn: Connection, alert: FamilyAlert, contact: FamilyContact) -> None:
-        await self._channel.send(alert, contact)
-        await repository.mark_sent(conn, alert, self._channel.name)
-        await add_to_outbox(
-            conn,
-            sent(alert, self._channel.name),
-            source=self._source,
-            local_authority=alert.local_authority,
-        )
+async def _alert_family(conn: Conn, message: Envelope[Any]) -> Events:
+    event = message.data
+    await repository.lock_referral(conn, event.referral_id)
+    alert = alert_for(event, event_id=message.id, local_authority=message.localauthority)
+    await repository.add_alert(
+        conn,
+        alert,
+        queued=await repository.has_contact(conn, event.referral_id),
+        trace_headers=current_trace_headers(),  # the send continues this event's trace
+    )
+    return []
 
 
-def register(runtime: ServiceRuntime, channel: FamilyChannel, tracking_url: str) -> None:
-    alerts = FamilyAlerts(channel, tracking_url=tracking_url, source=runtime.settings.event_source)
-    runtime.consumers.subscribe(FamilyContactRegistered, alerts.on_contact)
-    for event_class in TEMPLATES:
-        runtime.consumers.subscribe(event_class, alerts.on_family_event)
+@subscriptions.on(SpecialistAssigned)
+async def specialist_assigned(message: Envelope[SpecialistAssigned], conn: Conn) -> Events:
+    return await _alert_family(conn, message)
+
+
+@subscriptions.on(ReferralWaitlisted)
+async def referral_waitlisted(message: Envelope[ReferralWaitlisted], conn: Conn) -> Events:
+    return await _alert_family(conn, message)
+
+
+@subscriptions.on(FamilyContactRegistered)
+async def family_contact_registered(
+    message: Envelope[FamilyContactRegistered], conn: Conn
+) -> Events:
+    await repository.lock_referral(conn, message.data.referral_id)
+    await repository.save_contact(conn, message.data)
+    await repository.queue_awaiting(conn, message.data.referral_id)
+    return []

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+from datetime import timedelta
 from uuid import UUID
 
 import asyncpg
 
-from notifications.domain import FamilyAlert, FamilyContact
+from notifications.domain import FamilyAlert
 from shared.db import Connection
 from shared.events import FamilyContactRegistered
 
@@ -31,52 +34,113 @@ async def save_contact(conn: Connection, contact: FamilyContactRegistered) -> No
     )
 
 
-async def contact_for(conn: Connection, referral_id: UUID) -> FamilyContact | None:
-    row = await conn.fetchrow(
-        """SELECT referral_id, contact_name, email, phone, preferred_channel
-           FROM family_contacts WHERE referral_id = $1""",
-        referral_id,
+async def has_contact(conn: Connection, referral_id: UUID) -> bool:
+    return bool(
+        await conn.fetchval("SELECT true FROM family_contacts WHERE referral_id = $1", referral_id)
     )
-    return FamilyContact(**dict(row)) if row else None
 
 
-async def add_alert(conn: Connection, alert: FamilyAlert) -> bool:
-    """Store an alert awaiting delivery; False if one exists for that event already."""
+async def add_alert(
+    conn: Connection, alert: FamilyAlert, *, queued: bool, trace_headers: dict[str, str]
+) -> bool:
+    """Store an alert, queued for sending or awaiting the family's contact; False if one
+    exists for that event already."""
     added = await conn.fetchval(
         """INSERT INTO notifications (id, referral_id, about_event_id, local_authority,
-               template, body, status)
-           VALUES ($1, $2, $3, $4, $5, $6, 'awaiting_contact')
+               template, status, trace_headers)
+           VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)
            ON CONFLICT (about_event_id) DO NOTHING RETURNING true""",
         alert.id,
         alert.referral_id,
         alert.about_event_id,
         alert.local_authority,
         alert.template,
-        alert.body,
+        "queued" if queued else "awaiting_contact",
+        json.dumps(trace_headers),
     )
     return bool(added)
 
 
-async def awaiting(conn: Connection, referral_id: UUID) -> list[FamilyAlert]:
-    rows = await conn.fetch(
-        """SELECT id, referral_id, about_event_id, template, body, local_authority
-           FROM notifications WHERE referral_id = $1 AND status = 'awaiting_contact'
-           ORDER BY created_at FOR UPDATE""",
+async def queue_awaiting(conn: Connection, referral_id: UUID) -> int:
+    """Queue the alerts that waited for this family's contact; returns how many."""
+    result = await conn.execute(
+        """UPDATE notifications SET status = 'queued'
+           WHERE referral_id = $1 AND status = 'awaiting_contact'""",
         referral_id,
     )
-    return [FamilyAlert(**dict(r)) for r in rows]
+    return int(result.split()[-1])
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """An alert a sender has claimed, with what it needs to send it."""
+
+    alert: FamilyAlert
+    contact: FamilyContactRegistered
+    trace_headers: dict[str, str]
+    reclaimed: bool
+    """It was claimed before and not recorded as sent: it may have gone already."""
+
+
+async def claim_due(conn: Connection, *, limit: int, lease: timedelta) -> list[Claimed]:
+    """Claim queued alerts, and those whose earlier claim ran out, oldest first; commits the
+    claim before anything is sent, so no transaction is open during the call out."""
+    async with conn.transaction():
+        rows = await conn.fetch(
+            """UPDATE notifications n SET status = 'sending', claimed_at = now(),
+                   attempts = n.attempts + 1
+               FROM (SELECT id, status AS was FROM notifications
+                     WHERE status = 'queued'
+                        OR (status = 'sending' AND claimed_at < now() - $2::interval)
+                     ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED) due
+               WHERE n.id = due.id
+               RETURNING n.id, n.referral_id, n.about_event_id, n.template, n.local_authority,
+                         n.trace_headers::text AS trace_headers, due.was""",
+            limit,
+            lease,
+        )
+        contacts = {
+            r["referral_id"]: FamilyContactRegistered(**dict(r))
+            for r in await conn.fetch(
+                """SELECT referral_id, contact_name, email, phone, preferred_channel
+                   FROM family_contacts WHERE referral_id = ANY($1::uuid[])""",
+                [r["referral_id"] for r in rows],
+            )
+        }
+    return [
+        Claimed(
+            alert=FamilyAlert(
+                id=r["id"],
+                referral_id=r["referral_id"],
+                about_event_id=r["about_event_id"],
+                template=r["template"],
+                local_authority=r["local_authority"],
+            ),
+            contact=contacts[r["referral_id"]],
+            trace_headers=json.loads(r["trace_headers"]),
+            reclaimed=r["was"] == "sending",
+        )
+        for r in rows
+    ]
 
 
 async def mark_sent(conn: Connection, alert: FamilyAlert, channel: str) -> None:
     await conn.execute(
-        "UPDATE notifications SET status = 'sent', channel = $2, sent_at = now() WHERE id = $1",
+        """UPDATE notifications SET status = 'sent', channel = $2, sent_at = now(),
+               last_error = NULL
+           WHERE id = $1""",
         alert.id,
         channel,
     )
 
 
-async def notifications_for(pool: asyncpg.Pool, referral_id: UUID) -> list[asyncpg.Record]:
-    return await pool.fetch(
+async def note_failure(conn: Connection | asyncpg.Pool, alert: FamilyAlert, error: str) -> None:
+    """Record why a send failed; the row stays claimed and is tried again after its lease."""
+    await conn.execute("UPDATE notifications SET last_error = $2 WHERE id = $1", alert.id, error)
+
+
+async def notifications_for(conn: Connection, referral_id: UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(
         """SELECT id, template, status, channel, created_at, sent_at FROM notifications
            WHERE referral_id = $1 ORDER BY created_at""",
         referral_id,

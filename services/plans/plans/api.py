@@ -11,7 +11,9 @@ from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel
 
 from plans import repository
-from shared.runtime import ServiceRuntime
+from shared.http import NOT_FOUND, UNAVAILABLE, DbConnection
+
+router = APIRouter(prefix="/v1", tags=["plans"], responses=UNAVAILABLE)
 
 
 class SupportPlanView(BaseModel):
@@ -25,16 +27,10 @@ class SupportPlanView(BaseModel):
     created_at: datetime
 
 
-def router(runtime: ServiceRuntime) -> APIRouter:
-    api = APIRouter(prefix="/v1", tags=["plans"])
-
-    @api.get("/referrals/{referral_id}/plan", response_model=SupportPlanView)
-    async def plan_for_referral(referral_id: UUID) -> SupportPlanView:
-        row = await repository.plan_for_referral(runtime.pool, referral_id)
-        if row is None:
-            raise HTTPException(
-                status.HTTP_404_NOT_FOUND, f"no plan yet for referral {referral_id}"
-            )
-        return SupportPlanView(**{**dict(row), "sections": json.loads(row["sections"])})
-
-    return api
+@router.get("/referrals/{referral_id}/plan", response_model=SupportPlanView, responses=NOT_FOUND)
+async def get_plan_for_referral(referral_id: UUID, conn: DbConnection) -> SupportPlanView:
+    """The referral's support plan as drafted so far."""
+    row = await repository.plan_for_referral(conn, referral_id)
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no plan yet for referral {referral_id}")
+    return SupportPlanView(**{**dict(row), "sections": json.loads(row["sections"])})

@@ -2,19 +2,19 @@
 
 from fastapi import FastAPI
 
-from plans import api, handlers
+from plans import api
 from plans.config import PlansSettings
+from plans.handlers import subscriptions
 from shared.events import PlanDrafted
-from shared.runtime import ServiceRuntime
+from shared.lifecycle import ServiceDefinition, create_service_app
 
 
 def create_app(settings: PlansSettings | None = None) -> FastAPI:
-    runtime = ServiceRuntime(
-        settings or PlansSettings(),
-        title="SEND support plans",
-        description="Drafts each child's personal support plan against the national standards.",
+    return create_service_app(
+        ServiceDefinition(
+            settings=settings or PlansSettings(),
+            subscriptions=subscriptions,
+            publishes=(PlanDrafted,),
+            routers=(api.router,),
+        )
     )
-    handlers.register(runtime)
-    runtime.publishes(PlanDrafted)
-    runtime.http_app.include_router(api.router(runtime))
-    return runtime.http_app

@@ -4,22 +4,14 @@ from __future__ import annotations
 
 from plans import repository
 from plans.domain import draft_plan
-from shared.db import Connection
-from shared.events import EventEnvelope, ReferralReceived
-from shared.outbox import add_to_outbox
-from shared.runtime import ServiceRuntime
+from shared.consumption import Conn, Events, Subscriptions
+from shared.events import Envelope, ReferralReceived
+
+subscriptions = Subscriptions()
 
 
-def register(runtime: ServiceRuntime) -> None:
-    source = runtime.settings.event_source
-
-    async def on_referral_received(
-        conn: Connection, referral: ReferralReceived, envelope: EventEnvelope
-    ) -> None:
-        plan, drafted = draft_plan(referral)
-        if await repository.add_draft(conn, plan):
-            await add_to_outbox(
-                conn, drafted, source=source, local_authority=envelope.localauthority
-            )
-
-    runtime.consumers.subscribe(ReferralReceived, on_referral_received)
+@subscriptions.on(ReferralReceived)
+async def draft_plan_for_referral(message: Envelope[ReferralReceived], conn: Conn) -> Events:
+    """Every referral gets a first draft of its support plan at once."""
+    plan, drafted = draft_plan(message.data)
+    return [drafted] if await repository.add_draft(conn, plan) else []

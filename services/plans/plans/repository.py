@@ -29,8 +29,8 @@ async def add_draft(conn: Connection, plan: SupportPlan) -> bool:
     return bool(added)
 
 
-async def plan_for_referral(pool: asyncpg.Pool, referral_id: UUID) -> asyncpg.Record | None:
-    return await pool.fetchrow(
+async def plan_for_referral(conn: Connection, referral_id: UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(
         """SELECT id, referral_id, local_authority, primary_need, area_of_need, specialism,
                   status, sections::text AS sections, created_at
            FROM support_plans WHERE referral_id = $1""",

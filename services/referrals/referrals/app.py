@@ -2,19 +2,19 @@
 
 from fastapi import FastAPI
 
-from referrals import api, handlers
+from referrals import api
 from referrals.config import ReferralsSettings
+from referrals.handlers import subscriptions
 from shared.events import FamilyContactRegistered, ReferralReceived
-from shared.runtime import ServiceRuntime
+from shared.lifecycle import ServiceDefinition, create_service_app
 
 
 def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
-    runtime = ServiceRuntime(
-        settings or ReferralsSettings(),
-        title="SEND referrals",
-        description="Takes in requests for support and shows where each one stands.",
+    return create_service_app(
+        ServiceDefinition(
+            settings=settings or ReferralsSettings(),
+            subscriptions=subscriptions,
+            publishes=(ReferralReceived, FamilyContactRegistered),
+            routers=(api.router,),
+        )
     )
-    handlers.register(runtime)
-    runtime.publishes(ReferralReceived, FamilyContactRegistered)
-    runtime.http_app.include_router(api.router(runtime))
-    return runtime.http_app

@@ -1,4 +1,5 @@
-"""Referral rules: NHS number check, the statutory clock, the journey and its status. Pure."""
+"""Referral rules: NHS number check, postcodes, the statutory clock, the journey and its
+status. Pure: no I/O."""
 
 from __future__ import annotations
 
@@ -6,8 +7,11 @@ import enum
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Literal
+from functools import cached_property
+from typing import Literal, Self
 from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 from shared.events import (
     DomainEvent,
@@ -36,12 +40,24 @@ def is_valid_nhs_number(value: str) -> bool:
     return check != 10 and check == int(digits[9])
 
 
-def postcode_district(postcode: str) -> str:
-    """The outward code (``LS6 2AB`` -> ``LS6``); raises ``ValueError`` for a non-UK postcode."""
-    match = _POSTCODE.match(postcode.strip().upper())
-    if match is None:
-        raise ValueError("not a UK postcode, e.g. LS6 2AB")
-    return match.group(1)
+@dataclass(frozen=True)
+class Postcode:
+    """A UK postcode, normalised (upper case, one space), read once."""
+
+    district: str
+    """The outward code (``LS6``): precise enough to match help close to home."""
+    sector_and_unit: str
+
+    @classmethod
+    def parse(cls, text: str) -> Self:
+        """``ls62ab`` -> ``LS6 2AB``; raises ``ValueError`` for a non-UK postcode."""
+        match = _POSTCODE.match(text.strip().upper())
+        if match is None:
+            raise ValueError("not a UK postcode, e.g. LS6 2AB")
+        return cls(match.group(1), match.group(2))
+
+    def __str__(self) -> str:
+        return f"{self.district} {self.sector_and_unit}"
 
 
 @dataclass(frozen=True)
@@ -89,12 +105,25 @@ def status_after(steps: list[Step]) -> Step:
     return max(steps, key=_ORDER.index, default=Step.RECEIVED)
 
 
-@dataclass(frozen=True)
-class FamilyContact:
-    name: str
-    email: str | None
-    phone: str | None
-    preferred_channel: Literal["email", "sms"]
+class FamilyContact(BaseModel):
+    """Who to tell about the referral, and how. Personal data: it travels only to
+    notifications, on its own topic."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, max_length=100)
+    email: EmailStr | None = None
+    phone: str | None = Field(
+        default=None, pattern=r"^\+?[0-9 ]{10,15}$", examples=["07700 900123"]
+    )
+    preferred_channel: Literal["email", "sms"] = "email"
+
+    @model_validator(mode="after")
+    def _reachable(self) -> FamilyContact:
+        wanted = self.email if self.preferred_channel == "email" else self.phone
+        if wanted is None:
+            raise ValueError(f"{self.preferred_channel}: needed for the preferred channel")
+        return self
 
 
 @dataclass(frozen=True)
@@ -106,20 +135,24 @@ class NewReferral:
     received_on: date
     requested_by: str
     primary_need: Sen2Need
-    postcode: str
+    postcode: Postcode
     contact: FamilyContact
+
+    @cached_property
+    def clock(self) -> StatutoryClock:
+        return StatutoryClock(self.received_on)
 
 
 def receive(referral: NewReferral) -> tuple[ReferralReceived, FamilyContactRegistered]:
     """The events a new referral causes: one for everyone, one only for notifications."""
-    clock = StatutoryClock(referral.received_on)
+    clock = referral.clock
     received = ReferralReceived(
         referral_id=referral.referral_id,
         local_authority=referral.local_authority,
         received_on=referral.received_on,
         primary_need=referral.primary_need,
         requested_by=referral.requested_by,
-        postcode_district=postcode_district(referral.postcode),
+        postcode_district=referral.postcode.district,
         decision_due=clock.decision_due,
         final_plan_due=clock.final_plan_due,
     )

@@ -2,26 +2,52 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from referrals import repository
 from referrals.domain import STEP_OF_EVENT, status_after
-from shared.db import Connection
-from shared.events import DomainEvent, EventEnvelope
-from shared.runtime import ServiceRuntime
+from shared.consumption import Conn, Events, Subscriptions
+from shared.events import (
+    Envelope,
+    NotificationSent,
+    PlanDrafted,
+    ReferralWaitlisted,
+    SpecialistAssigned,
+)
+
+subscriptions = Subscriptions()
 
 
-async def record_step(conn: Connection, event: DomainEvent, envelope: EventEnvelope) -> None:
-    step, service = STEP_OF_EVENT[type(event)]
+async def _record(conn: Conn, message: Envelope[Any]) -> Events:
+    step, service = STEP_OF_EVENT[type(message.data)]
+    # An unknown referral raises LookupError: dead-lettered at once (it never heals).
     steps = await repository.add_step(
         conn,
-        referral_id=event.referral_id,
-        event_id=envelope.id,
+        referral_id=message.data.referral_id,
+        event_id=message.id,
         step=step,
         service=service,
-        occurred_at=envelope.time,
+        occurred_at=message.time,
     )
-    await repository.set_status(conn, event.referral_id, status_after(steps))
+    await repository.set_status(conn, message.data.referral_id, status_after(steps))
+    return []
 
 
-def register(runtime: ServiceRuntime) -> None:
-    for event_class in STEP_OF_EVENT:
-        runtime.consumers.subscribe(event_class, record_step)
+@subscriptions.on(PlanDrafted)
+async def plan_drafted(message: Envelope[PlanDrafted], conn: Conn) -> Events:
+    return await _record(conn, message)
+
+
+@subscriptions.on(ReferralWaitlisted)
+async def referral_waitlisted(message: Envelope[ReferralWaitlisted], conn: Conn) -> Events:
+    return await _record(conn, message)
+
+
+@subscriptions.on(SpecialistAssigned)
+async def specialist_assigned(message: Envelope[SpecialistAssigned], conn: Conn) -> Events:
+    return await _record(conn, message)
+
+
+@subscriptions.on(NotificationSent)
+async def notification_sent(message: Envelope[NotificationSent], conn: Conn) -> Events:
+    return await _record(conn, message)

@@ -7,7 +7,7 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
-from referrals.domain import NewReferral, StatutoryClock, Step, postcode_district
+from referrals.domain import NewReferral, Step
 from shared.db import Connection
 
 
@@ -31,9 +31,9 @@ async def add_referral(
         given_name,
         family_name,
         date_of_birth,
-        referral.postcode,
+        str(referral.postcode),
     )
-    clock = StatutoryClock(referral.received_on)
+    clock = referral.clock
     created_at: datetime = await conn.fetchval(
         """INSERT INTO referrals (id, child_id, local_authority, requested_by, primary_need,
                postcode_district, received_on, decision_due, draft_plan_due, final_plan_due,
@@ -45,7 +45,7 @@ async def add_referral(
         referral.local_authority,
         referral.requested_by,
         referral.primary_need.value,
-        postcode_district(referral.postcode),
+        referral.postcode.district,
         referral.received_on,
         clock.decision_due,
         clock.draft_plan_due,

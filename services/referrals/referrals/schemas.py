@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
-    EmailStr,
     Field,
+    PlainSerializer,
+    WithJsonSchema,
     field_validator,
-    model_validator,
 )
 
-from referrals.domain import Step, is_valid_nhs_number, postcode_district
+from referrals.domain import FamilyContact, Postcode, Step, is_valid_nhs_number
 from shared.events import Sen2Need
 
 
@@ -27,9 +28,20 @@ def _nhs_number(value: str) -> str:
     return digits
 
 
-def _postcode(value: str) -> str:
-    postcode_district(value)  # raises ValueError with the reason
-    return value.strip().upper()
+def _postcode(value: Any) -> Postcode:
+    if isinstance(value, Postcode):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("a UK postcode as text, e.g. LS6 2AB")  # pydantic wants ValueError
+    return Postcode.parse(value)
+
+
+UkPostcode = Annotated[
+    Postcode,
+    BeforeValidator(_postcode),
+    PlainSerializer(str, return_type=str),
+    WithJsonSchema({"type": "string", "examples": ["LS6 2AB"]}),
+]
 
 
 class Child(BaseModel):
@@ -41,7 +53,7 @@ class Child(BaseModel):
     nhs_number: Annotated[str, AfterValidator(_nhs_number)] | None = Field(
         default=None, examples=["9434765919"]
     )
-    postcode: Annotated[str, AfterValidator(_postcode)] = Field(examples=["LS6 2AB"])
+    postcode: UkPostcode
 
     @field_validator("date_of_birth")
     @classmethod
@@ -50,24 +62,6 @@ class Child(BaseModel):
         if not date(today.year - 26, 1, 1) <= value <= today:
             raise ValueError("must be in the past and within the 0-25 SEND age range")
         return value
-
-
-class Contact(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(min_length=1, max_length=100)
-    email: EmailStr | None = None
-    phone: str | None = Field(
-        default=None, pattern=r"^\+?[0-9 ]{10,15}$", examples=["07700 900123"]
-    )
-    preferred_channel: Literal["email", "sms"] = "email"
-
-    @model_validator(mode="after")
-    def _reachable(self) -> Contact:
-        wanted = self.email if self.preferred_channel == "email" else self.phone
-        if wanted is None:
-            raise ValueError(f"{self.preferred_channel}: needed for the preferred channel")
-        return self
 
 
 class ReferralRequest(BaseModel):
@@ -84,7 +78,7 @@ class ReferralRequest(BaseModel):
         default=None, description="When the council received it; today if left out"
     )
     child: Child
-    family_contact: Contact
+    family_contact: FamilyContact
 
 
 class TimelineEntry(BaseModel):

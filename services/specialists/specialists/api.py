@@ -8,8 +8,10 @@ from uuid import UUID
 from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel
 
-from shared.runtime import ServiceRuntime
+from shared.http import NOT_FOUND, UNAVAILABLE, DbConnection
 from specialists import repository
+
+router = APIRouter(prefix="/v1", tags=["specialists"], responses=UNAVAILABLE)
 
 
 class AllocationView(BaseModel):
@@ -23,16 +25,14 @@ class AllocationView(BaseModel):
     created_at: datetime
 
 
-def router(runtime: ServiceRuntime) -> APIRouter:
-    api = APIRouter(prefix="/v1", tags=["specialists"])
-
-    @api.get("/referrals/{referral_id}/allocation", response_model=AllocationView)
-    async def allocation_for_referral(referral_id: UUID) -> AllocationView:
-        row = await repository.allocation_for_referral(runtime.pool, referral_id)
-        if row is None:
-            raise HTTPException(
-                status.HTTP_404_NOT_FOUND, f"no specialist allocated to referral {referral_id}"
-            )
-        return AllocationView(**dict(row))
-
-    return api
+@router.get(
+    "/referrals/{referral_id}/allocation", response_model=AllocationView, responses=NOT_FOUND
+)
+async def get_allocation_for_referral(referral_id: UUID, conn: DbConnection) -> AllocationView:
+    """The specialist matched to the referral."""
+    row = await repository.allocation_for_referral(conn, referral_id)
+    if row is None:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, f"no specialist allocated to referral {referral_id}"
+        )
+    return AllocationView(**dict(row))

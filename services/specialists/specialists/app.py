@@ -3,18 +3,18 @@
 from fastapi import FastAPI
 
 from shared.events import ReferralWaitlisted, SpecialistAssigned
-from shared.runtime import ServiceRuntime
-from specialists import api, handlers
+from shared.lifecycle import ServiceDefinition, create_service_app
+from specialists import api
 from specialists.config import SpecialistsSettings
+from specialists.handlers import subscriptions
 
 
 def create_app(settings: SpecialistsSettings | None = None) -> FastAPI:
-    runtime = ServiceRuntime(
-        settings or SpecialistsSettings(),
-        title="SEND specialists",
-        description="Matches each drafted plan to a specialist close to home, or waitlists it.",
+    return create_service_app(
+        ServiceDefinition(
+            settings=settings or SpecialistsSettings(),
+            subscriptions=subscriptions,
+            publishes=(SpecialistAssigned, ReferralWaitlisted),
+            routers=(api.router,),
+        )
     )
-    handlers.register(runtime)
-    runtime.publishes(SpecialistAssigned, ReferralWaitlisted)
-    runtime.http_app.include_router(api.router(runtime))
-    return runtime.http_app

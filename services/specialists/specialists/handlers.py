@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-from shared.db import Connection
-from shared.events import EventEnvelope, PlanDrafted
-from shared.outbox import add_to_outbox
-from shared.runtime import ServiceRuntime
+from shared.consumption import Conn, Events, Subscriptions
+from shared.events import Envelope, PlanDrafted
 from specialists import repository
 from specialists.domain import allocate
 
+subscriptions = Subscriptions()
 
-def register(runtime: ServiceRuntime) -> None:
-    source = runtime.settings.event_source
 
-    async def on_plan_drafted(conn: Connection, plan: PlanDrafted, envelope: EventEnvelope) -> None:
-        if await repository.already_decided(conn, plan.referral_id):
-            return
-        candidates = await repository.candidates_for_update(
-            conn, plan.local_authority, plan.required_specialism
-        )
-        outcome = allocate(candidates, plan)
-        await repository.record(conn, outcome)
-        await add_to_outbox(conn, outcome, source=source, local_authority=envelope.localauthority)
-
-    runtime.consumers.subscribe(PlanDrafted, on_plan_drafted)
+@subscriptions.on(PlanDrafted)
+async def match_specialist(message: Envelope[PlanDrafted], conn: Conn) -> Events:
+    """A drafted plan gets a specialist close to home, or a place on the waitlist."""
+    plan = message.data
+    if await repository.already_decided(conn, plan.referral_id):
+        return []
+    candidates = await repository.candidates_for_update(
+        conn, plan.local_authority, plan.required_specialism
+    )
+    outcome = allocate(candidates, plan)
+    await repository.record(conn, outcome)
+    return [outcome]

@@ -1,0 +1,265 @@
+"""Event consumption: each event handled once, its effects and the events it causes committed
+together, failures met by their kind, and the offset committed only after all that.
+
+A service declares its handlers at import time::
+
+    subscriptions = Subscriptions()
+
+    @subscriptions.on(ReferralReceived)
+    async def draft_plan(message: Envelope[ReferralReceived], conn: Conn) -> Events:
+        ...
+        return [PlanDrafted(...)]
+
+FastStream's dependency injection validates the message (``Envelope[ReferralReceived]``, which
+is also what the AsyncAPI document shows) and passes the transaction's connection (``Conn``).
+Around every handler, the ``EventConsumption`` middleware:
+
+1. reads the CloudEvents attributes; a message that is not an event of the subscribed type
+   goes to ``<topic>.dlq`` at once;
+2. opens a transaction, records ``(consumer, event id)`` in the inbox (a repeat is dropped),
+   runs the handler, writes the events it returns to the outbox, and commits;
+3. on failure, by kind (``shared.failures``): an outage leaves the offset so the event comes
+   again; a transient error is retried with backoff; anything else is dead-lettered at once,
+   with headers saying why, and the partition moves on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import asyncpg
+from faststream import AckPolicy, BaseMiddleware, Context
+from faststream.kafka import KafkaRouter
+from faststream.kafka.publisher.usecase import DefaultPublisher
+from faststream.message import StreamMessage
+from prometheus_client import CollectorRegistry, Counter
+from pydantic import ValidationError
+
+from shared.db import Connection
+from shared.events import DomainEvent, RawEnvelope
+from shared.failures import Failure, InvalidEvent, classify, reason
+from shared.outbox import Outbox
+from shared.telemetry import tag_current_span
+from shared.topics import dead_letter_topic
+
+logger = logging.getLogger(__name__)
+
+Conn = Annotated[Connection, Context("conn")]
+"""A handler's database connection, inside the transaction that records the event."""
+
+Events = Sequence[DomainEvent]
+"""What a handler returns: the events its effect caused (the runtime stores them)."""
+
+Handler = Callable[..., Awaitable[Events]]
+
+
+@dataclass(frozen=True)
+class Subscription:
+    event_class: type[DomainEvent]
+    handler: Handler
+
+
+class Subscriptions:
+    """A service's event handlers, declared at import, subscribed when the service is built."""
+
+    def __init__(self) -> None:
+        self._items: list[Subscription] = []
+
+    def on(self, event_class: type[DomainEvent]) -> Callable[[Handler], Handler]:
+        """Declare ``handler`` as this service's handler of ``event_class``."""
+
+        def declare(handler: Handler) -> Handler:
+            self._items.append(Subscription(event_class, handler))
+            return handler
+
+        return declare
+
+    def __iter__(self) -> Iterator[Subscription]:
+        return iter(self._items)
+
+
+@dataclass(frozen=True)
+class _Route:
+    event_class: type[DomainEvent]
+    consumer: str  # inbox name: one per service and topic
+    dead_letters: DefaultPublisher
+
+
+def parse(body: bytes, event_class: type[DomainEvent]) -> RawEnvelope:
+    """The envelope's attributes, checked against the subscribed event type, or
+    ``InvalidEvent`` saying which field and why. The data is validated by the handler's own
+    annotation (``Envelope[...]``) when it is called."""
+    try:
+        envelope = RawEnvelope.model_validate_json(body)
+    except ValidationError as exc:
+        raise InvalidEvent(f"not a CloudEvent: {reason(exc)}") from exc
+    if envelope.type != event_class.event_type():
+        raise InvalidEvent(f"type: {envelope.type!r} is not {event_class.event_type()!r}")
+    if envelope.subject != str(envelope.data.get("referral_id")):
+        raise InvalidEvent("subject: must equal data.referral_id")
+    return envelope
+
+
+class EventConsumption:
+    """The broker middleware (a factory FastStream calls once per message) that runs every
+    subscribed handler exactly once per event; see the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        service: str,
+        namespace: str,
+        outbox: Outbox,
+        pool: Callable[[], asyncpg.Pool],
+        registry: CollectorRegistry,
+        max_attempts: int = 4,
+        retry_backoff_s: float = 0.2,
+        outage_backoff_s: float = 2.0,
+    ) -> None:
+        self.service = service
+        self.namespace = namespace
+        self.outbox = outbox
+        self.pool = pool  # a getter: the pool opens in the lifespan, after subscribing
+        self.max_attempts = max_attempts
+        self.retry_backoff_s = retry_backoff_s
+        self.outage_backoff_s = outage_backoff_s
+        self._routes: dict[str, _Route] = {}
+        self.consumed = Counter(
+            "send_events_consumed",
+            "Events taken from Kafka, by outcome: processed, duplicate, dead_lettered, invalid",
+            ["topic", "outcome"],
+            registry=registry,
+        )
+
+    def subscribe(self, router: KafkaRouter, subscription: Subscription) -> None:
+        """Subscribe ``subscription`` on ``router``, with its dead-letter publisher."""
+        event_class = subscription.event_class
+        topic = event_class.topic()
+        consumer = f"{self.service}.{topic}"
+        dead_letters = router.publisher(
+            dead_letter_topic(topic),
+            title=f"{dead_letter_topic(topic)}:{self.service}",
+            description=f"{event_class.__name__} messages {self.service} could not process, "
+            "with headers saying why (dlq-reason, dlq-exception, dlq-attempts, ...)",
+            schema=RawEnvelope,
+        )
+        router.subscriber(
+            topic,
+            group_id=f"{self.namespace}{consumer}",
+            auto_offset_reset="earliest",  # a new group must not miss earlier events
+            # Commit only after the handler's transaction committed. Said here, not only on
+            # the broker: a router's subscribers do not inherit the broker's policy, and
+            # FastStream's default (ACK_FIRST) is at-most-once.
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            title=f"{topic}:{self.service}",
+            description=f"{self.service} handles {event_class.__name__}",
+        )(subscription.handler)
+        self._routes[f"{self.namespace}{topic}"] = _Route(event_class, consumer, dead_letters)
+
+    def __call__(self, msg: Any, /, *, context: Any) -> _ConsumeOne:
+        return _ConsumeOne(msg, context=context, consumption=self)
+
+
+class _ConsumeOne(BaseMiddleware):
+    def __init__(self, msg: Any, /, *, context: Any, consumption: EventConsumption) -> None:
+        super().__init__(msg, context=context)
+        self.c = consumption
+
+    async def consume_scope(
+        self, call_next: Callable[[StreamMessage[Any]], Awaitable[Any]], msg: StreamMessage[Any]
+    ) -> Any:
+        record = msg.raw_message
+        route = self.c._routes[record.topic]
+        try:
+            envelope = parse(msg.body, route.event_class)
+        except InvalidEvent as exc:
+            await self._dead_letter(route, msg, exc, attempts=1, outcome="invalid")
+            return None
+        tag_current_span(
+            referral_id=envelope.subject, event_id=str(envelope.id), event_type=envelope.type
+        )
+        for attempt in range(1, self.c.max_attempts + 1):
+            try:
+                outcome = await self._handle_once(route, envelope, call_next, msg)
+            except Exception as exc:
+                kind = classify(exc)
+                logger.warning(
+                    "event %s (referral %s) failed in %s, attempt %d: %s (%s)",
+                    envelope.id,
+                    envelope.subject,
+                    route.consumer,
+                    attempt,
+                    type(exc).__name__,
+                    kind.value,
+                )
+                if kind is Failure.OUTAGE:
+                    # Not the event's fault: back off, then leave the offset so it comes again.
+                    await asyncio.sleep(self.c.outage_backoff_s)
+                    raise
+                if kind is Failure.TRANSIENT and attempt < self.c.max_attempts:
+                    await asyncio.sleep(self.c.retry_backoff_s * 2 ** (attempt - 1))
+                    continue
+                await self._dead_letter(route, msg, exc, attempts=attempt)
+                return None
+            self.c.consumed.labels(record.topic, outcome).inc()
+            return None
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    async def _handle_once(
+        self,
+        route: _Route,
+        envelope: RawEnvelope,
+        call_next: Callable[[StreamMessage[Any]], Awaitable[Any]],
+        msg: StreamMessage[Any],
+    ) -> str:
+        async with self.c.pool().acquire() as conn, conn.transaction():
+            first_time = await conn.fetchval(
+                """INSERT INTO inbox (consumer, event_id, topic) VALUES ($1, $2, $3)
+                   ON CONFLICT DO NOTHING RETURNING true""",
+                route.consumer,
+                envelope.id,
+                route.event_class.topic(),
+            )
+            if not first_time:
+                return "duplicate"
+            with self.context.scope("conn", conn):
+                caused = await call_next(msg)
+            await self.c.outbox.add(conn, caused or (), local_authority=envelope.localauthority)
+        return "processed"
+
+    async def _dead_letter(
+        self,
+        route: _Route,
+        msg: StreamMessage[Any],
+        exc: BaseException,
+        *,
+        attempts: int,
+        outcome: str = "dead_lettered",
+    ) -> None:
+        record = msg.raw_message
+        headers = {k: v for k, v in msg.headers.items() if isinstance(v, str)}
+        headers.update(
+            {
+                "dlq-reason": reason(exc)[:1000],
+                "dlq-exception": type(exc).__name__,
+                "dlq-attempts": str(attempts),
+                "dlq-consumer": self.c.service,
+                "dlq-original-topic": record.topic,
+                "dlq-original-partition": str(record.partition),
+                "dlq-original-offset": str(record.offset),
+            }
+        )
+        logger.error(
+            "dead-lettered %s[%s]@%s from %s: %s",
+            record.topic,
+            record.partition,
+            record.offset,
+            route.consumer,
+            type(exc).__name__,
+        )
+        await route.dead_letters.publish(msg.body, key=record.key, headers=headers)
+        self.c.consumed.labels(record.topic, outcome).inc()

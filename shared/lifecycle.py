@@ -1,0 +1,147 @@
+"""A service's life: what it is made of, how its parts are wired, how it starts and stops.
+
+Each service's ``app.py`` describes itself in a ``ServiceDefinition`` (its settings, event
+handlers, the events it publishes, its HTTP routers, any background workers) and gets a
+FastAPI application from ``create_service_app``. The parts, each in its own module:
+
+- ``shared.consumption``: the subscribers and their exactly-once, failure-classifying middleware;
+- ``shared.publishing`` and ``shared.outbox``: declared publishers, the outbox and its relay;
+- ``shared.operations``: health, metrics and AsyncAPI routes;
+- ``shared.http``: what the service's own routes depend on.
+
+Kafka or PostgreSQL being down never stops the process from starting: it reports not-ready,
+answers 503 and connects once they are back. SIGTERM: consumers finish in-flight events, then
+the relay and workers stop, then the pool closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from faststream.kafka import KafkaRouter
+from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from prometheus_client import CollectorRegistry
+
+from shared import operations
+from shared.broker import BrokerConnection, create_broker
+from shared.consumption import EventConsumption, Subscriptions
+from shared.db import Database
+from shared.events import DomainEvent
+from shared.http import install_error_handlers, operation_id
+from shared.logs import configure_logging
+from shared.outbox import Outbox, OutboxRelay
+from shared.publishing import Publishers
+from shared.settings import ServiceSettings
+from shared.telemetry import setup_tracing
+
+Worker = Callable[[Database, Outbox], Coroutine[Any, Any, None]]
+"""A background task of a service, run until the service stops (cancelled then)."""
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    """Everything that makes one service what it is."""
+
+    settings: ServiceSettings
+    subscriptions: Subscriptions = field(default_factory=Subscriptions)
+    publishes: Sequence[type[DomainEvent]] = ()
+    routers: Sequence[APIRouter] = ()
+    workers: Sequence[Worker] = ()
+
+
+def create_service_app(definition: ServiceDefinition) -> FastAPI:
+    """Wire one service: tracing, database, outbox, broker, consumers, publishers, routes."""
+    settings = definition.settings
+    service = settings.service
+    configure_logging(service.name, settings.log_level)
+    registry = CollectorRegistry()
+    tracer_provider = setup_tracing(service.name, settings.otel_exporter_otlp_endpoint)
+    database = Database(settings.database_url, max_size=settings.db_pool_max_size)
+    outbox = Outbox(source=settings.event_source, declared=definition.publishes)
+    consumption = EventConsumption(
+        service=service.name,
+        namespace=settings.namespace,
+        outbox=outbox,
+        pool=database.pool,
+        registry=registry,
+        max_attempts=settings.consumer_max_attempts,
+        retry_backoff_s=settings.consumer_retry_backoff_s,
+    )
+    broker = create_broker(
+        settings,
+        client_id=service.name,
+        tracer_provider=tracer_provider,
+        registry=registry,
+        middlewares=[consumption],
+    )
+    # Every topic and consumer group carries the run's namespace (SEND_NAMESPACE), so runs
+    # sharing a Kafka never see each other's events: FastStream's router prefix for topics.
+    router = KafkaRouter(prefix=settings.namespace)
+    for subscription in definition.subscriptions:
+        consumption.subscribe(router, subscription)
+    kafka = BrokerConnection(broker, name=service.name)
+    publishers = Publishers(
+        router, definition.publishes, service=service.name, connected=kafka.connected
+    )
+    broker.include_router(router)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await database.open()  # connects on first use: opens even while PostgreSQL is down
+        relay = OutboxRelay(
+            database_url=settings.database_url,
+            pool=database.pool(),
+            publish=publishers.publish,
+            registry=registry,
+            poll_interval_s=settings.outbox_poll_interval_s,
+            batch_size=settings.outbox_batch_size,
+            retention=timedelta(hours=settings.outbox_retention_hours),
+        )
+        kafka.start()
+        background = [asyncio.create_task(relay.run(), name="outbox-relay")] + [
+            asyncio.create_task(work(database, outbox)) for work in definition.workers
+        ]
+        try:
+            yield
+        finally:
+            await kafka.stop()
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
+            await database.close()
+
+    app = FastAPI(
+        title=service.title,
+        description=service.description,
+        version="1",
+        lifespan=lifespan,
+        generate_unique_id_function=operation_id,
+    )
+    app.state.database = database
+    app.state.outbox = outbox
+    app.state.broker = broker
+    app.state.operations = operations.Operations(
+        checks={"postgres": database.check, "kafka": kafka.check},
+        registry=registry,
+        asyncapi=lambda: operations.asyncapi_document(
+            broker, title=f"SEND platform: {service.name}", description=service.description
+        ),
+    )
+    FastAPIInstrumentor.instrument_app(
+        app, tracer_provider=tracer_provider, excluded_urls="health/.*,metrics"
+    )
+    instrumentor = AsyncPGInstrumentor()  # type: ignore[no-untyped-call]  # untyped __init__
+    if not instrumentor.is_instrumented_by_opentelemetry:  # process-wide, once
+        instrumentor.instrument(tracer_provider=tracer_provider)
+    app.include_router(operations.router)
+    for routes in definition.routers:
+        app.include_router(routes)
+    install_error_handlers(app)
+    return app

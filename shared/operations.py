@@ -1,0 +1,113 @@
+"""The routes every service has for its operators: health, metrics and the AsyncAPI document.
+
+Module-level, like every router: each reads what it needs from the application's state, which
+the service's lifecycle (``shared.lifecycle``) fills in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from faststream.kafka import KafkaBroker
+from faststream.specification import AsyncAPI
+from faststream.specification.asyncapi.site import get_asyncapi_html
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+from shared.events import CLOUDEVENTS_CONTENT_TYPE
+
+router = APIRouter()
+
+
+@dataclass(frozen=True)
+class Operations:
+    """What the operations routes read: readiness checks, metrics and the event document."""
+
+    checks: dict[str, Callable[[], Awaitable[str]]]
+    registry: CollectorRegistry
+    asyncapi: Callable[[], dict[str, Any]]
+
+
+def _operations(request: Request) -> Operations:
+    ops: Operations = request.app.state.operations
+    return ops
+
+
+def asyncapi_document(broker: KafkaBroker, *, title: str, description: str) -> dict[str, Any]:
+    """The AsyncAPI 3.0 document of ``broker``'s subscribers and publishers, generated from
+    the code, with the real content type of every message (a structured-mode CloudEvent)."""
+    spec: dict[str, Any] = (
+        AsyncAPI(broker, title=title, version="1", description=description)
+        .to_specification()
+        .to_jsonable()
+    )
+    spec["defaultContentType"] = CLOUDEVENTS_CONTENT_TYPE
+    for message in spec.get("components", {}).get("messages", {}).values():
+        message["contentType"] = CLOUDEVENTS_CONTENT_TYPE
+    return spec
+
+
+@router.get("/health/live", tags=["operations"], operation_id="live")
+async def live() -> dict[str, str]:
+    """The process is up (restart it if this fails)."""
+    return {"status": "live"}
+
+
+@router.get(
+    "/health/ready",
+    tags=["operations"],
+    operation_id="ready",
+    responses={503: {"description": "Kafka or PostgreSQL is not reachable; `checks` says which"}},
+)
+async def ready(request: Request) -> JSONResponse:
+    """Whether the service can do its work: PostgreSQL and Kafka both reachable."""
+    checks = _operations(request).checks
+    results = await asyncio.gather(*(check() for check in checks.values()))
+    states = dict(zip(checks, results, strict=True))
+    ok = all(v == "ok" for v in states.values())
+    return JSONResponse(
+        {"status": "ready" if ok else "not ready", "checks": states},
+        status_code=200 if ok else 503,
+    )
+
+
+@router.get("/metrics", include_in_schema=False)
+async def metrics(request: Request) -> Response:
+    # A route rather than a mounted app: no redirect from /metrics to /metrics/.
+    return Response(generate_latest(_operations(request).registry), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get("/asyncapi.json", include_in_schema=False)
+async def asyncapi_json(request: Request) -> JSONResponse:
+    return JSONResponse(_operations(request).asyncapi())
+
+
+@dataclass(frozen=True)
+class _Document:
+    """The document as FastStream's HTML page reads it (its ``Specification`` protocol)."""
+
+    body: dict[str, Any]
+
+    @property
+    def title(self) -> str:
+        return str(self.body["info"]["title"])
+
+    def to_json(self) -> str:
+        return json.dumps(self.body)
+
+    def to_jsonable(self) -> Any:
+        return self.body
+
+    def to_yaml(self) -> str:
+        raise NotImplementedError("served as JSON only")
+
+
+@router.get("/asyncapi", include_in_schema=False)
+async def asyncapi_html(request: Request) -> HTMLResponse:
+    document = _Document(_operations(request).asyncapi())
+    return HTMLResponse(get_asyncapi_html(document, try_it_out_path=None))

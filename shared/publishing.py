@@ -1,0 +1,54 @@
+"""Publishing: one declared FastStream publisher per event a service publishes.
+
+The declaration documents the topic and its message in the AsyncAPI document, and is the only
+way the outbox relay can reach Kafka: an event a service does not declare has no publisher.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+
+from faststream.kafka import KafkaRouter
+
+from shared.events import CLOUDEVENTS_CONTENT_TYPE, DomainEvent, Envelope
+from shared.outbox import OutboxMessage, UndeclaredEvent
+from shared.telemetry import continued_trace
+
+
+class Publishers:
+    """The publishers of the events ``service`` declares, on ``router``."""
+
+    def __init__(
+        self,
+        router: KafkaRouter,
+        declared: Iterable[type[DomainEvent]],
+        *,
+        service: str,
+        connected: asyncio.Event,
+    ) -> None:
+        self._connected = connected
+        self._by_topic = {
+            event.topic(): router.publisher(
+                event.topic(),
+                title=f"{event.topic()}:{service}",
+                description=f"{service} publishes {event.__name__}"
+                + (f": {event.__doc__.strip()}" if event.__doc__ else ""),
+                schema=Envelope[event],  # type: ignore[valid-type]  # parametrised at run time
+            )
+            for event in declared
+        }
+
+    async def publish(self, message: OutboxMessage) -> None:
+        """Send one outbox row to its topic, continuing the trace of whoever wrote it."""
+        publisher = self._by_topic.get(message.topic)
+        if publisher is None:
+            raise UndeclaredEvent(f"no publisher declared for topic {message.topic}")
+        if not self._connected.is_set():
+            raise ConnectionError("not connected to Kafka yet")
+        with continued_trace(message.headers):
+            await publisher.publish(
+                message.envelope,
+                key=message.key.encode(),
+                headers={"content-type": f"{CLOUDEVENTS_CONTENT_TYPE}; charset=UTF-8"},
+            )
