@@ -1,7 +1,9 @@
 """Applies numbered SQL files (``0001_name.sql``) to a service's database, once each.
 
-The shared tables (outbox, inbox) come first, then the service's own files. Each file runs in
-its own transaction; an advisory lock keeps two runners (two replicas starting) apart.
+The SQL ships inside the packages (``shared/sql/``, ``<service>/migrations/``) and is read with
+``importlib.resources``, so an installed wheel (a container image) migrates without a source
+checkout. The shared tables (outbox, inbox) come first, then the service's own files. Each file
+runs in its own transaction; an advisory lock keeps two runners (two replicas starting) apart.
 
     python -m shared.migrations                # every service in shared.services
     python -m shared.migrations referrals      # one
@@ -15,42 +17,67 @@ import argparse
 import asyncio
 import re
 from dataclasses import dataclass
-from pathlib import Path
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 
 import asyncpg
 
 from shared.services import SERVICES
 
-SHARED_MIGRATIONS = Path(__file__).parent / "sql"
-REPO_ROOT = Path(__file__).resolve().parent.parent
 _FILE_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 _LOCK_ID = 0x5E0D_0001  # any constant, the same in every runner
 
 
 @dataclass(frozen=True)
 class Migration:
+    """One numbered SQL file of one component (``shared`` or a service)."""
+
     component: str
     version: int
-    path: Path
+    name: str
+    sql: str
 
 
-def discover(component: str, folder: Path) -> list[Migration]:
-    """The migrations in ``folder``, in order; rejects a badly named file rather than skip it."""
+def shared_migrations() -> Traversable:
+    """The outbox and inbox tables every service's database has, shipped in ``shared``."""
+    return files("shared") / "sql"
+
+
+def service_migrations(service: str) -> Traversable:
+    """A service's own SQL, shipped inside its package so an installed wheel can migrate."""
+    return files(SERVICES[service].package) / "migrations"
+
+
+def discover(component: str, folder: Traversable) -> list[Migration]:
+    """The migrations in ``folder`` (a directory or a package resource), in order.
+
+    A badly named file is refused rather than skipped: skipped, it would silently never run.
+    """
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: no migrations folder for {component!r}")
     found: list[Migration] = []
-    for path in sorted(folder.glob("*.sql")):
-        match = _FILE_NAME.match(path.name)
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(".sql"):
+            continue
+        match = _FILE_NAME.match(entry.name)
         if match is None:
-            raise ValueError(f"{path}: migration files are named NNNN_lower_case.sql")
-        found.append(Migration(component, int(match.group(1)), path))
+            raise ValueError(f"{entry}: migration files are named NNNN_lower_case.sql")
+        found.append(
+            Migration(component, int(match.group(1)), entry.name, entry.read_text("utf-8"))
+        )
     versions = [m.version for m in found]
     if len(set(versions)) != len(versions):
         raise ValueError(f"{folder}: two migrations share a number")
     return found
 
 
-async def migrate(database_url: str, service: str, service_folder: Path) -> list[Migration]:
-    """Apply what is missing; returns the migrations applied now."""
-    wanted = discover("shared", SHARED_MIGRATIONS) + discover(service, service_folder)
+async def migrate(database_url: str, component: str, source: Traversable) -> list[Migration]:
+    """Apply the shared files, then ``component``'s files from ``source``, that are missing.
+
+    ``source`` is a package resource (``service_migrations``) or a plain ``Path``, as tests use.
+    Returns the migrations applied now.
+    """
+    wanted = discover("shared", shared_migrations()) + discover(component, source)
     conn = await asyncpg.connect(database_url)
     try:
         await conn.execute("SELECT pg_advisory_lock($1)", _LOCK_ID)
@@ -67,12 +94,12 @@ async def migrate(database_url: str, service: str, service_folder: Path) -> list
             if (m.component, m.version) in done:
                 continue
             async with conn.transaction():
-                await conn.execute(m.path.read_text())
+                await conn.execute(m.sql)
                 await conn.execute(
                     "INSERT INTO schema_migrations (component, version, name) VALUES ($1, $2, $3)",
                     m.component,
                     m.version,
-                    m.path.name,
+                    m.name,
                 )
             applied.append(m)
         return applied
@@ -82,11 +109,10 @@ async def migrate(database_url: str, service: str, service_folder: Path) -> list
 
 async def _main(services: list[str]) -> None:
     for service in services:
-        folder = REPO_ROOT / "services" / service / "migrations"
-        if not folder.is_dir():
-            raise SystemExit(f"no migrations folder for service {service!r} at {folder}")
-        applied = await migrate(SERVICES[service].database_url(), service, folder)
-        names = ", ".join(m.path.name for m in applied) or "nothing new"
+        applied = await migrate(
+            SERVICES[service].database_url(), service, service_migrations(service)
+        )
+        names = ", ".join(m.name for m in applied) or "nothing new"
         print(f"{service}: {names}")
 
 
