@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 from uuid import uuid4
@@ -165,3 +171,119 @@ async def test_create_database_if_missing_creates_it_once(new_database_url: str)
     assert not await create_database_if_missing(new_database_url)
     conn = await asyncpg.connect(new_database_url)
     await conn.close()
+
+
+def _build_isolation_args() -> list[str]:
+    # The project's metadata (an SPDX `license` string, PEP 639) needs setuptools 77 or newer;
+    # a venv made by `python -m venv` on 3.11 carries 65.x. Without a recent enough one, pip
+    # builds in an isolated environment, fetching setuptools as `make install` does.
+    try:
+        major = int(importlib.metadata.version("setuptools").split(".")[0])
+    except importlib.metadata.PackageNotFoundError:
+        return []
+    return ["--no-build-isolation"] if major >= 77 else []
+
+
+def _run(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
+    done = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, f"{args} failed:\n{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+async def test_migrations_run_from_an_installed_wheel_outside_the_repository(
+    new_database_url: str, tmp_path: Path
+) -> None:
+    # Build from a copy, so the build leaves nothing in the checkout and runs beside others.
+    source = tmp_path / "source"
+    shutil.copytree(
+        REPO_ROOT,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", ".local", "build", "*.egg-info", "__pycache__", ".*_cache"
+        ),
+    )
+    wheels = tmp_path / "wheels"
+    _run(
+        [
+            *(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps"),
+            *_build_isolation_args(),
+            *("-w", str(wheels), str(source)),
+        ],
+        cwd=tmp_path,
+    )
+    (wheel,) = wheels.glob("*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        shipped = {n for n in archive.namelist() if n.endswith(".sql")}
+    # services/<name>/<name>/migrations/*.sql lands at <name>/migrations/*.sql
+    in_source = {
+        p.relative_to(p.parents[2]).as_posix()
+        for p in (REPO_ROOT / "services").glob("*/*/migrations/*.sql")
+    } | {p.relative_to(REPO_ROOT).as_posix() for p in (REPO_ROOT / "shared/sql").glob("*.sql")}
+    assert len(in_source) >= 6
+    assert shipped == in_source
+
+    site = tmp_path / "site"
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--target",
+            str(site),
+            str(wheel),
+        ],
+        cwd=tmp_path,
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(site),
+        "REFERRALS_DATABASE_URL": new_database_url,
+    }
+    # The editable install's finder sits at the end of sys.meta_path, after the path finder
+    # that searches PYTHONPATH, so the wheel's copy is the one imported.
+    imported = _run(
+        [
+            sys.executable,
+            "-c",
+            "import shared, referrals, shared.migrations as m; "
+            "print(shared.__file__, referrals.__file__, m.service_migrations('referrals'))",
+        ],
+        cwd=elsewhere,
+        env=env,
+    ).split()
+    assert len(imported) == 3
+    assert all(Path(f).is_relative_to(site) for f in imported), imported
+
+    migrate_referrals = [
+        sys.executable,
+        "-m",
+        "shared.migrations",
+        "--create-database",
+        "referrals",
+    ]
+    first = _run(migrate_referrals, cwd=elsewhere, env=env)
+    again = _run(migrate_referrals, cwd=elsewhere, env=env)
+
+    assert "referrals: created database" in first
+    assert "referrals: 0001_outbox_inbox.sql, 0001_referrals.sql" in first
+    assert again.strip() == "referrals: nothing new"
+    conn = await asyncpg.connect(new_database_url)
+    try:
+        for table in ("children", "referrals", "timeline", "outbox", "inbox"):
+            assert await conn.fetchval("SELECT to_regclass($1)::text", table) == table
+        rows = await conn.fetch(
+            "SELECT component, name, checksum FROM schema_migrations ORDER BY component"
+        )
+    finally:
+        await conn.close()
+    referrals_sql = REPO_ROOT / "services/referrals/referrals/migrations/0001_referrals.sql"
+    shared_sql = REPO_ROOT / "shared/sql/0001_outbox_inbox.sql"
+    assert [tuple(r) for r in rows] == [
+        ("referrals", "0001_referrals.sql", _sha256(referrals_sql)),
+        ("shared", "0001_outbox_inbox.sql", _sha256(shared_sql)),
+    ]
