@@ -36,7 +36,7 @@ topics: up
 	$(BIN)/python -m shared.topics
 
 migrate: up
-	$(BIN)/python -m shared.migrations
+	$(BIN)/python -m shared.migrations --create-database
 
 run: topics migrate
 	$(BIN)/python -m scripts.run_platform

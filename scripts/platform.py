@@ -11,12 +11,13 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import asyncpg
 import httpx
 
-from shared.migrations import migrate
+from shared.migrations import migrate, service_migrations
 from shared.services import SERVICES
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -48,9 +49,12 @@ def _detach_but_die_with_parent() -> None:
 _PR_SET_PDEATHSIG = 1
 
 
-async def fresh_database(postgres_url: str, name: str, component: str, migrations: Path) -> str:
+async def fresh_database(
+    postgres_url: str, name: str, component: str, migrations: Traversable
+) -> str:
     """Drop and recreate database ``name``, apply the shared and ``migrations`` files to it,
-    and return its URL. ``postgres_url`` is the server's URL without a database name."""
+    and return its URL. ``postgres_url`` is the server's URL without a database name;
+    ``migrations`` is a package resource (``migrations_of``) or a plain ``Path``."""
     admin = await asyncpg.connect(f"{postgres_url}/postgres")
     try:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -76,8 +80,9 @@ async def fresh_databases(postgres_url: str, prefix: str) -> dict[str, str]:
     }
 
 
-def migrations_of(service: str) -> Path:
-    return REPO_ROOT / "services" / service / "migrations"
+def migrations_of(service: str) -> Traversable:
+    """The SQL shipped in ``service``'s package (what `python -m shared.migrations` applies)."""
+    return service_migrations(service)
 
 
 def database_env(urls: dict[str, str]) -> dict[str, str]:

@@ -3,14 +3,14 @@
 #
 #   deploy/local/postgres.sh start|stop|status
 #
-# One cluster on 127.0.0.1:${SEND_PG_PORT:-55432} holding the four service
-# databases (referrals, plans, specialists, notifications), owned by the
-# role send (password send):
+# One cluster on 127.0.0.1:${SEND_PG_PORT:-55432} with the role send
+# (password send, CREATEDB). Each service's database (one per entry of
+# shared/services.py) is created by that role, when missing, by
+# `python -m shared.migrations --create-database` (`make migrate`):
 #   postgresql://send:send@127.0.0.1:55432/referrals
 # Environment:
-#   SEND_DATABASE_EXTERNAL=1 or any *_DATABASE_URL below: do nothing
-#   REFERRALS_DATABASE_URL PLANS_DATABASE_URL SPECIALISTS_DATABASE_URL
-#   NOTIFICATIONS_DATABASE_URL
+#   SEND_DATABASE_EXTERNAL=1 or any *_DATABASE_URL (REFERRALS_DATABASE_URL,
+#   ...): do nothing
 #   SEND_PG_PORT      TCP port on 127.0.0.1 (default 55432)
 #   SEND_LOCAL_DIR    runtime state (default <repo>/.local)
 #   SEND_PG_BIN       folder with initdb/pg_ctl (default: newest
@@ -32,8 +32,6 @@ PG_PORT=${SEND_PG_PORT:-55432}
 SUPERUSER=postgres
 APP_ROLE=send
 APP_PASSWORD=send
-DATABASES=(referrals plans specialists notifications)
-DB_URL_VARS=(REFERRALS_DATABASE_URL PLANS_DATABASE_URL SPECIALISTS_DATABASE_URL NOTIFICATIONS_DATABASE_URL)
 START_TIMEOUT=60
 
 # --- Locations and ownership ----------------------------------------------
@@ -174,38 +172,31 @@ host    all       $APP_ROLE  ::1/128        scram-sha-256
 EOF
 }
 
-# Creates the role and the missing databases through the superuser socket.
-ensure_databases_as_superuser() {
-  local list
-  list=$(printf "'%s'," "${DATABASES[@]}")
-  list=${list%,}
+# Creates the role through the superuser socket. The databases are not made
+# here: `make migrate` creates each service's as this role (CREATEDB), so the
+# list of services lives in shared/services.py only.
+ensure_role_as_superuser() {
   psql_cmd -h "$SOCKET_DIR" -p "$PG_PORT" -U "$SUPERUSER" -d postgres <<SQL
 SELECT format('CREATE ROLE %I', '$APP_ROLE')
 WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$APP_ROLE') \\gexec
 ALTER ROLE $APP_ROLE WITH LOGIN CREATEDB PASSWORD '$APP_PASSWORD';
-SELECT format('CREATE DATABASE %I OWNER %I', d, '$APP_ROLE')
-FROM unnest(ARRAY[$list]) AS d
-WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = d) \\gexec
 SQL
 }
 
-# On a server this script did not start: as send (CREATEDB) over TCP.
-ensure_databases_as_app() {
-  local list
-  list=$(printf "'%s'," "${DATABASES[@]}")
-  list=${list%,}
-  PGPASSWORD=$APP_PASSWORD PGCONNECT_TIMEOUT=5 psql_cmd -h "$PG_HOST" -p "$PG_PORT" -U "$APP_ROLE" -d postgres <<SQL
-SELECT format('CREATE DATABASE %I', d)
-FROM unnest(ARRAY[$list]) AS d
-WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = d) \\gexec
-SQL
+# On a server this script did not start: send must log in over TCP and hold
+# CREATEDB (`make migrate` creates the missing databases as send).
+check_app_role() {
+  local can_create
+  can_create=$(PGPASSWORD=$APP_PASSWORD PGCONNECT_TIMEOUT=5 psql_cmd -h "$PG_HOST" -p "$PG_PORT" \
+    -U "$APP_ROLE" -d postgres -At -c "SELECT rolcreatedb FROM pg_roles WHERE rolname = current_user") || return 1
+  [[ $can_create == t ]] || {
+    echo "role $APP_ROLE lacks CREATEDB" >&2
+    return 1
+  }
 }
 
 urls() {
-  local db
-  for db in "${DATABASES[@]}"; do
-    log "  postgresql://$APP_ROLE:$APP_PASSWORD@$PG_HOST:$PG_PORT/$db"
-  done
+  log "  postgresql://$APP_ROLE:$APP_PASSWORD@$PG_HOST:$PG_PORT/<service> (created by \`make migrate\`)"
 }
 
 cmd_start() {
@@ -214,18 +205,18 @@ cmd_start() {
   setup_paths
   if cluster_running; then
     log "already running on $PG_HOST:$PG_PORT (data $DATA_DIR)"
-    ensure_databases_as_superuser
+    ensure_role_as_superuser
     return 0
   fi
   if port_open "$PG_HOST" "$PG_PORT"; then
     find_pg_bin || true
     log "$PG_HOST:$PG_PORT is already serving (not this clone's cluster): reusing it"
-    if ensure_databases_as_app 2>"$PG_BASE/reuse-error.log"; then
-      log "role $APP_ROLE can connect; databases ${DATABASES[*]} present"
+    if check_app_role 2>"$PG_BASE/reuse-error.log"; then
+      log "role $APP_ROLE can connect and create databases"
       return 0
     fi
     cat "$PG_BASE/reuse-error.log" >&2
-    die "cannot connect to the server on $PG_HOST:$PG_PORT as $APP_ROLE/$APP_PASSWORD (or create the databases).
+    die "cannot connect to the server on $PG_HOST:$PG_PORT as $APP_ROLE/$APP_PASSWORD with CREATEDB.
 Stop that server, create role '$APP_ROLE' (LOGIN CREATEDB, password '$APP_PASSWORD') there, or pick another port with SEND_PG_PORT."
   fi
   ensure_pg_bin
@@ -241,7 +232,7 @@ Stop that server, create role '$APP_ROLE' (LOGIN CREATEDB, password '$APP_PASSWO
     ((SECONDS < deadline)) || die "not accepting connections after ${START_TIMEOUT}s (log: $LOG_FILE)"
     sleep 0.5
   done
-  ensure_databases_as_superuser
+  ensure_role_as_superuser
   log "ready in $(elapsed_since "$start")s; databases:"
   urls
 }
@@ -269,11 +260,13 @@ cmd_status() {
   fi
 }
 
+# Any non-empty <SERVICE>_DATABASE_URL (the registry's naming) means the
+# databases live elsewhere; no list of services is kept here.
 external_databases() {
   [[ ${SEND_DATABASE_EXTERNAL:-} == 1 ]] && return 0
   local var
-  for var in "${DB_URL_VARS[@]}"; do
-    [[ -n ${!var:-} ]] && return 0
+  for var in $(compgen -v); do
+    [[ $var == *_DATABASE_URL && -n ${!var:-} ]] && return 0
   done
   return 1
 }

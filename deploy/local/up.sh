@@ -43,11 +43,21 @@ if [[ -n ${KAFKA_BOOTSTRAP_SERVERS:-} ]]; then
 else
   echo "  Kafka bootstrap:  127.0.0.1:9092"
 fi
-if [[ ${SEND_DATABASE_EXTERNAL:-} == 1 || -n ${REFERRALS_DATABASE_URL:-}${PLANS_DATABASE_URL:-}${SPECIALISTS_DATABASE_URL:-}${NOTIFICATIONS_DATABASE_URL:-} ]]; then
+# As postgres.sh decides: SEND_DATABASE_EXTERNAL=1 or any non-empty *_DATABASE_URL.
+external_db=${SEND_DATABASE_EXTERNAL:-}
+for var in $(compgen -v); do
+  [[ $var == *_DATABASE_URL && -n ${!var:-} ]] && external_db=1
+done
+# The databases themselves are created by `make migrate`, one per service in
+# shared/services.py; the registry gives the names when the venv exists.
+venv_python=$REPO_ROOT/.venv/bin/python
+if [[ $external_db == 1 ]]; then
   echo "  PostgreSQL:       external (SEND_DATABASE_EXTERNAL / *_DATABASE_URL)"
-else
-  for db in referrals plans specialists notifications; do
+elif [[ -x $venv_python ]] && databases=$(cd "$REPO_ROOT" && "$venv_python" -m shared.services); then
+  for db in $databases; do
     printf '  PostgreSQL %-14s postgresql://send:send@127.0.0.1:%s/%s\n' "$db:" "$pg_port" "$db"
   done
+else
+  echo "  PostgreSQL:       postgresql://send:send@127.0.0.1:$pg_port/<service> (databases: make migrate)"
 fi
 echo "  State: $SEND_LOCAL_DIR   Stop: deploy/local/down.sh"
