@@ -9,11 +9,12 @@ processed.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+import sys
+from collections.abc import Mapping
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import NoError, TopicAlreadyExistsError, for_code
 
 from shared.events import ALL_EVENTS
 from shared.settings import KafkaSettings
@@ -21,6 +22,20 @@ from shared.settings import KafkaSettings
 logger = logging.getLogger(__name__)
 
 DLQ_SUFFIX = ".dlq"
+
+
+class TopicCreationFailed(ValueError):
+    """The broker refused to create some topics.
+
+    A ValueError because what the broker refuses is nearly always a value we asked for (a name
+    with illegal characters, more replicas than brokers, no partitions). ``failures`` maps each
+    refused topic to the broker's reason, so the caller can name them all, not just the first.
+    """
+
+    def __init__(self, failures: Mapping[str, str]) -> None:
+        self.failures = dict(failures)
+        listed = "; ".join(f"{topic}: {reason}" for topic, reason in self.failures.items())
+        super().__init__(f"could not create {len(self.failures)} topic(s): {listed}")
 
 
 def dead_letter_topic(topic: str) -> str:
@@ -35,34 +50,75 @@ def platform_topics() -> list[str]:
 
 
 async def ensure_topics(settings: KafkaSettings, topics: list[str] | None = None) -> list[str]:
-    """Create the topics that do not exist yet; returns the names it created."""
+    """Create the topics that do not exist yet; returns the names it created.
+
+    ``create_topics`` does not raise when the broker refuses a topic: CreateTopics answers each
+    topic on its own, with an error code (and, from v1, a message). So every answer is checked.
+    TOPIC_ALREADY_EXISTS is success (another process created it between our listing and our
+    request; the end state is what we want). Any other error raises ``TopicCreationFailed``
+    naming every refused topic; the broker still creates the valid topics of the same request.
+
+    The per-topic answers are trusted rather than followed by a ``list_topics`` check: NO_ERROR
+    is the controller saying it committed the topic, while a broker's metadata may lag behind
+    it for a moment, so listing right away could report a created topic as missing.
+    """
     wanted = topics if topics is not None else platform_topics()
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
         missing = [t for t in wanted if t not in existing]
-        if missing:
-            new = [
-                NewTopic(
-                    name=t,
-                    num_partitions=settings.kafka_topic_partitions,
-                    replication_factor=settings.kafka_replication_factor,
-                )
-                for t in missing
-            ]
-            # Another process may create them first: the end state is what we want.
-            with contextlib.suppress(TopicAlreadyExistsError):
-                await admin.create_topics(new)
-        return missing
+        if not missing:
+            return []
+        new = [
+            NewTopic(
+                name=t,
+                num_partitions=settings.kafka_topic_partitions,
+                replication_factor=settings.kafka_replication_factor,
+            )
+            for t in missing
+        ]
+        response = await admin.create_topics(new)
     finally:
         await admin.close()
 
+    created: list[str] = []
+    failures: dict[str, str] = {}
+    # v0 entries are (topic, error_code); v1 and later add the broker's error_message.
+    answers = {entry[0]: entry[1:] for entry in response.topic_errors}
+    for topic in missing:
+        if topic not in answers:
+            failures[topic] = "the broker's answer did not mention this topic"
+            continue
+        code, *message = answers[topic]
+        error = for_code(code)
+        if error is NoError:
+            created.append(topic)
+        elif error is not TopicAlreadyExistsError:
+            detail = message[0] if message and message[0] else error.description
+            failures[topic] = f"{error.message} ({detail})"
+    if failures:
+        if created:
+            logger.info("topics created before the failure: %s", ", ".join(created))
+        raise TopicCreationFailed(failures)
+    return created
 
-def main() -> None:
+
+def main(topics: list[str] | None = None) -> None:
+    """Create the platform's topics (or ``topics``, for tests), settings from the environment.
+
+    A topic the broker refuses is an expected failure with a clear cause, so it ends the
+    process with status 1 and one line per topic on stderr, without a traceback.
+    """
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    created = asyncio.run(ensure_topics(KafkaSettings()))
-    print(f"topics: {len(platform_topics())} wanted, {len(created)} created")
+    try:
+        created = asyncio.run(ensure_topics(KafkaSettings(), topics))
+    except TopicCreationFailed as failed:
+        for topic, reason in failed.failures.items():
+            print(f"topics: could not create {topic}: {reason}", file=sys.stderr)
+        raise SystemExit(1) from None
+    wanted = len(topics if topics is not None else platform_topics())
+    print(f"topics: {wanted} wanted, {len(created)} created")
 
 
 if __name__ == "__main__":

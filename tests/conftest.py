@@ -8,15 +8,23 @@ never skips.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import pytest
 
 from shared.services import local_postgres_url
 from shared.settings import LOCAL_KAFKA
+
+if TYPE_CHECKING:
+    from testcontainers.community.postgres import PostgresContainer
+    from testcontainers.core.container import DockerContainer
 
 
 @dataclass(frozen=True)
@@ -69,13 +77,164 @@ def infrastructure() -> Iterator[Infrastructure]:
 
 
 def _containers() -> Iterator[Infrastructure]:
-    # Only where a Docker engine exists; untested on the project's own (Docker-less) machines.
-    from testcontainers.kafka import KafkaContainer
-    from testcontainers.postgres import PostgresContainer
+    """Kafka and PostgreSQL in containers, for as long as the session lasts.
 
-    with (
-        KafkaContainer("apache/kafka:4.4.0").with_kraft() as kafka,
-        PostgresContainer("postgres:16", username="send", password="send") as pg,
-    ):
-        url = pg.get_connection_url(driver=None).rsplit("/", 1)[0]
-        yield Infrastructure(kafka.get_bootstrap_server(), url)
+    Only where a Docker engine exists; never run on the project's own (Docker-less) machines,
+    so tests/unit/test_containers.py checks all of it that needs no engine. Kafka is given its
+    advertised address first so that it boots while PostgreSQL starts.
+    """
+    with _kafka_container() as kafka:
+        bootstrap = _advertise_mapped_address(kafka)
+        with _postgres_container() as pg:
+            _wait_until_kafka_answers(kafka, bootstrap)
+            host, port = pg.get_container_host_ip(), pg.get_exposed_port(pg.port)
+            yield Infrastructure(bootstrap, _postgres_server_url(host, port))
+
+
+KAFKA_IMAGE = "apache/kafka:4.4.0"
+POSTGRES_IMAGE = "postgres:16"
+KAFKA_CLIENT_PORT = 9092  # the listener clients outside the container use
+CONTAINER_START_TIMEOUT_S = 180  # from the start of the container; generous for slow CI hosts
+# The address clients must be sent to (the engine's host and the port it maps 9092 to) is known
+# only once the container runs, so the container waits for this file before starting Kafka.
+# The marker line is written last: the file can be seen before all of it is there.
+KAFKA_ADDRESS_FILE = "/tmp/advertised-listeners.sh"  # noqa: S108  # in the container, not here
+KAFKA_ADDRESS_WRITTEN = "# written"
+
+
+def _kafka_env() -> dict[str, str]:
+    """One KRaft node (broker and controller) of the official image, whose KAFKA_* variables
+    become server.properties. Every variable the image would otherwise default is set, so no
+    default of the image (a PLAINTEXT listener this layout lacks) mixes in; the rest mirrors
+    deploy/local/kafka/server.properties.template. KAFKA_ADVERTISED_LISTENERS comes later,
+    from KAFKA_ADDRESS_FILE.
+
+    The controller and the broker-to-broker listener are bound to localhost, as in the image's
+    own default layout: only this node uses them, and the controller's endpoint then equals the
+    one in the voter list (Kafka 3.9.0 refused a 0.0.0.0 controller listener, KAFKA-18281).
+    CLUSTER_ID is any base64-encoded 16-byte id; the container is new every session."""
+    return {
+        "CLUSTER_ID": "4W0rKIWXX32xTZAorusv9A",
+        "KAFKA_NODE_ID": "1",
+        "KAFKA_PROCESS_ROLES": "broker,controller",
+        "KAFKA_CONTROLLER_QUORUM_VOTERS": "1@localhost:9093",
+        "KAFKA_CONTROLLER_LISTENER_NAMES": "CONTROLLER",
+        "KAFKA_LISTENERS": (
+            f"HOST://0.0.0.0:{KAFKA_CLIENT_PORT},BROKER://localhost:19092,"
+            "CONTROLLER://localhost:9093"
+        ),
+        "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP": (
+            "HOST:PLAINTEXT,BROKER:PLAINTEXT,CONTROLLER:PLAINTEXT"
+        ),
+        "KAFKA_INTER_BROKER_LISTENER_NAME": "BROKER",
+        "KAFKA_LOG_DIRS": "/var/lib/kafka/data",
+        "KAFKA_AUTO_CREATE_TOPICS_ENABLE": "false",
+        "KAFKA_NUM_PARTITIONS": "6",
+        "KAFKA_DEFAULT_REPLICATION_FACTOR": "1",
+        "KAFKA_MIN_INSYNC_REPLICAS": "1",
+        "KAFKA_OFFSETS_TOPIC_NUM_PARTITIONS": "6",
+        "KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR": "1",
+        "KAFKA_TRANSACTION_STATE_LOG_NUM_PARTITIONS": "6",
+        "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR": "1",
+        "KAFKA_TRANSACTION_STATE_LOG_MIN_ISR": "1",
+        "KAFKA_SHARE_COORDINATOR_STATE_TOPIC_REPLICATION_FACTOR": "1",
+        "KAFKA_SHARE_COORDINATOR_STATE_TOPIC_MIN_ISR": "1",
+        "KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS": "0",
+    }
+
+
+def _kafka_container(docker_client_kw: dict[str, Any] | None = None) -> DockerContainer:
+    """The Kafka container, not started. testcontainers' own KafkaContainer is not used: it
+    is written for Confluent's image (its start script runs /etc/confluent/docker/*) and its
+    with_kraft() rejects a tag below 7.0.0, i.e. every apache/kafka tag.
+
+    ``docker_client_kw`` goes to the Docker client; the unit tests pin an API version with it so
+    that nothing asks an engine for one.
+    """
+    from testcontainers.core.container import DockerContainer
+
+    return (
+        DockerContainer(KAFKA_IMAGE, docker_client_kw=docker_client_kw)
+        .with_envs(**_kafka_env())
+        .with_exposed_ports(KAFKA_CLIENT_PORT)
+        .with_command(
+            [
+                "sh",
+                "-c",
+                f"until grep -qsx '{KAFKA_ADDRESS_WRITTEN}' {KAFKA_ADDRESS_FILE}; "
+                f"do sleep 0.1; done; . {KAFKA_ADDRESS_FILE}; exec /etc/kafka/docker/run",
+            ]
+        )
+    )
+
+
+def _kafka_address_script(host: str, port: int) -> str:
+    """What KAFKA_ADDRESS_FILE holds: clients outside are sent to ``host:port``, this node to
+    itself on the broker listener."""
+    listeners = f"HOST://{host}:{port},BROKER://localhost:19092"
+    return f"export KAFKA_ADVERTISED_LISTENERS='{listeners}'\n{KAFKA_ADDRESS_WRITTEN}\n"
+
+
+def _advertise_mapped_address(kafka: DockerContainer) -> str:
+    """Hand the started container its address, which lets Kafka start; returns the bootstrap
+    address for clients. The host and port are testcontainers' (they differ when the tests
+    themselves run in a container), so they are what the broker must advertise."""
+    host = kafka.get_container_host_ip()
+    port = kafka.get_exposed_port(KAFKA_CLIENT_PORT)
+    kafka.copy_into_container(_kafka_address_script(host, port).encode(), KAFKA_ADDRESS_FILE)
+    return f"{host}:{port}"
+
+
+def _wait_until_kafka_answers(kafka: DockerContainer, bootstrap: str) -> None:
+    """Blocks until Kafka logs that it started (failing at once if the container exits) and a
+    metadata request through the advertised address succeeds: the log line alone does not show
+    that clients here can reach what the broker hands out."""
+    from testcontainers.core.wait_strategies import LogMessageWaitStrategy
+
+    started = LogMessageWaitStrategy("Kafka Server started")
+    started.with_startup_timeout(CONTAINER_START_TIMEOUT_S).wait_until_ready(kafka)
+    # asyncio.run in a thread of its own: it must not replace the event loop pytest-asyncio
+    # keeps on this one.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, _metadata_answered(bootstrap, CONTAINER_START_TIMEOUT_S)).result()
+
+
+async def _metadata_answered(bootstrap: str, timeout_s: float) -> None:
+    from aiokafka.admin import AIOKafkaAdminClient
+    from aiokafka.errors import KafkaError
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while True:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+        try:
+            await admin.start()
+            await admin.list_topics()
+            return
+        except (KafkaError, OSError):
+            if loop.time() > deadline:
+                raise
+        finally:
+            await admin.close()
+        await asyncio.sleep(0.5)
+
+
+def _postgres_container(docker_client_kw: dict[str, Any] | None = None) -> PostgresContainer:
+    """PostgreSQL with the role the tests use (send/send, a superuser here, so it may create
+    and drop databases), not started. The container's start waits until psql answers over
+    TCP, which the image's first, socket-only start-up server does not."""
+    from testcontainers.community.postgres import PostgresContainer
+
+    return PostgresContainer(
+        POSTGRES_IMAGE,
+        username="send",
+        password="send",
+        dbname="postgres",
+        driver=None,
+        docker_client_kw=docker_client_kw,
+    )
+
+
+def _postgres_server_url(host: str, port: int) -> str:
+    """The server's URL without a database name, as ``Infrastructure.postgres_url`` wants."""
+    return f"postgresql://send:{quote('send', safe='')}@{host}:{port}"
