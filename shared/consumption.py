@@ -29,7 +29,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import asyncpg
 from faststream import AckPolicy, BaseMiddleware, Context
@@ -40,7 +40,7 @@ from prometheus_client import CollectorRegistry, Counter
 from pydantic import ValidationError
 
 from shared.db import Connection
-from shared.events import DomainEvent, RawEnvelope
+from shared.events import DomainEvent, E, Envelope, RawEnvelope
 from shared.failures import Failure, InvalidEvent, classify, reason
 from shared.outbox import Outbox
 from shared.telemetry import tag_current_span
@@ -89,19 +89,33 @@ class _Route:
     dead_letters: DefaultPublisher
 
 
-def parse(body: bytes, event_class: type[DomainEvent]) -> RawEnvelope:
-    """The envelope's attributes, checked against the subscribed event type, or
-    ``InvalidEvent`` saying which field and why. The data is validated by the handler's own
-    annotation (``Envelope[...]``) when it is called."""
+def parse(body: bytes, event_class: type[E]) -> Envelope[E]:
+    """The message as an ``event_class`` event in its envelope, or ``InvalidEvent`` saying
+    which field and why (never the value: it may be personal data)."""
     try:
-        envelope = RawEnvelope.model_validate_json(body)
+        raw = RawEnvelope.model_validate_json(body)
     except ValidationError as exc:
         raise InvalidEvent(f"not a CloudEvent: {reason(exc)}") from exc
-    if envelope.type != event_class.event_type():
-        raise InvalidEvent(f"type: {envelope.type!r} is not {event_class.event_type()!r}")
-    if envelope.subject != str(envelope.data.get("referral_id")):
+    if raw.type != event_class.event_type():
+        raise InvalidEvent(f"type: {raw.type!r} is not {event_class.event_type()!r}")
+    if raw.subject != str(raw.data.get("referral_id")):
         raise InvalidEvent("subject: must equal data.referral_id")
+    try:
+        envelope: Envelope[E] = Envelope[event_class].model_validate(  # type: ignore[valid-type]
+            raw.model_dump()
+        )
+    except ValidationError as exc:
+        raise InvalidEvent(f"not a valid {event_class.__name__}: {reason(exc)}") from exc
     return envelope
+
+
+def _decoder(event_class: type[DomainEvent]) -> Callable[[StreamMessage[Any]], Awaitable[Any]]:
+    # The subscriber's decoder: FastStream caches what it returns, so the middleware (which
+    # decodes first, to dead-letter what does not parse) and the handler share one parse.
+    async def decode(msg: StreamMessage[Any]) -> Any:
+        return parse(msg.body, event_class)
+
+    return decode
 
 
 class EventConsumption:
@@ -155,6 +169,7 @@ class EventConsumption:
             # the broker: a router's subscribers do not inherit the broker's policy, and
             # FastStream's default (ACK_FIRST) is at-most-once.
             ack_policy=AckPolicy.NACK_ON_ERROR,
+            decoder=_decoder(event_class),
             title=f"{topic}:{self.service}",
             description=f"{self.service} handles {event_class.__name__}",
         )(subscription.handler)
@@ -173,9 +188,11 @@ class _ConsumeOne(BaseMiddleware):
         self, call_next: Callable[[StreamMessage[Any]], Awaitable[Any]], msg: StreamMessage[Any]
     ) -> Any:
         record = msg.raw_message
-        route = self.c._routes[record.topic]
+        route = self.c._routes.get(record.topic)
+        if route is None:  # not an event subscription of this service (a tool's, a test's)
+            return await call_next(msg)
         try:
-            envelope = parse(msg.body, route.event_class)
+            envelope = cast("Envelope[DomainEvent]", await msg.decode())  # see _decoder
         except InvalidEvent as exc:
             await self._dead_letter(route, msg, exc, attempts=1, outcome="invalid")
             return None
@@ -212,7 +229,7 @@ class _ConsumeOne(BaseMiddleware):
     async def _handle_once(
         self,
         route: _Route,
-        envelope: RawEnvelope,
+        envelope: Envelope[DomainEvent],
         call_next: Callable[[StreamMessage[Any]], Awaitable[Any]],
         msg: StreamMessage[Any],
     ) -> str:

@@ -173,6 +173,11 @@ class Envelope(BaseModel, Generic[D]):
     schemaversion: int = Field(description="Version of the data's schema")
     data: D
 
+    @classmethod
+    def model_parametrized_name(cls, params: tuple[Any, ...]) -> str:
+        """``Envelope[PlanDrafted]`` is named ``PlanDraftedMessage`` in schemas and AsyncAPI."""
+        return f"{getattr(params[0], '__name__', 'Raw')}Message"
+
 
 class RawEnvelope(Envelope[dict[str, Any]]):
     """Any event's envelope, its data not yet read as a particular event."""

@@ -20,7 +20,7 @@ LOCAL_KAFKA = "127.0.0.1:9092"
 class KafkaSettings(BaseSettings):
     """Where Kafka is and how topics are laid out."""
 
-    model_config = SettingsConfigDict(extra="ignore")
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
     kafka_bootstrap_servers: str = Field(
         default=LOCAL_KAFKA, description="Comma-separated host:port list (KAFKA_BOOTSTRAP_SERVERS)"

@@ -1,6 +1,6 @@
 """The platform's topics, derived from the event models, and a command that creates them.
 
-    python -m shared.topics   # idempotent: creates the missing ones
+    python -m shared.topics   # idempotent: creates the missing ones (in SEND_NAMESPACE)
 
 Every topic a service consumes also gets ``<topic>.dlq`` for messages that could not be
 processed.
@@ -52,6 +52,9 @@ def platform_topics() -> list[str]:
 async def ensure_topics(settings: KafkaSettings, topics: list[str] | None = None) -> list[str]:
     """Create the topics that do not exist yet; returns the names it created.
 
+    Names are given without the run's namespace; each is created as
+    ``<settings.namespace><name>``, the name the services use.
+
     ``create_topics`` does not raise when the broker refuses a topic: CreateTopics answers each
     topic on its own, with an error code (and, from v1, a message). So every answer is checked.
     TOPIC_ALREADY_EXISTS is success (another process created it between our listing and our
@@ -62,7 +65,9 @@ async def ensure_topics(settings: KafkaSettings, topics: list[str] | None = None
     is the controller saying it committed the topic, while a broker's metadata may lag behind
     it for a moment, so listing right away could report a created topic as missing.
     """
-    wanted = topics if topics is not None else platform_topics()
+    wanted = [
+        f"{settings.namespace}{t}" for t in (topics if topics is not None else platform_topics())
+    ]
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
     await admin.start()
     try:
@@ -102,6 +107,22 @@ async def ensure_topics(settings: KafkaSettings, topics: list[str] | None = None
             logger.info("topics created before the failure: %s", ", ".join(created))
         raise TopicCreationFailed(failures)
     return created
+
+
+async def delete_namespace(settings: KafkaSettings) -> list[str]:
+    """Delete every topic of ``settings.namespace`` (a finished test or benchmark run's);
+    returns their names. Refuses the empty namespace: that is a deployment's own."""
+    if not settings.namespace:
+        raise ValueError("refusing to delete the topics of the empty namespace")
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await admin.start()
+    try:
+        doomed = [t for t in await admin.list_topics() if t.startswith(settings.namespace)]
+        if doomed:
+            await admin.delete_topics(doomed)
+        return doomed
+    finally:
+        await admin.close()
 
 
 def main(topics: list[str] | None = None) -> None:

@@ -7,15 +7,19 @@ import asyncio
 import signal
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
+from uuid import uuid4
 
 import httpx
+from aiokafka import AIOKafkaProducer
 import pytest
 
 from scripts.platform import REPO_ROOT, Platform, database_env, fresh_databases, ports_offset
+from shared.events import ALL_EVENTS
 from shared.settings import KafkaSettings
-from shared.topics import ensure_topics
+from shared.topics import delete_namespace, ensure_topics
 from tests.conftest import Infrastructure
 from tests.e2e.otlp_receiver import OtlpReceiver
+from tests.events import foreign_bodies
 
 TEST_PORTS = ports_offset(10000)
 
@@ -29,13 +33,53 @@ def otlp() -> Iterator[OtlpReceiver]:
 
 
 @pytest.fixture(scope="session")
-async def platform(infrastructure: Infrastructure, otlp: OtlpReceiver) -> AsyncIterator[Platform]:
-    urls = await fresh_databases(infrastructure.postgres_url, prefix="e2e_")
-    await ensure_topics(
-        KafkaSettings(kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers)
+async def kafka(infrastructure: Infrastructure) -> AsyncIterator[KafkaSettings]:
+    """This run's Kafka namespace, with its topics; deleted when the run ends."""
+    settings = KafkaSettings(
+        kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers,
+        namespace=f"e2e-{uuid4().hex[:8]}.",
     )
+    await ensure_topics(settings)
+    yield settings
+    await delete_namespace(settings)
+
+
+FOREIGN_EVENTS = 40
+
+
+@pytest.fixture(scope="session")
+async def foreign_run(infrastructure: Infrastructure) -> AsyncIterator[KafkaSettings]:
+    """Another run's namespace with its events left unconsumed on every topic this platform
+    consumes: referrals nobody here knows, as a finished test run or benchmark leaves them."""
+    other = KafkaSettings(
+        kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers,
+        namespace=f"other-{uuid4().hex[:8]}.",
+    )
+    await ensure_topics(other)
+    producer = AIOKafkaProducer(bootstrap_servers=other.kafka_bootstrap_servers)
+    await producer.start()
+    try:
+        for event_class in ALL_EVENTS:
+            for body in foreign_bodies(event_class, FOREIGN_EVENTS):
+                await producer.send(f"{other.namespace}{event_class.topic()}", body)
+        await producer.flush()
+    finally:
+        await producer.stop()
+    yield other
+    await delete_namespace(other)
+
+
+@pytest.fixture(scope="session")
+async def platform(
+    infrastructure: Infrastructure,
+    otlp: OtlpReceiver,
+    kafka: KafkaSettings,
+    foreign_run: KafkaSettings,
+) -> AsyncIterator[Platform]:
+    urls = await fresh_databases(infrastructure.postgres_url, prefix="e2e_")
     env = {
         "KAFKA_BOOTSTRAP_SERVERS": infrastructure.kafka_bootstrap_servers,
+        "SEND_NAMESPACE": kafka.namespace,
         "OTEL_EXPORTER_OTLP_ENDPOINT": otlp.endpoint,
         "OTEL_BSP_SCHEDULE_DELAY": "100",
         **database_env(urls),

@@ -74,10 +74,11 @@ async def test_each_referral_reaches_the_family_alert_with_a_full_timeline(
         assert [(a["template"], a["status"]) for a in alerts] == [("specialist-assigned", "sent")]
 
         metrics = (await client.get(f"{platform.url('plans')}/metrics")).text
-        received = {"topic": "referrals.referral-received.v1", "outcome": "processed"}
-        assert _metric(metrics, "events_processed_total", received) >= 5
+        topic = f"{platform.env['SEND_NAMESPACE']}referrals.referral-received.v1"
+        received = {"topic": topic, "outcome": "processed"}
+        assert _metric(metrics, "send_events_consumed_total", received) >= 5
         assert _metric(metrics, "outbox_published_events_total") >= 5
-        assert "faststream_received_messages_total" in metrics  # FastStream's own middleware
+        assert "send_faststream_received_messages_total" in metrics  # FastStream's middleware
 
 
 def _metric(exposition: str, name: str, labels: dict[str, str] | None = None) -> float:

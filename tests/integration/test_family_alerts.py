@@ -1,30 +1,46 @@
-"""Notifications' handlers against real PostgreSQL: concurrent events about one family."""
+"""Notifications against real PostgreSQL: alerts queued by the handlers, sent after commit,
+each exactly once, whatever happens between the send and its record."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from uuid import uuid4
+from datetime import timedelta
+from uuid import UUID, uuid4
 
 import asyncpg
 import pytest
-from notifications.domain import FamilyAlert, FamilyContact
-from notifications.handlers import FamilyAlerts
+from notifications.domain import FamilyAlert
+from notifications.handlers import family_contact_registered, specialist_assigned
+from notifications.sender import AlertSender
 
 from scripts.platform import fresh_database, migrations_of
-from shared.events import EventEnvelope, FamilyContactRegistered, SpecialistAssigned
+from shared.events import (
+    Envelope,
+    FamilyContactRegistered,
+    NotificationSent,
+    SpecialistAssigned,
+    wrap,
+)
+from shared.outbox import Outbox
 from tests.conftest import Infrastructure
 from tests.integration.conftest import wait_for
 
 
 class RecordingChannel:
+    """A message provider that keeps what it was handed, by reference (the alert id)."""
+
     name = "recording"
 
     def __init__(self) -> None:
         self.sent: list[FamilyAlert] = []
 
-    async def send(self, alert: FamilyAlert, contact: FamilyContact) -> None:
+    async def send(self, alert: FamilyAlert, text: str, contact: FamilyContactRegistered) -> None:
+        assert "Follow progress at https://x/" in text
         self.sent.append(alert)
+
+    async def was_sent(self, alert_id: UUID) -> bool:
+        return any(a.id == alert_id for a in self.sent)
 
 
 @pytest.fixture(scope="module")
@@ -40,11 +56,22 @@ async def notifications_url(infrastructure: Infrastructure) -> str:
 @pytest.fixture
 async def notifications_pool(notifications_url: str) -> AsyncIterator[asyncpg.Pool]:
     pool = await asyncpg.create_pool(notifications_url, min_size=2, max_size=4)
+    await pool.execute("TRUNCATE notifications, family_contacts, outbox, inbox")
     yield pool
     await pool.close()
 
 
-def _events() -> tuple[SpecialistAssigned, EventEnvelope, FamilyContactRegistered, EventEnvelope]:
+OUTBOX = Outbox(source="/send-platform/notifications", declared=[NotificationSent])
+
+
+def _sender(channel: RecordingChannel, url: str, lease_s: float = 60) -> AlertSender:
+    return AlertSender(
+        channel, tracking_url="https://x/{referral_id}", database_url=url,
+        lease=timedelta(seconds=lease_s),
+    )  # fmt: skip
+
+
+def _events() -> tuple[Envelope[SpecialistAssigned], Envelope[FamilyContactRegistered]]:
     referral_id = uuid4()
     assigned = SpecialistAssigned(
         referral_id=referral_id,
@@ -61,30 +88,45 @@ def _events() -> tuple[SpecialistAssigned, EventEnvelope, FamilyContactRegistere
         email="a@example.org",
         preferred_channel="email",
     )
-    wrap = EventEnvelope.wrap
     return (
-        assigned, wrap(assigned, source="/t", local_authority="E08000035"),
-        contact, wrap(contact, source="/t", local_authority="E08000035"),
-    )  # fmt: skip
+        wrap(assigned, source="/t", local_authority="E08000035"),
+        wrap(contact, source="/t", local_authority="E08000035"),
+    )
+
+
+async def _handle(
+    pool: asyncpg.Pool,
+    message: Envelope[SpecialistAssigned] | Envelope[FamilyContactRegistered],
+) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        if isinstance(message.data, FamilyContactRegistered):
+            await family_contact_registered(message, conn)
+        else:
+            await specialist_assigned(message, conn)
+
+
+async def _announced(pool: asyncpg.Pool, referral_id: UUID) -> int:
+    return int(
+        await pool.fetchval(
+            "SELECT count(*) FROM outbox WHERE key = $1 AND topic = $2",
+            str(referral_id),
+            NotificationSent.topic(),
+        )
+    )
 
 
 async def test_alert_stored_while_the_contact_is_being_saved_is_still_sent(
-    notifications_pool: asyncpg.Pool,
+    notifications_pool: asyncpg.Pool, notifications_url: str
 ) -> None:
     channel = RecordingChannel()
-    alerts = FamilyAlerts(channel, tracking_url="https://x/{referral_id}", source="/t")
-    assigned, assigned_env, contact, contact_env = _events()
-
-    async def save_contact() -> None:
-        async with notifications_pool.acquire() as conn, conn.transaction():
-            await alerts.on_contact(conn, contact, contact_env)
+    assigned, contact = _events()
 
     async with notifications_pool.acquire() as first:
         transaction = first.transaction()
         await transaction.start()
-        await alerts.on_family_event(first, assigned, assigned_env)  # no contact yet: waits
+        await specialist_assigned(assigned, first)  # no contact yet: it waits
         first_pid = first.get_server_pid()
-        second = asyncio.create_task(save_contact())
+        second = asyncio.create_task(_handle(notifications_pool, contact))
 
         async def contact_side_ran_or_waits_for_us() -> bool:
             blocked = await notifications_pool.fetchval(
@@ -98,37 +140,106 @@ async def test_alert_stored_while_the_contact_is_being_saved_is_still_sent(
         await transaction.commit()
     await second
 
-    assert [a.about_event_id for a in channel.sent] == [assigned_env.id]
+    await _sender(channel, notifications_url).send_due(notifications_pool, OUTBOX)
+    assert [a.about_event_id for a in channel.sent] == [assigned.id]
     status = await notifications_pool.fetchval(
-        "SELECT status FROM notifications WHERE about_event_id = $1", assigned_env.id
+        "SELECT status FROM notifications WHERE about_event_id = $1", assigned.id
     )
     assert status == "sent"
 
 
-async def test_alert_for_a_family_already_known_is_sent_at_once_and_only_once(
-    notifications_pool: asyncpg.Pool,
+async def test_nothing_is_sent_inside_the_handlers_transaction_and_a_repeat_sends_once(
+    notifications_pool: asyncpg.Pool, notifications_url: str
 ) -> None:
     channel = RecordingChannel()
-    alerts = FamilyAlerts(channel, tracking_url="https://x/{referral_id}", source="/t")
-    assigned, assigned_env, contact, contact_env = _events()
+    sender = _sender(channel, notifications_url)
+    assigned, contact = _events()
+    await _handle(notifications_pool, contact)
+    await _handle(notifications_pool, assigned)
+    await _handle(notifications_pool, assigned)  # the same event again
+    assert channel.sent == []  # handlers only queue; the sender sends after their commit
 
-    async def handle(
-        event: FamilyContactRegistered | SpecialistAssigned, env: EventEnvelope
-    ) -> None:
-        async with notifications_pool.acquire() as conn, conn.transaction():
-            if isinstance(event, FamilyContactRegistered):
-                await alerts.on_contact(conn, event, env)
-            else:
-                await alerts.on_family_event(conn, event, env)
-
-    await handle(contact, contact_env)
-    await handle(assigned, assigned_env)
-    await handle(assigned, assigned_env)  # the same event again
-
+    await sender.send_due(notifications_pool, OUTBOX)
+    await sender.send_due(notifications_pool, OUTBOX)
     assert len(channel.sent) == 1
-    announced = await notifications_pool.fetchval(
-        "SELECT count(*) FROM outbox WHERE key = $1 AND topic = $2",
-        str(assigned.referral_id),
-        "notifications.notification-sent.v1",
+    assert await _announced(notifications_pool, assigned.data.referral_id) == 1
+
+
+async def test_a_commit_failing_after_the_send_does_not_send_twice(
+    notifications_pool: asyncpg.Pool, notifications_url: str
+) -> None:
+    channel = RecordingChannel()
+    assigned, contact = _events()
+    await _handle(notifications_pool, contact)
+    await _handle(notifications_pool, assigned)
+    # PostgreSQL refuses the first attempt to record the alert as sent (a deadlock, to it).
+    # A sequence counts the attempts: nextval survives the rollback of the refused one.
+    await notifications_pool.execute(
+        """DROP SEQUENCE IF EXISTS record_attempts; CREATE SEQUENCE record_attempts;
+           CREATE OR REPLACE FUNCTION refuse_once() RETURNS trigger LANGUAGE plpgsql AS $$
+           BEGIN
+             IF NEW.status = 'sent' AND nextval('record_attempts') = 1 THEN
+               RAISE EXCEPTION 'refused once' USING ERRCODE = '40P01';
+             END IF;
+             RETURN NEW;
+           END $$;
+           DROP TRIGGER IF EXISTS refuse_once ON notifications;
+           CREATE TRIGGER refuse_once BEFORE UPDATE ON notifications
+               FOR EACH ROW EXECUTE FUNCTION refuse_once();"""
     )
-    assert announced == 1
+    try:
+        await _sender(channel, notifications_url).send_due(notifications_pool, OUTBOX)
+        attempts = await notifications_pool.fetchval("SELECT last_value FROM record_attempts")
+    finally:
+        await notifications_pool.execute("DROP TRIGGER refuse_once ON notifications")
+
+    assert attempts == 2  # the record really failed once, then passed
+    assert len(channel.sent) == 1
+    assert await _announced(notifications_pool, assigned.data.referral_id) == 1
+    assert (
+        await notifications_pool.fetchval(
+            "SELECT status FROM notifications WHERE about_event_id = $1", assigned.id
+        )
+        == "sent"
+    )
+
+
+@pytest.mark.parametrize("went_before", [True, False])
+async def test_an_alert_left_sending_by_a_dead_sender_is_sent_only_if_it_had_not_gone(
+    notifications_pool: asyncpg.Pool, notifications_url: str, went_before: bool
+) -> None:
+    channel = RecordingChannel()
+    assigned, contact = _events()
+    await _handle(notifications_pool, contact)
+    await _handle(notifications_pool, assigned)
+    # A sender claimed it, maybe handed it over, and died before recording it.
+    alert_id = await notifications_pool.fetchval(
+        """UPDATE notifications SET status = 'sending', claimed_at = now() - interval '1 hour',
+               attempts = 1
+           WHERE about_event_id = $1 RETURNING id""",
+        assigned.id,
+    )
+    if went_before:
+        channel.sent.append(
+            FamilyAlert(alert_id, assigned.data.referral_id, assigned.id, "x", "E1")
+        )
+
+    await _sender(channel, notifications_url, lease_s=60).send_due(notifications_pool, OUTBOX)
+
+    assert [a.id for a in channel.sent] == [alert_id]  # once, whichever way
+    assert await _announced(notifications_pool, assigned.data.referral_id) == 1
+
+
+async def test_a_claim_within_its_lease_is_left_to_its_sender(
+    notifications_pool: asyncpg.Pool, notifications_url: str
+) -> None:
+    channel = RecordingChannel()
+    assigned, contact = _events()
+    await _handle(notifications_pool, contact)
+    await _handle(notifications_pool, assigned)
+    await notifications_pool.execute(
+        "UPDATE notifications SET status = 'sending', claimed_at = now() WHERE about_event_id = $1",
+        assigned.id,
+    )
+    assert await _sender(channel, notifications_url).send_due(notifications_pool, OUTBOX) == 0
+    assert channel.sent == []

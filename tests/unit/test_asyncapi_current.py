@@ -18,3 +18,12 @@ def test_asyncapi_documents_the_event_payloads() -> None:
     assert "ReferralReceivedMessage" in schemas  # what plans consumes
     assert "PlanDraftedMessage" in schemas  # what plans publishes
     assert "required_specialism" in schemas["PlanDrafted"]["properties"]
+
+
+def test_asyncapi_shows_dead_letter_topics_and_the_cloudevents_content_type() -> None:
+    spec = json.loads(document("plans"))
+    addresses = {channel["address"] for channel in spec["channels"].values()}
+    assert "referrals.referral-received.v1.dlq" in addresses
+    assert spec["defaultContentType"] == "application/cloudevents+json"
+    contents = {m["contentType"] for m in spec["components"]["messages"].values()}
+    assert contents == {"application/cloudevents+json"}

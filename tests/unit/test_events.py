@@ -1,17 +1,21 @@
 from uuid import uuid4
 
+import asyncpg
 import pytest
-from notifications.domain import alert_for
+from notifications.domain import alert_for, render
 from pydantic import ValidationError
 
+from shared.consumption import parse
 from shared.events import (
     ALL_EVENTS,
-    EventEnvelope,
+    Envelope,
     FamilyContactRegistered,
     NotificationSent,
+    RawEnvelope,
     ReferralWaitlisted,
+    wrap,
 )
-from shared.inbox import InvalidEvent, parse, reason
+from shared.failures import Failure, InvalidEvent, classify, reason
 from shared.topics import platform_topics
 
 
@@ -33,51 +37,75 @@ def _waitlisted() -> ReferralWaitlisted:
 
 def test_envelope_round_trips_as_cloudevents_json() -> None:
     event = _waitlisted()
-    envelope = EventEnvelope.wrap(event, source="/send-platform/specialists", local_authority="E1")
-    wire = envelope.model_dump_json()
-    back, parsed = parse(wire.encode(), ReferralWaitlisted)
+    envelope = wrap(event, source="/send-platform/specialists", local_authority="E1")
+    wire = envelope.model_dump_json().encode()
+    back = parse(wire, ReferralWaitlisted)
     assert back.specversion == "1.0"
     assert back.type == "uk.send-platform.specialists.referral-waitlisted.v1"
     assert back.subject == str(event.referral_id)
-    assert parsed == event
+    assert Envelope[ReferralWaitlisted].model_validate_json(wire).data == event
 
 
 def test_consumers_ignore_unknown_fields_added_later() -> None:
-    envelope = EventEnvelope.wrap(_waitlisted(), source="/x", local_authority="E1").model_dump(
-        mode="json"
-    )
+    envelope = wrap(_waitlisted(), source="/x", local_authority="E1").model_dump(mode="json")
     envelope["data"]["added_in_a_later_release"] = True
     envelope["brandnewattribute"] = "x"
-    _, parsed = parse(EventEnvelope(**envelope).model_dump_json().encode(), ReferralWaitlisted)
-    assert parsed.specialism == "sensory_support"
+    wire = RawEnvelope(**envelope).model_dump_json().encode()
+    parse(wire, ReferralWaitlisted)
+    assert Envelope[ReferralWaitlisted].model_validate_json(wire).data.specialism == (
+        "sensory_support"
+    )
 
 
 def test_an_event_of_another_type_is_invalid_and_says_so() -> None:
-    body = EventEnvelope.wrap(_waitlisted(), source="/x", local_authority="E1").model_dump_json()
+    body = wrap(_waitlisted(), source="/x", local_authority="E1").model_dump_json()
     with pytest.raises(InvalidEvent, match="is not"):
         parse(body.encode(), NotificationSent)
 
 
+def test_an_envelope_whose_subject_is_not_its_referral_is_invalid() -> None:
+    envelope = wrap(_waitlisted(), source="/x", local_authority="E1").model_dump(mode="json")
+    envelope["subject"] = str(uuid4())
+    with pytest.raises(InvalidEvent, match="subject"):
+        parse(RawEnvelope(**envelope).model_dump_json().encode(), ReferralWaitlisted)
+
+
 def test_an_invalid_event_names_the_field_and_reason() -> None:
-    envelope = EventEnvelope.wrap(_waitlisted(), source="/x", local_authority="E1").model_dump(
-        mode="json"
-    )
+    envelope = wrap(_waitlisted(), source="/x", local_authority="E1").model_dump(mode="json")
     del envelope["data"]["plan_id"]
-    with pytest.raises(InvalidEvent, match=r"plan_id: Field required"):
-        parse(EventEnvelope(**envelope).model_dump_json().encode(), ReferralWaitlisted)
+    with pytest.raises(ValidationError) as caught:
+        Envelope[ReferralWaitlisted].model_validate(envelope)
+    assert reason(caught.value) == "data.plan_id: Field required"
+
+
+@pytest.mark.parametrize(
+    ("error", "kind"),
+    [
+        (asyncpg.SerializationError("could not serialize"), Failure.TRANSIENT),
+        (asyncpg.DeadlockDetectedError("deadlock"), Failure.TRANSIENT),
+        (asyncpg.LockNotAvailableError("lock timeout"), Failure.TRANSIENT),
+        (asyncpg.QueryCanceledError("statement timeout"), Failure.TRANSIENT),
+        (ConnectionRefusedError("refused"), Failure.OUTAGE),
+        (asyncpg.CannotConnectNowError("starting up"), Failure.OUTAGE),
+        (asyncpg.ConnectionDoesNotExistError("closed"), Failure.OUTAGE),
+        (TimeoutError(), Failure.OUTAGE),
+        (LookupError("referral x is not known here"), Failure.PERMANENT),
+        (ValueError("broken rule"), Failure.PERMANENT),
+        (asyncpg.UniqueViolationError("duplicate key"), Failure.PERMANENT),
+        (FileNotFoundError("an OSError that is no outage"), Failure.PERMANENT),
+    ],
+)
+def test_failures_are_classified_by_type(error: Exception, kind: Failure) -> None:
+    assert classify(error) is kind
 
 
 def test_family_alert_says_what_happened_and_where_to_look_without_the_childs_details() -> None:
     event = _waitlisted()
-    alert = alert_for(
-        event,
-        event_id=uuid4(),
-        local_authority="E08000035",
-        tracking_url="https://council.example/referrals/{referral_id}",
-    )
+    alert = alert_for(event, event_id=uuid4(), local_authority="E08000035")
+    text = render(alert, tracking_url="https://council.example/referrals/{referral_id}")
     assert alert.template == "referral-waitlisted"
-    assert f"https://council.example/referrals/{event.referral_id}" in alert.body
-    assert str(event.referral_id)[:8].upper() in alert.body
+    assert f"https://council.example/referrals/{event.referral_id}" in text
+    assert str(event.referral_id)[:8].upper() in text
 
 
 def test_dead_letter_reason_names_the_field_but_never_its_value() -> None:

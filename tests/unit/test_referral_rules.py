@@ -5,10 +5,10 @@ import pytest
 from referrals.domain import (
     FamilyContact,
     NewReferral,
+    Postcode,
     StatutoryClock,
     Step,
     is_valid_nhs_number,
-    postcode_district,
     receive,
     status_after,
 )
@@ -41,14 +41,30 @@ def test_statutory_clock_counts_weeks_from_the_request() -> None:
     assert clock.final_plan_due == date(2026, 5, 25)
 
 
-@pytest.mark.parametrize(("postcode", "district"), [("LS6 2AB", "LS6"), ("sw1a1aa", "SW1A")])
-def test_postcode_district_is_the_outward_code(postcode: str, district: str) -> None:
-    assert postcode_district(postcode) == district
+@pytest.mark.parametrize(
+    ("text", "district", "normalised"),
+    [
+        ("LS6 2AB", "LS6", "LS6 2AB"),
+        ("sw1a1aa", "SW1A", "SW1A 1AA"),
+        (" bd1 1aa ", "BD1", "BD1 1AA"),
+    ],
+)
+def test_a_postcode_is_read_once_into_its_district_and_normal_form(
+    text: str, district: str, normalised: str
+) -> None:
+    postcode = Postcode.parse(text)
+    assert postcode.district == district
+    assert str(postcode) == normalised
 
 
 def test_a_non_uk_postcode_is_refused() -> None:
     with pytest.raises(ValueError, match="UK postcode"):
-        postcode_district("90210")
+        Postcode.parse("90210")
+
+
+def test_the_preferred_channel_needs_its_detail() -> None:
+    with pytest.raises(ValueError, match="sms: needed for the preferred channel"):
+        FamilyContact(name="Ann Parent", email="ann@example.org", preferred_channel="sms")
 
 
 def test_status_is_the_furthest_step_whatever_order_events_arrive_in() -> None:
@@ -66,8 +82,8 @@ def test_received_referral_event_carries_no_personal_details() -> None:
         received_on=date(2026, 1, 5),
         requested_by="school",
         primary_need=Sen2Need.SLCN,
-        postcode="LS6 2AB",
-        contact=FamilyContact("Ann Parent", "ann@example.org", None, "email"),
+        postcode=Postcode.parse("LS6 2AB"),
+        contact=FamilyContact(name="Ann Parent", email="ann@example.org"),
     )
     received, contact = receive(referral)
     public = received.model_dump_json()

@@ -1,0 +1,78 @@
+"""A valid example of every event the platform publishes, for tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from uuid import UUID, uuid4
+
+from shared.events import (
+    DomainEvent,
+    FamilyContactRegistered,
+    NotificationSent,
+    PlanDrafted,
+    ReferralReceived,
+    ReferralWaitlisted,
+    Sen2Need,
+    SpecialistAssigned,
+    wrap,
+)
+
+COUNCIL = "E08000035"
+
+
+def sample_event(event_class: type[DomainEvent], referral_id: UUID) -> DomainEvent:
+    """An event of ``event_class`` about ``referral_id``, every field filled in."""
+    common = {"referral_id": referral_id, "local_authority": COUNCIL}
+    samples: dict[type[DomainEvent], DomainEvent] = {
+        ReferralReceived: ReferralReceived(
+            **common,
+            received_on=date(2026, 1, 5),
+            primary_need=Sen2Need.SLCN,
+            requested_by="school",
+            postcode_district="LS6",
+            decision_due=date(2026, 2, 16),
+            final_plan_due=date(2026, 5, 25),
+        ),
+        FamilyContactRegistered: FamilyContactRegistered(
+            referral_id=referral_id,
+            contact_name="Foreign Parent",
+            email="foreign@example.org",
+            preferred_channel="email",
+        ),
+        PlanDrafted: PlanDrafted(
+            **common,
+            plan_id=uuid4(),
+            primary_need=Sen2Need.SLCN,
+            area_of_need="communication and interaction",
+            required_specialism="speech_and_language_therapy",
+            postcode_district="LS6",
+            sections=["B", "E", "F"],
+        ),
+        SpecialistAssigned: SpecialistAssigned(
+            **common,
+            allocation_id=uuid4(),
+            specialist_id=uuid4(),
+            plan_id=uuid4(),
+            specialism="speech_and_language_therapy",
+            same_district=True,
+        ),
+        ReferralWaitlisted: ReferralWaitlisted(
+            **common, plan_id=uuid4(), specialism="speech_and_language_therapy"
+        ),
+        NotificationSent: NotificationSent(
+            referral_id=referral_id,
+            notification_id=uuid4(),
+            channel="log",
+            template="specialist-assigned",
+            about_event_id=uuid4(),
+        ),
+    }
+    return samples[event_class]
+
+
+def foreign_bodies(event_class: type[DomainEvent], count: int) -> Iterator[bytes]:
+    """``count`` wire-ready events of ``event_class`` for referrals nobody knows."""
+    for _ in range(count):
+        event = sample_event(event_class, uuid4())
+        yield wrap(event, source="/elsewhere", local_authority=COUNCIL).model_dump_json().encode()
