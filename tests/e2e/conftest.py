@@ -10,8 +10,8 @@ from typing import Any
 from uuid import uuid4
 
 import httpx
-from aiokafka import AIOKafkaProducer
 import pytest
+from aiokafka import AIOKafkaProducer
 
 from scripts.platform import REPO_ROOT, Platform, database_env, fresh_databases, ports_offset
 from shared.events import ALL_EVENTS
