@@ -15,12 +15,15 @@ import os
 import statistics
 import time
 from typing import Any
+from uuid import uuid4
 
 import httpx
 
 from scripts.platform import REPO_ROOT, Platform, database_env, fresh_databases, ports_offset
 from scripts.run_platform import SAMPLE_REFERRAL
 from shared.services import local_postgres_url
+from shared.settings import KafkaSettings
+from shared.topics import delete_namespace, ensure_topics
 
 MATCHED = ("specialist_assigned", "waitlisted")  # either ends the matching step
 STEPS = ("plan_drafted", "matched", "family_notified")
@@ -91,14 +94,20 @@ def main() -> None:
     args = parser.parse_args()
     postgres_url = os.environ.get("TEST_POSTGRES_URL") or local_postgres_url()
     urls = asyncio.run(fresh_databases(postgres_url, prefix="bench_"))
+    # Its own Kafka namespace too: it never sees `make run`'s or a test run's events.
+    kafka = KafkaSettings(namespace=f"bench-{uuid4().hex[:8]}.")
+    asyncio.run(ensure_topics(kafka))
     platform = Platform(
-        log_dir=REPO_ROOT / ".local" / "logs" / "bench", ports=PORTS, env=database_env(urls)
+        log_dir=REPO_ROOT / ".local" / "logs" / "bench",
+        ports=PORTS,
+        env={**database_env(urls), "SEND_NAMESPACE": kafka.namespace},
     )
     platform.start()
     try:
         asyncio.run(run(args.referrals, args.concurrency, platform.url("referrals")))
     finally:
         platform.stop()
+        asyncio.run(delete_namespace(kafka))
 
 
 if __name__ == "__main__":
