@@ -1,21 +1,11 @@
 """Event consumption: each event handled once, its effects and the events it causes committed
 together, failures met by their kind, and the offset committed only after all that.
 
-A service declares its handlers at import time::
+A service declares its handlers (``shared.subscriptions``); around every one of them the
+``EventConsumption`` middleware:
 
-    subscriptions = Subscriptions()
-
-    @subscriptions.on(ReferralReceived)
-    async def draft_plan(message: Envelope[ReferralReceived], conn: Conn) -> Events:
-        ...
-        return [PlanDrafted(...)]
-
-FastStream's dependency injection validates the message (``Envelope[ReferralReceived]``, which
-is also what the AsyncAPI document shows) and passes the transaction's connection (``Conn``).
-Around every handler, the ``EventConsumption`` middleware:
-
-1. reads the CloudEvents attributes; a message that is not an event of the subscribed type
-   goes to ``<topic>.dlq`` at once;
+1. reads the message (the subscriber's decoder); a message that is not an event of the
+   subscribed type goes to ``<topic>.dlq`` at once, saying which field and why;
 2. opens a transaction, records ``(consumer, event id)`` in the inbox (a repeat is dropped),
    runs the handler, writes the events it returns to the outbox, and commits;
 3. on failure, by kind (``shared.failures``): an outage leaves the offset so the event comes
@@ -27,59 +17,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, cast
+from typing import Any, cast
 
 import asyncpg
-from faststream import AckPolicy, BaseMiddleware, Context
+from faststream import AckPolicy, BaseMiddleware
 from faststream.kafka import KafkaRouter
 from faststream.kafka.publisher.usecase import DefaultPublisher
 from faststream.message import StreamMessage
 from prometheus_client import CollectorRegistry, Counter
-from pydantic import ValidationError
 
-from shared.db import Connection
-from shared.events import DomainEvent, E, Envelope, RawEnvelope
+from shared.events import DomainEvent, Envelope, RawEnvelope
 from shared.failures import Failure, InvalidEvent, classify, reason
 from shared.outbox import Outbox
+from shared.subscriptions import Subscription, decoder_of
 from shared.telemetry import tag_current_span
 from shared.topics import dead_letter_topic
 
 logger = logging.getLogger(__name__)
-
-Conn = Annotated[Connection, Context("conn")]
-"""A handler's database connection, inside the transaction that records the event."""
-
-Events = Sequence[DomainEvent]
-"""What a handler returns: the events its effect caused (the runtime stores them)."""
-
-Handler = Callable[..., Awaitable[Events]]
-
-
-@dataclass(frozen=True)
-class Subscription:
-    event_class: type[DomainEvent]
-    handler: Handler
-
-
-class Subscriptions:
-    """A service's event handlers, declared at import, subscribed when the service is built."""
-
-    def __init__(self) -> None:
-        self._items: list[Subscription] = []
-
-    def on(self, event_class: type[DomainEvent]) -> Callable[[Handler], Handler]:
-        """Declare ``handler`` as this service's handler of ``event_class``."""
-
-        def declare(handler: Handler) -> Handler:
-            self._items.append(Subscription(event_class, handler))
-            return handler
-
-        return declare
-
-    def __iter__(self) -> Iterator[Subscription]:
-        return iter(self._items)
 
 
 @dataclass(frozen=True)
@@ -87,35 +43,6 @@ class _Route:
     event_class: type[DomainEvent]
     consumer: str  # inbox name: one per service and topic
     dead_letters: DefaultPublisher
-
-
-def parse(body: bytes, event_class: type[E]) -> Envelope[E]:
-    """The message as an ``event_class`` event in its envelope, or ``InvalidEvent`` saying
-    which field and why (never the value: it may be personal data)."""
-    try:
-        raw = RawEnvelope.model_validate_json(body)
-    except ValidationError as exc:
-        raise InvalidEvent(f"not a CloudEvent: {reason(exc)}") from exc
-    if raw.type != event_class.event_type():
-        raise InvalidEvent(f"type: {raw.type!r} is not {event_class.event_type()!r}")
-    if raw.subject != str(raw.data.get("referral_id")):
-        raise InvalidEvent("subject: must equal data.referral_id")
-    try:
-        envelope: Envelope[E] = Envelope[event_class].model_validate(  # type: ignore[valid-type]
-            raw.model_dump()
-        )
-    except ValidationError as exc:
-        raise InvalidEvent(f"not a valid {event_class.__name__}: {reason(exc)}") from exc
-    return envelope
-
-
-def _decoder(event_class: type[DomainEvent]) -> Callable[[StreamMessage[Any]], Awaitable[Any]]:
-    # The subscriber's decoder: FastStream caches what it returns, so the middleware (which
-    # decodes first, to dead-letter what does not parse) and the handler share one parse.
-    async def decode(msg: StreamMessage[Any]) -> Any:
-        return parse(msg.body, event_class)
-
-    return decode
 
 
 class EventConsumption:
@@ -169,7 +96,7 @@ class EventConsumption:
             # the broker: a router's subscribers do not inherit the broker's policy, and
             # FastStream's default (ACK_FIRST) is at-most-once.
             ack_policy=AckPolicy.NACK_ON_ERROR,
-            decoder=_decoder(event_class),
+            decoder=decoder_of(event_class),
             title=f"{topic}:{self.service}",
             description=f"{self.service} handles {event_class.__name__}",
         )(subscription.handler)

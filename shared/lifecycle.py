@@ -31,7 +31,7 @@ from prometheus_client import CollectorRegistry
 
 from shared import operations
 from shared.broker import BrokerConnection, create_broker
-from shared.consumption import EventConsumption, Subscriptions
+from shared.consumption import EventConsumption
 from shared.db import Database
 from shared.events import DomainEvent
 from shared.http import install_error_handlers, operation_id
@@ -39,6 +39,7 @@ from shared.logs import configure_logging
 from shared.outbox import Outbox, OutboxRelay
 from shared.publishing import Publishers
 from shared.settings import ServiceSettings
+from shared.subscriptions import Subscriptions
 from shared.telemetry import setup_tracing
 
 Worker = Callable[[Database, Outbox], Coroutine[Any, Any, None]]

@@ -13,12 +13,13 @@ import pytest
 from faststream.kafka import KafkaBroker, KafkaRouter
 from prometheus_client import CollectorRegistry
 
-from shared.consumption import Conn, EventConsumption, Events, Handler, Subscription
+from shared.consumption import EventConsumption
 from shared.db import Connection
 from shared.dlq import replay
 from shared.events import Envelope, wrap
 from shared.outbox import Outbox
 from shared.settings import KafkaSettings
+from shared.subscriptions import Conn, Events, Handler, Subscription
 from shared.topics import dead_letter_topic
 from tests.integration.conftest import BrokerFactory, Counted, read_topic, wait_for
 

@@ -4,7 +4,6 @@ PostgreSQL: a message that does not parse never reaches the database)."""
 from __future__ import annotations
 
 import importlib
-from datetime import date
 from typing import Any
 from uuid import uuid4
 
@@ -14,8 +13,9 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
-from shared.events import RawEnvelope, ReferralReceived, Sen2Need, wrap
+from shared.events import RawEnvelope, ReferralReceived, wrap
 from shared.services import SERVICES
+from tests.events import sample_event
 
 TOPIC = ReferralReceived.topic()
 
@@ -36,16 +36,7 @@ def _dead_letters(broker: KafkaBroker) -> list[dict[str, Any]]:
 
 
 def _referral_received() -> dict[str, Any]:
-    event = ReferralReceived(
-        referral_id=uuid4(),
-        local_authority="E08000035",
-        received_on=date(2026, 1, 5),
-        primary_need=Sen2Need.SLCN,
-        requested_by="school",
-        postcode_district="LS6",
-        decision_due=date(2026, 2, 16),
-        final_plan_due=date(2026, 5, 25),
-    )
+    event = sample_event(ReferralReceived, uuid4())
     return wrap(event, source="/tests", local_authority="E08000035").model_dump(mode="json")
 
 

@@ -5,7 +5,6 @@ import pytest
 from notifications.domain import alert_for, render
 from pydantic import ValidationError
 
-from shared.consumption import parse
 from shared.events import (
     ALL_EVENTS,
     Envelope,
@@ -16,6 +15,7 @@ from shared.events import (
     wrap,
 )
 from shared.failures import Failure, InvalidEvent, classify, reason
+from shared.subscriptions import parse
 from shared.topics import platform_topics
 
 

@@ -13,8 +13,8 @@ from typing import Any
 
 from notifications import repository
 from notifications.domain import alert_for
-from shared.consumption import Conn, Events, Subscriptions
 from shared.events import Envelope, FamilyContactRegistered, ReferralWaitlisted, SpecialistAssigned
+from shared.subscriptions import Conn, Events, Subscriptions
 from shared.telemetry import current_trace_headers
 
 subscriptions = Subscriptions()

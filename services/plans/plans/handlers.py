@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from plans import repository
 from plans.domain import draft_plan
-from shared.consumption import Conn, Events, Subscriptions
 from shared.events import Envelope, ReferralReceived
+from shared.subscriptions import Conn, Events, Subscriptions
 
 subscriptions = Subscriptions()
 

@@ -6,7 +6,6 @@ from typing import Any
 
 from referrals import repository
 from referrals.domain import STEP_OF_EVENT, status_after
-from shared.consumption import Conn, Events, Subscriptions
 from shared.events import (
     Envelope,
     NotificationSent,
@@ -14,6 +13,7 @@ from shared.events import (
     ReferralWaitlisted,
     SpecialistAssigned,
 )
+from shared.subscriptions import Conn, Events, Subscriptions
 
 subscriptions = Subscriptions()
 

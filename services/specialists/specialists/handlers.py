@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from shared.consumption import Conn, Events, Subscriptions
 from shared.events import Envelope, PlanDrafted
+from shared.subscriptions import Conn, Events, Subscriptions
 from specialists import repository
 from specialists.domain import allocate
 

@@ -1,0 +1,91 @@
+"""What a service declares about the events it handles, and how a message is read.
+
+A service declares its handlers at import time::
+
+    subscriptions = Subscriptions()
+
+    @subscriptions.on(ReferralReceived)
+    async def draft_plan(message: Envelope[ReferralReceived], conn: Conn) -> Events:
+        ...
+        return [PlanDrafted(...)]
+
+The subscriber's decoder reads each message once (``parse``) into ``Envelope[ReferralReceived]``,
+which FastStream's dependency injection hands to the handler (and the AsyncAPI document shows),
+with the transaction's connection (``Conn``). ``shared.consumption`` runs around the handler.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from faststream import Context
+from faststream.message import StreamMessage
+from pydantic import ValidationError
+
+from shared.db import Connection
+from shared.events import DomainEvent, E, Envelope, RawEnvelope
+from shared.failures import InvalidEvent, reason
+
+Conn = Annotated[Connection, Context("conn")]
+"""A handler's database connection, inside the transaction that records the event."""
+
+Events = Sequence[DomainEvent]
+"""What a handler returns: the events its effect caused (the runtime stores them)."""
+
+Handler = Callable[..., Awaitable[Events]]
+
+
+@dataclass(frozen=True)
+class Subscription:
+    event_class: type[DomainEvent]
+    handler: Handler
+
+
+class Subscriptions:
+    """A service's event handlers, declared at import, subscribed when the service is built."""
+
+    def __init__(self) -> None:
+        self._items: list[Subscription] = []
+
+    def on(self, event_class: type[DomainEvent]) -> Callable[[Handler], Handler]:
+        """Declare ``handler`` as this service's handler of ``event_class``."""
+
+        def declare(handler: Handler) -> Handler:
+            self._items.append(Subscription(event_class, handler))
+            return handler
+
+        return declare
+
+    def __iter__(self) -> Iterator[Subscription]:
+        return iter(self._items)
+
+
+def parse(body: bytes, event_class: type[E]) -> Envelope[E]:
+    """The message as an ``event_class`` event in its envelope, or ``InvalidEvent`` saying
+    which field and why (never the value: it may be personal data)."""
+    try:
+        raw = RawEnvelope.model_validate_json(body)
+    except ValidationError as exc:
+        raise InvalidEvent(f"not a CloudEvent: {reason(exc)}") from exc
+    if raw.type != event_class.event_type():
+        raise InvalidEvent(f"type: {raw.type!r} is not {event_class.event_type()!r}")
+    if raw.subject != str(raw.data.get("referral_id")):
+        raise InvalidEvent("subject: must equal data.referral_id")
+    try:
+        envelope: Envelope[E] = Envelope[event_class].model_validate(  # type: ignore[valid-type]
+            raw.model_dump()
+        )
+    except ValidationError as exc:
+        raise InvalidEvent(f"not a valid {event_class.__name__}: {reason(exc)}") from exc
+    return envelope
+
+
+def decoder_of(event_class: type[DomainEvent]) -> Callable[[StreamMessage[Any]], Awaitable[Any]]:
+    # FastStream caches what it returns, so the middleware (which
+    # decodes first, to dead-letter what does not parse) and the handler share one parse.
+    async def decode(msg: StreamMessage[Any]) -> Any:
+        return parse(msg.body, event_class)
+
+    return decode
