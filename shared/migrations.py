@@ -16,6 +16,8 @@ database may be ahead of the code, which expand-then-contract migrations allow.
     python -m shared.migrations --create-database referrals   # local runs: create it if missing
 
 reads each database URL from ``<SERVICE>_DATABASE_URL`` (default: the local server).
+
+(Longer than most modules: the runner, its checksum check and its command read best together.)
 """
 
 from __future__ import annotations
