@@ -17,8 +17,8 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from shared.migrations import migrate, service_migrations
-from shared.services import SERVICES
+from shared.migrations import grant, migrate, service_migrations
+from shared.services import LOCAL_SERVICE_USER, SERVICES, with_user
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SERVICE_PORTS = {name: service.port for name, service in SERVICES.items()}
@@ -63,6 +63,7 @@ async def fresh_database(
         await admin.close()
     url = f"{postgres_url}/{name}"
     await migrate(url, component, migrations)
+    await grant(url, LOCAL_SERVICE_USER)
     return url
 
 
@@ -85,9 +86,18 @@ def migrations_of(service: str) -> Traversable:
     return service_migrations(service)
 
 
+def service_url(owner_url: str) -> str:
+    """The URL a service connects with to the database ``owner_url`` names: as the services'
+    role, which row-level security binds (the owner is not bound by it)."""
+    return with_user(owner_url, LOCAL_SERVICE_USER, LOCAL_SERVICE_USER)
+
+
 def database_env(urls: dict[str, str]) -> dict[str, str]:
-    """The environment variables that point each service at its database."""
-    return {SERVICES[service].database_url_variable: url for service, url in urls.items()}
+    """The environment variables that point each service at its database (``urls``: the
+    owner's, as ``fresh_databases`` returns them)."""
+    return {
+        SERVICES[service].database_url_variable: service_url(url) for service, url in urls.items()
+    }
 
 
 @dataclass

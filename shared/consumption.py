@@ -28,6 +28,7 @@ from faststream.kafka.publisher.usecase import DefaultPublisher
 from faststream.message import StreamMessage
 from prometheus_client import CollectorRegistry, Counter
 
+from shared.councils import act_for
 from shared.events import DomainEvent, Envelope, RawEnvelope
 from shared.failures import Failure, InvalidEvent, classify, reason
 from shared.outbox import Outbox
@@ -161,6 +162,7 @@ class _ConsumeOne(BaseMiddleware):
         msg: StreamMessage[Any],
     ) -> str:
         async with self.c.pool().acquire() as conn, conn.transaction():
+            await act_for(conn, [envelope.localauthority])  # row-level security: its council
             first_time = await conn.fetchval(
                 """INSERT INTO inbox (consumer, event_id, topic) VALUES ($1, $2, $3)
                    ON CONFLICT DO NOTHING RETURNING true""",

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
+from shared.councils import act_for
 from shared.db import Connection, Database
 from shared.failures import DATABASE_UNAVAILABLE
 from shared.outbox import Outbox
@@ -38,8 +39,12 @@ def database(request: Request) -> Database:
 
 
 async def connection(request: Request) -> AsyncIterator[Connection]:
-    """A pooled connection for one request."""
+    """A pooled connection for one request, acting for the caller's councils: row-level
+    security shows it nothing else (and nothing at all on a route nobody signed in to)."""
+    principal = getattr(request.state, "principal", None)
     async with database(request).pool().acquire() as conn:
+        # For the session: the pool resets it (RESET ALL) when the connection goes back.
+        await act_for(conn, principal.councils if principal else [], local=False)
         yield conn
 
 

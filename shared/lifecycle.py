@@ -29,7 +29,8 @@ from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import CollectorRegistry
 
-from shared import operations
+from shared import audit, operations
+from shared.auth import IdentityProvider
 from shared.broker import BrokerConnection, create_broker
 from shared.consumption import EventConsumption
 from shared.db import Database
@@ -118,13 +119,27 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
             await asyncio.gather(*background, return_exceptions=True)
             await database.close()
 
+    docs = settings.public_docs
     app = FastAPI(
         title=service.title,
         description=service.description,
         version="1",
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
     )
+    app.state.identity_provider = IdentityProvider(
+        issuer=settings.oidc_issuer,
+        audience=settings.oidc_audience,
+        jwks_url=settings.oidc_jwks_url,
+        roles_claim=settings.oidc_roles_claim,
+        councils_claim=settings.oidc_councils_claim,
+        partner_councils=settings.partner_councils,
+    )
+    app.state.public_docs = docs
+    app.state.family_link_key = settings.family_link_key
     app.state.database = database
     app.state.outbox = outbox
     app.state.broker = broker
@@ -142,6 +157,7 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
     if not instrumentor.is_instrumented_by_opentelemetry:  # process-wide, once
         instrumentor.instrument(tracer_provider=tracer_provider)
     app.include_router(operations.router)
+    app.include_router(audit.router)
     for routes in definition.routers:
         app.include_router(routes)
     install_error_handlers(app)

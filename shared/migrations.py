@@ -15,7 +15,9 @@ database may be ahead of the code, which expand-then-contract migrations allow.
     python -m shared.migrations referrals      # one
     python -m shared.migrations --create-database referrals   # local runs: create it if missing
 
-reads each database URL from ``<SERVICE>_DATABASE_URL`` (default: the local server).
+runs as the tables' owner (``<SERVICE>_MIGRATIONS_DATABASE_URL``, default: the local server's
+``send``) and then grants the services' role (the user of ``<SERVICE>_DATABASE_URL``) what it
+may do (``shared.grants``).
 
 (Longer than most modules: the runner, its checksum check and its command read best together.)
 """
@@ -33,6 +35,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import asyncpg
 
+from shared.grants import grant_service_role
 from shared.services import SERVICES
 
 _FILE_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
@@ -237,15 +240,29 @@ def _database_name(database_url: str) -> str:
 
 async def _main(services: list[str], create_database: bool) -> None:
     for service in services:
-        url = SERVICES[service].database_url()
+        url = SERVICES[service].migrations_database_url()
         if create_database and await create_database_if_missing(url):
             print(f"{service}: created database {_database_name(url)}")
         try:
             applied = await migrate(url, service, service_migrations(service))
         except MigrationChanged as exc:
             raise SystemExit(f"{service}: {exc}") from exc
+        role = urlsplit(SERVICES[service].database_url()).username or ""
+        try:
+            await grant(url, role)
+        except (LookupError, PermissionError) as exc:
+            raise SystemExit(f"{service}: {exc}") from exc
         names = ", ".join(m.name for m in applied) or "nothing new"
-        print(f"{service}: {names}")
+        print(f"{service}: {names}; service role {role} granted")
+
+
+async def grant(owner_url: str, role: str) -> None:
+    """Grant the services' role its rights (``shared.grants``), as the tables' owner."""
+    conn = await asyncpg.connect(owner_url)
+    try:
+        await grant_service_role(conn, role)
+    finally:
+        await conn.close()
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
@@ -82,7 +82,12 @@ async def metrics(request: Request) -> Response:
     return Response(generate_latest(_operations(request).registry), media_type=CONTENT_TYPE_LATEST)
 
 
-@router.get("/asyncapi.json", include_in_schema=False)
+def _public_docs(request: Request) -> None:
+    if not request.app.state.public_docs:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "Not Found")
+
+
+@router.get("/asyncapi.json", include_in_schema=False, dependencies=[Depends(_public_docs)])
 async def asyncapi_json(request: Request) -> JSONResponse:
     return JSONResponse(_operations(request).asyncapi())
 
@@ -107,7 +112,7 @@ class _Document:
         raise NotImplementedError("served as JSON only")
 
 
-@router.get("/asyncapi", include_in_schema=False)
+@router.get("/asyncapi", include_in_schema=False, dependencies=[Depends(_public_docs)])
 async def asyncapi_html(request: Request) -> HTMLResponse:
     document = _Document(_operations(request).asyncapi())
     return HTMLResponse(get_asyncapi_html(document, try_it_out_path=None))

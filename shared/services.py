@@ -11,8 +11,10 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import quote, urlsplit, urlunsplit
 
-LOCAL_POSTGRES_USER = "send"
+LOCAL_POSTGRES_USER = "send"  # owns the tables; migrations run as it
+LOCAL_SERVICE_USER = "send_app"  # what the services connect as: row-level security applies
 LOCAL_POSTGRES_HOST = "127.0.0.1"
 LOCAL_POSTGRES_PORT = 55432
 
@@ -34,24 +36,46 @@ class Service:
 
     @property
     def database_url_variable(self) -> str:
-        """The environment variable holding this service's PostgreSQL URL."""
+        """The environment variable holding the URL the service connects with: a role that
+        does not own the tables, so row-level security keeps each council's rows apart."""
         return f"{self.name.upper()}_DATABASE_URL"
 
+    @property
+    def migrations_database_url_variable(self) -> str:
+        """The environment variable holding the URL migrations run with: the tables' owner."""
+        return f"{self.name.upper()}_MIGRATIONS_DATABASE_URL"
+
     def database_url(self, environ: Mapping[str, str] | None = None) -> str:
-        """This service's database URL: its variable, else the local server's database."""
+        """The service's database URL: its variable, else the local server's database."""
         env = os.environ if environ is None else environ
-        return env.get(self.database_url_variable) or f"{local_postgres_url(env)}/{self.name}"
+        local = local_postgres_url(env, user=LOCAL_SERVICE_USER)
+        return env.get(self.database_url_variable) or f"{local}/{self.name}"
+
+    def migrations_database_url(self, environ: Mapping[str, str] | None = None) -> str:
+        """The owner's URL for migrations: its variable, else the local server's database."""
+        env = os.environ if environ is None else environ
+        local = local_postgres_url(env)
+        return env.get(self.migrations_database_url_variable) or f"{local}/{self.name}"
 
 
-def local_postgres_url(environ: Mapping[str, str] | None = None) -> str:
-    """The local PostgreSQL server `make up` starts, without a database name.
+def local_postgres_url(
+    environ: Mapping[str, str] | None = None, *, user: str = LOCAL_POSTGRES_USER
+) -> str:
+    """The local PostgreSQL server `make up` starts, without a database name, as ``user``
+    (whose password, locally, is its name).
 
     Honours ``SEND_PG_PORT``, as ``deploy/local/postgres.sh`` does.
     """
     env = os.environ if environ is None else environ
     port = env.get("SEND_PG_PORT") or LOCAL_POSTGRES_PORT
-    user = LOCAL_POSTGRES_USER
     return f"postgresql://{user}:{user}@{LOCAL_POSTGRES_HOST}:{port}"
+
+
+def with_user(url: str, user: str, password: str) -> str:
+    """``url`` with other credentials (tests point the services at databases they made)."""
+    parts = urlsplit(url)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit(parts._replace(netloc=f"{quote(user)}:{quote(password)}@{host}"))
 
 
 SERVICES: dict[str, Service] = {

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.services import Service
@@ -72,6 +72,38 @@ class ServiceSettings(KafkaSettings):
 
     otel_exporter_otlp_endpoint: str | None = Field(
         default=None, description="OTEL_EXPORTER_OTLP_ENDPOINT; spans are exported when set"
+    )
+
+    oidc_issuer: str = Field(
+        default="http://127.0.0.1:8009",
+        description="OIDC_ISSUER: the council's identity provider (its `iss`); the local default "
+        "is the development provider `make run` starts",
+    )
+    oidc_audience: str = Field(default="send-platform", description="OIDC_AUDIENCE: tokens' `aud`")
+    oidc_jwks_url: str | None = Field(
+        default=None, description="OIDC_JWKS_URL; unset: from the issuer's discovery document"
+    )
+    oidc_roles_claim: str = Field(default="roles", description="OIDC_ROLES_CLAIM")
+    oidc_councils_claim: str = Field(
+        default="local_authorities",
+        description="OIDC_COUNCILS_CLAIM: the claim holding the ONS codes a user acts for",
+    )
+    partner_councils: dict[str, list[str]] = Field(
+        default={
+            "leeds-community-paediatrics": ["E08000035"],
+            "west-yorkshire-slt": ["E08000035", "E08000032"],
+        },
+        description="PARTNER_COUNCILS (JSON): each partner client id and the councils it may "
+        "refer to; the defaults are the development provider's partners",
+    )
+    family_link_key: SecretStr = Field(
+        default=SecretStr("development-only-family-link-key-change-me"),
+        description="FAMILY_LINK_KEY: signs the links sent to families (referrals checks them, "
+        "notifications makes them); at least 32 random bytes in production",
+    )
+    family_link_days: int = Field(default=90, ge=1, description="FAMILY_LINK_DAYS: link lifetime")
+    public_docs: bool = Field(
+        default=True, description="PUBLIC_DOCS: serve /docs, /openapi.json and /asyncapi"
     )
 
     @model_validator(mode="before")

@@ -32,6 +32,10 @@ PG_PORT=${SEND_PG_PORT:-55432}
 SUPERUSER=postgres
 APP_ROLE=send
 APP_PASSWORD=send
+# The role the services connect as: not the tables' owner and without BYPASSRLS, so
+# PostgreSQL's row-level security keeps each council's rows to itself. Migrations run as send.
+SERVICE_ROLE=send_app
+SERVICE_PASSWORD=send_app
 START_TIMEOUT=60
 
 # --- Locations and ownership ----------------------------------------------
@@ -169,6 +173,8 @@ EOF
 local   all       all                       trust
 host    all       $APP_ROLE  127.0.0.1/32   scram-sha-256
 host    all       $APP_ROLE  ::1/128        scram-sha-256
+host    all       $SERVICE_ROLE  127.0.0.1/32   scram-sha-256
+host    all       $SERVICE_ROLE  ::1/128        scram-sha-256
 EOF
 }
 
@@ -180,6 +186,9 @@ ensure_role_as_superuser() {
 SELECT format('CREATE ROLE %I', '$APP_ROLE')
 WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$APP_ROLE') \\gexec
 ALTER ROLE $APP_ROLE WITH LOGIN CREATEDB PASSWORD '$APP_PASSWORD';
+SELECT format('CREATE ROLE %I', '$SERVICE_ROLE')
+WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$SERVICE_ROLE') \\gexec
+ALTER ROLE $SERVICE_ROLE WITH LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB PASSWORD '$SERVICE_PASSWORD';
 SQL
 }
 
@@ -205,6 +214,10 @@ cmd_start() {
   setup_paths
   if cluster_running; then
     log "already running on $PG_HOST:$PG_PORT (data $DATA_DIR)"
+    # A cluster started by an older checkout: bring its access rules and roles up to date.
+    write_config
+    find_pg_bin || true
+    as_owner "$PG_BIN/pg_ctl" -D "$DATA_DIR" reload >/dev/null
     ensure_role_as_superuser
     return 0
   fi

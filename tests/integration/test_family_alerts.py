@@ -66,7 +66,7 @@ OUTBOX = Outbox(source="/send-platform/notifications", declared=[NotificationSen
 
 def _sender(channel: RecordingChannel, url: str, lease_s: float = 60) -> AlertSender:
     return AlertSender(
-        channel, tracking_url="https://x/{referral_id}", database_url=url,
+        channel, link_for=lambda a: f"https://x/{a.referral_id}", database_url=url,
         lease=timedelta(seconds=lease_s),
     )  # fmt: skip
 

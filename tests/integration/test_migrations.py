@@ -16,6 +16,7 @@ from uuid import uuid4
 import asyncpg
 import pytest
 
+from scripts.platform import service_url
 from shared.migrations import MigrationChanged, create_database_if_missing, migrate
 from tests.conftest import Infrastructure
 
@@ -153,9 +154,16 @@ async def test_a_database_migrated_before_checksums_gets_them_and_is_checked_fro
             first.name,
         )
 
-        assert await migrate(new_database_url, component, tmp_path) == []
+        applied = await migrate(new_database_url, component, tmp_path)
+        # Only what came after the old runner (later shared files): nothing applied twice.
+        assert {(m.component, m.version) for m in applied} & {
+            ("shared", 1),
+            (component, 1),
+        } == set()
 
-        rows = await conn.fetch("SELECT component, checksum FROM schema_migrations ORDER BY 1")
+        rows = await conn.fetch(
+            "SELECT component, version, checksum FROM schema_migrations WHERE version = 1"
+        )
         assert sorted((r["component"], r["checksum"]) for r in rows) == sorted(
             [("shared", _sha256(shared_sql)), (component, _sha256(first))]
         )
@@ -242,7 +250,8 @@ async def test_migrations_run_from_an_installed_wheel_outside_the_repository(
     env = {
         **os.environ,
         "PYTHONPATH": str(site),
-        "REFERRALS_DATABASE_URL": new_database_url,
+        "REFERRALS_MIGRATIONS_DATABASE_URL": new_database_url,
+        "REFERRALS_DATABASE_URL": service_url(new_database_url),
     }
     # The editable install's finder sits at the end of sys.meta_path, after the path finder
     # that searches PYTHONPATH, so the wheel's copy is the one imported.
@@ -270,8 +279,10 @@ async def test_migrations_run_from_an_installed_wheel_outside_the_repository(
     again = _run(migrate_referrals, cwd=elsewhere, env=env)
 
     assert "referrals: created database" in first
-    assert "referrals: 0001_outbox_inbox.sql, 0001_referrals.sql" in first
-    assert again.strip() == "referrals: nothing new"
+    assert (
+        "referrals: 0001_outbox_inbox.sql, 0002_councils_and_audit.sql, 0001_referrals.sql" in first
+    )
+    assert again.strip() == "referrals: nothing new; service role send_app granted"
     conn = await asyncpg.connect(new_database_url)
     try:
         for table in ("children", "referrals", "timeline", "outbox", "inbox"):
@@ -281,9 +292,12 @@ async def test_migrations_run_from_an_installed_wheel_outside_the_repository(
         )
     finally:
         await conn.close()
-    referrals_sql = REPO_ROOT / "services/referrals/referrals/migrations/0001_referrals.sql"
-    shared_sql = REPO_ROOT / "shared/sql/0001_outbox_inbox.sql"
-    assert [tuple(r) for r in rows] == [
-        ("referrals", "0001_referrals.sql", _sha256(referrals_sql)),
-        ("shared", "0001_outbox_inbox.sql", _sha256(shared_sql)),
-    ]
+    files = {
+        (component, path.name): _sha256(path)
+        for component, folder in (
+            ("referrals", "services/referrals/referrals/migrations"),
+            ("shared", "shared/sql"),
+        )
+        for path in (REPO_ROOT / folder).glob("*.sql")
+    }
+    assert {(r["component"], r["name"]): r["checksum"] for r in rows} == files

@@ -102,9 +102,9 @@ def test_failures_are_classified_by_type(error: Exception, kind: Failure) -> Non
 def test_family_alert_says_what_happened_and_where_to_look_without_the_childs_details() -> None:
     event = _waitlisted()
     alert = alert_for(event, event_id=uuid4(), local_authority="E08000035")
-    text = render(alert, tracking_url="https://council.example/referrals/{referral_id}")
+    text = render(alert, link=f"https://council.example/family/{event.referral_id}")
     assert alert.template == "referral-waitlisted"
-    assert f"https://council.example/referrals/{event.referral_id}" in text
+    assert f"https://council.example/family/{event.referral_id}" in text
     assert str(event.referral_id)[:8].upper() in text
 
 

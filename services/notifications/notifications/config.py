@@ -10,10 +10,10 @@ from shared.settings import ServiceSettings
 
 class NotificationsSettings(ServiceSettings):
     service: ClassVar[Service] = SERVICES["notifications"]
-    tracking_url: str = Field(
-        default=f"http://127.0.0.1:{SERVICES['referrals'].port}/v1/referrals/{{referral_id}}",
-        description="Where a family follows a referral; {referral_id} is filled in. "
-        "A council sets its own family-facing page.",
+    family_view_url: str = Field(
+        default=f"http://127.0.0.1:{SERVICES['referrals'].port}/v1/family/{{token}}",
+        description="FAMILY_VIEW_URL: the family's link in each message; {token} is the signed "
+        "link token. A council points it at its public family page.",
     )
     sending_lease_s: float = Field(
         default=60,

@@ -49,12 +49,9 @@ def alert_for(event: DomainEvent, *, event_id: UUID, local_authority: str) -> Fa
     )
 
 
-def render(alert: FamilyAlert, *, tracking_url: str) -> str:
-    """The message text: what happened and where to look (``{referral_id}`` in the link)."""
-    return _TEXT[alert.template].format(
-        ref=str(alert.referral_id)[:8].upper(),
-        link=tracking_url.format(referral_id=alert.referral_id),
-    )
+def render(alert: FamilyAlert, *, link: str) -> str:
+    """The message text: what happened, the referral's short reference, and the family's link."""
+    return _TEXT[alert.template].format(ref=str(alert.referral_id)[:8].upper(), link=link)
 
 
 def sent(alert: FamilyAlert, channel: str) -> NotificationSent:

@@ -48,6 +48,6 @@ async def family_contact_registered(
     message: Envelope[FamilyContactRegistered], conn: Conn
 ) -> Events:
     await repository.lock_referral(conn, message.data.referral_id)
-    await repository.save_contact(conn, message.data)
+    await repository.save_contact(conn, message.data, local_authority=message.localauthority)
     await repository.queue_awaiting(conn, message.data.referral_id)
     return []

@@ -10,6 +10,7 @@ from uuid import UUID
 import asyncpg
 
 from notifications.domain import FamilyAlert
+from shared.councils import ALL, act_for
 from shared.db import Connection
 from shared.events import FamilyContactRegistered
 
@@ -19,10 +20,13 @@ async def lock_referral(conn: Connection, referral_id: UUID) -> None:
     await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", str(referral_id))
 
 
-async def save_contact(conn: Connection, contact: FamilyContactRegistered) -> None:
+async def save_contact(
+    conn: Connection, contact: FamilyContactRegistered, *, local_authority: str
+) -> None:
     await conn.execute(
-        """INSERT INTO family_contacts (referral_id, contact_name, email, phone, preferred_channel)
-           VALUES ($1, $2, $3, $4, $5)
+        """INSERT INTO family_contacts (referral_id, contact_name, email, phone, preferred_channel,
+               local_authority)
+           VALUES ($1, $2, $3, $4, $5, $6)
            ON CONFLICT (referral_id) DO UPDATE SET contact_name = EXCLUDED.contact_name,
                email = EXCLUDED.email, phone = EXCLUDED.phone,
                preferred_channel = EXCLUDED.preferred_channel, updated_at = now()""",
@@ -31,6 +35,7 @@ async def save_contact(conn: Connection, contact: FamilyContactRegistered) -> No
         contact.email,
         contact.phone,
         contact.preferred_channel,
+        local_authority,
     )
 
 
@@ -86,6 +91,7 @@ async def claim_due(conn: Connection, *, limit: int, lease: timedelta) -> list[C
     """Claim queued alerts, and those whose earlier claim ran out, oldest first; commits the
     claim before anything is sent, so no transaction is open during the call out."""
     async with conn.transaction():
+        await act_for(conn, ALL)  # the service's own work, across the councils it serves
         rows = await conn.fetch(
             """UPDATE notifications n SET status = 'sending', claimed_at = now(),
                    attempts = n.attempts + 1
@@ -134,14 +140,19 @@ async def mark_sent(conn: Connection, alert: FamilyAlert, channel: str) -> None:
     )
 
 
-async def note_failure(conn: Connection | asyncpg.Pool, alert: FamilyAlert, error: str) -> None:
+async def note_failure(conn: Connection, alert: FamilyAlert, error: str) -> None:
     """Record why a send failed; the row stays claimed and is tried again after its lease."""
-    await conn.execute("UPDATE notifications SET last_error = $2 WHERE id = $1", alert.id, error)
+    async with conn.transaction():
+        await act_for(conn, ALL)
+        await conn.execute(
+            "UPDATE notifications SET last_error = $2 WHERE id = $1", alert.id, error
+        )
 
 
 async def notifications_for(conn: Connection, referral_id: UUID) -> list[asyncpg.Record]:
     return await conn.fetch(
-        """SELECT id, template, status, channel, created_at, sent_at FROM notifications
+        """SELECT id, template, status, channel, created_at, sent_at, local_authority
+           FROM notifications
            WHERE referral_id = $1 ORDER BY created_at""",
         referral_id,
     )

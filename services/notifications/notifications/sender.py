@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 
 import asyncpg
@@ -18,6 +19,7 @@ import asyncpg
 from notifications import repository
 from notifications.channels import FamilyChannel
 from notifications.domain import FamilyAlert, render, sent
+from shared.councils import ALL, act_for
 from shared.db import Database
 from shared.failures import Failure, classify
 from shared.outbox import Outbox
@@ -34,7 +36,7 @@ class AlertSender:
         self,
         channel: FamilyChannel,
         *,
-        tracking_url: str,
+        link_for: Callable[[FamilyAlert], str],
         database_url: str,
         poll_interval_s: float = 1.0,
         lease: timedelta = timedelta(seconds=60),
@@ -42,7 +44,7 @@ class AlertSender:
         record_attempts: int = 10,
     ) -> None:
         self.channel = channel
-        self._tracking_url = tracking_url
+        self._link_for = link_for
         self._database_url = database_url
         self._wakeup = Wakeup("notifications_queued", poll_interval_s=poll_interval_s)
         self._lease = lease
@@ -80,11 +82,12 @@ class AlertSender:
                     logger.info("alert %s had gone before its sender stopped", item.alert.id)
                 else:
                     try:
-                        text = render(item.alert, tracking_url=self._tracking_url)
+                        text = render(item.alert, link=self._link_for(item.alert))
                         await self.channel.send(item.alert, text, item.contact)
                     except Exception as exc:
                         logger.warning("alert %s not sent: %s", item.alert.id, type(exc).__name__)
-                        await repository.note_failure(pool, item.alert, type(exc).__name__)
+                        async with pool.acquire() as conn:
+                            await repository.note_failure(conn, item.alert, type(exc).__name__)
                         continue
                 await self._record_sent(pool, outbox, item.alert)
         return len(claimed)
@@ -94,6 +97,7 @@ class AlertSender:
         for attempt in range(1, self._record_attempts + 1):
             try:
                 async with pool.acquire() as conn, conn.transaction():
+                    await act_for(conn, ALL)  # the service's own work
                     await repository.mark_sent(conn, alert, self.channel.name)
                     await outbox.add(
                         conn,

@@ -100,6 +100,28 @@ STEP_OF_EVENT: dict[type[DomainEvent], tuple[Step, str]] = {
 }
 
 
+# How each step reads to a family: what happened, in plain words, and what comes next.
+FAMILY_WORDS: dict[Step, str] = {
+    Step.RECEIVED: "We received the request for support",
+    Step.PLAN_DRAFTED: "A support plan was drafted for your child",
+    Step.WAITLISTED: "Your child is on the waiting list for a specialist",
+    Step.SPECIALIST_ASSIGNED: "A specialist was matched to support your child",
+    Step.FAMILY_NOTIFIED: "We sent you a message about this",
+}
+WHAT_NEXT: dict[Step, str] = {
+    Step.RECEIVED: "We are drafting a support plan and looking for a specialist near you.",
+    Step.PLAN_DRAFTED: "We are looking for a specialist near you.",
+    Step.WAITLISTED: "We will tell you as soon as a place with a specialist frees up.",
+    Step.SPECIALIST_ASSIGNED: "The specialist will contact you to arrange a first session.",
+    Step.FAMILY_NOTIFIED: "The specialist will contact you to arrange a first session.",
+}
+
+
+def reference(referral_id: UUID) -> str:
+    """The short reference families see in messages and on the family view."""
+    return str(referral_id)[:8].upper()
+
+
 def status_after(steps: list[Step]) -> Step:
     """A referral's status is the furthest step it has reached, whatever order events came in."""
     return max(steps, key=_ORDER.index, default=Step.RECEIVED)

@@ -20,11 +20,13 @@ async def add_referral(
     family_name: str,
     date_of_birth: date,
 ) -> datetime:
-    """Store the child (once per NHS number) and the referral; returns when it was recorded."""
+    """Store the child (once per NHS number and council) and the referral; returns when it
+    was recorded."""
     child_id = await conn.fetchval(
-        """INSERT INTO children (id, nhs_number, given_name, family_name, date_of_birth, postcode)
-           VALUES ($1, $2, $3, $4, $5, $6)
-           ON CONFLICT (nhs_number) DO UPDATE SET postcode = EXCLUDED.postcode
+        """INSERT INTO children (id, nhs_number, given_name, family_name, date_of_birth, postcode,
+               local_authority)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)
+           ON CONFLICT (local_authority, nhs_number) DO UPDATE SET postcode = EXCLUDED.postcode
            RETURNING id""",
         uuid4(),
         nhs_number,
@@ -32,6 +34,7 @@ async def add_referral(
         family_name,
         date_of_birth,
         str(referral.postcode),
+        referral.local_authority,
     )
     clock = referral.clock
     created_at: datetime = await conn.fetchval(
@@ -95,7 +98,8 @@ async def get_referral(
     """The referral (no personal details) and its timeline, oldest first."""
     referral = await conn.fetchrow(
         """SELECT id, local_authority, requested_by, primary_need, received_on, decision_due,
-                  draft_plan_due, final_plan_due, status, created_at, updated_at
+                  draft_plan_due, final_plan_due, status, created_at, updated_at,
+                  family_links_valid_after
            FROM referrals WHERE id = $1""",
         referral_id,
     )
@@ -107,3 +111,11 @@ async def get_referral(
         referral_id,
     )
     return referral, timeline
+
+
+async def revoke_family_links(conn: Connection, referral_id: UUID) -> bool:
+    """Links issued until now stop working; False when the referral is not visible here."""
+    result = await conn.execute(
+        "UPDATE referrals SET family_links_valid_after = now() WHERE id = $1", referral_id
+    )
+    return result != "UPDATE 0"

@@ -81,6 +81,30 @@ class ReferralRequest(BaseModel):
     family_contact: FamilyContact
 
 
+class ReferralReceipt(BaseModel):
+    """What the sender of a referral gets back: our reference, and nothing about the child."""
+
+    id: UUID
+    status: Step
+    local_authority: str
+    received_on: date
+
+
+class FamilyStep(BaseModel):
+    what: str = Field(examples=["A support plan was drafted for your child"])
+    on: date
+
+
+class FamilyView(BaseModel):
+    """What a family sees through its link: steps and dates in plain words, and what happens
+    next. Never the caseworker's record (no needs, no names)."""
+
+    reference: str = Field(description="The short reference in the family's messages")
+    requested_on: date
+    steps: list[FamilyStep]
+    next: str = Field(examples=["The specialist will contact you to arrange a first session."])
+
+
 class TimelineEntry(BaseModel):
     step: Step
     service: str

@@ -74,7 +74,7 @@ async def record(conn: Connection, outcome: SpecialistAssigned | ReferralWaitlis
 async def allocation_for_referral(conn: Connection, referral_id: UUID) -> asyncpg.Record | None:
     return await conn.fetchrow(
         """SELECT a.id, a.referral_id, a.plan_id, a.status, a.created_at,
-                  s.id AS specialist_id, s.display_name, s.specialism
+                  s.id AS specialist_id, s.display_name, s.specialism, s.local_authority
            FROM allocations a JOIN specialists s ON s.id = a.specialist_id
            WHERE a.referral_id = $1""",
         referral_id,

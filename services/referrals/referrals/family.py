@@ -1,0 +1,77 @@
+"""The family view: what a family's link opens. No account: the link's signed token is the
+key, scoped to one referral, expiring, and revocable by a caseworker."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
+
+from referrals import repository
+from referrals.domain import FAMILY_WORDS, WHAT_NEXT, Step, reference
+from referrals.schemas import FamilyStep, FamilyView
+from shared.audit import Audit
+from shared.auth import Principal
+from shared.family_links import FamilyLink, InvalidFamilyLink, verify
+from shared.http import NOT_FOUND, UNAVAILABLE, DbConnection, Problem
+
+router = APIRouter(
+    prefix="/v1/family",
+    tags=["family"],
+    responses={
+        **UNAVAILABLE,
+        401: {"model": Problem, "description": "The link is expired, revoked or not a link"},
+    },
+)
+
+LinkToken = Annotated[str, Path(min_length=20, max_length=2000, description="From the message")]
+
+
+def family_link(request: Request, token: LinkToken) -> FamilyLink:
+    """The link in the path, checked; the request then acts for that referral's council."""
+    try:
+        link = verify(request.app.state.family_link_key, token)
+    except InvalidFamilyLink as exc:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, str(exc)) from exc
+    request.state.principal = Principal(
+        subject=f"family-link:{link.link_id}",
+        roles=frozenset({"family"}),
+        councils=(link.local_authority,),
+        token_id=link.link_id,
+    )
+    return link
+
+
+@router.get(
+    "/{token}",
+    response_model=FamilyView,
+    responses=NOT_FOUND,
+    dependencies=[Depends(family_link)],
+)
+async def get_family_view(
+    conn: DbConnection, link: Annotated[FamilyLink, Depends(family_link)], audit: Audit
+) -> FamilyView:
+    """Where the family's referral stands, in plain words (steps, dates, what comes next)."""
+    async with conn.transaction(isolation="repeatable_read"):
+        found = await repository.get_referral(conn, link.referral_id)
+        if found is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "this referral is no longer here")
+        referral, timeline = found
+        if link.issued_at < referral["family_links_valid_after"]:
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                "this link has been withdrawn; use the link in your latest message",
+            )
+        await audit.record(
+            conn, "read", "family-view", referral_id=link.referral_id,
+            local_authority=link.local_authority,
+        )  # fmt: skip
+    return FamilyView(
+        reference=reference(referral["id"]),
+        requested_on=referral["received_on"],
+        steps=[
+            FamilyStep(what=FAMILY_WORDS[Step(t["step"])], on=t["occurred_at"].date())
+            for t in timeline
+        ],
+        next=WHAT_NEXT[Step(referral["status"])],
+    )

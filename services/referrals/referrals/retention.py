@@ -1,0 +1,79 @@
+"""Retention: a child's personal details are erased once past the council's retention period
+(``RETENTION_YEARS_AFTER_BIRTH``, often 31), keeping the referral's codes and dates for the
+statistics councils return. Each erasure is in the audit trail.
+
+A scheduled job of the referrals service, driven by the database: every replica runs the loop,
+one at a time acts (an advisory lock), and a run missed while the service was down is simply
+done at the next start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import date
+
+from shared.councils import ALL, act_for
+from shared.db import Connection, Database
+from shared.outbox import Outbox
+
+logger = logging.getLogger(__name__)
+
+_LOCK_ID = 0x5E0D_0003
+ACTOR = "system:retention"
+
+
+def cut_off(today: date, years: int) -> date:
+    """Children born before this day are past retention (29 February falls back a day)."""
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:
+        return today.replace(year=today.year - years, day=28)
+
+
+async def erase_past_retention(conn: Connection, *, today: date, years: int) -> int:
+    """Erase the personal details of every child past retention; returns how many."""
+    async with conn.transaction():
+        await act_for(conn, ALL)  # the service's own duty, for every council it serves
+        rows = await conn.fetch(
+            """UPDATE children SET given_name = 'erased', family_name = 'erased',
+                   nhs_number = NULL, postcode = split_part(postcode, ' ', 1), erased_at = now()
+               WHERE erased_at IS NULL AND date_of_birth < $1
+               RETURNING id, local_authority""",
+            cut_off(today, years),
+        )
+        await conn.executemany(
+            """INSERT INTO audit_log (actor, roles, local_authority, action, resource,
+                   referral_id, request_id)
+               SELECT $1, '{}', c.local_authority, 'erase', 'child', r.id, NULL
+               FROM children c LEFT JOIN referrals r ON r.child_id = c.id WHERE c.id = $2""",
+            [(ACTOR, row["id"]) for row in rows],
+        )
+    return len(rows)
+
+
+class RetentionJob:
+    """Runs ``erase_past_retention`` now and then every ``interval_s``."""
+
+    def __init__(self, *, years: int, interval_s: float) -> None:
+        self.years = years
+        self.interval_s = interval_s
+
+    async def run(self, database: Database, _: Outbox) -> None:
+        while True:
+            try:
+                async with database.pool().acquire() as conn:
+                    if await conn.fetchval("SELECT pg_try_advisory_lock($1)", _LOCK_ID):
+                        try:
+                            erased = await erase_past_retention(
+                                conn, today=date.today(), years=self.years
+                            )
+                            if erased:
+                                logger.info("retention: erased %d children's details", erased)
+                        finally:
+                            await conn.execute("SELECT pg_advisory_unlock($1)", _LOCK_ID)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # an outage: try again next time
+                logger.warning("retention run failed: %s", type(exc).__name__)
+            await asyncio.sleep(self.interval_s)

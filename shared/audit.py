@@ -1,0 +1,102 @@
+"""The audit trail: who read or changed which child's record, when, in which role and council,
+from which request. Never the data itself. Append-only for the services (``shared.grants``),
+and readable by auditors of the same council at ``GET /v1/audit``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Request
+from opentelemetry import trace
+from pydantic import BaseModel
+
+from shared.auth import AUTH_RESPONSES, CurrentPrincipal, Principal, Role, allow
+from shared.db import Connection
+from shared.http import UNAVAILABLE, DbConnection
+
+
+class AuditEntry(BaseModel):
+    at: datetime
+    actor: str
+    roles: list[str]
+    local_authority: str
+    action: str
+    resource: str
+    referral_id: UUID | None
+    request_id: str | None
+
+
+class AuditTrail:
+    """What a route needs to audit its reads and changes: who, and from which request."""
+
+    def __init__(self, principal: Principal, request_id: str | None) -> None:
+        self.principal = principal
+        self.request_id = request_id
+
+    async def record(
+        self,
+        conn: Connection,
+        action: str,
+        resource: str,
+        *,
+        referral_id: UUID | None,
+        local_authority: str,
+    ) -> None:
+        await conn.execute(
+            """INSERT INTO audit_log (actor, roles, local_authority, action, resource,
+                   referral_id, request_id)
+               VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+            self.principal.subject,
+            sorted(self.principal.roles),
+            local_authority,
+            action,
+            resource,
+            referral_id,
+            self.request_id,
+        )
+
+
+def audit_trail(request: Request, principal: CurrentPrincipal) -> AuditTrail:
+    """The audit trail of this request: the caller, and the request id (the client's
+    ``X-Request-ID``, else the trace id, which finds the request in the traces)."""
+    request_id = request.headers.get("x-request-id")
+    if request_id is None:
+        context = trace.get_current_span().get_span_context()
+        request_id = format(context.trace_id, "032x") if context.is_valid else None
+    return AuditTrail(principal, request_id[:100] if request_id else None)
+
+
+Audit = Annotated[AuditTrail, Depends(audit_trail)]
+
+router = APIRouter(prefix="/v1", tags=["audit"], responses={**UNAVAILABLE, **AUTH_RESPONSES})
+
+
+@router.get("/audit", response_model=list[AuditEntry], dependencies=[allow(Role.AUDITOR)])
+async def list_audit_entries(
+    conn: DbConnection,
+    referral_id: UUID | None = None,
+    actor: str | None = Query(default=None, max_length=200),
+    from_: Annotated[datetime | None, Query(alias="from")] = None,
+    to: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[AuditEntry]:
+    """Who read or changed the records of this service, newest first (auditors only; their
+    own councils only)."""
+    rows = await conn.fetch(
+        """SELECT at, actor, roles, local_authority, action, resource, referral_id, request_id
+           FROM audit_log
+           WHERE ($1::uuid IS NULL OR referral_id = $1)
+             AND ($2::text IS NULL OR actor = $2)
+             AND ($3::timestamptz IS NULL OR at >= $3)
+             AND ($4::timestamptz IS NULL OR at < $4)
+           ORDER BY at DESC, id DESC LIMIT $5""",
+        referral_id,
+        actor,
+        from_,
+        to,
+        limit,
+    )
+    return [AuditEntry(**dict(r)) for r in rows]

@@ -1,0 +1,201 @@
+"""Who is calling, and may they: OpenID Connect bearer tokens from a council's identity
+provider (Microsoft Entra ID and the like), checked against the provider's published keys.
+
+A token is accepted only when its signature verifies with a key from the provider's JWKS (an
+asymmetric algorithm from the allowed list: never ``none``, never an HMAC, so a public key can
+never be used as a shared secret), its issuer and audience are ours, and it is within its
+``exp``/``nbf``. Roles and councils come from configurable claims. Partner systems (OAuth2
+client credentials, role ``partner``) act for the councils configured for their client id.
+
+Routes declare who may call them in their decorator, ``dependencies=[allow(Role.CASEWORKER)]``,
+which FastAPI runs before anything else the route needs; ``tests/unit/test_route_access.py``
+walks every route of every service and fails if one is reachable without its roles.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+import httpx
+import jwt
+from fastapi import Depends, HTTPException, Request, Security, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from shared.http import Problem
+
+
+class Role(enum.StrEnum):
+    CASEWORKER = "caseworker"
+    MANAGER = "manager"
+    AUDITOR = "auditor"
+    PARTNER = "partner"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated caller: ids and codes only (it goes into the audit trail)."""
+
+    subject: str
+    roles: frozenset[str]
+    councils: tuple[str, ...]
+    token_id: str | None = None
+
+
+@dataclass
+class IdentityProvider:
+    """An OIDC issuer's settings and its signing keys, fetched once and again on an unknown
+    ``kid`` (key rotation), at most every ``refresh_interval_s``."""
+
+    issuer: str
+    audience: str
+    jwks_url: str | None = None
+    roles_claim: str = "roles"
+    councils_claim: str = "local_authorities"
+    algorithms: tuple[str, ...] = ("RS256", "PS256", "ES256")
+    partner_councils: dict[str, list[str]] = field(default_factory=dict)
+    refresh_interval_s: float = 30.0
+    _keys: dict[str, jwt.PyJWK] = field(default_factory=dict, repr=False)
+    _fetched_at: float = field(default=float("-inf"), repr=False)
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+
+    async def principal(self, token: str) -> Principal:
+        """The caller ``token`` proves, or ``HTTPException`` 401 saying why not."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise unauthorised("the bearer token is not a JWT") from exc
+        algorithm = header.get("alg")
+        if algorithm not in self.algorithms:
+            raise unauthorised(f"tokens signed with {algorithm!r} are not accepted")
+        key = await self._key(header.get("kid"))
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key,
+                algorithms=[algorithm],
+                audience=self.audience,
+                issuer=self.issuer,
+                leeway=30,
+                options={"require": ["exp", "iat", "iss", "aud", "sub"]},
+            )
+        except jwt.PyJWTError as exc:
+            raise unauthorised(f"the token was refused: {exc}") from exc
+        roles = frozenset(_strings(claims.get(self.roles_claim)))
+        client = str(claims.get("azp") or claims["sub"])
+        if Role.PARTNER in roles:
+            councils = self.partner_councils.get(client, [])
+        else:
+            councils = _strings(claims.get(self.councils_claim))
+        return Principal(str(claims["sub"]), roles, tuple(councils), claims.get("jti"))
+
+    async def _key(self, kid: Any) -> jwt.PyJWK:
+        if not isinstance(kid, str):
+            raise unauthorised("the token names no signing key (kid)")
+        if kid not in self._keys:
+            async with self._lock:
+                if time.monotonic() - self._fetched_at >= self.refresh_interval_s:
+                    await self._fetch_keys()
+        if kid not in self._keys:
+            raise unauthorised("the token's signing key is not one the identity provider publishes")
+        return self._keys[kid]
+
+    async def _fetch_keys(self) -> None:
+        try:
+            async with httpx.AsyncClient(timeout=5) as client:
+                url = self.jwks_url
+                if url is None:
+                    discovery = f"{self.issuer.rstrip('/')}/.well-known/openid-configuration"
+                    url = (await client.get(discovery)).raise_for_status().json()["jwks_uri"]
+                jwks = (await client.get(url)).raise_for_status().json()
+        except (httpx.HTTPError, KeyError, ValueError) as exc:
+            raise HTTPException(
+                status.HTTP_503_SERVICE_UNAVAILABLE,
+                "cannot reach the identity provider to check the token; try again shortly",
+                headers={"Retry-After": "5"},
+            ) from exc
+        self._fetched_at = time.monotonic()
+        self._keys = {
+            k["kid"]: jwt.PyJWK(k) for k in jwks.get("keys", []) if k.get("use", "sig") == "sig"
+        }
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return value.split()
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return []
+
+
+def unauthorised(detail: str) -> HTTPException:
+    return HTTPException(
+        status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"}
+    )
+
+
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="council sign-in",
+    description="An access token from the council's identity provider (OpenID Connect), or a "
+    "partner system's client-credentials token.",
+)
+
+AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem, "description": "No token, or a token that was refused"},
+    403: {"model": Problem, "description": "The token's roles or councils do not allow this"},
+}
+
+
+class Allow:
+    """A route's access rule: the caller must hold one of ``roles``. Use as a route
+    dependency (``dependencies=[allow(...)]``); the principal is then ``CurrentPrincipal``."""
+
+    def __init__(self, *roles: Role) -> None:
+        self.roles = frozenset(roles)
+
+    async def __call__(
+        self,
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
+    ) -> Principal:
+        if credentials is None:
+            raise unauthorised("sign in: this needs an Authorization: Bearer token")
+        provider: IdentityProvider = request.app.state.identity_provider
+        principal = await provider.principal(credentials.credentials)
+        if not principal.roles & self.roles:
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                f"needs one of the roles {sorted(self.roles)}",
+            )
+        request.state.principal = principal
+        return principal
+
+
+def allow(*roles: Role) -> Any:
+    """``Depends(Allow(*roles))``, for a route decorator's ``dependencies``."""
+    return Depends(Allow(*roles))
+
+
+def current_principal(request: Request) -> Principal:
+    """The caller a route's ``allow(...)`` checked (it runs first)."""
+    principal: Principal | None = getattr(request.state, "principal", None)
+    if principal is None:
+        raise RuntimeError("route has no allow(...) dependency")  # a bug: caught by the walk
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def require_council(principal: Principal, councils: Iterable[str]) -> None:
+    """403 unless ``principal`` acts for every one of ``councils``."""
+    outside = sorted(set(councils) - set(principal.councils))
+    if outside:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, f"not allowed to act for council(s) {', '.join(outside)}"
+        )

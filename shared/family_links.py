@@ -1,0 +1,75 @@
+"""The link a family is sent: a signed, expiring token scoped to one referral, so a parent
+(or a young person who asked for help themselves) can see where things stand with no account.
+
+Notifications puts it in each message; referrals checks it before showing the family view. Both
+hold ``FAMILY_LINK_KEY``. A caseworker can revoke a referral's links: links issued before the
+revocation stop working (referrals keeps that moment with the referral).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from uuid import UUID, uuid4
+
+import jwt
+from pydantic import SecretStr
+
+ISSUER = "send-platform"
+AUDIENCE = "send-family-view"
+ALGORITHM = "HS256"  # one party signs and checks; never accepted on the staff routes
+
+
+@dataclass(frozen=True)
+class FamilyLink:
+    referral_id: UUID
+    local_authority: str
+    issued_at: datetime
+    link_id: str
+
+
+class InvalidFamilyLink(ValueError):
+    """Expired, tampered with, or not a family link at all."""
+
+
+def mint(
+    key: SecretStr,
+    *,
+    referral_id: UUID,
+    local_authority: str,
+    valid_for: timedelta,
+    now: datetime | None = None,
+) -> str:
+    """A link token for ``referral_id``, valid for ``valid_for`` from ``now``."""
+    issued = now or datetime.now(UTC)
+    claims = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": str(referral_id),
+        "la": local_authority,
+        "iat": int(issued.timestamp()),
+        "exp": int((issued + valid_for).timestamp()),
+        "jti": uuid4().hex,
+    }
+    return jwt.encode(claims, key.get_secret_value(), algorithm=ALGORITHM)
+
+
+def verify(key: SecretStr, token: str) -> FamilyLink:
+    """The link ``token`` is, or ``InvalidFamilyLink`` saying why."""
+    try:
+        claims = jwt.decode(
+            token,
+            key.get_secret_value(),
+            algorithms=[ALGORITHM],
+            audience=AUDIENCE,
+            issuer=ISSUER,
+            options={"require": ["exp", "iat", "sub", "jti"]},
+        )
+        return FamilyLink(
+            referral_id=UUID(claims["sub"]),
+            local_authority=str(claims["la"]),
+            issued_at=datetime.fromtimestamp(claims["iat"], UTC),
+            link_id=str(claims["jti"]),
+        )
+    except (jwt.PyJWTError, KeyError, ValueError) as exc:
+        raise InvalidFamilyLink(f"this link cannot be used: {exc}") from exc
