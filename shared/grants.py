@@ -20,6 +20,11 @@ async def grant_service_role(conn: Connection, role: str) -> None:
             f"database role {role!r} (the user of the service's database URL) does not exist: "
             "create it (LOGIN, not the tables' owner, no BYPASSRLS), then migrate again"
         )
+    if role == await conn.fetchval("SELECT current_user"):
+        raise PermissionError(
+            f"the services connect as {role!r}, the tables' owner: row-level security does not "
+            "bind an owner, so give the services a role of their own"
+        )
     bypasses = await conn.fetchval(
         "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = $1", role
     )

@@ -1,0 +1,164 @@
+"""Council boundaries are kept by PostgreSQL itself (row-level security), the audit trail is
+append-only for the services, and retention erases what is past its time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import date
+from uuid import UUID, uuid4
+
+import asyncpg
+import pytest
+from referrals.retention import erase_past_retention
+
+from scripts.platform import fresh_database, migrations_of, service_url
+from shared.councils import act_for
+from tests.conftest import Infrastructure
+
+LEEDS, BRADFORD = "E08000035", "E08000032"
+
+
+@pytest.fixture(scope="module")
+async def referrals_url(infrastructure: Infrastructure) -> str:
+    """The owner's URL of a fresh referrals database (migrations run as the owner)."""
+    return await fresh_database(
+        infrastructure.postgres_url, "boundaries_test", "referrals", migrations_of("referrals")
+    )
+
+
+@pytest.fixture
+async def owner(referrals_url: str) -> AsyncIterator[asyncpg.Connection]:
+    conn = await asyncpg.connect(referrals_url)
+    await conn.execute("TRUNCATE timeline, referrals, children, audit_log CASCADE")
+    yield conn
+    await conn.close()
+
+
+@pytest.fixture
+async def service(referrals_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """Connected as the services are: the application role, bound by row-level security."""
+    conn = await asyncpg.connect(service_url(referrals_url))
+    yield conn
+    await conn.close()
+
+
+async def _referral(
+    owner: asyncpg.Connection, council: str, born: date = date(2019, 3, 14)
+) -> UUID:
+    child_id, referral_id = uuid4(), uuid4()
+    await owner.execute(
+        """INSERT INTO children (id, nhs_number, given_name, family_name, date_of_birth,
+               postcode, local_authority) VALUES ($1, NULL, 'Ann', 'Example', $2, 'LS6 2AB', $3)""",
+        child_id,
+        born,
+        council,
+    )
+    await owner.execute(
+        """INSERT INTO referrals (id, child_id, local_authority, requested_by, primary_need,
+               postcode_district, received_on, decision_due, draft_plan_due, final_plan_due,
+               status)
+           VALUES ($1, $2, $3, 'school', 'SLCN', 'LS6', '2026-01-05', '2026-02-16',
+                   '2026-04-27', '2026-05-25', 'referral_received')""",
+        referral_id,
+        child_id,
+        council,
+    )
+    await owner.execute(
+        """INSERT INTO timeline (referral_id, event_id, step, service, occurred_at)
+           VALUES ($1, $2, 'referral_received', 'referrals', now())""",
+        referral_id,
+        uuid4(),
+    )
+    return referral_id
+
+
+async def _execute_for(service: asyncpg.Connection, council: str, sql: str, *args: object) -> str:
+    async with service.transaction():
+        await act_for(service, [council])
+        return str(await service.execute(sql, *args))
+
+
+async def _visible(service: asyncpg.Connection) -> dict[str, int]:
+    return {
+        table: await service.fetchval(f"SELECT count(*) FROM {table}")
+        for table in ("children", "referrals", "timeline")
+    }
+
+
+async def test_the_application_role_sees_nothing_without_a_council(
+    owner: asyncpg.Connection, service: asyncpg.Connection
+) -> None:
+    await _referral(owner, LEEDS)
+    assert await _visible(service) == {"children": 0, "referrals": 0, "timeline": 0}
+
+
+async def test_a_council_sees_its_own_rows_and_never_another_councils(
+    owner: asyncpg.Connection, service: asyncpg.Connection
+) -> None:
+    leeds = await _referral(owner, LEEDS)
+    await _referral(owner, BRADFORD)
+    async with service.transaction():
+        await act_for(service, [LEEDS])
+        assert await _visible(service) == {"children": 1, "referrals": 1, "timeline": 1}
+        assert await service.fetchval("SELECT id FROM referrals") == leeds
+    async with service.transaction():
+        await act_for(service, [LEEDS, BRADFORD])  # a partner serving both
+        assert (await _visible(service))["referrals"] == 2
+
+
+async def test_a_council_cannot_write_another_councils_rows(
+    owner: asyncpg.Connection, service: asyncpg.Connection
+) -> None:
+    bradford = await _referral(owner, BRADFORD)
+    async with service.transaction():
+        await act_for(service, [LEEDS])
+        moved = await service.execute(
+            "UPDATE referrals SET status = 'plan_drafted' WHERE id = $1", bradford
+        )
+        assert moved == "UPDATE 0"  # invisible, so untouched
+    insert = """INSERT INTO children (id, given_name, family_name, date_of_birth, postcode,
+                    local_authority) VALUES ($1, 'A', 'B', '2019-01-01', 'BD1 1AA', $2)"""
+    with pytest.raises(asyncpg.InsufficientPrivilegeError, match="row-level security"):
+        await _execute_for(service, LEEDS, insert, uuid4(), BRADFORD)
+
+
+async def test_the_audit_trail_is_append_only_for_the_services(
+    owner: asyncpg.Connection, service: asyncpg.Connection
+) -> None:
+    async with service.transaction():
+        await act_for(service, [LEEDS])
+        await service.execute(
+            """INSERT INTO audit_log (actor, roles, local_authority, action, resource)
+               VALUES ('someone', '{caseworker}', $1, 'read', 'referral')""",
+            LEEDS,
+        )
+    for tampering in ("UPDATE audit_log SET actor = 'nobody'", "DELETE FROM audit_log"):
+        with pytest.raises(asyncpg.InsufficientPrivilegeError, match="permission denied"):
+            await _execute_for(service, LEEDS, tampering)
+    assert await owner.fetchval("SELECT actor FROM audit_log") == "someone"
+
+
+async def test_retention_erases_personal_details_past_the_period_and_audits_it(
+    owner: asyncpg.Connection, service: asyncpg.Connection
+) -> None:
+    old = await _referral(owner, LEEDS, born=date(1990, 1, 1))
+    young = await _referral(owner, BRADFORD, born=date(2019, 1, 1))
+
+    erased = await erase_past_retention(service, today=date(2026, 11, 29), years=31)
+    again = await erase_past_retention(service, today=date(2026, 11, 29), years=31)
+
+    assert (erased, again) == (1, 0)
+    children = {
+        r["id"]: r
+        for r in await owner.fetch(
+            """SELECT r.id, c.given_name, c.family_name, c.postcode, c.erased_at
+               FROM referrals r JOIN children c ON c.id = r.child_id"""
+        )
+    }
+    assert (children[old]["given_name"], children[old]["postcode"]) == ("erased", "LS6")
+    assert children[old]["erased_at"] is not None
+    assert children[young]["given_name"] == "Ann"
+    entry = await owner.fetchrow(
+        "SELECT actor, action, referral_id, local_authority FROM audit_log"
+    )
+    assert tuple(entry) == ("system:retention", "erase", old, LEEDS)
