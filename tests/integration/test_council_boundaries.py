@@ -161,4 +161,5 @@ async def test_retention_erases_personal_details_past_the_period_and_audits_it(
     entry = await owner.fetchrow(
         "SELECT actor, action, referral_id, local_authority FROM audit_log"
     )
+    assert entry is not None
     assert tuple(entry) == ("system:retention", "erase", old, LEEDS)
