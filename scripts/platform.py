@@ -1,5 +1,6 @@
 """Starts the four services as separate processes (as in production: one process each) and
-waits until each one reports ready. Used by `make run` and by the end-to-end tests."""
+waits until each one reports ready; and, beside them, the development identity provider whose
+tokens they accept locally. Used by `make run` and by the end-to-end tests."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from pathlib import Path
 import asyncpg
 import httpx
 
+from shared.dev_identity import DEFAULT_AUDIENCE
+from shared.dev_identity import DEFAULT_PORT as IDENTITY_PORT
 from shared.migrations import grant, migrate, service_migrations
 from shared.services import LOCAL_SERVICE_USER, SERVICES, with_user
 
@@ -203,3 +206,82 @@ class Platform:
         codes = {service: p.returncode for service, p in self.processes.items()}
         self.processes.clear()
         return codes
+
+
+@dataclass
+class IdentityProvider:
+    """The development identity provider (``shared.dev_identity``) as a process of its own,
+    started and stopped the way the services are. Development and tests only.
+
+    Given a ``key_file``, it keeps its signing key there, so tokens survive a restart.
+    """
+
+    port: int = IDENTITY_PORT  # `make run`'s; tests pass a free port of their own
+    key_file: Path | None = None
+    log_dir: Path = REPO_ROOT / ".local" / "logs"
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def issuer(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log_file(self) -> Path:
+        return self.log_dir / "dev-identity.log"
+
+    def service_env(self, audience: str = DEFAULT_AUDIENCE) -> dict[str, str]:
+        """What points a service at this issuer (give it to ``Platform(env=...)``)."""
+        return {"OIDC_ISSUER": self.issuer, "OIDC_AUDIENCE": audience}
+
+    def start(self, timeout_s: float = 30) -> None:
+        """Start the issuer and return once its discovery document names it."""
+        if _serving(self.port):
+            raise RuntimeError(f"port {self.port} is taken: is another identity provider up?")
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        key_args = [] if self.key_file is None else ["--key-file", str(self.key_file)]
+        with self.log_file.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "shared.dev_identity", "--port", str(self.port), *key_args],
+                cwd=REPO_ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                preexec_fn=_detach_but_die_with_parent,
+            )
+        self._wait_ready(timeout_s)
+
+    def _wait_ready(self, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        last = "no answer"
+        with httpx.Client(timeout=3) as client:
+            while True:
+                if self.process is not None and self.process.poll() is not None:
+                    raise RuntimeError(
+                        f"the identity provider exited with {self.process.returncode}; "
+                        f"see {self.log_file}"
+                    )
+                try:
+                    response = client.get(f"{self.issuer}/.well-known/openid-configuration")
+                    if response.status_code == 200 and response.json()["issuer"] == self.issuer:
+                        return
+                    last = f"{response.status_code} {response.text[:200]}"
+                except httpx.HTTPError as exc:
+                    last = type(exc).__name__
+                if time.monotonic() > deadline:
+                    raise TimeoutError(
+                        f"identity provider not ready after {timeout_s:.0f}s: {last}"
+                    )
+                time.sleep(0.1)
+
+    def stop(self, timeout_s: float = 10) -> int | None:
+        """SIGTERM the issuer (SIGKILL if it lingers); returns its exit code."""
+        process, self.process = self.process, None
+        if process is None:
+            return None
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        return process.returncode

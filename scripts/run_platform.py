@@ -1,5 +1,5 @@
-"""`make run`: start the four services, send a sample referral, print its journey as it
-happens, then keep running until Ctrl-C."""
+"""`make run`: start the development identity provider and the four services, send a sample
+referral, print its journey as it happens and how to sign in, then keep running until Ctrl-C."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from datetime import date
 
 import httpx
 
-from scripts.platform import Platform
+from scripts.platform import REPO_ROOT, IdentityProvider, Platform
+from shared.dev_identity import fetch_token_sync
+from shared.dev_identity_seed import DEV_CLIENT_SECRET, DEV_PASSWORD, PARTNERS, STAFF
 
 SAMPLE_REFERRAL = {
     "local_authority": "E08000035",
@@ -26,13 +28,22 @@ SAMPLE_REFERRAL = {
     "family_contact": {"name": "Sample Parent", "email": "parent@example.org"},
 }
 JOURNEY_END = "family_notified"
+SAMPLE_USER = "leeds-caseworker"  # of the sample referral's council, Leeds
+# Kept across runs, so a token fetched before a restart of `make run` still works after it.
+IDENTITY_KEY = REPO_ROOT / ".local" / "dev-identity" / "key.pem"
 
 
-def follow(platform: Platform, timeout_s: float = 60) -> None:
-    with httpx.Client(base_url=platform.url("referrals"), timeout=5) as client:
+def follow(platform: Platform, identity: IdentityProvider, timeout_s: float = 60) -> str:
+    """Send the sample referral as a Leeds caseworker and print its journey; returns its id."""
+    token = fetch_token_sync(identity.issuer, SAMPLE_USER)
+    with httpx.Client(
+        base_url=platform.url("referrals"),
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=5,
+    ) as client:
         created = client.post("/v1/referrals", json=SAMPLE_REFERRAL)
         created.raise_for_status()
-        referral_id = created.json()["id"]
+        referral_id: str = created.json()["id"]
         print(f"\nSample referral {referral_id} sent. Its journey:\n")
         print(f"  {'step':<22}{'service':<16}{'since referral':>16}")
         shown = 0
@@ -44,33 +55,60 @@ def follow(platform: Platform, timeout_s: float = 60) -> None:
                 print(f"  {entry['step']:<22}{entry['service']:<16}{seconds * 1000:>13.0f} ms")
             shown = len(timeline)
             if any(e["step"] == JOURNEY_END for e in timeline):
-                return
+                return referral_id
             time.sleep(0.05)
         print(f"  ... the family alert did not arrive within {timeout_s:.0f}s; see .local/logs/")
+        return referral_id
+
+
+def sign_in_help(identity: IdentityProvider, referrals_url: str, referral_id: str) -> str:
+    """How a person at a terminal gets a token and calls the API with it."""
+    token_request = (
+        f"curl -s -d grant_type=password -d username={SAMPLE_USER} -d password={DEV_PASSWORD} "
+        f"{identity.issuer}/token"
+    )
+    parse_answer = "python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])'"
+    return "\n".join(
+        [
+            f"Sign in (development identity provider at {identity.issuer}; "
+            "development and tests only):",
+            f"  TOKEN=$({token_request} | {parse_answer})",
+            f'  curl -H "Authorization: Bearer $TOKEN" {referrals_url}/v1/referrals/{referral_id}',
+            f"Seeded users: {', '.join(STAFF)} (password: {DEV_PASSWORD})",
+            f"Partner clients (grant_type=client_credentials): {', '.join(PARTNERS)} "
+            f"(client_secret: {DEV_CLIENT_SECRET})",
+        ]
+    )
 
 
 def main() -> None:
-    platform = Platform()
-    print("Starting referrals, plans, specialists and notifications ...")
-    platform.start()
+    identity = IdentityProvider(key_file=IDENTITY_KEY)
+    platform = Platform(env=identity.service_env())
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop like Ctrl-C
     try:
-        follow(platform)
+        print(f"Starting the development identity provider at {identity.issuer} ...")
+        identity.start()
+        print("Starting referrals, plans, specialists and notifications ...")
+        platform.start()
+        referral_id = follow(platform, identity)
+        print(f"\n{sign_in_help(identity, platform.url('referrals'), referral_id)}")
         print("\nThe platform is running. Ctrl-C stops it.")
         for service in platform.ports:
             print(f"  {service:<14} {platform.url(service)}/docs   (API docs)")
-        print("  logs           .local/logs/<service>.log")
+        print("  logs           .local/logs/<service>.log, .local/logs/dev-identity.log")
         print("  Kafka and PostgreSQL keep running after Ctrl-C; `make down` stops them.")
         while True:
             time.sleep(1)
-            for service, process in platform.processes.items():
-                if process.poll() is not None:
-                    print(f"{service} stopped (exit {process.returncode}); see .local/logs/")
+            processes = {**platform.processes, "dev-identity": identity.process}
+            for name, process in processes.items():
+                if process is not None and process.poll() is not None:
+                    print(f"{name} stopped (exit {process.returncode}); see .local/logs/")
                     return
     except KeyboardInterrupt:
         print("\nStopping ...")
     finally:
         platform.stop()
+        identity.stop()
 
 
 if __name__ == "__main__":
