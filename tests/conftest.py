@@ -19,8 +19,10 @@ from urllib.parse import quote
 
 import pytest
 
+from scripts.platform import REPO_ROOT, IdentityProvider
 from shared.services import local_postgres_url
 from shared.settings import LOCAL_KAFKA
+from tests.identity import identity_provider
 
 if TYPE_CHECKING:
     from testcontainers.community.postgres import PostgresContainer
@@ -238,3 +240,12 @@ def _postgres_container(docker_client_kw: dict[str, Any] | None = None) -> Postg
 def _postgres_server_url(host: str, port: int) -> str:
     """The server's URL without a database name, as ``Infrastructure.postgres_url`` wants."""
     return f"postgresql://send:{quote('send', safe='')}@{host}:{port}"
+
+
+@pytest.fixture(scope="session")
+def identity(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IdentityProvider]:
+    """The development identity provider, as `make run` starts it, on a port of this run's.
+    Its signing key is in a file the tests can read, to forge tokens a service must refuse."""
+    key_file = tmp_path_factory.mktemp("identity") / "key.pem"
+    with identity_provider(REPO_ROOT / ".local" / "logs" / "tests", key_file=key_file) as running:
+        yield running

@@ -13,7 +13,15 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from scripts.platform import REPO_ROOT, Platform, database_env, fresh_databases, ports_offset
+from scripts.platform import (
+    REPO_ROOT,
+    IdentityProvider,
+    Platform,
+    database_env,
+    fresh_databases,
+    ports_offset,
+)
+from shared.dev_identity import fetch_token
 from shared.events import ALL_EVENTS
 from shared.settings import KafkaSettings
 from shared.topics import delete_namespace, ensure_topics
@@ -75,11 +83,13 @@ async def platform(
     otlp: OtlpReceiver,
     kafka: KafkaSettings,
     foreign_run: KafkaSettings,
+    identity: IdentityProvider,
 ) -> AsyncIterator[Platform]:
     urls = await fresh_databases(infrastructure.postgres_url, prefix="e2e_")
     env = {
         "KAFKA_BOOTSTRAP_SERVERS": infrastructure.kafka_bootstrap_servers,
         "SEND_NAMESPACE": kafka.namespace,
+        **identity.service_env(),
         "OTEL_EXPORTER_OTLP_ENDPOINT": otlp.endpoint,
         "OTEL_BSP_SCHEDULE_DELAY": "100",
         **database_env(urls),
@@ -95,9 +105,19 @@ async def platform(
     assert exit_codes == dict.fromkeys(TEST_PORTS, -signal.SIGTERM)
 
 
+@pytest.fixture(scope="session")
+async def caseworker(identity: IdentityProvider) -> dict[str, str]:
+    """Headers of a Leeds caseworker signed in at the development identity provider."""
+    return {"Authorization": f"Bearer {await fetch_token(identity.issuer, 'leeds-caseworker')}"}
+
+
 @pytest.fixture
-async def referrals_api(platform: Platform) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=platform.url("referrals"), timeout=10) as client:
+async def referrals_api(
+    platform: Platform, caseworker: dict[str, str]
+) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(
+        base_url=platform.url("referrals"), timeout=10, headers=caseworker
+    ) as client:
         yield client
 
 

@@ -40,7 +40,7 @@ def referral_body(**child: str) -> dict[str, Any]:
 
 
 async def test_each_referral_reaches_the_family_alert_with_a_full_timeline(
-    referrals_api: httpx.AsyncClient, platform: Platform
+    referrals_api: httpx.AsyncClient, platform: Platform, caseworker: dict[str, str]
 ) -> None:
     created = await asyncio.gather(
         *(referrals_api.post("/v1/referrals", json=referral_body()) for _ in range(5))
@@ -58,7 +58,7 @@ async def test_each_referral_reaches_the_family_alert_with_a_full_timeline(
 
     # Each service's own view agrees with the timeline.
     referral_id = ids[0]
-    async with httpx.AsyncClient(timeout=10) as client:
+    async with httpx.AsyncClient(timeout=10, headers=caseworker) as client:
         plan = (await client.get(f"{platform.url('plans')}/v1/referrals/{referral_id}/plan")).json()
         assert plan["specialism"] == "speech_and_language_therapy"
         assert plan["sections"]["F"][0]["how_often"] == "weekly"

@@ -13,7 +13,7 @@ from tests.e2e.test_journey import referral_body
 
 
 async def test_a_service_killed_mid_flow_loses_nothing_and_duplicates_nothing(
-    referrals_api: httpx.AsyncClient, platform: Platform
+    referrals_api: httpx.AsyncClient, platform: Platform, caseworker: dict[str, str]
 ) -> None:
     async def post() -> str:
         response = await referrals_api.post("/v1/referrals", json=referral_body())
@@ -32,7 +32,7 @@ async def test_a_service_killed_mid_flow_loses_nothing_and_duplicates_nothing(
     for referral in finished:
         steps = Counter(e["step"] for e in referral["timeline"])
         assert steps == Counter(JOURNEY), steps  # each step exactly once
-    async with httpx.AsyncClient(timeout=10) as client:
+    async with httpx.AsyncClient(timeout=10, headers=caseworker) as client:
         for referral_id in ids:
             alerts = (
                 await client.get(

@@ -18,7 +18,7 @@ from shared.dev_identity import (
     jwk_thumbprint,
 )
 from shared.dev_identity_seed import BRADFORD, LEEDS
-from tests.integration.identity import identity_provider, validated
+from tests.identity import identity_provider, validated
 
 AUDIENCE = "send-platform"
 

@@ -12,7 +12,7 @@ import pytest
 from scripts.platform import IdentityProvider
 from shared.dev_identity import fetch_client_token, fetch_token
 from shared.dev_identity_client import TokenRefused
-from tests.integration.identity import identity_provider
+from tests.identity import identity_provider
 
 CASEWORKER = {"grant_type": "password", "username": "leeds-caseworker", "password": "dev"}
 PARTNER = {

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from shared.dev_identity import fetch_token
-from tests.integration.identity import identity_provider, validated
+from tests.identity import identity_provider, validated
 
 
 def published_kid(issuer: str) -> str:

@@ -6,14 +6,19 @@ import httpx
 import pytest
 from referrals.app import create_app
 
+from scripts.platform import IdentityProvider
 from scripts.run_platform import SAMPLE_REFERRAL
+from shared.dev_identity import fetch_token
 from tests.conftest import Infrastructure
 
 
 async def test_without_its_database_a_service_answers_503_not_a_traceback(
-    infrastructure: Infrastructure, monkeypatch: pytest.MonkeyPatch
+    infrastructure: Infrastructure, identity: IdentityProvider, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", infrastructure.kafka_bootstrap_servers)
+    for name, value in identity.service_env().items():
+        monkeypatch.setenv(name, value)
+    token = await fetch_token(identity.issuer, "leeds-caseworker")
     # Nothing listens on port 1: as if PostgreSQL were down.
     monkeypatch.setenv("REFERRALS_DATABASE_URL", "postgresql://send:send@127.0.0.1:1/referrals")
     app = create_app()
@@ -21,7 +26,9 @@ async def test_without_its_database_a_service_answers_503_not_a_traceback(
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client,
     ):
-        created = await client.post("/v1/referrals", json=SAMPLE_REFERRAL)
+        created = await client.post(
+            "/v1/referrals", json=SAMPLE_REFERRAL, headers={"Authorization": f"Bearer {token}"}
+        )
         ready = await client.get("/health/ready")
         live = await client.get("/health/live")
 

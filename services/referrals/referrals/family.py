@@ -57,7 +57,7 @@ async def get_family_view(
         if found is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "this referral is no longer here")
         referral, timeline = found
-        if link.issued_at < referral["family_links_valid_after"]:
+        if not await repository.family_link_current(conn, link.referral_id, link.issued_at):
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED,
                 "this link has been withdrawn; use the link in your latest message",

@@ -98,8 +98,7 @@ async def get_referral(
     """The referral (no personal details) and its timeline, oldest first."""
     referral = await conn.fetchrow(
         """SELECT id, local_authority, requested_by, primary_need, received_on, decision_due,
-                  draft_plan_due, final_plan_due, status, created_at, updated_at,
-                  family_links_valid_after
+                  draft_plan_due, final_plan_due, status, created_at, updated_at
            FROM referrals WHERE id = $1""",
         referral_id,
     )
@@ -119,3 +118,14 @@ async def revoke_family_links(conn: Connection, referral_id: UUID) -> bool:
         "UPDATE referrals SET family_links_valid_after = now() WHERE id = $1", referral_id
     )
     return result != "UPDATE 0"
+
+
+async def family_link_current(conn: Connection, referral_id: UUID, issued_at: datetime) -> bool:
+    """Whether a family link issued at ``issued_at`` was issued after the last revocation."""
+    return bool(
+        await conn.fetchval(
+            "SELECT $2 >= family_links_valid_after FROM referrals WHERE id = $1",
+            referral_id,
+            issued_at,
+        )
+    )

@@ -1,0 +1,261 @@
+"""Who may call what: every route of every service walked without a token and with the wrong
+role, and a table of hostile tokens, against the development identity provider over HTTP."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import importlib
+import json
+import time
+from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
+from typing import Any
+from uuid import uuid4
+
+import httpx
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from fastapi import FastAPI
+from pydantic import SecretStr
+
+from scripts.platform import IdentityProvider
+from shared.dev_identity import DEFAULT_AUDIENCE, fetch_client_token, jwk_thumbprint, public_jwk
+from shared.dev_identity_seed import DEV_CLIENT_SECRET
+from shared.family_links import mint
+from shared.services import SERVICES
+
+USERS = ("leeds-caseworker", "leeds-manager", "leeds-auditor")
+
+
+@pytest.fixture(scope="module")
+async def tokens(identity: IdentityProvider) -> dict[str, str]:
+    from shared.dev_identity import fetch_token
+
+    found = {user: await fetch_token(identity.issuer, user) for user in USERS}
+    found["partner"] = await fetch_client_token(
+        identity.issuer, "leeds-community-paediatrics", DEV_CLIENT_SECRET
+    )
+    return found
+
+
+@pytest.fixture
+def apps(identity: IdentityProvider, monkeypatch: pytest.MonkeyPatch) -> dict[str, FastAPI]:
+    """Each service's application, pointed at the test issuer (no database needed: access is
+    decided before a route touches it)."""
+    for name, value in identity.service_env().items():
+        monkeypatch.setenv(name, value)
+    return {s: importlib.import_module(f"{s}.app").create_app() for s in SERVICES}
+
+
+@pytest.fixture
+async def clients(apps: dict[str, FastAPI]) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
+    opened = {
+        s: httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+        for s, app in apps.items()
+    }
+    yield opened
+    for client in opened.values():
+        await client.aclose()
+
+
+# Who may call what: the specification the walk holds the code to. A route missing here, or
+# answering other roles than these, fails the walk.
+ACCESS: dict[tuple[str, str, str], set[str]] = {
+    ("referrals", "POST", "/v1/referrals"): {"caseworker", "partner"},
+    ("referrals", "GET", "/v1/referrals/{referral_id}"): {"caseworker", "manager"},
+    ("referrals", "POST", "/v1/referrals/{referral_id}/family-link/revoke"): {
+        "caseworker",
+        "manager",
+    },
+    ("referrals", "GET", "/v1/family/{token}"): {"family link"},
+    ("plans", "GET", "/v1/referrals/{referral_id}/plan"): {"caseworker", "manager"},
+    ("specialists", "GET", "/v1/referrals/{referral_id}/allocation"): {"caseworker", "manager"},
+    ("notifications", "GET", "/v1/referrals/{referral_id}/notifications"): {
+        "caseworker",
+        "manager",
+    },
+    **{(s, "GET", "/v1/audit"): {"auditor"} for s in SERVICES},
+}
+
+
+def _path(path: str) -> str:
+    return path.replace("{referral_id}", str(uuid4())).replace("{token}", "x" * 40)
+
+
+def _role_of(user: str) -> str:
+    return "partner" if user == "partner" else user.split("-")[1]
+
+
+async def test_every_route_of_every_service_answers_only_the_roles_it_declares(
+    apps: dict[str, FastAPI], clients: dict[str, httpx.AsyncClient], tokens: dict[str, str]
+) -> None:
+    found: set[tuple[str, str, str]] = set()
+    for service, app in apps.items():
+        for path, operations in app.openapi()["paths"].items():
+            if path.startswith("/health/"):
+                continue  # open on purpose: probes (see the next test)
+            for method in operations:
+                route = (service, method.upper(), path)
+                found.add(route)
+                assert route in ACCESS, f"{route} is not in the access table"
+                anonymous = await clients[service].request(route[1], _path(path), json={})
+                assert anonymous.status_code == 401, route
+                assert "detail" in anonymous.json()
+                answered = set()
+                for user, token in tokens.items():
+                    response = await clients[service].request(
+                        route[1],
+                        _path(path),
+                        json={},
+                        headers={"Authorization": f"Bearer {token}"},
+                    )
+                    assert response.status_code != 500, (route, user, response.text)
+                    if response.status_code not in (401, 403):
+                        answered.add(_role_of(user))
+                expected = ACCESS[route] - {"family link"}
+                assert answered == expected, (route, answered)
+    assert found == set(ACCESS), set(ACCESS) - found
+
+
+async def test_operations_routes_stay_open_and_docs_can_be_turned_off(
+    identity: IdentityProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in identity.service_env().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("PUBLIC_DOCS", "false")
+    app = importlib.import_module("plans.app").create_app()
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test"
+    ) as client:
+        assert (await client.get("/health/live")).status_code == 200
+        assert (await client.get("/metrics")).status_code == 200
+        for hidden in ("/docs", "/openapi.json", "/asyncapi", "/asyncapi.json"):
+            assert (await client.get(hidden)).status_code == 404, hidden
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _claims(identity: IdentityProvider, **changes: Any) -> dict[str, Any]:
+    now = int(time.time())
+    return {
+        "iss": identity.issuer,
+        "aud": DEFAULT_AUDIENCE,
+        "sub": "leeds-caseworker",
+        "iat": now,
+        "nbf": now,
+        "exp": now + 600,
+        "jti": uuid4().hex,
+        "roles": ["caseworker"],
+        "local_authorities": ["E08000035"],
+        **changes,
+    }
+
+
+def _forger(identity: IdentityProvider) -> Callable[..., str]:
+    """Signs tokens with the issuer's own key (as a stolen-key or clock-skew case would)."""
+    assert identity.key_file is not None
+    pem = identity.key_file.read_bytes()
+    key = serialization.load_pem_private_key(pem, password=None)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    kid = jwk_thumbprint(public_jwk(key.public_key()))
+
+    def forge(**changes: Any) -> str:
+        return jwt.encode(_claims(identity, **changes), key, "RS256", headers={"kid": kid})
+
+    return forge
+
+
+def _hostile_tokens(identity: IdentityProvider, valid: str) -> dict[str, str]:
+    forge = _forger(identity)
+    assert identity.key_file is not None
+    key = serialization.load_pem_private_key(identity.key_file.read_bytes(), password=None)
+    public_pem = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    header, payload, signature = valid.split(".")
+    kid = jwt.get_unverified_header(valid)["kid"]
+    hs_header = _b64(
+        json.dumps(
+            {"alg": "HS256", "typ": "JWT", "kid": jwt.get_unverified_header(valid)["kid"]}
+        ).encode()
+    )
+    hs_body = f"{hs_header}.{payload}"
+    hs_signature = _b64(hmac.new(public_pem, hs_body.encode(), hashlib.sha256).digest())
+    other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    tampered = _b64(
+        json.dumps({**claims, "roles": ["manager"], "local_authorities": ["E08000032"]}).encode()
+    )
+    family = mint(
+        SecretStr("development-only-family-link-key-change-me"),
+        referral_id=uuid4(),
+        local_authority="E08000035",
+        valid_for=timedelta(days=1),
+    )
+    now = int(time.time())
+    return {
+        "expired": forge(exp=now - 120, iat=now - 720, nbf=now - 720),
+        "not yet valid": forge(nbf=now + 600, iat=now + 600),
+        "wrong audience": forge(aud="another-service"),
+        "wrong issuer": forge(iss="http://127.0.0.1:1/impostor"),
+        "no expiry": jwt.encode(
+            {k: v for k, v in _claims(identity).items() if k != "exp"},
+            key,  # type: ignore[arg-type]
+            "RS256",
+            headers={"kid": kid},
+        ),
+        "alg none": jwt.encode(_claims(identity), None, "none"),  # type: ignore[arg-type]
+        "HS256 with the public key": f"{hs_body}.{hs_signature}",
+        "unknown kid": jwt.encode(_claims(identity), other_key, "RS256", headers={"kid": "x1"}),
+        "signed by another key": jwt.encode(
+            _claims(identity),
+            other_key,
+            "RS256",
+            headers={"kid": jwt.get_unverified_header(valid)["kid"]},
+        ),
+        "tampered payload": f"{header}.{tampered}.{signature}",
+        "family link as staff token": family,
+        "not a JWT": "not-a-jwt",
+    }
+
+
+async def test_hostile_tokens_are_refused_with_401_and_json_never_500(
+    identity: IdentityProvider, clients: dict[str, httpx.AsyncClient], tokens: dict[str, str]
+) -> None:
+    client = clients["referrals"]
+    path = f"/v1/referrals/{uuid4()}"
+    for case, token in _hostile_tokens(identity, tokens["leeds-caseworker"]).items():
+        response = await client.get(path, headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 401, (case, response.status_code, response.text)
+        assert response.json()["detail"], case
+        assert response.headers["www-authenticate"] == "Bearer", case
+    wrong_scheme = await client.get(path, headers={"Authorization": "Basic dXNlcjpwYXNz"})
+    assert wrong_scheme.status_code == 401
+
+
+async def test_a_token_without_an_allowed_role_is_forbidden_not_unauthorised(
+    identity: IdentityProvider, clients: dict[str, httpx.AsyncClient]
+) -> None:
+    forge = _forger(identity)
+    response = await clients["referrals"].get(
+        f"/v1/referrals/{uuid4()}", headers={"Authorization": f"Bearer {forge(roles=[])}"}
+    )
+    assert response.status_code == 403
+    assert "caseworker" in response.json()["detail"]
+
+
+async def test_openapi_shows_the_sign_in_scheme_and_the_401_and_403_answers(
+    clients: dict[str, httpx.AsyncClient],
+) -> None:
+    spec = (await clients["referrals"].get("/openapi.json")).json()
+    assert spec["components"]["securitySchemes"]["council sign-in"]["scheme"] == "bearer"
+    operation = spec["paths"]["/v1/referrals/{referral_id}"]["get"]
+    assert operation["operationId"] == "get_referral"
+    assert {"401", "403", "404", "503"} <= set(operation["responses"])
+    assert operation["security"] == [{"council sign-in": []}]
