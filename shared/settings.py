@@ -74,6 +74,18 @@ class ServiceSettings(KafkaSettings):
         default=None, description="OTEL_EXPORTER_OTLP_ENDPOINT; spans are exported when set"
     )
 
+    max_request_bytes: int = Field(
+        default=64 * 1024,
+        ge=1,
+        description="A request body larger than this is refused with 413 (MAX_REQUEST_BYTES)",
+    )
+    hsts_seconds: int = Field(
+        default=0,
+        ge=0,
+        description="Strict-Transport-Security max-age; 0 sends none, for TLS usually ends at "
+        "the ingress, which should send it (HSTS_SECONDS)",
+    )
+
     @model_validator(mode="before")
     @classmethod
     def _database_url(cls, data: Any) -> Any:
