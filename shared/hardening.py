@@ -2,6 +2,7 @@
 
 - Request bodies are capped (``MAX_REQUEST_BYTES``): 413 before reading one whose
   ``Content-Length`` is too large, and 413 as soon as a streamed (chunked) body passes the cap.
+- Rate limits per client on changes and on the family link (``shared.rate_limits``): 429.
 - Security headers on every response (``shared.security_headers``).
 - No stack trace, SQL or submitted value is ever returned: an unhandled exception is a 500
   naming an error id (the log line with the same id has its type and traceback), and a 422
@@ -10,13 +11,14 @@
 
 All of it is pure ASGI middleware: Starlette's ``BaseHTTPMiddleware`` would buffer bodies and
 run the route in another task. From the outside in: security headers (so every answer below
-gets them), unhandled errors, body cap.
+gets them), unhandled errors, rate limits (a spent client's body is never read), body cap.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import time
 import traceback
 import uuid
 
@@ -30,17 +32,30 @@ from pydantic import ValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.failures import reason
+from shared.rate_limits import Clock, RateLimits, async_storage, rules
 from shared.security_headers import SecurityHeaders, page_policies
 from shared.settings import ServiceSettings
 
 logger = logging.getLogger(__name__)
 
 
-def harden(app: FastAPI, settings: ServiceSettings) -> None:
-    """Install the body cap, error answers and security headers on ``app``."""
+def harden(app: FastAPI, settings: ServiceSettings, *, clock: Clock = time.time) -> None:
+    """Install the body cap, rate limits, error answers and security headers on ``app``."""
     app.add_exception_handler(RequestValidationError, _invalid_request)
     # add_middleware puts each in front of the last: innermost first.
     app.add_middleware(RequestBodyLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(
+        RateLimits,
+        rules=rules(
+            post=settings.rate_limit_post,
+            family=settings.rate_limit_family,
+            family_prefix=settings.family_path_prefix,
+        ),
+        storage=async_storage(settings.rate_limit_storage),
+        namespace=settings.service_name,
+        trusted_proxies=settings.trusted_proxies,
+        clock=clock,
+    )
     app.add_middleware(UnhandledErrors)
     app.add_middleware(
         SecurityHeaders,

@@ -3,12 +3,15 @@ service's routes do, hardened by the same ``harden`` every service calls."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
 import httpx
+import limits.aio.storage.memory
+import pytest
 from fastapi import APIRouter, FastAPI, Request, status
 from pydantic import BaseModel, Field
 from referrals.config import ReferralsSettings
@@ -16,6 +19,7 @@ from referrals.config import ReferralsSettings
 from shared.failures import DatabaseNotOpen
 from shared.hardening import harden
 from shared.http import install_error_handlers
+from shared.rate_limits import Clock
 
 router = APIRouter(prefix="/v1")
 
@@ -81,13 +85,13 @@ async def family_view(link: str) -> dict[str, str]:
     return {"status": "in progress"}
 
 
-def hardened_app(**settings: Any) -> FastAPI:
+def hardened_app(*, clock: Clock = time.time, **settings: Any) -> FastAPI:
     """The test routes, with the service's error handlers and ``harden``; ``settings`` are
-    ``ServiceSettings`` fields (``max_request_bytes=1024``)."""
+    ``ServiceSettings`` fields (``rate_limit_post="2/minute"``)."""
     app = FastAPI()
     app.include_router(router)
     install_error_handlers(app)
-    harden(app, ReferralsSettings(**settings))
+    harden(app, ReferralsSettings(**settings), clock=clock)
     return app
 
 
@@ -99,3 +103,27 @@ async def client_of(
     transport = httpx.ASGITransport(app=app, client=client)
     async with httpx.AsyncClient(transport=transport, base_url="http://service") as http:
         yield http
+
+
+class FakeClock:
+    """Time that moves only when a test moves it."""
+
+    def __init__(self, now: float = 1_800_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def time(self) -> float:  # as the ``time`` module, for limits' memory storage
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def freeze_time(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    """A clock the rate limits and limits' in-memory storage both read. The storage has no
+    clock parameter (it calls ``time.time()``), so its module's ``time`` is replaced."""
+    clock = FakeClock()
+    monkeypatch.setattr(limits.aio.storage.memory, "time", clock)
+    return clock

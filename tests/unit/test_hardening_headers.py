@@ -77,6 +77,14 @@ async def test_a_422_and_a_500_carry_the_security_headers() -> None:
     assert_secured(broken)
 
 
+async def test_a_429_carries_the_security_headers() -> None:
+    async with client_of(hardened_app(rate_limit_family="1/minute")) as client:
+        await client.get("/v1/family/abc")
+        refused = await client.get("/v1/family/abc")
+    assert refused.status_code == 429
+    assert_secured(refused)
+
+
 async def test_hsts_is_sent_only_when_configured() -> None:
     async with client_of(hardened_app(hsts_seconds=31_536_000)) as client:
         response = await client.get("/v1/things")
