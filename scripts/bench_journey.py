@@ -19,8 +19,17 @@ from uuid import uuid4
 
 import httpx
 
-from scripts.platform import REPO_ROOT, Platform, database_env, fresh_databases, ports_offset
+from scripts.platform import (
+    REPO_ROOT,
+    IdentityProvider,
+    Platform,
+    database_env,
+    fresh_databases,
+    ports_offset,
+)
 from scripts.run_platform import SAMPLE_REFERRAL
+from shared.dev_identity import DEFAULT_PORT as IDENTITY_PORT
+from shared.dev_identity import fetch_token_sync
 from shared.services import local_postgres_url
 from shared.settings import KafkaSettings
 from shared.topics import delete_namespace, ensure_topics
@@ -30,11 +39,12 @@ STEPS = ("plan_drafted", "matched", "family_notified")
 PORTS = ports_offset(20000)
 
 
-async def run(referrals: int, concurrency: int, base_url: str) -> None:
+async def run(referrals: int, concurrency: int, base_url: str, token: str) -> None:
     ids: list[str] = []
     post_ms: list[float] = []
     gate = asyncio.Semaphore(concurrency)
-    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=base_url, timeout=30, headers=headers) as client:
 
         async def post() -> None:
             async with gate:
@@ -97,16 +107,26 @@ def main() -> None:
     # Its own Kafka namespace too: it never sees `make run`'s or a test run's events.
     kafka = KafkaSettings(namespace=f"bench-{uuid4().hex[:8]}.")
     asyncio.run(ensure_topics(kafka))
+    logs = REPO_ROOT / ".local" / "logs" / "bench"
+    identity = IdentityProvider(port=IDENTITY_PORT + 20000, log_dir=logs)
+    identity.start()
     platform = Platform(
-        log_dir=REPO_ROOT / ".local" / "logs" / "bench",
+        log_dir=logs,
         ports=PORTS,
-        env={**database_env(urls), "SEND_NAMESPACE": kafka.namespace},
+        env={
+            **database_env(urls),
+            **identity.service_env(),
+            "SEND_NAMESPACE": kafka.namespace,
+            "RATE_LIMIT_POST": "1000000/minute",  # one client posts everything
+        },
     )
-    platform.start()
     try:
-        asyncio.run(run(args.referrals, args.concurrency, platform.url("referrals")))
+        platform.start()
+        token = fetch_token_sync(identity.issuer, "leeds-caseworker")
+        asyncio.run(run(args.referrals, args.concurrency, platform.url("referrals"), token))
     finally:
         platform.stop()
+        identity.stop()
         asyncio.run(delete_namespace(kafka))
 
 

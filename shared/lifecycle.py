@@ -35,6 +35,7 @@ from shared.broker import BrokerConnection, create_broker
 from shared.consumption import EventConsumption
 from shared.db import Database
 from shared.events import DomainEvent
+from shared.hardening import harden
 from shared.http import install_error_handlers, operation_id
 from shared.logs import configure_logging
 from shared.outbox import Outbox, OutboxRelay
@@ -161,4 +162,5 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
     for routes in definition.routers:
         app.include_router(routes)
     install_error_handlers(app)
+    harden(app, settings)
     return app

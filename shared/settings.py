@@ -7,10 +7,12 @@ in the service registry (``shared.services``), which says where its database URL
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from ipaddress import IPv4Network, IPv6Network, ip_network
+from typing import Annotated, Any, ClassVar
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+import limits
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from shared.services import Service
 
@@ -105,6 +107,62 @@ class ServiceSettings(KafkaSettings):
     public_docs: bool = Field(
         default=True, description="PUBLIC_DOCS: serve /docs, /openapi.json and /asyncapi"
     )
+
+    max_request_bytes: int = Field(
+        default=64 * 1024,
+        ge=1,
+        description="A request body larger than this is refused with 413 (MAX_REQUEST_BYTES)",
+    )
+    hsts_seconds: int = Field(
+        default=0,
+        ge=0,
+        description="Strict-Transport-Security max-age; 0 sends none, for TLS usually ends at "
+        "the ingress, which should send it (HSTS_SECONDS)",
+    )
+    rate_limit_post: str = Field(
+        default="60/minute",
+        description="Per client, on every POST, PUT, PATCH and DELETE (RATE_LIMIT_POST); "
+        "`limits` notation, several separated by ';' (e.g. '10/second;60/minute')",
+    )
+    rate_limit_family: str = Field(
+        default="30/minute",
+        description="Per client, on every request under FAMILY_PATH_PREFIX (RATE_LIMIT_FAMILY)",
+    )
+    family_path_prefix: str = Field(
+        default="/v1/family",
+        pattern=r"^/\S*[^/]$",
+        description="Path prefix of the family-link routes (FAMILY_PATH_PREFIX)",
+    )
+    rate_limit_storage: str = Field(
+        default="memory://",
+        description="Where rate-limit counters live, a `limits` storage URI (RATE_LIMIT_STORAGE):"
+        " memory:// is per process; redis://host:6379 is shared by every replica",
+    )
+    trusted_proxies: Annotated[list[IPv4Network | IPv6Network], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated addresses or networks of proxies whose X-Forwarded-For is "
+        "believed when rate limiting (TRUSTED_PROXIES); empty: the peer address is the client",
+    )
+
+    @field_validator("rate_limit_post", "rate_limit_family")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        try:
+            limits.parse_many(value)
+        except ValueError as exc:
+            raise ValueError(
+                f"{value!r} is not a rate limit: write e.g. '60/minute' or '10/second;60/minute'"
+            ) from exc
+        return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _trusted_proxies(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [
+                ip_network(part.strip(), strict=False) for part in value.split(",") if part.strip()
+            ]
+        return value
 
     @model_validator(mode="before")
     @classmethod

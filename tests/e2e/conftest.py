@@ -90,6 +90,8 @@ async def platform(
         "KAFKA_BOOTSTRAP_SERVERS": infrastructure.kafka_bootstrap_servers,
         "SEND_NAMESPACE": kafka.namespace,
         **identity.service_env(),
+        # One client posts every test's referrals: the limits have tests of their own.
+        "RATE_LIMIT_POST": "100000/minute",
         "OTEL_EXPORTER_OTLP_ENDPOINT": otlp.endpoint,
         "OTEL_BSP_SCHEDULE_DELAY": "100",
         **database_env(urls),

@@ -1,0 +1,174 @@
+"""Rate limits per client: on every request that changes something (POST, PUT, PATCH, DELETE)
+and on the family link, answered 429 with ``Retry-After``.
+
+Built as a small pure ASGI middleware around the ``limits`` library (its async fixed-window
+limiter and its storages), rather than with ``slowapi``: slowapi limits routes through
+decorators (each route must take a ``Request``) or through a ``BaseHTTPMiddleware``, and calls
+the synchronous ``limits`` storages, which would block the event loop on Redis. Here the
+policy is the platform's own (by method and path prefix, never on ``/health/*`` or
+``/metrics``) and the algorithm and storage are ``limits``'.
+
+Fixed window, per client and rule: one counter with an expiry in every storage (an INCR on
+Redis), and ``Retry-After`` is exactly when the client's window ends. A client can send up to
+twice the limit across a window boundary; for abuse control, not billing, that is acceptable.
+
+With ``memory://`` every process counts alone: N replicas let a client make N times the limit.
+Point ``RATE_LIMIT_STORAGE`` at a storage every replica shares (``redis://host:6379``) for one
+limit across them. If that storage cannot be reached, requests are let through (and a warning
+logged): the service stays up for caseworkers while the counters are down.
+
+The client is the ``Authorization`` header if there is one, kept only as its SHA-256 (tokens
+are not validated here, so this is the raw header, never the token in the clear), else the
+client address, read from ``X-Forwarded-For`` only when the peer is one of ``TRUSTED_PROXIES``.
+Until sign-in tokens are validated before this point, a client inventing a new header for each
+request is not held back by it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from ipaddress import IPv4Network, IPv6Network, ip_address
+
+import limits
+from limits.aio.storage import Storage
+from limits.aio.strategies import FixedWindowRateLimiter
+from limits.errors import ConfigurationError
+from limits.storage import storage_from_string
+from starlette.datastructures import Headers
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+Clock = Callable[[], float]
+"""Seconds since the epoch, as the storages count them (``time.time``); tests move their own."""
+
+MUTATING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+NEVER_LIMITED = ("/health/", "/metrics")
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One limit (``60/minute``, or several) and the requests it counts."""
+
+    name: str
+    limits: Sequence[limits.RateLimitItem]
+    methods: frozenset[str] | None = None  # None: every method
+    path_prefix: str = "/"
+
+    def applies(self, method: str, path: str) -> bool:
+        prefix = self.path_prefix.rstrip("/")
+        under = path == prefix or path.startswith(f"{prefix}/")
+        return under and (self.methods is None or method in self.methods)
+
+
+def rules(*, post: str, family: str, family_prefix: str) -> list[Rule]:
+    """The platform's two rules, from ``RATE_LIMIT_POST`` and ``RATE_LIMIT_FAMILY``."""
+    return [
+        Rule("post", limits.parse_many(post), methods=MUTATING_METHODS),
+        Rule("family", limits.parse_many(family), path_prefix=family_prefix),
+    ]
+
+
+def async_storage(uri: str) -> Storage:
+    """The ``limits`` storage at ``uri`` (``memory://``, ``redis://...``), in its asyncio form."""
+    try:
+        storage = storage_from_string(uri if uri.startswith("async+") else f"async+{uri}")
+    except ConfigurationError as exc:
+        raise ValueError(
+            f"RATE_LIMIT_STORAGE {uri!r}: {exc}. Give memory:// or a storage `limits` supports "
+            "(redis://host:6379 needs the limits[async-redis] extra installed)"
+        ) from exc
+    if not isinstance(storage, Storage):  # pragma: no cover  # async+ always gives one
+        raise TypeError(f"RATE_LIMIT_STORAGE {uri!r} has no asyncio storage in `limits`")
+    return storage
+
+
+def client_key(scope: Scope, trusted_proxies: Sequence[IPv4Network | IPv6Network]) -> str:
+    """Who is asking: a hash of the ``Authorization`` header, else the client's address."""
+    headers = Headers(scope=scope)
+    authorization = headers.get("authorization")
+    if authorization:
+        return "auth:" + hashlib.sha256(authorization.encode()).hexdigest()
+    peer = scope["client"][0] if scope.get("client") else "unknown"
+    return "ip:" + _client_address(peer, headers.getlist("x-forwarded-for"), trusted_proxies)
+
+
+def _client_address(
+    peer: str, forwarded_for: list[str], trusted: Sequence[IPv4Network | IPv6Network]
+) -> str:
+    """The first address, from the right, that is not a trusted proxy: a client can put
+    anything at the left of ``X-Forwarded-For``, only what the proxies appended is true."""
+    hops = [hop.strip() for line in forwarded_for for hop in line.split(",") if hop.strip()]
+    address = peer
+    while _is_trusted(address, trusted) and hops:
+        address = hops.pop()
+    return address
+
+
+def _is_trusted(address: str, trusted: Sequence[IPv4Network | IPv6Network]) -> bool:
+    try:
+        ip = ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in trusted)
+
+
+class RateLimits:
+    """Counts each client's requests against every rule that applies; 429 once one is spent."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        rules: Sequence[Rule],
+        storage: Storage,
+        namespace: str,
+        trusted_proxies: Sequence[IPv4Network | IPv6Network] = (),
+        clock: Clock = time.time,
+    ) -> None:
+        self.app = app
+        self.rules = rules
+        self.limiter = FixedWindowRateLimiter(storage)
+        self.namespace = namespace
+        self.trusted_proxies = trusted_proxies
+        self.clock = clock
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(NEVER_LIMITED):
+            await self.app(scope, receive, send)
+            return
+        applying = [r for r in self.rules if r.applies(scope["method"], scope["path"])]
+        if applying:
+            client = client_key(scope, self.trusted_proxies)
+            for rule in applying:
+                retry_after = await self._spend(rule, client)
+                if retry_after is not None:
+                    response = JSONResponse(
+                        {"detail": f"Too many requests. Try again in {retry_after} seconds."},
+                        status_code=429,
+                        headers={"Retry-After": str(retry_after)},
+                    )
+                    await response(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
+
+    async def _spend(self, rule: Rule, client: str) -> int | None:
+        """Counts one request; ``None`` if allowed, else seconds until the client may retry."""
+        for item in rule.limits:
+            try:
+                if await self.limiter.hit(item, self.namespace, rule.name, client):
+                    continue
+                reset_at, _ = await self.limiter.get_window_stats(
+                    item, self.namespace, rule.name, client
+                )
+            except Exception as exc:  # any storage failure: let the request through
+                logger.warning("rate limit storage failed (%s); not limiting", type(exc).__name__)
+                return None
+            return max(1, math.ceil(reset_at - self.clock()))
+        return None

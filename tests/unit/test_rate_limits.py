@@ -1,0 +1,157 @@
+"""Rate limits per client on changes (RATE_LIMIT_POST) and on the family link
+(RATE_LIMIT_FAMILY): 429 with Retry-After once spent, allowed again when the window ends."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from limits.aio.storage import MemoryStorage
+from referrals.config import ReferralsSettings
+
+from tests.unit.hardened_app import FakeClock, client_of, freeze_time, hardened_app
+
+CHILD = {"given_name": "Ada", "nhs_number": "9434765919", "postcode": "LS6 2AB"}
+ALICE = ("192.0.2.10", 50000)
+BOB = ("192.0.2.20", 50000)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    return freeze_time(monkeypatch)
+
+
+def rate_limits_of(app: FastAPI) -> dict[str, Any]:
+    """The arguments ``harden`` gave the rate-limit middleware (built at the first request)."""
+    [middleware] = [m for m in app.user_middleware if "storage" in m.kwargs]
+    return middleware.kwargs
+
+
+def limited_app(clock: FakeClock, **settings: Any) -> FastAPI:
+    return hardened_app(clock=clock, **{"rate_limit_post": "2/minute", **settings})
+
+
+async def test_the_third_post_in_a_minute_is_refused_until_the_window_ends(
+    clock: FakeClock,
+) -> None:
+    app = limited_app(clock)
+    async with client_of(app, ALICE) as alice:
+        allowed = [(await alice.post("/v1/things", json=CHILD)).status_code for _ in range(2)]
+        refused = await alice.post("/v1/things", json=CHILD)
+        clock.advance(45)
+        still_refused = await alice.post("/v1/things", json=CHILD)
+        clock.advance(15)
+        again = await alice.post("/v1/things", json=CHILD)
+
+    assert allowed == [201, 201]
+    assert refused.status_code == 429
+    assert refused.headers["retry-after"] == "60"
+    assert refused.json() == {"detail": "Too many requests. Try again in 60 seconds."}
+    assert still_refused.status_code == 429
+    assert still_refused.headers["retry-after"] == "15"
+    assert again.status_code == 201
+
+
+async def test_another_client_is_not_held_back(clock: FakeClock) -> None:
+    app = limited_app(clock)
+    async with client_of(app, ALICE) as alice, client_of(app, BOB) as bob:
+        for _ in range(3):
+            await alice.post("/v1/things", json=CHILD)
+        assert (await alice.post("/v1/things", json=CHILD)).status_code == 429
+        assert (await bob.post("/v1/things", json=CHILD)).status_code == 201
+        # a caseworker signed in from Alice's address counts apart from her
+        signed_in = await alice.post(
+            "/v1/things", json=CHILD, headers={"Authorization": "Bearer caseworker-token"}
+        )
+        assert signed_in.status_code == 201
+
+
+async def test_reads_are_not_counted_against_the_post_limit(clock: FakeClock) -> None:
+    async with client_of(limited_app(clock), ALICE) as alice:
+        for _ in range(3):
+            await alice.post("/v1/things", json=CHILD)
+        reads = [(await alice.get("/v1/things")).status_code for _ in range(10)]
+    assert reads == [200] * 10
+
+
+async def test_the_family_link_has_its_own_limit_on_every_method(clock: FakeClock) -> None:
+    app = limited_app(clock, rate_limit_family="3/minute", rate_limit_post="100/minute")
+    async with client_of(app, ALICE) as alice:
+        views = [(await alice.get("/v1/family/a1b2")).status_code for _ in range(4)]
+        other_routes = (await alice.get("/v1/things")).status_code
+        refused = await alice.get("/v1/family/another-link")
+        clock.advance(60)
+        again = await alice.get("/v1/family/a1b2")
+
+    assert views == [200, 200, 200, 429]
+    assert other_routes == 200
+    assert refused.status_code == 429
+    assert again.status_code == 200
+
+
+async def test_health_and_metrics_are_never_limited(clock: FakeClock) -> None:
+    # Even under a prefix given a limit of one a minute.
+    app = limited_app(clock, rate_limit_family="1/minute", family_path_prefix="/health")
+    async with client_of(app, ALICE) as alice:
+        probes = [(await alice.get("/health/live")).status_code for _ in range(5)]
+    assert 429 not in probes
+
+
+async def test_forwarded_for_counts_only_from_a_trusted_proxy(clock: FakeClock) -> None:
+    app = limited_app(clock, trusted_proxies="10.0.0.0/8")
+    proxy = ("10.1.2.3", 40000)
+
+    def via(client: str, spoofed: str = "203.0.113.66") -> dict[str, str]:
+        return {"X-Forwarded-For": f"{spoofed}, {client}"}  # the proxy appended the last one
+
+    async with client_of(app, proxy) as through_proxy, client_of(app, ALICE) as direct:
+        for _ in range(2):
+            await through_proxy.post("/v1/things", json=CHILD, headers=via("198.51.100.1"))
+        carol = await through_proxy.post("/v1/things", json=CHILD, headers=via("198.51.100.1"))
+        dave = await through_proxy.post("/v1/things", json=CHILD, headers=via("198.51.100.2"))
+        # Alice is not a proxy: her own X-Forwarded-For, new each time, is not believed
+        direct_codes = [
+            (await direct.post("/v1/things", json=CHILD, headers=via(f"{i}.1.1.1"))).status_code
+            for i in range(3)
+        ]
+
+    assert carol.status_code == 429
+    assert dave.status_code == 201
+    assert direct_codes == [201, 201, 429]
+
+
+async def test_tokens_are_kept_only_as_hashes(clock: FakeClock) -> None:
+    app = limited_app(clock)
+    storage = rate_limits_of(app)["storage"]
+    assert isinstance(storage, MemoryStorage)
+    async with client_of(app, ALICE) as alice:
+        await alice.post("/v1/things", json=CHILD, headers={"Authorization": "Bearer s3cr3t"})
+    keys = list(storage.storage)
+    assert len(keys) == 1
+    assert "s3cr3t" not in keys[0]
+    assert "auth:" in keys[0]
+    assert "192.0.2.10" not in keys[0]
+
+
+class _Unreachable(MemoryStorage):
+    async def incr(self, key: str, expiry: float, amount: int = 1) -> int:
+        raise ConnectionError("the shared counter store is down")
+
+
+async def test_requests_pass_while_the_counter_storage_is_down(clock: FakeClock) -> None:
+    app = limited_app(clock)
+    rate_limits_of(app)["storage"] = _Unreachable()
+    async with client_of(app, ALICE) as alice:
+        codes = [(await alice.post("/v1/things", json=CHILD)).status_code for _ in range(4)]
+    assert codes == [201] * 4
+
+
+def test_a_storage_that_cannot_be_had_is_refused_at_start_up() -> None:
+    with pytest.raises(ValueError, match="RATE_LIMIT_STORAGE 'counters://somewhere'"):
+        hardened_app(rate_limit_storage="counters://somewhere")
+
+
+def test_a_rate_limit_that_is_not_one_is_refused_at_start_up() -> None:
+    with pytest.raises(ValueError, match="'sixty a minute' is not a rate limit"):
+        ReferralsSettings(rate_limit_post="sixty a minute")
