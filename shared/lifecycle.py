@@ -62,7 +62,7 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
     service = settings.service
     configure_logging(service.name, settings.log_level)
     registry = CollectorRegistry()
-    tracer_provider = setup_tracing(service.name, settings.otel_exporter_otlp_endpoint)
+    tracer_provider = setup_tracing(service.name)
     database = Database(settings.database_url, max_size=settings.db_pool_max_size)
     outbox = Outbox(source=settings.event_source, declared=definition.publishes)
     consumption = EventConsumption(

@@ -69,10 +69,8 @@ class ServiceSettings(KafkaSettings):
     consumer_retry_backoff_s: float = Field(default=0.2, ge=0)
 
     log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
-
-    otel_exporter_otlp_endpoint: str | None = Field(
-        default=None, description="OTEL_EXPORTER_OTLP_ENDPOINT; spans are exported when set"
-    )
+    # Tracing is configured by the standard OTEL_* variables, read by OpenTelemetry itself
+    # (shared.telemetry.tracer_provider), not here.
 
     @model_validator(mode="before")
     @classmethod
