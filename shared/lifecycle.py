@@ -60,7 +60,12 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
     """Wire one service: tracing, database, outbox, broker, consumers, publishers, routes."""
     settings = definition.settings
     service = settings.service
-    configure_logging(service.name, settings.log_level)
+    configure_logging(
+        service.name,
+        settings.log_level,
+        log_format=settings.log_format,
+        repeat_interval_s=settings.log_repeat_interval_s,
+    )
     registry = CollectorRegistry()
     tracer_provider = setup_tracing(service.name)
     database = Database(settings.database_url, max_size=settings.db_pool_max_size)

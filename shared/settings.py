@@ -7,7 +7,7 @@ in the service registry (``shared.services``), which says where its database URL
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -69,6 +69,17 @@ class ServiceSettings(KafkaSettings):
     consumer_retry_backoff_s: float = Field(default=0.2, ge=0)
 
     log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
+    log_format: Literal["json", "text"] = Field(
+        default="json",
+        description="LOG_FORMAT: one JSON object per line (for a log store), or text for a "
+        "developer's terminal",
+    )
+    log_repeat_interval_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="LOG_REPEAT_INTERVAL_S: a Kafka client warning or error that repeats is "
+        "written at most once per this many seconds, with the count of those held back",
+    )
     # Tracing is configured by the standard OTEL_* variables, read by OpenTelemetry itself
     # (shared.telemetry.tracer_provider), not here.
 
