@@ -80,6 +80,12 @@ class ServiceSettings(KafkaSettings):
         description="LOG_REPEAT_INTERVAL_S: a Kafka client warning or error that repeats is "
         "written at most once per this many seconds, with the count of those held back",
     )
+    metrics_interval_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="METRICS_INTERVAL_S: how often consumer lag and the outbox backlog are "
+        "measured for /metrics",
+    )
     # Tracing is configured by the standard OTEL_* variables, read by OpenTelemetry itself
     # (shared.telemetry.tracer_provider), not here.
 
