@@ -103,16 +103,20 @@ class OutboxBacklog(Collector):
 
 
 async def measure_periodically(interval_s: float, *measurements: Measurement) -> None:
-    """Run each measurement now and then every ``interval_s`` until cancelled: off the path
-    of events and scrapes (a scrape cannot wait for the database or Kafka).
+    """Run the measurements now and then every ``interval_s`` until cancelled: off the path
+    of events and scrapes (a scrape cannot wait for the database or Kafka). They run side by
+    side, so one waiting on an unreachable server does not hold up the others.
 
     Untraced: a measurement's queries would otherwise make a root span every few seconds.
     """
     with suppress_instrumentation():
         while True:
-            for measure in measurements:
-                try:
-                    await measure()
-                except Exception:  # a bug in one measurement must not stop the others
-                    logger.exception("measurement %s failed", getattr(measure, "__name__", ""))
+            results = await asyncio.gather(*(m() for m in measurements), return_exceptions=True)
+            for measure, result in zip(measurements, results, strict=True):
+                if isinstance(result, Exception):  # a bug: the others and the loop go on
+                    logger.error(
+                        "measurement %s failed",
+                        getattr(measure, "__qualname__", "?"),
+                        exc_info=result,
+                    )
             await asyncio.sleep(interval_s)
