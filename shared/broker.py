@@ -16,6 +16,7 @@ from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import CollectorRegistry
 
+from shared.logs import BROKER_LOGGER
 from shared.settings import KafkaSettings
 
 logger = logging.getLogger(__name__)
@@ -45,6 +46,10 @@ def create_broker(
         allow_auto_create_topics=False,
         ack_policy=AckPolicy.NACK_ON_ERROR,
         graceful_timeout=20.0,
+        # A logger of our own rather than FastStream's default, which writes to stdout with
+        # colour codes and does not propagate: its lines go through the process's log
+        # handler like every other (shared.logs).
+        logger=logging.getLogger(BROKER_LOGGER),
         middlewares=[
             KafkaTelemetryMiddleware(tracer_provider=tracer_provider),
             KafkaPrometheusMiddleware(

@@ -76,6 +76,15 @@ class EventConsumption:
             ["topic", "outcome"],
             registry=registry,
         )
+        # The same events as the dead_lettered and invalid outcomes above, under the name an
+        # operator alerts on, and by exception class (a class name, never the message).
+        self.dead_lettered = Counter(
+            "send_dead_lettered",
+            "Events sent to their topic's dead-letter topic (<topic>.dlq), by original topic "
+            "and exception class",
+            ["topic", "exception"],
+            registry=registry,
+        )
 
     def subscribe(self, router: KafkaRouter, subscription: Subscription) -> None:
         """Subscribe ``subscription`` on ``router``, with its dead-letter publisher."""
@@ -209,3 +218,4 @@ class _ConsumeOne(BaseMiddleware):
         )
         await route.dead_letters.publish(msg.body, key=record.key, headers=headers)
         self.c.consumed.labels(record.topic, outcome).inc()
+        self.c.dead_lettered.labels(record.topic, type(exc).__name__).inc()

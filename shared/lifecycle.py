@@ -7,6 +7,8 @@ FastAPI application from ``create_service_app``. The parts, each in its own modu
 - ``shared.consumption``: the subscribers and their exactly-once, failure-classifying middleware;
 - ``shared.publishing`` and ``shared.outbox``: declared publishers, the outbox and its relay;
 - ``shared.operations``: health, metrics and AsyncAPI routes;
+- ``shared.logs``, ``shared.telemetry``, ``shared.metrics``, ``shared.lag``: JSON logs,
+  traces, and the measurements ``/metrics`` shows besides the counters;
 - ``shared.http``: what the service's own routes depend on.
 
 Kafka or PostgreSQL being down never stops the process from starting: it reports not-ready,
@@ -27,7 +29,6 @@ from fastapi import APIRouter, FastAPI
 from faststream.kafka import KafkaRouter
 from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
-from prometheus_client import CollectorRegistry
 
 from shared import audit, operations
 from shared.auth import IdentityProvider
@@ -37,7 +38,9 @@ from shared.db import Database
 from shared.events import DomainEvent
 from shared.hardening import harden
 from shared.http import install_error_handlers, operation_id
+from shared.lag import ConsumerLag
 from shared.logs import configure_logging
+from shared.metrics import OutboxBacklog, measure_periodically, service_registry
 from shared.outbox import Outbox, OutboxRelay
 from shared.publishing import Publishers
 from shared.settings import ServiceSettings
@@ -63,9 +66,14 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
     """Wire one service: tracing, database, outbox, broker, consumers, publishers, routes."""
     settings = definition.settings
     service = settings.service
-    configure_logging(service.name, settings.log_level)
-    registry = CollectorRegistry()
-    tracer_provider = setup_tracing(service.name, settings.otel_exporter_otlp_endpoint)
+    configure_logging(
+        service.name,
+        settings.log_level,
+        log_format=settings.log_format,
+        repeat_interval_s=settings.log_repeat_interval_s,
+    )
+    registry = service_registry()
+    tracer_provider = setup_tracing(service.name)
     database = Database(settings.database_url, max_size=settings.db_pool_max_size)
     outbox = Outbox(source=settings.event_source, declared=definition.publishes)
     consumption = EventConsumption(
@@ -94,6 +102,8 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
         router, definition.publishes, service=service.name, connected=kafka.connected
     )
     broker.include_router(router)
+    lag = ConsumerLag(lambda: broker.subscribers, registry=registry)
+    backlog = OutboxBacklog(database.pool, registry=registry)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -108,8 +118,13 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
             retention=timedelta(hours=settings.outbox_retention_hours),
         )
         kafka.start()
-        background = [asyncio.create_task(relay.run(), name="outbox-relay")] + [
-            asyncio.create_task(work(database, outbox)) for work in definition.workers
+        background = [
+            asyncio.create_task(relay.run(), name="outbox-relay"),
+            asyncio.create_task(
+                measure_periodically(settings.metrics_interval_s, lag.measure, backlog.measure),
+                name="metrics",
+            ),
+            *(asyncio.create_task(work(database, outbox)) for work in definition.workers),
         ]
         try:
             yield

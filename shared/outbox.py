@@ -110,17 +110,17 @@ class OutboxRelay:
         self._next_purge = 0.0
         self._wakeup = Wakeup("outbox", poll_interval_s=poll_interval_s)
         self._leader = Gauge(
-            "outbox_relay_leader",
+            "send_outbox_relay_leader",
             "1 while this process is the one relaying its database's outbox",
             registry=registry,
         )
         self._published = Counter(
-            "outbox_published_events",
+            "send_outbox_published_events",
             "Events the outbox relay has published to Kafka",
             registry=registry,
         )
         self._failures = Counter(
-            "outbox_publish_failures",
+            "send_outbox_publish_failures",
             "Failed attempts to publish an outbox batch",
             registry=registry,
         )

@@ -8,7 +8,7 @@ in the service registry (``shared.services``), which says where its database URL
 from __future__ import annotations
 
 from ipaddress import IPv4Network, IPv6Network, ip_network
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 
 import limits
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -71,10 +71,25 @@ class ServiceSettings(KafkaSettings):
     consumer_retry_backoff_s: float = Field(default=0.2, ge=0)
 
     log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
-
-    otel_exporter_otlp_endpoint: str | None = Field(
-        default=None, description="OTEL_EXPORTER_OTLP_ENDPOINT; spans are exported when set"
+    log_format: Literal["json", "text"] = Field(
+        default="json",
+        description="LOG_FORMAT: one JSON object per line (for a log store), or text for a "
+        "developer's terminal",
     )
+    log_repeat_interval_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="LOG_REPEAT_INTERVAL_S: a Kafka client warning or error that repeats is "
+        "written at most once per this many seconds, with the count of those held back",
+    )
+    metrics_interval_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="METRICS_INTERVAL_S: how often consumer lag and the outbox backlog are "
+        "measured for /metrics",
+    )
+    # Tracing is configured by the standard OTEL_* variables, read by OpenTelemetry itself
+    # (shared.telemetry.tracer_provider), not here.
 
     oidc_issuer: str = Field(
         default="http://127.0.0.1:8009",

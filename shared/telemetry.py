@@ -5,21 +5,62 @@ Span attributes must hold ids only, never names, contact details or needs.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+from opentelemetry.sdk.environment_variables import (
+    OTEL_EXPORTER_OTLP_ENDPOINT,
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+)
+from opentelemetry.sdk.resources import SERVICE_NAME, OTELResourceDetector, Resource
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 _PROPAGATOR = TraceContextTextMapPropagator()
 
 
-def setup_tracing(service_name: str, otlp_endpoint: str | None) -> TracerProvider:
-    """Install a tracer provider for this process; export over OTLP/HTTP when configured.
+def tracer_provider(default_service_name: str) -> TracerProvider:
+    """A tracer provider configured by the standard OpenTelemetry environment variables.
+
+    - ``OTEL_SERVICE_NAME`` / ``OTEL_RESOURCE_ATTRIBUTES``: the resource; the service's own
+      name is used only when neither names the service.
+    - ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`` (the full URL) or ``OTEL_EXPORTER_OTLP_ENDPOINT``
+      (a base URL, ``/v1/traces`` added): spans are exported over OTLP/HTTP only when one of
+      them is set; the exporter reads them itself, with ``OTEL_EXPORTER_OTLP_*_HEADERS``,
+      ``_TIMEOUT``, ``_COMPRESSION`` and the certificate variables.
+    - ``OTEL_TRACES_SAMPLER`` / ``OTEL_TRACES_SAMPLER_ARG``, ``OTEL_BSP_*``,
+      ``OTEL_SDK_DISABLED``: read by the SDK.
+    """
+    named = OTELResourceDetector().detect().attributes.get(SERVICE_NAME)
+    resource = Resource.create() if named else Resource.create({SERVICE_NAME: default_service_name})
+    provider = TracerProvider(resource=resource)
+    exporter = span_exporter()
+    if exporter is not None:
+        provider.add_span_processor(BatchSpanProcessor(exporter))
+    return provider
+
+
+def span_exporter() -> SpanExporter | None:
+    """An OTLP/HTTP exporter when ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`` or
+    ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set (it reads them itself), else none: spans stay in
+    the process."""
+    if not (
+        os.environ.get(OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)
+        or os.environ.get(OTEL_EXPORTER_OTLP_ENDPOINT)
+    ):
+        return None
+    # Imported here: the exporter pulls in protobuf, which a process without OTLP skips.
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+    return OTLPSpanExporter()
+
+
+def setup_tracing(service_name: str) -> TracerProvider:
+    """Install ``tracer_provider(service_name)`` for this process and return it.
 
     Called once per process. When a provider is already installed (several services in one
     test process) it is returned as it is, so all their spans reach the same exporter.
@@ -27,14 +68,7 @@ def setup_tracing(service_name: str, otlp_endpoint: str | None) -> TracerProvide
     current = trace.get_tracer_provider()
     if isinstance(current, TracerProvider):
         return current
-    provider = TracerProvider(resource=Resource.create({SERVICE_NAME: service_name}))
-    if otlp_endpoint:
-        # Imported here: the exporter pulls in protobuf, which a process without OTLP skips.
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-
-        provider.add_span_processor(
-            BatchSpanProcessor(OTLPSpanExporter(endpoint=f"{otlp_endpoint.rstrip('/')}/v1/traces"))
-        )
+    provider = tracer_provider(service_name)
     trace.set_tracer_provider(provider)
     return provider
 

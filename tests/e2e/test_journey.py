@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 from uuid import uuid4
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.samples import Sample
 
 from scripts.platform import Platform
 from tests.e2e.conftest import JOURNEY, wait_for_timeline
 from tests.e2e.otlp_receiver import OtlpReceiver
 
 SERVICES_IN_ORDER = ["referrals", "plans", "specialists", "notifications"]
+JOURNEY_TOPIC = "referrals.referral-received.v1"  # the first step's, consumed by plans
 
 
 def referral_body(**child: str) -> dict[str, Any]:
@@ -74,19 +77,58 @@ async def test_each_referral_reaches_the_family_alert_with_a_full_timeline(
         assert [(a["template"], a["status"]) for a in alerts] == [("specialist-assigned", "sent")]
 
         metrics = (await client.get(f"{platform.url('plans')}/metrics")).text
-        topic = f"{platform.env['SEND_NAMESPACE']}referrals.referral-received.v1"
+        namespace = platform.env["SEND_NAMESPACE"]
+        topic = f"{namespace}{JOURNEY_TOPIC}"
         received = {"topic": topic, "outcome": "processed"}
         assert _metric(metrics, "send_events_consumed_total", received) >= 5
-        assert _metric(metrics, "outbox_published_events_total") >= 5
+        assert _metric(metrics, "send_outbox_published_events_total") >= 5
+        assert _metric(metrics, "send_outbox_relay_leader") == 1  # the only replica
         assert "send_faststream_received_messages_total" in metrics  # FastStream's middleware
+        assert _metric(metrics, "send_process_resident_memory_bytes") > 0
+        assert _metric(metrics, "python_gc_collections_total") > 0
+
+        # Measured every few seconds: wait until the measurement shows the journey done.
+        exposition = ""
+
+        async def caught_up() -> bool:
+            nonlocal exposition
+            exposition = (await client.get(f"{platform.url('plans')}/metrics")).text
+            lag = _samples(exposition, "send_consumer_lag", {"topic": topic})
+            backlog = _samples(exposition, "send_outbox_backlog")
+            oldest = _samples(exposition, "send_outbox_oldest_unpublished_age_seconds")
+            return (
+                bool(lag)
+                and sum(s.value for s in lag) == 0
+                and [s.value for s in backlog + oldest] == [0, 0]
+            )
+
+        await _wait_until(caught_up, "plans' consumer lag and outbox backlog at 0 in /metrics")
+        lag = _samples(exposition, "send_consumer_lag", {"topic": topic})
+        assert {s.labels["group"] for s in lag} == {f"{namespace}plans.{JOURNEY_TOPIC}"}
+
+
+def _samples(exposition: str, name: str, labels: dict[str, str] | None = None) -> list[Sample]:
+    return [
+        sample
+        for family in text_string_to_metric_families(exposition)
+        for sample in family.samples
+        if sample.name == name and (labels or {}).items() <= sample.labels.items()
+    ]
 
 
 def _metric(exposition: str, name: str, labels: dict[str, str] | None = None) -> float:
-    for family in text_string_to_metric_families(exposition):
-        for sample in family.samples:
-            if sample.name == name and (labels or {}).items() <= sample.labels.items():
-                return float(sample.value)
-    raise AssertionError(f"{name} {labels or ''} not in /metrics")
+    samples = _samples(exposition, name, labels)
+    if not samples:
+        raise AssertionError(f"{name} {labels or ''} not in /metrics")
+    return float(samples[0].value)
+
+
+async def _wait_until(condition: Callable[[], Awaitable[bool]], what: str) -> None:
+    deadline = asyncio.get_running_loop().time() + 30
+    while not await condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.2)
 
 
 async def test_one_trace_covers_the_journey_and_holds_no_personal_details(
