@@ -9,6 +9,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from aiokafka import AIOKafkaClient
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
@@ -64,9 +65,10 @@ class BrokerConnection:
     """Connects a broker in the background, retrying until Kafka answers, so a service starts
     (and says not-ready) without it; and disconnects it cleanly."""
 
-    def __init__(self, broker: KafkaBroker, *, name: str) -> None:
+    def __init__(self, broker: KafkaBroker, *, name: str, bootstrap_servers: str) -> None:
         self.broker = broker
         self.name = name
+        self._bootstrap_servers = bootstrap_servers
         self.connected = asyncio.Event()
         self._closing = asyncio.Event()
         self._starting: asyncio.Task[None] | None = None
@@ -79,6 +81,9 @@ class BrokerConnection:
         delay = 0.5
         while not self._closing.is_set():
             try:
+                # Asked first with a client we close ourselves: a broker start that fails
+                # leaves its half-made producer unclosed (FastStream does not stop it).
+                await self._reachable()
                 await self.broker.start()
             except Exception as exc:
                 logger.warning("Kafka not reachable yet (%s); retrying", type(exc).__name__)
@@ -91,6 +96,13 @@ class BrokerConnection:
                 self.connected.set()
                 logger.info("%s connected to Kafka", self.name)
                 return
+
+    async def _reachable(self) -> None:
+        client = AIOKafkaClient(bootstrap_servers=self._bootstrap_servers)
+        try:
+            await client.bootstrap()
+        finally:
+            await client.close()
 
     async def stop(self) -> None:
         """Stop trying to connect (an attempt under way finishes, so what it opened can be

@@ -97,7 +97,9 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
     router = KafkaRouter(prefix=settings.namespace)
     for subscription in definition.subscriptions:
         consumption.subscribe(router, subscription)
-    kafka = BrokerConnection(broker, name=service.name)
+    kafka = BrokerConnection(
+        broker, name=service.name, bootstrap_servers=settings.kafka_bootstrap_servers
+    )
     publishers = Publishers(
         router, definition.publishes, service=service.name, connected=kafka.connected
     )
