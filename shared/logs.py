@@ -85,6 +85,10 @@ def _formatter(service: str, log_format: LogFormat) -> logging.Formatter:
     )
 
 
+REPEATING = ("aiokafka", "shared.outbox", "shared.broker", "shared.metrics", "notifications.sender")
+"""Loggers whose warnings repeat while Kafka or PostgreSQL is down."""
+
+
 def configure_logging(
     service: str,
     level: str,
@@ -97,8 +101,10 @@ def configure_logging(
     inside a span, ``trace_id``/``span_id``. Extra fields a library adds (FastStream's
     ``topic``, ``group_id``, ``message_id``) become fields of the object.
 
-    aiokafka's warnings and errors are rate-limited (``RepeatedLines``): a broker restart makes
-    every connection log each reconnect attempt, thousands of lines that say one thing.
+    Warnings and errors that repeat while a dependency is down are rate-limited
+    (``RepeatedLines``): aiokafka's (a broker restart makes every connection log each reconnect
+    attempt, thousands of lines that say one thing) and the platform's own background loops'
+    (the outbox relay, the alert sender, the metrics loop retrying every second or so).
 
     Called by each service app the process builds; the handler of an earlier call is
     replaced, and handlers others installed (a test runner's) are left alone. Returns the
@@ -108,7 +114,7 @@ def configure_logging(
     handler.set_name("send-platform")
     handler.setFormatter(_formatter(service, log_format))
     handler.addFilter(TraceContext())
-    handler.addFilter(RepeatedLines(("aiokafka",), interval_s=repeat_interval_s))
+    handler.addFilter(RepeatedLines(REPEATING, interval_s=repeat_interval_s))
     handler.setLevel(level)
     root = logging.getLogger()
     for previous in [h for h in root.handlers if h.get_name() == handler.get_name()]:
