@@ -11,16 +11,19 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from importlib.resources.abc import Traversable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
+from uuid import uuid4
 
+import asyncpg
 import pytest
 
-from scripts.platform import REPO_ROOT, IdentityProvider
-from shared.services import local_postgres_url
+from scripts.platform import REPO_ROOT, IdentityProvider, fresh_database, fresh_databases
+from shared.services import SERVICES, local_postgres_url
 from shared.settings import LOCAL_KAFKA
 from tests.identity import identity_provider
 
@@ -249,3 +252,41 @@ def identity(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IdentityProvi
     key_file = tmp_path_factory.mktemp("identity") / "key.pem"
     with identity_provider(REPO_ROOT / ".local" / "logs" / "tests", key_file=key_file) as running:
         yield running
+
+
+RUN_ID = uuid4().hex[:6]
+"""This test run's: in the names of the databases it makes, so runs can overlap."""
+
+
+@pytest.fixture(scope="session")
+async def databases(infrastructure: Infrastructure) -> AsyncIterator[Databases]:
+    """Makes fresh, migrated databases for this run, and drops them when it ends."""
+    made = Databases(infrastructure.postgres_url)
+    yield made
+    await made.drop_all()
+
+
+class Databases:
+    def __init__(self, postgres_url: str) -> None:
+        self.postgres_url = postgres_url
+        self.names: list[str] = []
+
+    async def fresh(self, hint: str, component: str, migrations: Traversable) -> str:
+        """A fresh database named after ``hint`` and this run, migrated; returns its URL."""
+        name = f"t{RUN_ID}_{hint}"
+        self.names.append(name)
+        return await fresh_database(self.postgres_url, name, component, migrations)
+
+    async def fresh_for_services(self, hint: str) -> dict[str, str]:
+        """One fresh database for each service (as ``fresh_databases``), for this run."""
+        prefix = f"t{RUN_ID}_{hint}_"
+        self.names.extend(f"{prefix}{service}" for service in SERVICES)
+        return await fresh_databases(self.postgres_url, prefix=prefix)
+
+    async def drop_all(self) -> None:
+        admin = await asyncpg.connect(f"{self.postgres_url}/postgres")
+        try:
+            for name in self.names:
+                await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()

@@ -18,18 +18,16 @@ from scripts.platform import (
     IdentityProvider,
     Platform,
     database_env,
-    fresh_databases,
-    ports_offset,
 )
 from shared.dev_identity import fetch_token
 from shared.events import ALL_EVENTS
+from shared.services import SERVICES
 from shared.settings import KafkaSettings
 from shared.topics import delete_namespace, ensure_topics
-from tests.conftest import Infrastructure
+from tests.conftest import Databases, Infrastructure
 from tests.e2e.otlp_receiver import OtlpReceiver
 from tests.events import foreign_bodies
-
-TEST_PORTS = ports_offset(10000)
+from tests.identity import free_port
 
 
 @pytest.fixture(scope="session")
@@ -80,12 +78,13 @@ async def foreign_run(infrastructure: Infrastructure) -> AsyncIterator[KafkaSett
 @pytest.fixture(scope="session")
 async def platform(
     infrastructure: Infrastructure,
+    databases: Databases,
     otlp: OtlpReceiver,
     kafka: KafkaSettings,
     foreign_run: KafkaSettings,
     identity: IdentityProvider,
 ) -> AsyncIterator[Platform]:
-    urls = await fresh_databases(infrastructure.postgres_url, prefix="e2e_")
+    urls = await databases.fresh_for_services("e2e")
     env = {
         "KAFKA_BOOTSTRAP_SERVERS": infrastructure.kafka_bootstrap_servers,
         "SEND_NAMESPACE": kafka.namespace,
@@ -96,7 +95,8 @@ async def platform(
         "OTEL_BSP_SCHEDULE_DELAY": "100",
         **database_env(urls),
     }
-    running = Platform(log_dir=REPO_ROOT / ".local" / "logs" / "e2e", env=env, ports=TEST_PORTS)
+    ports = {service: free_port() for service in SERVICES}  # runs can overlap
+    running = Platform(log_dir=REPO_ROOT / ".local" / "logs" / "e2e", env=env, ports=ports)
     # Started from this thread, not a worker thread: the services are told to exit when the
     # thread that started them ends (see scripts/platform.py).
     running.start()
@@ -104,7 +104,7 @@ async def platform(
     exit_codes = running.stop()
     # SIGTERM lets each service finish its in-flight work and exit by itself within the grace
     # period (uvicorn then re-raises the signal: -15); -9 would mean it had to be killed.
-    assert exit_codes == dict.fromkeys(TEST_PORTS, -signal.SIGTERM)
+    assert exit_codes == dict.fromkeys(ports, -signal.SIGTERM)
 
 
 @pytest.fixture(scope="session")

@@ -16,12 +16,11 @@ from faststream.kafka import KafkaBroker
 from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import CollectorRegistry
 
-from scripts.platform import fresh_database
 from shared.broker import create_broker
 from shared.events import DomainEvent
 from shared.settings import KafkaSettings
 from shared.topics import dead_letter_topic, ensure_topics
-from tests.conftest import Infrastructure
+from tests.conftest import Databases, Infrastructure
 
 HERE = Path(__file__).parent
 BrokerFactory = Callable[..., KafkaBroker]
@@ -36,10 +35,8 @@ class Counted(DomainEvent):
 
 
 @pytest.fixture(scope="session")
-async def database_url(infrastructure: Infrastructure) -> str:
-    return await fresh_database(
-        infrastructure.postgres_url, "shared_mechanisms_test", "tests", HERE / "migrations"
-    )
+async def database_url(databases: Databases) -> str:
+    return await databases.fresh("mechanisms", "tests", HERE / "migrations")
 
 
 @pytest.fixture

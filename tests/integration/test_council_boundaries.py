@@ -11,19 +11,17 @@ import asyncpg
 import pytest
 from referrals.retention import erase_past_retention
 
-from scripts.platform import fresh_database, migrations_of, service_url
+from scripts.platform import migrations_of, service_url
 from shared.councils import act_for
-from tests.conftest import Infrastructure
+from tests.conftest import Databases
 
 LEEDS, BRADFORD = "E08000035", "E08000032"
 
 
 @pytest.fixture(scope="module")
-async def referrals_url(infrastructure: Infrastructure) -> str:
+async def referrals_url(databases: Databases) -> str:
     """The owner's URL of a fresh referrals database (migrations run as the owner)."""
-    return await fresh_database(
-        infrastructure.postgres_url, "boundaries_test", "referrals", migrations_of("referrals")
-    )
+    return await databases.fresh("boundaries", "referrals", migrations_of("referrals"))
 
 
 @pytest.fixture

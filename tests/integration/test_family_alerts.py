@@ -14,7 +14,7 @@ from notifications.domain import FamilyAlert
 from notifications.handlers import family_contact_registered, specialist_assigned
 from notifications.sender import AlertSender
 
-from scripts.platform import fresh_database, migrations_of
+from scripts.platform import migrations_of
 from shared.events import (
     Envelope,
     FamilyContactRegistered,
@@ -23,7 +23,7 @@ from shared.events import (
     wrap,
 )
 from shared.outbox import Outbox
-from tests.conftest import Infrastructure
+from tests.conftest import Databases
 from tests.integration.conftest import wait_for
 
 
@@ -44,13 +44,8 @@ class RecordingChannel:
 
 
 @pytest.fixture(scope="module")
-async def notifications_url(infrastructure: Infrastructure) -> str:
-    return await fresh_database(
-        infrastructure.postgres_url,
-        "notifications_test",
-        "notifications",
-        migrations_of("notifications"),
-    )
+async def notifications_url(databases: Databases) -> str:
+    return await databases.fresh("notifications", "notifications", migrations_of("notifications"))
 
 
 @pytest.fixture

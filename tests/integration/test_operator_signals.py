@@ -18,7 +18,6 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaRouter
 from prometheus_client import CollectorRegistry
 
-from scripts.platform import fresh_database
 from shared.consumption import EventConsumption
 from shared.events import Envelope, wrap
 from shared.lag import ConsumerLag
@@ -26,21 +25,14 @@ from shared.logs import configure_logging
 from shared.metrics import OutboxBacklog
 from shared.outbox import Outbox
 from shared.subscriptions import Conn, Events, Subscription
-from tests.conftest import Infrastructure
+from tests.conftest import Databases
 from tests.integration.conftest import HERE, BrokerFactory, Counted, wait_for
 from tests.logging_state import restored_logging
 
 
 @pytest.fixture(scope="module")
-async def database_url(infrastructure: Infrastructure) -> AsyncIterator[str]:
-    name = f"operator_signals_{uuid4().hex[:8]}"
-    url = await fresh_database(infrastructure.postgres_url, name, "tests", HERE / "migrations")
-    yield url
-    admin = await asyncpg.connect(f"{infrastructure.postgres_url}/postgres")
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+async def database_url(databases: Databases) -> str:
+    return await databases.fresh("operator_signals", "tests", HERE / "migrations")
 
 
 @pytest.fixture
