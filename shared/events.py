@@ -78,6 +78,19 @@ class ReferralReceived(DomainEvent):
     final_plan_due: date = Field(description="20 weeks from the request (Reg 13(2))")
 
 
+class ReferralRequested(DomainEvent):
+    """A request for support arriving as an event (bulk intake, a partner system's batch):
+    the same body as ``POST /v1/referrals``, taken in by referrals with the same rules. Personal
+    data: on its own topic, which only referrals consumes."""
+
+    name: ClassVar[str] = "referral-requested"
+    owner: ClassVar[str] = "intake"
+
+    request: dict[str, Any] = Field(
+        description="The referral as `POST /v1/referrals` takes it (see the referrals OpenAPI)"
+    )
+
+
 class FamilyContactRegistered(DomainEvent):
     """Personal data: on its own topic, which only notifications consumes (a topic ACL should
     enforce that on a shared cluster; none is configured yet)."""
@@ -138,6 +151,7 @@ class NotificationSent(DomainEvent):
 
 
 ALL_EVENTS: tuple[type[DomainEvent], ...] = (
+    ReferralRequested,
     ReferralReceived,
     FamilyContactRegistered,
     PlanDrafted,

@@ -12,6 +12,7 @@ from shared.events import (
     NotificationSent,
     PlanDrafted,
     ReferralReceived,
+    ReferralRequested,
     ReferralWaitlisted,
     Sen2Need,
     SpecialistAssigned,
@@ -25,6 +26,7 @@ def sample_event(event_class: type[DomainEvent], referral_id: UUID) -> DomainEve
     """An event of ``event_class`` about ``referral_id``, every field filled in."""
     common = {"referral_id": referral_id, "local_authority": COUNCIL}
     samples: dict[type[DomainEvent], DomainEvent] = {
+        ReferralRequested: ReferralRequested(referral_id=referral_id, request=referral_request()),
         ReferralReceived: ReferralReceived(
             **common,
             received_on=date(2026, 1, 5),
@@ -76,3 +78,26 @@ def foreign_bodies(event_class: type[DomainEvent], count: int) -> Iterator[bytes
     for _ in range(count):
         event = sample_event(event_class, uuid4())
         yield wrap(event, source="/elsewhere", local_authority=COUNCIL).model_dump_json().encode()
+
+
+def referral_request(**child: str) -> dict[str, object]:
+    """A valid ``POST /v1/referrals`` body (a Leeds child), with made-up personal details."""
+    marker = uuid4().hex[:8]
+    return {
+        "local_authority": COUNCIL,
+        "requested_by": "parent",
+        "primary_need": "SLCN",
+        "child": {
+            "given_name": child.get("given_name", f"Given{marker}"),
+            "family_name": child.get("family_name", f"Family{marker}"),
+            "date_of_birth": str(date(date.today().year - 6, 5, 1)),
+            "nhs_number": "999 000 0026",
+            "postcode": "LS6 2AB",
+        },
+        "family_contact": {
+            "name": f"Parent{marker}",
+            "email": f"parent.{marker}@example.org",
+            "phone": "07700 900123",
+            "preferred_channel": "email",
+        },
+    }

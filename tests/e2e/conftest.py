@@ -132,7 +132,8 @@ async def wait_for_timeline(
     steps: tuple[str, ...] = JOURNEY,
     timeout_s: float = 30,
 ) -> dict[str, Any]:
-    """Poll the referral until its timeline holds every one of ``steps``; returns it.
+    """Poll the referral until its timeline holds every one of ``steps``; returns it. (A
+    referral taken in from a topic is not there at first: 404 until then.)
 
     Steps arrive on different topics, so the family alert can be on the timeline a moment
     before the specialist step it followed: wait for all of them, not the last one.
@@ -140,7 +141,7 @@ async def wait_for_timeline(
     deadline = asyncio.get_running_loop().time() + timeout_s
     while True:
         referral: dict[str, Any] = (await client.get(f"/v1/referrals/{referral_id}")).json()
-        if set(steps) <= {entry["step"] for entry in referral["timeline"]}:
+        if set(steps) <= {entry["step"] for entry in referral.get("timeline", [])}:
             return referral
         if asyncio.get_running_loop().time() > deadline:
             pytest.fail(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import date
 from typing import Any
 from uuid import uuid4
 
@@ -15,31 +14,14 @@ from prometheus_client.samples import Sample
 from scripts.platform import Platform
 from tests.e2e.conftest import JOURNEY, wait_for_timeline
 from tests.e2e.otlp_receiver import OtlpReceiver
+from tests.events import referral_request
 
 SERVICES_IN_ORDER = ["referrals", "plans", "specialists", "notifications"]
 JOURNEY_TOPIC = "referrals.referral-received.v1"  # the first step's, consumed by plans
 
 
 def referral_body(**child: str) -> dict[str, Any]:
-    marker = uuid4().hex[:8]
-    return {
-        "local_authority": "E08000035",
-        "requested_by": "parent",
-        "primary_need": "SLCN",
-        "child": {
-            "given_name": child.get("given_name", f"Given{marker}"),
-            "family_name": child.get("family_name", f"Family{marker}"),
-            "date_of_birth": str(date(date.today().year - 6, 5, 1)),
-            "nhs_number": "999 000 0026",
-            "postcode": "LS6 2AB",
-        },
-        "family_contact": {
-            "name": f"Parent{marker}",
-            "email": f"parent.{marker}@example.org",
-            "phone": "07700 900123",
-            "preferred_channel": "email",
-        },
-    }
+    return referral_request(**child)
 
 
 async def test_each_referral_reaches_the_family_alert_with_a_full_timeline(

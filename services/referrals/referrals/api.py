@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from uuid import UUID, uuid4
 
 import asyncpg
 from fastapi import APIRouter, HTTPException, Response, status
 
 from referrals import repository
-from referrals.domain import NewReferral, Step, receive
+from referrals.domain import Step
+from referrals.intake import new_referral, take_in
 from referrals.schemas import (
     ReferralReceipt,
     ReferralRequest,
@@ -43,35 +44,13 @@ async def create_referral(
     Partner systems may create referrals for their configured councils; they cannot read
     them back."""
     require_council(principal, [body.local_authority])
-    referral = NewReferral(
-        referral_id=uuid4(),
-        local_authority=body.local_authority,
-        received_on=body.received_on or datetime.now(UTC).date(),
-        requested_by=body.requested_by,
-        primary_need=body.primary_need,
-        postcode=body.child.postcode,
-        contact=body.family_contact,
-    )
+    referral = new_referral(uuid4(), body)
     tag_current_span(referral_id=str(referral.referral_id))
-    events = receive(referral)
     async with conn.transaction():
-        created_at = await repository.add_referral(
-            conn,
-            referral,
-            nhs_number=body.child.nhs_number,
-            given_name=body.child.given_name,
-            family_name=body.child.family_name,
-            date_of_birth=body.child.date_of_birth,
-        )
-        envelopes = await outbox.add(conn, events, local_authority=referral.local_authority)
-        await repository.add_step(
-            conn,
-            referral_id=referral.referral_id,
-            event_id=envelopes[0].id,
-            step=Step.RECEIVED,
-            service="referrals",
-            occurred_at=created_at,
-        )
+        # The timeline's first step is the referral-received event; its id is known once the
+        # outbox has it, so the step is named after the request here and linked by referral.
+        events = await take_in(conn, referral, body, received_event_id=uuid4())
+        await outbox.add(conn, events, local_authority=referral.local_authority)
         await audit.record(
             conn,
             "create",

@@ -6,16 +6,30 @@ from typing import Any
 
 from referrals import repository
 from referrals.domain import STEP_OF_EVENT, status_after
+from referrals.intake import new_referral, take_in
+from referrals.schemas import ReferralRequest
 from shared.events import (
     Envelope,
     NotificationSent,
     PlanDrafted,
+    ReferralRequested,
     ReferralWaitlisted,
     SpecialistAssigned,
 )
 from shared.subscriptions import Conn, Events, Subscriptions
 
 subscriptions = Subscriptions()
+
+
+@subscriptions.on(ReferralRequested)
+async def referral_requested(message: Envelope[ReferralRequested], conn: Conn) -> Events:
+    """A referral arriving on the intake topic: the same rules as ``POST /v1/referrals``. An
+    invalid request is dead-lettered at once, naming each field (never its value)."""
+    body = ReferralRequest.model_validate(message.data.request)
+    if body.local_authority != message.localauthority:
+        raise ValueError("local_authority: differs from the event's localauthority")
+    referral = new_referral(message.data.referral_id, body)
+    return await take_in(conn, referral, body, received_event_id=message.id)
 
 
 async def _record(conn: Conn, message: Envelope[Any]) -> Events:
