@@ -11,6 +11,7 @@ exception: ``FamilyContactRegistered`` goes on its own topic that only notificat
 from __future__ import annotations
 
 import enum
+import functools
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar, Generic, Literal, TypeVar
 from uuid import UUID, uuid4
@@ -185,6 +186,12 @@ class Envelope(BaseModel, Generic[D]):
     datacontenttype: Literal["application/json"] = "application/json"
     localauthority: str = Field(description="ONS code of the council", examples=["E08000035"])
     schemaversion: int = Field(description="Version of the data's schema")
+    traceparent: str | None = Field(
+        default=None,
+        description="W3C trace context of the work that caused the event (CloudEvents "
+        "distributed tracing extension): a consumer continues the journey's trace from it",
+    )
+    tracestate: str | None = None
     data: D
 
     @classmethod
@@ -193,12 +200,27 @@ class Envelope(BaseModel, Generic[D]):
         return f"{getattr(params[0], '__name__', 'Raw')}Message"
 
 
+@functools.cache
+def message_class(event_class: type[E]) -> type[Envelope[E]]:
+    """``Envelope[event_class]`` as a named class (``PlanDraftedMessage``): the message as a
+    consumer receives it and as the AsyncAPI document names it."""
+    named: type[Envelope[E]] = type(
+        f"{event_class.__name__}Message",
+        (Envelope[event_class],),  # type: ignore[valid-type]  # parametrised at run time
+        {"__module__": __name__, "__doc__": f"{event_class.__name__} in its CloudEvents envelope."},
+    )
+    return named
+
+
 class RawEnvelope(Envelope[dict[str, Any]]):
     """Any event's envelope, its data not yet read as a particular event."""
 
 
-def wrap(event: E, *, source: str, local_authority: str) -> Envelope[E]:
-    """Put an event in a new envelope (new id, time now)."""
+def wrap(
+    event: E, *, source: str, local_authority: str, trace: dict[str, str] | None = None
+) -> Envelope[E]:
+    """Put an event in a new envelope (new id, time now), with the W3C ``trace`` context
+    (``traceparent``, ``tracestate``) of the work that caused it."""
     # Parametrised with the event's own class, so ``data`` serialises with all its fields.
     model: Any = Envelope.__class_getitem__(type(event))
     envelope: Envelope[E] = model(
@@ -207,6 +229,8 @@ def wrap(event: E, *, source: str, local_authority: str) -> Envelope[E]:
         subject=str(event.referral_id),
         localauthority=local_authority,
         schemaversion=event.version,
+        traceparent=(trace or {}).get("traceparent"),
+        tracestate=(trace or {}).get("tracestate"),
         data=event,
     )
     return envelope

@@ -84,6 +84,7 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
         registry=registry,
         max_attempts=settings.consumer_max_attempts,
         retry_backoff_s=settings.consumer_retry_backoff_s,
+        batch_size=settings.consumer_batch_size,
     )
     broker = create_broker(
         settings,

@@ -68,14 +68,17 @@ class Outbox:
         if not conn.is_in_transaction():
             raise RuntimeError("Outbox.add must run inside the transaction of the state change")
         envelopes: list[Envelope[E]] = []
+        trace = current_trace_headers()
         for event in events:
             if type(event) not in self.declared:
                 raise UndeclaredEvent(
                     f"{type(event).__name__} is not among the events {self.source} declares"
                 )
-            envelopes.append(wrap(event, source=self.source, local_authority=local_authority))
+            envelopes.append(
+                wrap(event, source=self.source, local_authority=local_authority, trace=trace)
+            )
         if envelopes:
-            trace_headers = json.dumps(current_trace_headers())
+            trace_headers = json.dumps(trace)
             await conn.executemany(
                 """INSERT INTO outbox (event_id, topic, key, envelope, headers)
                    VALUES ($1, $2, $3, $4::jsonb, $5::jsonb)""",

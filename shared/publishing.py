@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from faststream.kafka import KafkaRouter
 
-from shared.events import CLOUDEVENTS_CONTENT_TYPE, DomainEvent, Envelope
+from shared.events import CLOUDEVENTS_CONTENT_TYPE, DomainEvent, message_class
 from shared.outbox import OutboxMessage, UndeclaredEvent
 from shared.telemetry import continued_trace
 
@@ -34,7 +34,7 @@ class Publishers:
                 title=f"{event.topic()}:{service}",
                 description=f"{service} publishes {event.__name__}"
                 + (f": {event.__doc__.strip()}" if event.__doc__ else ""),
-                schema=Envelope[event],  # type: ignore[valid-type]  # parametrised at run time
+                schema=message_class(event),
             )
             for event in declared
         }

@@ -69,6 +69,12 @@ class ServiceSettings(KafkaSettings):
         description="Tries of a failing event before it goes to the dead-letter topic",
     )
     consumer_retry_backoff_s: float = Field(default=0.2, ge=0)
+    consumer_batch_size: int = Field(
+        default=200,
+        ge=1,
+        description="CONSUMER_BATCH_SIZE: most events handled in one transaction and one "
+        "offset commit (only events already waiting are batched; none is waited for)",
+    )
 
     log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
     log_format: Literal["json", "text"] = Field(

@@ -18,14 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from faststream import Context
 from faststream.message import StreamMessage
 from pydantic import ValidationError
 
 from shared.db import Connection
-from shared.events import DomainEvent, E, Envelope, RawEnvelope
+from shared.events import DomainEvent, E, Envelope, RawEnvelope, message_class
 from shared.failures import InvalidEvent, reason
 
 Conn = Annotated[Connection, Context("conn")]
@@ -74,18 +74,26 @@ def parse(body: bytes, event_class: type[E]) -> Envelope[E]:
     if raw.subject != str(raw.data.get("referral_id")):
         raise InvalidEvent("subject: must equal data.referral_id")
     try:
-        envelope: Envelope[E] = Envelope[event_class].model_validate(  # type: ignore[valid-type]
-            raw.model_dump()
-        )
+        envelope: Envelope[E] = message_class(event_class).model_validate(raw.model_dump())
     except ValidationError as exc:
         raise InvalidEvent(f"not a valid {event_class.__name__}: {reason(exc)}") from exc
     return envelope
 
 
-def decoder_of(event_class: type[DomainEvent]) -> Callable[[StreamMessage[Any]], Awaitable[Any]]:
-    # FastStream caches what it returns, so the middleware (which
-    # decodes first, to dead-letter what does not parse) and the handler share one parse.
-    async def decode(msg: StreamMessage[Any]) -> Any:
-        return parse(msg.body, event_class)
+def batch_decoder_of(
+    event_class: type[DomainEvent],
+) -> Callable[[StreamMessage[Any]], Awaitable[list[Envelope[Any] | InvalidEvent]]]:
+    """The decoder of a batch: each record read once (``parse``), in order; a record that is
+    not a valid event stands in the list as its ``InvalidEvent``, for the middleware to
+    dead-letter."""
+
+    async def decode(msg: StreamMessage[Any]) -> list[Envelope[Any] | InvalidEvent]:
+        decoded: list[Envelope[Any] | InvalidEvent] = []
+        for body in cast("list[bytes]", msg.body):  # a batch's body: one value per record
+            try:
+                decoded.append(parse(body, event_class))
+            except InvalidEvent as exc:
+                decoded.append(exc)
+        return decoded
 
     return decode
