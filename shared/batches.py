@@ -30,7 +30,12 @@ def batch_consumer(
     message = message_class(event_class)
 
     async def consume(messages: list[message], conn: Conn) -> None:  # type: ignore[valid-type]  # one per event class
+        council = None
+        each: Envelope[Any]
         for each in messages:
+            if each.localauthority != council:  # a batch is mostly one council's: set it once
+                council = each.localauthority
+                await act_for(conn, [council])  # row-level security: the event's council
             await handle(each, conn)
 
     async def handle(message: Envelope[Any], conn: Conn) -> None:
@@ -41,7 +46,6 @@ def batch_consumer(
             tag_current_span(
                 referral_id=message.subject, event_id=str(message.id), event_type=message.type
             )
-            await act_for(conn, [message.localauthority])  # row-level security: its council
             caused = await handler(message, conn)
             await outbox.add(conn, caused or (), local_authority=message.localauthority)
 

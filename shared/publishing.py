@@ -7,7 +7,7 @@ way the outbox relay can reach Kafka: an event a service does not declare has no
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 
 from faststream.kafka import KafkaRouter
 
@@ -39,16 +39,19 @@ class Publishers:
             for event in declared
         }
 
-    async def publish(self, message: OutboxMessage) -> None:
-        """Send one outbox row to its topic, continuing the trace of whoever wrote it."""
+    async def publish(self, message: OutboxMessage) -> Awaitable[object]:
+        """Hand one outbox row to the producer for its topic, continuing the trace of whoever
+        wrote it; returns the broker's acknowledgement to await (``shared.outbox``)."""
         publisher = self._by_topic.get(message.topic)
         if publisher is None:
             raise UndeclaredEvent(f"no publisher declared for topic {message.topic}")
         if not self._connected.is_set():
             raise ConnectionError("not connected to Kafka yet")
         with continued_trace(message.headers):
-            await publisher.publish(
+            ack: Awaitable[object] = await publisher.publish(
                 message.envelope,
                 key=message.key.encode(),
                 headers={"content-type": f"{CLOUDEVENTS_CONTENT_TYPE}; charset=UTF-8"},
+                no_confirm=True,
             )
+        return ack

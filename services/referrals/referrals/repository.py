@@ -67,21 +67,30 @@ async def add_step(
     service: str,
     occurred_at: datetime,
 ) -> list[Step]:
-    """Record a step on the timeline; returns every step the referral has reached."""
-    exists = await conn.fetchval("SELECT true FROM referrals WHERE id = $1 FOR UPDATE", referral_id)
-    if not exists:
-        raise LookupError(f"referral {referral_id} is not known here")
-    await conn.execute(
-        """INSERT INTO timeline (referral_id, event_id, step, service, occurred_at)
-           VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING""",
+    """Record a step on the timeline; returns every step the referral has reached.
+
+    One round trip: the referral is locked (steps of one referral are recorded one at a time),
+    the step inserted, and the steps read back, in one statement. (Its final SELECT does not
+    see the row its own INSERT adds, hence the UNION with what the INSERT returns.)
+    """
+    row = await conn.fetchrow(
+        """WITH referral AS (SELECT id FROM referrals WHERE id = $1 FOR UPDATE),
+                added AS (
+                    INSERT INTO timeline (referral_id, event_id, step, service, occurred_at)
+                    SELECT id, $2, $3, $4, $5 FROM referral
+                    ON CONFLICT DO NOTHING RETURNING step)
+           SELECT EXISTS (SELECT 1 FROM referral) AS known,
+                  array(SELECT step FROM timeline WHERE referral_id = $1
+                        UNION ALL SELECT step FROM added) AS steps""",
         referral_id,
         event_id,
         step.value,
         service,
         occurred_at,
     )
-    rows = await conn.fetch("SELECT step FROM timeline WHERE referral_id = $1", referral_id)
-    return [Step(r["step"]) for r in rows]
+    if row is None or not row["known"]:
+        raise LookupError(f"referral {referral_id} is not known here")
+    return [Step(s) for s in row["steps"]]
 
 
 async def set_status(conn: Connection, referral_id: UUID, status: Step) -> None:
