@@ -171,6 +171,9 @@ class NotificationsSettings(ServiceSettings):
         "one client",
     )
 
+    def notify_poll_after_delta(self) -> timedelta:
+        return timedelta(seconds=self.notify_poll_after_s)
+
     def messaging_for(self, council: str) -> CouncilMessaging:
         found = self.council_messaging.get(council) or self.council_messaging.get(ANY_COUNCIL)
         if found is None:

@@ -447,8 +447,8 @@ async def awaiting_receipt(
             """UPDATE delivery_attempts a SET polled_at = $1
                FROM (SELECT notification_id, channel FROM delivery_attempts
                      WHERE status = 'sent' AND provider = 'notify' AND provider_id IS NOT NULL
-                       AND sent_at < $1 - $2::interval
-                       AND coalesce(polled_at < $1 - $2::interval, true)
+                       AND sent_at < $1::timestamptz - $2::interval
+                       AND coalesce(polled_at < $1::timestamptz - $2::interval, true)
                      ORDER BY sent_at LIMIT $3 FOR UPDATE SKIP LOCKED) due
                WHERE a.notification_id = due.notification_id AND a.channel = due.channel
                RETURNING a.notification_id, a.channel, a.provider_id, a.local_authority""",
