@@ -8,6 +8,7 @@ from referrals import repository
 from referrals.domain import STEP_OF_EVENT, status_after
 from shared.events import (
     Envelope,
+    NotificationDelivered,
     NotificationSent,
     PlanDrafted,
     ReferralWaitlisted,
@@ -50,4 +51,9 @@ async def specialist_assigned(message: Envelope[SpecialistAssigned], conn: Conn)
 
 @subscriptions.on(NotificationSent)
 async def notification_sent(message: Envelope[NotificationSent], conn: Conn) -> Events:
+    return await _record(conn, message)
+
+
+@subscriptions.on(NotificationDelivered)
+async def notification_delivered(message: Envelope[NotificationDelivered], conn: Conn) -> Events:
     return await _record(conn, message)
