@@ -26,6 +26,7 @@ from shared.councils import ALL, act_for
 from shared.db import Connection, Database
 from shared.http import UNAVAILABLE, DbConnection, Problem, ServiceOutbox
 from shared.outbox import Outbox
+from shared.telemetry import continued_trace
 
 logger = logging.getLogger(__name__)
 
@@ -42,23 +43,20 @@ async def record_receipt(
     """Apply a provider's status for one message; False if the message is not known here."""
     async with pool.acquire() as conn, conn.transaction():
         await act_for(conn, councils)
-        events = await repository.receipt(
+        found = await repository.receipt(
             conn, notification_id=notification_id, channel=channel,
             provider_id=remote.provider_id, status=remote.status, at=at,
         )  # fmt: skip
-        if events is None:
+        if found is None:
             return False
-        if events:
-            council = await _council(conn, notification_id)
-            await outbox.add(conn, events, local_authority=council)
+        await _announce(conn, outbox, found)
     return True
 
 
-async def _council(conn: Connection, notification_id: UUID) -> str:
-    found: str = await conn.fetchval(
-        "SELECT local_authority FROM notifications WHERE id = $1", notification_id
-    )
-    return found
+async def _announce(conn: Connection, outbox: Outbox, found: repository.Receipt) -> None:
+    # Continued in the trace of the event the message was about: one trace, one journey.
+    with continued_trace(found.trace_headers):
+        await outbox.add(conn, found.events, local_authority=found.local_authority)
 
 
 class NotifyReceipt(BaseModel):
@@ -118,13 +116,12 @@ async def receive_delivery_receipt(
     async with conn.transaction():
         # Only the councils whose token it bears ('*': the settings every other council uses).
         await act_for(conn, ALL if ANY_COUNCIL in councils else councils)
-        events = await repository.receipt(
+        found = await repository.receipt(
             conn, notification_id=notification_id, channel=receipt.notification_type,
             provider_id=receipt.id, status=receipt.status, at=at,
         )  # fmt: skip
-        if events:
-            council = await _council(conn, notification_id)
-            await outbox.add(conn, events, local_authority=council)
+        if found is not None:
+            await _announce(conn, outbox, found)
     logger.info("receipt for message %s: %s", notification_id, receipt.status)
 
 

@@ -369,6 +369,14 @@ async def apply_status(
     return []  # created, sending, pending, sent (international: no more news will come)
 
 
+@dataclass(frozen=True)
+class Receipt:
+    events: list[DomainEvent]
+    local_authority: str
+    trace_headers: dict[str, str]
+    """The trace of the event the message was about: the receipt's events continue it."""
+
+
 async def receipt(
     conn: Connection,
     *,
@@ -377,12 +385,13 @@ async def receipt(
     provider_id: str,
     status: str,
     at: datetime,
-) -> list[DomainEvent] | None:
+) -> Receipt | None:
     """A delivery receipt (Notify's callback, or its answer when asked): the attempt is
     recorded as sent if its sender had not got that far, then given the status. Runs in the
     caller's transaction; None if no such message is known here (or to these councils)."""
     row = await conn.fetchrow(
-        f"SELECT {_ALERT_COLUMNS} FROM notifications n WHERE n.id = $1 FOR UPDATE",
+        f"""SELECT {_ALERT_COLUMNS}, n.trace_headers::text AS trace_headers
+            FROM notifications n WHERE n.id = $1 FOR UPDATE""",
         notification_id,
     )
     if row is None:
@@ -398,7 +407,8 @@ async def receipt(
     events = await mark_sent(
         conn, alert, channel, provider_id=provider_id, now=at, fallback_at=None
     )
-    return events + await apply_status(conn, alert, channel, status, at)
+    events += await apply_status(conn, alert, channel, status, at)
+    return Receipt(events, alert.local_authority, json.loads(row["trace_headers"]))
 
 
 async def finish(

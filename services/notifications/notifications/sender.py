@@ -113,7 +113,19 @@ class AlertSender:
         for item in claimed:
             with continued_trace(item.trace_headers):
                 tag_current_span(referral_id=str(item.alert.referral_id))
-                await self._handle(pool, outbox, item)
+                try:
+                    await self._handle(pool, outbox, item)
+                except Exception as exc:
+                    if classify(exc) is not Failure.PERMANENT:
+                        raise  # the database is away: the whole sender pauses
+                    # One message's fault (settings changed under it, a bug) must not hold up
+                    # every other family's: it waits a minute and is tried again.
+                    logger.error("message %s failed: %s", item.alert.id, type(exc).__name__)
+                    async with pool.acquire() as conn:
+                        await repository.release(
+                            conn, item.alert, until=self._clock() + timedelta(minutes=1),
+                            reason=f"error: {type(exc).__name__}",
+                        )  # fmt: skip
         return len(claimed)
 
     async def _handle(self, pool: asyncpg.Pool, outbox: Outbox, item: Claimed) -> None:
