@@ -10,6 +10,7 @@ from datetime import date
 
 import httpx
 
+from scripts.local_notify import LocalNotifyServer
 from scripts.platform import REPO_ROOT, IdentityProvider, Platform
 from shared.dev_identity import fetch_token_sync
 from shared.dev_identity_seed import DEV_CLIENT_SECRET, DEV_PASSWORD, PARTNERS, STAFF
@@ -28,6 +29,7 @@ SAMPLE_REFERRAL = {
     "family_contact": {"name": "Sample Parent", "email": "parent@example.org"},
 }
 JOURNEY_END = "family_notified"
+MESSAGES = 2  # request received, then specialist matched (or waiting list): each delivered
 SAMPLE_USER = "leeds-caseworker"  # of the sample referral's council, Leeds
 # Kept across runs, so a token fetched before a restart of `make run` still works after it.
 IDENTITY_KEY = REPO_ROOT / ".local" / "dev-identity" / "key.pem"
@@ -54,11 +56,25 @@ def follow(platform: Platform, identity: IdentityProvider, timeout_s: float = 60
                 seconds = entry["seconds_since_referral"]
                 print(f"  {entry['step']:<22}{entry['service']:<16}{seconds * 1000:>13.0f} ms")
             shown = len(timeline)
-            if any(e["step"] == JOURNEY_END for e in timeline):
+            if sum(e["step"] == JOURNEY_END for e in timeline) >= MESSAGES:
                 return referral_id
             time.sleep(0.05)
         print(f"  ... the family alert did not arrive within {timeout_s:.0f}s; see .local/logs/")
         return referral_id
+
+
+def show_inbox(notify: LocalNotifyServer, referral_id: str) -> None:
+    """The sample family's messages as they arrived at the local GOV.UK Notify."""
+    reference = referral_id[:8].upper()
+    print(f"\nThe family's messages, in the local GOV.UK Notify's inbox ({notify.url}/):")
+    for message in notify.inbox():
+        body = str(message.get("body", ""))
+        if reference not in body:
+            continue
+        to = message.get("email_address") or message.get("phone_number")
+        print(f"\n  to {to} ({message['type']}, {message['status']}): {message.get('subject')}")
+        for line in body.splitlines():
+            print(f"    {line}" if line else "")
 
 
 def sign_in_help(identity: IdentityProvider, referrals_url: str, referral_id: str) -> str:
@@ -84,22 +100,32 @@ def sign_in_help(identity: IdentityProvider, referrals_url: str, referral_id: st
 def main() -> None:
     identity = IdentityProvider(key_file=IDENTITY_KEY)
     platform = Platform(env=identity.service_env())
+    notify = LocalNotifyServer(callback_url=f"{platform.url('notifications')}/v1/notify/receipts")
+    platform.env.update(notify.service_env())
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop like Ctrl-C
     try:
         print(f"Starting the development identity provider at {identity.issuer} ...")
         identity.start()
+        print(f"Starting a local GOV.UK Notify at {notify.url} (development only) ...")
+        notify.start()
         print("Starting referrals, plans, specialists and notifications ...")
         platform.start()
         referral_id = follow(platform, identity)
+        show_inbox(notify, referral_id)
         print(f"\n{sign_in_help(identity, platform.url('referrals'), referral_id)}")
         print("\nThe platform is running. Ctrl-C stops it.")
         for service in platform.ports:
             print(f"  {service:<14} {platform.url(service)}/docs   (API docs)")
+        print(f"  local Notify   {notify.url}/   (every message sent, as the family sees it)")
         print("  logs           .local/logs/<service>.log, .local/logs/dev-identity.log")
         print("  Kafka and PostgreSQL keep running after Ctrl-C; `make down` stops them.")
         while True:
             time.sleep(1)
-            processes = {**platform.processes, "dev-identity": identity.process}
+            processes = {
+                **platform.processes,
+                "dev-identity": identity.process,
+                "local-notify": notify.process,
+            }
             for name, process in processes.items():
                 if process is not None and process.poll() is not None:
                     print(f"{name} stopped (exit {process.returncode}); see .local/logs/")
@@ -108,6 +134,7 @@ def main() -> None:
         print("\nStopping ...")
     finally:
         platform.stop()
+        notify.stop()
         identity.stop()
 
 

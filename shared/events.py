@@ -103,6 +103,11 @@ class FamilyContactRegistered(DomainEvent):
     email: str | None = None
     phone: str | None = None
     preferred_channel: Literal["email", "sms"]
+    address_lines: list[str] = Field(
+        default_factory=list,
+        description="Postal address for letters (up to 6 lines, the postcode last); empty when "
+        "the family gave none",
+    )
 
 
 class PlanDrafted(DomainEvent):
@@ -142,6 +147,8 @@ class ReferralWaitlisted(DomainEvent):
 
 
 class NotificationSent(DomainEvent):
+    """The provider took the message: "message sent", not yet known to have arrived."""
+
     name: ClassVar[str] = "notification-sent"
     owner: ClassVar[str] = "notifications"
 
@@ -149,6 +156,36 @@ class NotificationSent(DomainEvent):
     channel: str = Field(examples=["email", "sms", "log"])
     template: str = Field(examples=["specialist-assigned"])
     about_event_id: UUID = Field(description="The event the family was told about")
+
+
+class NotificationDelivered(DomainEvent):
+    """The provider confirmed the message reached the family (GOV.UK Notify's delivery
+    receipt, or the council's mail server taking responsibility for it): "family notified"."""
+
+    name: ClassVar[str] = "notification-delivered"
+    owner: ClassVar[str] = "notifications"
+
+    notification_id: UUID
+    channel: str = Field(examples=["email", "sms", "letter"])
+    template: str = Field(examples=["specialist-assigned"])
+    about_event_id: UUID = Field(description="The event the family was told about")
+    delivered_at: datetime
+
+
+class NotificationFailed(DomainEvent):
+    """No channel could deliver the message; a caseworker should reach the family another way."""
+
+    name: ClassVar[str] = "notification-failed"
+    owner: ClassVar[str] = "notifications"
+
+    notification_id: UUID
+    status: str = Field(
+        examples=["permanent-failure", "temporary-failure", "technical-failure"],
+        description="The last channel's failure",
+    )
+    channels_tried: list[str] = Field(examples=[["sms", "email"]])
+    template: str = Field(examples=["specialist-assigned"])
+    about_event_id: UUID
 
 
 ALL_EVENTS: tuple[type[DomainEvent], ...] = (
@@ -159,6 +196,8 @@ ALL_EVENTS: tuple[type[DomainEvent], ...] = (
     SpecialistAssigned,
     ReferralWaitlisted,
     NotificationSent,
+    NotificationDelivered,
+    NotificationFailed,
 )
 
 CLOUDEVENTS_CONTENT_TYPE = "application/cloudevents+json"

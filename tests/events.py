@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from uuid import UUID, uuid4
 
 from shared.events import (
     DomainEvent,
     FamilyContactRegistered,
+    NotificationDelivered,
+    NotificationFailed,
     NotificationSent,
     PlanDrafted,
     ReferralReceived,
@@ -66,6 +68,22 @@ def sample_event(event_class: type[DomainEvent], referral_id: UUID) -> DomainEve
             referral_id=referral_id,
             notification_id=uuid4(),
             channel="log",
+            template="specialist-assigned",
+            about_event_id=uuid4(),
+        ),
+        NotificationDelivered: NotificationDelivered(
+            referral_id=referral_id,
+            notification_id=uuid4(),
+            channel="email",
+            template="specialist-assigned",
+            about_event_id=uuid4(),
+            delivered_at=datetime(2026, 1, 5, 12, 0, tzinfo=UTC),
+        ),
+        NotificationFailed: NotificationFailed(
+            referral_id=referral_id,
+            notification_id=uuid4(),
+            status="permanent-failure",
+            channels_tried=["sms", "email"],
             template="specialist-assigned",
             about_event_id=uuid4(),
         ),

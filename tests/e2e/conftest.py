@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from uuid import uuid4
@@ -13,6 +14,7 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from scripts.local_notify import LocalNotifyServer
 from scripts.platform import (
     REPO_ROOT,
     IdentityProvider,
@@ -96,12 +98,23 @@ async def platform(
         **database_env(urls),
     }
     ports = {service: free_port() for service in SERVICES}  # runs can overlap
-    running = Platform(log_dir=REPO_ROOT / ".local" / "logs" / "e2e", env=env, ports=ports)
+    log_dir = REPO_ROOT / ".local" / "logs" / "e2e"
+    # Every message goes through a local GOV.UK Notify, whose receipts reach notifications.
+    notify = LocalNotifyServer(
+        callback_url=f"http://127.0.0.1:{ports['notifications']}/v1/notify/receipts",
+        port=free_port(),
+        log_dir=log_dir,
+    )
+    notify.start()
+    env.update(notify.service_env())
+    running = Platform(log_dir=log_dir, env=env, ports=ports)
     # Started from this thread, not a worker thread: the services are told to exit when the
     # thread that started them ends (see scripts/platform.py).
     running.start()
+    running.local_notify = notify  # type: ignore[attr-defined]  # for tests reading its inbox
     yield running
     exit_codes = running.stop()
+    notify.stop()
     # SIGTERM lets each service finish its in-flight work and exit by itself within the grace
     # period (uvicorn then re-raises the signal: -15); -9 would mean it had to be killed.
     assert exit_codes == dict.fromkeys(ports, -signal.SIGTERM)
@@ -123,7 +136,17 @@ async def referrals_api(
         yield client
 
 
-JOURNEY = ("referral_received", "plan_drafted", "specialist_assigned", "family_notified")
+JOURNEY = (
+    "referral_received",
+    "message_sent",  # request received: what happens next and when
+    "family_notified",
+    "plan_drafted",
+    "specialist_assigned",
+    "message_sent",  # a specialist matched
+    "family_notified",
+)
+"""Every step of a referral's journey, each message sent and then delivered (GOV.UK Notify's
+receipt); the request-received message may arrive on either side of the plan."""
 
 
 async def wait_for_timeline(
@@ -132,8 +155,8 @@ async def wait_for_timeline(
     steps: tuple[str, ...] = JOURNEY,
     timeout_s: float = 30,
 ) -> dict[str, Any]:
-    """Poll the referral until its timeline holds every one of ``steps``; returns it. (A
-    referral taken in from a topic is not there at first: 404 until then.)
+    """Poll the referral until its timeline holds every one of ``steps`` (as often as they
+    are named); returns it. (A referral taken in from a topic is not there at first: 404.)
 
     Steps arrive on different topics, so the family alert can be on the timeline a moment
     before the specialist step it followed: wait for all of them, not the last one.
@@ -141,7 +164,7 @@ async def wait_for_timeline(
     deadline = asyncio.get_running_loop().time() + timeout_s
     while True:
         referral: dict[str, Any] = (await client.get(f"/v1/referrals/{referral_id}")).json()
-        if set(steps) <= {entry["step"] for entry in referral.get("timeline", [])}:
+        if Counter(steps) <= Counter(e["step"] for e in referral.get("timeline", [])):
             return referral
         if asyncio.get_running_loop().time() > deadline:
             pytest.fail(

@@ -35,7 +35,7 @@ async def test_a_referral_on_the_intake_topic_reaches_the_family_alert(
     referral_id = uuid4()
     await _publish(kafka, ReferralRequested(referral_id=referral_id, request=referral_request()))
     referral = await wait_for_timeline(referrals_api, str(referral_id))
-    assert referral["status"] == "family_notified"
+    assert referral["status"] == "specialist_assigned"  # the journey's furthest step
     assert referral["local_authority"] == COUNCIL
 
 

@@ -39,4 +39,4 @@ async def test_a_service_killed_mid_flow_loses_nothing_and_duplicates_nothing(
                     f"{platform.url('notifications')}/v1/referrals/{referral_id}/notifications"
                 )
             ).json()
-            assert len(alerts) == 1  # the family is told once, not once per redelivery
+            assert len(alerts) == 2  # the family is told once per step, not once per redelivery

@@ -2,7 +2,6 @@ from uuid import uuid4
 
 import asyncpg
 import pytest
-from notifications.domain import alert_for, render
 from pydantic import ValidationError
 
 from shared.events import (
@@ -97,15 +96,6 @@ def test_an_invalid_event_names_the_field_and_reason() -> None:
 )
 def test_failures_are_classified_by_type(error: Exception, kind: Failure) -> None:
     assert classify(error) is kind
-
-
-def test_family_alert_says_what_happened_and_where_to_look_without_the_childs_details() -> None:
-    event = _waitlisted()
-    alert = alert_for(event, event_id=uuid4(), local_authority="E08000035")
-    text = render(alert, link=f"https://council.example/family/{event.referral_id}")
-    assert alert.template == "referral-waitlisted"
-    assert f"https://council.example/family/{event.referral_id}" in text
-    assert str(event.referral_id)[:8].upper() in text
 
 
 def test_dead_letter_reason_names_the_field_but_never_its_value() -> None:

@@ -69,8 +69,9 @@ def test_the_preferred_channel_needs_its_detail() -> None:
 
 def test_status_is_the_furthest_step_whatever_order_events_arrive_in() -> None:
     assert status_after([Step.FAMILY_NOTIFIED, Step.RECEIVED, Step.PLAN_DRAFTED]) == (
-        Step.FAMILY_NOTIFIED
+        Step.PLAN_DRAFTED  # a message reaching the family does not move the referral on
     )
+    assert status_after([Step.SPECIALIST_ASSIGNED, Step.MESSAGE_SENT]) == Step.SPECIALIST_ASSIGNED
     assert status_after([Step.PLAN_DRAFTED, Step.RECEIVED]) == Step.PLAN_DRAFTED
     assert status_after([]) == Step.RECEIVED
 

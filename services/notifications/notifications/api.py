@@ -1,32 +1,60 @@
-"""HTTP routes of the notifications service."""
+"""HTTP routes of the notifications service: the delivery log a caseworker sees, and the
+family's messaging preferences (recorded by a caseworker on their behalf)."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 from uuid import UUID
 
-from fastapi import APIRouter
-from pydantic import BaseModel
+from fastapi import APIRouter, HTTPException, status
+from pydantic import BaseModel, ConfigDict, Field
 
 from notifications import repository
+from notifications.domain import Channel
 from shared.audit import Audit
 from shared.auth import AUTH_RESPONSES, Role, allow
-from shared.http import UNAVAILABLE, DbConnection
+from shared.http import NOT_FOUND, UNAVAILABLE, DbConnection
 
 router = APIRouter(
     prefix="/v1", tags=["notifications"], responses={**UNAVAILABLE, **AUTH_RESPONSES}
 )
 
 
+class AttemptView(BaseModel):
+    """One channel tried for a message."""
+
+    channel: str = Field(examples=["sms"])
+    provider: str = Field(examples=["notify", "smtp", "log"])
+    status: str = Field(examples=["delivered", "permanent-failure"])
+    started_at: datetime
+    sent_at: datetime | None
+    completed_at: datetime | None
+    error: str | None = Field(description="A class of error (e.g. notify-400-ValidationError)")
+
+
 class NotificationView(BaseModel):
-    """An alert's state; no address or text (personal data)."""
+    """A message: what, when, through which channel, and where it stands. No text, no
+    address (personal data)."""
 
     id: UUID
-    template: str
-    status: str
+    template: str = Field(examples=["specialist-assigned"])
+    audience: str = Field(examples=["family", "caseworker"])
+    statutory: bool
+    status: str = Field(
+        examples=["queued", "sent", "delivered", "permanent-failure", "withheld"],
+        description="awaiting_contact, queued, sending, sent, delivered, permanent-failure, "
+        "temporary-failure, technical-failure or withheld",
+    )
     channel: str | None
     created_at: datetime
     sent_at: datetime | None
+    delivered_at: datetime | None
+    completed_at: datetime | None
+    held_until: datetime | None = Field(description="Queued until then (quiet hours, a provider)")
+    held_reason: str | None = Field(examples=["quiet-hours", "provider-unavailable"])
+    note: str | None = Field(description="Why it was withheld, or the last error's class")
+    attempts: list[AttemptView]
 
 
 @router.get(
@@ -37,11 +65,94 @@ class NotificationView(BaseModel):
 async def list_notifications_for_referral(
     referral_id: UUID, conn: DbConnection, audit: Audit
 ) -> list[NotificationView]:
-    """Every alert about the referral and where it stands (no text, no address)."""
+    """The delivery log: every message about the referral and where it stands."""
     rows = await repository.notifications_for(conn, referral_id)
-    if rows:
-        council = rows[0]["local_authority"]
-        await audit.record(
-            conn, "read", "notifications", referral_id=referral_id, local_authority=council
+    if not rows:
+        return []
+    await audit.record(
+        conn, "read", "notifications", referral_id=referral_id,
+        local_authority=rows[0]["local_authority"],
+    )  # fmt: skip
+    attempts: dict[UUID, list[AttemptView]] = {}
+    for a in await repository.attempts_for(conn, referral_id):
+        attempts.setdefault(a["notification_id"], []).append(
+            AttemptView(**{k: v for k, v in dict(a).items() if k != "notification_id"})
         )
-    return [NotificationView(**dict(r)) for r in rows]
+    return [
+        NotificationView(
+            **{k: r[k] for k in NotificationView.model_fields if k in r},
+            held_until=r["not_before"] if r["status"] == "queued" else None,
+            note=r["last_error"],
+            attempts=attempts.get(r["id"], []),
+        )
+        for r in rows
+    ]
+
+
+class Preferences(BaseModel):
+    """How the family wants to hear from the council."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    channel: Channel | None = Field(
+        default=None, description="Preferred channel; null: the one given with the contact"
+    )
+    language: Literal["en", "cy"] = Field(
+        default="en",
+        description="Messages in this language where the council has templates in it, else English",
+    )
+    statutory_only: bool = Field(
+        default=False,
+        description="Only the messages the law requires (the family opted out of the rest)",
+    )
+
+
+class PreferencesView(Preferences):
+    updated_at: datetime | None
+
+
+@router.get(
+    "/referrals/{referral_id}/preferences",
+    response_model=PreferencesView,
+    responses=NOT_FOUND,
+    dependencies=[allow(Role.CASEWORKER, Role.MANAGER)],
+)
+async def get_family_preferences(
+    referral_id: UUID, conn: DbConnection, audit: Audit
+) -> PreferencesView:
+    """The family's messaging preferences."""
+    council = await repository.council_of(conn, referral_id)
+    if council is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no messages or contact for this referral")
+    await audit.record(
+        conn, "read", "preferences", referral_id=referral_id, local_authority=council
+    )
+    found = await repository.preferences(conn, referral_id)
+    return PreferencesView(**dict(found or {}))
+
+
+@router.put(
+    "/referrals/{referral_id}/preferences",
+    response_model=PreferencesView,
+    responses=NOT_FOUND,
+    dependencies=[allow(Role.CASEWORKER)],
+)
+async def set_family_preferences(
+    referral_id: UUID, body: Preferences, conn: DbConnection, audit: Audit
+) -> PreferencesView:
+    """Record the family's choice (channel, language, opting out of non-statutory messages);
+    it applies to every message not yet sent."""
+    async with conn.transaction():
+        council = await repository.council_of(conn, referral_id)
+        if council is None:
+            raise HTTPException(
+                status.HTTP_404_NOT_FOUND, "no messages or contact for this referral"
+            )
+        await repository.save_preferences(
+            conn, referral_id, local_authority=council, **body.model_dump()
+        )
+        await audit.record(
+            conn, "update", "preferences", referral_id=referral_id, local_authority=council
+        )
+        found = await repository.preferences(conn, referral_id)
+    return PreferencesView(**dict(found or {}))

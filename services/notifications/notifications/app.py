@@ -5,23 +5,32 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
-from notifications import api
-from notifications.channels import FamilyChannel, LogChannel
+from notifications import api, receipts
+from notifications.catalogue import Audience
+from notifications.channels import Provider
 from notifications.config import NotificationsSettings
 from notifications.domain import FamilyAlert
 from notifications.handlers import subscriptions
-from notifications.sender import AlertSender
-from shared.events import NotificationSent
+from notifications.providers import Councils
+from notifications.receipts import ReceiptPoller
+from notifications.sender import AlertSender, Clock, utc_now
+from shared.events import NotificationDelivered, NotificationFailed, NotificationSent
 from shared.family_links import mint
 from shared.lifecycle import ServiceDefinition, create_service_app
 
 
 def create_app(
-    settings: NotificationsSettings | None = None, channel: FamilyChannel | None = None
+    settings: NotificationsSettings | None = None,
+    providers: dict[str, Provider] | None = None,
+    clock: Clock = utc_now,
 ) -> FastAPI:
+    """The service; ``providers`` replace the configured ones by name (tests)."""
     settings = settings or NotificationsSettings()
+    councils = Councils(settings, overrides=providers or {})
 
     def link_for(alert: FamilyAlert) -> str:
+        if alert.audience is Audience.CASEWORKER:
+            return settings.caseworker_view_url.format(referral_id=alert.referral_id)
         token = mint(
             settings.family_link_key,
             referral_id=alert.referral_id,
@@ -30,19 +39,37 @@ def create_app(
         )
         return settings.family_view_url.format(token=token)
 
+    def notify_of(council: str) -> Provider | None:
+        return councils.council(council).providers.get("notify")
+
     sender = AlertSender(
-        channel or LogChannel(),
+        councils,
         link_for=link_for,
         database_url=settings.database_url,
         poll_interval_s=settings.outbox_poll_interval_s,
         lease=timedelta(seconds=settings.sending_lease_s),
+        clock=clock,
     )
-    return create_service_app(
+    poller = ReceiptPoller(
+        notify_of,
+        after=timedelta(seconds=settings.notify_poll_after_s),
+        interval_s=settings.notify_poll_interval_s,
+        burst=settings.notify_burst,
+        clock=clock,
+    )
+    app = create_service_app(
         ServiceDefinition(
             settings=settings,
             subscriptions=subscriptions,
-            publishes=(NotificationSent,),
-            routers=(api.router,),
-            workers=(sender.run,),
+            publishes=(NotificationSent, NotificationDelivered, NotificationFailed),
+            routers=(api.router, receipts.router),
+            workers=(sender.run, poller.run),
         )
     )
+    app.state.notify_callback_tokens = {
+        council: messaging.notify_callback_token
+        for council, messaging in settings.council_messaging.items()
+        if messaging.notify_callback_token is not None
+    }
+    app.state.sender = sender
+    return app

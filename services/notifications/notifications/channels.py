@@ -1,46 +1,124 @@
-"""Ways to reach a family. The log channel records that an alert went out, for local runs
-and until a council's GOV.UK Notify key is configured."""
+"""Message providers (GOV.UK Notify, the council's mail server, the log) and what they answer.
+
+A provider is called after the decision to send has committed, with the message's id as its
+reference (never personal data). It answers ``Accepted``, or raises ``Refused`` (this channel
+cannot take the message: a wrong address, a missing template; the next channel is tried) or
+``Unavailable`` (down, or limiting us: the message stays queued and goes when it recovers).
+"""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Protocol
 from uuid import UUID
 
-from notifications.domain import FamilyAlert
-from shared.events import FamilyContactRegistered
+from notifications.domain import Channel
 
 logger = logging.getLogger(__name__)
 
 
-class FamilyChannel(Protocol):
-    """A message provider. ``send`` is called after the decision to send has committed, with
-    the alert id as the provider's reference (never personal data)."""
+@dataclass(frozen=True)
+class Outgoing:
+    """One message on its way out. ``to`` and ``address_lines`` are personal data: never
+    logged, never kept beyond the call."""
 
+    notification_id: UUID
+    referral_id: UUID
+    channel: Channel
+    template: str
+    language: str
+    fields: dict[str, str]
+    to: str | None = None
+    address_lines: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Accepted:
+    provider_id: str | None
+    delivered: bool = False
+    """The answer itself says delivered (a mail server taking responsibility for it)."""
+
+
+@dataclass(frozen=True)
+class Remote:
+    """The provider's record of a message."""
+
+    provider_id: str
+    status: str
+
+
+class Refused(Exception):
+    """The provider will not take this message on this channel."""
+
+    def __init__(self, status: str, reason: str) -> None:
+        super().__init__(f"{status}: {reason}")
+        self.status = status
+        self.reason = reason
+
+
+class Unavailable(Exception):
+    """The provider cannot take messages now; try again later."""
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        not_sent: bool,
+        rate_limited: bool = False,
+        retry_after_s: float | None = None,
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.not_sent = not_sent
+        """Certainly not taken (an error answer); False when the answer was lost (a timeout)."""
+        self.rate_limited = rate_limited
+        self.retry_after_s = retry_after_s
+
+
+class CannotTell(Exception):
+    """The provider cannot be asked whether it took a message (SMTP)."""
+
+
+class Provider(Protocol):
     name: str
+    limit_key: str | None
+    """Key of the limits its replicas share (token bucket, pauses); None: none."""
+    rate_per_minute: int | None
 
-    async def send(self, alert: FamilyAlert, text: str, contact: FamilyContactRegistered) -> None:
-        """Hand the message over; raises when the provider did not take it."""
+    async def send(self, message: Outgoing) -> Accepted: ...
 
-    async def was_sent(self, alert_id: UUID) -> bool:
-        """Whether the provider already took a message with this reference: asked before a
-        resend, when a sender stopped between handing a message over and recording it."""
+    async def find(self, notification_id: UUID, channel: Channel) -> Remote | None:
+        """The message with this reference on ``channel`` if the provider has it; asked
+        before sending again a message whose sender stopped mid-way. ``CannotTell`` if it
+        cannot be asked."""
+        ...
+
+    async def status(self, provider_id: str) -> Remote | None:
+        """The provider's current status of a message (polling, should a receipt be lost)."""
+        ...
 
 
+@dataclass
 class LogChannel:
-    """Logs ids only: the message text and the address are personal data. Delivers nothing."""
+    """Logs ids only (the text and the address are personal data). Delivers nothing."""
 
-    name = "log"
+    name: str = "log"
+    limit_key: str | None = None
+    rate_per_minute: int | None = None
 
-    async def send(self, alert: FamilyAlert, text: str, contact: FamilyContactRegistered) -> None:
+    async def send(self, message: Outgoing) -> Accepted:
         logger.info(
-            "family alert %s (%s) for referral %s via %s [log channel: nothing delivered]",
-            alert.id,
-            alert.template,
-            alert.referral_id,
-            contact.preferred_channel,
+            "message %s (%s) for referral %s by %s [log channel: nothing delivered]",
+            message.notification_id,
+            message.template,
+            message.referral_id,
+            message.channel,
         )
+        return Accepted(provider_id=None)
 
-    async def was_sent(self, alert_id: UUID) -> bool:
-        # A log cannot be asked; a line written twice harms no one.
-        return False
+    async def find(self, notification_id: UUID, channel: Channel) -> Remote | None:
+        return None  # a log cannot be asked; a line written twice harms no one
+
+    async def status(self, provider_id: str) -> Remote | None:
+        return None

@@ -1,11 +1,120 @@
 """Settings of the notifications service (environment variables)."""
 
-from typing import ClassVar
+from datetime import time, timedelta
+from typing import ClassVar, Literal
+from uuid import UUID
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
+from notifications.catalogue import KINDS
+from notifications.domain import Channel, Policy
 from shared.services import SERVICES, Service
 from shared.settings import ServiceSettings
+
+NOTIFY_API = "https://api.notifications.service.gov.uk"
+
+
+class SmtpServer(BaseModel):
+    """The council's own mail server (for councils without GOV.UK Notify)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    host: str
+    port: int = 587
+    starttls: bool = Field(default=True, description="Upgrade with STARTTLS before signing in")
+    username: str | None = None
+    password: SecretStr | None = None
+    sender: str = Field(description="The From address, e.g. send-team@council.gov.uk")
+    ca_file: str | None = Field(
+        default=None, description="CA bundle to trust for the server's certificate"
+    )
+    timeout_s: float = Field(default=30, gt=0)
+
+
+class CouncilMessaging(BaseModel):
+    """How one council reaches families: which provider carries each channel, its GOV.UK Notify
+    key and template ids, the fallback order and delay, and its quiet hours."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    email: Literal["notify", "smtp", "log"] | None = "log"
+    sms: Literal["notify", "log"] | None = "log"
+    letter: Literal["notify", "log"] | None = None
+    fallback_order: tuple[Channel, ...] = ("email", "sms", "letter")
+    fallback_after_s: float = Field(
+        default=24 * 3600,
+        gt=0,
+        description="A message not delivered this long after it was sent goes again through "
+        "the next channel the family can be reached on",
+    )
+    notify_api_key: SecretStr | None = Field(
+        default=None, description="The Notify service's API key (live, team or test)"
+    )
+    notify_base_url: str = NOTIFY_API
+    notify_callback_token: SecretStr | None = Field(
+        default=None,
+        description="The bearer token set for delivery receipts in Notify's Callbacks settings",
+    )
+    notify_templates: dict[str, dict[Channel, dict[str, UUID]]] = Field(
+        default_factory=dict,
+        description="Template ids by language, channel and message: "
+        '{"en": {"email": {"specialist-assigned": "<uuid>", ...}, "sms": {...}}}',
+    )
+    smtp: SmtpServer | None = None
+    quiet_hours: tuple[time, time] | None = Field(
+        default=(time(21), time(8)),
+        description="No messages on the quiet channels between these local times (queued "
+        "until the end); null for none",
+    )
+    quiet_channels: frozenset[Channel] = frozenset({"sms"})
+    timezone: str = "Europe/London"
+    caseworker_email: str | None = Field(
+        default=None, description="The SEND team mailbox that caseworker messages go to"
+    )
+    optional_messages: frozenset[str] = Field(
+        default=frozenset(),
+        description="Messages the council chooses to send (e.g. deadline-at-risk-family)",
+    )
+
+    @model_validator(mode="after")
+    def _complete(self) -> "CouncilMessaging":
+        channels = self.channels()
+        if "notify" in channels.values():
+            if self.notify_api_key is None:
+                raise ValueError("notify_api_key: needed when a channel uses notify")
+            english = self.notify_templates.get("en", {})
+            missing = [
+                f"{channel}/{template}"
+                for channel, provider in channels.items()
+                if provider == "notify"
+                for template in KINDS
+                if template not in english.get(channel, {})
+            ]
+            if missing:
+                raise ValueError(f"notify_templates.en: no template id for {', '.join(missing)}")
+        if "smtp" in channels.values() and self.smtp is None:
+            raise ValueError("smtp: needed when email uses smtp")
+        return self
+
+    def channels(self) -> dict[Channel, str]:
+        chosen: dict[Channel, str | None] = {
+            "email": self.email, "sms": self.sms, "letter": self.letter,
+        }  # fmt: skip
+        return {c: p for c, p in chosen.items() if p is not None}
+
+    def policy(self) -> Policy:
+        return Policy(
+            providers=self.channels(),
+            fallback_order=self.fallback_order,
+            fallback_after=timedelta(seconds=self.fallback_after_s),
+            quiet_hours=self.quiet_hours,
+            quiet_channels=self.quiet_channels,
+            timezone=self.timezone,
+            optional_messages=self.optional_messages,
+        )
+
+
+ANY_COUNCIL = "*"
 
 
 class NotificationsSettings(ServiceSettings):
@@ -15,9 +124,58 @@ class NotificationsSettings(ServiceSettings):
         description="FAMILY_VIEW_URL: the family's link in each message; {token} is the signed "
         "link token. A council points it at its public family page.",
     )
+    caseworker_view_url: str = Field(
+        default=f"http://127.0.0.1:{SERVICES['referrals'].port}/v1/referrals/{{referral_id}}",
+        description="CASEWORKER_VIEW_URL: the link in caseworker messages ({referral_id})",
+    )
     sending_lease_s: float = Field(
         default=60,
         gt=0,
-        description="An alert claimed for sending and not recorded as sent within this long is "
-        "claimed again (its channel is asked first whether it already went)",
+        description="A message claimed for sending and not recorded within this long is "
+        "claimed again (its provider is asked first whether it already went). Keep it above "
+        "the providers' timeouts",
     )
+    council_messaging: dict[str, CouncilMessaging] = Field(
+        default_factory=lambda: {ANY_COUNCIL: CouncilMessaging()},
+        description="COUNCIL_MESSAGING (JSON): each council's messaging by ONS code, '*' for "
+        "every council not listed. The default logs each message and delivers nothing",
+    )
+    notify_rate_limit_per_minute: int = Field(
+        default=3000, ge=1, description="GOV.UK Notify's limit per API key (HTTP 429 above it)"
+    )
+    notify_burst: int = Field(
+        default=100,
+        ge=1,
+        description="Requests a Notify key may make at once; the bucket refills at "
+        "(limit - burst) a minute, so no 60-second window goes over the limit",
+    )
+    provider_backoff_max_s: float = Field(
+        default=60,
+        gt=0,
+        description="Longest pause after a provider refused (429) or failed; pauses double "
+        "from 1 s while it keeps failing",
+    )
+    notify_poll_after_s: float = Field(
+        default=600,
+        gt=0,
+        description="A Notify message with no delivery receipt this long after it was sent "
+        "is asked about (polling, should a callback be lost)",
+    )
+    notify_poll_interval_s: float = Field(default=60, gt=0)
+    notify_timeout_s: float = Field(default=30, gt=0)
+    # Notify posts every delivery receipt to one route with one token: the default limit on
+    # changes (60 a minute per client) would refuse most of them.
+    rate_limit_post: str = Field(
+        default="6000/minute",
+        description="Per client, on every POST/PUT (RATE_LIMIT_POST); Notify's receipts are "
+        "one client",
+    )
+
+    def notify_poll_after_delta(self) -> timedelta:
+        return timedelta(seconds=self.notify_poll_after_s)
+
+    def messaging_for(self, council: str) -> CouncilMessaging:
+        found = self.council_messaging.get(council) or self.council_messaging.get(ANY_COUNCIL)
+        if found is None:
+            raise LookupError(f"COUNCIL_MESSAGING has no entry for {council} and no '*'")
+        return found

@@ -1,10 +1,11 @@
 """Kafka subscribers of the notifications service.
 
-An event a family should hear about becomes an alert row, queued when the family's contact is
-known and waiting for it otherwise; the contact (on its own topic) queues whatever waited.
-Nothing is sent here: ``notifications.sender`` sends after these transactions commit. Both
-handlers take a per-referral lock first: without it, an alert stored while the contact is
-being saved would be seen by neither transaction and never queued.
+Every event in the message catalogue (``catalogue.CATALOGUE``) becomes its messages' rows:
+queued when the recipient can be reached (the family's contact is known; caseworker messages
+always), waiting for the contact otherwise; the contact (on its own topic) queues whatever
+waited. Nothing is sent here: ``notifications.sender`` sends after these transactions commit.
+Both kinds of handler take a per-referral lock first: without it, a message stored while the
+contact is being saved would be seen by neither transaction and never queued.
 """
 
 from __future__ import annotations
@@ -12,35 +13,52 @@ from __future__ import annotations
 from typing import Any
 
 from notifications import repository
-from notifications.domain import alert_for
-from shared.events import Envelope, FamilyContactRegistered, ReferralWaitlisted, SpecialistAssigned
-from shared.subscriptions import Conn, Events, Subscriptions
+from notifications.catalogue import CATALOGUE, Audience
+from notifications.domain import alerts_for
+from shared.events import DomainEvent, Envelope, FamilyContactRegistered, ReferralReceived
+from shared.subscriptions import Conn, Events, Handler, Subscriptions
 from shared.telemetry import current_trace_headers
 
 subscriptions = Subscriptions()
 
 
-async def _alert_family(conn: Conn, message: Envelope[Any]) -> Events:
+async def queue_messages(message: Envelope[Any], conn: Conn) -> Events:
+    """Store the messages an event causes (the catalogue's entry for its class)."""
     event = message.data
     await repository.lock_referral(conn, event.referral_id)
-    alert = alert_for(event, event_id=message.id, local_authority=message.localauthority)
-    await repository.add_alert(
-        conn,
-        alert,
-        queued=await repository.has_contact(conn, event.referral_id),
-        trace_headers=current_trace_headers(),  # the send continues this event's trace
-    )
+    if isinstance(event, ReferralReceived):
+        await repository.save_request(conn, event, local_authority=message.localauthority)
+    contact_known = await repository.has_contact(conn, event.referral_id)
+    for alert in alerts_for(
+        event, CATALOGUE[type(event)], event_id=message.id, local_authority=message.localauthority
+    ):
+        await repository.add_alert(
+            conn,
+            alert,
+            queued=contact_known or alert.audience is Audience.CASEWORKER,
+            trace_headers=current_trace_headers(),  # the send continues this event's trace
+        )
     return []
 
 
-@subscriptions.on(SpecialistAssigned)
-async def specialist_assigned(message: Envelope[SpecialistAssigned], conn: Conn) -> Events:
-    return await _alert_family(conn, message)
+def _handler_of(event_class: type[DomainEvent]) -> Handler:
+    async def handler(message: Envelope[Any], conn: Conn) -> Events:
+        return await queue_messages(message, conn)
+
+    # FastStream reads the message's type from the signature (for decoding and AsyncAPI).
+    handler.__annotations__ = {
+        "message": Envelope[event_class],  # type: ignore[valid-type]  # a class known at run time
+        "conn": Conn,
+        "return": Events,
+    }
+    handler.__name__ = handler.__qualname__ = "queue_messages_about_" + event_class.name.replace(
+        "-", "_"
+    )
+    return handler
 
 
-@subscriptions.on(ReferralWaitlisted)
-async def referral_waitlisted(message: Envelope[ReferralWaitlisted], conn: Conn) -> Events:
-    return await _alert_family(conn, message)
+for _event_class in CATALOGUE:
+    subscriptions.on(_event_class)(_handler_of(_event_class))
 
 
 @subscriptions.on(FamilyContactRegistered)

@@ -1,18 +1,36 @@
-"""SQL for family contacts and notifications."""
+"""SQL for family contacts, preferences, messages and their delivery attempts."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 import asyncpg
 
-from notifications.domain import FamilyAlert
+from notifications.catalogue import Audience
+from notifications.domain import FAILURES, Channel, FamilyAlert, Tried, delivered, sent
 from shared.councils import ALL, act_for
 from shared.db import Connection
-from shared.events import FamilyContactRegistered
+from shared.events import DomainEvent, FamilyContactRegistered, ReferralReceived
+
+_ALERT_COLUMNS = """n.id, n.referral_id, n.about_event_id, n.template, n.local_authority,
+    n.audience, n.statutory, n.details::text AS details"""
+
+
+def _alert(row: asyncpg.Record) -> FamilyAlert:
+    return FamilyAlert(
+        id=row["id"],
+        referral_id=row["referral_id"],
+        about_event_id=row["about_event_id"],
+        template=row["template"],
+        local_authority=row["local_authority"],
+        audience=Audience(row["audience"]),
+        statutory=row["statutory"],
+        details=json.loads(row["details"]),
+    )
 
 
 async def lock_referral(conn: Connection, referral_id: UUID) -> None:
@@ -25,17 +43,30 @@ async def save_contact(
 ) -> None:
     await conn.execute(
         """INSERT INTO family_contacts (referral_id, contact_name, email, phone, preferred_channel,
-               local_authority)
-           VALUES ($1, $2, $3, $4, $5, $6)
+               address_lines, local_authority)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)
            ON CONFLICT (referral_id) DO UPDATE SET contact_name = EXCLUDED.contact_name,
                email = EXCLUDED.email, phone = EXCLUDED.phone,
-               preferred_channel = EXCLUDED.preferred_channel, updated_at = now()""",
+               preferred_channel = EXCLUDED.preferred_channel,
+               address_lines = EXCLUDED.address_lines, updated_at = now()""",
         contact.referral_id,
         contact.contact_name,
         contact.email,
         contact.phone,
         contact.preferred_channel,
+        contact.address_lines,
         local_authority,
+    )
+
+
+async def save_request(conn: Connection, event: ReferralReceived, *, local_authority: str) -> None:
+    await conn.execute(
+        """INSERT INTO requests (referral_id, local_authority, requested_by, received_on)
+           VALUES ($1, $2, $3, $4) ON CONFLICT (referral_id) DO NOTHING""",
+        event.referral_id,
+        local_authority,
+        event.requested_by,
+        event.received_on,
     )
 
 
@@ -48,13 +79,13 @@ async def has_contact(conn: Connection, referral_id: UUID) -> bool:
 async def add_alert(
     conn: Connection, alert: FamilyAlert, *, queued: bool, trace_headers: dict[str, str]
 ) -> bool:
-    """Store an alert, queued for sending or awaiting the family's contact; False if one
-    exists for that event already."""
+    """Store a message, queued for sending or awaiting the family's contact; False if one
+    exists for that event and audience already."""
     added = await conn.fetchval(
         """INSERT INTO notifications (id, referral_id, about_event_id, local_authority,
-               template, status, trace_headers)
-           VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)
-           ON CONFLICT (about_event_id) DO NOTHING RETURNING true""",
+               template, status, trace_headers, audience, statutory, details)
+           VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10::jsonb)
+           ON CONFLICT (about_event_id, audience) DO NOTHING RETURNING true""",
         alert.id,
         alert.referral_id,
         alert.about_event_id,
@@ -62,12 +93,15 @@ async def add_alert(
         alert.template,
         "queued" if queued else "awaiting_contact",
         json.dumps(trace_headers),
+        alert.audience.value,
+        alert.statutory,
+        json.dumps(dict(alert.details)),
     )
     return bool(added)
 
 
 async def queue_awaiting(conn: Connection, referral_id: UUID) -> int:
-    """Queue the alerts that waited for this family's contact; returns how many."""
+    """Queue the messages that waited for this family's contact; returns how many."""
     result = await conn.execute(
         """UPDATE notifications SET status = 'queued'
            WHERE referral_id = $1 AND status = 'awaiting_contact'""",
@@ -77,82 +111,427 @@ async def queue_awaiting(conn: Connection, referral_id: UUID) -> int:
 
 
 @dataclass(frozen=True)
+class Attempt:
+    channel: Channel
+    provider: str
+    status: str
+
+
+@dataclass(frozen=True)
 class Claimed:
-    """An alert a sender has claimed, with what it needs to send it."""
+    """A message a sender has claimed, with what it needs to decide and send."""
 
     alert: FamilyAlert
-    contact: FamilyContactRegistered
+    contact: FamilyContactRegistered | None
+    preferences: dict[str, Any]
+    young_person: bool
+    attempts: list[Attempt]
     trace_headers: dict[str, str]
-    reclaimed: bool
-    """It was claimed before and not recorded as sent: it may have gone already."""
+
+    @property
+    def in_flight(self) -> Attempt | None:
+        """An attempt begun by a sender that stopped before recording what happened."""
+        return next((a for a in self.attempts if a.status == "sending"), None)
+
+    def tried(self) -> list[Tried]:
+        return [Tried(a.channel, a.status) for a in self.attempts]
 
 
-async def claim_due(conn: Connection, *, limit: int, lease: timedelta) -> list[Claimed]:
-    """Claim queued alerts, and those whose earlier claim ran out, oldest first; commits the
-    claim before anything is sent, so no transaction is open during the call out."""
+async def claim_due(
+    conn: Connection, *, now: datetime, limit: int, lease: timedelta
+) -> list[Claimed]:
+    """Claim the messages due now: the first unfinished message of each family (so each
+    family's messages go in order), those whose earlier claim ran out, and those due to go
+    again through another channel. Commits the claim before anything is sent."""
     async with conn.transaction():
         await act_for(conn, ALL)  # the service's own work, across the councils it serves
         rows = await conn.fetch(
-            """UPDATE notifications n SET status = 'sending', claimed_at = now(),
-                   attempts = n.attempts + 1
-               FROM (SELECT id, status AS was FROM notifications
-                     WHERE status = 'queued'
-                        OR (status = 'sending' AND claimed_at < now() - $2::interval)
-                     ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED) due
-               WHERE n.id = due.id
-               RETURNING n.id, n.referral_id, n.about_event_id, n.template, n.local_authority,
-                         n.trace_headers::text AS trace_headers, due.was""",
+            f"""WITH heads AS (
+                    SELECT DISTINCT ON (referral_id, audience) id FROM notifications
+                    WHERE status IN ('queued', 'sending')
+                    ORDER BY referral_id, audience, created_at, id),
+                due AS (
+                    SELECT id FROM notifications n
+                    WHERE (n.id IN (SELECT id FROM heads)
+                           AND ((n.status = 'queued' AND coalesce(n.not_before <= $2, true))
+                             OR (n.status = 'sending' AND n.claimed_at < $2 - $3::interval)))
+                       OR (n.status = 'sent' AND n.fallback_at <= $2)
+                    ORDER BY n.created_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+                UPDATE notifications n SET status = 'sending', claimed_at = $2,
+                    attempts = n.attempts + 1
+                FROM due WHERE n.id = due.id
+                RETURNING {_ALERT_COLUMNS}, n.trace_headers::text AS trace_headers""",
             limit,
+            now,
             lease,
         )
+        ids = [r["id"] for r in rows]
+        referral_ids = list({r["referral_id"] for r in rows})
         contacts = {
-            r["referral_id"]: FamilyContactRegistered(**dict(r))
+            r["referral_id"]: FamilyContactRegistered(
+                **{k: v for k, v in dict(r).items() if k != "address_lines"},
+                address_lines=list(r["address_lines"]),
+            )
             for r in await conn.fetch(
-                """SELECT referral_id, contact_name, email, phone, preferred_channel
+                """SELECT referral_id, contact_name, email, phone, preferred_channel, address_lines
                    FROM family_contacts WHERE referral_id = ANY($1::uuid[])""",
-                [r["referral_id"] for r in rows],
+                referral_ids,
             )
         }
+        preferences = {
+            r["referral_id"]: dict(r)
+            for r in await conn.fetch(
+                """SELECT referral_id, channel, language, statutory_only FROM family_preferences
+                   WHERE referral_id = ANY($1::uuid[])""",
+                referral_ids,
+            )
+        }
+        young = {
+            r["referral_id"]
+            for r in await conn.fetch(
+                """SELECT referral_id FROM requests
+                   WHERE referral_id = ANY($1::uuid[]) AND requested_by = 'young_person'""",
+                referral_ids,
+            )
+        }
+        attempts: dict[UUID, list[Attempt]] = {}
+        for r in await conn.fetch(
+            """SELECT notification_id, channel, provider, status FROM delivery_attempts
+               WHERE notification_id = ANY($1::uuid[]) ORDER BY started_at""",
+            ids,
+        ):
+            attempts.setdefault(r["notification_id"], []).append(
+                Attempt(r["channel"], r["provider"], r["status"])
+            )
     return [
         Claimed(
-            alert=FamilyAlert(
-                id=r["id"],
-                referral_id=r["referral_id"],
-                about_event_id=r["about_event_id"],
-                template=r["template"],
-                local_authority=r["local_authority"],
-            ),
-            contact=contacts[r["referral_id"]],
+            alert=_alert(r),
+            contact=contacts.get(r["referral_id"]),
+            preferences=preferences.get(r["referral_id"], {}),
+            young_person=r["referral_id"] in young,
+            attempts=attempts.get(r["id"], []),
             trace_headers=json.loads(r["trace_headers"]),
-            reclaimed=r["was"] == "sending",
         )
         for r in rows
     ]
 
 
-async def mark_sent(conn: Connection, alert: FamilyAlert, channel: str) -> None:
-    await conn.execute(
-        """UPDATE notifications SET status = 'sent', channel = $2, sent_at = now(),
-               last_error = NULL
-           WHERE id = $1""",
-        alert.id,
-        channel,
-    )
-
-
-async def note_failure(conn: Connection, alert: FamilyAlert, error: str) -> None:
-    """Record why a send failed; the row stays claimed and is tried again after its lease."""
+async def start_attempt(
+    conn: Connection, alert: FamilyAlert, channel: Channel, provider: str, now: datetime
+) -> None:
+    """Record, before the call, that this channel is being tried: a sender that stops mid-way
+    leaves it ``sending``, and the next one asks the provider before sending again."""
     async with conn.transaction():
         await act_for(conn, ALL)
         await conn.execute(
-            "UPDATE notifications SET last_error = $2 WHERE id = $1", alert.id, error
+            """INSERT INTO delivery_attempts (notification_id, channel, provider, local_authority,
+                   status, started_at)
+               VALUES ($1, $2, $3, $4, 'sending', $5)
+               ON CONFLICT (notification_id, channel) DO UPDATE
+                   SET status = 'sending', provider = EXCLUDED.provider, started_at = $5,
+                       error = NULL""",
+            alert.id,
+            channel,
+            provider,
+            alert.local_authority,
+            now,
         )
+        await conn.execute("UPDATE notifications SET channel = $2 WHERE id = $1", alert.id, channel)
+
+
+async def release(
+    conn: Connection,
+    alert: FamilyAlert,
+    *,
+    until: datetime | None,
+    reason: str | None,
+    drop_attempt: Channel | None = None,
+) -> None:
+    """Put a claimed message back in the queue (held until ``until``); ``drop_attempt``: the
+    attempt on that channel certainly did not go (the provider answered with an error)."""
+    async with conn.transaction():
+        await act_for(conn, ALL)
+        if drop_attempt is not None:
+            await conn.execute(
+                """DELETE FROM delivery_attempts
+                   WHERE notification_id = $1 AND channel = $2 AND status = 'sending'""",
+                alert.id,
+                drop_attempt,
+            )
+        await conn.execute(
+            """UPDATE notifications SET status = 'queued', not_before = $2, held_reason = $3,
+                   claimed_at = NULL
+               WHERE id = $1 AND status = 'sending'""",
+            alert.id,
+            until,
+            reason,
+        )
+
+
+async def refused(
+    conn: Connection, alert: FamilyAlert, channel: Channel, status: str, reason: str, now: datetime
+) -> None:
+    """The provider refused the message on this channel: the next channel is tried at once."""
+    async with conn.transaction():
+        await act_for(conn, ALL)
+        await conn.execute(
+            """UPDATE delivery_attempts SET status = $3, error = $4, completed_at = $5
+               WHERE notification_id = $1 AND channel = $2""",
+            alert.id,
+            channel,
+            status,
+            reason,
+            now,
+        )
+        await conn.execute(
+            """UPDATE notifications SET status = 'queued', not_before = NULL, held_reason = NULL,
+                   claimed_at = NULL, last_error = $2
+               WHERE id = $1 AND status = 'sending'""",
+            alert.id,
+            reason,
+        )
+
+
+async def mark_sent(
+    conn: Connection,
+    alert: FamilyAlert,
+    channel: Channel,
+    *,
+    provider_id: str | None,
+    now: datetime,
+    fallback_at: datetime | None,
+    note: str | None = None,
+) -> list[DomainEvent]:
+    """Record that the provider took the message (once: a receipt may have come first);
+    returns the events to publish. Runs in the caller's transaction."""
+    updated = await conn.fetchval(
+        """UPDATE delivery_attempts SET status = 'sent', provider_id = $3, sent_at = $4,
+               error = $5
+           WHERE notification_id = $1 AND channel = $2 AND status = 'sending' RETURNING true""",
+        alert.id,
+        channel,
+        provider_id,
+        now,
+        note,
+    )
+    if not updated:
+        return []
+    await conn.execute(
+        """UPDATE notifications SET status = 'sent', channel = $2, sent_at = coalesce(sent_at, $3),
+               fallback_at = $4, claimed_at = NULL, not_before = NULL, held_reason = NULL,
+               last_error = NULL
+           WHERE id = $1 AND status IN ('sending', 'queued')""",
+        alert.id,
+        channel,
+        now,
+        fallback_at,
+    )
+    return [sent(alert, channel)]
+
+
+async def apply_status(
+    conn: Connection, alert: FamilyAlert, channel: Channel, status: str, at: datetime
+) -> list[DomainEvent]:
+    """A provider's status for an attempt already recorded as sent; returns the events."""
+    if status == "delivered":
+        updated = await conn.fetchval(
+            """UPDATE delivery_attempts SET status = 'delivered', completed_at = $3
+               WHERE notification_id = $1 AND channel = $2 AND status <> 'delivered'
+               RETURNING true""",
+            alert.id,
+            channel,
+            at,
+        )
+        first = await conn.fetchval(
+            """UPDATE notifications SET status = 'delivered', delivered_at = $2,
+                   completed_at = $2, fallback_at = NULL, channel = $3
+               WHERE id = $1 AND status <> 'delivered' RETURNING true""",
+            alert.id,
+            at,
+            channel,
+        )
+        return [delivered(alert, channel, at)] if updated and first else []
+    if status in FAILURES:
+        await conn.execute(
+            """UPDATE delivery_attempts SET status = $3, completed_at = $4
+               WHERE notification_id = $1 AND channel = $2 AND status IN ('sending', 'sent')""",
+            alert.id,
+            channel,
+            status,
+            at,
+        )
+        # The sender decides what next: another channel, waiting for one, or giving up.
+        await conn.execute(
+            """UPDATE notifications SET status = 'queued', not_before = NULL, fallback_at = NULL
+               WHERE id = $1 AND status = 'sent'""",
+            alert.id,
+        )
+    return []  # created, sending, pending, sent (international: no more news will come)
+
+
+@dataclass(frozen=True)
+class Receipt:
+    events: list[DomainEvent]
+    local_authority: str
+    trace_headers: dict[str, str]
+    """The trace of the event the message was about: the receipt's events continue it."""
+
+
+async def receipt(
+    conn: Connection,
+    *,
+    notification_id: UUID,
+    channel: Channel,
+    provider_id: str,
+    status: str,
+    at: datetime,
+) -> Receipt | None:
+    """A delivery receipt (Notify's callback, or its answer when asked): the attempt is
+    recorded as sent if its sender had not got that far, then given the status. Runs in the
+    caller's transaction; None if no such message is known here (or to these councils)."""
+    row = await conn.fetchrow(
+        f"""SELECT {_ALERT_COLUMNS}, n.trace_headers::text AS trace_headers
+            FROM notifications n WHERE n.id = $1 FOR UPDATE""",
+        notification_id,
+    )
+    if row is None:
+        return None
+    alert = _alert(row)
+    attempt = await conn.fetchval(
+        """SELECT status FROM delivery_attempts WHERE notification_id = $1 AND channel = $2""",
+        alert.id,
+        channel,
+    )
+    if attempt is None:
+        return None
+    events = await mark_sent(
+        conn, alert, channel, provider_id=provider_id, now=at, fallback_at=None
+    )
+    events += await apply_status(conn, alert, channel, status, at)
+    return Receipt(events, alert.local_authority, json.loads(row["trace_headers"]))
+
+
+async def finish(
+    conn: Connection, alert: FamilyAlert, status: str, *, now: datetime, reason: str | None = None
+) -> None:
+    """Close a message: withheld, or failed on every channel. Runs in the caller's
+    transaction."""
+    await conn.execute(
+        """UPDATE notifications SET status = $2, completed_at = $3, last_error = $4,
+               claimed_at = NULL, fallback_at = NULL
+           WHERE id = $1""",
+        alert.id,
+        status,
+        now,
+        reason,
+    )
+
+
+async def wait_for_receipts(conn: Connection, alert: FamilyAlert) -> None:
+    """Every channel was tried and one may still deliver: wait for its receipt."""
+    async with conn.transaction():
+        await act_for(conn, ALL)
+        await conn.execute(
+            """UPDATE notifications SET status = 'sent', claimed_at = NULL, fallback_at = NULL
+               WHERE id = $1""",
+            alert.id,
+        )
+
+
+@dataclass(frozen=True)
+class AwaitingReceipt:
+    notification_id: UUID
+    channel: Channel
+    provider_id: str
+    local_authority: str
+
+
+async def awaiting_receipt(
+    conn: Connection, *, now: datetime, after: timedelta, limit: int
+) -> list[AwaitingReceipt]:
+    """Notify messages sent longer ago than ``after`` with no final status, not asked about
+    within ``after``; marks them asked."""
+    async with conn.transaction():
+        await act_for(conn, ALL)
+        rows = await conn.fetch(
+            """UPDATE delivery_attempts a SET polled_at = $1
+               FROM (SELECT notification_id, channel FROM delivery_attempts
+                     WHERE status = 'sent' AND provider = 'notify' AND provider_id IS NOT NULL
+                       AND sent_at < $1::timestamptz - $2::interval
+                       AND coalesce(polled_at < $1::timestamptz - $2::interval, true)
+                     ORDER BY sent_at LIMIT $3 FOR UPDATE SKIP LOCKED) due
+               WHERE a.notification_id = due.notification_id AND a.channel = due.channel
+               RETURNING a.notification_id, a.channel, a.provider_id, a.local_authority""",
+            now,
+            after,
+            limit,
+        )
+    return [AwaitingReceipt(**dict(r)) for r in rows]
 
 
 async def notifications_for(conn: Connection, referral_id: UUID) -> list[asyncpg.Record]:
     return await conn.fetch(
-        """SELECT id, template, status, channel, created_at, sent_at, local_authority
-           FROM notifications
-           WHERE referral_id = $1 ORDER BY created_at""",
+        """SELECT id, template, audience, statutory, status, channel, created_at, sent_at,
+                  delivered_at, completed_at, not_before, held_reason, last_error,
+                  local_authority
+           FROM notifications WHERE referral_id = $1 ORDER BY created_at, id""",
         referral_id,
+    )
+
+
+async def attempts_for(conn: Connection, referral_id: UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """SELECT a.notification_id, a.channel, a.provider, a.status, a.started_at, a.sent_at,
+                  a.completed_at, a.error
+           FROM delivery_attempts a JOIN notifications n ON n.id = a.notification_id
+           WHERE n.referral_id = $1 ORDER BY a.started_at""",
+        referral_id,
+    )
+
+
+async def council_of(conn: Connection, referral_id: UUID) -> str | None:
+    """The council of a referral this service has heard of (within the caller's councils)."""
+    found: str | None = await conn.fetchval(
+        """SELECT local_authority FROM family_contacts WHERE referral_id = $1
+           UNION ALL SELECT local_authority FROM requests WHERE referral_id = $1
+           UNION ALL SELECT local_authority FROM notifications WHERE referral_id = $1
+           LIMIT 1""",
+        referral_id,
+    )
+    return found
+
+
+async def preferences(conn: Connection, referral_id: UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        """SELECT coalesce(p.channel, c.preferred_channel) AS channel,
+                  coalesce(p.language, 'en') AS language,
+                  coalesce(p.statutory_only, false) AS statutory_only, p.updated_at
+           FROM (SELECT $1::uuid AS referral_id) r
+           LEFT JOIN family_preferences p USING (referral_id)
+           LEFT JOIN family_contacts c USING (referral_id)""",
+        referral_id,
+    )
+
+
+async def save_preferences(
+    conn: Connection,
+    referral_id: UUID,
+    *,
+    local_authority: str,
+    channel: str | None,
+    language: str,
+    statutory_only: bool,
+) -> None:
+    await conn.execute(
+        """INSERT INTO family_preferences (referral_id, local_authority, channel, language,
+               statutory_only)
+           VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (referral_id) DO UPDATE SET channel = EXCLUDED.channel,
+               language = EXCLUDED.language, statutory_only = EXCLUDED.statutory_only,
+               updated_at = now()""",
+        referral_id,
+        local_authority,
+        channel,
+        language,
+        statutory_only,
     )

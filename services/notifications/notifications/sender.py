@@ -1,10 +1,16 @@
-"""Sends queued family alerts, after the transactions that queued them have committed.
+"""Sends queued messages, after the transactions that queued them have committed.
 
-For each alert: the claim commits first (``sending``), then the channel is called with no
-transaction open, then ``sent`` and the *notification sent* event commit together. If that
-last commit fails, it is retried; the message is never handed over twice by this sender. If
-the process dies between the call and the commit, the claim's lease runs out and the next
-sender asks the channel whether the message already went (``was_sent``) before sending.
+For each message: the claim commits first (``sending``); ``domain.next_step`` decides (withhold,
+hold for quiet hours, send through the next channel, wait, give up); an attempt on a channel is
+recorded before the provider is called, with no transaction open; then ``sent`` and the
+*notification sent* event commit together (with *notification delivered* when the answer itself
+says so). If that commit fails it is retried: the message is never handed over twice by this
+sender. If the process dies between the call and the commit, the claim's lease runs out and the
+next sender asks the provider (by the message's reference) whether it already went.
+
+A provider that refuses (429) or is down is paused for every replica (``gate``): its messages
+stay queued, each family's first unfinished message holding back the ones after it, and go in
+order when it recovers.
 """
 
 from __future__ import annotations
@@ -12,15 +18,31 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from notifications import repository
-from notifications.channels import FamilyChannel
-from notifications.domain import FamilyAlert, render, sent
+from notifications import gate, repository
+from notifications.channels import Accepted, CannotTell, Outgoing, Provider, Refused, Unavailable
+from notifications.domain import (
+    Channel,
+    FamilyAlert,
+    GiveUp,
+    Hold,
+    Send,
+    Wait,
+    Withhold,
+    failed,
+    next_step,
+    reference,
+)
+from notifications.providers import Council, Councils
+from notifications.receipts import record_receipt
+from notifications.repository import Claimed
+from notifications.templates import personalisation
 from shared.councils import ALL, act_for
 from shared.db import Database
+from shared.events import DomainEvent
 from shared.failures import Failure, classify
 from shared.outbox import Outbox
 from shared.telemetry import continued_trace, tag_current_span
@@ -28,13 +50,19 @@ from shared.wakeup import Wakeup
 
 logger = logging.getLogger(__name__)
 
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
 
 class AlertSender:
-    """The notifications service's background worker (see the module docstring)."""
+    """The notifications service's sending worker (see the module docstring)."""
 
     def __init__(
         self,
-        channel: FamilyChannel,
+        councils: Councils,
         *,
         link_for: Callable[[FamilyAlert], str],
         database_url: str,
@@ -42,14 +70,19 @@ class AlertSender:
         lease: timedelta = timedelta(seconds=60),
         batch_size: int = 50,
         record_attempts: int = 10,
+        clock: Clock = utc_now,
     ) -> None:
-        self.channel = channel
+        self.councils = councils
         self._link_for = link_for
         self._database_url = database_url
         self._wakeup = Wakeup("notifications_queued", poll_interval_s=poll_interval_s)
         self._lease = lease
         self._batch_size = batch_size
         self._record_attempts = record_attempts
+        self._clock = clock
+        settings = councils.settings
+        self._burst = settings.notify_burst
+        self._backoff_max_s = settings.provider_backoff_max_s
 
     async def run(self, database: Database, outbox: Outbox) -> None:
         """Send until cancelled, surviving database outages."""
@@ -68,45 +101,198 @@ class AlertSender:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                logger.warning("alert sender paused: %s", type(exc).__name__)
+                logger.warning("message sender paused: %s", type(exc).__name__)
                 await asyncio.sleep(self._wakeup.poll_interval_s)
 
     async def send_due(self, pool: asyncpg.Pool, outbox: Outbox) -> int:
-        """Claim and send one batch; returns how many were claimed."""
+        """Claim and handle one batch; returns how many were claimed."""
         async with pool.acquire() as conn:
-            claimed = await repository.claim_due(conn, limit=self._batch_size, lease=self._lease)
+            claimed = await repository.claim_due(
+                conn, now=self._clock(), limit=self._batch_size, lease=self._lease
+            )
         for item in claimed:
             with continued_trace(item.trace_headers):
                 tag_current_span(referral_id=str(item.alert.referral_id))
-                if item.reclaimed and await self.channel.was_sent(item.alert.id):
-                    logger.info("alert %s had gone before its sender stopped", item.alert.id)
-                else:
-                    try:
-                        text = render(item.alert, link=self._link_for(item.alert))
-                        await self.channel.send(item.alert, text, item.contact)
-                    except Exception as exc:
-                        logger.warning("alert %s not sent: %s", item.alert.id, type(exc).__name__)
-                        async with pool.acquire() as conn:
-                            await repository.note_failure(conn, item.alert, type(exc).__name__)
-                        continue
-                await self._record_sent(pool, outbox, item.alert)
+                try:
+                    await self._handle(pool, outbox, item)
+                except Exception as exc:
+                    if classify(exc) is not Failure.PERMANENT:
+                        raise  # the database is away: the whole sender pauses
+                    # One message's fault (settings changed under it, a bug) must not hold up
+                    # every other family's: it waits a minute and is tried again.
+                    logger.error("message %s failed: %s", item.alert.id, type(exc).__name__)
+                    async with pool.acquire() as conn:
+                        await repository.release(
+                            conn, item.alert, until=self._clock() + timedelta(minutes=1),
+                            reason=f"error: {type(exc).__name__}",
+                        )  # fmt: skip
         return len(claimed)
 
-    async def _record_sent(self, pool: asyncpg.Pool, outbox: Outbox, alert: FamilyAlert) -> None:
+    async def _handle(self, pool: asyncpg.Pool, outbox: Outbox, item: Claimed) -> None:
+        alert, now = item.alert, self._clock()
+        council = self.councils.council(alert.local_authority)
+        tried = item.tried()
+        in_flight = item.in_flight
+        if in_flight is not None:
+            provider = council.provider(in_flight.provider)
+            try:
+                remote = await provider.find(alert.id, in_flight.channel)
+            except CannotTell:
+                note = "unconfirmed: the sender stopped during the exchange"
+                await self._record(
+                    pool, outbox, alert, in_flight.channel, Accepted(None), None, note
+                )
+                return
+            except Unavailable as exc:
+                await self._unavailable(pool, alert, provider, exc, None)
+                return
+            if remote is not None:
+                logger.info("message %s had gone before its sender stopped", alert.id)
+                await record_receipt(pool, outbox, alert.id, in_flight.channel, remote, now)
+                return
+            tried = [t for t in tried if t.channel != in_flight.channel]  # it never went
+        decision = next_step(alert, council.reach(item), council.policy, tried, now)
+        if isinstance(decision, Send):
+            await self._send(pool, outbox, item, council, decision)
+        elif isinstance(decision, Hold):
+            async with pool.acquire() as conn:
+                await repository.release(conn, alert, until=decision.until, reason=decision.reason)
+        elif isinstance(decision, Wait):
+            async with pool.acquire() as conn:
+                await repository.wait_for_receipts(conn, alert)
+        elif isinstance(decision, Withhold):
+            await self._commit(pool, outbox, alert, [], "withheld", decision.reason)
+        elif isinstance(decision, GiveUp):
+            logger.warning("message %s could not be delivered on any channel", alert.id)
+            await self._commit(pool, outbox, alert, [failed(alert, decision)], decision.status)
+
+    async def _send(
+        self, pool: asyncpg.Pool, outbox: Outbox, item: Claimed, council: Council, send: Send
+    ) -> None:
+        alert, now = item.alert, self._clock()
+        provider = council.provider(send.provider)
+        if provider.limit_key is not None:
+            async with pool.acquire() as conn, conn.transaction():
+                wait_s = await gate.take(
+                    conn, provider.limit_key, now=now,
+                    per_minute=provider.rate_per_minute, burst=self._burst,
+                )  # fmt: skip
+            if wait_s > 0:
+                async with pool.acquire() as conn:
+                    await repository.release(
+                        conn, alert, until=now + timedelta(seconds=wait_s), reason="rate-limit"
+                    )
+                return
+        async with pool.acquire() as conn:
+            await repository.start_attempt(conn, alert, send.channel, provider.name, now)
+        reach = council.reach(item)
+        message = Outgoing(
+            notification_id=alert.id,
+            referral_id=alert.referral_id,
+            channel=send.channel,
+            template=alert.template,
+            language=reach.language,
+            fields=personalisation(
+                reference=reference(alert.referral_id),
+                link=self._link_for(alert),
+                young_person=reach.young_person,
+                details=dict(alert.details),
+            ),
+            to=reach.email if send.channel == "email" else reach.phone,
+            address_lines=reach.address_lines if send.channel == "letter" else (),
+        )
+        try:
+            accepted = await provider.send(message)
+        except Refused as exc:
+            logger.warning("message %s refused on %s: %s", alert.id, send.channel, exc.reason)
+            async with pool.acquire() as conn:
+                await repository.refused(
+                    conn, alert, send.channel, exc.status, exc.reason, self._clock()
+                )
+            return
+        except Unavailable as exc:
+            await self._unavailable(pool, alert, provider, exc, send.channel)
+            return
+        await self._record(pool, outbox, alert, send.channel, accepted, send.fallback_at)
+
+    async def _unavailable(
+        self,
+        pool: asyncpg.Pool,
+        alert: FamilyAlert,
+        provider: Provider,
+        exc: Unavailable,
+        channel: Channel | None,
+    ) -> None:
+        """Keep the message queued until the provider may be asked again; the attempt is
+        dropped only if it certainly did not go (else the provider is asked first)."""
+        now = self._clock()
+        logger.warning("message %s waits: %s unavailable (%s)", alert.id, provider.name, exc.reason)
+        async with pool.acquire() as conn:
+            until = now + timedelta(seconds=1)
+            if provider.limit_key is not None:
+                async with conn.transaction():
+                    until = await gate.pause(
+                        conn, provider.limit_key, now=now,
+                        max_s=self._backoff_max_s, retry_after_s=exc.retry_after_s,
+                    )  # fmt: skip
+            await repository.release(
+                conn, alert, until=until,
+                reason="rate-limit" if exc.rate_limited else "provider-unavailable",
+                drop_attempt=channel if exc.not_sent else None,
+            )  # fmt: skip
+
+    async def _record(
+        self,
+        pool: asyncpg.Pool,
+        outbox: Outbox,
+        alert: FamilyAlert,
+        channel: Channel,
+        accepted: Accepted,
+        fallback_at: datetime | None,
+        note: str | None = None,
+    ) -> None:
         # The message is out: record it, retrying while the database heals, never resending.
+        provider_key = self.councils.council(alert.local_authority).policy.providers.get(channel)
         for attempt in range(1, self._record_attempts + 1):
             try:
+                now = self._clock()
                 async with pool.acquire() as conn, conn.transaction():
                     await act_for(conn, ALL)  # the service's own work
-                    await repository.mark_sent(conn, alert, self.channel.name)
-                    await outbox.add(
-                        conn,
-                        [sent(alert, self.channel.name)],
-                        local_authority=alert.local_authority,
-                    )
+                    events = await repository.mark_sent(
+                        conn, alert, channel, provider_id=accepted.provider_id, now=now,
+                        fallback_at=fallback_at, note=note,
+                    )  # fmt: skip
+                    if accepted.delivered:
+                        events += await repository.apply_status(
+                            conn, alert, channel, "delivered", now
+                        )
+                    limit_key = self._limit_key(alert, provider_key)
+                    if limit_key is not None:
+                        await gate.recovered(conn, limit_key)
+                    await outbox.add(conn, events, local_authority=alert.local_authority)
                 return
             except Exception as exc:
                 if classify(exc) is Failure.PERMANENT or attempt == self._record_attempts:
                     raise
-                logger.warning("alert %s sent, recording it failed: %s", alert.id, exc)
+                logger.warning("message %s sent, recording it failed: %s", alert.id, exc)
                 await asyncio.sleep(min(0.1 * 2**attempt, 5))
+
+    def _limit_key(self, alert: FamilyAlert, provider_name: str | None) -> str | None:
+        if provider_name is None:
+            return None
+        council = self.councils.council(alert.local_authority)
+        return council.provider(provider_name).limit_key
+
+    async def _commit(
+        self,
+        pool: asyncpg.Pool,
+        outbox: Outbox,
+        alert: FamilyAlert,
+        events: list[DomainEvent],
+        status: str,
+        reason: str | None = None,
+    ) -> None:
+        async with pool.acquire() as conn, conn.transaction():
+            await act_for(conn, ALL)
+            await repository.finish(conn, alert, status, now=self._clock(), reason=reason)
+            await outbox.add(conn, events, local_authority=alert.local_authority)

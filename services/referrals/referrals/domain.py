@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 from shared.events import (
     DomainEvent,
     FamilyContactRegistered,
+    NotificationDelivered,
     NotificationSent,
     PlanDrafted,
     ReferralReceived,
@@ -86,7 +87,14 @@ class Step(enum.StrEnum):
     PLAN_DRAFTED = "plan_drafted"
     WAITLISTED = "waitlisted"
     SPECIALIST_ASSIGNED = "specialist_assigned"
+    MESSAGE_SENT = "message_sent"
+    """The provider took a message to the family (GOV.UK Notify, email...)."""
     FAMILY_NOTIFIED = "family_notified"
+    """The provider confirmed the message reached the family."""
+
+
+MESSAGE_STEPS = frozenset({Step.MESSAGE_SENT, Step.FAMILY_NOTIFIED})
+"""Messages go at several steps: they are on the timeline but do not move the status."""
 
 
 _ORDER = list(Step)
@@ -96,7 +104,8 @@ STEP_OF_EVENT: dict[type[DomainEvent], tuple[Step, str]] = {
     PlanDrafted: (Step.PLAN_DRAFTED, "plans"),
     ReferralWaitlisted: (Step.WAITLISTED, "specialists"),
     SpecialistAssigned: (Step.SPECIALIST_ASSIGNED, "specialists"),
-    NotificationSent: (Step.FAMILY_NOTIFIED, "notifications"),
+    NotificationSent: (Step.MESSAGE_SENT, "notifications"),
+    NotificationDelivered: (Step.FAMILY_NOTIFIED, "notifications"),
 }
 
 
@@ -106,7 +115,8 @@ FAMILY_WORDS: dict[Step, str] = {
     Step.PLAN_DRAFTED: "A support plan was drafted for your child",
     Step.WAITLISTED: "Your child is on the waiting list for a specialist",
     Step.SPECIALIST_ASSIGNED: "A specialist was matched to support your child",
-    Step.FAMILY_NOTIFIED: "We sent you a message about this",
+    Step.MESSAGE_SENT: "We sent you a message about this",
+    Step.FAMILY_NOTIFIED: "Our message reached you",
 }
 WHAT_NEXT: dict[Step, str] = {
     Step.RECEIVED: "We are drafting a support plan and looking for a specialist near you.",
@@ -123,8 +133,10 @@ def reference(referral_id: UUID) -> str:
 
 
 def status_after(steps: list[Step]) -> Step:
-    """A referral's status is the furthest step it has reached, whatever order events came in."""
-    return max(steps, key=_ORDER.index, default=Step.RECEIVED)
+    """A referral's status is the furthest step it has reached, whatever order events came in
+    (messages to the family aside)."""
+    journey = [s for s in steps if s not in MESSAGE_STEPS]
+    return max(journey, key=_ORDER.index, default=Step.RECEIVED)
 
 
 class FamilyContact(BaseModel):

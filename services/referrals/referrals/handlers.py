@@ -10,6 +10,7 @@ from referrals.intake import new_referral, take_in
 from referrals.schemas import ReferralRequest
 from shared.events import (
     Envelope,
+    NotificationDelivered,
     NotificationSent,
     PlanDrafted,
     ReferralRequested,
@@ -64,4 +65,9 @@ async def specialist_assigned(message: Envelope[SpecialistAssigned], conn: Conn)
 
 @subscriptions.on(NotificationSent)
 async def notification_sent(message: Envelope[NotificationSent], conn: Conn) -> Events:
+    return await _record(conn, message)
+
+
+@subscriptions.on(NotificationDelivered)
+async def notification_delivered(message: Envelope[NotificationDelivered], conn: Conn) -> Events:
     return await _record(conn, message)

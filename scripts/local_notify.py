@@ -1,0 +1,75 @@
+"""The local GOV.UK Notify (``notifications.local_notify``) as a process of its own, started and
+stopped like the services, for `make run` and the end-to-end tests. Development only."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from scripts.platform import REPO_ROOT, _detach_but_die_with_parent, _serving
+
+DEFAULT_PORT = 8010
+CALLBACK_TOKEN = "local-development-callback-token"  # noqa: S105  # development only, published
+
+
+@dataclass
+class LocalNotifyServer:
+    callback_url: str
+    port: int = DEFAULT_PORT
+    log_dir: Path = REPO_ROOT / ".local" / "logs"
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def service_env(self) -> dict[str, str]:
+        """What sends every council's messages through this server (``Platform(env=...)``)."""
+        from notifications.local_notify import development_messaging
+
+        messaging = {"*": development_messaging(self.url, CALLBACK_TOKEN)}
+        return {"COUNCIL_MESSAGING": json.dumps(messaging)}
+
+    def start(self, timeout_s: float = 30) -> None:
+        if _serving(self.port):
+            raise RuntimeError(f"port {self.port} is taken: is another local Notify up?")
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        with (self.log_dir / "local-notify.log").open("ab") as log:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable, "-m", "notifications.local_notify", "--port", str(self.port),
+                    "--callback-url", self.callback_url, "--callback-token", CALLBACK_TOKEN,
+                ],
+                cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
+                preexec_fn=_detach_but_die_with_parent,
+            )  # fmt: skip
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                if httpx.get(f"{self.url}/inbox.json", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the local Notify did not start; see {self.log_dir}")
+            time.sleep(0.1)
+
+    def inbox(self) -> list[dict[str, object]]:
+        found: list[dict[str, object]] = httpx.get(f"{self.url}/inbox.json", timeout=5).json()
+        return found
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

@@ -1,0 +1,368 @@
+"""A local GOV.UK Notify, speaking Notify's documented HTTP API, for development and tests only.
+
+The official client (``notifications-python-client``) talks to it exactly as to Notify: JWT
+authentication (HS256, ``iss`` the service id, ``iat`` within 30 seconds), the send endpoints
+for email, text messages and letters with their validation errors, a rate limit per key (429),
+the status of one message or of messages by reference, and delivery receipts posted to a
+callback URL with a bearer token (retried, as Notify does). Notify's simulated recipients fail
+as documented: ``temp-fail@simulator.notify`` and 07700900003 (temporary failure),
+``perm-fail@simulator.notify`` and 07700900002 (permanent failure).
+
+Its inbox is at ``/`` (a page) and ``/inbox.json``: every message as the recipient would see it.
+Run it with ``python -m notifications.local_notify --port 8010``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import re
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID, uuid4, uuid5
+
+import httpx
+import jwt
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from notifications.catalogue import KINDS
+from notifications.domain import CHANNELS
+from notifications.templates import as_notify, words
+
+NAMESPACE = UUID("5e0d0000-0000-4000-8000-00000000a0a1")
+DEV_SERVICE_ID = str(uuid5(NAMESPACE, "service"))
+DEV_SECRET = str(uuid5(NAMESPACE, "secret"))
+DEV_API_KEY = f"local_development-{DEV_SERVICE_ID}-{DEV_SECRET}"
+"""A key the official client splits as Notify's: ``{name}-{service id}-{secret}``."""
+PLACEHOLDER = re.compile(r"\(\(([^)]+)\)\)")
+PERMANENT = {"perm-fail@simulator.notify", "07700900002"}
+TEMPORARY = {"temp-fail@simulator.notify", "07700900003"}
+
+
+@dataclass(frozen=True)
+class Template:
+    id: str
+    type: str
+    name: str
+    subject: str
+    body: str
+
+
+def template_id(message: str, channel: str, language: str = "en") -> str:
+    return str(uuid5(NAMESPACE, f"{message}/{channel}/{language}"))
+
+
+def project_templates() -> dict[str, Template]:
+    """The project's messages as Notify templates (what a council creates in Notify)."""
+    found = {}
+    for message in KINDS:
+        w = words(message, "en")
+        for channel in CHANNELS:
+            body = w.sms if channel == "sms" else w.body
+            t = Template(template_id(message, channel), channel, message,
+                         as_notify(w.subject), as_notify(body))  # fmt: skip
+            found[t.id] = t
+    return found
+
+
+def project_template_ids() -> dict[str, dict[str, dict[str, str]]]:
+    """``notify_templates`` for a council's settings, pointing at ``project_templates``."""
+    return {"en": {c: {m: template_id(m, c) for m in KINDS} for c in CHANNELS}}
+
+
+class NotifyError(Exception):
+    def __init__(self, status: int, error: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.error, self.message = status, error, message
+
+
+@dataclass
+class LocalNotify:
+    """The server's state: its services' keys, templates, messages, and switches for tests."""
+
+    secrets: dict[str, str] = field(default_factory=lambda: {DEV_SERVICE_ID: DEV_SECRET})
+    templates: dict[str, Template] = field(default_factory=project_templates)
+    callback_url: str | None = None
+    callback_token: str | None = None
+    deliver_after_s: float = 0.2
+    callback_retry_s: float = 1.0
+    rate_limit: int = 3000
+    rate_window_s: float = 60.0
+    outage: bool = False
+    """Answer every request with Notify's 500."""
+    answer_after_s: float = 0.0
+    """Keep the sender waiting this long after taking a message (to stop it mid-way)."""
+    callbacks: bool = True
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    receipts_posted: int = 0
+    refused: int = 0
+    """Requests answered 429."""
+    _requests: dict[str, deque[float]] = field(default_factory=dict)
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def authenticate(self, header: str | None) -> str:
+        """The service id a request's token proves, or ``NotifyError``."""
+        if not header or not header.startswith("Bearer "):
+            raise NotifyError(
+                401, "AuthError", "Unauthorized: authentication token must be provided"
+            )
+        token = header.removeprefix("Bearer ")
+        try:
+            service_id = str(jwt.decode(token, options={"verify_signature": False})["iss"])
+            claims = jwt.decode(
+                token, self.secrets[service_id], algorithms=["HS256"],
+                options={"require": ["iss", "iat"], "verify_iat": False},
+            )  # fmt: skip
+        except (jwt.PyJWTError, KeyError) as exc:
+            raise NotifyError(
+                403, "AuthError", "Invalid token: signature, api token not found"
+            ) from exc
+        if abs(time.time() - int(claims["iat"])) > 30:
+            raise NotifyError(
+                403, "AuthError", "Error: Your system clock must be accurate to within 30 seconds"
+            )
+        return service_id
+
+    def count(self, service_id: str) -> None:
+        now = time.monotonic()
+        seen = self._requests.setdefault(service_id, deque())
+        while seen and seen[0] <= now - self.rate_window_s:
+            seen.popleft()
+        if len(seen) >= self.rate_limit:
+            self.refused += 1
+            limit = f"{self.rate_limit} requests per {self.rate_window_s:.0f} seconds"
+            raise NotifyError(
+                429, "RateLimitError", f"Exceeded rate limit for key type LIVE of {limit}"
+            )
+        seen.append(now)
+
+    def create(self, service_id: str, kind: str, body: dict[str, Any]) -> dict[str, Any]:
+        template = self.templates.get(str(body.get("template_id")))
+        if template is None:
+            raise NotifyError(400, "BadRequestError", "Template not found")
+        if template.type != kind:
+            raise NotifyError(
+                400,
+                "BadRequestError",
+                f"{kind} template is not suitable for {template.type} notification",
+            )
+        fields = {str(k): str(v) for k, v in (body.get("personalisation") or {}).items()}
+        to = _recipient(kind, body, fields)
+        missing = sorted(set(PLACEHOLDER.findall(template.subject + template.body)) - set(fields))
+        if missing:
+            raise NotifyError(
+                400, "BadRequestError", f"Missing personalisation: {', '.join(missing)}"
+            )
+        rendered = PLACEHOLDER.sub(lambda m: fields[m.group(1)], template.body)
+        subject = PLACEHOLDER.sub(lambda m: fields[m.group(1)], template.subject)
+        message = {
+            "id": str(uuid4()), "reference": body.get("reference"), "type": kind,
+            "status": "created" if kind != "letter" else "accepted",
+            "template": {"id": template.id, "version": 1, "uri": f"/v2/template/{template.id}"},
+            "body": rendered, "subject": subject if kind != "sms" else None,
+            "created_at": _now(), "sent_at": None, "completed_at": None,
+            "service_id": service_id, "to": to, "name": template.name,
+        }  # fmt: skip
+        self.messages.append(message)
+        task = asyncio.create_task(self._deliver(message))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return message
+
+    async def _deliver(self, message: dict[str, Any]) -> None:
+        await asyncio.sleep(self.deliver_after_s)
+        if message["type"] == "letter":
+            message["status"] = "received"  # printed and posted; Notify sends no receipt
+            return
+        message["status"], message["sent_at"] = "sending", _now()
+        await asyncio.sleep(self.deliver_after_s)
+        to = re.sub(r"[\s+]", "", message["to"]).replace("447", "07", 1)
+        message["status"] = (
+            "permanent-failure" if message["to"] in PERMANENT or to in PERMANENT
+            else "temporary-failure" if message["to"] in TEMPORARY or to in TEMPORARY
+            else "delivered"
+        )  # fmt: skip
+        message["completed_at"] = _now()
+        if self.callbacks and self.callback_url:
+            await self._post_receipt(message)
+
+    async def _post_receipt(self, message: dict[str, Any]) -> None:
+        receipt = {
+            "id": message["id"], "reference": message["reference"], "to": message["to"],
+            "status": message["status"], "created_at": message["created_at"],
+            "completed_at": message["completed_at"], "sent_at": message["sent_at"],
+            "notification_type": message["type"], "template_id": message["template"]["id"],
+            "template_version": 1,
+        }  # fmt: skip
+        headers = {"Authorization": f"Bearer {self.callback_token}"}
+        async with httpx.AsyncClient(timeout=10) as client:
+            for _ in range(5):  # as Notify: a few tries, then it gives up
+                try:
+                    answer = await client.post(
+                        str(self.callback_url), json=receipt, headers=headers
+                    )
+                    if answer.is_success:
+                        self.receipts_posted += 1
+                        return
+                except httpx.HTTPError:
+                    pass
+                await asyncio.sleep(self.callback_retry_s)
+
+    def find(self, service_id: str, query: dict[str, str]) -> list[dict[str, Any]]:
+        found = [m for m in reversed(self.messages) if m["service_id"] == service_id]
+        for name, key in (
+            ("reference", "reference"),
+            ("template_type", "type"),
+            ("status", "status"),
+        ):
+            if query.get(name):
+                found = [m for m in found if m[key] == query[name]]
+        return found[:250]
+
+    def app(self) -> FastAPI:
+        return _app(self)
+
+
+def _recipient(kind: str, body: dict[str, Any], fields: dict[str, str]) -> str:
+    if kind == "email":
+        address = str(body.get("email_address") or "")
+        if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", address):
+            raise NotifyError(400, "ValidationError", "email_address Not a valid email address")
+        return address
+    if kind == "sms":
+        number = str(body.get("phone_number") or "")
+        digits = re.sub(r"[\s()-]", "", number)
+        if not re.fullmatch(r"(\+447|447|07)\d{9}", digits):
+            raise NotifyError(400, "ValidationError", "phone_number Not a UK mobile number")
+        return number
+    lines = [fields.get(f"address_line_{i}", "") for i in range(1, 8)]
+    lines = [line for line in lines if line]
+    if len(lines) < 3:
+        raise NotifyError(400, "ValidationError", "Address must be at least 3 lines")
+    return ", ".join(lines)
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _public(message: dict[str, Any]) -> dict[str, Any]:
+    shown = {k: v for k, v in message.items() if k not in ("service_id", "to", "name")}
+    key = {"email": "email_address", "sms": "phone_number", "letter": "line_1"}[message["type"]]
+    return {**shown, key: message["to"]}
+
+
+def _app(notify: LocalNotify) -> FastAPI:
+    app = FastAPI(title="Local GOV.UK Notify (development and tests only)", docs_url=None,
+                  redoc_url=None, openapi_url=None)  # fmt: skip
+
+    @app.exception_handler(NotifyError)
+    async def error(_: Request, exc: NotifyError) -> JSONResponse:
+        errors = [{"error": exc.error, "message": exc.message}]
+        return JSONResponse({"status_code": exc.status, "errors": errors}, status_code=exc.status)
+
+    def service_of(request: Request) -> str:
+        service_id = notify.authenticate(request.headers.get("authorization"))
+        notify.count(service_id)
+        if notify.outage:
+            raise NotifyError(500, "Exception", "Internal server error")
+        return service_id
+
+    @app.post("/v2/notifications/{kind}", status_code=201)
+    async def send(kind: str, request: Request) -> dict[str, Any]:
+        service_id = service_of(request)
+        if kind not in CHANNELS:
+            raise NotifyError(404, "NotFound", "Not found")
+        message = notify.create(service_id, kind, await request.json())
+        waited = 0.0
+        while waited < notify.answer_after_s:  # a test may end the wait early
+            await asyncio.sleep(0.05)
+            waited += 0.05
+        content = {"body": message["body"], "subject": message["subject"]}
+        return {
+            "id": message["id"], "reference": message["reference"], "content": content,
+            "uri": f"/v2/notifications/{message['id']}", "template": message["template"],
+        }  # fmt: skip
+
+    @app.get("/v2/notifications/{notification_id}")
+    async def one(notification_id: str, request: Request) -> dict[str, Any]:
+        service_id = service_of(request)
+        try:
+            UUID(notification_id)
+        except ValueError as exc:
+            raise NotifyError(
+                400, "ValidationError", "notification_id is not a valid UUID"
+            ) from exc
+        for m in notify.messages:
+            if m["id"] == notification_id and m["service_id"] == service_id:
+                return _public(m)
+        raise NotifyError(404, "NoResultFound", "No result found")
+
+    @app.get("/v2/notifications")
+    async def many(request: Request) -> dict[str, Any]:
+        found = notify.find(service_of(request), dict(request.query_params))
+        return {
+            "notifications": [_public(m) for m in found],
+            "links": {"current": str(request.url)},
+        }
+
+    @app.get("/inbox.json")
+    async def inbox() -> list[dict[str, Any]]:
+        return [_public(m) for m in notify.messages]
+
+    @app.get("/", response_class=HTMLResponse)
+    async def page() -> str:
+        rows = "".join(
+            f"<tr><td>{html.escape(m['created_at'])}</td><td>{m['type']}</td>"
+            f"<td>{html.escape(m['to'])}</td><td>{html.escape(m['subject'] or '')}"
+            f"<pre>{html.escape(m['body'])}</pre></td><td>{m['status']}</td></tr>"
+            for m in reversed(notify.messages)
+        )
+        return (
+            "<!DOCTYPE html><html><head><title>Local Notify inbox</title></head><body>"
+            "<h1>Local GOV.UK Notify: inbox (development only, nothing leaves this machine)</h1>"
+            "<table border=1><tr><th>when</th><th>type</th><th>to</th><th>message</th>"
+            f"<th>status</th></tr>{rows}</table></body></html>"
+        )
+
+    return app
+
+
+def development_messaging(base_url: str, callback_token: str) -> dict[str, Any]:
+    """A council's ``COUNCIL_MESSAGING`` entry (JSON) that sends everything through this server."""
+    return {
+        "email": "notify",
+        "sms": "notify",
+        "letter": "notify",
+        "notify_api_key": DEV_API_KEY,
+        "notify_base_url": base_url,
+        "notify_callback_token": callback_token,
+        "notify_templates": project_template_ids(),
+    }
+
+
+def main() -> None:
+    import argparse
+
+    import uvicorn
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8010)
+    parser.add_argument("--callback-url", help="where delivery receipts are posted")
+    parser.add_argument("--callback-token", help="the bearer token they carry")
+    parser.add_argument("--deliver-after", type=float, default=0.2, help="seconds per status")
+    args = parser.parse_args()
+    notify = LocalNotify(
+        callback_url=args.callback_url,
+        callback_token=args.callback_token,
+        deliver_after_s=args.deliver_after,
+    )
+    uvicorn.run(notify.app(), host="127.0.0.1", port=args.port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()

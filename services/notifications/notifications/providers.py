@@ -1,0 +1,79 @@
+"""Each council's providers, built once from its messaging settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from notifications.catalogue import Audience
+from notifications.channels import LogChannel, Provider
+from notifications.config import CouncilMessaging, NotificationsSettings
+from notifications.domain import Policy, Reach
+from notifications.notify import NotifyChannel
+from notifications.repository import Claimed
+from notifications.smtp import SmtpChannel
+
+
+@dataclass
+class Council:
+    settings: CouncilMessaging
+    policy: Policy
+    providers: dict[str, Provider]
+
+    def provider(self, name: str) -> Provider:
+        found = self.providers.get(name)
+        if found is None:  # an attempt made under settings since changed
+            raise LookupError(f"provider {name!r} is no longer configured for this council")
+        return found
+
+    def reach(self, item: Claimed) -> Reach:
+        """How to reach the message's recipient, and what they chose."""
+        if item.alert.audience is Audience.CASEWORKER:
+            return Reach(email=self.settings.caseworker_email, preferred="email")
+        contact, chosen = item.contact, item.preferences
+        if contact is None:
+            return Reach()
+        return Reach(
+            email=contact.email,
+            phone=contact.phone,
+            address_lines=tuple(contact.address_lines),
+            preferred=chosen.get("channel") or contact.preferred_channel,
+            language=chosen.get("language") or "en",
+            statutory_only=bool(chosen.get("statutory_only")),
+            young_person=item.young_person,
+        )
+
+
+@dataclass
+class Councils:
+    """The providers of every council, by ONS code (``'*'`` settings for the rest)."""
+
+    settings: NotificationsSettings
+    _built: dict[str, Council] = field(default_factory=dict)
+    overrides: dict[str, Provider] = field(default_factory=dict)
+    """Providers by name used instead of building them (tests, a local Notify server)."""
+
+    def council(self, code: str) -> Council:
+        found = self._built.get(code)
+        if found is None:
+            found = self._build(self.settings.messaging_for(code))
+            self._built[code] = found
+        return found
+
+    def _build(self, messaging: CouncilMessaging) -> Council:
+        providers: dict[str, Provider] = {}
+        for name in set(messaging.channels().values()):
+            providers[name] = self.overrides.get(name) or self._provider(name, messaging)
+        return Council(messaging, messaging.policy(), providers)
+
+    def _provider(self, name: str, messaging: CouncilMessaging) -> Provider:
+        if name == "notify" and messaging.notify_api_key is not None:
+            return NotifyChannel(
+                messaging.notify_api_key,
+                templates=messaging.notify_templates,
+                base_url=messaging.notify_base_url,
+                timeout_s=self.settings.notify_timeout_s,
+                rate_per_minute=self.settings.notify_rate_limit_per_minute,
+            )
+        if name == "smtp" and messaging.smtp is not None:
+            return SmtpChannel(messaging.smtp)
+        return LogChannel()

@@ -1,0 +1,185 @@
+"""Delivery receipts: GOV.UK Notify's callbacks (on a route authenticated with the bearer token
+set in Notify's Callbacks settings) and, should one be lost, polling Notify for messages with
+no final status. Either way the receipt updates the message's status and publishes *notification
+delivered* (the timeline's "family notified") once."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Annotated, Literal
+from uuid import UUID
+
+import asyncpg
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field, SecretStr
+
+from notifications import gate, repository
+from notifications.channels import Provider, Remote, Unavailable
+from notifications.config import ANY_COUNCIL
+from notifications.domain import Channel
+from shared.councils import ALL, act_for
+from shared.db import Connection, Database
+from shared.http import UNAVAILABLE, DbConnection, Problem, ServiceOutbox
+from shared.outbox import Outbox
+from shared.telemetry import continued_trace
+
+logger = logging.getLogger(__name__)
+
+
+async def record_receipt(
+    pool: asyncpg.Pool,
+    outbox: Outbox,
+    notification_id: UUID,
+    channel: Channel,
+    remote: Remote,
+    at: datetime,
+    councils: list[str] | str = ALL,
+) -> bool:
+    """Apply a provider's status for one message; False if the message is not known here."""
+    async with pool.acquire() as conn, conn.transaction():
+        await act_for(conn, councils)
+        found = await repository.receipt(
+            conn, notification_id=notification_id, channel=channel,
+            provider_id=remote.provider_id, status=remote.status, at=at,
+        )  # fmt: skip
+        if found is None:
+            return False
+        await _announce(conn, outbox, found)
+    return True
+
+
+async def _announce(conn: Connection, outbox: Outbox, found: repository.Receipt) -> None:
+    # Continued in the trace of the event the message was about: one trace, one journey.
+    with continued_trace(found.trace_headers):
+        await outbox.add(conn, found.events, local_authority=found.local_authority)
+
+
+class NotifyReceipt(BaseModel):
+    """What GOV.UK Notify posts for each message's final status. ``to`` (the address) is read
+    by nobody: it is neither stored nor logged."""
+
+    id: str = Field(description="Notify's id of the message")
+    reference: str | None = Field(description="Ours: the message id")
+    status: str = Field(examples=["delivered", "permanent-failure"])
+    notification_type: Literal["email", "sms", "letter"]
+    created_at: datetime | None = None
+    completed_at: datetime | None = None
+    sent_at: datetime | None = None
+
+
+router = APIRouter(prefix="/v1/notify", tags=["delivery receipts"], responses=UNAVAILABLE)
+_bearer = HTTPBearer(auto_error=False, scheme_name="Notify callback token")
+CallbackCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def councils_of_token(request: Request, credentials: CallbackCredentials) -> list[str]:
+    """The councils whose Notify callback token this request bears (401 if none)."""
+    tokens: dict[str, SecretStr] = request.app.state.notify_callback_tokens
+    offered = credentials.credentials.encode() if credentials else b""
+    matched = [
+        council
+        for council, token in tokens.items()
+        if offered and hmac.compare_digest(offered, token.get_secret_value().encode())
+    ]
+    if not matched:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "a delivery receipt must bear the callback token set in GOV.UK Notify",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return matched
+
+
+@router.post(
+    "/receipts",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={401: {"model": Problem, "description": "Not Notify's callback token"}},
+)
+async def receive_delivery_receipt(
+    receipt: NotifyReceipt,
+    request: Request,
+    councils: Annotated[list[str], Depends(councils_of_token)],
+    conn: DbConnection,
+    outbox: ServiceOutbox,
+) -> None:
+    """GOV.UK Notify's delivery receipt for one message (its Callbacks settings point here)."""
+    try:
+        notification_id = UUID(receipt.reference or "")
+    except ValueError:
+        return  # not one of ours (another system sharing the Notify service): nothing to do
+    at = receipt.completed_at or receipt.sent_at or datetime.now().astimezone()
+    async with conn.transaction():
+        # Only the councils whose token it bears ('*': the settings every other council uses).
+        await act_for(conn, ALL if ANY_COUNCIL in councils else councils)
+        found = await repository.receipt(
+            conn, notification_id=notification_id, channel=receipt.notification_type,
+            provider_id=receipt.id, status=receipt.status, at=at,
+        )  # fmt: skip
+        if found is not None:
+            await _announce(conn, outbox, found)
+    logger.info("receipt for message %s: %s", notification_id, receipt.status)
+
+
+class ReceiptPoller:
+    """Asks Notify about messages with no receipt long after they were sent."""
+
+    def __init__(
+        self,
+        provider_for: Callable[[str], Provider | None],
+        *,
+        after: timedelta,
+        interval_s: float,
+        burst: int,
+        clock: Callable[[], datetime],
+        batch_size: int = 50,
+    ) -> None:
+        self._provider_for = provider_for
+        self._after = after
+        self._interval_s = interval_s
+        self._burst = burst
+        self._clock = clock
+        self._batch_size = batch_size
+
+    async def run(self, database: Database, outbox: Outbox) -> None:
+        while True:
+            try:
+                await self.poll(database.pool(), outbox)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                logger.warning("receipt poller paused: %s", type(exc).__name__)
+            await asyncio.sleep(self._interval_s)
+
+    async def poll(self, pool: asyncpg.Pool, outbox: Outbox) -> int:
+        """Ask about one batch; returns how many statuses were applied."""
+        async with pool.acquire() as conn:
+            due = await repository.awaiting_receipt(
+                conn, now=self._clock(), after=self._after, limit=self._batch_size
+            )
+        applied = 0
+        for item in due:
+            provider = self._provider_for(item.local_authority)
+            if provider is None:
+                continue
+            if provider.limit_key is not None:
+                async with pool.acquire() as conn, conn.transaction():
+                    wait_s = await gate.take(
+                        conn, provider.limit_key, now=self._clock(), burst=self._burst,
+                        per_minute=provider.rate_per_minute,
+                    )  # fmt: skip
+                if wait_s > 0:
+                    return applied  # sending comes first; asked again next round
+            try:
+                remote = await provider.status(item.provider_id)
+            except Unavailable:
+                return applied
+            if remote is not None:
+                await record_receipt(pool, outbox, item.notification_id, item.channel, remote,
+                                     self._clock())  # fmt: skip
+                applied += 1
+        return applied

@@ -1,0 +1,135 @@
+"""What each message says, in plain English: the project's own words, sent as they are by email
+(SMTP) and the log channel, and the text of the GOV.UK Notify templates a council creates (the
+same words with Notify's ``((placeholders))``). Pure.
+
+Messages say what happened and where to look, never the child's name or needs: a text can be
+read on a lock screen, and the family already knows their child. A young person who asked for
+help themselves is told "you" (``who``, ``whose``, ``who_is``). Welsh and other languages are
+added as ``TEXTS["cy"]`` etc. by the council's translators; a language without a message falls
+back to English.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from datetime import date
+
+DEFAULT_LANGUAGE = "en"
+
+
+@dataclass(frozen=True)
+class Words:
+    subject: str
+    body: str
+    """Email and letter body: paragraphs separated by a blank line."""
+    sms: str
+
+
+TEXTS: dict[str, dict[str, Words]] = {
+    "en": {
+        "request-received": Words(
+            subject="We have received the request for support (reference {reference})",
+            body=(
+                "We received the request for support for {who} on {received_on}. "
+                "Your reference is {reference}.\n\n"
+                "What happens next: we are drafting a support plan and looking for a "
+                "specialist near you. We will write again when a specialist has been "
+                "matched.\n\n"
+                "If an education, health and care (EHC) needs assessment was asked for, we "
+                "will tell you by {decision_due} whether we will carry one out. If we do, "
+                "the final plan is due by {final_plan_due}.\n\n"
+                "See where things stand at any time: {link}"
+            ),
+            sms=(
+                "We received the request for support (ref {reference}). We will tell you "
+                "what happens next and when. Details: {link}"
+            ),
+        ),
+        "specialist-assigned": Words(
+            subject="A specialist has been matched (reference {reference})",
+            body=(
+                "Good news: a specialist has been matched to support {who} "
+                "(reference {reference}).\n\n"
+                "They will contact you to arrange a first session.\n\n"
+                "Follow progress: {link}"
+            ),
+            sms=(
+                "Good news: a specialist has been matched (ref {reference}). They will "
+                "contact you to arrange a first session. Details: {link}"
+            ),
+        ),
+        "referral-waitlisted": Words(
+            subject="On the waiting list for a specialist (reference {reference})",
+            body=(
+                "A support plan has been drafted for {who} (reference {reference}).\n\n"
+                "Every local specialist of the right kind is full just now, so {who_is} on "
+                "the waiting list. We will tell you as soon as a place frees up.\n\n"
+                "Follow progress: {link}"
+            ),
+            sms=(
+                "A support plan has been drafted (ref {reference}). Local specialists are "
+                "full, so we have added you to the waiting list. Details: {link}"
+            ),
+        ),
+    }
+}
+
+_FIELD = re.compile(r"\{(\w+)\}")
+
+
+def words(template: str, language: str) -> Words:
+    """The message in ``language``, else in English."""
+    return TEXTS.get(language, {}).get(template) or TEXTS[DEFAULT_LANGUAGE][template]
+
+
+def long_date(day: date) -> str:
+    """GOV.UK style: 14 April 2026."""
+    return f"{day.day} {day:%B %Y}"
+
+
+def personalisation(
+    *, reference: str, link: str, young_person: bool, details: dict[str, str]
+) -> dict[str, str]:
+    """Every placeholder's value (also Notify's ``personalisation``): no personal data."""
+    fields = {
+        "reference": reference,
+        "link": link,
+        "who": "you" if young_person else "your child",
+        "whose": "your" if young_person else "your child's",
+        "who_is": "you are" if young_person else "your child is",
+    }
+    for name, iso in details.items():
+        fields[name] = long_date(date.fromisoformat(iso))
+    return fields
+
+
+def fields_of(template: str) -> set[str]:
+    """The placeholders a message uses, in any of its parts."""
+    w = TEXTS[DEFAULT_LANGUAGE][template]
+    return set(_FIELD.findall(w.subject + w.body + w.sms))
+
+
+def render(text: str, fields: dict[str, str]) -> str:
+    return _FIELD.sub(lambda m: fields[m.group(1)], text)
+
+
+def email_parts(w: Words, fields: dict[str, str]) -> tuple[str, str, str]:
+    """Subject, plain text and HTML of an email; the HTML escapes every value."""
+    plain = render(w.body, fields)
+    escaped = {k: html.escape(v) for k, v in fields.items()}
+    linked = {**escaped, "link": f'<a href="{escaped["link"]}">{escaped["link"]}</a>'}
+    paragraphs = "".join(
+        f"<p>{render(html.escape(p, quote=False), linked)}</p>" for p in w.body.split("\n\n")
+    )
+    page = (
+        '<!DOCTYPE html><html lang="en"><body style="font-family: Arial, sans-serif; '
+        f'font-size: 19px; line-height: 1.4">{paragraphs}</body></html>'
+    )
+    return render(w.subject, fields), plain, page
+
+
+def as_notify(text: str) -> str:
+    """The words with Notify's placeholder syntax, ``((reference))``."""
+    return _FIELD.sub(lambda m: f"(({m.group(1)}))", text)

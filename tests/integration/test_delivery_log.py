@@ -1,0 +1,103 @@
+"""What a caseworker sees of a family's messages (what, when, channel, status; never the text or
+the address), and the family's preferences changing what is sent."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import asyncpg
+import httpx
+import pytest
+from notifications.app import create_app
+
+from scripts.platform import IdentityProvider
+from shared.db import Database
+from shared.dev_identity import fetch_token
+from shared.events import SpecialistAssigned
+from tests.integration.messaging import (
+    database,
+    db,
+    event_about,
+    owner_url,
+    referral,
+    stack,
+    statuses,
+    until,
+)
+
+__all__ = ["database", "db", "owner_url"]  # fixtures
+
+
+@pytest.fixture
+async def api(
+    database: Database, identity: IdentityProvider, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[httpx.AsyncClient]:
+    for name, value in identity.service_env().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("NOTIFICATIONS_DATABASE_URL", database.url)
+    app = create_app()
+    app.state.database = database  # the test's, already open (no lifespan here)
+    token = await fetch_token(identity.issuer, "leeds-caseworker")
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://test",
+        headers={"Authorization": f"Bearer {token}"},
+    ) as client:
+        yield client
+
+
+async def test_the_delivery_log_shows_each_message_and_channel_but_no_text_or_address(
+    db: asyncpg.Pool, database: Database, api: httpx.AsyncClient
+) -> None:
+    async with stack(database) as s:
+        family = await referral(database.pool(), phone="07700900002", preferred_channel="sms")
+
+        async def delivered() -> bool:
+            await s.send_due()
+            return (await statuses(db, family.id))[0][1] == "delivered"
+
+        await until(delivered, what="the fallback email")
+    log = (await api.get(f"/v1/referrals/{family.id}/notifications")).json()
+    [message] = log
+    assert (message["template"], message["status"], message["channel"]) == (
+        "request-received", "delivered", "email",
+    )  # fmt: skip
+    assert message["sent_at"] is not None
+    assert message["delivered_at"] is not None
+    assert [(a["channel"], a["provider"], a["status"]) for a in message["attempts"]] == [
+        ("sms", "notify", "permanent-failure"),
+        ("email", "notify", "delivered"),
+    ]
+    text = str(log)
+    assert str(family.contact.email) not in text
+    assert str(family.contact.phone) not in text
+    assert "We received the request" not in text
+    audit = await db.fetchval(
+        "SELECT count(*) FROM audit_log WHERE referral_id = $1 AND resource = 'notifications'",
+        family.id,
+    )
+    assert audit == 1
+
+
+async def test_a_family_who_opts_out_gets_no_more_non_statutory_messages(
+    db: asyncpg.Pool, database: Database, api: httpx.AsyncClient
+) -> None:
+    async with stack(database) as s:
+        family = await referral(database.pool())
+        await s.send_due()
+        chosen = await api.put(
+            f"/v1/referrals/{family.id}/preferences",
+            json={"statutory_only": True, "language": "cy"},
+        )
+        assert chosen.status_code == 200
+        assert chosen.json()["statutory_only"] is True
+        assert chosen.json()["channel"] == "email"  # from the contact
+        await event_about(database.pool(), family.id, SpecialistAssigned)
+        await s.send_due()
+    assert [m["name"] for m in s.notify.messages] == ["request-received"]
+    log = (await api.get(f"/v1/referrals/{family.id}/notifications")).json()
+    assert log[1]["status"] == "withheld"
+    assert log[1]["note"] == "the family opted out of non-statutory messages"
+    refused = await api.put(f"/v1/referrals/{family.id}/preferences", json={"channel": "fax"})
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["loc"][-1] == "channel"

@@ -1,0 +1,236 @@
+"""Messages through a local GOV.UK Notify speaking Notify's HTTP API, driven by the official
+client, on real PostgreSQL: sent once, known to arrive, in order, within Notify's limits."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import httpx
+import pytest
+from notifications.local_notify import LocalNotify
+
+from shared.db import Database
+from shared.events import SpecialistAssigned
+from shared.outbox import Outbox
+from tests.integration.messaging import (
+    CALLBACK_TOKEN,
+    COUNCIL,
+    OUTBOX,
+    Clock,
+    announced,
+    database,
+    db,
+    event_about,
+    owner_url,
+    referral,
+    stack,
+    statuses,
+    until,
+)
+
+__all__ = ["database", "db", "owner_url"]  # fixtures
+
+
+async def test_a_message_goes_through_notify_once_and_its_receipt_marks_it_delivered(
+    db: asyncpg.Pool, database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    async with stack(database) as s:
+        family = await referral(database.pool())
+        assert await s.send_due() == 1
+        [sent] = s.notify.messages
+        notification_id = await db.fetchval(
+            "SELECT id FROM notifications WHERE referral_id = $1", family.id
+        )
+        assert sent["reference"] == str(notification_id)  # the message id: no personal data
+        assert sent["type"] == "email"
+        assert sent["to"] == family.contact.email
+        assert f"Your reference is {str(family.id)[:8].upper()}" in sent["body"]
+        assert f"https://council.example/family/{family.id}" in sent["body"]
+        assert "16 February 2026" in sent["body"]
+
+        async def delivered() -> bool:
+            return (await statuses(db, family.id)) == [("request-received", "delivered", "email")]
+
+        await until(delivered, what="the delivery receipt")
+        assert await s.send_due() == 0
+    assert len(s.notify.messages) == 1
+    assert await announced(db, family.id) == ["notification-sent", "notification-delivered"]
+    private = (family.contact.email, family.contact.phone, family.contact.contact_name)
+    for record in caplog.records:
+        assert not any(p and p in record.getMessage() for p in private), record.getMessage()
+
+
+async def test_a_receipt_needs_the_callback_token_and_reaches_only_its_councils_messages(
+    db: asyncpg.Pool, database: Database
+) -> None:
+    async with stack(database) as s:
+        s.notify.callbacks = False
+        family = await referral(database.pool())
+        await s.send_due()
+        [sent] = s.notify.messages
+        receipt = {"id": sent["id"], "reference": sent["reference"], "to": sent["to"],
+                   "status": "delivered", "notification_type": "email"}  # fmt: skip
+        url = str(s.notify.callback_url)
+        async with httpx.AsyncClient() as client:
+            refused = await client.post(url, json=receipt, headers={"Authorization": "Bearer x"})
+            assert refused.status_code == 401
+            assert (await client.post(url, json=receipt)).status_code == 401
+            assert (await statuses(db, family.id))[0][1] == "sent"
+            bearer = {"Authorization": f"Bearer {CALLBACK_TOKEN}"}
+            accepted = await client.post(url, json=receipt, headers=bearer)
+            assert accepted.status_code == 204
+            again = await client.post(url, json=receipt, headers=bearer)  # Notify retries
+            assert again.status_code == 204
+    assert (await statuses(db, family.id))[0][1] == "delivered"
+    assert await announced(db, family.id) == ["notification-sent", "notification-delivered"]
+
+
+async def test_without_callbacks_polling_finds_the_status(
+    db: asyncpg.Pool, database: Database
+) -> None:
+    from notifications.receipts import ReceiptPoller
+
+    clock = Clock()
+    async with stack(database, clock) as s:
+        s.notify.callbacks = False
+        family = await referral(database.pool())
+        await s.send_due()
+        await until(lambda: _notify_status(s.notify, "delivered"), what="Notify to deliver")
+        poller = ReceiptPoller(
+            lambda council: s.sender.councils.council(council).providers.get("notify"),
+            after=s.settings.notify_poll_after_delta(), interval_s=1, burst=10, clock=clock,
+        )  # fmt: skip
+        assert await poller.poll(database.pool(), _outbox()) == 0  # too early to ask
+        clock.advance(seconds=s.settings.notify_poll_after_s + 1)
+        assert await poller.poll(database.pool(), _outbox()) == 1
+    assert (await statuses(db, family.id))[0][1] == "delivered"
+
+
+async def _notify_status(notify: LocalNotify, status: str) -> bool:
+    return all(m["status"] == status for m in notify.messages)
+
+
+def _outbox() -> Outbox:
+    return OUTBOX
+
+
+async def test_a_permanent_failure_falls_back_to_the_next_channel(
+    db: asyncpg.Pool, database: Database
+) -> None:
+    async with stack(database) as s:
+        family = await referral(database.pool(), phone="07700900002", preferred_channel="sms")
+
+        async def fell_back() -> bool:
+            await s.send_due()
+            return (await statuses(db, family.id))[0][1] == "delivered"
+
+        await until(fell_back, what="the email after the failed text")
+    assert [(m["type"], m["status"]) for m in s.notify.messages] == [
+        ("sms", "permanent-failure"),
+        ("email", "delivered"),
+    ]
+    attempts = await db.fetch("SELECT channel, status FROM delivery_attempts ORDER BY started_at")
+    assert [tuple(a) for a in attempts] == [("sms", "permanent-failure"), ("email", "delivered")]
+
+
+async def test_a_message_not_delivered_in_time_goes_by_the_next_channel(
+    db: asyncpg.Pool, database: Database
+) -> None:
+    clock = Clock()
+    async with stack(database, clock, fallback_after_s=3600) as s:
+        s.notify.callbacks = False  # no news of the text
+        family = await referral(database.pool(), preferred_channel="sms")
+        await s.send_due()
+        assert [m["type"] for m in s.notify.messages] == ["sms"]
+        clock.advance(minutes=59)
+        assert await s.send_due() == 0
+        clock.advance(minutes=2)
+        assert await s.send_due() == 1
+    assert [m["type"] for m in s.notify.messages] == ["sms", "email"]
+    assert await announced(db, family.id) == ["notification-sent", "notification-sent"]
+
+
+async def test_texts_wait_for_the_morning_and_the_familys_later_messages_wait_behind_them(
+    db: asyncpg.Pool, database: Database
+) -> None:
+    clock = Clock()
+    clock.now = clock.now.replace(month=7, hour=21, minute=30)  # 22:30 in London (BST)
+    async with stack(database, clock) as s:
+        family = await referral(database.pool(), preferred_channel="sms")
+        await event_about(database.pool(), family.id, SpecialistAssigned)
+        assert await s.send_due() == 1  # the first message is held; the second waits behind it
+        assert s.notify.messages == []
+        held: Any = await db.fetchrow(
+            "SELECT status, held_reason, not_before FROM notifications WHERE template = $1",
+            "request-received",
+        )
+        assert (held["status"], held["held_reason"]) == ("queued", "quiet-hours")
+        assert held["not_before"] == clock.now.replace(day=clock.now.day + 1, hour=7, minute=0)
+        clock.advance(hours=9)  # 07:30 in London
+        assert await s.send_due() == 0
+        clock.advance(hours=1)
+        await s.send_due()
+        await s.send_due()
+    assert [m["name"] for m in s.notify.messages] == ["request-received", "specialist-assigned"]
+
+
+async def test_the_token_bucket_keeps_under_notifys_limit_and_a_429_pauses_every_sender(
+    db: asyncpg.Pool, database: Database
+) -> None:
+    async with stack(database) as s:
+        provider = s.sender.councils.council(COUNCIL).provider("notify")
+        provider.rate_per_minute, s.sender._burst = 62, 2  # two at once, then one a second
+        families = [await referral(database.pool()) for _ in range(3)]
+        assert await s.send_due() == 3
+        assert len(s.notify.messages) == 2  # the bucket, not Notify, held the third back
+        held = await db.fetchval("SELECT held_reason FROM notifications WHERE status = 'queued'")
+        assert held == "rate-limit"
+
+        provider.rate_per_minute, s.sender._burst = 3000, 50
+        s.notify.rate_limit, s.notify.rate_window_s = 3, 1.0  # now Notify's own limit bites
+        for family in families:
+            await event_about(database.pool(), family.id, SpecialistAssigned)
+
+        async def all_sent() -> bool:
+            await s.send_due()
+            return len(s.notify.messages) == 3 + 3
+
+        await until(all_sent, what="every message")
+        paused = await db.fetchval("SELECT max(failures) FROM provider_limits")
+    assert s.notify.refused > 0  # Notify did answer 429
+    assert paused == 0  # and the senders recovered from it
+    references = sorted(m["reference"] for m in s.notify.messages)
+    assert references == sorted(str(i) for i in await db.fetchval(
+        "SELECT array_agg(id) FROM notifications"))  # fmt: skip  # each exactly once
+
+
+async def test_notify_down_then_back_sends_each_familys_messages_once_and_in_order(
+    db: asyncpg.Pool, database: Database
+) -> None:
+    async with stack(database) as s:
+        families = [await referral(database.pool()) for _ in range(2)]
+        for family in families:
+            await event_about(database.pool(), family.id, SpecialistAssigned)
+        s.notify.outage = True
+        await s.send_due()
+        assert s.notify.messages == []
+        paused = await db.fetchval("SELECT paused_until FROM provider_limits")
+        assert paused is not None
+        s.notify.outage = False
+
+        async def all_sent() -> bool:
+            await s.send_due()
+            return len(s.notify.messages) == 4
+
+        await until(all_sent, what="Notify's recovery")
+    for family in families:
+        got = [m["name"] for m in s.notify.messages if str(family.id)[:8].upper() in m["body"]]
+        assert got == ["request-received", "specialist-assigned"]
+
+
+def _ids(rows: list[asyncpg.Record]) -> list[UUID]:
+    return [r["id"] for r in rows]

@@ -1,0 +1,173 @@
+"""What a family hears, through which channel and when: the message catalogue, the words, and
+the sender's decisions (pure)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from uuid import uuid4
+
+import pytest
+from notifications.catalogue import CATALOGUE, KINDS, Audience, MessageKind
+from notifications.config import CouncilMessaging
+from notifications.domain import (
+    FamilyAlert,
+    GiveUp,
+    Hold,
+    Policy,
+    Reach,
+    Send,
+    Tried,
+    Wait,
+    Withhold,
+    alerts_for,
+    channel_plan,
+    next_step,
+    quiet_until,
+)
+from notifications.templates import TEXTS, as_notify, email_parts, fields_of, personalisation, words
+from pydantic import ValidationError
+
+from tests.events import sample_event
+
+NOON = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+POLICY = Policy(providers={"email": "notify", "sms": "notify", "letter": "notify"})
+FAMILY = Reach(email="a@example.org", phone="07700900123", preferred="sms")
+
+
+def _alert(template: str = "specialist-assigned", **kw: object) -> FamilyAlert:
+    return FamilyAlert(uuid4(), uuid4(), uuid4(), template, "E08000035", **kw)  # type: ignore[arg-type]  # test shorthand
+
+
+def test_every_catalogued_message_has_words_in_english() -> None:
+    for template in KINDS:
+        w = words(template, "en")
+        assert w.subject
+        assert w.body
+        assert w.sms
+        assert "{link}" in w.body
+        assert "{link}" in w.sms
+        assert "{reference}" in w.sms
+
+
+def test_the_request_received_message_says_what_happens_next_and_by_when() -> None:
+    event = sample_event(next(iter(CATALOGUE)), uuid4())
+    [alert] = alerts_for(event, CATALOGUE[type(event)], event_id=uuid4(), local_authority="E1")
+    fields = personalisation(
+        reference="AB12CD34", link="https://x/f", young_person=False, details=dict(alert.details)
+    )
+    _, plain, _ = email_parts(words("request-received", "en"), fields)
+    assert "16 February 2026" in plain  # decision due, in GOV.UK date style
+    assert "25 May 2026" in plain  # final plan due
+    assert "What happens next" in plain
+
+
+def test_a_young_person_who_asked_themselves_is_told_you() -> None:
+    them = personalisation(reference="R", link="L", young_person=True, details={})
+    family = personalisation(reference="R", link="L", young_person=False, details={})
+    _, plain, _ = email_parts(words("referral-waitlisted", "en"), them)
+    assert "for you (reference R)" in plain
+    assert "you are on the waiting list" in plain
+    assert "your child" not in plain
+    _, plain, _ = email_parts(words("referral-waitlisted", "en"), family)
+    assert "your child is on the waiting list" in plain
+
+
+def test_texts_carry_no_personal_placeholders_and_html_escapes_values() -> None:
+    allowed = {"reference", "link", "who", "whose", "who_is", "received_on", "decision_due",
+               "final_plan_due"}  # fmt: skip
+    for template in TEXTS["en"]:
+        assert fields_of(template) <= allowed, template
+    fields = personalisation(reference="<b>", link="https://x/?a=1&b=2", young_person=False,
+                             details={})  # fmt: skip
+    _, _, page = email_parts(words("specialist-assigned", "en"), fields)
+    assert "<b>" not in page
+    assert "&lt;b&gt;" in page
+    assert 'href="https://x/?a=1&amp;b=2"' in page
+
+
+def test_notify_templates_use_notifys_placeholders() -> None:
+    assert as_notify("ref {reference}: {link}") == "ref ((reference)): ((link))"
+
+
+def test_a_language_without_the_message_falls_back_to_english() -> None:
+    assert words("specialist-assigned", "cy") == words("specialist-assigned", "en")
+
+
+def test_preferred_channel_first_then_the_councils_order_where_the_family_can_be_reached() -> None:
+    assert channel_plan(FAMILY, POLICY) == ["sms", "email"]  # no postal address: no letter
+    email_only = Policy(providers={"email": "smtp"})
+    assert channel_plan(FAMILY, email_only) == ["email"]
+    lettered = Reach(address_lines=("1 High St", "Leeds", "LS6 2AB"), preferred="email")
+    assert channel_plan(lettered, POLICY) == ["letter"]
+
+
+def test_quiet_hours_hold_texts_until_eight_in_the_morning_london_time() -> None:
+    late = datetime(2026, 7, 1, 21, 30, tzinfo=UTC)  # 22:30 BST
+    assert quiet_until(late, POLICY, "sms") == datetime(2026, 7, 2, 7, 0, tzinfo=UTC)
+    early = datetime(2026, 1, 15, 6, 0, tzinfo=UTC)  # 06:00 GMT
+    assert quiet_until(early, POLICY, "sms") == datetime(2026, 1, 15, 8, 0, tzinfo=UTC)
+    assert quiet_until(NOON, POLICY, "sms") is None
+    assert quiet_until(late, POLICY, "email") is None  # email may arrive at night
+    decision = next_step(_alert(), FAMILY, POLICY, [], late)
+    assert decision == Hold(datetime(2026, 7, 2, 7, 0, tzinfo=UTC), "quiet-hours")
+
+
+def test_a_message_goes_by_the_next_channel_after_a_failure_and_gives_up_when_none_is_left() -> (
+    None
+):
+    first = next_step(_alert(), FAMILY, POLICY, [], NOON)
+    assert first == Send("sms", "notify", NOON + timedelta(hours=24))
+    second = next_step(_alert(), FAMILY, POLICY, [Tried("sms", "permanent-failure")], NOON)
+    assert second == Send("email", "notify", None)  # the last channel: nothing to fall back to
+    waiting = next_step(
+        _alert(), FAMILY, POLICY, [Tried("sms", "sent"), Tried("email", "sent")], NOON
+    )
+    assert waiting == Wait()
+    tried = [Tried("sms", "permanent-failure"), Tried("email", "temporary-failure")]
+    assert next_step(_alert(), FAMILY, POLICY, tried, NOON) == GiveUp(
+        "temporary-failure", ("sms", "email")
+    )
+    assert next_step(_alert(), Reach(), POLICY, [], NOON) == GiveUp("permanent-failure", ())
+
+
+def test_a_family_who_opted_out_still_gets_statutory_messages() -> None:
+    opted_out = Reach(email="a@example.org", preferred="email", statutory_only=True)
+    assert isinstance(next_step(_alert(), opted_out, POLICY, [], NOON), Withhold)
+    statutory = _alert(statutory=True)
+    assert isinstance(next_step(statutory, opted_out, POLICY, [], NOON), Send)
+
+
+def test_a_message_the_council_chooses_goes_only_where_it_chose_it() -> None:
+    KINDS["deadline-at-risk-family"] = MessageKind("deadline-at-risk-family", council_chooses=True)
+    try:
+        alert = _alert("deadline-at-risk-family")
+        reach = Reach(email="a@example.org")
+        assert isinstance(next_step(alert, reach, POLICY, [], NOON), Withhold)
+        chosen = Policy(providers={"email": "smtp"}, optional_messages=frozenset({alert.template}))
+        assert isinstance(next_step(alert, reach, chosen, [], NOON), Send)
+    finally:
+        del KINDS["deadline-at-risk-family"]
+
+
+def test_caseworker_messages_ignore_the_familys_opt_out() -> None:
+    alert = _alert(audience=Audience.CASEWORKER)
+    team = Reach(email="send@council.example", preferred="email", statutory_only=True)
+    assert isinstance(next_step(alert, team, POLICY, [], NOON), Send)
+
+
+def test_a_council_using_notify_must_give_a_key_and_every_template_id() -> None:
+    with pytest.raises(ValidationError, match="notify_api_key"):
+        CouncilMessaging(email="notify")
+    templates = {"en": {"email": {"request-received": uuid4()}}}
+    with pytest.raises(ValidationError, match="email/specialist-assigned"):
+        CouncilMessaging(email="notify", sms=None, notify_api_key="k", notify_templates=templates)
+    with pytest.raises(ValidationError, match="smtp"):
+        CouncilMessaging(email="smtp")
+    council = CouncilMessaging(quiet_hours=(time(22), time(7)), fallback_after_s=60)
+    assert council.policy().fallback_after == timedelta(minutes=1)
+
+
+def test_received_dates_are_iso_in_the_row_and_long_in_the_words() -> None:
+    event = sample_event(next(iter(CATALOGUE)), uuid4())
+    [alert] = alerts_for(event, CATALOGUE[type(event)], event_id=uuid4(), local_authority="E1")
+    assert alert.details["received_on"] == date(2026, 1, 5).isoformat()
