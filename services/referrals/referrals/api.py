@@ -2,34 +2,58 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
+from typing import Annotated, Any
 from uuid import UUID, uuid4
 
 import asyncpg
-from fastapi import APIRouter, HTTPException, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 
-from referrals import repository
-from referrals.domain import NewReferral, Step, receive
+from referrals import ehc_repository, idempotency, repository
+from referrals.domain import NewReferral, StatutoryStep, Step, receive
+from referrals.ehc_schemas import EhcView
+from referrals.idempotency import IdempotencyKey
+from referrals.intake import IntakeRules, intake_problems, london_today, name_key
 from referrals.schemas import (
+    Child,
+    DuplicateReferral,
     ReferralReceipt,
     ReferralRequest,
     ReferralView,
-    StatutoryDeadlines,
     TimelineEntry,
 )
-from shared.audit import Audit
+from referrals.statutory import EhcRequest
+from shared.audit import Audit, AuditTrail
 from shared.auth import AUTH_RESPONSES, CurrentPrincipal, Role, allow, require_council
-from shared.events import Sen2Need
+from shared.db import Connection
+from shared.events import DomainEvent, Sen2Need
 from shared.http import NOT_FOUND, UNAVAILABLE, DbConnection, ServiceOutbox
+from shared.outbox import Outbox
 from shared.telemetry import tag_current_span
 
 router = APIRouter(prefix="/v1", tags=["referrals"], responses={**UNAVAILABLE, **AUTH_RESPONSES})
+
+
+class _Refused(Exception):
+    """Rolls the intake transaction back (the idempotency key's claim with it) for a 409."""
+
+    def __init__(self, detail: str, referral_id: UUID | None = None) -> None:
+        self.detail, self.referral_id = detail, referral_id
 
 
 @router.post(
     "/referrals",
     status_code=status.HTTP_201_CREATED,
     response_model=ReferralReceipt,
+    responses={
+        409: {
+            "model": DuplicateReferral,
+            "description": "The child already has an open referral here (its id is given), or "
+            "the NHS number is known here for a child with other details",
+        }
+    },
     dependencies=[allow(Role.CASEWORKER, Role.PARTNER)],
 )
 async def create_referral(
@@ -38,50 +62,138 @@ async def create_referral(
     outbox: ServiceOutbox,
     principal: CurrentPrincipal,
     audit: Audit,
-) -> ReferralReceipt:
-    """Take in a request for support: store it, start its clock, and set the journey going.
-    Partner systems may create referrals for their configured councils; they cannot read
-    them back."""
+    rules: Rules,
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    """Take in a request for support (or for an EHC needs assessment, which also starts the
+    statutory clock): store it and set the journey going. Partner systems may create
+    referrals for their configured councils; they cannot read them back."""
     require_council(principal, [body.local_authority])
+    today = london_today()
+    child = body.child
+    problems = intake_problems(
+        rules,
+        local_authority=body.local_authority,
+        requested_on=body.received_on or today,
+        today=today,
+        born=child.date_of_birth,
+        nhs_number=child.nhs_number,
+    )
+    if problems:
+        raise invalid(problems)
     referral = NewReferral(
         referral_id=uuid4(),
         local_authority=body.local_authority,
-        received_on=body.received_on or datetime.now(UTC).date(),
+        received_on=body.received_on or today,
         requested_by=body.requested_by,
         primary_need=body.primary_need,
-        postcode=body.child.postcode,
+        postcode=child.postcode,
         contact=body.family_contact,
+        track=body.track,
     )
     tag_current_span(referral_id=str(referral.referral_id))
-    events = receive(referral)
-    async with conn.transaction():
+    try:
+        async with conn.transaction():
+            if idempotency_key is not None:
+                first = await idempotency.claim(
+                    conn,
+                    principal.subject,
+                    idempotency_key,
+                    referral.local_authority,
+                    idempotency.fingerprint(body.model_dump(mode="json")),
+                )
+                if first is not None:
+                    return JSONResponse(
+                        first.body, first.status_code, headers={"Idempotent-Replayed": "true"}
+                    )
+            receipt = await _take_in(conn, outbox, audit, referral, child)
+            if idempotency_key is not None:
+                await idempotency.answer(
+                    conn, principal.subject, idempotency_key, 201, receipt.model_dump(mode="json")
+                )
+    except idempotency.KeyReused as exc:
+        raise invalid([(("Idempotency-Key",), str(exc))], where="header") from exc
+    except _Refused as refused:
+        content: dict[str, Any] = {"detail": refused.detail}
+        if refused.referral_id is not None:
+            content["referral_id"] = str(refused.referral_id)
+        return JSONResponse(content, status.HTTP_409_CONFLICT)
+    return receipt
+
+
+async def _take_in(
+    conn: Connection, outbox: Outbox, audit: AuditTrail, referral: NewReferral, child: Child
+) -> ReferralReceipt:
+    identity = name_key(child.given_name, child.family_name)
+    by_name = f"name|{identity}|{child.date_of_birth}|{child.postcode}"
+    by_nhs = f"nhs|{child.nhs_number}" if child.nhs_number else by_name
+    await repository.lock_child(conn, referral.local_authority, by_nhs, by_name)
+    existing = await repository.open_referral_for(
+        conn,
+        referral.local_authority,
+        nhs_number=child.nhs_number,
+        name_key=identity,
+        date_of_birth=child.date_of_birth,
+        postcode=str(child.postcode),
+    )
+    if existing is not None:
+        raise _Refused(
+            f"this child already has an open referral here ({existing}): add to it, or "
+            "escalate it to ask for an EHC needs assessment",
+            existing,
+        )
+    try:
         created_at = await repository.add_referral(
             conn,
             referral,
-            nhs_number=body.child.nhs_number,
-            given_name=body.child.given_name,
-            family_name=body.child.family_name,
-            date_of_birth=body.child.date_of_birth,
+            nhs_number=child.nhs_number,
+            given_name=child.given_name,
+            family_name=child.family_name,
+            date_of_birth=child.date_of_birth,
         )
-        envelopes = await outbox.add(conn, events, local_authority=referral.local_authority)
+    except repository.ChildDetailsDiffer as exc:
+        raise _Refused(str(exc)) from exc
+    events: list[DomainEvent] = list(receive(referral))
+    request = None
+    if referral.track == "ehc":
+        request = EhcRequest(
+            referral_id=referral.referral_id,
+            local_authority=referral.local_authority,
+            requested_on=referral.received_on,
+            requested_by=referral.requested_by,
+            escalated=False,
+        )
+        await ehc_repository.start(conn, request)
+        events.append(request.started())
+    envelopes = await outbox.add(conn, events, local_authority=referral.local_authority)
+    await repository.add_step(
+        conn,
+        referral_id=referral.referral_id,
+        event_id=envelopes[0].id,
+        step=Step.RECEIVED,
+        service="referrals",
+        occurred_at=created_at,
+    )
+    if request is not None:
         await repository.add_step(
             conn,
             referral_id=referral.referral_id,
-            event_id=envelopes[0].id,
-            step=Step.RECEIVED,
+            event_id=envelopes[-1].id,
+            step=StatutoryStep.EHC_REQUESTED,
             service="referrals",
             occurred_at=created_at,
         )
-        await audit.record(
-            conn,
-            "create",
-            "referral",
-            referral_id=referral.referral_id,
-            local_authority=referral.local_authority,
-        )
+    await audit.record(
+        conn,
+        "create",
+        "referral",
+        referral_id=referral.referral_id,
+        local_authority=referral.local_authority,
+    )
     return ReferralReceipt(
         id=referral.referral_id,
         status=Step.RECEIVED,
+        track=referral.track,
         local_authority=referral.local_authority,
         received_on=referral.received_on,
     )
@@ -101,6 +213,7 @@ async def get_referral(referral_id: UUID, conn: DbConnection, audit: Audit) -> R
         found = await repository.get_referral(conn, referral_id)
         if found is None:  # unknown, or another council's: the same answer
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no referral {referral_id}")
+        ehc = await ehc_repository.view(conn, referral_id, london_today())
         await audit.record(
             conn,
             "read",
@@ -108,7 +221,7 @@ async def get_referral(referral_id: UUID, conn: DbConnection, audit: Audit) -> R
             referral_id=referral_id,
             local_authority=found[0]["local_authority"],
         )
-    return _view(*found)
+    return referral_view(*found, ehc)
 
 
 @router.post(
@@ -131,23 +244,24 @@ async def revoke_family_links(referral_id: UUID, conn: DbConnection, audit: Audi
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-def _view(referral: asyncpg.Record, timeline: list[asyncpg.Record]) -> ReferralView:
+def referral_view(
+    referral: asyncpg.Record, timeline: list[asyncpg.Record], ehc: dict[str, Any] | None
+) -> ReferralView:
     start: datetime = referral["created_at"]
     return ReferralView(
         id=referral["id"],
         status=Step(referral["status"]),
+        track=referral["track"],
         local_authority=referral["local_authority"],
         requested_by=referral["requested_by"],
         primary_need=Sen2Need(referral["primary_need"]),
         received_on=referral["received_on"],
-        deadlines=StatutoryDeadlines(
-            decision_due=referral["decision_due"],
-            draft_plan_due=referral["draft_plan_due"],
-            final_plan_due=referral["final_plan_due"],
-        ),
+        closed=referral["closed_at"] is not None,
+        ehc=None if ehc is None else EhcView.model_validate(ehc),
         timeline=[
             TimelineEntry(
-                step=Step(t["step"]),
+                step=t["step"],
+                detail=t["detail"],
                 service=t["service"],
                 at=t["occurred_at"],
                 seconds_since_referral=round((t["occurred_at"] - start).total_seconds(), 3),
@@ -155,3 +269,20 @@ def _view(referral: asyncpg.Record, timeline: list[asyncpg.Record]) -> ReferralV
             for t in timeline
         ],
     )
+
+
+def invalid(
+    problems: list[tuple[tuple[str, ...], str]], where: str = "body"
+) -> RequestValidationError:
+    """A 422 naming each field and why, as FastAPI's own validation gives it."""
+    return RequestValidationError(
+        [{"loc": (where, *loc), "msg": msg, "type": "value_error"} for loc, msg in problems]
+    )
+
+
+def intake_rules(request: Request) -> IntakeRules:
+    rules: IntakeRules = request.app.state.intake_rules
+    return rules
+
+
+Rules = Annotated[IntakeRules, Depends(intake_rules)]
