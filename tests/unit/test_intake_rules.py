@@ -98,7 +98,16 @@ def test_names_in_any_script_are_kept_in_one_normal_form(text: str, normal: str)
 
 @pytest.mark.parametrize(
     "text",
-    ["", "   ", "<script>alert(1)</script>", "Ann\x00", "Ann\u202eeoj", "Ann\nSmith", "R2D2", "--"],
+    [
+        "",
+        "   ",
+        "<script>alert(1)</script>",
+        "Ann\x00",
+        "Ann\u202eeoj",
+        "Ann\nSmith",
+        "Ann@Smith",
+        "--",
+    ],
 )
 def test_blank_names_controls_markup_and_symbols_are_refused(text: str) -> None:
     with pytest.raises(ValueError, match=r"blank|only letters|a letter"):

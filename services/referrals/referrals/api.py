@@ -68,7 +68,6 @@ async def create_referral(
     """Take in a request for support (or for an EHC needs assessment, which also starts the
     statutory clock): store it and set the journey going. Partner systems may create
     referrals for their configured councils; they cannot read them back."""
-    require_council(principal, [body.local_authority])
     today = london_today()
     child = body.child
     problems = intake_problems(
@@ -81,6 +80,7 @@ async def create_referral(
     )
     if problems:
         raise invalid(problems)
+    require_council(principal, [body.local_authority])
     referral = NewReferral(
         referral_id=uuid4(),
         local_authority=body.local_authority,

@@ -70,15 +70,20 @@ _NAME_PUNCTUATION = frozenset(" -'.\u2019\u200c\u200d")
 
 
 def person_name(text: str) -> str:
-    """A name in any script (Siân, Nguyễn, محمد), in one normal form with single spaces; no
+    """A name in any script (Siân, Nguyễn, محمد), in one normal form with single spaces (digits
+    are harmless, so allowed: a name that holds one is rare, but refusing it helps nobody); no
     control or formatting characters (bidirectional overrides included), no markup or symbols
     a screen reader, a text message or a letter template could not hold."""
     text = unicodedata.normalize("NFC", text)
     for char in text:
         category = unicodedata.category(char)
-        if category[0] not in "LM" and category != "Zs" and char not in _NAME_PUNCTUATION:
+        if (
+            category[0] not in "LM"
+            and category not in ("Zs", "Nd")
+            and char not in _NAME_PUNCTUATION
+        ):
             raise ValueError(
-                "only letters (any script), spaces, hyphens, apostrophes and full stops; "
+                "only letters (any script), digits, spaces, hyphens, apostrophes and full stops; "
                 f"not {unicodedata.name(char, 'a control character').lower()}"
             )
     name = " ".join(text.split())  # any kind of space, as one space
