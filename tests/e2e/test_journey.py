@@ -13,6 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
 from scripts.platform import Platform
+from scripts.run_platform import demo_nhs_number
 from tests.e2e.conftest import JOURNEY, wait_for_timeline
 from tests.e2e.otlp_receiver import OtlpReceiver
 
@@ -30,7 +31,7 @@ def referral_body(**child: str) -> dict[str, Any]:
             "given_name": child.get("given_name", f"Given{marker}"),
             "family_name": child.get("family_name", f"Family{marker}"),
             "date_of_birth": str(date(date.today().year - 6, 5, 1)),
-            "nhs_number": "999 000 0026",
+            "nhs_number": demo_nhs_number(),  # one open referral per child
             "postcode": "LS6 2AB",
         },
         "family_contact": {
@@ -169,7 +170,7 @@ async def test_one_trace_covers_the_journey_and_holds_no_personal_details(
     personal = [
         body["child"]["given_name"],
         body["child"]["family_name"],
-        "9990000026",
+        body["child"]["nhs_number"],
         body["family_contact"]["name"],
         body["family_contact"]["email"],
         "07700",
