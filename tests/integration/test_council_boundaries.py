@@ -151,11 +151,12 @@ async def test_retention_erases_personal_details_past_the_period_and_audits_it(
     children = {
         r["id"]: r
         for r in await owner.fetch(
-            """SELECT r.id, c.given_name, c.family_name, c.postcode, c.erased_at
+            """SELECT r.id, c.given_name, c.family_name, c.name_key, c.postcode, c.erased_at
                FROM referrals r JOIN children c ON c.id = r.child_id"""
         )
     }
     assert (children[old]["given_name"], children[old]["postcode"]) == ("erased", "LS6")
+    assert children[old]["name_key"] == "erased"  # the name in its compared form too
     assert children[old]["erased_at"] is not None
     assert children[young]["given_name"] == "Ann"
     entry = await owner.fetchrow(

@@ -41,7 +41,7 @@ async def fuzz_settings(
         kafka_bootstrap_servers=kafka.kafka_bootstrap_servers,
         namespace=kafka.namespace,
         oidc_issuer=identity.issuer,
-        accept_demo_nhs_numbers=True,
+        accept_test_nhs_numbers=True,
         rate_limit_post="100000/minute",
         rate_limit_family="100000/minute",
     )

@@ -32,7 +32,7 @@ async def owner_url(databases: Databases) -> str:
 
 @pytest.fixture(scope="module")
 async def app(owner_url: str, identity: IdentityProvider) -> AsyncIterator[FastAPI]:
-    async with referrals_service(owner_url, identity, accept_demo_nhs_numbers=False) as running:
+    async with referrals_service(owner_url, identity, accept_test_nhs_numbers=False) as running:
         yield running
 
 

@@ -44,7 +44,7 @@ def test_a_code_that_is_no_council_is_refused() -> None:
     ("text", "digits"),
     [("943 476 5919", "9434765919"), ("943-476-5919", "9434765919"), ("9990000018", "9990000018")],
 )
-def demo_nhs_numbers_are_normalised_from_spaces_and_dashes(text: str, digits: str) -> None:
+def test_nhs_numbers_are_normalised_from_spaces_and_dashes(text: str, digits: str) -> None:
     assert nhs_number_digits(text) == digits
 
 
@@ -58,7 +58,7 @@ def demo_nhs_numbers_are_normalised_from_spaces_and_dashes(text: str, digits: st
         "943476591",
     ],
 )
-def demo_nhs_numbers_must_be_ten_ascii_digits_passing_modulus_11(text: str) -> None:
+def test_nhs_numbers_must_be_ten_ascii_digits_passing_modulus_11(text: str) -> None:
     with pytest.raises(ValueError, match="NHS number"):
         nhs_number_digits(text)
 
@@ -75,7 +75,7 @@ def demo_nhs_numbers_must_be_ten_ascii_digits_passing_modulus_11(text: str) -> N
         ("9990000018", "test"),
     ],
 )
-def demo_nhs_number_ranges_tell_issued_test_and_never_issued_numbers(
+def test_nhs_number_ranges_tell_issued_test_and_never_issued_numbers(
     digits: str, kind: str
 ) -> None:
     assert nhs_number_range(digits) == kind
@@ -148,7 +148,7 @@ def test_the_day_is_the_councils_not_utcs() -> None:
 
 
 def test_intake_names_each_field_it_cannot_accept() -> None:
-    rules = IntakeRules(councils=SERVED, accept_demo_nhs_numbers=False)
+    rules = IntakeRules(councils=SERVED, accept_test_nhs_numbers=False)
     problems = intake_problems(
         rules,
         local_authority="E07000120",
@@ -164,7 +164,7 @@ def test_intake_names_each_field_it_cannot_accept() -> None:
         ("child", "date_of_birth"),
         ("child", "nhs_number"),
     ]
-    test_numbers_allowed = IntakeRules(councils=SERVED, accept_demo_nhs_numbers=True)
+    test_numbers_allowed = IntakeRules(councils=SERVED, accept_test_nhs_numbers=True)
     assert not intake_problems(
         test_numbers_allowed,
         local_authority=LEEDS,

@@ -25,7 +25,7 @@ def test_valid_nhs_numbers_pass_the_modulus_11_check(number: str) -> None:
     "number",
     ["9434765918", "943476591", "94347659190", "94347659A9", "", "0000000010"],
 )
-def demo_nhs_numbers_with_a_wrong_check_digit_or_shape_are_refused(number: str) -> None:
+def test_nhs_numbers_with_a_wrong_check_digit_or_shape_are_refused(number: str) -> None:
     assert not is_valid_nhs_number(number)
 
 

@@ -4,8 +4,9 @@ before it) and when it is missed, once each, to the timeline and as events for n
 Driven by the database, so it survives restarts and catches up after downtime: every open
 deadline is a row, and each warning is marked sent in the transaction that puts its event in
 the outbox. Every replica runs the loop; one at a time acts (an advisory lock), and rows are
-claimed with SKIP LOCKED besides. The day is the council's (Europe/London) and comes from an
-injectable clock, so tests move time without sleeping.
+claimed with SKIP LOCKED besides (with their referral: a caseworker's step in progress holds
+it, and its deadline is looked at next time, never waited for). The day is the council's
+(Europe/London) and comes from an injectable clock, so tests move time without sleeping.
 """
 
 from __future__ import annotations
@@ -83,12 +84,13 @@ class DeadlineWatch:
                 """SELECT d.referral_id, d.kind, d.local_authority, d.due_on, d.statutory_due_on,
                           d.at_risk_sent_on, d.missed_sent_on, e.requested_by, e.requested_on
                    FROM deadlines d JOIN ehc_requests e ON e.referral_id = d.referral_id
+                   JOIN referrals r ON r.id = d.referral_id
                    WHERE d.met_on IS NULL AND NOT d.cancelled
                      AND ((d.missed_sent_on IS NULL AND d.due_on < $1)
                           OR (d.at_risk_sent_on IS NULL AND d.due_on >= $1
                               AND d.due_on <= $1 + $2::int))
                    ORDER BY d.due_on LIMIT $3
-                   FOR UPDATE OF d SKIP LOCKED""",
+                   FOR UPDATE OF d, r SKIP LOCKED""",
                 today,
                 self.at_risk_days,
                 BATCH,

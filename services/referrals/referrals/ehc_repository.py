@@ -44,10 +44,12 @@ async def start(conn: Connection, request: EhcRequest) -> None:
 
 
 async def load(conn: Connection, referral_id: UUID) -> tuple[EhcRequest, Sen2Need] | None:
-    """The EHC request, locked until the transaction ends, and the referral's primary need."""
+    """The EHC request, locked until the transaction ends, and the referral's primary need.
+    The referral is locked first, as every writer of its timeline does (the scheduler skips
+    referrals locked so), so a step and the scheduler never deadlock."""
     row = await conn.fetchrow(
         """SELECT e.*, r.primary_need FROM ehc_requests e JOIN referrals r ON r.id = e.referral_id
-           WHERE e.referral_id = $1 FOR UPDATE OF e""",
+           WHERE e.referral_id = $1 FOR UPDATE OF r, e""",
         referral_id,
     )
     if row is None:
