@@ -27,7 +27,7 @@ from scripts.platform import (
     fresh_databases,
     ports_offset,
 )
-from scripts.run_platform import SAMPLE_REFERRAL
+from scripts.run_platform import sample_referral
 from shared.dev_identity import DEFAULT_PORT as IDENTITY_PORT
 from shared.dev_identity import fetch_token_sync
 from shared.services import local_postgres_url
@@ -52,7 +52,7 @@ async def run(referrals: int, concurrency: int, base_url: str, token: str) -> No
         async def post() -> None:
             async with gate:
                 started = time.perf_counter()
-                response = await client.post("/v1/referrals", json=SAMPLE_REFERRAL)
+                response = await client.post("/v1/referrals", json=sample_referral())
                 post_ms.append((time.perf_counter() - started) * 1000)
                 response.raise_for_status()
                 ids.append(response.json()["id"])

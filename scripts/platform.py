@@ -138,7 +138,8 @@ class Platform:
 
     def _spawn(self, service: str) -> None:
         port = self.ports[service]
-        env = {**os.environ, **self.env}
+        # Development and test runs take the 999 NHS numbers, which are never issued.
+        env = {"ACCEPT_TEST_NHS_NUMBERS": "true", **os.environ, **self.env}
         with (self.log_dir / f"{service}.log").open("ab") as log:
             self.processes[service] = subprocess.Popen(
                 [

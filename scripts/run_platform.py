@@ -3,10 +3,12 @@ referral, print its journey as it happens and how to sign in, then keep running 
 
 from __future__ import annotations
 
+import secrets
 import signal
 import sys
 import time
 from datetime import date
+from typing import Any
 
 import httpx
 
@@ -15,19 +17,35 @@ from scripts.platform import REPO_ROOT, IdentityProvider, Platform
 from shared.dev_identity import fetch_token_sync
 from shared.dev_identity_seed import DEV_CLIENT_SECRET, DEV_PASSWORD, PARTNERS, STAFF
 
-SAMPLE_REFERRAL = {
-    "local_authority": "E08000035",
-    "requested_by": "school",
-    "primary_need": "SLCN",
-    "child": {
-        "given_name": "Sample",
-        "family_name": "Child",
-        "date_of_birth": str(date(date.today().year - 7, 3, 14)),
-        "nhs_number": "9990000018",
-        "postcode": "LS6 2AB",
-    },
-    "family_contact": {"name": "Sample Parent", "email": "parent@example.org"},
-}
+
+def demo_nhs_number() -> str:
+    """A random NHS number of the 999 range, kept for tests and never issued, whose Modulus 11
+    check digit is valid (the services take them with ACCEPT_TEST_NHS_NUMBERS)."""
+    while True:
+        first = f"999{secrets.randbelow(10**6):06d}"
+        total = sum(int(d) * w for d, w in zip(first, range(10, 1, -1), strict=True))
+        check = (11 - total % 11) % 11
+        if check != 10:
+            return f"{first}{check}"
+
+
+def sample_referral() -> dict[str, Any]:
+    """A sample support request for a child of its own (one open referral per child)."""
+    return {
+        "local_authority": "E08000035",
+        "requested_by": "school",
+        "primary_need": "SLCN",
+        "child": {
+            "given_name": "Sample",
+            "family_name": f"Child {secrets.token_hex(3)}",
+            "date_of_birth": str(date(date.today().year - 7, 3, 14)),
+            "nhs_number": demo_nhs_number(),
+            "postcode": "LS6 2AB",
+        },
+        "family_contact": {"name": "Sample Parent", "email": "parent@example.org"},
+    }
+
+
 JOURNEY_END = "family_notified"
 MESSAGES = 2  # request received, then specialist matched (or waiting list): each delivered
 SAMPLE_USER = "leeds-caseworker"  # of the sample referral's council, Leeds
@@ -43,7 +61,7 @@ def follow(platform: Platform, identity: IdentityProvider, timeout_s: float = 60
         headers={"Authorization": f"Bearer {token}"},
         timeout=5,
     ) as client:
-        created = client.post("/v1/referrals", json=SAMPLE_REFERRAL)
+        created = client.post("/v1/referrals", json=sample_referral())
         created.raise_for_status()
         referral_id: str = created.json()["id"]
         print(f"\nSample referral {referral_id} sent. Its journey:\n")

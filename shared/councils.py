@@ -16,7 +16,7 @@ SETTING = "send.local_authorities"
 ALL = "*"
 """The service itself, in its own background work (sending queued messages, retention)."""
 
-_COUNCIL = re.compile(r"^E0[6-9][0-9]{6}$")
+_COUNCIL = re.compile(r"^E(0[6-9]|10)[0-9]{6}$")
 
 
 async def act_for(conn: Connection, councils: Iterable[str] | str, *, local: bool = True) -> None:

@@ -63,6 +63,10 @@ class DomainEvent(BaseModel):
         return f"{EVENT_TYPE_PREFIX}.{cls.owner}.{cls.name}.v{cls.version}"
 
 
+Track = Literal["support", "ehc"]
+"""A support request (the reform path) or an EHC needs assessment request (statutory)."""
+
+
 class ReferralReceived(DomainEvent):
     name: ClassVar[str] = "referral-received"
     owner: ClassVar[str] = "referrals"
@@ -75,8 +79,167 @@ class ReferralReceived(DomainEvent):
         description="Outward code only (e.g. LS6), for matching help close to home",
         examples=["LS6"],
     )
-    decision_due: date = Field(description="6 weeks from the request (Reg 5)")
-    final_plan_due: date = Field(description="20 weeks from the request (Reg 13(2))")
+    decision_due: date = Field(
+        description="6 weeks from the request (Reg 5). On the support track, where no clock "
+        "runs, the date an EHC request made that day would have (kept for older consumers)"
+    )
+    final_plan_due: date = Field(
+        description="20 weeks from the request (Reg 13(2)); as decision_due on the support track"
+    )
+    track: Track = Field(
+        default="support",
+        description="support: a personal plan and specialist help, no statutory clock; ehc: an "
+        "EHC needs assessment request, which also starts the statutory clock",
+        examples=["support", "ehc"],
+    )
+
+
+class StatutoryStep(DomainEvent):
+    """What every step of the statutory EHC process carries for the messages it causes:
+    the council, who asked, and when the clock started. Ids, codes and dates only."""
+
+    local_authority: str = Field(description="ONS code of the council", examples=["E08000035"])
+    track: Track = Field(default="ehc", examples=["ehc"])
+    requested_by: str = Field(
+        description="Who asked for the assessment", examples=["parent", "school", "health"]
+    )
+    ehc_requested_on: date = Field(
+        description="The day the council received the EHC request: the clock's start"
+    )
+
+
+class EhcAssessmentRequested(StatutoryStep):
+    """The statutory clock started: at intake, or when a support request was escalated."""
+
+    name: ClassVar[str] = "ehc-assessment-requested"
+    owner: ClassVar[str] = "referrals"
+
+    escalated: bool = Field(description="True when a support request was escalated to EHC")
+    decision_due: date = Field(description="Decide whether to assess by (6 weeks, Reg 5)")
+    final_plan_due: date = Field(description="Final plan by (20 weeks, Reg 13(2))")
+
+
+class AssessmentDecided(StatutoryStep):
+    """Whether the council will carry out an EHC needs assessment. A refusal's notice must
+    give the reason, the right to appeal to the SEND Tribunal (by ``appeal_by``) and the
+    right to mediation."""
+
+    name: ClassVar[str] = "assessment-decided"
+    owner: ClassVar[str] = "referrals"
+
+    decision: Literal["assess", "refuse"]
+    decided_on: date
+    decision_due: date = Field(description="The 6-week date, moved by any recorded exceptions")
+    on_time: bool = Field(description="Decided by decision_due")
+    refusal_reason: str | None = Field(
+        default=None,
+        description="Why not (a code); set when refused",
+        examples=["no_evidence_of_special_educational_needs"],
+    )
+    appeal_by: date | None = Field(
+        default=None, description="Refused: the last day to appeal (2 months from the decision)"
+    )
+
+
+class AdviceRequested(StatutoryStep):
+    """Advice asked of the professionals the law requires (Reg 6), due in 6 weeks (Reg 8)."""
+
+    name: ClassVar[str] = "advice-requested"
+    owner: ClassVar[str] = "referrals"
+
+    kinds: list[str] = Field(examples=[["educational_psychology", "medical", "social_care"]])
+    requested_on: date
+    due_on: date = Field(description="6 weeks from being asked (Reg 8)")
+
+
+class AdviceReceived(StatutoryStep):
+    name: ClassVar[str] = "advice-received"
+    owner: ClassVar[str] = "referrals"
+
+    kind: str = Field(examples=["educational_psychology"])
+    received_on: date
+    due_on: date
+    on_time: bool
+
+
+class PlanIssueDecided(StatutoryStep):
+    """Whether the council will issue an EHC plan. A decision not to issue must be notified
+    by week 16 (Reg 10(1)) with the right to appeal (by ``appeal_by``) and to mediation."""
+
+    name: ClassVar[str] = "plan-issue-decided"
+    owner: ClassVar[str] = "referrals"
+
+    decision: Literal["issue", "not_issue"]
+    decided_on: date
+    not_issue_due: date = Field(description="A decision not to issue is due by this (week 16)")
+    reason: str | None = Field(
+        default=None,
+        description="Why no plan (a code); set when not issuing",
+        examples=["needs_met_by_sen_support"],
+    )
+    appeal_by: date | None = Field(
+        default=None, description="Not issuing: the last day to appeal (2 months)"
+    )
+
+
+class DraftPlanIssued(StatutoryStep):
+    """The draft EHC plan was sent to the family, who have at least 15 days to comment and to
+    ask for a school to be named (Reg 13(1))."""
+
+    name: ClassVar[str] = "draft-plan-issued"
+    owner: ClassVar[str] = "referrals"
+
+    issued_on: date
+    comments_due: date = Field(description="The family may comment until this day (15+ days)")
+    final_plan_due: date
+
+
+class FinalPlanIssued(StatutoryStep):
+    name: ClassVar[str] = "final-plan-issued"
+    owner: ClassVar[str] = "referrals"
+
+    issued_on: date
+    final_plan_due: date = Field(description="The 20-week date, moved by any exceptions")
+    within_20_weeks: bool = Field(description="Issued within 20 weeks of the request (SEN2)")
+    with_exceptions: bool = Field(description="An exception was recorded (SEN2 reports both)")
+    appeal_by: date = Field(description="Last day to appeal sections B, F and I (2 months)")
+
+
+class StatutoryExceptionRecorded(StatutoryStep):
+    """An exception to the time limits (Regs 5(4), 10(4), 13(3)): the deadlines move."""
+
+    name: ClassVar[str] = "statutory-exception-recorded"
+    owner: ClassVar[str] = "referrals"
+
+    kind: str = Field(examples=["school_closure", "personal_circumstances", "family_away"])
+    starts_on: date
+    ends_on: date
+    deadlines: dict[str, date] = Field(
+        description="Each open deadline's date now", examples=[{"final_plan": "2026-06-08"}]
+    )
+
+
+class DeadlineAtRisk(StatutoryStep):
+    """A statutory deadline is close and its step not taken (days before: a council setting)."""
+
+    name: ClassVar[str] = "deadline-at-risk"
+    owner: ClassVar[str] = "referrals"
+
+    deadline: str = Field(examples=["decision", "issue_decision", "final_plan", "advice:medical"])
+    due_on: date = Field(description="With exceptions: the date that applies now")
+    statutory_due_on: date = Field(description="Without exceptions")
+    days_left: int
+
+
+class DeadlineMissed(StatutoryStep):
+    """A statutory deadline passed without its step (sent once, the day after)."""
+
+    name: ClassVar[str] = "deadline-missed"
+    owner: ClassVar[str] = "referrals"
+
+    deadline: str = Field(examples=["decision", "issue_decision", "final_plan"])
+    due_on: date
+    statutory_due_on: date
 
 
 class ReferralRequested(DomainEvent):
@@ -192,6 +355,16 @@ ALL_EVENTS: tuple[type[DomainEvent], ...] = (
     ReferralRequested,
     ReferralReceived,
     FamilyContactRegistered,
+    EhcAssessmentRequested,
+    AssessmentDecided,
+    AdviceRequested,
+    AdviceReceived,
+    PlanIssueDecided,
+    DraftPlanIssued,
+    FinalPlanIssued,
+    StatutoryExceptionRecorded,
+    DeadlineAtRisk,
+    DeadlineMissed,
     PlanDrafted,
     SpecialistAssigned,
     ReferralWaitlisted,

@@ -6,18 +6,29 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from uuid import UUID, uuid4
 
+from scripts.run_platform import demo_nhs_number
 from shared.events import (
+    AdviceReceived,
+    AdviceRequested,
+    AssessmentDecided,
+    DeadlineAtRisk,
+    DeadlineMissed,
     DomainEvent,
+    DraftPlanIssued,
+    EhcAssessmentRequested,
     FamilyContactRegistered,
+    FinalPlanIssued,
     NotificationDelivered,
     NotificationFailed,
     NotificationSent,
     PlanDrafted,
+    PlanIssueDecided,
     ReferralReceived,
     ReferralRequested,
     ReferralWaitlisted,
     Sen2Need,
     SpecialistAssigned,
+    StatutoryExceptionRecorded,
     wrap,
 )
 
@@ -27,6 +38,8 @@ COUNCIL = "E08000035"
 def sample_event(event_class: type[DomainEvent], referral_id: UUID) -> DomainEvent:
     """An event of ``event_class`` about ``referral_id``, every field filled in."""
     common = {"referral_id": referral_id, "local_authority": COUNCIL}
+    ehc = {**common, "requested_by": "parent", "ehc_requested_on": date(2026, 1, 5)}
+    deadline = {"deadline": "decision", "due_on": date(2026, 2, 16)}
     samples: dict[type[DomainEvent], DomainEvent] = {
         ReferralRequested: ReferralRequested(referral_id=referral_id, request=referral_request()),
         ReferralReceived: ReferralReceived(
@@ -64,6 +77,59 @@ def sample_event(event_class: type[DomainEvent], referral_id: UUID) -> DomainEve
         ReferralWaitlisted: ReferralWaitlisted(
             **common, plan_id=uuid4(), specialism="speech_and_language_therapy"
         ),
+        EhcAssessmentRequested: EhcAssessmentRequested(
+            **ehc, escalated=False, decision_due=date(2026, 2, 16), final_plan_due=date(2026, 5, 25)
+        ),
+        AssessmentDecided: AssessmentDecided(
+            **ehc,
+            decision="refuse",
+            decided_on=date(2026, 2, 10),
+            decision_due=date(2026, 2, 16),
+            on_time=True,
+            refusal_reason="no_evidence_of_special_educational_needs",
+            appeal_by=date(2026, 4, 10),
+        ),
+        AdviceRequested: AdviceRequested(
+            **ehc,
+            kinds=["educational_psychology"],
+            requested_on=date(2026, 2, 11),
+            due_on=date(2026, 3, 25),
+        ),
+        AdviceReceived: AdviceReceived(
+            **ehc,
+            kind="educational_psychology",
+            received_on=date(2026, 3, 20),
+            due_on=date(2026, 3, 25),
+            on_time=True,
+        ),
+        PlanIssueDecided: PlanIssueDecided(
+            **ehc, decision="issue", decided_on=date(2026, 4, 1), not_issue_due=date(2026, 4, 27)
+        ),
+        DraftPlanIssued: DraftPlanIssued(
+            **ehc,
+            issued_on=date(2026, 4, 10),
+            comments_due=date(2026, 4, 25),
+            final_plan_due=date(2026, 5, 25),
+        ),
+        FinalPlanIssued: FinalPlanIssued(
+            **ehc,
+            issued_on=date(2026, 5, 20),
+            final_plan_due=date(2026, 5, 25),
+            within_20_weeks=True,
+            with_exceptions=False,
+            appeal_by=date(2026, 7, 20),
+        ),
+        StatutoryExceptionRecorded: StatutoryExceptionRecorded(
+            **ehc,
+            kind="family_away",
+            starts_on=date(2026, 1, 10),
+            ends_on=date(2026, 2, 20),
+            deadlines={"decision": date(2026, 3, 30)},
+        ),
+        DeadlineAtRisk: DeadlineAtRisk(
+            **ehc, **deadline, statutory_due_on=date(2026, 2, 16), days_left=5
+        ),
+        DeadlineMissed: DeadlineMissed(**ehc, **deadline, statutory_due_on=date(2026, 2, 16)),
         NotificationSent: NotificationSent(
             referral_id=referral_id,
             notification_id=uuid4(),
@@ -109,7 +175,7 @@ def referral_request(**child: str) -> dict[str, object]:
             "given_name": child.get("given_name", f"Given{marker}"),
             "family_name": child.get("family_name", f"Family{marker}"),
             "date_of_birth": str(date(date.today().year - 6, 5, 1)),
-            "nhs_number": "999 000 0026",
+            "nhs_number": demo_nhs_number(),  # one child each: one open referral per child
             "postcode": "LS6 2AB",
         },
         "family_contact": {

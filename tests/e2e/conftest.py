@@ -93,6 +93,7 @@ async def platform(
         **identity.service_env(),
         # One client posts every test's referrals: the limits have tests of their own.
         "RATE_LIMIT_POST": "100000/minute",
+        "DEADLINE_CHECK_INTERVAL_S": "0.5",  # the scheduler notices a missed deadline at once
         "OTEL_EXPORTER_OTLP_ENDPOINT": otlp.endpoint,
         "OTEL_BSP_SCHEDULE_DELAY": "100",
         **database_env(urls),

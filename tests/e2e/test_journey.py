@@ -167,7 +167,7 @@ async def test_one_trace_covers_the_journey_and_holds_no_personal_details(
     personal = [
         body["child"]["given_name"],
         body["child"]["family_name"],
-        "9990000026",
+        body["child"]["nhs_number"],
         body["family_contact"]["name"],
         body["family_contact"]["email"],
         "07700",

@@ -66,7 +66,7 @@ async def test_a_partner_refers_only_to_its_councils_and_cannot_read_back(
     assert elsewhere.status_code == 403
     assert BRADFORD in elsewhere.json()["detail"]
     assert accepted.status_code == 201
-    assert set(accepted.json()) == {"id", "status", "local_authority", "received_on"}
+    assert set(accepted.json()) == {"id", "status", "track", "local_authority", "received_on"}
     assert read_back.status_code == 403
 
 

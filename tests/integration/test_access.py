@@ -72,6 +72,21 @@ ACCESS: dict[tuple[str, str, str], set[str]] = {
         "manager",
     },
     ("referrals", "GET", "/v1/family/{token}"): {"family link"},
+    ("referrals", "GET", "/v1/referrals"): {"caseworker", "manager"},
+    ("referrals", "GET", "/v1/reports/timeliness"): {"manager"},
+    **{
+        ("referrals", "POST", f"/v1/referrals/{{referral_id}}/{step}"): {"caseworker", "manager"}
+        for step in (
+            "escalate",
+            "assessment-decision",
+            "advice-requests",
+            "advice-requests/{kind}/received",
+            "plan-decision",
+            "draft-plan",
+            "final-plan",
+            "exceptions",
+        )
+    },
     ("plans", "GET", "/v1/referrals/{referral_id}/plan"): {"caseworker", "manager"},
     ("specialists", "GET", "/v1/referrals/{referral_id}/allocation"): {"caseworker", "manager"},
     ("notifications", "GET", "/v1/referrals/{referral_id}/notifications"): {
@@ -90,7 +105,11 @@ ACCESS: dict[tuple[str, str, str], set[str]] = {
 
 
 def _path(path: str) -> str:
-    return path.replace("{referral_id}", str(uuid4())).replace("{token}", "x" * 40)
+    return (
+        path.replace("{referral_id}", str(uuid4()))
+        .replace("{token}", "x" * 40)
+        .replace("{kind}", "medical")
+    )
 
 
 def _role_of(user: str) -> str:

@@ -7,7 +7,7 @@ import pytest
 from referrals.app import create_app
 
 from scripts.platform import IdentityProvider
-from scripts.run_platform import SAMPLE_REFERRAL
+from scripts.run_platform import sample_referral
 from shared.dev_identity import fetch_token
 from tests.conftest import Infrastructure
 
@@ -27,7 +27,7 @@ async def test_without_its_database_a_service_answers_503_not_a_traceback(
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client,
     ):
         created = await client.post(
-            "/v1/referrals", json=SAMPLE_REFERRAL, headers={"Authorization": f"Bearer {token}"}
+            "/v1/referrals", json=sample_referral(), headers={"Authorization": f"Bearer {token}"}
         )
         ready = await client.get("/health/ready")
         live = await client.get("/health/live")

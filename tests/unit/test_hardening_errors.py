@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from referrals.app import create_app
 
-from scripts.run_platform import SAMPLE_REFERRAL
+from scripts.run_platform import sample_referral
 from shared.http import connection
 from tests.unit.hardened_app import (
     CHILD_NAME,
@@ -36,7 +36,7 @@ async def _no_connection() -> AsyncIterator[None]:
 async def test_a_422_names_the_fields_but_never_echoes_what_was_sent() -> None:
     app = signed_in(create_app())  # the real referrals service, with its own request model
     app.dependency_overrides[connection] = _no_connection
-    body: dict[str, Any] = json.loads(json.dumps(SAMPLE_REFERRAL))
+    body: dict[str, Any] = json.loads(json.dumps(sample_referral()))
     body["child"]["given_name"] = CHILD_NAME
     body["child"]["nhs_number"] = NHS_NUMBER[:-1] + "8"  # the wrong check digit
     del body["family_contact"]  # a missing field's error would quote its whole parent

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from referrals.app import create_app
 from referrals.config import ReferralsSettings
 
-from scripts.run_platform import SAMPLE_REFERRAL
+from scripts.run_platform import sample_referral
 from shared.hardening import harden
 from shared.http import connection
 from shared.security_headers import API_POLICY
@@ -59,7 +59,7 @@ async def test_every_kind_of_response_of_a_service_carries_the_security_headers(
         await referrals.get("/asyncapi.json"),
         await referrals.get("/v1/no-such-thing"),  # 404
         await referrals.delete("/health/live"),  # 405
-        await referrals.post("/v1/referrals", json=SAMPLE_REFERRAL, headers=SIGNED_IN),  # 503
+        await referrals.post("/v1/referrals", json=sample_referral(), headers=SIGNED_IN),  # 503
         await referrals.post("/v1/referrals", content=b"x" * 70_000),  # 413
     ]
     assert [r.status_code for r in responses] == [200, 200, 200, 200, 404, 405, 503, 413]

@@ -6,12 +6,12 @@ from referrals.domain import (
     FamilyContact,
     NewReferral,
     Postcode,
-    StatutoryClock,
     Step,
     is_valid_nhs_number,
     receive,
     status_after,
 )
+from referrals.statutory import Deadline, deadline_dates
 
 from shared.events import Sen2Need
 
@@ -35,10 +35,11 @@ def test_a_check_digit_of_ten_makes_the_number_invalid() -> None:
 
 
 def test_statutory_clock_counts_weeks_from_the_request() -> None:
-    clock = StatutoryClock(date(2026, 1, 5))
-    assert clock.decision_due == date(2026, 2, 16)
-    assert clock.draft_plan_due == date(2026, 4, 27)
-    assert clock.final_plan_due == date(2026, 5, 25)
+    dates = {kind: without for kind, (without, _) in deadline_dates(date(2026, 1, 5)).items()}
+    assert dates[Deadline.DECISION] == date(2026, 2, 16)  # 6 weeks
+    assert dates[Deadline.ISSUE_DECISION] == date(2026, 4, 27)  # 16 weeks: a decision NOT to issue
+    assert dates[Deadline.DRAFT_PLAN] == date(2026, 5, 10)  # leaves 15 days before week 20
+    assert dates[Deadline.FINAL_PLAN] == date(2026, 5, 25)  # 20 weeks
 
 
 @pytest.mark.parametrize(
@@ -47,6 +48,12 @@ def test_statutory_clock_counts_weeks_from_the_request() -> None:
         ("LS6 2AB", "LS6", "LS6 2AB"),
         ("sw1a1aa", "SW1A", "SW1A 1AA"),
         (" bd1 1aa ", "BD1", "BD1 1AA"),
+        ("m1  1ae", "M1", "M1 1AE"),
+        ("EC1A 1BB", "EC1A", "EC1A 1BB"),
+        ("W1A 0AX", "W1A", "W1A 0AX"),
+        ("B33 8TH", "B33", "B33 8TH"),
+        ("CR2 6XH", "CR2", "CR2 6XH"),
+        ("DN55 1PT", "DN55", "DN55 1PT"),
     ],
 )
 def test_a_postcode_is_read_once_into_its_district_and_normal_form(
@@ -57,9 +64,12 @@ def test_a_postcode_is_read_once_into_its_district_and_normal_form(
     assert str(postcode) == normalised
 
 
-def test_a_non_uk_postcode_is_refused() -> None:
+@pytest.mark.parametrize(
+    "text", ["90210", "LS6 2CB", "QS6 2AB", "LS6", "LS6 2AB X", "\uff2c\uff336 2AB"]
+)  # full-width letters
+def test_a_postcode_not_in_the_full_uk_format_is_refused(text: str) -> None:
     with pytest.raises(ValueError, match="UK postcode"):
-        Postcode.parse("90210")
+        Postcode.parse(text)
 
 
 def test_the_preferred_channel_needs_its_detail() -> None:
@@ -92,5 +102,6 @@ def test_received_referral_event_carries_no_personal_details() -> None:
         assert personal not in public
     assert received.postcode_district == "LS6"
     assert received.final_plan_due == date(2026, 5, 25)
+    assert received.track == "support"
     assert contact.email == "ann@example.org"
     assert contact.topic() == "referrals.family-contact-registered.v1"

@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Any
 from uuid import UUID, uuid4
 
 import asyncpg
-from fastapi import APIRouter, HTTPException, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 
-from referrals import repository
+from referrals import ehc_repository, idempotency, repository
 from referrals.domain import Step
-from referrals.intake import new_referral, take_in
+from referrals.ehc_schemas import EhcView
+from referrals.idempotency import IdempotencyKey
+from referrals.intake import IntakeRules, intake_problems, london_today
 from referrals.schemas import (
+    DuplicateReferral,
     ReferralReceipt,
     ReferralRequest,
     ReferralView,
-    StatutoryDeadlines,
     TimelineEntry,
 )
+from referrals.taking_in import Refused, new_referral, take_in
 from shared.audit import Audit
 from shared.auth import AUTH_RESPONSES, CurrentPrincipal, Role, allow, require_council
 from shared.events import Sen2Need
@@ -31,6 +37,13 @@ router = APIRouter(prefix="/v1", tags=["referrals"], responses={**UNAVAILABLE, *
     "/referrals",
     status_code=status.HTTP_201_CREATED,
     response_model=ReferralReceipt,
+    responses={
+        409: {
+            "model": DuplicateReferral,
+            "description": "The child already has an open referral here (its id is given), or "
+            "the NHS number is known here for a child with other details",
+        }
+    },
     dependencies=[allow(Role.CASEWORKER, Role.PARTNER)],
 )
 async def create_referral(
@@ -39,31 +52,55 @@ async def create_referral(
     outbox: ServiceOutbox,
     principal: CurrentPrincipal,
     audit: Audit,
-) -> ReferralReceipt:
-    """Take in a request for support: store it, start its clock, and set the journey going.
-    Partner systems may create referrals for their configured councils; they cannot read
-    them back."""
-    require_council(principal, [body.local_authority])
-    referral = new_referral(uuid4(), body)
-    tag_current_span(referral_id=str(referral.referral_id))
-    async with conn.transaction():
-        # The timeline's first step is the referral-received event; its id is known once the
-        # outbox has it, so the step is named after the request here and linked by referral.
-        events = await take_in(conn, referral, body, received_event_id=uuid4())
-        await outbox.add(conn, events, local_authority=referral.local_authority)
-        await audit.record(
-            conn,
-            "create",
-            "referral",
-            referral_id=referral.referral_id,
-            local_authority=referral.local_authority,
-        )
-    return ReferralReceipt(
-        id=referral.referral_id,
-        status=Step.RECEIVED,
-        local_authority=referral.local_authority,
-        received_on=referral.received_on,
+    rules: Rules,
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    """Take in a request for support (or for an EHC needs assessment, which also starts the
+    statutory clock): store it and set the journey going. Partner systems may create
+    referrals for their configured councils; they cannot read them back."""
+    today = london_today()
+    child = body.child
+    problems = intake_problems(
+        rules,
+        local_authority=body.local_authority,
+        requested_on=body.received_on or today,
+        today=today,
+        born=child.date_of_birth,
+        nhs_number=child.nhs_number,
     )
+    if problems:
+        raise invalid(problems)
+    require_council(principal, [body.local_authority])
+    referral = new_referral(uuid4(), body, today)
+    tag_current_span(referral_id=str(referral.referral_id))
+    try:
+        async with conn.transaction():
+            if idempotency_key is not None:
+                first = await idempotency.claim(
+                    conn,
+                    principal.subject,
+                    idempotency_key,
+                    referral.local_authority,
+                    idempotency.fingerprint(body.model_dump(mode="json")),
+                )
+                if first is not None:
+                    return JSONResponse(
+                        first.body, first.status_code, headers={"Idempotent-Replayed": "true"}
+                    )
+            events, receipt = await take_in(conn, audit, referral, child)
+            await outbox.add(conn, events, local_authority=referral.local_authority)
+            if idempotency_key is not None:
+                await idempotency.answer(
+                    conn, principal.subject, idempotency_key, 201, receipt.model_dump(mode="json")
+                )
+    except idempotency.KeyReused as exc:
+        raise invalid([(("Idempotency-Key",), str(exc))], where="header") from exc
+    except Refused as refused:
+        content: dict[str, Any] = {"detail": refused.detail}
+        if refused.referral_id is not None:
+            content["referral_id"] = str(refused.referral_id)
+        return JSONResponse(content, status.HTTP_409_CONFLICT)
+    return receipt
 
 
 @router.get(
@@ -80,6 +117,7 @@ async def get_referral(referral_id: UUID, conn: DbConnection, audit: Audit) -> R
         found = await repository.get_referral(conn, referral_id)
         if found is None:  # unknown, or another council's: the same answer
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no referral {referral_id}")
+        ehc = await ehc_repository.view(conn, referral_id, london_today())
         await audit.record(
             conn,
             "read",
@@ -87,7 +125,7 @@ async def get_referral(referral_id: UUID, conn: DbConnection, audit: Audit) -> R
             referral_id=referral_id,
             local_authority=found[0]["local_authority"],
         )
-    return _view(*found)
+    return referral_view(*found, ehc)
 
 
 @router.post(
@@ -110,23 +148,24 @@ async def revoke_family_links(referral_id: UUID, conn: DbConnection, audit: Audi
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-def _view(referral: asyncpg.Record, timeline: list[asyncpg.Record]) -> ReferralView:
+def referral_view(
+    referral: asyncpg.Record, timeline: list[asyncpg.Record], ehc: dict[str, Any] | None
+) -> ReferralView:
     start: datetime = referral["created_at"]
     return ReferralView(
         id=referral["id"],
         status=Step(referral["status"]),
+        track=referral["track"],
         local_authority=referral["local_authority"],
         requested_by=referral["requested_by"],
         primary_need=Sen2Need(referral["primary_need"]),
         received_on=referral["received_on"],
-        deadlines=StatutoryDeadlines(
-            decision_due=referral["decision_due"],
-            draft_plan_due=referral["draft_plan_due"],
-            final_plan_due=referral["final_plan_due"],
-        ),
+        closed=referral["closed_at"] is not None,
+        ehc=None if ehc is None else EhcView.model_validate(ehc),
         timeline=[
             TimelineEntry(
-                step=Step(t["step"]),
+                step=t["step"],
+                detail=t["detail"],
                 service=t["service"],
                 at=t["occurred_at"],
                 seconds_since_referral=round((t["occurred_at"] - start).total_seconds(), 3),
@@ -134,3 +173,20 @@ def _view(referral: asyncpg.Record, timeline: list[asyncpg.Record]) -> ReferralV
             for t in timeline
         ],
     )
+
+
+def invalid(
+    problems: list[tuple[tuple[str, ...], str]], where: str = "body"
+) -> RequestValidationError:
+    """A 422 naming each field and why, as FastAPI's own validation gives it."""
+    return RequestValidationError(
+        [{"loc": (where, *loc), "msg": msg, "type": "value_error"} for loc, msg in problems]
+    )
+
+
+def intake_rules(request: Request) -> IntakeRules:
+    rules: IntakeRules = request.app.state.intake_rules
+    return rules
+
+
+Rules = Annotated[IntakeRules, Depends(intake_rules)]

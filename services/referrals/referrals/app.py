@@ -2,12 +2,43 @@
 
 from fastapi import FastAPI
 
-from referrals import api, family
+from referrals import api, caseload, ehc_api, family
 from referrals.config import ReferralsSettings
+from referrals.deadlines import DeadlineWatch
 from referrals.handlers import subscriptions
 from referrals.retention import RetentionJob
-from shared.events import FamilyContactRegistered, ReferralReceived
+from referrals.taking_in import rules_of
+from shared.events import (
+    AdviceReceived,
+    AdviceRequested,
+    AssessmentDecided,
+    DeadlineAtRisk,
+    DeadlineMissed,
+    DomainEvent,
+    DraftPlanIssued,
+    EhcAssessmentRequested,
+    FamilyContactRegistered,
+    FinalPlanIssued,
+    PlanIssueDecided,
+    ReferralReceived,
+    StatutoryExceptionRecorded,
+)
 from shared.lifecycle import ServiceDefinition, create_service_app
+
+PUBLISHES: tuple[type[DomainEvent], ...] = (
+    ReferralReceived,
+    FamilyContactRegistered,
+    EhcAssessmentRequested,
+    AssessmentDecided,
+    AdviceRequested,
+    AdviceReceived,
+    PlanIssueDecided,
+    DraftPlanIssued,
+    FinalPlanIssued,
+    StatutoryExceptionRecorded,
+    DeadlineAtRisk,
+    DeadlineMissed,
+)
 
 
 def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
@@ -16,12 +47,19 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
         years=settings.retention_years_after_birth,
         interval_s=settings.retention_interval_hours * 3600,
     )
-    return create_service_app(
+    deadlines = DeadlineWatch(
+        at_risk_days=settings.deadline_at_risk_days,
+        interval_s=settings.deadline_check_interval_s,
+        idempotency_key_hours=settings.idempotency_key_hours,
+    )
+    app = create_service_app(
         ServiceDefinition(
             settings=settings,
             subscriptions=subscriptions,
-            publishes=(ReferralReceived, FamilyContactRegistered),
-            routers=(api.router, family.router),
-            workers=(retention.run,),
+            publishes=PUBLISHES,
+            routers=(caseload.router, api.router, ehc_api.router, family.router),
+            workers=(retention.run, deadlines.run),
         )
     )
+    app.state.intake_rules = rules_of(settings)
+    return app

@@ -1,11 +1,15 @@
 """Settings of the referrals service (environment variables)."""
 
-from typing import ClassVar
+from typing import Annotated, Any, ClassVar
 
-from pydantic import Field
+from pydantic import Field, field_validator
+from pydantic_settings import NoDecode
 
+from referrals.intake import DISTRICT_COUNCIL, SEND_COUNCIL
 from shared.services import SERVICES, Service
 from shared.settings import ServiceSettings
+
+DEVELOPMENT_COUNCILS = ["E08000035", "E08000032"]  # Leeds, Bradford: the development identities'
 
 
 class ReferralsSettings(ServiceSettings):
@@ -19,3 +23,46 @@ class ReferralsSettings(ServiceSettings):
     retention_interval_hours: float = Field(
         default=24, gt=0, description="RETENTION_INTERVAL_HOURS: how often retention runs"
     )
+    councils: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(DEVELOPMENT_COUNCILS),
+        min_length=1,
+        description="COUNCILS: comma-separated ONS codes of the councils this deployment takes "
+        "referrals for (councils with SEND duties: E06, E08, E09, E10); the default is the "
+        "development councils, Leeds and Bradford",
+    )
+    accept_test_nhs_numbers: bool = Field(
+        default=False,
+        description="ACCEPT_TEST_NHS_NUMBERS: accept NHS numbers of the 999 range, which are "
+        "never issued (for tests, demos and training; `make run` and the tests turn it on)",
+    )
+    deadline_at_risk_days: int = Field(
+        default=10,
+        ge=0,
+        le=60,
+        description="DEADLINE_AT_RISK_DAYS: a statutory deadline whose step is not taken this "
+        "many days before it is reported at risk (council policy)",
+    )
+    deadline_check_interval_s: float = Field(
+        default=300,
+        gt=0,
+        description="DEADLINE_CHECK_INTERVAL_S: how often the deadline scheduler looks (it "
+        "catches up on whatever fell due meanwhile, so this only bounds how late it notices)",
+    )
+    idempotency_key_hours: float = Field(
+        default=24,
+        gt=0,
+        description="IDEMPOTENCY_KEY_HOURS: how long a POST's Idempotency-Key answers a retry",
+    )
+
+    @field_validator("councils", mode="before")
+    @classmethod
+    def _councils(cls, value: Any) -> Any:
+        codes = value
+        if isinstance(value, str):
+            codes = [c.strip() for c in value.split(",") if c.strip()]
+        for code in codes:
+            if DISTRICT_COUNCIL.match(code):
+                raise ValueError(f"{code} is a district council (E07): it has no SEND duties")
+            if not SEND_COUNCIL.match(code):
+                raise ValueError(f"{code} is not the ONS code of a council with SEND duties")
+        return codes

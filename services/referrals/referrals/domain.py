@@ -1,18 +1,20 @@
-"""Referral rules: NHS number check, postcodes, the statutory clock, the journey and its
-status. Pure: no I/O."""
+"""Referral rules: postcodes, the family's contact, the journey and its status, the timeline's
+steps in a family's words. Pure: no I/O. Intake checks are in ``intake``, the statutory
+process in ``statutory``."""
 
 from __future__ import annotations
 
 import enum
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
-from functools import cached_property
+from datetime import date
 from typing import Literal, Self
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
+from referrals.intake import is_mobile, nhs_number_digits, person_name, uk_phone
+from referrals.statutory import Deadline, deadline_dates
 from shared.events import (
     DomainEvent,
     FamilyContactRegistered,
@@ -23,22 +25,24 @@ from shared.events import (
     ReferralWaitlisted,
     Sen2Need,
     SpecialistAssigned,
+    Track,
 )
 
-# Outward code of a UK postcode, then the inward code (a digit and two letters).
-_POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9][A-Z]{2})$")
+# The full UK format: an outward code (A9, A99, AA9, AA99, A9A, AA9A, with the letters each
+# position may hold) and an inward code (a digit and two letters, never C, I, K, M, O or V).
+_POSTCODE = re.compile(
+    r"^([A-PR-UWYZ][0-9][0-9]?|[A-PR-UWYZ][A-HK-Y][0-9][0-9]?|[A-PR-UWYZ][0-9][A-HJKPSTUW]"
+    r"|[A-PR-UWYZ][A-HK-Y][0-9][ABEHMNPRVWXY]) ?([0-9][ABD-HJLNP-UW-Z]{2})$"
+)
 
 
 def is_valid_nhs_number(value: str) -> bool:
-    """Modulus 11 check of a 10-digit NHS number (spaces allowed)."""
-    digits = value.replace(" ", "")
-    if len(digits) != 10 or not digits.isdigit():
+    """Modulus 11 check of a 10-digit NHS number (spaces or dashes allowed)."""
+    try:
+        nhs_number_digits(value)
+    except ValueError:
         return False
-    total = sum(int(d) * w for d, w in zip(digits[:9], range(10, 1, -1), strict=True))
-    check = 11 - total % 11
-    if check == 11:
-        check = 0
-    return check != 10 and check == int(digits[9])
+    return True
 
 
 @dataclass(frozen=True)
@@ -52,32 +56,13 @@ class Postcode:
     @classmethod
     def parse(cls, text: str) -> Self:
         """``ls62ab`` -> ``LS6 2AB``; raises ``ValueError`` for a non-UK postcode."""
-        match = _POSTCODE.match(text.strip().upper())
+        match = _POSTCODE.match("".join(text.split()).upper())
         if match is None:
             raise ValueError("not a UK postcode, e.g. LS6 2AB")
         return cls(match.group(1), match.group(2))
 
     def __str__(self) -> str:
         return f"{self.district} {self.sector_and_unit}"
-
-
-@dataclass(frozen=True)
-class StatutoryClock:
-    """EHC needs assessment deadlines, counted from the day the request was received."""
-
-    received_on: date
-
-    @property
-    def decision_due(self) -> date:
-        return self.received_on + timedelta(weeks=6)  # Reg 5
-
-    @property
-    def draft_plan_due(self) -> date:
-        return self.received_on + timedelta(weeks=16)
-
-    @property
-    def final_plan_due(self) -> date:
-        return self.received_on + timedelta(weeks=20)  # Reg 13(2)
 
 
 class Step(enum.StrEnum):
@@ -96,8 +81,30 @@ class Step(enum.StrEnum):
 MESSAGE_STEPS = frozenset({Step.MESSAGE_SENT, Step.FAMILY_NOTIFIED})
 """Messages go at several steps: they are on the timeline but do not move the status."""
 
-
 _ORDER = list(Step)
+
+
+class StatutoryStep(enum.StrEnum):
+    """Steps of the statutory EHC process on the timeline (beside the journey's)."""
+
+    EHC_REQUESTED = "ehc_assessment_requested"
+    ASSESSMENT_DECIDED = "assessment_decided"
+    ADVICE_REQUESTED = "advice_requested"
+    ADVICE_RECEIVED = "advice_received"
+    PLAN_ISSUE_DECIDED = "plan_issue_decided"
+    DRAFT_PLAN_ISSUED = "draft_plan_issued"
+    FINAL_PLAN_ISSUED = "final_plan_issued"
+    EXCEPTION_RECORDED = "exception_recorded"
+    DEADLINE_AT_RISK = "deadline_at_risk"
+    DEADLINE_MISSED = "deadline_missed"
+
+
+TimelineStep = Step | StatutoryStep
+
+
+def timeline_step(value: str) -> TimelineStep:
+    return Step(value) if value in Step.__members__.values() else StatutoryStep(value)
+
 
 # Which downstream event records which step, and which service took it.
 STEP_OF_EVENT: dict[type[DomainEvent], tuple[Step, str]] = {
@@ -110,19 +117,40 @@ STEP_OF_EVENT: dict[type[DomainEvent], tuple[Step, str]] = {
 
 
 # How each step reads to a family: what happened, in plain words, and what comes next.
-FAMILY_WORDS: dict[Step, str] = {
+FAMILY_WORDS: dict[str, str] = {
     Step.RECEIVED: "We received the request for support",
     Step.PLAN_DRAFTED: "A support plan was drafted for your child",
     Step.WAITLISTED: "Your child is on the waiting list for a specialist",
     Step.SPECIALIST_ASSIGNED: "A specialist was matched to support your child",
     Step.MESSAGE_SENT: "We sent you a message about this",
     Step.FAMILY_NOTIFIED: "Our message reached you",
+    StatutoryStep.EHC_REQUESTED: "We received the request for an EHC needs assessment",
+    StatutoryStep.ASSESSMENT_DECIDED: "We decided whether to carry out an EHC needs assessment",
+    StatutoryStep.ADVICE_REQUESTED: "We asked professionals for their advice",
+    StatutoryStep.ADVICE_RECEIVED: "A professional sent us their advice",
+    StatutoryStep.PLAN_ISSUE_DECIDED: "We decided whether to issue an EHC plan",
+    StatutoryStep.DRAFT_PLAN_ISSUED: "We sent you the draft EHC plan for your comments",
+    StatutoryStep.FINAL_PLAN_ISSUED: "We issued the final EHC plan",
+    StatutoryStep.EXCEPTION_RECORDED: "The legal time limits were extended (an exception)",
+    StatutoryStep.DEADLINE_MISSED: "We did not meet a legal deadline; we are sorry",
+}
+# Internal warnings a family is not shown (the step that follows, or its miss, is).
+HIDDEN_FROM_FAMILY = frozenset({StatutoryStep.DEADLINE_AT_RISK})
+EHC_NEXT: dict[str, str] = {
+    "assessment_requested": "We will tell you within 6 weeks whether we will assess.",
+    "assessing": "We are gathering advice and will tell you whether we will issue a plan.",
+    "assessment_refused": "Your letter explains why, and your right to mediation and appeal.",
+    "plan_to_be_issued": "We are writing the draft EHC plan and will send it to you.",
+    "plan_not_issued": "Your letter explains why, and your right to mediation and appeal.",
+    "draft_plan_issued": "Please send us your comments on the draft plan by the date given.",
+    "final_plan_issued": "The plan is in place; it will be reviewed at least every 12 months.",
 }
 WHAT_NEXT: dict[Step, str] = {
     Step.RECEIVED: "We are drafting a support plan and looking for a specialist near you.",
     Step.PLAN_DRAFTED: "We are looking for a specialist near you.",
     Step.WAITLISTED: "We will tell you as soon as a place with a specialist frees up.",
     Step.SPECIALIST_ASSIGNED: "The specialist will contact you to arrange a first session.",
+    Step.MESSAGE_SENT: "The specialist will contact you to arrange a first session.",
     Step.FAMILY_NOTIFIED: "The specialist will contact you to arrange a first session.",
 }
 
@@ -146,17 +174,27 @@ class FamilyContact(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(min_length=1, max_length=100)
-    email: EmailStr | None = None
-    phone: str | None = Field(
-        default=None, pattern=r"^\+?[0-9 ]{10,15}$", examples=["07700 900123"]
-    )
+    email: EmailStr | None = Field(default=None, max_length=254)
+    phone: str | None = Field(default=None, max_length=20, examples=["07700 900123"])
     preferred_channel: Literal["email", "sms"] = "email"
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return person_name(value)
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        return None if value is None else uk_phone(value)
 
     @model_validator(mode="after")
     def _reachable(self) -> FamilyContact:
         wanted = self.email if self.preferred_channel == "email" else self.phone
         if wanted is None:
             raise ValueError(f"{self.preferred_channel}: needed for the preferred channel")
+        if self.preferred_channel == "sms" and self.phone and not is_mobile(self.phone):
+            raise ValueError("sms: a text message needs a UK mobile number (07... or +447...)")
         return self
 
 
@@ -171,15 +209,12 @@ class NewReferral:
     primary_need: Sen2Need
     postcode: Postcode
     contact: FamilyContact
-
-    @cached_property
-    def clock(self) -> StatutoryClock:
-        return StatutoryClock(self.received_on)
+    track: Track = "support"
 
 
 def receive(referral: NewReferral) -> tuple[ReferralReceived, FamilyContactRegistered]:
     """The events a new referral causes: one for everyone, one only for notifications."""
-    clock = referral.clock
+    dates = deadline_dates(referral.received_on)
     received = ReferralReceived(
         referral_id=referral.referral_id,
         local_authority=referral.local_authority,
@@ -187,8 +222,9 @@ def receive(referral: NewReferral) -> tuple[ReferralReceived, FamilyContactRegis
         primary_need=referral.primary_need,
         requested_by=referral.requested_by,
         postcode_district=referral.postcode.district,
-        decision_due=clock.decision_due,
-        final_plan_due=clock.final_plan_due,
+        decision_due=dates[Deadline.DECISION][0],
+        final_plan_due=dates[Deadline.FINAL_PLAN][0],
+        track=referral.track,
     )
     contact = FamilyContactRegistered(
         referral_id=referral.referral_id,

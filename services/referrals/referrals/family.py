@@ -8,7 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
 
 from referrals import repository
-from referrals.domain import FAMILY_WORDS, WHAT_NEXT, Step, reference
+from referrals.domain import (
+    EHC_NEXT,
+    FAMILY_WORDS,
+    HIDDEN_FROM_FAMILY,
+    WHAT_NEXT,
+    Step,
+    reference,
+)
 from referrals.schemas import FamilyStep, FamilyView
 from shared.audit import Audit
 from shared.auth import Principal
@@ -57,6 +64,9 @@ async def get_family_view(
         if found is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "this referral is no longer here")
         referral, timeline = found
+        stage = await conn.fetchval(
+            "SELECT stage FROM ehc_requests WHERE referral_id = $1", link.referral_id
+        )
         if not await repository.family_link_current(conn, link.referral_id, link.issued_at):
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED,
@@ -70,8 +80,9 @@ async def get_family_view(
         reference=reference(referral["id"]),
         requested_on=referral["received_on"],
         steps=[
-            FamilyStep(what=FAMILY_WORDS[Step(t["step"])], on=t["occurred_at"].date())
+            FamilyStep(what=FAMILY_WORDS[t["step"]], on=t["occurred_at"].date())
             for t in timeline
+            if t["step"] not in HIDDEN_FROM_FAMILY
         ],
-        next=WHAT_NEXT[Step(referral["status"])],
+        next=EHC_NEXT[stage] if stage else WHAT_NEXT[Step(referral["status"])],
     )

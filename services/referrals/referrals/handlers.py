@@ -6,8 +6,11 @@ from typing import Any
 
 from referrals import repository
 from referrals.domain import STEP_OF_EVENT, status_after
-from referrals.intake import new_referral, take_in
+from referrals.intake import intake_problems, london_today
 from referrals.schemas import ReferralRequest
+from referrals.taking_in import intake_rules, new_referral, take_in
+from shared.audit import AuditTrail
+from shared.auth import Principal
 from shared.events import (
     Envelope,
     NotificationDelivered,
@@ -24,13 +27,26 @@ subscriptions = Subscriptions()
 
 @subscriptions.on(ReferralRequested)
 async def referral_requested(message: Envelope[ReferralRequested], conn: Conn) -> Events:
-    """A referral arriving on the intake topic: the same rules as ``POST /v1/referrals``. An
-    invalid request is dead-lettered at once, naming each field (never its value)."""
+    """A referral arriving on the intake topic: the same rules as ``POST /v1/referrals``. One
+    that breaks them is dead-lettered at once, naming each field (never its value)."""
     body = ReferralRequest.model_validate(message.data.request)
     if body.local_authority != message.localauthority:
         raise ValueError("local_authority: differs from the event's localauthority")
-    referral = new_referral(message.data.referral_id, body)
-    return await take_in(conn, referral, body, received_event_id=message.id)
+    today = london_today()
+    problems = intake_problems(
+        intake_rules(),
+        local_authority=body.local_authority,
+        requested_on=body.received_on or today,
+        today=today,
+        born=body.child.date_of_birth,
+        nhs_number=body.child.nhs_number,
+    )
+    if problems:
+        raise ValueError("; ".join(f"{'.'.join(loc)}: {why}" for loc, why in problems))
+    referral = new_referral(message.data.referral_id, body, today)
+    principal = Principal(f"system:{message.source}", frozenset(), (referral.local_authority,))
+    events, _ = await take_in(conn, AuditTrail(principal, str(message.id)), referral, body.child)
+    return events
 
 
 async def _record(conn: Conn, message: Envelope[Any]) -> Events:

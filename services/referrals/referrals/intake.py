@@ -1,49 +1,159 @@
-"""Taking in a referral: the one path shared by ``POST /v1/referrals`` and the intake topic
-(bulk intake, partner systems' batches), so both apply the same rules."""
+"""Intake rules a council can trust: councils with SEND duties, NHS numbers, names, phone
+numbers, age and dates in the council's calendar. Pure: no I/O."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from uuid import UUID
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Literal
+from zoneinfo import ZoneInfo
 
-from referrals import repository
-from referrals.domain import NewReferral, Step, receive
-from referrals.schemas import ReferralRequest
-from shared.db import Connection
-from shared.events import FamilyContactRegistered, ReferralReceived
+LONDON = ZoneInfo("Europe/London")
 
-
-def new_referral(referral_id: UUID, body: ReferralRequest) -> NewReferral:
-    return NewReferral(
-        referral_id=referral_id,
-        local_authority=body.local_authority,
-        received_on=body.received_on or datetime.now(UTC).date(),
-        requested_by=body.requested_by,
-        primary_need=body.primary_need,
-        postcode=body.child.postcode,
-        contact=body.family_contact,
-    )
+# ONS codes of councils with SEND duties: E06 unitary, E08 metropolitan, E09 London boroughs
+# (and the City), E10 county councils. E07 districts sit inside a county, which has the duty.
+SEND_COUNCIL = re.compile(r"^E(06|08|09|10)[0-9]{6}$")
+DISTRICT_COUNCIL = re.compile(r"^E07[0-9]{6}$")
+OLDEST_AGE = 25
 
 
-async def take_in(
-    conn: Connection, referral: NewReferral, body: ReferralRequest, *, received_event_id: UUID
-) -> tuple[ReferralReceived, FamilyContactRegistered]:
-    """Store the child and the referral and its first timeline step (``received_event_id``
-    names it); returns the events it causes. Runs in the caller's transaction."""
-    created_at = await repository.add_referral(
-        conn,
-        referral,
-        nhs_number=body.child.nhs_number,
-        given_name=body.child.given_name,
-        family_name=body.child.family_name,
-        date_of_birth=body.child.date_of_birth,
-    )
-    await repository.add_step(
-        conn,
-        referral_id=referral.referral_id,
-        event_id=received_event_id,
-        step=Step.RECEIVED,
-        service="referrals",
-        occurred_at=created_at,
-    )
-    return receive(referral)
+def london_today(now: datetime | None = None) -> date:
+    """Today in the council's calendar (a request at 00:30 BST is that day's, not UTC's)."""
+    return (now or datetime.now(UTC)).astimezone(LONDON).date()
+
+
+def council_problem(code: str, served: frozenset[str]) -> str | None:
+    """Why ``code`` cannot be referred to here, or None."""
+    if DISTRICT_COUNCIL.match(code):
+        return (
+            "a district council (E07) has no SEND duties: refer to the county council (E10) "
+            "for the area"
+        )
+    if not SEND_COUNCIL.match(code):
+        return "not the ONS code of a council with SEND duties (E06, E08, E09 or E10 + 6 digits)"
+    if code not in served:
+        return f"this service does not take referrals for {code}; it serves {sorted(served)}"
+    return None
+
+
+NhsRange = Literal["issued", "test", "unissued"]
+
+
+def nhs_number_digits(text: str) -> str:
+    """The 10 ASCII digits of an NHS number written with spaces or dashes, checked with
+    Modulus 11; ``ValueError`` saying what is wrong."""
+    digits = re.sub(r"[ \-]", "", text)
+    if not re.fullmatch(r"[0-9]{10}", digits):  # not str.isdigit: that takes any script's digits
+        raise ValueError("an NHS number is 10 digits 0-9 (spaces or dashes allowed)")
+    total = sum(int(d) * w for d, w in zip(digits[:9], range(10, 1, -1), strict=True))
+    check = (11 - total % 11) % 11
+    if check == 10 or check != int(digits[9]):
+        raise ValueError("not a valid NHS number: its last digit is not the Modulus 11 check")
+    return digits
+
+
+def nhs_number_range(digits: str) -> NhsRange:
+    """Whether a number can have been issued: Scotland's CHI (010 100 0000-311 299 9999),
+    England's 3xx and Northern Ireland's (320-399), England, Wales and the Isle of Man
+    (400-499, 600-799): so 010 100 0000-499 999 9999 and 600-799. 999 is for tests and
+    demos, never issued; the rest is not issued."""
+    if "0101000000" <= digits <= "4999999999" or "6000000000" <= digits <= "7999999999":
+        return "issued"
+    return "test" if digits.startswith("999") else "unissued"
+
+
+# Allowed in a name besides letters and combining marks of any script: spaces, hyphens,
+# apostrophes, full stops, and the zero-width (non-)joiner some scripts need between letters.
+_NAME_PUNCTUATION = frozenset(" -'.\u2019\u200c\u200d")
+
+
+def person_name(text: str) -> str:
+    """A name in any script (Siân, Nguyễn, محمد), in one normal form with single spaces (digits
+    are harmless, so allowed: a name that holds one is rare, but refusing it helps nobody); no
+    control or formatting characters (bidirectional overrides included), no markup or symbols
+    a screen reader, a text message or a letter template could not hold."""
+    text = unicodedata.normalize("NFC", text)
+    for char in text:
+        category = unicodedata.category(char)
+        if (
+            category[0] not in "LM"
+            and category not in ("Zs", "Nd")
+            and char not in _NAME_PUNCTUATION
+        ):
+            raise ValueError(
+                "only letters (any script), digits, spaces, hyphens, apostrophes and full stops; "
+                f"not {unicodedata.name(char, 'a control character').lower()}"
+            )
+    name = " ".join(text.split())  # any kind of space, as one space
+    if not name:
+        raise ValueError("must not be blank")
+    if not any(unicodedata.category(c)[0] == "L" for c in name):
+        raise ValueError("must contain a letter")
+    return name
+
+
+def name_key(given_name: str, family_name: str) -> str:
+    """The name as duplicates are compared: case-folded, one form, one space."""
+    return unicodedata.normalize("NFC", f"{given_name} {family_name}".casefold())
+
+
+def uk_phone(text: str) -> str:
+    """A UK phone number as dialled in the UK (``07700900123``); ``+44``/``0044`` accepted."""
+    number = re.sub(r"[ \-()]", "", text)
+    number = re.sub(r"^(\+44|0044)", "0", number)
+    if not re.fullmatch(r"0[1-9][0-9]{8,9}", number):
+        raise ValueError("a UK phone number, e.g. 07700 900123 or +44 7700 900123")
+    return number
+
+
+def is_mobile(phone: str) -> bool:
+    """UK mobiles are 07 followed by 9 digits (070 and 076 are personal numbers and pagers)."""
+    return re.fullmatch(r"07[1-57-9][0-9]{8}", phone) is not None
+
+
+def age_on(born: date, day: date) -> int:
+    """Whole years of age on ``day``."""
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def child_age_problem(born: date, requested_on: date) -> str | None:
+    """Why a child born on ``born`` is outside the 0-25 SEND age range on the request day."""
+    if born > requested_on:
+        return "the date of birth is after the day of the request"
+    if age_on(born, requested_on) > OLDEST_AGE:
+        return f"the child or young person must be 0 to {OLDEST_AGE} on the day of the request"
+    return None
+
+
+@dataclass(frozen=True)
+class IntakeRules:
+    """What a deployment accepts: its councils, and whether test NHS numbers are allowed."""
+
+    councils: frozenset[str]
+    accept_test_nhs_numbers: bool
+
+
+def intake_problems(
+    rules: IntakeRules,
+    *,
+    local_authority: str,
+    requested_on: date,
+    today: date,
+    born: date,
+    nhs_number: str | None,
+) -> list[tuple[tuple[str, ...], str]]:
+    """Each field of a request that this deployment cannot accept, and why."""
+    problems: list[tuple[tuple[str, ...], str]] = []
+    council = council_problem(local_authority, rules.councils)
+    if council:
+        problems.append((("local_authority",), council))
+    if requested_on > today:
+        problems.append((("received_on",), f"must not be in the future (today is {today})"))
+    age = child_age_problem(born, requested_on)
+    if age:
+        problems.append((("child", "date_of_birth"), age))
+    if nhs_number and nhs_number_range(nhs_number) == "test" and not rules.accept_test_nhs_numbers:
+        problems.append((("child", "nhs_number"), "a test NHS number (999...), never issued"))
+    return problems

@@ -7,8 +7,48 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
-from referrals.domain import NewReferral, Step
+from referrals.domain import NewReferral, Step, TimelineStep
+from referrals.intake import name_key
 from shared.db import Connection
+
+
+class ChildDetailsDiffer(Exception):
+    """An NHS number already known here for a child with another name or date of birth."""
+
+
+async def lock_child(conn: Connection, local_authority: str, *identities: str) -> None:
+    """Serialise intake for one child (by each of its identities) until the transaction
+    ends, so two requests racing for the same child cannot both pass the duplicate check."""
+    for identity in sorted(set(identities)):
+        await conn.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"{local_authority}|{identity}"
+        )
+
+
+async def open_referral_for(
+    conn: Connection,
+    local_authority: str,
+    *,
+    nhs_number: str | None,
+    name_key: str,
+    date_of_birth: date,
+    postcode: str,
+) -> UUID | None:
+    """An open referral of this council for the same child (same NHS number, or the same
+    name, date of birth and postcode), if there is one."""
+    found: UUID | None = await conn.fetchval(
+        """SELECT r.id FROM referrals r JOIN children c ON c.id = r.child_id
+           WHERE r.local_authority = $1 AND r.closed_at IS NULL AND c.erased_at IS NULL
+             AND (c.nhs_number = $2
+                  OR (c.name_key = $3 AND c.date_of_birth = $4 AND c.postcode = $5))
+           ORDER BY r.created_at LIMIT 1""",
+        local_authority,
+        nhs_number,
+        name_key,
+        date_of_birth,
+        postcode,
+    )
+    return found
 
 
 async def add_referral(
@@ -20,28 +60,45 @@ async def add_referral(
     family_name: str,
     date_of_birth: date,
 ) -> datetime:
-    """Store the child (once per NHS number and council) and the referral; returns when it
-    was recorded."""
-    child_id = await conn.fetchval(
-        """INSERT INTO children (id, nhs_number, given_name, family_name, date_of_birth, postcode,
-               local_authority)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)
-           ON CONFLICT (local_authority, nhs_number) DO UPDATE SET postcode = EXCLUDED.postcode
-           RETURNING id""",
-        uuid4(),
-        nhs_number,
-        given_name,
-        family_name,
-        date_of_birth,
-        str(referral.postcode),
-        referral.local_authority,
-    )
-    clock = referral.clock
+    """Store the referral, and the child unless known by NHS number with the same details
+    (never merged with different ones); returns when it was recorded."""
+    key = name_key(given_name, family_name)
+    known = None
+    if nhs_number is not None:
+        known = await conn.fetchrow(
+            """SELECT id, name_key, date_of_birth FROM children
+               WHERE local_authority = $1 AND nhs_number = $2""",
+            referral.local_authority,
+            nhs_number,
+        )
+    if known is not None:
+        if (known["name_key"], known["date_of_birth"]) != (key, date_of_birth):
+            raise ChildDetailsDiffer(
+                "this NHS number belongs to a child known here with another name or date of "
+                "birth: check the number and the child's details"
+            )
+        child_id = known["id"]
+        await conn.execute(  # the family moved since: the latest address is the one to use
+            "UPDATE children SET postcode = $2 WHERE id = $1", child_id, str(referral.postcode)
+        )
+    else:
+        child_id = await conn.fetchval(
+            """INSERT INTO children (id, nhs_number, given_name, family_name, name_key,
+                   date_of_birth, postcode, local_authority)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id""",
+            uuid4(),
+            nhs_number,
+            given_name,
+            family_name,
+            key,
+            date_of_birth,
+            str(referral.postcode),
+            referral.local_authority,
+        )
     created_at: datetime = await conn.fetchval(
         """INSERT INTO referrals (id, child_id, local_authority, requested_by, primary_need,
-               postcode_district, received_on, decision_due, draft_plan_due, final_plan_due,
-               status)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+               postcode_district, received_on, status)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
            RETURNING created_at""",
         referral.referral_id,
         child_id,
@@ -50,9 +107,6 @@ async def add_referral(
         referral.primary_need.value,
         referral.postcode.district,
         referral.received_on,
-        clock.decision_due,
-        clock.draft_plan_due,
-        clock.final_plan_due,
         Step.RECEIVED.value,
     )
     return created_at
@@ -63,34 +117,38 @@ async def add_step(
     *,
     referral_id: UUID,
     event_id: UUID,
-    step: Step,
+    step: TimelineStep,
     service: str,
     occurred_at: datetime,
+    detail: str | None = None,
 ) -> list[Step]:
-    """Record a step on the timeline; returns every step the referral has reached.
+    """Record a step on the timeline; returns every journey step the referral has reached.
 
     One round trip: the referral is locked (steps of one referral are recorded one at a time),
-    the step inserted, and the steps read back, in one statement. (Its final SELECT does not
-    see the row its own INSERT adds, hence the UNION with what the INSERT returns.)
+    the step inserted, and the journey steps read back, in one statement. (Its final SELECT
+    does not see the row its own INSERT adds, hence the UNION with what the INSERT returns.)
     """
     row = await conn.fetchrow(
         """WITH referral AS (SELECT id FROM referrals WHERE id = $1 FOR UPDATE),
                 added AS (
-                    INSERT INTO timeline (referral_id, event_id, step, service, occurred_at)
-                    SELECT id, $2, $3, $4, $5 FROM referral
+                    INSERT INTO timeline (referral_id, event_id, step, service, occurred_at,
+                                          detail)
+                    SELECT id, $2, $3, $4, $5, $6 FROM referral
                     ON CONFLICT DO NOTHING RETURNING step)
            SELECT EXISTS (SELECT 1 FROM referral) AS known,
-                  array(SELECT step FROM timeline WHERE referral_id = $1
-                        UNION ALL SELECT step FROM added) AS steps""",
+                  array(SELECT step FROM timeline WHERE referral_id = $1 AND step = ANY($7)
+                        UNION ALL SELECT step FROM added WHERE step = ANY($7)) AS steps""",
         referral_id,
         event_id,
         step.value,
         service,
         occurred_at,
+        detail,
+        [s.value for s in Step],
     )
     if row is None or not row["known"]:
         raise LookupError(f"referral {referral_id} is not known here")
-    return [Step(s) for s in row["steps"]]
+    return [Step(value) for value in row["steps"]]
 
 
 async def set_status(conn: Connection, referral_id: UUID, status: Step) -> None:
@@ -106,15 +164,15 @@ async def get_referral(
 ) -> tuple[asyncpg.Record, list[asyncpg.Record]] | None:
     """The referral (no personal details) and its timeline, oldest first."""
     referral = await conn.fetchrow(
-        """SELECT id, local_authority, requested_by, primary_need, received_on, decision_due,
-                  draft_plan_due, final_plan_due, status, created_at, updated_at
+        """SELECT id, local_authority, requested_by, primary_need, received_on, track, status,
+                  closed_at, created_at, updated_at
            FROM referrals WHERE id = $1""",
         referral_id,
     )
     if referral is None:
         return None
     timeline = await conn.fetch(
-        """SELECT step, service, occurred_at, event_id FROM timeline
+        """SELECT step, detail, service, occurred_at, event_id FROM timeline
            WHERE referral_id = $1 ORDER BY occurred_at, recorded_at""",
         referral_id,
     )

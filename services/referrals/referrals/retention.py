@@ -37,10 +37,23 @@ async def erase_past_retention(conn: Connection, *, today: date, years: int) -> 
         await act_for(conn, ALL)  # the service's own duty, for every council it serves
         rows = await conn.fetch(
             """UPDATE children SET given_name = 'erased', family_name = 'erased',
-                   nhs_number = NULL, postcode = split_part(postcode, ' ', 1), erased_at = now()
+                   name_key = 'erased', nhs_number = NULL,
+                   postcode = split_part(postcode, ' ', 1), erased_at = now()
                WHERE erased_at IS NULL AND date_of_birth < $1
                RETURNING id, local_authority""",
             cut_off(today, years),
+        )
+        # The caseworkers' words may name the child: the dates and codes stay for SEN2.
+        erased_children = [row["id"] for row in rows]
+        await conn.execute(
+            """UPDATE ehc_requests SET decision_note = NULL WHERE referral_id IN (
+                   SELECT id FROM referrals WHERE child_id = ANY($1))""",
+            erased_children,
+        )
+        await conn.execute(
+            """UPDATE statutory_exceptions SET reason = 'erased' WHERE referral_id IN (
+                   SELECT id FROM referrals WHERE child_id = ANY($1))""",
+            erased_children,
         )
         await conn.executemany(
             """INSERT INTO audit_log (actor, roles, local_authority, action, resource,

@@ -17,15 +17,23 @@ from pydantic import (
     field_validator,
 )
 
-from referrals.domain import FamilyContact, Postcode, Step, is_valid_nhs_number
-from shared.events import Sen2Need
+from referrals.domain import FamilyContact, Postcode, Step
+from referrals.ehc_schemas import EhcView
+from referrals.intake import nhs_number_digits, nhs_number_range, person_name
+from shared.events import Sen2Need, Track
+
+REGULATIONS_IN_FORCE = date(2014, 9, 1)  # the SEND Regulations 2014: no request is older
+Requester = Literal["parent", "young_person", "school", "health", "social_care"]
 
 
 def _nhs_number(value: str) -> str:
-    digits = value.replace(" ", "")
-    if not is_valid_nhs_number(digits):
-        raise ValueError("not a valid NHS number: 10 digits whose last is the Modulus 11 check")
+    digits = nhs_number_digits(value)
+    if nhs_number_range(digits) == "unissued":
+        raise ValueError("not an NHS number that can have been issued (check the number)")
     return digits
+
+
+PersonName = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(person_name)]
 
 
 def _postcode(value: Any) -> Postcode:
@@ -47,38 +55,50 @@ UkPostcode = Annotated[
 class Child(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    given_name: str = Field(min_length=1, max_length=100)
-    family_name: str = Field(min_length=1, max_length=100)
-    date_of_birth: date
-    nhs_number: Annotated[str, AfterValidator(_nhs_number)] | None = Field(
-        default=None, examples=["9434765919"]
+    given_name: PersonName = Field(examples=["Siân"])
+    family_name: PersonName = Field(examples=["Nguyễn"])
+    date_of_birth: date = Field(description="0 to 25 years old on the day of the request")
+    nhs_number: Annotated[str, Field(max_length=20), AfterValidator(_nhs_number)] | None = Field(
+        default=None,
+        description="Optional; 10 digits with a valid Modulus 11 check, spaces or dashes allowed",
+        examples=["943 476 5919"],
     )
     postcode: UkPostcode
 
-    @field_validator("date_of_birth")
-    @classmethod
-    def _born_in_range(cls, value: date) -> date:
-        today = date.today()
-        if not date(today.year - 26, 1, 1) <= value <= today:
-            raise ValueError("must be in the past and within the 0-25 SEND age range")
-        return value
-
 
 class ReferralRequest(BaseModel):
-    """A request for an EHC needs assessment, from a parent, school or professional."""
+    """A request for support (the support track), or for an EHC needs assessment (the ehc
+    track, which also starts the statutory clock), from a parent, school or professional."""
 
     model_config = ConfigDict(extra="forbid")
 
     local_authority: str = Field(
-        pattern=r"^E0[6-9][0-9]{6}$", description="ONS code of the council", examples=["E08000035"]
+        pattern=r"^E[0-9]{8}$",
+        description="ONS code of a council with SEND duties (E06, E08, E09, E10) this "
+        "deployment serves",
+        examples=["E08000035"],
     )
-    requested_by: Literal["parent", "young_person", "school", "health", "social_care"]
+    track: Track = Field(
+        default="support",
+        description="support: plan and specialist help at once, no statutory clock; ehc: an EHC "
+        "needs assessment request (support starts at once too, and the clock runs)",
+    )
+    requested_by: Requester
     primary_need: Sen2Need
     received_on: date | None = Field(
-        default=None, description="When the council received it; today if left out"
+        default=None,
+        description="When the council received it (Europe/London); today if left out; never in "
+        "the future",
     )
     child: Child
     family_contact: FamilyContact
+
+    @field_validator("received_on")
+    @classmethod
+    def _after_the_regulations(cls, value: date | None) -> date | None:
+        if value is not None and value < REGULATIONS_IN_FORCE:
+            raise ValueError(f"must be on or after {REGULATIONS_IN_FORCE} (SEND Regulations 2014)")
+        return value
 
 
 class ReferralReceipt(BaseModel):
@@ -86,8 +106,17 @@ class ReferralReceipt(BaseModel):
 
     id: UUID
     status: Step
+    track: Track
     local_authority: str
     received_on: date
+
+
+class DuplicateReferral(BaseModel):
+    """The child already has an open referral in this council: use it (escalate it to ask for
+    an EHC assessment)."""
+
+    detail: str
+    referral_id: UUID
 
 
 class FamilyStep(BaseModel):
@@ -106,26 +135,25 @@ class FamilyView(BaseModel):
 
 
 class TimelineEntry(BaseModel):
-    step: Step
+    step: str = Field(examples=["plan_drafted", "assessment_decided", "deadline_missed"])
+    detail: str | None = Field(
+        default=None, description="Which deadline, advice or decision", examples=["decision"]
+    )
     service: str
     at: datetime
     seconds_since_referral: float
-
-
-class StatutoryDeadlines(BaseModel):
-    decision_due: date
-    draft_plan_due: date
-    final_plan_due: date
 
 
 class ReferralView(BaseModel):
     """Where a referral stands. Holds no personal details."""
 
     id: UUID
-    status: Step
+    status: Step = Field(description="How far the support journey has come")
+    track: Track
     local_authority: str
     requested_by: str
     primary_need: Sen2Need
     received_on: date
-    deadlines: StatutoryDeadlines
+    closed: bool = Field(description="The EHC request ended (refused, no plan, or final plan)")
+    ehc: EhcView | None = Field(description="The statutory process, on the ehc track")
     timeline: list[TimelineEntry]

@@ -1,0 +1,140 @@
+"""The deadline scheduler: warns when a statutory deadline is at risk (``DEADLINE_AT_RISK_DAYS``
+before it) and when it is missed, once each, to the timeline and as events for notifications.
+
+Driven by the database, so it survives restarts and catches up after downtime: every open
+deadline is a row, and each warning is marked sent in the transaction that puts its event in
+the outbox. Every replica runs the loop; one at a time acts (an advisory lock), and rows are
+claimed with SKIP LOCKED besides (with their referral: a caseworker's step in progress holds
+it, and its deadline is looked at next time, never waited for). The day is the council's
+(Europe/London) and comes from an injectable clock, so tests move time without sleeping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import date
+
+from referrals import idempotency, repository
+from referrals.domain import StatutoryStep
+from referrals.intake import london_today
+from referrals.statutory import warning_due
+from shared.councils import ALL, act_for
+from shared.db import Connection, Database
+from shared.events import DeadlineAtRisk, DeadlineMissed
+from shared.outbox import Outbox
+
+logger = logging.getLogger(__name__)
+
+_LOCK_ID = 0x5E0D_0004
+BATCH = 200
+
+
+class DeadlineWatch:
+    """Runs ``check`` now and then every ``interval_s``."""
+
+    def __init__(
+        self,
+        *,
+        at_risk_days: int,
+        interval_s: float,
+        idempotency_key_hours: float = 24,
+        today: Callable[[], date] = london_today,
+    ) -> None:
+        self.at_risk_days = at_risk_days
+        self.interval_s = interval_s
+        self.idempotency_key_hours = idempotency_key_hours
+        self.today = today
+
+    async def run(self, database: Database, outbox: Outbox) -> None:
+        while True:
+            try:
+                async with database.pool().acquire() as conn:
+                    if await conn.fetchval("SELECT pg_try_advisory_lock($1)", _LOCK_ID):
+                        try:
+                            sent = await self.check(conn, outbox)
+                            if sent:
+                                logger.info("deadlines: %d warnings sent", sent)
+                        finally:
+                            await conn.execute("SELECT pg_advisory_unlock($1)", _LOCK_ID)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # an outage: try again next time
+                logger.warning("deadline check failed: %s", type(exc).__name__)
+            await asyncio.sleep(self.interval_s)
+
+    async def check(self, conn: Connection, outbox: Outbox) -> int:
+        """Send every warning due today (in batches); returns how many."""
+        sent = 0
+        while True:
+            batch = await self._check_batch(conn, outbox, self.today())
+            sent += batch
+            if batch < BATCH:
+                break
+        async with conn.transaction():
+            await act_for(conn, ALL)
+            await idempotency.forget_older_than(conn, self.idempotency_key_hours)
+        return sent
+
+    async def _check_batch(self, conn: Connection, outbox: Outbox, today: date) -> int:
+        async with conn.transaction():
+            await act_for(conn, ALL)  # the service's own duty, for every council it serves
+            rows = await conn.fetch(
+                """SELECT d.referral_id, d.kind, d.local_authority, d.due_on, d.statutory_due_on,
+                          d.at_risk_sent_on, d.missed_sent_on, e.requested_by, e.requested_on
+                   FROM deadlines d JOIN ehc_requests e ON e.referral_id = d.referral_id
+                   JOIN referrals r ON r.id = d.referral_id
+                   WHERE d.met_on IS NULL AND NOT d.cancelled
+                     AND ((d.missed_sent_on IS NULL AND d.due_on < $1)
+                          OR (d.at_risk_sent_on IS NULL AND d.due_on >= $1
+                              AND d.due_on <= $1 + $2::int))
+                   ORDER BY d.due_on LIMIT $3
+                   FOR UPDATE OF d, r SKIP LOCKED""",
+                today,
+                self.at_risk_days,
+                BATCH,
+            )
+            for row in rows:
+                warning = warning_due(
+                    row["due_on"],
+                    today,
+                    self.at_risk_days,
+                    at_risk_sent=row["at_risk_sent_on"] is not None,
+                    missed_sent=row["missed_sent_on"] is not None,
+                )
+                common = {
+                    "referral_id": row["referral_id"],
+                    "local_authority": row["local_authority"],
+                    "requested_by": row["requested_by"],
+                    "ehc_requested_on": row["requested_on"],
+                    "deadline": row["kind"],
+                    "due_on": row["due_on"],
+                    "statutory_due_on": row["statutory_due_on"],
+                }
+                if warning == "missed":
+                    event: DeadlineAtRisk | DeadlineMissed = DeadlineMissed(**common)
+                    step, column = StatutoryStep.DEADLINE_MISSED, "missed_sent_on"
+                else:
+                    days_left = (row["due_on"] - today).days
+                    event = DeadlineAtRisk(**common, days_left=days_left)
+                    step, column = StatutoryStep.DEADLINE_AT_RISK, "at_risk_sent_on"
+                (envelope,) = await outbox.add(
+                    conn, [event], local_authority=row["local_authority"]
+                )
+                await repository.add_step(
+                    conn,
+                    referral_id=row["referral_id"],
+                    event_id=envelope.id,
+                    step=step,
+                    service="referrals",
+                    occurred_at=envelope.time,
+                    detail=row["kind"],
+                )
+                await conn.execute(
+                    f"UPDATE deadlines SET {column} = $3 WHERE referral_id = $1 AND kind = $2",
+                    row["referral_id"],
+                    row["kind"],
+                    today,
+                )
+        return len(rows)

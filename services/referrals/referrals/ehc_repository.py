@@ -1,0 +1,218 @@
+"""SQL for EHC requests, their deadlines, exceptions and advice."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+from uuid import UUID, uuid4
+
+from referrals.statutory import (
+    Deadline,
+    EhcRequest,
+    Stage,
+    StatutoryException,
+    deadline_dates,
+)
+from shared.db import Connection
+from shared.events import Sen2Need
+
+ADVICE = "advice:"  # an advice deadline's kind: advice:<kind of advice>
+
+
+async def start(conn: Connection, request: EhcRequest) -> None:
+    """Store a new EHC request, put its referral on the ehc track, set its deadlines."""
+    await conn.execute(
+        """INSERT INTO ehc_requests (referral_id, local_authority, requested_on, requested_by,
+               escalated, stage) VALUES ($1, $2, $3, $4, $5, $6)""",
+        request.referral_id,
+        request.local_authority,
+        request.requested_on,
+        request.requested_by,
+        request.escalated,
+        request.stage.value,
+    )
+    await conn.execute("UPDATE referrals SET track = 'ehc' WHERE id = $1", request.referral_id)
+    await conn.executemany(
+        """INSERT INTO deadlines (referral_id, kind, local_authority, statutory_due_on, due_on)
+           VALUES ($1, $2, $3, $4, $5)""",
+        [
+            (request.referral_id, kind.value, request.local_authority, statutory, due)
+            for kind, (statutory, due) in deadline_dates(request.requested_on).items()
+        ],
+    )
+
+
+async def load(conn: Connection, referral_id: UUID) -> tuple[EhcRequest, Sen2Need] | None:
+    """The EHC request, locked until the transaction ends, and the referral's primary need.
+    The referral is locked first, as every writer of its timeline does (the scheduler skips
+    referrals locked so), so a step and the scheduler never deadlock."""
+    row = await conn.fetchrow(
+        """SELECT e.*, r.primary_need FROM ehc_requests e JOIN referrals r ON r.id = e.referral_id
+           WHERE e.referral_id = $1 FOR UPDATE OF r, e""",
+        referral_id,
+    )
+    if row is None:
+        return None
+    exceptions = await conn.fetch(
+        """SELECT kind, starts_on, ends_on FROM statutory_exceptions
+           WHERE referral_id = $1 ORDER BY recorded_at""",
+        referral_id,
+    )
+    request = EhcRequest(
+        referral_id=row["referral_id"],
+        local_authority=row["local_authority"],
+        requested_on=row["requested_on"],
+        requested_by=row["requested_by"],
+        escalated=row["escalated"],
+        stage=Stage(row["stage"]),
+        assessment_decided_on=row["assessment_decided_on"],
+        plan_decided_on=row["plan_decided_on"],
+        draft_issued_on=row["draft_issued_on"],
+        comments_due=row["comments_due"],
+        exceptions=tuple(StatutoryException(**dict(e)) for e in exceptions),
+    )
+    return request, Sen2Need(row["primary_need"])
+
+
+async def update(conn: Connection, request: EhcRequest, **columns: Any) -> None:
+    """Store the request's new stage and the step's columns; close the referral at the end."""
+    names = ["stage", *columns]
+    assignments = ", ".join(f"{name} = ${i + 2}" for i, name in enumerate(names))
+    await conn.execute(
+        f"UPDATE ehc_requests SET {assignments}, updated_at = now() WHERE referral_id = $1",
+        request.referral_id,
+        request.stage.value,
+        *columns.values(),
+    )
+    if request.stage in (Stage.ASSESSMENT_REFUSED, Stage.PLAN_NOT_ISSUED, Stage.FINAL_PLAN_ISSUED):
+        await conn.execute(
+            "UPDATE referrals SET closed_at = now(), updated_at = now() WHERE id = $1",
+            request.referral_id,
+        )
+
+
+async def meet(conn: Connection, referral_id: UUID, kinds: Iterable[str], on: date) -> None:
+    await conn.execute(
+        """UPDATE deadlines SET met_on = $3
+           WHERE referral_id = $1 AND kind = ANY($2) AND met_on IS NULL AND NOT cancelled""",
+        referral_id,
+        list(kinds),
+        on,
+    )
+
+
+async def cancel(conn: Connection, referral_id: UUID, kinds: Iterable[Deadline]) -> None:
+    """Deadlines that no longer apply (no assessment, no plan): never warned about again."""
+    await conn.execute(
+        """UPDATE deadlines SET cancelled = true
+           WHERE referral_id = $1 AND kind = ANY($2) AND met_on IS NULL""",
+        referral_id,
+        [k.value for k in kinds],
+    )
+
+
+async def advice_requested(conn: Connection, referral_id: UUID) -> dict[str, date]:
+    """Each kind of advice asked for, and when."""
+    rows = await conn.fetch(
+        "SELECT kind, requested_on FROM advice_requests WHERE referral_id = $1", referral_id
+    )
+    return {r["kind"]: r["requested_on"] for r in rows}
+
+
+async def add_advice(
+    conn: Connection, request: EhcRequest, kinds: list[str], requested_on: date, due: date
+) -> None:
+    await conn.executemany(
+        """INSERT INTO advice_requests (referral_id, kind, local_authority, requested_on, due_on)
+           VALUES ($1, $2, $3, $4, $5)""",
+        [(request.referral_id, k, request.local_authority, requested_on, due) for k in kinds],
+    )
+    await conn.executemany(
+        """INSERT INTO deadlines (referral_id, kind, local_authority, statutory_due_on, due_on)
+           VALUES ($1, $2, $3, $4, $4)""",
+        [(request.referral_id, ADVICE + k, request.local_authority, due) for k in kinds],
+    )
+
+
+async def receive_advice(conn: Connection, referral_id: UUID, kind: str, on: date) -> bool:
+    """Record the advice; False when it was already received."""
+    result = await conn.execute(
+        """UPDATE advice_requests SET received_on = $3
+           WHERE referral_id = $1 AND kind = $2 AND received_on IS NULL""",
+        referral_id,
+        kind,
+        on,
+    )
+    await meet(conn, referral_id, [ADVICE + kind], on)
+    return result != "UPDATE 0"
+
+
+async def add_exception(
+    conn: Connection, request: EhcRequest, exception: StatutoryException, reason: str, by: str
+) -> dict[str, date]:
+    """Record the exception and move the open statutory deadlines; returns their dates now.
+    A deadline that moves is a new deadline: its at-risk and missed warnings may come again."""
+    await conn.execute(
+        """INSERT INTO statutory_exceptions (id, referral_id, local_authority, kind, starts_on,
+               ends_on, reason, recorded_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
+        uuid4(),
+        request.referral_id,
+        request.local_authority,
+        exception.kind,
+        exception.starts_on,
+        exception.ends_on,
+        reason,
+        by,
+    )
+    moved: dict[str, date] = {}
+    for kind, (_, due) in deadline_dates(request.requested_on, request.exceptions).items():
+        changed = await conn.fetchval(
+            """UPDATE deadlines SET due_on = $3,
+                   at_risk_sent_on = CASE WHEN due_on = $3 THEN at_risk_sent_on END,
+                   missed_sent_on = CASE WHEN due_on = $3 THEN missed_sent_on END
+               WHERE referral_id = $1 AND kind = $2 AND met_on IS NULL AND NOT cancelled
+               RETURNING due_on""",
+            request.referral_id,
+            kind.value,
+            due,
+        )
+        if changed is not None:
+            moved[kind.value] = changed
+    return moved
+
+
+async def view(conn: Connection, referral_id: UUID, today: date) -> dict[str, Any] | None:
+    """The EHC request with its deadlines, exceptions and advice (for ``EhcView``)."""
+    row = await conn.fetchrow("SELECT * FROM ehc_requests WHERE referral_id = $1", referral_id)
+    if row is None:
+        return None
+    deadlines = await conn.fetch(
+        """SELECT kind, statutory_due_on, due_on, met_on, cancelled FROM deadlines
+           WHERE referral_id = $1 ORDER BY statutory_due_on, kind""",
+        referral_id,
+    )
+    exceptions = await conn.fetch(
+        """SELECT kind, starts_on, ends_on, reason FROM statutory_exceptions
+           WHERE referral_id = $1 ORDER BY starts_on""",
+        referral_id,
+    )
+    advice = await conn.fetch(
+        """SELECT kind, requested_on, due_on, received_on FROM advice_requests
+           WHERE referral_id = $1 ORDER BY requested_on, kind""",
+        referral_id,
+    )
+    return {
+        **dict(row),
+        "deadlines": [{**dict(d), "state": _state(d, today)} for d in deadlines],
+        "exceptions": [dict(e) for e in exceptions],
+        "advice": [dict(a) for a in advice],
+    }
+
+
+def _state(deadline: Any, today: date) -> str:
+    if deadline["cancelled"]:
+        return "cancelled"
+    if deadline["met_on"] is not None:
+        return "met" if deadline["met_on"] <= deadline["due_on"] else "missed"
+    return "missed" if deadline["due_on"] < today else "open"

@@ -1,0 +1,176 @@
+"""Request and response bodies of the statutory EHC steps, the caseload and the reports."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from referrals.statutory import (
+    AdviceKind,
+    ExceptionKind,
+    NotIssueReason,
+    RefusalReason,
+    Stage,
+)
+from shared.events import Track
+
+Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+Requester = Literal["parent", "young_person", "school", "health", "social_care"]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Escalation(_Body):
+    """A support request becomes an EHC needs assessment request: the clock starts on the day
+    the council received that request."""
+
+    requested_on: date | None = Field(default=None, description="Today if left out")
+    requested_by: Requester
+
+
+class AssessmentDecision(_Body):
+    decision: Literal["assess", "refuse"]
+    decided_on: date
+    reason: RefusalReason | None = Field(default=None, description="Needed for a refusal")
+    note: Note | None = Field(
+        default=None, description="The caseworker's explanation for the family's letter (kept "
+        "here, never put in events)",
+    )  # fmt: skip
+
+
+class AdviceRequest(_Body):
+    kinds: list[AdviceKind] = Field(
+        min_length=1,
+        max_length=len(AdviceKind),
+        description="An educational psychologist's advice is needed for every child; a teacher "
+        "of the deaf or of the vision impaired for hearing or vision impairment",
+        examples=[["educational_psychology", "medical", "social_care", "parent"]],
+    )
+    requested_on: date
+
+    @field_validator("kinds")
+    @classmethod
+    def _once_each(cls, kinds: list[AdviceKind]) -> list[AdviceKind]:
+        if len(set(kinds)) != len(kinds):
+            raise ValueError("name each kind of advice once")
+        return kinds
+
+
+class AdviceReceipt(_Body):
+    received_on: date
+
+
+class PlanDecision(_Body):
+    decision: Literal["issue", "not_issue"]
+    decided_on: date
+    reason: NotIssueReason | None = Field(default=None, description="Needed when not issuing")
+    note: Note | None = None
+
+
+class DraftPlan(_Body):
+    issued_on: date
+    comments_due: date | None = Field(
+        default=None, description="15 days after issued_on if left out; never fewer"
+    )
+
+
+class FinalPlan(_Body):
+    issued_on: date
+
+
+class ExceptionRecord(_Body):
+    kind: ExceptionKind
+    starts_on: date
+    ends_on: date
+    reason: Note = Field(description="What happened, for the file (kept here, never in events)")
+
+
+class DeadlineView(BaseModel):
+    kind: str = Field(examples=["decision", "final_plan", "advice:educational_psychology"])
+    statutory_due_on: date = Field(description="Without exceptions")
+    due_on: date = Field(description="With the recorded exceptions")
+    met_on: date | None
+    state: Literal["open", "met", "missed", "cancelled"]
+
+
+class ExceptionView(BaseModel):
+    kind: str
+    starts_on: date
+    ends_on: date
+    reason: str
+
+
+class AdviceView(BaseModel):
+    kind: str
+    requested_on: date
+    due_on: date
+    received_on: date | None
+
+
+class EhcView(BaseModel):
+    """The statutory EHC process of one referral."""
+
+    requested_on: date
+    requested_by: str
+    escalated: bool
+    stage: Stage
+    assessment_decision: str | None
+    assessment_decided_on: date | None
+    refusal_reason: str | None
+    plan_decision: str | None
+    plan_decided_on: date | None
+    not_issue_reason: str | None
+    draft_issued_on: date | None
+    comments_due: date | None
+    final_issued_on: date | None
+    deadlines: list[DeadlineView]
+    exceptions: list[ExceptionView]
+    advice: list[AdviceView]
+
+
+class CaseloadItem(BaseModel):
+    id: UUID
+    track: Track
+    status: str
+    ehc_stage: Stage | None
+    local_authority: str
+    received_on: date
+    next_deadline: str | None = Field(
+        description="The nearest open deadline", examples=["decision"]
+    )
+    next_due_on: date | None
+
+
+class CaseloadPage(BaseModel):
+    items: list[CaseloadItem]
+    next_offset: int | None = Field(description="Pass as offset for the next page; none at the end")
+
+
+class Share(BaseModel):
+    within_20_weeks: int
+    plans: int
+    percent: float | None = Field(description="Of plans, one decimal place; none without plans")
+
+
+class TimelinessReport(BaseModel):
+    """As the DfE's SEN2 return counts a calendar year: requests received in the year, and
+    new EHC plans issued in it."""
+
+    local_authority: str
+    year: int
+    requests_received: int
+    refusals_to_assess: int = Field(description="Of the requests received in the year")
+    decisions_not_to_issue: int = Field(description="Of the requests received in the year")
+    final_plans_issued: int = Field(description="New EHC plans issued in the year")
+    including_exceptions: Share = Field(description="Every new plan")
+    excluding_exceptions: Share = Field(description="Plans with no exception recorded")
+    open_as_at: date = Field(description="The year's last day, or today for this year")
+    open_by_weeks_elapsed: dict[str, int] = Field(
+        description="Requests still open on open_as_at, by weeks since the request",
+        examples=[{"0-6": 3, "6-16": 5, "16-20": 1, "20-26": 0, "26-52": 2, "52+": 0}],
+    )

@@ -1,0 +1,333 @@
+"""The statutory EHC process (SEND Regulations 2014): its clock, its exceptions and its steps.
+Pure: each step checks the request's state and returns the new state and its event.
+
+Dates are days in the council's calendar (Europe/London). The clock starts the day the council
+receives the request. An exception (Regs 5(4), 10(4), 13(3)) stops the clock for its days, so
+each deadline has two dates: ``statutory_due_on`` (without exceptions) and ``due_on`` (with).
+"""
+
+from __future__ import annotations
+
+import calendar
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from typing import Any, Literal
+from uuid import UUID
+
+from shared.events import (
+    AdviceReceived,
+    AdviceRequested,
+    AssessmentDecided,
+    DraftPlanIssued,
+    EhcAssessmentRequested,
+    FinalPlanIssued,
+    PlanIssueDecided,
+    Sen2Need,
+)
+
+
+class Stage(enum.StrEnum):
+    """Where an EHC request stands in the statutory process."""
+
+    REQUESTED = "assessment_requested"
+    ASSESSING = "assessing"
+    ASSESSMENT_REFUSED = "assessment_refused"
+    PLAN_TO_BE_ISSUED = "plan_to_be_issued"
+    PLAN_NOT_ISSUED = "plan_not_issued"
+    DRAFT_PLAN_ISSUED = "draft_plan_issued"
+    FINAL_PLAN_ISSUED = "final_plan_issued"
+
+
+CLOSED = frozenset({Stage.ASSESSMENT_REFUSED, Stage.PLAN_NOT_ISSUED, Stage.FINAL_PLAN_ISSUED})
+
+
+class Deadline(enum.StrEnum):
+    DECISION = "decision"  # whether to assess: 6 weeks (Reg 5)
+    ISSUE_DECISION = "issue_decision"  # a decision NOT to issue: 16 weeks (Reg 10(1))
+    DRAFT_PLAN = "draft_plan"  # the latest draft that leaves 15 days before week 20
+    FINAL_PLAN = "final_plan"  # 20 weeks (Reg 13(2))
+
+
+STATUTORY_DAYS = {Deadline.DECISION: 42, Deadline.ISSUE_DECISION: 112, Deadline.FINAL_PLAN: 140}
+COMMENT_DAYS = 15  # Reg 13(1): at least 15 days for the family's comments on a draft
+ADVICE_DAYS = 42  # Reg 8: advice within 6 weeks of being asked
+MIN_ABSENCE_DAYS = 28  # a school closed, or the family away, for 4 weeks or more
+
+
+class AdviceKind(enum.StrEnum):
+    """Advice the council must seek (Reg 6)."""
+
+    PARENT = "parent"  # the child's parent or the young person
+    EDUCATIONAL = "educational"
+    MEDICAL = "medical"
+    EDUCATIONAL_PSYCHOLOGY = "educational_psychology"  # for every child
+    SOCIAL_CARE = "social_care"
+    TEACHER_OF_THE_DEAF = "teacher_of_the_deaf"  # hearing impairment
+    TEACHER_OF_VISION_IMPAIRED = "teacher_of_vision_impaired"  # vision impairment
+    OTHER = "other"
+
+
+ExceptionKind = Literal["school_closure", "personal_circumstances", "family_away"]
+RefusalReason = Literal[
+    "no_evidence_of_special_educational_needs",
+    "needs_met_from_available_provision",
+    "not_the_councils_responsibility",
+]
+NotIssueReason = Literal["needs_met_by_sen_support", "not_the_councils_responsibility"]
+
+
+class OutOfOrder(Exception):
+    """A step the request's stage does not allow (409)."""
+
+
+class InvalidStep(ValueError):
+    """A step whose details break a rule (422 naming ``field``)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class StatutoryException:
+    kind: str
+    starts_on: date
+    ends_on: date
+
+
+def check_exception(kind: str, starts_on: date, ends_on: date) -> None:
+    if ends_on < starts_on:
+        raise InvalidStep("ends_on", "must be on or after starts_on")
+    if kind != "personal_circumstances" and (ends_on - starts_on).days + 1 < MIN_ABSENCE_DAYS:
+        raise InvalidStep("ends_on", f"{kind} is an exception only when it lasts 4 weeks or more")
+
+
+def count_days(start: date, days: int, exceptions: Iterable[StatutoryException] = ()) -> date:
+    """The day ``days`` days after ``start``, not counting days on which an exception ran."""
+    paused: set[date] = set()
+    for e in exceptions:
+        paused.update(e.starts_on + timedelta(n) for n in range((e.ends_on - e.starts_on).days + 1))
+    day, counted = start, 0
+    while counted < days:
+        day += timedelta(days=1)
+        counted += day not in paused
+    return day
+
+
+def deadline_dates(
+    requested_on: date, exceptions: Iterable[StatutoryException] = ()
+) -> dict[Deadline, tuple[date, date]]:
+    """Each statutory deadline as (without exceptions, with exceptions)."""
+    found = list(exceptions)
+    dates = {
+        k: (count_days(requested_on, n), count_days(requested_on, n, found))
+        for k, n in STATUTORY_DAYS.items()
+    }
+    final = dates[Deadline.FINAL_PLAN]
+    comments = timedelta(COMMENT_DAYS)
+    dates[Deadline.DRAFT_PLAN] = (final[0] - comments, final[1] - comments)
+    return dates
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later (the month's last day when it is shorter)."""
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+APPEAL_MONTHS = 2  # to the SEND Tribunal, from the decision or the final plan
+
+
+@dataclass(frozen=True)
+class EhcRequest:
+    """An EHC needs assessment request and the steps taken so far."""
+
+    referral_id: UUID
+    local_authority: str
+    requested_on: date
+    requested_by: str
+    escalated: bool
+    stage: Stage = Stage.REQUESTED
+    assessment_decided_on: date | None = None
+    plan_decided_on: date | None = None
+    draft_issued_on: date | None = None
+    comments_due: date | None = None
+    exceptions: tuple[StatutoryException, ...] = ()
+
+    def due(self, deadline: Deadline) -> date:
+        return deadline_dates(self.requested_on, self.exceptions)[deadline][1]
+
+    def common(self) -> dict[str, Any]:
+        return {
+            "referral_id": self.referral_id,
+            "local_authority": self.local_authority,
+            "requested_by": self.requested_by,
+            "ehc_requested_on": self.requested_on,
+        }
+
+    def _expect(self, *stages: Stage, step: str) -> None:
+        if self.stage not in stages:
+            raise OutOfOrder(f"{step} cannot be recorded while the request is {self.stage.value}")
+
+    def started(self) -> EhcAssessmentRequested:
+        return EhcAssessmentRequested(
+            **self.common(),
+            escalated=self.escalated,
+            decision_due=self.due(Deadline.DECISION),
+            final_plan_due=self.due(Deadline.FINAL_PLAN),
+        )
+
+    def decide_assessment(
+        self, decision: Literal["assess", "refuse"], on: date, reason: str | None, today: date
+    ) -> tuple[EhcRequest, AssessmentDecided]:
+        self._expect(Stage.REQUESTED, step="a decision whether to assess")
+        _check_day(on, not_before=self.requested_on, today=today, after="the request")
+        if (decision == "refuse") != (reason is not None):
+            raise InvalidStep("reason", "a refusal needs its reason; a decision to assess none")
+        due = self.due(Deadline.DECISION)
+        refused = decision == "refuse"
+        stage = Stage.ASSESSMENT_REFUSED if refused else Stage.ASSESSING
+        event = AssessmentDecided(
+            **self.common(),
+            decision=decision,
+            decided_on=on,
+            decision_due=due,
+            on_time=on <= due,
+            refusal_reason=reason,
+            appeal_by=add_months(on, APPEAL_MONTHS) if refused else None,
+        )
+        return replace(self, stage=stage, assessment_decided_on=on), event
+
+    def request_advice(
+        self, kinds: list[AdviceKind], on: date, already: Iterable[str], today: date
+    ) -> AdviceRequested:
+        self._expect(Stage.ASSESSING, step="advice requested")
+        assert self.assessment_decided_on is not None  # set on the way to ASSESSING
+        _check_day(on, not_before=self.assessment_decided_on, today=today, after="the decision")
+        again = sorted(set(kinds) & set(already))
+        if again:
+            raise OutOfOrder(f"advice already requested: {', '.join(again)}")
+        return AdviceRequested(
+            **self.common(),
+            kinds=[k.value for k in kinds],
+            requested_on=on,
+            due_on=on + timedelta(ADVICE_DAYS),
+        )
+
+    def receive_advice(
+        self, kind: AdviceKind, requested_on: date, on: date, today: date
+    ) -> AdviceReceived:
+        if self.stage in CLOSED:
+            raise OutOfOrder(f"the request is {self.stage.value}")
+        _check_day(on, not_before=requested_on, today=today, after="the advice was asked for")
+        due = requested_on + timedelta(ADVICE_DAYS)
+        return AdviceReceived(
+            **self.common(), kind=kind.value, received_on=on, due_on=due, on_time=on <= due
+        )
+
+    def decide_plan(
+        self,
+        decision: Literal["issue", "not_issue"],
+        on: date,
+        reason: str | None,
+        advice_requested: Iterable[str],
+        primary_need: Sen2Need,
+        today: date,
+    ) -> tuple[EhcRequest, PlanIssueDecided]:
+        self._expect(Stage.ASSESSING, step="a decision whether to issue a plan")
+        assert self.assessment_decided_on is not None
+        missing = sorted(required_advice(primary_need) - set(advice_requested))
+        if missing:
+            raise OutOfOrder(f"advice the law requires has not been requested: {missing}")
+        _check_day(on, not_before=self.assessment_decided_on, today=today, after="assessing")
+        if (decision == "not_issue") != (reason is not None):
+            raise InvalidStep("reason", "a decision not to issue needs its reason; to issue none")
+        not_issuing = decision == "not_issue"
+        event = PlanIssueDecided(
+            **self.common(),
+            decision=decision,
+            decided_on=on,
+            not_issue_due=self.due(Deadline.ISSUE_DECISION),
+            reason=reason,
+            appeal_by=add_months(on, APPEAL_MONTHS) if not_issuing else None,
+        )
+        stage = Stage.PLAN_NOT_ISSUED if not_issuing else Stage.PLAN_TO_BE_ISSUED
+        return replace(self, stage=stage, plan_decided_on=on), event
+
+    def issue_draft(
+        self, on: date, comments_due: date | None, today: date
+    ) -> tuple[EhcRequest, DraftPlanIssued]:
+        self._expect(Stage.PLAN_TO_BE_ISSUED, step="a draft plan")
+        assert self.plan_decided_on is not None
+        _check_day(on, not_before=self.plan_decided_on, today=today, after="the decision")
+        earliest = on + timedelta(COMMENT_DAYS)
+        comments_due = comments_due or earliest
+        if comments_due < earliest:
+            raise InvalidStep("comments_due", f"the family has at least 15 days: {earliest} on")
+        event = DraftPlanIssued(
+            **self.common(),
+            issued_on=on,
+            comments_due=comments_due,
+            final_plan_due=self.due(Deadline.FINAL_PLAN),
+        )
+        changed = replace(
+            self, stage=Stage.DRAFT_PLAN_ISSUED, draft_issued_on=on, comments_due=comments_due
+        )
+        return changed, event
+
+    def issue_final(self, on: date, today: date) -> tuple[EhcRequest, FinalPlanIssued]:
+        self._expect(Stage.DRAFT_PLAN_ISSUED, step="a final plan")
+        assert self.comments_due is not None
+        _check_day(on, not_before=self.comments_due, today=today, after="the family's comments")
+        statutory, due = deadline_dates(self.requested_on, self.exceptions)[Deadline.FINAL_PLAN]
+        event = FinalPlanIssued(
+            **self.common(),
+            issued_on=on,
+            final_plan_due=due,
+            within_20_weeks=on <= statutory,
+            with_exceptions=bool(self.exceptions),
+            appeal_by=add_months(on, APPEAL_MONTHS),
+        )
+        return replace(self, stage=Stage.FINAL_PLAN_ISSUED), event
+
+    def add_exception(self, exception: StatutoryException) -> EhcRequest:
+        if self.stage in CLOSED:
+            raise OutOfOrder(f"the request is {self.stage.value}: its deadlines are over")
+        check_exception(exception.kind, exception.starts_on, exception.ends_on)
+        return replace(self, exceptions=(*self.exceptions, exception))
+
+
+def required_advice(primary_need: Sen2Need) -> set[str]:
+    """Advice the council must seek for every child, and for hearing or vision impairment."""
+    needed = {AdviceKind.EDUCATIONAL_PSYCHOLOGY.value}
+    if primary_need in (Sen2Need.HI, Sen2Need.MSI):
+        needed.add(AdviceKind.TEACHER_OF_THE_DEAF.value)
+    if primary_need in (Sen2Need.VI, Sen2Need.MSI):
+        needed.add(AdviceKind.TEACHER_OF_VISION_IMPAIRED.value)
+    return needed
+
+
+def _check_day(day: date, *, not_before: date, today: date, after: str) -> None:
+    if day > today:
+        raise InvalidStep("on", "must not be in the future (the council's calendar)")
+    if day < not_before:
+        raise InvalidStep("on", f"must not be before {after} ({not_before})")
+
+
+Warning = Literal["at_risk", "missed"]
+
+
+def warning_due(
+    due_on: date, today: date, at_risk_days: int, *, at_risk_sent: bool, missed_sent: bool
+) -> Warning | None:
+    """What an open deadline calls for today: missed once the day has passed, at risk from
+    ``at_risk_days`` before it. A warning that comes after the miss (the scheduler was down
+    through the at-risk days) is not sent: the miss says more."""
+    if due_on < today:
+        return None if missed_sent else "missed"
+    if (due_on - today).days <= at_risk_days and not at_risk_sent:
+        return "at_risk"
+    return None

@@ -1,0 +1,136 @@
+"""Taking in a referral: the one path shared by ``POST /v1/referrals`` and the intake topic
+(bulk intake, a partner system's batch), so both apply the same rules: duplicates refused,
+a child record never merged with other details, the EHC clock started for the EHC track,
+the first steps on the timeline, the audit trail."""
+
+from __future__ import annotations
+
+import functools
+from datetime import date
+from uuid import UUID, uuid4
+
+from referrals import ehc_repository, repository
+from referrals.config import ReferralsSettings
+from referrals.domain import NewReferral, StatutoryStep, Step, receive
+from referrals.intake import IntakeRules, name_key
+from referrals.schemas import Child, ReferralReceipt, ReferralRequest
+from referrals.statutory import EhcRequest
+from shared.audit import AuditTrail
+from shared.db import Connection
+from shared.events import DomainEvent
+
+
+def rules_of(settings: ReferralsSettings) -> IntakeRules:
+    """What a deployment accepts (``COUNCILS``, ``ACCEPT_TEST_NHS_NUMBERS``)."""
+    return IntakeRules(
+        councils=frozenset(settings.councils),
+        accept_test_nhs_numbers=settings.accept_test_nhs_numbers,
+    )
+
+
+@functools.cache
+def intake_rules() -> IntakeRules:
+    """This process's rules, for the intake topic's handler (read once from the settings)."""
+    return rules_of(ReferralsSettings())
+
+
+def new_referral(referral_id: UUID, body: ReferralRequest, today: date) -> NewReferral:
+    return NewReferral(
+        referral_id=referral_id,
+        local_authority=body.local_authority,
+        received_on=body.received_on or today,
+        requested_by=body.requested_by,
+        primary_need=body.primary_need,
+        postcode=body.child.postcode,
+        contact=body.family_contact,
+        track=body.track,
+    )
+
+
+class Refused(Exception):
+    """The referral cannot be taken in as it stands (a 409 over HTTP; dead-lettered when it
+    came as an event): the child has an open referral here, or other details."""
+
+    def __init__(self, detail: str, referral_id: UUID | None = None) -> None:
+        super().__init__(detail)
+        self.detail, self.referral_id = detail, referral_id
+
+
+async def take_in(
+    conn: Connection, audit: AuditTrail, referral: NewReferral, child: Child
+) -> tuple[list[DomainEvent], ReferralReceipt]:
+    """Store the child and the referral (in the caller's transaction); returns the events it
+    causes (the caller stores them: the route in its outbox, a handler by returning them)
+    and the receipt."""
+    identity = name_key(child.given_name, child.family_name)
+    by_name = f"name|{identity}|{child.date_of_birth}|{child.postcode}"
+    by_nhs = f"nhs|{child.nhs_number}" if child.nhs_number else by_name
+    await repository.lock_child(conn, referral.local_authority, by_nhs, by_name)
+    existing = await repository.open_referral_for(
+        conn,
+        referral.local_authority,
+        nhs_number=child.nhs_number,
+        name_key=identity,
+        date_of_birth=child.date_of_birth,
+        postcode=str(child.postcode),
+    )
+    if existing is not None:
+        raise Refused(
+            f"this child already has an open referral here ({existing}): add to it, or "
+            "escalate it to ask for an EHC needs assessment",
+            existing,
+        )
+    try:
+        created_at = await repository.add_referral(
+            conn,
+            referral,
+            nhs_number=child.nhs_number,
+            given_name=child.given_name,
+            family_name=child.family_name,
+            date_of_birth=child.date_of_birth,
+        )
+    except repository.ChildDetailsDiffer as exc:
+        raise Refused(str(exc)) from exc
+    events: list[DomainEvent] = list(receive(referral))
+    request = None
+    if referral.track == "ehc":
+        request = EhcRequest(
+            referral_id=referral.referral_id,
+            local_authority=referral.local_authority,
+            requested_on=referral.received_on,
+            requested_by=referral.requested_by,
+            escalated=False,
+        )
+        await ehc_repository.start(conn, request)
+        events.append(request.started())
+    await repository.add_step(
+        conn,
+        referral_id=referral.referral_id,
+        event_id=uuid4(),  # the timeline's key for the step; the event follows
+        step=Step.RECEIVED,
+        service="referrals",
+        occurred_at=created_at,
+    )
+    if request is not None:
+        await repository.add_step(
+            conn,
+            referral_id=referral.referral_id,
+            event_id=uuid4(),
+            step=StatutoryStep.EHC_REQUESTED,
+            service="referrals",
+            occurred_at=created_at,
+        )
+    await audit.record(
+        conn,
+        "create",
+        "referral",
+        referral_id=referral.referral_id,
+        local_authority=referral.local_authority,
+    )
+    return events, ReferralReceipt(
+        id=referral.referral_id,
+        status=Step.RECEIVED,
+        track=referral.track,
+        local_authority=referral.local_authority,
+        received_on=referral.received_on,
+    )

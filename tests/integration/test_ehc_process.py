@@ -1,0 +1,413 @@
+"""The statutory EHC process through the referrals API on real PostgreSQL: each step and its
+deadline, exceptions moving deadlines, the deadline scheduler across a restart (an injected
+clock, no sleeping), the caseload and the SEN2 timeliness report on a seeded year."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from fastapi import FastAPI
+from referrals.deadlines import DeadlineWatch
+from referrals.intake import london_today
+
+from scripts.platform import IdentityProvider, migrations_of, service_url
+from tests.conftest import Databases
+from tests.integration.referrals_app import (
+    BRADFORD,
+    outbox_events,
+    referral_body,
+    referrals_service,
+    signed_in,
+)
+
+TODAY = london_today()
+
+
+@pytest.fixture(scope="module")
+async def owner_url(databases: Databases) -> str:
+    return await databases.fresh("ehc", "referrals", migrations_of("referrals"))
+
+
+@pytest.fixture(scope="module")
+async def app(owner_url: str, identity: IdentityProvider) -> AsyncIterator[FastAPI]:
+    async with referrals_service(owner_url, identity, deadline_at_risk_days=10) as running:
+        yield running
+
+
+@pytest.fixture
+async def caseworker(app: FastAPI, identity: IdentityProvider) -> AsyncIterator[httpx.AsyncClient]:
+    async with await signed_in(app, identity, "leeds-caseworker") as client:
+        yield client
+
+
+async def _post(client: httpx.AsyncClient, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    response = await client.post(path, json=body)
+    assert response.status_code in (200, 201), response.text
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+def _deadlines(ehc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {d["kind"]: d for d in ehc["deadlines"]}
+
+
+async def test_each_statutory_step_in_order_with_its_deadline_event_and_timeline(
+    caseworker: httpx.AsyncClient, owner_url: str
+) -> None:
+    start = TODAY - timedelta(weeks=21)
+    created = await _post(
+        caseworker, "/v1/referrals", referral_body(track="ehc", received_on=start)
+    )
+    path = f"/v1/referrals/{created['id']}"
+    ehc = (await caseworker.get(path)).json()["ehc"]
+    due = {k: d["due_on"] for k, d in _deadlines(ehc).items()}
+    assert due == {
+        "decision": str(start + timedelta(weeks=6)),
+        "issue_decision": str(start + timedelta(weeks=16)),
+        "draft_plan": str(start + timedelta(weeks=20, days=-15)),
+        "final_plan": str(start + timedelta(weeks=20)),
+    }
+    too_early = await caseworker.post(f"{path}/final-plan", json={"issued_on": str(TODAY)})
+    assert too_early.status_code == 409
+    assert "assessment_requested" in too_early.json()["detail"]
+
+    day = start + timedelta(weeks=5)
+    ehc = await _post(
+        caseworker, f"{path}/assessment-decision", {"decision": "assess", "decided_on": str(day)}
+    )
+    assert (ehc["stage"], _deadlines(ehc)["decision"]["state"]) == ("assessing", "met")
+    no_ep = await caseworker.post(
+        f"{path}/plan-decision", json={"decision": "issue", "decided_on": str(day)}
+    )
+    assert no_ep.status_code == 409
+    assert "educational_psychology" in no_ep.json()["detail"]
+    ehc = await _post(
+        caseworker,
+        f"{path}/advice-requests",
+        {"kinds": ["educational_psychology", "medical"], "requested_on": str(day)},
+    )
+    assert _deadlines(ehc)["advice:medical"]["due_on"] == str(day + timedelta(weeks=6))
+    ehc = await _post(
+        caseworker,
+        f"{path}/advice-requests/educational_psychology/received",
+        {"received_on": str(day + timedelta(weeks=4))},
+    )
+    assert _deadlines(ehc)["advice:educational_psychology"]["state"] == "met"
+    assert _deadlines(ehc)["advice:medical"]["state"] == "missed"  # 16 weeks ago, not come
+    ehc = await _post(
+        caseworker,
+        f"{path}/plan-decision",
+        {"decision": "issue", "decided_on": str(start + timedelta(weeks=12))},
+    )
+    draft_day = start + timedelta(weeks=14)
+    ehc = await _post(caseworker, f"{path}/draft-plan", {"issued_on": str(draft_day)})
+    assert ehc["comments_due"] == str(draft_day + timedelta(days=15))
+    final_day = start + timedelta(weeks=19)
+    ehc = await _post(caseworker, f"{path}/final-plan", {"issued_on": str(final_day)})
+    assert ehc["stage"] == "final_plan_issued"
+    assert {d["state"] for k, d in _deadlines(ehc).items() if k != "advice:medical"} == {"met"}
+
+    view = (await caseworker.get(path)).json()
+    assert view["closed"] is True
+    steps = [(t["step"], t["detail"]) for t in view["timeline"]]
+    assert steps == [
+        ("referral_received", None),
+        ("ehc_assessment_requested", None),
+        ("assessment_decided", "assess"),
+        ("advice_requested", "educational_psychology,medical"),
+        ("advice_received", "educational_psychology"),
+        ("plan_issue_decided", "issue"),
+        ("draft_plan_issued", None),
+        ("final_plan_issued", None),
+    ]
+    events = await outbox_events(owner_url, created["id"])
+    topics = [topic for topic, _ in events]
+    assert topics == [
+        "referrals.referral-received.v1",
+        "referrals.family-contact-registered.v1",
+        "referrals.ehc-assessment-requested.v1",
+        "referrals.assessment-decided.v1",
+        "referrals.advice-requested.v1",
+        "referrals.advice-received.v1",
+        "referrals.plan-issue-decided.v1",
+        "referrals.draft-plan-issued.v1",
+        "referrals.final-plan-issued.v1",
+    ]
+    received, final = events[0][1], events[-1][1]
+    assert received["track"] == "ehc"  # plans and specialists start support at once as well
+    assert (final["within_20_weeks"], final["appeal_by"]) == (True, str(_months(final_day, 2)))
+    assert final["requested_by"] == "parent"
+
+
+def _months(day: date, months: int) -> date:
+    from referrals.statutory import add_months
+
+    return add_months(day, months)
+
+
+async def test_a_refusal_carries_its_reason_and_appeal_date_and_ends_the_request(
+    caseworker: httpx.AsyncClient, owner_url: str
+) -> None:
+    start = TODAY - timedelta(weeks=3)
+    created = await _post(
+        caseworker, "/v1/referrals", referral_body(track="ehc", received_on=start)
+    )
+    path = f"/v1/referrals/{created['id']}"
+    no_reason = await caseworker.post(
+        f"{path}/assessment-decision", json={"decision": "refuse", "decided_on": str(TODAY)}
+    )
+    assert no_reason.status_code == 422
+    assert no_reason.json()["detail"][0]["loc"] == ["body", "reason"]
+    future = await caseworker.post(
+        f"{path}/assessment-decision",
+        json={"decision": "assess", "decided_on": str(TODAY + timedelta(days=1))},
+    )
+    assert future.json()["detail"][0]["loc"] == ["body", "decided_on"]
+    ehc = await _post(
+        caseworker,
+        f"{path}/assessment-decision",
+        {
+            "decision": "refuse",
+            "decided_on": str(TODAY),
+            "reason": "no_evidence_of_special_educational_needs",
+            "note": "Ann is making good progress with the support in place.",
+        },
+    )
+    assert ehc["stage"] == "assessment_refused"
+    assert {d["state"] for d in ehc["deadlines"] if d["kind"] != "decision"} == {"cancelled"}
+    _, refusal = (await outbox_events(owner_url, created["id"]))[-1]
+    assert refusal["refusal_reason"] == "no_evidence_of_special_educational_needs"
+    assert refusal["appeal_by"] == str(_months(TODAY, 2))
+    assert "Ann" not in str(refusal)  # the note stays here
+    assert (await caseworker.get(path)).json()["closed"] is True
+
+
+async def test_a_support_request_escalated_starts_the_clock_on_the_day_of_the_request(
+    caseworker: httpx.AsyncClient,
+) -> None:
+    created = await _post(
+        caseworker, "/v1/referrals", referral_body(received_on=TODAY - timedelta(10))
+    )
+    path = f"/v1/referrals/{created['id']}"
+    support = (await caseworker.get(path)).json()
+    assert (support["track"], support["ehc"]) == ("support", None)
+    step = await caseworker.post(
+        f"{path}/assessment-decision", json={"decision": "assess", "decided_on": str(TODAY)}
+    )
+    assert step.status_code == 409
+    assert "escalate" in step.json()["detail"]
+    asked = TODAY - timedelta(days=2)
+    ehc = await _post(
+        caseworker, f"{path}/escalate", {"requested_on": str(asked), "requested_by": "school"}
+    )
+    assert (ehc["requested_on"], ehc["requested_by"], ehc["escalated"]) == (
+        str(asked),
+        "school",
+        True,
+    )
+    assert _deadlines(ehc)["decision"]["due_on"] == str(asked + timedelta(weeks=6))
+    again = await caseworker.post(f"{path}/escalate", json={"requested_by": "parent"})
+    assert again.status_code == 409
+    assert (await caseworker.get(path)).json()["track"] == "ehc"
+
+
+async def test_exceptions_move_the_open_deadlines_and_keep_the_statutory_dates(
+    caseworker: httpx.AsyncClient, owner_url: str
+) -> None:
+    start = TODAY - timedelta(weeks=2)
+    created = await _post(
+        caseworker, "/v1/referrals", referral_body(track="ehc", received_on=start)
+    )
+    path = f"/v1/referrals/{created['id']}"
+    short = await caseworker.post(
+        f"{path}/exceptions",
+        json={
+            "kind": "school_closure",
+            "starts_on": str(start),
+            "ends_on": str(start + timedelta(days=10)),
+            "reason": "Flood damage",
+        },
+    )
+    assert short.status_code == 422
+    assert "4 weeks" in short.json()["detail"][0]["msg"]
+    ehc = await _post(
+        caseworker,
+        f"{path}/exceptions",
+        {
+            "kind": "family_away",
+            "starts_on": str(start + timedelta(days=1)),
+            "ends_on": str(start + timedelta(days=35)),
+            "reason": "Family abroad caring for a relative",
+        },
+    )
+    decision = _deadlines(ehc)["decision"]
+    assert decision["statutory_due_on"] == str(start + timedelta(weeks=6))
+    assert decision["due_on"] == str(start + timedelta(weeks=6, days=35))
+    assert _deadlines(ehc)["final_plan"]["due_on"] == str(start + timedelta(weeks=20, days=35))
+    assert ehc["exceptions"][0]["reason"] == "Family abroad caring for a relative"
+    topic, recorded = (await outbox_events(owner_url, created["id"]))[-1]
+    assert topic == "referrals.statutory-exception-recorded.v1"
+    assert recorded["deadlines"]["decision"] == decision["due_on"]
+    assert "abroad" not in str(recorded)
+
+
+async def test_at_risk_and_missed_are_sent_once_each_across_a_scheduler_restart(
+    caseworker: httpx.AsyncClient, app: FastAPI, owner_url: str
+) -> None:
+    start = TODAY - timedelta(days=1)
+    created = await _post(
+        caseworker, "/v1/referrals", referral_body(track="ehc", received_on=start)
+    )
+    referral_id = created["id"]
+    decision_due = start + timedelta(weeks=6)
+    outbox = app.state.outbox
+    conn = await asyncpg.connect(service_url(owner_url))
+    try:
+
+        async def check(day: date) -> list[tuple[str, str]]:
+            watch = DeadlineWatch(at_risk_days=10, interval_s=60, today=lambda: day)  # a restart
+            await watch.check(conn, outbox)
+            return [
+                (topic, data["deadline"])
+                for topic, data in await outbox_events(owner_url, referral_id)
+                if topic.startswith("referrals.deadline-")
+            ]
+
+        assert await check(decision_due - timedelta(days=11)) == []
+        at_risk = [("referrals.deadline-at-risk.v1", "decision")]
+        assert await check(decision_due - timedelta(days=10)) == at_risk
+        assert await check(decision_due - timedelta(days=5)) == at_risk  # not again
+        assert await check(decision_due) == at_risk
+        missed = [*at_risk, ("referrals.deadline-missed.v1", "decision")]
+        assert await check(decision_due + timedelta(days=1)) == missed
+        # Down for weeks, then back: each missed deadline once, no stale at-risk warnings.
+        final_due = start + timedelta(weeks=20)
+        sent = await check(final_due + timedelta(days=30))
+        assert sent == [
+            *missed,
+            ("referrals.deadline-missed.v1", "issue_decision"),
+            ("referrals.deadline-missed.v1", "draft_plan"),
+            ("referrals.deadline-missed.v1", "final_plan"),
+        ]
+        assert await check(final_due + timedelta(days=31)) == sent
+    finally:
+        await conn.close()
+    view = (await caseworker.get(f"/v1/referrals/{referral_id}")).json()
+    warnings = [(t["step"], t["detail"]) for t in view["timeline"] if "deadline" in t["step"]]
+    assert warnings[:2] == [("deadline_at_risk", "decision"), ("deadline_missed", "decision")]
+    assert len(warnings) == 5
+    _, event = [e for e in await outbox_events(owner_url, referral_id)][-4]
+    assert (event["due_on"], event["requested_by"]) == (str(decision_due), "parent")
+
+
+async def test_the_caseload_is_ordered_by_nearest_deadline_and_paginated(
+    caseworker: httpx.AsyncClient,
+) -> None:
+    await _post(caseworker, "/v1/referrals", referral_body())  # no clock: listed last
+    later = await _post(caseworker, "/v1/referrals", referral_body(track="ehc", received_on=TODAY))
+    sooner = await _post(
+        caseworker, "/v1/referrals", referral_body(track="ehc", received_on=TODAY - timedelta(20))
+    )
+    cut = str(TODAY + timedelta(weeks=6, days=1))
+    page = (
+        await caseworker.get(
+            "/v1/referrals",
+            params={"track": "ehc", "due_before": cut, "status": "assessment_requested"},
+        )
+    ).json()
+    ids = [item["id"] for item in page["items"]]
+    assert ids.index(sooner["id"]) < ids.index(later["id"])
+    dues = [item["next_due_on"] for item in page["items"]]
+    assert dues == sorted(dues)
+    first = (await caseworker.get("/v1/referrals", params={"limit": 1})).json()
+    second = (await caseworker.get("/v1/referrals", params={"limit": 1, "offset": 1})).json()
+    assert first["next_offset"] == 1
+    assert first["items"][0]["id"] != second["items"][0]["id"]
+    support = (await caseworker.get("/v1/referrals", params={"track": "support"})).json()
+    assert {i["track"] for i in support["items"]} == {"support"}
+    assert support["items"][0]["next_due_on"] is None
+    bad = await caseworker.get("/v1/referrals", params={"status": "nonsense"})
+    assert bad.status_code == 422
+
+
+async def test_the_timeliness_report_counts_a_seeded_year_as_sen2_does(
+    app: FastAPI, identity: IdentityProvider
+) -> None:
+    year = TODAY.year - 1
+    jan = date(year, 1, 5)
+    async with await signed_in(app, identity, "bradford-caseworker") as bradford:
+
+        async def request(received: date, *steps: tuple[str, dict[str, Any]]) -> str:
+            body = referral_body(track="ehc", council=BRADFORD, received_on=received)
+            created = await _post(bradford, "/v1/referrals", body)
+            for step, step_body in steps:
+                await _post(bradford, f"/v1/referrals/{created['id']}/{step}", step_body)
+            return str(created["id"])
+
+        def plan(received: date, final: date) -> list[tuple[str, dict[str, Any]]]:
+            decided = received + timedelta(weeks=5)
+            return [
+                ("assessment-decision", {"decision": "assess", "decided_on": str(decided)}),
+                (
+                    "advice-requests",
+                    {"kinds": ["educational_psychology"], "requested_on": str(decided)},
+                ),
+                ("plan-decision", {"decision": "issue", "decided_on": str(decided + timedelta(7))}),
+                ("draft-plan", {"issued_on": str(decided + timedelta(14))}),
+                ("final-plan", {"issued_on": str(final)}),
+            ]
+
+        on_time = jan + timedelta(weeks=20)
+        await request(jan, *plan(jan, on_time))
+        await request(jan, *plan(jan, on_time - timedelta(days=3)))
+        await request(jan, *plan(jan, on_time + timedelta(days=1)))  # a day late
+        excepted = [
+            (
+                "exceptions",
+                {
+                    "kind": "school_closure",
+                    "starts_on": str(jan + timedelta(days=1)),
+                    "ends_on": str(jan + timedelta(days=30)),
+                    "reason": "closed for rebuilding",
+                },
+            )
+        ]
+        await request(jan, *excepted, *plan(jan, on_time + timedelta(days=20)))  # exception
+        refuse = {
+            "decision": "refuse",
+            "decided_on": str(jan + timedelta(weeks=4)),
+            "reason": "needs_met_from_available_provision",
+        }
+        await request(jan, ("assessment-decision", refuse))
+        await request(date(year, 11, 1))  # open at the year's end: 8 weeks
+        await request(date(year, 6, 1))  # open: 30 weeks
+        await request(date(year - 1, 12, 1))  # last year's request, open: 56 weeks
+
+    async with await signed_in(app, identity, "bradford-manager") as manager:
+        response = await manager.get(
+            "/v1/reports/timeliness", params={"local_authority": BRADFORD, "year": year}
+        )
+        assert response.status_code == 200, response.text
+        report = response.json()
+        other = await manager.get(
+            "/v1/reports/timeliness", params={"local_authority": "E08000035", "year": year}
+        )
+        assert other.status_code == 403
+    assert (report["requests_received"], report["refusals_to_assess"]) == (7, 1)
+    assert report["final_plans_issued"] == 4
+    assert report["including_exceptions"] == {"within_20_weeks": 2, "plans": 4, "percent": 50.0}
+    assert report["excluding_exceptions"] == {"within_20_weeks": 2, "plans": 3, "percent": 66.7}
+    assert report["open_as_at"] == str(date(year, 12, 31))
+    assert report["open_by_weeks_elapsed"] == {
+        "0-6": 0,
+        "6-16": 1,
+        "16-20": 0,
+        "20-26": 0,
+        "26-52": 1,
+        "52+": 1,
+    }

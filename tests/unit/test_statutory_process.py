@@ -1,0 +1,180 @@
+from datetime import date, timedelta
+from uuid import uuid4
+
+import pytest
+from referrals.reports import by_weeks_elapsed, share
+from referrals.statutory import (
+    AdviceKind,
+    Deadline,
+    EhcRequest,
+    InvalidStep,
+    OutOfOrder,
+    Stage,
+    StatutoryException,
+    add_months,
+    count_days,
+    deadline_dates,
+    required_advice,
+    warning_due,
+)
+
+from shared.events import Sen2Need
+
+REQUESTED = date(2026, 1, 5)
+TODAY = date(2026, 12, 31)
+
+
+def _request() -> EhcRequest:
+    return EhcRequest(
+        referral_id=uuid4(),
+        local_authority="E08000035",
+        requested_on=REQUESTED,
+        requested_by="parent",
+        escalated=False,
+    )
+
+
+def test_an_exception_stops_the_clock_for_its_days() -> None:
+    closed = StatutoryException("school_closure", date(2026, 1, 10), date(2026, 2, 6))  # 28 days
+    dates = deadline_dates(REQUESTED, [closed])
+    assert dates[Deadline.DECISION] == (date(2026, 2, 16), date(2026, 3, 16))
+    assert dates[Deadline.FINAL_PLAN] == (date(2026, 5, 25), date(2026, 6, 22))
+    assert dates[Deadline.DRAFT_PLAN][1] == date(2026, 6, 22) - timedelta(15)
+
+
+def test_an_exception_after_a_deadline_does_not_move_it() -> None:
+    away = StatutoryException("family_away", date(2026, 3, 1), date(2026, 4, 30))
+    dates = deadline_dates(REQUESTED, [away])
+    assert dates[Deadline.DECISION] == (date(2026, 2, 16), date(2026, 2, 16))
+    assert dates[Deadline.FINAL_PLAN][1] == date(2026, 5, 25) + timedelta(61)
+
+
+def test_overlapping_exceptions_count_each_day_once() -> None:
+    first = StatutoryException("personal_circumstances", date(2026, 1, 10), date(2026, 1, 19))
+    second = StatutoryException("personal_circumstances", date(2026, 1, 15), date(2026, 1, 24))
+    assert count_days(REQUESTED, 42, [first, second]) == date(2026, 2, 16) + timedelta(15)
+
+
+def test_a_short_school_closure_is_no_exception() -> None:
+    with pytest.raises(InvalidStep, match="4 weeks"):
+        _request().add_exception(
+            StatutoryException("school_closure", date(2026, 1, 10), date(2026, 1, 20))
+        )
+
+
+def test_the_whole_process_in_order_and_on_time() -> None:
+    request = _request()
+    started = request.started()
+    assert (started.decision_due, started.final_plan_due) == (date(2026, 2, 16), date(2026, 5, 25))
+    request, decided = request.decide_assessment("assess", date(2026, 2, 10), None, TODAY)
+    assert (request.stage, decided.on_time, decided.appeal_by) == (Stage.ASSESSING, True, None)
+    advice = request.request_advice(
+        [AdviceKind.EDUCATIONAL_PSYCHOLOGY, AdviceKind.MEDICAL], date(2026, 2, 11), [], TODAY
+    )
+    assert advice.due_on == date(2026, 3, 25)
+    received = request.receive_advice(
+        AdviceKind.MEDICAL, date(2026, 2, 11), date(2026, 3, 26), TODAY
+    )
+    assert received.on_time is False
+    request, plan = request.decide_plan(
+        "issue", date(2026, 4, 1), None, ["educational_psychology"], Sen2Need.SLCN, TODAY
+    )
+    assert plan.not_issue_due == date(2026, 4, 27)
+    request, draft = request.issue_draft(date(2026, 4, 10), None, TODAY)
+    assert draft.comments_due == date(2026, 4, 25)
+    with pytest.raises(InvalidStep, match="before the family's comments"):
+        request.issue_final(date(2026, 4, 20), TODAY)
+    request, final = request.issue_final(date(2026, 5, 20), TODAY)
+    assert (request.stage, final.within_20_weeks, final.appeal_by) == (
+        Stage.FINAL_PLAN_ISSUED,
+        True,
+        date(2026, 7, 20),
+    )
+
+
+def test_steps_out_of_order_are_refused() -> None:
+    request = _request()
+    with pytest.raises(OutOfOrder, match="a final plan"):
+        request.issue_final(date(2026, 2, 1), TODAY)
+    with pytest.raises(OutOfOrder, match="advice"):
+        request.request_advice([AdviceKind.MEDICAL], date(2026, 2, 1), [], TODAY)
+    refused, event = request.decide_assessment(
+        "refuse", date(2026, 2, 20), "needs_met_from_available_provision", TODAY
+    )
+    assert (event.on_time, event.appeal_by) == (False, date(2026, 4, 20))
+    with pytest.raises(OutOfOrder, match="assessment_refused"):
+        refused.add_exception(
+            StatutoryException("personal_circumstances", date(2026, 1, 6), date(2026, 1, 7))
+        )
+
+
+def test_a_refusal_needs_a_reason_and_dates_are_never_in_the_future() -> None:
+    with pytest.raises(InvalidStep, match="reason"):
+        _request().decide_assessment("refuse", date(2026, 2, 1), None, TODAY)
+    with pytest.raises(InvalidStep, match="future"):
+        _request().decide_assessment("assess", date(2026, 2, 1), None, date(2026, 1, 31))
+    with pytest.raises(InvalidStep, match="before the request"):
+        _request().decide_assessment("assess", date(2026, 1, 4), None, TODAY)
+
+
+def test_a_plan_decision_needs_the_advice_the_law_requires() -> None:
+    assessing, _ = _request().decide_assessment("assess", date(2026, 2, 1), None, TODAY)
+    with pytest.raises(OutOfOrder, match="teacher_of_the_deaf"):
+        assessing.decide_plan(
+            "issue", date(2026, 3, 1), None, ["educational_psychology"], Sen2Need.HI, TODAY
+        )
+    assert required_advice(Sen2Need.MSI) == {
+        "educational_psychology",
+        "teacher_of_the_deaf",
+        "teacher_of_vision_impaired",
+    }
+
+
+def test_the_family_has_at_least_15_days_for_comments() -> None:
+    request, _ = _request().decide_assessment("assess", date(2026, 2, 1), None, TODAY)
+    request, _ = request.decide_plan(
+        "issue", date(2026, 3, 1), None, ["educational_psychology"], Sen2Need.SLCN, TODAY
+    )
+    with pytest.raises(InvalidStep, match="15 days"):
+        request.issue_draft(date(2026, 3, 2), date(2026, 3, 16), TODAY)
+
+
+def test_appeal_dates_fall_back_to_the_end_of_a_shorter_month() -> None:
+    assert add_months(date(2025, 12, 31), 2) == date(2026, 2, 28)
+    assert add_months(date(2026, 11, 15), 2) == date(2027, 1, 15)
+
+
+@pytest.mark.parametrize(
+    ("today", "at_risk_sent", "missed_sent", "expected"),
+    [
+        (date(2026, 2, 5), False, False, None),  # 11 days before
+        (date(2026, 2, 6), False, False, "at_risk"),  # 10 days before
+        (date(2026, 2, 16), False, False, "at_risk"),  # the day itself
+        (date(2026, 2, 16), True, False, None),
+        (date(2026, 2, 17), True, False, "missed"),
+        (date(2026, 3, 30), False, False, "missed"),  # after downtime: the miss only
+        (date(2026, 3, 30), True, True, None),
+    ],
+)
+def test_a_deadline_is_at_risk_then_missed_once_each(
+    today: date, at_risk_sent: bool, missed_sent: bool, expected: str | None
+) -> None:
+    due = date(2026, 2, 16)
+    got = warning_due(due, today, 10, at_risk_sent=at_risk_sent, missed_sent=missed_sent)
+    assert got == expected
+
+
+def test_sen2_counts_plans_within_20_weeks_and_open_requests_by_weeks() -> None:
+    plans = [(REQUESTED, date(2026, 5, 25)), (REQUESTED, date(2026, 5, 26))]
+    assert share(plans) == (1, 2, 50.0)
+    assert share([]) == (0, 0, None)
+    as_at = date(2026, 12, 31)
+    waits = [as_at - timedelta(weeks=w) for w in (0, 5, 6, 19, 20, 30, 52, 60)]
+    assert by_weeks_elapsed(waits, as_at) == {
+        "0-6": 2,
+        "6-16": 1,
+        "16-20": 1,
+        "20-26": 1,
+        "26-52": 1,
+        "52+": 2,
+    }
