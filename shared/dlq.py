@@ -40,7 +40,7 @@ async def replay(settings: KafkaSettings, dlq_topic: str, *, idle_timeout_s: flo
     )
     consumer = AIOKafkaConsumer(
         dlq_topic,
-        bootstrap_servers=settings.kafka_bootstrap_servers,
+        **settings.kafka_client_options(),
         group_id=f"dlq-replay.{dlq_topic}",
         auto_offset_reset="earliest",
         enable_auto_commit=False,
