@@ -1,6 +1,6 @@
 // kubecheck decodes rendered Kubernetes objects strictly into their Go API types.
 //
-//	helm template ... | kubecheck --external kafka.strimzi.io,keda.sh -
+//	helm template ... | kubecheck --external kafka.strimzi.io,keda.sh [--json out.json] -
 //
 // Every document must have an apiVersion and kind this program knows (the built-in
 // Kubernetes API groups of k8s.io/api, and the Prometheus Operator's monitoring.coreos.com),
@@ -8,6 +8,7 @@
 // not have (a misspelt readinessProbe), a value of the wrong type, a malformed quantity or a
 // repeated key fails. Kinds of the API groups named by --external are left to another checker
 // and listed as such; any other unknown kind fails. Exit status 1 when anything failed.
+// --json writes every document, as JSON, to a file (an array), for tests to read.
 package main
 
 import (
@@ -126,6 +127,7 @@ func decodeStrictly(doc []byte, obj runtime.Object) error {
 func main() {
 	external := flag.String("external", "", "comma-separated API groups checked elsewhere (e.g. kafka.strimzi.io,keda.sh)")
 	quiet := flag.Bool("q", false, "print failures and the summary only")
+	jsonOut := flag.String("json", "", "also write every document as a JSON array to this file")
 	flag.Parse()
 	if flag.NArg() == 0 {
 		fmt.Fprintln(os.Stderr, "usage: kubecheck [--external groups] FILE|- ...")
@@ -144,6 +146,7 @@ func main() {
 	}
 
 	failures, checked := 0, 0
+	all := []json.RawMessage{}
 	left := map[string]int{}
 	for _, name := range flag.Args() {
 		var in io.Reader = os.Stdin
@@ -166,6 +169,9 @@ func main() {
 				continue
 			}
 			where := fmt.Sprintf("%s:%d", name, starts[i])
+			if j, err := yaml.YAMLToJSON(doc); err == nil {
+				all = append(all, j)
+			}
 			var meta typeMeta
 			if err := yaml.Unmarshal(doc, &meta); err != nil {
 				fmt.Printf("FAIL %s: not a YAML object: %v\n", where, err)
@@ -198,6 +204,16 @@ func main() {
 			if !*quiet {
 				fmt.Printf("ok   %s\n", id)
 			}
+		}
+	}
+	if *jsonOut != "" {
+		out, err := json.Marshal(all)
+		if err == nil {
+			err = os.WriteFile(*jsonOut, out, 0o644)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "kubecheck:", err)
+			os.Exit(2)
 		}
 	}
 	kinds := make([]string, 0, len(left))
