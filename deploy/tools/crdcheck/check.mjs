@@ -88,9 +88,7 @@ for (const file of process.argv.slice(2)) {
     if (!Model) continue; // not a Strimzi or KEDA object: kubecheck's
     const id = `${doc.apiVersion} ${doc.kind} ${doc.metadata?.name}`;
     const problems = errorsOf(Model, doc).map((e) => `${e.instancePath || "/"} ${e.message}${e.params?.allowedValues ? " " + JSON.stringify(e.params.allowedValues) : ""}`);
-    if (problems.length === 0) {
-      problems.push(...unknownFields(Model, doc).map((f) => `${f} is not a field of ${doc.kind}`));
-    }
+    problems.push(...unknownFields(Model, doc).map((f) => `${f} is not a field of ${doc.kind}`));
     if (problems.length) {
       console.log(`FAIL ${file} (${id}): ${problems.join("; ")}`);
       failures++;
