@@ -10,7 +10,8 @@ INSTALLED := $(VENV)/.installed
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: help install up topics migrate run test test-unit bench asyncapi lint format down clean constraints
+.PHONY: help install up topics migrate run test test-unit bench asyncapi lint format down clean constraints \
+	chart-tools chart-topology chart-check
 
 help:
 	@echo "make run        start Kafka, PostgreSQL and the four services; follow a sample referral"
@@ -18,6 +19,8 @@ help:
 	@echo "make lint       ruff and mypy --strict"
 	@echo "make bench      time referrals from POST to family alert (prints figures)"
 	@echo "make asyncapi   regenerate docs/asyncapi/ from the code (a test fails when stale)"
+	@echo "make chart-check  the Helm chart and Dockerfile checks alone (tests/deploy)"
+	@echo "make chart-topology  regenerate the chart's topics and rights from the code"
 	@echo "make up / down  start / stop the local Kafka and PostgreSQL only"
 
 $(INSTALLED): pyproject.toml requirements/constraints.txt
@@ -41,7 +44,9 @@ migrate: up
 run: topics migrate
 	$(BIN)/python -m scripts.run_platform
 
-test: topics migrate
+# chart-tools: helm, kubecheck, crdcheck and hadolint, pinned, built once into
+# ~/.cache/send-platform/tools (about 3 min on a new machine, seconds after); tests/deploy use them.
+test: topics migrate chart-tools
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: topics migrate
@@ -52,6 +57,16 @@ test-unit: install
 
 asyncapi: install
 	$(BIN)/python -m scripts.asyncapi
+
+chart-tools: install
+	bash deploy/tools/install.sh
+
+# After `make asyncapi`: the chart's KafkaTopics and KafkaUser rights follow the code.
+chart-topology: install
+	$(BIN)/python -m scripts.k8s_topology
+
+chart-check: chart-tools
+	$(BIN)/python -m pytest tests/deploy tests/unit/test_k8s_topology_current.py $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

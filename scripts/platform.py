@@ -110,6 +110,8 @@ class Platform:
     log_dir: Path = REPO_ROOT / ".local" / "logs"
     env: dict[str, str] = field(default_factory=dict)
     ports: dict[str, int] = field(default_factory=lambda: dict(SERVICE_PORTS))
+    service_env: dict[str, dict[str, str]] = field(default_factory=dict)
+    """More variables for one service only (e.g. its own Kafka credentials)."""
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def url(self, service: str) -> str:
@@ -139,7 +141,12 @@ class Platform:
     def _spawn(self, service: str) -> None:
         port = self.ports[service]
         # Development and test runs take the 999 NHS numbers, which are never issued.
-        env = {"ACCEPT_TEST_NHS_NUMBERS": "true", **os.environ, **self.env}
+        env = {
+            "ACCEPT_TEST_NHS_NUMBERS": "true",
+            **os.environ,
+            **self.env,
+            **self.service_env.get(service, {}),
+        }
         with (self.log_dir / f"{service}.log").open("ab") as log:
             self.processes[service] = subprocess.Popen(
                 [

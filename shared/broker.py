@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaClient
@@ -41,6 +41,7 @@ def create_broker(
     """
     return KafkaBroker(
         settings.kafka_bootstrap_servers,
+        security=settings.kafka_security(),
         client_id=client_id,
         acks="all",
         enable_idempotence=True,
@@ -65,10 +66,18 @@ class BrokerConnection:
     """Connects a broker in the background, retrying until Kafka answers, so a service starts
     (and says not-ready) without it; and disconnects it cleanly."""
 
-    def __init__(self, broker: KafkaBroker, *, name: str, bootstrap_servers: str) -> None:
+    def __init__(
+        self,
+        broker: KafkaBroker,
+        *,
+        name: str,
+        bootstrap_servers: str,
+        client_options: Mapping[str, Any] | None = None,
+    ) -> None:
         self.broker = broker
         self.name = name
-        self._bootstrap_servers = bootstrap_servers
+        # What the broker connects with (KafkaSettings.kafka_client_options): TLS, SASL.
+        self._client_options = {**(client_options or {}), "bootstrap_servers": bootstrap_servers}
         self.connected = asyncio.Event()
         self._closing = asyncio.Event()
         self._starting: asyncio.Task[None] | None = None
@@ -98,7 +107,7 @@ class BrokerConnection:
                 return
 
     async def _reachable(self) -> None:
-        client = AIOKafkaClient(bootstrap_servers=self._bootstrap_servers)
+        client = AIOKafkaClient(**self._client_options)
         try:
             await client.bootstrap()
         finally:

@@ -26,6 +26,9 @@ from shared.topics import DLQ_SUFFIX
 logger = logging.getLogger(__name__)
 
 REPLAYED_FROM = "dlq-replayed-from"
+REPLAY_GROUP_PREFIX = "dlq-replay."
+"""The replay's consumer group is this and the dead-letter topic's name (the Helm chart's
+operators' KafkaUser may read groups with this prefix)."""
 
 
 async def replay(settings: KafkaSettings, dlq_topic: str, *, idle_timeout_s: float = 3.0) -> int:
@@ -40,8 +43,8 @@ async def replay(settings: KafkaSettings, dlq_topic: str, *, idle_timeout_s: flo
     )
     consumer = AIOKafkaConsumer(
         dlq_topic,
-        bootstrap_servers=settings.kafka_bootstrap_servers,
-        group_id=f"dlq-replay.{dlq_topic}",
+        **settings.kafka_client_options(),
+        group_id=f"{REPLAY_GROUP_PREFIX}{dlq_topic}",
         auto_offset_reset="earliest",
         enable_auto_commit=False,
     )

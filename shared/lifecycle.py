@@ -99,7 +99,10 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
     for subscription in definition.subscriptions:
         consumption.subscribe(router, subscription)
     kafka = BrokerConnection(
-        broker, name=service.name, bootstrap_servers=settings.kafka_bootstrap_servers
+        broker,
+        name=service.name,
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        client_options=settings.kafka_client_options(),
     )
     publishers = Publishers(
         router, definition.publishes, service=service.name, connected=kafka.connected

@@ -7,10 +7,13 @@ in the service registry (``shared.services``), which says where its database URL
 
 from __future__ import annotations
 
+import ssl
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from typing import Annotated, Any, ClassVar, Literal
 
 import limits
+from faststream.kafka.security import parse_security
+from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -38,6 +41,60 @@ class KafkaSettings(BaseSettings):
         description="Prefix of every topic and consumer group of this run (SEND_NAMESPACE), "
         "e.g. 'test-1a2b.': runs sharing a Kafka never consume each other's events",
     )
+    # How to connect: plaintext locally; TLS and/or SASL SCRAM against a secured cluster
+    # (Strimzi's KafkaUser secrets give the password, or the client certificate and key).
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        default="PLAINTEXT", description="KAFKA_SECURITY_PROTOCOL"
+    )
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = Field(
+        default="SCRAM-SHA-512", description="KAFKA_SASL_MECHANISM (SASL_* protocols)"
+    )
+    kafka_sasl_username: str = Field(default="", description="KAFKA_SASL_USERNAME")
+    kafka_sasl_password: SecretStr = Field(default=SecretStr(""), description="KAFKA_SASL_PASSWORD")
+    kafka_ssl_cafile: str | None = Field(
+        default=None,
+        description="KAFKA_SSL_CAFILE: PEM of the CA the brokers' certificates "
+        "chain to (Strimzi: <cluster>-cluster-ca-cert's ca.crt); unset: the system's CAs",
+    )
+    kafka_ssl_certfile: str | None = Field(
+        default=None,
+        description="KAFKA_SSL_CERTFILE: client certificate for TLS client "
+        "authentication (Strimzi: the KafkaUser secret's user.crt)",
+    )
+    kafka_ssl_keyfile: str | None = Field(
+        default=None, description="KAFKA_SSL_KEYFILE: its key (user.key)"
+    )
+
+    def kafka_security(self) -> BaseSecurity | None:
+        """The FastStream security object of these settings (None: plaintext)."""
+        protocol = self.kafka_security_protocol
+        if protocol == "PLAINTEXT":
+            return None
+        context: ssl.SSLContext | None = None
+        if protocol.endswith("SSL"):
+            context = ssl.create_default_context(cafile=self.kafka_ssl_cafile)
+            if self.kafka_ssl_certfile:
+                context.load_cert_chain(self.kafka_ssl_certfile, self.kafka_ssl_keyfile)
+        if not protocol.startswith("SASL"):
+            return BaseSecurity(ssl_context=context, use_ssl=True)
+        kind = {
+            "SCRAM-SHA-512": SASLScram512,
+            "SCRAM-SHA-256": SASLScram256,
+            "PLAIN": SASLPlaintext,
+        }[self.kafka_sasl_mechanism]
+        return kind(
+            self.kafka_sasl_username,
+            self.kafka_sasl_password.get_secret_value(),
+            ssl_context=context,
+            use_ssl=context is not None,
+        )
+
+    def kafka_client_options(self) -> dict[str, Any]:
+        """The same as keyword arguments of aiokafka's clients (admin, consumer, producer)."""
+        return {
+            "bootstrap_servers": self.kafka_bootstrap_servers,
+            **parse_security(self.kafka_security()),
+        }
 
 
 class ServiceSettings(KafkaSettings):

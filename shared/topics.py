@@ -68,7 +68,7 @@ async def ensure_topics(settings: KafkaSettings, topics: list[str] | None = None
     wanted = [
         f"{settings.namespace}{t}" for t in (topics if topics is not None else platform_topics())
     ]
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    admin = AIOKafkaAdminClient(**settings.kafka_client_options())
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -114,7 +114,7 @@ async def delete_namespace(settings: KafkaSettings) -> list[str]:
     returns their names. Refuses the empty namespace: that is a deployment's own."""
     if not settings.namespace:
         raise ValueError("refusing to delete the topics of the empty namespace")
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    admin = AIOKafkaAdminClient(**settings.kafka_client_options())
     await admin.start()
     try:
         doomed = [t for t in await admin.list_topics() if t.startswith(settings.namespace)]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import importlib.metadata
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import zipfile
@@ -14,11 +16,15 @@ from pathlib import Path
 from uuid import uuid4
 
 import asyncpg
+import httpx
 import pytest
 
 from scripts.platform import service_url
 from shared.migrations import MigrationChanged, create_database_if_missing, migrate
+from shared.settings import KafkaSettings
+from shared.topics import delete_namespace, platform_topics
 from tests.conftest import Infrastructure
+from tests.identity import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -199,8 +205,9 @@ def _run(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
 
 
 async def test_migrations_run_from_an_installed_wheel_outside_the_repository(
-    new_database_url: str, tmp_path: Path
+    new_database_url: str, tmp_path: Path, infrastructure: Infrastructure
 ) -> None:
+    """What the container image does, from the wheel alone: migrations, topics, a service."""
     # Build from a copy, so the build leaves nothing in the checkout and runs beside others.
     source = tmp_path / "source"
     shutil.copytree(
@@ -301,3 +308,59 @@ async def test_migrations_run_from_an_installed_wheel_outside_the_repository(
         for path in (REPO_ROOT / folder).glob("*.sql")
     }
     assert {(r["component"], r["name"]): r["checksum"] for r in rows} == files
+
+    # The topics command (the chart's topics Job), in a namespace of this test's own.
+    namespace = f"wheel-{uuid4().hex[:8]}."
+    kafka_env = {
+        **env,
+        "KAFKA_BOOTSTRAP_SERVERS": infrastructure.kafka_bootstrap_servers,
+        "SEND_NAMESPACE": namespace,
+        "KAFKA_TOPIC_PARTITIONS": "1",
+    }
+    settings = KafkaSettings(
+        kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers, SEND_NAMESPACE=namespace
+    )
+    try:
+        topics = _run([sys.executable, "-m", "shared.topics"], cwd=elsewhere, env=kafka_env)
+        wanted = len(platform_topics())
+        assert f"topics: {wanted} wanted, {wanted} created" in topics
+
+        # A service as the chart's Deployment starts it: ready (database and Kafka), then
+        # SIGTERM ends it cleanly.
+        port = free_port()
+        service = await asyncio.create_subprocess_exec(
+            *(sys.executable, "-m", "uvicorn", "referrals.app:create_app", "--factory"),
+            *("--host", "127.0.0.1", "--port", str(port), "--timeout-graceful-shutdown", "20"),
+            cwd=elsewhere,
+            env=kafka_env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        try:
+            ready = await _wait_ready(f"http://127.0.0.1:{port}/health/ready", service)
+            assert ready == 200
+        finally:
+            service.send_signal(signal.SIGTERM)
+            output, _ = await asyncio.wait_for(service.communicate(), timeout=45)
+        # uvicorn re-raises the signal once it has shut down: ended by SIGTERM, after a clean
+        # shutdown (the container's exit code 143).
+        assert service.returncode in (0, -signal.SIGTERM), output.decode()
+        assert "Application shutdown complete" in output.decode()
+    finally:
+        await delete_namespace(settings)
+
+
+async def _wait_ready(url: str, process: asyncio.subprocess.Process, timeout_s: float = 60) -> int:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    status = 0
+    async with httpx.AsyncClient(timeout=2) as client:
+        while asyncio.get_running_loop().time() < deadline:
+            assert process.returncode is None, "the service exited before it was ready"
+            try:
+                status = (await client.get(url)).status_code
+            except httpx.TransportError:
+                status = 0
+            if status == 200:
+                return status
+            await asyncio.sleep(0.3)
+    return status

@@ -1,0 +1,300 @@
+{{/*
+Names, labels and the pieces every pod shares. The services, their topics and consumer groups
+come from files/topology.json, generated from the code (make chart-topology).
+*/}}
+
+{{- define "send.topology" -}}
+{{- .Files.Get "files/topology.json" -}}
+{{- end -}}
+
+{{- define "send.fullname" -}}
+{{- if contains .Chart.Name .Release.Name -}}
+{{- .Release.Name | trunc 40 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 40 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{/* <fullname>-<service>, e.g. send-platform-referrals */}}
+{{- define "send.serviceName" -}}
+{{- printf "%s-%s" (include "send.fullname" .root) .service | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "send.commonLabels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: send-platform
+{{- end -}}
+
+{{/* Selector labels of one service's pods (args: root, service) */}}
+{{- define "send.selectorLabels" -}}
+app.kubernetes.io/name: {{ .root.Chart.Name }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .service }}
+{{- end -}}
+
+{{- define "send.labels" -}}
+{{ include "send.commonLabels" .root }}
+app.kubernetes.io/component: {{ .service }}
+{{- end -}}
+
+{{- define "send.image" -}}
+{{- $tag := .Values.image.tag | default .Chart.AppVersion -}}
+{{- if .Values.image.digest -}}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" .Values.image.repository $tag -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The Strimzi namespace: where KafkaTopics and KafkaUsers go */}}
+{{- define "send.strimziNamespace" -}}
+{{- .Values.strimzi.namespace | default .Release.Namespace -}}
+{{- end -}}
+
+{{/* A Kubernetes object name for a Kafka topic (topics may hold '_', names may not) */}}
+{{- define "send.topicObjectName" -}}
+{{- . | replace "_" "-" | lower | trunc 253 | trimSuffix "-" | trimSuffix "." -}}
+{{- end -}}
+
+{{/* The KafkaUser (and so Kafka principal and Secret) of a service (args: root, service) */}}
+{{- define "send.kafkaUserName" -}}
+{{- include "send.serviceName" . -}}
+{{- end -}}
+
+{{- define "send.strimziUsers" -}}
+{{- if and .Values.strimzi.enabled .Values.strimzi.users.enabled -}}true{{- end -}}
+{{- end -}}
+
+{{- define "send.topicsJobEnabled" -}}
+{{- $mode := toString .Values.topicsJob.enabled -}}
+{{- if eq $mode "auto" -}}
+{{- if not (and .Values.strimzi.enabled .Values.strimzi.topics.enabled) -}}true{{- end -}}
+{{- else if eq $mode "true" -}}true{{- end -}}
+{{- end -}}
+
+{{- define "send.otlpEndpoint" -}}
+{{- if .Values.tracing.otlpEndpoint -}}
+{{- .Values.tracing.otlpEndpoint -}}
+{{- else if .Values.otelCollector.enabled -}}
+{{- printf "http://%s-otel-collector:4318" (include "send.fullname" .) -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+Kafka connection settings, as environment variables, for a service's pods or a Job.
+Args: root, service (or "" for the topics Job, which uses the first service's credentials
+only when kafka.credentials.topics is not set).
+*/}}
+{{- define "send.kafkaEnv" -}}
+{{- $root := .root -}}
+{{- $k := $root.Values.kafka -}}
+- name: KAFKA_BOOTSTRAP_SERVERS
+  value: {{ $k.bootstrapServers | quote }}
+- name: SEND_NAMESPACE
+  value: {{ $k.namespace | quote }}
+- name: KAFKA_TOPIC_PARTITIONS
+  value: {{ $k.partitions | quote }}
+- name: KAFKA_REPLICATION_FACTOR
+  value: {{ $k.replicationFactor | quote }}
+- name: KAFKA_SECURITY_PROTOCOL
+  value: {{ $k.securityProtocol | quote }}
+{{- if hasPrefix "SASL" $k.securityProtocol }}
+- name: KAFKA_SASL_MECHANISM
+  value: {{ $k.saslMechanism | quote }}
+{{- $cred := include "send.kafkaCredentials" . | fromJson }}
+- name: KAFKA_SASL_USERNAME
+  value: {{ $cred.username | quote }}
+- name: KAFKA_SASL_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ $cred.secretName }}
+      key: password
+{{- end }}
+{{- if hasSuffix "SSL" $k.securityProtocol }}
+{{- if $k.caSecret.name }}
+- name: KAFKA_SSL_CAFILE
+  value: /etc/send/kafka-ca/ca.crt
+{{- end }}
+{{- if eq $k.securityProtocol "SSL" }}
+- name: KAFKA_SSL_CERTFILE
+  value: /etc/send/kafka-user/user.crt
+- name: KAFKA_SSL_KEYFILE
+  value: /etc/send/kafka-user/user.key
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* {"secretName": ..., "username": ...} of a service's Kafka credentials (args: root, service) */}}
+{{- define "send.kafkaCredentials" -}}
+{{- $root := .root -}}
+{{- if and (include "send.strimziUsers" $root) (ne .service "topics") -}}
+{{- $name := include "send.kafkaUserName" . -}}
+{{- dict "secretName" $name "username" $name | toJson -}}
+{{- else -}}
+{{- $c := index $root.Values.kafka.credentials .service | default dict -}}
+{{- if not (and $c.secretName $c.username) -}}
+{{- fail (printf "kafka.credentials.%s.secretName and .username are needed with kafka.securityProtocol %s (the topics Job's always; the services' when Strimzi users are off)" .service $root.Values.kafka.securityProtocol) -}}
+{{- end -}}
+{{- dict "secretName" $c.secretName "username" $c.username | toJson -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Volumes holding the Kafka CA and (TLS authentication) the user's certificate */}}
+{{- define "send.kafkaVolumes" -}}
+{{- $root := .root -}}
+{{- $k := $root.Values.kafka -}}
+{{- if and (hasSuffix "SSL" $k.securityProtocol) $k.caSecret.name }}
+- name: kafka-ca
+  secret:
+    secretName: {{ $k.caSecret.name }}
+    items:
+      - key: {{ $k.caSecret.key }}
+        path: ca.crt
+{{- end }}
+{{- if eq $k.securityProtocol "SSL" }}
+{{- $cred := include "send.kafkaCredentials" . | fromJson }}
+- name: kafka-user
+  secret:
+    secretName: {{ $cred.secretName }}
+    items:
+      - key: user.crt
+        path: user.crt
+      - key: user.key
+        path: user.key
+{{- end }}
+{{- end -}}
+
+{{- define "send.kafkaVolumeMounts" -}}
+{{- $k := .root.Values.kafka -}}
+{{- if and (hasSuffix "SSL" $k.securityProtocol) $k.caSecret.name }}
+- name: kafka-ca
+  mountPath: /etc/send/kafka-ca
+  readOnly: true
+{{- end }}
+{{- if eq $k.securityProtocol "SSL" }}
+- name: kafka-user
+  mountPath: /etc/send/kafka-user
+  readOnly: true
+{{- end }}
+{{- end -}}
+
+{{/* The settings every service reads (args: root, service) */}}
+{{- define "send.serviceEnv" -}}
+{{- $root := .root -}}
+{{- $v := $root.Values -}}
+{{- $svc := index $v.services .service -}}
+{{ include "send.kafkaEnv" . }}
+- name: {{ upper .service }}_DATABASE_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ $svc.database.secretName }}
+      key: {{ $svc.database.urlKey }}
+- name: OIDC_ISSUER
+  value: {{ $v.oidc.issuer | quote }}
+- name: OIDC_AUDIENCE
+  value: {{ $v.oidc.audience | quote }}
+{{- if $v.oidc.jwksUrl }}
+- name: OIDC_JWKS_URL
+  value: {{ $v.oidc.jwksUrl | quote }}
+{{- end }}
+- name: OIDC_ROLES_CLAIM
+  value: {{ $v.oidc.rolesClaim | quote }}
+- name: OIDC_COUNCILS_CLAIM
+  value: {{ $v.oidc.councilsClaim | quote }}
+- name: PARTNER_COUNCILS
+  value: {{ $v.partnerCouncils | toJson | quote }}
+{{- if has .service (list "referrals" "notifications") }}
+- name: FAMILY_LINK_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ $v.familyLink.secretName }}
+      key: {{ $v.familyLink.key }}
+- name: FAMILY_LINK_DAYS
+  value: {{ $v.familyLink.days | quote }}
+{{- end }}
+{{- if eq .service "notifications" }}
+- name: FAMILY_VIEW_URL
+  value: {{ $v.familyViewUrl | quote }}
+{{- end }}
+- name: PUBLIC_DOCS
+  value: {{ $v.publicDocs | quote }}
+- name: LOG_LEVEL
+  value: {{ $v.logLevel | quote }}
+- name: LOG_FORMAT
+  value: json
+- name: TRUSTED_PROXIES
+  value: {{ $v.trustedProxies | quote }}
+- name: RATE_LIMIT_POST
+  value: {{ $v.rateLimit.post | quote }}
+- name: RATE_LIMIT_FAMILY
+  value: {{ $v.rateLimit.family | quote }}
+- name: RATE_LIMIT_STORAGE
+  value: {{ $v.rateLimit.storage | quote }}
+- name: OTEL_SERVICE_NAME
+  value: {{ .service | quote }}
+- name: OTEL_RESOURCE_ATTRIBUTES
+  value: {{ printf "service.namespace=%s,deployment.environment=%s" $root.Release.Namespace $root.Release.Name | quote }}
+{{- $otlp := include "send.otlpEndpoint" $root }}
+{{- if $otlp }}
+- name: OTEL_EXPORTER_OTLP_ENDPOINT
+  value: {{ $otlp | quote }}
+- name: OTEL_TRACES_SAMPLER
+  value: parentbased_traceidratio
+- name: OTEL_TRACES_SAMPLER_ARG
+  value: {{ $v.tracing.samplingRatio | quote }}
+{{- end }}
+{{- range $name, $value := $v.env }}
+- name: {{ $name }}
+  value: {{ $value | quote }}
+{{- end }}
+{{- range $name, $value := $svc.env }}
+- name: {{ $name }}
+  value: {{ $value | quote }}
+{{- end }}
+{{- range $svc.secretEnv }}
+- name: {{ .name }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ .secretName }}
+      key: {{ .key }}
+{{- end }}
+{{- end -}}
+
+{{/* Pod-level settings every pod of the chart shares */}}
+{{- define "send.podSecurity" -}}
+automountServiceAccountToken: false
+securityContext:
+  {{- toYaml .Values.podSecurityContext | nindent 2 }}
+{{- with .Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
+
+{{/* NetworkPolicy egress rules (args: peers, ports). An empty peers list is refused: in a
+NetworkPolicy it would mean every destination. */}}
+{{- define "send.egressTo" -}}
+{{- if not .peers -}}
+{{- fail "networkPolicy: a peers list is empty, and an empty list would allow every destination: name the peers or turn networkPolicy.enabled off" -}}
+{{- end -}}
+- to:
+    {{- toYaml .peers | nindent 4 }}
+  ports:
+    {{- range .ports }}
+    - protocol: TCP
+      port: {{ . }}
+    {{- end }}
+{{- end -}}
+{{- define "send.dnsEgress" -}}
+- to:
+    {{- toYaml .peers | nindent 4 }}
+  ports:
+    - protocol: UDP
+      port: 53
+    - protocol: TCP
+      port: 53
+{{- end -}}

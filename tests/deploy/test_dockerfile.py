@@ -1,0 +1,111 @@
+"""The Dockerfile agrees with the chart and its build context suffices (no container engine
+here to build it: see README, Kubernetes)."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+import zipfile
+from pathlib import Path
+
+from scripts.platform import REPO_ROOT
+from tests.deploy.conftest import Rendered, containers
+from tests.integration.test_migrations import _build_isolation_args
+
+DOCKERFILE = (REPO_ROOT / "Dockerfile").read_text()
+
+
+def _stages() -> list[list[str]]:
+    """Instructions of each stage, continuation lines joined, comments dropped."""
+    joined = re.sub(r"\\\n\s*", " ", DOCKERFILE)
+    stages: list[list[str]] = []
+    for line in joined.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.upper().startswith("FROM "):
+            stages.append([])
+        if stages:
+            stages[-1].append(line)
+    return stages
+
+
+def _in_context(path: str) -> bool:
+    """Whether .dockerignore lets ``path`` into the build context (last matching rule wins)."""
+    included = True
+    for rule in (REPO_ROOT / ".dockerignore").read_text().splitlines():
+        rule = rule.strip()
+        if not rule or rule.startswith("#"):
+            continue
+        negate = rule.startswith("!")
+        pattern = rule.lstrip("!").rstrip("/")
+        anywhere = pattern.startswith("**/") and fnmatch.fnmatch(Path(path).name, pattern[3:])
+        if anywhere or fnmatch.fnmatch(path, pattern) or path.startswith(pattern + "/"):
+            included = negate
+    return included
+
+
+def test_the_image_runs_as_the_charts_non_root_user(default: Rendered) -> None:
+    final = _stages()[-1]
+    (user,) = [i.split()[1] for i in final if i.upper().startswith("USER ")]
+    uid, gid = (int(x) for x in user.split(":"))
+    assert uid != 0
+    assert gid != 0
+    (exposed,) = [int(i.split()[1]) for i in final if i.upper().startswith("EXPOSE ")]
+    for deploy in default.kind("Deployment"):
+        if deploy["metadata"]["name"].endswith("otel-collector"):
+            continue
+        pod = deploy["spec"]["template"]["spec"]
+        assert pod["securityContext"]["runAsUser"] == uid
+        assert containers(deploy)[0]["ports"][0]["containerPort"] == exposed
+
+
+def test_the_final_stage_installs_nothing() -> None:
+    """No compiler or package manager runs in the final stage: it only adds the user and
+    copies the built virtual environment."""
+    final = _stages()[-1]
+    runs = [i for i in final if i.upper().startswith("RUN ")]
+    assert all(re.match(r"RUN groupadd .* && useradd ", r) for r in runs), runs
+    copies = [i for i in final if i.upper().startswith("COPY ")]
+    assert copies == ["COPY --from=build /opt/send /opt/send"]
+
+
+def test_the_build_context_holds_what_the_wheel_needs(tmp_path: Path) -> None:
+    build = _stages()[0]
+    sources = [i.split()[1].rstrip("/") for i in build if i.upper().startswith("COPY ")]
+    pyproject = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())
+    roots = {p.split("/")[0] for p in pyproject["tool"]["setuptools"]["package-dir"].values()}
+    assert roots <= set(sources), f"{roots - set(sources)} not copied into the build stage"
+
+    # Lay out the context as the engine would send it, and build the wheel from it alone.
+    context = tmp_path / "context"
+    for path in REPO_ROOT.rglob("*"):
+        relative = path.relative_to(REPO_ROOT).as_posix()
+        top = relative.split("/")[0]
+        wanted = top in {*sources, "pyproject.toml", "requirements"}
+        if path.is_file() and wanted and _in_context(relative):
+            (context / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, context / relative)
+    assert (context / "requirements" / "constraints.txt").exists()
+    assert not list(context.rglob("__pycache__"))
+    wheels = tmp_path / "wheels"
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps"),
+            *_build_isolation_args(),
+            *("--wheel-dir", str(wheels), str(context)),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    (wheel,) = wheels.glob("*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    for package in ("shared", "referrals", "plans", "specialists", "notifications"):
+        assert f"{package}/app.py" in names or f"{package}/__init__.py" in names
+    assert any(n.startswith("referrals/migrations/") for n in names)
