@@ -1,0 +1,162 @@
+"""The open-loop run: referrals POSTed at a fixed rate, each sent when the clock says, never
+waiting for earlier answers; latencies count from when a request was due, so a stalled
+server or generator shows in them rather than slowing the load down."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime
+from uuid import UUID
+
+import asyncpg
+
+from scripts.bench import journeys
+from scripts.bench.cpu import cpu_seconds
+from scripts.bench.http_load import HttpConnections
+from scripts.bench.phases import PhaseResult, settle
+from scripts.bench.samples import referral_request
+from scripts.bench.stack import BenchPlatform
+from scripts.bench.stats import percentile
+from scripts.bench.traffic import OffsetReader, lag, traffic
+
+REFERRALS_PATH = "/v1/referrals"
+REQUEST_TIMEOUT_S = 30
+KEPT_UP_SECONDS = 1.0
+"""Kept up: when sending stops, no more than this many seconds' worth of referrals are still
+short of the family alert (what a platform that keeps pace holds in flight)."""
+
+
+@dataclass(frozen=True)
+class Sent:
+    due: float
+    """When the request was due (epoch seconds)."""
+    latency_ms: float
+    status: int
+    referral_id: UUID | None
+
+
+class OpenLoop:
+    """Sends ``bodies`` at ``rate`` per second over ``connections``."""
+
+    def __init__(self, connections: HttpConnections, bodies: list[bytes], rate: float) -> None:
+        self.connections = connections
+        self.bodies = bodies
+        self.rate = rate
+        self.tasks: list[asyncio.Task[Sent]] = []
+        self.late_ms = 0.0
+        """How late the generator sent its latest request: over a few ms, it was starved."""
+
+    async def dispatch(self) -> None:
+        """Start every request on time; returns once the last one is sent (answers may be
+        outstanding: ``answers()`` waits for them)."""
+        loop = asyncio.get_running_loop()
+        start, wall = loop.time(), time.time()
+        for i, body in enumerate(self.bodies):
+            due = start + i / self.rate
+            delay = due - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            self.late_ms = max(self.late_ms, (loop.time() - due) * 1000)
+            self.tasks.append(asyncio.create_task(self._post(body, due, wall + due - start)))
+
+    async def _post(self, body: bytes, due: float, due_wall: float) -> Sent:
+        try:
+            async with asyncio.timeout(REQUEST_TIMEOUT_S):
+                status, answer = await self.connections.post_json(REFERRALS_PATH, body)
+        except (OSError, asyncio.IncompleteReadError, TimeoutError):  # refused, reset, hung
+            status, answer = 0, b""
+        latency_ms = (asyncio.get_running_loop().time() - due) * 1000
+        referral_id = UUID(json.loads(answer)["id"]) if status == 201 else None
+        return Sent(due_wall, latency_ms, status, referral_id)
+
+    async def answers(self) -> list[Sent]:
+        return list(await asyncio.gather(*self.tasks))
+
+
+async def open_loop_phase(
+    bench: BenchPlatform,
+    reader: OffsetReader,
+    conn: asyncpg.Connection,
+    token: str,
+    rate: float,
+    duration_s: float,
+) -> PhaseResult:
+    """Send ``rate`` referrals a second for ``duration_s``, then wait for their alerts."""
+    count = round(rate * duration_s)
+    first = bench.take(count)
+    today = date.today()
+    bodies = [json.dumps(referral_request(first + i, today)).encode() for i in range(count)]
+    connections = HttpConnections(
+        bench.platform.url("referrals"), {"Authorization": f"Bearer {token}"}
+    )
+    meter = bench.meter(bench=os.getpid())
+    since = await journeys.now(conn)
+    offsets_before = await reader.read()
+    before = meter.read()
+    generator = OpenLoop(connections, bodies, rate)
+    try:
+        await generator.dispatch()
+        backlog = count - await journeys.notified(conn, since)
+        print(
+            f"  sent {count} at {rate:g}/s; when sending stopped: {backlog} short of the alert, "
+            f"{sum((await journeys.outbox_backlog(bench.urls)).values())} in outboxes, "
+            f"{lag(await reader.read())} Kafka lag; generator at most {generator.late_ms:.0f}"
+            " ms late"
+        )
+        sent = await generator.answers()
+    finally:
+        await connections.close()
+    accepted = [s for s in sent if s.referral_id is not None]
+    if len(accepted) < len(sent):
+        statuses = Counter(s.status for s in sent if s.referral_id is None)
+        said = ", ".join(f"{n} x {status or 'no answer'}" for status, n in statuses.items())
+        print(f"  not accepted: {said}; see {bench.log_dir}")
+    completed = await _wait_for_alerts(conn, since, len(accepted), timeout_s=60 + duration_s)
+    offsets_after = await settle(reader)
+    after = meter.read()
+    used = cpu_seconds(before, after)
+    until = await journeys.now(conn)
+    alerts = await journeys.alerts(conn, since, until)
+    alert_ms = [(alerts[s.referral_id] - s.due) * 1000 for s in accepted if s.referral_id in alerts]
+    post_ms = [s.latency_ms for s in sent]
+    window = journeys_span(sent, alerts)
+    return PhaseResult(
+        name=f"open loop {rate:g}/s",
+        referrals=len(accepted),
+        completed=completed,
+        rate=completed / window if window else None,
+        seconds=window,
+        post_ms=(percentile(post_ms, 50), percentile(post_ms, 99)),
+        alert_ms=(percentile(alert_ms, 50), percentile(alert_ms, 99)),
+        steps=await journeys.step_latencies(conn, since, until),
+        backlog=backlog,
+        kept_up=backlog <= rate * KEPT_UP_SECONDS and completed == len(accepted),
+        failures=len(sent) - len(accepted),
+        cpu_s=used,
+        cpu_window_s=after.at - before.at,
+        rss=bench.rss(),
+        traffic=traffic(offsets_before, offsets_after),
+    )
+
+
+def journeys_span(sent: list[Sent], alerts: dict[UUID, float]) -> float | None:
+    """Seconds from the first request due to the last family alert."""
+    if not sent or not alerts:
+        return None
+    return max(alerts.values()) - min(s.due for s in sent)
+
+
+async def _wait_for_alerts(
+    conn: asyncpg.Connection, since: datetime, expected: int, timeout_s: float
+) -> int:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        done = await journeys.notified(conn, since)
+        if done >= expected or time.monotonic() > deadline:
+            return done
+        await asyncio.sleep(0.5)
