@@ -100,6 +100,19 @@ async def alerts(conn: asyncpg.Connection, since: datetime, until: datetime) -> 
     return {r["referral_id"]: float(r["at"]) for r in rows}
 
 
+async def alerts_recorded_since(conn: asyncpg.Connection, start: float) -> dict[UUID, float]:
+    """Family alerts written to the timeline since ``start`` (epoch seconds): referral ->
+    when the alert happened. By when they were written, not when they happened: an alert
+    recorded late (a backlog) still turns up in a later window."""
+    rows = await conn.fetch(
+        """SELECT referral_id, extract(epoch FROM occurred_at)::float8 AS at FROM timeline
+           WHERE step = $1 AND recorded_at >= to_timestamp($2)""",
+        JOURNEY_END,
+        start,
+    )
+    return {r["referral_id"]: r["at"] for r in rows}
+
+
 async def outbox_backlog(urls: Mapping[str, str]) -> dict[str, int]:
     """Each service's outbox rows not yet published (``urls``: the owners' database URLs)."""
     backlog: dict[str, int] = {}

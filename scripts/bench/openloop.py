@@ -9,6 +9,7 @@ import json
 import os
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import UUID
@@ -41,13 +42,22 @@ class Sent:
 
 
 class OpenLoop:
-    """Sends ``bodies`` at ``rate`` per second over ``connections``."""
+    """Sends ``count`` requests, the ``i``-th with ``body(i)``, at ``rate`` per second."""
 
-    def __init__(self, connections: HttpConnections, bodies: list[bytes], rate: float) -> None:
+    def __init__(
+        self,
+        connections: HttpConnections,
+        body: Callable[[int], bytes],
+        count: int,
+        rate: float,
+    ) -> None:
         self.connections = connections
-        self.bodies = bodies
+        self.body = body
+        self.count = count
         self.rate = rate
         self.tasks: list[asyncio.Task[Sent]] = []
+        self.answered: list[Sent] = []
+        """Answers in the order they came (a soak reads them window by window)."""
         self.late_ms = 0.0
         """How late the generator sent its latest request: over a few ms, it was starved."""
 
@@ -56,8 +66,9 @@ class OpenLoop:
         outstanding: ``answers()`` waits for them)."""
         loop = asyncio.get_running_loop()
         start, wall = loop.time(), time.time()
-        for i, body in enumerate(self.bodies):
+        for i in range(self.count):
             due = start + i / self.rate
+            body = self.body(i)
             delay = due - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
@@ -72,7 +83,9 @@ class OpenLoop:
             status, answer = 0, b""
         latency_ms = (asyncio.get_running_loop().time() - due) * 1000
         referral_id = UUID(json.loads(answer)["id"]) if status == 201 else None
-        return Sent(due_wall, latency_ms, status, referral_id)
+        sent = Sent(due_wall, latency_ms, status, referral_id)
+        self.answered.append(sent)
+        return sent
 
     async def answers(self) -> list[Sent]:
         return list(await asyncio.gather(*self.tasks))
@@ -89,8 +102,6 @@ async def open_loop_phase(
     """Send ``rate`` referrals a second for ``duration_s``, then wait for their alerts."""
     count = round(rate * duration_s)
     first = bench.take(count)
-    today = date.today()
-    bodies = [json.dumps(referral_request(first + i, today)).encode() for i in range(count)]
     connections = HttpConnections(
         bench.platform.url("referrals"), {"Authorization": f"Bearer {token}"}
     )
@@ -98,7 +109,7 @@ async def open_loop_phase(
     since = await journeys.now(conn)
     offsets_before = await reader.read()
     before = meter.read()
-    generator = OpenLoop(connections, bodies, rate)
+    generator = OpenLoop(connections, referral_bodies(first), count, rate)
     try:
         await generator.dispatch()
         backlog = count - await journeys.notified(conn, since)
@@ -116,7 +127,7 @@ async def open_loop_phase(
         statuses = Counter(s.status for s in sent if s.referral_id is None)
         said = ", ".join(f"{n} x {status or 'no answer'}" for status, n in statuses.items())
         print(f"  not accepted: {said}; see {bench.log_dir}")
-    completed = await _wait_for_alerts(conn, since, len(accepted), timeout_s=60 + duration_s)
+    completed = await wait_for_alerts(conn, since, len(accepted), timeout_s=60 + duration_s)
     offsets_after = await settle(reader)
     after = meter.read()
     used = cpu_seconds(before, after)
@@ -144,6 +155,12 @@ async def open_loop_phase(
     )
 
 
+def referral_bodies(first: int) -> Callable[[int], bytes]:
+    """The ``i``-th request's body: sample referral ``first + i``, as JSON."""
+    today = date.today()
+    return lambda i: json.dumps(referral_request(first + i, today)).encode()
+
+
 def journeys_span(sent: list[Sent], alerts: dict[UUID, float]) -> float | None:
     """Seconds from the first request due to the last family alert."""
     if not sent or not alerts:
@@ -151,9 +168,11 @@ def journeys_span(sent: list[Sent], alerts: dict[UUID, float]) -> float | None:
     return max(alerts.values()) - min(s.due for s in sent)
 
 
-async def _wait_for_alerts(
+async def wait_for_alerts(
     conn: asyncpg.Connection, since: datetime, expected: int, timeout_s: float
 ) -> int:
+    """Wait until ``expected`` referrals stored since ``since`` reached the family alert, or
+    ``timeout_s``; returns how many did."""
     deadline = time.monotonic() + timeout_s
     while True:
         done = await journeys.notified(conn, since)
