@@ -127,6 +127,7 @@ async def one_run(args: argparse.Namespace) -> list[Table]:
     phases: list[PhaseResult] = []
     async with bench_platform(postgres_url, kafka, service_env(args.env)) as bench:
         print(f"Platform: run {bench.run_id}, logs in {bench.log_dir}", flush=True)
+        profiles = bench.log_dir / "profiles" if args.profile else None
         conn = await asyncpg.connect(bench.urls["referrals"])
         reader = OffsetReader(kafka, bench.kafka.namespace)
         await reader.start()
@@ -137,12 +138,14 @@ async def one_run(args: argparse.Namespace) -> list[Table]:
                 for rate in args.rates:
                     print(f"Open loop at {rate:g}/s for {args.duration:g} s ...", flush=True)
                     phases.append(
-                        await open_loop_phase(bench, reader, conn, token, rate, args.duration)
+                        await open_loop_phase(
+                            bench, reader, conn, token, rate, args.duration, profiles
+                        )
                     )
             if args.drain:
                 print(f"Drain of {args.drain} referrals ...", flush=True)
                 phases.append(
-                    await drain_phase(bench, reader, conn, args.drain, args.drain_timeout)
+                    await drain_phase(bench, reader, conn, args.drain, args.drain_timeout, profiles)
                 )
         finally:
             await reader.close()

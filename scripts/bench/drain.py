@@ -12,6 +12,7 @@ import os
 import resource
 import time
 from datetime import date
+from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
@@ -19,7 +20,7 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 
 import shared.events
-from scripts.bench import journeys
+from scripts.bench import journeys, profile
 from scripts.bench.cpu import cpu_seconds
 from scripts.bench.phases import PhaseResult, Sampler, reading_before, settle
 from scripts.bench.samples import LEEDS, referral_request
@@ -30,6 +31,8 @@ from shared.settings import KafkaSettings
 
 HEADERS = [("content-type", CLOUDEVENTS_CONTENT_TYPE.encode())]
 PROGRESS_EVERY_S = 10
+STALL_S = 120
+"""The drain gives up when no referral reached the family alert for this long."""
 
 
 class DrainUnavailable(RuntimeError):
@@ -82,6 +85,7 @@ async def drain_phase(
     conn: asyncpg.Connection,
     count: int,
     timeout_s: float,
+    profile_dir: Path | None = None,
 ) -> PhaseResult:
     """Stop the services, load ``count`` referrals onto the intake topic, start the services
     and wait until all reached the family alert (or ``timeout_s`` passed)."""
@@ -102,15 +106,22 @@ async def drain_phase(
     with Sampler(lambda: bench.meter(bench=os.getpid()).read()) as sampler:
         bench.platform.start()  # blocks; the sampler reads the CPU meanwhile
     readings += sampler.readings
-    done, last_said = 0, time.monotonic()
+    profiler = profile.start(profile_dir, f"drain {count}", bench.service_pids())
+    done, last_said, progressed = 0, time.monotonic(), time.monotonic()
     while done < count and time.monotonic() - spawned < timeout_s:
+        if time.monotonic() - progressed > STALL_S:
+            print(f"  no family alert for {STALL_S} s: giving up", flush=True)
+            break
         await asyncio.sleep(1)
-        done = await journeys.notified(conn, since)
+        now_done = await journeys.notified(conn, since)
+        if now_done > done:
+            done, progressed = now_done, time.monotonic()
         readings.append(bench.meter(bench=os.getpid()).read())
         if time.monotonic() - last_said >= PROGRESS_EVERY_S:
             elapsed = time.monotonic() - spawned
             print(f"  {done}/{count} at the family alert after {elapsed:.0f} s")
             last_said = time.monotonic()
+    profile.finish(profiler)
     offsets_after = await settle(reader)
     after = bench.meter(bench=os.getpid()).read()
     until = await journeys.now(conn)

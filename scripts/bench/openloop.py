@@ -12,11 +12,12 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from uuid import UUID
 
 import asyncpg
 
-from scripts.bench import journeys
+from scripts.bench import journeys, profile
 from scripts.bench.cpu import cpu_seconds
 from scripts.bench.http_load import HttpConnections
 from scripts.bench.phases import PhaseResult, settle
@@ -27,6 +28,8 @@ from scripts.bench.traffic import OffsetReader, lag, traffic
 
 REFERRALS_PATH = "/v1/referrals"
 REQUEST_TIMEOUT_S = 30
+STALL_S = 30
+"""After sending, waiting for the alerts stops when none came for this long."""
 KEPT_UP_SECONDS = 1.0
 """Kept up: when sending stops, no more than this many seconds' worth of referrals are still
 short of the family alert (what a platform that keeps pace holds in flight)."""
@@ -98,6 +101,7 @@ async def open_loop_phase(
     token: str,
     rate: float,
     duration_s: float,
+    profile_dir: Path | None = None,
 ) -> PhaseResult:
     """Send ``rate`` referrals a second for ``duration_s``, then wait for their alerts."""
     count = round(rate * duration_s)
@@ -110,6 +114,7 @@ async def open_loop_phase(
     offsets_before = await reader.read()
     before = meter.read()
     generator = OpenLoop(connections, referral_bodies(first), count, rate)
+    profiler = profile.start(profile_dir, f"open loop {rate:g}", bench.service_pids())
     try:
         await generator.dispatch()
         backlog = count - await journeys.notified(conn, since)
@@ -127,7 +132,8 @@ async def open_loop_phase(
         statuses = Counter(s.status for s in sent if s.referral_id is None)
         said = ", ".join(f"{n} x {status or 'no answer'}" for status, n in statuses.items())
         print(f"  not accepted: {said}; see {bench.log_dir}")
-    completed = await wait_for_alerts(conn, since, len(accepted), timeout_s=60 + duration_s)
+    completed = await wait_for_alerts(conn, since, len(accepted))
+    profile.finish(profiler)
     offsets_after = await settle(reader)
     after = meter.read()
     used = cpu_seconds(before, after)
@@ -169,13 +175,16 @@ def journeys_span(sent: list[Sent], alerts: dict[UUID, float]) -> float | None:
 
 
 async def wait_for_alerts(
-    conn: asyncpg.Connection, since: datetime, expected: int, timeout_s: float
+    conn: asyncpg.Connection, since: datetime, expected: int, stall_s: float = STALL_S
 ) -> int:
-    """Wait until ``expected`` referrals stored since ``since`` reached the family alert, or
-    ``timeout_s``; returns how many did."""
-    deadline = time.monotonic() + timeout_s
+    """Wait until ``expected`` referrals stored since ``since`` reached the family alert, for
+    as long as more keep arriving (a platform that fell behind catches up, so the next phase
+    starts clean); gives up after ``stall_s`` without one. Returns how many did."""
+    done, progressed = 0, time.monotonic()
     while True:
-        done = await journeys.notified(conn, since)
-        if done >= expected or time.monotonic() > deadline:
+        now_done = await journeys.notified(conn, since)
+        if now_done > done:
+            done, progressed = now_done, time.monotonic()
+        if done >= expected or time.monotonic() - progressed > stall_s:
             return done
         await asyncio.sleep(0.5)

@@ -140,7 +140,7 @@ async def soak(args: argparse.Namespace) -> None:
             await sending
             sent = await generator.answers()
             accepted = sum(s.referral_id is not None for s in sent)
-            await wait_for_alerts(conn, since, accepted, timeout_s=120)
+            await wait_for_alerts(conn, since, accepted)
             print(await windows.line(generator.answered, window_start, time.time(), last=True))
             print(windows.growth())
             print(f"the generator was at most {generator.late_ms:.0f} ms late")

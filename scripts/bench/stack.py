@@ -60,13 +60,15 @@ class BenchPlatform:
     def meter(self, **processes: int) -> CpuMeter:
         """A meter of the running services, this run's database connections, Kafka,
         PostgreSQL and ``processes`` (e.g. the bench itself)."""
-        pids = {name: p.pid for name, p in self.platform.processes.items()}
         return CpuMeter(
-            {**pids, **processes},
+            {**self.service_pids(), **processes},
             self.databases,
             kafka_pid=self.kafka_pid,
             postmaster_pid=self.postmaster_pid,
         )
+
+    def service_pids(self) -> dict[str, int]:
+        return {name: p.pid for name, p in self.platform.processes.items()}
 
     def rss(self) -> dict[str, int | None]:
         return {name: rss_bytes(p.pid) for name, p in self.platform.processes.items()}

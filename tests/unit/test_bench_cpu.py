@@ -24,6 +24,7 @@ from scripts.bench.processes import (
     parse_rss_bytes,
     parse_stat,
 )
+from scripts.bench.profile import self_samples, summary
 
 # A real line's layout; the command name holds spaces and parentheses, as a name may.
 STAT = (
@@ -99,3 +100,26 @@ def test_a_meter_sees_its_own_process_work() -> None:
     used = cpu_seconds(before, meter.read())
     assert used["me"] >= 0.2
     assert used[MACHINE] >= used["me"] - 0.05
+
+
+def test_profile_samples_are_summed_by_the_package_that_was_running() -> None:
+    site = "/work/.venv/lib/python3.11/site-packages"
+    raw = "\n".join(
+        [
+            f"main (/work/shared/lifecycle.py);validate ({site}/pydantic/main.py) 30",
+            f"main (/work/shared/lifecycle.py);run ({site}/_pydantic_core/x.py) 5",
+            "main (/work/shared/lifecycle.py);handle (/work/services/plans/plans/domain.py) 10",
+            "main (/work/shared/outbox.py) 7",
+            "run (/usr/lib/python3.11/asyncio/events.py);dumps (/lib/python3.11/json/e.py) 4",
+            "<module> (<string>) 1",
+        ]
+    )
+    assert self_samples(raw) == {
+        "pydantic": 30,
+        "pydantic_core": 5,
+        "services (ours)": 10,
+        "shared (ours)": 7,
+        "stdlib json": 4,
+        "other": 1,
+    }
+    assert summary(self_samples(raw)).startswith("57 samples: pydantic 53%, services (ours) 18%")
