@@ -83,13 +83,18 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--runs", type=int, default=1, help="runs; prints their median too")
     parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="py-spy each service in each phase and print where its CPU goes",
+    )
+    parser.add_argument(
         "--env",
         action="append",
         default=[],
         metavar="NAME=VALUE",
         help="an environment variable for the services (repeatable)",
     )
-    return parser.parse_args(argv)  # fmt: skip
+    return parser.parse_args(argv)
 
 
 def _rates(text: str) -> list[float]:
@@ -114,9 +119,15 @@ async def baselines(
         if messages:
             print(f"Bare pipeline, {VARIANTS[variant]}: {messages} messages ...", flush=True)
             results.append(
-                await run_baseline(variant, messages, kafka=kafka, postgres_url=postgres_url,
-                                   run_id=os.urandom(3).hex(), log_dir=BARE_LOGS)
-            )  # fmt: skip
+                await run_baseline(
+                    variant,
+                    messages,
+                    kafka=kafka,
+                    postgres_url=postgres_url,
+                    run_id=os.urandom(3).hex(),
+                    log_dir=BARE_LOGS,
+                )
+            )
     return results
 
 

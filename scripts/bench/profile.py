@@ -1,6 +1,8 @@
 """Where each service's CPU goes during a phase (``--profile``): py-spy (the dev extra)
-samples every service 100 times a second without pausing it, and the bench sums the samples
-by the package of the innermost frame (self time: the code that was running).
+samples every service 100 times a second without pausing it, keeping only the samples of the
+thread holding the GIL (Python at work: a loop waiting in epoll or a thread waiting on a lock
+has let go of it), and the bench sums them by the package of the innermost frame (self time:
+the code that was running).
 
 The raw files (``<phase>-<service>.txt``, collapsed stacks) open in speedscope or
 flamegraph.pl for the whole picture.
@@ -75,6 +77,7 @@ class Profiler:
                     "--rate",
                     "100",
                     "--nonblocking",
+                    "--gil",
                     "--format",
                     "raw",
                     "--full-filenames",

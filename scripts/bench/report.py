@@ -107,10 +107,18 @@ def platform_table(phases: Sequence[PhaseResult]) -> Table:
         kept_up = None if p.kept_up is None else float(p.kept_up)
         backlog = None if p.backlog is None else float(p.backlog)
         return (
-            float(p.referrals), float(p.completed), p.rate, p.seconds, *post, *alert,
-            backlog, kept_up, float(p.failures), float(p.traffic.dead_lettered),
+            float(p.referrals),
+            float(p.completed),
+            p.rate,
+            p.seconds,
+            *post,
+            *alert,
+            backlog,
+            kept_up,
+            float(p.failures),
+            float(p.traffic.dead_lettered),
             busy_percent(p.cpu_s, p.cpu_window_s),
-        )  # fmt: skip
+        )
 
     return Table(
         "Platform",

@@ -46,7 +46,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="NAME=VALUE",
         help="an environment variable for the services (repeatable)",
     )
-    return parser.parse_args(argv)  # fmt: skip
+    return parser.parse_args(argv)
 
 
 class Windows:
@@ -125,8 +125,11 @@ async def soak(args: argparse.Namespace) -> None:
         generator = OpenLoop(connections, referral_bodies(bench.take(count)), count, args.rate)
         windows = Windows(bench, conn, reader)
         since = await journeys.now(conn)
-        print(f"{count} referrals at {args.rate:g}/s over {args.minutes:g} min; ms, from when "
-              "each request was due\n" + windows.header(), flush=True)  # fmt: skip
+        print(
+            f"{count} referrals at {args.rate:g}/s over {args.minutes:g} min; ms, from when "
+            "each request was due\n" + windows.header(),
+            flush=True,
+        )
         try:
             windows.start = time.time()
             sending = asyncio.create_task(generator.dispatch())
