@@ -9,15 +9,18 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+SOAK_ARGS ?=
 
-.PHONY: help install up topics migrate run test test-unit bench asyncapi lint format down clean constraints \
-	chart-tools chart-topology chart-check
+.PHONY: help install up topics migrate run test test-unit bench soak asyncapi lint format down clean \
+	constraints chart-tools chart-topology chart-check
 
 help:
 	@echo "make run        start Kafka, PostgreSQL and the four services; follow a sample referral"
 	@echo "make test       the whole test suite against real Kafka and PostgreSQL"
 	@echo "make lint       ruff and mypy --strict"
-	@echo "make bench      time referrals from POST to family alert (prints figures)"
+	@echo "make bench      bare pipelines, a 150,000-referral drain, open-loop HTTP at 100/s and"
+	@echo "                300/s: throughput, latency, CPU and memory (BENCH_ARGS=\"--drain 20000\")"
+	@echo "make soak       10 minutes at 100 referrals/s, memory and latency every 30 s (SOAK_ARGS)"
 	@echo "make asyncapi   regenerate docs/asyncapi/ from the code (a test fails when stale)"
 	@echo "make chart-check  the Helm chart and Dockerfile checks alone (tests/deploy)"
 	@echo "make chart-topology  regenerate the chart's topics and rights from the code"
@@ -49,8 +52,13 @@ run: topics migrate
 test: topics migrate chart-tools
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: topics migrate
-	$(BIN)/python -m scripts.bench_journey $(BENCH_ARGS)
+# Neither is part of `make test`: they print figures, they assert nothing. Each brings its own
+# databases, topics, identity provider and services (free ports), so `make run` is undisturbed.
+bench: up
+	$(BIN)/python -m scripts.bench $(BENCH_ARGS)
+
+soak: up
+	$(BIN)/python -m scripts.bench.soak $(SOAK_ARGS)
 
 test-unit: install
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)

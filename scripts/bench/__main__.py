@@ -1,0 +1,192 @@
+"""`make bench`: the bare pipelines, the drain and the open-loop runs, in one command.
+
+    python -m scripts.bench                      # make bench: drain 150,000; 100/s and 300/s
+    python -m scripts.bench --drain 20000 --rates 100 --runs 3
+    python -m scripts.bench --env OTEL_TRACES_SAMPLER=parentbased_traceidratio --env ...
+
+Prints each run's tables, then (with --runs N) the median of every figure over the runs.
+Kafka and PostgreSQL must be up (`make up`); the bench brings its own databases, topics,
+identity provider and services, and removes them at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+
+import asyncpg
+
+from scripts.bench.bare import VARIANTS, BaselineResult, run_baseline
+from scripts.bench.drain import DrainUnavailable, drain_phase, referral_requested
+from scripts.bench.openloop import open_loop_phase
+from scripts.bench.phases import PhaseResult
+from scripts.bench.report import tables
+from scripts.bench.stack import bench_platform
+from scripts.bench.table import Table, median_tables, render
+from scripts.bench.traffic import OffsetReader
+from scripts.platform import REPO_ROOT
+from shared.dev_identity_client import fetch_token
+from shared.services import local_postgres_url
+from shared.settings import KafkaSettings
+
+CASEWORKER = "leeds-caseworker"
+BARE_LOGS = REPO_ROOT / ".local" / "logs" / "bench" / "bare"
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.bench",
+        description=__doc__.splitlines()[0] if __doc__ else None,
+    )
+    parser.add_argument(
+        "--drain",
+        type=int,
+        default=150_000,
+        metavar="N",
+        help="referrals waiting on the intake topic (0: no drain)",
+    )
+    parser.add_argument(
+        "--drain-timeout",
+        type=float,
+        default=1200,
+        metavar="S",
+        help="give up waiting after S seconds and report what was done",
+    )
+    parser.add_argument(
+        "--rates",
+        type=_rates,
+        default=[100.0, 300.0],
+        metavar="R,R",
+        help="open-loop rates, referrals/s (empty: no open-loop run)",
+    )
+    parser.add_argument(
+        "--duration",
+        type=float,
+        default=60,
+        metavar="S",
+        help="seconds of sending at each open-loop rate",
+    )
+    parser.add_argument(
+        "--bare-single",
+        type=int,
+        default=2000,
+        metavar="N",
+        help="messages through the one-at-a-time bare pipeline (0: skip)",
+    )
+    parser.add_argument(
+        "--bare-batched",
+        type=int,
+        default=10_000,
+        metavar="N",
+        help="messages through the batched bare pipeline (0: skip)",
+    )
+    parser.add_argument("--runs", type=int, default=1, help="runs; prints their median too")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="py-spy each service in each phase and print where its CPU goes",
+    )
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an environment variable for the services (repeatable)",
+    )
+    return parser.parse_args(argv)
+
+
+def _rates(text: str) -> list[float]:
+    return [float(part) for part in text.split(",") if part.strip()]
+
+
+def service_env(pairs: list[str]) -> dict[str, str]:
+    env: dict[str, str] = {}
+    for pair in pairs:
+        name, separator, value = pair.partition("=")
+        if not separator or not name:
+            raise SystemExit(f"--env {pair!r}: expected NAME=VALUE")
+        env[name] = value
+    return env
+
+
+async def baselines(
+    args: argparse.Namespace, kafka: str, postgres_url: str
+) -> list[BaselineResult]:
+    results = []
+    for variant, messages in zip(VARIANTS, (args.bare_single, args.bare_batched), strict=True):
+        if messages:
+            print(f"Bare pipeline, {VARIANTS[variant]}: {messages} messages ...", flush=True)
+            results.append(
+                await run_baseline(
+                    variant,
+                    messages,
+                    kafka=kafka,
+                    postgres_url=postgres_url,
+                    run_id=os.urandom(3).hex(),
+                    log_dir=BARE_LOGS,
+                )
+            )
+    return results
+
+
+async def one_run(args: argparse.Namespace) -> list[Table]:
+    kafka = KafkaSettings().kafka_bootstrap_servers
+    postgres_url = os.environ.get("TEST_POSTGRES_URL") or local_postgres_url()
+    bare = await baselines(args, kafka, postgres_url)
+    phases: list[PhaseResult] = []
+    async with bench_platform(postgres_url, kafka, service_env(args.env)) as bench:
+        print(f"Platform: run {bench.run_id}, logs in {bench.log_dir}", flush=True)
+        profiles = bench.log_dir / "profiles" if args.profile else None
+        conn = await asyncpg.connect(bench.urls["referrals"])
+        reader = OffsetReader(kafka, bench.kafka.namespace)
+        await reader.start()
+        try:
+            if args.rates:
+                bench.platform.start()
+                token = await fetch_token(bench.identity.issuer, CASEWORKER, expires_in=86400)
+                for rate in args.rates:
+                    print(f"Open loop at {rate:g}/s for {args.duration:g} s ...", flush=True)
+                    phases.append(
+                        await open_loop_phase(
+                            bench, reader, conn, token, rate, args.duration, profiles
+                        )
+                    )
+            if args.drain:
+                print(f"Drain of {args.drain} referrals ...", flush=True)
+                phases.append(
+                    await drain_phase(bench, reader, conn, args.drain, args.drain_timeout, profiles)
+                )
+        finally:
+            await reader.close()
+            await conn.close()
+    return tables(bare, phases)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse(argv)
+    if args.drain:
+        try:
+            referral_requested()  # say so now, not after the baselines
+        except DrainUnavailable as missing:
+            raise SystemExit(f"bench: {missing}") from None
+    print(f"{os.cpu_count()} CPUs; load average {_load()} at the start", flush=True)
+    runs: list[list[Table]] = []
+    for index in range(args.runs):
+        print(f"\n=== Run {index + 1} of {args.runs}", flush=True)
+        runs.append(asyncio.run(one_run(args)))
+        print(f"\nload average {_load()}\n")
+        print("\n\n".join(render(t) for t in runs[-1]), flush=True)
+    if len(runs) > 1:
+        print(f"\n=== Median of {len(runs)} runs\n")
+        print("\n\n".join(render(t) for t in median_tables(runs)))
+
+
+def _load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.1f} / {five:.1f} / {fifteen:.1f} (1 / 5 / 15 min)"
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,190 @@
+"""The open-loop run: referrals POSTed at a fixed rate, each sent when the clock says, never
+waiting for earlier answers; latencies count from when a request was due, so a stalled
+server or generator shows in them rather than slowing the load down."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from uuid import UUID
+
+import asyncpg
+
+from scripts.bench import journeys, profile
+from scripts.bench.cpu import cpu_seconds
+from scripts.bench.http_load import HttpConnections
+from scripts.bench.phases import PhaseResult, settle
+from scripts.bench.samples import referral_request
+from scripts.bench.stack import BenchPlatform
+from scripts.bench.stats import percentile
+from scripts.bench.traffic import OffsetReader, lag, traffic
+
+REFERRALS_PATH = "/v1/referrals"
+REQUEST_TIMEOUT_S = 30
+STALL_S = 30
+"""After sending, waiting for the alerts stops when none came for this long."""
+KEPT_UP_SECONDS = 1.0
+"""Kept up: when sending stops, no more than this many seconds' worth of referrals are still
+short of the family alert (what a platform that keeps pace holds in flight)."""
+
+
+@dataclass(frozen=True)
+class Sent:
+    due: float
+    """When the request was due (epoch seconds)."""
+    latency_ms: float
+    status: int
+    referral_id: UUID | None
+
+
+class OpenLoop:
+    """Sends ``count`` requests, the ``i``-th with ``body(i)``, at ``rate`` per second."""
+
+    def __init__(
+        self,
+        connections: HttpConnections,
+        body: Callable[[int], bytes],
+        count: int,
+        rate: float,
+    ) -> None:
+        self.connections = connections
+        self.body = body
+        self.count = count
+        self.rate = rate
+        self.tasks: list[asyncio.Task[Sent]] = []
+        self.answered: list[Sent] = []
+        """Answers in the order they came (a soak reads them window by window)."""
+        self.late_ms = 0.0
+        """How late the generator sent its latest request: over a few ms, it was starved."""
+
+    async def dispatch(self) -> None:
+        """Start every request on time; returns once the last one is sent (answers may be
+        outstanding: ``answers()`` waits for them)."""
+        loop = asyncio.get_running_loop()
+        start, wall = loop.time(), time.time()
+        for i in range(self.count):
+            due = start + i / self.rate
+            body = self.body(i)
+            delay = due - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            self.late_ms = max(self.late_ms, (loop.time() - due) * 1000)
+            self.tasks.append(asyncio.create_task(self._post(body, due, wall + due - start)))
+
+    async def _post(self, body: bytes, due: float, due_wall: float) -> Sent:
+        try:
+            async with asyncio.timeout(REQUEST_TIMEOUT_S):
+                status, answer = await self.connections.post_json(REFERRALS_PATH, body)
+        except (OSError, asyncio.IncompleteReadError, TimeoutError):  # refused, reset, hung
+            status, answer = 0, b""
+        latency_ms = (asyncio.get_running_loop().time() - due) * 1000
+        referral_id = UUID(json.loads(answer)["id"]) if status == 201 else None
+        sent = Sent(due_wall, latency_ms, status, referral_id)
+        self.answered.append(sent)
+        return sent
+
+    async def answers(self) -> list[Sent]:
+        return list(await asyncio.gather(*self.tasks))
+
+
+async def open_loop_phase(
+    bench: BenchPlatform,
+    reader: OffsetReader,
+    conn: asyncpg.Connection,
+    token: str,
+    rate: float,
+    duration_s: float,
+    profile_dir: Path | None = None,
+) -> PhaseResult:
+    """Send ``rate`` referrals a second for ``duration_s``, then wait for their alerts."""
+    count = round(rate * duration_s)
+    first = bench.take(count)
+    connections = HttpConnections(
+        bench.platform.url("referrals"), {"Authorization": f"Bearer {token}"}
+    )
+    meter = bench.meter(bench=os.getpid())
+    since = await journeys.now(conn)
+    offsets_before = await reader.read()
+    before = meter.read()
+    generator = OpenLoop(connections, referral_bodies(first), count, rate)
+    profiler = profile.start(profile_dir, f"open loop {rate:g}", bench.service_pids())
+    try:
+        await generator.dispatch()
+        backlog = count - await journeys.notified(conn, since)
+        print(
+            f"  sent {count} at {rate:g}/s; when sending stopped: {backlog} short of the alert, "
+            f"{sum((await journeys.outbox_backlog(bench.urls)).values())} in outboxes, "
+            f"{lag(await reader.read())} Kafka lag; generator at most {generator.late_ms:.0f}"
+            " ms late"
+        )
+        sent = await generator.answers()
+    finally:
+        await connections.close()
+    accepted = [s for s in sent if s.referral_id is not None]
+    if len(accepted) < len(sent):
+        statuses = Counter(s.status for s in sent if s.referral_id is None)
+        said = ", ".join(f"{n} x {status or 'no answer'}" for status, n in statuses.items())
+        print(f"  not accepted: {said}; see {bench.log_dir}")
+    completed = await wait_for_alerts(conn, since, len(accepted))
+    profile.finish(profiler)
+    offsets_after = await settle(reader)
+    after = meter.read()
+    used = cpu_seconds(before, after)
+    until = await journeys.now(conn)
+    alerts = await journeys.alerts(conn, since, until)
+    alert_ms = [(alerts[s.referral_id] - s.due) * 1000 for s in accepted if s.referral_id in alerts]
+    post_ms = [s.latency_ms for s in sent]
+    window = journeys_span(sent, alerts)
+    return PhaseResult(
+        name=f"open loop {rate:g}/s",
+        referrals=len(accepted),
+        completed=completed,
+        rate=completed / window if window else None,
+        seconds=window,
+        post_ms=(percentile(post_ms, 50), percentile(post_ms, 99)),
+        alert_ms=(percentile(alert_ms, 50), percentile(alert_ms, 99)),
+        steps=await journeys.step_latencies(conn, since, until),
+        backlog=backlog,
+        kept_up=backlog <= rate * KEPT_UP_SECONDS and completed == len(accepted),
+        failures=len(sent) - len(accepted),
+        cpu_s=used,
+        cpu_window_s=after.at - before.at,
+        rss=bench.rss(),
+        traffic=traffic(offsets_before, offsets_after),
+    )
+
+
+def referral_bodies(first: int) -> Callable[[int], bytes]:
+    """The ``i``-th request's body: sample referral ``first + i``, as JSON."""
+    today = date.today()
+    return lambda i: json.dumps(referral_request(first + i, today)).encode()
+
+
+def journeys_span(sent: list[Sent], alerts: dict[UUID, float]) -> float | None:
+    """Seconds from the first request due to the last family alert."""
+    if not sent or not alerts:
+        return None
+    return max(alerts.values()) - min(s.due for s in sent)
+
+
+async def wait_for_alerts(
+    conn: asyncpg.Connection, since: datetime, expected: int, stall_s: float = STALL_S
+) -> int:
+    """Wait until ``expected`` referrals stored since ``since`` reached the family alert, for
+    as long as more keep arriving (a platform that fell behind catches up, so the next phase
+    starts clean); gives up after ``stall_s`` without one. Returns how many did."""
+    done, progressed = 0, time.monotonic()
+    while True:
+        now_done = await journeys.notified(conn, since)
+        if now_done > done:
+            done, progressed = now_done, time.monotonic()
+        if done >= expected or time.monotonic() - progressed > stall_s:
+            return done
+        await asyncio.sleep(0.5)

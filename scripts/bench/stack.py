@@ -1,0 +1,122 @@
+"""The bench's own platform: databases ``bench_<run>_<service>``, the Kafka namespace
+``bench-<run>.``, a development identity provider and the four services on free ports, so it
+runs beside `make run` and test runs and disturbs none of them; all gone at the end."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from uuid import uuid4
+
+import asyncpg
+
+from scripts.bench.cpu import CpuMeter
+from scripts.bench.processes import find_kafka_broker, find_postmaster, rss_bytes
+from scripts.platform import REPO_ROOT, IdentityProvider, Platform, database_env, fresh_databases
+from shared.services import SERVICES
+from shared.settings import KafkaSettings
+from shared.topics import delete_namespace, ensure_topics
+
+SERVICE_ENV = {
+    # One client (the bench) sends every referral: the limits have tests of their own.
+    "RATE_LIMIT_POST": "1000000/second",
+}
+
+
+def new_run_id() -> str:
+    """Names this run's databases, topics and consumer groups."""
+    return uuid4().hex[:6]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@dataclass
+class BenchPlatform:
+    run_id: str
+    postgres_url: str
+    kafka: KafkaSettings
+    urls: dict[str, str]
+    """Each service's database, as its owner (the bench reads them as the owner)."""
+    identity: IdentityProvider
+    platform: Platform
+    log_dir: Path
+    kafka_pid: int | None = field(default_factory=find_kafka_broker)
+    postmaster_pid: int | None = field(default_factory=find_postmaster)
+    next_referral: int = 0
+    """The index of the next sample referral (``samples.referral_request``) to send."""
+
+    @property
+    def databases(self) -> frozenset[str]:
+        return frozenset(url.rsplit("/", 1)[1] for url in self.urls.values())
+
+    def meter(self, **processes: int) -> CpuMeter:
+        """A meter of the running services, this run's database connections, Kafka,
+        PostgreSQL and ``processes`` (e.g. the bench itself)."""
+        return CpuMeter(
+            {**self.service_pids(), **processes},
+            self.databases,
+            kafka_pid=self.kafka_pid,
+            postmaster_pid=self.postmaster_pid,
+        )
+
+    def service_pids(self) -> dict[str, int]:
+        return {name: p.pid for name, p in self.platform.processes.items()}
+
+    def rss(self) -> dict[str, int | None]:
+        return {name: rss_bytes(p.pid) for name, p in self.platform.processes.items()}
+
+    def take(self, count: int) -> int:
+        """Reserve ``count`` sample referrals; returns the first one's index."""
+        first, self.next_referral = self.next_referral, self.next_referral + count
+        return first
+
+
+@asynccontextmanager
+async def bench_platform(
+    postgres_url: str, kafka_bootstrap_servers: str, env: Mapping[str, str]
+) -> AsyncIterator[BenchPlatform]:
+    """Databases, topics and an identity provider of this run's own, and the services ready
+    to start (``platform.start()``); everything is stopped and removed on leaving."""
+    run_id = new_run_id()
+    log_dir = REPO_ROOT / ".local" / "logs" / "bench" / run_id
+    kafka = KafkaSettings(
+        kafka_bootstrap_servers=kafka_bootstrap_servers, namespace=f"bench-{run_id}."
+    )
+    prefix = f"bench_{run_id}_"
+    identity = IdentityProvider(port=free_port(), log_dir=log_dir)
+    platform = Platform(log_dir=log_dir, ports={name: free_port() for name in SERVICES})
+    try:
+        urls = await fresh_databases(postgres_url, prefix=prefix)
+        await ensure_topics(kafka)
+        identity.start()
+        platform.env = {
+            "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap_servers,
+            "SEND_NAMESPACE": kafka.namespace,
+            **identity.service_env(),
+            **database_env(urls),
+            **SERVICE_ENV,
+            **env,
+        }
+        yield BenchPlatform(run_id, postgres_url, kafka, urls, identity, platform, log_dir)
+    finally:
+        platform.stop()
+        identity.stop()
+        await _drop_databases(postgres_url, [f"{prefix}{name}" for name in SERVICES])
+        await delete_namespace(kafka)
+
+
+async def _drop_databases(postgres_url: str, names: list[str]) -> None:
+    admin = await asyncpg.connect(f"{postgres_url}/postgres")
+    try:
+        for name in names:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
