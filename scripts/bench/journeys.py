@@ -11,21 +11,38 @@ from uuid import UUID
 
 import asyncpg
 
-JOURNEY_END = "family_notified"
-"""A referral's status is the furthest step it reached: this one is the last."""
-STEPS = ("plan_drafted", "matched", "family_notified")
+JOURNEY_END = "family_alerted"
+"""The family's message about the match has gone: the referral's second ``message_sent``
+step (the first tells them the request was received). The bench's services send through the
+log channel, which delivers nothing, so ``family_notified`` (delivered) never comes."""
+STEPS = ("plan_drafted", "matched", JOURNEY_END)
+
+# Each referral's family alert: when its second message was sent.
+_ALERTED = """
+    SELECT referral_id, max(occurred_at) AS at, min(recorded_at) AS first_recorded,
+           max(recorded_at) AS recorded
+    FROM timeline WHERE step = 'message_sent'
+    GROUP BY referral_id HAVING count(*) >= 2
+"""
 """Reported steps; specialist_assigned and waitlisted are both ``matched`` (either ends the
 matching step: the seeded specialists' places run out, so most of a large run waits)."""
 
-_STEP_LATENCIES = """
+_STEP_LATENCIES = (
+    """
 WITH reached AS (
     SELECT t.referral_id,
            CASE WHEN t.step IN ('specialist_assigned', 'waitlisted') THEN 'matched'
                 ELSE t.step END AS step,
            min(t.occurred_at) AS at
     FROM timeline t JOIN referrals r ON r.id = t.referral_id
-    WHERE r.created_at >= $1 AND r.created_at < $2
+    WHERE r.created_at >= $1 AND r.created_at < $2 AND t.step <> 'message_sent'
     GROUP BY 1, 2
+    UNION ALL
+    SELECT a.referral_id, 'family_alerted', a.at
+    FROM ("""
+    + _ALERTED
+    + """) a JOIN referrals r ON r.id = a.referral_id
+    WHERE r.created_at >= $1 AND r.created_at < $2
 ), latency AS (
     SELECT s.step, (extract(epoch FROM s.at - r.created_at) * 1000)::float8 AS ms
     FROM reached s JOIN referrals r ON r.id = s.referral_id
@@ -36,6 +53,7 @@ SELECT step, count(*) AS n,
        max(ms) AS max
 FROM latency GROUP BY step
 """
+)
 
 
 @dataclass(frozen=True)
@@ -57,8 +75,8 @@ async def now(conn: asyncpg.Connection) -> datetime:
 async def notified(conn: asyncpg.Connection, since: datetime) -> int:
     """Referrals stored since ``since`` that reached the family alert."""
     count: int = await conn.fetchval(
-        "SELECT count(*) FROM referrals WHERE status = $1 AND created_at >= $2",
-        JOURNEY_END,
+        f"""SELECT count(*) FROM ({_ALERTED}) a JOIN referrals r ON r.id = a.referral_id
+            WHERE r.created_at >= $1""",
         since,
     )
     return count
@@ -67,10 +85,9 @@ async def notified(conn: asyncpg.Connection, since: datetime) -> int:
 async def span(conn: asyncpg.Connection, since: datetime) -> tuple[datetime, datetime] | None:
     """When the first referral since ``since`` was stored and the last family alert came."""
     row = await conn.fetchrow(
-        """SELECT min(r.created_at) AS first, max(t.occurred_at) AS last
-           FROM referrals r LEFT JOIN timeline t ON t.referral_id = r.id AND t.step = $1
-           WHERE r.created_at >= $2""",
-        JOURNEY_END,
+        f"""SELECT min(r.created_at) AS first, max(a.at) AS last
+            FROM referrals r LEFT JOIN ({_ALERTED}) a ON a.referral_id = r.id
+            WHERE r.created_at >= $1""",
         since,
     )
     if row is None or row["first"] is None or row["last"] is None:
@@ -89,11 +106,9 @@ async def step_latencies(
 async def alerts(conn: asyncpg.Connection, since: datetime, until: datetime) -> dict[UUID, float]:
     """When (epoch seconds) each referral stored in [since, until) reached the family alert."""
     rows = await conn.fetch(
-        """SELECT t.referral_id, extract(epoch FROM min(t.occurred_at))::float8 AS at
-           FROM timeline t JOIN referrals r ON r.id = t.referral_id
-           WHERE t.step = $1 AND r.created_at >= $2 AND r.created_at < $3
-           GROUP BY t.referral_id""",
-        JOURNEY_END,
+        f"""SELECT a.referral_id, extract(epoch FROM a.at)::float8 AS at
+            FROM ({_ALERTED}) a JOIN referrals r ON r.id = a.referral_id
+            WHERE r.created_at >= $1 AND r.created_at < $2""",
         since,
         until,
     )
@@ -105,9 +120,8 @@ async def alerts_recorded_since(conn: asyncpg.Connection, start: float) -> dict[
     when the alert happened. By when they were written, not when they happened: an alert
     recorded late (a backlog) still turns up in a later window."""
     rows = await conn.fetch(
-        """SELECT referral_id, extract(epoch FROM occurred_at)::float8 AS at FROM timeline
-           WHERE step = $1 AND recorded_at >= to_timestamp($2)""",
-        JOURNEY_END,
+        f"""SELECT referral_id, extract(epoch FROM at)::float8 AS at FROM ({_ALERTED}) a
+            WHERE recorded >= to_timestamp($1)""",
         start,
     )
     return {r["referral_id"]: r["at"] for r in rows}
