@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
 import asyncpg
 
@@ -68,7 +70,8 @@ class AlertSender:
         database_url: str,
         poll_interval_s: float = 1.0,
         lease: timedelta = timedelta(seconds=60),
-        batch_size: int = 50,
+        batch_size: int = 200,
+        concurrency: int = 8,
         record_attempts: int = 10,
         clock: Clock = utc_now,
     ) -> None:
@@ -78,6 +81,7 @@ class AlertSender:
         self._wakeup = Wakeup("notifications_queued", poll_interval_s=poll_interval_s)
         self._lease = lease
         self._batch_size = batch_size
+        self._concurrency = concurrency
         self._record_attempts = record_attempts
         self._clock = clock
         settings = councils.settings
@@ -110,23 +114,42 @@ class AlertSender:
             claimed = await repository.claim_due(
                 conn, now=self._clock(), limit=self._batch_size, lease=self._lease
             )
+        # Families are independent: their messages go side by side (each family's one at a
+        # time, in order: a claim holds at most one message of a family and audience).
+        families: dict[tuple[UUID, object], list[Claimed]] = defaultdict(list)
         for item in claimed:
-            with continued_trace(item.trace_headers):
-                tag_current_span(referral_id=str(item.alert.referral_id))
-                try:
-                    await self._handle(pool, outbox, item)
-                except Exception as exc:
-                    if classify(exc) is not Failure.PERMANENT:
-                        raise  # the database is away: the whole sender pauses
-                    # One message's fault (settings changed under it, a bug) must not hold up
-                    # every other family's: it waits a minute and is tried again.
-                    logger.error("message %s failed: %s", item.alert.id, type(exc).__name__)
-                    async with pool.acquire() as conn:
-                        await repository.release(
-                            conn, item.alert, until=self._clock() + timedelta(minutes=1),
-                            reason=f"error: {type(exc).__name__}",
-                        )  # fmt: skip
+            families[(item.alert.referral_id, item.alert.audience)].append(item)
+        gate_ = asyncio.Semaphore(self._concurrency)
+
+        async def one_family(items: list[Claimed]) -> None:
+            async with gate_:
+                for item in items:
+                    await self._handle_one(pool, outbox, item)
+
+        outcomes = await asyncio.gather(
+            *(one_family(items) for items in families.values()), return_exceptions=True
+        )
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome  # the database is away: the whole sender pauses
         return len(claimed)
+
+    async def _handle_one(self, pool: asyncpg.Pool, outbox: Outbox, item: Claimed) -> None:
+        with continued_trace(item.trace_headers):
+            tag_current_span(referral_id=str(item.alert.referral_id))
+            try:
+                await self._handle(pool, outbox, item)
+            except Exception as exc:
+                if classify(exc) is not Failure.PERMANENT:
+                    raise
+                # One message's fault (settings changed under it, a bug) must not hold up
+                # every other family's: it waits a minute and is tried again.
+                logger.error("message %s failed: %s", item.alert.id, type(exc).__name__)
+                async with pool.acquire() as conn:
+                    await repository.release(
+                        conn, item.alert, until=self._clock() + timedelta(minutes=1),
+                        reason=f"error: {type(exc).__name__}",
+                    )  # fmt: skip
 
     async def _handle(self, pool: asyncpg.Pool, outbox: Outbox, item: Claimed) -> None:
         alert, now = item.alert, self._clock()
