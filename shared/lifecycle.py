@@ -176,7 +176,7 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
         app, tracer_provider=tracer_provider, excluded_urls="health/.*,metrics"
     )
     instrumentor = AsyncPGInstrumentor()  # type: ignore[no-untyped-call]  # untyped __init__
-    if not instrumentor.is_instrumented_by_opentelemetry:  # process-wide, once
+    if settings.trace_sql and not instrumentor.is_instrumented_by_opentelemetry:  # process-wide
         instrumentor.instrument(tracer_provider=tracer_provider)
     app.include_router(operations.router)
     app.include_router(audit.router)

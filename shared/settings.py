@@ -126,6 +126,11 @@ class ServiceSettings(KafkaSettings):
         description="Tries of a failing event before it goes to the dead-letter topic",
     )
     consumer_retry_backoff_s: float = Field(default=0.2, ge=0)
+    trace_sql: bool = Field(
+        default=True,
+        description="TRACE_SQL: a span for every SQL statement (asyncpg). Off saves a good "
+        "share of CPU at high volume (see README, Performance); the journey's trace stays",
+    )
     consumer_batch_size: int = Field(
         default=200,
         ge=1,
