@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from typing import Any
 from uuid import uuid4
 
@@ -11,8 +12,8 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from cloudevents.core.bindings.kafka import KafkaMessage
-
 from referrals.partner_example import example_bundle, partner_record
+
 from scripts.run_platform import demo_nhs_number
 from shared.events import PartnerReferralAnswered
 from shared.settings import KafkaSettings
@@ -84,7 +85,8 @@ async def test_a_partner_referral_in_either_mode_reaches_the_family_alert_and_is
     (answer,) = await _answers(kafka, request_id)
     assert answer["outcome"] == "accepted"
     task = answer["resource"]
-    assert task["resourceType"] == "Task" and task["status"] == "accepted"
+    assert task["resourceType"] == "Task"
+    assert task["status"] == "accepted"
     referral_id = task["identifier"][0]["value"]
     assert task["output"][0]["valueUrl"].endswith(f"/v1/referrals/{referral_id}")
     referral = await wait_for_timeline(referrals_api, referral_id)
@@ -92,7 +94,7 @@ async def test_a_partner_referral_in_either_mode_reaches_the_family_alert_and_is
     assert referral["local_authority"] == "E08000035"
 
 
-BAD_MESSAGES = {
+BAD_MESSAGES: dict[str, tuple[Callable[[], KafkaMessage], str]] = {
     "malformed bytes (binary)": (
         lambda: KafkaMessage(
             headers=partner_record(_bundle()).headers, key=None, value=b"\xff{not json"
