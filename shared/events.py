@@ -57,6 +57,10 @@ class DomainEvent(BaseModel):
         """Versioned topic name: ``<owner>.<name>.v<version>``."""
         return f"{cls.owner}.{cls.name}.v{cls.version}"
 
+    def key(self) -> str:
+        """The Kafka key: the referral id, so one referral's events stay in order."""
+        return str(self.referral_id)
+
     @classmethod
     def event_type(cls) -> str:
         """CloudEvents ``type`` attribute."""
@@ -351,6 +355,44 @@ class NotificationFailed(DomainEvent):
     about_event_id: UUID
 
 
+class PartnerReferralAnswered(DomainEvent):
+    """The answer to an NHS partner's referral (``nhs.referrals.outcome.v1``), one per message
+    the partner published, keyed by the partner's request identifier: ``resource`` is a FHIR
+    R4 ``Task`` (accepted: our referral id and a link for the caseworker) or
+    ``OperationOutcome`` (rejected: each issue with its FHIRPath and a reason). Field names and
+    reasons only, never a value from the partner's bundle."""
+
+    name: ClassVar[str] = "referrals.outcome"
+    owner: ClassVar[str] = "nhs"  # the topic partners read: nhs.referrals.outcome.v1
+
+    partner: str = Field(description="The partner's client id", examples=["west-yorkshire-slt"])
+    request_id: str = Field(
+        description="The partner's request identifier (the inbound message's Kafka key); the "
+        "Kafka key of this answer too",
+        examples=["RBA-SR-000123"],
+    )
+    outcome: Literal["accepted", "rejected"]
+    resource: dict[str, Any] = Field(
+        description="The FHIR R4 Task (accepted) or OperationOutcome (rejected), as JSON",
+        examples=[
+            {
+                "resourceType": "OperationOutcome",
+                "issue": [
+                    {
+                        "severity": "error",
+                        "code": "invalid",
+                        "diagnostics": "not a valid NHS number (check digit)",
+                        "expression": ["Patient.identifier[0].value"],
+                    }
+                ],
+            }
+        ],
+    )
+
+    def key(self) -> str:
+        return self.request_id
+
+
 ALL_EVENTS: tuple[type[DomainEvent], ...] = (
     ReferralRequested,
     ReferralReceived,
@@ -371,6 +413,7 @@ ALL_EVENTS: tuple[type[DomainEvent], ...] = (
     NotificationSent,
     NotificationDelivered,
     NotificationFailed,
+    PartnerReferralAnswered,
 )
 
 CLOUDEVENTS_CONTENT_TYPE = "application/cloudevents+json"

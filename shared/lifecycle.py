@@ -50,6 +50,10 @@ from shared.telemetry import setup_tracing
 Worker = Callable[[Database, Outbox], Coroutine[Any, Any, None]]
 """A background task of a service, run until the service stops (cancelled then)."""
 
+Consumer = Callable[[KafkaRouter, Database, Outbox], None]
+"""Subscribes a consumer of the service's own on its router: for a topic whose messages are
+not the platform's events (a partner's), so ``Subscriptions`` cannot read them."""
+
 
 @dataclass(frozen=True)
 class ServiceDefinition:
@@ -60,6 +64,7 @@ class ServiceDefinition:
     publishes: Sequence[type[DomainEvent]] = ()
     routers: Sequence[APIRouter] = ()
     workers: Sequence[Worker] = ()
+    consumers: Sequence[Consumer] = ()
 
 
 def create_service_app(definition: ServiceDefinition) -> FastAPI:
@@ -98,6 +103,8 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
     router = KafkaRouter(prefix=settings.namespace)
     for subscription in definition.subscriptions:
         consumption.subscribe(router, subscription)
+    for consumer in definition.consumers:
+        consumer(router, database, outbox)
     kafka = BrokerConnection(
         broker,
         name=service.name,

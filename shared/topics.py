@@ -43,9 +43,14 @@ def dead_letter_topic(topic: str) -> str:
     return f"{topic}{DLQ_SUFFIX}"
 
 
+PARTNER_INBOUND_TOPIC = "nhs.referrals.inbound.v1"
+"""Where NHS partners publish referrals (FHIR in CloudEvents: not the platform's envelope, so
+not an event class; referrals reads it with a consumer of its own, ``referrals.partners``)."""
+
+
 def platform_topics() -> list[str]:
-    """Every event topic and its dead-letter topic."""
-    topics = [event.topic() for event in ALL_EVENTS]
+    """Every event topic, the partners' inbound topic, and the dead-letter topic of each."""
+    topics = [event.topic() for event in ALL_EVENTS] + [PARTNER_INBOUND_TOPIC]
     return topics + [dead_letter_topic(t) for t in topics]
 
 

@@ -21,6 +21,7 @@ from shared.events import (
     NotificationDelivered,
     NotificationFailed,
     NotificationSent,
+    PartnerReferralAnswered,
     PlanDrafted,
     PlanIssueDecided,
     ReferralReceived,
@@ -42,6 +43,13 @@ def sample_event(event_class: type[DomainEvent], referral_id: UUID) -> DomainEve
     deadline = {"deadline": "decision", "due_on": date(2026, 2, 16)}
     samples: dict[type[DomainEvent], DomainEvent] = {
         ReferralRequested: ReferralRequested(referral_id=referral_id, request=referral_request()),
+        PartnerReferralAnswered: PartnerReferralAnswered(
+            referral_id=referral_id,
+            partner="west-yorkshire-slt",
+            request_id=f"foreign-{referral_id}",
+            outcome="rejected",
+            resource={"resourceType": "OperationOutcome", "issue": []},
+        ),
         ReferralReceived: ReferralReceived(
             **common,
             received_on=date(2026, 1, 5),

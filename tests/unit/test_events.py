@@ -22,7 +22,8 @@ def test_topics_are_versioned_and_each_has_a_dead_letter_topic() -> None:
     topics = platform_topics()
     assert "referrals.referral-received.v1" in topics
     assert "referrals.referral-received.v1.dlq" in topics
-    assert len(topics) == 2 * len(ALL_EVENTS)
+    assert "nhs.referrals.inbound.v1.dlq" in topics  # the NHS partners' topic, no event class
+    assert len(topics) == 2 * (len(ALL_EVENTS) + 1)
 
 
 def _waitlisted() -> ReferralWaitlisted:

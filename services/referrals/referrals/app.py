@@ -6,6 +6,7 @@ from referrals import api, caseload, ehc_api, family
 from referrals.config import ReferralsSettings
 from referrals.deadlines import DeadlineWatch
 from referrals.handlers import subscriptions
+from referrals.partners import PartnerIntake
 from referrals.retention import RetentionJob
 from referrals.taking_in import rules_of
 from shared.events import (
@@ -19,6 +20,7 @@ from shared.events import (
     EhcAssessmentRequested,
     FamilyContactRegistered,
     FinalPlanIssued,
+    PartnerReferralAnswered,
     PlanIssueDecided,
     ReferralReceived,
     StatutoryExceptionRecorded,
@@ -38,6 +40,7 @@ PUBLISHES: tuple[type[DomainEvent], ...] = (
     StatutoryExceptionRecorded,
     DeadlineAtRisk,
     DeadlineMissed,
+    PartnerReferralAnswered,
 )
 
 
@@ -59,6 +62,7 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
             publishes=PUBLISHES,
             routers=(caseload.router, api.router, ehc_api.router, family.router),
             workers=(retention.run, deadlines.run),
+            consumers=(PartnerIntake(settings).subscribe,),
         )
     )
     app.state.intake_rules = rules_of(settings)

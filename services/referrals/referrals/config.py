@@ -8,6 +8,7 @@ from pydantic_settings import NoDecode
 from referrals.intake import DISTRICT_COUNCIL, SEND_COUNCIL
 from shared.services import SERVICES, Service
 from shared.settings import ServiceSettings
+from shared.topics import PARTNER_INBOUND_TOPIC
 
 DEVELOPMENT_COUNCILS = ["E08000035", "E08000032"]  # Leeds, Bradford: the development identities'
 
@@ -52,6 +53,17 @@ class ReferralsSettings(ServiceSettings):
         default=24,
         gt=0,
         description="IDEMPOTENCY_KEY_HOURS: how long a POST's Idempotency-Key answers a retry",
+    )
+
+    partner_inbound_topic: str = Field(
+        default=PARTNER_INBOUND_TOPIC,
+        description="PARTNER_INBOUND_TOPIC: where NHS partners publish referrals (FHIR in "
+        "CloudEvents); their answers go to nhs.referrals.outcome.v1",
+    )
+    referral_link: str = Field(
+        default="http://127.0.0.1:8001/v1/referrals/{referral_id}",
+        description="REFERRAL_LINK: the caseworker's link to a referral, in the answer to an NHS "
+        "partner ({referral_id} is filled in)",
     )
 
     @field_validator("councils", mode="before")

@@ -6,9 +6,9 @@ from typing import Any
 
 from referrals import repository
 from referrals.domain import STEP_OF_EVENT, status_after
-from referrals.intake import intake_problems, london_today
+from referrals.intake import london_today
 from referrals.schemas import ReferralRequest
-from referrals.taking_in import intake_rules, new_referral, take_in
+from referrals.taking_in import intake_rules, new_referral, rule_problems, take_in
 from shared.audit import AuditTrail
 from shared.auth import Principal
 from shared.events import (
@@ -33,14 +33,7 @@ async def referral_requested(message: Envelope[ReferralRequested], conn: Conn) -
     if body.local_authority != message.localauthority:
         raise ValueError("local_authority: differs from the event's localauthority")
     today = london_today()
-    problems = intake_problems(
-        intake_rules(),
-        local_authority=body.local_authority,
-        requested_on=body.received_on or today,
-        today=today,
-        born=body.child.date_of_birth,
-        nhs_number=body.child.nhs_number,
-    )
+    problems = rule_problems(intake_rules(), body, today)
     if problems:
         raise ValueError("; ".join(f"{'.'.join(loc)}: {why}" for loc, why in problems))
     referral = new_referral(message.data.referral_id, body, today)

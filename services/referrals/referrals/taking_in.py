@@ -12,7 +12,7 @@ from uuid import UUID, uuid4
 from referrals import ehc_repository, repository
 from referrals.config import ReferralsSettings
 from referrals.domain import NewReferral, StatutoryStep, Step, receive
-from referrals.intake import IntakeRules, name_key
+from referrals.intake import IntakeRules, intake_problems, name_key
 from referrals.schemas import Child, ReferralReceipt, ReferralRequest
 from referrals.statutory import EhcRequest
 from shared.audit import AuditTrail
@@ -32,6 +32,21 @@ def rules_of(settings: ReferralsSettings) -> IntakeRules:
 def intake_rules() -> IntakeRules:
     """This process's rules, for the intake topic's handler (read once from the settings)."""
     return rules_of(ReferralsSettings())
+
+
+def rule_problems(
+    rules: IntakeRules, body: ReferralRequest, today: date
+) -> list[tuple[tuple[str, ...], str]]:
+    """What breaks the intake rules in a well-formed request: each field's location and why
+    (the intake topic's and the NHS partners' consumers; the route checks the same)."""
+    return intake_problems(
+        rules,
+        local_authority=body.local_authority,
+        requested_on=body.received_on or today,
+        today=today,
+        born=body.child.date_of_birth,
+        nhs_number=body.child.nhs_number,
+    )
 
 
 def new_referral(referral_id: UUID, body: ReferralRequest, today: date) -> NewReferral:

@@ -1,0 +1,238 @@
+"""An NHS partner's referral as FHIR R4 (UK Core): a message ``Bundle`` read into the body
+``POST /v1/referrals`` takes, and our answer as a FHIR ``Task`` or ``OperationOutcome``.
+
+Pure: no I/O. The FHIR is parsed and validated with ``fhir.resources``' R4B models (R4B reads
+R4 messages of these resources unchanged); what the platform needs from it is picked out by the
+paths in ``MAPPING`` (the README's table). Every problem names its FHIRPath and why, never the
+value (it may be personal data).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from fhir.resources.R4B import get_fhir_model_class
+from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.operationoutcome import OperationOutcome
+from fhir.resources.R4B.task import Task
+from pydantic import ValidationError
+
+NHS_NUMBER_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number"
+ODS_SYSTEM = "https://fhir.nhs.uk/Id/ods-organization-code"
+SEN2_SYSTEM = "https://send-platform.uk/fhir/CodeSystem/sen2-primary-need"
+TRACK_SYSTEM = "https://send-platform.uk/fhir/CodeSystem/request-track"
+REFERRAL_ID_SYSTEM = "https://send-platform.uk/Id/referral"
+
+MAPPING: dict[str, str] = {
+    "child.nhs_number": "Patient.identifier.where(system='" + NHS_NUMBER_SYSTEM + "').value",
+    "child.given_name": "Patient.name[0].given[0]",
+    "child.family_name": "Patient.name[0].family",
+    "child.date_of_birth": "Patient.birthDate",
+    "child.postcode": "Patient.address[0].postalCode",
+    "primary_need": "ServiceRequest.reasonCode.coding.where(system='" + SEN2_SYSTEM + "').code",
+    "track": "ServiceRequest.category.coding.where(system='" + TRACK_SYSTEM + "').code",
+    "received_on": "ServiceRequest.authoredOn",
+    "family_contact.name": "RelatedPerson.name[0]",
+    "family_contact.email": "RelatedPerson.telecom.where(system='email').value",
+    "family_contact.phone": "RelatedPerson.telecom.where(system='phone').value",
+    "family_contact.preferred_channel": "RelatedPerson.telecom (email if given, else sms)",
+    "requested_by": "ServiceRequest.requester (an NHS Organization: always health)",
+    "local_authority": "the CloudEvent's localauthority extension attribute",
+}
+"""Each referral field and the FHIRPath it comes from (the README shows this table)."""
+
+Problem = tuple[str, str]
+"""(FHIRPath, why): one thing wrong with a partner's message."""
+
+
+class Rejected(ValueError):
+    """The message cannot become a referral; ``problems`` say where and why."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(f"{where}: {why}" for where, why in problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class PartnerReferral:
+    """What the bundle asks for, as ``POST /v1/referrals`` would take it."""
+
+    body: dict[str, Any]
+    requester_ods: str
+
+
+def fhir_path(loc: tuple[str | int, ...], root: str = "Bundle") -> str:
+    """A pydantic location as FHIRPath: ``("entry", 0)`` -> ``Bundle.entry[0]``."""
+    path = root
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return path
+
+
+def read_bundle(data: Any) -> PartnerReferral:
+    """The referral a FHIR message ``Bundle`` asks for; raises ``Rejected`` saying where and why."""
+    if not isinstance(data, dict):
+        raise Rejected([("Bundle", "the event's data must be a FHIR resource (JSON object)")])
+    kind = data.get("resourceType")
+    if kind != "Bundle":
+        raise Rejected([("resourceType", f"expected Bundle, not {_known_type(kind)}")])
+    unknown = [
+        (f"Bundle.entry[{i}].resource.resourceType", "not a FHIR R4 resource type")
+        for i, entry in enumerate(data.get("entry") or [])
+        if isinstance(entry, dict)
+        and isinstance(entry.get("resource"), dict)
+        and _known_type(entry["resource"].get("resourceType")) == "an unknown resource type"
+    ]
+    if unknown:
+        raise Rejected(unknown)
+    try:
+        bundle = Bundle.model_validate(data)
+    except ValidationError as exc:
+        raise Rejected(
+            [
+                (fhir_path(tuple(e["loc"])), e["msg"].removeprefix("Value error, "))
+                for e in exc.errors()
+            ]
+        ) from exc
+    return _referral_of(bundle)
+
+
+def _known_type(kind: Any) -> str:
+    if not isinstance(kind, str):
+        return "a resource without resourceType"
+    try:
+        get_fhir_model_class(kind)
+    except (KeyError, ValueError):
+        return "an unknown resource type"
+    return kind
+
+
+def _referral_of(bundle: Bundle) -> PartnerReferral:
+    if bundle.type != "message":
+        raise Rejected([("Bundle.type", "must be message")])
+    by_url = {e.fullUrl: e.resource for e in bundle.entry or () if e.fullUrl and e.resource}
+    resources = [e.resource for e in bundle.entry or () if e.resource is not None]
+    header: Any = next((r for r in resources if r.get_resource_type() == "MessageHeader"), None)
+    if header is None or not getattr(header, "focus", None):
+        raise Rejected([("Bundle.entry.resource.ofType(MessageHeader).focus", "missing")])
+    request = _resolve(by_url, resources, header.focus[0].reference, "ServiceRequest")
+    if request is None:
+        raise Rejected([("MessageHeader.focus", "must point to a ServiceRequest in the bundle")])
+    problems: list[Problem] = []
+    if request.status != "active":
+        problems.append(("ServiceRequest.status", "must be active"))
+    if request.intent != "order":
+        problems.append(("ServiceRequest.intent", "must be order"))
+    organisation = _resolve(
+        by_url, resources, request.requester and request.requester.reference, "Organization"
+    )
+    ods = _identifier(getattr(organisation, "identifier", None), ODS_SYSTEM)
+    if ods is None:
+        problems.append(("ServiceRequest.requester", "must be an Organization with its ODS code"))
+    patient = _resolve(by_url, resources, request.subject and request.subject.reference, "Patient")
+    if patient is None:
+        raise Rejected([*problems, ("ServiceRequest.subject", "must be a Patient in the bundle")])
+    family = next((r for r in resources if r.get_resource_type() == "RelatedPerson"), None)
+    name = (patient.name or [None])[0]
+    address = (patient.address or [None])[0]
+    contact = _family_contact(family, patient)
+    if contact is None:
+        problems.append(("RelatedPerson", "the family's contact (or Patient.contact) is missing"))
+    if problems:
+        raise Rejected(problems)
+    body: dict[str, Any] = {
+        "local_authority": None,  # from the event (the caller sets it)
+        "requested_by": "health",
+        "track": _code(request.category, TRACK_SYSTEM) or "support",
+        "primary_need": _code(request.reasonCode, SEN2_SYSTEM),
+        "received_on": str(request.authoredOn)[:10] if request.authoredOn else None,
+        "child": {
+            "given_name": (name.given or [None])[0] if name else None,
+            "family_name": name.family if name else None,
+            "date_of_birth": str(patient.birthDate) if patient.birthDate else None,
+            "nhs_number": _identifier(patient.identifier, NHS_NUMBER_SYSTEM),
+            "postcode": address.postalCode if address else None,
+        },
+        "family_contact": contact,
+    }
+    return PartnerReferral(body=body, requester_ods=ods or "")
+
+
+def _resolve(by_url: dict[str, Any], resources: list[Any], reference: Any, kind: str) -> Any:
+    found = by_url.get(reference) if isinstance(reference, str) else None
+    if found is None and isinstance(reference, str) and "/" in reference:
+        kind_of, _, rid = reference.partition("/")
+        found = next(
+            (r for r in resources if r.get_resource_type() == kind_of and r.id == rid), None
+        )
+    return found if found is not None and found.get_resource_type() == kind else None
+
+
+def _identifier(identifiers: Any, system: str) -> str | None:
+    return next((i.value for i in identifiers or () if i.system == system), None)
+
+
+def _code(concepts: Any, system: str) -> str | None:
+    for concept in concepts or ():
+        for coding in concept.coding or ():
+            if coding.system == system:
+                return str(coding.code)
+    return None
+
+
+def _family_contact(family: Any, patient: Any) -> dict[str, Any] | None:
+    who = family or next(iter(patient.contact or ()), None)
+    if who is None:
+        return None
+    names = who.name if isinstance(who.name, list) else [who.name] if who.name else []
+    name = names[0] if names else None
+    full = (name.text or " ".join([*(name.given or []), name.family or ""]).strip()) if name else ""
+    telecom = {t.system: t.value for t in reversed(who.telecom or ())}
+    return {
+        "name": full or None,
+        "email": telecom.get("email"),
+        "phone": telecom.get("phone"),
+        "preferred_channel": "email" if telecom.get("email") else "sms",
+    }
+
+
+def where(field: tuple[str | int, ...]) -> str:
+    """The FHIRPath a referral field (a location in ``POST /v1/referrals``' body) came from."""
+    names = [str(p) for p in field if not isinstance(p, int)]
+    for cut in range(len(names), 0, -1):
+        path = MAPPING.get(".".join(names[:cut]))
+        if path is not None:
+            return path
+    return ".".join(names) or "Bundle"
+
+
+def accepted(referral_id: UUID, request_id: str, link: str) -> dict[str, Any]:
+    """The FHIR ``Task`` telling the partner its referral is ours now: our id and a link."""
+    task = Task.model_validate(
+        {
+            "resourceType": "Task",
+            "status": "accepted",
+            "intent": "order",
+            "identifier": [{"system": REFERRAL_ID_SYSTEM, "value": str(referral_id)}],
+            "groupIdentifier": {"value": request_id},
+            "businessStatus": {"text": "referral received"},
+            "output": [{"type": {"text": "caseworker link"}, "valueUrl": link}],
+        }
+    )
+    return task.model_dump(mode="json", exclude_none=True)
+
+
+def rejected(problems: list[Problem]) -> dict[str, Any]:
+    """The FHIR ``OperationOutcome`` naming each problem's FHIRPath and why."""
+    outcome = OperationOutcome.model_validate(
+        {
+            "resourceType": "OperationOutcome",
+            "issue": [
+                {"severity": "error", "code": "invalid", "diagnostics": why, "expression": [where]}
+                for where, why in problems
+            ],
+        }
+    )
+    return outcome.model_dump(mode="json", exclude_none=True)

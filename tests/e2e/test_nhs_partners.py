@@ -1,0 +1,180 @@
+"""NHS partners publish referrals as FHIR in CloudEvents, and every message gets an answer."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from typing import Any
+from uuid import uuid4
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from cloudevents.core.bindings.kafka import KafkaMessage
+from referrals.partner_example import example_bundle, partner_record
+
+from scripts.run_platform import demo_nhs_number
+from shared.events import PartnerReferralAnswered
+from shared.settings import KafkaSettings
+from shared.topics import PARTNER_INBOUND_TOPIC, dead_letter_topic
+from tests.e2e.conftest import wait_for_timeline
+
+NHS_NUMBER_PATH = "Patient.identifier.where(system='https://fhir.nhs.uk/Id/nhs-number').value"
+
+
+def _bundle(**changes: Any) -> dict[str, Any]:
+    marker = uuid4().hex[:8]
+    return example_bundle(
+        nhs_number=changes.pop("nhs_number", demo_nhs_number()),
+        given=f"Given{marker}",
+        family=f"Family{marker}",
+        email=f"parent.{marker}@example.org",
+    )
+
+
+async def _publish(kafka: KafkaSettings, *records: tuple[str, KafkaMessage]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=kafka.kafka_bootstrap_servers, acks="all")
+    await producer.start()
+    try:
+        for request_id, record in records:
+            await producer.send_and_wait(
+                f"{kafka.namespace}{PARTNER_INBOUND_TOPIC}",
+                record.value,
+                key=request_id.encode(),
+                headers=list(record.headers.items()),
+            )
+    finally:
+        await producer.stop()
+
+
+async def _records(
+    kafka: KafkaSettings, topic: str, request_id: str, count: int, timeout_s: float = 30
+) -> list[Any]:
+    """The first ``count`` records of ``topic`` keyed ``request_id``, in order."""
+    consumer = AIOKafkaConsumer(
+        f"{kafka.namespace}{topic}",
+        bootstrap_servers=kafka.kafka_bootstrap_servers,
+        auto_offset_reset="earliest",
+        group_id=f"reader-{uuid4().hex}",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    found: list[Any] = []
+    try:
+        async with asyncio.timeout(timeout_s):
+            while len(found) < count:
+                for records in (await consumer.getmany(timeout_ms=500)).values():
+                    found.extend(r for r in records if r.key == request_id.encode())
+    finally:
+        await consumer.stop()
+    return found
+
+
+async def _answers(kafka: KafkaSettings, request_id: str, count: int = 1) -> list[dict[str, Any]]:
+    records = await _records(kafka, PartnerReferralAnswered.topic(), request_id, count)
+    return [json.loads(r.value)["data"] for r in records]
+
+
+@pytest.mark.parametrize("mode", ["binary", "structured"])
+async def test_a_partner_referral_in_either_mode_reaches_the_family_alert_and_is_accepted(
+    mode: str, kafka: KafkaSettings, referrals_api: httpx.AsyncClient
+) -> None:
+    request_id = f"SR-{uuid4().hex}"
+    await _publish(kafka, (request_id, partner_record(_bundle(), mode=mode)))
+    (answer,) = await _answers(kafka, request_id)
+    assert answer["outcome"] == "accepted"
+    task = answer["resource"]
+    assert task["resourceType"] == "Task"
+    assert task["status"] == "accepted"
+    referral_id = task["identifier"][0]["value"]
+    assert task["output"][0]["valueUrl"].endswith(f"/v1/referrals/{referral_id}")
+    referral = await wait_for_timeline(referrals_api, referral_id)
+    assert referral["requested_by"] == "health"
+    assert referral["local_authority"] == "E08000035"
+
+
+BAD_MESSAGES: dict[str, tuple[Callable[[], KafkaMessage], str]] = {
+    "malformed bytes (binary)": (
+        lambda: KafkaMessage(
+            headers=partner_record(_bundle()).headers, key=None, value=b"\xff{not json"
+        ),
+        "Bundle",
+    ),
+    "non-FHIR body": (lambda: partner_record({"hello": "world"}), "resourceType"),
+    "unknown resource type": (lambda: partner_record({"resourceType": "Referal"}), "resourceType"),
+    "not a Bundle": (lambda: partner_record({"resourceType": "Patient"}), "resourceType"),
+    "bad NHS number": (lambda: partner_record(_bundle(nhs_number="9990000027")), NHS_NUMBER_PATH),
+    "unknown partner": (
+        lambda: partner_record(_bundle(), partner="st-elsewhere"),
+        "CloudEvent.source",
+    ),
+    "a council the partner may not refer to": (
+        lambda: partner_record(
+            _bundle(), partner="leeds-community-paediatrics", council="E08000032"
+        ),
+        "CloudEvent.localauthority",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_MESSAGES))
+async def test_a_bad_message_is_rejected_naming_where_and_kept_on_the_dead_letter_topic(
+    case: str, kafka: KafkaSettings, platform: Any
+) -> None:
+    make, location = BAD_MESSAGES[case]
+    request_id = f"SR-{uuid4().hex}"
+    await _publish(kafka, (request_id, make()))
+    (answer,) = await _answers(kafka, request_id)
+    assert answer["outcome"] == "rejected"
+    issues = answer["resource"]["issue"]
+    assert [i["expression"][0] for i in issues] == [location]
+    (dead,) = await _records(kafka, dead_letter_topic(PARTNER_INBOUND_TOPIC), request_id, 1)
+    headers = {k: v.decode() for k, v in dead.headers}
+    assert location in headers["dlq-reason"]
+    assert "Given" not in headers["dlq-reason"]  # field names, never values
+
+
+async def test_unreadable_structured_bytes_are_kept_on_the_dead_letter_topic(
+    kafka: KafkaSettings, platform: Any
+) -> None:
+    request_id = f"SR-{uuid4().hex}"
+    garbage = KafkaMessage(headers={}, key=None, value=b"\x00\x01 not a cloud event")
+    await _publish(kafka, (request_id, garbage))
+    (dead,) = await _records(kafka, dead_letter_topic(PARTNER_INBOUND_TOPIC), request_id, 1)
+    assert dead.value == garbage.value
+    assert "CloudEvent" in {k: v.decode() for k, v in dead.headers}["dlq-reason"]
+
+
+async def test_a_republished_request_makes_one_referral_and_repeats_the_same_answer(
+    kafka: KafkaSettings, referrals_api: httpx.AsyncClient
+) -> None:
+    request_id = f"SR-{uuid4().hex}"
+    bundle = _bundle()
+    first = partner_record(bundle, mode="binary")
+    # The same record twice, then republished as a new CloudEvent in the other mode.
+    await _publish(
+        kafka,
+        (request_id, first),
+        (request_id, first),
+        (request_id, partner_record(bundle, mode="structured")),
+    )
+    answers = await _answers(kafka, request_id, 3)
+    assert {a["outcome"] for a in answers} == {"accepted"}
+    assert all(a["resource"] == answers[0]["resource"] for a in answers)
+    referral_id = answers[0]["resource"]["identifier"][0]["value"]
+    await wait_for_timeline(referrals_api, referral_id)
+
+
+async def test_answers_to_one_request_come_in_the_order_it_was_published(
+    kafka: KafkaSettings, platform: Any
+) -> None:
+    request_id = f"SR-{uuid4().hex}"
+    await _publish(
+        kafka,
+        (request_id, partner_record(_bundle(nhs_number="9990000027"))),  # rejected
+        (request_id, partner_record(_bundle())),  # corrected: accepted
+        (request_id, partner_record({"resourceType": "Patient"})),  # after acceptance: rejected
+    )
+    answers = await _answers(kafka, request_id, 3)
+    assert [a["outcome"] for a in answers] == ["rejected", "accepted", "rejected"]

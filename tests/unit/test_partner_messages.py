@@ -1,0 +1,47 @@
+"""An NHS partner's message read into a referral request, or into the problems it has."""
+
+from __future__ import annotations
+
+from referrals.config import ReferralsSettings
+from referrals.partner_example import example_bundle, partner_record
+from referrals.partners import read
+
+SETTINGS = ReferralsSettings(accept_test_nhs_numbers=True)
+
+
+def _read(data: object, **record: str) -> tuple[list[tuple[str, str]], object]:
+    message = partner_record(data, request_id="SR-1", **record)
+    inbound = read(message.headers, b"SR-1", message.value, SETTINGS)
+    return inbound.problems, inbound.body
+
+
+def test_both_content_modes_read_into_the_same_referral_request() -> None:
+    bundle = example_bundle()
+    binary, structured = _read(bundle, mode="binary"), _read(bundle, mode="structured")
+    assert binary == structured
+    problems, body = binary
+    assert problems == []
+    assert body is not None
+
+
+def test_a_failed_check_names_the_fhir_path_and_never_the_value() -> None:
+    problems, body = _read(example_bundle(nhs_number="9990000027", given="Zephyrine"))
+    assert body is None
+    assert [where for where, _ in problems] == [
+        "Patient.identifier.where(system='https://fhir.nhs.uk/Id/nhs-number').value"
+    ]
+    assert "9990000027" not in str(problems)
+
+
+def test_an_invalid_fhir_date_is_located_in_the_bundle() -> None:
+    bundle = example_bundle()
+    bundle["entry"][2]["resource"]["birthDate"] = "2019-13-01"
+    problems, _ = _read(bundle)
+    assert [where for where, _ in problems] == ["Bundle.entry[2].resource.birthDate"]
+
+
+def test_a_partner_may_refer_only_to_its_own_councils() -> None:
+    problems, _ = _read(
+        example_bundle(), partner="leeds-community-paediatrics", council="E08000032"
+    )
+    assert problems[0][0] == "CloudEvent.localauthority"
