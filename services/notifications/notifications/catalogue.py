@@ -35,7 +35,7 @@ from shared.events import (
 )
 
 Detail = date | str | list[str] | dict[str, date]
-"""What the words need from an event: a date, a code (``refusal_reason``...), codes, or
+"""What the words need from an event: a date, a code (a refusal's ``reason``...), codes, or
 codes with dates. Never personal data: they go into Notify. ``templates`` turns codes into
 words in the family's language."""
 
