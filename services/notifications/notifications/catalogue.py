@@ -18,7 +18,26 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from shared.events import DomainEvent, ReferralReceived, ReferralWaitlisted, SpecialistAssigned
+from shared.events import (
+    AdviceRequested,
+    AssessmentDecided,
+    DeadlineAtRisk,
+    DeadlineMissed,
+    DomainEvent,
+    DraftPlanIssued,
+    EhcAssessmentRequested,
+    FinalPlanIssued,
+    PlanIssueDecided,
+    ReferralReceived,
+    ReferralWaitlisted,
+    SpecialistAssigned,
+    StatutoryExceptionRecorded,
+)
+
+Detail = date | str | list[str] | dict[str, date]
+"""What the words need from an event: a date, a code (a refusal's ``reason``...), codes, or
+codes with dates. Never personal data: they go into Notify. ``templates`` turns codes into
+words in the family's language."""
 
 
 class Audience(enum.StrEnum):
@@ -27,8 +46,12 @@ class Audience(enum.StrEnum):
     """The council's SEND team mailbox (``caseworker_email`` in its messaging settings)."""
 
 
-def _no_details(_: Any) -> dict[str, date]:
+def _no_details(_: Any) -> dict[str, Detail]:
     return {}
+
+
+def _always(_: Any) -> bool:
+    return True
 
 
 @dataclass(frozen=True)
@@ -43,11 +66,13 @@ class MessageKind:
     other messages."""
     council_chooses: bool = False
     """Sent only where the council lists it in ``optional_messages``."""
-    details: Callable[[Any], dict[str, date]] = field(default=_no_details)
-    """Dates from the event the words need (never personal data: they go into Notify)."""
+    details: Callable[[Any], dict[str, Detail]] = field(default=_no_details)
+    """What the words need from the event (dates and codes, never personal data)."""
+    when: Callable[[Any], bool] = field(default=_always)
+    """Whether the event causes this message (a decision's two outcomes have their own words)."""
 
 
-def _request_dates(event: ReferralReceived) -> dict[str, date]:
+def _request_dates(event: ReferralReceived) -> dict[str, Detail]:
     return {
         "received_on": event.received_on,
         "decision_due": event.decision_due,
@@ -55,10 +80,100 @@ def _request_dates(event: ReferralReceived) -> dict[str, date]:
     }
 
 
+def _ehc_dates(event: EhcAssessmentRequested) -> dict[str, Detail]:
+    return {
+        "ehc_requested_on": event.ehc_requested_on,
+        "decision_due": event.decision_due,
+        "final_plan_due": event.final_plan_due,
+    }
+
+
+def _assessing(event: AssessmentDecided) -> bool:
+    return event.decision == "assess"
+
+
+def _issuing(event: PlanIssueDecided) -> bool:
+    return event.decision == "issue"
+
+
+def _not(when: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    return lambda event: not when(event)
+
+
+def _refusal(event: AssessmentDecided | PlanIssueDecided) -> dict[str, Detail]:
+    reason = event.refusal_reason if isinstance(event, AssessmentDecided) else event.reason
+    if reason is None or event.appeal_by is None:  # the referrals service always sets both
+        raise ValueError(f"{event.name}: a refusal without its reason or appeal date")
+    return {"reason": reason, "appeal_by": event.appeal_by, "decided_on": event.decided_on}
+
+
+def _advice(event: AdviceRequested) -> dict[str, Detail]:
+    return {"advice": list(event.kinds), "due_on": event.due_on}
+
+
+def _draft(event: DraftPlanIssued) -> dict[str, Detail]:
+    return {"comments_due": event.comments_due, "final_plan_due": event.final_plan_due}
+
+
+def _final(event: FinalPlanIssued) -> dict[str, Detail]:
+    return {"issued_on": event.issued_on, "appeal_by": event.appeal_by}
+
+
+def _moved(event: StatutoryExceptionRecorded) -> dict[str, Detail]:
+    return {"exception": event.kind, "new_dates": dict(event.deadlines)}
+
+
+def _at_risk(event: DeadlineAtRisk) -> dict[str, Detail]:
+    return {
+        "deadline": event.deadline,
+        "due_on": event.due_on,
+        "statutory_due_on": event.statutory_due_on,
+        "days_left": str(event.days_left),
+    }
+
+
+def _missed(event: DeadlineMissed) -> dict[str, Detail]:
+    return {
+        "deadline": event.deadline,
+        "due_on": event.due_on,
+        "statutory_due_on": event.statutory_due_on,
+    }
+
+
 CATALOGUE: dict[type[DomainEvent], tuple[MessageKind, ...]] = {
     ReferralReceived: (MessageKind("request-received", details=_request_dates),),
     SpecialistAssigned: (MessageKind("specialist-assigned"),),
     ReferralWaitlisted: (MessageKind("referral-waitlisted"),),
+    # The statutory EHC process (SEND Regulations 2014). Advice received is for the timeline
+    # only. Telling the family the request is being considered, every decision, the draft and
+    # final plans are duties (s36 Children and Families Act 2014, Regs 4, 5, 10, 13); so is
+    # owning up to a missed deadline. Moved dates are worth knowing but not a duty.
+    EhcAssessmentRequested: (
+        MessageKind("ehc-assessment-requested", statutory=True, details=_ehc_dates),
+    ),
+    AssessmentDecided: (
+        MessageKind("assessment-agreed", statutory=True, when=_assessing),
+        MessageKind("assessment-refused", statutory=True, when=_not(_assessing), details=_refusal),
+    ),
+    AdviceRequested: (MessageKind("advice-requested", council_chooses=True, details=_advice),),
+    PlanIssueDecided: (
+        MessageKind("plan-to-be-issued", statutory=True, when=_issuing),
+        MessageKind("plan-not-issued", statutory=True, when=_not(_issuing), details=_refusal),
+    ),
+    DraftPlanIssued: (MessageKind("draft-plan-issued", statutory=True, details=_draft),),
+    FinalPlanIssued: (MessageKind("final-plan-issued", statutory=True, details=_final),),
+    StatutoryExceptionRecorded: (MessageKind("deadlines-moved", details=_moved),),
+    DeadlineAtRisk: (
+        MessageKind(
+            "deadline-at-risk", audience=Audience.CASEWORKER, statutory=True, details=_at_risk
+        ),
+    ),
+    DeadlineMissed: (
+        MessageKind(
+            "deadline-missed", audience=Audience.CASEWORKER, statutory=True, details=_missed
+        ),
+        MessageKind("deadline-missed-family", statutory=True, details=_missed),
+    ),
 }
 
 KINDS: dict[str, MessageKind] = {

@@ -87,7 +87,9 @@ class CouncilMessaging(BaseModel):
                 f"{channel}/{template}"
                 for channel, provider in channels.items()
                 if provider == "notify"
-                for template in KINDS
+                for template, kind in KINDS.items()
+                # A message the council does not choose is never sent: it needs no template.
+                if not kind.council_chooses or template in self.optional_messages
                 if template not in english.get(channel, {})
             ]
             if missing:

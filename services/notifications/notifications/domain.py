@@ -15,7 +15,7 @@ from typing import Literal
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
-from notifications.catalogue import KINDS, Audience, MessageKind
+from notifications.catalogue import KINDS, Audience, Detail, MessageKind
 from shared.events import (
     DomainEvent,
     NotificationDelivered,
@@ -29,6 +29,18 @@ FAILURES = ("permanent-failure", "temporary-failure", "technical-failure")
 IN_FLIGHT = ("sending", "sent")
 
 
+Stored = str | list[str] | dict[str, str]
+
+
+def stored(detail: Detail) -> Stored:
+    """A detail as JSON holds it: dates in ISO form."""
+    if isinstance(detail, date):
+        return detail.isoformat()
+    if isinstance(detail, dict):
+        return {k: v.isoformat() for k, v in detail.items()}
+    return detail
+
+
 @dataclass(frozen=True)
 class FamilyAlert:
     """One message about one event, to a family or to the council's caseworkers."""
@@ -40,14 +52,14 @@ class FamilyAlert:
     local_authority: str
     audience: Audience = Audience.FAMILY
     statutory: bool = False
-    details: Mapping[str, str] = field(default_factory=dict)
-    """ISO dates the words need (``decision_due``...)."""
+    details: Mapping[str, Stored] = field(default_factory=dict)
+    """What the words need, as stored in JSON: ISO dates (``decision_due``...) and codes."""
 
 
 def alerts_for(
     event: DomainEvent, kinds: Sequence[MessageKind], *, event_id: UUID, local_authority: str
 ) -> list[FamilyAlert]:
-    """The messages ``event`` causes, one per kind."""
+    """The messages ``event`` causes: one per kind that applies to it."""
     return [
         FamilyAlert(
             id=uuid4(),
@@ -57,9 +69,10 @@ def alerts_for(
             local_authority=local_authority,
             audience=kind.audience,
             statutory=kind.statutory,
-            details={k: v.isoformat() for k, v in kind.details(event).items()},
+            details={k: stored(v) for k, v in kind.details(event).items()},
         )
         for kind in kinds
+        if kind.when(event)
     ]
 
 

@@ -13,19 +13,13 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import date
 
+from notifications.ehc_words import EHC_PHRASES, EHC_TEXTS
+from notifications.wording import Phrases, Words
+
 DEFAULT_LANGUAGE = "en"
-
-
-@dataclass(frozen=True)
-class Words:
-    subject: str
-    body: str
-    """Email and letter body: paragraphs separated by a blank line."""
-    sms: str
-
 
 TEXTS: dict[str, dict[str, Words]] = {
     "en": {
@@ -73,8 +67,10 @@ TEXTS: dict[str, dict[str, Words]] = {
                 "full, so we have added you to the waiting list. Details: {link}"
             ),
         ),
+        **EHC_TEXTS,
     }
 }
+PHRASES: dict[str, Phrases] = {"en": EHC_PHRASES}
 
 _FIELD = re.compile(r"\{(\w+)\}")
 
@@ -89,10 +85,49 @@ def long_date(day: date) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
+def phrase(placeholder: str, code: str, language: str = DEFAULT_LANGUAGE) -> str:
+    """The words for ``code`` (``refusal_reason``, kinds of advice...) in ``language``."""
+    codes = PHRASES.get(language, PHRASES[DEFAULT_LANGUAGE]).codes[placeholder]
+    return codes.get(code) or codes.get(code.partition(":")[0]) or codes[""]
+
+
+def _listed(items: list[str], phrases: Phrases) -> str:
+    unique = list(dict.fromkeys(items))
+    return (
+        unique[0] if len(unique) == 1 else f"{', '.join(unique[:-1])} {phrases.and_} {unique[-1]}"
+    )
+
+
+def _value(name: str, value: str | list[str] | dict[str, str], language: str) -> str:
+    phrases = PHRASES.get(language, PHRASES[DEFAULT_LANGUAGE])
+    if isinstance(value, dict):  # deadlines and their dates, soonest first
+        dated = sorted(value.items(), key=lambda item: item[1])
+        return "; ".join(
+            f"{phrase('deadline', code, language)} {phrases.by} {_long(day)}" for code, day in dated
+        )
+    if isinstance(value, list):
+        return _listed([phrase(name, code, language) for code in value], phrases)
+    if name in phrases.codes:
+        return phrase(name, value, language)
+    if value.isdigit():  # a count (days_left)
+        return value
+    return _long(value)
+
+
+def _long(iso: str) -> str:
+    return long_date(date.fromisoformat(iso))
+
+
 def personalisation(
-    *, reference: str, link: str, young_person: bool, details: dict[str, str]
+    *,
+    reference: str,
+    link: str,
+    young_person: bool,
+    details: Mapping[str, str | list[str] | dict[str, str]],
+    language: str = DEFAULT_LANGUAGE,
 ) -> dict[str, str]:
-    """Every placeholder's value (also Notify's ``personalisation``): no personal data."""
+    """Every placeholder's value (also Notify's ``personalisation``): no personal data. Dates
+    are written the GOV.UK way; codes become words in ``language``."""
     fields = {
         "reference": reference,
         "link": link,
@@ -100,8 +135,8 @@ def personalisation(
         "whose": "your" if young_person else "your child's",
         "who_is": "you are" if young_person else "your child is",
     }
-    for name, iso in details.items():
-        fields[name] = long_date(date.fromisoformat(iso))
+    for name, value in details.items():
+        fields[name] = _value(name, value, language)
     return fields
 
 

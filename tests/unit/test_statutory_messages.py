@@ -1,0 +1,214 @@
+"""What a family (and the council's SEND team) hears at each step of the statutory EHC process:
+the catalogue's entries and their words (pure)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from uuid import uuid4
+
+import pytest
+from notifications.catalogue import CATALOGUE, KINDS, Audience
+from notifications.config import CouncilMessaging
+from notifications.domain import FamilyAlert, Reach, Send, Withhold, alerts_for, next_step
+from notifications.templates import TEXTS, email_parts, fields_of, personalisation, render, words
+from pydantic import ValidationError
+
+from shared.events import (
+    ALL_EVENTS,
+    AdviceReceived,
+    AdviceRequested,
+    AssessmentDecided,
+    DeadlineAtRisk,
+    DeadlineMissed,
+    DomainEvent,
+    DraftPlanIssued,
+    PlanIssueDecided,
+    StatutoryExceptionRecorded,
+    StatutoryStep,
+)
+from tests.events import sample_event
+
+STATUTORY_STEPS = [e for e in ALL_EVENTS if issubclass(e, StatutoryStep)]
+SAFE_IN_A_TEXT = {"reference", "link", "who", "whose", "who_is", "deadline"}
+"""Besides dates: a text can be read on a lock screen, so no reason, kind of advice or
+exception (each could say something about the child's needs) and no name."""
+CODES = {"reason", "advice", "exception", "new_dates"}
+NOON = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+
+
+def _messages(event: DomainEvent, young_person: bool = False) -> list[tuple[FamilyAlert, str]]:
+    """Each message ``event`` causes, with its email and text rendered in full."""
+    rendered = []
+    for alert in alerts_for(event, CATALOGUE[type(event)], event_id=uuid4(), local_authority="E1"):
+        fields = personalisation(
+            reference="AB12CD34",
+            link="https://council.example/f",
+            young_person=young_person,
+            details=alert.details,
+        )
+        w = words(alert.template, "en")
+        subject, plain, _ = email_parts(w, fields)
+        text = render(w.sms, fields)
+        rendered.append((alert, f"{subject}\n{plain}\n---\n{text}"))
+    return rendered
+
+
+def _variants() -> list[DomainEvent]:
+    """Every statutory event once, and each decision both ways."""
+    samples = [sample_event(e, uuid4()) for e in STATUTORY_STEPS if e in CATALOGUE]
+    refused = sample_event(AssessmentDecided, uuid4())
+    assert isinstance(refused, AssessmentDecided)
+    issuing = sample_event(PlanIssueDecided, uuid4())
+    return [
+        *samples,
+        refused.model_copy(
+            update={"decision": "assess", "refusal_reason": None, "appeal_by": None}
+        ),
+        issuing.model_copy(
+            update={
+                "decision": "not_issue",
+                "reason": "needs_met_by_sen_support",
+                "appeal_by": refused.appeal_by,
+            }
+        ),
+    ]
+
+
+def test_every_statutory_step_but_advice_received_causes_a_message() -> None:
+    assert len(STATUTORY_STEPS) == 10
+    for step in STATUTORY_STEPS:
+        assert (step in CATALOGUE) is (step is not AdviceReceived), step.name
+
+
+def test_every_message_renders_from_a_sample_event_with_nothing_left_unfilled() -> None:
+    seen = set()
+    for event in _variants():
+        messages = _messages(event)
+        assert messages, event.name
+        for alert, text in messages:
+            seen.add(alert.template)
+            assert not {"{", "}"} & set(text), alert.template
+            assert "AB12CD34" in text
+            assert "https://council.example/f" in text
+    assert seen == set(KINDS) - {"request-received", "specialist-assigned", "referral-waitlisted"}
+
+
+def test_no_text_message_holds_a_name_or_anything_about_needs() -> None:
+    for template, w in TEXTS["en"].items():
+        in_text = set(re.findall(r"\{(\w+)\}", w.sms))
+        dates = {f for f in in_text if f.endswith(("_on", "_due", "_by"))}
+        assert in_text - dates <= SAFE_IN_A_TEXT, template
+        assert not in_text & CODES, template
+    for event in _variants():
+        for _, text in _messages(event):
+            sms = text.split("---\n")[1]
+            assert "special educational needs" not in sms
+            assert "psychologist" not in sms
+            assert "away from the area" not in sms
+
+
+def test_a_refusal_gives_the_reason_the_appeal_date_and_mediation() -> None:
+    [(alert, text)] = _messages(sample_event(AssessmentDecided, uuid4()))
+    assert alert.template == "assessment-refused"
+    assert alert.statutory
+    email, sms = text.split("---\n")
+    assert "does not suggest special educational needs" in email  # the reason, in words
+    assert "SEND) Tribunal. You must appeal by 10 April 2026" in email
+    assert "mediation adviser" in email
+    assert "SEND Tribunal by 10 April 2026" in sms
+    assert "Mediation advice is available" in sms
+
+
+def test_not_issuing_a_plan_gives_the_reason_the_appeal_date_and_mediation() -> None:
+    [event] = [e for e in _variants() if getattr(e, "decision", None) == "not_issue"]
+    [(alert, text)] = _messages(event)
+    assert alert.template == "plan-not-issued"
+    assert "SEN support" in text
+    assert "You must appeal by 10 April 2026" in text
+    assert "mediation" in text
+
+
+def test_each_decision_sends_only_the_words_of_its_outcome() -> None:
+    assess, issue = _variants()[-2], sample_event(PlanIssueDecided, uuid4())
+    assert [a.template for a, _ in _messages(assess)] == ["assessment-agreed"]
+    assert [a.template for a, _ in _messages(issue)] == ["plan-to-be-issued"]
+
+
+def test_a_young_person_who_asked_is_told_you() -> None:
+    [(_, text)] = _messages(sample_event(AssessmentDecided, uuid4()), young_person=True)
+    assert "assessment for you (reference" in text
+    assert "your child" not in text
+
+
+def test_the_draft_plan_gives_the_comment_date_and_the_right_to_name_a_school() -> None:
+    [(alert, text)] = _messages(sample_event(DraftPlanIssued, uuid4()))
+    assert alert.statutory
+    assert "comments by 25 April 2026" in text
+    assert "particular school" in text
+
+
+def test_moved_deadlines_are_listed_in_words_soonest_first() -> None:
+    event = sample_event(StatutoryExceptionRecorded, uuid4()).model_copy(
+        update={"deadlines": {"final_plan": date(2026, 6, 8), "decision": date(2026, 3, 30)}}
+    )
+    [(alert, text)] = _messages(event)
+    assert alert.template == "deadlines-moved"
+    assert (
+        "our decision whether to carry out an EHC needs assessment by 30 March 2026; "
+        "the final EHC plan by 8 June 2026"
+    ) in text
+
+
+def test_advice_requested_names_the_advice_by_email_only_and_the_council_chooses_it() -> None:
+    event = sample_event(AdviceRequested, uuid4()).model_copy(
+        update={"kinds": ["educational_psychology", "medical", "teacher_of_the_deaf"]}
+    )
+    [(alert, text)] = _messages(event)
+    email, sms = text.split("---\n")
+    assert (
+        "advice from an educational psychologist, medical advice and advice from a "
+        "specialist teacher" in email
+    )
+    assert "deaf" not in text
+    assert "psychologist" not in sms
+    assert KINDS[alert.template].council_chooses
+    reach = Reach(email="a@example.org")
+    policy = CouncilMessaging().policy()
+    assert isinstance(next_step(alert, reach, policy, [], NOON), Withhold)
+    chosen = CouncilMessaging(optional_messages=frozenset({"advice-requested"})).policy()
+    assert isinstance(next_step(alert, reach, chosen, [], NOON), Send)
+
+
+def test_a_deadline_at_risk_goes_to_the_team_and_a_missed_one_to_the_team_and_family() -> None:
+    [(at_risk, text)] = _messages(sample_event(DeadlineAtRisk, uuid4()))
+    assert at_risk.audience is Audience.CASEWORKER
+    assert "Days left: 5" in text
+    missed = _messages(sample_event(DeadlineMissed, uuid4()))
+    assert {a.audience for a, _ in missed} == {Audience.CASEWORKER, Audience.FAMILY}
+    assert all(a.statutory for a, _ in missed)
+    family = next(t for a, t in missed if a.audience is Audience.FAMILY)
+    assert "our decision whether to carry out an EHC needs assessment, due by 16 February" in (
+        family
+    )
+
+
+@pytest.mark.parametrize(
+    "template",
+    ["ehc-assessment-requested", "assessment-agreed", "assessment-refused", "plan-to-be-issued",
+     "plan-not-issued", "draft-plan-issued", "final-plan-issued", "deadline-missed-family"],
+)  # fmt: skip
+def test_decisions_plans_and_missed_deadlines_reach_families_who_opted_out(template: str) -> None:
+    assert KINDS[template].statutory
+    assert fields_of(template) >= {"reference", "link"}
+
+
+def test_a_council_need_not_create_templates_for_messages_it_does_not_send() -> None:
+    ids = {m: uuid4() for m in KINDS if m != "advice-requested"}
+    templates = {"en": {"email": ids}}
+    CouncilMessaging(email="notify", sms=None, notify_api_key="k", notify_templates=templates)
+    with pytest.raises(ValidationError, match="email/advice-requested"):
+        CouncilMessaging(
+            email="notify", sms=None, notify_api_key="k", notify_templates=templates,
+            optional_messages=frozenset({"advice-requested"}),
+        )  # fmt: skip
