@@ -196,8 +196,10 @@ class Platform:
                 if pending:
                     time.sleep(0.2)
 
-    def stop(self, timeout_s: float = 25) -> dict[str, int]:
-        """SIGTERM each service (they finish in-flight work), SIGKILL what is left.
+    def stop(self, timeout_s: float = 45) -> dict[str, int]:
+        """SIGTERM each service (they finish in-flight work), SIGKILL what is left after
+        ``timeout_s`` (under the chart's 60 s termination grace period: a service must stop
+        within what Kubernetes would give it; a provider call in flight may take its timeout).
 
         Returns each service's exit code: 0 when it shut down cleanly in time.
         """
