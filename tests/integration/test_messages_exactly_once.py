@@ -30,6 +30,7 @@ from scripts.platform import REPO_ROOT
 from shared.db import Database
 from tests.identity import free_port
 from tests.integration.messaging import (
+    Clock,
     announced,
     database,
     db,
@@ -46,7 +47,8 @@ __all__ = ["database", "db", "owner_url"]  # fixtures
 async def test_a_sender_killed_after_notify_took_the_message_never_sends_it_twice(
     db: asyncpg.Pool, database: Database
 ) -> None:
-    async with stack(database, lease_s=0.5) as s:
+    # The wall clock, as the killed sender process used: its claim must be seen to run out.
+    async with stack(database, Clock(real=True), lease_s=0.5) as s:
         s.notify.callbacks, s.notify.answer_after_s = False, 60  # Notify holds its answer
         family = await referral(database.pool())
         process = await asyncio.create_subprocess_exec(
