@@ -11,8 +11,6 @@ it, and its deadline is looked at next time, never waited for). The day is the c
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import Callable
 from datetime import date
 
@@ -24,8 +22,7 @@ from shared.councils import ALL, act_for
 from shared.db import Connection, Database
 from shared.events import DeadlineAtRisk, DeadlineMissed
 from shared.outbox import Outbox
-
-logger = logging.getLogger(__name__)
+from shared.schedule import every
 
 _LOCK_ID = 0x5E0D_0004
 BATCH = 200
@@ -48,21 +45,13 @@ class DeadlineWatch:
         self.today = today
 
     async def run(self, database: Database, outbox: Outbox) -> None:
-        while True:
-            try:
-                async with database.pool().acquire() as conn:
-                    if await conn.fetchval("SELECT pg_try_advisory_lock($1)", _LOCK_ID):
-                        try:
-                            sent = await self.check(conn, outbox)
-                            if sent:
-                                logger.info("deadlines: %d warnings sent", sent)
-                        finally:
-                            await conn.execute("SELECT pg_advisory_unlock($1)", _LOCK_ID)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # an outage: try again next time
-                logger.warning("deadline check failed: %s", type(exc).__name__)
-            await asyncio.sleep(self.interval_s)
+        await every(
+            database,
+            interval_s=self.interval_s,
+            lock_id=_LOCK_ID,
+            name="deadlines (warnings sent)",
+            work=lambda conn: self.check(conn, outbox),
+        )
 
     async def check(self, conn: Connection, outbox: Outbox) -> int:
         """Send every warning due today (in batches); returns how many."""

@@ -9,15 +9,12 @@ done at the next start.
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from datetime import date
 
 from shared.councils import ALL, act_for
 from shared.db import Connection, Database
 from shared.outbox import Outbox
-
-logger = logging.getLogger(__name__)
+from shared.schedule import every
 
 _LOCK_ID = 0x5E0D_0003
 ACTOR = "system:retention"
@@ -73,20 +70,10 @@ class RetentionJob:
         self.interval_s = interval_s
 
     async def run(self, database: Database, _: Outbox) -> None:
-        while True:
-            try:
-                async with database.pool().acquire() as conn:
-                    if await conn.fetchval("SELECT pg_try_advisory_lock($1)", _LOCK_ID):
-                        try:
-                            erased = await erase_past_retention(
-                                conn, today=date.today(), years=self.years
-                            )
-                            if erased:
-                                logger.info("retention: erased %d children's details", erased)
-                        finally:
-                            await conn.execute("SELECT pg_advisory_unlock($1)", _LOCK_ID)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # an outage: try again next time
-                logger.warning("retention run failed: %s", type(exc).__name__)
-            await asyncio.sleep(self.interval_s)
+        await every(
+            database,
+            interval_s=self.interval_s,
+            lock_id=_LOCK_ID,
+            name="retention (children's details erased)",
+            work=lambda conn: erase_past_retention(conn, today=date.today(), years=self.years),
+        )

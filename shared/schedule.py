@@ -1,0 +1,40 @@
+"""A service's scheduled work, driven by the database: every replica runs the loop, one at a
+time acts (a PostgreSQL advisory lock), and a run missed while the service was down is done at
+the next start. Outages are logged and the next run tried as usual."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from shared.db import Connection, Database
+
+logger = logging.getLogger(__name__)
+
+
+async def every(
+    database: Database,
+    *,
+    interval_s: float,
+    lock_id: int,
+    name: str,
+    work: Callable[[Connection], Awaitable[int]],
+) -> None:
+    """Run ``work`` now and then every ``interval_s`` until cancelled; ``work`` returns how
+    many things it did (logged when any)."""
+    while True:
+        try:
+            async with database.pool().acquire() as conn:
+                if await conn.fetchval("SELECT pg_try_advisory_lock($1)", lock_id):
+                    try:
+                        done = await work(conn)
+                        if done:
+                            logger.info("%s: %d done", name, done)
+                    finally:
+                        await conn.execute("SELECT pg_advisory_unlock($1)", lock_id)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # an outage: try again next time
+            logger.warning("%s failed: %s", name, type(exc).__name__)
+        await asyncio.sleep(interval_s)
