@@ -49,9 +49,15 @@ async def _publish(kafka: KafkaSettings, *records: tuple[str, KafkaMessage]) -> 
 
 
 async def _records(
-    kafka: KafkaSettings, topic: str, request_id: str, count: int, timeout_s: float = 30
+    kafka: KafkaSettings,
+    topic: str,
+    request_id: str,
+    count: int,
+    timeout_s: float = 30,
+    keep: Callable[[Any], bool] = lambda _: True,
 ) -> list[Any]:
-    """The first ``count`` records of ``topic`` keyed ``request_id``, in order."""
+    """The first ``count`` records of ``topic`` keyed ``request_id`` (that ``keep`` keeps), in
+    order."""
     consumer = AIOKafkaConsumer(
         f"{kafka.namespace}{topic}",
         bootstrap_servers=kafka.kafka_bootstrap_servers,
@@ -65,14 +71,24 @@ async def _records(
         async with asyncio.timeout(timeout_s):
             while len(found) < count:
                 for records in (await consumer.getmany(timeout_ms=500)).values():
-                    found.extend(r for r in records if r.key == request_id.encode())
+                    found.extend(r for r in records if r.key == request_id.encode() and keep(r))
     finally:
         await consumer.stop()
     return found
 
 
-async def _answers(kafka: KafkaSettings, request_id: str, count: int = 1) -> list[dict[str, Any]]:
-    records = await _records(kafka, PartnerReferralAnswered.topic(), request_id, count)
+async def _answers(
+    kafka: KafkaSettings, request_id: str, count: int = 1, progress: bool = False
+) -> list[dict[str, Any]]:
+    """The first ``count`` answers to ``request_id``'s messages, in order; with ``progress``,
+    counting the later milestones' Task updates among them too."""
+    records = await _records(
+        kafka,
+        PartnerReferralAnswered.topic(),
+        request_id,
+        count,
+        keep=lambda r: progress or json.loads(r.value)["data"]["outcome"] != "progressed",
+    )
     return [json.loads(r.value)["data"] for r in records]
 
 
@@ -178,3 +194,24 @@ async def test_answers_to_one_request_come_in_the_order_it_was_published(
     )
     answers = await _answers(kafka, request_id, 3)
     assert [a["outcome"] for a in answers] == ["rejected", "accepted", "rejected"]
+
+
+async def test_later_milestones_follow_the_answer_as_task_status_updates(
+    kafka: KafkaSettings, referrals_api: httpx.AsyncClient
+) -> None:
+    request_id = f"SR-{uuid4().hex}"
+    await _publish(kafka, (request_id, partner_record(_bundle())))
+    answers = await _answers(kafka, request_id, 3, progress=True)
+    assert [a["outcome"] for a in answers] == ["accepted", "progressed", "progressed"]
+    accepted, *updates = (a["resource"] for a in answers)
+    assert [u["status"] for u in updates] == ["in-progress", "in-progress"]
+    assert [u["businessStatus"]["coding"][0]["code"] for u in updates] == [
+        "plan-drafted",
+        "specialist-assigned",
+    ]
+    for update in updates:
+        assert update["identifier"] == accepted["identifier"]
+        assert update["groupIdentifier"] == accepted["groupIdentifier"]
+        assert update["output"] == accepted["output"]
+    referral_id = accepted["identifier"][0]["value"]
+    await wait_for_timeline(referrals_api, referral_id)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from referrals.config import ReferralsSettings
+from referrals.fhir_bundle import link_of, task
 from referrals.partner_example import example_bundle, partner_record
 from referrals.partners import read
 
@@ -45,3 +48,15 @@ def test_a_partner_may_refer_only_to_its_own_councils() -> None:
         example_bundle(), partner="leeds-community-paediatrics", council="E08000032"
     )
     assert problems[0][0] == "CloudEvent.localauthority"
+
+
+def test_a_milestone_is_the_accepted_task_in_progress_with_its_business_status() -> None:
+    referral_id = UUID("6f1c1b52-8d1e-4a55-9c39-0c6a7f4f0b11")
+    link = f"https://caseworkers.example/v1/referrals/{referral_id}"
+    answer = task(referral_id, "SR-1", link)
+    update = task(referral_id, "SR-1", link_of(answer), "plan-drafted")
+    assert answer["status"] == "accepted"
+    assert update["status"] == "in-progress"
+    assert update["businessStatus"]["coding"][0]["code"] == "plan-drafted"
+    same = ("resourceType", "intent", "identifier", "groupIdentifier", "output")
+    assert {k: update[k] for k in same} == {k: answer[k] for k in same}

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from referrals import repository
-from referrals.domain import STEP_OF_EVENT, status_after
+from referrals.domain import STEP_OF_EVENT, Step, status_after
+from referrals.fhir_bundle import link_of, task
 from referrals.intake import london_today
 from referrals.schemas import ReferralRequest
 from referrals.taking_in import intake_rules, new_referral, rule_problems, take_in
@@ -15,6 +17,7 @@ from shared.events import (
     Envelope,
     NotificationDelivered,
     NotificationSent,
+    PartnerReferralAnswered,
     PlanDrafted,
     ReferralRequested,
     ReferralWaitlisted,
@@ -42,6 +45,39 @@ async def referral_requested(message: Envelope[ReferralRequested], conn: Conn) -
     return events
 
 
+PARTNER_PROGRESS: dict[Step, str] = {
+    Step.PLAN_DRAFTED: "plan-drafted",
+    Step.WAITLISTED: "waitlisted",
+    Step.SPECIALIST_ASSIGNED: "specialist-assigned",
+}
+"""The steps an NHS partner is told of (a Task status update on its outcome topic)."""
+
+
+async def _partner_progress(conn: Conn, referral_id: Any, step: Step) -> Events:
+    """For a referral an NHS partner made: its Task, in progress at ``step``; else nothing."""
+    progress = PARTNER_PROGRESS.get(step)
+    if progress is None:
+        return []
+    row = await conn.fetchrow(
+        """SELECT partner, request_id, answer::text AS answer FROM partner_requests
+           WHERE referral_id = $1""",
+        referral_id,
+    )
+    if row is None:
+        return []  # from the HTTP API or the intake topic: nobody to tell
+    return [
+        PartnerReferralAnswered(
+            referral_id=referral_id,
+            partner=row["partner"],
+            request_id=row["request_id"],
+            outcome="progressed",
+            resource=task(
+                referral_id, row["request_id"], link_of(json.loads(row["answer"])), progress
+            ),
+        )
+    ]
+
+
 async def _record(conn: Conn, message: Envelope[Any]) -> Events:
     step, service = STEP_OF_EVENT[type(message.data)]
     # An unknown referral raises LookupError: dead-lettered at once (it never heals).
@@ -54,7 +90,7 @@ async def _record(conn: Conn, message: Envelope[Any]) -> Events:
         occurred_at=message.time,
     )
     await repository.set_status(conn, message.data.referral_id, status_after(steps))
-    return []
+    return await _partner_progress(conn, message.data.referral_id, step)
 
 
 @subscriptions.on(PlanDrafted)
