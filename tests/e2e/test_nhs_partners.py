@@ -19,6 +19,7 @@ from shared.events import PartnerReferralAnswered
 from shared.settings import KafkaSettings
 from shared.topics import PARTNER_INBOUND_TOPIC, dead_letter_topic
 from tests.e2e.conftest import wait_for_timeline
+from tests.events import referral_request
 
 NHS_NUMBER_PATH = "Patient.identifier.where(system='https://fhir.nhs.uk/Id/nhs-number').value"
 
@@ -215,3 +216,37 @@ async def test_later_milestones_follow_the_answer_as_task_status_updates(
         assert update["output"] == accepted["output"]
     referral_id = accepted["identifier"][0]["value"]
     await wait_for_timeline(referrals_api, referral_id)
+
+
+async def test_a_referral_not_from_a_partner_gets_no_task_update(
+    kafka: KafkaSettings, referrals_api: httpx.AsyncClient
+) -> None:
+    response = await referrals_api.post("/v1/referrals", json=referral_request())
+    assert response.status_code == 201
+    referral_id = response.json()["id"]
+    await wait_for_timeline(referrals_api, referral_id)  # plan drafted, specialist assigned
+    request_id = f"SR-{uuid4().hex}"  # a partner's referral too, so the topic has answers
+    await _publish(kafka, (request_id, partner_record(_bundle())))
+    await _answers(kafka, request_id)
+    consumer = AIOKafkaConsumer(
+        f"{kafka.namespace}{PartnerReferralAnswered.topic()}",
+        bootstrap_servers=kafka.kafka_bootstrap_servers,
+        auto_offset_reset="earliest",
+        group_id=f"reader-{uuid4().hex}",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    referral_ids: list[str] = []
+    try:
+        async with asyncio.timeout(30):
+            while not consumer.assignment():
+                for records in (await consumer.getmany(timeout_ms=200)).values():
+                    referral_ids += [json.loads(r.value)["data"]["referral_id"] for r in records]
+            ends = await consumer.end_offsets(list(consumer.assignment()))
+            while any([await consumer.position(p) < end for p, end in ends.items()]):
+                for records in (await consumer.getmany(timeout_ms=200)).values():
+                    referral_ids += [json.loads(r.value)["data"]["referral_id"] for r in records]
+    finally:
+        await consumer.stop()
+    assert referral_ids  # the partner's answer is there: the topic was read
+    assert referral_id not in referral_ids
