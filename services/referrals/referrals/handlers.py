@@ -50,13 +50,32 @@ PARTNER_PROGRESS: dict[Step, str] = {
     Step.WAITLISTED: "waitlisted",
     Step.SPECIALIST_ASSIGNED: "specialist-assigned",
 }
-"""The steps an NHS partner is told of (a Task status update on its outcome topic)."""
+"""The milestones an NHS partner is told of (a Task status update on its outcome topic), in
+the order a referral reaches them."""
+_RANK = {step: rank for rank, step in enumerate(PARTNER_PROGRESS, start=1)}
 
 
-async def _partner_progress(conn: Conn, referral_id: Any, step: Step) -> Events:
-    """For a referral an NHS partner made: its Task, in progress at ``step``; else nothing."""
-    progress = PARTNER_PROGRESS.get(step)
-    if progress is None:
+def milestones_to_tell(steps: list[Step], step: Step) -> list[str]:
+    """The milestones a partner is told of when ``step`` is recorded (``steps``: the timeline's
+    steps, ``step`` among them), in order; pure. Steps come on different topics, so a
+    specialist assigned may be recorded before the plan it followed: the partner is then told
+    of the plan first, and of the late plan step nothing. A Task never goes back."""
+    if step not in _RANK:
+        return []
+    earlier = list(steps)
+    if step in earlier:
+        earlier.remove(step)
+    reached = max((_RANK[s] for s in earlier if s in _RANK), default=0)
+    if _RANK[step] <= reached:
+        return []  # implied by a milestone already told
+    implied = [PARTNER_PROGRESS[Step.PLAN_DRAFTED]] if reached == 0 and _RANK[step] > 1 else []
+    return [*implied, PARTNER_PROGRESS[step]]
+
+
+async def _partner_progress(conn: Conn, referral_id: Any, milestones: list[str]) -> Events:
+    """For a referral an NHS partner made: its Task, in progress at each milestone; else
+    nothing."""
+    if not milestones:
         return []
     row = await conn.fetchrow(
         """SELECT partner, request_id, answer::text AS answer FROM partner_requests
@@ -65,16 +84,16 @@ async def _partner_progress(conn: Conn, referral_id: Any, step: Step) -> Events:
     )
     if row is None:
         return []  # from the HTTP API or the intake topic: nobody to tell
+    link = link_of(json.loads(row["answer"]))
     return [
         PartnerReferralAnswered(
             referral_id=referral_id,
             partner=row["partner"],
             request_id=row["request_id"],
             outcome="progressed",
-            resource=task(
-                referral_id, row["request_id"], link_of(json.loads(row["answer"])), progress
-            ),
+            resource=task(referral_id, row["request_id"], link, milestone),
         )
+        for milestone in milestones
     ]
 
 
@@ -90,7 +109,8 @@ async def _record(conn: Conn, message: Envelope[Any]) -> Events:
         occurred_at=message.time,
     )
     await repository.set_status(conn, message.data.referral_id, status_after(steps))
-    return await _partner_progress(conn, message.data.referral_id, step)
+    told = milestones_to_tell(steps, step)
+    return await _partner_progress(conn, message.data.referral_id, told)
 
 
 @subscriptions.on(PlanDrafted)
