@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 SOAK_ARGS ?=
 
-.PHONY: help install up topics migrate run test test-unit bench soak asyncapi lint format down clean \
+.PHONY: help install up topics migrate run test test-unit bench bench-partners soak asyncapi lint format down clean \
 	constraints chart-tools chart-topology chart-check
 
 help:
@@ -20,6 +20,8 @@ help:
 	@echo "make lint       ruff and mypy --strict"
 	@echo "make bench      bare pipelines, a 150,000-referral drain, open-loop HTTP at 100/s and"
 	@echo "                300/s: throughput, latency, CPU and memory (BENCH_ARGS=\"--drain 20000\")"
+	@echo "make bench-partners  N partner FHIR bundles waiting, timed to N accepted answers: events/s"
+	@echo "                and the referrals process's CPU (BENCH_PARTNERS_ARGS=\"--events 2000\")"
 	@echo "make soak       10 minutes at 100 referrals/s, memory and latency every 30 s (SOAK_ARGS)"
 	@echo "make asyncapi   regenerate docs/asyncapi/ from the code (a test fails when stale)"
 	@echo "make chart-check  the Helm chart and Dockerfile checks alone (tests/deploy)"
@@ -56,6 +58,9 @@ test: topics migrate chart-tools
 # databases, topics, identity provider and services (free ports), so `make run` is undisturbed.
 bench: up
 	$(BIN)/python -m scripts.bench $(BENCH_ARGS)
+
+bench-partners: up
+	$(BIN)/python -m scripts.bench.partners $(BENCH_PARTNERS_ARGS)
 
 soak: up
 	$(BIN)/python -m scripts.bench.soak $(SOAK_ARGS)

@@ -360,7 +360,9 @@ class PartnerReferralAnswered(DomainEvent):
     the partner published, keyed by the partner's request identifier: ``resource`` is a FHIR
     R4 ``Task`` (accepted: our referral id and a link for the caseworker) or
     ``OperationOutcome`` (rejected: each issue with its FHIRPath and a reason). Field names and
-    reasons only, never a value from the partner's bundle."""
+    reasons only, never a value from the partner's bundle. An accepted referral's later
+    milestones follow on the same key (progressed): the same Task, ``in-progress``, its
+    ``businessStatus`` coding the milestone (plan-drafted, waitlisted, specialist-assigned)."""
 
     name: ClassVar[str] = "referrals.outcome"
     owner: ClassVar[str] = "nhs"  # the topic partners read: nhs.referrals.outcome.v1
@@ -371,7 +373,10 @@ class PartnerReferralAnswered(DomainEvent):
         "Kafka key of this answer too",
         examples=["RBA-SR-000123"],
     )
-    outcome: Literal["accepted", "rejected"]
+    outcome: Literal["accepted", "rejected", "progressed"] = Field(
+        description="accepted or rejected: the answer to a message; progressed: a later "
+        "milestone of an accepted referral (a Task status update)"
+    )
     resource: dict[str, Any] = Field(
         description="The FHIR R4 Task (accepted) or OperationOutcome (rejected), as JSON",
         examples=[

@@ -19,6 +19,7 @@ from shared.events import PartnerReferralAnswered
 from shared.settings import KafkaSettings
 from shared.topics import PARTNER_INBOUND_TOPIC, dead_letter_topic
 from tests.e2e.conftest import wait_for_timeline
+from tests.events import referral_request
 
 NHS_NUMBER_PATH = "Patient.identifier.where(system='https://fhir.nhs.uk/Id/nhs-number').value"
 
@@ -49,9 +50,15 @@ async def _publish(kafka: KafkaSettings, *records: tuple[str, KafkaMessage]) -> 
 
 
 async def _records(
-    kafka: KafkaSettings, topic: str, request_id: str, count: int, timeout_s: float = 30
+    kafka: KafkaSettings,
+    topic: str,
+    request_id: str,
+    count: int,
+    timeout_s: float = 30,
+    keep: Callable[[Any], bool] = lambda _: True,
 ) -> list[Any]:
-    """The first ``count`` records of ``topic`` keyed ``request_id``, in order."""
+    """The first ``count`` records of ``topic`` keyed ``request_id`` (that ``keep`` keeps), in
+    order."""
     consumer = AIOKafkaConsumer(
         f"{kafka.namespace}{topic}",
         bootstrap_servers=kafka.kafka_bootstrap_servers,
@@ -65,14 +72,24 @@ async def _records(
         async with asyncio.timeout(timeout_s):
             while len(found) < count:
                 for records in (await consumer.getmany(timeout_ms=500)).values():
-                    found.extend(r for r in records if r.key == request_id.encode())
+                    found.extend(r for r in records if r.key == request_id.encode() and keep(r))
     finally:
         await consumer.stop()
     return found
 
 
-async def _answers(kafka: KafkaSettings, request_id: str, count: int = 1) -> list[dict[str, Any]]:
-    records = await _records(kafka, PartnerReferralAnswered.topic(), request_id, count)
+async def _answers(
+    kafka: KafkaSettings, request_id: str, count: int = 1, progress: bool = False
+) -> list[dict[str, Any]]:
+    """The first ``count`` answers to ``request_id``'s messages, in order; with ``progress``,
+    counting the later milestones' Task updates among them too."""
+    records = await _records(
+        kafka,
+        PartnerReferralAnswered.topic(),
+        request_id,
+        count,
+        keep=lambda r: progress or json.loads(r.value)["data"]["outcome"] != "progressed",
+    )
     return [json.loads(r.value)["data"] for r in records]
 
 
@@ -178,3 +195,58 @@ async def test_answers_to_one_request_come_in_the_order_it_was_published(
     )
     answers = await _answers(kafka, request_id, 3)
     assert [a["outcome"] for a in answers] == ["rejected", "accepted", "rejected"]
+
+
+async def test_later_milestones_follow_the_answer_as_task_status_updates(
+    kafka: KafkaSettings, referrals_api: httpx.AsyncClient
+) -> None:
+    request_id = f"SR-{uuid4().hex}"
+    await _publish(kafka, (request_id, partner_record(_bundle())))
+    answers = await _answers(kafka, request_id, 3, progress=True)
+    assert [a["outcome"] for a in answers] == ["accepted", "progressed", "progressed"]
+    accepted, *updates = (a["resource"] for a in answers)
+    assert [u["status"] for u in updates] == ["in-progress", "in-progress"]
+    assert [u["businessStatus"]["coding"][0]["code"] for u in updates] == [
+        "plan-drafted",
+        "specialist-assigned",
+    ]
+    for update in updates:
+        assert update["identifier"] == accepted["identifier"]
+        assert update["groupIdentifier"] == accepted["groupIdentifier"]
+        assert update["output"] == accepted["output"]
+    referral_id = accepted["identifier"][0]["value"]
+    await wait_for_timeline(referrals_api, referral_id)
+
+
+async def test_a_referral_not_from_a_partner_gets_no_task_update(
+    kafka: KafkaSettings, referrals_api: httpx.AsyncClient
+) -> None:
+    response = await referrals_api.post("/v1/referrals", json=referral_request())
+    assert response.status_code == 201
+    referral_id = response.json()["id"]
+    await wait_for_timeline(referrals_api, referral_id)  # plan drafted, specialist assigned
+    request_id = f"SR-{uuid4().hex}"  # a partner's referral too, so the topic has answers
+    await _publish(kafka, (request_id, partner_record(_bundle())))
+    await _answers(kafka, request_id)
+    consumer = AIOKafkaConsumer(
+        f"{kafka.namespace}{PartnerReferralAnswered.topic()}",
+        bootstrap_servers=kafka.kafka_bootstrap_servers,
+        auto_offset_reset="earliest",
+        group_id=f"reader-{uuid4().hex}",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    referral_ids: list[str] = []
+    try:
+        async with asyncio.timeout(30):
+            while not consumer.assignment():
+                for records in (await consumer.getmany(timeout_ms=200)).values():
+                    referral_ids += [json.loads(r.value)["data"]["referral_id"] for r in records]
+            ends = await consumer.end_offsets(list(consumer.assignment()))
+            while any([await consumer.position(p) < end for p, end in ends.items()]):
+                for records in (await consumer.getmany(timeout_ms=200)).values():
+                    referral_ids += [json.loads(r.value)["data"]["referral_id"] for r in records]
+    finally:
+        await consumer.stop()
+    assert referral_ids  # the partner's answer is there: the topic was read
+    assert referral_id not in referral_ids

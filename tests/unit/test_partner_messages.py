@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from referrals.config import ReferralsSettings
+from referrals.domain import Step
+from referrals.fhir_bundle import link_of, task
+from referrals.handlers import milestones_to_tell
 from referrals.partner_example import example_bundle, partner_record
 from referrals.partners import read
 
@@ -45,3 +50,37 @@ def test_a_partner_may_refer_only_to_its_own_councils() -> None:
         example_bundle(), partner="leeds-community-paediatrics", council="E08000032"
     )
     assert problems[0][0] == "CloudEvent.localauthority"
+
+
+def test_a_milestone_is_the_accepted_task_in_progress_with_its_business_status() -> None:
+    referral_id = UUID("6f1c1b52-8d1e-4a55-9c39-0c6a7f4f0b11")
+    link = f"https://caseworkers.example/v1/referrals/{referral_id}"
+    answer = task(referral_id, "SR-1", link)
+    update = task(referral_id, "SR-1", link_of(answer), "plan-drafted")
+    assert answer["status"] == "accepted"
+    assert update["status"] == "in-progress"
+    assert update["businessStatus"]["coding"][0]["code"] == "plan-drafted"
+    same = ("resourceType", "intent", "identifier", "groupIdentifier", "output")
+    assert {k: update[k] for k in same} == {k: answer[k] for k in same}
+
+
+def test_a_partner_is_told_of_each_milestone_once_and_never_backwards() -> None:
+    received, plan, waitlisted, assigned = (
+        Step.RECEIVED,
+        Step.PLAN_DRAFTED,
+        Step.WAITLISTED,
+        Step.SPECIALIST_ASSIGNED,
+    )
+    assert milestones_to_tell([received, plan], plan) == ["plan-drafted"]
+    assert milestones_to_tell([received, plan, assigned], assigned) == ["specialist-assigned"]
+    assert milestones_to_tell([received, plan, waitlisted, assigned], assigned) == [
+        "specialist-assigned"
+    ]
+    # The specialist's step came first: the plan is told before it, and not again later.
+    assert milestones_to_tell([received, assigned], assigned) == [
+        "plan-drafted",
+        "specialist-assigned",
+    ]
+    assert milestones_to_tell([received, assigned, plan], plan) == []
+    assert milestones_to_tell([received, plan, assigned, waitlisted], waitlisted) == []
+    assert milestones_to_tell([received, Step.MESSAGE_SENT], Step.MESSAGE_SENT) == []

@@ -208,20 +208,44 @@ def where(field: tuple[str | int, ...]) -> str:
     return ".".join(names) or "Bundle"
 
 
-def accepted(referral_id: UUID, request_id: str, link: str) -> dict[str, Any]:
-    """The FHIR ``Task`` telling the partner its referral is ours now: our id and a link."""
-    task = Task.model_validate(
+PROGRESS_SYSTEM = "https://send-platform.uk/fhir/CodeSystem/referral-progress"
+PROGRESS: dict[str, str] = {
+    "plan-drafted": "support plan drafted",
+    "waitlisted": "waiting for a specialist",
+    "specialist-assigned": "specialist assigned",
+}
+"""The later milestones a partner is told of: ``Task.businessStatus`` code -> its text."""
+
+
+def task(
+    referral_id: UUID, request_id: str, link: str, progress: str | None = None
+) -> dict[str, Any]:
+    """The FHIR ``Task`` telling the partner its referral is ours: our id and a link. Without
+    ``progress`` it is the answer (``accepted``); with a ``PROGRESS`` code, the same Task
+    (same identifiers) ``in-progress`` with that milestone as its ``businessStatus``."""
+    business: dict[str, Any] = {"text": "referral received"}
+    if progress is not None:
+        business = {
+            "coding": [{"system": PROGRESS_SYSTEM, "code": progress}],
+            "text": PROGRESS[progress],
+        }
+    resource = Task.model_validate(
         {
             "resourceType": "Task",
-            "status": "accepted",
+            "status": "accepted" if progress is None else "in-progress",
             "intent": "order",
             "identifier": [{"system": REFERRAL_ID_SYSTEM, "value": str(referral_id)}],
             "groupIdentifier": {"value": request_id},
-            "businessStatus": {"text": "referral received"},
+            "businessStatus": business,
             "output": [{"type": {"text": "caseworker link"}, "valueUrl": link}],
         }
     )
-    return task.model_dump(mode="json", exclude_none=True)
+    return resource.model_dump(mode="json", exclude_none=True)
+
+
+def link_of(accepted_task: dict[str, Any]) -> str:
+    """The caseworker link an accepted ``Task`` carries (its first output)."""
+    return str(accepted_task["output"][0]["valueUrl"])
 
 
 def rejected(problems: list[Problem]) -> dict[str, Any]:

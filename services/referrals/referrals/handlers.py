@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from referrals import repository
-from referrals.domain import STEP_OF_EVENT, status_after
+from referrals.domain import STEP_OF_EVENT, Step, status_after
+from referrals.fhir_bundle import link_of, task
 from referrals.intake import london_today
 from referrals.schemas import ReferralRequest
 from referrals.taking_in import intake_rules, new_referral, rule_problems, take_in
@@ -15,6 +17,7 @@ from shared.events import (
     Envelope,
     NotificationDelivered,
     NotificationSent,
+    PartnerReferralAnswered,
     PlanDrafted,
     ReferralRequested,
     ReferralWaitlisted,
@@ -42,6 +45,58 @@ async def referral_requested(message: Envelope[ReferralRequested], conn: Conn) -
     return events
 
 
+PARTNER_PROGRESS: dict[Step, str] = {
+    Step.PLAN_DRAFTED: "plan-drafted",
+    Step.WAITLISTED: "waitlisted",
+    Step.SPECIALIST_ASSIGNED: "specialist-assigned",
+}
+"""The milestones an NHS partner is told of (a Task status update on its outcome topic), in
+the order a referral reaches them."""
+_RANK = {step: rank for rank, step in enumerate(PARTNER_PROGRESS, start=1)}
+
+
+def milestones_to_tell(steps: list[Step], step: Step) -> list[str]:
+    """The milestones a partner is told of when ``step`` is recorded (``steps``: the timeline's
+    steps, ``step`` among them), in order; pure. Steps come on different topics, so a
+    specialist assigned may be recorded before the plan it followed: the partner is then told
+    of the plan first, and of the late plan step nothing. A Task never goes back."""
+    if step not in _RANK:
+        return []
+    earlier = list(steps)
+    if step in earlier:
+        earlier.remove(step)
+    reached = max((_RANK[s] for s in earlier if s in _RANK), default=0)
+    if _RANK[step] <= reached:
+        return []  # implied by a milestone already told
+    implied = [PARTNER_PROGRESS[Step.PLAN_DRAFTED]] if reached == 0 and _RANK[step] > 1 else []
+    return [*implied, PARTNER_PROGRESS[step]]
+
+
+async def _partner_progress(conn: Conn, referral_id: Any, milestones: list[str]) -> Events:
+    """For a referral an NHS partner made: its Task, in progress at each milestone; else
+    nothing."""
+    if not milestones:
+        return []
+    row = await conn.fetchrow(
+        """SELECT partner, request_id, answer::text AS answer FROM partner_requests
+           WHERE referral_id = $1""",
+        referral_id,
+    )
+    if row is None:
+        return []  # from the HTTP API or the intake topic: nobody to tell
+    link = link_of(json.loads(row["answer"]))
+    return [
+        PartnerReferralAnswered(
+            referral_id=referral_id,
+            partner=row["partner"],
+            request_id=row["request_id"],
+            outcome="progressed",
+            resource=task(referral_id, row["request_id"], link, milestone),
+        )
+        for milestone in milestones
+    ]
+
+
 async def _record(conn: Conn, message: Envelope[Any]) -> Events:
     step, service = STEP_OF_EVENT[type(message.data)]
     # An unknown referral raises LookupError: dead-lettered at once (it never heals).
@@ -54,7 +109,8 @@ async def _record(conn: Conn, message: Envelope[Any]) -> Events:
         occurred_at=message.time,
     )
     await repository.set_status(conn, message.data.referral_id, status_after(steps))
-    return []
+    told = milestones_to_tell(steps, step)
+    return await _partner_progress(conn, message.data.referral_id, told)
 
 
 @subscriptions.on(PlanDrafted)

@@ -32,7 +32,7 @@ from faststream.message import StreamMessage
 from pydantic import ValidationError
 
 from referrals.config import ReferralsSettings
-from referrals.fhir_bundle import Problem, Rejected, accepted, read_bundle, rejected, where
+from referrals.fhir_bundle import Problem, Rejected, read_bundle, rejected, task, where
 from referrals.intake import london_today
 from referrals.schemas import ReferralRequest
 from referrals.taking_in import Refused, new_referral, rule_problems, rules_of, take_in
@@ -241,7 +241,7 @@ class PartnerIntake:
         except Refused as exc:
             return self._rejection(referral_id, inbound, [("ServiceRequest.subject", exc.detail)])
         await outbox.add(conn, events, local_authority=inbound.council)
-        task = accepted(
+        answer = task(
             referral_id,
             inbound.request_id,
             self.settings.referral_link.format(referral_id=referral_id),
@@ -252,14 +252,14 @@ class PartnerIntake:
             partner,
             inbound.request_id,
             referral_id,
-            json.dumps(task),
+            json.dumps(answer),
         )
         return PartnerReferralAnswered(
             referral_id=referral_id,
             partner=partner,
             request_id=inbound.request_id,
             outcome="accepted",
-            resource=task,
+            resource=answer,
         )
 
     @staticmethod
