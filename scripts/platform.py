@@ -27,11 +27,6 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 SERVICE_PORTS = {name: service.port for name, service in SERVICES.items()}
 
 
-def ports_offset(offset: int) -> dict[str, int]:
-    """Each service's port moved by ``offset`` (tests and benchmarks run beside `make run`)."""
-    return {name: port + offset for name, port in SERVICE_PORTS.items()}
-
-
 def _serving(port: int) -> bool:
     with socket.socket() as probe:
         probe.settimeout(0.5)

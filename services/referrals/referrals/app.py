@@ -9,37 +9,13 @@ from referrals.handlers import subscriptions
 from referrals.partners import PartnerIntake
 from referrals.retention import RetentionJob
 from referrals.taking_in import rules_of
-from shared.events import (
-    AdviceReceived,
-    AdviceRequested,
-    AssessmentDecided,
-    DeadlineAtRisk,
-    DeadlineMissed,
-    DomainEvent,
-    DraftPlanIssued,
-    EhcAssessmentRequested,
-    FamilyContactRegistered,
-    FinalPlanIssued,
-    PartnerReferralAnswered,
-    PlanIssueDecided,
-    ReferralReceived,
-    StatutoryExceptionRecorded,
-)
+from shared.events import ALL_EVENTS, DomainEvent, PartnerReferralAnswered
 from shared.lifecycle import ServiceDefinition, create_service_app
 
+# Every event the referrals service owns, and the answers it sends NHS partners (on the
+# topic partners read, named for them).
 PUBLISHES: tuple[type[DomainEvent], ...] = (
-    ReferralReceived,
-    FamilyContactRegistered,
-    EhcAssessmentRequested,
-    AssessmentDecided,
-    AdviceRequested,
-    AdviceReceived,
-    PlanIssueDecided,
-    DraftPlanIssued,
-    FinalPlanIssued,
-    StatutoryExceptionRecorded,
-    DeadlineAtRisk,
-    DeadlineMissed,
+    *(event for event in ALL_EVENTS if event.owner == "referrals"),
     PartnerReferralAnswered,
 )
 
