@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
 import pytest
+from notifications import repository
 from notifications.channels import Accepted, Outgoing, Provider, Remote
 from notifications.config import NotificationsSettings
 from notifications.domain import Channel
@@ -22,11 +24,13 @@ from shared.events import (
     Envelope,
     FamilyContactRegistered,
     NotificationSent,
+    ReferralReceived,
     SpecialistAssigned,
     wrap,
 )
 from shared.outbox import Outbox
 from tests.conftest import Databases
+from tests.events import sample_event
 from tests.integration.conftest import wait_for
 
 
@@ -62,7 +66,8 @@ async def notifications_url(databases: Databases) -> str:
 async def notifications_pool(notifications_url: str) -> AsyncIterator[asyncpg.Pool]:
     pool = await asyncpg.create_pool(notifications_url, min_size=2, max_size=4)
     await pool.execute(
-        "TRUNCATE notifications, delivery_attempts, family_contacts, provider_limits, outbox, inbox"
+        "TRUNCATE notifications, delivery_attempts, family_contacts, requests, provider_limits,"
+        " outbox, inbox"
     )
     yield pool
     await pool.close()
@@ -80,8 +85,16 @@ def _sender(channel: RecordingChannel, url: str, lease_s: float = 60) -> AlertSe
     )  # fmt: skip
 
 
-def _events() -> tuple[Envelope[SpecialistAssigned], Envelope[FamilyContactRegistered]]:
+async def _events(
+    pool: asyncpg.Pool,
+) -> tuple[Envelope[SpecialistAssigned], Envelope[FamilyContactRegistered]]:
+    """A specialist-assigned event and the family's contact, for a referral whose request
+    (and its acknowledgement) this service has already taken in."""
     referral_id = uuid4()
+    async with pool.acquire() as conn:
+        received = sample_event(ReferralReceived, referral_id)
+        assert isinstance(received, ReferralReceived)
+        await repository.save_request(conn, received, local_authority="E08000035")
     assigned = SpecialistAssigned(
         referral_id=referral_id,
         allocation_id=uuid4(),
@@ -103,10 +116,7 @@ def _events() -> tuple[Envelope[SpecialistAssigned], Envelope[FamilyContactRegis
     )
 
 
-async def _handle(
-    pool: asyncpg.Pool,
-    message: Envelope[SpecialistAssigned] | Envelope[FamilyContactRegistered],
-) -> None:
+async def _handle(pool: asyncpg.Pool, message: Envelope[Any]) -> None:
     async with pool.acquire() as conn, conn.transaction():
         if isinstance(message.data, FamilyContactRegistered):
             await family_contact_registered(message, conn)
@@ -128,7 +138,7 @@ async def test_alert_stored_while_the_contact_is_being_saved_is_still_sent(
     notifications_pool: asyncpg.Pool, notifications_url: str
 ) -> None:
     channel = RecordingChannel()
-    assigned, contact = _events()
+    assigned, contact = await _events(notifications_pool)
 
     async with notifications_pool.acquire() as first:
         transaction = first.transaction()
@@ -166,7 +176,7 @@ async def test_nothing_is_sent_inside_the_handlers_transaction_and_a_repeat_send
 ) -> None:
     channel = RecordingChannel()
     sender = _sender(channel, notifications_url)
-    assigned, contact = _events()
+    assigned, contact = await _events(notifications_pool)
     await _handle(notifications_pool, contact)
     await _handle(notifications_pool, assigned)
     await _handle(notifications_pool, assigned)  # the same event again
@@ -182,7 +192,7 @@ async def test_a_commit_failing_after_the_send_does_not_send_twice(
     notifications_pool: asyncpg.Pool, notifications_url: str
 ) -> None:
     channel = RecordingChannel()
-    assigned, contact = _events()
+    assigned, contact = await _events(notifications_pool)
     await _handle(notifications_pool, contact)
     await _handle(notifications_pool, assigned)
     # PostgreSQL refuses the first attempt to record the alert as sent (a deadlock, to it).
@@ -222,7 +232,7 @@ async def test_an_alert_left_sending_by_a_dead_sender_is_sent_only_if_it_had_not
     notifications_pool: asyncpg.Pool, notifications_url: str, went_before: bool
 ) -> None:
     channel = RecordingChannel()
-    assigned, contact = _events()
+    assigned, contact = await _events(notifications_pool)
     await _handle(notifications_pool, contact)
     await _handle(notifications_pool, assigned)
     # A sender claimed it, maybe handed it over, and died before recording it.
@@ -251,7 +261,7 @@ async def test_a_claim_within_its_lease_is_left_to_its_sender(
     notifications_pool: asyncpg.Pool, notifications_url: str
 ) -> None:
     channel = RecordingChannel()
-    assigned, contact = _events()
+    assigned, contact = await _events(notifications_pool)
     await _handle(notifications_pool, contact)
     await _handle(notifications_pool, assigned)
     await notifications_pool.execute(
@@ -260,3 +270,48 @@ async def test_a_claim_within_its_lease_is_left_to_its_sender(
     )
     assert await _sender(channel, notifications_url).send_due(notifications_pool, OUTBOX) == 0
     assert channel.sent == []
+
+
+async def test_a_family_hears_of_their_request_first_whatever_order_the_events_arrive_in(
+    notifications_pool: asyncpg.Pool, notifications_url: str
+) -> None:
+    # Each event comes on its own topic: the specialist's can reach this service before the
+    # request's own acknowledgement, even before the family's contact.
+    referral_id = uuid4()
+    received = wrap(
+        sample_event(ReferralReceived, referral_id), source="/t", local_authority="E08000035"
+    )
+    assigned = wrap(
+        sample_event(SpecialistAssigned, referral_id), source="/t", local_authority="E08000035"
+    )
+    contact = wrap(
+        FamilyContactRegistered(
+            referral_id=referral_id,
+            contact_name="A Parent",
+            email="a@example.org",
+            preferred_channel="email",
+        ),
+        source="/t",
+        local_authority="E08000035",
+    )
+    assert received.time < assigned.time
+    channel = RecordingChannel()
+    sender = _sender(channel, notifications_url)
+
+    await _handle(notifications_pool, assigned)
+    await _handle(notifications_pool, contact)
+    assert await sender.send_due(notifications_pool, OUTBOX) == 0  # no request known yet
+    await _handle(notifications_pool, received)
+    while await sender.send_due(notifications_pool, OUTBOX):
+        pass
+
+    by_event = {
+        r["about_event_id"]: r["id"]
+        for r in await notifications_pool.fetch(
+            "SELECT about_event_id, id FROM notifications WHERE referral_id = $1", referral_id
+        )
+    }
+    assert channel.sent == [by_event[received.id], by_event[assigned.id]]
+    async with notifications_pool.acquire() as conn:
+        listed = await repository.notifications_for(conn, referral_id)
+    assert [r["template"] for r in listed] == ["request-received", "specialist-assigned"]

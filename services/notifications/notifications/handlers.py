@@ -1,9 +1,12 @@
 """Kafka subscribers of the notifications service.
 
 Every event in the message catalogue (``catalogue.CATALOGUE``) becomes its messages' rows:
-queued when the recipient can be reached (the family's contact is known; caseworker messages
-always), waiting for the contact otherwise; the contact (on its own topic) queues whatever
-waited. Nothing is sent here: ``notifications.sender`` sends after these transactions commit.
+queued when the recipient can be reached (caseworker messages always; a family's once their
+contact and their request are both known), waiting otherwise; the contact and the request
+(each on its own topic) queue whatever waited. The events come on separate topics, each
+consumed on its own, so a later event can arrive first: a family's messages go in the order
+their events happened, and none before the acknowledgement of the request.
+Nothing is sent here: ``notifications.sender`` sends after these transactions commit.
 Both kinds of handler take a per-referral lock first: without it, a message stored while the
 contact is being saved would be seen by neither transaction and never queued.
 """
@@ -28,16 +31,19 @@ async def queue_messages(message: Envelope[Any], conn: Conn) -> Events:
     await repository.lock_referral(conn, event.referral_id)
     if isinstance(event, ReferralReceived):
         await repository.save_request(conn, event, local_authority=message.localauthority)
-    contact_known = await repository.has_contact(conn, event.referral_id)
+    reachable = await repository.family_reachable(conn, event.referral_id)
     for alert in alerts_for(
         event, CATALOGUE[type(event)], event_id=message.id, local_authority=message.localauthority
     ):
         await repository.add_alert(
             conn,
             alert,
-            queued=contact_known or alert.audience is Audience.CASEWORKER,
+            queued=reachable or alert.audience is Audience.CASEWORKER,
+            occurred_at=message.time,
             trace_headers=current_trace_headers(),  # the send continues this event's trace
         )
+    if isinstance(event, ReferralReceived):
+        await repository.queue_awaiting(conn, event.referral_id)  # what came before it
     return []
 
 

@@ -70,21 +70,34 @@ async def save_request(conn: Connection, event: ReferralReceived, *, local_autho
     )
 
 
-async def has_contact(conn: Connection, referral_id: UUID) -> bool:
+async def family_reachable(conn: Connection, referral_id: UUID) -> bool:
+    """Whether a family's messages may go: their contact is known, and so is their request
+    (whose acknowledgement goes first, though its event may reach this service later than
+    the events after it)."""
     return bool(
-        await conn.fetchval("SELECT true FROM family_contacts WHERE referral_id = $1", referral_id)
+        await conn.fetchval(
+            """SELECT EXISTS (SELECT FROM family_contacts WHERE referral_id = $1)
+                  AND EXISTS (SELECT FROM requests WHERE referral_id = $1)""",
+            referral_id,
+        )
     )
 
 
 async def add_alert(
-    conn: Connection, alert: FamilyAlert, *, queued: bool, trace_headers: dict[str, str]
+    conn: Connection,
+    alert: FamilyAlert,
+    *,
+    queued: bool,
+    occurred_at: datetime,
+    trace_headers: dict[str, str],
 ) -> bool:
     """Store a message, queued for sending or awaiting the family's contact; False if one
-    exists for that event and audience already."""
+    exists for that event and audience already. ``occurred_at`` (the event's own time) puts
+    it in order among the family's messages."""
     added = await conn.fetchval(
         """INSERT INTO notifications (id, referral_id, about_event_id, local_authority,
-               template, status, trace_headers, audience, statutory, details)
-           VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10::jsonb)
+               template, status, trace_headers, audience, statutory, details, occurred_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10::jsonb, $11)
            ON CONFLICT (about_event_id, audience) DO NOTHING RETURNING true""",
         alert.id,
         alert.referral_id,
@@ -96,15 +109,19 @@ async def add_alert(
         alert.audience.value,
         alert.statutory,
         json.dumps(dict(alert.details)),
+        occurred_at,
     )
     return bool(added)
 
 
 async def queue_awaiting(conn: Connection, referral_id: UUID) -> int:
-    """Queue the messages that waited for this family's contact; returns how many."""
+    """Queue the messages that waited for this family's contact and request, once both are
+    known; returns how many."""
     result = await conn.execute(
         """UPDATE notifications SET status = 'queued'
-           WHERE referral_id = $1 AND status = 'awaiting_contact'""",
+           WHERE referral_id = $1 AND status = 'awaiting_contact'
+             AND EXISTS (SELECT FROM family_contacts WHERE referral_id = $1)
+             AND EXISTS (SELECT FROM requests WHERE referral_id = $1)""",
         referral_id,
     )
     return int(result.split()[-1])
@@ -149,7 +166,7 @@ async def claim_due(
             f"""WITH heads AS (
                     SELECT DISTINCT ON (referral_id, audience) id FROM notifications
                     WHERE status IN ('queued', 'sending')
-                    ORDER BY referral_id, audience, created_at, id),
+                    ORDER BY referral_id, audience, occurred_at, created_at, id),
                 due AS (
                     SELECT id FROM notifications n
                     WHERE (n.id IN (SELECT id FROM heads)
@@ -474,7 +491,7 @@ async def notifications_for(conn: Connection, referral_id: UUID) -> list[asyncpg
         """SELECT id, template, audience, statutory, status, channel, created_at, sent_at,
                   delivered_at, completed_at, not_before, held_reason, last_error,
                   local_authority
-           FROM notifications WHERE referral_id = $1 ORDER BY created_at, id""",
+           FROM notifications WHERE referral_id = $1 ORDER BY occurred_at, created_at, id""",
         referral_id,
     )
 
