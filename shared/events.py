@@ -4,8 +4,10 @@ The envelope follows CloudEvents 1.0 in structured JSON mode. CloudEvents extens
 attribute names may only hold lower-case letters and digits, so the council travels as
 ``localauthority`` and the payload's version as ``schemaversion``.
 
-Events carry ids and codes, never a child's name or a family's contact details, with one
-exception: ``FamilyContactRegistered`` goes on its own topic that only notifications reads.
+Events carry ids and codes, never a child's name or a family's contact details, with two
+exceptions, each on its own topic that only the service needing it reads:
+``FamilyContactRegistered`` (notifications) and ``ReferralDescribed`` (plans: the referrer's
+own words about the child).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from typing import Any, ClassVar, Generic, Literal, TypeVar
 from uuid import UUID, uuid4
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from shared.roles import Role
 
 EVENT_TYPE_PREFIX = "uk.send-platform"
 
@@ -70,6 +74,11 @@ class DomainEvent(BaseModel):
 Track = Literal["support", "ehc"]
 """A support request (the reform path) or an EHC needs assessment request (statutory)."""
 
+Phase = Literal["early_years", "primary", "secondary", "post_16"]
+"""The child's phase of education on the day of the request, from their date of birth (the
+school year they are in: early years under 5 on 31 August, primary to year 6, secondary to
+year 11, post-16 after)."""
+
 
 class ReferralReceived(DomainEvent):
     name: ClassVar[str] = "referral-received"
@@ -95,6 +104,52 @@ class ReferralReceived(DomainEvent):
         description="support: a personal plan and specialist help, no statutory clock; ehc: an "
         "EHC needs assessment request, which also starts the statutory clock",
         examples=["support", "ehc"],
+    )
+    secondary_needs: list[Sen2Need] = Field(
+        default_factory=list,
+        description="Further SEN2 needs, beyond the primary one (none repeats the primary)",
+        examples=[["SEMH"]],
+    )
+    phase: Phase | None = Field(
+        default=None, description="Phase of education on the day of the request"
+    )
+    age_years: int | None = Field(
+        default=None, ge=0, le=25, description="Age in whole years on the day of the request"
+    )
+    school_urn: str | None = Field(
+        default=None,
+        pattern=r"^[0-9]{6}$",
+        description="The school or setting the child attends (its URN), when known: matching "
+        "prefers specialists who visit it",
+        examples=["107958"],
+    )
+    language: str = Field(
+        default="en",
+        pattern=r"^[a-z]{2,3}$",
+        description="The family's preferred language (ISO 639 code), for matching specialists "
+        "who speak it",
+        examples=["en", "ur", "pl"],
+    )
+    described: bool = Field(
+        default=False,
+        description="True when the referrer described the child's strengths and difficulties: "
+        "a ReferralDescribed event follows (on its own topic) and the plan waits for it",
+    )
+
+
+class ReferralDescribed(DomainEvent):
+    """What the referrer said about the child, in their own words, for the plan's section B.
+    Special category data on its own topic, which only plans reads; never logged."""
+
+    name: ClassVar[str] = "referral-described"
+    owner: ClassVar[str] = "referrals"
+
+    strengths: str | None = Field(default=None, max_length=4000)
+    difficulties: str | None = Field(default=None, max_length=4000)
+    views: str | None = Field(
+        default=None,
+        max_length=4000,
+        description="The child's or family's views, interests and aspirations (section A)",
     )
 
 
@@ -288,6 +343,27 @@ class PlanDrafted(DomainEvent):
     required_specialism: str = Field(examples=["speech_and_language_therapy"])
     postcode_district: str
     sections: list[str] = Field(description="EHC plan sections drafted", examples=[["B", "E", "F"]])
+    provision_roles: list[Role] = Field(
+        default_factory=list,
+        description="The specialist roles the plan's provision needs (section F), lead role "
+        "first; empty from older publishers, where required_specialism is the one role",
+        examples=[["speech_and_language_therapy", "occupational_therapy"]],
+    )
+    track: Track = Field(default="support", description="The referral's track when drafted")
+    secondary_needs: list[Sen2Need] = Field(default_factory=list)
+    phase: Phase | None = None
+    school_urn: str | None = Field(default=None, description="For matching close to the child")
+    language: str = Field(default="en", description="For matching specialists who speak it")
+    statutory_due: date | None = Field(
+        default=None,
+        description="EHC track: the date the final plan is due (20 weeks); orders the waitlist "
+        "(nearest statutory deadline first)",
+    )
+
+    def roles(self) -> list[Role | str]:
+        """The roles to match: the provision's, or the one required specialism of an older
+        publisher."""
+        return list(self.provision_roles) or [self.required_specialism]
 
 
 class SpecialistAssigned(DomainEvent):
@@ -402,6 +478,7 @@ ALL_EVENTS: tuple[type[DomainEvent], ...] = (
     ReferralRequested,
     ReferralReceived,
     FamilyContactRegistered,
+    ReferralDescribed,
     EhcAssessmentRequested,
     AssessmentDecided,
     AdviceRequested,

@@ -5,6 +5,7 @@ requests race each other."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from typing import Any
@@ -142,6 +143,11 @@ async def test_a_known_nhs_number_with_other_details_is_never_merged(
         ({"child": {"given_name": "<b>Ann</b>"}}, ("child", "given_name"), "only letters"),
         ({"child": {"family_name": "   "}}, ("child", "family_name"), "blank"),
         ({"child": {"postcode": "LS6 2CI"}}, ("child", "postcode"), "UK postcode"),
+        ({"child": {"school_urn": "10795"}}, ("child", "school_urn"), "pattern"),
+        ({"secondary_needs": ["SLCN"]}, ("secondary_needs",), "already the primary need"),
+        ({"secondary_needs": ["HI", "HI"]}, ("secondary_needs",), "listed twice"),
+        ({"language": "English"}, ("language",), "pattern"),
+        ({"about_the_child": {"strengths": "x" * 4001}}, ("about_the_child", "strengths"), "4000"),
         (
             {"family_contact": {"name": "A", "phone": "0113 496 0000", "preferred_channel": "sms"}},
             ("family_contact",),
@@ -154,7 +160,7 @@ async def test_each_refusal_is_a_422_naming_the_field_and_why(
 ) -> None:
     body = referral_body()
     for key, value in change.items():
-        body[key] = {**body[key], **value} if isinstance(value, dict) else value
+        body[key] = {**body.get(key, {}), **value} if isinstance(value, dict) else value
     response = await caseworker.post("/v1/referrals", json=body)
     problems = _problems(response)
     assert words in problems[field], problems
@@ -193,3 +199,42 @@ async def test_names_in_any_script_and_normalised_details_are_accepted(
     assert child is not None
     assert tuple(child) == ("Nguyễn Siân", nhs_number(5), "LS6 2AB")
     assert contact == "07700900123"
+
+
+async def test_needs_school_and_the_referrers_words_go_where_each_is_needed(
+    caseworker: httpx.AsyncClient, owner_url: str
+) -> None:
+    body = referral_body(nhs_number=nhs_number(6))
+    body["child"]["school_urn"] = "107958"
+    body["secondary_needs"] = ["SEMH", "HI"]
+    body["language"] = "ur"
+    body["about_the_child"] = {"strengths": "Loves drawing", "difficulties": "Noisy rooms"}
+    response = await caseworker.post("/v1/referrals", json=body)
+    assert response.status_code == 201, response.text
+    referral_id = response.json()["id"]
+    conn = await asyncpg.connect(owner_url)
+    try:
+        published = {
+            r["topic"]: r["data"]
+            for r in await conn.fetch(
+                "SELECT topic, envelope->'data' AS data FROM outbox WHERE key = $1", referral_id
+            )
+        }
+        stored = await conn.fetchrow(
+            "SELECT secondary_needs, school_urn, language FROM referrals WHERE id = $1::uuid",
+            referral_id,
+        )
+    finally:
+        await conn.close()
+    received = json.loads(published["referrals.referral-received.v1"])
+    assert received["secondary_needs"] == ["SEMH", "HI"]
+    assert (received["school_urn"], received["language"], received["described"]) == (
+        "107958",
+        "ur",
+        True,
+    )
+    assert "Loves drawing" not in published["referrals.referral-received.v1"]
+    described = json.loads(published["referrals.referral-described.v1"])
+    assert (described["strengths"], described["difficulties"]) == ("Loves drawing", "Noisy rooms")
+    assert stored is not None
+    assert tuple(stored) == (["SEMH", "HI"], "107958", "ur")

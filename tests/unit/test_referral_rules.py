@@ -8,12 +8,18 @@ from referrals.domain import (
     Postcode,
     Step,
     is_valid_nhs_number,
+    phase_of,
     receive,
     status_after,
 )
 from referrals.statutory import Deadline, deadline_dates
 
-from shared.events import Sen2Need
+from shared.events import (
+    FamilyContactRegistered,
+    ReferralDescribed,
+    ReferralReceived,
+    Sen2Need,
+)
 
 
 @pytest.mark.parametrize("number", ["9434765919", "943 476 5919", "9990000018"])
@@ -95,13 +101,61 @@ def test_received_referral_event_carries_no_personal_details() -> None:
         primary_need=Sen2Need.SLCN,
         postcode=Postcode.parse("LS6 2AB"),
         contact=FamilyContact(name="Ann Parent", email="ann@example.org"),
+        date_of_birth=date(2019, 3, 4),
+        school_urn="107958",
+        strengths="Ann's son loves drawing",
+        difficulties="Finds noisy rooms hard",
     )
-    received, contact = receive(referral)
+    received, contact, described = receive(referral)
+    assert isinstance(received, ReferralReceived)
+    assert isinstance(contact, FamilyContactRegistered)
+    assert isinstance(described, ReferralDescribed)
     public = received.model_dump_json()
-    for personal in ("Ann", "example.org", "2AB"):
+    for personal in ("Ann", "example.org", "2AB", "2019", "drawing", "noisy"):
         assert personal not in public
+    assert received.described
+    assert received.age_years == 6
+    assert received.phase == "primary"
+    assert described.topic() == "referrals.referral-described.v1"  # only plans reads it
+    assert described.strengths == "Ann's son loves drawing"
     assert received.postcode_district == "LS6"
     assert received.final_plan_due == date(2026, 5, 25)
     assert received.track == "support"
     assert contact.email == "ann@example.org"
     assert contact.topic() == "referrals.family-contact-registered.v1"
+
+
+@pytest.mark.parametrize(
+    ("born", "on", "phase"),
+    [
+        (date(2022, 9, 1), date(2026, 11, 29), "early_years"),  # nursery
+        (date(2021, 9, 1), date(2026, 11, 29), "early_years"),  # reception: 5 only next year
+        (date(2021, 8, 31), date(2026, 11, 29), "primary"),  # the summer-born: year 1
+        (date(2015, 9, 1), date(2026, 11, 29), "primary"),  # year 6
+        (date(2015, 8, 31), date(2026, 11, 29), "secondary"),  # year 7
+        (date(2009, 9, 1), date(2026, 7, 20), "secondary"),  # year 11, before the summer
+        (date(2009, 9, 1), date(2026, 9, 1), "post_16"),  # the September after
+        (date(2003, 1, 1), date(2026, 11, 29), "post_16"),
+    ],
+)
+def test_phase_follows_the_english_school_year(born: date, on: date, phase: str) -> None:
+    assert phase_of(born, on) == phase
+
+
+def test_a_referral_without_the_referrers_words_causes_no_description() -> None:
+    referral = NewReferral(
+        referral_id=uuid4(),
+        local_authority="E08000035",
+        received_on=date(2026, 1, 5),
+        requested_by="parent",
+        primary_need=Sen2Need.HI,
+        postcode=Postcode.parse("LS6 2AB"),
+        contact=FamilyContact(name="Ann Parent", email="ann@example.org"),
+        secondary_needs=(Sen2Need.SLCN,),
+    )
+    events = receive(referral)
+    assert [type(e) for e in events] == [ReferralReceived, FamilyContactRegistered]
+    received = events[0]
+    assert isinstance(received, ReferralReceived)
+    assert not received.described
+    assert received.secondary_needs == [Sen2Need.SLCN]

@@ -20,7 +20,9 @@ from shared.events import (
     FamilyContactRegistered,
     NotificationDelivered,
     NotificationSent,
+    Phase,
     PlanDrafted,
+    ReferralDescribed,
     ReferralReceived,
     ReferralWaitlisted,
     Sen2Need,
@@ -210,11 +212,45 @@ class NewReferral:
     postcode: Postcode
     contact: FamilyContact
     track: Track = "support"
+    secondary_needs: tuple[Sen2Need, ...] = ()
+    date_of_birth: date | None = None
+    school_urn: str | None = None
+    language: str = "en"
+    strengths: str | None = None
+    difficulties: str | None = None
+    views: str | None = None
+
+    @property
+    def described(self) -> bool:
+        return any((self.strengths, self.difficulties, self.views))
 
 
-def receive(referral: NewReferral) -> tuple[ReferralReceived, FamilyContactRegistered]:
-    """The events a new referral causes: one for everyone, one only for notifications."""
+def age_on(born: date, day: date) -> int:
+    """Age in whole years on ``day``."""
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def phase_of(born: date, day: date) -> Phase:
+    """The phase of education a child born on ``born`` is in on ``day``, by the English school
+    year: their age on the 31 August that began it. Under 5 then (nursery, reception): early
+    years; 5 to 10 (years 1-6): primary; 11 to 15 (years 7-11): secondary; 16 and over: post-16.
+    """
+    year_began = day.year if (day.month, day.day) >= (9, 1) else day.year - 1
+    age = age_on(born, date(year_began, 8, 31))
+    if age < 5:
+        return "early_years"
+    if age < 11:
+        return "primary"
+    if age < 16:
+        return "secondary"
+    return "post_16"
+
+
+def receive(referral: NewReferral) -> list[DomainEvent]:
+    """The events a new referral causes: one for everyone, one only for notifications (the
+    contact), and one only for plans (the referrer's words) when the referrer gave them."""
     dates = deadline_dates(referral.received_on)
+    born = referral.date_of_birth
     received = ReferralReceived(
         referral_id=referral.referral_id,
         local_authority=referral.local_authority,
@@ -225,6 +261,12 @@ def receive(referral: NewReferral) -> tuple[ReferralReceived, FamilyContactRegis
         decision_due=dates[Deadline.DECISION][0],
         final_plan_due=dates[Deadline.FINAL_PLAN][0],
         track=referral.track,
+        secondary_needs=list(referral.secondary_needs),
+        phase=None if born is None else phase_of(born, referral.received_on),
+        age_years=None if born is None else age_on(born, referral.received_on),
+        school_urn=referral.school_urn,
+        language=referral.language,
+        described=referral.described,
     )
     contact = FamilyContactRegistered(
         referral_id=referral.referral_id,
@@ -233,4 +275,12 @@ def receive(referral: NewReferral) -> tuple[ReferralReceived, FamilyContactRegis
         phone=referral.contact.phone,
         preferred_channel=referral.contact.preferred_channel,
     )
-    return received, contact
+    if not referral.described:
+        return [received, contact]
+    described = ReferralDescribed(
+        referral_id=referral.referral_id,
+        strengths=referral.strengths,
+        difficulties=referral.difficulties,
+        views=referral.views,
+    )
+    return [received, contact, described]

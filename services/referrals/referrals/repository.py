@@ -97,8 +97,8 @@ async def add_referral(
         )
     created_at: datetime = await conn.fetchval(
         """INSERT INTO referrals (id, child_id, local_authority, requested_by, primary_need,
-               postcode_district, received_on, status)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+               postcode_district, received_on, status, secondary_needs, school_urn, language)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
            RETURNING created_at""",
         referral.referral_id,
         child_id,
@@ -108,6 +108,9 @@ async def add_referral(
         referral.postcode.district,
         referral.received_on,
         Step.RECEIVED.value,
+        [n.value for n in referral.secondary_needs],
+        referral.school_urn,
+        referral.language,
     )
     return created_at
 

@@ -13,6 +13,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    ValidationInfo,
     WithJsonSchema,
     field_validator,
 )
@@ -64,6 +65,29 @@ class Child(BaseModel):
         examples=["943 476 5919"],
     )
     postcode: UkPostcode
+    school_urn: str | None = Field(
+        default=None,
+        pattern=r"^[0-9]{6}$",
+        description="The school or setting the child attends: its unique reference number "
+        "(URN, six digits), when known",
+        examples=["107958"],
+    )
+
+
+class AboutTheChild(BaseModel):
+    """What the referrer says about the child, in their own words: it becomes the plan's
+    description of needs (section B) and the child's and family's views (section A)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    strengths: str | None = Field(default=None, min_length=1, max_length=4000)
+    difficulties: str | None = Field(default=None, min_length=1, max_length=4000)
+    views: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=4000,
+        description="The child's and family's views, interests and aspirations",
+    )
 
 
 class ReferralRequest(BaseModel):
@@ -85,6 +109,19 @@ class ReferralRequest(BaseModel):
     )
     requested_by: Requester
     primary_need: Sen2Need
+    secondary_needs: list[Sen2Need] = Field(
+        default_factory=list,
+        max_length=4,
+        description="Further SEN2 needs, if any; none may repeat the primary need or another",
+        examples=[["SEMH"]],
+    )
+    language: str = Field(
+        default="en",
+        pattern=r"^[a-z]{2,3}$",
+        description="The family's preferred language, as an ISO 639 code",
+        examples=["en", "ur", "pl"],
+    )
+    about_the_child: AboutTheChild | None = None
     received_on: date | None = Field(
         default=None,
         description="When the council received it (Europe/London); today if left out; never in "
@@ -92,6 +129,16 @@ class ReferralRequest(BaseModel):
     )
     child: Child
     family_contact: FamilyContact
+
+    @field_validator("secondary_needs")
+    @classmethod
+    def _needs_once_each(cls, value: list[Sen2Need], info: ValidationInfo) -> list[Sen2Need]:
+        primary = info.data.get("primary_need")
+        if primary in value:
+            raise ValueError(f"{primary} is already the primary need")
+        if len(set(value)) != len(value):
+            raise ValueError("a need is listed twice")
+        return value
 
     @field_validator("received_on")
     @classmethod

@@ -59,6 +59,13 @@ def new_referral(referral_id: UUID, body: ReferralRequest, today: date) -> NewRe
         postcode=body.child.postcode,
         contact=body.family_contact,
         track=body.track,
+        secondary_needs=tuple(body.secondary_needs),
+        date_of_birth=body.child.date_of_birth,
+        school_urn=body.child.school_urn,
+        language=body.language,
+        strengths=body.about_the_child.strengths if body.about_the_child else None,
+        difficulties=body.about_the_child.difficulties if body.about_the_child else None,
+        views=body.about_the_child.views if body.about_the_child else None,
     )
 
 
@@ -106,7 +113,7 @@ async def take_in(
         )
     except repository.ChildDetailsDiffer as exc:
         raise Refused(str(exc)) from exc
-    events: list[DomainEvent] = list(receive(referral))
+    events = receive(referral)
     request = None
     if referral.track == "ehc":
         request = EhcRequest(
