@@ -63,14 +63,20 @@ class Outbox:
         self.declared: tuple[type[DomainEvent], ...] = tuple(declared)
 
     async def add(
-        self, conn: Connection, events: Iterable[E], *, local_authority: str
+        self,
+        conn: Connection,
+        events: Iterable[E],
+        *,
+        local_authority: str,
+        trace: dict[str, str] | None = None,
     ) -> list[Envelope[E]]:
         """Record ``events`` for publishing, in order, in the transaction of the state change
-        that caused them; returns their envelopes."""
+        that caused them; returns their envelopes. ``trace``: the W3C context they continue
+        (the current span's when left out)."""
         if not conn.is_in_transaction():
             raise RuntimeError("Outbox.add must run inside the transaction of the state change")
         envelopes: list[Envelope[E]] = []
-        trace = current_trace_headers()
+        trace = current_trace_headers() if trace is None else trace
         for event in events:
             if type(event) not in self.declared:
                 raise UndeclaredEvent(

@@ -24,6 +24,7 @@ from shared.events import (
     PartnerReferralAnswered,
     PlanDrafted,
     PlanIssueDecided,
+    ReferralDescribed,
     ReferralReceived,
     ReferralRequested,
     ReferralWaitlisted,
@@ -64,6 +65,12 @@ def sample_event(event_class: type[DomainEvent], referral_id: UUID) -> DomainEve
             contact_name="Foreign Parent",
             email="foreign@example.org",
             preferred_channel="email",
+        ),
+        ReferralDescribed: ReferralDescribed(
+            referral_id=referral_id,
+            strengths="Loves building things",
+            difficulties="Finds it hard to follow spoken instructions",
+            views="Wants to make friends at school",
         ),
         PlanDrafted: PlanDrafted(
             **common,

@@ -4,6 +4,7 @@ runs beside `make run` and test runs and disturbs none of them; all gone at the 
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -23,6 +24,9 @@ from shared.topics import delete_namespace, ensure_topics
 SERVICE_ENV = {
     # One client (the bench) sends every referral: the limits have tests of their own.
     "RATE_LIMIT_POST": "1000000/second",
+    # Texts wait out quiet hours (21:00-08:00 in London): a bench run in the evening would
+    # otherwise leave every family who prefers texts unalerted until morning.
+    "COUNCIL_MESSAGING": json.dumps({"*": {"quiet_hours": None}}),
 }
 
 

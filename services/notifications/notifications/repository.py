@@ -256,6 +256,35 @@ async def start_attempt(
         await conn.execute("UPDATE notifications SET channel = $2 WHERE id = $1", alert.id, channel)
 
 
+async def start_attempts(
+    conn: Connection, attempts: list[tuple[FamilyAlert, Channel, str]], now: datetime
+) -> None:
+    """``start_attempt`` for many messages (alert, channel, provider) in one transaction."""
+    async with conn.transaction():
+        await act_for(conn, ALL)
+        await conn.execute(
+            """INSERT INTO delivery_attempts (notification_id, channel, provider, local_authority,
+                   status, started_at)
+               SELECT id, channel, provider, local_authority, 'sending', $5
+               FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[])
+                   AS a(id, channel, provider, local_authority)
+               ON CONFLICT (notification_id, channel) DO UPDATE
+                   SET status = 'sending', provider = EXCLUDED.provider, started_at = $5,
+                       error = NULL""",
+            [a.id for a, _, _ in attempts],
+            [channel for _, channel, _ in attempts],
+            [provider for _, _, provider in attempts],
+            [a.local_authority for a, _, _ in attempts],
+            now,
+        )
+        await conn.execute(
+            """UPDATE notifications n SET channel = a.channel
+               FROM unnest($1::uuid[], $2::text[]) AS a(id, channel) WHERE n.id = a.id""",
+            [a.id for a, _, _ in attempts],
+            [channel for _, channel, _ in attempts],
+        )
+
+
 async def release(
     conn: Connection,
     alert: FamilyAlert,
@@ -344,6 +373,46 @@ async def mark_sent(
         fallback_at,
     )
     return [sent(alert, channel)]
+
+
+@dataclass(frozen=True)
+class Handed:
+    """A message a provider took: what ``mark_sent`` records."""
+
+    alert: FamilyAlert
+    channel: Channel
+    provider_id: str | None
+    fallback_at: datetime | None
+
+
+async def mark_sent_many(conn: Connection, handed: list[Handed], *, now: datetime) -> set[UUID]:
+    """``mark_sent`` for many messages in the caller's transaction; returns the ids recorded
+    now (a message whose receipt came first is left as it is)."""
+    recorded = await conn.fetch(
+        """UPDATE delivery_attempts d SET status = 'sent', provider_id = h.provider_id,
+               sent_at = $4, error = NULL
+           FROM unnest($1::uuid[], $2::text[], $3::text[]) AS h(id, channel, provider_id)
+           WHERE d.notification_id = h.id AND d.channel = h.channel AND d.status = 'sending'
+           RETURNING d.notification_id""",
+        [h.alert.id for h in handed],
+        [h.channel for h in handed],
+        [h.provider_id for h in handed],
+        now,
+    )
+    ids = {r["notification_id"] for r in recorded}
+    mine = [h for h in handed if h.alert.id in ids]
+    await conn.execute(
+        """UPDATE notifications n SET status = 'sent', channel = h.channel,
+               sent_at = coalesce(n.sent_at, $4), fallback_at = h.fallback_at, claimed_at = NULL,
+               not_before = NULL, held_reason = NULL, last_error = NULL
+           FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS h(id, channel, fallback_at)
+           WHERE n.id = h.id AND n.status IN ('sending', 'queued')""",
+        [h.alert.id for h in mine],
+        [h.channel for h in mine],
+        [h.fallback_at for h in mine],
+        now,
+    )
+    return ids
 
 
 async def apply_status(

@@ -19,6 +19,7 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
@@ -37,10 +38,11 @@ from notifications.domain import (
     failed,
     next_step,
     reference,
+    sent,
 )
 from notifications.providers import Council, Councils
 from notifications.receipts import record_receipt
-from notifications.repository import Claimed
+from notifications.repository import Claimed, Handed
 from notifications.templates import personalisation
 from shared.councils import ALL, act_for
 from shared.db import Database
@@ -57,6 +59,16 @@ Clock = Callable[[], datetime]
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Plain:
+    """A claimed message whose next step is to go out on a channel."""
+
+    item: Claimed
+    council: Council
+    send: Send
+    provider: Provider
 
 
 class AlertSender:
@@ -119,6 +131,17 @@ class AlertSender:
         families: dict[tuple[UUID, object], list[Claimed]] = defaultdict(list)
         for item in claimed:
             families[(item.alert.referral_id, item.alert.audience)].append(item)
+        # The common case, a family's one message going out on a channel, goes together with
+        # the others: one transaction records all their attempts, one all their sends.
+        together = [
+            plain
+            for items in families.values()
+            if len(items) == 1 and (plain := self._plain_send(items[0])) is not None
+        ]
+        if together:
+            await self._send_together(pool, outbox, together)
+            done = {p.item.alert.id for p in together}
+            families = {k: v for k, v in families.items() if v[0].alert.id not in done}
         gate_ = asyncio.Semaphore(self._concurrency)
 
         async def one_family(items: list[Claimed]) -> None:
@@ -140,16 +163,138 @@ class AlertSender:
             try:
                 await self._handle(pool, outbox, item)
             except Exception as exc:
-                if classify(exc) is not Failure.PERMANENT:
+                await self._failed(pool, item.alert, exc)
+
+    async def _failed(self, pool: asyncpg.Pool, alert: FamilyAlert, exc: Exception) -> None:
+        if classify(exc) is not Failure.PERMANENT:
+            raise exc
+        # One message's fault (settings changed under it, a bug) must not hold up every other
+        # family's: it waits a minute and is tried again.
+        logger.error("message %s failed: %s", alert.id, type(exc).__name__)
+        async with pool.acquire() as conn:
+            await repository.release(
+                conn, alert, until=self._clock() + timedelta(minutes=1),
+                reason=f"error: {type(exc).__name__}",
+            )  # fmt: skip
+
+    def _plain_send(self, item: Claimed) -> Plain | None:
+        """The message, if its next step is simply to go out on a channel (none in flight)."""
+        if item.in_flight is not None:
+            return None
+        alert = item.alert
+        council = self.councils.council(alert.local_authority)
+        decision = next_step(
+            alert, council.reach(item), council.policy, item.tried(), self._clock()
+        )
+        if not isinstance(decision, Send):
+            return None
+        return Plain(item, council, decision, council.provider(decision.provider))
+
+    async def _send_together(self, pool: asyncpg.Pool, outbox: Outbox, sends: list[Plain]) -> None:
+        """``_send`` for many families' messages at once, with the same order of records:
+        every attempt committed before any call, each message handed over once, then every
+        send and its event committed together."""
+        now = self._clock()
+        sends = await self._within_limits(pool, sends, now)
+        if not sends:
+            return
+        async with pool.acquire() as conn:
+            await repository.start_attempts(
+                conn, [(p.item.alert, p.send.channel, p.provider.name) for p in sends], now
+            )
+        gate_ = asyncio.Semaphore(self._concurrency)
+
+        async def hand_over(plain: Plain) -> tuple[Plain, Accepted] | None:
+            alert = plain.item.alert
+            async with gate_:
+                with continued_trace(plain.item.trace_headers):
+                    tag_current_span(referral_id=str(alert.referral_id))
+                    try:
+                        return plain, await plain.provider.send(
+                            self._message(plain.item, plain.council, plain.send)
+                        )
+                    except Refused as exc:
+                        logger.warning("message %s refused: %s", alert.id, exc.reason)
+                        async with pool.acquire() as conn:
+                            await repository.refused(
+                                conn, alert, plain.send.channel, exc.status, exc.reason,
+                                self._clock(),
+                            )  # fmt: skip
+                    except Unavailable as exc:
+                        await self._unavailable(
+                            pool, alert, plain.provider, exc, plain.send.channel
+                        )
+                    except Exception as exc:
+                        await self._failed(pool, alert, exc)
+                    return None
+
+        outcomes = await asyncio.gather(*(hand_over(p) for p in sends), return_exceptions=True)
+        handed = [o for o in outcomes if isinstance(o, tuple)]
+        if handed:
+            await self._record_together(pool, outbox, handed)
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome  # the database is away: the whole sender pauses
+
+    async def _within_limits(
+        self, pool: asyncpg.Pool, sends: list[Plain], now: datetime
+    ) -> list[Plain]:
+        """The sends a provider's limits let go now; the others wait their turn."""
+        limited = [p for p in sends if p.provider.limit_key is not None]
+        if not limited:
+            return sends
+        waits: dict[UUID, float] = {}
+        async with pool.acquire() as conn, conn.transaction():
+            for p in limited:
+                assert p.provider.limit_key is not None  # filtered above
+                waits[p.item.alert.id] = await gate.take(
+                    conn, p.provider.limit_key, now=now,
+                    per_minute=p.provider.rate_per_minute, burst=self._burst,
+                )  # fmt: skip
+        held = [p for p in limited if waits[p.item.alert.id] > 0]
+        if held:
+            async with pool.acquire() as conn:
+                for p in held:
+                    until = now + timedelta(seconds=waits[p.item.alert.id])
+                    await repository.release(conn, p.item.alert, until=until, reason="rate-limit")
+        return [p for p in sends if waits.get(p.item.alert.id, 0) <= 0]
+
+    async def _record_together(
+        self, pool: asyncpg.Pool, outbox: Outbox, handed: list[tuple[Plain, Accepted]]
+    ) -> None:
+        """``_record`` for many: the messages are out; record them, never resending."""
+        rows = [
+            Handed(p.item.alert, p.send.channel, accepted.provider_id, p.send.fallback_at)
+            for p, accepted in handed
+        ]
+        limit_keys = {p.provider.limit_key for p, _ in handed} - {None}
+        for attempt in range(1, self._record_attempts + 1):
+            try:
+                now = self._clock()
+                async with pool.acquire() as conn, conn.transaction():
+                    await act_for(conn, ALL)  # the service's own work
+                    recorded = await repository.mark_sent_many(conn, rows, now=now)
+                    for plain, accepted in handed:
+                        alert, channel = plain.item.alert, plain.send.channel
+                        if alert.id not in recorded:
+                            continue
+                        events: list[DomainEvent] = [sent(alert, channel)]
+                        if accepted.delivered:
+                            events += await repository.apply_status(
+                                conn, alert, channel, "delivered", now
+                            )
+                        await outbox.add(
+                            conn, events, local_authority=alert.local_authority,
+                            trace=plain.item.trace_headers,
+                        )  # fmt: skip
+                    for key in sorted(k for k in limit_keys if k is not None):
+                        await gate.recovered(conn, key)
+                return
+            except Exception as exc:
+                if classify(exc) is Failure.PERMANENT or attempt == self._record_attempts:
                     raise
-                # One message's fault (settings changed under it, a bug) must not hold up
-                # every other family's: it waits a minute and is tried again.
-                logger.error("message %s failed: %s", item.alert.id, type(exc).__name__)
-                async with pool.acquire() as conn:
-                    await repository.release(
-                        conn, item.alert, until=self._clock() + timedelta(minutes=1),
-                        reason=f"error: {type(exc).__name__}",
-                    )  # fmt: skip
+                logger.warning("%d messages sent, recording them failed: %s", len(handed), exc)
+                await asyncio.sleep(min(0.1 * 2**attempt, 5))
 
     async def _handle(self, pool: asyncpg.Pool, outbox: Outbox, item: Claimed) -> None:
         alert, now = item.alert, self._clock()
@@ -208,8 +353,23 @@ class AlertSender:
                 return
         async with pool.acquire() as conn:
             await repository.start_attempt(conn, alert, send.channel, provider.name, now)
-        reach = council.reach(item)
-        message = Outgoing(
+        try:
+            accepted = await provider.send(self._message(item, council, send))
+        except Refused as exc:
+            logger.warning("message %s refused on %s: %s", alert.id, send.channel, exc.reason)
+            async with pool.acquire() as conn:
+                await repository.refused(
+                    conn, alert, send.channel, exc.status, exc.reason, self._clock()
+                )
+            return
+        except Unavailable as exc:
+            await self._unavailable(pool, alert, provider, exc, send.channel)
+            return
+        await self._record(pool, outbox, alert, send.channel, accepted, send.fallback_at)
+
+    def _message(self, item: Claimed, council: Council, send: Send) -> Outgoing:
+        alert, reach = item.alert, council.reach(item)
+        return Outgoing(
             notification_id=alert.id,
             referral_id=alert.referral_id,
             channel=send.channel,
@@ -224,19 +384,6 @@ class AlertSender:
             to=reach.email if send.channel == "email" else reach.phone,
             address_lines=reach.address_lines if send.channel == "letter" else (),
         )
-        try:
-            accepted = await provider.send(message)
-        except Refused as exc:
-            logger.warning("message %s refused on %s: %s", alert.id, send.channel, exc.reason)
-            async with pool.acquire() as conn:
-                await repository.refused(
-                    conn, alert, send.channel, exc.status, exc.reason, self._clock()
-                )
-            return
-        except Unavailable as exc:
-            await self._unavailable(pool, alert, provider, exc, send.channel)
-            return
-        await self._record(pool, outbox, alert, send.channel, accepted, send.fallback_at)
 
     async def _unavailable(
         self,
