@@ -33,6 +33,7 @@ async def referrer_described_child(message: Envelope[ReferralDescribed], conn: C
 async def _keep_then_draft(
     conn: Connection, local_authority: str, event: ReferralReceived | ReferralDescribed
 ) -> Events:
+    await repository.wait_for_referral(conn, event.referral_id)
     if await repository.has_plan(conn, event.referral_id):
         return []  # drafted already: a redelivery, or a late copy
     referral, described = await repository.keep_input(conn, local_authority, event)

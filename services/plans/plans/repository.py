@@ -35,6 +35,12 @@ async def add_draft(conn: Connection, plan: SupportPlan) -> bool:
     return bool(added)
 
 
+async def wait_for_referral(conn: Connection, referral_id: UUID) -> None:
+    """Hold the referral's lock until the transaction ends: its two events, handled at once on
+    two topics, take turns, so the second sees what the first committed."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", str(referral_id))
+
+
 async def has_plan(conn: Connection, referral_id: UUID) -> bool:
     found = await conn.fetchval(
         "SELECT true FROM support_plans WHERE referral_id = $1", referral_id
@@ -48,7 +54,7 @@ async def keep_input(
     event: ReferralReceived | ReferralDescribed,
 ) -> tuple[ReferralReceived | None, ReferralDescribed | None]:
     """Keep one of a described referral's two events; returns both as now kept (the other is
-    None until it has come). A row lock orders two arriving at once: the second sees both."""
+    None until it has come). Call it holding the referral's lock (``wait_for_referral``)."""
     column: Literal["received", "described"] = (
         "received" if isinstance(event, ReferralReceived) else "described"
     )
