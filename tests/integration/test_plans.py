@@ -223,6 +223,8 @@ async def test_referral_events_draft_a_checked_plan_announcing_its_roles(
         body = standards.json()
         assert body["catalogue_versions"] == ["national-2026.1", "E08000035-2026.1"]
         assert "SEMH-NURT-01" in {s["id"] for s in body["standards"]}
+        assert body["version_of"]["SLCN-EXPR-01"] == "E08000035-2026.1"
+        assert body["version_of"]["SLCN-UND-01"] == "national-2026.1"
         coverage = await client.get(
             "/v1/standards/coverage", params={"local_authority": LEEDS}, headers=leeds
         )

@@ -113,6 +113,7 @@ def test_a_councils_standard_replaces_the_national_one_of_its_id_for_that_counci
         )
         assert standard == expected
     assert set(ids) - {s.id for s in national.standards} == {"SEMH-NURT-01"}
+    assert {i for i, v in for_leeds.version_of.items() if v == leeds.name} == set(overridden)
 
 
 def test_the_newest_version_of_a_layer_is_by_version_number() -> None:

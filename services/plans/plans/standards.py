@@ -110,6 +110,9 @@ class Catalogue(_Frozen):
     versions: list[str] = Field(description="The versions used, national first")
     needs: dict[Sen2Need, NeedDescription]
     standards: list[Standard] = Field(description="National order; the council's additions last")
+    version_of: dict[str, str] = Field(
+        default_factory=dict, description="Each standard's id: the version it comes from"
+    )
 
     def for_need(self, need: Sen2Need, phase: Phase | None) -> list[Standard]:
         """The standards serving ``need`` in ``phase``: those written for it first (it is
@@ -128,6 +131,7 @@ def in_force(national: CatalogueVersion, council: CatalogueVersion | None = None
         raise ValueError(f"{national.name} is not a national catalogue version")
     standards = list(national.standards)
     versions = [national.name]
+    version_of = dict.fromkeys((s.id for s in standards), national.name)
     if council is not None:
         versions.append(council.name)
         position = {s.id: i for i, s in enumerate(standards)}
@@ -136,4 +140,7 @@ def in_force(national: CatalogueVersion, council: CatalogueVersion | None = None
                 standards[position[standard.id]] = standard
             else:
                 standards.append(standard)
-    return Catalogue(versions=versions, needs=national.needs, standards=standards)
+            version_of[standard.id] = council.name
+    return Catalogue(
+        versions=versions, needs=national.needs, standards=standards, version_of=version_of
+    )

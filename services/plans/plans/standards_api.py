@@ -37,6 +37,10 @@ class CatalogueView(BaseModel):
     catalogue_versions: list[str] = Field(description="National first, then the council's")
     needs: dict[Sen2Need, NeedDescription]
     standards: list[Standard]
+    version_of: dict[str, str] = Field(
+        description="Each standard's id: the version it comes from (a council's own, or the "
+        "national one)"
+    )
 
 
 class CoverageView(BaseModel):
@@ -59,6 +63,7 @@ async def standards_in_force(
         catalogue_versions=catalogue.versions,
         needs=catalogue.needs,
         standards=catalogue.standards,
+        version_of=catalogue.version_of,
     )
 
 
