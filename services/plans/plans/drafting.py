@@ -100,7 +100,8 @@ class _Draft:
                 code=code,
                 area=words.area,
                 primary=primary,
-                description=f"{words.title}. {words.description}"
+                description=f"{words.title}: {subject(self.phase)} "
+                f"{words.description[:1].lower()}{words.description[1:]}"
                 + (" This is the main need." if primary else ""),
                 in_the_referrers_words=in_the_referrers_words(described),
             )
