@@ -5,6 +5,9 @@ The SQL ships inside the packages (``shared/sql/``, ``<service>/migrations/``) a
 checkout. The shared tables (outbox, inbox) come first, then the service's own files. Each file
 runs in its own transaction; an advisory lock keeps two runners (two replicas starting) apart.
 
+A service may also ship reference data as files (``Service.data_import``, e.g. plans'
+standards catalogue): its import runs after the SQL files, every time, and is idempotent.
+
 ``schema_migrations`` records the sha256 of each file applied. Before applying anything, every
 applied file is compared with the one shipped now: an edited applied file is refused (nothing
 is applied), because the databases already migrated would never see the edit. A file recorded
@@ -27,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import importlib
 import re
 from dataclasses import dataclass
 from importlib.resources import files
@@ -177,9 +181,22 @@ async def migrate(database_url: str, component: str, source: Traversable) -> lis
                     m.checksum,
                 )
             applied.append(m)
+        await _import_data(conn, component)
         return applied
     finally:
         await conn.close()
+
+
+async def _import_data(conn: asyncpg.Connection, component: str) -> None:
+    """The service's reference data (``Service.data_import``), after its SQL, in one
+    transaction, under the same advisory lock."""
+    service = SERVICES.get(component)
+    if service is None or service.data_import is None:
+        return
+    module, _, function = service.data_import.partition(":")
+    run = getattr(importlib.import_module(module), function)
+    async with conn.transaction():
+        await run(conn)
 
 
 def _refuse_changed(wanted: list[Migration], done: dict[tuple[str, int], str | None]) -> None:

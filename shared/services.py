@@ -28,6 +28,10 @@ class Service:
     """Default HTTP port for local runs (`make run`); a deployment chooses its own."""
     title: str
     description: str
+    data_import: str | None = None
+    """``module:function`` the migrations run after the service's SQL, in its own transaction
+    as the tables' owner (``async def function(conn)``): reference data shipped as files, such
+    as plans' standards catalogue. It must be idempotent (it runs on every migration)."""
 
     @property
     def package(self) -> str:
@@ -92,6 +96,7 @@ SERVICES: dict[str, Service] = {
             8002,
             "SEND support plans",
             "Drafts each child's personal support plan against the national standards.",
+            data_import="plans.catalogue_store:import_catalogues",
         ),
         Service(
             "specialists",

@@ -56,7 +56,12 @@ async def test_each_referral_reaches_the_family_alert_with_a_full_timeline(
     async with httpx.AsyncClient(timeout=10, headers=caseworker) as client:
         plan = (await client.get(f"{platform.url('plans')}/v1/referrals/{referral_id}/plan")).json()
         assert plan["specialism"] == "speech_and_language_therapy"
-        assert plan["sections"]["F"][0]["how_often"] == "weekly"
+        assert plan["status"] == "draft"
+        assert all(check["passed"] for check in plan["checks"])
+        first = plan["sections"]["F"][0]  # quantified, and citing the standard it came from
+        assert first["role"] == "speech_and_language_therapy"
+        assert first["standard_id"].startswith("SLCN-")
+        assert (first["sessions_per_week"], first["weeks"]) > (0, 0)
         allocation = (
             await client.get(f"{platform.url('specialists')}/v1/referrals/{referral_id}/allocation")
         ).json()

@@ -88,6 +88,8 @@ ACCESS: dict[tuple[str, str, str], set[str]] = {
         )
     },
     ("plans", "GET", "/v1/referrals/{referral_id}/plan"): {"caseworker", "manager"},
+    ("plans", "GET", "/v1/standards"): {"caseworker", "manager"},
+    ("plans", "GET", "/v1/standards/coverage"): {"caseworker", "manager"},
     ("specialists", "GET", "/v1/referrals/{referral_id}/allocation"): {"caseworker", "manager"},
     ("notifications", "GET", "/v1/referrals/{referral_id}/notifications"): {
         "caseworker",

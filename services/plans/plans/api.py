@@ -1,4 +1,4 @@
-"""HTTP routes of the plans service."""
+"""HTTP routes of the plans service: a referral's plan."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, status
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from plans import repository
+from plans.checks import CheckResult
 from shared.audit import Audit
 from shared.auth import AUTH_RESPONSES, Role, allow
 from shared.http import NOT_FOUND, UNAVAILABLE, DbConnection
@@ -21,11 +22,19 @@ router = APIRouter(prefix="/v1", tags=["plans"], responses={**UNAVAILABLE, **AUT
 class SupportPlanView(BaseModel):
     id: UUID
     referral_id: UUID
-    status: str
+    status: str = Field(
+        description="draft; needs_attention when a quality check failed (see checks)",
+        examples=["draft", "needs_attention"],
+    )
+    track: str
     primary_need: str
     area_of_need: str
-    specialism: str
-    sections: dict[str, Any]
+    specialism: str = Field(description="The lead specialist role of its provision")
+    sections: dict[str, Any] = Field(
+        description="The plan's document (plans.document.PlanDocument): sections A to K"
+    )
+    checks: list[CheckResult] = Field(description="The quality checks, as last run")
+    catalogue_versions: list[str]
     created_at: datetime
 
 
@@ -38,11 +47,17 @@ class SupportPlanView(BaseModel):
 async def get_plan_for_referral(
     referral_id: UUID, conn: DbConnection, audit: Audit
 ) -> SupportPlanView:
-    """The referral's support plan as drafted so far."""
+    """The referral's support plan as drafted so far, with its quality checks."""
     row = await repository.plan_for_referral(conn, referral_id)
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no plan yet for referral {referral_id}")
     await audit.record(
         conn, "read", "plan", referral_id=referral_id, local_authority=row["local_authority"]
     )
-    return SupportPlanView(**{**dict(row), "sections": json.loads(row["sections"])})
+    return SupportPlanView(
+        **{
+            **dict(row),
+            "sections": json.loads(row["sections"]),
+            "checks": json.loads(row["checks"]),
+        }
+    )

@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from plans import api
+from plans import api, standards_api
 from plans.config import PlansSettings
 from plans.handlers import subscriptions
 from shared.events import PlanDrafted
@@ -15,6 +15,6 @@ def create_app(settings: PlansSettings | None = None) -> FastAPI:
             settings=settings or PlansSettings(),
             subscriptions=subscriptions,
             publishes=(PlanDrafted,),
-            routers=(api.router,),
+            routers=(api.router, standards_api.router),
         )
     )

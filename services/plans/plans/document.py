@@ -91,6 +91,9 @@ class PlanDocument(_Frozen):
 
     track: Track
     phase: Phase | None = None
+    drafted_on: date | None = Field(
+        default=None, description="The day drafting started from (the request's received_on)"
+    )
     catalogue_versions: list[str] = Field(
         description="Every catalogue version used, national first, e.g. national-2026.1, "
         "E08000035-2026.2",

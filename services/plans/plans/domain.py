@@ -1,16 +1,20 @@
-"""Drafting a support plan from a referral, matched against the national standards. Pure."""
+"""A referral's support plan: drafted against the standards in force, checked, and announced
+only when every check passes. Pure."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from uuid import UUID, uuid4
+from uuid import UUID, uuid5
 
-from plans.standards import NATIONAL_STANDARDS, Standard
-from shared.events import PlanDrafted, ReferralReceived, Sen2Need
+from plans.checks import CheckResult, check, failed
+from plans.document import PlanDocument
+from plans.drafting import draft_document, sections_drafted
+from plans.standards import Catalogue
+from shared.events import PlanDrafted, ReferralDescribed, ReferralReceived, Sen2Need, Track
+from shared.roles import Role
 
-# The sections a first draft fills from the referral and the standards; the rest (A, C, D,
-# G-K) need the family's views and professionals' advice.
-DRAFTED_SECTIONS = ["B", "E", "F"]
+PLAN_IDS = UUID("6f0f3c8e-4b8a-5d59-9a57-0c1d2e3f4a5b")  # namespace: a plan id per referral
+FIRST_ADVISER = Role.EDUCATIONAL_PSYCHOLOGY  # the role of a plan whose provision names none
 
 
 @dataclass(frozen=True)
@@ -19,45 +23,60 @@ class SupportPlan:
     referral_id: UUID
     local_authority: str
     primary_need: Sen2Need
-    standard: Standard
+    track: Track
+    document: PlanDocument
+    checks: list[CheckResult]
+
+    @property
+    def status(self) -> str:
+        """``draft`` when every check passed; ``needs_attention`` (a caseworker's) when not."""
+        return "needs_attention" if failed(self.checks) else "draft"
+
+    @property
+    def area_of_need(self) -> str:
+        return self.document.B[0].area
+
+    @property
+    def lead_role(self) -> Role:
+        roles = self.document.roles()
+        return roles[0] if roles else FIRST_ADVISER
 
 
-def draft_plan(referral: ReferralReceived) -> tuple[SupportPlan, PlanDrafted]:
-    """A first draft for the referral, and the event announcing it."""
-    standard = NATIONAL_STANDARDS[referral.primary_need]
+def plan_id_for(referral_id: UUID) -> UUID:
+    """The plan's id, derived from the referral's: a redelivered referral drafts the same plan."""
+    return uuid5(PLAN_IDS, f"plan:{referral_id}")
+
+
+def draft_plan(
+    referral: ReferralReceived, described: ReferralDescribed | None, catalogue: Catalogue
+) -> tuple[SupportPlan, PlanDrafted | None]:
+    """The referral's first draft and, when it passes every check, the event announcing it."""
+    document = draft_document(referral, described, catalogue)
     plan = SupportPlan(
-        id=uuid4(),
+        id=plan_id_for(referral.referral_id),
         referral_id=referral.referral_id,
         local_authority=referral.local_authority,
         primary_need=referral.primary_need,
-        standard=standard,
+        track=referral.track,
+        document=document,
+        checks=check(document),
     )
-    event = PlanDrafted(
+    if plan.status != "draft":
+        return plan, None
+    return plan, PlanDrafted(
         referral_id=referral.referral_id,
         plan_id=plan.id,
         local_authority=referral.local_authority,
         primary_need=referral.primary_need,
-        area_of_need=standard.area_of_need,
-        required_specialism=standard.specialism,
+        area_of_need=plan.area_of_need,
+        required_specialism=plan.lead_role.value,
         postcode_district=referral.postcode_district,
-        sections=DRAFTED_SECTIONS,
+        sections=sections_drafted(document),
+        provision_roles=document.roles(),
+        track=referral.track,
+        secondary_needs=referral.secondary_needs,
+        phase=referral.phase,
+        school_urn=referral.school_urn,
+        language=referral.language,
+        statutory_due=referral.final_plan_due if referral.track == "ehc" else None,
     )
-    return plan, event
-
-
-def sections_of(plan: SupportPlan) -> dict[str, object]:
-    """The drafted sections as stored: B needs, E outcomes, F provision."""
-    p = plan.standard.provision
-    return {
-        "B": {"primary_need": plan.primary_need.value, "area_of_need": plan.standard.area_of_need},
-        "E": [{"outcome": plan.standard.outcome}],
-        "F": [
-            {
-                "who": p.who,
-                "what": p.what,
-                "how_often": p.how_often,
-                "how_long": p.how_long,
-                "group_size": p.group_size,
-            }
-        ],
-    }

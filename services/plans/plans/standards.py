@@ -1,188 +1,146 @@
-"""The national standards catalogue: for each SEN2 primary need, the broad area of need, the
-specialism that should see the child first, and the provision a draft plan starts from.
+"""The national standards catalogue, and a council's layer over it: what a standard is, and
+which standards are in force for a council. Pure data and its rules, no I/O.
 
-Section F provision is specific and quantified (who, what, how often, how long, group size),
-as the Code of Practice asks. Pure data and its types.
+A catalogue version is a JSON file in ``plans/catalogue/`` (``national-2026.1.json``,
+``E08000035-2026.1.json``), released once and never edited: a change is a new version file.
+The migrations import every shipped file into the database (``plans.catalogue_store``).
+
+In force for a council: the newest version of the national layer and the newest version of
+the council's own layer, "newest" by version number (``2026.10`` after ``2026.9``). A council's
+standard replaces the national standard with the same id, for that council only; a new id
+adds a standard.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Literal
 
-from shared.events import Sen2Need
+from pydantic import BaseModel, ConfigDict, Field
 
-COMMUNICATION = "communication and interaction"
-COGNITION = "cognition and learning"
-SEMH = "social, emotional and mental health"
-SENSORY = "sensory and/or physical"
+from plans.document import Area
+from shared.events import Phase, Sen2Need
+from shared.roles import Role
 
-
-@dataclass(frozen=True)
-class Provision:
-    """One line of section F."""
-
-    who: str
-    what: str
-    how_often: str
-    how_long: str
-    group_size: str
+NATIONAL = "national"
+PHASES: tuple[Phase, ...] = ("early_years", "primary", "secondary", "post_16")
+STANDARD_ID = r"^[A-Z0-9]+-[A-Z0-9]+-[0-9]{2}$"
 
 
-@dataclass(frozen=True)
-class Standard:
-    area_of_need: str
-    specialism: str
-    outcome: str
-    provision: Provision
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-def _p(who: str, what: str, how_often: str, how_long: str, group: str) -> Provision:
-    return Provision(who, what, how_often, how_long, group)
+class Evidence(_Frozen):
+    summary: str = Field(min_length=20, description="What the evidence says, in brief")
+    sources: list[str] = Field(min_length=1, description="Public sources, cited by name")
 
 
-NATIONAL_STANDARDS: dict[Sen2Need, Standard] = {
-    Sen2Need.SLCN: Standard(
-        COMMUNICATION,
-        "speech_and_language_therapy",
-        "Makes needs known and follows classroom instructions",
-        _p(
-            "speech and language therapist",
-            "assessment and a language programme",
-            "weekly",
-            "12 weeks",
-            "1:1, then groups of up to 4",
-        ),
-    ),
-    Sen2Need.ASD: Standard(
-        COMMUNICATION,
-        "speech_and_language_therapy",
-        "Takes part in shared activities and copes with change",
-        _p(
-            "speech and language therapist",
-            "social communication programme",
-            "weekly",
-            "12 weeks",
-            "groups of up to 4",
-        ),
-    ),
-    Sen2Need.SPLD: Standard(
-        COGNITION,
-        "educational_psychology",
-        "Reads and writes at a level that lets them learn with their class",
-        _p(
-            "specialist teacher",
-            "structured literacy intervention",
-            "3 times a week",
-            "30 minutes, 10 weeks",
-            "groups of up to 3",
-        ),
-    ),
-    Sen2Need.MLD: Standard(
-        COGNITION,
-        "educational_psychology",
-        "Makes steady progress in literacy and numeracy",
-        _p(
-            "teaching assistant trained by an educational psychologist",
-            "small-group learning programme",
-            "daily",
-            "20 minutes, 12 weeks",
-            "groups of up to 4",
-        ),
-    ),
-    Sen2Need.SLD: Standard(
-        COGNITION,
-        "educational_psychology",
-        "Communicates choices and gains independence in daily routines",
-        _p(
-            "educational psychologist",
-            "assessment and personalised learning plan",
-            "fortnightly",
-            "one term",
-            "1:1",
-        ),
-    ),
-    Sen2Need.PMLD: Standard(
-        COGNITION,
-        "occupational_therapy",
-        "Takes part in learning with the right postural and sensory support",
-        _p("occupational therapist", "postural and sensory programme", "weekly", "one term", "1:1"),
-    ),
-    Sen2Need.DS: Standard(
-        COGNITION,
-        "speech_and_language_therapy",
-        "Speaks and signs to be understood by adults and peers",
-        _p(
-            "speech and language therapist",
-            "speech and signing programme",
-            "weekly",
-            "12 weeks",
-            "1:1",
-        ),
-    ),
-    Sen2Need.SEMH: Standard(
-        SEMH,
-        "educational_psychology",
-        "Manages feelings and stays in class for the whole day",
-        _p(
-            "educational psychologist",
-            "emotional literacy support programme",
-            "weekly",
-            "8 weeks",
-            "1:1",
-        ),
-    ),
-    Sen2Need.HI: Standard(
-        SENSORY,
-        "sensory_support",
-        "Accesses spoken teaching with the right aids and adjustments",
-        _p(
-            "qualified teacher of the deaf",
-            "audiology review and classroom adjustments",
-            "half-termly",
-            "one year",
-            "1:1",
-        ),
-    ),
-    Sen2Need.VI: Standard(
-        SENSORY,
-        "sensory_support",
-        "Accesses written materials and moves safely around school",
-        _p(
-            "qualified teacher of the visually impaired",
-            "habilitation and adapted materials",
-            "fortnightly",
-            "one year",
-            "1:1",
-        ),
-    ),
-    Sen2Need.MSI: Standard(
-        SENSORY,
-        "sensory_support",
-        "Communicates and learns with multi-sensory support",
-        _p(
-            "multi-sensory impairment teacher",
-            "multi-sensory programme",
-            "weekly",
-            "one term",
-            "1:1",
-        ),
-    ),
-    Sen2Need.PD: Standard(
-        SENSORY,
-        "occupational_therapy",
-        "Moves, writes and looks after themselves with the right equipment",
-        _p(
-            "occupational therapist",
-            "motor skills programme and equipment review",
-            "weekly",
-            "10 weeks",
-            "1:1",
-        ),
-    ),
-    Sen2Need.OTH: Standard(
-        COGNITION,
-        "educational_psychology",
-        "Needs are understood and the right support agreed",
-        _p("educational psychologist", "assessment of needs", "once", "within 6 weeks", "1:1"),
-    ),
-}
+class OutcomeTemplate(_Frozen):
+    """A SMART outcome the standard supports: ``text`` follows "By <review date>, the child"."""
+
+    key: str = Field(pattern=r"^[a-z0-9-]+$")
+    text: str = Field(min_length=10, examples=["will ask for help using 3-word phrases"])
+    measure: str = Field(min_length=5, description="How progress is measured")
+    review_weeks: int = Field(ge=2, le=52, description="Weeks from the request to its review")
+
+
+class ProvisionTemplate(_Frozen):
+    """A recommended provision line, quantified as Code of Practice 9.69 asks."""
+
+    section: Literal["F", "G"] = Field(description="F: educational; G: health (NHS)")
+    outcomes: list[str] = Field(min_length=1, description="Keys of the outcomes it serves")
+    support: str = Field(min_length=5)
+    delivered_by: str = Field(min_length=5, description="Who, and their level of expertise")
+    role: Role | None = Field(description="The specialist who delivers or supervises it")
+    sessions_per_week: float = Field(gt=0, le=10)
+    minutes_per_session: int = Field(gt=0, le=480)
+    weeks: int = Field(gt=0, le=52)
+    group_size: int = Field(ge=1, le=12)
+    where: str = Field(min_length=3)
+
+
+class Standard(_Frozen):
+    id: str = Field(pattern=STANDARD_ID, examples=["SLCN-EXPR-01"])
+    title: str
+    area: Area
+    needs: list[Sen2Need] = Field(min_length=1)
+    phases: list[Phase] = Field(min_length=1)
+    evidence: Evidence
+    outcomes: list[OutcomeTemplate] = Field(min_length=1)
+    provision: list[ProvisionTemplate] = Field(min_length=1)
+
+
+class NeedDescription(_Frozen):
+    area: Area
+    title: str
+    description: str = Field(description="Plain English, for a parent to read")
+
+
+class CatalogueVersion(_Frozen):
+    """One released file: a layer (``national`` or a council's ONS code) at one version."""
+
+    layer: str = Field(pattern=r"^(national|E0[6-9][0-9]{6}|E10[0-9]{6})$")
+    version: str = Field(pattern=r"^[0-9]{4}\.[0-9]+$", examples=["2026.1"])
+    released_on: str
+    needs: dict[Sen2Need, NeedDescription] = Field(
+        default_factory=dict, description="National layer: each SEN2 code's area and words"
+    )
+    standards: list[Standard]
+
+    @property
+    def name(self) -> str:
+        return f"{self.layer}-{self.version}"
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    """``2026.10`` sorts after ``2026.9``."""
+    return tuple(int(part) for part in version.split("."))
+
+
+def newest(versions: list[CatalogueVersion], layer: str) -> CatalogueVersion | None:
+    """The newest version of ``layer`` among ``versions``, or None when it has none."""
+    mine = [v for v in versions if v.layer == layer]
+    return max(mine, key=lambda v: version_key(v.version)) if mine else None
+
+
+class Catalogue(_Frozen):
+    """The standards in force for one council: the national layer, overridden and extended
+    by the council's layer (if any)."""
+
+    versions: list[str] = Field(description="The versions used, national first")
+    needs: dict[Sen2Need, NeedDescription]
+    standards: list[Standard] = Field(description="National order; the council's additions last")
+    version_of: dict[str, str] = Field(
+        default_factory=dict, description="Each standard's id: the version it comes from"
+    )
+
+    def for_need(self, need: Sen2Need, phase: Phase | None) -> list[Standard]:
+        """The standards serving ``need`` in ``phase``: those written for it first (it is
+        the first need they name), each group in catalogue order. Phase unknown: every
+        standard of the need, those covering the most phases first within each group."""
+        serving = [s for s in self.standards if need in s.needs]
+        if phase is not None:
+            serving = [s for s in serving if phase in s.phases]
+        widest = 0 if phase is not None else 1
+        return sorted(serving, key=lambda s: (s.needs[0] != need, -len(s.phases) * widest))
+
+
+def in_force(national: CatalogueVersion, council: CatalogueVersion | None = None) -> Catalogue:
+    """The catalogue a council drafts with: ``national`` with ``council``'s layer over it."""
+    if national.layer != NATIONAL:
+        raise ValueError(f"{national.name} is not a national catalogue version")
+    standards = list(national.standards)
+    versions = [national.name]
+    version_of = dict.fromkeys((s.id for s in standards), national.name)
+    if council is not None:
+        versions.append(council.name)
+        position = {s.id: i for i, s in enumerate(standards)}
+        for standard in council.standards:
+            if standard.id in position:
+                standards[position[standard.id]] = standard
+            else:
+                standards.append(standard)
+            version_of[standard.id] = council.name
+    return Catalogue(
+        versions=versions, needs=national.needs, standards=standards, version_of=version_of
+    )
