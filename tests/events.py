@@ -145,12 +145,6 @@ def sample_event(event_class: type[DomainEvent], referral_id: UUID) -> DomainEve
             **ehc, **deadline, statutory_due_on=date(2026, 2, 16), days_left=5
         ),
         DeadlineMissed: DeadlineMissed(**ehc, **deadline, statutory_due_on=date(2026, 2, 16)),
-        ReferralDescribed: ReferralDescribed(
-            referral_id=referral_id,
-            strengths="Enjoys drawing.",
-            difficulties="Finds it hard to follow long instructions.",
-            views="Wants to make friends.",
-        ),
         NotificationSent: NotificationSent(
             referral_id=referral_id,
             notification_id=uuid4(),
