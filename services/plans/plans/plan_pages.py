@@ -4,6 +4,7 @@ fetch nothing (no network, no files)."""
 
 from __future__ import annotations
 
+import logging
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,6 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from weasyprint import CSS, HTML, URLFetcher  # type: ignore[import-untyped]  # ships no types
 
 STATIC = Path(str(files("plans") / "static"))
 
@@ -55,6 +55,10 @@ def html_for_print(name: str, **context: Any) -> str:
 
 def pdf(html: str) -> bytes:
     """The document, A4, with page numbers (blocking: run it in a worker thread)."""
+    # Imported on first use: loading WeasyPrint (its fonts, its own stylesheets) takes seconds.
+    from weasyprint import CSS, HTML, URLFetcher  # type: ignore[import-untyped]  # no types
+
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)  # a line per step
     fetcher = URLFetcher(allowed_protocols=())  # a plan loads nothing from anywhere
     document: bytes = HTML(string=html, url_fetcher=fetcher).write_pdf(
         stylesheets=[CSS(string=_PRINT_CSS)]
