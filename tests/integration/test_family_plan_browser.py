@@ -22,7 +22,7 @@ import asyncpg
 import pytest
 import uvicorn
 from plans import family_repository
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page, ViewportSize, async_playwright
 
 from scripts.platform import IdentityProvider, migrations_of
 from tests.conftest import Databases
@@ -33,7 +33,7 @@ from tests.plan_documents import plans_by_area
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = Path(os.environ.get("PLAN_SCREENSHOTS", REPO / "build" / "screenshots"))
-PHONE = {"width": 375, "height": 667}
+PHONE: ViewportSize = {"width": 375, "height": 667}
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 SECTIONS = ("What your child finds hard", "What we want to achieve", "The help your child will get")
 
