@@ -26,8 +26,7 @@ ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so.0' || missing+=(libpangoft
 [[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]] || missing+=(fonts-dejavu-core)
 if ((${#missing[@]})); then
   is_root || die "needs ${missing[*]}: run sudo apt-get install ${missing[*]}"
-  # Another apt-get may hold the lock (a shared machine): wait for it rather than fail.
-  apt_install -o DPkg::Lock::Timeout=600 "${missing[@]}" || die "could not install ${missing[*]}"
+  apt_install "${missing[@]}" || die "could not install ${missing[*]}"
 fi
 
 if [[ ! -f $AXE_DIR/.complete ]]; then

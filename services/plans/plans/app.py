@@ -24,6 +24,7 @@ def create_app(settings: PlansSettings | None = None) -> FastAPI:
     )
     app.state.council_contacts = settings.council_contacts
     app.add_exception_handler(FamilyLinkRefused, family_page.refused)
-    # The family page's stylesheets (govuk-frontend, vendored, and its own).
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    # The family page's stylesheets (govuk-frontend, vendored, and its own), under /v1 as
+    # everything the ingress lets in is.
+    app.mount("/v1/static", StaticFiles(directory=STATIC), name="static")
     return app
