@@ -25,6 +25,7 @@ from shared.events import (
     PartnerReferralAnswered,
     PlanDrafted,
     PlanIssueDecided,
+    ReferralDescribed,
     ReferralReceived,
     ReferralRequested,
     ReferralWaitlisted,
@@ -59,6 +60,12 @@ def sample_event(event_class: type[DomainEvent], referral_id: UUID) -> DomainEve
             postcode_district="LS6",
             decision_due=date(2026, 2, 16),
             final_plan_due=date(2026, 5, 25),
+        ),
+        ReferralDescribed: ReferralDescribed(
+            referral_id=referral_id,
+            strengths="Kind and funny",
+            difficulties="Finds busy rooms hard",
+            views="Wants to play football at break",
         ),
         FamilyLinksRevoked: FamilyLinksRevoked(
             **common, revoked_at=datetime(2026, 1, 6, 9, 30, tzinfo=UTC)
