@@ -86,7 +86,7 @@ class FamilyPlan:
     goals: list[Goal]
     help: list[Help]
     health: list[Help]
-    other: list[tuple[str, str]] = field(default_factory=list)
+    texts: dict[str, str] = field(default_factory=dict)  # C, D, H1, H2, I, J when written
     advice: list[tuple[str, str]] = field(default_factory=list)
     comments_open: bool = False
     comments_due: str | None = None
@@ -141,11 +141,11 @@ def family_plan(
         ],
         help=[_help(p, goal_numbers) for p in document.F],
         health=[_help(p, goal_numbers) for p in document.G],
-        other=[
-            (HEADINGS[key], text)
+        texts={
+            key: text
             for key in ("C", "D", "H1", "H2", "I", "J")
             if (text := getattr(document, key))
-        ],
+        },
         advice=[
             (words.sentence_case(a.kind.replace("_", " ")), words.long_date(a.received_on))
             for a in document.K
