@@ -12,7 +12,8 @@ from pydantic import BaseModel
 
 from plans import family_repository, repository
 from plans.family_page import council_of, plan_pdf
-from plans.family_view import FamilyPlan, family_plan
+from plans.family_shapes import FamilyPlan
+from plans.family_view import family_plan
 from shared.audit import Audit
 from shared.auth import AUTH_RESPONSES, Role, allow
 from shared.http import NOT_FOUND, UNAVAILABLE, DbConnection
