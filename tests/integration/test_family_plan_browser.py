@@ -135,7 +135,10 @@ async def test_the_plan_page_on_a_phone_is_accessible_and_shows_only_this_childs
         response = await page.goto(f"{served}/v1/family/{link(referral_id)}/plan")
         assert response is not None
         assert response.status == 200
-        assert await page.locator("h1").all_inner_texts() == ["Your child's support plan"]
+        title = {"support": "support plan", "ehc": "education, health and care plan"}
+        assert await page.locator("h1").all_inner_texts() == [
+            f"Your child's {title[document.track]}"
+        ]
         headings = await page.locator("h2").all_inner_texts()
         assert all(section in headings for section in SECTIONS), headings
         main = await page.inner_text("main")

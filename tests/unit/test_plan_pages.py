@@ -52,6 +52,9 @@ def test_an_ehc_plan_shows_every_section_in_order_with_ordered_headings() -> Non
     assert levels.count(1) == 1
     assert levels[0] == 1
     assert all(b - a <= 1 for a, b in pairwise(levels))
+    assert (
+        '<h1 class="govuk-heading-xl">Your child&#39;s education, health and care plan</h1>' in html
+    )
     assert "&lt;script&gt;" in html
     assert "<script>" not in html
     assert "Please send us your comments by <strong>16 February 2027</strong>" in html

@@ -75,6 +75,12 @@ class FamilyPlan:
     comments_due: str | None = None
     headings: dict[str, str] = field(default_factory=lambda: dict(HEADINGS))
 
+    @property
+    def title(self) -> str:
+        if self.track == "ehc":
+            return "Your child's education, health and care plan"
+        return "Your child's support plan"
+
 
 @dataclass(frozen=True)
 class Preparing:
