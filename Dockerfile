@@ -22,6 +22,12 @@ RUN python -m pip wheel --no-deps --wheel-dir /wheels . \
     && /opt/send/bin/python -m pip uninstall --yes pip
 
 FROM ${PYTHON_IMAGE}
+# WeasyPrint (the plans service's PDFs) renders text with pango and needs a font. Debian's
+# packages of the pinned base image; a new base image digest brings their security updates.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 send \
     && useradd --system --uid 10001 --gid send --no-create-home --home-dir /nonexistent \
        --shell /usr/sbin/nologin send

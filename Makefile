@@ -12,7 +12,7 @@ BENCH_ARGS ?=
 SOAK_ARGS ?=
 
 .PHONY: help install up topics migrate run test test-unit bench bench-partners soak asyncapi lint format down clean \
-	constraints chart-tools chart-topology chart-check
+	constraints chart-tools chart-topology chart-check browser-tools
 
 help:
 	@echo "make run        start Kafka, PostgreSQL and the four services; follow a sample referral"
@@ -51,8 +51,14 @@ run: topics migrate
 
 # chart-tools: helm, kubecheck, crdcheck and hadolint, pinned, built once into
 # ~/.cache/send-platform/tools (about 3 min on a new machine, seconds after); tests/deploy use them.
-test: topics migrate chart-tools
+test: topics migrate chart-tools browser-tools
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# browser-tools: Debian's chromium and chromium-driver, WeasyPrint's pango libraries (apt-get,
+# when missing) and axe-core (npm, into ~/.cache/send-platform/tools): the family page's
+# browser test and the plan's PDF use them. Seconds when already there.
+browser-tools: install
+	bash deploy/local/browser.sh
 
 # Neither is part of `make test`: they print figures, they assert nothing. Each brings its own
 # databases, topics, identity provider and services (free ports), so `make run` is undisturbed.

@@ -135,9 +135,11 @@ class Platform:
 
     def _spawn(self, service: str) -> None:
         port = self.ports[service]
-        # Development and test runs take the 999 NHS numbers, which are never issued.
+        # Development and test runs take the 999 NHS numbers, which are never issued. The
+        # family view links to this run's plans service, whatever its port.
         env = {
             "ACCEPT_TEST_NHS_NUMBERS": "true",
+            "FAMILY_PLAN_URL": f"{self.url('plans')}/v1/family/{{token}}/plan",
             **os.environ,
             **self.env,
             **self.service_env.get(service, {}),

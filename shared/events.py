@@ -332,6 +332,20 @@ class FamilyContactRegistered(DomainEvent):
     )
 
 
+class FamilyLinksRevoked(DomainEvent):
+    """A caseworker withdrew every link sent to the family so far (a message went to the
+    wrong person, say): links issued before ``revoked_at`` stop opening anything, in every
+    service that takes them (the family view, the plan page). Ids and the moment only."""
+
+    name: ClassVar[str] = "family-links-revoked"
+    owner: ClassVar[str] = "referrals"
+
+    local_authority: str = Field(description="ONS code of the council", examples=["E08000035"])
+    revoked_at: datetime = Field(
+        description="Links issued before this moment no longer open (links issued after work)"
+    )
+
+
 class PlanDrafted(DomainEvent):
     name: ClassVar[str] = "plan-drafted"
     owner: ClassVar[str] = "plans"
@@ -478,6 +492,7 @@ ALL_EVENTS: tuple[type[DomainEvent], ...] = (
     ReferralRequested,
     ReferralReceived,
     FamilyContactRegistered,
+    FamilyLinksRevoked,
     ReferralDescribed,
     EhcAssessmentRequested,
     AssessmentDecided,

@@ -17,6 +17,7 @@ from shared.events import (
     DraftPlanIssued,
     EhcAssessmentRequested,
     FamilyContactRegistered,
+    FamilyLinksRevoked,
     FinalPlanIssued,
     NotificationDelivered,
     NotificationFailed,
@@ -59,6 +60,9 @@ def sample_event(event_class: type[DomainEvent], referral_id: UUID) -> DomainEve
             postcode_district="LS6",
             decision_due=date(2026, 2, 16),
             final_plan_due=date(2026, 5, 25),
+        ),
+        FamilyLinksRevoked: FamilyLinksRevoked(
+            **common, revoked_at=datetime(2026, 1, 6, 9, 30, tzinfo=UTC)
         ),
         FamilyContactRegistered: FamilyContactRegistered(
             referral_id=referral_id,

@@ -29,12 +29,15 @@ port_open() {
 now() { date +%s.%3N; }
 elapsed_since() { awk -v s="$1" -v e="$(now)" 'BEGIN { printf "%.1f", e - s }'; }
 
-# apt-get install, only used as root on machines that lack a tool.
+# apt-get install, only used as root on machines that lack a tool. Waits (up to 10 min) for
+# another apt-get holding the lock rather than failing at once.
 apt_install() {
   command -v apt-get >/dev/null 2>&1 || return 1
   log "installing $* with apt-get (missing on this machine)"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq && apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+  local wait=(-o DPkg::Lock::Timeout=600)
+  apt-get "${wait[@]}" update -qq &&
+    apt-get "${wait[@]}" install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
 # Serialises start/stop of one service within this clone, so two concurrent

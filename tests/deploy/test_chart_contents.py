@@ -163,13 +163,15 @@ def test_only_the_migrations_job_sees_the_table_owners_url(default: Rendered, se
     assert set(env) == {f"{upper}_MIGRATIONS_DATABASE_URL", f"{upper}_DATABASE_URL"}
 
 
-def test_family_link_key_reaches_referrals_and_notifications_only(default: Rendered) -> None:
+def test_family_link_key_reaches_only_the_services_that_make_or_check_links(
+    default: Rendered,
+) -> None:
     holders = {
         service
         for service in SERVICES
         if "FAMILY_LINK_KEY" in env_of(containers(deployment(default, service))[0])
     }
-    assert holders == {"referrals", "notifications"}
+    assert holders == {"referrals", "plans", "notifications"}
 
 
 def test_the_topics_job_runs_only_without_strimzi_topics(

@@ -64,12 +64,21 @@ def test_the_image_runs_as_the_charts_non_root_user(default: Rendered) -> None:
         assert containers(deploy)[0]["ports"][0]["containerPort"] == exposed
 
 
-def test_the_final_stage_installs_nothing() -> None:
-    """No compiler or package manager runs in the final stage: it only adds the user and
+def test_the_final_stage_installs_only_the_libraries_pdfs_are_drawn_with() -> None:
+    """No compiler runs in the final stage: it adds the Debian libraries WeasyPrint draws the
+    plans' PDFs with (pango and a font; the package lists removed again), the user, and
     copies the built virtual environment."""
     final = _stages()[-1]
     runs = [i for i in final if i.upper().startswith("RUN ")]
-    assert all(re.match(r"RUN groupadd .* && useradd ", r) for r in runs), runs
+    libraries, user = runs
+    installed = re.fullmatch(
+        r"RUN apt-get update && apt-get install -y --no-install-recommends ([\w .+-]+) "
+        r"&& rm -rf /var/lib/apt/lists/\*",
+        " ".join(libraries.split()),
+    )
+    assert installed, libraries
+    assert set(installed[1].split()) == {"libpango-1.0-0", "libpangoft2-1.0-0", "fonts-dejavu-core"}
+    assert re.match(r"RUN groupadd .* && useradd ", user), user
     copies = [i for i in final if i.upper().startswith("COPY ")]
     assert copies == ["COPY --from=build /opt/send /opt/send"]
 
@@ -109,3 +118,12 @@ def test_the_build_context_holds_what_the_wheel_needs(tmp_path: Path) -> None:
     for package in ("shared", "referrals", "plans", "specialists", "notifications"):
         assert f"{package}/app.py" in names or f"{package}/__init__.py" in names
     assert any(n.startswith("referrals/migrations/") for n in names)
+    # The family's plan page: its templates and stylesheets ship inside the plans package.
+    for shipped in (
+        "plans/templates/plan.html",
+        "plans/static/govuk-frontend/govuk-frontend.min.css",
+        "plans/static/govuk-frontend/README.md",
+        "plans/static/plans/family.css",
+        "plans/static/plans/print.css",
+    ):
+        assert shipped in names, shipped

@@ -3,6 +3,7 @@ platform (real tokens from the development identity provider, real PostgreSQL po
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
@@ -121,6 +122,17 @@ async def test_a_family_link_opens_its_own_referral_in_plain_words_until_revoked
             referral_id=referral_id, local_authority=LEEDS, valid_for=timedelta(days=1),
         )  # fmt: skip
         assert (await family.get(f"/v1/family/{forged}")).status_code == 401
-        revoked = await referrals_api.post(f"/v1/referrals/{referral_id}/family-link/revoke")
-        assert revoked.status_code == 204
-        assert (await family.get(f"/v1/family/{link}")).status_code == 401
+        assert body["plan"]["text"] == "Read your child's plan"
+        assert body["plan"]["href"] == f"{platform.url('plans')}/v1/family/{link}/plan"
+        plans = httpx.AsyncClient(base_url=platform.url("plans"), timeout=10)
+        async with plans:
+            assert (await plans.get(f"/v1/family/{link}/plan")).status_code == 200
+            revoked = await referrals_api.post(f"/v1/referrals/{referral_id}/family-link/revoke")
+            assert revoked.status_code == 204
+            assert (await family.get(f"/v1/family/{link}")).status_code == 401
+
+            # Plans hears of it through Kafka (family-links-revoked) and refuses the link too.
+            deadline = asyncio.get_running_loop().time() + 30
+            while (await plans.get(f"/v1/family/{link}/plan")).status_code != 401:
+                assert asyncio.get_running_loop().time() < deadline, "plans still opens it"
+                await asyncio.sleep(0.05)

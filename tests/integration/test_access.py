@@ -90,6 +90,9 @@ ACCESS: dict[tuple[str, str, str], set[str]] = {
     ("plans", "GET", "/v1/referrals/{referral_id}/plan"): {"caseworker", "manager"},
     ("plans", "GET", "/v1/standards"): {"caseworker", "manager"},
     ("plans", "GET", "/v1/standards/coverage"): {"caseworker", "manager"},
+    ("plans", "GET", "/v1/referrals/{referral_id}/plan.pdf"): {"caseworker", "manager"},
+    ("plans", "GET", "/v1/family/{token}/plan"): {"family link"},
+    ("plans", "GET", "/v1/family/{token}/plan.pdf"): {"family link"},
     ("specialists", "GET", "/v1/referrals/{referral_id}/allocation"): {"caseworker", "manager"},
     ("notifications", "GET", "/v1/referrals/{referral_id}/notifications"): {
         "caseworker",

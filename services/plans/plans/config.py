@@ -2,9 +2,28 @@
 
 from typing import ClassVar
 
+from pydantic import BaseModel, Field
+
 from shared.services import SERVICES, Service
 from shared.settings import ServiceSettings
 
 
+class CouncilContact(BaseModel):
+    """Who a family contacts about their child's plan, as the plan page and PDF say it."""
+
+    name: str = Field(examples=["Leeds City Council"])
+    phone: str | None = None
+    email: str | None = None
+
+
 class PlansSettings(ServiceSettings):
     service: ClassVar[Service] = SERVICES["plans"]
+    council_contacts: dict[str, CouncilContact] = Field(
+        default={
+            "E08000035": CouncilContact(name="Leeds City Council"),
+            "E08000032": CouncilContact(name="City of Bradford Metropolitan District Council"),
+        },
+        description="COUNCIL_CONTACTS (JSON): each council's name, and the SEND team's phone "
+        "and email, by ONS code, for the family's plan page and the PDF; the defaults are the "
+        "development councils, without contact details",
+    )

@@ -4,11 +4,11 @@ words, which come on their own topic in either order. Never log the words."""
 
 from __future__ import annotations
 
-from plans import repository
+from plans import family_repository, repository
 from plans.catalogue_store import catalogue_in_force
 from plans.domain import draft_plan
 from shared.db import Connection
-from shared.events import Envelope, ReferralDescribed, ReferralReceived
+from shared.events import Envelope, FamilyLinksRevoked, ReferralDescribed, ReferralReceived
 from shared.subscriptions import Conn, Events, Subscriptions
 
 subscriptions = Subscriptions()
@@ -50,3 +50,13 @@ async def _draft(
     plan, drafted = draft_plan(referral, described, catalogue)
     added = await repository.add_draft(conn, plan)
     return [drafted] if added and drafted is not None else []
+
+
+@subscriptions.on(FamilyLinksRevoked)
+async def stop_revoked_family_links(message: Envelope[FamilyLinksRevoked], conn: Conn) -> Events:
+    """A caseworker revoked the family's links in referrals: they stop opening the plan too."""
+    revoked = message.data
+    await family_repository.links_revoked(
+        conn, revoked.referral_id, revoked.local_authority, revoked.revoked_at
+    )
+    return []

@@ -26,7 +26,7 @@ from referrals.schemas import (
 from referrals.taking_in import Refused, new_referral, take_in
 from shared.audit import Audit
 from shared.auth import AUTH_RESPONSES, CurrentPrincipal, Role, allow, require_council
-from shared.events import Sen2Need
+from shared.events import FamilyLinksRevoked, Sen2Need
 from shared.http import NOT_FOUND, UNAVAILABLE, DbConnection, ServiceOutbox
 from shared.telemetry import tag_current_span
 
@@ -134,17 +134,27 @@ async def get_referral(referral_id: UUID, conn: DbConnection, audit: Audit) -> R
     responses=NOT_FOUND,
     dependencies=[allow(Role.CASEWORKER, Role.MANAGER)],
 )
-async def revoke_family_links(referral_id: UUID, conn: DbConnection, audit: Audit) -> Response:
-    """Stop every link sent to the family so far from opening the family view (a message
-    went to the wrong person, say); links in later messages work."""
+async def revoke_family_links(
+    referral_id: UUID, conn: DbConnection, outbox: ServiceOutbox, audit: Audit
+) -> Response:
+    """Stop every link sent to the family so far from opening the family view or the plan
+    (a message went to the wrong person, say); links in later messages work. Plans hears of
+    it through a FamilyLinksRevoked event."""
     async with conn.transaction():
         found = await repository.get_referral(conn, referral_id)
-        if found is None or not await repository.revoke_family_links(conn, referral_id):
+        revoked_at = (
+            None if found is None else await repository.revoke_family_links(conn, referral_id)
+        )
+        if found is None or revoked_at is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no referral {referral_id}")
+        council = found[0]["local_authority"]
         await audit.record(
-            conn, "update", "family-links", referral_id=referral_id,
-            local_authority=found[0]["local_authority"],
-        )  # fmt: skip
+            conn, "update", "family-links", referral_id=referral_id, local_authority=council
+        )
+        revoked = FamilyLinksRevoked(
+            referral_id=referral_id, local_authority=council, revoked_at=revoked_at
+        )
+        await outbox.add(conn, [revoked], local_authority=council)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

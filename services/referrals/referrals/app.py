@@ -42,4 +42,5 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
         )
     )
     app.state.intake_rules = rules_of(settings)
+    app.state.family_plan_url = settings.family_plan_url
     return app

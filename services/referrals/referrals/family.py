@@ -16,7 +16,7 @@ from referrals.domain import (
     Step,
     reference,
 )
-from referrals.schemas import FamilyStep, FamilyView
+from referrals.schemas import FamilyPlanLink, FamilyStep, FamilyView
 from shared.audit import Audit
 from shared.auth import Principal
 from shared.family_links import FamilyLink, InvalidFamilyLink, verify
@@ -56,7 +56,11 @@ def family_link(request: Request, token: LinkToken) -> FamilyLink:
     dependencies=[Depends(family_link)],
 )
 async def get_family_view(
-    conn: DbConnection, link: Annotated[FamilyLink, Depends(family_link)], audit: Audit
+    request: Request,
+    token: LinkToken,
+    conn: DbConnection,
+    link: Annotated[FamilyLink, Depends(family_link)],
+    audit: Audit,
 ) -> FamilyView:
     """Where the family's referral stands, in plain words (steps, dates, what comes next)."""
     async with conn.transaction(isolation="repeatable_read"):
@@ -85,4 +89,8 @@ async def get_family_view(
             if t["step"] not in HIDDEN_FROM_FAMILY
         ],
         next=EHC_NEXT[stage] if stage else WHAT_NEXT[Step(referral["status"])],
+        plan=FamilyPlanLink(
+            text="Read your child's plan",
+            href=request.app.state.family_plan_url.format(token=token),
+        ),
     )

@@ -182,12 +182,15 @@ async def get_referral(
     return referral, timeline
 
 
-async def revoke_family_links(conn: Connection, referral_id: UUID) -> bool:
-    """Links issued until now stop working; False when the referral is not visible here."""
-    result = await conn.execute(
-        "UPDATE referrals SET family_links_valid_after = now() WHERE id = $1", referral_id
+async def revoke_family_links(conn: Connection, referral_id: UUID) -> datetime | None:
+    """Links issued until now stop working: the moment they stopped, or None when the
+    referral is not visible here."""
+    revoked_at: datetime | None = await conn.fetchval(
+        """UPDATE referrals SET family_links_valid_after = now() WHERE id = $1
+           RETURNING family_links_valid_after""",
+        referral_id,
     )
-    return result != "UPDATE 0"
+    return revoked_at
 
 
 async def family_link_current(conn: Connection, referral_id: UUID, issued_at: datetime) -> bool:

@@ -171,6 +171,11 @@ class FamilyStep(BaseModel):
     on: date
 
 
+class FamilyPlanLink(BaseModel):
+    text: str = Field(examples=["Read your child's plan"])
+    href: str = Field(description="The plan page, opened by the same link token")
+
+
 class FamilyView(BaseModel):
     """What a family sees through its link: steps and dates in plain words, and what happens
     next. Never the caseworker's record (no needs, no names)."""
@@ -179,6 +184,7 @@ class FamilyView(BaseModel):
     requested_on: date
     steps: list[FamilyStep]
     next: str = Field(examples=["The specialist will contact you to arrange a first session."])
+    plan: FamilyPlanLink = Field(description="Where the family reads the child's plan")
 
 
 class TimelineEntry(BaseModel):

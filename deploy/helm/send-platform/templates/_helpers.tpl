@@ -207,7 +207,7 @@ only when kafka.credentials.topics is not set).
   value: {{ $v.oidc.councilsClaim | quote }}
 - name: PARTNER_COUNCILS
   value: {{ $v.partnerCouncils | toJson | quote }}
-{{- if has .service (list "referrals" "notifications") }}
+{{- if has .service (list "referrals" "plans" "notifications") }}
 - name: FAMILY_LINK_KEY
   valueFrom:
     secretKeyRef:
@@ -219,6 +219,10 @@ only when kafka.credentials.topics is not set).
 {{- if eq .service "notifications" }}
 - name: FAMILY_VIEW_URL
   value: {{ $v.familyViewUrl | quote }}
+{{- end }}
+{{- if eq .service "referrals" }}
+- name: FAMILY_PLAN_URL
+  value: {{ $v.familyPlanUrl | quote }}
 {{- end }}
 - name: PUBLIC_DOCS
   value: {{ $v.publicDocs | quote }}

@@ -1,0 +1,45 @@
+"""The family's link as a FastAPI dependency: the signed token in the path
+(``shared.family_links``), not revoked since (referrals' ``FamilyLinksRevoked``, kept in
+``family_link_revocations``). The request then acts for that referral's council only."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import HTTPException, Path, Request, status
+
+from plans import family_repository
+from shared.auth import Principal
+from shared.councils import act_for
+from shared.family_links import FamilyLink, InvalidFamilyLink, verify
+from shared.http import database
+
+LinkToken = Annotated[str, Path(min_length=20, max_length=2000, description="From the message")]
+
+WITHDRAWN = "this link has been withdrawn; use the link in your latest message"
+
+
+class FamilyLinkRefused(HTTPException):
+    """401: expired, tampered with, revoked, or not a family link at all."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(status.HTTP_401_UNAUTHORIZED, detail)
+
+
+async def family_link(request: Request, token: LinkToken) -> FamilyLink:
+    """The link in the path, checked; the request then acts for that referral's council."""
+    try:
+        link = verify(request.app.state.family_link_key, token)
+    except InvalidFamilyLink as exc:
+        raise FamilyLinkRefused(str(exc)) from exc
+    async with database(request).pool().acquire() as conn:
+        await act_for(conn, [link.local_authority], local=False)  # the pool resets it
+        if not await family_repository.link_current(conn, link.referral_id, link.issued_at):
+            raise FamilyLinkRefused(WITHDRAWN)
+    request.state.principal = Principal(
+        subject=f"family-link:{link.link_id}",
+        roles=frozenset({"family"}),
+        councils=(link.local_authority,),
+        token_id=link.link_id,
+    )
+    return link

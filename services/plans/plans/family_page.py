@@ -1,0 +1,98 @@
+"""What a family sees: their child's plan at ``/v1/family/{token}/plan`` (HTML, for a phone)
+and as a PDF. The link in the family's message is the key (``plans.family_access``); it
+opens this referral's plan and nothing else."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from plans import family_repository, plan_pages
+from plans.family_access import FamilyLinkRefused, LinkToken, family_link
+from plans.family_shapes import Council, FamilyPlan, Preparing
+from plans.family_view import family_plan
+from shared.audit import Audit
+from shared.family_links import FamilyLink
+from shared.http import UNAVAILABLE, DbConnection, Problem
+
+router = APIRouter(
+    prefix="/v1/family",
+    tags=["family"],
+    responses={
+        **UNAVAILABLE,
+        401: {"model": Problem, "description": "The link is expired, revoked or not a link"},
+    },
+)
+Link = Annotated[FamilyLink, Depends(family_link)]
+
+
+def council_of(request: Request, local_authority: str) -> Council:
+    contact = request.app.state.council_contacts.get(local_authority)
+    if contact is None:
+        return Council(name="your council")
+    return Council(name=contact.name, phone=contact.phone, email=contact.email)
+
+
+async def _plan(request: Request, conn: DbConnection, link: FamilyLink, audit: Audit) -> Any:
+    row = await family_repository.plan_row(conn, link.referral_id)
+    await audit.record(
+        conn, "read", "family-plan", referral_id=link.referral_id,
+        local_authority=link.local_authority,
+    )  # fmt: skip
+    return family_plan(row, link.referral_id, council_of(request, link.local_authority))
+
+
+@router.get(
+    "/{token}/plan",
+    response_class=HTMLResponse,
+    dependencies=[Depends(family_link)],
+)
+async def get_family_plan_page(
+    request: Request, token: LinkToken, conn: DbConnection, link: Link, audit: Audit
+) -> HTMLResponse:
+    """The child's plan in plain English, for the family (a page saying it is being
+    prepared until it is shared with them)."""
+    shown = await _plan(request, conn, link, audit)
+    if isinstance(shown, Preparing):
+        return plan_pages.page(request, "preparing.html", council=shown.council, page=shown)
+    base = f"/v1/family/{token}/plan"
+    return plan_pages.page(
+        request,
+        "plan.html",
+        council=shown.council,
+        plan=shown,
+        comments_url=f"{base}/comments",
+        pdf_url=f"{base}.pdf",
+    )
+
+
+@router.get(
+    "/{token}/plan.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}, 404: {"model": Problem}},
+    dependencies=[Depends(family_link)],
+)
+async def get_family_plan_pdf(
+    request: Request, conn: DbConnection, link: Link, audit: Audit
+) -> Response:
+    """The child's plan as a document (PDF), once it is shared with the family."""
+    shown = await _plan(request, conn, link, audit)
+    if not isinstance(shown, FamilyPlan):
+        return JSONResponse({"detail": "the plan is still being prepared"}, 404)
+    return await plan_pdf(shown)
+
+
+async def plan_pdf(plan: FamilyPlan) -> Response:
+    html = plan_pages.html_for_print("plan.html", council=plan.council, plan=plan)
+    return plan_pages.pdf_response(await run_in_threadpool(plan_pages.pdf, html), plan.reference)
+
+
+async def refused(request: Request, exc: Exception) -> Response:
+    """A refused link: a plain page for a browser, the reason as JSON for anything else."""
+    assert isinstance(exc, FamilyLinkRefused)
+    if "text/html" in request.headers.get("accept", ""):
+        return plan_pages.page(request, "refused.html", status_code=exc.status_code)
+    return JSONResponse({"detail": exc.detail}, exc.status_code, headers=plan_pages.FAMILY_HEADERS)

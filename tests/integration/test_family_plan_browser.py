@@ -1,0 +1,209 @@
+"""The family's plan page in a real headless browser (Debian's chromium, driven by
+Playwright) at a phone's size: it renders, axe-core finds no accessibility violations (WCAG
+2.1 A and AA, and best practice), nothing scrolls sideways even at 320 px, and another child's
+plan, seeded alongside, is nowhere in it. One screenshot per broad area of need goes to
+$PLAN_SCREENSHOTS (default build/screenshots/).
+
+``deploy/local/browser.sh`` installs chromium and axe-core when missing (``make test`` runs
+it first) and says where they are."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import asyncpg
+import pytest
+import uvicorn
+from plans import family_repository
+from playwright.async_api import Browser, Page, ViewportSize, async_playwright
+
+from scripts.platform import IdentityProvider, migrations_of
+from tests.conftest import Databases
+from tests.identity import free_port
+from tests.integration.conftest import wait_for
+from tests.integration.plans_family import BRADFORD, LEEDS, link, plans_service, seed_plan
+from tests.plan_documents import plans_by_area
+
+REPO = Path(__file__).resolve().parents[2]
+SCREENSHOTS = Path(os.environ.get("PLAN_SCREENSHOTS", REPO / "build" / "screenshots"))
+PHONE: ViewportSize = {"width": 375, "height": 667}
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+SECTIONS = ("What your child finds hard", "What we want to achieve", "The help your child will get")
+
+
+@pytest.fixture(scope="module")
+def tools() -> dict[str, str]:
+    """CHROMIUM and AXE_JS, installed first when missing."""
+    found = subprocess.run(
+        ["bash", str(REPO / "deploy" / "local" / "browser.sh"), "--paths"],
+        check=True, capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    return dict(line.split("=", 1) for line in found.split())
+
+
+@pytest.fixture(scope="module")
+def screenshots() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
+
+
+@pytest.fixture(scope="module")
+async def plans_url(databases: Databases) -> str:
+    return await databases.fresh("family-browser", "plans", migrations_of("plans"))
+
+
+@pytest.fixture(scope="module")
+async def served(plans_url: str, identity: IdentityProvider) -> AsyncIterator[str]:
+    """The plans service over real HTTP (a browser needs one)."""
+    async with plans_service(plans_url, identity) as app:
+        port = free_port()
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"
+        )
+        server = uvicorn.Server(config)
+        task = asyncio.create_task(server.serve())
+
+        async def started() -> bool:
+            return server.started
+
+        await wait_for(started, what="the plans service to listen")
+        yield f"http://127.0.0.1:{port}"
+        server.should_exit = True
+        await task
+
+
+@pytest.fixture(scope="module")
+async def browser(tools: dict[str, str]) -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=tools["CHROMIUM"])
+        yield launched
+        await launched.close()
+
+
+async def _phone_page(browser: Browser, *, bypass_csp: bool = True) -> Page:
+    # axe-core is injected as a script, which the page's own policy (no script) forbids.
+    context = await browser.new_context(
+        viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
+        bypass_csp=bypass_csp, locale="en-GB",
+    )  # fmt: skip
+    return await context.new_page()
+
+
+async def _violations(page: Page, axe_js: str) -> list[dict[str, Any]]:
+    await page.add_script_tag(path=axe_js)
+    results: dict[str, Any] = await page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS
+    )
+    return [
+        {"id": v["id"], "nodes": [n["target"] for n in v["nodes"]]} for v in results["violations"]
+    ]
+
+
+async def _scrolls_sideways(page: Page) -> bool:
+    return bool(
+        await page.evaluate(
+            "document.documentElement.scrollWidth > document.documentElement.clientWidth"
+        )
+    )
+
+
+@pytest.mark.parametrize("area", list(plans_by_area()))
+async def test_the_plan_page_on_a_phone_is_accessible_and_shows_only_this_childs_plan(
+    area: str,
+    plans_url: str,
+    served: str,
+    browser: Browser,
+    tools: dict[str, str],
+    screenshots: Path,
+) -> None:
+    document = plans_by_area()[area]
+    status = "issued_for_comment" if document.track == "ehc" else "shared"
+    referral_id = await seed_plan(plans_url, document, status=status)
+    marker = f"OTHER{uuid4().hex[:8]}"
+    for other in plans_by_area(f" {marker}").values():
+        for council in (LEEDS, BRADFORD):
+            await seed_plan(plans_url, other, status="shared", council=council)
+    page = await _phone_page(browser)
+    try:
+        response = await page.goto(f"{served}/v1/family/{link(referral_id)}/plan")
+        assert response is not None
+        assert response.status == 200
+        title = {"support": "support plan", "ehc": "education, health and care plan"}
+        assert await page.locator("h1").all_inner_texts() == [
+            f"Your child's {title[document.track]}"
+        ]
+        headings = await page.locator("h2").all_inner_texts()
+        assert all(section in headings for section in SECTIONS), headings
+        main = await page.inner_text("main")
+        assert document.E[0].text in main
+        assert any(
+            sentence.startswith(("Twice a week", "Five times", "Once a week", "Once every"))
+            for sentence in main.split("\n")
+        ), main
+        assert await page.locator("form textarea[name=comments]").count() == 1
+        assert await _violations(page, tools["AXE_JS"]) == []
+        assert not await _scrolls_sideways(page)
+        await page.screenshot(path=str(screenshots / f"{area}.png"), full_page=True)
+        await page.set_viewport_size({"width": 320, "height": 640})
+        assert not await _scrolls_sideways(page)
+        assert marker not in await page.content()
+    finally:
+        await page.context.close()
+
+
+async def test_the_page_keeps_its_own_strict_policy_and_loads_its_stylesheets(
+    plans_url: str, served: str, browser: Browser
+) -> None:
+    referral_id = await seed_plan(plans_url, plans_by_area()["cognition-and-learning"])
+    page = await _phone_page(browser, bypass_csp=False)
+    refused: list[str] = []
+    page.on("console", lambda message: refused.append(message.text))
+    try:
+        await page.goto(f"{served}/v1/family/{link(referral_id)}/plan")
+        font = await page.evaluate("getComputedStyle(document.querySelector('h1')).fontFamily")
+        assert font.startswith("arial")  # govuk-frontend's stylesheet applied
+        assert refused == []  # no Content-Security-Policy violation reported
+    finally:
+        await page.context.close()
+
+
+async def test_a_revoked_expired_or_other_councils_link_shows_no_plan(
+    plans_url: str, served: str, browser: Browser, tools: dict[str, str]
+) -> None:
+    document = plans_by_area()["social-emotional-and-mental-health"]
+    referral_id = await seed_plan(plans_url, document)
+    now = datetime.now(UTC)
+    before = link(referral_id, now=now - timedelta(minutes=5))
+    conn = await asyncpg.connect(plans_url)
+    try:
+        await family_repository.links_revoked(conn, referral_id, LEEDS, now - timedelta(minutes=1))
+    finally:
+        await conn.close()
+    page = await _phone_page(browser)
+    try:
+        for token in (before, link(referral_id, now=now - timedelta(days=2))):
+            response = await page.goto(f"{served}/v1/family/{token}/plan")
+            assert response is not None
+            assert response.status == 401
+            assert await page.locator("h1").inner_text() == "This link no longer works"
+            assert document.E[0].text not in await page.content()
+        assert await _violations(page, tools["AXE_JS"]) == []
+        await page.goto(f"{served}/v1/family/{link(referral_id, BRADFORD)}/plan")
+        assert "being prepared" in await page.locator("h1").inner_text()
+        assert document.E[0].text not in await page.content()
+        assert await _violations(page, tools["AXE_JS"]) == []
+        # The checker itself is awake: an image with no text alternative is a violation.
+        await page.evaluate(
+            "document.querySelector('main').insertAdjacentHTML('beforeend', "
+            "'<img src=\"data:image/gif;base64,R0lGODlhAQABAAAAACw=\">')"
+        )
+        assert "image-alt" in [v["id"] for v in await _violations(page, tools["AXE_JS"])]
+    finally:
+        await page.context.close()
