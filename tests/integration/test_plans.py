@@ -15,6 +15,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from plans.app import create_app
 from plans.catalogue_store import CatalogueChanged, import_catalogues, shipped
+from plans.handlers import subscriptions as plan_subscriptions
 from plans.standards import CatalogueVersion
 
 from scripts.platform import IdentityProvider, migrations_of, service_url
@@ -128,7 +129,8 @@ async def test_referral_events_draft_a_checked_plan_announcing_its_roles(
 ) -> None:
     bootstrap = infrastructure.kafka_bootstrap_servers
     namespace = f"t{uuid4().hex[:8]}."
-    topics = [ReferralReceived.topic(), ReferralDescribed.topic(), PlanDrafted.topic()]
+    # Every topic plans reads (it starts only when all exist), and the one it writes.
+    topics = [s.event_class.topic() for s in plan_subscriptions] + [PlanDrafted.topic()]
     await ensure_topics(
         KafkaSettings(kafka_bootstrap_servers=bootstrap, SEND_NAMESPACE=namespace),
         topics + [dead_letter_topic(t) for t in topics],
