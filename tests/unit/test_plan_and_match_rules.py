@@ -38,7 +38,9 @@ def test_drafted_provision_is_specific_and_quantified(need: Sen2Need) -> None:
     provisions = sections_of(plan)["F"]
     assert isinstance(provisions, list)
     [provision] = provisions
-    assert all(provision[k] for k in ("who", "what", "how_often", "how_long", "group_size"))
+    for quantity in ("sessions_per_week", "minutes_per_session", "weeks", "group_size"):
+        assert provision[quantity] > 0, quantity
+    assert provision["support"] and provision["delivered_by"]
     assert event.required_specialism == NATIONAL_STANDARDS[need].specialism
     assert event.plan_id == plan.id
 
