@@ -40,7 +40,8 @@ def test_drafted_provision_is_specific_and_quantified(need: Sen2Need) -> None:
     [provision] = provisions
     for quantity in ("sessions_per_week", "minutes_per_session", "weeks", "group_size"):
         assert provision[quantity] > 0, quantity
-    assert provision["support"] and provision["delivered_by"]
+    assert provision["support"]
+    assert provision["delivered_by"]
     assert event.required_specialism == NATIONAL_STANDARDS[need].specialism
     assert event.plan_id == plan.id
 
