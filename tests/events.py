@@ -31,6 +31,7 @@ from shared.events import (
     PlanReviewDue,
     PlanRevised,
     PlanShared,
+    ReferralDescribed,
     ReferralReceived,
     ReferralRequested,
     ReferralWaitlisted,
@@ -145,6 +146,9 @@ def sample_event(event_class: type[DomainEvent], referral_id: UUID) -> DomainEve
             **ehc, **deadline, statutory_due_on=date(2026, 2, 16), days_left=5
         ),
         DeadlineMissed: DeadlineMissed(**ehc, **deadline, statutory_due_on=date(2026, 2, 16)),
+        ReferralDescribed: ReferralDescribed(
+            referral_id=referral_id, strengths="Loves trains", difficulties="Finds noise hard"
+        ),
         **plan_samples(referral_id),
         NotificationSent: NotificationSent(
             referral_id=referral_id,

@@ -56,7 +56,7 @@ async def test_each_referral_reaches_the_family_alert_with_a_full_timeline(
     async with httpx.AsyncClient(timeout=10, headers=caseworker) as client:
         plan = (await client.get(f"{platform.url('plans')}/v1/referrals/{referral_id}/plan")).json()
         assert plan["specialism"] == "speech_and_language_therapy"
-        assert plan["sections"]["F"][0]["how_often"] == "weekly"
+        assert plan["sections"]["F"][0]["sessions_per_week"] == 1  # weekly
         allocation = (
             await client.get(f"{platform.url('specialists')}/v1/referrals/{referral_id}/allocation")
         ).json()
