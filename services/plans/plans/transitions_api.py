@@ -10,11 +10,11 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, HTTPException, status
-from pydantic import BaseModel, Field
 
 from plans import changes
 from plans.document import PlanDocument
 from plans.lifecycle import InvalidDate, Plan, Refused, next_review
+from plans.requests import Change, Finalise, Issue, Review, TakenResponse
 from plans.responses import record_response
 from plans.views import SupportPlanView, current, if_match
 from shared.audit import Audit
@@ -37,31 +37,9 @@ router = APIRouter(
     dependencies=[allow(Role.CASEWORKER, Role.MANAGER)],
 )
 IfMatch = Annotated[int | None, Depends(if_match)]
-Step = Callable[[Plan, PlanDocument, date], tuple[Plan, list[DomainEvent], str, list[str]]]
-
-
-class Change(BaseModel):
-    version: int | None = Field(default=None, ge=1, description="Or If-Match: the version read")
-
-
-class Response(Change):
-    agreed: bool = Field(description="Support: agreed; EHC: no more comments")
-    comments: str = Field(min_length=1, max_length=5000)
-    preferred_school: str | None = Field(default=None, max_length=200)
-
-
-class Issue(Change):
-    comments_until: date | None = Field(default=None, description="15 days from today or later")
-
-
-class Finalise(Change):
-    late_reason: str | None = Field(
-        default=None, max_length=500, description="Needed after the statutory date: why late"
-    )
-
-
-class Review(Change):
-    reason: str = Field(min_length=1, max_length=500, examples=["annual review meeting held"])
+Taken = tuple[Plan, list[DomainEvent], str, list[str]]
+"""The plan changed, the events it caused, why (kept with the version), warnings."""
+Step = Callable[[Plan, PlanDocument, date], Taken]
 
 
 async def _take(
@@ -92,9 +70,7 @@ async def share(
 ) -> SupportPlanView:  # fmt: skip
     """Support track: share the plan with the family (they can agree or ask for changes)."""
 
-    def step(
-        plan: Plan, _: PlanDocument, today: date
-    ) -> tuple[Plan, list[DomainEvent], str, list[str]]:
+    def step(plan: Plan, _: PlanDocument, today: date) -> Taken:
         changed = plan.share()
         return (
             changed,
@@ -110,7 +86,7 @@ async def share(
 
 @router.post("/response", response_model=SupportPlanView)
 async def record_family_response(
-    referral_id: UUID, body: Response, expected: IfMatch, conn: DbConnection,
+    referral_id: UUID, body: TakenResponse, expected: IfMatch, conn: DbConnection,
     outbox: ServiceOutbox, audit: Audit, principal: CurrentPrincipal,
 ) -> SupportPlanView:  # fmt: skip
     """The family's response taken by a caseworker (by phone, in a meeting)."""
@@ -138,9 +114,7 @@ async def issue_for_comment(
 ) -> SupportPlanView:  # fmt: skip
     """EHC track: issue the draft plan; the family has 15 days or more to comment."""
 
-    def step(
-        plan: Plan, _: PlanDocument, today: date
-    ) -> tuple[Plan, list[DomainEvent], str, list[str]]:
+    def step(plan: Plan, _: PlanDocument, today: date) -> Taken:
         changed = plan.issue_for_comment(today, body.comments_until)
         assert changed.comments_until is not None
         event = PlanIssuedForComment(
@@ -162,9 +136,7 @@ async def finalise(
     """EHC track: issue the final plan (after the comment window, by the statutory date: a
     late one says why)."""
 
-    def step(
-        plan: Plan, _: PlanDocument, today: date
-    ) -> tuple[Plan, list[DomainEvent], str, list[str]]:
+    def step(plan: Plan, _: PlanDocument, today: date) -> Taken:
         changed, warnings = plan.finalise(today, body.late_reason)
         assert changed.review_due_on is not None
         assert plan.comments_until is not None
@@ -188,9 +160,7 @@ async def mark_reviewed(
 ) -> SupportPlanView:  # fmt: skip
     """The plan was reviewed: a new version, and the next review date."""
 
-    def step(
-        plan: Plan, document: PlanDocument, today: date
-    ) -> tuple[Plan, list[DomainEvent], str, list[str]]:
+    def step(plan: Plan, document: PlanDocument, today: date) -> Taken:
         reviews = [o.review_on for o in document.E]
         changed = plan.reviewed(next_review(plan.track, reviews, today))
         event = PlanRevised(
