@@ -10,11 +10,13 @@ from uuid import uuid4
 from notifications.catalogue import CATALOGUE, Audience
 from notifications.domain import alerts_for
 from notifications.templates import email_parts, personalisation, render, words
+from referrals.domain import FAMILY_WORDS, STEP_OF_EVENT, PlanStep
 
 from shared.events import (
     DomainEvent,
     PlanAgreed,
     PlanCommentsReceived,
+    PlanDrafted,
     PlanFinalised,
     PlanIssuedForComment,
     PlanReviewDue,
@@ -67,3 +69,12 @@ def test_an_ehc_plans_draft_and_final_issue_cause_no_second_message() -> None:
     for quiet in (PlanIssuedForComment, PlanFinalised, PlanAgreed, PlanRevised):
         assert quiet not in CATALOGUE, quiet.name
         assert _told(SAMPLES[quiet]) == []
+
+
+def test_every_step_of_a_plans_life_reads_to_the_family_on_the_timeline() -> None:
+    for step, _ in STEP_OF_EVENT.values():
+        assert step in FAMILY_WORDS, step
+    assert set(PlanStep) <= set(FAMILY_WORDS)
+    assert {e for e, (_, s) in STEP_OF_EVENT.items() if s == "plans"} == {
+        PlanDrafted, PlanShared, PlanCommentsReceived, PlanAgreed, PlanRevised, PlanReviewDue,
+    }  # fmt: skip
