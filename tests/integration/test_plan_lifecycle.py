@@ -5,6 +5,7 @@ and finalising (EHC), the review scheduler, and what the statutory process chang
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from typing import Any
@@ -358,3 +359,21 @@ async def test_an_escalation_makes_the_ehc_structure_and_advice_fills_section_k(
         for v in await _ok(await caseworker.get(f"/v1/referrals/{referral_id}/plan/versions"))
     ]
     assert reasons == ["drafted", "escalated to EHC", "advice received"]
+
+
+async def test_two_caseworkers_editing_the_same_version_at_once_one_wins_one_gets_409(
+    caseworker: httpx.AsyncClient, owner_url: str
+) -> None:
+    referral_id = await drafted(owner_url)
+    path = f"/v1/referrals/{referral_id}/plan/sections/A"
+    answers = await asyncio.gather(
+        *(
+            caseworker.put(path, json={"content": f"views {n}", "reason": "r", "version": 1})
+            for n in range(2)
+        )
+    )
+    assert sorted(a.status_code for a in answers) == [200, 409]
+    rows = await owner_fetch(
+        owner_url, "SELECT version FROM plan_versions WHERE referral_id = $1", referral_id
+    )
+    assert sorted(r["version"] for r in rows) == [1, 2]
