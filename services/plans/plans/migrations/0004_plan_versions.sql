@@ -2,16 +2,17 @@
 -- (who, when, why, the status at the time), with the family's comments kept with the version
 -- they were about.
 
+-- IF NOT EXISTS: the drafting work (0003) may add some of these (checks, track) too.
 ALTER TABLE support_plans
-    ADD COLUMN track            text NOT NULL DEFAULT 'support',    -- support, ehc
-    ADD COLUMN version          int NOT NULL DEFAULT 1,
-    ADD COLUMN checks           jsonb NOT NULL DEFAULT '[]',        -- quality checks, as run
-    ADD COLUMN issue_decided    boolean NOT NULL DEFAULT false,     -- EHC: "we will issue a plan"
-    ADD COLUMN final_plan_due   date,                               -- EHC: the statutory date
-    ADD COLUMN comments_until   date,                               -- EHC: the comment window
-    ADD COLUMN no_more_comments boolean NOT NULL DEFAULT false,
-    ADD COLUMN review_due_on    date,
-    ADD COLUMN updated_at       timestamptz NOT NULL DEFAULT now();
+    ADD COLUMN IF NOT EXISTS track text NOT NULL DEFAULT 'support',            -- support, ehc
+    ADD COLUMN IF NOT EXISTS version int NOT NULL DEFAULT 1,
+    ADD COLUMN IF NOT EXISTS checks jsonb NOT NULL DEFAULT '[]',               -- as last run
+    ADD COLUMN IF NOT EXISTS issue_decided boolean NOT NULL DEFAULT false,     -- EHC: will issue
+    ADD COLUMN IF NOT EXISTS final_plan_due date,                              -- EHC: statutory
+    ADD COLUMN IF NOT EXISTS comments_until date,                              -- EHC: the window
+    ADD COLUMN IF NOT EXISTS no_more_comments boolean NOT NULL DEFAULT false,
+    ADD COLUMN IF NOT EXISTS review_due_on date,
+    ADD COLUMN IF NOT EXISTS updated_at timestamptz NOT NULL DEFAULT now();
 
 -- Status: draft, shared, changes_requested, agreed, review_due, issued_for_comment, final.
 CREATE INDEX support_plans_review_due ON support_plans (review_due_on)
