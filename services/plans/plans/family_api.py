@@ -118,7 +118,7 @@ async def post_comments(
             agreed=recorded.agreed,
             preferred_school=recorded.preferred_school,
             status=recorded.plan.status,
-            received_at=datetime.now().astimezone(),
+            received_at=recorded.received_at,
         ).model_dump(mode="json"),
         status.HTTP_201_CREATED,
     )

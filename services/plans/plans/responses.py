@@ -5,7 +5,7 @@ EHC track it is a comment on the draft (and may name a school)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 from uuid import UUID
 
@@ -23,6 +23,7 @@ class Recorded:
     about_version: int
     agreed: bool
     preferred_school: str | None
+    received_at: datetime
 
 
 def earliest_review(document: PlanDocument, today: date) -> date:
@@ -47,7 +48,7 @@ async def record_response(
     plan, document = await changes.locked(conn, referral_id, expected_version)
     today = changes.london_today()
     changed = plan.respond(agreed, earliest_review(document, today))
-    await versions.add_comments(
+    stored = await versions.add_comments(
         conn, plan, comments=comments, preferred_school=preferred_school, agreed=agreed,
         taken_by=who,
     )  # fmt: skip
@@ -66,4 +67,4 @@ async def record_response(
             PlanAgreed(**changed.step(), agreed_on=today, review_due=changed.review_due_on)
         )
     await outbox.add(conn, events, local_authority=plan.local_authority)
-    return Recorded(changed, plan.version, agreed, preferred_school)
+    return Recorded(changed, plan.version, agreed, preferred_school, stored["received_at"])
