@@ -380,6 +380,119 @@ class PlanDrafted(DomainEvent):
         return list(self.provision_roles) or [self.required_specialism]
 
 
+PlanStatus = Literal[
+    "draft",
+    "needs_attention",
+    "shared",
+    "changes_requested",
+    "agreed",
+    "review_due",
+    "issued_for_comment",
+    "final",
+]
+"""Where a plan stands. Support track: draft, shared (with the family), changes_requested or
+agreed, review_due. EHC track: draft, issued_for_comment (the draft, 15+ days for comments),
+final, review_due (the annual review)."""
+
+
+class PlanStep(DomainEvent):
+    """What every step of a plan's life carries: which plan, which version, on which track.
+    Ids, codes and dates only: never the plan's words or the family's comments."""
+
+    plan_id: UUID
+    local_authority: str = Field(description="ONS code of the council", examples=["E08000035"])
+    plan_version: int = Field(ge=1, description="The plan's version the step was about")
+    track: Track = Field(examples=["support", "ehc"])
+
+
+class PlanShared(PlanStep):
+    """Support track: the plan was shared with the family, who can agree or ask for changes."""
+
+    name: ClassVar[str] = "plan-shared"
+    owner: ClassVar[str] = "plans"
+
+    shared_on: date
+
+
+class PlanCommentsReceived(PlanStep):
+    """The family's response to a shared plan, or comments on a draft EHC plan (kept with
+    the version they were about, in the plans database)."""
+
+    name: ClassVar[str] = "plan-comments-received"
+    owner: ClassVar[str] = "plans"
+
+    received_on: date
+    agreed: bool = Field(
+        description="Support: the family agreed the plan; EHC: they have no more comments"
+    )
+    school_named: bool = Field(description="EHC: the family asked for a school to be named")
+    taken_by: Literal["family", "caseworker"] = Field(
+        description="family: through their link; caseworker: taken by phone or in person"
+    )
+
+
+class PlanAgreed(PlanStep):
+    """Support track: the family agreed the plan; it is reviewed by ``review_due``."""
+
+    name: ClassVar[str] = "plan-agreed"
+    owner: ClassVar[str] = "plans"
+
+    agreed_on: date
+    review_due: date = Field(description="The earliest outcome's review date")
+
+
+class PlanRevised(PlanStep):
+    """A new version of the plan: edited, reviewed, the advice received added (section K), or
+    rebuilt as an EHC plan after an escalation."""
+
+    name: ClassVar[str] = "plan-revised"
+    owner: ClassVar[str] = "plans"
+
+    reason: Literal["edited", "reviewed", "advice_received", "escalated"]
+    sections: list[str] = Field(description="The sections that changed", examples=[["F"]])
+    status: PlanStatus
+    review_due: date | None = Field(default=None, description="Reviewed: the next review")
+
+
+class PlanIssuedForComment(PlanStep):
+    """EHC track: the draft plan was issued to the family, who may comment (and name a school)
+    until ``comments_until`` (15 days or more, Reg 13(1)). Referrals records the statutory
+    step (``DraftPlanIssued``) from it."""
+
+    name: ClassVar[str] = "plan-issued-for-comment"
+    owner: ClassVar[str] = "plans"
+
+    issued_on: date
+    comments_until: date
+    final_plan_due: date | None = Field(default=None, description="The statutory date")
+
+
+class PlanFinalised(PlanStep):
+    """EHC track: the final plan was issued. Referrals records the statutory step
+    (``FinalPlanIssued``) from it."""
+
+    name: ClassVar[str] = "plan-finalised"
+    owner: ClassVar[str] = "plans"
+
+    finalised_on: date
+    comments_closed_early: bool = Field(
+        description="Finalised before comments_until: the family said they had no more comments"
+    )
+    final_plan_due: date | None = None
+    late: bool = Field(description="After the statutory date (the reason is kept in plans)")
+    review_due: date = Field(description="The annual review: within 12 months")
+
+
+class PlanReviewDue(PlanStep):
+    """The plan's review is due: the earliest outcome's review date (support), or 12 months
+    after the final plan (EHC annual review)."""
+
+    name: ClassVar[str] = "plan-review-due"
+    owner: ClassVar[str] = "plans"
+
+    review_due: date
+
+
 class SpecialistAssigned(DomainEvent):
     name: ClassVar[str] = "specialist-assigned"
     owner: ClassVar[str] = "specialists"
@@ -505,6 +618,13 @@ ALL_EVENTS: tuple[type[DomainEvent], ...] = (
     DeadlineAtRisk,
     DeadlineMissed,
     PlanDrafted,
+    PlanShared,
+    PlanCommentsReceived,
+    PlanAgreed,
+    PlanRevised,
+    PlanIssuedForComment,
+    PlanFinalised,
+    PlanReviewDue,
     SpecialistAssigned,
     ReferralWaitlisted,
     NotificationSent,

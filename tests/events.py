@@ -23,8 +23,15 @@ from shared.events import (
     NotificationFailed,
     NotificationSent,
     PartnerReferralAnswered,
+    PlanAgreed,
+    PlanCommentsReceived,
     PlanDrafted,
+    PlanFinalised,
     PlanIssueDecided,
+    PlanIssuedForComment,
+    PlanReviewDue,
+    PlanRevised,
+    PlanShared,
     ReferralDescribed,
     ReferralReceived,
     ReferralRequested,
@@ -149,6 +156,7 @@ def sample_event(event_class: type[DomainEvent], referral_id: UUID) -> DomainEve
             **ehc, **deadline, statutory_due_on=date(2026, 2, 16), days_left=5
         ),
         DeadlineMissed: DeadlineMissed(**ehc, **deadline, statutory_due_on=date(2026, 2, 16)),
+        **plan_samples(referral_id),
         NotificationSent: NotificationSent(
             referral_id=referral_id,
             notification_id=uuid4(),
@@ -204,3 +212,35 @@ def referral_request(**child: str) -> dict[str, object]:
             "preferred_channel": "email",
         },
     }
+
+
+def plan_samples(referral_id: UUID) -> dict[type[DomainEvent], DomainEvent]:
+    """Every event of a plan's life about ``referral_id``, every field filled in."""
+    step = {
+        "referral_id": referral_id,
+        "local_authority": COUNCIL,
+        "plan_id": uuid4(),
+        "plan_version": 2,
+        "track": "support",
+    }
+    ehc = {**step, "track": "ehc"}
+    return {
+        PlanShared: PlanShared(**step, shared_on=date(2026, 2, 2)),
+        PlanCommentsReceived: PlanCommentsReceived(
+            **step, received_on=date(2026, 2, 9), agreed=False, school_named=False,
+            taken_by="family",
+        ),
+        PlanAgreed: PlanAgreed(
+            **step, agreed_on=date(2026, 2, 16), review_due=date(2026, 4, 27)
+        ),
+        PlanRevised: PlanRevised(**step, reason="edited", sections=["F"], status="draft"),
+        PlanIssuedForComment: PlanIssuedForComment(
+            **ehc, issued_on=date(2026, 4, 10), comments_until=date(2026, 4, 25),
+            final_plan_due=date(2026, 5, 25),
+        ),
+        PlanFinalised: PlanFinalised(
+            **ehc, finalised_on=date(2026, 5, 20), comments_closed_early=False,
+            final_plan_due=date(2026, 5, 25), late=False, review_due=date(2027, 5, 20),
+        ),
+        PlanReviewDue: PlanReviewDue(**step, review_due=date(2026, 4, 27)),
+    }  # fmt: skip

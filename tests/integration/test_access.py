@@ -93,6 +93,20 @@ ACCESS: dict[tuple[str, str, str], set[str]] = {
     ("plans", "GET", "/v1/referrals/{referral_id}/plan.pdf"): {"caseworker", "manager"},
     ("plans", "GET", "/v1/family/{token}/plan"): {"family link"},
     ("plans", "GET", "/v1/family/{token}/plan.pdf"): {"family link"},
+    ("plans", "GET", "/v1/referrals/{referral_id}/plan/versions"): {"caseworker", "manager"},
+    ("plans", "GET", "/v1/referrals/{referral_id}/plan/versions/{version}"): {
+        "caseworker",
+        "manager",
+    },
+    ("plans", "PUT", "/v1/referrals/{referral_id}/plan/sections/{key}"): {
+        "caseworker",
+        "manager",
+    },
+    **{
+        ("plans", "POST", f"/v1/referrals/{{referral_id}}/plan/{step}"): {"caseworker", "manager"}
+        for step in ("share", "response", "issue", "finalise", "reviewed")
+    },
+    ("plans", "POST", "/v1/family/{token}/plan/comments"): {"family link"},
     ("specialists", "GET", "/v1/referrals/{referral_id}/allocation"): {"caseworker", "manager"},
     ("notifications", "GET", "/v1/referrals/{referral_id}/notifications"): {
         "caseworker",

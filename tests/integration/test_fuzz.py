@@ -5,6 +5,7 @@ Kafka in a namespace of this test's). The example count is bounded so it costs s
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -71,6 +72,14 @@ def test_no_request_makes_the_referrals_api_answer_5xx(
     sent: Counter[int] = Counter()
     operations = [result.ok() for result in referrals_schema.get_all_operations()]
     assert len(operations) >= 15  # every route is in the document
+    # The first call starts the app; ready once its Kafka consumers have joined (it subscribes
+    # to many topics): /health/ready is fuzzed too, and before then it rightly answers 503.
+    [ready] = [op for op in operations if op.path == "/health/ready"]
+    deadline = time.monotonic() + 60
+    while ready.Case().call().status_code != 200:
+        if time.monotonic() > deadline:
+            pytest.fail("the referrals service was not ready within 60 s")
+        time.sleep(0.1)  # the app runs in its own thread: this only paces the polling
 
     for operation in operations:
 

@@ -75,7 +75,7 @@ def test_a_young_person_who_asked_themselves_is_told_you() -> None:
 def test_texts_carry_no_personal_placeholders_and_html_escapes_values() -> None:
     allowed = {"reference", "link", "who", "whose", "who_is", "received_on", "decision_due",
                "final_plan_due", "ehc_requested_on", "decided_on", "appeal_by", "due_on",
-               "comments_due", "issued_on", "statutory_due_on", "days_left",
+               "comments_due", "issued_on", "statutory_due_on", "days_left", "review_due",
                # codes, in words: the decision's reason, kinds of advice, the deadline
                "reason", "advice", "exception", "new_dates", "deadline"}  # fmt: skip
     for template in TEXTS["en"]:

@@ -12,8 +12,9 @@ import pytest
 from plans.catalogue_store import shipped
 from plans.document import SECTION_KEYS, SUPPORT_SECTIONS
 from plans.domain import draft_plan, plan_id_for
-from plans.drafting import TO_COMPLETE, VIEWS_TO_ADD, draft_document
+from plans.drafting import VIEWS_TO_ADD, draft_document
 from plans.standards import NATIONAL, Catalogue, in_force, newest
+from plans.structure import PLACEMENT_LATER, TO_BE_WRITTEN
 
 from shared.events import Phase, ReferralDescribed, ReferralReceived, Sen2Need
 from shared.roles import Role
@@ -147,7 +148,7 @@ def test_support_plans_have_a_b_e_f_g_and_ehc_plans_every_section() -> None:
     for key in SECTION_KEYS:
         if key not in filled and key != "K":
             assert getattr(support, key) is None, key
-            assert getattr(ehc, key) == TO_COMPLETE, key
+            assert getattr(ehc, key) == (PLACEMENT_LATER if key == "I" else TO_BE_WRITTEN), key
     _, support_event = draft_plan(_referral(), None, _catalogue())
     _, ehc_event = draft_plan(_referral(track="ehc"), None, _catalogue())
     assert support_event is not None

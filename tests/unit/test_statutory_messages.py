@@ -91,7 +91,9 @@ def test_every_message_renders_from_a_sample_event_with_nothing_left_unfilled() 
             assert not {"{", "}"} & set(text), alert.template
             assert "AB12CD34" in text
             assert "https://council.example/f" in text
-    assert seen == set(KINDS) - {"request-received", "specialist-assigned", "referral-waitlisted"}
+    plan_messages = {"plan-shared", "plan-review-due", "plan-comments-received"}
+    everyday = {"request-received", "specialist-assigned", "referral-waitlisted"}
+    assert seen == set(KINDS) - everyday - plan_messages
 
 
 def test_no_text_message_holds_a_name_or_anything_about_needs() -> None:

@@ -139,6 +139,21 @@ def test_the_family_has_at_least_15_days_for_comments() -> None:
         request.issue_draft(date(2026, 3, 2), date(2026, 3, 16), TODAY)
 
 
+def test_the_final_plan_may_follow_early_when_the_family_has_no_more_comments() -> None:
+    request, _ = _request().decide_assessment("assess", date(2026, 2, 1), None, TODAY)
+    request, _ = request.decide_plan(
+        "issue", date(2026, 3, 1), None, ["educational_psychology"], Sen2Need.SLCN, TODAY
+    )
+    request, draft = request.issue_draft(date(2026, 3, 2), None, TODAY)
+    assert draft.comments_due == date(2026, 3, 17)
+    with pytest.raises(InvalidStep, match="before the family's comments"):
+        request.issue_final(date(2026, 3, 10), TODAY)
+    with pytest.raises(InvalidStep, match="before the draft"):
+        request.issue_final(date(2026, 3, 1), TODAY, comments_closed_early=True)
+    request, final = request.issue_final(date(2026, 3, 10), TODAY, comments_closed_early=True)
+    assert (request.stage, final.issued_on) == (Stage.FINAL_PLAN_ISSUED, date(2026, 3, 10))
+
+
 def test_appeal_dates_fall_back_to_the_end_of_a_shorter_month() -> None:
     assert add_months(date(2025, 12, 31), 2) == date(2026, 2, 28)
     assert add_months(date(2026, 11, 15), 2) == date(2027, 1, 15)

@@ -2,6 +2,17 @@
 
 Wiring another event to a message is one entry here (and its words in ``templates``)::
 
+    # The plan's life. On the EHC track the draft and the final plan are told by the statutory
+    # messages above (referrals' DraftPlanIssued, FinalPlanIssued), so plans' own events for
+    # them (PlanIssuedForComment, PlanFinalised) cause none: one message each, not two.
+    PlanShared: (MessageKind("plan-shared"),),
+    PlanReviewDue: (MessageKind("plan-review-due", details=_review),),
+    PlanCommentsReceived: (
+        MessageKind(
+            "plan-comments-received", audience=Audience.CASEWORKER, details=_responded,
+            when=_from_the_family,
+        ),
+    ),  # fmt: skip
     DeadlineAtRisk: (
         MessageKind("deadline-at-risk", audience=Audience.CASEWORKER, statutory=True),
         MessageKind("deadline-at-risk-family", council_chooses=True),
@@ -27,7 +38,10 @@ from shared.events import (
     DraftPlanIssued,
     EhcAssessmentRequested,
     FinalPlanIssued,
+    PlanCommentsReceived,
     PlanIssueDecided,
+    PlanReviewDue,
+    PlanShared,
     ReferralReceived,
     ReferralWaitlisted,
     SpecialistAssigned,
@@ -140,6 +154,18 @@ def _missed(event: DeadlineMissed) -> dict[str, Detail]:
     }
 
 
+def _review(event: PlanReviewDue) -> dict[str, Detail]:
+    return {"review_due": event.review_due}
+
+
+def _responded(event: PlanCommentsReceived) -> dict[str, Detail]:
+    return {"received_on": event.received_on}
+
+
+def _from_the_family(event: PlanCommentsReceived) -> bool:
+    return event.taken_by == "family"  # a caseworker who took it by phone knows already
+
+
 CATALOGUE: dict[type[DomainEvent], tuple[MessageKind, ...]] = {
     ReferralReceived: (MessageKind("request-received", details=_request_dates),),
     SpecialistAssigned: (MessageKind("specialist-assigned"),),
@@ -163,6 +189,19 @@ CATALOGUE: dict[type[DomainEvent], tuple[MessageKind, ...]] = {
     DraftPlanIssued: (MessageKind("draft-plan-issued", statutory=True, details=_draft),),
     FinalPlanIssued: (MessageKind("final-plan-issued", statutory=True, details=_final),),
     StatutoryExceptionRecorded: (MessageKind("deadlines-moved", details=_moved),),
+    # The plan's life. On the EHC track the draft and the final plan are told by the statutory
+    # messages above (referrals' DraftPlanIssued, FinalPlanIssued), so plans' own events for
+    # them (PlanIssuedForComment, PlanFinalised) cause none: one message each, not two.
+    PlanShared: (MessageKind("plan-shared"),),
+    PlanReviewDue: (MessageKind("plan-review-due", details=_review),),
+    PlanCommentsReceived: (
+        MessageKind(
+            "plan-comments-received",
+            audience=Audience.CASEWORKER,
+            details=_responded,
+            when=_from_the_family,
+        ),
+    ),
     DeadlineAtRisk: (
         MessageKind(
             "deadline-at-risk", audience=Audience.CASEWORKER, statutory=True, details=_at_risk

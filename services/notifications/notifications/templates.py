@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from datetime import date
 
 from notifications.ehc_words import EHC_PHRASES, EHC_TEXTS
+from notifications.plan_words import PLAN_TEXTS
 from notifications.wording import Phrases, Words
 
 DEFAULT_LANGUAGE = "en"
@@ -68,6 +69,7 @@ TEXTS: dict[str, dict[str, Words]] = {
             ),
         ),
         **EHC_TEXTS,
+        **PLAN_TEXTS,
     }
 }
 PHRASES: dict[str, Phrases] = {"en": EHC_PHRASES}

@@ -1,92 +1,116 @@
-"""HTTP routes of the plans service: a referral's plan."""
+"""HTTP routes of the plans service for caseworkers: the plan, its versions, and editing a
+section (a new version, the quality checks run again)."""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, HTTPException, Request, Response, status
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, HTTPException, Path, Response, status
+from pydantic import BaseModel, Field, ValidationError
 
-from plans import family_repository, repository
-from plans.checks import CheckResult
-from plans.family_page import council_of, plan_pdf
-from plans.family_shapes import FamilyPlan
-from plans.family_view import family_plan
+from plans import changes, versions
+from plans.document import SECTION_KEYS
+from plans.lifecycle import Refused
+from plans.structure import SectionNotOnTrack, section_errors, with_section
+from plans.views import SupportPlanView, VersionSummary, VersionView, current, if_match
 from shared.audit import Audit
-from shared.auth import AUTH_RESPONSES, Role, allow
-from shared.http import NOT_FOUND, UNAVAILABLE, DbConnection
+from shared.auth import AUTH_RESPONSES, CurrentPrincipal, Role, allow
+from shared.events import PlanRevised
+from shared.http import CONFLICT, NOT_FOUND, UNAVAILABLE, DbConnection, ServiceOutbox
 
-router = APIRouter(prefix="/v1", tags=["plans"], responses={**UNAVAILABLE, **AUTH_RESPONSES})
-
-
-class SupportPlanView(BaseModel):
-    id: UUID
-    referral_id: UUID
-    status: str = Field(
-        description="draft; needs_attention when a quality check failed (see checks)",
-        examples=["draft", "needs_attention"],
-    )
-    track: str
-    primary_need: str
-    area_of_need: str
-    specialism: str = Field(description="The lead specialist role of its provision")
-    sections: dict[str, Any] = Field(
-        description="The plan's document (plans.document.PlanDocument): sections A to K"
-    )
-    checks: list[CheckResult] = Field(description="The quality checks, as last run")
-    catalogue_versions: list[str]
-    created_at: datetime
-
-
-@router.get(
-    "/referrals/{referral_id}/plan",
-    response_model=SupportPlanView,
-    responses=NOT_FOUND,
+router = APIRouter(
+    prefix="/v1/referrals/{referral_id}/plan",
+    tags=["plans"],
+    responses={**UNAVAILABLE, **AUTH_RESPONSES, **NOT_FOUND},
     dependencies=[allow(Role.CASEWORKER, Role.MANAGER)],
 )
+IfMatch = Annotated[int | None, Depends(if_match)]
+
+
+@router.get("", response_model=SupportPlanView)
 async def get_plan_for_referral(
-    referral_id: UUID, conn: DbConnection, audit: Audit
+    referral_id: UUID, conn: DbConnection, audit: Audit, response: Response
 ) -> SupportPlanView:
-    """The referral's support plan as drafted so far, with its quality checks."""
-    row = await repository.plan_for_referral(conn, referral_id)
-    if row is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no plan yet for referral {referral_id}")
+    """The referral's plan as it stands: its current version, status, checks and dates."""
+    view = await current(conn, referral_id)
     await audit.record(
-        conn, "read", "plan", referral_id=referral_id, local_authority=row["local_authority"]
+        conn, "read", "plan", referral_id=referral_id, local_authority=view.local_authority
     )
-    return SupportPlanView(
-        **{
-            **dict(row),
-            "sections": json.loads(row["sections"]),
-            "checks": json.loads(row["checks"]),
-        }
-    )
+    response.headers["ETag"] = f'"{view.version}"'
+    return view
 
 
-@router.get(
-    "/referrals/{referral_id}/plan.pdf",
-    response_class=Response,
-    responses={**NOT_FOUND, 200: {"content": {"application/pdf": {}}}},
-    dependencies=[allow(Role.CASEWORKER, Role.MANAGER)],
-)
-async def get_plan_pdf(
-    request: Request, referral_id: UUID, conn: DbConnection, audit: Audit
-) -> Response:
-    """The referral's plan as the document the council sends (PDF), in whatever status."""
-    row = await family_repository.plan_row(conn, referral_id)
-    if row is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no plan yet for referral {referral_id}")
+@router.get("/versions", response_model=list[VersionSummary])
+async def list_versions(referral_id: UUID, conn: DbConnection, audit: Audit) -> Any:
+    """Every version of the plan: who made it, when, why, and the status then."""
+    view = await current(conn, referral_id)
     await audit.record(
-        conn, "read", "plan-pdf", referral_id=referral_id, local_authority=row["local_authority"]
+        conn, "read", "plan-versions", referral_id=referral_id, local_authority=view.local_authority
     )
-    council = council_of(request, row["local_authority"])
-    shown = family_plan(row, referral_id, council, staff=True)
-    if not isinstance(shown, FamilyPlan):
-        raise HTTPException(
-            status.HTTP_409_CONFLICT,
-            f"the plan of referral {referral_id} is in an older shape: it must be drafted again",
+    return [dict(row) for row in await versions.listed(conn, referral_id)]
+
+
+@router.get("/versions/{version}", response_model=VersionView)
+async def get_version(
+    referral_id: UUID, version: Annotated[int, Path(ge=1)], conn: DbConnection, audit: Audit
+) -> Any:
+    """One version, with the family's comments about it."""
+    view = await current(conn, referral_id)
+    found = await versions.one(conn, referral_id, version)
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"the plan has no version {version}")
+    row, comments = found
+    await audit.record(
+        conn, "read", "plan-version", referral_id=referral_id, local_authority=view.local_authority
+    )
+    return {
+        **dict(row),
+        "comments": len(comments),
+        "document": json.loads(row["document"]),
+        "family_comments": [dict(c) for c in comments],
+    }
+
+
+class SectionEdit(BaseModel):
+    content: Any = Field(description="The section as the plan document's model has it")
+    reason: str = Field(min_length=1, max_length=500, description="Why (kept with the version)")
+    version: int | None = Field(default=None, ge=1, description="Or If-Match: the version read")
+
+
+@router.put("/sections/{key}", response_model=SupportPlanView, responses=CONFLICT)
+async def edit_section(
+    referral_id: UUID,
+    key: Annotated[str, Path(description=f"One of {', '.join(SECTION_KEYS)}")],
+    body: SectionEdit,
+    expected: IfMatch,
+    conn: DbConnection,
+    outbox: ServiceOutbox,
+    audit: Audit,
+    principal: CurrentPrincipal,
+) -> SupportPlanView:
+    """Replace one section: a new version; 409 when the plan changed since it was read."""
+    async with conn.transaction():
+        plan, document = await changes.locked(conn, referral_id, body.version or expected)
+        try:
+            edited = with_section(document, key, body.content)
+            changed = plan.edit()
+        except SectionNotOnTrack as exc:
+            raise changes.invalid([(("key",), str(exc))]) from exc
+        except ValidationError as exc:
+            raise changes.invalid(
+                [(("content", *loc), msg) for loc, msg in section_errors(exc, key)]
+            ) from exc
+        except Refused as exc:
+            raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+        changed, announced = await changes.announced_when_ready(conn, changed, edited)
+        await changes.store(conn, changed, edited, changed_by=principal.subject, reason=body.reason)
+        revised = PlanRevised(
+            **changed.step(), reason="edited", sections=[key], status=changed.status
         )
-    return await plan_pdf(shown)
+        await outbox.add(conn, [revised, *announced], local_authority=plan.local_authority)
+        await audit.record(
+            conn, "update", "plan", referral_id=referral_id, local_authority=plan.local_authority
+        )
+        return await current(conn, referral_id)

@@ -3,23 +3,35 @@
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from plans import api, family_page, standards_api
+from plans import api, family_api, family_page, plan_pdf_api, standards_api, transitions_api
 from plans.config import PlansSettings
 from plans.family_access import FamilyLinkRefused
 from plans.handlers import subscriptions
 from plans.plan_pages import STATIC
-from shared.events import PlanDrafted
+from plans.reviews import ReviewWatch
+from shared.events import ALL_EVENTS
 from shared.lifecycle import ServiceDefinition, create_service_app
+
+PUBLISHES = tuple(event for event in ALL_EVENTS if event.owner == "plans")
 
 
 def create_app(settings: PlansSettings | None = None) -> FastAPI:
     settings = settings or PlansSettings()
+    reviews = ReviewWatch(interval_s=settings.review_check_interval_s)
     app = create_service_app(
         ServiceDefinition(
             settings=settings,
             subscriptions=subscriptions,
-            publishes=(PlanDrafted,),
-            routers=(api.router, standards_api.router, family_page.router),
+            publishes=PUBLISHES,
+            routers=(
+                api.router,
+                transitions_api.router,
+                family_api.router,
+                standards_api.router,
+                family_page.router,
+                plan_pdf_api.router,
+            ),
+            workers=(reviews.run,),
         )
     )
     app.state.council_contacts = settings.council_contacts

@@ -11,7 +11,14 @@ import hashlib
 import json
 from importlib.resources import files
 
-from plans.standards import NATIONAL, Catalogue, CatalogueVersion, in_force, version_key
+from plans.standards import (
+    NATIONAL,
+    Catalogue,
+    CatalogueVersion,
+    in_force,
+    newest,
+    version_key,
+)
 from shared.db import Connection
 
 
@@ -31,6 +38,17 @@ def shipped() -> list[tuple[CatalogueVersion, str]]:
                 raise ValueError(f"{entry.name}: holds {version.name}, name it {version.name}.json")
             found.append((version, hashlib.sha256(content).hexdigest()))
     return found
+
+
+def shipped_in_force(local_authority: str | None = None) -> Catalogue:
+    """The catalogue in force from the files shipped (the newest national version, and the
+    council's layer when it has one), without a database: for tools and tests."""
+    versions = [version for version, _ in shipped()]
+    national = newest(versions, NATIONAL)
+    if national is None:
+        raise LookupError("no national catalogue is shipped")
+    council = None if local_authority is None else newest(versions, local_authority)
+    return in_force(national, council)
 
 
 async def import_catalogues(conn: Connection) -> list[str]:

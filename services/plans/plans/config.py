@@ -27,3 +27,6 @@ class PlansSettings(ServiceSettings):
         "and email, by ONS code, for the family's plan page and the PDF; the defaults are the "
         "development councils, without contact details",
     )
+    review_check_interval_s: float = Field(
+        default=3600, gt=0, description="How often the review scheduler looks for reviews due"
+    )

@@ -4,13 +4,21 @@ only when every check passes. Pure."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from uuid import UUID, uuid5
 
 from plans.checks import CheckResult, check, failed
 from plans.document import PlanDocument
 from plans.drafting import draft_document, sections_drafted
 from plans.standards import Catalogue
-from shared.events import PlanDrafted, ReferralDescribed, ReferralReceived, Sen2Need, Track
+from shared.events import (
+    PlanDrafted,
+    PlanStatus,
+    ReferralDescribed,
+    ReferralReceived,
+    Sen2Need,
+    Track,
+)
 from shared.roles import Role
 
 PLAN_IDS = UUID("6f0f3c8e-4b8a-5d59-9a57-0c1d2e3f4a5b")  # namespace: a plan id per referral
@@ -26,9 +34,14 @@ class SupportPlan:
     track: Track
     document: PlanDocument
     checks: list[CheckResult]
+    final_plan_due: date | None = None
+    """EHC track: the statutory date of the final plan (20 weeks)."""
+    referral: ReferralReceived | None = None
+    """The event it was drafted from (codes only): a draft that needs attention is announced
+    from it once a caseworker's edit makes every check pass."""
 
     @property
-    def status(self) -> str:
+    def status(self) -> PlanStatus:
         """``draft`` when every check passed; ``needs_attention`` (a caseworker's) when not."""
         return "needs_attention" if failed(self.checks) else "draft"
 
@@ -60,19 +73,27 @@ def draft_plan(
         track=referral.track,
         document=document,
         checks=check(document),
+        final_plan_due=referral.final_plan_due if referral.track == "ehc" else None,
+        referral=referral,
     )
     if plan.status != "draft":
         return plan, None
-    return plan, PlanDrafted(
+    return plan, drafted_event(referral, plan.id, document)
+
+
+def drafted_event(referral: ReferralReceived, plan_id: UUID, document: PlanDocument) -> PlanDrafted:
+    """The announcement of a plan that passes every check: what specialists match on."""
+    roles = document.roles()
+    return PlanDrafted(
         referral_id=referral.referral_id,
-        plan_id=plan.id,
+        plan_id=plan_id,
         local_authority=referral.local_authority,
         primary_need=referral.primary_need,
-        area_of_need=plan.area_of_need,
-        required_specialism=plan.lead_role.value,
+        area_of_need=document.B[0].area if document.B else "",
+        required_specialism=(roles[0] if roles else FIRST_ADVISER).value,
         postcode_district=referral.postcode_district,
         sections=sections_drafted(document),
-        provision_roles=document.roles(),
+        provision_roles=roles,
         track=referral.track,
         secondary_needs=referral.secondary_needs,
         phase=referral.phase,

@@ -15,10 +15,10 @@ from datetime import date, timedelta
 
 from plans.document import SECTION_KEYS, SUPPORT_SECTIONS, Need, Outcome, PlanDocument, Provision
 from plans.standards import Catalogue, Standard
+from plans.structure import ehc_structure
 from shared.events import Phase, ReferralDescribed, ReferralReceived, Sen2Need
 
 STANDARDS_PER_NEED = {True: 2, False: 1}  # primary need: 2; each secondary need: 1
-TO_COMPLETE = "To be completed after assessment."
 VIEWS_TO_ADD = "To be added with the child and family."
 
 
@@ -31,26 +31,20 @@ def draft_document(
     codes += [n for n in dict.fromkeys(referral.secondary_needs) if n != referral.primary_need]
     for number, code in enumerate(codes, start=1):
         draft.add_need(f"need-{number}", code, catalogue, described if number == 1 else None)
-    ehc = referral.track == "ehc"
     views = described.views if described is not None and described.views else None
-    later = TO_COMPLETE if ehc else None
-    return PlanDocument(
-        track=referral.track,
+    document = PlanDocument(
+        track="support",
         phase=referral.phase,
         drafted_on=referral.received_on,
         catalogue_versions=catalogue.versions,
         A=views or VIEWS_TO_ADD,
         B=draft.needs,
-        C=later,
-        D=later,
         E=draft.outcomes,
         F=[line for section, line in draft.provision if section == "F"],
         G=[line for section, line in draft.provision if section == "G"],
-        H1=later,
-        H2=later,
-        I=later,
-        J=later,
     )
+    # An EHC request's plan has every section from the start, as an escalated one gets them.
+    return ehc_structure(document) if referral.track == "ehc" else document
 
 
 def sections_drafted(document: PlanDocument) -> list[str]:

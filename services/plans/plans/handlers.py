@@ -1,14 +1,31 @@
 """Kafka subscribers of the plans service. A referral's plan is drafted once its events are
 in: the referral received and, when the referrer described the child (``described``), their
-words, which come on their own topic in either order. Never log the words."""
+words, which come on their own topic in either order. Never log the words. Then what the
+statutory EHC process (in referrals) changes in the plan, and revoked family links."""
 
 from __future__ import annotations
 
-from plans import family_repository, repository
+from dataclasses import replace
+from uuid import UUID
+
+from plans import changes, family_repository, repository
 from plans.catalogue_store import catalogue_in_force
+from plans.document import PlanDocument
 from plans.domain import draft_plan
+from plans.lifecycle import Plan
+from plans.structure import ehc_structure, with_advice
 from shared.db import Connection
-from shared.events import Envelope, FamilyLinksRevoked, ReferralDescribed, ReferralReceived
+from shared.events import (
+    AdviceReceived,
+    EhcAssessmentRequested,
+    Envelope,
+    FamilyLinksRevoked,
+    PlanIssueDecided,
+    PlanRevised,
+    ReferralDescribed,
+    ReferralReceived,
+    StatutoryExceptionRecorded,
+)
 from shared.subscriptions import Conn, Events, Subscriptions
 
 subscriptions = Subscriptions()
@@ -59,4 +76,66 @@ async def stop_revoked_family_links(message: Envelope[FamilyLinksRevoked], conn:
     await family_repository.links_revoked(
         conn, revoked.referral_id, revoked.local_authority, revoked.revoked_at
     )
+    return []
+
+
+async def _plan(conn: Conn, referral_id: UUID) -> tuple[Plan, PlanDocument]:
+    # No plan yet raises LookupError: dead-lettered, replayed once the draft is there.
+    found = await repository.load(conn, referral_id)
+    if found is None:
+        raise LookupError(f"no plan for referral {referral_id}")
+    plan, sections = found
+    return plan, changes.document_of(sections)
+
+
+@subscriptions.on(EhcAssessmentRequested)
+async def escalated_to_ehc(message: Envelope[EhcAssessmentRequested], conn: Conn) -> Events:
+    """A support request escalated to EHC: its plan gets the EHC structure (a new version)."""
+    event = message.data
+    if not event.escalated:
+        return []  # an EHC request from the start was drafted as one
+    plan, document = await _plan(conn, event.referral_id)
+    changed = plan.escalated()
+    if changed is None:
+        return []
+    changed = replace(changed, final_plan_due=event.final_plan_due)
+    await changes.store(
+        conn, changed, ehc_structure(document), changed_by="plans", reason="escalated to EHC"
+    )
+    return [PlanRevised(**changed.step(), reason="escalated", sections=[], status=changed.status)]
+
+
+@subscriptions.on(AdviceReceived)
+async def advice_received(message: Envelope[AdviceReceived], conn: Conn) -> Events:
+    """Section K lists the advice received (a new version)."""
+    plan, document = await _plan(conn, message.data.referral_id)
+    listed = with_advice(document, message.data.kind, message.data.received_on)
+    if listed is None:
+        return []
+    changed = plan.changed()
+    await changes.store(conn, changed, listed, changed_by="plans", reason="advice received")
+    return [
+        PlanRevised(
+            **changed.step(), reason="advice_received", sections=["K"], status=changed.status
+        )
+    ]
+
+
+@subscriptions.on(PlanIssueDecided)
+async def plan_issue_decided(message: Envelope[PlanIssueDecided], conn: Conn) -> Events:
+    """Only once the council has decided to issue an EHC plan can its draft be issued."""
+    decided = message.data.decision == "issue"
+    if decided and not await repository.set_dates(
+        conn, message.data.referral_id, issue_decided=True
+    ):
+        raise LookupError(f"no plan for referral {message.data.referral_id}")
+    return []
+
+
+@subscriptions.on(StatutoryExceptionRecorded)
+async def deadlines_moved(message: Envelope[StatutoryExceptionRecorded], conn: Conn) -> Events:
+    """An exception moved the statutory date the final plan is due by."""
+    due = message.data.deadlines.get("final_plan")
+    if due is not None:
+        await repository.set_dates(conn, message.data.referral_id, final_plan_due=due)
     return []

@@ -21,7 +21,12 @@ from shared.events import (
     NotificationDelivered,
     NotificationSent,
     Phase,
+    PlanAgreed,
+    PlanCommentsReceived,
     PlanDrafted,
+    PlanReviewDue,
+    PlanRevised,
+    PlanShared,
     ReferralDescribed,
     ReferralReceived,
     ReferralWaitlisted,
@@ -101,20 +106,40 @@ class StatutoryStep(enum.StrEnum):
     DEADLINE_MISSED = "deadline_missed"
 
 
-TimelineStep = Step | StatutoryStep
+class PlanStep(enum.StrEnum):
+    """Steps of the plan's life on the timeline (the plans service's events). An EHC plan's
+    issue and finalisation are the statutory steps draft_plan_issued and final_plan_issued."""
+
+    PLAN_SHARED = "plan_shared"
+    PLAN_COMMENTS_RECEIVED = "plan_comments_received"
+    PLAN_AGREED = "plan_agreed"
+    PLAN_REVISED = "plan_revised"
+    PLAN_REVIEW_DUE = "plan_review_due"
+
+
+TimelineStep = Step | StatutoryStep | PlanStep
 
 
 def timeline_step(value: str) -> TimelineStep:
-    return Step(value) if value in Step.__members__.values() else StatutoryStep(value)
+    if value in Step.__members__.values():
+        return Step(value)
+    if value in PlanStep.__members__.values():
+        return PlanStep(value)
+    return StatutoryStep(value)
 
 
 # Which downstream event records which step, and which service took it.
-STEP_OF_EVENT: dict[type[DomainEvent], tuple[Step, str]] = {
+STEP_OF_EVENT: dict[type[DomainEvent], tuple[TimelineStep, str]] = {
     PlanDrafted: (Step.PLAN_DRAFTED, "plans"),
     ReferralWaitlisted: (Step.WAITLISTED, "specialists"),
     SpecialistAssigned: (Step.SPECIALIST_ASSIGNED, "specialists"),
     NotificationSent: (Step.MESSAGE_SENT, "notifications"),
     NotificationDelivered: (Step.FAMILY_NOTIFIED, "notifications"),
+    PlanShared: (PlanStep.PLAN_SHARED, "plans"),
+    PlanCommentsReceived: (PlanStep.PLAN_COMMENTS_RECEIVED, "plans"),
+    PlanAgreed: (PlanStep.PLAN_AGREED, "plans"),
+    PlanRevised: (PlanStep.PLAN_REVISED, "plans"),
+    PlanReviewDue: (PlanStep.PLAN_REVIEW_DUE, "plans"),
 }
 
 
@@ -135,6 +160,11 @@ FAMILY_WORDS: dict[str, str] = {
     StatutoryStep.FINAL_PLAN_ISSUED: "We issued the final EHC plan",
     StatutoryStep.EXCEPTION_RECORDED: "The legal time limits were extended (an exception)",
     StatutoryStep.DEADLINE_MISSED: "We did not meet a legal deadline; we are sorry",
+    PlanStep.PLAN_SHARED: "We shared your child's support plan with you",
+    PlanStep.PLAN_COMMENTS_RECEIVED: "We received your comments on the plan",
+    PlanStep.PLAN_AGREED: "You agreed the support plan",
+    PlanStep.PLAN_REVISED: "The plan was updated",
+    PlanStep.PLAN_REVIEW_DUE: "It is time to review the plan",
 }
 # Internal warnings a family is not shown (the step that follows, or its miss, is).
 HIDDEN_FROM_FAMILY = frozenset({StatutoryStep.DEADLINE_AT_RISK})

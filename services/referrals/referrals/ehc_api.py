@@ -24,6 +24,7 @@ from referrals.ehc_schemas import (
     PlanDecision,
 )
 from referrals.intake import london_today
+from referrals.plan_steps import record_draft, record_final
 from referrals.statutory import (
     AdviceKind,
     Deadline,
@@ -285,12 +286,8 @@ async def issue_draft_plan(
     """The draft plan was sent to the family: at least 15 days to comment (Reg 13(1))."""
 
     async def act(request: EhcRequest, _: Sen2Need) -> tuple[DomainEvent, str | None]:
-        changed, event = request.issue_draft(body.issued_on, body.comments_due, london_today())
-        await ehc_repository.update(
-            conn, changed, draft_issued_on=event.issued_on, comments_due=event.comments_due
-        )
-        await ehc_repository.meet(conn, referral_id, [Deadline.DRAFT_PLAN], event.issued_on)
-        return event, None
+        today = london_today()
+        return await record_draft(conn, request, body.issued_on, body.comments_due, today), None
 
     return await _take_step(conn, outbox, audit, referral_id, act, date_field="issued_on")
 
@@ -307,10 +304,7 @@ async def issue_final_plan(
     ends). The family may appeal sections B, F and I within 2 months."""
 
     async def act(request: EhcRequest, _: Sen2Need) -> tuple[DomainEvent, str | None]:
-        changed, event = request.issue_final(body.issued_on, london_today())
-        await ehc_repository.update(conn, changed, final_issued_on=event.issued_on)
-        await ehc_repository.meet(conn, referral_id, [Deadline.FINAL_PLAN], event.issued_on)
-        return event, None
+        return await record_final(conn, request, body.issued_on, london_today()), None
 
     return await _take_step(conn, outbox, audit, referral_id, act, date_field="issued_on")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from referrals import repository
-from referrals.domain import STEP_OF_EVENT, Step, status_after
+from referrals import plan_handlers, repository
+from referrals.domain import STEP_OF_EVENT, Step, TimelineStep, status_after
 from referrals.fhir_bundle import link_of, task
 from referrals.intake import london_today
 from referrals.schemas import ReferralRequest
@@ -18,7 +18,14 @@ from shared.events import (
     NotificationDelivered,
     NotificationSent,
     PartnerReferralAnswered,
+    PlanAgreed,
+    PlanCommentsReceived,
     PlanDrafted,
+    PlanFinalised,
+    PlanIssuedForComment,
+    PlanReviewDue,
+    PlanRevised,
+    PlanShared,
     ReferralRequested,
     ReferralWaitlisted,
     SpecialistAssigned,
@@ -55,12 +62,12 @@ the order a referral reaches them."""
 _RANK = {step: rank for rank, step in enumerate(PARTNER_PROGRESS, start=1)}
 
 
-def milestones_to_tell(steps: list[Step], step: Step) -> list[str]:
+def milestones_to_tell(steps: list[Step], step: TimelineStep) -> list[str]:
     """The milestones a partner is told of when ``step`` is recorded (``steps``: the timeline's
     steps, ``step`` among them), in order; pure. Steps come on different topics, so a
     specialist assigned may be recorded before the plan it followed: the partner is then told
     of the plan first, and of the late plan step nothing. A Task never goes back."""
-    if step not in _RANK:
+    if not isinstance(step, Step) or step not in _RANK:
         return []
     earlier = list(steps)
     if step in earlier:
@@ -136,3 +143,33 @@ async def notification_sent(message: Envelope[NotificationSent], conn: Conn) -> 
 @subscriptions.on(NotificationDelivered)
 async def notification_delivered(message: Envelope[NotificationDelivered], conn: Conn) -> Events:
     return await _record(conn, message)
+
+
+@subscriptions.on(PlanShared)
+async def plan_shared(message: Envelope[PlanShared], conn: Conn) -> Events:
+    return await _record(conn, message)
+
+
+@subscriptions.on(PlanCommentsReceived)
+async def plan_comments_received(message: Envelope[PlanCommentsReceived], conn: Conn) -> Events:
+    return await _record(conn, message)
+
+
+@subscriptions.on(PlanAgreed)
+async def plan_agreed(message: Envelope[PlanAgreed], conn: Conn) -> Events:
+    return await _record(conn, message)
+
+
+@subscriptions.on(PlanRevised)
+async def plan_revised(message: Envelope[PlanRevised], conn: Conn) -> Events:
+    return await _record(conn, message)
+
+
+@subscriptions.on(PlanReviewDue)
+async def plan_review_due(message: Envelope[PlanReviewDue], conn: Conn) -> Events:
+    return await _record(conn, message)
+
+
+# An EHC plan's issue and finalisation are statutory steps, recorded through the statutory code.
+subscriptions.on(PlanIssuedForComment)(plan_handlers.plan_issued_for_comment)
+subscriptions.on(PlanFinalised)(plan_handlers.plan_finalised)

@@ -278,10 +278,18 @@ class EhcRequest:
         )
         return changed, event
 
-    def issue_final(self, on: date, today: date) -> tuple[EhcRequest, FinalPlanIssued]:
+    def issue_final(
+        self, on: date, today: date, *, comments_closed_early: bool = False
+    ) -> tuple[EhcRequest, FinalPlanIssued]:
+        """``comments_closed_early``: the family said they had no more comments, so the final
+        plan may follow before the comment period ends (never before the draft)."""
         self._expect(Stage.DRAFT_PLAN_ISSUED, step="a final plan")
         assert self.comments_due is not None
-        _check_day(on, not_before=self.comments_due, today=today, after="the family's comments")
+        assert self.draft_issued_on is not None
+        if comments_closed_early:
+            _check_day(on, not_before=self.draft_issued_on, today=today, after="the draft")
+        else:
+            _check_day(on, not_before=self.comments_due, today=today, after="the family's comments")
         statutory, due = deadline_dates(self.requested_on, self.exceptions)[Deadline.FINAL_PLAN]
         event = FinalPlanIssued(
             **self.common(),

@@ -1,0 +1,63 @@
+"""The plan document's shape on each track, and the changes events make to it. Pure.
+
+An EHC-track plan has every section A to K (Reg 12); the sections nobody has written yet say
+so, and section I (placement) is named after the family's comments on the draft. Section K
+lists the advice received (from the statutory advice referrals records).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from pydantic import ValidationError
+
+from plans.document import SECTION_KEYS, SUPPORT_SECTIONS, Adviser, PlanDocument
+
+TO_BE_WRITTEN = "To be written with the family and the professionals who know the child."
+PLACEMENT_LATER = "Named in the final plan, after the family's comments on the draft."
+_TEXT_SECTIONS = ("A", "C", "D", "H1", "H2", "I", "J")
+
+
+class SectionNotOnTrack(ValueError):
+    """A support-track plan has only sections A, B, E, F and G."""
+
+
+def ehc_structure(document: PlanDocument) -> PlanDocument:
+    """The same plan as an EHC plan: every section present, what it had kept."""
+    filled: dict[str, Any] = {"track": "ehc"}
+    for key in _TEXT_SECTIONS:
+        if getattr(document, key) is None:
+            filled[key] = PLACEMENT_LATER if key == "I" else TO_BE_WRITTEN
+    return document.model_copy(update=filled)
+
+
+def with_advice(document: PlanDocument, kind: str, received_on: date) -> PlanDocument | None:
+    """Section K with this advice listed; None when it is listed already."""
+    adviser = Adviser(kind=kind, received_on=received_on)
+    if adviser in document.K:
+        return None
+    return document.model_copy(update={"K": [*document.K, adviser]})
+
+
+def with_section(document: PlanDocument, key: str, content: Any) -> PlanDocument:
+    """The plan with section ``key`` replaced by ``content``, validated as the document's
+    model validates it (``pydantic.ValidationError`` naming the field otherwise)."""
+    if key not in SECTION_KEYS:
+        raise SectionNotOnTrack(f"no section {key}: the sections are {', '.join(SECTION_KEYS)}")
+    if document.track == "support" and key not in SUPPORT_SECTIONS:
+        raise SectionNotOnTrack(
+            f"a support-track plan has sections {', '.join(SUPPORT_SECTIONS)}; "
+            f"section {key} belongs to an EHC plan"
+        )
+    return PlanDocument.model_validate({**document.model_dump(mode="json"), key: content})
+
+
+def section_errors(exc: ValidationError, key: str) -> list[tuple[tuple[str | int, ...], str]]:
+    """Where (within the section) each problem is, and why."""
+    problems = []
+    for error in exc.errors():
+        loc = tuple(error["loc"])
+        inner = loc[1:] if loc and loc[0] == key else loc
+        problems.append((inner, error["msg"]))
+    return problems

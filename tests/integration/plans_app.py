@@ -1,0 +1,89 @@
+"""The plans service in-process against a fresh database of its own (real PostgreSQL, the
+application role, row-level security), signed in through the development identity provider,
+and plans drafted as the ``ReferralReceived`` handler drafts them. No Kafka: the events a
+request causes are read from its outbox."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import date, timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+import asyncpg
+from fastapi import FastAPI
+from plans import repository
+from plans.app import create_app
+from plans.catalogue_store import shipped_in_force
+from plans.config import PlansSettings
+from plans.domain import draft_plan
+from pydantic import SecretStr
+
+from scripts.platform import IdentityProvider, service_url
+from shared.events import ReferralReceived, Sen2Need, Track
+from shared.family_links import mint
+from tests.integration.referrals_app import LEEDS
+
+FAMILY_LINK_KEY = SecretStr("plans-tests-family-link-key-0123456789")
+
+
+@asynccontextmanager
+async def plans_service(
+    owner_url: str, identity: IdentityProvider, **settings: Any
+) -> AsyncIterator[FastAPI]:
+    app = create_app(
+        PlansSettings(
+            database_url=service_url(owner_url),
+            oidc_issuer=identity.issuer,
+            family_link_key=FAMILY_LINK_KEY,
+            **settings,
+        )
+    )
+    await app.state.database.open()
+    try:
+        yield app
+    finally:
+        await app.state.database.close()
+
+
+async def drafted(
+    owner_url: str,
+    *,
+    track: Track = "support",
+    council: str = LEEDS,
+    issue_decided: bool = False,
+    final_plan_due: date | None = None,
+) -> UUID:
+    """A referral's first draft, stored as the plans service stores it; its referral id."""
+    received = date.today() - timedelta(weeks=14)
+    referral = ReferralReceived(
+        referral_id=uuid4(), local_authority=council, received_on=received,
+        primary_need=Sen2Need.SLCN, requested_by="parent", postcode_district="LS6",
+        decision_due=received + timedelta(weeks=6),
+        final_plan_due=final_plan_due or received + timedelta(weeks=20), track=track,
+    )  # fmt: skip
+    plan, _ = draft_plan(referral, None, shipped_in_force(referral.local_authority))
+    conn = await asyncpg.connect(owner_url)
+    try:
+        assert await repository.add_draft(conn, plan)
+        if issue_decided:
+            await repository.set_dates(conn, referral.referral_id, issue_decided=True)
+    finally:
+        await conn.close()
+    return referral.referral_id
+
+
+def family_token(referral_id: UUID, council: str = LEEDS) -> str:
+    return mint(
+        FAMILY_LINK_KEY, referral_id=referral_id, local_authority=council,
+        valid_for=timedelta(days=30),
+    )  # fmt: skip
+
+
+async def owner_fetch(owner_url: str, query: str, *args: Any) -> list[asyncpg.Record]:
+    conn = await asyncpg.connect(owner_url)
+    try:
+        return await conn.fetch(query, *args)
+    finally:
+        await conn.close()
