@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -204,15 +205,28 @@ class Platform:
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + timeout_s
-        for process in self.processes.values():
+        for service, process in self.processes.items():
             try:
                 process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
+                self._dump_stacks(service, process.pid)
                 process.kill()
                 process.wait()
         codes = {service: p.returncode for service, p in self.processes.items()}
         self.processes.clear()
         return codes
+
+    def _dump_stacks(self, service: str, pid: int) -> None:
+        """Where a service that would not stop was stuck (py-spy, a development tool), into
+        ``<log_dir>/<service>-stuck.txt``, before it is killed."""
+        spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+        if not Path(spy).exists():
+            return
+        with (self.log_dir / f"{service}-stuck.txt").open("w") as out:
+            subprocess.run(
+                [spy, "dump", "--pid", str(pid), "--locals"],
+                stdout=out, stderr=subprocess.STDOUT, timeout=30, check=False,
+            )  # fmt: skip
 
 
 @dataclass
