@@ -62,6 +62,10 @@ async def fresh_database(
     url = f"{postgres_url}/{name}"
     await migrate(url, component, migrations)
     await grant(url, LOCAL_SERVICE_USER)
+    if component == "specialists":  # the starting registry, through the registry's import
+        from specialists.seed import seed
+
+        await seed(url)
     return url
 
 
