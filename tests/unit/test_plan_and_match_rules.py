@@ -4,15 +4,8 @@ from uuid import uuid4
 import pytest
 from plans.domain import draft_plan, sections_of
 from plans.standards import NATIONAL_STANDARDS
-from specialists.domain import Specialist, allocate
 
-from shared.events import (
-    PlanDrafted,
-    ReferralReceived,
-    ReferralWaitlisted,
-    Sen2Need,
-    SpecialistAssigned,
-)
+from shared.events import ReferralReceived, Sen2Need
 
 
 def _referral(need: Sen2Need) -> ReferralReceived:
@@ -47,43 +40,3 @@ def test_speech_and_language_needs_go_to_speech_and_language_therapy() -> None:
     _, event = draft_plan(_referral(Sen2Need.SLCN))
     assert event.area_of_need == "communication and interaction"
     assert event.required_specialism == "speech_and_language_therapy"
-
-
-def _specialist(districts: tuple[str, ...], capacity: int, used: int) -> Specialist:
-    return Specialist(
-        uuid4(), "speech_and_language_therapy", "E08000035", districts, capacity, used
-    )
-
-
-def _plan(district: str = "LS6") -> PlanDrafted:
-    _, event = draft_plan(_referral(Sen2Need.SLCN))
-    return event.model_copy(update={"postcode_district": district})
-
-
-def test_a_specialist_in_the_childs_district_is_preferred_even_when_busier() -> None:
-    near = _specialist(("LS6",), capacity=10, used=9)
-    far = _specialist(("LS11",), capacity=10, used=0)
-    outcome = allocate([far, near], _plan("LS6"))
-    assert isinstance(outcome, SpecialistAssigned)
-    assert outcome.specialist_id == near.id
-    assert outcome.same_district
-
-
-def test_a_full_local_specialist_is_passed_over_for_one_with_room() -> None:
-    near_full = _specialist(("LS6",), capacity=3, used=3)
-    far = _specialist(("LS11",), capacity=3, used=1)
-    outcome = allocate([near_full, far], _plan("LS6"))
-    assert isinstance(outcome, SpecialistAssigned)
-    assert outcome.specialist_id == far.id
-    assert not outcome.same_district
-
-
-def test_referral_is_waitlisted_when_every_specialist_is_full() -> None:
-    outcome = allocate([_specialist(("LS6",), 2, 2)], _plan())
-    assert isinstance(outcome, ReferralWaitlisted)
-    assert outcome.specialism == "speech_and_language_therapy"
-
-
-def test_specialists_of_another_council_are_never_chosen() -> None:
-    other = Specialist(uuid4(), "speech_and_language_therapy", "E08000032", ("LS6",), 5, 0)
-    assert isinstance(allocate([other], _plan()), ReferralWaitlisted)

@@ -37,7 +37,8 @@ async def allocate(
 ) -> Outcome | None:
     """An allocation for ``needed.role``, or the child waits (a new waitlist row, or the
     reason of the one working the waitlist brought up to date: then None)."""
-    assert need.plan_id is not None and need.postcode_district is not None
+    assert need.plan_id is not None
+    assert need.postcode_district is not None
     role, council = needed.role, need.local_authority
     places = weight(need.track, need.primary_need)
     ranking = rank(await store.entries(conn, role, council), role, need.child, places)
@@ -135,7 +136,9 @@ async def match(conn: Connection, need: Need, needed: list[Needed]) -> list[Doma
             if isinstance(o, ReferralWaitlisted) and o.reason == "teams_full"
         ],
         no_team_roles=[
-            o.specialism for o in told if isinstance(o, ReferralWaitlisted) and o.reason == "no_team"
+            o.specialism
+            for o in told
+            if isinstance(o, ReferralWaitlisted) and o.reason == "no_team"
         ],
     )
     return [*told, summary]

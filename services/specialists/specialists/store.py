@@ -32,7 +32,7 @@ class Need:
     @property
     def sen2(self) -> list[Sen2Need]:
         codes = [self.primary_need, *self.secondary_needs]
-        return [Sen2Need(c) for c in codes if c in Sen2Need.__members__.values()]
+        return [Sen2Need(c) for c in codes if c is not None and c in set(Sen2Need)]
 
     @property
     def child(self) -> Child:

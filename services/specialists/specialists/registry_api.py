@@ -1,0 +1,202 @@
+"""The registry's routes: managers create, change, retire, import and export entries;
+caseworkers read. Capacity added (a new entry, a raised caseload) works the waitlist at once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from fastapi.exceptions import RequestValidationError
+
+from shared.audit import Audit
+from shared.auth import AUTH_RESPONSES, CurrentPrincipal, Principal, Role, allow, require_council
+from shared.db import Connection
+from shared.events import DomainEvent
+from shared.http import CONFLICT, NOT_FOUND, UNAVAILABLE, DbConnection, ServiceOutbox
+from specialists import registry_csv, registry_store, waitlist
+from specialists.moving import publish_by_council
+from specialists.registry import EntryFields, EntryIn, EntryView
+from specialists.registry_import import Rejected, import_csv
+
+router = APIRouter(prefix="/v1", tags=["registry"], responses={**UNAVAILABLE, **AUTH_RESPONSES})
+Council = Annotated[str, Query(pattern=r"^E[0-9]{8}$", examples=["E08000035"])]
+MAX_CSV_BYTES = 2_000_000
+
+
+def invalid(problems: Iterable[tuple[tuple[Any, ...], str]]) -> RequestValidationError:
+    return RequestValidationError(
+        [{"loc": ("body", *loc), "msg": why, "type": "value_error"} for loc, why in problems]
+    )
+
+
+async def _work_waitlist(
+    conn: Connection, outbox: Any, principal: Principal, entries: Iterable[EntryView]
+) -> None:
+    """Offer new places to the waiting children of the councils the entries serve (those the
+    caller acts for), in priority order."""
+    events: list[DomainEvent] = []
+    pairs = {(c, e.role) for e in entries if e.active for c in e.served()}
+    for council, role in sorted(pairs):
+        if council in principal.councils:
+            events += await waitlist.work(conn, council, str(role))
+    await publish_by_council(conn, outbox, events)
+
+
+async def _audit(conn: Connection, audit: Audit, action: str, council: str) -> None:
+    await audit.record(conn, action, "registry", referral_id=None, local_authority=council)
+
+
+@router.get(
+    "/registry", response_model=list[EntryView], dependencies=[allow(Role.CASEWORKER, Role.MANAGER)]
+)
+async def list_registry(
+    conn: DbConnection, principal: CurrentPrincipal, local_authority: Council
+) -> list[EntryView]:
+    """Every team and practitioner commissioned by or serving the council, retired ones too."""
+    require_council(principal, [local_authority])
+    return await registry_store.listed(conn, local_authority)
+
+
+@router.get(
+    "/registry/export",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}, "description": "The import's format"}},
+    dependencies=[allow(Role.CASEWORKER, Role.MANAGER)],
+)
+async def export_registry(
+    conn: DbConnection, principal: CurrentPrincipal, local_authority: Council
+) -> Response:
+    """The council's registry as CSV, in the format the import takes."""
+    require_council(principal, [local_authority])
+    entries = await registry_store.listed(conn, local_authority)
+    return Response(registry_csv.write(entries), media_type="text/csv; charset=utf-8")
+
+
+@router.post(
+    "/registry/import",
+    response_model=list[EntryView],
+    responses={422: {"description": "Nothing stored: every bad row's line, field and why"}},
+    dependencies=[allow(Role.MANAGER)],
+)
+async def import_registry(
+    request: Request,
+    conn: DbConnection,
+    outbox: ServiceOutbox,
+    principal: CurrentPrincipal,
+    audit: Audit,
+) -> list[EntryView]:
+    """Create or replace entries from a CSV body (``text/csv``; the export's format): every row
+    is checked and all are applied, or none (422: each bad row's line and field)."""
+    body = await request.body()
+    if len(body) > MAX_CSV_BYTES:
+        raise invalid([(("csv",), f"larger than {MAX_CSV_BYTES} bytes")])
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise invalid([(("csv",), "not UTF-8 text")]) from exc
+    try:
+        async with conn.transaction():
+            saved = await import_csv(conn, text, principal.councils)
+            for council in sorted({e.local_authority for e in saved}):
+                await _audit(conn, audit, "import", council)
+            await _work_waitlist(conn, outbox, principal, saved)
+    except Rejected as rejected:
+        raise invalid(((f"line {p.line}", p.field), p.why) for p in rejected.problems) from rejected
+    return saved
+
+
+@router.post(
+    "/registry",
+    status_code=status.HTTP_201_CREATED,
+    response_model=EntryView,
+    responses=CONFLICT,
+    dependencies=[allow(Role.MANAGER)],
+)
+async def create_entry(
+    body: EntryIn,
+    conn: DbConnection,
+    outbox: ServiceOutbox,
+    principal: CurrentPrincipal,
+    audit: Audit,
+) -> EntryView:
+    """Add a team or practitioner (409 if its id is taken); its places go to the waitlist."""
+    return await _save(conn, outbox, principal, audit, body, create=True)
+
+
+@router.get(
+    "/registry/{entry_id}",
+    response_model=EntryView,
+    responses=NOT_FOUND,
+    dependencies=[allow(Role.CASEWORKER, Role.MANAGER)],
+)
+async def get_entry(entry_id: UUID, conn: DbConnection) -> EntryView:
+    found = await registry_store.one(conn, entry_id)
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no registry entry {entry_id}")
+    return found
+
+
+@router.put(
+    "/registry/{entry_id}",
+    response_model=EntryView,
+    responses={**NOT_FOUND, **CONFLICT},
+    dependencies=[allow(Role.MANAGER)],
+)
+async def change_entry(
+    entry_id: UUID,
+    body: EntryFields,
+    conn: DbConnection,
+    outbox: ServiceOutbox,
+    principal: CurrentPrincipal,
+    audit: Audit,
+) -> EntryView:
+    """Change an entry (its council stays); more places go to the waitlist at once."""
+    if await registry_store.one(conn, entry_id) is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no registry entry {entry_id}")
+    entry = EntryIn(**body.model_dump(), id=entry_id)
+    return await _save(conn, outbox, principal, audit, entry, create=False)
+
+
+@router.post(
+    "/registry/{entry_id}/retire",
+    response_model=EntryView,
+    responses=NOT_FOUND,
+    dependencies=[allow(Role.MANAGER)],
+)
+async def retire_entry(
+    entry_id: UUID, conn: DbConnection, principal: CurrentPrincipal, audit: Audit
+) -> EntryView:
+    """No new allocations for the entry; the ones it has continue until they end."""
+    async with conn.transaction():
+        found = await registry_store.one(conn, entry_id, lock=True)
+        if found is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no registry entry {entry_id}")
+        require_council(principal, [found.local_authority])
+        retired = await registry_store.retire(conn, entry_id)
+        await _audit(conn, audit, "retire", found.local_authority)
+    assert retired is not None
+    return retired
+
+
+async def _save(
+    conn: Connection,
+    outbox: Any,
+    principal: Principal,
+    audit: Audit,
+    entry: EntryIn,
+    *,
+    create: bool,
+) -> EntryView:
+    require_council(principal, [entry.local_authority])
+    try:
+        async with conn.transaction():
+            saved = await registry_store.save(conn, entry, create=create)
+            await _audit(conn, audit, "create" if create else "update", entry.local_authority)
+            await _work_waitlist(conn, outbox, principal, [saved])
+    except registry_store.Invalid as bad:
+        raise invalid([((bad.field,), bad.why)]) from bad
+    except registry_store.Conflict as conflict:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(conflict)) from conflict
+    return saved
