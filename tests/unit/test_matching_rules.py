@@ -107,14 +107,16 @@ def test_which_entry_is_chosen(
 
 def test_no_team_is_not_the_same_as_all_full() -> None:
     full = rank([_entry(1, allocated=10)], SLT, CHILD, 1)
-    assert full.serving and not full.with_room(1)
+    assert full.serving
+    assert not full.with_room(1)
     none = rank([_entry(1, role=OT)], SLT, CHILD, 1)
     assert not none.serving
 
 
 def test_a_complex_case_needs_its_weight_free() -> None:
     ranking = rank([_entry(1, allocated=9)], SLT, CHILD, 2)
-    assert ranking.serving and not ranking.with_room(2)
+    assert ranking.serving
+    assert not ranking.with_room(2)
     assert ranking.with_room(1)
 
 

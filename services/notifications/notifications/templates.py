@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from datetime import date
 
 from notifications.ehc_words import EHC_PHRASES, EHC_TEXTS
+from notifications.specialist_words import SPECIALIST_PHRASES, SPECIALIST_TEXTS
 from notifications.wording import Phrases, Words
 
 DEFAULT_LANGUAGE = "en"
@@ -68,9 +69,10 @@ TEXTS: dict[str, dict[str, Words]] = {
             ),
         ),
         **EHC_TEXTS,
+        **SPECIALIST_TEXTS,
     }
 }
-PHRASES: dict[str, Phrases] = {"en": EHC_PHRASES}
+PHRASES: dict[str, Phrases] = {"en": Phrases(codes={**EHC_PHRASES.codes, **SPECIALIST_PHRASES})}
 
 _FIELD = re.compile(r"\{(\w+)\}")
 
