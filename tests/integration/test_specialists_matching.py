@@ -32,7 +32,11 @@ from tests.integration.specialists_app import (
     specialists_service,
 )
 
-SLT, EP, OT = Role.SPEECH_AND_LANGUAGE_THERAPY, Role.EDUCATIONAL_PSYCHOLOGY, Role.OCCUPATIONAL_THERAPY
+SLT, EP, OT = (
+    Role.SPEECH_AND_LANGUAGE_THERAPY,
+    Role.EDUCATIONAL_PSYCHOLOGY,
+    Role.OCCUPATIONAL_THERAPY,
+)
 
 
 @pytest.fixture(scope="module")

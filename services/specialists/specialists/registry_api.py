@@ -195,8 +195,10 @@ async def _save(
             saved = await registry_store.save(conn, entry, create=create)
             await _audit(conn, audit, "create" if create else "update", entry.local_authority)
             await _work_waitlist(conn, outbox, principal, [saved])
+            now = await registry_store.one(conn, saved.id)  # with the places the waitlist took
     except registry_store.Invalid as bad:
         raise invalid([((bad.field,), bad.why)]) from bad
     except registry_store.Conflict as conflict:
         raise HTTPException(status.HTTP_409_CONFLICT, str(conflict)) from conflict
-    return saved
+    assert now is not None
+    return now
