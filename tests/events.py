@@ -25,6 +25,7 @@ from shared.events import (
     PartnerReferralAnswered,
     PlanDrafted,
     PlanIssueDecided,
+    ReferralDescribed,
     ReferralReceived,
     ReferralRequested,
     ReferralWaitlisted,
@@ -86,6 +87,9 @@ def sample_event(event_class: type[DomainEvent], referral_id: UUID) -> DomainEve
         ),
         ReferralWaitlisted: ReferralWaitlisted(
             **common, plan_id=uuid4(), specialism="speech_and_language_therapy"
+        ),
+        ReferralDescribed: ReferralDescribed(
+            referral_id=referral_id, strengths="Loves drawing", difficulties="Finds noise hard"
         ),
         SpecialistsMatched: SpecialistsMatched(
             **common,
