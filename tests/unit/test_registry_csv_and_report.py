@@ -16,7 +16,7 @@ def test_the_seed_reads_without_a_problem_and_writes_back_byte_for_byte() -> Non
     rows, problems = registry_csv.parse(SEED)
     assert problems == []
     assert {e.local_authority for _, e in rows} == {"E08000035", "E08000032"}
-    views = [EntryView(**e.model_dump(), allocated=0) for _, e in rows]  # type: ignore[arg-type]
+    views = [EntryView(**e.model_dump(), allocated=0) for _, e in rows]
     assert registry_csv.write(views) == SEED
 
 
