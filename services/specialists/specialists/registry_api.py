@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.exceptions import RequestValidationError
 
 from shared.audit import Audit
@@ -15,14 +15,12 @@ from shared.auth import AUTH_RESPONSES, CurrentPrincipal, Principal, Role, allow
 from shared.db import Connection
 from shared.events import DomainEvent
 from shared.http import CONFLICT, NOT_FOUND, UNAVAILABLE, DbConnection, ServiceOutbox
-from specialists import registry_csv, registry_store, waitlist
+from specialists import registry_store, waitlist
 from specialists.moving import publish_by_council
 from specialists.registry import EntryFields, EntryIn, EntryView
-from specialists.registry_import import Rejected, import_csv
 
 router = APIRouter(prefix="/v1", tags=["registry"], responses={**UNAVAILABLE, **AUTH_RESPONSES})
 Council = Annotated[str, Query(pattern=r"^E[0-9]{8}$", examples=["E08000035"])]
-MAX_CSV_BYTES = 2_000_000
 
 
 def invalid(problems: Iterable[tuple[tuple[Any, ...], str]]) -> RequestValidationError:
@@ -31,7 +29,7 @@ def invalid(problems: Iterable[tuple[tuple[Any, ...], str]]) -> RequestValidatio
     )
 
 
-async def _work_waitlist(
+async def work_waitlist(
     conn: Connection, outbox: Any, principal: Principal, entries: Iterable[EntryView]
 ) -> None:
     """Offer new places to the waiting children of the councils the entries serve (those the
@@ -44,7 +42,7 @@ async def _work_waitlist(
     await publish_by_council(conn, outbox, events)
 
 
-async def _audit(conn: Connection, audit: Audit, action: str, council: str) -> None:
+async def audit_change(conn: Connection, audit: Audit, action: str, council: str) -> None:
     await audit.record(conn, action, "registry", referral_id=None, local_authority=council)
 
 
@@ -57,54 +55,6 @@ async def list_registry(
     """Every team and practitioner commissioned by or serving the council, retired ones too."""
     require_council(principal, [local_authority])
     return await registry_store.listed(conn, local_authority)
-
-
-@router.get(
-    "/registry/export",
-    response_class=Response,
-    responses={200: {"content": {"text/csv": {}}, "description": "The import's format"}},
-    dependencies=[allow(Role.CASEWORKER, Role.MANAGER)],
-)
-async def export_registry(
-    conn: DbConnection, principal: CurrentPrincipal, local_authority: Council
-) -> Response:
-    """The council's registry as CSV, in the format the import takes."""
-    require_council(principal, [local_authority])
-    entries = await registry_store.listed(conn, local_authority)
-    return Response(registry_csv.write(entries), media_type="text/csv; charset=utf-8")
-
-
-@router.post(
-    "/registry/import",
-    response_model=list[EntryView],
-    responses={422: {"description": "Nothing stored: every bad row's line, field and why"}},
-    dependencies=[allow(Role.MANAGER)],
-)
-async def import_registry(
-    request: Request,
-    conn: DbConnection,
-    outbox: ServiceOutbox,
-    principal: CurrentPrincipal,
-    audit: Audit,
-) -> list[EntryView]:
-    """Create or replace entries from a CSV body (``text/csv``; the export's format): every row
-    is checked and all are applied, or none (422: each bad row's line and field)."""
-    body = await request.body()
-    if len(body) > MAX_CSV_BYTES:
-        raise invalid([(("csv",), f"larger than {MAX_CSV_BYTES} bytes")])
-    try:
-        text = body.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise invalid([(("csv",), "not UTF-8 text")]) from exc
-    try:
-        async with conn.transaction():
-            saved = await import_csv(conn, text, principal.councils)
-            for council in sorted({e.local_authority for e in saved}):
-                await _audit(conn, audit, "import", council)
-            await _work_waitlist(conn, outbox, principal, saved)
-    except Rejected as rejected:
-        raise invalid(((f"line {p.line}", p.field), p.why) for p in rejected.problems) from rejected
-    return saved
 
 
 @router.post(
@@ -175,7 +125,7 @@ async def retire_entry(
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no registry entry {entry_id}")
         require_council(principal, [found.local_authority])
         retired = await registry_store.retire(conn, entry_id)
-        await _audit(conn, audit, "retire", found.local_authority)
+        await audit_change(conn, audit, "retire", found.local_authority)
     assert retired is not None
     return retired
 
@@ -193,8 +143,8 @@ async def _save(
     try:
         async with conn.transaction():
             saved = await registry_store.save(conn, entry, create=create)
-            await _audit(conn, audit, "create" if create else "update", entry.local_authority)
-            await _work_waitlist(conn, outbox, principal, [saved])
+            await audit_change(conn, audit, "create" if create else "update", entry.local_authority)
+            await work_waitlist(conn, outbox, principal, [saved])
             now = await registry_store.one(conn, saved.id)  # with the places the waitlist took
     except registry_store.Invalid as bad:
         raise invalid([((bad.field,), bad.why)]) from bad
