@@ -35,11 +35,15 @@ async def work_waitlist(
     """Offer new places to the waiting children of the councils the entries serve (those the
     caller acts for), in priority order."""
     events: list[DomainEvent] = []
-    pairs = {(c, e.role) for e in entries if e.active for c in e.served()}
-    for council, role in sorted(pairs):
-        if council in principal.councils:
-            events += await waitlist.work(conn, council, str(role))
+    for council, role in pairs_to_work(principal, entries):
+        events += await waitlist.work(conn, council, role)
     await publish_by_council(conn, outbox, events)
+
+
+def pairs_to_work(principal: Principal, entries: Iterable[EntryFields]) -> list[tuple[str, str]]:
+    """The (council, role) waitlists new places go to: those the caller acts for."""
+    pairs = {(c, str(e.role)) for e in entries if e.active for c in e.served()}
+    return sorted(p for p in pairs if p[0] in principal.councils)
 
 
 async def audit_change(conn: Connection, audit: Audit, action: str, council: str) -> None:
@@ -142,6 +146,7 @@ async def _save(
     require_council(principal, [entry.local_authority])
     try:
         async with conn.transaction():
+            await waitlist.hold(conn, pairs_to_work(principal, [entry]))
             saved = await registry_store.save(conn, entry, create=create)
             await audit_change(conn, audit, "create" if create else "update", entry.local_authority)
             await work_waitlist(conn, outbox, principal, [saved])

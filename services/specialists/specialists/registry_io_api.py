@@ -8,9 +8,15 @@ from fastapi import APIRouter, Request, Response
 from shared.audit import Audit
 from shared.auth import AUTH_RESPONSES, CurrentPrincipal, Role, allow, require_council
 from shared.http import UNAVAILABLE, DbConnection, ServiceOutbox
-from specialists import registry_csv, registry_store
+from specialists import registry_csv, registry_store, waitlist
 from specialists.registry import EntryView
-from specialists.registry_api import Council, audit_change, invalid, work_waitlist
+from specialists.registry_api import (
+    Council,
+    audit_change,
+    invalid,
+    pairs_to_work,
+    work_waitlist,
+)
 from specialists.registry_import import Rejected, import_csv
 
 router = APIRouter(prefix="/v1", tags=["registry"], responses={**UNAVAILABLE, **AUTH_RESPONSES})
@@ -56,6 +62,8 @@ async def import_registry(
         raise invalid([(("csv",), "not UTF-8 text")]) from exc
     try:
         async with conn.transaction():
+            rows, _ = registry_csv.parse(text)
+            await waitlist.hold(conn, pairs_to_work(principal, [e for _, e in rows]))
             saved = await import_csv(conn, text, principal.councils)
             for council in sorted({e.local_authority for e in saved}):
                 await audit_change(conn, audit, "import", council)

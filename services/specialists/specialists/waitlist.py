@@ -3,6 +3,7 @@ order (the nearest statutory deadline first, then the longest wait); allocations
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from uuid import UUID
 
 from shared.db import Connection
@@ -15,10 +16,21 @@ BATCH = 200
 """Children offered a place per (council, role) in one go; the periodic pass does the rest."""
 
 
+async def hold(conn: Connection, pairs: Iterable[tuple[str, str]]) -> None:
+    """Work on the waitlist of these (council, role) pairs one transaction at a time, until
+    this one ends: two freeing places of one role at once would otherwise each hold the
+    entry it freed while waiting for the other's (a deadlock). Taken in one order."""
+    for council, role in sorted(set(pairs)):
+        await conn.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"waitlist:{council}:{role}"
+        )
+
+
 async def work(conn: Connection, local_authority: str, role: str) -> list[DomainEvent]:
     """Offer the places free in ``role`` to the council's waiting children, in priority
     order. Rows are claimed (SKIP LOCKED), so replicas working at once never offer one
     child twice; each allocation is a ``SpecialistAssigned`` with ``from_waitlist``."""
+    await hold(conn, [(local_authority, role)])
     rows = await conn.fetch(
         """SELECT referral_id, statutory FROM waitlist
            WHERE local_authority = $1 AND role = $2
@@ -68,6 +80,7 @@ async def end(
         return None
     if row["status"] != "active":
         raise NotActive(f"allocation {allocation_id} has already ended")
+    await hold(conn, [(row["local_authority"], row["role"])])
     await conn.execute(
         """UPDATE allocations SET status = 'ended', ended_at = now(), end_reason = $2
            WHERE id = $1""",
