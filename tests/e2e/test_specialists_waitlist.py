@@ -6,6 +6,7 @@ family. A child whose need no team serves hears something else than "all full"."
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from typing import Any
@@ -93,34 +94,46 @@ async def test_a_freed_place_goes_to_the_nearest_deadline_and_reaches_timeline_a
         return active[0] if active else None
 
     try:
-        # The team has room for one EHC case (2 places); its practitioner none.
+        # The team has room for two support cases (1 place each); its practitioner none.
         for entry in teams:
             await set_capacity(entry, entry["allocated"] + (2 if entry["kind"] == "team" else 0))
-        first = await create(_body(weeks_ago=0))
-        ending = await _until(lambda: slt_allocation(first), "the first child's allocation")
+        occupying = [await create(_body()), await create(_body())]
+        endings = [
+            await _until(functools.partial(slt_allocation, r), "an occupying child's allocation")
+            for r in occupying
+        ]
         support = await create(_body())  # waits longest; no statutory clock
         await _until(lambda: slt_waiting(support, deadline=False), "the support child waiting")
-        later = await create(_body(weeks_ago=10))  # final plan due in 10 weeks
+        later = await create(_body(weeks_ago=10))  # final plan due in 10 weeks; counts 2
         await _until(lambda: slt_waiting(later, deadline=True), "the later deadline waiting")
-        sooner = await create(_body(weeks_ago=15))  # due in 5 weeks
+        sooner = await create(_body(weeks_ago=15))  # due in 5 weeks; counts 2
         await _until(lambda: slt_waiting(sooner, deadline=True), "the sooner deadline waiting")
 
-        for expected, ended in ((sooner, first), (later, sooner), (support, later)):
+        async def end(allocation_id: str, referral_id: str) -> None:
             answer = await specialists.post(
-                f"/v1/allocations/{ending}/end", json={"reason": "support_completed"}
+                f"/v1/allocations/{allocation_id}/end", json={"reason": "support_completed"}
             )
             assert answer.status_code == 200, answer.text
-            await wait_for_timeline(referrals, ended, ("allocation_ended",))
+            await wait_for_timeline(referrals, referral_id, ("allocation_ended",))
+
+        # One place free: kept for the child first in line (the sooner deadline needs 2).
+        await end(endings[0], occupying[0])
+        assert [await slt_allocation(r) for r in (sooner, later, support)] == [None] * 3
+        ended = occupying[1]
+        ending = endings[1]
+        allocated: list[str] = []
+        for expected in (sooner, later, support):
+            await end(ending, ended)
             # Through Kafka: the allocation from the waitlist is on the referral's timeline.
             steps = ("specialist_assigned",) * (1 if expected == support else 2)  # EHC: + EP
             referral = await wait_for_timeline(referrals, expected, ("waitlisted", *steps))
             assert referral["status"] == "specialist_assigned"
-            for other in {sooner, later, support} - {expected}:
-                if other in (sooner, later)[: (sooner, later, support).index(expected)]:
-                    continue  # allocated earlier
+            allocated.append(expected)
+            for other in {sooner, later, support} - set(allocated):
                 assert await slt_allocation(other) is None, "out of priority order"
             ending = await slt_allocation(expected)
             assert ending is not None
+            ended = expected
 
         async def told(referral_id: str) -> list[str]:
             alerts = await notifications.get(f"/v1/referrals/{referral_id}/notifications")

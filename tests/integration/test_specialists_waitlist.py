@@ -170,3 +170,28 @@ async def test_capacity_added_works_the_waitlist(
     added = await manager.post("/v1/registry", json=practitioner)
     assert added.status_code == 201, added.text
     assert await _assigned_from_waitlist(owner) == [waiting.referral_id, newcomer.referral_id]
+
+
+async def test_places_too_few_for_the_child_first_in_line_are_kept_for_them(
+    owner: asyncpg.Connection, pool: asyncpg.Pool, manager: httpx.AsyncClient
+) -> None:
+    created = await manager.post("/v1/registry", json=_entry("speech_and_language_therapy", 2))
+    assert created.status_code == 201, created.text
+    await manager.post("/v1/registry", json=_entry("educational_psychology", 100))
+    first, second = plan(), plan()  # a support case counts 1 place each
+    for occupying in (first, second):
+        assert isinstance((await handle(pool, occupying))[0], SpecialistAssigned)
+    deadline = plan(track="ehc", statutory_due=date(2027, 3, 1))  # counts 2
+    lighter = plan()  # behind it in line, counts 1
+    for waiting in (deadline, lighter):
+        assert isinstance((await handle(pool, waiting))[0], ReferralWaitlisted)
+    one = await _allocation_of(owner, first.referral_id)
+    assert (
+        await manager.post(f"/v1/allocations/{one}/end", json={"reason": "family_declined"})
+    ).status_code == 200
+    assert await _assigned_from_waitlist(owner) == []  # 1 place: kept for the first in line
+    two = await _allocation_of(owner, second.referral_id)
+    assert (
+        await manager.post(f"/v1/allocations/{two}/end", json={"reason": "child_moved"})
+    ).status_code == 200
+    assert await _assigned_from_waitlist(owner) == [deadline.referral_id]

@@ -8,7 +8,13 @@ from uuid import uuid4
 from prometheus_client import Counter, Histogram
 
 from shared.db import Connection
-from shared.events import DomainEvent, ReferralWaitlisted, SpecialistAssigned, SpecialistsMatched
+from shared.events import (
+    DomainEvent,
+    ReferralWaitlisted,
+    SpecialistAssigned,
+    SpecialistsMatched,
+    WaitReason,
+)
 from specialists import store
 from specialists.matching import rank
 from specialists.needs import Needed, weight
@@ -34,9 +40,9 @@ Outcome = SpecialistAssigned | ReferralWaitlisted
 
 async def allocate(
     conn: Connection, need: Need, needed: Needed, *, from_waitlist: bool = False
-) -> Outcome | None:
-    """An allocation for ``needed.role``, or the child waits (a new waitlist row, or the
-    reason of the one working the waitlist brought up to date: then None)."""
+) -> Outcome | WaitReason:
+    """An allocation for ``needed.role``, or the child waits: a new waitlist row (a
+    ``ReferralWaitlisted``), or, working the waitlist, the reason the child still waits."""
     assert need.plan_id is not None
     assert need.postcode_district is not None
     role, council = needed.role, need.local_authority
@@ -80,7 +86,9 @@ async def allocate(
             from_waitlist=from_waitlist,
             statutory=needed.statutory,
         )
-    reason = "teams_full" if ranking.serving else "no_team"
+    # A case heavier than any serving entry's whole caseload can never be taken: a gap too.
+    able = any(c.entry.capacity >= places for c in ranking.choices)
+    reason: WaitReason = "teams_full" if able else "no_team"
     await conn.execute(
         """INSERT INTO waitlist (referral_id, plan_id, role, local_authority, reason,
                statutory_due, statutory, since)
@@ -96,7 +104,7 @@ async def allocate(
         need.needed_since,
     )
     if from_waitlist:
-        return None
+        return reason
     if reason == "no_team":
         GAPS.labels(role, council).inc()
     return ReferralWaitlisted(
@@ -118,7 +126,7 @@ async def match(conn: Connection, need: Need, needed: list[Needed]) -> list[Doma
     done: dict[str, Outcome] = {}
     for each in sorted(wanted, key=lambda n: n.role):
         outcome = await allocate(conn, need, each)
-        assert outcome is not None
+        assert not isinstance(outcome, str)  # a new wait is an event
         done[each.role] = outcome
     outcomes = [done[n.role] for n in wanted]  # the plan's order, lead first
     if len(outcomes) < 2:

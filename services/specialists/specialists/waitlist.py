@@ -1,5 +1,9 @@
 """The waitlist moves: a freed place goes at once to the child waiting first in priority
-order (the nearest statutory deadline first, then the longest wait); allocations end."""
+order (the nearest statutory deadline first, then the longest wait); allocations end.
+
+Strictly in order: when the child first in line needs more places than are free (an EHC case
+counts 2), the places are kept for them, not given to a lighter case behind them. A child no
+team serves does not hold the line (nothing they wait for can free)."""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from collections.abc import Iterable
 from uuid import UUID
 
 from shared.db import Connection
-from shared.events import AllocationEnded, DomainEvent, EndReason
+from shared.events import AllocationEnded, DomainEvent, EndReason, SpecialistAssigned
 from specialists import store
 from specialists.allocating import allocate
 from specialists.needs import Needed
@@ -46,7 +50,9 @@ async def work(conn: Connection, local_authority: str, role: str) -> list[Domain
         if need is None or need.plan_id is None:
             continue
         outcome = await allocate(conn, need, Needed(role, row["statutory"]), from_waitlist=True)
-        if outcome is not None:
+        if outcome == "teams_full":
+            break  # the places left are kept for the child first in line
+        if isinstance(outcome, SpecialistAssigned):
             await conn.execute(
                 "DELETE FROM waitlist WHERE referral_id = $1 AND role = $2",
                 row["referral_id"],
