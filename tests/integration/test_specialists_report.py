@@ -88,7 +88,8 @@ async def test_the_capacity_report_on_the_seeded_councils(
         bradford_report = (
             await bradford.get("/v1/reports/capacity", params={"local_authority": BRADFORD})
         ).json()
-    print("\nLeeds:", json.dumps(report, indent=1), "\nBradford (CSV):\n" + theirs.text)
+    print(f"\nLeeds (CSV):\n{as_csv.text}\nBradford (CSV):\n{theirs.text}")
+    print("gaps:", json.dumps({LEEDS: report["gaps"], BRADFORD: bradford_report["gaps"]}))
 
     assert refused.status_code == 403
     slt = "speech_and_language_therapy"
