@@ -45,6 +45,7 @@ topics: up
 
 migrate: up
 	$(BIN)/python -m shared.migrations --create-database
+	$(BIN)/python -m specialists.seed $$($(BIN)/python -c 'from shared.services import SERVICES; print(SERVICES["specialists"].migrations_database_url())')
 
 run: topics migrate
 	$(BIN)/python -m scripts.run_platform

@@ -49,7 +49,7 @@ _PR_SET_PDEATHSIG = 1
 
 
 async def fresh_database(
-    postgres_url: str, name: str, component: str, migrations: Traversable
+    postgres_url: str, name: str, component: str, migrations: Traversable, *, seed: bool = True
 ) -> str:
     """Drop and recreate database ``name``, apply the shared and ``migrations`` files to it,
     and return its URL. ``postgres_url`` is the server's URL without a database name;
@@ -63,6 +63,10 @@ async def fresh_database(
     url = f"{postgres_url}/{name}"
     await migrate(url, component, migrations)
     await grant(url, LOCAL_SERVICE_USER)
+    if component == "specialists" and seed:  # the starting registry, through its CSV import
+        from specialists.seed import seed as seed_registry
+
+        await seed_registry(url)
     return url
 
 

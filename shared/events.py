@@ -505,6 +505,27 @@ class SpecialistAssigned(DomainEvent):
     same_district: bool = Field(
         description="True when the specialist works in the child's district"
     )
+    display_name: str = Field(
+        default="", description="The team or practitioner (no child data)", examples=["Leeds"]
+    )
+    from_waitlist: bool = Field(
+        default=False, description="True when a place freed up for a child on the waitlist"
+    )
+    statutory: bool = Field(
+        default=False,
+        description="An EHC statutory advice-giver (an educational psychologist for every "
+        "child, a qualified teacher of the deaf or of the visually impaired for HI, VI, MSI)",
+    )
+    told_in_match: bool = Field(
+        default=False,
+        description="The family hears of it in the plan's one SpecialistsMatched message "
+        "(several roles matched at once), not in a message of its own",
+    )
+
+
+WaitReason = Literal["teams_full", "no_team"]
+"""Why a child waits: every team of the kind serving the area is full, or no team of the kind
+serves the area at all (a gap for the council to commission)."""
 
 
 class ReferralWaitlisted(DomainEvent):
@@ -514,6 +535,54 @@ class ReferralWaitlisted(DomainEvent):
     plan_id: UUID
     specialism: str
     local_authority: str
+    reason: WaitReason = Field(
+        default="teams_full",
+        description="teams_full: all teams of the kind are full; no_team: no team of the kind "
+        "serves the child's area (a different message, and a gap flagged to the council)",
+    )
+    statutory_due: date | None = Field(
+        default=None, description="EHC track: the final plan's date, which orders the waitlist"
+    )
+    told_in_match: bool = Field(
+        default=False, description="As SpecialistAssigned's: told in the one plan message"
+    )
+
+
+class SpecialistsMatched(DomainEvent):
+    """One plan's matching, when it needed several roles at once: the family gets one message
+    listing who will help, instead of one per role. Each role's own SpecialistAssigned or
+    ReferralWaitlisted (``told_in_match``) still reaches the timeline."""
+
+    name: ClassVar[str] = "specialists-matched"
+    owner: ClassVar[str] = "specialists"
+
+    plan_id: UUID
+    local_authority: str
+    matched_roles: list[str] = Field(
+        description="Roles allocated, lead first", examples=[["speech_and_language_therapy"]]
+    )
+    waiting_roles: list[str] = Field(
+        default_factory=list, description="Roles whose teams are all full (waitlisted)"
+    )
+    no_team_roles: list[str] = Field(
+        default_factory=list, description="Roles no team serves in the child's area"
+    )
+
+
+EndReason = Literal["support_completed", "family_declined", "child_moved"]
+
+
+class AllocationEnded(DomainEvent):
+    """An allocation ended: its place is free again, and offered to the waitlist at once."""
+
+    name: ClassVar[str] = "allocation-ended"
+    owner: ClassVar[str] = "specialists"
+
+    allocation_id: UUID
+    specialist_id: UUID
+    specialism: str
+    local_authority: str
+    reason: EndReason
 
 
 class NotificationSent(DomainEvent):
@@ -627,6 +696,8 @@ ALL_EVENTS: tuple[type[DomainEvent], ...] = (
     PlanReviewDue,
     SpecialistAssigned,
     ReferralWaitlisted,
+    SpecialistsMatched,
+    AllocationEnded,
     NotificationSent,
     NotificationDelivered,
     NotificationFailed,

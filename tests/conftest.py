@@ -271,11 +271,14 @@ class Databases:
         self.postgres_url = postgres_url
         self.names: list[str] = []
 
-    async def fresh(self, hint: str, component: str, migrations: Traversable) -> str:
-        """A fresh database named after ``hint`` and this run, migrated; returns its URL."""
+    async def fresh(
+        self, hint: str, component: str, migrations: Traversable, *, seed: bool = True
+    ) -> str:
+        """A fresh database named after ``hint`` and this run, migrated (specialists': with
+        the seed registry unless ``seed`` is false); returns its URL."""
         name = f"t{RUN_ID}_{hint}"
         self.names.append(name)
-        return await fresh_database(self.postgres_url, name, component, migrations)
+        return await fresh_database(self.postgres_url, name, component, migrations, seed=seed)
 
     async def fresh_for_services(self, hint: str) -> dict[str, str]:
         """One fresh database for each service (as ``fresh_databases``), for this run."""

@@ -10,6 +10,7 @@ from scripts.run_platform import demo_nhs_number
 from shared.events import (
     AdviceReceived,
     AdviceRequested,
+    AllocationEnded,
     AssessmentDecided,
     DeadlineAtRisk,
     DeadlineMissed,
@@ -38,6 +39,7 @@ from shared.events import (
     ReferralWaitlisted,
     Sen2Need,
     SpecialistAssigned,
+    SpecialistsMatched,
     StatutoryExceptionRecorded,
     wrap,
 )
@@ -102,6 +104,20 @@ def sample_event(event_class: type[DomainEvent], referral_id: UUID) -> DomainEve
         ),
         ReferralWaitlisted: ReferralWaitlisted(
             **common, plan_id=uuid4(), specialism="speech_and_language_therapy"
+        ),
+        SpecialistsMatched: SpecialistsMatched(
+            **common,
+            plan_id=uuid4(),
+            matched_roles=["speech_and_language_therapy", "educational_psychology"],
+            waiting_roles=["occupational_therapy"],
+            no_team_roles=["physiotherapy"],
+        ),
+        AllocationEnded: AllocationEnded(
+            **common,
+            allocation_id=uuid4(),
+            specialist_id=uuid4(),
+            specialism="speech_and_language_therapy",
+            reason="support_completed",
         ),
         EhcAssessmentRequested: EhcAssessmentRequested(
             **ehc, escalated=False, decision_due=date(2026, 2, 16), final_plan_due=date(2026, 5, 25)

@@ -108,6 +108,16 @@ ACCESS: dict[tuple[str, str, str], set[str]] = {
     },
     ("plans", "POST", "/v1/family/{token}/plan/comments"): {"family link"},
     ("specialists", "GET", "/v1/referrals/{referral_id}/allocation"): {"caseworker", "manager"},
+    ("specialists", "GET", "/v1/referrals/{referral_id}/allocations"): {"caseworker", "manager"},
+    ("specialists", "POST", "/v1/allocations/{allocation_id}/end"): {"caseworker", "manager"},
+    ("specialists", "GET", "/v1/registry"): {"caseworker", "manager"},
+    ("specialists", "GET", "/v1/registry/export"): {"caseworker", "manager"},
+    ("specialists", "GET", "/v1/registry/{entry_id}"): {"caseworker", "manager"},
+    ("specialists", "POST", "/v1/registry"): {"manager"},
+    ("specialists", "PUT", "/v1/registry/{entry_id}"): {"manager"},
+    ("specialists", "POST", "/v1/registry/{entry_id}/retire"): {"manager"},
+    ("specialists", "POST", "/v1/registry/import"): {"manager"},
+    ("specialists", "GET", "/v1/reports/capacity"): {"manager"},
     ("notifications", "GET", "/v1/referrals/{referral_id}/notifications"): {
         "caseworker",
         "manager",
@@ -128,6 +138,8 @@ def _path(path: str) -> str:
         path.replace("{referral_id}", str(uuid4()))
         .replace("{token}", "x" * 40)
         .replace("{kind}", "medical")
+        .replace("{allocation_id}", str(uuid4()))
+        .replace("{entry_id}", str(uuid4()))
     )
 
 

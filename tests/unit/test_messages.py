@@ -77,7 +77,9 @@ def test_texts_carry_no_personal_placeholders_and_html_escapes_values() -> None:
                "final_plan_due", "ehc_requested_on", "decided_on", "appeal_by", "due_on",
                "comments_due", "issued_on", "statutory_due_on", "days_left", "review_due",
                # codes, in words: the decision's reason, kinds of advice, the deadline
-               "reason", "advice", "exception", "new_dates", "deadline"}  # fmt: skip
+               "reason", "advice", "exception", "new_dates", "deadline",
+               # specialists' roles, in words (emails and letters only)
+               "help", "role"}  # fmt: skip
     for template in TEXTS["en"]:
         assert fields_of(template) <= allowed, template
     fields = personalisation(reference="<b>", link="https://x/?a=1&b=2", young_person=False,

@@ -33,7 +33,9 @@ STATUTORY_STEPS = [e for e in ALL_EVENTS if issubclass(e, StatutoryStep)]
 SAFE_IN_A_TEXT = {"reference", "link", "who", "whose", "who_is", "deadline"}
 """Besides dates: a text can be read on a lock screen, so no reason, kind of advice or
 exception (each could say something about the child's needs) and no name."""
-CODES = {"reason", "advice", "exception", "new_dates"}
+CODES = {"reason", "advice", "exception", "new_dates", "help", "role"}
+SPECIALIST_MESSAGES = {"specialist-assigned", "referral-waitlisted", "specialists-matched",
+                       "waitlist-place-found", "no-team-in-area", "service-gap"}  # fmt: skip
 NOON = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
 
@@ -92,8 +94,7 @@ def test_every_message_renders_from_a_sample_event_with_nothing_left_unfilled() 
             assert "AB12CD34" in text
             assert "https://council.example/f" in text
     plan_messages = {"plan-shared", "plan-review-due", "plan-comments-received"}
-    everyday = {"request-received", "specialist-assigned", "referral-waitlisted"}
-    assert seen == set(KINDS) - everyday - plan_messages
+    assert seen == set(KINDS) - SPECIALIST_MESSAGES - {"request-received"} - plan_messages
 
 
 def test_no_text_message_holds_a_name_or_anything_about_needs() -> None:

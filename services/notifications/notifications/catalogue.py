@@ -45,6 +45,7 @@ from shared.events import (
     ReferralReceived,
     ReferralWaitlisted,
     SpecialistAssigned,
+    SpecialistsMatched,
     StatutoryExceptionRecorded,
 )
 
@@ -91,6 +92,39 @@ def _request_dates(event: ReferralReceived) -> dict[str, Detail]:
         "received_on": event.received_on,
         "decision_due": event.decision_due,
         "final_plan_due": event.final_plan_due,
+    }
+
+
+def _own_message(event: SpecialistAssigned | ReferralWaitlisted) -> bool:
+    """Told on its own: not one of several outcomes the plan's one message lists."""
+    return not event.told_in_match
+
+
+def _matched_at_plan(event: SpecialistAssigned) -> bool:
+    return _own_message(event) and not event.from_waitlist
+
+
+def _from_waitlist(event: SpecialistAssigned) -> bool:
+    return event.from_waitlist
+
+
+def _all_full(event: ReferralWaitlisted) -> bool:
+    return _own_message(event) and event.reason == "teams_full"
+
+
+def _no_team(event: ReferralWaitlisted) -> bool:
+    return event.reason == "no_team"
+
+
+def _role(event: SpecialistAssigned | ReferralWaitlisted) -> dict[str, Detail]:
+    return {"role": event.specialism}
+
+
+def _who_helps(event: SpecialistsMatched) -> dict[str, Detail]:
+    return {
+        "help": [f"matched:{r}" for r in event.matched_roles]
+        + [f"waiting:{r}" for r in event.waiting_roles]
+        + [f"no_team:{r}" for r in event.no_team_roles]
     }
 
 
@@ -168,8 +202,21 @@ def _from_the_family(event: PlanCommentsReceived) -> bool:
 
 CATALOGUE: dict[type[DomainEvent], tuple[MessageKind, ...]] = {
     ReferralReceived: (MessageKind("request-received", details=_request_dates),),
-    SpecialistAssigned: (MessageKind("specialist-assigned"),),
-    ReferralWaitlisted: (MessageKind("referral-waitlisted"),),
+    # Specialists: one message per plan's matching (several roles at once are listed in one
+    # SpecialistsMatched message), one per place that comes up from the waitlist, and "no team
+    # serves your area" apart from "all full", with the gap flagged to the council's team.
+    SpecialistAssigned: (
+        MessageKind("specialist-assigned", when=_matched_at_plan),
+        MessageKind("waitlist-place-found", when=_from_waitlist, details=_role),
+    ),
+    ReferralWaitlisted: (
+        MessageKind("referral-waitlisted", when=_all_full),
+        MessageKind(
+            "no-team-in-area", when=lambda e: _no_team(e) and _own_message(e), details=_role
+        ),
+        MessageKind("service-gap", audience=Audience.CASEWORKER, when=_no_team, details=_role),
+    ),
+    SpecialistsMatched: (MessageKind("specialists-matched", details=_who_helps),),
     # The statutory EHC process (SEND Regulations 2014). Advice received is for the timeline
     # only. Telling the family the request is being considered, every decision, the draft and
     # final plans are duties (s36 Children and Families Act 2014, Regs 4, 5, 10, 13); so is

@@ -18,6 +18,7 @@ from datetime import date
 
 from notifications.ehc_words import EHC_PHRASES, EHC_TEXTS
 from notifications.plan_words import PLAN_TEXTS
+from notifications.specialist_words import SPECIALIST_PHRASES, SPECIALIST_TEXTS
 from notifications.wording import Phrases, Words
 
 DEFAULT_LANGUAGE = "en"
@@ -70,9 +71,10 @@ TEXTS: dict[str, dict[str, Words]] = {
         ),
         **EHC_TEXTS,
         **PLAN_TEXTS,
+        **SPECIALIST_TEXTS,
     }
 }
-PHRASES: dict[str, Phrases] = {"en": EHC_PHRASES}
+PHRASES: dict[str, Phrases] = {"en": Phrases(codes={**EHC_PHRASES.codes, **SPECIALIST_PHRASES})}
 
 _FIELD = re.compile(r"\{(\w+)\}")
 

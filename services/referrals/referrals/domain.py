@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, mo
 from referrals.intake import is_mobile, nhs_number_digits, person_name, uk_phone
 from referrals.statutory import Deadline, deadline_dates
 from shared.events import (
+    AllocationEnded,
     DomainEvent,
     FamilyContactRegistered,
     NotificationDelivered,
@@ -83,10 +84,13 @@ class Step(enum.StrEnum):
     """The provider took a message to the family (GOV.UK Notify, email...)."""
     FAMILY_NOTIFIED = "family_notified"
     """The provider confirmed the message reached the family."""
+    ALLOCATION_ENDED = "allocation_ended"
+    """A specialist's allocation ended (support completed, family declined, child moved)."""
 
 
-MESSAGE_STEPS = frozenset({Step.MESSAGE_SENT, Step.FAMILY_NOTIFIED})
-"""Messages go at several steps: they are on the timeline but do not move the status."""
+MESSAGE_STEPS = frozenset({Step.MESSAGE_SENT, Step.FAMILY_NOTIFIED, Step.ALLOCATION_ENDED})
+"""Messages go at several steps, and one of several allocations may end: they are on the
+timeline but do not move the status."""
 
 _ORDER = list(Step)
 
@@ -133,6 +137,7 @@ STEP_OF_EVENT: dict[type[DomainEvent], tuple[TimelineStep, str]] = {
     PlanDrafted: (Step.PLAN_DRAFTED, "plans"),
     ReferralWaitlisted: (Step.WAITLISTED, "specialists"),
     SpecialistAssigned: (Step.SPECIALIST_ASSIGNED, "specialists"),
+    AllocationEnded: (Step.ALLOCATION_ENDED, "specialists"),
     NotificationSent: (Step.MESSAGE_SENT, "notifications"),
     NotificationDelivered: (Step.FAMILY_NOTIFIED, "notifications"),
     PlanShared: (PlanStep.PLAN_SHARED, "plans"),
@@ -151,6 +156,7 @@ FAMILY_WORDS: dict[str, str] = {
     Step.SPECIALIST_ASSIGNED: "A specialist was matched to support your child",
     Step.MESSAGE_SENT: "We sent you a message about this",
     Step.FAMILY_NOTIFIED: "Our message reached you",
+    Step.ALLOCATION_ENDED: "A specialist's support came to an end",
     StatutoryStep.EHC_REQUESTED: "We received the request for an EHC needs assessment",
     StatutoryStep.ASSESSMENT_DECIDED: "We decided whether to carry out an EHC needs assessment",
     StatutoryStep.ADVICE_REQUESTED: "We asked professionals for their advice",

@@ -14,6 +14,7 @@ from referrals.taking_in import intake_rules, new_referral, rule_problems, take_
 from shared.audit import AuditTrail
 from shared.auth import Principal
 from shared.events import (
+    AllocationEnded,
     Envelope,
     NotificationDelivered,
     NotificationSent,
@@ -132,6 +133,11 @@ async def referral_waitlisted(message: Envelope[ReferralWaitlisted], conn: Conn)
 
 @subscriptions.on(SpecialistAssigned)
 async def specialist_assigned(message: Envelope[SpecialistAssigned], conn: Conn) -> Events:
+    return await _record(conn, message)
+
+
+@subscriptions.on(AllocationEnded)
+async def allocation_ended(message: Envelope[AllocationEnded], conn: Conn) -> Events:
     return await _record(conn, message)
 
 

@@ -1,17 +1,23 @@
-"""HTTP routes of the specialists service."""
+"""HTTP routes of the specialists service: a referral's allocations, and ending one."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Literal
 from uuid import UUID
 
+import asyncpg
 from fastapi import APIRouter, HTTPException, status
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.audit import Audit
 from shared.auth import AUTH_RESPONSES, Role, allow
-from shared.http import NOT_FOUND, UNAVAILABLE, DbConnection
-from specialists import repository
+from shared.events import EndReason
+from shared.http import CONFLICT, NOT_FOUND, UNAVAILABLE, DbConnection, ServiceOutbox
+from shared.roles import ROLE_TITLES
+from shared.roles import Role as SpecialistRole
+from specialists import waitlist
+from specialists.moving import publish_by_council
 
 router = APIRouter(prefix="/v1", tags=["specialists"], responses={**UNAVAILABLE, **AUTH_RESPONSES})
 
@@ -20,11 +26,53 @@ class AllocationView(BaseModel):
     id: UUID
     referral_id: UUID
     plan_id: UUID
-    status: str
+    status: Literal["active", "ended"]
     specialist_id: UUID
     display_name: str
-    specialism: str
+    specialism: str = Field(description="The role (shared/roles.py)")
+    role_title: str = Field(description="The role in plain words")
+    reasons: list[str] = Field(description="Why this team or practitioner was chosen")
+    statutory: bool = Field(description="An EHC statutory advice-giver")
+    from_waitlist: bool
+    weight: int = Field(description="Weighted places of the caseload it takes")
     created_at: datetime
+    ended_at: datetime | None
+    end_reason: str | None
+
+
+class WaitingView(BaseModel):
+    role: str
+    role_title: str
+    reason: Literal["teams_full", "no_team"]
+    since: datetime
+    statutory_due: date | None
+
+
+class AllocationsView(BaseModel):
+    referral_id: UUID
+    allocations: list[AllocationView] = Field(description="Lead role first, then by time")
+    waiting: list[WaitingView]
+
+
+class EndRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: EndReason
+
+
+def _title(role: str) -> str:
+    return ROLE_TITLES[SpecialistRole(role)] if role in set(SpecialistRole) else role
+
+
+def _allocation(row: asyncpg.Record) -> AllocationView:
+    return AllocationView(**dict(row), role_title=_title(row["specialism"]))
+
+
+_SELECT = """SELECT a.id, a.referral_id, a.plan_id, a.status, a.created_at, a.reasons,
+        a.statutory, a.from_waitlist, a.weight, a.ended_at, a.end_reason, a.local_authority,
+        s.id AS specialist_id, s.display_name, a.role AS specialism
+    FROM allocations a JOIN specialists s ON s.id = a.specialist_id
+    WHERE a.referral_id = $1 ORDER BY a.status, a.created_at, a.role"""
 
 
 @router.get(
@@ -36,13 +84,89 @@ class AllocationView(BaseModel):
 async def get_allocation_for_referral(
     referral_id: UUID, conn: DbConnection, audit: Audit
 ) -> AllocationView:
-    """The specialist matched to the referral."""
-    row = await repository.allocation_for_referral(conn, referral_id)
-    if row is None:
+    """The referral's first specialist (the lead role's); see ``/allocations`` for all."""
+    rows = await conn.fetch(_SELECT, referral_id)
+    if not rows:
         raise HTTPException(
             status.HTTP_404_NOT_FOUND, f"no specialist allocated to referral {referral_id}"
         )
     await audit.record(
-        conn, "read", "allocation", referral_id=referral_id, local_authority=row["local_authority"]
+        conn,
+        "read",
+        "allocation",
+        referral_id=referral_id,
+        local_authority=rows[0]["local_authority"],
     )
-    return AllocationView(**dict(row))
+    return _allocation(rows[0])
+
+
+@router.get(
+    "/referrals/{referral_id}/allocations",
+    response_model=AllocationsView,
+    responses=NOT_FOUND,
+    dependencies=[allow(Role.CASEWORKER, Role.MANAGER)],
+)
+async def get_allocations_for_referral(
+    referral_id: UUID, conn: DbConnection, audit: Audit
+) -> AllocationsView:
+    """Every allocation of the referral (active first) with the reasons for each choice, and
+    the roles it still waits for (teams full, or no team serving the area)."""
+    rows = await conn.fetch(_SELECT, referral_id)
+    waits = await conn.fetch(
+        """SELECT role, reason, since, statutory_due, local_authority FROM waitlist
+           WHERE referral_id = $1 ORDER BY since, role""",
+        referral_id,
+    )
+    if not rows and not waits:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no allocations for {referral_id}")
+    council = (rows or waits)[0]["local_authority"]
+    await audit.record(conn, "read", "allocation", referral_id=referral_id, local_authority=council)
+    return AllocationsView(
+        referral_id=referral_id,
+        allocations=[_allocation(r) for r in rows],
+        waiting=[
+            WaitingView(
+                role=w["role"],
+                role_title=_title(w["role"]),
+                reason=w["reason"],
+                since=w["since"],
+                statutory_due=w["statutory_due"],
+            )
+            for w in waits
+        ],
+    )
+
+
+@router.post(
+    "/allocations/{allocation_id}/end",
+    response_model=AllocationView,
+    responses={**NOT_FOUND, **CONFLICT},
+    dependencies=[allow(Role.CASEWORKER, Role.MANAGER)],
+)
+async def end_allocation(
+    allocation_id: UUID,
+    body: EndRequest,
+    conn: DbConnection,
+    outbox: ServiceOutbox,
+    audit: Audit,
+) -> AllocationView:
+    """End an allocation (support completed, family declined, child moved): its places go at
+    once to the waitlist, the nearest statutory deadline first, then the longest wait."""
+    try:
+        async with conn.transaction():
+            done = await waitlist.end(conn, allocation_id, body.reason)
+            if done is None:
+                raise HTTPException(status.HTTP_404_NOT_FOUND, f"no allocation {allocation_id}")
+            ended, offered = done
+            await audit.record(
+                conn, "end", "allocation", referral_id=ended.referral_id,
+                local_authority=ended.local_authority,
+            )  # fmt: skip
+            await publish_by_council(conn, outbox, [ended, *offered])
+            row = await conn.fetchrow(
+                _SELECT.replace("a.referral_id = $1", "a.id = $1"), allocation_id
+            )
+    except waitlist.NotActive as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    assert row is not None
+    return _allocation(row)

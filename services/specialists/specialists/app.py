@@ -2,19 +2,32 @@
 
 from fastapi import FastAPI
 
-from shared.events import ReferralWaitlisted, SpecialistAssigned
+from shared.events import (
+    AllocationEnded,
+    ReferralWaitlisted,
+    SpecialistAssigned,
+    SpecialistsMatched,
+)
 from shared.lifecycle import ServiceDefinition, create_service_app
-from specialists import api
+from specialists import api, registry_api, registry_io_api, report_api
+from specialists.allocating import GAPS, WAITS
 from specialists.config import SpecialistsSettings
 from specialists.handlers import subscriptions
+from specialists.periodic import keep_the_waitlist_moving
 
 
 def create_app(settings: SpecialistsSettings | None = None) -> FastAPI:
-    return create_service_app(
+    settings = settings or SpecialistsSettings()
+    app = create_service_app(
         ServiceDefinition(
-            settings=settings or SpecialistsSettings(),
+            settings=settings,
             subscriptions=subscriptions,
-            publishes=(SpecialistAssigned, ReferralWaitlisted),
-            routers=(api.router,),
+            publishes=(SpecialistAssigned, ReferralWaitlisted, SpecialistsMatched, AllocationEnded),
+            routers=(api.router, registry_io_api.router, registry_api.router, report_api.router),
+            workers=(keep_the_waitlist_moving(settings.waitlist_interval_s),),
         )
     )
+    registry = app.state.operations.registry
+    for metric in (WAITS, GAPS):
+        registry.register(metric)
+    return app

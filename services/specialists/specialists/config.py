@@ -2,9 +2,18 @@
 
 from typing import ClassVar
 
+from pydantic import Field
+
 from shared.services import SERVICES, Service
 from shared.settings import ServiceSettings
 
 
 class SpecialistsSettings(ServiceSettings):
     service: ClassVar[Service] = SERVICES["specialists"]
+
+    waitlist_interval_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="How often the whole waitlist is offered any free places (WAITLIST_INTERVAL_S)"
+        "; ended allocations and added capacity offer theirs at once",
+    )

@@ -2,23 +2,36 @@
 
 from __future__ import annotations
 
-from shared.events import Envelope, PlanDrafted
+from shared.events import EhcAssessmentRequested, Envelope, PlanDrafted
 from shared.subscriptions import Conn, Events, Subscriptions
-from specialists import repository
-from specialists.domain import allocate
+from specialists import store
+from specialists.allocating import match
+from specialists.needs import Needed, roles_needed, statutory_roles
 
 subscriptions = Subscriptions()
 
 
 @subscriptions.on(PlanDrafted)
 async def match_specialist(message: Envelope[PlanDrafted], conn: Conn) -> Events:
-    """A drafted plan gets a specialist close to home, or a place on the waitlist."""
+    """A drafted plan gets one allocation per role its provision needs (and, on the EHC
+    track, the statutory advice-givers), each close to home, or a place on the waitlist."""
     plan = message.data
-    if await repository.already_decided(conn, plan.referral_id):
-        return []
-    candidates = await repository.candidates_for_update(
-        conn, plan.local_authority, plan.required_specialism
+    need = await store.save_plan_need(conn, plan, message.time)
+    needed = roles_needed(plan.roles(), need.sen2, ehc=need.track == "ehc")
+    return await match(conn, need, needed)
+
+
+@subscriptions.on(EhcAssessmentRequested)
+async def add_statutory_advice_givers(
+    message: Envelope[EhcAssessmentRequested], conn: Conn
+) -> Events:
+    """An EHC request (at intake, or a support request escalated): the statutory advisers
+    are allocated too, and the referral's waits are ordered by its final plan's date. A plan
+    not drafted yet adds them when it comes."""
+    request = message.data
+    need = await store.mark_ehc(
+        conn, request.referral_id, request.local_authority, request.final_plan_due
     )
-    outcome = allocate(candidates, plan)
-    await repository.record(conn, outcome)
-    return [outcome]
+    if need.plan_id is None:
+        return []
+    return await match(conn, need, [Needed(r, True) for r in statutory_roles(need.sen2)])

@@ -1,0 +1,70 @@
+"""Which roles a referral needs, and how much of a caseload it takes. Pure.
+
+Caseload weights (a practitioner's or team's ``capacity`` is in these points):
+
+- 1: a support-track referral (SEN support: advice, a programme, reviews);
+- 2: an EHC-track referral (statutory advice to a deadline, more sessions): "complex";
+- +1 for profound and multiple or multi-sensory needs (PMLD, MSI): they take longer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shared.events import Sen2Need, Track
+from shared.roles import Role
+
+SUPPORT_WEIGHT = 1
+EHC_WEIGHT = 2
+PROFOUND_EXTRA = 1
+PROFOUND_NEEDS = frozenset({Sen2Need.PMLD, Sen2Need.MSI})
+
+_SENSORY_TEACHERS = {
+    Sen2Need.HI: Role.HEARING_IMPAIRMENT_TEACHING,
+    Sen2Need.VI: Role.VISION_IMPAIRMENT_TEACHING,
+    Sen2Need.MSI: Role.MULTI_SENSORY_IMPAIRMENT_TEACHING,
+}
+LEGACY_ROLES = {"sensory_support"}
+"""Older plans name a sensory service, not a role: the child's sensory need picks the role."""
+
+
+@dataclass(frozen=True)
+class Needed:
+    role: str
+    statutory: bool
+
+
+def weight(track: Track | str, primary_need: Sen2Need | str | None) -> int:
+    base = EHC_WEIGHT if track == "ehc" else SUPPORT_WEIGHT
+    return base + (PROFOUND_EXTRA if primary_need in PROFOUND_NEEDS else 0)
+
+
+def statutory_roles(needs: list[Sen2Need]) -> list[Role]:
+    """The statutory advice-givers of an EHC needs assessment (Reg 6(1)): an educational
+    psychologist for every child; a qualified teacher of the deaf, of the vision impaired, of
+    multi-sensory impairment for hearing, vision, multi-sensory needs."""
+    teachers = [_SENSORY_TEACHERS[n] for n in needs if n in _SENSORY_TEACHERS]
+    return list(dict.fromkeys([Role.EDUCATIONAL_PSYCHOLOGY, *teachers]))
+
+
+def provision_roles(roles: list[Role | str], needs: list[Sen2Need]) -> list[str]:
+    """The plan's roles, a legacy sensory service read as the teacher the need calls for."""
+    found: list[str] = []
+    for role in roles:
+        if role in LEGACY_ROLES:
+            found += [_SENSORY_TEACHERS[n] for n in needs if n in _SENSORY_TEACHERS][:1] or [
+                Role.HEARING_IMPAIRMENT_TEACHING
+            ]
+        else:
+            found.append(str(role))
+    return list(dict.fromkeys(found))
+
+
+def roles_needed(roles: list[Role | str], needs: list[Sen2Need], *, ehc: bool) -> list[Needed]:
+    """Every role to allocate, the plan's first (lead first), then any statutory advice-giver
+    not among them. A plan's role that is also statutory counts as statutory."""
+    statutory = [str(r) for r in statutory_roles(needs)] if ehc else []
+    plan = provision_roles(roles, needs)
+    return [Needed(r, r in statutory) for r in plan] + [
+        Needed(r, True) for r in statutory if r not in plan
+    ]

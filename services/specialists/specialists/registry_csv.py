@@ -1,0 +1,93 @@
+"""The registry as CSV, for import and export (the same format both ways). Pure.
+
+One row per entry; list cells hold their items separated by spaces (``LS6 LS7``); ``active``
+is ``true`` or ``false``; an empty ``id`` makes a new entry.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from typing import Any, NamedTuple
+
+from pydantic import ValidationError
+
+from specialists.registry import EntryIn, EntryView
+
+COLUMNS = (
+    "id", "kind", "team_id", "display_name", "role", "local_authority", "councils",
+    "districts", "settings", "languages", "capacity", "working_pattern", "active",
+)  # fmt: skip
+LISTS = frozenset({"councils", "districts", "settings", "languages"})
+MAX_ROWS = 5000
+
+
+class RowProblem(NamedTuple):
+    """Line 1 is the header, so the first entry is line 2."""
+
+    line: int
+    field: str
+    why: str
+
+
+def _cell(name: str, value: str) -> Any:
+    value = value.strip()
+    if name in LISTS:
+        return value.split()
+    if name == "active":
+        return {"true": True, "false": False}.get(value.lower(), value)
+    if name in ("id", "team_id") and not value:
+        return None
+    return value
+
+
+def parse(text: str) -> tuple[list[tuple[int, EntryIn]], list[RowProblem]]:
+    """Every row read, and every problem found (line, field, why): all or nothing."""
+    reader = csv.DictReader(io.StringIO(text))
+    header = reader.fieldnames or []
+    missing = [c for c in COLUMNS if c not in header]
+    unknown = [c for c in header if c not in COLUMNS]
+    if missing or unknown:
+        why = f"missing columns {missing}" if missing else f"unknown columns {unknown}"
+        return [], [RowProblem(1, "header", why)]
+    entries: list[tuple[int, EntryIn]] = []
+    problems: list[RowProblem] = []
+    for number, row in enumerate(reader, start=2):
+        if number > MAX_ROWS + 1:
+            problems.append(RowProblem(number, "file", f"more than {MAX_ROWS} rows"))
+            break
+        if None in row:
+            problems.append(RowProblem(number, "row", "more cells than columns"))
+            continue
+        try:
+            cells = {name: _cell(name, row[name] or "") for name in COLUMNS}
+            entries.append((number, EntryIn.model_validate(cells)))
+        except ValidationError as invalid:
+            for error in invalid.errors():
+                field = ".".join(str(p) for p in error["loc"]) or "row"
+                problems.append(RowProblem(number, field, error["msg"]))
+    seen: dict[Any, int] = {}
+    for number, entry in entries:
+        if entry.id is not None and entry.id in seen:
+            problems.append(RowProblem(number, "id", f"repeats line {seen[entry.id]}"))
+        seen.setdefault(entry.id, number)
+    return entries, problems
+
+
+def _text(name: str, value: Any) -> str:
+    if isinstance(value, list):
+        return " ".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+def write(entries: Iterable[EntryView]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for entry in entries:
+        data = entry.model_dump(mode="json")
+        writer.writerow([_text(c, data[c]) for c in COLUMNS])
+    return out.getvalue()

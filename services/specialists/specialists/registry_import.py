@@ -1,0 +1,47 @@
+"""Importing a registry CSV: every row validated, then all applied or none."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from shared.db import Connection
+from specialists import registry_csv, registry_store
+from specialists.registry import EntryView
+from specialists.registry_csv import RowProblem
+
+
+class Rejected(Exception):
+    """Nothing was stored: every problem, by line and field."""
+
+    def __init__(self, problems: list[RowProblem]) -> None:
+        super().__init__(f"{len(problems)} problem(s)")
+        self.problems = problems
+
+
+async def import_csv(
+    conn: Connection, text: str, councils: Iterable[str] | None = None
+) -> list[EntryView]:
+    """Create or replace every entry of ``text`` (teams first, so a practitioner may name a
+    team of the same file), in the caller's transaction; ``Rejected`` (and the caller rolls
+    back) if any row is wrong. ``councils``: those the importer may write for (None: any)."""
+    if not conn.is_in_transaction():
+        raise RuntimeError("import_csv runs inside a transaction (all or nothing)")
+    rows, problems = registry_csv.parse(text)
+    allowed = None if councils is None else set(councils)
+    for line, entry in rows:
+        if allowed is not None and entry.local_authority not in allowed:
+            problems.append(RowProblem(line, "local_authority", "not a council you manage"))
+    if problems:
+        raise Rejected(sorted(problems))
+    saved: list[EntryView] = []
+    for line, entry in sorted(rows, key=lambda r: (r[1].kind != "team", r[0])):
+        try:
+            saved.append(await registry_store.save(conn, entry, create=False))
+        except registry_store.Invalid as invalid:
+            problems.append(RowProblem(line, invalid.field, invalid.why))
+        except registry_store.Conflict as conflict:
+            field, _, why = str(conflict).partition(": ")
+            problems.append(RowProblem(line, field if why else "id", why or str(conflict)))
+    if problems:
+        raise Rejected(sorted(problems))
+    return saved

@@ -1,0 +1,38 @@
+"""``python -m specialists.seed [database_url]``: import the starting registry for local runs
+and tests (Leeds E08000035 and Bradford E08000032, ``seed_registry.csv``) through the
+registry's own CSV import. Councils import their own registry the same way (the API's
+``POST /v1/registry/import``)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from importlib.resources import files
+
+import asyncpg
+
+from shared.councils import ALL, act_for
+from shared.services import SERVICES
+from specialists.registry_import import import_csv
+
+SEED = files("specialists") / "seed_registry.csv"
+
+
+async def seed(database_url: str) -> int:
+    """Import the seed CSV (create or replace by id); returns the entries imported."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        async with conn.transaction():
+            await act_for(conn, ALL)
+            return len(await import_csv(conn, SEED.read_text(encoding="utf-8")))
+    finally:
+        await conn.close()
+
+
+def main() -> None:
+    url = sys.argv[1] if len(sys.argv) > 1 else SERVICES["specialists"].database_url()
+    print(f"specialists: {asyncio.run(seed(url))} registry entries imported from the seed CSV")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+"""The specialists service in-process against a fresh, seeded database of its own (real
+PostgreSQL, the application role, row-level security), signed in through the development
+identity provider; its Kafka handlers run as the runtime runs them (one transaction, the
+event's council), their events read from the outbox."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import date
+from typing import Any
+from uuid import UUID, uuid4
+
+import asyncpg
+from fastapi import FastAPI
+from specialists.app import create_app
+from specialists.config import SpecialistsSettings
+from specialists.handlers import add_statutory_advice_givers, match_specialist
+
+from scripts.platform import IdentityProvider, service_url
+from shared.councils import act_for
+from shared.events import (
+    ALL_EVENTS,
+    DomainEvent,
+    EhcAssessmentRequested,
+    Envelope,
+    PlanDrafted,
+    Sen2Need,
+    wrap,
+)
+from shared.outbox import Outbox
+from shared.roles import Role
+
+LEEDS, BRADFORD = "E08000035", "E08000032"
+OUTBOX = Outbox(
+    source="/send-platform/specialists",
+    declared=[e for e in ALL_EVENTS if e.owner == "specialists"],
+)
+
+
+@asynccontextmanager
+async def specialists_service(owner_url: str, identity: IdentityProvider) -> AsyncIterator[FastAPI]:
+    app = create_app(
+        SpecialistsSettings(
+            database_url=service_url(owner_url),
+            oidc_issuer=identity.issuer,
+            rate_limit_post="100000/minute",
+        )
+    )
+    await app.state.database.open()
+    try:
+        yield app
+    finally:
+        await app.state.database.close()
+
+
+def plan(
+    council: str = LEEDS,
+    district: str = "LS6",
+    need: Sen2Need = Sen2Need.SLCN,
+    roles: list[Role] | None = None,
+    legacy: str | None = None,
+    **fields: Any,
+) -> PlanDrafted:
+    """A drafted plan as the plans service publishes it; ``legacy``: as an older publisher,
+    naming only its required specialism."""
+    return PlanDrafted(
+        referral_id=uuid4(),
+        plan_id=uuid4(),
+        local_authority=council,
+        primary_need=need,
+        area_of_need="communication and interaction",
+        required_specialism=legacy or str((roles or [Role.SPEECH_AND_LANGUAGE_THERAPY])[0]),
+        postcode_district=district,
+        sections=["B", "E", "F"],
+        provision_roles=roles or [],
+        **fields,
+    )
+
+
+def ehc_request(referral_id: UUID, council: str, final_plan_due: date) -> EhcAssessmentRequested:
+    return EhcAssessmentRequested(
+        referral_id=referral_id,
+        local_authority=council,
+        requested_by="parent",
+        ehc_requested_on=final_plan_due,
+        escalated=True,
+        decision_due=final_plan_due,
+        final_plan_due=final_plan_due,
+    )
+
+
+async def handle(service_pool: asyncpg.Pool, event: DomainEvent) -> list[DomainEvent]:
+    """Run specialists' handler of ``event`` as the runtime does: one transaction, acting for
+    the event's council, its events put in the outbox."""
+    council: str = getattr(event, "local_authority")  # noqa: B009
+    message: Envelope[Any] = wrap(event, source="/tests", local_authority=council)
+    async with service_pool.acquire() as conn, conn.transaction():
+        await act_for(conn, [council])
+        if isinstance(event, PlanDrafted):
+            caused = await match_specialist(message, conn)
+        else:
+            caused = await add_statutory_advice_givers(message, conn)
+        await OUTBOX.add(conn, caused, local_authority=council)
+    return list(caused)

@@ -1,0 +1,171 @@
+"""Matching on real PostgreSQL and the seeded registry (Leeds and Bradford, imported from the
+seed CSV): which team each child gets for each role and why, the statutory advice-givers of
+the EHC track (at the plan, or on escalation), and "no team" apart from "all full"."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import date
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from scripts.platform import IdentityProvider, migrations_of, service_url
+from shared.dev_identity import fetch_token
+from shared.events import (
+    ReferralWaitlisted,
+    Sen2Need,
+    SpecialistAssigned,
+    SpecialistsMatched,
+)
+from shared.roles import Role
+from tests.conftest import Databases
+from tests.integration.specialists_app import (
+    BRADFORD,
+    LEEDS,
+    ehc_request,
+    handle,
+    plan,
+    specialists_service,
+)
+
+SLT, EP, OT = (
+    Role.SPEECH_AND_LANGUAGE_THERAPY,
+    Role.EDUCATIONAL_PSYCHOLOGY,
+    Role.OCCUPATIONAL_THERAPY,
+)
+
+
+@pytest.fixture(scope="module")
+async def owner_url(databases: Databases) -> str:
+    return await databases.fresh("matching", "specialists", migrations_of("specialists"))
+
+
+@pytest.fixture
+async def pool(owner_url: str) -> AsyncIterator[asyncpg.Pool]:
+    """Connected as the service is: bound by row-level security."""
+    found = await asyncpg.create_pool(service_url(owner_url), min_size=1, max_size=4)
+    yield found
+    await found.close()
+
+
+@pytest.fixture(scope="module")
+async def app(owner_url: str, identity: IdentityProvider) -> AsyncIterator[FastAPI]:
+    async with specialists_service(owner_url, identity) as running:
+        yield running
+
+
+async def _client(app: FastAPI, identity: IdentityProvider, user: str) -> httpx.AsyncClient:
+    token = await fetch_token(identity.issuer, user)
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://test",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+
+
+# (why, the plan, expected: role -> the team chosen, or "waitlisted:<reason>")
+CASES: list[tuple[str, dict[str, Any], dict[str, str]]] = [
+    ("the team working in the child's district", {"district": "LS6"},
+     {SLT: "Leeds North SLT team"}),
+    ("the other team of the kind in its district", {"district": "LS11"},
+     {SLT: "Leeds South SLT team"}),
+    ("the team visiting the child's school, over the one in the district",
+     {"district": "LS11", "school_urn": "107958"}, {SLT: "Leeds North SLT team"}),
+    ("the nearest when none works in the district (LS9 adjoins LS10)", {"district": "LS9"},
+     {SLT: "Leeds South SLT team"}),
+    ("the practitioner speaking the family's language", {"council": BRADFORD, "district": "BD3",
+     "language": "pl"}, {SLT: "Bradford SLT: Polish-speaking therapist"}),
+    ("the team, when both speak the family's language", {"council": BRADFORD,
+     "district": "BD3", "language": "ur"}, {SLT: "Bradford SLT team"}),
+    ("every role of the plan", {"district": "LS6", "roles": [SLT, OT]},
+     {SLT: "Leeds North SLT team", OT: "Leeds children's OT"}),
+    ("EHC: an educational psychologist for every child",
+     {"district": "LS6", "track": "ehc", "statutory_due": date(2027, 3, 1)},
+     {SLT: "Leeds North SLT team", EP: "Leeds educational psychology"}),
+    ("EHC, hearing needs: and a qualified teacher of the deaf",
+     {"district": "LS6", "need": Sen2Need.HI, "track": "ehc"},
+     {SLT: "Leeds North SLT team", EP: "Leeds educational psychology",
+      Role.HEARING_IMPAIRMENT_TEACHING: "Leeds sensory service (hearing)"}),
+    ("an older plan's sensory service: the teacher the need calls for; a team of another "
+     "council serving this one", {"council": BRADFORD, "district": "BD1", "need": Sen2Need.VI,
+     "legacy": "sensory_support"},
+     {Role.VISION_IMPAIRMENT_TEACHING: "Leeds sensory service (vision)"}),
+    ("no team of the kind serves the council", {"council": BRADFORD, "district": "BD1",
+     "need": Sen2Need.MSI, "roles": [Role.MULTI_SENSORY_IMPAIRMENT_TEACHING]},
+     {Role.MULTI_SENSORY_IMPAIRMENT_TEACHING: "waitlisted:no_team"}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("why", "fields", "expected"), CASES, ids=[c[0] for c in CASES])
+async def test_matching_rules(
+    why: str,
+    fields: dict[str, Any],
+    expected: dict[str, str],
+    pool: asyncpg.Pool,
+    app: FastAPI,
+    identity: IdentityProvider,
+) -> None:
+    drafted = plan(**fields)
+    events = await handle(pool, drafted)
+    outcomes = [e for e in events if isinstance(e, SpecialistAssigned | ReferralWaitlisted)]
+    got = {
+        e.specialism: e.display_name
+        if isinstance(e, SpecialistAssigned)
+        else f"waitlisted:{e.reason}"
+        for e in outcomes
+    }
+    assert got == {str(k): v for k, v in expected.items()}, why
+    assert [e.specialism for e in outcomes] == [str(r) for r in expected]  # lead role first
+    summaries = [e for e in events if isinstance(e, SpecialistsMatched)]
+    assert len(summaries) == (1 if len(outcomes) > 1 else 0)  # one family message per plan
+    assert all(e.told_in_match for e in outcomes) is (len(outcomes) > 1)
+    user = "bradford-caseworker" if drafted.local_authority == BRADFORD else "leeds-caseworker"
+    async with await _client(app, identity, user) as caseworker:
+        view = (await caseworker.get(f"/v1/referrals/{drafted.referral_id}/allocations")).json()
+    for allocation in view["allocations"]:  # the reasons for each choice, for the caseworker
+        assert allocation["reasons"][0] == f"role: {allocation['specialism']}"
+        assert f"serves the child's council ({drafted.local_authority})" in allocation["reasons"]
+        assert any("places free" in r for r in allocation["reasons"])
+    assert {w["role"]: w["reason"] for w in view["waiting"]} == {
+        r: v.split(":")[1] for r, v in got.items() if v.startswith("waitlisted:")
+    }
+
+
+async def test_an_escalation_adds_the_statutory_advisers_and_orders_the_wait_by_deadline(
+    pool: asyncpg.Pool, owner_url: str
+) -> None:
+    drafted = plan(district="LS6", need=Sen2Need.VI, roles=[SLT, Role.AUTISM_OUTREACH])
+    first = await handle(pool, drafted)
+    assert {e.specialism for e in first if isinstance(e, SpecialistAssigned)} == {SLT,
+        Role.AUTISM_OUTREACH}  # fmt: skip
+    again = await handle(pool, drafted)  # a redelivered plan allocates nothing twice
+    assert again == []
+    escalated = await handle(pool, ehc_request(drafted.referral_id, LEEDS, date(2027, 1, 4)))
+    statutory = {e.specialism: e for e in escalated if isinstance(e, SpecialistAssigned)}
+    assert set(statutory) == {EP, Role.VISION_IMPAIRMENT_TEACHING}
+    assert all(e.statutory for e in statutory.values())
+    assert [type(e) for e in escalated].count(SpecialistsMatched) == 1
+    owner = await asyncpg.connect(owner_url)
+    try:
+        track = await owner.fetchval(
+            "SELECT track FROM referral_needs WHERE referral_id = $1", drafted.referral_id
+        )
+    finally:
+        await owner.close()
+    assert track == "ehc"
+
+
+async def test_an_ehc_request_before_its_plan_is_kept_for_the_plan(pool: asyncpg.Pool) -> None:
+    drafted = plan(council=BRADFORD, district="BD1", need=Sen2Need.HI)
+    assert await handle(pool, ehc_request(drafted.referral_id, BRADFORD, date(2027, 2, 1))) == []
+    events = await handle(pool, drafted)
+    names = {e.specialism: e.display_name for e in events if isinstance(e, SpecialistAssigned)}
+    assert names == {
+        SLT: "Bradford SLT team",
+        EP: "Bradford educational psychology",
+        Role.HEARING_IMPAIRMENT_TEACHING: "Bradford teacher of the deaf",
+    }
