@@ -12,15 +12,16 @@ FastAPI application from ``create_service_app``. The parts, each in its own modu
 - ``shared.http``: what the service's own routes depend on.
 
 Kafka or PostgreSQL being down never stops the process from starting: it reports not-ready,
-answers 503 and connects once they are back. SIGTERM: consumers finish in-flight events, then
-the relay and workers stop, then the pool closes.
+answers 503 and connects once they are back. SIGTERM: the relay and workers stop, then the
+consumers finish their in-flight events, then the pool closes; each step bounded in time.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -46,6 +47,8 @@ from shared.publishing import Publishers
 from shared.settings import ServiceSettings
 from shared.subscriptions import Subscriptions
 from shared.telemetry import setup_tracing
+
+logger = logging.getLogger(__name__)
 
 Worker = Callable[[Database, Outbox], Coroutine[Any, Any, None]]
 """A background task of a service, run until the service stops (cancelled then)."""
@@ -142,11 +145,14 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
         try:
             yield
         finally:
-            await kafka.stop()
+            # The relay and the workers first: nothing is being published while the producer
+            # closes (what the last handlers store waits in the outbox for the next relay).
+            # Each step is bounded, so the process always exits within its grace period.
             for task in background:
                 task.cancel()
-            await asyncio.gather(*background, return_exceptions=True)
-            await database.close()
+            await _bounded(asyncio.gather(*background, return_exceptions=True), "workers")
+            await _bounded(kafka.stop(), "kafka", timeout_s=30)
+            await _bounded(database.close(), "database pool")
 
     docs = settings.public_docs
     app = FastAPI(
@@ -192,3 +198,11 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
     install_error_handlers(app)
     harden(app, settings)
     return app
+
+
+async def _bounded(step: Awaitable[object], what: str, timeout_s: float = 10) -> None:
+    """Await one step of stopping; give up on it (logged) after ``timeout_s``."""
+    try:
+        await asyncio.wait_for(step, timeout_s)
+    except TimeoutError:
+        logger.warning("stopping: %s did not finish within %s s; going on", what, timeout_s)
