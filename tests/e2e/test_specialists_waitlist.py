@@ -145,8 +145,12 @@ async def test_a_freed_place_goes_to_the_nearest_deadline_and_reaches_timeline_a
         assert "referral-waitlisted" in await told(support)
 
         # No team of the kind serves Bradford (multi-sensory impairment): not "all full".
+        # The plan needs a teacher for multi-sensory impairment (none in Bradford) and one of
+        # the deaf (Bradford has them): one message says who will help and that no team of
+        # the other kind serves the area; the council hears of the gap.
         msi = await create(_body(need="MSI"))
-        await _until(lambda: _has(told(msi), "no-team-in-area"), "the no-team message")
+        await _until(lambda: _has(told(msi), "service-gap"), "the gap flagged to the council")
+        await _until(lambda: _has(told(msi), "specialists-matched"), "the family's one message")
         assert "referral-waitlisted" not in await told(msi)
         view = await allocations(msi)
         assert [(w["role"], w["reason"]) for w in view["waiting"]] == [
