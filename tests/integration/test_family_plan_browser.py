@@ -13,7 +13,7 @@ import asyncio
 import os
 import subprocess
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -22,9 +22,12 @@ import asyncpg
 import pytest
 import uvicorn
 from plans import family_repository
+from plans.catalogue_store import shipped_in_force
+from plans.domain import draft_plan
 from playwright.async_api import Browser, Page, ViewportSize, async_playwright
 
 from scripts.platform import IdentityProvider, migrations_of
+from shared.events import ReferralDescribed, ReferralReceived, Sen2Need
 from tests.conftest import Databases
 from tests.identity import free_port
 from tests.integration.conftest import wait_for
@@ -205,5 +208,54 @@ async def test_a_revoked_expired_or_other_councils_link_shows_no_plan(
             "'<img src=\"data:image/gif;base64,R0lGODlhAQABAAAAACw=\">')"
         )
         assert "image-alt" in [v["id"] for v in await _violations(page, tools["AXE_JS"])]
+    finally:
+        await page.context.close()
+
+
+DRAFTED = {  # a referral in each broad area of need, as drafting makes its plan
+    "communication-and-interaction": (Sen2Need.SLCN, [Sen2Need.SEMH]),
+    "cognition-and-learning": (Sen2Need.SPLD, []),
+    "social-emotional-and-mental-health": (Sen2Need.SEMH, [Sen2Need.MLD]),
+    "sensory-and-physical": (Sen2Need.HI, [Sen2Need.SLCN]),
+}
+
+
+@pytest.mark.parametrize("area", list(DRAFTED))
+async def test_a_drafted_plan_reads_plainly_and_accessibly_on_a_phone(
+    area: str,
+    plans_url: str,
+    served: str,
+    browser: Browser,
+    tools: dict[str, str],
+    screenshots: Path,
+) -> None:
+    primary, secondary = DRAFTED[area]
+    referral = ReferralReceived(
+        referral_id=uuid4(), local_authority=LEEDS, received_on=date(2026, 11, 2),
+        primary_need=primary, secondary_needs=secondary, requested_by="school",
+        postcode_district="LS6", decision_due=date(2026, 12, 14),
+        final_plan_due=date(2027, 3, 22), phase="primary", age_years=7, described=True,
+    )  # fmt: skip
+    words = ReferralDescribed(
+        referral_id=referral.referral_id,
+        strengths="Kind, funny and loves building things.",
+        difficulties="Finds busy, noisy rooms hard.",
+        views="Wants to play football with friends at break.",
+    )
+    plan, drafted = draft_plan(referral, words, shipped_in_force(LEEDS))
+    assert drafted is not None  # every check passed
+    referral_id = await seed_plan(plans_url, plan.document, status="shared")
+    page = await _phone_page(browser)
+    try:
+        response = await page.goto(f"{served}/v1/family/{link(referral_id)}/plan")
+        assert response is not None
+        assert response.status == 200
+        main = await page.inner_text("main")
+        for outcome in plan.document.E:
+            assert outcome.text in main
+        assert "Finds busy, noisy rooms hard." in main
+        assert await _violations(page, tools["AXE_JS"]) == []
+        assert not await _scrolls_sideways(page)
+        await page.screenshot(path=str(screenshots / f"drafted-{area}.png"), full_page=True)
     finally:
         await page.context.close()
