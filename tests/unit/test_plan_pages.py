@@ -33,7 +33,7 @@ def _ehc_plan() -> FamilyPlan:
         "status": "issued_for_comment",
         "sections": document.model_dump(mode="json"),
         "created_at": "2027-02-01T09:00:00+00:00",
-        "comments_due_on": "2027-02-16",
+        "comments_until": "2027-02-16",
     }
     shown = family_plan(row, uuid4(), Council("Leeds City Council"))
     assert isinstance(shown, FamilyPlan)

@@ -1,8 +1,8 @@
 """What the family page and the PDF show, built from the stored plan row. Pure.
 
 Reads the row's ``status``, ``sections`` (a ``PlanDocument``), ``referral_id`` and
-``created_at``; and, when the versions part of the service stores them, ``version``,
-``updated_at`` and ``comments_due_on``. A family sees the plan only in the statuses of
+``created_at``, ``version``, ``updated_at`` and ``comments_until`` (the end of an EHC draft's
+comment window). A family sees the plan only in the statuses of
 ``STATUS_WORDS``; before that, or while the sections are in an older shape, a page saying the
 plan is being prepared.
 """
@@ -44,7 +44,7 @@ def family_plan(
     except ValidationError:  # drafted in an older shape: it is redrafted, not shown half-read
         return Preparing(ref, council, words.PREPARING_DEFAULT)
     goal_numbers = {o.id: n for n, o in enumerate(document.E, start=1)}
-    due = row.get("comments_due_on")
+    due = row.get("comments_until")  # the lifecycle's end of the comment window (EHC)
     return FamilyPlan(
         reference=ref,
         council=council,
