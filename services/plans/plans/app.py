@@ -1,5 +1,7 @@
 """Wires the plans service. Run with ``uvicorn plans.app:create_app --factory``."""
 
+from datetime import timedelta
+
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
@@ -7,6 +9,7 @@ from plans import api, family_api, family_page, plan_pdf_api, standards_api, tra
 from plans.config import PlansSettings
 from plans.family_access import FamilyLinkRefused
 from plans.handlers import subscriptions
+from plans.late_words import LateWordsWatch
 from plans.plan_pages import STATIC
 from plans.reviews import ReviewWatch
 from shared.events import ALL_EVENTS
@@ -18,6 +21,10 @@ PUBLISHES = tuple(event for event in ALL_EVENTS if event.owner == "plans")
 def create_app(settings: PlansSettings | None = None) -> FastAPI:
     settings = settings or PlansSettings()
     reviews = ReviewWatch(interval_s=settings.review_check_interval_s)
+    late_words = LateWordsWatch(
+        wait=timedelta(seconds=settings.described_wait_s),
+        interval_s=min(60.0, settings.described_wait_s),
+    )
     app = create_service_app(
         ServiceDefinition(
             settings=settings,
@@ -31,7 +38,7 @@ def create_app(settings: PlansSettings | None = None) -> FastAPI:
                 family_page.router,
                 plan_pdf_api.router,
             ),
-            workers=(reviews.run,),
+            workers=(reviews.run, late_words.run),
         )
     )
     app.state.council_contacts = settings.council_contacts

@@ -27,6 +27,12 @@ class PlansSettings(ServiceSettings):
         "and email, by ONS code, for the family's plan page and the PDF; the defaults are the "
         "development councils, without contact details",
     )
+    described_wait_s: float = Field(
+        default=600,
+        gt=0,
+        description="DESCRIBED_WAIT_S: how long a referral waits for the referrer's words (their "
+        "own topic) before its plan is drafted without them",
+    )
     review_check_interval_s: float = Field(
         default=3600, gt=0, description="How often the review scheduler looks for reviews due"
     )

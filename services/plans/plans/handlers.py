@@ -37,7 +37,7 @@ async def draft_plan_for_referral(message: Envelope[ReferralReceived], conn: Con
     words when they said something: then whichever of the two events comes second drafts)."""
     referral = message.data
     if not referral.described:
-        return await _draft(conn, referral, None)
+        return await draft_for(conn, referral, None)
     return await _keep_then_draft(conn, message.localauthority, referral)
 
 
@@ -57,12 +57,13 @@ async def _keep_then_draft(
     if referral is None or described is None:
         return []  # the other one is still to come
     await repository.forget_inputs(conn, referral.referral_id)
-    return await _draft(conn, referral, described)
+    return await draft_for(conn, referral, described)
 
 
-async def _draft(
+async def draft_for(
     conn: Connection, referral: ReferralReceived, described: ReferralDescribed | None
 ) -> Events:
+    """Draft and store the referral's plan; its announcement when it passes every check."""
     catalogue = await catalogue_in_force(conn, referral.local_authority)
     plan, drafted = draft_plan(referral, described, catalogue)
     added = await repository.add_draft(conn, plan)
