@@ -585,6 +585,18 @@ class AllocationEnded(DomainEvent):
     reason: EndReason
 
 
+class ReferralClosed(DomainEvent):
+    """A caseworker closed a referral (support completed, the family declined it, the child
+    moved away): its specialists' allocations end and it leaves the waitlist."""
+
+    name: ClassVar[str] = "referral-closed"
+    owner: ClassVar[str] = "referrals"
+
+    local_authority: str
+    reason: EndReason
+    closed_on: date
+
+
 class NotificationSent(DomainEvent):
     """The provider took the message: "message sent", not yet known to have arrived."""
 
@@ -698,6 +710,7 @@ ALL_EVENTS: tuple[type[DomainEvent], ...] = (
     ReferralWaitlisted,
     SpecialistsMatched,
     AllocationEnded,
+    ReferralClosed,
     NotificationSent,
     NotificationDelivered,
     NotificationFailed,

@@ -33,6 +33,7 @@ from shared.events import (
     PlanReviewDue,
     PlanRevised,
     PlanShared,
+    ReferralClosed,
     ReferralDescribed,
     ReferralReceived,
     ReferralRequested,
@@ -173,6 +174,7 @@ def sample_event(event_class: type[DomainEvent], referral_id: UUID) -> DomainEve
         ),
         DeadlineMissed: DeadlineMissed(**ehc, **deadline, statutory_due_on=date(2026, 2, 16)),
         **plan_samples(referral_id),
+        ReferralClosed: ReferralClosed(**common, reason="child_moved", closed_on=date(2026, 3, 2)),
         NotificationSent: NotificationSent(
             referral_id=referral_id,
             notification_id=uuid4(),

@@ -170,6 +170,29 @@ async def test_a_freed_place_goes_to_the_nearest_deadline_and_reaches_timeline_a
         # The gap is flagged to the council's SEND team too (it fails where, as here, the
         # council gave no team mailbox).
         assert (await _until(settled, "the gap flagged to the council"))["service-gap"]
+
+        # Closing a referral (the child moved away) ends its allocations through Kafka, and
+        # the place goes to the child waiting.
+        now = (await specialists.get("/v1/registry", params={"local_authority": BRADFORD})).json()
+        for entry in [e for e in now if e["id"] in original]:
+            await set_capacity(entry, entry["allocated"])  # no place free
+        newcomer = await create(_body())
+        await _until(lambda: slt_waiting(newcomer, deadline=False), "the newcomer waiting")
+        closed = await referrals.post(
+            f"/v1/referrals/{support}/close", json={"reason": "child_moved"}
+        )
+        assert closed.status_code == 200, closed.text
+        await wait_for_timeline(referrals, support, ("allocation_ended",))
+        assert await _until(functools.partial(slt_allocation, newcomer), "the newcomer's place")
+        assert await slt_allocation(support) is None
+        again = await referrals.post(
+            f"/v1/referrals/{support}/close", json={"reason": "child_moved"}
+        )
+        assert again.status_code == 409
+        ehc = await referrals.post(
+            f"/v1/referrals/{sooner}/close", json={"reason": "family_declined"}
+        )
+        assert ehc.status_code == 409  # its statutory process is still running
     finally:
         for entry in teams:
             await set_capacity(entry, original[entry["id"]]["capacity"])

@@ -107,6 +107,7 @@ ACCESS: dict[tuple[str, str, str], set[str]] = {
         for step in ("share", "response", "issue", "finalise", "reviewed")
     },
     ("plans", "POST", "/v1/family/{token}/plan/comments"): {"family link"},
+    ("referrals", "POST", "/v1/referrals/{referral_id}/close"): {"caseworker", "manager"},
     ("specialists", "GET", "/v1/referrals/{referral_id}/allocation"): {"caseworker", "manager"},
     ("specialists", "GET", "/v1/referrals/{referral_id}/allocations"): {"caseworker", "manager"},
     ("specialists", "POST", "/v1/allocations/{allocation_id}/end"): {"caseworker", "manager"},

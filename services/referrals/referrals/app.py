@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from referrals import api, caseload, ehc_api, family
+from referrals import api, caseload, closing, ehc_api, family
 from referrals.config import ReferralsSettings
 from referrals.deadlines import DeadlineWatch
 from referrals.handlers import subscriptions
@@ -36,7 +36,7 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
             settings=settings,
             subscriptions=subscriptions,
             publishes=PUBLISHES,
-            routers=(caseload.router, api.router, ehc_api.router, family.router),
+            routers=(caseload.router, api.router, ehc_api.router, family.router, closing.router),
             workers=(retention.run, deadlines.run),
             consumers=(PartnerIntake(settings).subscribe,),
         )

@@ -202,3 +202,10 @@ async def family_link_current(conn: Connection, referral_id: UUID, issued_at: da
             issued_at,
         )
     )
+
+
+async def close(conn: Connection, referral_id: UUID) -> None:
+    """The council's work on the referral is over (it stays, read-only, until retention)."""
+    await conn.execute(
+        "UPDATE referrals SET closed_at = now(), updated_at = now() WHERE id = $1", referral_id
+    )

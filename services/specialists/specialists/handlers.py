@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from shared.events import EhcAssessmentRequested, Envelope, PlanDrafted
+from shared.events import (
+    DomainEvent,
+    EhcAssessmentRequested,
+    Envelope,
+    PlanDrafted,
+    ReferralClosed,
+)
 from shared.subscriptions import Conn, Events, Subscriptions
-from specialists import store
+from specialists import store, waitlist
 from specialists.allocating import match
 from specialists.needs import Needed, roles_needed, statutory_roles
 
@@ -35,3 +41,22 @@ async def add_statutory_advice_givers(
     if need.plan_id is None:
         return []
     return await match(conn, need, [Needed(r, True) for r in statutory_roles(need.sen2)])
+
+
+@subscriptions.on(ReferralClosed)
+async def referral_closed(message: Envelope[ReferralClosed], conn: Conn) -> Events:
+    """The council closed the referral: it leaves the waitlist, and each of its allocations
+    ends, its places offered to the waitlist at once (a redelivery finds nothing to end)."""
+    closed = message.data
+    await conn.execute("DELETE FROM waitlist WHERE referral_id = $1", closed.referral_id)
+    active = await conn.fetch(
+        """SELECT id FROM allocations WHERE referral_id = $1 AND status = 'active'
+           ORDER BY role, id""",  # the waitlists' locks, always taken in one order
+        closed.referral_id,
+    )
+    events: list[DomainEvent] = []
+    for row in active:
+        ended = await waitlist.end(conn, row["id"], closed.reason)
+        if ended is not None:
+            events += [ended[0], *ended[1]]
+    return events

@@ -1,0 +1,77 @@
+"""Closing a referral: the council's support for the child is over (completed, declined by the
+family, or the child moved away). Its specialists' allocations end, and their places go to
+the waitlist at once, through a ``ReferralClosed`` event. A referral whose statutory EHC
+process is still running is not closed here: its outcome closes it (a refusal, a decision
+not to issue, the final plan)."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter, HTTPException, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from referrals import repository
+from referrals.intake import london_today
+from shared.audit import Audit
+from shared.auth import AUTH_RESPONSES, Role, allow
+from shared.events import EndReason, ReferralClosed
+from shared.http import CONFLICT, NOT_FOUND, UNAVAILABLE, DbConnection, ServiceOutbox
+
+router = APIRouter(
+    prefix="/v1",
+    tags=["referrals"],
+    responses={**UNAVAILABLE, **AUTH_RESPONSES, **NOT_FOUND, **CONFLICT},
+)
+
+
+class Closing(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: EndReason = Field(
+        description="support_completed, family_declined or child_moved", examples=["child_moved"]
+    )
+
+
+class Closed(BaseModel):
+    id: UUID
+    reason: EndReason
+    closed_on: str = Field(examples=["2026-11-29"])
+
+
+@router.post(
+    "/referrals/{referral_id}/close",
+    response_model=Closed,
+    dependencies=[allow(Role.CASEWORKER, Role.MANAGER)],
+)
+async def close_referral(
+    referral_id: UUID, body: Closing, conn: DbConnection, outbox: ServiceOutbox, audit: Audit
+) -> Closed:
+    """Close the referral; its specialists' allocations end and free their places."""
+    async with conn.transaction():
+        found = await conn.fetchrow(
+            """SELECT r.local_authority, r.closed_at, e.referral_id IS NOT NULL AS ehc
+               FROM referrals r LEFT JOIN ehc_requests e ON e.referral_id = r.id
+               WHERE r.id = $1 FOR UPDATE OF r""",
+            referral_id,
+        )
+        if found is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no referral {referral_id}")
+        if found["closed_at"] is not None:
+            raise HTTPException(status.HTTP_409_CONFLICT, "the referral is closed already")
+        if found["ehc"]:
+            raise HTTPException(
+                status.HTTP_409_CONFLICT,
+                "the statutory EHC process is still running: its outcome closes the referral",
+            )
+        await repository.close(conn, referral_id)
+        council: str = found["local_authority"]
+        today = london_today()
+        closed = ReferralClosed(
+            referral_id=referral_id, local_authority=council, reason=body.reason, closed_on=today
+        )
+        await outbox.add(conn, [closed], local_authority=council)
+        await audit.record(
+            conn, "update", "referral", referral_id=referral_id, local_authority=council
+        )
+    return Closed(id=referral_id, reason=body.reason, closed_on=today.isoformat())
