@@ -154,9 +154,30 @@ async def test_an_escalation_adds_the_statutory_advisers_and_orders_the_wait_by_
         track = await owner.fetchval(
             "SELECT track FROM referral_needs WHERE referral_id = $1", drafted.referral_id
         )
+        # The support given already counts as an EHC case now (2 places), its team charged.
+        weights = {
+            r["role"]: (r["weight"], r["allocated_weight"])
+            for r in await owner.fetch(
+                """SELECT a.role, a.weight, s.allocated_weight FROM allocations a
+                   JOIN specialists s ON s.id = a.specialist_id
+                   WHERE a.referral_id = $1 AND a.status = 'active'""",
+                drafted.referral_id,
+            )
+        }
+        charged_before = {SLT: weights[SLT][1]}
+        await handle(pool, ehc_request(drafted.referral_id, LEEDS, date(2027, 1, 4)))  # again
+        after = await owner.fetchval(
+            """SELECT s.allocated_weight FROM allocations a JOIN specialists s
+                 ON s.id = a.specialist_id
+               WHERE a.referral_id = $1 AND a.role = $2 AND a.status = 'active'""",
+            drafted.referral_id,
+            SLT,
+        )
     finally:
         await owner.close()
     assert track == "ehc"
+    assert {role: w for role, (w, _) in weights.items()} == dict.fromkeys(weights, 2)
+    assert after == charged_before[SLT]  # a redelivered request charges nothing twice
 
 
 async def test_an_ehc_request_before_its_plan_is_kept_for_the_plan(pool: asyncpg.Pool) -> None:

@@ -12,7 +12,7 @@ from shared.events import (
 from shared.subscriptions import Conn, Events, Subscriptions
 from specialists import store, waitlist
 from specialists.allocating import match
-from specialists.needs import Needed, roles_needed, statutory_roles
+from specialists.needs import Needed, roles_needed, statutory_roles, weight
 
 subscriptions = Subscriptions()
 
@@ -38,6 +38,8 @@ async def add_statutory_advice_givers(
     need = await store.mark_ehc(
         conn, request.referral_id, request.local_authority, request.final_plan_due
     )
+    # Support given already counts as an EHC case from now, where the team has the room.
+    await store.reweigh(conn, request.referral_id, weight("ehc", need.primary_need))
     if need.plan_id is None:
         return []
     return await match(conn, need, [Needed(r, True) for r in statutory_roles(need.sen2)])
