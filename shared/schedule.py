@@ -38,3 +38,14 @@ async def every(
         except Exception as exc:  # an outage: try again next time
             logger.warning("%s failed: %s", name, type(exc).__name__)
         await asyncio.sleep(interval_s)
+
+
+async def in_batches(batch: Callable[[], Awaitable[int]], size: int) -> int:
+    """Run ``batch`` (one transaction claiming at most ``size`` rows) until one finds fewer:
+    the backlog is done. Returns how many rows were handled in all."""
+    done = 0
+    while True:
+        handled = await batch()
+        done += handled
+        if handled < size:
+            return done

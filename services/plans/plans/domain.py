@@ -51,8 +51,13 @@ class SupportPlan:
 
     @property
     def lead_role(self) -> Role:
-        roles = self.document.roles()
-        return roles[0] if roles else FIRST_ADVISER
+        return lead_role(self.document)
+
+
+def lead_role(document: PlanDocument) -> Role:
+    """The role first named by the plan's provision: the one older consumers match on."""
+    roles = document.roles()
+    return roles[0] if roles else FIRST_ADVISER
 
 
 def plan_id_for(referral_id: UUID) -> UUID:
@@ -90,7 +95,7 @@ def drafted_event(referral: ReferralReceived, plan_id: UUID, document: PlanDocum
         local_authority=referral.local_authority,
         primary_need=referral.primary_need,
         area_of_need=document.B[0].area if document.B else "",
-        required_specialism=(roles[0] if roles else FIRST_ADVISER).value,
+        required_specialism=lead_role(document).value,
         postcode_district=referral.postcode_district,
         sections=sections_drafted(document),
         provision_roles=roles,

@@ -14,7 +14,7 @@ from shared.councils import ALL, act_for
 from shared.db import Connection, Database
 from shared.events import ReferralReceived
 from shared.outbox import Outbox
-from shared.schedule import every
+from shared.schedule import every, in_batches
 
 _LOCK_ID = 0x5E0D_0011
 BATCH = 100
@@ -36,12 +36,7 @@ class LateWordsWatch:
 
     async def check(self, conn: Connection, outbox: Outbox) -> int:
         """Draft every plan whose words are later than ``wait``; returns how many."""
-        done = 0
-        while True:
-            batch = await self._batch(conn, outbox)
-            done += batch
-            if batch < BATCH:
-                return done
+        return await in_batches(lambda: self._batch(conn, outbox), BATCH)
 
     async def _batch(self, conn: Connection, outbox: Outbox) -> int:
         async with conn.transaction():

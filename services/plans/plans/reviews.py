@@ -15,7 +15,7 @@ from shared.councils import ALL, act_for
 from shared.db import Connection, Database
 from shared.events import PlanReviewDue
 from shared.outbox import Outbox
-from shared.schedule import every
+from shared.schedule import every, in_batches
 
 _LOCK_ID = 0x5E0D_0010
 BATCH = 200
@@ -37,12 +37,7 @@ class ReviewWatch:
 
     async def check(self, conn: Connection, outbox: Outbox) -> int:
         """Mark every plan whose review is due today or before; returns how many."""
-        done = 0
-        while True:
-            batch = await self._batch(conn, outbox, self.today())
-            done += batch
-            if batch < BATCH:
-                return done
+        return await in_batches(lambda: self._batch(conn, outbox, self.today()), BATCH)
 
     async def _batch(self, conn: Connection, outbox: Outbox, today: date) -> int:
         async with conn.transaction():

@@ -22,7 +22,7 @@ from shared.councils import ALL, act_for
 from shared.db import Connection, Database
 from shared.events import DeadlineAtRisk, DeadlineMissed
 from shared.outbox import Outbox
-from shared.schedule import every
+from shared.schedule import every, in_batches
 
 _LOCK_ID = 0x5E0D_0004
 BATCH = 200
@@ -55,12 +55,7 @@ class DeadlineWatch:
 
     async def check(self, conn: Connection, outbox: Outbox) -> int:
         """Send every warning due today (in batches); returns how many."""
-        sent = 0
-        while True:
-            batch = await self._check_batch(conn, outbox, self.today())
-            sent += batch
-            if batch < BATCH:
-                break
+        sent = await in_batches(lambda: self._check_batch(conn, outbox, self.today()), BATCH)
         async with conn.transaction():
             await act_for(conn, ALL)
             await idempotency.forget_older_than(conn, self.idempotency_key_hours)
