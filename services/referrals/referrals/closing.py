@@ -49,12 +49,7 @@ async def close_referral(
 ) -> Closed:
     """Close the referral; its specialists' allocations end and free their places."""
     async with conn.transaction():
-        found = await conn.fetchrow(
-            """SELECT r.local_authority, r.closed_at, e.referral_id IS NOT NULL AS ehc
-               FROM referrals r LEFT JOIN ehc_requests e ON e.referral_id = r.id
-               WHERE r.id = $1 FOR UPDATE OF r""",
-            referral_id,
-        )
+        found = await repository.closing_state(conn, referral_id)
         if found is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no referral {referral_id}")
         if found["closed_at"] is not None:

@@ -209,3 +209,14 @@ async def close(conn: Connection, referral_id: UUID) -> None:
     await conn.execute(
         "UPDATE referrals SET closed_at = now(), updated_at = now() WHERE id = $1", referral_id
     )
+
+
+async def closing_state(conn: Connection, referral_id: UUID) -> asyncpg.Record | None:
+    """The referral's council, when it was closed, and whether it is on the EHC track,
+    locked for closing."""
+    return await conn.fetchrow(
+        """SELECT r.local_authority, r.closed_at, e.referral_id IS NOT NULL AS ehc
+           FROM referrals r LEFT JOIN ehc_requests e ON e.referral_id = r.id
+           WHERE r.id = $1 FOR UPDATE OF r""",
+        referral_id,
+    )

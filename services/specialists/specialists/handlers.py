@@ -50,15 +50,10 @@ async def referral_closed(message: Envelope[ReferralClosed], conn: Conn) -> Even
     """The council closed the referral: it leaves the waitlist, and each of its allocations
     ends, its places offered to the waitlist at once (a redelivery finds nothing to end)."""
     closed = message.data
-    await conn.execute("DELETE FROM waitlist WHERE referral_id = $1", closed.referral_id)
-    active = await conn.fetch(
-        """SELECT id FROM allocations WHERE referral_id = $1 AND status = 'active'
-           ORDER BY role, id""",  # the waitlists' locks, always taken in one order
-        closed.referral_id,
-    )
+    await store.leave_waitlist(conn, closed.referral_id)
     events: list[DomainEvent] = []
-    for row in active:
-        ended = await waitlist.end(conn, row["id"], closed.reason)
+    for allocation_id in await store.active_allocations(conn, closed.referral_id):
+        ended = await waitlist.end(conn, allocation_id, closed.reason)
         if ended is not None:
             events += [ended[0], *ended[1]]
     return events

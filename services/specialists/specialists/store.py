@@ -184,3 +184,19 @@ async def reweigh(conn: Connection, referral_id: UUID, places: int) -> int:
             )
             done += 1
     return done
+
+
+async def leave_waitlist(conn: Connection, referral_id: UUID) -> None:
+    """The referral waits for nothing any more (it was closed)."""
+    await conn.execute("DELETE FROM waitlist WHERE referral_id = $1", referral_id)
+
+
+async def active_allocations(conn: Connection, referral_id: UUID) -> list[UUID]:
+    """The referral's active allocations, by role: ended in this order, the waitlists' locks
+    are always taken in one order."""
+    rows = await conn.fetch(
+        """SELECT id FROM allocations WHERE referral_id = $1 AND status = 'active'
+           ORDER BY role, id""",
+        referral_id,
+    )
+    return [r["id"] for r in rows]
