@@ -127,20 +127,24 @@ async def add_step(
 ) -> list[Step]:
     """Record a step on the timeline; returns every journey step the referral has reached.
 
-    One round trip: the referral is locked (steps of one referral are recorded one at a time),
-    the step inserted, and the journey steps read back, in one statement. (Its final SELECT
-    does not see the row its own INSERT adds, hence the UNION with what the INSERT returns.)
+    Two statements: the referral is locked first (steps of one referral are recorded one at a
+    time), then the step inserted and the journey steps read back. The lock must be its own
+    statement: under READ COMMITTED a statement's snapshot is taken when it starts, so a
+    statement that waited for the lock would not see the steps the lock's holder committed,
+    and two steps recorded at once would each miss the other. (The second statement's final
+    SELECT does not see the row its own INSERT adds, hence the UNION with what it returns.)
     """
-    row = await conn.fetchrow(
-        """WITH referral AS (SELECT id FROM referrals WHERE id = $1 FOR UPDATE),
-                added AS (
+    locked = await conn.fetchval("SELECT id FROM referrals WHERE id = $1 FOR UPDATE", referral_id)
+    if locked is None:
+        raise LookupError(f"referral {referral_id} is not known here")
+    steps = await conn.fetchval(
+        """WITH added AS (
                     INSERT INTO timeline (referral_id, event_id, step, service, occurred_at,
                                           detail)
-                    SELECT id, $2, $3, $4, $5, $6 FROM referral
+                    VALUES ($1, $2, $3, $4, $5, $6)
                     ON CONFLICT DO NOTHING RETURNING step)
-           SELECT EXISTS (SELECT 1 FROM referral) AS known,
-                  array(SELECT step FROM timeline WHERE referral_id = $1 AND step = ANY($7)
-                        UNION ALL SELECT step FROM added WHERE step = ANY($7)) AS steps""",
+           SELECT array(SELECT step FROM timeline WHERE referral_id = $1 AND step = ANY($7)
+                        UNION ALL SELECT step FROM added WHERE step = ANY($7))""",
         referral_id,
         event_id,
         step.value,
@@ -149,9 +153,7 @@ async def add_step(
         detail,
         [s.value for s in Step],
     )
-    if row is None or not row["known"]:
-        raise LookupError(f"referral {referral_id} is not known here")
-    return [Step(value) for value in row["steps"]]
+    return [Step(value) for value in steps]
 
 
 async def set_status(conn: Connection, referral_id: UUID, status: Step) -> None:
