@@ -21,8 +21,11 @@ from notifications.domain import (
     Withhold,
     alerts_for,
     channel_plan,
+    delivered,
+    failed,
     next_step,
     quiet_until,
+    sent,
 )
 from notifications.templates import TEXTS, as_notify, email_parts, fields_of, personalisation, words
 from pydantic import ValidationError
@@ -158,6 +161,14 @@ def test_caseworker_messages_ignore_the_familys_opt_out() -> None:
     alert = _alert(audience=Audience.CASEWORKER)
     team = Reach(email="send@council.example", preferred="email", statutory_only=True)
     assert isinstance(next_step(alert, team, POLICY, [], NOON), Send)
+
+
+def test_a_caseworker_message_says_so_on_its_events_so_no_one_reads_it_as_the_familys() -> None:
+    team, family = _alert("deadline-at-risk", audience=Audience.CASEWORKER), _alert()
+    for alert, audience in ((team, "caseworker"), (family, "family")):
+        assert sent(alert, "email").audience == audience
+        assert delivered(alert, "email", NOON).audience == audience
+        assert failed(alert, GiveUp("permanent-failure", ("email",))).audience == audience
 
 
 def test_a_council_using_notify_must_give_a_key_and_every_template_id() -> None:

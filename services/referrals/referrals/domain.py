@@ -84,11 +84,17 @@ class Step(enum.StrEnum):
     """The provider took a message to the family (GOV.UK Notify, email...)."""
     FAMILY_NOTIFIED = "family_notified"
     """The provider confirmed the message reached the family."""
+    TEAM_ALERTED = "team_alerted"
+    """A message reached the council's SEND team (a deadline at risk, a gap in the service,
+    comments to read): for caseworkers only, the family was told nothing. Its detail is the
+    message's name."""
     ALLOCATION_ENDED = "allocation_ended"
     """A specialist's allocation ended (support completed, family declined, child moved)."""
 
 
-MESSAGE_STEPS = frozenset({Step.MESSAGE_SENT, Step.FAMILY_NOTIFIED, Step.ALLOCATION_ENDED})
+MESSAGE_STEPS = frozenset(
+    {Step.MESSAGE_SENT, Step.FAMILY_NOTIFIED, Step.TEAM_ALERTED, Step.ALLOCATION_ENDED}
+)
 """Messages go at several steps, and one of several allocations may end: they are on the
 timeline but do not move the status."""
 
@@ -173,7 +179,7 @@ FAMILY_WORDS: dict[str, str] = {
     PlanStep.PLAN_REVIEW_DUE: "It is time to review the plan",
 }
 # Internal warnings a family is not shown (the step that follows, or its miss, is).
-HIDDEN_FROM_FAMILY = frozenset({StatutoryStep.DEADLINE_AT_RISK})
+HIDDEN_FROM_FAMILY = frozenset({StatutoryStep.DEADLINE_AT_RISK, Step.TEAM_ALERTED})
 EHC_NEXT: dict[str, str] = {
     "assessment_requested": "We will tell you within 6 weeks whether we will assess.",
     "assessing": "We are gathering advice and will tell you whether we will issue a plan.",
