@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from uuid import uuid4
 
 import pytest
-from notifications.catalogue import CATALOGUE, KINDS, Audience, MessageKind
+from notifications.catalogue import CATALOGUE, KINDS, Audience
 from notifications.config import CouncilMessaging
 from notifications.domain import (
     FamilyAlert,
@@ -30,6 +30,7 @@ from notifications.domain import (
 from notifications.templates import TEXTS, as_notify, email_parts, fields_of, personalisation, words
 from pydantic import ValidationError
 
+from shared.events import DeadlineAtRisk
 from tests.events import sample_event
 
 NOON = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
@@ -146,15 +147,18 @@ def test_a_family_who_opted_out_still_gets_statutory_messages() -> None:
 
 
 def test_a_message_the_council_chooses_goes_only_where_it_chose_it() -> None:
-    KINDS["deadline-at-risk-family"] = MessageKind("deadline-at-risk-family", council_chooses=True)
-    try:
-        alert = _alert("deadline-at-risk-family")
-        reach = Reach(email="a@example.org")
-        assert isinstance(next_step(alert, reach, POLICY, [], NOON), Withhold)
-        chosen = Policy(providers={"email": "smtp"}, optional_messages=frozenset({alert.template}))
-        assert isinstance(next_step(alert, reach, chosen, [], NOON), Send)
-    finally:
-        del KINDS["deadline-at-risk-family"]
+    event = sample_event(DeadlineAtRisk, uuid4())
+    alerts = alerts_for(event, CATALOGUE[DeadlineAtRisk], event_id=uuid4(), local_authority="E1")
+    [alert] = [a for a in alerts if a.audience is Audience.FAMILY]
+    assert alert.template == "deadline-at-risk-family"
+    assert KINDS[alert.template].council_chooses
+    assert not alert.statutory  # a family who opted out of other messages is spared it
+    reach = Reach(email="a@example.org")
+    assert isinstance(next_step(alert, reach, CouncilMessaging().policy(), [], NOON), Withhold)
+    chosen = CouncilMessaging(optional_messages=frozenset({alert.template})).policy()
+    assert isinstance(next_step(alert, reach, chosen, [], NOON), Send)
+    opted_out = Reach(email="a@example.org", statutory_only=True)
+    assert isinstance(next_step(alert, opted_out, chosen, [], NOON), Withhold)
 
 
 def test_caseworker_messages_ignore_the_familys_opt_out() -> None:

@@ -249,10 +249,14 @@ CATALOGUE: dict[type[DomainEvent], tuple[MessageKind, ...]] = {
             when=_from_the_family,
         ),
     ),
+    # A deadline at risk is the team's to act on; the family is told too only where the
+    # council chooses it (``optional_messages``): not a duty, and not every council wants to
+    # worry a family about a date it may still meet.
     DeadlineAtRisk: (
         MessageKind(
             "deadline-at-risk", audience=Audience.CASEWORKER, statutory=True, details=_at_risk
         ),
+        MessageKind("deadline-at-risk-family", council_chooses=True, details=_at_risk),
     ),
     DeadlineMissed: (
         MessageKind(
