@@ -10,10 +10,13 @@ from uuid import UUID
 import asyncpg
 import httpx
 import pytest
-from notifications.local_notify import LocalNotify
+from notifications import repository
+from notifications.local_notify import LocalNotify, Template, project_template_ids, template_id
+from notifications.templates import PHRASES
+from notifications.wording import Phrases
 
 from shared.db import Database
-from shared.events import SpecialistAssigned
+from shared.events import DeadlineMissed, SpecialistAssigned
 from shared.outbox import Outbox
 from tests.integration.messaging import (
     CALLBACK_TOKEN,
@@ -234,3 +237,48 @@ async def test_notify_down_then_back_sends_each_familys_messages_once_and_in_ord
 
 def _ids(rows: list[asyncpg.Record]) -> list[UUID]:
     return [r["id"] for r in rows]
+
+
+async def test_a_family_hears_in_its_language_where_the_council_has_the_message_in_it(
+    db: asyncpg.Pool, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    english = PHRASES["en"]
+    deadlines = {"decision": "ein penderfyniad ynghylch asesiad", "": "cam yn yr asesiad"}
+    welsh = Phrases(codes={**english.codes, "deadline": deadlines}, and_="a", by="erbyn")
+    monkeypatch.setitem(PHRASES, "cy", welsh)  # as a council's translators would add them
+    welsh_email = template_id("deadline-missed-family", "email", "cy")
+    templates = {**project_template_ids(), "cy": {"email": {"deadline-missed-family": welsh_email}}}
+    async with stack(
+        database, caseworker_email="team@council.example", notify_templates=templates
+    ) as s:
+        s.notify.templates[welsh_email] = Template(
+            welsh_email, "email", "deadline-missed-family", "Mae'n ddrwg gennym, cyf ((reference))",
+            "Mae'n ddrwg gennym: roedd ((deadline)) i fod erbyn ((due_on)). ((link))",
+        )  # fmt: skip
+        by_email = await referral(database.pool())
+        by_text = await referral(database.pool(), preferred_channel="sms")
+        for family in (by_email, by_text):
+            async with db.acquire() as conn:
+                await repository.save_preferences(
+                    conn, family.id, local_authority=COUNCIL, channel=None, language="cy",
+                    statutory_only=False,
+                )  # fmt: skip
+            await event_about(database.pool(), family.id, DeadlineMissed)
+
+        async def all_sent() -> bool:
+            await s.send_due()
+            rows = await statuses(db, by_email.id) + await statuses(db, by_text.id)
+            return all(status in ("sent", "delivered") for _, status, _ in rows)
+
+        await until(all_sent, what="every message sent")
+    told = {(m["to"], m["name"]): m for m in s.notify.messages}
+    email = told[(by_email.contact.email, "deadline-missed-family")]
+    assert email["template"]["id"] == welsh_email
+    assert "roedd ein penderfyniad ynghylch asesiad i fod erbyn" in email["body"]
+    # No Welsh template for the text, nor for the acknowledgement: English words, English
+    # phrases in them (never the two languages in one message).
+    text = told[(by_text.contact.phone, "deadline-missed-family")]
+    assert "our decision whether to carry out an EHC needs assessment" in text["body"]
+    assert "penderfyniad" not in text["body"]
+    received = told[(by_email.contact.email, "request-received")]
+    assert received["template"]["id"] == template_id("request-received", "email")

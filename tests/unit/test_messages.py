@@ -187,6 +187,19 @@ def test_a_council_using_notify_must_give_a_key_and_every_template_id() -> None:
     assert council.policy().fallback_after == timedelta(minutes=1)
 
 
+def test_a_family_may_choose_the_languages_the_council_has_words_in() -> None:
+    assert CouncilMessaging().languages() == {"en"}  # the log channel: the project's words
+    ids = {
+        "en": {"email": {m: uuid4() for m in KINDS}},
+        "cy": {"email": {"assessment-agreed": uuid4()}},
+    }
+    welsh = CouncilMessaging(email="notify", sms=None, notify_api_key="k", notify_templates=ids)
+    assert welsh.languages() == {"en", "cy"}
+    assert welsh.language_for("cy", "email", "assessment-agreed") == "cy"
+    assert welsh.language_for("cy", "email", "request-received") == "en"  # no Welsh template
+    assert CouncilMessaging().language_for("cy", "email", "assessment-agreed") == "en"
+
+
 def test_received_dates_are_iso_in_the_row_and_long_in_the_words() -> None:
     event = sample_event(next(iter(CATALOGUE)), uuid4())
     [alert] = alerts_for(event, CATALOGUE[type(event)], event_id=uuid4(), local_authority="E1")
