@@ -27,6 +27,7 @@ from notifications.domain import (
     quiet_until,
     sent,
 )
+from notifications.local_notify import template_list
 from notifications.templates import TEXTS, as_notify, email_parts, fields_of, personalisation, words
 from pydantic import ValidationError
 
@@ -198,6 +199,28 @@ def test_a_family_may_choose_the_languages_the_council_has_words_in() -> None:
     assert welsh.language_for("cy", "email", "assessment-agreed") == "cy"
     assert welsh.language_for("cy", "email", "request-received") == "en"  # no Welsh template
     assert CouncilMessaging().language_for("cy", "email", "assessment-agreed") == "en"
+
+
+def test_messages_to_the_send_team_need_an_email_template_only() -> None:
+    team = {m for m, kind in KINDS.items() if kind.audience is Audience.CASEWORKER}
+    assert {"deadline-at-risk", "service-gap", "plan-comments-received"} <= team
+    family = {m for m in KINDS if m not in team and not KINDS[m].council_chooses}
+    ids = {"email": {m: uuid4() for m in KINDS}, "sms": {m: uuid4() for m in family}}
+    council = CouncilMessaging(
+        email="notify", sms="notify", notify_api_key="k", notify_templates={"en": ids}
+    )
+    assert council.languages() == {"en"}
+    without = {**ids, "sms": {m: i for m, i in ids["sms"].items() if m != "request-received"}}
+    with pytest.raises(ValidationError, match="sms/request-received") as refused:
+        CouncilMessaging(
+            email="notify", sms="notify", notify_api_key="k", notify_templates={"en": without}
+        )
+    assert not any(f"sms/{m}" in str(refused.value) for m in team)
+    # The README's list of templates to create: every message the validator asks for, by channel.
+    listed = template_list()
+    assert all(f"## {m} / sms (to the family; required)" in listed for m in family)
+    assert "## deadline-at-risk / email (to the SEND team; required)" in listed
+    assert not any(f"## {m} / sms" in listed for m in team)
 
 
 def test_received_dates_are_iso_in_the_row_and_long_in_the_words() -> None:

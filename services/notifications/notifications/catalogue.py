@@ -86,6 +86,15 @@ class MessageKind:
     when: Callable[[Any], bool] = field(default=_always)
     """Whether the event causes this message (a decision's two outcomes have their own words)."""
 
+    @property
+    def channels(self) -> tuple[str, ...]:
+        """The channels it can go by: the SEND team is reached at its mailbox
+        (``caseworker_email``) alone, so a caseworker message needs no text or letter
+        template."""
+        if self.audience is Audience.CASEWORKER:
+            return ("email",)
+        return ("email", "sms", "letter")
+
 
 def _request_dates(event: ReferralReceived) -> dict[str, Detail]:
     return {

@@ -89,8 +89,10 @@ class CouncilMessaging(BaseModel):
                 for channel, provider in channels.items()
                 if provider == "notify"
                 for template, kind in KINDS.items()
-                # A message the council does not choose is never sent: it needs no template.
+                # A message the council does not choose is never sent: it needs no template;
+                # nor does a message to the SEND team on a channel other than email.
                 if not kind.council_chooses or template in self.optional_messages
+                if channel in kind.channels
                 if template not in english.get(channel, {})
             ]
             if missing:
