@@ -324,10 +324,10 @@ class FamilyContactRegistered(DomainEvent):
     contact_name: str
     email: str | None = None
     phone: str | None = None
-    preferred_channel: Literal["email", "sms"]
+    preferred_channel: Literal["email", "sms", "letter"]
     address_lines: list[str] = Field(
         default_factory=list,
-        description="Postal address for letters (up to 6 lines, the postcode last); empty when "
+        description="Postal address for letters (3 to 7 lines, the postcode last); empty when "
         "the family gave none",
     )
 

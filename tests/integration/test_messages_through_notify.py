@@ -4,8 +4,9 @@ client, on real PostgreSQL: sent once, known to arrive, in order, within Notify'
 from __future__ import annotations
 
 import logging
+from datetime import date
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import asyncpg
 import httpx
@@ -14,9 +15,16 @@ from notifications import repository
 from notifications.local_notify import LocalNotify, Template, project_template_ids, template_id
 from notifications.templates import PHRASES
 from notifications.wording import Phrases
+from referrals.domain import FamilyContact, NewReferral, Postcode, receive
 
 from shared.db import Database
-from shared.events import DeadlineMissed, SpecialistAssigned
+from shared.events import (
+    DeadlineMissed,
+    FamilyContactRegistered,
+    ReferralReceived,
+    Sen2Need,
+    SpecialistAssigned,
+)
 from shared.outbox import Outbox
 from tests.integration.messaging import (
     CALLBACK_TOKEN,
@@ -27,6 +35,7 @@ from tests.integration.messaging import (
     database,
     db,
     event_about,
+    handle,
     owner_url,
     referral,
     stack,
@@ -282,3 +291,41 @@ async def test_a_family_hears_in_its_language_where_the_council_has_the_message_
     assert "penderfyniad" not in text["body"]
     received = told[(by_email.contact.email, "request-received")]
     assert received["template"]["id"] == template_id("request-received", "email")
+
+
+async def test_a_family_who_asked_for_letters_at_intake_gets_a_letter(
+    db: asyncpg.Pool, database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    # What referrals' intake publishes for a family who gave an address and chose letters.
+    contact = FamilyContact.model_validate(
+        {"name": "Ann Parent", "preferred_channel": "letter",
+         "address": {"lines": ["12 Otley Road", "Leeds"], "postcode": "ls6 2ab"}}
+    )  # fmt: skip
+    referral_id = uuid4()
+    events = receive(
+        NewReferral(
+            referral_id=referral_id, local_authority=COUNCIL, received_on=date(2026, 1, 5),
+            requested_by="parent", primary_need=Sen2Need.SLCN,
+            postcode=Postcode.parse("LS6 2AB"), contact=contact,
+        )
+    )  # fmt: skip
+    async with stack(database) as s:
+        for event in events:
+            assert isinstance(event, (ReferralReceived, FamilyContactRegistered))
+            await handle(database.pool(), event)
+        assert await s.send_due() == 1
+        [letter] = s.notify.messages
+        assert letter["type"] == "letter"  # Notify's letter endpoint
+        assert letter["to"] == "12 Otley Road, Leeds, LS6 2AB"
+        assert letter["reference"] == str(
+            await db.fetchval("SELECT id FROM notifications WHERE referral_id = $1", referral_id)
+        )
+        assert "We received the request for support" in letter["body"]
+
+        async def sent() -> bool:
+            return (await statuses(db, referral_id)) == [("request-received", "sent", "letter")]
+
+        await until(sent, what="the letter recorded as sent")
+    for record in caplog.records:
+        assert "Otley" not in record.getMessage(), record.getMessage()
