@@ -369,17 +369,21 @@ class AlertSender:
 
     def _message(self, item: Claimed, council: Council, send: Send) -> Outgoing:
         alert, reach = item.alert, council.reach(item)
+        # The family's language where the council has this message in it, else English: the
+        # words and the phrases in them (a reason, a deadline) in one language.
+        language = council.settings.language_for(reach.language, send.channel, alert.template)
         return Outgoing(
             notification_id=alert.id,
             referral_id=alert.referral_id,
             channel=send.channel,
             template=alert.template,
-            language=reach.language,
+            language=language,
             fields=personalisation(
                 reference=reference(alert.referral_id),
                 link=self._link_for(alert),
                 young_person=reach.young_person,
                 details=dict(alert.details),
+                language=language,
             ),
             to=reach.email if send.channel == "email" else reach.phone,
             address_lines=reach.address_lines if send.channel == "letter" else (),
