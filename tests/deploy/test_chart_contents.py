@@ -20,7 +20,7 @@ from scripts.k8s_topology import consumer_groups
 from shared.outbox import OutboxRelay
 from shared.services import SERVICES
 from shared.topics import platform_topics
-from tests.deploy.conftest import RELEASE, Obj, Rendered, RenderFn, containers, env_of
+from tests.deploy.conftest import NAMESPACE, RELEASE, Obj, Rendered, RenderFn, containers, env_of
 from tests.logging_state import restored_logging
 
 FULLNAME = f"{RELEASE}-send-platform"
@@ -472,6 +472,35 @@ def test_the_metrics_check_finds_a_wrong_series_and_a_wrong_label() -> None:
     assert promql_problems("sum by (role) (send_outbox_backlog)") == [
         "by (role) over ['send_outbox_backlog']: no such label"
     ]
+
+
+def _alerts(rendered: Rendered) -> dict[str, Obj]:
+    groups = rendered.one("PrometheusRule", FULLNAME)["spec"]["groups"]
+    return {rule["alert"]: rule for group in groups for rule in group["rules"]}
+
+
+def test_service_not_ready_fires_for_a_service_with_no_target_left(default: Rendered) -> None:
+    expr = _alerts(default)["SendServiceNotReady"]["expr"]
+    for service in SERVICES:  # scaled to 0: no up series at all, so == 0 cannot fire
+        name = default.one("Service", f"{FULLNAME}-{service}")["metadata"]["name"]
+        assert f'absent(up{{namespace="{NAMESPACE}", service="{name}"}})' in expr
+
+
+def test_the_specialists_alerts_take_their_thresholds_from_values(render: RenderFn) -> None:
+    alerts = _alerts(
+        render(
+            set={
+                "metrics.prometheusRule.specialistWaitTargetDays": "28",
+                "metrics.prometheusRule.specialistWaitWindow": "14d",
+                "metrics.prometheusRule.noTeamWindow": "7d",
+            }
+        )
+    )
+    wait = alerts["SendSpecialistWaitOverTarget"]["expr"]
+    assert wait.startswith("histogram_quantile(0.9, ")
+    assert wait.endswith("[14d]))) > 28 * 86400")
+    assert "increase(send_specialists_no_team_total{" in alerts["SendNoTeamForRole"]["expr"]
+    assert alerts["SendNoTeamForRole"]["expr"].endswith("[7d])) > 0")
 
 
 def test_service_monitor_scrapes_every_service(default: Rendered) -> None:
