@@ -23,6 +23,20 @@ NAMESPACE = "send"
 
 Obj = dict[str, Any]
 
+# Every optional part on: KEDA, the collector, every alert, the topics Job (Strimzi topics
+# off), SCRAM over TLS, a Kafka namespace, an NHS partner.
+EVERYTHING = {
+    "keda.enabled": "true",
+    "otelCollector.enabled": "true",
+    "otelCollector.exporterEndpoint": "https://otlp.example.org",
+    "metrics.prometheusRule.statutoryDeadlines.enabled": "true",
+    "strimzi.topics.enabled": "false",
+    "kafka.credentials.topics.secretName": "send-kafka-admin",
+    "kafka.credentials.topics.username": "send-admin",
+    "kafka.namespace": "staging.",
+    "strimzi.partners[0].name": "leeds-community-paediatrics",
+}
+
 
 @dataclass(frozen=True)
 class Tools:
@@ -119,6 +133,11 @@ def default(render: RenderFn) -> Rendered:
 @pytest.fixture(scope="session")
 def production(render: RenderFn) -> Rendered:
     return render(PRODUCTION_VALUES)
+
+
+@pytest.fixture(scope="session")
+def everything(render: RenderFn) -> Rendered:
+    return render(set=EVERYTHING)
 
 
 def containers(pod_owner: Obj) -> list[Obj]:

@@ -4,19 +4,24 @@ AsyncAPI documents and consumer groups, never a list kept by hand); no secret is
 
 from __future__ import annotations
 
+import functools
+import importlib
 import json
 import re
-from pathlib import Path
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, cast
 
 import pytest
+from prometheus_client import CollectorRegistry
+from prometheus_client.metrics import MetricWrapperBase
 
-from scripts.asyncapi import DOCS
+from scripts.asyncapi import DOCS, SETTINGS_CLASSES
 from scripts.k8s_topology import consumer_groups
-from scripts.platform import REPO_ROOT
+from shared.outbox import OutboxRelay
 from shared.services import SERVICES
 from shared.topics import platform_topics
-from tests.deploy.conftest import RELEASE, Obj, Rendered, RenderFn, containers, env_of
+from tests.deploy.conftest import NAMESPACE, RELEASE, Obj, Rendered, RenderFn, containers, env_of
+from tests.logging_state import restored_logging
 
 FULLNAME = f"{RELEASE}-send-platform"
 
@@ -314,32 +319,188 @@ def test_ingress_exposes_the_public_api_only(production: Rendered) -> None:
     assert paths == {"/v1"}  # never /metrics, /health or the docs
 
 
-def test_alerts_and_dashboard_name_only_metrics_the_code_exports(default: Rendered) -> None:
-    used: set[str] = set()
-    for rule in default.one("PrometheusRule", FULLNAME)["spec"]["groups"]:
-        for r in rule["rules"]:
-            used |= set(re.findall(r"\bsend_[a-z_]+", r["expr"]))
-    dashboard = default.one("ConfigMap", f"{FULLNAME}-dashboard")
-    used |= set(re.findall(r"\bsend_[a-z_]+", dashboard["data"]["send-platform.json"]))
-    exported = _exported_metric_names()
-    for name in used:
-        base = re.sub(r"_(total|bucket|count|sum)$", "", name)
-        assert base in exported, f"{name} is not a metric the services export"
-    assert {"send_outbox_oldest_unpublished_age_seconds", "send_consumer_lag"} <= used
-    assert any(n.startswith("send_dead_lettered") for n in used)
+# Labels Prometheus gives every series of a ServiceMonitor's targets (Prometheus Operator).
+TARGET_LABELS = frozenset(
+    {"namespace", "service", "pod", "container", "endpoint", "job", "instance"}
+)
+# The series a metric of each type is scraped as (besides _created).
+SERIES = {
+    "counter": ("_total",),
+    "histogram": ("_bucket", "_count", "_sum"),
+    "gauge": ("",),
+    "summary": ("", "_count", "_sum"),
+    "info": ("_info",),
+    "unknown": ("",),
+}
+SELECTOR = re.compile(r"\b(send_[a-z_]+)\s*(\{[^}]*\})?")
+MATCHER = re.compile(r"([a-zA-Z_][a-zA-Z0-9_]*)\s*(?:=~|!~|!=|=)")
+BY = re.compile(r"\bby\s*\(([^)]*)\)\s*\(")
 
 
-def _exported_metric_names() -> set[str]:
-    """send_ metric names defined in the code, and FastStream's under our prefix."""
-    names: set[str] = set()
-    for path in (REPO_ROOT / "shared").glob("*.py"):
-        names |= set(re.findall(r'"(send_[a-z_]+)"', path.read_text()))
-    import faststream.prometheus.container as container
+@functools.cache
+def exported_series() -> dict[str, frozenset[str]]:
+    """Every send_ series the four services' /metrics can show, with its label names: read
+    from each app's registry (built by its create_app, as the service builds it; nothing is
+    connected), plus the outbox relay's, which each service registers when it starts."""
+    found: dict[str, set[str]] = {}
+    with restored_logging():
+        for service in SERVICES:
+            config = importlib.import_module(f"{service}.config")
+            settings = getattr(config, SETTINGS_CLASSES[service])()
+            app = importlib.import_module(f"{service}.app").create_app(settings)
+            registry: CollectorRegistry = app.state.operations.registry
+            OutboxRelay(database_url="", pool=cast(Any, None), publish=_never, registry=registry)
+            for collector in list(registry._collector_to_names):
+                for name, kind, labels in _families(collector):
+                    for suffix in SERIES[kind]:
+                        extra = {"le"} if suffix == "_bucket" else set()
+                        found.setdefault(name + suffix, set()).update(labels, extra)
+    return {n: frozenset(labels) for n, labels in found.items() if n.startswith("send_")}
 
-    source = Path(container.__file__).read_text()
-    names |= {f"send_faststream_{n}" for n in re.findall(r'\{metrics_prefix\}_([a-z_]+)"', source)}
-    names |= {"send_process_resident_memory_bytes", "send_process_cpu_seconds"}
-    return {re.sub(r"_(total)$", "", n) for n in names}
+
+async def _never(*_: Any, **__: Any) -> None:
+    raise AssertionError("not called")
+
+
+def _families(collector: Any) -> Iterator[tuple[str, str, set[str]]]:
+    """(name, type, label names) of each metric a collector gives, before any is observed."""
+    if isinstance(collector, MetricWrapperBase):
+        yield collector._name, str(collector._type), set(collector._labelnames)
+        return
+    described = list(collector.describe()) if hasattr(collector, "describe") else []
+    for family in described or collector.collect():
+        labels = set(getattr(family, "_labelnames", ()))
+        labels.update(label for sample in family.samples for label in sample.labels)
+        yield family.name, family.type, labels
+
+
+def _parenthesised(text: str, opening: int) -> str:
+    """The text between the parenthesis at ``opening`` and the one that closes it."""
+    depth = 0
+    for i in range(opening, len(text)):
+        depth += {"(": 1, ")": -1}.get(text[i], 0)
+        if depth == 0:
+            return text[opening + 1 : i]
+    raise AssertionError(f"unbalanced parentheses in {text!r}")
+
+
+def _labels(names: str) -> set[str]:
+    return {n.strip() for n in names.split(",") if n.strip()}
+
+
+def promql_problems(expr: str) -> list[str]:
+    """What in ``expr`` names a send_ series or a label of it that no service exports:
+    every selector's series and matchers, and every ``by (...)`` against the series it
+    aggregates (up and kube-state-metrics' series are not ours: not checked)."""
+    exported = exported_series()
+    problems = []
+    for match in SELECTOR.finditer(expr):
+        name, matchers = match.group(1), match.group(2) or ""
+        if name not in exported:
+            problems.append(f"{name} is not a series the services export")
+            continue
+        for label in set(MATCHER.findall(matchers)) - exported[name] - TARGET_LABELS:
+            problems.append(f"{name} has no label {label}")
+    for match in BY.finditer(expr):
+        inner = _parenthesised(expr, match.end() - 1)
+        names = [n for n in SELECTOR.findall(inner) if n[0] in exported]
+        if not names:
+            continue
+        have = set(TARGET_LABELS).union(*(exported[n] for n, _ in names))
+        for label in _labels(match.group(1)) - have:
+            problems.append(f"by ({label}) over {sorted(n for n, _ in names)}: no such label")
+    return problems
+
+
+def output_labels(expr: str) -> set[str]:
+    """The labels ``expr``'s result can carry: those it aggregates by, and absent()'s
+    equality matchers; without an aggregation, the series' own and the target's."""
+    by = set().union(*(_labels(m) for m in BY.findall(expr)))
+    absent = re.findall(r"absent\(\w+\{([^}]*)\}", expr)
+    by |= {label for matchers in absent for label in re.findall(r"(\w+)\s*=(?!~)", matchers)}
+    if by:
+        return by
+    exported = exported_series()
+    return set(TARGET_LABELS).union(*(exported.get(n, set()) for n, _ in SELECTOR.findall(expr)))
+
+
+@pytest.mark.parametrize("which", ["default", "everything"])
+def test_alerts_and_dashboard_name_only_metrics_and_labels_the_code_exports(
+    which: str, request: pytest.FixtureRequest
+) -> None:
+    rendered: Rendered = request.getfixturevalue(which)
+    problems: list[str] = []
+    alerts = {}
+    for group in rendered.one("PrometheusRule", FULLNAME)["spec"]["groups"]:
+        for rule in group["rules"]:
+            alerts[rule["alert"]] = rule["expr"]
+            problems += [f"{rule['alert']}: {p}" for p in promql_problems(rule["expr"])]
+            said = re.findall(r"\$labels\.(\w+)", json.dumps(rule.get("annotations", {})))
+            for label in set(said) - output_labels(rule["expr"]):
+                problems.append(f"{rule['alert']}: its annotations name {label}, not in its result")
+    dashboard = json.loads(
+        rendered.one("ConfigMap", f"{FULLNAME}-dashboard")["data"]["send-platform.json"]
+    )
+    exprs = []
+    for panel in dashboard["panels"]:
+        for target in panel["targets"]:
+            exprs.append(target["expr"])
+            problems += [f"{panel['title']}: {p}" for p in promql_problems(target["expr"])]
+            legend = set(re.findall(r"\{\{\s*(\w+)\s*\}\}", target.get("legendFormat", "")))
+            for label in legend - output_labels(target["expr"]):
+                problems.append(f"{panel['title']}: its legend names {label}, not in its result")
+    assert not problems, "\n".join(problems)
+    used = set(SELECTOR.findall(" ".join([*alerts.values(), *exprs])))
+    assert {"send_outbox_oldest_unpublished_age_seconds", "send_consumer_lag",
+            "send_event_age_seconds_bucket", "send_specialists_wait_seconds_bucket",
+            "send_specialists_no_team_total", "send_dead_lettered_total",
+            "send_statutory_deadlines_missed_total"} <= {n for n, _ in used}  # fmt: skip
+    assert {"SendStatutoryDeadlineMissed", "SendSpecialistWaitOverTarget", "SendNoTeamForRole",
+            "SendServiceNotReady", "SendServiceUnavailable"} <= set(alerts)  # fmt: skip
+
+
+def test_the_metrics_check_finds_a_wrong_series_and_a_wrong_label() -> None:
+    assert (
+        promql_problems('sum by (topic) (rate(send_events_consumed_total{outcome="x"}[5m]))') == []
+    )
+    assert promql_problems("send_events_consumed{}") == [
+        "send_events_consumed is not a series the services export"  # a counter: _total
+    ]
+    assert promql_problems('send_consumer_lag{council="E08000035"}') == [
+        "send_consumer_lag has no label council"
+    ]
+    assert promql_problems("sum by (role) (send_outbox_backlog)") == [
+        "by (role) over ['send_outbox_backlog']: no such label"
+    ]
+
+
+def _alerts(rendered: Rendered) -> dict[str, Obj]:
+    groups = rendered.one("PrometheusRule", FULLNAME)["spec"]["groups"]
+    return {rule["alert"]: rule for group in groups for rule in group["rules"]}
+
+
+def test_service_not_ready_fires_for_a_service_with_no_target_left(default: Rendered) -> None:
+    expr = _alerts(default)["SendServiceNotReady"]["expr"]
+    for service in SERVICES:  # scaled to 0: no up series at all, so == 0 cannot fire
+        name = default.one("Service", f"{FULLNAME}-{service}")["metadata"]["name"]
+        assert f'absent(up{{namespace="{NAMESPACE}", service="{name}"}})' in expr
+
+
+def test_the_specialists_alerts_take_their_thresholds_from_values(render: RenderFn) -> None:
+    alerts = _alerts(
+        render(
+            set={
+                "metrics.prometheusRule.specialistWaitTargetDays": "28",
+                "metrics.prometheusRule.specialistWaitWindow": "14d",
+                "metrics.prometheusRule.noTeamWindow": "7d",
+            }
+        )
+    )
+    wait = alerts["SendSpecialistWaitOverTarget"]["expr"]
+    assert wait.startswith("histogram_quantile(0.9, ")
+    assert wait.endswith("[14d]))) > 28 * 86400")
+    assert "increase(send_specialists_no_team_total{" in alerts["SendNoTeamForRole"]["expr"]
+    assert alerts["SendNoTeamForRole"]["expr"].endswith("[7d])) > 0")
 
 
 def test_service_monitor_scrapes_every_service(default: Rendered) -> None:

@@ -9,21 +9,7 @@ from pathlib import Path
 import pytest
 
 from scripts.platform import REPO_ROOT
-from tests.deploy.conftest import CHART, PRODUCTION_VALUES, Rendered, RenderFn, Tools, run
-
-# Every optional part on: KEDA, the collector, the statutory alert, the topics Job (Strimzi
-# topics off), SCRAM over TLS, a Kafka namespace, an NHS partner.
-EVERYTHING = {
-    "keda.enabled": "true",
-    "otelCollector.enabled": "true",
-    "otelCollector.exporterEndpoint": "https://otlp.example.org",
-    "metrics.prometheusRule.statutoryDeadlines.enabled": "true",
-    "strimzi.topics.enabled": "false",
-    "kafka.credentials.topics.secretName": "send-kafka-admin",
-    "kafka.credentials.topics.username": "send-admin",
-    "kafka.namespace": "staging.",
-    "strimzi.partners[0].name": "leeds-community-paediatrics",
-}
+from tests.deploy.conftest import CHART, PRODUCTION_VALUES, Rendered, Tools, run
 
 
 @pytest.mark.parametrize("values", [[], [PRODUCTION_VALUES]], ids=["default", "production"])
@@ -64,13 +50,12 @@ def test_every_production_object_is_valid(tools: Tools, production: Rendered) ->
     assert production.kind("ScaledObject")
 
 
-def test_every_object_with_every_option_on_is_valid(tools: Tools, render: RenderFn) -> None:
-    rendered = render(set=EVERYTHING)
-    _all_valid(tools, rendered)
-    kinds = {o["kind"] for o in rendered.objects}
+def test_every_object_with_every_option_on_is_valid(tools: Tools, everything: Rendered) -> None:
+    _all_valid(tools, everything)
+    kinds = {o["kind"] for o in everything.objects}
     assert {"ScaledObject", "TriggerAuthentication"} <= kinds
     assert "HorizontalPodAutoscaler" not in kinds  # KEDA's ScaledObject makes its own
-    assert not rendered.kind("KafkaTopic")  # the topics Job instead
+    assert not everything.kind("KafkaTopic")  # the topics Job instead
 
 
 def test_kubecheck_refuses_a_misspelt_field(

@@ -1,5 +1,6 @@
 """What operators watch, measured against real Kafka and PostgreSQL: consumer lag per
-partition, the outbox backlog, dead-lettered counts, and FastStream's lines in the JSON log.
+partition, the outbox backlog, dead-lettered counts, events' age when handled, and FastStream's
+lines in the JSON log.
 
 Uses a database of its own (not the shared ``shared_mechanisms_test``) and topics of its own.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
@@ -189,6 +191,56 @@ async def test_dead_lettered_events_are_counted_by_topic_and_exception(
         await wait_for(both_counted, what="one dead-lettered event of each kind")
     finally:
         await broker.stop()
+
+
+async def test_each_event_handled_is_observed_once_with_its_age(
+    pool: asyncpg.Pool, event_class: type[Counted], broker_factory: BrokerFactory
+) -> None:
+    async def accepts(message: Envelope[Counted], conn: Conn) -> Events:
+        return []
+
+    registry = CollectorRegistry()
+    consumption = EventConsumption(
+        service="tests",
+        namespace="",
+        outbox=Outbox(source="/tests", declared=[]),
+        pool=lambda: pool,
+        registry=registry,
+    )
+    broker = broker_factory("event-age-metrics", middlewares=[consumption])
+    router = KafkaRouter()
+    consumption.subscribe(router, Subscription(event_class, accepts))
+    broker.include_router(router)
+    topic = event_class.topic()
+
+    def envelope(sequence: int, age: timedelta) -> bytes:
+        event = wrap(
+            event_class(referral_id=uuid4(), sequence=sequence),
+            source="/t",
+            local_authority="E08000035",
+        )
+        return event.model_copy(update={"time": datetime.now(UTC) - age}).model_dump_json().encode()
+
+    old = envelope(1, timedelta(minutes=2))  # written two minutes before it is handled
+    await broker.start()
+    try:
+        for body in (old, old, envelope(2, timedelta(0))):  # the same event twice: once
+            await broker.publish(body, topic=topic, key=b"one-referral")
+
+        def sample(name: str, **labels: str) -> float:
+            return registry.get_sample_value(name, {"topic": topic, **labels}) or 0
+
+        async def all_taken() -> bool:
+            processed = sample("send_events_consumed_total", outcome="processed")
+            return processed == 2 and sample("send_events_consumed_total", outcome="duplicate") == 1
+
+        await wait_for(all_taken, what="two events handled and the repeat dropped")
+    finally:
+        await broker.stop()
+    assert sample("send_event_age_seconds_count") == 2
+    assert sample("send_event_age_seconds_bucket", le="60.0") == 1  # the new one
+    assert sample("send_event_age_seconds_bucket", le="300.0") == 2
+    assert 120 <= sample("send_event_age_seconds_sum") < 120 + 2 * 60
 
 
 async def test_faststream_access_lines_are_json_with_topic_group_and_message_id(

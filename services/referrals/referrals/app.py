@@ -4,7 +4,7 @@ from fastapi import FastAPI
 
 from referrals import api, caseload, closing, ehc_api, family
 from referrals.config import ReferralsSettings
-from referrals.deadlines import DeadlineWatch
+from referrals.deadlines import AT_RISK, MISSED, DeadlineWatch
 from referrals.handlers import subscriptions
 from referrals.partners import PartnerIntake
 from referrals.retention import RetentionJob
@@ -41,6 +41,9 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
             consumers=(PartnerIntake(settings).subscribe,),
         )
     )
+    registry = app.state.operations.registry
+    for metric in (MISSED, AT_RISK):
+        registry.register(metric)
     app.state.intake_rules = rules_of(settings)
     app.state.family_plan_url = settings.family_plan_url
     return app

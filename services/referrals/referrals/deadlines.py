@@ -7,12 +7,17 @@ the outbox. Every replica runs the loop; one at a time acts (an advisory lock), 
 claimed with SKIP LOCKED besides (with their referral: a caseworker's step in progress holds
 it, and its deadline is looked at next time, never waited for). The day is the council's
 (Europe/London) and comes from an injectable clock, so tests move time without sleeping.
+
+Each warning is counted once it is committed (``send_statutory_deadlines_missed_total`` and
+``..._at_risk_total``, by council and deadline kind): what the chart's alert watches.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+
+from prometheus_client import Counter
 
 from referrals import idempotency, repository
 from referrals.domain import StatutoryStep
@@ -26,6 +31,20 @@ from shared.schedule import every, in_batches
 
 _LOCK_ID = 0x5E0D_0004
 BATCH = 200
+
+# Registered in each app's registry (referrals.app). Councils' codes and deadline kinds only.
+MISSED = Counter(
+    "send_statutory_deadlines_missed",
+    "Statutory deadlines passed with their step not taken (warned once each)",
+    ["local_authority", "deadline"],
+    registry=None,
+)
+AT_RISK = Counter(
+    "send_statutory_deadlines_at_risk",
+    "Statutory deadlines near (DEADLINE_AT_RISK_DAYS) with their step not taken (warned once each)",
+    ["local_authority", "deadline"],
+    registry=None,
+)
 
 
 class DeadlineWatch:
@@ -62,6 +81,7 @@ class DeadlineWatch:
         return sent
 
     async def _check_batch(self, conn: Connection, outbox: Outbox, today: date) -> int:
+        warned: list[tuple[Counter, str, str]] = []
         async with conn.transaction():
             await act_for(conn, ALL)  # the service's own duty, for every council it serves
             rows = await conn.fetch(
@@ -99,10 +119,12 @@ class DeadlineWatch:
                 if warning == "missed":
                     event: DeadlineAtRisk | DeadlineMissed = DeadlineMissed(**common)
                     step, column = StatutoryStep.DEADLINE_MISSED, "missed_sent_on"
+                    counter = MISSED
                 else:
                     days_left = (row["due_on"] - today).days
                     event = DeadlineAtRisk(**common, days_left=days_left)
                     step, column = StatutoryStep.DEADLINE_AT_RISK, "at_risk_sent_on"
+                    counter = AT_RISK
                 (envelope,) = await outbox.add(
                     conn, [event], local_authority=row["local_authority"]
                 )
@@ -121,4 +143,7 @@ class DeadlineWatch:
                     row["kind"],
                     today,
                 )
+                warned.append((counter, row["local_authority"], row["kind"]))
+        for counter, local_authority, kind in warned:  # committed: counted once each
+            counter.labels(local_authority, kind).inc()
         return len(rows)
