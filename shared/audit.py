@@ -45,10 +45,8 @@ class AuditTrail:
         referral_id: UUID | None,
         local_authority: str,
     ) -> None:
-        await conn.execute(
-            """INSERT INTO audit_log (actor, roles, local_authority, action, resource,
-                   referral_id, request_id)
-               VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+        await _insert(
+            conn,
             self.principal.subject,
             sorted(self.principal.roles),
             local_authority,
@@ -57,6 +55,50 @@ class AuditTrail:
             referral_id,
             self.request_id,
         )
+
+
+async def _insert(conn: Connection, *row: object) -> None:
+    await conn.execute(
+        """INSERT INTO audit_log (actor, roles, local_authority, action, resource,
+               referral_id, request_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+        *row,
+    )
+
+
+def system_actor(name: str) -> str:
+    """The audit trail's actor for a service's own work: ``system:<name>`` (``plans``,
+    ``retention``, ...), never a person."""
+    return f"system:{name}"
+
+
+async def record_system(
+    conn: Connection,
+    name: str,
+    action: str,
+    resource: str,
+    *,
+    referral_id: UUID | None,
+    local_authority: str,
+) -> None:
+    """Audit a change a service made by itself (an event handler, a scheduled job): actor
+    ``system:<name>``, no roles, no request."""
+    await _insert(
+        conn, system_actor(name), [], local_authority, action, resource, referral_id, None
+    )
+
+
+async def audited(conn: Connection, name: str, action: str, referral_id: UUID) -> bool:
+    """Whether ``system:<name>`` already audited ``action`` on ``referral_id`` (a handler's
+    repeat: done once, audited once)."""
+    found: bool = await conn.fetchval(
+        """SELECT EXISTS (SELECT FROM audit_log
+                          WHERE referral_id = $1 AND actor = $2 AND action = $3)""",
+        referral_id,
+        system_actor(name),
+        action,
+    )
+    return found
 
 
 def audit_trail(request: Request, principal: CurrentPrincipal) -> AuditTrail:

@@ -9,13 +9,17 @@ from uuid import UUID, uuid4
 
 import asyncpg
 import pytest
+from referrals.app import PUBLISHES
 from referrals.retention import erase_past_retention
 
 from scripts.platform import migrations_of, service_url
 from shared.councils import act_for
+from shared.events import ChildDetailsErased, Envelope
+from shared.outbox import Outbox
 from tests.conftest import Databases
 
 LEEDS, BRADFORD = "E08000035", "E08000032"
+OUTBOX = Outbox(source="/send-platform/referrals", declared=PUBLISHES)
 
 
 @pytest.fixture(scope="module")
@@ -143,9 +147,10 @@ async def test_retention_erases_personal_details_past_the_period_and_audits_it(
 ) -> None:
     old = await _referral(owner, LEEDS, born=date(1990, 1, 1))
     young = await _referral(owner, BRADFORD, born=date(2019, 1, 1))
+    await owner.execute("TRUNCATE outbox")
 
-    erased = await erase_past_retention(service, today=date(2026, 11, 29), years=31)
-    again = await erase_past_retention(service, today=date(2026, 11, 29), years=31)
+    erased = await erase_past_retention(service, OUTBOX, today=date(2026, 11, 29), years=31)
+    again = await erase_past_retention(service, OUTBOX, today=date(2026, 11, 29), years=31)
 
     assert (erased, again) == (1, 0)
     children = {
@@ -164,3 +169,48 @@ async def test_retention_erases_personal_details_past_the_period_and_audits_it(
     )
     assert entry is not None
     assert tuple(entry) == ("system:retention", "erase", old, LEEDS)
+    assert await _erasures_published(owner) == [(old, LEEDS)]
+
+
+async def test_each_council_has_its_own_retention_period_and_every_erasure_is_published(
+    owner: asyncpg.Connection, service: asyncpg.Connection
+) -> None:
+    """Leeds keeps records 31 years after birth (the default), Bradford 20: a child born in
+    2000 is past Bradford's period, not Leeds's."""
+    leeds = await _referral(owner, LEEDS, born=date(2000, 6, 1))
+    bradford = await _referral(owner, BRADFORD, born=date(2000, 6, 1))
+    bradford_young = await _referral(owner, BRADFORD, born=date(2010, 6, 1))
+    await owner.execute("TRUNCATE outbox")
+    policy = {BRADFORD: 20}
+
+    erased = await erase_past_retention(
+        service, OUTBOX, today=date(2026, 11, 29), years=31, by_council=policy
+    )
+
+    assert erased == 1
+    names = {
+        r["id"]: r["given_name"]
+        for r in await owner.fetch(
+            "SELECT r.id, c.given_name FROM referrals r JOIN children c ON c.id = r.child_id"
+        )
+    }
+    assert names == {leeds: "Ann", bradford: "erased", bradford_young: "Ann"}
+    assert await _erasures_published(owner) == [(bradford, BRADFORD)]
+    assert await erase_past_retention(
+        service, OUTBOX, today=date(2026, 11, 29), years=31, by_council=policy
+    ) == 0  # fmt: skip
+    assert len(await _erasures_published(owner)) == 1  # published once
+
+
+async def _erasures_published(owner: asyncpg.Connection) -> list[tuple[UUID, str]]:
+    """The ChildDetailsErased events in the outbox: ids, council and day only."""
+    found = []
+    for row in await owner.fetch(
+        "SELECT envelope::text FROM outbox WHERE topic = $1 ORDER BY id",
+        ChildDetailsErased.topic(),
+    ):
+        envelope = Envelope[ChildDetailsErased].model_validate_json(row["envelope"])
+        assert set(envelope.data.model_dump()) == {"referral_id", "local_authority", "erased_on"}
+        assert envelope.localauthority == envelope.data.local_authority
+        found.append((envelope.data.referral_id, envelope.data.local_authority))
+    return found

@@ -15,10 +15,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from notifications import repository
+from notifications import erasure, repository
 from notifications.catalogue import CATALOGUE, Audience
 from notifications.domain import alerts_for
-from shared.events import DomainEvent, Envelope, FamilyContactRegistered, ReferralReceived
+from shared.events import (
+    ChildDetailsErased,
+    DomainEvent,
+    Envelope,
+    FamilyContactRegistered,
+    ReferralReceived,
+)
 from shared.subscriptions import Conn, Events, Handler, Subscriptions
 from shared.telemetry import current_trace_headers
 
@@ -74,4 +80,12 @@ async def family_contact_registered(
     await repository.lock_referral(conn, message.data.referral_id)
     await repository.save_contact(conn, message.data, local_authority=message.localauthority)
     await repository.queue_awaiting(conn, message.data.referral_id)
+    return []
+
+
+@subscriptions.on(ChildDetailsErased)
+async def erase_family_contact(message: Envelope[ChildDetailsErased], conn: Conn) -> Events:
+    """Retention: referrals erased the child's details; the family's contact details go too."""
+    await repository.lock_referral(conn, message.data.referral_id)
+    await erasure.erase_family_contact(conn, message.data.referral_id, message.data.local_authority)
     return []

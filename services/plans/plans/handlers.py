@@ -1,14 +1,15 @@
 """Kafka subscribers of the plans service. A referral's plan is drafted once its events are
 in: the referral received and, when the referrer described the child (``described``), their
 words, which come on their own topic in either order. Never log the words. Then what the
-statutory EHC process (in referrals) changes in the plan, and revoked family links."""
+statutory EHC process (in referrals) changes in the plan, revoked family links, and children's
+details erased when their council's retention period has passed."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from uuid import UUID
 
-from plans import changes, family_repository, repository
+from plans import changes, erasure, family_repository, repository
 from plans.catalogue_store import catalogue_in_force
 from plans.document import PlanDocument
 from plans.domain import draft_plan
@@ -17,6 +18,7 @@ from plans.structure import ehc_structure, with_advice
 from shared.db import Connection
 from shared.events import (
     AdviceReceived,
+    ChildDetailsErased,
     EhcAssessmentRequested,
     Envelope,
     FamilyLinksRevoked,
@@ -77,6 +79,13 @@ async def stop_revoked_family_links(message: Envelope[FamilyLinksRevoked], conn:
     await family_repository.links_revoked(
         conn, revoked.referral_id, revoked.local_authority, revoked.revoked_at
     )
+    return []
+
+
+@subscriptions.on(ChildDetailsErased)
+async def erase_child_details(message: Envelope[ChildDetailsErased], conn: Conn) -> Events:
+    """Retention: referrals erased the child's details; the plan's words about them go too."""
+    await erasure.erase_child_details(conn, message.data.referral_id, message.data.local_authority)
     return []
 
 
