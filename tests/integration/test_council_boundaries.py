@@ -3,8 +3,10 @@ append-only for the services, and retention erases what is past its time."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import date
+from types import SimpleNamespace
+from typing import cast
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -14,7 +16,9 @@ from referrals.retention import erase_past_retention
 
 from scripts.platform import migrations_of, service_url
 from shared.councils import act_for
+from shared.db import Connection, Database
 from shared.events import ChildDetailsErased, Envelope
+from shared.http import connection
 from shared.outbox import Outbox
 from tests.conftest import Databases
 
@@ -214,3 +218,40 @@ async def _erasures_published(owner: asyncpg.Connection) -> list[tuple[UUID, str
         assert envelope.localauthority == envelope.data.local_authority
         found.append((envelope.data.referral_id, envelope.data.local_authority))
     return found
+
+
+async def test_a_pooled_connection_goes_back_to_the_pool_acting_for_no_council(
+    owner: asyncpg.Connection, referrals_url: str
+) -> None:
+    """Requests act for the caller's councils for the connection's session (shared.http): the
+    pool's reset (RESET ALL, after rolling back whatever transaction was left open) must leave
+    the next request on the same connection acting for nobody."""
+    await _referral(owner, LEEDS)
+    database = Database(service_url(referrals_url), max_size=1)  # one connection: reused
+    await database.open()
+    try:
+        request = SimpleNamespace(
+            app=SimpleNamespace(state=SimpleNamespace(database=database)),
+            state=SimpleNamespace(principal=SimpleNamespace(councils=(LEEDS,))),
+        )
+        for left_open in (False, True):
+            requested = cast(
+                "AsyncGenerator[Connection, None]",
+                connection(request),  # type: ignore[arg-type]  # what FastAPI passes
+            )
+            conn = await anext(requested)
+            pid = conn.get_server_pid()
+            assert await conn.fetchval("SELECT count(*) FROM referrals") == 1
+            if left_open:  # a route that failed inside its transaction
+                await conn.transaction().start()
+                await act_for(conn, [LEEDS, BRADFORD])
+            await requested.aclose()  # the request is over: the connection goes back
+
+            async with database.pool().acquire() as reused:
+                assert reused.get_server_pid() == pid
+                assert not await reused.fetchval(
+                    "SELECT current_setting('send.local_authorities', true)"
+                )
+                assert await reused.fetchval("SELECT count(*) FROM referrals") == 0
+    finally:
+        await database.close()
