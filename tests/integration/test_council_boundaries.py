@@ -255,3 +255,66 @@ async def test_a_pooled_connection_goes_back_to_the_pool_acting_for_no_council(
                 assert await reused.fetchval("SELECT count(*) FROM referrals") == 0
     finally:
         await database.close()
+
+
+_ONE_LEEDS_ROW = {  # as the owner: a row of children's data in each service's database
+    "plans": """INSERT INTO support_plans (id, referral_id, local_authority, primary_need,
+                    area_of_need, specialism, status, sections)
+                VALUES (gen_random_uuid(), gen_random_uuid(), $1, 'SLCN',
+                    'communication and interaction', 'speech_and_language_therapy', 'draft',
+                    '{}')""",
+    "specialists": """INSERT INTO waitlist (referral_id, plan_id, role, local_authority)
+                      VALUES (gen_random_uuid(), gen_random_uuid(),
+                          'speech_and_language_therapy', $1)""",
+    "notifications": """INSERT INTO family_contacts (referral_id, contact_name, email,
+                            preferred_channel, local_authority)
+                        VALUES (gen_random_uuid(), 'Alex Example', 'alex@example.org',
+                            'email', $1)""",
+}
+_SEEDED = {"plans": "support_plans", "specialists": "waitlist", "notifications": "family_contacts"}
+
+
+@pytest.mark.parametrize("service_name", sorted(_ONE_LEEDS_ROW))
+async def test_every_services_application_role_sees_nothing_without_a_council(
+    databases: Databases, service_name: str
+) -> None:
+    """As for referrals above, in the plans, specialists and notifications databases: every
+    table holding a council's rows has row-level security, and a raw query through the
+    application role without the council setting returns no rows from any of them."""
+    url = await databases.fresh(
+        f"boundaries-{service_name}", service_name, migrations_of(service_name)
+    )
+    owner = await asyncpg.connect(url)
+    service = await asyncpg.connect(service_url(url))
+    try:
+        await owner.execute(_ONE_LEEDS_ROW[service_name], LEEDS)
+        unprotected = await owner.fetch(
+            """SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+               WHERE n.nspname = 'public' AND c.relkind = 'r' AND NOT c.relrowsecurity
+                 AND EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = c.oid
+                             AND a.attname = 'local_authority' AND NOT a.attisdropped)"""
+        )
+        assert [r["relname"] for r in unprotected] == []
+        protected = [
+            r["relname"]
+            for r in await owner.fetch(
+                """SELECT c.relname FROM pg_class c
+                   JOIN pg_namespace n ON n.oid = c.relnamespace
+                   WHERE n.nspname = 'public' AND c.relkind = 'r' AND c.relrowsecurity"""
+            )
+        ]
+        assert _SEEDED[service_name] in protected
+        owned = {t: await owner.fetchval(f"SELECT count(*) FROM {t}") for t in protected}
+        assert owned[_SEEDED[service_name]] >= 1
+
+        seen = {t: await service.fetchval(f"SELECT count(*) FROM {t}") for t in protected}
+        assert seen == dict.fromkeys(protected, 0)
+        async with service.transaction():
+            await act_for(service, [BRADFORD])
+            assert await service.fetchval(f"SELECT count(*) FROM {_SEEDED[service_name]}") == 0
+        async with service.transaction():
+            await act_for(service, [LEEDS])
+            assert await service.fetchval(f"SELECT count(*) FROM {_SEEDED[service_name]}") == 1
+    finally:
+        await service.close()
+        await owner.close()
