@@ -1,10 +1,13 @@
 """The audit trail: who read or changed which child's record, when, in which role and council,
-from which request. Never the data itself. Append-only for the services (``shared.grants``),
-and readable by auditors of the same council at ``GET /v1/audit``.
+from which request. Never the data itself. A service's own changes (event handlers, scheduled
+jobs) are audited as ``system:<service>`` (or ``system:<job>``) through ``record_system``.
+Append-only for the services (``shared.grants``), and readable by auditors of the same council
+at ``GET /v1/audit``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Annotated
 from uuid import UUID
@@ -15,6 +18,7 @@ from pydantic import BaseModel
 
 from shared.auth import AUTH_RESPONSES, CurrentPrincipal, Principal, Role, allow
 from shared.db import Connection
+from shared.events import DomainEvent
 from shared.http import UNAVAILABLE, DbConnection
 
 
@@ -86,6 +90,28 @@ async def record_system(
     await _insert(
         conn, system_actor(name), [], local_authority, action, resource, referral_id, None
     )
+
+
+SystemChanges = Mapping[type[DomainEvent], tuple[str, str]]
+"""Which events record a change to a child's record, as (action, resource)."""
+
+
+async def record_system_changes(
+    conn: Connection, name: str, events: Iterable[DomainEvent], changes: SystemChanges
+) -> None:
+    """Audit, as ``system:<name>``, each change to a child's record that ``events`` (what a
+    handler or job caused) announce: one row per event of a class in ``changes``, with the
+    event's referral and council."""
+    for event in events:
+        change = changes.get(type(event))
+        if change is not None:
+            await record_system(
+                conn,
+                name,
+                *change,
+                referral_id=event.referral_id,
+                local_authority=getattr(event, "local_authority"),  # noqa: B009
+            )
 
 
 async def audited(conn: Connection, name: str, action: str, referral_id: UUID) -> bool:

@@ -18,6 +18,7 @@ from typing import Any
 from notifications import erasure, repository
 from notifications.catalogue import CATALOGUE, Audience
 from notifications.domain import alerts_for
+from shared.audit import record_system
 from shared.events import (
     ChildDetailsErased,
     DomainEvent,
@@ -41,13 +42,22 @@ async def queue_messages(message: Envelope[Any], conn: Conn) -> Events:
     for alert in alerts_for(
         event, CATALOGUE[type(event)], event_id=message.id, local_authority=message.localauthority
     ):
-        await repository.add_alert(
+        added = await repository.add_alert(
             conn,
             alert,
             queued=reachable or alert.audience is Audience.CASEWORKER,
             occurred_at=message.time,
             trace_headers=current_trace_headers(),  # the send continues this event's trace
         )
+        if added:
+            await record_system(
+                conn,
+                "notifications",
+                "create",
+                "notification",
+                referral_id=event.referral_id,
+                local_authority=message.localauthority,
+            )
     if isinstance(event, ReferralReceived):
         await repository.queue_awaiting(conn, event.referral_id)  # what came before it
     return []

@@ -15,6 +15,7 @@ from plans.document import PlanDocument
 from plans.domain import draft_plan
 from plans.lifecycle import Plan
 from plans.structure import ehc_structure, with_advice
+from shared.audit import record_system
 from shared.db import Connection
 from shared.events import (
     AdviceReceived,
@@ -69,6 +70,15 @@ async def draft_for(
     catalogue = await catalogue_in_force(conn, referral.local_authority)
     plan, drafted = draft_plan(referral, described, catalogue)
     added = await repository.add_draft(conn, plan)
+    if added:
+        await record_system(
+            conn,
+            "plans",
+            "create",
+            "plan",
+            referral_id=referral.referral_id,
+            local_authority=referral.local_authority,
+        )
     return [drafted] if added and drafted is not None else []
 
 
@@ -98,6 +108,17 @@ async def _plan(conn: Conn, referral_id: UUID) -> tuple[Plan, PlanDocument]:
     return plan, changes.document_of(sections)
 
 
+async def _audit_revision(conn: Connection, plan: Plan) -> None:
+    await record_system(
+        conn,
+        "plans",
+        "update",
+        "plan",
+        referral_id=plan.referral_id,
+        local_authority=plan.local_authority,
+    )
+
+
 @subscriptions.on(EhcAssessmentRequested)
 async def escalated_to_ehc(message: Envelope[EhcAssessmentRequested], conn: Conn) -> Events:
     """A support request escalated to EHC: its plan gets the EHC structure (a new version)."""
@@ -112,6 +133,7 @@ async def escalated_to_ehc(message: Envelope[EhcAssessmentRequested], conn: Conn
     await changes.store(
         conn, changed, ehc_structure(document), changed_by="plans", reason="escalated to EHC"
     )
+    await _audit_revision(conn, changed)
     return [PlanRevised(**changed.step(), reason="escalated", sections=[], status=changed.status)]
 
 
@@ -124,6 +146,7 @@ async def advice_received(message: Envelope[AdviceReceived], conn: Conn) -> Even
         return []
     changed = plan.changed()
     await changes.store(conn, changed, listed, changed_by="plans", reason="advice received")
+    await _audit_revision(conn, changed)
     return [
         PlanRevised(
             **changed.step(), reason="advice_received", sections=["K"], status=changed.status
