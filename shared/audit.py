@@ -1,10 +1,13 @@
 """The audit trail: who read or changed which child's record, when, in which role and council,
-from which request. Never the data itself. Append-only for the services (``shared.grants``),
-and readable by auditors of the same council at ``GET /v1/audit``.
+from which request. Never the data itself. A service's own changes (event handlers, scheduled
+jobs) are audited as ``system:<service>`` (or ``system:<job>``) through ``record_system``.
+Append-only for the services (``shared.grants``), and readable by auditors of the same council
+at ``GET /v1/audit``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Annotated
 from uuid import UUID
@@ -15,6 +18,7 @@ from pydantic import BaseModel
 
 from shared.auth import AUTH_RESPONSES, CurrentPrincipal, Principal, Role, allow
 from shared.db import Connection
+from shared.events import DomainEvent
 from shared.http import UNAVAILABLE, DbConnection
 
 
@@ -45,10 +49,8 @@ class AuditTrail:
         referral_id: UUID | None,
         local_authority: str,
     ) -> None:
-        await conn.execute(
-            """INSERT INTO audit_log (actor, roles, local_authority, action, resource,
-                   referral_id, request_id)
-               VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+        await _insert(
+            conn,
             self.principal.subject,
             sorted(self.principal.roles),
             local_authority,
@@ -57,6 +59,72 @@ class AuditTrail:
             referral_id,
             self.request_id,
         )
+
+
+async def _insert(conn: Connection, *row: object) -> None:
+    await conn.execute(
+        """INSERT INTO audit_log (actor, roles, local_authority, action, resource,
+               referral_id, request_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+        *row,
+    )
+
+
+def system_actor(name: str) -> str:
+    """The audit trail's actor for a service's own work: ``system:<name>`` (``plans``,
+    ``retention``, ...), never a person."""
+    return f"system:{name}"
+
+
+async def record_system(
+    conn: Connection,
+    name: str,
+    action: str,
+    resource: str,
+    *,
+    referral_id: UUID | None,
+    local_authority: str,
+) -> None:
+    """Audit a change a service made by itself (an event handler, a scheduled job): actor
+    ``system:<name>``, no roles, no request."""
+    await _insert(
+        conn, system_actor(name), [], local_authority, action, resource, referral_id, None
+    )
+
+
+SystemChanges = Mapping[type[DomainEvent], tuple[str, str]]
+"""Which events record a change to a child's record, as (action, resource)."""
+
+
+async def record_system_changes(
+    conn: Connection, name: str, events: Iterable[DomainEvent], changes: SystemChanges
+) -> None:
+    """Audit, as ``system:<name>``, each change to a child's record that ``events`` (what a
+    handler or job caused) announce: one row per event of a class in ``changes``, with the
+    event's referral and council."""
+    for event in events:
+        change = changes.get(type(event))
+        if change is not None:
+            await record_system(
+                conn,
+                name,
+                *change,
+                referral_id=event.referral_id,
+                local_authority=getattr(event, "local_authority"),  # noqa: B009
+            )
+
+
+async def audited(conn: Connection, name: str, action: str, referral_id: UUID) -> bool:
+    """Whether ``system:<name>`` already audited ``action`` on ``referral_id`` (a handler's
+    repeat: done once, audited once)."""
+    found: bool = await conn.fetchval(
+        """SELECT EXISTS (SELECT FROM audit_log
+                          WHERE referral_id = $1 AND actor = $2 AND action = $3)""",
+        referral_id,
+        system_actor(name),
+        action,
+    )
+    return found
 
 
 def audit_trail(request: Request, principal: CurrentPrincipal) -> AuditTrail:

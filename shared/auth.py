@@ -8,7 +8,7 @@ never be used as a shared secret), its issuer and audience are ours, and it is w
 client credentials, role ``partner``) act for the councils configured for their client id.
 
 Routes declare who may call them in their decorator, ``dependencies=[allow(Role.CASEWORKER)]``,
-which FastAPI runs before anything else the route needs; ``tests/unit/test_route_access.py``
+which FastAPI runs before anything else the route needs; ``tests/integration/test_access.py``
 walks every route of every service and fails if one is reachable without its roles.
 """
 

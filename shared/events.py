@@ -346,6 +346,19 @@ class FamilyLinksRevoked(DomainEvent):
     )
 
 
+class ChildDetailsErased(DomainEvent):
+    """Retention: the council's retention period for the child's records has passed, and
+    referrals has erased the child's personal details. Every service holding a copy of them
+    (plans: the referrer's and family's words in the plan; notifications: the family's contact
+    details) erases or pseudonymises its own. Ids and the day only."""
+
+    name: ClassVar[str] = "child-details-erased"
+    owner: ClassVar[str] = "referrals"
+
+    local_authority: str = Field(description="ONS code of the council", examples=["E08000035"])
+    erased_on: date = Field(description="The day referrals erased the child's details")
+
+
 class PlanDrafted(DomainEvent):
     name: ClassVar[str] = "plan-drafted"
     owner: ClassVar[str] = "plans"
@@ -706,6 +719,7 @@ ALL_EVENTS: tuple[type[DomainEvent], ...] = (
     ReferralReceived,
     FamilyContactRegistered,
     FamilyLinksRevoked,
+    ChildDetailsErased,
     ReferralDescribed,
     EhcAssessmentRequested,
     AssessmentDecided,

@@ -40,10 +40,20 @@ def database(request: Request) -> Database:
 
 async def connection(request: Request) -> AsyncIterator[Connection]:
     """A pooled connection for one request, acting for the caller's councils: row-level
-    security shows it nothing else (and nothing at all on a route nobody signed in to)."""
+    security shows it nothing else (and nothing at all on a route nobody signed in to).
+
+    The councils are set for the connection's session, not with ``SET LOCAL`` in one
+    transaction the request runs in, because routes manage their own transactions: several
+    open ``repeatable_read`` ones (asyncpg refuses one nested in a transaction of another
+    isolation level), some commit in steps, and some read outside any. That is safe because
+    the connection is this request's alone until it goes back to the pool, and asyncpg's pool
+    resets it on the way back: it rolls back any transaction left open, then runs
+    ``RESET ALL`` (``Connection.get_reset_query``; ``create_pool`` passes no ``reset`` of its
+    own), which sets ``send.local_authorities`` back to empty, i.e. no council. A reset that
+    fails terminates the connection instead of reusing it. ``tests/integration/
+    test_council_boundaries.py`` proves a returned connection acts for nobody."""
     principal = getattr(request.state, "principal", None)
     async with database(request).pool().acquire() as conn:
-        # For the session: the pool resets it (RESET ALL) when the connection goes back.
         await act_for(conn, principal.councils if principal else [], local=False)
         yield conn
 

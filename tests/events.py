@@ -12,6 +12,7 @@ from shared.events import (
     AdviceRequested,
     AllocationEnded,
     AssessmentDecided,
+    ChildDetailsErased,
     DeadlineAtRisk,
     DeadlineMissed,
     DomainEvent,
@@ -74,6 +75,7 @@ def sample_event(event_class: type[DomainEvent], referral_id: UUID) -> DomainEve
         FamilyLinksRevoked: FamilyLinksRevoked(
             **common, revoked_at=datetime(2026, 1, 6, 9, 30, tzinfo=UTC)
         ),
+        ChildDetailsErased: ChildDetailsErased(**common, erased_on=date(2057, 3, 14)),
         FamilyContactRegistered: FamilyContactRegistered(
             referral_id=referral_id,
             contact_name="Foreign Parent",

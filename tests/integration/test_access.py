@@ -8,9 +8,11 @@ import hashlib
 import hmac
 import importlib
 import json
+import re
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
@@ -65,7 +67,7 @@ async def clients(apps: dict[str, FastAPI]) -> AsyncIterator[dict[str, httpx.Asy
 # Who may call what: the specification the walk holds the code to. A route missing here, or
 # answering other roles than these, fails the walk.
 ACCESS: dict[tuple[str, str, str], set[str]] = {
-    ("referrals", "POST", "/v1/referrals"): {"caseworker", "partner"},
+    ("referrals", "POST", "/v1/referrals"): {"caseworker", "manager", "partner"},
     ("referrals", "GET", "/v1/referrals/{referral_id}"): {"caseworker", "manager"},
     ("referrals", "POST", "/v1/referrals/{referral_id}/family-link/revoke"): {
         "caseworker",
@@ -127,7 +129,10 @@ ACCESS: dict[tuple[str, str, str], set[str]] = {
         "caseworker",
         "manager",
     },
-    ("notifications", "PUT", "/v1/referrals/{referral_id}/preferences"): {"caseworker"},
+    ("notifications", "PUT", "/v1/referrals/{referral_id}/preferences"): {
+        "caseworker",
+        "manager",
+    },
     # GOV.UK Notify's delivery receipts: its callback token, no staff token.
     ("notifications", "POST", "/v1/notify/receipts"): {"notify callback"},
     **{(s, "GET", "/v1/audit"): {"auditor"} for s in SERVICES},
@@ -317,3 +322,63 @@ async def test_openapi_shows_the_sign_in_scheme_and_the_401_and_403_answers(
     assert operation["operationId"] == "get_referral"
     assert {"401", "403", "404", "503"} <= set(operation["responses"])
     assert operation["security"] == [{"council sign-in": []}]
+
+
+_README = Path(__file__).resolve().parents[2] / "README.md"
+_METHOD_PATH = re.compile(r"^(GET|POST|PUT|PATCH|DELETE) (/\S*)$")
+_WHO = {
+    "caseworker": "caseworker",
+    "manager": "manager",
+    "auditor": "auditor",
+    "partner": "partner",
+    "family's link": "family link",
+    "callback token": "notify callback",
+}
+
+
+def _shape(path: str) -> str:
+    """A route's path with its query dropped and every parameter the same (``{id}``)."""
+    return re.sub(r"\{[^}]*\}", "{}", path.split("?", 1)[0])
+
+
+def readme_access_table(text: str) -> dict[tuple[str, str, str], set[str]]:
+    """The README's access table (under ## Security) as ACCESS holds it, paths shaped by
+    ``_shape``. A route cell lists `METHOD /path` spans; a span ending in ``/`` is followed by
+    the tails it takes (`POST /v1/referrals/{id}/` `escalate`, `close`)."""
+    section = text.split("\n## Security\n", 1)[1].split("\n## ", 1)[0]
+    table: dict[tuple[str, str, str], set[str]] = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 3 or cells[0] in ("service", "---"):
+            continue
+        services = list(SERVICES) if cells[0] == "every service" else [cells[0]]
+        who = {role for words, role in _WHO.items() if re.search(rf"\b{words}\b", cells[2])}
+        method, base, routes = None, None, []
+        for span in re.findall(r"`([^`]+)`", cells[1]):
+            found = _METHOD_PATH.match(span)
+            if found:
+                method, path = found.groups()
+                base = path if path.endswith("/") else None
+                if base is None:
+                    routes.append((method, path))
+            elif method is not None and base is not None:
+                routes.append((method, base + span))
+        for service in services:
+            for method, path in routes:
+                route = (service, method, _shape(path))
+                assert route not in table, f"{route} is twice in the README's access table"
+                table[route] = who
+    return table
+
+
+def test_the_readme_access_table_is_the_access_table() -> None:
+    """The README's table of who may call what says what the walk above holds the code to."""
+    documented = readme_access_table(_README.read_text())
+    specified = {(s, m, _shape(p)): roles for (s, m, p), roles in ACCESS.items()}
+    assert len(specified) == len(ACCESS)  # shaping merges no two routes
+    missing = set(specified) - set(documented)
+    extra = set(documented) - set(specified)
+    assert not missing, f"routes missing from the README's access table: {sorted(missing)}"
+    assert not extra, f"routes in the README's access table that do not exist: {sorted(extra)}"
+    differ = {r: (documented[r], specified[r]) for r in specified if documented[r] != specified[r]}
+    assert not differ, f"README (first) and ACCESS (second) disagree: {differ}"

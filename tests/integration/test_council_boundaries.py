@@ -3,19 +3,27 @@ append-only for the services, and retention erases what is past its time."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import date
+from types import SimpleNamespace
+from typing import cast
 from uuid import UUID, uuid4
 
 import asyncpg
 import pytest
+from referrals.app import PUBLISHES
 from referrals.retention import erase_past_retention
 
 from scripts.platform import migrations_of, service_url
 from shared.councils import act_for
+from shared.db import Connection, Database
+from shared.events import ChildDetailsErased, Envelope
+from shared.http import connection
+from shared.outbox import Outbox
 from tests.conftest import Databases
 
 LEEDS, BRADFORD = "E08000035", "E08000032"
+OUTBOX = Outbox(source="/send-platform/referrals", declared=PUBLISHES)
 
 
 @pytest.fixture(scope="module")
@@ -143,9 +151,10 @@ async def test_retention_erases_personal_details_past_the_period_and_audits_it(
 ) -> None:
     old = await _referral(owner, LEEDS, born=date(1990, 1, 1))
     young = await _referral(owner, BRADFORD, born=date(2019, 1, 1))
+    await owner.execute("TRUNCATE outbox")
 
-    erased = await erase_past_retention(service, today=date(2026, 11, 29), years=31)
-    again = await erase_past_retention(service, today=date(2026, 11, 29), years=31)
+    erased = await erase_past_retention(service, OUTBOX, today=date(2026, 11, 29), years=31)
+    again = await erase_past_retention(service, OUTBOX, today=date(2026, 11, 29), years=31)
 
     assert (erased, again) == (1, 0)
     children = {
@@ -164,3 +173,148 @@ async def test_retention_erases_personal_details_past_the_period_and_audits_it(
     )
     assert entry is not None
     assert tuple(entry) == ("system:retention", "erase", old, LEEDS)
+    assert await _erasures_published(owner) == [(old, LEEDS)]
+
+
+async def test_each_council_has_its_own_retention_period_and_every_erasure_is_published(
+    owner: asyncpg.Connection, service: asyncpg.Connection
+) -> None:
+    """Leeds keeps records 31 years after birth (the default), Bradford 20: a child born in
+    2000 is past Bradford's period, not Leeds's."""
+    leeds = await _referral(owner, LEEDS, born=date(2000, 6, 1))
+    bradford = await _referral(owner, BRADFORD, born=date(2000, 6, 1))
+    bradford_young = await _referral(owner, BRADFORD, born=date(2010, 6, 1))
+    await owner.execute("TRUNCATE outbox")
+    policy = {BRADFORD: 20}
+
+    erased = await erase_past_retention(
+        service, OUTBOX, today=date(2026, 11, 29), years=31, by_council=policy
+    )
+
+    assert erased == 1
+    names = {
+        r["id"]: r["given_name"]
+        for r in await owner.fetch(
+            "SELECT r.id, c.given_name FROM referrals r JOIN children c ON c.id = r.child_id"
+        )
+    }
+    assert names == {leeds: "Ann", bradford: "erased", bradford_young: "Ann"}
+    assert await _erasures_published(owner) == [(bradford, BRADFORD)]
+    assert await erase_past_retention(
+        service, OUTBOX, today=date(2026, 11, 29), years=31, by_council=policy
+    ) == 0  # fmt: skip
+    assert len(await _erasures_published(owner)) == 1  # published once
+
+
+async def _erasures_published(owner: asyncpg.Connection) -> list[tuple[UUID, str]]:
+    """The ChildDetailsErased events in the outbox: ids, council and day only."""
+    found = []
+    for row in await owner.fetch(
+        "SELECT envelope::text FROM outbox WHERE topic = $1 ORDER BY id",
+        ChildDetailsErased.topic(),
+    ):
+        envelope = Envelope[ChildDetailsErased].model_validate_json(row["envelope"])
+        assert set(envelope.data.model_dump()) == {"referral_id", "local_authority", "erased_on"}
+        assert envelope.localauthority == envelope.data.local_authority
+        found.append((envelope.data.referral_id, envelope.data.local_authority))
+    return found
+
+
+async def test_a_pooled_connection_goes_back_to_the_pool_acting_for_no_council(
+    owner: asyncpg.Connection, referrals_url: str
+) -> None:
+    """Requests act for the caller's councils for the connection's session (shared.http): the
+    pool's reset (RESET ALL, after rolling back whatever transaction was left open) must leave
+    the next request on the same connection acting for nobody."""
+    await _referral(owner, LEEDS)
+    database = Database(service_url(referrals_url), max_size=1)  # one connection: reused
+    await database.open()
+    try:
+        request = SimpleNamespace(
+            app=SimpleNamespace(state=SimpleNamespace(database=database)),
+            state=SimpleNamespace(principal=SimpleNamespace(councils=(LEEDS,))),
+        )
+        for left_open in (False, True):
+            requested = cast(
+                "AsyncGenerator[Connection, None]",
+                connection(request),  # type: ignore[arg-type]  # what FastAPI passes
+            )
+            conn = await anext(requested)
+            pid = conn.get_server_pid()
+            assert await conn.fetchval("SELECT count(*) FROM referrals") == 1
+            if left_open:  # a route that failed inside its transaction
+                await conn.transaction().start()
+                await act_for(conn, [LEEDS, BRADFORD])
+            await requested.aclose()  # the request is over: the connection goes back
+
+            async with database.pool().acquire() as reused:
+                assert reused.get_server_pid() == pid
+                assert not await reused.fetchval(
+                    "SELECT current_setting('send.local_authorities', true)"
+                )
+                assert await reused.fetchval("SELECT count(*) FROM referrals") == 0
+    finally:
+        await database.close()
+
+
+_ONE_LEEDS_ROW = {  # as the owner: a row of children's data in each service's database
+    "plans": """INSERT INTO support_plans (id, referral_id, local_authority, primary_need,
+                    area_of_need, specialism, status, sections)
+                VALUES (gen_random_uuid(), gen_random_uuid(), $1, 'SLCN',
+                    'communication and interaction', 'speech_and_language_therapy', 'draft',
+                    '{}')""",
+    "specialists": """INSERT INTO waitlist (referral_id, plan_id, role, local_authority)
+                      VALUES (gen_random_uuid(), gen_random_uuid(),
+                          'speech_and_language_therapy', $1)""",
+    "notifications": """INSERT INTO family_contacts (referral_id, contact_name, email,
+                            preferred_channel, local_authority)
+                        VALUES (gen_random_uuid(), 'Alex Example', 'alex@example.org',
+                            'email', $1)""",
+}
+_SEEDED = {"plans": "support_plans", "specialists": "waitlist", "notifications": "family_contacts"}
+
+
+@pytest.mark.parametrize("service_name", sorted(_ONE_LEEDS_ROW))
+async def test_every_services_application_role_sees_nothing_without_a_council(
+    databases: Databases, service_name: str
+) -> None:
+    """As for referrals above, in the plans, specialists and notifications databases: every
+    table holding a council's rows has row-level security, and a raw query through the
+    application role without the council setting returns no rows from any of them."""
+    url = await databases.fresh(
+        f"boundaries-{service_name}", service_name, migrations_of(service_name)
+    )
+    owner = await asyncpg.connect(url)
+    service = await asyncpg.connect(service_url(url))
+    try:
+        await owner.execute(_ONE_LEEDS_ROW[service_name], LEEDS)
+        unprotected = await owner.fetch(
+            """SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+               WHERE n.nspname = 'public' AND c.relkind = 'r' AND NOT c.relrowsecurity
+                 AND EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = c.oid
+                             AND a.attname = 'local_authority' AND NOT a.attisdropped)"""
+        )
+        assert [r["relname"] for r in unprotected] == []
+        protected = [
+            r["relname"]
+            for r in await owner.fetch(
+                """SELECT c.relname FROM pg_class c
+                   JOIN pg_namespace n ON n.oid = c.relnamespace
+                   WHERE n.nspname = 'public' AND c.relkind = 'r' AND c.relrowsecurity"""
+            )
+        ]
+        assert _SEEDED[service_name] in protected
+        owned = {t: await owner.fetchval(f"SELECT count(*) FROM {t}") for t in protected}
+        assert owned[_SEEDED[service_name]] >= 1
+
+        seen = {t: await service.fetchval(f"SELECT count(*) FROM {t}") for t in protected}
+        assert seen == dict.fromkeys(protected, 0)
+        async with service.transaction():
+            await act_for(service, [BRADFORD])
+            assert await service.fetchval(f"SELECT count(*) FROM {_SEEDED[service_name]}") == 0
+        async with service.transaction():
+            await act_for(service, [LEEDS])
+            assert await service.fetchval(f"SELECT count(*) FROM {_SEEDED[service_name]}") == 1
+    finally:
+        await service.close()
+        await owner.close()

@@ -139,7 +139,7 @@ async def get_family_preferences(
     "/referrals/{referral_id}/preferences",
     response_model=PreferencesView,
     responses=NOT_FOUND,
-    dependencies=[allow(Role.CASEWORKER)],
+    dependencies=[allow(Role.CASEWORKER, Role.MANAGER)],
 )
 async def set_family_preferences(
     referral_id: UUID, body: Preferences, request: Request, conn: DbConnection, audit: Audit

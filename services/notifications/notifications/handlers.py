@@ -15,10 +15,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from notifications import repository
+from notifications import erasure, repository
 from notifications.catalogue import CATALOGUE, Audience
 from notifications.domain import alerts_for
-from shared.events import DomainEvent, Envelope, FamilyContactRegistered, ReferralReceived
+from shared.audit import record_system
+from shared.events import (
+    ChildDetailsErased,
+    DomainEvent,
+    Envelope,
+    FamilyContactRegistered,
+    ReferralReceived,
+)
 from shared.subscriptions import Conn, Events, Handler, Subscriptions
 from shared.telemetry import current_trace_headers
 
@@ -35,13 +42,22 @@ async def queue_messages(message: Envelope[Any], conn: Conn) -> Events:
     for alert in alerts_for(
         event, CATALOGUE[type(event)], event_id=message.id, local_authority=message.localauthority
     ):
-        await repository.add_alert(
+        added = await repository.add_alert(
             conn,
             alert,
             queued=reachable or alert.audience is Audience.CASEWORKER,
             occurred_at=message.time,
             trace_headers=current_trace_headers(),  # the send continues this event's trace
         )
+        if added:
+            await record_system(
+                conn,
+                "notifications",
+                "create",
+                "notification",
+                referral_id=event.referral_id,
+                local_authority=message.localauthority,
+            )
     if isinstance(event, ReferralReceived):
         await repository.queue_awaiting(conn, event.referral_id)  # what came before it
     return []
@@ -74,4 +90,12 @@ async def family_contact_registered(
     await repository.lock_referral(conn, message.data.referral_id)
     await repository.save_contact(conn, message.data, local_authority=message.localauthority)
     await repository.queue_awaiting(conn, message.data.referral_id)
+    return []
+
+
+@subscriptions.on(ChildDetailsErased)
+async def erase_family_contact(message: Envelope[ChildDetailsErased], conn: Conn) -> Events:
+    """Retention: referrals erased the child's details; the family's contact details go too."""
+    await repository.lock_referral(conn, message.data.referral_id)
+    await erasure.erase_family_contact(conn, message.data.referral_id, message.data.local_authority)
     return []

@@ -1,22 +1,25 @@
 """Kafka subscribers of the plans service. A referral's plan is drafted once its events are
 in: the referral received and, when the referrer described the child (``described``), their
 words, which come on their own topic in either order. Never log the words. Then what the
-statutory EHC process (in referrals) changes in the plan, and revoked family links."""
+statutory EHC process (in referrals) changes in the plan, revoked family links, and children's
+details erased when their council's retention period has passed."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from uuid import UUID
 
-from plans import changes, family_repository, repository
+from plans import changes, erasure, family_repository, repository
 from plans.catalogue_store import catalogue_in_force
 from plans.document import PlanDocument
 from plans.domain import draft_plan
 from plans.lifecycle import Plan
 from plans.structure import ehc_structure, with_advice
+from shared.audit import record_system
 from shared.db import Connection
 from shared.events import (
     AdviceReceived,
+    ChildDetailsErased,
     EhcAssessmentRequested,
     Envelope,
     FamilyLinksRevoked,
@@ -67,6 +70,15 @@ async def draft_for(
     catalogue = await catalogue_in_force(conn, referral.local_authority)
     plan, drafted = draft_plan(referral, described, catalogue)
     added = await repository.add_draft(conn, plan)
+    if added:
+        await record_system(
+            conn,
+            "plans",
+            "create",
+            "plan",
+            referral_id=referral.referral_id,
+            local_authority=referral.local_authority,
+        )
     return [drafted] if added and drafted is not None else []
 
 
@@ -80,6 +92,13 @@ async def stop_revoked_family_links(message: Envelope[FamilyLinksRevoked], conn:
     return []
 
 
+@subscriptions.on(ChildDetailsErased)
+async def erase_child_details(message: Envelope[ChildDetailsErased], conn: Conn) -> Events:
+    """Retention: referrals erased the child's details; the plan's words about them go too."""
+    await erasure.erase_child_details(conn, message.data.referral_id, message.data.local_authority)
+    return []
+
+
 async def _plan(conn: Conn, referral_id: UUID) -> tuple[Plan, PlanDocument]:
     # No plan yet raises LookupError: dead-lettered, replayed once the draft is there.
     found = await repository.load(conn, referral_id)
@@ -87,6 +106,17 @@ async def _plan(conn: Conn, referral_id: UUID) -> tuple[Plan, PlanDocument]:
         raise LookupError(f"no plan for referral {referral_id}")
     plan, sections = found
     return plan, changes.document_of(sections)
+
+
+async def _audit_revision(conn: Connection, plan: Plan) -> None:
+    await record_system(
+        conn,
+        "plans",
+        "update",
+        "plan",
+        referral_id=plan.referral_id,
+        local_authority=plan.local_authority,
+    )
 
 
 @subscriptions.on(EhcAssessmentRequested)
@@ -103,6 +133,7 @@ async def escalated_to_ehc(message: Envelope[EhcAssessmentRequested], conn: Conn
     await changes.store(
         conn, changed, ehc_structure(document), changed_by="plans", reason="escalated to EHC"
     )
+    await _audit_revision(conn, changed)
     return [PlanRevised(**changed.step(), reason="escalated", sections=[], status=changed.status)]
 
 
@@ -115,6 +146,7 @@ async def advice_received(message: Envelope[AdviceReceived], conn: Conn) -> Even
         return []
     changed = plan.changed()
     await changes.store(conn, changed, listed, changed_by="plans", reason="advice received")
+    await _audit_revision(conn, changed)
     return [
         PlanRevised(
             **changed.step(), reason="advice_received", sections=["K"], status=changed.status

@@ -44,7 +44,7 @@ router = APIRouter(prefix="/v1", tags=["referrals"], responses={**UNAVAILABLE, *
             "the NHS number is known here for a child with other details",
         }
     },
-    dependencies=[allow(Role.CASEWORKER, Role.PARTNER)],
+    dependencies=[allow(Role.CASEWORKER, Role.MANAGER, Role.PARTNER)],
 )
 async def create_referral(
     body: ReferralRequest,

@@ -24,6 +24,7 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
     settings = settings or ReferralsSettings()
     retention = RetentionJob(
         years=settings.retention_years_after_birth,
+        by_council=settings.retention_years_by_council,
         interval_s=settings.retention_interval_hours * 3600,
     )
     deadlines = DeadlineWatch(

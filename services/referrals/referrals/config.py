@@ -19,7 +19,14 @@ class ReferralsSettings(ServiceSettings):
         default=31,
         ge=1,
         description="RETENTION_YEARS_AFTER_BIRTH: a child's personal details are erased this "
-        "many years after their date of birth (council policy)",
+        "many years after their date of birth (council policy), unless their council has "
+        "its own period in RETENTION_YEARS_BY_COUNCIL",
+    )
+    retention_years_by_council: dict[str, int] = Field(
+        default_factory=dict,
+        description="RETENTION_YEARS_BY_COUNCIL: JSON, each council's own retention period in "
+        'years after birth, by ONS code, e.g. {"E08000035": 31, "E08000032": 25}; a council '
+        "not listed has RETENTION_YEARS_AFTER_BIRTH",
     )
     retention_interval_hours: float = Field(
         default=24, gt=0, description="RETENTION_INTERVAL_HOURS: how often retention runs"
@@ -70,6 +77,16 @@ class ReferralsSettings(ServiceSettings):
         description="REFERRAL_LINK: the caseworker's link to a referral, in the answer to an NHS "
         "partner ({referral_id} is filled in)",
     )
+
+    @field_validator("retention_years_by_council")
+    @classmethod
+    def _retention_by_council(cls, value: dict[str, int]) -> dict[str, int]:
+        for code, years in value.items():
+            if not SEND_COUNCIL.match(code) or DISTRICT_COUNCIL.match(code):
+                raise ValueError(f"{code} is not the ONS code of a council with SEND duties")
+            if not 1 <= years <= 125:
+                raise ValueError(f"{code}: a retention period of {years} years is not 1 to 125")
+        return value
 
     @field_validator("councils", mode="before")
     @classmethod

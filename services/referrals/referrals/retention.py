@@ -1,6 +1,8 @@
-"""Retention: a child's personal details are erased once past the council's retention period
-(``RETENTION_YEARS_AFTER_BIRTH``, often 31), keeping the referral's codes and dates for the
-statistics councils return. Each erasure is in the audit trail.
+"""Retention: a child's personal details are erased once past their council's retention
+period (``RETENTION_YEARS_BY_COUNCIL``, else ``RETENTION_YEARS_AFTER_BIRTH``, often 31),
+keeping the referral's codes and dates for the statistics councils return. Each erasure is in
+the audit trail, and leaves as a ``ChildDetailsErased`` event per referral, so plans and
+notifications erase their copies (the words in the plan, the family's contact details) too.
 
 A scheduled job of the referrals service, driven by the database: every replica runs the loop,
 one at a time acts (an advisory lock), and a run missed while the service was down is simply
@@ -9,15 +11,21 @@ done at the next start.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Mapping
 from datetime import date
+from uuid import UUID
 
+from shared.audit import record_system
 from shared.councils import ALL, act_for
 from shared.db import Connection, Database
+from shared.events import ChildDetailsErased
 from shared.outbox import Outbox
 from shared.schedule import every
 
 _LOCK_ID = 0x5E0D_0003
-ACTOR = "system:retention"
+JOB = "retention"
+ACTOR = f"system:{JOB}"
 
 
 def cut_off(today: date, years: int) -> date:
@@ -28,52 +36,92 @@ def cut_off(today: date, years: int) -> date:
         return today.replace(year=today.year - years, day=28)
 
 
-async def erase_past_retention(conn: Connection, *, today: date, years: int) -> int:
-    """Erase the personal details of every child past retention; returns how many."""
+async def erase_past_retention(
+    conn: Connection,
+    outbox: Outbox,
+    *,
+    today: date,
+    years: int,
+    by_council: Mapping[str, int] | None = None,
+) -> int:
+    """Erase the personal details of every child past their council's retention period
+    (``by_council``'s years, else ``years``); returns how many children."""
+    councils = sorted(by_council or {})
+    cut_offs = [cut_off(today, (by_council or {})[c]) for c in councils]
+    default = cut_off(today, years)
     async with conn.transaction():
         await act_for(conn, ALL)  # the service's own duty, for every council it serves
         rows = await conn.fetch(
-            """UPDATE children SET given_name = 'erased', family_name = 'erased',
+            """WITH policy (local_authority, cut_off) AS (
+                   SELECT * FROM unnest($2::text[], $3::date[]))
+               UPDATE children c SET given_name = 'erased', family_name = 'erased',
                    name_key = 'erased', nhs_number = NULL,
                    postcode = split_part(postcode, ' ', 1), erased_at = now()
-               WHERE erased_at IS NULL AND date_of_birth < $1
-               RETURNING id, local_authority""",
-            cut_off(today, years),
+               WHERE erased_at IS NULL AND date_of_birth < $4
+                 AND date_of_birth < coalesce(
+                     (SELECT p.cut_off FROM policy p WHERE p.local_authority = c.local_authority),
+                     $1)
+               RETURNING id""",
+            default,
+            councils,
+            cut_offs,
+            max([default, *cut_offs]),  # lets the partial index narrow the scan
         )
-        # The caseworkers' words may name the child: the dates and codes stay for SEN2.
         erased_children = [row["id"] for row in rows]
-        await conn.execute(
-            """UPDATE ehc_requests SET decision_note = NULL WHERE referral_id IN (
-                   SELECT id FROM referrals WHERE child_id = ANY($1))""",
+        referrals = await conn.fetch(
+            "SELECT id, local_authority FROM referrals WHERE child_id = ANY($1) ORDER BY id",
             erased_children,
         )
+        referral_ids = [r["id"] for r in referrals]
+        # The caseworkers' words may name the child: the dates and codes stay for SEN2.
         await conn.execute(
-            """UPDATE statutory_exceptions SET reason = 'erased' WHERE referral_id IN (
-                   SELECT id FROM referrals WHERE child_id = ANY($1))""",
-            erased_children,
+            "UPDATE ehc_requests SET decision_note = NULL WHERE referral_id = ANY($1)",
+            referral_ids,
         )
-        await conn.executemany(
-            """INSERT INTO audit_log (actor, roles, local_authority, action, resource,
-                   referral_id, request_id)
-               SELECT $1, '{}', c.local_authority, 'erase', 'child', r.id, NULL
-               FROM children c LEFT JOIN referrals r ON r.child_id = c.id WHERE c.id = $2""",
-            [(ACTOR, row["id"]) for row in rows],
+        await conn.execute(
+            "UPDATE statutory_exceptions SET reason = 'erased' WHERE referral_id = ANY($1)",
+            referral_ids,
         )
+        by_authority: dict[str, list[UUID]] = defaultdict(list)
+        for referral in referrals:
+            await record_system(
+                conn,
+                JOB,
+                "erase",
+                "child",
+                referral_id=referral["id"],
+                local_authority=referral["local_authority"],
+            )
+            by_authority[referral["local_authority"]].append(referral["id"])
+        for council, ids in by_authority.items():
+            await outbox.add(
+                conn,
+                [
+                    ChildDetailsErased(referral_id=i, local_authority=council, erased_on=today)
+                    for i in ids
+                ],
+                local_authority=council,
+            )
     return len(rows)
 
 
 class RetentionJob:
     """Runs ``erase_past_retention`` now and then every ``interval_s``."""
 
-    def __init__(self, *, years: int, interval_s: float) -> None:
+    def __init__(
+        self, *, years: int, interval_s: float, by_council: Mapping[str, int] | None = None
+    ) -> None:
         self.years = years
+        self.by_council = dict(by_council or {})
         self.interval_s = interval_s
 
-    async def run(self, database: Database, _: Outbox) -> None:
+    async def run(self, database: Database, outbox: Outbox) -> None:
         await every(
             database,
             interval_s=self.interval_s,
             lock_id=_LOCK_ID,
             name="retention (children's details erased)",
-            work=lambda conn: erase_past_retention(conn, today=date.today(), years=self.years),
+            work=lambda conn: erase_past_retention(
+                conn, outbox, today=date.today(), years=self.years, by_council=self.by_council
+            ),
         )

@@ -10,13 +10,14 @@ import asyncpg
 from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.audit import Audit
+from shared.audit import Audit, record_system_changes
 from shared.auth import AUTH_RESPONSES, Role, allow
 from shared.events import EndReason
 from shared.http import CONFLICT, NOT_FOUND, UNAVAILABLE, DbConnection, ServiceOutbox
 from shared.roles import ROLE_TITLES
 from shared.roles import Role as SpecialistRole
 from specialists import waitlist
+from specialists.handlers import CHANGES
 from specialists.moving import publish_by_council
 
 router = APIRouter(prefix="/v1", tags=["specialists"], responses={**UNAVAILABLE, **AUTH_RESPONSES})
@@ -162,6 +163,7 @@ async def end_allocation(
                 conn, "end", "allocation", referral_id=ended.referral_id,
                 local_authority=ended.local_authority,
             )  # fmt: skip
+            await record_system_changes(conn, "specialists", offered, CHANGES)  # the waitlist's
             await publish_by_council(conn, outbox, [ended, *offered])
             row = await conn.fetchrow(
                 _SELECT.replace("a.referral_id = $1", "a.id = $1"), allocation_id

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from shared.audit import SystemChanges, record_system_changes
 from shared.events import (
+    AllocationEnded,
     DomainEvent,
     EhcAssessmentRequested,
     Envelope,
     PlanDrafted,
     ReferralClosed,
+    ReferralWaitlisted,
+    SpecialistAssigned,
 )
 from shared.subscriptions import Conn, Events, Subscriptions
 from specialists import store, waitlist
@@ -15,6 +19,18 @@ from specialists.allocating import match
 from specialists.needs import Needed, roles_needed, statutory_roles, weight
 
 subscriptions = Subscriptions()
+
+CHANGES: SystemChanges = {  # audited as system:specialists (never a person's doing here)
+    SpecialistAssigned: ("create", "allocation"),
+    ReferralWaitlisted: ("create", "waitlist"),
+    AllocationEnded: ("update", "allocation"),
+}
+
+
+async def audited(conn: Conn, events: Events) -> Events:
+    """``events``, once the changes they announce are in the audit trail."""
+    await record_system_changes(conn, "specialists", events, CHANGES)
+    return events
 
 
 @subscriptions.on(PlanDrafted)
@@ -24,7 +40,7 @@ async def match_specialist(message: Envelope[PlanDrafted], conn: Conn) -> Events
     plan = message.data
     need = await store.save_plan_need(conn, plan, message.time)
     needed = roles_needed(plan.roles(), need.sen2, ehc=need.track == "ehc")
-    return await match(conn, need, needed)
+    return await audited(conn, await match(conn, need, needed))
 
 
 @subscriptions.on(EhcAssessmentRequested)
@@ -42,7 +58,9 @@ async def add_statutory_advice_givers(
     await store.reweigh(conn, request.referral_id, weight("ehc", need.primary_need))
     if need.plan_id is None:
         return []
-    return await match(conn, need, [Needed(r, True) for r in statutory_roles(need.sen2)])
+    return await audited(
+        conn, await match(conn, need, [Needed(r, True) for r in statutory_roles(need.sen2)])
+    )
 
 
 @subscriptions.on(ReferralClosed)
@@ -56,4 +74,4 @@ async def referral_closed(message: Envelope[ReferralClosed], conn: Conn) -> Even
         ended = await waitlist.end(conn, allocation_id, closed.reason)
         if ended is not None:
             events += [ended[0], *ended[1]]
-    return events
+    return await audited(conn, events)

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+from shared.audit import record_system_changes
 from shared.councils import ALL, act_for
 from shared.db import Connection, Database
 from shared.lifecycle import Worker
 from shared.outbox import Outbox
 from shared.schedule import every
 from specialists import waitlist
+from specialists.handlers import CHANGES
 from specialists.moving import publish_by_council
 
 LOCK_ID = 0x5BEC1A11
@@ -24,6 +26,7 @@ async def pass_once(conn: Connection, outbox: Outbox) -> int:
         async with conn.transaction():
             await act_for(conn, ALL)
             events = await waitlist.work(conn, council, role)
+            await record_system_changes(conn, "specialists", events, CHANGES)
             await publish_by_council(conn, outbox, events)
             done += len(events)
     return done

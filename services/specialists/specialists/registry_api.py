@@ -10,12 +10,13 @@ from uuid import UUID
 from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.exceptions import RequestValidationError
 
-from shared.audit import Audit
+from shared.audit import Audit, record_system_changes
 from shared.auth import AUTH_RESPONSES, CurrentPrincipal, Principal, Role, allow, require_council
 from shared.db import Connection
 from shared.events import DomainEvent
 from shared.http import CONFLICT, NOT_FOUND, UNAVAILABLE, DbConnection, ServiceOutbox
 from specialists import registry_store, waitlist
+from specialists.handlers import CHANGES
 from specialists.moving import publish_by_council
 from specialists.registry import EntryFields, EntryIn, EntryView
 
@@ -37,6 +38,7 @@ async def work_waitlist(
     events: list[DomainEvent] = []
     for council, role in pairs_to_work(principal, entries):
         events += await waitlist.work(conn, council, role)
+    await record_system_changes(conn, "specialists", events, CHANGES)  # the waitlist's doing
     await publish_by_council(conn, outbox, events)
 
 

@@ -1,0 +1,85 @@
+"""Retention in plans: when referrals erases a child's personal details (their council's
+retention period has passed: ``ChildDetailsErased``), the plan's copies of what people wrote
+about the child go too, in every version: the views in A, the referrer's words in B, the
+free-text sections (C, D, H1, H2, I, J), the lines a caseworker wrote in E, F and G, the
+family's comments and the school they asked for, and any words still waiting for a draft.
+What came from the national standards (generic, never about one child), the codes and the
+dates stay, as referrals keeps its codes and dates. Idempotent; audited once
+(``system:retention``)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from uuid import UUID
+
+from shared.audit import audited, record_system
+from shared.db import Connection
+
+JOB = "retention"
+ERASED = "erased"
+_FREE_TEXT = ("A", "C", "D", "H1", "H2", "I", "J")
+_CASEWORKER_LINE = {"E": ("text", "measure"), "F": ("support", "delivered_by", "where")}
+_CASEWORKER_LINE["G"] = _CASEWORKER_LINE["F"]
+
+
+def erased_document(document: dict[str, Any]) -> dict[str, Any]:
+    """``document`` (any shape plans has stored) without what people wrote about the child."""
+    erased = dict(document)
+    for key in _FREE_TEXT:
+        if isinstance(erased.get(key), str):
+            erased[key] = ERASED
+    if isinstance(erased.get("B"), list):
+        erased["B"] = [
+            {**need, "in_the_referrers_words": None}
+            if isinstance(need, dict) and need.get("in_the_referrers_words") is not None
+            else need
+            for need in erased["B"]
+        ]
+    for key, fields in _CASEWORKER_LINE.items():
+        if isinstance(erased.get(key), list):
+            erased[key] = [
+                {**line, **dict.fromkeys(fields, ERASED)}
+                if isinstance(line, dict) and line.get("standard_id") == "caseworker"
+                else line
+                for line in erased[key]
+            ]
+    return erased
+
+
+async def erase_child_details(conn: Connection, referral_id: UUID, local_authority: str) -> bool:
+    """Erase the referral's personal words from its plan; ``False`` when done before."""
+    plan = await conn.fetchrow(
+        "SELECT id, sections::text FROM support_plans WHERE referral_id = $1 FOR UPDATE",
+        referral_id,
+    )
+    if plan is not None:
+        await conn.execute(
+            "UPDATE support_plans SET sections = $2::jsonb WHERE id = $1",
+            plan["id"],
+            json.dumps(erased_document(json.loads(plan["sections"]))),
+        )
+    versions = await conn.fetch(
+        "SELECT plan_id, version, document::text FROM plan_versions WHERE referral_id = $1",
+        referral_id,
+    )
+    await conn.executemany(
+        "UPDATE plan_versions SET document = $3::jsonb WHERE plan_id = $1 AND version = $2",
+        [
+            (v["plan_id"], v["version"], json.dumps(erased_document(json.loads(v["document"]))))
+            for v in versions
+        ],
+    )
+    await conn.execute(
+        """UPDATE plan_comments SET comments = $2, preferred_school = NULL
+           WHERE referral_id = $1""",
+        referral_id,
+        ERASED,
+    )
+    await conn.execute("DELETE FROM plan_inputs WHERE referral_id = $1", referral_id)
+    if await audited(conn, JOB, "erase", referral_id):
+        return False
+    await record_system(
+        conn, JOB, "erase", "plan", referral_id=referral_id, local_authority=local_authority
+    )
+    return True

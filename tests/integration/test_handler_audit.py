@@ -1,0 +1,125 @@
+"""A service's own changes to a child's record are in the audit trail too, as
+``system:<service>``: a plan drafted from an event (plans), an allocation made, a place on the
+waitlist, an allocation ended (specialists), a message queued (notifications). Real
+PostgreSQL, each service's database, its handlers run as the runtime runs them (one
+transaction, the event's council, the application role)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import Any
+from uuid import UUID, uuid4
+
+import asyncpg
+from notifications.handlers import queue_messages
+from plans.handlers import draft_plan_for_referral
+from specialists.handlers import referral_closed
+
+from scripts.platform import migrations_of, service_url
+from shared.councils import act_for
+from shared.events import (
+    DomainEvent,
+    ReferralClosed,
+    ReferralReceived,
+    Sen2Need,
+    SpecialistAssigned,
+    wrap,
+)
+from tests.conftest import Databases
+from tests.integration.specialists_app import LEEDS, handle, plan
+
+Handler = Callable[[Any, Any], Awaitable[Any]]
+
+
+def _received(referral_id: UUID) -> ReferralReceived:
+    return ReferralReceived(
+        referral_id=referral_id,
+        local_authority=LEEDS,
+        received_on=date(2026, 11, 2),
+        primary_need=Sen2Need.SLCN,
+        requested_by="school",
+        postcode_district="LS6",
+        decision_due=date(2026, 12, 14),
+        final_plan_due=date(2027, 3, 22),
+        phase="primary",
+    )
+
+
+async def _run(owner_url: str, handler: Handler, event: DomainEvent) -> Any:
+    conn = await asyncpg.connect(service_url(owner_url))
+    try:
+        async with conn.transaction():
+            await act_for(conn, [LEEDS])
+            return await handler(wrap(event, source="/tests", local_authority=LEEDS), conn)
+    finally:
+        await conn.close()
+
+
+async def _audit(owner_url: str, referral_id: UUID) -> list[tuple[str, ...]]:
+    owner = await asyncpg.connect(owner_url)
+    try:
+        rows = await owner.fetch(
+            """SELECT actor, action, resource, local_authority, request_id IS NULL AS no_request
+               FROM audit_log WHERE referral_id = $1 ORDER BY id""",
+            referral_id,
+        )
+    finally:
+        await owner.close()
+    assert all(r["no_request"] and r["local_authority"] == LEEDS for r in rows)
+    return [(r["actor"], r["action"], r["resource"]) for r in rows]
+
+
+async def test_a_plan_drafted_from_an_event_is_audited_once(databases: Databases) -> None:
+    url = await databases.fresh("handler-audit-plans", "plans", migrations_of("plans"))
+    referral_id = uuid4()
+    await _run(url, draft_plan_for_referral, _received(referral_id))
+    await _run(url, draft_plan_for_referral, _received(referral_id))  # a late copy: no change
+    assert await _audit(url, referral_id) == [("system:plans", "create", "plan")]
+
+
+async def test_allocations_made_and_ended_by_events_are_audited(databases: Databases) -> None:
+    url = await databases.fresh(
+        "handler-audit-specialists", "specialists", migrations_of("specialists")
+    )
+    pool = await asyncpg.create_pool(service_url(url), min_size=1, max_size=2)
+    try:
+        drafted = plan()
+        caused = await handle(pool, drafted)
+    finally:
+        await pool.close()
+    assigned = [e for e in caused if isinstance(e, SpecialistAssigned)]
+    assert assigned, caused  # the seeded Leeds registry has speech and language therapists
+    closed = ReferralClosed(
+        referral_id=drafted.referral_id,
+        local_authority=LEEDS,
+        reason="support_completed",
+        closed_on=date(2026, 12, 1),
+    )
+    await _run(url, referral_closed, closed)
+    audit = await _audit(url, drafted.referral_id)
+    made = [("system:specialists", "create", "allocation")] * len(assigned)
+    waited = [("system:specialists", "create", "waitlist")] * (len(caused) - len(assigned))
+    ended = [("system:specialists", "update", "allocation")] * len(assigned)
+    assert sorted(audit[: len(caused)]) == sorted(made + waited)
+    assert audit[len(caused) :] == ended
+
+
+async def test_each_message_queued_from_an_event_is_audited(databases: Databases) -> None:
+    url = await databases.fresh(
+        "handler-audit-notifications", "notifications", migrations_of("notifications")
+    )
+    referral_id = uuid4()
+    await _run(url, queue_messages, _received(referral_id))
+    owner = await asyncpg.connect(url)
+    try:
+        queued = await owner.fetchval(
+            "SELECT count(*) FROM notifications WHERE referral_id = $1", referral_id
+        )
+    finally:
+        await owner.close()
+    assert queued >= 1
+    assert (
+        await _audit(url, referral_id)
+        == [("system:notifications", "create", "notification")] * queued
+    )
