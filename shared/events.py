@@ -324,10 +324,10 @@ class FamilyContactRegistered(DomainEvent):
     contact_name: str
     email: str | None = None
     phone: str | None = None
-    preferred_channel: Literal["email", "sms"]
+    preferred_channel: Literal["email", "sms", "letter"]
     address_lines: list[str] = Field(
         default_factory=list,
-        description="Postal address for letters (up to 6 lines, the postcode last); empty when "
+        description="Postal address for letters (3 to 7 lines, the postcode last); empty when "
         "the family gave none",
     )
 
@@ -597,6 +597,10 @@ class ReferralClosed(DomainEvent):
     closed_on: date
 
 
+Audience = Literal["family", "caseworker"]
+"""Who a message went to: the family, or the council's SEND team (its caseworker mailbox)."""
+
+
 class NotificationSent(DomainEvent):
     """The provider took the message: "message sent", not yet known to have arrived."""
 
@@ -607,6 +611,11 @@ class NotificationSent(DomainEvent):
     channel: str = Field(examples=["email", "sms", "log"])
     template: str = Field(examples=["specialist-assigned"])
     about_event_id: UUID = Field(description="The event the family was told about")
+    audience: Audience = Field(
+        default="family",
+        description="Who the message went to: the family, or the council's SEND team mailbox "
+        "(caseworker messages such as deadline-at-risk tell the family nothing)",
+    )
 
 
 class NotificationDelivered(DomainEvent):
@@ -621,6 +630,11 @@ class NotificationDelivered(DomainEvent):
     template: str = Field(examples=["specialist-assigned"])
     about_event_id: UUID = Field(description="The event the family was told about")
     delivered_at: datetime
+    audience: Audience = Field(
+        default="family",
+        description="Who the message went to: the family, or the council's SEND team mailbox "
+        "(caseworker messages such as deadline-at-risk tell the family nothing)",
+    )
 
 
 class NotificationFailed(DomainEvent):
@@ -637,6 +651,11 @@ class NotificationFailed(DomainEvent):
     channels_tried: list[str] = Field(examples=[["sms", "email"]])
     template: str = Field(examples=["specialist-assigned"])
     about_event_id: UUID
+    audience: Audience = Field(
+        default="family",
+        description="Who the message went to: the family, or the council's SEND team mailbox "
+        "(caseworker messages such as deadline-at-risk tell the family nothing)",
+    )
 
 
 class PartnerReferralAnswered(DomainEvent):

@@ -25,6 +25,7 @@ import pytest
 from scripts.platform import REPO_ROOT, IdentityProvider, fresh_database, fresh_databases
 from shared.services import SERVICES, local_postgres_url
 from shared.settings import LOCAL_KAFKA
+from tests import namespaces
 from tests.identity import identity_provider
 
 if TYPE_CHECKING:
@@ -78,6 +79,10 @@ def infrastructure() -> Iterator[Infrastructure]:
             "starts them), or set KAFKA_BOOTSTRAP_SERVERS / TEST_POSTGRES_URL.",
             pytrace=False,
         )
+    with ThreadPoolExecutor(1) as pool:  # outside the session's event loop
+        swept = pool.submit(asyncio.run, namespaces.sweep(kafka)).result()
+    if swept:
+        print(f"\ndeleted {len(swept)} topics earlier test runs left behind")
     yield Infrastructure(kafka, postgres)  # noqa: PT022  # a generator: the other branch tears down containers
 
 

@@ -9,7 +9,6 @@ import signal
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
-from uuid import uuid4
 
 import httpx
 import pytest
@@ -27,6 +26,7 @@ from shared.events import ALL_EVENTS
 from shared.services import SERVICES
 from shared.settings import KafkaSettings
 from shared.topics import delete_namespace, ensure_topics
+from tests import namespaces
 from tests.conftest import Databases, Infrastructure
 from tests.e2e.otlp_receiver import OtlpReceiver
 from tests.events import foreign_bodies
@@ -52,7 +52,7 @@ async def kafka(infrastructure: Infrastructure) -> AsyncIterator[KafkaSettings]:
     """This run's Kafka namespace, with its topics; deleted when the run ends."""
     settings = KafkaSettings(
         kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers,
-        namespace=f"e2e-{uuid4().hex[:8]}.",
+        namespace=namespaces.namespace("e2e"),
         partner_topics=PARTNER_TOPICS,
     )
     await ensure_topics(settings)
@@ -69,7 +69,7 @@ async def foreign_run(infrastructure: Infrastructure) -> AsyncIterator[KafkaSett
     consumes: referrals nobody here knows, as a finished test run or benchmark leaves them."""
     other = KafkaSettings(
         kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers,
-        namespace=f"other-{uuid4().hex[:8]}.",
+        namespace=namespaces.namespace("other"),
     )
     await ensure_topics(other)
     producer = AIOKafkaProducer(bootstrap_servers=other.kafka_bootstrap_servers)

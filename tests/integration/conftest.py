@@ -12,6 +12,7 @@ from uuid import uuid4
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient
 from faststream.kafka import KafkaBroker
 from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import CollectorRegistry
@@ -20,6 +21,7 @@ from shared.broker import create_broker
 from shared.events import DomainEvent
 from shared.settings import KafkaSettings
 from shared.topics import dead_letter_topic, ensure_topics
+from tests import namespaces
 from tests.conftest import Databases, Infrastructure
 
 HERE = Path(__file__).parent
@@ -53,12 +55,20 @@ def kafka_settings(infrastructure: Infrastructure) -> KafkaSettings:
 
 
 @pytest.fixture
-async def event_class(kafka_settings: KafkaSettings) -> type[Counted]:
-    """A ``Counted`` subclass with a topic of its own (and its dead-letter topic)."""
-    suffix = uuid4().hex[:10]
-    cls: type[Counted] = type(f"Counted{suffix}", (Counted,), {"name": f"counted-{suffix}"})
-    await ensure_topics(kafka_settings, [cls.topic(), dead_letter_topic(cls.topic())])
-    return cls
+async def event_class(kafka_settings: KafkaSettings) -> AsyncIterator[type[Counted]]:
+    """A ``Counted`` subclass with a topic of its own (and its dead-letter topic), deleted
+    when the test ends."""
+    name = namespaces.stamped("counted", hex_digits=10)
+    cls: type[Counted] = type(f"Counted{name[-10:]}", (Counted,), {"name": name})
+    topics = [cls.topic(), dead_letter_topic(cls.topic())]
+    await ensure_topics(kafka_settings, topics)
+    yield cls
+    admin = AIOKafkaAdminClient(**kafka_settings.kafka_client_options())
+    await admin.start()
+    try:
+        await admin.delete_topics(topics)
+    finally:
+        await admin.close()
 
 
 @pytest.fixture

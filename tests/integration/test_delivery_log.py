@@ -3,12 +3,14 @@ the address), and the family's preferences changing what is sent."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 
 import asyncpg
 import httpx
 import pytest
 from notifications.app import create_app
+from notifications.local_notify import development_messaging, template_id
 
 from scripts.platform import IdentityProvider
 from shared.db import Database
@@ -30,6 +32,13 @@ __all__ = ["database", "db", "owner_url"]  # fixtures
 
 @pytest.fixture
 async def api(
+    database: Database, identity: IdentityProvider, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[httpx.AsyncClient]:
+    async for client in _api(database, identity, monkeypatch):
+        yield client
+
+
+async def _api(
     database: Database, identity: IdentityProvider, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[httpx.AsyncClient]:
     for name, value in identity.service_env().items():
@@ -87,7 +96,7 @@ async def test_a_family_who_opts_out_gets_no_more_non_statutory_messages(
         await s.send_due()
         chosen = await api.put(
             f"/v1/referrals/{family.id}/preferences",
-            json={"statutory_only": True, "language": "cy"},
+            json={"statutory_only": True, "language": "en"},
         )
         assert chosen.status_code == 200
         assert chosen.json()["statutory_only"] is True
@@ -101,3 +110,33 @@ async def test_a_family_who_opts_out_gets_no_more_non_statutory_messages(
     refused = await api.put(f"/v1/referrals/{family.id}/preferences", json={"channel": "fax"})
     assert refused.status_code == 422
     assert refused.json()["detail"][0]["loc"][-1] == "channel"
+
+
+async def test_a_family_may_choose_a_language_the_council_has_messages_in_and_no_other(
+    db: asyncpg.Pool,
+    database: Database,
+    identity: IdentityProvider,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    family = await referral(database.pool())
+    path = f"/v1/referrals/{family.id}/preferences"
+    # The default (the log channel, the project's own words): English only.
+    async for api in _api(database, identity, monkeypatch):
+        refused = await api.put(path, json={"language": "cy"})
+        assert refused.status_code == 422, refused.text
+        [problem] = refused.json()["detail"]
+        assert problem["loc"] == ["body", "language"]
+        assert "one of en" in problem["msg"]
+    # A council with Welsh templates in Notify.
+    messaging = development_messaging("http://127.0.0.1:9", "callback-token")
+    welsh = {"email": {"request-received": template_id("request-received", "email", "cy")}}
+    messaging["notify_templates"] = {**messaging["notify_templates"], "cy": welsh}
+    monkeypatch.setenv("COUNCIL_MESSAGING", json.dumps({"*": messaging}))
+    async for api in _api(database, identity, monkeypatch):
+        chosen = await api.put(path, json={"language": "cy"})
+        assert chosen.status_code == 200, chosen.text
+        assert chosen.json()["language"] == "cy"
+        refused = await api.put(path, json={"language": "fr"})
+        assert refused.status_code == 422
+        assert refused.json()["detail"][0]["loc"] == ["body", "language"]
+        assert (await api.get(path)).json()["language"] == "cy"  # the refusal changed nothing

@@ -9,7 +9,6 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
-from uuid import uuid4
 
 import pytest
 import schemathesis
@@ -22,6 +21,7 @@ from scripts.platform import IdentityProvider, migrations_of, service_url
 from shared.dev_identity import fetch_token
 from shared.settings import KafkaSettings
 from shared.topics import delete_namespace, ensure_topics
+from tests import namespaces
 from tests.conftest import Databases, Infrastructure
 
 EXAMPLES_PER_OPERATION = 12
@@ -34,7 +34,7 @@ async def fuzz_settings(
     owner_url = await databases.fresh("fuzz", "referrals", migrations_of("referrals"))
     kafka = KafkaSettings(
         kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers,
-        namespace=f"fuzz-{uuid4().hex[:8]}.",
+        namespace=namespaces.namespace("fuzz"),
     )
     await ensure_topics(kafka)
     yield ReferralsSettings(

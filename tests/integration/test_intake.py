@@ -20,6 +20,7 @@ from tests.conftest import Databases
 from tests.integration.referrals_app import (
     BRADFORD,
     nhs_number,
+    outbox_events,
     referral_body,
     referrals_service,
     signed_in,
@@ -153,6 +154,40 @@ async def test_a_known_nhs_number_with_other_details_is_never_merged(
             ("family_contact",),
             "mobile",
         ),
+        (
+            {
+                "family_contact": {
+                    "name": "A",
+                    "email": "a@example.org",
+                    "preferred_channel": "letter",
+                }
+            },
+            ("family_contact",),
+            "address: needed",
+        ),
+        (
+            {
+                "family_contact": {
+                    "address": {"lines": ["1 High St", "Leeds"], "postcode": "LS6 2CI"}
+                }
+            },
+            ("family_contact", "address", "postcode"),
+            "UK postcode",
+        ),
+        (
+            {"family_contact": {"address": {"lines": ["1 High St"], "postcode": "LS6 2AB"}}},
+            ("family_contact", "address", "lines"),
+            "at least 2",
+        ),
+        (
+            {
+                "family_contact": {
+                    "address": {"lines": ["/1 High St", "Leeds"], "postcode": "LS6 2AB"}
+                }
+            },
+            ("family_contact", "address", "lines"),
+            "must not start with /",
+        ),
     ],
 )
 async def test_each_refusal_is_a_422_naming_the_field_and_why(
@@ -238,3 +273,26 @@ async def test_needs_school_and_the_referrers_words_go_where_each_is_needed(
     assert (described["strengths"], described["difficulties"]) == ("Loves drawing", "Noisy rooms")
     assert stored is not None
     assert tuple(stored) == (["SEMH", "HI"], "107958", "ur")
+
+
+async def test_a_family_who_wants_letters_gives_an_address_that_goes_to_notifications_alone(
+    caseworker: httpx.AsyncClient, owner_url: str
+) -> None:
+    body = referral_body()
+    body["family_contact"] = {
+        "name": "Ann Parent",
+        "address": {"lines": ["  12  Otley Road", "Headingley", "Leeds "], "postcode": "ls62ab"},
+        "preferred_channel": "letter",
+    }
+    response = await caseworker.post("/v1/referrals", json=body)
+    assert response.status_code == 201, response.text
+    published = await outbox_events(owner_url, response.json()["id"])
+    [contact] = [d for t, d in published if t == "referrals.family-contact-registered.v1"]
+    assert contact["preferred_channel"] == "letter"
+    assert contact["address_lines"] == ["12 Otley Road", "Headingley", "Leeds", "LS6 2AB"]
+    elsewhere = json.dumps(
+        [d for t, d in published if t != "referrals.family-contact-registered.v1"]
+    )
+    assert "Otley" not in elsewhere
+    assert "6 2AB" not in elsewhere  # only the district (LS6) leaves with the request
+    assert "Otley" not in response.text

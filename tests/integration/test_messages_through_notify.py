@@ -4,16 +4,27 @@ client, on real PostgreSQL: sent once, known to arrive, in order, within Notify'
 from __future__ import annotations
 
 import logging
+from datetime import date
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import asyncpg
 import httpx
 import pytest
-from notifications.local_notify import LocalNotify
+from notifications import repository
+from notifications.local_notify import LocalNotify, Template, project_template_ids, template_id
+from notifications.templates import PHRASES
+from notifications.wording import Phrases
+from referrals.domain import FamilyContact, NewReferral, Postcode, receive
 
 from shared.db import Database
-from shared.events import SpecialistAssigned
+from shared.events import (
+    DeadlineMissed,
+    FamilyContactRegistered,
+    ReferralReceived,
+    Sen2Need,
+    SpecialistAssigned,
+)
 from shared.outbox import Outbox
 from tests.integration.messaging import (
     CALLBACK_TOKEN,
@@ -24,6 +35,7 @@ from tests.integration.messaging import (
     database,
     db,
     event_about,
+    handle,
     owner_url,
     referral,
     stack,
@@ -234,3 +246,86 @@ async def test_notify_down_then_back_sends_each_familys_messages_once_and_in_ord
 
 def _ids(rows: list[asyncpg.Record]) -> list[UUID]:
     return [r["id"] for r in rows]
+
+
+async def test_a_family_hears_in_its_language_where_the_council_has_the_message_in_it(
+    db: asyncpg.Pool, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    english = PHRASES["en"]
+    deadlines = {"decision": "ein penderfyniad ynghylch asesiad", "": "cam yn yr asesiad"}
+    welsh = Phrases(codes={**english.codes, "deadline": deadlines}, and_="a", by="erbyn")
+    monkeypatch.setitem(PHRASES, "cy", welsh)  # as a council's translators would add them
+    welsh_email = template_id("deadline-missed-family", "email", "cy")
+    templates = {**project_template_ids(), "cy": {"email": {"deadline-missed-family": welsh_email}}}
+    async with stack(
+        database, caseworker_email="team@council.example", notify_templates=templates
+    ) as s:
+        s.notify.templates[welsh_email] = Template(
+            welsh_email, "email", "deadline-missed-family", "Mae'n ddrwg gennym, cyf ((reference))",
+            "Mae'n ddrwg gennym: roedd ((deadline)) i fod erbyn ((due_on)). ((link))",
+        )  # fmt: skip
+        by_email = await referral(database.pool())
+        by_text = await referral(database.pool(), preferred_channel="sms")
+        for family in (by_email, by_text):
+            async with db.acquire() as conn:
+                await repository.save_preferences(
+                    conn, family.id, local_authority=COUNCIL, channel=None, language="cy",
+                    statutory_only=False,
+                )  # fmt: skip
+            await event_about(database.pool(), family.id, DeadlineMissed)
+
+        async def all_sent() -> bool:
+            await s.send_due()
+            rows = await statuses(db, by_email.id) + await statuses(db, by_text.id)
+            return all(status in ("sent", "delivered") for _, status, _ in rows)
+
+        await until(all_sent, what="every message sent")
+    told = {(m["to"], m["name"]): m for m in s.notify.messages}
+    email = told[(by_email.contact.email, "deadline-missed-family")]
+    assert email["template"]["id"] == welsh_email
+    assert "roedd ein penderfyniad ynghylch asesiad i fod erbyn" in email["body"]
+    # No Welsh template for the text, nor for the acknowledgement: English words, English
+    # phrases in them (never the two languages in one message).
+    text = told[(by_text.contact.phone, "deadline-missed-family")]
+    assert "our decision whether to carry out an EHC needs assessment" in text["body"]
+    assert "penderfyniad" not in text["body"]
+    received = told[(by_email.contact.email, "request-received")]
+    assert received["template"]["id"] == template_id("request-received", "email")
+
+
+async def test_a_family_who_asked_for_letters_at_intake_gets_a_letter(
+    db: asyncpg.Pool, database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    # What referrals' intake publishes for a family who gave an address and chose letters.
+    contact = FamilyContact.model_validate(
+        {"name": "Ann Parent", "preferred_channel": "letter",
+         "address": {"lines": ["12 Otley Road", "Leeds"], "postcode": "ls6 2ab"}}
+    )  # fmt: skip
+    referral_id = uuid4()
+    events = receive(
+        NewReferral(
+            referral_id=referral_id, local_authority=COUNCIL, received_on=date(2026, 1, 5),
+            requested_by="parent", primary_need=Sen2Need.SLCN,
+            postcode=Postcode.parse("LS6 2AB"), contact=contact,
+        )
+    )  # fmt: skip
+    async with stack(database) as s:
+        for event in events:
+            assert isinstance(event, (ReferralReceived, FamilyContactRegistered))
+            await handle(database.pool(), event)
+        assert await s.send_due() == 1
+        [letter] = s.notify.messages
+        assert letter["type"] == "letter"  # Notify's letter endpoint
+        assert letter["to"] == "12 Otley Road, Leeds, LS6 2AB"
+        assert letter["reference"] == str(
+            await db.fetchval("SELECT id FROM notifications WHERE referral_id = $1", referral_id)
+        )
+        assert "We received the request for support" in letter["body"]
+
+        async def sent() -> bool:
+            return (await statuses(db, referral_id)) == [("request-received", "sent", "letter")]
+
+        await until(sent, what="the letter recorded as sent")
+    for record in caplog.records:
+        assert "Otley" not in record.getMessage(), record.getMessage()

@@ -30,6 +30,7 @@ from shared.events import (
 )
 from shared.settings import KafkaSettings
 from shared.topics import dead_letter_topic, ensure_topics
+from tests import namespaces
 from tests.conftest import Databases, Infrastructure
 from tests.integration.conftest import read_topic, wait_for
 
@@ -128,7 +129,7 @@ async def test_referral_events_draft_a_checked_plan_announcing_its_roles(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     bootstrap = infrastructure.kafka_bootstrap_servers
-    namespace = f"t{uuid4().hex[:8]}."
+    namespace = namespaces.namespace("plans")
     # Every topic plans reads (it starts only when all exist), and the one it writes.
     topics = [s.event_class.topic() for s in plan_subscriptions] + [PlanDrafted.topic()]
     await ensure_topics(

@@ -1,6 +1,6 @@
 """Statutory deadlines through the notifications handlers and a local GOV.UK Notify on real
 PostgreSQL: a missed deadline is owned up to, to the family and to the council's SEND team; a
-deadline at risk is for the team alone."""
+deadline at risk is for the team, and for the family only where the council chooses it."""
 
 from __future__ import annotations
 
@@ -45,12 +45,19 @@ async def test_a_missed_deadline_tells_family_and_team_and_one_at_risk_only_the_
         }
         at_risk = await referral(database.pool())
         await event_about(database.pool(), at_risk.id, DeadlineAtRisk)
-        assert await _queued(db, at_risk.id) == {("deadline-at-risk", "caseworker")}
+        assert await _queued(db, at_risk.id) == {
+            ("deadline-at-risk", "caseworker"),
+            ("deadline-at-risk-family", "family"),  # withheld: this council does not choose it
+        }
 
         async def all_sent() -> bool:
             await s.send_due()
             rows = await statuses(db, missed.id) + await statuses(db, at_risk.id)
-            return all(status in ("sent", "delivered") for _, status, _ in rows)
+            return all(
+                status in ("sent", "delivered")
+                for template, status, _ in rows
+                if template != "deadline-at-risk-family"
+            )
 
         await until(all_sent, what="every message sent")
     by_recipient = {(m["to"], m["name"]) for m in s.notify.messages}
@@ -63,3 +70,31 @@ async def test_a_missed_deadline_tells_family_and_team_and_one_at_risk_only_the_
     [family] = [m for m in s.notify.messages if m["name"] == "deadline-missed-family"]
     assert "16 February 2026" in family["body"]
     assert "we have missed that deadline" in family["body"]
+    withheld = [st for t, st, _ in await statuses(db, at_risk.id) if t == "deadline-at-risk-family"]
+    assert withheld == ["withheld"]
+
+
+async def test_a_council_that_chooses_it_tells_the_family_of_a_deadline_at_risk_too(
+    db: asyncpg.Pool, database: Database
+) -> None:
+    chosen = frozenset({"deadline-at-risk-family"})
+    async with stack(database, caseworker_email=TEAM, optional_messages=chosen) as s:
+        by_email = await referral(database.pool())
+        by_text = await referral(database.pool(), preferred_channel="sms")
+        for r in (by_email, by_text):
+            await event_about(database.pool(), r.id, DeadlineAtRisk)
+
+        async def all_sent() -> bool:
+            await s.send_due()
+            rows = await statuses(db, by_email.id) + await statuses(db, by_text.id)
+            return all(status in ("sent", "delivered") for _, status, _ in rows)
+
+        await until(all_sent, what="every message sent")
+    told = {(m["to"], m["name"]): m for m in s.notify.messages}
+    email = told[(by_email.contact.email, "deadline-at-risk-family")]
+    assert "may not meet that date" in email["body"]
+    assert "16 February 2026" in email["body"]  # the date that applies, the GOV.UK way
+    text = told[(by_text.contact.phone, "deadline-at-risk-family")]
+    assert "may be missed" in text["body"]
+    assert "Ann" not in text["body"]  # no name on a lock screen
+    assert (TEAM, "deadline-at-risk") in told  # the team is told as ever

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from uuid import uuid4
 
 import pytest
-from notifications.catalogue import CATALOGUE, KINDS, Audience, MessageKind
+from notifications.catalogue import CATALOGUE, KINDS, Audience
 from notifications.config import CouncilMessaging
 from notifications.domain import (
     FamilyAlert,
@@ -21,12 +21,17 @@ from notifications.domain import (
     Withhold,
     alerts_for,
     channel_plan,
+    delivered,
+    failed,
     next_step,
     quiet_until,
+    sent,
 )
+from notifications.local_notify import template_list
 from notifications.templates import TEXTS, as_notify, email_parts, fields_of, personalisation, words
 from pydantic import ValidationError
 
+from shared.events import DeadlineAtRisk
 from tests.events import sample_event
 
 NOON = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
@@ -143,21 +148,32 @@ def test_a_family_who_opted_out_still_gets_statutory_messages() -> None:
 
 
 def test_a_message_the_council_chooses_goes_only_where_it_chose_it() -> None:
-    KINDS["deadline-at-risk-family"] = MessageKind("deadline-at-risk-family", council_chooses=True)
-    try:
-        alert = _alert("deadline-at-risk-family")
-        reach = Reach(email="a@example.org")
-        assert isinstance(next_step(alert, reach, POLICY, [], NOON), Withhold)
-        chosen = Policy(providers={"email": "smtp"}, optional_messages=frozenset({alert.template}))
-        assert isinstance(next_step(alert, reach, chosen, [], NOON), Send)
-    finally:
-        del KINDS["deadline-at-risk-family"]
+    event = sample_event(DeadlineAtRisk, uuid4())
+    alerts = alerts_for(event, CATALOGUE[DeadlineAtRisk], event_id=uuid4(), local_authority="E1")
+    [alert] = [a for a in alerts if a.audience is Audience.FAMILY]
+    assert alert.template == "deadline-at-risk-family"
+    assert KINDS[alert.template].council_chooses
+    assert not alert.statutory  # a family who opted out of other messages is spared it
+    reach = Reach(email="a@example.org")
+    assert isinstance(next_step(alert, reach, CouncilMessaging().policy(), [], NOON), Withhold)
+    chosen = CouncilMessaging(optional_messages=frozenset({alert.template})).policy()
+    assert isinstance(next_step(alert, reach, chosen, [], NOON), Send)
+    opted_out = Reach(email="a@example.org", statutory_only=True)
+    assert isinstance(next_step(alert, opted_out, chosen, [], NOON), Withhold)
 
 
 def test_caseworker_messages_ignore_the_familys_opt_out() -> None:
     alert = _alert(audience=Audience.CASEWORKER)
     team = Reach(email="send@council.example", preferred="email", statutory_only=True)
     assert isinstance(next_step(alert, team, POLICY, [], NOON), Send)
+
+
+def test_a_caseworker_message_says_so_on_its_events_so_no_one_reads_it_as_the_familys() -> None:
+    team, family = _alert("deadline-at-risk", audience=Audience.CASEWORKER), _alert()
+    for alert, audience in ((team, "caseworker"), (family, "family")):
+        assert sent(alert, "email").audience == audience
+        assert delivered(alert, "email", NOON).audience == audience
+        assert failed(alert, GiveUp("permanent-failure", ("email",))).audience == audience
 
 
 def test_a_council_using_notify_must_give_a_key_and_every_template_id() -> None:
@@ -170,6 +186,41 @@ def test_a_council_using_notify_must_give_a_key_and_every_template_id() -> None:
         CouncilMessaging(email="smtp")
     council = CouncilMessaging(quiet_hours=(time(22), time(7)), fallback_after_s=60)
     assert council.policy().fallback_after == timedelta(minutes=1)
+
+
+def test_a_family_may_choose_the_languages_the_council_has_words_in() -> None:
+    assert CouncilMessaging().languages() == {"en"}  # the log channel: the project's words
+    ids = {
+        "en": {"email": {m: uuid4() for m in KINDS}},
+        "cy": {"email": {"assessment-agreed": uuid4()}},
+    }
+    welsh = CouncilMessaging(email="notify", sms=None, notify_api_key="k", notify_templates=ids)
+    assert welsh.languages() == {"en", "cy"}
+    assert welsh.language_for("cy", "email", "assessment-agreed") == "cy"
+    assert welsh.language_for("cy", "email", "request-received") == "en"  # no Welsh template
+    assert CouncilMessaging().language_for("cy", "email", "assessment-agreed") == "en"
+
+
+def test_messages_to_the_send_team_need_an_email_template_only() -> None:
+    team = {m for m, kind in KINDS.items() if kind.audience is Audience.CASEWORKER}
+    assert {"deadline-at-risk", "service-gap", "plan-comments-received"} <= team
+    family = {m for m in KINDS if m not in team and not KINDS[m].council_chooses}
+    ids = {"email": {m: uuid4() for m in KINDS}, "sms": {m: uuid4() for m in family}}
+    council = CouncilMessaging(
+        email="notify", sms="notify", notify_api_key="k", notify_templates={"en": ids}
+    )
+    assert council.languages() == {"en"}
+    without = {**ids, "sms": {m: i for m, i in ids["sms"].items() if m != "request-received"}}
+    with pytest.raises(ValidationError, match="sms/request-received") as refused:
+        CouncilMessaging(
+            email="notify", sms="notify", notify_api_key="k", notify_templates={"en": without}
+        )
+    assert not any(f"sms/{m}" in str(refused.value) for m in team)
+    # The README's list of templates to create: every message the validator asks for, by channel.
+    listed = template_list()
+    assert all(f"## {m} / sms (to the family; required)" in listed for m in family)
+    assert "## deadline-at-risk / email (to the SEND team; required)" in listed
+    assert not any(f"## {m} / sms" in listed for m in team)
 
 
 def test_received_dates_are_iso_in_the_row_and_long_in_the_words() -> None:

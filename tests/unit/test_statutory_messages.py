@@ -184,8 +184,9 @@ def test_advice_requested_names_the_advice_by_email_only_and_the_council_chooses
 
 
 def test_a_deadline_at_risk_goes_to_the_team_and_a_missed_one_to_the_team_and_family() -> None:
-    [(at_risk, text)] = _messages(sample_event(DeadlineAtRisk, uuid4()))
-    assert at_risk.audience is Audience.CASEWORKER
+    at_risk = _messages(sample_event(DeadlineAtRisk, uuid4()))
+    [(team, text)] = [(a, t) for a, t in at_risk if a.audience is Audience.CASEWORKER]
+    assert team.statutory
     assert "Days left: 5" in text
     missed = _messages(sample_event(DeadlineMissed, uuid4()))
     assert {a.audience for a, _ in missed} == {Audience.CASEWORKER, Audience.FAMILY}
@@ -194,6 +195,32 @@ def test_a_deadline_at_risk_goes_to_the_team_and_a_missed_one_to_the_team_and_fa
     assert "our decision whether to carry out an EHC needs assessment, due by 16 February" in (
         family
     )
+
+
+def test_a_deadline_at_risk_tells_the_family_plainly_where_the_council_chooses_it() -> None:
+    at_risk = _messages(sample_event(DeadlineAtRisk, uuid4()))
+    [(family, text)] = [(a, t) for a, t in at_risk if a.audience is Audience.FAMILY]
+    assert family.template == "deadline-at-risk-family"
+    assert KINDS[family.template].council_chooses
+    email, sms = text.split("---\n")
+    assert (
+        "our decision whether to carry out an EHC needs assessment is due by 16 February 2026"
+        in (email)
+    )
+    assert "we may not meet that date" in email
+    assert "Days left" not in email  # the team's words, not the family's
+    assert "(ref AB12CD34)" in sms
+    assert "https://council.example/f" in sms
+    assert set(re.findall(r"\{(\w+)\}", words(family.template, "en").sms)) <= SAFE_IN_A_TEXT | {
+        "due_on"
+    }
+    # Advice's deadline names no kind of advice, even by email (a lock screen, a shared inbox).
+    advice = sample_event(DeadlineAtRisk, uuid4()).model_copy(
+        update={"deadline": "advice:teacher_of_the_deaf"}
+    )
+    texts = [t for a, t in _messages(advice) if a.audience is Audience.FAMILY]
+    assert "advice from a professional" in texts[0]
+    assert "deaf" not in texts[0]
 
 
 @pytest.mark.parametrize(

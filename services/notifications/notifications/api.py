@@ -4,10 +4,10 @@ family's messaging preferences (recorded by a caseworker on their behalf)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 from uuid import UUID
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Request, status
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
 
 from notifications import repository
@@ -97,9 +97,13 @@ class Preferences(BaseModel):
     channel: Channel | None = Field(
         default=None, description="Preferred channel; null: the one given with the contact"
     )
-    language: Literal["en", "cy"] = Field(
+    language: str = Field(
         default="en",
-        description="Messages in this language where the council has templates in it, else English",
+        pattern=r"^[a-z]{2,3}$",
+        examples=["en", "cy"],
+        description="Messages in this language (ISO 639-1 code) where the council has them in "
+        "it, else English. One of the languages the council's messaging configuration has "
+        "templates for (always en): any other is refused (422)",
     )
     statutory_only: bool = Field(
         default=False,
@@ -138,7 +142,7 @@ async def get_family_preferences(
     dependencies=[allow(Role.CASEWORKER)],
 )
 async def set_family_preferences(
-    referral_id: UUID, body: Preferences, conn: DbConnection, audit: Audit
+    referral_id: UUID, body: Preferences, request: Request, conn: DbConnection, audit: Audit
 ) -> PreferencesView:
     """Record the family's choice (channel, language, opting out of non-statutory messages);
     it applies to every message not yet sent."""
@@ -147,6 +151,18 @@ async def set_family_preferences(
         if council is None:
             raise HTTPException(
                 status.HTTP_404_NOT_FOUND, "no messages or contact for this referral"
+            )
+        languages: frozenset[str] = request.app.state.messaging_languages(council)
+        if body.language not in languages:
+            raise RequestValidationError(
+                [
+                    {
+                        "loc": ("body", "language"),
+                        "msg": "the council has no messages in this language; one of "
+                        + ", ".join(sorted(languages)),
+                        "type": "value_error",
+                    }
+                ]
             )
         await repository.save_preferences(
             conn, referral_id, local_authority=council, **body.model_dump()

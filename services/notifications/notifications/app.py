@@ -72,4 +72,5 @@ def create_app(
         if messaging.notify_callback_token is not None
     }
     app.state.sender = sender
+    app.state.messaging_languages = lambda council: settings.messaging_for(council).languages()
     return app

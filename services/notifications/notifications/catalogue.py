@@ -86,6 +86,15 @@ class MessageKind:
     when: Callable[[Any], bool] = field(default=_always)
     """Whether the event causes this message (a decision's two outcomes have their own words)."""
 
+    @property
+    def channels(self) -> tuple[str, ...]:
+        """The channels it can go by: the SEND team is reached at its mailbox
+        (``caseworker_email``) alone, so a caseworker message needs no text or letter
+        template."""
+        if self.audience is Audience.CASEWORKER:
+            return ("email",)
+        return ("email", "sms", "letter")
+
 
 def _request_dates(event: ReferralReceived) -> dict[str, Detail]:
     return {
@@ -249,10 +258,14 @@ CATALOGUE: dict[type[DomainEvent], tuple[MessageKind, ...]] = {
             when=_from_the_family,
         ),
     ),
+    # A deadline at risk is the team's to act on; the family is told too only where the
+    # council chooses it (``optional_messages``): not a duty, and not every council wants to
+    # worry a family about a date it may still meet.
     DeadlineAtRisk: (
         MessageKind(
             "deadline-at-risk", audience=Audience.CASEWORKER, statutory=True, details=_at_risk
         ),
+        MessageKind("deadline-at-risk-family", council_chooses=True, details=_at_risk),
     ),
     DeadlineMissed: (
         MessageKind(

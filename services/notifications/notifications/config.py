@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from notifications.catalogue import KINDS
 from notifications.domain import Channel, Policy
+from notifications.templates import DEFAULT_LANGUAGE, TEXTS
 from shared.services import SERVICES, Service
 from shared.settings import ServiceSettings
 
@@ -88,8 +89,10 @@ class CouncilMessaging(BaseModel):
                 for channel, provider in channels.items()
                 if provider == "notify"
                 for template, kind in KINDS.items()
-                # A message the council does not choose is never sent: it needs no template.
+                # A message the council does not choose is never sent: it needs no template;
+                # nor does a message to the SEND team on a channel other than email.
                 if not kind.council_chooses or template in self.optional_messages
+                if channel in kind.channels
                 if template not in english.get(channel, {})
             ]
             if missing:
@@ -103,6 +106,28 @@ class CouncilMessaging(BaseModel):
             "email": self.email, "sms": self.sms, "letter": self.letter,
         }  # fmt: skip
         return {c: p for c, p in chosen.items() if p is not None}
+
+    def languages(self) -> frozenset[str]:
+        """The languages a family may choose: English, the languages of the council's Notify
+        templates where it uses Notify, and of the project's own words (``TEXTS``) where it
+        sends email over SMTP or logs."""
+        providers = set(self.channels().values())
+        found = {DEFAULT_LANGUAGE}
+        if "notify" in providers:
+            found |= set(self.notify_templates)
+        if providers - {"notify"}:
+            found |= set(TEXTS)
+        return frozenset(found)
+
+    def language_for(self, language: str, channel: Channel, template: str) -> str:
+        """The language a message goes in: the family's where the council has that message in
+        it on that channel, else English (never English words with another language's phrases
+        in them)."""
+        if self.channels().get(channel) == "notify":
+            has = template in self.notify_templates.get(language, {}).get(channel, {})
+        else:
+            has = template in TEXTS.get(language, {})
+        return language if has else DEFAULT_LANGUAGE
 
     def policy(self) -> Policy:
         return Policy(

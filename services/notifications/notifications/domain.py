@@ -207,6 +207,12 @@ def reference(referral_id: UUID) -> str:
     return str(referral_id)[:8].upper()
 
 
+def _audience(alert: FamilyAlert) -> Literal["family", "caseworker"]:
+    """Who it went to, on the events: referrals records a caseworker's message as the team's,
+    never as the family's ("family notified" would claim the family heard something)."""
+    return "caseworker" if alert.audience is Audience.CASEWORKER else "family"
+
+
 def sent(alert: FamilyAlert, channel: str) -> NotificationSent:
     return NotificationSent(
         referral_id=alert.referral_id,
@@ -214,6 +220,7 @@ def sent(alert: FamilyAlert, channel: str) -> NotificationSent:
         channel=channel,
         template=alert.template,
         about_event_id=alert.about_event_id,
+        audience=_audience(alert),
     )
 
 
@@ -225,6 +232,7 @@ def delivered(alert: FamilyAlert, channel: str, at: datetime) -> NotificationDel
         template=alert.template,
         about_event_id=alert.about_event_id,
         delivered_at=at,
+        audience=_audience(alert),
     )
 
 
@@ -236,4 +244,5 @@ def failed(alert: FamilyAlert, give_up: GiveUp) -> NotificationFailed:
         channels_tried=list(give_up.channels_tried),
         template=alert.template,
         about_event_id=alert.about_event_id,
+        audience=_audience(alert),
     )

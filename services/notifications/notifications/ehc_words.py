@@ -183,6 +183,21 @@ EHC_TEXTS: dict[str, Words] = {
             "{reference}): {deadline}, due by {due_on}. Details: {link}"
         ),
     ),
+    # Only where the council chooses it (``optional_messages``).
+    "deadline-at-risk-family": Words(
+        subject="A date in the EHC needs assessment may be missed (reference {reference})",
+        body=(
+            "We want to let you know early: {deadline} is due by {due_on}, and we may not "
+            "meet that date (reference {reference}).\n\n"
+            "We are working to get it done in time. If we do miss it, we will tell you, and "
+            "what we are doing about it.\n\n"
+            "If you have any questions, contact us. Follow progress: {link}"
+        ),
+        sms=(
+            "A date in the EHC needs assessment may be missed (ref {reference}): {deadline}, "
+            "due by {due_on}. We are working on it. Details: {link}"
+        ),
+    ),
     # To the council's SEND team mailbox.
     "deadline-at-risk": Words(
         subject="Deadline at risk, referral {reference}: due {due_on}",

@@ -9,7 +9,8 @@ as documented: ``temp-fail@simulator.notify`` and 07700900003 (temporary failure
 ``perm-fail@simulator.notify`` and 07700900002 (permanent failure).
 
 Its inbox is at ``/`` (a page) and ``/inbox.json``: every message as the recipient would see it.
-Run it with ``python -m notifications.local_notify --port 8010``.
+Run it with ``python -m notifications.local_notify --port 8010``; ``--templates`` prints every
+template a council creates in the real Notify.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import jwt
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from notifications.catalogue import KINDS
+from notifications.catalogue import KINDS, Audience
 from notifications.domain import CHANNELS
 from notifications.templates import as_notify, words
 
@@ -59,9 +60,9 @@ def template_id(message: str, channel: str, language: str = "en") -> str:
 def project_templates() -> dict[str, Template]:
     """The project's messages as Notify templates (what a council creates in Notify)."""
     found = {}
-    for message in KINDS:
+    for message, kind in KINDS.items():
         w = words(message, "en")
-        for channel in CHANNELS:
+        for channel in (c for c in CHANNELS if c in kind.channels):
             body = w.sms if channel == "sms" else w.body
             t = Template(template_id(message, channel), channel, message,
                          as_notify(w.subject), as_notify(body))  # fmt: skip
@@ -71,7 +72,12 @@ def project_templates() -> dict[str, Template]:
 
 def project_template_ids() -> dict[str, dict[str, dict[str, str]]]:
     """``notify_templates`` for a council's settings, pointing at ``project_templates``."""
-    return {"en": {c: {m: template_id(m, c) for m in KINDS} for c in CHANNELS}}
+    return {
+        "en": {
+            c: {m: template_id(m, c) for m, kind in KINDS.items() if c in kind.channels}
+            for c in CHANNELS
+        }
+    }
 
 
 class NotifyError(Exception):
@@ -345,6 +351,19 @@ def development_messaging(base_url: str, callback_token: str) -> dict[str, Any]:
     }
 
 
+def template_list() -> str:
+    """Every Notify template a council creates (message, channel, whether it is needed, subject
+    and body in Notify's syntax): what ``notify_templates`` must name, message by message."""
+    parts = []
+    for t in project_templates().values():
+        kind = KINDS[t.name]
+        needed = "if listed in optional_messages" if kind.council_chooses else "required"
+        to = "the SEND team" if kind.audience is Audience.CASEWORKER else "the family"
+        subject = f"Subject: {t.subject}\n" if t.type == "email" else ""
+        parts.append(f"## {t.name} / {t.type} (to {to}; {needed})\n{subject}{t.body}\n")
+    return "\n".join(parts)
+
+
 def main() -> None:
     import argparse
 
@@ -355,7 +374,16 @@ def main() -> None:
     parser.add_argument("--callback-url", help="where delivery receipts are posted")
     parser.add_argument("--callback-token", help="the bearer token they carry")
     parser.add_argument("--deliver-after", type=float, default=0.2, help="seconds per status")
+    parser.add_argument(
+        "--templates",
+        action="store_true",
+        help="print every Notify template a council creates (the messages notify_templates "
+        "must name, by channel) and exit",
+    )
     args = parser.parse_args()
+    if args.templates:
+        print(template_list())
+        return
     notify = LocalNotify(
         callback_url=args.callback_url,
         callback_token=args.callback_token,

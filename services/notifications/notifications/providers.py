@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from notifications.catalogue import Audience
 from notifications.channels import LogChannel, Provider
 from notifications.config import CouncilMessaging, NotificationsSettings
+from notifications.deliveries import Claimed
 from notifications.domain import Policy, Reach
 from notifications.notify import NotifyChannel
-from notifications.repository import Claimed
 from notifications.smtp import SmtpChannel
 
 

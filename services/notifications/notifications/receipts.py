@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field, SecretStr
 
-from notifications import gate, repository
+from notifications import deliveries, gate
 from notifications.channels import Provider, Remote, Unavailable
 from notifications.config import ANY_COUNCIL
 from notifications.domain import Channel
@@ -43,7 +43,7 @@ async def record_receipt(
     """Apply a provider's status for one message; False if the message is not known here."""
     async with pool.acquire() as conn, conn.transaction():
         await act_for(conn, councils)
-        found = await repository.receipt(
+        found = await deliveries.receipt(
             conn, notification_id=notification_id, channel=channel,
             provider_id=remote.provider_id, status=remote.status, at=at,
         )  # fmt: skip
@@ -53,7 +53,7 @@ async def record_receipt(
     return True
 
 
-async def _announce(conn: Connection, outbox: Outbox, found: repository.Receipt) -> None:
+async def _announce(conn: Connection, outbox: Outbox, found: deliveries.Receipt) -> None:
     # Continued in the trace of the event the message was about: one trace, one journey.
     with continued_trace(found.trace_headers):
         await outbox.add(conn, found.events, local_authority=found.local_authority)
@@ -116,7 +116,7 @@ async def receive_delivery_receipt(
     async with conn.transaction():
         # Only the councils whose token it bears ('*': the settings every other council uses).
         await act_for(conn, ALL if ANY_COUNCIL in councils else councils)
-        found = await repository.receipt(
+        found = await deliveries.receipt(
             conn, notification_id=notification_id, channel=receipt.notification_type,
             provider_id=receipt.id, status=receipt.status, at=at,
         )  # fmt: skip
@@ -158,7 +158,7 @@ class ReceiptPoller:
     async def poll(self, pool: asyncpg.Pool, outbox: Outbox) -> int:
         """Ask about one batch; returns how many statuses were applied."""
         async with pool.acquire() as conn:
-            due = await repository.awaiting_receipt(
+            due = await deliveries.awaiting_receipt(
                 conn, now=self._clock(), after=self._after, limit=self._batch_size
             )
         applied = 0

@@ -11,6 +11,11 @@ next sender asks the provider (by the message's reference) whether it already we
 A provider that refuses (429) or is down is paused for every replica (``gate``): its messages
 stay queued, each family's first unfinished message holding back the ones after it, and go in
 order when it recovers.
+
+Over 200 lines: one class, ``AlertSender``, whose two paths (messages sent together in one
+provider call per batch where nothing needs deciding one by one, and the one-at-a-time path for
+the rest) share its channels, limits and clock. Splitting them would pass all of that state
+between modules; the SQL they use is in ``deliveries``.
 """
 
 from __future__ import annotations
@@ -25,8 +30,9 @@ from uuid import UUID
 
 import asyncpg
 
-from notifications import gate, repository
+from notifications import deliveries, gate
 from notifications.channels import Accepted, CannotTell, Outgoing, Provider, Refused, Unavailable
+from notifications.deliveries import Claimed, Handed
 from notifications.domain import (
     Channel,
     FamilyAlert,
@@ -42,7 +48,6 @@ from notifications.domain import (
 )
 from notifications.providers import Council, Councils
 from notifications.receipts import record_receipt
-from notifications.repository import Claimed, Handed
 from notifications.templates import personalisation
 from shared.councils import ALL, act_for
 from shared.db import Database
@@ -123,7 +128,7 @@ class AlertSender:
     async def send_due(self, pool: asyncpg.Pool, outbox: Outbox) -> int:
         """Claim and handle one batch; returns how many were claimed."""
         async with pool.acquire() as conn:
-            claimed = await repository.claim_due(
+            claimed = await deliveries.claim_due(
                 conn, now=self._clock(), limit=self._batch_size, lease=self._lease
             )
         # Families are independent: their messages go side by side (each family's one at a
@@ -172,7 +177,7 @@ class AlertSender:
         # family's: it waits a minute and is tried again.
         logger.error("message %s failed: %s", alert.id, type(exc).__name__)
         async with pool.acquire() as conn:
-            await repository.release(
+            await deliveries.release(
                 conn, alert, until=self._clock() + timedelta(minutes=1),
                 reason=f"error: {type(exc).__name__}",
             )  # fmt: skip
@@ -199,7 +204,7 @@ class AlertSender:
         if not sends:
             return
         async with pool.acquire() as conn:
-            await repository.start_attempts(
+            await deliveries.start_attempts(
                 conn, [(p.item.alert, p.send.channel, p.provider.name) for p in sends], now
             )
         gate_ = asyncio.Semaphore(self._concurrency)
@@ -216,7 +221,7 @@ class AlertSender:
                     except Refused as exc:
                         logger.warning("message %s refused: %s", alert.id, exc.reason)
                         async with pool.acquire() as conn:
-                            await repository.refused(
+                            await deliveries.refused(
                                 conn, alert, plain.send.channel, exc.status, exc.reason,
                                 self._clock(),
                             )  # fmt: skip
@@ -256,7 +261,7 @@ class AlertSender:
             async with pool.acquire() as conn:
                 for p in held:
                     until = now + timedelta(seconds=waits[p.item.alert.id])
-                    await repository.release(conn, p.item.alert, until=until, reason="rate-limit")
+                    await deliveries.release(conn, p.item.alert, until=until, reason="rate-limit")
         return [p for p in sends if waits.get(p.item.alert.id, 0) <= 0]
 
     async def _record_together(
@@ -273,14 +278,14 @@ class AlertSender:
                 now = self._clock()
                 async with pool.acquire() as conn, conn.transaction():
                     await act_for(conn, ALL)  # the service's own work
-                    recorded = await repository.mark_sent_many(conn, rows, now=now)
+                    recorded = await deliveries.mark_sent_many(conn, rows, now=now)
                     for plain, accepted in handed:
                         alert, channel = plain.item.alert, plain.send.channel
                         if alert.id not in recorded:
                             continue
                         events: list[DomainEvent] = [sent(alert, channel)]
                         if accepted.delivered:
-                            events += await repository.apply_status(
+                            events += await deliveries.apply_status(
                                 conn, alert, channel, "delivered", now
                             )
                         await outbox.add(
@@ -324,10 +329,10 @@ class AlertSender:
             await self._send(pool, outbox, item, council, decision)
         elif isinstance(decision, Hold):
             async with pool.acquire() as conn:
-                await repository.release(conn, alert, until=decision.until, reason=decision.reason)
+                await deliveries.release(conn, alert, until=decision.until, reason=decision.reason)
         elif isinstance(decision, Wait):
             async with pool.acquire() as conn:
-                await repository.wait_for_receipts(conn, alert)
+                await deliveries.wait_for_receipts(conn, alert)
         elif isinstance(decision, Withhold):
             await self._commit(pool, outbox, alert, [], "withheld", decision.reason)
         elif isinstance(decision, GiveUp):
@@ -347,18 +352,18 @@ class AlertSender:
                 )  # fmt: skip
             if wait_s > 0:
                 async with pool.acquire() as conn:
-                    await repository.release(
+                    await deliveries.release(
                         conn, alert, until=now + timedelta(seconds=wait_s), reason="rate-limit"
                     )
                 return
         async with pool.acquire() as conn:
-            await repository.start_attempt(conn, alert, send.channel, provider.name, now)
+            await deliveries.start_attempt(conn, alert, send.channel, provider.name, now)
         try:
             accepted = await provider.send(self._message(item, council, send))
         except Refused as exc:
             logger.warning("message %s refused on %s: %s", alert.id, send.channel, exc.reason)
             async with pool.acquire() as conn:
-                await repository.refused(
+                await deliveries.refused(
                     conn, alert, send.channel, exc.status, exc.reason, self._clock()
                 )
             return
@@ -369,17 +374,21 @@ class AlertSender:
 
     def _message(self, item: Claimed, council: Council, send: Send) -> Outgoing:
         alert, reach = item.alert, council.reach(item)
+        # The family's language where the council has this message in it, else English: the
+        # words and the phrases in them (a reason, a deadline) in one language.
+        language = council.settings.language_for(reach.language, send.channel, alert.template)
         return Outgoing(
             notification_id=alert.id,
             referral_id=alert.referral_id,
             channel=send.channel,
             template=alert.template,
-            language=reach.language,
+            language=language,
             fields=personalisation(
                 reference=reference(alert.referral_id),
                 link=self._link_for(alert),
                 young_person=reach.young_person,
                 details=dict(alert.details),
+                language=language,
             ),
             to=reach.email if send.channel == "email" else reach.phone,
             address_lines=reach.address_lines if send.channel == "letter" else (),
@@ -405,7 +414,7 @@ class AlertSender:
                         conn, provider.limit_key, now=now,
                         max_s=self._backoff_max_s, retry_after_s=exc.retry_after_s,
                     )  # fmt: skip
-            await repository.release(
+            await deliveries.release(
                 conn, alert, until=until,
                 reason="rate-limit" if exc.rate_limited else "provider-unavailable",
                 drop_attempt=channel if exc.not_sent else None,
@@ -428,12 +437,12 @@ class AlertSender:
                 now = self._clock()
                 async with pool.acquire() as conn, conn.transaction():
                     await act_for(conn, ALL)  # the service's own work
-                    events = await repository.mark_sent(
+                    events = await deliveries.mark_sent(
                         conn, alert, channel, provider_id=accepted.provider_id, now=now,
                         fallback_at=fallback_at, note=note,
                     )  # fmt: skip
                     if accepted.delivered:
-                        events += await repository.apply_status(
+                        events += await deliveries.apply_status(
                             conn, alert, channel, "delivered", now
                         )
                     limit_key = self._limit_key(alert, provider_key)
@@ -464,5 +473,5 @@ class AlertSender:
     ) -> None:
         async with pool.acquire() as conn, conn.transaction():
             await act_for(conn, ALL)
-            await repository.finish(conn, alert, status, now=self._clock(), reason=reason)
+            await deliveries.finish(conn, alert, status, now=self._clock(), reason=reason)
             await outbox.add(conn, events, local_authority=alert.local_authority)

@@ -13,7 +13,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
-from referrals.intake import is_mobile, nhs_number_digits, person_name, uk_phone
+from referrals.intake import address_line, is_mobile, nhs_number_digits, person_name, uk_phone
 from referrals.statutory import Deadline, deadline_dates
 from shared.events import (
     AllocationEnded,
@@ -84,11 +84,17 @@ class Step(enum.StrEnum):
     """The provider took a message to the family (GOV.UK Notify, email...)."""
     FAMILY_NOTIFIED = "family_notified"
     """The provider confirmed the message reached the family."""
+    TEAM_ALERTED = "team_alerted"
+    """A message reached the council's SEND team (a deadline at risk, a gap in the service,
+    comments to read): for caseworkers only, the family was told nothing. Its detail is the
+    message's name."""
     ALLOCATION_ENDED = "allocation_ended"
     """A specialist's allocation ended (support completed, family declined, child moved)."""
 
 
-MESSAGE_STEPS = frozenset({Step.MESSAGE_SENT, Step.FAMILY_NOTIFIED, Step.ALLOCATION_ENDED})
+MESSAGE_STEPS = frozenset(
+    {Step.MESSAGE_SENT, Step.FAMILY_NOTIFIED, Step.TEAM_ALERTED, Step.ALLOCATION_ENDED}
+)
 """Messages go at several steps, and one of several allocations may end: they are on the
 timeline but do not move the status."""
 
@@ -173,7 +179,7 @@ FAMILY_WORDS: dict[str, str] = {
     PlanStep.PLAN_REVIEW_DUE: "It is time to review the plan",
 }
 # Internal warnings a family is not shown (the step that follows, or its miss, is).
-HIDDEN_FROM_FAMILY = frozenset({StatutoryStep.DEADLINE_AT_RISK})
+HIDDEN_FROM_FAMILY = frozenset({StatutoryStep.DEADLINE_AT_RISK, Step.TEAM_ALERTED})
 EHC_NEXT: dict[str, str] = {
     "assessment_requested": "We will tell you within 6 weeks whether we will assess.",
     "assessing": "We are gathering advice and will tell you whether we will issue a plan.",
@@ -205,6 +211,41 @@ def status_after(steps: list[Step]) -> Step:
     return max(journey, key=_ORDER.index, default=Step.RECEIVED)
 
 
+class PostalAddress(BaseModel):
+    """Where letters reach the family (GOV.UK Notify prints and posts them): 2 to 6 lines and
+    a UK postcode, which goes last (Notify takes 3 to 7 lines). Personal data, like the rest
+    of the contact."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    lines: list[str] = Field(
+        min_length=2,
+        max_length=6,
+        description="The address without its postcode: the house and street, then the town "
+        "(and, between, the flat, locality... as the family writes them)",
+        examples=[["12 Otley Road", "Leeds"]],
+    )
+    postcode: str = Field(
+        max_length=10,
+        description="A UK postcode, normalised (LS6 2AB)",
+        examples=["LS6 2AB"],
+    )
+
+    @field_validator("lines")
+    @classmethod
+    def _lines(cls, value: list[str]) -> list[str]:
+        return [address_line(line) for line in value]
+
+    @field_validator("postcode")
+    @classmethod
+    def _postcode(cls, value: str) -> str:
+        return str(Postcode.parse(value))
+
+    def as_lines(self) -> list[str]:
+        """As a letter carries it (and Notify takes it): the lines, the postcode last."""
+        return [*self.lines, self.postcode]
+
+
 class FamilyContact(BaseModel):
     """Who to tell about the referral, and how. Personal data: it travels only to
     notifications, on its own topic."""
@@ -214,7 +255,10 @@ class FamilyContact(BaseModel):
     name: str = Field(min_length=1, max_length=100)
     email: EmailStr | None = Field(default=None, max_length=254)
     phone: str | None = Field(default=None, max_length=20, examples=["07700 900123"])
-    preferred_channel: Literal["email", "sms"] = "email"
+    address: PostalAddress | None = Field(
+        default=None, description="For letters: needed when the preferred channel is letter"
+    )
+    preferred_channel: Literal["email", "sms", "letter"] = "email"
 
     @field_validator("name")
     @classmethod
@@ -228,9 +272,12 @@ class FamilyContact(BaseModel):
 
     @model_validator(mode="after")
     def _reachable(self) -> FamilyContact:
-        wanted = self.email if self.preferred_channel == "email" else self.phone
+        wanted: object = {"email": self.email, "sms": self.phone, "letter": self.address}[
+            self.preferred_channel
+        ]
         if wanted is None:
-            raise ValueError(f"{self.preferred_channel}: needed for the preferred channel")
+            needed = "address" if self.preferred_channel == "letter" else self.preferred_channel
+            raise ValueError(f"{needed}: needed for the preferred channel")
         if self.preferred_channel == "sms" and self.phone and not is_mobile(self.phone):
             raise ValueError("sms: a text message needs a UK mobile number (07... or +447...)")
         return self
@@ -310,6 +357,7 @@ def receive(referral: NewReferral) -> list[DomainEvent]:
         email=referral.contact.email,
         phone=referral.contact.phone,
         preferred_channel=referral.contact.preferred_channel,
+        address_lines=referral.contact.address.as_lines() if referral.contact.address else [],
     )
     if not referral.described:
         return [received, contact]

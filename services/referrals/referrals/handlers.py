@@ -105,8 +105,11 @@ async def _partner_progress(conn: Conn, referral_id: Any, milestones: list[str])
     ]
 
 
-async def _record(conn: Conn, message: Envelope[Any]) -> Events:
-    step, service = STEP_OF_EVENT[type(message.data)]
+async def _record(
+    conn: Conn, message: Envelope[Any], step: TimelineStep | None = None, detail: str | None = None
+) -> Events:
+    mapped, service = STEP_OF_EVENT[type(message.data)]
+    step = step or mapped
     # An unknown referral raises LookupError: dead-lettered at once (it never heals).
     steps = await repository.add_step(
         conn,
@@ -115,6 +118,7 @@ async def _record(conn: Conn, message: Envelope[Any]) -> Events:
         step=step,
         service=service,
         occurred_at=message.time,
+        detail=detail,
     )
     await repository.set_status(conn, message.data.referral_id, status_after(steps))
     told = milestones_to_tell(steps, step)
@@ -143,11 +147,17 @@ async def allocation_ended(message: Envelope[AllocationEnded], conn: Conn) -> Ev
 
 @subscriptions.on(NotificationSent)
 async def notification_sent(message: Envelope[NotificationSent], conn: Conn) -> Events:
+    if message.data.audience == "caseworker":
+        return []  # the team's mailbox: its delivery is recorded (team_alerted), not this
     return await _record(conn, message)
 
 
 @subscriptions.on(NotificationDelivered)
 async def notification_delivered(message: Envelope[NotificationDelivered], conn: Conn) -> Events:
+    """Family notified only when the family was: a message to the council's SEND team is the
+    team's own step, which the family view leaves out and the status ignores."""
+    if message.data.audience == "caseworker":
+        return await _record(conn, message, step=Step.TEAM_ALERTED, detail=message.data.template)
     return await _record(conn, message)
 
 

@@ -99,6 +99,28 @@ def name_key(given_name: str, family_name: str) -> str:
     return unicodedata.normalize("NFC", f"{given_name} {family_name}".casefold())
 
 
+def address_line(text: str) -> str:
+    """A line of a postal address as a letter prints it: single spaces, no control or
+    formatting characters (bidirectional overrides included), at most 100 characters, and not
+    starting with a character GOV.UK Notify refuses there (@ ( ) = [ ] " \\ / , < > ~)."""
+    text = unicodedata.normalize("NFC", text)
+    for char in text:
+        if unicodedata.category(char)[0] == "C":
+            raise ValueError(f"not {unicodedata.name(char, 'a control character').lower()}")
+    line = " ".join(text.split())
+    if not line:
+        raise ValueError("an address line must not be blank")
+    if len(line) > 100:
+        raise ValueError("an address line holds at most 100 characters")
+    if line[0] in _NOT_FIRST_IN_AN_ADDRESS_LINE:
+        raise ValueError(f"an address line must not start with {line[0]}")
+    return line
+
+
+# GOV.UK Notify refuses a letter whose address has a line starting with one of these.
+_NOT_FIRST_IN_AN_ADDRESS_LINE = frozenset('@()=[]"\\/,<>~')
+
+
 def uk_phone(text: str) -> str:
     """A UK phone number as dialled in the UK (``07700900123``); ``+44``/``0044`` accepted."""
     number = re.sub(r"[ \-()]", "", text)

@@ -190,7 +190,10 @@ class FamilyView(BaseModel):
 class TimelineEntry(BaseModel):
     step: str = Field(examples=["plan_drafted", "assessment_decided", "deadline_missed"])
     detail: str | None = Field(
-        default=None, description="Which deadline, advice or decision", examples=["decision"]
+        default=None,
+        description="Which deadline, advice or decision; for team_alerted, the message the "
+        "council's SEND team was sent",
+        examples=["decision", "deadline-at-risk"],
     )
     service: str
     at: datetime

@@ -1,0 +1,452 @@
+"""SQL of a message's delivery, from its claim to the provider's receipt: claiming the messages
+due (each family's first unfinished one), recording an attempt before the provider is called,
+releasing or refusing a claim, marking messages sent (one or many), applying a delivery status,
+and finding the messages still waiting for a receipt.
+
+Over 200 lines because it is one state machine's SQL (queued -> sending -> sent -> delivered or
+failed): each statement's guard relies on the states the others write, so they are kept where
+they can be read together. Contacts, requests, alerts and the caseworker's reads are in
+``repository``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from notifications.domain import FAILURES, Channel, FamilyAlert, Tried, delivered, sent
+from notifications.repository import ALERT_COLUMNS, alert_of
+from shared.councils import ALL, act_for
+from shared.db import Connection
+from shared.events import DomainEvent, FamilyContactRegistered
+
+
+@dataclass(frozen=True)
+class Attempt:
+    channel: Channel
+    provider: str
+    status: str
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A message a sender has claimed, with what it needs to decide and send."""
+
+    alert: FamilyAlert
+    contact: FamilyContactRegistered | None
+    preferences: dict[str, Any]
+    young_person: bool
+    attempts: list[Attempt]
+    trace_headers: dict[str, str]
+
+    @property
+    def in_flight(self) -> Attempt | None:
+        """An attempt begun by a sender that stopped before recording what happened."""
+        return next((a for a in self.attempts if a.status == "sending"), None)
+
+    def tried(self) -> list[Tried]:
+        return [Tried(a.channel, a.status) for a in self.attempts]
+
+
+async def claim_due(
+    conn: Connection, *, now: datetime, limit: int, lease: timedelta
+) -> list[Claimed]:
+    """Claim the messages due now: the first unfinished message of each family (so each
+    family's messages go in order), those whose earlier claim ran out, and those due to go
+    again through another channel. Commits the claim before anything is sent."""
+    async with conn.transaction():
+        await act_for(conn, ALL)  # the service's own work, across the councils it serves
+        rows = await conn.fetch(
+            f"""WITH heads AS (
+                    SELECT DISTINCT ON (referral_id, audience) id FROM notifications
+                    WHERE status IN ('queued', 'sending')
+                    ORDER BY referral_id, audience, occurred_at, created_at, id),
+                due AS (
+                    SELECT id FROM notifications n
+                    WHERE (n.id IN (SELECT id FROM heads)
+                           AND ((n.status = 'queued' AND coalesce(n.not_before <= $2, true))
+                             OR (n.status = 'sending' AND n.claimed_at < $2 - $3::interval)))
+                       OR (n.status = 'sent' AND n.fallback_at <= $2)
+                    ORDER BY n.created_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+                UPDATE notifications n SET status = 'sending', claimed_at = $2,
+                    attempts = n.attempts + 1
+                FROM due WHERE n.id = due.id
+                RETURNING {ALERT_COLUMNS}, n.trace_headers::text AS trace_headers""",
+            limit,
+            now,
+            lease,
+        )
+        ids = [r["id"] for r in rows]
+        referral_ids = list({r["referral_id"] for r in rows})
+        contacts = {
+            r["referral_id"]: FamilyContactRegistered(
+                **{k: v for k, v in dict(r).items() if k != "address_lines"},
+                address_lines=list(r["address_lines"]),
+            )
+            for r in await conn.fetch(
+                """SELECT referral_id, contact_name, email, phone, preferred_channel, address_lines
+                   FROM family_contacts WHERE referral_id = ANY($1::uuid[])""",
+                referral_ids,
+            )
+        }
+        preferences = {
+            r["referral_id"]: dict(r)
+            for r in await conn.fetch(
+                """SELECT referral_id, channel, language, statutory_only FROM family_preferences
+                   WHERE referral_id = ANY($1::uuid[])""",
+                referral_ids,
+            )
+        }
+        young = {
+            r["referral_id"]
+            for r in await conn.fetch(
+                """SELECT referral_id FROM requests
+                   WHERE referral_id = ANY($1::uuid[]) AND requested_by = 'young_person'""",
+                referral_ids,
+            )
+        }
+        attempts: dict[UUID, list[Attempt]] = {}
+        for r in await conn.fetch(
+            """SELECT notification_id, channel, provider, status FROM delivery_attempts
+               WHERE notification_id = ANY($1::uuid[]) ORDER BY started_at""",
+            ids,
+        ):
+            attempts.setdefault(r["notification_id"], []).append(
+                Attempt(r["channel"], r["provider"], r["status"])
+            )
+    return [
+        Claimed(
+            alert=alert_of(r),
+            contact=contacts.get(r["referral_id"]),
+            preferences=preferences.get(r["referral_id"], {}),
+            young_person=r["referral_id"] in young,
+            attempts=attempts.get(r["id"], []),
+            trace_headers=json.loads(r["trace_headers"]),
+        )
+        for r in rows
+    ]
+
+
+async def start_attempt(
+    conn: Connection, alert: FamilyAlert, channel: Channel, provider: str, now: datetime
+) -> None:
+    """Record, before the call, that this channel is being tried: a sender that stops mid-way
+    leaves it ``sending``, and the next one asks the provider before sending again."""
+    async with conn.transaction():
+        await act_for(conn, ALL)
+        await conn.execute(
+            """INSERT INTO delivery_attempts (notification_id, channel, provider, local_authority,
+                   status, started_at)
+               VALUES ($1, $2, $3, $4, 'sending', $5)
+               ON CONFLICT (notification_id, channel) DO UPDATE
+                   SET status = 'sending', provider = EXCLUDED.provider, started_at = $5,
+                       error = NULL""",
+            alert.id,
+            channel,
+            provider,
+            alert.local_authority,
+            now,
+        )
+        await conn.execute("UPDATE notifications SET channel = $2 WHERE id = $1", alert.id, channel)
+
+
+async def start_attempts(
+    conn: Connection, attempts: list[tuple[FamilyAlert, Channel, str]], now: datetime
+) -> None:
+    """``start_attempt`` for many messages (alert, channel, provider) in one transaction."""
+    async with conn.transaction():
+        await act_for(conn, ALL)
+        await conn.execute(
+            """INSERT INTO delivery_attempts (notification_id, channel, provider, local_authority,
+                   status, started_at)
+               SELECT id, channel, provider, local_authority, 'sending', $5
+               FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[])
+                   AS a(id, channel, provider, local_authority)
+               ON CONFLICT (notification_id, channel) DO UPDATE
+                   SET status = 'sending', provider = EXCLUDED.provider, started_at = $5,
+                       error = NULL""",
+            [a.id for a, _, _ in attempts],
+            [channel for _, channel, _ in attempts],
+            [provider for _, _, provider in attempts],
+            [a.local_authority for a, _, _ in attempts],
+            now,
+        )
+        await conn.execute(
+            """UPDATE notifications n SET channel = a.channel
+               FROM unnest($1::uuid[], $2::text[]) AS a(id, channel) WHERE n.id = a.id""",
+            [a.id for a, _, _ in attempts],
+            [channel for _, channel, _ in attempts],
+        )
+
+
+async def release(
+    conn: Connection,
+    alert: FamilyAlert,
+    *,
+    until: datetime | None,
+    reason: str | None,
+    drop_attempt: Channel | None = None,
+) -> None:
+    """Put a claimed message back in the queue (held until ``until``); ``drop_attempt``: the
+    attempt on that channel certainly did not go (the provider answered with an error)."""
+    async with conn.transaction():
+        await act_for(conn, ALL)
+        if drop_attempt is not None:
+            await conn.execute(
+                """DELETE FROM delivery_attempts
+                   WHERE notification_id = $1 AND channel = $2 AND status = 'sending'""",
+                alert.id,
+                drop_attempt,
+            )
+        await conn.execute(
+            """UPDATE notifications SET status = 'queued', not_before = $2, held_reason = $3,
+                   claimed_at = NULL
+               WHERE id = $1 AND status = 'sending'""",
+            alert.id,
+            until,
+            reason,
+        )
+
+
+async def refused(
+    conn: Connection, alert: FamilyAlert, channel: Channel, status: str, reason: str, now: datetime
+) -> None:
+    """The provider refused the message on this channel: the next channel is tried at once."""
+    async with conn.transaction():
+        await act_for(conn, ALL)
+        await conn.execute(
+            """UPDATE delivery_attempts SET status = $3, error = $4, completed_at = $5
+               WHERE notification_id = $1 AND channel = $2""",
+            alert.id,
+            channel,
+            status,
+            reason,
+            now,
+        )
+        await conn.execute(
+            """UPDATE notifications SET status = 'queued', not_before = NULL, held_reason = NULL,
+                   claimed_at = NULL, last_error = $2
+               WHERE id = $1 AND status = 'sending'""",
+            alert.id,
+            reason,
+        )
+
+
+async def mark_sent(
+    conn: Connection,
+    alert: FamilyAlert,
+    channel: Channel,
+    *,
+    provider_id: str | None,
+    now: datetime,
+    fallback_at: datetime | None,
+    note: str | None = None,
+) -> list[DomainEvent]:
+    """Record that the provider took the message (once: a receipt may have come first);
+    returns the events to publish. Runs in the caller's transaction."""
+    updated = await conn.fetchval(
+        """UPDATE delivery_attempts SET status = 'sent', provider_id = $3, sent_at = $4,
+               error = $5
+           WHERE notification_id = $1 AND channel = $2 AND status = 'sending' RETURNING true""",
+        alert.id,
+        channel,
+        provider_id,
+        now,
+        note,
+    )
+    if not updated:
+        return []
+    await conn.execute(
+        """UPDATE notifications SET status = 'sent', channel = $2, sent_at = coalesce(sent_at, $3),
+               fallback_at = $4, claimed_at = NULL, not_before = NULL, held_reason = NULL,
+               last_error = NULL
+           WHERE id = $1 AND status IN ('sending', 'queued')""",
+        alert.id,
+        channel,
+        now,
+        fallback_at,
+    )
+    return [sent(alert, channel)]
+
+
+@dataclass(frozen=True)
+class Handed:
+    """A message a provider took: what ``mark_sent`` records."""
+
+    alert: FamilyAlert
+    channel: Channel
+    provider_id: str | None
+    fallback_at: datetime | None
+
+
+async def mark_sent_many(conn: Connection, handed: list[Handed], *, now: datetime) -> set[UUID]:
+    """``mark_sent`` for many messages in the caller's transaction; returns the ids recorded
+    now (a message whose receipt came first is left as it is)."""
+    recorded = await conn.fetch(
+        """UPDATE delivery_attempts d SET status = 'sent', provider_id = h.provider_id,
+               sent_at = $4, error = NULL
+           FROM unnest($1::uuid[], $2::text[], $3::text[]) AS h(id, channel, provider_id)
+           WHERE d.notification_id = h.id AND d.channel = h.channel AND d.status = 'sending'
+           RETURNING d.notification_id""",
+        [h.alert.id for h in handed],
+        [h.channel for h in handed],
+        [h.provider_id for h in handed],
+        now,
+    )
+    ids = {r["notification_id"] for r in recorded}
+    mine = [h for h in handed if h.alert.id in ids]
+    await conn.execute(
+        """UPDATE notifications n SET status = 'sent', channel = h.channel,
+               sent_at = coalesce(n.sent_at, $4), fallback_at = h.fallback_at, claimed_at = NULL,
+               not_before = NULL, held_reason = NULL, last_error = NULL
+           FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS h(id, channel, fallback_at)
+           WHERE n.id = h.id AND n.status IN ('sending', 'queued')""",
+        [h.alert.id for h in mine],
+        [h.channel for h in mine],
+        [h.fallback_at for h in mine],
+        now,
+    )
+    return ids
+
+
+async def apply_status(
+    conn: Connection, alert: FamilyAlert, channel: Channel, status: str, at: datetime
+) -> list[DomainEvent]:
+    """A provider's status for an attempt already recorded as sent; returns the events."""
+    if status == "delivered":
+        updated = await conn.fetchval(
+            """UPDATE delivery_attempts SET status = 'delivered', completed_at = $3
+               WHERE notification_id = $1 AND channel = $2 AND status <> 'delivered'
+               RETURNING true""",
+            alert.id,
+            channel,
+            at,
+        )
+        first = await conn.fetchval(
+            """UPDATE notifications SET status = 'delivered', delivered_at = $2,
+                   completed_at = $2, fallback_at = NULL, channel = $3
+               WHERE id = $1 AND status <> 'delivered' RETURNING true""",
+            alert.id,
+            at,
+            channel,
+        )
+        return [delivered(alert, channel, at)] if updated and first else []
+    if status in FAILURES:
+        await conn.execute(
+            """UPDATE delivery_attempts SET status = $3, completed_at = $4
+               WHERE notification_id = $1 AND channel = $2 AND status IN ('sending', 'sent')""",
+            alert.id,
+            channel,
+            status,
+            at,
+        )
+        # The sender decides what next: another channel, waiting for one, or giving up.
+        await conn.execute(
+            """UPDATE notifications SET status = 'queued', not_before = NULL, fallback_at = NULL
+               WHERE id = $1 AND status = 'sent'""",
+            alert.id,
+        )
+    return []  # created, sending, pending, sent (international: no more news will come)
+
+
+@dataclass(frozen=True)
+class Receipt:
+    events: list[DomainEvent]
+    local_authority: str
+    trace_headers: dict[str, str]
+    """The trace of the event the message was about: the receipt's events continue it."""
+
+
+async def receipt(
+    conn: Connection,
+    *,
+    notification_id: UUID,
+    channel: Channel,
+    provider_id: str,
+    status: str,
+    at: datetime,
+) -> Receipt | None:
+    """A delivery receipt (Notify's callback, or its answer when asked): the attempt is
+    recorded as sent if its sender had not got that far, then given the status. Runs in the
+    caller's transaction; None if no such message is known here (or to these councils)."""
+    row = await conn.fetchrow(
+        f"""SELECT {ALERT_COLUMNS}, n.trace_headers::text AS trace_headers
+            FROM notifications n WHERE n.id = $1 FOR UPDATE""",
+        notification_id,
+    )
+    if row is None:
+        return None
+    alert = alert_of(row)
+    attempt = await conn.fetchval(
+        """SELECT status FROM delivery_attempts WHERE notification_id = $1 AND channel = $2""",
+        alert.id,
+        channel,
+    )
+    if attempt is None:
+        return None
+    events = await mark_sent(
+        conn, alert, channel, provider_id=provider_id, now=at, fallback_at=None
+    )
+    events += await apply_status(conn, alert, channel, status, at)
+    return Receipt(events, alert.local_authority, json.loads(row["trace_headers"]))
+
+
+async def finish(
+    conn: Connection, alert: FamilyAlert, status: str, *, now: datetime, reason: str | None = None
+) -> None:
+    """Close a message: withheld, or failed on every channel. Runs in the caller's
+    transaction."""
+    await conn.execute(
+        """UPDATE notifications SET status = $2, completed_at = $3, last_error = $4,
+               claimed_at = NULL, fallback_at = NULL
+           WHERE id = $1""",
+        alert.id,
+        status,
+        now,
+        reason,
+    )
+
+
+async def wait_for_receipts(conn: Connection, alert: FamilyAlert) -> None:
+    """Every channel was tried and one may still deliver: wait for its receipt."""
+    async with conn.transaction():
+        await act_for(conn, ALL)
+        await conn.execute(
+            """UPDATE notifications SET status = 'sent', claimed_at = NULL, fallback_at = NULL
+               WHERE id = $1""",
+            alert.id,
+        )
+
+
+@dataclass(frozen=True)
+class AwaitingReceipt:
+    notification_id: UUID
+    channel: Channel
+    provider_id: str
+    local_authority: str
+
+
+async def awaiting_receipt(
+    conn: Connection, *, now: datetime, after: timedelta, limit: int
+) -> list[AwaitingReceipt]:
+    """Notify messages sent longer ago than ``after`` with no final status, not asked about
+    within ``after``; marks them asked."""
+    async with conn.transaction():
+        await act_for(conn, ALL)
+        rows = await conn.fetch(
+            """UPDATE delivery_attempts a SET polled_at = $1
+               FROM (SELECT notification_id, channel FROM delivery_attempts
+                     WHERE status = 'sent' AND provider = 'notify' AND provider_id IS NOT NULL
+                       AND sent_at < $1::timestamptz - $2::interval
+                       AND coalesce(polled_at < $1::timestamptz - $2::interval, true)
+                     ORDER BY sent_at LIMIT $3 FOR UPDATE SKIP LOCKED) due
+               WHERE a.notification_id = due.notification_id AND a.channel = due.channel
+               RETURNING a.notification_id, a.channel, a.provider_id, a.local_authority""",
+            now,
+            after,
+            limit,
+        )
+    return [AwaitingReceipt(**dict(r)) for r in rows]
