@@ -21,7 +21,7 @@ from scripts.asyncapi import DOCS, SETTINGS_CLASSES
 from scripts.platform import REPO_ROOT
 from shared.dlq import REPLAY_GROUP_PREFIX
 from shared.services import SERVICES
-from shared.topics import DLQ_SUFFIX, platform_topics
+from shared.topics import DLQ_SUFFIX, PARTNER_INBOUND_TOPIC, dead_letter_topic, platform_topics
 
 CHART = REPO_ROOT / "deploy" / "helm" / "send-platform"
 TOPOLOGY = CHART / "files" / "topology.json"
@@ -84,6 +84,24 @@ def topology() -> dict[str, Any]:
         "eventTopics": sorted(t for t in topics if not t.endswith(DLQ_SUFFIX)),
         "dlqReplayGroupPrefix": REPLAY_GROUP_PREFIX,
         "services": services,
+        # NHS partners' inbound topics: the shared one is above; a partner's own topic
+        # (strimzi.partners[].inboundTopic) is the chart's to add, read by this service in this
+        # consumer group, its dead letters on the shared topic's.
+        "partnerInbound": partner_inbound(services),
+    }
+
+
+def partner_inbound(services: dict[str, Any]) -> dict[str, str]:
+    """Which service reads the NHS partners' shared inbound topic, in which consumer group."""
+    readers = [s for s, spec in services.items() if PARTNER_INBOUND_TOPIC in spec["consumes"]]
+    if len(readers) != 1:
+        raise ValueError(f"{PARTNER_INBOUND_TOPIC} must have one reader, not {readers}")
+    (service,) = readers
+    return {
+        "topic": PARTNER_INBOUND_TOPIC,
+        "deadLetterTopic": dead_letter_topic(PARTNER_INBOUND_TOPIC),
+        "service": service,
+        "consumerGroup": consumer_groups(service)[PARTNER_INBOUND_TOPIC],
     }
 
 

@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 import httpx
+from referrals.partner_example import random_test_nhs_number
 
 from scripts.local_notify import LocalNotifyServer
 from scripts.platform import REPO_ROOT, IdentityProvider, Platform
@@ -21,12 +22,7 @@ from shared.dev_identity_seed import DEV_CLIENT_SECRET, DEV_PASSWORD, PARTNERS, 
 def demo_nhs_number() -> str:
     """A random NHS number of the 999 range, kept for tests and never issued, whose Modulus 11
     check digit is valid (the services take them with ACCEPT_TEST_NHS_NUMBERS)."""
-    while True:
-        first = f"999{secrets.randbelow(10**6):06d}"
-        total = sum(int(d) * w for d, w in zip(first, range(10, 1, -1), strict=True))
-        check = (11 - total % 11) % 11
-        if check != 10:
-            return f"{first}{check}"
+    return random_test_nhs_number()
 
 
 def sample_referral() -> dict[str, Any]:

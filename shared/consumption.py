@@ -114,6 +114,12 @@ class EventConsumption:
             registry=registry,
         )
 
+    def count_dead_letter(self, topic: str, exception: str, outcome: str = "dead_lettered") -> None:
+        """Count one message sent to ``topic``'s dead-letter topic (also by a consumer of the
+        service's own, the NHS partners')."""
+        self.consumed.labels(topic, outcome).inc()
+        self.dead_lettered.labels(topic, exception).inc()
+
     def subscribe(self, router: KafkaRouter, subscription: Subscription) -> None:
         """Subscribe ``subscription`` on ``router``, with its dead-letter publisher."""
         event_class = subscription.event_class
@@ -217,28 +223,16 @@ class _ConsumeOne(BaseMiddleware):
         call_next: Callable[[StreamMessage[Any]], Awaitable[Any]],
         msg: StreamMessage[Any],
     ) -> None:
-        for attempt in range(1, self.c.max_attempts + 1):
-            try:
-                await self._handle_together(route, [(record, envelope)], call_next, msg)
-                return
-            except Exception as exc:
-                kind = classify(exc)
-                logger.warning(
-                    "event %s (referral %s) failed in %s, attempt %d: %s (%s)",
-                    envelope.id,
-                    envelope.subject,
-                    route.consumer,
-                    attempt,
-                    type(exc).__name__,
-                    kind.value,
-                )
-                if kind is Failure.OUTAGE:
-                    await self._outage(route, exc)
-                if kind is Failure.TRANSIENT and attempt < self.c.max_attempts:
-                    await asyncio.sleep(self.c.retry_backoff_s * 2 ** (attempt - 1))
-                    continue
-                await self._dead_letter(route, record, exc, attempts=attempt)
-                return
+        failed = await attempted(
+            lambda: self._handle_together(route, [(record, envelope)], call_next, msg),
+            what=f"event {envelope.id} (referral {envelope.subject}) in {route.consumer}",
+            max_attempts=self.c.max_attempts,
+            retry_backoff_s=self.c.retry_backoff_s,
+            outage_backoff_s=self.c.outage_backoff_s,
+        )
+        if failed is not None:
+            exc, attempts = failed
+            await self._dead_letter(route, record, exc, attempts=attempts)
 
     async def _outage(self, route: _Route, exc: Exception) -> None:
         # Not the events' fault: back off, then leave the offsets so the batch comes again.
@@ -255,17 +249,12 @@ class _ConsumeOne(BaseMiddleware):
         attempts: int,
         outcome: str = "dead_lettered",
     ) -> None:
-        headers = {k: v.decode(errors="replace") for k, v in record.headers}
-        headers.update(
-            {
-                "dlq-reason": reason(exc)[:1000],
-                "dlq-exception": type(exc).__name__,
-                "dlq-attempts": str(attempts),
-                "dlq-consumer": self.c.service,
-                "dlq-original-topic": record.topic,
-                "dlq-original-partition": str(record.partition),
-                "dlq-original-offset": str(record.offset),
-            }
+        headers = dead_letter_headers(
+            record,
+            reason=reason(exc),
+            exception=type(exc).__name__,
+            attempts=attempts,
+            consumer=self.c.service,
         )
         logger.error(
             "dead-lettered %s[%s]@%s from %s: %s",
@@ -276,8 +265,61 @@ class _ConsumeOne(BaseMiddleware):
             type(exc).__name__,
         )
         await route.dead_letters.publish(record.value, key=record.key, headers=headers)
-        self.c.consumed.labels(record.topic, outcome).inc()
-        self.c.dead_lettered.labels(record.topic, type(exc).__name__).inc()
+        self.c.count_dead_letter(record.topic, type(exc).__name__, outcome)
+
+
+def dead_letter_headers(
+    record: Any, *, reason: str, exception: str, attempts: int, consumer: str
+) -> dict[str, str]:
+    """The headers a dead letter carries: the original record's, and why it is here
+    (``reason`` must name fields, never values: it may be read by anyone on the topic)."""
+    headers = {k: v.decode(errors="replace") for k, v in record.headers}
+    headers.update(
+        {
+            "dlq-reason": reason[:1000],
+            "dlq-exception": exception,
+            "dlq-attempts": str(attempts),
+            "dlq-consumer": consumer,
+            "dlq-original-topic": record.topic,
+            "dlq-original-partition": str(record.partition),
+            "dlq-original-offset": str(record.offset),
+        }
+    )
+    return headers
+
+
+async def attempted(
+    work: Callable[[], Awaitable[object]],
+    *,
+    what: str,
+    max_attempts: int,
+    retry_backoff_s: float,
+    outage_backoff_s: float,
+) -> tuple[Exception, int] | None:
+    """Run ``work``, meeting each failure by its kind (``shared.failures``): a transient one is
+    retried with backoff, up to ``max_attempts`` in all; an outage backs off and is raised (the
+    message is left unacknowledged: it comes again); anything else, or a transient failure on
+    the last attempt, is returned with the number of attempts, for the caller to dead-letter.
+    ``None``: the work succeeded."""
+    for attempt in range(1, max_attempts + 1):
+        try:
+            await work()
+            return None
+        except Exception as exc:
+            kind = classify(exc)
+            logger.warning(
+                "%s failed, attempt %d: %s (%s)", what, attempt, type(exc).__name__, kind.value
+            )
+            if kind is Failure.OUTAGE:
+                # Not the message's fault: back off, then leave the offset so it comes again.
+                logger.warning("database unavailable for %s: %s", what, type(exc).__name__)
+                await asyncio.sleep(outage_backoff_s)
+                raise
+            if kind is Failure.TRANSIENT and attempt < max_attempts:
+                await asyncio.sleep(retry_backoff_s * 2 ** (attempt - 1))
+                continue
+            return exc, attempt
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 async def _first_deliveries(conn: Any, route: _Route, event_ids: list[UUID]) -> set[UUID]:

@@ -683,6 +683,11 @@ class PartnerReferralAnswered(DomainEvent):
     name: ClassVar[str] = "referrals.outcome"
     owner: ClassVar[str] = "nhs"  # the topic partners read: nhs.referrals.outcome.v1
 
+    referral_id: UUID = Field(
+        description="Our referral id (the envelope's subject): the referral made, or for a "
+        "rejection the one the request would have made. Not the Kafka key: answers are keyed "
+        "by request_id"
+    )
     partner: str = Field(description="The partner's client id", examples=["west-yorkshire-slt"])
     request_id: str = Field(
         description="The partner's request identifier (the inbound message's Kafka key); the "

@@ -53,9 +53,10 @@ logger = logging.getLogger(__name__)
 Worker = Callable[[Database, Outbox], Coroutine[Any, Any, None]]
 """A background task of a service, run until the service stops (cancelled then)."""
 
-Consumer = Callable[[KafkaRouter, Database, Outbox], None]
+Consumer = Callable[[KafkaRouter, Database, Outbox, EventConsumption], None]
 """Subscribes a consumer of the service's own on its router: for a topic whose messages are
-not the platform's events (a partner's), so ``Subscriptions`` cannot read them."""
+not the platform's events (a partner's), so ``Subscriptions`` cannot read them. It is given
+the service's ``EventConsumption`` for its metrics (dead letters are counted alike)."""
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
     for subscription in definition.subscriptions:
         consumption.subscribe(router, subscription)
     for consumer in definition.consumers:
-        consumer(router, database, outbox)
+        consumer(router, database, outbox, consumption)
     kafka = BrokerConnection(
         broker,
         name=service.name,

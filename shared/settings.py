@@ -7,6 +7,7 @@ in the service registry (``shared.services``), which says where its database URL
 
 from __future__ import annotations
 
+import re
 import ssl
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from typing import Annotated, Any, ClassVar, Literal
@@ -20,6 +21,13 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from shared.services import Service
 
 LOCAL_KAFKA = "127.0.0.1:9092"
+
+PARTNER_INBOUND_TOPIC = "nhs.referrals.inbound.v1"
+"""Where NHS partners publish referrals by default (FHIR in CloudEvents: not the platform's
+envelope, so not an event class; referrals reads it with a consumer of its own,
+``referrals.partners``)."""
+
+_TOPIC_NAME = r"^[A-Za-z0-9._-]{1,200}$"
 
 
 class KafkaSettings(BaseSettings):
@@ -64,6 +72,44 @@ class KafkaSettings(BaseSettings):
     kafka_ssl_keyfile: str | None = Field(
         default=None, description="KAFKA_SSL_KEYFILE: its key (user.key)"
     )
+    partner_inbound_topic: str = Field(
+        default=PARTNER_INBOUND_TOPIC,
+        pattern=_TOPIC_NAME,
+        description="PARTNER_INBOUND_TOPIC: the NHS partners' shared inbound topic (FHIR in "
+        "CloudEvents; the partner is who the event's `source` says: for local use or a single "
+        "partner); their answers go to nhs.referrals.outcome.v1",
+    )
+    partner_topics: dict[str, str] = Field(
+        default={},
+        description="PARTNER_TOPICS (JSON): a partner client id and an inbound topic of its "
+        'own, e.g. {"leeds-community-paediatrics": '
+        '"nhs.referrals.inbound.leeds-community-paediatrics.v1"}; only that partner\'s Kafka '
+        "user may write it (the chart's strimzi.partners[].inboundTopic), so a message on it "
+        "is that partner's whatever its `source` says, and one claiming another is refused",
+    )
+
+    @field_validator("partner_topics")
+    @classmethod
+    def _partner_topics(cls, value: dict[str, str]) -> dict[str, str]:
+        for partner, topic in value.items():
+            if not re.fullmatch(_TOPIC_NAME, topic):
+                raise ValueError(f"{partner}: {topic!r} is not a Kafka topic name")
+        if len(set(value.values())) < len(value):
+            raise ValueError("each partner's topic must be its own: two partners share one")
+        return value
+
+    @model_validator(mode="after")
+    def _partner_topics_not_shared(self) -> KafkaSettings:
+        if self.partner_inbound_topic in self.partner_topics.values():
+            raise ValueError(
+                "a partner's own topic cannot be the shared PARTNER_INBOUND_TOPIC: on it, "
+                "any partner's messages are read as who their `source` says"
+            )
+        return self
+
+    def partner_inbound_topics(self) -> list[str]:
+        """The topics NHS partners publish to: the shared one, then each partner's own."""
+        return [self.partner_inbound_topic, *sorted(self.partner_topics.values())]
 
     def kafka_security(self) -> BaseSecurity | None:
         """The FastStream security object of these settings (None: plaintext)."""

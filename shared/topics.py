@@ -3,7 +3,8 @@
     python -m shared.topics   # idempotent: creates the missing ones (in SEND_NAMESPACE)
 
 Every topic a service consumes also gets ``<topic>.dlq`` for messages that could not be
-processed.
+processed; the NHS partners' own inbound topics (``PARTNER_TOPICS``) share the dead-letter
+topic of their shared inbound topic (``PARTNER_INBOUND_TOPIC``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import NoError, TopicAlreadyExistsError, for_code
 
 from shared.events import ALL_EVENTS
+from shared.settings import PARTNER_INBOUND_TOPIC as PARTNER_INBOUND_TOPIC
 from shared.settings import KafkaSettings
 
 logger = logging.getLogger(__name__)
@@ -43,15 +45,14 @@ def dead_letter_topic(topic: str) -> str:
     return f"{topic}{DLQ_SUFFIX}"
 
 
-PARTNER_INBOUND_TOPIC = "nhs.referrals.inbound.v1"
-"""Where NHS partners publish referrals (FHIR in CloudEvents: not the platform's envelope, so
-not an event class; referrals reads it with a consumer of its own, ``referrals.partners``)."""
-
-
-def platform_topics() -> list[str]:
-    """Every event topic, the partners' inbound topic, and the dead-letter topic of each."""
-    topics = [event.topic() for event in ALL_EVENTS] + [PARTNER_INBOUND_TOPIC]
-    return topics + [dead_letter_topic(t) for t in topics]
+def platform_topics(settings: KafkaSettings | None = None) -> list[str]:
+    """Every event topic, the partners' inbound topic, and the dead-letter topic of each; and
+    each partner's own inbound topic (their dead letters go to the shared one's). Without
+    ``settings``: as the code declares them (the defaults, no partner of its own)."""
+    shared = settings.partner_inbound_topic if settings is not None else PARTNER_INBOUND_TOPIC
+    topics = [event.topic() for event in ALL_EVENTS] + [shared]
+    own = settings.partner_inbound_topics()[1:] if settings is not None else []
+    return topics + [dead_letter_topic(t) for t in topics] + own
 
 
 async def ensure_topics(settings: KafkaSettings, topics: list[str] | None = None) -> list[str]:
@@ -71,7 +72,8 @@ async def ensure_topics(settings: KafkaSettings, topics: list[str] | None = None
     it for a moment, so listing right away could report a created topic as missing.
     """
     wanted = [
-        f"{settings.namespace}{t}" for t in (topics if topics is not None else platform_topics())
+        f"{settings.namespace}{t}"
+        for t in (topics if topics is not None else platform_topics(settings))
     ]
     admin = AIOKafkaAdminClient(**settings.kafka_client_options())
     await admin.start()
@@ -137,13 +139,14 @@ def main(topics: list[str] | None = None) -> None:
     process with status 1 and one line per topic on stderr, without a traceback.
     """
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    settings = KafkaSettings()
     try:
-        created = asyncio.run(ensure_topics(KafkaSettings(), topics))
+        created = asyncio.run(ensure_topics(settings, topics))
     except TopicCreationFailed as failed:
         for topic, reason in failed.failures.items():
             print(f"topics: could not create {topic}: {reason}", file=sys.stderr)
         raise SystemExit(1) from None
-    wanted = len(topics if topics is not None else platform_topics())
+    wanted = len(topics if topics is not None else platform_topics(settings))
     print(f"topics: {wanted} wanted, {len(created)} created")
 
 

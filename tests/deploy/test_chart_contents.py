@@ -254,17 +254,49 @@ def test_each_service_connects_as_its_own_kafka_user(production: Rendered) -> No
         assert user["spec"]["authentication"]["type"] == "tls"
 
 
-def test_nhs_partners_write_the_inbound_topic_and_read_outcomes_only(production: Rendered) -> None:
-    for partner in ("leeds-community-paediatrics", "west-yorkshire-slt"):
+PARTNER_TOPICS = {
+    "leeds-community-paediatrics": "nhs.referrals.inbound.leeds-community-paediatrics.v1",
+    "west-yorkshire-slt": "nhs.referrals.inbound.west-yorkshire-slt.v1",
+}
+"""The production values' NHS partners and the inbound topic of each one's own."""
+
+
+def test_nhs_partners_write_their_own_inbound_topic_and_read_outcomes_only(
+    production: Rendered,
+) -> None:
+    for partner, topic in PARTNER_TOPICS.items():
         user = production.one("KafkaUser", f"{FULLNAME}-partner-{partner}")
         assert acls(user) == {
-            ("topic", "nhs.referrals.inbound.v1", "literal", "Write"),
-            ("topic", "nhs.referrals.inbound.v1", "literal", "Describe"),
+            ("topic", topic, "literal", "Write"),
+            ("topic", topic, "literal", "Describe"),
             ("topic", "nhs.referrals.outcome.v1", "literal", "Read"),
             ("topic", "nhs.referrals.outcome.v1", "literal", "Describe"),
             ("group", f"{partner}.", "prefix", "Read"),
             ("cluster", "", "literal", "IdempotentWrite"),
         }
+
+
+def test_a_partner_without_a_topic_of_its_own_writes_the_shared_one(render: RenderFn) -> None:
+    rendered = render(set={"strimzi.partners[0].name": "leeds-community-paediatrics"})
+    user = rendered.one("KafkaUser", f"{FULLNAME}-partner-leeds-community-paediatrics")
+    assert ("topic", "nhs.referrals.inbound.v1", "literal", "Write") in acls(user)
+    (container,) = containers(deployment(rendered, "referrals"))
+    assert json.loads(env_of(container)["PARTNER_TOPICS"]["value"]) == {}
+
+
+def test_partners_own_topics_exist_and_referrals_reads_them_knowing_whose_they_are(
+    production: Rendered,
+) -> None:
+    topics = {t["spec"]["topicName"] for t in production.kind("KafkaTopic")}
+    assert topics == set(platform_topics()) | set(PARTNER_TOPICS.values())
+    referrals = acls(production.one("KafkaUser", f"{FULLNAME}-referrals"))
+    replay = acls(production.one("KafkaUser", f"{FULLNAME}-dlq-replay"))
+    for topic in PARTNER_TOPICS.values():
+        assert {("topic", topic, "literal", op) for op in ("Read", "Describe")} <= referrals
+        assert ("topic", topic, "literal", "Write") not in referrals
+        assert ("topic", topic, "literal", "Write") in replay  # its dead letters go back there
+    (container,) = containers(deployment(production, "referrals"))
+    assert json.loads(env_of(container)["PARTNER_TOPICS"]["value"]) == PARTNER_TOPICS
 
 
 def test_the_dlq_replay_user_reads_dead_letters_and_writes_events_back(default: Rendered) -> None:

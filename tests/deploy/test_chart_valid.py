@@ -119,6 +119,30 @@ def test_partners_may_only_be_given_councils_the_installation_serves(tools: Tool
     assert "partnerCouncils.other names E08000036, which is not in councils" in failed.stderr
 
 
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        (
+            "strimzi.partners[2].name=st-elsewhere,"
+            "strimzi.partners[2].inboundTopic=nhs.referrals.inbound.st-elsewhere.v1",
+            "st-elsewhere has an inboundTopic of its own but no partnerCouncils entry",
+        ),
+        (
+            "strimzi.partners[1].inboundTopic=nhs.referrals.inbound.leeds-community-paediatrics.v1",
+            "is the inboundTopic of two partners",
+        ),
+    ],
+)
+def test_a_partners_own_topic_must_be_its_alone_and_the_partner_known(
+    tools: Tools, setting: str, message: str
+) -> None:
+    args = [tools.helm, "template", "x", str(CHART), "--kube-version", tools.kube_version]
+    args += ["--values", str(PRODUCTION_VALUES), "--set", setting]
+    failed = run(args)
+    assert failed.returncode == 1
+    assert message in failed.stderr
+
+
 def test_dockerfile_passes_hadolint(tools: Tools) -> None:
     linted = run([tools.hadolint, str(REPO_ROOT / "Dockerfile")])
     assert linted.returncode == 0, linted.stdout + linted.stderr

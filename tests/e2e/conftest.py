@@ -4,6 +4,7 @@ spans over OTLP to a receiver the tests read."""
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
@@ -40,12 +41,19 @@ def otlp() -> Iterator[OtlpReceiver]:
     receiver.stop()
 
 
+PARTNER_TOPICS = {
+    "leeds-community-paediatrics": "nhs.referrals.inbound.leeds-community-paediatrics.v1"
+}
+"""The NHS partners with an inbound topic of their own in this run (the others share one)."""
+
+
 @pytest.fixture(scope="session")
 async def kafka(infrastructure: Infrastructure) -> AsyncIterator[KafkaSettings]:
     """This run's Kafka namespace, with its topics; deleted when the run ends."""
     settings = KafkaSettings(
         kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers,
         namespace=namespaces.namespace("e2e"),
+        partner_topics=PARTNER_TOPICS,
     )
     await ensure_topics(settings)
     yield settings
@@ -90,6 +98,7 @@ async def platform(
     env = {
         "KAFKA_BOOTSTRAP_SERVERS": infrastructure.kafka_bootstrap_servers,
         "SEND_NAMESPACE": kafka.namespace,
+        "PARTNER_TOPICS": json.dumps(kafka.partner_topics),
         **identity.service_env(),
         # One client posts every test's referrals: the limits have tests of their own.
         "RATE_LIMIT_POST": "100000/minute",

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 from uuid import uuid4
 
@@ -12,35 +14,46 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from cloudevents.core.bindings.kafka import KafkaMessage
-from referrals.partner_example import example_bundle, partner_record
+from referrals.partner_example import example_bundle, partner_record, publish_examples
 
 from scripts.run_platform import demo_nhs_number
 from shared.events import PartnerReferralAnswered
 from shared.settings import KafkaSettings
 from shared.topics import PARTNER_INBOUND_TOPIC, dead_letter_topic
-from tests.e2e.conftest import wait_for_timeline
+from tests.e2e.conftest import PARTNER_TOPICS, wait_for_timeline
 from tests.events import referral_request
 
 NHS_NUMBER_PATH = "Patient.identifier.where(system='https://fhir.nhs.uk/Id/nhs-number').value"
 
 
-def _bundle(**changes: Any) -> dict[str, Any]:
+LEEDS_TOPIC = PARTNER_TOPICS["leeds-community-paediatrics"]
+
+
+def _bundle(
+    *, nhs_number: str | None = None, born: date | None = None, postcode: str | None = None
+) -> dict[str, Any]:
     marker = uuid4().hex[:8]
-    return example_bundle(
-        nhs_number=changes.pop("nhs_number", demo_nhs_number()),
+    bundle = example_bundle(
+        nhs_number=nhs_number or demo_nhs_number(),
         given=f"Given{marker}",
         family=f"Family{marker}",
         email=f"parent.{marker}@example.org",
+        born=born,
     )
+    if postcode is not None:
+        bundle["entry"][2]["resource"]["address"][0]["postalCode"] = postcode
+    return bundle
 
 
-async def _publish(kafka: KafkaSettings, *records: tuple[str, KafkaMessage]) -> None:
+async def _publish(
+    kafka: KafkaSettings, *records: tuple[str, KafkaMessage], topic: str = PARTNER_INBOUND_TOPIC
+) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=kafka.kafka_bootstrap_servers, acks="all")
     await producer.start()
     try:
         for request_id, record in records:
             await producer.send_and_wait(
-                f"{kafka.namespace}{PARTNER_INBOUND_TOPIC}",
+                f"{kafka.namespace}{topic}",
                 record.value,
                 key=request_id.encode(),
                 headers=list(record.headers.items()),
@@ -111,26 +124,84 @@ async def test_a_partner_referral_in_either_mode_reaches_the_family_alert_and_is
     assert referral["local_authority"] == "E08000035"
 
 
-BAD_MESSAGES: dict[str, tuple[Callable[[], KafkaMessage], str]] = {
-    "malformed bytes (binary)": (
-        lambda: KafkaMessage(
-            headers=partner_record(_bundle()).headers, key=None, value=b"\xff{not json"
+@dataclass(frozen=True)
+class Bad:
+    """A bad message: ``make`` gives the records to publish, the last the bad one (any before
+    it are accepted first); its answer's one issue is at ``location``."""
+
+    make: Callable[[], list[KafkaMessage]]
+    location: str
+    topic: str = PARTNER_INBOUND_TOPIC
+    answered_to: str = "west-yorkshire-slt"
+
+
+def _one(make: Callable[[], KafkaMessage]) -> Callable[[], list[KafkaMessage]]:
+    return lambda: [make()]
+
+
+def _the_same_child_twice() -> list[KafkaMessage]:
+    bundle = _bundle()
+    return [partner_record(bundle), partner_record(bundle)]
+
+
+def _invalid_birth_date() -> KafkaMessage:
+    bundle = _bundle()
+    bundle["entry"][2]["resource"]["birthDate"] = "2019-13-01"
+    return partner_record(bundle)
+
+
+BAD_MESSAGES: dict[str, Bad] = {
+    "malformed bytes (binary)": Bad(
+        _one(
+            lambda: KafkaMessage(
+                headers=partner_record(_bundle()).headers, key=None, value=b"\xff{not json"
+            )
         ),
         "Bundle",
     ),
-    "non-FHIR body": (lambda: partner_record({"hello": "world"}), "resourceType"),
-    "unknown resource type": (lambda: partner_record({"resourceType": "Referal"}), "resourceType"),
-    "not a Bundle": (lambda: partner_record({"resourceType": "Patient"}), "resourceType"),
-    "bad NHS number": (lambda: partner_record(_bundle(nhs_number="9990000027")), NHS_NUMBER_PATH),
-    "unknown partner": (
-        lambda: partner_record(_bundle(), partner="st-elsewhere"),
-        "CloudEvent.source",
+    "non-FHIR body": Bad(_one(lambda: partner_record({"hello": "world"})), "resourceType"),
+    "unknown resource type": Bad(
+        _one(lambda: partner_record({"resourceType": "Referal"})), "resourceType"
     ),
-    "a council the partner may not refer to": (
-        lambda: partner_record(
-            _bundle(), partner="leeds-community-paediatrics", council="E08000032"
+    "not a Bundle": Bad(_one(lambda: partner_record({"resourceType": "Patient"})), "resourceType"),
+    "bad NHS number": Bad(
+        _one(lambda: partner_record(_bundle(nhs_number="9990000027"))), NHS_NUMBER_PATH
+    ),
+    "age out of range": Bad(
+        _one(lambda: partner_record(_bundle(born=date(date.today().year - 30, 1, 1)))),
+        "Patient.birthDate",
+    ),
+    "bad postcode": Bad(
+        _one(lambda: partner_record(_bundle(postcode="NOT A POSTCODE"))),
+        "Patient.address[0].postalCode",
+    ),
+    "invalid birthDate": Bad(_one(_invalid_birth_date), "Bundle.entry[2].resource.birthDate"),
+    "child already referred": Bad(_the_same_child_twice, "ServiceRequest.subject"),
+    "unknown partner": Bad(
+        _one(lambda: partner_record(_bundle(), partner="st-elsewhere")),
+        "CloudEvent.source",
+        answered_to="st-elsewhere",
+    ),
+    "a council the partner may not refer to": Bad(
+        _one(
+            lambda: partner_record(
+                _bundle(), partner="leeds-community-paediatrics", council="E08000032"
+            )
         ),
         "CloudEvent.localauthority",
+        topic=LEEDS_TOPIC,
+        answered_to="leeds-community-paediatrics",
+    ),
+    "on a partner's own topic, a claim to be another partner": Bad(
+        _one(lambda: partner_record(_bundle(), partner="west-yorkshire-slt")),
+        "CloudEvent.source",
+        topic=LEEDS_TOPIC,
+        answered_to="leeds-community-paediatrics",  # the topic's owner: only it may write there
+    ),
+    "a partner with a topic of its own, on the shared topic": Bad(
+        _one(lambda: partner_record(_bundle(), partner="leeds-community-paediatrics")),
+        "CloudEvent.source",
+        answered_to="leeds-community-paediatrics",
     ),
 }
 
@@ -139,17 +210,48 @@ BAD_MESSAGES: dict[str, tuple[Callable[[], KafkaMessage], str]] = {
 async def test_a_bad_message_is_rejected_naming_where_and_kept_on_the_dead_letter_topic(
     case: str, kafka: KafkaSettings, platform: Any
 ) -> None:
-    make, location = BAD_MESSAGES[case]
+    bad = BAD_MESSAGES[case]
+    *before, record = bad.make()
+    for earlier in before:
+        earlier_id = f"SR-{uuid4().hex}"
+        await _publish(kafka, (earlier_id, earlier), topic=bad.topic)
+        assert [a["outcome"] for a in await _answers(kafka, earlier_id)] == ["accepted"]
     request_id = f"SR-{uuid4().hex}"
-    await _publish(kafka, (request_id, make()))
+    await _publish(kafka, (request_id, record), topic=bad.topic)
     (answer,) = await _answers(kafka, request_id)
     assert answer["outcome"] == "rejected"
+    assert answer["partner"] == bad.answered_to
     issues = answer["resource"]["issue"]
-    assert [i["expression"][0] for i in issues] == [location]
+    assert [i["expression"][0] for i in issues] == [bad.location]
     (dead,) = await _records(kafka, dead_letter_topic(PARTNER_INBOUND_TOPIC), request_id, 1)
+    assert dead.value == record.value
     headers = {k: v.decode() for k, v in dead.headers}
-    assert location in headers["dlq-reason"]
+    assert headers["dlq-original-topic"] == f"{kafka.namespace}{bad.topic}"
+    assert bad.location in headers["dlq-reason"]
     assert "Given" not in headers["dlq-reason"]  # field names, never values
+
+
+async def test_a_partner_on_its_own_topic_is_accepted_end_to_end(
+    kafka: KafkaSettings, referrals_api: httpx.AsyncClient
+) -> None:
+    request_id = f"SR-{uuid4().hex}"
+    record = partner_record(_bundle(), partner="leeds-community-paediatrics")
+    await _publish(kafka, (request_id, record), topic=LEEDS_TOPIC)
+    (answer,) = await _answers(kafka, request_id)
+    assert answer["outcome"] == "accepted"
+    assert answer["partner"] == "leeds-community-paediatrics"
+    await wait_for_timeline(referrals_api, answer["resource"]["identifier"][0]["value"])
+
+
+async def test_the_partner_example_run_twice_is_accepted_twice(
+    kafka: KafkaSettings, platform: Any
+) -> None:
+    first, second = await publish_examples(kafka), await publish_examples(kafka)
+    for answers in (first, second):
+        assert {mode: a["outcome"] for mode, a in answers.items()} == {
+            "binary": "accepted",
+            "structured": "accepted",
+        }
 
 
 async def test_unreadable_structured_bytes_are_kept_on_the_dead_letter_topic(

@@ -1,11 +1,14 @@
 """Wires the referrals service. Run with ``uvicorn referrals.app:create_app --factory``."""
 
+import dataclasses
+
 from fastapi import FastAPI
 
 from referrals import api, caseload, closing, ehc_api, family
 from referrals.config import ReferralsSettings
 from referrals.deadlines import AT_RISK, MISSED, DeadlineWatch
 from referrals.handlers import subscriptions
+from referrals.partner_asyncapi import described
 from referrals.partners import PartnerIntake
 from referrals.retention import RetentionJob
 from referrals.taking_in import rules_of
@@ -45,6 +48,14 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
     registry = app.state.operations.registry
     for metric in (MISSED, AT_RISK):
         registry.register(metric)
+    # The partners' messages, described beyond what FastStream infers from raw bytes.
+    generated = app.state.operations.asyncapi
+    app.state.operations = dataclasses.replace(
+        app.state.operations,
+        asyncapi=lambda: described(
+            generated(), settings.partner_inbound_topic, PartnerReferralAnswered.topic()
+        ),
+    )
     app.state.intake_rules = rules_of(settings)
     app.state.family_plan_url = settings.family_plan_url
     return app

@@ -1,14 +1,13 @@
 """Settings of the referrals service (environment variables)."""
 
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Self
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import NoDecode
 
 from referrals.intake import DISTRICT_COUNCIL, SEND_COUNCIL
 from shared.services import SERVICES, Service
 from shared.settings import ServiceSettings
-from shared.topics import PARTNER_INBOUND_TOPIC
 
 DEVELOPMENT_COUNCILS = ["E08000035", "E08000032"]  # Leeds, Bradford: the development identities'
 
@@ -62,11 +61,6 @@ class ReferralsSettings(ServiceSettings):
         description="IDEMPOTENCY_KEY_HOURS: how long a POST's Idempotency-Key answers a retry",
     )
 
-    partner_inbound_topic: str = Field(
-        default=PARTNER_INBOUND_TOPIC,
-        description="PARTNER_INBOUND_TOPIC: where NHS partners publish referrals (FHIR in "
-        "CloudEvents); their answers go to nhs.referrals.outcome.v1",
-    )
     family_plan_url: str = Field(
         default=f"http://127.0.0.1:{SERVICES['plans'].port}/v1/family/{{token}}/plan",
         description="FAMILY_PLAN_URL: where the family view links to read the child's plan "
@@ -100,3 +94,13 @@ class ReferralsSettings(ServiceSettings):
             if not SEND_COUNCIL.match(code):
                 raise ValueError(f"{code} is not the ONS code of a council with SEND duties")
         return codes
+
+    @model_validator(mode="after")
+    def _partner_topics_of_partners(self) -> Self:
+        unknown = sorted(set(self.partner_topics) - set(self.partner_councils))
+        if unknown:
+            raise ValueError(
+                f"PARTNER_TOPICS names {', '.join(unknown)}, not in PARTNER_COUNCILS: a topic "
+                "of its own is for a partner that may refer to some council"
+            )
+        return self

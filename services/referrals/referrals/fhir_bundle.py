@@ -248,13 +248,14 @@ def link_of(accepted_task: dict[str, Any]) -> str:
     return str(accepted_task["output"][0]["valueUrl"])
 
 
-def rejected(problems: list[Problem]) -> dict[str, Any]:
-    """The FHIR ``OperationOutcome`` naming each problem's FHIRPath and why."""
+def rejected(problems: list[Problem], code: str = "invalid") -> dict[str, Any]:
+    """The FHIR ``OperationOutcome`` naming each problem's FHIRPath and why; ``code`` is the
+    issues' type (``invalid``: the message; ``exception``: an unexpected error here)."""
     outcome = OperationOutcome.model_validate(
         {
             "resourceType": "OperationOutcome",
             "issue": [
-                {"severity": "error", "code": "invalid", "diagnostics": why, "expression": [where]}
+                {"severity": "error", "code": code, "diagnostics": why, "expression": [where]}
                 for where, why in problems
             ],
         }

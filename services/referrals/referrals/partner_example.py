@@ -3,15 +3,17 @@ CloudEvent, in each content mode, and read the answer.
 
     python -m referrals.partner_example   # against the platform `make run` started
 
-Uses the CloudEvents SDK's Kafka binding, as a partner would. The child is made up (an NHS
-number of the 999 test range, which `make run` accepts).
+Uses the CloudEvents SDK's Kafka binding, as a partner would. Each run's children are made up
+and new (a random NHS number of the 999 test range, which `make run` accepts, and a random
+family name), so every run is accepted, never refused as a child already referred.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
+import secrets
+import string
 import sys
 from datetime import UTC, date, datetime
 from typing import Any
@@ -24,9 +26,25 @@ from cloudevents.core.v1.event import CloudEvent
 
 from referrals.fhir_bundle import NHS_NUMBER_SYSTEM, ODS_SYSTEM, SEN2_SYSTEM, TRACK_SYSTEM
 from shared.events import PartnerReferralAnswered
-from shared.topics import PARTNER_INBOUND_TOPIC
+from shared.settings import KafkaSettings
 
 EVENT_TYPE = "uk.nhs.referrals.service-request.v1"
+
+
+def random_test_nhs_number() -> str:
+    """A random NHS number of the 999 range, kept for tests and never issued, whose Modulus 11
+    check digit is valid (the services take them with ACCEPT_TEST_NHS_NUMBERS)."""
+    while True:
+        first = f"999{secrets.randbelow(10**6):06d}"
+        total = sum(int(d) * w for d, w in zip(first, range(10, 1, -1), strict=True))
+        check = (11 - total % 11) % 11
+        if check != 10:
+            return f"{first}{check}"
+
+
+def random_family_name() -> str:
+    """A made-up family name, different each time (letters only, as a name is)."""
+    return "Nguyễn-" + "".join(secrets.choice(string.ascii_lowercase) for _ in range(6)).title()
 
 
 def example_bundle(
@@ -37,15 +55,18 @@ def example_bundle(
     born: date | None = None,
     email: str = "ann.parent@example.org",
     need: str = "SLCN",
+    at: datetime | None = None,
 ) -> dict[str, Any]:
     """A FHIR R4 message Bundle: MessageHeader -> ServiceRequest (status active, intent order,
     reason coded), its requester Organization (ODS code), its subject Patient (NHS number,
-    name, birth date, postcode) and the family's RelatedPerson."""
-    born = born or date(date.today().year - 6, 5, 1)
+    name, birth date, postcode) and the family's RelatedPerson. ``at``: when it is sent (now
+    if left out); the child is six that year unless ``born`` says otherwise."""
+    at = at or datetime.now(UTC)
+    born = born or date(at.year - 6, 5, 1)
     return {
         "resourceType": "Bundle",
         "type": "message",
-        "timestamp": datetime.now(UTC).isoformat(),
+        "timestamp": at.isoformat(),
         "entry": [
             {
                 "fullUrl": "urn:uuid:7c1a6b1e-0000-4000-8000-000000000001",
@@ -68,7 +89,7 @@ def example_bundle(
                     "category": [{"coding": [{"system": TRACK_SYSTEM, "code": "support"}]}],
                     "code": {"text": "Speech and language support"},
                     "reasonCode": [{"coding": [{"system": SEN2_SYSTEM, "code": need}]}],
-                    "authoredOn": datetime.now(UTC).date().isoformat(),
+                    "authoredOn": at.date().isoformat(),
                     "subject": {"reference": "urn:uuid:7c1a6b1e-0000-4000-8000-000000000003"},
                     "requester": {"reference": "urn:uuid:7c1a6b1e-0000-4000-8000-000000000004"},
                 },
@@ -130,47 +151,62 @@ def partner_record(
     return convert(event, JSONFormat())
 
 
-async def main() -> None:
-    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
-    namespace = os.environ.get("SEND_NAMESPACE", "")
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+async def publish_examples(
+    kafka: KafkaSettings, timeout_s: float = 30
+) -> dict[str, dict[str, Any]]:
+    """Publish a referral in each content mode (a new made-up child each) and wait for their
+    answers; returns each mode's answer (the outcome event's data)."""
+    producer = AIOKafkaProducer(**kafka.kafka_client_options(), acks="all")
     answers = AIOKafkaConsumer(
-        f"{namespace}{PartnerReferralAnswered.topic()}",
-        bootstrap_servers=bootstrap,
+        f"{kafka.namespace}{PartnerReferralAnswered.topic()}",
+        **kafka.kafka_client_options(),
         auto_offset_reset="latest",
         group_id=f"partner-example-{uuid4().hex[:8]}",
     )
     await answers.start()
     await producer.start()
     try:
-        await asyncio.sleep(1)  # let the consumer take its partitions before we publish
-        wanted = {}
-        for mode, number in (("binary", "9990000018"), ("structured", "9990000026")):
-            request_id = f"SR-{uuid4().hex[:10]}"
-            record = partner_record(
-                example_bundle(nhs_number=number), mode=mode, request_id=request_id
-            )
-            await producer.send_and_wait(
-                f"{namespace}{PARTNER_INBOUND_TOPIC}",
-                record.value,
-                key=request_id.encode(),
-                headers=list(record.headers.items()),
-            )
-            wanted[request_id] = mode
-            print(f"published a referral in {mode} mode, request {request_id}")
-        async with asyncio.timeout(30):
-            async for message in answers:
-                answer = json.loads(message.value)["data"]
-                if answer["request_id"] in wanted:
-                    print(f"\n{wanted.pop(answer['request_id'])} mode: {answer['outcome']}")
-                    print(json.dumps(answer["resource"], indent=2))
-                if not wanted:
-                    return
-    except TimeoutError:
-        sys.exit("no answer within 30 s: is the platform running (make run)?")
+        async with asyncio.timeout(timeout_s):
+            while not answers.assignment():  # read from the end as it is before we publish
+                await answers.getmany(timeout_ms=100)
+            for partition in answers.assignment():
+                await answers.position(partition)
+            wanted: dict[str, str] = {}
+            found: dict[str, dict[str, Any]] = {}
+            for mode in ("binary", "structured"):
+                request_id = f"SR-{uuid4().hex[:10]}"
+                bundle = example_bundle(
+                    nhs_number=random_test_nhs_number(), family=random_family_name()
+                )
+                record = partner_record(bundle, mode=mode, request_id=request_id)
+                await producer.send_and_wait(
+                    f"{kafka.namespace}{kafka.partner_inbound_topic}",
+                    record.value,
+                    key=request_id.encode(),
+                    headers=list(record.headers.items()),
+                )
+                wanted[request_id] = mode
+                print(f"published a referral in {mode} mode, request {request_id}")
+            while wanted:
+                for records in (await answers.getmany(timeout_ms=500)).values():
+                    for message in records:
+                        answer = json.loads(message.value)["data"]
+                        if answer["request_id"] in wanted:
+                            found[wanted.pop(answer["request_id"])] = answer
+        return found
     finally:
         await producer.stop()
         await answers.stop()
+
+
+async def main() -> None:
+    try:
+        answers = await publish_examples(KafkaSettings())
+    except TimeoutError:
+        sys.exit("no answer within 30 s: is the platform running (make run)?")
+    for mode, answer in answers.items():
+        print(f"\n{mode} mode: {answer['outcome']}")
+        print(json.dumps(answer["resource"], indent=2))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
-"""NHS partners' referrals: FHIR in CloudEvents on ``nhs.referrals.inbound.v1``, each answered
-once on ``nhs.referrals.outcome.v1``.
+"""NHS partners' referrals: FHIR in CloudEvents on ``nhs.referrals.inbound.v1`` (and each
+partner's own topic, ``PARTNER_TOPICS``), each answered once on ``nhs.referrals.outcome.v1``.
 
 A consumer of its own (partners' messages are not the platform's envelope): each record is
 read with the CloudEvents SDK's Kafka binding (binary or structured mode), its partner checked
@@ -7,18 +7,27 @@ against ``PARTNER_COUNCILS``, its FHIR read (``referrals.fhir_bundle``) into the
 ``POST /v1/referrals`` and taken in by the one intake path (``referrals.taking_in``). In one
 transaction: the record in the inbox (by topic, partition and offset: a redelivery does
 nothing), the referral, the partner's request identifier with its answer (a republished request
-makes no second referral and gets the same answer), and the answer in the outbox. A message
-that cannot become a referral is answered (when its partner is known) and kept on
-``<topic>.dlq`` with the reason: FHIRPaths and reasons, never a value. A database outage leaves
-the offset, so the message comes again: it is never turned into a rejection.
+makes no second referral and gets the same answer), and the answer in the outbox.
+
+Who sent it: on a partner's own topic, that partner (only its Kafka user may write there); a
+message whose ``source`` names another is refused. On the shared topic, whoever ``source``
+names, unless that partner has a topic of its own (then it must use it).
+
+A message that cannot become a referral (unreadable, invalid, refused by the intake rules, a
+child already referred) is answered (when its partner is known) and kept on
+``<shared topic>.dlq`` with the reason: FHIRPaths and codes, never a value. Failures are met as
+``shared.consumption`` meets them (``shared.failures``): a database outage leaves the offset,
+so the message comes again (it is never turned into a rejection); a transient error is
+retried; anything else (a bug) is dead-lettered with its exception's type and answered with a
+generic rejection, so the partition moves on.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -38,14 +47,22 @@ from referrals.schemas import ReferralRequest
 from referrals.taking_in import Refused, new_referral, rule_problems, rules_of, take_in
 from shared.audit import AuditTrail
 from shared.auth import Principal
+from shared.consumption import EventConsumption, attempted, dead_letter_headers
 from shared.councils import act_for
 from shared.db import Connection, Database
 from shared.events import PartnerReferralAnswered
-from shared.failures import Failure, classify
 from shared.outbox import Outbox
 from shared.topics import dead_letter_topic
 
 logger = logging.getLogger(__name__)
+
+CONSUMER = "referrals"
+
+UNEXPECTED = (
+    "Bundle",
+    "the platform could not take this message in; it is kept for the council's operators",
+)
+"""The problem an unexpected failure (a bug, not the message) is answered with."""
 
 
 @dataclass
@@ -59,6 +76,17 @@ class Inbound:
     problems: list[Problem] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Wiring:
+    """What taking a partner's record needs: the service's database, outbox and consumption
+    (its retry settings and dead-letter metrics), and the dead-letter topic's publisher."""
+
+    database: Database
+    outbox: Outbox
+    consumption: EventConsumption
+    dead_letters: Callable[..., Awaitable[Any]]  # publish(value, key=..., headers=...)
+
+
 def partner_of(source: str) -> str:
     """The partner's client id: the CloudEvent ``source``'s last path segment
     (``/nhs/partners/west-yorkshire-slt`` -> ``west-yorkshire-slt``)."""
@@ -66,12 +94,18 @@ def partner_of(source: str) -> str:
 
 
 def read(
-    headers: dict[str, bytes], key: bytes | None, value: bytes, settings: ReferralsSettings
+    headers: dict[str, bytes],
+    key: bytes | None,
+    value: bytes,
+    settings: ReferralsSettings,
+    owner: str | None = None,
 ) -> Inbound:
-    """Read one partner record; pure. ``problems`` empty means it can be taken in."""
-    inbound = Inbound(request_id=key.decode(errors="replace") if key else "")
+    """Read one partner record; pure. ``owner``: the partner whose own topic it came on (who
+    sent it, whatever it says); ``None`` on the shared topic. ``problems`` empty means it can
+    be taken in."""
+    inbound = Inbound(request_id=key.decode(errors="replace") if key else "", partner=owner)
     source = headers.get("ce_source")  # binary mode: known even when the data is unreadable
-    if source is not None:
+    if source is not None and owner is None:
         inbound.partner = partner_of(source.decode(errors="replace"))
     try:
         event = from_kafka(CloudEventRecord(headers=headers, key=key, value=value), JSONFormat())
@@ -80,11 +114,22 @@ def read(
             ("CloudEvent", f"not a CloudEvent with JSON data ({type(exc).__name__})")
         ]
         return inbound
-    inbound.partner = partner_of(str(event.get_source()))
+    claimed = partner_of(str(event.get_source()))
     inbound.request_id = inbound.request_id or str(event.get_id())
-    councils = settings.partner_councils.get(inbound.partner)
+    if owner is not None and claimed != owner:
+        inbound.problems = [
+            ("CloudEvent.source", "names another partner than the one this topic belongs to")
+        ]
+        return inbound
+    inbound.partner = claimed
+    councils = settings.partner_councils.get(claimed)
     if councils is None:
         inbound.problems = [("CloudEvent.source", "not a partner this platform knows")]
+        return inbound
+    if owner is None and claimed in settings.partner_topics:
+        inbound.problems = [
+            ("CloudEvent.source", "this partner publishes on its own topic, not the shared one")
+        ]
         return inbound
     council = event.get_extension("localauthority")
     if not isinstance(council, str) or council not in councils:
@@ -116,22 +161,33 @@ class PartnerIntake:
 
     def __init__(self, settings: ReferralsSettings) -> None:
         self.settings = settings
-        self.topic = settings.partner_inbound_topic
-        self.consumer = f"referrals.{self.topic}"
+        self.topic = settings.partner_inbound_topic  # the shared one: its .dlq is everyone's
+        self.topics = settings.partner_inbound_topics()
+        self.owners = {topic: partner for partner, topic in settings.partner_topics.items()}
+        self.consumer = f"{CONSUMER}.{self.topic}"
 
-    def subscribe(self, router: KafkaRouter, database: Database, outbox: Outbox) -> None:
+    def subscribe(
+        self,
+        router: KafkaRouter,
+        database: Database,
+        outbox: Outbox,
+        consumption: EventConsumption,
+    ) -> None:
         dead_letters = router.publisher(
             dead_letter_topic(self.topic),
             title=f"{dead_letter_topic(self.topic)}:referrals",
             description="NHS partners' messages that could not become a referral, as they "
-            "came, with headers saying why (dlq-reason: FHIRPaths and reasons, never a value)",
+            "came, with headers saying why (dlq-reason: FHIRPaths and codes, never a value; "
+            "dlq-exception: Rejected, Refused, or the unexpected error's type; "
+            "dlq-original-topic: the shared or the partner's own topic)",
         )
+        wiring = Wiring(database, outbox, consumption, dead_letters.publish)
 
         async def raw(msg: StreamMessage[Any]) -> Any:
             return msg.body  # the CloudEvents SDK reads it, in either content mode
 
         @router.subscriber(
-            self.topic,
+            *self.topics,
             group_id=f"{self.settings.namespace}{self.consumer}",
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR,  # commit only after the transaction
@@ -141,77 +197,102 @@ class PartnerIntake:
             "ServiceRequest, Patient, Organization, RelatedPerson) in a CloudEvent, binary "
             "(ce_* headers) or structured (application/cloudevents+json) mode; the Kafka key is "
             "the partner's request identifier; the CloudEvent source ends in the partner's "
-            "client id and its localauthority extension names the council",
+            "client id and its localauthority extension names the council. Partners with a "
+            "topic of their own (PARTNER_TOPICS) publish there instead, the same messages",
         )
         async def partner_referral(body: bytes, message: KafkaMessage) -> None:
-            record: Any = message.raw_message  # one aiokafka ConsumerRecord (not a batch)
-            inbound = read(dict(record.headers), record.key, body, self.settings)
-            if inbound.problems:
-                reason = "; ".join(f"{w}: {why}" for w, why in inbound.problems)[:1000]
-                headers = {k: v.decode(errors="replace") for k, v in record.headers}
-                headers.update(
-                    {
-                        "dlq-reason": reason,
-                        "dlq-exception": "Rejected",
-                        "dlq-attempts": "1",
-                        "dlq-consumer": "referrals",
-                        "dlq-original-topic": record.topic,
-                        "dlq-original-partition": str(record.partition),
-                        "dlq-original-offset": str(record.offset),
-                    }
-                )
-                # Before the answer's transaction: a crash between the two keeps the message
-                # (it comes again), never an answer without its dead letter.
-                await dead_letters.publish(body, key=record.key, headers=headers)
-                logger.warning(
-                    "partner message %s[%s]@%s rejected (%d problems)",
-                    record.topic,
-                    record.partition,
-                    record.offset,
-                    len(inbound.problems),
-                )
-            if inbound.partner is None:
-                return  # nobody to answer: the dead letter is all there is
-            delivery = uuid5(NAMESPACE_URL, f"{record.topic}/{record.partition}/{record.offset}")
-            await self._answer_once(database, outbox, delivery, inbound)
+            # One aiokafka ConsumerRecord (not a batch); its value is ``body``.
+            await self.take(message.raw_message, wiring)
+
+    async def take(self, record: Any, wiring: Wiring) -> None:
+        """Take one partner record in and answer it; see the module docstring."""
+        topic = record.topic.removeprefix(self.settings.namespace)
+        owner = self.owners.get(topic)
+        inbound = read(dict(record.headers), record.key, record.value, self.settings, owner)
+        if inbound.problems:
+            reason = "; ".join(f"{w}: {why}" for w, why in inbound.problems)
+            # Before the answer's transaction: a crash between the two keeps the message
+            # (it comes again), never an answer without its dead letter.
+            await self._dead_letter(record, wiring, reason, "Rejected", outcome="invalid")
+        if inbound.partner is None:
+            return  # nobody to answer: the dead letter is all there is
+        delivery = uuid5(NAMESPACE_URL, f"{record.topic}/{record.partition}/{record.offset}")
+        what = f"partner message {record.topic}[{record.partition}]@{record.offset}"
+        failed = await self._attempted(wiring, what, delivery, inbound, topic)
+        if failed is None:
+            return
+        exc, attempts = failed
+        if isinstance(exc, Refused):  # the child's details, not the message: a rejection
+            problem = ("ServiceRequest.subject", exc.detail)
+            reason, outcome = f"ServiceRequest.subject: {exc.code}", "invalid"
+        else:  # a bug: the same every time; kept for the operators, the partition moves on
+            problem = UNEXPECTED
+            reason, outcome = f"unexpected {type(exc).__name__}", "dead_lettered"
+        await self._dead_letter(
+            record, wiring, reason, type(exc).__name__, attempts=attempts, outcome=outcome
+        )
+        refusal = replace(inbound, body=None, problems=[problem])
+        failed = await self._attempted(wiring, what, delivery, refusal, topic)
+        if failed is not None:  # dead-lettered already: nothing more to try
+            logger.error("%s could not be answered: %s", what, type(failed[0]).__name__)
+
+    async def _attempted(
+        self, wiring: Wiring, what: str, delivery: UUID, inbound: Inbound, topic: str
+    ) -> tuple[Exception, int] | None:
+        """Answer once, failures met as the platform's consumers meet them."""
+        c = wiring.consumption
+        return await attempted(
+            lambda: self._answer_once(wiring, delivery, inbound, topic),
+            what=what,
+            max_attempts=c.max_attempts,
+            retry_backoff_s=c.retry_backoff_s,
+            outage_backoff_s=c.outage_backoff_s,
+        )
+
+    async def _dead_letter(
+        self,
+        record: Any,
+        wiring: Wiring,
+        reason: str,
+        exception: str,
+        *,
+        attempts: int = 1,
+        outcome: str,
+    ) -> None:
+        headers = dead_letter_headers(
+            record, reason=reason, exception=exception, attempts=attempts, consumer=CONSUMER
+        )
+        await wiring.dead_letters(record.value, key=record.key, headers=headers)
+        wiring.consumption.count_dead_letter(record.topic, exception, outcome)
+        logger.warning(
+            "partner message %s[%s]@%s dead-lettered: %s",
+            record.topic,
+            record.partition,
+            record.offset,
+            exception,
+        )
 
     async def _answer_once(
-        self, database: Database, outbox: Outbox, delivery: UUID, inbound: Inbound
+        self, wiring: Wiring, delivery: UUID, inbound: Inbound, topic: str
     ) -> None:
-        for attempt in range(1, self.settings.consumer_max_attempts + 1):
-            try:
-                async with database.pool().acquire() as conn, conn.transaction():
-                    first = await conn.fetchval(
-                        """INSERT INTO inbox (consumer, event_id, topic) VALUES ($1, $2, $3)
-                           ON CONFLICT DO NOTHING RETURNING event_id""",
-                        self.consumer,
-                        delivery,
-                        self.topic,
-                    )
-                    if first is None:
-                        return  # delivered again: answered already
-                    answer = await self._answer(conn, outbox, inbound)
-                    await outbox.add(conn, [answer], local_authority=inbound.council or "")
-                return
-            except Exception as exc:
-                kind = classify(exc)
-                logger.warning(
-                    "partner message failed, attempt %d: %s (%s)",
-                    attempt,
-                    type(exc).__name__,
-                    kind.value,
-                )
-                if kind is Failure.OUTAGE:  # not the message's fault: it comes again
-                    await asyncio.sleep(2.0)
-                    raise
-                if kind is Failure.TRANSIENT and attempt < self.settings.consumer_max_attempts:
-                    await asyncio.sleep(self.settings.consumer_retry_backoff_s * 2 ** (attempt - 1))
-                    continue
-                raise  # a bug: FastStream logs it; NACK: it comes again
+        async with wiring.database.pool().acquire() as conn, conn.transaction():
+            first = await conn.fetchval(
+                """INSERT INTO inbox (consumer, event_id, topic) VALUES ($1, $2, $3)
+                   ON CONFLICT DO NOTHING RETURNING event_id""",
+                self.consumer,
+                delivery,
+                topic,
+            )
+            if first is None:
+                return  # delivered again: answered already
+            answer = await self._answer(conn, wiring.outbox, inbound)
+            await wiring.outbox.add(conn, [answer], local_authority=inbound.council or "")
 
     async def _answer(
         self, conn: Connection, outbox: Outbox, inbound: Inbound
     ) -> PartnerReferralAnswered:
+        """The answer, with the referral it makes; raises ``Refused`` (the caller's
+        transaction then leaves nothing behind)."""
         partner = inbound.partner or ""
         referral_id = uuid5(NAMESPACE_URL, f"nhs-partner:{partner}:{inbound.request_id}")
         if inbound.problems or inbound.body is None or inbound.council is None:
@@ -233,13 +314,9 @@ class PartnerIntake:
         await act_for(conn, [inbound.council])
         referral = new_referral(referral_id, inbound.body, london_today())
         principal = Principal(f"partner:{partner}", frozenset(), (inbound.council,))
-        try:
-            async with conn.transaction():  # a savepoint: a refusal leaves nothing behind
-                events, _ = await take_in(
-                    conn, AuditTrail(principal, inbound.request_id), referral, inbound.body.child
-                )
-        except Refused as exc:
-            return self._rejection(referral_id, inbound, [("ServiceRequest.subject", exc.detail)])
+        events, _ = await take_in(
+            conn, AuditTrail(principal, inbound.request_id), referral, inbound.body.child
+        )
         await outbox.add(conn, events, local_authority=inbound.council)
         answer = task(
             referral_id,
@@ -271,5 +348,5 @@ class PartnerIntake:
             partner=inbound.partner or "",
             request_id=inbound.request_id,
             outcome="rejected",
-            resource=rejected(problems),
+            resource=rejected(problems, code="exception" if UNEXPECTED in problems else "invalid"),
         )

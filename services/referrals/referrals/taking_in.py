@@ -71,11 +71,12 @@ def new_referral(referral_id: UUID, body: ReferralRequest, today: date) -> NewRe
 
 class Refused(Exception):
     """The referral cannot be taken in as it stands (a 409 over HTTP; dead-lettered when it
-    came as an event): the child has an open referral here, or other details."""
+    came as an event): the child has an open referral here, or other details. ``code`` says
+    which, without any of the child's details (for dead-letter reasons and logs)."""
 
-    def __init__(self, detail: str, referral_id: UUID | None = None) -> None:
+    def __init__(self, detail: str, referral_id: UUID | None = None, *, code: str) -> None:
         super().__init__(detail)
-        self.detail, self.referral_id = detail, referral_id
+        self.detail, self.referral_id, self.code = detail, referral_id, code
 
 
 async def take_in(
@@ -101,6 +102,7 @@ async def take_in(
             f"this child already has an open referral here ({existing}): add to it, or "
             "escalate it to ask for an EHC needs assessment",
             existing,
+            code="already-referred",
         )
     try:
         created_at = await repository.add_referral(
@@ -112,7 +114,7 @@ async def take_in(
             date_of_birth=child.date_of_birth,
         )
     except repository.ChildDetailsDiffer as exc:
-        raise Refused(str(exc)) from exc
+        raise Refused(str(exc), code="child-details-differ") from exc
     events = receive(referral)
     request = None
     if referral.track == "ehc":

@@ -7,6 +7,20 @@ come from files/topology.json, generated from the code (make chart-topology).
 {{- .Files.Get "files/topology.json" -}}
 {{- end -}}
 
+{{/* PARTNER_TOPICS as JSON: each NHS partner (strimzi.partners) whose inboundTopic is a
+topic of its own, not the shared one, and that topic. Only its KafkaUser may write there, so
+referrals takes a message on it as that partner's (args: root) */}}
+{{- define "send.partnerTopics" -}}
+{{- $shared := (include "send.topology" . | fromJson).partnerInbound.topic -}}
+{{- $topics := dict -}}
+{{- range .Values.strimzi.partners -}}
+{{- if and .inboundTopic (ne .inboundTopic $shared) -}}
+{{- $_ := set $topics .name .inboundTopic -}}
+{{- end -}}
+{{- end -}}
+{{- toJson $topics -}}
+{{- end -}}
+
 {{- define "send.fullname" -}}
 {{- if contains .Chart.Name .Release.Name -}}
 {{- .Release.Name | trunc 40 | trimSuffix "-" -}}
@@ -96,6 +110,8 @@ only when kafka.credentials.topics is not set).
   value: {{ $k.bootstrapServers | quote }}
 - name: SEND_NAMESPACE
   value: {{ $k.namespace | quote }}
+- name: PARTNER_TOPICS
+  value: {{ include "send.partnerTopics" $root | quote }}
 - name: KAFKA_TOPIC_PARTITIONS
   value: {{ $k.partitions | quote }}
 - name: KAFKA_REPLICATION_FACTOR

@@ -1,0 +1,66 @@
+"""The AsyncAPI document describes what a partner publishes and gets back, and its examples are
+messages the platform takes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from referrals.config import ReferralsSettings
+from referrals.partners import read
+
+from scripts.asyncapi import DOCS
+
+SPEC: dict[str, Any] = json.loads((DOCS / "referrals.json").read_text())
+SETTINGS = ReferralsSettings(accept_test_nhs_numbers=True)
+
+
+def _messages(address: str) -> list[dict[str, Any]]:
+    (channel,) = [c for c in SPEC["channels"].values() if c["address"] == address]
+    names = [m["$ref"].rsplit("/", 1)[-1] for m in channel["messages"].values()]
+    return [SPEC["components"]["messages"][name] for name in names]
+
+
+def test_the_inbound_topic_has_a_message_for_each_content_mode_with_its_schema() -> None:
+    binary, structured = _messages("nhs.referrals.inbound.v1")
+    assert binary["contentType"] == "application/fhir+json"
+    assert binary["payload"]["$ref"].endswith("/PartnerReferralBundle")
+    headers = SPEC["components"]["schemas"]["PartnerReferralHeaders"]
+    assert {"ce_specversion", "ce_id", "ce_source", "ce_type", "ce_localauthority"} <= set(
+        headers["required"]
+    )
+    assert structured["contentType"] == "application/cloudevents+json"
+    bundle = SPEC["components"]["schemas"]["PartnerReferralBundle"]
+    assert bundle["properties"]["type"] == {"const": "message"}
+    kinds = {
+        SPEC["components"]["schemas"][ref["$ref"].rsplit("/", 1)[-1]]["title"]
+        for ref in bundle["properties"]["entry"]["items"]["properties"]["resource"]["oneOf"]
+    }
+    assert kinds >= {"MessageHeader", "ServiceRequest", "Patient", "RelatedPerson"}
+    for message in (binary, structured):
+        assert "request identifier" in message["bindings"]["kafka"]["key"]["description"]
+
+
+def test_each_inbound_example_is_a_message_the_platform_takes() -> None:
+    binary, structured = (m["examples"][0] for m in _messages("nhs.referrals.inbound.v1"))
+    headers = {k: v.encode() for k, v in binary["headers"].items()}
+    taken = read(headers, b"SR-1", json.dumps(binary["payload"]).encode(), SETTINGS)
+    assert taken.problems == []
+    assert taken.body is not None
+    headers = {k: v.encode() for k, v in structured["headers"].items()}
+    taken = read(headers, b"SR-1", json.dumps(structured["payload"]).encode(), SETTINGS)
+    assert taken.problems == []
+    assert taken.body is not None
+
+
+def test_the_outcome_shows_a_task_and_an_operation_outcome_keyed_by_the_request_id() -> None:
+    (answer,) = _messages("nhs.referrals.outcome.v1")
+    resources = {e["name"]: e["payload"]["data"]["resource"] for e in answer["examples"]}
+    assert resources["accepted"]["resourceType"] == "Task"
+    assert resources["rejected"]["resourceType"] == "OperationOutcome"
+    assert "request identifier" in answer["bindings"]["kafka"]["key"]["description"]
+    schemas = SPEC["components"]["schemas"]
+    subject = schemas["PartnerReferralAnsweredMessage"]["properties"]["subject"]["description"]
+    assert "not the Kafka key" in subject
+    referral_id = schemas["PartnerReferralAnswered"]["properties"]["referral_id"]["description"]
+    assert "Not the Kafka key" in referral_id
