@@ -411,3 +411,45 @@ async def test_the_timeliness_report_counts_a_seeded_year_as_sen2_does(
         "26-52": 1,
         "52+": 1,
     }
+
+
+async def test_a_note_or_reason_with_control_characters_is_refused_naming_the_field(
+    caseworker: httpx.AsyncClient, owner_url: str
+) -> None:
+    start = TODAY - timedelta(weeks=2)
+    created = await _post(
+        caseworker, "/v1/referrals", referral_body(track="ehc", received_on=start)
+    )
+    path = f"/v1/referrals/{created['id']}"
+    refused = await caseworker.post(
+        f"{path}/exceptions",
+        json={
+            "kind": "personal_circumstances",
+            "starts_on": str(start),
+            "ends_on": str(start + timedelta(days=3)),
+            "reason": "In hospital\u0000",
+        },
+    )
+    assert refused.status_code == 422, refused.text
+    [problem] = refused.json()["detail"]
+    assert problem["loc"] == ["body", "reason"]
+    assert "U+0000" in problem["msg"]
+    note = await caseworker.post(
+        f"{path}/assessment-decision",
+        json={"decision": "assess", "decided_on": str(TODAY), "note": "Assess \u202enow"},
+    )
+    assert note.status_code == 422, note.text
+    assert note.json()["detail"][0]["loc"] == ["body", "note"]
+    ehc = (await caseworker.get(path)).json()["ehc"]
+    assert (ehc["stage"], ehc["exceptions"]) == ("assessment_requested", [])
+    kept = await _post(
+        caseworker,
+        f"{path}/exceptions",
+        {
+            "kind": "personal_circumstances",
+            "starts_on": str(start),
+            "ends_on": str(start + timedelta(days=3)),
+            "reason": "In hospital.\r\nBack home now.",
+        },
+    )
+    assert kept["exceptions"][0]["reason"] == "In hospital.\nBack home now."

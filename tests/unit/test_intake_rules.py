@@ -1,3 +1,4 @@
+import re
 from datetime import date
 
 import pytest
@@ -13,6 +14,7 @@ from referrals.intake import (
     nhs_number_digits,
     nhs_number_range,
     person_name,
+    safe_text,
     uk_phone,
 )
 
@@ -110,8 +112,47 @@ def test_names_in_any_script_are_kept_in_one_normal_form(text: str, normal: str)
     ],
 )
 def test_blank_names_controls_markup_and_symbols_are_refused(text: str) -> None:
-    with pytest.raises(ValueError, match=r"blank|only letters|a letter"):
+    with pytest.raises(ValueError, match=r"blank|only letters|a letter|control or formatting"):
         person_name(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("Loves trains.\nReads well,\twith help.", "Loves trains.\nReads well,\twith help."),
+        ("Line one\r\nline two\rthree", "Line one\nline two\nthree"),  # as a form sends it
+        ("Sia\u0302n \u0645\u062d\u0645\u062f \U0001f468\u200d\U0001f469", "Siân محمد 👨\u200d👩"),
+    ],
+)
+def test_free_text_keeps_any_script_and_lines_in_one_normal_form(text: str, kept: str) -> None:
+    assert safe_text(text) == kept
+
+
+@pytest.mark.parametrize(
+    ("text", "code_point"),
+    [
+        ("Kind\u0000", "U+0000"),  # NUL: PostgreSQL's text and jsonb cannot hold it
+        ("Bell\u0007", "U+0007"),
+        ("Escape\u001b[2J", "U+001B"),
+        ("Next\u0085line", "U+0085"),  # a C1 control
+        ("Reads \u202eslowly", "U+202E"),  # a bidirectional override
+        ("Hid\u2066den", "U+2066"),  # a bidirectional isolate
+        ("Soft\u00adhyphen", "U+00AD"),
+        ("Zero\u200bwidth", "U+200B"),
+        ("Bom\ufeff", "U+FEFF"),
+        ("Private\ue000", "U+E000"),
+        ("Unassigned\U000e0080", "U+E0080"),
+        ("Lone\ud800", "U+D800"),  # a surrogate (JSON can spell one)
+    ],
+)
+def test_free_text_refuses_control_and_formatting_characters(text: str, code_point: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(f"characters: {code_point}")):
+        safe_text(text)
+
+
+def test_a_single_line_refuses_new_lines_and_tabs() -> None:
+    with pytest.raises(ValueError, match=re.escape("U+0009")):
+        safe_text("Ann\tSmith", multiline=False)
 
 
 def test_duplicate_names_compare_case_folded() -> None:

@@ -6,8 +6,16 @@ from datetime import date
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
+from referrals.intake import safe_text
 from referrals.statutory import (
     AdviceKind,
     ExceptionKind,
@@ -17,7 +25,12 @@ from referrals.statutory import (
 )
 from shared.events import Track
 
-Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+Note = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
+    AfterValidator(safe_text),
+]
+"""A caseworker's words: any script, several lines, no control or formatting characters."""
 Requester = Literal["parent", "young_person", "school", "health", "social_care"]
 
 

@@ -64,17 +64,42 @@ def nhs_number_range(digits: str) -> NhsRange:
     return "test" if digits.startswith("999") else "unissued"
 
 
+# Characters no free text may hold: controls (NUL and the like, which PostgreSQL's text and
+# jsonb refuse), surrogates, formatting characters (bidirectional overrides, invisible marks a
+# screen reader skips), private-use and unassigned code points. Kept: the zero-width
+# (non-)joiner some scripts need between letters, and in text of several lines a new line
+# and a tab.
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cs", "Cf", "Co", "Cn"})
+_JOINERS = frozenset("\u200c\u200d")
+_LINE_BREAKS = frozenset("\n\t")
+
+
+def safe_text(text: str, *, multiline: bool = True) -> str:
+    """Free text (a note, a reason, the referrer's words) in one normal form (NFC, a carriage
+    return as a new line) with nothing a database, a screen reader or a text message cannot
+    hold safely; ``ValueError`` naming the first character that is not."""
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    allowed = _JOINERS | _LINE_BREAKS if multiline else _JOINERS
+    for char in text:
+        if unicodedata.category(char) in _UNSAFE_CATEGORIES and char not in allowed:
+            raise ValueError(
+                f"must not hold control or formatting characters: U+{ord(char):04X} "
+                f"({unicodedata.name(char, 'a control character').lower()})"
+            )
+    return text
+
+
 # Allowed in a name besides letters and combining marks of any script: spaces, hyphens,
 # apostrophes, full stops, and the zero-width (non-)joiner some scripts need between letters.
-_NAME_PUNCTUATION = frozenset(" -'.\u2019\u200c\u200d")
+_NAME_PUNCTUATION = frozenset(" -'.\u2019") | _JOINERS
 
 
 def person_name(text: str) -> str:
     """A name in any script (Siân, Nguyễn, محمد), in one normal form with single spaces (digits
     are harmless, so allowed: a name that holds one is rare, but refusing it helps nobody); no
-    control or formatting characters (bidirectional overrides included), no markup or symbols
-    a screen reader, a text message or a letter template could not hold."""
-    text = unicodedata.normalize("NFC", text)
+    control or formatting characters (bidirectional overrides included, as in any free text),
+    no markup or symbols a screen reader, a text message or a letter template could not hold."""
+    text = safe_text(text, multiline=False)
     for char in text:
         category = unicodedata.category(char)
         if (

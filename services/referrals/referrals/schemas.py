@@ -20,7 +20,7 @@ from pydantic import (
 
 from referrals.domain import FamilyContact, Postcode, Step
 from referrals.ehc_schemas import EhcView
-from referrals.intake import nhs_number_digits, nhs_number_range, person_name
+from referrals.intake import nhs_number_digits, nhs_number_range, person_name, safe_text
 from shared.events import Sen2Need, Track
 
 REGULATIONS_IN_FORCE = date(2014, 9, 1)  # the SEND Regulations 2014: no request is older
@@ -35,6 +35,8 @@ def _nhs_number(value: str) -> str:
 
 
 PersonName = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(person_name)]
+Words = Annotated[str, Field(min_length=1, max_length=4000), AfterValidator(safe_text)]
+"""The referrer's own words: any script, several lines, no control or formatting characters."""
 
 
 def _postcode(value: Any) -> Postcode:
@@ -80,13 +82,10 @@ class AboutTheChild(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    strengths: str | None = Field(default=None, min_length=1, max_length=4000)
-    difficulties: str | None = Field(default=None, min_length=1, max_length=4000)
-    views: str | None = Field(
-        default=None,
-        min_length=1,
-        max_length=4000,
-        description="The child's and family's views, interests and aspirations",
+    strengths: Words | None = None
+    difficulties: Words | None = None
+    views: Words | None = Field(
+        default=None, description="The child's and family's views, interests and aspirations"
     )
 
 
