@@ -453,3 +453,39 @@ async def test_a_note_or_reason_with_control_characters_is_refused_naming_the_fi
         },
     )
     assert kept["exceptions"][0]["reason"] == "In hospital.\nBack home now."
+
+
+@pytest.mark.parametrize(
+    ("starts", "ends", "field"),
+    [
+        (date(2025, 1, 1), date(9999, 12, 31), "starts_on"),  # took 14 s of CPU, then a 500
+        (TODAY, date(9999, 12, 31), "ends_on"),
+        (TODAY, TODAY + timedelta(days=400), "ends_on"),
+        (TODAY, TODAY - timedelta(days=1), "ends_on"),
+    ],
+)
+async def test_exception_and_comment_dates_out_of_bounds_are_refused_at_once(
+    caseworker: httpx.AsyncClient, starts: date, ends: date, field: str
+) -> None:
+    created = await _post(
+        caseworker, "/v1/referrals", referral_body(track="ehc", received_on=TODAY)
+    )
+    path = f"/v1/referrals/{created['id']}"
+    refused = await caseworker.post(
+        f"{path}/exceptions",
+        json={
+            "kind": "family_away",
+            "starts_on": str(starts),
+            "ends_on": str(ends),
+            "reason": "Abroad",
+        },
+    )
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["detail"][0]["loc"] == ["body", field]
+    comments = await caseworker.post(
+        f"{path}/draft-plan",
+        json={"issued_on": str(TODAY), "comments_due": str(date(9999, 12, 31))},
+    )
+    assert comments.status_code == 422, comments.text
+    assert comments.json()["detail"][0]["loc"] == ["body", "comments_due"]
+    assert (await caseworker.get(path)).json()["ehc"]["exceptions"] == []

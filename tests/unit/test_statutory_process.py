@@ -1,7 +1,10 @@
+import time
 from datetime import date, timedelta
 from uuid import uuid4
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from referrals.reports import by_weeks_elapsed, share
 from referrals.statutory import (
     AdviceKind,
@@ -55,10 +58,83 @@ def test_overlapping_exceptions_count_each_day_once() -> None:
     assert count_days(REQUESTED, 42, [first, second]) == date(2026, 2, 16) + timedelta(15)
 
 
+def _paused_day_by_day(start: date, days: int, exceptions: list[StatutoryException]) -> date:
+    """The clock as the regulations read: day by day, skipping each day an exception ran."""
+    paused = {
+        e.starts_on + timedelta(n)
+        for e in exceptions
+        for n in range((e.ends_on - e.starts_on).days + 1)
+    }
+    day, counted = start, 0
+    while counted < days:
+        day += timedelta(1)
+        counted += day not in paused
+    return day
+
+
+_SPANS = st.lists(
+    st.tuples(st.integers(-40, 200), st.integers(0, 60)).map(
+        lambda s: StatutoryException(
+            "personal_circumstances",
+            REQUESTED + timedelta(s[0]),
+            REQUESTED + timedelta(s[0] + s[1]),
+        )
+    ),
+    max_size=5,
+)
+
+
+@given(days=st.sampled_from([0, 1, 42, 112, 140]), exceptions=_SPANS)
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+def test_counting_days_around_exceptions_is_the_day_by_day_count(
+    days: int, exceptions: list[StatutoryException]
+) -> None:
+    assert count_days(REQUESTED, days, exceptions) == _paused_day_by_day(
+        REQUESTED, days, exceptions
+    )
+
+
+def test_exceptions_are_counted_by_their_spans_not_day_by_day() -> None:
+    started = time.process_time()
+    year = StatutoryException("family_away", date(2026, 1, 6), date(2027, 1, 5))
+    decades = StatutoryException("family_away", date(2026, 1, 6), date(2075, 12, 31))
+    for _ in range(200):
+        assert count_days(REQUESTED, 140, [year, year]) == date(2026, 5, 25) + timedelta(365)
+        assert count_days(REQUESTED, 1, [decades]) == date(2076, 1, 1)
+    assert time.process_time() - started < 1  # a day at a time, this took seconds
+
+
+@pytest.mark.parametrize(
+    ("starts_on", "ends_on", "field", "words"),
+    [
+        (date(2025, 12, 7), date(2026, 2, 1), "starts_on", "2025-12-08"),  # 4 weeks + 1 day before
+        (date(2025, 1, 1), date(9999, 12, 31), "starts_on", "before"),
+        (date(2026, 2, 1), date(9999, 12, 31), "ends_on", "2027-12-31"),  # a year from today
+        (date(2026, 2, 1), date(2026, 1, 31), "ends_on", "on or after"),
+        (date(2026, 1, 6), date(2027, 1, 7), "ends_on", "at most a year"),
+    ],
+)
+def test_exception_dates_are_bounded(
+    starts_on: date, ends_on: date, field: str, words: str
+) -> None:
+    away = StatutoryException("family_away", starts_on, ends_on)
+    with pytest.raises(InvalidStep, match=words) as refused:
+        _request().add_exception(away, TODAY)
+    assert refused.value.field == field
+
+
+def test_an_exception_may_begin_up_to_4_weeks_before_the_request() -> None:
+    closed = StatutoryException("school_closure", date(2025, 12, 8), date(2026, 1, 31))
+    request = _request().add_exception(closed, TODAY)
+    assert request.due(Deadline.DECISION) == date(2026, 2, 16) + timedelta(26)  # 6 Jan to 31 Jan
+    year = StatutoryException("family_away", date(2026, 1, 6), date(2027, 1, 6))  # a year
+    assert _request().add_exception(year, TODAY).exceptions == (year,)
+
+
 def test_a_short_school_closure_is_no_exception() -> None:
     with pytest.raises(InvalidStep, match="4 weeks"):
         _request().add_exception(
-            StatutoryException("school_closure", date(2026, 1, 10), date(2026, 1, 20))
+            StatutoryException("school_closure", date(2026, 1, 10), date(2026, 1, 20)), TODAY
         )
 
 
@@ -104,7 +180,8 @@ def test_steps_out_of_order_are_refused() -> None:
     assert (event.on_time, event.appeal_by) == (False, date(2026, 4, 20))
     with pytest.raises(OutOfOrder, match="assessment_refused"):
         refused.add_exception(
-            StatutoryException("personal_circumstances", date(2026, 1, 6), date(2026, 1, 7))
+            StatutoryException("personal_circumstances", date(2026, 1, 6), date(2026, 1, 7)),
+            TODAY,
         )
 
 

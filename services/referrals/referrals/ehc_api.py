@@ -323,7 +323,7 @@ async def record_exception(
 
     async def act(request: EhcRequest, _: Sen2Need) -> tuple[DomainEvent, str | None]:
         exception = StatutoryException(body.kind, body.starts_on, body.ends_on)
-        changed = request.add_exception(exception)
+        changed = request.add_exception(exception, london_today())
         moved = await ehc_repository.add_exception(
             conn, changed, exception, body.reason, principal.subject
         )

@@ -12,6 +12,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
     field_validator,
 )
 
@@ -85,11 +86,26 @@ class PlanDecision(_Body):
     note: Note | None = None
 
 
+LONGEST_COMMENT_DAYS = 56
+"""A family has at least 15 days to comment on a draft (Reg 13(1)); a caseworker may give more,
+up to 8 weeks (the final plan is due by week 20)."""
+
+
 class DraftPlan(_Body):
     issued_on: date
     comments_due: date | None = Field(
-        default=None, description="15 days after issued_on if left out; never fewer"
+        default=None,
+        description="15 days after issued_on if left out; never fewer, and at most 8 weeks",
     )
+
+    @field_validator("comments_due")
+    @classmethod
+    def _within_8_weeks(cls, value: date | None, info: ValidationInfo) -> date | None:
+        issued_on = info.data.get("issued_on")
+        # A difference of days, never issued_on + 8 weeks: that overflows for a far date.
+        if value and issued_on and (value - issued_on).days > LONGEST_COMMENT_DAYS:
+            raise ValueError("at most 8 weeks after the draft was issued")
+        return value
 
 
 class FinalPlan(_Body):

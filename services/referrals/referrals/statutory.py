@@ -97,22 +97,60 @@ class StatutoryException:
     ends_on: date
 
 
-def check_exception(kind: str, starts_on: date, ends_on: date) -> None:
+EXCEPTION_LEAD_IN_DAYS = 28
+"""An exception may have begun up to 4 weeks before the request (a school closed for 4 weeks
+around it); days before the request never move the clock, so none earlier is recorded."""
+LONGEST_EXCEPTION_MONTHS = 12
+"""An exception lasts at most a year, and ends at most a year from today: one that goes on is
+recorded again."""
+
+
+def check_exception(
+    kind: str, starts_on: date, ends_on: date, *, requested_on: date, today: date
+) -> None:
+    earliest = requested_on - timedelta(EXCEPTION_LEAD_IN_DAYS)
+    if starts_on < earliest:
+        raise InvalidStep(
+            "starts_on",
+            f"must not be before {earliest} (4 weeks before the request: days before the "
+            "request do not move the clock)",
+        )
     if ends_on < starts_on:
         raise InvalidStep("ends_on", "must be on or after starts_on")
+    latest = add_months(today, LONGEST_EXCEPTION_MONTHS)
+    if ends_on > latest:
+        raise InvalidStep(
+            "ends_on",
+            f"must not be after {latest} (a year from today; record more when it goes on)",
+        )
+    if ends_on > add_months(starts_on, LONGEST_EXCEPTION_MONTHS):
+        raise InvalidStep(
+            "ends_on", "an exception lasts at most a year: record more when it goes on"
+        )
     if kind != "personal_circumstances" and (ends_on - starts_on).days + 1 < MIN_ABSENCE_DAYS:
         raise InvalidStep("ends_on", f"{kind} is an exception only when it lasts 4 weeks or more")
 
 
 def count_days(start: date, days: int, exceptions: Iterable[StatutoryException] = ()) -> date:
-    """The day ``days`` days after ``start``, not counting days on which an exception ran."""
-    paused: set[date] = set()
-    for e in exceptions:
-        paused.update(e.starts_on + timedelta(n) for n in range((e.ends_on - e.starts_on).days + 1))
-    day, counted = start, 0
-    while counted < days:
-        day += timedelta(days=1)
-        counted += day not in paused
+    """The day ``days`` days after ``start``, not counting days on which an exception ran.
+
+    Arithmetic on the exceptions' spans (merged where they overlap), never day by day: each
+    span that begins on or before the day reached so far pushes it on by its length."""
+    first_counted = start + timedelta(1)
+    spans = sorted(
+        (max(e.starts_on, first_counted), e.ends_on)
+        for e in exceptions
+        if e.ends_on >= first_counted and e.ends_on >= e.starts_on
+    )
+    day = start + timedelta(days)
+    paused_until = start  # the last paused day already added
+    for begins, ends in spans:
+        begins = max(begins, paused_until + timedelta(1))  # overlapping days count once
+        if begins > day:
+            break
+        if ends >= begins:
+            day += timedelta((ends - begins).days + 1)
+            paused_until = ends
     return day
 
 
@@ -301,10 +339,16 @@ class EhcRequest:
         )
         return replace(self, stage=Stage.FINAL_PLAN_ISSUED), event
 
-    def add_exception(self, exception: StatutoryException) -> EhcRequest:
+    def add_exception(self, exception: StatutoryException, today: date) -> EhcRequest:
         if self.stage in CLOSED:
             raise OutOfOrder(f"the request is {self.stage.value}: its deadlines are over")
-        check_exception(exception.kind, exception.starts_on, exception.ends_on)
+        check_exception(
+            exception.kind,
+            exception.starts_on,
+            exception.ends_on,
+            requested_on=self.requested_on,
+            today=today,
+        )
         return replace(self, exceptions=(*self.exceptions, exception))
 
 
