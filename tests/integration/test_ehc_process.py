@@ -26,6 +26,7 @@ from tests.integration.referrals_app import (
 )
 
 TODAY = london_today()
+EVERY_CHILDS_ADVICE = ["educational_psychology", "medical", "social_care"]
 
 
 @pytest.fixture(scope="module")
@@ -60,9 +61,8 @@ async def test_each_statutory_step_in_order_with_its_deadline_event_and_timeline
     caseworker: httpx.AsyncClient, owner_url: str
 ) -> None:
     start = TODAY - timedelta(weeks=21)
-    created = await _post(
-        caseworker, "/v1/referrals", referral_body(track="ehc", received_on=start)
-    )
+    body = {**referral_body(track="ehc", received_on=start), "secondary_needs": ["HI"]}
+    created = await _post(caseworker, "/v1/referrals", body)
     path = f"/v1/referrals/{created['id']}"
     ehc = (await caseworker.get(path)).json()["ehc"]
     due = {k: d["due_on"] for k, d in _deadlines(ehc).items()}
@@ -99,6 +99,19 @@ async def test_each_statutory_step_in_order_with_its_deadline_event_and_timeline
     )
     assert _deadlines(ehc)["advice:educational_psychology"]["state"] == "met"
     assert _deadlines(ehc)["advice:medical"]["state"] == "missed"  # 16 weeks ago, not come
+    # Social care advice for every child, and a teacher of the deaf: hearing is a need too.
+    missing = await caseworker.post(
+        f"{path}/plan-decision",
+        json={"decision": "issue", "decided_on": str(start + timedelta(weeks=12))},
+    )
+    assert missing.status_code == 409
+    assert "['social_care', 'teacher_of_the_deaf']" in missing.json()["detail"]
+    ehc = await _post(
+        caseworker,
+        f"{path}/advice-requests",
+        {"kinds": ["social_care", "teacher_of_the_deaf"], "requested_on": str(day)},
+    )
+    unreceived = {"advice:medical", "advice:social_care", "advice:teacher_of_the_deaf"}
     ehc = await _post(
         caseworker,
         f"{path}/plan-decision",
@@ -110,7 +123,7 @@ async def test_each_statutory_step_in_order_with_its_deadline_event_and_timeline
     final_day = start + timedelta(weeks=19)
     ehc = await _post(caseworker, f"{path}/final-plan", {"issued_on": str(final_day)})
     assert ehc["stage"] == "final_plan_issued"
-    assert {d["state"] for k, d in _deadlines(ehc).items() if k != "advice:medical"} == {"met"}
+    assert {d["state"] for k, d in _deadlines(ehc).items() if k not in unreceived} == {"met"}
 
     view = (await caseworker.get(path)).json()
     assert view["closed"] is True
@@ -121,6 +134,7 @@ async def test_each_statutory_step_in_order_with_its_deadline_event_and_timeline
         ("assessment_decided", "assess"),
         ("advice_requested", "educational_psychology,medical"),
         ("advice_received", "educational_psychology"),
+        ("advice_requested", "social_care,teacher_of_the_deaf"),
         ("plan_issue_decided", "issue"),
         ("draft_plan_issued", None),
         ("final_plan_issued", None),
@@ -134,6 +148,7 @@ async def test_each_statutory_step_in_order_with_its_deadline_event_and_timeline
         "referrals.assessment-decided.v1",
         "referrals.advice-requested.v1",
         "referrals.advice-received.v1",
+        "referrals.advice-requested.v1",
         "referrals.plan-issue-decided.v1",
         "referrals.draft-plan-issued.v1",
         "referrals.final-plan-issued.v1",
@@ -355,7 +370,7 @@ async def test_the_timeliness_report_counts_a_seeded_year_as_sen2_does(
                 ("assessment-decision", {"decision": "assess", "decided_on": str(decided)}),
                 (
                     "advice-requests",
-                    {"kinds": ["educational_psychology"], "requested_on": str(decided)},
+                    {"kinds": EVERY_CHILDS_ADVICE, "requested_on": str(decided)},
                 ),
                 ("plan-decision", {"decision": "issue", "decided_on": str(decided + timedelta(7))}),
                 ("draft-plan", {"issued_on": str(decided + timedelta(14))}),

@@ -24,6 +24,7 @@ from referrals.statutory import (
 from shared.events import Sen2Need
 
 REQUESTED = date(2026, 1, 5)
+EVERY_CHILDS_ADVICE = ["educational_psychology", "medical", "social_care"]
 TODAY = date(2026, 12, 31)
 
 
@@ -153,7 +154,7 @@ def test_the_whole_process_in_order_and_on_time() -> None:
     )
     assert received.on_time is False
     request, plan = request.decide_plan(
-        "issue", date(2026, 4, 1), None, ["educational_psychology"], Sen2Need.SLCN, TODAY
+        "issue", date(2026, 4, 1), None, EVERY_CHILDS_ADVICE, (Sen2Need.SLCN,), TODAY
     )
     assert plan.not_issue_due == date(2026, 4, 27)
     request, draft = request.issue_draft(date(2026, 4, 10), None, TODAY)
@@ -198,19 +199,42 @@ def test_a_plan_decision_needs_the_advice_the_law_requires() -> None:
     assessing, _ = _request().decide_assessment("assess", date(2026, 2, 1), None, TODAY)
     with pytest.raises(OutOfOrder, match="teacher_of_the_deaf"):
         assessing.decide_plan(
-            "issue", date(2026, 3, 1), None, ["educational_psychology"], Sen2Need.HI, TODAY
+            "issue", date(2026, 3, 1), None, EVERY_CHILDS_ADVICE, (Sen2Need.HI,), TODAY
         )
-    assert required_advice(Sen2Need.MSI) == {
-        "educational_psychology",
-        "teacher_of_the_deaf",
-        "teacher_of_vision_impaired",
-    }
+    with pytest.raises(OutOfOrder, match=r"\['medical', 'social_care'\]"):
+        assessing.decide_plan(
+            "issue", date(2026, 3, 1), None, ["educational_psychology"], (Sen2Need.SLCN,), TODAY
+        )
+    decided, _ = assessing.decide_plan(
+        "issue", date(2026, 3, 1), None, EVERY_CHILDS_ADVICE, (Sen2Need.SLCN,), TODAY
+    )
+    assert decided.stage == Stage.PLAN_TO_BE_ISSUED
+
+
+@pytest.mark.parametrize(
+    ("primary", "secondary", "teachers"),
+    [
+        (Sen2Need.SLCN, (), set()),
+        (Sen2Need.ASD, (Sen2Need.SEMH,), set()),
+        (Sen2Need.HI, (), {"teacher_of_the_deaf"}),
+        (Sen2Need.VI, (), {"teacher_of_vision_impaired"}),
+        (Sen2Need.MSI, (), {"teacher_of_the_deaf", "teacher_of_vision_impaired"}),
+        (Sen2Need.ASD, (Sen2Need.HI,), {"teacher_of_the_deaf"}),  # a secondary need counts too
+        (Sen2Need.PD, (Sen2Need.SEMH, Sen2Need.VI), {"teacher_of_vision_impaired"}),
+        (Sen2Need.SLD, (Sen2Need.MSI,), {"teacher_of_the_deaf", "teacher_of_vision_impaired"}),
+    ],
+)
+def test_the_advice_required_follows_every_need_of_the_child(
+    primary: Sen2Need, secondary: tuple[Sen2Need, ...], teachers: set[str]
+) -> None:
+    # Reg 6: an educational psychologist, health (medical) and social care for every child.
+    assert required_advice(primary, secondary) == set(EVERY_CHILDS_ADVICE) | teachers
 
 
 def test_the_family_has_at_least_15_days_for_comments() -> None:
     request, _ = _request().decide_assessment("assess", date(2026, 2, 1), None, TODAY)
     request, _ = request.decide_plan(
-        "issue", date(2026, 3, 1), None, ["educational_psychology"], Sen2Need.SLCN, TODAY
+        "issue", date(2026, 3, 1), None, EVERY_CHILDS_ADVICE, (Sen2Need.SLCN,), TODAY
     )
     with pytest.raises(InvalidStep, match="15 days"):
         request.issue_draft(date(2026, 3, 2), date(2026, 3, 16), TODAY)
@@ -219,7 +243,7 @@ def test_the_family_has_at_least_15_days_for_comments() -> None:
 def test_the_final_plan_may_follow_early_when_the_family_has_no_more_comments() -> None:
     request, _ = _request().decide_assessment("assess", date(2026, 2, 1), None, TODAY)
     request, _ = request.decide_plan(
-        "issue", date(2026, 3, 1), None, ["educational_psychology"], Sen2Need.SLCN, TODAY
+        "issue", date(2026, 3, 1), None, EVERY_CHILDS_ADVICE, (Sen2Need.SLCN,), TODAY
     )
     request, draft = request.issue_draft(date(2026, 3, 2), None, TODAY)
     assert draft.comments_due == date(2026, 3, 17)

@@ -30,6 +30,7 @@ from referrals.statutory import (
     Deadline,
     EhcRequest,
     InvalidStep,
+    Needs,
     OutOfOrder,
     StatutoryException,
 )
@@ -45,7 +46,6 @@ from shared.events import (
     EhcAssessmentRequested,
     FinalPlanIssued,
     PlanIssueDecided,
-    Sen2Need,
     StatutoryExceptionRecorded,
 )
 from shared.http import CONFLICT, NOT_FOUND, UNAVAILABLE, DbConnection, ServiceOutbox
@@ -68,7 +68,7 @@ STEP_OF: dict[type[DomainEvent], StatutoryStep] = {
     StatutoryExceptionRecorded: StatutoryStep.EXCEPTION_RECORDED,
 }
 
-Act = Callable[[EhcRequest, Sen2Need], Awaitable[tuple[DomainEvent, str | None]]]
+Act = Callable[[EhcRequest, Needs], Awaitable[tuple[DomainEvent, str | None]]]
 
 
 async def _take_step(
@@ -92,8 +92,8 @@ async def _take_step(
                 if track is None:  # unknown, or another council's: the same answer
                     raise HTTPException(status.HTTP_404_NOT_FOUND, f"no referral {referral_id}")
                 raise OutOfOrder("a support request: escalate it to an EHC request first")
-            request, need = found
-            event, detail = await act(request, need)
+            request, needs = found
+            event, detail = await act(request, needs)
             await _record(conn, outbox, audit, request.local_authority, event, detail)
             view = await ehc_repository.view(conn, referral_id, london_today())
     except OutOfOrder as exc:
@@ -179,7 +179,7 @@ async def decide_assessment(
     """Whether the council will assess (by week 6). A refusal gives its reason; the family's
     letter sets out their right to mediation and to appeal (by ``appeal_by``)."""
 
-    async def act(request: EhcRequest, _: Sen2Need) -> tuple[DomainEvent, str | None]:
+    async def act(request: EhcRequest, _: Needs) -> tuple[DomainEvent, str | None]:
         changed, event = request.decide_assessment(
             body.decision, body.decided_on, body.reason, london_today()
         )
@@ -207,7 +207,7 @@ async def request_advice(
 ) -> EhcView:
     """Advice asked of professionals (Reg 6), each due 6 weeks after being asked (Reg 8)."""
 
-    async def act(request: EhcRequest, _: Sen2Need) -> tuple[DomainEvent, str | None]:
+    async def act(request: EhcRequest, _: Needs) -> tuple[DomainEvent, str | None]:
         already = await ehc_repository.advice_requested(conn, referral_id)
         event = request.request_advice(body.kinds, body.requested_on, already, london_today())
         await ehc_repository.add_advice(
@@ -229,7 +229,7 @@ async def receive_advice(
 ) -> EhcView:
     """A professional's advice arrived."""
 
-    async def act(request: EhcRequest, _: Sen2Need) -> tuple[DomainEvent, str | None]:
+    async def act(request: EhcRequest, _: Needs) -> tuple[DomainEvent, str | None]:
         requested = await ehc_repository.advice_requested(conn, referral_id)
         if kind.value not in requested:
             raise OutOfOrder(f"no {kind.value} advice was requested")
@@ -256,10 +256,10 @@ async def decide_plan(
     """Whether the council will issue an EHC plan; a decision not to must be notified by week
     16, with its reason and the family's rights to mediation and appeal."""
 
-    async def act(request: EhcRequest, need: Sen2Need) -> tuple[DomainEvent, str | None]:
+    async def act(request: EhcRequest, needs: Needs) -> tuple[DomainEvent, str | None]:
         requested = await ehc_repository.advice_requested(conn, referral_id)
         changed, event = request.decide_plan(
-            body.decision, body.decided_on, body.reason, requested, need, london_today()
+            body.decision, body.decided_on, body.reason, requested, needs, london_today()
         )
         await ehc_repository.update(
             conn, changed, plan_decision=body.decision, plan_decided_on=body.decided_on,
@@ -285,7 +285,7 @@ async def issue_draft_plan(
 ) -> EhcView:
     """The draft plan was sent to the family: at least 15 days to comment (Reg 13(1))."""
 
-    async def act(request: EhcRequest, _: Sen2Need) -> tuple[DomainEvent, str | None]:
+    async def act(request: EhcRequest, _: Needs) -> tuple[DomainEvent, str | None]:
         today = london_today()
         return await record_draft(conn, request, body.issued_on, body.comments_due, today), None
 
@@ -303,7 +303,7 @@ async def issue_final_plan(
     """The final EHC plan was issued (by week 20; not before the family's comment period
     ends). The family may appeal sections B, F and I within 2 months."""
 
-    async def act(request: EhcRequest, _: Sen2Need) -> tuple[DomainEvent, str | None]:
+    async def act(request: EhcRequest, _: Needs) -> tuple[DomainEvent, str | None]:
         return await record_final(conn, request, body.issued_on, london_today()), None
 
     return await _take_step(conn, outbox, audit, referral_id, act, date_field="issued_on")
@@ -321,7 +321,7 @@ async def record_exception(
     """An exception to the time limits (a school closed 4+ weeks, exceptional personal
     circumstances, the family away 4+ weeks): the open deadlines move by its days."""
 
-    async def act(request: EhcRequest, _: Sen2Need) -> tuple[DomainEvent, str | None]:
+    async def act(request: EhcRequest, _: Needs) -> tuple[DomainEvent, str | None]:
         exception = StatutoryException(body.kind, body.starts_on, body.ends_on)
         changed = request.add_exception(exception, london_today())
         moved = await ehc_repository.add_exception(

@@ -61,8 +61,10 @@ class AdviceRequest(_Body):
     kinds: list[AdviceKind] = Field(
         min_length=1,
         max_length=len(AdviceKind),
-        description="An educational psychologist's advice is needed for every child; a teacher "
-        "of the deaf or of the vision impaired for hearing or vision impairment",
+        description="Before the decision whether to issue a plan: an educational "
+        "psychologist's, medical and social care advice for every child, and a teacher of the "
+        "deaf or of the vision impaired for hearing or vision impairment (HI, VI or MSI, as the "
+        "primary need or another)",
         examples=[["educational_psychology", "medical", "social_care", "parent"]],
     )
     requested_on: date

@@ -69,6 +69,10 @@ class AdviceKind(enum.StrEnum):
     OTHER = "other"
 
 
+Needs = tuple[Sen2Need, ...]
+"""A child's needs: the primary need first, then any others."""
+
+
 ExceptionKind = Literal["school_closure", "personal_circumstances", "family_away"]
 RefusalReason = Literal[
     "no_evidence_of_special_educational_needs",
@@ -272,12 +276,13 @@ class EhcRequest:
         on: date,
         reason: str | None,
         advice_requested: Iterable[str],
-        primary_need: Sen2Need,
+        needs: Needs,
         today: date,
     ) -> tuple[EhcRequest, PlanIssueDecided]:
+        """``needs``: the child's primary need first, then any others."""
         self._expect(Stage.ASSESSING, step="a decision whether to issue a plan")
         assert self.assessment_decided_on is not None
-        missing = sorted(required_advice(primary_need) - set(advice_requested))
+        missing = sorted(required_advice(needs[0], needs[1:]) - set(advice_requested))
         if missing:
             raise OutOfOrder(f"advice the law requires has not been requested: {missing}")
         _check_day(on, not_before=self.assessment_decided_on, today=today, after="assessing")
@@ -352,12 +357,24 @@ class EhcRequest:
         return replace(self, exceptions=(*self.exceptions, exception))
 
 
-def required_advice(primary_need: Sen2Need) -> set[str]:
-    """Advice the council must seek for every child, and for hearing or vision impairment."""
-    needed = {AdviceKind.EDUCATIONAL_PSYCHOLOGY.value}
-    if primary_need in (Sen2Need.HI, Sen2Need.MSI):
+HEARING = frozenset({Sen2Need.HI, Sen2Need.MSI})
+VISION = frozenset({Sen2Need.VI, Sen2Need.MSI})
+
+
+def required_advice(primary_need: Sen2Need, secondary_needs: Iterable[Sen2Need] = ()) -> set[str]:
+    """Advice the council must seek before deciding whether to issue a plan (Reg 6): an
+    educational psychologist's, medical (health) and social care advice for every child, and a
+    qualified teacher of the deaf or of the vision impaired where the child has a hearing or
+    vision impairment, as the primary need or another."""
+    needs = {primary_need, *secondary_needs}
+    needed = {
+        AdviceKind.EDUCATIONAL_PSYCHOLOGY.value,
+        AdviceKind.MEDICAL.value,
+        AdviceKind.SOCIAL_CARE.value,
+    }
+    if needs & HEARING:
         needed.add(AdviceKind.TEACHER_OF_THE_DEAF.value)
-    if primary_need in (Sen2Need.VI, Sen2Need.MSI):
+    if needs & VISION:
         needed.add(AdviceKind.TEACHER_OF_VISION_IMPAIRED.value)
     return needed
 
