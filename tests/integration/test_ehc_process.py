@@ -504,3 +504,16 @@ async def test_exception_and_comment_dates_out_of_bounds_are_refused_at_once(
     assert comments.status_code == 422, comments.text
     assert comments.json()["detail"][0]["loc"] == ["body", "comments_due"]
     assert (await caseworker.get(path)).json()["ehc"]["exceptions"] == []
+
+
+async def test_a_closed_referral_is_not_escalated(caseworker: httpx.AsyncClient) -> None:
+    created = await _post(
+        caseworker, "/v1/referrals", referral_body(received_on=TODAY - timedelta(10))
+    )
+    path = f"/v1/referrals/{created['id']}"
+    await _post(caseworker, f"{path}/close", {"reason": "child_moved"})
+    refused = await caseworker.post(f"{path}/escalate", json={"requested_by": "parent"})
+    assert refused.status_code == 409, refused.text
+    assert "closed" in refused.json()["detail"]
+    view = (await caseworker.get(path)).json()
+    assert (view["track"], view["ehc"], view["closed"]) == ("support", None, True)

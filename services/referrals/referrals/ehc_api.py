@@ -139,16 +139,24 @@ async def escalate(
     audit: Audit,
 ) -> EhcView:
     """A support request becomes an EHC needs assessment request: the statutory clock starts
-    on the day the council received that request. Support already under way goes on."""
+    on the day the council received that request. Support already under way goes on. A closed
+    referral is not escalated (409): the request is a new referral."""
     today = london_today()
     requested_on = body.requested_on or today
     async with conn.transaction():
         referral = await conn.fetchrow(
-            "SELECT local_authority, track, received_on FROM referrals WHERE id = $1 FOR UPDATE",
+            """SELECT local_authority, track, received_on, closed_at FROM referrals
+               WHERE id = $1 FOR UPDATE""",
             referral_id,
         )
         if referral is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no referral {referral_id}")
+        if referral["closed_at"] is not None:
+            raise HTTPException(
+                status.HTTP_409_CONFLICT,
+                "the referral is closed: an EHC needs assessment request for the child is a new "
+                "referral (track ehc)",
+            )
         if referral["track"] == "ehc":
             raise HTTPException(status.HTTP_409_CONFLICT, "already an EHC needs assessment request")
         if not referral["received_on"] <= requested_on <= today:
