@@ -44,7 +44,14 @@ def test_a_code_that_is_no_council_is_refused() -> None:
 
 @pytest.mark.parametrize(
     ("text", "digits"),
-    [("943 476 5919", "9434765919"), ("943-476-5919", "9434765919"), ("9990000018", "9990000018")],
+    [
+        ("943 476 5919", "9434765919"),
+        ("943-476-5919", "9434765919"),
+        ("9990000018", "9990000018"),
+        ("450\u00a0557\u00a07104", "4505577104"),  # no-break spaces, as a web page has them
+        ("450\u2013557\u20137104", "4505577104"),  # en dashes, as a word processor makes them
+        ("450\u202f557\u22127104", "4505577104"),  # a narrow no-break space, a minus sign
+    ],
 )
 def test_nhs_numbers_are_normalised_from_spaces_and_dashes(text: str, digits: str) -> None:
     assert nhs_number_digits(text) == digits
@@ -92,6 +99,9 @@ def test_nhs_number_ranges_tell_issued_test_and_never_issued_numbers(
         ("  Mary   Jane ", "Mary Jane"),
         ("O\u2019Neill-Smith", "O\u2019Neill-Smith"),
         ("Sia\u0302n", "Siân"),  # decomposed: stored in one normal form
+        ("Nguye\u0302\u0303n", "Nguyễn"),  # two marks on one letter
+        ("བསྒྲུབས", "བསྒྲུབས"),  # Tibetan: three marks stacked under and over one letter
+        ("안녕", "안녕"),  # Hangul syllables are letters; only the fillers show nothing
     ],
 )
 def test_names_in_any_script_are_kept_in_one_normal_form(text: str, normal: str) -> None:
@@ -109,10 +119,18 @@ def test_names_in_any_script_are_kept_in_one_normal_form(text: str, normal: str)
         "Ann\nSmith",
         "Ann@Smith",
         "--",
+        "\u3164",  # Hangul filler: a "letter" that shows nothing
+        "Ann\u3164",
+        "\u115f\u1160",
+        "\uffa0",
+        "Zal" + "\u0336" * 5 + "go",  # five marks stacked on one letter
+        "Z" + "\u0300\u0301\u0302\u0303\u0304" + "a",
     ],
 )
 def test_blank_names_controls_markup_and_symbols_are_refused(text: str) -> None:
-    with pytest.raises(ValueError, match=r"blank|only letters|a letter|control or formatting"):
+    with pytest.raises(
+        ValueError, match=r"blank|only letters|a letter|control or formatting|marks on one letter"
+    ):
         person_name(text)
 
 
