@@ -4,6 +4,7 @@ clock, no sleeping), the caseload and the SEN2 timeliness report on a seeded yea
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from typing import Any
@@ -517,3 +518,45 @@ async def test_a_closed_referral_is_not_escalated(caseworker: httpx.AsyncClient)
     assert "closed" in refused.json()["detail"]
     view = (await caseworker.get(path)).json()
     assert (view["track"], view["ehc"], view["closed"]) == ("support", None, True)
+
+
+async def test_a_retried_step_with_an_idempotency_key_records_it_once(
+    caseworker: httpx.AsyncClient, owner_url: str
+) -> None:
+    start = TODAY - timedelta(weeks=2)
+    created = await _post(
+        caseworker, "/v1/referrals", referral_body(track="ehc", received_on=start)
+    )
+    path = f"/v1/referrals/{created['id']}"
+    body = {
+        "kind": "personal_circumstances",
+        "starts_on": str(start + timedelta(days=1)),
+        "ends_on": str(start + timedelta(days=5)),
+        "reason": "In hospital",
+    }
+    headers = {"Idempotency-Key": f"exception-{created['id']}"}
+    answers = await asyncio.gather(
+        *(caseworker.post(f"{path}/exceptions", json=body, headers=headers) for _ in range(4))
+    )
+    assert [a.status_code for a in answers] == [200] * 4, [a.text for a in answers]
+    assert all(a.json() == answers[0].json() for a in answers)  # the first answer, each time
+    replayed = [a.headers.get("Idempotent-Replayed") for a in answers]
+    assert sorted(replayed, key=str) == [None, "true", "true", "true"]
+    assert len((await caseworker.get(path)).json()["ehc"]["exceptions"]) == 1
+    recorded = [
+        topic
+        for topic, _ in await outbox_events(owner_url, created["id"])
+        if topic == "referrals.statutory-exception-recorded.v1"
+    ]
+    assert len(recorded) == 1
+    other_body = await caseworker.post(
+        f"{path}/exceptions", json={**body, "reason": "Another"}, headers=headers
+    )
+    assert other_body.status_code == 422
+    assert other_body.json()["detail"][0]["loc"] == ["header", "Idempotency-Key"]
+    other_step = await caseworker.post(
+        f"{path}/assessment-decision",
+        json={"decision": "assess", "decided_on": str(TODAY)},
+        headers=headers,
+    )
+    assert other_step.status_code == 422  # the key was this exception's
