@@ -35,6 +35,10 @@ Note = Annotated[
 Requester = Literal["parent", "young_person", "school", "health", "social_care"]
 
 
+# The examples are one request's steps, each valid after the one before for the example request
+# (received 2026-10-01): the OpenAPI document's, which the fuzz test sends as they are.
+
+
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -43,11 +47,19 @@ class Escalation(_Body):
     """A support request becomes an EHC needs assessment request: the clock starts on the day
     the council received that request."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"requested_on": "2026-10-02", "requested_by": "school"}]}
+    )
+
     requested_on: date | None = Field(default=None, description="Today if left out")
     requested_by: Requester
 
 
 class AssessmentDecision(_Body):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"decision": "assess", "decided_on": "2026-10-20"}]}
+    )
+
     decision: Literal["assess", "refuse"]
     decided_on: date
     reason: RefusalReason | None = Field(default=None, description="Needed for a refusal")
@@ -58,6 +70,17 @@ class AssessmentDecision(_Body):
 
 
 class AdviceRequest(_Body):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kinds": ["educational_psychology", "medical", "social_care"],
+                    "requested_on": "2026-10-21",
+                }
+            ]
+        }
+    )
+
     kinds: list[AdviceKind] = Field(
         min_length=1,
         max_length=len(AdviceKind),
@@ -78,10 +101,16 @@ class AdviceRequest(_Body):
 
 
 class AdviceReceipt(_Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"received_on": "2026-10-28"}]})
+
     received_on: date
 
 
 class PlanDecision(_Body):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"decision": "issue", "decided_on": "2026-11-02"}]}
+    )
+
     decision: Literal["issue", "not_issue"]
     decided_on: date
     reason: NotIssueReason | None = Field(default=None, description="Needed when not issuing")
@@ -94,6 +123,10 @@ up to 8 weeks (the final plan is due by week 20)."""
 
 
 class DraftPlan(_Body):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"issued_on": "2026-11-03", "comments_due": "2026-11-18"}]}
+    )
+
     issued_on: date
     comments_due: date | None = Field(
         default=None,
@@ -111,10 +144,25 @@ class DraftPlan(_Body):
 
 
 class FinalPlan(_Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"issued_on": "2026-11-18"}]})
+
     issued_on: date
 
 
 class ExceptionRecord(_Body):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "personal_circumstances",
+                    "starts_on": "2026-10-05",
+                    "ends_on": "2026-10-09",
+                    "reason": "Family bereavement",
+                }
+            ]
+        }
+    )
+
     kind: ExceptionKind
     starts_on: date
     ends_on: date
