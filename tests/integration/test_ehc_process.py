@@ -560,3 +560,40 @@ async def test_a_retried_step_with_an_idempotency_key_records_it_once(
         headers=headers,
     )
     assert other_step.status_code == 422  # the key was this exception's
+
+
+async def test_two_schedulers_at_once_send_each_warning_once(
+    caseworker: httpx.AsyncClient, app: FastAPI, owner_url: str
+) -> None:
+    starts = [TODAY - timedelta(days=n) for n in range(1, 9)]
+    ids = [
+        (await _post(caseworker, "/v1/referrals", referral_body(track="ehc", received_on=s)))["id"]
+        for s in starts
+    ]
+    outbox = app.state.outbox
+    first, second = [await asyncpg.connect(service_url(owner_url)) for _ in range(2)]
+    try:
+        # Two replicas' loops at the same moment, day after day through the decisions' dates
+        # and beyond: neither waits for the other (no advisory lock here: the rows' own locks).
+        for day in [starts[0] + timedelta(weeks=6, days=d) for d in range(-12, 10, 3)]:
+            watches = [
+                DeadlineWatch(at_risk_days=10, interval_s=60, today=lambda day=day: day)
+                for _ in range(2)
+            ]
+            await asyncio.gather(watches[0].check(first, outbox), watches[1].check(second, outbox))
+    finally:
+        await first.close()
+        await second.close()
+    for referral_id in ids:
+        warnings = [
+            (topic, data["deadline"])
+            for topic, data in await outbox_events(owner_url, referral_id)
+            if topic.startswith("referrals.deadline-")
+        ]
+        assert warnings == [
+            ("referrals.deadline-at-risk.v1", "decision"),
+            ("referrals.deadline-missed.v1", "decision"),
+        ], (referral_id, warnings)
+        view = (await caseworker.get(f"/v1/referrals/{referral_id}")).json()
+        steps = [t["step"] for t in view["timeline"] if t["step"].startswith("deadline")]
+        assert steps == ["deadline_at_risk", "deadline_missed"]
