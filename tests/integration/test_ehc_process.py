@@ -5,7 +5,7 @@ clock, no sleeping), the caseload and the SEN2 timeliness report on a seeded yea
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -562,6 +562,10 @@ async def test_a_retried_step_with_an_idempotency_key_records_it_once(
     assert other_step.status_code == 422  # the key was this exception's
 
 
+def _on(day: date) -> Callable[[], date]:
+    return lambda: day
+
+
 async def test_two_schedulers_at_once_send_each_warning_once(
     caseworker: httpx.AsyncClient, app: FastAPI, owner_url: str
 ) -> None:
@@ -576,11 +580,9 @@ async def test_two_schedulers_at_once_send_each_warning_once(
         # Two replicas' loops at the same moment, day after day through the decisions' dates
         # and beyond: neither waits for the other (no advisory lock here: the rows' own locks).
         for day in [starts[0] + timedelta(weeks=6, days=d) for d in range(-12, 10, 3)]:
-            watches = [
-                DeadlineWatch(at_risk_days=10, interval_s=60, today=lambda day=day: day)
-                for _ in range(2)
-            ]
-            await asyncio.gather(watches[0].check(first, outbox), watches[1].check(second, outbox))
+            watch = DeadlineWatch(at_risk_days=10, interval_s=60, today=_on(day))
+            other = DeadlineWatch(at_risk_days=10, interval_s=60, today=_on(day))
+            await asyncio.gather(watch.check(first, outbox), other.check(second, outbox))
     finally:
         await first.close()
         await second.close()
