@@ -200,6 +200,15 @@ async def test_a_known_nhs_number_with_other_details_is_never_merged(
             ("family_contact", "address", "lines"),
             "must not start with /",
         ),
+        (
+            {
+                "family_contact": {
+                    "address": {"lines": ["1 High St\u0000", "Leeds"], "postcode": "LS6 2AB"}
+                }
+            },
+            ("family_contact", "address", "lines"),
+            "U+0000",
+        ),
     ],
 )
 async def test_each_refusal_is_a_422_naming_the_field_and_why(

@@ -144,11 +144,7 @@ def address_line(text: str) -> str:
     """A line of a postal address as a letter prints it: single spaces, no control or
     formatting characters (bidirectional overrides included), at most 100 characters, and not
     starting with a character GOV.UK Notify refuses there (@ ( ) = [ ] " \\ / , < > ~)."""
-    text = unicodedata.normalize("NFC", text)
-    for char in text:
-        if unicodedata.category(char)[0] == "C":
-            raise ValueError(f"not {unicodedata.name(char, 'a control character').lower()}")
-    line = " ".join(text.split())
+    line = " ".join(safe_text(text, multiline=False).split())
     if not line:
         raise ValueError("an address line must not be blank")
     if len(line) > 100:
