@@ -4,7 +4,8 @@ clock, no sleeping), the caseload and the SEN2 timeliness report on a seeded yea
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -26,6 +27,7 @@ from tests.integration.referrals_app import (
 )
 
 TODAY = london_today()
+EVERY_CHILDS_ADVICE = ["educational_psychology", "medical", "social_care"]
 
 
 @pytest.fixture(scope="module")
@@ -60,9 +62,8 @@ async def test_each_statutory_step_in_order_with_its_deadline_event_and_timeline
     caseworker: httpx.AsyncClient, owner_url: str
 ) -> None:
     start = TODAY - timedelta(weeks=21)
-    created = await _post(
-        caseworker, "/v1/referrals", referral_body(track="ehc", received_on=start)
-    )
+    body = {**referral_body(track="ehc", received_on=start), "secondary_needs": ["HI"]}
+    created = await _post(caseworker, "/v1/referrals", body)
     path = f"/v1/referrals/{created['id']}"
     ehc = (await caseworker.get(path)).json()["ehc"]
     due = {k: d["due_on"] for k, d in _deadlines(ehc).items()}
@@ -99,6 +100,19 @@ async def test_each_statutory_step_in_order_with_its_deadline_event_and_timeline
     )
     assert _deadlines(ehc)["advice:educational_psychology"]["state"] == "met"
     assert _deadlines(ehc)["advice:medical"]["state"] == "missed"  # 16 weeks ago, not come
+    # Social care advice for every child, and a teacher of the deaf: hearing is a need too.
+    missing = await caseworker.post(
+        f"{path}/plan-decision",
+        json={"decision": "issue", "decided_on": str(start + timedelta(weeks=12))},
+    )
+    assert missing.status_code == 409
+    assert "['social_care', 'teacher_of_the_deaf']" in missing.json()["detail"]
+    ehc = await _post(
+        caseworker,
+        f"{path}/advice-requests",
+        {"kinds": ["social_care", "teacher_of_the_deaf"], "requested_on": str(day)},
+    )
+    unreceived = {"advice:medical", "advice:social_care", "advice:teacher_of_the_deaf"}
     ehc = await _post(
         caseworker,
         f"{path}/plan-decision",
@@ -110,7 +124,7 @@ async def test_each_statutory_step_in_order_with_its_deadline_event_and_timeline
     final_day = start + timedelta(weeks=19)
     ehc = await _post(caseworker, f"{path}/final-plan", {"issued_on": str(final_day)})
     assert ehc["stage"] == "final_plan_issued"
-    assert {d["state"] for k, d in _deadlines(ehc).items() if k != "advice:medical"} == {"met"}
+    assert {d["state"] for k, d in _deadlines(ehc).items() if k not in unreceived} == {"met"}
 
     view = (await caseworker.get(path)).json()
     assert view["closed"] is True
@@ -121,6 +135,7 @@ async def test_each_statutory_step_in_order_with_its_deadline_event_and_timeline
         ("assessment_decided", "assess"),
         ("advice_requested", "educational_psychology,medical"),
         ("advice_received", "educational_psychology"),
+        ("advice_requested", "social_care,teacher_of_the_deaf"),
         ("plan_issue_decided", "issue"),
         ("draft_plan_issued", None),
         ("final_plan_issued", None),
@@ -134,6 +149,7 @@ async def test_each_statutory_step_in_order_with_its_deadline_event_and_timeline
         "referrals.assessment-decided.v1",
         "referrals.advice-requested.v1",
         "referrals.advice-received.v1",
+        "referrals.advice-requested.v1",
         "referrals.plan-issue-decided.v1",
         "referrals.draft-plan-issued.v1",
         "referrals.final-plan-issued.v1",
@@ -355,7 +371,7 @@ async def test_the_timeliness_report_counts_a_seeded_year_as_sen2_does(
                 ("assessment-decision", {"decision": "assess", "decided_on": str(decided)}),
                 (
                     "advice-requests",
-                    {"kinds": ["educational_psychology"], "requested_on": str(decided)},
+                    {"kinds": EVERY_CHILDS_ADVICE, "requested_on": str(decided)},
                 ),
                 ("plan-decision", {"decision": "issue", "decided_on": str(decided + timedelta(7))}),
                 ("draft-plan", {"issued_on": str(decided + timedelta(14))}),
@@ -411,3 +427,175 @@ async def test_the_timeliness_report_counts_a_seeded_year_as_sen2_does(
         "26-52": 1,
         "52+": 1,
     }
+
+
+async def test_a_note_or_reason_with_control_characters_is_refused_naming_the_field(
+    caseworker: httpx.AsyncClient, owner_url: str
+) -> None:
+    start = TODAY - timedelta(weeks=2)
+    created = await _post(
+        caseworker, "/v1/referrals", referral_body(track="ehc", received_on=start)
+    )
+    path = f"/v1/referrals/{created['id']}"
+    refused = await caseworker.post(
+        f"{path}/exceptions",
+        json={
+            "kind": "personal_circumstances",
+            "starts_on": str(start),
+            "ends_on": str(start + timedelta(days=3)),
+            "reason": "In hospital\u0000",
+        },
+    )
+    assert refused.status_code == 422, refused.text
+    [problem] = refused.json()["detail"]
+    assert problem["loc"] == ["body", "reason"]
+    assert "U+0000" in problem["msg"]
+    note = await caseworker.post(
+        f"{path}/assessment-decision",
+        json={"decision": "assess", "decided_on": str(TODAY), "note": "Assess \u202enow"},
+    )
+    assert note.status_code == 422, note.text
+    assert note.json()["detail"][0]["loc"] == ["body", "note"]
+    ehc = (await caseworker.get(path)).json()["ehc"]
+    assert (ehc["stage"], ehc["exceptions"]) == ("assessment_requested", [])
+    kept = await _post(
+        caseworker,
+        f"{path}/exceptions",
+        {
+            "kind": "personal_circumstances",
+            "starts_on": str(start),
+            "ends_on": str(start + timedelta(days=3)),
+            "reason": "In hospital.\r\nBack home now.",
+        },
+    )
+    assert kept["exceptions"][0]["reason"] == "In hospital.\nBack home now."
+
+
+@pytest.mark.parametrize(
+    ("starts", "ends", "field"),
+    [
+        (date(2025, 1, 1), date(9999, 12, 31), "starts_on"),  # took 14 s of CPU, then a 500
+        (TODAY, date(9999, 12, 31), "ends_on"),
+        (TODAY, TODAY + timedelta(days=400), "ends_on"),
+        (TODAY, TODAY - timedelta(days=1), "ends_on"),
+    ],
+)
+async def test_exception_and_comment_dates_out_of_bounds_are_refused_at_once(
+    caseworker: httpx.AsyncClient, starts: date, ends: date, field: str
+) -> None:
+    created = await _post(
+        caseworker, "/v1/referrals", referral_body(track="ehc", received_on=TODAY)
+    )
+    path = f"/v1/referrals/{created['id']}"
+    refused = await caseworker.post(
+        f"{path}/exceptions",
+        json={
+            "kind": "family_away",
+            "starts_on": str(starts),
+            "ends_on": str(ends),
+            "reason": "Abroad",
+        },
+    )
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["detail"][0]["loc"] == ["body", field]
+    comments = await caseworker.post(
+        f"{path}/draft-plan",
+        json={"issued_on": str(TODAY), "comments_due": str(date(9999, 12, 31))},
+    )
+    assert comments.status_code == 422, comments.text
+    assert comments.json()["detail"][0]["loc"] == ["body", "comments_due"]
+    assert (await caseworker.get(path)).json()["ehc"]["exceptions"] == []
+
+
+async def test_a_closed_referral_is_not_escalated(caseworker: httpx.AsyncClient) -> None:
+    created = await _post(
+        caseworker, "/v1/referrals", referral_body(received_on=TODAY - timedelta(10))
+    )
+    path = f"/v1/referrals/{created['id']}"
+    await _post(caseworker, f"{path}/close", {"reason": "child_moved"})
+    refused = await caseworker.post(f"{path}/escalate", json={"requested_by": "parent"})
+    assert refused.status_code == 409, refused.text
+    assert "closed" in refused.json()["detail"]
+    view = (await caseworker.get(path)).json()
+    assert (view["track"], view["ehc"], view["closed"]) == ("support", None, True)
+
+
+async def test_a_retried_step_with_an_idempotency_key_records_it_once(
+    caseworker: httpx.AsyncClient, owner_url: str
+) -> None:
+    start = TODAY - timedelta(weeks=2)
+    created = await _post(
+        caseworker, "/v1/referrals", referral_body(track="ehc", received_on=start)
+    )
+    path = f"/v1/referrals/{created['id']}"
+    body = {
+        "kind": "personal_circumstances",
+        "starts_on": str(start + timedelta(days=1)),
+        "ends_on": str(start + timedelta(days=5)),
+        "reason": "In hospital",
+    }
+    headers = {"Idempotency-Key": f"exception-{created['id']}"}
+    answers = await asyncio.gather(
+        *(caseworker.post(f"{path}/exceptions", json=body, headers=headers) for _ in range(4))
+    )
+    assert [a.status_code for a in answers] == [200] * 4, [a.text for a in answers]
+    assert all(a.json() == answers[0].json() for a in answers)  # the first answer, each time
+    replayed = [a.headers.get("Idempotent-Replayed") for a in answers]
+    assert sorted(replayed, key=str) == [None, "true", "true", "true"]
+    assert len((await caseworker.get(path)).json()["ehc"]["exceptions"]) == 1
+    recorded = [
+        topic
+        for topic, _ in await outbox_events(owner_url, created["id"])
+        if topic == "referrals.statutory-exception-recorded.v1"
+    ]
+    assert len(recorded) == 1
+    other_body = await caseworker.post(
+        f"{path}/exceptions", json={**body, "reason": "Another"}, headers=headers
+    )
+    assert other_body.status_code == 422
+    assert other_body.json()["detail"][0]["loc"] == ["header", "Idempotency-Key"]
+    other_step = await caseworker.post(
+        f"{path}/assessment-decision",
+        json={"decision": "assess", "decided_on": str(TODAY)},
+        headers=headers,
+    )
+    assert other_step.status_code == 422  # the key was this exception's
+
+
+def _on(day: date) -> Callable[[], date]:
+    return lambda: day
+
+
+async def test_two_schedulers_at_once_send_each_warning_once(
+    caseworker: httpx.AsyncClient, app: FastAPI, owner_url: str
+) -> None:
+    starts = [TODAY - timedelta(days=n) for n in range(1, 9)]
+    ids = [
+        (await _post(caseworker, "/v1/referrals", referral_body(track="ehc", received_on=s)))["id"]
+        for s in starts
+    ]
+    outbox = app.state.outbox
+    first, second = [await asyncpg.connect(service_url(owner_url)) for _ in range(2)]
+    try:
+        # Two replicas' loops at the same moment, day after day through the decisions' dates
+        # and beyond: neither waits for the other (no advisory lock here: the rows' own locks).
+        for day in [starts[0] + timedelta(weeks=6, days=d) for d in range(-12, 10, 3)]:
+            watch = DeadlineWatch(at_risk_days=10, interval_s=60, today=_on(day))
+            other = DeadlineWatch(at_risk_days=10, interval_s=60, today=_on(day))
+            await asyncio.gather(watch.check(first, outbox), other.check(second, outbox))
+    finally:
+        await first.close()
+        await second.close()
+    for referral_id in ids:
+        warnings = [
+            (topic, data["deadline"])
+            for topic, data in await outbox_events(owner_url, referral_id)
+            if topic.startswith("referrals.deadline-")
+        ]
+        assert warnings == [
+            ("referrals.deadline-at-risk.v1", "decision"),
+            ("referrals.deadline-missed.v1", "decision"),
+        ], (referral_id, warnings)
+        view = (await caseworker.get(f"/v1/referrals/{referral_id}")).json()
+        steps = [t["step"] for t in view["timeline"] if t["step"].startswith("deadline")]
+        assert steps == ["deadline_at_risk", "deadline_missed"]

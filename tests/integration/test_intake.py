@@ -150,6 +150,18 @@ async def test_a_known_nhs_number_with_other_details_is_never_merged(
         ({"language": "English"}, ("language",), "pattern"),
         ({"about_the_child": {"strengths": "x" * 4001}}, ("about_the_child", "strengths"), "4000"),
         (
+            {"about_the_child": {"strengths": "Kind\u0000"}},
+            ("about_the_child", "strengths"),
+            "control or formatting characters: U+0000",
+        ),
+        (
+            {"about_the_child": {"difficulties": "Reads \u202eslowly"}},
+            ("about_the_child", "difficulties"),
+            "U+202E",
+        ),
+        ({"about_the_child": {"views": "Bell\u0007"}}, ("about_the_child", "views"), "U+0007"),
+        ({"child": {"given_name": "Ann\u0000"}}, ("child", "given_name"), "U+0000"),
+        (
             {"family_contact": {"name": "A", "phone": "0113 496 0000", "preferred_channel": "sms"}},
             ("family_contact",),
             "mobile",
@@ -187,6 +199,15 @@ async def test_a_known_nhs_number_with_other_details_is_never_merged(
             },
             ("family_contact", "address", "lines"),
             "must not start with /",
+        ),
+        (
+            {
+                "family_contact": {
+                    "address": {"lines": ["1 High St\u0000", "Leeds"], "postcode": "LS6 2AB"}
+                }
+            },
+            ("family_contact", "address", "lines"),
+            "U+0000",
         ),
     ],
 )

@@ -52,7 +52,10 @@ async def _decided_to_issue(caseworker: httpx.AsyncClient) -> str:
     week5 = str(start + timedelta(weeks=5))
     for step, body in (
         ("assessment-decision", {"decision": "assess", "decided_on": week5}),
-        ("advice-requests", {"kinds": ["educational_psychology"], "requested_on": week5}),
+        (
+            "advice-requests",
+            {"kinds": ["educational_psychology", "medical", "social_care"], "requested_on": week5},
+        ),
         ("advice-requests/educational_psychology/received", {"received_on": str(TODAY)}),
         ("plan-decision", {"decision": "issue", "decided_on": str(TODAY)}),
     ):

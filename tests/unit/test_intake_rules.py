@@ -1,3 +1,4 @@
+import re
 from datetime import date
 
 import pytest
@@ -13,6 +14,7 @@ from referrals.intake import (
     nhs_number_digits,
     nhs_number_range,
     person_name,
+    safe_text,
     uk_phone,
 )
 
@@ -42,7 +44,14 @@ def test_a_code_that_is_no_council_is_refused() -> None:
 
 @pytest.mark.parametrize(
     ("text", "digits"),
-    [("943 476 5919", "9434765919"), ("943-476-5919", "9434765919"), ("9990000018", "9990000018")],
+    [
+        ("943 476 5919", "9434765919"),
+        ("943-476-5919", "9434765919"),
+        ("9990000018", "9990000018"),
+        ("450\u00a0557\u00a07104", "4505577104"),  # no-break spaces, as a web page has them
+        ("450\u2013557\u20137104", "4505577104"),  # en dashes, as a word processor makes them
+        ("450\u202f557\u22127104", "4505577104"),  # a narrow no-break space, a minus sign
+    ],
 )
 def test_nhs_numbers_are_normalised_from_spaces_and_dashes(text: str, digits: str) -> None:
     assert nhs_number_digits(text) == digits
@@ -90,6 +99,9 @@ def test_nhs_number_ranges_tell_issued_test_and_never_issued_numbers(
         ("  Mary   Jane ", "Mary Jane"),
         ("O\u2019Neill-Smith", "O\u2019Neill-Smith"),
         ("Sia\u0302n", "Siân"),  # decomposed: stored in one normal form
+        ("Nguye\u0302\u0303n", "Nguyễn"),  # two marks on one letter
+        ("བསྒྲུབས", "བསྒྲུབས"),  # Tibetan: three marks stacked under and over one letter
+        ("안녕", "안녕"),  # Hangul syllables are letters; only the fillers show nothing
     ],
 )
 def test_names_in_any_script_are_kept_in_one_normal_form(text: str, normal: str) -> None:
@@ -107,11 +119,58 @@ def test_names_in_any_script_are_kept_in_one_normal_form(text: str, normal: str)
         "Ann\nSmith",
         "Ann@Smith",
         "--",
+        "\u3164",  # Hangul filler: a "letter" that shows nothing
+        "Ann\u3164",
+        "\u115f\u1160",
+        "\uffa0",
+        "Zal" + "\u0336" * 5 + "go",  # five marks stacked on one letter
+        "Z" + "\u0300\u0301\u0302\u0303\u0304" + "a",
     ],
 )
 def test_blank_names_controls_markup_and_symbols_are_refused(text: str) -> None:
-    with pytest.raises(ValueError, match=r"blank|only letters|a letter"):
+    with pytest.raises(
+        ValueError, match=r"blank|only letters|a letter|control or formatting|marks on one letter"
+    ):
         person_name(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("Loves trains.\nReads well,\twith help.", "Loves trains.\nReads well,\twith help."),
+        ("Line one\r\nline two\rthree", "Line one\nline two\nthree"),  # as a form sends it
+        ("Sia\u0302n \u0645\u062d\u0645\u062f \U0001f468\u200d\U0001f469", "Siân محمد 👨\u200d👩"),
+    ],
+)
+def test_free_text_keeps_any_script_and_lines_in_one_normal_form(text: str, kept: str) -> None:
+    assert safe_text(text) == kept
+
+
+@pytest.mark.parametrize(
+    ("text", "code_point"),
+    [
+        ("Kind\u0000", "U+0000"),  # NUL: PostgreSQL's text and jsonb cannot hold it
+        ("Bell\u0007", "U+0007"),
+        ("Escape\u001b[2J", "U+001B"),
+        ("Next\u0085line", "U+0085"),  # a C1 control
+        ("Reads \u202eslowly", "U+202E"),  # a bidirectional override
+        ("Hid\u2066den", "U+2066"),  # a bidirectional isolate
+        ("Soft\u00adhyphen", "U+00AD"),
+        ("Zero\u200bwidth", "U+200B"),
+        ("Bom\ufeff", "U+FEFF"),
+        ("Private\ue000", "U+E000"),
+        ("Unassigned\U000e0080", "U+E0080"),
+        ("Lone\ud800", "U+D800"),  # a surrogate (JSON can spell one)
+    ],
+)
+def test_free_text_refuses_control_and_formatting_characters(text: str, code_point: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(f"characters: {code_point}")):
+        safe_text(text)
+
+
+def test_a_single_line_refuses_new_lines_and_tabs() -> None:
+    with pytest.raises(ValueError, match=re.escape("U+0009")):
+        safe_text("Ann\tSmith", multiline=False)
 
 
 def test_duplicate_names_compare_case_folded() -> None:

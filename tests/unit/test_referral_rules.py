@@ -60,6 +60,8 @@ def test_statutory_clock_counts_weeks_from_the_request() -> None:
         ("B33 8TH", "B33", "B33 8TH"),
         ("CR2 6XH", "CR2", "CR2 6XH"),
         ("DN55 1PT", "DN55", "DN55 1PT"),
+        ("GIR 0AA", "GIR", "GIR 0AA"),  # outside the format, and a postcode all the same
+        ("gir0aa", "GIR", "GIR 0AA"),
     ],
 )
 def test_a_postcode_is_read_once_into_its_district_and_normal_form(
@@ -71,8 +73,18 @@ def test_a_postcode_is_read_once_into_its_district_and_normal_form(
 
 
 @pytest.mark.parametrize(
-    "text", ["90210", "LS6 2CB", "QS6 2AB", "LS6", "LS6 2AB X", "\uff2c\uff336 2AB"]
-)  # full-width letters
+    "text",
+    [
+        "90210",
+        "LS6 2CB",
+        "QS6 2AB",
+        "LS6",
+        "LS6 2AB X",
+        "\uff2c\uff336 2AB",  # full-width letters
+        "GIR 1AB",  # GIR is 0AA only
+        "GIR",
+    ],
+)
 def test_a_postcode_not_in_the_full_uk_format_is_refused(text: str) -> None:
     with pytest.raises(ValueError, match="UK postcode"):
         Postcode.parse(text)

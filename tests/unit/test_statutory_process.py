@@ -1,7 +1,10 @@
+import time
 from datetime import date, timedelta
 from uuid import uuid4
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from referrals.reports import by_weeks_elapsed, share
 from referrals.statutory import (
     AdviceKind,
@@ -21,6 +24,7 @@ from referrals.statutory import (
 from shared.events import Sen2Need
 
 REQUESTED = date(2026, 1, 5)
+EVERY_CHILDS_ADVICE = ["educational_psychology", "medical", "social_care"]
 TODAY = date(2026, 12, 31)
 
 
@@ -55,10 +59,83 @@ def test_overlapping_exceptions_count_each_day_once() -> None:
     assert count_days(REQUESTED, 42, [first, second]) == date(2026, 2, 16) + timedelta(15)
 
 
+def _paused_day_by_day(start: date, days: int, exceptions: list[StatutoryException]) -> date:
+    """The clock as the regulations read: day by day, skipping each day an exception ran."""
+    paused = {
+        e.starts_on + timedelta(n)
+        for e in exceptions
+        for n in range((e.ends_on - e.starts_on).days + 1)
+    }
+    day, counted = start, 0
+    while counted < days:
+        day += timedelta(1)
+        counted += day not in paused
+    return day
+
+
+_SPANS = st.lists(
+    st.tuples(st.integers(-40, 200), st.integers(0, 60)).map(
+        lambda s: StatutoryException(
+            "personal_circumstances",
+            REQUESTED + timedelta(s[0]),
+            REQUESTED + timedelta(s[0] + s[1]),
+        )
+    ),
+    max_size=5,
+)
+
+
+@given(days=st.sampled_from([0, 1, 42, 112, 140]), exceptions=_SPANS)
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+def test_counting_days_around_exceptions_is_the_day_by_day_count(
+    days: int, exceptions: list[StatutoryException]
+) -> None:
+    assert count_days(REQUESTED, days, exceptions) == _paused_day_by_day(
+        REQUESTED, days, exceptions
+    )
+
+
+def test_exceptions_are_counted_by_their_spans_not_day_by_day() -> None:
+    started = time.process_time()
+    year = StatutoryException("family_away", date(2026, 1, 6), date(2027, 1, 5))
+    decades = StatutoryException("family_away", date(2026, 1, 6), date(2075, 12, 31))
+    for _ in range(200):
+        assert count_days(REQUESTED, 140, [year, year]) == date(2026, 5, 25) + timedelta(365)
+        assert count_days(REQUESTED, 1, [decades]) == date(2076, 1, 1)
+    assert time.process_time() - started < 1  # a day at a time, this took seconds
+
+
+@pytest.mark.parametrize(
+    ("starts_on", "ends_on", "field", "words"),
+    [
+        (date(2025, 12, 7), date(2026, 2, 1), "starts_on", "2025-12-08"),  # 4 weeks + 1 day before
+        (date(2025, 1, 1), date(9999, 12, 31), "starts_on", "before"),
+        (date(2026, 2, 1), date(9999, 12, 31), "ends_on", "2027-12-31"),  # a year from today
+        (date(2026, 2, 1), date(2026, 1, 31), "ends_on", "on or after"),
+        (date(2026, 1, 6), date(2027, 1, 7), "ends_on", "at most a year"),
+    ],
+)
+def test_exception_dates_are_bounded(
+    starts_on: date, ends_on: date, field: str, words: str
+) -> None:
+    away = StatutoryException("family_away", starts_on, ends_on)
+    with pytest.raises(InvalidStep, match=words) as refused:
+        _request().add_exception(away, TODAY)
+    assert refused.value.field == field
+
+
+def test_an_exception_may_begin_up_to_4_weeks_before_the_request() -> None:
+    closed = StatutoryException("school_closure", date(2025, 12, 8), date(2026, 1, 31))
+    request = _request().add_exception(closed, TODAY)
+    assert request.due(Deadline.DECISION) == date(2026, 2, 16) + timedelta(26)  # 6 Jan to 31 Jan
+    year = StatutoryException("family_away", date(2026, 1, 6), date(2027, 1, 6))  # a year
+    assert _request().add_exception(year, TODAY).exceptions == (year,)
+
+
 def test_a_short_school_closure_is_no_exception() -> None:
     with pytest.raises(InvalidStep, match="4 weeks"):
         _request().add_exception(
-            StatutoryException("school_closure", date(2026, 1, 10), date(2026, 1, 20))
+            StatutoryException("school_closure", date(2026, 1, 10), date(2026, 1, 20)), TODAY
         )
 
 
@@ -77,7 +154,7 @@ def test_the_whole_process_in_order_and_on_time() -> None:
     )
     assert received.on_time is False
     request, plan = request.decide_plan(
-        "issue", date(2026, 4, 1), None, ["educational_psychology"], Sen2Need.SLCN, TODAY
+        "issue", date(2026, 4, 1), None, EVERY_CHILDS_ADVICE, (Sen2Need.SLCN,), TODAY
     )
     assert plan.not_issue_due == date(2026, 4, 27)
     request, draft = request.issue_draft(date(2026, 4, 10), None, TODAY)
@@ -104,7 +181,8 @@ def test_steps_out_of_order_are_refused() -> None:
     assert (event.on_time, event.appeal_by) == (False, date(2026, 4, 20))
     with pytest.raises(OutOfOrder, match="assessment_refused"):
         refused.add_exception(
-            StatutoryException("personal_circumstances", date(2026, 1, 6), date(2026, 1, 7))
+            StatutoryException("personal_circumstances", date(2026, 1, 6), date(2026, 1, 7)),
+            TODAY,
         )
 
 
@@ -121,19 +199,42 @@ def test_a_plan_decision_needs_the_advice_the_law_requires() -> None:
     assessing, _ = _request().decide_assessment("assess", date(2026, 2, 1), None, TODAY)
     with pytest.raises(OutOfOrder, match="teacher_of_the_deaf"):
         assessing.decide_plan(
-            "issue", date(2026, 3, 1), None, ["educational_psychology"], Sen2Need.HI, TODAY
+            "issue", date(2026, 3, 1), None, EVERY_CHILDS_ADVICE, (Sen2Need.HI,), TODAY
         )
-    assert required_advice(Sen2Need.MSI) == {
-        "educational_psychology",
-        "teacher_of_the_deaf",
-        "teacher_of_vision_impaired",
-    }
+    with pytest.raises(OutOfOrder, match=r"\['medical', 'social_care'\]"):
+        assessing.decide_plan(
+            "issue", date(2026, 3, 1), None, ["educational_psychology"], (Sen2Need.SLCN,), TODAY
+        )
+    decided, _ = assessing.decide_plan(
+        "issue", date(2026, 3, 1), None, EVERY_CHILDS_ADVICE, (Sen2Need.SLCN,), TODAY
+    )
+    assert decided.stage == Stage.PLAN_TO_BE_ISSUED
+
+
+@pytest.mark.parametrize(
+    ("primary", "secondary", "teachers"),
+    [
+        (Sen2Need.SLCN, (), set()),
+        (Sen2Need.ASD, (Sen2Need.SEMH,), set()),
+        (Sen2Need.HI, (), {"teacher_of_the_deaf"}),
+        (Sen2Need.VI, (), {"teacher_of_vision_impaired"}),
+        (Sen2Need.MSI, (), {"teacher_of_the_deaf", "teacher_of_vision_impaired"}),
+        (Sen2Need.ASD, (Sen2Need.HI,), {"teacher_of_the_deaf"}),  # a secondary need counts too
+        (Sen2Need.PD, (Sen2Need.SEMH, Sen2Need.VI), {"teacher_of_vision_impaired"}),
+        (Sen2Need.SLD, (Sen2Need.MSI,), {"teacher_of_the_deaf", "teacher_of_vision_impaired"}),
+    ],
+)
+def test_the_advice_required_follows_every_need_of_the_child(
+    primary: Sen2Need, secondary: tuple[Sen2Need, ...], teachers: set[str]
+) -> None:
+    # Reg 6: an educational psychologist, health (medical) and social care for every child.
+    assert required_advice(primary, secondary) == set(EVERY_CHILDS_ADVICE) | teachers
 
 
 def test_the_family_has_at_least_15_days_for_comments() -> None:
     request, _ = _request().decide_assessment("assess", date(2026, 2, 1), None, TODAY)
     request, _ = request.decide_plan(
-        "issue", date(2026, 3, 1), None, ["educational_psychology"], Sen2Need.SLCN, TODAY
+        "issue", date(2026, 3, 1), None, EVERY_CHILDS_ADVICE, (Sen2Need.SLCN,), TODAY
     )
     with pytest.raises(InvalidStep, match="15 days"):
         request.issue_draft(date(2026, 3, 2), date(2026, 3, 16), TODAY)
@@ -142,7 +243,7 @@ def test_the_family_has_at_least_15_days_for_comments() -> None:
 def test_the_final_plan_may_follow_early_when_the_family_has_no_more_comments() -> None:
     request, _ = _request().decide_assessment("assess", date(2026, 2, 1), None, TODAY)
     request, _ = request.decide_plan(
-        "issue", date(2026, 3, 1), None, ["educational_psychology"], Sen2Need.SLCN, TODAY
+        "issue", date(2026, 3, 1), None, EVERY_CHILDS_ADVICE, (Sen2Need.SLCN,), TODAY
     )
     request, draft = request.issue_draft(date(2026, 3, 2), None, TODAY)
     assert draft.comments_due == date(2026, 3, 17)

@@ -37,11 +37,17 @@ from shared.events import (
 )
 
 # The full UK format: an outward code (A9, A99, AA9, AA99, A9A, AA9A, with the letters each
-# position may hold) and an inward code (a digit and two letters, never C, I, K, M, O or V).
-_POSTCODE = re.compile(
-    r"^([A-PR-UWYZ][0-9][0-9]?|[A-PR-UWYZ][A-HK-Y][0-9][0-9]?|[A-PR-UWYZ][0-9][A-HJKPSTUW]"
-    r"|[A-PR-UWYZ][A-HK-Y][0-9][ABEHMNPRVWXY]) ?([0-9][ABD-HJLNP-UW-Z]{2})$"
+# position may hold) and an inward code (a digit and two letters, never C, I, K, M, O or V);
+# and GIR 0AA, the one postcode outside that format (Girobank's, still in use).
+_OUTWARD = (
+    r"[A-PR-UWYZ][0-9][0-9]?|[A-PR-UWYZ][A-HK-Y][0-9][0-9]?|[A-PR-UWYZ][0-9][A-HJKPSTUW]"
+    r"|[A-PR-UWYZ][A-HK-Y][0-9][ABEHMNPRVWXY]"
 )
+_INWARD = r"[0-9][ABD-HJLNP-UW-Z]{2}"
+_POSTCODE = re.compile(rf"^(GIR)(0AA)$|^({_OUTWARD})({_INWARD})$")
+POSTCODE_PATTERN = rf"^(GIR ?0AA|({_OUTWARD}) ?{_INWARD})$"
+"""The normal form, as JSON Schema holds it: lower case and spacing are normalised before a
+postcode is matched."""
 
 
 def is_valid_nhs_number(value: str) -> bool:
@@ -67,7 +73,8 @@ class Postcode:
         match = _POSTCODE.match("".join(text.split()).upper())
         if match is None:
             raise ValueError("not a UK postcode, e.g. LS6 2AB")
-        return cls(match.group(1), match.group(2))
+        outward, inward = (part for part in match.groups() if part is not None)
+        return cls(outward, inward)
 
     def __str__(self) -> str:
         return f"{self.district} {self.sector_and_unit}"

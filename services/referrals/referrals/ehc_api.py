@@ -4,12 +4,15 @@ the order the law sets, each an event on its own topic and a step on the timelin
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, HTTPException, Path, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
-from referrals import ehc_repository, repository
+from referrals import ehc_repository, idempotency, repository
 from referrals.api import invalid
 from referrals.domain import StatutoryStep
 from referrals.ehc_schemas import (
@@ -23,6 +26,7 @@ from referrals.ehc_schemas import (
     FinalPlan,
     PlanDecision,
 )
+from referrals.idempotency import IdempotencyKey
 from referrals.intake import london_today
 from referrals.plan_steps import record_draft, record_final
 from referrals.statutory import (
@@ -30,6 +34,7 @@ from referrals.statutory import (
     Deadline,
     EhcRequest,
     InvalidStep,
+    Needs,
     OutOfOrder,
     StatutoryException,
 )
@@ -45,7 +50,6 @@ from shared.events import (
     EhcAssessmentRequested,
     FinalPlanIssued,
     PlanIssueDecided,
-    Sen2Need,
     StatutoryExceptionRecorded,
 )
 from shared.http import CONFLICT, NOT_FOUND, UNAVAILABLE, DbConnection, ServiceOutbox
@@ -68,7 +72,31 @@ STEP_OF: dict[type[DomainEvent], StatutoryStep] = {
     StatutoryExceptionRecorded: StatutoryStep.EXCEPTION_RECORDED,
 }
 
-Act = Callable[[EhcRequest, Sen2Need], Awaitable[tuple[DomainEvent, str | None]]]
+Act = Callable[[EhcRequest, Needs], Awaitable[tuple[DomainEvent, str | None]]]
+
+
+@dataclass(frozen=True)
+class Retry:
+    """A step POSTed with an Idempotency-Key: a retry gets the first answer and records
+    nothing; the same key with another step or body is refused (422)."""
+
+    caller: str
+    key: str
+    path: str
+
+    def fingerprint(self, body: BaseModel) -> str:
+        return idempotency.fingerprint({"path": self.path, "body": body.model_dump(mode="json")})
+
+
+async def step_retry(
+    request: Request, principal: CurrentPrincipal, idempotency_key: IdempotencyKey = None
+) -> Retry | None:
+    if idempotency_key is None:
+        return None
+    return Retry(principal.subject, idempotency_key, request.url.path)
+
+
+StepRetry = Annotated[Retry | None, Depends(step_retry)]
 
 
 async def _take_step(
@@ -79,9 +107,13 @@ async def _take_step(
     act: Act,
     *,
     date_field: str,
-) -> EhcView:
+    retry: Retry | None = None,
+    body: BaseModel | None = None,
+) -> Any:
     """Lock the request, let ``act`` check and store the step, then its event, its timeline
-    entry and the audit record, all in one transaction; the request as it now stands."""
+    entry and the audit record, all in one transaction; the request as it now stands. With
+    ``retry`` (and the step's ``body``), a retried step gets the first answer: the key is
+    claimed after the lock on the request, so a retry racing the first waits for it."""
     try:
         async with conn.transaction():
             found = await ehc_repository.load(conn, referral_id)
@@ -92,15 +124,31 @@ async def _take_step(
                 if track is None:  # unknown, or another council's: the same answer
                     raise HTTPException(status.HTTP_404_NOT_FOUND, f"no referral {referral_id}")
                 raise OutOfOrder("a support request: escalate it to an EHC request first")
-            request, need = found
-            event, detail = await act(request, need)
+            request, needs = found
+            if retry is not None and body is not None:
+                first = await idempotency.claim(
+                    conn, retry.caller, retry.key, request.local_authority, retry.fingerprint(body)
+                )
+                if first is not None:
+                    return JSONResponse(
+                        first.body, first.status_code, headers={"Idempotent-Replayed": "true"}
+                    )
+            event, detail = await act(request, needs)
             await _record(conn, outbox, audit, request.local_authority, event, detail)
-            view = await ehc_repository.view(conn, referral_id, london_today())
+            view = EhcView.model_validate(
+                await ehc_repository.view(conn, referral_id, london_today())
+            )
+            if retry is not None:
+                await idempotency.answer(
+                    conn, retry.caller, retry.key, 200, view.model_dump(mode="json")
+                )
+    except idempotency.KeyReused as exc:
+        raise invalid([(("Idempotency-Key",), str(exc))], where="header") from exc
     except OutOfOrder as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     except InvalidStep as exc:
         raise invalid([((date_field if exc.field == "on" else exc.field,), str(exc))]) from exc
-    return EhcView.model_validate(view)
+    return view
 
 
 async def _record(
@@ -139,16 +187,24 @@ async def escalate(
     audit: Audit,
 ) -> EhcView:
     """A support request becomes an EHC needs assessment request: the statutory clock starts
-    on the day the council received that request. Support already under way goes on."""
+    on the day the council received that request. Support already under way goes on. A closed
+    referral is not escalated (409): the request is a new referral."""
     today = london_today()
     requested_on = body.requested_on or today
     async with conn.transaction():
         referral = await conn.fetchrow(
-            "SELECT local_authority, track, received_on FROM referrals WHERE id = $1 FOR UPDATE",
+            """SELECT local_authority, track, received_on, closed_at FROM referrals
+               WHERE id = $1 FOR UPDATE""",
             referral_id,
         )
         if referral is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no referral {referral_id}")
+        if referral["closed_at"] is not None:
+            raise HTTPException(
+                status.HTTP_409_CONFLICT,
+                "the referral is closed: an EHC needs assessment request for the child is a new "
+                "referral (track ehc)",
+            )
         if referral["track"] == "ehc":
             raise HTTPException(status.HTTP_409_CONFLICT, "already an EHC needs assessment request")
         if not referral["received_on"] <= requested_on <= today:
@@ -175,11 +231,12 @@ async def decide_assessment(
     conn: DbConnection,
     outbox: ServiceOutbox,
     audit: Audit,
-) -> EhcView:
+    retry: StepRetry,
+) -> Any:
     """Whether the council will assess (by week 6). A refusal gives its reason; the family's
     letter sets out their right to mediation and to appeal (by ``appeal_by``)."""
 
-    async def act(request: EhcRequest, _: Sen2Need) -> tuple[DomainEvent, str | None]:
+    async def act(request: EhcRequest, _: Needs) -> tuple[DomainEvent, str | None]:
         changed, event = request.decide_assessment(
             body.decision, body.decided_on, body.reason, london_today()
         )
@@ -194,7 +251,9 @@ async def decide_assessment(
             await ehc_repository.cancel(conn, referral_id, later)
         return event, body.decision
 
-    return await _take_step(conn, outbox, audit, referral_id, act, date_field="decided_on")
+    return await _take_step(
+        conn, outbox, audit, referral_id, act, date_field="decided_on", retry=retry, body=body
+    )
 
 
 @router.post("/advice-requests", response_model=EhcView)
@@ -204,10 +263,11 @@ async def request_advice(
     conn: DbConnection,
     outbox: ServiceOutbox,
     audit: Audit,
-) -> EhcView:
+    retry: StepRetry,
+) -> Any:
     """Advice asked of professionals (Reg 6), each due 6 weeks after being asked (Reg 8)."""
 
-    async def act(request: EhcRequest, _: Sen2Need) -> tuple[DomainEvent, str | None]:
+    async def act(request: EhcRequest, _: Needs) -> tuple[DomainEvent, str | None]:
         already = await ehc_repository.advice_requested(conn, referral_id)
         event = request.request_advice(body.kinds, body.requested_on, already, london_today())
         await ehc_repository.add_advice(
@@ -215,7 +275,9 @@ async def request_advice(
         )
         return event, ",".join(event.kinds)
 
-    return await _take_step(conn, outbox, audit, referral_id, act, date_field="requested_on")
+    return await _take_step(
+        conn, outbox, audit, referral_id, act, date_field="requested_on", retry=retry, body=body
+    )
 
 
 @router.post("/advice-requests/{kind}/received", response_model=EhcView)
@@ -226,10 +288,11 @@ async def receive_advice(
     conn: DbConnection,
     outbox: ServiceOutbox,
     audit: Audit,
-) -> EhcView:
+    retry: StepRetry,
+) -> Any:
     """A professional's advice arrived."""
 
-    async def act(request: EhcRequest, _: Sen2Need) -> tuple[DomainEvent, str | None]:
+    async def act(request: EhcRequest, _: Needs) -> tuple[DomainEvent, str | None]:
         requested = await ehc_repository.advice_requested(conn, referral_id)
         if kind.value not in requested:
             raise OutOfOrder(f"no {kind.value} advice was requested")
@@ -242,7 +305,9 @@ async def receive_advice(
             raise OutOfOrder(f"the {kind.value} advice was already received")
         return event, kind.value
 
-    return await _take_step(conn, outbox, audit, referral_id, act, date_field="received_on")
+    return await _take_step(
+        conn, outbox, audit, referral_id, act, date_field="received_on", retry=retry, body=body
+    )
 
 
 @router.post("/plan-decision", response_model=EhcView)
@@ -252,14 +317,15 @@ async def decide_plan(
     conn: DbConnection,
     outbox: ServiceOutbox,
     audit: Audit,
-) -> EhcView:
+    retry: StepRetry,
+) -> Any:
     """Whether the council will issue an EHC plan; a decision not to must be notified by week
     16, with its reason and the family's rights to mediation and appeal."""
 
-    async def act(request: EhcRequest, need: Sen2Need) -> tuple[DomainEvent, str | None]:
+    async def act(request: EhcRequest, needs: Needs) -> tuple[DomainEvent, str | None]:
         requested = await ehc_repository.advice_requested(conn, referral_id)
         changed, event = request.decide_plan(
-            body.decision, body.decided_on, body.reason, requested, need, london_today()
+            body.decision, body.decided_on, body.reason, requested, needs, london_today()
         )
         await ehc_repository.update(
             conn, changed, plan_decision=body.decision, plan_decided_on=body.decided_on,
@@ -272,7 +338,9 @@ async def decide_plan(
             )
         return event, body.decision
 
-    return await _take_step(conn, outbox, audit, referral_id, act, date_field="decided_on")
+    return await _take_step(
+        conn, outbox, audit, referral_id, act, date_field="decided_on", retry=retry, body=body
+    )
 
 
 @router.post("/draft-plan", response_model=EhcView)
@@ -282,14 +350,17 @@ async def issue_draft_plan(
     conn: DbConnection,
     outbox: ServiceOutbox,
     audit: Audit,
-) -> EhcView:
+    retry: StepRetry,
+) -> Any:
     """The draft plan was sent to the family: at least 15 days to comment (Reg 13(1))."""
 
-    async def act(request: EhcRequest, _: Sen2Need) -> tuple[DomainEvent, str | None]:
+    async def act(request: EhcRequest, _: Needs) -> tuple[DomainEvent, str | None]:
         today = london_today()
         return await record_draft(conn, request, body.issued_on, body.comments_due, today), None
 
-    return await _take_step(conn, outbox, audit, referral_id, act, date_field="issued_on")
+    return await _take_step(
+        conn, outbox, audit, referral_id, act, date_field="issued_on", retry=retry, body=body
+    )
 
 
 @router.post("/final-plan", response_model=EhcView)
@@ -299,14 +370,17 @@ async def issue_final_plan(
     conn: DbConnection,
     outbox: ServiceOutbox,
     audit: Audit,
-) -> EhcView:
+    retry: StepRetry,
+) -> Any:
     """The final EHC plan was issued (by week 20; not before the family's comment period
     ends). The family may appeal sections B, F and I within 2 months."""
 
-    async def act(request: EhcRequest, _: Sen2Need) -> tuple[DomainEvent, str | None]:
+    async def act(request: EhcRequest, _: Needs) -> tuple[DomainEvent, str | None]:
         return await record_final(conn, request, body.issued_on, london_today()), None
 
-    return await _take_step(conn, outbox, audit, referral_id, act, date_field="issued_on")
+    return await _take_step(
+        conn, outbox, audit, referral_id, act, date_field="issued_on", retry=retry, body=body
+    )
 
 
 @router.post("/exceptions", response_model=EhcView)
@@ -316,14 +390,15 @@ async def record_exception(
     conn: DbConnection,
     outbox: ServiceOutbox,
     audit: Audit,
+    retry: StepRetry,
     principal: CurrentPrincipal,
-) -> EhcView:
+) -> Any:
     """An exception to the time limits (a school closed 4+ weeks, exceptional personal
     circumstances, the family away 4+ weeks): the open deadlines move by its days."""
 
-    async def act(request: EhcRequest, _: Sen2Need) -> tuple[DomainEvent, str | None]:
+    async def act(request: EhcRequest, _: Needs) -> tuple[DomainEvent, str | None]:
         exception = StatutoryException(body.kind, body.starts_on, body.ends_on)
-        changed = request.add_exception(exception)
+        changed = request.add_exception(exception, london_today())
         moved = await ehc_repository.add_exception(
             conn, changed, exception, body.reason, principal.subject
         )
@@ -336,4 +411,6 @@ async def record_exception(
         )
         return event, body.kind
 
-    return await _take_step(conn, outbox, audit, referral_id, act, date_field="starts_on")
+    return await _take_step(
+        conn, outbox, audit, referral_id, act, date_field="starts_on", retry=retry, body=body
+    )

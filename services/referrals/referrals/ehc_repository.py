@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 from referrals.statutory import (
     Deadline,
     EhcRequest,
+    Needs,
     Stage,
     StatutoryException,
     deadline_dates,
@@ -43,12 +44,14 @@ async def start(conn: Connection, request: EhcRequest) -> None:
     )
 
 
-async def load(conn: Connection, referral_id: UUID) -> tuple[EhcRequest, Sen2Need] | None:
-    """The EHC request, locked until the transaction ends, and the referral's primary need.
+async def load(conn: Connection, referral_id: UUID) -> tuple[EhcRequest, Needs] | None:
+    """The EHC request, locked until the transaction ends, and the child's needs (the primary
+    first, then the others: the advice the law requires depends on each).
     The referral is locked first, as every writer of its timeline does (the scheduler skips
     referrals locked so), so a step and the scheduler never deadlock."""
     row = await conn.fetchrow(
-        """SELECT e.*, r.primary_need FROM ehc_requests e JOIN referrals r ON r.id = e.referral_id
+        """SELECT e.*, r.primary_need, r.secondary_needs
+           FROM ehc_requests e JOIN referrals r ON r.id = e.referral_id
            WHERE e.referral_id = $1 FOR UPDATE OF r, e""",
         referral_id,
     )
@@ -72,7 +75,8 @@ async def load(conn: Connection, referral_id: UUID) -> tuple[EhcRequest, Sen2Nee
         comments_due=row["comments_due"],
         exceptions=tuple(StatutoryException(**dict(e)) for e in exceptions),
     )
-    return request, Sen2Need(row["primary_need"])
+    needs = (row["primary_need"], *row["secondary_needs"])
+    return request, tuple(Sen2Need(n) for n in needs)
 
 
 async def update(conn: Connection, request: EhcRequest, **columns: Any) -> None:

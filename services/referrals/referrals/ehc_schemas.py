@@ -6,8 +6,17 @@ from datetime import date
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
+from referrals.intake import safe_text
 from referrals.statutory import (
     AdviceKind,
     ExceptionKind,
@@ -17,8 +26,17 @@ from referrals.statutory import (
 )
 from shared.events import Track
 
-Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+Note = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
+    AfterValidator(safe_text),
+]
+"""A caseworker's words: any script, several lines, no control or formatting characters."""
 Requester = Literal["parent", "young_person", "school", "health", "social_care"]
+
+
+# The examples are one request's steps, each valid after the one before for the example request
+# (received 2026-10-01): the OpenAPI document's, which the fuzz test sends as they are.
 
 
 class _Body(BaseModel):
@@ -29,11 +47,19 @@ class Escalation(_Body):
     """A support request becomes an EHC needs assessment request: the clock starts on the day
     the council received that request."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"requested_on": "2026-10-02", "requested_by": "school"}]}
+    )
+
     requested_on: date | None = Field(default=None, description="Today if left out")
     requested_by: Requester
 
 
 class AssessmentDecision(_Body):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"decision": "assess", "decided_on": "2026-10-20"}]}
+    )
+
     decision: Literal["assess", "refuse"]
     decided_on: date
     reason: RefusalReason | None = Field(default=None, description="Needed for a refusal")
@@ -44,11 +70,24 @@ class AssessmentDecision(_Body):
 
 
 class AdviceRequest(_Body):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kinds": ["educational_psychology", "medical", "social_care"],
+                    "requested_on": "2026-10-21",
+                }
+            ]
+        }
+    )
+
     kinds: list[AdviceKind] = Field(
         min_length=1,
         max_length=len(AdviceKind),
-        description="An educational psychologist's advice is needed for every child; a teacher "
-        "of the deaf or of the vision impaired for hearing or vision impairment",
+        description="Before the decision whether to issue a plan: an educational "
+        "psychologist's, medical and social care advice for every child, and a teacher of the "
+        "deaf or of the vision impaired for hearing or vision impairment (HI, VI or MSI, as the "
+        "primary need or another)",
         examples=[["educational_psychology", "medical", "social_care", "parent"]],
     )
     requested_on: date
@@ -62,28 +101,68 @@ class AdviceRequest(_Body):
 
 
 class AdviceReceipt(_Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"received_on": "2026-10-28"}]})
+
     received_on: date
 
 
 class PlanDecision(_Body):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"decision": "issue", "decided_on": "2026-11-02"}]}
+    )
+
     decision: Literal["issue", "not_issue"]
     decided_on: date
     reason: NotIssueReason | None = Field(default=None, description="Needed when not issuing")
     note: Note | None = None
 
 
+LONGEST_COMMENT_DAYS = 56
+"""A family has at least 15 days to comment on a draft (Reg 13(1)); a caseworker may give more,
+up to 8 weeks (the final plan is due by week 20)."""
+
+
 class DraftPlan(_Body):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"issued_on": "2026-11-03", "comments_due": "2026-11-18"}]}
+    )
+
     issued_on: date
     comments_due: date | None = Field(
-        default=None, description="15 days after issued_on if left out; never fewer"
+        default=None,
+        description="15 days after issued_on if left out; never fewer, and at most 8 weeks",
     )
+
+    @field_validator("comments_due")
+    @classmethod
+    def _within_8_weeks(cls, value: date | None, info: ValidationInfo) -> date | None:
+        issued_on = info.data.get("issued_on")
+        # A difference of days, never issued_on + 8 weeks: that overflows for a far date.
+        if value and issued_on and (value - issued_on).days > LONGEST_COMMENT_DAYS:
+            raise ValueError("at most 8 weeks after the draft was issued")
+        return value
 
 
 class FinalPlan(_Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"issued_on": "2026-11-18"}]})
+
     issued_on: date
 
 
 class ExceptionRecord(_Body):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "personal_circumstances",
+                    "starts_on": "2026-10-05",
+                    "ends_on": "2026-10-09",
+                    "reason": "Family bereavement",
+                }
+            ]
+        }
+    )
+
     kind: ExceptionKind
     starts_on: date
     ends_on: date

@@ -41,10 +41,17 @@ def council_problem(code: str, served: frozenset[str]) -> str | None:
 NhsRange = Literal["issued", "test", "unissued"]
 
 
+# Spaces and dashes as a number copied from a letter or a web page may hold them: a space, a
+# no-break space (U+00A0), a narrow one (U+202F), a thin one (U+2009); a hyphen-minus, a hyphen
+# (U+2010), a non-breaking hyphen (U+2011), a figure dash (U+2012), an en dash (U+2013), a
+# minus sign (U+2212).
+_NHS_SEPARATORS = re.compile("[ \u00a0\u202f\u2009\\-\u2010\u2011\u2012\u2013\u2212]")
+
+
 def nhs_number_digits(text: str) -> str:
     """The 10 ASCII digits of an NHS number written with spaces or dashes, checked with
     Modulus 11; ``ValueError`` saying what is wrong."""
-    digits = re.sub(r"[ \-]", "", text)
+    digits = _NHS_SEPARATORS.sub("", text)
     if not re.fullmatch(r"[0-9]{10}", digits):  # not str.isdigit: that takes any script's digits
         raise ValueError("an NHS number is 10 digits 0-9 (spaces or dashes allowed)")
     total = sum(int(d) * w for d, w in zip(digits[:9], range(10, 1, -1), strict=True))
@@ -64,20 +71,51 @@ def nhs_number_range(digits: str) -> NhsRange:
     return "test" if digits.startswith("999") else "unissued"
 
 
+# Characters no free text may hold: controls (NUL and the like, which PostgreSQL's text and
+# jsonb refuse), surrogates, formatting characters (bidirectional overrides, invisible marks a
+# screen reader skips), private-use and unassigned code points. Kept: the zero-width
+# (non-)joiner some scripts need between letters, and in text of several lines a new line
+# and a tab.
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cs", "Cf", "Co", "Cn"})
+_JOINERS = frozenset("\u200c\u200d")
+_LINE_BREAKS = frozenset("\n\t")
+
+
+def safe_text(text: str, *, multiline: bool = True) -> str:
+    """Free text (a note, a reason, the referrer's words) in one normal form (NFC, a carriage
+    return as a new line) with nothing a database, a screen reader or a text message cannot
+    hold safely; ``ValueError`` naming the first character that is not."""
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    allowed = _JOINERS | _LINE_BREAKS if multiline else _JOINERS
+    for char in text:
+        if unicodedata.category(char) in _UNSAFE_CATEGORIES and char not in allowed:
+            raise ValueError(
+                f"must not hold control or formatting characters: U+{ord(char):04X} "
+                f"({unicodedata.name(char, 'a control character').lower()})"
+            )
+    return text
+
+
 # Allowed in a name besides letters and combining marks of any script: spaces, hyphens,
 # apostrophes, full stops, and the zero-width (non-)joiner some scripts need between letters.
-_NAME_PUNCTUATION = frozenset(" -'.\u2019\u200c\u200d")
+_NAME_PUNCTUATION = frozenset(" -'.\u2019") | _JOINERS
+# "Letters" that show nothing (the Hangul fillers): a name of them looks blank.
+_INVISIBLE_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")
+MAX_MARKS_PER_LETTER = 4
+"""Combining marks on one letter: Vietnamese needs two, some scripts a few more; dozens stacked
+("Zalgo" text) spill over the lines around them on a screen or a letter."""
 
 
 def person_name(text: str) -> str:
     """A name in any script (Siân, Nguyễn, محمد), in one normal form with single spaces (digits
     are harmless, so allowed: a name that holds one is rare, but refusing it helps nobody); no
-    control or formatting characters (bidirectional overrides included), no markup or symbols
-    a screen reader, a text message or a letter template could not hold."""
-    text = unicodedata.normalize("NFC", text)
+    control or formatting characters (bidirectional overrides included, as in any free text),
+    no markup or symbols a screen reader, a text message or a letter template could not hold."""
+    text = safe_text(text, multiline=False)
+    marks = 0
     for char in text:
         category = unicodedata.category(char)
-        if (
+        if char in _INVISIBLE_LETTERS or (
             category[0] not in "LM"
             and category not in ("Zs", "Nd")
             and char not in _NAME_PUNCTUATION
@@ -86,6 +124,9 @@ def person_name(text: str) -> str:
                 "only letters (any script), digits, spaces, hyphens, apostrophes and full stops; "
                 f"not {unicodedata.name(char, 'a control character').lower()}"
             )
+        marks = marks + 1 if category[0] == "M" else 0
+        if marks > MAX_MARKS_PER_LETTER:
+            raise ValueError(f"at most {MAX_MARKS_PER_LETTER} accents or marks on one letter")
     name = " ".join(text.split())  # any kind of space, as one space
     if not name:
         raise ValueError("must not be blank")
@@ -103,11 +144,7 @@ def address_line(text: str) -> str:
     """A line of a postal address as a letter prints it: single spaces, no control or
     formatting characters (bidirectional overrides included), at most 100 characters, and not
     starting with a character GOV.UK Notify refuses there (@ ( ) = [ ] " \\ / , < > ~)."""
-    text = unicodedata.normalize("NFC", text)
-    for char in text:
-        if unicodedata.category(char)[0] == "C":
-            raise ValueError(f"not {unicodedata.name(char, 'a control character').lower()}")
-    line = " ".join(text.split())
+    line = " ".join(safe_text(text, multiline=False).split())
     if not line:
         raise ValueError("an address line must not be blank")
     if len(line) > 100:

@@ -18,9 +18,9 @@ from pydantic import (
     field_validator,
 )
 
-from referrals.domain import FamilyContact, Postcode, Step
+from referrals.domain import POSTCODE_PATTERN, FamilyContact, Postcode, Step
 from referrals.ehc_schemas import EhcView
-from referrals.intake import nhs_number_digits, nhs_number_range, person_name
+from referrals.intake import nhs_number_digits, nhs_number_range, person_name, safe_text
 from shared.events import Sen2Need, Track
 
 REGULATIONS_IN_FORCE = date(2014, 9, 1)  # the SEND Regulations 2014: no request is older
@@ -35,6 +35,8 @@ def _nhs_number(value: str) -> str:
 
 
 PersonName = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(person_name)]
+Words = Annotated[str, Field(min_length=1, max_length=4000), AfterValidator(safe_text)]
+"""The referrer's own words: any script, several lines, no control or formatting characters."""
 
 
 def _postcode(value: Any) -> Postcode:
@@ -49,7 +51,15 @@ UkPostcode = Annotated[
     Postcode,
     BeforeValidator(_postcode),
     PlainSerializer(str, return_type=str),
-    WithJsonSchema({"type": "string", "examples": ["LS6 2AB"]}),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": POSTCODE_PATTERN,
+            "description": "A UK postcode in the full format; lower case and spacing are "
+            "normalised (ls62ab is LS6 2AB)",
+            "examples": ["LS6 2AB"],
+        }
+    ),
 ]
 
 
@@ -62,7 +72,7 @@ class Child(BaseModel):
     nhs_number: Annotated[str, Field(max_length=20), AfterValidator(_nhs_number)] | None = Field(
         default=None,
         description="Optional; 10 digits with a valid Modulus 11 check, spaces or dashes allowed",
-        examples=["943 476 5919"],
+        examples=["450 557 7104"],
     )
     postcode: UkPostcode
     school_urn: str | None = Field(
@@ -80,21 +90,44 @@ class AboutTheChild(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    strengths: str | None = Field(default=None, min_length=1, max_length=4000)
-    difficulties: str | None = Field(default=None, min_length=1, max_length=4000)
-    views: str | None = Field(
-        default=None,
-        min_length=1,
-        max_length=4000,
-        description="The child's and family's views, interests and aspirations",
+    strengths: Words | None = None
+    difficulties: Words | None = None
+    views: Words | None = Field(
+        default=None, description="The child's and family's views, interests and aspirations"
     )
+
+
+EXAMPLE_REQUEST: dict[str, Any] = {
+    "local_authority": "E08000035",
+    "track": "ehc",
+    "requested_by": "parent",
+    "primary_need": "SLCN",
+    "secondary_needs": ["SEMH"],
+    "language": "en",
+    "received_on": "2026-10-01",
+    "about_the_child": {
+        "strengths": "Loves drawing and building things.",
+        "difficulties": "Finds it hard to follow spoken instructions in class.",
+        "views": "Wants to make friends and join the football club.",
+    },
+    "child": {
+        "given_name": "Siân",
+        "family_name": "Nguyễn",
+        "date_of_birth": "2019-05-01",
+        "nhs_number": "450 557 7104",
+        "postcode": "LS6 2AB",
+        "school_urn": "107958",
+    },
+    "family_contact": {"name": "Ann Parent", "phone": "07700 900123", "preferred_channel": "sms"},
+}
+"""A whole request, valid as it stands (the OpenAPI document's example)."""
 
 
 class ReferralRequest(BaseModel):
     """A request for support (the support track), or for an EHC needs assessment (the ehc
     track, which also starts the statutory clock), from a parent, school or professional."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE_REQUEST]})
 
     local_authority: str = Field(
         pattern=r"^E[0-9]{8}$",

@@ -69,6 +69,10 @@ class AdviceKind(enum.StrEnum):
     OTHER = "other"
 
 
+Needs = tuple[Sen2Need, ...]
+"""A child's needs: the primary need first, then any others."""
+
+
 ExceptionKind = Literal["school_closure", "personal_circumstances", "family_away"]
 RefusalReason = Literal[
     "no_evidence_of_special_educational_needs",
@@ -97,22 +101,60 @@ class StatutoryException:
     ends_on: date
 
 
-def check_exception(kind: str, starts_on: date, ends_on: date) -> None:
+EXCEPTION_LEAD_IN_DAYS = 28
+"""An exception may have begun up to 4 weeks before the request (a school closed for 4 weeks
+around it); days before the request never move the clock, so none earlier is recorded."""
+LONGEST_EXCEPTION_MONTHS = 12
+"""An exception lasts at most a year, and ends at most a year from today: one that goes on is
+recorded again."""
+
+
+def check_exception(
+    kind: str, starts_on: date, ends_on: date, *, requested_on: date, today: date
+) -> None:
+    earliest = requested_on - timedelta(EXCEPTION_LEAD_IN_DAYS)
+    if starts_on < earliest:
+        raise InvalidStep(
+            "starts_on",
+            f"must not be before {earliest} (4 weeks before the request: days before the "
+            "request do not move the clock)",
+        )
     if ends_on < starts_on:
         raise InvalidStep("ends_on", "must be on or after starts_on")
+    latest = add_months(today, LONGEST_EXCEPTION_MONTHS)
+    if ends_on > latest:
+        raise InvalidStep(
+            "ends_on",
+            f"must not be after {latest} (a year from today; record more when it goes on)",
+        )
+    if ends_on > add_months(starts_on, LONGEST_EXCEPTION_MONTHS):
+        raise InvalidStep(
+            "ends_on", "an exception lasts at most a year: record more when it goes on"
+        )
     if kind != "personal_circumstances" and (ends_on - starts_on).days + 1 < MIN_ABSENCE_DAYS:
         raise InvalidStep("ends_on", f"{kind} is an exception only when it lasts 4 weeks or more")
 
 
 def count_days(start: date, days: int, exceptions: Iterable[StatutoryException] = ()) -> date:
-    """The day ``days`` days after ``start``, not counting days on which an exception ran."""
-    paused: set[date] = set()
-    for e in exceptions:
-        paused.update(e.starts_on + timedelta(n) for n in range((e.ends_on - e.starts_on).days + 1))
-    day, counted = start, 0
-    while counted < days:
-        day += timedelta(days=1)
-        counted += day not in paused
+    """The day ``days`` days after ``start``, not counting days on which an exception ran.
+
+    Arithmetic on the exceptions' spans (merged where they overlap), never day by day: each
+    span that begins on or before the day reached so far pushes it on by its length."""
+    first_counted = start + timedelta(1)
+    spans = sorted(
+        (max(e.starts_on, first_counted), e.ends_on)
+        for e in exceptions
+        if e.ends_on >= first_counted and e.ends_on >= e.starts_on
+    )
+    day = start + timedelta(days)
+    paused_until = start  # the last paused day already added
+    for begins, ends in spans:
+        begins = max(begins, paused_until + timedelta(1))  # overlapping days count once
+        if begins > day:
+            break
+        if ends >= begins:
+            day += timedelta((ends - begins).days + 1)
+            paused_until = ends
     return day
 
 
@@ -234,12 +276,13 @@ class EhcRequest:
         on: date,
         reason: str | None,
         advice_requested: Iterable[str],
-        primary_need: Sen2Need,
+        needs: Needs,
         today: date,
     ) -> tuple[EhcRequest, PlanIssueDecided]:
+        """``needs``: the child's primary need first, then any others."""
         self._expect(Stage.ASSESSING, step="a decision whether to issue a plan")
         assert self.assessment_decided_on is not None
-        missing = sorted(required_advice(primary_need) - set(advice_requested))
+        missing = sorted(required_advice(needs[0], needs[1:]) - set(advice_requested))
         if missing:
             raise OutOfOrder(f"advice the law requires has not been requested: {missing}")
         _check_day(on, not_before=self.assessment_decided_on, today=today, after="assessing")
@@ -301,19 +344,37 @@ class EhcRequest:
         )
         return replace(self, stage=Stage.FINAL_PLAN_ISSUED), event
 
-    def add_exception(self, exception: StatutoryException) -> EhcRequest:
+    def add_exception(self, exception: StatutoryException, today: date) -> EhcRequest:
         if self.stage in CLOSED:
             raise OutOfOrder(f"the request is {self.stage.value}: its deadlines are over")
-        check_exception(exception.kind, exception.starts_on, exception.ends_on)
+        check_exception(
+            exception.kind,
+            exception.starts_on,
+            exception.ends_on,
+            requested_on=self.requested_on,
+            today=today,
+        )
         return replace(self, exceptions=(*self.exceptions, exception))
 
 
-def required_advice(primary_need: Sen2Need) -> set[str]:
-    """Advice the council must seek for every child, and for hearing or vision impairment."""
-    needed = {AdviceKind.EDUCATIONAL_PSYCHOLOGY.value}
-    if primary_need in (Sen2Need.HI, Sen2Need.MSI):
+HEARING = frozenset({Sen2Need.HI, Sen2Need.MSI})
+VISION = frozenset({Sen2Need.VI, Sen2Need.MSI})
+
+
+def required_advice(primary_need: Sen2Need, secondary_needs: Iterable[Sen2Need] = ()) -> set[str]:
+    """Advice the council must seek before deciding whether to issue a plan (Reg 6): an
+    educational psychologist's, medical (health) and social care advice for every child, and a
+    qualified teacher of the deaf or of the vision impaired where the child has a hearing or
+    vision impairment, as the primary need or another."""
+    needs = {primary_need, *secondary_needs}
+    needed = {
+        AdviceKind.EDUCATIONAL_PSYCHOLOGY.value,
+        AdviceKind.MEDICAL.value,
+        AdviceKind.SOCIAL_CARE.value,
+    }
+    if needs & HEARING:
         needed.add(AdviceKind.TEACHER_OF_THE_DEAF.value)
-    if primary_need in (Sen2Need.VI, Sen2Need.MSI):
+    if needs & VISION:
         needed.add(AdviceKind.TEACHER_OF_VISION_IMPAIRED.value)
     return needed
 
