@@ -14,7 +14,9 @@ import pytest
 from scripts.asyncapi import DOCS
 from scripts.k8s_topology import consumer_groups
 from scripts.platform import REPO_ROOT
+from shared.dlq import replay_names
 from shared.services import SERVICES
+from shared.settings import KafkaSettings
 from shared.topics import platform_topics
 from tests.deploy.conftest import RELEASE, Obj, Rendered, RenderFn, containers, env_of
 
@@ -262,17 +264,30 @@ def test_nhs_partners_write_the_inbound_topic_and_read_outcomes_only(production:
         }
 
 
-def test_the_dlq_replay_user_reads_dead_letters_and_writes_events_back(default: Rendered) -> None:
-    user = default.one("KafkaUser", f"{FULLNAME}-dlq-replay")
+@pytest.mark.parametrize("namespace", ["", "staging."])
+def test_the_dlq_replay_user_reads_dead_letters_and_writes_events_back(
+    render: RenderFn, namespace: str
+) -> None:
+    user = render(set={"kafka.namespace": namespace}).one("KafkaUser", f"{FULLNAME}-dlq-replay")
     topics = platform_topics()
     expected = {
         ("cluster", "", "literal", "IdempotentWrite"),
-        ("group", "dlq-replay.", "prefix", "Read"),
+        ("group", f"{namespace}dlq-replay.", "prefix", "Read"),
     }
     for topic in topics:
         ops = ("Read", "Describe") if topic.endswith(".dlq") else ("Write", "Describe")
-        expected |= {("topic", topic, "literal", op) for op in ops}
+        expected |= {("topic", f"{namespace}{topic}", "literal", op) for op in ops}
     assert acls(user) == expected
+    # ... which are the topic and group the replay command uses in that namespace.
+    granted = acls(user)
+    group_prefixes = [
+        name for kind, name, pattern, _ in granted if (kind, pattern) == ("group", "prefix")
+    ]
+    settings = KafkaSettings(SEND_NAMESPACE=namespace)
+    for topic in (t for t in topics if t.endswith(".dlq")):
+        dlq, group = replay_names(settings, topic)
+        assert ("topic", dlq, "literal", "Read") in granted
+        assert any(group.startswith(prefix) for prefix in group_prefixes), group
 
 
 # --- network, ingress, monitoring -------------------------------------------------------
