@@ -17,6 +17,9 @@ together (none is waited for), and the ``EventConsumption`` middleware around th
 
 One transaction and one offset commit per batch, instead of per event, is most of what makes
 a drain fast; a batch of one behaves exactly as the event would alone.
+
+(Longer than most modules: the middleware's batch, one-event-at-a-time and dead-letter paths
+share their state and are one mechanism.)
 """
 
 from __future__ import annotations
