@@ -1,6 +1,10 @@
 """Starts the four services as separate processes (as in production: one process each) and
 waits until each one reports ready; and, beside them, the development identity provider whose
-tokens they accept locally. Used by `make run` and by the end-to-end tests."""
+tokens they accept locally. Used by `make run` and by the end-to-end tests.
+
+(Longer than most modules: starting, watching and stopping the services and the identity
+provider, and their fresh databases, are one launcher shared by `make run` and the tests.)
+"""
 
 from __future__ import annotations
 

@@ -10,6 +10,9 @@ client credentials, role ``partner``) act for the councils configured for their 
 Routes declare who may call them in their decorator, ``dependencies=[allow(Role.CASEWORKER)]``,
 which FastAPI runs before anything else the route needs; ``tests/integration/test_access.py``
 walks every route of every service and fails if one is reachable without its roles.
+
+(Longer than most modules: token checks, key rotation and the routes' role checks are one
+security boundary, reviewed together.)
 """
 
 from __future__ import annotations

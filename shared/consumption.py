@@ -23,6 +23,9 @@ exception}``, and ``send_event_age_seconds{topic}``, the time from an event's Cl
 ``time`` (when its cause was recorded) to a handler taking it, observed once per event a
 handler committed: the journey's step latency, outbox and Kafka included, which FastStream's
 own duration (per batch, for these batch subscribers) is not.
+
+(Longer than most modules: the middleware's batch, one-event-at-a-time and dead-letter paths
+share their state and are one mechanism.)
 """
 
 from __future__ import annotations

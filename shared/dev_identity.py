@@ -13,6 +13,9 @@ The pieces: this module (keys, the HTTP app, the command), ``shared.dev_identity
 (what the token endpoint accepts), ``shared.dev_identity_seed`` (who can sign in) and
 ``shared.dev_identity_client`` (``fetch_token``, ``fetch_client_token``; importable from here
 too).
+
+(Longer than most modules: the keys, the HTTP app and the command of one development tool; its
+grants, seed and client are already modules of their own.)
 """
 
 from __future__ import annotations

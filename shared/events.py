@@ -8,6 +8,9 @@ Events carry ids and codes, never a child's name or a family's contact details, 
 exceptions, each on its own topic that only the service needing it reads:
 ``FamilyContactRegistered`` (notifications) and ``ReferralDescribed`` (plans: the referrer's
 own words about the child).
+
+(Longer than most modules: the platform's event contracts, one small frozen model per event and
+the envelope, kept together so every contract is read, versioned and reviewed in one place.)
 """
 
 from __future__ import annotations

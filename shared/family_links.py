@@ -1,9 +1,10 @@
 """The link a family is sent: a signed, expiring token scoped to one referral, so a parent
 (or a young person who asked for help themselves) can see where things stand with no account.
 
-Notifications puts it in each message; referrals checks it before showing the family view. Both
-hold ``FAMILY_LINK_KEY``. A caseworker can revoke a referral's links: links issued before the
-revocation stop working (referrals keeps that moment with the referral).
+Notifications puts it in each message; referrals (the family view) and plans (the family's
+plan) check it with ``admit``. All three hold ``FAMILY_LINK_KEY``. A caseworker can revoke a
+referral's links: links issued before the revocation stop working (referrals keeps that moment
+with the referral, plans a copy from ``FamilyLinksRevoked``; each checks its own).
 """
 
 from __future__ import annotations
@@ -13,7 +14,10 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
 import jwt
+from fastapi import Request
 from pydantic import SecretStr
+
+from shared.auth import Principal
 
 ISSUER = "send-platform"
 AUDIENCE = "send-family-view"
@@ -73,3 +77,25 @@ def verify(key: SecretStr, token: str) -> FamilyLink:
         )
     except (jwt.PyJWTError, KeyError, ValueError) as exc:
         raise InvalidFamilyLink(f"this link cannot be used: {exc}") from exc
+
+
+def principal_of(link: FamilyLink) -> Principal:
+    """Who a request holding ``link`` is: the family of one referral, acting for its council
+    only (the audit trail records the link's id, never a person)."""
+    return Principal(
+        subject=f"family-link:{link.link_id}",
+        roles=frozenset({"family"}),
+        councils=(link.local_authority,),
+        token_id=link.link_id,
+    )
+
+
+def admit(request: Request, token: str) -> FamilyLink:
+    """The link ``token`` is, checked with the service's key (``app.state.family_link_key``),
+    or ``InvalidFamilyLink``; the request then acts as that link's family (its principal).
+
+    Whether the link was revoked since is the caller's to check, in its own database.
+    """
+    link = verify(request.app.state.family_link_key, token)
+    request.state.principal = principal_of(link)
+    return link

@@ -12,6 +12,9 @@
 All of it is pure ASGI middleware: Starlette's ``BaseHTTPMiddleware`` would buffer bodies and
 run the route in another task. From the outside in: security headers (so every answer below
 gets them), unhandled errors, rate limits (a spent client's body is never read), body cap.
+
+(Longer than most modules: four small ASGI middlewares and their wiring, whose order relative
+to each other matters and is set here.)
 """
 
 from __future__ import annotations

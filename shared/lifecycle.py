@@ -14,6 +14,9 @@ FastAPI application from ``create_service_app``. The parts, each in its own modu
 Kafka or PostgreSQL being down never stops the process from starting: it reports not-ready,
 answers 503 and connects once they are back. SIGTERM: the relay and workers stop, then the
 consumers finish their in-flight events, then the pool closes; each step bounded in time.
+
+(Longer than most modules: the one place where a service's parts are wired together, then
+started and stopped in order.)
 """
 
 from __future__ import annotations

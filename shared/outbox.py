@@ -6,6 +6,9 @@ lost notification only delays an event by one poll interval. Only one relay per 
 publishes at a time (a PostgreSQL advisory lock), which keeps per-referral order across
 replicas. A relay killed after publishing but before marking rows sent publishes them again
 on restart; consumers drop the duplicates through their inbox.
+
+(Longer than most modules: the outbox's write side and its relay (wake-up, leader lock,
+publishing, clean-up) are one mechanism.)
 """
 
 from __future__ import annotations

@@ -3,6 +3,9 @@
 Each service declares one settings class deriving from ``ServiceSettings`` and names its entry
 in the service registry (``shared.services``), which says where its database URL comes from
 (``REFERRALS_DATABASE_URL`` ...).
+
+(Longer than most modules: mostly one field per environment variable, each with its
+description: the list is the configuration's reference.)
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ in four processes, on the same Kafka and PostgreSQL, in topics and a database of
 ``messages`` events wait on the first stage's topic; the four stages start together and the
 run ends when the last stage has published all of them. A message costs each stage one
 consume, one transaction (inbox row and the stage's row) and one publish: a *stage-message*.
+
+(Longer than most modules: the baseline's run from end to end: its topics, database, stage
+processes and measurement.)
 """
 
 from __future__ import annotations

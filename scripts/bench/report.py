@@ -11,6 +11,9 @@
   platform's stage-messages per referral): the framework's cost for the same work.
 - ratio "per message": platform CPU per referral / bare CPU per 4-stage message: a referral's
   journey against one message through the bare four-stage pipeline.
+
+(Longer than most modules: one function per table of the bench's report, each a few rows of
+arithmetic.)
 """
 
 from __future__ import annotations

@@ -17,8 +17,10 @@ from prometheus_client.metrics import MetricWrapperBase
 
 from scripts.asyncapi import DOCS, SETTINGS_CLASSES
 from scripts.k8s_topology import consumer_groups
+from shared.dlq import replay_names
 from shared.outbox import OutboxRelay
 from shared.services import SERVICES
+from shared.settings import KafkaSettings
 from shared.topics import platform_topics
 from tests.deploy.conftest import NAMESPACE, RELEASE, Obj, Rendered, RenderFn, containers, env_of
 from tests.logging_state import restored_logging
@@ -299,17 +301,30 @@ def test_partners_own_topics_exist_and_referrals_reads_them_knowing_whose_they_a
     assert json.loads(env_of(container)["PARTNER_TOPICS"]["value"]) == PARTNER_TOPICS
 
 
-def test_the_dlq_replay_user_reads_dead_letters_and_writes_events_back(default: Rendered) -> None:
-    user = default.one("KafkaUser", f"{FULLNAME}-dlq-replay")
+@pytest.mark.parametrize("namespace", ["", "staging."])
+def test_the_dlq_replay_user_reads_dead_letters_and_writes_events_back(
+    render: RenderFn, namespace: str
+) -> None:
+    user = render(set={"kafka.namespace": namespace}).one("KafkaUser", f"{FULLNAME}-dlq-replay")
     topics = platform_topics()
     expected = {
         ("cluster", "", "literal", "IdempotentWrite"),
-        ("group", "dlq-replay.", "prefix", "Read"),
+        ("group", f"{namespace}dlq-replay.", "prefix", "Read"),
     }
     for topic in topics:
         ops = ("Read", "Describe") if topic.endswith(".dlq") else ("Write", "Describe")
-        expected |= {("topic", topic, "literal", op) for op in ops}
+        expected |= {("topic", f"{namespace}{topic}", "literal", op) for op in ops}
     assert acls(user) == expected
+    # ... which are the topic and group the replay command uses in that namespace.
+    granted = acls(user)
+    group_prefixes = [
+        name for kind, name, pattern, _ in granted if (kind, pattern) == ("group", "prefix")
+    ]
+    settings = KafkaSettings(SEND_NAMESPACE=namespace)
+    for topic in (t for t in topics if t.endswith(".dlq")):
+        dlq, group = replay_names(settings, topic)
+        assert ("topic", dlq, "literal", "Read") in granted
+        assert any(group.startswith(prefix) for prefix in group_prefixes), group
 
 
 # --- network, ingress, monitoring -------------------------------------------------------

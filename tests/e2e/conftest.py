@@ -159,11 +159,16 @@ JOURNEY = (
 receipt); the request-received message may arrive on either side of the plan."""
 
 
+JOURNEY_WAIT_S = 30.0
+"""How long the journey tests give a referral's journey on a fresh run (generous: a journey
+takes about a second; the bound catches a stall, not a slowdown)."""
+
+
 async def wait_for_timeline(
     client: httpx.AsyncClient,
     referral_id: str,
     steps: tuple[str, ...] = JOURNEY,
-    timeout_s: float = 30,
+    timeout_s: float = JOURNEY_WAIT_S,
 ) -> dict[str, Any]:
     """Poll the referral until its timeline holds every one of ``steps`` (as often as they
     are named); returns it. (A referral taken in from a topic is not there at first: 404.)

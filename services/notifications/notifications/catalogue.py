@@ -19,6 +19,9 @@ Wiring another event to a message is one entry here (and its words in ``template
     ),
 
 The handlers subscribe to every event named here; the sender does the rest.
+
+(Longer than most modules: one table of every event's messages and the small rules its entries
+name; it reads best whole.)
 """
 
 from __future__ import annotations

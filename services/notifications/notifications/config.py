@@ -1,4 +1,9 @@
-"""Settings of the notifications service (environment variables)."""
+"""Settings of the notifications service (environment variables).
+
+(Longer than most modules: each council's messaging (channels, Notify template ids for
+every message and language, quiet hours, fallback) is checked here at start-up, so a missing
+template stops the service with its name rather than failing a family's message later.)
+"""
 
 from datetime import time, timedelta
 from typing import ClassVar, Literal

@@ -3,10 +3,10 @@ due (each family's first unfinished one), recording an attempt before the provid
 releasing or refusing a claim, marking messages sent (one or many), applying a delivery status,
 and finding the messages still waiting for a receipt.
 
-Over 200 lines because it is one state machine's SQL (queued -> sending -> sent -> delivered or
+(Longer than most modules: it is one state machine's SQL (queued -> sending -> sent -> delivered or
 failed): each statement's guard relies on the states the others write, so they are kept where
 they can be read together. Contacts, requests, alerts and the caseworker's reads are in
-``repository``.
+``repository``.)
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ For each message the sender asks ``next_step``: withhold it (a family who opted 
 non-statutory messages), hold it (quiet hours for texts), send it through the next channel
 (the family's preferred one first, then the council's fallback order), wait (a channel tried
 earlier may still deliver), or give up (no channel left).
+
+(Longer than most modules: the channel decision and what it weighs (opt-outs, quiet hours,
+fallbacks, receipts) are one pure decision, tested together.)
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ Texts carry only the reference, the link, dates and the deadline's name: never a
 kind of advice, which could say something about the child's needs on a lock screen. A refusal
 says how to appeal to the SEND Tribunal, by when, and that mediation advice is available
 (Regs 5(3), 10(1)): a mediation adviser must be contacted before most appeals.
+
+(Longer than most modules: a word list, one short function per statutory message; split, the
+wording a reviewer compares would be scattered.)
 """
 
 from __future__ import annotations

@@ -64,18 +64,14 @@ async def queue_messages(message: Envelope[Any], conn: Conn) -> Events:
 
 
 def _handler_of(event_class: type[DomainEvent]) -> Handler:
+    """``queue_messages`` under a name of its own for ``event_class`` (the name of its
+    operation in the AsyncAPI document)."""
+
     async def handler(message: Envelope[Any], conn: Conn) -> Events:
         return await queue_messages(message, conn)
 
-    # FastStream reads the message's type from the signature (for decoding and AsyncAPI).
-    handler.__annotations__ = {
-        "message": Envelope[event_class],  # type: ignore[valid-type]  # a class known at run time
-        "conn": Conn,
-        "return": Events,
-    }
-    handler.__name__ = handler.__qualname__ = "queue_messages_about_" + event_class.name.replace(
-        "-", "_"
-    )
+    name = "queue_messages_about_" + event_class.name.replace("-", "_")
+    handler.__name__ = handler.__qualname__ = name
     return handler
 
 

@@ -11,6 +11,9 @@ as documented: ``temp-fail@simulator.notify`` and 07700900003 (temporary failure
 Its inbox is at ``/`` (a page) and ``/inbox.json``: every message as the recipient would see it.
 Run it with ``python -m notifications.local_notify --port 8010``; ``--templates`` prints every
 template a council creates in the real Notify.
+
+(Longer than most modules: a stand-in for a whole outside API (authentication, validation, rate
+limits, receipts and the inbox page), kept in one file to be run and read as one tool.)
 """
 
 from __future__ import annotations

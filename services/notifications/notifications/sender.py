@@ -12,10 +12,10 @@ A provider that refuses (429) or is down is paused for every replica (``gate``):
 stay queued, each family's first unfinished message holding back the ones after it, and go in
 order when it recovers.
 
-Over 200 lines: one class, ``AlertSender``, whose two paths (messages sent together in one
-provider call per batch where nothing needs deciding one by one, and the one-at-a-time path for
-the rest) share its channels, limits and clock. Splitting them would pass all of that state
-between modules; the SQL they use is in ``deliveries``.
+(Longer than most modules: one class, ``AlertSender``, whose two paths (messages sent together
+in one provider call per batch where nothing needs deciding one by one, and the one-at-a-time
+path for the rest) share its channels, limits and clock. Splitting them would pass all of that
+state between modules; the SQL they use is in ``deliveries``.)
 """
 
 from __future__ import annotations

@@ -9,9 +9,8 @@ from typing import Annotated
 from fastapi import HTTPException, Path, Request, status
 
 from plans import family_repository
-from shared.auth import Principal
 from shared.councils import act_for
-from shared.family_links import FamilyLink, InvalidFamilyLink, verify
+from shared.family_links import FamilyLink, InvalidFamilyLink, admit
 from shared.http import database
 
 LinkToken = Annotated[str, Path(min_length=20, max_length=2000, description="From the message")]
@@ -29,17 +28,11 @@ class FamilyLinkRefused(HTTPException):
 async def family_link(request: Request, token: LinkToken) -> FamilyLink:
     """The link in the path, checked; the request then acts for that referral's council."""
     try:
-        link = verify(request.app.state.family_link_key, token)
+        link = admit(request, token)
     except InvalidFamilyLink as exc:
         raise FamilyLinkRefused(str(exc)) from exc
     async with database(request).pool().acquire() as conn:
         await act_for(conn, [link.local_authority], local=False)  # the pool resets it
         if not await family_repository.link_current(conn, link.referral_id, link.issued_at):
             raise FamilyLinkRefused(WITHDRAWN)
-    request.state.principal = Principal(
-        subject=f"family-link:{link.link_id}",
-        roles=frozenset({"family"}),
-        councils=(link.local_authority,),
-        token_id=link.link_id,
-    )
     return link

@@ -1,4 +1,7 @@
-"""HTTP routes of the referrals service, for caseworkers and partner systems."""
+"""HTTP routes of the referrals service, for caseworkers and partner systems.
+
+(Longer than most modules: one router's routes, each short, and the helpers only they use.)
+"""
 
 from __future__ import annotations
 

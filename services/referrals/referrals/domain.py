@@ -1,6 +1,10 @@
 """Referral rules: postcodes, the family's contact, the journey and its status, the timeline's
 steps in a family's words. Pure: no I/O. Intake checks are in ``intake``, the statutory
-process in ``statutory``."""
+process in ``statutory``.
+
+(Longer than most modules: much of it is tables (the timeline's steps, the events that make
+them, their words for families) beside the rules that read them.)
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,9 @@
 """HTTP routes of the statutory EHC process: each step a caseworker (or manager) records, in
-the order the law sets, each an event on its own topic and a step on the timeline."""
+the order the law sets, each an event on its own topic and a step on the timeline.
+
+(Longer than most modules: one short route per statutory step, read best in the law's order in
+one file.)
+"""
 
 from __future__ import annotations
 

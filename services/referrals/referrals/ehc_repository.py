@@ -1,4 +1,7 @@
-"""SQL for EHC requests, their deadlines, exceptions and advice."""
+"""SQL for EHC requests, their deadlines, exceptions and advice.
+
+(Longer than most modules: one short SQL function per query the statutory steps make.)
+"""
 
 from __future__ import annotations
 

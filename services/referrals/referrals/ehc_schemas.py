@@ -1,4 +1,8 @@
-"""Request and response bodies of the statutory EHC steps, the caseload and the reports."""
+"""Request and response bodies of the statutory EHC steps, the caseload and the reports.
+
+(Longer than most modules: one body per statutory step, each with the 422 rules and
+OpenAPI examples a caseworker's client relies on; they are read together as the steps' API.)
+"""
 
 from __future__ import annotations
 

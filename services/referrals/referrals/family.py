@@ -18,8 +18,7 @@ from referrals.domain import (
 )
 from referrals.schemas import FamilyPlanLink, FamilyStep, FamilyView
 from shared.audit import Audit
-from shared.auth import Principal
-from shared.family_links import FamilyLink, InvalidFamilyLink, verify
+from shared.family_links import FamilyLink, InvalidFamilyLink, admit
 from shared.http import NOT_FOUND, UNAVAILABLE, DbConnection, Problem
 
 router = APIRouter(
@@ -37,16 +36,9 @@ LinkToken = Annotated[str, Path(min_length=20, max_length=2000, description="Fro
 def family_link(request: Request, token: LinkToken) -> FamilyLink:
     """The link in the path, checked; the request then acts for that referral's council."""
     try:
-        link = verify(request.app.state.family_link_key, token)
+        return admit(request, token)
     except InvalidFamilyLink as exc:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, str(exc)) from exc
-    request.state.principal = Principal(
-        subject=f"family-link:{link.link_id}",
-        roles=frozenset({"family"}),
-        councils=(link.local_authority,),
-        token_id=link.link_id,
-    )
-    return link
 
 
 @router.get(

@@ -5,6 +5,9 @@ Pure: no I/O. The FHIR is parsed and validated with ``fhir.resources``' R4B mode
 R4 messages of these resources unchanged); what the platform needs from it is picked out by the
 paths in ``MAPPING`` (the README's table). Every problem names its FHIRPath and why, never the
 value (it may be personal data).
+
+(Longer than most modules: the FHIR paths read into a referral and the two resources of the
+answer are one partner contract, checked together.)
 """
 
 from __future__ import annotations

@@ -1,5 +1,10 @@
 """Intake rules a council can trust: councils with SEND duties, NHS numbers, names, phone
-numbers, age and dates in the council's calendar. Pure: no I/O."""
+numbers, age and dates in the council's calendar. Pure: no I/O.
+
+(Longer than most modules: each rule is short, but there are many (council codes, NHS
+numbers, names in any script, phones, postcodes, ages, dates), and they are one list a council
+reviews together.)
+"""
 
 from __future__ import annotations
 

@@ -6,6 +6,9 @@ with the two messages a partner may publish, each with its schema and an example
 (``ce_*`` headers, the FHIR Bundle as the value) and structured mode (the whole CloudEvent as
 JSON); and gives the answers on ``nhs.referrals.outcome.v1`` their Kafka key and an example of
 each outcome. Pure: the examples are fixed, so the committed document never goes stale.
+
+(Longer than most modules: mostly the schemas and examples themselves, data written as
+code so the document is checked by the type checker and stays in step with the reader.)
 """
 
 from __future__ import annotations

@@ -6,6 +6,9 @@ CloudEvent, in each content mode, and read the answer.
 Uses the CloudEvents SDK's Kafka binding, as a partner would. Each run's children are made up
 and new (a random NHS number of the 999 test range, which `make run` accepts, and a random
 family name), so every run is accepted, never refused as a child already referred.
+
+(Longer than most modules: a whole partner's side in one file an integration engineer can
+read and copy: the Bundle, both content modes, and reading the answers.)
 """
 
 from __future__ import annotations

@@ -20,6 +20,10 @@ child already referred) is answered (when its partner is known) and kept on
 so the message comes again (it is never turned into a rejection); a transient error is
 retried; anything else (a bug) is dead-lettered with its exception's type and answered with a
 generic rejection, so the partition moves on.
+
+(Longer than most modules: one consumer whose steps (read, check the partner, take in,
+answer, dead-letter) share one transaction and one record; the FHIR reading is in
+``fhir_bundle`` and the failure handling in ``shared.consumption``.)
 """
 
 from __future__ import annotations

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date
 
-from referrals.statutory import STATUTORY_DAYS, Deadline
+from referrals.statutory import Deadline, deadline_dates
 
 WEEK_BANDS: tuple[tuple[str, int, int | None], ...] = (
     ("0-6", 0, 6),
@@ -20,8 +20,13 @@ weeks the DfE reports long waits by."""
 
 
 def within_20_weeks(requested_on: date, issued_on: date) -> bool:
-    """SEN2's measure: the final plan on or before the 20-week date, exceptions not counted."""
-    return issued_on <= requested_on + timedelta(STATUTORY_DAYS[Deadline.FINAL_PLAN])
+    """SEN2's measure: the final plan on or before the 20-week date, exceptions not counted.
+
+    The date is the statutory clock's own (``deadline_dates``), as in ``FinalPlanIssued``'s
+    ``within_20_weeks``: one rule, so the report and the event never disagree.
+    """
+    statutory, _ = deadline_dates(requested_on)[Deadline.FINAL_PLAN]
+    return issued_on <= statutory
 
 
 def share(plans: Iterable[tuple[date, date]]) -> tuple[int, int, float | None]:

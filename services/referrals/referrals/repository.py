@@ -1,4 +1,7 @@
-"""SQL for referrals, children and the timeline."""
+"""SQL for referrals, children and the timeline.
+
+(Longer than most modules: one short SQL function per query the routes and handlers make.)
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""The referrals API's request and response bodies, and their checks."""
+"""The referrals API's request and response bodies, and their checks.
+
+(Longer than most modules: one model per request and response body of the API with its checks:
+a list, not logic.)
+"""
 
 from __future__ import annotations
 

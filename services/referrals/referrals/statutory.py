@@ -4,6 +4,9 @@ Pure: each step checks the request's state and returns the new state and its eve
 Dates are days in the council's calendar (Europe/London). The clock starts the day the council
 receives the request. An exception (Regs 5(4), 10(4), 13(3)) stops the clock for its days, so
 each deadline has two dates: ``statutory_due_on`` (without exceptions) and ``due_on`` (with).
+
+(Longer than most modules: the clock and every step of the process are one regulation's rules,
+read and tested together.)
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""SQL for what matching reads: each child's needs (codes only) and the registry's entries."""
+"""SQL for what matching reads: each child's needs (codes only) and the registry's entries.
+
+(Longer than most modules: one short SQL function per query matching makes.)
+"""
 
 from __future__ import annotations
 

@@ -1,0 +1,50 @@
+"""``SEND_PG_PORT`` moves the local PostgreSQL server (as ``deploy/local/postgres.sh`` and
+``deploy/compose.yaml`` do), and every service's settings follow it."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pytest
+from notifications.config import NotificationsSettings
+from plans.config import PlansSettings
+from referrals.config import ReferralsSettings
+from specialists.config import SpecialistsSettings
+
+from shared.services import LOCAL_POSTGRES_PORT, SERVICES, local_postgres_url
+from shared.settings import ServiceSettings
+
+SETTINGS: list[type[ServiceSettings]] = [
+    ReferralsSettings,
+    PlansSettings,
+    SpecialistsSettings,
+    NotificationsSettings,
+]
+
+
+def test_the_local_server_is_on_send_pg_port_else_the_default() -> None:
+    assert urlsplit(local_postgres_url({"SEND_PG_PORT": "6543"})).port == 6543
+    assert urlsplit(local_postgres_url({})).port == LOCAL_POSTGRES_PORT
+    assert urlsplit(local_postgres_url({"SEND_PG_PORT": ""})).port == LOCAL_POSTGRES_PORT
+
+
+@pytest.mark.parametrize("settings_class", SETTINGS, ids=lambda c: c.service.name)
+def test_every_services_settings_honour_send_pg_port(
+    monkeypatch: pytest.MonkeyPatch, settings_class: type[ServiceSettings]
+) -> None:
+    service = settings_class.service
+    for variable in (service.database_url_variable, service.migrations_database_url_variable):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("SEND_PG_PORT", "6543")
+
+    url = urlsplit(settings_class().database_url)
+    assert (url.port, url.path, url.username) == (6543, f"/{service.name}", "send_app")
+    assert urlsplit(service.migrations_database_url()).port == 6543
+
+    # A URL given for the service wins over the local server's.
+    monkeypatch.setenv(service.database_url_variable, "postgresql://u:p@db.internal:5432/x")
+    assert urlsplit(settings_class().database_url).port == 5432
+
+
+def test_every_service_has_its_settings_here() -> None:
+    assert {c.service.name for c in SETTINGS} == set(SERVICES)
