@@ -190,6 +190,7 @@ SELECT format('CREATE ROLE %I', '$SERVICE_ROLE')
 WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$SERVICE_ROLE') \\gexec
 ALTER ROLE $SERVICE_ROLE WITH LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB PASSWORD '$SERVICE_PASSWORD';
 -- A test run drops its databases WITH (FORCE), ending the services' sessions in them.
+SET client_min_messages = warning;
 GRANT pg_signal_backend TO $APP_ROLE;
 SQL
 }
