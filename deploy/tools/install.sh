@@ -31,7 +31,7 @@ PYTHON=${PYTHON:-$REPO_ROOT/.venv/bin/python}
 hash_of() { cat "$@" | sha256sum | cut -c1-16; }
 
 HELM_DIR=$TOOLS/helm-$HELM_VERSION
-KUBECHECK_DIR=$TOOLS/kubecheck-$(hash_of "$TOOLS_SRC"/kubecheck/{go.mod,go.sum,main.go})
+KUBECHECK_DIR=$TOOLS/kubecheck-$(hash_of "$TOOLS_SRC"/kubecheck/{go.mod,go.sum} "$TOOLS_SRC"/kubecheck/*.go)
 CRDCHECK_DIR=$TOOLS/crdcheck-$(hash_of "$TOOLS_SRC"/crdcheck/{package.json,package-lock.json,check.mjs})
 HADOLINT_DIR=$TOOLS/hadolint-$HADOLINT_VERSION
 

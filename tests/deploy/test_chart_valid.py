@@ -68,6 +68,18 @@ def test_kubecheck_refuses_a_misspelt_field(
     assert 'unknown field "readinesProbe"' in checked.stdout
 
 
+def test_kubecheck_refuses_an_alert_whose_expression_is_not_promql(
+    tools: Tools, production: Rendered, tmp_path: Path
+) -> None:
+    assert "increase(send_outbox_publish_failures_total" in production.text
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(production.text.replace("increase(send_outbox", "increse(send_outbox"))
+    checked = run([tools.kubecheck, "-q", "--external", "kafka.strimzi.io,keda.sh", str(broken)])
+    assert checked.returncode == 1
+    assert "PromQL" in checked.stdout
+    assert 'unknown function with name "increse"' in checked.stdout
+
+
 def test_crdcheck_refuses_an_unknown_field_and_a_bad_enum(
     tools: Tools, default: Rendered, tmp_path: Path
 ) -> None:

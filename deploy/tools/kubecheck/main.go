@@ -6,7 +6,9 @@
 // Kubernetes API groups of k8s.io/api, and the Prometheus Operator's monitoring.coreos.com),
 // and must decode with sigs.k8s.io/yaml.UnmarshalStrict into that type: a field the type does
 // not have (a misspelt readinessProbe), a value of the wrong type, a malformed quantity or a
-// repeated key fails. Kinds of the API groups named by --external are left to another checker
+// repeated key fails. A PrometheusRule's expressions must parse as PromQL (Prometheus's own
+// parser, github.com/prometheus/prometheus/promql/parser): what `promtool check rules` checks
+// of an expression, without building promtool. Kinds of the API groups named by --external are left to another checker
 // and listed as such; any other unknown kind fails. Exit status 1 when anything failed.
 // --json writes every document, as JSON, to a file (an array), for tests to read.
 package main
@@ -199,6 +201,15 @@ func main() {
 				fmt.Printf("FAIL %s (%s): %v\n", where, id, err)
 				failures++
 				continue
+			}
+			if rule, ok := obj.(*monitoringv1.PrometheusRule); ok {
+				if problems := checkRules(rule); len(problems) > 0 {
+					for _, p := range problems {
+						fmt.Printf("FAIL %s (%s): PromQL: %s\n", where, id, p)
+					}
+					failures++
+					continue
+				}
 			}
 			checked++
 			if !*quiet {
