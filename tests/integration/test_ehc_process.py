@@ -562,6 +562,36 @@ async def test_a_retried_step_with_an_idempotency_key_records_it_once(
     assert other_step.status_code == 422  # the key was this exception's
 
 
+async def test_a_retried_escalation_with_an_idempotency_key_gets_the_first_answer(
+    caseworker: httpx.AsyncClient, owner_url: str
+) -> None:
+    created = await _post(caseworker, "/v1/referrals", referral_body())
+    path = f"/v1/referrals/{created['id']}"
+    body = {"requested_by": "parent"}
+    headers = {"Idempotency-Key": f"escalate-{created['id']}"}
+    answers = await asyncio.gather(
+        *(caseworker.post(f"{path}/escalate", json=body, headers=headers) for _ in range(3))
+    )
+    assert [a.status_code for a in answers] == [200] * 3, [a.text for a in answers]
+    assert all(a.json() == answers[0].json() for a in answers)
+    assert sorted((a.headers.get("Idempotent-Replayed") for a in answers), key=str) == [
+        None, "true", "true",
+    ]  # fmt: skip
+    requested = [
+        topic
+        for topic, _ in await outbox_events(owner_url, created["id"])
+        if topic == "referrals.ehc-assessment-requested.v1"
+    ]
+    assert len(requested) == 1
+    without_key = await caseworker.post(f"{path}/escalate", json=body)
+    assert without_key.status_code == 409  # already an EHC request: the key made the retries safe
+    other_body = await caseworker.post(
+        f"{path}/escalate", json={"requested_by": "school"}, headers=headers
+    )
+    assert other_body.status_code == 422
+    assert other_body.json()["detail"][0]["loc"] == ["header", "Idempotency-Key"]
+
+
 def _on(day: date) -> Callable[[], date]:
     return lambda: day
 

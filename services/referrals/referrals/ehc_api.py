@@ -189,10 +189,26 @@ async def escalate(
     conn: DbConnection,
     outbox: ServiceOutbox,
     audit: Audit,
-) -> EhcView:
+    retry: StepRetry,
+) -> Any:
     """A support request becomes an EHC needs assessment request: the statutory clock starts
     on the day the council received that request. Support already under way goes on. A closed
-    referral is not escalated (409): the request is a new referral."""
+    referral is not escalated (409): the request is a new referral. With an Idempotency-Key, a
+    retried escalation gets the first answer (not a 409 saying it is already one)."""
+    try:
+        return await _escalate(referral_id, body, conn, outbox, audit, retry)
+    except idempotency.KeyReused as exc:
+        raise invalid([(("Idempotency-Key",), str(exc))], where="header") from exc
+
+
+async def _escalate(
+    referral_id: UUID,
+    body: Escalation,
+    conn: Connection,
+    outbox: ServiceOutbox,
+    audit: Audit,
+    retry: Retry | None,
+) -> Any:
     today = london_today()
     requested_on = body.requested_on or today
     async with conn.transaction():
@@ -203,6 +219,14 @@ async def escalate(
         )
         if referral is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no referral {referral_id}")
+        if retry is not None:
+            first = await idempotency.claim(
+                conn, retry.caller, retry.key, referral["local_authority"], retry.fingerprint(body)
+            )
+            if first is not None:
+                return JSONResponse(
+                    first.body, first.status_code, headers={"Idempotent-Replayed": "true"}
+                )
         if referral["closed_at"] is not None:
             raise HTTPException(
                 status.HTTP_409_CONFLICT,
@@ -224,8 +248,12 @@ async def escalate(
         )
         await ehc_repository.start(conn, request)
         await _record(conn, outbox, audit, request.local_authority, request.started(), None)
-        view = await ehc_repository.view(conn, referral_id, today)
-    return EhcView.model_validate(view)
+        view = EhcView.model_validate(await ehc_repository.view(conn, referral_id, today))
+        if retry is not None:
+            await idempotency.answer(
+                conn, retry.caller, retry.key, 200, view.model_dump(mode="json")
+            )
+    return view
 
 
 @router.post("/assessment-decision", response_model=EhcView)
