@@ -1,8 +1,9 @@
-"""The review scheduler: a plan whose review date has come (the earliest outcome's review on
-the support track, the annual review of an EHC plan) becomes review_due, once, with its event
-for the timeline and the family's message. Driven by the database (the status is the mark), so
-it survives restarts and catches up; each plan marked is audited (``system:plans``); every replica runs it, one at a time acts (an advisory
-lock), rows claimed with SKIP LOCKED. The day comes from an injectable clock."""
+"""The review scheduler: a plan whose review date has come (the earliest outcome's review on the
+support track, the annual review of an EHC plan) becomes review_due, once, with its event for
+the timeline and the family's message. Driven by the database (the status is the mark), so it
+survives restarts and catches up; each plan marked is audited (``system:plans``); every replica
+runs it, one at a time acts (an advisory lock), rows claimed with SKIP LOCKED. The day comes
+from an injectable clock."""
 
 from __future__ import annotations
 
