@@ -1,6 +1,7 @@
 """A service's own changes to a child's record are in the audit trail too, as
 ``system:<service>``: a plan drafted from an event (plans), an allocation made, a place on the
-waitlist, an allocation ended (specialists), a message queued (notifications). Real
+waitlist, an allocation ended, an allocation re-weighed when its referral is escalated to an EHC
+request (specialists), a message queued (notifications). Real
 PostgreSQL, each service's database, its handlers run as the runtime runs them (one
 transaction, the event's council, the application role)."""
 
@@ -15,6 +16,7 @@ import asyncpg
 from notifications.handlers import queue_messages
 from plans.handlers import draft_plan_for_referral
 from specialists.handlers import referral_closed
+from specialists.needs import weight
 
 from scripts.platform import migrations_of, service_url
 from shared.councils import act_for
@@ -27,7 +29,7 @@ from shared.events import (
     wrap,
 )
 from tests.conftest import Databases
-from tests.integration.specialists_app import LEEDS, handle, plan
+from tests.integration.specialists_app import LEEDS, ehc_request, handle, plan
 
 Handler = Callable[[Any, Any], Awaitable[Any]]
 
@@ -103,6 +105,39 @@ async def test_allocations_made_and_ended_by_events_are_audited(databases: Datab
     ended = [("system:specialists", "update", "allocation")] * len(assigned)
     assert sorted(audit[: len(caused)]) == sorted(made + waited)
     assert audit[len(caused) :] == ended
+
+
+async def test_an_escalation_re_weighing_allocations_is_audited_once(
+    databases: Databases,
+) -> None:
+    url = await databases.fresh(
+        "handler-audit-reweigh", "specialists", migrations_of("specialists")
+    )
+    pool = await asyncpg.create_pool(service_url(url), min_size=1, max_size=2)
+    try:
+        drafted = plan()  # the support track: each allocation weighs a support case
+        assigned = [e for e in await handle(pool, drafted) if isinstance(e, SpecialistAssigned)]
+        assert assigned
+        escalated = ehc_request(drafted.referral_id, LEEDS, date(2027, 1, 4))
+        await handle(pool, escalated)
+        await handle(pool, escalated)  # a redelivery: nothing left to re-weigh
+    finally:
+        await pool.close()
+    owner = await asyncpg.connect(url)
+    try:
+        heavier = await owner.fetchval(
+            """SELECT count(*) FROM allocations
+               WHERE referral_id = $1 AND id = ANY ($2::uuid[]) AND weight = $3""",
+            drafted.referral_id,
+            [a.allocation_id for a in assigned],
+            weight("ehc", drafted.primary_need),
+        )
+    finally:
+        await owner.close()
+    assert heavier == len(assigned)  # the escalation re-weighed every allocation
+    audit = await _audit(url, drafted.referral_id)
+    reweighed = [row for row in audit if row[1] == "reweigh"]
+    assert reweighed == [("system:specialists", "reweigh", "allocation")] * len(assigned)
 
 
 async def test_each_message_queued_from_an_event_is_audited(databases: Databases) -> None:

@@ -71,6 +71,11 @@ async def test_a_plan_waits_for_the_words_then_is_drafted_without_them_once(
         "SELECT status FROM support_plans WHERE referral_id = $1", referral.referral_id
     )
     assert status == "draft"
+    audited = await conn.fetch(
+        "SELECT actor, action, resource FROM audit_log WHERE referral_id = $1",
+        referral.referral_id,
+    )
+    assert [tuple(r) for r in audited] == [("system:plans", "create", "plan")]
     assert await conn.fetchval("SELECT count(*) FROM plan_inputs") == 0
     assert await late.check(conn, OUTBOX) == 0  # nothing left to do
 
@@ -80,6 +85,12 @@ async def test_a_plan_waits_for_the_words_then_is_drafted_without_them_once(
         message = wrap(words, source="/t", local_authority="E08000035")
         assert await referrer_described_child(message, conn) == []
     assert await _announced(conn) == [str(referral.referral_id)]
+    assert (
+        await conn.fetchval(
+            "SELECT count(*) FROM audit_log WHERE referral_id = $1", referral.referral_id
+        )
+        == 1
+    )  # no second draft, no second row
 
 
 async def test_words_arriving_in_time_are_used_and_nothing_is_left_waiting(

@@ -325,6 +325,13 @@ async def test_the_review_scheduler_marks_a_due_review_once_and_a_review_settles
         assert await watch.check(conn, app.state.outbox) == 0  # once
     plan = await _ok(await caseworker.get(path))
     assert plan["status"] == "review_due"
+    audited = await owner_fetch(
+        owner_url,
+        "SELECT action, resource FROM audit_log WHERE referral_id = $1 AND actor = $2",
+        referral_id,
+        "system:plans",
+    )
+    assert [tuple(r) for r in audited if r["action"] == "update"] == [("update", "plan")]  # once
     due = [d for t, d in await outbox_events(owner_url, referral_id) if "review-due" in t]
     assert [d["review_due"] for d in due] == [str(review_on)]
     reviewed = await _ok(

@@ -1,8 +1,9 @@
-"""The review scheduler: a plan whose review date has come (the earliest outcome's review on
-the support track, the annual review of an EHC plan) becomes review_due, once, with its event
-for the timeline and the family's message. Driven by the database (the status is the mark), so
-it survives restarts and catches up; every replica runs it, one at a time acts (an advisory
-lock), rows claimed with SKIP LOCKED. The day comes from an injectable clock."""
+"""The review scheduler: a plan whose review date has come (the earliest outcome's review on the
+support track, the annual review of an EHC plan) becomes review_due, once, with its event for
+the timeline and the family's message. Driven by the database (the status is the mark), so it
+survives restarts and catches up; each plan marked is audited (``system:plans``); every replica
+runs it, one at a time acts (an advisory lock), rows claimed with SKIP LOCKED. The day comes
+from an injectable clock."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from datetime import date
 
 from plans import repository
 from plans.changes import london_today
+from shared.audit import record_system
 from shared.councils import ALL, act_for
 from shared.db import Connection, Database
 from shared.events import PlanReviewDue
@@ -60,6 +62,10 @@ class ReviewWatch:
                 await repository.save(
                     conn, due, repository.sections_json(row), changed_by="plans",
                     reason="review due",
+                )  # fmt: skip
+                await record_system(
+                    conn, "plans", "update", "plan",
+                    referral_id=plan.referral_id, local_authority=plan.local_authority,
                 )  # fmt: skip
                 event = PlanReviewDue(**due.step(), review_due=plan.review_due_on)
                 await outbox.add(conn, [event], local_authority=plan.local_authority)

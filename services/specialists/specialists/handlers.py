@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.audit import SystemChanges, record_system_changes
+from shared.audit import SystemChanges, record_system, record_system_changes
 from shared.events import (
     AllocationEnded,
     DomainEvent,
@@ -55,7 +55,16 @@ async def add_statutory_advice_givers(
         conn, request.referral_id, request.local_authority, request.final_plan_due
     )
     # Support given already counts as an EHC case from now, where the team has the room.
-    await store.reweigh(conn, request.referral_id, weight("ehc", need.primary_need))
+    places = weight("ehc", need.primary_need)
+    for _ in await store.reweigh(conn, request.referral_id, places):  # ids only, one row each
+        await record_system(
+            conn,
+            "specialists",
+            "reweigh",
+            "allocation",
+            referral_id=request.referral_id,
+            local_authority=request.local_authority,
+        )
     if need.plan_id is None:
         return []
     return await audited(

@@ -169,23 +169,24 @@ async def give_back(conn: Connection, entry_id: UUID, weight: int) -> None:
     )
 
 
-async def reweigh(conn: Connection, referral_id: UUID, places: int) -> int:
+async def reweigh(conn: Connection, referral_id: UUID, places: int) -> list[UUID]:
     """The referral's active allocations count ``places`` from now (an escalated referral is a
     more complex case) where their team still has the places: never overbooked, an allocation
-    whose team is full keeps its weight. Returns how many were re-weighed."""
+    whose team is full keeps its weight. Returns the allocations re-weighed (none on a
+    repeat: they weigh ``places`` already)."""
     rows = await conn.fetch(
         """SELECT id, specialist_id, weight FROM allocations
            WHERE referral_id = $1 AND status = 'active' AND weight < $2 ORDER BY id""",
         referral_id,
         places,
     )
-    done = 0
+    done: list[UUID] = []
     for row in rows:
         if await take_places(conn, row["specialist_id"], places - row["weight"]):
             await conn.execute(
                 "UPDATE allocations SET weight = $2 WHERE id = $1", row["id"], places
             )
-            done += 1
+            done.append(row["id"])
     return done
 
 
