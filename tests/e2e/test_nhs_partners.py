@@ -150,6 +150,12 @@ def _invalid_birth_date() -> KafkaMessage:
     return partner_record(bundle)
 
 
+def _bad_family_postcode() -> KafkaMessage:
+    bundle = _bundle()
+    bundle["entry"][4]["resource"]["address"][0]["postalCode"] = "Given LS6 2CI"
+    return partner_record(bundle)
+
+
 BAD_MESSAGES: dict[str, Bad] = {
     "malformed bytes (binary)": Bad(
         _one(
@@ -174,6 +180,9 @@ BAD_MESSAGES: dict[str, Bad] = {
     "bad postcode": Bad(
         _one(lambda: partner_record(_bundle(postcode="NOT A POSTCODE"))),
         "Patient.address[0].postalCode",
+    ),
+    "bad family postcode (for letters)": Bad(
+        _one(_bad_family_postcode), "Bundle.entry[4].resource.address[0].postalCode"
     ),
     "invalid birthDate": Bad(_one(_invalid_birth_date), "Bundle.entry[2].resource.birthDate"),
     "child already referred": Bad(_the_same_child_twice, "ServiceRequest.subject"),

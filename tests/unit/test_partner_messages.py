@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from uuid import UUID
 
+import pytest
 from referrals.config import ReferralsSettings
 from referrals.domain import Step
 from referrals.fhir_bundle import link_of, task
 from referrals.handlers import milestones_to_tell
 from referrals.partner_example import example_bundle, partner_record
 from referrals.partners import read
+from referrals.schemas import ReferralRequest
 
 SETTINGS = ReferralsSettings(accept_test_nhs_numbers=True)
 
@@ -43,6 +45,59 @@ def test_an_invalid_fhir_date_is_located_in_the_bundle() -> None:
     bundle["entry"][2]["resource"]["birthDate"] = "2019-13-01"
     problems, _ = _read(bundle)
     assert [where for where, _ in problems] == ["Bundle.entry[2].resource.birthDate"]
+
+
+def test_the_familys_postal_address_is_read_into_the_family_contact() -> None:
+    problems, body = _read(example_bundle())
+    assert problems == []
+    assert isinstance(body, ReferralRequest)
+    address = body.family_contact.address
+    assert address is not None
+    assert address.as_lines() == ["12 Otley Road", "Headingley", "Leeds", "LS6 2AB"]
+    assert body.family_contact.preferred_channel == "email"
+
+
+def test_without_a_related_person_the_address_comes_from_the_patients_contact() -> None:
+    bundle = example_bundle()
+    related = bundle["entry"].pop(4)["resource"]
+    bundle["entry"][2]["resource"]["contact"] = [
+        {"name": {"text": "Ann Parent"}},
+        {
+            "name": related["name"][0],
+            "address": {"line": ["  3  Mill Lane"], "district": "Bradford", "postalCode": "bd11aa"},
+        },
+    ]
+    problems, body = _read(bundle)
+    assert problems == []
+    assert isinstance(body, ReferralRequest)
+    assert body.family_contact.address is not None
+    assert body.family_contact.address.as_lines() == ["3 Mill Lane", "Bradford", "BD1 1AA"]
+    # Nothing but an address to reach the family by: they are written to.
+    assert body.family_contact.preferred_channel == "letter"
+
+
+@pytest.mark.parametrize(
+    ("change", "located"),
+    [
+        ({"postalCode": "LS6 2CI"}, "Bundle.entry[4].resource.address[0].postalCode"),
+        ({"postalCode": None}, "Bundle.entry[4].resource.address[0].postalCode"),
+        ({"line": ["12 Otley Road", "/Headingley"]}, "Bundle.entry[4].resource.address[0].line[1]"),
+        ({"city": "=Leeds"}, "Bundle.entry[4].resource.address[0].city"),
+        ({"line": [], "city": None}, "Bundle.entry[4].resource.address[0].line"),
+    ],
+)
+def test_a_bad_postal_address_is_rejected_at_its_fhir_path_never_its_value(
+    change: dict[str, object], located: str
+) -> None:
+    bundle = example_bundle()
+    address = bundle["entry"][4]["resource"]["address"][0]
+    address.update(change)
+    for key in [k for k, v in address.items() if v in (None, [])]:
+        del address[key]
+    problems, body = _read(bundle)
+    assert body is None
+    assert [where for where, _ in problems] == [located]
+    assert not any(str(v) in why for v in change.values() if v for _, why in problems)
 
 
 def test_a_partner_may_refer_only_to_its_own_councils() -> None:

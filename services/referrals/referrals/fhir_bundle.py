@@ -12,7 +12,7 @@ answer are one partner contract, checked together.)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
@@ -21,6 +21,8 @@ from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 from fhir.resources.R4B.task import Task
 from pydantic import ValidationError
+
+from referrals.intake import address_line
 
 NHS_NUMBER_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number"
 ODS_SYSTEM = "https://fhir.nhs.uk/Id/ods-organization-code"
@@ -40,7 +42,12 @@ MAPPING: dict[str, str] = {
     "family_contact.name": "RelatedPerson.name[0]",
     "family_contact.email": "RelatedPerson.telecom.where(system='email').value",
     "family_contact.phone": "RelatedPerson.telecom.where(system='phone').value",
-    "family_contact.preferred_channel": "RelatedPerson.telecom (email if given, else sms)",
+    "family_contact.preferred_channel": "RelatedPerson.telecom (email if given, else sms; "
+    "letter when only an address)",
+    "family_contact.address.lines": "RelatedPerson.address[0].line, then its city and district "
+    "(else Patient.contact.address)",
+    "family_contact.address.postcode": "RelatedPerson.address[0].postalCode "
+    "(else Patient.contact.address.postalCode)",
     "requested_by": "ServiceRequest.requester (an NHS Organization: always health)",
     "local_authority": "the CloudEvent's localauthority extension attribute",
 }
@@ -64,6 +71,9 @@ class PartnerReferral:
 
     body: dict[str, Any]
     requester_ods: str
+    paths: dict[str, str] = field(default_factory=dict)
+    """Referral fields read from a place in this bundle (the family's postal address): the
+    field (as in ``MAPPING``) -> its FHIRPath, e.g. ``Bundle.entry[4].resource.address[0]``."""
 
 
 def fhir_path(loc: tuple[str | int, ...], root: str = "Bundle") -> str:
@@ -117,6 +127,7 @@ def _referral_of(bundle: Bundle) -> PartnerReferral:
         raise Rejected([("Bundle.type", "must be message")])
     by_url = {e.fullUrl: e.resource for e in bundle.entry or () if e.fullUrl and e.resource}
     resources = [e.resource for e in bundle.entry or () if e.resource is not None]
+    at = {id(e.resource): f"Bundle.entry[{i}].resource" for i, e in enumerate(bundle.entry or ())}
     header: Any = next((r for r in resources if r.get_resource_type() == "MessageHeader"), None)
     if header is None or not getattr(header, "focus", None):
         raise Rejected([("Bundle.entry.resource.ofType(MessageHeader).focus", "missing")])
@@ -143,6 +154,25 @@ def _referral_of(bundle: Bundle) -> PartnerReferral:
     contact = _family_contact(family, patient)
     if contact is None:
         problems.append(("RelatedPerson", "the family's contact (or Patient.contact) is missing"))
+    paths: dict[str, str] = {}
+    postal = _postal_address(family, patient, at)
+    if postal is not None and contact is not None:
+        base, lines, postcode = postal
+        for path, text in lines:  # each line located (the request's check says only "lines")
+            try:
+                address_line(text)
+            except ValueError as exc:
+                problems.append((path, str(exc)))
+        contact["address"] = {"lines": [text for _, text in lines]}
+        if postcode is not None:
+            contact["address"]["postcode"] = postcode
+        if not contact["email"] and not contact["phone"]:
+            contact["preferred_channel"] = "letter"
+        paths = {
+            "family_contact.address": base,
+            "family_contact.address.lines": f"{base}.line",
+            "family_contact.address.postcode": f"{base}.postalCode",
+        }
     if problems:
         raise Rejected(problems)
     body: dict[str, Any] = {
@@ -160,7 +190,7 @@ def _referral_of(bundle: Bundle) -> PartnerReferral:
         },
         "family_contact": contact,
     }
-    return PartnerReferral(body=body, requester_ods=ods or "")
+    return PartnerReferral(body=body, requester_ods=ods or "", paths=paths)
 
 
 def _resolve(by_url: dict[str, Any], resources: list[Any], reference: Any, kind: str) -> Any:
@@ -201,11 +231,40 @@ def _family_contact(family: Any, patient: Any) -> dict[str, Any] | None:
     }
 
 
-def where(field: tuple[str | int, ...]) -> str:
-    """The FHIRPath a referral field (a location in ``POST /v1/referrals``' body) came from."""
+def _postal_address(
+    family: Any, patient: Any, at: dict[int, str]
+) -> tuple[str, list[tuple[str, str]], str | None] | None:
+    """The family's postal address: the RelatedPerson's first, else the first Patient.contact's
+    with one. Its FHIRPath, its lines (``line``, then ``city`` and ``district``) each with its
+    own FHIRPath, and its ``postalCode``; None when the bundle gives none."""
+    found: tuple[str, Any] | None
+    if family is not None and family.address:
+        found = (f"{at.get(id(family), 'RelatedPerson')}.address[0]", family.address[0])
+    else:
+        found = next(
+            (
+                (f"{at.get(id(patient), 'Patient')}.contact[{i}].address", c.address)
+                for i, c in enumerate(patient.contact or ())
+                if c.address is not None
+            ),
+            None,
+        )
+    if found is None:
+        return None
+    base, address = found
+    lines = [(f"{base}.line[{i}]", str(text)) for i, text in enumerate(address.line or ())]
+    lines += [(f"{base}.{part}", getattr(address, part)) for part in ("city", "district")]
+    present = [(path, text) for path, text in lines if text]
+    return base, present, address.postalCode
+
+
+def where(field: tuple[str | int, ...], paths: dict[str, str] | None = None) -> str:
+    """The FHIRPath a referral field (a location in ``POST /v1/referrals``' body) came from;
+    ``paths``: the places in this bundle some fields came from (``PartnerReferral.paths``)."""
+    table = MAPPING | (paths or {})
     names = [str(p) for p in field if not isinstance(p, int)]
     for cut in range(len(names), 0, -1):
-        path = MAPPING.get(".".join(names[:cut]))
+        path = table.get(".".join(names[:cut]))
         if path is not None:
             return path
     return ".".join(names) or "Bundle"

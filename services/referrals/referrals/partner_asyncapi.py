@@ -128,8 +128,17 @@ SCHEMAS: dict[str, Any] = {
     ),
     "PartnerRelatedPerson": _outline(
         "RelatedPerson",
-        "The family's contact: name, email and/or phone (to notifications only)",
-        {"name": {"type": "array"}, "telecom": {"type": "array"}},
+        "The family's contact: name, email and/or phone, postal address for letters (to "
+        "notifications only)",
+        {
+            "name": {"type": "array"},
+            "telecom": {"type": "array"},
+            "address": {
+                "type": "array",
+                "description": "The first: line, city, district (the letter's lines) and "
+                "postalCode",
+            },
+        },
         [],
     ),
     "PartnerOrganization": _outline(

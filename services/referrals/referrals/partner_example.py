@@ -62,8 +62,9 @@ def example_bundle(
 ) -> dict[str, Any]:
     """A FHIR R4 message Bundle: MessageHeader -> ServiceRequest (status active, intent order,
     reason coded), its requester Organization (ODS code), its subject Patient (NHS number,
-    name, birth date, postcode) and the family's RelatedPerson. ``at``: when it is sent (now
-    if left out); the child is six that year unless ``born`` says otherwise."""
+    name, birth date, postcode) and the family's RelatedPerson (email, postal address).
+    ``at``: when it is sent (now if left out); the child is six that year unless ``born`` says
+    otherwise."""
     at = at or datetime.now(UTC)
     born = born or date(at.year - 6, 5, 1)
     return {
@@ -122,6 +123,13 @@ def example_bundle(
                     "patient": {"reference": "urn:uuid:7c1a6b1e-0000-4000-8000-000000000003"},
                     "name": [{"text": "Ann Parent"}],
                     "telecom": [{"system": "email", "value": email}],
+                    "address": [
+                        {
+                            "line": ["12 Otley Road", "Headingley"],
+                            "city": "Leeds",
+                            "postalCode": "LS6 2AB",
+                        }
+                    ],
                 },
             },
         ],

@@ -144,18 +144,20 @@ def read(
     inbound.council = council
     try:
         referral = read_bundle(event.get_data())
-        referral.body["local_authority"] = council
-        body = ReferralRequest.model_validate(referral.body)
     except Rejected as exc:
         inbound.problems = exc.problems
         return inbound
+    referral.body["local_authority"] = council
+    try:
+        body = ReferralRequest.model_validate(referral.body)
     except ValidationError as exc:
         inbound.problems = [
-            (where(tuple(e["loc"])), e["msg"].removeprefix("Value error, ")) for e in exc.errors()
+            (where(tuple(e["loc"]), referral.paths), e["msg"].removeprefix("Value error, "))
+            for e in exc.errors()
         ]
         return inbound
     problems = rule_problems(rules_of(settings), body, london_today())
-    inbound.problems = [(where(loc), why) for loc, why in problems]
+    inbound.problems = [(where(loc, referral.paths), why) for loc, why in problems]
     inbound.body = body if not problems else None
     return inbound
 
