@@ -145,9 +145,11 @@ class Platform:
     def _spawn(self, service: str) -> None:
         port = self.ports[service]
         # Development and test runs take the 999 NHS numbers, which are never issued. The
-        # family view links to this run's plans service, whatever its port.
+        # family's links (in each message, and from the family view to the plan) go to this
+        # run's services, whatever their ports.
         env = {
             "ACCEPT_TEST_NHS_NUMBERS": "true",
+            "FAMILY_VIEW_URL": f"{self.url('referrals')}/v1/family/{{token}}",
             "FAMILY_PLAN_URL": f"{self.url('plans')}/v1/family/{{token}}/plan",
             **os.environ,
             **self.env,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -79,6 +80,19 @@ async def test_each_referral_reaches_the_family_alert_with_a_full_timeline(
         inbox = platform.local_notify.inbox()  # type: ignore[attr-defined]  # set by the fixture
         mine = [m for m in inbox if m["reference"] in {a["id"] for a in alerts}]
         assert len(mine) == 2  # each message once, through Notify's API
+        # The link in the family's message opens their view of this referral, signed out.
+        links = {
+            link
+            for m in mine
+            for link in re.findall(r"https?://\S+/v1/family/[\w.-]+", str(m["body"]))
+        }
+        assert links
+        assert all(link.startswith(platform.url("referrals")) for link in links), links
+        async with httpx.AsyncClient(timeout=10) as family:
+            for link in links:
+                view = await family.get(link)
+                assert view.status_code == 200, view.text
+                assert view.json()["reference"] == referral_id[:8].upper()
 
         metrics = (await client.get(f"{platform.url('plans')}/metrics")).text
         namespace = platform.env["SEND_NAMESPACE"]
