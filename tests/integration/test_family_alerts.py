@@ -315,3 +315,37 @@ async def test_a_family_hears_of_their_request_first_whatever_order_the_events_a
     async with notifications_pool.acquire() as conn:
         listed = await repository.notifications_for(conn, referral_id)
     assert [r["template"] for r in listed] == ["request-received", "specialist-assigned"]
+
+
+async def _until_marker(heard: asyncio.Queue[str], pool: asyncpg.Pool) -> list[str]:
+    await pool.execute("SELECT pg_notify('notifications_queued', 'marker')")
+    before: list[str] = []
+    async with asyncio.timeout(10):
+        while (payload := await heard.get()) != "marker":
+            before.append(payload)
+    return before
+
+
+async def test_the_sender_is_woken_by_a_queued_message_and_never_by_its_own_claims(
+    notifications_pool: asyncpg.Pool, notifications_url: str
+) -> None:
+    listener = await asyncpg.connect(notifications_url)
+    heard: asyncio.Queue[str] = asyncio.Queue()
+    await listener.add_listener("notifications_queued", lambda *args: heard.put_nowait(args[3]))
+    try:
+        channel = RecordingChannel()
+        sender = _sender(channel, notifications_url)
+        # Nothing due: the claim changes no row, and must not wake the sender again.
+        assert await sender.send_due(notifications_pool, OUTBOX) == 0
+        assert await _until_marker(heard, notifications_pool) == []
+        # A message queued wakes it, once.
+        assigned, contact = await _events(notifications_pool)
+        await _handle(notifications_pool, contact)
+        await _handle(notifications_pool, assigned)
+        assert await _until_marker(heard, notifications_pool) != []
+        # Claiming and sending it (queued -> sending -> sent) wakes nobody.
+        assert await sender.send_due(notifications_pool, OUTBOX) >= 1
+        assert channel.sent
+        assert await _until_marker(heard, notifications_pool) == []
+    finally:
+        await listener.close()
