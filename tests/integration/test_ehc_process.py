@@ -507,6 +507,35 @@ async def test_exception_and_comment_dates_out_of_bounds_are_refused_at_once(
     assert (await caseworker.get(path)).json()["ehc"]["exceptions"] == []
 
 
+async def test_support_goes_on_after_the_ehc_outcome_until_the_referral_is_closed(
+    caseworker: httpx.AsyncClient, owner_url: str
+) -> None:
+    start = TODAY - timedelta(weeks=3)
+    created = await _post(
+        caseworker, "/v1/referrals", referral_body(track="ehc", received_on=start)
+    )
+    path = f"/v1/referrals/{created['id']}"
+    running = await caseworker.post(f"{path}/close", json={"reason": "support_completed"})
+    assert running.status_code == 409
+    assert "still running" in running.json()["detail"]
+    await _post(
+        caseworker,
+        f"{path}/assessment-decision",
+        {
+            "decision": "refuse",
+            "decided_on": str(TODAY),
+            "reason": "no_evidence_of_special_educational_needs",
+        },
+    )  # the request is over; the plan and specialist it started go on
+    closed = await _post(caseworker, f"{path}/close", {"reason": "support_completed"})
+    assert closed["reason"] == "support_completed"
+    topics = [topic for topic, _ in await outbox_events(owner_url, created["id"])]
+    assert topics.count("referrals.referral-closed.v1") == 1  # the allocations end
+    again = await caseworker.post(f"{path}/close", json={"reason": "support_completed"})
+    assert again.status_code == 409
+    assert "closed already" in again.json()["detail"]
+
+
 async def test_a_closed_referral_is_not_escalated(caseworker: httpx.AsyncClient) -> None:
     created = await _post(
         caseworker, "/v1/referrals", referral_body(received_on=TODAY - timedelta(10))

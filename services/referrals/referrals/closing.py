@@ -1,8 +1,9 @@
 """Closing a referral: the council's support for the child is over (completed, declined by the
 family, or the child moved away). Its specialists' allocations end, and their places go to
 the waitlist at once, through a ``ReferralClosed`` event. A referral whose statutory EHC
-process is still running is not closed here: its outcome closes it (a refusal, a decision
-not to issue, the final plan)."""
+process is still running is not closed here; once its outcome (a refusal, a decision not to
+issue, the final plan) has ended the request, the support it started is closed here as any
+other."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from referrals import repository
 from referrals.intake import london_today
+from referrals.statutory import CLOSED, Stage
 from shared.audit import Audit
 from shared.auth import AUTH_RESPONSES, Role, allow
 from shared.events import EndReason, ReferralClosed
@@ -52,12 +54,13 @@ async def close_referral(
         found = await repository.closing_state(conn, referral_id)
         if found is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no referral {referral_id}")
-        if found["closed_at"] is not None:
+        if found["support_ended_at"] is not None:
             raise HTTPException(status.HTTP_409_CONFLICT, "the referral is closed already")
-        if found["ehc"]:
+        if found["ehc_stage"] is not None and Stage(found["ehc_stage"]) not in CLOSED:
             raise HTTPException(
                 status.HTTP_409_CONFLICT,
-                "the statutory EHC process is still running: its outcome closes the referral",
+                "the statutory EHC process is still running: close the referral once its "
+                "outcome is recorded",
             )
         await repository.close(conn, referral_id)
         council: str = found["local_authority"]

@@ -10,7 +10,9 @@ from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
 
+from referrals import repository
 from referrals.statutory import (
+    CLOSED,
     Deadline,
     EhcRequest,
     Needs,
@@ -92,11 +94,8 @@ async def update(conn: Connection, request: EhcRequest, **columns: Any) -> None:
         request.stage.value,
         *columns.values(),
     )
-    if request.stage in (Stage.ASSESSMENT_REFUSED, Stage.PLAN_NOT_ISSUED, Stage.FINAL_PLAN_ISSUED):
-        await conn.execute(
-            "UPDATE referrals SET closed_at = now(), updated_at = now() WHERE id = $1",
-            request.referral_id,
-        )
+    if request.stage in CLOSED:  # the request is over; the support it started goes on
+        await repository.close(conn, request.referral_id, support_ended=False)
 
 
 async def meet(conn: Connection, referral_id: UUID, kinds: Iterable[str], on: date) -> None:

@@ -209,18 +209,24 @@ async def family_link_current(conn: Connection, referral_id: UUID, issued_at: da
     )
 
 
-async def close(conn: Connection, referral_id: UUID) -> None:
-    """The council's work on the referral is over (it stays, read-only, until retention)."""
+async def close(conn: Connection, referral_id: UUID, *, support_ended: bool = True) -> None:
+    """The council's work on the referral is over (it stays, read-only, until retention).
+    ``support_ended`` false: only its statutory request is (the EHC outcome); the support it
+    started goes on until the referral is closed for support."""
     await conn.execute(
-        "UPDATE referrals SET closed_at = now(), updated_at = now() WHERE id = $1", referral_id
+        """UPDATE referrals SET closed_at = coalesce(closed_at, now()), updated_at = now(),
+               support_ended_at = CASE WHEN $2 THEN now() ELSE support_ended_at END
+           WHERE id = $1""",
+        referral_id,
+        support_ended,
     )
 
 
 async def closing_state(conn: Connection, referral_id: UUID) -> asyncpg.Record | None:
-    """The referral's council, when it was closed, and whether it is on the EHC track,
-    locked for closing."""
+    """The referral's council, when its support ended, and its EHC request's stage (null
+    without one), locked for closing."""
     return await conn.fetchrow(
-        """SELECT r.local_authority, r.closed_at, e.referral_id IS NOT NULL AS ehc
+        """SELECT r.local_authority, r.support_ended_at, e.stage AS ehc_stage
            FROM referrals r LEFT JOIN ehc_requests e ON e.referral_id = r.id
            WHERE r.id = $1 FOR UPDATE OF r""",
         referral_id,
