@@ -234,7 +234,7 @@ class Platform:
             return
         with (self.log_dir / f"{service}-stuck.txt").open("w") as out:
             subprocess.run(
-                [spy, "dump", "--pid", str(pid), "--locals"],
+                [spy, "dump", "--pid", str(pid)],  # no --locals: they can hold a child's details
                 stdout=out, stderr=subprocess.STDOUT, timeout=30, check=False,
             )  # fmt: skip
 

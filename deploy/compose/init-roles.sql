@@ -8,3 +8,5 @@
 -- checks these against the URLs shared/services.py builds.
 CREATE ROLE send WITH LOGIN CREATEDB PASSWORD 'send';
 CREATE ROLE send_app WITH LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB PASSWORD 'send_app';
+-- A test run drops its databases WITH (FORCE), ending the services' sessions in them.
+GRANT pg_signal_backend TO send;

@@ -84,7 +84,7 @@ async def test_events_left_on_another_runs_topics_never_reach_this_run(
     assert committed, "this run's consumer groups committed nothing"
     assert {t for topics in committed.values() for t in topics} <= {
         f"{kafka.namespace}{e.topic()}" for e in ALL_EVENTS
-    } | {f"{kafka.namespace}{PARTNER_INBOUND_TOPIC}"}
+    } | {f"{kafka.namespace}{t}" for t in [PARTNER_INBOUND_TOPIC, *kafka.partner_topics.values()]}
     assert await _committed_topics(bootstrap, foreign_run.namespace) == {}
     for service in SERVICES:
         async with httpx.AsyncClient() as client:

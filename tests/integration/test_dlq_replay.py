@@ -24,6 +24,7 @@ from shared.outbox import Outbox
 from shared.settings import KafkaSettings
 from shared.subscriptions import Conn, Events, Subscription
 from shared.topics import dead_letter_topic, delete_namespace, ensure_topics
+from tests import namespaces as test_namespaces
 from tests.integration.conftest import Counted, read_topic, wait_for
 
 
@@ -33,7 +34,7 @@ async def namespaces(kafka_settings: KafkaSettings) -> AsyncIterator[tuple[Kafka
     runs = tuple(
         KafkaSettings(
             kafka_bootstrap_servers=kafka_settings.kafka_bootstrap_servers,
-            SEND_NAMESPACE=f"replay-{name}-{uuid4().hex[:8]}.",
+            SEND_NAMESPACE=test_namespaces.namespace(f"replay{name}"),
         )
         for name in ("ours", "theirs")
     )

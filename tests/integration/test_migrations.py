@@ -23,6 +23,7 @@ from scripts.platform import service_url
 from shared.migrations import MigrationChanged, create_database_if_missing, migrate
 from shared.settings import KafkaSettings
 from shared.topics import delete_namespace, platform_topics
+from tests import namespaces as test_namespaces
 from tests.conftest import Infrastructure
 from tests.identity import free_port
 
@@ -310,7 +311,7 @@ async def test_migrations_run_from_an_installed_wheel_outside_the_repository(
     assert {(r["component"], r["name"]): r["checksum"] for r in rows} == files
 
     # The topics command (the chart's topics Job), in a namespace of this test's own.
-    namespace = f"wheel-{uuid4().hex[:8]}."
+    namespace = test_namespaces.namespace("wheel")
     kafka_env = {
         **env,
         "KAFKA_BOOTSTRAP_SERVERS": infrastructure.kafka_bootstrap_servers,
