@@ -13,7 +13,7 @@ import asyncpg
 import pytest
 from notifications import repository
 from notifications.channels import Accepted, Outgoing, Provider, Remote
-from notifications.config import NotificationsSettings
+from notifications.config import CouncilMessaging, NotificationsSettings
 from notifications.domain import Channel
 from notifications.handlers import family_contact_registered, queue_messages
 from notifications.providers import Councils
@@ -349,3 +349,34 @@ async def test_the_sender_is_woken_by_a_queued_message_and_never_by_its_own_clai
         assert await _until_marker(heard, notifications_pool) == []
     finally:
         await listener.close()
+
+
+async def test_a_message_whose_council_has_no_settings_holds_up_no_other_family(
+    notifications_pool: asyncpg.Pool, notifications_url: str
+) -> None:
+    channel = RecordingChannel()
+    councils = Councils(
+        NotificationsSettings(
+            database_url=notifications_url,
+            council_messaging={"E08000035": CouncilMessaging()},
+        ),
+        overrides={"log": channel},
+    )
+    sender = AlertSender(
+        councils, link_for=lambda a: f"https://x/{a.referral_id}", database_url=notifications_url
+    )
+    ours, orphan = await _events(notifications_pool), await _events(notifications_pool)
+    for message in (*ours, *orphan):
+        await _handle(notifications_pool, message)
+    await notifications_pool.execute(
+        "UPDATE notifications SET local_authority = 'E06000001' WHERE referral_id = $1",
+        orphan[0].data.referral_id,
+    )  # a council this service has no messaging settings for
+    await sender.send_due(notifications_pool, OUTBOX)
+    went = await notifications_pool.fetch(
+        "SELECT referral_id, status, held_reason FROM notifications"
+    )
+    by_referral = {r["referral_id"]: r for r in went}
+    assert by_referral[ours[0].data.referral_id]["status"] == "sent"
+    held = by_referral[orphan[0].data.referral_id]
+    assert (held["status"], held["held_reason"]) == ("queued", "error: LookupError")

@@ -183,17 +183,23 @@ class AlertSender:
             )  # fmt: skip
 
     def _plain_send(self, item: Claimed) -> Plain | None:
-        """The message, if its next step is simply to go out on a channel (none in flight)."""
+        """The message, if its next step is simply to go out on a channel (none in flight).
+        A message whose step cannot be worked out here (its council's settings missing, a bug)
+        is left to the one-at-a-time path, which holds it back with the reason: one message's
+        fault must not stop the others claimed with it."""
         if item.in_flight is not None:
             return None
         alert = item.alert
-        council = self.councils.council(alert.local_authority)
-        decision = next_step(
-            alert, council.reach(item), council.policy, item.tried(), self._clock()
-        )
-        if not isinstance(decision, Send):
+        try:
+            council = self.councils.council(alert.local_authority)
+            decision = next_step(
+                alert, council.reach(item), council.policy, item.tried(), self._clock()
+            )
+            if not isinstance(decision, Send):
+                return None
+            return Plain(item, council, decision, council.provider(decision.provider))
+        except Exception:  # handled, with its reason, by _handle_one
             return None
-        return Plain(item, council, decision, council.provider(decision.provider))
 
     async def _send_together(self, pool: asyncpg.Pool, outbox: Outbox, sends: list[Plain]) -> None:
         """``_send`` for many families' messages at once, with the same order of records:
@@ -298,7 +304,9 @@ class AlertSender:
             except Exception as exc:
                 if classify(exc) is Failure.PERMANENT or attempt == self._record_attempts:
                     raise
-                logger.warning("%d messages sent, recording them failed: %s", len(handed), exc)
+                logger.warning(
+                    "%d messages sent, recording them failed: %s", len(handed), type(exc).__name__
+                )
                 await asyncio.sleep(min(0.1 * 2**attempt, 5))
 
     async def _handle(self, pool: asyncpg.Pool, outbox: Outbox, item: Claimed) -> None:
@@ -453,7 +461,9 @@ class AlertSender:
             except Exception as exc:
                 if classify(exc) is Failure.PERMANENT or attempt == self._record_attempts:
                     raise
-                logger.warning("message %s sent, recording it failed: %s", alert.id, exc)
+                logger.warning(
+                    "message %s sent, recording it failed: %s", alert.id, type(exc).__name__
+                )
                 await asyncio.sleep(min(0.1 * 2**attempt, 5))
 
     def _limit_key(self, alert: FamilyAlert, provider_name: str | None) -> str | None:
