@@ -155,7 +155,7 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
             for task in background:
                 task.cancel()
             await _bounded(asyncio.gather(*background, return_exceptions=True), "workers")
-            await _bounded(kafka.stop(), "kafka", timeout_s=30)
+            await _bounded(kafka.stop(), "kafka")  # the consumers' in-flight events too
             await _bounded(database.close(), "database pool")
 
     docs = settings.public_docs
@@ -204,8 +204,14 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
     return app
 
 
-async def _bounded(step: Awaitable[object], what: str, timeout_s: float = 10) -> None:
-    """Await one step of stopping; give up on it (logged) after ``timeout_s``."""
+STOP_STEPS_S = {"workers": 10.0, "kafka": 30.0, "database pool": 10.0}
+"""How long each step of stopping may take, after uvicorn's HTTP drain: the chart's
+``terminationGracePeriodSeconds`` covers their sum (tests/deploy checks it)."""
+
+
+async def _bounded(step: Awaitable[object], what: str) -> None:
+    """Await one step of stopping; give up on it (logged) after its ``STOP_STEPS_S``."""
+    timeout_s = STOP_STEPS_S[what]
     try:
         await asyncio.wait_for(step, timeout_s)
     except TimeoutError:

@@ -18,6 +18,7 @@ from prometheus_client.metrics import MetricWrapperBase
 from scripts.asyncapi import DOCS, SETTINGS_CLASSES
 from scripts.k8s_topology import consumer_groups
 from shared.dlq import replay_names
+from shared.lifecycle import STOP_STEPS_S
 from shared.outbox import OutboxRelay
 from shared.services import SERVICES
 from shared.settings import KafkaSettings
@@ -107,9 +108,10 @@ def test_every_service_runs_its_own_app_and_drains_on_sigterm(
     assert drain == 20
     pod = deploy["spec"]["template"]["spec"]
     pre_stop = int(container["lifecycle"]["preStop"]["exec"]["command"][1])
-    # preStop, then uvicorn's drain, then the consumers' graceful timeout (FastStream's 20 s),
-    # all before the kubelet's SIGKILL.
-    assert pod["terminationGracePeriodSeconds"] >= pre_stop + drain + 20
+    # preStop, then uvicorn's drain, then each bounded step of the service's own stopping
+    # (workers, Kafka with the consumers' in-flight events, the pool), before the SIGKILL.
+    stopping = sum(STOP_STEPS_S.values())
+    assert pod["terminationGracePeriodSeconds"] >= pre_stop + drain + stopping
     port = container["ports"][0]["containerPort"]
     assert command[command.index("--port") + 1] == str(port)
 
