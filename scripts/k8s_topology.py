@@ -20,7 +20,7 @@ from typing import Any
 from scripts.asyncapi import DOCS, SETTINGS_CLASSES
 from scripts.platform import REPO_ROOT
 from shared.dlq import REPLAY_GROUP_PREFIX
-from shared.services import SERVICES
+from shared.services import EVENT_SERVICES
 from shared.topics import DLQ_SUFFIX, PARTNER_INBOUND_TOPIC, dead_letter_topic, platform_topics
 
 CHART = REPO_ROOT / "deploy" / "helm" / "send-platform"
@@ -61,7 +61,7 @@ def topology() -> dict[str, Any]:
     """The file's content; raises ValueError when the sources disagree."""
     topics = platform_topics()
     services: dict[str, Any] = {}
-    for service in SERVICES:
+    for service in EVENT_SERVICES:
         declared = asyncapi_topics(service)
         groups = consumer_groups(service)
         if sorted(groups) != declared["receive"]:

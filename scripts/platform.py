@@ -147,10 +147,17 @@ class Platform:
         # Development and test runs take the 999 NHS numbers, which are never issued. The
         # family's links (in each message, and from the family view to the plan) go to this
         # run's services, whatever their ports.
+        # The workspace calls this run's services and is reached at its own port.
         env = {
             "ACCEPT_TEST_NHS_NUMBERS": "true",
-            "FAMILY_VIEW_URL": f"{self.url('referrals')}/v1/family/{{token}}",
+            "FAMILY_VIEW_URL": self._family_view_url(),
             "FAMILY_PLAN_URL": f"{self.url('plans')}/v1/family/{{token}}/plan",
+            **{
+                f"{name.upper()}_URL": self.url(name)
+                for name, svc in SERVICES.items()
+                if svc.events and name in self.ports
+            },
+            **({"PUBLIC_URL": self.url("web")} if "web" in self.ports else {}),
             **os.environ,
             **self.env,
             **self.service_env.get(service, {}),
@@ -177,6 +184,13 @@ class Platform:
                 stderr=subprocess.STDOUT,
                 preexec_fn=_detach_but_die_with_parent,
             )
+
+    def _family_view_url(self) -> str:
+        """Where the link in each message points: the workspace's family page when it runs,
+        else the referrals service's family view (JSON)."""
+        if "web" in self.ports:
+            return f"{self.url('web')}/family/{{token}}"
+        return f"{self.url('referrals')}/v1/family/{{token}}"
 
     def wait_ready(self, timeout_s: float, only: set[str] | None = None) -> None:
         deadline = time.monotonic() + timeout_s

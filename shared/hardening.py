@@ -28,7 +28,7 @@ import uuid
 import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from opentelemetry import trace
 from opentelemetry.trace import Status, StatusCode
 from pydantic import ValidationError
@@ -42,8 +42,17 @@ from shared.settings import ServiceSettings
 logger = logging.getLogger(__name__)
 
 
-def harden(app: FastAPI, settings: ServiceSettings, *, clock: Clock = time.time) -> None:
-    """Install the body cap, rate limits, error answers and security headers on ``app``."""
+def harden(
+    app: FastAPI,
+    settings: ServiceSettings,
+    *,
+    clock: Clock = time.time,
+    page_policy: str | None = None,
+) -> None:
+    """Install the body cap, rate limits, error answers and security headers on ``app``.
+
+    ``page_policy``: the Content-Security-Policy of an app that serves pages (the workspace)
+    rather than JSON; its unhandled errors are then answered as a page too."""
     app.add_exception_handler(RequestValidationError, _invalid_request)
     # add_middleware puts each in front of the last: innermost first.
     app.add_middleware(RequestBodyLimit, max_bytes=settings.max_request_bytes)
@@ -59,9 +68,10 @@ def harden(app: FastAPI, settings: ServiceSettings, *, clock: Clock = time.time)
         trusted_proxies=settings.trusted_proxies,
         clock=clock,
     )
-    app.add_middleware(UnhandledErrors)
+    app.add_middleware(UnhandledErrors, html=page_policy is not None)
     app.add_middleware(
         SecurityHeaders,
+        default_policy=page_policy,
         pages=page_policies(
             docs_url=app.docs_url,
             redoc_url=app.redoc_url,
@@ -134,8 +144,9 @@ class UnhandledErrors:
     the exception's type and traceback, never its message (asyncpg and pydantic messages can
     quote the values stored or sent) nor the request body."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, html: bool = False) -> None:
         self.app = app
+        self.html = html
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -155,14 +166,23 @@ class UnhandledErrors:
                 raise
             error_id = uuid.uuid4()
             _log_unhandled(scope, exc, error_id)
-            response = JSONResponse(
-                {
-                    "detail": "Something went wrong on our side. "
-                    f"It has been logged with id {error_id}."
-                },
-                status_code=500,
+            words = f"Something went wrong on our side. It has been logged with id {error_id}."
+            response: Response = (
+                HTMLResponse(_ERROR_PAGE.format(words=words), status_code=500)
+                if self.html
+                else JSONResponse({"detail": words}, status_code=500)
             )
             await response(scope, receive, send)
+
+
+_ERROR_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>Sorry, there is a problem with the service</title>
+<link rel="stylesheet" href="/static/govuk-frontend/govuk-frontend.min.css"></head>
+<body class="govuk-template__body"><div class="govuk-width-container">
+<main class="govuk-main-wrapper" id="main-content">
+<h1 class="govuk-heading-l">Sorry, there is a problem with the service</h1>
+<p class="govuk-body">Try again later. {words}</p></main></div></body></html>"""
 
 
 def _log_unhandled(scope: Scope, exc: Exception, error_id: uuid.UUID) -> None:

@@ -94,6 +94,10 @@ def shared_migrations() -> Traversable:
     return files("shared") / "sql"
 
 
+def shared_migrations_list() -> list[Migration]:
+    return discover("shared", shared_migrations())
+
+
 def service_migrations(service: str) -> Traversable:
     """A service's own SQL, shipped inside its package so an installed wheel can migrate."""
     return files(SERVICES[service].package) / "migrations"
@@ -134,9 +138,13 @@ async def migrate(database_url: str, component: str, source: Traversable) -> lis
 
     ``source`` is a package resource (``service_migrations``) or a plain ``Path``, as tests use.
     Returns the migrations applied now. Raises ``MigrationChanged``, having applied nothing,
-    when a file already applied was edited since.
+    when a file already applied was edited since. A service that does not meet the others on
+    Kafka (``Service.events``: the workspace) gets no shared files: it has no outbox, inbox or
+    children's records to audit.
     """
-    wanted = discover("shared", shared_migrations()) + discover(component, source)
+    service = SERVICES.get(component)
+    shared = [] if service is not None and not service.events else shared_migrations_list()
+    wanted = shared + discover(component, source)
     conn = await asyncpg.connect(database_url)
     try:
         await conn.execute("SELECT pg_advisory_lock($1)", _LOCK_ID)

@@ -24,7 +24,8 @@ from scripts.bench.stack import BenchPlatform, bench_platform
 from scripts.bench.stats import percentile
 from scripts.bench.traffic import OffsetReader, lag
 from shared.dev_identity_client import fetch_token
-from shared.services import SERVICES, local_postgres_url
+from shared.services import EVENT_SERVICES as SERVICES  # the pipeline measured
+from shared.services import local_postgres_url
 from shared.settings import KafkaSettings
 
 MB = 2**20

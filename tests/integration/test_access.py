@@ -28,7 +28,7 @@ from scripts.platform import IdentityProvider
 from shared.dev_identity import DEFAULT_AUDIENCE, fetch_client_token, jwk_thumbprint, public_jwk
 from shared.dev_identity_seed import DEV_CLIENT_SECRET
 from shared.family_links import mint
-from shared.services import SERVICES
+from shared.services import EVENT_SERVICES as SERVICES  # the APIs; the workspace: tests/web
 
 USERS = ("leeds-caseworker", "leeds-manager", "leeds-auditor")
 
