@@ -127,8 +127,17 @@ def from_api(
         if question is None:
             answers.general.append(plain(message))
         else:
-            answers.errors.setdefault(question.name, f"{question.label}: {plain(message)}")
+            answers.errors.setdefault(question.name, _about(question.label, plain(message)))
     return answers
+
+
+def _about(label: str, message: str) -> str:
+    """``Date of the decision must not be in the future``: a message that reads on from the
+    field's name does so; any other follows it after a colon."""
+    first = message.split(" ", 1)[0].lower()
+    if first in {"must", "is", "cannot", "should", "needs", "has"}:
+        return f"{label} {message[:1].lower()}{message[1:]}"
+    return f"{label}: {message}"
 
 
 def plain(detail: str) -> str:
