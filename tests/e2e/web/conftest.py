@@ -94,7 +94,7 @@ async def scrolls_sideways(page: Page) -> bool:
 
 async def screenshot(page: Page, name: str) -> Path:
     """A full-page screenshot for the README's "Using it" section."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240  # once, a local folder
     path = SCREENSHOTS / f"{name}.png"
     await page.screenshot(path=str(path), full_page=True)
     return path
