@@ -157,6 +157,15 @@ async def council_of(conn: Connection, referral_id: UUID) -> str | None:
     return found
 
 
+async def contact(conn: Connection, referral_id: UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        """SELECT contact_name, email, phone, address_lines, preferred_channel, local_authority,
+                  updated_at
+           FROM family_contacts WHERE referral_id = $1""",
+        referral_id,
+    )
+
+
 async def preferences(conn: Connection, referral_id: UUID) -> asyncpg.Record | None:
     return await conn.fetchrow(
         """SELECT coalesce(p.channel, c.preferred_channel) AS channel,

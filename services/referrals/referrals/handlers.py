@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from referrals import plan_handlers, repository
+from referrals import plan_handlers, repository, specialist_work
 from referrals.domain import STEP_OF_EVENT, Step, TimelineStep, status_after
 from referrals.fhir_bundle import link_of, task
 from referrals.intake import london_today
@@ -132,17 +132,23 @@ async def plan_drafted(message: Envelope[PlanDrafted], conn: Conn) -> Events:
 
 @subscriptions.on(ReferralWaitlisted)
 async def referral_waitlisted(message: Envelope[ReferralWaitlisted], conn: Conn) -> Events:
-    return await _record(conn, message)
+    events = await _record(conn, message)
+    await specialist_work.waitlisted(conn, message.data, message.time)
+    return events
 
 
 @subscriptions.on(SpecialistAssigned)
 async def specialist_assigned(message: Envelope[SpecialistAssigned], conn: Conn) -> Events:
-    return await _record(conn, message)
+    events = await _record(conn, message)
+    await specialist_work.assigned(conn, message.data, message.time)
+    return events
 
 
 @subscriptions.on(AllocationEnded)
 async def allocation_ended(message: Envelope[AllocationEnded], conn: Conn) -> Events:
-    return await _record(conn, message)
+    events = await _record(conn, message)
+    await specialist_work.ended(conn, message.data, message.time)
+    return events
 
 
 @subscriptions.on(NotificationSent)
