@@ -1,10 +1,11 @@
-"""Journey 1: a caseworker signs in, finds a referral, records each statutory step through the
-forms (assess, advice asked for and received, issue, draft, final) and sees each deadline met.
-And journey 2: a bad date is named in the error summary, linked to its field, and nothing is
-recorded."""
+"""Journey 1: a caseworker signs in, finds a referral by NHS number through the caseload's
+search, records each statutory step through the forms (assess, advice asked for and received,
+issue, draft, final) and sees each deadline met. And journey 2: a bad date is named in the
+error summary, linked to its field, and nothing is recorded."""
 
 from __future__ import annotations
 
+import random
 from datetime import date, timedelta
 from typing import Any
 from uuid import uuid4
@@ -12,6 +13,7 @@ from uuid import uuid4
 import httpx
 from playwright.async_api import Browser, Page, expect
 
+from tests.e2e.conftest import wait_for_timeline
 from tests.e2e.web.conftest import axe_violations, new_context, screenshot, sign_in
 
 TODAY = date.today()
@@ -21,7 +23,34 @@ def _day(days_ago: int) -> date:
     return TODAY - timedelta(days=days_ago)
 
 
-async def _ehc_request(api: httpx.AsyncClient, received_days_ago: int) -> dict[str, Any]:
+def fresh_nhs_number() -> str:
+    """An NHS number of the range kept for tests (999, never issued) with a valid check digit,
+    new each time (a child's number is theirs alone in a council)."""
+    while True:
+        first = f"999{random.randrange(10**6):06d}"
+        total = sum(int(d) * w for d, w in zip(first, range(10, 1, -1), strict=True))
+        check = (11 - total % 11) % 11
+        if check != 10:
+            return f"{first}{check}"
+
+
+async def ehc_request(
+    api: httpx.AsyncClient,
+    received_days_ago: int,
+    *,
+    family_name: str = "Okafor",
+    nhs_number: str | None = None,
+) -> dict[str, Any]:
+    """A Leeds EHC needs assessment request, received ``received_days_ago``; each child named
+    apart (an open referral for the same child is refused)."""
+    child: dict[str, Any] = {
+        "given_name": "Amara",
+        "family_name": family_name,
+        "date_of_birth": "2019-03-04",
+        "postcode": "LS6 2AB",
+    }
+    if nhs_number is not None:
+        child["nhs_number"] = nhs_number
     response = await api.post(
         "/v1/referrals",
         headers={"Idempotency-Key": str(uuid4())},
@@ -31,12 +60,7 @@ async def _ehc_request(api: httpx.AsyncClient, received_days_ago: int) -> dict[s
             "requested_by": "parent",
             "primary_need": "SLCN",
             "received_on": _day(received_days_ago).isoformat(),
-            "child": {
-                "given_name": "Amara",
-                "family_name": "Okafor",
-                "date_of_birth": "2019-03-04",
-                "postcode": "LS6 2AB",
-            },
+            "child": child,
             "family_contact": {
                 "name": "Ngozi Okafor",
                 "email": "ngozi@example.org",
@@ -68,14 +92,32 @@ async def _record(page: Page, banner: str) -> None:
 async def test_a_caseworker_records_every_statutory_step_through_the_forms(
     browser: Browser, web_url: str, referrals_api: httpx.AsyncClient, browser_tools: dict[str, str]
 ) -> None:
-    referral = await _ehc_request(referrals_api, received_days_ago=40)
+    number = fresh_nhs_number()
+    referral = await ehc_request(referrals_api, received_days_ago=40, nhs_number=number)
+    await wait_for_timeline(referrals_api, referral["id"], ("message_sent",))  # contact stored
     reference = referral["id"][:8].upper()
     context = await new_context(browser)
     page = await context.new_page()
     await sign_in(page, web_url, "leeds-caseworker", then="/caseload")
 
-    await page.goto(f"{web_url}/referrals/{referral['id']}")
+    # Found by NHS number, written as people write it; the number never goes in the address.
+    await page.get_by_label("Search by reference, NHS number or name").fill(
+        f"{number[:3]} {number[3:6]} {number[6:]}"
+    )
+    await page.get_by_role("button", name="Search", exact=True).click()
+    results = page.locator("table.govuk-table tbody tr")
+    await expect(results).to_have_count(1)
+    await expect(results).to_contain_text(reference)
+    await expect(results).to_contain_text("4 March 2019")
+    assert number not in page.url
+    assert await axe_violations(page, browser_tools["AXE_JS"]) == []
+    await screenshot(page, "caseload-search")
+    await results.get_by_role("link", name="Amara Okafor").click()
+
     await expect(page.get_by_role("heading", level=1)).to_have_text(f"Referral {reference}")
+    child = page.locator("#child + .govuk-summary-list")
+    await expect(child).to_contain_text(f"{number[:3]} {number[3:6]} {number[6:]}")
+    await expect(page.locator("#family + .govuk-summary-list")).to_contain_text("ngozi@example.org")
     assert await axe_violations(page, browser_tools["AXE_JS"]) == []
 
     await _step(page, "Record the decision whether to assess")
@@ -128,7 +170,7 @@ async def test_a_caseworker_records_every_statutory_step_through_the_forms(
 async def test_a_bad_date_is_named_and_linked_and_nothing_is_recorded(
     browser: Browser, web_url: str, referrals_api: httpx.AsyncClient, browser_tools: dict[str, str]
 ) -> None:
-    referral = await _ehc_request(referrals_api, received_days_ago=10)
+    referral = await ehc_request(referrals_api, received_days_ago=10, family_name="Mensah")
     context = await new_context(browser)
     page = await context.new_page()
     await sign_in(page, web_url, "leeds-caseworker", then=f"/referrals/{referral['id']}")
