@@ -60,6 +60,32 @@ class AuditTrail:
             self.request_id,
         )
 
+    async def record_each(
+        self,
+        conn: Connection,
+        action: str,
+        resource: str,
+        referrals: Iterable[tuple[UUID, str]],
+    ) -> None:
+        """``record`` for each of ``referrals`` (id, council) in one statement: a page of a
+        list (the caseload) is audited per referral without a round trip each."""
+        pairs = list(referrals)
+        if not pairs:
+            return
+        await conn.execute(
+            """INSERT INTO audit_log (actor, roles, local_authority, action, resource,
+                   referral_id, request_id)
+               SELECT $1, $2, council, $3, $4, referral_id, $5
+               FROM unnest($6::uuid[], $7::text[]) AS r (referral_id, council)""",
+            self.principal.subject,
+            sorted(self.principal.roles),
+            action,
+            resource,
+            self.request_id,
+            [referral_id for referral_id, _ in pairs],
+            [council for _, council in pairs],
+        )
+
 
 async def _insert(conn: Connection, *row: object) -> None:
     await conn.execute(

@@ -275,3 +275,33 @@ async def test_team_and_waiting_filters_follow_the_specialists_events_in_any_ord
     )
     assert closed.status_code == 200, closed.text
     assert await ids(waiting="true", include_closed="true") == []
+
+
+async def test_the_next_deadline_follows_each_step(caseworker: httpx.AsyncClient) -> None:
+    made = await _referral(caseworker, track="ehc", received_on=TODAY - timedelta(days=3))
+
+    async def row() -> dict[str, Any]:
+        found = await caseworker.post(
+            "/v1/referrals/search", json={"text": made["id"], "include_closed": True}
+        )
+        (item,) = found.json()["items"]
+        return dict(item)
+
+    first = await row()
+    assert (first["next_deadline"], first["next_due_on"]) == (
+        "decision", str(TODAY - timedelta(days=3) + timedelta(weeks=6)),
+    )  # fmt: skip
+    decided = await caseworker.post(
+        f"/v1/referrals/{made['id']}/assessment-decision",
+        json={"decision": "assess", "decided_on": str(TODAY)},
+    )
+    assert decided.status_code == 200, decided.text
+    assert (await row())["next_deadline"] == "issue_decision"
+    refused = await _referral(caseworker, track="ehc", received_on=TODAY)
+    await caseworker.post(
+        f"/v1/referrals/{refused['id']}/assessment-decision",
+        json={"decision": "refuse", "decided_on": str(TODAY),
+              "reason": "no_evidence_of_special_educational_needs"},
+    )  # fmt: skip
+    page = (await caseworker.get("/v1/referrals", params={"limit": 200})).json()
+    assert refused["id"] not in {i["id"] for i in page["items"]}  # ended: off the caseload

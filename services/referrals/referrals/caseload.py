@@ -51,12 +51,8 @@ async def list_referrals(
     that have ended are left out unless ``include_closed``. Each referral listed is audited
     (a read of the caseload)."""
     page = await _page(request, conn, filters, None, where="query")
-    async with conn.transaction():
-        for item in page.items:
-            await audit.record(
-                conn, "read", "caseload", referral_id=item.id,
-                local_authority=item.local_authority,
-            )  # fmt: skip
+    read = [(item.id, item.local_authority) for item in page.items]
+    await audit.record_each(conn, "read", "caseload", read)
     return page
 
 
@@ -82,11 +78,8 @@ async def search_referrals(
             await audit.record(
                 conn, "search", "caseload", referral_id=None, local_authority=council
             )
-        for item in page.items:
-            await audit.record(
-                conn, "search", "caseload", referral_id=item.id,
-                local_authority=item.local_authority,
-            )  # fmt: skip
+        found = [(item.id, item.local_authority) for item in page.items]
+        await audit.record_each(conn, "search", "caseload", found)
     return page
 
 

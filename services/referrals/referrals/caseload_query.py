@@ -100,10 +100,10 @@ def _filtered(where: _Where, filters: Filters, today: date, at_risk_days: int) -
         status = where.arg(filters.status)
         where.conditions.append(f"(r.status = {status} OR e.stage = {status})")
     if filters.due_before is not None:
-        where.conditions.append(f"n.due_on < {where.arg(filters.due_before)}")
+        where.conditions.append(f"r.next_due_on < {where.arg(filters.due_before)}")
     states = []
     if "missed" in filters.deadlines:
-        states.append(f"n.due_on < {where.arg(today)}")
+        states.append(f"r.next_due_on < {where.arg(today)}")
     if "at_risk" in filters.deadlines:
         states.append(
             f"""EXISTS (SELECT FROM deadlines d WHERE d.referral_id = r.id
@@ -133,10 +133,44 @@ def _searched(where: _Where, search: Search) -> None:
     if search.ids is not None:
         found.append(f"r.id BETWEEN {where.arg(search.ids[0])} AND {where.arg(search.ids[1])}")
     if search.name_words:
-        patterns = where.arg([_like(w) for w in search.name_words])
-        found.append(f"(c.erased_at IS NULL AND {_NAME_WORDS} LIKE ALL ({patterns}::text[]))")
+        # One LIKE a word, not LIKE ALL (an array): the trigram index (children_name_words)
+        # serves each LIKE, never an array's.
+        words = " AND ".join(f"{_NAME_WORDS} LIKE {where.arg(_like(w))}" for w in search.name_words)
+        found.append(f"(c.erased_at IS NULL AND {words})")
     # Nothing to look for (a text of separators only) finds nothing, not everything.
     where.conditions.append(f"({' OR '.join(found) or 'false'})")
+
+
+def statement(
+    filters: Filters,
+    *,
+    today: date,
+    at_risk_days: int,
+    limit: int,
+    offset: int,
+    search: Search | None = None,
+) -> tuple[str, list[object]]:
+    """The caseload's SQL and its parameters: a page and one more row (is there another)."""
+    where = _Where()
+    _filtered(where, filters, today, at_risk_days)
+    if search is not None:
+        _searched(where, search)
+    conditions = " AND ".join(where.conditions) or "true"
+    # The conditions are this module's own text; every value is a parameter.
+    # next_due_on: the nearest open deadline, kept on the referral (migration 0010), so the
+    # order is an index's (referrals_caseload) and a page stops at its end.
+    sql = f"""SELECT r.id, r.track, r.status, e.stage AS ehc_stage, r.local_authority,
+                     r.received_on, r.next_deadline, r.next_due_on,
+                     CASE WHEN c.erased_at IS NULL THEN c.given_name END AS given_name,
+                     CASE WHEN c.erased_at IS NULL THEN c.family_name END AS family_name,
+                     c.date_of_birth
+              FROM referrals r
+              JOIN children c ON c.id = r.child_id
+              LEFT JOIN ehc_requests e ON e.referral_id = r.id
+              WHERE {conditions}
+              ORDER BY r.next_due_on, r.received_on, r.id
+              LIMIT {where.arg(limit + 1)} OFFSET {where.arg(offset)}"""
+    return sql, where.args
 
 
 async def caseload(
@@ -150,28 +184,8 @@ async def caseload(
     search: Search | None = None,
 ) -> tuple[list[asyncpg.Record], bool]:
     """A page of the caseload, and whether there is another after it."""
-    where = _Where()
-    _filtered(where, filters, today, at_risk_days)
-    if search is not None:
-        _searched(where, search)
-    conditions = " AND ".join(where.conditions) or "true"
-    # The conditions are this module's own text; every value is a parameter.
-    rows = await conn.fetch(
-        f"""SELECT r.id, r.track, r.status, e.stage AS ehc_stage, r.local_authority,
-                   r.received_on, n.kind AS next_deadline, n.due_on AS next_due_on,
-                   CASE WHEN c.erased_at IS NULL THEN c.given_name END AS given_name,
-                   CASE WHEN c.erased_at IS NULL THEN c.family_name END AS family_name,
-                   c.date_of_birth
-            FROM referrals r
-            JOIN children c ON c.id = r.child_id
-            LEFT JOIN ehc_requests e ON e.referral_id = r.id
-            LEFT JOIN LATERAL (
-                SELECT kind, due_on FROM deadlines d
-                WHERE d.referral_id = r.id AND d.met_on IS NULL AND NOT d.cancelled
-                ORDER BY due_on, kind LIMIT 1) n ON true
-            WHERE {conditions}
-            ORDER BY n.due_on NULLS LAST, r.received_on, r.id
-            LIMIT {where.arg(limit + 1)} OFFSET {where.arg(offset)}""",
-        *where.args,
+    sql, args = statement(
+        filters, today=today, at_risk_days=at_risk_days, limit=limit, offset=offset, search=search
     )
+    rows = await conn.fetch(sql, *args)
     return rows[:limit], len(rows) > limit
