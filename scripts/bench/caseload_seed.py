@@ -6,7 +6,7 @@ and waits), and each family's contact in notifications.
 
 Half are EHC requests received over the last two years, at the stage their age suggests (a
 fifth of the old ones still open, their deadlines missed); the rest support requests. Seven in
-ten have a specialist, one in ten waits. Fast: 20,000 referrals in a few seconds, where taking
+ten have a specialist, two in ten wait. Fast: 20,000 referrals in a few seconds, where taking
 them in through the API and Kafka would take minutes.
 """
 
@@ -21,8 +21,24 @@ import asyncpg
 from referrals.intake import name_key
 from referrals.statutory import Deadline, Stage, deadline_dates
 
-from scripts.bench.samples import FAMILY, GIVEN, LEEDS, nhs_test_number
+from scripts.bench.samples import LEEDS, nhs_test_number
 from shared.councils import ALL, SETTING
+
+GIVEN = (
+    "Aaliyah", "Adam", "Alfie", "Amara", "Amelia", "Aria", "Ava", "Ben", "Chloe", "Dev",
+    "Ella", "Emily", "Evie", "Finn", "Freya", "George", "Grace", "Hamza", "Harry", "Isla",
+    "Jack", "Jay", "Leo", "Lily", "Maya", "Mia", "Muhammad", "Noah", "Olivia", "Oscar",
+    "Poppy", "Rosie", "Siân", "Sofia", "Theo", "Tomasz", "Yusuf", "Zainab", "Zofia", "Zara",
+)  # fmt: skip
+FAMILY = (
+    "Ahmed", "Ali", "Bailey", "Begum", "Brown", "Chen", "Clarke", "Davies", "Dawson", "Evans",
+    "Fischer", "Green", "Hall", "Hughes", "Hussain", "Iqbal", "Jackson", "James", "Jones",
+    "Khan", "Kowalski", "Lewis", "Mahmood", "Martin", "Mensah", "Miah", "Morgan", "Nguyễn",
+    "Nowak", "O\u2019Brien", "Okafor", "Patel", "Phillips", "Rahman", "Roberts", "Robinson", "Shah",
+    "Singh", "Smith", "Taylor", "Thomas", "Thompson", "Walker", "Ward", "Watson", "White",
+    "Williams", "Wilson", "Wood", "Wright",
+)  # fmt: skip
+"""Names enough that a name search finds tens of children, not thousands."""
 
 DEADLINES_MET_AT = {  # the stage reached: the deadlines already met
     Stage.REQUESTED: (),
@@ -49,7 +65,9 @@ def caseload(count: int, teams: list[UUID], today: date, seed: int = 18) -> dict
     rows: dict[str, list[Any]] = {table: [] for table in COLUMNS}
     for i in range(count):
         child_id, referral_id = uuid4(), uuid4()
-        given, family = GIVEN[i % len(GIVEN)], f"{FAMILY[i % len(FAMILY)]}{i // 80}"
+        given, family = GIVEN[i % len(GIVEN)], FAMILY[i // len(GIVEN) % len(FAMILY)]
+        if i % 3 == 0:  # double-barrelled
+            family = f"{family}-{FAMILY[i // 7 % len(FAMILY)]}"
         born = date(today.year - 3 - i % 14, 1 + i % 12, 1 + i % 28)
         received = today - timedelta(days=rng.randrange(730))
         at = datetime.combine(received, time(10), UTC)
@@ -73,18 +91,18 @@ def caseload(count: int, teams: list[UUID], today: date, seed: int = 18) -> dict
             for kind, (statutory, due) in deadline_dates(received).items():
                 met_on = min(due, today) if kind in met else None
                 rows["deadlines"].append((referral_id, kind.value, LEEDS, statutory, due, met_on))
-        if i % 10 < 7:
+        if i % 10 in (4, 7):  # waiting, EHC requests and support requests alike
+            rows["specialist_waits"].append(
+                (referral_id, "occupational_therapy", LEEDS, at + timedelta(days=1))
+            )
+            steps.append(("waitlisted", "specialists"))
+        elif i % 10 != 9:
             for n in range(1 + i % 2):
                 rows["specialist_allocations"].append(
                     (uuid4(), referral_id, LEEDS, teams[(i + n) % len(teams)],
                      "speech_and_language_therapy", at + timedelta(days=1))
                 )  # fmt: skip
             steps.append(("specialist_assigned", "specialists"))
-        elif i % 10 == 7:
-            rows["specialist_waits"].append(
-                (referral_id, "occupational_therapy", LEEDS, at + timedelta(days=1))
-            )
-            steps.append(("waitlisted", "specialists"))
         for n, (step, service) in enumerate(steps):
             rows["timeline"].append((referral_id, uuid4(), step, service, at + timedelta(hours=n)))
         rows["family_contacts"].append(

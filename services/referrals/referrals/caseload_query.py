@@ -25,8 +25,8 @@ DeadlineState = Literal["at_risk", "missed"]
 
 _REFERENCE = re.compile(r"^[0-9a-fA-F]{8}$")
 _SEPARATORS = re.compile(r"[\s\-'\u2019]+")
-_NAME_WORDS = "' ' || translate(c.name_key, U&'-''\\2019', '   ')"
-"""The child's name as words after a space each (hyphens and apostrophes split words too)."""
+"""What parts the words of a name, as the migration's trigger splits them (child_name_words:
+hyphens, apostrophes, spaces; a name holds no other space, ``intake.person_name``)."""
 
 
 @dataclass(frozen=True)
@@ -73,12 +73,6 @@ class Search:
             )
             return cls(ids=ids, name_words=words)
         return cls(name_words=words)
-
-
-def _like(word: str) -> str:
-    """A LIKE pattern: ``word`` at the start of a word (the name is given with a space first)."""
-    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"% {escaped}%"
 
 
 class _Where:
@@ -133,9 +127,12 @@ def _searched(where: _Where, search: Search) -> None:
     if search.ids is not None:
         found.append(f"r.id BETWEEN {where.arg(search.ids[0])} AND {where.arg(search.ids[1])}")
     if search.name_words:
-        # One LIKE a word, not LIKE ALL (an array): the trigram index (children_name_words)
-        # serves each LIKE, never an array's.
-        words = " AND ".join(f"{_NAME_WORDS} LIKE {where.arg(_like(w))}" for w in search.name_words)
+        # Each word the start of a word of the name (child_name_words, kept by a trigger).
+        words = " AND ".join(
+            f"""c.id IN (SELECT n.child_id FROM child_name_words n
+                         WHERE n.word ^@ {where.arg(w)})"""
+            for w in search.name_words
+        )
         found.append(f"(c.erased_at IS NULL AND {words})")
     # Nothing to look for (a text of separators only) finds nothing, not everything.
     where.conditions.append(f"({' OR '.join(found) or 'false'})")
