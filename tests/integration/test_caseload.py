@@ -305,3 +305,36 @@ async def test_the_next_deadline_follows_each_step(caseworker: httpx.AsyncClient
     )  # fmt: skip
     page = (await caseworker.get("/v1/referrals", params={"limit": 200})).json()
     assert refused["id"] not in {i["id"] for i in page["items"]}  # ended: off the caseload
+
+
+async def test_an_erased_childs_name_is_found_no_more(
+    caseworker: httpx.AsyncClient, owner_url: str
+) -> None:
+    made = await _referral(caseworker, child={"given_name": "Wilhelmina", "family_name": "Quist"})
+    assert await _search(caseworker, "wilhelmina quist") == [made["id"]]
+    conn = await asyncpg.connect(owner_url)
+    try:  # as retention erases a child's details (referrals.retention)
+        await conn.execute(
+            """UPDATE children SET given_name = 'erased', family_name = 'erased',
+                   name_key = 'erased', nhs_number = NULL, erased_at = now()
+               WHERE id = (SELECT child_id FROM referrals WHERE id = $1)""",
+            UUID(made["id"]),
+        )
+        words = await conn.fetchval(
+            "SELECT count(*) FROM child_name_words w JOIN referrals r ON r.child_id = w.child_id"
+            " WHERE r.id = $1",
+            UUID(made["id"]),
+        )
+    finally:
+        await conn.close()
+    assert words == 0
+    assert await _search(caseworker, "wilhelmina") == []
+    assert await _search(caseworker, "erased") == []
+    (row,) = [
+        i
+        for i in (await caseworker.get("/v1/referrals", params={"limit": 200})).json()["items"]
+        if i["id"] == made["id"]
+    ]
+    assert (row["given_name"], row["family_name"]) == (None, None)
+    child = (await caseworker.get(f"/v1/referrals/{made['id']}/child")).json()
+    assert (child["given_name"], child["erased"]) == (None, True)
