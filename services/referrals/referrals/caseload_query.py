@@ -154,7 +154,7 @@ def statement(
         _searched(where, search)
     conditions = " AND ".join(where.conditions) or "true"
     # The conditions are this module's own text; every value is a parameter.
-    # next_due_on: the nearest open deadline, kept on the referral (migration 0010), so the
+    # next_due_on: the nearest open deadline, kept on the referral (migration 0012), so the
     # order is an index's (referrals_caseload) and a page stops at its end.
     sql = f"""SELECT r.id, r.track, r.status, e.stage AS ehc_stage, r.local_authority,
                      r.received_on, r.next_deadline, r.next_due_on,

@@ -1,7 +1,7 @@
 """What referrals knows of its specialists' work, for the caseload's filters: which registry
 entry (team or practitioner) each referral's active allocations are with, and which roles it
 waits for. Kept from specialists' events by the handlers that put them on the timeline
-(migration 0010), so a caseload filter is one query here, never a call to another service.
+(migration 0012), so a caseload filter is one query here, never a call to another service.
 
 The events come on three topics, so in any order: each function is written to give the same
 rows whichever comes first, and a redelivery changes nothing.
