@@ -8,10 +8,14 @@ workspace too), seeds ``--referrals`` Leeds referrals straight into the database
 (``caseload_seed``), signs a caseworker in through the workspace's own sign-in (OpenID Connect
 at the development issuer), and times each page one request at a time, as a person's browser
 asks for it: the caseload (plain, by team, waiting for a specialist, deadlines at risk or
-missed, a name search), and a referral's page (a different referral each time). Prints p50 and
-p95 of the server time (the response's, measured beside the server: no network but the
-loopback) and the query plans of the caseload's queries. The targets (issue #18): p95 under
+missed, a name search), and a referral's page (a different referral each time), the pages in
+turn; then each page again in a row, for its CPU a request. Prints p50 and p95 of the server
+time (the response's, measured beside the server: no network but the loopback), the CPU, and
+the query plans of the caseload's queries. The targets (issue #18): p95 under
 150 ms for the caseload, 250 ms for a referral's page.
+
+(Longer than most modules: the run in order, seeding, signing in, the timed pass, the CPU pass
+and the table, read together as the one command it is; the seed's rows are a module apart.)
 """
 
 from __future__ import annotations

@@ -1,5 +1,8 @@
 """HTTP routes of the notifications service: the delivery log a caseworker sees, the family's
-contact, and the family's messaging preferences (recorded by a caseworker on their behalf)."""
+contact, and the family's messaging preferences (recorded by a caseworker on their behalf).
+
+(Longer than most modules: one router's routes, each short, with the bodies they answer.)
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
 """SQL for family contacts, requests, preferences and queued messages, and the caseworker's
-reads of them. A message's delivery, from its claim to its receipt, is in ``deliveries``."""
+reads of them. A message's delivery, from its claim to its receipt, is in ``deliveries``.
+
+(Longer than most modules: one short SQL function per query the handlers and routes make.)
+"""
 
 from __future__ import annotations
 

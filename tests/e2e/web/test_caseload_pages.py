@@ -240,6 +240,7 @@ async def test_the_caseload_in_each_state_filtered_paged_searched_and_narrow(
     async with await _specialists_api(platform, referrals_api) as specialists:
         allocations = (await specialists.get(f"/v1/referrals/{ids[0]}/allocations")).json()
     team = allocations["allocations"][0]["specialist_id"]
+    teams_of_child = {a["specialist_id"] for a in allocations["allocations"]}
 
     context = await new_context(browser)
     page = await context.new_page()
@@ -247,17 +248,31 @@ async def test_the_caseload_in_each_state_filtered_paged_searched_and_narrow(
     assert await axe_violations(page, axe) == []  # full
     await screenshot(page, "caseload")
 
+    # A search and the team filter together: the child with that team, and none with another.
+    search_box = page.get_by_label("Search by reference, NHS number or name")
+    await search_box.fill(f"Child00 {family}")
+    await page.get_by_role("button", name="Search", exact=True).click()
+    rows = page.locator("table.govuk-table tbody tr")
+    await expect(rows).to_have_count(1)
     await page.select_option("#team", team)
     await page.get_by_role("button", name="Apply filters").click()
     assert f"team={team}" in page.url
-    rows = page.locator("table.govuk-table tbody tr")
-    await expect(rows.filter(has_text=f"Child00 {family}")).to_have_count(1)
+    await expect(rows).to_have_count(1)
+    await expect(rows).to_contain_text(f"Child00 {family}")
     await expect(page.locator("#team")).to_have_value(team)
     assert await axe_violations(page, axe) == []
+    options = await page.locator("#team option").evaluate_all("os => os.map(o => o.value)")
+    other = next(o for o in options if o and o not in teams_of_child)
+    await page.select_option("#team", other)
+    await page.get_by_role("button", name="Apply filters").click()
+    await expect(page.locator("main")).to_contain_text("No referrals match your search and filters")
+    await page.get_by_role("button", name="Clear search").click()
+    assert f"team={other}" in page.url  # the filters stay when the search ends
+    await expect(page.get_by_role("heading", name="Referrals", exact=True)).to_be_visible()
 
     # A search keeps the filters; its text never reaches the address.
     await page.get_by_role("link", name="Clear filters").click()
-    await page.get_by_label("Search by reference, NHS number or name").fill(family)
+    await search_box.fill(family)
     await page.get_by_role("button", name="Search", exact=True).click()
     await expect(rows).to_have_count(25)
     assert family not in page.url
