@@ -1,10 +1,45 @@
 {{/*
-Names, labels and the pieces every pod shares. The services, their topics and consumer groups
-come from files/topology.json, generated from the code (make chart-topology).
+Names, labels and the pieces every pod shares. Every service has pods: the keys of `services`
+in the values (the schema requires exactly the registry's, shared.services). Those that meet on
+Kafka, their topics and consumer groups come from files/topology.json, generated from the code
+(make chart-topology); the workspace (web) is not in it.
 */}}
 
 {{- define "send.topology" -}}
 {{- .Files.Get "files/topology.json" -}}
+{{- end -}}
+
+{{/* "true" when a service meets the others on Kafka (it is in files/topology.json); the
+workspace (web) is not: no Kafka settings, user, topics or lag scaling (args: root, service) */}}
+{{- define "send.hasEvents" -}}
+{{- if hasKey (include "send.topology" .root | fromJson).services .service -}}true{{- end -}}
+{{- end -}}
+
+{{/* The workspace's address in people's browsers */}}
+{{- define "send.workspaceUrl" -}}
+{{- .Values.workspace.publicUrl | default (printf "https://%s" .Values.services.web.ingress.host) | trimSuffix "/" -}}
+{{- end -}}
+
+{{/* TRUSTED_PROXIES: the ingress controller's (trustedProxies); for the four services also
+the workspace's pods, which pass a family's address on (args: root, service) */}}
+{{- define "send.trustedProxies" -}}
+{{- $v := .root.Values -}}
+{{- $proxies := list -}}
+{{- if $v.trustedProxies }}{{ $proxies = append $proxies $v.trustedProxies }}{{ end -}}
+{{- if and (include "send.hasEvents" .) $v.workspace.podNetwork }}{{ $proxies = append $proxies $v.workspace.podNetwork }}{{ end -}}
+{{- join "," $proxies -}}
+{{- end -}}
+
+{{/* COUNCIL_CONTACTS as JSON: each council's name, phone and email by ONS code (councils) */}}
+{{- define "send.councilContacts" -}}
+{{- $contacts := dict -}}
+{{- range .Values.councils -}}
+{{- $contact := dict "name" (.name | default .code) -}}
+{{- with .phone }}{{ $_ := set $contact "phone" . }}{{ end -}}
+{{- with .email }}{{ $_ := set $contact "email" . }}{{ end -}}
+{{- $_ := set $contacts .code $contact -}}
+{{- end -}}
+{{- toJson $contacts -}}
 {{- end -}}
 
 {{/* PARTNER_TOPICS as JSON: each NHS partner (strimzi.partners) whose inboundTopic is a
@@ -203,7 +238,10 @@ only when kafka.credentials.topics is not set).
 {{- $root := .root -}}
 {{- $v := $root.Values -}}
 {{- $svc := index $v.services .service -}}
+{{- $events := include "send.hasEvents" . -}}
+{{- if $events }}
 {{ include "send.kafkaEnv" . }}
+{{- end }}
 - name: {{ upper .service }}_DATABASE_URL
   valueFrom:
     secretKeyRef:
@@ -211,18 +249,25 @@ only when kafka.credentials.topics is not set).
       key: {{ $svc.database.urlKey }}
 - name: OIDC_ISSUER
   value: {{ $v.oidc.issuer | quote }}
+{{- if $events }}
 - name: OIDC_AUDIENCE
   value: {{ $v.oidc.audience | quote }}
 {{- if $v.oidc.jwksUrl }}
 - name: OIDC_JWKS_URL
   value: {{ $v.oidc.jwksUrl | quote }}
 {{- end }}
+{{- end }}
 - name: OIDC_ROLES_CLAIM
   value: {{ $v.oidc.rolesClaim | quote }}
 - name: OIDC_COUNCILS_CLAIM
   value: {{ $v.oidc.councilsClaim | quote }}
+{{- if $events }}
 - name: PARTNER_COUNCILS
   value: {{ $v.partnerCouncils | toJson | quote }}
+{{- end }}
+{{- if eq .service "web" }}
+{{ include "send.workspaceEnv" $root }}
+{{- end }}
 {{- if has .service (list "referrals" "plans" "notifications") }}
 - name: FAMILY_LINK_KEY
   valueFrom:
@@ -234,20 +279,22 @@ only when kafka.credentials.topics is not set).
 {{- end }}
 {{- if eq .service "notifications" }}
 - name: FAMILY_VIEW_URL
-  value: {{ $v.familyViewUrl | quote }}
+  value: {{ $v.familyViewUrl | default (printf "%s/family/{token}" (include "send.workspaceUrl" $root)) | quote }}
 {{- end }}
 {{- if eq .service "referrals" }}
 - name: FAMILY_PLAN_URL
   value: {{ $v.familyPlanUrl | quote }}
 {{- end }}
+{{- if $events }}
 - name: PUBLIC_DOCS
   value: {{ $v.publicDocs | quote }}
+{{- end }}
 - name: LOG_LEVEL
   value: {{ $v.logLevel | quote }}
 - name: LOG_FORMAT
   value: json
 - name: TRUSTED_PROXIES
-  value: {{ $v.trustedProxies | quote }}
+  value: {{ include "send.trustedProxies" . | quote }}
 - name: RATE_LIMIT_POST
   value: {{ $v.rateLimit.post | quote }}
 - name: RATE_LIMIT_FAMILY
@@ -282,6 +329,34 @@ only when kafka.credentials.topics is not set).
       name: {{ .secretName }}
       key: {{ .key }}
 {{- end }}
+{{- end -}}
+
+{{/* The workspace's own settings: where each service's API is (its Service, inside the
+cluster), its address, its identity-provider client and session keys (from Secrets), and
+each council's contacts for the family's pages */}}
+{{- define "send.workspaceEnv" -}}
+{{- $root := . -}}
+{{- $w := .Values.workspace -}}
+{{- range $service, $_ := (include "send.topology" $root | fromJson).services }}
+- name: {{ upper $service }}_URL
+  value: {{ printf "http://%s" (include "send.serviceName" (dict "root" $root "service" $service)) | quote }}
+{{- end }}
+- name: PUBLIC_URL
+  value: {{ include "send.workspaceUrl" $root | quote }}
+- name: OIDC_CLIENT_ID
+  value: {{ $w.oidcClientId | quote }}
+- name: OIDC_CLIENT_SECRET
+  valueFrom:
+    secretKeyRef:
+      name: {{ $w.oidcClientSecret.secretName }}
+      key: {{ $w.oidcClientSecret.key }}
+- name: SESSION_KEYS
+  valueFrom:
+    secretKeyRef:
+      name: {{ $w.sessionKeys.secretName }}
+      key: {{ $w.sessionKeys.key }}
+- name: COUNCIL_CONTACTS
+  value: {{ include "send.councilContacts" $root | quote }}
 {{- end -}}
 
 {{/* Pod-level settings every pod of the chart shares */}}
