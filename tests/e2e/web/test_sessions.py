@@ -94,7 +94,7 @@ async def test_the_same_form_sent_twice_records_the_step_once(
         name: await page.locator(f"input[name='{name}']").first.input_value()
         for name in ("csrf_token", "idempotency_key")
     }
-    answers = {
+    answers: dict[str, str | float | bool] = {
         **fields,
         "decision": "assess",
         "decided_on-day": str((TODAY - timedelta(days=1)).day),
@@ -118,7 +118,7 @@ async def test_a_form_without_its_csrf_token_changes_nothing(
     page = await context.new_page()
     await sign_in(page, web_url, "leeds-caseworker", then=form)
     day = TODAY - timedelta(days=1)
-    forged = {
+    forged: dict[str, str | float | bool] = {
         "decision": "assess",
         "decided_on-day": str(day.day),
         "decided_on-month": str(day.month),
@@ -141,7 +141,8 @@ async def test_signing_out_ends_the_session_here_and_at_the_identity_provider(
     page = await context.new_page()
     await sign_in(page, web_url, "leeds-caseworker", then="/caseload")
     cookie = next(c for c in await context.cookies(web_url) if c["name"] == "send_session")
-    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+    assert cookie["httpOnly"]
+    assert cookie["sameSite"] == "Lax"
 
     await page.get_by_role("button", name="Sign out").click()
     await expect(page.get_by_role("heading", level=1)).to_have_text("You have signed out")
@@ -158,7 +159,8 @@ async def test_pages_send_no_script_and_a_strict_policy(web_url: str) -> None:
     async with httpx.AsyncClient(base_url=web_url) as client:
         page = await client.get("/sign-in")
     policy = page.headers["content-security-policy"]
-    assert "script-src" not in policy and "default-src 'none'" in policy
+    assert "script-src" not in policy
+    assert "default-src 'none'" in policy
     assert "frame-ancestors 'none'" in policy
     assert "<script" not in page.text
     assert page.headers["x-frame-options"] == "DENY"
