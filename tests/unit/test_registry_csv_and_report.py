@@ -48,7 +48,7 @@ def test_every_bad_cell_is_named_by_line_and_field() -> None:
     assert problems[-1].why == "repeats line 2"
 
 
-FORMULAS = ["=1+1", "+44 113 222 3333", "-2+3", "@SUM(A1:A2)", "=HYPERLINK(\"x\")"]
+FORMULAS = ["=1+1", "+44 113 222 3333", "-2+3", "@SUM(A1:A2)", '=HYPERLINK("x")']
 QUOTED = ["'quoted", "'=kept", "''twice", "'-"]
 
 
