@@ -19,7 +19,7 @@ from specialists.periodic import pass_once
 from scripts.platform import IdentityProvider, migrations_of, service_url
 from shared.councils import ALL, act_for
 from shared.dev_identity import fetch_token
-from shared.events import ReferralWaitlisted, SpecialistAssigned
+from shared.events import ReferralWaitlisted
 from shared.roles import Role
 from tests.conftest import Databases
 from tests.integration.specialists_app import (
@@ -287,50 +287,33 @@ async def test_the_import_cannot_put_a_team_into_another_councils_matching(
     assert created.status_code == 409, created.text
 
 
+async def _acting_for(conn: asyncpg.Connection, council: str, sql: str, *args: Any) -> Any:
+    """``sql`` in a transaction of its own, acting for ``council``."""
+    async with conn.transaction():
+        await act_for(conn, [council])
+        return await conn.fetchval(sql, *args)
+
+
 async def test_row_level_security_keeps_entries_and_agreements_to_their_councils(
     owner_url: str,
 ) -> None:
     """Through the application role: a Bradford transaction cannot create an entry that
     Leeds commissions (even naming Bradford among the councils served), nor record Leeds's
-    agreement to a Bradford entry."""
+    agreement to a Bradford entry; Leeds sees an entry asking it to agree."""
     service = await asyncpg.connect(service_url(owner_url))
+    insert = """INSERT INTO specialists (id, display_name, specialism, local_authority,
+                    councils, awaiting_councils, districts, capacity)
+                VALUES ($1, 'A team', 'physiotherapy', $2, $3, $4, '{LS6}', 1000)"""
     try:
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
-            async with service.transaction():
-                await act_for(service, [BRADFORD])
-                await service.execute(
-                    """INSERT INTO specialists (id, display_name, specialism, local_authority,
-                           councils, districts, capacity)
-                       VALUES ($1, 'Leeds SLT', 'speech_and_language_therapy', $2, $3,
-                           '{LS6}', 1000)""",
-                    uuid4(),
-                    LEEDS,
-                    [LEEDS, BRADFORD],
-                )
+            await _acting_for(service, BRADFORD, insert, uuid4(), LEEDS, [LEEDS, BRADFORD], [])
         entry = uuid4()
-        async with service.transaction():
-            await act_for(service, [BRADFORD])
-            await service.execute(
-                """INSERT INTO specialists (id, display_name, specialism, local_authority,
-                       districts, capacity, awaiting_councils)
-                   VALUES ($1, 'Shared', 'physiotherapy', $2, '{BD1}', 5, $3)""",
-                entry,
-                BRADFORD,
-                [LEEDS],
-            )
+        await _acting_for(service, BRADFORD, insert, entry, BRADFORD, [BRADFORD], [LEEDS])
+        agreement = """INSERT INTO registry_agreements (entry_id, local_authority, agreed_by)
+                       VALUES ($1, $2, 'bradford-manager')"""
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
-            async with service.transaction():
-                await act_for(service, [BRADFORD])
-                await service.execute(
-                    """INSERT INTO registry_agreements (entry_id, local_authority, agreed_by)
-                       VALUES ($1, $2, 'bradford-manager')""",
-                    entry,
-                    LEEDS,
-                )
-        async with service.transaction():
-            await act_for(service, [LEEDS])  # asked: Leeds sees it, to agree
-            assert (
-                await service.fetchval("SELECT count(*) FROM specialists WHERE id = $1", entry) == 1
-            )
+            await _acting_for(service, BRADFORD, agreement, entry, LEEDS)
+        seen = "SELECT count(*) FROM specialists WHERE id = $1"
+        assert await _acting_for(service, LEEDS, seen, entry) == 1  # asked: seen, to agree
     finally:
         await service.close()

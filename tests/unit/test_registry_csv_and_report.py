@@ -9,7 +9,6 @@ from importlib.resources import files
 from uuid import uuid4
 
 import pytest
-
 from specialists import registry_csv, report
 from specialists.registry import EntryView
 
