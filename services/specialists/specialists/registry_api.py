@@ -92,7 +92,8 @@ async def create_entry(
     principal: CurrentPrincipal,
     audit: Audit,
 ) -> EntryView:
-    """Add a team or practitioner (409 if its id is taken); its places go to the waitlist."""
+    """Add a team or practitioner (409 if its id is taken); its places go to the waitlist.
+    It serves the named councils the caller acts for; the others once they agree."""
     return await _save(conn, outbox, principal, audit, body, create=True)
 
 
@@ -123,7 +124,8 @@ async def change_entry(
     principal: CurrentPrincipal,
     audit: Audit,
 ) -> EntryView:
-    """Change an entry (its council stays); more places go to the waitlist at once."""
+    """Change an entry (its council stays); more places go to the waitlist at once. A council
+    added, or all when the role changes, must agree again (the caller's own agree at once)."""
     if await registry_store.one(conn, entry_id) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no registry entry {entry_id}")
     entry = EntryIn(**body.model_dump(), id=entry_id)
