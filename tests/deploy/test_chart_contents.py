@@ -16,7 +16,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 from prometheus_client.metrics import MetricWrapperBase
 from starlette.routing import Route
-from web.app import PAGES, STATIC_PATH
+from web.app import ROUTERS, STATIC_PATH
 
 from scripts.asyncapi import DOCS, SETTINGS_CLASSES
 from scripts.k8s_topology import consumer_groups
@@ -434,7 +434,9 @@ def test_the_workspaces_ingress_routes_every_page_and_never_health_or_metrics(
     """Read from the workspace's routes as its create_app builds them: a page added without
     its path in services.web.ingress would be unreachable behind the ingress."""
     paths = _ingress_paths(request.getfixturevalue(which), "web")
-    pages = [route.path for router in PAGES for route in router.routes if isinstance(route, Route)]
+    pages = [
+        route.path for router in ROUTERS for route in router.routes if isinstance(route, Route)
+    ]
     assert "/family/{token}" in pages
     for path in [*pages, STATIC_PATH]:
         example = re.sub(r"\{[^}]+\}", "x", path)

@@ -36,8 +36,9 @@ logger = logging.getLogger(__name__)
 
 SWEEP_EVERY_S = 300
 
-PAGES = (signin.router, caseload.router, referral.router, steps.router, family.router)
-"""Every router of pages (the chart's ingress routes their paths: a test reads them here)."""
+ROUTERS = (signin.router, caseload.router, referral.router, steps.router, family.router)
+"""Every page of the workspace (``tests/integration/test_web_access.py`` walks them; the
+chart's ingress routes their paths, checked by ``tests/deploy/test_chart_contents.py``)."""
 STATIC_PATH = "/static"
 
 
@@ -113,7 +114,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         app, tracer_provider=tracer_provider, excluded_urls="health/.*,metrics,static/.*"
     )
     app.include_router(operations.router)
-    for routes in PAGES:
+    for routes in ROUTERS:
         app.include_router(routes)
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC), name="static")
     errors.install(app)
