@@ -119,6 +119,15 @@ def _is_trusted(address: str, trusted: Sequence[IPv4Network | IPv6Network]) -> b
     return any(ip in network for network in trusted)
 
 
+def client_address(scope: Scope, trusted_proxies: Sequence[IPv4Network | IPv6Network]) -> str:
+    """The address a request came from, as the limits count it: the right-most
+    ``X-Forwarded-For`` hop that is not one of ``trusted_proxies`` (the peer itself without
+    one). The workspace passes it on to the services for a family, who has no token."""
+    peer = scope["client"][0] if scope.get("client") else "unknown"
+    forwarded = Headers(scope=scope).getlist("x-forwarded-for")
+    return _client_address(peer, forwarded, trusted_proxies)
+
+
 class RateLimits:
     """Counts each client's requests against every rule that applies; 429 once one is spent."""
 

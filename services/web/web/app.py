@@ -26,7 +26,7 @@ from shared.hardening import harden
 from shared.logs import configure_logging
 from shared.metrics import service_registry
 from shared.telemetry import setup_tracing
-from web import caseload, errors, family, referral, signin, steps
+from web import accessibility, caseload, errors, family, referral, signin, steps
 from web.backends import Backends
 from web.config import WebSettings
 from web.pages import STATIC
@@ -36,7 +36,14 @@ logger = logging.getLogger(__name__)
 
 SWEEP_EVERY_S = 300
 
-ROUTERS = (signin.router, caseload.router, referral.router, steps.router, family.router)
+ROUTERS = (
+    signin.router,
+    caseload.router,
+    referral.router,
+    steps.router,
+    *family.ROUTERS,
+    accessibility.router,
+)
 """Every page of the workspace (``tests/integration/test_web_access.py`` walks them; the
 chart's ingress routes their paths, checked by ``tests/deploy/test_chart_contents.py``)."""
 STATIC_PATH = "/static"

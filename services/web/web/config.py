@@ -79,6 +79,12 @@ class WebSettings(ServiceSettings):
         "and email, by ONS code, for the family's pages",
     )
     page_size: int = Field(default=25, ge=5, le=200, description="CASELOAD_PAGE_SIZE")
+    family_path_prefix: str = Field(
+        default="/family",
+        pattern=r"^/\S*[^/]$",
+        description="FAMILY_PATH_PREFIX: the family's pages, limited per address "
+        "(RATE_LIMIT_FAMILY) and never recorded with their link in a log line or a span",
+    )
 
     @field_validator("referrals_url", "plans_url", "specialists_url", "notifications_url")
     @classmethod
