@@ -151,7 +151,7 @@ class Platform:
         env = {
             "ACCEPT_TEST_NHS_NUMBERS": "true",
             "FAMILY_VIEW_URL": self._family_view_url(),
-            "FAMILY_PLAN_URL": f"{self.url('plans')}/v1/family/{{token}}/plan",
+            "FAMILY_PLAN_URL": self._family_plan_url(),
             **{
                 f"{name.upper()}_URL": self.url(name)
                 for name, svc in SERVICES.items()
@@ -191,6 +191,13 @@ class Platform:
         if "web" in self.ports:
             return f"{self.url('web')}/family/{{token}}"
         return f"{self.url('referrals')}/v1/family/{{token}}"
+
+    def _family_plan_url(self) -> str:
+        """Where the family view's link to the plan points: the workspace's plan page, else
+        plans' family JSON."""
+        if "web" in self.ports:
+            return f"{self.url('web')}/family/{{token}}/plan"
+        return f"{self.url('plans')}/v1/family/{{token}}/plan"
 
     def wait_ready(self, timeout_s: float, only: set[str] | None = None) -> None:
         deadline = time.monotonic() + timeout_s

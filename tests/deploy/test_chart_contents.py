@@ -460,7 +460,7 @@ def test_the_services_believe_the_workspace_passing_on_a_familys_address(
     assert env_of(web)["TRUSTED_PROXIES"]["value"] == "10.0.0.0/8"
 
 
-def test_the_workspace_calls_the_charts_services_and_the_family_link_opens_it(
+def test_the_workspace_calls_the_charts_services_and_the_familys_links_open_it(
     production: Rendered,
 ) -> None:
     (web,) = containers(deployment(production, "web"))
@@ -477,6 +477,10 @@ def test_the_workspace_calls_the_charts_services_and_the_family_link_opens_it(
     assert set(contacts) == {"E08000035", "E08000032"}
     (notifications,) = containers(deployment(production, "notifications"))
     assert env_of(notifications)["FAMILY_VIEW_URL"]["value"] == f"{public}/family/{{token}}"
+    (referrals,) = containers(deployment(production, "referrals"))
+    assert env_of(referrals)["FAMILY_PLAN_URL"]["value"] == f"{public}/family/{{token}}/plan"
+    (plans,) = containers(deployment(production, "plans"))  # the PDF names the team too
+    assert json.loads(env_of(plans)["COUNCIL_CONTACTS"]["value"]) == contacts
 
 
 # Labels Prometheus gives every series of a ServiceMonitor's targets (Prometheus Operator).

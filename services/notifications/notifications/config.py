@@ -152,9 +152,9 @@ ANY_COUNCIL = "*"
 class NotificationsSettings(ServiceSettings):
     service: ClassVar[Service] = SERVICES["notifications"]
     family_view_url: str = Field(
-        default=f"http://127.0.0.1:{SERVICES['referrals'].port}/v1/family/{{token}}",
+        default=f"http://127.0.0.1:{SERVICES['web'].port}/family/{{token}}",
         description="FAMILY_VIEW_URL: the family's link in each message; {token} is the signed "
-        "link token. A council points it at its public family page.",
+        "link token. The workspace's family page; a council points it at its public address.",
     )
     caseworker_view_url: str = Field(
         default=f"http://127.0.0.1:{SERVICES['referrals'].port}/v1/referrals/{{referral_id}}",

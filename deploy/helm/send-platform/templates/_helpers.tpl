@@ -30,7 +30,8 @@ the workspace's pods, which pass a family's address on (args: root, service) */}
 {{- join "," $proxies -}}
 {{- end -}}
 
-{{/* COUNCIL_CONTACTS as JSON: each council's name, phone and email by ONS code (councils) */}}
+{{/* COUNCIL_CONTACTS as JSON: each council's name, phone and email by ONS code (councils):
+the workspace's family pages and plans' PDF say whom to call */}}
 {{- define "send.councilContacts" -}}
 {{- $contacts := dict -}}
 {{- range .Values.councils -}}
@@ -283,7 +284,11 @@ only when kafka.credentials.topics is not set).
 {{- end }}
 {{- if eq .service "referrals" }}
 - name: FAMILY_PLAN_URL
-  value: {{ $v.familyPlanUrl | quote }}
+  value: {{ $v.familyPlanUrl | default (printf "%s/family/{token}/plan" (include "send.workspaceUrl" $root)) | quote }}
+{{- end }}
+{{- if eq .service "plans" }}
+- name: COUNCIL_CONTACTS
+  value: {{ include "send.councilContacts" $root | quote }}
 {{- end }}
 {{- if $events }}
 - name: PUBLIC_DOCS
