@@ -29,6 +29,7 @@ from shared.telemetry import setup_tracing
 from web import accessibility, caseload, errors, family, referral, signin, steps
 from web.backends import Backends
 from web.config import WebSettings
+from web.family.link import unrecorded_in_spans
 from web.pages import STATIC
 from web.sessions import Sessions, SessionStore, fernet_of
 
@@ -70,6 +71,9 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         log_format=settings.log_format,
         repeat_interval_s=settings.log_repeat_interval_s,
     )
+    # httpx writes each request's address at INFO, and a call to a service's family route
+    # holds the family's link in it: its lines are left to warnings and worse.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     registry = service_registry()
     tracer_provider = setup_tracing(service.name)
     database = Database(settings.database_url, max_size=settings.db_pool_max_size)
@@ -87,7 +91,9 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
             timeout=settings.api_timeout_s,
             limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
         )
-        HTTPXClientInstrumentor.instrument_client(client, tracer_provider=tracer_provider)
+        HTTPXClientInstrumentor.instrument_client(
+            client, tracer_provider=tracer_provider, request_hook=unrecorded_in_spans
+        )
         app.state.backends = Backends(client, settings.api_urls)
         sweeping = asyncio.create_task(_sweep(store), name="session-sweep")
         try:

@@ -143,6 +143,7 @@ def _page(
         request,
         "family/plan.html",
         status_code=status_code,
+        title=shown["title"],
         plan=plan,
         contact=contact,
         questions=questions,
