@@ -288,7 +288,8 @@ async def test_migrations_run_from_an_installed_wheel_outside_the_repository(
 
     assert "referrals: created database" in first
     assert (
-        "referrals: 0001_outbox_inbox.sql, 0002_councils_and_audit.sql, 0001_referrals.sql" in first
+        "referrals: 0001_outbox_inbox.sql, 0002_councils_and_audit.sql, "
+        "0003_audit_client_request_id.sql, 0001_referrals.sql" in first
     )
     assert again.strip() == "referrals: nothing new; service role send_app granted"
     conn = await asyncpg.connect(new_database_url)
