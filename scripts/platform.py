@@ -95,7 +95,8 @@ def migrations_of(service: str) -> Traversable:
 
 def service_url(owner_url: str) -> str:
     """The URL a service connects with to the database ``owner_url`` names: as the services'
-    role, which row-level security binds (the owner is not bound by it)."""
+    role, which row-level security binds to the councils it acts for (the owner acts for
+    every council: ``shared.migrations.owner_connection``)."""
     return with_user(owner_url, LOCAL_SERVICE_USER, LOCAL_SERVICE_USER)
 
 
