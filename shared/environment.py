@@ -10,7 +10,7 @@ One switch says where a service runs: ``SEND_ENVIRONMENT=development``, set by `
 the tests and the bench (``scripts.platform``, ``tests/conftest.py``) and never by the image
 or the Helm chart. Without it a service is in production (safe by default), and refuses to
 start, naming every setting at fault, when any development default is left unset, when the
-family-link key is shorter than ``MIN_FAMILY_LINK_KEY_BYTES`` or the published one, when the
+family-link key is shorter than ``MIN_KEY_BYTES`` or the published one, when the
 identity provider or a link it sends out is not HTTPS, or when it would connect to its
 database with a published password (each service adds its own: ``unsafe_settings``).
 """
@@ -28,7 +28,8 @@ Environment = Literal["development", "production"]
 DEVELOPMENT_FAMILY_LINK_KEY = "development-only-family-link-key-change-me"
 """The default ``FAMILY_LINK_KEY``: published here, so never a real one."""
 
-MIN_FAMILY_LINK_KEY_BYTES = 32
+MIN_KEY_BYTES = 32
+"""The least a secret key (the family-link key, each workspace session key) may have."""
 
 PUBLISHED_PASSWORDS = frozenset({LOCAL_POSTGRES_USER, LOCAL_SERVICE_USER})
 """The local database roles' passwords (each its role's name: ``shared.services``,
@@ -67,9 +68,9 @@ def family_link_key_problem(key: str) -> str | None:
     """Why ``key`` cannot sign real families' links, or None."""
     if key == DEVELOPMENT_FAMILY_LINK_KEY:
         return "FAMILY_LINK_KEY is the development key published in the repository"
-    if len(key.encode()) < MIN_FAMILY_LINK_KEY_BYTES:
+    if len(key.encode()) < MIN_KEY_BYTES:
         return (
-            f"FAMILY_LINK_KEY is shorter than {MIN_FAMILY_LINK_KEY_BYTES} bytes "
+            f"FAMILY_LINK_KEY is shorter than {MIN_KEY_BYTES} bytes "
             "(e.g. `openssl rand -base64 48`)"
         )
     return None

@@ -47,7 +47,8 @@ async def test_every_table_with_a_council_column_forces_row_level_security_in_ev
         finally:
             await conn.close()
         councils = [t["name"] for t in tables if t["has_council"]]
-        assert "audit_log" in councils, service  # the catalog query finds them
+        if SERVICES[service].events:  # the workspace keeps no children's records
+            assert "audit_log" in councils, service  # the catalog query finds them
         unforced += [
             f"{service}.{t['name']}"
             for t in tables

@@ -15,6 +15,7 @@ from plans.config import PlansSettings
 from pydantic import ValidationError
 from referrals.config import ReferralsSettings
 from specialists.config import SpecialistsSettings
+from web.config import DEVELOPMENT_SESSION_KEY, WebSettings
 
 from shared.environment import DEVELOPMENT_FAMILY_LINK_KEY
 from shared.settings import ServiceSettings
@@ -50,14 +51,29 @@ MADE_FOR_IT: dict[type[ServiceSettings], dict[str, Any]] = {
         "family_view_url": "https://www.leeds.example.gov.uk/send/family/{token}",
         "caseworker_view_url": "https://casework.example.gov.uk/referrals/{referral_id}",
     },
+    WebSettings: {
+        "database_url": "postgresql://web_app:from-the-vault@db.internal/web",
+        **{
+            f"{s}_url": f"http://send-{s}.send.svc"
+            for s in ("referrals", "plans", "specialists", "notifications")
+        },
+        "public_url": "https://send.leeds.example.gov.uk",
+        "oidc_client_id": "11111111-aaaa-bbbb-cccc-222222222222",
+        "oidc_client_secret": "from-the-vault",
+        "session_keys": f"{KEY},{KEY[::-1]}",
+        "council_contacts": {"E08000035": {"name": "Leeds City Council"}},
+    },
 }
+NO_FAMILY_LINKS = (SpecialistsSettings, WebSettings)  # given no FAMILY_LINK_KEY
 
 
 def settings(kind: type[ServiceSettings], **changes: Any) -> ServiceSettings:
     """``kind`` with every setting made for production, then ``changes`` (None: left unset)."""
     values = {**COMMON, **MADE_FOR_IT[kind], **changes}
-    if kind is SpecialistsSettings:
-        values.pop("family_link_key")  # it is given none
+    if kind in NO_FAMILY_LINKS:
+        values.pop("family_link_key")
+    if kind is WebSettings:
+        values.pop("public_docs")  # it serves no API docs
     return kind(**{k: v for k, v in values.items() if v is not None})
 
 
@@ -81,10 +97,11 @@ def test_production_is_the_default_and_refuses_the_development_defaults(
     monkeypatch.delenv("SEND_ENVIRONMENT")
     with pytest.raises(ValidationError) as error:
         kind()
-    for variable in ("OIDC_ISSUER", "OIDC_AUDIENCE", "PARTNER_COUNCILS", "PUBLIC_DOCS",
+    for variable in ("OIDC_ISSUER", "OIDC_AUDIENCE", "PARTNER_COUNCILS",
                      kind.service.database_url_variable):  # fmt: skip
         assert variable in str(error.value)
-    assert ("FAMILY_LINK_KEY" in str(error.value)) is (kind is not SpecialistsSettings)
+    assert ("FAMILY_LINK_KEY" in str(error.value)) is (kind not in NO_FAMILY_LINKS)
+    assert ("PUBLIC_DOCS" in str(error.value)) is (kind is not WebSettings)
 
 
 @pytest.mark.parametrize("kind", MADE_FOR_IT, ids=lambda k: k.__name__)
@@ -93,6 +110,7 @@ def test_development_mode_starts_with_the_development_defaults(
 ) -> None:
     monkeypatch.setenv("SEND_ENVIRONMENT", "development")
     assert kind().family_link_key.get_secret_value() == DEVELOPMENT_FAMILY_LINK_KEY
+    assert kind().send_environment == "development"
 
 
 UNSET = None
@@ -137,6 +155,19 @@ UNSET = None
         (NotificationsSettings, {"family_view_url": "http://www.example.gov.uk/f/{token}"},
          "FAMILY_VIEW_URL is not an https:// URL"),
         (NotificationsSettings, {"caseworker_view_url": UNSET}, "CASEWORKER_VIEW_URL is left"),
+        (WebSettings, {"referrals_url": UNSET}, "REFERRALS_URL is left at"),
+        (WebSettings, {"public_url": UNSET}, "PUBLIC_URL is left at"),
+        (WebSettings, {"public_url": "http://send.leeds.example.gov.uk"},
+         "PUBLIC_URL is not an https:// URL"),
+        (WebSettings, {"oidc_client_id": UNSET}, "OIDC_CLIENT_ID is left at"),
+        (WebSettings, {"oidc_client_secret": UNSET}, "OIDC_CLIENT_SECRET is left at"),
+        (WebSettings, {"oidc_client_secret": "dev-secret"},
+         "OIDC_CLIENT_SECRET is the development provider's"),
+        (WebSettings, {"session_keys": UNSET}, "SESSION_KEYS is left at"),
+        (WebSettings, {"session_keys": f"{KEY},{DEVELOPMENT_SESSION_KEY}"},
+         "SESSION_KEYS holds the development key"),
+        (WebSettings, {"session_keys": f"{KEY},short"}, "SESSION_KEYS holds a key shorter"),
+        (WebSettings, {"council_contacts": UNSET}, "COUNCIL_CONTACTS is left at"),
     ],
 )  # fmt: skip
 def test_each_unsafe_setting_is_refused_by_name(
