@@ -47,7 +47,7 @@ def consumer_groups(service: str) -> dict[str, str]:
     config = importlib.import_module(f"{service}.config")
     app_module = importlib.import_module(f"{service}.app")
     settings = getattr(config, SETTINGS_CLASSES[service])(
-        kafka_bootstrap_servers="kafka:9092", SEND_NAMESPACE=""
+        kafka_bootstrap_servers="kafka:9092", SEND_NAMESPACE="", SEND_ENVIRONMENT="development"
     )
     app = app_module.create_app(settings)
     groups: dict[str, str] = {}

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any, Literal
 from uuid import uuid4
 
-import asyncpg
 import pytest
 import uvicorn
 from fastapi import FastAPI
@@ -34,6 +33,7 @@ from web.config import WebSettings
 
 from scripts.platform import IdentityProvider, migrations_of, service_url
 from shared.events import ReferralDescribed, ReferralReceived, Sen2Need
+from shared.migrations import owner_connection
 from tests.conftest import Databases
 from tests.identity import free_port
 from tests.integration.conftest import wait_for
@@ -217,7 +217,7 @@ async def test_a_revoked_expired_or_other_councils_link_shows_no_plan(
     referral_id = await seed_plan(plans_url, document)
     now = datetime.now(UTC)
     before = link(referral_id, now=now - timedelta(minutes=5))
-    conn = await asyncpg.connect(plans_url)
+    conn = await owner_connection(plans_url)
     try:
         await family_repository.links_revoked(conn, referral_id, LEEDS, now - timedelta(minutes=1))
     finally:
@@ -271,7 +271,7 @@ async def test_the_comment_form_names_what_is_wrong_beside_the_field_and_above_t
         await page.screenshot(path=str(screenshots / "comment-error.png"), full_page=True)
     finally:
         await page.context.close()
-    conn = await asyncpg.connect(plans_url)
+    conn = await owner_connection(plans_url)  # it acts for every council
     try:
         stored = await conn.fetchval(
             "SELECT count(*) FROM plan_comments WHERE referral_id = $1", referral_id

@@ -15,6 +15,11 @@ workspace (web) is not: no Kafka settings, user, topics or lag scaling (args: ro
 {{- if hasKey (include "send.topology" .root | fromJson).services .service -}}true{{- end -}}
 {{- end -}}
 
+{{/* The caseworker's page of a referral: caseworkerUrl, else the workspace's */}}
+{{- define "send.caseworkerUrl" -}}
+{{- .Values.caseworkerUrl | default (printf "%s/referrals/{referral_id}" (include "send.workspaceUrl" .)) -}}
+{{- end -}}
+
 {{/* The workspace's address in people's browsers */}}
 {{- define "send.workspaceUrl" -}}
 {{- .Values.workspace.publicUrl | default (printf "https://%s" .Values.services.web.ingress.host) | trimSuffix "/" -}}
@@ -30,18 +35,6 @@ the workspace's pods, which pass a family's address on (args: root, service) */}
 {{- join "," $proxies -}}
 {{- end -}}
 
-{{/* COUNCIL_CONTACTS as JSON: each council's name, phone and email by ONS code (councils):
-the workspace's family pages and plans' PDF say whom to call */}}
-{{- define "send.councilContacts" -}}
-{{- $contacts := dict -}}
-{{- range .Values.councils -}}
-{{- $contact := dict "name" (.name | default .code) -}}
-{{- with .phone }}{{ $_ := set $contact "phone" . }}{{ end -}}
-{{- with .email }}{{ $_ := set $contact "email" . }}{{ end -}}
-{{- $_ := set $contacts .code $contact -}}
-{{- end -}}
-{{- toJson $contacts -}}
-{{- end -}}
 
 {{/* PARTNER_TOPICS as JSON: each NHS partner (strimzi.partners) whose inboundTopic is a
 topic of its own, not the shared one, and that topic. Only its KafkaUser may write there, so
@@ -55,6 +48,26 @@ referrals takes a message on it as that partner's (args: root) */}}
 {{- end -}}
 {{- end -}}
 {{- toJson $topics -}}
+{{- end -}}
+
+{{/* COUNCILS: the ONS codes of the councils served, comma-separated (args: root) */}}
+{{- define "send.councilCodes" -}}
+{{- $codes := list -}}
+{{- range .Values.councils }}{{ $codes = append $codes .code }}{{ end -}}
+{{- join "," $codes -}}
+{{- end -}}
+
+{{/* COUNCIL_CONTACTS as JSON: each council served, by code, with its name and its SEND
+team's phone and email where given (args: root) */}}
+{{- define "send.councilContacts" -}}
+{{- $contacts := dict -}}
+{{- range .Values.councils -}}
+{{- $contact := dict "name" (.name | default .code) -}}
+{{- with .phone }}{{ $_ := set $contact "phone" . }}{{ end -}}
+{{- with .email }}{{ $_ := set $contact "email" . }}{{ end -}}
+{{- $_ := set $contacts .code $contact -}}
+{{- end -}}
+{{- toJson $contacts -}}
 {{- end -}}
 
 {{- define "send.fullname" -}}
@@ -250,22 +263,18 @@ only when kafka.credentials.topics is not set).
       key: {{ $svc.database.urlKey }}
 - name: OIDC_ISSUER
   value: {{ $v.oidc.issuer | quote }}
-{{- if $events }}
 - name: OIDC_AUDIENCE
   value: {{ $v.oidc.audience | quote }}
 {{- if $v.oidc.jwksUrl }}
 - name: OIDC_JWKS_URL
   value: {{ $v.oidc.jwksUrl | quote }}
 {{- end }}
-{{- end }}
 - name: OIDC_ROLES_CLAIM
   value: {{ $v.oidc.rolesClaim | quote }}
 - name: OIDC_COUNCILS_CLAIM
   value: {{ $v.oidc.councilsClaim | quote }}
-{{- if $events }}
 - name: PARTNER_COUNCILS
   value: {{ $v.partnerCouncils | toJson | quote }}
-{{- end }}
 {{- if eq .service "web" }}
 {{ include "send.workspaceEnv" $root }}
 {{- end }}
@@ -281,12 +290,25 @@ only when kafka.credentials.topics is not set).
 {{- if eq .service "notifications" }}
 - name: FAMILY_VIEW_URL
   value: {{ $v.familyViewUrl | default (printf "%s/family/{token}" (include "send.workspaceUrl" $root)) | quote }}
+- name: CASEWORKER_VIEW_URL
+  value: {{ include "send.caseworkerUrl" $root | quote }}
+- name: COUNCIL_MESSAGING
+  valueFrom:
+    secretKeyRef:
+      name: {{ $v.councilMessaging.secretName }}
+      key: {{ $v.councilMessaging.key }}
 {{- end }}
 {{- if eq .service "referrals" }}
 - name: FAMILY_PLAN_URL
   value: {{ $v.familyPlanUrl | default (printf "%s/family/{token}/plan" (include "send.workspaceUrl" $root)) | quote }}
+- name: REFERRAL_LINK
+  value: {{ include "send.caseworkerUrl" $root | quote }}
+{{- with $v.councils }}
+- name: COUNCILS
+  value: {{ include "send.councilCodes" $root | quote }}
 {{- end }}
-{{- if eq .service "plans" }}
+{{- end }}
+{{- if and (eq .service "plans") $v.councils }}
 - name: COUNCIL_CONTACTS
   value: {{ include "send.councilContacts" $root | quote }}
 {{- end }}
@@ -360,8 +382,10 @@ each council's contacts for the family's pages */}}
     secretKeyRef:
       name: {{ $w.sessionKeys.secretName }}
       key: {{ $w.sessionKeys.key }}
+{{- with .Values.councils }}
 - name: COUNCIL_CONTACTS
   value: {{ include "send.councilContacts" $root | quote }}
+{{- end }}
 {{- end -}}
 
 {{/* Pod-level settings every pod of the chart shares */}}
