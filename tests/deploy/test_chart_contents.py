@@ -479,6 +479,11 @@ def test_the_workspace_calls_the_charts_services_and_the_familys_links_open_it(
     assert env_of(notifications)["FAMILY_VIEW_URL"]["value"] == f"{public}/family/{{token}}"
     (referrals,) = containers(deployment(production, "referrals"))
     assert env_of(referrals)["FAMILY_PLAN_URL"]["value"] == f"{public}/family/{{token}}/plan"
+    # A caseworker's link (in an NHS partner's answer, in the team's messages) opens the
+    # workspace's page of the referral.
+    caseworker_page = f"{public}/referrals/{{referral_id}}"
+    assert env_of(referrals)["REFERRAL_LINK"]["value"] == caseworker_page
+    assert env_of(notifications)["CASEWORKER_VIEW_URL"]["value"] == caseworker_page
     (plans,) = containers(deployment(production, "plans"))  # the PDF names the team too
     assert json.loads(env_of(plans)["COUNCIL_CONTACTS"]["value"]) == contacts
 
