@@ -613,6 +613,32 @@ class ReferralClosed(DomainEvent):
     closed_on: date
 
 
+HoldReason = Literal["already-referred", "child-details-differ"]
+"""Why a partner's referral was held: the child has an open referral here, or the NHS number
+is a known child's with another name or date of birth."""
+
+
+class PartnerReferralHeld(DomainEvent):
+    """An NHS partner referred a child the council may already know: the request is held for a
+    caseworker to match (``GET /v1/held-referrals``), the partner answered as for any referral,
+    the family told nothing. ``referral_id`` is the referral it may duplicate (the child's open
+    one, else the known child's latest), so the council's SEND team is told on that referral."""
+
+    name: ClassVar[str] = "partner-referral-held"
+    owner: ClassVar[str] = "referrals"
+
+    local_authority: str
+    held_referral_id: UUID = Field(description="The held request (the id the partner was given)")
+    partner: str = Field(examples=["west-yorkshire-slt"])
+    reason: HoldReason
+    differs: list[str] = Field(
+        default_factory=list,
+        description="Which of the child's details differ from the known child's (field names, "
+        "never values)",
+        examples=[["given_name", "date_of_birth"]],
+    )
+
+
 Audience = Literal["family", "caseworker"]
 """Who a message went to: the family, or the council's SEND team (its caseworker mailbox)."""
 
@@ -752,6 +778,7 @@ ALL_EVENTS: tuple[type[DomainEvent], ...] = (
     SpecialistsMatched,
     AllocationEnded,
     ReferralClosed,
+    PartnerReferralHeld,
     NotificationSent,
     NotificationDelivered,
     NotificationFailed,

@@ -25,6 +25,7 @@ from shared.events import (
     NotificationFailed,
     NotificationSent,
     PartnerReferralAnswered,
+    PartnerReferralHeld,
     PlanAgreed,
     PlanCommentsReceived,
     PlanDrafted,
@@ -177,6 +178,13 @@ def sample_event(event_class: type[DomainEvent], referral_id: UUID) -> DomainEve
         DeadlineMissed: DeadlineMissed(**ehc, **deadline, statutory_due_on=date(2026, 2, 16)),
         **plan_samples(referral_id),
         ReferralClosed: ReferralClosed(**common, reason="child_moved", closed_on=date(2026, 3, 2)),
+        PartnerReferralHeld: PartnerReferralHeld(
+            **common,
+            held_referral_id=uuid4(),
+            partner="west-yorkshire-slt",
+            reason="child-details-differ",
+            differs=["date_of_birth"],
+        ),
         NotificationSent: NotificationSent(
             referral_id=referral_id,
             notification_id=uuid4(),
