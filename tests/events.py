@@ -212,6 +212,12 @@ def sample_event(event_class: type[DomainEvent], referral_id: UUID) -> DomainEve
     return samples[event_class]
 
 
+def sample_topic(event_class: type[DomainEvent]) -> str:
+    """Where a sample of ``event_class`` goes: its topic, or for an event to one NHS partner
+    the sample partner's own (``nhs.referrals.outcome.west-yorkshire-slt.v1``)."""
+    return sample_event(event_class, uuid4()).destination()
+
+
 def foreign_bodies(event_class: type[DomainEvent], count: int) -> Iterator[bytes]:
     """``count`` wire-ready events of ``event_class`` for referrals nobody knows."""
     for _ in range(count):

@@ -130,16 +130,20 @@ def _bundle(**changes: Any) -> dict[str, Any]:
 
 
 async def _answers(owner_url: str, request_id: str) -> list[dict[str, Any]]:
+    """The answers to ``request_id``, each checked to be on its partner's own topic."""
     conn = await asyncpg.connect(owner_url)
     try:
         rows = await conn.fetch(
-            "SELECT envelope FROM outbox WHERE topic = $1 AND key = $2 ORDER BY id",
-            PartnerReferralAnswered.topic(),
+            "SELECT topic, envelope FROM outbox WHERE topic LIKE $1 AND key = $2 ORDER BY id",
+            "nhs.referrals.outcome.%",
             request_id,
         )
     finally:
         await conn.close()
-    return [json.loads(r["envelope"])["data"] for r in rows]
+    answers = [json.loads(r["envelope"])["data"] for r in rows]
+    for row, answer in zip(rows, answers, strict=True):
+        assert row["topic"] == PartnerReferralAnswered.topic_of(answer["partner"])
+    return answers
 
 
 async def _rows(owner_url: str, sql: str, *args: Any) -> list[Any]:
@@ -350,13 +354,39 @@ async def test_on_a_partners_own_topic_a_message_claiming_another_partner_is_ref
     assert [a["outcome"] for a in await _answers(owner_url, honest)] == ["accepted"]
 
 
-async def test_a_partner_with_a_topic_of_its_own_is_refused_on_the_shared_topic(
-    consumer: Consumer, owner_url: str
+@pytest.mark.parametrize(
+    "claimed",
+    [
+        "leeds-community-paediatrics",  # it has a topic of its own: anyone may claim it here
+        "st-elsewhere",  # not a partner the platform knows: it has no outcome topic
+    ],
+)
+async def test_on_the_shared_topic_an_unverified_claim_is_dead_lettered_and_answered_to_nobody(
+    claimed: str, consumer: Consumer, owner_url: str
 ) -> None:
     request_id = f"SR-{uuid4().hex}"
-    record = consumer.record(request_id, _bundle(), partner="leeds-community-paediatrics")
-    await consumer.intake.take(record, consumer.wiring)
-    (answer,) = await _answers(owner_url, request_id)
-    assert answer["outcome"] == "rejected"
-    assert answer["resource"]["issue"][0]["expression"] == ["CloudEvent.source"]
-    assert len(consumer.dead_letters.published) == 1
+    for mode in ("binary", "structured"):
+        record = consumer.record(request_id, _bundle(), partner=claimed, mode=mode)
+        await consumer.intake.take(record, consumer.wiring)
+    assert await _answers(owner_url, request_id) == []  # on no partner's topic
+    assert len(consumer.dead_letters.published) == 2
+    for _, _, headers in consumer.dead_letters.published:
+        assert headers["dlq-reason"].startswith("CloudEvent.source: ")
+
+
+async def test_each_partner_is_answered_on_its_own_outcome_topic(
+    consumer: Consumer, owner_url: str
+) -> None:
+    shared, own = f"SR-{uuid4().hex}", f"SR-{uuid4().hex}"
+    await consumer.intake.take(consumer.record(shared, _bundle()), consumer.wiring)
+    await consumer.intake.take(
+        consumer.record(own, _bundle(), partner="leeds-community-paediatrics",
+                        topic=LEEDS_OWN_TOPIC), consumer.wiring,
+    )  # fmt: skip
+    topics = await _rows(
+        owner_url, "SELECT key, topic FROM outbox WHERE key = ANY($1::text[])", [shared, own]
+    )
+    assert {(t["key"], t["topic"]) for t in topics} == {
+        (shared, "nhs.referrals.outcome.west-yorkshire-slt.v1"),
+        (own, "nhs.referrals.outcome.leeds-community-paediatrics.v1"),
+    }
