@@ -196,6 +196,7 @@ def test_the_topics_job_runs_only_without_strimzi_topics(
             "kafka.credentials.topics.username": "admin",
             **{f"kafka.credentials.{s}.secretName": f"{s}-kafka" for s in SERVICES},
             **{f"kafka.credentials.{s}.username": s for s in SERVICES},
+            "partnerCouncils.west-yorkshire-slt[0]": "E08000035",
         }
     )
     job = rendered.one("Job", f"{FULLNAME}-topics")
@@ -203,6 +204,8 @@ def test_the_topics_job_runs_only_without_strimzi_topics(
     assert container["command"] == ["python", "-m", "shared.topics"]
     env = env_of(container)
     assert env["KAFKA_REPLICATION_FACTOR"]["value"] == "3"
+    # The partners, whose own outcome topics it makes too (nhs.referrals.outcome.<partner>.v1).
+    assert json.loads(env["PARTNER_COUNCILS"]["value"]) == {"west-yorkshire-slt": ["E08000035"]}
     assert env["KAFKA_SASL_USERNAME"]["value"] == "admin"
     assert not rendered.kind("KafkaTopic")
     assert not rendered.kind("KafkaUser")
@@ -309,8 +312,8 @@ def test_referrals_alone_writes_each_partners_outcome_topic_which_the_chart_make
         for topic in OUTCOME_TOPICS.values()
     }  # fmt: skip
     assert writers == {topic: {f"{FULLNAME}-referrals"} for topic in OUTCOME_TOPICS.values()}
-    (job_env,) = [env_of(c) for c in containers(deployment(production, "referrals"))]
-    assert json.loads(job_env["PARTNER_COUNCILS"]["value"]).keys() == OUTCOME_TOPICS.keys()
+    (referrals,) = [env_of(c) for c in containers(deployment(production, "referrals"))]
+    assert json.loads(referrals["PARTNER_COUNCILS"]["value"]).keys() == OUTCOME_TOPICS.keys()
 
 
 def test_a_partner_cannot_be_given_another_outcome_topic_nor_be_without_councils(
