@@ -41,14 +41,14 @@ async def plans_api(
         yield client
 
 
-async def _support_referral(api: httpx.AsyncClient) -> str:
-    """A support request for a child of its own (a child has one open referral at a time)."""
+async def _referral(api: httpx.AsyncClient, track: str = "support") -> str:
+    """A request for a child of its own (a child has one open referral at a time)."""
     response = await api.post(
         "/v1/referrals",
         headers={"Idempotency-Key": str(uuid4())},
         json={
             "local_authority": "E08000035",
-            "track": "support",
+            "track": track,
             "requested_by": "school",
             "primary_need": "SLCN",
             "received_on": (date.today() - timedelta(days=3)).isoformat(),
@@ -96,7 +96,7 @@ async def test_two_caseworkers_change_one_section_and_both_changes_are_kept(
     browser_tools: dict[str, str],
 ) -> None:
     axe = browser_tools["AXE_JS"]
-    referral_id = await _support_referral(referrals_api)
+    referral_id = await _referral(referrals_api)
     drafted = await _drafted(plans_api, referral_id)
     outcome = drafted["sections"]["E"][0]
     edit = f"/referrals/{referral_id}/plan/sections/E"
@@ -166,7 +166,7 @@ async def test_a_sections_problems_are_named_and_linked_and_nothing_is_saved(
     plans_api: httpx.AsyncClient,
     browser_tools: dict[str, str],
 ) -> None:
-    referral_id = await _support_referral(referrals_api)
+    referral_id = await _referral(referrals_api)
     await _drafted(plans_api, referral_id)
     context = await new_context(browser)
     page = await context.new_page()
@@ -208,7 +208,7 @@ async def test_a_line_is_added_and_one_removed_without_javascript(
     plans_api: httpx.AsyncClient,
     browser_tools: dict[str, str],
 ) -> None:
-    referral_id = await _support_referral(referrals_api)
+    referral_id = await _referral(referrals_api)
     drafted = await _drafted(plans_api, referral_id)
     assert len(drafted["sections"]["E"]) == 2
     context = await new_context(browser, javascript=False)
@@ -263,7 +263,7 @@ async def test_the_plan_is_shared_read_on_a_phone_and_downloaded(
     browser_tools: dict[str, str],
 ) -> None:
     axe = browser_tools["AXE_JS"]
-    referral_id = await _support_referral(referrals_api)
+    referral_id = await _referral(referrals_api)
     await _drafted(plans_api, referral_id)
     plan_page = f"/referrals/{referral_id}/plan"
     context = await new_context(browser, viewport={"width": 320, "height": 640})
@@ -312,4 +312,49 @@ async def test_the_plan_is_shared_read_on_a_phone_and_downloaded(
         assert response.status == 404
         await expect(bradford.get_by_role("heading", level=1)).to_have_text("Page not found")
     await other.close()
+    await context.close()
+
+
+async def test_an_ehc_plan_has_every_section_and_a_step_out_of_turn_is_explained(
+    browser: Browser,
+    web_url: str,
+    referrals_api: httpx.AsyncClient,
+    plans_api: httpx.AsyncClient,
+    browser_tools: dict[str, str],
+) -> None:
+    axe = browser_tools["AXE_JS"]
+    referral_id = await _referral(referrals_api, track="ehc")
+    await _drafted(plans_api, referral_id)
+    context = await new_context(browser)
+    page = await context.new_page()
+    await sign_in(page, web_url, "leeds-caseworker", then=f"/referrals/{referral_id}/plan")
+    await expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Education, health and care plan"
+    )
+    headings = page.locator(".app-plan-section > h2")
+    await expect(headings).to_have_count(12)
+    await expect(headings.nth(7)).to_have_text(
+        "H1: Social care provision (under the Chronically Sick and Disabled Persons Act 1970)"
+    )
+    await expect(headings.nth(11)).to_have_text("K: Advice and information")
+
+    await page.get_by_role(
+        "link", name="Change section A, views, interests and aspirations"
+    ).click()
+    views = "Amir loves trains and wants to make friends at his new school."
+    await page.fill("#content", views)
+    await _save(page, "A", "the family's words")
+    await expect(page.locator("#section-A")).to_contain_text(views)
+    stored = (await plans_api.get(f"/v1/referrals/{referral_id}/plan")).json()
+    assert stored["sections"]["A"] == views
+
+    # The draft cannot be issued before the council decides to issue a plan: said in words.
+    await page.get_by_role("link", name="Issue the draft plan for the family's comments").click()
+    await page.get_by_role("button", name="Issue the draft plan").click()
+    summary = page.locator(".govuk-error-summary")
+    await expect(summary).to_contain_text("has not decided to issue an EHC plan yet")
+    assert await axe_violations(page, axe) == []
+    after = (await plans_api.get(f"/v1/referrals/{referral_id}/plan")).json()
+    assert after["status"] == "draft"
+    assert after["version"] == stored["version"]
     await context.close()

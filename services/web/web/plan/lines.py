@@ -1,10 +1,10 @@
 """A section's form and the API's section, both ways: the lines of a section as rows of
 answers (what the form shows, strings as posted), and the rows as the section's content for
-``PUT .../plan/sections/{key}``, with each problem on the row and field it belongs to.
+``PUT .../plan/sections/{key}``.
 
 Rows are numbered by their place in the form (``row-2-support``); the API numbers the lines
-it was sent (``("body", "content", 1, "support")``), which differ once a row is removed:
-``Built.sent`` keeps which row each line came from.
+it was sent, which differ once a row is removed: ``Built.sent`` keeps which row each line
+came from (``problems`` puts the API's 422 back on its row with it).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from web.forms import plain
 from web.plan.sections import Field, Section, line_name
 
 Row = dict[str, Any]
@@ -157,7 +156,7 @@ def _into(line: dict[str, Any], f: Field, value: Any) -> str | None:
                 int(parts["year"]), int(parts["month"]), int(parts["day"])
             ).isoformat()
         except (ValueError, KeyError):
-            return f"{_lower(f.label)} must be a real date"
+            return f"{f.label.lower()} must be a real date"
     elif not value:
         if f.optional:
             line[f.name] = None
@@ -165,77 +164,8 @@ def _into(line: dict[str, Any], f: Field, value: Any) -> str | None:
         try:
             number = float(value)
         except ValueError:
-            return f"{_lower(f.label)} must be a number, like 2 or 0.5"
+            return f"{f.label.lower()} must be a number, like 2 or 0.5"
         line[f.name] = int(number) if number.is_integer() else number
     else:
         line[f.name] = value
     return None
-
-
-def api_problems(
-    section: Section, rows: list[Row], sent: list[int], errors: list[tuple[tuple[Any, ...], str]]
-) -> tuple[dict[str, str], list[str]]:
-    """The API's 422 on the form: each ``("body", "content", i, field)`` on its row's field
-    (by anchor); the reason and a section of words on theirs; anything else (the section as
-    a whole) as a general problem."""
-    by_name = {f.name: f for f in section.fields}
-    placed: dict[str, str] = {}
-    general: list[str] = []
-    for loc, message in errors:
-        where = [p for p in loc if p != "body"]
-        if where[:1] == ["reason"]:
-            placed.setdefault("reason", _sentence(problem(REASON, message)))
-        elif where[:1] == ["content"] and not section.of_lines:
-            placed.setdefault("content", _sentence(problem(CONTENT, message)))
-        elif (
-            len(where) >= 3
-            and where[0] == "content"
-            and isinstance(where[1], int)
-            and where[1] < len(sent)
-            and where[2] in by_name
-        ):
-            n, f = sent[where[1]], by_name[str(where[2])]
-            placed.setdefault(
-                anchor(f, n), f"{row_label(section, rows[n], n)}: {problem(f, message)}"
-            )
-        else:
-            general.append(plain(message))
-    return placed, general
-
-
-REASON = Field("reason", "Why you changed it", "text")
-CONTENT = Field("content", "The section's words", "textarea")
-
-_SAID = (
-    ("input should be greater than or equal to ", "must be {rest} or more"),
-    ("input should be greater than ", "must be more than {rest}"),
-    ("input should be less than or equal to ", "must be {rest} or less"),
-    ("string should have at most ", "must be at most {rest}"),
-    ("input should be a valid integer", "must be a whole number"),
-    ("input should be a valid number", "must be a number"),
-    ("input should be a valid date", "must be a real date"),
-    ("input should be ", "must be {rest}"),
-)
-
-
-def problem(f: Field, message: str) -> str:
-    """A service's validation message about ``f`` in a caseworker's words: "enter the
-    outcome", "sessions a week must be more than 0"."""
-    text = message.strip().rstrip(".")
-    lowered = text.lower()
-    if lowered.startswith(("field required", "list should have at least 1 item")) or (
-        lowered.startswith("string should have at least 1 character")
-    ):
-        return f.missing
-    for prefix, words in _SAID:
-        if lowered.startswith(prefix):
-            return f"{_lower(f.label)} {words.format(rest=text[len(prefix) :])}"
-    return f"{_lower(f.label)}: {plain(text)}"
-
-
-def _lower(label: str) -> str:
-    return label[:1].lower() + label[1:]
-
-
-def _sentence(text: str) -> str:
-    return text[:1].upper() + text[1:]

@@ -5,6 +5,8 @@ Each form carries the version the caseworker read; the plans service refuses a s
 plan that changed since (409), and a step that does not fit where the plan stands (409, in
 its words). Sent twice (a double click, the back button), the second is refused that way:
 the page says what the plan is now and who changed it, and nothing happens twice.
+
+(Longer than most modules: mostly the table of steps, one entry a form, read as a list.)
 """
 
 from __future__ import annotations

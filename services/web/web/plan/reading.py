@@ -9,7 +9,8 @@ from uuid import UUID
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
-from web.backends import Backends, together
+from web import forms
+from web.backends import Backends, Conflict, together
 from web.plan import moving, sections, wording
 from web.plan.view import shown
 from web.signin import User, with_role
@@ -73,13 +74,18 @@ async def version_page(
 
 @router.get("/referrals/{referral_id}/plan.pdf")
 async def plan_pdf(request: Request, referral_id: UUID, user: Caseworker) -> Response:
-    """The plans service's PDF, as it sends it (its name for the file: the reference)."""
-    answer = await request.app.state.backends.call(
-        "plans",
-        "GET",
-        f"/v1/referrals/{referral_id}/plan.pdf",
-        token=user.access_token,
-        accept=(200,),
-    )
+    """The plans service's PDF, as it sends it (its name for the file: the reference); a
+    plan it cannot print (drafted in an older shape) is a page saying why."""
+    try:
+        answer = await request.app.state.backends.call(
+            "plans",
+            "GET",
+            f"/v1/referrals/{referral_id}/plan.pdf",
+            token=user.access_token,
+            accept=(200,),
+        )
+    except Conflict as exc:
+        said = forms.plain(exc.detail)
+        return shown(request, "plan/no_pdf.html", referral_id, said=said, status_code=409)
     headers = {"Content-Disposition": answer.headers.get("content-disposition", "attachment")}
     return Response(answer.body, media_type="application/pdf", headers=headers)

@@ -5,6 +5,8 @@ the questions each line asks.
 The shapes are the plans API's (its plan document: ``GET /v1/referrals/{id}/plan``'s
 ``sections``); the workspace does not import the plans service, so the fields are named here,
 as the API names them, and the API stays the judge of what is valid.
+
+(Longer than most modules: mostly the table of sections, one entry a section, read as a list.)
 """
 
 from __future__ import annotations
