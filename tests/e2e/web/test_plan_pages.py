@@ -282,6 +282,8 @@ async def test_the_plan_is_shared_read_on_a_phone_and_downloaded(
     assert pdf.headers["content-disposition"].startswith("attachment; filename=")
     assert (await pdf.body()).startswith(b"%PDF")
 
+    editor = await context.new_page()  # a section open in another tab while it is shared
+    await editor.goto(f"{web_url}{plan_page}/sections/A")
     await page.get_by_role("link", name="Share the plan with the family").click()
     assert await axe_violations(page, axe) == []
     share_form = page.url
@@ -294,6 +296,12 @@ async def test_the_plan_is_shared_read_on_a_phone_and_downloaded(
     stored = (await plans_api.get(plan_page.replace("/referrals", "/v1/referrals"))).json()
     assert stored["status"] == "shared"
 
+    await editor.fill("#content", "Sami likes drawing.")
+    await _save(editor, "A", "his words")
+    await expect(editor.locator(".govuk-error-summary")).to_contain_text(
+        "it is now shared with the family"
+    )
+    await editor.close()
     # The same step again (the back button): refused, in words, and nothing changes.
     await page.goto(share_form)
     await page.get_by_role("button", name="Share the plan").click()

@@ -1,6 +1,6 @@
 """Someone else saved first: the caseworker's change reapplied on the version now stored,
 shown beside the other version of the section with who saved it and when; or, when the plan
-did not change, the plans service's refusal in words."""
+did not change, or changed into a status that takes no edits, the refusal in words."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from fastapi.responses import Response
 
 from web import forms
 from web.backends import Backends, together
-from web.plan import lines, reapply
+from web.plan import lines, reapply, wording
 from web.plan.section_form import Editing, page
 from web.signin import User
 
@@ -29,6 +29,13 @@ async def reapplied(
     )
     if now["version"] == editing.version:
         editing.general.append(forms.plain(detail))
+        return page(request, referral_id, now, editing, status_code=409)
+    if now["status"] not in wording.EDITABLE:  # shared, agreed or final since: nothing to redo
+        status = wording.status(now["status"])[0].lower()
+        editing.general.append(
+            f"The plan changed since you opened this page: it is now {status} (version "
+            f"{now['version']}, by {listed[-1]['changed_by']}) and cannot be changed"
+        )
         return page(request, referral_id, now, editing, status_code=409)
     section = editing.section
     base, theirs = then["document"].get(section.key), now["sections"].get(section.key)
