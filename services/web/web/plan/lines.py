@@ -68,7 +68,11 @@ def posted_rows(section: Section, form: Mapping[str, Any]) -> tuple[list[Row], s
         for f in section.fields:
             key = f"{name}{f.name}"
             if f.kind == "lines":
-                chosen = getlist(key) if getlist else [form[key]] if form.get(key) else []
+                if getlist:
+                    chosen = getlist(key)
+                else:  # saved answers: one ticked box is a string, several a list
+                    given = form.get(key) or []
+                    chosen = [given] if isinstance(given, str) else list(given)
                 row[f.name] = [str(c) for c in chosen]
             elif f.kind == "date":
                 row[f.name] = {
