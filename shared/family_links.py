@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Annotated
 from uuid import UUID, uuid4
 
 import jwt
-from fastapi import Request
+from fastapi import Path, Request
 from pydantic import SecretStr
 
 from shared.auth import Principal
@@ -22,6 +23,18 @@ from shared.auth import Principal
 ISSUER = "send-platform"
 AUDIENCE = "send-family-view"
 ALGORITHM = "HS256"  # one party signs and checks; never accepted on the staff routes
+MAX_TOKEN_LENGTH = 2000  # a link is about 300 characters; anything longer is not one
+
+REFUSED = "this link no longer works: use the link in your latest message"
+"""What every link that cannot be used is told, whatever is wrong with it (expired, forged,
+shortened or wrapped by an email client, made up): the same plain answer, which neither
+quotes the link nor says how far it got."""
+
+LinkToken = Annotated[str, Path(description="The link's token, from the family's message")]
+"""The token in a family route's path. Unconstrained on purpose: a constraint FastAPI checks
+(a length) would answer a short link with 422 instead of the plain refusal, and FastAPI goes on
+to the route's other dependencies after a parameter fails (one of which found no principal and
+answered 500). ``verify`` checks everything about it."""
 
 
 @dataclass(frozen=True)
@@ -59,7 +72,9 @@ def mint(
 
 
 def verify(key: SecretStr, token: str) -> FamilyLink:
-    """The link ``token`` is, or ``InvalidFamilyLink`` saying why."""
+    """The link ``token`` is, or ``InvalidFamilyLink`` (``REFUSED``, whatever the reason)."""
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise InvalidFamilyLink(REFUSED)
     try:
         claims = jwt.decode(
             token,
@@ -75,8 +90,8 @@ def verify(key: SecretStr, token: str) -> FamilyLink:
             issued_at=datetime.fromtimestamp(claims["iat"], UTC),
             link_id=str(claims["jti"]),
         )
-    except (jwt.PyJWTError, KeyError, ValueError) as exc:
-        raise InvalidFamilyLink(f"this link cannot be used: {exc}") from exc
+    except (jwt.PyJWTError, KeyError, ValueError, TypeError) as exc:
+        raise InvalidFamilyLink(REFUSED) from exc
 
 
 def principal_of(link: FamilyLink) -> Principal:

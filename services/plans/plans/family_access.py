@@ -4,16 +4,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import HTTPException, Path, Request, status
+from fastapi import HTTPException, Request, status
 
 from plans import family_repository
 from shared.councils import act_for
-from shared.family_links import FamilyLink, InvalidFamilyLink, admit
+from shared.family_links import FamilyLink, InvalidFamilyLink, LinkToken, admit
 from shared.http import database
-
-LinkToken = Annotated[str, Path(min_length=20, max_length=2000, description="From the message")]
 
 WITHDRAWN = "this link has been withdrawn; use the link in your latest message"
 

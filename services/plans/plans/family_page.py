@@ -11,11 +11,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from plans import family_repository, plan_pages
-from plans.family_access import FamilyLinkRefused, LinkToken, family_link
+from plans.family_access import FamilyLinkRefused, family_link
 from plans.family_shapes import Council, FamilyPlan, Preparing
 from plans.family_view import family_plan
 from shared.audit import Audit
-from shared.family_links import FamilyLink
+from shared.family_links import FamilyLink, LinkToken
 from shared.http import UNAVAILABLE, DbConnection, Problem
 
 router = APIRouter(
