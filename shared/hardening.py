@@ -57,6 +57,7 @@ def harden(app: FastAPI, settings: ServiceSettings, *, clock: Clock = time.time)
         storage=async_storage(settings.rate_limit_storage),
         namespace=settings.service_name,
         trusted_proxies=settings.trusted_proxies,
+        family_prefix=settings.family_path_prefix,
         clock=clock,
     )
     app.add_middleware(UnhandledErrors)

@@ -17,11 +17,15 @@ Point ``RATE_LIMIT_STORAGE`` at a storage every replica shares (``redis://host:6
 limit across them. If that storage cannot be reached, requests are let through (and a warning
 logged): the service stays up for caseworkers while the counters are down.
 
-The client is the ``Authorization`` header if there is one, kept only as its SHA-256 (tokens
-are not validated here, so this is the raw header, never the token in the clear), else the
-client address, read from ``X-Forwarded-For`` only when the peer is one of ``TRUSTED_PROXIES``.
-Until sign-in tokens are validated before this point, a client inventing a new header for each
-request is not held back by it.
+The client, on a route under the family prefix or with no good sign-in token, is its
+address: the right-most ``X-Forwarded-For`` hop that is not one of ``TRUSTED_PROXIES`` (the
+peer itself when it is not one). Signed in with a token that verifies, it is the token's
+subject (kept as its SHA-256), so colleagues behind one council address are counted apart.
+The token is verified here, before the route, by ``shared.auth.verified``, which keeps the
+outcome for the route's ``allow``: one check per request, as before. A token that does not
+verify, or any other ``Authorization`` header, counts against the address: inventing a new
+header for each request no longer buys a new counter. The family routes read no
+``Authorization`` at all, so there it is not even looked at.
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ from dataclasses import dataclass
 from ipaddress import IPv4Network, IPv6Network, ip_address
 
 import limits
+from fastapi import HTTPException
+from fastapi.security.utils import get_authorization_scheme_param
 from limits.aio.storage import Storage
 from limits.aio.strategies import FixedWindowRateLimiter
 from limits.errors import ConfigurationError
@@ -42,6 +48,8 @@ from limits.storage import storage_from_string
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from shared.auth import verified
 
 Clock = Callable[[], float]
 """Seconds since the epoch, as the storages count them (``time.time``); tests move their own."""
@@ -89,12 +97,20 @@ def async_storage(uri: str) -> Storage:
     return storage
 
 
-def client_key(scope: Scope, trusted_proxies: Sequence[IPv4Network | IPv6Network]) -> str:
-    """Who is asking: a hash of the ``Authorization`` header, else the client's address."""
+async def client_key(
+    scope: Scope, trusted_proxies: Sequence[IPv4Network | IPv6Network], *, by_address: bool
+) -> str:
+    """Who is asking: the subject of a sign-in token that verifies (unless ``by_address``),
+    else the client's address."""
     headers = Headers(scope=scope)
-    authorization = headers.get("authorization")
-    if authorization:
-        return "auth:" + hashlib.sha256(authorization.encode()).hexdigest()
+    scheme, token = get_authorization_scheme_param(headers.get("authorization"))
+    if not by_address and scheme.lower() == "bearer" and token:
+        try:
+            principal = await verified(scope, token)
+        except HTTPException:
+            pass  # refused: counted by address (the route answers 401 or 503 itself)
+        else:
+            return "sub:" + hashlib.sha256(principal.subject.encode()).hexdigest()
     peer = scope["client"][0] if scope.get("client") else "unknown"
     return "ip:" + _client_address(peer, headers.getlist("x-forwarded-for"), trusted_proxies)
 
@@ -130,10 +146,12 @@ class RateLimits:
         storage: Storage,
         namespace: str,
         trusted_proxies: Sequence[IPv4Network | IPv6Network] = (),
+        family_prefix: str = "/v1/family",
         clock: Clock = time.time,
     ) -> None:
         self.app = app
         self.rules = rules
+        self.family = Rule("family routes", (), path_prefix=family_prefix)
         self.limiter = FixedWindowRateLimiter(storage)
         self.namespace = namespace
         self.trusted_proxies = trusted_proxies
@@ -145,7 +163,8 @@ class RateLimits:
             return
         applying = [r for r in self.rules if r.applies(scope["method"], scope["path"])]
         if applying:
-            client = client_key(scope, self.trusted_proxies)
+            by_address = self.family.applies(scope["method"], scope["path"])
+            client = await client_key(scope, self.trusted_proxies, by_address=by_address)
             for rule in applying:
                 retry_after = await self._spend(rule, client)
                 if retry_after is not None:
