@@ -147,10 +147,17 @@ class Platform:
         # Development and test runs take the 999 NHS numbers, which are never issued. The
         # family's links (in each message, and from the family view to the plan) go to this
         # run's services, whatever their ports.
+        links = {
+            variable: f"{self.url(target)}{path}"
+            for variable, target, path in (
+                ("FAMILY_VIEW_URL", "referrals", "/v1/family/{token}"),
+                ("FAMILY_PLAN_URL", "plans", "/v1/family/{token}/plan"),
+            )
+            if target in self.ports  # a run of some services only (a test of one)
+        }
         env = {
             "ACCEPT_TEST_NHS_NUMBERS": "true",
-            "FAMILY_VIEW_URL": f"{self.url('referrals')}/v1/family/{{token}}",
-            "FAMILY_PLAN_URL": f"{self.url('plans')}/v1/family/{{token}}/plan",
+            **links,
             **os.environ,
             **self.env,
             **self.service_env.get(service, {}),

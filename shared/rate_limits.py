@@ -12,21 +12,16 @@ Fixed window, per client and rule: one counter with an expiry in every storage (
 Redis), and ``Retry-After`` is exactly when the client's window ends. A client can send up to
 twice the limit across a window boundary; for abuse control, not billing, that is acceptable.
 
-With ``memory://`` every process counts alone: N replicas let a client make N times the limit.
-Point ``RATE_LIMIT_STORAGE`` at a storage every replica shares (``redis://host:6379``) for one
-limit across them. If that storage cannot be reached, requests are let through (and a warning
-logged): the service stays up for caseworkers while the counters are down.
+With ``memory://`` every process counts alone (N replicas: N times the limit); a storage every
+replica shares (``RATE_LIMIT_STORAGE=redis://host:6379``) gives one limit across them. If it
+cannot be reached, requests pass (a warning logged): the service stays up for caseworkers.
 
-The client, on a route under the family prefix or with no good sign-in token, is its
-address: the right-most ``X-Forwarded-For`` hop that is not one of ``TRUSTED_PROXIES`` (the
-peer itself when it is not one). Signed in with a token that verifies, it is the token's
-subject (kept as its SHA-256), so colleagues behind one council address are counted apart.
-The token is verified here, before the route, by ``shared.auth.verified``, which keeps the
-outcome for the route's ``allow``: one check per request, as before. A token that does not
-verify, or any other ``Authorization`` header, counts against the address: inventing a new
-header for each request no longer buys a new counter. The family routes read no
-``Authorization`` at all, so there it is not even looked at.
-"""
+The client is the subject of a sign-in token that verifies (as its SHA-256): colleagues
+behind one council address count apart. The token is verified here by ``shared.auth.verified``,
+which keeps the outcome for the route's ``allow`` (one check a request). Anyone else, a token
+that does not verify and every family route (they read no ``Authorization``) count against
+the address: the right-most ``X-Forwarded-For`` hop that is not one of ``TRUSTED_PROXIES``.
+A made-up header on each request buys no new counter."""
 
 from __future__ import annotations
 
@@ -166,10 +161,11 @@ class RateLimits:
             by_address = self.family.applies(scope["method"], scope["path"])
             client = await client_key(scope, self.trusted_proxies, by_address=by_address)
             for rule in applying:
-                retry_after = await self._spend(rule, client)
+                key = (self.namespace, rule.name, client)
+                retry_after = await spend(self.limiter, rule.limits, key, clock=self.clock)
                 if retry_after is not None:
                     response = JSONResponse(
-                        {"detail": f"Too many requests. Try again in {retry_after} seconds."},
+                        {"detail": too_many(retry_after)},
                         status_code=429,
                         headers={"Retry-After": str(retry_after)},
                     )
@@ -177,17 +173,28 @@ class RateLimits:
                     return
         await self.app(scope, receive, send)
 
-    async def _spend(self, rule: Rule, client: str) -> int | None:
-        """Counts one request; ``None`` if allowed, else seconds until the client may retry."""
-        for item in rule.limits:
-            try:
-                if await self.limiter.hit(item, self.namespace, rule.name, client):
-                    continue
-                reset_at, _ = await self.limiter.get_window_stats(
-                    item, self.namespace, rule.name, client
-                )
-            except Exception as exc:  # any storage failure: let the request through
-                logger.warning("rate limit storage failed (%s); not limiting", type(exc).__name__)
-                return None
-            return max(1, math.ceil(reset_at - self.clock()))
-        return None
+
+def too_many(retry_after: int) -> str:
+    """What a client that spent its limit is told."""
+    return f"Too many requests. Try again in {retry_after} seconds."
+
+
+async def spend(
+    limiter: FixedWindowRateLimiter,
+    items: Sequence[limits.RateLimitItem],
+    key: tuple[str, ...],
+    *,
+    clock: Clock = time.time,
+) -> int | None:
+    """Counts one request of ``key`` against each of ``items``: ``None`` if allowed, else the
+    seconds until it may be made. A storage that fails lets it through (a warning logged)."""
+    for item in items:
+        try:
+            if await limiter.hit(item, *key):
+                continue
+            reset_at, _ = await limiter.get_window_stats(item, *key)
+        except Exception as exc:  # any storage failure: let the request through
+            logger.warning("rate limit storage failed (%s); not limiting", type(exc).__name__)
+            return None
+        return max(1, math.ceil(reset_at - clock()))
+    return None
