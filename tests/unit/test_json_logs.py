@@ -143,8 +143,11 @@ def test_a_library_logger_silenced_on_purpose_stays_silent(
 
 
 def test_a_family_link_in_an_access_line_is_hidden(capsys: pytest.CaptureFixture[str]) -> None:
-    configure_logging("plans", "INFO", family_prefix="/v1/family")
     access = logging.getLogger("uvicorn.access")
+    access.addHandler(logging.StreamHandler())  # as uvicorn's default config leaves it
+    access.propagate = False
+    access.setLevel(logging.INFO)  # whatever an earlier test of the process left
+    configure_logging("plans", "INFO", family_prefix="/v1/family")
     line = '%s - "%s %s HTTP/%s" %d'
     link = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl"
     access.info(line, "192.0.2.1:1", "GET", f"/v1/family/{link}/plan.pdf", "1.1", 200)

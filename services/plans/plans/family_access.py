@@ -1,6 +1,7 @@
 """The family's link as a FastAPI dependency: the signed token in the path
-(``shared.family_links``), not revoked since (referrals' ``FamilyLinksRevoked``, kept in
-``family_link_revocations``). The request then acts for that referral's council only."""
+(``shared.family_links``), of the referral's latest link generation heard of here (referrals'
+``FamilyLinksRevoked``, kept in ``family_link_revocations``). The request then acts for that
+referral's council only."""
 
 from __future__ import annotations
 
@@ -29,6 +30,6 @@ async def family_link(request: Request, token: LinkToken) -> FamilyLink:
         raise FamilyLinkRefused(str(exc)) from exc
     async with database(request).pool().acquire() as conn:
         await act_for(conn, [link.local_authority], local=False)  # the pool resets it
-        if not await family_repository.link_current(conn, link.referral_id, link.issued_at):
+        if not await family_repository.link_current(conn, link):
             raise FamilyLinkRefused(WITHDRAWN)
     return link

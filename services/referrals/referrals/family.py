@@ -61,7 +61,7 @@ async def get_family_view(
         stage = await conn.fetchval(
             "SELECT stage FROM ehc_requests WHERE referral_id = $1", link.referral_id
         )
-        if not await repository.family_link_current(conn, link.referral_id, link.issued_at):
+        if not await repository.family_link_current(conn, link):
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED,
                 "this link has been withdrawn; use the link in your latest message",
