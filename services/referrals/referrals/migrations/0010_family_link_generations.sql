@@ -1,3 +1,4 @@
+-- (Numbered after 0009, which #17's row-level security change takes.)
 -- Revoking a family's links starts a new generation of them (family_link_generation + 1), and a
 -- link of an earlier generation no longer opens the family view. Links carry the generation
 -- their issuer (notifications) knew. Before, a revocation was a moment (now() of referrals'
