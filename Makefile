@@ -106,5 +106,5 @@ clean: down
 # Re-pin every package after changing pyproject.toml (records versions only, no addresses).
 constraints: install
 	@{ sed -n '1,3p' requirements/constraints.txt; \
-	   $(BIN)/python -m pip freeze --exclude-editable | grep -v '^send-platform'; } > requirements/constraints.txt.new
+	   $(BIN)/python -m pip freeze --all --exclude-editable | grep -v -e '^send-platform' -e '^pip=='; } > requirements/constraints.txt.new
 	mv requirements/constraints.txt.new requirements/constraints.txt

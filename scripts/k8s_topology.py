@@ -20,7 +20,7 @@ from typing import Any
 from scripts.asyncapi import DOCS, SETTINGS_CLASSES
 from scripts.platform import REPO_ROOT
 from shared.dlq import REPLAY_GROUP_PREFIX
-from shared.services import SERVICES
+from shared.services import EVENT_SERVICES
 from shared.topics import DLQ_SUFFIX, PARTNER_INBOUND_TOPIC, dead_letter_topic, platform_topics
 
 CHART = REPO_ROOT / "deploy" / "helm" / "send-platform"
@@ -47,7 +47,7 @@ def consumer_groups(service: str) -> dict[str, str]:
     config = importlib.import_module(f"{service}.config")
     app_module = importlib.import_module(f"{service}.app")
     settings = getattr(config, SETTINGS_CLASSES[service])(
-        kafka_bootstrap_servers="kafka:9092", SEND_NAMESPACE=""
+        kafka_bootstrap_servers="kafka:9092", SEND_NAMESPACE="", SEND_ENVIRONMENT="development"
     )
     app = app_module.create_app(settings)
     groups: dict[str, str] = {}
@@ -61,7 +61,7 @@ def topology() -> dict[str, Any]:
     """The file's content; raises ValueError when the sources disagree."""
     topics = platform_topics()
     services: dict[str, Any] = {}
-    for service in SERVICES:
+    for service in EVENT_SERVICES:
         declared = asyncapi_topics(service)
         groups = consumer_groups(service)
         if sorted(groups) != declared["receive"]:

@@ -95,7 +95,8 @@ def migrations_of(service: str) -> Traversable:
 
 def service_url(owner_url: str) -> str:
     """The URL a service connects with to the database ``owner_url`` names: as the services'
-    role, which row-level security binds (the owner is not bound by it)."""
+    role, which row-level security binds to the councils it acts for (the owner acts for
+    every council: ``shared.migrations.owner_connection``)."""
     return with_user(owner_url, LOCAL_SERVICE_USER, LOCAL_SERVICE_USER)
 
 
@@ -144,20 +145,34 @@ class Platform:
 
     def _spawn(self, service: str) -> None:
         port = self.ports[service]
-        # Development and test runs take the 999 NHS numbers, which are never issued. The
-        # family's links (in each message, and from the family view to the plan) go to this
-        # run's services, whatever their ports.
+        # Development and test runs: development mode (the development identity provider,
+        # family-link key, councils and the rest, which production refuses), and the 999 NHS
+        # numbers, which are never issued. The family's links (in each message, and from the
+        # family view to the plan) go to this run's services, whatever their ports (a run of
+        # some services only, a test of one, gets those it has).
+        # The workspace calls this run's services and is reached at its own port.
         links = {
-            variable: f"{self.url(target)}{path}"
-            for variable, target, path in (
-                ("FAMILY_VIEW_URL", "referrals", "/v1/family/{token}"),
-                ("FAMILY_PLAN_URL", "plans", "/v1/family/{token}/plan"),
-            )
-            if target in self.ports  # a run of some services only (a test of one)
+            **(
+                {"FAMILY_VIEW_URL": self._family_view_url()}
+                if {"web", "referrals"} & set(self.ports)
+                else {}
+            ),
+            **(
+                {"FAMILY_PLAN_URL": f"{self.url('plans')}/v1/family/{{token}}/plan"}
+                if "plans" in self.ports
+                else {}
+            ),
         }
         env = {
+            "SEND_ENVIRONMENT": "development",
             "ACCEPT_TEST_NHS_NUMBERS": "true",
             **links,
+            **{
+                f"{name.upper()}_URL": self.url(name)
+                for name, svc in SERVICES.items()
+                if svc.events and name in self.ports
+            },
+            **({"PUBLIC_URL": self.url("web")} if "web" in self.ports else {}),
             **os.environ,
             **self.env,
             **self.service_env.get(service, {}),
@@ -184,6 +199,13 @@ class Platform:
                 stderr=subprocess.STDOUT,
                 preexec_fn=_detach_but_die_with_parent,
             )
+
+    def _family_view_url(self) -> str:
+        """Where the link in each message points: the workspace's family page when it runs,
+        else the referrals service's family view (JSON)."""
+        if "web" in self.ports:
+            return f"{self.url('web')}/family/{{token}}"
+        return f"{self.url('referrals')}/v1/family/{{token}}"
 
     def wait_ready(self, timeout_s: float, only: set[str] | None = None) -> None:
         deadline = time.monotonic() + timeout_s

@@ -37,7 +37,7 @@ import uvicorn
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from jwt.algorithms import RSAAlgorithm
 
 # Re-exported ("as"): tests and scripts reach the whole development issuer through this module.
@@ -46,7 +46,16 @@ from shared.dev_identity_client import fetch_client_token_sync as fetch_client_t
 from shared.dev_identity_client import fetch_token as fetch_token
 from shared.dev_identity_client import fetch_token_sync as fetch_token_sync
 from shared.dev_identity_grants import DEFAULT_AUDIENCE as DEFAULT_AUDIENCE
-from shared.dev_identity_grants import GrantRefused, TokenRequest, read_request
+from shared.dev_identity_grants import GrantRefused, TokenRequest, form_of, read_request
+from shared.dev_identity_signin import (
+    SESSION_COOKIE,
+    WORKSPACE_CLIENT_ID,
+    BrowserSignIn,
+    redirect_with,
+    sign_in_page,
+    signed_out_page,
+    workspace_client,
+)
 from shared.logs import configure_logging
 
 DEFAULT_PORT = 8009
@@ -116,10 +125,19 @@ def discovery_document(issuer: str) -> dict[str, Any]:
         "issuer": issuer,
         "jwks_uri": f"{issuer}/jwks.json",
         "token_endpoint": f"{issuer}/token",
-        "grant_types_supported": ["client_credentials", "password"],
+        "authorization_endpoint": f"{issuer}/authorize",
+        "end_session_endpoint": f"{issuer}/end-session",
+        "grant_types_supported": [
+            "authorization_code",
+            "refresh_token",
+            "client_credentials",
+            "password",
+        ],
         "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
         "id_token_signing_alg_values_supported": [ALGORITHM],
-        "response_types_supported": ["token"],
+        "response_types_supported": ["code"],
+        "code_challenge_methods_supported": ["S256"],
+        "scopes_supported": ["openid"],
         "subject_types_supported": ["public"],
         "x-warning": WARNING,
     }
@@ -154,17 +172,104 @@ def create_app(issuer: str, *, key_path: Path | None = None) -> FastAPI:
     async def jwks() -> dict[str, list[dict[str, str]]]:
         return {"keys": [jwk]}
 
+    browser = BrowserSignIn()
+
     @app.post("/token")
     async def token(request: Request) -> JSONResponse:
-        accepted = read_request(
-            request.headers.get("content-type"),
-            await request.body(),
-            request.headers.get("authorization"),
-        )
+        body = await request.body()
+        content_type = request.headers.get("content-type")
+        authorization = request.headers.get("authorization")
+        form = form_of(content_type, body)
+        grant = form.get("grant_type")
+        if grant in {"authorization_code", "refresh_token"}:
+            client_id = workspace_client(form, authorization)
+            if grant == "authorization_code":
+                accepted, code = browser.redeem_code(form, client_id)
+                session_id, nonce = code.session_id, code.request.nonce
+            else:
+                accepted, held = browser.redeem_refresh(form, client_id)
+                session_id, nonce = held.session_id, None
+            answer = _issue(accepted, issuer, key, jwk["kid"])
+            user = browser.sessions[session_id]
+            answer["refresh_token"] = browser.issue_refresh(user, client_id, session_id)
+            answer["id_token"] = _id_token(
+                accepted, issuer, key, jwk["kid"], client_id, session_id, nonce
+            )
+        else:
+            answer = _issue(
+                read_request(content_type, body, authorization), issuer, key, jwk["kid"]
+            )
         return JSONResponse(
-            _issue(accepted, issuer, key, jwk["kid"]),
+            answer,
             headers={"Cache-Control": "no-store", "Pragma": "no-cache"},  # RFC 6749 5.1
         )
+
+    @app.get("/authorize", response_class=HTMLResponse)
+    async def authorize(request: Request) -> Response:
+        params = dict(request.query_params)
+        try:
+            asked = browser.check_authorization(params)
+        except GrantRefused as exc:  # never redirect to an address that was not checked
+            return HTMLResponse(sign_in_page({}, exc.description), status_code=400)
+        session_id = request.cookies.get(SESSION_COOKIE)
+        if session_id in browser.sessions:  # already signed in here: single sign-on
+            return RedirectResponse(
+                redirect_with(
+                    asked.redirect_uri,
+                    code=browser.issue_code(session_id, asked),
+                    state=asked.state,
+                ),
+                status_code=302,
+            )
+        return HTMLResponse(sign_in_page(params))
+
+    @app.post("/authorize", response_class=HTMLResponse)
+    async def sign_in(request: Request) -> Response:
+        form = form_of(request.headers.get("content-type"), await request.body())
+        try:
+            asked = browser.check_authorization(form)
+        except GrantRefused as exc:
+            return HTMLResponse(sign_in_page({}, exc.description), status_code=400)
+        try:
+            session_id, user = browser.sign_in(form.get("username", ""), form.get("password", ""))
+        except GrantRefused as exc:
+            return HTMLResponse(sign_in_page(form, exc.description), status_code=401)
+        logger.info("browser sign-in of %s", user.username)
+        response = RedirectResponse(
+            redirect_with(
+                asked.redirect_uri, code=browser.issue_code(session_id, asked), state=asked.state
+            ),
+            status_code=303,
+        )
+        response.set_cookie(SESSION_COOKIE, session_id, httponly=True, samesite="lax")
+        return response
+
+    @app.get("/end-session", response_class=HTMLResponse)
+    async def end_session(request: Request) -> Response:
+        """RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0)."""
+        hint = request.query_params.get("id_token_hint")
+        session_id = request.cookies.get(SESSION_COOKIE)
+        if hint:
+            try:
+                claims = jwt.decode(
+                    hint, key.public_key(), algorithms=[ALGORITHM], audience=WORKSPACE_CLIENT_ID,
+                    issuer=issuer, options={"verify_exp": False},
+                )  # fmt: skip
+                session_id = str(claims.get("sid") or session_id)
+            except jwt.PyJWTError:
+                pass  # an unreadable hint signs out the browser's own session only
+        browser.end_session(session_id)
+        then = request.query_params.get("post_logout_redirect_uri")
+        response: Response
+        if then and then.startswith(("http://127.0.0.1", "http://localhost")):
+            state = request.query_params.get("state")
+            response = RedirectResponse(
+                redirect_with(then, state=state) if state else then, status_code=302
+            )
+        else:
+            response = HTMLResponse(signed_out_page())
+        response.delete_cookie(SESSION_COOKIE)
+        return response
 
     return app
 
@@ -191,6 +296,35 @@ def _issue(
         request.audience,
     )
     return {"access_token": token, "token_type": "Bearer", "expires_in": request.expires_in}
+
+
+def _id_token(
+    request: TokenRequest,
+    issuer: str,
+    key: rsa.RSAPrivateKey,
+    kid: str,
+    client_id: str,
+    session_id: str,
+    nonce: str | None,
+) -> str:
+    """The ID token a browser sign-in gets: who signed in, for the workspace, with the
+    provider's session id (``sid``: what logout ends). Ids and roles only."""
+    now = int(time.time())
+    claims: dict[str, object] = {
+        "iss": issuer,
+        "aud": client_id,
+        "sub": request.subject,
+        "iat": now,
+        "exp": now + request.expires_in,
+        "auth_time": now,
+        "sid": session_id,
+        "preferred_username": request.subject,
+        "roles": list(request.roles),
+        "local_authorities": list(request.local_authorities),
+    }
+    if nonce is not None:
+        claims["nonce"] = nonce
+    return jwt.encode(claims, key, algorithm=ALGORITHM, headers={"kid": kid})
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -67,7 +67,7 @@ class TokenRequest:
 
 def read_request(content_type: str | None, body: bytes, authorization: str | None) -> TokenRequest:
     """Read and check one request to the token endpoint; raises ``GrantRefused``."""
-    form = _form(content_type, body)
+    form = form_of(content_type, body)
     grant_type = form.get("grant_type")
     audience = form.get("audience", DEFAULT_AUDIENCE)
     expires_in = _lifetime(form.get("expires_in"))
@@ -89,7 +89,7 @@ def read_request(content_type: str | None, body: bytes, authorization: str | Non
             expires_in=expires_in,
         )
     if grant_type == "client_credentials":
-        client_id, secret, challenge = _client_credentials(form, authorization)
+        client_id, secret, challenge = client_credentials(form, authorization)
         client = PARTNERS.get(client_id)
         if client is None or not _same(secret, client.client_secret):
             raise GrantRefused(
@@ -112,11 +112,12 @@ def read_request(content_type: str | None, body: bytes, authorization: str | Non
         raise GrantRefused("invalid_request", "grant_type is missing")
     raise GrantRefused(
         "unsupported_grant_type",
-        f"grant_type {grant_type!r} is not offered; use password or client_credentials",
+        f"grant_type {grant_type!r} is not offered; use password or client_credentials "
+        "(or, from the workspace, authorization_code and refresh_token)",
     )
 
 
-def _form(content_type: str | None, body: bytes) -> dict[str, str]:
+def form_of(content_type: str | None, body: bytes) -> dict[str, str]:
     # Parsed here rather than by FastAPI's Form, which needs python-multipart for this alone.
     if (content_type or "").split(";")[0].strip().lower() != FORM:
         raise GrantRefused("invalid_request", f"send the parameters as {FORM}")
@@ -148,7 +149,7 @@ def _lifetime(given: str | None) -> int:
     return seconds
 
 
-def _client_credentials(
+def client_credentials(
     form: dict[str, str], authorization: str | None
 ) -> tuple[str, str, dict[str, str]]:
     """Client id, secret and the challenge to send back if they are wrong (RFC 6749 2.3.1)."""

@@ -4,14 +4,16 @@
   ``Content-Length`` is too large, and 413 as soon as a streamed (chunked) body passes the cap.
 - Rate limits per client on changes and on the family link (``shared.rate_limits``): 429.
 - Security headers on every response (``shared.security_headers``).
+- The server's own id for every request, answered in ``X-Request-ID`` (``shared.request_ids``).
 - No stack trace, SQL or submitted value is ever returned: an unhandled exception is a 500
   naming an error id (the log line with the same id has its type and traceback), and a 422
   names each invalid field and what is wrong with it, never the value sent (it may be a
   child's name or NHS number).
 
 All of it is pure ASGI middleware: Starlette's ``BaseHTTPMiddleware`` would buffer bodies and
-run the route in another task. From the outside in: security headers (so every answer below
-gets them), unhandled errors, rate limits (a spent client's body is never read), body cap.
+run the route in another task. From the outside in: request ids, security headers (so every
+answer below gets them), unhandled errors, rate limits (a spent client's body is never read),
+body cap.
 
 (Longer than most modules: four small ASGI middlewares and their wiring, whose order relative
 to each other matters and is set here.)
@@ -28,7 +30,7 @@ import uuid
 import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from opentelemetry import trace
 from opentelemetry.trace import Status, StatusCode
 from pydantic import ValidationError
@@ -36,14 +38,25 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.failures import reason
 from shared.rate_limits import Clock, RateLimits, async_storage, rules
+from shared.request_ids import RequestIds
 from shared.security_headers import SecurityHeaders, page_policies
 from shared.settings import ServiceSettings
 
 logger = logging.getLogger(__name__)
 
 
-def harden(app: FastAPI, settings: ServiceSettings, *, clock: Clock = time.time) -> None:
-    """Install the body cap, rate limits, error answers and security headers on ``app``."""
+def harden(
+    app: FastAPI,
+    settings: ServiceSettings,
+    *,
+    clock: Clock = time.time,
+    page_policy: str | None = None,
+) -> None:
+    """Install the body cap, rate limits, error answers, security headers and request ids on
+    ``app``.
+
+    ``page_policy``: the Content-Security-Policy of an app that serves pages (the workspace)
+    rather than JSON; its unhandled errors are then answered as a page too."""
     app.add_exception_handler(RequestValidationError, _invalid_request)
     # add_middleware puts each in front of the last: innermost first.
     app.add_middleware(RequestBodyLimit, max_bytes=settings.max_request_bytes)
@@ -60,9 +73,10 @@ def harden(app: FastAPI, settings: ServiceSettings, *, clock: Clock = time.time)
         family_prefix=settings.family_path_prefix,
         clock=clock,
     )
-    app.add_middleware(UnhandledErrors)
+    app.add_middleware(UnhandledErrors, html=page_policy is not None)
     app.add_middleware(
         SecurityHeaders,
+        default_policy=page_policy,
         pages=page_policies(
             docs_url=app.docs_url,
             redoc_url=app.redoc_url,
@@ -70,6 +84,7 @@ def harden(app: FastAPI, settings: ServiceSettings, *, clock: Clock = time.time)
         ),
         hsts_seconds=settings.hsts_seconds,
     )
+    app.add_middleware(RequestIds)
 
 
 class _BodyTooLarge(Exception):
@@ -135,8 +150,9 @@ class UnhandledErrors:
     the exception's type and traceback, never its message (asyncpg and pydantic messages can
     quote the values stored or sent) nor the request body."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, html: bool = False) -> None:
         self.app = app
+        self.html = html
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -156,14 +172,23 @@ class UnhandledErrors:
                 raise
             error_id = uuid.uuid4()
             _log_unhandled(scope, exc, error_id)
-            response = JSONResponse(
-                {
-                    "detail": "Something went wrong on our side. "
-                    f"It has been logged with id {error_id}."
-                },
-                status_code=500,
+            words = f"Something went wrong on our side. It has been logged with id {error_id}."
+            response: Response = (
+                HTMLResponse(_ERROR_PAGE.format(words=words), status_code=500)
+                if self.html
+                else JSONResponse({"detail": words}, status_code=500)
             )
             await response(scope, receive, send)
+
+
+_ERROR_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>Sorry, there is a problem with the service</title>
+<link rel="stylesheet" href="/static/govuk-frontend/govuk-frontend.min.css"></head>
+<body class="govuk-template__body"><div class="govuk-width-container">
+<main class="govuk-main-wrapper" id="main-content">
+<h1 class="govuk-heading-l">Sorry, there is a problem with the service</h1>
+<p class="govuk-body">Try again later. {words}</p></main></div></body></html>"""
 
 
 def _log_unhandled(scope: Scope, exc: Exception, error_id: uuid.UUID) -> None:

@@ -77,10 +77,16 @@ class SecurityHeaders:
     """
 
     def __init__(
-        self, app: ASGIApp, *, pages: Mapping[str, str] | None = None, hsts_seconds: int = 0
+        self,
+        app: ASGIApp,
+        *,
+        pages: Mapping[str, str] | None = None,
+        hsts_seconds: int = 0,
+        default_policy: str | None = None,
     ) -> None:
         self.app = app
         self.pages = dict(pages or {})
+        self.default_policy = default_policy or API_POLICY
         self.common = {
             "X-Content-Type-Options": "nosniff",
             "Referrer-Policy": "no-referrer",
@@ -97,7 +103,7 @@ class SecurityHeaders:
             return
         headers = {
             **self.common,
-            "Content-Security-Policy": self.pages.get(scope["path"], API_POLICY),
+            "Content-Security-Policy": self.pages.get(scope["path"], self.default_policy),
         }
 
         async def send_with_headers(message: Message) -> None:

@@ -32,6 +32,9 @@ class Service:
     """``module:function`` the migrations run after the service's SQL, in its own transaction
     as the tables' owner (``async def function(conn)``): reference data shipped as files, such
     as plans' standards catalogue. It must be idempotent (it runs on every migration)."""
+    events: bool = True
+    """Whether it meets the others on Kafka (consumes or publishes events). The workspace
+    (``web``) does not: it calls the services' APIs for the person signed in."""
 
     @property
     def package(self) -> str:
@@ -110,8 +113,18 @@ SERVICES: dict[str, Service] = {
             "SEND notifications",
             "Tells families what happened and where to look.",
         ),
+        Service(
+            "web",
+            8005,
+            "SEND workspace",
+            "Pages for caseworkers, managers, auditors and families, over the services' APIs.",
+            events=False,
+        ),
     )
 }
+
+EVENT_SERVICES: dict[str, Service] = {name: s for name, s in SERVICES.items() if s.events}
+"""The services that meet on Kafka: each has topics, consumer groups and an AsyncAPI document."""
 
 
 def main() -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import ssl
 from ipaddress import IPv4Network, IPv6Network, ip_network
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 import limits
 from faststream.kafka.security import parse_security
@@ -21,6 +21,15 @@ from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLS
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from shared.environment import (
+    DEVELOPMENT,
+    DEVELOPMENT_FAMILY_LINK_KEY,
+    Environment,
+    UnsafeOutsideDevelopment,
+    family_link_key_problem,
+    has_published_password,
+    is_https,
+)
 from shared.services import Service
 
 LOCAL_KAFKA = "127.0.0.1:9092"
@@ -36,7 +45,11 @@ _TOPIC_NAME = r"^[A-Za-z0-9._-]{1,200}$"
 class KafkaSettings(BaseSettings):
     """Where Kafka is and how topics are laid out."""
 
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+    # A setting refused at start-up is named, never echoed: the input may hold a password,
+    # a key or a database URL, and the error goes to the log.
+    model_config = SettingsConfigDict(
+        extra="ignore", populate_by_name=True, hide_input_in_errors=True
+    )
 
     kafka_bootstrap_servers: str = Field(
         default=LOCAL_KAFKA, description="Comma-separated host:port list (KAFKA_BOOTSTRAP_SERVERS)"
@@ -147,9 +160,26 @@ class KafkaSettings(BaseSettings):
 
 
 class ServiceSettings(KafkaSettings):
-    """What every service needs. Subclasses set ``service`` (their registry entry)."""
+    """What every service needs. Subclasses set ``service`` (their registry entry), and add
+    to ``development_defaults`` and ``unsafe_settings`` what of theirs must not reach
+    production (``shared.environment``)."""
 
     service: ClassVar[Service]
+
+    development_defaults: ClassVar[frozenset[str]] = frozenset(
+        {"oidc_issuer", "oidc_audience", "partner_councils", "family_link_key", "public_docs"}
+    )
+    """The settings whose default is for a developer's machine: outside development each must
+    be set."""
+
+    send_environment: Environment = Field(
+        default="production",
+        validation_alias="SEND_ENVIRONMENT",
+        description="SEND_ENVIRONMENT: `development` lets the service start with the defaults "
+        "made for a developer's machine (`make run`, the tests and the bench set it; the image "
+        "and the chart never do); `production`, the default, refuses to start with any of "
+        "them, naming each (shared/environment.py)",
+    )
 
     database_url: str = Field(
         default="",
@@ -231,7 +261,7 @@ class ServiceSettings(KafkaSettings):
         "refer to; the defaults are the development provider's partners",
     )
     family_link_key: SecretStr = Field(
-        default=SecretStr("development-only-family-link-key-change-me"),
+        default=SecretStr(DEVELOPMENT_FAMILY_LINK_KEY),
         description="FAMILY_LINK_KEY: signs the links sent to families (referrals checks them, "
         "notifications makes them); at least 32 random bytes in production",
     )
@@ -302,6 +332,44 @@ class ServiceSettings(KafkaSettings):
         if isinstance(data, dict) and not data.get("database_url"):
             data = {**data, "database_url": cls.service.database_url()}
         return data
+
+    @model_validator(mode="after")
+    def _safe_outside_development(self) -> Self:
+        if self.send_environment != DEVELOPMENT:
+            problems = self.unsafe_settings()
+            if problems:
+                raise UnsafeOutsideDevelopment(problems)
+        return self
+
+    def unsafe_settings(self) -> list[str]:
+        """Each setting this service must not start with outside development, and why
+        (subclasses add their own to this list)."""
+        problems = [
+            f"{self.variable(name)} is left at its development default"
+            for name in sorted(self.development_defaults - self.model_fields_set)
+        ]
+        if "family_link_key" in self.development_defaults:
+            problem = family_link_key_problem(self.family_link_key.get_secret_value())
+            if problem and "family_link_key" in self.model_fields_set:
+                problems.append(problem)
+        if "oidc_issuer" in self.model_fields_set and not is_https(self.oidc_issuer):
+            problems.append("OIDC_ISSUER is not an https:// URL")
+        if self.oidc_jwks_url is not None and not is_https(self.oidc_jwks_url):
+            problems.append("OIDC_JWKS_URL is not an https:// URL")
+        if has_published_password(self.database_url):
+            problems.append(
+                f"{self.service.database_url_variable} logs in with a local role's published "
+                "password (or is unset: the local database)"
+            )
+        return problems
+
+    @classmethod
+    def variable(cls, name: str) -> str:
+        """The environment variable of the field ``name``."""
+        if name == "database_url":
+            return cls.service.database_url_variable
+        alias = cls.model_fields[name].validation_alias
+        return alias if isinstance(alias, str) else name.upper()
 
     @property
     def service_name(self) -> str:

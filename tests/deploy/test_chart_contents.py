@@ -20,7 +20,7 @@ from scripts.k8s_topology import consumer_groups
 from shared.dlq import replay_names
 from shared.lifecycle import STOP_STEPS_S
 from shared.outbox import OutboxRelay
-from shared.services import SERVICES
+from shared.services import EVENT_SERVICES, SERVICES
 from shared.settings import KafkaSettings
 from shared.topics import platform_topics
 from tests.deploy.conftest import NAMESPACE, RELEASE, Obj, Rendered, RenderFn, containers, env_of
@@ -587,3 +587,92 @@ def test_keda_scales_on_each_consumer_groups_lag(render: RenderFn) -> None:
             (f"staging.{topic}", f"staging.{group}") for topic, group in groups.items()
         }
         assert all(t["metadata"]["sasl"] == "scram_sha512" for t in kafka)
+
+
+# --- production mode ---------------------------------------------------------------------
+
+SMTP = {"host": "smtp.example.gov.uk", "sender": "send@example.gov.uk"}
+SECRET_VALUES = {  # what the council's Secrets would hold (the chart names them only)
+    "FAMILY_LINK_KEY": "0123456789abcdefghijklmnopqrstuvwxyzABCDEF",
+    "COUNCIL_MESSAGING": json.dumps({"*": {"email": "smtp", "sms": None, "smtp": SMTP}}),
+}
+
+
+def service_environment(rendered: Rendered, service: str) -> dict[str, str]:
+    """The environment the chart gives ``service``'s pods, each Secret's key filled in."""
+    (container,) = containers(deployment(rendered, service))
+    found: dict[str, str] = {}
+    for name, var in env_of(container).items():
+        if "value" in var:
+            found[name] = str(var["value"])
+        elif name.endswith("_DATABASE_URL"):
+            found[name] = f"postgresql://{service}_app:from-the-vault@db.internal:5432/{service}"
+        else:
+            found[name] = SECRET_VALUES.get(name, "from-the-vault")
+    return found
+
+
+def production_refusals(
+    rendered: Rendered, service: str, monkeypatch: pytest.MonkeyPatch
+) -> list[str]:
+    """What ``service`` refuses to start with, its settings built from ``rendered``'s
+    environment for it and nothing else (so production, as the chart sets no
+    SEND_ENVIRONMENT)."""
+    from pydantic import ValidationError
+
+    from shared.environment import UnsafeOutsideDevelopment
+
+    config = importlib.import_module(f"{service}.config")
+    settings_class = getattr(config, SETTINGS_CLASSES[service])
+    with monkeypatch.context() as patched:
+        patched.delenv("SEND_ENVIRONMENT", raising=False)
+        for name, value in service_environment(rendered, service).items():
+            patched.setenv(name, value)
+        try:
+            built = settings_class()
+        except ValidationError as error:
+            found: list[str] = []
+            for problem in error.errors():
+                unsafe = problem.get("ctx", {}).get("error")
+                assert isinstance(unsafe, UnsafeOutsideDevelopment), problem
+                found += unsafe.problems
+            return found
+    assert built.send_environment == "production"
+    return []
+
+
+def deployed(rendered: Rendered) -> list[str]:
+    """The services ``rendered`` runs (a Deployment each)."""
+    names = {d["metadata"]["name"] for d in rendered.kind("Deployment")}
+    found = [s for s in SERVICES if f"{FULLNAME}-{s}" in names]
+    assert set(EVENT_SERVICES) <= set(found)
+    return found
+
+
+def test_the_production_example_renders_settings_each_service_starts_with(
+    production: Rendered, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    refusals = {s: production_refusals(production, s, monkeypatch) for s in deployed(production)}
+    assert refusals == {s: [] for s in refusals}
+
+
+def test_the_default_values_lack_only_the_councils_a_release_must_name(
+    default: Rendered, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The chart's own defaults are production's (HTTPS, Secrets), except that they name no
+    council: referrals and plans refuse to start until ``councils`` does."""
+    refusals = {s: production_refusals(default, s, monkeypatch) for s in deployed(default)}
+    assert refusals == {
+        **{s: [] for s in refusals},
+        "referrals": ["COUNCILS is left at its development default"],
+        "plans": ["COUNCIL_CONTACTS is left at its development default"],
+    }
+
+
+def test_the_chart_never_runs_development_mode(
+    default: Rendered, production: Rendered, everything: Rendered
+) -> None:
+    for rendered in (default, production, everything):
+        for owner in rendered.kind("Deployment") + rendered.kind("Job"):
+            for container in containers(owner):
+                assert "SEND_ENVIRONMENT" not in env_of(container), owner["metadata"]["name"]

@@ -110,6 +110,11 @@ def test_an_unknown_value_is_refused_by_the_values_schema(tools: Tools) -> None:
         ({"networkPolicy.databases.peers.plans": "null"}, "an empty list would allow every"),
         ({"strimzi.topics.enabled": "false"}, "kafka.credentials.topics.secretName"),
         ({"otelCollector.enabled": "true"}, "otelCollector.exporterEndpoint"),
+        ({"env.SEND_ENVIRONMENT": "development"}, "env.SEND_ENVIRONMENT: the chart runs"),
+        (
+            {"services.plans.env.SEND_ENVIRONMENT": "development"},
+            "services.plans.env.SEND_ENVIRONMENT: the chart runs the services in production",
+        ),
     ],
 )
 def test_contradictory_settings_fail_saying_why(

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import uuid4
 
-import asyncpg
 import pytest
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
@@ -22,6 +21,7 @@ from referrals.partners import PartnerIntake, Wiring
 from scripts.platform import IdentityProvider, migrations_of
 from shared.consumption import EventConsumption
 from shared.events import PartnerReferralAnswered
+from shared.migrations import owner_connection
 from tests.conftest import Databases
 from tests.integration.referrals_app import nhs_number, referrals_service
 
@@ -119,7 +119,7 @@ def _bundle(**changes: Any) -> dict[str, Any]:
 
 
 async def _answers(owner_url: str, request_id: str) -> list[dict[str, Any]]:
-    conn = await asyncpg.connect(owner_url)
+    conn = await owner_connection(owner_url)
     try:
         rows = await conn.fetch(
             "SELECT envelope FROM outbox WHERE topic = $1 AND key = $2 ORDER BY id",
@@ -132,7 +132,7 @@ async def _answers(owner_url: str, request_id: str) -> list[dict[str, Any]]:
 
 
 async def _count(owner_url: str, sql: str, *args: Any) -> int:
-    conn = await asyncpg.connect(owner_url)
+    conn = await owner_connection(owner_url)
     try:
         return int(await conn.fetchval(sql, *args))
     finally:

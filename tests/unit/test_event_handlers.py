@@ -14,7 +14,7 @@ from faststream.kafka import KafkaBroker, TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
 from shared.events import RawEnvelope, ReferralReceived, wrap
-from shared.services import SERVICES
+from shared.services import EVENT_SERVICES
 from tests.events import sample_event
 
 TOPIC = ReferralReceived.topic()
@@ -88,7 +88,7 @@ async def test_an_event_of_another_type_on_the_topic_is_dead_lettered() -> None:
     assert letter["dlq-reason"].startswith("type:")
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", EVENT_SERVICES)
 def test_every_subscriber_commits_only_after_its_handler_succeeded(service: str) -> None:
     broker = _app(service).state.broker
     policies = {s.ack_policy for s in broker.subscribers}

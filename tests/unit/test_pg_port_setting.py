@@ -10,6 +10,7 @@ from notifications.config import NotificationsSettings
 from plans.config import PlansSettings
 from referrals.config import ReferralsSettings
 from specialists.config import SpecialistsSettings
+from web.config import WebSettings
 
 from shared.services import LOCAL_POSTGRES_PORT, SERVICES, local_postgres_url
 from shared.settings import ServiceSettings
@@ -19,6 +20,7 @@ SETTINGS: list[type[ServiceSettings]] = [
     PlansSettings,
     SpecialistsSettings,
     NotificationsSettings,
+    WebSettings,
 ]
 
 

@@ -33,7 +33,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from cloudevents.core.bindings.kafka import KafkaMessage as CloudEventRecord
 from cloudevents.core.bindings.kafka import from_kafka
@@ -321,7 +321,10 @@ class PartnerIntake:
         referral = new_referral(referral_id, inbound.body, london_today())
         principal = Principal(f"partner:{partner}", frozenset(), (inbound.council,))
         events, _ = await take_in(
-            conn, AuditTrail(principal, inbound.request_id), referral, inbound.body.child
+            conn,
+            AuditTrail(principal, str(uuid4()), client_request_id=inbound.request_id),
+            referral,
+            inbound.body.child,
         )
         await outbox.add(conn, events, local_authority=inbound.council)
         answer = task(

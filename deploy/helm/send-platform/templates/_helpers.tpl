@@ -21,6 +21,26 @@ referrals takes a message on it as that partner's (args: root) */}}
 {{- toJson $topics -}}
 {{- end -}}
 
+{{/* COUNCILS: the ONS codes of the councils served, comma-separated (args: root) */}}
+{{- define "send.councilCodes" -}}
+{{- $codes := list -}}
+{{- range .Values.councils }}{{ $codes = append $codes .code }}{{ end -}}
+{{- join "," $codes -}}
+{{- end -}}
+
+{{/* COUNCIL_CONTACTS as JSON: each council served, by code, with its name and its SEND
+team's phone and email where given (args: root) */}}
+{{- define "send.councilContacts" -}}
+{{- $contacts := dict -}}
+{{- range .Values.councils -}}
+{{- $contact := dict "name" (.name | default .code) -}}
+{{- with .phone }}{{ $_ := set $contact "phone" . }}{{ end -}}
+{{- with .email }}{{ $_ := set $contact "email" . }}{{ end -}}
+{{- $_ := set $contacts .code $contact -}}
+{{- end -}}
+{{- toJson $contacts -}}
+{{- end -}}
+
 {{- define "send.fullname" -}}
 {{- if contains .Chart.Name .Release.Name -}}
 {{- .Release.Name | trunc 40 | trimSuffix "-" -}}
@@ -235,10 +255,27 @@ only when kafka.credentials.topics is not set).
 {{- if eq .service "notifications" }}
 - name: FAMILY_VIEW_URL
   value: {{ $v.familyViewUrl | quote }}
+- name: CASEWORKER_VIEW_URL
+  value: {{ $v.caseworkerUrl | quote }}
+- name: COUNCIL_MESSAGING
+  valueFrom:
+    secretKeyRef:
+      name: {{ $v.councilMessaging.secretName }}
+      key: {{ $v.councilMessaging.key }}
 {{- end }}
 {{- if eq .service "referrals" }}
 - name: FAMILY_PLAN_URL
   value: {{ $v.familyPlanUrl | quote }}
+- name: REFERRAL_LINK
+  value: {{ $v.caseworkerUrl | quote }}
+{{- with $v.councils }}
+- name: COUNCILS
+  value: {{ include "send.councilCodes" $root | quote }}
+{{- end }}
+{{- end }}
+{{- if and (eq .service "plans") $v.councils }}
+- name: COUNCIL_CONTACTS
+  value: {{ include "send.councilContacts" $root | quote }}
 {{- end }}
 - name: PUBLIC_DOCS
   value: {{ $v.publicDocs | quote }}

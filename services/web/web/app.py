@@ -1,0 +1,131 @@
+"""Wires the workspace. Run with ``uvicorn web.app:create_app --factory``.
+
+The workspace is a backend for the frontend: it renders pages from the services' APIs, called
+with the signed-in person's own token, and keeps no children's records. Its database holds
+sessions only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import httpx
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
+from shared import operations
+from shared.db import Database
+from shared.hardening import harden
+from shared.logs import configure_logging
+from shared.metrics import service_registry
+from shared.telemetry import setup_tracing
+from web import caseload, errors, family, referral, signin, steps
+from web.backends import Backends
+from web.config import WebSettings
+from web.pages import STATIC
+from web.sessions import Sessions, SessionStore, fernet_of
+
+logger = logging.getLogger(__name__)
+
+SWEEP_EVERY_S = 300
+
+ROUTERS = (signin.router, caseload.router, referral.router, steps.router, family.router)
+"""Every page of the workspace (``tests/integration/test_web_access.py`` walks them)."""
+
+
+def page_policy(settings: WebSettings) -> str:
+    """The pages' Content-Security-Policy: the workspace's own stylesheets and images, no
+    script at all, forms posting to itself (and the sign-out's redirect to the identity
+    provider, which browsers check against ``form-action`` too)."""
+    issuer = urlsplit(settings.oidc_issuer)
+    provider = f"{issuer.scheme}://{issuer.netloc}"
+    return (
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+        f"form-action 'self' {provider}; base-uri 'none'; frame-ancestors 'none'"
+    )
+
+
+def create_app(settings: WebSettings | None = None) -> FastAPI:
+    settings = settings or WebSettings()
+    service = settings.service
+    configure_logging(
+        service.name,
+        settings.log_level,
+        log_format=settings.log_format,
+        repeat_interval_s=settings.log_repeat_interval_s,
+    )
+    registry = service_registry()
+    tracer_provider = setup_tracing(service.name)
+    database = Database(settings.database_url, max_size=settings.db_pool_max_size)
+    store = SessionStore(
+        database,
+        fernet_of(settings.session_keys.get_secret_value()),
+        idle=timedelta(minutes=settings.session_idle_minutes),
+        absolute=timedelta(hours=settings.session_absolute_hours),
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await database.open()
+        client = httpx.AsyncClient(
+            timeout=settings.api_timeout_s,
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+        )
+        HTTPXClientInstrumentor.instrument_client(client, tracer_provider=tracer_provider)
+        app.state.backends = Backends(client, settings.api_urls)
+        sweeping = asyncio.create_task(_sweep(store), name="session-sweep")
+        try:
+            yield
+        finally:
+            sweeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeping
+            await client.aclose()
+            await database.close()
+
+    app = FastAPI(
+        title=service.title,
+        description=service.description,
+        version="1",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.settings = settings
+    app.state.sessions = store
+    app.state.oauth = signin.oauth_client(settings)
+    app.state.public_docs = False
+    app.state.operations = operations.Operations(
+        checks={"postgres": database.check},
+        registry=registry,
+        asyncapi=lambda: {},
+    )
+    FastAPIInstrumentor.instrument_app(
+        app, tracer_provider=tracer_provider, excluded_urls="health/.*,metrics,static/.*"
+    )
+    app.include_router(operations.router)
+    for routes in ROUTERS:
+        app.include_router(routes)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    errors.install(app)
+    app.add_middleware(Sessions, store=store, secure=settings.secure_cookies)
+    harden(app, settings, page_policy=page_policy(settings))
+    return app
+
+
+async def _sweep(store: SessionStore) -> None:
+    """Sessions past their expiry are deleted (a person who never signs out leaves one)."""
+    while True:
+        await asyncio.sleep(SWEEP_EVERY_S)
+        try:
+            await store.sweep()
+        except Exception as exc:  # the database is down: next time
+            logger.warning("session sweep failed (%s)", type(exc).__name__)

@@ -1,0 +1,65 @@
+"""A referral: where it stands, its timeline, the EHC clock, advice, its specialists and every
+message to the family, from four services at once."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from web import pages, words
+from web.backends import Backends, NotFound, together
+from web.signin import User, with_role
+
+router = APIRouter(include_in_schema=False)
+
+Caseworker = Annotated[User, with_role("caseworker", "manager")]
+
+
+async def _optional(call: Any) -> Any:
+    """A part of the page that may not exist yet (no plan drafted, no messages): None."""
+    try:
+        return await call
+    except NotFound:
+        return None
+
+
+@router.get("/referrals/{referral_id}")
+async def referral_page(request: Request, referral_id: UUID, user: Caseworker) -> Response:
+    backends: Backends = request.app.state.backends
+    token = user.access_token
+    path = f"/v1/referrals/{referral_id}"
+    referral, allocations, messages, preferences, plan = await together(
+        backends.get("referrals", path, token=token),
+        _optional(backends.get("specialists", f"{path}/allocations", token=token)),
+        _optional(backends.get("notifications", f"{path}/notifications", token=token)),
+        _optional(backends.get("notifications", f"{path}/preferences", token=token)),
+        _optional(backends.get("plans", f"{path}/plan", token=token)),
+    )
+    today = date.today()
+    ehc = referral.get("ehc")
+    deadlines = []
+    for d in (ehc or {}).get("deadlines", []):
+        due = date.fromisoformat(d["due_on"])
+        deadlines.append({**d, "days_left": (due - today).days, "legal": _legal(d["kind"])})
+    return pages.render(
+        request,
+        "caseworker/referral.html",
+        referral=referral,
+        reference=str(referral["id"])[:8].upper(),
+        ehc=ehc,
+        deadlines=deadlines,
+        allocations=allocations,
+        messages=messages or [],
+        preferences=preferences,
+        plan=plan,
+        words=words,
+        banner=request.scope["web.session"].data.pop("banner", None),
+    )
+
+
+def _legal(kind: str) -> bool:
+    return kind in words.LEGAL or kind.startswith("advice:")

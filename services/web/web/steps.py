@@ -1,0 +1,377 @@
+"""Every caseworker action on a referral as a form: escalate, each statutory step, an
+exception, close, withdraw the family's link.
+
+Each form is posted to its own address; the step is sent to the referrals service with an
+``Idempotency-Key`` made when the form was shown, so a form sent twice (a double click, the
+back button, sent again after signing in) records the step once.
+
+(Longer than most modules: mostly the table of steps, one entry a form, read as a list.)
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from web import forms, pages, words
+from web.backends import Backends, Conflict, Invalid, NotFound
+from web.forms import Question
+from web.signin import User, checked_form, saved_answers, with_role
+
+router = APIRouter(include_in_schema=False)
+
+Caseworker = Annotated[User, with_role("caseworker", "manager")]
+
+TODAY_HINT = "For example, 27 3 2026. Today or before."
+
+
+@dataclass(frozen=True)
+class StepForm:
+    """One action: its page's heading, its questions, where it is sent, and what the
+    caseworker is told once it is recorded."""
+
+    slug: str
+    heading: str
+    api: str
+    """The path under ``/v1/referrals/{id}`` the step is posted to."""
+    questions: tuple[Question, ...]
+    done: str
+    button: str = "Record it"
+    intro: str | None = None
+    warning: str | None = None
+
+
+STEPS: dict[str, StepForm] = {
+    s.slug: s
+    for s in (
+        StepForm(
+            "escalate",
+            "Escalate to an EHC needs assessment request",
+            "/escalate",
+            (
+                Question(
+                    "requested_on",
+                    "Date the council received the request",
+                    "date",
+                    hint="The statutory clock starts on this day. " + TODAY_HINT,
+                ),
+                Question(
+                    "requested_by",
+                    "Who asked for the assessment",
+                    "radios",
+                    options=words.REQUESTERS,
+                ),
+            ),
+            "The request was recorded and the statutory clock started",
+            intro="Only a parent, the young person, or a school or college can request an "
+            "assessment; support carries on while it runs.",
+        ),
+        StepForm(
+            "assessment-decision",
+            "Record the decision whether to assess",
+            "/assessment-decision",
+            (
+                Question(
+                    "decision",
+                    "The decision",
+                    "radios",
+                    options={"assess": "Assess", "refuse": "Refuse to assess"},
+                ),
+                Question("decided_on", "Date of the decision", "date", hint=TODAY_HINT),
+                Question(
+                    "reason",
+                    "Why the council refuses",
+                    "radios",
+                    options=words.REFUSAL_REASONS,
+                    when=("decision", "refuse"),
+                ),
+                Question(
+                    "note",
+                    "Your explanation for the family's letter",
+                    "textarea",
+                    required=False,
+                    hint="In plain words; it stays in the council's record.",
+                ),
+            ),
+            "The decision whether to assess was recorded",
+        ),
+        StepForm(
+            "advice-requests",
+            "Ask for advice",
+            "/advice-requests",
+            (
+                Question(
+                    "kinds",
+                    "Whose advice you asked for",
+                    "checkboxes",
+                    options=words.ADVICE,
+                    hint="Select all that apply.",
+                ),
+                Question("requested_on", "Date you asked", "date", hint=TODAY_HINT),
+            ),
+            "The advice requests were recorded; each is due 6 weeks after asking",
+        ),
+        StepForm(
+            "plan-decision",
+            "Record the decision whether to issue a plan",
+            "/plan-decision",
+            (
+                Question(
+                    "decision",
+                    "The decision",
+                    "radios",
+                    options={"issue": "Issue an EHC plan", "not_issue": "Do not issue a plan"},
+                ),
+                Question("decided_on", "Date of the decision", "date", hint=TODAY_HINT),
+                Question(
+                    "reason",
+                    "Why the council does not issue a plan",
+                    "radios",
+                    options=words.NOT_ISSUE_REASONS,
+                    when=("decision", "not_issue"),
+                ),
+                Question(
+                    "note", "Your explanation for the family's letter", "textarea", required=False
+                ),
+            ),
+            "The decision whether to issue a plan was recorded",
+        ),
+        StepForm(
+            "draft-plan",
+            "Record the draft plan issued",
+            "/draft-plan",
+            (
+                Question("issued_on", "Date the draft plan was sent", "date", hint=TODAY_HINT),
+                Question(
+                    "comments_due",
+                    "Date the family's comments are due",
+                    "date",
+                    required=False,
+                    hint="Leave it empty for 15 days after the draft: never fewer.",
+                ),
+            ),
+            "The draft plan was recorded; the family has at least 15 days to comment",
+        ),
+        StepForm(
+            "final-plan",
+            "Record the final plan issued",
+            "/final-plan",
+            (Question("issued_on", "Date the final plan was issued", "date", hint=TODAY_HINT),),
+            "The final plan was recorded",
+        ),
+        StepForm(
+            "exceptions",
+            "Record an exception to the time limits",
+            "/exceptions",
+            (
+                Question("kind", "What happened", "radios", options=words.EXCEPTIONS),
+                Question("starts_on", "Date it started", "date"),
+                Question("ends_on", "Date it ended (or will end)", "date"),
+                Question("reason", "What happened, for the file", "textarea"),
+            ),
+            "The exception was recorded",
+            intro="An exception excuses a time limit where meeting it is impractical. It does "
+            "not change the legal dates.",
+        ),
+        StepForm(
+            "close",
+            "Close the referral",
+            "/close",
+            (Question("reason", "Why it is closing", "radios", options=words.CLOSE_REASONS),),
+            "The referral was closed; its specialists' places are free again",
+            button="Close the referral",
+        ),
+    )
+}
+
+ADVICE_RECEIVED = StepForm(
+    "received",
+    "Record advice received",
+    "",
+    (Question("received_on", "Date the advice was received", "date", hint=TODAY_HINT),),
+    "The advice was recorded as received",
+)
+
+
+def _page(
+    request: Request,
+    referral_id: UUID,
+    step: StepForm,
+    answers: forms.Answers,
+    key: str,
+    *,
+    action: str,
+    heading: str,
+    status_code: int = 200,
+) -> Response:
+    return pages.render(
+        request,
+        "caseworker/step.html",
+        status_code=status_code,
+        step=step,
+        heading=heading,
+        action=action,
+        referral_id=referral_id,
+        reference=str(referral_id)[:8].upper(),
+        answers=answers,
+        errors=answers.summary(step.questions),
+        idempotency_key=key,
+    )
+
+
+async def _show(
+    request: Request, referral_id: UUID, step: StepForm, action: str, heading: str, user: User
+) -> Response:
+    # The referral must be the person's to see before its form is: another council's is
+    # "Page not found" here too.
+    await request.app.state.backends.get(
+        "referrals", f"/v1/referrals/{referral_id}", token=user.access_token
+    )
+    saved = saved_answers(request)
+    answers = forms.shown_again(step.questions, saved) if saved else forms.Answers({})
+    answers.errors.clear()  # kept answers are shown as they were, not judged yet
+    key = (saved or {}).get("idempotency_key") or str(uuid.uuid4())
+    return _page(request, referral_id, step, answers, key, action=action, heading=heading)
+
+
+async def _send(
+    request: Request,
+    referral_id: UUID,
+    step: StepForm,
+    path: str,
+    action: str,
+    heading: str,
+    user: User,
+) -> Response:
+    form = await checked_form(request)
+    body, answers = forms.read(step.questions, form)
+    key = str(form.get("idempotency_key") or uuid.uuid4())
+    if answers.errors:
+        return _page(
+            request,
+            referral_id,
+            step,
+            answers,
+            key,
+            action=action,
+            heading=heading,
+            status_code=422,
+        )
+    backends: Backends = request.app.state.backends
+    try:
+        await backends.call(
+            "referrals",
+            "POST",
+            path,
+            token=user.access_token,
+            json=body,
+            headers={"Idempotency-Key": key},
+            accept=(200, 201),
+        )
+    except Invalid as exc:
+        forms.from_api(answers, step.questions, exc.errors)
+        return _page(
+            request,
+            referral_id,
+            step,
+            answers,
+            key,
+            action=action,
+            heading=heading,
+            status_code=422,
+        )
+    except Conflict as exc:
+        answers.general.append(forms.plain(exc.detail))
+        return _page(
+            request,
+            referral_id,
+            step,
+            answers,
+            str(uuid.uuid4()),
+            action=action,
+            heading=heading,
+            status_code=409,
+        )
+    request.scope["web.session"].data["banner"] = step.done
+    return RedirectResponse(f"/referrals/{referral_id}", status_code=303)
+
+
+@router.get("/referrals/{referral_id}/steps/{slug}")
+async def step_form(request: Request, referral_id: UUID, slug: str, user: Caseworker) -> Response:
+    step = _step(slug)
+    return await _show(request, referral_id, step, request.url.path, step.heading, user)
+
+
+@router.post("/referrals/{referral_id}/steps/{slug}")
+async def record_step(request: Request, referral_id: UUID, slug: str, user: Caseworker) -> Response:
+    step = _step(slug)
+    return await _send(
+        request,
+        referral_id,
+        step,
+        f"/v1/referrals/{referral_id}{step.api}",
+        request.url.path,
+        step.heading,
+        user,
+    )
+
+
+@router.get("/referrals/{referral_id}/advice/{kind}/received")
+async def advice_form(request: Request, referral_id: UUID, kind: str, user: Caseworker) -> Response:
+    heading = f"Record advice received: {words.say(words.ADVICE, _kind(kind))}"
+    return await _show(request, referral_id, ADVICE_RECEIVED, request.url.path, heading, user)
+
+
+@router.post("/referrals/{referral_id}/advice/{kind}/received")
+async def record_advice(
+    request: Request, referral_id: UUID, kind: str, user: Caseworker
+) -> Response:
+    heading = f"Record advice received: {words.say(words.ADVICE, _kind(kind))}"
+    api = f"/v1/referrals/{referral_id}/advice-requests/{kind}/received"
+    return await _send(request, referral_id, ADVICE_RECEIVED, api, request.url.path, heading, user)
+
+
+@router.get("/referrals/{referral_id}/family-link/revoke")
+async def revoke_form(request: Request, referral_id: UUID, user: Caseworker) -> Response:
+    await request.app.state.backends.get(
+        "referrals", f"/v1/referrals/{referral_id}", token=user.access_token
+    )
+    return pages.render(
+        request,
+        "caseworker/revoke.html",
+        referral_id=referral_id,
+        reference=str(referral_id)[:8].upper(),
+    )
+
+
+@router.post("/referrals/{referral_id}/family-link/revoke")
+async def revoke(request: Request, referral_id: UUID, user: Caseworker) -> Response:
+    await checked_form(request)
+    await request.app.state.backends.call(
+        "referrals",
+        "POST",
+        f"/v1/referrals/{referral_id}/family-link/revoke",
+        token=user.access_token,
+        accept=(200, 201, 204),
+    )
+    request.scope["web.session"].data["banner"] = (
+        "The family's links were withdrawn. Their next message will carry a new one."
+    )
+    return RedirectResponse(f"/referrals/{referral_id}", status_code=303)
+
+
+def _step(slug: str) -> StepForm:
+    if slug not in STEPS:
+        raise NotFound(slug)
+    return STEPS[slug]
+
+
+def _kind(kind: str) -> str:
+    if kind not in words.ADVICE:
+        raise NotFound(kind)
+    return kind

@@ -1,0 +1,137 @@
+"""The services' codes in a caseworker's words (the APIs speak in codes; pages never show
+one alone). A code missing here is shown as it is, so a new one is never hidden."""
+
+from __future__ import annotations
+
+STAGES = {
+    "assessment_requested": "Assessment requested",
+    "assessing": "Assessing",
+    "assessment_refused": "Assessment refused",
+    "plan_to_be_issued": "Plan to be issued",
+    "plan_not_issued": "Plan not issued",
+    "draft_plan_issued": "Draft plan issued",
+    "final_plan_issued": "Final plan issued",
+}
+
+STATUSES = {
+    "referral_received": "Received",
+    "plan_drafted": "Plan drafted",
+    "waitlisted": "Waiting for a specialist",
+    "specialist_assigned": "Specialist assigned",
+    "message_sent": "Family messaged",
+    "family_notified": "Family told",
+}
+
+TRACKS = {"support": "Support", "ehc": "EHC needs assessment"}
+
+STEPS = {
+    **STATUSES,
+    "team_alerted": "SEND team alerted",
+    "allocation_ended": "A specialist's support ended",
+    "ehc_assessment_requested": "EHC needs assessment requested",
+    "assessment_decided": "Decision whether to assess",
+    "advice_requested": "Advice requested",
+    "advice_received": "Advice received",
+    "plan_issue_decided": "Decision whether to issue a plan",
+    "draft_plan_issued": "Draft plan issued",
+    "final_plan_issued": "Final plan issued",
+    "exception_recorded": "Exception recorded",
+    "deadline_at_risk": "Deadline at risk",
+    "deadline_missed": "Deadline missed",
+    "plan_shared": "Plan shared with the family",
+    "plan_comments_received": "Family's comments received",
+    "plan_agreed": "Family agreed the plan",
+    "plan_revised": "Plan revised",
+    "plan_review_due": "Plan review due",
+}
+
+DEADLINES = {
+    "decision": "Decide whether to assess",
+    "issue_decision": "Decide whether to issue a plan",
+    "draft_plan": "Issue the draft plan",
+    "final_plan": "Issue the final plan",
+}
+"""Which deadlines the law sets (the rest are the council's own targets): see ``LEGAL``."""
+
+LEGAL = frozenset({"decision", "issue_decision", "final_plan"})
+"""The statutory limits among ``DEADLINES`` (Regs 5, 10, 13(2)); advice limits are legal too
+(Reg 8), but they bind the adviser, not the council."""
+
+ADVICE = {
+    "parent": "Parent or young person",
+    "educational": "Educational (head teacher or teacher)",
+    "medical": "Medical (health)",
+    "educational_psychology": "Educational psychologist",
+    "social_care": "Social care",
+    "teacher_of_the_deaf": "Teacher of the deaf",
+    "teacher_of_vision_impaired": "Teacher of the vision impaired",
+    "other": "Other",
+}
+
+REQUESTERS = {
+    "parent": "A parent",
+    "young_person": "The young person",
+    "school": "A school or college",
+    "health": "Health",
+    "social_care": "Social care",
+}
+
+REFUSAL_REASONS = {
+    "no_evidence_of_special_educational_needs": "No evidence of special educational needs",
+    "needs_met_from_available_provision": "Needs can be met from provision already available",
+    "not_the_councils_responsibility": "The child is not this council's responsibility",
+}
+
+NOT_ISSUE_REASONS = {
+    "needs_met_by_sen_support": "Needs can be met through SEN support",
+    "not_the_councils_responsibility": "The child is not this council's responsibility",
+}
+
+EXCEPTIONS = {
+    "school_closure": "The school or setting was closed for 4 weeks or more",
+    "personal_circumstances": "Exceptional personal circumstances of the child or family",
+    "family_away": "The family was away from the area for 4 weeks or more",
+}
+
+CLOSE_REASONS = {
+    "support_completed": "The support is complete",
+    "family_declined": "The family declined the support",
+    "child_moved": "The child moved away",
+}
+
+NEEDS = {
+    "SPLD": "Specific learning difficulty",
+    "MLD": "Moderate learning difficulty",
+    "SLD": "Severe learning difficulty",
+    "PMLD": "Profound and multiple learning difficulty",
+    "SEMH": "Social, emotional and mental health",
+    "SLCN": "Speech, language and communication needs",
+    "HI": "Hearing impairment",
+    "VI": "Vision impairment",
+    "MSI": "Multi-sensory impairment",
+    "PD": "Physical disability",
+    "ASD": "Autistic spectrum disorder",
+    "DS": "Down syndrome",
+    "OTH": "Other difficulty or disability",
+}
+
+DEADLINE_STATES = {
+    "open": ("Open", "blue"),
+    "met": ("Met", "green"),
+    "missed": ("Missed", "red"),
+    "cancelled": ("No longer needed", "grey"),
+}
+
+
+def say(words: dict[str, str], code: str | None) -> str:
+    """``code`` in words, or the code itself when it has none here yet."""
+    if code is None:
+        return ""
+    return words.get(code, code.replace("_", " ").capitalize())
+
+
+def deadline_name(kind: str) -> str:
+    """A deadline's name: ``advice:medical`` is the medical advice's."""
+    if kind.startswith("advice:"):
+        return f"Advice: {say(ADVICE, kind.removeprefix('advice:'))}"
+    return say(DEADLINES, kind)
