@@ -6,10 +6,11 @@ Span attributes must hold ids only, never names, contact details or needs.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from contextlib import contextmanager
 from typing import Any
 
+import httpx
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.sdk.environment_variables import (
@@ -152,5 +153,27 @@ def family_links_unrecorded(family_prefix: str) -> Callable[[Span, MutableMappin
                 url = str(recorded[key])
                 start = url.find(path)
                 span.set_attribute(key, shown if start < 0 else url[:start] + shown)
+
+    return hook
+
+
+def family_links_unrecorded_in_calls(family_prefix: str) -> Callable[[Span, Any], Awaitable[None]]:
+    """A ``request_hook`` for the HTTPX instrumentation of an ``AsyncClient``: a call to a
+    service's family route carries the family's link in its URL (the workspace's family page
+    asks referrals for ``/v1/family/{token}``), which the client span records (``http.url``,
+    ``url.full``); the hook records it with the link as ``{token}``."""
+    prefix = family_prefix.rstrip("/")
+
+    async def hook(span: Span, request: Any) -> None:
+        url = request.url  # httpx.URL, or (scheme, host, port, raw path) from a transport
+        raw = url.raw_path if isinstance(url, httpx.URL) else url[3]
+        path = bytes(raw).decode("ascii", "replace").split("?", 1)[0]
+        link = path[len(prefix) + 1 :].split("/", 1)[0] if path.startswith(f"{prefix}/") else ""
+        if not link:
+            return
+        recorded: dict[str, Any] = dict(getattr(span, "attributes", None) or {})
+        for key in (*_PATH_ATTRIBUTES, *_URL_ATTRIBUTES):
+            if key in recorded:
+                span.set_attribute(key, str(recorded[key]).replace(link, "{token}"))
 
     return hook

@@ -18,10 +18,15 @@ from fastapi import FastAPI
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
+from web.app import create_app as create_web_app
+from web.config import WebSettings
 
 from scripts.platform import IdentityProvider, migrations_of
+from shared.services import LOCAL_SERVICE_USER, with_user
 from shared.telemetry import setup_tracing
 from tests.conftest import Databases
+from tests.integration.messaging import serving
 from tests.integration.plans_app import drafted
 from tests.integration.plans_family import link, plans_service
 from tests.integration.referrals_app import referral_body, referrals_service, signed_in
@@ -146,3 +151,45 @@ async def test_no_family_link_reaches_a_span_or_a_log_line(
         line = f"{record.getMessage()} {record.__dict__}"
         for case, token in tokens.items():
             assert token not in line, (case, record.name, record.getMessage())
+
+
+async def test_no_family_link_reaches_a_span_or_a_log_line_of_the_workspace(
+    databases: Databases,
+    services: dict[str, FastAPI],
+    exporter: InMemorySpanExporter,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The workspace's family page (services/web) opens the link through referrals: the link
+    # is in its own path and in the URL it calls.
+    referral_id = services["plans"].state.referral_id
+    tokens = {
+        "good": link(referral_id),
+        "expired": link(referral_id, now=datetime.now(UTC) - timedelta(days=2)),
+        "bad": link(referral_id)[:-6],
+    }
+    web_url = await databases.fresh("untraced-w", "web", migrations_of("web"))
+    caplog.set_level(logging.DEBUG)
+    async with serving(services["referrals"]) as referrals_url:
+        web = create_web_app(
+            WebSettings(
+                database_url=with_user(web_url, LOCAL_SERVICE_USER, LOCAL_SERVICE_USER),
+                referrals_url=referrals_url,
+            )
+        )
+        async with web.router.lifespan_context(web), _client(web) as family:
+            exporter.clear()
+            pages = [(await family.get(f"/family/{t}")).status_code for t in tokens.values()]
+    assert pages == [200, 401, 401]
+
+    spans = exporter.get_finished_spans()
+    calls = [s for s in spans if s.kind is SpanKind.CLIENT]
+    assert len(calls) >= len(tokens)  # the workspace's calls to referrals were traced
+    for span in spans:
+        for said in _strings(span):
+            for case, token in tokens.items():
+                assert token not in said, (case, span.name, said)
+    for record in caplog.records:
+        if record.name.startswith("httpx"):
+            continue  # the test's own client
+        for case, token in tokens.items():
+            assert token not in f"{record.getMessage()} {record.__dict__}", (case, record.name)

@@ -5,13 +5,15 @@ are left as they are. (tests/integration/test_family_links_untraced.py: the serv
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
+import httpx
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from shared.telemetry import family_links_unrecorded
+from shared.telemetry import family_links_unrecorded, family_links_unrecorded_in_calls
 
 LINK = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl"
 
@@ -54,3 +56,20 @@ def test_a_path_no_route_has_is_cut_at_the_prefix() -> None:
 def test_other_paths_are_kept() -> None:
     path = "/v1/referrals/0f8ea146/plan.pdf"
     assert _recorded(path, {"http.target": path}) == {"http.target": path}
+
+
+async def test_a_call_to_a_family_route_is_recorded_without_the_link() -> None:
+    spans = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(spans))
+    hook = family_links_unrecorded_in_calls("/v1/family")
+    calls = {
+        f"http://referrals:8001/v1/family/{LINK}": "http://referrals:8001/v1/family/{token}",
+        "http://referrals:8001/v1/referrals/r-1": "http://referrals:8001/v1/referrals/r-1",
+    }
+    for url in calls:
+        attributes = {"http.url": url, "url.full": url}
+        with provider.get_tracer("t").start_as_current_span("GET", attributes=attributes) as span:
+            await hook(span, SimpleNamespace(url=httpx.URL(url)))
+    recorded = [dict(s.attributes or {}) for s in spans.get_finished_spans()]
+    assert recorded == [{"http.url": shown, "url.full": shown} for shown in calls.values()]
