@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import ssl
+from collections.abc import Iterable
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from typing import Annotated, Any, ClassVar, Literal, Self
 
@@ -30,6 +31,7 @@ from shared.environment import (
     has_published_password,
     is_https,
 )
+from shared.events import PARTNER_ID, PartnerEvent
 from shared.services import Service
 
 LOCAL_KAFKA = "127.0.0.1:9092"
@@ -88,12 +90,23 @@ class KafkaSettings(BaseSettings):
     kafka_ssl_keyfile: str | None = Field(
         default=None, description="KAFKA_SSL_KEYFILE: its key (user.key)"
     )
+    # The NHS partners are here, not with the other services' settings, because each has
+    # topics of its own: `python -m shared.topics` makes them from this.
+    partner_councils: dict[str, list[str]] = Field(
+        default={
+            "leeds-community-paediatrics": ["E08000035"],
+            "west-yorkshire-slt": ["E08000035", "E08000032"],
+        },
+        description="PARTNER_COUNCILS (JSON): each partner client id and the councils it may "
+        "refer to; the defaults are the development provider's partners",
+    )
     partner_inbound_topic: str = Field(
         default=PARTNER_INBOUND_TOPIC,
         pattern=_TOPIC_NAME,
         description="PARTNER_INBOUND_TOPIC: the NHS partners' shared inbound topic (FHIR in "
         "CloudEvents; the partner is who the event's `source` says: for local use or a single "
-        "partner); their answers go to nhs.referrals.outcome.v1",
+        "partner); each partner's answers go to its own topic, "
+        "nhs.referrals.outcome.<partner>.v1",
     )
     partner_topics: dict[str, str] = Field(
         default={},
@@ -103,6 +116,17 @@ class KafkaSettings(BaseSettings):
         "user may write it (the chart's strimzi.partners[].inboundTopic), so a message on it "
         "is that partner's whatever its `source` says, and one claiming another is refused",
     )
+
+    @field_validator("partner_councils")
+    @classmethod
+    def _partner_ids(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for partner in value:
+            if not re.fullmatch(PARTNER_ID, partner):
+                raise ValueError(
+                    f"{partner!r}: a partner's client id names its topics: 1 to 100 letters, "
+                    "digits, '-' or '_'"
+                )
+        return value
 
     @field_validator("partner_topics")
     @classmethod
@@ -126,6 +150,10 @@ class KafkaSettings(BaseSettings):
     def partner_inbound_topics(self) -> list[str]:
         """The topics NHS partners publish to: the shared one, then each partner's own."""
         return [self.partner_inbound_topic, *sorted(self.partner_topics.values())]
+
+    def partner_event_topics(self, events: Iterable[type[PartnerEvent]]) -> list[str]:
+        """Each partner's own topic of each of ``events`` (its answers), partners in order."""
+        return [e.topic_of(p) for p in sorted(self.partner_councils) for e in events]
 
     def kafka_security(self) -> BaseSecurity | None:
         """The FastStream security object of these settings (None: plaintext)."""
@@ -251,14 +279,6 @@ class ServiceSettings(KafkaSettings):
     oidc_councils_claim: str = Field(
         default="local_authorities",
         description="OIDC_COUNCILS_CLAIM: the claim holding the ONS codes a user acts for",
-    )
-    partner_councils: dict[str, list[str]] = Field(
-        default={
-            "leeds-community-paediatrics": ["E08000035"],
-            "west-yorkshire-slt": ["E08000035", "E08000032"],
-        },
-        description="PARTNER_COUNCILS (JSON): each partner client id and the councils it may "
-        "refer to; the defaults are the development provider's partners",
     )
     family_link_key: SecretStr = Field(
         default=SecretStr(DEVELOPMENT_FAMILY_LINK_KEY),

@@ -41,6 +41,22 @@ team's phone and email where given (args: root) */}}
 {{- toJson $contacts -}}
 {{- end -}}
 
+{{/* Each NHS partner's own topics, as JSON {partner: [topic, ...]}: for each partner of
+partnerCouncils, the topology's partnerEvents patterns with its client id in place of
+{partner} (nhs.referrals.outcome.<partner>.v1). Only that partner may read them (args: root) */}}
+{{- define "send.partnerEventTopics" -}}
+{{- $topology := include "send.topology" . | fromJson -}}
+{{- $topics := dict -}}
+{{- range $partner, $codes := .Values.partnerCouncils -}}
+{{- $own := list -}}
+{{- range $topology.partnerEvents -}}
+{{- $own = append $own (replace $topology.partnerPlaceholder $partner .topic) -}}
+{{- end -}}
+{{- $_ := set $topics $partner $own -}}
+{{- end -}}
+{{- toJson $topics -}}
+{{- end -}}
+
 {{- define "send.fullname" -}}
 {{- if contains .Chart.Name .Release.Name -}}
 {{- .Release.Name | trunc 40 | trimSuffix "-" -}}
@@ -132,6 +148,8 @@ only when kafka.credentials.topics is not set).
   value: {{ $k.namespace | quote }}
 - name: PARTNER_TOPICS
   value: {{ include "send.partnerTopics" $root | quote }}
+- name: PARTNER_COUNCILS
+  value: {{ $root.Values.partnerCouncils | toJson | quote }}
 - name: KAFKA_TOPIC_PARTITIONS
   value: {{ $k.partitions | quote }}
 - name: KAFKA_REPLICATION_FACTOR
@@ -241,8 +259,6 @@ only when kafka.credentials.topics is not set).
   value: {{ $v.oidc.rolesClaim | quote }}
 - name: OIDC_COUNCILS_CLAIM
   value: {{ $v.oidc.councilsClaim | quote }}
-- name: PARTNER_COUNCILS
-  value: {{ $v.partnerCouncils | toJson | quote }}
 {{- if has .service (list "referrals" "plans" "notifications") }}
 - name: FAMILY_LINK_KEY
   valueFrom:
