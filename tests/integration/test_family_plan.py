@@ -188,7 +188,9 @@ async def test_a_bad_expired_or_revoked_link_is_refused(
     assert (await family.get(f"/v1/family/{earlier}/plan")).status_code == 200
     conn = await owner_connection(plans_url)
     try:
-        await family_repository.links_revoked(conn, referral_id, LEEDS, now - timedelta(minutes=1))
+        await family_repository.links_revoked(
+            conn, referral_id, LEEDS, generation=1, revoked_at=now - timedelta(minutes=1)
+        )
     finally:
         await conn.close()
     refused["revoked"] = earlier
@@ -199,8 +201,8 @@ async def test_a_bad_expired_or_revoked_link_is_refused(
             assert answer.json()["detail"], case
             assert "3-word phrases" not in answer.text, case
             assert answer.headers["cache-control"] == "no-store"
-    later = await family.get(f"/v1/family/{link(referral_id)}/plan")
-    assert later.status_code == 200  # a link issued after the revocation opens it
+    later = await family.get(f"/v1/family/{link(referral_id, generation=1)}/plan")
+    assert later.status_code == 200  # a link of the new generation opens it
 
 
 def _pdf_text(content: bytes) -> str:

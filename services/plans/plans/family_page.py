@@ -5,6 +5,7 @@ nothing else."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -16,6 +17,7 @@ from plans import family_repository, plan_pages
 from plans.family_access import FamilyLinkRefused, family_link
 from plans.family_shapes import Council, FamilyPlan, Preparing
 from plans.family_view import family_plan
+from plans.printing import printing_of
 from shared.audit import Audit
 from shared.family_links import FamilyLink
 from shared.http import UNAVAILABLE, DbConnection, Problem
@@ -83,11 +85,23 @@ async def get_family_plan(
     return FamilyPlanAnswer(**about, plan=shown, title=shown.title)
 
 
+async def family_pdf_turn(request: Request, link: Link) -> AsyncIterator[None]:
+    """A turn at printing, counted against the link's plan (``plans.printing``)."""
+    async with printing_of(request).turn(f"plan:{link.referral_id}"):
+        yield
+
+
 @router.get(
     "/{token}/plan.pdf",
     response_class=Response,
-    responses={200: {"content": {"application/pdf": {}}}, 404: {"model": Problem}},
-    dependencies=[Depends(family_link)],
+    responses={
+        200: {"content": {"application/pdf": {}}},
+        404: {"model": Problem},
+        429: {"model": Problem, "description": "This plan was printed often this minute"},
+        503: {"model": Problem, "description": "Too many plans are being printed; try again"},
+    },
+    # The link, then a turn at printing, before the database connection (none held waiting).
+    dependencies=[Depends(family_link), Depends(family_pdf_turn, scope="function")],
 )
 async def get_family_plan_pdf(
     request: Request, conn: DbConnection, link: Link, audit: Audit

@@ -25,17 +25,24 @@ from shared.db import Database
 from shared.hardening import harden
 from shared.logs import configure_logging
 from shared.metrics import service_registry
-from shared.telemetry import setup_tracing
-from web import accessibility, caseload, errors, family, referral, signin, steps
+from shared.telemetry import (
+    family_links_unrecorded,
+    family_links_unrecorded_in_calls,
+    sanitized_headers,
+    setup_tracing,
+)
+from web import accessibility, caseload, errors, family, plan, referral, signin, steps
 from web.backends import Backends
 from web.config import WebSettings
-from web.family.link import unrecorded_in_spans
 from web.pages import STATIC
 from web.sessions import Sessions, SessionStore, fernet_of
 
 logger = logging.getLogger(__name__)
 
 SWEEP_EVERY_S = 300
+SERVICES_FAMILY_PREFIX = "/v1/family"
+"""Where the services' family routes are (their ``FAMILY_PATH_PREFIX``): the family page's
+calls to referrals there carry the family's link."""
 
 ROUTERS = (
     signin.router,
@@ -43,6 +50,7 @@ ROUTERS = (
     referral.router,
     steps.router,
     *family.ROUTERS,
+    plan.router,
     accessibility.router,
 )
 """Every page of the workspace (``tests/integration/test_web_access.py`` walks them; the
@@ -70,6 +78,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         settings.log_level,
         log_format=settings.log_format,
         repeat_interval_s=settings.log_repeat_interval_s,
+        family_prefix=settings.family_path_prefix,
     )
     # httpx writes each request's address at INFO, and a call to a service's family route
     # holds the family's link in it: its lines are left to warnings and worse.
@@ -92,7 +101,10 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
             limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
         )
         HTTPXClientInstrumentor.instrument_client(
-            client, tracer_provider=tracer_provider, request_hook=unrecorded_in_spans
+            client,
+            tracer_provider=tracer_provider,
+            # The family's pages call referrals and plans with the family's link in the URL.
+            request_hook=family_links_unrecorded_in_calls(SERVICES_FAMILY_PREFIX),
         )
         app.state.backends = Backends(client, settings.api_urls)
         sweeping = asyncio.create_task(_sweep(store), name="session-sweep")
@@ -124,7 +136,11 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         asyncapi=lambda: {},
     )
     FastAPIInstrumentor.instrument_app(
-        app, tracer_provider=tracer_provider, excluded_urls="health/.*,metrics,static/.*"
+        app,
+        tracer_provider=tracer_provider,
+        excluded_urls="health/.*,metrics,static/.*",
+        server_request_hook=family_links_unrecorded(settings.family_path_prefix),
+        http_capture_headers_sanitize_fields=sanitized_headers(),
     )
     app.include_router(operations.router)
     for routes in ROUTERS:

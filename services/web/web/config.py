@@ -46,6 +46,13 @@ class WebSettings(ServiceSettings):
         "council_contacts",
     }
 
+    family_path_prefix: str = Field(
+        default="/family",
+        pattern=r"^/\S*[^/]$",
+        description="FAMILY_PATH_PREFIX: the family's pages, reached by the link in their "
+        "messages: limited per client address (RATE_LIMIT_FAMILY), never recorded in traces "
+        "or access lines",
+    )
     referrals_url: str = Field(default=_local("referrals"), description="REFERRALS_URL")
     plans_url: str = Field(default=_local("plans"), description="PLANS_URL")
     specialists_url: str = Field(default=_local("specialists"), description="SPECIALISTS_URL")
@@ -97,12 +104,6 @@ class WebSettings(ServiceSettings):
         "and email, by ONS code, for the family's pages",
     )
     page_size: int = Field(default=25, ge=5, le=200, description="CASELOAD_PAGE_SIZE")
-    family_path_prefix: str = Field(
-        default="/family",
-        pattern=r"^/\S*[^/]$",
-        description="FAMILY_PATH_PREFIX: the family's pages, limited per address "
-        "(RATE_LIMIT_FAMILY) and never recorded with their link in a log line or a span",
-    )
 
     def unsafe_settings(self) -> list[str]:
         problems = super().unsafe_settings()

@@ -15,12 +15,7 @@ reads that address as the services do, believing ``X-Forwarded-For`` only from i
 
 from __future__ import annotations
 
-import re
-
-import httpx
 from fastapi import Request
-from opentelemetry.instrumentation.httpx import RequestInfo
-from opentelemetry.trace import Span
 
 from shared.rate_limits import client_address
 from web.config import CouncilContact, WebSettings
@@ -77,23 +72,3 @@ def wants_json(request: Request) -> bool:
     """A program asking for JSON (``Accept: application/json``), not a browser."""
     accept = request.headers.get("accept", "")
     return "application/json" in accept and "text/html" not in accept
-
-
-_SERVICES_FAMILY_ROUTE = re.compile(r"^/v1/family/[^/]+")
-_URL_ATTRIBUTES = ("http.url", "url.full")  # the old and the stable HTTP conventions
-
-
-async def unrecorded_in_spans(span: Span, request: RequestInfo) -> None:
-    """An httpx request hook: a call to a service's family route holds the family's link in
-    its address, which the client span records (``http.url``, ``url.full``); the route's
-    template (``/v1/family/{token}/plan``) is recorded instead, before the call goes."""
-    url = request.url  # an httpx.URL, or httpcore's raw (scheme, host, port, target)
-    path = url.path if isinstance(url, httpx.URL) else bytes(url[3]).decode().split("?")[0]
-    if not _SERVICES_FAMILY_ROUTE.match(path):
-        return
-    shown = _SERVICES_FAMILY_ROUTE.sub("/v1/family/{token}", path)
-    recorded = dict(getattr(span, "attributes", None) or {})
-    for key in _URL_ATTRIBUTES:
-        if key in recorded:
-            said = str(recorded[key])
-            span.set_attribute(key, said[: said.find(path)] + shown if path in said else shown)
