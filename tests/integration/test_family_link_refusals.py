@@ -1,6 +1,7 @@
 """A family link that is not a good token (shortened or wrapped by an email client, mangled,
 made up) gets the same plain answer as an expired one on every family route of referrals and
-plans: 401 with one detail (the workspace shows a family the page). Never a 5xx: a fuzz of arbitrary path text finds none (real PostgreSQL)."""
+plans: 401 with one detail (the workspace shows a family the page). Never a 5xx: a fuzz of
+arbitrary path text finds none (real PostgreSQL)."""
 
 from __future__ import annotations
 
