@@ -16,7 +16,7 @@ from plans.family_page import FamilyPlanAnswer
 from plans.family_shapes import HEADINGS, Council, FamilyPlan
 from plans.family_view import family_plan
 from web.config import CouncilContact
-from web.family.plan import _questions
+from web.family.plan import comment_questions
 from web.forms import Answers
 from web.pages import templates
 
@@ -61,7 +61,7 @@ def _answer(track: str) -> dict[str, Any]:
 
 def _page(answer: dict[str, Any], answers: Answers | None = None) -> str:
     plan = answer["plan"]
-    questions = _questions(ehc=plan["track"] == "ehc")
+    questions = comment_questions(ehc=plan["track"] == "ehc")
     answers = answers or Answers({})
     return templates.env.get_template("family/plan.html").render(
         user=None, roles=set(), csrf="token", current="/family/plan", family=True,

@@ -78,7 +78,7 @@ async def send_comments(request: Request) -> Response:
     if not session_of(request).data.get(KEPT):  # timed out: no link, nor its form's token
         return needed(request)
     form = await checked_form(request)
-    questions = _questions(ehc=True)  # a support plan's form has no school: nothing is sent
+    questions = comment_questions(ehc=True)  # a support plan's form has no school: nothing is sent
     body, answers = forms.read(questions, form)
     agreed = form.get(AGREE) == "yes"
     answers.values[AGREE] = agreed
@@ -108,7 +108,8 @@ async def send_comments(request: Request) -> Response:
     return RedirectResponse("/family/plan", status_code=303)
 
 
-def _questions(*, ehc: bool) -> tuple[Question, ...]:
+def comment_questions(*, ehc: bool) -> tuple[Question, ...]:
+    """The comment form's questions: an EHC plan's also asks for the school (Reg 13(1))."""
     return (COMMENTS, SCHOOL) if ehc else (COMMENTS,)
 
 
@@ -138,7 +139,7 @@ def _page(
         return pages.render(
             request, "family/preparing.html", shown=shown, contact=contact, **FAMILY
         )
-    questions = _questions(ehc=plan["track"] == "ehc")
+    questions = comment_questions(ehc=plan["track"] == "ehc")
     return pages.render(
         request,
         "family/plan.html",
