@@ -107,10 +107,10 @@ async def client_key(
         else:
             return "sub:" + hashlib.sha256(principal.subject.encode()).hexdigest()
     peer = scope["client"][0] if scope.get("client") else "unknown"
-    return "ip:" + _client_address(peer, headers.getlist("x-forwarded-for"), trusted_proxies)
+    return "ip:" + client_address(peer, headers.getlist("x-forwarded-for"), trusted_proxies)
 
 
-def _client_address(
+def client_address(
     peer: str, forwarded_for: list[str], trusted: Sequence[IPv4Network | IPv6Network]
 ) -> str:
     """The first address, from the right, that is not a trusted proxy: a client can put
@@ -128,15 +128,6 @@ def _is_trusted(address: str, trusted: Sequence[IPv4Network | IPv6Network]) -> b
     except ValueError:
         return False
     return any(ip in network for network in trusted)
-
-
-def client_address(scope: Scope, trusted_proxies: Sequence[IPv4Network | IPv6Network]) -> str:
-    """The address a request came from, as the limits count it: the right-most
-    ``X-Forwarded-For`` hop that is not one of ``trusted_proxies`` (the peer itself without
-    one). The workspace passes it on to the services for a family, who has no token."""
-    peer = scope["client"][0] if scope.get("client") else "unknown"
-    forwarded = Headers(scope=scope).getlist("x-forwarded-for")
-    return _client_address(peer, forwarded, trusted_proxies)
 
 
 class RateLimits:

@@ -59,7 +59,9 @@ def forget(request: Request) -> None:
 def family_address(request: Request) -> str:
     """The family's own address, as the services should count it."""
     settings: WebSettings = request.app.state.settings
-    return client_address(request.scope, settings.trusted_proxies)
+    peer = request.client.host if request.client else "unknown"
+    forwarded = request.headers.getlist("x-forwarded-for")
+    return client_address(peer, forwarded, settings.trusted_proxies)
 
 
 def contact_of(request: Request, local_authority: str | None) -> CouncilContact:
