@@ -49,6 +49,9 @@ from shared.auth import verified
 Clock = Callable[[], float]
 """Seconds since the epoch, as the storages count them (``time.time``); tests move their own."""
 
+SUBJECT = "rate_limit_subject"
+"""Where an outer middleware that has checked who is asking puts their subject."""
+
 MUTATING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 NEVER_LIMITED = ("/health/", "/metrics")
 
@@ -96,8 +99,13 @@ async def client_key(
     scope: Scope, trusted_proxies: Sequence[IPv4Network | IPv6Network], *, by_address: bool
 ) -> str:
     """Who is asking: the subject of a sign-in token that verifies (unless ``by_address``),
-    else the client's address."""
+    or of a session an outer middleware has already opened (``scope["rate_limit_subject"]``:
+    the workspace's signed-in person, whose browser sends a cookie, not a token), else the
+    client's address."""
     headers = Headers(scope=scope)
+    signed_in = scope.get(SUBJECT)
+    if not by_address and isinstance(signed_in, str) and signed_in:
+        return "sub:" + hashlib.sha256(signed_in.encode()).hexdigest()
     scheme, token = get_authorization_scheme_param(headers.get("authorization"))
     if not by_address and scheme.lower() == "bearer" and token:
         try:

@@ -141,8 +141,10 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         app.include_router(routes)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     errors.install(app)
-    app.add_middleware(Sessions, store=store, secure=settings.secure_cookies)
     harden(app, settings, page_policy=page_policy(settings))
+    # Outside the rate limits (added last: outermost), so that they count a signed-in person
+    # by their session, not by the address a whole council office shares.
+    app.add_middleware(Sessions, store=store, secure=settings.secure_cookies)
     return app
 
 
