@@ -21,7 +21,11 @@ behind one council address count apart. The token is verified here by ``shared.a
 which keeps the outcome for the route's ``allow`` (one check a request). Anyone else, a token
 that does not verify and every family route (they read no ``Authorization``) count against
 the address: the right-most ``X-Forwarded-For`` hop that is not one of ``TRUSTED_PROXIES``.
-A made-up header on each request buys no new counter."""
+A made-up header on each request buys no new counter.
+
+(Longer than most modules: who the client is (a token's subject, a session's, an address
+behind trusted proxies) and how each rule counts them are one policy, reviewed together.)
+"""
 
 from __future__ import annotations
 
