@@ -27,6 +27,7 @@ from shared.logs import configure_logging
 from shared.metrics import service_registry
 from shared.telemetry import setup_tracing
 from web import caseload, errors, family, referral, signin, steps
+from web.audit import routes as audit
 from web.backends import Backends
 from web.config import WebSettings
 from web.pages import STATIC
@@ -109,7 +110,14 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         app, tracer_provider=tracer_provider, excluded_urls="health/.*,metrics,static/.*"
     )
     app.include_router(operations.router)
-    for routes in (signin.router, caseload.router, referral.router, steps.router, family.router):
+    for routes in (
+        signin.router,
+        caseload.router,
+        referral.router,
+        steps.router,
+        family.router,
+        audit.router,
+    ):
         app.include_router(routes)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     errors.install(app)
