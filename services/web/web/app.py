@@ -31,6 +31,7 @@ from web.audit import routes as audit
 from web.backends import Backends
 from web.config import WebSettings
 from web.pages import STATIC
+from web.reports import routes as reports
 from web.sessions import Sessions, SessionStore, fernet_of
 
 logger = logging.getLogger(__name__)
@@ -117,6 +118,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         steps.router,
         family.router,
         audit.router,
+        reports.router,
     ):
         app.include_router(routes)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
