@@ -62,7 +62,9 @@ async def test_a_freed_place_goes_to_the_nearest_deadline_and_reaches_timeline_a
     original = {e["id"]: e for e in teams}
 
     async def set_capacity(entry: dict[str, Any], capacity: int) -> None:
-        fields = {k: v for k, v in entry.items() if k not in ("id", "allocated")}
+        fields = {
+            k: v for k, v in entry.items() if k not in ("id", "allocated", "awaiting_agreement")
+        }
         changed = await specialists.put(
             f"/v1/registry/{entry['id']}", json=fields | {"capacity": capacity}
         )

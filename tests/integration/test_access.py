@@ -120,6 +120,9 @@ ACCESS: dict[tuple[str, str, str], set[str]] = {
     ("specialists", "PUT", "/v1/registry/{entry_id}"): {"manager"},
     ("specialists", "POST", "/v1/registry/{entry_id}/retire"): {"manager"},
     ("specialists", "POST", "/v1/registry/import"): {"manager"},
+    ("specialists", "GET", "/v1/registry/awaiting-agreement"): {"manager"},
+    ("specialists", "POST", "/v1/registry/{entry_id}/agreements"): {"manager"},
+    ("specialists", "DELETE", "/v1/registry/{entry_id}/agreements/{local_authority}"): {"manager"},
     ("specialists", "GET", "/v1/reports/capacity"): {"manager"},
     ("notifications", "GET", "/v1/referrals/{referral_id}/notifications"): {
         "caseworker",
@@ -146,6 +149,7 @@ def _path(path: str) -> str:
         .replace("{kind}", "medical")
         .replace("{allocation_id}", str(uuid4()))
         .replace("{entry_id}", str(uuid4()))
+        .replace("{local_authority}", "E08000035")
     )
 
 

@@ -159,7 +159,9 @@ async def test_capacity_added_works_the_waitlist(
     assert isinstance(taken[0], SpecialistAssigned)
     waiting = plan(roles=[Role.OCCUPATIONAL_THERAPY])
     assert isinstance((await handle(pool, waiting))[0], ReferralWaitlisted)
-    changed = {k: v for k, v in team.items() if k not in ("id", "allocated")} | {"capacity": 2}
+    changed = {
+        k: v for k, v in team.items() if k not in ("id", "allocated", "awaiting_agreement")
+    } | {"capacity": 2}
     raised = await manager.put(f"/v1/registry/{team['id']}", json=changed)
     assert raised.status_code == 200, raised.text
     assert raised.json()["allocated"] == 2

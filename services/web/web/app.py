@@ -38,6 +38,17 @@ logger = logging.getLogger(__name__)
 
 SWEEP_EVERY_S = 300
 
+ROUTERS = (
+    signin.router,
+    caseload.router,
+    referral.router,
+    steps.router,
+    family.router,
+    audit.router,
+    reports.router,
+)
+"""Every page of the workspace (``tests/integration/test_web_access.py`` walks them)."""
+
 
 def page_policy(settings: WebSettings) -> str:
     """The pages' Content-Security-Policy: the workspace's own stylesheets and images, no
@@ -111,15 +122,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         app, tracer_provider=tracer_provider, excluded_urls="health/.*,metrics,static/.*"
     )
     app.include_router(operations.router)
-    for routes in (
-        signin.router,
-        caseload.router,
-        referral.router,
-        steps.router,
-        family.router,
-        audit.router,
-        reports.router,
-    ):
+    for routes in ROUTERS:
         app.include_router(routes)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     errors.install(app)

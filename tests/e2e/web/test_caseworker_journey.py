@@ -5,6 +5,7 @@ recorded."""
 
 from __future__ import annotations
 
+import random
 from datetime import date, timedelta
 from typing import Any
 from uuid import uuid4
@@ -21,6 +22,17 @@ def _day(days_ago: int) -> date:
     return TODAY - timedelta(days=days_ago)
 
 
+def _a_child() -> dict[str, str]:
+    """A child no other test has sent (an open referral for the same child is a 409)."""
+    born = date(2012, 1, 1) + timedelta(days=random.randrange(3650))
+    return {
+        "given_name": random.choice(["Amara", "Zofia", "Bilal", "Niamh", "Kwame", "Ioana"]),
+        "family_name": random.choice(["Okafor", "Kowalska", "Hussain", "Byrne", "Mensah"]),
+        "date_of_birth": born.isoformat(),
+        "postcode": random.choice(["LS6 2AB", "LS7 3QE", "LS11 5TT", "LS16 6EB"]),
+    }
+
+
 async def _ehc_request(api: httpx.AsyncClient, received_days_ago: int) -> dict[str, Any]:
     response = await api.post(
         "/v1/referrals",
@@ -31,12 +43,7 @@ async def _ehc_request(api: httpx.AsyncClient, received_days_ago: int) -> dict[s
             "requested_by": "parent",
             "primary_need": "SLCN",
             "received_on": _day(received_days_ago).isoformat(),
-            "child": {
-                "given_name": "Amara",
-                "family_name": "Okafor",
-                "date_of_birth": "2019-03-04",
-                "postcode": "LS6 2AB",
-            },
+            "child": _a_child(),
             "family_contact": {
                 "name": "Ngozi Okafor",
                 "email": "ngozi@example.org",
