@@ -31,6 +31,8 @@ from web.audit import routes as audit
 from web.backends import Backends
 from web.config import WebSettings
 from web.pages import STATIC
+from web.registry import entries as registry_entries
+from web.registry import importing as registry_import
 from web.reports import routes as reports
 from web.sessions import Sessions, SessionStore, fernet_of
 
@@ -46,6 +48,8 @@ ROUTERS = (
     family.router,
     audit.router,
     reports.router,
+    registry_import.router,
+    registry_entries.router,
 )
 """Every page of the workspace (``tests/integration/test_web_access.py`` walks them)."""
 

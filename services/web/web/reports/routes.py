@@ -10,11 +10,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from web import pages, words
-from web.backends import Backends, NotFound, together
-from web.config import WebSettings
+from web import councils, pages, words
+from web.backends import Backends, together
 from web.reports.chart import BarChart, bar_chart, weeks_band
-from web.signin import NotAllowed, User, with_role
+from web.signin import User, with_role
 
 router = APIRouter(include_in_schema=False)
 
@@ -26,20 +25,15 @@ FIRST_YEAR = 2014
 
 @router.get("/reports")
 async def reports(request: Request, user: Manager) -> Response:
-    if not user.councils:
-        raise NotAllowed
-    settings: WebSettings = request.app.state.settings
-    council = request.query_params.get("council") or user.councils[0]
-    if council not in user.councils:
-        raise NotFound(council)  # another council's report: as if there were none
+    council = councils.chosen(request, user)
     this_year = date.today().year
     years = list(range(this_year, FIRST_YEAR - 1, -1))
     asked = request.query_params.get("year") or str(this_year)
     year = int(asked) if asked.isdigit() and int(asked) in years else None
     context: dict[str, Any] = {
-        "councils": [(c, _council_name(settings, c)) for c in user.councils],
+        "councils": councils.choices(request, user),
         "council": council,
-        "council_name": _council_name(settings, council),
+        "council_name": councils.name(request, council),
         "years": years,
         "year": year,
         "words": words,
@@ -80,11 +74,6 @@ async def reports(request: Request, user: Manager) -> Response:
         share_words=share_words,
         **context,
     )
-
-
-def _council_name(settings: WebSettings, code: str) -> str:
-    contact = settings.council_contacts.get(code)
-    return contact.name if contact else code
 
 
 def _open_bands(report: dict[str, Any]) -> list[tuple[str, int]]:
