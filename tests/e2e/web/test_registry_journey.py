@@ -141,10 +141,18 @@ async def test_a_manager_adds_changes_and_retires_an_entry(
     assert name not in await _names(registry_api)
 
     await page.get_by_label("Postcode districts it works in").fill("ls18")
+    sent = await page.evaluate(
+        "() => Object.fromEntries(new FormData(document.querySelector('main form')))"
+    )
     await page.get_by_role("button", name="Add it").click()
     await expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
         f"{name} was added to the registry"
     )
+    again = await page.request.post(f"{web_url}/registry/new?council={LEEDS}", form=sent)
+    assert again.ok  # the same form sent again (a double click, a retry): still one entry
+    assert "was added to the registry" in await again.text()
+    listed = await registry_api.get("/v1/registry", params={"local_authority": LEEDS})
+    assert [e["display_name"] for e in listed.json()].count(name) == 1
     stored = (await _names(registry_api))[name]
     assert (stored["districts"], stored["capacity"], stored["role"]) == (
         ["LS18"],

@@ -18,7 +18,7 @@ from fastapi.responses import RedirectResponse, Response
 from web import councils, forms, pages, words
 from web.backends import Backends, Conflict, Invalid, NotFound, together
 from web.registry import fields
-from web.signin import User, checked_form, with_role
+from web.signin import BadForm, User, checked_form, with_role
 
 router = APIRouter(include_in_schema=False)
 
@@ -81,7 +81,10 @@ async def new_entry(request: Request, user: Manager) -> Response:
 async def create_entry(request: Request, user: Manager) -> Response:
     form = await checked_form(request)
     council = councils.chosen(request, user)
-    entry_id = str(uuid.UUID(str(form.get("entry_id") or uuid.uuid4())))
+    try:
+        entry_id = str(uuid.UUID(str(form.get("entry_id"))))
+    except ValueError as exc:  # the form did not come from its page
+        raise BadForm from exc
     body, answers = fields.body_of(fields.QUESTIONS, form)
     if answers.errors:
         return await _form(request, user, council, answers, entry_id=entry_id, new=True)
