@@ -95,7 +95,8 @@ def migrations_of(service: str) -> Traversable:
 
 def service_url(owner_url: str) -> str:
     """The URL a service connects with to the database ``owner_url`` names: as the services'
-    role, which row-level security binds (the owner is not bound by it)."""
+    role, which row-level security binds to the councils it acts for (the owner acts for
+    every council: ``shared.migrations.owner_connection``)."""
     return with_user(owner_url, LOCAL_SERVICE_USER, LOCAL_SERVICE_USER)
 
 
@@ -144,11 +145,13 @@ class Platform:
 
     def _spawn(self, service: str) -> None:
         port = self.ports[service]
-        # Development and test runs take the 999 NHS numbers, which are never issued. The
-        # family's links (in each message, and from the family view to the plan) go to this
-        # run's services, whatever their ports.
+        # Development and test runs: development mode (the development identity provider,
+        # family-link key, councils and the rest, which production refuses), and the 999 NHS
+        # numbers, which are never issued. The family's links (in each message, and from the
+        # family view to the plan) go to this run's services, whatever their ports.
         # The workspace calls this run's services and is reached at its own port.
         env = {
+            "SEND_ENVIRONMENT": "development",
             "ACCEPT_TEST_NHS_NUMBERS": "true",
             "FAMILY_VIEW_URL": self._family_view_url(),
             "FAMILY_PLAN_URL": f"{self.url('plans')}/v1/family/{{token}}/plan",

@@ -14,9 +14,9 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
-from opentelemetry import trace
 from pydantic import BaseModel, Field
 
+from shared import request_ids
 from shared.auth import AUTH_RESPONSES, CurrentPrincipal, Principal, Role, allow
 from shared.db import Connection
 from shared.events import DomainEvent
@@ -36,14 +36,22 @@ class AuditEntry(BaseModel):
     resource: str
     referral_id: UUID | None
     request_id: str | None
+    """The server's id of the request (the response's ``X-Request-ID``; ``shared.request_ids``)."""
+    client_request_id: str | None
+    """What the caller sent as ``X-Request-ID`` (or a partner as its request), when it looked
+    like an id: the caller's claim, for matching with its own logs, not the request's id."""
 
 
 class AuditTrail:
-    """What a route needs to audit its reads and changes: who, and from which request."""
+    """What a route needs to audit its reads and changes: who, and from which request (the
+    server's id; the caller's own, kept only when it looks like an id)."""
 
-    def __init__(self, principal: Principal, request_id: str | None) -> None:
+    def __init__(
+        self, principal: Principal, request_id: str, *, client_request_id: str | None = None
+    ) -> None:
         self.principal = principal
         self.request_id = request_id
+        self.client_request_id = request_ids.client_request_id(client_request_id)
 
     async def record(
         self,
@@ -63,14 +71,15 @@ class AuditTrail:
             resource,
             referral_id,
             self.request_id,
+            self.client_request_id,
         )
 
 
 async def _insert(conn: Connection, *row: object) -> None:
     await conn.execute(
         """INSERT INTO audit_log (actor, roles, local_authority, action, resource,
-               referral_id, request_id)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+               referral_id, request_id, client_request_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
         *row,
     )
 
@@ -93,7 +102,7 @@ async def record_system(
     """Audit a change a service made by itself (an event handler, a scheduled job): actor
     ``system:<name>``, no roles, no request."""
     await _insert(
-        conn, system_actor(name), [], local_authority, action, resource, referral_id, None
+        conn, system_actor(name), [], local_authority, action, resource, referral_id, None, None
     )
 
 
@@ -133,13 +142,11 @@ async def audited(conn: Connection, name: str, action: str, referral_id: UUID) -
 
 
 def audit_trail(request: Request, principal: CurrentPrincipal) -> AuditTrail:
-    """The audit trail of this request: the caller, and the request id (the client's
-    ``X-Request-ID``, else the trace id, which finds the request in the traces)."""
-    request_id = request.headers.get("x-request-id")
-    if request_id is None:
-        context = trace.get_current_span().get_span_context()
-        request_id = format(context.trace_id, "032x") if context.is_valid else None
-    return AuditTrail(principal, request_id[:100] if request_id else None)
+    """The audit trail of this request: the caller, the server's id of the request (never one
+    the caller chose; its span carries it as ``send.request_id``) and the caller's own
+    ``X-Request-ID`` if it looks like an id."""
+    request_id, client_request_id = request_ids.request_ids(request)
+    return AuditTrail(principal, request_id, client_request_id=client_request_id)
 
 
 Audit = Annotated[AuditTrail, Depends(audit_trail)]
@@ -179,7 +186,7 @@ async def list_audit_entries(
         )
     rows = await conn.fetch(
         """SELECT id, at, actor, roles, local_authority, action, resource, referral_id,
-                  request_id
+                  request_id, client_request_id
            FROM audit_log
            WHERE ($1::uuid IS NULL OR referral_id = $1)
              AND ($2::text IS NULL OR actor = $2)

@@ -1,6 +1,6 @@
-"""What the bench's databases say about a phase's referrals, read as the tables' owner (whom
-row-level security does not bind): how many reached the family alert, when each step came,
-and what the outboxes still hold."""
+"""What the bench's databases say about a phase's referrals, read as the tables' owner acting
+for every council (``shared.migrations.owner_connection``): how many reached the family alert,
+when each step came, and what the outboxes still hold."""
 
 from __future__ import annotations
 

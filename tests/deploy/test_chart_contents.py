@@ -10,6 +10,7 @@ import json
 import re
 from collections.abc import Iterator
 from typing import Any, cast
+from urllib.parse import unquote
 
 import pytest
 from prometheus_client import CollectorRegistry
@@ -20,9 +21,9 @@ from scripts.k8s_topology import consumer_groups
 from shared.dlq import replay_names
 from shared.lifecycle import STOP_STEPS_S
 from shared.outbox import OutboxRelay
-from shared.services import SERVICES
+from shared.services import EVENT_SERVICES, SERVICES
 from shared.settings import KafkaSettings
-from shared.topics import platform_topics
+from shared.topics import PARTNER_EVENTS, platform_topics
 from tests.deploy.conftest import NAMESPACE, RELEASE, Obj, Rendered, RenderFn, containers, env_of
 from tests.logging_state import restored_logging
 
@@ -38,7 +39,7 @@ def asyncapi(service: str) -> dict[str, set[str]]:
     spec = json.loads((DOCS / f"{service}.json").read_text())
     found: dict[str, set[str]] = {"receive": set(), "send": set()}
     for op in spec["operations"].values():
-        channel = spec["channels"][op["channel"]["$ref"].split("/")[-1]]
+        channel = spec["channels"][unquote(op["channel"]["$ref"].split("/")[-1])]
         found[op["action"]].add(channel["address"])
     return found
 
@@ -195,6 +196,7 @@ def test_the_topics_job_runs_only_without_strimzi_topics(
             "kafka.credentials.topics.username": "admin",
             **{f"kafka.credentials.{s}.secretName": f"{s}-kafka" for s in SERVICES},
             **{f"kafka.credentials.{s}.username": s for s in SERVICES},
+            "partnerCouncils.west-yorkshire-slt[0]": "E08000035",
         }
     )
     job = rendered.one("Job", f"{FULLNAME}-topics")
@@ -202,6 +204,8 @@ def test_the_topics_job_runs_only_without_strimzi_topics(
     assert container["command"] == ["python", "-m", "shared.topics"]
     env = env_of(container)
     assert env["KAFKA_REPLICATION_FACTOR"]["value"] == "3"
+    # The partners, whose own outcome topics it makes too (nhs.referrals.outcome.<partner>.v1).
+    assert json.loads(env["PARTNER_COUNCILS"]["value"]) == {"west-yorkshire-slt": ["E08000035"]}
     assert env["KAFKA_SASL_USERNAME"]["value"] == "admin"
     assert not rendered.kind("KafkaTopic")
     assert not rendered.kind("KafkaUser")
@@ -237,12 +241,16 @@ def test_each_services_kafka_user_has_exactly_the_rights_its_asyncapi_declares(
     for topic in declared["receive"]:
         expected |= {("topic", f"{namespace}{topic}", "literal", op) for op in ("Read", "Describe")}
         expected.add(("group", f"{namespace}{groups[topic]}", "literal", "Read"))
-    for topic in declared["send"]:
+    for topic in declared["send"] - PARTNER_PATTERNS:  # the default values name no partner
         expected |= {
             ("topic", f"{namespace}{topic}", "literal", op) for op in ("Write", "Describe")
         }
     assert acls(user) == expected
     assert user["spec"]["authentication"]["type"] == "scram-sha-512"
+
+
+PARTNER_PATTERNS = {event.topic() for event in PARTNER_EVENTS}
+"""The patterns of the NHS partners' own topics (``nhs.referrals.outcome.{partner}.v1``)."""
 
 
 def test_each_service_connects_as_its_own_kafka_user(production: Rendered) -> None:
@@ -265,23 +273,65 @@ PARTNER_TOPICS = {
 """The production values' NHS partners and the inbound topic of each one's own."""
 
 
-def test_nhs_partners_write_their_own_inbound_topic_and_read_outcomes_only(
+OUTCOME_TOPICS = {p: f"nhs.referrals.outcome.{p}.v1" for p in PARTNER_TOPICS}
+"""Each production partner's own outcome topic: the documented naming."""
+
+
+def test_nhs_partners_write_their_own_inbound_topic_and_read_their_own_outcomes_only(
     production: Rendered,
 ) -> None:
     for partner, topic in PARTNER_TOPICS.items():
         user = production.one("KafkaUser", f"{FULLNAME}-partner-{partner}")
+        outcome = OUTCOME_TOPICS[partner]
         assert acls(user) == {
             ("topic", topic, "literal", "Write"),
             ("topic", topic, "literal", "Describe"),
-            ("topic", "nhs.referrals.outcome.v1", "literal", "Read"),
-            ("topic", "nhs.referrals.outcome.v1", "literal", "Describe"),
+            ("topic", outcome, "literal", "Read"),
+            ("topic", outcome, "literal", "Describe"),
             ("group", f"{partner}.", "prefix", "Read"),
             ("cluster", "", "literal", "IdempotentWrite"),
         }
+    readers = [
+        u["metadata"]["name"]
+        for u in production.kind("KafkaUser")
+        for right in acls(u)
+        if right[1] == OUTCOME_TOPICS["west-yorkshire-slt"] and right[3] == "Read"
+    ]
+    assert readers == [f"{FULLNAME}-partner-west-yorkshire-slt"]  # no other partner, no service
+
+
+def test_referrals_alone_writes_each_partners_outcome_topic_which_the_chart_makes(
+    production: Rendered,
+) -> None:
+    topics = {t["spec"]["topicName"] for t in production.kind("KafkaTopic")}
+    assert set(OUTCOME_TOPICS.values()) <= topics
+    assert "nhs.referrals.outcome.v1" not in topics  # no topic every partner reads
+    writers = {
+        topic: {u["metadata"]["name"] for u in production.kind("KafkaUser")
+                if ("topic", topic, "literal", "Write") in acls(u)}
+        for topic in OUTCOME_TOPICS.values()
+    }  # fmt: skip
+    assert writers == {topic: {f"{FULLNAME}-referrals"} for topic in OUTCOME_TOPICS.values()}
+    (referrals,) = [env_of(c) for c in containers(deployment(production, "referrals"))]
+    assert json.loads(referrals["PARTNER_COUNCILS"]["value"]).keys() == OUTCOME_TOPICS.keys()
+
+
+def test_a_partner_cannot_be_given_another_outcome_topic_nor_be_without_councils(
+    render: RenderFn,
+) -> None:
+    with pytest.raises(AssertionError, match="outcomeTopic"):
+        render(set={"strimzi.partners[0].name": "west-yorkshire-slt",
+                    "strimzi.partners[0].outcomeTopic": "nhs.referrals.outcome.v1",
+                    "partnerCouncils.west-yorkshire-slt[0]": "E08000035"})  # fmt: skip
+    with pytest.raises(AssertionError, match="no partnerCouncils entry"):
+        render(set={"strimzi.partners[0].name": "st-elsewhere"})
 
 
 def test_a_partner_without_a_topic_of_its_own_writes_the_shared_one(render: RenderFn) -> None:
-    rendered = render(set={"strimzi.partners[0].name": "leeds-community-paediatrics"})
+    leeds = "leeds-community-paediatrics"
+    rendered = render(
+        set={"strimzi.partners[0].name": leeds, f"partnerCouncils.{leeds}[0]": "E08000035"}
+    )
     user = rendered.one("KafkaUser", f"{FULLNAME}-partner-leeds-community-paediatrics")
     assert ("topic", "nhs.referrals.inbound.v1", "literal", "Write") in acls(user)
     (container,) = containers(deployment(rendered, "referrals"))
@@ -292,7 +342,8 @@ def test_partners_own_topics_exist_and_referrals_reads_them_knowing_whose_they_a
     production: Rendered,
 ) -> None:
     topics = {t["spec"]["topicName"] for t in production.kind("KafkaTopic")}
-    assert topics == set(platform_topics()) | set(PARTNER_TOPICS.values())
+    own = set(PARTNER_TOPICS.values()) | set(OUTCOME_TOPICS.values())
+    assert topics == set(platform_topics()) | own
     referrals = acls(production.one("KafkaUser", f"{FULLNAME}-referrals"))
     replay = acls(production.one("KafkaUser", f"{FULLNAME}-dlq-replay"))
     for topic in PARTNER_TOPICS.values():
@@ -578,3 +629,92 @@ def test_keda_scales_on_each_consumer_groups_lag(render: RenderFn) -> None:
             (f"staging.{topic}", f"staging.{group}") for topic, group in groups.items()
         }
         assert all(t["metadata"]["sasl"] == "scram_sha512" for t in kafka)
+
+
+# --- production mode ---------------------------------------------------------------------
+
+SMTP = {"host": "smtp.example.gov.uk", "sender": "send@example.gov.uk"}
+SECRET_VALUES = {  # what the council's Secrets would hold (the chart names them only)
+    "FAMILY_LINK_KEY": "0123456789abcdefghijklmnopqrstuvwxyzABCDEF",
+    "COUNCIL_MESSAGING": json.dumps({"*": {"email": "smtp", "sms": None, "smtp": SMTP}}),
+}
+
+
+def service_environment(rendered: Rendered, service: str) -> dict[str, str]:
+    """The environment the chart gives ``service``'s pods, each Secret's key filled in."""
+    (container,) = containers(deployment(rendered, service))
+    found: dict[str, str] = {}
+    for name, var in env_of(container).items():
+        if "value" in var:
+            found[name] = str(var["value"])
+        elif name.endswith("_DATABASE_URL"):
+            found[name] = f"postgresql://{service}_app:from-the-vault@db.internal:5432/{service}"
+        else:
+            found[name] = SECRET_VALUES.get(name, "from-the-vault")
+    return found
+
+
+def production_refusals(
+    rendered: Rendered, service: str, monkeypatch: pytest.MonkeyPatch
+) -> list[str]:
+    """What ``service`` refuses to start with, its settings built from ``rendered``'s
+    environment for it and nothing else (so production, as the chart sets no
+    SEND_ENVIRONMENT)."""
+    from pydantic import ValidationError
+
+    from shared.environment import UnsafeOutsideDevelopment
+
+    config = importlib.import_module(f"{service}.config")
+    settings_class = getattr(config, SETTINGS_CLASSES[service])
+    with monkeypatch.context() as patched:
+        patched.delenv("SEND_ENVIRONMENT", raising=False)
+        for name, value in service_environment(rendered, service).items():
+            patched.setenv(name, value)
+        try:
+            built = settings_class()
+        except ValidationError as error:
+            found: list[str] = []
+            for problem in error.errors():
+                unsafe = problem.get("ctx", {}).get("error")
+                assert isinstance(unsafe, UnsafeOutsideDevelopment), problem
+                found += unsafe.problems
+            return found
+    assert built.send_environment == "production"
+    return []
+
+
+def deployed(rendered: Rendered) -> list[str]:
+    """The services ``rendered`` runs (a Deployment each)."""
+    names = {d["metadata"]["name"] for d in rendered.kind("Deployment")}
+    found = [s for s in SERVICES if f"{FULLNAME}-{s}" in names]
+    assert set(EVENT_SERVICES) <= set(found)
+    return found
+
+
+def test_the_production_example_renders_settings_each_service_starts_with(
+    production: Rendered, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    refusals = {s: production_refusals(production, s, monkeypatch) for s in deployed(production)}
+    assert refusals == {s: [] for s in refusals}
+
+
+def test_the_default_values_lack_only_the_councils_a_release_must_name(
+    default: Rendered, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The chart's own defaults are production's (HTTPS, Secrets), except that they name no
+    council: referrals and plans refuse to start until ``councils`` does."""
+    refusals = {s: production_refusals(default, s, monkeypatch) for s in deployed(default)}
+    assert refusals == {
+        **{s: [] for s in refusals},
+        "referrals": ["COUNCILS is left at its development default"],
+        "plans": ["COUNCIL_CONTACTS is left at its development default"],
+    }
+
+
+def test_the_chart_never_runs_development_mode(
+    default: Rendered, production: Rendered, everything: Rendered
+) -> None:
+    for rendered in (default, production, everything):
+        for owner in rendered.kind("Deployment") + rendered.kind("Job"):
+            for container in containers(owner):
+                assert "SEND_ENVIRONMENT" not in env_of(container), owner["metadata"]["name"]

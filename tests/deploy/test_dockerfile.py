@@ -64,6 +64,11 @@ def test_the_image_runs_as_the_charts_non_root_user(default: Rendered) -> None:
         assert containers(deploy)[0]["ports"][0]["containerPort"] == exposed
 
 
+def test_the_image_never_runs_development_mode() -> None:
+    """Production unless told otherwise: the image sets no SEND_ENVIRONMENT at all."""
+    assert "SEND_ENVIRONMENT" not in DOCKERFILE
+
+
 def test_the_final_stage_installs_only_the_libraries_pdfs_are_drawn_with() -> None:
     """No compiler runs in the final stage: it adds the Debian libraries WeasyPrint draws the
     plans' PDFs with (pango and a font; the package lists removed again), the user, and

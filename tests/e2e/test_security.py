@@ -78,13 +78,19 @@ async def test_every_read_and_change_is_audited_for_the_councils_auditors_only(
         "/v1/referrals", json=referral_body(), headers={"X-Request-ID": "req-create-1"}
     )
     referral_id = created.json()["id"]
-    await referrals_api.get(f"/v1/referrals/{referral_id}", headers={"X-Request-ID": "req-read"})
+    read = await referrals_api.get(
+        f"/v1/referrals/{referral_id}", headers={"X-Request-ID": "req-read"}
+    )
     query = f"/v1/audit?referral_id={referral_id}"
     leeds_auditor = await _headers(identity, "leeds-auditor")
     entries = (await _get(platform, "referrals", query, leeds_auditor)).json()
-    assert [(e["action"], e["actor"], e["request_id"]) for e in entries] == [
-        ("read", "leeds-caseworker", "req-read"),
-        ("create", "leeds-caseworker", "req-create-1"),
+    # Filed under the server's id of each request (the one it answered with), the caller's
+    # own X-Request-ID beside it.
+    assert [
+        (e["action"], e["actor"], e["request_id"], e["client_request_id"]) for e in entries
+    ] == [
+        ("read", "leeds-caseworker", read.headers["X-Request-ID"], "req-read"),
+        ("create", "leeds-caseworker", created.headers["X-Request-ID"], "req-create-1"),
     ]
     assert all(e["roles"] == ["caseworker"] and e["local_authority"] == LEEDS for e in entries)
     assert "Given" not in str(entries)  # never the data itself

@@ -76,6 +76,8 @@ ACCESS: dict[tuple[str, str, str], set[str]] = {
     ("referrals", "GET", "/v1/family/{token}"): {"family link"},
     ("referrals", "GET", "/v1/referrals"): {"caseworker", "manager"},
     ("referrals", "GET", "/v1/reports/timeliness"): {"manager"},
+    ("referrals", "GET", "/v1/held-referrals"): {"caseworker", "manager"},
+    ("referrals", "POST", "/v1/held-referrals/{held_id}/decision"): {"caseworker", "manager"},
     **{
         ("referrals", "POST", f"/v1/referrals/{{referral_id}}/{step}"): {"caseworker", "manager"}
         for step in (

@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 from urllib.parse import quote
 from uuid import uuid4
 
-import asyncpg
 import pytest
 
 from scripts.platform import IdentityProvider, migrations_of
+from shared.migrations import owner_connection
 from tests.conftest import Databases
 from tests.integration.referrals_app import BRADFORD, LEEDS, referrals_service, signed_in
 
@@ -27,7 +27,7 @@ ROWS = [  # request_id names each row; (actor, council, referral, when)
 @pytest.fixture(scope="module")
 async def referrals_url(databases: Databases) -> str:
     url = await databases.fresh("audit-queries", "referrals", migrations_of("referrals"))
-    owner = await asyncpg.connect(url)
+    owner = await owner_connection(url)
     try:
         await owner.executemany(
             """INSERT INTO audit_log (request_id, actor, roles, local_authority, referral_id,

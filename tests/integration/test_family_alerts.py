@@ -28,6 +28,7 @@ from shared.events import (
     SpecialistAssigned,
     wrap,
 )
+from shared.migrations import OWNER_SERVER_SETTINGS, owner_connection
 from shared.outbox import Outbox
 from tests.conftest import Databases
 from tests.events import sample_event
@@ -64,7 +65,9 @@ async def notifications_url(databases: Databases) -> str:
 
 @pytest.fixture
 async def notifications_pool(notifications_url: str) -> AsyncIterator[asyncpg.Pool]:
-    pool = await asyncpg.create_pool(notifications_url, min_size=2, max_size=4)
+    pool = await asyncpg.create_pool(
+        notifications_url, min_size=2, max_size=4, server_settings=OWNER_SERVER_SETTINGS
+    )
     await pool.execute(
         "TRUNCATE notifications, delivery_attempts, family_contacts, requests, provider_limits,"
         " outbox, inbox"
@@ -329,7 +332,7 @@ async def _until_marker(heard: asyncio.Queue[str], pool: asyncpg.Pool) -> list[s
 async def test_the_sender_is_woken_by_a_queued_message_and_never_by_its_own_claims(
     notifications_pool: asyncpg.Pool, notifications_url: str
 ) -> None:
-    listener = await asyncpg.connect(notifications_url)
+    listener = await owner_connection(notifications_url)
     heard: asyncio.Queue[str] = asyncio.Queue()
     await listener.add_listener("notifications_queued", lambda *args: heard.put_nowait(args[3]))
     try:

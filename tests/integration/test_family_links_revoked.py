@@ -17,6 +17,7 @@ from plans.handlers import stop_revoked_family_links
 from scripts.platform import IdentityProvider, migrations_of, service_url
 from shared.councils import act_for
 from shared.events import Envelope, FamilyLinksRevoked
+from shared.migrations import owner_connection
 from tests.conftest import Databases
 from tests.integration.conftest import wait_for
 from tests.integration.plans_family import LEEDS, link, plans_service, seed_plan
@@ -35,7 +36,7 @@ async def urls(databases: Databases) -> dict[str, str]:
 
 
 async def _revocations(referrals_url: str, referral_id: UUID) -> list[Envelope[FamilyLinksRevoked]]:
-    conn = await asyncpg.connect(referrals_url)
+    conn = await owner_connection(referrals_url)
     try:
         rows = await conn.fetch(
             "SELECT envelope FROM outbox WHERE key = $1 AND topic = $2 ORDER BY id",

@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
-import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -19,6 +18,7 @@ from pypdf import PdfReader
 
 from scripts.platform import IdentityProvider, migrations_of
 from shared.dev_identity import fetch_token
+from shared.migrations import owner_connection
 from tests.conftest import Databases
 from tests.integration.plans_family import BRADFORD, LEEDS, link, plans_service, seed_plan
 from tests.plan_documents import plans_by_area
@@ -177,7 +177,7 @@ async def test_a_bad_expired_or_revoked_link_is_refused_with_a_plain_page(
     }
     earlier = link(referral_id, now=now - timedelta(minutes=5))
     assert (await family.get(f"/v1/family/{earlier}/plan")).status_code == 200
-    conn = await asyncpg.connect(plans_url)
+    conn = await owner_connection(plans_url)
     try:
         await family_repository.links_revoked(conn, referral_id, LEEDS, now - timedelta(minutes=1))
     finally:
@@ -243,7 +243,7 @@ async def test_a_caseworker_downloads_any_plan_of_their_council_and_the_read_is_
         assert (await leeds.get(f"/v1/referrals/{uuid4()}/plan.pdf")).status_code == 404
     async with await _staff(app, identity, "bradford-caseworker") as bradford:
         assert (await bradford.get(f"/v1/referrals/{referral_id}/plan.pdf")).status_code == 404
-    conn = await asyncpg.connect(plans_url)
+    conn = await owner_connection(plans_url)
     try:
         audited = await conn.fetch(
             "SELECT actor, action, resource FROM audit_log WHERE referral_id = $1", referral_id
@@ -258,7 +258,7 @@ async def test_every_family_read_is_audited_as_the_link(
 ) -> None:
     referral_id = await seed_plan(plans_url, SPEECH, status="shared")
     await family.get(f"/v1/family/{link(referral_id)}/plan")
-    conn = await asyncpg.connect(plans_url)
+    conn = await owner_connection(plans_url)
     try:
         audited = await conn.fetch(
             "SELECT actor, resource, local_authority FROM audit_log WHERE referral_id = $1",

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
-import asyncpg
 import pytest
 import uvicorn
 from plans import family_repository
@@ -28,6 +27,7 @@ from playwright.async_api import Browser, Page, ViewportSize, async_playwright
 
 from scripts.platform import IdentityProvider, migrations_of
 from shared.events import ReferralDescribed, ReferralReceived, Sen2Need
+from shared.migrations import owner_connection
 from tests.conftest import Databases
 from tests.identity import free_port
 from tests.integration.conftest import wait_for
@@ -184,7 +184,7 @@ async def test_a_revoked_expired_or_other_councils_link_shows_no_plan(
     referral_id = await seed_plan(plans_url, document)
     now = datetime.now(UTC)
     before = link(referral_id, now=now - timedelta(minutes=5))
-    conn = await asyncpg.connect(plans_url)
+    conn = await owner_connection(plans_url)
     try:
         await family_repository.links_revoked(conn, referral_id, LEEDS, now - timedelta(minutes=1))
     finally:

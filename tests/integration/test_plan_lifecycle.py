@@ -12,7 +12,6 @@ from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
-import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -24,6 +23,7 @@ from pydantic import SecretStr
 from scripts.platform import IdentityProvider, migrations_of
 from shared.events import AdviceReceived, EhcAssessmentRequested, wrap
 from shared.family_links import mint
+from shared.migrations import owner_connection
 from tests.conftest import Databases
 from tests.integration.plans_app import drafted, family_token, owner_fetch, plans_service
 from tests.integration.referrals_app import BRADFORD, outbox_events, signed_in
@@ -356,7 +356,7 @@ async def test_an_escalation_makes_the_ehc_structure_and_advice_fills_section_k(
     advice = AdviceReceived(
         **common, kind="educational_psychology", received_on=TODAY, due_on=TODAY, on_time=True
     )
-    conn = await asyncpg.connect(owner_url)
+    conn = await owner_connection(owner_url)
     try:
         for handler, event in ((escalated_to_ehc, escalated), (advice_received, advice)) * 2:
             async with conn.transaction():
@@ -396,7 +396,7 @@ async def test_two_caseworkers_editing_the_same_version_at_once_one_wins_one_get
 async def _break_provision(owner_url: str, referral_id: UUID, status: str) -> list[Any]:
     """The plan with no provision at all (a quality check fails), in ``status``; returns the
     provision it had."""
-    conn = await asyncpg.connect(owner_url)
+    conn = await owner_connection(owner_url)
     try:
         lines = await conn.fetchval(
             "SELECT sections->'F' FROM support_plans WHERE referral_id = $1", referral_id

@@ -17,6 +17,7 @@ from fastapi import FastAPI
 
 from scripts.platform import IdentityProvider, migrations_of
 from shared.dev_identity import fetch_token
+from shared.migrations import owner_connection
 from tests.conftest import Databases
 from tests.integration.specialists_app import BRADFORD, LEEDS, specialists_service
 
@@ -39,7 +40,7 @@ async def app(owner_url: str, identity: IdentityProvider) -> AsyncIterator[FastA
 
 @pytest.fixture
 async def owner(owner_url: str) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(owner_url)
+    conn = await owner_connection(owner_url)
     yield conn
     await conn.close()
 

@@ -14,7 +14,7 @@ import pytest
 from specialists.seed import seed
 
 from scripts.platform import migrations_of
-from shared.migrations import migrate
+from shared.migrations import migrate, owner_connection
 from tests.conftest import Databases
 
 LEEDS, BRADFORD = "E08000035", "E08000032"
@@ -49,7 +49,7 @@ async def _entries(conn: asyncpg.Connection) -> dict[str, asyncpg.Record]:
 async def test_a_registry_in_use_upgrades_in_place(
     before_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    conn = await asyncpg.connect(before_url)
+    conn = await owner_connection(before_url)
     try:
         referral, waiting = uuid4(), uuid4()
         await conn.execute("DELETE FROM specialists WHERE id NOT IN ($1, $2)", SENSORY, NORTH_SLT)

@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from scripts.platform import IdentityProvider, migrations_of, service_url
 from shared.dev_identity import fetch_token
 from shared.events import ReferralWaitlisted, SpecialistAssigned
+from shared.migrations import owner_connection
 from shared.roles import Role
 from tests.conftest import Databases
 from tests.integration.specialists_app import LEEDS, handle, plan, specialists_service
@@ -36,7 +37,7 @@ async def app(owner_url: str, identity: IdentityProvider) -> AsyncIterator[FastA
 
 @pytest.fixture
 async def owner(owner_url: str) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(owner_url)
+    conn = await owner_connection(owner_url)
     await conn.execute("TRUNCATE allocations, waitlist, referral_needs, outbox")
     await conn.execute("UPDATE specialists SET active = false, allocated_weight = 0")
     yield conn

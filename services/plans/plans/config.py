@@ -18,6 +18,9 @@ class CouncilContact(BaseModel):
 
 class PlansSettings(ServiceSettings):
     service: ClassVar[Service] = SERVICES["plans"]
+    development_defaults: ClassVar[frozenset[str]] = ServiceSettings.development_defaults | {
+        "council_contacts"
+    }
     council_contacts: dict[str, CouncilContact] = Field(
         default={
             "E08000035": CouncilContact(name="Leeds City Council"),

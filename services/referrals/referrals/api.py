@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from referrals import ehc_repository, idempotency, repository
 from referrals.domain import Step
 from referrals.ehc_schemas import EhcView
+from referrals.holding import held_for, hold
 from referrals.idempotency import IdempotencyKey
 from referrals.intake import IntakeRules, intake_problems, london_today
 from referrals.schemas import (
@@ -43,8 +44,10 @@ router = APIRouter(prefix="/v1", tags=["referrals"], responses={**UNAVAILABLE, *
     responses={
         409: {
             "model": DuplicateReferral,
-            "description": "The child already has an open referral here (its id is given), or "
-            "the NHS number is known here for a child with other details",
+            "description": "To a caseworker or manager: the child already has an open referral "
+            "here (its id is given), or the NHS number is known here for a child with other "
+            "details. A partner system is never answered so: its request is held for a "
+            "caseworker to match, and answered as any referral (201)",
         }
     },
     dependencies=[allow(Role.CASEWORKER, Role.MANAGER, Role.PARTNER)],
@@ -60,7 +63,9 @@ async def create_referral(
 ) -> Any:
     """Take in a request for support (or for an EHC needs assessment, which also starts the
     statutory clock): store it and set the journey going. Partner systems may create
-    referrals for their configured councils; they cannot read them back."""
+    referrals for their configured councils; they cannot read them back, and a request of
+    theirs for a child already known here is held for a caseworker to match, answered as any
+    other (``referrals.holding``)."""
     today = london_today()
     child = body.child
     problems = intake_problems(
@@ -90,7 +95,16 @@ async def create_referral(
                     return JSONResponse(
                         first.body, first.status_code, headers={"Idempotent-Replayed": "true"}
                     )
-            events, receipt = await take_in(conn, audit, referral, child)
+            try:
+                events, receipt = await take_in(conn, audit, referral, child)
+            except Refused as refused:
+                if not held_for(principal):
+                    raise
+                # A partner learns nothing of a child it did not refer: answered as any
+                # referral, held for a caseworker to match.
+                events, receipt = await hold(
+                    conn, audit, referral, body, refused, partner=principal.subject
+                )
             await outbox.add(conn, events, local_authority=referral.local_authority)
             if idempotency_key is not None:
                 await idempotency.answer(

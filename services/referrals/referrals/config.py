@@ -6,6 +6,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import NoDecode
 
 from referrals.intake import DISTRICT_COUNCIL, SEND_COUNCIL
+from shared.environment import is_https
 from shared.services import SERVICES, Service
 from shared.settings import ServiceSettings
 
@@ -14,6 +15,11 @@ DEVELOPMENT_COUNCILS = ["E08000035", "E08000032"]  # Leeds, Bradford: the develo
 
 class ReferralsSettings(ServiceSettings):
     service: ClassVar[Service] = SERVICES["referrals"]
+    development_defaults: ClassVar[frozenset[str]] = ServiceSettings.development_defaults | {
+        "councils",
+        "family_plan_url",
+        "referral_link",
+    }
     retention_years_after_birth: int = Field(
         default=31,
         ge=1,
@@ -94,6 +100,18 @@ class ReferralsSettings(ServiceSettings):
             if not SEND_COUNCIL.match(code):
                 raise ValueError(f"{code} is not the ONS code of a council with SEND duties")
         return codes
+
+    def unsafe_settings(self) -> list[str]:
+        problems = super().unsafe_settings()
+        if self.accept_test_nhs_numbers:
+            problems.append(
+                "ACCEPT_TEST_NHS_NUMBERS is on: NHS numbers of the 999 range are never issued, "
+                "so a referral with one is a test's"
+            )
+        for name in ("family_plan_url", "referral_link"):
+            if name in self.model_fields_set and not is_https(getattr(self, name)):
+                problems.append(f"{self.variable(name)} is not an https:// URL")
+        return problems
 
     @model_validator(mode="after")
     def _partner_topics_of_partners(self) -> Self:

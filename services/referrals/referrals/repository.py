@@ -16,7 +16,12 @@ from shared.db import Connection
 
 
 class ChildDetailsDiffer(Exception):
-    """An NHS number already known here for a child with another name or date of birth."""
+    """An NHS number already known here for a child with another name or date of birth
+    (``child_id``: that child's record)."""
+
+    def __init__(self, detail: str, child_id: UUID) -> None:
+        super().__init__(detail)
+        self.child_id = child_id
 
 
 async def lock_child(conn: Connection, local_authority: str, *identities: str) -> None:
@@ -54,6 +59,24 @@ async def open_referral_for(
     return found
 
 
+async def latest_referral_of_child(conn: Connection, child_id: UUID) -> UUID | None:
+    """The child's most recent referral (open or closed)."""
+    found: UUID | None = await conn.fetchval(
+        "SELECT id FROM referrals WHERE child_id = $1 ORDER BY created_at DESC LIMIT 1", child_id
+    )
+    return found
+
+
+async def child_of(conn: Connection, referral_id: UUID) -> asyncpg.Record | None:
+    """The child of a referral as duplicates are compared: NHS number, name key, date of
+    birth, postcode."""
+    return await conn.fetchrow(
+        """SELECT c.nhs_number, c.name_key, c.date_of_birth, c.postcode
+           FROM referrals r JOIN children c ON c.id = r.child_id WHERE r.id = $1""",
+        referral_id,
+    )
+
+
 async def add_referral(
     conn: Connection,
     referral: NewReferral,
@@ -78,7 +101,8 @@ async def add_referral(
         if (known["name_key"], known["date_of_birth"]) != (key, date_of_birth):
             raise ChildDetailsDiffer(
                 "this NHS number belongs to a child known here with another name or date of "
-                "birth: check the number and the child's details"
+                "birth: check the number and the child's details",
+                known["id"],
             )
         child_id = known["id"]
         await conn.execute(  # the family moved since: the latest address is the one to use

@@ -21,6 +21,42 @@ referrals takes a message on it as that partner's (args: root) */}}
 {{- toJson $topics -}}
 {{- end -}}
 
+{{/* COUNCILS: the ONS codes of the councils served, comma-separated (args: root) */}}
+{{- define "send.councilCodes" -}}
+{{- $codes := list -}}
+{{- range .Values.councils }}{{ $codes = append $codes .code }}{{ end -}}
+{{- join "," $codes -}}
+{{- end -}}
+
+{{/* COUNCIL_CONTACTS as JSON: each council served, by code, with its name and its SEND
+team's phone and email where given (args: root) */}}
+{{- define "send.councilContacts" -}}
+{{- $contacts := dict -}}
+{{- range .Values.councils -}}
+{{- $contact := dict "name" (.name | default .code) -}}
+{{- with .phone }}{{ $_ := set $contact "phone" . }}{{ end -}}
+{{- with .email }}{{ $_ := set $contact "email" . }}{{ end -}}
+{{- $_ := set $contacts .code $contact -}}
+{{- end -}}
+{{- toJson $contacts -}}
+{{- end -}}
+
+{{/* Each NHS partner's own topics, as JSON {partner: [topic, ...]}: for each partner of
+partnerCouncils, the topology's partnerEvents patterns with its client id in place of
+{partner} (nhs.referrals.outcome.<partner>.v1). Only that partner may read them (args: root) */}}
+{{- define "send.partnerEventTopics" -}}
+{{- $topology := include "send.topology" . | fromJson -}}
+{{- $topics := dict -}}
+{{- range $partner, $codes := .Values.partnerCouncils -}}
+{{- $own := list -}}
+{{- range $topology.partnerEvents -}}
+{{- $own = append $own (replace $topology.partnerPlaceholder $partner .topic) -}}
+{{- end -}}
+{{- $_ := set $topics $partner $own -}}
+{{- end -}}
+{{- toJson $topics -}}
+{{- end -}}
+
 {{- define "send.fullname" -}}
 {{- if contains .Chart.Name .Release.Name -}}
 {{- .Release.Name | trunc 40 | trimSuffix "-" -}}
@@ -112,6 +148,8 @@ only when kafka.credentials.topics is not set).
   value: {{ $k.namespace | quote }}
 - name: PARTNER_TOPICS
   value: {{ include "send.partnerTopics" $root | quote }}
+- name: PARTNER_COUNCILS
+  value: {{ $root.Values.partnerCouncils | toJson | quote }}
 - name: KAFKA_TOPIC_PARTITIONS
   value: {{ $k.partitions | quote }}
 - name: KAFKA_REPLICATION_FACTOR
@@ -221,8 +259,6 @@ only when kafka.credentials.topics is not set).
   value: {{ $v.oidc.rolesClaim | quote }}
 - name: OIDC_COUNCILS_CLAIM
   value: {{ $v.oidc.councilsClaim | quote }}
-- name: PARTNER_COUNCILS
-  value: {{ $v.partnerCouncils | toJson | quote }}
 {{- if has .service (list "referrals" "plans" "notifications") }}
 - name: FAMILY_LINK_KEY
   valueFrom:
@@ -235,10 +271,27 @@ only when kafka.credentials.topics is not set).
 {{- if eq .service "notifications" }}
 - name: FAMILY_VIEW_URL
   value: {{ $v.familyViewUrl | quote }}
+- name: CASEWORKER_VIEW_URL
+  value: {{ $v.caseworkerUrl | quote }}
+- name: COUNCIL_MESSAGING
+  valueFrom:
+    secretKeyRef:
+      name: {{ $v.councilMessaging.secretName }}
+      key: {{ $v.councilMessaging.key }}
 {{- end }}
 {{- if eq .service "referrals" }}
 - name: FAMILY_PLAN_URL
   value: {{ $v.familyPlanUrl | quote }}
+- name: REFERRAL_LINK
+  value: {{ $v.caseworkerUrl | quote }}
+{{- with $v.councils }}
+- name: COUNCILS
+  value: {{ include "send.councilCodes" $root | quote }}
+{{- end }}
+{{- end }}
+{{- if and (eq .service "plans") $v.councils }}
+- name: COUNCIL_CONTACTS
+  value: {{ include "send.councilContacts" $root | quote }}
 {{- end }}
 - name: PUBLIC_DOCS
   value: {{ $v.publicDocs | quote }}
