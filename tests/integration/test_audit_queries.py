@@ -82,7 +82,7 @@ async def test_paging_with_before_id_walks_entries_that_share_a_time_once_each(
     transaction): ``to`` alone would skip the rest of them on the next page."""
     url = await databases.fresh("audit-paging", "referrals", migrations_of("referrals"))
     at = datetime(2026, 2, 1, 9, tzinfo=UTC)
-    owner = await asyncpg.connect(url)
+    owner = await owner_connection(url)
     try:
         await owner.executemany(
             """INSERT INTO audit_log (request_id, actor, roles, local_authority, referral_id,
