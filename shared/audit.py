@@ -175,15 +175,9 @@ async def list_audit_entries(
     own councils only). A page at a time: the next page is ``to`` = the last entry's ``at``
     and ``before_id`` = its ``id`` (one request records many entries at one time)."""
     if before_id is not None and to is None:
-        raise RequestValidationError(
-            [
-                {
-                    "loc": ("query", "before_id"),
-                    "msg": "needs to: the time of the entry it names",
-                    "type": "value_error",
-                }
-            ]
-        )
+        why = "needs to: the time of the entry it names"
+        problem = {"loc": ("query", "before_id"), "msg": why, "type": "value_error"}
+        raise RequestValidationError([problem])
     rows = await conn.fetch(
         """SELECT id, at, actor, roles, local_authority, action, resource, referral_id,
                   request_id, client_request_id

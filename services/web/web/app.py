@@ -33,6 +33,7 @@ from web.config import WebSettings
 from web.pages import STATIC
 from web.registry import entries as registry_entries
 from web.registry import importing as registry_import
+from web.registry import listing as registry_listing
 from web.reports import routes as reports
 from web.sessions import Sessions, SessionStore, fernet_of
 
@@ -49,6 +50,7 @@ ROUTERS = (
     audit.router,
     reports.router,
     registry_import.router,
+    registry_listing.router,
     registry_entries.router,
 )
 """Every page of the workspace (``tests/integration/test_web_access.py`` walks them)."""

@@ -1,6 +1,5 @@
-"""``/registry``: the council's teams and practitioners. Caseworkers and managers read the
-list; managers add an entry, change one, retire one (after a confirmation) and agree to be
-served by a team another council shares with them.
+"""Managers add a team or practitioner to the registry, change one, and retire one (after a
+confirmation): each a form over the specialists service's API.
 
 A new entry's id is made when its form is shown, so a form sent twice adds one entry (the
 second answer is the registry's "exists already", and the entry is there).
@@ -16,58 +15,18 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from web import councils, forms, pages, words
-from web.backends import Backends, Conflict, Invalid, NotFound, together
+from web.backends import Backends, Conflict, Invalid, NotFound
 from web.registry import fields
 from web.signin import BadForm, User, checked_form, with_role
 
 router = APIRouter(include_in_schema=False)
 
-Reader = Annotated[User, with_role("caseworker", "manager")]
 Manager = Annotated[User, with_role("manager")]
 
 
 def _backends(request: Request) -> Backends:
     backends: Backends = request.app.state.backends
     return backends
-
-
-@router.get("/registry")
-async def registry(request: Request, user: Reader) -> Response:
-    council = councils.chosen(request, user)
-    backends = _backends(request)
-    listed = backends.get(
-        "specialists",
-        "/v1/registry",
-        token=user.access_token,
-        params={"local_authority": council},
-    )
-    if user.has("manager"):
-        entries, asking = await together(
-            listed,
-            backends.get(
-                "specialists",
-                "/v1/registry/awaiting-agreement",
-                token=user.access_token,
-                params={"local_authority": council},
-            ),
-        )
-    else:
-        entries, asking = await listed, []
-    teams = {e["id"]: e["display_name"] for e in entries if e["kind"] == "team"}
-    return pages.render(
-        request,
-        "manager/registry.html",
-        entries=sorted(entries, key=lambda e: (not e["active"], e["display_name"].lower())),
-        asking=asking,
-        teams=teams,
-        council=council,
-        council_name=councils.name(request, council),
-        councils=councils.choices(request, user),
-        council_names=councils.names(request),
-        manager=user.has("manager"),
-        words=words,
-        banner=request.scope["web.session"].data.pop("banner", None),
-    )
 
 
 @router.get("/registry/new")
@@ -103,7 +62,7 @@ async def create_entry(request: Request, user: Manager) -> Response:
         if not await _added_already(request, user, entry_id, body):
             answers.general.append(forms.plain(exc.detail))
             return await _form(request, user, council, answers, entry_id=entry_id, new=True)
-    return _done(request, council, f"{body['display_name']} was added to the registry")
+    return done(request, council, f"{body['display_name']} was added to the registry")
 
 
 @router.get("/registry/{entry_id}/change")
@@ -136,7 +95,7 @@ async def change_entry(request: Request, entry_id: UUID, user: Manager) -> Respo
     except Conflict as exc:
         answers.general.append(forms.plain(exc.detail))
         return await _form(request, user, council, answers, entry_id=str(entry_id), status=409)
-    return _done(request, council, f"{body['display_name']} was changed")
+    return done(request, council, f"{body['display_name']} was changed")
 
 
 @router.get("/registry/{entry_id}/retire")
@@ -152,27 +111,11 @@ async def retire_entry(request: Request, entry_id: UUID, user: Manager) -> Respo
     await _backends(request).post(
         "specialists", f"/v1/registry/{entry_id}/retire", token=user.access_token
     )
-    return _done(
+    return done(
         request,
         entry["local_authority"],
         f"{entry['display_name']} was retired: it takes no new children",
     )
-
-
-@router.post("/registry/{entry_id}/agree")
-async def agree(request: Request, entry_id: UUID, user: Manager) -> Response:
-    form = await checked_form(request)
-    council = str(form.get("council") or "")
-    if council not in user.councils:
-        raise NotFound(council)
-    entry = await _backends(request).post(
-        "specialists",
-        f"/v1/registry/{entry_id}/agreements",
-        token=user.access_token,
-        json={"local_authority": council},
-    )
-    name = councils.name(request, council)
-    return _done(request, council, f"{entry['display_name']} now serves {name}'s children")
 
 
 async def _entry(request: Request, user: User, entry_id: UUID) -> dict[str, Any]:
@@ -234,6 +177,7 @@ async def _form(
     )
 
 
-def _done(request: Request, council: str, banner: str) -> Response:
+def done(request: Request, council: str, banner: str) -> Response:
+    """Back to the registry, with what was done in its success banner."""
     request.scope["web.session"].data["banner"] = banner
     return RedirectResponse(f"/registry?council={council}", status_code=303)
