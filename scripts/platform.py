@@ -148,13 +148,25 @@ class Platform:
         # Development and test runs: development mode (the development identity provider,
         # family-link key, councils and the rest, which production refuses), and the 999 NHS
         # numbers, which are never issued. The family's links (in each message, and from the
-        # family view to the plan) go to this run's services, whatever their ports.
+        # family view to the plan) go to this run's services, whatever their ports (a run of
+        # some services only, a test of one, gets those it has).
         # The workspace calls this run's services and is reached at its own port.
+        links = {
+            **(
+                {"FAMILY_VIEW_URL": self._family_view_url()}
+                if {"web", "referrals"} & set(self.ports)
+                else {}
+            ),
+            **(
+                {"FAMILY_PLAN_URL": f"{self.url('plans')}/v1/family/{{token}}/plan"}
+                if "plans" in self.ports
+                else {}
+            ),
+        }
         env = {
             "SEND_ENVIRONMENT": "development",
             "ACCEPT_TEST_NHS_NUMBERS": "true",
-            "FAMILY_VIEW_URL": self._family_view_url(),
-            "FAMILY_PLAN_URL": f"{self.url('plans')}/v1/family/{{token}}/plan",
+            **links,
             **{
                 f"{name.upper()}_URL": self.url(name)
                 for name, svc in SERVICES.items()

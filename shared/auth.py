@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -143,6 +143,29 @@ AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+_VERIFIED = "bearer_verified"  # in the request's state: (token, its principal or refusal)
+
+
+async def verified(scope: MutableMapping[str, Any], token: str) -> Principal:
+    """The caller ``token`` proves (``IdentityProvider.principal`` of the app's provider), or
+    its ``HTTPException``; checked once per request whoever asks first (the rate limits, to
+    count a signed-in caller by who they are, then the route's ``allow``), the outcome kept in
+    the request's ASGI state for the next."""
+    state = scope.setdefault("state", {})
+    kept = state.get(_VERIFIED)
+    if kept is None or kept[0] != token:
+        provider: IdentityProvider = scope["app"].state.identity_provider
+        try:
+            outcome: Principal | HTTPException = await provider.principal(token)
+        except HTTPException as refused:
+            outcome = refused
+        kept = state[_VERIFIED] = (token, outcome)
+    outcome = kept[1]
+    if isinstance(outcome, HTTPException):
+        raise HTTPException(outcome.status_code, outcome.detail, headers=outcome.headers)
+    return outcome
+
+
 class Allow:
     """A route's access rule: the caller must hold one of ``roles``. Use as a route
     dependency (``dependencies=[allow(...)]``); the principal is then ``CurrentPrincipal``."""
@@ -157,8 +180,7 @@ class Allow:
     ) -> Principal:
         if credentials is None:
             raise unauthorised("sign in: this needs an Authorization: Bearer token")
-        provider: IdentityProvider = request.app.state.identity_provider
-        principal = await provider.principal(credentials.credentials)
+        principal = await verified(request.scope, credentials.credentials)
         if not principal.roles & self.roles:
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN,

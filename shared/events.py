@@ -342,15 +342,25 @@ class FamilyContactRegistered(DomainEvent):
 
 class FamilyLinksRevoked(DomainEvent):
     """A caseworker withdrew every link sent to the family so far (a message went to the
-    wrong person, say): links issued before ``revoked_at`` stop opening anything, in every
-    service that takes them (the family view, the plan page). Ids and the moment only."""
+    wrong person, say): the referral's links start a new ``generation``, and links of an
+    earlier one stop opening anything, in every service that takes them (the family view, the
+    plan page); notifications makes its links of the new one from then on. Ids, a count and
+    the moment only."""
 
     name: ClassVar[str] = "family-links-revoked"
     owner: ClassVar[str] = "referrals"
 
     local_authority: str = Field(description="ONS code of the council", examples=["E08000035"])
     revoked_at: datetime = Field(
-        description="Links issued before this moment no longer open (links issued after work)"
+        description="When (referrals' clock). Decides nothing, except on an event of "
+        "generation 0: links issued before it no longer open"
+    )
+    generation: int = Field(
+        default=0,
+        ge=0,
+        description="The referral's link generation from now on: links of an earlier one no "
+        "longer open. 0: an event from before generations were counted (see revoked_at)",
+        examples=[1],
     )
 
 

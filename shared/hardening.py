@@ -70,6 +70,7 @@ def harden(
         storage=async_storage(settings.rate_limit_storage),
         namespace=settings.service_name,
         trusted_proxies=settings.trusted_proxies,
+        family_prefix=settings.family_path_prefix,
         clock=clock,
     )
     app.add_middleware(UnhandledErrors, html=page_policy is not None)

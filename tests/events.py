@@ -74,7 +74,7 @@ def sample_event(event_class: type[DomainEvent], referral_id: UUID) -> DomainEve
             final_plan_due=date(2026, 5, 25),
         ),
         FamilyLinksRevoked: FamilyLinksRevoked(
-            **common, revoked_at=datetime(2026, 1, 6, 9, 30, tzinfo=UTC)
+            **common, revoked_at=datetime(2026, 1, 6, 9, 30, tzinfo=UTC), generation=1
         ),
         ChildDetailsErased: ChildDetailsErased(**common, erased_on=date(2057, 3, 14)),
         FamilyContactRegistered: FamilyContactRegistered(

@@ -603,6 +603,15 @@ def test_the_specialists_alerts_take_their_thresholds_from_values(render: Render
     assert alerts["SendNoTeamForRole"]["expr"].endswith("[7d])) > 0")
 
 
+def test_a_family_link_revocation_not_taken_within_a_minute_is_critical(
+    default: Rendered,
+) -> None:
+    rule = _alerts(default)["SendFamilyLinkRevocationsBehind"]
+    assert (rule["for"], rule["labels"]["severity"]) == ("1m", "critical")
+    assert 'topic=~".*referrals[.]family-links-revoked[.]v1"' in rule["expr"]
+    assert rule["expr"].endswith(") > 0")
+
+
 def test_service_monitor_scrapes_every_service(default: Rendered) -> None:
     monitor = default.one("ServiceMonitor", FULLNAME)
     (components,) = [

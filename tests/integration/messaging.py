@@ -169,7 +169,7 @@ async def stack(
             settings = settings_for(notify_url, database.url, **council)
             sender = AlertSender(
                 Councils(settings),
-                link_for=lambda a: f"https://council.example/family/{a.referral_id}",
+                link_for=lambda a, _: f"https://council.example/family/{a.referral_id}",
                 database_url=database.url,
                 lease=timedelta(seconds=lease_s),
                 clock=clock,

@@ -55,11 +55,12 @@ async def drafted(
     council: str = LEEDS,
     issue_decided: bool = False,
     final_plan_due: date | None = None,
+    referral_id: UUID | None = None,
 ) -> UUID:
     """A referral's first draft, stored as the plans service stores it; its referral id."""
     received = date.today() - timedelta(weeks=14)
     referral = ReferralReceived(
-        referral_id=uuid4(), local_authority=council, received_on=received,
+        referral_id=referral_id or uuid4(), local_authority=council, received_on=received,
         primary_need=Sen2Need.SLCN, requested_by="parent", postcode_district="LS6",
         decision_due=received + timedelta(weeks=6),
         final_plan_due=final_plan_due or received + timedelta(weeks=20), track=track,

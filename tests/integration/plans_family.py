@@ -80,11 +80,13 @@ async def seed_plan(
 
 
 def link(referral_id: UUID, council: str = LEEDS, **changes: Any) -> str:
-    """The family's link token, as notifications mints it."""
+    """The family's link token, as notifications mints it (of link generation 0 unless
+    ``generation`` is given: the referral's links were never revoked)."""
     return mint(
         changes.get("key", LINK_KEY),
         referral_id=referral_id,
         local_authority=council,
         valid_for=changes.get("valid_for", timedelta(days=1)),
+        generation=changes.get("generation", 0),
         now=changes.get("now", datetime.now(UTC)),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -15,14 +15,20 @@ from notifications import repository
 from notifications.channels import Accepted, Outgoing, Provider, Remote
 from notifications.config import CouncilMessaging, NotificationsSettings
 from notifications.domain import Channel
-from notifications.handlers import family_contact_registered, queue_messages
+from notifications.handlers import (
+    family_contact_registered,
+    family_links_revoked,
+    queue_messages,
+)
 from notifications.providers import Councils
 from notifications.sender import AlertSender
 
 from scripts.platform import migrations_of
+from shared.councils import act_for
 from shared.events import (
     Envelope,
     FamilyContactRegistered,
+    FamilyLinksRevoked,
     NotificationSent,
     ReferralReceived,
     SpecialistAssigned,
@@ -70,7 +76,7 @@ async def notifications_pool(notifications_url: str) -> AsyncIterator[asyncpg.Po
     )
     await pool.execute(
         "TRUNCATE notifications, delivery_attempts, family_contacts, requests, provider_limits,"
-        " outbox, inbox"
+        " family_link_generations, outbox, inbox"
     )
     yield pool
     await pool.close()
@@ -83,7 +89,7 @@ def _sender(channel: RecordingChannel, url: str, lease_s: float = 60) -> AlertSe
     overrides: dict[str, Provider] = {"log": channel}
     councils = Councils(NotificationsSettings(database_url=url), overrides=overrides)
     return AlertSender(
-        councils, link_for=lambda a: f"https://x/{a.referral_id}", database_url=url,
+        councils, link_for=lambda a, _: f"https://x/{a.referral_id}", database_url=url,
         lease=timedelta(seconds=lease_s),
     )  # fmt: skip
 
@@ -366,7 +372,7 @@ async def test_a_message_whose_council_has_no_settings_holds_up_no_other_family(
         overrides={"log": channel},
     )
     sender = AlertSender(
-        councils, link_for=lambda a: f"https://x/{a.referral_id}", database_url=notifications_url
+        councils, link_for=lambda a, _: f"https://x/{a.referral_id}", database_url=notifications_url
     )
     ours, orphan = await _events(notifications_pool), await _events(notifications_pool)
     for message in (*ours, *orphan):
@@ -383,3 +389,35 @@ async def test_a_message_whose_council_has_no_settings_holds_up_no_other_family(
     assert by_referral[ours[0].data.referral_id]["status"] == "sent"
     held = by_referral[orphan[0].data.referral_id]
     assert (held["status"], held["held_reason"]) == ("queued", "error: LookupError")
+
+
+async def test_the_link_in_a_message_is_of_the_referrals_latest_link_generation(
+    notifications_pool: asyncpg.Pool, notifications_url: str
+) -> None:
+    generations: list[int] = []
+
+    def link_for(alert: Any, generation: int) -> str:
+        generations.append(generation)
+        return f"https://x/{alert.referral_id}"
+
+    overrides: dict[str, Provider] = {"log": RecordingChannel()}
+    councils = Councils(NotificationsSettings(database_url=notifications_url), overrides=overrides)
+    sender = AlertSender(councils, link_for=link_for, database_url=notifications_url)
+    assigned, contact = await _events(notifications_pool)
+    referral_id = assigned.data.referral_id
+    await _handle(notifications_pool, contact)
+    for generation in (2, 1):  # two revocations, heard of in the other order
+        revoked = FamilyLinksRevoked(
+            referral_id=referral_id,
+            local_authority="E08000035",
+            revoked_at=datetime.now(UTC),
+            generation=generation,
+        )
+        async with notifications_pool.acquire() as conn, conn.transaction():
+            await act_for(conn, ["E08000035"])
+            await family_links_revoked(
+                wrap(revoked, source="/t", local_authority="E08000035"), conn
+            )
+    await _handle(notifications_pool, assigned)
+    await sender.send_due(notifications_pool, OUTBOX)
+    assert generations == [2]

@@ -179,7 +179,9 @@ async def test_a_bad_expired_or_revoked_link_is_refused_with_a_plain_page(
     assert (await family.get(f"/v1/family/{earlier}/plan")).status_code == 200
     conn = await owner_connection(plans_url)
     try:
-        await family_repository.links_revoked(conn, referral_id, LEEDS, now - timedelta(minutes=1))
+        await family_repository.links_revoked(
+            conn, referral_id, LEEDS, generation=1, revoked_at=now - timedelta(minutes=1)
+        )
     finally:
         await conn.close()
     refused["revoked"] = earlier
@@ -193,8 +195,8 @@ async def test_a_bad_expired_or_revoked_link_is_refused_with_a_plain_page(
         assert "This link no longer works" in page.text, case
         assert "3-word phrases" not in page.text, case
         assert page.headers["cache-control"] == "no-store"
-    later = await family.get(f"/v1/family/{link(referral_id)}/plan", headers=HTML)
-    assert later.status_code == 200  # a link issued after the revocation opens it
+    later = await family.get(f"/v1/family/{link(referral_id, generation=1)}/plan", headers=HTML)
+    assert later.status_code == 200  # a link of the new generation opens it
 
 
 def _pdf_text(content: bytes) -> str:

@@ -186,7 +186,9 @@ async def test_a_revoked_expired_or_other_councils_link_shows_no_plan(
     before = link(referral_id, now=now - timedelta(minutes=5))
     conn = await owner_connection(plans_url)
     try:
-        await family_repository.links_revoked(conn, referral_id, LEEDS, now - timedelta(minutes=1))
+        await family_repository.links_revoked(
+            conn, referral_id, LEEDS, generation=1, revoked_at=now - timedelta(minutes=1)
+        )
     finally:
         await conn.close()
     page = await _phone_page(browser)

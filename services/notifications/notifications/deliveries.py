@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from notifications import link_generations
 from notifications.domain import FAILURES, Channel, FamilyAlert, Tried, delivered, sent
 from notifications.repository import ALERT_COLUMNS, alert_of
 from shared.councils import ALL, act_for
@@ -41,6 +42,8 @@ class Claimed:
     young_person: bool
     attempts: list[Attempt]
     trace_headers: dict[str, str]
+    link_generation: int = 0
+    """The generation of the referral's family links, for the link in the message."""
 
     @property
     def in_flight(self) -> Attempt | None:
@@ -108,6 +111,7 @@ async def claim_due(
                 referral_ids,
             )
         }
+        generations = await link_generations.of(conn, referral_ids)
         attempts: dict[UUID, list[Attempt]] = {}
         for r in await conn.fetch(
             """SELECT notification_id, channel, provider, status FROM delivery_attempts
@@ -125,6 +129,7 @@ async def claim_due(
             young_person=r["referral_id"] in young,
             attempts=attempts.get(r["id"], []),
             trace_headers=json.loads(r["trace_headers"]),
+            link_generation=generations.get(r["referral_id"], 0),
         )
         for r in rows
     ]

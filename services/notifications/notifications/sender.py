@@ -83,7 +83,7 @@ class AlertSender:
         self,
         councils: Councils,
         *,
-        link_for: Callable[[FamilyAlert], str],
+        link_for: Callable[[FamilyAlert, int], str],
         database_url: str,
         poll_interval_s: float = 1.0,
         lease: timedelta = timedelta(seconds=60),
@@ -393,7 +393,7 @@ class AlertSender:
             language=language,
             fields=personalisation(
                 reference=reference(alert.referral_id),
-                link=self._link_for(alert),
+                link=self._link_for(alert, item.link_generation),
                 young_person=reach.young_person,
                 details=dict(alert.details),
                 language=language,

@@ -11,6 +11,7 @@ from plans.family_access import FamilyLinkRefused
 from plans.handlers import subscriptions
 from plans.late_words import LateWordsWatch
 from plans.plan_pages import STATIC
+from plans.printing import Printing
 from plans.reviews import ReviewWatch
 from shared.events import ALL_EVENTS
 from shared.lifecycle import ServiceDefinition, create_service_app
@@ -42,6 +43,13 @@ def create_app(settings: PlansSettings | None = None) -> FastAPI:
         )
     )
     app.state.council_contacts = settings.council_contacts
+    app.state.printing = Printing(
+        at_once=settings.pdf_renders_at_once,
+        wait_s=settings.pdf_render_wait_s,
+        per_plan=settings.rate_limit_pdf,
+        storage=settings.rate_limit_storage,
+        namespace=settings.service_name,
+    )
     app.add_exception_handler(FamilyLinkRefused, family_page.refused)
     # The family page's stylesheets (govuk-frontend, vendored, and its own), under /v1 as
     # everything the ingress lets in is.

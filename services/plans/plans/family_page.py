@@ -4,6 +4,7 @@ opens this referral's plan and nothing else."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -11,11 +12,12 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from plans import family_repository, plan_pages
-from plans.family_access import FamilyLinkRefused, LinkToken, family_link
+from plans.family_access import FamilyLinkRefused, family_link
 from plans.family_shapes import Council, FamilyPlan, Preparing
 from plans.family_view import family_plan
+from plans.printing import printing_of
 from shared.audit import Audit
-from shared.family_links import FamilyLink
+from shared.family_links import FamilyLink, LinkToken
 from shared.http import UNAVAILABLE, DbConnection, Problem
 
 router = APIRouter(
@@ -69,11 +71,23 @@ async def get_family_plan_page(
     )
 
 
+async def family_pdf_turn(request: Request, link: Link) -> AsyncIterator[None]:
+    """A turn at printing, counted against the link's plan (``plans.printing``)."""
+    async with printing_of(request).turn(f"plan:{link.referral_id}"):
+        yield
+
+
 @router.get(
     "/{token}/plan.pdf",
     response_class=Response,
-    responses={200: {"content": {"application/pdf": {}}}, 404: {"model": Problem}},
-    dependencies=[Depends(family_link)],
+    responses={
+        200: {"content": {"application/pdf": {}}},
+        404: {"model": Problem},
+        429: {"model": Problem, "description": "This plan was printed often this minute"},
+        503: {"model": Problem, "description": "Too many plans are being printed; try again"},
+    },
+    # The link, then a turn at printing, before the database connection (none held waiting).
+    dependencies=[Depends(family_link), Depends(family_pdf_turn, scope="function")],
 )
 async def get_family_plan_pdf(
     request: Request, conn: DbConnection, link: Link, audit: Audit

@@ -155,23 +155,26 @@ async def revoke_family_links(
     referral_id: UUID, conn: DbConnection, outbox: ServiceOutbox, audit: Audit
 ) -> Response:
     """Stop every link sent to the family so far from opening the family view or the plan
-    (a message went to the wrong person, say); links in later messages work. Plans hears of
-    it through a FamilyLinksRevoked event."""
+    (a message went to the wrong person, say); links in later messages work. The referral's
+    links start a new generation; plans and notifications hear of it through a
+    FamilyLinksRevoked event."""
     async with conn.transaction():
         found = await repository.get_referral(conn, referral_id)
-        revoked_at = (
-            None if found is None else await repository.revoke_family_links(conn, referral_id)
-        )
-        if found is None or revoked_at is None:
+        revoked = None if found is None else await repository.revoke_family_links(conn, referral_id)
+        if found is None or revoked is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no referral {referral_id}")
+        generation, revoked_at = revoked
         council = found[0]["local_authority"]
         await audit.record(
             conn, "update", "family-links", referral_id=referral_id, local_authority=council
         )
-        revoked = FamilyLinksRevoked(
-            referral_id=referral_id, local_authority=council, revoked_at=revoked_at
+        event = FamilyLinksRevoked(
+            referral_id=referral_id,
+            local_authority=council,
+            revoked_at=revoked_at,
+            generation=generation,
         )
-        await outbox.add(conn, [revoked], local_authority=council)
+        await outbox.add(conn, [event], local_authority=council)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

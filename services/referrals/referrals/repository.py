@@ -13,6 +13,7 @@ import asyncpg
 from referrals.domain import NewReferral, Step, TimelineStep
 from referrals.intake import name_key
 from shared.db import Connection
+from shared.family_links import FamilyLink
 
 
 class ChildDetailsDiffer(Exception):
@@ -211,24 +212,27 @@ async def get_referral(
     return referral, timeline
 
 
-async def revoke_family_links(conn: Connection, referral_id: UUID) -> datetime | None:
-    """Links issued until now stop working: the moment they stopped, or None when the
-    referral is not visible here."""
-    revoked_at: datetime | None = await conn.fetchval(
-        """UPDATE referrals SET family_links_valid_after = now() WHERE id = $1
-           RETURNING family_links_valid_after""",
+async def revoke_family_links(conn: Connection, referral_id: UUID) -> tuple[int, datetime] | None:
+    """The links of every generation so far stop working: the referral's new link generation
+    and when, or None when the referral is not visible here."""
+    row = await conn.fetchrow(
+        """UPDATE referrals SET family_link_generation = family_link_generation + 1
+           WHERE id = $1 RETURNING family_link_generation, now() AS revoked_at""",
         referral_id,
     )
-    return revoked_at
+    return None if row is None else (row["family_link_generation"], row["revoked_at"])
 
 
-async def family_link_current(conn: Connection, referral_id: UUID, issued_at: datetime) -> bool:
-    """Whether a family link issued at ``issued_at`` was issued after the last revocation."""
+async def family_link_current(conn: Connection, link: FamilyLink) -> bool:
+    """Whether ``link`` is of the referral's current generation (and, for a revocation made
+    before generations were counted, was issued after it)."""
     return bool(
         await conn.fetchval(
-            "SELECT $2 >= family_links_valid_after FROM referrals WHERE id = $1",
-            referral_id,
-            issued_at,
+            """SELECT $2 >= family_link_generation AND $3 >= family_links_valid_after
+               FROM referrals WHERE id = $1""",
+            link.referral_id,
+            link.generation,
+            link.issued_at,
         )
     )
 

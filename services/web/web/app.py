@@ -25,8 +25,13 @@ from shared.db import Database
 from shared.hardening import harden
 from shared.logs import configure_logging
 from shared.metrics import service_registry
-from shared.telemetry import setup_tracing
-from web import caseload, errors, family, referral, signin, steps
+from shared.telemetry import (
+    family_links_unrecorded,
+    family_links_unrecorded_in_calls,
+    sanitized_headers,
+    setup_tracing,
+)
+from web import caseload, errors, family, plan, referral, signin, steps
 from web.audit import routes as audit
 from web.backends import Backends
 from web.config import WebSettings
@@ -40,6 +45,9 @@ from web.sessions import Sessions, SessionStore, fernet_of
 logger = logging.getLogger(__name__)
 
 SWEEP_EVERY_S = 300
+SERVICES_FAMILY_PREFIX = "/v1/family"
+"""Where the services' family routes are (their ``FAMILY_PATH_PREFIX``): the family page's
+calls to referrals there carry the family's link."""
 
 ROUTERS = (
     signin.router,
@@ -47,6 +55,7 @@ ROUTERS = (
     referral.router,
     steps.router,
     family.router,
+    plan.router,
     audit.router,
     reports.router,
     registry_import.router,
@@ -76,6 +85,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         settings.log_level,
         log_format=settings.log_format,
         repeat_interval_s=settings.log_repeat_interval_s,
+        family_prefix=settings.family_path_prefix,
     )
     registry = service_registry()
     tracer_provider = setup_tracing(service.name)
@@ -94,7 +104,12 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
             timeout=settings.api_timeout_s,
             limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
         )
-        HTTPXClientInstrumentor.instrument_client(client, tracer_provider=tracer_provider)
+        HTTPXClientInstrumentor.instrument_client(
+            client,
+            tracer_provider=tracer_provider,
+            # The family page calls referrals with the family's link in the URL.
+            request_hook=family_links_unrecorded_in_calls(SERVICES_FAMILY_PREFIX),
+        )
         app.state.backends = Backends(client, settings.api_urls)
         sweeping = asyncio.create_task(_sweep(store), name="session-sweep")
         try:
@@ -125,15 +140,21 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         asyncapi=lambda: {},
     )
     FastAPIInstrumentor.instrument_app(
-        app, tracer_provider=tracer_provider, excluded_urls="health/.*,metrics,static/.*"
+        app,
+        tracer_provider=tracer_provider,
+        excluded_urls="health/.*,metrics,static/.*",
+        server_request_hook=family_links_unrecorded(settings.family_path_prefix),
+        http_capture_headers_sanitize_fields=sanitized_headers(),
     )
     app.include_router(operations.router)
     for routes in ROUTERS:
         app.include_router(routes)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     errors.install(app)
-    app.add_middleware(Sessions, store=store, secure=settings.secure_cookies)
     harden(app, settings, page_policy=page_policy(settings))
+    # Outside the rate limits (added last: outermost), so that they count a signed-in person
+    # by their session, not by the address a whole council office shares.
+    app.add_middleware(Sessions, store=store, secure=settings.secure_cookies)
     return app
 
 

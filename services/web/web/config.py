@@ -46,6 +46,13 @@ class WebSettings(ServiceSettings):
         "council_contacts",
     }
 
+    family_path_prefix: str = Field(
+        default="/family",
+        pattern=r"^/\S*[^/]$",
+        description="FAMILY_PATH_PREFIX: the family's pages, reached by the link in their "
+        "messages: limited per client address (RATE_LIMIT_FAMILY), never recorded in traces "
+        "or access lines",
+    )
     referrals_url: str = Field(default=_local("referrals"), description="REFERRALS_URL")
     plans_url: str = Field(default=_local("plans"), description="PLANS_URL")
     specialists_url: str = Field(default=_local("specialists"), description="SPECIALISTS_URL")

@@ -89,7 +89,11 @@ def read(questions: Iterable[Question], form: Mapping[str, Any]) -> tuple[dict[s
                 errors[q.name] = f"{q.label} must be a real date"
             continue
         if q.kind == "checkboxes":
-            chosen = getlist(q.name) if getlist else list(form.get(q.name) or [])
+            if getlist:
+                chosen = getlist(q.name)
+            else:  # saved answers: one ticked box is a string, several a list
+                given = form.get(q.name) or []
+                chosen = [given] if isinstance(given, str) else list(given)
             chosen = [c for c in chosen if c in q.options]
             shown[q.name] = chosen
             if chosen:
