@@ -32,9 +32,14 @@ from shared.telemetry import (
     setup_tracing,
 )
 from web import caseload, errors, family, plan, referral, signin, steps
+from web.audit import routes as audit
 from web.backends import Backends
 from web.config import WebSettings
 from web.pages import STATIC
+from web.registry import entries as registry_entries
+from web.registry import importing as registry_import
+from web.registry import listing as registry_listing
+from web.reports import routes as reports
 from web.sessions import Sessions, SessionStore, fernet_of
 
 logger = logging.getLogger(__name__)
@@ -51,6 +56,11 @@ ROUTERS = (
     steps.router,
     family.router,
     plan.router,
+    audit.router,
+    reports.router,
+    registry_import.router,
+    registry_listing.router,
+    registry_entries.router,
 )
 """Every page of the workspace (``tests/integration/test_web_access.py`` walks them)."""
 
