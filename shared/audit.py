@@ -13,7 +13,8 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field
 
 from shared import request_ids
 from shared.auth import AUTH_RESPONSES, CurrentPrincipal, Principal, Role, allow
@@ -23,6 +24,10 @@ from shared.http import UNAVAILABLE, DbConnection
 
 
 class AuditEntry(BaseModel):
+    id: int = Field(
+        description="The entry's place in this service's trail: with ``at``, the cursor of the "
+        "next page (``to`` and ``before_id``)"
+    )
     at: datetime
     actor: str
     roles: list[str]
@@ -156,23 +161,37 @@ async def list_audit_entries(
     actor: str | None = Query(default=None, max_length=200),
     from_: Annotated[datetime | None, Query(alias="from")] = None,
     to: datetime | None = None,
+    before_id: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            description="With ``to``: also the entries at ``to`` itself that come after the "
+            "entry ``before_id`` (the next page, when several entries share a time)",
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[AuditEntry]:
     """Who read or changed the records of this service, newest first (auditors only; their
-    own councils only)."""
+    own councils only). A page at a time: the next page is ``to`` = the last entry's ``at``
+    and ``before_id`` = its ``id`` (one request records many entries at one time)."""
+    if before_id is not None and to is None:
+        why = "needs to: the time of the entry it names"
+        problem = {"loc": ("query", "before_id"), "msg": why, "type": "value_error"}
+        raise RequestValidationError([problem])
     rows = await conn.fetch(
-        """SELECT at, actor, roles, local_authority, action, resource, referral_id, request_id,
-                  client_request_id
+        """SELECT id, at, actor, roles, local_authority, action, resource, referral_id,
+                  request_id, client_request_id
            FROM audit_log
            WHERE ($1::uuid IS NULL OR referral_id = $1)
              AND ($2::text IS NULL OR actor = $2)
              AND ($3::timestamptz IS NULL OR at >= $3)
-             AND ($4::timestamptz IS NULL OR at < $4)
+             AND ($4::timestamptz IS NULL OR at < $4 OR (at = $4 AND id < $6))
            ORDER BY at DESC, id DESC LIMIT $5""",
         referral_id,
         actor,
         from_,
         to,
         limit,
+        before_id,
     )
     return [AuditEntry(**dict(r)) for r in rows]

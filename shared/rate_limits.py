@@ -21,7 +21,11 @@ behind one council address count apart. The token is verified here by ``shared.a
 which keeps the outcome for the route's ``allow`` (one check a request). Anyone else, a token
 that does not verify and every family route (they read no ``Authorization``) count against
 the address: the right-most ``X-Forwarded-For`` hop that is not one of ``TRUSTED_PROXIES``.
-A made-up header on each request buys no new counter."""
+A made-up header on each request buys no new counter.
+
+(Longer than most modules: who the client is (a token's subject, a session's, an address
+behind trusted proxies) and how each rule counts them are one policy, reviewed together.)
+"""
 
 from __future__ import annotations
 
@@ -48,6 +52,9 @@ from shared.auth import verified
 
 Clock = Callable[[], float]
 """Seconds since the epoch, as the storages count them (``time.time``); tests move their own."""
+
+SUBJECT = "rate_limit_subject"
+"""Where an outer middleware that has checked who is asking puts their subject."""
 
 MUTATING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 NEVER_LIMITED = ("/health/", "/metrics")
@@ -96,8 +103,13 @@ async def client_key(
     scope: Scope, trusted_proxies: Sequence[IPv4Network | IPv6Network], *, by_address: bool
 ) -> str:
     """Who is asking: the subject of a sign-in token that verifies (unless ``by_address``),
-    else the client's address."""
+    or of a session an outer middleware has already opened (``scope["rate_limit_subject"]``:
+    the workspace's signed-in person, whose browser sends a cookie, not a token), else the
+    client's address."""
     headers = Headers(scope=scope)
+    signed_in = scope.get(SUBJECT)
+    if not by_address and isinstance(signed_in, str) and signed_in:
+        return "sub:" + hashlib.sha256(signed_in.encode()).hexdigest()
     scheme, token = get_authorization_scheme_param(headers.get("authorization"))
     if not by_address and scheme.lower() == "bearer" and token:
         try:

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from limits.aio.storage import MemoryStorage
 from referrals.config import ReferralsSettings
 
+from shared.rate_limits import SUBJECT
 from tests.unit.hardened_app import (
     FakeClock,
     Tokens,
@@ -234,3 +235,31 @@ def test_a_storage_that_cannot_be_had_is_refused_at_start_up() -> None:
 def test_a_rate_limit_that_is_not_one_is_refused_at_start_up() -> None:
     with pytest.raises(ValueError, match="'sixty a minute' is not a rate limit"):
         ReferralsSettings(rate_limit_post="sixty a minute")
+
+
+async def test_people_signed_in_to_the_workspace_from_one_office_each_have_their_own_counter(
+    clock: FakeClock,
+) -> None:
+    """The workspace's session middleware (outside the limits) names the person signed in;
+    a whole council office behind one address is not one client."""
+    app = limited_app(clock)
+
+    class Session:  # what the workspace's ``Sessions`` does for a signed-in person
+        def __init__(self, inner: Any) -> None:
+            self.inner = inner
+
+        async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+            person = dict(scope.get("headers", [])).get(b"x-person")
+            if person:
+                scope[SUBJECT] = person.decode()
+            await self.inner(scope, receive, send)
+
+    app.add_middleware(Session)
+    async with client_of(app, ALICE) as office:
+        ann = [
+            (await office.post("/v1/things", json=CHILD, headers={"X-Person": "ann"})).status_code
+            for _ in range(3)
+        ]
+        bea = await office.post("/v1/things", json=CHILD, headers={"X-Person": "bea"})
+    assert ann == [201, 201, 429]
+    assert bea.status_code == 201

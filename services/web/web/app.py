@@ -32,9 +32,14 @@ from shared.telemetry import (
     setup_tracing,
 )
 from web import accessibility, caseload, errors, family, plan, referral, signin, steps
+from web.audit import routes as audit
 from web.backends import Backends
 from web.config import WebSettings
 from web.pages import STATIC
+from web.registry import entries as registry_entries
+from web.registry import importing as registry_import
+from web.registry import listing as registry_listing
+from web.reports import routes as reports
 from web.sessions import Sessions, SessionStore, fernet_of
 
 logger = logging.getLogger(__name__)
@@ -52,6 +57,11 @@ ROUTERS = (
     *family.ROUTERS,
     plan.router,
     accessibility.router,
+    audit.router,
+    reports.router,
+    registry_import.router,
+    registry_listing.router,
+    registry_entries.router,
 )
 """Every page of the workspace (``tests/integration/test_web_access.py`` walks them; the
 chart's ingress routes their paths, checked by ``tests/deploy/test_chart_contents.py``)."""
@@ -147,8 +157,10 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         app.include_router(routes)
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC), name="static")
     errors.install(app)
-    app.add_middleware(Sessions, store=store, secure=settings.secure_cookies)
     harden(app, settings, page_policy=page_policy(settings))
+    # Outside the rate limits (added last: outermost), so that they count a signed-in person
+    # by their session, not by the address a whole council office shares.
+    app.add_middleware(Sessions, store=store, secure=settings.secure_cookies)
     return app
 
 

@@ -103,7 +103,13 @@ class WebSettings(ServiceSettings):
         description="COUNCIL_CONTACTS (JSON): each council's name and its SEND team's phone "
         "and email, by ONS code, for the family's pages",
     )
-    page_size: int = Field(default=25, ge=5, le=200, description="CASELOAD_PAGE_SIZE")
+    page_size: int = Field(
+        default=25,
+        ge=5,
+        le=200,
+        validation_alias="CASELOAD_PAGE_SIZE",
+        description="CASELOAD_PAGE_SIZE: referrals (and audit entries) on one page",
+    )
 
     def unsafe_settings(self) -> list[str]:
         problems = super().unsafe_settings()
