@@ -162,6 +162,16 @@ class Platform:
                 if {"web", "plans"} & set(self.ports)
                 else {}
             ),
+            # A caseworker's link (in a message to the SEND team, in a partner's answer) opens
+            # the workspace's referral page.
+            **(
+                {
+                    "CASEWORKER_VIEW_URL": f"{self.url('web')}/referrals/{{referral_id}}",
+                    "REFERRAL_LINK": f"{self.url('web')}/referrals/{{referral_id}}",
+                }
+                if "web" in self.ports
+                else {}
+            ),
         }
         env = {
             "SEND_ENVIRONMENT": "development",

@@ -163,8 +163,9 @@ class NotificationsSettings(ServiceSettings):
         "link token. The workspace's family page; a council points it at its public address.",
     )
     caseworker_view_url: str = Field(
-        default=f"http://127.0.0.1:{SERVICES['referrals'].port}/v1/referrals/{{referral_id}}",
-        description="CASEWORKER_VIEW_URL: the link in caseworker messages ({referral_id})",
+        default=f"http://127.0.0.1:{SERVICES['web'].port}/referrals/{{referral_id}}",
+        description="CASEWORKER_VIEW_URL: the link in caseworker messages ({referral_id}): the "
+        "workspace's referral page",
     )
     sending_lease_s: float = Field(
         default=60,

@@ -32,8 +32,9 @@ def pdf(html: str) -> bytes:
 
     logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)  # a line per step
     fetcher = URLFetcher(allowed_protocols=())  # a plan loads nothing from anywhere
+    # Tagged (PDF/UA structure: headings, lists, tables), so a screen reader can follow it.
     document: bytes = HTML(string=html, url_fetcher=fetcher).write_pdf(
-        stylesheets=[CSS(string=_PRINT_CSS)]
+        stylesheets=[CSS(string=_PRINT_CSS)], pdf_tags=True
     )
     return document
 
