@@ -50,6 +50,7 @@ from shared.publishing import Publishers
 from shared.settings import ServiceSettings
 from shared.subscriptions import Subscriptions
 from shared.telemetry import family_links_unrecorded, sanitized_headers, setup_tracing
+from shared.unit_of_work import Work
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +90,7 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
     tracer_provider = setup_tracing(service.name)
     database = Database(settings.database_url, max_size=settings.db_pool_max_size)
     outbox = Outbox(source=settings.event_source, declared=definition.publishes)
+    work = Work(database.pool, outbox)
     consumption = EventConsumption(
         service=service.name,
         namespace=settings.namespace,
@@ -182,6 +184,7 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
     app.state.family_link_key = settings.family_link_key
     app.state.database = database
     app.state.outbox = outbox
+    app.state.work = work
     app.state.broker = broker
     app.state.operations = operations.Operations(
         checks={"postgres": database.check, "kafka": kafka.check},

@@ -23,6 +23,9 @@ Two more doors, each claimed first thing in the transaction:
   The route stores its answer with ``uow.answer(status, body)``.
 - a consumed event's inbox row is claimed by ``shared.consumption`` for a whole batch, which
   then runs one unit of work per event on the batch's transaction (``Work.within``).
+
+(Longer than most modules: the transaction, the idempotency claim and the writes on commit are
+one mechanism every state change goes through, read together.)
 """
 
 from __future__ import annotations
