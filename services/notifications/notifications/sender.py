@@ -16,6 +16,11 @@ messages go in rounds, one per round, each round recorded before the next. One m
 (its council's settings missing, a bug) holds that message back a minute with the reason and
 stops no other. A provider that refuses (429) or is down is paused for every replica
 (``gate``): its messages stay queued and go in order per family when it recovers.
+
+(Longer than most modules: one class whose steps (claim, decide, limits, attempts, calls,
+record) share the sender's councils, limits, clock and concurrency; split, each part would be
+handed all of them. Its SQL is in ``deliveries`` and ``gate``, a message's words in
+``providers``.)
 """
 
 from __future__ import annotations
@@ -323,8 +328,25 @@ class AlertSender:
             )  # fmt: skip
 
     async def _record(self, pool: asyncpg.Pool, outbox: Outbox, taken: list[Taken]) -> None:
-        """The messages are out: record them and their events in one transaction, retrying
-        while the database heals, never resending."""
+        """The messages are out: record them, never resending. A message that cannot be
+        recorded (a bug) stops no other's record: each is then recorded alone, and one that
+        still cannot be is left to its lease (the next sender asks the provider about it)."""
+        try:
+            await self._record_together(pool, outbox, taken)
+        except Exception as exc:
+            if classify(exc) is not Failure.PERMANENT:
+                raise
+            if len(taken) > 1:
+                for one in taken:
+                    await self._record(pool, outbox, [one])
+                return
+            alert_id = taken[0].item.alert.id
+            logger.error("message %s sent, recording it failed: %s", alert_id, type(exc).__name__)
+
+    async def _record_together(
+        self, pool: asyncpg.Pool, outbox: Outbox, taken: list[Taken]
+    ) -> None:
+        """Every message and its events in one transaction, retried while the database heals."""
         for attempt in range(1, self._record_attempts + 1):
             try:
                 now = self._clock()
