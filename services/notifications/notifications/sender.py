@@ -260,11 +260,12 @@ class AlertSender:
             await outbox.add(conn, events, local_authority=alert.local_authority)
 
     async def _within_limits(self, pool: asyncpg.Pool, going: list[Going]) -> list[Going]:
-        """The messages a provider's limits let go now; the others wait their turn. Buckets are
-        taken in the order of their keys (two senders never wait for each other's)."""
+        """The messages a provider's limits let go now (the oldest first); the others wait
+        their turn. Buckets are taken in the order of their keys: two senders never each hold
+        one the other waits for."""
         limited = sorted(
             (g for g in going if g.provider.limit_key is not None),
-            key=lambda g: (g.provider.limit_key, g.item.alert.id),
+            key=lambda g: g.provider.limit_key or "",
         )
         if not limited:
             return going
