@@ -22,6 +22,7 @@ SETTINGS_CLASSES = {
     "plans": "PlansSettings",
     "specialists": "SpecialistsSettings",
     "notifications": "NotificationsSettings",
+    "web": "WebSettings",  # no AsyncAPI document (no events); its settings class all the same
 }
 
 

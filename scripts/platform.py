@@ -158,8 +158,18 @@ class Platform:
                 else {}
             ),
             **(
-                {"FAMILY_PLAN_URL": f"{self.url('plans')}/v1/family/{{token}}/plan"}
-                if "plans" in self.ports
+                {"FAMILY_PLAN_URL": self._family_plan_url()}
+                if {"web", "plans"} & set(self.ports)
+                else {}
+            ),
+            # A caseworker's link (in a message to the SEND team, in a partner's answer) opens
+            # the workspace's referral page.
+            **(
+                {
+                    "CASEWORKER_VIEW_URL": f"{self.url('web')}/referrals/{{referral_id}}",
+                    "REFERRAL_LINK": f"{self.url('web')}/referrals/{{referral_id}}",
+                }
+                if "web" in self.ports
                 else {}
             ),
         }
@@ -206,6 +216,13 @@ class Platform:
         if "web" in self.ports:
             return f"{self.url('web')}/family/{{token}}"
         return f"{self.url('referrals')}/v1/family/{{token}}"
+
+    def _family_plan_url(self) -> str:
+        """Where the family view's link to the plan points: the workspace's plan page, else
+        plans' family JSON."""
+        if "web" in self.ports:
+            return f"{self.url('web')}/family/{{token}}/plan"
+        return f"{self.url('plans')}/v1/family/{{token}}/plan"
 
     def wait_ready(self, timeout_s: float, only: set[str] | None = None) -> None:
         deadline = time.monotonic() + timeout_s

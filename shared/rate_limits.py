@@ -119,10 +119,10 @@ async def client_key(
         else:
             return "sub:" + hashlib.sha256(principal.subject.encode()).hexdigest()
     peer = scope["client"][0] if scope.get("client") else "unknown"
-    return "ip:" + _client_address(peer, headers.getlist("x-forwarded-for"), trusted_proxies)
+    return "ip:" + client_address(peer, headers.getlist("x-forwarded-for"), trusted_proxies)
 
 
-def _client_address(
+def client_address(
     peer: str, forwarded_for: list[str], trusted: Sequence[IPv4Network | IPv6Network]
 ) -> str:
     """The first address, from the right, that is not a trusted proxy: a client can put

@@ -123,12 +123,18 @@ def test_the_build_context_holds_what_the_wheel_needs(tmp_path: Path) -> None:
     for package in ("shared", "referrals", "plans", "specialists", "notifications"):
         assert f"{package}/app.py" in names or f"{package}/__init__.py" in names
     assert any(n.startswith("referrals/migrations/") for n in names)
-    # The family's plan page: its templates and stylesheets ship inside the plans package.
+    # The plan's document (plans prints it), and the workspace's pages: their templates and
+    # stylesheets ship inside the packages; govuk-frontend once, in the workspace's.
     for shipped in (
         "plans/templates/plan.html",
-        "plans/static/govuk-frontend/govuk-frontend.min.css",
-        "plans/static/govuk-frontend/README.md",
-        "plans/static/plans/family.css",
         "plans/static/plans/print.css",
+        "web/templates/family/plan.html",
+        "web/templates/accessibility.html",
+        "web/static/govuk-frontend/govuk-frontend.min.css",
+        "web/static/govuk-frontend/README.md",
+        "web/static/web/web.css",
     ):
         assert shipped in names, shipped
+    assert [n for n in names if "govuk-frontend.min.css" in n] == [
+        "web/static/govuk-frontend/govuk-frontend.min.css"
+    ]

@@ -21,7 +21,7 @@ from scripts.platform import REPO_ROOT, IdentityProvider, Platform, database_env
 from scripts.run_platform import sample_referral
 from shared.dev_identity import fetch_token
 from shared.events import PartnerReferralAnswered
-from shared.services import SERVICES
+from shared.services import EVENT_SERVICES
 from shared.topics import ensure_topics
 from tests.conftest import Databases
 from tests.deploy.conftest import RELEASE, Rendered, RenderFn
@@ -77,12 +77,13 @@ async def platform(
     running = Platform(
         log_dir=REPO_ROOT / ".local" / "logs" / "kafka-rights",
         env={**identity.service_env(), **database_env(urls), "RATE_LIMIT_POST": "1000/minute"},
-        ports={service: free_port() for service in SERVICES},
-        service_env={service: kafka.env(user_of(service)) for service in SERVICES},
+        # The services that meet on Kafka (the workspace has no Kafka user)
+        ports={service: free_port() for service in EVENT_SERVICES},
+        service_env={service: kafka.env(user_of(service)) for service in EVENT_SERVICES},
     )
     running.start()
     yield running
-    assert running.stop() == dict.fromkeys(SERVICES, -signal.SIGTERM)
+    assert running.stop() == dict.fromkeys(EVENT_SERVICES, -signal.SIGTERM)
 
 
 async def test_a_referral_reaches_the_family_with_only_the_charts_rights(

@@ -16,6 +16,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from cloudevents.core.bindings.kafka import KafkaMessage
 from referrals.partner_example import example_bundle, partner_record, publish_examples
 
+from scripts.platform import Platform
 from scripts.run_platform import demo_nhs_number
 from shared.events import PartnerReferralAnswered
 from shared.settings import KafkaSettings
@@ -113,7 +114,7 @@ async def _answers(
 
 @pytest.mark.parametrize("mode", ["binary", "structured"])
 async def test_a_partner_referral_in_either_mode_reaches_the_family_alert_and_is_accepted(
-    mode: str, kafka: KafkaSettings, referrals_api: httpx.AsyncClient
+    mode: str, kafka: KafkaSettings, referrals_api: httpx.AsyncClient, platform: Platform
 ) -> None:
     request_id = f"SR-{uuid4().hex}"
     await _publish(kafka, (request_id, partner_record(_bundle(), mode=mode)))
@@ -123,7 +124,7 @@ async def test_a_partner_referral_in_either_mode_reaches_the_family_alert_and_is
     assert task["resourceType"] == "Task"
     assert task["status"] == "accepted"
     referral_id = task["identifier"][0]["value"]
-    assert task["output"][0]["valueUrl"].endswith(f"/v1/referrals/{referral_id}")
+    assert task["output"][0]["valueUrl"] == f"{platform.url('web')}/referrals/{referral_id}"
     referral = await wait_for_timeline(referrals_api, referral_id)
     assert referral["requested_by"] == "health"
     assert referral["local_authority"] == "E08000035"

@@ -134,7 +134,8 @@ async def test_a_family_link_opens_its_own_referral_in_plain_words_until_revoked
         )  # fmt: skip
         assert (await family.get(f"/v1/family/{forged}")).status_code == 401
         assert body["plan"]["text"] == "Read your child's plan"
-        assert body["plan"]["href"] == f"{platform.url('plans')}/v1/family/{link}/plan"
+        assert body["plan"]["href"] == f"{platform.url('web')}/family/{link}/plan"
+        assert body["local_authority"] == LEEDS
         plans = httpx.AsyncClient(base_url=platform.url("plans"), timeout=10)
         async with plans:
             assert (await plans.get(f"/v1/family/{link}/plan")).status_code == 200

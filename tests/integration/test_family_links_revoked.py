@@ -79,7 +79,7 @@ async def test_a_revoked_link_stops_opening_the_plan_once_plans_hears_of_it(
                 view = (await family.get(f"/v1/family/{token}")).json()
                 assert view["plan"] == {
                     "text": "Read your child's plan",
-                    "href": f"http://127.0.0.1:8002/v1/family/{token}/plan",
+                    "href": f"http://127.0.0.1:8005/family/{token}/plan",  # the workspace's
                 }
                 assert (await reader.get(f"/v1/family/{token}/plan")).status_code == 200
 

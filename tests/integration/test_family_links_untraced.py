@@ -32,7 +32,7 @@ from tests.integration.plans_family import link, plans_service
 from tests.integration.referrals_app import referral_body, referrals_service, signed_in
 
 HTML = {"Accept": "text/html"}
-FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+JSON = {"Accept": "application/json"}
 
 
 @pytest.fixture
@@ -110,8 +110,8 @@ async def test_no_family_link_reaches_a_span_or_a_log_line(
                 (
                     await plans.post(
                         f"/v1/family/{token}/plan/comments",
-                        content="comments=More+help+at+lunchtime",
-                        headers={**FORM, "Referer": f"http://test/v1/family/{token}/plan"},
+                        json={"comments": "More help at lunchtime"},
+                        headers={"Referer": f"http://test/v1/family/{token}/plan"},
                     )
                 ).status_code,
                 (
@@ -121,9 +121,9 @@ async def test_no_family_link_reaches_a_span_or_a_log_line(
                     )
                 ).status_code,
             ]
-    # The good link opened everything (the form went back to the page; a second answer is
+    # The good link opened everything (the first comments were taken; a second answer is
     # refused: the plan went back to the caseworker), the others nothing.
-    assert answers[:8] == [200, 404, 200, 200, 200, 404, 303, 409], answers
+    assert answers[:8] == [200, 404, 200, 200, 200, 404, 201, 409], answers
     assert set(answers[8:]) == {401, 404}, answers
 
     spans = exporter.get_finished_spans()
@@ -159,8 +159,8 @@ async def test_no_family_link_reaches_a_span_or_a_log_line_of_the_workspace(
     exporter: InMemorySpanExporter,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    # The workspace's family page (services/web) opens the link through referrals: the link
-    # is in its own path and in the URL it calls.
+    # The workspace's family pages (services/web) take the link in their own path, keep it in
+    # the session and call referrals and plans with it in the URL.
     referral_id = services["plans"].state.referral_id
     tokens = {
         "good": link(referral_id),
@@ -169,27 +169,45 @@ async def test_no_family_link_reaches_a_span_or_a_log_line_of_the_workspace(
     }
     web_url = await databases.fresh("untraced-w", "web", migrations_of("web"))
     caplog.set_level(logging.DEBUG)
-    async with serving(services["referrals"]) as referrals_url:
+    pages: list[list[int]] = []
+    async with (
+        serving(services["referrals"]) as referrals_url,
+        serving(services["plans"]) as plans_url,
+    ):
         web = create_web_app(
             WebSettings(
                 database_url=with_user(web_url, LOCAL_SERVICE_USER, LOCAL_SERVICE_USER),
                 referrals_url=referrals_url,
+                plans_url=plans_url,
+                rate_limit_family="100000/minute",
             )
         )
-        async with web.router.lifespan_context(web), _client(web) as family:
+        async with web.router.lifespan_context(web):
             exporter.clear()
-            pages = [(await family.get(f"/family/{t}")).status_code for t in tokens.values()]
-    assert pages == [200, 401, 401]
+            for token in tokens.values():
+                async with _client(web) as family:  # a browser of its own: its own session
+                    pages.append(
+                        [
+                            (await family.get(f"/family/{token}")).status_code,
+                            (await family.get("/family")).status_code,
+                            (await family.get(f"/family/{token}/plan")).status_code,
+                            (await family.get("/family/plan")).status_code,
+                            (await family.get("/family/plan.pdf")).status_code,
+                            (await family.get(f"/family/{token}", headers=JSON)).status_code,
+                        ]
+                    )
+    # The link kept and the browser sent on (303), then each page through the services.
+    assert pages == [[303, 200, 303, 200, 200, 200], *[[303, 401, 303, 401, 401, 401]] * 2]
 
     spans = exporter.get_finished_spans()
     calls = [s for s in spans if s.kind is SpanKind.CLIENT]
-    assert len(calls) >= len(tokens)  # the workspace's calls to referrals were traced
+    assert len(calls) >= 4 * len(tokens)  # the workspace's calls to the services were traced
     for span in spans:
         for said in _strings(span):
             for case, token in tokens.items():
                 assert token not in said, (case, span.name, said)
     for record in caplog.records:
-        if record.name.startswith("httpx"):
-            continue  # the test's own client
+        if record.name.startswith("httpx") and "http://test/" in record.getMessage():
+            continue  # the test's own client (the workspace's calls go to the services)
         for case, token in tokens.items():
             assert token not in f"{record.getMessage()} {record.__dict__}", (case, record.name)

@@ -134,7 +134,7 @@ async def test_a_stale_version_is_a_409_and_bad_content_a_422_naming_the_field(
     assert len(await _ok(await caseworker.get(f"{path}/versions"))) == 2
 
 
-async def test_a_shared_plan_is_agreed_through_the_familys_form_and_kept_with_its_version(
+async def test_a_shared_plan_is_agreed_through_the_familys_link_and_kept_with_its_version(
     caseworker: httpx.AsyncClient, family: httpx.AsyncClient, owner_url: str
 ) -> None:
     referral_id = await drafted(owner_url)
@@ -148,11 +148,17 @@ async def test_a_shared_plan_is_agreed_through_the_familys_form_and_kept_with_it
     assert (shared["status"], shared["version"]) == ("shared", 2)
     posted = await family.post(
         f"/v1/family/{token}/plan/comments",
+        json={"comments": "Looks right to us", "agree": True},
+    )
+    assert posted.status_code == 201, posted.text
+    assert (posted.json()["version"], posted.json()["status"]) == (2, "agreed")
+    # JSON only: the family's form is the workspace's, which sends JSON.
+    as_form = await family.post(
+        f"/v1/family/{token}/plan/comments",
         content="comments=Looks+right+to+us&agree=yes",
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
-    assert posted.status_code == 303
-    assert posted.headers["location"] == f"/v1/family/{token}/plan"
+    assert as_form.status_code == 422
 
     plan = await _ok(await caseworker.get(path))
     assert (plan["status"], plan["version"]) == ("agreed", 3)

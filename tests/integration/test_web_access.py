@@ -25,6 +25,7 @@ PUBLIC = {
     "/signed-out",
     "/sign-out",  # a form: without this session's CSRF token it does nothing (400)
     "/accessibility",
+    "/family",  # the family's own pages: their link, kept in the session, is the key
     "/health/live",
     "/health/ready",
     "/metrics",

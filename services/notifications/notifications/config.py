@@ -158,13 +158,14 @@ class NotificationsSettings(ServiceSettings):
         "caseworker_view_url",
     }
     family_view_url: str = Field(
-        default=f"http://127.0.0.1:{SERVICES['referrals'].port}/v1/family/{{token}}",
+        default=f"http://127.0.0.1:{SERVICES['web'].port}/family/{{token}}",
         description="FAMILY_VIEW_URL: the family's link in each message; {token} is the signed "
-        "link token. A council points it at its public family page.",
+        "link token. The workspace's family page; a council points it at its public address.",
     )
     caseworker_view_url: str = Field(
-        default=f"http://127.0.0.1:{SERVICES['referrals'].port}/v1/referrals/{{referral_id}}",
-        description="CASEWORKER_VIEW_URL: the link in caseworker messages ({referral_id})",
+        default=f"http://127.0.0.1:{SERVICES['web'].port}/referrals/{{referral_id}}",
+        description="CASEWORKER_VIEW_URL: the link in caseworker messages ({referral_id}): the "
+        "workspace's referral page",
     )
     sending_lease_s: float = Field(
         default=60,

@@ -3,14 +3,12 @@
 from datetime import timedelta
 
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 
 from plans import api, family_api, family_page, plan_pdf_api, standards_api, transitions_api
 from plans.config import PlansSettings
 from plans.family_access import FamilyLinkRefused
 from plans.handlers import subscriptions
 from plans.late_words import LateWordsWatch
-from plans.plan_pages import STATIC
 from plans.printing import Printing
 from plans.reviews import ReviewWatch
 from shared.events import ALL_EVENTS
@@ -51,7 +49,4 @@ def create_app(settings: PlansSettings | None = None) -> FastAPI:
         namespace=settings.service_name,
     )
     app.add_exception_handler(FamilyLinkRefused, family_page.refused)
-    # The family page's stylesheets (govuk-frontend, vendored, and its own), under /v1 as
-    # everything the ingress lets in is.
-    app.mount("/v1/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -68,13 +68,14 @@ class ReferralsSettings(ServiceSettings):
     )
 
     family_plan_url: str = Field(
-        default=f"http://127.0.0.1:{SERVICES['plans'].port}/v1/family/{{token}}/plan",
+        default=f"http://127.0.0.1:{SERVICES['web'].port}/family/{{token}}/plan",
         description="FAMILY_PLAN_URL: where the family view links to read the child's plan "
-        "(the plans service's page; {token} is the family's own link token)",
+        "(the workspace's plan page; {token} is the family's own link token)",
     )
     referral_link: str = Field(
-        default="http://127.0.0.1:8001/v1/referrals/{referral_id}",
-        description="REFERRAL_LINK: the caseworker's link to a referral, in the answer to an NHS "
+        default=f"http://127.0.0.1:{SERVICES['web'].port}/referrals/{{referral_id}}",
+        description="REFERRAL_LINK: the caseworker's link to a referral (the workspace's page), "
+        "in the answer to an NHS "
         "partner ({referral_id} is filled in)",
     )
 

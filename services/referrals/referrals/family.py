@@ -72,6 +72,7 @@ async def get_family_view(
         )  # fmt: skip
     return FamilyView(
         reference=reference(referral["id"]),
+        local_authority=link.local_authority,
         requested_on=referral["received_on"],
         steps=[
             FamilyStep(what=FAMILY_WORDS[t["step"]], on=t["occurred_at"].date())

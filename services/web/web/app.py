@@ -31,7 +31,7 @@ from shared.telemetry import (
     sanitized_headers,
     setup_tracing,
 )
-from web import caseload, errors, family, plan, referral, signin, steps
+from web import accessibility, caseload, errors, family, plan, referral, signin, steps
 from web.audit import routes as audit
 from web.backends import Backends
 from web.config import WebSettings
@@ -54,15 +54,18 @@ ROUTERS = (
     caseload.router,
     referral.router,
     steps.router,
-    family.router,
+    *family.ROUTERS,
     plan.router,
+    accessibility.router,
     audit.router,
     reports.router,
     registry_import.router,
     registry_listing.router,
     registry_entries.router,
 )
-"""Every page of the workspace (``tests/integration/test_web_access.py`` walks them)."""
+"""Every page of the workspace (``tests/integration/test_web_access.py`` walks them; the
+chart's ingress routes their paths, checked by ``tests/deploy/test_chart_contents.py``)."""
+STATIC_PATH = "/static"
 
 
 def page_policy(settings: WebSettings) -> str:
@@ -87,6 +90,9 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         repeat_interval_s=settings.log_repeat_interval_s,
         family_prefix=settings.family_path_prefix,
     )
+    # httpx writes each request's address at INFO, and a call to a service's family route
+    # holds the family's link in it: its lines are left to warnings and worse.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     registry = service_registry()
     tracer_provider = setup_tracing(service.name)
     database = Database(settings.database_url, max_size=settings.db_pool_max_size)
@@ -107,7 +113,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         HTTPXClientInstrumentor.instrument_client(
             client,
             tracer_provider=tracer_provider,
-            # The family page calls referrals with the family's link in the URL.
+            # The family's pages call referrals and plans with the family's link in the URL.
             request_hook=family_links_unrecorded_in_calls(SERVICES_FAMILY_PREFIX),
         )
         app.state.backends = Backends(client, settings.api_urls)
@@ -149,7 +155,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.include_router(operations.router)
     for routes in ROUTERS:
         app.include_router(routes)
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount(STATIC_PATH, StaticFiles(directory=STATIC), name="static")
     errors.install(app)
     harden(app, settings, page_policy=page_policy(settings))
     # Outside the rate limits (added last: outermost), so that they count a signed-in person
