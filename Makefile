@@ -12,7 +12,7 @@ BENCH_ARGS ?=
 SOAK_ARGS ?=
 
 .PHONY: help install up topics migrate run test test-unit bench bench-partners bench-web soak asyncapi lint format down clean \
-	constraints chart-tools chart-topology chart-check browser-tools
+	constraints chart-tools chart-topology chart-check browser-tools screenshots
 
 help:
 	@echo "make run        start Kafka, PostgreSQL and the four services; follow a sample referral"
@@ -27,6 +27,7 @@ help:
 	@echo "make soak       10 minutes at 100 referrals/s, memory and latency every 30 s (SOAK_ARGS)"
 	@echo "make asyncapi   regenerate docs/asyncapi/ from the code (a test fails when stale)"
 	@echo "make chart-check  the Helm chart and Dockerfile checks alone (tests/deploy)"
+	@echo "make screenshots  the workspace's browser tests, saving each page to docs/screenshots"
 	@echo "make chart-topology  regenerate the chart's topics and rights from the code"
 	@echo "make up / down  start / stop the local Kafka and PostgreSQL only"
 
@@ -76,6 +77,10 @@ bench-web: up
 
 soak: up
 	$(BIN)/python -m scripts.bench.soak $(SOAK_ARGS)
+
+# The workspace's pages as its browser tests leave them, for the README's "Using it".
+screenshots: topics migrate browser-tools
+	WEB_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest tests/e2e/web $(PYTEST_ARGS)
 
 test-unit: install
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)

@@ -22,6 +22,7 @@ SETTINGS_CLASSES = {
     "plans": "PlansSettings",
     "specialists": "SpecialistsSettings",
     "notifications": "NotificationsSettings",
+    "web": "WebSettings",  # no AsyncAPI document (no events); its settings class all the same
 }
 
 
@@ -29,8 +30,11 @@ def document(service: str) -> str:
     """The AsyncAPI 3.0 document of ``service`` as formatted JSON."""
     config = importlib.import_module(f"{service}.config")
     app_module = importlib.import_module(f"{service}.app")
-    # A fixed address: the document must not depend on where this machine's Kafka is.
-    settings = getattr(config, SETTINGS_CLASSES[service])(kafka_bootstrap_servers="kafka:9092")
+    # A fixed address: the document must not depend on where this machine's Kafka is. The
+    # code's defaults, which are development's.
+    settings = getattr(config, SETTINGS_CLASSES[service])(
+        kafka_bootstrap_servers="kafka:9092", SEND_ENVIRONMENT="development"
+    )
     app = app_module.create_app(settings)
     spec: dict[str, Any] = app.state.operations.asyncapi()
     spec["info"]["x-generated"] = NOTICE

@@ -2,8 +2,10 @@
 deploy/helm/send-platform/files/topology.json: every topic (``shared.topics.platform_topics``),
 and for each service the topics it consumes and publishes (its AsyncAPI document in
 docs/asyncapi/, itself generated from the code) and its consumer groups (its broker's
-subscribers, as the service makes them). The chart renders the KafkaTopics and each service's
-KafkaUser ACLs from this file, so topics and rights are never written out by hand.
+subscribers, as the service makes them); and the patterns of the NHS partners' own topics
+(``nhs.referrals.outcome.{partner}.v1``), which the chart makes for each partner it is given.
+The chart renders the KafkaTopics and each service's KafkaUser ACLs from this file, so topics
+and rights are never written out by hand.
 
 python -m scripts.k8s_topology          # write (make chart-topology)
 python -m scripts.k8s_topology --check  # fail if the file is out of date (run by the tests)
@@ -16,12 +18,20 @@ import importlib
 import json
 import sys
 from typing import Any
+from urllib.parse import unquote
 
 from scripts.asyncapi import DOCS, SETTINGS_CLASSES
 from scripts.platform import REPO_ROOT
 from shared.dlq import REPLAY_GROUP_PREFIX
+from shared.events import PARTNER_PLACEHOLDER
 from shared.services import EVENT_SERVICES
-from shared.topics import DLQ_SUFFIX, PARTNER_INBOUND_TOPIC, dead_letter_topic, platform_topics
+from shared.topics import (
+    DLQ_SUFFIX,
+    PARTNER_EVENTS,
+    PARTNER_INBOUND_TOPIC,
+    dead_letter_topic,
+    platform_topics,
+)
 
 CHART = REPO_ROOT / "deploy" / "helm" / "send-platform"
 TOPOLOGY = CHART / "files" / "topology.json"
@@ -36,7 +46,7 @@ def asyncapi_topics(service: str) -> dict[str, list[str]]:
     spec = json.loads((DOCS / f"{service}.json").read_text())
     found: dict[str, set[str]] = {"receive": set(), "send": set()}
     for operation in spec["operations"].values():
-        channel = operation["channel"]["$ref"].removeprefix("#/channels/")
+        channel = unquote(operation["channel"]["$ref"].removeprefix("#/channels/"))
         found[operation["action"]].add(spec["channels"][channel]["address"])
     return {action: sorted(topics) for action, topics in found.items()}
 
@@ -47,7 +57,7 @@ def consumer_groups(service: str) -> dict[str, str]:
     config = importlib.import_module(f"{service}.config")
     app_module = importlib.import_module(f"{service}.app")
     settings = getattr(config, SETTINGS_CLASSES[service])(
-        kafka_bootstrap_servers="kafka:9092", SEND_NAMESPACE=""
+        kafka_bootstrap_servers="kafka:9092", SEND_NAMESPACE="", SEND_ENVIRONMENT="development"
     )
     app = app_module.create_app(settings)
     groups: dict[str, str] = {}
@@ -60,9 +70,15 @@ def consumer_groups(service: str) -> dict[str, str]:
 def topology() -> dict[str, Any]:
     """The file's content; raises ValueError when the sources disagree."""
     topics = platform_topics()
+    patterns = {event.topic() for event in PARTNER_EVENTS}
     services: dict[str, Any] = {}
+    partner_events: list[dict[str, str]] = []
     for service in EVENT_SERVICES:
         declared = asyncapi_topics(service)
+        partner_events += [
+            {"topic": t, "service": service} for t in declared["send"] if t in patterns
+        ]
+        declared["send"] = [t for t in declared["send"] if t not in patterns]
         groups = consumer_groups(service)
         if sorted(groups) != declared["receive"]:
             raise ValueError(
@@ -88,6 +104,11 @@ def topology() -> dict[str, Any]:
         # (strimzi.partners[].inboundTopic) is the chart's to add, read by this service in this
         # consumer group, its dead letters on the shared topic's.
         "partnerInbound": partner_inbound(services),
+        # Events addressed to one NHS partner: each partner (partnerCouncils) has its own topic
+        # of each, the pattern's {partner} its client id, written by this service and read by
+        # that partner alone.
+        "partnerEvents": sorted(partner_events, key=lambda e: e["topic"]),
+        "partnerPlaceholder": PARTNER_PLACEHOLDER,
     }
 
 

@@ -95,7 +95,8 @@ def migrations_of(service: str) -> Traversable:
 
 def service_url(owner_url: str) -> str:
     """The URL a service connects with to the database ``owner_url`` names: as the services'
-    role, which row-level security binds (the owner is not bound by it)."""
+    role, which row-level security binds to the councils it acts for (the owner acts for
+    every council: ``shared.migrations.owner_connection``)."""
     return with_user(owner_url, LOCAL_SERVICE_USER, LOCAL_SERVICE_USER)
 
 
@@ -144,14 +145,38 @@ class Platform:
 
     def _spawn(self, service: str) -> None:
         port = self.ports[service]
-        # Development and test runs take the 999 NHS numbers, which are never issued. The
-        # family's links (in each message, and from the family view to the plan) go to this
-        # run's services, whatever their ports.
+        # Development and test runs: development mode (the development identity provider,
+        # family-link key, councils and the rest, which production refuses), and the 999 NHS
+        # numbers, which are never issued. The family's links (in each message, and from the
+        # family view to the plan) go to this run's services, whatever their ports (a run of
+        # some services only, a test of one, gets those it has).
         # The workspace calls this run's services and is reached at its own port.
+        links = {
+            **(
+                {"FAMILY_VIEW_URL": self._family_view_url()}
+                if {"web", "referrals"} & set(self.ports)
+                else {}
+            ),
+            **(
+                {"FAMILY_PLAN_URL": self._family_plan_url()}
+                if {"web", "plans"} & set(self.ports)
+                else {}
+            ),
+            # A caseworker's link (in a message to the SEND team, in a partner's answer) opens
+            # the workspace's referral page.
+            **(
+                {
+                    "CASEWORKER_VIEW_URL": f"{self.url('web')}/referrals/{{referral_id}}",
+                    "REFERRAL_LINK": f"{self.url('web')}/referrals/{{referral_id}}",
+                }
+                if "web" in self.ports
+                else {}
+            ),
+        }
         env = {
+            "SEND_ENVIRONMENT": "development",
             "ACCEPT_TEST_NHS_NUMBERS": "true",
-            "FAMILY_VIEW_URL": self._family_view_url(),
-            "FAMILY_PLAN_URL": f"{self.url('plans')}/v1/family/{{token}}/plan",
+            **links,
             **{
                 f"{name.upper()}_URL": self.url(name)
                 for name, svc in SERVICES.items()
@@ -191,6 +216,13 @@ class Platform:
         if "web" in self.ports:
             return f"{self.url('web')}/family/{{token}}"
         return f"{self.url('referrals')}/v1/family/{{token}}"
+
+    def _family_plan_url(self) -> str:
+        """Where the family view's link to the plan points: the workspace's plan page, else
+        plans' family JSON."""
+        if "web" in self.ports:
+            return f"{self.url('web')}/family/{{token}}/plan"
+        return f"{self.url('plans')}/v1/family/{{token}}/plan"
 
     def wait_ready(self, timeout_s: float, only: set[str] | None = None) -> None:
         deadline = time.monotonic() + timeout_s

@@ -17,6 +17,7 @@ from scripts.local_notify import LocalNotifyServer
 from scripts.platform import REPO_ROOT, IdentityProvider, Platform
 from shared.dev_identity import fetch_token_sync
 from shared.dev_identity_seed import DEV_CLIENT_SECRET, DEV_PASSWORD, PARTNERS, STAFF
+from shared.services import SERVICES
 
 
 def demo_nhs_number() -> str:
@@ -122,14 +123,22 @@ def main() -> None:
         identity.start()
         print(f"Starting a local GOV.UK Notify at {notify.url} (development only) ...")
         notify.start()
-        print("Starting referrals, plans, specialists and notifications ...")
+        print("Starting referrals, plans, specialists, notifications and the workspace ...")
         platform.start()
         referral_id = follow(platform, identity)
         show_inbox(notify, referral_id)
         print(f"\n{sign_in_help(identity, platform.url('referrals'), referral_id)}")
         print("\nThe platform is running. Ctrl-C stops it.")
-        for service in platform.ports:
-            print(f"  {service:<14} {platform.url(service)}/docs   (API docs)")
+        print(
+            f"  workspace      {platform.url('web')}/   (sign in as {SAMPLE_USER}, password "
+            f"{DEV_PASSWORD}; the family's page: the link in their message above)"
+        )
+        print(
+            f"                 the sample referral: {platform.url('web')}/referrals/{referral_id}"
+        )
+        for service, entry in SERVICES.items():
+            if entry.events:
+                print(f"  {service:<14} {platform.url(service)}/docs   (API docs)")
         print(f"  local Notify   {notify.url}/   (every message sent, as the family sees it)")
         print("  logs           .local/logs/<service>.log, .local/logs/dev-identity.log")
         print("  Kafka and PostgreSQL keep running after Ctrl-C; `make down` stops them.")

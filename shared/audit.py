@@ -3,6 +3,9 @@ from which request. Never the data itself. A service's own changes (event handle
 jobs) are audited as ``system:<service>`` (or ``system:<job>``) through ``record_system``.
 Append-only for the services (``shared.grants``), and readable by auditors of the same council
 at ``GET /v1/audit``.
+
+(Longer than most modules: the trail's writes, a person's one at a time or a page's at once and
+a service's own, and its one read route, reviewed together as the one record they make.)
 """
 
 from __future__ import annotations
@@ -13,9 +16,10 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
-from opentelemetry import trace
-from pydantic import BaseModel
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field
 
+from shared import request_ids
 from shared.auth import AUTH_RESPONSES, CurrentPrincipal, Principal, Role, allow
 from shared.db import Connection
 from shared.events import DomainEvent
@@ -23,6 +27,10 @@ from shared.http import UNAVAILABLE, DbConnection
 
 
 class AuditEntry(BaseModel):
+    id: int = Field(
+        description="The entry's place in this service's trail: with ``at``, the cursor of the "
+        "next page (``to`` and ``before_id``)"
+    )
     at: datetime
     actor: str
     roles: list[str]
@@ -31,14 +39,22 @@ class AuditEntry(BaseModel):
     resource: str
     referral_id: UUID | None
     request_id: str | None
+    """The server's id of the request (the response's ``X-Request-ID``; ``shared.request_ids``)."""
+    client_request_id: str | None
+    """What the caller sent as ``X-Request-ID`` (or a partner as its request), when it looked
+    like an id: the caller's claim, for matching with its own logs, not the request's id."""
 
 
 class AuditTrail:
-    """What a route needs to audit its reads and changes: who, and from which request."""
+    """What a route needs to audit its reads and changes: who, and from which request (the
+    server's id; the caller's own, kept only when it looks like an id)."""
 
-    def __init__(self, principal: Principal, request_id: str | None) -> None:
+    def __init__(
+        self, principal: Principal, request_id: str, *, client_request_id: str | None = None
+    ) -> None:
         self.principal = principal
         self.request_id = request_id
+        self.client_request_id = request_ids.client_request_id(client_request_id)
 
     async def record(
         self,
@@ -58,6 +74,7 @@ class AuditTrail:
             resource,
             referral_id,
             self.request_id,
+            self.client_request_id,
         )
 
     async def record_each(
@@ -90,8 +107,8 @@ class AuditTrail:
 async def _insert(conn: Connection, *row: object) -> None:
     await conn.execute(
         """INSERT INTO audit_log (actor, roles, local_authority, action, resource,
-               referral_id, request_id)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+               referral_id, request_id, client_request_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
         *row,
     )
 
@@ -114,7 +131,7 @@ async def record_system(
     """Audit a change a service made by itself (an event handler, a scheduled job): actor
     ``system:<name>``, no roles, no request."""
     await _insert(
-        conn, system_actor(name), [], local_authority, action, resource, referral_id, None
+        conn, system_actor(name), [], local_authority, action, resource, referral_id, None, None
     )
 
 
@@ -154,13 +171,11 @@ async def audited(conn: Connection, name: str, action: str, referral_id: UUID) -
 
 
 def audit_trail(request: Request, principal: CurrentPrincipal) -> AuditTrail:
-    """The audit trail of this request: the caller, and the request id (the client's
-    ``X-Request-ID``, else the trace id, which finds the request in the traces)."""
-    request_id = request.headers.get("x-request-id")
-    if request_id is None:
-        context = trace.get_current_span().get_span_context()
-        request_id = format(context.trace_id, "032x") if context.is_valid else None
-    return AuditTrail(principal, request_id[:100] if request_id else None)
+    """The audit trail of this request: the caller, the server's id of the request (never one
+    the caller chose; its span carries it as ``send.request_id``) and the caller's own
+    ``X-Request-ID`` if it looks like an id."""
+    request_id, client_request_id = request_ids.request_ids(request)
+    return AuditTrail(principal, request_id, client_request_id=client_request_id)
 
 
 Audit = Annotated[AuditTrail, Depends(audit_trail)]
@@ -175,22 +190,37 @@ async def list_audit_entries(
     actor: str | None = Query(default=None, max_length=200),
     from_: Annotated[datetime | None, Query(alias="from")] = None,
     to: datetime | None = None,
+    before_id: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            description="With ``to``: also the entries at ``to`` itself that come after the "
+            "entry ``before_id`` (the next page, when several entries share a time)",
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[AuditEntry]:
     """Who read or changed the records of this service, newest first (auditors only; their
-    own councils only)."""
+    own councils only). A page at a time: the next page is ``to`` = the last entry's ``at``
+    and ``before_id`` = its ``id`` (one request records many entries at one time)."""
+    if before_id is not None and to is None:
+        why = "needs to: the time of the entry it names"
+        problem = {"loc": ("query", "before_id"), "msg": why, "type": "value_error"}
+        raise RequestValidationError([problem])
     rows = await conn.fetch(
-        """SELECT at, actor, roles, local_authority, action, resource, referral_id, request_id
+        """SELECT id, at, actor, roles, local_authority, action, resource, referral_id,
+                  request_id, client_request_id
            FROM audit_log
            WHERE ($1::uuid IS NULL OR referral_id = $1)
              AND ($2::text IS NULL OR actor = $2)
              AND ($3::timestamptz IS NULL OR at >= $3)
-             AND ($4::timestamptz IS NULL OR at < $4)
+             AND ($4::timestamptz IS NULL OR at < $4 OR (at = $4 AND id < $6))
            ORDER BY at DESC, id DESC LIMIT $5""",
         referral_id,
         actor,
         from_,
         to,
         limit,
+        before_id,
     )
     return [AuditEntry(**dict(r)) for r in rows]

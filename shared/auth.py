@@ -17,19 +17,18 @@ security boundary, reviewed together.)
 
 from __future__ import annotations
 
-import asyncio
 import enum
-import time
-from collections.abc import Iterable
+import math
+from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-import httpx
 import jwt
 from fastapi import Depends, HTTPException, Request, Security, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from shared.http import Problem
+from shared.signing_keys import KeyNotPublished, ProviderUnavailable, SigningKeys
 
 
 class Role(enum.StrEnum):
@@ -51,8 +50,9 @@ class Principal:
 
 @dataclass
 class IdentityProvider:
-    """An OIDC issuer's settings and its signing keys, fetched once and again on an unknown
-    ``kid`` (key rotation), at most every ``refresh_interval_s``."""
+    """An OIDC issuer's settings and its signing keys (``shared.signing_keys``: fetched once
+    and again on an unknown ``kid``, key rotation, at most every ``refresh_interval_s``; one
+    fetch at a time, with backoff after a failure)."""
 
     issuer: str
     audience: str
@@ -62,9 +62,12 @@ class IdentityProvider:
     algorithms: tuple[str, ...] = ("RS256", "PS256", "ES256")
     partner_councils: dict[str, list[str]] = field(default_factory=dict)
     refresh_interval_s: float = 30.0
-    _keys: dict[str, jwt.PyJWK] = field(default_factory=dict, repr=False)
-    _fetched_at: float = field(default=float("-inf"), repr=False)
-    _lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+    signing_keys: SigningKeys = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.signing_keys = SigningKeys(
+            self.issuer, self.jwks_url, refresh_interval_s=self.refresh_interval_s
+        )
 
     async def principal(self, token: str) -> Principal:
         """The caller ``token`` proves, or ``HTTPException`` 401 saying why not."""
@@ -99,32 +102,18 @@ class IdentityProvider:
     async def _key(self, kid: Any) -> jwt.PyJWK:
         if not isinstance(kid, str):
             raise unauthorised("the token names no signing key (kid)")
-        if kid not in self._keys:
-            async with self._lock:
-                if time.monotonic() - self._fetched_at >= self.refresh_interval_s:
-                    await self._fetch_keys()
-        if kid not in self._keys:
-            raise unauthorised("the token's signing key is not one the identity provider publishes")
-        return self._keys[kid]
-
-    async def _fetch_keys(self) -> None:
         try:
-            async with httpx.AsyncClient(timeout=5) as client:
-                url = self.jwks_url
-                if url is None:
-                    discovery = f"{self.issuer.rstrip('/')}/.well-known/openid-configuration"
-                    url = (await client.get(discovery)).raise_for_status().json()["jwks_uri"]
-                jwks = (await client.get(url)).raise_for_status().json()
-        except (httpx.HTTPError, KeyError, ValueError) as exc:
+            return await self.signing_keys.key(kid)
+        except KeyNotPublished as exc:
+            raise unauthorised(
+                "the token's signing key is not one the identity provider publishes"
+            ) from exc
+        except ProviderUnavailable as exc:
             raise HTTPException(
                 status.HTTP_503_SERVICE_UNAVAILABLE,
                 "cannot reach the identity provider to check the token; try again shortly",
-                headers={"Retry-After": "5"},
+                headers={"Retry-After": str(max(1, math.ceil(exc.retry_after_s)))},
             ) from exc
-        self._fetched_at = time.monotonic()
-        self._keys = {
-            k["kid"]: jwt.PyJWK(k) for k in jwks.get("keys", []) if k.get("use", "sig") == "sig"
-        }
 
 
 def _strings(value: Any) -> list[str]:
@@ -154,6 +143,29 @@ AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+_VERIFIED = "bearer_verified"  # in the request's state: (token, its principal or refusal)
+
+
+async def verified(scope: MutableMapping[str, Any], token: str) -> Principal:
+    """The caller ``token`` proves (``IdentityProvider.principal`` of the app's provider), or
+    its ``HTTPException``; checked once per request whoever asks first (the rate limits, to
+    count a signed-in caller by who they are, then the route's ``allow``), the outcome kept in
+    the request's ASGI state for the next."""
+    state = scope.setdefault("state", {})
+    kept = state.get(_VERIFIED)
+    if kept is None or kept[0] != token:
+        provider: IdentityProvider = scope["app"].state.identity_provider
+        try:
+            outcome: Principal | HTTPException = await provider.principal(token)
+        except HTTPException as refused:
+            outcome = refused
+        kept = state[_VERIFIED] = (token, outcome)
+    outcome = kept[1]
+    if isinstance(outcome, HTTPException):
+        raise HTTPException(outcome.status_code, outcome.detail, headers=outcome.headers)
+    return outcome
+
+
 class Allow:
     """A route's access rule: the caller must hold one of ``roles``. Use as a route
     dependency (``dependencies=[allow(...)]``); the principal is then ``CurrentPrincipal``."""
@@ -168,8 +180,7 @@ class Allow:
     ) -> Principal:
         if credentials is None:
             raise unauthorised("sign in: this needs an Authorization: Bearer token")
-        provider: IdentityProvider = request.app.state.identity_provider
-        principal = await provider.principal(credentials.credentials)
+        principal = await verified(request.scope, credentials.credentials)
         if not principal.roles & self.roles:
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN,

@@ -1,12 +1,14 @@
 """The handler FastStream runs for a batch of one topic's events: each event in turn, in the
 transaction the consumption middleware opened, acting for its council, continuing its trace,
-and its caused events into the outbox.
+as a unit of work of the service's own (``shared.unit_of_work``: the events the handler
+returns go to the outbox with the audit rows they stand for, as ``system:<service>``).
 
 (No ``from __future__ import annotations`` here: ``consume``'s annotation must be the concrete
 ``list[Envelope[<event class>]]`` when the function is made, for FastStream's validation and
 the AsyncAPI document.)
 """
 
+import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -14,20 +16,24 @@ from opentelemetry import trace
 
 from shared.councils import act_for
 from shared.events import DomainEvent, Envelope, message_class
-from shared.outbox import Outbox
 from shared.subscriptions import Conn, Handler
 from shared.telemetry import continued_trace, tag_current_span
+from shared.unit_of_work import Actor, Work
 
 _tracer = trace.get_tracer(__name__)
 
 
 def batch_consumer(
-    event_class: type[DomainEvent], handler: Handler, outbox: Outbox
+    event_class: type[DomainEvent], handler: Handler, work: Work, service: str
 ) -> Callable[..., Awaitable[None]]:
     """The FastStream handler of a batch subscriber for ``event_class``, running ``handler``
-    once per event."""
+    once per event, each as a unit of work of ``service``'s own."""
     topic = event_class.topic()
     message = message_class(event_class)
+    actor = Actor.system(service)
+    # Until every service's handlers take the unit of work (issue #19), one still taking the
+    # connection writes its events to the outbox alone, auditing itself as before.
+    takes_conn = "conn" in inspect.signature(handler).parameters
 
     async def consume(messages: list[message], conn: Conn) -> None:  # type: ignore[valid-type]  # one per event class
         council = None
@@ -46,8 +52,13 @@ def batch_consumer(
             tag_current_span(
                 referral_id=message.subject, event_id=str(message.id), event_type=message.type
             )
-            caused = await handler(message, conn)
-            await outbox.add(conn, caused or (), local_authority=message.localauthority)
+            if takes_conn:
+                caused = await handler(message, conn)
+                await work.outbox.add(conn, caused or (), local_authority=message.localauthority)
+                return
+            async with work.within(conn, actor) as uow:
+                caused = await handler(message, uow)
+                uow.add(*(caused or ()), local_authority=message.localauthority)
 
     consume.__name__ = handler.__name__  # names the operation in the AsyncAPI document
     consume.__qualname__ = handler.__qualname__

@@ -51,6 +51,7 @@ from shared.failures import Failure, InvalidEvent, classify, reason
 from shared.outbox import Outbox
 from shared.subscriptions import Subscription, batch_decoder_of
 from shared.topics import dead_letter_topic
+from shared.unit_of_work import Work
 
 logger = logging.getLogger(__name__)
 
@@ -149,7 +150,11 @@ class EventConsumption:
             decoder=batch_decoder_of(event_class),
             title=f"{topic}:{self.service}",
             description=f"{self.service} handles {event_class.__name__}",
-        )(batch_consumer(event_class, subscription.handler, self.outbox))
+        )(
+            batch_consumer(
+                event_class, subscription.handler, Work(self.pool, self.outbox), self.service
+            )
+        )
         self._routes[f"{self.namespace}{topic}"] = _Route(event_class, consumer, dead_letters)
 
     def __call__(self, msg: Any, /, *, context: Any) -> _ConsumeOne:

@@ -68,6 +68,11 @@ class DomainEvent(BaseModel):
         """The Kafka key: the referral id, so one referral's events stay in order."""
         return str(self.referral_id)
 
+    def destination(self) -> str:
+        """The topic this event is published to: its class's (``PartnerEvent``: the partner's
+        own)."""
+        return self.topic()
+
     @classmethod
     def event_type(cls) -> str:
         """CloudEvents ``type`` attribute."""
@@ -337,15 +342,25 @@ class FamilyContactRegistered(DomainEvent):
 
 class FamilyLinksRevoked(DomainEvent):
     """A caseworker withdrew every link sent to the family so far (a message went to the
-    wrong person, say): links issued before ``revoked_at`` stop opening anything, in every
-    service that takes them (the family view, the plan page). Ids and the moment only."""
+    wrong person, say): the referral's links start a new ``generation``, and links of an
+    earlier one stop opening anything, in every service that takes them (the family view, the
+    plan page); notifications makes its links of the new one from then on. Ids, a count and
+    the moment only."""
 
     name: ClassVar[str] = "family-links-revoked"
     owner: ClassVar[str] = "referrals"
 
     local_authority: str = Field(description="ONS code of the council", examples=["E08000035"])
     revoked_at: datetime = Field(
-        description="Links issued before this moment no longer open (links issued after work)"
+        description="When (referrals' clock). Decides nothing, except on an event of "
+        "generation 0: links issued before it no longer open"
+    )
+    generation: int = Field(
+        default=0,
+        ge=0,
+        description="The referral's link generation from now on: links of an earlier one no "
+        "longer open. 0: an event from before generations were counted (see revoked_at)",
+        examples=[1],
     )
 
 
@@ -613,6 +628,32 @@ class ReferralClosed(DomainEvent):
     closed_on: date
 
 
+HoldReason = Literal["already-referred", "child-details-differ"]
+"""Why a partner's referral was held: the child has an open referral here, or the NHS number
+is a known child's with another name or date of birth."""
+
+
+class PartnerReferralHeld(DomainEvent):
+    """An NHS partner referred a child the council may already know: the request is held for a
+    caseworker to match (``GET /v1/held-referrals``), the partner answered as for any referral,
+    the family told nothing. ``referral_id`` is the referral it may duplicate (the child's open
+    one, else the known child's latest), so the council's SEND team is told on that referral."""
+
+    name: ClassVar[str] = "partner-referral-held"
+    owner: ClassVar[str] = "referrals"
+
+    local_authority: str
+    held_referral_id: UUID = Field(description="The held request (the id the partner was given)")
+    partner: str = Field(examples=["west-yorkshire-slt"])
+    reason: HoldReason
+    differs: list[str] = Field(
+        default_factory=list,
+        description="Which of the child's details differ from the known child's (field names, "
+        "never values)",
+        examples=[["given_name", "date_of_birth"]],
+    )
+
+
 Audience = Literal["family", "caseworker"]
 """Who a message went to: the family, or the council's SEND team (its caseworker mailbox)."""
 
@@ -674,8 +715,37 @@ class NotificationFailed(DomainEvent):
     )
 
 
-class PartnerReferralAnswered(DomainEvent):
-    """The answer to an NHS partner's referral (``nhs.referrals.outcome.v1``), one per message
+PARTNER_PLACEHOLDER = "{partner}"
+PARTNER_ID = r"[A-Za-z0-9_-]{1,100}"
+"""An NHS partner's client id as it may appear in a topic's name (``PARTNER_COUNCILS``' keys):
+letters, digits, ``-`` and ``_``; no dot, so a partner's topic names one partner only."""
+
+
+class PartnerEvent(DomainEvent):
+    """An event addressed to one NHS partner. It goes on that partner's own topic,
+    ``<owner>.<name>.<partner>.v<version>`` (``nhs.referrals.outcome.west-yorkshire-slt.v1``),
+    which only that partner's Kafka user may read (the chart's ``strimzi.partners``), so no
+    partner sees another's; ``python -m shared.topics`` makes one for each partner of
+    ``PARTNER_COUNCILS``. ``topic()`` is the pattern, with ``{partner}`` in its place."""
+
+    partner: str = Field(description="The partner's client id", examples=["west-yorkshire-slt"])
+
+    @classmethod
+    def topic(cls) -> str:
+        return cls.topic_of(PARTNER_PLACEHOLDER)
+
+    @classmethod
+    def topic_of(cls, partner: str) -> str:
+        """The topic of ``partner``'s events of this class."""
+        return f"{cls.owner}.{cls.name}.{partner}.v{cls.version}"
+
+    def destination(self) -> str:
+        return self.topic_of(self.partner)
+
+
+class PartnerReferralAnswered(PartnerEvent):
+    """The answer to an NHS partner's referral, on the partner's own outcome topic
+    (``nhs.referrals.outcome.<partner>.v1``), one per message
     the partner published, keyed by the partner's request identifier: ``resource`` is a FHIR
     R4 ``Task`` (accepted: our referral id and a link for the caseworker) or
     ``OperationOutcome`` (rejected: each issue with its FHIRPath and a reason). Field names and
@@ -684,14 +754,13 @@ class PartnerReferralAnswered(DomainEvent):
     ``businessStatus`` coding the milestone (plan-drafted, waitlisted, specialist-assigned)."""
 
     name: ClassVar[str] = "referrals.outcome"
-    owner: ClassVar[str] = "nhs"  # the topic partners read: nhs.referrals.outcome.v1
+    owner: ClassVar[str] = "nhs"  # the topics partners read: nhs.referrals.outcome.<partner>.v1
 
     referral_id: UUID = Field(
         description="Our referral id (the envelope's subject): the referral made, or for a "
         "rejection the one the request would have made. Not the Kafka key: answers are keyed "
         "by request_id"
     )
-    partner: str = Field(description="The partner's client id", examples=["west-yorkshire-slt"])
     request_id: str = Field(
         description="The partner's request identifier (the inbound message's Kafka key); the "
         "Kafka key of this answer too",
@@ -752,6 +821,7 @@ ALL_EVENTS: tuple[type[DomainEvent], ...] = (
     SpecialistsMatched,
     AllocationEnded,
     ReferralClosed,
+    PartnerReferralHeld,
     NotificationSent,
     NotificationDelivered,
     NotificationFailed,

@@ -3,18 +3,25 @@
 
 Notifications puts it in each message; referrals (the family view) and plans (the family's
 plan) check it with ``admit``. All three hold ``FAMILY_LINK_KEY``. A caseworker can revoke a
-referral's links: links issued before the revocation stop working (referrals keeps that moment
-with the referral, plans a copy from ``FamilyLinksRevoked``; each checks its own).
+referral's links: each revocation starts a new generation of the referral's links, and a link
+of an earlier generation stops working. A link carries the generation its issuer knew when it
+made it (notifications hears of revocations from ``FamilyLinksRevoked``); referrals keeps the
+generation with the referral, plans a copy from the event, and each checks its own. Counting
+generations, not comparing moments, makes revocation independent of clocks: a link's ``iat``
+comes from the issuing process's clock, in whole seconds, a revocation's moment from
+referrals' database, and a link made in the revocation's second or by a clock running ahead
+outlived it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Annotated
 from uuid import UUID, uuid4
 
 import jwt
-from fastapi import Request
+from fastapi import Path, Request
 from pydantic import SecretStr
 
 from shared.auth import Principal
@@ -22,6 +29,18 @@ from shared.auth import Principal
 ISSUER = "send-platform"
 AUDIENCE = "send-family-view"
 ALGORITHM = "HS256"  # one party signs and checks; never accepted on the staff routes
+MAX_TOKEN_LENGTH = 2000  # a link is about 300 characters; anything longer is not one
+
+REFUSED = "this link no longer works: use the link in your latest message"
+"""What every link that cannot be used is told, whatever is wrong with it (expired, forged,
+shortened or wrapped by an email client, made up): the same plain answer, which neither
+quotes the link nor says how far it got."""
+
+LinkToken = Annotated[str, Path(description="The link's token, from the family's message")]
+"""The token in a family route's path. Unconstrained on purpose: a constraint FastAPI checks
+(a length) would answer a short link with 422 instead of the plain refusal, and FastAPI goes on
+to the route's other dependencies after a parameter fails (one of which found no principal and
+answered 500). ``verify`` checks everything about it."""
 
 
 @dataclass(frozen=True)
@@ -30,6 +49,9 @@ class FamilyLink:
     local_authority: str
     issued_at: datetime
     link_id: str
+    generation: int = 0
+    """The referral's link generation its issuer knew: 0 until the first revocation (and on a
+    link made before generations were counted)."""
 
 
 class InvalidFamilyLink(ValueError):
@@ -42,15 +64,18 @@ def mint(
     referral_id: UUID,
     local_authority: str,
     valid_for: timedelta,
+    generation: int = 0,
     now: datetime | None = None,
 ) -> str:
-    """A link token for ``referral_id``, valid for ``valid_for`` from ``now``."""
+    """A link token for ``referral_id``, valid for ``valid_for`` from ``now``, of the link
+    ``generation`` the issuer knows for the referral (the revocations it has heard of)."""
     issued = now or datetime.now(UTC)
     claims = {
         "iss": ISSUER,
         "aud": AUDIENCE,
         "sub": str(referral_id),
         "la": local_authority,
+        "gen": generation,
         "iat": int(issued.timestamp()),
         "exp": int((issued + valid_for).timestamp()),
         "jti": uuid4().hex,
@@ -59,7 +84,9 @@ def mint(
 
 
 def verify(key: SecretStr, token: str) -> FamilyLink:
-    """The link ``token`` is, or ``InvalidFamilyLink`` saying why."""
+    """The link ``token`` is, or ``InvalidFamilyLink`` (``REFUSED``, whatever the reason)."""
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise InvalidFamilyLink(REFUSED)
     try:
         claims = jwt.decode(
             token,
@@ -67,16 +94,21 @@ def verify(key: SecretStr, token: str) -> FamilyLink:
             algorithms=[ALGORITHM],
             audience=AUDIENCE,
             issuer=ISSUER,
+            leeway=30,  # an issuer's clock a little ahead does not refuse a fresh link
             options={"require": ["exp", "iat", "sub", "jti"]},
         )
+        generation = claims.get("gen", 0)
+        if type(generation) is not int or generation < 0:
+            raise ValueError("the link's generation is not a count")
         return FamilyLink(
             referral_id=UUID(claims["sub"]),
             local_authority=str(claims["la"]),
             issued_at=datetime.fromtimestamp(claims["iat"], UTC),
             link_id=str(claims["jti"]),
+            generation=generation,
         )
-    except (jwt.PyJWTError, KeyError, ValueError) as exc:
-        raise InvalidFamilyLink(f"this link cannot be used: {exc}") from exc
+    except (jwt.PyJWTError, KeyError, ValueError, TypeError) as exc:
+        raise InvalidFamilyLink(REFUSED) from exc
 
 
 def principal_of(link: FamilyLink) -> Principal:

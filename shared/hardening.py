@@ -4,14 +4,16 @@
   ``Content-Length`` is too large, and 413 as soon as a streamed (chunked) body passes the cap.
 - Rate limits per client on changes and on the family link (``shared.rate_limits``): 429.
 - Security headers on every response (``shared.security_headers``).
+- The server's own id for every request, answered in ``X-Request-ID`` (``shared.request_ids``).
 - No stack trace, SQL or submitted value is ever returned: an unhandled exception is a 500
   naming an error id (the log line with the same id has its type and traceback), and a 422
   names each invalid field and what is wrong with it, never the value sent (it may be a
   child's name or NHS number).
 
 All of it is pure ASGI middleware: Starlette's ``BaseHTTPMiddleware`` would buffer bodies and
-run the route in another task. From the outside in: security headers (so every answer below
-gets them), unhandled errors, rate limits (a spent client's body is never read), body cap.
+run the route in another task. From the outside in: request ids, security headers (so every
+answer below gets them), unhandled errors, rate limits (a spent client's body is never read),
+body cap.
 
 (Longer than most modules: four small ASGI middlewares and their wiring, whose order relative
 to each other matters and is set here.)
@@ -36,6 +38,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.failures import reason
 from shared.rate_limits import Clock, RateLimits, async_storage, rules
+from shared.request_ids import RequestIds
 from shared.security_headers import SecurityHeaders, page_policies
 from shared.settings import ServiceSettings
 
@@ -49,7 +52,8 @@ def harden(
     clock: Clock = time.time,
     page_policy: str | None = None,
 ) -> None:
-    """Install the body cap, rate limits, error answers and security headers on ``app``.
+    """Install the body cap, rate limits, error answers, security headers and request ids on
+    ``app``.
 
     ``page_policy``: the Content-Security-Policy of an app that serves pages (the workspace)
     rather than JSON; its unhandled errors are then answered as a page too."""
@@ -66,6 +70,7 @@ def harden(
         storage=async_storage(settings.rate_limit_storage),
         namespace=settings.service_name,
         trusted_proxies=settings.trusted_proxies,
+        family_prefix=settings.family_path_prefix,
         clock=clock,
     )
     app.add_middleware(UnhandledErrors, html=page_policy is not None)
@@ -79,6 +84,7 @@ def harden(
         ),
         hsts_seconds=settings.hsts_seconds,
     )
+    app.add_middleware(RequestIds)
 
 
 class _BodyTooLarge(Exception):

@@ -12,10 +12,12 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
+from shared import request_ids
 from shared.councils import act_for
 from shared.db import Connection, Database
 from shared.failures import DATABASE_UNAVAILABLE
 from shared.outbox import Outbox
+from shared.unit_of_work import Actor, Work
 
 
 class Problem(BaseModel):
@@ -58,6 +60,27 @@ async def connection(request: Request) -> AsyncIterator[Connection]:
         yield conn
 
 
+def work(request: Request) -> Work:
+    """The service's units of work (``shared.unit_of_work``): how a route changes state."""
+    units: Work = request.app.state.work
+    return units
+
+
+def actor_of(request: Request) -> Actor:
+    """Who this request acts as, for the audit trail: the caller its route's ``allow(...)``
+    (or a family's link) let in, with the server's id of the request and the caller's own."""
+    principal = getattr(request.state, "principal", None)
+    if principal is None:
+        raise RuntimeError("route has no allow(...) dependency")  # a bug: caught by the walk
+    request_id, client_request_id = request_ids.request_ids(request)
+    return Actor(
+        principal.subject,
+        tuple(sorted(principal.roles)),
+        request_id=request_id,
+        client_request_id=client_request_id,
+    )
+
+
 def outbox(request: Request) -> Outbox:
     """The service's outbox: where a route's state change puts the events it causes."""
     box: Outbox = request.app.state.outbox
@@ -65,6 +88,7 @@ def outbox(request: Request) -> Outbox:
 
 
 DbConnection = Annotated[Connection, Depends(connection)]
+ServiceWork = Annotated[Work, Depends(work)]
 ServiceOutbox = Annotated[Outbox, Depends(outbox)]
 
 

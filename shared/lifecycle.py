@@ -49,7 +49,8 @@ from shared.outbox import Outbox, OutboxRelay
 from shared.publishing import Publishers
 from shared.settings import ServiceSettings
 from shared.subscriptions import Subscriptions
-from shared.telemetry import setup_tracing
+from shared.telemetry import family_links_unrecorded, sanitized_headers, setup_tracing
+from shared.unit_of_work import Work
 
 logger = logging.getLogger(__name__)
 
@@ -83,11 +84,13 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
         settings.log_level,
         log_format=settings.log_format,
         repeat_interval_s=settings.log_repeat_interval_s,
+        family_prefix=settings.family_path_prefix,
     )
     registry = service_registry()
     tracer_provider = setup_tracing(service.name)
     database = Database(settings.database_url, max_size=settings.db_pool_max_size)
     outbox = Outbox(source=settings.event_source, declared=definition.publishes)
+    work = Work(database.pool, outbox)
     consumption = EventConsumption(
         service=service.name,
         namespace=settings.namespace,
@@ -181,6 +184,7 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
     app.state.family_link_key = settings.family_link_key
     app.state.database = database
     app.state.outbox = outbox
+    app.state.work = work
     app.state.broker = broker
     app.state.operations = operations.Operations(
         checks={"postgres": database.check, "kafka": kafka.check},
@@ -190,7 +194,11 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
         ),
     )
     FastAPIInstrumentor.instrument_app(
-        app, tracer_provider=tracer_provider, excluded_urls="health/.*,metrics"
+        app,
+        tracer_provider=tracer_provider,
+        excluded_urls="health/.*,metrics",
+        server_request_hook=family_links_unrecorded(settings.family_path_prefix),
+        http_capture_headers_sanitize_fields=sanitized_headers(),
     )
     instrumentor = AsyncPGInstrumentor()  # type: ignore[no-untyped-call]  # untyped __init__
     if settings.trace_sql and not instrumentor.is_instrumented_by_opentelemetry:  # process-wide

@@ -85,6 +85,27 @@ def _formatter(service: str, log_format: LogFormat) -> logging.Formatter:
     )
 
 
+class FamilyLinksHidden(logging.Filter):
+    """uvicorn's access line names the path it served, and a family route's path holds the
+    family's link (a key to a child's plan for 90 days): the path is written as
+    ``<prefix>/…`` instead. On the ``uvicorn.access`` logger itself, so every handler (ours, a
+    test runner's) gets the line without it. (The chart and ``make run`` turn access lines off;
+    a deployment may not.)"""
+
+    def __init__(self, family_prefix: str) -> None:
+        super().__init__("family-links-hidden")
+        self.prefix = family_prefix.rstrip("/")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args  # uvicorn's: client, method, path and query, HTTP version, status
+        if not (isinstance(args, tuple) and len(args) == 5):
+            return True
+        path = args[2]
+        if isinstance(path, str) and path.startswith(f"{self.prefix}/"):
+            record.args = (*args[:2], f"{self.prefix}/…", *args[3:])
+        return True
+
+
 REPEATING = ("aiokafka", "shared.outbox", "shared.broker", "shared.metrics", "notifications.sender")
 """Loggers whose warnings repeat while Kafka or PostgreSQL is down."""
 
@@ -95,6 +116,7 @@ def configure_logging(
     *,
     log_format: LogFormat = "json",
     repeat_interval_s: float = 30.0,
+    family_prefix: str = "/v1/family",
 ) -> logging.Handler:
     """Send every logger of the process through one stderr handler: JSON (or ``text``, for a
     developer's terminal) with ``time``, ``level``, ``logger``, ``message``, ``service`` and,
@@ -105,6 +127,9 @@ def configure_logging(
     (``RepeatedLines``): aiokafka's (a broker restart makes every connection log each reconnect
     attempt, thousands of lines that say one thing) and the platform's own background loops'
     (the outbox relay, the alert sender, the metrics loop retrying every second or so).
+
+    A family link in uvicorn's access lines is hidden (``FamilyLinksHidden``, for paths under
+    ``family_prefix``).
 
     Called by each service app the process builds; the handler of an earlier call is
     replaced, and handlers others installed (a test runner's) are left alone. Returns the
@@ -121,6 +146,10 @@ def configure_logging(
         root.removeHandler(previous)
     root.addHandler(handler)
     root.setLevel(level)
+    access = logging.getLogger("uvicorn.access")
+    for hiding in [f for f in access.filters if isinstance(f, FamilyLinksHidden)]:
+        access.removeFilter(hiding)
+    access.addFilter(FamilyLinksHidden(family_prefix))
     for name in _LIBRARY_LOGGERS:
         library = logging.getLogger(name)
         if library.handlers:

@@ -20,7 +20,9 @@ database may be ahead of the code, which expand-then-contract migrations allow.
 
 runs as the tables' owner (``<SERVICE>_MIGRATIONS_DATABASE_URL``, default: the local server's
 ``send``) and then grants the services' role (the user of ``<SERVICE>_DATABASE_URL``) what it
-may do (``shared.grants``).
+may do (``shared.grants``). The tables force row-level security, so the policies bind the owner
+too: the runner acts for every council (``owner_connection``), as a migration that moves rows
+or a data import must.
 
 (Longer than most modules: the runner, its checksum check and its command read best together.)
 """
@@ -39,6 +41,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import asyncpg
 
+from shared.councils import ALL, SETTING
 from shared.grants import grant_service_role
 from shared.services import SERVICES
 
@@ -145,7 +148,7 @@ async def migrate(database_url: str, component: str, source: Traversable) -> lis
     service = SERVICES.get(component)
     shared = [] if service is not None and not service.events else shared_migrations_list()
     wanted = shared + discover(component, source)
-    conn = await asyncpg.connect(database_url)
+    conn = await owner_connection(database_url)
     try:
         await conn.execute("SELECT pg_advisory_lock($1)", _LOCK_ID)
         async with conn.transaction():
@@ -193,6 +196,21 @@ async def migrate(database_url: str, component: str, source: Traversable) -> lis
         return applied
     finally:
         await conn.close()
+
+
+OWNER_SERVER_SETTINGS = {SETTING: ALL}
+"""The session settings of the tables' owner: it acts for every council (for a pool, give them
+as ``server_settings``; a pooled connection's reset keeps them)."""
+
+
+async def owner_connection(database_url: str) -> asyncpg.Connection:
+    """A connection as the tables' owner (``database_url`` names it), acting for every council.
+
+    Row-level security is forced on the tables, so it binds their owner as well: without this
+    the owner would see no row at all, and a migration that moves rows, a data import or the
+    seed would silently do nothing (or fail the policies' check). Acting for every council is
+    no new right: the owner could turn the policies off."""
+    return await asyncpg.connect(database_url, server_settings=OWNER_SERVER_SETTINGS)
 
 
 async def _import_data(conn: asyncpg.Connection, component: str) -> None:
@@ -283,7 +301,7 @@ async def _main(services: list[str], create_database: bool) -> None:
 
 async def grant(owner_url: str, role: str) -> None:
     """Grant the services' role its rights (``shared.grants``), as the tables' owner."""
-    conn = await asyncpg.connect(owner_url)
+    conn = await owner_connection(owner_url)
     try:
         await grant_service_role(conn, role)
     finally:

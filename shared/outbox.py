@@ -94,7 +94,7 @@ class Outbox:
                 """INSERT INTO outbox (event_id, topic, key, envelope, headers)
                    VALUES ($1, $2, $3, $4::jsonb, $5::jsonb)""",
                 [
-                    (e.id, e.data.topic(), e.data.key(), e.model_dump_json(), trace_headers)
+                    (e.id, e.data.destination(), e.data.key(), e.model_dump_json(), trace_headers)
                     for e in envelopes
                 ],
             )

@@ -12,16 +12,19 @@ Fixed window, per client and rule: one counter with an expiry in every storage (
 Redis), and ``Retry-After`` is exactly when the client's window ends. A client can send up to
 twice the limit across a window boundary; for abuse control, not billing, that is acceptable.
 
-With ``memory://`` every process counts alone: N replicas let a client make N times the limit.
-Point ``RATE_LIMIT_STORAGE`` at a storage every replica shares (``redis://host:6379``) for one
-limit across them. If that storage cannot be reached, requests are let through (and a warning
-logged): the service stays up for caseworkers while the counters are down.
+With ``memory://`` every process counts alone (N replicas: N times the limit); a storage every
+replica shares (``RATE_LIMIT_STORAGE=redis://host:6379``) gives one limit across them. If it
+cannot be reached, requests pass (a warning logged): the service stays up for caseworkers.
 
-The client is the ``Authorization`` header if there is one, kept only as its SHA-256 (tokens
-are not validated here, so this is the raw header, never the token in the clear), else the
-client address, read from ``X-Forwarded-For`` only when the peer is one of ``TRUSTED_PROXIES``.
-Until sign-in tokens are validated before this point, a client inventing a new header for each
-request is not held back by it.
+The client is the subject of a sign-in token that verifies (as its SHA-256): colleagues
+behind one council address count apart. The token is verified here by ``shared.auth.verified``,
+which keeps the outcome for the route's ``allow`` (one check a request). Anyone else, a token
+that does not verify and every family route (they read no ``Authorization``) count against
+the address: the right-most ``X-Forwarded-For`` hop that is not one of ``TRUSTED_PROXIES``.
+A made-up header on each request buys no new counter.
+
+(Longer than most modules: who the client is (a token's subject, a session's, an address
+behind trusted proxies) and how each rule counts them are one policy, reviewed together.)
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ from dataclasses import dataclass
 from ipaddress import IPv4Network, IPv6Network, ip_address
 
 import limits
+from fastapi import HTTPException
+from fastapi.security.utils import get_authorization_scheme_param
 from limits.aio.storage import Storage
 from limits.aio.strategies import FixedWindowRateLimiter
 from limits.errors import ConfigurationError
@@ -43,8 +48,13 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from shared.auth import verified
+
 Clock = Callable[[], float]
 """Seconds since the epoch, as the storages count them (``time.time``); tests move their own."""
+
+SUBJECT = "rate_limit_subject"
+"""Where an outer middleware that has checked who is asking puts their subject."""
 
 MUTATING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 NEVER_LIMITED = ("/health/", "/metrics")
@@ -89,17 +99,30 @@ def async_storage(uri: str) -> Storage:
     return storage
 
 
-def client_key(scope: Scope, trusted_proxies: Sequence[IPv4Network | IPv6Network]) -> str:
-    """Who is asking: a hash of the ``Authorization`` header, else the client's address."""
+async def client_key(
+    scope: Scope, trusted_proxies: Sequence[IPv4Network | IPv6Network], *, by_address: bool
+) -> str:
+    """Who is asking: the subject of a sign-in token that verifies (unless ``by_address``),
+    or of a session an outer middleware has already opened (``scope["rate_limit_subject"]``:
+    the workspace's signed-in person, whose browser sends a cookie, not a token), else the
+    client's address."""
     headers = Headers(scope=scope)
-    authorization = headers.get("authorization")
-    if authorization:
-        return "auth:" + hashlib.sha256(authorization.encode()).hexdigest()
+    signed_in = scope.get(SUBJECT)
+    if not by_address and isinstance(signed_in, str) and signed_in:
+        return "sub:" + hashlib.sha256(signed_in.encode()).hexdigest()
+    scheme, token = get_authorization_scheme_param(headers.get("authorization"))
+    if not by_address and scheme.lower() == "bearer" and token:
+        try:
+            principal = await verified(scope, token)
+        except HTTPException:
+            pass  # refused: counted by address (the route answers 401 or 503 itself)
+        else:
+            return "sub:" + hashlib.sha256(principal.subject.encode()).hexdigest()
     peer = scope["client"][0] if scope.get("client") else "unknown"
-    return "ip:" + _client_address(peer, headers.getlist("x-forwarded-for"), trusted_proxies)
+    return "ip:" + client_address(peer, headers.getlist("x-forwarded-for"), trusted_proxies)
 
 
-def _client_address(
+def client_address(
     peer: str, forwarded_for: list[str], trusted: Sequence[IPv4Network | IPv6Network]
 ) -> str:
     """The first address, from the right, that is not a trusted proxy: a client can put
@@ -130,10 +153,12 @@ class RateLimits:
         storage: Storage,
         namespace: str,
         trusted_proxies: Sequence[IPv4Network | IPv6Network] = (),
+        family_prefix: str = "/v1/family",
         clock: Clock = time.time,
     ) -> None:
         self.app = app
         self.rules = rules
+        self.family = Rule("family routes", (), path_prefix=family_prefix)
         self.limiter = FixedWindowRateLimiter(storage)
         self.namespace = namespace
         self.trusted_proxies = trusted_proxies
@@ -145,12 +170,14 @@ class RateLimits:
             return
         applying = [r for r in self.rules if r.applies(scope["method"], scope["path"])]
         if applying:
-            client = client_key(scope, self.trusted_proxies)
+            by_address = self.family.applies(scope["method"], scope["path"])
+            client = await client_key(scope, self.trusted_proxies, by_address=by_address)
             for rule in applying:
-                retry_after = await self._spend(rule, client)
+                key = (self.namespace, rule.name, client)
+                retry_after = await spend(self.limiter, rule.limits, key, clock=self.clock)
                 if retry_after is not None:
                     response = JSONResponse(
-                        {"detail": f"Too many requests. Try again in {retry_after} seconds."},
+                        {"detail": too_many(retry_after)},
                         status_code=429,
                         headers={"Retry-After": str(retry_after)},
                     )
@@ -158,17 +185,28 @@ class RateLimits:
                     return
         await self.app(scope, receive, send)
 
-    async def _spend(self, rule: Rule, client: str) -> int | None:
-        """Counts one request; ``None`` if allowed, else seconds until the client may retry."""
-        for item in rule.limits:
-            try:
-                if await self.limiter.hit(item, self.namespace, rule.name, client):
-                    continue
-                reset_at, _ = await self.limiter.get_window_stats(
-                    item, self.namespace, rule.name, client
-                )
-            except Exception as exc:  # any storage failure: let the request through
-                logger.warning("rate limit storage failed (%s); not limiting", type(exc).__name__)
-                return None
-            return max(1, math.ceil(reset_at - self.clock()))
-        return None
+
+def too_many(retry_after: int) -> str:
+    """What a client that spent its limit is told."""
+    return f"Too many requests. Try again in {retry_after} seconds."
+
+
+async def spend(
+    limiter: FixedWindowRateLimiter,
+    items: Sequence[limits.RateLimitItem],
+    key: tuple[str, ...],
+    *,
+    clock: Clock = time.time,
+) -> int | None:
+    """Counts one request of ``key`` against each of ``items``: ``None`` if allowed, else the
+    seconds until it may be made. A storage that fails lets it through (a warning logged)."""
+    for item in items:
+        try:
+            if await limiter.hit(item, *key):
+                continue
+            reset_at, _ = await limiter.get_window_stats(item, *key)
+        except Exception as exc:  # any storage failure: let the request through
+            logger.warning("rate limit storage failed (%s); not limiting", type(exc).__name__)
+            return None
+        return max(1, math.ceil(reset_at - clock()))
+    return None

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import re
 import ssl
+from collections.abc import Iterable
 from ipaddress import IPv4Network, IPv6Network, ip_network
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 import limits
 from faststream.kafka.security import parse_security
@@ -21,6 +22,16 @@ from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLS
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from shared.environment import (
+    DEVELOPMENT,
+    DEVELOPMENT_FAMILY_LINK_KEY,
+    Environment,
+    UnsafeOutsideDevelopment,
+    family_link_key_problem,
+    has_published_password,
+    is_https,
+)
+from shared.events import PARTNER_ID, PartnerEvent
 from shared.services import Service
 
 LOCAL_KAFKA = "127.0.0.1:9092"
@@ -36,7 +47,11 @@ _TOPIC_NAME = r"^[A-Za-z0-9._-]{1,200}$"
 class KafkaSettings(BaseSettings):
     """Where Kafka is and how topics are laid out."""
 
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+    # A setting refused at start-up is named, never echoed: the input may hold a password,
+    # a key or a database URL, and the error goes to the log.
+    model_config = SettingsConfigDict(
+        extra="ignore", populate_by_name=True, hide_input_in_errors=True
+    )
 
     kafka_bootstrap_servers: str = Field(
         default=LOCAL_KAFKA, description="Comma-separated host:port list (KAFKA_BOOTSTRAP_SERVERS)"
@@ -75,12 +90,23 @@ class KafkaSettings(BaseSettings):
     kafka_ssl_keyfile: str | None = Field(
         default=None, description="KAFKA_SSL_KEYFILE: its key (user.key)"
     )
+    # The NHS partners are here, not with the other services' settings, because each has
+    # topics of its own: `python -m shared.topics` makes them from this.
+    partner_councils: dict[str, list[str]] = Field(
+        default={
+            "leeds-community-paediatrics": ["E08000035"],
+            "west-yorkshire-slt": ["E08000035", "E08000032"],
+        },
+        description="PARTNER_COUNCILS (JSON): each partner client id and the councils it may "
+        "refer to; the defaults are the development provider's partners",
+    )
     partner_inbound_topic: str = Field(
         default=PARTNER_INBOUND_TOPIC,
         pattern=_TOPIC_NAME,
         description="PARTNER_INBOUND_TOPIC: the NHS partners' shared inbound topic (FHIR in "
         "CloudEvents; the partner is who the event's `source` says: for local use or a single "
-        "partner); their answers go to nhs.referrals.outcome.v1",
+        "partner); each partner's answers go to its own topic, "
+        "nhs.referrals.outcome.<partner>.v1",
     )
     partner_topics: dict[str, str] = Field(
         default={},
@@ -90,6 +116,17 @@ class KafkaSettings(BaseSettings):
         "user may write it (the chart's strimzi.partners[].inboundTopic), so a message on it "
         "is that partner's whatever its `source` says, and one claiming another is refused",
     )
+
+    @field_validator("partner_councils")
+    @classmethod
+    def _partner_ids(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for partner in value:
+            if not re.fullmatch(PARTNER_ID, partner):
+                raise ValueError(
+                    f"{partner!r}: a partner's client id names its topics: 1 to 100 letters, "
+                    "digits, '-' or '_'"
+                )
+        return value
 
     @field_validator("partner_topics")
     @classmethod
@@ -113,6 +150,10 @@ class KafkaSettings(BaseSettings):
     def partner_inbound_topics(self) -> list[str]:
         """The topics NHS partners publish to: the shared one, then each partner's own."""
         return [self.partner_inbound_topic, *sorted(self.partner_topics.values())]
+
+    def partner_event_topics(self, events: Iterable[type[PartnerEvent]]) -> list[str]:
+        """Each partner's own topic of each of ``events`` (its answers), partners in order."""
+        return [e.topic_of(p) for p in sorted(self.partner_councils) for e in events]
 
     def kafka_security(self) -> BaseSecurity | None:
         """The FastStream security object of these settings (None: plaintext)."""
@@ -147,9 +188,26 @@ class KafkaSettings(BaseSettings):
 
 
 class ServiceSettings(KafkaSettings):
-    """What every service needs. Subclasses set ``service`` (their registry entry)."""
+    """What every service needs. Subclasses set ``service`` (their registry entry), and add
+    to ``development_defaults`` and ``unsafe_settings`` what of theirs must not reach
+    production (``shared.environment``)."""
 
     service: ClassVar[Service]
+
+    development_defaults: ClassVar[frozenset[str]] = frozenset(
+        {"oidc_issuer", "oidc_audience", "partner_councils", "family_link_key", "public_docs"}
+    )
+    """The settings whose default is for a developer's machine: outside development each must
+    be set."""
+
+    send_environment: Environment = Field(
+        default="production",
+        validation_alias="SEND_ENVIRONMENT",
+        description="SEND_ENVIRONMENT: `development` lets the service start with the defaults "
+        "made for a developer's machine (`make run`, the tests and the bench set it; the image "
+        "and the chart never do); `production`, the default, refuses to start with any of "
+        "them, naming each (shared/environment.py)",
+    )
 
     database_url: str = Field(
         default="",
@@ -222,16 +280,8 @@ class ServiceSettings(KafkaSettings):
         default="local_authorities",
         description="OIDC_COUNCILS_CLAIM: the claim holding the ONS codes a user acts for",
     )
-    partner_councils: dict[str, list[str]] = Field(
-        default={
-            "leeds-community-paediatrics": ["E08000035"],
-            "west-yorkshire-slt": ["E08000035", "E08000032"],
-        },
-        description="PARTNER_COUNCILS (JSON): each partner client id and the councils it may "
-        "refer to; the defaults are the development provider's partners",
-    )
     family_link_key: SecretStr = Field(
-        default=SecretStr("development-only-family-link-key-change-me"),
+        default=SecretStr(DEVELOPMENT_FAMILY_LINK_KEY),
         description="FAMILY_LINK_KEY: signs the links sent to families (referrals checks them, "
         "notifications makes them); at least 32 random bytes in production",
     )
@@ -302,6 +352,44 @@ class ServiceSettings(KafkaSettings):
         if isinstance(data, dict) and not data.get("database_url"):
             data = {**data, "database_url": cls.service.database_url()}
         return data
+
+    @model_validator(mode="after")
+    def _safe_outside_development(self) -> Self:
+        if self.send_environment != DEVELOPMENT:
+            problems = self.unsafe_settings()
+            if problems:
+                raise UnsafeOutsideDevelopment(problems)
+        return self
+
+    def unsafe_settings(self) -> list[str]:
+        """Each setting this service must not start with outside development, and why
+        (subclasses add their own to this list)."""
+        problems = [
+            f"{self.variable(name)} is left at its development default"
+            for name in sorted(self.development_defaults - self.model_fields_set)
+        ]
+        if "family_link_key" in self.development_defaults:
+            problem = family_link_key_problem(self.family_link_key.get_secret_value())
+            if problem and "family_link_key" in self.model_fields_set:
+                problems.append(problem)
+        if "oidc_issuer" in self.model_fields_set and not is_https(self.oidc_issuer):
+            problems.append("OIDC_ISSUER is not an https:// URL")
+        if self.oidc_jwks_url is not None and not is_https(self.oidc_jwks_url):
+            problems.append("OIDC_JWKS_URL is not an https:// URL")
+        if has_published_password(self.database_url):
+            problems.append(
+                f"{self.service.database_url_variable} logs in with a local role's published "
+                "password (or is unset: the local database)"
+            )
+        return problems
+
+    @classmethod
+    def variable(cls, name: str) -> str:
+        """The environment variable of the field ``name``."""
+        if name == "database_url":
+            return cls.service.database_url_variable
+        alias = cls.model_fields[name].validation_alias
+        return alias if isinstance(alias, str) else name.upper()
 
     @property
     def service_name(self) -> str:

@@ -5,13 +5,14 @@ A service declares its handlers at import time::
     subscriptions = Subscriptions()
 
     @subscriptions.on(ReferralReceived)
-    async def draft_plan(message: Envelope[ReferralReceived], conn: Conn) -> Events:
+    async def draft_plan(message: Envelope[ReferralReceived], uow: Uow) -> Events:
         ...
         return [PlanDrafted(...)]
 
-The subscriber's decoder reads each message once (``parse``) into ``Envelope[ReferralReceived]``,
-which FastStream's dependency injection hands to the handler (and the AsyncAPI document shows),
-with the transaction's connection (``Conn``). ``shared.consumption`` runs around the handler.
+The subscriber's decoder reads each message once (``parse``) into ``Envelope[ReferralReceived]``
+(the AsyncAPI document shows it), and the handler gets it with its unit of work
+(``shared.unit_of_work``: ``uow.conn`` is the transaction that records the event); the events
+it returns are written with their audit rows. ``shared.consumption`` runs around it.
 """
 
 from __future__ import annotations
@@ -27,9 +28,14 @@ from pydantic import ValidationError
 from shared.db import Connection
 from shared.events import DomainEvent, E, Envelope, RawEnvelope, message_class
 from shared.failures import InvalidEvent, reason
+from shared.unit_of_work import UnitOfWork
 
 Conn = Annotated[Connection, Context("conn")]
 """A handler's database connection, inside the transaction that records the event."""
+
+Uow = UnitOfWork
+"""What a handler gets beside its event: the unit of work (``uow.conn``, in the transaction
+that records the event); the events it returns are added to it."""
 
 Events = Sequence[DomainEvent]
 """What a handler returns: the events its effect caused (the runtime stores them)."""

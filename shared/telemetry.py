@@ -6,9 +6,11 @@ Span attributes must hold ids only, never names, contact details or needs.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from contextlib import contextmanager
+from typing import Any
 
+import httpx
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.sdk.environment_variables import (
@@ -18,7 +20,12 @@ from opentelemetry.sdk.environment_variables import (
 from opentelemetry.sdk.resources import SERVICE_NAME, OTELResourceDetector, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+from opentelemetry.trace import Span
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from opentelemetry.util.http import (
+    OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SANITIZE_FIELDS,
+    get_custom_headers,
+)
 
 _PROPAGATOR = TraceContextTextMapPropagator()
 
@@ -102,3 +109,71 @@ def continued_trace(headers: dict[str, str]) -> Iterator[None]:
         yield
     finally:
         otel_context.detach(token)
+
+
+SECRET_HEADERS = ["^(authorization|cookie|set-cookie|referer|location)$"]
+"""Headers recorded as ``[REDACTED]`` if an operator has OpenTelemetry capture headers
+(``OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_*``): sign-in tokens, and the family
+page's own address (a ``Referer`` from it, a redirect back to it) holds the family's link."""
+
+
+def sanitized_headers() -> list[str]:
+    """``SECRET_HEADERS`` and any the operator names in
+    ``OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SANITIZE_FIELDS`` (given explicitly to the
+    instrumentation, ours would replace theirs)."""
+    theirs = get_custom_headers(OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SANITIZE_FIELDS)
+    return [*SECRET_HEADERS, *theirs]
+
+
+_PATH_ATTRIBUTES = ("http.target", "url.path")  # the old and the stable HTTP conventions
+_URL_ATTRIBUTES = ("http.url", "url.full")
+
+
+def family_links_unrecorded(family_prefix: str) -> Callable[[Span, MutableMapping[str, Any]], None]:
+    """A ``server_request_hook`` for the FastAPI instrumentation: a request under
+    ``family_prefix`` carries a family's link in its path (a key to a child's plan for 90
+    days), which the instrumentation records on the server span (``http.target``,
+    ``http.url``, or ``url.path``, ``url.full``). The hook runs as the span starts, before the
+    route, and records the route template instead (``/v1/family/{token}/plan``: the
+    instrumentation's own ``http.route``, which names the span too), or ``<prefix>/…`` for a
+    path no route has. Other paths hold ids only and are kept as they are."""
+    prefix = family_prefix.rstrip("/")
+
+    def hook(span: Span, scope: MutableMapping[str, Any]) -> None:
+        path = str(scope.get("path", ""))
+        if not path.startswith(f"{prefix}/"):
+            return
+        recorded: dict[str, Any] = dict(getattr(span, "attributes", None) or {})
+        shown = str(recorded.get("http.route") or f"{prefix}/…")
+        for key in _PATH_ATTRIBUTES:
+            if key in recorded:
+                span.set_attribute(key, shown)
+        for key in _URL_ATTRIBUTES:
+            if key in recorded:
+                url = str(recorded[key])
+                start = url.find(path)
+                span.set_attribute(key, shown if start < 0 else url[:start] + shown)
+
+    return hook
+
+
+def family_links_unrecorded_in_calls(family_prefix: str) -> Callable[[Span, Any], Awaitable[None]]:
+    """A ``request_hook`` for the HTTPX instrumentation of an ``AsyncClient``: a call to a
+    service's family route carries the family's link in its URL (the workspace's family page
+    asks referrals for ``/v1/family/{token}``), which the client span records (``http.url``,
+    ``url.full``); the hook records it with the link as ``{token}``."""
+    prefix = family_prefix.rstrip("/")
+
+    async def hook(span: Span, request: Any) -> None:
+        url = request.url  # httpx.URL, or (scheme, host, port, raw path) from a transport
+        raw = url.raw_path if isinstance(url, httpx.URL) else url[3]
+        path = bytes(raw).decode("ascii", "replace").split("?", 1)[0]
+        link = path[len(prefix) + 1 :].split("/", 1)[0] if path.startswith(f"{prefix}/") else ""
+        if not link:
+            return
+        recorded: dict[str, Any] = dict(getattr(span, "attributes", None) or {})
+        for key in (*_PATH_ATTRIBUTES, *_URL_ATTRIBUTES):
+            if key in recorded:
+                span.set_attribute(key, str(recorded[key]).replace(link, "{token}"))
+
+    return hook

@@ -4,7 +4,10 @@
 
 Every topic a service consumes also gets ``<topic>.dlq`` for messages that could not be
 processed; the NHS partners' own inbound topics (``PARTNER_TOPICS``) share the dead-letter
-topic of their shared inbound topic (``PARTNER_INBOUND_TOPIC``).
+topic of their shared inbound topic (``PARTNER_INBOUND_TOPIC``). Each partner of
+``PARTNER_COUNCILS`` has a topic of its own for the events addressed to it
+(``PartnerEvent``: ``nhs.referrals.outcome.<partner>.v1``), read only by that partner, never
+by the platform, so with no dead-letter topic.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from collections.abc import Mapping
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import NoError, TopicAlreadyExistsError, for_code
 
-from shared.events import ALL_EVENTS
+from shared.events import ALL_EVENTS, PartnerEvent
 from shared.settings import PARTNER_INBOUND_TOPIC as PARTNER_INBOUND_TOPIC
 from shared.settings import KafkaSettings
 
@@ -45,14 +48,22 @@ def dead_letter_topic(topic: str) -> str:
     return f"{topic}{DLQ_SUFFIX}"
 
 
+PARTNER_EVENTS: tuple[type[PartnerEvent], ...] = tuple(
+    e for e in ALL_EVENTS if issubclass(e, PartnerEvent)
+)
+"""The events addressed to one partner: each partner has a topic of its own for each."""
+
+
 def platform_topics(settings: KafkaSettings | None = None) -> list[str]:
-    """Every event topic, the partners' inbound topic, and the dead-letter topic of each; and
-    each partner's own inbound topic (their dead letters go to the shared one's). Without
-    ``settings``: as the code declares them (the defaults, no partner of its own)."""
+    """Every event topic, the partners' inbound topic, and the dead-letter topic of each; each
+    partner's own inbound topic (their dead letters go to the shared one's) and each partner's
+    own topic of each ``PartnerEvent``. Without ``settings``: as the code declares them (the
+    default shared topic; no partner, no topic of a partner's)."""
     shared = settings.partner_inbound_topic if settings is not None else PARTNER_INBOUND_TOPIC
-    topics = [event.topic() for event in ALL_EVENTS] + [shared]
+    topics = [e.topic() for e in ALL_EVENTS if not issubclass(e, PartnerEvent)] + [shared]
     own = settings.partner_inbound_topics()[1:] if settings is not None else []
-    return topics + [dead_letter_topic(t) for t in topics] + own
+    partners = settings.partner_event_topics(PARTNER_EVENTS) if settings is not None else []
+    return topics + [dead_letter_topic(t) for t in topics] + own + partners
 
 
 async def ensure_topics(settings: KafkaSettings, topics: list[str] | None = None) -> list[str]:

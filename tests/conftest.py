@@ -32,6 +32,12 @@ if TYPE_CHECKING:
     from testcontainers.community.postgres import PostgresContainer
     from testcontainers.core.container import DockerContainer
 
+# Every service the tests build or start (in-process, or as a process inheriting this
+# environment) runs in development mode: with the development identity provider, key and
+# councils, which production refuses (shared/environment.py). Tests of that refusal say
+# SEND_ENVIRONMENT themselves.
+os.environ["SEND_ENVIRONMENT"] = "development"
+
 
 @dataclass(frozen=True)
 class Infrastructure:

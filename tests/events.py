@@ -25,6 +25,7 @@ from shared.events import (
     NotificationFailed,
     NotificationSent,
     PartnerReferralAnswered,
+    PartnerReferralHeld,
     PlanAgreed,
     PlanCommentsReceived,
     PlanDrafted,
@@ -73,7 +74,7 @@ def sample_event(event_class: type[DomainEvent], referral_id: UUID) -> DomainEve
             final_plan_due=date(2026, 5, 25),
         ),
         FamilyLinksRevoked: FamilyLinksRevoked(
-            **common, revoked_at=datetime(2026, 1, 6, 9, 30, tzinfo=UTC)
+            **common, revoked_at=datetime(2026, 1, 6, 9, 30, tzinfo=UTC), generation=1
         ),
         ChildDetailsErased: ChildDetailsErased(**common, erased_on=date(2057, 3, 14)),
         FamilyContactRegistered: FamilyContactRegistered(
@@ -177,6 +178,13 @@ def sample_event(event_class: type[DomainEvent], referral_id: UUID) -> DomainEve
         DeadlineMissed: DeadlineMissed(**ehc, **deadline, statutory_due_on=date(2026, 2, 16)),
         **plan_samples(referral_id),
         ReferralClosed: ReferralClosed(**common, reason="child_moved", closed_on=date(2026, 3, 2)),
+        PartnerReferralHeld: PartnerReferralHeld(
+            **common,
+            held_referral_id=uuid4(),
+            partner="west-yorkshire-slt",
+            reason="child-details-differ",
+            differs=["date_of_birth"],
+        ),
         NotificationSent: NotificationSent(
             referral_id=referral_id,
             notification_id=uuid4(),
@@ -202,6 +210,12 @@ def sample_event(event_class: type[DomainEvent], referral_id: UUID) -> DomainEve
         ),
     }
     return samples[event_class]
+
+
+def sample_topic(event_class: type[DomainEvent]) -> str:
+    """Where a sample of ``event_class`` goes: its topic, or for an event to one NHS partner
+    the sample partner's own (``nhs.referrals.outcome.west-yorkshire-slt.v1``)."""
+    return sample_event(event_class, uuid4()).destination()
 
 
 def foreign_bodies(event_class: type[DomainEvent], count: int) -> Iterator[bytes]:

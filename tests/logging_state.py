@@ -15,10 +15,11 @@ TOUCHED = ("", "uvicorn", "uvicorn.error", "uvicorn.access", "faststream", "fast
 @contextmanager
 def restored_logging() -> Iterator[None]:
     loggers = [logging.getLogger(name) for name in (*TOUCHED, BROKER_LOGGER)]
-    saved = [(lg, list(lg.handlers), lg.level, lg.propagate) for lg in loggers]
+    saved = [(lg, list(lg.handlers), list(lg.filters), lg.level, lg.propagate) for lg in loggers]
     try:
         yield
     finally:
-        for logger, handlers, level, propagate in saved:
+        for logger, handlers, filters, level, propagate in saved:
             logger.handlers[:] = handlers
+            logger.filters[:] = filters
             logger.level, logger.propagate = level, propagate

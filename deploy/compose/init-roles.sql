@@ -6,7 +6,8 @@
 -- (python -m shared.migrations --create-database) from shared/services.py,
 -- so the list of services is kept there alone. tests/unit/test_compose_roles.py
 -- checks these against the URLs shared/services.py builds.
-CREATE ROLE send WITH LOGIN CREATEDB PASSWORD 'send';
+-- CREATEROLE: tests make throwaway roles (a member of the tables' owner must be refused).
+CREATE ROLE send WITH LOGIN CREATEDB CREATEROLE PASSWORD 'send';
 CREATE ROLE send_app WITH LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB PASSWORD 'send_app';
 -- A test run drops its databases WITH (FORCE), ending the services' sessions in them.
 GRANT pg_signal_backend TO send;

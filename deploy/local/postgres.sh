@@ -4,7 +4,8 @@
 #   deploy/local/postgres.sh start|stop|status
 #
 # One cluster on 127.0.0.1:${SEND_PG_PORT:-55432} with the role send
-# (password send, CREATEDB). Each service's database (one per entry of
+# (password send, CREATEDB, CREATEROLE for the tests' throwaway roles).
+# Each service's database (one per entry of
 # shared/services.py) is created by that role, when missing, by
 # `python -m shared.migrations --create-database` (`make migrate`):
 #   postgresql://send:send@127.0.0.1:55432/referrals
@@ -185,7 +186,8 @@ ensure_role_as_superuser() {
   psql_cmd -h "$SOCKET_DIR" -p "$PG_PORT" -U "$SUPERUSER" -d postgres <<SQL
 SELECT format('CREATE ROLE %I', '$APP_ROLE')
 WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$APP_ROLE') \\gexec
-ALTER ROLE $APP_ROLE WITH LOGIN CREATEDB PASSWORD '$APP_PASSWORD';
+-- CREATEROLE: tests make throwaway roles (a member of the tables' owner must be refused).
+ALTER ROLE $APP_ROLE WITH LOGIN CREATEDB CREATEROLE PASSWORD '$APP_PASSWORD';
 SELECT format('CREATE ROLE %I', '$SERVICE_ROLE')
 WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$SERVICE_ROLE') \\gexec
 ALTER ROLE $SERVICE_ROLE WITH LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB PASSWORD '$SERVICE_PASSWORD';

@@ -15,8 +15,6 @@ import argparse
 import asyncio
 import os
 
-import asyncpg
-
 from scripts.bench.bare import VARIANTS, BaselineResult, run_baseline
 from scripts.bench.drain import DrainUnavailable, drain_phase, referral_requested
 from scripts.bench.openloop import open_loop_phase
@@ -27,6 +25,7 @@ from scripts.bench.table import Table, median_tables, render
 from scripts.bench.traffic import OffsetReader
 from scripts.platform import REPO_ROOT
 from shared.dev_identity_client import fetch_token
+from shared.migrations import owner_connection
 from shared.services import local_postgres_url
 from shared.settings import KafkaSettings
 
@@ -139,7 +138,7 @@ async def one_run(args: argparse.Namespace) -> list[Table]:
     async with bench_platform(postgres_url, kafka, service_env(args.env)) as bench:
         print(f"Platform: run {bench.run_id}, logs in {bench.log_dir}", flush=True)
         profiles = bench.log_dir / "profiles" if args.profile else None
-        conn = await asyncpg.connect(bench.urls["referrals"])
+        conn = await owner_connection(bench.urls["referrals"])
         reader = OffsetReader(kafka, bench.kafka.namespace)
         await reader.start()
         try:

@@ -1,6 +1,6 @@
-"""What the bench's databases say about a phase's referrals, read as the tables' owner (whom
-row-level security does not bind): how many reached the family alert, when each step came,
-and what the outboxes still hold."""
+"""What the bench's databases say about a phase's referrals, read as the tables' owner acting
+for every council (``shared.migrations.owner_connection``): how many reached the family alert,
+when each step came, and what the outboxes still hold."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from datetime import datetime
 from uuid import UUID
 
 import asyncpg
+
+from shared.services import EVENT_SERVICES
 
 JOURNEY_END = "family_alerted"
 """The family's message about the match has gone: the referral's second ``message_sent``
@@ -128,9 +130,12 @@ async def alerts_recorded_since(conn: asyncpg.Connection, start: float) -> dict[
 
 
 async def outbox_backlog(urls: Mapping[str, str]) -> dict[str, int]:
-    """Each service's outbox rows not yet published (``urls``: the owners' database URLs)."""
+    """Each service's outbox rows not yet published (``urls``: the owners' database URLs; a
+    service that publishes no events, the workspace, has no outbox)."""
     backlog: dict[str, int] = {}
     for service, url in urls.items():
+        if service not in EVENT_SERVICES:
+            continue
         conn = await asyncpg.connect(url)
         try:
             backlog[service] = await conn.fetchval(

@@ -33,6 +33,9 @@ from shared.services import local_postgres_url
 from shared.settings import KafkaSettings
 from shared.topics import PARTNER_INBOUND_TOPIC
 
+PARTNER = "west-yorkshire-slt"
+"""The partner the bundles come from (on the shared topic); its answers are on its own topic."""
+
 STALL_S = 120
 """Give up when no answer came for this long."""
 
@@ -55,7 +58,7 @@ def bundles(count: int) -> list[tuple[str, Any]]:
             email=f"parent{i}@example.org",
         )
         request_id = f"BENCH-SR-{uuid4().hex[:12]}"
-        records.append((request_id, partner_record(bundle, request_id=request_id)))
+        records.append((request_id, partner_record(bundle, partner=PARTNER, request_id=request_id)))
     return records
 
 
@@ -81,12 +84,12 @@ async def publish(kafka: KafkaSettings, records: list[tuple[str, Any]]) -> float
 
 
 class Answers:
-    """Reads the outcome topic from the start, counting each outcome and timing the accepted
-    answers by their Kafka timestamps."""
+    """Reads the partner's outcome topic from the start, counting each outcome and timing the
+    accepted answers by their Kafka timestamps."""
 
     def __init__(self, kafka: KafkaSettings) -> None:
         self.consumer = AIOKafkaConsumer(
-            f"{kafka.namespace}{PartnerReferralAnswered.topic()}",
+            f"{kafka.namespace}{PartnerReferralAnswered.topic_of(PARTNER)}",
             bootstrap_servers=kafka.kafka_bootstrap_servers,
             auto_offset_reset="earliest",
             group_id=f"{kafka.namespace}bench-partners",

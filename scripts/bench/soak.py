@@ -24,6 +24,7 @@ from scripts.bench.stack import BenchPlatform, bench_platform
 from scripts.bench.stats import percentile
 from scripts.bench.traffic import OffsetReader, lag
 from shared.dev_identity_client import fetch_token
+from shared.migrations import owner_connection
 from shared.services import EVENT_SERVICES as SERVICES  # the pipeline measured
 from shared.services import local_postgres_url
 from shared.settings import KafkaSettings
@@ -117,7 +118,7 @@ async def soak(args: argparse.Namespace) -> None:
         print(f"Soak: run {bench.run_id}, logs in {bench.log_dir}", flush=True)
         bench.platform.start()
         token = await fetch_token(bench.identity.issuer, CASEWORKER, expires_in=86400)
-        conn = await asyncpg.connect(bench.urls["referrals"])
+        conn = await owner_connection(bench.urls["referrals"])
         reader = OffsetReader(kafka, bench.kafka.namespace)
         await reader.start()
         connections = HttpConnections(

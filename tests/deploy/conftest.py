@@ -35,6 +35,7 @@ EVERYTHING = {
     "kafka.credentials.topics.username": "send-admin",
     "kafka.namespace": "staging.",
     "strimzi.partners[0].name": "leeds-community-paediatrics",
+    "partnerCouncils.leeds-community-paediatrics[0]": "E08000035",
 }
 
 

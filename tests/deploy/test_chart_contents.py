@@ -1,6 +1,7 @@
 """What the rendered chart says, read object by object: every service is probed, limited and
 locked down; the Kafka topics and each user's rights are exactly what the code declares (its
-AsyncAPI documents and consumer groups, never a list kept by hand); no secret is in any object."""
+AsyncAPI documents and consumer groups, never a list kept by hand); no secret is in any object.
+The workspace (web) is a service like the others without Kafka (EVENT_SERVICES are the rest)."""
 
 from __future__ import annotations
 
@@ -10,19 +11,22 @@ import json
 import re
 from collections.abc import Iterator
 from typing import Any, cast
+from urllib.parse import unquote
 
 import pytest
 from prometheus_client import CollectorRegistry
 from prometheus_client.metrics import MetricWrapperBase
+from starlette.routing import Route
+from web.app import ROUTERS, STATIC_PATH
 
 from scripts.asyncapi import DOCS, SETTINGS_CLASSES
 from scripts.k8s_topology import consumer_groups
 from shared.dlq import replay_names
 from shared.lifecycle import STOP_STEPS_S
 from shared.outbox import OutboxRelay
-from shared.services import SERVICES
+from shared.services import EVENT_SERVICES, SERVICES
 from shared.settings import KafkaSettings
-from shared.topics import platform_topics
+from shared.topics import PARTNER_EVENTS, platform_topics
 from tests.deploy.conftest import NAMESPACE, RELEASE, Obj, Rendered, RenderFn, containers, env_of
 from tests.logging_state import restored_logging
 
@@ -38,7 +42,7 @@ def asyncapi(service: str) -> dict[str, set[str]]:
     spec = json.loads((DOCS / f"{service}.json").read_text())
     found: dict[str, set[str]] = {"receive": set(), "send": set()}
     for op in spec["operations"].values():
-        channel = spec["channels"][op["channel"]["$ref"].split("/")[-1]]
+        channel = spec["channels"][unquote(op["channel"]["$ref"].split("/")[-1])]
         found[op["action"]].add(channel["address"])
     return found
 
@@ -150,7 +154,7 @@ def test_secrets_come_from_secrets_and_never_appear_in_values(production: Render
     for owner in production.kind("Deployment") + production.kind("Job"):
         for container in containers(owner):
             for name, var in env_of(container).items():
-                if re.search(r"DATABASE_URL|PASSWORD|KEY$|SECRET|TOKEN", name):
+                if re.search(r"DATABASE_URL|PASSWORD|KEYS?$|SECRET|TOKEN", name):
                     assert "value" not in var, f"{name} has a literal value"
                     assert var["valueFrom"]["secretKeyRef"]["name"]
 
@@ -195,6 +199,7 @@ def test_the_topics_job_runs_only_without_strimzi_topics(
             "kafka.credentials.topics.username": "admin",
             **{f"kafka.credentials.{s}.secretName": f"{s}-kafka" for s in SERVICES},
             **{f"kafka.credentials.{s}.username": s for s in SERVICES},
+            "partnerCouncils.west-yorkshire-slt[0]": "E08000035",
         }
     )
     job = rendered.one("Job", f"{FULLNAME}-topics")
@@ -202,6 +207,8 @@ def test_the_topics_job_runs_only_without_strimzi_topics(
     assert container["command"] == ["python", "-m", "shared.topics"]
     env = env_of(container)
     assert env["KAFKA_REPLICATION_FACTOR"]["value"] == "3"
+    # The partners, whose own outcome topics it makes too (nhs.referrals.outcome.<partner>.v1).
+    assert json.loads(env["PARTNER_COUNCILS"]["value"]) == {"west-yorkshire-slt": ["E08000035"]}
     assert env["KAFKA_SASL_USERNAME"]["value"] == "admin"
     assert not rendered.kind("KafkaTopic")
     assert not rendered.kind("KafkaUser")
@@ -224,7 +231,7 @@ def test_every_topic_the_code_declares_has_a_kafka_topic(render: RenderFn, names
 
 
 @pytest.mark.parametrize("namespace", ["", "staging."])
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", EVENT_SERVICES)
 def test_each_services_kafka_user_has_exactly_the_rights_its_asyncapi_declares(
     render: RenderFn, namespace: str, service: str
 ) -> None:
@@ -237,7 +244,7 @@ def test_each_services_kafka_user_has_exactly_the_rights_its_asyncapi_declares(
     for topic in declared["receive"]:
         expected |= {("topic", f"{namespace}{topic}", "literal", op) for op in ("Read", "Describe")}
         expected.add(("group", f"{namespace}{groups[topic]}", "literal", "Read"))
-    for topic in declared["send"]:
+    for topic in declared["send"] - PARTNER_PATTERNS:  # the default values name no partner
         expected |= {
             ("topic", f"{namespace}{topic}", "literal", op) for op in ("Write", "Describe")
         }
@@ -245,8 +252,12 @@ def test_each_services_kafka_user_has_exactly_the_rights_its_asyncapi_declares(
     assert user["spec"]["authentication"]["type"] == "scram-sha-512"
 
 
+PARTNER_PATTERNS = {event.topic() for event in PARTNER_EVENTS}
+"""The patterns of the NHS partners' own topics (``nhs.referrals.outcome.{partner}.v1``)."""
+
+
 def test_each_service_connects_as_its_own_kafka_user(production: Rendered) -> None:
-    for service in SERVICES:
+    for service in EVENT_SERVICES:
         (container,) = containers(deployment(production, service))
         env = env_of(container)
         assert env["KAFKA_SECURITY_PROTOCOL"]["value"] == "SSL"
@@ -256,6 +267,17 @@ def test_each_service_connects_as_its_own_kafka_user(production: Rendered) -> No
         assert env["KAFKA_SSL_CERTFILE"]["value"].startswith("/etc/send/kafka-user/")
         user = production.one("KafkaUser", f"{FULLNAME}-{service}")
         assert user["spec"]["authentication"]["type"] == "tls"
+    users = {u["metadata"]["name"] for u in production.kind("KafkaUser")}
+    assert f"{FULLNAME}-web" not in users
+
+
+def test_the_workspace_has_no_kafka_settings_credentials_or_user(production: Rendered) -> None:
+    web = deployment(production, "web")
+    (container,) = containers(web)
+    assert not [n for n in env_of(container) if n.startswith("KAFKA_")]
+    assert "SEND_NAMESPACE" not in env_of(container)
+    assert {v["name"] for v in web["spec"]["template"]["spec"]["volumes"]} == {"tmp"}
+    assert {m["name"] for m in container["volumeMounts"]} == {"tmp"}
 
 
 PARTNER_TOPICS = {
@@ -265,23 +287,65 @@ PARTNER_TOPICS = {
 """The production values' NHS partners and the inbound topic of each one's own."""
 
 
-def test_nhs_partners_write_their_own_inbound_topic_and_read_outcomes_only(
+OUTCOME_TOPICS = {p: f"nhs.referrals.outcome.{p}.v1" for p in PARTNER_TOPICS}
+"""Each production partner's own outcome topic: the documented naming."""
+
+
+def test_nhs_partners_write_their_own_inbound_topic_and_read_their_own_outcomes_only(
     production: Rendered,
 ) -> None:
     for partner, topic in PARTNER_TOPICS.items():
         user = production.one("KafkaUser", f"{FULLNAME}-partner-{partner}")
+        outcome = OUTCOME_TOPICS[partner]
         assert acls(user) == {
             ("topic", topic, "literal", "Write"),
             ("topic", topic, "literal", "Describe"),
-            ("topic", "nhs.referrals.outcome.v1", "literal", "Read"),
-            ("topic", "nhs.referrals.outcome.v1", "literal", "Describe"),
+            ("topic", outcome, "literal", "Read"),
+            ("topic", outcome, "literal", "Describe"),
             ("group", f"{partner}.", "prefix", "Read"),
             ("cluster", "", "literal", "IdempotentWrite"),
         }
+    readers = [
+        u["metadata"]["name"]
+        for u in production.kind("KafkaUser")
+        for right in acls(u)
+        if right[1] == OUTCOME_TOPICS["west-yorkshire-slt"] and right[3] == "Read"
+    ]
+    assert readers == [f"{FULLNAME}-partner-west-yorkshire-slt"]  # no other partner, no service
+
+
+def test_referrals_alone_writes_each_partners_outcome_topic_which_the_chart_makes(
+    production: Rendered,
+) -> None:
+    topics = {t["spec"]["topicName"] for t in production.kind("KafkaTopic")}
+    assert set(OUTCOME_TOPICS.values()) <= topics
+    assert "nhs.referrals.outcome.v1" not in topics  # no topic every partner reads
+    writers = {
+        topic: {u["metadata"]["name"] for u in production.kind("KafkaUser")
+                if ("topic", topic, "literal", "Write") in acls(u)}
+        for topic in OUTCOME_TOPICS.values()
+    }  # fmt: skip
+    assert writers == {topic: {f"{FULLNAME}-referrals"} for topic in OUTCOME_TOPICS.values()}
+    (referrals,) = [env_of(c) for c in containers(deployment(production, "referrals"))]
+    assert json.loads(referrals["PARTNER_COUNCILS"]["value"]).keys() == OUTCOME_TOPICS.keys()
+
+
+def test_a_partner_cannot_be_given_another_outcome_topic_nor_be_without_councils(
+    render: RenderFn,
+) -> None:
+    with pytest.raises(AssertionError, match="outcomeTopic"):
+        render(set={"strimzi.partners[0].name": "west-yorkshire-slt",
+                    "strimzi.partners[0].outcomeTopic": "nhs.referrals.outcome.v1",
+                    "partnerCouncils.west-yorkshire-slt[0]": "E08000035"})  # fmt: skip
+    with pytest.raises(AssertionError, match="no partnerCouncils entry"):
+        render(set={"strimzi.partners[0].name": "st-elsewhere"})
 
 
 def test_a_partner_without_a_topic_of_its_own_writes_the_shared_one(render: RenderFn) -> None:
-    rendered = render(set={"strimzi.partners[0].name": "leeds-community-paediatrics"})
+    leeds = "leeds-community-paediatrics"
+    rendered = render(
+        set={"strimzi.partners[0].name": leeds, f"partnerCouncils.{leeds}[0]": "E08000035"}
+    )
     user = rendered.one("KafkaUser", f"{FULLNAME}-partner-leeds-community-paediatrics")
     assert ("topic", "nhs.referrals.inbound.v1", "literal", "Write") in acls(user)
     (container,) = containers(deployment(rendered, "referrals"))
@@ -292,7 +356,8 @@ def test_partners_own_topics_exist_and_referrals_reads_them_knowing_whose_they_a
     production: Rendered,
 ) -> None:
     topics = {t["spec"]["topicName"] for t in production.kind("KafkaTopic")}
-    assert topics == set(platform_topics()) | set(PARTNER_TOPICS.values())
+    own = set(PARTNER_TOPICS.values()) | set(OUTCOME_TOPICS.values())
+    assert topics == set(platform_topics()) | own
     referrals = acls(production.one("KafkaUser", f"{FULLNAME}-referrals"))
     replay = acls(production.one("KafkaUser", f"{FULLNAME}-dlq-replay"))
     for topic in PARTNER_TOPICS.values():
@@ -336,15 +401,27 @@ def _policy_for(rendered: Rendered, service: str) -> Obj:
     return rendered.one("NetworkPolicy", f"{FULLNAME}-{service}")
 
 
+def _pod_labels(rendered: Rendered, service: str) -> dict[str, str]:
+    labels: dict[str, str] = deployment(rendered, service)["spec"]["template"]["metadata"]["labels"]
+    return labels
+
+
+def _admits(peer: Obj, labels: dict[str, str]) -> bool:
+    """Whether a NetworkPolicy peer that selects pods of this namespace selects ``labels``."""
+    selector = peer.get("podSelector", {}).get("matchLabels")
+    return "namespaceSelector" not in peer and bool(selector) and selector.items() <= labels.items()
+
+
 @pytest.mark.parametrize("service", SERVICES)
 def test_each_service_reaches_only_what_it_needs(production: Rendered, service: str) -> None:
     policy = _policy_for(production, service)
     assert policy["spec"]["policyTypes"] == ["Ingress", "Egress"]
-    labels = deployment(production, service)["spec"]["template"]["metadata"]["labels"]
+    labels = _pod_labels(production, service)
     assert policy["spec"]["podSelector"]["matchLabels"].items() <= labels.items()
     egress = policy["spec"]["egress"]
-    ports = sorted({p["port"] for rule in egress for p in rule["ports"]})
-    expected = [53, 443, 4318, 5432, 9093]
+    ports = {p["port"] for rule in egress for p in rule["ports"]}
+    # Kafka for the event services; the workspace reaches the services' APIs instead.
+    expected = {53, 443, 4318, 5432} | ({9093} if service in EVENT_SERVICES else {"http"})
     assert ports == expected
     for rule in egress + policy["spec"]["ingress"]:
         assert rule.get("to", rule.get("from")), "an empty peer list allows everything"
@@ -358,14 +435,108 @@ def test_each_service_reaches_only_what_it_needs(production: Rendered, service: 
     assert len(https) == (2 if service == "notifications" else 1)
 
 
+def test_the_workspace_and_the_services_reach_each_other_and_nothing_else_does(
+    production: Rendered,
+) -> None:
+    """The workspace calls the four APIs for the person signed in: its egress reaches each
+    service's pods, and each service admits the workspace's pods (only them, among pods of
+    the namespace); the workspace itself admits no pod of the namespace."""
+    web = _pod_labels(production, "web")
+    reached = [
+        rule for rule in _policy_for(production, "web")["spec"]["egress"]
+        if rule["ports"] == [{"protocol": "TCP", "port": "http"}]
+    ]  # fmt: skip
+    for service in EVENT_SERVICES:
+        labels = _pod_labels(production, service)
+        assert [r for r in reached if any(_admits(peer, labels) for peer in r["to"])], service
+        ingress = _policy_for(production, service)["spec"]["ingress"]
+        admitted = [peer for rule in ingress for peer in rule["from"] if "podSelector" in peer]
+        assert [peer for peer in admitted if _admits(peer, web)], service
+        assert all(_admits(peer, web) for peer in admitted), service
+    for rule in _policy_for(production, "web")["spec"]["ingress"]:
+        assert all("podSelector" not in peer for peer in rule["from"])
+
+
+def _ingress_paths(rendered: Rendered, service: str) -> dict[str, str]:
+    ingress = rendered.one("Ingress", f"{FULLNAME}-{service}")
+    return {p["path"]: p["pathType"] for rule in ingress["spec"]["rules"]
+            for p in rule["http"]["paths"]}  # fmt: skip
+
+
+def _routed(paths: dict[str, str], path: str) -> bool:
+    """Whether an Ingress with ``paths`` (path -> pathType) sends ``path`` to the backend."""
+    for prefix, kind in paths.items():
+        if kind == "Exact" and path == prefix:
+            return True
+        if kind == "Prefix" and (path == prefix or path.startswith(prefix.rstrip("/") + "/")):
+            return True
+    return False
+
+
 def test_ingress_exposes_the_public_api_only(production: Rendered) -> None:
-    paths = {
-        p["path"]
-        for ingress in production.kind("Ingress")
-        for rule in ingress["spec"]["rules"]
-        for p in rule["http"]["paths"]
-    }
-    assert paths == {"/v1"}  # never /metrics, /health or the docs
+    for service in EVENT_SERVICES:
+        assert set(_ingress_paths(production, service)) == {"/v1"}  # never /metrics, /health
+
+
+@pytest.mark.parametrize("which", ["default", "production"])
+def test_the_workspaces_ingress_routes_every_page_and_never_health_or_metrics(
+    which: str, request: pytest.FixtureRequest
+) -> None:
+    """Read from the workspace's routes as its create_app builds them: a page added without
+    its path in services.web.ingress would be unreachable behind the ingress."""
+    paths = _ingress_paths(request.getfixturevalue(which), "web")
+    pages = [
+        route.path for router in ROUTERS for route in router.routes if isinstance(route, Route)
+    ]
+    assert "/family/{token}" in pages
+    for path in [*pages, STATIC_PATH]:
+        example = re.sub(r"\{[^}]+\}", "x", path)
+        assert _routed(paths, example), f"{path} is not in services.web.ingress"
+    for path in ("/health/live", "/health/ready", "/metrics", "/asyncapi", "/asyncapi.json"):
+        assert not _routed(paths, path), f"{path} is reachable through the ingress"
+
+
+def test_the_services_believe_the_workspace_passing_on_a_familys_address(
+    production: Rendered,
+) -> None:
+    """On a family's page the workspace calls referrals and plans for the family, without a
+    token: the services must read the family's address from its X-Forwarded-For, or every
+    family would share the workspace's rate limit. The workspace itself trusts the ingress
+    controller only."""
+    for service in EVENT_SERVICES:
+        (container,) = containers(deployment(production, service))
+        proxies = env_of(container)["TRUSTED_PROXIES"]["value"].split(",")
+        assert proxies == ["10.0.0.0/8", "10.42.0.0/16"], service
+    (web,) = containers(deployment(production, "web"))
+    assert env_of(web)["TRUSTED_PROXIES"]["value"] == "10.0.0.0/8"
+
+
+def test_the_workspace_calls_the_charts_services_and_the_familys_links_open_it(
+    production: Rendered,
+) -> None:
+    (web,) = containers(deployment(production, "web"))
+    env = env_of(web)
+    for service in EVENT_SERVICES:
+        name = production.one("Service", f"{FULLNAME}-{service}")["metadata"]["name"]
+        assert env[f"{service.upper()}_URL"]["value"] == f"http://{name}"
+    public = env["PUBLIC_URL"]["value"]
+    assert public == "https://send.westyorks.example.gov.uk"
+    assert env["OIDC_CLIENT_SECRET"]["valueFrom"]["secretKeyRef"]["name"] == "send-web-oidc"
+    assert env["SESSION_KEYS"]["valueFrom"]["secretKeyRef"]["name"] == "send-web-sessions"
+    contacts = json.loads(env["COUNCIL_CONTACTS"]["value"])
+    assert contacts["E08000035"]["name"] == "Leeds City Council"
+    assert set(contacts) == {"E08000035", "E08000032"}
+    (notifications,) = containers(deployment(production, "notifications"))
+    assert env_of(notifications)["FAMILY_VIEW_URL"]["value"] == f"{public}/family/{{token}}"
+    (referrals,) = containers(deployment(production, "referrals"))
+    assert env_of(referrals)["FAMILY_PLAN_URL"]["value"] == f"{public}/family/{{token}}/plan"
+    # A caseworker's link (in an NHS partner's answer, in the team's messages) opens the
+    # workspace's page of the referral.
+    caseworker_page = f"{public}/referrals/{{referral_id}}"
+    assert env_of(referrals)["REFERRAL_LINK"]["value"] == caseworker_page
+    assert env_of(notifications)["CASEWORKER_VIEW_URL"]["value"] == caseworker_page
+    (plans,) = containers(deployment(production, "plans"))  # the PDF names the team too
+    assert json.loads(env_of(plans)["COUNCIL_CONTACTS"]["value"]) == contacts
 
 
 # Labels Prometheus gives every series of a ServiceMonitor's targets (Prometheus Operator).
@@ -552,6 +723,15 @@ def test_the_specialists_alerts_take_their_thresholds_from_values(render: Render
     assert alerts["SendNoTeamForRole"]["expr"].endswith("[7d])) > 0")
 
 
+def test_a_family_link_revocation_not_taken_within_a_minute_is_critical(
+    default: Rendered,
+) -> None:
+    rule = _alerts(default)["SendFamilyLinkRevocationsBehind"]
+    assert (rule["for"], rule["labels"]["severity"]) == ("1m", "critical")
+    assert 'topic=~".*referrals[.]family-links-revoked[.]v1"' in rule["expr"]
+    assert rule["expr"].endswith(") > 0")
+
+
 def test_service_monitor_scrapes_every_service(default: Rendered) -> None:
     monitor = default.one("ServiceMonitor", FULLNAME)
     (components,) = [
@@ -568,7 +748,11 @@ def test_service_monitor_scrapes_every_service(default: Rendered) -> None:
 
 def test_keda_scales_on_each_consumer_groups_lag(render: RenderFn) -> None:
     rendered = render(set={"keda.enabled": "true", "kafka.namespace": "staging."})
-    for service in SERVICES:
+    # The workspace consumes nothing: its HPA scales it on CPU.
+    assert not [o for o in rendered.kind("ScaledObject") if o["metadata"]["name"].endswith("-web")]
+    hpa = rendered.one("HorizontalPodAutoscaler", f"{FULLNAME}-web")
+    assert hpa["spec"]["scaleTargetRef"]["name"] == f"{FULLNAME}-web"
+    for service in EVENT_SERVICES:
         scaled = rendered.one("ScaledObject", f"{FULLNAME}-{service}")
         kafka: list[dict[str, Any]] = [
             t for t in scaled["spec"]["triggers"] if t["type"] == "kafka"
@@ -578,3 +762,94 @@ def test_keda_scales_on_each_consumer_groups_lag(render: RenderFn) -> None:
             (f"staging.{topic}", f"staging.{group}") for topic, group in groups.items()
         }
         assert all(t["metadata"]["sasl"] == "scram_sha512" for t in kafka)
+
+
+# --- production mode ---------------------------------------------------------------------
+
+SMTP = {"host": "smtp.example.gov.uk", "sender": "send@example.gov.uk"}
+SECRET_VALUES = {  # what the council's Secrets would hold (the chart names them only)
+    "FAMILY_LINK_KEY": "0123456789abcdefghijklmnopqrstuvwxyzABCDEF",
+    "SESSION_KEYS": "fedcba9876543210ZYXWVUTSRQPONMLKJIHGFEDCBA",
+    "COUNCIL_MESSAGING": json.dumps({"*": {"email": "smtp", "sms": None, "smtp": SMTP}}),
+}
+
+
+def service_environment(rendered: Rendered, service: str) -> dict[str, str]:
+    """The environment the chart gives ``service``'s pods, each Secret's key filled in."""
+    (container,) = containers(deployment(rendered, service))
+    found: dict[str, str] = {}
+    for name, var in env_of(container).items():
+        if "value" in var:
+            found[name] = str(var["value"])
+        elif name.endswith("_DATABASE_URL"):
+            found[name] = f"postgresql://{service}_app:from-the-vault@db.internal:5432/{service}"
+        else:
+            found[name] = SECRET_VALUES.get(name, "from-the-vault")
+    return found
+
+
+def production_refusals(
+    rendered: Rendered, service: str, monkeypatch: pytest.MonkeyPatch
+) -> list[str]:
+    """What ``service`` refuses to start with, its settings built from ``rendered``'s
+    environment for it and nothing else (so production, as the chart sets no
+    SEND_ENVIRONMENT)."""
+    from pydantic import ValidationError
+
+    from shared.environment import UnsafeOutsideDevelopment
+
+    config = importlib.import_module(f"{service}.config")
+    settings_class = getattr(config, SETTINGS_CLASSES[service])
+    with monkeypatch.context() as patched:
+        patched.delenv("SEND_ENVIRONMENT", raising=False)
+        for name, value in service_environment(rendered, service).items():
+            patched.setenv(name, value)
+        try:
+            built = settings_class()
+        except ValidationError as error:
+            found: list[str] = []
+            for problem in error.errors():
+                unsafe = problem.get("ctx", {}).get("error")
+                assert isinstance(unsafe, UnsafeOutsideDevelopment), problem
+                found += unsafe.problems
+            return found
+    assert built.send_environment == "production"
+    return []
+
+
+def deployed(rendered: Rendered) -> list[str]:
+    """The services ``rendered`` runs (a Deployment each)."""
+    names = {d["metadata"]["name"] for d in rendered.kind("Deployment")}
+    found = [s for s in SERVICES if f"{FULLNAME}-{s}" in names]
+    assert set(EVENT_SERVICES) <= set(found)
+    return found
+
+
+def test_the_production_example_renders_settings_each_service_starts_with(
+    production: Rendered, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    refusals = {s: production_refusals(production, s, monkeypatch) for s in deployed(production)}
+    assert refusals == {s: [] for s in refusals}
+
+
+def test_the_default_values_lack_only_the_councils_a_release_must_name(
+    default: Rendered, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The chart's own defaults are production's (HTTPS, Secrets), except that they name no
+    council: referrals, plans and the workspace refuse to start until ``councils`` does."""
+    refusals = {s: production_refusals(default, s, monkeypatch) for s in deployed(default)}
+    assert refusals == {
+        **{s: [] for s in refusals},
+        "referrals": ["COUNCILS is left at its development default"],
+        "plans": ["COUNCIL_CONTACTS is left at its development default"],
+        "web": ["COUNCIL_CONTACTS is left at its development default"],
+    }
+
+
+def test_the_chart_never_runs_development_mode(
+    default: Rendered, production: Rendered, everything: Rendered
+) -> None:
+    for rendered in (default, production, everything):
+        for owner in rendered.kind("Deployment") + rendered.kind("Job"):
+            for container in containers(owner):
+                assert "SEND_ENVIRONMENT" not in env_of(container), owner["metadata"]["name"]

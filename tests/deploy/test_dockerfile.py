@@ -64,6 +64,11 @@ def test_the_image_runs_as_the_charts_non_root_user(default: Rendered) -> None:
         assert containers(deploy)[0]["ports"][0]["containerPort"] == exposed
 
 
+def test_the_image_never_runs_development_mode() -> None:
+    """Production unless told otherwise: the image sets no SEND_ENVIRONMENT at all."""
+    assert "SEND_ENVIRONMENT" not in DOCKERFILE
+
+
 def test_the_final_stage_installs_only_the_libraries_pdfs_are_drawn_with() -> None:
     """No compiler runs in the final stage: it adds the Debian libraries WeasyPrint draws the
     plans' PDFs with (pango and a font; the package lists removed again), the user, and
@@ -118,12 +123,18 @@ def test_the_build_context_holds_what_the_wheel_needs(tmp_path: Path) -> None:
     for package in ("shared", "referrals", "plans", "specialists", "notifications"):
         assert f"{package}/app.py" in names or f"{package}/__init__.py" in names
     assert any(n.startswith("referrals/migrations/") for n in names)
-    # The family's plan page: its templates and stylesheets ship inside the plans package.
+    # The plan's document (plans prints it), and the workspace's pages: their templates and
+    # stylesheets ship inside the packages; govuk-frontend once, in the workspace's.
     for shipped in (
         "plans/templates/plan.html",
-        "plans/static/govuk-frontend/govuk-frontend.min.css",
-        "plans/static/govuk-frontend/README.md",
-        "plans/static/plans/family.css",
         "plans/static/plans/print.css",
+        "web/templates/family/plan.html",
+        "web/templates/accessibility.html",
+        "web/static/govuk-frontend/govuk-frontend.min.css",
+        "web/static/govuk-frontend/README.md",
+        "web/static/web/web.css",
     ):
         assert shipped in names, shipped
+    assert [n for n in names if "govuk-frontend.min.css" in n] == [
+        "web/static/govuk-frontend/govuk-frontend.min.css"
+    ]

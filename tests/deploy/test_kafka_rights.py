@@ -1,6 +1,8 @@
 """The chart's Kafka rights on a real broker that authorizes: each service connects as its own
 SCRAM user with only the ACLs its rendered KafkaUser grants, and a referral still goes all the
-way to the family alert; a right the chart did not grant is refused."""
+way to the family alert; a right the chart did not grant is refused. Two NHS partners (the
+development ones, on the shared inbound topic) each get their answers on their own outcome
+topic, which the other may not read."""
 
 from __future__ import annotations
 
@@ -13,14 +15,16 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import GroupAuthorizationFailedError, TopicAuthorizationFailedError
+from referrals.partner_example import publish_examples
 
 from scripts.platform import REPO_ROOT, IdentityProvider, Platform, database_env
 from scripts.run_platform import sample_referral
 from shared.dev_identity import fetch_token
-from shared.services import SERVICES
+from shared.events import PartnerReferralAnswered
+from shared.services import EVENT_SERVICES
 from shared.topics import ensure_topics
 from tests.conftest import Databases
-from tests.deploy.conftest import RELEASE, Rendered
+from tests.deploy.conftest import RELEASE, Rendered, RenderFn
 from tests.deploy.secure_kafka import SecureKafka, strimzi_acls
 from tests.e2e.conftest import JOURNEY, wait_for_timeline
 from tests.identity import free_port
@@ -34,12 +38,24 @@ def user_of(service: str) -> str:
     return f"{FULLNAME}-{service}"
 
 
+PARTNERS = ("leeds-community-paediatrics", "west-yorkshire-slt")
+"""The development partners (PARTNER_COUNCILS' default, which the services here run with)."""
+
+
+@pytest.fixture(scope="module")
+def with_partners(render: RenderFn) -> Rendered:
+    """The default values with the development partners, as KafkaUsers and partnerCouncils."""
+    settings = {f"strimzi.partners[{i}].name": p for i, p in enumerate(PARTNERS)}
+    settings |= {f"partnerCouncils.{p}[0]": "E08000035" for p in PARTNERS}
+    return render(set=settings)
+
+
 @pytest.fixture(scope="module")
 async def kafka(
-    default: Rendered, tmp_path_factory: pytest.TempPathFactory
+    with_partners: Rendered, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[SecureKafka]:
     """A broker with a SCRAM user and the ACLs of every KafkaUser the chart renders."""
-    users = default.kind("KafkaUser")
+    users = with_partners.kind("KafkaUser")
     broker = SecureKafka(tmp_path_factory.mktemp("secure-kafka"))
     broker.start(u["metadata"]["name"] for u in users)
     try:
@@ -61,12 +77,13 @@ async def platform(
     running = Platform(
         log_dir=REPO_ROOT / ".local" / "logs" / "kafka-rights",
         env={**identity.service_env(), **database_env(urls), "RATE_LIMIT_POST": "1000/minute"},
-        ports={service: free_port() for service in SERVICES},
-        service_env={service: kafka.env(user_of(service)) for service in SERVICES},
+        # The services that meet on Kafka (the workspace has no Kafka user)
+        ports={service: free_port() for service in EVENT_SERVICES},
+        service_env={service: kafka.env(user_of(service)) for service in EVENT_SERVICES},
     )
     running.start()
     yield running
-    assert running.stop() == dict.fromkeys(SERVICES, -signal.SIGTERM)
+    assert running.stop() == dict.fromkeys(EVENT_SERVICES, -signal.SIGTERM)
 
 
 async def test_a_referral_reaches_the_family_with_only_the_charts_rights(
@@ -144,3 +161,24 @@ def test_a_service_may_not_create_topics(kafka: SecureKafka) -> None:
     )
     assert done.returncode == 1
     assert "TopicAuthorizationFailedError" in done.stderr or "AUTHORIZATION" in done.stderr.upper()
+
+
+async def test_a_partner_reads_its_own_answers_and_may_not_read_another_partners(
+    kafka: SecureKafka, platform: Platform
+) -> None:
+    """The README's example publisher, as each partner's own Kafka user: its referrals are
+    answered on its own outcome topic, which it may read; the other partner's it may not."""
+    for partner in PARTNERS:
+        as_partner = kafka.settings(user_of(f"partner-{partner}"))
+        answers = await publish_examples(as_partner, timeout_s=60, partner=partner)
+        assert {a["outcome"] for a in answers.values()} == {"accepted"}
+        assert {a["partner"] for a in answers.values()} == {partner}
+    leeds, west = (user_of(f"partner-{p}") for p in PARTNERS)
+    with pytest.raises(TopicAuthorizationFailedError):
+        await _consume(
+            kafka, west, PartnerReferralAnswered.topic_of(PARTNERS[0]), f"{PARTNERS[1]}.x"
+        )
+    with pytest.raises(TopicAuthorizationFailedError):
+        await _consume(
+            kafka, leeds, PartnerReferralAnswered.topic_of(PARTNERS[1]), f"{PARTNERS[0]}.x"
+        )

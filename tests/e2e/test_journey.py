@@ -80,15 +80,16 @@ async def test_each_referral_reaches_the_family_alert_with_a_full_timeline(
         inbox = platform.local_notify.inbox()  # type: ignore[attr-defined]  # set by the fixture
         mine = [m for m in inbox if m["reference"] in {a["id"] for a in alerts}]
         assert len(mine) == 2  # each message once, through Notify's API
-        # The link in the family's message opens their view of this referral, signed out.
+        # The link in the family's message opens their view of this referral in the
+        # workspace, signed out: as JSON for a program (a browser's page: journey 5).
         links = {
             link
             for m in mine
-            for link in re.findall(r"https?://\S+/v1/family/[\w.-]+", str(m["body"]))
+            for link in re.findall(r"https?://\S+/family/[\w.-]+", str(m["body"]))
         }
         assert links
-        assert all(link.startswith(platform.url("referrals")) for link in links), links
-        async with httpx.AsyncClient(timeout=10) as family:
+        assert all(link.startswith(f"{platform.url('web')}/family/") for link in links), links
+        async with httpx.AsyncClient(timeout=10, headers={"Accept": "application/json"}) as family:
             for link in links:
                 view = await family.get(link)
                 assert view.status_code == 200, view.text

@@ -16,6 +16,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from cloudevents.core.bindings.kafka import KafkaMessage
 from referrals.partner_example import example_bundle, partner_record, publish_examples
 
+from scripts.platform import Platform
 from scripts.run_platform import demo_nhs_number
 from shared.events import PartnerReferralAnswered
 from shared.settings import KafkaSettings
@@ -92,13 +93,18 @@ async def _records(
 
 
 async def _answers(
-    kafka: KafkaSettings, request_id: str, count: int = 1, progress: bool = False
+    kafka: KafkaSettings,
+    request_id: str,
+    count: int = 1,
+    progress: bool = False,
+    partner: str = "west-yorkshire-slt",
 ) -> list[dict[str, Any]]:
-    """The first ``count`` answers to ``request_id``'s messages, in order; with ``progress``,
-    counting the later milestones' Task updates among them too."""
+    """The first ``count`` answers to ``request_id``'s messages on ``partner``'s own outcome
+    topic, in order; with ``progress``, counting the later milestones' Task updates among them
+    too."""
     records = await _records(
         kafka,
-        PartnerReferralAnswered.topic(),
+        PartnerReferralAnswered.topic_of(partner),
         request_id,
         count,
         keep=lambda r: progress or json.loads(r.value)["data"]["outcome"] != "progressed",
@@ -108,7 +114,7 @@ async def _answers(
 
 @pytest.mark.parametrize("mode", ["binary", "structured"])
 async def test_a_partner_referral_in_either_mode_reaches_the_family_alert_and_is_accepted(
-    mode: str, kafka: KafkaSettings, referrals_api: httpx.AsyncClient
+    mode: str, kafka: KafkaSettings, referrals_api: httpx.AsyncClient, platform: Platform
 ) -> None:
     request_id = f"SR-{uuid4().hex}"
     await _publish(kafka, (request_id, partner_record(_bundle(), mode=mode)))
@@ -118,7 +124,7 @@ async def test_a_partner_referral_in_either_mode_reaches_the_family_alert_and_is
     assert task["resourceType"] == "Task"
     assert task["status"] == "accepted"
     referral_id = task["identifier"][0]["value"]
-    assert task["output"][0]["valueUrl"].endswith(f"/v1/referrals/{referral_id}")
+    assert task["output"][0]["valueUrl"] == f"{platform.url('web')}/referrals/{referral_id}"
     referral = await wait_for_timeline(referrals_api, referral_id)
     assert referral["requested_by"] == "health"
     assert referral["local_authority"] == "E08000035"
@@ -132,16 +138,12 @@ class Bad:
     make: Callable[[], list[KafkaMessage]]
     location: str
     topic: str = PARTNER_INBOUND_TOPIC
-    answered_to: str = "west-yorkshire-slt"
+    answered_to: str | None = "west-yorkshire-slt"
+    """Whose own outcome topic the answer is on; None: nobody's (an unverified claim)."""
 
 
 def _one(make: Callable[[], KafkaMessage]) -> Callable[[], list[KafkaMessage]]:
     return lambda: [make()]
-
-
-def _the_same_child_twice() -> list[KafkaMessage]:
-    bundle = _bundle()
-    return [partner_record(bundle), partner_record(bundle)]
 
 
 def _invalid_birth_date() -> KafkaMessage:
@@ -185,11 +187,10 @@ BAD_MESSAGES: dict[str, Bad] = {
         _one(_bad_family_postcode), "Bundle.entry[4].resource.address[0].postalCode"
     ),
     "invalid birthDate": Bad(_one(_invalid_birth_date), "Bundle.entry[2].resource.birthDate"),
-    "child already referred": Bad(_the_same_child_twice, "ServiceRequest.subject"),
     "unknown partner": Bad(
         _one(lambda: partner_record(_bundle(), partner="st-elsewhere")),
         "CloudEvent.source",
-        answered_to="st-elsewhere",
+        answered_to=None,  # not a partner the platform knows: no outcome topic
     ),
     "a council the partner may not refer to": Bad(
         _one(
@@ -210,7 +211,7 @@ BAD_MESSAGES: dict[str, Bad] = {
     "a partner with a topic of its own, on the shared topic": Bad(
         _one(lambda: partner_record(_bundle(), partner="leeds-community-paediatrics")),
         "CloudEvent.source",
-        answered_to="leeds-community-paediatrics",
+        answered_to=None,  # anyone may claim it here: never answered among its own answers
     ),
 }
 
@@ -227,11 +228,12 @@ async def test_a_bad_message_is_rejected_naming_where_and_kept_on_the_dead_lette
         assert [a["outcome"] for a in await _answers(kafka, earlier_id)] == ["accepted"]
     request_id = f"SR-{uuid4().hex}"
     await _publish(kafka, (request_id, record), topic=bad.topic)
-    (answer,) = await _answers(kafka, request_id)
-    assert answer["outcome"] == "rejected"
-    assert answer["partner"] == bad.answered_to
-    issues = answer["resource"]["issue"]
-    assert [i["expression"][0] for i in issues] == [bad.location]
+    if bad.answered_to is not None:
+        (answer,) = await _answers(kafka, request_id, partner=bad.answered_to)
+        assert answer["outcome"] == "rejected"
+        assert answer["partner"] == bad.answered_to
+        issues = answer["resource"]["issue"]
+        assert [i["expression"][0] for i in issues] == [bad.location]
     (dead,) = await _records(kafka, dead_letter_topic(PARTNER_INBOUND_TOPIC), request_id, 1)
     assert dead.value == record.value
     headers = {k: v.decode() for k, v in dead.headers}
@@ -246,7 +248,7 @@ async def test_a_partner_on_its_own_topic_is_accepted_end_to_end(
     request_id = f"SR-{uuid4().hex}"
     record = partner_record(_bundle(), partner="leeds-community-paediatrics")
     await _publish(kafka, (request_id, record), topic=LEEDS_TOPIC)
-    (answer,) = await _answers(kafka, request_id)
+    (answer,) = await _answers(kafka, request_id, partner="leeds-community-paediatrics")
     assert answer["outcome"] == "accepted"
     assert answer["partner"] == "leeds-community-paediatrics"
     await wait_for_timeline(referrals_api, answer["resource"]["identifier"][0]["value"])
@@ -340,7 +342,7 @@ async def test_a_referral_not_from_a_partner_gets_no_task_update(
     await _publish(kafka, (request_id, partner_record(_bundle())))
     await _answers(kafka, request_id)
     consumer = AIOKafkaConsumer(
-        f"{kafka.namespace}{PartnerReferralAnswered.topic()}",
+        f"{kafka.namespace}{PartnerReferralAnswered.topic_of('west-yorkshire-slt')}",
         bootstrap_servers=kafka.kafka_bootstrap_servers,
         auto_offset_reset="earliest",
         group_id=f"reader-{uuid4().hex}",
@@ -361,3 +363,43 @@ async def test_a_referral_not_from_a_partner_gets_no_task_update(
         await consumer.stop()
     assert referral_ids  # the partner's answer is there: the topic was read
     assert referral_id not in referral_ids
+
+
+async def test_a_partner_referring_a_child_another_partner_referred_learns_nothing_of_it(
+    kafka: KafkaSettings, platform: Any, referrals_api: httpx.AsyncClient, caseworker: Any
+) -> None:
+    """Over real Kafka: Leeds community paediatrics refers a child on its own topic; West
+    Yorkshire SLT refers the same child on the shared one. Each reads only its own answers;
+    West Yorkshire's is a plain acceptance with an id of its own; the child's family is not
+    told twice, and the council's SEND team is told, on the first referral, to match it."""
+    bundle = _bundle()
+    first, second = f"SR-{uuid4().hex}", f"SR-{uuid4().hex}"
+    leeds = "leeds-community-paediatrics"
+    await _publish(kafka, (first, partner_record(bundle, partner=leeds)), topic=LEEDS_TOPIC)
+    (accepted,) = await _answers(kafka, first, partner=leeds)
+    known = accepted["resource"]["identifier"][0]["value"]
+    await wait_for_timeline(referrals_api, known)
+    await _publish(kafka, (second, partner_record(bundle)))
+
+    (answer,) = await _answers(kafka, second)  # on West Yorkshire SLT's own topic
+    assert answer["outcome"] == "accepted"
+    held = answer["resource"]["identifier"][0]["value"]
+    assert held != known
+    assert known not in json.dumps(answer)
+    listed = await referrals_api.get("/v1/held-referrals", params={"limit": 200})
+    (item,) = [i for i in listed.json()["items"] if i["id"] == held]
+    assert item["suspected_referral_id"] == known
+    async with httpx.AsyncClient(
+        base_url=platform.url("notifications"), timeout=10, headers=caseworker
+    ) as notifications:
+        deadline = asyncio.get_running_loop().time() + 30
+        while True:
+            log = (await notifications.get(f"/v1/referrals/{known}/notifications")).json()
+            templates = [a["template"] for a in log]
+            if "partner-referral-held" in templates:
+                break
+            assert asyncio.get_running_loop().time() < deadline, templates
+            await asyncio.sleep(0.1)
+    assert templates.count("request-received") == 1  # the family was not told again
+    (alert,) = [a for a in log if a["template"] == "partner-referral-held"]
+    assert alert["audience"] == "caseworker"

@@ -156,6 +156,12 @@ async def test_a_support_plan_shared_in_plans_reaches_the_family_as_a_message(
     async with httpx.AsyncClient(timeout=10, headers=caseworker) as client:
         url = f"{platform.url('notifications')}/v1/referrals/{referral_id}/notifications"
         alerts = {a["template"]: a for a in (await client.get(url)).json()}
-    inbox = platform.local_notify.inbox()  # type: ignore[attr-defined]  # set by the fixture
-    [message] = [m for m in inbox if m["reference"] == alerts["plan-shared"]["id"]]
+    notify = platform.local_notify  # type: ignore[attr-defined]  # set by the fixture
+
+    async def sent() -> httpx.Response:
+        # The delivery log lists a message once queued: wait for it to reach Notify too.
+        found = [m for m in notify.inbox() if m["reference"] == alerts["plan-shared"]["id"]]
+        return httpx.Response(200 if found else 404, json=found)
+
+    [message] = await _eventually(sent, "the message at GOV.UK Notify")
     assert "support plan" in str(message).lower()

@@ -35,6 +35,7 @@ from shared.events import (
     SpecialistAssigned,
     wrap,
 )
+from shared.migrations import OWNER_SERVER_SETTINGS
 from shared.outbox import Outbox
 from tests.conftest import Databases
 from tests.events import sample_event
@@ -56,8 +57,11 @@ async def owner_url(databases: Databases) -> str:
 
 @pytest.fixture
 async def db(owner_url: str) -> AsyncIterator[asyncpg.Pool]:
-    """The owner's pool, for setting up and looking (row-level security does not bind it)."""
-    pool = await asyncpg.create_pool(owner_url, min_size=1, max_size=4)
+    """The owner's pool, for setting up and looking (acting for every council: row-level
+    security binds the owner too)."""
+    pool = await asyncpg.create_pool(
+        owner_url, min_size=1, max_size=4, server_settings=OWNER_SERVER_SETTINGS
+    )
     await pool.execute(
         """TRUNCATE notifications, delivery_attempts, family_contacts, family_preferences,
            requests, provider_limits, outbox, inbox"""
@@ -165,7 +169,7 @@ async def stack(
             settings = settings_for(notify_url, database.url, **council)
             sender = AlertSender(
                 Councils(settings),
-                link_for=lambda a: f"https://council.example/family/{a.referral_id}",
+                link_for=lambda a, _: f"https://council.example/family/{a.referral_id}",
                 database_url=database.url,
                 lease=timedelta(seconds=lease_s),
                 clock=clock,

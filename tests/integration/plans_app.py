@@ -23,6 +23,7 @@ from pydantic import SecretStr
 from scripts.platform import IdentityProvider, service_url
 from shared.events import ReferralReceived, Sen2Need, Track
 from shared.family_links import mint
+from shared.migrations import owner_connection
 from tests.integration.referrals_app import LEEDS
 
 FAMILY_LINK_KEY = SecretStr("plans-tests-family-link-key-0123456789")
@@ -54,17 +55,18 @@ async def drafted(
     council: str = LEEDS,
     issue_decided: bool = False,
     final_plan_due: date | None = None,
+    referral_id: UUID | None = None,
 ) -> UUID:
     """A referral's first draft, stored as the plans service stores it; its referral id."""
     received = date.today() - timedelta(weeks=14)
     referral = ReferralReceived(
-        referral_id=uuid4(), local_authority=council, received_on=received,
+        referral_id=referral_id or uuid4(), local_authority=council, received_on=received,
         primary_need=Sen2Need.SLCN, requested_by="parent", postcode_district="LS6",
         decision_due=received + timedelta(weeks=6),
         final_plan_due=final_plan_due or received + timedelta(weeks=20), track=track,
     )  # fmt: skip
     plan, _ = draft_plan(referral, None, shipped_in_force(referral.local_authority))
-    conn = await asyncpg.connect(owner_url)
+    conn = await owner_connection(owner_url)
     try:
         assert await repository.add_draft(conn, plan)
         if issue_decided:
@@ -82,7 +84,7 @@ def family_token(referral_id: UUID, council: str = LEEDS) -> str:
 
 
 async def owner_fetch(owner_url: str, query: str, *args: Any) -> list[asyncpg.Record]:
-    conn = await asyncpg.connect(owner_url)
+    conn = await owner_connection(owner_url)
     try:
         return await conn.fetch(query, *args)
     finally:

@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
-import asyncpg
 from fastapi import FastAPI
 from plans import family_repository
 from plans.app import create_app
@@ -21,6 +20,7 @@ from pydantic import SecretStr
 
 from scripts.platform import IdentityProvider, service_url
 from shared.family_links import mint
+from shared.migrations import owner_connection
 
 LEEDS, BRADFORD = "E08000035", "E08000032"
 LINK_KEY = SecretStr("development-only-family-link-key-change-me")  # the services' default
@@ -55,7 +55,7 @@ async def seed_plan(
 ) -> UUID:
     """A referral's plan stored as drafting stores it (a dict: an older shape, as is)."""
     referral_id = referral_id or uuid4()
-    conn = await asyncpg.connect(owner_url)
+    conn = await owner_connection(owner_url)
     try:
         if isinstance(document, PlanDocument):
             await family_repository.store_plan(
@@ -80,11 +80,13 @@ async def seed_plan(
 
 
 def link(referral_id: UUID, council: str = LEEDS, **changes: Any) -> str:
-    """The family's link token, as notifications mints it."""
+    """The family's link token, as notifications mints it (of link generation 0 unless
+    ``generation`` is given: the referral's links were never revoked)."""
     return mint(
         changes.get("key", LINK_KEY),
         referral_id=referral_id,
         local_authority=council,
         valid_for=changes.get("valid_for", timedelta(days=1)),
+        generation=changes.get("generation", 0),
         now=changes.get("now", datetime.now(UTC)),
     )

@@ -11,7 +11,6 @@ from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
 
-import asyncpg
 import httpx
 from fastapi import FastAPI
 from referrals.app import create_app
@@ -19,6 +18,7 @@ from referrals.config import ReferralsSettings
 
 from scripts.platform import IdentityProvider, service_url
 from shared.dev_identity import fetch_token
+from shared.migrations import owner_connection
 
 LEEDS, BRADFORD = "E08000035", "E08000032"
 
@@ -87,7 +87,7 @@ def referral_body(
 
 async def outbox_events(owner_url: str, referral_id: UUID | str) -> list[tuple[str, Any]]:
     """The (topic, data) of every event stored for the referral, in order."""
-    conn = await asyncpg.connect(owner_url)
+    conn = await owner_connection(owner_url)
     try:
         rows = await conn.fetch(
             "SELECT topic, envelope FROM outbox WHERE key = $1 ORDER BY id", str(referral_id)

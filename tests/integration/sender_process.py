@@ -21,7 +21,7 @@ async def main(database_url: str, notify_url: str) -> None:
     database = Database(database_url)
     await database.open()
     sender = AlertSender(
-        Councils(settings), link_for=lambda a: f"https://x/{a.referral_id}",
+        Councils(settings), link_for=lambda a, _: f"https://x/{a.referral_id}",
         database_url=database_url,
     )  # fmt: skip
     print("sending", flush=True)

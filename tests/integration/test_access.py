@@ -78,6 +78,8 @@ ACCESS: dict[tuple[str, str, str], set[str]] = {
     ("referrals", "POST", "/v1/referrals/search"): {"caseworker", "manager"},
     ("referrals", "GET", "/v1/referrals/{referral_id}/child"): {"caseworker", "manager"},
     ("referrals", "GET", "/v1/reports/timeliness"): {"manager"},
+    ("referrals", "GET", "/v1/held-referrals"): {"caseworker", "manager"},
+    ("referrals", "POST", "/v1/held-referrals/{held_id}/decision"): {"caseworker", "manager"},
     **{
         ("referrals", "POST", f"/v1/referrals/{{referral_id}}/{step}"): {"caseworker", "manager"}
         for step in (
@@ -122,6 +124,9 @@ ACCESS: dict[tuple[str, str, str], set[str]] = {
     ("specialists", "PUT", "/v1/registry/{entry_id}"): {"manager"},
     ("specialists", "POST", "/v1/registry/{entry_id}/retire"): {"manager"},
     ("specialists", "POST", "/v1/registry/import"): {"manager"},
+    ("specialists", "GET", "/v1/registry/awaiting-agreement"): {"manager"},
+    ("specialists", "POST", "/v1/registry/{entry_id}/agreements"): {"manager"},
+    ("specialists", "DELETE", "/v1/registry/{entry_id}/agreements/{local_authority}"): {"manager"},
     ("specialists", "GET", "/v1/reports/capacity"): {"manager"},
     ("notifications", "GET", "/v1/referrals/{referral_id}/notifications"): {
         "caseworker",
@@ -149,6 +154,7 @@ def _path(path: str) -> str:
         .replace("{kind}", "medical")
         .replace("{allocation_id}", str(uuid4()))
         .replace("{entry_id}", str(uuid4()))
+        .replace("{local_authority}", "E08000035")
     )
 
 

@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
-import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -21,6 +20,7 @@ from referrals.intake import london_today
 from scripts.platform import IdentityProvider, migrations_of
 from shared.councils import act_for
 from shared.events import AllocationEnded, DomainEvent, ReferralWaitlisted, SpecialistAssigned, wrap
+from shared.migrations import owner_connection
 from tests.conftest import Databases
 from tests.integration.referrals_app import (
     LEEDS,
@@ -73,7 +73,7 @@ async def _search(client: httpx.AsyncClient, text: str, **filters: Any) -> list[
 
 
 async def _audit(owner_url: str, referral_id: str | None = None) -> list[dict[str, Any]]:
-    conn = await asyncpg.connect(owner_url)
+    conn = await owner_connection(owner_url)
     try:
         rows = await conn.fetch(
             """SELECT * FROM audit_log WHERE ($1::uuid IS NULL OR referral_id = $1)
@@ -312,7 +312,7 @@ async def test_an_erased_childs_name_is_found_no_more(
 ) -> None:
     made = await _referral(caseworker, child={"given_name": "Wilhelmina", "family_name": "Quist"})
     assert await _search(caseworker, "wilhelmina quist") == [made["id"]]
-    conn = await asyncpg.connect(owner_url)
+    conn = await owner_connection(owner_url)
     try:  # as retention erases a child's details (referrals.retention)
         await conn.execute(
             """UPDATE children SET given_name = 'erased', family_name = 'erased',

@@ -19,6 +19,7 @@ from shared.councils import act_for
 from shared.db import Connection, Database
 from shared.events import ChildDetailsErased, Envelope
 from shared.http import connection
+from shared.migrations import owner_connection
 from shared.outbox import Outbox
 from tests.conftest import Databases
 
@@ -34,7 +35,7 @@ async def referrals_url(databases: Databases) -> str:
 
 @pytest.fixture
 async def owner(referrals_url: str) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(referrals_url)
+    conn = await owner_connection(referrals_url)
     await conn.execute(
         "TRUNCATE timeline, referrals, children, audit_log, ehc_requests, deadlines CASCADE"
     )
@@ -284,7 +285,7 @@ async def test_every_services_application_role_sees_nothing_without_a_council(
     url = await databases.fresh(
         f"boundaries-{service_name}", service_name, migrations_of(service_name)
     )
-    owner = await asyncpg.connect(url)
+    owner = await owner_connection(url)
     service = await asyncpg.connect(service_url(url))
     try:
         await owner.execute(_ONE_LEEDS_ROW[service_name], LEEDS)

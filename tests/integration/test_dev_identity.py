@@ -39,9 +39,17 @@ async def test_discovery_document_names_the_issuer_and_its_endpoints(
     assert document["issuer"] == issuer
     assert document["jwks_uri"] == f"{issuer}/jwks.json"
     assert document["token_endpoint"] == f"{issuer}/token"
-    assert document["grant_types_supported"] == ["client_credentials", "password"]
+    assert document["grant_types_supported"] == [
+        "authorization_code",
+        "refresh_token",
+        "client_credentials",
+        "password",
+    ]
     assert document["id_token_signing_alg_values_supported"] == ["RS256"]
-    assert document["response_types_supported"] == ["token"]
+    assert document["response_types_supported"] == ["code"]
+    assert document["code_challenge_methods_supported"] == ["S256"]
+    assert document["authorization_endpoint"] == f"{issuer}/authorize"
+    assert document["end_session_endpoint"] == f"{issuer}/end-session"
     assert document["subject_types_supported"] == ["public"]
     assert "development and tests only" in document["x-warning"]
 

@@ -51,10 +51,16 @@ def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IdentityProvi
         ),
         pytest.param({"grant_type": "client_credentials"}, 401, "invalid_client", id="no-secret"),
         pytest.param(
-            {"grant_type": "authorization_code", "code": "x"},
+            {"grant_type": "device_code", "device_code": "x"},
             400,
             "unsupported_grant_type",
             id="unknown-grant",
+        ),
+        pytest.param(
+            {"grant_type": "authorization_code", "code": "x"},
+            401,
+            "invalid_client",
+            id="code-without-the-workspace-client",
         ),
         pytest.param({"username": "leeds-caseworker"}, 400, "invalid_request", id="no-grant"),
         pytest.param(CASEWORKER | {"expires_in": "86401"}, 400, "invalid_request", id="too-long"),

@@ -80,7 +80,8 @@ async def test_a_service_accepts_the_new_key_after_a_rotation_once_it_refetches_
             provider: auth.IdentityProvider = app.state.identity_provider
             # Just fetched: an unknown kid does not make it fetch again yet (no key-id spam).
             assert await answer(client, new_token) == 401
-            provider._fetched_at -= provider.refresh_interval_s  # the interval has passed
+            keys = provider.signing_keys
+            keys._fetched_at -= keys.refresh_interval_s  # the interval has passed
             assert await answer(client, new_token) == 503  # refetched: signed in
             assert await answer(client, old_token) == 401  # the old key is no longer published
     finally:

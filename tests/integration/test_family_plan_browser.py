@@ -1,7 +1,9 @@
-"""The family's plan page in a real headless browser (Debian's chromium, driven by
-Playwright) at a phone's size: it renders, axe-core finds no accessibility violations (WCAG
-2.1 A and AA, and best practice), nothing scrolls sideways even at 320 px, and another child's
-plan, seeded alongside, is nowhere in it. One screenshot per broad area of need goes to
+"""The family's plan page, the workspace's, in a real headless browser (Debian's chromium,
+driven by Playwright) at a phone's size: the workspace renders plans' family JSON, both served
+over real HTTP against real PostgreSQL. It renders, axe-core finds no accessibility violations
+(WCAG 2.2 A and AA, and best practice) with the plan, while it is prepared, with an error in
+the comment form and for a refused link; nothing scrolls sideways even at 320 px; and another
+child's plan, seeded alongside, is nowhere in it. One screenshot per broad area of need goes to
 $PLAN_SCREENSHOTS (default build/screenshots/).
 
 ``deploy/local/browser.sh`` installs chromium and axe-core when missing (``make test`` runs
@@ -13,21 +15,25 @@ import asyncio
 import os
 import subprocess
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from uuid import uuid4
 
-import asyncpg
 import pytest
 import uvicorn
+from fastapi import FastAPI
 from plans import family_repository
 from plans.catalogue_store import shipped_in_force
 from plans.domain import draft_plan
 from playwright.async_api import Browser, Page, ViewportSize, async_playwright
+from web.app import create_app as create_workspace
+from web.config import WebSettings
 
-from scripts.platform import IdentityProvider, migrations_of
+from scripts.platform import IdentityProvider, migrations_of, service_url
 from shared.events import ReferralDescribed, ReferralReceived, Sen2Need
+from shared.migrations import owner_connection
 from tests.conftest import Databases
 from tests.identity import free_port
 from tests.integration.conftest import wait_for
@@ -37,7 +43,7 @@ from tests.plan_documents import plans_by_area
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = Path(os.environ.get("PLAN_SCREENSHOTS", REPO / "build" / "screenshots"))
 PHONE: ViewportSize = {"width": 375, "height": 667}
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 SECTIONS = ("What your child finds hard", "What we want to achieve", "The help your child will get")
 
 
@@ -62,24 +68,45 @@ async def plans_url(databases: Databases) -> str:
     return await databases.fresh("family-browser", "plans", migrations_of("plans"))
 
 
-@pytest.fixture(scope="module")
-async def served(plans_url: str, identity: IdentityProvider) -> AsyncIterator[str]:
-    """The plans service over real HTTP (a browser needs one)."""
-    async with plans_service(plans_url, identity) as app:
-        port = free_port()
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"
-        )
-        server = uvicorn.Server(config)
-        task = asyncio.create_task(server.serve())
+@asynccontextmanager
+async def _served(app: FastAPI, *, lifespan: Literal["on", "off"]) -> AsyncIterator[str]:
+    """``app`` over real HTTP (a browser needs one), on a free port of this machine."""
+    port = free_port()
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, lifespan=lifespan, log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
 
-        async def started() -> bool:
-            return server.started
+    async def started() -> bool:
+        return server.started
 
-        await wait_for(started, what="the plans service to listen")
+    await wait_for(started, what="a server to listen")
+    try:
         yield f"http://127.0.0.1:{port}"
+    finally:
         server.should_exit = True
         await task
+
+
+@pytest.fixture(scope="module")
+async def served(
+    plans_url: str, databases: Databases, identity: IdentityProvider
+) -> AsyncIterator[str]:
+    """The workspace, calling the plans service; its address (where the family goes)."""
+    sessions = await databases.fresh("family-browser-web", "web", migrations_of("web"))
+    async with plans_service(plans_url, identity) as plans, _served(plans, lifespan="off") as api:
+        workspace = create_workspace(
+            WebSettings(
+                database_url=service_url(sessions),
+                plans_url=api,
+                oidc_issuer=identity.issuer,
+                rate_limit_family="100000/minute",
+                rate_limit_post="100000/minute",
+            )
+        )
+        async with _served(workspace, lifespan="on") as address:
+            yield address
 
 
 @pytest.fixture(scope="module")
@@ -117,6 +144,11 @@ async def _scrolls_sideways(page: Page) -> bool:
     )
 
 
+def _opened(served: str, token: str) -> str:
+    """The family view's link to the plan (FAMILY_PLAN_URL): the token leaves the address."""
+    return f"{served}/family/{token}/plan"
+
+
 @pytest.mark.parametrize("area", list(plans_by_area()))
 async def test_the_plan_page_on_a_phone_is_accessible_and_shows_only_this_childs_plan(
     area: str,
@@ -135,9 +167,10 @@ async def test_the_plan_page_on_a_phone_is_accessible_and_shows_only_this_childs
             await seed_plan(plans_url, other, status="shared", council=council)
     page = await _phone_page(browser)
     try:
-        response = await page.goto(f"{served}/v1/family/{link(referral_id)}/plan")
+        response = await page.goto(_opened(served, link(referral_id)))
         assert response is not None
         assert response.status == 200
+        assert page.url == f"{served}/family/plan"  # the link is kept, not in the address
         title = {"support": "support plan", "ehc": "education, health and care plan"}
         assert await page.locator("h1").all_inner_texts() == [
             f"Your child's {title[document.track]}"
@@ -169,7 +202,7 @@ async def test_the_page_keeps_its_own_strict_policy_and_loads_its_stylesheets(
     refused: list[str] = []
     page.on("console", lambda message: refused.append(message.text))
     try:
-        await page.goto(f"{served}/v1/family/{link(referral_id)}/plan")
+        await page.goto(_opened(served, link(referral_id)))
         font = await page.evaluate("getComputedStyle(document.querySelector('h1')).fontFamily")
         assert font.startswith("arial")  # govuk-frontend's stylesheet applied
         assert refused == []  # no Content-Security-Policy violation reported
@@ -184,21 +217,23 @@ async def test_a_revoked_expired_or_other_councils_link_shows_no_plan(
     referral_id = await seed_plan(plans_url, document)
     now = datetime.now(UTC)
     before = link(referral_id, now=now - timedelta(minutes=5))
-    conn = await asyncpg.connect(plans_url)
+    conn = await owner_connection(plans_url)
     try:
-        await family_repository.links_revoked(conn, referral_id, LEEDS, now - timedelta(minutes=1))
+        await family_repository.links_revoked(
+            conn, referral_id, LEEDS, generation=1, revoked_at=now - timedelta(minutes=1)
+        )
     finally:
         await conn.close()
     page = await _phone_page(browser)
     try:
         for token in (before, link(referral_id, now=now - timedelta(days=2))):
-            response = await page.goto(f"{served}/v1/family/{token}/plan")
+            response = await page.goto(_opened(served, token))
             assert response is not None
             assert response.status == 401
             assert await page.locator("h1").inner_text() == "This link no longer works"
             assert document.E[0].text not in await page.content()
         assert await _violations(page, tools["AXE_JS"]) == []
-        await page.goto(f"{served}/v1/family/{link(referral_id, BRADFORD)}/plan")
+        await page.goto(_opened(served, link(referral_id, BRADFORD)))
         assert "being prepared" in await page.locator("h1").inner_text()
         assert document.E[0].text not in await page.content()
         assert await _violations(page, tools["AXE_JS"]) == []
@@ -210,6 +245,42 @@ async def test_a_revoked_expired_or_other_councils_link_shows_no_plan(
         assert "image-alt" in [v["id"] for v in await _violations(page, tools["AXE_JS"])]
     finally:
         await page.context.close()
+
+
+async def test_the_comment_form_names_what_is_wrong_beside_the_field_and_above_the_plan(
+    plans_url: str, served: str, browser: Browser, tools: dict[str, str], screenshots: Path
+) -> None:
+    """Empty (the workspace's own check) and too long (plans' 422, its ``loc`` mapped to the
+    field): each in the error summary, linked to the field, and beside it; nothing stored."""
+    referral_id = await seed_plan(plans_url, plans_by_area()["cognition-and-learning"])
+    page = await _phone_page(browser)
+    try:
+        await page.goto(_opened(served, link(referral_id)))
+        for typed, said in (
+            ("", "Enter your comments"),
+            ("x" * 5001, "Your comments must be 5000 characters or fewer"),
+        ):
+            await page.fill("#comments", typed)
+            async with page.expect_navigation():
+                await page.get_by_role("button", name="Send your comments").click()
+            assert (await page.title()).startswith("Error: Your child's support plan")
+            summary = page.locator(".govuk-error-summary")
+            assert await summary.locator("a[href='#comments']").inner_text() == said
+            assert said in await page.locator("#comments-error").inner_text()
+            assert await page.input_value("#comments") == typed
+            assert await _violations(page, tools["AXE_JS"]) == []
+            assert not await _scrolls_sideways(page)
+        await page.screenshot(path=str(screenshots / "comment-error.png"), full_page=True)
+    finally:
+        await page.context.close()
+    conn = await owner_connection(plans_url)  # it acts for every council
+    try:
+        stored = await conn.fetchval(
+            "SELECT count(*) FROM plan_comments WHERE referral_id = $1", referral_id
+        )
+    finally:
+        await conn.close()
+    assert stored == 0
 
 
 DRAFTED = {  # a referral in each broad area of need, as drafting makes its plan
@@ -247,7 +318,7 @@ async def test_a_drafted_plan_reads_plainly_and_accessibly_on_a_phone(
     referral_id = await seed_plan(plans_url, plan.document, status="shared")
     page = await _phone_page(browser)
     try:
-        response = await page.goto(f"{served}/v1/family/{link(referral_id)}/plan")
+        response = await page.goto(_opened(served, link(referral_id)))
         assert response is not None
         assert response.status == 200
         main = await page.inner_text("main")

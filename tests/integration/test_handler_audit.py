@@ -28,6 +28,7 @@ from shared.events import (
     SpecialistAssigned,
     wrap,
 )
+from shared.migrations import owner_connection
 from tests.conftest import Databases
 from tests.integration.specialists_app import LEEDS, ehc_request, handle, plan
 
@@ -59,7 +60,7 @@ async def _run(owner_url: str, handler: Handler, event: DomainEvent) -> Any:
 
 
 async def _audit(owner_url: str, referral_id: UUID) -> list[tuple[str, ...]]:
-    owner = await asyncpg.connect(owner_url)
+    owner = await owner_connection(owner_url)
     try:
         rows = await owner.fetch(
             """SELECT actor, action, resource, local_authority, request_id IS NULL AS no_request
@@ -123,7 +124,7 @@ async def test_an_escalation_re_weighing_allocations_is_audited_once(
         await handle(pool, escalated)  # a redelivery: nothing left to re-weigh
     finally:
         await pool.close()
-    owner = await asyncpg.connect(url)
+    owner = await owner_connection(url)
     try:
         heavier = await owner.fetchval(
             """SELECT count(*) FROM allocations
@@ -146,7 +147,7 @@ async def test_each_message_queued_from_an_event_is_audited(databases: Databases
     )
     referral_id = uuid4()
     await _run(url, queue_messages, _received(referral_id))
-    owner = await asyncpg.connect(url)
+    owner = await owner_connection(url)
     try:
         queued = await owner.fetchval(
             "SELECT count(*) FROM notifications WHERE referral_id = $1", referral_id

@@ -10,12 +10,12 @@ from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
 
 from scripts.platform import IdentityProvider, migrations_of
+from shared.migrations import owner_connection
 from tests.conftest import Databases
 from tests.integration.referrals_app import (
     BRADFORD,
@@ -45,7 +45,7 @@ async def caseworker(app: FastAPI, identity: IdentityProvider) -> AsyncIterator[
 
 
 async def _count(owner_url: str, sql: str, *args: Any) -> int:
-    conn = await asyncpg.connect(owner_url)
+    conn = await owner_connection(owner_url)
     try:
         return int(await conn.fetchval(sql, *args))
     finally:
@@ -238,7 +238,7 @@ async def test_names_in_any_script_and_normalised_details_are_accepted(
     }
     response = await caseworker.post("/v1/referrals", json=body)
     assert response.status_code == 201, response.text
-    conn = await asyncpg.connect(owner_url)
+    conn = await owner_connection(owner_url)
     try:
         child = await conn.fetchrow(
             """SELECT c.given_name, c.nhs_number, c.postcode FROM children c
@@ -268,7 +268,7 @@ async def test_needs_school_and_the_referrers_words_go_where_each_is_needed(
     response = await caseworker.post("/v1/referrals", json=body)
     assert response.status_code == 201, response.text
     referral_id = response.json()["id"]
-    conn = await asyncpg.connect(owner_url)
+    conn = await owner_connection(owner_url)
     try:
         published = {
             r["topic"]: r["data"]

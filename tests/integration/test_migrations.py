@@ -20,7 +20,12 @@ import httpx
 import pytest
 
 from scripts.platform import service_url
-from shared.migrations import MigrationChanged, create_database_if_missing, migrate
+from shared.migrations import (
+    MigrationChanged,
+    create_database_if_missing,
+    migrate,
+    owner_connection,
+)
 from shared.settings import KafkaSettings
 from shared.topics import delete_namespace, platform_topics
 from tests import namespaces as test_namespaces
@@ -142,7 +147,7 @@ async def test_a_database_migrated_before_checksums_gets_them_and_is_checked_fro
     first = tmp_path / "0001_create.sql"
     first.write_text(f"CREATE TABLE {component} (n int);")
     shared_sql = REPO_ROOT / "shared" / "sql" / "0001_outbox_inbox.sql"
-    conn = await asyncpg.connect(new_database_url)
+    conn = await owner_connection(new_database_url)
     try:
         # What the runner without checksums left behind.
         await conn.execute(shared_sql.read_text())
@@ -184,7 +189,7 @@ async def test_a_database_migrated_before_checksums_gets_them_and_is_checked_fro
 async def test_create_database_if_missing_creates_it_once(new_database_url: str) -> None:
     assert await create_database_if_missing(new_database_url)
     assert not await create_database_if_missing(new_database_url)
-    conn = await asyncpg.connect(new_database_url)
+    conn = await owner_connection(new_database_url)
     await conn.close()
 
 
@@ -288,10 +293,12 @@ async def test_migrations_run_from_an_installed_wheel_outside_the_repository(
 
     assert "referrals: created database" in first
     assert (
-        "referrals: 0001_outbox_inbox.sql, 0002_councils_and_audit.sql, 0001_referrals.sql" in first
+        "referrals: 0001_outbox_inbox.sql, 0002_councils_and_audit.sql, "
+        "0003_audit_client_request_id.sql, 0004_force_row_level_security.sql, "
+        "0001_referrals.sql" in first
     )
     assert again.strip() == "referrals: nothing new; service role send_app granted"
-    conn = await asyncpg.connect(new_database_url)
+    conn = await owner_connection(new_database_url)
     try:
         for table in ("children", "referrals", "timeline", "outbox", "inbox"):
             assert await conn.fetchval("SELECT to_regclass($1)::text", table) == table
@@ -323,7 +330,7 @@ async def test_migrations_run_from_an_installed_wheel_outside_the_repository(
     )
     try:
         topics = _run([sys.executable, "-m", "shared.topics"], cwd=elsewhere, env=kafka_env)
-        wanted = len(platform_topics())
+        wanted = len(platform_topics(settings))  # the partners' own topics too
         assert f"topics: {wanted} wanted, {wanted} created" in topics
 
         # A service as the chart's Deployment starts it: ready (database and Kafka), then

@@ -14,6 +14,7 @@ from plans.late_words import LateWordsWatch
 
 from scripts.platform import migrations_of
 from shared.events import ALL_EVENTS, ReferralDescribed, ReferralReceived, Sen2Need, wrap
+from shared.migrations import owner_connection
 from shared.outbox import Outbox
 from tests.conftest import Databases
 
@@ -29,7 +30,7 @@ async def plans_url(databases: Databases) -> str:
 
 @pytest.fixture
 async def conn(plans_url: str) -> AsyncIterator[asyncpg.Connection]:
-    connection = await asyncpg.connect(plans_url)
+    connection = await owner_connection(plans_url)
     await connection.execute("TRUNCATE plan_inputs, outbox")
     yield connection
     await connection.close()

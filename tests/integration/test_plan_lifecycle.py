@@ -12,7 +12,6 @@ from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
-import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -24,6 +23,7 @@ from pydantic import SecretStr
 from scripts.platform import IdentityProvider, migrations_of
 from shared.events import AdviceReceived, EhcAssessmentRequested, wrap
 from shared.family_links import mint
+from shared.migrations import owner_connection
 from tests.conftest import Databases
 from tests.integration.plans_app import drafted, family_token, owner_fetch, plans_service
 from tests.integration.referrals_app import BRADFORD, outbox_events, signed_in
@@ -134,7 +134,7 @@ async def test_a_stale_version_is_a_409_and_bad_content_a_422_naming_the_field(
     assert len(await _ok(await caseworker.get(f"{path}/versions"))) == 2
 
 
-async def test_a_shared_plan_is_agreed_through_the_familys_form_and_kept_with_its_version(
+async def test_a_shared_plan_is_agreed_through_the_familys_link_and_kept_with_its_version(
     caseworker: httpx.AsyncClient, family: httpx.AsyncClient, owner_url: str
 ) -> None:
     referral_id = await drafted(owner_url)
@@ -148,11 +148,17 @@ async def test_a_shared_plan_is_agreed_through_the_familys_form_and_kept_with_it
     assert (shared["status"], shared["version"]) == ("shared", 2)
     posted = await family.post(
         f"/v1/family/{token}/plan/comments",
+        json={"comments": "Looks right to us", "agree": True},
+    )
+    assert posted.status_code == 201, posted.text
+    assert (posted.json()["version"], posted.json()["status"]) == (2, "agreed")
+    # JSON only: the family's form is the workspace's, which sends JSON.
+    as_form = await family.post(
+        f"/v1/family/{token}/plan/comments",
         content="comments=Looks+right+to+us&agree=yes",
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
-    assert posted.status_code == 303
-    assert posted.headers["location"] == f"/v1/family/{token}/plan"
+    assert as_form.status_code == 422
 
     plan = await _ok(await caseworker.get(path))
     assert (plan["status"], plan["version"]) == ("agreed", 3)
@@ -356,7 +362,7 @@ async def test_an_escalation_makes_the_ehc_structure_and_advice_fills_section_k(
     advice = AdviceReceived(
         **common, kind="educational_psychology", received_on=TODAY, due_on=TODAY, on_time=True
     )
-    conn = await asyncpg.connect(owner_url)
+    conn = await owner_connection(owner_url)
     try:
         for handler, event in ((escalated_to_ehc, escalated), (advice_received, advice)) * 2:
             async with conn.transaction():
@@ -396,7 +402,7 @@ async def test_two_caseworkers_editing_the_same_version_at_once_one_wins_one_get
 async def _break_provision(owner_url: str, referral_id: UUID, status: str) -> list[Any]:
     """The plan with no provision at all (a quality check fails), in ``status``; returns the
     provision it had."""
-    conn = await asyncpg.connect(owner_url)
+    conn = await owner_connection(owner_url)
     try:
         lines = await conn.fetchval(
             "SELECT sections->'F' FROM support_plans WHERE referral_id = $1", referral_id

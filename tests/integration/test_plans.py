@@ -28,6 +28,7 @@ from shared.events import (
     Sen2Need,
     wrap,
 )
+from shared.migrations import owner_connection
 from shared.settings import KafkaSettings
 from shared.topics import dead_letter_topic, ensure_topics
 from tests import namespaces
@@ -44,7 +45,7 @@ async def plans_url(databases: Databases) -> str:
 
 @pytest.fixture
 async def owner(plans_url: str) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(plans_url)
+    conn = await owner_connection(plans_url)
     yield conn
     await conn.close()
 

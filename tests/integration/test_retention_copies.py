@@ -20,6 +20,7 @@ from plans.handlers import erase_child_details
 from scripts.platform import migrations_of, service_url
 from shared.councils import act_for
 from shared.events import ChildDetailsErased, Envelope, wrap
+from shared.migrations import owner_connection
 from tests.conftest import Databases
 from tests.integration.plans_family import BRADFORD, LEEDS, seed_plan
 from tests.plan_documents import plans_by_area
@@ -63,7 +64,7 @@ async def notifications_url(databases: Databases) -> str:
 
 @pytest.fixture
 async def plans_owner(plans_url: str) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(plans_url)
+    conn = await owner_connection(plans_url)
     yield conn
     await conn.close()
 
@@ -168,7 +169,7 @@ async def test_plans_erases_the_words_about_the_child_in_every_copy_once_and_aud
 async def test_notifications_erases_the_familys_contact_details_once_and_audited(
     notifications_url: str,
 ) -> None:
-    owner = await asyncpg.connect(notifications_url)
+    owner = await owner_connection(notifications_url)
     try:
         erased, kept = uuid4(), uuid4()
         for referral_id in (erased, kept):

@@ -19,6 +19,7 @@ from specialists.handlers import match_specialist
 from scripts.platform import migrations_of, service_url
 from shared.councils import act_for
 from shared.events import Envelope, ReferralWaitlisted, SpecialistAssigned, wrap
+from shared.migrations import owner_connection
 from tests.conftest import Databases
 from tests.integration.specialists_app import LEEDS, plan
 
@@ -32,7 +33,7 @@ async def owner_url(databases: Databases) -> str:
 
 @pytest.fixture
 async def owner(owner_url: str) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(owner_url)
+    conn = await owner_connection(owner_url)
     await conn.execute("TRUNCATE allocations, waitlist, referral_needs, outbox")
     await conn.execute("UPDATE specialists SET active = false, allocated_weight = 0")
     yield conn

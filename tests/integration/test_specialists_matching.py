@@ -21,6 +21,7 @@ from shared.events import (
     SpecialistAssigned,
     SpecialistsMatched,
 )
+from shared.migrations import owner_connection
 from shared.roles import Role
 from tests.conftest import Databases
 from tests.integration.specialists_app import (
@@ -149,7 +150,7 @@ async def test_an_escalation_adds_the_statutory_advisers_and_orders_the_wait_by_
     assert set(statutory) == {EP, Role.VISION_IMPAIRMENT_TEACHING}
     assert all(e.statutory for e in statutory.values())
     assert [type(e) for e in escalated].count(SpecialistsMatched) == 1
-    owner = await asyncpg.connect(owner_url)
+    owner = await owner_connection(owner_url)
     try:
         track = await owner.fetchval(
             "SELECT track FROM referral_needs WHERE referral_id = $1", drafted.referral_id

@@ -4,6 +4,8 @@ none (each bad row's line and field), exported back in the same format."""
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import AsyncIterator
 from typing import Any
 from uuid import uuid4
@@ -15,6 +17,7 @@ from fastapi import FastAPI
 
 from scripts.platform import IdentityProvider, migrations_of
 from shared.dev_identity import fetch_token
+from shared.migrations import owner_connection
 from tests.conftest import Databases
 from tests.integration.specialists_app import BRADFORD, LEEDS, specialists_service
 
@@ -37,7 +40,7 @@ async def app(owner_url: str, identity: IdentityProvider) -> AsyncIterator[FastA
 
 @pytest.fixture
 async def owner(owner_url: str) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(owner_url)
+    conn = await owner_connection(owner_url)
     yield conn
     await conn.close()
 
@@ -91,7 +94,7 @@ async def test_managers_create_change_and_retire_entries(
     assert no_team.status_code == 422
     assert no_team.json()["detail"][0]["loc"] == ["body", "team_id"]
     path = f"/v1/registry/{entry['id']}"
-    fields = {k: v for k, v in entry.items() if k not in ("id", "allocated")}
+    fields = {k: v for k, v in entry.items() if k not in ("id", "allocated", "awaiting_agreement")}
     changed = await manager.put(path, json=fields | {"capacity": 80, "settings": ["107958"]})
     assert (changed.status_code, changed.json()["capacity"]) == (200, 80), changed.text
     moved = await manager.put(path, json=fields | {"local_authority": BRADFORD})
@@ -126,6 +129,44 @@ async def test_the_export_imports_back_unchanged(manager: httpx.AsyncClient) -> 
         await manager.get("/v1/registry/export", params={"local_authority": LEEDS})
     ).text == text
     assert (await manager.get("/v1/registry/export", params=query)).status_code == 403
+
+
+async def test_the_export_neutralises_formulas_and_imports_back_the_same_values(
+    manager: httpx.AsyncClient,
+) -> None:
+    """OWASP's CSV injection: a cell a spreadsheet would run is exported behind a ``'``, and
+    the import takes it off again; a value starting with ``'`` itself survives both ways."""
+    values = {
+        '=HYPERLINK("https://example.org/x","Open")': "+44 113 222 3333",
+        "@SUM(1+1)": "-2+3, term time",
+        "'quoted team": "'=not a formula",
+    }
+    made = {}
+    for name, pattern in values.items():
+        created = await manager.post(
+            "/v1/registry", json=_entry(display_name=name, working_pattern=pattern)
+        )
+        assert created.status_code == 201, created.text
+        made[created.json()["id"]] = created.json()
+    query = {"local_authority": LEEDS}
+    exported = (await manager.get("/v1/registry/export", params=query)).text
+    rows = {r["id"]: r for r in csv.DictReader(io.StringIO(exported))}
+    for entry_id, entry in made.items():
+        for field in ("display_name", "working_pattern"):
+            assert rows[entry_id][field] == "'" + entry[field], rows[entry_id]
+    for row in rows.values():
+        assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in row.values())
+    imported = await manager.post(
+        "/v1/registry/import", content=exported.encode(), headers={"Content-Type": "text/csv"}
+    )
+    assert imported.status_code == 200, imported.text
+    for entry_id, entry in made.items():
+        again = (await manager.get(f"/v1/registry/{entry_id}")).json()
+        assert (again["display_name"], again["working_pattern"]) == (
+            entry["display_name"],
+            entry["working_pattern"],
+        )
+    assert (await manager.get("/v1/registry/export", params=query)).text == exported
 
 
 async def test_an_import_with_bad_rows_stores_nothing_and_names_each_line_and_field(

@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from scripts.platform import IdentityProvider, migrations_of, service_url
 from shared.dev_identity import fetch_token
 from shared.events import Sen2Need
+from shared.migrations import owner_connection
 from shared.roles import Role
 from tests.conftest import Databases
 from tests.integration.specialists_app import BRADFORD, LEEDS, handle, plan, specialists_service
@@ -54,7 +55,7 @@ def _row(report: dict[str, Any], role: str, district: str) -> dict[str, Any]:
 async def test_the_capacity_report_on_the_seeded_councils(
     owner_url: str, app: FastAPI, identity: IdentityProvider
 ) -> None:
-    owner = await asyncpg.connect(owner_url)
+    owner = await owner_connection(owner_url)
     await owner.execute(  # Bradford's OT nearly full: one place left
         "UPDATE specialists SET capacity = 1 WHERE display_name = 'Bradford children''s OT'"
     )

@@ -14,9 +14,10 @@ import pytest
 from specialists.seed import seed
 
 from scripts.platform import migrations_of
-from shared.migrations import migrate
+from shared.migrations import migrate, owner_connection
 from tests.conftest import Databases
 
+LEEDS, BRADFORD = "E08000035", "E08000032"
 SENSORY = UUID("5b1c0c4e-0000-4000-8000-000000000005")
 NORTH_SLT = UUID("5b1c0c4e-0000-4000-8000-000000000001")
 
@@ -48,7 +49,7 @@ async def _entries(conn: asyncpg.Connection) -> dict[str, asyncpg.Record]:
 async def test_a_registry_in_use_upgrades_in_place(
     before_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    conn = await asyncpg.connect(before_url)
+    conn = await owner_connection(before_url)
     try:
         referral, waiting = uuid4(), uuid4()
         await conn.execute("DELETE FROM specialists WHERE id NOT IN ($1, $2)", SENSORY, NORTH_SLT)
@@ -102,5 +103,42 @@ async def test_a_registry_in_use_upgrades_in_place(
         assert len(names) == 15  # the split entries are the seed's own rows, not copies
         assert names[SENSORY] == "Leeds sensory service (hearing)"
         assert names[NORTH_SLT] == "Leeds North SLT team"
+    finally:
+        await conn.close()
+
+
+async def test_an_entry_serving_other_councils_waits_for_their_agreement_after_upgrade(
+    databases: Databases, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Before shared teams needed agreement (0005), an entry could serve any council: after
+    0006 it keeps its commissioning council (agreed, as the migration) and the others wait."""
+    folder = _up_to(tmp_path_factory.mktemp("specialists") / "0005", "0005")
+    url = await databases.fresh("upgrade-sharing", "specialists", folder, seed=False)
+    conn = await asyncpg.connect(url)
+    try:
+        planted, elsewhere = uuid4(), uuid4()
+        for entry, councils in ((planted, [BRADFORD, LEEDS]), (elsewhere, [LEEDS])):
+            await conn.execute(
+                """INSERT INTO specialists (id, display_name, specialism, local_authority,
+                       councils, districts, capacity)
+                   VALUES ($1, 'Shared', 'physiotherapy', $2, $3, '{LS6}', 100)""",
+                entry,
+                BRADFORD,
+                councils,
+            )
+        await migrate(url, "specialists", migrations_of("specialists"))
+        await conn.execute("SET send.local_authorities = '*'")  # the agreements bind the owner
+        rows = await conn.fetch(
+            "SELECT id, councils, awaiting_councils FROM specialists WHERE id = ANY ($1)",
+            [planted, elsewhere],
+        )
+        assert {r["id"]: (r["councils"], r["awaiting_councils"]) for r in rows} == {
+            planted: ([BRADFORD], [LEEDS]),
+            elsewhere: ([], [LEEDS]),
+        }
+        agreed = await conn.fetch(
+            "SELECT entry_id, local_authority, agreed_by FROM registry_agreements"
+        )
+        assert [tuple(r) for r in agreed] == [(planted, BRADFORD, "system:migration-0006")]
     finally:
         await conn.close()

@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from scripts.platform import IdentityProvider, migrations_of, service_url
 from shared.dev_identity import fetch_token
 from shared.events import ReferralWaitlisted, SpecialistAssigned
+from shared.migrations import owner_connection
 from shared.roles import Role
 from tests.conftest import Databases
 from tests.integration.specialists_app import LEEDS, handle, plan, specialists_service
@@ -36,7 +37,7 @@ async def app(owner_url: str, identity: IdentityProvider) -> AsyncIterator[FastA
 
 @pytest.fixture
 async def owner(owner_url: str) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(owner_url)
+    conn = await owner_connection(owner_url)
     await conn.execute("TRUNCATE allocations, waitlist, referral_needs, outbox")
     await conn.execute("UPDATE specialists SET active = false, allocated_weight = 0")
     yield conn
@@ -159,7 +160,9 @@ async def test_capacity_added_works_the_waitlist(
     assert isinstance(taken[0], SpecialistAssigned)
     waiting = plan(roles=[Role.OCCUPATIONAL_THERAPY])
     assert isinstance((await handle(pool, waiting))[0], ReferralWaitlisted)
-    changed = {k: v for k, v in team.items() if k not in ("id", "allocated")} | {"capacity": 2}
+    changed = {
+        k: v for k, v in team.items() if k not in ("id", "allocated", "awaiting_agreement")
+    } | {"capacity": 2}
     raised = await manager.put(f"/v1/registry/{team['id']}", json=changed)
     assert raised.status_code == 200, raised.text
     assert raised.json()["allocated"] == 2

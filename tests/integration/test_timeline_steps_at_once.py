@@ -18,6 +18,7 @@ from referrals.domain import Step
 
 from scripts.platform import IdentityProvider, migrations_of
 from shared.councils import act_for
+from shared.migrations import owner_connection
 from tests.conftest import Databases
 from tests.integration.referrals_app import LEEDS, referral_body, referrals_service, signed_in
 
@@ -34,7 +35,7 @@ async def app(owner_url: str, identity: IdentityProvider) -> AsyncIterator[FastA
 
 
 async def _waiting_for_a_lock(owner_url: str) -> None:
-    owner = await asyncpg.connect(owner_url)
+    owner = await owner_connection(owner_url)
     try:
         async with asyncio.timeout(10):
             while True:

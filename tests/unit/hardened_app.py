@@ -16,7 +16,7 @@ from fastapi import APIRouter, FastAPI, Request, status
 from pydantic import BaseModel, Field
 from referrals.config import ReferralsSettings
 
-from shared.auth import IdentityProvider, Principal
+from shared.auth import CurrentPrincipal, IdentityProvider, Principal, Role, allow, unauthorised
 from shared.failures import DatabaseNotOpen
 from shared.hardening import harden
 from shared.http import install_error_handlers
@@ -86,6 +86,15 @@ async def family_view(link: str) -> dict[str, str]:
     return {"status": "in progress"}
 
 
+@router.post(
+    "/caseworker-things",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[allow(Role.CASEWORKER)],
+)
+async def add_caseworker_thing(principal: CurrentPrincipal) -> dict[str, str]:
+    return {"by": principal.subject}
+
+
 def hardened_app(*, clock: Clock = time.time, **settings: Any) -> FastAPI:
     """The test routes, with the service's error handlers and ``harden``; ``settings`` are
     ``ServiceSettings`` fields (``rate_limit_post="2/minute"``)."""
@@ -139,6 +148,22 @@ class SignedInCaseworker(IdentityProvider):
 
     async def principal(self, token: str) -> Principal:
         return Principal("leeds-caseworker", frozenset({"caseworker"}), ("E08000035",))
+
+
+class Tokens(IdentityProvider):
+    """Takes each token it was given for its caseworker, and refuses any other as the real
+    provider refuses a bad one (401); counts the checks it makes."""
+
+    def __init__(self, subjects: dict[str, str]) -> None:
+        super().__init__(issuer="http://127.0.0.1:1", audience="send-platform")
+        self.subjects = subjects
+        self.checked = 0
+
+    async def principal(self, token: str) -> Principal:
+        self.checked += 1
+        if token not in self.subjects:
+            raise unauthorised("the token was refused")
+        return Principal(self.subjects[token], frozenset({"caseworker"}), ("E08000035",))
 
 
 SIGNED_IN = {"Authorization": "Bearer any"}

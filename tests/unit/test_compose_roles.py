@@ -40,8 +40,9 @@ def test_compose_creates_the_roles_the_local_urls_log_in_as_and_no_databases() -
     for url in owners | services:
         assert url.username in roles, url.username
         assert roles[str(url.username)][0] == url.password
-    for url in owners:  # the tables' owner creates the databases (make migrate)
-        assert {"LOGIN", "CREATEDB"} <= roles[str(url.username)][1]
+    for url in owners:  # the tables' owner creates the databases (make migrate); the tests'
+        # throwaway roles (tests/integration/test_row_level_security_forced.py)
+        assert {"LOGIN", "CREATEDB", "CREATEROLE"} <= roles[str(url.username)][1]
     for url in services:  # row-level security must bind the services' role
         attributes = roles[str(url.username)][1]
         assert {"LOGIN", "NOSUPERUSER", "NOBYPASSRLS", "NOCREATEDB"} <= attributes

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 from typing import Any
 from uuid import uuid4
 
+import jwt
 import pytest
 from pydantic import SecretStr
 
@@ -56,3 +57,28 @@ def test_a_link_that_does_not_verify_admits_no_one(token: str) -> None:
     with pytest.raises(InvalidFamilyLink):
         admit(request, token)
     assert not hasattr(request.state, "principal")
+
+
+def _signed(**claims: Any) -> str:
+    """A link token as ``mint`` makes it, with ``claims`` changed (None: left out)."""
+    now = int(datetime.now(UTC).timestamp())
+    base = {
+        "iss": "send-platform", "aud": "send-family-view", "sub": str(uuid4()),
+        "la": "E08000035", "iat": now, "exp": now + 3600, "jti": uuid4().hex,
+    }  # fmt: skip
+    merged = {k: v for k, v in {**base, **claims}.items() if v is not None}
+    return jwt.encode(merged, KEY.get_secret_value(), algorithm="HS256")
+
+
+def test_a_link_carries_the_link_generation_its_issuer_knew() -> None:
+    token = mint(KEY, referral_id=uuid4(), local_authority="E08000035",
+                 valid_for=timedelta(days=1), generation=3)  # fmt: skip
+    assert admit(_request(), token).generation == 3
+    assert admit(_request(), _signed(gen=None)).generation == 0  # made before generations
+
+
+@pytest.mark.parametrize("generation", ["1", -1, 1.5, True, [1]], ids=repr)
+def test_a_link_whose_generation_is_not_a_count_is_refused(generation: Any) -> None:
+    token = _signed(gen=generation)
+    with pytest.raises(InvalidFamilyLink):
+        admit(_request(), token)

@@ -140,3 +140,20 @@ def test_a_library_logger_silenced_on_purpose_stays_silent(
     access.info('127.0.0.1:1 - "GET /health/ready HTTP/1.1" 200')
     assert capsys.readouterr().err == ""
     assert not access.hasHandlers()  # uvicorn checks this to decide whether to log at all
+
+
+def test_a_family_link_in_an_access_line_is_hidden(capsys: pytest.CaptureFixture[str]) -> None:
+    access = logging.getLogger("uvicorn.access")
+    access.addHandler(logging.StreamHandler())  # as uvicorn's default config leaves it
+    access.propagate = False
+    access.setLevel(logging.INFO)  # whatever an earlier test of the process left
+    configure_logging("plans", "INFO", family_prefix="/v1/family")
+    line = '%s - "%s %s HTTP/%s" %d'
+    link = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl"
+    access.info(line, "192.0.2.1:1", "GET", f"/v1/family/{link}/plan.pdf", "1.1", 200)
+    access.info(line, "192.0.2.1:1", "GET", "/v1/referrals/r-1/plan.pdf", "1.1", 200)
+    hidden, kept = json_lines(capsys.readouterr().err)
+    assert hidden["message"] == '192.0.2.1:1 - "GET /v1/family/… HTTP/1.1" 200'
+    assert kept["message"] == '192.0.2.1:1 - "GET /v1/referrals/r-1/plan.pdf HTTP/1.1" 200'
+    configure_logging("plans", "INFO")  # again, as each app of a process does: one filter
+    assert len(access.filters) == 1

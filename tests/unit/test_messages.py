@@ -31,7 +31,7 @@ from notifications.local_notify import template_list
 from notifications.templates import TEXTS, as_notify, email_parts, fields_of, personalisation, words
 from pydantic import ValidationError
 
-from shared.events import DeadlineAtRisk
+from shared.events import DeadlineAtRisk, PartnerReferralHeld
 from tests.events import sample_event
 
 NOON = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
@@ -84,7 +84,9 @@ def test_texts_carry_no_personal_placeholders_and_html_escapes_values() -> None:
                # codes, in words: the decision's reason, kinds of advice, the deadline
                "reason", "advice", "exception", "new_dates", "deadline",
                # specialists' roles, in words (emails and letters only)
-               "help", "role"}  # fmt: skip
+               "help", "role",
+               # a held partner referral: why, and which details differ (names, never values)
+               "held_reason", "differs"}  # fmt: skip
     for template in TEXTS["en"]:
         assert fields_of(template) <= allowed, template
     fields = personalisation(reference="<b>", link="https://x/?a=1&b=2", young_person=False,
@@ -227,3 +229,27 @@ def test_received_dates_are_iso_in_the_row_and_long_in_the_words() -> None:
     event = sample_event(next(iter(CATALOGUE)), uuid4())
     [alert] = alerts_for(event, CATALOGUE[type(event)], event_id=uuid4(), local_authority="E1")
     assert alert.details["received_on"] == date(2026, 1, 5).isoformat()
+
+
+@pytest.mark.parametrize(
+    ("reason", "differs", "said"),
+    [
+        ("already-referred", [], "Details that differ: none."),
+        ("child-details-differ", ["child.name", "child.date_of_birth"], "the name and the date"),
+    ],
+)
+def test_a_held_partner_referral_tells_the_send_team_which_details_differ_never_the_values(
+    reason: str, differs: list[str], said: str
+) -> None:
+    event = sample_event(PartnerReferralHeld, uuid4()).model_copy(
+        update={"reason": reason, "differs": differs}
+    )
+    (alert,) = alerts_for(event, CATALOGUE[PartnerReferralHeld], event_id=uuid4(),
+                          local_authority="E1")  # fmt: skip
+    assert alert.audience is Audience.CASEWORKER  # the team's, never the family's
+    fields = personalisation(
+        reference="AB12CD34", link="https://x/r", young_person=False, details=alert.details
+    )
+    _, plain, _ = email_parts(words(alert.template, "en"), fields)
+    assert said in plain
+    assert "GET /v1/held-referrals" in plain

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import unquote
 
 from referrals.config import ReferralsSettings
 from referrals.partners import read
@@ -17,7 +18,7 @@ SETTINGS = ReferralsSettings(accept_test_nhs_numbers=True)
 
 def _messages(address: str) -> list[dict[str, Any]]:
     (channel,) = [c for c in SPEC["channels"].values() if c["address"] == address]
-    names = [m["$ref"].rsplit("/", 1)[-1] for m in channel["messages"].values()]
+    names = [unquote(m["$ref"].rsplit("/", 1)[-1]) for m in channel["messages"].values()]
     return [SPEC["components"]["messages"][name] for name in names]
 
 
@@ -54,7 +55,7 @@ def test_each_inbound_example_is_a_message_the_platform_takes() -> None:
 
 
 def test_the_outcome_shows_a_task_and_an_operation_outcome_keyed_by_the_request_id() -> None:
-    (answer,) = _messages("nhs.referrals.outcome.v1")
+    (answer,) = _messages("nhs.referrals.outcome.{partner}.v1")
     resources = {e["name"]: e["payload"]["data"]["resource"] for e in answer["examples"]}
     assert resources["accepted"]["resourceType"] == "Task"
     assert resources["rejected"]["resourceType"] == "OperationOutcome"
@@ -64,3 +65,9 @@ def test_the_outcome_shows_a_task_and_an_operation_outcome_keyed_by_the_request_
     assert "not the Kafka key" in subject
     referral_id = schemas["PartnerReferralAnswered"]["properties"]["referral_id"]["description"]
     assert "Not the Kafka key" in referral_id
+
+
+def test_each_partner_has_its_own_outcome_topic_the_document_says_whose() -> None:
+    (channel,) = [c for c in SPEC["channels"].values() if "outcome" in c["address"]]
+    assert channel["address"] == "nhs.referrals.outcome.{partner}.v1"
+    assert "only its Kafka user may read" in channel["parameters"]["partner"]["description"]

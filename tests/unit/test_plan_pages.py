@@ -1,5 +1,6 @@
-"""The plan's template: every section an EHC plan has, in the Regulation 12 order, headings
-in order under one h1, and what people wrote escaped (never markup)."""
+"""The plan's print template (the PDF): every section an EHC plan has, in the Regulation 12
+order, headings in order under one h1, and what people wrote escaped (never markup). The
+family's page is the workspace's (tests/unit/test_family_plan_page.py)."""
 
 from __future__ import annotations
 
@@ -40,11 +41,9 @@ def _ehc_plan() -> FamilyPlan:
     return shown
 
 
-def test_an_ehc_plan_shows_every_section_in_order_with_ordered_headings() -> None:
+def test_an_ehc_plan_prints_every_section_in_order_with_ordered_headings() -> None:
     plan = _ehc_plan()
-    html = plan_pages.templates.get_template("plan.html").render(
-        for_print=False, council=plan.council, plan=plan, comments_url="/c", pdf_url="/p"
-    )
+    html = plan_pages.html_for_print("plan.html", council=plan.council, plan=plan)
     h2s = re.findall(r"<h2[^>]*>([^<]+)</h2>", html)
     sections = [h.replace("'", "&#39;") for h in HEADINGS.values()]
     assert [h for h in h2s if h in sections] == sections
@@ -57,9 +56,7 @@ def test_an_ehc_plan_shows_every_section_in_order_with_ordered_headings() -> Non
     )
     assert "&lt;script&gt;" in html
     assert "<script>" not in html
-    assert "Please send us your comments by <strong>16 February 2027</strong>" in html
     assert "Educational psychologist, 12 January 2027" in html
-    assert 'name="preferred_school"' in html
 
 
 def test_the_printed_plan_has_no_form_no_links_and_no_stylesheet_to_fetch() -> None:

@@ -4,13 +4,22 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from fastapi import FastAPI
 from limits.aio.storage import MemoryStorage
 from referrals.config import ReferralsSettings
 
-from tests.unit.hardened_app import FakeClock, client_of, freeze_time, hardened_app
+from shared.rate_limits import SUBJECT
+from tests.unit.hardened_app import (
+    FakeClock,
+    Tokens,
+    client_of,
+    freeze_time,
+    hardened_app,
+    signed_in,
+)
 
 CHILD = {"given_name": "Ada", "nhs_number": "9434765919", "postcode": "LS6 2AB"}
 ALICE = ("192.0.2.10", 50000)
@@ -54,17 +63,17 @@ async def test_the_third_post_in_a_minute_is_refused_until_the_window_ends(
 
 
 async def test_another_client_is_not_held_back(clock: FakeClock) -> None:
-    app = limited_app(clock)
+    app = signed_in(limited_app(clock))
     async with client_of(app, ALICE) as alice, client_of(app, BOB) as bob:
         for _ in range(3):
             await alice.post("/v1/things", json=CHILD)
         assert (await alice.post("/v1/things", json=CHILD)).status_code == 429
         assert (await bob.post("/v1/things", json=CHILD)).status_code == 201
         # a caseworker signed in from Alice's address counts apart from her
-        signed_in = await alice.post(
+        caseworker = await alice.post(
             "/v1/things", json=CHILD, headers={"Authorization": "Bearer caseworker-token"}
         )
-        assert signed_in.status_code == 201
+        assert caseworker.status_code == 201
 
 
 async def test_reads_are_not_counted_against_the_post_limit(clock: FakeClock) -> None:
@@ -121,17 +130,88 @@ async def test_forwarded_for_counts_only_from_a_trusted_proxy(clock: FakeClock) 
     assert direct_codes == [201, 201, 429]
 
 
-async def test_tokens_are_kept_only_as_hashes(clock: FakeClock) -> None:
+async def test_a_signed_in_caller_is_counted_by_subject_kept_only_as_a_hash(
+    clock: FakeClock,
+) -> None:
     app = limited_app(clock)
+    app.state.identity_provider = Tokens({"s3cr3t": "leeds-caseworker-42"})
     storage = rate_limits_of(app)["storage"]
     assert isinstance(storage, MemoryStorage)
     async with client_of(app, ALICE) as alice:
         await alice.post("/v1/things", json=CHILD, headers={"Authorization": "Bearer s3cr3t"})
     keys = list(storage.storage)
     assert len(keys) == 1
-    assert "s3cr3t" not in keys[0]
-    assert "auth:" in keys[0]
-    assert "192.0.2.10" not in keys[0]
+    assert "sub:" in keys[0]
+    for secret in ("s3cr3t", "leeds-caseworker-42", "192.0.2.10"):
+        assert secret not in keys[0]
+
+
+async def test_a_new_authorization_header_each_time_buys_no_new_counter(
+    clock: FakeClock,
+) -> None:
+    # Before, the raw header was the client: 0 of 60 requests carrying random ones were limited.
+    app = limited_app(clock)
+    app.state.identity_provider = Tokens({})
+    headers = [
+        {"Authorization": f"Bearer {uuid4().hex}"},
+        {"Authorization": "Bearer eyJhbGciOiJSUzI1NiJ9.e30.c2ln"},
+        {"Authorization": f"Basic {uuid4().hex}"},
+        {"Authorization": "Bearer"},
+    ]
+    async with client_of(app, ALICE) as alice:
+        codes = [
+            (await alice.post("/v1/things", json=CHILD, headers=each)).status_code
+            for each in headers
+        ]
+    assert codes == [201, 201, 429, 429]
+
+
+async def test_the_family_link_is_counted_by_address_whatever_the_headers(
+    clock: FakeClock,
+) -> None:
+    app = limited_app(clock, rate_limit_family="3/minute", rate_limit_post="100/minute")
+    tokens = Tokens({"good": "leeds-caseworker"})
+    app.state.identity_provider = tokens
+    async with client_of(app, ALICE) as alice:
+        codes = [
+            (
+                await alice.get("/v1/family/a1b2", headers={"Authorization": f"Bearer {h}"})
+            ).status_code
+            for h in ("good", uuid4().hex, uuid4().hex, "good", uuid4().hex)
+        ]
+    assert codes == [200, 200, 200, 429, 429]
+    assert tokens.checked == 0  # the family routes read no Authorization: not even checked
+
+
+async def test_a_signed_in_callers_tokens_share_one_counter_and_colleagues_have_their_own(
+    clock: FakeClock,
+) -> None:
+    app = limited_app(clock)
+    app.state.identity_provider = Tokens({"t1": "ann", "t2": "ann", "t3": "bea"})
+
+    async def post(token: str) -> int:
+        async with client_of(app, ALICE) as same_address:
+            auth = {"Authorization": f"Bearer {token}"}
+            return (await same_address.post("/v1/things", json=CHILD, headers=auth)).status_code
+
+    assert [await post(t) for t in ("t1", "t2", "t1")] == [201, 201, 429]  # a new token: no
+    assert [await post("t3"), await post("t3")] == [201, 201]  # a colleague at the same address
+    # A refused token counts against the address, which has spent nothing yet.
+    assert [await post("refused"), await post(uuid4().hex), await post("x")] == [201, 201, 429]
+
+
+async def test_the_token_is_checked_once_a_request_for_the_limit_and_the_route(
+    clock: FakeClock,
+) -> None:
+    app = limited_app(clock)
+    tokens = Tokens({"good": "ann"})
+    app.state.identity_provider = tokens
+    async with client_of(app, ALICE) as alice:
+        made = await alice.post("/v1/caseworker-things", headers={"Authorization": "Bearer good"})
+        refused = await alice.post("/v1/caseworker-things", headers={"Authorization": "Bearer x"})
+    assert (made.status_code, made.json()) == (201, {"by": "ann"})
+    assert refused.status_code == 401
+    assert tokens.checked == 2  # one each: the route's allow() used the limit's check
 
 
 class _Unreachable(MemoryStorage):
@@ -155,3 +235,31 @@ def test_a_storage_that_cannot_be_had_is_refused_at_start_up() -> None:
 def test_a_rate_limit_that_is_not_one_is_refused_at_start_up() -> None:
     with pytest.raises(ValueError, match="'sixty a minute' is not a rate limit"):
         ReferralsSettings(rate_limit_post="sixty a minute")
+
+
+async def test_people_signed_in_to_the_workspace_from_one_office_each_have_their_own_counter(
+    clock: FakeClock,
+) -> None:
+    """The workspace's session middleware (outside the limits) names the person signed in;
+    a whole council office behind one address is not one client."""
+    app = limited_app(clock)
+
+    class Session:  # what the workspace's ``Sessions`` does for a signed-in person
+        def __init__(self, inner: Any) -> None:
+            self.inner = inner
+
+        async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+            person = dict(scope.get("headers", [])).get(b"x-person")
+            if person:
+                scope[SUBJECT] = person.decode()
+            await self.inner(scope, receive, send)
+
+    app.add_middleware(Session)
+    async with client_of(app, ALICE) as office:
+        ann = [
+            (await office.post("/v1/things", json=CHILD, headers={"X-Person": "ann"})).status_code
+            for _ in range(3)
+        ]
+        bea = await office.post("/v1/things", json=CHILD, headers={"X-Person": "bea"})
+    assert ann == [201, 201, 429]
+    assert bea.status_code == 201

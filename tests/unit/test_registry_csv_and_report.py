@@ -3,9 +3,12 @@ capacity report's arithmetic. Pure."""
 
 from __future__ import annotations
 
+import csv
+import io
 from importlib.resources import files
 from uuid import uuid4
 
+import pytest
 from specialists import registry_csv, report
 from specialists.registry import EntryView
 
@@ -42,6 +45,40 @@ def test_every_bad_cell_is_named_by_line_and_field() -> None:
         (6, "id"),
     ]
     assert problems[-1].why == "repeats line 2"
+
+
+FORMULAS = ["=1+1", "+44 113 222 3333", "-2+3", "@SUM(A1:A2)", '=HYPERLINK("x")']
+QUOTED = ["'quoted", "'=kept", "''twice", "'-"]
+
+
+@pytest.mark.parametrize("value", [*FORMULAS, *QUOTED, "Mon-Fri", "plain"])
+def test_a_cell_is_restored_exactly_from_what_the_export_writes(value: str) -> None:
+    written = registry_csv.neutralised(value)
+    assert not written.startswith(registry_csv.FORMULA_STARTS)  # never a formula
+    assert registry_csv.restored(written) == value
+
+
+def test_text_cells_that_would_run_as_formulas_are_exported_as_text_and_read_back() -> None:
+    rows, _ = registry_csv.parse(SEED)
+    first = rows[0][1]
+    names = [*FORMULAS, *QUOTED]
+    views = [
+        EntryView(
+            **first.model_dump(exclude={"id", "display_name", "working_pattern"}),
+            id=uuid4(),
+            display_name=name,
+            working_pattern=name,
+            allocated=0,
+        )
+        for name in names
+    ]
+    text = registry_csv.write(views)
+    cells = list(csv.DictReader(io.StringIO(text)))
+    assert [c["display_name"] for c in cells] == [f"'{n}" for n in names]
+    assert [c["working_pattern"] for c in cells] == [f"'{n}" for n in names]
+    again, problems = registry_csv.parse(text)
+    assert problems == []
+    assert [(e.display_name, e.working_pattern) for _, e in again] == [(n, n) for n in names]
 
 
 def test_a_header_that_is_not_the_format_is_one_problem() -> None:

@@ -28,7 +28,9 @@ def create_app(
     settings = settings or NotificationsSettings()
     councils = Councils(settings, overrides=providers or {})
 
-    def link_for(alert: FamilyAlert) -> str:
+    def link_for(alert: FamilyAlert, generation: int) -> str:
+        """The link in ``alert``'s message: a family's is of the referral's link
+        ``generation`` as heard of here (``FamilyLinksRevoked``)."""
         if alert.audience is Audience.CASEWORKER:
             return settings.caseworker_view_url.format(referral_id=alert.referral_id)
         token = mint(
@@ -36,6 +38,7 @@ def create_app(
             referral_id=alert.referral_id,
             local_authority=alert.local_authority,
             valid_for=timedelta(days=settings.family_link_days),
+            generation=generation,
         )
         return settings.family_view_url.format(token=token)
 

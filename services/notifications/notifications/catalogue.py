@@ -41,6 +41,7 @@ from shared.events import (
     DraftPlanIssued,
     EhcAssessmentRequested,
     FinalPlanIssued,
+    PartnerReferralHeld,
     PlanCommentsReceived,
     PlanIssueDecided,
     PlanReviewDue,
@@ -200,6 +201,10 @@ def _missed(event: DeadlineMissed) -> dict[str, Detail]:
     }
 
 
+def _held(event: PartnerReferralHeld) -> dict[str, Detail]:
+    return {"held_reason": event.reason, "differs": event.differs or ["none"]}
+
+
 def _review(event: PlanReviewDue) -> dict[str, Detail]:
     return {"review_due": event.review_due}
 
@@ -275,6 +280,11 @@ CATALOGUE: dict[type[DomainEvent], tuple[MessageKind, ...]] = {
             "deadline-missed", audience=Audience.CASEWORKER, statutory=True, details=_missed
         ),
         MessageKind("deadline-missed-family", statutory=True, details=_missed),
+    ),
+    # An NHS partner referred a child the council may know: the team matches it; the family
+    # hears nothing (the request is held, not taken in).
+    PartnerReferralHeld: (
+        MessageKind("partner-referral-held", audience=Audience.CASEWORKER, details=_held),
     ),
 }
 

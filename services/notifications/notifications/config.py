@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from notifications.catalogue import KINDS
 from notifications.domain import Channel, Policy
 from notifications.templates import DEFAULT_LANGUAGE, TEXTS
+from shared.environment import is_https
 from shared.services import SERVICES, Service
 from shared.settings import ServiceSettings
 
@@ -151,14 +152,20 @@ ANY_COUNCIL = "*"
 
 class NotificationsSettings(ServiceSettings):
     service: ClassVar[Service] = SERVICES["notifications"]
+    development_defaults: ClassVar[frozenset[str]] = ServiceSettings.development_defaults | {
+        "council_messaging",
+        "family_view_url",
+        "caseworker_view_url",
+    }
     family_view_url: str = Field(
-        default=f"http://127.0.0.1:{SERVICES['referrals'].port}/v1/family/{{token}}",
+        default=f"http://127.0.0.1:{SERVICES['web'].port}/family/{{token}}",
         description="FAMILY_VIEW_URL: the family's link in each message; {token} is the signed "
-        "link token. A council points it at its public family page.",
+        "link token. The workspace's family page; a council points it at its public address.",
     )
     caseworker_view_url: str = Field(
-        default=f"http://127.0.0.1:{SERVICES['referrals'].port}/v1/referrals/{{referral_id}}",
-        description="CASEWORKER_VIEW_URL: the link in caseworker messages ({referral_id})",
+        default=f"http://127.0.0.1:{SERVICES['web'].port}/referrals/{{referral_id}}",
+        description="CASEWORKER_VIEW_URL: the link in caseworker messages ({referral_id}): the "
+        "workspace's referral page",
     )
     sending_lease_s: float = Field(
         default=60,
@@ -202,6 +209,27 @@ class NotificationsSettings(ServiceSettings):
         description="Per client, on every POST/PUT (RATE_LIMIT_POST); Notify's receipts are "
         "one client",
     )
+
+    def unsafe_settings(self) -> list[str]:
+        problems = super().unsafe_settings()
+        for name in ("family_view_url", "caseworker_view_url"):
+            if name in self.model_fields_set and not is_https(getattr(self, name)):
+                problems.append(f"{self.variable(name)} is not an https:// URL")
+        for council, messaging in sorted(self.council_messaging.items()):
+            logged = sorted(c for c, provider in messaging.channels().items() if provider == "log")
+            if logged:
+                problems.append(
+                    f"COUNCIL_MESSAGING: {council} sends {', '.join(logged)} to the log "
+                    "channel, which delivers nothing (set each channel's provider, or null)"
+                )
+            if "notify" in messaging.channels().values() and not is_https(
+                messaging.notify_base_url
+            ):
+                problems.append(
+                    f"COUNCIL_MESSAGING: {council}'s notify_base_url is not an https:// URL "
+                    "(the local Notify's?)"
+                )
+        return problems
 
     def notify_poll_after_delta(self) -> timedelta:
         return timedelta(seconds=self.notify_poll_after_s)

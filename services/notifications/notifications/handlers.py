@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from notifications import erasure, repository
+from notifications import erasure, link_generations, repository
 from notifications.catalogue import CATALOGUE, Audience
 from notifications.domain import alerts_for
 from shared.audit import record_system
@@ -24,6 +24,7 @@ from shared.events import (
     DomainEvent,
     Envelope,
     FamilyContactRegistered,
+    FamilyLinksRevoked,
     ReferralReceived,
 )
 from shared.subscriptions import Conn, Events, Handler, Subscriptions
@@ -86,6 +87,17 @@ async def family_contact_registered(
     await repository.lock_referral(conn, message.data.referral_id)
     await repository.save_contact(conn, message.data, local_authority=message.localauthority)
     await repository.queue_awaiting(conn, message.data.referral_id)
+    return []
+
+
+@subscriptions.on(FamilyLinksRevoked)
+async def family_links_revoked(message: Envelope[FamilyLinksRevoked], conn: Conn) -> Events:
+    """A caseworker revoked the family's links: the links in messages sent from now on are of
+    the referral's new generation (the earlier ones no longer open anything)."""
+    revoked = message.data
+    await link_generations.save(
+        conn, revoked.referral_id, revoked.generation, local_authority=revoked.local_authority
+    )
     return []
 
 

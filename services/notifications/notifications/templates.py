@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from datetime import date
 
 from notifications.ehc_words import EHC_PHRASES, EHC_TEXTS
+from notifications.partner_words import PARTNER_PHRASES, PARTNER_TEXTS
 from notifications.plan_words import PLAN_TEXTS
 from notifications.specialist_words import SPECIALIST_PHRASES, SPECIALIST_TEXTS
 from notifications.wording import Phrases, Words
@@ -72,9 +73,12 @@ TEXTS: dict[str, dict[str, Words]] = {
         **EHC_TEXTS,
         **PLAN_TEXTS,
         **SPECIALIST_TEXTS,
+        **PARTNER_TEXTS,
     }
 }
-PHRASES: dict[str, Phrases] = {"en": Phrases(codes={**EHC_PHRASES.codes, **SPECIALIST_PHRASES})}
+PHRASES: dict[str, Phrases] = {
+    "en": Phrases(codes={**EHC_PHRASES.codes, **SPECIALIST_PHRASES, **PARTNER_PHRASES})
+}
 
 _FIELD = re.compile(r"\{(\w+)\}")
 

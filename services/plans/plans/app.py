@@ -3,14 +3,13 @@
 from datetime import timedelta
 
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 
 from plans import api, family_api, family_page, plan_pdf_api, standards_api, transitions_api
 from plans.config import PlansSettings
 from plans.family_access import FamilyLinkRefused
 from plans.handlers import subscriptions
 from plans.late_words import LateWordsWatch
-from plans.plan_pages import STATIC
+from plans.printing import Printing
 from plans.reviews import ReviewWatch
 from shared.events import ALL_EVENTS
 from shared.lifecycle import ServiceDefinition, create_service_app
@@ -42,8 +41,12 @@ def create_app(settings: PlansSettings | None = None) -> FastAPI:
         )
     )
     app.state.council_contacts = settings.council_contacts
+    app.state.printing = Printing(
+        at_once=settings.pdf_renders_at_once,
+        wait_s=settings.pdf_render_wait_s,
+        per_plan=settings.rate_limit_pdf,
+        storage=settings.rate_limit_storage,
+        namespace=settings.service_name,
+    )
     app.add_exception_handler(FamilyLinkRefused, family_page.refused)
-    # The family page's stylesheets (govuk-frontend, vendored, and its own), under /v1 as
-    # everything the ingress lets in is.
-    app.mount("/v1/static", StaticFiles(directory=STATIC), name="static")
     return app

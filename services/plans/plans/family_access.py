@@ -1,19 +1,16 @@
 """The family's link as a FastAPI dependency: the signed token in the path
-(``shared.family_links``), not revoked since (referrals' ``FamilyLinksRevoked``, kept in
-``family_link_revocations``). The request then acts for that referral's council only."""
+(``shared.family_links``), of the referral's latest link generation heard of here (referrals'
+``FamilyLinksRevoked``, kept in ``family_link_revocations``). The request then acts for that
+referral's council only."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import HTTPException, Path, Request, status
+from fastapi import HTTPException, Request, status
 
 from plans import family_repository
 from shared.councils import act_for
-from shared.family_links import FamilyLink, InvalidFamilyLink, admit
+from shared.family_links import FamilyLink, InvalidFamilyLink, LinkToken, admit
 from shared.http import database
-
-LinkToken = Annotated[str, Path(min_length=20, max_length=2000, description="From the message")]
 
 WITHDRAWN = "this link has been withdrawn; use the link in your latest message"
 
@@ -33,6 +30,6 @@ async def family_link(request: Request, token: LinkToken) -> FamilyLink:
         raise FamilyLinkRefused(str(exc)) from exc
     async with database(request).pool().acquire() as conn:
         await act_for(conn, [link.local_authority], local=False)  # the pool resets it
-        if not await family_repository.link_current(conn, link.referral_id, link.issued_at):
+        if not await family_repository.link_current(conn, link):
             raise FamilyLinkRefused(WITHDRAWN)
     return link

@@ -1,20 +1,16 @@
-"""The family's comments on their plan, through their link: a JSON body, or the HTML form on
-the family's plan page (``application/x-www-form-urlencoded``: ``comments``, optional
-``preferred_school`` and ``agree`` = "yes"), which is sent back to the page (303). Only while
-the plan is with the family (shared, or a draft EHC plan issued for comments). The comments are
-special category data: stored with the version they were about, never logged."""
+"""The family's comments on their plan, through their link, as JSON (the workspace's comment
+form sends them so). Only while the plan is with the family (shared, or a draft EHC plan
+issued for comments). The comments are special category data: stored with the version they
+were about, never logged."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
-from urllib.parse import parse_qs
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
-from fastapi.responses import JSONResponse, RedirectResponse
-from pydantic import BaseModel, Field, ValidationError
+from fastapi import APIRouter, Depends, HTTPException, status
+from pydantic import BaseModel, Field
 
-from plans.changes import invalid
 from plans.family_access import family_link
 from plans.lifecycle import Refused
 from plans.responses import record_response
@@ -32,7 +28,6 @@ router = APIRouter(
         401: {"model": Problem, "description": "The link is expired or not a link"},
     },
 )
-FORM = "application/x-www-form-urlencoded"
 
 
 class FamilyComments(BaseModel):
@@ -53,45 +48,20 @@ class CommentsRecorded(BaseModel):
     received_at: datetime
 
 
-async def _body(request: Request) -> tuple[FamilyComments, bool]:
-    """The comments, and whether they came from the HTML form."""
-    is_form = request.headers.get("content-type", "").split(";")[0].strip() == FORM
-    try:
-        if is_form:
-            fields = {k: v[0] for k, v in parse_qs((await request.body()).decode()).items()}
-            raw: Any = {**fields, "agree": fields.get("agree") == "yes"}
-            return FamilyComments.model_validate(raw), True
-        return FamilyComments.model_validate_json(await request.body()), False
-    except ValidationError as exc:
-        raise invalid([(tuple(e["loc"]), e["msg"]) for e in exc.errors()]) from exc
-    except UnicodeDecodeError as exc:
-        raise invalid([((), "the form is not UTF-8")]) from exc
-
-
 @router.post(
     "/{token}/plan/comments",
     status_code=status.HTTP_201_CREATED,
     response_model=CommentsRecorded,
     dependencies=[Depends(family_link)],  # first: the connection acts for the link's council
-    openapi_extra={
-        "requestBody": {
-            "content": {
-                "application/json": {"schema": FamilyComments.model_json_schema()},
-                FORM: {"schema": FamilyComments.model_json_schema()},
-            },
-            "required": True,
-        }
-    },
 )
 async def post_comments(
-    request: Request,
+    body: FamilyComments,
     link: Annotated[FamilyLink, Depends(family_link)],
     conn: DbConnection,
     outbox: ServiceOutbox,
     audit: Audit,
-) -> Any:
+) -> CommentsRecorded:
     """Your comments on the plan (and, on a draft EHC plan, the school you would like named)."""
-    body, from_form = await _body(request)
     try:
         async with conn.transaction():
             recorded = await record_response(
@@ -109,16 +79,10 @@ async def post_comments(
             "the plan is not waiting for your comments just now; please contact your "
             "council's SEND team",
         ) from exc
-    if from_form:
-        token = request.path_params["token"]
-        return RedirectResponse(f"/v1/family/{token}/plan", status.HTTP_303_SEE_OTHER)
-    return JSONResponse(
-        CommentsRecorded(
-            version=recorded.about_version,
-            agreed=recorded.agreed,
-            preferred_school=recorded.preferred_school,
-            status=recorded.plan.status,
-            received_at=recorded.received_at,
-        ).model_dump(mode="json"),
-        status.HTTP_201_CREATED,
+    return CommentsRecorded(
+        version=recorded.about_version,
+        agreed=recorded.agreed,
+        preferred_school=recorded.preferred_school,
+        status=recorded.plan.status,
+        received_at=recorded.received_at,
     )

@@ -1,19 +1,23 @@
-"""What a family sees: their child's plan at ``/v1/family/{token}/plan`` (HTML, for a phone)
-and as a PDF. The link in the family's message is the key (``plans.family_access``); it
-opens this referral's plan and nothing else."""
+"""What a family sees of their child's plan, through their link: ``/v1/family/{token}/plan``
+as JSON (the workspace renders the family's page from it) and as a PDF. The link in the
+family's message is the key (``plans.family_access``); it opens this referral's plan and
+nothing else."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
 
 from plans import family_repository, plan_pages
-from plans.family_access import FamilyLinkRefused, LinkToken, family_link
+from plans.family_access import FamilyLinkRefused, family_link
 from plans.family_shapes import Council, FamilyPlan, Preparing
 from plans.family_view import family_plan
+from plans.printing import printing_of
 from shared.audit import Audit
 from shared.family_links import FamilyLink
 from shared.http import UNAVAILABLE, DbConnection, Problem
@@ -27,6 +31,21 @@ router = APIRouter(
     },
 )
 Link = Annotated[FamilyLink, Depends(family_link)]
+
+
+class FamilyPlanAnswer(BaseModel):
+    """The child's plan as the family may see it: ``plan`` once it is shared with them (the
+    plan in the family's words, sections in order A to K), else ``preparing``: what is
+    happening meanwhile."""
+
+    reference: str = Field(description="The short reference in the family's messages")
+    local_authority: str = Field(description="The council's ONS code", examples=["E08000035"])
+    council: Council
+    title: str | None = Field(default=None, examples=["Your child's support plan"])
+    plan: FamilyPlan | None = None
+    preparing: str | None = Field(
+        default=None, examples=["We are writing your child's plan with the people who know them."]
+    )
 
 
 def council_of(request: Request, local_authority: str) -> Council:
@@ -47,33 +66,42 @@ async def _plan(request: Request, conn: DbConnection, link: FamilyLink, audit: A
 
 @router.get(
     "/{token}/plan",
-    response_class=HTMLResponse,
+    response_model=FamilyPlanAnswer,
     dependencies=[Depends(family_link)],
 )
-async def get_family_plan_page(
-    request: Request, token: LinkToken, conn: DbConnection, link: Link, audit: Audit
-) -> HTMLResponse:
-    """The child's plan in plain English, for the family (a page saying it is being
-    prepared until it is shared with them)."""
+async def get_family_plan(
+    request: Request, conn: DbConnection, link: Link, audit: Audit
+) -> FamilyPlanAnswer:
+    """The child's plan in plain English, for the family (until it is shared with them, what
+    is happening meanwhile)."""
     shown = await _plan(request, conn, link, audit)
+    about: dict[str, Any] = {
+        "reference": shown.reference,
+        "local_authority": link.local_authority,
+        "council": shown.council,
+    }
     if isinstance(shown, Preparing):
-        return plan_pages.page(request, "preparing.html", council=shown.council, page=shown)
-    base = f"/v1/family/{token}/plan"
-    return plan_pages.page(
-        request,
-        "plan.html",
-        council=shown.council,
-        plan=shown,
-        comments_url=f"{base}/comments",
-        pdf_url=f"{base}.pdf",
-    )
+        return FamilyPlanAnswer(**about, preparing=shown.what)
+    return FamilyPlanAnswer(**about, plan=shown, title=shown.title)
+
+
+async def family_pdf_turn(request: Request, link: Link) -> AsyncIterator[None]:
+    """A turn at printing, counted against the link's plan (``plans.printing``)."""
+    async with printing_of(request).turn(f"plan:{link.referral_id}"):
+        yield
 
 
 @router.get(
     "/{token}/plan.pdf",
     response_class=Response,
-    responses={200: {"content": {"application/pdf": {}}}, 404: {"model": Problem}},
-    dependencies=[Depends(family_link)],
+    responses={
+        200: {"content": {"application/pdf": {}}},
+        404: {"model": Problem},
+        429: {"model": Problem, "description": "This plan was printed often this minute"},
+        503: {"model": Problem, "description": "Too many plans are being printed; try again"},
+    },
+    # The link, then a turn at printing, before the database connection (none held waiting).
+    dependencies=[Depends(family_link), Depends(family_pdf_turn, scope="function")],
 )
 async def get_family_plan_pdf(
     request: Request, conn: DbConnection, link: Link, audit: Audit
@@ -91,8 +119,6 @@ async def plan_pdf(plan: FamilyPlan) -> Response:
 
 
 async def refused(request: Request, exc: Exception) -> Response:
-    """A refused link: a plain page for a browser, the reason as JSON for anything else."""
+    """A refused link: the reason, as JSON (the workspace shows the family a page)."""
     assert isinstance(exc, FamilyLinkRefused)
-    if "text/html" in request.headers.get("accept", ""):
-        return plan_pages.page(request, "refused.html", status_code=exc.status_code)
-    return JSONResponse({"detail": exc.detail}, exc.status_code, headers=plan_pages.FAMILY_HEADERS)
+    return JSONResponse({"detail": exc.detail}, exc.status_code)

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from plans.document import PlanDocument
 from shared.db import Connection
+from shared.family_links import FamilyLink
 
 
 async def plan_row(conn: Connection, referral_id: UUID) -> dict[str, Any] | None:
@@ -52,23 +53,38 @@ async def store_plan(
 
 
 async def links_revoked(
-    conn: Connection, referral_id: UUID, local_authority: str, valid_after: datetime
+    conn: Connection,
+    referral_id: UUID,
+    local_authority: str,
+    *,
+    generation: int,
+    revoked_at: datetime,
 ) -> None:
-    """Links issued before ``valid_after`` stop opening the plan (a later revocation wins)."""
+    """Links of a generation before ``generation`` stop opening the plan (the highest heard
+    of wins, whatever order revocations arrive in). Generation 0 is a revocation made before
+    generations were counted: links issued before ``revoked_at`` stop instead."""
     await conn.execute(
-        """INSERT INTO family_link_revocations (referral_id, local_authority, valid_after)
-           VALUES ($1, $2, $3)
+        """INSERT INTO family_link_revocations AS r
+               (referral_id, local_authority, generation, valid_after)
+           VALUES ($1, $2, $3, CASE WHEN $3 = 0 THEN $4 ELSE '-infinity'::timestamptz END)
            ON CONFLICT (referral_id) DO UPDATE
-           SET valid_after = GREATEST(family_link_revocations.valid_after, EXCLUDED.valid_after)""",
+           SET generation = GREATEST(r.generation, EXCLUDED.generation),
+               valid_after = GREATEST(r.valid_after, EXCLUDED.valid_after)""",
         referral_id,
         local_authority,
-        valid_after,
+        generation,
+        revoked_at,
     )
 
 
-async def link_current(conn: Connection, referral_id: UUID, issued_at: datetime) -> bool:
-    """Whether a link issued at ``issued_at`` came after the referral's last revocation."""
-    valid_after: datetime | None = await conn.fetchval(
-        "SELECT valid_after FROM family_link_revocations WHERE referral_id = $1", referral_id
+async def link_current(conn: Connection, link: FamilyLink) -> bool:
+    """Whether ``link`` is of the latest generation of the referral's links heard of here
+    (and, for a revocation made before generations were counted, was issued after it)."""
+    current: bool | None = await conn.fetchval(
+        """SELECT $2 >= generation AND $3 >= valid_after
+           FROM family_link_revocations WHERE referral_id = $1""",
+        link.referral_id,
+        link.generation,
+        link.issued_at,
     )
-    return valid_after is None or issued_at >= valid_after
+    return current is None or current

@@ -87,7 +87,11 @@ async def stop_revoked_family_links(message: Envelope[FamilyLinksRevoked], conn:
     """A caseworker revoked the family's links in referrals: they stop opening the plan too."""
     revoked = message.data
     await family_repository.links_revoked(
-        conn, revoked.referral_id, revoked.local_authority, revoked.revoked_at
+        conn,
+        revoked.referral_id,
+        revoked.local_authority,
+        generation=revoked.generation,
+        revoked_at=revoked.revoked_at,
     )
     return []
 

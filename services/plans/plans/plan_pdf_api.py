@@ -2,26 +2,43 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from uuid import UUID
 
-from fastapi import APIRouter, HTTPException, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 
 from plans import family_repository
 from plans.family_page import council_of, plan_pdf
 from plans.family_shapes import FamilyPlan
 from plans.family_view import family_plan
+from plans.printing import printing_of
 from shared.audit import Audit
-from shared.auth import AUTH_RESPONSES, Role, allow
-from shared.http import NOT_FOUND, UNAVAILABLE, DbConnection
+from shared.auth import AUTH_RESPONSES, CurrentPrincipal, Role, allow
+from shared.http import NOT_FOUND, UNAVAILABLE, DbConnection, Problem
 
 router = APIRouter(prefix="/v1", tags=["plans"], responses={**UNAVAILABLE, **AUTH_RESPONSES})
+
+
+async def staff_pdf_turn(request: Request, principal: CurrentPrincipal) -> AsyncIterator[None]:
+    """A turn at printing, counted against the member of staff (``plans.printing``)."""
+    async with printing_of(request).turn(f"staff:{principal.subject}"):
+        yield
 
 
 @router.get(
     "/referrals/{referral_id}/plan.pdf",
     response_class=Response,
-    responses={**NOT_FOUND, 200: {"content": {"application/pdf": {}}}},
-    dependencies=[allow(Role.CASEWORKER, Role.MANAGER)],
+    responses={
+        **NOT_FOUND,
+        200: {"content": {"application/pdf": {}}},
+        429: {"model": Problem, "description": "You printed many plans this minute"},
+        503: {"model": Problem, "description": "Too many plans are being printed; try again"},
+    },
+    # Who, then a turn at printing, before the database connection (none held waiting).
+    dependencies=[
+        allow(Role.CASEWORKER, Role.MANAGER),
+        Depends(staff_pdf_turn, scope="function"),
+    ],
 )
 async def get_plan_pdf(
     request: Request, referral_id: UUID, conn: DbConnection, audit: Audit

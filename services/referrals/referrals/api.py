@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from referrals import ehc_repository, idempotency, repository
 from referrals.domain import Step
 from referrals.ehc_schemas import EhcView
+from referrals.holding import held_for, hold
 from referrals.idempotency import IdempotencyKey
 from referrals.intake import IntakeRules, intake_problems, london_today
 from referrals.schemas import (
@@ -44,8 +45,10 @@ router = APIRouter(prefix="/v1", tags=["referrals"], responses={**UNAVAILABLE, *
     responses={
         409: {
             "model": DuplicateReferral,
-            "description": "The child already has an open referral here (its id is given), or "
-            "the NHS number is known here for a child with other details",
+            "description": "To a caseworker or manager: the child already has an open referral "
+            "here (its id is given), or the NHS number is known here for a child with other "
+            "details. A partner system is never answered so: its request is held for a "
+            "caseworker to match, and answered as any referral (201)",
         }
     },
     dependencies=[allow(Role.CASEWORKER, Role.MANAGER, Role.PARTNER)],
@@ -61,7 +64,9 @@ async def create_referral(
 ) -> Any:
     """Take in a request for support (or for an EHC needs assessment, which also starts the
     statutory clock): store it and set the journey going. Partner systems may create
-    referrals for their configured councils; they cannot read them back."""
+    referrals for their configured councils; they cannot read them back, and a request of
+    theirs for a child already known here is held for a caseworker to match, answered as any
+    other (``referrals.holding``)."""
     today = london_today()
     child = body.child
     problems = intake_problems(
@@ -91,7 +96,16 @@ async def create_referral(
                     return JSONResponse(
                         first.body, first.status_code, headers={"Idempotent-Replayed": "true"}
                     )
-            events, receipt = await take_in(conn, audit, referral, child)
+            try:
+                events, receipt = await take_in(conn, audit, referral, child)
+            except Refused as refused:
+                if not held_for(principal):
+                    raise
+                # A partner learns nothing of a child it did not refer: answered as any
+                # referral, held for a caseworker to match.
+                events, receipt = await hold(
+                    conn, audit, referral, body, refused, partner=principal.subject
+                )
             await outbox.add(conn, events, local_authority=referral.local_authority)
             if idempotency_key is not None:
                 await idempotency.answer(
@@ -142,7 +156,7 @@ async def get_child(referral_id: UUID, conn: DbConnection, audit: Audit) -> Chil
     """The child's name, date of birth, NHS number, postcode and school (URN): for the
     caseworker's page of the referral. Audited (a read of the child's details)."""
     async with conn.transaction():
-        found = await repository.child_of(conn, referral_id)
+        found = await repository.child_details(conn, referral_id)
         if found is None:  # unknown, or another council's: the same answer
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no referral {referral_id}")
         await audit.record(
@@ -162,23 +176,26 @@ async def revoke_family_links(
     referral_id: UUID, conn: DbConnection, outbox: ServiceOutbox, audit: Audit
 ) -> Response:
     """Stop every link sent to the family so far from opening the family view or the plan
-    (a message went to the wrong person, say); links in later messages work. Plans hears of
-    it through a FamilyLinksRevoked event."""
+    (a message went to the wrong person, say); links in later messages work. The referral's
+    links start a new generation; plans and notifications hear of it through a
+    FamilyLinksRevoked event."""
     async with conn.transaction():
         found = await repository.get_referral(conn, referral_id)
-        revoked_at = (
-            None if found is None else await repository.revoke_family_links(conn, referral_id)
-        )
-        if found is None or revoked_at is None:
+        revoked = None if found is None else await repository.revoke_family_links(conn, referral_id)
+        if found is None or revoked is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no referral {referral_id}")
+        generation, revoked_at = revoked
         council = found[0]["local_authority"]
         await audit.record(
             conn, "update", "family-links", referral_id=referral_id, local_authority=council
         )
-        revoked = FamilyLinksRevoked(
-            referral_id=referral_id, local_authority=council, revoked_at=revoked_at
+        event = FamilyLinksRevoked(
+            referral_id=referral_id,
+            local_authority=council,
+            revoked_at=revoked_at,
+            generation=generation,
         )
-        await outbox.add(conn, [revoked], local_authority=council)
+        await outbox.add(conn, [event], local_authority=council)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

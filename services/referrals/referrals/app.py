@@ -4,7 +4,7 @@ import dataclasses
 
 from fastapi import FastAPI
 
-from referrals import api, caseload, closing, ehc_api, family
+from referrals import api, caseload, closing, ehc_api, family, held_referrals
 from referrals.config import ReferralsSettings
 from referrals.deadlines import AT_RISK, MISSED, DeadlineWatch
 from referrals.handlers import subscriptions
@@ -40,7 +40,14 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
             settings=settings,
             subscriptions=subscriptions,
             publishes=PUBLISHES,
-            routers=(caseload.router, api.router, ehc_api.router, family.router, closing.router),
+            routers=(
+                caseload.router,
+                api.router,
+                ehc_api.router,
+                family.router,
+                closing.router,
+                held_referrals.router,
+            ),
             workers=(retention.run, deadlines.run),
             consumers=(PartnerIntake(settings).subscribe,),
         )

@@ -6,6 +6,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import NoDecode
 
 from referrals.intake import DISTRICT_COUNCIL, SEND_COUNCIL
+from shared.environment import is_https
 from shared.services import SERVICES, Service
 from shared.settings import ServiceSettings
 
@@ -14,6 +15,11 @@ DEVELOPMENT_COUNCILS = ["E08000035", "E08000032"]  # Leeds, Bradford: the develo
 
 class ReferralsSettings(ServiceSettings):
     service: ClassVar[Service] = SERVICES["referrals"]
+    development_defaults: ClassVar[frozenset[str]] = ServiceSettings.development_defaults | {
+        "councils",
+        "family_plan_url",
+        "referral_link",
+    }
     retention_years_after_birth: int = Field(
         default=31,
         ge=1,
@@ -62,13 +68,14 @@ class ReferralsSettings(ServiceSettings):
     )
 
     family_plan_url: str = Field(
-        default=f"http://127.0.0.1:{SERVICES['plans'].port}/v1/family/{{token}}/plan",
+        default=f"http://127.0.0.1:{SERVICES['web'].port}/family/{{token}}/plan",
         description="FAMILY_PLAN_URL: where the family view links to read the child's plan "
-        "(the plans service's page; {token} is the family's own link token)",
+        "(the workspace's plan page; {token} is the family's own link token)",
     )
     referral_link: str = Field(
-        default="http://127.0.0.1:8001/v1/referrals/{referral_id}",
-        description="REFERRAL_LINK: the caseworker's link to a referral, in the answer to an NHS "
+        default=f"http://127.0.0.1:{SERVICES['web'].port}/referrals/{{referral_id}}",
+        description="REFERRAL_LINK: the caseworker's link to a referral (the workspace's page), "
+        "in the answer to an NHS "
         "partner ({referral_id} is filled in)",
     )
 
@@ -94,6 +101,18 @@ class ReferralsSettings(ServiceSettings):
             if not SEND_COUNCIL.match(code):
                 raise ValueError(f"{code} is not the ONS code of a council with SEND duties")
         return codes
+
+    def unsafe_settings(self) -> list[str]:
+        problems = super().unsafe_settings()
+        if self.accept_test_nhs_numbers:
+            problems.append(
+                "ACCEPT_TEST_NHS_NUMBERS is on: NHS numbers of the 999 range are never issued, "
+                "so a referral with one is a test's"
+            )
+        for name in ("family_plan_url", "referral_link"):
+            if name in self.model_fields_set and not is_https(getattr(self, name)):
+                problems.append(f"{self.variable(name)} is not an https:// URL")
+        return problems
 
     @model_validator(mode="after")
     def _partner_topics_of_partners(self) -> Self:

@@ -181,7 +181,11 @@ FAMILY_WORDS: dict[str, str] = {
     StatutoryStep.PLAN_ISSUE_DECIDED: "We decided whether to issue an EHC plan",
     StatutoryStep.DRAFT_PLAN_ISSUED: "We sent you the draft EHC plan for your comments",
     StatutoryStep.FINAL_PLAN_ISSUED: "We issued the final EHC plan",
-    StatutoryStep.EXCEPTION_RECORDED: "The legal time limits were extended (an exception)",
+    # An exception excuses a time limit; it never extends one or sets new dates (Regs 5(4),
+    # 10(4), 13(3)): a family is never told a limit was "extended".
+    StatutoryStep.EXCEPTION_RECORDED: (
+        "Something happened that the law allows for when a time limit cannot be met"
+    ),
     StatutoryStep.DEADLINE_MISSED: "We did not meet a legal deadline; we are sorry",
     PlanStep.PLAN_SHARED: "We shared your child's support plan with you",
     PlanStep.PLAN_COMMENTS_RECEIVED: "We received your comments on the plan",
@@ -189,8 +193,11 @@ FAMILY_WORDS: dict[str, str] = {
     PlanStep.PLAN_REVISED: "The plan was updated",
     PlanStep.PLAN_REVIEW_DUE: "It is time to review the plan",
 }
-# Internal warnings a family is not shown (the step that follows, or its miss, is).
-HIDDEN_FROM_FAMILY = frozenset({StatutoryStep.DEADLINE_AT_RISK, Step.TEAM_ALERTED})
+# Internal warnings a family is not shown (the step that follows, or its miss, is), and the
+# messages sent to them: a message is how they hear of a step, not a step (#18).
+HIDDEN_FROM_FAMILY = frozenset(
+    {StatutoryStep.DEADLINE_AT_RISK, Step.TEAM_ALERTED, Step.MESSAGE_SENT, Step.FAMILY_NOTIFIED}
+)
 EHC_NEXT: dict[str, str] = {
     "assessment_requested": "We will tell you within 6 weeks whether we will assess.",
     "assessing": "We are gathering advice and will tell you whether we will issue a plan.",

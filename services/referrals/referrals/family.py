@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Request, status
 
 from referrals import repository
 from referrals.domain import (
@@ -18,7 +18,7 @@ from referrals.domain import (
 )
 from referrals.schemas import FamilyPlanLink, FamilyStep, FamilyView
 from shared.audit import Audit
-from shared.family_links import FamilyLink, InvalidFamilyLink, admit
+from shared.family_links import FamilyLink, InvalidFamilyLink, LinkToken, admit
 from shared.http import NOT_FOUND, UNAVAILABLE, DbConnection, Problem
 
 router = APIRouter(
@@ -29,8 +29,6 @@ router = APIRouter(
         401: {"model": Problem, "description": "The link is expired, revoked or not a link"},
     },
 )
-
-LinkToken = Annotated[str, Path(min_length=20, max_length=2000, description="From the message")]
 
 
 def family_link(request: Request, token: LinkToken) -> FamilyLink:
@@ -63,7 +61,7 @@ async def get_family_view(
         stage = await conn.fetchval(
             "SELECT stage FROM ehc_requests WHERE referral_id = $1", link.referral_id
         )
-        if not await repository.family_link_current(conn, link.referral_id, link.issued_at):
+        if not await repository.family_link_current(conn, link):
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED,
                 "this link has been withdrawn; use the link in your latest message",
@@ -74,6 +72,7 @@ async def get_family_view(
         )  # fmt: skip
     return FamilyView(
         reference=reference(referral["id"]),
+        local_authority=link.local_authority,
         requested_on=referral["received_on"],
         steps=[
             FamilyStep(what=FAMILY_WORDS[t["step"]], on=t["occurred_at"].date())

@@ -310,6 +310,11 @@ def link_of(accepted_task: dict[str, Any]) -> str:
     return str(accepted_task["output"][0]["valueUrl"])
 
 
+def task_id_of(accepted_task: dict[str, Any]) -> UUID:
+    """Our id an accepted ``Task`` gave the partner (its first identifier)."""
+    return UUID(accepted_task["identifier"][0]["value"])
+
+
 def rejected(problems: list[Problem], code: str = "invalid") -> dict[str, Any]:
     """The FHIR ``OperationOutcome`` naming each problem's FHIRPath and why; ``code`` is the
     issues' type (``invalid``: the message; ``exception``: an unexpected error here)."""

@@ -7,7 +7,7 @@ from typing import Any
 
 from referrals import plan_handlers, repository, specialist_work
 from referrals.domain import STEP_OF_EVENT, Step, TimelineStep, status_after
-from referrals.fhir_bundle import link_of, task
+from referrals.fhir_bundle import link_of, task, task_id_of
 from referrals.intake import london_today
 from referrals.schemas import ReferralRequest
 from referrals.taking_in import intake_rules, new_referral, rule_problems, take_in
@@ -15,6 +15,7 @@ from shared.audit import AuditTrail
 from shared.auth import Principal
 from shared.events import (
     AllocationEnded,
+    DomainEvent,
     Envelope,
     NotificationDelivered,
     NotificationSent,
@@ -81,28 +82,31 @@ def milestones_to_tell(steps: list[Step], step: TimelineStep) -> list[str]:
 
 
 async def _partner_progress(conn: Conn, referral_id: Any, milestones: list[str]) -> Events:
-    """For a referral an NHS partner made: its Task, in progress at each milestone; else
-    nothing."""
+    """For a referral NHS partners made (or a caseworker joined a partner's held request to):
+    each partner request's Task, in progress at each milestone, under the id that partner
+    was given; else nothing."""
     if not milestones:
         return []
-    row = await conn.fetchrow(
+    rows = await conn.fetch(
         """SELECT partner, request_id, answer::text AS answer FROM partner_requests
-           WHERE referral_id = $1""",
+           WHERE referral_id = $1 ORDER BY answered_at, partner, request_id""",
         referral_id,
     )
-    if row is None:
-        return []  # from the HTTP API or the intake topic: nobody to tell
-    link = link_of(json.loads(row["answer"]))
-    return [
-        PartnerReferralAnswered(
-            referral_id=referral_id,
-            partner=row["partner"],
-            request_id=row["request_id"],
-            outcome="progressed",
-            resource=task(referral_id, row["request_id"], link, milestone),
-        )
-        for milestone in milestones
-    ]
+    events: list[DomainEvent] = []
+    for row in rows:  # none: from the HTTP API or the intake topic, nobody to tell
+        answer = json.loads(row["answer"])
+        given = task_id_of(answer)  # a held request joined here keeps its own id
+        events += [
+            PartnerReferralAnswered(
+                referral_id=given,
+                partner=row["partner"],
+                request_id=row["request_id"],
+                outcome="progressed",
+                resource=task(given, row["request_id"], link_of(answer), milestone),
+            )
+            for milestone in milestones
+        ]
+    return events
 
 
 async def _record(
@@ -121,6 +125,7 @@ async def _record(
         detail=detail,
     )
     await repository.set_status(conn, message.data.referral_id, status_after(steps))
+    await specialist_work.follow(conn, message.data, message.time)  # the caseload's filters
     told = milestones_to_tell(steps, step)
     return await _partner_progress(conn, message.data.referral_id, told)
 
@@ -132,23 +137,17 @@ async def plan_drafted(message: Envelope[PlanDrafted], conn: Conn) -> Events:
 
 @subscriptions.on(ReferralWaitlisted)
 async def referral_waitlisted(message: Envelope[ReferralWaitlisted], conn: Conn) -> Events:
-    events = await _record(conn, message)
-    await specialist_work.waitlisted(conn, message.data, message.time)
-    return events
+    return await _record(conn, message)
 
 
 @subscriptions.on(SpecialistAssigned)
 async def specialist_assigned(message: Envelope[SpecialistAssigned], conn: Conn) -> Events:
-    events = await _record(conn, message)
-    await specialist_work.assigned(conn, message.data, message.time)
-    return events
+    return await _record(conn, message)
 
 
 @subscriptions.on(AllocationEnded)
 async def allocation_ended(message: Envelope[AllocationEnded], conn: Conn) -> Events:
-    events = await _record(conn, message)
-    await specialist_work.ended(conn, message.data, message.time)
-    return events
+    return await _record(conn, message)
 
 
 @subscriptions.on(NotificationSent)

@@ -4,8 +4,9 @@ The partners' consumer reads raw bytes (the CloudEvents SDK reads them, in eithe
 mode), so FastStream would document its message as a binary string. ``described`` replaces it
 with the two messages a partner may publish, each with its schema and an example: binary mode
 (``ce_*`` headers, the FHIR Bundle as the value) and structured mode (the whole CloudEvent as
-JSON); and gives the answers on ``nhs.referrals.outcome.v1`` their Kafka key and an example of
-each outcome. Pure: the examples are fixed, so the committed document never goes stale.
+JSON); and gives the answers on each partner's ``nhs.referrals.outcome.{partner}.v1`` their
+Kafka key, an example of each outcome and the ``partner`` parameter. Pure: the examples are
+fixed, so the committed document never goes stale.
 
 (Longer than most modules: mostly the schemas and examples themselves, data written as
 code so the document is checked by the type checker and stays in step with the reader.)
@@ -16,6 +17,7 @@ from __future__ import annotations
 import copy
 from datetime import UTC, date, datetime
 from typing import Any
+from urllib.parse import unquote
 from uuid import UUID
 
 from referrals.fhir_bundle import (
@@ -305,8 +307,17 @@ ANSWER_EXAMPLES = [
 ]
 
 
+PARTNER_PARAMETER = {
+    "description": "The partner's client id (a key of PARTNER_COUNCILS): each partner has an "
+    "outcome topic of its own, which only its Kafka user may read, so no partner sees "
+    "another's answers",
+    "examples": ["west-yorkshire-slt"],
+}
+
+
 def described(spec: dict[str, Any], inbound_topic: str, outcome_topic: str) -> dict[str, Any]:
-    """``spec`` (the service's generated document) with the partners' messages described."""
+    """``spec`` (the service's generated document) with the partners' messages described;
+    ``outcome_topic`` is the partners' outcome topics' pattern (``{partner}`` in place)."""
     spec = copy.deepcopy(spec)
     components = spec.setdefault("components", {})
     components.setdefault("schemas", {}).update(copy.deepcopy(SCHEMAS))
@@ -326,8 +337,9 @@ def described(spec: dict[str, Any], inbound_topic: str, outcome_topic: str) -> d
                         {"$ref": f"#/channels/{cid}/messages/{name}"} for name in MESSAGES
                     ]
         elif channel.get("address") == outcome_topic:
+            channel["parameters"] = {"partner": PARTNER_PARAMETER}
             for ref in channel.get("messages", {}).values():
-                message = messages[ref["$ref"].rsplit("/", 1)[-1]]
+                message = messages[unquote(ref["$ref"].rsplit("/", 1)[-1])]
                 message["bindings"] = {"kafka": {"bindingVersion": "0.4.0", "key": KEY}}
                 message["examples"] = copy.deepcopy(ANSWER_EXAMPLES)
     envelope = components["schemas"].get("PartnerReferralAnsweredMessage")

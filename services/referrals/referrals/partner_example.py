@@ -1,7 +1,9 @@
 """What an NHS partner's integration does: publish a referral as a FHIR message Bundle in a
-CloudEvent, in each content mode, and read the answer.
+CloudEvent, in each content mode, and read the answer on its own outcome topic
+(``nhs.referrals.outcome.<partner>.v1``).
 
-    python -m referrals.partner_example   # against the platform `make run` started
+    python -m referrals.partner_example                       # against `make run`'s platform
+    python -m referrals.partner_example leeds-community-paediatrics   # as another partner
 
 Uses the CloudEvents SDK's Kafka binding, as a partner would. Each run's children are made up
 and new (a random NHS number of the 999 test range, which `make run` accepts, and a random
@@ -163,16 +165,20 @@ def partner_record(
 
 
 async def publish_examples(
-    kafka: KafkaSettings, timeout_s: float = 30
+    kafka: KafkaSettings, timeout_s: float = 30, partner: str = "west-yorkshire-slt"
 ) -> dict[str, dict[str, Any]]:
-    """Publish a referral in each content mode (a new made-up child each) and wait for their
-    answers; returns each mode's answer (the outcome event's data)."""
+    """Publish a referral in each content mode (a new made-up child each) as ``partner`` and
+    wait for their answers on its own outcome topic; returns each mode's answer (the outcome
+    event's data). It publishes on the partner's own inbound topic (``PARTNER_TOPICS``) if it
+    has one, else on the shared one."""
     producer = AIOKafkaProducer(**kafka.kafka_client_options(), acks="all")
+    inbound = kafka.partner_topics.get(partner, kafka.partner_inbound_topic)
     answers = AIOKafkaConsumer(
-        f"{kafka.namespace}{PartnerReferralAnswered.topic()}",
+        # Each partner's answers come on its own topic, which no other partner may read.
+        f"{kafka.namespace}{PartnerReferralAnswered.topic_of(partner)}",
         **kafka.kafka_client_options(),
         auto_offset_reset="latest",
-        group_id=f"partner-example-{uuid4().hex[:8]}",
+        group_id=f"{partner}.example-{uuid4().hex[:8]}",  # its Kafka user's groups: <partner>.*
     )
     await answers.start()
     await producer.start()
@@ -189,9 +195,9 @@ async def publish_examples(
                 bundle = example_bundle(
                     nhs_number=random_test_nhs_number(), family=random_family_name()
                 )
-                record = partner_record(bundle, mode=mode, request_id=request_id)
+                record = partner_record(bundle, partner=partner, mode=mode, request_id=request_id)
                 await producer.send_and_wait(
-                    f"{kafka.namespace}{kafka.partner_inbound_topic}",
+                    f"{kafka.namespace}{inbound}",
                     record.value,
                     key=request_id.encode(),
                     headers=list(record.headers.items()),
@@ -211,10 +217,12 @@ async def publish_examples(
 
 
 async def main() -> None:
+    partner = sys.argv[1] if len(sys.argv) > 1 else "west-yorkshire-slt"
     try:
-        answers = await publish_examples(KafkaSettings())
+        answers = await publish_examples(KafkaSettings(), partner=partner)
     except TimeoutError:
         sys.exit("no answer within 30 s: is the platform running (make run)?")
+    print(f"answers read on {PartnerReferralAnswered.topic_of(partner)}")
     for mode, answer in answers.items():
         print(f"\n{mode} mode: {answer['outcome']}")
         print(json.dumps(answer["resource"], indent=2))

@@ -1,5 +1,7 @@
 """NHS partners' referrals: FHIR in CloudEvents on ``nhs.referrals.inbound.v1`` (and each
-partner's own topic, ``PARTNER_TOPICS``), each answered once on ``nhs.referrals.outcome.v1``.
+partner's own topic, ``PARTNER_TOPICS``), each answered once on the partner's own outcome topic
+(``nhs.referrals.outcome.<partner>.v1``: ``PartnerReferralAnswered``), which no other partner
+may read.
 
 A consumer of its own (partners' messages are not the platform's envelope): each record is
 read with the CloudEvents SDK's Kafka binding (binary or structured mode), its partner checked
@@ -10,11 +12,15 @@ nothing), the referral, the partner's request identifier with its answer (a repu
 makes no second referral and gets the same answer), and the answer in the outbox.
 
 Who sent it: on a partner's own topic, that partner (only its Kafka user may write there); a
-message whose ``source`` names another is refused. On the shared topic, whoever ``source``
-names, unless that partner has a topic of its own (then it must use it).
+message whose ``source`` names another is refused, answered to the topic's owner. On the
+shared topic, whoever ``source`` names, unless that partner has a topic of its own (then it
+must use it); a message there is answered only to a partner so verified (``answerable``).
 
-A message that cannot become a referral (unreadable, invalid, refused by the intake rules, a
-child already referred) is answered (when its partner is known) and kept on
+A referral for a child the council already knows (an open referral, or the NHS number of a
+child known with other details) is not refused: it is held for a caseworker to match and
+answered as any referral (``referrals.holding``), so the answer never tells a partner that a
+child is known here. A message that cannot become a referral (unreadable, invalid, refused by
+the intake rules) is answered (when its partner is verified) and kept on
 ``<shared topic>.dlq`` with the reason: FHIRPaths and codes, never a value. Failures are met as
 ``shared.consumption`` meets them (``shared.failures``): a database outage leaves the offset,
 so the message comes again (it is never turned into a rejection); a transient error is
@@ -33,7 +39,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from cloudevents.core.bindings.kafka import KafkaMessage as CloudEventRecord
 from cloudevents.core.bindings.kafka import from_kafka
@@ -46,6 +52,7 @@ from pydantic import ValidationError
 
 from referrals.config import ReferralsSettings
 from referrals.fhir_bundle import Problem, Rejected, read_bundle, rejected, task, where
+from referrals.holding import hold
 from referrals.intake import london_today
 from referrals.schemas import ReferralRequest
 from referrals.taking_in import Refused, new_referral, rule_problems, rules_of, take_in
@@ -97,6 +104,16 @@ def partner_of(source: str) -> str:
     return source.rstrip("/").rsplit("/", 1)[-1]
 
 
+def answerable(claimed: str, settings: ReferralsSettings) -> str | None:
+    """Who a message on the shared topic is answered to: the partner its ``source`` names,
+    when that is a partner the platform knows (it has an outcome topic) that has no topic of
+    its own (on the shared topic only ``source`` says who wrote it, and a partner with its own
+    topic must use it). Else nobody: an answer to an unverified claim could put a rejection,
+    keyed by one of that partner's own request identifiers, among its answers."""
+    known = claimed in settings.partner_councils and claimed not in settings.partner_topics
+    return claimed if known else None
+
+
 def read(
     headers: dict[str, bytes],
     key: bytes | None,
@@ -106,11 +123,11 @@ def read(
 ) -> Inbound:
     """Read one partner record; pure. ``owner``: the partner whose own topic it came on (who
     sent it, whatever it says); ``None`` on the shared topic. ``problems`` empty means it can
-    be taken in."""
+    be taken in; ``partner``, who is answered (``None``: nobody, see ``answerable``)."""
     inbound = Inbound(request_id=key.decode(errors="replace") if key else "", partner=owner)
     source = headers.get("ce_source")  # binary mode: known even when the data is unreadable
     if source is not None and owner is None:
-        inbound.partner = partner_of(source.decode(errors="replace"))
+        inbound.partner = answerable(partner_of(source.decode(errors="replace")), settings)
     try:
         event = from_kafka(CloudEventRecord(headers=headers, key=key, value=value), JSONFormat())
     except Exception as exc:  # the SDK raises many kinds, all meaning "not readable"
@@ -125,7 +142,7 @@ def read(
             ("CloudEvent.source", "names another partner than the one this topic belongs to")
         ]
         return inbound
-    inbound.partner = claimed
+    inbound.partner = owner or answerable(claimed, settings)
     councils = settings.partner_councils.get(claimed)
     if councils is None:
         inbound.problems = [("CloudEvent.source", "not a partner this platform knows")]
@@ -184,7 +201,7 @@ class PartnerIntake:
             title=f"{dead_letter_topic(self.topic)}:referrals",
             description="NHS partners' messages that could not become a referral, as they "
             "came, with headers saying why (dlq-reason: FHIRPaths and codes, never a value; "
-            "dlq-exception: Rejected, Refused, or the unexpected error's type; "
+            "dlq-exception: Rejected, or the unexpected error's type; "
             "dlq-original-topic: the shared or the partner's own topic)",
         )
         wiring = Wiring(database, outbox, consumption, dead_letters.publish)
@@ -227,17 +244,13 @@ class PartnerIntake:
         failed = await self._attempted(wiring, what, delivery, inbound, topic)
         if failed is None:
             return
+        # A bug: the same every time; kept for the operators, the partition moves on.
         exc, attempts = failed
-        if isinstance(exc, Refused):  # the child's details, not the message: a rejection
-            problem = ("ServiceRequest.subject", exc.detail)
-            reason, outcome = f"ServiceRequest.subject: {exc.code}", "invalid"
-        else:  # a bug: the same every time; kept for the operators, the partition moves on
-            problem = UNEXPECTED
-            reason, outcome = f"unexpected {type(exc).__name__}", "dead_lettered"
+        reason = f"unexpected {type(exc).__name__}"
         await self._dead_letter(
-            record, wiring, reason, type(exc).__name__, attempts=attempts, outcome=outcome
+            record, wiring, reason, type(exc).__name__, attempts=attempts, outcome="dead_lettered"
         )
-        refusal = replace(inbound, body=None, problems=[problem])
+        refusal = replace(inbound, body=None, problems=[UNEXPECTED])
         failed = await self._attempted(wiring, what, delivery, refusal, topic)
         if failed is not None:  # dead-lettered already: nothing more to try
             logger.error("%s could not be answered: %s", what, type(failed[0]).__name__)
@@ -297,8 +310,7 @@ class PartnerIntake:
     async def _answer(
         self, conn: Connection, outbox: Outbox, inbound: Inbound
     ) -> PartnerReferralAnswered:
-        """The answer, with the referral it makes; raises ``Refused`` (the caller's
-        transaction then leaves nothing behind)."""
+        """The answer, with the referral it makes (or the request held for matching)."""
         partner = inbound.partner or ""
         referral_id = uuid5(NAMESPACE_URL, f"nhs-partner:{partner}:{inbound.request_id}")
         if inbound.problems or inbound.body is None or inbound.council is None:
@@ -320,9 +332,16 @@ class PartnerIntake:
         await act_for(conn, [inbound.council])
         referral = new_referral(referral_id, inbound.body, london_today())
         principal = Principal(f"partner:{partner}", frozenset(), (inbound.council,))
-        events, _ = await take_in(
-            conn, AuditTrail(principal, inbound.request_id), referral, inbound.body.child
-        )
+        audit = AuditTrail(principal, str(uuid4()), client_request_id=inbound.request_id)
+        taken_in: UUID | None = referral_id
+        try:
+            events, _ = await take_in(conn, audit, referral, inbound.body.child)
+        except Refused as refused:  # a child known here: held, answered as any referral
+            events, _ = await hold(
+                conn, audit, referral, inbound.body, refused,
+                partner=partner, request_id=inbound.request_id,
+            )  # fmt: skip
+            taken_in = None
         await outbox.add(conn, events, local_authority=inbound.council)
         answer = task(
             referral_id,
@@ -334,7 +353,7 @@ class PartnerIntake:
                VALUES ($1, $2, $3, $4::jsonb)""",
             partner,
             inbound.request_id,
-            referral_id,
+            taken_in,
             json.dumps(answer),
         )
         return PartnerReferralAnswered(

@@ -13,10 +13,16 @@ import asyncpg
 from referrals.domain import NewReferral, Step, TimelineStep
 from referrals.intake import name_key
 from shared.db import Connection
+from shared.family_links import FamilyLink
 
 
 class ChildDetailsDiffer(Exception):
-    """An NHS number already known here for a child with another name or date of birth."""
+    """An NHS number already known here for a child with another name or date of birth
+    (``child_id``: that child's record)."""
+
+    def __init__(self, detail: str, child_id: UUID) -> None:
+        super().__init__(detail)
+        self.child_id = child_id
 
 
 async def lock_child(conn: Connection, local_authority: str, *identities: str) -> None:
@@ -54,6 +60,24 @@ async def open_referral_for(
     return found
 
 
+async def latest_referral_of_child(conn: Connection, child_id: UUID) -> UUID | None:
+    """The child's most recent referral (open or closed)."""
+    found: UUID | None = await conn.fetchval(
+        "SELECT id FROM referrals WHERE child_id = $1 ORDER BY created_at DESC LIMIT 1", child_id
+    )
+    return found
+
+
+async def child_of(conn: Connection, referral_id: UUID) -> asyncpg.Record | None:
+    """The child of a referral as duplicates are compared: NHS number, name key, date of
+    birth, postcode."""
+    return await conn.fetchrow(
+        """SELECT c.nhs_number, c.name_key, c.date_of_birth, c.postcode
+           FROM referrals r JOIN children c ON c.id = r.child_id WHERE r.id = $1""",
+        referral_id,
+    )
+
+
 async def add_referral(
     conn: Connection,
     referral: NewReferral,
@@ -78,7 +102,8 @@ async def add_referral(
         if (known["name_key"], known["date_of_birth"]) != (key, date_of_birth):
             raise ChildDetailsDiffer(
                 "this NHS number belongs to a child known here with another name or date of "
-                "birth: check the number and the child's details"
+                "birth: check the number and the child's details",
+                known["id"],
             )
         child_id = known["id"]
         await conn.execute(  # the family moved since: the latest address is the one to use
@@ -187,7 +212,7 @@ async def get_referral(
     return referral, timeline
 
 
-async def child_of(conn: Connection, referral_id: UUID) -> asyncpg.Record | None:
+async def child_details(conn: Connection, referral_id: UUID) -> asyncpg.Record | None:
     """The referral's child's personal details (null names once erased), and the council."""
     return await conn.fetchrow(
         """SELECT r.local_authority, r.school_urn, c.date_of_birth, c.nhs_number, c.postcode,
@@ -199,24 +224,27 @@ async def child_of(conn: Connection, referral_id: UUID) -> asyncpg.Record | None
     )
 
 
-async def revoke_family_links(conn: Connection, referral_id: UUID) -> datetime | None:
-    """Links issued until now stop working: the moment they stopped, or None when the
-    referral is not visible here."""
-    revoked_at: datetime | None = await conn.fetchval(
-        """UPDATE referrals SET family_links_valid_after = now() WHERE id = $1
-           RETURNING family_links_valid_after""",
+async def revoke_family_links(conn: Connection, referral_id: UUID) -> tuple[int, datetime] | None:
+    """The links of every generation so far stop working: the referral's new link generation
+    and when, or None when the referral is not visible here."""
+    row = await conn.fetchrow(
+        """UPDATE referrals SET family_link_generation = family_link_generation + 1
+           WHERE id = $1 RETURNING family_link_generation, now() AS revoked_at""",
         referral_id,
     )
-    return revoked_at
+    return None if row is None else (row["family_link_generation"], row["revoked_at"])
 
 
-async def family_link_current(conn: Connection, referral_id: UUID, issued_at: datetime) -> bool:
-    """Whether a family link issued at ``issued_at`` was issued after the last revocation."""
+async def family_link_current(conn: Connection, link: FamilyLink) -> bool:
+    """Whether ``link`` is of the referral's current generation (and, for a revocation made
+    before generations were counted, was issued after it)."""
     return bool(
         await conn.fetchval(
-            "SELECT $2 >= family_links_valid_after FROM referrals WHERE id = $1",
-            referral_id,
-            issued_at,
+            """SELECT $2 >= family_link_generation AND $3 >= family_links_valid_after
+               FROM referrals WHERE id = $1""",
+            link.referral_id,
+            link.generation,
+            link.issued_at,
         )
     )
 

@@ -1,6 +1,7 @@
 """Retention: a child's personal details are erased once past their council's retention
 period (``RETENTION_YEARS_BY_COUNCIL``, else ``RETENTION_YEARS_AFTER_BIRTH``, often 31),
-keeping the referral's codes and dates for the statistics councils return. Each erasure is in
+keeping the referral's codes and dates for the statistics councils return (and a partner's
+request held for matching loses its copy of the request). Each erasure is in
 the audit trail, and leaves as a ``ChildDetailsErased`` event per referral, so plans and
 notifications erase their copies (the words in the plan, the family's contact details) too.
 
@@ -66,6 +67,20 @@ async def erase_past_retention(
             councils,
             cut_offs,
             max([default, *cut_offs]),  # lets the partial index narrow the scan
+        )
+        # A partner's request held for matching holds the child's details too, until decided.
+        await conn.execute(
+            """WITH policy (local_authority, cut_off) AS (
+                   SELECT * FROM unnest($2::text[], $3::date[]))
+               UPDATE held_referrals h SET request = NULL
+               WHERE request IS NOT NULL AND date_of_birth < $4
+                 AND date_of_birth < coalesce(
+                     (SELECT p.cut_off FROM policy p WHERE p.local_authority = h.local_authority),
+                     $1)""",
+            default,
+            councils,
+            cut_offs,
+            max([default, *cut_offs]),
         )
         erased_children = [row["id"] for row in rows]
         referrals = await conn.fetch(

@@ -218,8 +218,12 @@ class FamilyView(BaseModel):
     next. Never the caseworker's record (no needs, no names)."""
 
     reference: str = Field(description="The short reference in the family's messages")
+    local_authority: str = Field(
+        description="The council's ONS code (the workspace names its SEND team's contacts)",
+        examples=["E08000035"],
+    )
     requested_on: date
-    steps: list[FamilyStep]
+    steps: list[FamilyStep] = Field(description="Each step with its date; messages are not steps")
     next: str = Field(examples=["The specialist will contact you to arrange a first session."])
     plan: FamilyPlanLink = Field(description="Where the family reads the child's plan")
 

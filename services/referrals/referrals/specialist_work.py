@@ -12,7 +12,18 @@ from __future__ import annotations
 from datetime import datetime
 
 from shared.db import Connection
-from shared.events import AllocationEnded, ReferralWaitlisted, SpecialistAssigned
+from shared.events import AllocationEnded, DomainEvent, ReferralWaitlisted, SpecialistAssigned
+
+
+async def follow(conn: Connection, event: DomainEvent, at: datetime) -> None:
+    """What ``event`` (recorded on the timeline at ``at``) changes here: a specialists' event
+    its rows; any other event nothing."""
+    if isinstance(event, SpecialistAssigned):
+        await assigned(conn, event, at)
+    elif isinstance(event, ReferralWaitlisted):
+        await waitlisted(conn, event, at)
+    elif isinstance(event, AllocationEnded):
+        await ended(conn, event, at)
 
 
 async def assigned(conn: Connection, event: SpecialistAssigned, at: datetime) -> None:

@@ -17,7 +17,7 @@ from referrals.schemas import Child, ReferralReceipt, ReferralRequest
 from referrals.statutory import EhcRequest
 from shared.audit import AuditTrail
 from shared.db import Connection
-from shared.events import DomainEvent
+from shared.events import DomainEvent, HoldReason
 
 
 def rules_of(settings: ReferralsSettings) -> IntakeRules:
@@ -74,9 +74,18 @@ class Refused(Exception):
     came as an event): the child has an open referral here, or other details. ``code`` says
     which, without any of the child's details (for dead-letter reasons and logs)."""
 
-    def __init__(self, detail: str, referral_id: UUID | None = None, *, code: str) -> None:
+    def __init__(
+        self,
+        detail: str,
+        referral_id: UUID | None = None,
+        *,
+        code: HoldReason,
+        child_id: UUID | None = None,
+    ) -> None:
         super().__init__(detail)
         self.detail, self.referral_id, self.code = detail, referral_id, code
+        self.child_id = child_id
+        """The known child with other details (``child-details-differ``)."""
 
 
 async def take_in(
@@ -114,7 +123,7 @@ async def take_in(
             date_of_birth=child.date_of_birth,
         )
     except repository.ChildDetailsDiffer as exc:
-        raise Refused(str(exc), code="child-details-differ") from exc
+        raise Refused(str(exc), code="child-details-differ", child_id=exc.child_id) from exc
     events = receive(referral)
     request = None
     if referral.track == "ehc":
@@ -151,7 +160,13 @@ async def take_in(
         referral_id=referral.referral_id,
         local_authority=referral.local_authority,
     )
-    return events, ReferralReceipt(
+    return events, receipt_of(referral)
+
+
+def receipt_of(referral: NewReferral) -> ReferralReceipt:
+    """The sender's receipt: our reference and the request's own codes, the same whether the
+    referral was taken in or held for matching (``referrals.holding``)."""
+    return ReferralReceipt(
         id=referral.referral_id,
         status=Step.RECEIVED,
         track=referral.track,

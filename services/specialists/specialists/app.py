@@ -9,7 +9,7 @@ from shared.events import (
     SpecialistsMatched,
 )
 from shared.lifecycle import ServiceDefinition, create_service_app
-from specialists import api, registry_api, registry_io_api, report_api
+from specialists import api, registry_api, registry_io_api, report_api, sharing_api
 from specialists.allocating import GAPS, WAITS
 from specialists.config import SpecialistsSettings
 from specialists.handlers import subscriptions
@@ -23,7 +23,13 @@ def create_app(settings: SpecialistsSettings | None = None) -> FastAPI:
             settings=settings,
             subscriptions=subscriptions,
             publishes=(SpecialistAssigned, ReferralWaitlisted, SpecialistsMatched, AllocationEnded),
-            routers=(api.router, registry_io_api.router, registry_api.router, report_api.router),
+            routers=(  # the registry's fixed paths before /registry/{entry_id}
+                api.router,
+                registry_io_api.router,
+                sharing_api.router,
+                registry_api.router,
+                report_api.router,
+            ),
             workers=(keep_the_waitlist_moving(settings.waitlist_interval_s),),
         )
     )

@@ -10,6 +10,10 @@ from shared.settings import ServiceSettings
 
 class SpecialistsSettings(ServiceSettings):
     service: ClassVar[Service] = SERVICES["specialists"]
+    # Specialists neither makes nor checks family links: it is given no FAMILY_LINK_KEY.
+    development_defaults: ClassVar[frozenset[str]] = ServiceSettings.development_defaults - {
+        "family_link_key"
+    }
 
     waitlist_interval_s: float = Field(
         default=60.0,

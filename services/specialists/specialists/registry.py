@@ -31,7 +31,8 @@ class EntryFields(BaseModel):
     local_authority: Council = Field(description="The council that commissions the entry")
     councils: list[Council] = Field(
         default_factory=list,
-        description="Councils served (the commissioning council when left empty)",
+        description="Councils to serve (the commissioning council when left empty); each "
+        "other than the manager's own is served once its managers agree",
         max_length=20,
     )
     districts: list[District] = Field(
@@ -79,3 +80,11 @@ class EntryIn(EntryFields):
 class EntryView(EntryFields):
     id: UUID
     allocated: int = Field(description="Weighted places taken by active allocations")
+    awaiting_agreement: list[Council] = Field(
+        default_factory=list,
+        description="Councils named that have not agreed yet: the entry does not serve them",
+    )
+
+    def serving(self) -> list[str]:
+        """The councils whose children the entry may take now: those that agreed."""
+        return [c for c in self.served() if c not in self.awaiting_agreement]

@@ -43,13 +43,28 @@ async def work_waitlist(
 
 
 def pairs_to_work(principal: Principal, entries: Iterable[EntryFields]) -> list[tuple[str, str]]:
-    """The (council, role) waitlists new places go to: those the caller acts for."""
-    pairs = {(c, str(e.role)) for e in entries if e.active for c in e.served()}
+    """The (council, role) waitlists new places go to: of the councils an entry serves (a
+    stored one: those that agreed; one being saved: those named, as the caller agrees for
+    every one it acts for), those the caller acts for."""
+    pairs = {
+        (c, str(e.role))
+        for e in entries
+        if e.active
+        for c in (e.serving() if isinstance(e, EntryView) else e.served())
+    }
     return sorted(p for p in pairs if p[0] in principal.councils)
 
 
 async def audit_change(conn: Connection, audit: Audit, action: str, council: str) -> None:
     await audit.record(conn, action, "registry", referral_id=None, local_authority=council)
+
+
+async def audit_agreements(
+    conn: Connection, audit: Audit, saved: Iterable[registry_store.Saved]
+) -> None:
+    """An ``agree`` for each council the caller's change agreed for (who, which, when)."""
+    for council in sorted({c for s in saved for c in s.sharing.agreed_now}):
+        await audit_change(conn, audit, "agree", council)
 
 
 @router.get(
@@ -77,7 +92,8 @@ async def create_entry(
     principal: CurrentPrincipal,
     audit: Audit,
 ) -> EntryView:
-    """Add a team or practitioner (409 if its id is taken); its places go to the waitlist."""
+    """Add a team or practitioner (409 if its id is taken); its places go to the waitlist.
+    It serves the named councils the caller acts for; the others once they agree."""
     return await _save(conn, outbox, principal, audit, body, create=True)
 
 
@@ -108,7 +124,8 @@ async def change_entry(
     principal: CurrentPrincipal,
     audit: Audit,
 ) -> EntryView:
-    """Change an entry (its council stays); more places go to the waitlist at once."""
+    """Change an entry (its council stays); more places go to the waitlist at once. A council
+    added, or all when the role changes, must agree again (the caller's own agree at once)."""
     if await registry_store.one(conn, entry_id) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no registry entry {entry_id}")
     entry = EntryIn(**body.model_dump(), id=entry_id)
@@ -149,10 +166,13 @@ async def _save(
     try:
         async with conn.transaction():
             await waitlist.hold(conn, pairs_to_work(principal, [entry]))
-            saved = await registry_store.save(conn, entry, create=create)
+            saved = await registry_store.save(
+                conn, entry, create=create, by=principal.subject, acting_for=principal.councils
+            )
             await audit_change(conn, audit, "create" if create else "update", entry.local_authority)
-            await work_waitlist(conn, outbox, principal, [saved])
-            now = await registry_store.one(conn, saved.id)  # with the places the waitlist took
+            await audit_agreements(conn, audit, [saved])
+            await work_waitlist(conn, outbox, principal, [saved.entry])
+            now = await registry_store.one(conn, saved.entry.id)  # with the places taken
     except registry_store.Invalid as bad:
         raise invalid([((bad.field,), bad.why)]) from bad
     except registry_store.Conflict as conflict:

@@ -2,6 +2,12 @@
 
 One row per entry; list cells hold their items separated by spaces (``LS6 LS7``); ``active``
 is ``true`` or ``false``; an empty ``id`` makes a new entry.
+
+A caseworker opens the export in a spreadsheet, which runs a cell starting ``=``, ``+``, ``-``,
+``@``, a tab or a carriage return as a formula (CSV injection). So the export writes such a cell
+with a leading ``'`` (OWASP's rule: the spreadsheet shows it as text), and a cell that starts
+with ``'`` itself gets one more; the import takes one ``'`` off a cell where the export would
+have put it, so an export imports back exactly, whatever the values.
 """
 
 from __future__ import annotations
@@ -21,6 +27,9 @@ COLUMNS = (
 )  # fmt: skip
 LISTS = frozenset({"councils", "districts", "settings", "languages"})
 MAX_ROWS = 5000
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet takes as the start of a formula (OWASP, CSV injection)."""
+ESCAPE = "'"
 
 
 class RowProblem(NamedTuple):
@@ -31,8 +40,21 @@ class RowProblem(NamedTuple):
     why: str
 
 
+def neutralised(cell: str) -> str:
+    """The cell as the export writes it: shown as text by a spreadsheet, never run."""
+    return ESCAPE + cell if cell.startswith((*FORMULA_STARTS, ESCAPE)) else cell
+
+
+def restored(cell: str) -> str:
+    """The value an exported cell stands for (``neutralised`` undone). A ``'`` before anything
+    the export would not have escaped is the value's own, as a person typing it meant it."""
+    if cell.startswith(ESCAPE) and cell[1:].startswith((*FORMULA_STARTS, ESCAPE)):
+        return cell[1:]
+    return cell
+
+
 def _cell(name: str, value: str) -> Any:
-    value = value.strip()
+    value = restored(value.strip())
     if name in LISTS:
         return value.split()
     if name == "active":
@@ -89,5 +111,5 @@ def write(entries: Iterable[EntryView]) -> str:
     writer.writerow(COLUMNS)
     for entry in entries:
         data = entry.model_dump(mode="json")
-        writer.writerow([_text(c, data[c]) for c in COLUMNS])
+        writer.writerow([neutralised(_text(c, data[c])) for c in COLUMNS])
     return out.getvalue()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection
 
 from shared.db import Connection
 from specialists import registry_csv, registry_store
-from specialists.registry import EntryView
 from specialists.registry_csv import RowProblem
+from specialists.registry_store import Saved
 
 
 class Rejected(Exception):
@@ -19,24 +19,27 @@ class Rejected(Exception):
 
 
 async def import_csv(
-    conn: Connection, text: str, councils: Iterable[str] | None = None
-) -> list[EntryView]:
+    conn: Connection, text: str, *, by: str, acting_for: Collection[str] | None
+) -> list[Saved]:
     """Create or replace every entry of ``text`` (teams first, so a practitioner may name a
     team of the same file), in the caller's transaction; ``Rejected`` (and the caller rolls
-    back) if any row is wrong. ``councils``: those the importer may write for (None: any)."""
+    back) if any row is wrong. ``by`` imports it acting for ``acting_for`` (None: the service
+    itself, for every council): rows commissioned by those councils only, each serving the
+    councils that agreed or that ``by`` acts for (``specialists/sharing.py``)."""
     if not conn.is_in_transaction():
         raise RuntimeError("import_csv runs inside a transaction (all or nothing)")
     rows, problems = registry_csv.parse(text)
-    allowed = None if councils is None else set(councils)
     for line, entry in rows:
-        if allowed is not None and entry.local_authority not in allowed:
+        if acting_for is not None and entry.local_authority not in acting_for:
             problems.append(RowProblem(line, "local_authority", "not a council you manage"))
     if problems:
         raise Rejected(sorted(problems))
-    saved: list[EntryView] = []
+    saved: list[Saved] = []
     for line, entry in sorted(rows, key=lambda r: (r[1].kind != "team", r[0])):
         try:
-            saved.append(await registry_store.save(conn, entry, create=False))
+            saved.append(
+                await registry_store.save(conn, entry, create=False, by=by, acting_for=acting_for)
+            )
         except registry_store.Invalid as invalid:
             problems.append(RowProblem(line, invalid.field, invalid.why))
         except registry_store.Conflict as conflict:

@@ -12,6 +12,7 @@ from specialists import registry_csv, registry_store, waitlist
 from specialists.registry import EntryView
 from specialists.registry_api import (
     Council,
+    audit_agreements,
     audit_change,
     invalid,
     pairs_to_work,
@@ -64,10 +65,13 @@ async def import_registry(
         async with conn.transaction():
             rows, _ = registry_csv.parse(text)
             await waitlist.hold(conn, pairs_to_work(principal, [e for _, e in rows]))
-            saved = await import_csv(conn, text, principal.councils)
-            for council in sorted({e.local_authority for e in saved}):
+            saved = await import_csv(
+                conn, text, by=principal.subject, acting_for=principal.councils
+            )
+            for council in sorted({s.entry.local_authority for s in saved}):
                 await audit_change(conn, audit, "import", council)
-            await work_waitlist(conn, outbox, principal, saved)
+            await audit_agreements(conn, audit, saved)
+            await work_waitlist(conn, outbox, principal, [s.entry for s in saved])
     except Rejected as rejected:
         raise invalid(((f"line {p.line}", p.field), p.why) for p in rejected.problems) from rejected
-    return saved
+    return [s.entry for s in saved]

@@ -11,6 +11,7 @@ from importlib.resources import files
 
 import asyncpg
 
+from shared.audit import system_actor
 from shared.councils import ALL, act_for
 from shared.services import SERVICES
 from specialists.registry_import import import_csv
@@ -19,12 +20,14 @@ SEED = files("specialists") / "seed_registry.csv"
 
 
 async def seed(database_url: str) -> int:
-    """Import the seed CSV (create or replace by id); returns the entries imported."""
+    """Import the seed CSV (create or replace by id; every council it names agrees, as
+    ``system:seed``); returns the entries imported."""
     conn = await asyncpg.connect(database_url)
     try:
         async with conn.transaction():
             await act_for(conn, ALL)
-            return len(await import_csv(conn, SEED.read_text(encoding="utf-8")))
+            text = SEED.read_text(encoding="utf-8")
+            return len(await import_csv(conn, text, by=system_actor("seed"), acting_for=None))
     finally:
         await conn.close()
 

@@ -25,16 +25,47 @@ from shared.db import Database
 from shared.hardening import harden
 from shared.logs import configure_logging
 from shared.metrics import service_registry
-from shared.telemetry import setup_tracing
-from web import caseload, errors, family, referral, signin, steps
+from shared.telemetry import (
+    family_links_unrecorded,
+    family_links_unrecorded_in_calls,
+    sanitized_headers,
+    setup_tracing,
+)
+from web import accessibility, caseload, errors, family, plan, referral, signin, steps
+from web.audit import routes as audit
 from web.backends import Backends
 from web.config import WebSettings
 from web.pages import STATIC
+from web.registry import entries as registry_entries
+from web.registry import importing as registry_import
+from web.registry import listing as registry_listing
+from web.reports import routes as reports
 from web.sessions import Sessions, SessionStore, fernet_of
 
 logger = logging.getLogger(__name__)
 
 SWEEP_EVERY_S = 300
+SERVICES_FAMILY_PREFIX = "/v1/family"
+"""Where the services' family routes are (their ``FAMILY_PATH_PREFIX``): the family page's
+calls to referrals there carry the family's link."""
+
+ROUTERS = (
+    signin.router,
+    caseload.router,
+    referral.router,
+    steps.router,
+    *family.ROUTERS,
+    plan.router,
+    accessibility.router,
+    audit.router,
+    reports.router,
+    registry_import.router,
+    registry_listing.router,
+    registry_entries.router,
+)
+"""Every page of the workspace (``tests/integration/test_web_access.py`` walks them; the
+chart's ingress routes their paths, checked by ``tests/deploy/test_chart_contents.py``)."""
+STATIC_PATH = "/static"
 
 
 def page_policy(settings: WebSettings) -> str:
@@ -57,7 +88,11 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         settings.log_level,
         log_format=settings.log_format,
         repeat_interval_s=settings.log_repeat_interval_s,
+        family_prefix=settings.family_path_prefix,
     )
+    # httpx writes each request's address at INFO, and a call to a service's family route
+    # holds the family's link in it: its lines are left to warnings and worse.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     registry = service_registry()
     tracer_provider = setup_tracing(service.name)
     database = Database(settings.database_url, max_size=settings.db_pool_max_size)
@@ -75,7 +110,12 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
             timeout=settings.api_timeout_s,
             limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
         )
-        HTTPXClientInstrumentor.instrument_client(client, tracer_provider=tracer_provider)
+        HTTPXClientInstrumentor.instrument_client(
+            client,
+            tracer_provider=tracer_provider,
+            # The family's pages call referrals and plans with the family's link in the URL.
+            request_hook=family_links_unrecorded_in_calls(SERVICES_FAMILY_PREFIX),
+        )
         app.state.backends = Backends(client, settings.api_urls)
         sweeping = asyncio.create_task(_sweep(store), name="session-sweep")
         try:
@@ -106,15 +146,21 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         asyncapi=lambda: {},
     )
     FastAPIInstrumentor.instrument_app(
-        app, tracer_provider=tracer_provider, excluded_urls="health/.*,metrics,static/.*"
+        app,
+        tracer_provider=tracer_provider,
+        excluded_urls="health/.*,metrics,static/.*",
+        server_request_hook=family_links_unrecorded(settings.family_path_prefix),
+        http_capture_headers_sanitize_fields=sanitized_headers(),
     )
     app.include_router(operations.router)
-    for routes in (signin.router, caseload.router, referral.router, steps.router, family.router):
+    for routes in ROUTERS:
         app.include_router(routes)
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount(STATIC_PATH, StaticFiles(directory=STATIC), name="static")
     errors.install(app)
-    app.add_middleware(Sessions, store=store, secure=settings.secure_cookies)
     harden(app, settings, page_policy=page_policy(settings))
+    # Outside the rate limits (added last: outermost), so that they count a signed-in person
+    # by their session, not by the address a whole council office shares.
+    app.add_middleware(Sessions, store=store, secure=settings.secure_cookies)
     return app
 
 

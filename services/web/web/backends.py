@@ -82,11 +82,13 @@ class Backends:
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
         files: Any = None,
+        content: bytes | None = None,
         accept: Sequence[int] = (200, 201),
         forwarded_for: str | None = None,
     ) -> Answer:
         """Call ``service``; return its answer when its status is in ``accept``, else raise
-        the matching ``ApiError``."""
+        the matching ``ApiError``. ``content``: a raw body (a CSV file), with its type in
+        ``headers``."""
         sent = dict(headers or {})
         if token is not None:
             sent["Authorization"] = f"Bearer {token}"
@@ -100,6 +102,7 @@ class Backends:
                 params={k: v for k, v in (params or {}).items() if v is not None},
                 headers=sent,
                 files=files,
+                content=content,
             )
         except httpx.HTTPError as exc:
             raise Unavailable(f"{service}: {type(exc).__name__}") from exc

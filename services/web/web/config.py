@@ -7,8 +7,12 @@ from typing import ClassVar
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
 
+from shared.environment import MIN_KEY_BYTES, is_https
 from shared.services import SERVICES, Service
 from shared.settings import ServiceSettings
+
+DEVELOPMENT_SESSION_KEY = "development-only-workspace-session-key-change-me"
+DEVELOPMENT_CLIENT_SECRET = "dev-secret"  # noqa: S105  # the development provider's: refused outside development
 
 
 def _local(service: str) -> str:
@@ -27,7 +31,28 @@ class WebSettings(ServiceSettings):
     """The workspace's configuration. Its own database holds sessions only (encrypted)."""
 
     service: ClassVar[Service] = SERVICES["web"]
+    # The workspace checks no family link (the referrals service does) and serves no API docs.
+    development_defaults: ClassVar[frozenset[str]] = (
+        ServiceSettings.development_defaults - {"family_link_key", "public_docs"}
+    ) | {
+        "referrals_url",
+        "plans_url",
+        "specialists_url",
+        "notifications_url",
+        "public_url",
+        "oidc_client_id",
+        "oidc_client_secret",
+        "session_keys",
+        "council_contacts",
+    }
 
+    family_path_prefix: str = Field(
+        default="/family",
+        pattern=r"^/\S*[^/]$",
+        description="FAMILY_PATH_PREFIX: the family's pages, reached by the link in their "
+        "messages: limited per client address (RATE_LIMIT_FAMILY), never recorded in traces "
+        "or access lines",
+    )
     referrals_url: str = Field(default=_local("referrals"), description="REFERRALS_URL")
     plans_url: str = Field(default=_local("plans"), description="PLANS_URL")
     specialists_url: str = Field(default=_local("specialists"), description="SPECIALISTS_URL")
@@ -46,13 +71,13 @@ class WebSettings(ServiceSettings):
         description="OIDC_CLIENT_ID: the workspace's client id at the council's identity provider",
     )
     oidc_client_secret: SecretStr = Field(
-        default=SecretStr("dev-secret"),
+        default=SecretStr(DEVELOPMENT_CLIENT_SECRET),
         description="OIDC_CLIENT_SECRET: its client secret (the development provider's default)",
     )
     oidc_scope: str = Field(default="openid", description="OIDC_SCOPE: scopes asked for")
 
     session_keys: SecretStr = Field(
-        default=SecretStr("development-only-workspace-session-key-change-me"),
+        default=SecretStr(DEVELOPMENT_SESSION_KEY),
         description="SESSION_KEYS: encrypts the sessions kept in the workspace's database; "
         "comma-separated, the first encrypts and every one decrypts (to rotate: put the new "
         "key first, drop the old after SESSION_ABSOLUTE_HOURS); 32+ random bytes each",
@@ -78,7 +103,26 @@ class WebSettings(ServiceSettings):
         description="COUNCIL_CONTACTS (JSON): each council's name and its SEND team's phone "
         "and email, by ONS code, for the family's pages",
     )
-    page_size: int = Field(default=25, ge=5, le=200, description="CASELOAD_PAGE_SIZE")
+    page_size: int = Field(
+        default=25,
+        ge=5,
+        le=200,
+        validation_alias="CASELOAD_PAGE_SIZE",
+        description="CASELOAD_PAGE_SIZE: referrals (and audit entries) on one page",
+    )
+
+    def unsafe_settings(self) -> list[str]:
+        problems = super().unsafe_settings()
+        if "public_url" in self.model_fields_set and not is_https(self.public_url):
+            problems.append("PUBLIC_URL is not an https:// URL")
+        if self.oidc_client_secret.get_secret_value() == DEVELOPMENT_CLIENT_SECRET:
+            problems.append("OIDC_CLIENT_SECRET is the development provider's")
+        keys = [k.strip() for k in self.session_keys.get_secret_value().split(",")]
+        if DEVELOPMENT_SESSION_KEY in keys:
+            problems.append("SESSION_KEYS holds the development key published in the repository")
+        if any(len(k.encode()) < MIN_KEY_BYTES for k in keys if k):
+            problems.append(f"SESSION_KEYS holds a key shorter than {MIN_KEY_BYTES} bytes")
+        return problems
 
     @field_validator("referrals_url", "plans_url", "specialists_url", "notifications_url")
     @classmethod

@@ -19,6 +19,14 @@ from web import words
 from web.pages import long_date
 
 ISO_DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
+PYDANTIC_WORDS = (
+    (
+        re.compile(r"^String should have at most (\d+) characters?$"),
+        r"must be \1 characters or fewer",
+    ),
+    (re.compile(r"^String should have at least 1 character$"), "must not be empty"),
+)
+"""pydantic's messages for a text's length, in a person's words."""
 
 
 @dataclass(frozen=True)
@@ -89,7 +97,11 @@ def read(questions: Iterable[Question], form: Mapping[str, Any]) -> tuple[dict[s
                 errors[q.name] = f"{q.label} must be a real date"
             continue
         if q.kind == "checkboxes":
-            chosen = getlist(q.name) if getlist else list(form.get(q.name) or [])
+            if getlist:
+                chosen = getlist(q.name)
+            else:  # saved answers: one ticked box is a string, several a list
+                given = form.get(q.name) or []
+                chosen = [given] if isinstance(given, str) else list(given)
             chosen = [c for c in chosen if c in q.options]
             shown[q.name] = chosen
             if chosen:
@@ -143,6 +155,8 @@ def _about(label: str, message: str) -> str:
 def plain(detail: str) -> str:
     """A service's message in a caseworker's words: dates as ``3 March 2027``, stages and
     kinds of advice by their names, and a capital letter."""
+    for said, words_ in PYDANTIC_WORDS:
+        detail = said.sub(words_, detail)
     text = ISO_DATE.sub(lambda m: long_date(m.group(1)), detail)
     for table in (words.STAGES, words.ADVICE):
         for code, name in table.items():

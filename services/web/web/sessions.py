@@ -33,9 +33,11 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from starlette.datastructures import MutableHeaders
 from starlette.requests import HTTPConnection
+from starlette.responses import HTMLResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.db import Database
+from shared.rate_limits import SUBJECT
 
 logger = logging.getLogger(__name__)
 
@@ -199,13 +201,20 @@ class Sessions:
             await self.app(scope, receive, send)
             return
         token = HTTPConnection(scope).cookies.get(self.cookie)
-        loaded = await self.store.load(token) if token else None
+        try:
+            loaded = await self.store.load(token) if token else None
+        except Exception as exc:  # the sessions' database is down: no page can be shown
+            logger.warning("sessions unavailable (%s)", type(exc).__name__)
+            await _unavailable(scope, receive, send)
+            return
         stale_cookie = token is not None and loaded is None
         session = loaded or self.store.start()
         if stale_cookie:
             session.data["timed_out"] = True
         scope["web.session"] = session
         scope["session"] = session.data
+        if session.signed_in:  # the rate limits count a signed-in person, not their address
+            scope[SUBJECT] = session.data["user"]["sub"]
 
         async def store_then_send(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -215,7 +224,11 @@ class Sessions:
                 keep = current.signed_in or _worth_keeping(current)
                 new = current.new
                 if keep or not new:
-                    await self.store.store(current)
+                    try:
+                        await self.store.store(current)
+                    except Exception as exc:  # the page goes out; the session's change is lost
+                        logger.warning("session not stored (%s)", type(exc).__name__)
+                        keep = new = False
                 headers = MutableHeaders(scope=message)
                 if current.ended or (not keep and (current is not session or stale_cookie)):
                     headers.append("Set-Cookie", self._cookie("", max_age=0))
@@ -232,6 +245,17 @@ class Sessions:
         if max_age is not None:
             parts.append(f"Max-Age={max_age}")
         return "; ".join(parts)
+
+
+async def _unavailable(scope: Scope, receive: Receive, send: Send) -> None:
+    response = HTMLResponse(
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Sorry, there is '
+        "a problem with the service</title></head><body><main><h1>Sorry, there is a problem "
+        "with the service</h1><p>Try again in a few minutes.</p></main></body></html>",
+        status_code=503,
+        headers={"Retry-After": "30"},
+    )
+    await response(scope, receive, send)
 
 
 def _worth_keeping(session: Session) -> bool:

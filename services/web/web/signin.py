@@ -262,7 +262,13 @@ async def _keep_answers(request: Request, session: Session) -> None:
     visitor's session) for ``SAVED_FORM_MINUTES``, to fill the form in again after sign-in.
     Never acted on: the person sees them and sends the form again."""
     form = await request.form()
-    answers = {k: v for k, v in form.multi_items() if isinstance(v, str) and k != "csrf_token"}
+    answers: dict[str, str | list[str]] = {}
+    for name in form:
+        if name == "csrf_token":
+            continue
+        values = [v for v in form.getlist(name) if isinstance(v, str)]
+        if values:  # several ticked boxes keep every answer
+            answers[name] = values if len(values) > 1 else values[0]
     session.data["saved_form"] = {
         "path": request.url.path,
         "answers": answers,
@@ -270,7 +276,7 @@ async def _keep_answers(request: Request, session: Session) -> None:
     }
 
 
-def saved_answers(request: Request) -> dict[str, str] | None:
+def saved_answers(request: Request) -> dict[str, str | list[str]] | None:
     """The answers kept for this page when a session ended mid-form, once (then forgotten),
     if still within ``SAVED_FORM_MINUTES``."""
     session = session_of(request)
@@ -281,7 +287,7 @@ def saved_answers(request: Request) -> dict[str, str] | None:
     minutes = _settings(request).saved_form_minutes
     if time.time() - float(saved["at"]) > minutes * 60:
         return None
-    answers: dict[str, str] = saved["answers"]
+    answers: dict[str, str | list[str]] = saved["answers"]
     return answers
 
 

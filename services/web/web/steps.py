@@ -235,7 +235,8 @@ async def _show(
     saved = saved_answers(request)
     answers = forms.shown_again(step.questions, saved) if saved else forms.Answers({})
     answers.errors.clear()  # kept answers are shown as they were, not judged yet
-    key = (saved or {}).get("idempotency_key") or str(uuid.uuid4())
+    kept = (saved or {}).get("idempotency_key")
+    key = kept if isinstance(kept, str) else str(uuid.uuid4())
     return _page(request, referral_id, step, answers, key, action=action, heading=heading)
 
 

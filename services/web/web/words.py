@@ -3,6 +3,8 @@ one alone). A code missing here is shown as it is, so a new one is never hidden.
 
 from __future__ import annotations
 
+from shared.roles import ROLE_TITLES
+
 STAGES = {
     "assessment_requested": "Assessment requested",
     "assessing": "Assessing",
@@ -114,6 +116,9 @@ NEEDS = {
     "DS": "Down syndrome",
     "OTH": "Other difficulty or disability",
 }
+
+ROLES = {role.value: title[:1].upper() + title[1:] for role, title in ROLE_TITLES.items()}
+"""Each kind of specialist (the registry's ``role``), from the platform's shared vocabulary."""
 
 CHANNELS = {"email": "Email", "sms": "Text message", "letter": "Letter"}
 

@@ -74,7 +74,9 @@ async def sign_in(page: Page, web_url: str, username: str, *, then: str = "/") -
 
 
 async def axe_violations(page: Page, axe_js: str) -> list[dict[str, Any]]:
-    """axe-core's violations on the page as it is now: each rule's id and the elements."""
+    """axe-core's violations on the page once loaded (its stylesheets applied: on a busy
+    machine a rule like target-size could otherwise run on the unstyled page)."""
+    await page.wait_for_load_state("load")
     await page.add_script_tag(path=axe_js)
     results: dict[str, Any] = await page.evaluate(
         "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS

@@ -34,21 +34,23 @@ def fresh_nhs_number() -> str:
             return f"{first}{check}"
 
 
-async def ehc_request(
-    api: httpx.AsyncClient,
-    received_days_ago: int,
-    *,
-    family_name: str = "Okafor",
-    nhs_number: str | None = None,
-) -> dict[str, Any]:
-    """A Leeds EHC needs assessment request, received ``received_days_ago``; each child named
-    apart (an open referral for the same child is refused)."""
-    child: dict[str, Any] = {
-        "given_name": "Amara",
-        "family_name": family_name,
-        "date_of_birth": "2019-03-04",
-        "postcode": "LS6 2AB",
+def _a_child() -> dict[str, str]:
+    """A child no other test has sent (an open referral for the same child is a 409)."""
+    born = date(2012, 1, 1) + timedelta(days=random.randrange(3650))
+    return {
+        "given_name": random.choice(["Amara", "Zofia", "Bilal", "Niamh", "Kwame", "Ioana"]),
+        "family_name": random.choice(["Okafor", "Kowalska", "Hussain", "Byrne", "Mensah"]),
+        "date_of_birth": born.isoformat(),
+        "postcode": random.choice(["LS6 2AB", "LS7 3QE", "LS11 5TT", "LS16 6EB"]),
     }
+
+
+async def _ehc_request(
+    api: httpx.AsyncClient, received_days_ago: int, *, nhs_number: str | None = None
+) -> dict[str, Any]:
+    """A Leeds EHC needs assessment request for a new child; the answer, with the ``child``
+    as sent."""
+    child: dict[str, str] = _a_child()
     if nhs_number is not None:
         child["nhs_number"] = nhs_number
     response = await api.post(
@@ -69,8 +71,7 @@ async def ehc_request(
         },
     )
     assert response.status_code == 201, response.text
-    body: dict[str, Any] = response.json()
-    return body
+    return {**response.json(), "child": child}
 
 
 async def _fill_date(page: Page, name: str, day: date) -> None:
@@ -93,7 +94,9 @@ async def test_a_caseworker_records_every_statutory_step_through_the_forms(
     browser: Browser, web_url: str, referrals_api: httpx.AsyncClient, browser_tools: dict[str, str]
 ) -> None:
     number = fresh_nhs_number()
-    referral = await ehc_request(referrals_api, received_days_ago=40, nhs_number=number)
+    referral = await _ehc_request(referrals_api, received_days_ago=40, nhs_number=number)
+    child = referral["child"]
+    born = date.fromisoformat(child["date_of_birth"])
     await wait_for_timeline(referrals_api, referral["id"], ("message_sent",))  # contact stored
     reference = referral["id"][:8].upper()
     context = await new_context(browser)
@@ -108,11 +111,11 @@ async def test_a_caseworker_records_every_statutory_step_through_the_forms(
     results = page.locator("table.govuk-table tbody tr")
     await expect(results).to_have_count(1)
     await expect(results).to_contain_text(reference)
-    await expect(results).to_contain_text("4 March 2019")
+    await expect(results).to_contain_text(f"{born.day} {born:%B %Y}")
     assert number not in page.url
     assert await axe_violations(page, browser_tools["AXE_JS"]) == []
     await screenshot(page, "caseload-search")
-    await results.get_by_role("link", name="Amara Okafor").click()
+    await results.get_by_role("link", name=f"{child['given_name']} {child['family_name']}").click()
 
     await expect(page.get_by_role("heading", level=1)).to_have_text(f"Referral {reference}")
     child = page.locator("#child + .govuk-summary-list")
@@ -170,7 +173,7 @@ async def test_a_caseworker_records_every_statutory_step_through_the_forms(
 async def test_a_bad_date_is_named_and_linked_and_nothing_is_recorded(
     browser: Browser, web_url: str, referrals_api: httpx.AsyncClient, browser_tools: dict[str, str]
 ) -> None:
-    referral = await ehc_request(referrals_api, received_days_ago=10, family_name="Mensah")
+    referral = await _ehc_request(referrals_api, received_days_ago=10)
     context = await new_context(browser)
     page = await context.new_page()
     await sign_in(page, web_url, "leeds-caseworker", then=f"/referrals/{referral['id']}")

@@ -1,11 +1,40 @@
 {{/*
-Names, labels and the pieces every pod shares. The services, their topics and consumer groups
-come from files/topology.json, generated from the code (make chart-topology).
+Names, labels and the pieces every pod shares. Every service has pods: the keys of `services`
+in the values (the schema requires exactly the registry's, shared.services). Those that meet on
+Kafka, their topics and consumer groups come from files/topology.json, generated from the code
+(make chart-topology); the workspace (web) is not in it.
 */}}
 
 {{- define "send.topology" -}}
 {{- .Files.Get "files/topology.json" -}}
 {{- end -}}
+
+{{/* "true" when a service meets the others on Kafka (it is in files/topology.json); the
+workspace (web) is not: no Kafka settings, user, topics or lag scaling (args: root, service) */}}
+{{- define "send.hasEvents" -}}
+{{- if hasKey (include "send.topology" .root | fromJson).services .service -}}true{{- end -}}
+{{- end -}}
+
+{{/* The caseworker's page of a referral: caseworkerUrl, else the workspace's */}}
+{{- define "send.caseworkerUrl" -}}
+{{- .Values.caseworkerUrl | default (printf "%s/referrals/{referral_id}" (include "send.workspaceUrl" .)) -}}
+{{- end -}}
+
+{{/* The workspace's address in people's browsers */}}
+{{- define "send.workspaceUrl" -}}
+{{- .Values.workspace.publicUrl | default (printf "https://%s" .Values.services.web.ingress.host) | trimSuffix "/" -}}
+{{- end -}}
+
+{{/* TRUSTED_PROXIES: the ingress controller's (trustedProxies); for the four services also
+the workspace's pods, which pass a family's address on (args: root, service) */}}
+{{- define "send.trustedProxies" -}}
+{{- $v := .root.Values -}}
+{{- $proxies := list -}}
+{{- if $v.trustedProxies }}{{ $proxies = append $proxies $v.trustedProxies }}{{ end -}}
+{{- if and (include "send.hasEvents" .) $v.workspace.podNetwork }}{{ $proxies = append $proxies $v.workspace.podNetwork }}{{ end -}}
+{{- join "," $proxies -}}
+{{- end -}}
+
 
 {{/* PARTNER_TOPICS as JSON: each NHS partner (strimzi.partners) whose inboundTopic is a
 topic of its own, not the shared one, and that topic. Only its KafkaUser may write there, so
@@ -17,6 +46,42 @@ referrals takes a message on it as that partner's (args: root) */}}
 {{- if and .inboundTopic (ne .inboundTopic $shared) -}}
 {{- $_ := set $topics .name .inboundTopic -}}
 {{- end -}}
+{{- end -}}
+{{- toJson $topics -}}
+{{- end -}}
+
+{{/* COUNCILS: the ONS codes of the councils served, comma-separated (args: root) */}}
+{{- define "send.councilCodes" -}}
+{{- $codes := list -}}
+{{- range .Values.councils }}{{ $codes = append $codes .code }}{{ end -}}
+{{- join "," $codes -}}
+{{- end -}}
+
+{{/* COUNCIL_CONTACTS as JSON: each council served, by code, with its name and its SEND
+team's phone and email where given (args: root) */}}
+{{- define "send.councilContacts" -}}
+{{- $contacts := dict -}}
+{{- range .Values.councils -}}
+{{- $contact := dict "name" (.name | default .code) -}}
+{{- with .phone }}{{ $_ := set $contact "phone" . }}{{ end -}}
+{{- with .email }}{{ $_ := set $contact "email" . }}{{ end -}}
+{{- $_ := set $contacts .code $contact -}}
+{{- end -}}
+{{- toJson $contacts -}}
+{{- end -}}
+
+{{/* Each NHS partner's own topics, as JSON {partner: [topic, ...]}: for each partner of
+partnerCouncils, the topology's partnerEvents patterns with its client id in place of
+{partner} (nhs.referrals.outcome.<partner>.v1). Only that partner may read them (args: root) */}}
+{{- define "send.partnerEventTopics" -}}
+{{- $topology := include "send.topology" . | fromJson -}}
+{{- $topics := dict -}}
+{{- range $partner, $codes := .Values.partnerCouncils -}}
+{{- $own := list -}}
+{{- range $topology.partnerEvents -}}
+{{- $own = append $own (replace $topology.partnerPlaceholder $partner .topic) -}}
+{{- end -}}
+{{- $_ := set $topics $partner $own -}}
 {{- end -}}
 {{- toJson $topics -}}
 {{- end -}}
@@ -112,6 +177,8 @@ only when kafka.credentials.topics is not set).
   value: {{ $k.namespace | quote }}
 - name: PARTNER_TOPICS
   value: {{ include "send.partnerTopics" $root | quote }}
+- name: PARTNER_COUNCILS
+  value: {{ $root.Values.partnerCouncils | toJson | quote }}
 - name: KAFKA_TOPIC_PARTITIONS
   value: {{ $k.partitions | quote }}
 - name: KAFKA_REPLICATION_FACTOR
@@ -203,7 +270,10 @@ only when kafka.credentials.topics is not set).
 {{- $root := .root -}}
 {{- $v := $root.Values -}}
 {{- $svc := index $v.services .service -}}
+{{- $events := include "send.hasEvents" . -}}
+{{- if $events }}
 {{ include "send.kafkaEnv" . }}
+{{- end }}
 - name: {{ upper .service }}_DATABASE_URL
   valueFrom:
     secretKeyRef:
@@ -221,8 +291,13 @@ only when kafka.credentials.topics is not set).
   value: {{ $v.oidc.rolesClaim | quote }}
 - name: OIDC_COUNCILS_CLAIM
   value: {{ $v.oidc.councilsClaim | quote }}
+{{- if eq .service "web" }}
+{{- /* The event services have it with their Kafka settings; the workspace's settings
+require it outside development too. */}}
 - name: PARTNER_COUNCILS
   value: {{ $v.partnerCouncils | toJson | quote }}
+{{ include "send.workspaceEnv" $root }}
+{{- end }}
 {{- if has .service (list "referrals" "plans" "notifications") }}
 - name: FAMILY_LINK_KEY
   valueFrom:
@@ -234,20 +309,39 @@ only when kafka.credentials.topics is not set).
 {{- end }}
 {{- if eq .service "notifications" }}
 - name: FAMILY_VIEW_URL
-  value: {{ $v.familyViewUrl | quote }}
+  value: {{ $v.familyViewUrl | default (printf "%s/family/{token}" (include "send.workspaceUrl" $root)) | quote }}
+- name: CASEWORKER_VIEW_URL
+  value: {{ include "send.caseworkerUrl" $root | quote }}
+- name: COUNCIL_MESSAGING
+  valueFrom:
+    secretKeyRef:
+      name: {{ $v.councilMessaging.secretName }}
+      key: {{ $v.councilMessaging.key }}
 {{- end }}
 {{- if eq .service "referrals" }}
 - name: FAMILY_PLAN_URL
-  value: {{ $v.familyPlanUrl | quote }}
+  value: {{ $v.familyPlanUrl | default (printf "%s/family/{token}/plan" (include "send.workspaceUrl" $root)) | quote }}
+- name: REFERRAL_LINK
+  value: {{ include "send.caseworkerUrl" $root | quote }}
+{{- with $v.councils }}
+- name: COUNCILS
+  value: {{ include "send.councilCodes" $root | quote }}
 {{- end }}
+{{- end }}
+{{- if and (eq .service "plans") $v.councils }}
+- name: COUNCIL_CONTACTS
+  value: {{ include "send.councilContacts" $root | quote }}
+{{- end }}
+{{- if $events }}
 - name: PUBLIC_DOCS
   value: {{ $v.publicDocs | quote }}
+{{- end }}
 - name: LOG_LEVEL
   value: {{ $v.logLevel | quote }}
 - name: LOG_FORMAT
   value: json
 - name: TRUSTED_PROXIES
-  value: {{ $v.trustedProxies | quote }}
+  value: {{ include "send.trustedProxies" . | quote }}
 - name: RATE_LIMIT_POST
   value: {{ $v.rateLimit.post | quote }}
 - name: RATE_LIMIT_FAMILY
@@ -281,6 +375,36 @@ only when kafka.credentials.topics is not set).
     secretKeyRef:
       name: {{ .secretName }}
       key: {{ .key }}
+{{- end }}
+{{- end -}}
+
+{{/* The workspace's own settings: where each service's API is (its Service, inside the
+cluster), its address, its identity-provider client and session keys (from Secrets), and
+each council's contacts for the family's pages */}}
+{{- define "send.workspaceEnv" -}}
+{{- $root := . -}}
+{{- $w := .Values.workspace -}}
+{{- range $service, $_ := (include "send.topology" $root | fromJson).services }}
+- name: {{ upper $service }}_URL
+  value: {{ printf "http://%s" (include "send.serviceName" (dict "root" $root "service" $service)) | quote }}
+{{- end }}
+- name: PUBLIC_URL
+  value: {{ include "send.workspaceUrl" $root | quote }}
+- name: OIDC_CLIENT_ID
+  value: {{ $w.oidcClientId | quote }}
+- name: OIDC_CLIENT_SECRET
+  valueFrom:
+    secretKeyRef:
+      name: {{ $w.oidcClientSecret.secretName }}
+      key: {{ $w.oidcClientSecret.key }}
+- name: SESSION_KEYS
+  valueFrom:
+    secretKeyRef:
+      name: {{ $w.sessionKeys.secretName }}
+      key: {{ $w.sessionKeys.key }}
+{{- with .Values.councils }}
+- name: COUNCIL_CONTACTS
+  value: {{ include "send.councilContacts" $root | quote }}
 {{- end }}
 {{- end -}}
 

@@ -1,0 +1,11 @@
+-- Row-level security binds the tables' owner too (FORCE), not only the services' role. Without
+-- it, the owner, and any role that is a member of the owner (PostgreSQL treats a member as the
+-- owner), would see and change every council's rows. The migrations, acting as the owner, act
+-- for every council ('*' in send.local_authorities, shared/migrations.py), as do the seed and
+-- an operator who connects as the owner (shared.migrations.owner_connection).
+
+ALTER TABLE support_plans FORCE ROW LEVEL SECURITY;
+ALTER TABLE plan_inputs FORCE ROW LEVEL SECURITY;
+ALTER TABLE plan_versions FORCE ROW LEVEL SECURITY;
+ALTER TABLE plan_comments FORCE ROW LEVEL SECURITY;
+ALTER TABLE family_link_revocations FORCE ROW LEVEL SECURITY;

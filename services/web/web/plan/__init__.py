@@ -1,0 +1,13 @@
+"""A caseworker's plan pages: read the plan (sections A to K, its checks, its versions, the
+PDF), change a section (with someone else's change shown and reapplied when they saved
+first), and move the plan on (share, issue, finalise, review)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from web.plan import editing, moving, reading
+
+router = APIRouter(include_in_schema=False)
+for routes in (reading.router, editing.router, moving.router):
+    router.include_router(routes)

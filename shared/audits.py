@@ -1,0 +1,66 @@
+"""Which event audits as what: the one table the unit of work (``shared.unit_of_work``) derives
+a state change's audit rows from. An event here, added to a unit of work, writes one row
+``(action, resource)`` on its referral, as whoever the unit of work acts for (the person
+signed in, a partner, or ``system:<service>``).
+
+Events that change no child's record (a message sent, a deadline at risk, a partner's answer)
+are not here: they are what happened, not who changed what.
+"""
+
+from __future__ import annotations
+
+from shared.events import (
+    AdviceReceived,
+    AdviceRequested,
+    AllocationEnded,
+    AssessmentDecided,
+    ChildDetailsErased,
+    DomainEvent,
+    DraftPlanIssued,
+    EhcAssessmentRequested,
+    FamilyLinksRevoked,
+    FinalPlanIssued,
+    PlanAgreed,
+    PlanCommentsReceived,
+    PlanDrafted,
+    PlanFinalised,
+    PlanIssueDecided,
+    PlanIssuedForComment,
+    PlanReviewDue,
+    PlanRevised,
+    PlanShared,
+    ReferralClosed,
+    ReferralReceived,
+    ReferralWaitlisted,
+    SpecialistAssigned,
+    StatutoryExceptionRecorded,
+)
+
+AUDITED: dict[type[DomainEvent], tuple[str, str]] = {
+    # referrals
+    ReferralReceived: ("create", "referral"),
+    ReferralClosed: ("update", "referral"),
+    FamilyLinksRevoked: ("update", "family-links"),
+    ChildDetailsErased: ("erase", "child"),
+    EhcAssessmentRequested: ("update", "ehc-request"),
+    AssessmentDecided: ("update", "ehc-request"),
+    AdviceRequested: ("update", "ehc-request"),
+    AdviceReceived: ("update", "ehc-request"),
+    PlanIssueDecided: ("update", "ehc-request"),
+    DraftPlanIssued: ("update", "ehc-request"),
+    FinalPlanIssued: ("update", "ehc-request"),
+    StatutoryExceptionRecorded: ("update", "ehc-request"),
+    # plans
+    PlanDrafted: ("create", "plan"),
+    PlanRevised: ("update", "plan"),
+    PlanShared: ("update", "plan"),
+    PlanAgreed: ("update", "plan"),
+    PlanIssuedForComment: ("update", "plan"),
+    PlanFinalised: ("update", "plan"),
+    PlanReviewDue: ("update", "plan"),
+    PlanCommentsReceived: ("update", "plan-comments"),
+    # specialists
+    SpecialistAssigned: ("create", "allocation"),
+    ReferralWaitlisted: ("create", "waitlist"),
+    AllocationEnded: ("update", "allocation"),
+}

@@ -1,0 +1,256 @@
+"""One way to change state: the unit of work.
+
+Every state change of a service, whatever starts it (an HTTP step, a consumed event, a
+scheduled job, a partner's message), runs in one::
+
+    async with work.begin(actor, councils=[referral.local_authority]) as uow:
+        events, answer = decide(state, command)      # the domain: pure, returns its events
+        uow.add(*events)
+
+``begin`` opens the transaction on a pooled connection and acts for the councils (row-level
+security); the body reads and writes state through ``uow.conn`` and hands the events the domain
+returned to ``uow.add``; on leaving without an error, the unit of work writes those events to
+the outbox and the audit rows they stand for (``shared.audits.AUDITED``: which event audits as
+what), then commits. Reads are audited with ``uow.read(...)``; a change that causes no event
+(a family's preferences, say) with ``uow.changed(...)``. Nothing else writes the outbox or the
+audit trail, and nothing in a unit of work calls the outside world (a message, a partner): that
+waits for the commit, through the outbox.
+
+Two more doors, each claimed first thing in the transaction:
+
+- ``idempotency_key=`` (HTTP ``Idempotency-Key``): a retry gets the first answer
+  (``uow.replayed``) and changes nothing; the same key with another request is ``KeyReused``.
+  The route stores its answer with ``uow.answer(status, body)``.
+- a consumed event's inbox row is claimed by ``shared.consumption`` for a whole batch, which
+  then runs one unit of work per event on the batch's transaction (``Work.within``).
+
+(Longer than most modules: the transaction, the idempotency claim and the writes on commit are
+one mechanism every state change goes through, read together.)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from uuid import UUID
+
+import asyncpg
+
+from shared.audits import AUDITED
+from shared.councils import ALL, act_for
+from shared.db import Connection
+from shared.events import DomainEvent
+from shared.outbox import Outbox
+
+Isolation = Literal["read_committed", "repeatable_read", "serializable"]
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who a unit of work acts as, for the audit trail: a person or partner (their subject
+    and roles, the request's ids), or the service itself (``system:<name>``)."""
+
+    subject: str
+    roles: tuple[str, ...] = ()
+    request_id: str | None = None
+    client_request_id: str | None = None
+
+    @classmethod
+    def system(cls, name: str) -> Actor:
+        """The service's own work (a handler, a scheduled job): ``system:<name>``."""
+        return cls(f"system:{name}")
+
+
+class KeyReused(Exception):
+    """An ``Idempotency-Key`` used before with another request (or by a request still being
+    answered and then rolled back)."""
+
+
+@dataclass(frozen=True)
+class FirstAnswer:
+    """What a request with this ``Idempotency-Key`` was answered the first time."""
+
+    status_code: int
+    body: Any
+
+
+def fingerprint(body: Any) -> str:
+    """A request as compared between retries (its validated, normalised JSON)."""
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class _Audit:
+    action: str
+    resource: str
+    referral_id: UUID | None
+    local_authority: str
+
+
+@dataclass
+class UnitOfWork:
+    """One state change in progress: its connection (in the transaction), who acts, and what
+    it will write on commit."""
+
+    conn: Connection
+    actor: Actor
+    replayed: FirstAnswer | None = None
+    _events: list[tuple[DomainEvent, str]] = field(default_factory=list)
+    _audits: list[_Audit] = field(default_factory=list)
+    _answer: tuple[int, Any] | None = None
+    _key: str | None = None
+
+    def add(self, *events: DomainEvent, local_authority: str | None = None) -> None:
+        """Events the domain returned: to the outbox on commit, in order, each with the audit
+        row it stands for. Their council is their own ``local_authority`` field unless given."""
+        for event in events:
+            council = local_authority or str(getattr(event, "local_authority", ""))
+            if not council:
+                raise ValueError(f"{type(event).__name__} names no council: give local_authority")
+            self._events.append((event, council))
+            audited = AUDITED.get(type(event))
+            if audited is not None:
+                self._audits.append(_Audit(*audited, event.referral_id, council))
+
+    def read(self, resource: str, *, referral_id: UUID | None, local_authority: str) -> None:
+        """Audit a read of a child's record (or of a report about children)."""
+        self._audits.append(_Audit("read", resource, referral_id, local_authority))
+
+    def changed(
+        self, action: str, resource: str, *, referral_id: UUID | None, local_authority: str
+    ) -> None:
+        """Audit a change that causes no event (the events' own rows come with ``add``)."""
+        self._audits.append(_Audit(action, resource, referral_id, local_authority))
+
+    def answer(self, status_code: int, body: Any) -> None:
+        """The answer a retry with this request's ``Idempotency-Key`` gets."""
+        self._answer = (status_code, body)
+
+    @property
+    def events(self) -> list[DomainEvent]:
+        return [event for event, _ in self._events]
+
+
+@dataclass(frozen=True)
+class Work:
+    """A service's units of work: its pool and outbox. Built once by the service's lifecycle
+    (``shared.lifecycle``), reached by routes (``shared.http.ServiceWork``), handlers and jobs."""
+
+    pool: Callable[[], asyncpg.Pool]
+    outbox: Outbox
+
+    @contextlib.asynccontextmanager
+    async def begin(
+        self,
+        actor: Actor,
+        *,
+        councils: Iterable[str] | str,
+        idempotency_key: str | None = None,
+        request: Any = None,
+        isolation: Isolation = "read_committed",
+        conn: Connection | None = None,
+    ) -> AsyncIterator[UnitOfWork]:
+        """A unit of work acting for ``councils`` (``ALL``: the service's own background
+        work), on ``conn`` (a request's) or a connection of the pool."""
+        async with contextlib.AsyncExitStack() as stack:
+            if conn is None:
+                conn = await stack.enter_async_context(self.pool().acquire())
+            async with conn.transaction(isolation=isolation):
+                await act_for(conn, councils if councils == ALL else list(councils))
+                uow = UnitOfWork(conn, actor)
+                if idempotency_key is not None:
+                    uow._key = idempotency_key
+                    uow.replayed = await _claim(
+                        conn, actor.subject, idempotency_key, councils, fingerprint(request)
+                    )
+                yield uow
+                if uow.replayed is None:
+                    await self._write(uow)
+
+    @contextlib.asynccontextmanager
+    async def within(self, conn: Connection, actor: Actor) -> AsyncIterator[UnitOfWork]:
+        """A unit of work inside a transaction already open (a consumed batch's: its inbox
+        rows are claimed and its council set by ``shared.consumption``)."""
+        if not conn.is_in_transaction():
+            raise RuntimeError("Work.within needs the transaction of the state change")
+        uow = UnitOfWork(conn, actor)
+        yield uow
+        await self._write(uow)
+
+    async def _write(self, uow: UnitOfWork) -> None:
+        """The events to the outbox (grouped by council, order kept), the audit rows, and
+        the answer for retries: all in the unit of work's transaction."""
+        run: list[DomainEvent] = []
+        council = None
+        for event, each in uow._events:
+            if each != council and run:
+                await self.outbox.add(uow.conn, run, local_authority=council or "")
+                run = []
+            council = each
+            run.append(event)
+        if run:
+            await self.outbox.add(uow.conn, run, local_authority=council or "")
+        if uow._audits:
+            actor = uow.actor
+            await uow.conn.executemany(
+                """INSERT INTO audit_log (actor, roles, local_authority, action, resource,
+                       referral_id, request_id, client_request_id)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
+                [_audit_row(actor, a) for a in uow._audits],
+            )
+        if uow._key is not None and uow._answer is not None:
+            await uow.conn.execute(
+                """UPDATE idempotency_keys SET status_code = $3, response = $4::jsonb
+                   WHERE caller = $1 AND key = $2""",
+                uow.actor.subject,
+                uow._key,
+                uow._answer[0],
+                json.dumps(uow._answer[1], default=str),
+            )
+
+
+def _audit_row(actor: Actor, audit: _Audit) -> tuple[object, ...]:
+    return (
+        actor.subject,
+        sorted(actor.roles),
+        audit.local_authority,
+        audit.action,
+        audit.resource,
+        audit.referral_id,
+        actor.request_id,
+        actor.client_request_id,
+    )
+
+
+async def _claim(
+    conn: Connection, caller: str, key: str, councils: Iterable[str] | str, request_hash: str
+) -> FirstAnswer | None:
+    """Claim ``key`` for this request (None: go ahead), or the answer it first had.
+
+    A second request with the same key, arriving while the first is still working, waits on
+    the row's unique index until the first commits (then reads its answer) or rolls back
+    (then does the work itself): concurrent retries never change anything twice."""
+    council = councils if isinstance(councils, str) else next(iter(councils), ALL)
+    claimed = await conn.fetchval(
+        """INSERT INTO idempotency_keys (caller, key, local_authority, request_hash)
+           VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING true""",
+        caller,
+        key,
+        council,
+        request_hash,
+    )
+    if claimed:
+        return None
+    first = await conn.fetchrow(
+        """SELECT request_hash, status_code, response FROM idempotency_keys
+           WHERE caller = $1 AND key = $2""",
+        caller,
+        key,
+    )
+    if first is None or first["request_hash"] != request_hash or first["status_code"] is None:
+        raise KeyReused("Idempotency-Key: already used with a different request")
+    return FirstAnswer(first["status_code"], json.loads(first["response"]))
