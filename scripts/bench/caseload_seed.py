@@ -1,4 +1,4 @@
-"""A large council's caseload, straight into the bench's databases with COPY: ``count``
+"""A large council's caseload, straight into the bench's databases: ``count``
 referrals of Leeds children in referrals' tables (children, referrals, EHC requests with their
 deadlines from referrals' own ``deadline_dates``, a few timeline steps each, and the
 specialists projection the caseload filters on: allocations to the seeded registry's entries,
@@ -131,14 +131,26 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 NOTIFICATIONS_TABLES = ("family_contacts",)
 
 
-async def copy_in(owner_url: str, rows: dict[str, list[Any]], tables: tuple[str, ...]) -> None:
-    """COPY ``tables``' rows in, as the tables' owner acting for every council (row-level
-    security binds an owner too where it is forced), then ANALYZE them."""
+async def insert_all(owner_url: str, rows: dict[str, list[Any]], tables: tuple[str, ...]) -> None:
+    """Insert ``tables``' rows, one statement a table (INSERT ... SELECT FROM unnest of a
+    column's array each: COPY is refused where row-level security binds the owner), as the
+    tables' owner acting for every council, then ANALYZE them."""
     conn = await asyncpg.connect(owner_url, server_settings={SETTING: ALL})
     try:
         async with conn.transaction():
             for table in tables:
-                await conn.copy_records_to_table(table, records=rows[table], columns=COLUMNS[table])
+                columns = COLUMNS[table]
+                types = await conn.fetch(
+                    """SELECT attname, format_type(atttypid, atttypmod) AS type
+                       FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0""",
+                    table,
+                )
+                type_of = {t["attname"]: t["type"] for t in types}
+                arrays = ", ".join(f"${n}::{type_of[c]}[]" for n, c in enumerate(columns, 1))
+                await conn.execute(
+                    f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM unnest({arrays})",
+                    *(list(column) for column in zip(*rows[table], strict=True)),
+                )
         for table in tables:
             await conn.execute(f"ANALYZE {table}")
     finally:

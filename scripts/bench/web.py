@@ -191,8 +191,8 @@ async def run(args: argparse.Namespace) -> None:
         teams = await caseload_seed.registry_entries(bench.urls["specialists"])
         rows = caseload_seed.caseload(args.referrals, teams, london_today())
         referral_tables = tuple(t for t in caseload_seed.COLUMNS if t != "family_contacts")
-        await caseload_seed.copy_in(bench.urls["referrals"], rows, referral_tables)
-        await caseload_seed.copy_in(
+        await caseload_seed.insert_all(bench.urls["referrals"], rows, referral_tables)
+        await caseload_seed.insert_all(
             bench.urls["notifications"], rows, caseload_seed.NOTIFICATIONS_TABLES
         )
         print(f"seeded {args.referrals} referrals in {time.perf_counter() - started:.1f} s")
