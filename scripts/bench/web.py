@@ -38,9 +38,11 @@ from specialists.seed import seed as seed_registry
 
 from scripts.bench import caseload_seed, profile
 from scripts.bench.cpu import POSTGRES_RUN, CpuMeter, cpu_seconds
+from scripts.bench.samples import LEEDS
 from scripts.bench.stack import bench_platform
 from scripts.bench.stats import percentile
-from shared.councils import ALL, SETTING
+from scripts.platform import service_url
+from shared.councils import SETTING
 from shared.dev_identity_client import fetch_token
 from shared.services import SERVICES, local_postgres_url
 
@@ -162,9 +164,11 @@ async def cpu_per_request(
 
 
 async def plans(owner_url: str, team: UUID) -> list[tuple[str, str]]:
-    """EXPLAIN ANALYZE of the caseload's query as the API makes it (first pages)."""
+    """EXPLAIN ANALYZE of the caseload's query as the API makes it (first pages): as the
+    services' role, acting for the caseworker's council (the policies' estimates differ for a
+    session acting for every council, and so would the plans)."""
     found: list[tuple[str, str]] = []
-    conn = await asyncpg.connect(owner_url, server_settings={SETTING: ALL})
+    conn = await asyncpg.connect(service_url(owner_url), server_settings={SETTING: LEEDS})
     try:
         for name, filters, search in (
             ("plain", Filters(), None),
