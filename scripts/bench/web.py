@@ -33,7 +33,6 @@ from uuid import UUID
 import asyncpg
 import httpx
 from referrals.caseload_query import Filters, Search, statement
-from referrals.intake import london_today
 from specialists.seed import seed as seed_registry
 
 from scripts.bench import caseload_seed, profile
@@ -43,6 +42,7 @@ from scripts.bench.stack import bench_platform
 from scripts.bench.stats import percentile
 from scripts.platform import service_url
 from shared.councils import SETTING
+from shared.dates import london_today
 from shared.dev_identity_client import fetch_token
 from shared.services import SERVICES, local_postgres_url
 

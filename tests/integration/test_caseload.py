@@ -15,10 +15,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from referrals.handlers import allocation_ended, referral_waitlisted, specialist_assigned
-from referrals.intake import london_today
 
 from scripts.platform import IdentityProvider, migrations_of
 from shared.councils import act_for
+from shared.dates import london_today
 from shared.events import AllocationEnded, DomainEvent, ReferralWaitlisted, SpecialistAssigned, wrap
 from shared.migrations import owner_connection
 from tests.conftest import Databases

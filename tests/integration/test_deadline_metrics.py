@@ -13,9 +13,9 @@ import pytest
 from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
 from referrals.deadlines import DeadlineWatch
-from referrals.intake import london_today
 
 from scripts.platform import IdentityProvider, migrations_of, service_url
+from shared.dates import london_today
 from tests.conftest import Databases
 from tests.integration.referrals_app import LEEDS, referral_body, referrals_service, signed_in
 

@@ -14,9 +14,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from referrals.deadlines import DeadlineWatch
-from referrals.intake import london_today
 
 from scripts.platform import IdentityProvider, migrations_of, service_url
+from shared.dates import london_today
 from tests.conftest import Databases
 from tests.integration.referrals_app import (
     BRADFORD,
@@ -161,7 +161,7 @@ async def test_each_statutory_step_in_order_with_its_deadline_event_and_timeline
 
 
 def _months(day: date, months: int) -> date:
-    from referrals.statutory import add_months
+    from shared.dates import add_months
 
     return add_months(day, months)
 

@@ -12,12 +12,12 @@ from uuid import UUID, uuid4
 import httpx
 import pytest
 from fastapi import FastAPI
-from referrals.intake import london_today
 from referrals.plan_handlers import plan_finalised, plan_issued_for_comment
 from referrals.statutory import InvalidStep
 
 from scripts.platform import IdentityProvider, migrations_of
 from shared.councils import act_for
+from shared.dates import london_today
 from shared.events import DomainEvent, PlanFinalised, PlanIssuedForComment, wrap
 from tests.conftest import Databases
 from tests.integration.referrals_app import LEEDS, referral_body, referrals_service, signed_in

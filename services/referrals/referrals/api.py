@@ -11,7 +11,6 @@ from uuid import UUID, uuid4
 
 import asyncpg
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from referrals import ehc_repository, idempotency, repository
@@ -19,7 +18,7 @@ from referrals.domain import Step
 from referrals.ehc_schemas import EhcView
 from referrals.holding import held_for, hold
 from referrals.idempotency import IdempotencyKey
-from referrals.intake import IntakeRules, intake_problems, london_today
+from referrals.intake import IntakeRules, intake_problems
 from referrals.schemas import (
     ChildView,
     DuplicateReferral,
@@ -31,8 +30,9 @@ from referrals.schemas import (
 from referrals.taking_in import Refused, new_referral, take_in
 from shared.audit import Audit
 from shared.auth import AUTH_RESPONSES, CurrentPrincipal, Role, allow, require_council
+from shared.dates import london_today
 from shared.events import FamilyLinksRevoked, Sen2Need
-from shared.http import NOT_FOUND, UNAVAILABLE, DbConnection, ServiceOutbox
+from shared.http import NOT_FOUND, UNAVAILABLE, DbConnection, ServiceOutbox, invalid
 from shared.telemetry import tag_current_span
 
 router = APIRouter(prefix="/v1", tags=["referrals"], responses={**UNAVAILABLE, **AUTH_RESPONSES})
@@ -223,15 +223,6 @@ def referral_view(
             )
             for t in timeline
         ],
-    )
-
-
-def invalid(
-    problems: list[tuple[tuple[str, ...], str]], where: str = "body"
-) -> RequestValidationError:
-    """A 422 naming each field and why, as FastAPI's own validation gives it."""
-    return RequestValidationError(
-        [{"loc": (where, *loc), "msg": msg, "type": "value_error"} for loc, msg in problems]
     )
 
 

@@ -9,7 +9,6 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from referrals import caseload_query
-from referrals.api import invalid
 from referrals.caseload_query import Filters, Search
 from referrals.domain import Step
 from referrals.ehc_schemas import (
@@ -20,13 +19,13 @@ from referrals.ehc_schemas import (
     Share,
     TimelinessReport,
 )
-from referrals.intake import london_today
 from referrals.reports import by_weeks_elapsed, share
 from referrals.statutory import Stage
 from shared.audit import Audit
 from shared.auth import AUTH_RESPONSES, CurrentPrincipal, Role, allow, require_council
+from shared.dates import london_today
 from shared.db import Connection
-from shared.http import UNAVAILABLE, DbConnection
+from shared.http import UNAVAILABLE, DbConnection, invalid
 
 router = APIRouter(
     prefix="/v1", tags=["caseload and reports"], responses={**UNAVAILABLE, **AUTH_RESPONSES}

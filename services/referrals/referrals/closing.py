@@ -13,10 +13,10 @@ from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from referrals import repository
-from referrals.intake import london_today
 from referrals.statutory import CLOSED, Stage
 from shared.audit import Audit
 from shared.auth import AUTH_RESPONSES, Role, allow
+from shared.dates import london_today
 from shared.events import EndReason, ReferralClosed
 from shared.http import CONFLICT, NOT_FOUND, UNAVAILABLE, DbConnection, ServiceOutbox
 

@@ -21,9 +21,9 @@ from prometheus_client import Counter
 
 from referrals import idempotency, repository
 from referrals.domain import StatutoryStep
-from referrals.intake import london_today
 from referrals.statutory import warning_due
 from shared.councils import ALL, act_for
+from shared.dates import london_today
 from shared.db import Connection, Database
 from shared.events import DeadlineAtRisk, DeadlineMissed
 from shared.outbox import Outbox

@@ -17,7 +17,6 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from referrals import ehc_repository, idempotency, repository
-from referrals.api import invalid
 from referrals.domain import StatutoryStep
 from referrals.ehc_schemas import (
     AdviceReceipt,
@@ -31,7 +30,6 @@ from referrals.ehc_schemas import (
     PlanDecision,
 )
 from referrals.idempotency import IdempotencyKey
-from referrals.intake import london_today
 from referrals.plan_steps import record_draft, record_final
 from referrals.statutory import (
     AdviceKind,
@@ -44,6 +42,7 @@ from referrals.statutory import (
 )
 from shared.audit import Audit
 from shared.auth import AUTH_RESPONSES, CurrentPrincipal, Role, allow
+from shared.dates import london_today
 from shared.db import Connection
 from shared.events import (
     AdviceReceived,
@@ -56,7 +55,14 @@ from shared.events import (
     PlanIssueDecided,
     StatutoryExceptionRecorded,
 )
-from shared.http import CONFLICT, NOT_FOUND, UNAVAILABLE, DbConnection, ServiceOutbox
+from shared.http import (
+    CONFLICT,
+    NOT_FOUND,
+    UNAVAILABLE,
+    DbConnection,
+    ServiceOutbox,
+    invalid,
+)
 
 router = APIRouter(
     prefix="/v1/referrals/{referral_id}",

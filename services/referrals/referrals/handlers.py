@@ -8,11 +8,11 @@ from typing import Any
 from referrals import plan_handlers, repository, specialist_work
 from referrals.domain import STEP_OF_EVENT, Step, TimelineStep, status_after
 from referrals.fhir_bundle import link_of, task, task_id_of
-from referrals.intake import london_today
 from referrals.schemas import ReferralRequest
 from referrals.taking_in import intake_rules, new_referral, rule_problems, take_in
 from shared.audit import AuditTrail
 from shared.auth import Principal
+from shared.dates import london_today
 from shared.events import (
     AllocationEnded,
     DomainEvent,

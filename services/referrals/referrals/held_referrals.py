@@ -16,7 +16,6 @@ from uuid import UUID
 from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from referrals.api import invalid
 from referrals.holding import RESOURCE
 from referrals.schemas import ReferralRequest
 from referrals.taking_in import Refused, new_referral, take_in
@@ -24,7 +23,14 @@ from shared.audit import Audit
 from shared.auth import AUTH_RESPONSES, CurrentPrincipal, Role, allow
 from shared.db import Connection
 from shared.events import HoldReason, Sen2Need, Track
-from shared.http import CONFLICT, NOT_FOUND, UNAVAILABLE, DbConnection, ServiceOutbox
+from shared.http import (
+    CONFLICT,
+    NOT_FOUND,
+    UNAVAILABLE,
+    DbConnection,
+    ServiceOutbox,
+    invalid,
+)
 
 Decision = Literal["join", "take-in", "decline"]
 

@@ -53,13 +53,13 @@ from pydantic import ValidationError
 from referrals.config import ReferralsSettings
 from referrals.fhir_bundle import Problem, Rejected, read_bundle, rejected, task, where
 from referrals.holding import hold
-from referrals.intake import london_today
 from referrals.schemas import ReferralRequest
 from referrals.taking_in import Refused, new_referral, rule_problems, rules_of, take_in
 from shared.audit import AuditTrail
 from shared.auth import Principal
 from shared.consumption import EventConsumption, attempted, dead_letter_headers
 from shared.councils import act_for
+from shared.dates import london_today
 from shared.db import Connection, Database
 from shared.events import PartnerReferralAnswered
 from shared.outbox import Outbox

@@ -10,9 +10,9 @@ from uuid import UUID
 
 from referrals import ehc_repository, repository
 from referrals.domain import StatutoryStep
-from referrals.intake import london_today
 from referrals.plan_steps import record_draft, record_final
 from referrals.statutory import EhcRequest, Stage
+from shared.dates import london_today
 from shared.events import Envelope, PlanFinalised, PlanIssuedForComment
 from shared.subscriptions import Conn, Events
 

@@ -11,7 +11,6 @@ read and tested together.)
 
 from __future__ import annotations
 
-import calendar
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -19,6 +18,7 @@ from datetime import date, timedelta
 from typing import Any, Literal
 from uuid import UUID
 
+from shared.dates import add_months
 from shared.events import (
     AdviceReceived,
     AdviceRequested,
@@ -174,13 +174,6 @@ def deadline_dates(
     comments = timedelta(COMMENT_DAYS)
     dates[Deadline.DRAFT_PLAN] = (final[0] - comments, final[1] - comments)
     return dates
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day ``months`` later (the month's last day when it is shorter)."""
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 APPEAL_MONTHS = 2  # to the SEND Tribunal, from the decision or the final plan
