@@ -20,6 +20,7 @@ from shared.events import (
     EhcAssessmentRequested,
     FamilyLinksRevoked,
     FinalPlanIssued,
+    PartnerReferralHeld,
     PlanAgreed,
     PlanCommentsReceived,
     PlanDrafted,
@@ -39,6 +40,7 @@ from shared.events import (
 AUDITED: dict[type[DomainEvent], tuple[str, str]] = {
     # referrals
     ReferralReceived: ("create", "referral"),
+    PartnerReferralHeld: ("create", "held-referral"),  # on the referral it may duplicate
     ReferralClosed: ("update", "referral"),
     FamilyLinksRevoked: ("update", "family-links"),
     ChildDetailsErased: ("erase", "child"),

@@ -206,7 +206,8 @@ class _ConsumeOne(BaseMiddleware):
         topic = batch[0][0].topic
         taken = time.time()
         async with self.c.pool().acquire() as conn, conn.transaction():
-            new = await _first_deliveries(conn, route, [e.id for _, e in batch])
+            ids = [e.id for _, e in batch]
+            new = await first_deliveries(conn, route.consumer, route.event_class.topic(), ids)
             fresh = []
             for _, envelope in batch:
                 if envelope.id in new:
@@ -330,15 +331,19 @@ async def attempted(
     raise AssertionError("unreachable: the last attempt returns or raises")
 
 
-async def _first_deliveries(conn: Any, route: _Route, event_ids: list[UUID]) -> set[UUID]:
-    """Record the events in the inbox in one statement; returns those seen for the first time."""
+async def first_deliveries(
+    conn: Any, consumer: str, topic: str, event_ids: list[UUID]
+) -> set[UUID]:
+    """Record the events in ``consumer``'s inbox in one statement (in the transaction of their
+    effect); returns those seen for the first time. Also for a consumer of the service's own
+    (the NHS partners', whose messages' ids are their records' places)."""
     rows = await conn.fetch(
         """INSERT INTO inbox (consumer, event_id, topic)
            SELECT $1, id, $3 FROM unnest($2::uuid[]) AS id
            ON CONFLICT DO NOTHING RETURNING event_id""",
-        route.consumer,
+        consumer,
         event_ids,
-        route.event_class.topic(),
+        topic,
     )
     return {r["event_id"] for r in rows}
 

@@ -109,7 +109,7 @@ class UnitOfWork:
         row it stands for. Their council is their own ``local_authority`` field unless given."""
         for event in events:
             council = local_authority or str(getattr(event, "local_authority", ""))
-            if not council:
+            if not council and local_authority is None:  # "": an answer naming no council
                 raise ValueError(f"{type(event).__name__} names no council: give local_authority")
             self._events.append((event, council))
             audited = AUDITED.get(type(event))
@@ -125,6 +125,14 @@ class UnitOfWork:
     ) -> None:
         """Audit a change that causes no event (the events' own rows come with ``add``)."""
         self._audits.append(_Audit(action, resource, referral_id, local_authority))
+
+    def read_each(
+        self, resource: str, referrals: Iterable[tuple[UUID | None, str]], *, action: str = "read"
+    ) -> None:
+        """Audit a read of each of ``referrals`` (id, council): a page of a list, a row each,
+        written with the unit of work's other rows in one statement. ``action``: how they were
+        read (``search``), when not simply read."""
+        self._audits.extend(_Audit(action, resource, id_, council) for id_, council in referrals)
 
     def answer(self, status_code: int, body: Any) -> None:
         """The answer a retry with this request's ``Idempotency-Key`` gets."""

@@ -1,6 +1,7 @@
 """The referrals service in-process against a fresh database of its own (real PostgreSQL,
 the application role, row-level security), signed in through the development identity
-provider. No Kafka: the events a request causes are read from its outbox."""
+provider, and events handed to its handlers as its consumer hands them (``handled``). No
+Kafka: the events a request or a handler causes are read from its outbox."""
 
 from __future__ import annotations
 
@@ -11,14 +12,21 @@ from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
 
+import asyncpg
 import httpx
 from fastapi import FastAPI
 from referrals.app import create_app
 from referrals.config import ReferralsSettings
+from referrals.handlers import subscriptions
 
 from scripts.platform import IdentityProvider, service_url
+from shared.batches import batch_consumer
 from shared.dev_identity import fetch_token
+from shared.events import DomainEvent, Envelope
 from shared.migrations import owner_connection
+from shared.outbox import Outbox
+from shared.subscriptions import Uow
+from shared.unit_of_work import Work
 
 LEEDS, BRADFORD = "E08000035", "E08000032"
 
@@ -95,3 +103,30 @@ async def outbox_events(owner_url: str, referral_id: UUID | str) -> list[tuple[s
     finally:
         await conn.close()
     return [(r["topic"], json.loads(r["envelope"])["data"]) for r in rows]
+
+
+async def handled(app: FastAPI, message: Envelope[Any]) -> list[DomainEvent]:
+    """``message`` handed to referrals' handler of its type as referrals' consumer hands it
+    (``shared.batches``: in a transaction of the app's pool, acting for the event's council,
+    one unit of work of the service's own whose events go to the outbox with their audit
+    rows); the events the handler returned."""
+    [subscription] = [s for s in subscriptions if s.event_class.event_type() == message.type]
+    caused: list[DomainEvent] = []
+
+    async def handler(each: Envelope[Any], uow: Uow) -> list[DomainEvent]:
+        caused.extend(await subscription.handler(each, uow))
+        return caused
+
+    consume = batch_consumer(subscription.event_class, handler, app.state.work, "referrals")
+    async with app.state.database.pool().acquire() as conn, conn.transaction():
+        await consume([message], conn)
+    return caused
+
+
+def _no_pool() -> asyncpg.Pool:
+    raise AssertionError("a job given its connection never takes one of the pool")
+
+
+def units_of_work(outbox: Outbox) -> Work:
+    """Referrals' units of work on a connection the test gives (``begin(conn=...)``)."""
+    return Work(_no_pool, outbox)

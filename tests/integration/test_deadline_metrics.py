@@ -64,7 +64,7 @@ async def test_a_missed_deadline_is_counted_once_by_council_and_deadline(
 
         async def check(day: date) -> dict[tuple[str, str, str], float]:
             await DeadlineWatch(at_risk_days=10, interval_s=60, today=lambda: day).check(
-                conn, app.state.outbox
+                app.state.work, conn
             )
             now = await _warnings(app)
             return {k: v - before.get(k, 0) for k, v in now.items() if v != before.get(k, 0)}

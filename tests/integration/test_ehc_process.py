@@ -281,13 +281,13 @@ async def test_at_risk_and_missed_are_sent_once_each_across_a_scheduler_restart(
     )
     referral_id = created["id"]
     decision_due = start + timedelta(weeks=6)
-    outbox = app.state.outbox
+    work = app.state.work
     conn = await asyncpg.connect(service_url(owner_url))
     try:
 
         async def check(day: date) -> list[tuple[str, str]]:
             watch = DeadlineWatch(at_risk_days=10, interval_s=60, today=lambda: day)  # a restart
-            await watch.check(conn, outbox)
+            await watch.check(work, conn)
             return [
                 (topic, data["deadline"])
                 for topic, data in await outbox_events(owner_url, referral_id)
@@ -633,7 +633,7 @@ async def test_two_schedulers_at_once_send_each_warning_once(
         (await _post(caseworker, "/v1/referrals", referral_body(track="ehc", received_on=s)))["id"]
         for s in starts
     ]
-    outbox = app.state.outbox
+    work = app.state.work
     first, second = [await asyncpg.connect(service_url(owner_url)) for _ in range(2)]
     try:
         # Two replicas' loops at the same moment, day after day through the decisions' dates
@@ -641,7 +641,7 @@ async def test_two_schedulers_at_once_send_each_warning_once(
         for day in [starts[0] + timedelta(weeks=6, days=d) for d in range(-12, 10, 3)]:
             watch = DeadlineWatch(at_risk_days=10, interval_s=60, today=_on(day))
             other = DeadlineWatch(at_risk_days=10, interval_s=60, today=_on(day))
-            await asyncio.gather(watch.check(first, outbox), other.check(second, outbox))
+            await asyncio.gather(watch.check(work, first), other.check(work, second))
     finally:
         await first.close()
         await second.close()

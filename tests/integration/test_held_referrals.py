@@ -328,7 +328,7 @@ async def test_retention_erases_a_held_requests_copy_of_the_child_as_it_erases_t
 
     async with app.state.database.pool().acquire() as conn:  # the service's own role
         await erase_past_retention(
-            conn, app.state.outbox, today=date.today(), years=125, by_council={BRADFORD: 1}
+            app.state.work, conn, today=date.today(), years=125, by_council={BRADFORD: 1}
         )
 
     (after,) = await fetch("SELECT request, decision FROM held_referrals WHERE id = $1", held_id)

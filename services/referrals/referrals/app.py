@@ -11,7 +11,6 @@ from referrals.handlers import subscriptions
 from referrals.partner_asyncapi import described
 from referrals.partners import PartnerIntake
 from referrals.retention import RetentionJob
-from referrals.taking_in import rules_of
 from shared.events import ALL_EVENTS, DomainEvent, PartnerReferralAnswered
 from shared.lifecycle import ServiceDefinition, create_service_app
 
@@ -63,7 +62,7 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
             generated(), settings.partner_inbound_topic, PartnerReferralAnswered.topic()
         ),
     )
-    app.state.intake_rules = rules_of(settings)
+    app.state.intake_rules = settings.intake_rules  # the routes' (api.intake_rules)
     app.state.at_risk_days = settings.deadline_at_risk_days  # the caseload's at-risk filter
     app.state.family_plan_url = settings.family_plan_url
     return app
