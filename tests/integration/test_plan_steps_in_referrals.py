@@ -17,6 +17,7 @@ from referrals.statutory import InvalidStep
 from scripts.platform import IdentityProvider, migrations_of
 from shared.dates import london_today
 from shared.events import DomainEvent, PlanFinalised, PlanIssuedForComment, wrap
+from shared.migrations import owner_connection
 from tests.conftest import Databases
 from tests.integration.referrals_app import (
     LEEDS,
@@ -88,7 +89,7 @@ async def _statutory(caseworker: httpx.AsyncClient, referral_id: str) -> tuple[A
 
 
 async def test_plans_steps_are_recorded_once_through_the_statutory_code(
-    app: FastAPI, caseworker: httpx.AsyncClient
+    app: FastAPI, caseworker: httpx.AsyncClient, owner_url: str
 ) -> None:
     referral_id = await _decided_to_issue(caseworker)
     until = TODAY + timedelta(days=15)
@@ -118,6 +119,17 @@ async def test_plans_steps_are_recorded_once_through_the_statutory_code(
     assert ehc["stage"] == "final_plan_issued"
     assert steps == [("draft_plan_issued", "plans"), ("final_plan_issued", "plans")]
     assert {d["kind"]: d["state"] for d in ehc["deadlines"]}["final_plan"] == "met"
+    # Each step recorded is audited once, as the service's own change (repeats change nothing).
+    conn = await owner_connection(owner_url)
+    try:
+        audited = await conn.fetch(
+            "SELECT action, resource FROM audit_log WHERE referral_id = $1 AND actor = $2",
+            UUID(referral_id),
+            "system:referrals",
+        )
+    finally:
+        await conn.close()
+    assert [tuple(a) for a in audited] == [("update", "ehc-request")] * 2
 
 
 async def test_a_draft_a_caseworker_recorded_in_referrals_is_not_recorded_again(
