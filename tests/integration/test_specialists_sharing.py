@@ -21,6 +21,7 @@ from shared.councils import ALL, act_for
 from shared.dev_identity import fetch_token
 from shared.events import ReferralWaitlisted
 from shared.roles import Role
+from shared.unit_of_work import Work
 from tests.conftest import Databases
 from tests.integration.specialists_app import (
     BRADFORD,
@@ -115,7 +116,7 @@ async def _assigned(owner: asyncpg.Connection, entry_id: str) -> set[UUID]:
 
 async def _waitlist_pass(pool: asyncpg.Pool) -> None:
     async with pool.acquire() as conn:
-        await pass_once(conn, OUTBOX)
+        await pass_once(conn, Work(lambda: pool, OUTBOX))
 
 
 async def test_a_team_named_for_another_council_takes_its_children_only_once_it_agrees(

@@ -10,9 +10,12 @@ Caseload weights (a practitioner's or team's ``capacity`` is in these points):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
+from uuid import UUID
 
 from shared.events import Sen2Need, Track
 from shared.roles import Role
+from specialists.matching import Child
 
 SUPPORT_WEIGHT = 1
 EHC_WEIGHT = 2
@@ -32,6 +35,39 @@ LEGACY_ROLES = {"sensory_support"}
 class Needed:
     role: str
     statutory: bool
+
+
+@dataclass(frozen=True)
+class Need:
+    """A referral as matching sees it: from its plan, and its EHC request if any."""
+
+    referral_id: UUID
+    local_authority: str
+    plan_id: UUID | None
+    primary_need: str | None
+    secondary_needs: tuple[str, ...]
+    postcode_district: str | None
+    school_urn: str | None
+    language: str
+    track: str
+    statutory_due: date | None
+    needed_since: datetime | None
+
+    @property
+    def sen2(self) -> list[Sen2Need]:
+        codes = [self.primary_need, *self.secondary_needs]
+        return [Sen2Need(c) for c in codes if c is not None and c in set(Sen2Need)]
+
+    @property
+    def child(self) -> Child:
+        return Child(
+            self.local_authority, self.postcode_district or "", self.school_urn, self.language
+        )
+
+    @property
+    def places(self) -> int:
+        """The weighted places an allocation of this referral takes."""
+        return weight(self.track, self.primary_need)
 
 
 def weight(track: Track | str, primary_need: Sen2Need | str | None) -> int:

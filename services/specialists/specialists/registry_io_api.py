@@ -5,19 +5,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from shared.audit import Audit
 from shared.auth import AUTH_RESPONSES, CurrentPrincipal, Role, allow, require_council
-from shared.http import UNAVAILABLE, DbConnection, ServiceOutbox
+from shared.http import UNAVAILABLE, DbConnection, ServiceWork, actor_of, invalid
 from specialists import registry_csv, registry_store, waitlist
 from specialists.registry import EntryView
-from specialists.registry_api import (
-    Council,
-    audit_agreements,
-    audit_change,
-    invalid,
-    pairs_to_work,
-    work_waitlist,
-)
+from specialists.registry_api import Council, agreed, changed, pairs_to_work
 from specialists.registry_import import Rejected, import_csv
 
 router = APIRouter(prefix="/v1", tags=["registry"], responses={**UNAVAILABLE, **AUTH_RESPONSES})
@@ -48,9 +40,8 @@ async def export_registry(
 async def import_registry(
     request: Request,
     conn: DbConnection,
-    outbox: ServiceOutbox,
+    work: ServiceWork,
     principal: CurrentPrincipal,
-    audit: Audit,
 ) -> list[EntryView]:
     """Create or replace entries from a CSV body (``text/csv``; the export's format): every row
     is checked and all are applied, or none (422: each bad row's line and field)."""
@@ -62,16 +53,17 @@ async def import_registry(
     except UnicodeDecodeError as exc:
         raise invalid([(("csv",), "not UTF-8 text")]) from exc
     try:
-        async with conn.transaction():
+        async with work.begin(actor_of(request), councils=principal.councils, conn=conn) as uow:
             rows, _ = registry_csv.parse(text)
-            await waitlist.hold(conn, pairs_to_work(principal, [e for _, e in rows]))
+            await waitlist.hold(uow.conn, pairs_to_work(principal, [e for _, e in rows]))
             saved = await import_csv(
-                conn, text, by=principal.subject, acting_for=principal.councils
+                uow.conn, text, by=principal.subject, acting_for=principal.councils
             )
             for council in sorted({s.entry.local_authority for s in saved}):
-                await audit_change(conn, audit, "import", council)
-            await audit_agreements(conn, audit, saved)
-            await work_waitlist(conn, outbox, principal, [s.entry for s in saved])
+                changed(uow, "import", council)
+            agreed(uow, saved)
+            entries = [s.entry for s in saved]
+            await waitlist.move(work, uow.conn, pairs_to_work(principal, entries))
     except Rejected as rejected:
         raise invalid(((f"line {p.line}", p.field), p.why) for p in rejected.problems) from rejected
     return [s.entry for s in saved]

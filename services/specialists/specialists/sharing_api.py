@@ -8,16 +8,15 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, HTTPException, Path, status
+from fastapi import APIRouter, HTTPException, Path, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.audit import Audit
 from shared.auth import AUTH_RESPONSES, CurrentPrincipal, Role, allow, require_council
-from shared.http import CONFLICT, NOT_FOUND, UNAVAILABLE, DbConnection, ServiceOutbox
+from shared.http import CONFLICT, NOT_FOUND, UNAVAILABLE, DbConnection, ServiceWork, actor_of
 from specialists import registry_store, waitlist
 from specialists.registry import Council, EntryView
 from specialists.registry_api import Council as CouncilQuery
-from specialists.registry_api import audit_change, work_waitlist
+from specialists.registry_api import changed, pairs_to_work
 
 router = APIRouter(prefix="/v1", tags=["registry"], responses={**UNAVAILABLE, **AUTH_RESPONSES})
 CouncilPath = Annotated[str, Path(pattern=r"^E[0-9]{8}$", examples=["E08000035"])]
@@ -57,21 +56,23 @@ async def awaiting_agreement(
 async def agree_to_entry(
     entry_id: UUID,
     body: Agreement,
+    request: Request,
     conn: DbConnection,
-    outbox: ServiceOutbox,
+    work: ServiceWork,
     principal: CurrentPrincipal,
-    audit: Audit,
 ) -> EntryView:
     """The council agrees to be served by the entry, which from now takes its children (its
     free places go to the council's waitlist at once). Agreeing again changes nothing."""
     council = body.local_authority
     require_council(principal, [council])
-    async with conn.transaction():
-        seen = await registry_store.one(conn, entry_id)
+    async with work.begin(actor_of(request), councils=principal.councils, conn=conn) as uow:
+        seen = await registry_store.one(uow.conn, entry_id)
         if seen is None:
             raise _missing(entry_id)
-        await waitlist.hold(conn, [(council, str(seen.role))])  # before the row, as work does
-        found = await registry_store.one(conn, entry_id, lock=True)
+        await waitlist.hold(
+            uow.conn, [(council, str(seen.role))]
+        )  # before the row, as an offer does
+        found = await registry_store.one(uow.conn, entry_id, lock=True)
         if found is None:
             raise _missing(entry_id)
         if council in found.serving():
@@ -84,10 +85,10 @@ async def agree_to_entry(
             raise HTTPException(
                 status.HTTP_409_CONFLICT, "the entry changed its role meanwhile: look again"
             )
-        agreed = await registry_store.agree(conn, entry_id, council, principal.subject)
-        await audit_change(conn, audit, "agree", council)
-        await work_waitlist(conn, outbox, principal, [agreed])
-        now = await registry_store.one(conn, entry_id)  # with the places the waitlist took
+        agreed = await registry_store.agree(uow.conn, entry_id, council, principal.subject)
+        changed(uow, "agree", council)
+        await waitlist.move(work, uow.conn, pairs_to_work(principal, [agreed]))
+        now = await registry_store.one(uow.conn, entry_id)  # with the places the waitlist took
     assert now is not None
     return now
 
@@ -101,15 +102,16 @@ async def agree_to_entry(
 async def withdraw_agreement(
     entry_id: UUID,
     local_authority: CouncilPath,
+    request: Request,
     conn: DbConnection,
+    work: ServiceWork,
     principal: CurrentPrincipal,
-    audit: Audit,
 ) -> EntryView:
     """The council's agreement ends: the entry no longer takes its children (allocations it
     has run their course) and asks the council again. Needs no other council's agreement."""
     require_council(principal, [local_authority])
-    async with conn.transaction():
-        found = await registry_store.one(conn, entry_id, lock=True)
+    async with work.begin(actor_of(request), councils=principal.councils, conn=conn) as uow:
+        found = await registry_store.one(uow.conn, entry_id, lock=True)
         if found is None:
             raise _missing(entry_id)
         if local_authority not in found.serving():
@@ -118,7 +120,7 @@ async def withdraw_agreement(
                 f"council {local_authority} has no agreement in force with this entry",
             )
         withdrawn = await registry_store.withdraw(
-            conn, entry_id, local_authority, principal.subject
+            uow.conn, entry_id, local_authority, principal.subject
         )
-        await audit_change(conn, audit, "withdraw", local_authority)
+        changed(uow, "withdraw", local_authority)
     return withdrawn
