@@ -14,7 +14,7 @@ import asyncpg
 from shared.councils import ALL, act_for
 from shared.services import SERVICES
 from shared.unit_of_work import Actor
-from specialists.registry_import import import_csv
+from specialists.registry.importing import import_csv
 
 SEED = files("specialists") / "seed_registry.csv"
 

@@ -1,6 +1,6 @@
 """A council's managers see the entries another council asks them to share, agree to each (it
 then serves their council and takes its waiting children) or withdraw an agreement
-(``specialists/sharing.py``). Every agreement and withdrawal is recorded (who, which council,
+(``specialists/registry/sharing.py``). Every agreement and withdrawal is recorded (who, which council,
 when) and audited."""
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.auth import AUTH_RESPONSES, CurrentPrincipal, Role, allow, require_council
 from shared.http import CONFLICT, NOT_FOUND, UNAVAILABLE, DbConnection, ServiceWork, actor_of
-from specialists import registry_store, waitlist
-from specialists.registry import Council, EntryView
-from specialists.registry_api import Council as CouncilQuery
-from specialists.registry_api import changed, pairs_to_work
+from specialists import waitlist
+from specialists.registry import store
+from specialists.registry.api import Council as CouncilQuery
+from specialists.registry.api import changed, pairs_to_work
+from specialists.registry.entry import Council, EntryView
 
 router = APIRouter(prefix="/v1", tags=["registry"], responses={**UNAVAILABLE, **AUTH_RESPONSES})
 CouncilPath = Annotated[str, Path(pattern=r"^E[0-9]{8}$", examples=["E08000035"])]
@@ -44,7 +45,7 @@ async def awaiting_agreement(
 ) -> list[EntryView]:
     """Entries that name the council but that it has not agreed to: they do not serve it."""
     require_council(principal, [local_authority])
-    return await registry_store.awaiting(conn, local_authority)
+    return await store.awaiting(conn, local_authority)
 
 
 @router.post(
@@ -66,13 +67,13 @@ async def agree_to_entry(
     council = body.local_authority
     require_council(principal, [council])
     async with work.begin(actor_of(request), councils=principal.councils, conn=conn) as uow:
-        seen = await registry_store.one(uow.conn, entry_id)
+        seen = await store.one(uow.conn, entry_id)
         if seen is None:
             raise _missing(entry_id)
         await waitlist.hold(
             uow.conn, [(council, str(seen.role))]
         )  # before the row, as an offer does
-        found = await registry_store.one(uow.conn, entry_id, lock=True)
+        found = await store.one(uow.conn, entry_id, lock=True)
         if found is None:
             raise _missing(entry_id)
         if council in found.serving():
@@ -85,10 +86,10 @@ async def agree_to_entry(
             raise HTTPException(
                 status.HTTP_409_CONFLICT, "the entry changed its role meanwhile: look again"
             )
-        agreed = await registry_store.agree(uow.conn, entry_id, council, principal.subject)
+        agreed = await store.agree(uow.conn, entry_id, council, principal.subject)
         changed(uow, "agree", council)
         await waitlist.move(work, uow.conn, pairs_to_work(principal, [agreed]))
-        now = await registry_store.one(uow.conn, entry_id)  # with the places the waitlist took
+        now = await store.one(uow.conn, entry_id)  # with the places the waitlist took
     assert now is not None
     return now
 
@@ -111,7 +112,7 @@ async def withdraw_agreement(
     has run their course) and asks the council again. Needs no other council's agreement."""
     require_council(principal, [local_authority])
     async with work.begin(actor_of(request), councils=principal.councils, conn=conn) as uow:
-        found = await registry_store.one(uow.conn, entry_id, lock=True)
+        found = await store.one(uow.conn, entry_id, lock=True)
         if found is None:
             raise _missing(entry_id)
         if local_authority not in found.serving():
@@ -119,8 +120,6 @@ async def withdraw_agreement(
                 status.HTTP_409_CONFLICT,
                 f"council {local_authority} has no agreement in force with this entry",
             )
-        withdrawn = await registry_store.withdraw(
-            uow.conn, entry_id, local_authority, principal.subject
-        )
+        withdrawn = await store.withdraw(uow.conn, entry_id, local_authority, principal.subject)
         changed(uow, "withdraw", local_authority)
     return withdrawn

@@ -21,8 +21,9 @@ from shared.http import (
     invalid,
 )
 from shared.unit_of_work import UnitOfWork, Work
-from specialists import registry_store, waitlist
-from specialists.registry import EntryFields, EntryIn, EntryView
+from specialists import waitlist
+from specialists.registry import store
+from specialists.registry.entry import EntryFields, EntryIn, EntryView
 
 router = APIRouter(prefix="/v1", tags=["registry"], responses={**UNAVAILABLE, **AUTH_RESPONSES})
 Council = Annotated[str, Query(pattern=r"^E[0-9]{8}$", examples=["E08000035"])]
@@ -47,7 +48,7 @@ def changed(uow: UnitOfWork, action: str, council: str) -> None:
     uow.changed(action, "registry", referral_id=None, local_authority=council)
 
 
-def agreed(uow: UnitOfWork, saved: Iterable[registry_store.Saved]) -> None:
+def agreed(uow: UnitOfWork, saved: Iterable[store.Saved]) -> None:
     """An ``agree`` for each council the caller's change agreed for (who, which, when)."""
     for council in sorted({c for s in saved for c in s.sharing.agreed_now}):
         changed(uow, "agree", council)
@@ -61,7 +62,7 @@ async def list_registry(
 ) -> list[EntryView]:
     """Every team and practitioner commissioned by or serving the council, retired ones too."""
     require_council(principal, [local_authority])
-    return await registry_store.listed(conn, local_authority)
+    return await store.listed(conn, local_authority)
 
 
 @router.post(
@@ -90,7 +91,7 @@ async def create_entry(
     dependencies=[allow(Role.CASEWORKER, Role.MANAGER)],
 )
 async def get_entry(entry_id: UUID, conn: DbConnection) -> EntryView:
-    found = await registry_store.one(conn, entry_id)
+    found = await store.one(conn, entry_id)
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no registry entry {entry_id}")
     return found
@@ -112,7 +113,7 @@ async def change_entry(
 ) -> EntryView:
     """Change an entry (its council stays); more places go to the waitlist at once. A council
     added, or all when the role changes, must agree again (the caller's own agree at once)."""
-    if await registry_store.one(conn, entry_id) is None:
+    if await store.one(conn, entry_id) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no registry entry {entry_id}")
     entry = EntryIn(**body.model_dump(), id=entry_id)
     return await _save(request, conn, work, principal, entry, create=False)
@@ -133,11 +134,11 @@ async def retire_entry(
 ) -> EntryView:
     """No new allocations for the entry; the ones it has continue until they end."""
     async with work.begin(actor_of(request), councils=principal.councils, conn=conn) as uow:
-        found = await registry_store.one(uow.conn, entry_id, lock=True)
+        found = await store.one(uow.conn, entry_id, lock=True)
         if found is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no registry entry {entry_id}")
         require_council(principal, [found.local_authority])
-        retired = await registry_store.retire(uow.conn, entry_id)
+        retired = await store.retire(uow.conn, entry_id)
         changed(uow, "retire", found.local_authority)
     assert retired is not None
     return retired
@@ -156,16 +157,16 @@ async def _save(
     try:
         async with work.begin(actor_of(request), councils=principal.councils, conn=conn) as uow:
             await waitlist.hold(uow.conn, pairs_to_work(principal, [entry]))
-            saved = await registry_store.save(
+            saved = await store.save(
                 uow.conn, entry, create=create, by=principal.subject, acting_for=principal.councils
             )
             changed(uow, "create" if create else "update", entry.local_authority)
             agreed(uow, [saved])
             await waitlist.move(work, uow.conn, pairs_to_work(principal, [saved.entry]))
-            now = await registry_store.one(uow.conn, saved.entry.id)  # with the places taken
-    except registry_store.Invalid as bad:
+            now = await store.one(uow.conn, saved.entry.id)  # with the places taken
+    except store.Invalid as bad:
         raise invalid([((bad.field,), bad.why)]) from bad
-    except registry_store.Conflict as conflict:
+    except store.Conflict as conflict:
         raise HTTPException(status.HTTP_409_CONFLICT, str(conflict)) from conflict
     assert now is not None
     return now

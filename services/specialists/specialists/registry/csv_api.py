@@ -7,10 +7,11 @@ from fastapi import APIRouter, Request, Response
 
 from shared.auth import AUTH_RESPONSES, CurrentPrincipal, Role, allow, require_council
 from shared.http import UNAVAILABLE, DbConnection, ServiceWork, actor_of, invalid
-from specialists import registry_csv, registry_store, waitlist
-from specialists.registry import EntryView
-from specialists.registry_api import Council, agreed, changed, pairs_to_work
-from specialists.registry_import import Rejected, import_csv
+from specialists import waitlist
+from specialists.registry import csv_format, store
+from specialists.registry.api import Council, agreed, changed, pairs_to_work
+from specialists.registry.entry import EntryView
+from specialists.registry.importing import Rejected, import_csv
 
 router = APIRouter(prefix="/v1", tags=["registry"], responses={**UNAVAILABLE, **AUTH_RESPONSES})
 MAX_CSV_BYTES = 2_000_000
@@ -27,8 +28,8 @@ async def export_registry(
 ) -> Response:
     """The council's registry as CSV, in the format the import takes."""
     require_council(principal, [local_authority])
-    entries = await registry_store.listed(conn, local_authority)
-    return Response(registry_csv.write(entries), media_type="text/csv; charset=utf-8")
+    entries = await store.listed(conn, local_authority)
+    return Response(csv_format.write(entries), media_type="text/csv; charset=utf-8")
 
 
 @router.post(
@@ -54,7 +55,7 @@ async def import_registry(
         raise invalid([(("csv",), "not UTF-8 text")]) from exc
     try:
         async with work.begin(actor_of(request), councils=principal.councils, conn=conn) as uow:
-            rows, _ = registry_csv.parse(text)
+            rows, _ = csv_format.parse(text)
             await waitlist.hold(uow.conn, pairs_to_work(principal, [e for _, e in rows]))
             saved = await import_csv(
                 uow.conn, text, by=principal.subject, acting_for=principal.councils
