@@ -30,7 +30,7 @@ from shared.events import (
     wrap,
 )
 from shared.outbox import Outbox
-from shared.roles import Role
+from shared.specialisms import Specialism
 from shared.unit_of_work import Actor, Work
 
 LEEDS, BRADFORD = "E08000035", "E08000032"
@@ -60,7 +60,7 @@ def plan(
     council: str = LEEDS,
     district: str = "LS6",
     need: Sen2Need = Sen2Need.SLCN,
-    roles: list[Role] | None = None,
+    roles: list[Specialism] | None = None,
     legacy: str | None = None,
     **fields: Any,
 ) -> PlanDrafted:
@@ -72,7 +72,7 @@ def plan(
         local_authority=council,
         primary_need=need,
         area_of_need="communication and interaction",
-        required_specialism=legacy or str((roles or [Role.SPEECH_AND_LANGUAGE_THERAPY])[0]),
+        required_specialism=legacy or str((roles or [Specialism.SPEECH_AND_LANGUAGE_THERAPY])[0]),
         postcode_district=district,
         sections=["B", "E", "F"],
         provision_roles=roles or [],

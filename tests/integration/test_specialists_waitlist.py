@@ -19,7 +19,7 @@ from scripts.platform import IdentityProvider, migrations_of, service_url
 from shared.dev_identity import fetch_token
 from shared.events import ReferralWaitlisted, SpecialistAssigned
 from shared.migrations import owner_connection
-from shared.roles import Role
+from shared.specialisms import Specialism
 from tests.conftest import Databases
 from tests.integration.specialists_app import LEEDS, handle, plan, specialists_service
 
@@ -156,9 +156,9 @@ async def test_capacity_added_works_the_waitlist(
 ) -> None:
     created = await manager.post("/v1/registry", json=_entry("occupational_therapy", 1))
     team = created.json()
-    taken = await handle(pool, plan(roles=[Role.OCCUPATIONAL_THERAPY]))
+    taken = await handle(pool, plan(roles=[Specialism.OCCUPATIONAL_THERAPY]))
     assert isinstance(taken[0], SpecialistAssigned)
-    waiting = plan(roles=[Role.OCCUPATIONAL_THERAPY])
+    waiting = plan(roles=[Specialism.OCCUPATIONAL_THERAPY])
     assert isinstance((await handle(pool, waiting))[0], ReferralWaitlisted)
     changed = {
         k: v for k, v in team.items() if k not in ("id", "allocated", "awaiting_agreement")
@@ -167,7 +167,7 @@ async def test_capacity_added_works_the_waitlist(
     assert raised.status_code == 200, raised.text
     assert raised.json()["allocated"] == 2
     assert await _assigned_from_waitlist(owner) == [waiting.referral_id]
-    newcomer = plan(roles=[Role.OCCUPATIONAL_THERAPY])
+    newcomer = plan(roles=[Specialism.OCCUPATIONAL_THERAPY])
     assert isinstance((await handle(pool, newcomer))[0], ReferralWaitlisted)
     practitioner = _entry("occupational_therapy", 1, kind="practitioner", team_id=team["id"])
     added = await manager.post("/v1/registry", json=practitioner)

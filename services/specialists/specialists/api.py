@@ -14,8 +14,7 @@ from shared.auth import AUTH_RESPONSES, CurrentPrincipal, Principal, Role, allow
 from shared.db import Connection
 from shared.events import EndReason
 from shared.http import CONFLICT, NOT_FOUND, UNAVAILABLE, DbConnection, ServiceWork, actor_of
-from shared.roles import ROLE_TITLES
-from shared.roles import Role as SpecialistRole
+from shared.specialisms import SPECIALISM_TITLES, Specialism
 from shared.unit_of_work import Work
 from specialists import waitlist
 from specialists.domain import NotActive
@@ -30,7 +29,7 @@ class AllocationView(BaseModel):
     status: Literal["active", "ended"]
     specialist_id: UUID
     display_name: str
-    specialism: str = Field(description="The role (shared/roles.py)")
+    specialism: str = Field(description="The role (shared/specialisms.py)")
     role_title: str = Field(description="The role in plain words")
     reasons: list[str] = Field(description="Why this team or practitioner was chosen")
     statutory: bool = Field(description="An EHC statutory advice-giver")
@@ -62,7 +61,7 @@ class EndRequest(BaseModel):
 
 
 def _title(role: str) -> str:
-    return ROLE_TITLES[SpecialistRole(role)] if role in set(SpecialistRole) else role
+    return SPECIALISM_TITLES[Specialism(role)] if role in set(Specialism) else role
 
 
 def _allocation(row: asyncpg.Record) -> AllocationView:

@@ -1,7 +1,7 @@
 """A council's managers see the entries another council asks them to share, agree to each (it
 then serves their council and takes its waiting children) or withdraw an agreement
-(``specialists/registry/sharing.py``). Every agreement and withdrawal is recorded (who, which council,
-when) and audited."""
+(``specialists/registry/sharing.py``). Every agreement and withdrawal is recorded (who, which
+council, when) and audited."""
 
 from __future__ import annotations
 
