@@ -36,6 +36,16 @@ CONFLICT: dict[int | str, dict[str, Any]] = {
 }
 
 
+def invalid(
+    problems: Iterable[tuple[tuple[str | int, ...], str]], where: str = "body"
+) -> RequestValidationError:
+    """A 422 naming each field (within ``where``: the body, the query) and why, as FastAPI's
+    own validation gives it: for rules a request model cannot check by itself."""
+    return RequestValidationError(
+        [{"loc": (where, *loc), "msg": msg, "type": "value_error"} for loc, msg in problems]
+    )
+
+
 def database(request: Request) -> Database:
     db: Database = request.app.state.database
     return db
@@ -91,17 +101,6 @@ def outbox(request: Request) -> Outbox:
 DbConnection = Annotated[Connection, Depends(connection)]
 ServiceWork = Annotated[Work, Depends(work)]
 ServiceOutbox = Annotated[Outbox, Depends(outbox)]
-
-
-def invalid(
-    problems: Iterable[tuple[tuple[Any, ...], str]], where: str = "body"
-) -> RequestValidationError:
-    """A 422 naming each field (its place in ``where``) and why, as FastAPI's own validation
-    gives it: for what a route finds wrong beyond its request model (a stored reference, a
-    CSV's row)."""
-    return RequestValidationError(
-        [{"loc": (where, *loc), "msg": why, "type": "value_error"} for loc, why in problems]
-    )
 
 
 def operation_id(route: APIRoute) -> str:
