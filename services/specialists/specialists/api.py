@@ -7,15 +7,13 @@ from typing import Literal
 from uuid import UUID
 
 import asyncpg
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.auth import AUTH_RESPONSES, CurrentPrincipal, Principal, Role, allow
-from shared.db import Connection
+from shared.auth import AUTH_RESPONSES, Role, allow
 from shared.events import EndReason
-from shared.http import CONFLICT, NOT_FOUND, UNAVAILABLE, DbConnection, ServiceWork, actor_of
+from shared.http import CONFLICT, NOT_FOUND, UNAVAILABLE, AsCaller, CallerWork
 from shared.specialisms import SPECIALISM_TITLES, Specialism
-from shared.unit_of_work import Work
 from specialists import waitlist
 from specialists.domain import NotActive
 
@@ -78,17 +76,11 @@ _WAITING = """SELECT role, reason, since, statutory_due, local_authority FROM wa
 
 
 async def _read(
-    request: Request,
-    conn: Connection,
-    work: Work,
-    principal: Principal,
-    referral_id: UUID,
-    *,
-    waiting: bool,
+    caller: CallerWork, referral_id: UUID, *, waiting: bool
 ) -> tuple[list[asyncpg.Record], list[asyncpg.Record]]:
     """The referral's allocations (and, ``waiting``, the roles it waits for), the read
     audited; 404 when there is nothing to show."""
-    async with work.begin(actor_of(request), councils=principal.councils, conn=conn) as uow:
+    async with caller.begin() as uow:
         rows = await uow.conn.fetch(_SELECT, referral_id)
         waits = await uow.conn.fetch(_WAITING, referral_id) if waiting else []
         if not rows and not waits:
@@ -109,15 +101,9 @@ async def _read(
     responses=NOT_FOUND,
     dependencies=[allow(Role.CASEWORKER, Role.MANAGER)],
 )
-async def get_allocation_for_referral(
-    referral_id: UUID,
-    request: Request,
-    conn: DbConnection,
-    work: ServiceWork,
-    principal: CurrentPrincipal,
-) -> AllocationView:
+async def get_allocation_for_referral(referral_id: UUID, caller: AsCaller) -> AllocationView:
     """The referral's first specialist (the lead role's); see ``/allocations`` for all."""
-    rows, _ = await _read(request, conn, work, principal, referral_id, waiting=False)
+    rows, _ = await _read(caller, referral_id, waiting=False)
     return _allocation(rows[0])
 
 
@@ -127,16 +113,10 @@ async def get_allocation_for_referral(
     responses=NOT_FOUND,
     dependencies=[allow(Role.CASEWORKER, Role.MANAGER)],
 )
-async def get_allocations_for_referral(
-    referral_id: UUID,
-    request: Request,
-    conn: DbConnection,
-    work: ServiceWork,
-    principal: CurrentPrincipal,
-) -> AllocationsView:
+async def get_allocations_for_referral(referral_id: UUID, caller: AsCaller) -> AllocationsView:
     """Every allocation of the referral (active first) with the reasons for each choice, and
     the roles it still waits for (teams full, or no team serving the area)."""
-    rows, waits = await _read(request, conn, work, principal, referral_id, waiting=True)
+    rows, waits = await _read(caller, referral_id, waiting=True)
     return AllocationsView(
         referral_id=referral_id,
         allocations=[_allocation(r) for r in rows],
@@ -159,23 +139,16 @@ async def get_allocations_for_referral(
     responses={**NOT_FOUND, **CONFLICT},
     dependencies=[allow(Role.CASEWORKER, Role.MANAGER)],
 )
-async def end_allocation(
-    allocation_id: UUID,
-    body: EndRequest,
-    request: Request,
-    conn: DbConnection,
-    work: ServiceWork,
-    principal: CurrentPrincipal,
-) -> AllocationView:
+async def end_allocation(allocation_id: UUID, body: EndRequest, caller: AsCaller) -> AllocationView:
     """End an allocation (support completed, family declined, child moved): its places go at
     once to the waitlist, the nearest statutory deadline first, then the longest wait."""
     try:
-        async with work.begin(actor_of(request), councils=principal.councils, conn=conn) as uow:
+        async with caller.begin() as uow:
             ended = await waitlist.end(uow.conn, allocation_id, body.reason)
             if ended is None:
                 raise HTTPException(status.HTTP_404_NOT_FOUND, f"no allocation {allocation_id}")
             uow.add(ended)
-            await waitlist.move(work, uow.conn, [(ended.local_authority, ended.specialism)])
+            await waitlist.move(caller.work, uow.conn, [(ended.local_authority, ended.specialism)])
             row = await uow.conn.fetchrow(
                 _SELECT.replace("a.referral_id = $1", "a.id = $1"), allocation_id
             )

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response
 
 from shared.auth import AUTH_RESPONSES, CurrentPrincipal, Role, allow, require_council
-from shared.http import UNAVAILABLE, DbConnection, ServiceWork, actor_of
+from shared.http import UNAVAILABLE, AsCaller
 from specialists import report
 from specialists.needs import weight
 
@@ -22,8 +22,7 @@ router = APIRouter(prefix="/v1", tags=["reports"], responses={**UNAVAILABLE, **A
 )
 async def capacity_report(
     request: Request,
-    conn: DbConnection,
-    work: ServiceWork,
+    caller: AsCaller,
     principal: CurrentPrincipal,
     local_authority: Annotated[str, Query(pattern=r"^E[0-9]{8}$", examples=["E08000035"])],
     format: Literal["json", "csv"] | None = None,
@@ -32,9 +31,7 @@ async def capacity_report(
     waits, where demand exceeds supply, and the gaps no team serves. CSV with
     ``Accept: text/csv`` or ``?format=csv``."""
     require_council(principal, [local_authority])
-    async with work.begin(
-        actor_of(request), councils=principal.councils, isolation="repeatable_read", conn=conn
-    ) as uow:
+    async with caller.begin(isolation="repeatable_read") as uow:
         entries = await uow.conn.fetch(
             """SELECT specialism, districts, capacity FROM specialists
                WHERE active AND $1 = ANY (councils)""",

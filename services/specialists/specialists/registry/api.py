@@ -7,20 +7,19 @@ from collections.abc import Iterable
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, HTTPException, Query, status
 
 from shared.auth import AUTH_RESPONSES, CurrentPrincipal, Principal, Role, allow, require_council
-from shared.db import Connection
 from shared.http import (
     CONFLICT,
     NOT_FOUND,
     UNAVAILABLE,
+    AsCaller,
+    CallerWork,
     DbConnection,
-    ServiceWork,
-    actor_of,
     invalid,
 )
-from shared.unit_of_work import UnitOfWork, Work
+from shared.unit_of_work import UnitOfWork
 from specialists import waitlist
 from specialists.registry import store
 from specialists.registry.entry import EntryFields, EntryIn, EntryView
@@ -72,16 +71,10 @@ async def list_registry(
     responses=CONFLICT,
     dependencies=[allow(Role.MANAGER)],
 )
-async def create_entry(
-    body: EntryIn,
-    request: Request,
-    conn: DbConnection,
-    work: ServiceWork,
-    principal: CurrentPrincipal,
-) -> EntryView:
+async def create_entry(body: EntryIn, caller: AsCaller, principal: CurrentPrincipal) -> EntryView:
     """Add a team or practitioner (409 if its id is taken); its places go to the waitlist.
     It serves the named councils the caller acts for; the others once they agree."""
-    return await _save(request, conn, work, principal, body, create=True)
+    return await _save(caller, principal, body, create=True)
 
 
 @router.get(
@@ -104,19 +97,14 @@ async def get_entry(entry_id: UUID, conn: DbConnection) -> EntryView:
     dependencies=[allow(Role.MANAGER)],
 )
 async def change_entry(
-    entry_id: UUID,
-    body: EntryFields,
-    request: Request,
-    conn: DbConnection,
-    work: ServiceWork,
-    principal: CurrentPrincipal,
+    entry_id: UUID, body: EntryFields, caller: AsCaller, principal: CurrentPrincipal
 ) -> EntryView:
     """Change an entry (its council stays); more places go to the waitlist at once. A council
     added, or all when the role changes, must agree again (the caller's own agree at once)."""
-    if await store.one(conn, entry_id) is None:
+    if await store.one(caller.conn, entry_id) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no registry entry {entry_id}")
     entry = EntryIn(**body.model_dump(), id=entry_id)
-    return await _save(request, conn, work, principal, entry, create=False)
+    return await _save(caller, principal, entry, create=False)
 
 
 @router.post(
@@ -125,15 +113,9 @@ async def change_entry(
     responses=NOT_FOUND,
     dependencies=[allow(Role.MANAGER)],
 )
-async def retire_entry(
-    entry_id: UUID,
-    request: Request,
-    conn: DbConnection,
-    work: ServiceWork,
-    principal: CurrentPrincipal,
-) -> EntryView:
+async def retire_entry(entry_id: UUID, caller: AsCaller, principal: CurrentPrincipal) -> EntryView:
     """No new allocations for the entry; the ones it has continue until they end."""
-    async with work.begin(actor_of(request), councils=principal.councils, conn=conn) as uow:
+    async with caller.begin() as uow:
         found = await store.one(uow.conn, entry_id, lock=True)
         if found is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no registry entry {entry_id}")
@@ -145,24 +127,18 @@ async def retire_entry(
 
 
 async def _save(
-    request: Request,
-    conn: Connection,
-    work: Work,
-    principal: Principal,
-    entry: EntryIn,
-    *,
-    create: bool,
+    caller: CallerWork, principal: Principal, entry: EntryIn, *, create: bool
 ) -> EntryView:
     require_council(principal, [entry.local_authority])
     try:
-        async with work.begin(actor_of(request), councils=principal.councils, conn=conn) as uow:
+        async with caller.begin() as uow:
             await waitlist.hold(uow.conn, pairs_to_work(principal, [entry]))
             saved = await store.save(
                 uow.conn, entry, create=create, by=principal.subject, acting_for=principal.councils
             )
             changed(uow, "create" if create else "update", entry.local_authority)
             agreed(uow, [saved])
-            await waitlist.move(work, uow.conn, pairs_to_work(principal, [saved.entry]))
+            await waitlist.move(caller.work, uow.conn, pairs_to_work(principal, [saved.entry]))
             now = await store.one(uow.conn, saved.entry.id)  # with the places taken
     except store.Invalid as bad:
         raise invalid([((bad.field,), bad.why)]) from bad

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from shared.auth import AUTH_RESPONSES, CurrentPrincipal, Role, allow, require_council
-from shared.http import UNAVAILABLE, DbConnection, ServiceWork, actor_of, invalid
+from shared.http import UNAVAILABLE, AsCaller, DbConnection, invalid
 from specialists import waitlist
 from specialists.registry import csv_format, store
 from specialists.registry.api import Council, agreed, changed, pairs_to_work
@@ -39,10 +39,7 @@ async def export_registry(
     dependencies=[allow(Role.MANAGER)],
 )
 async def import_registry(
-    request: Request,
-    conn: DbConnection,
-    work: ServiceWork,
-    principal: CurrentPrincipal,
+    request: Request, caller: AsCaller, principal: CurrentPrincipal
 ) -> list[EntryView]:
     """Create or replace entries from a CSV body (``text/csv``; the export's format): every row
     is checked and all are applied, or none (422: each bad row's line and field)."""
@@ -54,7 +51,7 @@ async def import_registry(
     except UnicodeDecodeError as exc:
         raise invalid([(("csv",), "not UTF-8 text")]) from exc
     try:
-        async with work.begin(actor_of(request), councils=principal.councils, conn=conn) as uow:
+        async with caller.begin() as uow:
             rows, _ = csv_format.parse(text)
             await waitlist.hold(uow.conn, pairs_to_work(principal, [e for _, e in rows]))
             saved = await import_csv(
@@ -64,7 +61,7 @@ async def import_registry(
                 changed(uow, "import", council)
             agreed(uow, saved)
             entries = [s.entry for s in saved]
-            await waitlist.move(work, uow.conn, pairs_to_work(principal, entries))
+            await waitlist.move(caller.work, uow.conn, pairs_to_work(principal, entries))
     except Rejected as rejected:
         raise invalid(((f"line {p.line}", p.field), p.why) for p in rejected.problems) from rejected
     return [s.entry for s in saved]

@@ -8,11 +8,11 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, HTTPException, Path, Request, status
+from fastapi import APIRouter, HTTPException, Path, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.auth import AUTH_RESPONSES, CurrentPrincipal, Role, allow, require_council
-from shared.http import CONFLICT, NOT_FOUND, UNAVAILABLE, DbConnection, ServiceWork, actor_of
+from shared.http import CONFLICT, NOT_FOUND, UNAVAILABLE, AsCaller, DbConnection
 from specialists import waitlist
 from specialists.registry import store
 from specialists.registry.api import Council as CouncilQuery
@@ -57,16 +57,14 @@ async def awaiting_agreement(
 async def agree_to_entry(
     entry_id: UUID,
     body: Agreement,
-    request: Request,
-    conn: DbConnection,
-    work: ServiceWork,
+    caller: AsCaller,
     principal: CurrentPrincipal,
 ) -> EntryView:
     """The council agrees to be served by the entry, which from now takes its children (its
     free places go to the council's waitlist at once). Agreeing again changes nothing."""
     council = body.local_authority
     require_council(principal, [council])
-    async with work.begin(actor_of(request), councils=principal.councils, conn=conn) as uow:
+    async with caller.begin() as uow:
         seen = await store.one(uow.conn, entry_id)
         if seen is None:
             raise _missing(entry_id)
@@ -88,7 +86,7 @@ async def agree_to_entry(
             )
         agreed = await store.agree(uow.conn, entry_id, council, principal.subject)
         changed(uow, "agree", council)
-        await waitlist.move(work, uow.conn, pairs_to_work(principal, [agreed]))
+        await waitlist.move(caller.work, uow.conn, pairs_to_work(principal, [agreed]))
         now = await store.one(uow.conn, entry_id)  # with the places the waitlist took
     assert now is not None
     return now
@@ -103,15 +101,13 @@ async def agree_to_entry(
 async def withdraw_agreement(
     entry_id: UUID,
     local_authority: CouncilPath,
-    request: Request,
-    conn: DbConnection,
-    work: ServiceWork,
+    caller: AsCaller,
     principal: CurrentPrincipal,
 ) -> EntryView:
     """The council's agreement ends: the entry no longer takes its children (allocations it
     has run their course) and asks the council again. Needs no other council's agreement."""
     require_council(principal, [local_authority])
-    async with work.begin(actor_of(request), councils=principal.councils, conn=conn) as uow:
+    async with caller.begin() as uow:
         found = await store.one(uow.conn, entry_id, lock=True)
         if found is None:
             raise _missing(entry_id)
