@@ -23,7 +23,7 @@ from uuid import UUID, uuid4
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.roles import Role
+from shared.specialisms import Specialism
 
 EVENT_TYPE_PREFIX = "uk.send-platform"
 
@@ -398,7 +398,7 @@ class PlanDrafted(DomainEvent):
     required_specialism: str = Field(examples=["speech_and_language_therapy"])
     postcode_district: str
     sections: list[str] = Field(description="EHC plan sections drafted", examples=[["B", "E", "F"]])
-    provision_roles: list[Role] = Field(
+    provision_roles: list[Specialism] = Field(
         default_factory=list,
         description="The specialist roles the plan's provision needs (section F), lead role "
         "first; empty from older publishers, where required_specialism is the one role",
@@ -415,7 +415,7 @@ class PlanDrafted(DomainEvent):
         "(nearest statutory deadline first)",
     )
 
-    def roles(self) -> list[Role | str]:
+    def roles(self) -> list[Specialism | str]:
         """The roles to match: the provision's, or the one required specialism of an older
         publisher."""
         return list(self.provision_roles) or [self.required_specialism]
