@@ -3,7 +3,7 @@ one alone). A code missing here is shown as it is, so a new one is never hidden.
 
 from __future__ import annotations
 
-from shared.roles import ROLE_TITLES
+from shared.specialisms import SPECIALISM_TITLES
 
 STAGES = {
     "assessment_requested": "Assessment requested",
@@ -117,7 +117,7 @@ NEEDS = {
     "OTH": "Other difficulty or disability",
 }
 
-ROLES = {role.value: title[:1].upper() + title[1:] for role, title in ROLE_TITLES.items()}
+ROLES = {role.value: title[:1].upper() + title[1:] for role, title in SPECIALISM_TITLES.items()}
 """Each kind of specialist (the registry's ``role``), from the platform's shared vocabulary."""
 
 CHANNELS = {"email": "Email", "sms": "Text message", "letter": "Letter"}
