@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import replace
 from uuid import UUID
 
-from plans import changes, erasure, family_repository, repository
+from plans import changes, erasure, repository
 from plans.catalogue_store import catalogue_in_force
 from plans.document import PlanDocument
 from plans.domain import draft_plan
+from plans.family import repository as family_repository
 from plans.lifecycle import Plan
 from plans.structure import ehc_structure, with_advice
 from shared.audit import record_system

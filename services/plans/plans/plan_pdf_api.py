@@ -7,10 +7,10 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 
-from plans import family_repository
-from plans.family_page import council_of, plan_pdf
-from plans.family_shapes import FamilyPlan
-from plans.family_view import family_plan
+from plans.family import repository as family_repository
+from plans.family.page import council_of, plan_pdf
+from plans.family.shapes import FamilyPlan
+from plans.family.view import family_plan
 from plans.printing import printing_of
 from shared.audit import Audit
 from shared.auth import AUTH_RESPONSES, CurrentPrincipal, Role, allow

@@ -1,6 +1,6 @@
 """What a family sees of their child's plan, through their link: ``/v1/family/{token}/plan``
 as JSON (the workspace renders the family's page from it) and as a PDF. The link in the
-family's message is the key (``plans.family_access``); it opens this referral's plan and
+family's message is the key (``plans.family.access``); it opens this referral's plan and
 nothing else."""
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from plans import family_repository, plan_pages
-from plans.family_access import FamilyLinkRefused, family_link
-from plans.family_shapes import Council, FamilyPlan, Preparing
-from plans.family_view import family_plan
+from plans import plan_pages
+from plans.family import repository
+from plans.family.access import FamilyLinkRefused, family_link
+from plans.family.shapes import Council, FamilyPlan, Preparing
+from plans.family.view import family_plan
 from plans.printing import printing_of
 from shared.audit import Audit
 from shared.family_links import FamilyLink
@@ -56,7 +57,7 @@ def council_of(request: Request, local_authority: str) -> Council:
 
 
 async def _plan(request: Request, conn: DbConnection, link: FamilyLink, audit: Audit) -> Any:
-    row = await family_repository.plan_row(conn, link.referral_id)
+    row = await repository.plan_row(conn, link.referral_id)
     await audit.record(
         conn, "read", "family-plan", referral_id=link.referral_id,
         local_authority=link.local_authority,

@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import BaseModel, Field
 
-from plans.family_access import family_link
+from plans.family.access import family_link
 from plans.lifecycle import Refused
 from plans.responses import record_response
 from shared.audit import Audit
