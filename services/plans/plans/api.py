@@ -15,10 +15,9 @@ from plans import changes, repository, versions
 from plans.document import SECTION_KEYS
 from plans.lifecycle import Refused
 from plans.structure import SectionNotOnTrack, section_errors, with_section
-from plans.units import AsCaller
 from plans.views import SupportPlanView, VersionSummary, VersionView, current, if_match
 from shared.auth import AUTH_RESPONSES, Role, allow
-from shared.http import CONFLICT, NOT_FOUND, UNAVAILABLE, invalid
+from shared.http import CONFLICT, NOT_FOUND, UNAVAILABLE, AsCaller, invalid
 
 router = APIRouter(
     prefix="/v1/referrals/{referral_id}/plan",

@@ -16,6 +16,11 @@ from plans.document import PlanDocument
 from plans.lifecycle import Plan, Refused, StepTaken
 from shared.db import Connection
 from shared.events import PlanStatus
+from shared.unit_of_work import Actor
+
+PLANS = Actor.system("plans")
+"""The service's own changes (its scheduled jobs; its handlers' are the runtime's): audited as
+``system:plans``."""
 
 
 def document_of(sections: dict[str, Any]) -> PlanDocument:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from plans import repository
+from plans.changes import PLANS
 from plans.handlers import draft_for
-from plans.units import PLANS
 from shared.councils import ALL
 from shared.db import Connection, Database
 from shared.events import ReferralReceived

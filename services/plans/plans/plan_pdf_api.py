@@ -12,9 +12,8 @@ from plans.family.page import council_of, plan_pdf
 from plans.family.shapes import FamilyPlan
 from plans.family.view import family_plan
 from plans.printing import printing_of
-from plans.units import AsCaller
 from shared.auth import AUTH_RESPONSES, CurrentPrincipal, Role, allow
-from shared.http import NOT_FOUND, UNAVAILABLE, Problem
+from shared.http import NOT_FOUND, UNAVAILABLE, AsCaller, Problem
 
 router = APIRouter(prefix="/v1", tags=["plans"], responses={**UNAVAILABLE, **AUTH_RESPONSES})
 

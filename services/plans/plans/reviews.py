@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import date
 
 from plans import repository
-from plans.units import PLANS
+from plans.changes import PLANS
 from shared.councils import ALL
 from shared.dates import london_today
 from shared.db import Connection, Database

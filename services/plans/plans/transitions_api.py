@@ -17,11 +17,10 @@ from plans.document import PlanDocument
 from plans.lifecycle import InvalidDate, Plan, Refused, StepTaken
 from plans.requests import Change, Finalise, Issue, Review, TakenResponse
 from plans.responses import record_response
-from plans.units import AsCaller, CallerWork
 from plans.views import SupportPlanView, current, if_match
 from shared.auth import AUTH_RESPONSES, Role, allow
 from shared.dates import london_today
-from shared.http import CONFLICT, NOT_FOUND, UNAVAILABLE, invalid
+from shared.http import CONFLICT, NOT_FOUND, UNAVAILABLE, AsCaller, CallerWork, invalid
 
 router = APIRouter(
     prefix="/v1/referrals/{referral_id}/plan",

@@ -14,9 +14,8 @@ from pydantic import BaseModel, Field
 from plans.family.access import family_link
 from plans.lifecycle import Refused
 from plans.responses import record_response
-from plans.units import AsCaller
 from shared.family_links import FamilyLink
-from shared.http import CONFLICT, NOT_FOUND, UNAVAILABLE, Problem
+from shared.http import CONFLICT, NOT_FOUND, UNAVAILABLE, AsCaller, Problem
 
 router = APIRouter(
     prefix="/v1/family",

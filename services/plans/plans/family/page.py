@@ -19,9 +19,8 @@ from plans.family.access import FamilyLinkRefused, family_link
 from plans.family.shapes import Council, FamilyPlan, Preparing
 from plans.family.view import family_plan
 from plans.printing import printing_of
-from plans.units import AsCaller, CallerWork
 from shared.family_links import FamilyLink
-from shared.http import UNAVAILABLE, Problem
+from shared.http import UNAVAILABLE, AsCaller, CallerWork, Problem
 
 router = APIRouter(
     prefix="/v1/family",
