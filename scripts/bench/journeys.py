@@ -11,6 +11,8 @@ from uuid import UUID
 
 import asyncpg
 
+from shared.services import EVENT_SERVICES
+
 JOURNEY_END = "family_alerted"
 """The family's message about the match has gone: the referral's second ``message_sent``
 step (the first tells them the request was received). The bench's services send through the
@@ -128,9 +130,12 @@ async def alerts_recorded_since(conn: asyncpg.Connection, start: float) -> dict[
 
 
 async def outbox_backlog(urls: Mapping[str, str]) -> dict[str, int]:
-    """Each service's outbox rows not yet published (``urls``: the owners' database URLs)."""
+    """Each service's outbox rows not yet published (``urls``: the owners' database URLs; a
+    service that publishes no events, the workspace, has no outbox)."""
     backlog: dict[str, int] = {}
     for service, url in urls.items():
+        if service not in EVENT_SERVICES:
+            continue
         conn = await asyncpg.connect(url)
         try:
             backlog[service] = await conn.fetchval(

@@ -46,11 +46,13 @@ async def test_an_invalid_intake_request_is_dead_lettered_naming_the_field_not_t
     child = request["child"]
     assert isinstance(child, dict)
     child["nhs_number"] = "999 000 0027"  # a wrong check digit
-    await _publish(kafka, ReferralRequested(referral_id=uuid4(), request=request))
+    referral_id = uuid4()
+    await _publish(kafka, ReferralRequested(referral_id=referral_id, request=request))
     dead = await read_topic(
         kafka.kafka_bootstrap_servers,
         f"{kafka.namespace}{dead_letter_topic(ReferralRequested.topic())}",
         1,
+        key=str(referral_id),  # this request's, not another test's dead letter
     )
     headers = {k: v.decode() for k, v in dead[0].headers}
     assert "child.nhs_number" in headers["dlq-reason"]

@@ -85,8 +85,11 @@ def broker_factory(kafka_settings: KafkaSettings) -> BrokerFactory:
     return make
 
 
-async def read_topic(bootstrap: str, topic: str, count: int, timeout_s: float = 30) -> list[Any]:
-    """The first ``count`` records of ``topic`` (all partitions), waiting up to the timeout."""
+async def read_topic(
+    bootstrap: str, topic: str, count: int, timeout_s: float = 30, key: str | None = None
+) -> list[Any]:
+    """The first ``count`` records of ``topic`` (all partitions), waiting up to the timeout;
+    with ``key``, the first ``count`` with that key (a topic other tests write to too)."""
     consumer = AIOKafkaConsumer(
         topic,
         bootstrap_servers=bootstrap,
@@ -101,7 +104,9 @@ async def read_topic(bootstrap: str, topic: str, count: int, timeout_s: float = 
             while len(records) < count:
                 batch = await consumer.getmany(timeout_ms=500)
                 for partition_records in batch.values():
-                    records.extend(partition_records)
+                    records.extend(
+                        r for r in partition_records if key is None or r.key == key.encode()
+                    )
     finally:
         await consumer.stop()
     return records

@@ -4,6 +4,7 @@ each exactly once, whatever happens between the send and its record."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,7 +12,7 @@ from uuid import UUID, uuid4
 
 import asyncpg
 import pytest
-from notifications import repository
+from notifications import deliveries, repository
 from notifications.channels import Accepted, Outgoing, Provider, Remote
 from notifications.config import CouncilMessaging, NotificationsSettings
 from notifications.domain import Channel
@@ -24,11 +25,12 @@ from notifications.providers import Councils
 from notifications.sender import AlertSender
 
 from scripts.platform import migrations_of
-from shared.councils import act_for
+from shared.councils import ALL, act_for
 from shared.events import (
     Envelope,
     FamilyContactRegistered,
     FamilyLinksRevoked,
+    NotificationDelivered,
     NotificationSent,
     ReferralReceived,
     SpecialistAssigned,
@@ -82,7 +84,9 @@ async def notifications_pool(notifications_url: str) -> AsyncIterator[asyncpg.Po
     await pool.close()
 
 
-OUTBOX = Outbox(source="/send-platform/notifications", declared=[NotificationSent])
+OUTBOX = Outbox(
+    source="/send-platform/notifications", declared=[NotificationSent, NotificationDelivered]
+)
 
 
 def _sender(channel: RecordingChannel, url: str, lease_s: float = 60) -> AlertSender:
@@ -360,10 +364,31 @@ async def test_the_sender_is_woken_by_a_queued_message_and_never_by_its_own_clai
         await listener.close()
 
 
-async def test_a_message_whose_council_has_no_settings_holds_up_no_other_family(
-    notifications_pool: asyncpg.Pool, notifications_url: str
+class FaultyChannel(RecordingChannel):
+    """Fails, as a bug would, for the messages of the referrals in ``broken``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.broken: set[UUID] = set()
+
+    async def send(self, message: Outgoing) -> Accepted:
+        if message.referral_id in self.broken:
+            raise RuntimeError("a bug")
+        return await super().send(message)
+
+
+@pytest.mark.parametrize(
+    ("fault", "error"),
+    [
+        ("its council has no settings", "LookupError"),
+        ("its provider is no longer configured", "LookupError"),
+        ("its provider fails", "RuntimeError"),
+    ],
+)
+async def test_one_messages_fault_holds_it_back_and_no_other_familys(
+    notifications_pool: asyncpg.Pool, notifications_url: str, fault: str, error: str
 ) -> None:
-    channel = RecordingChannel()
+    channel = FaultyChannel()
     councils = Councils(
         NotificationsSettings(
             database_url=notifications_url,
@@ -374,21 +399,154 @@ async def test_a_message_whose_council_has_no_settings_holds_up_no_other_family(
     sender = AlertSender(
         councils, link_for=lambda a, _: f"https://x/{a.referral_id}", database_url=notifications_url
     )
-    ours, orphan = await _events(notifications_pool), await _events(notifications_pool)
-    for message in (*ours, *orphan):
+    others = [await _events(notifications_pool) for _ in range(3)]
+    faulty = await _events(notifications_pool)
+    for message in (*faulty, *(m for family in others for m in family)):
         await _handle(notifications_pool, message)
-    await notifications_pool.execute(
-        "UPDATE notifications SET local_authority = 'E06000001' WHERE referral_id = $1",
-        orphan[0].data.referral_id,
-    )  # a council this service has no messaging settings for
-    await sender.send_due(notifications_pool, OUTBOX)
-    went = await notifications_pool.fetch(
-        "SELECT referral_id, status, held_reason FROM notifications"
+    faulty_id = faulty[0].data.referral_id
+    if fault == "its council has no settings":
+        await notifications_pool.execute(
+            "UPDATE notifications SET local_authority = 'E06000001' WHERE referral_id = $1",
+            faulty_id,
+        )
+    elif fault == "its provider is no longer configured":  # a sender stopped mid-way before
+        await notifications_pool.execute(
+            """WITH stopped AS (
+                   UPDATE notifications SET status = 'sending', attempts = 1,
+                       claimed_at = now() - interval '1 hour'
+                   WHERE referral_id = $1 RETURNING id)
+               INSERT INTO delivery_attempts (notification_id, channel, provider, local_authority,
+                   status, started_at)
+               SELECT id, 'email', 'notify', 'E08000035', 'sending', now() - interval '1 hour'
+               FROM stopped""",
+            faulty_id,
+        )
+    else:
+        channel.broken.add(faulty_id)
+    assert await sender.send_due(notifications_pool, OUTBOX) == 4  # claimed together
+    rows = await notifications_pool.fetch(
+        "SELECT id, referral_id, status, held_reason FROM notifications"
     )
-    by_referral = {r["referral_id"]: r for r in went}
-    assert by_referral[ours[0].data.referral_id]["status"] == "sent"
-    held = by_referral[orphan[0].data.referral_id]
-    assert (held["status"], held["held_reason"]) == ("queued", "error: LookupError")
+    by_referral = {r["referral_id"]: r for r in rows}
+    for assigned, _ in others:
+        assert by_referral[assigned.data.referral_id]["status"] == "sent"
+        assert await _announced(notifications_pool, assigned.data.referral_id) == 1
+    went = sorted(by_referral[assigned.data.referral_id]["id"] for assigned, _ in others)
+    assert sorted(channel.sent) == went  # each other family's message, once
+    held = by_referral[faulty_id]
+    assert (held["status"], held["held_reason"]) == ("queued", f"error: {error}")
+    assert await _announced(notifications_pool, faulty_id) == 0
+
+
+async def test_a_message_that_cannot_be_recorded_stops_no_other_familys_record(
+    notifications_pool: asyncpg.Pool, notifications_url: str
+) -> None:
+    channel = RecordingChannel()
+    families = [await _events(notifications_pool) for _ in range(3)]
+    for assigned, contact in families:
+        await _handle(notifications_pool, contact)
+        await _handle(notifications_pool, assigned)
+    stuck = families[0][0].data.referral_id
+    # A bug refuses to record one message as sent: no retry can help (not a transient error).
+    await notifications_pool.execute(
+        f"""CREATE OR REPLACE FUNCTION refuse_one() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+              IF NEW.status = 'sent' AND NEW.referral_id = '{stuck}' THEN
+                RAISE EXCEPTION 'a bug';
+              END IF;
+              RETURN NEW;
+            END $$;
+            DROP TRIGGER IF EXISTS refuse_one ON notifications;
+            CREATE TRIGGER refuse_one BEFORE UPDATE ON notifications
+                FOR EACH ROW EXECUTE FUNCTION refuse_one();"""
+    )
+    sender = _sender(channel, notifications_url)
+    try:
+        assert await sender.send_due(notifications_pool, OUTBOX) == 3
+    finally:
+        await notifications_pool.execute("DROP TRIGGER refuse_one ON notifications")
+    assert len(channel.sent) == 3
+    for assigned, _ in families[1:]:
+        status = await notifications_pool.fetchval(
+            "SELECT status FROM notifications WHERE about_event_id = $1", assigned.id
+        )
+        assert status == "sent"
+        assert await _announced(notifications_pool, assigned.data.referral_id) == 1
+    status_of_stuck = "SELECT status FROM notifications WHERE referral_id = $1"
+    assert await notifications_pool.fetchval(status_of_stuck, stuck) == "sending"
+    # The bug mended and its lease run out, the next sender asks the provider: the message is
+    # recorded as it went, never sent again.
+    await notifications_pool.execute(
+        "UPDATE notifications SET claimed_at = now() - interval '1 hour' WHERE referral_id = $1",
+        stuck,
+    )
+    assert await sender.send_due(notifications_pool, OUTBOX) == 1
+    assert len(channel.sent) == 3
+    assert await notifications_pool.fetchval(status_of_stuck, stuck) == "sent"
+    assert await _announced(notifications_pool, stuck) == 1
+
+
+class HeldChannel(RecordingChannel):
+    """Takes a message, then keeps its answer until ``answer`` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.took = asyncio.Event()
+        self.answer = asyncio.Event()
+
+    async def send(self, message: Outgoing) -> Accepted:
+        accepted = await super().send(message)
+        self.took.set()
+        await self.answer.wait()
+        return accepted
+
+
+async def test_a_receipt_for_a_message_being_recorded_waits_its_turn_without_a_deadlock(
+    notifications_pool: asyncpg.Pool, notifications_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A receipt locks the message, then its attempt; a sender recording the same message must
+    # take them in that order too, else each holds what the other waits for (#25's deadlock).
+    caplog.set_level(logging.WARNING)
+    channel = HeldChannel()
+    assigned, contact = await _events(notifications_pool)
+    await _handle(notifications_pool, contact)
+    await _handle(notifications_pool, assigned)
+    sending = asyncio.create_task(
+        _sender(channel, notifications_url).send_due(notifications_pool, OUTBOX)
+    )
+    await asyncio.wait_for(channel.took.wait(), timeout=10)
+    [alert_id] = channel.sent
+    async with notifications_pool.acquire() as conn, conn.transaction():
+        await act_for(conn, ALL)
+        # The receipt's first step: the message's row (deliveries.receipt).
+        await conn.execute("SELECT id FROM notifications WHERE id = $1 FOR UPDATE", alert_id)
+        channel.answer.set()  # Notify answers: the sender goes on to record the message
+        pid = conn.get_server_pid()
+
+        async def the_sender_waits_for_the_receipt() -> bool:
+            return bool(
+                await notifications_pool.fetchval(
+                    "SELECT EXISTS (SELECT 1 FROM pg_stat_activity"
+                    " WHERE $1 = ANY(pg_blocking_pids(pid)))",
+                    pid,
+                )
+            )
+
+        await wait_for(the_sender_waits_for_the_receipt, what="the sender's record")
+        found = await deliveries.receipt(
+            conn, notification_id=alert_id, channel="email", provider_id=str(alert_id),
+            status="delivered", at=datetime.now(UTC),
+        )  # fmt: skip
+        assert found is not None
+        await OUTBOX.add(conn, found.events, local_authority=found.local_authority)
+    await sending
+    refused = [r.getMessage() for r in caplog.records if "recording" in r.getMessage()]
+    assert refused == []  # no deadlock: the record was never refused and retried
+    status = await notifications_pool.fetchval(
+        "SELECT status FROM notifications WHERE id = $1", alert_id
+    )
+    assert status == "delivered"
+    assert await _announced(notifications_pool, assigned.data.referral_id) == 1  # sent, once
 
 
 async def test_the_link_in_a_message_is_of_the_referrals_latest_link_generation(

@@ -135,18 +135,26 @@ async def test_a_permanent_failure_falls_back_to_the_next_channel(
 ) -> None:
     async with stack(database) as s:
         family = await referral(database.pool(), phone="07700900002", preferred_channel="sms")
+        beside = await referral(database.pool())  # claimed and sent with it: an email
 
-        async def fell_back() -> bool:
+        async def fell_back() -> bool:  # and the email beside it delivered too
             await s.send_due()
-            return (await statuses(db, family.id))[0][1] == "delivered"
+            both = await statuses(db, family.id) + await statuses(db, beside.id)
+            return [status for _, status, _ in both] == ["delivered", "delivered"]
 
-        await until(fell_back, what="the email after the failed text")
-    assert [(m["type"], m["status"]) for m in s.notify.messages] == [
-        ("sms", "permanent-failure"),
-        ("email", "delivered"),
-    ]
-    attempts = await db.fetch("SELECT channel, status FROM delivery_attempts ORDER BY started_at")
+        await until(fell_back, what="the email after the failed text, and the other family's")
+    theirs = (family.contact.phone, family.contact.email)
+    told = [(m["type"], m["status"]) for m in s.notify.messages if m["to"] in theirs]
+    assert told == [("sms", "permanent-failure"), ("email", "delivered")]
+    assert [m["to"] for m in s.notify.messages].count(beside.contact.email) == 1
+    attempts = await db.fetch(
+        """SELECT a.channel, a.status FROM delivery_attempts a
+           JOIN notifications n ON n.id = a.notification_id
+           WHERE n.referral_id = $1 ORDER BY a.started_at""",
+        family.id,
+    )
     assert [tuple(a) for a in attempts] == [("sms", "permanent-failure"), ("email", "delivered")]
+    assert await statuses(db, beside.id) == [("request-received", "delivered", "email")]
 
 
 async def test_a_message_not_delivered_in_time_goes_by_the_next_channel(
@@ -174,10 +182,16 @@ async def test_texts_wait_for_the_morning_and_the_familys_later_messages_wait_be
     async with stack(database, clock) as s:
         family = await referral(database.pool(), preferred_channel="sms")
         await event_about(database.pool(), family.id, SpecialistAssigned)
-        assert await s.send_due() == 1  # the first message is held; the second waits behind it
-        assert s.notify.messages == []
+        by_email = await referral(database.pool())  # claimed with the text: emails go at night
+        # The first text is held; the family's second waits behind it; the email goes.
+        assert await s.send_due() == 2
+        assert [(m["type"], m["to"]) for m in s.notify.messages] == [
+            ("email", by_email.contact.email)
+        ]
         held: Any = await db.fetchrow(
-            "SELECT status, held_reason, not_before FROM notifications WHERE template = $1",
+            """SELECT status, held_reason, not_before FROM notifications
+               WHERE referral_id = $1 AND template = $2""",
+            family.id,
             "request-received",
         )
         assert (held["status"], held["held_reason"]) == ("queued", "quiet-hours")
@@ -187,7 +201,8 @@ async def test_texts_wait_for_the_morning_and_the_familys_later_messages_wait_be
         clock.advance(hours=1)
         await s.send_due()
         await s.send_due()
-    assert [m["name"] for m in s.notify.messages] == ["request-received", "specialist-assigned"]
+    texts = [m["name"] for m in s.notify.messages if m["to"] == family.contact.phone]
+    assert texts == ["request-received", "specialist-assigned"]
 
 
 async def test_the_token_bucket_keeps_under_notifys_limit_and_a_429_pauses_every_sender(

@@ -1,5 +1,8 @@
-"""HTTP routes of the notifications service: the delivery log a caseworker sees, and the
-family's messaging preferences (recorded by a caseworker on their behalf)."""
+"""HTTP routes of the notifications service: the delivery log a caseworker sees, the family's
+contact, and the family's messaging preferences (recorded by a caseworker on their behalf).
+
+(Longer than most modules: one router's routes, each short, with the bodies they answer.)
+"""
 
 from __future__ import annotations
 
@@ -87,6 +90,50 @@ async def list_notifications_for_referral(
         )
         for r in rows
     ]
+
+
+class FamilyContactView(BaseModel):
+    """Who the council tells about the referral, and how: personal data, for the caseworker's
+    page of the referral. ``erased`` once the child's details passed retention."""
+
+    name: str | None = Field(examples=["Ann Parent"])
+    email: str | None
+    phone: str | None
+    address_lines: list[str] = Field(description="For letters; the postcode last")
+    preferred_channel: Channel
+    erased: bool
+    updated_at: datetime
+
+
+@router.get(
+    "/referrals/{referral_id}/contact",
+    response_model=FamilyContactView,
+    responses=NOT_FOUND,
+    dependencies=[allow(Role.CASEWORKER, Role.MANAGER)],
+)
+async def get_family_contact(
+    referral_id: UUID, conn: DbConnection, audit: Audit
+) -> FamilyContactView:
+    """The family's contact as the referral gave it (404 until it has arrived here, or for
+    another council's referral). Audited (a read of the family's contact)."""
+    async with conn.transaction():
+        found = await repository.contact(conn, referral_id)
+        if found is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "no contact for this referral")
+        await audit.record(
+            conn, "read", "family_contact", referral_id=referral_id,
+            local_authority=found["local_authority"],
+        )  # fmt: skip
+    erased = found["contact_name"] == "erased"
+    return FamilyContactView(
+        name=None if erased else found["contact_name"],
+        email=found["email"],
+        phone=found["phone"],
+        address_lines=list(found["address_lines"]),
+        preferred_channel=found["preferred_channel"],
+        erased=erased,
+        updated_at=found["updated_at"],
+    )
 
 
 class Preferences(BaseModel):

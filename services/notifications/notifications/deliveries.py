@@ -1,7 +1,12 @@
 """SQL of a message's delivery, from its claim to the provider's receipt: claiming the messages
 due (each family's first unfinished one), recording an attempt before the provider is called,
-releasing or refusing a claim, marking messages sent (one or many), applying a delivery status,
-and finding the messages still waiting for a receipt.
+releasing or refusing a claim, marking messages sent, applying a delivery status, and finding
+the messages still waiting for a receipt.
+
+Every transaction here that touches a message and its attempts takes the message's row first
+(several: in the order of their ids), then the attempts: the sender's and a receipt's
+transactions on one message then queue for it instead of each holding what the other waits for
+(#25 saw such a deadlock when the sender took the attempts first).
 
 (Longer than most modules: it is one state machine's SQL (queued -> sending -> sent -> delivered or
 failed): each statement's guard relies on the states the others write, so they are kept where
@@ -135,35 +140,32 @@ async def claim_due(
     ]
 
 
-async def start_attempt(
-    conn: Connection, alert: FamilyAlert, channel: Channel, provider: str, now: datetime
-) -> None:
-    """Record, before the call, that this channel is being tried: a sender that stops mid-way
-    leaves it ``sending``, and the next one asks the provider before sending again."""
-    async with conn.transaction():
-        await act_for(conn, ALL)
-        await conn.execute(
-            """INSERT INTO delivery_attempts (notification_id, channel, provider, local_authority,
-                   status, started_at)
-               VALUES ($1, $2, $3, $4, 'sending', $5)
-               ON CONFLICT (notification_id, channel) DO UPDATE
-                   SET status = 'sending', provider = EXCLUDED.provider, started_at = $5,
-                       error = NULL""",
-            alert.id,
-            channel,
-            provider,
-            alert.local_authority,
-            now,
-        )
-        await conn.execute("UPDATE notifications SET channel = $2 WHERE id = $1", alert.id, channel)
+async def lock(conn: Connection, ids: list[UUID]) -> None:
+    """Lock the messages' rows in the order of their ids (see the module docstring); in the
+    caller's transaction, before any of their attempts."""
+    await conn.execute(
+        "SELECT id FROM notifications WHERE id = ANY($1::uuid[]) ORDER BY id FOR NO KEY UPDATE",
+        sorted(set(ids)),
+    )
 
 
 async def start_attempts(
     conn: Connection, attempts: list[tuple[FamilyAlert, Channel, str]], now: datetime
 ) -> None:
-    """``start_attempt`` for many messages (alert, channel, provider) in one transaction."""
+    """Record, before the calls, that each message (alert, channel, provider) is being tried on
+    that channel, in one transaction: a sender that stops mid-way leaves it ``sending``, and the
+    next one asks the provider before sending again."""
+    ids = [a.id for a, _, _ in attempts]
+    channels = [channel for _, channel, _ in attempts]
     async with conn.transaction():
         await act_for(conn, ALL)
+        await lock(conn, ids)
+        await conn.execute(
+            """UPDATE notifications n SET channel = a.channel
+               FROM unnest($1::uuid[], $2::text[]) AS a(id, channel) WHERE n.id = a.id""",
+            ids,
+            channels,
+        )
         await conn.execute(
             """INSERT INTO delivery_attempts (notification_id, channel, provider, local_authority,
                    status, started_at)
@@ -173,17 +175,11 @@ async def start_attempts(
                ON CONFLICT (notification_id, channel) DO UPDATE
                    SET status = 'sending', provider = EXCLUDED.provider, started_at = $5,
                        error = NULL""",
-            [a.id for a, _, _ in attempts],
-            [channel for _, channel, _ in attempts],
+            ids,
+            channels,
             [provider for _, _, provider in attempts],
             [a.local_authority for a, _, _ in attempts],
             now,
-        )
-        await conn.execute(
-            """UPDATE notifications n SET channel = a.channel
-               FROM unnest($1::uuid[], $2::text[]) AS a(id, channel) WHERE n.id = a.id""",
-            [a.id for a, _, _ in attempts],
-            [channel for _, channel, _ in attempts],
         )
 
 
@@ -199,13 +195,6 @@ async def release(
     attempt on that channel certainly did not go (the provider answered with an error)."""
     async with conn.transaction():
         await act_for(conn, ALL)
-        if drop_attempt is not None:
-            await conn.execute(
-                """DELETE FROM delivery_attempts
-                   WHERE notification_id = $1 AND channel = $2 AND status = 'sending'""",
-                alert.id,
-                drop_attempt,
-            )
         await conn.execute(
             """UPDATE notifications SET status = 'queued', not_before = $2, held_reason = $3,
                    claimed_at = NULL
@@ -214,6 +203,13 @@ async def release(
             until,
             reason,
         )
+        if drop_attempt is not None:
+            await conn.execute(
+                """DELETE FROM delivery_attempts
+                   WHERE notification_id = $1 AND channel = $2 AND status = 'sending'""",
+                alert.id,
+                drop_attempt,
+            )
 
 
 async def refused(
@@ -223,6 +219,13 @@ async def refused(
     async with conn.transaction():
         await act_for(conn, ALL)
         await conn.execute(
+            """UPDATE notifications SET status = 'queued', not_before = NULL, held_reason = NULL,
+                   claimed_at = NULL, last_error = $2
+               WHERE id = $1 AND status = 'sending'""",
+            alert.id,
+            reason,
+        )
+        await conn.execute(
             """UPDATE delivery_attempts SET status = $3, error = $4, completed_at = $5
                WHERE notification_id = $1 AND channel = $2""",
             alert.id,
@@ -231,50 +234,6 @@ async def refused(
             reason,
             now,
         )
-        await conn.execute(
-            """UPDATE notifications SET status = 'queued', not_before = NULL, held_reason = NULL,
-                   claimed_at = NULL, last_error = $2
-               WHERE id = $1 AND status = 'sending'""",
-            alert.id,
-            reason,
-        )
-
-
-async def mark_sent(
-    conn: Connection,
-    alert: FamilyAlert,
-    channel: Channel,
-    *,
-    provider_id: str | None,
-    now: datetime,
-    fallback_at: datetime | None,
-    note: str | None = None,
-) -> list[DomainEvent]:
-    """Record that the provider took the message (once: a receipt may have come first);
-    returns the events to publish. Runs in the caller's transaction."""
-    updated = await conn.fetchval(
-        """UPDATE delivery_attempts SET status = 'sent', provider_id = $3, sent_at = $4,
-               error = $5
-           WHERE notification_id = $1 AND channel = $2 AND status = 'sending' RETURNING true""",
-        alert.id,
-        channel,
-        provider_id,
-        now,
-        note,
-    )
-    if not updated:
-        return []
-    await conn.execute(
-        """UPDATE notifications SET status = 'sent', channel = $2, sent_at = coalesce(sent_at, $3),
-               fallback_at = $4, claimed_at = NULL, not_before = NULL, held_reason = NULL,
-               last_error = NULL
-           WHERE id = $1 AND status IN ('sending', 'queued')""",
-        alert.id,
-        channel,
-        now,
-        fallback_at,
-    )
-    return [sent(alert, channel)]
 
 
 @dataclass(frozen=True)
@@ -285,24 +244,30 @@ class Handed:
     channel: Channel
     provider_id: str | None
     fallback_at: datetime | None
+    note: str | None = None
+    """Kept as the attempt's error column: why its sending is not confirmed."""
 
 
-async def mark_sent_many(conn: Connection, handed: list[Handed], *, now: datetime) -> set[UUID]:
-    """``mark_sent`` for many messages in the caller's transaction; returns the ids recorded
-    now (a message whose receipt came first is left as it is)."""
+async def mark_sent(conn: Connection, handed: list[Handed], *, now: datetime) -> set[UUID]:
+    """Record that the provider took each message, in the caller's transaction; returns the ids
+    recorded now (a message whose receipt came first is left as it is: recorded once)."""
+    ids = [h.alert.id for h in handed]
+    await lock(conn, ids)
     recorded = await conn.fetch(
         """UPDATE delivery_attempts d SET status = 'sent', provider_id = h.provider_id,
-               sent_at = $4, error = NULL
-           FROM unnest($1::uuid[], $2::text[], $3::text[]) AS h(id, channel, provider_id)
+               sent_at = $5, error = h.note
+           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[])
+               AS h(id, channel, provider_id, note)
            WHERE d.notification_id = h.id AND d.channel = h.channel AND d.status = 'sending'
            RETURNING d.notification_id""",
-        [h.alert.id for h in handed],
+        ids,
         [h.channel for h in handed],
         [h.provider_id for h in handed],
+        [h.note for h in handed],
         now,
     )
-    ids = {r["notification_id"] for r in recorded}
-    mine = [h for h in handed if h.alert.id in ids]
+    done = {r["notification_id"] for r in recorded}
+    mine = [h for h in handed if h.alert.id in done]
     await conn.execute(
         """UPDATE notifications n SET status = 'sent', channel = h.channel,
                sent_at = coalesce(n.sent_at, $4), fallback_at = h.fallback_at, claimed_at = NULL,
@@ -314,7 +279,7 @@ async def mark_sent_many(conn: Connection, handed: list[Handed], *, now: datetim
         [h.fallback_at for h in mine],
         now,
     )
-    return ids
+    return done
 
 
 async def apply_status(
@@ -392,9 +357,8 @@ async def receipt(
     )
     if attempt is None:
         return None
-    events = await mark_sent(
-        conn, alert, channel, provider_id=provider_id, now=at, fallback_at=None
-    )
+    recorded = await mark_sent(conn, [Handed(alert, channel, provider_id, None)], now=at)
+    events: list[DomainEvent] = [sent(alert, channel)] if alert.id in recorded else []
     events += await apply_status(conn, alert, channel, status, at)
     return Receipt(events, alert.local_authority, json.loads(row["trace_headers"]))
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from notifications.catalogue import Audience
-from notifications.channels import LogChannel, Provider
+from notifications.channels import LogChannel, Outgoing, Provider
 from notifications.config import CouncilMessaging, NotificationsSettings
 from notifications.deliveries import Claimed
-from notifications.domain import Policy, Reach
+from notifications.domain import Policy, Reach, Send, reference
 from notifications.notify import NotifyChannel
 from notifications.smtp import SmtpChannel
+from notifications.templates import personalisation
 
 
 @dataclass
@@ -40,6 +41,29 @@ class Council:
             language=chosen.get("language") or "en",
             statutory_only=bool(chosen.get("statutory_only")),
             young_person=item.young_person,
+        )
+
+    def outgoing(self, item: Claimed, send: Send, link: str) -> Outgoing:
+        """The message ``item`` going out as ``send`` says, with the family's ``link``."""
+        alert, reach = item.alert, self.reach(item)
+        # The family's language where the council has this message in it, else English: the
+        # words and the phrases in them (a reason, a deadline) in one language.
+        language = self.settings.language_for(reach.language, send.channel, alert.template)
+        return Outgoing(
+            notification_id=alert.id,
+            referral_id=alert.referral_id,
+            channel=send.channel,
+            template=alert.template,
+            language=language,
+            fields=personalisation(
+                reference=reference(alert.referral_id),
+                link=link,
+                young_person=reach.young_person,
+                details=dict(alert.details),
+                language=language,
+            ),
+            to=reach.email if send.channel == "email" else reach.phone,
+            address_lines=reach.address_lines if send.channel == "letter" else (),
         )
 
 

@@ -1,21 +1,26 @@
 """Sends queued messages, after the transactions that queued them have committed.
 
-For each message: the claim commits first (``sending``); ``domain.next_step`` decides (withhold,
-hold for quiet hours, send through the next channel, wait, give up); an attempt on a channel is
-recorded before the provider is called, with no transaction open; then ``sent`` and the
-*notification sent* event commit together (with *notification delivered* when the answer itself
-says so). If that commit fails it is retried: the message is never handed over twice by this
-sender. If the process dies between the call and the commit, the claim's lease runs out and the
-next sender asks the provider (by the message's reference) whether it already went.
+One path, whatever the number of messages: the claim commits first (``sending``); for each
+message ``domain.next_step`` decides (withhold, hold for quiet hours, send through the next
+channel, wait, give up), the provider being asked first about a message whose sender stopped
+mid-way. The messages going out then go together: the provider's limits, every attempt recorded
+before any call (with no transaction open during the calls), the calls side by side, then every
+``sent`` and its *notification sent* event (with *notification delivered* when the answer itself
+says so) committed in one transaction. One message is a batch of one. If that commit fails it is
+retried: a message is never handed over twice by this sender. If the process dies between the
+call and the commit, the claim's lease runs out and the next sender asks the provider (by the
+message's reference) whether it already went.
 
-A provider that refuses (429) or is down is paused for every replica (``gate``): its messages
-stay queued, each family's first unfinished message holding back the ones after it, and go in
-order when it recovers.
+A claim holds a family's next message (and any due to go again on another channel): a family's
+messages go in rounds, one per round, each round recorded before the next. One message's fault
+(its council's settings missing, a bug) holds that message back a minute with the reason and
+stops no other. A provider that refuses (429) or is down is paused for every replica
+(``gate``): its messages stay queued and go in order per family when it recovers.
 
-(Longer than most modules: one class, ``AlertSender``, whose two paths (messages sent together
-in one provider call per batch where nothing needs deciding one by one, and the one-at-a-time
-path for the rest) share its channels, limits and clock. Splitting them would pass all of that
-state between modules; the SQL they use is in ``deliveries``.)
+(Longer than most modules: one class whose steps (claim, decide, limits, attempts, calls,
+record) share the sender's councils, limits, clock and concurrency; split, each part would be
+handed all of them. Its SQL is in ``deliveries`` and ``gate``, a message's words in
+``providers``.)
 """
 
 from __future__ import annotations
@@ -23,15 +28,18 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import zip_longest
+from typing import TypeVar
 from uuid import UUID
 
 import asyncpg
 
 from notifications import deliveries, gate
-from notifications.channels import Accepted, CannotTell, Outgoing, Provider, Refused, Unavailable
+from notifications.catalogue import Audience
+from notifications.channels import CannotTell, Provider, Refused, Unavailable
 from notifications.deliveries import Claimed, Handed
 from notifications.domain import (
     Channel,
@@ -43,14 +51,12 @@ from notifications.domain import (
     Withhold,
     failed,
     next_step,
-    reference,
     sent,
 )
 from notifications.providers import Council, Councils
 from notifications.receipts import record_receipt
-from notifications.templates import personalisation
 from shared.councils import ALL, act_for
-from shared.db import Database
+from shared.db import Connection, Database
 from shared.events import DomainEvent
 from shared.failures import Failure, classify
 from shared.outbox import Outbox
@@ -60,6 +66,8 @@ from shared.wakeup import Wakeup
 logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+T = TypeVar("T")
+UNCONFIRMED = "unconfirmed: the sender stopped during the exchange"
 
 
 def utc_now() -> datetime:
@@ -67,13 +75,23 @@ def utc_now() -> datetime:
 
 
 @dataclass(frozen=True)
-class Plain:
+class Going:
     """A claimed message whose next step is to go out on a channel."""
 
     item: Claimed
     council: Council
     send: Send
     provider: Provider
+
+
+@dataclass(frozen=True)
+class Taken:
+    """A message the provider took (or may have: ``handed.note`` says so): to be recorded."""
+
+    item: Claimed
+    handed: Handed
+    delivered: bool
+    limit_key: str | None
 
 
 class AlertSender:
@@ -101,9 +119,8 @@ class AlertSender:
         self._concurrency = concurrency
         self._record_attempts = record_attempts
         self._clock = clock
-        settings = councils.settings
-        self._burst = settings.notify_burst
-        self._backoff_max_s = settings.provider_backoff_max_s
+        self._burst = councils.settings.notify_burst
+        self._backoff_max_s = councils.settings.provider_backoff_max_s
 
     async def run(self, database: Database, outbox: Outbox) -> None:
         """Send until cancelled, surviving database outages."""
@@ -126,49 +143,59 @@ class AlertSender:
                 await asyncio.sleep(self._wakeup.poll_interval_s)
 
     async def send_due(self, pool: asyncpg.Pool, outbox: Outbox) -> int:
-        """Claim and handle one batch; returns how many were claimed."""
+        """Claim and send one batch; returns how many were claimed."""
         async with pool.acquire() as conn:
             claimed = await deliveries.claim_due(
                 conn, now=self._clock(), limit=self._batch_size, lease=self._lease
             )
-        # Families are independent: their messages go side by side (each family's one at a
-        # time, in order: a claim holds at most one message of a family and audience).
-        families: dict[tuple[UUID, object], list[Claimed]] = defaultdict(list)
+        families: dict[tuple[UUID, Audience], list[Claimed]] = defaultdict(list)
         for item in claimed:
             families[(item.alert.referral_id, item.alert.audience)].append(item)
-        # The common case, a family's one message going out on a channel, goes together with
-        # the others: one transaction records all their attempts, one all their sends.
-        together = [
-            plain
-            for items in families.values()
-            if len(items) == 1 and (plain := self._plain_send(items[0])) is not None
-        ]
-        if together:
-            await self._send_together(pool, outbox, together)
-            done = {p.item.alert.id for p in together}
-            families = {k: v for k, v in families.items() if v[0].alert.id not in done}
-        gate_ = asyncio.Semaphore(self._concurrency)
-
-        async def one_family(items: list[Claimed]) -> None:
-            async with gate_:
-                for item in items:
-                    await self._handle_one(pool, outbox, item)
-
-        outcomes = await asyncio.gather(
-            *(one_family(items) for items in families.values()), return_exceptions=True
-        )
-        for outcome in outcomes:
-            if isinstance(outcome, BaseException):
-                raise outcome  # the database is away: the whole sender pauses
+        for round_ in zip_longest(*families.values()):
+            await self._send(pool, outbox, [item for item in round_ if item is not None])
         return len(claimed)
 
-    async def _handle_one(self, pool: asyncpg.Pool, outbox: Outbox, item: Claimed) -> None:
-        with continued_trace(item.trace_headers):
-            tag_current_span(referral_id=str(item.alert.referral_id))
-            try:
-                await self._handle(pool, outbox, item)
-            except Exception as exc:
-                await self._failed(pool, item.alert, exc)
+    async def _send(self, pool: asyncpg.Pool, outbox: Outbox, items: list[Claimed]) -> None:
+        """Each message's next step, then those going out together (module docstring). An
+        outage is raised only after what was handed over is recorded."""
+        steps, outage = await self._each(pool, [(i, self._next(pool, outbox, i)) for i in items])
+        taken = [step for step in steps if isinstance(step, Taken)]  # unconfirmed ones
+        going = await self._within_limits(pool, [s for s in steps if isinstance(s, Going)])
+        if going:
+            async with pool.acquire() as conn:
+                await deliveries.start_attempts(
+                    conn, [(g.item.alert, g.send.channel, g.provider.name) for g in going],
+                    self._clock(),
+                )  # fmt: skip
+            calls = [(g.item, self._hand_over(pool, g)) for g in going]
+            handed, later = await self._each(pool, calls)
+            taken += [t for t in handed if t is not None]
+            outage = outage or later
+        if taken:
+            await self._record(pool, outbox, taken)
+        if outage is not None:
+            raise outage  # the database is away: the whole sender pauses
+
+    async def _each(
+        self, pool: asyncpg.Pool, work: Sequence[tuple[Claimed, Awaitable[T]]]
+    ) -> tuple[list[T], BaseException | None]:
+        """Each message's ``work`` side by side (``concurrency`` at once), in its own trace:
+        what the work that ended returned, and the first outage met."""
+        slots = asyncio.Semaphore(self._concurrency)
+
+        async def one(item: Claimed, job: Awaitable[T]) -> list[T]:
+            async with slots:
+                with continued_trace(item.trace_headers):
+                    tag_current_span(referral_id=str(item.alert.referral_id))
+                    try:
+                        return [await job]
+                    except Exception as exc:
+                        await self._failed(pool, item.alert, exc)
+                        return []
+
+        outcomes = await asyncio.gather(*(one(i, j) for i, j in work), return_exceptions=True)
+        outage = next((o for o in outcomes if isinstance(o, BaseException)), None)
+        return [r for o in outcomes if not isinstance(o, BaseException) for r in o], outage
 
     async def _failed(self, pool: asyncpg.Pool, alert: FamilyAlert, exc: Exception) -> None:
         if classify(exc) is not Failure.PERMANENT:
@@ -182,225 +209,98 @@ class AlertSender:
                 reason=f"error: {type(exc).__name__}",
             )  # fmt: skip
 
-    def _plain_send(self, item: Claimed) -> Plain | None:
-        """The message, if its next step is simply to go out on a channel (none in flight).
-        A message whose step cannot be worked out here (its council's settings missing, a bug)
-        is left to the one-at-a-time path, which holds it back with the reason: one message's
-        fault must not stop the others claimed with it."""
-        if item.in_flight is not None:
-            return None
-        alert = item.alert
-        try:
-            council = self.councils.council(alert.local_authority)
-            decision = next_step(
-                alert, council.reach(item), council.policy, item.tried(), self._clock()
-            )
-            if not isinstance(decision, Send):
-                return None
-            return Plain(item, council, decision, council.provider(decision.provider))
-        except Exception:  # handled, with its reason, by _handle_one
-            return None
-
-    async def _send_together(self, pool: asyncpg.Pool, outbox: Outbox, sends: list[Plain]) -> None:
-        """``_send`` for many families' messages at once, with the same order of records:
-        every attempt committed before any call, each message handed over once, then every
-        send and its event committed together."""
-        now = self._clock()
-        sends = await self._within_limits(pool, sends, now)
-        if not sends:
-            return
-        async with pool.acquire() as conn:
-            await deliveries.start_attempts(
-                conn, [(p.item.alert, p.send.channel, p.provider.name) for p in sends], now
-            )
-        gate_ = asyncio.Semaphore(self._concurrency)
-
-        async def hand_over(plain: Plain) -> tuple[Plain, Accepted] | None:
-            alert = plain.item.alert
-            async with gate_:
-                with continued_trace(plain.item.trace_headers):
-                    tag_current_span(referral_id=str(alert.referral_id))
-                    try:
-                        return plain, await plain.provider.send(
-                            self._message(plain.item, plain.council, plain.send)
-                        )
-                    except Refused as exc:
-                        logger.warning("message %s refused: %s", alert.id, exc.reason)
-                        async with pool.acquire() as conn:
-                            await deliveries.refused(
-                                conn, alert, plain.send.channel, exc.status, exc.reason,
-                                self._clock(),
-                            )  # fmt: skip
-                    except Unavailable as exc:
-                        await self._unavailable(
-                            pool, alert, plain.provider, exc, plain.send.channel
-                        )
-                    except Exception as exc:
-                        await self._failed(pool, alert, exc)
-                    return None
-
-        outcomes = await asyncio.gather(*(hand_over(p) for p in sends), return_exceptions=True)
-        handed = [o for o in outcomes if isinstance(o, tuple)]
-        if handed:
-            await self._record_together(pool, outbox, handed)
-        for outcome in outcomes:
-            if isinstance(outcome, BaseException):
-                raise outcome  # the database is away: the whole sender pauses
-
-    async def _within_limits(
-        self, pool: asyncpg.Pool, sends: list[Plain], now: datetime
-    ) -> list[Plain]:
-        """The sends a provider's limits let go now; the others wait their turn."""
-        limited = [p for p in sends if p.provider.limit_key is not None]
-        if not limited:
-            return sends
-        waits: dict[UUID, float] = {}
-        async with pool.acquire() as conn, conn.transaction():
-            for p in limited:
-                assert p.provider.limit_key is not None  # filtered above
-                waits[p.item.alert.id] = await gate.take(
-                    conn, p.provider.limit_key, now=now,
-                    per_minute=p.provider.rate_per_minute, burst=self._burst,
-                )  # fmt: skip
-        held = [p for p in limited if waits[p.item.alert.id] > 0]
-        if held:
-            async with pool.acquire() as conn:
-                for p in held:
-                    until = now + timedelta(seconds=waits[p.item.alert.id])
-                    await deliveries.release(conn, p.item.alert, until=until, reason="rate-limit")
-        return [p for p in sends if waits.get(p.item.alert.id, 0) <= 0]
-
-    async def _record_together(
-        self, pool: asyncpg.Pool, outbox: Outbox, handed: list[tuple[Plain, Accepted]]
-    ) -> None:
-        """``_record`` for many: the messages are out; record them, never resending."""
-        rows = [
-            Handed(p.item.alert, p.send.channel, accepted.provider_id, p.send.fallback_at)
-            for p, accepted in handed
-        ]
-        limit_keys = {p.provider.limit_key for p, _ in handed} - {None}
-        for attempt in range(1, self._record_attempts + 1):
-            try:
-                now = self._clock()
-                async with pool.acquire() as conn, conn.transaction():
-                    await act_for(conn, ALL)  # the service's own work
-                    recorded = await deliveries.mark_sent_many(conn, rows, now=now)
-                    for plain, accepted in handed:
-                        alert, channel = plain.item.alert, plain.send.channel
-                        if alert.id not in recorded:
-                            continue
-                        events: list[DomainEvent] = [sent(alert, channel)]
-                        if accepted.delivered:
-                            events += await deliveries.apply_status(
-                                conn, alert, channel, "delivered", now
-                            )
-                        await outbox.add(
-                            conn, events, local_authority=alert.local_authority,
-                            trace=plain.item.trace_headers,
-                        )  # fmt: skip
-                    for key in sorted(k for k in limit_keys if k is not None):
-                        await gate.recovered(conn, key)
-                return
-            except Exception as exc:
-                if classify(exc) is Failure.PERMANENT or attempt == self._record_attempts:
-                    raise
-                logger.warning(
-                    "%d messages sent, recording them failed: %s", len(handed), type(exc).__name__
-                )
-                await asyncio.sleep(min(0.1 * 2**attempt, 5))
-
-    async def _handle(self, pool: asyncpg.Pool, outbox: Outbox, item: Claimed) -> None:
+    async def _next(
+        self, pool: asyncpg.Pool, outbox: Outbox, item: Claimed
+    ) -> Going | Taken | None:
+        """What to do with the message: send it (``Going``), record it (``Taken``: it may have
+        gone before its sender stopped), or nothing more (done here)."""
         alert, now = item.alert, self._clock()
         council = self.councils.council(alert.local_authority)
-        tried = item.tried()
-        in_flight = item.in_flight
+        tried, in_flight = item.tried(), item.in_flight
         if in_flight is not None:
             provider = council.provider(in_flight.provider)
             try:
                 remote = await provider.find(alert.id, in_flight.channel)
             except CannotTell:
-                note = "unconfirmed: the sender stopped during the exchange"
-                await self._record(
-                    pool, outbox, alert, in_flight.channel, Accepted(None), None, note
-                )
-                return
+                handed = Handed(alert, in_flight.channel, None, None, note=UNCONFIRMED)
+                return Taken(item, handed, False, provider.limit_key)
             except Unavailable as exc:
                 await self._unavailable(pool, alert, provider, exc, None)
-                return
+                return None
             if remote is not None:
                 logger.info("message %s had gone before its sender stopped", alert.id)
                 await record_receipt(pool, outbox, alert.id, in_flight.channel, remote, now)
-                return
+                return None
             tried = [t for t in tried if t.channel != in_flight.channel]  # it never went
         decision = next_step(alert, council.reach(item), council.policy, tried, now)
         if isinstance(decision, Send):
-            await self._send(pool, outbox, item, council, decision)
-        elif isinstance(decision, Hold):
-            async with pool.acquire() as conn:
-                await deliveries.release(conn, alert, until=decision.until, reason=decision.reason)
-        elif isinstance(decision, Wait):
-            async with pool.acquire() as conn:
-                await deliveries.wait_for_receipts(conn, alert)
-        elif isinstance(decision, Withhold):
-            await self._commit(pool, outbox, alert, [], "withheld", decision.reason)
-        elif isinstance(decision, GiveUp):
-            logger.warning("message %s could not be delivered on any channel", alert.id)
-            await self._commit(pool, outbox, alert, [failed(alert, decision)], decision.status)
-
-    async def _send(
-        self, pool: asyncpg.Pool, outbox: Outbox, item: Claimed, council: Council, send: Send
-    ) -> None:
-        alert, now = item.alert, self._clock()
-        provider = council.provider(send.provider)
-        if provider.limit_key is not None:
-            async with pool.acquire() as conn, conn.transaction():
-                wait_s = await gate.take(
-                    conn, provider.limit_key, now=now,
-                    per_minute=provider.rate_per_minute, burst=self._burst,
-                )  # fmt: skip
-            if wait_s > 0:
-                async with pool.acquire() as conn:
-                    await deliveries.release(
-                        conn, alert, until=now + timedelta(seconds=wait_s), reason="rate-limit"
-                    )
-                return
+            return Going(item, council, decision, council.provider(decision.provider))
         async with pool.acquire() as conn:
-            await deliveries.start_attempt(conn, alert, send.channel, provider.name, now)
+            if isinstance(decision, Hold):
+                await deliveries.release(conn, alert, until=decision.until, reason=decision.reason)
+            elif isinstance(decision, Wait):
+                await deliveries.wait_for_receipts(conn, alert)
+            else:
+                await self._finish(conn, outbox, alert, decision, now)
+        return None
+
+    async def _finish(
+        self, conn: Connection, outbox: Outbox, alert: FamilyAlert, end: Withhold | GiveUp,
+        now: datetime,
+    ) -> None:  # fmt: skip
+        status, reason = (
+            ("withheld", end.reason) if isinstance(end, Withhold) else (end.status, None)
+        )
+        if isinstance(end, GiveUp):
+            logger.warning("message %s could not be delivered on any channel", alert.id)
+        async with conn.transaction():
+            await act_for(conn, ALL)  # the service's own work
+            await deliveries.finish(conn, alert, status, now=now, reason=reason)
+            events = [failed(alert, end)] if isinstance(end, GiveUp) else []
+            await outbox.add(conn, events, local_authority=alert.local_authority)
+
+    async def _within_limits(self, pool: asyncpg.Pool, going: list[Going]) -> list[Going]:
+        """The messages a provider's limits let go now (the oldest first); the others wait
+        their turn. Buckets are taken in the order of their keys: two senders never each hold
+        one the other waits for."""
+        limited = sorted(
+            (g for g in going if g.provider.limit_key is not None),
+            key=lambda g: g.provider.limit_key or "",
+        )
+        if not limited:
+            return going
+        now, waits = self._clock(), {}
+        async with pool.acquire() as conn, conn.transaction():
+            for g in limited:
+                assert g.provider.limit_key is not None  # filtered above
+                waits[g.item.alert.id] = await gate.take(
+                    conn, g.provider.limit_key, now=now,
+                    per_minute=g.provider.rate_per_minute, burst=self._burst,
+                )  # fmt: skip
+        async with pool.acquire() as conn:
+            for g in limited:
+                if (wait_s := waits[g.item.alert.id]) > 0:
+                    until = now + timedelta(seconds=wait_s)
+                    await deliveries.release(conn, g.item.alert, until=until, reason="rate-limit")
+        return [g for g in going if waits.get(g.item.alert.id, 0) <= 0]
+
+    async def _hand_over(self, pool: asyncpg.Pool, going: Going) -> Taken | None:
+        alert, channel, provider = going.item.alert, going.send.channel, going.provider
         try:
-            accepted = await provider.send(self._message(item, council, send))
+            link = self._link_for(alert, going.item.link_generation)
+            accepted = await provider.send(going.council.outgoing(going.item, going.send, link))
         except Refused as exc:
-            logger.warning("message %s refused on %s: %s", alert.id, send.channel, exc.reason)
+            logger.warning("message %s refused on %s: %s", alert.id, channel, exc.reason)
             async with pool.acquire() as conn:
                 await deliveries.refused(
-                    conn, alert, send.channel, exc.status, exc.reason, self._clock()
+                    conn, alert, channel, exc.status, exc.reason, self._clock()
                 )
-            return
+            return None
         except Unavailable as exc:
-            await self._unavailable(pool, alert, provider, exc, send.channel)
-            return
-        await self._record(pool, outbox, alert, send.channel, accepted, send.fallback_at)
-
-    def _message(self, item: Claimed, council: Council, send: Send) -> Outgoing:
-        alert, reach = item.alert, council.reach(item)
-        # The family's language where the council has this message in it, else English: the
-        # words and the phrases in them (a reason, a deadline) in one language.
-        language = council.settings.language_for(reach.language, send.channel, alert.template)
-        return Outgoing(
-            notification_id=alert.id,
-            referral_id=alert.referral_id,
-            channel=send.channel,
-            template=alert.template,
-            language=language,
-            fields=personalisation(
-                reference=reference(alert.referral_id),
-                link=self._link_for(alert, item.link_generation),
-                young_person=reach.young_person,
-                details=dict(alert.details),
-                language=language,
-            ),
-            to=reach.email if send.channel == "email" else reach.phone,
-            address_lines=reach.address_lines if send.channel == "letter" else (),
-        )
+            await self._unavailable(pool, alert, provider, exc, channel)
+            return None
+        handed = Handed(alert, channel, accepted.provider_id, going.send.fallback_at)
+        return Taken(going.item, handed, accepted.delivered, provider.limit_key)
 
     async def _unavailable(
         self,
@@ -428,60 +328,52 @@ class AlertSender:
                 drop_attempt=channel if exc.not_sent else None,
             )  # fmt: skip
 
-    async def _record(
-        self,
-        pool: asyncpg.Pool,
-        outbox: Outbox,
-        alert: FamilyAlert,
-        channel: Channel,
-        accepted: Accepted,
-        fallback_at: datetime | None,
-        note: str | None = None,
+    async def _record(self, pool: asyncpg.Pool, outbox: Outbox, taken: list[Taken]) -> None:
+        """The messages are out: record them, never resending. A message that cannot be
+        recorded (a bug) stops no other's record: each is then recorded alone, and one that
+        still cannot be is left to its lease (the next sender asks the provider about it)."""
+        try:
+            await self._record_together(pool, outbox, taken)
+        except Exception as exc:
+            if classify(exc) is not Failure.PERMANENT:
+                raise
+            if len(taken) > 1:
+                for one in taken:
+                    await self._record(pool, outbox, [one])
+                return
+            alert_id = taken[0].item.alert.id
+            logger.error("message %s sent, recording it failed: %s", alert_id, type(exc).__name__)
+
+    async def _record_together(
+        self, pool: asyncpg.Pool, outbox: Outbox, taken: list[Taken]
     ) -> None:
-        # The message is out: record it, retrying while the database heals, never resending.
-        provider_key = self.councils.council(alert.local_authority).policy.providers.get(channel)
+        """Every message and its events in one transaction, retried while the database heals."""
         for attempt in range(1, self._record_attempts + 1):
             try:
                 now = self._clock()
                 async with pool.acquire() as conn, conn.transaction():
                     await act_for(conn, ALL)  # the service's own work
-                    events = await deliveries.mark_sent(
-                        conn, alert, channel, provider_id=accepted.provider_id, now=now,
-                        fallback_at=fallback_at, note=note,
-                    )  # fmt: skip
-                    if accepted.delivered:
-                        events += await deliveries.apply_status(
-                            conn, alert, channel, "delivered", now
-                        )
-                    limit_key = self._limit_key(alert, provider_key)
-                    if limit_key is not None:
-                        await gate.recovered(conn, limit_key)
-                    await outbox.add(conn, events, local_authority=alert.local_authority)
+                    recorded = await deliveries.mark_sent(conn, [t.handed for t in taken], now=now)
+                    for t in taken:
+                        alert, channel = t.item.alert, t.handed.channel
+                        if alert.id not in recorded:
+                            continue  # its receipt came first and said so
+                        events: list[DomainEvent] = [sent(alert, channel)]
+                        if t.delivered:
+                            events += await deliveries.apply_status(
+                                conn, alert, channel, "delivered", now
+                            )
+                        await outbox.add(
+                            conn, events, local_authority=alert.local_authority,
+                            trace=t.item.trace_headers,
+                        )  # fmt: skip
+                    for key in sorted({t.limit_key for t in taken if t.limit_key is not None}):
+                        await gate.recovered(conn, key)
                 return
             except Exception as exc:
                 if classify(exc) is Failure.PERMANENT or attempt == self._record_attempts:
                     raise
                 logger.warning(
-                    "message %s sent, recording it failed: %s", alert.id, type(exc).__name__
+                    "%d messages sent, recording them failed: %s", len(taken), type(exc).__name__
                 )
                 await asyncio.sleep(min(0.1 * 2**attempt, 5))
-
-    def _limit_key(self, alert: FamilyAlert, provider_name: str | None) -> str | None:
-        if provider_name is None:
-            return None
-        council = self.councils.council(alert.local_authority)
-        return council.provider(provider_name).limit_key
-
-    async def _commit(
-        self,
-        pool: asyncpg.Pool,
-        outbox: Outbox,
-        alert: FamilyAlert,
-        events: list[DomainEvent],
-        status: str,
-        reason: str | None = None,
-    ) -> None:
-        async with pool.acquire() as conn, conn.transaction():
-            await act_for(conn, ALL)
-            await deliveries.finish(conn, alert, status, now=self._clock(), reason=reason)
-            await outbox.add(conn, events, local_authority=alert.local_authority)
