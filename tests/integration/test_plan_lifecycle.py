@@ -466,3 +466,22 @@ async def test_a_plan_failing_a_check_is_never_shared_with_the_family(
     assert refused.status_code == 409, refused.text
     assert "every_need_has_provision" in refused.json()["detail"]
     assert "plans.plan-shared.v1" not in await _topics(owner_url, referral_id)
+
+
+async def test_an_edit_that_would_send_the_family_a_plan_failing_a_check_is_a_409(
+    caseworker: httpx.AsyncClient, owner_url: str
+) -> None:
+    """A draft EHC plan with the family for comments is still editable, but not into one that
+    fails a quality check: refused saying which (before, the refusal escaped as a 500)."""
+    referral_id = await drafted(owner_url, track="ehc", issue_decided=True)
+    path = f"/v1/referrals/{referral_id}/plan"
+    issued = await _ok(await caseworker.post(f"{path}/issue", json={}))
+    assert issued["status"] == "issued_for_comment"
+    refused = await caseworker.put(
+        f"{path}/sections/F", json={"content": [], "reason": "provision to be agreed"}
+    )
+    assert refused.status_code == 409, refused.text
+    assert "every_need_has_provision" in refused.json()["detail"]
+    plan = await _ok(await caseworker.get(path))
+    assert (plan["version"], plan["sections"]["F"]) == (issued["version"], issued["sections"]["F"])
+    assert "plans.plan-revised.v1" not in await _topics(owner_url, referral_id)
