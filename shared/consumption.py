@@ -152,7 +152,10 @@ class EventConsumption:
             description=f"{self.service} handles {event_class.__name__}",
         )(
             batch_consumer(
-                event_class, subscription.handler, Work(self.pool, self.outbox), self.service
+                event_class,
+                subscription.handler,
+                Work(self.pool, self.outbox),
+                subscription.acting_as or self.service,
             )
         )
         self._routes[f"{self.namespace}{topic}"] = _Route(event_class, consumer, dead_letters)

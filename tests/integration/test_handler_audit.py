@@ -14,7 +14,6 @@ from uuid import UUID, uuid4
 
 import asyncpg
 from notifications.handlers import queue_messages
-from plans.handlers import draft_plan_for_referral
 from specialists.needs import weight
 
 from scripts.platform import migrations_of, service_url
@@ -29,6 +28,7 @@ from shared.events import (
 )
 from shared.migrations import owner_connection
 from tests.conftest import Databases
+from tests.integration.plans_app import handled
 from tests.integration.specialists_app import LEEDS, ehc_request, handle, plan
 
 Handler = Callable[[Any, Any], Awaitable[Any]]
@@ -75,8 +75,15 @@ async def _audit(owner_url: str, referral_id: UUID) -> list[tuple[str, ...]]:
 async def test_a_plan_drafted_from_an_event_is_audited_once(databases: Databases) -> None:
     url = await databases.fresh("handler-audit-plans", "plans", migrations_of("plans"))
     referral_id = uuid4()
-    await _run(url, draft_plan_for_referral, _received(referral_id))
-    await _run(url, draft_plan_for_referral, _received(referral_id))  # a late copy: no change
+    conn = await asyncpg.connect(service_url(url))
+    try:
+        for _ in range(2):  # then a late copy: no change
+            async with conn.transaction():
+                await handled(
+                    conn, wrap(_received(referral_id), source="/t", local_authority=LEEDS)
+                )
+    finally:
+        await conn.close()
     assert await _audit(url, referral_id) == [("system:plans", "create", "plan")]
 
 
