@@ -19,11 +19,11 @@ from fastapi import FastAPI
 from notifications import receipts
 from notifications.config import CouncilMessaging, NotificationsSettings
 from notifications.handlers import family_contact_registered, queue_messages, subscriptions
-from notifications.local_notify import LocalNotify, development_messaging
 from notifications.providers import Councils
 from notifications.sender import AlertSender
 from pydantic import SecretStr
 
+from devtools.local_notify import LocalNotify, development_messaging
 from scripts.platform import migrations_of, service_url
 from shared.db import Database
 from shared.events import (

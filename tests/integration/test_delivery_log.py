@@ -10,8 +10,8 @@ import asyncpg
 import httpx
 import pytest
 from notifications.app import create_app
-from notifications.local_notify import development_messaging, template_id
 
+from devtools.local_notify import development_messaging, template_id
 from scripts.platform import IdentityProvider
 from shared.db import Database
 from shared.dev_identity import fetch_token
