@@ -47,6 +47,9 @@ Handler = Callable[..., Awaitable[Events]]
 class Subscription:
     event_class: type[DomainEvent]
     handler: Handler
+    acting_as: str | None = None
+    """Whose work the handler does, for the audit trail: ``system:<acting_as>`` (a job whose
+    work reaches several services, e.g. ``retention``); the service's own when None."""
 
 
 class Subscriptions:
@@ -55,11 +58,14 @@ class Subscriptions:
     def __init__(self) -> None:
         self._items: list[Subscription] = []
 
-    def on(self, event_class: type[DomainEvent]) -> Callable[[Handler], Handler]:
-        """Declare ``handler`` as this service's handler of ``event_class``."""
+    def on(
+        self, event_class: type[DomainEvent], *, acting_as: str | None = None
+    ) -> Callable[[Handler], Handler]:
+        """Declare ``handler`` as this service's handler of ``event_class`` (``acting_as``:
+        see ``Subscription``)."""
 
         def declare(handler: Handler) -> Handler:
-            self._items.append(Subscription(event_class, handler))
+            self._items.append(Subscription(event_class, handler, acting_as))
             return handler
 
         return declare
