@@ -1,5 +1,6 @@
 """HTTP routes of the notifications service: the delivery log a caseworker sees, and the
-family's messaging preferences (recorded by a caseworker on their behalf)."""
+family's messaging preferences (recorded by a caseworker on their behalf). Each read and each
+change is a unit of work of the caseworker's (``shared.unit_of_work``): audited with it."""
 
 from __future__ import annotations
 
@@ -12,9 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from notifications import repository
 from notifications.domain import Channel
-from shared.audit import Audit
 from shared.auth import AUTH_RESPONSES, Role, allow
-from shared.http import NOT_FOUND, UNAVAILABLE, DbConnection
+from shared.http import NOT_FOUND, UNAVAILABLE, DbConnection, ServiceWork, actor_of
 
 router = APIRouter(
     prefix="/v1", tags=["notifications"], responses={**UNAVAILABLE, **AUTH_RESPONSES}
@@ -63,18 +63,18 @@ class NotificationView(BaseModel):
     dependencies=[allow(Role.CASEWORKER, Role.MANAGER)],
 )
 async def list_notifications_for_referral(
-    referral_id: UUID, conn: DbConnection, audit: Audit
+    referral_id: UUID, request: Request, conn: DbConnection, work: ServiceWork
 ) -> list[NotificationView]:
     """The delivery log: every message about the referral and where it stands."""
     rows = await repository.notifications_for(conn, referral_id)
     if not rows:
         return []
-    await audit.record(
-        conn, "read", "notifications", referral_id=referral_id,
-        local_authority=rows[0]["local_authority"],
-    )  # fmt: skip
+    council = rows[0]["local_authority"]
+    async with work.begin(actor_of(request), councils=[council], conn=conn) as uow:
+        uow.read("notifications", referral_id=referral_id, local_authority=council)
+        found = await repository.attempts_for(uow.conn, referral_id)
     attempts: dict[UUID, list[AttemptView]] = {}
-    for a in await repository.attempts_for(conn, referral_id):
+    for a in found:
         attempts.setdefault(a["notification_id"], []).append(
             AttemptView(**{k: v for k, v in dict(a).items() if k != "notification_id"})
         )
@@ -122,16 +122,13 @@ class PreferencesView(Preferences):
     dependencies=[allow(Role.CASEWORKER, Role.MANAGER)],
 )
 async def get_family_preferences(
-    referral_id: UUID, conn: DbConnection, audit: Audit
+    referral_id: UUID, request: Request, conn: DbConnection, work: ServiceWork
 ) -> PreferencesView:
     """The family's messaging preferences."""
-    council = await repository.council_of(conn, referral_id)
-    if council is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no messages or contact for this referral")
-    await audit.record(
-        conn, "read", "preferences", referral_id=referral_id, local_authority=council
-    )
-    found = await repository.preferences(conn, referral_id)
+    council = await _council_of(conn, referral_id)
+    async with work.begin(actor_of(request), councils=[council], conn=conn) as uow:
+        uow.read("preferences", referral_id=referral_id, local_authority=council)
+        found = await repository.preferences(uow.conn, referral_id)
     return PreferencesView(**dict(found or {}))
 
 
@@ -142,33 +139,36 @@ async def get_family_preferences(
     dependencies=[allow(Role.CASEWORKER, Role.MANAGER)],
 )
 async def set_family_preferences(
-    referral_id: UUID, body: Preferences, request: Request, conn: DbConnection, audit: Audit
+    referral_id: UUID, body: Preferences, request: Request, conn: DbConnection, work: ServiceWork
 ) -> PreferencesView:
     """Record the family's choice (channel, language, opting out of non-statutory messages);
     it applies to every message not yet sent."""
-    async with conn.transaction():
-        council = await repository.council_of(conn, referral_id)
-        if council is None:
-            raise HTTPException(
-                status.HTTP_404_NOT_FOUND, "no messages or contact for this referral"
-            )
-        languages: frozenset[str] = request.app.state.messaging_languages(council)
-        if body.language not in languages:
-            raise RequestValidationError(
-                [
-                    {
-                        "loc": ("body", "language"),
-                        "msg": "the council has no messages in this language; one of "
-                        + ", ".join(sorted(languages)),
-                        "type": "value_error",
-                    }
-                ]
-            )
+    council = await _council_of(conn, referral_id)
+    languages: frozenset[str] = request.app.state.messaging_languages(council)
+    if body.language not in languages:
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("body", "language"),
+                    "msg": "the council has no messages in this language; one of "
+                    + ", ".join(sorted(languages)),
+                    "type": "value_error",
+                }
+            ]
+        )
+    async with work.begin(actor_of(request), councils=[council], conn=conn) as uow:
         await repository.save_preferences(
-            conn, referral_id, local_authority=council, **body.model_dump()
+            uow.conn, referral_id, local_authority=council, **body.model_dump()
         )
-        await audit.record(
-            conn, "update", "preferences", referral_id=referral_id, local_authority=council
-        )
-        found = await repository.preferences(conn, referral_id)
+        uow.changed("update", "preferences", referral_id=referral_id, local_authority=council)
+        found = await repository.preferences(uow.conn, referral_id)
     return PreferencesView(**dict(found or {}))
+
+
+async def _council_of(conn: DbConnection, referral_id: UUID) -> str:
+    """The referral's council, among the caller's (404 if this service knows of no referral
+    there)."""
+    council = await repository.council_of(conn, referral_id)
+    if council is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no messages or contact for this referral")
+    return council
