@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 SOAK_ARGS ?=
 
-.PHONY: help install up topics migrate run test test-unit bench bench-partners soak asyncapi lint format down clean \
+.PHONY: help install up topics migrate run test test-unit bench bench-partners bench-web soak asyncapi lint format down clean \
 	constraints chart-tools chart-topology chart-check browser-tools screenshots
 
 help:
@@ -22,6 +22,8 @@ help:
 	@echo "                300/s: throughput, latency, CPU and memory (BENCH_ARGS=\"--drain 20000\")"
 	@echo "make bench-partners  N partner FHIR bundles waiting, timed to N accepted answers: events/s"
 	@echo "                and the referrals process's CPU (BENCH_PARTNERS_ARGS=\"--events 2000\")"
+	@echo "make bench-web  the workspace's caseload and referral pages with 20,000 referrals in one"
+	@echo "                council: p50/p95 server time (BENCH_WEB_ARGS=\"--requests 50\")"
 	@echo "make soak       10 minutes at 100 referrals/s, memory and latency every 30 s (SOAK_ARGS)"
 	@echo "make asyncapi   regenerate docs/asyncapi/ from the code (a test fails when stale)"
 	@echo "make chart-check  the Helm chart and Dockerfile checks alone (tests/deploy)"
@@ -69,6 +71,9 @@ bench: up
 
 bench-partners: up
 	$(BIN)/python -m scripts.bench.partners $(BENCH_PARTNERS_ARGS)
+
+bench-web: up
+	$(BIN)/python -m scripts.bench.web $(BENCH_WEB_ARGS)
 
 soak: up
 	$(BIN)/python -m scripts.bench.soak $(SOAK_ARGS)

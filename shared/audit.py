@@ -3,6 +3,9 @@ from which request. Never the data itself. A service's own changes (event handle
 jobs) are audited as ``system:<service>`` (or ``system:<job>``) through ``record_system``.
 Append-only for the services (``shared.grants``), and readable by auditors of the same council
 at ``GET /v1/audit``.
+
+(Longer than most modules: the trail's writes, a person's one at a time or a page's at once and
+a service's own, and its one read route, reviewed together as the one record they make.)
 """
 
 from __future__ import annotations
@@ -72,6 +75,32 @@ class AuditTrail:
             referral_id,
             self.request_id,
             self.client_request_id,
+        )
+
+    async def record_each(
+        self,
+        conn: Connection,
+        action: str,
+        resource: str,
+        referrals: Iterable[tuple[UUID, str]],
+    ) -> None:
+        """``record`` for each of ``referrals`` (id, council) in one statement: a page of a
+        list (the caseload) is audited per referral without a round trip each."""
+        pairs = list(referrals)
+        if not pairs:
+            return
+        await conn.execute(
+            """INSERT INTO audit_log (actor, roles, local_authority, action, resource,
+                   referral_id, request_id)
+               SELECT $1, $2, council, $3, $4, referral_id, $5
+               FROM unnest($6::uuid[], $7::text[]) AS r (referral_id, council)""",
+            self.principal.subject,
+            sorted(self.principal.roles),
+            action,
+            resource,
+            self.request_id,
+            [referral_id for referral_id, _ in pairs],
+            [council for _, council in pairs],
         )
 
 

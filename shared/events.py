@@ -23,7 +23,7 @@ from uuid import UUID, uuid4
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.roles import Role
+from shared.specialisms import Specialism
 
 EVENT_TYPE_PREFIX = "uk.send-platform"
 
@@ -46,6 +46,10 @@ class Sen2Need(enum.StrEnum):
     OTH = "OTH"
 
 
+_DECLARED: list[type[DomainEvent]] = []
+"""Every concrete event class, in the order declared (``ALL_EVENTS``)."""
+
+
 class DomainEvent(BaseModel):
     """Base of every event payload. Unknown fields are ignored (additive changes are safe)."""
 
@@ -58,6 +62,12 @@ class DomainEvent(BaseModel):
     version: ClassVar[int] = 1
 
     referral_id: UUID = Field(description="The referral this event belongs to; the Kafka key.")
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        if "name" in cls.__dict__:  # a concrete event (bases such as StatutoryStep name none)
+            _DECLARED.append(cls)
 
     @classmethod
     def topic(cls) -> str:
@@ -388,7 +398,7 @@ class PlanDrafted(DomainEvent):
     required_specialism: str = Field(examples=["speech_and_language_therapy"])
     postcode_district: str
     sections: list[str] = Field(description="EHC plan sections drafted", examples=[["B", "E", "F"]])
-    provision_roles: list[Role] = Field(
+    provision_roles: list[Specialism] = Field(
         default_factory=list,
         description="The specialist roles the plan's provision needs (section F), lead role "
         "first; empty from older publishers, where required_specialism is the one role",
@@ -405,7 +415,7 @@ class PlanDrafted(DomainEvent):
         "(nearest statutory deadline first)",
     )
 
-    def roles(self) -> list[Role | str]:
+    def roles(self) -> list[Specialism | str]:
         """The roles to match: the provision's, or the one required specialism of an older
         publisher."""
         return list(self.provision_roles) or [self.required_specialism]
@@ -791,42 +801,7 @@ class PartnerReferralAnswered(PartnerEvent):
         return self.request_id
 
 
-ALL_EVENTS: tuple[type[DomainEvent], ...] = (
-    ReferralRequested,
-    ReferralReceived,
-    FamilyContactRegistered,
-    FamilyLinksRevoked,
-    ChildDetailsErased,
-    ReferralDescribed,
-    EhcAssessmentRequested,
-    AssessmentDecided,
-    AdviceRequested,
-    AdviceReceived,
-    PlanIssueDecided,
-    DraftPlanIssued,
-    FinalPlanIssued,
-    StatutoryExceptionRecorded,
-    DeadlineAtRisk,
-    DeadlineMissed,
-    PlanDrafted,
-    PlanShared,
-    PlanCommentsReceived,
-    PlanAgreed,
-    PlanRevised,
-    PlanIssuedForComment,
-    PlanFinalised,
-    PlanReviewDue,
-    SpecialistAssigned,
-    ReferralWaitlisted,
-    SpecialistsMatched,
-    AllocationEnded,
-    ReferralClosed,
-    PartnerReferralHeld,
-    NotificationSent,
-    NotificationDelivered,
-    NotificationFailed,
-    PartnerReferralAnswered,
-)
+ALL_EVENTS: tuple[type[DomainEvent], ...] = tuple(_DECLARED)
 
 CLOUDEVENTS_CONTENT_TYPE = "application/cloudevents+json"
 """The Kafka record's content type: a CloudEvent in structured mode."""

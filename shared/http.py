@@ -4,10 +4,13 @@ client can act on (never a traceback)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
@@ -17,7 +20,7 @@ from shared.councils import act_for
 from shared.db import Connection, Database
 from shared.failures import DATABASE_UNAVAILABLE
 from shared.outbox import Outbox
-from shared.unit_of_work import Actor, Work
+from shared.unit_of_work import Actor, Isolation, UnitOfWork, Work
 
 
 class Problem(BaseModel):
@@ -33,6 +36,16 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Problem, "descripti
 CONFLICT: dict[int | str, dict[str, Any]] = {
     409: {"model": Problem, "description": "Conflicts with what is stored"}
 }
+
+
+def invalid(
+    problems: Iterable[tuple[tuple[str | int, ...], str]], where: str = "body"
+) -> RequestValidationError:
+    """A 422 naming each field (within ``where``: the body, the query) and why, as FastAPI's
+    own validation gives it: for rules a request model cannot check by itself."""
+    return RequestValidationError(
+        [{"loc": (where, *loc), "msg": msg, "type": "value_error"} for loc, msg in problems]
+    )
 
 
 def database(request: Request) -> Database:
@@ -90,6 +103,43 @@ def outbox(request: Request) -> Outbox:
 DbConnection = Annotated[Connection, Depends(connection)]
 ServiceWork = Annotated[Work, Depends(work)]
 ServiceOutbox = Annotated[Outbox, Depends(outbox)]
+
+
+@dataclass(frozen=True)
+class CallerWork:
+    """A request's units of work: as its caller (``actor_of``), for the councils they act
+    for, on the request's connection. How a route changes state, or reads a child's record
+    (audited with ``uow.read``)."""
+
+    work: Work
+    conn: Connection
+    actor: Actor
+    councils: tuple[str, ...]
+
+    def begin(
+        self,
+        *,
+        isolation: Isolation = "read_committed",
+        idempotency_key: str | None = None,
+        request: Any = None,
+    ) -> AbstractAsyncContextManager[UnitOfWork]:
+        return self.work.begin(
+            self.actor,
+            councils=self.councils,
+            idempotency_key=idempotency_key,
+            request=request,
+            isolation=isolation,
+            conn=self.conn,
+        )
+
+
+def caller_work(request: Request, work: ServiceWork, conn: DbConnection) -> CallerWork:
+    """The caller's units of work (their route's ``allow(...)`` or family link ran first)."""
+    actor = actor_of(request)
+    return CallerWork(work, conn, actor, tuple(request.state.principal.councils))
+
+
+AsCaller = Annotated[CallerWork, Depends(caller_work)]
 
 
 def operation_id(route: APIRoute) -> str:

@@ -8,7 +8,7 @@ from datetime import date
 from plans.document import Area, Need, Outcome, PlanDocument, Provision
 
 from shared.events import Sen2Need
-from shared.roles import Role
+from shared.specialisms import Specialism
 
 REVIEW = date(2027, 7, 16)
 
@@ -55,7 +55,7 @@ def _plan(
     )
 
 
-def _line(support: str, standard: str, role: Role | None, **quantities: object) -> Provision:
+def _line(support: str, standard: str, role: Specialism | None, **quantities: object) -> Provision:
     values: dict[str, object] = {
         "sessions_per_week": 2,
         "minutes_per_session": 30,
@@ -90,7 +90,7 @@ def plans_by_area(marker: str = "") -> dict[str, PlanDocument]:
                 _line(
                     "A small-group language programme",
                     "SLCN-EXPR-01",
-                    Role.SPEECH_AND_LANGUAGE_THERAPY,
+                    Specialism.SPEECH_AND_LANGUAGE_THERAPY,
                     delivered_by="a speech and language therapist",
                 )
             ],
@@ -106,7 +106,7 @@ def plans_by_area(marker: str = "") -> dict[str, PlanDocument]:
                 _line(
                     "Daily reading practice using sounds (phonics)",
                     "SPLD-READ-01",
-                    Role.SPECIALIST_TEACHING,
+                    Specialism.SPECIALIST_TEACHING,
                     sessions_per_week=5,
                     minutes_per_session=20,
                     weeks=30,
@@ -127,7 +127,7 @@ def plans_by_area(marker: str = "") -> dict[str, PlanDocument]:
                 _line(
                     "Emotional literacy support sessions (ELSA)",
                     "SEMH-REG-01",
-                    Role.EDUCATIONAL_PSYCHOLOGY,
+                    Specialism.EDUCATIONAL_PSYCHOLOGY,
                     sessions_per_week=1,
                     minutes_per_session=45,
                     weeks=10,
@@ -148,7 +148,7 @@ def plans_by_area(marker: str = "") -> dict[str, PlanDocument]:
                 _line(
                     "Visits to help staff use a radio aid and plan lessons",
                     "HI-ACCESS-01",
-                    Role.HEARING_IMPAIRMENT_TEACHING,
+                    Specialism.HEARING_IMPAIRMENT_TEACHING,
                     sessions_per_week=0.5,
                     minutes_per_session=60,
                     weeks=36,

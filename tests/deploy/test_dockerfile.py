@@ -136,6 +136,11 @@ def test_the_build_context_holds_what_the_wheel_needs(wheel_names: list[str]) ->
     names = wheel_names
     for package in ("shared", "referrals", "plans", "specialists", "notifications"):
         assert f"{package}/app.py" in names or f"{package}/__init__.py" in names
+    # Every module of every package, subpackages too (each must be in pyproject's list).
+    for package, folder in pyproject["tool"]["setuptools"]["package-dir"].items():
+        for module in (REPO_ROOT / folder).rglob("*.py"):
+            shipped = f"{package}/{module.relative_to(REPO_ROOT / folder).as_posix()}"
+            assert shipped in names, f"{shipped} is not in the wheel: list its package"
     assert any(n.startswith("referrals/migrations/") for n in names)
     # The plan's document (plans prints it), and the workspace's pages: their templates and
     # stylesheets ship inside the packages; govuk-frontend once, in the workspace's.

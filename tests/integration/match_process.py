@@ -13,18 +13,17 @@ import sys
 from typing import Any
 
 import asyncpg
-from specialists.handlers import match_specialist
 
 from shared.councils import act_for
 from shared.events import Envelope, SpecialistAssigned, wrap
-from tests.integration.specialists_app import LEEDS, plan
+from tests.integration.specialists_app import LEEDS, handled, plan
 
 
 async def attempt(conn: asyncpg.Connection) -> bool:
     message: Envelope[Any] = wrap(plan(), source="/tests", local_authority=LEEDS)
     async with conn.transaction():
         await act_for(conn, [LEEDS])
-        [outcome] = await match_specialist(message, conn)
+        [outcome] = await handled(conn, message)
     return isinstance(outcome, SpecialistAssigned)
 
 

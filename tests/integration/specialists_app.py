@@ -1,7 +1,7 @@
 """The specialists service in-process against a fresh, seeded database of its own (real
 PostgreSQL, the application role, row-level security), signed in through the development
 identity provider; its Kafka handlers run as the runtime runs them (one transaction, the
-event's council), their events read from the outbox."""
+event's council, a unit of work of the service's own), their events read from the outbox."""
 
 from __future__ import annotations
 
@@ -15,10 +15,11 @@ import asyncpg
 from fastapi import FastAPI
 from specialists.app import create_app
 from specialists.config import SpecialistsSettings
-from specialists.handlers import add_statutory_advice_givers, match_specialist
+from specialists.handlers import subscriptions
 
 from scripts.platform import IdentityProvider, service_url
 from shared.councils import act_for
+from shared.db import Connection
 from shared.events import (
     ALL_EVENTS,
     DomainEvent,
@@ -29,7 +30,8 @@ from shared.events import (
     wrap,
 )
 from shared.outbox import Outbox
-from shared.roles import Role
+from shared.specialisms import Specialism
+from shared.unit_of_work import Actor, Work
 
 LEEDS, BRADFORD = "E08000035", "E08000032"
 OUTBOX = Outbox(
@@ -58,7 +60,7 @@ def plan(
     council: str = LEEDS,
     district: str = "LS6",
     need: Sen2Need = Sen2Need.SLCN,
-    roles: list[Role] | None = None,
+    roles: list[Specialism] | None = None,
     legacy: str | None = None,
     **fields: Any,
 ) -> PlanDrafted:
@@ -70,7 +72,7 @@ def plan(
         local_authority=council,
         primary_need=need,
         area_of_need="communication and interaction",
-        required_specialism=legacy or str((roles or [Role.SPEECH_AND_LANGUAGE_THERAPY])[0]),
+        required_specialism=legacy or str((roles or [Specialism.SPEECH_AND_LANGUAGE_THERAPY])[0]),
         postcode_district=district,
         sections=["B", "E", "F"],
         provision_roles=roles or [],
@@ -90,16 +92,29 @@ def ehc_request(referral_id: UUID, council: str, final_plan_due: date) -> EhcAss
     )
 
 
+def _no_pool() -> asyncpg.Pool:
+    raise RuntimeError("a handler runs in the transaction it is given")
+
+
+WORK = Work(_no_pool, OUTBOX)
+
+
 async def handle(service_pool: asyncpg.Pool, event: DomainEvent) -> list[DomainEvent]:
     """Run specialists' handler of ``event`` as the runtime does: one transaction, acting for
-    the event's council, its events put in the outbox."""
+    the event's council, its events put in the outbox with their audit rows."""
     council: str = getattr(event, "local_authority")  # noqa: B009
     message: Envelope[Any] = wrap(event, source="/tests", local_authority=council)
     async with service_pool.acquire() as conn, conn.transaction():
         await act_for(conn, [council])
-        if isinstance(event, PlanDrafted):
-            caused = await match_specialist(message, conn)
-        else:
-            caused = await add_statutory_advice_givers(message, conn)
-        await OUTBOX.add(conn, caused, local_authority=council)
-    return list(caused)
+        return await handled(conn, message)
+
+
+async def handled(conn: Connection, message: Envelope[Any]) -> list[DomainEvent]:
+    """The service's handler of ``message`` run as ``shared.batches`` runs it, in the
+    transaction open on ``conn``: a unit of work as ``system:specialists``; the events it
+    caused, stored."""
+    [handler] = [s.handler for s in subscriptions if isinstance(message.data, s.event_class)]
+    async with WORK.within(conn, Actor.system("specialists")) as uow:
+        caused = list(await handler(message, uow))
+        uow.add(*caused, local_authority=message.localauthority)
+    return caused

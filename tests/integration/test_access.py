@@ -75,6 +75,8 @@ ACCESS: dict[tuple[str, str, str], set[str]] = {
     },
     ("referrals", "GET", "/v1/family/{token}"): {"family link"},
     ("referrals", "GET", "/v1/referrals"): {"caseworker", "manager"},
+    ("referrals", "POST", "/v1/referrals/search"): {"caseworker", "manager"},
+    ("referrals", "GET", "/v1/referrals/{referral_id}/child"): {"caseworker", "manager"},
     ("referrals", "GET", "/v1/reports/timeliness"): {"manager"},
     ("referrals", "GET", "/v1/held-referrals"): {"caseworker", "manager"},
     ("referrals", "POST", "/v1/held-referrals/{held_id}/decision"): {"caseworker", "manager"},
@@ -130,6 +132,7 @@ ACCESS: dict[tuple[str, str, str], set[str]] = {
         "caseworker",
         "manager",
     },
+    ("notifications", "GET", "/v1/referrals/{referral_id}/contact"): {"caseworker", "manager"},
     ("notifications", "GET", "/v1/referrals/{referral_id}/preferences"): {
         "caseworker",
         "manager",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from uuid import uuid4
 
 import asyncpg
 import httpx
@@ -40,14 +41,17 @@ async def api(
 
 
 async def _api(
-    database: Database, identity: IdentityProvider, monkeypatch: pytest.MonkeyPatch
+    database: Database,
+    identity: IdentityProvider,
+    monkeypatch: pytest.MonkeyPatch,
+    user: str = "leeds-caseworker",
 ) -> AsyncIterator[httpx.AsyncClient]:
     for name, value in identity.service_env().items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("NOTIFICATIONS_DATABASE_URL", database.url)
     app = create_app()
     app.state.database = database  # the test's, already open (no lifespan here)
-    token = await fetch_token(identity.issuer, "leeds-caseworker")
+    token = await fetch_token(identity.issuer, user)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app),
         base_url="http://test",
@@ -87,6 +91,36 @@ async def test_the_delivery_log_shows_each_message_and_channel_but_no_text_or_ad
         family.id,
     )
     assert audit == 1
+
+
+async def test_the_familys_contact_is_shown_to_the_council_only_and_each_read_audited(
+    db: asyncpg.Pool,
+    database: Database,
+    api: httpx.AsyncClient,
+    identity: IdentityProvider,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    lines = ["1 Park Row", "Leeds", "LS1 5AB"]
+    family = await referral(database.pool(), preferred_channel="letter", address_lines=lines)
+    path = f"/v1/referrals/{family.id}/contact"
+    shown = await api.get(path)
+    assert shown.status_code == 200, shown.text
+    body = shown.json()
+    assert (body["name"], body["email"], body["phone"]) == (
+        "Ann Parent", family.contact.email, "07700900123",
+    )  # fmt: skip
+    assert (body["address_lines"], body["preferred_channel"], body["erased"]) == (
+        lines, "letter", False,
+    )  # fmt: skip
+    assert (await api.get(f"/v1/referrals/{uuid4()}/contact")).status_code == 404
+    async for bradford in _api(database, identity, monkeypatch, "bradford-caseworker"):
+        assert (await bradford.get(path)).status_code == 404
+    reads = await db.fetchval(
+        """SELECT count(*) FROM audit_log
+           WHERE referral_id = $1 AND action = 'read' AND resource = 'family_contact'""",
+        family.id,
+    )
+    assert reads == 1  # Bradford's 404 read nothing
 
 
 async def test_a_family_who_opts_out_gets_no_more_non_statutory_messages(

@@ -15,7 +15,6 @@ from uuid import UUID, uuid4
 import asyncpg
 from notifications import handlers as notifications
 from plans.handlers import draft_plan_for_referral
-from specialists.handlers import referral_closed
 from specialists.needs import weight
 
 from scripts.platform import migrations_of, service_url
@@ -91,17 +90,17 @@ async def test_allocations_made_and_ended_by_events_are_audited(databases: Datab
     try:
         drafted = plan()
         caused = await handle(pool, drafted)
+        assigned = [e for e in caused if isinstance(e, SpecialistAssigned)]
+        assert assigned, caused  # the seeded Leeds registry has speech and language therapists
+        closed = ReferralClosed(
+            referral_id=drafted.referral_id,
+            local_authority=LEEDS,
+            reason="support_completed",
+            closed_on=date(2026, 12, 1),
+        )
+        await handle(pool, closed)
     finally:
         await pool.close()
-    assigned = [e for e in caused if isinstance(e, SpecialistAssigned)]
-    assert assigned, caused  # the seeded Leeds registry has speech and language therapists
-    closed = ReferralClosed(
-        referral_id=drafted.referral_id,
-        local_authority=LEEDS,
-        reason="support_completed",
-        closed_on=date(2026, 12, 1),
-    )
-    await _run(url, referral_closed, closed)
     audit = await _audit(url, drafted.referral_id)
     made = [("system:specialists", "create", "allocation")] * len(assigned)
     waited = [("system:specialists", "create", "waitlist")] * (len(caused) - len(assigned))

@@ -14,14 +14,13 @@ from uuid import uuid4
 
 import asyncpg
 import pytest
-from specialists.handlers import match_specialist
 
 from scripts.platform import migrations_of, service_url
 from shared.councils import act_for
 from shared.events import Envelope, ReferralWaitlisted, SpecialistAssigned, wrap
 from shared.migrations import owner_connection
 from tests.conftest import Databases
-from tests.integration.specialists_app import LEEDS, plan
+from tests.integration.specialists_app import LEEDS, handled, plan
 
 ATTEMPTS = 50
 
@@ -78,7 +77,7 @@ async def _race(owner_url: str, places: int, owner: asyncpg.Connection) -> dict[
         await start.wait()
         async with conn.transaction():
             await act_for(conn, [LEEDS])
-            [outcome] = await match_specialist(message, conn)
+            [outcome] = await handled(conn, message)
         assert isinstance(outcome, SpecialistAssigned | ReferralWaitlisted)
         return "won" if isinstance(outcome, SpecialistAssigned) else "waitlisted"
 

@@ -22,7 +22,7 @@ from shared.events import (
     SpecialistsMatched,
 )
 from shared.migrations import owner_connection
-from shared.roles import Role
+from shared.specialisms import Specialism
 from tests.conftest import Databases
 from tests.integration.specialists_app import (
     BRADFORD,
@@ -34,9 +34,9 @@ from tests.integration.specialists_app import (
 )
 
 SLT, EP, OT = (
-    Role.SPEECH_AND_LANGUAGE_THERAPY,
-    Role.EDUCATIONAL_PSYCHOLOGY,
-    Role.OCCUPATIONAL_THERAPY,
+    Specialism.SPEECH_AND_LANGUAGE_THERAPY,
+    Specialism.EDUCATIONAL_PSYCHOLOGY,
+    Specialism.OCCUPATIONAL_THERAPY,
 )
 
 
@@ -90,14 +90,14 @@ CASES: list[tuple[str, dict[str, Any], dict[str, str]]] = [
     ("EHC, hearing needs: and a qualified teacher of the deaf",
      {"district": "LS6", "need": Sen2Need.HI, "track": "ehc"},
      {SLT: "Leeds North SLT team", EP: "Leeds educational psychology",
-      Role.HEARING_IMPAIRMENT_TEACHING: "Leeds sensory service (hearing)"}),
+      Specialism.HEARING_IMPAIRMENT_TEACHING: "Leeds sensory service (hearing)"}),
     ("an older plan's sensory service: the teacher the need calls for; a team of another "
      "council serving this one", {"council": BRADFORD, "district": "BD1", "need": Sen2Need.VI,
      "legacy": "sensory_support"},
-     {Role.VISION_IMPAIRMENT_TEACHING: "Leeds sensory service (vision)"}),
+     {Specialism.VISION_IMPAIRMENT_TEACHING: "Leeds sensory service (vision)"}),
     ("no team of the kind serves the council", {"council": BRADFORD, "district": "BD1",
-     "need": Sen2Need.MSI, "roles": [Role.MULTI_SENSORY_IMPAIRMENT_TEACHING]},
-     {Role.MULTI_SENSORY_IMPAIRMENT_TEACHING: "waitlisted:no_team"}),
+     "need": Sen2Need.MSI, "roles": [Specialism.MULTI_SENSORY_IMPAIRMENT_TEACHING]},
+     {Specialism.MULTI_SENSORY_IMPAIRMENT_TEACHING: "waitlisted:no_team"}),
 ]  # fmt: skip
 
 
@@ -139,15 +139,15 @@ async def test_matching_rules(
 async def test_an_escalation_adds_the_statutory_advisers_and_orders_the_wait_by_deadline(
     pool: asyncpg.Pool, owner_url: str
 ) -> None:
-    drafted = plan(district="LS6", need=Sen2Need.VI, roles=[SLT, Role.AUTISM_OUTREACH])
+    drafted = plan(district="LS6", need=Sen2Need.VI, roles=[SLT, Specialism.AUTISM_OUTREACH])
     first = await handle(pool, drafted)
     assert {e.specialism for e in first if isinstance(e, SpecialistAssigned)} == {SLT,
-        Role.AUTISM_OUTREACH}  # fmt: skip
+        Specialism.AUTISM_OUTREACH}  # fmt: skip
     again = await handle(pool, drafted)  # a redelivered plan allocates nothing twice
     assert again == []
     escalated = await handle(pool, ehc_request(drafted.referral_id, LEEDS, date(2027, 1, 4)))
     statutory = {e.specialism: e for e in escalated if isinstance(e, SpecialistAssigned)}
-    assert set(statutory) == {EP, Role.VISION_IMPAIRMENT_TEACHING}
+    assert set(statutory) == {EP, Specialism.VISION_IMPAIRMENT_TEACHING}
     assert all(e.statutory for e in statutory.values())
     assert [type(e) for e in escalated].count(SpecialistsMatched) == 1
     owner = await owner_connection(owner_url)
@@ -189,5 +189,5 @@ async def test_an_ehc_request_before_its_plan_is_kept_for_the_plan(pool: asyncpg
     assert names == {
         SLT: "Bradford SLT team",
         EP: "Bradford educational psychology",
-        Role.HEARING_IMPAIRMENT_TEACHING: "Bradford teacher of the deaf",
+        Specialism.HEARING_IMPAIRMENT_TEACHING: "Bradford teacher of the deaf",
     }

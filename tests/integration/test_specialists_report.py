@@ -19,7 +19,7 @@ from scripts.platform import IdentityProvider, migrations_of, service_url
 from shared.dev_identity import fetch_token
 from shared.events import Sen2Need
 from shared.migrations import owner_connection
-from shared.roles import Role
+from shared.specialisms import Specialism
 from tests.conftest import Databases
 from tests.integration.specialists_app import BRADFORD, LEEDS, handle, plan, specialists_service
 
@@ -66,9 +66,12 @@ async def test_the_capacity_report_on_the_seeded_councils(
             await handle(pool, plan(district=district))
         await handle(pool, plan(district="LS6", need=Sen2Need.HI, track="ehc"))
         for _ in range(3):
-            await handle(pool, plan(BRADFORD, "BD5", Sen2Need.PD, [Role.OCCUPATIONAL_THERAPY]))
+            await handle(
+                pool, plan(BRADFORD, "BD5", Sen2Need.PD, [Specialism.OCCUPATIONAL_THERAPY])
+            )
         await handle(
-            pool, plan(BRADFORD, "BD1", Sen2Need.MSI, [Role.MULTI_SENSORY_IMPAIRMENT_TEACHING])
+            pool,
+            plan(BRADFORD, "BD1", Sen2Need.MSI, [Specialism.MULTI_SENSORY_IMPAIRMENT_TEACHING]),
         )
     finally:
         await pool.close()

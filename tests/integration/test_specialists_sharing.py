@@ -20,7 +20,8 @@ from scripts.platform import IdentityProvider, migrations_of, service_url
 from shared.councils import ALL, act_for
 from shared.dev_identity import fetch_token
 from shared.events import ReferralWaitlisted
-from shared.roles import Role
+from shared.specialisms import Specialism
+from shared.unit_of_work import Work
 from tests.conftest import Databases
 from tests.integration.specialists_app import (
     BRADFORD,
@@ -31,7 +32,7 @@ from tests.integration.specialists_app import (
     specialists_service,
 )
 
-PHYSIO = Role.PHYSIOTHERAPY  # no seeded team: a Leeds child needing it waits
+PHYSIO = Specialism.PHYSIOTHERAPY  # no seeded team: a Leeds child needing it waits
 HEADER = (
     "id,kind,team_id,display_name,role,local_authority,councils,districts,settings,"
     "languages,capacity,working_pattern,active"
@@ -115,7 +116,7 @@ async def _assigned(owner: asyncpg.Connection, entry_id: str) -> set[UUID]:
 
 async def _waitlist_pass(pool: asyncpg.Pool) -> None:
     async with pool.acquire() as conn:
-        await pass_once(conn, OUTBOX)
+        await pass_once(conn, Work(lambda: pool, OUTBOX))
 
 
 async def test_a_team_named_for_another_council_takes_its_children_only_once_it_agrees(
@@ -215,7 +216,7 @@ async def test_an_agreement_ends_when_the_team_takes_another_role(
         await leeds.post(f"{path}/agreements", json={"local_authority": LEEDS})
     ).status_code == 200
     fields = {k: v for k, v in entry.items() if k not in READ_ONLY}
-    changed = await bradford.put(path, json=fields | {"role": str(Role.AUTISM_OUTREACH)})
+    changed = await bradford.put(path, json=fields | {"role": str(Specialism.AUTISM_OUTREACH)})
     assert changed.status_code == 200, changed.text
     assert (changed.json()["councils"], changed.json()["awaiting_agreement"]) == (
         [BRADFORD, LEEDS],

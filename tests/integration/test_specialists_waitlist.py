@@ -19,7 +19,7 @@ from scripts.platform import IdentityProvider, migrations_of, service_url
 from shared.dev_identity import fetch_token
 from shared.events import ReferralWaitlisted, SpecialistAssigned
 from shared.migrations import owner_connection
-from shared.roles import Role
+from shared.specialisms import Specialism
 from tests.conftest import Databases
 from tests.integration.specialists_app import LEEDS, handle, plan, specialists_service
 
@@ -156,9 +156,9 @@ async def test_capacity_added_works_the_waitlist(
 ) -> None:
     created = await manager.post("/v1/registry", json=_entry("occupational_therapy", 1))
     team = created.json()
-    taken = await handle(pool, plan(roles=[Role.OCCUPATIONAL_THERAPY]))
+    taken = await handle(pool, plan(roles=[Specialism.OCCUPATIONAL_THERAPY]))
     assert isinstance(taken[0], SpecialistAssigned)
-    waiting = plan(roles=[Role.OCCUPATIONAL_THERAPY])
+    waiting = plan(roles=[Specialism.OCCUPATIONAL_THERAPY])
     assert isinstance((await handle(pool, waiting))[0], ReferralWaitlisted)
     changed = {
         k: v for k, v in team.items() if k not in ("id", "allocated", "awaiting_agreement")
@@ -167,7 +167,7 @@ async def test_capacity_added_works_the_waitlist(
     assert raised.status_code == 200, raised.text
     assert raised.json()["allocated"] == 2
     assert await _assigned_from_waitlist(owner) == [waiting.referral_id]
-    newcomer = plan(roles=[Role.OCCUPATIONAL_THERAPY])
+    newcomer = plan(roles=[Specialism.OCCUPATIONAL_THERAPY])
     assert isinstance((await handle(pool, newcomer))[0], ReferralWaitlisted)
     practitioner = _entry("occupational_therapy", 1, kind="practitioner", team_id=team["id"])
     added = await manager.post("/v1/registry", json=practitioner)
@@ -198,3 +198,37 @@ async def test_places_too_few_for_the_child_first_in_line_are_kept_for_them(
         await manager.post(f"/v1/allocations/{two}/end", json={"reason": "child_moved"})
     ).status_code == 200
     assert await _assigned_from_waitlist(owner) == [deadline.referral_id]
+
+
+async def _audit(owner: asyncpg.Connection, referral_id: UUID) -> list[tuple[str, str, str, bool]]:
+    rows = await owner.fetch(
+        """SELECT actor, action, resource, request_id IS NOT NULL AS from_a_request
+           FROM audit_log
+           WHERE referral_id = $1 AND resource = 'allocation' ORDER BY id""",
+        referral_id,
+    )
+    return [tuple(r) for r in rows]
+
+
+async def test_ending_is_the_callers_change_and_the_place_it_frees_moves_as_the_services(
+    owner: asyncpg.Connection, pool: asyncpg.Pool, manager: httpx.AsyncClient
+) -> None:
+    """One unit of work: the caller's end (audited as theirs, from their request) and the
+    waitlist's allocation of the freed place (the service's own doing) commit together."""
+    created = await manager.post("/v1/registry", json=_entry("speech_and_language_therapy", 1))
+    assert created.status_code == 201, created.text
+    await manager.post("/v1/registry", json=_entry("educational_psychology", 100))
+    leaving, waiting = plan(), plan()
+    assert isinstance((await handle(pool, leaving))[0], SpecialistAssigned)
+    assert isinstance((await handle(pool, waiting))[0], ReferralWaitlisted)
+    ending = await _allocation_of(owner, leaving.referral_id)
+    ended = await manager.post(f"/v1/allocations/{ending}/end", json={"reason": "child_moved"})
+    assert ended.status_code == 200, ended.text
+    assert await _audit(owner, leaving.referral_id) == [
+        ("system:specialists", "create", "allocation", False),  # matched from its plan
+        ("leeds-manager", "update", "allocation", True),  # ended by the manager
+    ]
+    assert await _audit(owner, waiting.referral_id) == [
+        ("system:specialists", "create", "allocation", False),  # the freed place, from the line
+    ]
+    assert await _assigned_from_waitlist(owner) == [waiting.referral_id]

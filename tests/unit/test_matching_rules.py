@@ -10,14 +10,14 @@ from specialists.matching import ELSEWHERE, Child, Entry, rank
 from specialists.needs import roles_needed, weight
 
 from shared.events import Sen2Need
-from shared.roles import Role
+from shared.specialisms import Specialism
 
-SLT = Role.SPEECH_AND_LANGUAGE_THERAPY
-EP = Role.EDUCATIONAL_PSYCHOLOGY
-HI = Role.HEARING_IMPAIRMENT_TEACHING
-VI = Role.VISION_IMPAIRMENT_TEACHING
-MSI = Role.MULTI_SENSORY_IMPAIRMENT_TEACHING
-OT = Role.OCCUPATIONAL_THERAPY
+SLT = Specialism.SPEECH_AND_LANGUAGE_THERAPY
+EP = Specialism.EDUCATIONAL_PSYCHOLOGY
+HI = Specialism.HEARING_IMPAIRMENT_TEACHING
+VI = Specialism.VISION_IMPAIRMENT_TEACHING
+MSI = Specialism.MULTI_SENSORY_IMPAIRMENT_TEACHING
+OT = Specialism.OCCUPATIONAL_THERAPY
 LEEDS, BRADFORD = "E08000035", "E08000032"
 
 

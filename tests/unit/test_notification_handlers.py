@@ -1,7 +1,8 @@
-"""The notifications handlers' logic, against a fake unit of work and the messages kept in
-memory (no Kafka, no PostgreSQL): which messages an event stores, queued or waiting for the
-family, each audited once; the erasure as the retention job's work. The SQL and the locks are
-tested on PostgreSQL (tests/integration/test_family_alerts.py, test_retention_copies.py)."""
+"""The notifications handlers' logic, against the fake unit of work (tests/unit_of_work.py)
+and the messages kept in memory (no Kafka, no PostgreSQL): which messages an event stores,
+queued or waiting for the family, each audited once; the erasure as the retention job's work.
+The SQL and the locks are tested on PostgreSQL (tests/integration/test_family_alerts.py,
+test_retention_copies.py)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from shared.events import (
 )
 from shared.unit_of_work import Actor
 from tests.events import COUNCIL, sample_event
-from tests.fake_work import AuditRow, FakeUnitOfWork
+from tests.unit_of_work import FakeUnitOfWork
 
 SERVICE = Actor.system("notifications")
 
@@ -88,12 +89,12 @@ async def _handle(event: DomainEvent | Envelope[Any]) -> FakeUnitOfWork:
         event if isinstance(event, Envelope) else wrap(event, source="/t", local_authority=COUNCIL)
     )
     (subscription,) = [s for s in handlers.subscriptions if s.event_class is type(message.data)]
-    uow = FakeUnitOfWork.of(Actor.system(subscription.acting_as or "notifications"))
+    uow = FakeUnitOfWork(Actor.system(subscription.acting_as or "notifications"))
     assert await subscription.handler(message, uow) == []
     return uow
 
 
-def _created(referral_id: UUID) -> AuditRow:
+def _created(referral_id: UUID) -> tuple[str, str, str, UUID | None, str]:
     return ("system:notifications", "create", "notification", referral_id, COUNCIL)
 
 
@@ -114,14 +115,14 @@ async def test_the_teams_message_goes_at_once_and_the_familys_waits_for_their_co
         "deadline-at-risk": "queued",  # the SEND team's
         "deadline-at-risk-family": "awaiting_contact",
     }
-    assert uow.audits == [_created(referral_id)] * 2
+    assert uow.audit_rows == [_created(referral_id)] * 2
     assert uow.events == []
 
 
 async def test_a_repeated_event_stores_and_audits_nothing_more(messages: Messages) -> None:
     message = wrap(sample_event(SpecialistAssigned, uuid4()), source="/t", local_authority=COUNCIL)
-    assert len((await _handle(message)).audits) == 1
-    assert (await _handle(message)).audits == []  # a late copy: nothing more
+    assert len((await _handle(message)).audit_rows) == 1
+    assert (await _handle(message)).audit_rows == []  # a late copy: nothing more
     assert len(messages.stored) == 1
 
 
@@ -137,7 +138,7 @@ async def test_the_request_and_the_contact_queue_what_came_before_them(
         "specialist-assigned": "queued",
         "request-received": "queued",
     }
-    assert uow.audits == [_created(referral_id)]
+    assert uow.audit_rows == [_created(referral_id)]
 
 
 async def test_the_erasure_is_the_retention_jobs_work_audited_once(
@@ -156,6 +157,7 @@ async def test_the_erasure_is_the_retention_jobs_work_audited_once(
         referral_id=referral_id, local_authority=COUNCIL, erased_on=datetime.now(UTC).date()
     )
     first, again = await _handle(event), await _handle(event)
-    assert first.audits == [("system:retention", "erase", "family_contact", referral_id, COUNCIL)]
-    assert again.audits == []
+    erasure_row = ("system:retention", "erase", "family_contact", referral_id, COUNCIL)
+    assert first.audit_rows == [erasure_row]
+    assert again.audit_rows == []
     assert erased == [referral_id, referral_id]

@@ -11,7 +11,7 @@ from plans.standards import NATIONAL, PHASES, CatalogueVersion, in_force, newest
 
 from scripts.platform import REPO_ROOT
 from shared.events import Sen2Need
-from shared.roles import Role
+from shared.specialisms import Specialism
 
 VERSIONS = [version for version, _ in shipped()]
 _NATIONAL = newest(VERSIONS, NATIONAL)
@@ -71,7 +71,7 @@ def test_every_provision_line_is_quantified_and_serves_its_standards_outcomes() 
 def test_every_role_is_one_of_the_shared_vocabulary_and_each_standard_names_one() -> None:
     for standard in STANDARDS:
         roles = [line.role for line in standard.provision if line.role is not None]
-        assert all(isinstance(r, Role) for r in roles)
+        assert all(isinstance(r, Specialism) for r in roles)
         if any(line.section == "F" for line in standard.provision):
             assert roles, f"{standard.id}: no specialist delivers or supervises its provision"
 
@@ -86,7 +86,7 @@ def test_elsa_is_delivered_by_trained_assistants_supervised_by_a_psychologist() 
     [elsa] = [line for s in STANDARDS for line in s.provision if "ELSA" in line.support]
     assert "teaching assistant" in elsa.delivered_by
     assert "supervised by an educational psychologist" in elsa.delivered_by
-    assert elsa.role is Role.EDUCATIONAL_PSYCHOLOGY
+    assert elsa.role is Specialism.EDUCATIONAL_PSYCHOLOGY
 
 
 def test_every_standard_cites_its_evidence_and_its_outcomes_are_reviewed_within_a_year() -> None:

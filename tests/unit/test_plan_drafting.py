@@ -17,7 +17,7 @@ from plans.standards import NATIONAL, Catalogue, in_force, newest
 from plans.structure import PLACEMENT_LATER, TO_BE_WRITTEN
 
 from shared.events import Phase, ReferralDescribed, ReferralReceived, Sen2Need
-from shared.roles import Role
+from shared.specialisms import Specialism
 
 GOLDEN = Path(__file__).parent / "golden" / "plan_ehc_asd_semh_primary.json"
 REFERRAL_ID = UUID("4a7f0c3e-1d2b-4c5d-8e9f-0a1b2c3d4e5f")
@@ -58,17 +58,17 @@ WORDS = ReferralDescribed(
 @pytest.mark.parametrize(
     ("need", "area", "lead"),
     [
-        (Sen2Need.SLCN, "communication and interaction", Role.SPEECH_AND_LANGUAGE_THERAPY),
-        (Sen2Need.ASD, "communication and interaction", Role.AUTISM_OUTREACH),
-        (Sen2Need.SPLD, "cognition and learning", Role.SPECIALIST_TEACHING),
-        (Sen2Need.SEMH, "social, emotional and mental health", Role.SEMH_SUPPORT),
-        (Sen2Need.HI, "sensory and/or physical", Role.HEARING_IMPAIRMENT_TEACHING),
-        (Sen2Need.VI, "sensory and/or physical", Role.VISION_IMPAIRMENT_TEACHING),
-        (Sen2Need.PD, "sensory and/or physical", Role.OCCUPATIONAL_THERAPY),
+        (Sen2Need.SLCN, "communication and interaction", Specialism.SPEECH_AND_LANGUAGE_THERAPY),
+        (Sen2Need.ASD, "communication and interaction", Specialism.AUTISM_OUTREACH),
+        (Sen2Need.SPLD, "cognition and learning", Specialism.SPECIALIST_TEACHING),
+        (Sen2Need.SEMH, "social, emotional and mental health", Specialism.SEMH_SUPPORT),
+        (Sen2Need.HI, "sensory and/or physical", Specialism.HEARING_IMPAIRMENT_TEACHING),
+        (Sen2Need.VI, "sensory and/or physical", Specialism.VISION_IMPAIRMENT_TEACHING),
+        (Sen2Need.PD, "sensory and/or physical", Specialism.OCCUPATIONAL_THERAPY),
     ],
 )
 def test_each_area_of_need_drafts_its_standards_and_lead_role(
-    need: Sen2Need, area: str, lead: Role
+    need: Sen2Need, area: str, lead: Specialism
 ) -> None:
     plan, drafted = draft_plan(_referral(need), None, _catalogue())
     assert drafted is not None

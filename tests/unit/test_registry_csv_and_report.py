@@ -9,22 +9,23 @@ from importlib.resources import files
 from uuid import uuid4
 
 import pytest
-from specialists import registry_csv, report
-from specialists.registry import EntryView
+from specialists import report
+from specialists.registry import csv_format
+from specialists.registry.entry import EntryView
 
 SEED = (files("specialists") / "seed_registry.csv").read_text(encoding="utf-8")
 
 
 def test_the_seed_reads_without_a_problem_and_writes_back_byte_for_byte() -> None:
-    rows, problems = registry_csv.parse(SEED)
+    rows, problems = csv_format.parse(SEED)
     assert problems == []
     assert {e.local_authority for _, e in rows} == {"E08000035", "E08000032"}
     views = [EntryView(**e.model_dump(), allocated=0) for _, e in rows]
-    assert registry_csv.write(views) == SEED
+    assert csv_format.write(views) == SEED
 
 
 def test_every_bad_cell_is_named_by_line_and_field() -> None:
-    header = ",".join(registry_csv.COLUMNS)
+    header = ",".join(csv_format.COLUMNS)
     good = f"{uuid4()},team,,A team,physiotherapy,E08000035,,LS6,,en,10,,true"
     text = "\n".join(
         [
@@ -36,7 +37,7 @@ def test_every_bad_cell_is_named_by_line_and_field() -> None:
             good.replace("A team", "Same id"),
         ]
     )
-    _, problems = registry_csv.parse(text)
+    _, problems = csv_format.parse(text)
     assert [(p.line, p.field) for p in problems] == [
         (3, "display_name"),
         (4, "local_authority"),
@@ -53,13 +54,13 @@ QUOTED = ["'quoted", "'=kept", "''twice", "'-"]
 
 @pytest.mark.parametrize("value", [*FORMULAS, *QUOTED, "Mon-Fri", "plain"])
 def test_a_cell_is_restored_exactly_from_what_the_export_writes(value: str) -> None:
-    written = registry_csv.neutralised(value)
-    assert not written.startswith(registry_csv.FORMULA_STARTS)  # never a formula
-    assert registry_csv.restored(written) == value
+    written = csv_format.neutralised(value)
+    assert not written.startswith(csv_format.FORMULA_STARTS)  # never a formula
+    assert csv_format.restored(written) == value
 
 
 def test_text_cells_that_would_run_as_formulas_are_exported_as_text_and_read_back() -> None:
-    rows, _ = registry_csv.parse(SEED)
+    rows, _ = csv_format.parse(SEED)
     first = rows[0][1]
     names = [*FORMULAS, *QUOTED]
     views = [
@@ -72,17 +73,17 @@ def test_text_cells_that_would_run_as_formulas_are_exported_as_text_and_read_bac
         )
         for name in names
     ]
-    text = registry_csv.write(views)
+    text = csv_format.write(views)
     cells = list(csv.DictReader(io.StringIO(text)))
     assert [c["display_name"] for c in cells] == [f"'{n}" for n in names]
     assert [c["working_pattern"] for c in cells] == [f"'{n}" for n in names]
-    again, problems = registry_csv.parse(text)
+    again, problems = csv_format.parse(text)
     assert problems == []
     assert [(e.display_name, e.working_pattern) for _, e in again] == [(n, n) for n in names]
 
 
 def test_a_header_that_is_not_the_format_is_one_problem() -> None:
-    _, problems = registry_csv.parse("id,name\n1,x\n")
+    _, problems = csv_format.parse("id,name\n1,x\n")
     assert [(p.line, p.field) for p in problems] == [(1, "header")]
 
 

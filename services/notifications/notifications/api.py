@@ -1,6 +1,10 @@
-"""HTTP routes of the notifications service: the delivery log a caseworker sees, and the
-family's messaging preferences (recorded by a caseworker on their behalf). Each read and each
-change is a unit of work of the caseworker's (``shared.unit_of_work``): audited with it."""
+"""HTTP routes of the notifications service: the delivery log a caseworker sees, the family's
+contact, and the family's messaging preferences (recorded by a caseworker on their behalf).
+Each read and each change is a unit of work of the caseworker's (``shared.unit_of_work``):
+audited with it.
+
+(Longer than most modules: one router's routes, each short, with the bodies they answer.)
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from notifications import repository
 from notifications.domain import Channel
 from shared.auth import AUTH_RESPONSES, Role, allow
-from shared.http import NOT_FOUND, UNAVAILABLE, DbConnection, ServiceWork, actor_of
+from shared.db import Connection
+from shared.http import NOT_FOUND, UNAVAILABLE, AsCaller
 
 router = APIRouter(
     prefix="/v1", tags=["notifications"], responses={**UNAVAILABLE, **AUTH_RESPONSES}
@@ -63,14 +68,14 @@ class NotificationView(BaseModel):
     dependencies=[allow(Role.CASEWORKER, Role.MANAGER)],
 )
 async def list_notifications_for_referral(
-    referral_id: UUID, request: Request, conn: DbConnection, work: ServiceWork
+    referral_id: UUID, caller: AsCaller
 ) -> list[NotificationView]:
     """The delivery log: every message about the referral and where it stands."""
-    rows = await repository.notifications_for(conn, referral_id)
-    if not rows:
-        return []
-    council = rows[0]["local_authority"]
-    async with work.begin(actor_of(request), councils=[council], conn=conn) as uow:
+    async with caller.begin() as uow:
+        rows = await repository.notifications_for(uow.conn, referral_id)
+        if not rows:
+            return []
+        council = rows[0]["local_authority"]
         uow.read("notifications", referral_id=referral_id, local_authority=council)
         found = await repository.attempts_for(uow.conn, referral_id)
     attempts: dict[UUID, list[AttemptView]] = {}
@@ -87,6 +92,47 @@ async def list_notifications_for_referral(
         )
         for r in rows
     ]
+
+
+class FamilyContactView(BaseModel):
+    """Who the council tells about the referral, and how: personal data, for the caseworker's
+    page of the referral. ``erased`` once the child's details passed retention."""
+
+    name: str | None = Field(examples=["Ann Parent"])
+    email: str | None
+    phone: str | None
+    address_lines: list[str] = Field(description="For letters; the postcode last")
+    preferred_channel: Channel
+    erased: bool
+    updated_at: datetime
+
+
+@router.get(
+    "/referrals/{referral_id}/contact",
+    response_model=FamilyContactView,
+    responses=NOT_FOUND,
+    dependencies=[allow(Role.CASEWORKER, Role.MANAGER)],
+)
+async def get_family_contact(referral_id: UUID, caller: AsCaller) -> FamilyContactView:
+    """The family's contact as the referral gave it (404 until it has arrived here, or for
+    another council's referral). Audited (a read of the family's contact)."""
+    async with caller.begin() as uow:
+        found = await repository.contact(uow.conn, referral_id)
+        if found is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "no contact for this referral")
+        uow.read(
+            "family_contact", referral_id=referral_id, local_authority=found["local_authority"]
+        )
+    erased = found["contact_name"] == "erased"
+    return FamilyContactView(
+        name=None if erased else found["contact_name"],
+        email=found["email"],
+        phone=found["phone"],
+        address_lines=list(found["address_lines"]),
+        preferred_channel=found["preferred_channel"],
+        erased=erased,
+        updated_at=found["updated_at"],
+    )
 
 
 class Preferences(BaseModel):
@@ -121,12 +167,10 @@ class PreferencesView(Preferences):
     responses=NOT_FOUND,
     dependencies=[allow(Role.CASEWORKER, Role.MANAGER)],
 )
-async def get_family_preferences(
-    referral_id: UUID, request: Request, conn: DbConnection, work: ServiceWork
-) -> PreferencesView:
+async def get_family_preferences(referral_id: UUID, caller: AsCaller) -> PreferencesView:
     """The family's messaging preferences."""
-    council = await _council_of(conn, referral_id)
-    async with work.begin(actor_of(request), councils=[council], conn=conn) as uow:
+    async with caller.begin() as uow:
+        council = await _council_of(uow.conn, referral_id)
         uow.read("preferences", referral_id=referral_id, local_authority=council)
         found = await repository.preferences(uow.conn, referral_id)
     return PreferencesView(**dict(found or {}))
@@ -139,24 +183,24 @@ async def get_family_preferences(
     dependencies=[allow(Role.CASEWORKER, Role.MANAGER)],
 )
 async def set_family_preferences(
-    referral_id: UUID, body: Preferences, request: Request, conn: DbConnection, work: ServiceWork
+    referral_id: UUID, body: Preferences, request: Request, caller: AsCaller
 ) -> PreferencesView:
     """Record the family's choice (channel, language, opting out of non-statutory messages);
     it applies to every message not yet sent."""
-    council = await _council_of(conn, referral_id)
-    languages: frozenset[str] = request.app.state.messaging_languages(council)
-    if body.language not in languages:
-        raise RequestValidationError(
-            [
-                {
-                    "loc": ("body", "language"),
-                    "msg": "the council has no messages in this language; one of "
-                    + ", ".join(sorted(languages)),
-                    "type": "value_error",
-                }
-            ]
-        )
-    async with work.begin(actor_of(request), councils=[council], conn=conn) as uow:
+    async with caller.begin() as uow:
+        council = await _council_of(uow.conn, referral_id)
+        languages: frozenset[str] = request.app.state.messaging_languages(council)
+        if body.language not in languages:
+            raise RequestValidationError(
+                [
+                    {
+                        "loc": ("body", "language"),
+                        "msg": "the council has no messages in this language; one of "
+                        + ", ".join(sorted(languages)),
+                        "type": "value_error",
+                    }
+                ]
+            )
         await repository.save_preferences(
             uow.conn, referral_id, local_authority=council, **body.model_dump()
         )
@@ -165,7 +209,7 @@ async def set_family_preferences(
     return PreferencesView(**dict(found or {}))
 
 
-async def _council_of(conn: DbConnection, referral_id: UUID) -> str:
+async def _council_of(conn: Connection, referral_id: UUID) -> str:
     """The referral's council, among the caller's (404 if this service knows of no referral
     there)."""
     council = await repository.council_of(conn, referral_id)

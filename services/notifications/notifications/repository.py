@@ -1,5 +1,8 @@
 """SQL for family contacts, requests, preferences and queued messages, and the caseworker's
-reads of them. A message's delivery, from its claim to its receipt, is in ``deliveries``."""
+reads of them. A message's delivery, from its claim to its receipt, is in ``deliveries``.
+
+(Longer than most modules: one short SQL function per query the handlers and routes make.)
+"""
 
 from __future__ import annotations
 
@@ -155,6 +158,15 @@ async def council_of(conn: Connection, referral_id: UUID) -> str | None:
         referral_id,
     )
     return found
+
+
+async def contact(conn: Connection, referral_id: UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        """SELECT contact_name, email, phone, address_lines, preferred_channel, local_authority,
+                  updated_at
+           FROM family_contacts WHERE referral_id = $1""",
+        referral_id,
+    )
 
 
 async def preferences(conn: Connection, referral_id: UUID) -> asyncpg.Record | None:

@@ -10,19 +10,19 @@ teacher" (naming the impairment would say something about the child).
 from __future__ import annotations
 
 from notifications.wording import Words
-from shared.roles import Role
+from shared.specialisms import Specialism
 
 ROLE_WORDS: dict[str, str] = {
-    Role.SPEECH_AND_LANGUAGE_THERAPY: "a speech and language therapist",
-    Role.EDUCATIONAL_PSYCHOLOGY: "an educational psychologist",
-    Role.OCCUPATIONAL_THERAPY: "an occupational therapist",
-    Role.PHYSIOTHERAPY: "a physiotherapist",
-    Role.HEARING_IMPAIRMENT_TEACHING: "a specialist teacher",
-    Role.VISION_IMPAIRMENT_TEACHING: "a specialist teacher",
-    Role.MULTI_SENSORY_IMPAIRMENT_TEACHING: "a specialist teacher",
-    Role.AUTISM_OUTREACH: "an outreach teacher",
-    Role.SEMH_SUPPORT: "a wellbeing practitioner",
-    Role.SPECIALIST_TEACHING: "a specialist teacher",
+    Specialism.SPEECH_AND_LANGUAGE_THERAPY: "a speech and language therapist",
+    Specialism.EDUCATIONAL_PSYCHOLOGY: "an educational psychologist",
+    Specialism.OCCUPATIONAL_THERAPY: "an occupational therapist",
+    Specialism.PHYSIOTHERAPY: "a physiotherapist",
+    Specialism.HEARING_IMPAIRMENT_TEACHING: "a specialist teacher",
+    Specialism.VISION_IMPAIRMENT_TEACHING: "a specialist teacher",
+    Specialism.MULTI_SENSORY_IMPAIRMENT_TEACHING: "a specialist teacher",
+    Specialism.AUTISM_OUTREACH: "an outreach teacher",
+    Specialism.SEMH_SUPPORT: "a wellbeing practitioner",
+    Specialism.SPECIALIST_TEACHING: "a specialist teacher",
     "": "a specialist",
 }
 

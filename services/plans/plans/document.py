@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events import Phase, Sen2Need, Track
-from shared.roles import Role
+from shared.specialisms import Specialism
 
 SECTION_KEYS = ("A", "B", "C", "D", "E", "F", "G", "H1", "H2", "I", "J", "K")
 SUPPORT_SECTIONS = ("A", "B", "E", "F", "G")
@@ -68,7 +68,7 @@ class Provision(_Frozen):
         description="Who, and their level of expertise",
         examples=["a teaching assistant trained and supervised by a speech and language therapist"],
     )
-    role: Role | None = Field(
+    role: Specialism | None = Field(
         default=None, description="The specialist role it needs, if any (matching uses it)"
     )
     sessions_per_week: float = Field(gt=0, description="How often; 0.5 = fortnightly")
@@ -112,9 +112,9 @@ class PlanDocument(_Frozen):
     J: str | None = Field(default=None, description="Personal budget")
     K: list[Adviser] = Field(default_factory=list)
 
-    def roles(self) -> list[Role]:
+    def roles(self) -> list[Specialism]:
         """The specialist roles its provision needs, in first-mention order (F, then G)."""
-        seen: list[Role] = []
+        seen: list[Specialism] = []
         for line in [*self.F, *self.G]:
             if line.role is not None and line.role not in seen:
                 seen.append(line.role)

@@ -19,10 +19,10 @@ from shared.events import (
     Sen2Need,
     Track,
 )
-from shared.roles import Role
+from shared.specialisms import Specialism
 
 PLAN_IDS = UUID("6f0f3c8e-4b8a-5d59-9a57-0c1d2e3f4a5b")  # namespace: a plan id per referral
-FIRST_ADVISER = Role.EDUCATIONAL_PSYCHOLOGY  # the role of a plan whose provision names none
+FIRST_ADVISER = Specialism.EDUCATIONAL_PSYCHOLOGY  # the role of a plan whose provision names none
 
 
 @dataclass(frozen=True)
@@ -50,11 +50,11 @@ class SupportPlan:
         return self.document.B[0].area
 
     @property
-    def lead_role(self) -> Role:
+    def lead_role(self) -> Specialism:
         return lead_role(self.document)
 
 
-def lead_role(document: PlanDocument) -> Role:
+def lead_role(document: PlanDocument) -> Specialism:
     """The role first named by the plan's provision: the one older consumers match on."""
     roles = document.roles()
     return roles[0] if roles else FIRST_ADVISER

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from plans.document import Area
 from shared.events import Phase, Sen2Need
-from shared.roles import Role
+from shared.specialisms import Specialism
 
 NATIONAL = "national"
 PHASES: tuple[Phase, ...] = ("early_years", "primary", "secondary", "post_16")
@@ -51,7 +51,7 @@ class ProvisionTemplate(_Frozen):
     outcomes: list[str] = Field(min_length=1, description="Keys of the outcomes it serves")
     support: str = Field(min_length=5)
     delivered_by: str = Field(min_length=5, description="Who, and their level of expertise")
-    role: Role | None = Field(description="The specialist who delivers or supervises it")
+    role: Specialism | None = Field(description="The specialist who delivers or supervises it")
     sessions_per_week: float = Field(gt=0, le=10)
     minutes_per_session: int = Field(gt=0, le=480)
     weeks: int = Field(gt=0, le=52)

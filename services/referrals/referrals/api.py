@@ -21,6 +21,7 @@ from referrals.holding import held_for, hold
 from referrals.idempotency import IdempotencyKey
 from referrals.intake import IntakeRules, intake_problems, london_today
 from referrals.schemas import (
+    ChildView,
     DuplicateReferral,
     ReferralReceipt,
     ReferralRequest,
@@ -143,6 +144,26 @@ async def get_referral(referral_id: UUID, conn: DbConnection, audit: Audit) -> R
             local_authority=found[0]["local_authority"],
         )
     return referral_view(*found, ehc)
+
+
+@router.get(
+    "/referrals/{referral_id}/child",
+    response_model=ChildView,
+    responses=NOT_FOUND,
+    dependencies=[allow(Role.CASEWORKER, Role.MANAGER)],
+)
+async def get_child(referral_id: UUID, conn: DbConnection, audit: Audit) -> ChildView:
+    """The child's name, date of birth, NHS number, postcode and school (URN): for the
+    caseworker's page of the referral. Audited (a read of the child's details)."""
+    async with conn.transaction():
+        found = await repository.child_details(conn, referral_id)
+        if found is None:  # unknown, or another council's: the same answer
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no referral {referral_id}")
+        await audit.record(
+            conn, "read", "child", referral_id=referral_id, local_authority=found["local_authority"]
+        )
+    details = {k: v for k, v in dict(found).items() if k != "local_authority"}
+    return ChildView.model_validate(details)
 
 
 @router.post(

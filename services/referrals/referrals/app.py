@@ -64,5 +64,6 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
         ),
     )
     app.state.intake_rules = rules_of(settings)
+    app.state.at_risk_days = settings.deadline_at_risk_days  # the caseload's at-risk filter
     app.state.family_plan_url = settings.family_plan_url
     return app

@@ -1,21 +1,31 @@
-"""The caseload (open referrals, nearest deadline first) and the timeliness report."""
+"""The caseload (open referrals, nearest deadline first, filtered and searched) and the
+timeliness report."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
+from referrals import caseload_query
 from referrals.api import invalid
+from referrals.caseload_query import Filters, Search
 from referrals.domain import Step
-from referrals.ehc_schemas import CaseloadItem, CaseloadPage, Share, TimelinessReport
+from referrals.ehc_schemas import (
+    CaseloadFilters,
+    CaseloadItem,
+    CaseloadPage,
+    CaseloadSearch,
+    Share,
+    TimelinessReport,
+)
 from referrals.intake import london_today
 from referrals.reports import by_weeks_elapsed, share
 from referrals.statutory import Stage
 from shared.audit import Audit
 from shared.auth import AUTH_RESPONSES, CurrentPrincipal, Role, allow, require_council
-from shared.events import Track
+from shared.db import Connection
 from shared.http import UNAVAILABLE, DbConnection
 
 router = APIRouter(
@@ -31,55 +41,79 @@ STATUSES = sorted({s.value for s in Step} | {s.value for s in Stage})
     dependencies=[allow(Role.CASEWORKER, Role.MANAGER)],
 )
 async def list_referrals(
+    request: Request,
     conn: DbConnection,
     audit: Audit,
-    status: Annotated[
-        str | None,
-        Query(max_length=40, description=f"A journey status or EHC stage: one of {STATUSES}"),
-    ] = None,
-    due_before: Annotated[
-        date | None, Query(description="Only those with an open deadline before this day")
-    ] = None,
-    track: Track | None = None,
-    include_closed: bool = False,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    filters: Annotated[CaseloadFilters, Query()],
 ) -> CaseloadPage:
-    """Referrals of the caller's councils, the nearest open deadline first (those without a
-    clock last), a page at a time. EHC requests that have ended are left out unless
-    ``include_closed``."""
-    if status is not None and status not in STATUSES:
-        raise invalid([(("status",), f"one of {STATUSES}")], where="query")
-    rows = await conn.fetch(
-        """SELECT r.id, r.track, r.status, e.stage AS ehc_stage, r.local_authority,
-                  r.received_on, n.kind AS next_deadline, n.due_on AS next_due_on
-           FROM referrals r
-           LEFT JOIN ehc_requests e ON e.referral_id = r.id
-           LEFT JOIN LATERAL (
-               SELECT kind, due_on FROM deadlines d
-               WHERE d.referral_id = r.id AND d.met_on IS NULL AND NOT d.cancelled
-               ORDER BY due_on, kind LIMIT 1) n ON true
-           WHERE ($1::text IS NULL OR r.status = $1 OR e.stage = $1)
-             AND ($2::date IS NULL OR n.due_on < $2)
-             AND ($3::text IS NULL OR r.track = $3)
-             AND ($4 OR r.closed_at IS NULL)
-           ORDER BY n.due_on NULLS LAST, r.received_on, r.id
-           LIMIT $5 OFFSET $6""",
-        status,
-        due_before,
-        track,
-        include_closed,
-        limit + 1,
-        offset,
-    )
-    items = [CaseloadItem.model_validate(dict(r)) for r in rows[:limit]]
+    """Referrals of the caller's councils, with the child's name and date of birth, the
+    nearest open deadline first (those without a clock last), a page at a time. EHC requests
+    that have ended are left out unless ``include_closed``. Each referral listed is audited
+    (a read of the caseload)."""
+    page = await _page(request, conn, filters, None, where="query")
+    read = [(item.id, item.local_authority) for item in page.items]
+    await audit.record_each(conn, "read", "caseload", read)
+    return page
+
+
+@router.post(
+    "/referrals/search",
+    response_model=CaseloadPage,
+    dependencies=[allow(Role.CASEWORKER, Role.MANAGER)],
+)
+async def search_referrals(
+    request: Request,
+    body: CaseloadSearch,
+    conn: DbConnection,
+    audit: Audit,
+    principal: CurrentPrincipal,
+) -> CaseloadPage:
+    """The caseload's referrals found by reference, NHS number or name (with the caseload's
+    filters, if any), in the caseload's order, a page at a time. The text is in the body,
+    never the URL. Audited: a search by the caller (in each of their councils), and each
+    referral it returned; never the text."""
+    page = await _page(request, conn, body, Search.of(body.text), where="body")
     async with conn.transaction():
-        for item in items:
+        for council in principal.councils:
             await audit.record(
-                conn, "read", "caseload", referral_id=item.id,
-                local_authority=item.local_authority,
-            )  # fmt: skip
-    return CaseloadPage(items=items, next_offset=offset + limit if len(rows) > limit else None)
+                conn, "search", "caseload", referral_id=None, local_authority=council
+            )
+        found = [(item.id, item.local_authority) for item in page.items]
+        await audit.record_each(conn, "search", "caseload", found)
+    return page
+
+
+async def _page(
+    request: Request,
+    conn: Connection,
+    filters: CaseloadFilters,
+    search: Search | None,
+    *,
+    where: str,
+) -> CaseloadPage:
+    if filters.status is not None and filters.status not in STATUSES:
+        raise invalid([(("status",), f"one of {STATUSES}")], where=where)
+    rows, more = await caseload_query.caseload(
+        conn,
+        Filters(
+            status=filters.status,
+            due_before=filters.due_before,
+            track=filters.track,
+            deadlines=frozenset(filters.deadline),
+            team=filters.team,
+            waiting=filters.waiting,
+            include_closed=filters.include_closed,
+        ),
+        today=london_today(),
+        at_risk_days=request.app.state.at_risk_days,
+        limit=filters.limit,
+        offset=filters.offset,
+        search=search,
+    )
+    return CaseloadPage(
+        items=[CaseloadItem.model_validate(dict(r)) for r in rows],
+        next_offset=filters.offset + filters.limit if more else None,
+    )
 
 
 @router.get(

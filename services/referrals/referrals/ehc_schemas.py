@@ -20,6 +20,7 @@ from pydantic import (
     field_validator,
 )
 
+from referrals.caseload_query import DeadlineState
 from referrals.intake import safe_text
 from referrals.statutory import (
     AdviceKind,
@@ -227,6 +228,68 @@ class CaseloadItem(BaseModel):
         description="The nearest open deadline", examples=["decision"]
     )
     next_due_on: date | None
+    given_name: str | None = Field(
+        description="The child's, so a caseworker knows whom a row is about; none once erased "
+        "(retention)",
+        examples=["Siân"],
+    )
+    family_name: str | None = Field(description="As given_name", examples=["Nguyễn"])
+    date_of_birth: date
+
+
+class CaseloadFilters(BaseModel):
+    """What a caseworker narrows the caseload to (the query of ``GET /v1/referrals``, and the
+    same fields in a search's body)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: str | None = Field(
+        default=None, max_length=40, description="A journey status or EHC stage"
+    )
+    due_before: date | None = Field(
+        default=None, description="Only those with an open deadline before this day"
+    )
+    track: Track | None = None
+    deadline: list[DeadlineState] = Field(
+        default_factory=list,
+        max_length=2,
+        description="at_risk: an open deadline within DEADLINE_AT_RISK_DAYS from today; "
+        "missed: an open deadline passed. Both: either",
+    )
+    team: UUID | None = Field(
+        default=None,
+        description="A specialists registry entry (team or practitioner): only referrals it "
+        "has an active allocation for",
+    )
+    waiting: bool = Field(default=False, description="Only those waiting for a specialist")
+    include_closed: bool = Field(
+        default=False, description="EHC requests that have ended are left out unless true"
+    )
+    limit: int = Field(default=50, ge=1, le=200)
+    offset: int = Field(default=0, ge=0, le=1_000_000)
+
+
+def _one_line(text: str) -> str:
+    return safe_text(text, multiline=False)
+
+
+class CaseloadSearch(CaseloadFilters):
+    """A search of the caseload. In a body, never a URL: names and NHS numbers must not reach
+    access logs or browser history. The audit trail records that a search happened and which
+    referrals it returned, never what was searched for."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"text": "943 476 5919"}]}
+    )
+
+    text: Annotated[str, AfterValidator(_one_line)] = Field(
+        min_length=2,
+        max_length=100,
+        description="A reference (the 8 characters of the referral's id, or the whole id), an "
+        "NHS number (spaces or dashes allowed), or a name or part of one (each word the start "
+        "of a word of the child's name)",
+        examples=["943 476 5919", "3F2A9C1B", "Siân Ngu"],
+    )
 
 
 class CaseloadPage(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from referrals import plan_handlers, repository
+from referrals import plan_handlers, repository, specialist_work
 from referrals.domain import STEP_OF_EVENT, Step, TimelineStep, status_after
 from referrals.fhir_bundle import link_of, task, task_id_of
 from referrals.intake import london_today
@@ -125,6 +125,7 @@ async def _record(
         detail=detail,
     )
     await repository.set_status(conn, message.data.referral_id, status_after(steps))
+    await specialist_work.follow(conn, message.data, message.time)  # the caseload's filters
     told = milestones_to_tell(steps, step)
     return await _partner_progress(conn, message.data.referral_id, told)
 

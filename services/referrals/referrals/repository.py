@@ -212,6 +212,18 @@ async def get_referral(
     return referral, timeline
 
 
+async def child_details(conn: Connection, referral_id: UUID) -> asyncpg.Record | None:
+    """The referral's child's personal details (null names once erased), and the council."""
+    return await conn.fetchrow(
+        """SELECT r.local_authority, r.school_urn, c.date_of_birth, c.nhs_number, c.postcode,
+                  c.erased_at IS NOT NULL AS erased,
+                  CASE WHEN c.erased_at IS NULL THEN c.given_name END AS given_name,
+                  CASE WHEN c.erased_at IS NULL THEN c.family_name END AS family_name
+           FROM referrals r JOIN children c ON c.id = r.child_id WHERE r.id = $1""",
+        referral_id,
+    )
+
+
 async def revoke_family_links(conn: Connection, referral_id: UUID) -> tuple[int, datetime] | None:
     """The links of every generation so far stop working: the referral's new link generation
     and when, or None when the referral is not visible here."""

@@ -254,3 +254,16 @@ class ReferralView(BaseModel):
     closed: bool = Field(description="The EHC request ended (refused, no plan, or final plan)")
     ehc: EhcView | None = Field(description="The statutory process, on the ehc track")
     timeline: list[TimelineEntry]
+
+
+class ChildView(BaseModel):
+    """The child's personal details, for the caseworker's page of the referral (kept apart
+    from ``ReferralView``, which other clients read without them). Every read is audited."""
+
+    given_name: str | None = Field(description="None once erased (retention)")
+    family_name: str | None = Field(description="None once erased (retention)")
+    date_of_birth: date
+    nhs_number: str | None = Field(description="10 digits; None when not given, or erased")
+    postcode: str = Field(description="The postcode district alone once erased")
+    school_urn: str | None
+    erased: bool = Field(description="The personal details were erased (retention)")

@@ -1,4 +1,5 @@
-"""Allocating one role a referral needs: the best entry with room, or the waitlist."""
+"""Allocating one role a referral needs: the best entry with room, or the waitlist (what
+that comes to is ``specialists.domain``'s; here, the reads and writes around it)."""
 
 from __future__ import annotations
 
@@ -8,17 +9,11 @@ from uuid import uuid4
 from prometheus_client import Counter, Histogram
 
 from shared.db import Connection
-from shared.events import (
-    DomainEvent,
-    ReferralWaitlisted,
-    SpecialistAssigned,
-    SpecialistsMatched,
-    WaitReason,
-)
-from specialists import store
+from shared.events import DomainEvent, WaitReason
+from specialists import domain, store
+from specialists.domain import Outcome
 from specialists.matching import rank
-from specialists.needs import Needed, weight
-from specialists.store import Need
+from specialists.needs import Need, Needed
 
 WAITS = Histogram(
     "send_specialists_wait_seconds",
@@ -35,8 +30,6 @@ GAPS = Counter(
     registry=None,
 )
 
-Outcome = SpecialistAssigned | ReferralWaitlisted
-
 
 async def allocate(
     conn: Connection, need: Need, needed: Needed, *, from_waitlist: bool = False
@@ -45,13 +38,12 @@ async def allocate(
     ``ReferralWaitlisted``), or, working the waitlist, the reason the child still waits."""
     assert need.plan_id is not None
     assert need.postcode_district is not None
-    role, council = needed.role, need.local_authority
-    places = weight(need.track, need.primary_need)
+    role, council, places = needed.role, need.local_authority, need.places
     ranking = rank(await store.entries(conn, role, council), role, need.child, places)
     for choice in ranking.choices:  # best first; the atomic update decides who has room
         if not await store.take_places(conn, choice.entry.id, places):
             continue
-        allocation_id = uuid4()
+        assigned = domain.assignment(need, needed, choice, uuid4(), from_waitlist=from_waitlist)
         now = datetime.now(UTC)
         since = need.needed_since or now
         await conn.execute(
@@ -59,7 +51,7 @@ async def allocate(
                    local_authority, postcode_district, weight, reasons, statutory,
                    from_waitlist, needed_since, created_at)
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)""",
-            allocation_id,
+            assigned.allocation_id,
             need.referral_id,
             need.plan_id,
             choice.entry.id,
@@ -74,21 +66,8 @@ async def allocate(
             now,
         )
         WAITS.labels(role, council).observe(max((now - since).total_seconds(), 0))
-        return SpecialistAssigned(
-            referral_id=need.referral_id,
-            allocation_id=allocation_id,
-            specialist_id=choice.entry.id,
-            plan_id=need.plan_id,
-            specialism=role,
-            local_authority=council,
-            same_district=choice.same_district,
-            display_name=choice.entry.display_name,
-            from_waitlist=from_waitlist,
-            statutory=needed.statutory,
-        )
-    # A case heavier than any serving entry's whole caseload can never be taken: a gap too.
-    able = any(c.entry.capacity >= places for c in ranking.choices)
-    reason: WaitReason = "teams_full" if able else "no_team"
+        return assigned
+    reason = domain.wait_reason(ranking, places)
     await conn.execute(
         """INSERT INTO waitlist (referral_id, plan_id, role, local_authority, reason,
                statutory_due, statutory, since)
@@ -107,20 +86,12 @@ async def allocate(
         return reason
     if reason == "no_team":
         GAPS.labels(role, council).inc()
-    return ReferralWaitlisted(
-        referral_id=need.referral_id,
-        plan_id=need.plan_id,
-        specialism=role,
-        local_authority=council,
-        reason=reason,
-        statutory_due=need.statutory_due,
-    )
+    return domain.waiting(need, needed, reason)
 
 
 async def match(conn: Connection, need: Need, needed: list[Needed]) -> list[DomainEvent]:
     """Allocate every role not yet in hand (in role order, so concurrent matches lock entries
-    in one order), and tell the family once: several outcomes at once become one
-    ``SpecialistsMatched`` message (each outcome still reaches the timeline)."""
+    in one order), and tell the family once (``domain.told_together``)."""
     in_hand = await store.roles_in_hand(conn, need.referral_id)
     wanted = [n for n in needed if n.role not in in_hand]
     done: dict[str, Outcome] = {}
@@ -128,25 +99,4 @@ async def match(conn: Connection, need: Need, needed: list[Needed]) -> list[Doma
         outcome = await allocate(conn, need, each)
         assert not isinstance(outcome, str)  # a new wait is an event
         done[each.role] = outcome
-    outcomes = [done[n.role] for n in wanted]  # the plan's order, lead first
-    if len(outcomes) < 2:
-        return list(outcomes)
-    told = [o.model_copy(update={"told_in_match": True}) for o in outcomes]
-    assert need.plan_id is not None
-    summary = SpecialistsMatched(
-        referral_id=need.referral_id,
-        plan_id=need.plan_id,
-        local_authority=need.local_authority,
-        matched_roles=[o.specialism for o in told if isinstance(o, SpecialistAssigned)],
-        waiting_roles=[
-            o.specialism
-            for o in told
-            if isinstance(o, ReferralWaitlisted) and o.reason == "teams_full"
-        ],
-        no_team_roles=[
-            o.specialism
-            for o in told
-            if isinstance(o, ReferralWaitlisted) and o.reason == "no_team"
-        ],
-    )
-    return [*told, summary]
+    return domain.told_together(need, [done[n.role] for n in wanted])  # the plan's order

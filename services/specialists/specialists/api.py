@@ -10,15 +10,12 @@ import asyncpg
 from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.audit import Audit, record_system_changes
 from shared.auth import AUTH_RESPONSES, Role, allow
 from shared.events import EndReason
-from shared.http import CONFLICT, NOT_FOUND, UNAVAILABLE, DbConnection, ServiceOutbox
-from shared.roles import ROLE_TITLES
-from shared.roles import Role as SpecialistRole
+from shared.http import CONFLICT, NOT_FOUND, UNAVAILABLE, AsCaller, CallerWork
+from shared.specialisms import SPECIALISM_TITLES, Specialism
 from specialists import waitlist
-from specialists.handlers import CHANGES
-from specialists.moving import publish_by_council
+from specialists.domain import NotActive
 
 router = APIRouter(prefix="/v1", tags=["specialists"], responses={**UNAVAILABLE, **AUTH_RESPONSES})
 
@@ -30,7 +27,7 @@ class AllocationView(BaseModel):
     status: Literal["active", "ended"]
     specialist_id: UUID
     display_name: str
-    specialism: str = Field(description="The role (shared/roles.py)")
+    specialism: str = Field(description="The role (shared/specialisms.py)")
     role_title: str = Field(description="The role in plain words")
     reasons: list[str] = Field(description="Why this team or practitioner was chosen")
     statutory: bool = Field(description="An EHC statutory advice-giver")
@@ -62,7 +59,7 @@ class EndRequest(BaseModel):
 
 
 def _title(role: str) -> str:
-    return ROLE_TITLES[SpecialistRole(role)] if role in set(SpecialistRole) else role
+    return SPECIALISM_TITLES[Specialism(role)] if role in set(Specialism) else role
 
 
 def _allocation(row: asyncpg.Record) -> AllocationView:
@@ -74,6 +71,28 @@ _SELECT = """SELECT a.id, a.referral_id, a.plan_id, a.status, a.created_at, a.re
         s.id AS specialist_id, s.display_name, a.role AS specialism
     FROM allocations a JOIN specialists s ON s.id = a.specialist_id
     WHERE a.referral_id = $1 ORDER BY a.status, a.created_at, a.role"""
+_WAITING = """SELECT role, reason, since, statutory_due, local_authority FROM waitlist
+    WHERE referral_id = $1 ORDER BY since, role"""
+
+
+async def _read(
+    caller: CallerWork, referral_id: UUID, *, waiting: bool
+) -> tuple[list[asyncpg.Record], list[asyncpg.Record]]:
+    """The referral's allocations (and, ``waiting``, the roles it waits for), the read
+    audited; 404 when there is nothing to show."""
+    async with caller.begin() as uow:
+        rows = await uow.conn.fetch(_SELECT, referral_id)
+        waits = await uow.conn.fetch(_WAITING, referral_id) if waiting else []
+        if not rows and not waits:
+            raise HTTPException(
+                status.HTTP_404_NOT_FOUND,
+                f"no allocations for {referral_id}"
+                if waiting
+                else f"no specialist allocated to referral {referral_id}",
+            )
+        council = (rows or waits)[0]["local_authority"]
+        uow.read("allocation", referral_id=referral_id, local_authority=council)
+    return list(rows), list(waits)
 
 
 @router.get(
@@ -82,22 +101,9 @@ _SELECT = """SELECT a.id, a.referral_id, a.plan_id, a.status, a.created_at, a.re
     responses=NOT_FOUND,
     dependencies=[allow(Role.CASEWORKER, Role.MANAGER)],
 )
-async def get_allocation_for_referral(
-    referral_id: UUID, conn: DbConnection, audit: Audit
-) -> AllocationView:
+async def get_allocation_for_referral(referral_id: UUID, caller: AsCaller) -> AllocationView:
     """The referral's first specialist (the lead role's); see ``/allocations`` for all."""
-    rows = await conn.fetch(_SELECT, referral_id)
-    if not rows:
-        raise HTTPException(
-            status.HTTP_404_NOT_FOUND, f"no specialist allocated to referral {referral_id}"
-        )
-    await audit.record(
-        conn,
-        "read",
-        "allocation",
-        referral_id=referral_id,
-        local_authority=rows[0]["local_authority"],
-    )
+    rows, _ = await _read(caller, referral_id, waiting=False)
     return _allocation(rows[0])
 
 
@@ -107,21 +113,10 @@ async def get_allocation_for_referral(
     responses=NOT_FOUND,
     dependencies=[allow(Role.CASEWORKER, Role.MANAGER)],
 )
-async def get_allocations_for_referral(
-    referral_id: UUID, conn: DbConnection, audit: Audit
-) -> AllocationsView:
+async def get_allocations_for_referral(referral_id: UUID, caller: AsCaller) -> AllocationsView:
     """Every allocation of the referral (active first) with the reasons for each choice, and
     the roles it still waits for (teams full, or no team serving the area)."""
-    rows = await conn.fetch(_SELECT, referral_id)
-    waits = await conn.fetch(
-        """SELECT role, reason, since, statutory_due, local_authority FROM waitlist
-           WHERE referral_id = $1 ORDER BY since, role""",
-        referral_id,
-    )
-    if not rows and not waits:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no allocations for {referral_id}")
-    council = (rows or waits)[0]["local_authority"]
-    await audit.record(conn, "read", "allocation", referral_id=referral_id, local_authority=council)
+    rows, waits = await _read(caller, referral_id, waiting=True)
     return AllocationsView(
         referral_id=referral_id,
         allocations=[_allocation(r) for r in rows],
@@ -144,31 +139,20 @@ async def get_allocations_for_referral(
     responses={**NOT_FOUND, **CONFLICT},
     dependencies=[allow(Role.CASEWORKER, Role.MANAGER)],
 )
-async def end_allocation(
-    allocation_id: UUID,
-    body: EndRequest,
-    conn: DbConnection,
-    outbox: ServiceOutbox,
-    audit: Audit,
-) -> AllocationView:
+async def end_allocation(allocation_id: UUID, body: EndRequest, caller: AsCaller) -> AllocationView:
     """End an allocation (support completed, family declined, child moved): its places go at
     once to the waitlist, the nearest statutory deadline first, then the longest wait."""
     try:
-        async with conn.transaction():
-            done = await waitlist.end(conn, allocation_id, body.reason)
-            if done is None:
+        async with caller.begin() as uow:
+            ended = await waitlist.end(uow.conn, allocation_id, body.reason)
+            if ended is None:
                 raise HTTPException(status.HTTP_404_NOT_FOUND, f"no allocation {allocation_id}")
-            ended, offered = done
-            await audit.record(
-                conn, "end", "allocation", referral_id=ended.referral_id,
-                local_authority=ended.local_authority,
-            )  # fmt: skip
-            await record_system_changes(conn, "specialists", offered, CHANGES)  # the waitlist's
-            await publish_by_council(conn, outbox, [ended, *offered])
-            row = await conn.fetchrow(
+            uow.add(ended)
+            await waitlist.move(caller.work, uow.conn, [(ended.local_authority, ended.specialism)])
+            row = await uow.conn.fetchrow(
                 _SELECT.replace("a.referral_id = $1", "a.id = $1"), allocation_id
             )
-    except waitlist.NotActive as exc:
+    except NotActive as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     assert row is not None
     return _allocation(row)

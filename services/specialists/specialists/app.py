@@ -9,11 +9,13 @@ from shared.events import (
     SpecialistsMatched,
 )
 from shared.lifecycle import ServiceDefinition, create_service_app
-from specialists import api, registry_api, registry_io_api, report_api, sharing_api
+from specialists import api, report_api
 from specialists.allocating import GAPS, WAITS
 from specialists.config import SpecialistsSettings
 from specialists.handlers import subscriptions
 from specialists.periodic import keep_the_waitlist_moving
+from specialists.registry import api as registry_api
+from specialists.registry import csv_api, sharing_api
 
 
 def create_app(settings: SpecialistsSettings | None = None) -> FastAPI:
@@ -25,7 +27,7 @@ def create_app(settings: SpecialistsSettings | None = None) -> FastAPI:
             publishes=(SpecialistAssigned, ReferralWaitlisted, SpecialistsMatched, AllocationEnded),
             routers=(  # the registry's fixed paths before /registry/{entry_id}
                 api.router,
-                registry_io_api.router,
+                csv_api.router,
                 sharing_api.router,
                 registry_api.router,
                 report_api.router,

@@ -6,9 +6,8 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
-from shared.audit import Audit
 from shared.auth import AUTH_RESPONSES, CurrentPrincipal, Role, allow, require_council
-from shared.http import UNAVAILABLE, DbConnection
+from shared.http import UNAVAILABLE, AsCaller
 from specialists import report
 from specialists.needs import weight
 
@@ -23,9 +22,8 @@ router = APIRouter(prefix="/v1", tags=["reports"], responses={**UNAVAILABLE, **A
 )
 async def capacity_report(
     request: Request,
-    conn: DbConnection,
+    caller: AsCaller,
     principal: CurrentPrincipal,
-    audit: Audit,
     local_authority: Annotated[str, Query(pattern=r"^E[0-9]{8}$", examples=["E08000035"])],
     format: Literal["json", "csv"] | None = None,
 ) -> report.CapacityReport | Response:
@@ -33,20 +31,20 @@ async def capacity_report(
     waits, where demand exceeds supply, and the gaps no team serves. CSV with
     ``Accept: text/csv`` or ``?format=csv``."""
     require_council(principal, [local_authority])
-    async with conn.transaction(isolation="repeatable_read"):
-        entries = await conn.fetch(
+    async with caller.begin(isolation="repeatable_read") as uow:
+        entries = await uow.conn.fetch(
             """SELECT specialism, districts, capacity FROM specialists
                WHERE active AND $1 = ANY (councils)""",
             local_authority,
         )
-        allocations = await conn.fetch(
+        allocations = await uow.conn.fetch(
             """SELECT role, coalesce(postcode_district, '?') AS district,
                       CASE WHEN status = 'active' THEN weight ELSE 0 END AS weight,
                       extract(epoch FROM created_at - needed_since) / 86400 AS days
                FROM allocations WHERE local_authority = $1""",
             local_authority,
         )
-        waiting = await conn.fetch(
+        waiting = await uow.conn.fetch(
             """SELECT w.role, coalesce(n.postcode_district, '?') AS district, w.reason,
                       coalesce(n.track, 'support') AS track, n.primary_need,
                       extract(epoch FROM now() - w.since) / 86400 AS days
@@ -54,9 +52,7 @@ async def capacity_report(
                WHERE w.local_authority = $1""",
             local_authority,
         )
-        await audit.record(
-            conn, "read", "capacity_report", referral_id=None, local_authority=local_authority
-        )
+        uow.read("capacity_report", referral_id=None, local_authority=local_authority)
     built = report.build(
         local_authority,
         [(r["specialism"], list(r["districts"]), r["capacity"]) for r in entries],

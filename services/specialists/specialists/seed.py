@@ -11,10 +11,10 @@ from importlib.resources import files
 
 import asyncpg
 
-from shared.audit import system_actor
 from shared.councils import ALL, act_for
 from shared.services import SERVICES
-from specialists.registry_import import import_csv
+from shared.unit_of_work import Actor
+from specialists.registry.importing import import_csv
 
 SEED = files("specialists") / "seed_registry.csv"
 
@@ -27,7 +27,9 @@ async def seed(database_url: str) -> int:
         async with conn.transaction():
             await act_for(conn, ALL)
             text = SEED.read_text(encoding="utf-8")
-            return len(await import_csv(conn, text, by=system_actor("seed"), acting_for=None))
+            return len(
+                await import_csv(conn, text, by=Actor.system("seed").subject, acting_for=None)
+            )
     finally:
         await conn.close()
 

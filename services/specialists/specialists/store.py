@@ -5,44 +5,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import UUID
 
 import asyncpg
 
 from shared.db import Connection
-from shared.events import PlanDrafted, Sen2Need
-from specialists.matching import Child, Entry
-
-
-@dataclass(frozen=True)
-class Need:
-    """A referral as matching sees it: from its plan, and its EHC request if any."""
-
-    referral_id: UUID
-    local_authority: str
-    plan_id: UUID | None
-    primary_need: str | None
-    secondary_needs: tuple[str, ...]
-    postcode_district: str | None
-    school_urn: str | None
-    language: str
-    track: str
-    statutory_due: date | None
-    needed_since: datetime | None
-
-    @property
-    def sen2(self) -> list[Sen2Need]:
-        codes = [self.primary_need, *self.secondary_needs]
-        return [Sen2Need(c) for c in codes if c is not None and c in set(Sen2Need)]
-
-    @property
-    def child(self) -> Child:
-        return Child(
-            self.local_authority, self.postcode_district or "", self.school_urn, self.language
-        )
-
+from shared.events import PlanDrafted
+from specialists.matching import Entry
+from specialists.needs import Need
 
 _NEED_COLUMNS = """referral_id, local_authority, plan_id, primary_need, secondary_needs,
     postcode_district, school_urn, language, track, statutory_due, needed_since"""

@@ -3,7 +3,11 @@ order (the nearest statutory deadline first, then the longest wait); allocations
 
 Strictly in order: when the child first in line needs more places than are free (an EHC case
 counts 2), the places are kept for them, not given to a lighter case behind them. A child no
-team serves does not hold the line (nothing they wait for can free)."""
+team serves does not hold the line (nothing they wait for can free).
+
+The waitlist moving is the service's own doing (``system:specialists`` in the audit trail),
+even where a person's change frees the places (an allocation ended, a team added): ``move``
+runs it as the service's unit of work inside the transaction of that change."""
 
 from __future__ import annotations
 
@@ -12,9 +16,13 @@ from uuid import UUID
 
 from shared.db import Connection
 from shared.events import AllocationEnded, DomainEvent, EndReason, SpecialistAssigned
-from specialists import store
+from shared.unit_of_work import Actor, Work
+from specialists import domain, store
 from specialists.allocating import allocate
 from specialists.needs import Needed
+
+SERVICE = Actor.system("specialists")
+"""Who moves the waitlist, in the audit trail."""
 
 BATCH = 200
 """Children offered a place per (council, role) in one go; the periodic pass does the rest."""
@@ -30,7 +38,7 @@ async def hold(conn: Connection, pairs: Iterable[tuple[str, str]]) -> None:
         )
 
 
-async def work(conn: Connection, local_authority: str, role: str) -> list[DomainEvent]:
+async def offer(conn: Connection, local_authority: str, role: str) -> list[DomainEvent]:
     """Offer the places free in ``role`` to the council's waiting children, in priority
     order. Rows are claimed (SKIP LOCKED), so replicas working at once never offer one
     child twice; each allocation is a ``SpecialistAssigned`` with ``from_waitlist``."""
@@ -62,21 +70,25 @@ async def work(conn: Connection, local_authority: str, role: str) -> list[Domain
     return events
 
 
+async def move(work: Work, conn: Connection, pairs: Iterable[tuple[str, str]]) -> None:
+    """Offer the places free in each (council, role) to its waiting children, as the
+    service's own unit of work in the transaction open on ``conn`` (the change that freed
+    them): its allocations commit with that change, or not at all."""
+    async with work.within(conn, SERVICE) as uow:
+        for council, role in sorted(set(pairs)):
+            uow.add(*await offer(uow.conn, council, role))
+
+
 async def waiting_pairs(conn: Connection) -> list[tuple[str, str]]:
     """Every (council, role) somebody waits for (for the periodic pass)."""
     rows = await conn.fetch("SELECT DISTINCT local_authority, role FROM waitlist ORDER BY 1, 2")
     return [(r["local_authority"], r["role"]) for r in rows]
 
 
-class NotActive(Exception):
-    """The allocation has ended already."""
-
-
-async def end(
-    conn: Connection, allocation_id: UUID, reason: EndReason
-) -> tuple[AllocationEnded, list[DomainEvent]] | None:
-    """End an active allocation, free its places and offer them to the waitlist at once.
-    None when there is no such allocation (for this council); ``NotActive`` if it ended."""
+async def end(conn: Connection, allocation_id: UUID, reason: EndReason) -> AllocationEnded | None:
+    """End an active allocation and free its places (the caller offers them to the
+    waitlist). None when there is no such allocation (for this council);
+    ``domain.NotActive`` if it has ended."""
     row = await conn.fetchrow(
         """SELECT id, referral_id, specialist_id, role, local_authority, weight, status
            FROM allocations WHERE id = $1 FOR UPDATE""",
@@ -84,9 +96,8 @@ async def end(
     )
     if row is None:
         return None
-    if row["status"] != "active":
-        raise NotActive(f"allocation {allocation_id} has already ended")
-    await hold(conn, [(row["local_authority"], row["role"])])
+    ended = domain.end(domain.Allocation(**dict(row)), reason)
+    await hold(conn, [(ended.local_authority, ended.specialism)])
     await conn.execute(
         """UPDATE allocations SET status = 'ended', ended_at = now(), end_reason = $2
            WHERE id = $1""",
@@ -94,12 +105,4 @@ async def end(
         reason,
     )
     await store.give_back(conn, row["specialist_id"], row["weight"])
-    ended = AllocationEnded(
-        referral_id=row["referral_id"],
-        allocation_id=allocation_id,
-        specialist_id=row["specialist_id"],
-        specialism=row["role"],
-        local_authority=row["local_authority"],
-        reason=reason,
-    )
-    return ended, await work(conn, row["local_authority"], row["role"])
+    return ended

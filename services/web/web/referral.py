@@ -1,5 +1,6 @@
-"""A referral: where it stands, its timeline, the EHC clock, advice, its specialists and every
-message to the family, from four services at once."""
+"""A referral: the child and the family's contact, where it stands, its timeline, the EHC
+clock, advice, its specialists and every message to the family, from four services at once
+(the page waits for the slowest, not the sum)."""
 
 from __future__ import annotations
 
@@ -32,8 +33,10 @@ async def referral_page(request: Request, referral_id: UUID, user: Caseworker) -
     backends: Backends = request.app.state.backends
     token = user.access_token
     path = f"/v1/referrals/{referral_id}"
-    referral, allocations, messages, preferences, plan = await together(
+    referral, child, contact, allocations, messages, preferences, plan = await together(
         backends.get("referrals", path, token=token),
+        backends.get("referrals", f"{path}/child", token=token),
+        _optional(backends.get("notifications", f"{path}/contact", token=token)),
         _optional(backends.get("specialists", f"{path}/allocations", token=token)),
         _optional(backends.get("notifications", f"{path}/notifications", token=token)),
         _optional(backends.get("notifications", f"{path}/preferences", token=token)),
@@ -49,6 +52,8 @@ async def referral_page(request: Request, referral_id: UUID, user: Caseworker) -
         request,
         "caseworker/referral.html",
         referral=referral,
+        child=child,
+        contact=contact,
         reference=str(referral["id"])[:8].upper(),
         ehc=ehc,
         deadlines=deadlines,

@@ -3,7 +3,7 @@ one alone). A code missing here is shown as it is, so a new one is never hidden.
 
 from __future__ import annotations
 
-from shared.roles import ROLE_TITLES
+from shared.specialisms import SPECIALISM_TITLES
 
 STAGES = {
     "assessment_requested": "Assessment requested",
@@ -117,8 +117,23 @@ NEEDS = {
     "OTH": "Other difficulty or disability",
 }
 
-ROLES = {role.value: title[:1].upper() + title[1:] for role, title in ROLE_TITLES.items()}
+ROLES = {role.value: title[:1].upper() + title[1:] for role, title in SPECIALISM_TITLES.items()}
 """Each kind of specialist (the registry's ``role``), from the platform's shared vocabulary."""
+
+CHANNELS = {"email": "Email", "sms": "Text message", "letter": "Letter"}
+
+LANGUAGES = {
+    "en": "English",
+    "cy": "Welsh",
+    "ur": "Urdu",
+    "pl": "Polish",
+    "pa": "Punjabi",
+    "bn": "Bengali",
+    "ar": "Arabic",
+    "ro": "Romanian",
+    "so": "Somali",
+}
+"""Languages a family may ask for messages in (ISO 639-1); any other is shown as its code."""
 
 DEADLINE_STATES = {
     "open": ("Open", "blue"),
@@ -140,3 +155,10 @@ def deadline_name(kind: str) -> str:
     if kind.startswith("advice:"):
         return f"Advice: {say(ADVICE, kind.removeprefix('advice:'))}"
     return say(DEADLINES, kind)
+
+
+def nhs_number(digits: str | None) -> str:
+    """An NHS number as the NHS writes it: ``943 476 5919``."""
+    if not digits or len(digits) != 10:
+        return digits or ""
+    return f"{digits[:3]} {digits[3:6]} {digits[6:]}"

@@ -1,7 +1,7 @@
-"""Journey 1: a caseworker signs in, finds a referral, records each statutory step through the
-forms (assess, advice asked for and received, issue, draft, final) and sees each deadline met.
-And journey 2: a bad date is named in the error summary, linked to its field, and nothing is
-recorded."""
+"""Journey 1: a caseworker signs in, finds a referral by NHS number through the caseload's
+search, records each statutory step through the forms (assess, advice asked for and received,
+issue, draft, final) and sees each deadline met. And journey 2: a bad date is named in the
+error summary, linked to its field, and nothing is recorded."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from uuid import uuid4
 import httpx
 from playwright.async_api import Browser, Page, expect
 
+from tests.e2e.conftest import wait_for_timeline
 from tests.e2e.web.conftest import axe_violations, new_context, screenshot, sign_in
 
 TODAY = date.today()
@@ -20,6 +21,17 @@ TODAY = date.today()
 
 def _day(days_ago: int) -> date:
     return TODAY - timedelta(days=days_ago)
+
+
+def fresh_nhs_number() -> str:
+    """An NHS number of the range kept for tests (999, never issued) with a valid check digit,
+    new each time (a child's number is theirs alone in a council)."""
+    while True:
+        first = f"999{random.randrange(10**6):06d}"
+        total = sum(int(d) * w for d, w in zip(first, range(10, 1, -1), strict=True))
+        check = (11 - total % 11) % 11
+        if check != 10:
+            return f"{first}{check}"
 
 
 def _a_child() -> dict[str, str]:
@@ -33,7 +45,14 @@ def _a_child() -> dict[str, str]:
     }
 
 
-async def _ehc_request(api: httpx.AsyncClient, received_days_ago: int) -> dict[str, Any]:
+async def _ehc_request(
+    api: httpx.AsyncClient, received_days_ago: int, *, nhs_number: str | None = None
+) -> dict[str, Any]:
+    """A Leeds EHC needs assessment request for a new child; the answer, with the ``child``
+    as sent."""
+    child: dict[str, str] = _a_child()
+    if nhs_number is not None:
+        child["nhs_number"] = nhs_number
     response = await api.post(
         "/v1/referrals",
         headers={"Idempotency-Key": str(uuid4())},
@@ -43,7 +62,7 @@ async def _ehc_request(api: httpx.AsyncClient, received_days_ago: int) -> dict[s
             "requested_by": "parent",
             "primary_need": "SLCN",
             "received_on": _day(received_days_ago).isoformat(),
-            "child": _a_child(),
+            "child": child,
             "family_contact": {
                 "name": "Ngozi Okafor",
                 "email": "ngozi@example.org",
@@ -52,8 +71,7 @@ async def _ehc_request(api: httpx.AsyncClient, received_days_ago: int) -> dict[s
         },
     )
     assert response.status_code == 201, response.text
-    body: dict[str, Any] = response.json()
-    return body
+    return {**response.json(), "child": child}
 
 
 async def _fill_date(page: Page, name: str, day: date) -> None:
@@ -75,14 +93,34 @@ async def _record(page: Page, banner: str) -> None:
 async def test_a_caseworker_records_every_statutory_step_through_the_forms(
     browser: Browser, web_url: str, referrals_api: httpx.AsyncClient, browser_tools: dict[str, str]
 ) -> None:
-    referral = await _ehc_request(referrals_api, received_days_ago=40)
+    number = fresh_nhs_number()
+    referral = await _ehc_request(referrals_api, received_days_ago=40, nhs_number=number)
+    child = referral["child"]
+    born = date.fromisoformat(child["date_of_birth"])
+    await wait_for_timeline(referrals_api, referral["id"], ("message_sent",))  # contact stored
     reference = referral["id"][:8].upper()
     context = await new_context(browser)
     page = await context.new_page()
     await sign_in(page, web_url, "leeds-caseworker", then="/caseload")
 
-    await page.goto(f"{web_url}/referrals/{referral['id']}")
+    # Found by NHS number, written as people write it; the number never goes in the address.
+    await page.get_by_label("Search by reference, NHS number or name").fill(
+        f"{number[:3]} {number[3:6]} {number[6:]}"
+    )
+    await page.get_by_role("button", name="Search", exact=True).click()
+    results = page.locator("table.govuk-table tbody tr")
+    await expect(results).to_have_count(1)
+    await expect(results).to_contain_text(reference)
+    await expect(results).to_contain_text(f"{born.day} {born:%B %Y}")
+    assert number not in page.url
+    assert await axe_violations(page, browser_tools["AXE_JS"]) == []
+    await screenshot(page, "caseload-search")
+    await results.get_by_role("link", name=f"{child['given_name']} {child['family_name']}").click()
+
     await expect(page.get_by_role("heading", level=1)).to_have_text(f"Referral {reference}")
+    child = page.locator("#child + .govuk-summary-list")
+    await expect(child).to_contain_text(f"{number[:3]} {number[3:6]} {number[6:]}")
+    await expect(page.locator("#family + .govuk-summary-list")).to_contain_text("ngozi@example.org")
     assert await axe_violations(page, browser_tools["AXE_JS"]) == []
 
     await _step(page, "Record the decision whether to assess")

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from shared.roles import ROLE_TITLES
+from shared.specialisms import SPECIALISM_TITLES
 from web import words
 
 SUPPORT_SECTIONS = ("A", "B", "E", "F", "G")
@@ -31,7 +31,7 @@ AREAS = {
 
 ROLES = {
     "": "No particular specialist",
-    **{r.value: t.capitalize() for r, t in ROLE_TITLES.items()},
+    **{r.value: t.capitalize() for r, t in SPECIALISM_TITLES.items()},
 }
 
 

@@ -1,6 +1,6 @@
 """SQL for the registry: entries written one at a time (API) or all at once (CSV import), and
 the councils' agreements to be served by an entry another council commissions
-(``specialists/sharing.py``): who agreed, for which council, when.
+(``specialists/registry/sharing.py``): who agreed, for which council, when.
 
 (Longer than most modules: an entry's row and the agreements that decide which councils it
 serves are written together, so that they never disagree; kept in one place on purpose.)
@@ -15,8 +15,8 @@ from uuid import UUID, uuid4
 import asyncpg
 
 from shared.db import Connection
-from specialists.registry import EntryIn, EntryView
-from specialists.sharing import Sharing, share
+from specialists.registry.entry import EntryIn, EntryView
+from specialists.registry.sharing import Sharing, share
 
 # What the API shows as `councils` is every council named, served or still to agree.
 _COLUMNS = """id, kind, team_id, display_name, specialism AS role, local_authority,

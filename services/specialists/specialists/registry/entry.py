@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from shared.roles import Role
+from shared.specialisms import Specialism
 
 Council = Annotated[str, StringConstraints(pattern=r"^E(0[68]|09|10)[0-9]{6}$")]
 District = Annotated[str, StringConstraints(pattern=r"^[A-Z]{1,2}[0-9][0-9A-Z]?$")]
@@ -27,7 +27,7 @@ class EntryFields(BaseModel):
         default=None, description="A practitioner's team (an entry of kind team), if any"
     )
     display_name: str = Field(min_length=1, max_length=120, examples=["Leeds North SLT team"])
-    role: Role = Field(description="From the shared vocabulary (shared/roles.py)")
+    role: Specialism = Field(description="From the shared vocabulary (shared/specialisms.py)")
     local_authority: Council = Field(description="The council that commissions the entry")
     councils: list[Council] = Field(
         default_factory=list,

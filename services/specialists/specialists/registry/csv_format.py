@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
-from specialists.registry import EntryIn, EntryView
+from specialists.registry.entry import EntryIn, EntryView
 
 COLUMNS = (
     "id", "kind", "team_id", "display_name", "role", "local_authority", "councils",

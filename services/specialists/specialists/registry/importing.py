@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from shared.db import Connection
-from specialists import registry_csv, registry_store
-from specialists.registry_csv import RowProblem
-from specialists.registry_store import Saved
+from specialists.registry import csv_format, store
+from specialists.registry.csv_format import RowProblem
+from specialists.registry.store import Saved
 
 
 class Rejected(Exception):
@@ -25,10 +25,10 @@ async def import_csv(
     team of the same file), in the caller's transaction; ``Rejected`` (and the caller rolls
     back) if any row is wrong. ``by`` imports it acting for ``acting_for`` (None: the service
     itself, for every council): rows commissioned by those councils only, each serving the
-    councils that agreed or that ``by`` acts for (``specialists/sharing.py``)."""
+    councils that agreed or that ``by`` acts for (``specialists/registry/sharing.py``)."""
     if not conn.is_in_transaction():
         raise RuntimeError("import_csv runs inside a transaction (all or nothing)")
-    rows, problems = registry_csv.parse(text)
+    rows, problems = csv_format.parse(text)
     for line, entry in rows:
         if acting_for is not None and entry.local_authority not in acting_for:
             problems.append(RowProblem(line, "local_authority", "not a council you manage"))
@@ -37,12 +37,10 @@ async def import_csv(
     saved: list[Saved] = []
     for line, entry in sorted(rows, key=lambda r: (r[1].kind != "team", r[0])):
         try:
-            saved.append(
-                await registry_store.save(conn, entry, create=False, by=by, acting_for=acting_for)
-            )
-        except registry_store.Invalid as invalid:
+            saved.append(await store.save(conn, entry, create=False, by=by, acting_for=acting_for))
+        except store.Invalid as invalid:
             problems.append(RowProblem(line, invalid.field, invalid.why))
-        except registry_store.Conflict as conflict:
+        except store.Conflict as conflict:
             field, _, why = str(conflict).partition(": ")
             problems.append(RowProblem(line, field if why else "id", why or str(conflict)))
     if problems:

@@ -1,7 +1,7 @@
 """A council's managers see the entries another council asks them to share, agree to each (it
 then serves their council and takes its waiting children) or withdraw an agreement
-(``specialists/sharing.py``). Every agreement and withdrawal is recorded (who, which council,
-when) and audited."""
+(``specialists/registry/sharing.py``). Every agreement and withdrawal is recorded (who, which
+council, when) and audited."""
 
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ from uuid import UUID
 from fastapi import APIRouter, HTTPException, Path, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.audit import Audit
 from shared.auth import AUTH_RESPONSES, CurrentPrincipal, Role, allow, require_council
-from shared.http import CONFLICT, NOT_FOUND, UNAVAILABLE, DbConnection, ServiceOutbox
-from specialists import registry_store, waitlist
-from specialists.registry import Council, EntryView
-from specialists.registry_api import Council as CouncilQuery
-from specialists.registry_api import audit_change, work_waitlist
+from shared.http import CONFLICT, NOT_FOUND, UNAVAILABLE, AsCaller, DbConnection
+from specialists import waitlist
+from specialists.registry import store
+from specialists.registry.api import Council as CouncilQuery
+from specialists.registry.api import changed, pairs_to_work
+from specialists.registry.entry import Council, EntryView
 
 router = APIRouter(prefix="/v1", tags=["registry"], responses={**UNAVAILABLE, **AUTH_RESPONSES})
 CouncilPath = Annotated[str, Path(pattern=r"^E[0-9]{8}$", examples=["E08000035"])]
@@ -45,7 +45,7 @@ async def awaiting_agreement(
 ) -> list[EntryView]:
     """Entries that name the council but that it has not agreed to: they do not serve it."""
     require_council(principal, [local_authority])
-    return await registry_store.awaiting(conn, local_authority)
+    return await store.awaiting(conn, local_authority)
 
 
 @router.post(
@@ -57,21 +57,21 @@ async def awaiting_agreement(
 async def agree_to_entry(
     entry_id: UUID,
     body: Agreement,
-    conn: DbConnection,
-    outbox: ServiceOutbox,
+    caller: AsCaller,
     principal: CurrentPrincipal,
-    audit: Audit,
 ) -> EntryView:
     """The council agrees to be served by the entry, which from now takes its children (its
     free places go to the council's waitlist at once). Agreeing again changes nothing."""
     council = body.local_authority
     require_council(principal, [council])
-    async with conn.transaction():
-        seen = await registry_store.one(conn, entry_id)
+    async with caller.begin() as uow:
+        seen = await store.one(uow.conn, entry_id)
         if seen is None:
             raise _missing(entry_id)
-        await waitlist.hold(conn, [(council, str(seen.role))])  # before the row, as work does
-        found = await registry_store.one(conn, entry_id, lock=True)
+        await waitlist.hold(
+            uow.conn, [(council, str(seen.role))]
+        )  # before the row, as an offer does
+        found = await store.one(uow.conn, entry_id, lock=True)
         if found is None:
             raise _missing(entry_id)
         if council in found.serving():
@@ -84,10 +84,10 @@ async def agree_to_entry(
             raise HTTPException(
                 status.HTTP_409_CONFLICT, "the entry changed its role meanwhile: look again"
             )
-        agreed = await registry_store.agree(conn, entry_id, council, principal.subject)
-        await audit_change(conn, audit, "agree", council)
-        await work_waitlist(conn, outbox, principal, [agreed])
-        now = await registry_store.one(conn, entry_id)  # with the places the waitlist took
+        agreed = await store.agree(uow.conn, entry_id, council, principal.subject)
+        changed(uow, "agree", council)
+        await waitlist.move(caller.work, uow.conn, pairs_to_work(principal, [agreed]))
+        now = await store.one(uow.conn, entry_id)  # with the places the waitlist took
     assert now is not None
     return now
 
@@ -101,15 +101,14 @@ async def agree_to_entry(
 async def withdraw_agreement(
     entry_id: UUID,
     local_authority: CouncilPath,
-    conn: DbConnection,
+    caller: AsCaller,
     principal: CurrentPrincipal,
-    audit: Audit,
 ) -> EntryView:
     """The council's agreement ends: the entry no longer takes its children (allocations it
     has run their course) and asks the council again. Needs no other council's agreement."""
     require_council(principal, [local_authority])
-    async with conn.transaction():
-        found = await registry_store.one(conn, entry_id, lock=True)
+    async with caller.begin() as uow:
+        found = await store.one(uow.conn, entry_id, lock=True)
         if found is None:
             raise _missing(entry_id)
         if local_authority not in found.serving():
@@ -117,8 +116,6 @@ async def withdraw_agreement(
                 status.HTTP_409_CONFLICT,
                 f"council {local_authority} has no agreement in force with this entry",
             )
-        withdrawn = await registry_store.withdraw(
-            conn, entry_id, local_authority, principal.subject
-        )
-        await audit_change(conn, audit, "withdraw", local_authority)
+        withdrawn = await store.withdraw(uow.conn, entry_id, local_authority, principal.subject)
+        changed(uow, "withdraw", local_authority)
     return withdrawn

@@ -5,20 +5,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from shared.audit import Audit
 from shared.auth import AUTH_RESPONSES, CurrentPrincipal, Role, allow, require_council
-from shared.http import UNAVAILABLE, DbConnection, ServiceOutbox
-from specialists import registry_csv, registry_store, waitlist
-from specialists.registry import EntryView
-from specialists.registry_api import (
-    Council,
-    audit_agreements,
-    audit_change,
-    invalid,
-    pairs_to_work,
-    work_waitlist,
-)
-from specialists.registry_import import Rejected, import_csv
+from shared.http import UNAVAILABLE, AsCaller, DbConnection, invalid
+from specialists import waitlist
+from specialists.registry import csv_format, store
+from specialists.registry.api import Council, agreed, changed, pairs_to_work
+from specialists.registry.entry import EntryView
+from specialists.registry.importing import Rejected, import_csv
 
 router = APIRouter(prefix="/v1", tags=["registry"], responses={**UNAVAILABLE, **AUTH_RESPONSES})
 MAX_CSV_BYTES = 2_000_000
@@ -35,8 +28,8 @@ async def export_registry(
 ) -> Response:
     """The council's registry as CSV, in the format the import takes."""
     require_council(principal, [local_authority])
-    entries = await registry_store.listed(conn, local_authority)
-    return Response(registry_csv.write(entries), media_type="text/csv; charset=utf-8")
+    entries = await store.listed(conn, local_authority)
+    return Response(csv_format.write(entries), media_type="text/csv; charset=utf-8")
 
 
 @router.post(
@@ -46,11 +39,7 @@ async def export_registry(
     dependencies=[allow(Role.MANAGER)],
 )
 async def import_registry(
-    request: Request,
-    conn: DbConnection,
-    outbox: ServiceOutbox,
-    principal: CurrentPrincipal,
-    audit: Audit,
+    request: Request, caller: AsCaller, principal: CurrentPrincipal
 ) -> list[EntryView]:
     """Create or replace entries from a CSV body (``text/csv``; the export's format): every row
     is checked and all are applied, or none (422: each bad row's line and field)."""
@@ -62,16 +51,17 @@ async def import_registry(
     except UnicodeDecodeError as exc:
         raise invalid([(("csv",), "not UTF-8 text")]) from exc
     try:
-        async with conn.transaction():
-            rows, _ = registry_csv.parse(text)
-            await waitlist.hold(conn, pairs_to_work(principal, [e for _, e in rows]))
+        async with caller.begin() as uow:
+            rows, _ = csv_format.parse(text)
+            await waitlist.hold(uow.conn, pairs_to_work(principal, [e for _, e in rows]))
             saved = await import_csv(
-                conn, text, by=principal.subject, acting_for=principal.councils
+                uow.conn, text, by=principal.subject, acting_for=principal.councils
             )
             for council in sorted({s.entry.local_authority for s in saved}):
-                await audit_change(conn, audit, "import", council)
-            await audit_agreements(conn, audit, saved)
-            await work_waitlist(conn, outbox, principal, [s.entry for s in saved])
+                changed(uow, "import", council)
+            agreed(uow, saved)
+            entries = [s.entry for s in saved]
+            await waitlist.move(caller.work, uow.conn, pairs_to_work(principal, entries))
     except Rejected as rejected:
         raise invalid(((f"line {p.line}", p.field), p.why) for p in rejected.problems) from rejected
     return [s.entry for s in saved]
