@@ -114,10 +114,4 @@ async def handled(conn: Connection, *messages: Envelope[Any]) -> None:
     audit rows), in ``conn``'s open transaction."""
     for message in messages:
         [subscription] = [s for s in subscriptions if s.event_class.event_type() == message.type]
-        consume = batch_consumer(
-            subscription.event_class,
-            subscription.handler,
-            WORK,
-            subscription.acting_as or "plans",
-        )
-        await consume([message], conn)
+        await batch_consumer(subscription, WORK, "plans")([message], conn)
