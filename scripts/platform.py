@@ -25,7 +25,7 @@ import httpx
 
 from shared.dev_identity import DEFAULT_AUDIENCE
 from shared.dev_identity import DEFAULT_PORT as IDENTITY_PORT
-from shared.migrations import grant, migrate, service_migrations
+from shared.migrations import data_import_of, grant, migrate, service_migrations
 from shared.services import LOCAL_SERVICE_USER, SERVICES, with_user
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -65,7 +65,7 @@ async def fresh_database(
     finally:
         await admin.close()
     url = f"{postgres_url}/{name}"
-    await migrate(url, component, migrations)
+    await migrate(url, component, migrations, data_import=data_import_of(component))
     await grant(url, LOCAL_SERVICE_USER)
     if component == "specialists" and seed:  # the starting registry, through its CSV import
         from specialists.seed import seed as seed_registry

@@ -1,7 +1,8 @@
 """The handler FastStream runs for a batch of one topic's events: each event in turn, in the
 transaction the consumption middleware opened, acting for its council, continuing its trace,
 as a unit of work of the service's own (``shared.unit_of_work``: the events the handler
-returns go to the outbox with the audit rows they stand for, as ``system:<service>``).
+returns go to the outbox with the audit rows they stand for, as ``system:<service>``, or as
+the job the subscription says it acts for).
 
 (No ``from __future__ import annotations`` here: ``consume``'s annotation must be the concrete
 ``list[Envelope[<event class>]]`` when the function is made, for FastStream's validation and
@@ -15,8 +16,8 @@ from typing import Any
 from opentelemetry import trace
 
 from shared.councils import act_for
-from shared.events import DomainEvent, Envelope, message_class
-from shared.subscriptions import Conn, Handler
+from shared.events import Envelope, message_class
+from shared.subscriptions import Conn, Subscription
 from shared.telemetry import continued_trace, tag_current_span
 from shared.unit_of_work import Actor, Work
 
@@ -24,13 +25,15 @@ _tracer = trace.get_tracer(__name__)
 
 
 def batch_consumer(
-    event_class: type[DomainEvent], handler: Handler, work: Work, service: str
+    subscription: Subscription, work: Work, service: str
 ) -> Callable[..., Awaitable[None]]:
-    """The FastStream handler of a batch subscriber for ``event_class``, running ``handler``
-    once per event, each as a unit of work of ``service``'s own."""
+    """The FastStream handler of a batch subscriber for the subscription's event class,
+    running its handler once per event, each as a unit of work of ``service``'s own (or of
+    the job the subscription acts for)."""
+    event_class, handler = subscription.event_class, subscription.handler
     topic = event_class.topic()
     message = message_class(event_class)
-    actor = Actor.system(service)
+    actor = Actor.system(subscription.acting_as or service)
     # Until every service's handlers take the unit of work (issue #19), one still taking the
     # connection writes its events to the outbox alone, auditing itself as before.
     takes_conn = "conn" in inspect.signature(handler).parameters

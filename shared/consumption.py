@@ -150,11 +150,7 @@ class EventConsumption:
             decoder=batch_decoder_of(event_class),
             title=f"{topic}:{self.service}",
             description=f"{self.service} handles {event_class.__name__}",
-        )(
-            batch_consumer(
-                event_class, subscription.handler, Work(self.pool, self.outbox), self.service
-            )
-        )
+        )(batch_consumer(subscription, Work(self.pool, self.outbox), self.service))
         self._routes[f"{self.namespace}{topic}"] = _Route(event_class, consumer, dead_letters)
 
     def __call__(self, msg: Any, /, *, context: Any) -> _ConsumeOne:

@@ -12,7 +12,6 @@ from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
 
-import asyncpg
 import httpx
 from fastapi import FastAPI
 from referrals.app import create_app
@@ -20,13 +19,10 @@ from referrals.config import ReferralsSettings
 from referrals.handlers import subscriptions
 
 from scripts.platform import IdentityProvider, service_url
-from shared.batches import batch_consumer
 from shared.dev_identity import fetch_token
 from shared.events import DomainEvent, Envelope
 from shared.migrations import owner_connection
-from shared.outbox import Outbox
-from shared.subscriptions import Uow
-from shared.unit_of_work import Work
+from tests.handling import handle_as_service
 
 LEEDS, BRADFORD = "E08000035", "E08000032"
 
@@ -107,26 +103,9 @@ async def outbox_events(owner_url: str, referral_id: UUID | str) -> list[tuple[s
 
 async def handled(app: FastAPI, message: Envelope[Any]) -> list[DomainEvent]:
     """``message`` handed to referrals' handler of its type as referrals' consumer hands it
-    (``shared.batches``: in a transaction of the app's pool, acting for the event's council,
-    one unit of work of the service's own whose events go to the outbox with their audit
-    rows); the events the handler returned."""
-    [subscription] = [s for s in subscriptions if s.event_class.event_type() == message.type]
-    caused: list[DomainEvent] = []
-
-    async def handler(each: Envelope[Any], uow: Uow) -> list[DomainEvent]:
-        caused.extend(await subscription.handler(each, uow))
-        return caused
-
-    consume = batch_consumer(subscription.event_class, handler, app.state.work, "referrals")
-    async with app.state.database.pool().acquire() as conn, conn.transaction():
-        await consume([message], conn)
-    return caused
-
-
-def _no_pool() -> asyncpg.Pool:
-    raise AssertionError("a job given its connection never takes one of the pool")
-
-
-def units_of_work(outbox: Outbox) -> Work:
-    """Referrals' units of work on a connection the test gives (``begin(conn=...)``)."""
-    return Work(_no_pool, outbox)
+    (``tests.handling``), on a connection of the app's pool; the events the handler returned
+    (in the app's outbox with their audit rows)."""
+    async with app.state.database.pool().acquire() as conn:
+        return await handle_as_service(
+            conn, subscriptions, message, service="referrals", outbox=app.state.outbox
+        )

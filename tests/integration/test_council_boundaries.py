@@ -22,7 +22,7 @@ from shared.http import connection
 from shared.migrations import owner_connection
 from shared.outbox import Outbox
 from tests.conftest import Databases
-from tests.integration.referrals_app import units_of_work
+from tests.handling import units_of_work
 
 LEEDS, BRADFORD = "E08000035", "E08000032"
 WORK = units_of_work(Outbox(source="/send-platform/referrals", declared=PUBLISHES))

@@ -14,7 +14,7 @@ from uuid import uuid4
 import httpx
 import pytest
 from fastapi import FastAPI
-from plans import family_repository
+from plans.family import repository as family_repository
 from pydantic import SecretStr
 from pypdf import PdfReader
 
