@@ -16,8 +16,8 @@ from fastapi import FastAPI
 from referrals.app import create_app
 from referrals.config import ReferralsSettings
 
+from devtools.dev_identity import fetch_token
 from scripts.platform import IdentityProvider, service_url
-from shared.dev_identity import fetch_token
 from shared.migrations import owner_connection
 
 LEEDS, BRADFORD = "E08000035", "E08000032"
