@@ -23,8 +23,8 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from shared.dev_identity import DEFAULT_AUDIENCE
-from shared.dev_identity import DEFAULT_PORT as IDENTITY_PORT
+from devtools.dev_identity import DEFAULT_AUDIENCE
+from devtools.dev_identity import DEFAULT_PORT as IDENTITY_PORT
 from shared.migrations import data_import_of, grant, migrate, service_migrations
 from shared.services import LOCAL_SERVICE_USER, SERVICES, with_user
 
@@ -287,7 +287,7 @@ class Platform:
 
 @dataclass
 class IdentityProvider:
-    """The development identity provider (``shared.dev_identity``) as a process of its own,
+    """The development identity provider (``devtools.dev_identity``) as a process of its own,
     started and stopped the way the services are. Development and tests only.
 
     Given a ``key_file``, it keeps its signing key there, so tokens survive a restart.
@@ -318,7 +318,14 @@ class IdentityProvider:
         key_args = [] if self.key_file is None else ["--key-file", str(self.key_file)]
         with self.log_file.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "shared.dev_identity", "--port", str(self.port), *key_args],
+                [
+                    sys.executable,
+                    "-m",
+                    "devtools.dev_identity",
+                    "--port",
+                    str(self.port),
+                    *key_args,
+                ],
                 cwd=REPO_ROOT,
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -13,10 +13,10 @@ from typing import Any
 import httpx
 from referrals.partner_example import random_test_nhs_number
 
+from devtools.dev_identity import fetch_token_sync
+from devtools.dev_identity_seed import DEV_CLIENT_SECRET, DEV_PASSWORD, PARTNERS, STAFF
 from scripts.local_notify import LocalNotifyServer
 from scripts.platform import REPO_ROOT, IdentityProvider, Platform
-from shared.dev_identity import fetch_token_sync
-from shared.dev_identity_seed import DEV_CLIENT_SECRET, DEV_PASSWORD, PARTNERS, STAFF
 from shared.services import SERVICES
 
 

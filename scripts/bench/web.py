@@ -35,6 +35,7 @@ import httpx
 from referrals.caseload_query import Filters, Search, statement
 from specialists.seed import seed as seed_registry
 
+from devtools.dev_identity_client import fetch_token
 from scripts.bench import caseload_seed, profile
 from scripts.bench.cpu import POSTGRES_RUN, CpuMeter, cpu_seconds
 from scripts.bench.samples import LEEDS
@@ -43,7 +44,6 @@ from scripts.bench.stats import percentile
 from scripts.platform import service_url
 from shared.councils import SETTING
 from shared.dates import london_today
-from shared.dev_identity_client import fetch_token
 from shared.services import SERVICES, local_postgres_url
 
 TARGETS_MS = {"caseload": 150.0, "referral": 250.0}

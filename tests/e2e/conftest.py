@@ -14,6 +14,7 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from devtools.dev_identity import fetch_token
 from scripts.local_notify import LocalNotifyServer
 from scripts.platform import (
     REPO_ROOT,
@@ -21,7 +22,6 @@ from scripts.platform import (
     Platform,
     database_env,
 )
-from shared.dev_identity import fetch_token
 from shared.events import ALL_EVENTS
 from shared.services import SERVICES
 from shared.settings import KafkaSettings

@@ -18,8 +18,8 @@ from referrals.app import create_app
 from referrals.config import ReferralsSettings
 from referrals.handlers import subscriptions
 
+from devtools.dev_identity import fetch_token
 from scripts.platform import IdentityProvider, service_url
-from shared.dev_identity import fetch_token
 from shared.events import DomainEvent, Envelope
 from shared.migrations import owner_connection
 from tests.handling import handle_as_service

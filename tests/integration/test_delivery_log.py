@@ -12,10 +12,10 @@ import httpx
 import pytest
 from notifications.app import create_app
 
+from devtools.dev_identity import fetch_token
 from devtools.local_notify import development_messaging, template_id
 from scripts.platform import IdentityProvider
 from shared.db import Database
-from shared.dev_identity import fetch_token
 from shared.events import SpecialistAssigned
 from tests.integration.messaging import (
     COUNCIL,

@@ -16,9 +16,9 @@ import pytest
 from fastapi import FastAPI
 from referrals.retention import erase_past_retention
 
+from devtools.dev_identity import fetch_client_token
+from devtools.dev_identity_seed import DEV_CLIENT_SECRET
 from scripts.platform import IdentityProvider, migrations_of
-from shared.dev_identity import fetch_client_token
-from shared.dev_identity_seed import DEV_CLIENT_SECRET
 from shared.migrations import owner_connection
 from tests.conftest import Databases
 from tests.integration.referrals_app import (

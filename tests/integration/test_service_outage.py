@@ -6,9 +6,9 @@ import httpx
 import pytest
 from referrals.app import create_app
 
+from devtools.dev_identity import fetch_token
 from scripts.platform import IdentityProvider
 from scripts.run_platform import sample_referral
-from shared.dev_identity import fetch_token
 from tests.conftest import Infrastructure
 
 
