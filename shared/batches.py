@@ -9,7 +9,6 @@ the job the subscription says it acts for).
 the AsyncAPI document.)
 """
 
-import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -34,9 +33,6 @@ def batch_consumer(
     topic = event_class.topic()
     message = message_class(event_class)
     actor = Actor.system(subscription.acting_as or service)
-    # Until every service's handlers take the unit of work (issue #19), one still taking the
-    # connection writes its events to the outbox alone, auditing itself as before.
-    takes_conn = "conn" in inspect.signature(handler).parameters
 
     async def consume(messages: list[message], conn: Conn) -> None:  # type: ignore[valid-type]  # one per event class
         council = None
@@ -55,10 +51,6 @@ def batch_consumer(
             tag_current_span(
                 referral_id=message.subject, event_id=str(message.id), event_type=message.type
             )
-            if takes_conn:
-                caused = await handler(message, conn)
-                await work.outbox.add(conn, caused or (), local_authority=message.localauthority)
-                return
             async with work.within(conn, actor) as uow:
                 caused = await handler(message, uow)
                 uow.add(*(caused or ()), local_authority=message.localauthority)

@@ -31,7 +31,8 @@ from shared.failures import InvalidEvent, reason
 from shared.unit_of_work import UnitOfWork
 
 Conn = Annotated[Connection, Context("conn")]
-"""A handler's database connection, inside the transaction that records the event."""
+"""The batch's database connection, inside the transaction that records its events (the
+runtime's: ``shared.batches`` gives each handler a unit of work on it)."""
 
 Uow = UnitOfWork
 """What a handler gets beside its event: the unit of work (``uow.conn``, in the transaction

@@ -26,7 +26,7 @@ from shared.lag import ConsumerLag
 from shared.logs import configure_logging
 from shared.metrics import OutboxBacklog
 from shared.outbox import Outbox
-from shared.subscriptions import Conn, Events, Subscription
+from shared.subscriptions import Events, Subscription, Uow
 from tests.conftest import Databases
 from tests.integration.conftest import HERE, BrokerFactory, Counted, wait_for
 from tests.logging_state import restored_logging
@@ -157,7 +157,7 @@ async def test_outbox_backlog_is_absent_while_the_database_cannot_be_asked(
 async def test_dead_lettered_events_are_counted_by_topic_and_exception(
     pool: asyncpg.Pool, event_class: type[Counted], broker_factory: BrokerFactory
 ) -> None:
-    async def refuses(message: Envelope[Counted], conn: Conn) -> Events:
+    async def refuses(message: Envelope[Counted], uow: Uow) -> Events:
         raise LookupError("unknown referral")  # permanent: dead-lettered at once
 
     registry = CollectorRegistry()
@@ -196,7 +196,7 @@ async def test_dead_lettered_events_are_counted_by_topic_and_exception(
 async def test_each_event_handled_is_observed_once_with_its_age(
     pool: asyncpg.Pool, event_class: type[Counted], broker_factory: BrokerFactory
 ) -> None:
-    async def accepts(message: Envelope[Counted], conn: Conn) -> Events:
+    async def accepts(message: Envelope[Counted], uow: Uow) -> Events:
         return []
 
     registry = CollectorRegistry()
