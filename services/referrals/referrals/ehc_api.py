@@ -100,7 +100,7 @@ async def step_retry(request: Request, idempotency_key: IdempotencyKey = None) -
 StepRetry = Annotated[Retry | None, Depends(step_retry)]
 
 
-async def _one_step(
+async def one_step(
     caller: AsCaller,
     retry: Retry | None,
     body: BaseModel,
@@ -153,7 +153,7 @@ async def _take_step(
         event, detail = await act(uow.conn, *found)
         return await _record(uow, event, detail)
 
-    return await _one_step(caller, retry, body, step, date_field=date_field)
+    return await one_step(caller, retry, body, step, date_field=date_field)
 
 
 async def _record(uow: UnitOfWork, event: DomainEvent, detail: str | None) -> EhcView:
@@ -218,7 +218,7 @@ async def escalate(
         await ehc_repository.start(uow.conn, request)
         return await _record(uow, request.started(), None)
 
-    return await _one_step(caller, retry, body, step, date_field="requested_on")
+    return await one_step(caller, retry, body, step, date_field="requested_on")
 
 
 @router.post("/assessment-decision", response_model=EhcView)
