@@ -28,6 +28,7 @@ from shared.services import EVENT_SERVICES, SERVICES
 from shared.settings import KafkaSettings
 from shared.topics import PARTNER_EVENTS, platform_topics
 from tests.deploy.conftest import NAMESPACE, RELEASE, Obj, Rendered, RenderFn, containers, env_of
+from tests.deploy.pod_environment import service_environment
 from tests.logging_state import restored_logging
 
 FULLNAME = f"{RELEASE}-send-platform"
@@ -765,27 +766,6 @@ def test_keda_scales_on_each_consumer_groups_lag(render: RenderFn) -> None:
 
 
 # --- production mode ---------------------------------------------------------------------
-
-SMTP = {"host": "smtp.example.gov.uk", "sender": "send@example.gov.uk"}
-SECRET_VALUES = {  # what the council's Secrets would hold (the chart names them only)
-    "FAMILY_LINK_KEY": "0123456789abcdefghijklmnopqrstuvwxyzABCDEF",
-    "SESSION_KEYS": "fedcba9876543210ZYXWVUTSRQPONMLKJIHGFEDCBA",
-    "COUNCIL_MESSAGING": json.dumps({"*": {"email": "smtp", "sms": None, "smtp": SMTP}}),
-}
-
-
-def service_environment(rendered: Rendered, service: str) -> dict[str, str]:
-    """The environment the chart gives ``service``'s pods, each Secret's key filled in."""
-    (container,) = containers(deployment(rendered, service))
-    found: dict[str, str] = {}
-    for name, var in env_of(container).items():
-        if "value" in var:
-            found[name] = str(var["value"])
-        elif name.endswith("_DATABASE_URL"):
-            found[name] = f"postgresql://{service}_app:from-the-vault@db.internal:5432/{service}"
-        else:
-            found[name] = SECRET_VALUES.get(name, "from-the-vault")
-    return found
 
 
 def production_refusals(
