@@ -17,7 +17,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 from faststream.specification.asyncapi.site import get_asyncapi_html
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry
+from prometheus_client.exposition import choose_encoder
 
 from shared.events import CLOUDEVENTS_CONTENT_TYPE
 
@@ -86,8 +87,12 @@ async def ready(request: Request) -> JSONResponse:
 
 @router.get("/metrics", include_in_schema=False)
 async def metrics(request: Request) -> Response:
+    """Prometheus' text format, or OpenMetrics when the scraper asks for it (Prometheus does):
+    only OpenMetrics carries the histograms' exemplars, each a trace id that links a
+    dashboard's point to its trace."""
     # A route rather than a mounted app: no redirect from /metrics to /metrics/.
-    return Response(generate_latest(_operations(request).registry), media_type=CONTENT_TYPE_LATEST)
+    encode, media_type = choose_encoder(request.headers.get("accept", ""))
+    return Response(encode(_operations(request).registry), media_type=media_type)
 
 
 def _public_docs(request: Request) -> None:

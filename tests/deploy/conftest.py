@@ -49,6 +49,7 @@ EVERYTHING = {
     "priorityClassName": "send-critical",
     "podAnnotations.council": "west-yorkshire",
     "serviceAccount.annotations.azure\\.workload\\.identity/client-id": "workload-identity-id",
+    "dlqReplay.topic": "plans.plan-drafted.v1.dlq",
     "keda.enabled": "true",
     "otelCollector.enabled": "true",
     "otelCollector.exporterEndpoint": "https://otlp.example.org",

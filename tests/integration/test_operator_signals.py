@@ -284,7 +284,8 @@ async def test_every_line_written_while_an_event_is_handled_carries_its_trace(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """FastStream's Received and Processed (written outside its consume span) and the
-    handler's own lines: each with the trace_id of the event's trace and a span_id."""
+    handler's own lines: each with the trace_id of the event's trace and a span_id. And the
+    event's age is observed with that trace as its exemplar (a dashboard point's link)."""
     import logging
 
     from opentelemetry.trace import format_trace_id
@@ -300,7 +301,7 @@ async def test_every_line_written_while_an_event_is_handled_carries_its_trace(
         namespace="",
         outbox=Outbox(source="/tests", declared=[]),
         pool=lambda: pool,
-        registry=CollectorRegistry(),
+        registry=(registry := CollectorRegistry()),
     )
     topic = event_class.topic()
     with restored_logging():
@@ -343,3 +344,10 @@ async def test_every_line_written_while_an_event_is_handled_carries_its_trace(
     assert missing == [], handling
     assert {line["trace_id"] for line in handling} == {expected}
     assert all(len(line["span_id"]) == 16 for line in handling)
+    exemplars = [
+        sample.exemplar.labels
+        for family in registry.collect()
+        for sample in family.samples
+        if sample.name == "send_event_age_seconds_bucket" and sample.exemplar
+    ]
+    assert exemplars == [{"trace_id": expected}]

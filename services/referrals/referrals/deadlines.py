@@ -21,8 +21,9 @@ from prometheus_client import Counter
 
 from referrals import idempotency, repository
 from referrals.domain import StatutoryStep
+from referrals.ehc_repository import ADVICE
 from referrals.intake import london_today
-from referrals.statutory import warning_due
+from referrals.statutory import AdviceKind, Deadline, warning_due
 from shared.councils import ALL, act_for
 from shared.db import Connection, Database
 from shared.events import DeadlineAtRisk, DeadlineMissed
@@ -45,6 +46,11 @@ AT_RISK = Counter(
     ["local_authority", "deadline"],
     registry=None,
 )
+
+
+def deadline_kinds() -> list[str]:
+    """Every kind a deadline row can have (the ``deadline`` label of the counters above)."""
+    return [*(d.value for d in Deadline), *(ADVICE + k.value for k in AdviceKind)]
 
 
 class DeadlineWatch:
