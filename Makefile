@@ -18,6 +18,7 @@ help:
 	@echo "make run        start Kafka, PostgreSQL and the four services; follow a sample referral"
 	@echo "make test       the whole test suite against real Kafka and PostgreSQL"
 	@echo "make lint       ruff and mypy --strict"
+	@echo "make sbom       CycloneDX SBOM of the installed environment (build/sbom.cdx.json), checked"
 	@echo "make bench      bare pipelines, a 150,000-referral drain, open-loop HTTP at 100/s and"
 	@echo "                300/s: throughput, latency, CPU and memory (BENCH_ARGS=\"--drain 20000\")"
 	@echo "make bench-partners  N partner FHIR bundles waiting, timed to N accepted answers: events/s"
@@ -102,6 +103,11 @@ chart-topology: install
 
 chart-check: chart-tools
 	$(BIN)/python -m pytest tests/deploy tests/unit/test_k8s_topology_current.py $(PYTEST_ARGS)
+
+# The installed environment as a CycloneDX SBOM (build/sbom.cdx.json), checked against every pin
+# of requirements/constraints.txt (tests/unit/test_sbom.py runs the same check in CI).
+sbom: install
+	$(BIN)/python -m scripts.sbom
 
 lint: install
 	$(BIN)/ruff check .

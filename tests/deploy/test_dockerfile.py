@@ -138,3 +138,17 @@ def test_the_build_context_holds_what_the_wheel_needs(tmp_path: Path) -> None:
     assert [n for n in names if "govuk-frontend.min.css" in n] == [
         "web/static/govuk-frontend/govuk-frontend.min.css"
     ]
+
+
+def test_the_image_carries_oci_labels_and_the_sbom_of_its_environment() -> None:
+    """What a registry and a scanner read: the OCI annotations (version, the commit, the base,
+    the licence) and a CycloneDX SBOM of /opt/send made in the build stage (its generator
+    pinned like every package, left behind in that stage)."""
+    final = " ".join(" ".join(_stages()[-1]).split())
+    for label in ("title", "version", "revision", "source", "licenses", "base.name"):
+        assert f"org.opencontainers.image.{label}=" in final, label
+    build = " ".join(" ".join(_stages()[0]).split())
+    assert "--constraint requirements/constraints.txt cyclonedx-bom" in build
+    assert "cyclonedx-py environment" in build
+    assert "-o /opt/send/sbom.cdx.json /opt/send/bin/python" in build
+    assert "/opt/sbom" not in final  # the generator stays in the build stage
