@@ -48,6 +48,7 @@ from shared.metrics import OutboxBacklog, measure_periodically, service_registry
 from shared.outbox import Outbox, OutboxRelay
 from shared.publishing import Publishers
 from shared.settings import ServiceSettings
+from shared.state import ServiceState, install
 from shared.subscriptions import Subscriptions
 from shared.telemetry import family_links_unrecorded, sanitized_headers, setup_tracing
 from shared.unit_of_work import Work
@@ -73,6 +74,12 @@ class ServiceDefinition:
     routers: Sequence[APIRouter] = ()
     workers: Sequence[Worker] = ()
     consumers: Sequence[Consumer] = ()
+    own: object = None
+    """The service's own part of its state (``ServiceState.own``): what its routes reach
+    through its ``state_of`` and its handlers through ``uow.service``."""
+    describe: Callable[[dict[str, Any]], dict[str, Any]] = lambda document: document
+    """What the service adds to its generated AsyncAPI document (referrals: the partners'
+    raw messages)."""
 
 
 def create_service_app(definition: ServiceDefinition) -> FastAPI:
@@ -172,25 +179,36 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
         redoc_url="/redoc" if docs else None,
         openapi_url="/openapi.json" if docs else None,
     )
-    app.state.identity_provider = IdentityProvider(
-        issuer=settings.oidc_issuer,
-        audience=settings.oidc_audience,
-        jwks_url=settings.oidc_jwks_url,
-        roles_claim=settings.oidc_roles_claim,
-        councils_claim=settings.oidc_councils_claim,
-        partner_councils=settings.partner_councils,
-    )
-    app.state.public_docs = docs
-    app.state.family_link_key = settings.family_link_key
-    app.state.database = database
-    app.state.outbox = outbox
-    app.state.work = work
-    app.state.broker = broker
-    app.state.operations = operations.Operations(
-        checks={"postgres": database.check, "kafka": kafka.check},
-        registry=registry,
-        asyncapi=lambda: operations.asyncapi_document(
-            broker, title=f"SEND platform: {service.name}", description=service.description
+    install(
+        app,
+        ServiceState(
+            operations=operations.Operations(
+                checks={"postgres": database.check, "kafka": kafka.check},
+                registry=registry,
+                asyncapi=lambda: definition.describe(
+                    operations.asyncapi_document(
+                        broker,
+                        title=f"SEND platform: {service.name}",
+                        description=service.description,
+                    )
+                ),
+            ),
+            public_docs=docs,
+            settings=settings,
+            database=database,
+            outbox=outbox,
+            work=work,
+            broker=broker,
+            identity_provider=IdentityProvider(
+                issuer=settings.oidc_issuer,
+                audience=settings.oidc_audience,
+                jwks_url=settings.oidc_jwks_url,
+                roles_claim=settings.oidc_roles_claim,
+                councils_claim=settings.oidc_councils_claim,
+                partner_councils=settings.partner_councils,
+            ),
+            family_link_key=settings.family_link_key,
+            own=definition.own,
         ),
     )
     FastAPIInstrumentor.instrument_app(

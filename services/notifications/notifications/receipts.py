@@ -17,12 +17,13 @@ from uuid import UUID
 import asyncpg
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field
 
 from notifications import deliveries, gate
 from notifications.channels import Provider, Remote, Unavailable
 from notifications.config import ANY_COUNCIL
 from notifications.domain import Channel
+from notifications.state import state_of
 from shared.councils import ALL
 from shared.db import Connection, Database
 from shared.http import UNAVAILABLE, DbConnection, Problem, ServiceWork
@@ -78,7 +79,7 @@ CallbackCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_be
 
 def councils_of_token(request: Request, credentials: CallbackCredentials) -> list[str]:
     """The councils whose Notify callback token this request bears (401 if none)."""
-    tokens: dict[str, SecretStr] = request.app.state.notify_callback_tokens
+    tokens = state_of(request).notify_callback_tokens
     offered = credentials.credentials.encode() if credentials else b""
     matched = [
         council
