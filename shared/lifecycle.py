@@ -97,12 +97,11 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
     tracer_provider = setup_tracing(service.name)
     database = Database(settings.database_url, max_size=settings.db_pool_max_size)
     outbox = Outbox(source=settings.event_source, declared=definition.publishes)
-    work = Work(database.pool, outbox)
+    work = Work(database.pool, outbox, service=definition.own)
     consumption = EventConsumption(
         service=service.name,
         namespace=settings.namespace,
-        outbox=outbox,
-        pool=database.pool,
+        work=work,
         registry=registry,
         max_attempts=settings.consumer_max_attempts,
         retry_backoff_s=settings.consumer_retry_backoff_s,

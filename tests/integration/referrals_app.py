@@ -107,6 +107,7 @@ async def handled(app: FastAPI, message: Envelope[Any]) -> list[DomainEvent]:
     (``tests.handling``), on a connection of the app's pool; the events the handler returned
     (in the app's outbox with their audit rows)."""
     async with service_state(app).database.pool().acquire() as conn:
+        state = service_state(app)
         return await handle_as_service(
-            conn, subscriptions, message, service="referrals", outbox=service_state(app).outbox
+            conn, subscriptions, message, service="referrals", outbox=state.outbox, own=state.own
         )

@@ -109,8 +109,7 @@ def consumer(app: FastAPI) -> Consumer:
     consumption = EventConsumption(
         service="referrals",
         namespace="",
-        outbox=service_state(app).outbox,
-        pool=service_state(app).database.pool,
+        work=service_state(app).work,
         registry=registry,
         retry_backoff_s=0.01,
         outage_backoff_s=0.01,
