@@ -48,17 +48,18 @@ from shared.metrics import OutboxBacklog, measure_periodically, service_registry
 from shared.outbox import Outbox, OutboxRelay
 from shared.publishing import Publishers
 from shared.settings import ServiceSettings
-from shared.state import ServiceState, install
+from shared.state import ServiceState, install, service_state
 from shared.subscriptions import Subscriptions
 from shared.telemetry import family_links_unrecorded, sanitized_headers, setup_tracing
 from shared.unit_of_work import Work
 
 logger = logging.getLogger(__name__)
 
-Worker = Callable[[Database, Outbox], Coroutine[Any, Any, None]]
-"""A background task of a service, run until the service stops (cancelled then)."""
+Worker = Callable[[ServiceState], Coroutine[Any, Any, None]]
+"""A background task of a service (a scheduled job), run until the service stops (cancelled
+then): given the service's state, it changes state through ``state.work``."""
 
-Consumer = Callable[[KafkaRouter, Database, Outbox, EventConsumption], None]
+Consumer = Callable[[KafkaRouter, Work, EventConsumption], None]
 """Subscribes a consumer of the service's own on its router: for a topic whose messages are
 not the platform's events (a partner's), so ``Subscriptions`` cannot read them. It is given
 the service's ``EventConsumption`` for its metrics (dead letters are counted alike)."""
@@ -120,7 +121,7 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
     for subscription in definition.subscriptions:
         consumption.subscribe(router, subscription)
     for consumer in definition.consumers:
-        consumer(router, database, outbox, consumption)
+        consumer(router, work, consumption)
     kafka = BrokerConnection(
         broker,
         name=service.name,
@@ -135,7 +136,7 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
     backlog = OutboxBacklog(database.pool, registry=registry)
 
     @contextlib.asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await database.open()  # connects on first use: opens even while PostgreSQL is down
         relay = OutboxRelay(
             database_url=settings.database_url,
@@ -153,7 +154,7 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
                 measure_periodically(settings.metrics_interval_s, lag.measure, backlog.measure),
                 name="metrics",
             ),
-            *(asyncio.create_task(work(database, outbox)) for work in definition.workers),
+            *(asyncio.create_task(worker(service_state(app))) for worker in definition.workers),
         ]
         try:
             yield

@@ -145,7 +145,7 @@ class Stack:
     sender: AlertSender
 
     async def send_due(self) -> int:
-        return await self.sender.send_due(self.database.pool(), OUTBOX)
+        return await self.sender.send_due(Work(self.database.pool, OUTBOX))
 
 
 def settings_for(notify_url: str, database_url: str, **council: Any) -> NotificationsSettings:
