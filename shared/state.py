@@ -10,6 +10,7 @@ part through their unit of work (``uow.service``) or the state they are run with
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
@@ -91,3 +92,14 @@ def own_part(service: object, kind: type[Own]) -> Own:
     if not isinstance(service, kind):
         raise RuntimeError(f"the service's own state is not a {kind.__name__}: {service!r:.60}")
     return service
+
+
+def own_state(kind: type[Own]) -> Callable[[Request], Own]:
+    """A service's ``state_of``: the request's service's own part, as ``kind`` (the FastAPI
+    dependency its routes take, ``Annotated[kind, Depends(state_of)]``)."""
+
+    def state_of(request: Request) -> Own:
+        return own_part(service_of(request).own, kind)
+
+    state_of.__doc__ = f"{kind.__name__}: the service's own state, for a route."
+    return state_of

@@ -6,11 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from pydantic import SecretStr
 
 from notifications.config import NotificationsSettings
-from shared.state import own_part, service_of
+from shared.state import own_state
 
 if TYPE_CHECKING:  # the sender records receipts, whose route reads this state
     from notifications.sender import AlertSender
@@ -43,14 +43,6 @@ class Notifications:
         return self.settings.messaging_for(council).languages()
 
 
-def notifications_of(service: object) -> Notifications:
-    """``service`` (``uow.service``, ``ServiceState.own``) as notifications' own state."""
-    return own_part(service, Notifications)
-
-
-def state_of(request: Request) -> Notifications:
-    """Notifications' own state, for a route (``State``)."""
-    return notifications_of(service_of(request).own)
-
+state_of = own_state(Notifications)
 
 State = Annotated[Notifications, Depends(state_of)]

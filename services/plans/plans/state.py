@@ -1,16 +1,16 @@
 """The plans service's own part of its state (``shared.state``): what its routes reach through
-``state_of``, from the settings ``create_app`` was given."""
+``state_of``, from the settings ``create_app`` was given (``uow.service`` in its handlers)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
 from plans.config import CouncilContact, PlansSettings
 from plans.printing import Printing
-from shared.state import own_part, service_of
+from shared.state import own_state
 
 
 @dataclass(frozen=True)
@@ -36,14 +36,6 @@ class Plans:
         )
 
 
-def plans_of(service: object) -> Plans:
-    """``service`` (``uow.service``, ``ServiceState.own``) as plans' own state."""
-    return own_part(service, Plans)
-
-
-def state_of(request: Request) -> Plans:
-    """Plans' own state, for a route (``State``)."""
-    return plans_of(service_of(request).own)
-
+state_of = own_state(Plans)
 
 State = Annotated[Plans, Depends(state_of)]

@@ -7,11 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
 from referrals.config import ReferralsSettings
 from referrals.intake import IntakeRules
-from shared.state import own_part, service_of
+from shared.state import own_part, own_state
 
 
 @dataclass(frozen=True)
@@ -39,9 +39,6 @@ def referrals_of(service: object) -> Referrals:
     return own_part(service, Referrals)
 
 
-def state_of(request: Request) -> Referrals:
-    """Referrals' own state, for a route (``State``)."""
-    return referrals_of(service_of(request).own)
-
+state_of = own_state(Referrals)
 
 State = Annotated[Referrals, Depends(state_of)]
