@@ -29,13 +29,12 @@ class LateWordsWatch:
         self.interval_s = interval_s
 
     async def run(self, state: ServiceState) -> None:
-        work = state.work
         await every(
-            state.database,
+            state,
             interval_s=self.interval_s,
             lock_id=_LOCK_ID,
             name="plans drafted without the referrer's words",
-            work=lambda conn: self.check(work, conn),
+            job=self.check,
         )
 
     async def check(self, work: Work, conn: Connection) -> int:

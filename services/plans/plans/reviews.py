@@ -30,13 +30,12 @@ class ReviewWatch:
         self.today = today
 
     async def run(self, state: ServiceState) -> None:
-        work = state.work
         await every(
-            state.database,
+            state,
             interval_s=self.interval_s,
             lock_id=_LOCK_ID,
             name="plan reviews (due)",
-            work=lambda conn: self.check(work, conn),
+            job=self.check,
         )
 
     async def check(self, work: Work, conn: Connection) -> int:

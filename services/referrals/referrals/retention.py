@@ -117,13 +117,12 @@ class RetentionJob:
         self.interval_s = interval_s
 
     async def run(self, state: ServiceState) -> None:
-        work = state.work
         await every(
-            state.database,
+            state,
             interval_s=self.interval_s,
             lock_id=_LOCK_ID,
             name="retention (children's details erased)",
-            work=lambda conn: erase_past_retention(
+            job=lambda work, conn: erase_past_retention(
                 work, conn, today=date.today(), years=self.years, by_council=self.by_council
             ),
         )

@@ -30,13 +30,12 @@ async def pass_once(conn: Connection, work: Work) -> int:
 
 def keep_the_waitlist_moving(interval_s: float) -> Worker:
     async def run(state: ServiceState) -> None:
-        work = state.work  # the service's units of work, as its routes'
         await every(
-            state.database,
+            state,
             interval_s=interval_s,
             lock_id=LOCK_ID,
             name="waitlist pass",
-            work=lambda conn: pass_once(conn, work),
+            job=lambda work, conn: pass_once(conn, work),
         )
 
     return run
