@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Stops the local PostgreSQL and Kafka started by up.sh. Idempotent; stops
+# Stops the local PostgreSQL clusters (tests' and durable) and Kafka started by up.sh. Idempotent; stops
 # only what this clone started. Data is kept (delete .local/ to reset).
 #
 #   deploy/local/down.sh
@@ -12,5 +12,6 @@ source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
 # Both are attempted even if the first fails.
 rc=0
 bash "$LOCAL_SCRIPT_DIR/kafka.sh" stop || rc=1
-bash "$LOCAL_SCRIPT_DIR/postgres.sh" stop || rc=1
+bash "$LOCAL_SCRIPT_DIR/postgres.sh" stop tests || rc=1
+bash "$LOCAL_SCRIPT_DIR/postgres.sh" stop durable || rc=1
 exit "$rc"
