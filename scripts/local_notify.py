@@ -1,4 +1,4 @@
-"""The local GOV.UK Notify (``notifications.local_notify``) as a process of its own, started and
+"""The local GOV.UK Notify (``devtools.local_notify``) as a process of its own, started and
 stopped like the services, for `make run` and the end-to-end tests. Development only."""
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ class LocalNotifyServer:
 
     def service_env(self) -> dict[str, str]:
         """What sends every council's messages through this server (``Platform(env=...)``)."""
-        from notifications.local_notify import development_messaging
+        from devtools.local_notify import development_messaging
 
         messaging = {"*": development_messaging(self.url, CALLBACK_TOKEN)}
         return {"COUNCIL_MESSAGING": json.dumps(messaging)}
@@ -43,7 +43,7 @@ class LocalNotifyServer:
         with (self.log_dir / "local-notify.log").open("ab") as log:
             self.process = subprocess.Popen(
                 [
-                    sys.executable, "-m", "notifications.local_notify", "--port", str(self.port),
+                    sys.executable, "-m", "devtools.local_notify", "--port", str(self.port),
                     "--callback-url", self.callback_url, "--callback-token", CALLBACK_TOKEN,
                 ],
                 cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,

@@ -23,9 +23,9 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from shared.dev_identity import DEFAULT_AUDIENCE
-from shared.dev_identity import DEFAULT_PORT as IDENTITY_PORT
-from shared.migrations import grant, migrate, service_migrations
+from devtools.dev_identity import DEFAULT_AUDIENCE
+from devtools.dev_identity import DEFAULT_PORT as IDENTITY_PORT
+from shared.migrations import data_import_of, grant, migrate, service_migrations
 from shared.services import LOCAL_SERVICE_USER, SERVICES, with_user
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -65,7 +65,7 @@ async def fresh_database(
     finally:
         await admin.close()
     url = f"{postgres_url}/{name}"
-    await migrate(url, component, migrations)
+    await migrate(url, component, migrations, data_import=data_import_of(component))
     await grant(url, LOCAL_SERVICE_USER)
     if component == "specialists" and seed:  # the starting registry, through its CSV import
         from specialists.seed import seed as seed_registry
@@ -240,7 +240,12 @@ class Platform:
                     try:
                         response = client.get(f"{self.url(service)}/health/ready")
                         last[service] = response.text
-                        if response.status_code == 200:
+                        # Ready answers 200 on PostgreSQL alone; a run waits for Kafka too,
+                        # so that its consumers take the first events it sends.
+                        checks = response.json().get("checks", {}) if response.is_success else {}
+                        if response.status_code == 200 and all(
+                            state == "ok" for state in checks.values()
+                        ):
                             pending.discard(service)
                     except httpx.HTTPError as exc:
                         last[service] = type(exc).__name__
@@ -287,7 +292,7 @@ class Platform:
 
 @dataclass
 class IdentityProvider:
-    """The development identity provider (``shared.dev_identity``) as a process of its own,
+    """The development identity provider (``devtools.dev_identity``) as a process of its own,
     started and stopped the way the services are. Development and tests only.
 
     Given a ``key_file``, it keeps its signing key there, so tokens survive a restart.
@@ -318,7 +323,14 @@ class IdentityProvider:
         key_args = [] if self.key_file is None else ["--key-file", str(self.key_file)]
         with self.log_file.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "shared.dev_identity", "--port", str(self.port), *key_args],
+                [
+                    sys.executable,
+                    "-m",
+                    "devtools.dev_identity",
+                    "--port",
+                    str(self.port),
+                    *key_args,
+                ],
                 cwd=REPO_ROOT,
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -4,7 +4,10 @@ a state change's audit rows from. An event here, added to a unit of work, writes
 signed in, a partner, or ``system:<service>``).
 
 Events that change no child's record (a message sent, a deadline at risk, a partner's answer)
-are not here: they are what happened, not who changed what.
+are not here: they are what happened, not who changed what. Nor are announcements that come
+with a change audited otherwise: ``PlanDrafted`` (a plan is audited as created when stored,
+announced or not; a draft that needed attention is announced later, by an edit), and
+``PlanAgreed`` (it comes with the family's response, ``PlanCommentsReceived``: one row).
 """
 
 from __future__ import annotations
@@ -20,9 +23,8 @@ from shared.events import (
     EhcAssessmentRequested,
     FamilyLinksRevoked,
     FinalPlanIssued,
-    PlanAgreed,
+    PartnerReferralHeld,
     PlanCommentsReceived,
-    PlanDrafted,
     PlanFinalised,
     PlanIssueDecided,
     PlanIssuedForComment,
@@ -39,6 +41,7 @@ from shared.events import (
 AUDITED: dict[type[DomainEvent], tuple[str, str]] = {
     # referrals
     ReferralReceived: ("create", "referral"),
+    PartnerReferralHeld: ("create", "held-referral"),  # on the referral it may duplicate
     ReferralClosed: ("update", "referral"),
     FamilyLinksRevoked: ("update", "family-links"),
     ChildDetailsErased: ("erase", "child"),
@@ -51,10 +54,8 @@ AUDITED: dict[type[DomainEvent], tuple[str, str]] = {
     FinalPlanIssued: ("update", "ehc-request"),
     StatutoryExceptionRecorded: ("update", "ehc-request"),
     # plans
-    PlanDrafted: ("create", "plan"),
     PlanRevised: ("update", "plan"),
     PlanShared: ("update", "plan"),
-    PlanAgreed: ("update", "plan"),
     PlanIssuedForComment: ("update", "plan"),
     PlanFinalised: ("update", "plan"),
     PlanReviewDue: ("update", "plan"),

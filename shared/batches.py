@@ -1,22 +1,22 @@
 """The handler FastStream runs for a batch of one topic's events: each event in turn, in the
 transaction the consumption middleware opened, acting for its council, continuing its trace,
 as a unit of work of the service's own (``shared.unit_of_work``: the events the handler
-returns go to the outbox with the audit rows they stand for, as ``system:<service>``).
+returns go to the outbox with the audit rows they stand for, as ``system:<service>``, or as
+the job the subscription says it acts for).
 
 (No ``from __future__ import annotations`` here: ``consume``'s annotation must be the concrete
 ``list[Envelope[<event class>]]`` when the function is made, for FastStream's validation and
 the AsyncAPI document.)
 """
 
-import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from opentelemetry import trace
 
 from shared.councils import act_for
-from shared.events import DomainEvent, Envelope, message_class
-from shared.subscriptions import Conn, Handler
+from shared.events import Envelope, message_class
+from shared.subscriptions import Conn, Subscription
 from shared.telemetry import continued_trace, tag_current_span
 from shared.unit_of_work import Actor, Work
 
@@ -24,16 +24,15 @@ _tracer = trace.get_tracer(__name__)
 
 
 def batch_consumer(
-    event_class: type[DomainEvent], handler: Handler, work: Work, service: str
+    subscription: Subscription, work: Work, service: str
 ) -> Callable[..., Awaitable[None]]:
-    """The FastStream handler of a batch subscriber for ``event_class``, running ``handler``
-    once per event, each as a unit of work of ``service``'s own."""
+    """The FastStream handler of a batch subscriber for the subscription's event class,
+    running its handler once per event, each as a unit of work of ``service``'s own (or of
+    the job the subscription acts for)."""
+    event_class, handler = subscription.event_class, subscription.handler
     topic = event_class.topic()
     message = message_class(event_class)
-    actor = Actor.system(service)
-    # Until every service's handlers take the unit of work (issue #19), one still taking the
-    # connection writes its events to the outbox alone, auditing itself as before.
-    takes_conn = "conn" in inspect.signature(handler).parameters
+    actor = Actor.system(subscription.acting_as or service)
 
     async def consume(messages: list[message], conn: Conn) -> None:  # type: ignore[valid-type]  # one per event class
         council = None
@@ -52,10 +51,6 @@ def batch_consumer(
             tag_current_span(
                 referral_id=message.subject, event_id=str(message.id), event_type=message.type
             )
-            if takes_conn:
-                caused = await handler(message, conn)
-                await work.outbox.add(conn, caused or (), local_authority=message.localauthority)
-                return
             async with work.within(conn, actor) as uow:
                 caused = await handler(message, uow)
                 uow.add(*(caused or ()), local_authority=message.localauthority)

@@ -150,11 +150,7 @@ class EventConsumption:
             decoder=batch_decoder_of(event_class),
             title=f"{topic}:{self.service}",
             description=f"{self.service} handles {event_class.__name__}",
-        )(
-            batch_consumer(
-                event_class, subscription.handler, Work(self.pool, self.outbox), self.service
-            )
-        )
+        )(batch_consumer(subscription, Work(self.pool, self.outbox), self.service))
         self._routes[f"{self.namespace}{topic}"] = _Route(event_class, consumer, dead_letters)
 
     def __call__(self, msg: Any, /, *, context: Any) -> _ConsumeOne:
@@ -206,7 +202,8 @@ class _ConsumeOne(BaseMiddleware):
         topic = batch[0][0].topic
         taken = time.time()
         async with self.c.pool().acquire() as conn, conn.transaction():
-            new = await _first_deliveries(conn, route, [e.id for _, e in batch])
+            ids = [e.id for _, e in batch]
+            new = await first_deliveries(conn, route.consumer, route.event_class.topic(), ids)
             fresh = []
             for _, envelope in batch:
                 if envelope.id in new:
@@ -219,7 +216,10 @@ class _ConsumeOne(BaseMiddleware):
         self.c.consumed.labels(topic, "processed").inc(len(fresh))
         age = self.c.event_age.labels(topic)
         for envelope in fresh:  # committed: each event once, however many attempts it took
-            age.observe(max(0.0, taken - envelope.time.timestamp()))
+            # The event's trace as the bucket's exemplar: a dashboard point opens the trace.
+            trace_id = (envelope.traceparent or "").split("-")[1:2]
+            exemplar = {"trace_id": trace_id[0]} if trace_id else None
+            age.observe(max(0.0, taken - envelope.time.timestamp()), exemplar)
         if len(batch) > len(fresh):
             self.c.consumed.labels(topic, "duplicate").inc(len(batch) - len(fresh))
 
@@ -330,15 +330,19 @@ async def attempted(
     raise AssertionError("unreachable: the last attempt returns or raises")
 
 
-async def _first_deliveries(conn: Any, route: _Route, event_ids: list[UUID]) -> set[UUID]:
-    """Record the events in the inbox in one statement; returns those seen for the first time."""
+async def first_deliveries(
+    conn: Any, consumer: str, topic: str, event_ids: list[UUID]
+) -> set[UUID]:
+    """Record the events in ``consumer``'s inbox in one statement (in the transaction of their
+    effect); returns those seen for the first time. Also for a consumer of the service's own
+    (the NHS partners', whose messages' ids are their records' places)."""
     rows = await conn.fetch(
         """INSERT INTO inbox (consumer, event_id, topic)
            SELECT $1, id, $3 FROM unnest($2::uuid[]) AS id
            ON CONFLICT DO NOTHING RETURNING event_id""",
-        route.consumer,
+        consumer,
         event_ids,
-        route.event_class.topic(),
+        topic,
     )
     return {r["event_id"] for r in rows}
 

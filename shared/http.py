@@ -1,6 +1,6 @@
-"""What every service's HTTP routes share: the database connection and the outbox as FastAPI
-dependencies (tests override them), the responses a route can give, and errors as JSON a
-client can act on (never a traceback)."""
+"""What every service's HTTP routes share: the database connection and the service's units of
+work as FastAPI dependencies (tests override them), the responses a route can give, and errors
+as JSON a client can act on (never a traceback)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ from shared import request_ids
 from shared.councils import act_for
 from shared.db import Connection, Database
 from shared.failures import DATABASE_UNAVAILABLE
-from shared.outbox import Outbox
 from shared.unit_of_work import Actor, Isolation, UnitOfWork, Work
 
 
@@ -94,15 +93,8 @@ def actor_of(request: Request) -> Actor:
     )
 
 
-def outbox(request: Request) -> Outbox:
-    """The service's outbox: where a route's state change puts the events it causes."""
-    box: Outbox = request.app.state.outbox
-    return box
-
-
 DbConnection = Annotated[Connection, Depends(connection)]
 ServiceWork = Annotated[Work, Depends(work)]
-ServiceOutbox = Annotated[Outbox, Depends(outbox)]
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,11 @@ The SQL ships inside the packages (``shared/sql/``, ``<service>/migrations/``) a
 checkout. The shared tables (outbox, inbox) come first, then the service's own files. Each file
 runs in its own transaction; an advisory lock keeps two runners (two replicas starting) apart.
 
-A service may also ship reference data as files (``Service.data_import``, e.g. plans'
-standards catalogue): its import runs after the SQL files, every time, and is idempotent.
+A service may also ship reference data as files (plans' standards catalogue): its package
+declares ``data_import``, an ``async def data_import(conn)`` that runs after the SQL files, every
+time, and is idempotent. ``migrate`` is given it (``data_import=``); the command finds it with
+``data_import_of``, the one place this runner reaches into a service's code, by the registry's
+package name, as it reads the service's SQL from that package.
 
 ``schema_migrations`` records the sha256 of each file applied. Before applying anything, every
 applied file is compared with the one shipped now: an edited applied file is refused (nothing
@@ -34,6 +37,7 @@ import asyncio
 import hashlib
 import importlib
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from importlib.resources import files
 from importlib.resources.abc import Traversable
@@ -44,6 +48,10 @@ import asyncpg
 from shared.councils import ALL, SETTING
 from shared.grants import grant_service_role
 from shared.services import SERVICES
+
+DataImport = Callable[[asyncpg.Connection], Awaitable[object]]
+"""A service's reference data, imported after its SQL as the tables' owner (in a transaction,
+under the runner's lock); idempotent, since it runs on every migration."""
 
 _FILE_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 _LOCK_ID = 0x5E0D_0001  # any constant, the same in every runner
@@ -136,8 +144,24 @@ def discover(component: str, folder: Traversable) -> list[Migration]:
     return found
 
 
-async def migrate(database_url: str, component: str, source: Traversable) -> list[Migration]:
-    """Apply the shared files, then ``component``'s files from ``source``, that are missing.
+def data_import_of(service: str) -> DataImport | None:
+    """The reference-data import ``service``'s package declares (``data_import``), if any."""
+    if service not in SERVICES:
+        return None
+    package = importlib.import_module(SERVICES[service].package)
+    hook: DataImport | None = getattr(package, "data_import", None)
+    return hook
+
+
+async def migrate(
+    database_url: str,
+    component: str,
+    source: Traversable,
+    *,
+    data_import: DataImport | None = None,
+) -> list[Migration]:
+    """Apply the shared files, then ``component``'s files from ``source``, that are missing,
+    then ``data_import`` (the service's reference data: ``data_import_of``).
 
     ``source`` is a package resource (``service_migrations``) or a plain ``Path``, as tests use.
     Returns the migrations applied now. Raises ``MigrationChanged``, having applied nothing,
@@ -192,7 +216,9 @@ async def migrate(database_url: str, component: str, source: Traversable) -> lis
                     m.checksum,
                 )
             applied.append(m)
-        await _import_data(conn, component)
+        if data_import is not None:
+            async with conn.transaction():
+                await data_import(conn)
         return applied
     finally:
         await conn.close()
@@ -211,18 +237,6 @@ async def owner_connection(database_url: str) -> asyncpg.Connection:
     seed would silently do nothing (or fail the policies' check). Acting for every council is
     no new right: the owner could turn the policies off."""
     return await asyncpg.connect(database_url, server_settings=OWNER_SERVER_SETTINGS)
-
-
-async def _import_data(conn: asyncpg.Connection, component: str) -> None:
-    """The service's reference data (``Service.data_import``), after its SQL, in one
-    transaction, under the same advisory lock."""
-    service = SERVICES.get(component)
-    if service is None or service.data_import is None:
-        return
-    module, _, function = service.data_import.partition(":")
-    run = getattr(importlib.import_module(module), function)
-    async with conn.transaction():
-        await run(conn)
 
 
 def _refuse_changed(wanted: list[Migration], done: dict[tuple[str, int], str | None]) -> None:
@@ -287,7 +301,9 @@ async def _main(services: list[str], create_database: bool) -> None:
         if create_database and await create_database_if_missing(url):
             print(f"{service}: created database {_database_name(url)}")
         try:
-            applied = await migrate(url, service, service_migrations(service))
+            applied = await migrate(
+                url, service, service_migrations(service), data_import=data_import_of(service)
+            )
         except MigrationChanged as exc:
             raise SystemExit(f"{service}: {exc}") from exc
         role = urlsplit(SERVICES[service].database_url()).username or ""

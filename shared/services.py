@@ -28,10 +28,6 @@ class Service:
     """Default HTTP port for local runs (`make run`); a deployment chooses its own."""
     title: str
     description: str
-    data_import: str | None = None
-    """``module:function`` the migrations run after the service's SQL, in its own transaction
-    as the tables' owner (``async def function(conn)``): reference data shipped as files, such
-    as plans' standards catalogue. It must be idempotent (it runs on every migration)."""
     events: bool = True
     """Whether it meets the others on Kafka (consumes or publishes events). The workspace
     (``web``) does not: it calls the services' APIs for the person signed in."""
@@ -99,7 +95,6 @@ SERVICES: dict[str, Service] = {
             8002,
             "SEND support plans",
             "Drafts each child's personal support plan against the national standards.",
-            data_import="plans.catalogue_store:import_catalogues",
         ),
         Service(
             "specialists",

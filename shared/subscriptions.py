@@ -31,7 +31,8 @@ from shared.failures import InvalidEvent, reason
 from shared.unit_of_work import UnitOfWork
 
 Conn = Annotated[Connection, Context("conn")]
-"""A handler's database connection, inside the transaction that records the event."""
+"""The batch's database connection, inside the transaction that records its events (the
+runtime's: ``shared.batches`` gives each handler a unit of work on it)."""
 
 Uow = UnitOfWork
 """What a handler gets beside its event: the unit of work (``uow.conn``, in the transaction
@@ -47,6 +48,9 @@ Handler = Callable[..., Awaitable[Events]]
 class Subscription:
     event_class: type[DomainEvent]
     handler: Handler
+    acting_as: str | None = None
+    """Whose work the handler does, if not its service's: its unit of work acts (and is
+    audited) as ``system:<acting_as>`` (plans erasing its copies for ``retention``)."""
 
 
 class Subscriptions:
@@ -55,11 +59,14 @@ class Subscriptions:
     def __init__(self) -> None:
         self._items: list[Subscription] = []
 
-    def on(self, event_class: type[DomainEvent]) -> Callable[[Handler], Handler]:
-        """Declare ``handler`` as this service's handler of ``event_class``."""
+    def on(
+        self, event_class: type[DomainEvent], *, acting_as: str | None = None
+    ) -> Callable[[Handler], Handler]:
+        """Declare ``handler`` as this service's handler of ``event_class`` (doing
+        ``acting_as``'s work, when given: see ``Subscription.acting_as``)."""
 
         def declare(handler: Handler) -> Handler:
-            self._items.append(Subscription(event_class, handler))
+            self._items.append(Subscription(event_class, handler, acting_as))
             return handler
 
         return declare

@@ -47,6 +47,8 @@ from shared.events import DomainEvent
 from shared.outbox import Outbox
 
 Isolation = Literal["read_committed", "repeatable_read", "serializable"]
+Trace = dict[str, str]
+"""A W3C trace context as stored with an event (``traceparent``, ``tracestate``)."""
 
 
 @dataclass(frozen=True)
@@ -99,19 +101,23 @@ class UnitOfWork:
     conn: Connection
     actor: Actor
     replayed: FirstAnswer | None = None
-    _events: list[tuple[DomainEvent, str]] = field(default_factory=list)
+    _events: list[tuple[DomainEvent, str, Trace | None]] = field(default_factory=list)
     _audits: list[_Audit] = field(default_factory=list)
     _answer: tuple[int, Any] | None = None
     _key: str | None = None
 
-    def add(self, *events: DomainEvent, local_authority: str | None = None) -> None:
+    def add(
+        self, *events: DomainEvent, local_authority: str | None = None, trace: Trace | None = None
+    ) -> None:
         """Events the domain returned: to the outbox on commit, in order, each with the audit
-        row it stands for. Their council is their own ``local_authority`` field unless given."""
+        row it stands for. Their council is their own ``local_authority`` field unless given;
+        the trace they continue is the current span's at commit unless ``trace`` is given (one
+        unit of work recording several messages, each continuing its own event's trace)."""
         for event in events:
             council = local_authority or str(getattr(event, "local_authority", ""))
-            if not council:
+            if not council and local_authority is None:  # "": an answer naming no council
                 raise ValueError(f"{type(event).__name__} names no council: give local_authority")
-            self._events.append((event, council))
+            self._events.append((event, council, trace))
             audited = AUDITED.get(type(event))
             if audited is not None:
                 self._audits.append(_Audit(*audited, event.referral_id, council))
@@ -126,13 +132,21 @@ class UnitOfWork:
         """Audit a change that causes no event (the events' own rows come with ``add``)."""
         self._audits.append(_Audit(action, resource, referral_id, local_authority))
 
+    def read_each(
+        self, resource: str, referrals: Iterable[tuple[UUID | None, str]], *, action: str = "read"
+    ) -> None:
+        """Audit a read of each of ``referrals`` (id, council): a page of a list, a row each,
+        written with the unit of work's other rows in one statement. ``action``: how they were
+        read (``search``), when not simply read."""
+        self._audits.extend(_Audit(action, resource, id_, council) for id_, council in referrals)
+
     def answer(self, status_code: int, body: Any) -> None:
         """The answer a retry with this request's ``Idempotency-Key`` gets."""
         self._answer = (status_code, body)
 
     @property
     def events(self) -> list[DomainEvent]:
-        return [event for event, _ in self._events]
+        return [event for event, _, _ in self._events]
 
 
 @dataclass(frozen=True)
@@ -182,18 +196,19 @@ class Work:
         await self._write(uow)
 
     async def _write(self, uow: UnitOfWork) -> None:
-        """The events to the outbox (grouped by council, order kept), the audit rows, and
-        the answer for retries: all in the unit of work's transaction."""
+        """The events to the outbox (grouped by council and trace, order kept), the audit
+        rows, and the answer for retries: all in the unit of work's transaction."""
         run: list[DomainEvent] = []
-        council = None
-        for event, each in uow._events:
-            if each != council and run:
-                await self.outbox.add(uow.conn, run, local_authority=council or "")
+        council: str | None = None
+        trace: Trace | None = None
+        for event, each, traced in uow._events:
+            if (each, traced) != (council, trace) and run:
+                await self.outbox.add(uow.conn, run, local_authority=council or "", trace=trace)
                 run = []
-            council = each
+            council, trace = each, traced
             run.append(event)
         if run:
-            await self.outbox.add(uow.conn, run, local_authority=council or "")
+            await self.outbox.add(uow.conn, run, local_authority=council or "", trace=trace)
         if uow._audits:
             actor = uow.actor
             await uow.conn.executemany(

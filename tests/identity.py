@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 import jwt
 
+from devtools.dev_identity import DEFAULT_AUDIENCE
 from scripts.platform import IdentityProvider
-from shared.dev_identity import DEFAULT_AUDIENCE
 
 
 def free_port() -> int:

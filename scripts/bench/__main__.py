@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import os
 
+from devtools.dev_identity_client import fetch_token
 from scripts.bench.bare import VARIANTS, BaselineResult, run_baseline
 from scripts.bench.drain import DrainUnavailable, drain_phase, referral_requested
 from scripts.bench.openloop import open_loop_phase
@@ -26,7 +27,6 @@ from scripts.bench.stack import bench_platform
 from scripts.bench.table import Table, median_tables, render
 from scripts.bench.traffic import OffsetReader
 from scripts.platform import REPO_ROOT
-from shared.dev_identity_client import fetch_token
 from shared.migrations import owner_connection
 from shared.settings import KafkaSettings
 

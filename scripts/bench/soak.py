@@ -16,6 +16,7 @@ from uuid import UUID
 
 import asyncpg
 
+from devtools.dev_identity_client import fetch_token
 from scripts.bench import journeys
 from scripts.bench.__main__ import CASEWORKER, service_env
 from scripts.bench.http_load import HttpConnections
@@ -24,7 +25,6 @@ from scripts.bench.server import bench_postgres_url, describe
 from scripts.bench.stack import BenchPlatform, bench_platform
 from scripts.bench.stats import percentile
 from scripts.bench.traffic import OffsetReader, lag
-from shared.dev_identity_client import fetch_token
 from shared.migrations import owner_connection
 from shared.services import EVENT_SERVICES as SERVICES  # the pipeline measured
 from shared.settings import KafkaSettings

@@ -33,9 +33,9 @@ from uuid import UUID
 import asyncpg
 import httpx
 from referrals.caseload_query import Filters, Search, statement
-from referrals.intake import london_today
 from specialists.seed import seed as seed_registry
 
+from devtools.dev_identity_client import fetch_token
 from scripts.bench import caseload_seed, profile
 from scripts.bench.cpu import POSTGRES_RUN, CpuMeter, cpu_seconds
 from scripts.bench.samples import LEEDS
@@ -44,7 +44,7 @@ from scripts.bench.stack import bench_platform
 from scripts.bench.stats import percentile
 from scripts.platform import service_url
 from shared.councils import SETTING
-from shared.dev_identity_client import fetch_token
+from shared.dates import london_today
 from shared.services import SERVICES
 
 TARGETS_MS = {"caseload": 150.0, "referral": 250.0}

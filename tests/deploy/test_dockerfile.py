@@ -12,6 +12,8 @@ import tomllib
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from scripts.platform import REPO_ROOT
 from tests.deploy.conftest import Rendered, containers
 from tests.integration.test_migrations import _build_isolation_args
@@ -88,14 +90,18 @@ def test_the_final_stage_installs_only_the_libraries_pdfs_are_drawn_with() -> No
     assert copies == ["COPY --from=build /opt/send /opt/send"]
 
 
-def test_the_build_context_holds_what_the_wheel_needs(tmp_path: Path) -> None:
+def _build_sources() -> list[str]:
+    """What the build stage copies in (``COPY <source> <dest>``)."""
     build = _stages()[0]
-    sources = [i.split()[1].rstrip("/") for i in build if i.upper().startswith("COPY ")]
-    pyproject = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())
-    roots = {p.split("/")[0] for p in pyproject["tool"]["setuptools"]["package-dir"].values()}
-    assert roots <= set(sources), f"{roots - set(sources)} not copied into the build stage"
+    return [i.split()[1].rstrip("/") for i in build if i.upper().startswith("COPY ")]
 
-    # Lay out the context as the engine would send it, and build the wheel from it alone.
+
+@pytest.fixture(scope="module")
+def wheel_names(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """The files of the wheel the image installs, built from the build context alone (laid
+    out as the engine would send it)."""
+    tmp_path = tmp_path_factory.mktemp("image")
+    sources = _build_sources()
     context = tmp_path / "context"
     for path in REPO_ROOT.rglob("*"):
         relative = path.relative_to(REPO_ROOT).as_posix()
@@ -119,7 +125,15 @@ def test_the_build_context_holds_what_the_wheel_needs(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     (wheel,) = wheels.glob("*.whl")
-    names = zipfile.ZipFile(wheel).namelist()
+    return zipfile.ZipFile(wheel).namelist()
+
+
+def test_the_build_context_holds_what_the_wheel_needs(wheel_names: list[str]) -> None:
+    sources = _build_sources()
+    pyproject = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())
+    roots = {p.split("/")[0] for p in pyproject["tool"]["setuptools"]["package-dir"].values()}
+    assert roots <= set(sources), f"{roots - set(sources)} not copied into the build stage"
+    names = wheel_names
     for package in ("shared", "referrals", "plans", "specialists", "notifications"):
         assert f"{package}/app.py" in names or f"{package}/__init__.py" in names
     # Every module of every package, subpackages too (each must be in pyproject's list).
@@ -143,3 +157,30 @@ def test_the_build_context_holds_what_the_wheel_needs(tmp_path: Path) -> None:
     assert [n for n in names if "govuk-frontend.min.css" in n] == [
         "web/static/govuk-frontend/govuk-frontend.min.css"
     ]
+
+
+def test_the_image_holds_no_development_fake(wheel_names: list[str]) -> None:
+    """The development fakes (``devtools``: the local GOV.UK Notify, ...) stay out of the
+    production image: the package is not built into the wheel nor copied into the build, and
+    no module of it hides inside a service's package."""
+    fakes = {p.name for p in (REPO_ROOT / "devtools").rglob("*.py") if p.name != "__init__.py"}
+    assert "local_notify.py" in fakes
+    assert "devtools" not in _build_sources()
+    pyproject = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())
+    assert "devtools" not in pyproject["tool"]["setuptools"]["packages"]
+    shipped = [n for n in wheel_names if n.startswith("devtools/") or Path(n).name in fakes]
+    assert shipped == []
+
+
+def test_the_image_carries_oci_labels_and_the_sbom_of_its_environment() -> None:
+    """What a registry and a scanner read: the OCI annotations (version, the commit, the base,
+    the licence) and a CycloneDX SBOM of /opt/send made in the build stage (its generator
+    pinned like every package, left behind in that stage)."""
+    final = " ".join(" ".join(_stages()[-1]).split())
+    for label in ("title", "version", "revision", "source", "licenses", "base.name"):
+        assert f"org.opencontainers.image.{label}=" in final, label
+    build = " ".join(" ".join(_stages()[0]).split())
+    assert "--constraint requirements/constraints.txt cyclonedx-bom" in build
+    assert "cyclonedx-py environment" in build
+    assert "-o /opt/send/sbom.cdx.json /opt/send/bin/python" in build
+    assert "/opt/sbom" not in final  # the generator stays in the build stage

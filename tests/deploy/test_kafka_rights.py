@@ -17,9 +17,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import GroupAuthorizationFailedError, TopicAuthorizationFailedError
 from referrals.partner_example import publish_examples
 
+from devtools.dev_identity import fetch_token
 from scripts.platform import REPO_ROOT, IdentityProvider, Platform, database_env
 from scripts.run_platform import sample_referral
-from shared.dev_identity import fetch_token
 from shared.events import PartnerReferralAnswered
 from shared.services import EVENT_SERVICES
 from shared.topics import ensure_topics

@@ -14,9 +14,9 @@ from uuid import UUID
 import httpx
 from pydantic import SecretStr
 
+from devtools.dev_identity import fetch_client_token, fetch_token
+from devtools.dev_identity_seed import DEV_CLIENT_SECRET
 from scripts.platform import IdentityProvider, Platform
-from shared.dev_identity import fetch_client_token, fetch_token
-from shared.dev_identity_seed import DEV_CLIENT_SECRET
 from shared.family_links import mint
 from tests.e2e.conftest import wait_for_timeline
 from tests.e2e.otlp_receiver import OtlpReceiver

@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
+from devtools.dev_identity import fetch_token
 from scripts.platform import IdentityProvider, Platform
-from shared.dev_identity import fetch_token
 from tests.e2e.conftest import wait_for_timeline
 from tests.events import referral_request
 

@@ -18,14 +18,14 @@ import uvicorn
 from fastapi import FastAPI
 from notifications import receipts
 from notifications.config import CouncilMessaging, NotificationsSettings
-from notifications.handlers import family_contact_registered, queue_messages, subscriptions
-from notifications.local_notify import LocalNotify, development_messaging
+from notifications.handlers import subscriptions
 from notifications.providers import Councils
 from notifications.sender import AlertSender
 from pydantic import SecretStr
 
+from devtools.local_notify import LocalNotify, development_messaging
 from scripts.platform import migrations_of, service_url
-from shared.db import Database
+from shared.db import Connection, Database
 from shared.events import (
     ALL_EVENTS,
     DomainEvent,
@@ -37,8 +37,10 @@ from shared.events import (
 )
 from shared.migrations import OWNER_SERVER_SETTINGS
 from shared.outbox import Outbox
+from shared.unit_of_work import Work
 from tests.conftest import Databases
 from tests.events import sample_event
+from tests.handling import handle_as_service
 from tests.identity import free_port
 
 COUNCIL = "E08000035"
@@ -102,7 +104,7 @@ def receipts_app(database: Database) -> FastAPI:
     app = FastAPI()
     app.include_router(receipts.router)
     app.state.database = database
-    app.state.outbox = OUTBOX
+    app.state.work = Work(database.pool, OUTBOX)
     app.state.notify_callback_tokens = {COUNCIL: SecretStr(CALLBACK_TOKEN)}
     return app
 
@@ -196,13 +198,14 @@ def contact(referral_id: UUID, **fields: Any) -> FamilyContactRegistered:
 async def handle(pool: asyncpg.Pool, event: DomainEvent) -> Envelope[Any]:
     """Run the notifications handler of ``event`` in its own transaction, as the service."""
     message: Envelope[Any] = wrap(event, source="/tests", local_authority=COUNCIL)
-    async with pool.acquire() as conn, conn.transaction():
-        await conn.execute("SELECT set_config('send.local_authorities', $1, true)", COUNCIL)
-        if isinstance(event, FamilyContactRegistered):
-            await family_contact_registered(message, conn)
-        else:
-            await queue_messages(message, conn)
+    async with pool.acquire() as conn:
+        await handled(conn, message)
     return message
+
+
+async def handled(conn: Connection, *messages: Envelope[Any]) -> None:
+    """``messages`` handled on ``conn`` as the notifications service's consumer does."""
+    await handle_as_service(conn, subscriptions, *messages, service="notifications", outbox=OUTBOX)
 
 
 async def referral(pool: asyncpg.Pool, **contact_fields: Any) -> Referral:

@@ -1,7 +1,8 @@
 """The plans service in-process against a fresh database of its own (real PostgreSQL, the
 application role, row-level security), signed in through the development identity provider,
-and plans drafted as the ``ReferralReceived`` handler drafts them. No Kafka: the events a
-request causes are read from its outbox."""
+plans drafted as the ``ReferralReceived`` handler drafts them, and events handed to plans'
+handlers as its consumer hands them (``handled``). No Kafka: the events a request or a
+handler causes are read from the outbox."""
 
 from __future__ import annotations
 
@@ -14,17 +15,24 @@ from uuid import UUID, uuid4
 import asyncpg
 from fastapi import FastAPI
 from plans import repository
-from plans.app import create_app
+from plans.app import PUBLISHES, create_app
 from plans.catalogue_store import shipped_in_force
 from plans.config import PlansSettings
 from plans.domain import draft_plan
+from plans.handlers import subscriptions
 from pydantic import SecretStr
 
 from scripts.platform import IdentityProvider, service_url
-from shared.events import ReferralReceived, Sen2Need, Track
+from shared.batches import batch_consumer
+from shared.db import Connection
+from shared.events import Envelope, ReferralReceived, Sen2Need, Track
 from shared.family_links import mint
 from shared.migrations import owner_connection
+from shared.outbox import Outbox
+from shared.unit_of_work import Work
 from tests.integration.referrals_app import LEEDS
+
+OUTBOX = Outbox(source="/send-platform/plans", declared=PUBLISHES)
 
 FAMILY_LINK_KEY = SecretStr("plans-tests-family-link-key-0123456789")
 
@@ -89,3 +97,21 @@ async def owner_fetch(owner_url: str, query: str, *args: Any) -> list[asyncpg.Re
         return await conn.fetch(query, *args)
     finally:
         await conn.close()
+
+
+def _no_pool() -> asyncpg.Pool:
+    raise AssertionError("a handler runs on its batch's connection, never the pool's")
+
+
+WORK = Work(_no_pool, OUTBOX)
+"""Plans' units of work on a connection the test gives (``begin(conn=...)``, ``within``)."""
+
+
+async def handled(conn: Connection, *messages: Envelope[Any]) -> None:
+    """Each message handed to plans' handler of its type as plans' consumer hands it
+    (``shared.batches``: acting for the event's council, one unit of work of the service's
+    own, or of whose work the handler does; the events it returns to the outbox with their
+    audit rows), in ``conn``'s open transaction."""
+    for message in messages:
+        [subscription] = [s for s in subscriptions if s.event_class.event_type() == message.type]
+        await batch_consumer(subscription, WORK, "plans")([message], conn)

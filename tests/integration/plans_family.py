@@ -12,10 +12,10 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from fastapi import FastAPI
-from plans import family_repository
 from plans.app import create_app
 from plans.config import PlansSettings
 from plans.document import PlanDocument
+from plans.family import repository as family_repository
 from pydantic import SecretStr
 
 from scripts.platform import IdentityProvider, service_url

@@ -1,6 +1,7 @@
 """The referrals service in-process against a fresh database of its own (real PostgreSQL,
 the application role, row-level security), signed in through the development identity
-provider. No Kafka: the events a request causes are read from its outbox."""
+provider, and events handed to its handlers as its consumer hands them (``handled``). No
+Kafka: the events a request or a handler causes are read from its outbox."""
 
 from __future__ import annotations
 
@@ -15,10 +16,13 @@ import httpx
 from fastapi import FastAPI
 from referrals.app import create_app
 from referrals.config import ReferralsSettings
+from referrals.handlers import subscriptions
 
+from devtools.dev_identity import fetch_token
 from scripts.platform import IdentityProvider, service_url
-from shared.dev_identity import fetch_token
+from shared.events import DomainEvent, Envelope
 from shared.migrations import owner_connection
+from tests.handling import handle_as_service
 
 LEEDS, BRADFORD = "E08000035", "E08000032"
 
@@ -95,3 +99,13 @@ async def outbox_events(owner_url: str, referral_id: UUID | str) -> list[tuple[s
     finally:
         await conn.close()
     return [(r["topic"], json.loads(r["envelope"])["data"]) for r in rows]
+
+
+async def handled(app: FastAPI, message: Envelope[Any]) -> list[DomainEvent]:
+    """``message`` handed to referrals' handler of its type as referrals' consumer hands it
+    (``tests.handling``), on a connection of the app's pool; the events the handler returned
+    (in the app's outbox with their audit rows)."""
+    async with app.state.database.pool().acquire() as conn:
+        return await handle_as_service(
+            conn, subscriptions, message, service="referrals", outbox=app.state.outbox
+        )

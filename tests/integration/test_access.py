@@ -24,9 +24,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI
 from pydantic import SecretStr
 
+from devtools.dev_identity import DEFAULT_AUDIENCE, fetch_client_token, jwk_thumbprint, public_jwk
+from devtools.dev_identity_seed import DEV_CLIENT_SECRET
 from scripts.platform import IdentityProvider
-from shared.dev_identity import DEFAULT_AUDIENCE, fetch_client_token, jwk_thumbprint, public_jwk
-from shared.dev_identity_seed import DEV_CLIENT_SECRET
 from shared.family_links import mint
 from shared.services import EVENT_SERVICES as SERVICES  # the APIs; the workspace: tests/web
 
@@ -35,7 +35,7 @@ USERS = ("leeds-caseworker", "leeds-manager", "leeds-auditor")
 
 @pytest.fixture(scope="module")
 async def tokens(identity: IdentityProvider) -> dict[str, str]:
-    from shared.dev_identity import fetch_token
+    from devtools.dev_identity import fetch_token
 
     found = {user: await fetch_token(identity.issuer, user) for user in USERS}
     found["partner"] = await fetch_client_token(

@@ -14,16 +14,15 @@ from uuid import UUID, uuid4
 import httpx
 import pytest
 from fastapi import FastAPI
-from referrals.handlers import allocation_ended, referral_waitlisted, specialist_assigned
-from referrals.intake import london_today
 
 from scripts.platform import IdentityProvider, migrations_of
-from shared.councils import act_for
+from shared.dates import london_today
 from shared.events import AllocationEnded, DomainEvent, ReferralWaitlisted, SpecialistAssigned, wrap
 from shared.migrations import owner_connection
 from tests.conftest import Databases
 from tests.integration.referrals_app import (
     LEEDS,
+    handled,
     nhs_number,
     referral_body,
     referrals_service,
@@ -85,17 +84,12 @@ async def _audit(owner_url: str, referral_id: str | None = None) -> list[dict[st
     return [dict(r) for r in rows]
 
 
-async def _consume(
-    app: FastAPI, handler: Any, event: DomainEvent, at: datetime | None = None
-) -> None:
-    """``handler`` on a delivery of ``event`` (sent at ``at``), in a transaction acting for
-    its council, as the consumption middleware runs it."""
+async def _consume(app: FastAPI, event: DomainEvent, at: datetime | None = None) -> None:
+    """A delivery of ``event`` (sent at ``at``) handled as referrals' consumer handles it."""
     envelope = wrap(event, source="/send-platform/specialists", local_authority=LEEDS)
     if at is not None:
         envelope = envelope.model_copy(update={"time": at})
-    async with app.state.database.pool().acquire() as conn, conn.transaction():
-        await act_for(conn, [LEEDS])
-        await handler(envelope, conn)
+    await handled(app, envelope)
 
 
 async def test_caseload_rows_name_the_child_and_each_read_is_audited(
@@ -233,12 +227,12 @@ async def test_team_and_waiting_filters_follow_the_specialists_events_in_any_ord
         )
 
     allocation = uuid4()
-    await _consume(app, specialist_assigned, assigned(with_team, allocation, team))
-    await _consume(app, specialist_assigned, assigned(with_team, allocation, team))  # again
-    await _consume(app, referral_waitlisted, waitlisted(waiting))
+    await _consume(app, assigned(with_team, allocation, team))
+    await _consume(app, assigned(with_team, allocation, team))  # again
+    await _consume(app, waitlisted(waiting))
     # A wait whose end (an allocation from the waitlist, a second later) was consumed first.
-    await _consume(app, specialist_assigned, assigned(late_wait, uuid4(), other_team), now)
-    await _consume(app, referral_waitlisted, waitlisted(late_wait), now - timedelta(seconds=1))
+    await _consume(app, assigned(late_wait, uuid4(), other_team), now)
+    await _consume(app, waitlisted(late_wait), now - timedelta(seconds=1))
 
     async def ids(**filters: Any) -> list[UUID]:
         page = await caseworker.get("/v1/referrals", params={**filters, "limit": 200})
@@ -255,20 +249,19 @@ async def test_team_and_waiting_filters_follow_the_specialists_events_in_any_ord
         referral_id=with_team, allocation_id=allocation, specialist_id=team, specialism=SLT,
         local_authority=LEEDS, reason="support_completed",
     )  # fmt: skip
-    await _consume(app, allocation_ended, ended)
+    await _consume(app, ended)
     assert await ids(team=str(team)) == []
     early = uuid4()
     await _consume(
         app,
-        allocation_ended,
         ended.model_copy(update={"allocation_id": early, "referral_id": waiting}),
     )
-    await _consume(app, specialist_assigned, assigned(waiting, early, team))
+    await _consume(app, assigned(waiting, early, team))
     assert await ids(team=str(team)) == []
     assert await ids(waiting="true") == []  # the place came from the waitlist
 
     # A referral closed for support no longer waits (specialists took it off its waitlist).
-    await _consume(app, referral_waitlisted, waitlisted(with_team))
+    await _consume(app, waitlisted(with_team))
     assert await ids(waiting="true") == [with_team]
     closed = await caseworker.post(
         f"/v1/referrals/{with_team}/close", json={"reason": "family_declined"}

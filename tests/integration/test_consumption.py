@@ -19,7 +19,7 @@ from shared.dlq import replay
 from shared.events import Envelope, wrap
 from shared.outbox import Outbox
 from shared.settings import KafkaSettings
-from shared.subscriptions import Conn, Events, Handler, Subscription
+from shared.subscriptions import Events, Handler, Subscription, Uow
 from shared.topics import dead_letter_topic
 from tests.integration.conftest import BrokerFactory, Counted, read_topic, wait_for
 
@@ -35,8 +35,8 @@ async def record_effect(conn: Connection, message: Envelope[Counted]) -> None:
     )
 
 
-async def recording(message: Envelope[Counted], conn: Conn) -> Events:
-    await record_effect(conn, message)
+async def recording(message: Envelope[Counted], uow: Uow) -> Events:
+    await record_effect(uow.conn, message)
     return []
 
 
@@ -128,10 +128,10 @@ async def test_transient_failure_rolls_back_its_inbox_row_and_is_retried(
 ) -> None:
     calls = 0
 
-    async def flaky(message: Envelope[Counted], conn: Conn) -> Events:
+    async def flaky(message: Envelope[Counted], uow: Uow) -> Events:
         nonlocal calls
         calls += 1
-        await record_effect(conn, message)
+        await record_effect(uow.conn, message)
         if calls == 1:
             raise asyncpg.SerializationError("could not serialize access")
         return []
@@ -161,15 +161,15 @@ async def test_a_real_lock_timeout_is_retried_until_the_lock_is_free(
     await rival.execute("SELECT id FROM places WHERE id = 1 FOR UPDATE")  # a rival holds it
     calls = 0
 
-    async def takes_the_place(message: Envelope[Counted], conn: Conn) -> Events:
+    async def takes_the_place(message: Envelope[Counted], uow: Uow) -> Events:
         nonlocal calls
         calls += 1
         try:
-            await conn.execute("SELECT id FROM places WHERE id = 1 FOR UPDATE NOWAIT")
+            await uow.conn.execute("SELECT id FROM places WHERE id = 1 FOR UPDATE NOWAIT")
         except asyncpg.LockNotAvailableError:
             await rival_tx.rollback()  # the rival finishes; the next attempt gets the lock
             raise
-        await record_effect(conn, message)
+        await record_effect(uow.conn, message)
         return []
 
     try:
@@ -230,12 +230,12 @@ async def test_permanent_failure_is_dead_lettered_at_once_and_does_not_hold_up_t
 ) -> None:
     attempts = 0
 
-    async def unknown_referral_first(message: Envelope[Counted], conn: Conn) -> Events:
+    async def unknown_referral_first(message: Envelope[Counted], uow: Uow) -> Events:
         nonlocal attempts
         if message.data.sequence == 1:
             attempts += 1
             raise LookupError(f"referral {message.data.referral_id} is not known here")
-        await record_effect(conn, message)
+        await record_effect(uow.conn, message)
         return []
 
     # The services' own retry settings: four tries, 0.2 s backoff doubling (1.4 s of waiting
@@ -273,7 +273,7 @@ async def test_transient_failure_that_never_heals_is_dead_lettered_after_bounded
 ) -> None:
     attempts = 0
 
-    async def always_deadlocked(message: Envelope[Counted], conn: Conn) -> Events:
+    async def always_deadlocked(message: Envelope[Counted], uow: Uow) -> Events:
         nonlocal attempts
         attempts += 1
         raise asyncpg.DeadlockDetectedError("deadlock detected")
@@ -299,10 +299,10 @@ async def test_dead_lettered_event_is_processed_once_replayed_after_the_fix(
 ) -> None:
     fixed = False
 
-    async def broken_until_fixed(message: Envelope[Counted], conn: Conn) -> Events:
+    async def broken_until_fixed(message: Envelope[Counted], uow: Uow) -> Events:
         if not fixed:
             raise ValueError("no rule for this case yet")
-        await record_effect(conn, message)
+        await record_effect(uow.conn, message)
         return []
 
     broker, _ = await consuming(event_class, broken_until_fixed)

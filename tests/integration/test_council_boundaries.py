@@ -22,9 +22,10 @@ from shared.http import connection
 from shared.migrations import owner_connection
 from shared.outbox import Outbox
 from tests.conftest import Databases
+from tests.handling import units_of_work
 
 LEEDS, BRADFORD = "E08000035", "E08000032"
-OUTBOX = Outbox(source="/send-platform/referrals", declared=PUBLISHES)
+WORK = units_of_work(Outbox(source="/send-platform/referrals", declared=PUBLISHES))
 
 
 @pytest.fixture(scope="module")
@@ -154,8 +155,8 @@ async def test_retention_erases_personal_details_past_the_period_and_audits_it(
     young = await _referral(owner, BRADFORD, born=date(2019, 1, 1))
     await owner.execute("TRUNCATE outbox")
 
-    erased = await erase_past_retention(service, OUTBOX, today=date(2026, 11, 29), years=31)
-    again = await erase_past_retention(service, OUTBOX, today=date(2026, 11, 29), years=31)
+    erased = await erase_past_retention(WORK, service, today=date(2026, 11, 29), years=31)
+    again = await erase_past_retention(WORK, service, today=date(2026, 11, 29), years=31)
 
     assert (erased, again) == (1, 0)
     children = {
@@ -189,7 +190,7 @@ async def test_each_council_has_its_own_retention_period_and_every_erasure_is_pu
     policy = {BRADFORD: 20}
 
     erased = await erase_past_retention(
-        service, OUTBOX, today=date(2026, 11, 29), years=31, by_council=policy
+        WORK, service, today=date(2026, 11, 29), years=31, by_council=policy
     )
 
     assert erased == 1
@@ -202,7 +203,7 @@ async def test_each_council_has_its_own_retention_period_and_every_erasure_is_pu
     assert names == {leeds: "Ann", bradford: "erased", bradford_young: "Ann"}
     assert await _erasures_published(owner) == [(bradford, BRADFORD)]
     assert await erase_past_retention(
-        service, OUTBOX, today=date(2026, 11, 29), years=31, by_council=policy
+        WORK, service, today=date(2026, 11, 29), years=31, by_council=policy
     ) == 0  # fmt: skip
     assert len(await _erasures_published(owner)) == 1  # published once
 

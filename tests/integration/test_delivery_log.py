@@ -11,13 +11,14 @@ import asyncpg
 import httpx
 import pytest
 from notifications.app import create_app
-from notifications.local_notify import development_messaging, template_id
 
+from devtools.dev_identity import fetch_token
+from devtools.local_notify import development_messaging, template_id
 from scripts.platform import IdentityProvider
 from shared.db import Database
-from shared.dev_identity import fetch_token
 from shared.events import SpecialistAssigned
 from tests.integration.messaging import (
+    COUNCIL,
     database,
     db,
     event_about,
@@ -144,6 +145,12 @@ async def test_a_family_who_opts_out_gets_no_more_non_statutory_messages(
     refused = await api.put(f"/v1/referrals/{family.id}/preferences", json={"channel": "fax"})
     assert refused.status_code == 422
     assert refused.json()["detail"][0]["loc"][-1] == "channel"
+    audit = await db.fetch(
+        """SELECT actor, action, local_authority FROM audit_log
+           WHERE referral_id = $1 AND resource = 'preferences'""",
+        family.id,
+    )
+    assert [tuple(a) for a in audit] == [("leeds-caseworker", "update", COUNCIL)]  # not refused
 
 
 async def test_a_family_may_choose_a_language_the_council_has_messages_in_and_no_other(

@@ -10,14 +10,14 @@ import httpx
 import jwt
 import pytest
 
-from scripts.platform import IdentityProvider
-from shared.dev_identity import (
+from devtools.dev_identity import (
     fetch_client_token,
     fetch_token,
     fetch_token_sync,
     jwk_thumbprint,
 )
-from shared.dev_identity_seed import BRADFORD, LEEDS
+from devtools.dev_identity_seed import BRADFORD, LEEDS
+from scripts.platform import IdentityProvider
 from tests.identity import identity_provider, validated
 
 AUDIENCE = "send-platform"

@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
+from devtools.dev_identity import fetch_client_token, fetch_token
+from devtools.dev_identity_client import TokenRefused
 from scripts.platform import IdentityProvider
-from shared.dev_identity import fetch_client_token, fetch_token
-from shared.dev_identity_client import TokenRefused
 from tests.identity import identity_provider
 
 CASEWORKER = {"grant_type": "password", "username": "leeds-caseworker", "password": "dev"}

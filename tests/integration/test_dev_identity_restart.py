@@ -11,8 +11,8 @@ import jwt
 import pytest
 from referrals.app import create_app
 
+from devtools.dev_identity import fetch_token
 from shared import auth
-from shared.dev_identity import fetch_token
 from tests.identity import identity_provider, validated
 
 

@@ -12,9 +12,9 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from devtools.dev_identity_seed import DEV_CLIENT_SECRET
+from devtools.dev_identity_signin import SESSION_COOKIE, WORKSPACE_CLIENT_ID
 from scripts.platform import IdentityProvider
-from shared.dev_identity_seed import DEV_CLIENT_SECRET
-from shared.dev_identity_signin import SESSION_COOKIE, WORKSPACE_CLIENT_ID
 from tests.identity import validated
 
 REDIRECT = "http://127.0.0.1:8005/sign-in/callback"

@@ -22,7 +22,7 @@ from shared.dlq import main, replay
 from shared.events import Envelope, wrap
 from shared.outbox import Outbox
 from shared.settings import KafkaSettings
-from shared.subscriptions import Conn, Events, Subscription
+from shared.subscriptions import Events, Subscription, Uow
 from shared.topics import dead_letter_topic, delete_namespace, ensure_topics
 from tests import namespaces as test_namespaces
 from tests.integration.conftest import Counted, read_topic, wait_for
@@ -83,10 +83,10 @@ async def test_replay_in_a_namespace_reads_that_namespaces_dead_letters_only(
         await ensure_topics(run, [topic, dlq])  # the un-namespaced ones: event_class made them
     fixed = False
 
-    async def broken_until_fixed(message: Envelope[Counted], conn: Conn) -> Events:
+    async def broken_until_fixed(message: Envelope[Counted], uow: Uow) -> Events:
         if not fixed:
             raise ValueError("no rule for this case yet")
-        await conn.execute(
+        await uow.conn.execute(
             "INSERT INTO effects (referral_id, event_id, sequence) VALUES ($1, $2, $3)",
             message.data.referral_id,
             message.id,

@@ -14,9 +14,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from referrals.deadlines import DeadlineWatch
-from referrals.intake import london_today
 
 from scripts.platform import IdentityProvider, migrations_of, service_url
+from shared.dates import london_today
 from tests.conftest import Databases
 from tests.integration.referrals_app import (
     BRADFORD,
@@ -161,7 +161,7 @@ async def test_each_statutory_step_in_order_with_its_deadline_event_and_timeline
 
 
 def _months(day: date, months: int) -> date:
-    from referrals.statutory import add_months
+    from shared.dates import add_months
 
     return add_months(day, months)
 
@@ -281,13 +281,13 @@ async def test_at_risk_and_missed_are_sent_once_each_across_a_scheduler_restart(
     )
     referral_id = created["id"]
     decision_due = start + timedelta(weeks=6)
-    outbox = app.state.outbox
+    work = app.state.work
     conn = await asyncpg.connect(service_url(owner_url))
     try:
 
         async def check(day: date) -> list[tuple[str, str]]:
             watch = DeadlineWatch(at_risk_days=10, interval_s=60, today=lambda: day)  # a restart
-            await watch.check(conn, outbox)
+            await watch.check(work, conn)
             return [
                 (topic, data["deadline"])
                 for topic, data in await outbox_events(owner_url, referral_id)
@@ -633,7 +633,7 @@ async def test_two_schedulers_at_once_send_each_warning_once(
         (await _post(caseworker, "/v1/referrals", referral_body(track="ehc", received_on=s)))["id"]
         for s in starts
     ]
-    outbox = app.state.outbox
+    work = app.state.work
     first, second = [await asyncpg.connect(service_url(owner_url)) for _ in range(2)]
     try:
         # Two replicas' loops at the same moment, day after day through the decisions' dates
@@ -641,7 +641,7 @@ async def test_two_schedulers_at_once_send_each_warning_once(
         for day in [starts[0] + timedelta(weeks=6, days=d) for d in range(-12, 10, 3)]:
             watch = DeadlineWatch(at_risk_days=10, interval_s=60, today=_on(day))
             other = DeadlineWatch(at_risk_days=10, interval_s=60, today=_on(day))
-            await asyncio.gather(watch.check(first, outbox), other.check(second, outbox))
+            await asyncio.gather(watch.check(work, first), other.check(work, second))
     finally:
         await first.close()
         await second.close()

@@ -16,11 +16,6 @@ from notifications import deliveries, repository
 from notifications.channels import Accepted, Outgoing, Provider, Remote
 from notifications.config import CouncilMessaging, NotificationsSettings
 from notifications.domain import Channel
-from notifications.handlers import (
-    family_contact_registered,
-    family_links_revoked,
-    queue_messages,
-)
 from notifications.providers import Councils
 from notifications.sender import AlertSender
 
@@ -41,6 +36,7 @@ from shared.outbox import Outbox
 from tests.conftest import Databases
 from tests.events import sample_event
 from tests.integration.conftest import wait_for
+from tests.integration.messaging import handled
 
 
 class RecordingChannel:
@@ -130,11 +126,8 @@ async def _events(
 
 
 async def _handle(pool: asyncpg.Pool, message: Envelope[Any]) -> None:
-    async with pool.acquire() as conn, conn.transaction():
-        if isinstance(message.data, FamilyContactRegistered):
-            await family_contact_registered(message, conn)
-        else:
-            await queue_messages(message, conn)
+    async with pool.acquire() as conn:
+        await handled(conn, message)
 
 
 async def _announced(pool: asyncpg.Pool, referral_id: UUID) -> int:
@@ -156,7 +149,7 @@ async def test_alert_stored_while_the_contact_is_being_saved_is_still_sent(
     async with notifications_pool.acquire() as first:
         transaction = first.transaction()
         await transaction.start()
-        await queue_messages(assigned, first)  # no contact yet: it waits
+        await handled(first, assigned)  # no contact yet: it waits
         first_pid = first.get_server_pid()
         second = asyncio.create_task(_handle(notifications_pool, contact))
 
@@ -571,11 +564,7 @@ async def test_the_link_in_a_message_is_of_the_referrals_latest_link_generation(
             revoked_at=datetime.now(UTC),
             generation=generation,
         )
-        async with notifications_pool.acquire() as conn, conn.transaction():
-            await act_for(conn, ["E08000035"])
-            await family_links_revoked(
-                wrap(revoked, source="/t", local_authority="E08000035"), conn
-            )
+        await _handle(notifications_pool, wrap(revoked, source="/t", local_authority="E08000035"))
     await _handle(notifications_pool, assigned)
     await sender.send_due(notifications_pool, OUTBOX)
     assert generations == [2]

@@ -15,14 +15,13 @@ from uuid import UUID
 import asyncpg
 import httpx
 import pytest
-from plans.handlers import stop_revoked_family_links
 
 from scripts.platform import IdentityProvider, migrations_of, service_url
-from shared.councils import act_for
 from shared.events import Envelope, FamilyLinksRevoked
 from shared.migrations import owner_connection
 from tests.conftest import Databases
 from tests.integration.conftest import wait_for
+from tests.integration.plans_app import handled
 from tests.integration.plans_family import LEEDS, link, plans_service, seed_plan
 from tests.integration.referrals_app import referral_body, referrals_service, signed_in
 from tests.plan_documents import plans_by_area
@@ -99,9 +98,9 @@ async def test_a_revoked_link_stops_opening_the_plan_once_plans_hears_of_it(
                 conn = await asyncpg.connect(service_url(urls["plans"]))
                 try:
                     async with conn.transaction():
-                        await act_for(conn, [LEEDS])
-                        assert await stop_revoked_family_links(event, conn) == []
-                        await stop_revoked_family_links(event, conn)  # a repeat changes nothing
+                        await handled(conn, event, event)  # a repeat changes nothing
+                        caused = "SELECT count(*) FROM outbox WHERE key = $1"
+                        assert await conn.fetchval(caused, str(referral_id)) == 0
                 finally:
                     await conn.close()
                 refused = await reader.get(f"/v1/family/{token}/plan")
@@ -118,8 +117,7 @@ async def _hand_to_plans(plans_url: str, event: Envelope[FamilyLinksRevoked]) ->
     conn = await asyncpg.connect(service_url(plans_url))
     try:
         async with conn.transaction():
-            await act_for(conn, [LEEDS])
-            await stop_revoked_family_links(event, conn)
+            await handled(conn, event)
     finally:
         await conn.close()
 

@@ -14,12 +14,12 @@ from uuid import uuid4
 import httpx
 import pytest
 from fastapi import FastAPI
-from plans import family_repository
+from plans.family import repository as family_repository
 from pydantic import SecretStr
 from pypdf import PdfReader
 
+from devtools.dev_identity import fetch_token
 from scripts.platform import IdentityProvider, migrations_of
-from shared.dev_identity import fetch_token
 from shared.migrations import owner_connection
 from tests.conftest import Databases
 from tests.integration.plans_family import BRADFORD, LEEDS, link, plans_service, seed_plan

@@ -24,9 +24,9 @@ from uuid import uuid4
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from plans import family_repository
 from plans.catalogue_store import shipped_in_force
 from plans.domain import draft_plan
+from plans.family import repository as family_repository
 from playwright.async_api import Browser, Page, ViewportSize, async_playwright
 from web.app import create_app as create_workspace
 from web.config import WebSettings

@@ -22,8 +22,8 @@ from referrals.ehc_schemas import AdviceRequest, AssessmentDecision, DraftPlan, 
 from referrals.schemas import EXAMPLE_REQUEST
 from schemathesis.python import asgi
 
+from devtools.dev_identity import fetch_token
 from scripts.platform import IdentityProvider, migrations_of, service_url
-from shared.dev_identity import fetch_token
 from shared.settings import KafkaSettings
 from shared.topics import delete_namespace, ensure_topics
 from tests import namespaces

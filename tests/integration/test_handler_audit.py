@@ -13,8 +13,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
-from notifications.handlers import queue_messages
-from plans.handlers import draft_plan_for_referral
+from notifications import handlers as notifications
 from specialists.needs import weight
 
 from scripts.platform import migrations_of, service_url
@@ -28,7 +27,10 @@ from shared.events import (
     wrap,
 )
 from shared.migrations import owner_connection
+from shared.outbox import Outbox
 from tests.conftest import Databases
+from tests.handling import handle_as_service
+from tests.integration.plans_app import handled
 from tests.integration.specialists_app import LEEDS, ehc_request, handle, plan
 
 Handler = Callable[[Any, Any], Awaitable[Any]]
@@ -75,8 +77,15 @@ async def _audit(owner_url: str, referral_id: UUID) -> list[tuple[str, ...]]:
 async def test_a_plan_drafted_from_an_event_is_audited_once(databases: Databases) -> None:
     url = await databases.fresh("handler-audit-plans", "plans", migrations_of("plans"))
     referral_id = uuid4()
-    await _run(url, draft_plan_for_referral, _received(referral_id))
-    await _run(url, draft_plan_for_referral, _received(referral_id))  # a late copy: no change
+    conn = await asyncpg.connect(service_url(url))
+    try:
+        for _ in range(2):  # then a late copy: no change
+            async with conn.transaction():
+                await handled(
+                    conn, wrap(_received(referral_id), source="/t", local_authority=LEEDS)
+                )
+    finally:
+        await conn.close()
     assert await _audit(url, referral_id) == [("system:plans", "create", "plan")]
 
 
@@ -145,7 +154,15 @@ async def test_each_message_queued_from_an_event_is_audited(databases: Databases
         "handler-audit-notifications", "notifications", migrations_of("notifications")
     )
     referral_id = uuid4()
-    await _run(url, queue_messages, _received(referral_id))
+    conn = await asyncpg.connect(service_url(url))
+    try:
+        message = wrap(_received(referral_id), source="/tests", local_authority=LEEDS)
+        outbox = Outbox(source="/send-platform/notifications", declared=())
+        await handle_as_service(
+            conn, notifications.subscriptions, message, service="notifications", outbox=outbox
+        )
+    finally:
+        await conn.close()
     owner = await owner_connection(url)
     try:
         queued = await owner.fetchval(

@@ -16,9 +16,9 @@ import pytest
 from fastapi import FastAPI
 from referrals.retention import erase_past_retention
 
+from devtools.dev_identity import fetch_client_token
+from devtools.dev_identity_seed import DEV_CLIENT_SECRET
 from scripts.platform import IdentityProvider, migrations_of
-from shared.dev_identity import fetch_client_token
-from shared.dev_identity_seed import DEV_CLIENT_SECRET
 from shared.migrations import owner_connection
 from tests.conftest import Databases
 from tests.integration.referrals_app import (
@@ -328,7 +328,7 @@ async def test_retention_erases_a_held_requests_copy_of_the_child_as_it_erases_t
 
     async with app.state.database.pool().acquire() as conn:  # the service's own role
         await erase_past_retention(
-            conn, app.state.outbox, today=date.today(), years=125, by_council={BRADFORD: 1}
+            app.state.work, conn, today=date.today(), years=125, by_council={BRADFORD: 1}
         )
 
     (after,) = await fetch("SELECT request, decision FROM held_referrals WHERE id = $1", held_id)

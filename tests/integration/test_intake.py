@@ -9,16 +9,20 @@ import json
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from typing import Any
+from uuid import uuid4
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
 from scripts.platform import IdentityProvider, migrations_of
+from shared.events import ReferralRequested, wrap
 from shared.migrations import owner_connection
 from tests.conftest import Databases
 from tests.integration.referrals_app import (
     BRADFORD,
+    LEEDS,
+    handled,
     nhs_number,
     outbox_events,
     referral_body,
@@ -317,3 +321,29 @@ async def test_a_family_who_wants_letters_gives_an_address_that_goes_to_notifica
     assert "Otley" not in elsewhere
     assert "6 2AB" not in elsewhere  # only the district (LS6) leaves with the request
     assert "Otley" not in response.text
+
+
+async def test_a_referral_on_the_intake_topic_is_taken_in_as_the_services_own_change(
+    app: FastAPI, owner_url: str
+) -> None:
+    """The intake topic's handler takes a referral in by the route's path, in the unit of work
+    its consumer gives it: the referral, its events, and its creation audited as
+    ``system:referrals`` (no person's request)."""
+    referral_id = uuid4()
+    event = ReferralRequested(
+        referral_id=referral_id, request=referral_body(nhs_number=nhs_number(7))
+    )
+    caused = await handled(app, wrap(event, source="/tests/intake", local_authority=LEEDS))
+    assert [type(e).__name__ for e in caused] == ["ReferralReceived", "FamilyContactRegistered"]
+    stored = [topic for topic, _ in await outbox_events(owner_url, referral_id)]
+    assert stored == ["referrals.referral-received.v1", "referrals.family-contact-registered.v1"]
+    conn = await owner_connection(owner_url)
+    try:
+        audited = await conn.fetch(
+            """SELECT actor, action, resource, request_id FROM audit_log
+               WHERE referral_id = $1""",
+            referral_id,
+        )
+    finally:
+        await conn.close()
+    assert [tuple(a) for a in audited] == [("system:referrals", "create", "referral", None)]

@@ -12,11 +12,11 @@ import asyncpg
 import httpx
 import pytest
 from notifications import repository
-from notifications.local_notify import LocalNotify, Template, project_template_ids, template_id
 from notifications.templates import PHRASES
 from notifications.wording import Phrases
 from referrals.domain import FamilyContact, NewReferral, Postcode, receive
 
+from devtools.local_notify import LocalNotify, Template, project_template_ids, template_id
 from shared.db import Database
 from shared.events import (
     DeadlineMissed,

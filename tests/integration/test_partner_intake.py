@@ -17,19 +17,18 @@ import pytest
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 from referrals.config import ReferralsSettings
-from referrals.handlers import plan_drafted
 from referrals.partner_example import example_bundle, partner_record
 from referrals.partners import PartnerIntake, Wiring
 
 from scripts.platform import IdentityProvider, migrations_of
 from shared.consumption import EventConsumption
-from shared.councils import act_for
 from shared.events import PartnerReferralAnswered, PlanDrafted, wrap
 from shared.migrations import owner_connection
 from tests.conftest import Databases
 from tests.events import sample_event
 from tests.integration.referrals_app import (
     LEEDS,
+    handled,
     nhs_number,
     referral_body,
     referrals_service,
@@ -115,7 +114,7 @@ def consumer(app: FastAPI) -> Consumer:
         retry_backoff_s=0.01,
         outage_backoff_s=0.01,
     )
-    wiring = Wiring(app.state.database, app.state.outbox, consumption, dead_letters.publish)
+    wiring = Wiring(app.state.work, consumption, dead_letters.publish)
     return Consumer(intake, wiring, dead_letters, registry)
 
 
@@ -266,9 +265,7 @@ async def test_joined_to_a_referral_a_partner_hears_its_milestones_under_its_own
 
     drafted = sample_event(PlanDrafted, UUID(known))
     message = wrap(drafted, source="/send-platform/plans", local_authority=LEEDS)
-    async with app.state.database.pool().acquire() as conn, conn.transaction():
-        await act_for(conn, [LEEDS])
-        told = await plan_drafted(message, conn)
+    told = await handled(app, message)
     by_partner = {e.partner: e for e in told if isinstance(e, PartnerReferralAnswered)}
     assert set(by_partner) == {"leeds-community-paediatrics", "west-yorkshire-slt"}
     update = by_partner["west-yorkshire-slt"]

@@ -9,18 +9,13 @@ from uuid import uuid4
 
 import asyncpg
 import pytest
-from plans.handlers import draft_plan_for_referral, referrer_described_child
 from plans.late_words import LateWordsWatch
 
 from scripts.platform import migrations_of
-from shared.events import ALL_EVENTS, ReferralDescribed, ReferralReceived, Sen2Need, wrap
+from shared.events import ReferralDescribed, ReferralReceived, Sen2Need, wrap
 from shared.migrations import owner_connection
-from shared.outbox import Outbox
 from tests.conftest import Databases
-
-OUTBOX = Outbox(
-    source="/send-platform/plans", declared=[e for e in ALL_EVENTS if e.owner == "plans"]
-)
+from tests.integration.plans_app import WORK, handled
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +43,8 @@ def _described_referral() -> ReferralReceived:
 async def _received(conn: asyncpg.Connection, referral: ReferralReceived) -> None:
     message = wrap(referral, source="/t", local_authority=referral.local_authority)
     async with conn.transaction():
-        assert await draft_plan_for_referral(message, conn) == []  # waits for the words
+        await handled(conn, message)
+    assert await _announced(conn) == []  # waits for the words
 
 
 async def _announced(conn: asyncpg.Connection) -> list[str]:
@@ -62,11 +58,11 @@ async def test_a_plan_waits_for_the_words_then_is_drafted_without_them_once(
     referral = _described_referral()
     await _received(conn, referral)
 
-    assert await LateWordsWatch(wait=timedelta(hours=1), interval_s=1).check(conn, OUTBOX) == 0
+    assert await LateWordsWatch(wait=timedelta(hours=1), interval_s=1).check(WORK, conn) == 0
     assert await _announced(conn) == []  # not before the wait
 
     late = LateWordsWatch(wait=timedelta(0), interval_s=1)
-    assert await late.check(conn, OUTBOX) == 1
+    assert await late.check(WORK, conn) == 1
     assert await _announced(conn) == [str(referral.referral_id)]
     status = await conn.fetchval(
         "SELECT status FROM support_plans WHERE referral_id = $1", referral.referral_id
@@ -78,13 +74,12 @@ async def test_a_plan_waits_for_the_words_then_is_drafted_without_them_once(
     )
     assert [tuple(r) for r in audited] == [("system:plans", "create", "plan")]
     assert await conn.fetchval("SELECT count(*) FROM plan_inputs") == 0
-    assert await late.check(conn, OUTBOX) == 0  # nothing left to do
+    assert await late.check(WORK, conn) == 0  # nothing left to do
 
     # The words come after all: the plan is not drafted a second time.
     words = ReferralDescribed(referral_id=referral.referral_id, strengths="Loves trains")
     async with conn.transaction():
-        message = wrap(words, source="/t", local_authority="E08000035")
-        assert await referrer_described_child(message, conn) == []
+        await handled(conn, wrap(words, source="/t", local_authority="E08000035"))
     assert await _announced(conn) == [str(referral.referral_id)]
     assert (
         await conn.fetchval(
@@ -101,6 +96,6 @@ async def test_words_arriving_in_time_are_used_and_nothing_is_left_waiting(
     await _received(conn, referral)
     words = ReferralDescribed(referral_id=referral.referral_id, difficulties="Noisy rooms")
     async with conn.transaction():
-        message = wrap(words, source="/t", local_authority="E08000035")
-        assert len(await referrer_described_child(message, conn)) == 1  # drafted, announced
-    assert await LateWordsWatch(wait=timedelta(0), interval_s=1).check(conn, OUTBOX) == 0
+        await handled(conn, wrap(words, source="/t", local_authority="E08000035"))
+    assert await _announced(conn) == [str(referral.referral_id)]  # drafted, announced
+    assert await LateWordsWatch(wait=timedelta(0), interval_s=1).check(WORK, conn) == 0

@@ -15,17 +15,22 @@ from uuid import UUID
 import httpx
 import pytest
 from fastapi import FastAPI
-from plans.handlers import advice_received, escalated_to_ehc
-from plans.lifecycle import add_months
 from plans.reviews import ReviewWatch
 from pydantic import SecretStr
 
 from scripts.platform import IdentityProvider, migrations_of
+from shared.dates import add_months
 from shared.events import AdviceReceived, EhcAssessmentRequested, wrap
 from shared.family_links import mint
 from shared.migrations import owner_connection
 from tests.conftest import Databases
-from tests.integration.plans_app import drafted, family_token, owner_fetch, plans_service
+from tests.integration.plans_app import (
+    drafted,
+    family_token,
+    handled,
+    owner_fetch,
+    plans_service,
+)
 from tests.integration.referrals_app import BRADFORD, outbox_events, signed_in
 
 TODAY = date.today()
@@ -324,11 +329,11 @@ async def test_the_review_scheduler_marks_a_due_review_once_and_a_review_settles
     review_on = date.fromisoformat((await _ok(await caseworker.get(path)))["review_due_on"])
     watch = ReviewWatch(interval_s=60, today=lambda: review_on - timedelta(days=1))
     async with app.state.database.pool().acquire() as conn:
-        await watch.check(conn, app.state.outbox)
+        await watch.check(app.state.work, conn)
         assert (await _ok(await caseworker.get(path)))["status"] == "agreed"
         watch.today = lambda: review_on
-        assert await watch.check(conn, app.state.outbox) >= 1
-        assert await watch.check(conn, app.state.outbox) == 0  # once
+        assert await watch.check(app.state.work, conn) >= 1
+        assert await watch.check(app.state.work, conn) == 0  # once
     plan = await _ok(await caseworker.get(path))
     assert plan["status"] == "review_due"
     audited = await owner_fetch(
@@ -364,9 +369,9 @@ async def test_an_escalation_makes_the_ehc_structure_and_advice_fills_section_k(
     )
     conn = await owner_connection(owner_url)
     try:
-        for handler, event in ((escalated_to_ehc, escalated), (advice_received, advice)) * 2:
+        for event in (escalated, advice) * 2:  # a second copy of each changes nothing
             async with conn.transaction():
-                await handler(wrap(event, source="/t", local_authority="E08000035"), conn)
+                await handled(conn, wrap(event, source="/t", local_authority="E08000035"))
     finally:
         await conn.close()
     plan = await _ok(await caseworker.get(f"/v1/referrals/{referral_id}/plan"))
@@ -379,6 +384,15 @@ async def test_an_escalation_makes_the_ehc_structure_and_advice_fills_section_k(
         for v in await _ok(await caseworker.get(f"/v1/referrals/{referral_id}/plan/versions"))
     ]
     assert reasons == ["drafted", "escalated to EHC", "advice received"]
+    audited = await owner_fetch(
+        owner_url,
+        "SELECT actor, action, resource FROM audit_log WHERE referral_id = $1 AND actor = $2",
+        referral_id,
+        "system:plans",
+    )
+    assert [tuple(r) for r in audited] == [("system:plans", "update", "plan")] * 2
+    revised = [d["reason"] for t, d in await outbox_events(owner_url, referral_id)]
+    assert revised == ["escalated", "advice_received"]
 
 
 async def test_two_caseworkers_editing_the_same_version_at_once_one_wins_one_gets_409(
@@ -452,3 +466,22 @@ async def test_a_plan_failing_a_check_is_never_shared_with_the_family(
     assert refused.status_code == 409, refused.text
     assert "every_need_has_provision" in refused.json()["detail"]
     assert "plans.plan-shared.v1" not in await _topics(owner_url, referral_id)
+
+
+async def test_an_edit_that_would_send_the_family_a_plan_failing_a_check_is_a_409(
+    caseworker: httpx.AsyncClient, owner_url: str
+) -> None:
+    """A draft EHC plan with the family for comments is still editable, but not into one that
+    fails a quality check: refused saying which (before, the refusal escaped as a 500)."""
+    referral_id = await drafted(owner_url, track="ehc", issue_decided=True)
+    path = f"/v1/referrals/{referral_id}/plan"
+    issued = await _ok(await caseworker.post(f"{path}/issue", json={}))
+    assert issued["status"] == "issued_for_comment"
+    refused = await caseworker.put(
+        f"{path}/sections/F", json={"content": [], "reason": "provision to be agreed"}
+    )
+    assert refused.status_code == 409, refused.text
+    assert "every_need_has_provision" in refused.json()["detail"]
+    plan = await _ok(await caseworker.get(path))
+    assert (plan["version"], plan["sections"]["F"]) == (issued["version"], issued["sections"]["F"])
+    assert "plans.plan-revised.v1" not in await _topics(owner_url, referral_id)

@@ -19,8 +19,8 @@ from fastapi import FastAPI
 from plans import plan_pages
 from plans.document import PlanDocument
 
+from devtools.dev_identity import fetch_token
 from scripts.platform import REPO_ROOT, IdentityProvider, Platform, database_env, migrations_of
-from shared.dev_identity import fetch_token
 from shared.settings import KafkaSettings
 from shared.topics import delete_namespace, ensure_topics
 from tests import namespaces

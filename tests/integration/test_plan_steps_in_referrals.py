@@ -12,15 +12,20 @@ from uuid import UUID, uuid4
 import httpx
 import pytest
 from fastapi import FastAPI
-from referrals.intake import london_today
-from referrals.plan_handlers import plan_finalised, plan_issued_for_comment
 from referrals.statutory import InvalidStep
 
 from scripts.platform import IdentityProvider, migrations_of
-from shared.councils import act_for
+from shared.dates import london_today
 from shared.events import DomainEvent, PlanFinalised, PlanIssuedForComment, wrap
+from shared.migrations import owner_connection
 from tests.conftest import Databases
-from tests.integration.referrals_app import LEEDS, referral_body, referrals_service, signed_in
+from tests.integration.referrals_app import (
+    LEEDS,
+    handled,
+    referral_body,
+    referrals_service,
+    signed_in,
+)
 
 TODAY = london_today()
 
@@ -72,15 +77,9 @@ def _plan_step(referral_id: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
-async def _consume(app: FastAPI, handler: Any, event: DomainEvent) -> list[DomainEvent]:
-    """``handler`` on a new delivery of ``event``, in a transaction acting for its council,
-    as the consumption middleware runs it."""
-    async with app.state.database.pool().acquire() as conn, conn.transaction():
-        await act_for(conn, [LEEDS])
-        caused: list[DomainEvent] = await handler(
-            wrap(event, source="/send-platform/plans", local_authority=LEEDS), conn
-        )
-        return caused
+async def _consume(app: FastAPI, event: DomainEvent) -> list[DomainEvent]:
+    """A new delivery of ``event`` handled as referrals' consumer handles it."""
+    return await handled(app, wrap(event, source="/send-platform/plans", local_authority=LEEDS))
 
 
 async def _statutory(caseworker: httpx.AsyncClient, referral_id: str) -> tuple[Any, list[Any]]:
@@ -90,16 +89,16 @@ async def _statutory(caseworker: httpx.AsyncClient, referral_id: str) -> tuple[A
 
 
 async def test_plans_steps_are_recorded_once_through_the_statutory_code(
-    app: FastAPI, caseworker: httpx.AsyncClient
+    app: FastAPI, caseworker: httpx.AsyncClient, owner_url: str
 ) -> None:
     referral_id = await _decided_to_issue(caseworker)
     until = TODAY + timedelta(days=15)
     issued = PlanIssuedForComment(
         **_plan_step(referral_id), issued_on=TODAY, comments_until=until, final_plan_due=None
     )
-    [draft] = await _consume(app, plan_issued_for_comment, issued)
+    [draft] = await _consume(app, issued)
     assert (draft.name, draft.comments_due) == ("draft-plan-issued", until)  # type: ignore[attr-defined]
-    assert await _consume(app, plan_issued_for_comment, issued) == []  # delivered again
+    assert await _consume(app, issued) == []  # delivered again
     ehc, steps = await _statutory(caseworker, referral_id)
     assert (ehc["stage"], ehc["comments_due"]) == ("draft_plan_issued", str(until))
     assert steps == [("draft_plan_issued", "plans")]
@@ -109,17 +108,28 @@ async def test_plans_steps_are_recorded_once_through_the_statutory_code(
         **common, finalised_on=TODAY, comments_closed_early=False, review_due=TODAY
     )
     with pytest.raises(InvalidStep, match="before the family's comments"):
-        await _consume(app, plan_finalised, waited_for)  # dead-lettered: plans never sends it
+        await _consume(app, waited_for)  # dead-lettered: plans never sends it
     final = PlanFinalised(
         **common, finalised_on=TODAY, comments_closed_early=True, review_due=TODAY
     )
-    [issued_final] = await _consume(app, plan_finalised, final)
+    [issued_final] = await _consume(app, final)
     assert issued_final.name == "final-plan-issued"
-    assert await _consume(app, plan_finalised, final) == []
+    assert await _consume(app, final) == []
     ehc, steps = await _statutory(caseworker, referral_id)
     assert ehc["stage"] == "final_plan_issued"
     assert steps == [("draft_plan_issued", "plans"), ("final_plan_issued", "plans")]
     assert {d["kind"]: d["state"] for d in ehc["deadlines"]}["final_plan"] == "met"
+    # Each step recorded is audited once, as the service's own change (repeats change nothing).
+    conn = await owner_connection(owner_url)
+    try:
+        audited = await conn.fetch(
+            "SELECT action, resource FROM audit_log WHERE referral_id = $1 AND actor = $2",
+            UUID(referral_id),
+            "system:referrals",
+        )
+    finally:
+        await conn.close()
+    assert [tuple(a) for a in audited] == [("update", "ehc-request")] * 2
 
 
 async def test_a_draft_a_caseworker_recorded_in_referrals_is_not_recorded_again(
@@ -133,7 +143,7 @@ async def test_a_draft_a_caseworker_recorded_in_referrals_is_not_recorded_again(
     issued = PlanIssuedForComment(
         **_plan_step(referral_id), issued_on=TODAY, comments_until=TODAY + timedelta(days=20)
     )
-    assert await _consume(app, plan_issued_for_comment, issued) == []
+    assert await _consume(app, issued) == []
     ehc, steps = await _statutory(caseworker, referral_id)
     assert ehc["comments_due"] == str(TODAY + timedelta(days=15))  # the caseworker's, kept
     assert steps == [("draft_plan_issued", "referrals")]
@@ -143,4 +153,4 @@ async def test_a_step_for_a_referral_without_an_ehc_request_is_refused(app: Fast
     stranger = str(uuid4())
     issued = PlanIssuedForComment(**_plan_step(stranger), issued_on=TODAY, comments_until=date.max)
     with pytest.raises(LookupError, match="no EHC request"):
-        await _consume(app, plan_issued_for_comment, issued)
+        await _consume(app, issued)

@@ -18,8 +18,8 @@ from plans.catalogue_store import CatalogueChanged, import_catalogues, shipped
 from plans.handlers import subscriptions as plan_subscriptions
 from plans.standards import CatalogueVersion
 
+from devtools.dev_identity import fetch_token
 from scripts.platform import IdentityProvider, migrations_of, service_url
-from shared.dev_identity import fetch_token
 from shared.events import (
     DomainEvent,
     PlanDrafted,

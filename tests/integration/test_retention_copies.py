@@ -13,15 +13,17 @@ from uuid import UUID, uuid4
 
 import asyncpg
 import pytest
-from notifications.handlers import erase_family_contact
+from notifications import handlers as notifications
 from plans.document import Outcome
-from plans.handlers import erase_child_details
 
 from scripts.platform import migrations_of, service_url
 from shared.councils import act_for
 from shared.events import ChildDetailsErased, Envelope, wrap
 from shared.migrations import owner_connection
+from shared.outbox import Outbox
 from tests.conftest import Databases
+from tests.handling import handle_as_service
+from tests.integration.plans_app import handled
 from tests.integration.plans_family import BRADFORD, LEEDS, seed_plan
 from tests.plan_documents import plans_by_area
 
@@ -138,7 +140,13 @@ async def test_plans_erases_the_words_about_the_child_in_every_copy_once_and_aud
     kept = await _plan_with_words(plans_owner, plans_url, BRADFORD)
     assert WORDS in await _stored_text(plans_owner, erased)
 
-    await _handle_as_service(plans_url, erase_child_details, _erased(erased), _erased(erased))
+    conn = await asyncpg.connect(service_url(plans_url))
+    try:
+        for message in (_erased(erased), _erased(erased)):  # a repeat changes nothing
+            async with conn.transaction():
+                await handled(conn, message)
+    finally:
+        await conn.close()
 
     assert WORDS not in await _stored_text(plans_owner, erased)
     assert WORDS in await _stored_text(plans_owner, kept)  # another child's plan is untouched
@@ -182,9 +190,14 @@ async def test_notifications_erases_the_familys_contact_details_once_and_audited
                 LEEDS,
             )
 
-        await _handle_as_service(
-            notifications_url, erase_family_contact, _erased(erased), _erased(erased)
-        )
+        conn = await asyncpg.connect(service_url(notifications_url))
+        try:
+            await handle_as_service(
+                conn, notifications.subscriptions, _erased(erased), _erased(erased),
+                service="notifications", outbox=Outbox(source="/tests", declared=()),
+            )  # fmt: skip
+        finally:
+            await conn.close()
 
         contacts = {
             r["referral_id"]: tuple(r)[1:]

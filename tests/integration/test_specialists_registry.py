@@ -15,8 +15,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from devtools.dev_identity import fetch_token
 from scripts.platform import IdentityProvider, migrations_of
-from shared.dev_identity import fetch_token
 from shared.migrations import owner_connection
 from tests.conftest import Databases
 from tests.integration.specialists_app import BRADFORD, LEEDS, specialists_service

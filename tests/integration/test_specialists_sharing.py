@@ -16,9 +16,9 @@ import pytest
 from fastapi import FastAPI
 from specialists.periodic import pass_once
 
+from devtools.dev_identity import fetch_token
 from scripts.platform import IdentityProvider, migrations_of, service_url
 from shared.councils import ALL, act_for
-from shared.dev_identity import fetch_token
 from shared.events import ReferralWaitlisted
 from shared.specialisms import Specialism
 from shared.unit_of_work import Work

@@ -15,8 +15,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from devtools.dev_identity import fetch_token
 from scripts.platform import IdentityProvider, migrations_of, service_url
-from shared.dev_identity import fetch_token
 from shared.events import ReferralWaitlisted, SpecialistAssigned
 from shared.migrations import owner_connection
 from shared.specialisms import Specialism

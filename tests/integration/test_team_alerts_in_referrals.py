@@ -13,14 +13,18 @@ from uuid import UUID, uuid4
 import httpx
 import pytest
 from fastapi import FastAPI
-from referrals.handlers import notification_delivered, notification_sent
 
 from scripts.platform import IdentityProvider, migrations_of
-from shared.councils import act_for
 from shared.events import DomainEvent, NotificationDelivered, NotificationSent, wrap
 from tests.conftest import Databases
 from tests.integration.plans_family import link
-from tests.integration.referrals_app import LEEDS, referral_body, referrals_service, signed_in
+from tests.integration.referrals_app import (
+    LEEDS,
+    handled,
+    referral_body,
+    referrals_service,
+    signed_in,
+)
 
 
 @pytest.fixture(scope="module")
@@ -40,14 +44,9 @@ async def caseworker(app: FastAPI, identity: IdentityProvider) -> AsyncIterator[
         yield client
 
 
-async def _consume(app: FastAPI, handler: Any, event: DomainEvent) -> None:
-    """``handler`` on a delivery of ``event``, in a transaction acting for its council, as the
-    consumption middleware runs it."""
-    async with app.state.database.pool().acquire() as conn, conn.transaction():
-        await act_for(conn, [LEEDS])
-        await handler(
-            wrap(event, source="/send-platform/notifications", local_authority=LEEDS), conn
-        )
+async def _consume(app: FastAPI, event: DomainEvent) -> None:
+    """A delivery of ``event`` handled as referrals' consumer handles it."""
+    await handled(app, wrap(event, source="/send-platform/notifications", local_authority=LEEDS))
 
 
 async def _message(
@@ -58,10 +57,9 @@ async def _message(
         "referral_id": referral_id, "notification_id": uuid4(), "channel": "email",
         "template": template, "about_event_id": uuid4(), "audience": audience,
     }  # fmt: skip
-    await _consume(app, notification_sent, NotificationSent(**common))
+    await _consume(app, NotificationSent(**common))
     await _consume(
         app,
-        notification_delivered,
         NotificationDelivered(**common, delivered_at=datetime.now(UTC)),
     )
 
@@ -121,6 +119,6 @@ async def test_an_event_from_before_the_audience_field_is_the_familys(
         }
     )  # fmt: skip
     assert old.audience == "family"
-    await _consume(app, notification_delivered, old)
+    await _consume(app, old)
     view = (await caseworker.get(f"/v1/referrals/{referral_id}")).json()
     assert "family_notified" in [t["step"] for t in view["timeline"]]

@@ -5,6 +5,7 @@ its council only."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from uuid import UUID, uuid4
 
@@ -132,3 +133,23 @@ async def test_an_event_without_a_council_is_refused_before_anything_is_written(
     async with work.begin(Actor.system("referrals"), councils=[LEEDS]) as uow:
         with pytest.raises(ValueError, match="names no council"):
             uow.add(_closed(uuid4()).model_copy(update={"local_authority": ""}))
+
+
+async def test_events_recorded_together_each_continue_the_trace_they_were_given(
+    work: Work, owner_url: str
+) -> None:
+    """One unit of work recording several messages (notifications' sender): each event goes
+    out in the trace of its own cause, not in the one current at commit."""
+    first, second = uuid4(), uuid4()
+    trace = {"traceparent": f"00-{first.hex}-{'1' * 16}-01"}
+    async with work.begin(Actor.system("tests"), councils=[LEEDS]) as uow:
+        uow.add(_closed(first), trace=trace)
+        uow.add(_closed(second))  # the current span's: none here
+    rows = await _rows(
+        owner_url,
+        "SELECT key, headers FROM outbox WHERE key = ANY($1::text[]) ORDER BY id",
+        [str(first), str(second)],
+    )
+    headers = {r["key"]: json.loads(r["headers"]) for r in rows}
+    assert headers[str(first)] == trace
+    assert headers[str(second)] == {}

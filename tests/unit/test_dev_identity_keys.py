@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from shared.dev_identity import jwk_thumbprint, load_or_create_key, public_jwk
+from devtools.dev_identity import jwk_thumbprint, load_or_create_key, public_jwk
 
 # RFC 7638 section 3.1: the example key and the thumbprint the RFC gives for it.
 RFC_7638_KEY = {

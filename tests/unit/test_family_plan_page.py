@@ -12,9 +12,9 @@ from typing import Any
 from uuid import uuid4
 
 from plans.document import Adviser
-from plans.family_page import FamilyPlanAnswer
-from plans.family_shapes import HEADINGS, Council, FamilyPlan
-from plans.family_view import family_plan
+from plans.family.page import FamilyPlanAnswer
+from plans.family.shapes import HEADINGS, Council, FamilyPlan
+from plans.family.view import family_plan
 from web.config import CouncilContact
 from web.family.plan import comment_questions
 from web.forms import Answers

@@ -8,9 +8,9 @@ from uuid import uuid4
 
 import pytest
 from plans.document import Provision
-from plans.family_shapes import Council, FamilyPlan, Preparing
-from plans.family_view import family_plan
-from plans.family_words import how_long, how_often, in_words, long_date, where
+from plans.family.shapes import Council, FamilyPlan, Preparing
+from plans.family.view import family_plan
+from plans.family.words import how_long, how_often, in_words, long_date, where
 
 from tests.plan_documents import plans_by_area
 

@@ -9,7 +9,6 @@ from referrals.intake import (
     child_age_problem,
     council_problem,
     intake_problems,
-    london_today,
     name_key,
     nhs_number_digits,
     nhs_number_range,
@@ -17,6 +16,8 @@ from referrals.intake import (
     safe_text,
     uk_phone,
 )
+
+from shared.dates import london_today
 
 LEEDS, BRADFORD = "E08000035", "E08000032"
 SERVED = frozenset({LEEDS, BRADFORD})

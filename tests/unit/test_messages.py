@@ -27,10 +27,10 @@ from notifications.domain import (
     quiet_until,
     sent,
 )
-from notifications.local_notify import template_list
 from notifications.templates import TEXTS, as_notify, email_parts, fields_of, personalisation, words
 from pydantic import ValidationError
 
+from devtools.local_notify import template_list
 from shared.events import DeadlineAtRisk, PartnerReferralHeld
 from tests.events import sample_event
 

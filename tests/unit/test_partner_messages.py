@@ -8,8 +8,8 @@ import pytest
 from referrals.config import ReferralsSettings
 from referrals.domain import Step
 from referrals.fhir_bundle import link_of, task
-from referrals.handlers import milestones_to_tell
 from referrals.partner_example import example_bundle, partner_record
+from referrals.partner_progress import milestones_to_tell
 from referrals.partners import read
 from referrals.schemas import ReferralRequest
 

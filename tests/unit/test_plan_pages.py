@@ -11,8 +11,8 @@ from uuid import uuid4
 
 from plans import plan_pages
 from plans.document import Adviser
-from plans.family_shapes import HEADINGS, Council, FamilyPlan
-from plans.family_view import family_plan
+from plans.family.shapes import HEADINGS, Council, FamilyPlan
+from plans.family.view import family_plan
 
 from tests.plan_documents import plans_by_area
 

@@ -14,13 +14,13 @@ from referrals.statutory import (
     OutOfOrder,
     Stage,
     StatutoryException,
-    add_months,
     count_days,
     deadline_dates,
     required_advice,
     warning_due,
 )
 
+from shared.dates import add_months
 from shared.events import Sen2Need
 
 REQUESTED = date(2026, 1, 5)

@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 from notifications.config import NotificationsSettings
-from notifications.local_notify import development_messaging
 from plans.config import PlansSettings
 from pydantic import ValidationError
 from referrals.config import ReferralsSettings
 from specialists.config import SpecialistsSettings
 from web.config import DEVELOPMENT_SESSION_KEY, WebSettings
 
+from devtools.local_notify import development_messaging
 from shared.environment import DEVELOPMENT_FAMILY_LINK_KEY
 from shared.settings import ServiceSettings
 

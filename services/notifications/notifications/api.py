@@ -1,5 +1,7 @@
 """HTTP routes of the notifications service: the delivery log a caseworker sees, the family's
 contact, and the family's messaging preferences (recorded by a caseworker on their behalf).
+Each read and each change is a unit of work of the caseworker's (``shared.unit_of_work``):
+audited with it.
 
 (Longer than most modules: one router's routes, each short, with the bodies they answer.)
 """
@@ -15,9 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from notifications import repository
 from notifications.domain import Channel
-from shared.audit import Audit
 from shared.auth import AUTH_RESPONSES, Role, allow
-from shared.http import NOT_FOUND, UNAVAILABLE, DbConnection
+from shared.db import Connection
+from shared.http import NOT_FOUND, UNAVAILABLE, AsCaller
 
 router = APIRouter(
     prefix="/v1", tags=["notifications"], responses={**UNAVAILABLE, **AUTH_RESPONSES}
@@ -66,18 +68,18 @@ class NotificationView(BaseModel):
     dependencies=[allow(Role.CASEWORKER, Role.MANAGER)],
 )
 async def list_notifications_for_referral(
-    referral_id: UUID, conn: DbConnection, audit: Audit
+    referral_id: UUID, caller: AsCaller
 ) -> list[NotificationView]:
     """The delivery log: every message about the referral and where it stands."""
-    rows = await repository.notifications_for(conn, referral_id)
-    if not rows:
-        return []
-    await audit.record(
-        conn, "read", "notifications", referral_id=referral_id,
-        local_authority=rows[0]["local_authority"],
-    )  # fmt: skip
+    async with caller.begin() as uow:
+        rows = await repository.notifications_for(uow.conn, referral_id)
+        if not rows:
+            return []
+        council = rows[0]["local_authority"]
+        uow.read("notifications", referral_id=referral_id, local_authority=council)
+        found = await repository.attempts_for(uow.conn, referral_id)
     attempts: dict[UUID, list[AttemptView]] = {}
-    for a in await repository.attempts_for(conn, referral_id):
+    for a in found:
         attempts.setdefault(a["notification_id"], []).append(
             AttemptView(**{k: v for k, v in dict(a).items() if k != "notification_id"})
         )
@@ -111,19 +113,16 @@ class FamilyContactView(BaseModel):
     responses=NOT_FOUND,
     dependencies=[allow(Role.CASEWORKER, Role.MANAGER)],
 )
-async def get_family_contact(
-    referral_id: UUID, conn: DbConnection, audit: Audit
-) -> FamilyContactView:
+async def get_family_contact(referral_id: UUID, caller: AsCaller) -> FamilyContactView:
     """The family's contact as the referral gave it (404 until it has arrived here, or for
     another council's referral). Audited (a read of the family's contact)."""
-    async with conn.transaction():
-        found = await repository.contact(conn, referral_id)
+    async with caller.begin() as uow:
+        found = await repository.contact(uow.conn, referral_id)
         if found is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no contact for this referral")
-        await audit.record(
-            conn, "read", "family_contact", referral_id=referral_id,
-            local_authority=found["local_authority"],
-        )  # fmt: skip
+        uow.read(
+            "family_contact", referral_id=referral_id, local_authority=found["local_authority"]
+        )
     erased = found["contact_name"] == "erased"
     return FamilyContactView(
         name=None if erased else found["contact_name"],
@@ -168,17 +167,12 @@ class PreferencesView(Preferences):
     responses=NOT_FOUND,
     dependencies=[allow(Role.CASEWORKER, Role.MANAGER)],
 )
-async def get_family_preferences(
-    referral_id: UUID, conn: DbConnection, audit: Audit
-) -> PreferencesView:
+async def get_family_preferences(referral_id: UUID, caller: AsCaller) -> PreferencesView:
     """The family's messaging preferences."""
-    council = await repository.council_of(conn, referral_id)
-    if council is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no messages or contact for this referral")
-    await audit.record(
-        conn, "read", "preferences", referral_id=referral_id, local_authority=council
-    )
-    found = await repository.preferences(conn, referral_id)
+    async with caller.begin() as uow:
+        council = await _council_of(uow.conn, referral_id)
+        uow.read("preferences", referral_id=referral_id, local_authority=council)
+        found = await repository.preferences(uow.conn, referral_id)
     return PreferencesView(**dict(found or {}))
 
 
@@ -189,16 +183,12 @@ async def get_family_preferences(
     dependencies=[allow(Role.CASEWORKER, Role.MANAGER)],
 )
 async def set_family_preferences(
-    referral_id: UUID, body: Preferences, request: Request, conn: DbConnection, audit: Audit
+    referral_id: UUID, body: Preferences, request: Request, caller: AsCaller
 ) -> PreferencesView:
     """Record the family's choice (channel, language, opting out of non-statutory messages);
     it applies to every message not yet sent."""
-    async with conn.transaction():
-        council = await repository.council_of(conn, referral_id)
-        if council is None:
-            raise HTTPException(
-                status.HTTP_404_NOT_FOUND, "no messages or contact for this referral"
-            )
+    async with caller.begin() as uow:
+        council = await _council_of(uow.conn, referral_id)
         languages: frozenset[str] = request.app.state.messaging_languages(council)
         if body.language not in languages:
             raise RequestValidationError(
@@ -212,10 +202,17 @@ async def set_family_preferences(
                 ]
             )
         await repository.save_preferences(
-            conn, referral_id, local_authority=council, **body.model_dump()
+            uow.conn, referral_id, local_authority=council, **body.model_dump()
         )
-        await audit.record(
-            conn, "update", "preferences", referral_id=referral_id, local_authority=council
-        )
-        found = await repository.preferences(conn, referral_id)
+        uow.changed("update", "preferences", referral_id=referral_id, local_authority=council)
+        found = await repository.preferences(uow.conn, referral_id)
     return PreferencesView(**dict(found or {}))
+
+
+async def _council_of(conn: Connection, referral_id: UUID) -> str:
+    """The referral's council, among the caller's (404 if this service knows of no referral
+    there)."""
+    council = await repository.council_of(conn, referral_id)
+    if council is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no messages or contact for this referral")
+    return council

@@ -1,6 +1,7 @@
 """Which events a family (or the council's caseworkers) hear about, and how. Pure.
 
-Wiring another event to a message is one entry here (and its words in ``templates``)::
+Wiring another event to a message is one entry here (with its words in ``templates`` and its
+subscription in ``handlers``)::
 
     # The plan's life. On the EHC track the draft and the final plan are told by the statutory
     # messages above (referrals' DraftPlanIssued, FinalPlanIssued), so plans' own events for
@@ -18,7 +19,8 @@ Wiring another event to a message is one entry here (and its words in ``template
         MessageKind("deadline-at-risk-family", council_chooses=True),
     ),
 
-The handlers subscribe to every event named here; the sender does the rest.
+``handlers.queue_messages`` is subscribed to every event named here (one decorator each; a
+test fails if one is missing); the sender does the rest.
 
 (Longer than most modules: one table of every event's messages and the small rules its entries
 name; it reads best whole.)

@@ -79,6 +79,12 @@ def alerts_for(
     ]
 
 
+def queued(alert: FamilyAlert, *, family_reachable: bool) -> bool:
+    """Whether ``alert`` is queued for the sender at once: the SEND team's always; a family's
+    once their contact and their request are both known (else it awaits them)."""
+    return family_reachable or alert.audience is Audience.CASEWORKER
+
+
 @dataclass(frozen=True)
 class Reach:
     """How the recipient can be reached and what they chose."""

@@ -1,21 +1,22 @@
 """Retention in notifications: when referrals erases a child's personal details (their
 council's retention period has passed: ``ChildDetailsErased``), the family's contact details
 go too: the name is pseudonymised, the email address, phone number and postal address removed.
-The messages' log (templates, channels, dates, ids) stays. Idempotent; audited once
-(``system:retention``)."""
+The messages' log (templates, channels, dates, ids) stays. Idempotent; audited once, as the
+retention job's work (``system:retention``: the handler's unit of work)."""
 
 from __future__ import annotations
 
 from uuid import UUID
 
-from shared.audit import audited, record_system
+from shared.audit import audited
 from shared.db import Connection
 
 JOB = "retention"
 
 
-async def erase_family_contact(conn: Connection, referral_id: UUID, local_authority: str) -> bool:
-    """Erase the family's contact details for the referral; ``False`` when done before."""
+async def erase_family_contact(conn: Connection, referral_id: UUID) -> bool:
+    """Erase the family's contact details for the referral; ``False`` when done (and
+    audited) before."""
     await conn.execute(
         """UPDATE family_contacts SET contact_name = 'erased', email = NULL, phone = NULL,
                address_lines = '{}', updated_at = now()
@@ -23,14 +24,4 @@ async def erase_family_contact(conn: Connection, referral_id: UUID, local_author
                OR phone IS NOT NULL OR address_lines <> '{}')""",
         referral_id,
     )
-    if await audited(conn, JOB, "erase", referral_id):
-        return False
-    await record_system(
-        conn,
-        JOB,
-        "erase",
-        "family_contact",
-        referral_id=referral_id,
-        local_authority=local_authority,
-    )
-    return True
+    return not await audited(conn, JOB, "erase", referral_id)

@@ -9,6 +9,10 @@ their events happened, and none before the acknowledgement of the request.
 Nothing is sent here: ``notifications.sender`` sends after these transactions commit.
 Both kinds of handler take a per-referral lock first: without it, a message stored while the
 contact is being saved would be seen by neither transaction and never queued.
+
+Each handler is one unit of work (``shared.unit_of_work``) of the service's own: a message
+stored is audited as its creation (``system:notifications``); the erasure of a family's
+contact as the retention job's (``system:retention``).
 """
 
 from __future__ import annotations
@@ -16,29 +20,60 @@ from __future__ import annotations
 from typing import Any
 
 from notifications import erasure, link_generations, repository
-from notifications.catalogue import CATALOGUE, Audience
-from notifications.domain import alerts_for
-from shared.audit import record_system
+from notifications.catalogue import CATALOGUE
+from notifications.domain import alerts_for, queued
 from shared.events import (
+    AdviceRequested,
+    AssessmentDecided,
     ChildDetailsErased,
-    DomainEvent,
+    DeadlineAtRisk,
+    DeadlineMissed,
+    DraftPlanIssued,
+    EhcAssessmentRequested,
     Envelope,
     FamilyContactRegistered,
     FamilyLinksRevoked,
+    FinalPlanIssued,
+    PartnerReferralHeld,
+    PlanCommentsReceived,
+    PlanIssueDecided,
+    PlanReviewDue,
+    PlanShared,
     ReferralReceived,
+    ReferralWaitlisted,
+    SpecialistAssigned,
+    SpecialistsMatched,
+    StatutoryExceptionRecorded,
 )
-from shared.subscriptions import Conn, Events, Handler, Subscriptions
+from shared.subscriptions import Events, Subscriptions, Uow
 from shared.telemetry import current_trace_headers
 
 subscriptions = Subscriptions()
 
 
-async def queue_messages(message: Envelope[Any], conn: Conn) -> Events:
-    """Store the messages an event causes (the catalogue's entry for its class)."""
-    event = message.data
+# One handler for every catalogued event but the request itself (``request_received``): the
+# catalogue says what each causes. A test checks that every catalogued event is subscribed.
+@subscriptions.on(SpecialistAssigned)
+@subscriptions.on(ReferralWaitlisted)
+@subscriptions.on(SpecialistsMatched)
+@subscriptions.on(EhcAssessmentRequested)
+@subscriptions.on(AssessmentDecided)
+@subscriptions.on(AdviceRequested)
+@subscriptions.on(PlanIssueDecided)
+@subscriptions.on(DraftPlanIssued)
+@subscriptions.on(FinalPlanIssued)
+@subscriptions.on(StatutoryExceptionRecorded)
+@subscriptions.on(PlanShared)
+@subscriptions.on(PlanReviewDue)
+@subscriptions.on(PlanCommentsReceived)
+@subscriptions.on(DeadlineAtRisk)
+@subscriptions.on(DeadlineMissed)
+@subscriptions.on(PartnerReferralHeld)
+async def queue_messages(message: Envelope[Any], uow: Uow) -> Events:
+    """Store the messages an event causes (the catalogue's entry for its class), each audited
+    once (a repeat of the event stores and audits nothing)."""
+    event, conn = message.data, uow.conn
     await repository.lock_referral(conn, event.referral_id)
-    if isinstance(event, ReferralReceived):
-        await repository.save_request(conn, event, local_authority=message.localauthority)
     reachable = await repository.family_reachable(conn, event.referral_id)
     for alert in alerts_for(
         event, CATALOGUE[type(event)], event_id=message.id, local_authority=message.localauthority
@@ -46,64 +81,59 @@ async def queue_messages(message: Envelope[Any], conn: Conn) -> Events:
         added = await repository.add_alert(
             conn,
             alert,
-            queued=reachable or alert.audience is Audience.CASEWORKER,
+            queued=queued(alert, family_reachable=reachable),
             occurred_at=message.time,
             trace_headers=current_trace_headers(),  # the send continues this event's trace
         )
         if added:
-            await record_system(
-                conn,
-                "notifications",
-                "create",
-                "notification",
-                referral_id=event.referral_id,
-                local_authority=message.localauthority,
-            )
-    if isinstance(event, ReferralReceived):
-        await repository.queue_awaiting(conn, event.referral_id)  # what came before it
+            uow.changed(
+                "create", "notification",
+                referral_id=event.referral_id, local_authority=message.localauthority,
+            )  # fmt: skip
     return []
 
 
-def _handler_of(event_class: type[DomainEvent]) -> Handler:
-    """``queue_messages`` under a name of its own for ``event_class`` (the name of its
-    operation in the AsyncAPI document)."""
-
-    async def handler(message: Envelope[Any], conn: Conn) -> Events:
-        return await queue_messages(message, conn)
-
-    name = "queue_messages_about_" + event_class.name.replace("-", "_")
-    handler.__name__ = handler.__qualname__ = name
-    return handler
-
-
-for _event_class in CATALOGUE:
-    subscriptions.on(_event_class)(_handler_of(_event_class))
+@subscriptions.on(ReferralReceived)
+async def request_received(message: Envelope[ReferralReceived], uow: Uow) -> Events:
+    """The request: kept (its acknowledgement is the family's first message), its messages
+    stored, then whatever waited for it queued."""
+    received = message.data
+    await repository.lock_referral(uow.conn, received.referral_id)  # before the request is kept
+    await repository.save_request(uow.conn, received, local_authority=message.localauthority)
+    await queue_messages(message, uow)
+    await repository.queue_awaiting(uow.conn, received.referral_id)  # what came before it
+    return []
 
 
 @subscriptions.on(FamilyContactRegistered)
-async def family_contact_registered(
-    message: Envelope[FamilyContactRegistered], conn: Conn
-) -> Events:
-    await repository.lock_referral(conn, message.data.referral_id)
-    await repository.save_contact(conn, message.data, local_authority=message.localauthority)
-    await repository.queue_awaiting(conn, message.data.referral_id)
+async def family_contact_registered(message: Envelope[FamilyContactRegistered], uow: Uow) -> Events:
+    """The family's contact: kept, and what waited for it queued."""
+    await repository.lock_referral(uow.conn, message.data.referral_id)
+    await repository.save_contact(uow.conn, message.data, local_authority=message.localauthority)
+    await repository.queue_awaiting(uow.conn, message.data.referral_id)
     return []
 
 
 @subscriptions.on(FamilyLinksRevoked)
-async def family_links_revoked(message: Envelope[FamilyLinksRevoked], conn: Conn) -> Events:
+async def family_links_revoked(message: Envelope[FamilyLinksRevoked], uow: Uow) -> Events:
     """A caseworker revoked the family's links: the links in messages sent from now on are of
     the referral's new generation (the earlier ones no longer open anything)."""
     revoked = message.data
     await link_generations.save(
-        conn, revoked.referral_id, revoked.generation, local_authority=revoked.local_authority
+        uow.conn, revoked.referral_id, revoked.generation, local_authority=revoked.local_authority
     )
     return []
 
 
-@subscriptions.on(ChildDetailsErased)
-async def erase_family_contact(message: Envelope[ChildDetailsErased], conn: Conn) -> Events:
-    """Retention: referrals erased the child's details; the family's contact details go too."""
-    await repository.lock_referral(conn, message.data.referral_id)
-    await erasure.erase_family_contact(conn, message.data.referral_id, message.data.local_authority)
+@subscriptions.on(ChildDetailsErased, acting_as=erasure.JOB)
+async def erase_family_contact(message: Envelope[ChildDetailsErased], uow: Uow) -> Events:
+    """Retention: referrals erased the child's details; the family's contact details go too
+    (the retention job's work, audited as such)."""
+    erased = message.data
+    await repository.lock_referral(uow.conn, erased.referral_id)
+    if await erasure.erase_family_contact(uow.conn, erased.referral_id):
+        uow.changed(
+            "erase", "family_contact",
+            referral_id=erased.referral_id, local_authority=erased.local_authority,
+        )  # fmt: skip
     return []

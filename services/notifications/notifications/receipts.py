@@ -1,7 +1,8 @@
 """Delivery receipts: GOV.UK Notify's callbacks (on a route authenticated with the bearer token
 set in Notify's Callbacks settings) and, should one be lost, polling Notify for messages with
 no final status. Either way the receipt updates the message's status and publishes *notification
-delivered* (the timeline's "family notified") once."""
+delivered* (the timeline's "family notified") once: one unit of work of the service's own, its
+events continuing the trace of the event the message was about."""
 
 from __future__ import annotations
 
@@ -22,41 +23,39 @@ from notifications import deliveries, gate
 from notifications.channels import Provider, Remote, Unavailable
 from notifications.config import ANY_COUNCIL
 from notifications.domain import Channel
-from shared.councils import ALL, act_for
+from shared.councils import ALL
 from shared.db import Connection, Database
-from shared.http import UNAVAILABLE, DbConnection, Problem, ServiceOutbox
+from shared.http import UNAVAILABLE, DbConnection, Problem, ServiceWork
 from shared.outbox import Outbox
-from shared.telemetry import continued_trace
+from shared.unit_of_work import Actor, Work
 
 logger = logging.getLogger(__name__)
 
+SERVICE = Actor.system("notifications")
+"""Who records a message's delivery: the service itself (the sender, a receipt)."""
+
 
 async def record_receipt(
-    pool: asyncpg.Pool,
-    outbox: Outbox,
+    work: Work,
     notification_id: UUID,
     channel: Channel,
     remote: Remote,
     at: datetime,
     councils: list[str] | str = ALL,
+    conn: Connection | None = None,
 ) -> bool:
-    """Apply a provider's status for one message; False if the message is not known here."""
-    async with pool.acquire() as conn, conn.transaction():
-        await act_for(conn, councils)
+    """Apply a provider's status for one message (on ``conn``, a request's, or one of the
+    pool); False if the message is not known here (or to ``councils``)."""
+    async with work.begin(SERVICE, councils=councils, conn=conn) as uow:
         found = await deliveries.receipt(
-            conn, notification_id=notification_id, channel=channel,
+            uow.conn, notification_id=notification_id, channel=channel,
             provider_id=remote.provider_id, status=remote.status, at=at,
         )  # fmt: skip
         if found is None:
             return False
-        await _announce(conn, outbox, found)
+        # Continued in the trace of the event the message was about: one trace, one journey.
+        uow.add(*found.events, local_authority=found.local_authority, trace=found.trace_headers)
     return True
-
-
-async def _announce(conn: Connection, outbox: Outbox, found: deliveries.Receipt) -> None:
-    # Continued in the trace of the event the message was about: one trace, one journey.
-    with continued_trace(found.trace_headers):
-        await outbox.add(conn, found.events, local_authority=found.local_authority)
 
 
 class NotifyReceipt(BaseModel):
@@ -105,7 +104,7 @@ async def receive_delivery_receipt(
     request: Request,
     councils: Annotated[list[str], Depends(councils_of_token)],
     conn: DbConnection,
-    outbox: ServiceOutbox,
+    work: ServiceWork,
 ) -> None:
     """GOV.UK Notify's delivery receipt for one message (its Callbacks settings point here)."""
     try:
@@ -113,15 +112,12 @@ async def receive_delivery_receipt(
     except ValueError:
         return  # not one of ours (another system sharing the Notify service): nothing to do
     at = receipt.completed_at or receipt.sent_at or datetime.now().astimezone()
-    async with conn.transaction():
+    remote = Remote(receipt.id, receipt.status)
+    await record_receipt(
+        work, notification_id, receipt.notification_type, remote, at,
         # Only the councils whose token it bears ('*': the settings every other council uses).
-        await act_for(conn, ALL if ANY_COUNCIL in councils else councils)
-        found = await deliveries.receipt(
-            conn, notification_id=notification_id, channel=receipt.notification_type,
-            provider_id=receipt.id, status=receipt.status, at=at,
-        )  # fmt: skip
-        if found is not None:
-            await _announce(conn, outbox, found)
+        councils=ALL if ANY_COUNCIL in councils else councils, conn=conn,
+    )  # fmt: skip
     logger.info("receipt for message %s: %s", notification_id, receipt.status)
 
 
@@ -157,6 +153,7 @@ class ReceiptPoller:
 
     async def poll(self, pool: asyncpg.Pool, outbox: Outbox) -> int:
         """Ask about one batch; returns how many statuses were applied."""
+        work = Work(lambda: pool, outbox)
         async with pool.acquire() as conn:
             due = await deliveries.awaiting_receipt(
                 conn, now=self._clock(), after=self._after, limit=self._batch_size
@@ -179,7 +176,7 @@ class ReceiptPoller:
             except Unavailable:
                 return applied
             if remote is not None:
-                await record_receipt(pool, outbox, item.notification_id, item.channel, remote,
+                await record_receipt(work, item.notification_id, item.channel, remote,
                                      self._clock())  # fmt: skip
                 applied += 1
         return applied

@@ -6,7 +6,9 @@ channel, wait, give up), the provider being asked first about a message whose se
 mid-way. The messages going out then go together: the provider's limits, every attempt recorded
 before any call (with no transaction open during the calls), the calls side by side, then every
 ``sent`` and its *notification sent* event (with *notification delivered* when the answer itself
-says so) committed in one transaction. One message is a batch of one. If that commit fails it is
+says so) committed in one transaction, one unit of work of the service's own
+(``shared.unit_of_work``, each event continuing its message's trace). One message is a batch
+of one. If that commit fails it is
 retried: a message is never handed over twice by this sender. If the process dies between the
 call and the commit, the claim's lease runs out and the next sender asks the provider (by the
 message's reference) whether it already went.
@@ -54,13 +56,14 @@ from notifications.domain import (
     sent,
 )
 from notifications.providers import Council, Councils
-from notifications.receipts import record_receipt
-from shared.councils import ALL, act_for
+from notifications.receipts import SERVICE, record_receipt
+from shared.councils import ALL
 from shared.db import Connection, Database
 from shared.events import DomainEvent
 from shared.failures import Failure, classify
 from shared.outbox import Outbox
 from shared.telemetry import continued_trace, tag_current_span
+from shared.unit_of_work import Work
 from shared.wakeup import Wakeup
 
 logger = logging.getLogger(__name__)
@@ -144,6 +147,7 @@ class AlertSender:
 
     async def send_due(self, pool: asyncpg.Pool, outbox: Outbox) -> int:
         """Claim and send one batch; returns how many were claimed."""
+        work = Work(lambda: pool, outbox)  # the record of what went: its units of work
         async with pool.acquire() as conn:
             claimed = await deliveries.claim_due(
                 conn, now=self._clock(), limit=self._batch_size, lease=self._lease
@@ -152,13 +156,13 @@ class AlertSender:
         for item in claimed:
             families[(item.alert.referral_id, item.alert.audience)].append(item)
         for round_ in zip_longest(*families.values()):
-            await self._send(pool, outbox, [item for item in round_ if item is not None])
+            await self._send(pool, work, [item for item in round_ if item is not None])
         return len(claimed)
 
-    async def _send(self, pool: asyncpg.Pool, outbox: Outbox, items: list[Claimed]) -> None:
+    async def _send(self, pool: asyncpg.Pool, work: Work, items: list[Claimed]) -> None:
         """Each message's next step, then those going out together (module docstring). An
         outage is raised only after what was handed over is recorded."""
-        steps, outage = await self._each(pool, [(i, self._next(pool, outbox, i)) for i in items])
+        steps, outage = await self._each(pool, [(i, self._next(pool, work, i)) for i in items])
         taken = [step for step in steps if isinstance(step, Taken)]  # unconfirmed ones
         going = await self._within_limits(pool, [s for s in steps if isinstance(s, Going)])
         if going:
@@ -172,7 +176,7 @@ class AlertSender:
             taken += [t for t in handed if t is not None]
             outage = outage or later
         if taken:
-            await self._record(pool, outbox, taken)
+            await self._record(work, taken)
         if outage is not None:
             raise outage  # the database is away: the whole sender pauses
 
@@ -209,9 +213,7 @@ class AlertSender:
                 reason=f"error: {type(exc).__name__}",
             )  # fmt: skip
 
-    async def _next(
-        self, pool: asyncpg.Pool, outbox: Outbox, item: Claimed
-    ) -> Going | Taken | None:
+    async def _next(self, pool: asyncpg.Pool, work: Work, item: Claimed) -> Going | Taken | None:
         """What to do with the message: send it (``Going``), record it (``Taken``: it may have
         gone before its sender stopped), or nothing more (done here)."""
         alert, now = item.alert, self._clock()
@@ -229,7 +231,7 @@ class AlertSender:
                 return None
             if remote is not None:
                 logger.info("message %s had gone before its sender stopped", alert.id)
-                await record_receipt(pool, outbox, alert.id, in_flight.channel, remote, now)
+                await record_receipt(work, alert.id, in_flight.channel, remote, now)
                 return None
             tried = [t for t in tried if t.channel != in_flight.channel]  # it never went
         decision = next_step(alert, council.reach(item), council.policy, tried, now)
@@ -241,11 +243,11 @@ class AlertSender:
             elif isinstance(decision, Wait):
                 await deliveries.wait_for_receipts(conn, alert)
             else:
-                await self._finish(conn, outbox, alert, decision, now)
+                await self._finish(conn, work, alert, decision, now)
         return None
 
     async def _finish(
-        self, conn: Connection, outbox: Outbox, alert: FamilyAlert, end: Withhold | GiveUp,
+        self, conn: Connection, work: Work, alert: FamilyAlert, end: Withhold | GiveUp,
         now: datetime,
     ) -> None:  # fmt: skip
         status, reason = (
@@ -253,11 +255,10 @@ class AlertSender:
         )
         if isinstance(end, GiveUp):
             logger.warning("message %s could not be delivered on any channel", alert.id)
-        async with conn.transaction():
-            await act_for(conn, ALL)  # the service's own work
-            await deliveries.finish(conn, alert, status, now=now, reason=reason)
-            events = [failed(alert, end)] if isinstance(end, GiveUp) else []
-            await outbox.add(conn, events, local_authority=alert.local_authority)
+        async with work.begin(SERVICE, councils=ALL, conn=conn) as uow:
+            await deliveries.finish(uow.conn, alert, status, now=now, reason=reason)
+            if isinstance(end, GiveUp):
+                uow.add(failed(alert, end), local_authority=alert.local_authority)
 
     async def _within_limits(self, pool: asyncpg.Pool, going: list[Going]) -> list[Going]:
         """The messages a provider's limits let go now (the oldest first); the others wait
@@ -328,31 +329,30 @@ class AlertSender:
                 drop_attempt=channel if exc.not_sent else None,
             )  # fmt: skip
 
-    async def _record(self, pool: asyncpg.Pool, outbox: Outbox, taken: list[Taken]) -> None:
+    async def _record(self, work: Work, taken: list[Taken]) -> None:
         """The messages are out: record them, never resending. A message that cannot be
         recorded (a bug) stops no other's record: each is then recorded alone, and one that
         still cannot be is left to its lease (the next sender asks the provider about it)."""
         try:
-            await self._record_together(pool, outbox, taken)
+            await self._record_together(work, taken)
         except Exception as exc:
             if classify(exc) is not Failure.PERMANENT:
                 raise
             if len(taken) > 1:
                 for one in taken:
-                    await self._record(pool, outbox, [one])
+                    await self._record(work, [one])
                 return
             alert_id = taken[0].item.alert.id
             logger.error("message %s sent, recording it failed: %s", alert_id, type(exc).__name__)
 
-    async def _record_together(
-        self, pool: asyncpg.Pool, outbox: Outbox, taken: list[Taken]
-    ) -> None:
-        """Every message and its events in one transaction, retried while the database heals."""
+    async def _record_together(self, work: Work, taken: list[Taken]) -> None:
+        """Every message and its events in one unit of work, retried while the database
+        heals."""
         for attempt in range(1, self._record_attempts + 1):
             try:
                 now = self._clock()
-                async with pool.acquire() as conn, conn.transaction():
-                    await act_for(conn, ALL)  # the service's own work
+                async with work.begin(SERVICE, councils=ALL) as uow:  # the service's own work
+                    conn = uow.conn
                     recorded = await deliveries.mark_sent(conn, [t.handed for t in taken], now=now)
                     for t in taken:
                         alert, channel = t.item.alert, t.handed.channel
@@ -363,8 +363,8 @@ class AlertSender:
                             events += await deliveries.apply_status(
                                 conn, alert, channel, "delivered", now
                             )
-                        await outbox.add(
-                            conn, events, local_authority=alert.local_authority,
+                        uow.add(
+                            *events, local_authority=alert.local_authority,
                             trace=t.item.trace_headers,
                         )  # fmt: skip
                     for key in sorted({t.limit_key for t in taken if t.limit_key is not None}):

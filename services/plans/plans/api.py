@@ -1,5 +1,6 @@
 """HTTP routes of the plans service for caseworkers: the plan, its versions, and editing a
-section (a new version, the quality checks run again)."""
+section (a new version, the quality checks run again). Each read is audited, each change is
+one unit of work (``plans.units``)."""
 
 from __future__ import annotations
 
@@ -10,15 +11,13 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, HTTPException, Path, Response, status
 from pydantic import BaseModel, Field, ValidationError
 
-from plans import changes, versions
+from plans import changes, repository, versions
 from plans.document import SECTION_KEYS
 from plans.lifecycle import Refused
 from plans.structure import SectionNotOnTrack, section_errors, with_section
 from plans.views import SupportPlanView, VersionSummary, VersionView, current, if_match
-from shared.audit import Audit
-from shared.auth import AUTH_RESPONSES, CurrentPrincipal, Role, allow
-from shared.events import PlanRevised
-from shared.http import CONFLICT, NOT_FOUND, UNAVAILABLE, DbConnection, ServiceOutbox
+from shared.auth import AUTH_RESPONSES, Role, allow
+from shared.http import CONFLICT, NOT_FOUND, UNAVAILABLE, AsCaller, invalid
 
 router = APIRouter(
     prefix="/v1/referrals/{referral_id}/plan",
@@ -31,40 +30,37 @@ IfMatch = Annotated[int | None, Depends(if_match)]
 
 @router.get("", response_model=SupportPlanView)
 async def get_plan_for_referral(
-    referral_id: UUID, conn: DbConnection, audit: Audit, response: Response
+    referral_id: UUID, caller: AsCaller, response: Response
 ) -> SupportPlanView:
     """The referral's plan as it stands: its current version, status, checks and dates."""
-    view = await current(conn, referral_id)
-    await audit.record(
-        conn, "read", "plan", referral_id=referral_id, local_authority=view.local_authority
-    )
+    async with caller.begin() as uow:
+        view = await current(uow.conn, referral_id)
+        uow.read("plan", referral_id=referral_id, local_authority=view.local_authority)
     response.headers["ETag"] = f'"{view.version}"'
     return view
 
 
 @router.get("/versions", response_model=list[VersionSummary])
-async def list_versions(referral_id: UUID, conn: DbConnection, audit: Audit) -> Any:
+async def list_versions(referral_id: UUID, caller: AsCaller) -> Any:
     """Every version of the plan: who made it, when, why, and the status then."""
-    view = await current(conn, referral_id)
-    await audit.record(
-        conn, "read", "plan-versions", referral_id=referral_id, local_authority=view.local_authority
-    )
-    return [dict(row) for row in await versions.listed(conn, referral_id)]
+    async with caller.begin() as uow:
+        view = await current(uow.conn, referral_id)
+        uow.read("plan-versions", referral_id=referral_id, local_authority=view.local_authority)
+        return [dict(row) for row in await versions.listed(uow.conn, referral_id)]
 
 
 @router.get("/versions/{version}", response_model=VersionView)
 async def get_version(
-    referral_id: UUID, version: Annotated[int, Path(ge=1)], conn: DbConnection, audit: Audit
+    referral_id: UUID, version: Annotated[int, Path(ge=1)], caller: AsCaller
 ) -> Any:
     """One version, with the family's comments about it."""
-    view = await current(conn, referral_id)
-    found = await versions.one(conn, referral_id, version)
-    if found is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"the plan has no version {version}")
-    row, comments = found
-    await audit.record(
-        conn, "read", "plan-version", referral_id=referral_id, local_authority=view.local_authority
-    )
+    async with caller.begin() as uow:
+        view = await current(uow.conn, referral_id)
+        found = await versions.one(uow.conn, referral_id, version)
+        if found is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"the plan has no version {version}")
+        row, comments = found
+        uow.read("plan-version", referral_id=referral_id, local_authority=view.local_authority)
     return {
         **dict(row),
         "comments": len(comments),
@@ -85,32 +81,26 @@ async def edit_section(
     key: Annotated[str, Path(description=f"One of {', '.join(SECTION_KEYS)}")],
     body: SectionEdit,
     expected: IfMatch,
-    conn: DbConnection,
-    outbox: ServiceOutbox,
-    audit: Audit,
-    principal: CurrentPrincipal,
+    caller: AsCaller,
 ) -> SupportPlanView:
     """Replace one section: a new version; 409 when the plan changed since it was read."""
-    async with conn.transaction():
-        plan, document = await changes.locked(conn, referral_id, body.version or expected)
+    async with caller.begin() as uow:
+        plan, document = await changes.locked(uow.conn, referral_id, body.version or expected)
+        # A draft that needed attention is announced from its referral once it passes.
+        attention = plan.status == "needs_attention"
+        drafted_from = await repository.drafted_from(uow.conn, plan.id) if attention else None
         try:
             edited = with_section(document, key, body.content)
-            changed = plan.edit()
+            taken = plan.edit(key, edited, body.reason, drafted_from=drafted_from)
+            # A plan with the family failing a check is refused here (409), not a 500.
+            await changes.store(uow.conn, taken, edited, changed_by=uow.actor.subject)
         except SectionNotOnTrack as exc:
-            raise changes.invalid([(("key",), str(exc))]) from exc
+            raise invalid([(("key",), str(exc))]) from exc
         except ValidationError as exc:
-            raise changes.invalid(
+            raise invalid(
                 [(("content", *loc), msg) for loc, msg in section_errors(exc, key)]
             ) from exc
         except Refused as exc:
             raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
-        changed, announced = await changes.announced_when_ready(conn, changed, edited)
-        await changes.store(conn, changed, edited, changed_by=principal.subject, reason=body.reason)
-        revised = PlanRevised(
-            **changed.step(), reason="edited", sections=[key], status=changed.status
-        )
-        await outbox.add(conn, [revised, *announced], local_authority=plan.local_authority)
-        await audit.record(
-            conn, "update", "plan", referral_id=referral_id, local_authority=plan.local_authority
-        )
-        return await current(conn, referral_id)
+        uow.add(*taken.events)
+        return await current(uow.conn, referral_id)

@@ -4,9 +4,11 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
-from plans import api, family_api, family_page, plan_pdf_api, standards_api, transitions_api
+from plans import api, plan_pdf_api, standards_api, transitions_api
 from plans.config import PlansSettings
-from plans.family_access import FamilyLinkRefused
+from plans.family import comments as family_comments
+from plans.family import page as family_page
+from plans.family.access import FamilyLinkRefused
 from plans.handlers import subscriptions
 from plans.late_words import LateWordsWatch
 from plans.printing import Printing
@@ -32,7 +34,7 @@ def create_app(settings: PlansSettings | None = None) -> FastAPI:
             routers=(
                 api.router,
                 transitions_api.router,
-                family_api.router,
+                family_comments.router,
                 standards_api.router,
                 family_page.router,
                 plan_pdf_api.router,

@@ -107,9 +107,8 @@ async def catalogue_in_force(conn: Connection, local_authority: str) -> Catalogu
         raise LookupError("no national catalogue imported: run the plans migrations")
     national = await _version(conn, NATIONAL, newest[NATIONAL])
     council = newest.get(local_authority)
-    return in_force(
-        national, None if council is None else await _version(conn, local_authority, council)
-    )
+    layer = None if council is None else await _version(conn, local_authority, council)
+    return in_force(national, layer)
 
 
 async def _version(conn: Connection, layer: str, version: str) -> CatalogueVersion:

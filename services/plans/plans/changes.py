@@ -1,34 +1,26 @@
-"""Changing a plan, for a caseworker's request or an event: the plan locked and read, the
-step's rules applied, the quality checks run again, and the new version stored, with the
-events it caused, the audit record and the warnings, in the caller's transaction."""
+"""Changing a plan, for a caseworker's request or an event, inside its unit of work: the plan
+locked and read, and the step the plan took (``plans.lifecycle``) stored as a new version with
+the quality checks run again."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import replace
-from datetime import date, datetime
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from fastapi import HTTPException, status
-from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from plans import repository
 from plans.checks import CheckResult, check, failed
 from plans.document import PlanDocument
-from plans.domain import drafted_event
-from plans.lifecycle import Plan, Refused
+from plans.lifecycle import Plan, Refused, StepTaken
 from shared.db import Connection
-from shared.events import DomainEvent, PlanStatus
+from shared.events import PlanStatus
+from shared.unit_of_work import Actor
 
-LONDON = ZoneInfo("Europe/London")
-
-
-def london_today() -> date:
-    """The council's day (dates in plans are the council's calendar)."""
-    return datetime.now(LONDON).date()
+PLANS = Actor.system("plans")
+"""The service's own changes (its scheduled jobs; its handlers' are the runtime's): audited as
+``system:plans``."""
 
 
 def document_of(sections: dict[str, Any]) -> PlanDocument:
@@ -44,34 +36,21 @@ GOES_TO_THE_FAMILY: frozenset[PlanStatus] = frozenset({"shared", "issued_for_com
 
 
 async def store(
-    conn: Connection, plan: Plan, document: PlanDocument, *, changed_by: str, reason: str
+    conn: Connection, taken: StepTaken, document: PlanDocument, *, changed_by: str
 ) -> list[CheckResult]:
     """The new version, with its quality checks run again (the one place they run). A plan
     failing a check never goes to the family: that step is refused, saying which and why."""
     results = check(document)
     failing = failed(results)
-    if failing and plan.status in GOES_TO_THE_FAMILY:
+    if failing and taken.plan.status in GOES_TO_THE_FAMILY:
         raise Refused(
             "the plan fails its quality checks: "
             + "; ".join(f"{r.name}: {r.message}" for r in failing)
         )
     await repository.save(
-        conn, plan, document, changed_by=changed_by, reason=reason, checks=results
+        conn, taken.plan, document, changed_by=changed_by, reason=taken.reason, checks=results
     )
     return results
-
-
-async def announced_when_ready(
-    conn: Connection, plan: Plan, document: PlanDocument
-) -> tuple[Plan, list[DomainEvent]]:
-    """A draft that needed attention and now passes every check becomes a draft, announced
-    (``plan-drafted``: specialists match it) as a first draft would have been."""
-    if plan.status != "needs_attention" or failed(check(document)):
-        return plan, []
-    referral = await repository.drafted_from(conn, plan.id)
-    if referral is None:
-        return plan, []  # drafted before plans kept the referral: the caseworker drafts again
-    return replace(plan, status="draft"), [drafted_event(referral, plan.id, document)]
 
 
 async def locked(
@@ -90,10 +69,3 @@ async def locked(
             "it since you read it; read it again and redo your change",
         )
     return plan, document_of(sections)
-
-
-def invalid(problems: Sequence[tuple[tuple[str | int, ...], str]]) -> RequestValidationError:
-    """A 422 naming each field and why, as FastAPI's own validation gives it."""
-    return RequestValidationError(
-        [{"loc": ("body", *loc), "msg": msg, "type": "value_error"} for loc, msg in problems]
-    )

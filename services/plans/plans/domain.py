@@ -88,14 +88,14 @@ def draft_plan(
 
 def drafted_event(referral: ReferralReceived, plan_id: UUID, document: PlanDocument) -> PlanDrafted:
     """The announcement of a plan that passes every check: what specialists match on."""
-    roles = document.roles()
+    roles = document.roles()  # the lead role is the first (``lead_role``), read once here
     return PlanDrafted(
         referral_id=referral.referral_id,
         plan_id=plan_id,
         local_authority=referral.local_authority,
         primary_need=referral.primary_need,
         area_of_need=document.B[0].area if document.B else "",
-        required_specialism=lead_role(document).value,
+        required_specialism=(roles[0] if roles else FIRST_ADVISER).value,
         postcode_district=referral.postcode_district,
         sections=sections_drafted(document),
         provision_roles=roles,

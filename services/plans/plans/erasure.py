@@ -4,8 +4,8 @@ about the child go too, in every version: the views in A, the referrer's words i
 free-text sections (C, D, H1, H2, I, J), the lines a caseworker wrote in E, F and G, the
 family's comments and the school they asked for, and any words still waiting for a draft.
 What came from the national standards (generic, never about one child), the codes and the
-dates stay, as referrals keeps its codes and dates. Idempotent; audited once
-(``system:retention``)."""
+dates stay, as referrals keeps its codes and dates. Idempotent: a repeat finds nothing left to
+erase (and so is not audited again)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ import json
 from typing import Any
 from uuid import UUID
 
-from shared.audit import audited, record_system
 from shared.db import Connection
 
-JOB = "retention"
+RETENTION = "retention"
+"""Whose work an erasure is, in the audit trail: ``system:retention``, as in every service."""
 ERASED = "erased"
 _FREE_TEXT = ("A", "C", "D", "H1", "H2", "I", "J")
 _CASEWORKER_LINE = {"E": ("text", "measure"), "F": ("support", "delivered_by", "where")}
@@ -47,39 +47,48 @@ def erased_document(document: dict[str, Any]) -> dict[str, Any]:
     return erased
 
 
-async def erase_child_details(conn: Connection, referral_id: UUID, local_authority: str) -> bool:
-    """Erase the referral's personal words from its plan; ``False`` when done before."""
+async def erase_child_details(conn: Connection, referral_id: UUID) -> bool:
+    """Erase the referral's personal words from its plan, its versions, the family's comments
+    and any words waiting for a draft; ``False`` when there were none left (done before)."""
     plan = await conn.fetchrow(
         "SELECT id, sections::text FROM support_plans WHERE referral_id = $1 FOR UPDATE",
         referral_id,
     )
+    erased = 0
     if plan is not None:
-        await conn.execute(
-            "UPDATE support_plans SET sections = $2::jsonb WHERE id = $1",
-            plan["id"],
-            json.dumps(erased_document(json.loads(plan["sections"]))),
-        )
+        sections = json.loads(plan["sections"])
+        if (document := erased_document(sections)) != sections:
+            await conn.execute(
+                "UPDATE support_plans SET sections = $2::jsonb WHERE id = $1",
+                plan["id"],
+                json.dumps(document),
+            )
+            erased += 1
     versions = await conn.fetch(
         "SELECT plan_id, version, document::text FROM plan_versions WHERE referral_id = $1",
         referral_id,
     )
+    changed = [
+        (v["plan_id"], v["version"], json.dumps(document))
+        for v in versions
+        if (document := erased_document(stored := json.loads(v["document"]))) != stored
+    ]
     await conn.executemany(
         "UPDATE plan_versions SET document = $3::jsonb WHERE plan_id = $1 AND version = $2",
-        [
-            (v["plan_id"], v["version"], json.dumps(erased_document(json.loads(v["document"]))))
-            for v in versions
-        ],
+        changed,
     )
-    await conn.execute(
-        """UPDATE plan_comments SET comments = $2, preferred_school = NULL
-           WHERE referral_id = $1""",
+    comments = await conn.fetchval(
+        """WITH erased AS (
+               UPDATE plan_comments SET comments = $2, preferred_school = NULL
+               WHERE referral_id = $1 AND (comments <> $2 OR preferred_school IS NOT NULL)
+               RETURNING 1)
+           SELECT count(*) FROM erased""",
         referral_id,
         ERASED,
     )
-    await conn.execute("DELETE FROM plan_inputs WHERE referral_id = $1", referral_id)
-    if await audited(conn, JOB, "erase", referral_id):
-        return False
-    await record_system(
-        conn, JOB, "erase", "plan", referral_id=referral_id, local_authority=local_authority
+    inputs = await conn.fetchval(
+        """WITH gone AS (DELETE FROM plan_inputs WHERE referral_id = $1 RETURNING 1)
+           SELECT count(*) FROM gone""",
+        referral_id,
     )
-    return True
+    return bool(erased + len(changed) + comments + inputs)

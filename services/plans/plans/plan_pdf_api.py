@@ -7,14 +7,13 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 
-from plans import family_repository
-from plans.family_page import council_of, plan_pdf
-from plans.family_shapes import FamilyPlan
-from plans.family_view import family_plan
+from plans.family import repository as family_repository
+from plans.family.page import council_of, plan_pdf
+from plans.family.shapes import FamilyPlan
+from plans.family.view import family_plan
 from plans.printing import printing_of
-from shared.audit import Audit
 from shared.auth import AUTH_RESPONSES, CurrentPrincipal, Role, allow
-from shared.http import NOT_FOUND, UNAVAILABLE, DbConnection, Problem
+from shared.http import NOT_FOUND, UNAVAILABLE, AsCaller, Problem
 
 router = APIRouter(prefix="/v1", tags=["plans"], responses={**UNAVAILABLE, **AUTH_RESPONSES})
 
@@ -40,16 +39,15 @@ async def staff_pdf_turn(request: Request, principal: CurrentPrincipal) -> Async
         Depends(staff_pdf_turn, scope="function"),
     ],
 )
-async def get_plan_pdf(
-    request: Request, referral_id: UUID, conn: DbConnection, audit: Audit
-) -> Response:
+async def get_plan_pdf(request: Request, referral_id: UUID, caller: AsCaller) -> Response:
     """The referral's plan as the document the council sends (PDF), in whatever status."""
-    row = await family_repository.plan_row(conn, referral_id)
-    if row is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no plan yet for referral {referral_id}")
-    await audit.record(
-        conn, "read", "plan-pdf", referral_id=referral_id, local_authority=row["local_authority"]
-    )
+    async with caller.begin() as uow:
+        row = await family_repository.plan_row(uow.conn, referral_id)
+        if row is None:
+            raise HTTPException(
+                status.HTTP_404_NOT_FOUND, f"no plan yet for referral {referral_id}"
+            )
+        uow.read("plan-pdf", referral_id=referral_id, local_authority=row["local_authority"])
     council = council_of(request, row["local_authority"])
     shown = family_plan(row, referral_id, council, staff=True)
     if not isinstance(shown, FamilyPlan):

@@ -1,9 +1,10 @@
 """The review scheduler: a plan whose review date has come (the earliest outcome's review on the
 support track, the annual review of an EHC plan) becomes review_due, once, with its event for
 the timeline and the family's message. Driven by the database (the status is the mark), so it
-survives restarts and catches up; each plan marked is audited (``system:plans``); every replica
-runs it, one at a time acts (an advisory lock), rows claimed with SKIP LOCKED. The day comes
-from an injectable clock."""
+survives restarts and catches up; each batch is one unit of work of the service's own (each
+plan marked audited as ``system:plans`` through its event); every replica runs it, one at a
+time acts (an advisory lock), rows claimed with SKIP LOCKED. The day comes from an injectable
+clock."""
 
 from __future__ import annotations
 
@@ -11,13 +12,13 @@ from collections.abc import Callable
 from datetime import date
 
 from plans import repository
-from plans.changes import london_today
-from shared.audit import record_system
-from shared.councils import ALL, act_for
+from plans.changes import PLANS
+from shared.councils import ALL
+from shared.dates import london_today
 from shared.db import Connection, Database
-from shared.events import PlanReviewDue
 from shared.outbox import Outbox
 from shared.schedule import every, in_batches
+from shared.unit_of_work import Work
 
 _LOCK_ID = 0x5E0D_0010
 BATCH = 200
@@ -29,22 +30,23 @@ class ReviewWatch:
         self.today = today
 
     async def run(self, database: Database, outbox: Outbox) -> None:
+        work = Work(database.pool, outbox)
         await every(
             database,
             interval_s=self.interval_s,
             lock_id=_LOCK_ID,
             name="plan reviews (due)",
-            work=lambda conn: self.check(conn, outbox),
+            work=lambda conn: self.check(work, conn),
         )
 
-    async def check(self, conn: Connection, outbox: Outbox) -> int:
+    async def check(self, work: Work, conn: Connection) -> int:
         """Mark every plan whose review is due today or before; returns how many."""
-        return await in_batches(lambda: self._batch(conn, outbox, self.today()), BATCH)
+        return await in_batches(lambda: self._batch(work, conn, self.today()), BATCH)
 
-    async def _batch(self, conn: Connection, outbox: Outbox, today: date) -> int:
-        async with conn.transaction():
-            await act_for(conn, ALL)  # the service's own duty, for every council it serves
-            rows = await conn.fetch(
+    async def _batch(self, work: Work, conn: Connection, today: date) -> int:
+        # The service's own duty, for every council it serves.
+        async with work.begin(PLANS, councils=ALL, conn=conn) as uow:
+            rows = await uow.conn.fetch(
                 """SELECT id, referral_id, local_authority, track, status, version,
                           issue_decided, final_plan_due, comments_until, no_more_comments,
                           review_due_on, sections::text AS sections
@@ -55,18 +57,11 @@ class ReviewWatch:
                 BATCH,
             )
             for row in rows:
-                plan = repository.plan_of(row)
-                due = plan.review_is_due(today)
+                due = repository.plan_of(row).review_is_due(today)
                 assert due is not None
-                assert plan.review_due_on is not None
                 await repository.save(
-                    conn, due, repository.sections_json(row), changed_by="plans",
-                    reason="review due",
+                    uow.conn, due.plan, repository.sections_json(row), changed_by="plans",
+                    reason=due.reason,
                 )  # fmt: skip
-                await record_system(
-                    conn, "plans", "update", "plan",
-                    referral_id=plan.referral_id, local_authority=plan.local_authority,
-                )  # fmt: skip
-                event = PlanReviewDue(**due.step(), review_due=plan.review_due_on)
-                await outbox.add(conn, [event], local_authority=plan.local_authority)
+                uow.add(*due.events)
         return len(rows)

@@ -1,4 +1,6 @@
-"""HTTP routes of the referrals service, for caseworkers and partner systems.
+"""HTTP routes of the referrals service, for caseworkers and partner systems. Each reads or
+changes state in one unit of work as its caller (``shared.unit_of_work``): a change's audit
+rows come with the events it adds, a read's with ``uow.read``.
 
 (Longer than most modules: one router's routes, each short, and the helpers only they use.)
 """
@@ -11,15 +13,13 @@ from uuid import UUID, uuid4
 
 import asyncpg
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from referrals import ehc_repository, idempotency, repository
+from referrals import ehc_repository, repository
 from referrals.domain import Step
 from referrals.ehc_schemas import EhcView
 from referrals.holding import held_for, hold
-from referrals.idempotency import IdempotencyKey
-from referrals.intake import IntakeRules, intake_problems, london_today
+from referrals.intake import IntakeRules
 from referrals.schemas import (
     ChildView,
     DuplicateReferral,
@@ -28,14 +28,33 @@ from referrals.schemas import (
     ReferralView,
     TimelineEntry,
 )
-from referrals.taking_in import Refused, new_referral, take_in
-from shared.audit import Audit
+from referrals.taking_in import Refused, new_referral, rule_problems, take_in
 from shared.auth import AUTH_RESPONSES, CurrentPrincipal, Role, allow, require_council
+from shared.dates import london_today
 from shared.events import FamilyLinksRevoked, Sen2Need
-from shared.http import NOT_FOUND, UNAVAILABLE, DbConnection, ServiceOutbox
+from shared.http import (
+    NOT_FOUND,
+    UNAVAILABLE,
+    AsCaller,
+    DbConnection,
+    ServiceWork,
+    actor_of,
+    invalid,
+)
+from shared.idempotency import IdempotencyKey, key_reused, replayed
 from shared.telemetry import tag_current_span
+from shared.unit_of_work import KeyReused
 
 router = APIRouter(prefix="/v1", tags=["referrals"], responses={**UNAVAILABLE, **AUTH_RESPONSES})
+
+
+def intake_rules(request: Request) -> IntakeRules:
+    """The rules of the settings the app was made with (``ReferralsSettings.intake_rules``)."""
+    rules: IntakeRules = request.app.state.intake_rules
+    return rules
+
+
+Rules = Annotated[IntakeRules, Depends(intake_rules)]
 
 
 @router.post(
@@ -54,11 +73,11 @@ router = APIRouter(prefix="/v1", tags=["referrals"], responses={**UNAVAILABLE, *
     dependencies=[allow(Role.CASEWORKER, Role.MANAGER, Role.PARTNER)],
 )
 async def create_referral(
+    request: Request,
     body: ReferralRequest,
     conn: DbConnection,
-    outbox: ServiceOutbox,
+    work: ServiceWork,
     principal: CurrentPrincipal,
-    audit: Audit,
     rules: Rules,
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
@@ -68,51 +87,36 @@ async def create_referral(
     theirs for a child already known here is held for a caseworker to match, answered as any
     other (``referrals.holding``)."""
     today = london_today()
-    child = body.child
-    problems = intake_problems(
-        rules,
-        local_authority=body.local_authority,
-        requested_on=body.received_on or today,
-        today=today,
-        born=child.date_of_birth,
-        nhs_number=child.nhs_number,
-    )
+    problems = rule_problems(rules, body, today)
     if problems:
         raise invalid(problems)
     require_council(principal, [body.local_authority])
     referral = new_referral(uuid4(), body, today)
     tag_current_span(referral_id=str(referral.referral_id))
     try:
-        async with conn.transaction():
-            if idempotency_key is not None:
-                first = await idempotency.claim(
-                    conn,
-                    principal.subject,
-                    idempotency_key,
-                    referral.local_authority,
-                    idempotency.fingerprint(body.model_dump(mode="json")),
-                )
-                if first is not None:
-                    return JSONResponse(
-                        first.body, first.status_code, headers={"Idempotent-Replayed": "true"}
-                    )
+        async with work.begin(
+            actor_of(request),
+            councils=[referral.local_authority],
+            idempotency_key=idempotency_key,
+            request=body.model_dump(mode="json"),
+            conn=conn,
+        ) as uow:
+            if uow.replayed is not None:
+                return replayed(uow.replayed)
             try:
-                events, receipt = await take_in(conn, audit, referral, child)
+                events, receipt = await take_in(uow.conn, referral, body.child)
             except Refused as refused:
                 if not held_for(principal):
                     raise
                 # A partner learns nothing of a child it did not refer: answered as any
                 # referral, held for a caseworker to match.
                 events, receipt = await hold(
-                    conn, audit, referral, body, refused, partner=principal.subject
+                    uow.conn, referral, body, refused, partner=principal.subject
                 )
-            await outbox.add(conn, events, local_authority=referral.local_authority)
-            if idempotency_key is not None:
-                await idempotency.answer(
-                    conn, principal.subject, idempotency_key, 201, receipt.model_dump(mode="json")
-                )
-    except idempotency.KeyReused as exc:
-        raise invalid([(("Idempotency-Key",), str(exc))], where="header") from exc
+            uow.add(*events, local_authority=referral.local_authority)
+            uow.answer(status.HTTP_201_CREATED, receipt.model_dump(mode="json"))
+    except KeyReused as exc:
+        raise key_reused(exc) from exc
     except Refused as refused:
         content: dict[str, Any] = {"detail": refused.detail}
         if refused.referral_id is not None:
@@ -127,22 +131,17 @@ async def create_referral(
     responses=NOT_FOUND,
     dependencies=[allow(Role.CASEWORKER, Role.MANAGER)],
 )
-async def get_referral(referral_id: UUID, conn: DbConnection, audit: Audit) -> ReferralView:
+async def get_referral(referral_id: UUID, caller: AsCaller) -> ReferralView:
     """Where a referral stands: status, statutory deadlines and every step so far."""
     # One snapshot for the row and its timeline: a step committing between two reads
     # would otherwise show a timeline ahead of the status.
-    async with conn.transaction(isolation="repeatable_read"):
-        found = await repository.get_referral(conn, referral_id)
+    async with caller.begin(isolation="repeatable_read") as uow:
+        found = await repository.get_referral(uow.conn, referral_id)
         if found is None:  # unknown, or another council's: the same answer
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no referral {referral_id}")
-        ehc = await ehc_repository.view(conn, referral_id, london_today())
-        await audit.record(
-            conn,
-            "read",
-            "referral",
-            referral_id=referral_id,
-            local_authority=found[0]["local_authority"],
-        )
+        ehc = await ehc_repository.view(uow.conn, referral_id, london_today())
+        council = found[0]["local_authority"]
+        uow.read("referral", referral_id=referral_id, local_authority=council)
     return referral_view(*found, ehc)
 
 
@@ -152,16 +151,14 @@ async def get_referral(referral_id: UUID, conn: DbConnection, audit: Audit) -> R
     responses=NOT_FOUND,
     dependencies=[allow(Role.CASEWORKER, Role.MANAGER)],
 )
-async def get_child(referral_id: UUID, conn: DbConnection, audit: Audit) -> ChildView:
+async def get_child(referral_id: UUID, caller: AsCaller) -> ChildView:
     """The child's name, date of birth, NHS number, postcode and school (URN): for the
     caseworker's page of the referral. Audited (a read of the child's details)."""
-    async with conn.transaction():
-        found = await repository.child_details(conn, referral_id)
+    async with caller.begin() as uow:
+        found = await repository.child_details(uow.conn, referral_id)
         if found is None:  # unknown, or another council's: the same answer
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no referral {referral_id}")
-        await audit.record(
-            conn, "read", "child", referral_id=referral_id, local_authority=found["local_authority"]
-        )
+        uow.read("child", referral_id=referral_id, local_authority=found["local_authority"])
     details = {k: v for k, v in dict(found).items() if k != "local_authority"}
     return ChildView.model_validate(details)
 
@@ -172,30 +169,27 @@ async def get_child(referral_id: UUID, conn: DbConnection, audit: Audit) -> Chil
     responses=NOT_FOUND,
     dependencies=[allow(Role.CASEWORKER, Role.MANAGER)],
 )
-async def revoke_family_links(
-    referral_id: UUID, conn: DbConnection, outbox: ServiceOutbox, audit: Audit
-) -> Response:
+async def revoke_family_links(referral_id: UUID, caller: AsCaller) -> Response:
     """Stop every link sent to the family so far from opening the family view or the plan
     (a message went to the wrong person, say); links in later messages work. The referral's
     links start a new generation; plans and notifications hear of it through a
     FamilyLinksRevoked event."""
-    async with conn.transaction():
-        found = await repository.get_referral(conn, referral_id)
-        revoked = None if found is None else await repository.revoke_family_links(conn, referral_id)
+    async with caller.begin() as uow:
+        found = await repository.get_referral(uow.conn, referral_id)
+        revoked = (
+            None if found is None else await repository.revoke_family_links(uow.conn, referral_id)
+        )
         if found is None or revoked is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no referral {referral_id}")
         generation, revoked_at = revoked
-        council = found[0]["local_authority"]
-        await audit.record(
-            conn, "update", "family-links", referral_id=referral_id, local_authority=council
+        uow.add(
+            FamilyLinksRevoked(
+                referral_id=referral_id,
+                local_authority=found[0]["local_authority"],
+                revoked_at=revoked_at,
+                generation=generation,
+            )
         )
-        event = FamilyLinksRevoked(
-            referral_id=referral_id,
-            local_authority=council,
-            revoked_at=revoked_at,
-            generation=generation,
-        )
-        await outbox.add(conn, [event], local_authority=council)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -224,20 +218,3 @@ def referral_view(
             for t in timeline
         ],
     )
-
-
-def invalid(
-    problems: list[tuple[tuple[str, ...], str]], where: str = "body"
-) -> RequestValidationError:
-    """A 422 naming each field and why, as FastAPI's own validation gives it."""
-    return RequestValidationError(
-        [{"loc": (where, *loc), "msg": msg, "type": "value_error"} for loc, msg in problems]
-    )
-
-
-def intake_rules(request: Request) -> IntakeRules:
-    rules: IntakeRules = request.app.state.intake_rules
-    return rules
-
-
-Rules = Annotated[IntakeRules, Depends(intake_rules)]

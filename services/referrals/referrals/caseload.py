@@ -1,15 +1,15 @@
 """The caseload (open referrals, nearest deadline first, filtered and searched) and the
-timeliness report."""
+timeliness report: each read in one unit of work as the caller, which audits it."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Annotated
+from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
 
 from referrals import caseload_query
-from referrals.api import invalid
 from referrals.caseload_query import Filters, Search
 from referrals.domain import Step
 from referrals.ehc_schemas import (
@@ -20,13 +20,12 @@ from referrals.ehc_schemas import (
     Share,
     TimelinessReport,
 )
-from referrals.intake import london_today
 from referrals.reports import by_weeks_elapsed, share
 from referrals.statutory import Stage
-from shared.audit import Audit
 from shared.auth import AUTH_RESPONSES, CurrentPrincipal, Role, allow, require_council
+from shared.dates import london_today
 from shared.db import Connection
-from shared.http import UNAVAILABLE, DbConnection
+from shared.http import UNAVAILABLE, AsCaller, invalid
 
 router = APIRouter(
     prefix="/v1", tags=["caseload and reports"], responses={**UNAVAILABLE, **AUTH_RESPONSES}
@@ -41,18 +40,15 @@ STATUSES = sorted({s.value for s in Step} | {s.value for s in Stage})
     dependencies=[allow(Role.CASEWORKER, Role.MANAGER)],
 )
 async def list_referrals(
-    request: Request,
-    conn: DbConnection,
-    audit: Audit,
-    filters: Annotated[CaseloadFilters, Query()],
+    request: Request, caller: AsCaller, filters: Annotated[CaseloadFilters, Query()]
 ) -> CaseloadPage:
     """Referrals of the caller's councils, with the child's name and date of birth, the
     nearest open deadline first (those without a clock last), a page at a time. EHC requests
     that have ended are left out unless ``include_closed``. Each referral listed is audited
     (a read of the caseload)."""
-    page = await _page(request, conn, filters, None, where="query")
-    read = [(item.id, item.local_authority) for item in page.items]
-    await audit.record_each(conn, "read", "caseload", read)
+    async with caller.begin() as uow:
+        page = await _page(request, uow.conn, filters, None, where="query")
+        uow.read_each("caseload", [(item.id, item.local_authority) for item in page.items])
     return page
 
 
@@ -62,24 +58,17 @@ async def list_referrals(
     dependencies=[allow(Role.CASEWORKER, Role.MANAGER)],
 )
 async def search_referrals(
-    request: Request,
-    body: CaseloadSearch,
-    conn: DbConnection,
-    audit: Audit,
-    principal: CurrentPrincipal,
+    request: Request, body: CaseloadSearch, caller: AsCaller
 ) -> CaseloadPage:
     """The caseload's referrals found by reference, NHS number or name (with the caseload's
     filters, if any), in the caseload's order, a page at a time. The text is in the body,
     never the URL. Audited: a search by the caller (in each of their councils), and each
     referral it returned; never the text."""
-    page = await _page(request, conn, body, Search.of(body.text), where="body")
-    async with conn.transaction():
-        for council in principal.councils:
-            await audit.record(
-                conn, "search", "caseload", referral_id=None, local_authority=council
-            )
+    async with caller.begin() as uow:
+        page = await _page(request, uow.conn, body, Search.of(body.text), where="body")
+        searched: list[tuple[UUID | None, str]] = [(None, c) for c in caller.councils]
         found = [(item.id, item.local_authority) for item in page.items]
-        await audit.record_each(conn, "search", "caseload", found)
+        uow.read_each("caseload", [*searched, *found], action="search")
     return page
 
 
@@ -122,9 +111,8 @@ async def _page(
     dependencies=[allow(Role.MANAGER)],
 )
 async def timeliness_report(
-    conn: DbConnection,
+    caller: AsCaller,
     principal: CurrentPrincipal,
-    audit: Audit,
     local_authority: Annotated[str, Query(pattern=r"^E[0-9]{8}$", examples=["E08000035"])],
     year: Annotated[int, Query(ge=2014, le=2100)],
 ) -> TimelinessReport:
@@ -134,7 +122,8 @@ async def timeliness_report(
     require_council(principal, [local_authority])
     first, last = date(year, 1, 1), date(year, 12, 31)
     as_at = min(last, london_today())
-    async with conn.transaction(isolation="repeatable_read"):
+    async with caller.begin(isolation="repeatable_read") as uow:
+        conn = uow.conn
         counts = await conn.fetchrow(
             """SELECT count(*) AS requests,
                       count(*) FILTER (WHERE assessment_decision = 'refuse') AS refused,
@@ -165,9 +154,7 @@ async def timeliness_report(
             local_authority,
             as_at,
         )
-        await audit.record(
-            conn, "read", "timeliness-report", referral_id=None, local_authority=local_authority
-        )
+        uow.read("timeliness-report", referral_id=None, local_authority=local_authority)
     assert counts is not None  # an aggregate always has its row
     issued = [(p["requested_on"], p["final_issued_on"]) for p in plans]
     plain = [(p["requested_on"], p["final_issued_on"]) for p in plans if not p["with_exception"]]

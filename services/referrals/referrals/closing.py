@@ -13,12 +13,11 @@ from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from referrals import repository
-from referrals.intake import london_today
 from referrals.statutory import CLOSED, Stage
-from shared.audit import Audit
 from shared.auth import AUTH_RESPONSES, Role, allow
+from shared.dates import london_today
 from shared.events import EndReason, ReferralClosed
-from shared.http import CONFLICT, NOT_FOUND, UNAVAILABLE, DbConnection, ServiceOutbox
+from shared.http import CONFLICT, NOT_FOUND, UNAVAILABLE, AsCaller
 
 router = APIRouter(
     prefix="/v1",
@@ -46,12 +45,10 @@ class Closed(BaseModel):
     response_model=Closed,
     dependencies=[allow(Role.CASEWORKER, Role.MANAGER)],
 )
-async def close_referral(
-    referral_id: UUID, body: Closing, conn: DbConnection, outbox: ServiceOutbox, audit: Audit
-) -> Closed:
+async def close_referral(referral_id: UUID, body: Closing, caller: AsCaller) -> Closed:
     """Close the referral; its specialists' allocations end and free their places."""
-    async with conn.transaction():
-        found = await repository.closing_state(conn, referral_id)
+    async with caller.begin() as uow:
+        found = await repository.closing_state(uow.conn, referral_id)
         if found is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no referral {referral_id}")
         if found["support_ended_at"] is not None:
@@ -62,14 +59,14 @@ async def close_referral(
                 "the statutory EHC process is still running: close the referral once its "
                 "outcome is recorded",
             )
-        await repository.close(conn, referral_id)
-        council: str = found["local_authority"]
+        await repository.close(uow.conn, referral_id)
         today = london_today()
-        closed = ReferralClosed(
-            referral_id=referral_id, local_authority=council, reason=body.reason, closed_on=today
-        )
-        await outbox.add(conn, [closed], local_authority=council)
-        await audit.record(
-            conn, "update", "referral", referral_id=referral_id, local_authority=council
+        uow.add(
+            ReferralClosed(
+                referral_id=referral_id,
+                local_authority=found["local_authority"],
+                reason=body.reason,
+                closed_on=today,
+            )
         )
     return Closed(id=referral_id, reason=body.reason, closed_on=today.isoformat())

@@ -1,11 +1,12 @@
 """Settings of the referrals service (environment variables)."""
 
+import functools
 from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import NoDecode
 
-from referrals.intake import DISTRICT_COUNCIL, SEND_COUNCIL
+from referrals.intake import DISTRICT_COUNCIL, SEND_COUNCIL, IntakeRules
 from shared.environment import is_https
 from shared.services import SERVICES, Service
 from shared.settings import ServiceSettings
@@ -102,6 +103,14 @@ class ReferralsSettings(ServiceSettings):
                 raise ValueError(f"{code} is not the ONS code of a council with SEND duties")
         return codes
 
+    @property
+    def intake_rules(self) -> IntakeRules:
+        """What this deployment accepts (``COUNCILS``, ``ACCEPT_TEST_NHS_NUMBERS``): the rules
+        of ``POST /v1/referrals``, the intake topic and the NHS partners' messages alike."""
+        return IntakeRules(
+            councils=frozenset(self.councils), accept_test_nhs_numbers=self.accept_test_nhs_numbers
+        )
+
     def unsafe_settings(self) -> list[str]:
         problems = super().unsafe_settings()
         if self.accept_test_nhs_numbers:
@@ -123,3 +132,11 @@ class ReferralsSettings(ServiceSettings):
                 "of its own is for a partner that may refer to some council"
             )
         return self
+
+
+@functools.cache
+def process_settings() -> ReferralsSettings:
+    """The settings this process runs with, read once from its environment: what its event
+    handlers read (they are declared once per process, not per app; ``create_app`` is given
+    these same values, from the same environment, unless a test gives it others)."""
+    return ReferralsSettings()

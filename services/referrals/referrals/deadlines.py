@@ -2,9 +2,10 @@
 before it) and when it is missed, once each, to the timeline and as events for notifications.
 
 Driven by the database, so it survives restarts and catches up after downtime: every open
-deadline is a row, and each warning is marked sent in the transaction that puts its event in
-the outbox. Every replica runs the loop; one at a time acts (an advisory lock), and rows are
-claimed with SKIP LOCKED besides (with their referral: a caseworker's step in progress holds
+deadline is a row, and each warning is marked sent in the unit of work (of the service's own:
+``system:referrals``) that puts its event in the outbox, a batch of warnings at a time. Every
+replica runs the loop; one at a time acts (an advisory lock), and rows are claimed with SKIP
+LOCKED besides (with their referral: a caseworker's step in progress holds
 it, and its deadline is looked at next time, never waited for). The day is the council's
 (Europe/London) and comes from an injectable clock, so tests move time without sleeping.
 
@@ -15,22 +16,27 @@ Each warning is counted once it is committed (``send_statutory_deadlines_missed_
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
+from uuid import uuid4
 
 from prometheus_client import Counter
 
-from referrals import idempotency, repository
+from referrals import repository
 from referrals.domain import StatutoryStep
-from referrals.intake import london_today
-from referrals.statutory import warning_due
-from shared.councils import ALL, act_for
+from referrals.ehc_repository import ADVICE
+from referrals.statutory import AdviceKind, Deadline, warning_due
+from shared.councils import ALL
+from shared.dates import london_today
 from shared.db import Connection, Database
 from shared.events import DeadlineAtRisk, DeadlineMissed
 from shared.outbox import Outbox
 from shared.schedule import every, in_batches
+from shared.unit_of_work import Actor, Work
 
 _LOCK_ID = 0x5E0D_0004
 BATCH = 200
+REFERRALS = Actor.system("referrals")
+"""The service's own work (its scheduled jobs): the council's duty, for every council."""
 
 # Registered in each app's registry (referrals.app). Councils' codes and deadline kinds only.
 MISSED = Counter(
@@ -45,6 +51,11 @@ AT_RISK = Counter(
     ["local_authority", "deadline"],
     registry=None,
 )
+
+
+def deadline_kinds() -> list[str]:
+    """Every kind a deadline row can have (the ``deadline`` label of the counters above)."""
+    return [*(d.value for d in Deadline), *(ADVICE + k.value for k in AdviceKind)]
 
 
 class DeadlineWatch:
@@ -64,26 +75,26 @@ class DeadlineWatch:
         self.today = today
 
     async def run(self, database: Database, outbox: Outbox) -> None:
+        work = Work(database.pool, outbox)
         await every(
             database,
             interval_s=self.interval_s,
             lock_id=_LOCK_ID,
             name="deadlines (warnings sent)",
-            work=lambda conn: self.check(conn, outbox),
+            work=lambda conn: self.check(work, conn),
         )
 
-    async def check(self, conn: Connection, outbox: Outbox) -> int:
-        """Send every warning due today (in batches); returns how many."""
-        sent = await in_batches(lambda: self._check_batch(conn, outbox, self.today()), BATCH)
-        async with conn.transaction():
-            await act_for(conn, ALL)
-            await idempotency.forget_older_than(conn, self.idempotency_key_hours)
+    async def check(self, work: Work, conn: Connection) -> int:
+        """Send every warning due today (in batches); returns how many. Then forget the
+        Idempotency-Keys old enough that no client still retries with them."""
+        sent = await in_batches(lambda: self._check_batch(work, conn, self.today()), BATCH)
+        async with work.begin(REFERRALS, councils=ALL, conn=conn) as uow:
+            await repository.forget_idempotency_keys(uow.conn, self.idempotency_key_hours)
         return sent
 
-    async def _check_batch(self, conn: Connection, outbox: Outbox, today: date) -> int:
+    async def _check_batch(self, work: Work, conn: Connection, today: date) -> int:
         warned: list[tuple[Counter, str, str]] = []
-        async with conn.transaction():
-            await act_for(conn, ALL)  # the service's own duty, for every council it serves
+        async with work.begin(REFERRALS, councils=ALL, conn=conn) as uow:
             rows = await conn.fetch(
                 """SELECT d.referral_id, d.kind, d.local_authority, d.due_on, d.statutory_due_on,
                           d.at_risk_sent_on, d.missed_sent_on, e.requested_by, e.requested_on
@@ -125,16 +136,14 @@ class DeadlineWatch:
                     event = DeadlineAtRisk(**common, days_left=days_left)
                     step, column = StatutoryStep.DEADLINE_AT_RISK, "at_risk_sent_on"
                     counter = AT_RISK
-                (envelope,) = await outbox.add(
-                    conn, [event], local_authority=row["local_authority"]
-                )
+                uow.add(event)
                 await repository.add_step(
                     conn,
                     referral_id=row["referral_id"],
-                    event_id=envelope.id,
+                    event_id=uuid4(),  # the timeline's key for the step; the event follows
                     step=step,
                     service="referrals",
-                    occurred_at=envelope.time,
+                    occurred_at=datetime.now(UTC),
                     detail=row["kind"],
                 )
                 await conn.execute(

@@ -18,7 +18,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
 from referrals.intake import address_line, is_mobile, nhs_number_digits, person_name, uk_phone
-from referrals.statutory import Deadline, deadline_dates
+from referrals.statutory import Deadline, EhcRequest, deadline_dates
 from shared.events import (
     AllocationEnded,
     DomainEvent,
@@ -347,10 +347,26 @@ def phase_of(born: date, day: date) -> Phase:
     return "post_16"
 
 
-def receive(referral: NewReferral) -> list[DomainEvent]:
+def ehc_request_of(referral: NewReferral) -> EhcRequest | None:
+    """The EHC needs assessment request a referral on the EHC track is (None on the support
+    track): its clock starts the day the council received it."""
+    if referral.track != "ehc":
+        return None
+    return EhcRequest(
+        referral_id=referral.referral_id,
+        local_authority=referral.local_authority,
+        requested_on=referral.received_on,
+        requested_by=referral.requested_by,
+        escalated=False,
+    )
+
+
+def receive(referral: NewReferral, request: EhcRequest | None = None) -> list[DomainEvent]:
     """The events a new referral causes: one for everyone, one only for notifications (the
-    contact), and one only for plans (the referrer's words) when the referrer gave them."""
-    dates = deadline_dates(referral.received_on)
+    contact), one only for plans (the referrer's words) when the referrer gave them, and the
+    EHC request's start when it is one (``request``: ``ehc_request_of(referral)``, whose clock
+    is counted once for all of them)."""
+    dates = request.clock if request is not None else deadline_dates(referral.received_on)
     born = referral.date_of_birth
     received = ReferralReceived(
         referral_id=referral.referral_id,
@@ -377,12 +393,16 @@ def receive(referral: NewReferral) -> list[DomainEvent]:
         preferred_channel=referral.contact.preferred_channel,
         address_lines=referral.contact.address.as_lines() if referral.contact.address else [],
     )
-    if not referral.described:
-        return [received, contact]
-    described = ReferralDescribed(
-        referral_id=referral.referral_id,
-        strengths=referral.strengths,
-        difficulties=referral.difficulties,
-        views=referral.views,
-    )
-    return [received, contact, described]
+    events: list[DomainEvent] = [received, contact]
+    if referral.described:
+        events.append(
+            ReferralDescribed(
+                referral_id=referral.referral_id,
+                strengths=referral.strengths,
+                difficulties=referral.difficulties,
+                views=referral.views,
+            )
+        )
+    if request is not None:
+        events.append(request.started())
+    return events

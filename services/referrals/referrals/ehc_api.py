@@ -10,14 +10,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from referrals import ehc_repository, idempotency, repository
-from referrals.api import invalid
+from referrals import ehc_repository, repository
 from referrals.domain import StatutoryStep
 from referrals.ehc_schemas import (
     AdviceReceipt,
@@ -30,8 +28,6 @@ from referrals.ehc_schemas import (
     FinalPlan,
     PlanDecision,
 )
-from referrals.idempotency import IdempotencyKey
-from referrals.intake import london_today
 from referrals.plan_steps import record_draft, record_final
 from referrals.statutory import (
     AdviceKind,
@@ -42,8 +38,8 @@ from referrals.statutory import (
     OutOfOrder,
     StatutoryException,
 )
-from shared.audit import Audit
 from shared.auth import AUTH_RESPONSES, CurrentPrincipal, Role, allow
+from shared.dates import london_today
 from shared.db import Connection
 from shared.events import (
     AdviceReceived,
@@ -56,7 +52,9 @@ from shared.events import (
     PlanIssueDecided,
     StatutoryExceptionRecorded,
 )
-from shared.http import CONFLICT, NOT_FOUND, UNAVAILABLE, DbConnection, ServiceOutbox
+from shared.http import CONFLICT, NOT_FOUND, UNAVAILABLE, AsCaller, invalid
+from shared.idempotency import IdempotencyKey, key_reused, replayed
+from shared.unit_of_work import KeyReused, UnitOfWork
 
 router = APIRouter(
     prefix="/v1/referrals/{referral_id}",
@@ -76,7 +74,10 @@ STEP_OF: dict[type[DomainEvent], StatutoryStep] = {
     StatutoryExceptionRecorded: StatutoryStep.EXCEPTION_RECORDED,
 }
 
-Act = Callable[[EhcRequest, Needs], Awaitable[tuple[DomainEvent, str | None]]]
+Taken = tuple[DomainEvent, str | None]
+"""A step taken: its event, and the detail its timeline entry shows."""
+Act = Callable[[Connection, EhcRequest, Needs], Awaitable[Taken]]
+"""A step: checked against the request (the domain decides), stored, and taken."""
 
 
 @dataclass(frozen=True)
@@ -84,70 +85,43 @@ class Retry:
     """A step POSTed with an Idempotency-Key: a retry gets the first answer and records
     nothing; the same key with another step or body is refused (422)."""
 
-    caller: str
     key: str
     path: str
 
-    def fingerprint(self, body: BaseModel) -> str:
-        return idempotency.fingerprint({"path": self.path, "body": body.model_dump(mode="json")})
+    def request(self, body: BaseModel) -> dict[str, Any]:
+        """The request as retries are compared: the step (its path) and its body."""
+        return {"path": self.path, "body": body.model_dump(mode="json")}
 
 
-async def step_retry(
-    request: Request, principal: CurrentPrincipal, idempotency_key: IdempotencyKey = None
-) -> Retry | None:
-    if idempotency_key is None:
-        return None
-    return Retry(principal.subject, idempotency_key, request.url.path)
+async def step_retry(request: Request, idempotency_key: IdempotencyKey = None) -> Retry | None:
+    return None if idempotency_key is None else Retry(idempotency_key, request.url.path)
 
 
 StepRetry = Annotated[Retry | None, Depends(step_retry)]
 
 
-async def _take_step(
-    conn: Connection,
-    outbox: ServiceOutbox,
-    audit: Audit,
-    referral_id: UUID,
-    act: Act,
+async def one_step(
+    caller: AsCaller,
+    retry: Retry | None,
+    body: BaseModel,
+    step: Callable[[UnitOfWork], Awaitable[EhcView]],
     *,
     date_field: str,
-    retry: Retry | None = None,
-    body: BaseModel | None = None,
 ) -> Any:
-    """Lock the request, let ``act`` check and store the step, then its event, its timeline
-    entry and the audit record, all in one transaction; the request as it now stands. With
-    ``retry`` (and the step's ``body``), a retried step gets the first answer: the key is
-    claimed after the lock on the request, so a retry racing the first waits for it."""
+    """``step`` in one unit of work as the caller; the request as it now stands, kept for a
+    retry (``retry``: its key is claimed first, so a retry racing the first waits for it,
+    then gets the first answer)."""
     try:
-        async with conn.transaction():
-            found = await ehc_repository.load(conn, referral_id)
-            if found is None:
-                track = await conn.fetchval(
-                    "SELECT track FROM referrals WHERE id = $1", referral_id
-                )
-                if track is None:  # unknown, or another council's: the same answer
-                    raise HTTPException(status.HTTP_404_NOT_FOUND, f"no referral {referral_id}")
-                raise OutOfOrder("a support request: escalate it to an EHC request first")
-            request, needs = found
-            if retry is not None and body is not None:
-                first = await idempotency.claim(
-                    conn, retry.caller, retry.key, request.local_authority, retry.fingerprint(body)
-                )
-                if first is not None:
-                    return JSONResponse(
-                        first.body, first.status_code, headers={"Idempotent-Replayed": "true"}
-                    )
-            event, detail = await act(request, needs)
-            await _record(conn, outbox, audit, request.local_authority, event, detail)
-            view = EhcView.model_validate(
-                await ehc_repository.view(conn, referral_id, london_today())
-            )
-            if retry is not None:
-                await idempotency.answer(
-                    conn, retry.caller, retry.key, 200, view.model_dump(mode="json")
-                )
-    except idempotency.KeyReused as exc:
-        raise invalid([(("Idempotency-Key",), str(exc))], where="header") from exc
+        async with caller.begin(
+            idempotency_key=retry.key if retry else None,
+            request=retry.request(body) if retry else None,
+        ) as uow:
+            if uow.replayed is not None:
+                return replayed(uow.replayed)
+            view = await step(uow)
+            uow.answer(status.HTTP_200_OK, view.model_dump(mode="json"))
+    except KeyReused as exc:
+        raise key_reused(exc) from exc
     except OutOfOrder as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     except InvalidStep as exc:
@@ -155,28 +129,49 @@ async def _take_step(
     return view
 
 
-async def _record(
-    conn: Connection,
-    outbox: ServiceOutbox,
-    audit: Audit,
-    local_authority: str,
-    event: DomainEvent,
-    detail: str | None,
-) -> None:
-    (envelope,) = await outbox.add(conn, [event], local_authority=local_authority)
+async def _take_step(
+    caller: AsCaller,
+    referral_id: UUID,
+    act: Act,
+    *,
+    date_field: str,
+    retry: Retry | None,
+    body: BaseModel,
+) -> Any:
+    """Lock the request, let ``act`` check and store the step, then its event, its timeline
+    entry and its audit row, all in one unit of work; the request as it now stands."""
+
+    async def step(uow: UnitOfWork) -> EhcView:
+        found = await ehc_repository.load(uow.conn, referral_id)
+        if found is None:
+            track = await uow.conn.fetchval(
+                "SELECT track FROM referrals WHERE id = $1", referral_id
+            )
+            if track is None:  # unknown, or another council's: the same answer
+                raise HTTPException(status.HTTP_404_NOT_FOUND, f"no referral {referral_id}")
+            raise OutOfOrder("a support request: escalate it to an EHC request first")
+        event, detail = await act(uow.conn, *found)
+        return await _record(uow, event, detail)
+
+    return await one_step(caller, retry, body, step, date_field=date_field)
+
+
+async def _record(uow: UnitOfWork, event: DomainEvent, detail: str | None) -> EhcView:
+    """The step's event (audited as an update of the EHC request: ``shared.audits``) and its
+    timeline entry; the request as it now stands."""
+    uow.add(event)
     await repository.add_step(
-        conn,
+        uow.conn,
         referral_id=event.referral_id,
-        event_id=envelope.id,
+        event_id=uuid4(),  # the timeline's key for the step; the event follows on commit
         step=STEP_OF[type(event)],
         service="referrals",
-        occurred_at=await conn.fetchval("SELECT now()"),
+        occurred_at=await uow.conn.fetchval("SELECT now()"),
         detail=detail,
     )
-    await audit.record(
-        conn, "update", "ehc-request", referral_id=event.referral_id,
-        local_authority=local_authority,
-    )  # fmt: skip
+    return EhcView.model_validate(
+        await ehc_repository.view(uow.conn, event.referral_id, london_today())
+    )
 
 
 ReferralId = Annotated[UUID, Path()]
@@ -184,49 +179,23 @@ ReferralId = Annotated[UUID, Path()]
 
 @router.post("/escalate", response_model=EhcView)
 async def escalate(
-    referral_id: ReferralId,
-    body: Escalation,
-    conn: DbConnection,
-    outbox: ServiceOutbox,
-    audit: Audit,
-    retry: StepRetry,
+    referral_id: ReferralId, body: Escalation, caller: AsCaller, retry: StepRetry
 ) -> Any:
     """A support request becomes an EHC needs assessment request: the statutory clock starts
     on the day the council received that request. Support already under way goes on. A closed
     referral is not escalated (409): the request is a new referral. With an Idempotency-Key, a
     retried escalation gets the first answer (not a 409 saying it is already one)."""
-    try:
-        return await _escalate(referral_id, body, conn, outbox, audit, retry)
-    except idempotency.KeyReused as exc:
-        raise invalid([(("Idempotency-Key",), str(exc))], where="header") from exc
-
-
-async def _escalate(
-    referral_id: UUID,
-    body: Escalation,
-    conn: Connection,
-    outbox: ServiceOutbox,
-    audit: Audit,
-    retry: Retry | None,
-) -> Any:
     today = london_today()
     requested_on = body.requested_on or today
-    async with conn.transaction():
-        referral = await conn.fetchrow(
+
+    async def step(uow: UnitOfWork) -> EhcView:
+        referral = await uow.conn.fetchrow(
             """SELECT local_authority, track, received_on, closed_at FROM referrals
                WHERE id = $1 FOR UPDATE""",
             referral_id,
         )
         if referral is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no referral {referral_id}")
-        if retry is not None:
-            first = await idempotency.claim(
-                conn, retry.caller, retry.key, referral["local_authority"], retry.fingerprint(body)
-            )
-            if first is not None:
-                return JSONResponse(
-                    first.body, first.status_code, headers={"Idempotent-Replayed": "true"}
-                )
         if referral["closed_at"] is not None:
             raise HTTPException(
                 status.HTTP_409_CONFLICT,
@@ -246,29 +215,23 @@ async def _escalate(
             requested_by=body.requested_by,
             escalated=True,
         )
-        await ehc_repository.start(conn, request)
-        await _record(conn, outbox, audit, request.local_authority, request.started(), None)
-        view = EhcView.model_validate(await ehc_repository.view(conn, referral_id, today))
-        if retry is not None:
-            await idempotency.answer(
-                conn, retry.caller, retry.key, 200, view.model_dump(mode="json")
-            )
-    return view
+        await ehc_repository.start(uow.conn, request)
+        return await _record(uow, request.started(), None)
+
+    return await one_step(caller, retry, body, step, date_field="requested_on")
 
 
 @router.post("/assessment-decision", response_model=EhcView)
 async def decide_assessment(
     referral_id: ReferralId,
     body: AssessmentDecision,
-    conn: DbConnection,
-    outbox: ServiceOutbox,
-    audit: Audit,
+    caller: AsCaller,
     retry: StepRetry,
 ) -> Any:
     """Whether the council will assess (by week 6). A refusal gives its reason; the family's
     letter sets out their right to mediation and to appeal (by ``appeal_by``)."""
 
-    async def act(request: EhcRequest, _: Needs) -> tuple[DomainEvent, str | None]:
+    async def act(conn: Connection, request: EhcRequest, _: Needs) -> Taken:
         changed, event = request.decide_assessment(
             body.decision, body.decided_on, body.reason, london_today()
         )
@@ -284,7 +247,7 @@ async def decide_assessment(
         return event, body.decision
 
     return await _take_step(
-        conn, outbox, audit, referral_id, act, date_field="decided_on", retry=retry, body=body
+        caller, referral_id, act, date_field="decided_on", retry=retry, body=body
     )
 
 
@@ -292,14 +255,12 @@ async def decide_assessment(
 async def request_advice(
     referral_id: ReferralId,
     body: AdviceRequest,
-    conn: DbConnection,
-    outbox: ServiceOutbox,
-    audit: Audit,
+    caller: AsCaller,
     retry: StepRetry,
 ) -> Any:
     """Advice asked of professionals (Reg 6), each due 6 weeks after being asked (Reg 8)."""
 
-    async def act(request: EhcRequest, _: Needs) -> tuple[DomainEvent, str | None]:
+    async def act(conn: Connection, request: EhcRequest, _: Needs) -> Taken:
         already = await ehc_repository.advice_requested(conn, referral_id)
         event = request.request_advice(body.kinds, body.requested_on, already, london_today())
         await ehc_repository.add_advice(
@@ -308,7 +269,7 @@ async def request_advice(
         return event, ",".join(event.kinds)
 
     return await _take_step(
-        conn, outbox, audit, referral_id, act, date_field="requested_on", retry=retry, body=body
+        caller, referral_id, act, date_field="requested_on", retry=retry, body=body
     )
 
 
@@ -317,14 +278,12 @@ async def receive_advice(
     referral_id: ReferralId,
     kind: AdviceKind,
     body: AdviceReceipt,
-    conn: DbConnection,
-    outbox: ServiceOutbox,
-    audit: Audit,
+    caller: AsCaller,
     retry: StepRetry,
 ) -> Any:
     """A professional's advice arrived."""
 
-    async def act(request: EhcRequest, _: Needs) -> tuple[DomainEvent, str | None]:
+    async def act(conn: Connection, request: EhcRequest, _: Needs) -> Taken:
         requested = await ehc_repository.advice_requested(conn, referral_id)
         if kind.value not in requested:
             raise OutOfOrder(f"no {kind.value} advice was requested")
@@ -338,7 +297,7 @@ async def receive_advice(
         return event, kind.value
 
     return await _take_step(
-        conn, outbox, audit, referral_id, act, date_field="received_on", retry=retry, body=body
+        caller, referral_id, act, date_field="received_on", retry=retry, body=body
     )
 
 
@@ -346,15 +305,13 @@ async def receive_advice(
 async def decide_plan(
     referral_id: ReferralId,
     body: PlanDecision,
-    conn: DbConnection,
-    outbox: ServiceOutbox,
-    audit: Audit,
+    caller: AsCaller,
     retry: StepRetry,
 ) -> Any:
     """Whether the council will issue an EHC plan; a decision not to must be notified by week
     16, with its reason and the family's rights to mediation and appeal."""
 
-    async def act(request: EhcRequest, needs: Needs) -> tuple[DomainEvent, str | None]:
+    async def act(conn: Connection, request: EhcRequest, needs: Needs) -> Taken:
         requested = await ehc_repository.advice_requested(conn, referral_id)
         changed, event = request.decide_plan(
             body.decision, body.decided_on, body.reason, requested, needs, london_today()
@@ -371,7 +328,7 @@ async def decide_plan(
         return event, body.decision
 
     return await _take_step(
-        conn, outbox, audit, referral_id, act, date_field="decided_on", retry=retry, body=body
+        caller, referral_id, act, date_field="decided_on", retry=retry, body=body
     )
 
 
@@ -379,19 +336,17 @@ async def decide_plan(
 async def issue_draft_plan(
     referral_id: ReferralId,
     body: DraftPlan,
-    conn: DbConnection,
-    outbox: ServiceOutbox,
-    audit: Audit,
+    caller: AsCaller,
     retry: StepRetry,
 ) -> Any:
     """The draft plan was sent to the family: at least 15 days to comment (Reg 13(1))."""
 
-    async def act(request: EhcRequest, _: Needs) -> tuple[DomainEvent, str | None]:
+    async def act(conn: Connection, request: EhcRequest, _: Needs) -> Taken:
         today = london_today()
         return await record_draft(conn, request, body.issued_on, body.comments_due, today), None
 
     return await _take_step(
-        conn, outbox, audit, referral_id, act, date_field="issued_on", retry=retry, body=body
+        caller, referral_id, act, date_field="issued_on", retry=retry, body=body
     )
 
 
@@ -399,19 +354,17 @@ async def issue_draft_plan(
 async def issue_final_plan(
     referral_id: ReferralId,
     body: FinalPlan,
-    conn: DbConnection,
-    outbox: ServiceOutbox,
-    audit: Audit,
+    caller: AsCaller,
     retry: StepRetry,
 ) -> Any:
     """The final EHC plan was issued (by week 20; not before the family's comment period
     ends). The family may appeal sections B, F and I within 2 months."""
 
-    async def act(request: EhcRequest, _: Needs) -> tuple[DomainEvent, str | None]:
+    async def act(conn: Connection, request: EhcRequest, _: Needs) -> Taken:
         return await record_final(conn, request, body.issued_on, london_today()), None
 
     return await _take_step(
-        conn, outbox, audit, referral_id, act, date_field="issued_on", retry=retry, body=body
+        caller, referral_id, act, date_field="issued_on", retry=retry, body=body
     )
 
 
@@ -419,16 +372,14 @@ async def issue_final_plan(
 async def record_exception(
     referral_id: ReferralId,
     body: ExceptionRecord,
-    conn: DbConnection,
-    outbox: ServiceOutbox,
-    audit: Audit,
+    caller: AsCaller,
     retry: StepRetry,
     principal: CurrentPrincipal,
 ) -> Any:
     """An exception to the time limits (a school closed 4+ weeks, exceptional personal
     circumstances, the family away 4+ weeks): the open deadlines move by its days."""
 
-    async def act(request: EhcRequest, _: Needs) -> tuple[DomainEvent, str | None]:
+    async def act(conn: Connection, request: EhcRequest, _: Needs) -> Taken:
         exception = StatutoryException(body.kind, body.starts_on, body.ends_on)
         changed = request.add_exception(exception, london_today())
         moved = await ehc_repository.add_exception(
@@ -444,5 +395,5 @@ async def record_exception(
         return event, body.kind
 
     return await _take_step(
-        conn, outbox, audit, referral_id, act, date_field="starts_on", retry=retry, body=body
+        caller, referral_id, act, date_field="starts_on", retry=retry, body=body
     )

@@ -18,7 +18,6 @@ from referrals.statutory import (
     Needs,
     Stage,
     StatutoryException,
-    deadline_dates,
 )
 from shared.db import Connection
 from shared.events import Sen2Need
@@ -44,7 +43,7 @@ async def start(conn: Connection, request: EhcRequest) -> None:
            VALUES ($1, $2, $3, $4, $5)""",
         [
             (request.referral_id, kind.value, request.local_authority, statutory, due)
-            for kind, (statutory, due) in deadline_dates(request.requested_on).items()
+            for kind, (statutory, due) in request.clock.items()
         ],
     )
 
@@ -172,7 +171,7 @@ async def add_exception(
         by,
     )
     moved: dict[str, date] = {}
-    for kind, (_, due) in deadline_dates(request.requested_on, request.exceptions).items():
+    for kind, (_, due) in request.clock.items():
         changed = await conn.fetchval(
             """UPDATE deadlines SET due_on = $3,
                    at_risk_sent_on = CASE WHEN due_on = $3 THEN at_risk_sent_on END,

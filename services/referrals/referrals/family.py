@@ -17,9 +17,8 @@ from referrals.domain import (
     reference,
 )
 from referrals.schemas import FamilyPlanLink, FamilyStep, FamilyView
-from shared.audit import Audit
 from shared.family_links import FamilyLink, InvalidFamilyLink, LinkToken, admit
-from shared.http import NOT_FOUND, UNAVAILABLE, DbConnection, Problem
+from shared.http import NOT_FOUND, UNAVAILABLE, AsCaller, Problem
 
 router = APIRouter(
     prefix="/v1/family",
@@ -48,12 +47,13 @@ def family_link(request: Request, token: LinkToken) -> FamilyLink:
 async def get_family_view(
     request: Request,
     token: LinkToken,
-    conn: DbConnection,
     link: Annotated[FamilyLink, Depends(family_link)],
-    audit: Audit,
+    caller: AsCaller,
 ) -> FamilyView:
-    """Where the family's referral stands, in plain words (steps, dates, what comes next)."""
-    async with conn.transaction(isolation="repeatable_read"):
+    """Where the family's referral stands, in plain words (steps, dates, what comes next).
+    Audited as the link's read (never a person's)."""
+    async with caller.begin(isolation="repeatable_read") as uow:
+        conn = uow.conn
         found = await repository.get_referral(conn, link.referral_id)
         if found is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "this referral is no longer here")
@@ -66,10 +66,7 @@ async def get_family_view(
                 status.HTTP_401_UNAUTHORIZED,
                 "this link has been withdrawn; use the link in your latest message",
             )
-        await audit.record(
-            conn, "read", "family-view", referral_id=link.referral_id,
-            local_authority=link.local_authority,
-        )  # fmt: skip
+        uow.read("family-view", referral_id=link.referral_id, local_authority=link.local_authority)
     return FamilyView(
         reference=reference(referral["id"]),
         local_authority=link.local_authority,

@@ -16,15 +16,13 @@ from uuid import UUID
 from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from referrals.api import invalid
 from referrals.holding import RESOURCE
 from referrals.schemas import ReferralRequest
 from referrals.taking_in import Refused, new_referral, take_in
-from shared.audit import Audit
 from shared.auth import AUTH_RESPONSES, CurrentPrincipal, Role, allow
 from shared.db import Connection
 from shared.events import HoldReason, Sen2Need, Track
-from shared.http import CONFLICT, NOT_FOUND, UNAVAILABLE, DbConnection, ServiceOutbox
+from shared.http import CONFLICT, NOT_FOUND, UNAVAILABLE, AsCaller, invalid
 
 Decision = Literal["join", "take-in", "decline"]
 
@@ -89,16 +87,15 @@ _COLUMNS = """id, local_authority, partner, reason, suspected_referral_id, diffe
     dependencies=[allow(Role.CASEWORKER, Role.MANAGER)],
 )
 async def list_held_referrals(
-    conn: DbConnection,
-    audit: Audit,
+    caller: AsCaller,
     include_decided: bool = False,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> HeldPage:
     """Partners' requests held for matching in the caller's councils, oldest first; decided
     ones only with ``include_decided``."""
-    async with conn.transaction():
-        rows = await conn.fetch(
+    async with caller.begin() as uow:
+        rows = await uow.conn.fetch(
             f"""SELECT {_COLUMNS} FROM held_referrals
                 WHERE $1 OR decision IS NULL ORDER BY held_at, id LIMIT $2 OFFSET $3""",
             include_decided,
@@ -106,11 +103,7 @@ async def list_held_referrals(
             offset,
         )
         items = [HeldReferral.model_validate(dict(r)) for r in rows[:limit]]
-        for item in items:
-            await audit.record(
-                conn, "read", RESOURCE, referral_id=item.suspected_referral_id,
-                local_authority=item.local_authority,
-            )  # fmt: skip
+        uow.read_each(RESOURCE, [(i.suspected_referral_id, i.local_authority) for i in items])
     return HeldPage(items=items, next_offset=offset + limit if len(rows) > limit else None)
 
 
@@ -123,16 +116,15 @@ async def list_held_referrals(
 async def decide_held_referral(
     held_id: UUID,
     body: HeldDecision,
-    conn: DbConnection,
-    outbox: ServiceOutbox,
+    caller: AsCaller,
     principal: CurrentPrincipal,
-    audit: Audit,
 ) -> HeldReferral:
     """Join the held request to an open referral, take it in as a referral of its own, or
     decline it. Its copy of the request (the child's details) is erased once decided."""
     if body.referral_id is not None and body.decision != "join":
         raise invalid([(("referral_id",), "only a join names a referral")])
-    async with conn.transaction():
+    async with caller.begin() as uow:
+        conn = uow.conn
         held = await conn.fetchrow("SELECT * FROM held_referrals WHERE id = $1 FOR UPDATE", held_id)
         if held is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no held referral {held_id}")
@@ -153,10 +145,10 @@ async def decide_held_referral(
             request = ReferralRequest.model_validate(json.loads(held["request"]))
             referral = new_referral(held_id, request, held["received_on"])
             try:
-                events, _ = await take_in(conn, audit, referral, request.child)
+                events, _ = await take_in(conn, referral, request.child)
             except Refused as refused:  # staff may know which referral: named, as on intake
                 raise HTTPException(status.HTTP_409_CONFLICT, refused.detail) from refused
-            await outbox.add(conn, events, local_authority=council)
+            uow.add(*events, local_authority=council)
             referral_id = held_id
         if referral_id is not None and held["request_id"] is not None:
             # The partner's Task follows this referral's milestones from now on.
@@ -176,8 +168,8 @@ async def decide_held_referral(
             principal.subject,
             referral_id,
         )
-        await audit.record(
-            conn, "update", RESOURCE,
+        uow.changed(
+            "update", RESOURCE,
             referral_id=referral_id or held["suspected_referral_id"], local_authority=council,
         )  # fmt: skip
     assert row is not None  # locked above

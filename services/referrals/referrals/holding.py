@@ -5,9 +5,9 @@ council's SEND team (and, as the refusal did, which referral). So a partner (an 
 over HTTP or Kafka) whose referral finds the child's open referral here, or the NHS number of
 a known child with another name or date of birth, gets the answer a new referral gets: our id
 (the held request's), ``referral_received``. Nothing reaches the family: no referral is made,
-so no "we received the request" message a second time. The attempt is audited (the partner,
-on the referral it may duplicate), and a ``PartnerReferralHeld`` event tells the council's
-SEND team on that referral; a caseworker then decides what becomes of it
+so no "we received the request" message a second time. A ``PartnerReferralHeld`` event tells
+the council's SEND team on the referral it may duplicate, and audits the attempt there (as
+the partner: ``shared.audits``); a caseworker then decides what becomes of it
 (``referrals.held_referrals``). Staff (caseworkers, managers) are answered as before: a 409
 naming the open referral.
 """
@@ -21,7 +21,6 @@ from referrals.domain import NewReferral
 from referrals.intake import name_key
 from referrals.schemas import Child, ReferralReceipt, ReferralRequest
 from referrals.taking_in import Refused, receipt_of
-from shared.audit import AuditTrail
 from shared.auth import Principal, Role
 from shared.db import Connection
 from shared.events import DomainEvent, PartnerReferralHeld
@@ -57,7 +56,6 @@ def differing(child: Child, known: Any) -> list[str]:
 
 async def hold(
     conn: Connection,
-    audit: AuditTrail,
     referral: NewReferral,
     body: ReferralRequest,
     refused: Refused,
@@ -65,9 +63,9 @@ async def hold(
     partner: str,
     request_id: str | None = None,
 ) -> tuple[list[DomainEvent], ReferralReceipt]:
-    """Hold a partner's referral that ``take_in`` refused (in the caller's transaction, which
-    ``take_in`` left as it found it); returns the event for the SEND team and the receipt a
-    referral taken in would have had."""
+    """Hold a partner's referral that ``take_in`` refused (in the caller's unit of work, which
+    ``take_in`` left as it found it); returns the event for the SEND team (the unit of work
+    audits it) and the receipt a referral taken in would have had."""
     suspected = refused.referral_id
     if suspected is None and refused.child_id is not None:
         suspected = await repository.latest_referral_of_child(conn, refused.child_id)
@@ -92,9 +90,6 @@ async def hold(
         referral.received_on,
         body.child.date_of_birth,
         request.model_dump_json(),
-    )
-    await audit.record(
-        conn, "create", RESOURCE, referral_id=suspected, local_authority=referral.local_authority
     )
     held = PartnerReferralHeld(
         referral_id=suspected,

@@ -11,22 +11,14 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Literal
-from zoneinfo import ZoneInfo
-
-LONDON = ZoneInfo("Europe/London")
 
 # ONS codes of councils with SEND duties: E06 unitary, E08 metropolitan, E09 London boroughs
 # (and the City), E10 county councils. E07 districts sit inside a county, which has the duty.
 SEND_COUNCIL = re.compile(r"^E(06|08|09|10)[0-9]{6}$")
 DISTRICT_COUNCIL = re.compile(r"^E07[0-9]{6}$")
 OLDEST_AGE = 25
-
-
-def london_today(now: datetime | None = None) -> date:
-    """Today in the council's calendar (a request at 00:30 BST is that day's, not UTC's)."""
-    return (now or datetime.now(UTC)).astimezone(LONDON).date()
 
 
 def council_problem(code: str, served: frozenset[str]) -> str | None:

@@ -7,9 +7,10 @@ A consumer of its own (partners' messages are not the platform's envelope): each
 read with the CloudEvents SDK's Kafka binding (binary or structured mode), its partner checked
 against ``PARTNER_COUNCILS``, its FHIR read (``referrals.fhir_bundle``) into the body of
 ``POST /v1/referrals`` and taken in by the one intake path (``referrals.taking_in``). In one
-transaction: the record in the inbox (by topic, partition and offset: a redelivery does
-nothing), the referral, the partner's request identifier with its answer (a republished request
-makes no second referral and gets the same answer), and the answer in the outbox.
+unit of work, as the partner (``partner:<client id>``, audited so): the record in the inbox
+(the platform's, by topic, partition and offset: a redelivery does nothing), the referral, the
+partner's request identifier with its answer (a republished request makes no second referral
+and gets the same answer), and the answer in the outbox.
 
 Who sent it: on a partner's own topic, that partner (only its Kafka user may write there); a
 message whose ``source`` names another is refused, answered to the topic's owner. On the
@@ -53,17 +54,16 @@ from pydantic import ValidationError
 from referrals.config import ReferralsSettings
 from referrals.fhir_bundle import Problem, Rejected, read_bundle, rejected, task, where
 from referrals.holding import hold
-from referrals.intake import london_today
 from referrals.schemas import ReferralRequest
-from referrals.taking_in import Refused, new_referral, rule_problems, rules_of, take_in
-from shared.audit import AuditTrail
-from shared.auth import Principal
-from shared.consumption import EventConsumption, attempted, dead_letter_headers
-from shared.councils import act_for
+from referrals.taking_in import Refused, new_referral, rule_problems, take_in
+from shared.consumption import EventConsumption, attempted, dead_letter_headers, first_deliveries
+from shared.dates import london_today
 from shared.db import Connection, Database
-from shared.events import PartnerReferralAnswered
+from shared.events import DomainEvent, PartnerReferralAnswered
 from shared.outbox import Outbox
+from shared.request_ids import client_request_id
 from shared.topics import dead_letter_topic
+from shared.unit_of_work import Actor, Work
 
 logger = logging.getLogger(__name__)
 
@@ -89,11 +89,10 @@ class Inbound:
 
 @dataclass(frozen=True)
 class Wiring:
-    """What taking a partner's record needs: the service's database, outbox and consumption
+    """What taking a partner's record needs: the service's units of work, its consumption
     (its retry settings and dead-letter metrics), and the dead-letter topic's publisher."""
 
-    database: Database
-    outbox: Outbox
+    work: Work
     consumption: EventConsumption
     dead_letters: Callable[..., Awaitable[Any]]  # publish(value, key=..., headers=...)
 
@@ -173,7 +172,7 @@ def read(
             for e in exc.errors()
         ]
         return inbound
-    problems = rule_problems(rules_of(settings), body, london_today())
+    problems = rule_problems(settings.intake_rules, body, london_today())
     inbound.problems = [(where(loc, referral.paths), why) for loc, why in problems]
     inbound.body = body if not problems else None
     return inbound
@@ -204,7 +203,7 @@ class PartnerIntake:
             "dlq-exception: Rejected, or the unexpected error's type; "
             "dlq-original-topic: the shared or the partner's own topic)",
         )
-        wiring = Wiring(database, outbox, consumption, dead_letters.publish)
+        wiring = Wiring(Work(database.pool, outbox), consumption, dead_letters.publish)
 
         async def raw(msg: StreamMessage[Any]) -> Any:
             return msg.body  # the CloudEvents SDK reads it, in either content mode
@@ -294,27 +293,29 @@ class PartnerIntake:
     async def _answer_once(
         self, wiring: Wiring, delivery: UUID, inbound: Inbound, topic: str
     ) -> None:
-        async with wiring.database.pool().acquire() as conn, conn.transaction():
-            first = await conn.fetchval(
-                """INSERT INTO inbox (consumer, event_id, topic) VALUES ($1, $2, $3)
-                   ON CONFLICT DO NOTHING RETURNING event_id""",
-                self.consumer,
-                delivery,
-                topic,
-            )
-            if first is None:
+        """One unit of work as the partner, for the council it names (none when it names none
+        it may): the delivery claimed in the inbox, then the answer and what it makes. A
+        rejection naming no council is answered so (its envelope names none)."""
+        # The server's id of this taking-in; the partner's request id kept as the caller's.
+        actor = Actor(
+            f"partner:{inbound.partner or ''}",
+            request_id=str(uuid4()),
+            client_request_id=client_request_id(inbound.request_id),
+        )
+        councils = [inbound.council] if inbound.council else []
+        async with wiring.work.begin(actor, councils=councils) as uow:
+            if not await first_deliveries(uow.conn, self.consumer, topic, [delivery]):
                 return  # delivered again: answered already
-            answer = await self._answer(conn, wiring.outbox, inbound)
-            await wiring.outbox.add(conn, [answer], local_authority=inbound.council or "")
+            events = await self._answer(uow.conn, inbound)
+            uow.add(*events, local_authority=inbound.council or "")
 
-    async def _answer(
-        self, conn: Connection, outbox: Outbox, inbound: Inbound
-    ) -> PartnerReferralAnswered:
-        """The answer, with the referral it makes (or the request held for matching)."""
+    async def _answer(self, conn: Connection, inbound: Inbound) -> list[DomainEvent]:
+        """The answer, after the events of the referral it makes (or of the request held for
+        matching)."""
         partner = inbound.partner or ""
         referral_id = uuid5(NAMESPACE_URL, f"nhs-partner:{partner}:{inbound.request_id}")
         if inbound.problems or inbound.body is None or inbound.council is None:
-            return self._rejection(referral_id, inbound, inbound.problems)
+            return [self._rejection(referral_id, inbound, inbound.problems)]
         previous = await conn.fetchrow(
             """SELECT answer::text AS answer FROM partner_requests
                WHERE partner = $1 AND request_id = $2""",
@@ -322,27 +323,25 @@ class PartnerIntake:
             inbound.request_id,
         )
         if previous is not None:  # republished: the same answer, nothing new
-            return PartnerReferralAnswered(
-                referral_id=referral_id,
-                partner=partner,
-                request_id=inbound.request_id,
-                outcome="accepted",
-                resource=json.loads(previous["answer"]),
-            )
-        await act_for(conn, [inbound.council])
+            return [
+                PartnerReferralAnswered(
+                    referral_id=referral_id,
+                    partner=partner,
+                    request_id=inbound.request_id,
+                    outcome="accepted",
+                    resource=json.loads(previous["answer"]),
+                )
+            ]
         referral = new_referral(referral_id, inbound.body, london_today())
-        principal = Principal(f"partner:{partner}", frozenset(), (inbound.council,))
-        audit = AuditTrail(principal, str(uuid4()), client_request_id=inbound.request_id)
         taken_in: UUID | None = referral_id
         try:
-            events, _ = await take_in(conn, audit, referral, inbound.body.child)
+            events, _ = await take_in(conn, referral, inbound.body.child)
         except Refused as refused:  # a child known here: held, answered as any referral
             events, _ = await hold(
-                conn, audit, referral, inbound.body, refused,
+                conn, referral, inbound.body, refused,
                 partner=partner, request_id=inbound.request_id,
             )  # fmt: skip
             taken_in = None
-        await outbox.add(conn, events, local_authority=inbound.council)
         answer = task(
             referral_id,
             inbound.request_id,
@@ -356,13 +355,14 @@ class PartnerIntake:
             taken_in,
             json.dumps(answer),
         )
-        return PartnerReferralAnswered(
+        accepted = PartnerReferralAnswered(
             referral_id=referral_id,
             partner=partner,
             request_id=inbound.request_id,
             outcome="accepted",
             resource=answer,
         )
+        return [*events, accepted]
 
     @staticmethod
     def _rejection(

@@ -271,3 +271,12 @@ async def closing_state(conn: Connection, referral_id: UUID) -> asyncpg.Record |
            WHERE r.id = $1 FOR UPDATE OF r""",
         referral_id,
     )
+
+
+async def forget_idempotency_keys(conn: Connection, older_than_hours: float) -> int:
+    """Keys are kept this long: a client retries within minutes, not days."""
+    result = await conn.execute(
+        "DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(secs => $1)",
+        older_than_hours * 3600,
+    )
+    return int(result.split()[-1])

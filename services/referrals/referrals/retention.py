@@ -1,9 +1,10 @@
 """Retention: a child's personal details are erased once past their council's retention
 period (``RETENTION_YEARS_BY_COUNCIL``, else ``RETENTION_YEARS_AFTER_BIRTH``, often 31),
 keeping the referral's codes and dates for the statistics councils return (and a partner's
-request held for matching loses its copy of the request). Each erasure is in
-the audit trail, and leaves as a ``ChildDetailsErased`` event per referral, so plans and
-notifications erase their copies (the words in the plan, the family's contact details) too.
+request held for matching loses its copy of the request). Each erasure leaves as a
+``ChildDetailsErased`` event per referral, so plans and notifications erase their copies (the
+words in the plan, the family's contact details) too; the unit of work (acting as
+``system:retention``) audits each as the erasure of the child's details.
 
 A scheduled job of the referrals service, driven by the database: every replica runs the loop,
 one at a time acts (an advisory lock), and a run missed while the service was down is simply
@@ -12,21 +13,19 @@ done at the next start.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Mapping
 from datetime import date
-from uuid import UUID
 
-from shared.audit import record_system
-from shared.councils import ALL, act_for
+from shared.councils import ALL
 from shared.db import Connection, Database
 from shared.events import ChildDetailsErased
 from shared.outbox import Outbox
 from shared.schedule import every
+from shared.unit_of_work import Actor, Work
 
 _LOCK_ID = 0x5E0D_0003
-JOB = "retention"
-ACTOR = f"system:{JOB}"
+RETENTION = Actor.system("retention")
+"""The job's own work: the councils' retention policy, for every council."""
 
 
 def cut_off(today: date, years: int) -> date:
@@ -38,8 +37,8 @@ def cut_off(today: date, years: int) -> date:
 
 
 async def erase_past_retention(
+    work: Work,
     conn: Connection,
-    outbox: Outbox,
     *,
     today: date,
     years: int,
@@ -50,8 +49,7 @@ async def erase_past_retention(
     councils = sorted(by_council or {})
     cut_offs = [cut_off(today, (by_council or {})[c]) for c in councils]
     default = cut_off(today, years)
-    async with conn.transaction():
-        await act_for(conn, ALL)  # the service's own duty, for every council it serves
+    async with work.begin(RETENTION, councils=ALL, conn=conn) as uow:
         rows = await conn.fetch(
             """WITH policy (local_authority, cut_off) AS (
                    SELECT * FROM unnest($2::text[], $3::date[]))
@@ -97,26 +95,14 @@ async def erase_past_retention(
             "UPDATE statutory_exceptions SET reason = 'erased' WHERE referral_id = ANY($1)",
             referral_ids,
         )
-        by_authority: dict[str, list[UUID]] = defaultdict(list)
-        for referral in referrals:
-            await record_system(
-                conn,
-                JOB,
-                "erase",
-                "child",
-                referral_id=referral["id"],
-                local_authority=referral["local_authority"],
+        uow.add(
+            *(
+                ChildDetailsErased(
+                    referral_id=r["id"], local_authority=r["local_authority"], erased_on=today
+                )
+                for r in referrals
             )
-            by_authority[referral["local_authority"]].append(referral["id"])
-        for council, ids in by_authority.items():
-            await outbox.add(
-                conn,
-                [
-                    ChildDetailsErased(referral_id=i, local_authority=council, erased_on=today)
-                    for i in ids
-                ],
-                local_authority=council,
-            )
+        )
     return len(rows)
 
 
@@ -131,12 +117,13 @@ class RetentionJob:
         self.interval_s = interval_s
 
     async def run(self, database: Database, outbox: Outbox) -> None:
+        work = Work(database.pool, outbox)
         await every(
             database,
             interval_s=self.interval_s,
             lock_id=_LOCK_ID,
             name="retention (children's details erased)",
             work=lambda conn: erase_past_retention(
-                conn, outbox, today=date.today(), years=self.years, by_council=self.by_council
+                work, conn, today=date.today(), years=self.years, by_council=self.by_council
             ),
         )

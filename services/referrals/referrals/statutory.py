@@ -11,14 +11,15 @@ read and tested together.)
 
 from __future__ import annotations
 
-import calendar
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from functools import cached_property
 from typing import Any, Literal
 from uuid import UUID
 
+from shared.dates import add_months
 from shared.events import (
     AdviceReceived,
     AdviceRequested,
@@ -161,9 +162,11 @@ def count_days(start: date, days: int, exceptions: Iterable[StatutoryException] 
     return day
 
 
-def deadline_dates(
-    requested_on: date, exceptions: Iterable[StatutoryException] = ()
-) -> dict[Deadline, tuple[date, date]]:
+Clock = dict[Deadline, tuple[date, date]]
+"""Each statutory deadline of a request as (without exceptions, with exceptions)."""
+
+
+def deadline_dates(requested_on: date, exceptions: Iterable[StatutoryException] = ()) -> Clock:
     """Each statutory deadline as (without exceptions, with exceptions)."""
     found = list(exceptions)
     dates = {
@@ -174,13 +177,6 @@ def deadline_dates(
     comments = timedelta(COMMENT_DAYS)
     dates[Deadline.DRAFT_PLAN] = (final[0] - comments, final[1] - comments)
     return dates
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day ``months`` later (the month's last day when it is shorter)."""
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 APPEAL_MONTHS = 2  # to the SEND Tribunal, from the decision or the final plan
@@ -202,8 +198,14 @@ class EhcRequest:
     comments_due: date | None = None
     exceptions: tuple[StatutoryException, ...] = ()
 
+    @cached_property
+    def clock(self) -> Clock:
+        """The request's deadlines as its exceptions leave them: counted once for each state
+        of the request (a step that changes it makes a new request, counted again)."""
+        return deadline_dates(self.requested_on, self.exceptions)
+
     def due(self, deadline: Deadline) -> date:
-        return deadline_dates(self.requested_on, self.exceptions)[deadline][1]
+        return self.clock[deadline][1]
 
     def common(self) -> dict[str, Any]:
         return {
@@ -336,7 +338,7 @@ class EhcRequest:
             _check_day(on, not_before=self.draft_issued_on, today=today, after="the draft")
         else:
             _check_day(on, not_before=self.comments_due, today=today, after="the family's comments")
-        statutory, due = deadline_dates(self.requested_on, self.exceptions)[Deadline.FINAL_PLAN]
+        statutory, due = self.clock[Deadline.FINAL_PLAN]
         event = FinalPlanIssued(
             **self.common(),
             issued_on=on,

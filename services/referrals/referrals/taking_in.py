@@ -1,44 +1,27 @@
-"""Taking in a referral: the one path shared by ``POST /v1/referrals`` and the intake topic
-(bulk intake, a partner system's batch), so both apply the same rules: duplicates refused,
-a child record never merged with other details, the EHC clock started for the EHC track,
-the first steps on the timeline, the audit trail."""
+"""Taking in a referral: the one path shared by ``POST /v1/referrals``, the intake topic (bulk
+intake, a partner system's batch) and the NHS partners' consumer, so all apply the same rules:
+duplicates refused, a child record never merged with other details, the EHC clock started for
+the EHC track, the first steps on the timeline. Each runs it in its unit of work, which writes
+the events it returns with the audit rows they stand for (the referral created)."""
 
 from __future__ import annotations
 
-import functools
 from datetime import date
 from uuid import UUID, uuid4
 
 from referrals import ehc_repository, repository
-from referrals.config import ReferralsSettings
-from referrals.domain import NewReferral, StatutoryStep, Step, receive
+from referrals.domain import NewReferral, StatutoryStep, Step, ehc_request_of, receive
 from referrals.intake import IntakeRules, intake_problems, name_key
 from referrals.schemas import Child, ReferralReceipt, ReferralRequest
-from referrals.statutory import EhcRequest
-from shared.audit import AuditTrail
 from shared.db import Connection
 from shared.events import DomainEvent, HoldReason
-
-
-def rules_of(settings: ReferralsSettings) -> IntakeRules:
-    """What a deployment accepts (``COUNCILS``, ``ACCEPT_TEST_NHS_NUMBERS``)."""
-    return IntakeRules(
-        councils=frozenset(settings.councils),
-        accept_test_nhs_numbers=settings.accept_test_nhs_numbers,
-    )
-
-
-@functools.cache
-def intake_rules() -> IntakeRules:
-    """This process's rules, for the intake topic's handler (read once from the settings)."""
-    return rules_of(ReferralsSettings())
 
 
 def rule_problems(
     rules: IntakeRules, body: ReferralRequest, today: date
 ) -> list[tuple[tuple[str, ...], str]]:
     """What breaks the intake rules in a well-formed request: each field's location and why
-    (the intake topic's and the NHS partners' consumers; the route checks the same)."""
+    (the route, the intake topic's handler and the NHS partners' consumer)."""
     return intake_problems(
         rules,
         local_authority=body.local_authority,
@@ -89,11 +72,11 @@ class Refused(Exception):
 
 
 async def take_in(
-    conn: Connection, audit: AuditTrail, referral: NewReferral, child: Child
+    conn: Connection, referral: NewReferral, child: Child
 ) -> tuple[list[DomainEvent], ReferralReceipt]:
-    """Store the child and the referral (in the caller's transaction); returns the events it
-    causes (the caller stores them: the route in its outbox, a handler by returning them)
-    and the receipt."""
+    """Store the child and the referral (in the caller's unit of work); returns the events it
+    causes (the caller adds them to its unit of work: a handler by returning them) and the
+    receipt."""
     identity = name_key(child.given_name, child.family_name)
     by_name = f"name|{identity}|{child.date_of_birth}|{child.postcode}"
     by_nhs = f"nhs|{child.nhs_number}" if child.nhs_number else by_name
@@ -124,18 +107,10 @@ async def take_in(
         )
     except repository.ChildDetailsDiffer as exc:
         raise Refused(str(exc), code="child-details-differ", child_id=exc.child_id) from exc
-    events = receive(referral)
-    request = None
-    if referral.track == "ehc":
-        request = EhcRequest(
-            referral_id=referral.referral_id,
-            local_authority=referral.local_authority,
-            requested_on=referral.received_on,
-            requested_by=referral.requested_by,
-            escalated=False,
-        )
+    request = ehc_request_of(referral)
+    events = receive(referral, request)
+    if request is not None:
         await ehc_repository.start(conn, request)
-        events.append(request.started())
     await repository.add_step(
         conn,
         referral_id=referral.referral_id,
@@ -153,13 +128,6 @@ async def take_in(
             service="referrals",
             occurred_at=created_at,
         )
-    await audit.record(
-        conn,
-        "create",
-        "referral",
-        referral_id=referral.referral_id,
-        local_authority=referral.local_authority,
-    )
     return events, receipt_of(referral)
 
 

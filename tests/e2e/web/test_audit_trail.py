@@ -12,8 +12,8 @@ import httpx
 from playwright.async_api import Browser, Page, expect
 from web.pages import date_and_time
 
+from devtools.dev_identity import fetch_token
 from scripts.platform import IdentityProvider, Platform
-from shared.dev_identity import fetch_token
 from shared.services import EVENT_SERVICES
 from tests.e2e.web.conftest import (
     PHONE,

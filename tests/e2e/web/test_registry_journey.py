@@ -14,8 +14,8 @@ import httpx
 import pytest
 from playwright.async_api import Browser, FilePayload, Page, expect
 
+from devtools.dev_identity import fetch_token
 from scripts.platform import IdentityProvider, Platform
-from shared.dev_identity import fetch_token
 from tests.e2e.web.conftest import (
     axe_violations,
     new_context,

@@ -1,5 +1,5 @@
 """Signing in with a browser at the development identity provider: FOR DEVELOPMENT AND TESTS
-ONLY (see ``shared.dev_identity``).
+ONLY (see ``devtools.dev_identity``).
 
 The caseworkers' workspace (``services/web``) signs people in as it will at a council's own
 provider: the OpenID Connect authorization code flow with PKCE (RFC 7636, ``S256`` only),
@@ -25,14 +25,14 @@ from dataclasses import dataclass, field
 from html import escape
 from urllib.parse import urlencode, urlsplit
 
-from shared.dev_identity_grants import (
+from devtools.dev_identity_grants import (
     DEFAULT_AUDIENCE,
     DEFAULT_LIFETIME_S,
     GrantRefused,
     TokenRequest,
     client_credentials,
 )
-from shared.dev_identity_seed import (
+from devtools.dev_identity_seed import (
     DEV_CLIENT_SECRET,
     DEV_PASSWORD,
     STAFF,

@@ -1,5 +1,5 @@
 """What the development identity provider's token endpoint accepts: FOR DEVELOPMENT AND TESTS
-ONLY (see ``shared.dev_identity``).
+ONLY (see ``devtools.dev_identity``).
 
 A request is read as OAuth 2.0 clients send it (RFC 6749: form-encoded; client id and secret
 in the form or by HTTP Basic) and checked against the seeded identities: staff by the password
@@ -15,7 +15,7 @@ from base64 import b64decode
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote_plus
 
-from shared.dev_identity_seed import DEV_PASSWORD, PARTNERS, STAFF
+from devtools.dev_identity_seed import DEV_PASSWORD, PARTNERS, STAFF
 
 DEFAULT_AUDIENCE = "send-platform"
 DEFAULT_LIFETIME_S = 3600

@@ -9,7 +9,7 @@ as documented: ``temp-fail@simulator.notify`` and 07700900003 (temporary failure
 ``perm-fail@simulator.notify`` and 07700900002 (permanent failure).
 
 Its inbox is at ``/`` (a page) and ``/inbox.json``: every message as the recipient would see it.
-Run it with ``python -m notifications.local_notify --port 8010``; ``--templates`` prints every
+Run it with ``python -m devtools.local_notify --port 8010``; ``--templates`` prints every
 template a council creates in the real Notify.
 
 (Longer than most modules: a stand-in for a whole outside API (authentication, validation, rate
@@ -32,7 +32,6 @@ import httpx
 import jwt
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
-
 from notifications.catalogue import KINDS, Audience
 from notifications.domain import CHANNELS
 from notifications.templates import as_notify, words

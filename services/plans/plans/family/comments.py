@@ -11,12 +11,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import BaseModel, Field
 
-from plans.family_access import family_link
+from plans.family.access import family_link
 from plans.lifecycle import Refused
 from plans.responses import record_response
-from shared.audit import Audit
 from shared.family_links import FamilyLink
-from shared.http import CONFLICT, NOT_FOUND, UNAVAILABLE, DbConnection, Problem, ServiceOutbox
+from shared.http import CONFLICT, NOT_FOUND, UNAVAILABLE, AsCaller, Problem
 
 router = APIRouter(
     prefix="/v1/family",
@@ -52,26 +51,21 @@ class CommentsRecorded(BaseModel):
     "/{token}/plan/comments",
     status_code=status.HTTP_201_CREATED,
     response_model=CommentsRecorded,
-    dependencies=[Depends(family_link)],  # first: the connection acts for the link's council
+    # First: the link's family is the caller, and the connection acts for its council.
+    dependencies=[Depends(family_link)],
 )
 async def post_comments(
     body: FamilyComments,
     link: Annotated[FamilyLink, Depends(family_link)],
-    conn: DbConnection,
-    outbox: ServiceOutbox,
-    audit: Audit,
+    caller: AsCaller,
 ) -> CommentsRecorded:
     """Your comments on the plan (and, on a draft EHC plan, the school you would like named)."""
     try:
-        async with conn.transaction():
+        async with caller.begin() as uow:
             recorded = await record_response(
-                conn, outbox, link.referral_id, comments=body.comments,
+                uow, link.referral_id, comments=body.comments,
                 preferred_school=body.preferred_school, agreed=body.agree,
                 taken_by="family", who="family",
-            )  # fmt: skip
-            await audit.record(
-                conn, "update", "plan-comments", referral_id=link.referral_id,
-                local_authority=link.local_authority,
             )  # fmt: skip
     except Refused as exc:
         raise HTTPException(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from fastapi import HTTPException, Request, status
 
-from plans import family_repository
+from plans.family import repository
 from shared.councils import act_for
 from shared.family_links import FamilyLink, InvalidFamilyLink, LinkToken, admit
 from shared.http import database
@@ -30,6 +30,6 @@ async def family_link(request: Request, token: LinkToken) -> FamilyLink:
         raise FamilyLinkRefused(str(exc)) from exc
     async with database(request).pool().acquire() as conn:
         await act_for(conn, [link.local_authority], local=False)  # the pool resets it
-        if not await family_repository.link_current(conn, link):
+        if not await repository.link_current(conn, link):
             raise FamilyLinkRefused(WITHDRAWN)
     return link

@@ -1,6 +1,6 @@
 """What a family sees of their child's plan, through their link: ``/v1/family/{token}/plan``
 as JSON (the workspace renders the family's page from it) and as a PDF. The link in the
-family's message is the key (``plans.family_access``); it opens this referral's plan and
+family's message is the key (``plans.family.access``); it opens this referral's plan and
 nothing else."""
 
 from __future__ import annotations
@@ -13,14 +13,14 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from plans import family_repository, plan_pages
-from plans.family_access import FamilyLinkRefused, family_link
-from plans.family_shapes import Council, FamilyPlan, Preparing
-from plans.family_view import family_plan
+from plans import plan_pages
+from plans.family import repository
+from plans.family.access import FamilyLinkRefused, family_link
+from plans.family.shapes import Council, FamilyPlan, Preparing
+from plans.family.view import family_plan
 from plans.printing import printing_of
-from shared.audit import Audit
 from shared.family_links import FamilyLink
-from shared.http import UNAVAILABLE, DbConnection, Problem
+from shared.http import UNAVAILABLE, AsCaller, CallerWork, Problem
 
 router = APIRouter(
     prefix="/v1/family",
@@ -55,12 +55,10 @@ def council_of(request: Request, local_authority: str) -> Council:
     return Council(name=contact.name, phone=contact.phone, email=contact.email)
 
 
-async def _plan(request: Request, conn: DbConnection, link: FamilyLink, audit: Audit) -> Any:
-    row = await family_repository.plan_row(conn, link.referral_id)
-    await audit.record(
-        conn, "read", "family-plan", referral_id=link.referral_id,
-        local_authority=link.local_authority,
-    )  # fmt: skip
+async def _plan(request: Request, caller: CallerWork, link: FamilyLink) -> Any:
+    async with caller.begin() as uow:
+        row = await repository.plan_row(uow.conn, link.referral_id)
+        uow.read("family-plan", referral_id=link.referral_id, local_authority=link.local_authority)
     return family_plan(row, link.referral_id, council_of(request, link.local_authority))
 
 
@@ -69,12 +67,10 @@ async def _plan(request: Request, conn: DbConnection, link: FamilyLink, audit: A
     response_model=FamilyPlanAnswer,
     dependencies=[Depends(family_link)],
 )
-async def get_family_plan(
-    request: Request, conn: DbConnection, link: Link, audit: Audit
-) -> FamilyPlanAnswer:
+async def get_family_plan(request: Request, caller: AsCaller, link: Link) -> FamilyPlanAnswer:
     """The child's plan in plain English, for the family (until it is shared with them, what
     is happening meanwhile)."""
-    shown = await _plan(request, conn, link, audit)
+    shown = await _plan(request, caller, link)
     about: dict[str, Any] = {
         "reference": shown.reference,
         "local_authority": link.local_authority,
@@ -103,11 +99,9 @@ async def family_pdf_turn(request: Request, link: Link) -> AsyncIterator[None]:
     # The link, then a turn at printing, before the database connection (none held waiting).
     dependencies=[Depends(family_link), Depends(family_pdf_turn, scope="function")],
 )
-async def get_family_plan_pdf(
-    request: Request, conn: DbConnection, link: Link, audit: Audit
-) -> Response:
+async def get_family_plan_pdf(request: Request, caller: AsCaller, link: Link) -> Response:
     """The child's plan as a document (PDF), once it is shared with the family."""
-    shown = await _plan(request, conn, link, audit)
+    shown = await _plan(request, caller, link)
     if not isinstance(shown, FamilyPlan):
         return JSONResponse({"detail": "the plan is still being prepared"}, 404)
     return await plan_pdf(shown)

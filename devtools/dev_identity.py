@@ -3,15 +3,15 @@
 `make run` and the tests need tokens that the services check exactly as they will check a
 council's real identity provider's (discovery, then JWKS, then an RS256 signature with ``iss``,
 ``aud`` and ``exp``), with no container or outside account. This serves discovery, a JWKS and
-a token endpoint for the seeded staff and partner systems of ``shared.dev_identity_seed``.
+a token endpoint for the seeded staff and partner systems of ``devtools.dev_identity_seed``.
 Their passwords are published, so anyone can sign in as anyone: never point a service holding
 real data at it. A deployment sets ``OIDC_ISSUER`` to the council's own provider instead.
 
-    python -m shared.dev_identity --port 8009 [--key-file .local/dev-identity/key.pem]
+    python -m devtools.dev_identity --port 8009 [--key-file .local/dev-identity/key.pem]
 
-The pieces: this module (keys, the HTTP app, the command), ``shared.dev_identity_grants``
-(what the token endpoint accepts), ``shared.dev_identity_seed`` (who can sign in) and
-``shared.dev_identity_client`` (``fetch_token``, ``fetch_client_token``; importable from here
+The pieces: this module (keys, the HTTP app, the command), ``devtools.dev_identity_grants``
+(what the token endpoint accepts), ``devtools.dev_identity_seed`` (who can sign in) and
+``devtools.dev_identity_client`` (``fetch_token``, ``fetch_client_token``; importable from here
 too).
 
 (Longer than most modules: the keys, the HTTP app and the command of one development tool; its
@@ -41,13 +41,13 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from jwt.algorithms import RSAAlgorithm
 
 # Re-exported ("as"): tests and scripts reach the whole development issuer through this module.
-from shared.dev_identity_client import fetch_client_token as fetch_client_token
-from shared.dev_identity_client import fetch_client_token_sync as fetch_client_token_sync
-from shared.dev_identity_client import fetch_token as fetch_token
-from shared.dev_identity_client import fetch_token_sync as fetch_token_sync
-from shared.dev_identity_grants import DEFAULT_AUDIENCE as DEFAULT_AUDIENCE
-from shared.dev_identity_grants import GrantRefused, TokenRequest, form_of, read_request
-from shared.dev_identity_signin import (
+from devtools.dev_identity_client import fetch_client_token as fetch_client_token
+from devtools.dev_identity_client import fetch_client_token_sync as fetch_client_token_sync
+from devtools.dev_identity_client import fetch_token as fetch_token
+from devtools.dev_identity_client import fetch_token_sync as fetch_token_sync
+from devtools.dev_identity_grants import DEFAULT_AUDIENCE as DEFAULT_AUDIENCE
+from devtools.dev_identity_grants import GrantRefused, TokenRequest, form_of, read_request
+from devtools.dev_identity_signin import (
     SESSION_COOKIE,
     WORKSPACE_CLIENT_ID,
     BrowserSignIn,
@@ -66,7 +66,7 @@ WARNING = (
     "published, so anyone can sign in as anyone; never point a service holding real data at it."
 )
 
-logger = logging.getLogger("shared.dev_identity")  # not __main__ under `python -m`
+logger = logging.getLogger("devtools.dev_identity")  # not __main__ under `python -m`
 
 
 def load_or_create_key(path: Path | None) -> rsa.RSAPrivateKey:
@@ -328,7 +328,7 @@ def _id_token(
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m shared.dev_identity", description=WARNING)
+    parser = argparse.ArgumentParser(prog="python -m devtools.dev_identity", description=WARNING)
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="on 127.0.0.1")
     parser.add_argument(
         "--key-file", type=Path, help="PEM signing key: read if present, else written"

@@ -1,5 +1,5 @@
 """What the family page and the PDF are made of: the plan in the family's words, or the
-page saying it is being prepared. Plain data, built by ``plans.family_view``."""
+page saying it is being prepared. Plain data, built by ``plans.family.view``."""
 
 from __future__ import annotations
 

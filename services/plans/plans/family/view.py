@@ -12,15 +12,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from plans import family_words as words
 from plans.document import PlanDocument, Provision
-from plans.family_shapes import Council, FamilyPlan, Goal, Help, Need, Preparing
-
-LONDON = ZoneInfo("Europe/London")
+from plans.family import words
+from plans.family.shapes import Council, FamilyPlan, Goal, Help, Need, Preparing
+from shared.dates import LONDON
 
 
 def reference(referral_id: UUID | str) -> str:

@@ -1,4 +1,4 @@
-"""Getting a token from the development identity provider (``shared.dev_identity``), for tests
+"""Getting a token from the development identity provider (``devtools.dev_identity``), for tests
 and local scripts: FOR DEVELOPMENT AND TESTS ONLY.
 
 The requests are the ones any OAuth 2.0 client sends (form-encoded, to ``{issuer}/token``), so
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import httpx
 
-from shared.dev_identity_grants import DEFAULT_AUDIENCE
-from shared.dev_identity_seed import DEV_PASSWORD
+from devtools.dev_identity_grants import DEFAULT_AUDIENCE
+from devtools.dev_identity_seed import DEV_PASSWORD
 
 TIMEOUT_S = 10
 

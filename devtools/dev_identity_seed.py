@@ -1,4 +1,4 @@
-"""The identities the development identity provider (``shared.dev_identity``) knows.
+"""The identities the development identity provider (``devtools.dev_identity``) knows.
 
 FOR DEVELOPMENT AND TESTS ONLY. The passwords and secrets below are published in this file;
 nothing they sign in to may ever hold real children's data.
