@@ -180,10 +180,14 @@ init_cluster() {
   [[ -f $DATA_DIR/PG_VERSION ]] && return 0
   log "initdb in $DATA_DIR ($("$PG_BIN/postgres" --version))"
   rm -rf "$DATA_DIR"
+  # --no-sync (no flush of the new files) only for the tests' cluster: the
+  # durable one is durable from its first file on.
+  local no_sync=(--no-sync)
+  [[ $DURABLE == off ]] || no_sync=()
   # No superuser password: the superuser can only connect through the Unix
   # socket, whose folder only the cluster owner (and root) can enter.
   as_owner "$PG_BIN/initdb" -D "$DATA_DIR" -U "$SUPERUSER" -E UTF8 --locale=C \
-    --auth-local=trust --auth-host=scram-sha-256 --no-sync --no-instructions \
+    --auth-local=trust --auth-host=scram-sha-256 "${no_sync[@]}" --no-instructions \
     >"$PG_BASE/initdb.log" 2>&1 || {
     cat "$PG_BASE/initdb.log" >&2
     die "initdb failed"
@@ -275,7 +279,9 @@ server_durability() {
 }
 
 urls() {
-  log "  postgresql://$APP_ROLE:$APP_PASSWORD@$PG_HOST:$PG_PORT/<service> (created by \`make migrate\`)"
+  local by='`make migrate`'
+  [[ $CLUSTER == tests ]] || by='`make migrate-durable`, which `make run` runs'
+  log "  postgresql://$APP_ROLE:$APP_PASSWORD@$PG_HOST:$PG_PORT/<service> (created by $by)"
 }
 
 cmd_start() {

@@ -65,7 +65,7 @@ elif [[ -x $venv_python ]] && databases=$(cd "$REPO_ROOT" && "$venv_python" -m s
   done
   echo "  PostgreSQL, tests' (make test; fsync off): 127.0.0.1:$pg_port"
 else
-  echo "  PostgreSQL, durable: postgresql://send:send@127.0.0.1:$pg_durable_port/<service> (databases: make migrate)"
-  echo "  PostgreSQL, tests':  postgresql://send:send@127.0.0.1:$pg_port (make test; fsync off)"
+  echo "  PostgreSQL, durable: postgresql://send:send@127.0.0.1:$pg_durable_port/<service> (databases: make migrate-durable)"
+  echo "  PostgreSQL, tests':  postgresql://send:send@127.0.0.1:$pg_port (make test; fsync off; databases: make migrate)"
 fi
 echo "  State: $SEND_LOCAL_DIR   Stop: deploy/local/down.sh"
