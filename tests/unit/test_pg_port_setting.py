@@ -1,5 +1,6 @@
-"""``SEND_PG_PORT`` moves the local PostgreSQL server (as ``deploy/local/postgres.sh`` and
-``deploy/compose.yaml`` do), and every service's settings follow it."""
+"""``SEND_PG_PORT`` moves the tests' local PostgreSQL server (as ``deploy/local/postgres.sh``
+and ``deploy/compose.yaml`` do), ``SEND_PG_DURABLE_PORT`` the durable one, ``SEND_PG_CLUSTER``
+chooses between them, and every service's settings follow."""
 
 from __future__ import annotations
 
