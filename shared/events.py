@@ -562,6 +562,12 @@ class SpecialistAssigned(DomainEvent):
         description="The family hears of it in the plan's one SpecialistsMatched message "
         "(several roles matched at once), not in a message of its own",
     )
+    team_email: str | None = Field(
+        default=None,
+        description="The registry entry's own address (a team's mailbox, never a family's): "
+        "notifications tells the team there that a child was allocated to it",
+        examples=["slt.north@leeds.example"],
+    )
 
 
 WaitReason = Literal["teams_full", "no_team"]
@@ -624,6 +630,37 @@ class AllocationEnded(DomainEvent):
     specialism: str
     local_authority: str
     reason: EndReason
+
+
+class AllocationAccepted(DomainEvent):
+    """A practitioner of the entry a child was allocated to took the child on: the allocation
+    is on their caseload now. On the timeline for the caseworker and the family."""
+
+    name: ClassVar[str] = "allocation-accepted"
+    owner: ClassVar[str] = "specialists"
+
+    allocation_id: UUID
+    specialist_id: UUID
+    specialism: str
+    local_authority: str
+    accepted_on: date
+
+
+class FirstSessionArranged(DomainEvent):
+    """The specialist arranged the child's first session (or changed its date): the family
+    and the caseworker see the date on the timeline, and the family is told."""
+
+    name: ClassVar[str] = "first-session-arranged"
+    owner: ClassVar[str] = "specialists"
+
+    allocation_id: UUID
+    specialist_id: UUID
+    specialism: str
+    local_authority: str
+    session_on: date = Field(description="The day of the first session")
+    rearranged: bool = Field(
+        default=False, description="A date arranged before was changed to this one"
+    )
 
 
 class ReferralClosed(DomainEvent):
