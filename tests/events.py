@@ -10,6 +10,7 @@ from scripts.run_platform import demo_nhs_number
 from shared.events import (
     AdviceReceived,
     AdviceRequested,
+    AllocationAccepted,
     AllocationEnded,
     AssessmentDecided,
     ChildDetailsErased,
@@ -21,6 +22,7 @@ from shared.events import (
     FamilyContactRegistered,
     FamilyLinksRevoked,
     FinalPlanIssued,
+    FirstSessionArranged,
     NotificationDelivered,
     NotificationFailed,
     NotificationSent,
@@ -122,6 +124,20 @@ def sample_event(event_class: type[DomainEvent], referral_id: UUID) -> DomainEve
             specialist_id=uuid4(),
             specialism="speech_and_language_therapy",
             reason="support_completed",
+        ),
+        AllocationAccepted: AllocationAccepted(
+            **common,
+            allocation_id=uuid4(),
+            specialist_id=uuid4(),
+            specialism="speech_and_language_therapy",
+            accepted_on=date(2026, 3, 2),
+        ),
+        FirstSessionArranged: FirstSessionArranged(
+            **common,
+            allocation_id=uuid4(),
+            specialist_id=uuid4(),
+            specialism="speech_and_language_therapy",
+            session_on=date(2026, 3, 9),
         ),
         EhcAssessmentRequested: EhcAssessmentRequested(
             **ehc, escalated=False, decision_due=date(2026, 2, 16), final_plan_due=date(2026, 5, 25)

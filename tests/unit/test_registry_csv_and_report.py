@@ -52,7 +52,8 @@ def test_a_file_without_the_email_column_reads_and_a_bad_address_is_named() -> N
     older = ",".join(c for c in csv_format.COLUMNS if c != "email")
     row = ",team,,A team,physiotherapy,E08000035,,LS6,,en,10,,true"
     [(_, entry)], problems = csv_format.parse(f"{older}\n{row}\n")
-    assert problems == [] and entry.email is None
+    assert problems == []
+    assert entry.email is None
 
     header = ",".join(csv_format.COLUMNS)
     rows, problems = csv_format.parse(

@@ -30,6 +30,8 @@ STEPS = {
     **STATUSES,
     "team_alerted": "SEND team alerted",
     "allocation_ended": "A specialist's support ended",
+    "allocation_accepted": "A specialist took the child on",
+    "first_session_arranged": "First session arranged",
     "ehc_assessment_requested": "EHC needs assessment requested",
     "assessment_decided": "Decision whether to assess",
     "advice_requested": "Advice requested",

@@ -316,6 +316,8 @@ require it outside development too. */}}
   value: {{ $v.familyViewUrl | default (printf "%s/family/{token}" (include "send.workspaceUrl" $root)) | quote }}
 - name: CASEWORKER_VIEW_URL
   value: {{ include "send.caseworkerUrl" $root | quote }}
+- name: TEAM_CASELOAD_URL
+  value: {{ printf "%s/practitioner" (include "send.workspaceUrl" $root) | quote }}
 - name: COUNCIL_MESSAGING
   valueFrom:
     secretKeyRef:
