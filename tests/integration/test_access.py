@@ -69,7 +69,9 @@ async def clients(apps: dict[str, FastAPI]) -> AsyncIterator[dict[str, httpx.Asy
 # Who may call what: the specification the walk holds the code to. A route missing here, or
 # answering other roles than these, fails the walk.
 ACCESS: dict[tuple[str, str, str], set[str]] = {
-    ("referrals", "POST", "/v1/referrals"): {"caseworker", "manager", "partner"},
+    ("referrals", "POST", "/v1/referrals"): {"caseworker", "manager", "partner", "school"},
+    ("referrals", "GET", "/v1/school/pupils"): {"school"},
+    ("referrals", "GET", "/v1/school/pupils/{referral_id}"): {"school"},
     ("referrals", "GET", "/v1/referrals/{referral_id}"): {"caseworker", "manager"},
     ("referrals", "POST", "/v1/referrals/{referral_id}/family-link/revoke"): {
         "caseworker",
