@@ -39,6 +39,7 @@ from web import (
     plan,
     practitioner,
     referral,
+    school,
     signin,
     steps,
 )
@@ -73,6 +74,7 @@ ROUTERS = (
     registry_listing.router,
     registry_entries.router,
     practitioner.router,
+    school.router,
 )
 """Every page of the workspace (``tests/integration/test_web_access.py`` walks them; the
 chart's ingress routes their paths, checked by ``tests/deploy/test_chart_contents.py``)."""

@@ -42,6 +42,8 @@ async def home(request: Request) -> Response:
         return RedirectResponse("/audit", status_code=303)
     if "specialist" in roles:
         return RedirectResponse("/practitioner", status_code=303)
+    if "school" in roles:
+        return RedirectResponse("/school", status_code=303)
     return pages.render(request, "errors/not_allowed.html", status_code=403)
 
 

@@ -25,11 +25,8 @@ router = APIRouter(include_in_schema=False)
 
 Practitioner = Annotated[User, with_role("specialist")]
 
-END_REASONS = {
-    "support_completed": "The support is complete",
-    "family_declined": "The family declined the support",
-    "child_moved": "The child moved away",
-}
+END_REASONS = words.CLOSE_REASONS
+"""An allocation ends for the reasons a referral closes (``shared.events.EndReason``)."""
 
 
 @dataclass(frozen=True)
