@@ -62,8 +62,8 @@ async def live() -> dict[str, str]:
 READINESS = "postgres"
 """The one check readiness depends on. An API pod needs its database to do its work; while
 Kafka is down it still takes referrals into the outbox (the relay catches up once Kafka is
-back), so taking every pod out of service for Kafka would refuse work it could accept
-(DESIGN.md, Interfaces). Kafka's state is still reported here, in metrics and in alerts."""
+back), so taking every pod out of service for Kafka would refuse work it could accept. Kafka's
+state is still reported here, in metrics and in alerts."""
 
 
 @router.get(

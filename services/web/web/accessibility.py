@@ -1,7 +1,8 @@
 """The accessibility statement (``/accessibility``), in the shape of GOV.UK's model statement
 for a public sector website: how accessible the workspace is, what is not, how to report a
 problem (each council's SEND team, ``COUNCIL_CONTACTS``), the enforcement procedure, and how
-it was tested. A council reviews it for its own installation (README, Using it)."""
+it was tested. A council reviews it for its own installation (docs/workspace.md, "What a family
+sees")."""
 
 from __future__ import annotations
 
