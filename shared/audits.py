@@ -36,6 +36,8 @@ from shared.events import (
     ReferralClosed,
     ReferralReceived,
     ReferralWaitlisted,
+    SchoolConsultationAnswered,
+    SchoolConsulted,
     SpecialistAssigned,
     StatutoryExceptionRecorded,
 )
@@ -68,4 +70,6 @@ AUDITED: dict[type[DomainEvent], tuple[str, str]] = {
     AllocationEnded: ("update", "allocation"),
     AllocationAccepted: ("update", "allocation"),
     FirstSessionArranged: ("update", "allocation"),
+    SchoolConsulted: ("create", "school-consultation"),
+    SchoolConsultationAnswered: ("update", "school-consultation"),
 }

@@ -271,6 +271,39 @@ class DraftPlanIssued(StatutoryStep):
     final_plan_due: date
 
 
+class SchoolConsulted(DomainEvent):
+    """The council asked a school whether it can be named in the child's EHC plan (s39(2)
+    Children and Families Act 2014): its governing body, proprietor or principal answers
+    within 15 days (s39(3); Code of Practice 9.79). Ids, codes and dates only."""
+
+    name: ClassVar[str] = "school-consulted"
+    owner: ClassVar[str] = "referrals"
+
+    local_authority: str
+    consultation_id: UUID
+    school_urn: str = Field(description="The school consulted, by its URN", examples=["107958"])
+    sent_on: date
+    respond_by: date = Field(description="The school's 15 days end on this day")
+
+
+ConsultationAnswer = Literal["can_meet_needs", "cannot_meet_needs"]
+
+
+class SchoolConsultationAnswered(DomainEvent):
+    """The school consulted answered (its SENCo, for the governing body): whether it can meet
+    the child's needs. Its reasons stay in referrals: the event carries codes only."""
+
+    name: ClassVar[str] = "school-consultation-answered"
+    owner: ClassVar[str] = "referrals"
+
+    local_authority: str
+    consultation_id: UUID
+    school_urn: str
+    answer: ConsultationAnswer
+    answered_on: date
+    in_time: bool = Field(description="Answered within the school's 15 days")
+
+
 class FinalPlanIssued(StatutoryStep):
     name: ClassVar[str] = "final-plan-issued"
     owner: ClassVar[str] = "referrals"

@@ -72,6 +72,16 @@ ACCESS: dict[tuple[str, str, str], set[str]] = {
     ("referrals", "POST", "/v1/referrals"): {"caseworker", "manager", "partner", "school"},
     ("referrals", "GET", "/v1/school/pupils"): {"school"},
     ("referrals", "GET", "/v1/school/pupils/{referral_id}"): {"school"},
+    ("referrals", "GET", "/v1/school/consultations"): {"school"},
+    ("referrals", "POST", "/v1/school/consultations/{consultation_id}/answer"): {"school"},
+    ("referrals", "POST", "/v1/referrals/{referral_id}/school-consultations"): {
+        "caseworker",
+        "manager",
+    },
+    ("referrals", "GET", "/v1/referrals/{referral_id}/school-consultations"): {
+        "caseworker",
+        "manager",
+    },
     ("referrals", "GET", "/v1/referrals/{referral_id}"): {"caseworker", "manager"},
     ("referrals", "POST", "/v1/referrals/{referral_id}/family-link/revoke"): {
         "caseworker",
@@ -163,6 +173,7 @@ def _path(path: str) -> str:
         .replace("{token}", "x" * 40)
         .replace("{kind}", "medical")
         .replace("{allocation_id}", str(uuid4()))
+        .replace("{consultation_id}", str(uuid4()))
         .replace("{entry_id}", str(uuid4()))
         .replace("{local_authority}", "E08000035")
     )

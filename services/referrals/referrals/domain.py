@@ -136,6 +136,10 @@ class StatutoryStep(enum.StrEnum):
     DRAFT_PLAN_ISSUED = "draft_plan_issued"
     FINAL_PLAN_ISSUED = "final_plan_issued"
     EXCEPTION_RECORDED = "exception_recorded"
+    SCHOOL_CONSULTED = "school_consulted"
+    """A school asked whether it can be named in the plan (s39): its detail is the URN."""
+    SCHOOL_CONSULTATION_ANSWERED = "school_consultation_answered"
+    """The school consulted answered: its detail is the answer's code."""
     DEADLINE_AT_RISK = "deadline_at_risk"
     DEADLINE_MISSED = "deadline_missed"
 
@@ -198,6 +202,8 @@ FAMILY_WORDS: dict[str, str] = {
     StatutoryStep.PLAN_ISSUE_DECIDED: "We decided whether to issue an EHC plan",
     StatutoryStep.DRAFT_PLAN_ISSUED: "We sent you the draft EHC plan for your comments",
     StatutoryStep.FINAL_PLAN_ISSUED: "We issued the final EHC plan",
+    StatutoryStep.SCHOOL_CONSULTED: "We asked a school whether it can meet your child's needs",
+    StatutoryStep.SCHOOL_CONSULTATION_ANSWERED: "The school we asked sent its answer",
     # An exception excuses a time limit; it never extends one or sets new dates (Regs 5(4),
     # 10(4), 13(3)): a family is never told a limit was "extended".
     StatutoryStep.EXCEPTION_RECORDED: (

@@ -4,6 +4,9 @@ over the specialists service's caseload API with the practitioner's own token. T
 decides what they may see: another entry's allocation is "Page not found" here.
 
 A session's id is made when its form is shown, so a form sent twice records one session.
+
+(Longer than most modules: one allocation's pages and the table of its steps' forms, read
+together.)
 """
 
 from __future__ import annotations

@@ -4,7 +4,9 @@ SENCo's own token. The service decides who their pupils are (the children whose 
 names one of their schools): any other referral is "Page not found" here.
 
 A request's idempotency key is made when its form is shown, so a form sent twice makes one
-request.
+request. A consultation about naming the school in a child's EHC plan is answered here too.
+
+(Longer than most modules: a SENCo's few pages, each short, and the two forms' questions.)
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from web import forms, pages, words
-from web.backends import Backends, Conflict, Invalid
+from web.backends import Backends, Conflict, Invalid, NotFound, together
 from web.forms import Question
 from web.signin import BadForm, User, checked_form, with_role
 
@@ -74,13 +76,38 @@ def _backends(request: Request) -> Backends:
     return backends
 
 
+ANSWER = (
+    Question(
+        "answer",
+        "Can the school meet the child's needs?",
+        "radios",
+        options={
+            "can_meet_needs": "Yes, the school can meet the child's needs",
+            "cannot_meet_needs": "No, the school cannot meet the child's needs",
+        },
+    ),
+    Question(
+        "reason",
+        "Why not?",
+        "textarea",
+        required=False,
+        hint="Needed if the school cannot meet the child's needs.",
+    ),
+)
+
+
 @router.get("/school")
 async def pupils(request: Request, user: Senco) -> Response:
-    listed = await _backends(request).get("referrals", "/v1/school/pupils", token=user.access_token)
+    backends, token = _backends(request), user.access_token
+    listed, consultations = await together(
+        backends.get("referrals", "/v1/school/pupils", token=token),
+        backends.get("referrals", "/v1/school/consultations", token=token),
+    )
     return pages.render(
         request,
         "school/pupils.html",
         pupils=listed,
+        consultations=consultations,
         words=words,
         banner=request.scope["web.session"].data.pop("banner", None),
     )
@@ -149,6 +176,65 @@ async def send_request(request: Request, user: Senco) -> Response:
         f"Your request for {what} was received: its reference is {reference}"
     )
     return RedirectResponse("/school", status_code=303)
+
+
+@router.get("/school/consultations/{consultation_id}")
+async def consultation(request: Request, consultation_id: UUID, user: Senco) -> Response:
+    found = await _consultation(request, user, consultation_id)
+    return _answer_form(request, found, forms.Answers({}))
+
+
+@router.post("/school/consultations/{consultation_id}")
+async def answer_consultation(request: Request, consultation_id: UUID, user: Senco) -> Response:
+    form = await checked_form(request)
+    found = await _consultation(request, user, consultation_id)
+    body, answers = forms.read(ANSWER, form)
+    if answers.errors:
+        return _answer_form(request, found, answers)
+    try:
+        await _backends(request).post(
+            "referrals",
+            f"/v1/school/consultations/{consultation_id}/answer",
+            token=user.access_token,
+            json=body,
+        )
+    except Invalid as exc:
+        forms.from_api(answers, ANSWER, exc.errors)
+        return _answer_form(request, found, answers)
+    except Conflict as exc:
+        answers.general.append(forms.plain(exc.detail))
+        return _answer_form(request, found, answers, status=409)
+    request.scope["web.session"].data["banner"] = (
+        f"Your answer about referral {found['reference']} was sent to the council"
+    )
+    return RedirectResponse("/school", status_code=303)
+
+
+async def _consultation(request: Request, user: User, consultation_id: UUID) -> dict[str, Any]:
+    """One of the SENCo's schools' consultations ("Page not found" else)."""
+    listed = await _backends(request).get(
+        "referrals", "/v1/school/consultations", token=user.access_token
+    )
+    for found in listed:
+        if found["id"] == str(consultation_id):
+            return dict(found)
+    raise NotFound(str(consultation_id))
+
+
+def _answer_form(
+    request: Request, found: dict[str, Any], answers: forms.Answers, *, status: int | None = None
+) -> Response:
+    failed = bool(answers.errors or answers.general)
+    return pages.render(
+        request,
+        "school/consultation.html",
+        status_code=status or (422 if failed else 200),
+        consultation=found,
+        questions=ANSWER,
+        answers=answers,
+        errors=answers.summary(ANSWER),
+        words=words,
+    )
 
 
 def _errors(answers: forms.Answers, errors: list[tuple[tuple[Any, ...], str]]) -> None:

@@ -6,6 +6,8 @@ axe-core and for sideways scrolling at 320 px."""
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -115,3 +117,90 @@ async def test_a_senco_sees_only_their_pupils_and_asks_for_an_assessment(
     assert referral["requested_by"] == "school"
     assert referral["received_on"] == london_today().isoformat()
     assert referral["ehc"]["deadlines"]
+
+
+async def _draft_issued(referrals_api: httpx.AsyncClient) -> str:
+    """An EHC request of 14 weeks ago, its draft plan issued today (as the steps' API takes
+    them)."""
+    today = london_today()
+    start = today - timedelta(weeks=14)
+    body = referral_body()
+    body.update(track="ehc", received_on=str(start))
+    created = await referrals_api.post("/v1/referrals", json=body)
+    assert created.status_code == 201, created.text
+    path = f"/v1/referrals/{created.json()['id']}"
+    week5 = str(start + timedelta(weeks=5))
+    for step, sent in (
+        ("assessment-decision", {"decision": "assess", "decided_on": week5}),
+        (
+            "advice-requests",
+            {"kinds": ["educational_psychology", "medical", "social_care"], "requested_on": week5},
+        ),
+        ("advice-requests/educational_psychology/received", {"received_on": str(today)}),
+        ("plan-decision", {"decision": "issue", "decided_on": str(today)}),
+        ("draft-plan", {"issued_on": str(today)}),
+    ):
+        answer = await referrals_api.post(f"{path}/{step}", json=sent)
+        assert answer.status_code == 200, (step, answer.text)
+    return str(created.json()["id"])
+
+
+async def test_a_caseworker_consults_a_school_and_its_senco_answers_within_15_days(
+    browser: Any,
+    browser_tools: dict[str, str],
+    web_url: str,
+    referrals_api: httpx.AsyncClient,
+) -> None:
+    axe = browser_tools["AXE_JS"]
+    referral_id = await _draft_issued(referrals_api)
+    reference = referral_id[:8].upper()
+    due = london_today() + timedelta(days=15)
+
+    context = await new_context(browser)
+    page = await context.new_page()
+    try:
+        await sign_in(page, web_url, "leeds-caseworker", then=f"/referrals/{referral_id}")
+        await page.get_by_role("link", name="Consult a school about naming it in the plan").click()
+        await page.fill("#school_urn", LEEDS_SCHOOL_URN)
+        await _checked(page, "consultation-step", axe)
+        await page.get_by_role("button", name="Consult the school").click()
+        await page.wait_for_url(f"{web_url}/referrals/{referral_id}")
+        consulted = await page.locator("#consultations + ul").inner_text()
+        assert f"School {LEEDS_SCHOOL_URN}" in consulted
+        assert f"answer due by {due.day} {due:%B %Y}" in consulted
+    finally:
+        await context.close()
+
+    # Another school's SENCo is not asked; this school's SENCo answers.
+    other = await new_context(browser)
+    page = await other.new_page()
+    try:
+        await sign_in(page, web_url, "leeds-senco-2", then="/school")
+        assert reference not in await page.inner_text("main")
+    finally:
+        await other.close()
+    context = await new_context(browser)
+    page = await context.new_page()
+    try:
+        await sign_in(page, web_url, "leeds-senco", then="/school")
+        await page.get_by_role("link", name=re.compile(f"Referral {reference}")).click()
+        assert await page.locator("h1").inner_text() == "Answer the consultation"
+        await page.check("input[name=answer][value=cannot_meet_needs]")
+        await page.get_by_role("button", name="Send the answer").click()  # without a reason
+        assert (await page.title()).startswith("Error: ")
+        await _checked(page, "consultation-error", axe)
+        await page.check("input[name=answer][value=cannot_meet_needs]")
+        await page.fill("#reason", "Every class in the year group is full.")
+        await page.get_by_role("button", name="Send the answer").click()
+        await page.wait_for_url(f"{web_url}/school")
+        assert f"Your answer about referral {reference}" in await page.inner_text("main")
+        await _checked(page, "consultation-answered", axe)
+    finally:
+        await context.close()
+    [answered] = (
+        await referrals_api.get(f"/v1/referrals/{referral_id}/school-consultations")
+    ).json()
+    assert (answered["answer"], answered["reason"]) == (
+        "cannot_meet_needs",
+        "Every class in the year group is full.",
+    )
