@@ -26,6 +26,7 @@ from shared.events import (
     SpecialistAssigned,
 )
 from shared.outbox import Outbox
+from shared.unit_of_work import Work
 from tests.integration.messaging import (
     CALLBACK_TOKEN,
     COUNCIL,
@@ -116,9 +117,9 @@ async def test_without_callbacks_polling_finds_the_status(
             lambda council: s.sender.councils.council(council).providers.get("notify"),
             after=s.settings.notify_poll_after_delta(), interval_s=1, burst=10, clock=clock,
         )  # fmt: skip
-        assert await poller.poll(database.pool(), _outbox()) == 0  # too early to ask
+        assert await poller.poll(Work(database.pool, _outbox())) == 0  # too early to ask
         clock.advance(seconds=s.settings.notify_poll_after_s + 1)
-        assert await poller.poll(database.pool(), _outbox()) == 1
+        assert await poller.poll(Work(database.pool, _outbox())) == 1
     assert (await statuses(db, family.id))[0][1] == "delivered"
 
 

@@ -17,6 +17,7 @@ from referrals.retention import erase_past_retention
 from devtools.dev_identity_seed import LEEDS_SCHOOL_URN
 from scripts.platform import IdentityProvider, migrations_of
 from shared.dates import london_today
+from shared.state import service_state
 from tests.conftest import Databases
 from tests.integration.referrals_app import (
     outbox_events,
@@ -128,8 +129,8 @@ async def test_a_school_is_consulted_on_the_draft_and_only_its_senco_answers(
     assert "reason" not in answered_event  # the school's words stay in referrals
 
     # Retention erases the school's words with the child's details; the answer stays.
-    async with app.state.database.pool().acquire() as conn:  # the service's own role
-        await erase_past_retention(app.state.work, conn, today=TODAY, years=1)
+    async with service_state(app).database.pool().acquire() as conn:  # the service's own role
+        await erase_past_retention(service_state(app).work, conn, today=TODAY, years=1)
     [kept] = (await caseworker.get(path)).json()
     assert (kept["answer"], kept["reason"]) == ("cannot_meet_needs", None)
 

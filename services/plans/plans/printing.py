@@ -25,7 +25,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import limits
-from fastapi import HTTPException, Request, status
+from fastapi import HTTPException, status
 from limits.aio.strategies import FixedWindowRateLimiter
 
 from shared.rate_limits import Clock, async_storage, spend, too_many
@@ -78,8 +78,3 @@ class Printing:
             yield
         finally:
             self._turns.release()
-
-
-def printing_of(request: Request) -> Printing:
-    printing: Printing = request.app.state.printing
-    return printing

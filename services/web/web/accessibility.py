@@ -13,6 +13,7 @@ from fastapi.responses import Response
 
 from web import pages
 from web.config import WebSettings
+from web.state import state_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -23,7 +24,7 @@ this date moves when the statement's words are reviewed)."""
 
 @router.get("/accessibility")
 async def accessibility(request: Request) -> Response:
-    settings: WebSettings = request.app.state.settings
+    settings: WebSettings = state_of(request).settings
     return pages.render(
         request,
         "accessibility.html",

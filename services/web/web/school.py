@@ -23,6 +23,7 @@ from web import forms, pages, words
 from web.backends import Backends, Conflict, Invalid, NotFound, together
 from web.forms import Question
 from web.signin import BadForm, User, checked_form, with_role
+from web.state import state_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -72,8 +73,7 @@ _FIELD_OF: dict[tuple[str, ...], str] = {
 
 
 def _backends(request: Request) -> Backends:
-    backends: Backends = request.app.state.backends
-    return backends
+    return state_of(request).backends
 
 
 ANSWER = (
