@@ -52,6 +52,8 @@ class TokenRequest:
     client_id: str | None
     audience: str
     expires_in: int
+    scope: tuple[tuple[str, object], ...] = ()
+    """Claims scoping a person outside the council (``StaffUser.scope_claims``)."""
 
     def identity_claims(self) -> dict[str, object]:
         """Who the token is for: ids and roles only, never a person's name."""
@@ -59,6 +61,7 @@ class TokenRequest:
             "sub": self.subject,
             "roles": list(self.roles),
             "local_authorities": list(self.local_authorities),
+            **dict(self.scope),
         }
         if self.client_id is not None:
             claims["azp"] = self.client_id
@@ -87,6 +90,7 @@ def read_request(content_type: str | None, body: bytes, authorization: str | Non
             client_id=None,
             audience=audience,
             expires_in=expires_in,
+            scope=tuple(user.scope_claims().items()),
         )
     if grant_type == "client_credentials":
         client_id, secret, challenge = client_credentials(form, authorization)

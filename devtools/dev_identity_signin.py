@@ -196,6 +196,7 @@ def _staff_request(grant_type: str, user: StaffUser, client_id: str) -> TokenReq
         client_id=None,  # a person, not a partner system: no azp in the access token
         audience=DEFAULT_AUDIENCE,
         expires_in=DEFAULT_LIFETIME_S,
+        scope=tuple(user.scope_claims().items()),
     )
 
 

@@ -168,6 +168,7 @@ class Platform:
                 {
                     "CASEWORKER_VIEW_URL": f"{self.url('web')}/referrals/{{referral_id}}",
                     "REFERRAL_LINK": f"{self.url('web')}/referrals/{{referral_id}}",
+                    "TEAM_CASELOAD_URL": f"{self.url('web')}/practitioner",
                 }
                 if "web" in self.ports
                 else {}

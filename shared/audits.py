@@ -15,6 +15,7 @@ from __future__ import annotations
 from shared.events import (
     AdviceReceived,
     AdviceRequested,
+    AllocationAccepted,
     AllocationEnded,
     AssessmentDecided,
     ChildDetailsErased,
@@ -23,6 +24,7 @@ from shared.events import (
     EhcAssessmentRequested,
     FamilyLinksRevoked,
     FinalPlanIssued,
+    FirstSessionArranged,
     PartnerReferralHeld,
     PlanCommentsReceived,
     PlanFinalised,
@@ -34,6 +36,8 @@ from shared.events import (
     ReferralClosed,
     ReferralReceived,
     ReferralWaitlisted,
+    SchoolConsultationAnswered,
+    SchoolConsulted,
     SpecialistAssigned,
     StatutoryExceptionRecorded,
 )
@@ -64,4 +68,8 @@ AUDITED: dict[type[DomainEvent], tuple[str, str]] = {
     SpecialistAssigned: ("create", "allocation"),
     ReferralWaitlisted: ("create", "waitlist"),
     AllocationEnded: ("update", "allocation"),
+    AllocationAccepted: ("update", "allocation"),
+    FirstSessionArranged: ("update", "allocation"),
+    SchoolConsulted: ("create", "school-consultation"),
+    SchoolConsultationAnswered: ("update", "school-consultation"),
 }

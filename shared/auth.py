@@ -7,6 +7,12 @@ never be used as a shared secret), its issuer and audience are ours, and it is w
 ``exp``/``nbf``. Roles and councils come from configurable claims. Partner systems (OAuth2
 client credentials, role ``partner``) act for the councils configured for their client id.
 
+People outside the council sign in too, each scoped by a claim of their own besides the
+councils: a school's SENCo (role ``school``) to the school's URNs (``school_urns``), a
+specialist's practitioner (role ``specialist``) to their registry entry (``registry_entry``).
+The services decide what each may see within that scope (their pupils; the children allocated
+to them), on routes of their own.
+
 Routes declare who may call them in their decorator, ``dependencies=[allow(Role.CASEWORKER)]``,
 which FastAPI runs before anything else the route needs; ``tests/integration/test_access.py``
 walks every route of every service and fails if one is reachable without its roles.
@@ -19,9 +25,11 @@ from __future__ import annotations
 
 import enum
 import math
+import re
 from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any
+from uuid import UUID
 
 import jwt
 from fastapi import Depends, HTTPException, Request, Security, status
@@ -36,6 +44,11 @@ class Role(enum.StrEnum):
     MANAGER = "manager"
     AUDITOR = "auditor"
     PARTNER = "partner"
+    SCHOOL = "school"
+    """A school's or college's SENCo: their pupils only (``Principal.school_urns``)."""
+    SPECIALIST = "specialist"
+    """A practitioner of a registry entry: the children allocated to it
+    (``Principal.registry_entries``)."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +59,11 @@ class Principal:
     roles: frozenset[str]
     councils: tuple[str, ...]
     token_id: str | None = None
+    school_urns: tuple[str, ...] = ()
+    """A school's URNs (role ``school``): the pupils it may see are the children whose school
+    is one of them."""
+    registry_entries: tuple[UUID, ...] = ()
+    """A specialist's registry entries (role ``specialist``): the children allocated to them."""
 
 
 @dataclass
@@ -59,6 +77,8 @@ class IdentityProvider:
     jwks_url: str | None = None
     roles_claim: str = "roles"
     councils_claim: str = "local_authorities"
+    school_urns_claim: str = "school_urns"
+    registry_entry_claim: str = "registry_entry"
     algorithms: tuple[str, ...] = ("RS256", "PS256", "ES256")
     partner_councils: dict[str, list[str]] = field(default_factory=dict)
     refresh_interval_s: float = 30.0
@@ -97,7 +117,14 @@ class IdentityProvider:
             councils = self.partner_councils.get(client, [])
         else:
             councils = _strings(claims.get(self.councils_claim))
-        return Principal(str(claims["sub"]), roles, tuple(councils), claims.get("jti"))
+        return Principal(
+            str(claims["sub"]),
+            roles,
+            tuple(councils),
+            claims.get("jti"),
+            school_urns=tuple(_urns(claims.get(self.school_urns_claim))),
+            registry_entries=tuple(_entries(claims.get(self.registry_entry_claim))),
+        )
 
     async def _key(self, kid: Any) -> jwt.PyJWK:
         if not isinstance(kid, str):
@@ -122,6 +149,25 @@ def _strings(value: Any) -> list[str]:
     if isinstance(value, list):
         return [str(v) for v in value]
     return []
+
+
+def _urns(value: Any) -> list[str]:
+    """A scope claim's URNs: six digits each; anything else scopes to nothing."""
+    return [u for u in _strings(value) if _URN.fullmatch(u)]
+
+
+def _entries(value: Any) -> list[UUID]:
+    """A scope claim's registry entries: ids; anything else scopes to nothing."""
+    found = []
+    for text in _strings(value):
+        try:
+            found.append(UUID(text))
+        except ValueError:
+            continue
+    return found
+
+
+_URN = re.compile(r"[0-9]{6}")
 
 
 def unauthorised(detail: str) -> HTTPException:

@@ -271,6 +271,39 @@ class DraftPlanIssued(StatutoryStep):
     final_plan_due: date
 
 
+class SchoolConsulted(DomainEvent):
+    """The council asked a school whether it can be named in the child's EHC plan (s39(2)
+    Children and Families Act 2014): its governing body, proprietor or principal answers
+    within 15 days (s39(3); Code of Practice 9.79). Ids, codes and dates only."""
+
+    name: ClassVar[str] = "school-consulted"
+    owner: ClassVar[str] = "referrals"
+
+    local_authority: str
+    consultation_id: UUID
+    school_urn: str = Field(description="The school consulted, by its URN", examples=["107958"])
+    sent_on: date
+    respond_by: date = Field(description="The school's 15 days end on this day")
+
+
+ConsultationAnswer = Literal["can_meet_needs", "cannot_meet_needs"]
+
+
+class SchoolConsultationAnswered(DomainEvent):
+    """The school consulted answered (its SENCo, for the governing body): whether it can meet
+    the child's needs. Its reasons stay in referrals: the event carries codes only."""
+
+    name: ClassVar[str] = "school-consultation-answered"
+    owner: ClassVar[str] = "referrals"
+
+    local_authority: str
+    consultation_id: UUID
+    school_urn: str
+    answer: ConsultationAnswer
+    answered_on: date
+    in_time: bool = Field(description="Answered within the school's 15 days")
+
+
 class FinalPlanIssued(StatutoryStep):
     name: ClassVar[str] = "final-plan-issued"
     owner: ClassVar[str] = "referrals"
@@ -562,6 +595,12 @@ class SpecialistAssigned(DomainEvent):
         description="The family hears of it in the plan's one SpecialistsMatched message "
         "(several roles matched at once), not in a message of its own",
     )
+    team_email: str | None = Field(
+        default=None,
+        description="The registry entry's own address (a team's mailbox, never a family's): "
+        "notifications tells the team there that a child was allocated to it",
+        examples=["slt.north@leeds.example"],
+    )
 
 
 WaitReason = Literal["teams_full", "no_team"]
@@ -624,6 +663,37 @@ class AllocationEnded(DomainEvent):
     specialism: str
     local_authority: str
     reason: EndReason
+
+
+class AllocationAccepted(DomainEvent):
+    """A practitioner of the entry a child was allocated to took the child on: the allocation
+    is on their caseload now. On the timeline for the caseworker and the family."""
+
+    name: ClassVar[str] = "allocation-accepted"
+    owner: ClassVar[str] = "specialists"
+
+    allocation_id: UUID
+    specialist_id: UUID
+    specialism: str
+    local_authority: str
+    accepted_on: date
+
+
+class FirstSessionArranged(DomainEvent):
+    """The specialist arranged the child's first session (or changed its date): the family
+    and the caseworker see the date on the timeline, and the family is told."""
+
+    name: ClassVar[str] = "first-session-arranged"
+    owner: ClassVar[str] = "specialists"
+
+    allocation_id: UUID
+    specialist_id: UUID
+    specialism: str
+    local_authority: str
+    session_on: date = Field(description="The day of the first session")
+    rearranged: bool = Field(
+        default=False, description="A date arranged before was changed to this one"
+    )
 
 
 class ReferralClosed(DomainEvent):

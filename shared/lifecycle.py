@@ -205,6 +205,8 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
                 jwks_url=settings.oidc_jwks_url,
                 roles_claim=settings.oidc_roles_claim,
                 councils_claim=settings.oidc_councils_claim,
+                school_urns_claim=settings.oidc_school_urns_claim,
+                registry_entry_claim=settings.oidc_registry_entry_claim,
                 partner_councils=settings.partner_councils,
             ),
             family_link_key=settings.family_link_key,

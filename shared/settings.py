@@ -280,6 +280,15 @@ class ServiceSettings(KafkaSettings):
         default="local_authorities",
         description="OIDC_COUNCILS_CLAIM: the claim holding the ONS codes a user acts for",
     )
+    oidc_school_urns_claim: str = Field(
+        default="school_urns",
+        description="OIDC_SCHOOL_URNS_CLAIM: a SENCo's school URNs (role school)",
+    )
+    oidc_registry_entry_claim: str = Field(
+        default="registry_entry",
+        description="OIDC_REGISTRY_ENTRY_CLAIM: a practitioner's specialists registry entry "
+        "(role specialist)",
+    )
     family_link_key: SecretStr = Field(
         default=SecretStr(DEVELOPMENT_FAMILY_LINK_KEY),
         description="FAMILY_LINK_KEY: signs the links sent to families (referrals checks them, "

@@ -537,6 +537,8 @@ def test_the_workspace_calls_the_charts_services_and_the_familys_links_open_it(
     caseworker_page = f"{public}/referrals/{{referral_id}}"
     assert env_of(referrals)["REFERRAL_LINK"]["value"] == caseworker_page
     assert env_of(notifications)["CASEWORKER_VIEW_URL"]["value"] == caseworker_page
+    # A specialist team's message (a child allocated to it) opens a practitioner's caseload.
+    assert env_of(notifications)["TEAM_CASELOAD_URL"]["value"] == f"{public}/practitioner"
     (plans,) = containers(deployment(production, "plans"))  # the PDF names the team too
     assert json.loads(env_of(plans)["COUNCIL_CONTACTS"]["value"]) == contacts
 

@@ -183,6 +183,10 @@ JOURNEY = (
 """Every step of a referral's journey, each message sent and then delivered (GOV.UK Notify's
 receipt); the request-received message may arrive on either side of the plan."""
 
+TEAM_TOLD = (*JOURNEY, "team_alerted")
+"""The journey of a child the seed's Leeds North SLT team takes (the tests' LS6 child): the
+team is told at its own address too (its message delivered: the team's step)."""
+
 
 JOURNEY_WAIT_S = 30.0
 """How long the journey tests give a referral's journey on a fresh run (generous: a journey

@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
 from scripts.platform import Platform
-from tests.e2e.conftest import JOURNEY, wait_for_timeline
+from tests.e2e.conftest import TEAM_TOLD, wait_for_timeline
 from tests.e2e.otlp_receiver import OtlpReceiver
 from tests.events import referral_request
 
@@ -35,10 +35,10 @@ async def test_each_referral_reaches_the_family_alert_with_a_full_timeline(
     )
     assert [r.status_code for r in created] == [201] * 5
     ids = [r.json()["id"] for r in created]
-    finished = await asyncio.gather(*(wait_for_timeline(referrals_api, i) for i in ids))
+    finished = await asyncio.gather(*(wait_for_timeline(referrals_api, i, TEAM_TOLD) for i in ids))
     for referral in finished:
         steps = [e["step"] for e in referral["timeline"]]
-        assert Counter(steps) == Counter(JOURNEY), steps
+        assert Counter(steps) == Counter(TEAM_TOLD), steps
         assert steps[0] == "referral_received"
         assert steps.index("plan_drafted") < steps.index("specialist_assigned")
         # The specialist's message went after the match, and it arrived. (Notify's receipt
@@ -72,14 +72,19 @@ async def test_each_referral_reaches_the_family_alert_with_a_full_timeline(
                 f"{platform.url('notifications')}/v1/referrals/{referral_id}/notifications"
             )
         ).json()
-        assert [(a["template"], a["status"], a["channel"]) for a in alerts] == [
-            ("request-received", "delivered", "email"),
-            ("specialist-assigned", "delivered", "email"),
+        told = [(a["audience"], a["template"], a["status"], a["channel"]) for a in alerts]
+        assert [t for t in told if t[0] == "family"] == [
+            ("family", "request-received", "delivered", "email"),
+            ("family", "specialist-assigned", "delivered", "email"),
+        ]
+        # The team allocated is told at its own address that the child is on its caseload.
+        assert [t for t in told if t[0] != "family"] == [
+            ("team", "child-allocated-to-team", "delivered", "email")
         ]
         assert all("to" not in a and "body" not in a for a in alerts)  # no address, no text
         inbox = platform.local_notify.inbox()  # type: ignore[attr-defined]  # set by the fixture
         mine = [m for m in inbox if m["reference"] in {a["id"] for a in alerts}]
-        assert len(mine) == 2  # each message once, through Notify's API
+        assert len(mine) == 3  # each message once, through Notify's API
         # The link in the family's message opens their view of this referral in the
         # workspace, signed out: as JSON for a program (a browser's page: journey 5).
         links = {

@@ -8,7 +8,7 @@ from collections import Counter
 import httpx
 
 from scripts.platform import Platform
-from tests.e2e.conftest import JOURNEY, wait_for_timeline
+from tests.e2e.conftest import TEAM_TOLD, wait_for_timeline
 from tests.e2e.test_journey import referral_body
 
 
@@ -27,11 +27,11 @@ async def test_a_service_killed_mid_flow_loses_nothing_and_duplicates_nothing(
     platform.restart("plans")  # from this thread: see the platform fixture
 
     finished = await asyncio.gather(
-        *(wait_for_timeline(referrals_api, i, timeout_s=90) for i in ids)
+        *(wait_for_timeline(referrals_api, i, TEAM_TOLD, timeout_s=90) for i in ids)
     )
     for referral in finished:
         steps = Counter(e["step"] for e in referral["timeline"])
-        assert steps == Counter(JOURNEY), steps  # each step exactly once
+        assert steps == Counter(TEAM_TOLD), steps  # each step exactly once
     async with httpx.AsyncClient(timeout=10, headers=caseworker) as client:
         for referral_id in ids:
             alerts = (
@@ -39,4 +39,5 @@ async def test_a_service_killed_mid_flow_loses_nothing_and_duplicates_nothing(
                     f"{platform.url('notifications')}/v1/referrals/{referral_id}/notifications"
                 )
             ).json()
-            assert len(alerts) == 2  # the family is told once per step, not once per redelivery
+            # The family is told once per step, and the team once, not once per redelivery.
+            assert len(alerts) == 3

@@ -30,7 +30,9 @@ from scripts.platform import IdentityProvider
 from shared.family_links import mint
 from shared.services import EVENT_SERVICES as SERVICES  # the APIs; the workspace: tests/web
 
-USERS = ("leeds-caseworker", "leeds-manager", "leeds-auditor")
+USERS = ("leeds-caseworker", "leeds-manager", "leeds-auditor", "leeds-slt", "leeds-senco")
+ROLE_OF_USER = {"leeds-slt": "specialist", "leeds-senco": "school"}
+"""People outside the council (the seed's practitioner and SENCo), by their role."""
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +69,19 @@ async def clients(apps: dict[str, FastAPI]) -> AsyncIterator[dict[str, httpx.Asy
 # Who may call what: the specification the walk holds the code to. A route missing here, or
 # answering other roles than these, fails the walk.
 ACCESS: dict[tuple[str, str, str], set[str]] = {
-    ("referrals", "POST", "/v1/referrals"): {"caseworker", "manager", "partner"},
+    ("referrals", "POST", "/v1/referrals"): {"caseworker", "manager", "partner", "school"},
+    ("referrals", "GET", "/v1/school/pupils"): {"school"},
+    ("referrals", "GET", "/v1/school/pupils/{referral_id}"): {"school"},
+    ("referrals", "GET", "/v1/school/consultations"): {"school"},
+    ("referrals", "POST", "/v1/school/consultations/{consultation_id}/answer"): {"school"},
+    ("referrals", "POST", "/v1/referrals/{referral_id}/school-consultations"): {
+        "caseworker",
+        "manager",
+    },
+    ("referrals", "GET", "/v1/referrals/{referral_id}/school-consultations"): {
+        "caseworker",
+        "manager",
+    },
     ("referrals", "GET", "/v1/referrals/{referral_id}"): {"caseworker", "manager"},
     ("referrals", "POST", "/v1/referrals/{referral_id}/family-link/revoke"): {
         "caseworker",
@@ -117,6 +131,12 @@ ACCESS: dict[tuple[str, str, str], set[str]] = {
     ("specialists", "GET", "/v1/referrals/{referral_id}/allocation"): {"caseworker", "manager"},
     ("specialists", "GET", "/v1/referrals/{referral_id}/allocations"): {"caseworker", "manager"},
     ("specialists", "POST", "/v1/allocations/{allocation_id}/end"): {"caseworker", "manager"},
+    ("specialists", "GET", "/v1/caseload"): {"specialist"},
+    ("specialists", "GET", "/v1/caseload/{allocation_id}"): {"specialist"},
+    **{
+        ("specialists", "POST", f"/v1/caseload/{{allocation_id}}/{step}"): {"specialist"}
+        for step in ("accept", "first-session", "sessions", "end")
+    },
     ("specialists", "GET", "/v1/registry"): {"caseworker", "manager"},
     ("specialists", "GET", "/v1/registry/export"): {"caseworker", "manager"},
     ("specialists", "GET", "/v1/registry/{entry_id}"): {"caseworker", "manager"},
@@ -153,13 +173,16 @@ def _path(path: str) -> str:
         .replace("{token}", "x" * 40)
         .replace("{kind}", "medical")
         .replace("{allocation_id}", str(uuid4()))
+        .replace("{consultation_id}", str(uuid4()))
         .replace("{entry_id}", str(uuid4()))
         .replace("{local_authority}", "E08000035")
     )
 
 
 def _role_of(user: str) -> str:
-    return "partner" if user == "partner" else user.split("-")[1]
+    if user == "partner":
+        return "partner"
+    return ROLE_OF_USER.get(user) or user.split("-")[1]
 
 
 async def test_every_route_of_every_service_answers_only_the_roles_it_declares(
@@ -340,6 +363,8 @@ _WHO = {
     "manager": "manager",
     "auditor": "auditor",
     "partner": "partner",
+    "specialist": "specialist",
+    "school": "school",
     "family's link": "family link",
     "callback token": "notify callback",
 }

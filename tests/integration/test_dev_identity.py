@@ -106,6 +106,34 @@ async def test_staff_token_says_who_for_which_council_and_nothing_more(
     }
 
 
+@pytest.mark.parametrize(
+    ("username", "role", "scope"),
+    [
+        ("leeds-senco", "school", {"school_urns": ["107958"]}),
+        ("leeds-senco-2", "school", {"school_urns": ["107960"]}),
+        ("leeds-slt", "specialist", {"registry_entry": "5b1c0c4e-0000-4000-8000-000000000001"}),
+        (
+            "leeds-slt-south",
+            "specialist",
+            {"registry_entry": "5b1c0c4e-0000-4000-8000-000000000002"},
+        ),
+    ],
+)
+async def test_a_token_of_someone_outside_the_council_carries_the_claim_scoping_them(
+    provider: IdentityProvider, username: str, role: str, scope: dict[str, object]
+) -> None:
+    claims = await validated(await fetch_token(provider.issuer, username), provider.issuer)
+
+    assert claims["roles"] == [role]
+    assert claims["local_authorities"] == [LEEDS]
+    assert {k: claims[k] for k in scope} == scope
+    assert set(claims) - {"iss", "aud", "sub", "iat", "nbf", "exp", "jti"} == {
+        "roles",
+        "local_authorities",
+        *scope,
+    }
+
+
 async def test_partner_system_token_carries_role_partner_and_every_council_it_serves(
     provider: IdentityProvider,
 ) -> None:

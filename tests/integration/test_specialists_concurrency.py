@@ -33,7 +33,7 @@ async def owner_url(databases: Databases) -> str:
 @pytest.fixture
 async def owner(owner_url: str) -> AsyncIterator[asyncpg.Connection]:
     conn = await owner_connection(owner_url)
-    await conn.execute("TRUNCATE allocations, waitlist, referral_needs, outbox")
+    await conn.execute("TRUNCATE sessions_given, allocations, waitlist, referral_needs, outbox")
     await conn.execute("UPDATE specialists SET active = false, allocated_weight = 0")
     yield conn
     await conn.close()

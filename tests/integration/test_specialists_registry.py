@@ -23,7 +23,7 @@ from tests.integration.specialists_app import BRADFORD, LEEDS, specialists_servi
 
 HEADER = (
     "id,kind,team_id,display_name,role,local_authority,councils,districts,settings,"
-    "languages,capacity,working_pattern,active"
+    "languages,capacity,working_pattern,active,email"
 )
 
 

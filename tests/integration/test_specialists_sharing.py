@@ -57,7 +57,7 @@ async def owner(owner_url: str) -> AsyncIterator[asyncpg.Connection]:
     security binds their owner too); each test starts with no child waiting and no physio."""
     conn = await asyncpg.connect(owner_url)
     await act_for(conn, ALL, local=False)
-    await conn.execute("TRUNCATE allocations, waitlist, referral_needs, outbox")
+    await conn.execute("TRUNCATE sessions_given, allocations, waitlist, referral_needs, outbox")
     await conn.execute("UPDATE specialists SET active = false WHERE specialism = 'physiotherapy'")
     yield conn
     await conn.close()

@@ -38,7 +38,7 @@ async def app(owner_url: str, identity: IdentityProvider) -> AsyncIterator[FastA
 @pytest.fixture
 async def owner(owner_url: str) -> AsyncIterator[asyncpg.Connection]:
     conn = await owner_connection(owner_url)
-    await conn.execute("TRUNCATE allocations, waitlist, referral_needs, outbox")
+    await conn.execute("TRUNCATE sessions_given, allocations, waitlist, referral_needs, outbox")
     await conn.execute("UPDATE specialists SET active = false, allocated_weight = 0")
     yield conn
     await conn.close()

@@ -86,7 +86,9 @@ def test_texts_carry_no_personal_placeholders_and_html_escapes_values() -> None:
                # specialists' roles, in words (emails and letters only)
                "help", "role",
                # a held partner referral: why, and which details differ (names, never values)
-               "held_reason", "differs"}  # fmt: skip
+               "held_reason", "differs",
+               # the day of a child's first session with a specialist
+               "session_on"}  # fmt: skip
     for template in TEXTS["en"]:
         assert fields_of(template) <= allowed, template
     fields = personalisation(reference="<b>", link="https://x/?a=1&b=2", young_person=False,
@@ -204,8 +206,9 @@ def test_a_family_may_choose_the_languages_the_council_has_words_in() -> None:
 
 
 def test_messages_to_the_send_team_need_an_email_template_only() -> None:
-    team = {m for m, kind in KINDS.items() if kind.audience is Audience.CASEWORKER}
+    team = {m for m, kind in KINDS.items() if kind.audience is not Audience.FAMILY}
     assert {"deadline-at-risk", "service-gap", "plan-comments-received"} <= team
+    assert KINDS["child-allocated-to-team"].audience is Audience.TEAM
     family = {m for m in KINDS if m not in team and not KINDS[m].council_chooses}
     ids = {"email": {m: uuid4() for m in KINDS}, "sms": {m: uuid4() for m in family}}
     council = CouncilMessaging(

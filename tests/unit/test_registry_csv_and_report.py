@@ -25,7 +25,7 @@ def test_the_seed_reads_without_a_problem_and_writes_back_byte_for_byte() -> Non
 
 
 def test_every_bad_cell_is_named_by_line_and_field() -> None:
-    header = ",".join(csv_format.COLUMNS)
+    header = ",".join(c for c in csv_format.COLUMNS if c not in csv_format.OPTIONAL)  # older
     good = f"{uuid4()},team,,A team,physiotherapy,E08000035,,LS6,,en,10,,true"
     text = "\n".join(
         [
@@ -46,6 +46,21 @@ def test_every_bad_cell_is_named_by_line_and_field() -> None:
         (6, "id"),
     ]
     assert problems[-1].why == "repeats line 2"
+
+
+def test_a_file_without_the_email_column_reads_and_a_bad_address_is_named() -> None:
+    older = ",".join(c for c in csv_format.COLUMNS if c != "email")
+    row = ",team,,A team,physiotherapy,E08000035,,LS6,,en,10,,true"
+    [(_, entry)], problems = csv_format.parse(f"{older}\n{row}\n")
+    assert problems == []
+    assert entry.email is None
+
+    header = ",".join(csv_format.COLUMNS)
+    rows, problems = csv_format.parse(
+        f"{header}\n{row},team@leeds.example.org\n{row},not an address\n"
+    )
+    assert rows[0][1].email == "team@leeds.example.org"
+    assert [(p.line, p.field) for p in problems] == [(3, "email")]
 
 
 FORMULAS = ["=1+1", "+44 113 222 3333", "-2+3", "@SUM(A1:A2)", '=HYPERLINK("x")']

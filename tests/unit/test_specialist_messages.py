@@ -3,6 +3,7 @@ the waitlist, and "no team serves your area" apart from "all full" (pure)."""
 
 from __future__ import annotations
 
+from datetime import date
 from uuid import uuid4
 
 import pytest
@@ -10,7 +11,13 @@ from notifications.catalogue import CATALOGUE, Audience
 from notifications.domain import alerts_for
 from notifications.templates import email_parts, personalisation, render, words
 
-from shared.events import DomainEvent, ReferralWaitlisted, SpecialistAssigned, SpecialistsMatched
+from shared.events import (
+    DomainEvent,
+    FirstSessionArranged,
+    ReferralWaitlisted,
+    SpecialistAssigned,
+    SpecialistsMatched,
+)
 from tests.events import sample_event
 
 
@@ -28,6 +35,7 @@ def _told(event: DomainEvent) -> list[tuple[str, Audience, str, str]]:
 
 
 def _assigned(**changes: object) -> DomainEvent:
+    changes = {"team_email": None, **changes}
     return sample_event(SpecialistAssigned, uuid4()).model_copy(update=changes)
 
 
@@ -81,3 +89,42 @@ def test_a_sensory_teacher_is_named_without_the_impairment() -> None:
     assert "with a specialist teacher" in email
     assert "deaf" not in email
     assert "hearing" not in email
+
+
+TEAM = "slt.north@leeds.example.org"
+
+
+@pytest.mark.parametrize(
+    ("event", "family"),
+    [
+        (_assigned(team_email=TEAM), ["specialist-assigned"]),
+        (_assigned(team_email=TEAM, told_in_match=True), []),
+        (_assigned(team_email=TEAM, from_waitlist=True), ["waitlist-place-found"]),
+    ],
+)
+def test_the_team_allocated_is_told_at_its_own_address_however_the_family_hears(
+    event: DomainEvent, family: list[str]
+) -> None:
+    alerts = alerts_for(event, CATALOGUE[type(event)], event_id=uuid4(), local_authority="E1")
+    [team] = [a for a in alerts if a.audience is Audience.TEAM]
+    assert [a.template for a in alerts if a.audience is Audience.FAMILY] == family
+    assert (team.template, team.team_email) == ("child-allocated-to-team", TEAM)
+    assert all(a.team_email is None for a in alerts if a is not team)
+    [(_, _, email, _)] = [t for t in _told(event) if t[1] is Audience.TEAM]
+    assert "needing a speech and language therapist has been allocated to your team" in email
+    assert "Please accept the allocation and arrange a first session" in email
+
+
+def test_an_entry_without_an_address_causes_no_team_message() -> None:
+    assert all(a is not Audience.TEAM for _, a, *_ in _told(_assigned(from_waitlist=True)))
+
+
+def test_the_family_is_told_the_first_sessions_day_and_a_text_names_no_role() -> None:
+    event = sample_event(FirstSessionArranged, uuid4()).model_copy(
+        update={"session_on": date(2027, 3, 8), "specialism": "speech_and_language_therapy"}
+    )
+    [(template, audience, email, sms)] = _told(event)
+    assert (template, audience) == ("first-session-arranged", Audience.FAMILY)
+    assert "with a speech and language therapist is on 8 March 2027" in email
+    assert "8 March 2027" in sms
+    assert "therapist" not in sms

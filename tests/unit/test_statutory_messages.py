@@ -35,7 +35,8 @@ SAFE_IN_A_TEXT = {"reference", "link", "who", "whose", "who_is", "deadline"}
 exception (each could say something about the child's needs) and no name."""
 CODES = {"reason", "advice", "exception", "new_dates", "help", "role"}
 SPECIALIST_MESSAGES = {"specialist-assigned", "referral-waitlisted", "specialists-matched",
-                       "waitlist-place-found", "no-team-in-area", "service-gap"}  # fmt: skip
+                       "waitlist-place-found", "no-team-in-area", "service-gap",
+                       "child-allocated-to-team", "first-session-arranged"}  # fmt: skip
 NOON = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
 

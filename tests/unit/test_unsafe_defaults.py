@@ -50,6 +50,7 @@ MADE_FOR_IT: dict[type[ServiceSettings], dict[str, Any]] = {
         "council_messaging": SMTP_ONLY,
         "family_view_url": "https://www.leeds.example.gov.uk/send/family/{token}",
         "caseworker_view_url": "https://casework.example.gov.uk/referrals/{referral_id}",
+        "team_caseload_url": "https://casework.example.gov.uk/practitioner",
     },
     WebSettings: {
         "database_url": "postgresql://web_app:from-the-vault@db.internal/web",
@@ -155,6 +156,7 @@ UNSET = None
         (NotificationsSettings, {"family_view_url": "http://www.example.gov.uk/f/{token}"},
          "FAMILY_VIEW_URL is not an https:// URL"),
         (NotificationsSettings, {"caseworker_view_url": UNSET}, "CASEWORKER_VIEW_URL is left"),
+        (NotificationsSettings, {"team_caseload_url": UNSET}, "TEAM_CASELOAD_URL is left"),
         (WebSettings, {"referrals_url": UNSET}, "REFERRALS_URL is left at"),
         (WebSettings, {"public_url": UNSET}, "PUBLIC_URL is left at"),
         (WebSettings, {"public_url": "http://send.leeds.example.gov.uk"},

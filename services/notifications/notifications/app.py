@@ -34,6 +34,8 @@ def create_app(
         ``generation`` as heard of here (``FamilyLinksRevoked``)."""
         if alert.audience is Audience.CASEWORKER:
             return settings.caseworker_view_url.format(referral_id=alert.referral_id)
+        if alert.audience is Audience.TEAM:
+            return settings.team_caseload_url
         token = mint(
             settings.family_link_key,
             referral_id=alert.referral_id,

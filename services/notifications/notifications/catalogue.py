@@ -43,6 +43,7 @@ from shared.events import (
     DraftPlanIssued,
     EhcAssessmentRequested,
     FinalPlanIssued,
+    FirstSessionArranged,
     PartnerReferralHeld,
     PlanCommentsReceived,
     PlanIssueDecided,
@@ -65,6 +66,9 @@ class Audience(enum.StrEnum):
     FAMILY = "family"
     CASEWORKER = "caseworker"
     """The council's SEND team mailbox (``caseworker_email`` in its messaging settings)."""
+    TEAM = "team"
+    """A specialist team's (or practitioner's) own mailbox, from the specialists registry:
+    the address the event names (``MessageKind.to``)."""
 
 
 def _no_details(_: Any) -> dict[str, Detail]:
@@ -73,6 +77,10 @@ def _no_details(_: Any) -> dict[str, Detail]:
 
 def _always(_: Any) -> bool:
     return True
+
+
+def _nobody(_: Any) -> str | None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -91,13 +99,15 @@ class MessageKind:
     """What the words need from the event (dates and codes, never personal data)."""
     when: Callable[[Any], bool] = field(default=_always)
     """Whether the event causes this message (a decision's two outcomes have their own words)."""
+    to: Callable[[Any], str | None] = field(default=_nobody)
+    """A team's message: the team's own mailbox, as the event names it."""
 
     @property
     def channels(self) -> tuple[str, ...]:
         """The channels it can go by: the SEND team is reached at its mailbox
-        (``caseworker_email``) alone, so a caseworker message needs no text or letter
-        template."""
-        if self.audience is Audience.CASEWORKER:
+        (``caseworker_email``) alone, a specialist team at its own, so their messages need
+        no text or letter template."""
+        if self.audience is not Audience.FAMILY:
             return ("email",)
         return ("email", "sms", "letter")
 
@@ -133,6 +143,14 @@ def _no_team(event: ReferralWaitlisted) -> bool:
 
 def _role(event: SpecialistAssigned | ReferralWaitlisted) -> dict[str, Detail]:
     return {"role": event.specialism}
+
+
+def _team_address(event: SpecialistAssigned) -> str | None:
+    return event.team_email
+
+
+def _first_session(event: FirstSessionArranged) -> dict[str, Detail]:
+    return {"session_on": event.session_on, "role": event.specialism}
 
 
 def _who_helps(event: SpecialistsMatched) -> dict[str, Detail]:
@@ -224,10 +242,20 @@ CATALOGUE: dict[type[DomainEvent], tuple[MessageKind, ...]] = {
     # Specialists: one message per plan's matching (several roles at once are listed in one
     # SpecialistsMatched message), one per place that comes up from the waitlist, and "no team
     # serves your area" apart from "all full", with the gap flagged to the council's team.
+    # The team allocated is told at its own address (the registry's), wherever it comes from;
+    # the family hears of the first session once the team has arranged it.
     SpecialistAssigned: (
         MessageKind("specialist-assigned", when=_matched_at_plan),
         MessageKind("waitlist-place-found", when=_from_waitlist, details=_role),
+        MessageKind(
+            "child-allocated-to-team",
+            audience=Audience.TEAM,
+            when=lambda e: _team_address(e) is not None,
+            details=_role,
+            to=_team_address,
+        ),
     ),
+    FirstSessionArranged: (MessageKind("first-session-arranged", details=_first_session),),
     ReferralWaitlisted: (
         MessageKind("referral-waitlisted", when=_all_full),
         MessageKind(

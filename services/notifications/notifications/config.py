@@ -156,6 +156,7 @@ class NotificationsSettings(ServiceSettings):
         "council_messaging",
         "family_view_url",
         "caseworker_view_url",
+        "team_caseload_url",
     }
     family_view_url: str = Field(
         default=f"http://127.0.0.1:{SERVICES['web'].port}/family/{{token}}",
@@ -166,6 +167,11 @@ class NotificationsSettings(ServiceSettings):
         default=f"http://127.0.0.1:{SERVICES['web'].port}/referrals/{{referral_id}}",
         description="CASEWORKER_VIEW_URL: the link in caseworker messages ({referral_id}): the "
         "workspace's referral page",
+    )
+    team_caseload_url: str = Field(
+        default=f"http://127.0.0.1:{SERVICES['web'].port}/practitioner",
+        description="TEAM_CASELOAD_URL: the link in a specialist team's message (a child "
+        "allocated to it): the workspace's page of a practitioner's caseload",
     )
     sending_lease_s: float = Field(
         default=60,
@@ -212,7 +218,7 @@ class NotificationsSettings(ServiceSettings):
 
     def unsafe_settings(self) -> list[str]:
         problems = super().unsafe_settings()
-        for name in ("family_view_url", "caseworker_view_url"):
+        for name in ("family_view_url", "caseworker_view_url", "team_caseload_url"):
             if name in self.model_fields_set and not is_https(getattr(self, name)):
                 problems.append(f"{self.variable(name)} is not an https:// URL")
         for council, messaging in sorted(self.council_messaging.items()):

@@ -57,6 +57,8 @@ class FamilyAlert:
     statutory: bool = False
     details: Mapping[str, Stored] = field(default_factory=dict)
     """What the words need, as stored in JSON: ISO dates (``decision_due``...) and codes."""
+    team_email: str | None = None
+    """A specialist team's message: the team's own mailbox (never a family's address)."""
 
 
 def alerts_for(
@@ -73,6 +75,7 @@ def alerts_for(
             audience=kind.audience,
             statutory=kind.statutory,
             details={k: stored(v) for k, v in kind.details(event).items()},
+            team_email=kind.to(event),
         )
         for kind in kinds
         if kind.when(event)
@@ -80,9 +83,10 @@ def alerts_for(
 
 
 def queued(alert: FamilyAlert, *, family_reachable: bool) -> bool:
-    """Whether ``alert`` is queued for the sender at once: the SEND team's always; a family's
-    once their contact and their request are both known (else it awaits them)."""
-    return family_reachable or alert.audience is Audience.CASEWORKER
+    """Whether ``alert`` is queued for the sender at once: the SEND team's and a specialist
+    team's always; a family's once their contact and their request are both known (else it
+    awaits them)."""
+    return family_reachable or alert.audience is not Audience.FAMILY
 
 
 @dataclass(frozen=True)
@@ -217,9 +221,10 @@ def reference(referral_id: UUID) -> str:
 
 
 def _audience(alert: FamilyAlert) -> Literal["family", "caseworker"]:
-    """Who it went to, on the events: referrals records a caseworker's message as the team's,
-    never as the family's ("family notified" would claim the family heard something)."""
-    return "caseworker" if alert.audience is Audience.CASEWORKER else "family"
+    """Who it went to, on the events: referrals records a message to the SEND team (or to a
+    specialist team) as the team's, never as the family's ("family notified" would claim the
+    family heard something)."""
+    return "family" if alert.audience is Audience.FAMILY else "caseworker"
 
 
 def sent(alert: FamilyAlert, channel: str) -> NotificationSent:

@@ -34,6 +34,7 @@ from shared.events import (
     FamilyContactRegistered,
     FamilyLinksRevoked,
     FinalPlanIssued,
+    FirstSessionArranged,
     PartnerReferralHeld,
     PlanCommentsReceived,
     PlanIssueDecided,
@@ -69,6 +70,7 @@ subscriptions = Subscriptions()
 @subscriptions.on(DeadlineAtRisk)
 @subscriptions.on(DeadlineMissed)
 @subscriptions.on(PartnerReferralHeld)
+@subscriptions.on(FirstSessionArranged)
 async def queue_messages(message: Envelope[Any], uow: Uow) -> Events:
     """Store the messages an event causes (the catalogue's entry for its class), each audited
     once (a repeat of the event stores and audits nothing)."""

@@ -30,6 +30,8 @@ class Council:
         """How to reach the message's recipient, and what they chose."""
         if item.alert.audience is Audience.CASEWORKER:
             return Reach(email=self.settings.caseworker_email, preferred="email")
+        if item.alert.audience is Audience.TEAM:
+            return Reach(email=item.alert.team_email, preferred="email")
         contact, chosen = item.contact, item.preferences
         if contact is None:
             return Reach()

@@ -83,6 +83,28 @@ SPECIALIST_TEXTS: dict[str, Words] = {
             "serves your area yet. We have told the council. Details: {link}"
         ),
     ),
+    "first-session-arranged": Words(
+        subject="The first session with a specialist is arranged (reference {reference})",
+        body=(
+            "The first session for {who} (reference {reference}) with {role} is on "
+            "{session_on}.\n\n"
+            "If the day does not suit you, please contact the specialist.\n\n"
+            "Follow progress: {link}"
+        ),
+        sms=(
+            "The first session with a specialist (ref {reference}) is on {session_on}. "
+            "Details: {link}"
+        ),
+    ),
+    "child-allocated-to-team": Words(
+        subject="A child has been allocated to your team (referral {reference})",
+        body=(
+            "A child needing {role} has been allocated to your team (referral {reference}). "
+            "Please accept the allocation and arrange a first session with the family.\n\n"
+            "Your caseload: {link}"
+        ),
+        sms="A child has been allocated to your team (referral {reference}). {link}",
+    ),
     "service-gap": Words(
         subject="Service gap: no team serves the area (referral {reference})",
         body=(

@@ -27,6 +27,7 @@ from referrals.schemas import (
     ReferralView,
     TimelineEntry,
 )
+from referrals.school_requests import school_problems
 from referrals.state import State
 from referrals.taking_in import Refused, new_referral, rule_problems, take_in
 from shared.auth import AUTH_RESPONSES, CurrentPrincipal, Role, allow, require_council
@@ -61,7 +62,7 @@ router = APIRouter(prefix="/v1", tags=["referrals"], responses={**UNAVAILABLE, *
             "caseworker to match, and answered as any referral (201)",
         }
     },
-    dependencies=[allow(Role.CASEWORKER, Role.MANAGER, Role.PARTNER)],
+    dependencies=[allow(Role.CASEWORKER, Role.MANAGER, Role.PARTNER, Role.SCHOOL)],
 )
 async def create_referral(
     request: Request,
@@ -76,9 +77,10 @@ async def create_referral(
     statutory clock): store it and set the journey going. Partner systems may create
     referrals for their configured councils; they cannot read them back, and a request of
     theirs for a child already known here is held for a caseworker to match, answered as any
-    other (``referrals.holding``)."""
+    other (``referrals.holding``). So is a school's SENCo's, for a pupil of their schools
+    (``referrals.school_requests``)."""
     today = london_today()
-    problems = rule_problems(state.intake_rules, body, today)
+    problems = rule_problems(state.intake_rules, body, today) + school_problems(principal, body)
     if problems:
         raise invalid(problems)
     require_council(principal, [body.local_authority])

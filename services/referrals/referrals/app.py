@@ -2,7 +2,16 @@
 
 from fastapi import FastAPI
 
-from referrals import api, caseload, closing, ehc_api, family, held_referrals
+from referrals import (
+    api,
+    caseload,
+    closing,
+    consultation_api,
+    ehc_api,
+    family,
+    held_referrals,
+    schools,
+)
 from referrals.config import ReferralsSettings
 from referrals.deadlines import AT_RISK, MISSED, DeadlineWatch, deadline_kinds
 from referrals.handlers import subscriptions
@@ -47,6 +56,9 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
                 family.router,
                 closing.router,
                 held_referrals.router,
+                schools.router,
+                consultation_api.caseworkers,
+                consultation_api.schools,
             ),
             workers=(retention.run, deadlines.run),
             consumers=(PartnerIntake(settings).subscribe,),

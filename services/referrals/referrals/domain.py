@@ -20,9 +20,11 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, mo
 from referrals.intake import address_line, is_mobile, nhs_number_digits, person_name, uk_phone
 from referrals.statutory import Deadline, EhcRequest, deadline_dates
 from shared.events import (
+    AllocationAccepted,
     AllocationEnded,
     DomainEvent,
     FamilyContactRegistered,
+    FirstSessionArranged,
     NotificationDelivered,
     NotificationSent,
     Phase,
@@ -101,13 +103,24 @@ class Step(enum.StrEnum):
     message's name."""
     ALLOCATION_ENDED = "allocation_ended"
     """A specialist's allocation ended (support completed, family declined, child moved)."""
+    ALLOCATION_ACCEPTED = "allocation_accepted"
+    """A practitioner of the team allocated took the child on (their own caseload)."""
+    FIRST_SESSION_ARRANGED = "first_session_arranged"
+    """The specialist arranged the child's first session: its detail is the day (ISO)."""
 
 
 MESSAGE_STEPS = frozenset(
-    {Step.MESSAGE_SENT, Step.FAMILY_NOTIFIED, Step.TEAM_ALERTED, Step.ALLOCATION_ENDED}
+    {
+        Step.MESSAGE_SENT,
+        Step.FAMILY_NOTIFIED,
+        Step.TEAM_ALERTED,
+        Step.ALLOCATION_ENDED,
+        Step.ALLOCATION_ACCEPTED,
+        Step.FIRST_SESSION_ARRANGED,
+    }
 )
-"""Messages go at several steps, and one of several allocations may end: they are on the
-timeline but do not move the status."""
+"""Messages go at several steps, and each of several allocations may be accepted, have its
+first session or end: they are on the timeline but do not move the status."""
 
 _ORDER = list(Step)
 
@@ -123,6 +136,10 @@ class StatutoryStep(enum.StrEnum):
     DRAFT_PLAN_ISSUED = "draft_plan_issued"
     FINAL_PLAN_ISSUED = "final_plan_issued"
     EXCEPTION_RECORDED = "exception_recorded"
+    SCHOOL_CONSULTED = "school_consulted"
+    """A school asked whether it can be named in the plan (s39): its detail is the URN."""
+    SCHOOL_CONSULTATION_ANSWERED = "school_consultation_answered"
+    """The school consulted answered: its detail is the answer's code."""
     DEADLINE_AT_RISK = "deadline_at_risk"
     DEADLINE_MISSED = "deadline_missed"
 
@@ -155,6 +172,8 @@ STEP_OF_EVENT: dict[type[DomainEvent], tuple[TimelineStep, str]] = {
     ReferralWaitlisted: (Step.WAITLISTED, "specialists"),
     SpecialistAssigned: (Step.SPECIALIST_ASSIGNED, "specialists"),
     AllocationEnded: (Step.ALLOCATION_ENDED, "specialists"),
+    AllocationAccepted: (Step.ALLOCATION_ACCEPTED, "specialists"),
+    FirstSessionArranged: (Step.FIRST_SESSION_ARRANGED, "specialists"),
     NotificationSent: (Step.MESSAGE_SENT, "notifications"),
     NotificationDelivered: (Step.FAMILY_NOTIFIED, "notifications"),
     PlanShared: (PlanStep.PLAN_SHARED, "plans"),
@@ -174,6 +193,8 @@ FAMILY_WORDS: dict[str, str] = {
     Step.MESSAGE_SENT: "We sent you a message about this",
     Step.FAMILY_NOTIFIED: "Our message reached you",
     Step.ALLOCATION_ENDED: "A specialist's support came to an end",
+    Step.ALLOCATION_ACCEPTED: "A specialist took on your child's support",
+    Step.FIRST_SESSION_ARRANGED: "A specialist arranged the first session",
     StatutoryStep.EHC_REQUESTED: "We received the request for an EHC needs assessment",
     StatutoryStep.ASSESSMENT_DECIDED: "We decided whether to carry out an EHC needs assessment",
     StatutoryStep.ADVICE_REQUESTED: "We asked professionals for their advice",
@@ -181,6 +202,8 @@ FAMILY_WORDS: dict[str, str] = {
     StatutoryStep.PLAN_ISSUE_DECIDED: "We decided whether to issue an EHC plan",
     StatutoryStep.DRAFT_PLAN_ISSUED: "We sent you the draft EHC plan for your comments",
     StatutoryStep.FINAL_PLAN_ISSUED: "We issued the final EHC plan",
+    StatutoryStep.SCHOOL_CONSULTED: "We asked a school whether it can meet your child's needs",
+    StatutoryStep.SCHOOL_CONSULTATION_ANSWERED: "The school we asked sent its answer",
     # An exception excuses a time limit; it never extends one or sets new dates (Regs 5(4),
     # 10(4), 13(3)): a family is never told a limit was "extended".
     StatutoryStep.EXCEPTION_RECORDED: (
@@ -215,6 +238,32 @@ WHAT_NEXT: dict[Step, str] = {
     Step.MESSAGE_SENT: "The specialist will contact you to arrange a first session.",
     Step.FAMILY_NOTIFIED: "The specialist will contact you to arrange a first session.",
 }
+
+
+def family_words(step: str, detail: str | None) -> str:
+    """A timeline step in a family's words; the first session's with its day."""
+    words = FAMILY_WORDS[step]
+    if step == Step.FIRST_SESSION_ARRANGED and detail:
+        return f"{words}, on {_long_date(date.fromisoformat(detail))}"
+    return words
+
+
+def family_next(status: Step, first_session_on: str | None) -> str:
+    """What comes next on the support track: the first session's day once arranged (the
+    latest arranged), else the journey's words for the status."""
+    if first_session_on and status in FIRST_SESSION_NEXT:
+        day = _long_date(date.fromisoformat(first_session_on))
+        return f"Your child's first session with the specialist is on {day}."
+    return WHAT_NEXT[status]
+
+
+FIRST_SESSION_NEXT = frozenset({Step.SPECIALIST_ASSIGNED, Step.MESSAGE_SENT, Step.FAMILY_NOTIFIED})
+"""Statuses whose next step is the first session."""
+
+
+def _long_date(day: date) -> str:
+    """GOV.UK style: 8 March 2027."""
+    return f"{day.day} {day:%B %Y}"
 
 
 def reference(referral_id: UUID) -> str:

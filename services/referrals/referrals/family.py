@@ -10,10 +10,10 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 from referrals import repository
 from referrals.domain import (
     EHC_NEXT,
-    FAMILY_WORDS,
     HIDDEN_FROM_FAMILY,
-    WHAT_NEXT,
     Step,
+    family_next,
+    family_words,
     reference,
 )
 from referrals.schemas import FamilyPlanLink, FamilyStep, FamilyView
@@ -60,6 +60,8 @@ async def get_family_view(
         if found is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "this referral is no longer here")
         referral, timeline = found
+        arranged = [t["detail"] for t in timeline if t["step"] == Step.FIRST_SESSION_ARRANGED]
+        first_session = arranged[-1] if arranged else None
         stage = await conn.fetchval(
             "SELECT stage FROM ehc_requests WHERE referral_id = $1", link.referral_id
         )
@@ -74,11 +76,11 @@ async def get_family_view(
         local_authority=link.local_authority,
         requested_on=referral["received_on"],
         steps=[
-            FamilyStep(what=FAMILY_WORDS[t["step"]], on=t["occurred_at"].date())
+            FamilyStep(what=family_words(t["step"], t["detail"]), on=t["occurred_at"].date())
             for t in timeline
             if t["step"] not in HIDDEN_FROM_FAMILY
         ],
-        next=EHC_NEXT[stage] if stage else WHAT_NEXT[Step(referral["status"])],
+        next=EHC_NEXT[stage] if stage else family_next(Step(referral["status"]), first_session),
         plan=FamilyPlanLink(
             text="Read your child's plan",
             href=state.family_plan_url.format(token=token),

@@ -17,8 +17,10 @@ from referrals.taking_in import new_referral, rule_problems, take_in
 from shared.dates import london_today
 from shared.db import Connection
 from shared.events import (
+    AllocationAccepted,
     AllocationEnded,
     Envelope,
+    FirstSessionArranged,
     NotificationDelivered,
     NotificationSent,
     PlanAgreed,
@@ -59,6 +61,7 @@ async def referral_requested(message: Envelope[ReferralRequested], uow: Uow) -> 
 @subscriptions.on(ReferralWaitlisted)
 @subscriptions.on(SpecialistAssigned)
 @subscriptions.on(AllocationEnded)
+@subscriptions.on(AllocationAccepted)
 @subscriptions.on(PlanShared)
 @subscriptions.on(PlanCommentsReceived)
 @subscriptions.on(PlanAgreed)
@@ -67,6 +70,13 @@ async def referral_requested(message: Envelope[ReferralRequested], uow: Uow) -> 
 async def step_taken(message: Envelope[Any], uow: Uow) -> Events:
     """A step another service took (``STEP_OF_EVENT``): on the timeline."""
     return await _record(uow.conn, message)
+
+
+@subscriptions.on(FirstSessionArranged)
+async def first_session_arranged(message: Envelope[FirstSessionArranged], uow: Uow) -> Events:
+    """The first session's day on the timeline (its detail), for the family and the
+    caseworker; a new day for it is a step of its own."""
+    return await _record(uow.conn, message, detail=message.data.session_on.isoformat())
 
 
 @subscriptions.on(NotificationSent)

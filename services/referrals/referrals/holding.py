@@ -30,9 +30,10 @@ RESOURCE = "held-referral"
 
 
 def held_for(principal: Principal) -> bool:
-    """Whether a duplicate from ``principal`` is held rather than refused: a partner system,
-    not a member of the council's staff (who may know which referral it is)."""
-    return Role.PARTNER in principal.roles and not principal.roles & {
+    """Whether a duplicate from ``principal`` is held rather than refused: a partner system
+    or a school's SENCo, not a member of the council's staff (who may know which referral it
+    is)."""
+    return bool(principal.roles & {Role.PARTNER, Role.SCHOOL}) and not principal.roles & {
         Role.CASEWORKER,
         Role.MANAGER,
     }

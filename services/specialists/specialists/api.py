@@ -36,6 +36,10 @@ class AllocationView(BaseModel):
     created_at: datetime
     ended_at: datetime | None
     end_reason: str | None
+    accepted_at: datetime | None = Field(description="When its practitioner took the child on")
+    first_session_on: date | None = Field(description="The first session's day, once arranged")
+    sessions_given: int = Field(description="Sessions its practitioner recorded as given")
+    minutes_given: int
 
 
 class WaitingView(BaseModel):
@@ -68,7 +72,11 @@ def _allocation(row: asyncpg.Record) -> AllocationView:
 
 _SELECT = """SELECT a.id, a.referral_id, a.plan_id, a.status, a.created_at, a.reasons,
         a.statutory, a.from_waitlist, a.weight, a.ended_at, a.end_reason, a.local_authority,
-        s.id AS specialist_id, s.display_name, a.role AS specialism
+        s.id AS specialist_id, s.display_name, a.role AS specialism, a.accepted_at,
+        a.first_session_on,
+        (SELECT count(*) FROM sessions_given g WHERE g.allocation_id = a.id) AS sessions_given,
+        (SELECT coalesce(sum(g.minutes), 0) FROM sessions_given g WHERE g.allocation_id = a.id)
+            AS minutes_given
     FROM allocations a JOIN specialists s ON s.id = a.specialist_id
     WHERE a.referral_id = $1 ORDER BY a.status, a.created_at, a.role"""
 _WAITING = """SELECT role, reason, since, statutory_due, local_authority FROM waitlist
@@ -144,11 +152,9 @@ async def end_allocation(allocation_id: UUID, body: EndRequest, caller: AsCaller
     once to the waitlist, the nearest statutory deadline first, then the longest wait."""
     try:
         async with caller.begin() as uow:
-            ended = await waitlist.end(uow.conn, allocation_id, body.reason)
+            ended = await waitlist.end_and_move(caller.work, uow, allocation_id, body.reason)
             if ended is None:
                 raise HTTPException(status.HTTP_404_NOT_FOUND, f"no allocation {allocation_id}")
-            uow.add(ended)
-            await waitlist.move(caller.work, uow.conn, [(ended.local_authority, ended.specialism)])
             row = await uow.conn.fetchrow(
                 _SELECT.replace("a.referral_id = $1", "a.id = $1"), allocation_id
             )

@@ -3,7 +3,9 @@
 from fastapi import FastAPI
 
 from shared.events import (
+    AllocationAccepted,
     AllocationEnded,
+    FirstSessionArranged,
     ReferralWaitlisted,
     SpecialistAssigned,
     SpecialistsMatched,
@@ -12,6 +14,7 @@ from shared.lifecycle import ServiceDefinition, create_service_app
 from shared.state import service_state
 from specialists import api, report_api
 from specialists.allocating import GAPS, WAITS
+from specialists.caseload import api as caseload_api
 from specialists.config import SpecialistsSettings
 from specialists.handlers import subscriptions
 from specialists.periodic import keep_the_waitlist_moving
@@ -25,9 +28,17 @@ def create_app(settings: SpecialistsSettings | None = None) -> FastAPI:
         ServiceDefinition(
             settings=settings,
             subscriptions=subscriptions,
-            publishes=(SpecialistAssigned, ReferralWaitlisted, SpecialistsMatched, AllocationEnded),
+            publishes=(
+                SpecialistAssigned,
+                ReferralWaitlisted,
+                SpecialistsMatched,
+                AllocationEnded,
+                AllocationAccepted,
+                FirstSessionArranged,
+            ),
             routers=(  # the registry's fixed paths before /registry/{entry_id}
                 api.router,
+                caseload_api.router,
                 csv_api.router,
                 sharing_api.router,
                 registry_api.router,

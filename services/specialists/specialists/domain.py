@@ -45,6 +45,7 @@ def assignment(
         display_name=choice.entry.display_name,
         from_waitlist=from_waitlist,
         statutory=needed.statutory,
+        team_email=choice.entry.email,
     )
 
 

@@ -41,6 +41,8 @@ class Entry:
     capacity: int = 0
     allocated: int = 0
     active: bool = True
+    email: str | None = None
+    """Where the entry is told of a child allocated to it (its own mailbox)."""
 
     @property
     def free(self) -> int:

@@ -95,7 +95,7 @@ async def entries(conn: Connection, role: str, local_authority: str) -> list[Ent
     """Active entries of ``role`` serving the council."""
     rows = await conn.fetch(
         """SELECT id, display_name, specialism, councils, districts, settings, languages,
-                  capacity, allocated_weight, active
+                  capacity, allocated_weight, active, email
            FROM specialists WHERE active AND specialism = $1 AND $2 = ANY (councils)
            ORDER BY id""",
         role,
@@ -113,6 +113,7 @@ async def entries(conn: Connection, role: str, local_authority: str) -> list[Ent
             capacity=r["capacity"],
             allocated=r["allocated_weight"],
             active=r["active"],
+            email=r["email"],
         )
         for r in rows
     ]

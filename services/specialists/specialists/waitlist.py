@@ -16,7 +16,7 @@ from uuid import UUID
 
 from shared.db import Connection
 from shared.events import AllocationEnded, DomainEvent, EndReason, SpecialistAssigned
-from shared.unit_of_work import Actor, Work
+from shared.unit_of_work import Actor, UnitOfWork, Work
 from specialists import domain, store
 from specialists.allocating import allocate
 from specialists.needs import Needed
@@ -105,4 +105,18 @@ async def end(conn: Connection, allocation_id: UUID, reason: EndReason) -> Alloc
         reason,
     )
     await store.give_back(conn, row["specialist_id"], row["weight"])
+    return ended
+
+
+async def end_and_move(
+    work: Work, uow: UnitOfWork, allocation_id: UUID, reason: EndReason
+) -> AllocationEnded | None:
+    """End the allocation in ``uow`` (a person's: a caseworker's or its practitioner's) and
+    offer its places to the waitlist at once, as the service's own work in that transaction.
+    None when there is no such allocation; ``domain.NotActive`` if it has ended."""
+    ended = await end(uow.conn, allocation_id, reason)
+    if ended is None:
+        return None
+    uow.add(ended)
+    await move(work, uow.conn, [(ended.local_authority, ended.specialism)])
     return ended

@@ -32,7 +32,18 @@ from shared.telemetry import (
     sanitized_headers,
     setup_tracing,
 )
-from web import accessibility, caseload, errors, family, plan, referral, signin, steps
+from web import (
+    accessibility,
+    caseload,
+    errors,
+    family,
+    plan,
+    practitioner,
+    referral,
+    school,
+    signin,
+    steps,
+)
 from web.audit import routes as audit
 from web.backends import Backends
 from web.config import WebSettings
@@ -64,6 +75,8 @@ ROUTERS = (
     registry_import.router,
     registry_listing.router,
     registry_entries.router,
+    practitioner.router,
+    school.router,
 )
 """Every page of the workspace (``tests/integration/test_web_access.py`` walks them; the
 chart's ingress routes their paths, checked by ``tests/deploy/test_chart_contents.py``)."""

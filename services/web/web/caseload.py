@@ -41,6 +41,10 @@ async def home(request: Request) -> Response:
         return RedirectResponse("/caseload", status_code=303)
     if "auditor" in roles:
         return RedirectResponse("/audit", status_code=303)
+    if "specialist" in roles:
+        return RedirectResponse("/practitioner", status_code=303)
+    if "school" in roles:
+        return RedirectResponse("/school", status_code=303)
     return pages.render(request, "errors/not_allowed.html", status_code=403)
 
 

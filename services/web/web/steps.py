@@ -166,6 +166,31 @@ STEPS: dict[str, StepForm] = {
             "The final plan was recorded",
         ),
         StepForm(
+            "school-consultation",
+            "Consult a school about naming it in the plan",
+            "/school-consultations",
+            (
+                Question(
+                    "school_urn",
+                    "The school's URN",
+                    "text",
+                    hint="Its 6-digit unique reference number, for example 107958.",
+                ),
+                Question(
+                    "sent_on",
+                    "Date the consultation was sent",
+                    "date",
+                    required=False,
+                    hint="Leave it empty for today. " + TODAY_HINT,
+                ),
+            ),
+            "The school was consulted: it has 15 days to answer",
+            button="Consult the school",
+            intro="The school's SENCo sees the consultation in the workspace and answers, for "
+            "its governing body, whether the school can meet the child's needs (section 39 of "
+            "the Children and Families Act 2014: 15 days).",
+        ),
+        StepForm(
             "exceptions",
             "Record an exception to the time limits",
             "/exceptions",

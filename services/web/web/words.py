@@ -30,6 +30,10 @@ STEPS = {
     **STATUSES,
     "team_alerted": "SEND team alerted",
     "allocation_ended": "A specialist's support ended",
+    "allocation_accepted": "A specialist took the child on",
+    "first_session_arranged": "First session arranged",
+    "school_consulted": "School consulted about naming it in the plan",
+    "school_consultation_answered": "School answered the consultation",
     "ehc_assessment_requested": "EHC needs assessment requested",
     "assessment_decided": "Decision whether to assess",
     "advice_requested": "Advice requested",
@@ -119,6 +123,11 @@ NEEDS = {
 
 ROLES = {role.value: title[:1].upper() + title[1:] for role, title in SPECIALISM_TITLES.items()}
 """Each kind of specialist (the registry's ``role``), from the platform's shared vocabulary."""
+
+CONSULTATION_ANSWERS = {
+    "can_meet_needs": "The school can meet the child's needs",
+    "cannot_meet_needs": "The school cannot meet the child's needs",
+}
 
 CHANNELS = {"email": "Email", "sms": "Text message", "letter": "Letter"}
 

@@ -291,6 +291,10 @@ only when kafka.credentials.topics is not set).
   value: {{ $v.oidc.rolesClaim | quote }}
 - name: OIDC_COUNCILS_CLAIM
   value: {{ $v.oidc.councilsClaim | quote }}
+- name: OIDC_SCHOOL_URNS_CLAIM
+  value: {{ $v.oidc.schoolUrnsClaim | default "school_urns" | quote }}
+- name: OIDC_REGISTRY_ENTRY_CLAIM
+  value: {{ $v.oidc.registryEntryClaim | default "registry_entry" | quote }}
 {{- if eq .service "web" }}
 {{- /* The event services have it with their Kafka settings; the workspace's settings
 require it outside development too. */}}
@@ -312,6 +316,8 @@ require it outside development too. */}}
   value: {{ $v.familyViewUrl | default (printf "%s/family/{token}" (include "send.workspaceUrl" $root)) | quote }}
 - name: CASEWORKER_VIEW_URL
   value: {{ include "send.caseworkerUrl" $root | quote }}
+- name: TEAM_CASELOAD_URL
+  value: {{ printf "%s/practitioner" (include "send.workspaceUrl" $root) | quote }}
 - name: COUNCIL_MESSAGING
   valueFrom:
     secretKeyRef:

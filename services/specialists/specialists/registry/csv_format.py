@@ -1,7 +1,8 @@
 """The registry as CSV, for import and export (the same format both ways). Pure.
 
 One row per entry; list cells hold their items separated by spaces (``LS6 LS7``); ``active``
-is ``true`` or ``false``; an empty ``id`` makes a new entry.
+is ``true`` or ``false``; an empty ``id`` makes a new entry. ``email`` (the entry's own mailbox)
+came later: a file without that column is read as before, each entry without an address.
 
 A caseworker opens the export in a spreadsheet, which runs a cell starting ``=``, ``+``, ``-``,
 ``@``, a tab or a carriage return as a formula (CSV injection). So the export writes such a cell
@@ -23,8 +24,10 @@ from specialists.registry.entry import EntryIn, EntryView
 
 COLUMNS = (
     "id", "kind", "team_id", "display_name", "role", "local_authority", "councils",
-    "districts", "settings", "languages", "capacity", "working_pattern", "active",
+    "districts", "settings", "languages", "capacity", "working_pattern", "active", "email",
 )  # fmt: skip
+OPTIONAL = frozenset({"email"})
+"""Columns an older file may leave out."""
 LISTS = frozenset({"councils", "districts", "settings", "languages"})
 MAX_ROWS = 5000
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -59,7 +62,7 @@ def _cell(name: str, value: str) -> Any:
         return value.split()
     if name == "active":
         return {"true": True, "false": False}.get(value.lower(), value)
-    if name in ("id", "team_id") and not value:
+    if name in ("id", "team_id", "email") and not value:
         return None
     return value
 
@@ -68,7 +71,7 @@ def parse(text: str) -> tuple[list[tuple[int, EntryIn]], list[RowProblem]]:
     """Every row read, and every problem found (line, field, why): all or nothing."""
     reader = csv.DictReader(io.StringIO(text))
     header = reader.fieldnames or []
-    missing = [c for c in COLUMNS if c not in header]
+    missing = [c for c in COLUMNS if c not in header and c not in OPTIONAL]
     unknown = [c for c in header if c not in COLUMNS]
     if missing or unknown:
         why = f"missing columns {missing}" if missing else f"unknown columns {unknown}"
@@ -83,7 +86,7 @@ def parse(text: str) -> tuple[list[tuple[int, EntryIn]], list[RowProblem]]:
             problems.append(RowProblem(number, "row", "more cells than columns"))
             continue
         try:
-            cells = {name: _cell(name, row[name] or "") for name in COLUMNS}
+            cells = {name: _cell(name, row.get(name) or "") for name in COLUMNS}
             entries.append((number, EntryIn.model_validate(cells)))
         except ValidationError as invalid:
             for error in invalid.errors():

@@ -6,7 +6,7 @@ import re
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
 
 from shared.specialisms import Specialism
 
@@ -54,6 +54,13 @@ class EntryFields(BaseModel):
         default="", max_length=200, examples=["Mon-Fri, term time", "0.6 FTE, Tue-Thu"]
     )
     active: bool = True
+    email: EmailStr | None = Field(
+        default=None,
+        max_length=254,
+        description="The team's or practitioner's own mailbox (never a person's private "
+        "address): told there of each child allocated to the entry",
+        examples=["slt.north@leeds.example"],
+    )
 
     @field_validator("display_name", "working_pattern")
     @classmethod

@@ -21,7 +21,7 @@ from specialists.registry.sharing import Sharing, share
 # What the API shows as `councils` is every council named, served or still to agree.
 _COLUMNS = """id, kind, team_id, display_name, specialism AS role, local_authority,
     councils || awaiting_councils AS councils, districts, settings, languages, capacity,
-    working_pattern, active, allocated_weight AS allocated,
+    working_pattern, active, email, allocated_weight AS allocated,
     awaiting_councils AS awaiting_agreement"""
 
 
@@ -104,8 +104,8 @@ async def save(
             row = await conn.fetchrow(  # an entry this council cannot see
                 f"""INSERT INTO specialists (id, kind, team_id, display_name, specialism,
                         local_authority, councils, awaiting_councils, districts, settings,
-                        languages, capacity, working_pattern, active)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                        languages, capacity, working_pattern, active, email)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
                     ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind,
                         team_id = EXCLUDED.team_id, display_name = EXCLUDED.display_name,
                         specialism = EXCLUDED.specialism, councils = EXCLUDED.councils,
@@ -113,7 +113,7 @@ async def save(
                         districts = EXCLUDED.districts, settings = EXCLUDED.settings,
                         languages = EXCLUDED.languages, capacity = EXCLUDED.capacity,
                         working_pattern = EXCLUDED.working_pattern, active = EXCLUDED.active,
-                        updated_at = now()
+                        email = EXCLUDED.email, updated_at = now()
                     RETURNING {_COLUMNS}""",
                 entry_id,
                 entry.kind,
@@ -129,6 +129,7 @@ async def save(
                 entry.capacity,
                 entry.working_pattern,
                 entry.active,
+                entry.email,
             )
     except asyncpg.InsufficientPrivilegeError as hidden:
         raise Conflict(f"an entry {entry_id} exists already") from hidden

@@ -70,6 +70,14 @@ QUESTIONS = (
         required=False,
         hint="For example, Mon-Fri, term time.",
     ),
+    Question(
+        "email",
+        "Its email address",
+        "text",
+        required=False,
+        hint="The team's own mailbox, told of each child allocated to it, for example "
+        "slt.north@leeds.example.org.",
+    ),
 )
 
 HELP = {
@@ -80,6 +88,7 @@ HELP = {
     "capacity": "Capacity must be a whole number from 0 to 100000",
     "display_name": "Name must be 120 characters or fewer, without < or >",
     "working_pattern": "Working pattern must be 200 characters or fewer, without < or >",
+    "email": "Enter an email address like slt.north@leeds.example.org",
 }
 """What to say when the API's own message is a validation library's (``String should match
 pattern ...``): it names the rule, not what to type."""
