@@ -4,9 +4,10 @@ import dataclasses
 
 from fastapi import FastAPI
 
-from referrals import api, caseload, closing, ehc_api, family, held_referrals
+from referrals import advisers, api, caseload, closing, ehc_api, family, held_referrals
 from referrals.config import ReferralsSettings
 from referrals.deadlines import AT_RISK, MISSED, DeadlineWatch
+from referrals.documents import api as documents
 from referrals.handlers import subscriptions
 from referrals.partner_asyncapi import described
 from referrals.partners import PartnerIntake
@@ -22,12 +23,17 @@ PUBLISHES: tuple[type[DomainEvent], ...] = (
 )
 
 
+UPLOADS = (r"/v1/referrals/[^/]+/documents", r"/v1/advisers/[^/]+/advice")
+"""The routes that take a document: their body may reach MAX_UPLOAD_BYTES."""
+
+
 def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
     settings = settings or ReferralsSettings()
     retention = RetentionJob(
         years=settings.retention_years_after_birth,
         by_council=settings.retention_years_by_council,
         interval_s=settings.retention_interval_hours * 3600,
+        store=lambda database: settings.document_desk(database).store,
     )
     deadlines = DeadlineWatch(
         at_risk_days=settings.deadline_at_risk_days,
@@ -46,9 +52,12 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
                 family.router,
                 closing.router,
                 held_referrals.router,
+                documents.router,
+                advisers.router,
             ),
             workers=(retention.run, deadlines.run),
             consumers=(PartnerIntake(settings).subscribe,),
+            uploads=UPLOADS,
         )
     )
     registry = app.state.operations.registry
@@ -65,4 +74,5 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
     app.state.intake_rules = settings.intake_rules  # the routes' (api.intake_rules)
     app.state.at_risk_days = settings.deadline_at_risk_days  # the caseload's at-risk filter
     app.state.family_plan_url = settings.family_plan_url
+    app.state.documents = settings.document_desk(app.state.database)
     return app

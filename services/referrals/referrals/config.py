@@ -1,12 +1,20 @@
-"""Settings of the referrals service (environment variables)."""
+"""Settings of the referrals service (environment variables).
+
+(Longer than most modules: one field per environment variable, each with its description, and
+the checks that refuse a combination that cannot work.)
+"""
 
 import functools
-from typing import Annotated, Any, ClassVar, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode
 
+from referrals.documents.receiving import DocumentDesk
+from referrals.documents.scanning import Scanner
+from referrals.documents.store import Bucket, DocumentStore, PostgresStore, S3Store
 from referrals.intake import DISTRICT_COUNCIL, SEND_COUNCIL, IntakeRules
+from shared.db import Database
 from shared.environment import is_https
 from shared.services import SERVICES, Service
 from shared.settings import ServiceSettings
@@ -68,6 +76,34 @@ class ReferralsSettings(ServiceSettings):
         description="IDEMPOTENCY_KEY_HOURS: how long a POST's Idempotency-Key answers a retry",
     )
 
+    document_store: Literal["postgres", "s3"] = Field(
+        default="postgres",
+        description="DOCUMENT_STORE: where documents' bytes are kept: postgres (a table of the "
+        "service's own database, 20 MB a document; nothing more to run) or s3 (an "
+        "S3-compatible bucket: S3_BUCKET, S3_ENDPOINT_URL, S3_REGION and credentials)",
+    )
+    s3_bucket: str = Field(default="", description="S3_BUCKET: the documents' bucket (s3)")
+    s3_endpoint_url: str | None = Field(
+        default=None,
+        description="S3_ENDPOINT_URL: an S3-compatible service's address (unset: AWS's own)",
+    )
+    s3_region: str | None = Field(default=None, description="S3_REGION, e.g. eu-west-2")
+    s3_access_key_id: str | None = Field(
+        default=None,
+        description="S3_ACCESS_KEY_ID (unset, with S3_SECRET_ACCESS_KEY: the pod's own "
+        "credentials, e.g. a workload identity)",
+    )
+    s3_secret_access_key: SecretStr | None = Field(default=None, description="S3_SECRET_ACCESS_KEY")
+    clamd_address: str | None = Field(
+        default=None,
+        description="CLAMD_ADDRESS: a ClamAV daemon that scans every upload, tcp://host:3310 "
+        "or unix:///run/clamav/clamd.ctl; an infected file is refused, and while it cannot be "
+        "reached uploads are refused (503); unset: no scan",
+    )
+    clamd_timeout_s: float = Field(
+        default=30, gt=0, description="CLAMD_TIMEOUT_S: the longest a scan may take"
+    )
+
     family_plan_url: str = Field(
         default=f"http://127.0.0.1:{SERVICES['web'].port}/family/{{token}}/plan",
         description="FAMILY_PLAN_URL: where the family view links to read the child's plan "
@@ -79,6 +115,35 @@ class ReferralsSettings(ServiceSettings):
         "in the answer to an NHS "
         "partner ({referral_id} is filled in)",
     )
+
+    @model_validator(mode="after")
+    def _bucket_for_s3(self) -> Self:
+        if self.document_store == "s3" and not self.s3_bucket:
+            raise ValueError("DOCUMENT_STORE=s3 needs S3_BUCKET")
+        if self.clamd_address is not None:
+            Scanner(self.clamd_address)  # refuses an address it cannot use, naming it
+        return self
+
+    def document_desk(self, database: Database) -> DocumentDesk:
+        """The store these settings choose, and the scanner when ``CLAMD_ADDRESS`` is set."""
+        store: DocumentStore = PostgresStore(database)
+        if self.document_store == "s3":
+            secret = self.s3_secret_access_key
+            store = S3Store(
+                Bucket(
+                    self.s3_bucket,
+                    endpoint_url=self.s3_endpoint_url,
+                    region=self.s3_region,
+                    access_key_id=self.s3_access_key_id,
+                    secret_access_key=secret.get_secret_value() if secret else None,
+                )
+            )
+        scanner = (
+            Scanner(self.clamd_address, timeout_s=self.clamd_timeout_s)
+            if self.clamd_address
+            else None
+        )
+        return DocumentDesk(store, scanner)
 
     @field_validator("retention_years_by_council")
     @classmethod
