@@ -77,6 +77,12 @@ ACCESS: dict[tuple[str, str, str], set[str]] = {
     ("referrals", "GET", "/v1/referrals"): {"caseworker", "manager"},
     ("referrals", "POST", "/v1/referrals/search"): {"caseworker", "manager"},
     ("referrals", "GET", "/v1/referrals/{referral_id}/child"): {"caseworker", "manager"},
+    ("referrals", "GET", "/v1/referrals/{referral_id}/documents"): {"caseworker", "manager"},
+    ("referrals", "POST", "/v1/referrals/{referral_id}/documents"): {"caseworker", "manager"},
+    ("referrals", "GET", "/v1/referrals/{referral_id}/documents/{document_id}"): {
+        "caseworker",
+        "manager",
+    },
     ("referrals", "GET", "/v1/reports/timeliness"): {"manager"},
     ("referrals", "GET", "/v1/held-referrals"): {"caseworker", "manager"},
     ("referrals", "POST", "/v1/held-referrals/{held_id}/decision"): {"caseworker", "manager"},
@@ -153,6 +159,7 @@ def _path(path: str) -> str:
         .replace("{token}", "x" * 40)
         .replace("{kind}", "medical")
         .replace("{allocation_id}", str(uuid4()))
+        .replace("{document_id}", str(uuid4()))
         .replace("{entry_id}", str(uuid4()))
         .replace("{local_authority}", "E08000035")
     )

@@ -5,14 +5,14 @@ the checks that refuse a combination that cannot work.)
 """
 
 import functools
-from typing import Annotated, Any, ClassVar, Literal, Self
+from typing import Annotated, Any, ClassVar, Self
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import NoDecode
 
 from referrals.documents.receiving import DocumentDesk
 from referrals.documents.scanning import Scanner
-from referrals.documents.store import Bucket, DocumentStore, PostgresStore, S3Store
+from referrals.documents.store import PostgresStore
 from referrals.intake import DISTRICT_COUNCIL, SEND_COUNCIL, IntakeRules
 from shared.db import Database
 from shared.environment import is_https
@@ -76,24 +76,6 @@ class ReferralsSettings(ServiceSettings):
         description="IDEMPOTENCY_KEY_HOURS: how long a POST's Idempotency-Key answers a retry",
     )
 
-    document_store: Literal["postgres", "s3"] = Field(
-        default="postgres",
-        description="DOCUMENT_STORE: where documents' bytes are kept: postgres (a table of the "
-        "service's own database, 20 MB a document; nothing more to run) or s3 (an "
-        "S3-compatible bucket: S3_BUCKET, S3_ENDPOINT_URL, S3_REGION and credentials)",
-    )
-    s3_bucket: str = Field(default="", description="S3_BUCKET: the documents' bucket (s3)")
-    s3_endpoint_url: str | None = Field(
-        default=None,
-        description="S3_ENDPOINT_URL: an S3-compatible service's address (unset: AWS's own)",
-    )
-    s3_region: str | None = Field(default=None, description="S3_REGION, e.g. eu-west-2")
-    s3_access_key_id: str | None = Field(
-        default=None,
-        description="S3_ACCESS_KEY_ID (unset, with S3_SECRET_ACCESS_KEY: the pod's own "
-        "credentials, e.g. a workload identity)",
-    )
-    s3_secret_access_key: SecretStr | None = Field(default=None, description="S3_SECRET_ACCESS_KEY")
     clamd_address: str | None = Field(
         default=None,
         description="CLAMD_ADDRESS: a ClamAV daemon that scans every upload, tcp://host:3310 "
@@ -116,34 +98,22 @@ class ReferralsSettings(ServiceSettings):
         "partner ({referral_id} is filled in)",
     )
 
-    @model_validator(mode="after")
-    def _bucket_for_s3(self) -> Self:
-        if self.document_store == "s3" and not self.s3_bucket:
-            raise ValueError("DOCUMENT_STORE=s3 needs S3_BUCKET")
-        if self.clamd_address is not None:
-            Scanner(self.clamd_address)  # refuses an address it cannot use, naming it
-        return self
+    @field_validator("clamd_address")
+    @classmethod
+    def _clamd_address(cls, value: str | None) -> str | None:
+        if value is not None:
+            Scanner(value)  # refuses an address it cannot use, naming it
+        return value
 
     def document_desk(self, database: Database) -> DocumentDesk:
-        """The store these settings choose, and the scanner when ``CLAMD_ADDRESS`` is set."""
-        store: DocumentStore = PostgresStore(database)
-        if self.document_store == "s3":
-            secret = self.s3_secret_access_key
-            store = S3Store(
-                Bucket(
-                    self.s3_bucket,
-                    endpoint_url=self.s3_endpoint_url,
-                    region=self.s3_region,
-                    access_key_id=self.s3_access_key_id,
-                    secret_access_key=secret.get_secret_value() if secret else None,
-                )
-            )
+        """The document store (the service's own database) and, when ``CLAMD_ADDRESS`` is
+        set, the malware scanner."""
         scanner = (
             Scanner(self.clamd_address, timeout_s=self.clamd_timeout_s)
             if self.clamd_address
             else None
         )
-        return DocumentDesk(store, scanner)
+        return DocumentDesk(PostgresStore(database), scanner)
 
     @field_validator("retention_years_by_council")
     @classmethod
