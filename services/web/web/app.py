@@ -31,7 +31,7 @@ from shared.telemetry import (
     sanitized_headers,
     setup_tracing,
 )
-from web import accessibility, caseload, errors, family, plan, referral, signin, steps
+from web import accessibility, caseload, documents, errors, family, plan, referral, signin, steps
 from web.audit import routes as audit
 from web.backends import Backends
 from web.config import WebSettings
@@ -53,6 +53,7 @@ ROUTERS = (
     signin.router,
     caseload.router,
     referral.router,
+    documents.router,
     steps.router,
     *family.ROUTERS,
     plan.router,
@@ -157,7 +158,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         app.include_router(routes)
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC), name="static")
     errors.install(app)
-    harden(app, settings, page_policy=page_policy(settings))
+    harden(app, settings, page_policy=page_policy(settings), uploads=documents.UPLOADS)
     # Outside the rate limits (added last: outermost), so that they count a signed-in person
     # by their session, not by the address a whole council office shares.
     app.add_middleware(Sessions, store=store, secure=settings.secure_cookies)

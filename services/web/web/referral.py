@@ -33,7 +33,7 @@ async def referral_page(request: Request, referral_id: UUID, user: Caseworker) -
     backends: Backends = request.app.state.backends
     token = user.access_token
     path = f"/v1/referrals/{referral_id}"
-    referral, child, contact, allocations, messages, preferences, plan = await together(
+    referral, child, contact, allocations, messages, preferences, plan, documents = await together(
         backends.get("referrals", path, token=token),
         backends.get("referrals", f"{path}/child", token=token),
         _optional(backends.get("notifications", f"{path}/contact", token=token)),
@@ -41,6 +41,7 @@ async def referral_page(request: Request, referral_id: UUID, user: Caseworker) -
         _optional(backends.get("notifications", f"{path}/notifications", token=token)),
         _optional(backends.get("notifications", f"{path}/preferences", token=token)),
         _optional(backends.get("plans", f"{path}/plan", token=token)),
+        backends.get("referrals", f"{path}/documents", token=token),
     )
     today = date.today()
     ehc = referral.get("ehc")
@@ -61,6 +62,7 @@ async def referral_page(request: Request, referral_id: UUID, user: Caseworker) -
         messages=messages or [],
         preferences=preferences,
         plan=plan,
+        documents=documents,
         words=words,
         banner=request.scope["web.session"].data.pop("banner", None),
     )
