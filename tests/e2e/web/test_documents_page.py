@@ -10,7 +10,7 @@ from pathlib import Path
 from uuid import uuid4
 
 import httpx
-from playwright.async_api import Browser, ViewportSize, expect
+from playwright.async_api import Browser, FilePayload, ViewportSize, expect
 
 from tests import documents
 from tests.e2e.web.conftest import (
@@ -31,6 +31,10 @@ REFUSED = (
 )
 """Bad uploads, and the words each is refused with on the file field (None: a file of 20 MB
 and a byte, chosen from disk: too big to hand the browser in one message)."""
+
+
+def _file(name: str, content: bytes) -> FilePayload:
+    return {"name": name, "mimeType": "application/pdf", "buffer": content}
 
 
 async def _support_request(api: httpx.AsyncClient) -> str:
@@ -74,9 +78,7 @@ async def test_a_caseworker_uploads_evidence_and_a_renamed_program_is_refused(
     for name, content, words in REFUSED:
         await page.set_input_files(
             "#file",
-            files=big
-            if content is None
-            else [{"name": name, "mimeType": "application/pdf", "buffer": content}],
+            files=big if content is None else _file(name, content),
         )
         await page.get_by_role("button", name="Upload the file").click()
         summary = page.locator(".govuk-error-summary")
@@ -91,7 +93,7 @@ async def test_a_caseworker_uploads_evidence_and_a_renamed_program_is_refused(
     evidence = documents.pdf(f"speech and language report {uuid4()}")
     await page.set_input_files(
         "#file",
-        files=[{"name": "SALT report.pdf", "mimeType": "application/pdf", "buffer": evidence}],
+        files=_file("SALT report.pdf", evidence),
     )
     await page.get_by_role("button", name="Upload the file").click()
     await expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
