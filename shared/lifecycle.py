@@ -35,6 +35,7 @@ from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from shared import audit, operations
+from shared.adviser_links import ADVISER_PATH_PREFIX
 from shared.auth import IdentityProvider
 from shared.broker import BrokerConnection, create_broker
 from shared.consumption import EventConsumption
@@ -87,6 +88,7 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
         log_format=settings.log_format,
         repeat_interval_s=settings.log_repeat_interval_s,
         family_prefix=settings.family_path_prefix,
+        link_prefixes=[ADVISER_PATH_PREFIX],
     )
     registry = service_registry()
     tracer_provider = setup_tracing(service.name)
@@ -199,7 +201,9 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
         app,
         tracer_provider=tracer_provider,
         excluded_urls="health/.*,metrics",
-        server_request_hook=family_links_unrecorded(settings.family_path_prefix),
+        server_request_hook=family_links_unrecorded(
+            settings.family_path_prefix, ADVISER_PATH_PREFIX
+        ),
         http_capture_headers_sanitize_fields=sanitized_headers(),
     )
     instrumentor = AsyncPGInstrumentor()  # type: ignore[no-untyped-call]  # untyped __init__

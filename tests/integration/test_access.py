@@ -74,6 +74,8 @@ ACCESS: dict[tuple[str, str, str], set[str]] = {
         "manager",
     },
     ("referrals", "GET", "/v1/family/{token}"): {"family link"},
+    ("referrals", "GET", "/v1/advisers/{token}"): {"adviser link"},
+    ("referrals", "POST", "/v1/advisers/{token}/advice"): {"adviser link"},
     ("referrals", "GET", "/v1/referrals"): {"caseworker", "manager"},
     ("referrals", "POST", "/v1/referrals/search"): {"caseworker", "manager"},
     ("referrals", "GET", "/v1/referrals/{referral_id}/child"): {"caseworker", "manager"},
@@ -195,7 +197,7 @@ async def test_every_route_of_every_service_answers_only_the_roles_it_declares(
                     assert response.status_code != 500, (route, user, response.text)
                     if response.status_code not in (401, 403):
                         answered.add(_role_of(user))
-                expected = ACCESS[route] - {"family link", "notify callback"}
+                expected = ACCESS[route] - {"family link", "adviser link", "notify callback"}
                 assert answered == expected, (route, answered)
     assert found == set(ACCESS), set(ACCESS) - found
 
@@ -348,6 +350,7 @@ _WHO = {
     "auditor": "auditor",
     "partner": "partner",
     "family's link": "family link",
+    "adviser's link": "adviser link",
     "callback token": "notify callback",
 }
 

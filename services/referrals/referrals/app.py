@@ -4,7 +4,7 @@ import dataclasses
 
 from fastapi import FastAPI
 
-from referrals import api, caseload, closing, ehc_api, family, held_referrals
+from referrals import advisers, api, caseload, closing, ehc_api, family, held_referrals
 from referrals.config import ReferralsSettings
 from referrals.deadlines import AT_RISK, MISSED, DeadlineWatch, deadline_kinds
 from referrals.documents import api as documents
@@ -24,7 +24,7 @@ PUBLISHES: tuple[type[DomainEvent], ...] = (
 )
 
 
-UPLOADS = (r"/v1/referrals/[^/]+/documents",)
+UPLOADS = (r"/v1/referrals/[^/]+/documents", r"/v1/advisers/[^/]+/advice")
 """The routes that take a document: their body may reach MAX_UPLOAD_BYTES."""
 
 
@@ -54,6 +54,7 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
                 closing.router,
                 held_referrals.router,
                 documents.router,
+                advisers.router,
             ),
             workers=(retention.run, deadlines.run),
             consumers=(PartnerIntake(settings).subscribe,),

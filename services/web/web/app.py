@@ -21,6 +21,7 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
 from shared import operations
+from shared.adviser_links import ADVISER_PATH_PREFIX
 from shared.db import Database
 from shared.hardening import harden
 from shared.logs import configure_logging
@@ -31,7 +32,18 @@ from shared.telemetry import (
     sanitized_headers,
     setup_tracing,
 )
-from web import accessibility, caseload, documents, errors, family, plan, referral, signin, steps
+from web import (
+    accessibility,
+    advisers,
+    caseload,
+    documents,
+    errors,
+    family,
+    plan,
+    referral,
+    signin,
+    steps,
+)
 from web.audit import routes as audit
 from web.backends import Backends
 from web.config import WebSettings
@@ -56,6 +68,7 @@ ROUTERS = (
     documents.router,
     steps.router,
     *family.ROUTERS,
+    advisers.router,
     plan.router,
     accessibility.router,
     audit.router,
@@ -90,6 +103,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         log_format=settings.log_format,
         repeat_interval_s=settings.log_repeat_interval_s,
         family_prefix=settings.family_path_prefix,
+        link_prefixes=[advisers.PREFIX],
     )
     # httpx writes each request's address at INFO, and a call to a service's family route
     # holds the family's link in it: its lines are left to warnings and worse.
@@ -115,7 +129,9 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
             client,
             tracer_provider=tracer_provider,
             # The family's pages call referrals and plans with the family's link in the URL.
-            request_hook=family_links_unrecorded_in_calls(SERVICES_FAMILY_PREFIX),
+            request_hook=family_links_unrecorded_in_calls(
+                SERVICES_FAMILY_PREFIX, ADVISER_PATH_PREFIX
+            ),
         )
         app.state.backends = Backends(client, settings.api_urls)
         sweeping = asyncio.create_task(_sweep(store), name="session-sweep")
@@ -150,7 +166,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         app,
         tracer_provider=tracer_provider,
         excluded_urls="health/.*,metrics,static/.*",
-        server_request_hook=family_links_unrecorded(settings.family_path_prefix),
+        server_request_hook=family_links_unrecorded(settings.family_path_prefix, advisers.PREFIX),
         http_capture_headers_sanitize_fields=sanitized_headers(),
     )
     app.include_router(operations.router)
@@ -158,7 +174,12 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         app.include_router(routes)
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC), name="static")
     errors.install(app)
-    harden(app, settings, page_policy=page_policy(settings), uploads=documents.UPLOADS)
+    harden(
+        app,
+        settings,
+        page_policy=page_policy(settings),
+        uploads=(*documents.UPLOADS, *advisers.UPLOADS),
+    )
     # Outside the rate limits (added last: outermost), so that they count a signed-in person
     # by their session, not by the address a whole council office shares.
     app.add_middleware(Sessions, store=store, secure=settings.secure_cookies)
