@@ -168,6 +168,8 @@ class Platform:
                 {
                     "CASEWORKER_VIEW_URL": f"{self.url('web')}/referrals/{{referral_id}}",
                     "REFERRAL_LINK": f"{self.url('web')}/referrals/{{referral_id}}",
+                    # An adviser's link opens the workspace's adviser page.
+                    "ADVISER_VIEW_URL": f"{self.url('web')}/advisers/{{token}}",
                 }
                 if "web" in self.ports
                 else {}

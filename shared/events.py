@@ -686,8 +686,9 @@ class PartnerReferralHeld(DomainEvent):
     )
 
 
-Audience = Literal["family", "caseworker"]
-"""Who a message went to: the family, or the council's SEND team (its caseworker mailbox)."""
+Audience = Literal["family", "caseworker", "adviser"]
+"""Who a message went to: the family, the council's SEND team (its caseworker mailbox), or an
+adviser asked for advice (their address in the council's messaging settings)."""
 
 
 class NotificationSent(DomainEvent):

@@ -83,6 +83,8 @@ def test_texts_carry_no_personal_placeholders_and_html_escapes_values() -> None:
                "comments_due", "issued_on", "statutory_due_on", "days_left", "review_due",
                # codes, in words: the decision's reason, kinds of advice, the deadline
                "reason", "advice", "exception", "new_dates", "deadline",
+               # the kind of advice asked of an adviser, in words
+               "advice_asked",
                # specialists' roles, in words (emails and letters only)
                "help", "role",
                # a held partner referral: why, and which details differ (names, never values)
@@ -204,7 +206,7 @@ def test_a_family_may_choose_the_languages_the_council_has_words_in() -> None:
 
 
 def test_messages_to_the_send_team_need_an_email_template_only() -> None:
-    team = {m for m, kind in KINDS.items() if kind.audience is Audience.CASEWORKER}
+    team = {m for m, kind in KINDS.items() if kind.audience is not Audience.FAMILY}
     assert {"deadline-at-risk", "service-gap", "plan-comments-received"} <= team
     family = {m for m in KINDS if m not in team and not KINDS[m].council_chooses}
     ids = {"email": {m: uuid4() for m in KINDS}, "sms": {m: uuid4() for m in family}}
@@ -222,6 +224,7 @@ def test_messages_to_the_send_team_need_an_email_template_only() -> None:
     listed = template_list()
     assert all(f"## {m} / sms (to the family; required)" in listed for m in family)
     assert "## deadline-at-risk / email (to the SEND team; required)" in listed
+    assert "## advice-asked / email (to an adviser; required)" in listed
     assert not any(f"## {m} / sms" in listed for m in team)
 
 

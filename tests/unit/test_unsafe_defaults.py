@@ -50,6 +50,7 @@ MADE_FOR_IT: dict[type[ServiceSettings], dict[str, Any]] = {
         "council_messaging": SMTP_ONLY,
         "family_view_url": "https://www.leeds.example.gov.uk/send/family/{token}",
         "caseworker_view_url": "https://casework.example.gov.uk/referrals/{referral_id}",
+        "adviser_view_url": "https://www.leeds.example.gov.uk/send/advisers/{token}",
     },
     WebSettings: {
         "database_url": "postgresql://web_app:from-the-vault@db.internal/web",

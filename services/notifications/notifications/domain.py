@@ -57,6 +57,8 @@ class FamilyAlert:
     statutory: bool = False
     details: Mapping[str, Stored] = field(default_factory=dict)
     """What the words need, as stored in JSON: ISO dates (``decision_due``...) and codes."""
+    recipient: str = ""
+    """Which of the audience: an adviser's kind of advice (``educational_psychology``)."""
 
 
 def alerts_for(
@@ -73,6 +75,7 @@ def alerts_for(
             audience=kind.audience,
             statutory=kind.statutory,
             details={k: stored(v) for k, v in kind.details(event).items()},
+            recipient=kind.recipient,
         )
         for kind in kinds
         if kind.when(event)
@@ -82,7 +85,7 @@ def alerts_for(
 def queued(alert: FamilyAlert, *, family_reachable: bool) -> bool:
     """Whether ``alert`` is queued for the sender at once: the SEND team's always; a family's
     once their contact and their request are both known (else it awaits them)."""
-    return family_reachable or alert.audience is Audience.CASEWORKER
+    return family_reachable or alert.audience is not Audience.FAMILY
 
 
 @dataclass(frozen=True)
@@ -194,6 +197,9 @@ def next_step(
         return Withhold("the council does not send this message")
     if alert.audience is Audience.FAMILY and reach.statutory_only and not alert.statutory:
         return Withhold("the family opted out of non-statutory messages")
+    if alert.audience is Audience.ADVISER and not reach.email:
+        # Not in the council's settings, or a health body reached as an NHS partner (a FHIR Task).
+        return Withhold("the council's settings give no email for this adviser")
     used = {t.channel for t in tried}
     remaining = [c for c in channel_plan(reach, policy) if c not in used]
     if remaining:
@@ -216,10 +222,10 @@ def reference(referral_id: UUID) -> str:
     return str(referral_id)[:8].upper()
 
 
-def _audience(alert: FamilyAlert) -> Literal["family", "caseworker"]:
-    """Who it went to, on the events: referrals records a caseworker's message as the team's,
-    never as the family's ("family notified" would claim the family heard something)."""
-    return "caseworker" if alert.audience is Audience.CASEWORKER else "family"
+def _audience(alert: FamilyAlert) -> Literal["family", "caseworker", "adviser"]:
+    """Who it went to, on the events: referrals records the team's and an adviser's messages
+    as theirs, never as the family's ("family notified" would claim the family heard)."""
+    return alert.audience.value
 
 
 def sent(alert: FamilyAlert, channel: str) -> NotificationSent:

@@ -30,6 +30,11 @@ class Council:
         """How to reach the message's recipient, and what they chose."""
         if item.alert.audience is Audience.CASEWORKER:
             return Reach(email=self.settings.caseworker_email, preferred="email")
+        if item.alert.audience is Audience.ADVISER:
+            # Not listed, or a health body reached as an NHS partner: no address (withheld).
+            adviser = self.settings.advisers.get(item.alert.recipient)
+            email = adviser.email if adviser is not None and adviser.via == "email" else None
+            return Reach(email=email, preferred="email")
         contact, chosen = item.contact, item.preferences
         if contact is None:
             return Reach()

@@ -18,7 +18,7 @@ from shared.db import Connection
 from shared.events import FamilyContactRegistered, ReferralReceived
 
 ALERT_COLUMNS = """n.id, n.referral_id, n.about_event_id, n.template, n.local_authority,
-    n.audience, n.statutory, n.details::text AS details"""
+    n.audience, n.statutory, n.details::text AS details, n.recipient"""
 
 
 def alert_of(row: asyncpg.Record) -> FamilyAlert:
@@ -31,6 +31,7 @@ def alert_of(row: asyncpg.Record) -> FamilyAlert:
         audience=Audience(row["audience"]),
         statutory=row["statutory"],
         details=json.loads(row["details"]),
+        recipient=row["recipient"],
     )
 
 
@@ -97,9 +98,10 @@ async def add_alert(
     it in order among the family's messages."""
     added = await conn.fetchval(
         """INSERT INTO notifications (id, referral_id, about_event_id, local_authority,
-               template, status, trace_headers, audience, statutory, details, occurred_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10::jsonb, $11)
-           ON CONFLICT (about_event_id, audience) DO NOTHING RETURNING true""",
+               template, status, trace_headers, audience, statutory, details, occurred_at,
+               recipient)
+           VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10::jsonb, $11, $12)
+           ON CONFLICT (about_event_id, audience, recipient) DO NOTHING RETURNING true""",
         alert.id,
         alert.referral_id,
         alert.about_event_id,
@@ -111,6 +113,7 @@ async def add_alert(
         alert.statutory,
         json.dumps(dict(alert.details)),
         occurred_at,
+        alert.recipient,
     )
     return bool(added)
 

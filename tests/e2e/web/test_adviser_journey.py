@@ -1,23 +1,21 @@
-"""An educational psychologist returns their advice through the link the council sent (no
-account): the page shows whom and what it is about and by when; a form sent empty names each
-field; the advice sent is received on the clock (on time) and listed in section K of the plan
-with the adviser's summary and their document, which the caseworker downloads. axe finds
-nothing on the adviser's page in each state, and nothing scrolls sideways at 320 px."""
+"""An educational psychologist returns their advice through the link in the message the
+council sent when the caseworker asked for advice (no account): the page shows whom and what
+it is about and by when; a form sent empty names each field; the advice sent is received on
+the clock (on time) and listed in section K of the plan with the adviser's summary and their
+document, which the caseworker downloads. axe finds nothing on the adviser's page in each
+state, and nothing scrolls sideways at 320 px."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import timedelta
 from typing import Any
-from uuid import UUID
 
 import httpx
 from playwright.async_api import Browser, ViewportSize, expect
-from pydantic import SecretStr
 
 from scripts.platform import Platform
-from shared import adviser_links
-from shared.settings import ServiceSettings
 from tests import documents
 from tests.e2e.conftest import wait_for_timeline
 from tests.e2e.web.conftest import (
@@ -38,14 +36,27 @@ SUMMARY = {
 }
 
 
-def _link(platform: Platform, referral: dict[str, Any]) -> str:
-    """The link the council's message carries (signed with the platform's link key)."""
-    key = platform.env.get("FAMILY_LINK_KEY")
-    default = ServiceSettings.model_fields["family_link_key"].default
-    return adviser_links.mint(
-        SecretStr(key) if key else default, referral_id=UUID(referral["id"]),
-        local_authority="E08000035", kind="educational_psychology", valid_for=timedelta(weeks=8),
-    )  # fmt: skip
+async def _link_in_message(platform: Platform, caseworker: dict[str, str], referral_id: str) -> str:
+    """The link in the message asking the educational psychologist for advice, as Notify
+    delivered it to the address in the council's settings."""
+    url = f"{platform.url('notifications')}/v1/referrals/{referral_id}/notifications"
+    deadline = asyncio.get_running_loop().time() + 30
+    async with httpx.AsyncClient(timeout=10, headers=caseworker) as client:
+        while True:
+            inbox = platform.local_notify.inbox()  # type: ignore[attr-defined]  # the fixture's
+            ids = {a["id"] for a in (await client.get(url)).json() if a["audience"] == "adviser"}
+            found = [
+                m
+                for m in inbox
+                if m["reference"] in ids
+                and m.get("email_address") == "educational-psychology@advisers.example"
+            ]
+            if found or asyncio.get_running_loop().time() > deadline:
+                break
+            await asyncio.sleep(0.2)
+    [message] = found
+    [link] = re.findall(r"https?://\S+/advisers/[\w.-]+", str(message["body"]))
+    return str(link)
 
 
 async def _section_k(plans: httpx.AsyncClient, referral_id: str) -> list[dict[str, Any]]:
@@ -82,7 +93,8 @@ async def test_an_educational_psychologist_returns_advice_through_their_link(
 
     context = await new_context(browser)
     page = await context.new_page()
-    await page.goto(f"{web_url}/advisers/{_link(platform, referral)}")
+    link = await _link_in_message(platform, caseworker, referral["id"])
+    await page.goto(link)
     await expect(page).to_have_url(f"{web_url}/advisers")  # the link leaves the address bar
     await expect(page.get_by_role("heading", level=1)).to_have_text("Send your advice")
     await expect(page.locator(".govuk-summary-list")).to_contain_text("Educational psychologist")
@@ -142,7 +154,7 @@ async def test_an_educational_psychologist_returns_advice_through_their_link(
 
     narrow = await new_context(browser, viewport=NARROW)
     page = await narrow.new_page()
-    await page.goto(f"{web_url}/advisers/{_link(platform, referral)}")
+    await page.goto(link)
     await expect(page.get_by_role("heading", level=1)).to_be_visible()
     assert not await scrolls_sideways(page)
     await narrow.close()

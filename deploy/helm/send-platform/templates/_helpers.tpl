@@ -312,6 +312,8 @@ require it outside development too. */}}
   value: {{ $v.familyViewUrl | default (printf "%s/family/{token}" (include "send.workspaceUrl" $root)) | quote }}
 - name: CASEWORKER_VIEW_URL
   value: {{ include "send.caseworkerUrl" $root | quote }}
+- name: ADVISER_VIEW_URL
+  value: {{ $v.adviserViewUrl | default (printf "%s/advisers/{token}" (include "send.workspaceUrl" $root)) | quote }}
 - name: COUNCIL_MESSAGING
   valueFrom:
     secretKeyRef:
