@@ -22,6 +22,7 @@ from pydantic import SecretStr
 
 from shared.auth import Principal
 from shared.family_links import ALGORITHM, ISSUER, MAX_TOKEN_LENGTH
+from shared.state import service_of
 
 AUDIENCE = "send-adviser-link"
 ADVISER_PATH_PREFIX = "/v1/advisers"
@@ -110,6 +111,6 @@ def principal_of(link: AdviserLink) -> Principal:
 def admit(request: Request, token: str) -> AdviserLink:
     """The link ``token`` is, checked with the service's link key, or ``InvalidAdviserLink``;
     the request then acts as that link's adviser (its principal)."""
-    link = verify(request.app.state.family_link_key, token)
+    link = verify(service_of(request).family_link_key, token)
     request.state.principal = principal_of(link)
     return link

@@ -21,6 +21,7 @@ from scripts.platform import IdentityProvider, migrations_of
 from shared import adviser_links, family_links
 from shared.dates import london_today
 from shared.migrations import owner_connection
+from shared.state import service_state
 from tests import documents
 from tests.conftest import Databases
 from tests.integration.referrals_app import (
@@ -86,7 +87,7 @@ async def _advice_asked(client: httpx.AsyncClient, *, asked_days_ago: int) -> di
 
 def _link(app: FastAPI, referral: dict[str, Any], kind: str = "educational_psychology") -> str:
     return adviser_links.mint(
-        app.state.family_link_key,
+        service_state(app).family_link_key,
         referral_id=UUID(referral["id"]),
         local_authority=referral["local_authority"],
         kind=kind,
@@ -216,7 +217,7 @@ async def test_a_link_opens_only_its_own_referrals_kind_of_advice(
     app: FastAPI, caseworker: httpx.AsyncClient, adviser: httpx.AsyncClient, owner_url: str
 ) -> None:
     referral = await _advice_asked(caseworker, asked_days_ago=3)
-    key = app.state.family_link_key
+    key = service_state(app).family_link_key
     ids = {"referral_id": UUID(referral["id"]), "local_authority": referral["local_authority"]}
     not_asked = _link(app, referral, kind="social_care")
     expired = adviser_links.mint(

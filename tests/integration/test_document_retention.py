@@ -13,11 +13,13 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from referrals.app import PUBLISHES
+from referrals.documents.store import PostgresStore
 from referrals.retention import erase_past_retention, remove_erased_documents
 
 from scripts.platform import IdentityProvider, migrations_of, service_url
 from shared.migrations import owner_connection
 from shared.outbox import Outbox
+from shared.state import service_state
 from tests import documents
 from tests.conftest import Databases
 from tests.handling import units_of_work
@@ -61,8 +63,12 @@ async def test_a_childs_documents_are_erased_with_their_details_and_their_bytes_
         try:
             # In 2042 the child born in 2010 is past a 31-year period: 2020's is not.
             erased = await erase_past_retention(WORK, service, today=date(2042, 3, 1), years=31)
-            removed = await remove_erased_documents(app.state.documents.store, service)
-            again = await remove_erased_documents(app.state.documents.store, service)
+            removed = await remove_erased_documents(
+                PostgresStore(service_state(app).database), service
+            )
+            again = await remove_erased_documents(
+                PostgresStore(service_state(app).database), service
+            )
         finally:
             await service.close()
 

@@ -14,6 +14,7 @@ from notifications.handlers import subscriptions
 from notifications.providers import Councils
 from notifications.receipts import ReceiptPoller
 from notifications.sender import AlertSender, Clock, utc_now
+from notifications.state import Notifications
 from shared import adviser_links
 from shared.events import NotificationDelivered, NotificationFailed, NotificationSent
 from shared.family_links import mint
@@ -77,13 +78,7 @@ def create_app(
             publishes=(NotificationSent, NotificationDelivered, NotificationFailed),
             routers=(api.router, receipts.router),
             workers=(sender.run, poller.run),
+            own=Notifications.of(settings, sender),
         )
     )
-    app.state.notify_callback_tokens = {
-        council: messaging.notify_callback_token
-        for council, messaging in settings.council_messaging.items()
-        if messaging.notify_callback_token is not None
-    }
-    app.state.sender = sender
-    app.state.messaging_languages = lambda council: settings.messaging_for(council).languages()
     return app

@@ -14,19 +14,19 @@ from datetime import datetime, timedelta
 from typing import Annotated, Literal
 from uuid import UUID
 
-import asyncpg
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field
 
 from notifications import deliveries, gate
 from notifications.channels import Provider, Remote, Unavailable
 from notifications.config import ANY_COUNCIL
 from notifications.domain import Channel
+from notifications.state import state_of
 from shared.councils import ALL
-from shared.db import Connection, Database
+from shared.db import Connection
 from shared.http import UNAVAILABLE, DbConnection, Problem, ServiceWork
-from shared.outbox import Outbox
+from shared.state import ServiceState
 from shared.unit_of_work import Actor, Work
 
 logger = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ CallbackCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_be
 
 def councils_of_token(request: Request, credentials: CallbackCredentials) -> list[str]:
     """The councils whose Notify callback token this request bears (401 if none)."""
-    tokens: dict[str, SecretStr] = request.app.state.notify_callback_tokens
+    tokens = state_of(request).notify_callback_tokens
     offered = credentials.credentials.encode() if credentials else b""
     matched = [
         council
@@ -141,19 +141,20 @@ class ReceiptPoller:
         self._clock = clock
         self._batch_size = batch_size
 
-    async def run(self, database: Database, outbox: Outbox) -> None:
+    async def run(self, state: ServiceState) -> None:
         while True:
             try:
-                await self.poll(database.pool(), outbox)
+                await self.poll(state.work)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 logger.warning("receipt poller paused: %s", type(exc).__name__)
             await asyncio.sleep(self._interval_s)
 
-    async def poll(self, pool: asyncpg.Pool, outbox: Outbox) -> int:
-        """Ask about one batch; returns how many statuses were applied."""
-        work = Work(lambda: pool, outbox)
+    async def poll(self, work: Work) -> int:
+        """Ask about one batch (recorded through ``work``, the service's units of work);
+        returns how many statuses were applied."""
+        pool = work.pool()
         async with pool.acquire() as conn:
             due = await deliveries.awaiting_receipt(
                 conn, now=self._clock(), after=self._after, limit=self._batch_size

@@ -58,10 +58,10 @@ from notifications.domain import (
 from notifications.providers import Council, Councils
 from notifications.receipts import SERVICE, record_receipt
 from shared.councils import ALL
-from shared.db import Connection, Database
+from shared.db import Connection
 from shared.events import DomainEvent
 from shared.failures import Failure, classify
-from shared.outbox import Outbox
+from shared.state import ServiceState
 from shared.telemetry import continued_trace, tag_current_span
 from shared.unit_of_work import Work
 from shared.wakeup import Wakeup
@@ -125,7 +125,7 @@ class AlertSender:
         self._burst = councils.settings.notify_burst
         self._backoff_max_s = councils.settings.provider_backoff_max_s
 
-    async def run(self, database: Database, outbox: Outbox) -> None:
+    async def run(self, state: ServiceState) -> None:
         """Send until cancelled, surviving database outages."""
         while True:
             try:
@@ -134,7 +134,7 @@ class AlertSender:
                     await self._wakeup.listen(conn)
                     while not conn.is_closed():
                         self._wakeup.clear()
-                        while await self.send_due(database.pool(), outbox) == self._batch_size:
+                        while await self.send_due(state.work) == self._batch_size:
                             pass
                         await self._wakeup.wait()
                 finally:
@@ -145,9 +145,10 @@ class AlertSender:
                 logger.warning("message sender paused: %s", type(exc).__name__)
                 await asyncio.sleep(self._wakeup.poll_interval_s)
 
-    async def send_due(self, pool: asyncpg.Pool, outbox: Outbox) -> int:
-        """Claim and send one batch; returns how many were claimed."""
-        work = Work(lambda: pool, outbox)  # the record of what went: its units of work
+    async def send_due(self, work: Work) -> int:
+        """Claim and send one batch; returns how many were claimed. What went is recorded
+        through ``work``, the service's units of work."""
+        pool = work.pool()
         async with pool.acquire() as conn:
             claimed = await deliveries.claim_due(
                 conn, now=self._clock(), limit=self._batch_size, lease=self._lease

@@ -1,7 +1,5 @@
 """Wires the referrals service. Run with ``uvicorn referrals.app:create_app --factory``."""
 
-import dataclasses
-
 from fastapi import FastAPI
 
 from referrals import advisers, api, caseload, closing, ehc_api, family, held_referrals
@@ -12,9 +10,11 @@ from referrals.handlers import subscriptions
 from referrals.partner_asyncapi import described
 from referrals.partners import PartnerIntake
 from referrals.retention import RetentionJob
+from referrals.state import Referrals
 from shared.events import ALL_EVENTS, DomainEvent, PartnerReferralAnswered
 from shared.lifecycle import ServiceDefinition, create_service_app
 from shared.metrics import zero_series
+from shared.state import service_state
 
 # Every event the referrals service owns, and the answers it sends NHS partners (on the
 # topic partners read, named for them).
@@ -34,7 +34,6 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
         years=settings.retention_years_after_birth,
         by_council=settings.retention_years_by_council,
         interval_s=settings.retention_interval_hours * 3600,
-        store=lambda database: settings.document_desk(database).store,
     )
     deadlines = DeadlineWatch(
         at_risk_days=settings.deadline_at_risk_days,
@@ -59,23 +58,16 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
             workers=(retention.run, deadlines.run),
             consumers=(PartnerIntake(settings).subscribe,),
             uploads=UPLOADS,
+            own=Referrals.of(settings),
+            # The partners' messages, described beyond what FastStream infers from raw bytes.
+            describe=lambda generated: described(
+                generated, settings.partner_inbound_topic, PartnerReferralAnswered.topic()
+            ),
         )
     )
-    registry = app.state.operations.registry
+    registry = service_state(app).operations.registry
     for metric in (MISSED, AT_RISK):
         registry.register(metric)
         # At 0 for each council served, so the first warning moves the alerts' increase().
         zero_series(metric, settings.councils, deadline_kinds())
-    # The partners' messages, described beyond what FastStream infers from raw bytes.
-    generated = app.state.operations.asyncapi
-    app.state.operations = dataclasses.replace(
-        app.state.operations,
-        asyncapi=lambda: described(
-            generated(), settings.partner_inbound_topic, PartnerReferralAnswered.topic()
-        ),
-    )
-    app.state.intake_rules = settings.intake_rules  # the routes' (api.intake_rules)
-    app.state.at_risk_days = settings.deadline_at_risk_days  # the caseload's at-risk filter
-    app.state.family_plan_url = settings.family_plan_url
-    app.state.documents = settings.document_desk(app.state.database)
     return app

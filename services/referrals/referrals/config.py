@@ -4,17 +4,13 @@
 the checks that refuse a combination that cannot work.)
 """
 
-import functools
 from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import NoDecode
 
-from referrals.documents.receiving import DocumentDesk
 from referrals.documents.scanning import Scanner
-from referrals.documents.store import PostgresStore
 from referrals.intake import DISTRICT_COUNCIL, SEND_COUNCIL, IntakeRules
-from shared.db import Database
 from shared.environment import is_https
 from shared.services import SERVICES, Service
 from shared.settings import ServiceSettings
@@ -105,16 +101,6 @@ class ReferralsSettings(ServiceSettings):
             Scanner(value)  # refuses an address it cannot use, naming it
         return value
 
-    def document_desk(self, database: Database) -> DocumentDesk:
-        """The document store (the service's own database) and, when ``CLAMD_ADDRESS`` is
-        set, the malware scanner."""
-        scanner = (
-            Scanner(self.clamd_address, timeout_s=self.clamd_timeout_s)
-            if self.clamd_address
-            else None
-        )
-        return DocumentDesk(PostgresStore(database), scanner)
-
     @field_validator("retention_years_by_council")
     @classmethod
     def _retention_by_council(cls, value: dict[str, int]) -> dict[str, int]:
@@ -167,11 +153,3 @@ class ReferralsSettings(ServiceSettings):
                 "of its own is for a partner that may refer to some council"
             )
         return self
-
-
-@functools.cache
-def process_settings() -> ReferralsSettings:
-    """The settings this process runs with, read once from its environment: what its event
-    handlers read (they are declared once per process, not per app; ``create_app`` is given
-    these same values, from the same environment, unless a test gives it others)."""
-    return ReferralsSettings()

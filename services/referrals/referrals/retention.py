@@ -23,8 +23,8 @@ from referrals.documents.store import DocumentStore, PostgresStore, StoredKey
 from shared.councils import ALL, act_for
 from shared.db import Connection, Database
 from shared.events import ChildDetailsErased
-from shared.outbox import Outbox
 from shared.schedule import every
+from shared.state import ServiceState
 from shared.unit_of_work import Actor, Work
 
 _LOCK_ID = 0x5E0D_0003
@@ -142,11 +142,10 @@ class RetentionJob:
         self.interval_s = interval_s
         self.store = store
 
-    async def run(self, database: Database, outbox: Outbox) -> None:
-        work = Work(database.pool, outbox)
-        store = self.store(database)
+    async def run(self, state: ServiceState) -> None:
+        store = self.store(state.database)
 
-        async def erase(conn: Connection) -> int:
+        async def erase(work: Work, conn: Connection) -> int:
             erased = await erase_past_retention(
                 work, conn, today=date.today(), years=self.years, by_council=self.by_council
             )
@@ -154,9 +153,9 @@ class RetentionJob:
             return erased
 
         await every(
-            database,
+            state,
             interval_s=self.interval_s,
             lock_id=_LOCK_ID,
             name="retention (children's details erased)",
-            work=erase,
+            job=erase,
         )

@@ -20,6 +20,7 @@ from web.backends import Backends, Conflict, Invalid, NotFound, SignInAgain
 from web.family.link import LONGEST_TOKEN, family_address
 from web.sessions import csrf_token, session_of
 from web.signin import checked_form
+from web.state import state_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -49,7 +50,7 @@ async def link_opened(request: Request, token: str) -> Response:
         return _refused(request)
     old = session_of(request)
     carried = {k: v for k, v in old.data.items() if k not in {"csrf", "timed_out"}}
-    fresh = request.app.state.sessions.start(data={**carried, KEPT: token})
+    fresh = state_of(request).sessions.start(data={**carried, KEPT: token})
     request.scope["web.session"] = fresh
     request.scope["session"] = fresh.data
     return RedirectResponse(PREFIX, status_code=303)
@@ -88,7 +89,7 @@ async def return_advice(request: Request) -> Response:
             problems[name] = f"Enter {label[:1].lower()}{label[1:]}"
     try:
         if not problems and isinstance(sent, UploadFile):
-            await request.app.state.backends.post(
+            await state_of(request).backends.post(
                 "referrals",
                 f"/v1/advisers/{token}/advice",
                 token=None,
@@ -111,7 +112,7 @@ async def return_advice(request: Request) -> Response:
 
 
 async def _asked(request: Request, token: str) -> dict[str, Any]:
-    backends: Backends = request.app.state.backends
+    backends: Backends = state_of(request).backends
     asked: dict[str, Any] = await backends.get(
         "referrals", f"/v1/advisers/{token}", token=None, forwarded_for=family_address(request)
     )

@@ -26,24 +26,16 @@ from shared.db import Database
 from shared.hardening import harden
 from shared.logs import configure_logging
 from shared.metrics import service_registry
+from shared.state import install
 from shared.telemetry import (
     family_links_unrecorded,
     family_links_unrecorded_in_calls,
     sanitized_headers,
     setup_tracing,
 )
-from web import (
-    accessibility,
-    advisers,
-    caseload,
-    documents,
-    errors,
-    family,
-    plan,
-    referral,
-    signin,
-    steps,
-)
+from web import accessibility, caseload, errors, family, plan, referral, signin, steps
+from web import advisers as adviser_pages
+from web import documents as document_pages
 from web.audit import routes as audit
 from web.backends import Backends
 from web.config import WebSettings
@@ -53,6 +45,7 @@ from web.registry import importing as registry_import
 from web.registry import listing as registry_listing
 from web.reports import routes as reports
 from web.sessions import Sessions, SessionStore, fernet_of
+from web.state import Opened, Workspace
 
 logger = logging.getLogger(__name__)
 
@@ -65,10 +58,10 @@ ROUTERS = (
     signin.router,
     caseload.router,
     referral.router,
-    documents.router,
+    document_pages.router,
     steps.router,
     *family.ROUTERS,
-    advisers.router,
+    adviser_pages.router,
     plan.router,
     accessibility.router,
     audit.router,
@@ -80,6 +73,8 @@ ROUTERS = (
 """Every page of the workspace (``tests/integration/test_web_access.py`` walks them; the
 chart's ingress routes their paths, checked by ``tests/deploy/test_chart_contents.py``)."""
 STATIC_PATH = "/static"
+UPLOADS = (*document_pages.UPLOADS, *adviser_pages.UPLOADS)
+"""The pages that take a document: their body may reach ``MAX_UPLOAD_BYTES``."""
 
 
 def page_policy(settings: WebSettings) -> str:
@@ -103,7 +98,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         log_format=settings.log_format,
         repeat_interval_s=settings.log_repeat_interval_s,
         family_prefix=settings.family_path_prefix,
-        link_prefixes=[advisers.PREFIX],
+        link_prefixes=[adviser_pages.PREFIX],
     )
     # httpx writes each request's address at INFO, and a call to a service's family route
     # holds the family's link in it: its lines are left to warnings and worse.
@@ -118,8 +113,10 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         absolute=timedelta(hours=settings.session_absolute_hours),
     )
 
+    opened = Opened()
+
     @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await database.open()
         client = httpx.AsyncClient(
             timeout=settings.api_timeout_s,
@@ -133,7 +130,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
                 SERVICES_FAMILY_PREFIX, ADVISER_PATH_PREFIX
             ),
         )
-        app.state.backends = Backends(client, settings.api_urls)
+        opened.backends = Backends(client, settings.api_urls)
         sweeping = asyncio.create_task(_sweep(store), name="session-sweep")
         try:
             yield
@@ -153,20 +150,28 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         redoc_url=None,
         openapi_url=None,
     )
-    app.state.settings = settings
-    app.state.sessions = store
-    app.state.oauth = signin.oauth_client(settings)
-    app.state.public_docs = False
-    app.state.operations = operations.Operations(
-        checks={"postgres": database.check},
-        registry=registry,
-        asyncapi=lambda: {},
+    install(
+        app,
+        Workspace(
+            operations=operations.Operations(
+                checks={"postgres": database.check},
+                registry=registry,
+                asyncapi=lambda: {},
+            ),
+            public_docs=False,
+            settings=settings,
+            sessions=store,
+            oauth=signin.oauth_client(settings),
+            opened=opened,
+        ),
     )
     FastAPIInstrumentor.instrument_app(
         app,
         tracer_provider=tracer_provider,
         excluded_urls="health/.*,metrics,static/.*",
-        server_request_hook=family_links_unrecorded(settings.family_path_prefix, advisers.PREFIX),
+        server_request_hook=family_links_unrecorded(
+            settings.family_path_prefix, adviser_pages.PREFIX
+        ),
         http_capture_headers_sanitize_fields=sanitized_headers(),
     )
     app.include_router(operations.router)
@@ -174,12 +179,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         app.include_router(routes)
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC), name="static")
     errors.install(app)
-    harden(
-        app,
-        settings,
-        page_policy=page_policy(settings),
-        uploads=(*documents.UPLOADS, *advisers.UPLOADS),
-    )
+    harden(app, settings, page_policy=page_policy(settings), uploads=UPLOADS)
     # Outside the rate limits (added last: outermost), so that they count a signed-in person
     # by their session, not by the address a whole council office shares.
     app.add_middleware(Sessions, store=store, secure=settings.secure_cookies)

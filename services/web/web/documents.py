@@ -15,6 +15,7 @@ from starlette.datastructures import UploadFile
 from web import pages
 from web.backends import Backends, Invalid
 from web.signin import User, checked_form, with_role
+from web.state import state_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -28,7 +29,7 @@ UPLOADS = (r"/referrals/[^/]+/documents/upload",)
 
 @router.get("/referrals/{referral_id}/documents/upload")
 async def upload_form(request: Request, referral_id: UUID, user: Caseworker) -> Response:
-    backends: Backends = request.app.state.backends
+    backends: Backends = state_of(request).backends
     referral = await backends.get(
         "referrals", f"/v1/referrals/{referral_id}", token=user.access_token
     )
@@ -38,7 +39,7 @@ async def upload_form(request: Request, referral_id: UUID, user: Caseworker) -> 
 @router.post("/referrals/{referral_id}/documents/upload")
 async def upload(request: Request, referral_id: UUID, user: Caseworker) -> Response:
     form = await checked_form(request)
-    backends: Backends = request.app.state.backends
+    backends: Backends = state_of(request).backends
     reference = str(referral_id)[:8].upper()
     sent = form.get("file")
     if not isinstance(sent, UploadFile) or not sent.filename:
@@ -68,7 +69,7 @@ async def download(
 ) -> Response:
     """The document's bytes as the service serves them (an attachment, named by its kind and
     id, never stored here); the service audits the read as this person's."""
-    backends: Backends = request.app.state.backends
+    backends: Backends = state_of(request).backends
     answer = await backends.call(
         "referrals",
         "GET",

@@ -16,8 +16,10 @@ from fastapi import HTTPException, Request, UploadFile, status
 
 from referrals.documents.content import MAX_DOCUMENT_BYTES, Checked, Refused, check
 from referrals.documents.scanning import Scanner, ScanUnavailable
-from referrals.documents.store import DocumentStore, StoredKey
+from referrals.documents.store import DocumentStore, PostgresStore, StoredKey
+from referrals.state import referrals_of
 from shared.http import invalid
+from shared.state import service_of
 
 logger = logging.getLogger(__name__)
 
@@ -34,8 +36,9 @@ class DocumentDesk:
 
 
 def desk_of(request: Request) -> DocumentDesk:
-    desk: DocumentDesk = request.app.state.documents
-    return desk
+    """The store in the service's own database, and its scanner (the service's state)."""
+    service = service_of(request)
+    return DocumentDesk(PostgresStore(service.database), referrals_of(service.own).scanner)
 
 
 @dataclass(frozen=True)
