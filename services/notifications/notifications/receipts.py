@@ -27,7 +27,7 @@ from shared.councils import ALL
 from shared.db import Connection
 from shared.http import UNAVAILABLE, DbConnection, Problem, ServiceWork
 from shared.state import ServiceState
-from shared.unit_of_work import Actor, Work
+from shared.unit_of_work import Actor, UnitOfWork, Work
 
 logger = logging.getLogger(__name__)
 
@@ -47,14 +47,22 @@ async def record_receipt(
     """Apply a provider's status for one message (on ``conn``, a request's, or one of the
     pool); False if the message is not known here (or to ``councils``)."""
     async with work.begin(SERVICE, councils=councils, conn=conn) as uow:
-        found = await deliveries.receipt(
-            uow.conn, notification_id=notification_id, channel=channel,
-            provider_id=remote.provider_id, status=remote.status, at=at,
-        )  # fmt: skip
-        if found is None:
-            return False
-        # Continued in the trace of the event the message was about: one trace, one journey.
-        uow.add(*found.events, local_authority=found.local_authority, trace=found.trace_headers)
+        return await apply_receipt(uow, notification_id, channel, remote, at)
+
+
+async def apply_receipt(
+    uow: UnitOfWork, notification_id: UUID, channel: Channel, remote: Remote, at: datetime
+) -> bool:
+    """A provider's status for one message, in a unit of work already open (the sender's
+    round's); False if the message is not known there."""
+    found = await deliveries.receipt(
+        uow.conn, notification_id=notification_id, channel=channel,
+        provider_id=remote.provider_id, status=remote.status, at=at,
+    )  # fmt: skip
+    if found is None:
+        return False
+    # Continued in the trace of the event the message was about: one trace, one journey.
+    uow.add(*found.events, local_authority=found.local_authority, trace=found.trace_headers)
     return True
 
 
