@@ -12,7 +12,7 @@ BENCH_ARGS ?=
 SOAK_ARGS ?=
 
 .PHONY: help install up topics migrate migrate-durable run test test-unit bench bench-partners bench-web soak asyncapi lint format down clean \
-	constraints chart-tools chart-topology chart-check browser-tools screenshots trace-ui trace-ui-launch sbom
+	constraints chart-tools chart-topology chart-check browser-tools clamav-tools screenshots trace-ui trace-ui-launch sbom
 
 help:
 	@echo "make run        start Kafka, PostgreSQL and the four services; follow a sample referral"
@@ -76,7 +76,7 @@ trace-ui-launch:
 
 # chart-tools: helm, kubecheck, crdcheck and hadolint, pinned, built once into
 # ~/.cache/send-platform/tools (about 3 min on a new machine, seconds after); tests/deploy use them.
-test: trace-ui-launch topics migrate chart-tools browser-tools
+test: trace-ui-launch topics migrate chart-tools browser-tools clamav-tools
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # browser-tools: Debian's chromium and chromium-driver, WeasyPrint's pango libraries (apt-get,
@@ -84,6 +84,11 @@ test: trace-ui-launch topics migrate chart-tools browser-tools
 # browser test and the plan's PDF use them. Seconds when already there.
 browser-tools: install
 	bash deploy/local/browser.sh
+
+# clamav-tools: Debian's clamav-daemon (apt-get, when missing; its own service is not started):
+# the document store's malware-scan tests run it with a signature database of their own.
+clamav-tools:
+	bash deploy/local/clamav.sh
 
 # Neither is part of `make test`: they print figures, they assert nothing. Each brings its own
 # databases, topics, identity provider and services (free ports), so `make run` is undisturbed.

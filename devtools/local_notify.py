@@ -32,7 +32,7 @@ import httpx
 import jwt
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
-from notifications.catalogue import KINDS, Audience
+from notifications.catalogue import ADVISERS, KINDS, Audience
 from notifications.domain import CHANNELS
 from notifications.templates import as_notify, words
 
@@ -350,6 +350,10 @@ def development_messaging(base_url: str, callback_token: str) -> dict[str, Any]:
         "notify_base_url": base_url,
         "notify_callback_token": callback_token,
         "notify_templates": project_template_ids(),
+        # Example advisers' addresses (Reg 6): each kind of advice asked by email.
+        "advisers": {
+            kind: {"email": f"{kind.replace('_', '-')}@advisers.example"} for kind in ADVISERS
+        },
     }
 
 
@@ -360,7 +364,9 @@ def template_list() -> str:
     for t in project_templates().values():
         kind = KINDS[t.name]
         needed = "if listed in optional_messages" if kind.council_chooses else "required"
-        to = "the SEND team" if kind.audience is Audience.CASEWORKER else "the family"
+        to = {Audience.CASEWORKER: "the SEND team", Audience.ADVISER: "an adviser"}.get(
+            kind.audience, "the family"
+        )
         subject = f"Subject: {t.subject}\n" if t.type == "email" else ""
         parts.append(f"## {t.name} / {t.type} (to {to}; {needed})\n{subject}{t.body}\n")
     return "\n".join(parts)

@@ -169,6 +169,8 @@ class Platform:
                     "CASEWORKER_VIEW_URL": f"{self.url('web')}/referrals/{{referral_id}}",
                     "REFERRAL_LINK": f"{self.url('web')}/referrals/{{referral_id}}",
                     "TEAM_CASELOAD_URL": f"{self.url('web')}/practitioner",
+                    # An adviser's link opens the workspace's adviser page.
+                    "ADVISER_VIEW_URL": f"{self.url('web')}/advisers/{{token}}",
                 }
                 if "web" in self.ports
                 else {}

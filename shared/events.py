@@ -7,7 +7,8 @@ attribute names may only hold lower-case letters and digits, so the council trav
 Events carry ids and codes, never a child's name or a family's contact details, with two
 exceptions, each on its own topic that only the service needing it reads:
 ``FamilyContactRegistered`` (notifications) and ``ReferralDescribed`` (plans: the referrer's
-own words about the child).
+own words about the child). ``AdviceReceived`` may carry an adviser's summary of the child's
+needs (no name) for section K of the plan.
 
 (Longer than most modules: the platform's event contracts, one small frozen model per event and
 the envelope, kept together so every contract is read, versioned and reviewed in one place.)
@@ -229,7 +230,22 @@ class AdviceRequested(StatutoryStep):
     due_on: date = Field(description="6 weeks from being asked (Reg 8)")
 
 
+class AdviceSummary(BaseModel):
+    """An adviser's own short summary of their advice, for section K of the plan (and the EHC
+    plan's drafting): about the child's needs, never naming the child."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    needs: str = Field(description="The needs the adviser found")
+    outcomes_sought: str = Field(description="The outcomes they advise the plan to seek")
+    provision_recommended: str = Field(description="The provision they recommend")
+
+
 class AdviceReceived(StatutoryStep):
+    """A professional's advice arrived (Reg 6). Returned by the adviser through their link, it
+    carries their document's id and their summary (plans lists both in section K); recorded by
+    a caseworker, neither."""
+
     name: ClassVar[str] = "advice-received"
     owner: ClassVar[str] = "referrals"
 
@@ -237,6 +253,12 @@ class AdviceReceived(StatutoryStep):
     received_on: date
     due_on: date
     on_time: bool
+    document_id: UUID | None = Field(
+        default=None, description="The advice as a document in the referrals service's store"
+    )
+    summary: AdviceSummary | None = Field(
+        default=None, description="The adviser's summary: needs, outcomes sought, provision"
+    )
 
 
 class PlanIssueDecided(StatutoryStep):
@@ -734,8 +756,9 @@ class PartnerReferralHeld(DomainEvent):
     )
 
 
-Audience = Literal["family", "caseworker"]
-"""Who a message went to: the family, or the council's SEND team (its caseworker mailbox)."""
+Audience = Literal["family", "caseworker", "adviser"]
+"""Who a message went to: the family, the council's SEND team (its caseworker mailbox), or an
+adviser asked for advice (their address in the council's messaging settings)."""
 
 
 class NotificationSent(DomainEvent):

@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import time
 import traceback
 import uuid
+from collections.abc import Sequence
 
 import asyncpg
 from fastapi import FastAPI, Request
@@ -51,15 +53,23 @@ def harden(
     *,
     clock: Clock = time.time,
     page_policy: str | None = None,
+    uploads: Sequence[str] = (),
 ) -> None:
     """Install the body cap, rate limits, error answers, security headers and request ids on
     ``app``.
 
     ``page_policy``: the Content-Security-Policy of an app that serves pages (the workspace)
-    rather than JSON; its unhandled errors are then answered as a page too."""
+    rather than JSON; its unhandled errors are then answered as a page too. ``uploads``:
+    patterns of the paths that take a document (``MAX_UPLOAD_BYTES`` rather than
+    ``MAX_REQUEST_BYTES``)."""
     app.add_exception_handler(RequestValidationError, _invalid_request)
     # add_middleware puts each in front of the last: innermost first.
-    app.add_middleware(RequestBodyLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(
+        RequestBodyLimit,
+        max_bytes=settings.max_request_bytes,
+        uploads=tuple(re.compile(pattern) for pattern in uploads),
+        upload_bytes=settings.max_upload_bytes,
+    )
     app.add_middleware(
         RateLimits,
         rules=rules(
@@ -92,7 +102,8 @@ class _BodyTooLarge(Exception):
 
 
 class RequestBodyLimit:
-    """413 for a request body over ``max_bytes``, declared or streamed.
+    """413 for a request body over ``max_bytes`` (``upload_bytes`` on a path matching one of
+    ``uploads``), declared or streamed.
 
     Not Starlette's ``RequestBodyLimitMiddleware`` (nor FastAPI's ``max_body_size``, which
     wraps it): it checks a declared length only once the route reads the body or answers, so
@@ -100,17 +111,29 @@ class RequestBodyLimit:
     middleware here, so its 413 would miss the security headers.
     """
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int,
+        uploads: Sequence[re.Pattern[str]] = (),
+        upload_bytes: int = 0,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.uploads = uploads
+        self.upload_bytes = upload_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.max_bytes
+        if any(pattern.fullmatch(scope["path"]) for pattern in self.uploads):
+            limit = max(limit, self.upload_bytes)
         declared = dict(scope["headers"]).get(b"content-length", b"")
-        if declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(scope, receive, send)
+        if declared.isdigit() and int(declared) > limit:
+            await self._refuse(scope, receive, send, limit)
             return
         received = 0
         over = False
@@ -120,7 +143,7 @@ class RequestBodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     over = True
                     raise _BodyTooLarge
             return message
@@ -132,14 +155,14 @@ class RequestBodyLimit:
         with contextlib.suppress(_BodyTooLarge):  # over: answered below
             await self.app(scope, counting_receive, send_unless_over)
         if over:
-            await self._refuse(scope, receive, send)
+            await self._refuse(scope, receive, send, limit)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         # No "Connection: close": a server closing with the body's rest unread makes the client's
         # kernel reset the connection, often before the client has read the 413. uvicorn
         # discards the rest (the app never sees it) and keeps the connection.
         response = JSONResponse(
-            {"detail": f"The request body is larger than {self.max_bytes} bytes."},
+            {"detail": f"The request body is larger than {limit} bytes."},
             status_code=413,
         )
         await response(scope, receive, send)

@@ -35,6 +35,7 @@ from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from shared import audit, operations
+from shared.adviser_links import ADVISER_PATH_PREFIX
 from shared.auth import IdentityProvider
 from shared.broker import BrokerConnection, create_broker
 from shared.consumption import EventConsumption
@@ -75,6 +76,8 @@ class ServiceDefinition:
     routers: Sequence[APIRouter] = ()
     workers: Sequence[Worker] = ()
     consumers: Sequence[Consumer] = ()
+    uploads: Sequence[str] = ()
+    """Patterns of the paths that take a document (their body may reach MAX_UPLOAD_BYTES)."""
     own: object = None
     """The service's own part of its state (``ServiceState.own``): what its routes reach
     through its ``state_of`` and its handlers through ``uow.service``."""
@@ -93,6 +96,7 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
         log_format=settings.log_format,
         repeat_interval_s=settings.log_repeat_interval_s,
         family_prefix=settings.family_path_prefix,
+        link_prefixes=[ADVISER_PATH_PREFIX],
     )
     registry = service_registry()
     tracer_provider = setup_tracing(service.name)
@@ -217,7 +221,9 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
         app,
         tracer_provider=tracer_provider,
         excluded_urls="health/.*,metrics",
-        server_request_hook=family_links_unrecorded(settings.family_path_prefix),
+        server_request_hook=family_links_unrecorded(
+            settings.family_path_prefix, ADVISER_PATH_PREFIX
+        ),
         http_capture_headers_sanitize_fields=sanitized_headers(),
     )
     instrumentor = AsyncPGInstrumentor()  # type: ignore[no-untyped-call]  # untyped __init__
@@ -228,7 +234,7 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
     for routes in definition.routers:
         app.include_router(routes)
     install_error_handlers(app)
-    harden(app, settings)
+    harden(app, settings, uploads=definition.uploads)
     return app
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Sequence
 from typing import Literal, TextIO
 
 from opentelemetry import trace
@@ -92,17 +93,19 @@ class FamilyLinksHidden(logging.Filter):
     test runner's) gets the line without it. (The chart and ``make run`` turn access lines off;
     a deployment may not.)"""
 
-    def __init__(self, family_prefix: str) -> None:
+    def __init__(self, family_prefix: str, *link_prefixes: str) -> None:
         super().__init__("family-links-hidden")
-        self.prefix = family_prefix.rstrip("/")
+        self.prefixes = [p.rstrip("/") for p in (family_prefix, *link_prefixes)]
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args  # uvicorn's: client, method, path and query, HTTP version, status
         if not (isinstance(args, tuple) and len(args) == 5):
             return True
         path = args[2]
-        if isinstance(path, str) and path.startswith(f"{self.prefix}/"):
-            record.args = (*args[:2], f"{self.prefix}/…", *args[3:])
+        for prefix in self.prefixes:
+            if isinstance(path, str) and path.startswith(f"{prefix}/"):
+                record.args = (*args[:2], f"{prefix}/…", *args[3:])
+                break
         return True
 
 
@@ -117,6 +120,7 @@ def configure_logging(
     log_format: LogFormat = "json",
     repeat_interval_s: float = 30.0,
     family_prefix: str = "/v1/family",
+    link_prefixes: Sequence[str] = (),
 ) -> logging.Handler:
     """Send every logger of the process through one stderr handler: JSON (or ``text``, for a
     developer's terminal) with ``time``, ``level``, ``logger``, ``message``, ``service`` and,
@@ -129,7 +133,7 @@ def configure_logging(
     (the outbox relay, the alert sender, the metrics loop retrying every second or so).
 
     A family link in uvicorn's access lines is hidden (``FamilyLinksHidden``, for paths under
-    ``family_prefix``).
+    ``family_prefix``), and an adviser's (under each of ``link_prefixes``).
 
     Called by each service app the process builds; the handler of an earlier call is
     replaced, and handlers others installed (a test runner's) are left alone. Returns the
@@ -149,7 +153,7 @@ def configure_logging(
     access = logging.getLogger("uvicorn.access")
     for hiding in [f for f in access.filters if isinstance(f, FamilyLinksHidden)]:
         access.removeFilter(hiding)
-    access.addFilter(FamilyLinksHidden(family_prefix))
+    access.addFilter(FamilyLinksHidden(family_prefix, *link_prefixes))
     for name in _LIBRARY_LOGGERS:
         library = logging.getLogger(name)
         if library.handlers:

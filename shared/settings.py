@@ -304,6 +304,12 @@ class ServiceSettings(KafkaSettings):
         ge=1,
         description="A request body larger than this is refused with 413 (MAX_REQUEST_BYTES)",
     )
+    max_upload_bytes: int = Field(
+        default=21 * 1024 * 1024,
+        ge=1,
+        description="MAX_UPLOAD_BYTES: the body cap of the routes that take a document (one "
+        "file of 20 MB at most, and its form): larger is refused with 413",
+    )
     hsts_seconds: int = Field(
         default=0,
         ge=0,

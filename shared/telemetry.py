@@ -144,19 +144,22 @@ _PATH_ATTRIBUTES = ("http.target", "url.path")  # the old and the stable HTTP co
 _URL_ATTRIBUTES = ("http.url", "url.full")
 
 
-def family_links_unrecorded(family_prefix: str) -> Callable[[Span, MutableMapping[str, Any]], None]:
+def family_links_unrecorded(
+    family_prefix: str, *link_prefixes: str
+) -> Callable[[Span, MutableMapping[str, Any]], None]:
     """A ``server_request_hook`` for the FastAPI instrumentation: a request under
     ``family_prefix`` carries a family's link in its path (a key to a child's plan for 90
     days), which the instrumentation records on the server span (``http.target``,
     ``http.url``, or ``url.path``, ``url.full``). The hook runs as the span starts, before the
     route, and records the route template instead (``/v1/family/{token}/plan``: the
     instrumentation's own ``http.route``, which names the span too), or ``<prefix>/…`` for a
-    path no route has. Other paths hold ids only and are kept as they are."""
-    prefix = family_prefix.rstrip("/")
+    path no route has; so under ``link_prefixes`` (an adviser's link). Others are kept."""
+    prefixes = [p.rstrip("/") for p in (family_prefix, *link_prefixes)]
 
     def hook(span: Span, scope: MutableMapping[str, Any]) -> None:
         path = str(scope.get("path", ""))
-        if not path.startswith(f"{prefix}/"):
+        prefix = next((p for p in prefixes if path.startswith(f"{p}/")), None)
+        if prefix is None:
             return
         recorded: dict[str, Any] = dict(getattr(span, "attributes", None) or {})
         shown = str(recorded.get("http.route") or f"{prefix}/…")
@@ -172,18 +175,21 @@ def family_links_unrecorded(family_prefix: str) -> Callable[[Span, MutableMappin
     return hook
 
 
-def family_links_unrecorded_in_calls(family_prefix: str) -> Callable[[Span, Any], Awaitable[None]]:
+def family_links_unrecorded_in_calls(
+    family_prefix: str, *link_prefixes: str
+) -> Callable[[Span, Any], Awaitable[None]]:
     """A ``request_hook`` for the HTTPX instrumentation of an ``AsyncClient``: a call to a
     service's family route carries the family's link in its URL (the workspace's family page
     asks referrals for ``/v1/family/{token}``), which the client span records (``http.url``,
-    ``url.full``); the hook records it with the link as ``{token}``."""
-    prefix = family_prefix.rstrip("/")
+    ``url.full``); the hook records it with the link as ``{token}`` (so ``link_prefixes``)."""
+    prefixes = [p.rstrip("/") for p in (family_prefix, *link_prefixes)]
 
     async def hook(span: Span, request: Any) -> None:
         url = request.url  # httpx.URL, or (scheme, host, port, raw path) from a transport
         raw = url.raw_path if isinstance(url, httpx.URL) else url[3]
         path = bytes(raw).decode("ascii", "replace").split("?", 1)[0]
-        link = path[len(prefix) + 1 :].split("/", 1)[0] if path.startswith(f"{prefix}/") else ""
+        prefix = next((p for p in prefixes if path.startswith(f"{p}/")), None)
+        link = path[len(prefix) + 1 :].split("/", 1)[0] if prefix is not None else ""
         if not link:
             return
         recorded: dict[str, Any] = dict(getattr(span, "attributes", None) or {})

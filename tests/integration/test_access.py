@@ -88,9 +88,17 @@ ACCESS: dict[tuple[str, str, str], set[str]] = {
         "manager",
     },
     ("referrals", "GET", "/v1/family/{token}"): {"family link"},
+    ("referrals", "GET", "/v1/advisers/{token}"): {"adviser link"},
+    ("referrals", "POST", "/v1/advisers/{token}/advice"): {"adviser link"},
     ("referrals", "GET", "/v1/referrals"): {"caseworker", "manager"},
     ("referrals", "POST", "/v1/referrals/search"): {"caseworker", "manager"},
     ("referrals", "GET", "/v1/referrals/{referral_id}/child"): {"caseworker", "manager"},
+    ("referrals", "GET", "/v1/referrals/{referral_id}/documents"): {"caseworker", "manager"},
+    ("referrals", "POST", "/v1/referrals/{referral_id}/documents"): {"caseworker", "manager"},
+    ("referrals", "GET", "/v1/referrals/{referral_id}/documents/{document_id}"): {
+        "caseworker",
+        "manager",
+    },
     ("referrals", "GET", "/v1/reports/timeliness"): {"manager"},
     ("referrals", "GET", "/v1/held-referrals"): {"caseworker", "manager"},
     ("referrals", "POST", "/v1/held-referrals/{held_id}/decision"): {"caseworker", "manager"},
@@ -174,6 +182,7 @@ def _path(path: str) -> str:
         .replace("{kind}", "medical")
         .replace("{allocation_id}", str(uuid4()))
         .replace("{consultation_id}", str(uuid4()))
+        .replace("{document_id}", str(uuid4()))
         .replace("{entry_id}", str(uuid4()))
         .replace("{local_authority}", "E08000035")
     )
@@ -211,7 +220,7 @@ async def test_every_route_of_every_service_answers_only_the_roles_it_declares(
                     assert response.status_code != 500, (route, user, response.text)
                     if response.status_code not in (401, 403):
                         answered.add(_role_of(user))
-                expected = ACCESS[route] - {"family link", "notify callback"}
+                expected = ACCESS[route] - {"family link", "adviser link", "notify callback"}
                 assert answered == expected, (route, answered)
     assert found == set(ACCESS), set(ACCESS) - found
 
@@ -366,6 +375,7 @@ _WHO = {
     "specialist": "specialist",
     "school": "school",
     "family's link": "family link",
+    "adviser's link": "adviser link",
     "callback token": "notify callback",
 }
 

@@ -26,12 +26,13 @@ PUBLIC = {
     "/sign-out",  # a form: without this session's CSRF token it does nothing (400)
     "/accessibility",
     "/family",  # the family's own pages: their link, kept in the session, is the key
+    "/advisers",  # an adviser's page: the link the council sent, kept in the session, is the key
     "/health/live",
     "/health/ready",
     "/metrics",
     "/",  # sends a visitor to sign in
 }
-PUBLIC_PREFIXES = ("/family/", "/asyncapi")
+PUBLIC_PREFIXES = ("/family/", "/advisers/", "/asyncapi")
 
 
 @pytest.fixture(scope="module")

@@ -51,6 +51,11 @@ async def body_size(request: Request) -> dict[str, int]:
     return {"bytes": len(await request.body())}
 
 
+@router.post("/uploads/{upload_id}/sizes")
+async def upload_size(upload_id: str, request: Request) -> dict[str, int]:
+    return {"bytes": len(await request.body())}
+
+
 @router.get("/broken")
 async def broken() -> None:
     raise RuntimeError(f"SELECT * FROM children WHERE given_name = '{CHILD_NAME}'")
@@ -97,14 +102,17 @@ async def add_caseworker_thing(principal: CurrentPrincipal) -> dict[str, str]:
     return {"by": principal.subject}
 
 
-def hardened_app(*, clock: Clock = time.time, **settings: Any) -> FastAPI:
+def hardened_app(
+    *, clock: Clock = time.time, uploads: tuple[str, ...] = (), **settings: Any
+) -> FastAPI:
     """The test routes, with the service's error handlers and ``harden``; ``settings`` are
-    ``ServiceSettings`` fields (``rate_limit_post="2/minute"``)."""
+    ``ServiceSettings`` fields (``rate_limit_post="2/minute"``); ``uploads`` the paths that
+    take a document."""
     app = FastAPI()
     install(app, bare_state())  # its identity provider given by the test (signed_in)
     app.include_router(router)
     install_error_handlers(app)
-    harden(app, ReferralsSettings(**settings), clock=clock)
+    harden(app, ReferralsSettings(**settings), clock=clock, uploads=uploads)
     return app
 
 

@@ -18,12 +18,12 @@ from shared.telemetry import family_links_unrecorded, family_links_unrecorded_in
 LINK = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl"
 
 
-def _recorded(path: str, attributes: dict[str, Any]) -> dict[str, Any]:
+def _recorded(path: str, attributes: dict[str, Any], *others: str) -> dict[str, Any]:
     """What a span started with ``attributes`` holds once the hook has run on it."""
     spans = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(spans))
-    hook = family_links_unrecorded("/v1/family")
+    hook = family_links_unrecorded("/v1/family", *others)
     with provider.get_tracer("test").start_as_current_span("GET", attributes=attributes) as span:
         hook(span, {"type": "http", "path": path})
     [finished] = spans.get_finished_spans()
@@ -73,3 +73,28 @@ async def test_a_call_to_a_family_route_is_recorded_without_the_link() -> None:
             await hook(span, SimpleNamespace(url=httpx.URL(url)))
     recorded = [dict(s.attributes or {}) for s in spans.get_finished_spans()]
     assert recorded == [{"http.url": shown, "url.full": shown} for shown in calls.values()]
+
+
+def test_an_advisers_link_is_recorded_as_a_familys_is() -> None:
+    path = f"/v1/advisers/{LINK}/advice"
+    attributes = {"url.path": path, "http.route": "/v1/advisers/{token}/advice"}
+    recorded = _recorded(path, attributes, "/v1/advisers")
+    assert recorded["url.path"] == "/v1/advisers/{token}/advice"
+    wrapped = f"/v1/advisers/{LINK[:20]}/{LINK[20:]}"
+    assert _recorded(wrapped, {"http.target": wrapped}, "/v1/advisers") == {
+        "http.target": "/v1/advisers/…"
+    }
+
+
+async def test_a_call_to_an_advisers_route_is_recorded_without_the_link() -> None:
+    spans = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(spans))
+    hook = family_links_unrecorded_in_calls("/v1/family", "/v1/advisers")
+    url = f"http://referrals:8001/v1/advisers/{LINK}/advice"
+    with provider.get_tracer("t").start_as_current_span("POST", attributes={"url.full": url}) as s:
+        await hook(s, SimpleNamespace(url=httpx.URL(url)))
+    [finished] = spans.get_finished_spans()
+    assert dict(finished.attributes or {}) == {
+        "url.full": "http://referrals:8001/v1/advisers/{token}/advice"
+    }

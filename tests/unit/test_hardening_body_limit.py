@@ -30,6 +30,22 @@ async def test_a_body_declared_larger_than_the_cap_is_refused_unread() -> None:
     assert at_the_cap.json() == {"bytes": CAP}
 
 
+async def test_a_route_that_takes_a_document_has_the_upload_cap_and_no_other_route_has() -> None:
+    app = hardened_app(
+        max_request_bytes=CAP, max_upload_bytes=4 * CAP, uploads=(r"/v1/uploads/[^/]+/sizes",)
+    )
+    async with client_of(app) as client:
+        document = await client.post("/v1/uploads/7/sizes", content=b"x" * (4 * CAP))
+        too_big = await client.post("/v1/uploads/7/sizes", content=b"x" * (4 * CAP + 1))
+        elsewhere = await client.post("/v1/sizes", content=b"x" * (CAP + 1))
+        beneath = await client.post("/v1/uploads/7/sizes/more", content=b"x" * (CAP + 1))
+
+    assert document.json() == {"bytes": 4 * CAP}
+    assert too_big.status_code == 413
+    assert too_big.json() == {"detail": f"The request body is larger than {4 * CAP} bytes."}
+    assert (elsewhere.status_code, beneath.status_code) == (413, 413)
+
+
 async def _call(
     app: FastAPI,
     chunks: list[bytes],

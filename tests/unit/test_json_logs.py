@@ -147,13 +147,15 @@ def test_a_family_link_in_an_access_line_is_hidden(capsys: pytest.CaptureFixture
     access.addHandler(logging.StreamHandler())  # as uvicorn's default config leaves it
     access.propagate = False
     access.setLevel(logging.INFO)  # whatever an earlier test of the process left
-    configure_logging("plans", "INFO", family_prefix="/v1/family")
+    configure_logging("plans", "INFO", family_prefix="/v1/family", link_prefixes=["/v1/advisers"])
     line = '%s - "%s %s HTTP/%s" %d'
     link = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl"
     access.info(line, "192.0.2.1:1", "GET", f"/v1/family/{link}/plan.pdf", "1.1", 200)
+    access.info(line, "192.0.2.1:1", "POST", f"/v1/advisers/{link}/advice", "1.1", 201)
     access.info(line, "192.0.2.1:1", "GET", "/v1/referrals/r-1/plan.pdf", "1.1", 200)
-    hidden, kept = json_lines(capsys.readouterr().err)
+    hidden, adviser, kept = json_lines(capsys.readouterr().err)
     assert hidden["message"] == '192.0.2.1:1 - "GET /v1/family/… HTTP/1.1" 200'
+    assert adviser["message"] == '192.0.2.1:1 - "POST /v1/advisers/… HTTP/1.1" 201'
     assert kept["message"] == '192.0.2.1:1 - "GET /v1/referrals/r-1/plan.pdf HTTP/1.1" 200'
     configure_logging("plans", "INFO")  # again, as each app of a process does: one filter
     assert len(access.filters) == 1

@@ -83,6 +83,8 @@ def test_texts_carry_no_personal_placeholders_and_html_escapes_values() -> None:
                "comments_due", "issued_on", "statutory_due_on", "days_left", "review_due",
                # codes, in words: the decision's reason, kinds of advice, the deadline
                "reason", "advice", "exception", "new_dates", "deadline",
+               # the kind of advice asked of an adviser, in words
+               "advice_asked",
                # specialists' roles, in words (emails and letters only)
                "help", "role",
                # a held partner referral: why, and which details differ (names, never values)
@@ -226,6 +228,7 @@ def test_messages_to_the_send_team_need_an_email_template_only() -> None:
     listed = template_list()
     assert all(f"## {m} / sms (to the family; required)" in listed for m in family)
     assert "## deadline-at-risk / email (to the SEND team; required)" in listed
+    assert "## advice-asked / email (to an adviser; required)" in listed
     assert not any(f"## {m} / sms" in listed for m in team)
 
 

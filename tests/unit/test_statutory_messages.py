@@ -169,7 +169,7 @@ def test_advice_requested_names_the_advice_by_email_only_and_the_council_chooses
     event = sample_event(AdviceRequested, uuid4()).model_copy(
         update={"kinds": ["educational_psychology", "medical", "teacher_of_the_deaf"]}
     )
-    [(alert, text)] = _messages(event)
+    [(alert, text)] = [(a, t) for a, t in _messages(event) if a.audience is Audience.FAMILY]
     email, sms = text.split("---\n")
     assert (
         "advice from an educational psychologist, medical advice and advice from a "
@@ -183,6 +183,31 @@ def test_advice_requested_names_the_advice_by_email_only_and_the_council_chooses
     assert isinstance(next_step(alert, reach, policy, [], NOON), Withhold)
     chosen = CouncilMessaging(optional_messages=frozenset({"advice-requested"})).policy()
     assert isinstance(next_step(alert, reach, chosen, [], NOON), Send)
+
+
+def test_each_adviser_asked_gets_a_message_of_their_own_and_none_names_the_child() -> None:
+    event = sample_event(AdviceRequested, uuid4()).model_copy(
+        update={"kinds": ["parent", "educational_psychology", "medical"]}
+    )
+    assert isinstance(event, AdviceRequested)
+    advisers = [(a, t) for a, t in _messages(event) if a.audience is Audience.ADVISER]
+    assert sorted(a.recipient for a, _ in advisers) == ["educational_psychology", "medical"]
+    psychologist = next(t for a, t in advisers if a.recipient == "educational_psychology")
+    assert "The council asks for your psychological advice" in psychologist
+    assert f"by {event.due_on.day} {event.due_on:%B %Y}" in psychologist
+    assert "https://council.example/f" in psychologist  # their link
+    assert all(KINDS[a.template].channels == ("email",) for a, _ in advisers)
+    assert not any(KINDS[a.template].council_chooses for a, _ in advisers)
+
+
+def test_an_adviser_the_council_gives_no_email_for_is_withheld_not_sent() -> None:
+    event = sample_event(AdviceRequested, uuid4()).model_copy(update={"kinds": ["medical"]})
+    [alert] = [a for a, _ in _messages(event) if a.audience is Audience.ADVISER]
+    policy = CouncilMessaging().policy()
+    assert isinstance(next_step(alert, Reach(), policy, [], NOON), Withhold)
+    sent = next_step(alert, Reach(email="dmo@nhs.example", preferred="email"), policy, [], NOON)
+    assert isinstance(sent, Send)
+    assert sent.channel == "email"
 
 
 def test_a_deadline_at_risk_goes_to_the_team_and_a_missed_one_to_the_team_and_family() -> None:

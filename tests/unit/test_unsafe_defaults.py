@@ -51,6 +51,7 @@ MADE_FOR_IT: dict[type[ServiceSettings], dict[str, Any]] = {
         "family_view_url": "https://www.leeds.example.gov.uk/send/family/{token}",
         "caseworker_view_url": "https://casework.example.gov.uk/referrals/{referral_id}",
         "team_caseload_url": "https://casework.example.gov.uk/practitioner",
+        "adviser_view_url": "https://www.leeds.example.gov.uk/send/advisers/{token}",
     },
     WebSettings: {
         "database_url": "postgresql://web_app:from-the-vault@db.internal/web",

@@ -15,6 +15,7 @@ from notifications.providers import Councils
 from notifications.receipts import ReceiptPoller
 from notifications.sender import AlertSender, Clock, utc_now
 from notifications.state import Notifications
+from shared import adviser_links
 from shared.events import NotificationDelivered, NotificationFailed, NotificationSent
 from shared.family_links import mint
 from shared.lifecycle import ServiceDefinition, create_service_app
@@ -36,6 +37,15 @@ def create_app(
             return settings.caseworker_view_url.format(referral_id=alert.referral_id)
         if alert.audience is Audience.TEAM:
             return settings.team_caseload_url
+        if alert.audience is Audience.ADVISER:
+            token = adviser_links.mint(
+                settings.family_link_key,
+                referral_id=alert.referral_id,
+                local_authority=alert.local_authority,
+                kind=alert.recipient,
+                valid_for=timedelta(days=settings.adviser_link_days),
+            )
+            return settings.adviser_view_url.format(token=token)
         token = mint(
             settings.family_link_key,
             referral_id=alert.referral_id,

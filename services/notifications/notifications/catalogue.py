@@ -69,6 +69,9 @@ class Audience(enum.StrEnum):
     TEAM = "team"
     """A specialist team's (or practitioner's) own mailbox, from the specialists registry:
     the address the event names (``MessageKind.to``)."""
+    ADVISER = "adviser"
+    """An adviser asked for advice (Reg 6): their address in the council's messaging settings
+    (``advisers``, by kind of advice), with a link of their own."""
 
 
 def _no_details(_: Any) -> dict[str, Detail]:
@@ -101,12 +104,14 @@ class MessageKind:
     """Whether the event causes this message (a decision's two outcomes have their own words)."""
     to: Callable[[Any], str | None] = field(default=_nobody)
     """A team's message: the team's own mailbox, as the event names it."""
+    recipient: str = ""
+    """Which of the audience (an adviser's kind of advice): one message each."""
 
     @property
     def channels(self) -> tuple[str, ...]:
         """The channels it can go by: the SEND team is reached at its mailbox
-        (``caseworker_email``) alone, a specialist team at its own, so their messages need
-        no text or letter template."""
+        (``caseworker_email``) alone, a specialist team at its own and an adviser at theirs,
+        so their messages need no text or letter template."""
         if self.audience is not Audience.FAMILY:
             return ("email",)
         return ("email", "sms", "letter")
@@ -192,6 +197,29 @@ def _advice(event: AdviceRequested) -> dict[str, Detail]:
     return {"advice": list(event.kinds), "due_on": event.due_on}
 
 
+ADVISERS = (
+    "educational",
+    "medical",
+    "educational_psychology",
+    "social_care",
+    "teacher_of_the_deaf",
+    "teacher_of_vision_impaired",
+    "other",
+)
+"""The kinds of advice (Reg 6) asked of a professional: each gets a message with its link (the
+parent's own advice is asked in the family's message)."""
+
+
+def _asked_of(kind: str) -> MessageKind:
+    return MessageKind(
+        "advice-asked",
+        audience=Audience.ADVISER,
+        recipient=kind,
+        when=lambda event: kind in event.kinds,
+        details=lambda event: {"advice_asked": kind, "due_on": event.due_on},
+    )
+
+
 def _draft(event: DraftPlanIssued) -> dict[str, Detail]:
     return {"comments_due": event.comments_due, "final_plan_due": event.final_plan_due}
 
@@ -275,7 +303,10 @@ CATALOGUE: dict[type[DomainEvent], tuple[MessageKind, ...]] = {
         MessageKind("assessment-agreed", statutory=True, when=_assessing),
         MessageKind("assessment-refused", statutory=True, when=_not(_assessing), details=_refusal),
     ),
-    AdviceRequested: (MessageKind("advice-requested", council_chooses=True, details=_advice),),
+    AdviceRequested: (
+        MessageKind("advice-requested", council_chooses=True, details=_advice),
+        *(_asked_of(kind) for kind in ADVISERS),
+    ),
     PlanIssueDecided: (
         MessageKind("plan-to-be-issued", statutory=True, when=_issuing),
         MessageKind("plan-not-issued", statutory=True, when=_not(_issuing), details=_refusal),

@@ -38,6 +38,23 @@ class SmtpServer(BaseModel):
     timeout_s: float = Field(default=30, gt=0)
 
 
+class Adviser(BaseModel):
+    """How the council asks one kind of adviser for advice (Reg 6): by email to ``email`` (a
+    message with the adviser's own link), or, for a health body connected as an NHS partner,
+    ``nhs_partner`` (a FHIR Task over Kafka, not a message from here)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    via: Literal["email", "nhs_partner"] = "email"
+    email: str | None = Field(default=None, description="The adviser's (or their team's) address")
+
+    @model_validator(mode="after")
+    def _reachable(self) -> "Adviser":
+        if self.via == "email" and not self.email:
+            raise ValueError("email: needed for an adviser reached by email")
+        return self
+
+
 class CouncilMessaging(BaseModel):
     """How one council reaches families: which provider carries each channel, its GOV.UK Notify
     key and template ids, the fallback order and delay, and its quiet hours."""
@@ -81,6 +98,12 @@ class CouncilMessaging(BaseModel):
     optional_messages: frozenset[str] = Field(
         default=frozenset(),
         description="Messages the council chooses to send (e.g. deadline-at-risk-family)",
+    )
+    advisers: dict[str, Adviser] = Field(
+        default_factory=dict,
+        description="Who gives each kind of advice (Reg 6), by kind: "
+        '{"educational_psychology": {"email": "ep-team@council.gov.uk"}, '
+        '"medical": {"via": "nhs_partner"}}; a kind not listed gets no message',
     )
 
     @model_validator(mode="after")
@@ -157,6 +180,7 @@ class NotificationsSettings(ServiceSettings):
         "family_view_url",
         "caseworker_view_url",
         "team_caseload_url",
+        "adviser_view_url",
     }
     family_view_url: str = Field(
         default=f"http://127.0.0.1:{SERVICES['web'].port}/family/{{token}}",
@@ -172,6 +196,17 @@ class NotificationsSettings(ServiceSettings):
         default=f"http://127.0.0.1:{SERVICES['web'].port}/practitioner",
         description="TEAM_CASELOAD_URL: the link in a specialist team's message (a child "
         "allocated to it): the workspace's page of a practitioner's caseload",
+    )
+    adviser_view_url: str = Field(
+        default=f"http://127.0.0.1:{SERVICES['web'].port}/advisers/{{token}}",
+        description="ADVISER_VIEW_URL: the adviser's link in the message asking for their "
+        "advice; {token} is the signed link token. The workspace's adviser page.",
+    )
+    adviser_link_days: int = Field(
+        default=56,
+        ge=1,
+        description="ADVISER_LINK_DAYS: how long an adviser's link works (the law gives them 6 "
+        "weeks; the default leaves 2 more)",
     )
     sending_lease_s: float = Field(
         default=60,
@@ -218,7 +253,12 @@ class NotificationsSettings(ServiceSettings):
 
     def unsafe_settings(self) -> list[str]:
         problems = super().unsafe_settings()
-        for name in ("family_view_url", "caseworker_view_url", "team_caseload_url"):
+        for name in (
+            "family_view_url",
+            "caseworker_view_url",
+            "team_caseload_url",
+            "adviser_view_url",
+        ):
             if name in self.model_fields_set and not is_https(getattr(self, name)):
                 problems.append(f"{self.variable(name)} is not an https:// URL")
         for council, messaging in sorted(self.council_messaging.items()):

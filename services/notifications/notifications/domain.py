@@ -59,6 +59,8 @@ class FamilyAlert:
     """What the words need, as stored in JSON: ISO dates (``decision_due``...) and codes."""
     team_email: str | None = None
     """A specialist team's message: the team's own mailbox (never a family's address)."""
+    recipient: str = ""
+    """Which of the audience: an adviser's kind of advice (``educational_psychology``)."""
 
 
 def alerts_for(
@@ -76,6 +78,7 @@ def alerts_for(
             statutory=kind.statutory,
             details={k: stored(v) for k, v in kind.details(event).items()},
             team_email=kind.to(event),
+            recipient=kind.recipient,
         )
         for kind in kinds
         if kind.when(event)
@@ -83,9 +86,9 @@ def alerts_for(
 
 
 def queued(alert: FamilyAlert, *, family_reachable: bool) -> bool:
-    """Whether ``alert`` is queued for the sender at once: the SEND team's and a specialist
-    team's always; a family's once their contact and their request are both known (else it
-    awaits them)."""
+    """Whether ``alert`` is queued for the sender at once: the SEND team's, a specialist
+    team's and an adviser's always; a family's once their contact and their request are both
+    known (else it awaits them)."""
     return family_reachable or alert.audience is not Audience.FAMILY
 
 
@@ -198,6 +201,9 @@ def next_step(
         return Withhold("the council does not send this message")
     if alert.audience is Audience.FAMILY and reach.statutory_only and not alert.statutory:
         return Withhold("the family opted out of non-statutory messages")
+    if alert.audience is Audience.ADVISER and not reach.email:
+        # Not in the council's settings, or a health body reached as an NHS partner (a FHIR Task).
+        return Withhold("the council's settings give no email for this adviser")
     used = {t.channel for t in tried}
     remaining = [c for c in channel_plan(reach, policy) if c not in used]
     if remaining:
@@ -220,11 +226,13 @@ def reference(referral_id: UUID) -> str:
     return str(referral_id)[:8].upper()
 
 
-def _audience(alert: FamilyAlert) -> Literal["family", "caseworker"]:
-    """Who it went to, on the events: referrals records a message to the SEND team (or to a
-    specialist team) as the team's, never as the family's ("family notified" would claim the
-    family heard something)."""
-    return "family" if alert.audience is Audience.FAMILY else "caseworker"
+def _audience(alert: FamilyAlert) -> Literal["family", "caseworker", "adviser"]:
+    """Who it went to, on the events: referrals records the team's (the SEND team's or a
+    specialist team's) and an adviser's messages as theirs, never as the family's ("family
+    notified" would claim the family heard)."""
+    if alert.audience is Audience.FAMILY:
+        return "family"
+    return "adviser" if alert.audience is Audience.ADVISER else "caseworker"
 
 
 def sent(alert: FamilyAlert, channel: str) -> NotificationSent:

@@ -93,6 +93,19 @@ EHC_TEXTS: dict[str, Words] = {
             "due by {due_on}. Details: {link}"
         ),
     ),
+    # To the adviser (Reg 6), never naming the child: the link shows whom it is about.
+    "advice-asked": Words(
+        subject="Advice asked for an EHC needs assessment (reference {reference})",
+        body=(
+            "The council asks for your {advice_asked} for an education, health and care (EHC) "
+            "needs assessment (reference {reference}).\n\n"
+            "Please send it by {due_on}: the law gives you 6 weeks from being asked "
+            "(regulation 8 of the SEND Regulations 2014).\n\n"
+            "See what is asked and send your advice here: {link}\n\n"
+            "The link works for this assessment only. Please do not forward it."
+        ),
+        sms="Advice asked for an EHC needs assessment (ref {reference}), due {due_on}: {link}",
+    ),
     "plan-to-be-issued": Words(
         subject="We will issue an EHC plan (reference {reference})",
         body=(
@@ -247,6 +260,16 @@ EHC_PHRASES = Phrases(
             "teacher_of_the_deaf": "advice from a specialist teacher",
             "teacher_of_vision_impaired": "advice from a specialist teacher",
             "": "advice from another professional",
+        },
+        "advice_asked": {
+            "educational": "educational advice",
+            "medical": "medical advice",
+            "educational_psychology": "psychological advice",
+            "social_care": "social care advice",
+            "teacher_of_the_deaf": "educational advice from a qualified teacher of the deaf",
+            "teacher_of_vision_impaired": "educational advice from a qualified teacher of the "
+            "visually impaired",
+            "": "advice",
         },
         "exception": {
             "school_closure": "the school or setting being closed for 4 weeks or more",

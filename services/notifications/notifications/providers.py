@@ -32,6 +32,11 @@ class Council:
             return Reach(email=self.settings.caseworker_email, preferred="email")
         if item.alert.audience is Audience.TEAM:
             return Reach(email=item.alert.team_email, preferred="email")
+        if item.alert.audience is Audience.ADVISER:
+            # Not listed, or a health body reached as an NHS partner: no address (withheld).
+            adviser = self.settings.advisers.get(item.alert.recipient)
+            email = adviser.email if adviser is not None and adviser.via == "email" else None
+            return Reach(email=email, preferred="email")
         contact, chosen = item.contact, item.preferences
         if contact is None:
             return Reach()

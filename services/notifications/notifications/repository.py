@@ -18,7 +18,7 @@ from shared.db import Connection
 from shared.events import FamilyContactRegistered, ReferralReceived
 
 ALERT_COLUMNS = """n.id, n.referral_id, n.about_event_id, n.template, n.local_authority,
-    n.audience, n.statutory, n.details::text AS details, n.team_email"""
+    n.audience, n.statutory, n.details::text AS details, n.team_email, n.recipient"""
 
 
 def alert_of(row: asyncpg.Record) -> FamilyAlert:
@@ -32,6 +32,7 @@ def alert_of(row: asyncpg.Record) -> FamilyAlert:
         statutory=row["statutory"],
         details=json.loads(row["details"]),
         team_email=row["team_email"],
+        recipient=row["recipient"],
     )
 
 
@@ -99,9 +100,9 @@ async def add_alert(
     added = await conn.fetchval(
         """INSERT INTO notifications (id, referral_id, about_event_id, local_authority,
                template, status, trace_headers, audience, statutory, details, occurred_at,
-               team_email)
-           VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10::jsonb, $11, $12)
-           ON CONFLICT (about_event_id, audience) DO NOTHING RETURNING true""",
+               team_email, recipient)
+           VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10::jsonb, $11, $12, $13)
+           ON CONFLICT (about_event_id, audience, recipient) DO NOTHING RETURNING true""",
         alert.id,
         alert.referral_id,
         alert.about_event_id,
@@ -114,6 +115,7 @@ async def add_alert(
         json.dumps(dict(alert.details)),
         occurred_at,
         alert.team_email,
+        alert.recipient,
     )
     return bool(added)
 

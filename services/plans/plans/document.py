@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Literal
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -80,10 +81,19 @@ class Provision(_Frozen):
 
 
 class Adviser(_Frozen):
-    """Section K: advice and information received."""
+    """Section K: advice and information received. Advice an adviser returned through their
+    link carries its document (in the referrals service's store) and their short summary."""
 
-    kind: str = Field(examples=["educational_psychologist"])
+    kind: str = Field(examples=["educational_psychology"])
     received_on: date
+    document_id: UUID | None = Field(
+        default=None, description="The advice as a document (referrals' document store)"
+    )
+    needs: str | None = Field(default=None, description="The needs the adviser found")
+    outcomes_sought: str | None = Field(default=None, description="The outcomes they advise")
+    provision_recommended: str | None = Field(
+        default=None, description="The provision they recommend"
+    )
 
 
 class PlanDocument(_Frozen):

@@ -2,10 +2,10 @@
 retention period has passed: ``ChildDetailsErased``), the plan's copies of what people wrote
 about the child go too, in every version: the views in A, the referrer's words in B, the
 free-text sections (C, D, H1, H2, I, J), the lines a caseworker wrote in E, F and G, the
-family's comments and the school they asked for, and any words still waiting for a draft.
-What came from the national standards (generic, never about one child), the codes and the
-dates stay, as referrals keeps its codes and dates. Idempotent: a repeat finds nothing left to
-erase (and so is not audited again)."""
+advisers' summaries in K, the family's comments and the school they asked for, and any
+words still waiting for a draft. What came from the national standards (generic, never about
+one child), the codes and the dates stay, as referrals keeps its codes and dates. Idempotent: a
+repeat finds nothing left to erase (and so is not audited again)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ ERASED = "erased"
 _FREE_TEXT = ("A", "C", "D", "H1", "H2", "I", "J")
 _CASEWORKER_LINE = {"E": ("text", "measure"), "F": ("support", "delivered_by", "where")}
 _CASEWORKER_LINE["G"] = _CASEWORKER_LINE["F"]
+_ADVISERS_SUMMARY = ("needs", "outcomes_sought", "provision_recommended")
 
 
 def erased_document(document: dict[str, Any]) -> dict[str, Any]:
@@ -44,6 +45,13 @@ def erased_document(document: dict[str, Any]) -> dict[str, Any]:
                 else line
                 for line in erased[key]
             ]
+    if isinstance(erased.get("K"), list):
+        erased["K"] = [
+            {**line, **{f: ERASED for f in _ADVISERS_SUMMARY if line.get(f) is not None}}
+            if isinstance(line, dict)
+            else line
+            for line in erased["K"]
+        ]
     return erased
 
 

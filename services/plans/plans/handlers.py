@@ -132,9 +132,17 @@ async def escalated_to_ehc(message: Envelope[EhcAssessmentRequested], uow: Uow) 
 
 @subscriptions.on(AdviceReceived)
 async def advice_received(message: Envelope[AdviceReceived], uow: Uow) -> Events:
-    """Section K lists the advice received (a new version)."""
+    """Section K lists the advice received (a new version), with the adviser's document and
+    summary when they returned it through their link."""
     plan, document = await _plan(uow, message.data.referral_id)
-    listed = with_advice(document, message.data.kind, message.data.received_on)
+    received = message.data
+    listed = with_advice(
+        document,
+        received.kind,
+        received.received_on,
+        document_id=received.document_id,
+        summary=received.summary.model_dump() if received.summary else None,
+    )
     if listed is None:
         return []
     taken = plan.advice_listed()

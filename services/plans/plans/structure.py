@@ -7,8 +7,10 @@ lists the advice received (from the statutory advice referrals records).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
+from uuid import UUID
 
 from pydantic import ValidationError
 
@@ -32,9 +34,19 @@ def ehc_structure(document: PlanDocument) -> PlanDocument:
     return document.model_copy(update=filled)
 
 
-def with_advice(document: PlanDocument, kind: str, received_on: date) -> PlanDocument | None:
-    """Section K with this advice listed; None when it is listed already."""
-    adviser = Adviser(kind=kind, received_on=received_on)
+def with_advice(
+    document: PlanDocument,
+    kind: str,
+    received_on: date,
+    *,
+    document_id: UUID | None = None,
+    summary: Mapping[str, str] | None = None,
+) -> PlanDocument | None:
+    """Section K with this advice listed (with the adviser's document and summary when they
+    returned it through their link); None when it is listed already."""
+    adviser = Adviser(
+        kind=kind, received_on=received_on, document_id=document_id, **dict(summary or {})
+    )
     if adviser in document.K:
         return None
     return document.model_copy(update={"K": [*document.K, adviser]})
@@ -50,7 +62,21 @@ def with_section(document: PlanDocument, key: str, content: Any) -> PlanDocument
             f"a support-track plan has sections {', '.join(SUPPORT_SECTIONS)}; "
             f"section {key} belongs to an EHC plan"
         )
+    if key == "K" and isinstance(content, list):
+        content = _documents_kept(document, content)
     return PlanDocument.model_validate({**document.model_dump(mode="json"), key: content})
+
+
+def _documents_kept(document: PlanDocument, content: list[Any]) -> list[Any]:
+    """Section K as edited, each line of a kind of advice still pointing at the document its
+    adviser returned (a form shows the summary to edit, not the document's id)."""
+    returned = {str(a.kind): str(a.document_id) for a in document.K if a.document_id}
+    return [
+        {**line, "document_id": returned[line["kind"]]}
+        if isinstance(line, dict) and not line.get("document_id") and line.get("kind") in returned
+        else line
+        for line in content
+    ]
 
 
 def section_errors(exc: ValidationError, key: str) -> list[tuple[tuple[str | int, ...], str]]:

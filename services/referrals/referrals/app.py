@@ -3,6 +3,7 @@
 from fastapi import FastAPI
 
 from referrals import (
+    advisers,
     api,
     caseload,
     closing,
@@ -14,6 +15,7 @@ from referrals import (
 )
 from referrals.config import ReferralsSettings
 from referrals.deadlines import AT_RISK, MISSED, DeadlineWatch, deadline_kinds
+from referrals.documents import api as documents
 from referrals.handlers import subscriptions
 from referrals.partner_asyncapi import described
 from referrals.partners import PartnerIntake
@@ -30,6 +32,10 @@ PUBLISHES: tuple[type[DomainEvent], ...] = (
     *(event for event in ALL_EVENTS if event.owner == "referrals"),
     PartnerReferralAnswered,
 )
+
+
+UPLOADS = (r"/v1/referrals/[^/]+/documents", r"/v1/advisers/[^/]+/advice")
+"""The routes that take a document: their body may reach MAX_UPLOAD_BYTES."""
 
 
 def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
@@ -59,9 +65,12 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
                 schools.router,
                 consultation_api.caseworkers,
                 consultation_api.schools,
+                documents.router,
+                advisers.router,
             ),
             workers=(retention.run, deadlines.run),
             consumers=(PartnerIntake(settings).subscribe,),
+            uploads=UPLOADS,
             own=Referrals.of(settings),
             # The partners' messages, described beyond what FastStream infers from raw bytes.
             describe=lambda generated: described(

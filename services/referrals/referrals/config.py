@@ -1,10 +1,15 @@
-"""Settings of the referrals service (environment variables)."""
+"""Settings of the referrals service (environment variables).
+
+(Longer than most modules: one field per environment variable, each with its description, and
+the checks that refuse a combination that cannot work.)
+"""
 
 from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import NoDecode
 
+from referrals.documents.scanning import Scanner
 from referrals.intake import DISTRICT_COUNCIL, SEND_COUNCIL, IntakeRules
 from shared.environment import is_https
 from shared.services import SERVICES, Service
@@ -67,6 +72,16 @@ class ReferralsSettings(ServiceSettings):
         description="IDEMPOTENCY_KEY_HOURS: how long a POST's Idempotency-Key answers a retry",
     )
 
+    clamd_address: str | None = Field(
+        default=None,
+        description="CLAMD_ADDRESS: a ClamAV daemon that scans every upload, tcp://host:3310 "
+        "or unix:///run/clamav/clamd.ctl; an infected file is refused, and while it cannot be "
+        "reached uploads are refused (503); unset: no scan",
+    )
+    clamd_timeout_s: float = Field(
+        default=30, gt=0, description="CLAMD_TIMEOUT_S: the longest a scan may take"
+    )
+
     family_plan_url: str = Field(
         default=f"http://127.0.0.1:{SERVICES['web'].port}/family/{{token}}/plan",
         description="FAMILY_PLAN_URL: where the family view links to read the child's plan "
@@ -78,6 +93,13 @@ class ReferralsSettings(ServiceSettings):
         "in the answer to an NHS "
         "partner ({referral_id} is filled in)",
     )
+
+    @field_validator("clamd_address")
+    @classmethod
+    def _clamd_address(cls, value: str | None) -> str | None:
+        if value is not None:
+            Scanner(value)  # refuses an address it cannot use, naming it
+        return value
 
     @field_validator("retention_years_by_council")
     @classmethod

@@ -151,12 +151,12 @@ async def _take_step(
                 raise HTTPException(status.HTTP_404_NOT_FOUND, f"no referral {referral_id}")
             raise OutOfOrder("a support request: escalate it to an EHC request first")
         event, detail = await act(uow.conn, *found)
-        return await _record(uow, event, detail)
+        return await record_step(uow, event, detail)
 
     return await one_step(caller, retry, body, step, date_field=date_field)
 
 
-async def _record(uow: UnitOfWork, event: DomainEvent, detail: str | None) -> EhcView:
+async def record_step(uow: UnitOfWork, event: DomainEvent, detail: str | None) -> EhcView:
     """The step's event (audited as an update of the EHC request: ``shared.audits``) and its
     timeline entry; the request as it now stands."""
     uow.add(event)
@@ -216,7 +216,7 @@ async def escalate(
             escalated=True,
         )
         await ehc_repository.start(uow.conn, request)
-        return await _record(uow, request.started(), None)
+        return await record_step(uow, request.started(), None)
 
     return await one_step(caller, retry, body, step, date_field="requested_on")
 

@@ -81,8 +81,8 @@ async def first_session_arranged(message: Envelope[FirstSessionArranged], uow: U
 
 @subscriptions.on(NotificationSent)
 async def notification_sent(message: Envelope[NotificationSent], uow: Uow) -> Events:
-    if message.data.audience == "caseworker":
-        return []  # the team's mailbox: its delivery is recorded (team_alerted), not this
+    if message.data.audience != "family":
+        return []  # a mailbox's (the team's, an adviser's): its delivery is recorded, not this
     return await _record(uow.conn, message)
 
 
@@ -90,7 +90,7 @@ async def notification_sent(message: Envelope[NotificationSent], uow: Uow) -> Ev
 async def notification_delivered(message: Envelope[NotificationDelivered], uow: Uow) -> Events:
     """Family notified only when the family was: a message to the council's SEND team is the
     team's own step, which the family view leaves out and the status ignores."""
-    if message.data.audience == "caseworker":
+    if message.data.audience != "family":  # the team's, or an adviser asked for advice
         template = message.data.template
         return await _record(uow.conn, message, step=Step.TEAM_ALERTED, detail=template)
     return await _record(uow.conn, message)

@@ -4,7 +4,9 @@ keeping the referral's codes and dates for the statistics councils return (and a
 request held for matching loses its copy of the request). Each erasure leaves as a
 ``ChildDetailsErased`` event per referral, so plans and notifications erase their copies (the
 words in the plan, the family's contact details) too; the unit of work (acting as
-``system:retention``) audits each as the erasure of the child's details.
+``system:retention``) audits each as the erasure of the child's details. The child's documents
+go with them: erased in the same unit of work, their bytes removed from the store after it
+commits (``remove_erased_documents``; a run that stops between the two finishes next time).
 
 A scheduled job of the referrals service, driven by the database: every replica runs the loop,
 one at a time acts (an advisory lock), and a run missed while the service was down is simply
@@ -13,11 +15,13 @@ done at the next start.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 
-from shared.councils import ALL
-from shared.db import Connection
+from referrals.documents import repository as documents
+from referrals.documents.store import DocumentStore, PostgresStore, StoredKey
+from shared.councils import ALL, act_for
+from shared.db import Connection, Database
 from shared.events import ChildDetailsErased
 from shared.schedule import every
 from shared.state import ServiceState
@@ -99,6 +103,8 @@ async def erase_past_retention(
             "UPDATE school_consultations SET reason = NULL WHERE referral_id = ANY($1)",
             referral_ids,
         )
+        # The child's documents go with their details: their rows now, their bytes after.
+        await documents.erase(conn, referral_ids)
         uow.add(
             *(
                 ChildDetailsErased(
@@ -110,23 +116,50 @@ async def erase_past_retention(
     return len(rows)
 
 
+async def remove_erased_documents(store: DocumentStore, conn: Connection) -> int:
+    """The bytes of erased documents removed from the store, after their erasure committed
+    (a store may be a bucket: never called inside a transaction); returns how many."""
+    async with conn.transaction():
+        await act_for(conn, ALL)
+        erased = await documents.to_remove(conn)
+    for row in erased:
+        await store.remove(StoredKey(row["id"], row["local_authority"]))
+        async with conn.transaction():
+            await act_for(conn, ALL)
+            await documents.removed(conn, row["id"])
+    return len(erased)
+
+
 class RetentionJob:
     """Runs ``erase_past_retention`` now and then every ``interval_s``."""
 
     def __init__(
-        self, *, years: int, interval_s: float, by_council: Mapping[str, int] | None = None
+        self,
+        *,
+        years: int,
+        interval_s: float,
+        by_council: Mapping[str, int] | None = None,
+        store: Callable[[Database], DocumentStore] = PostgresStore,
     ) -> None:
         self.years = years
         self.by_council = dict(by_council or {})
         self.interval_s = interval_s
+        self.store = store
 
     async def run(self, state: ServiceState) -> None:
+        store = self.store(state.database)
+
+        async def erase(work: Work, conn: Connection) -> int:
+            erased = await erase_past_retention(
+                work, conn, today=date.today(), years=self.years, by_council=self.by_council
+            )
+            await remove_erased_documents(store, conn)
+            return erased
+
         await every(
             state,
             interval_s=self.interval_s,
             lock_id=_LOCK_ID,
             name="retention (children's details erased)",
-            job=lambda work, conn: erase_past_retention(
-                work, conn, today=date.today(), years=self.years, by_council=self.by_council
-            ),
+            job=erase,
         )

@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import Depends
 
 from referrals.config import ReferralsSettings
+from referrals.documents.scanning import Scanner
 from referrals.intake import IntakeRules
 from shared.state import own_part, own_state
 
@@ -24,6 +25,8 @@ class Referrals:
     """The caseload's at-risk filter (``DEADLINE_AT_RISK_DAYS``)."""
     family_plan_url: str
     """Where a family reads their child's plan (``FAMILY_PLAN_URL``, with ``{token}``)."""
+    scanner: Scanner | None = None
+    """The malware scan of every document uploaded (``CLAMD_ADDRESS``; None: no scan)."""
 
     @classmethod
     def of(cls, settings: ReferralsSettings) -> Referrals:
@@ -31,6 +34,9 @@ class Referrals:
             intake_rules=settings.intake_rules,
             at_risk_days=settings.deadline_at_risk_days,
             family_plan_url=settings.family_plan_url,
+            scanner=Scanner(settings.clamd_address, timeout_s=settings.clamd_timeout_s)
+            if settings.clamd_address
+            else None,
         )
 
 

@@ -23,6 +23,7 @@ from shared.dates import add_months
 from shared.events import (
     AdviceReceived,
     AdviceRequested,
+    AdviceSummary,
     AssessmentDecided,
     DraftPlanIssued,
     EhcAssessmentRequested,
@@ -265,14 +266,28 @@ class EhcRequest:
         )
 
     def receive_advice(
-        self, kind: AdviceKind, requested_on: date, on: date, today: date
+        self,
+        kind: AdviceKind,
+        requested_on: date,
+        on: date,
+        today: date,
+        *,
+        document_id: UUID | None = None,
+        summary: AdviceSummary | None = None,
     ) -> AdviceReceived:
+        """``document_id``, ``summary``: the advice as its adviser returned it (their link)."""
         if self.stage in CLOSED:
             raise OutOfOrder(f"the request is {self.stage.value}")
         _check_day(on, not_before=requested_on, today=today, after="the advice was asked for")
         due = requested_on + timedelta(ADVICE_DAYS)
         return AdviceReceived(
-            **self.common(), kind=kind.value, received_on=on, due_on=due, on_time=on <= due
+            **self.common(),
+            kind=kind.value,
+            received_on=on,
+            due_on=due,
+            on_time=on <= due,
+            document_id=document_id,
+            summary=summary,
         )
 
     def decide_plan(

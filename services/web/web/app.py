@@ -21,6 +21,7 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
 from shared import operations
+from shared.adviser_links import ADVISER_PATH_PREFIX
 from shared.db import Database
 from shared.hardening import harden
 from shared.logs import configure_logging
@@ -44,6 +45,8 @@ from web import (
     signin,
     steps,
 )
+from web import advisers as adviser_pages
+from web import documents as document_pages
 from web.audit import routes as audit
 from web.backends import Backends
 from web.config import WebSettings
@@ -66,8 +69,10 @@ ROUTERS = (
     signin.router,
     caseload.router,
     referral.router,
+    document_pages.router,
     steps.router,
     *family.ROUTERS,
+    adviser_pages.router,
     plan.router,
     accessibility.router,
     audit.router,
@@ -81,6 +86,8 @@ ROUTERS = (
 """Every page of the workspace (``tests/integration/test_web_access.py`` walks them; the
 chart's ingress routes their paths, checked by ``tests/deploy/test_chart_contents.py``)."""
 STATIC_PATH = "/static"
+UPLOADS = (*document_pages.UPLOADS, *adviser_pages.UPLOADS)
+"""The pages that take a document: their body may reach ``MAX_UPLOAD_BYTES``."""
 
 
 def page_policy(settings: WebSettings) -> str:
@@ -104,6 +111,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         log_format=settings.log_format,
         repeat_interval_s=settings.log_repeat_interval_s,
         family_prefix=settings.family_path_prefix,
+        link_prefixes=[adviser_pages.PREFIX],
     )
     # httpx writes each request's address at INFO, and a call to a service's family route
     # holds the family's link in it: its lines are left to warnings and worse.
@@ -131,7 +139,9 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
             client,
             tracer_provider=tracer_provider,
             # The family's pages call referrals and plans with the family's link in the URL.
-            request_hook=family_links_unrecorded_in_calls(SERVICES_FAMILY_PREFIX),
+            request_hook=family_links_unrecorded_in_calls(
+                SERVICES_FAMILY_PREFIX, ADVISER_PATH_PREFIX
+            ),
         )
         opened.backends = Backends(client, settings.api_urls)
         sweeping = asyncio.create_task(_sweep(store), name="session-sweep")
@@ -172,7 +182,9 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         app,
         tracer_provider=tracer_provider,
         excluded_urls="health/.*,metrics,static/.*",
-        server_request_hook=family_links_unrecorded(settings.family_path_prefix),
+        server_request_hook=family_links_unrecorded(
+            settings.family_path_prefix, adviser_pages.PREFIX
+        ),
         http_capture_headers_sanitize_fields=sanitized_headers(),
     )
     app.include_router(operations.router)
@@ -180,7 +192,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         app.include_router(routes)
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC), name="static")
     errors.install(app)
-    harden(app, settings, page_policy=page_policy(settings))
+    harden(app, settings, page_policy=page_policy(settings), uploads=UPLOADS)
     # Outside the rate limits (added last: outermost), so that they count a signed-in person
     # by their session, not by the address a whole council office shares.
     app.add_middleware(Sessions, store=store, secure=settings.secure_cookies)

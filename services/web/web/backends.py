@@ -82,13 +82,14 @@ class Backends:
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
         files: Any = None,
+        data: Mapping[str, str] | None = None,
         content: bytes | None = None,
         accept: Sequence[int] = (200, 201),
         forwarded_for: str | None = None,
     ) -> Answer:
         """Call ``service``; return its answer when its status is in ``accept``, else raise
         the matching ``ApiError``. ``content``: a raw body (a CSV file), with its type in
-        ``headers``."""
+        ``headers``; ``files`` and ``data``: a multipart form (a document and its fields)."""
         sent = dict(headers or {})
         if token is not None:
             sent["Authorization"] = f"Bearer {token}"
@@ -102,6 +103,7 @@ class Backends:
                 params={k: v for k, v in (params or {}).items() if v is not None},
                 headers=sent,
                 files=files,
+                data=data,
                 content=content,
             )
         except httpx.HTTPError as exc:

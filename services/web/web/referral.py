@@ -43,6 +43,7 @@ async def referral_page(request: Request, referral_id: UUID, user: Caseworker) -
         preferences,
         plan,
         consultations,
+        documents,
     ) = await together(
         backends.get("referrals", path, token=token),
         backends.get("referrals", f"{path}/child", token=token),
@@ -52,6 +53,7 @@ async def referral_page(request: Request, referral_id: UUID, user: Caseworker) -
         _optional(backends.get("notifications", f"{path}/preferences", token=token)),
         _optional(backends.get("plans", f"{path}/plan", token=token)),
         backends.get("referrals", f"{path}/school-consultations", token=token),
+        backends.get("referrals", f"{path}/documents", token=token),
     )
     today = date.today()
     ehc = referral.get("ehc")
@@ -73,6 +75,7 @@ async def referral_page(request: Request, referral_id: UUID, user: Caseworker) -
         preferences=preferences,
         plan=plan,
         consultations=consultations,
+        documents=documents,
         words=words,
         banner=request.scope["web.session"].data.pop("banner", None),
     )

@@ -151,6 +151,19 @@ DEADLINE_STATES = {
     "cancelled": ("No longer needed", "grey"),
 }
 
+DOCUMENT_KINDS = {
+    "evidence": "Evidence",
+    "advice": "Advice",
+    "letter": "Letter",
+    "report": "Report",
+}
+MEDIA_TYPES = {
+    "application/pdf": "PDF",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word document",
+    "image/jpeg": "JPEG picture",
+    "image/png": "PNG picture",
+}
+
 
 def say(words: dict[str, str], code: str | None) -> str:
     """``code`` in words, or the code itself when it has none here yet."""
@@ -171,3 +184,10 @@ def nhs_number(digits: str | None) -> str:
     if not digits or len(digits) != 10:
         return digits or ""
     return f"{digits[:3]} {digits[3:6]} {digits[6:]}"
+
+
+def size(size_bytes: int) -> str:
+    """A file's size as people read it: ``850 KB``, ``2.4 MB``."""
+    if size_bytes < 1000 * 1000:
+        return f"{max(1, round(size_bytes / 1000))} KB"
+    return f"{size_bytes / 1000 / 1000:.1f} MB"

@@ -318,6 +318,8 @@ require it outside development too. */}}
   value: {{ include "send.caseworkerUrl" $root | quote }}
 - name: TEAM_CASELOAD_URL
   value: {{ printf "%s/practitioner" (include "send.workspaceUrl" $root) | quote }}
+- name: ADVISER_VIEW_URL
+  value: {{ $v.adviserViewUrl | default (printf "%s/advisers/{token}" (include "send.workspaceUrl" $root)) | quote }}
 - name: COUNCIL_MESSAGING
   valueFrom:
     secretKeyRef:

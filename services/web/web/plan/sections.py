@@ -189,6 +189,9 @@ SECTIONS: dict[str, Section] = {
             fields=(
                 Field("kind", "Advice from", "select", options=words.ADVICE),
                 Field("received_on", "Date received", "date"),
+                Field("needs", "Needs found", "textarea", optional=True),
+                Field("outcomes_sought", "Outcomes sought", "textarea", optional=True),
+                Field("provision_recommended", "Provision recommended", "textarea", optional=True),
             ),
         ),
     )
