@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 SOAK_ARGS ?=
 
-.PHONY: help install up topics migrate run test test-unit bench bench-partners bench-web soak asyncapi lint format down clean \
+.PHONY: help install up topics migrate migrate-durable run test test-unit bench bench-partners bench-web soak asyncapi lint format down clean \
 	constraints chart-tools chart-topology chart-check browser-tools screenshots trace-ui trace-ui-launch sbom
 
 help:
@@ -31,7 +31,9 @@ help:
 	@echo "make screenshots  the workspace's browser tests, saving each page to docs/screenshots"
 	@echo "make chart-topology  regenerate the chart's topics and rights from the code"
 	@echo "make trace-ui   start the local Zipkin (http://127.0.0.1:9411/zipkin/) alone"
-	@echo "make up / down  start / stop the local Kafka and PostgreSQL only (down stops Zipkin too)"
+	@echo "make up / down  start / stop the local Kafka and PostgreSQL only (down stops Zipkin too);"
+	@echo "                PostgreSQL is two clusters: the tests' (fast, not durable) and the durable"
+	@echo "                one of make run, bench and soak"
 
 $(INSTALLED): pyproject.toml requirements/constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -48,12 +50,20 @@ up: install
 topics: up
 	$(BIN)/python -m shared.topics
 
-migrate: up
-	$(BIN)/python -m shared.migrations --create-database
-	$(BIN)/python -m specialists.seed $$($(BIN)/python -c 'from shared.services import SERVICES; print(SERVICES["specialists"].migrations_database_url())')
+# Two local PostgreSQL clusters (deploy/local/postgres.sh): `make test` uses the tests' one, fast
+# because its commits are not durable; `make run` (and the bench and the soak, which pick it
+# themselves) the durable one, as production runs. SEND_PG_CLUSTER tells the Python side which.
+MIGRATE = $(BIN)/python -m shared.migrations --create-database && \
+	$(BIN)/python -m specialists.seed "$$($(BIN)/python -c 'from shared.services import SERVICES; print(SERVICES["specialists"].migrations_database_url())')"
 
-run: trace-ui topics migrate
-	$(BIN)/python -m scripts.run_platform
+migrate: up
+	$(MIGRATE)
+
+migrate-durable: up
+	export SEND_PG_CLUSTER=durable && $(MIGRATE)
+
+run: trace-ui topics migrate-durable
+	SEND_PG_CLUSTER=durable $(BIN)/python -m scripts.run_platform
 
 # The local trace UI: Zipkin's server (its jar resolved once with Maven into
 # ~/.cache/send-platform, like the Kafka jars), in-memory, on 127.0.0.1:9411. `make test` only
@@ -77,6 +87,7 @@ browser-tools: install
 
 # Neither is part of `make test`: they print figures, they assert nothing. Each brings its own
 # databases, topics, identity provider and services (free ports), so `make run` is undisturbed.
+# Each runs on the durable cluster (or TEST_POSTGRES_URL) and prints its settings first.
 bench: up
 	$(BIN)/python -m scripts.bench $(BENCH_ARGS)
 

@@ -17,6 +17,10 @@ LOCAL_POSTGRES_USER = "send"  # owns the tables; migrations run as it
 LOCAL_SERVICE_USER = "send_app"  # what the services connect as: row-level security applies
 LOCAL_POSTGRES_HOST = "127.0.0.1"
 LOCAL_POSTGRES_PORT = 55432
+"""The tests' local cluster: fsync, synchronous_commit and full_page_writes off."""
+LOCAL_DURABLE_POSTGRES_PORT = 55433
+"""The durable local cluster (`make run`, bench, soak): all three on, as in production."""
+LOCAL_CLUSTERS = ("tests", "durable")
 
 
 @dataclass(frozen=True)
@@ -62,16 +66,39 @@ class Service:
 
 
 def local_postgres_url(
-    environ: Mapping[str, str] | None = None, *, user: str = LOCAL_POSTGRES_USER
+    environ: Mapping[str, str] | None = None,
+    *,
+    user: str = LOCAL_POSTGRES_USER,
+    durable: bool | None = None,
 ) -> str:
-    """The local PostgreSQL server `make up` starts, without a database name, as ``user``
+    """A local PostgreSQL cluster `make up` starts, without a database name, as ``user``
     (whose password, locally, is its name).
 
-    Honours ``SEND_PG_PORT``, as ``deploy/local/postgres.sh`` does.
+    There are two (``deploy/local/postgres.sh``): the tests' cluster, fast because it does not
+    make commits durable, on ``SEND_PG_PORT``; and the durable one that `make run`, the bench
+    and the soak use, on ``SEND_PG_DURABLE_PORT``. ``durable`` chooses; left out, it is the
+    durable one when ``SEND_PG_CLUSTER`` is ``durable`` (what the Makefile sets for `make run`).
     """
     env = os.environ if environ is None else environ
-    port = env.get("SEND_PG_PORT") or LOCAL_POSTGRES_PORT
+    if durable is None:
+        durable = local_cluster(env) == "durable"
+    if durable:
+        port = env.get("SEND_PG_DURABLE_PORT") or LOCAL_DURABLE_POSTGRES_PORT
+    else:
+        port = env.get("SEND_PG_PORT") or LOCAL_POSTGRES_PORT
     return f"postgresql://{user}:{user}@{LOCAL_POSTGRES_HOST}:{port}"
+
+
+def local_cluster(environ: Mapping[str, str]) -> str:
+    """``SEND_PG_CLUSTER``: ``tests`` (the default) or ``durable``, as ``postgres.sh`` names
+    them; anything else is refused rather than read as one of them."""
+    cluster = environ.get("SEND_PG_CLUSTER") or "tests"
+    if cluster not in LOCAL_CLUSTERS:
+        raise ValueError(
+            f"SEND_PG_CLUSTER is {cluster!r}: it names a local PostgreSQL cluster, "
+            f"one of {', '.join(LOCAL_CLUSTERS)}"
+        )
+    return cluster
 
 
 def with_user(url: str, user: str, password: str) -> str:

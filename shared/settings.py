@@ -212,7 +212,7 @@ class ServiceSettings(KafkaSettings):
     database_url: str = Field(
         default="",
         description="The service's own database; from <SERVICE>_DATABASE_URL, else the local "
-        "server (SEND_PG_PORT)",
+        "server (SEND_PG_PORT, or SEND_PG_DURABLE_PORT when SEND_PG_CLUSTER=durable)",
     )
 
     db_pool_max_size: int = Field(

@@ -1,18 +1,27 @@
 #!/usr/bin/env bash
-# Local PostgreSQL cluster for development and tests, without Docker.
+# Local PostgreSQL clusters for development and tests, without Docker.
 #
-#   deploy/local/postgres.sh start|stop|status
+#   deploy/local/postgres.sh start|stop|status [tests|durable]   (default: tests)
 #
-# One cluster on 127.0.0.1:${SEND_PG_PORT:-55432} with the role send
-# (password send, CREATEDB, CREATEROLE for the tests' throwaway roles).
-# Each service's database (one per entry of
+# Two clusters of the same binaries, because fsync, synchronous_commit and
+# full_page_writes belong to a whole cluster:
+#   tests    127.0.0.1:${SEND_PG_PORT:-55432}, data in .local/postgres: `make test`.
+#            All three off: a crash of the server (not of a client) can lose
+#            or corrupt data, which tests never keep; the suite runs faster.
+#   durable  127.0.0.1:${SEND_PG_DURABLE_PORT:-55433}, data in .local/postgres-durable:
+#            `make run`, `make bench`, `make soak`. All three on, as production
+#            runs: a referral answered 201 survives a crash of the server, and
+#            the bench's figures are what a council's server would pay.
+# Each has the role send (password send, CREATEDB, CREATEROLE for the tests'
+# throwaway roles). Each service's database (one per entry of
 # shared/services.py) is created by that role, when missing, by
 # `python -m shared.migrations --create-database` (`make migrate`):
-#   postgresql://send:send@127.0.0.1:55432/referrals
+#   postgresql://send:send@127.0.0.1:55433/referrals
 # Environment:
 #   SEND_DATABASE_EXTERNAL=1 or any *_DATABASE_URL (REFERRALS_DATABASE_URL,
 #   ...): do nothing
-#   SEND_PG_PORT      TCP port on 127.0.0.1 (default 55432)
+#   SEND_PG_PORT          the tests' cluster's TCP port on 127.0.0.1 (default 55432)
+#   SEND_PG_DURABLE_PORT  the durable cluster's TCP port (default 55433)
 #   SEND_LOCAL_DIR    runtime state (default <repo>/.local)
 #   SEND_PG_BIN       folder with initdb/pg_ctl (default: newest
 #                     /usr/lib/postgresql/*/bin, else PATH)
@@ -20,8 +29,8 @@
 # Running as root: the server refuses to run as root, so initdb and pg_ctl
 # run as the `postgres` OS user, which must own the data directory. If that
 # user cannot reach <repo>/.local (e.g. a clone under /root, mode 0700), the
-# cluster lives in /var/lib/send-platform/postgres-<hash of the .local path>
-# instead; `status` prints where.
+# cluster lives in /var/lib/send-platform/postgres[-durable]-<hash of the
+# .local path> instead; `status` prints where.
 set -euo pipefail
 
 LOG_TAG=postgres
@@ -29,7 +38,6 @@ LOG_TAG=postgres
 source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
 
 PG_HOST=127.0.0.1
-PG_PORT=${SEND_PG_PORT:-55432}
 SUPERUSER=postgres
 APP_ROLE=send
 APP_PASSWORD=send
@@ -39,6 +47,37 @@ SERVICE_ROLE=send_app
 SERVICE_PASSWORD=send_app
 START_TIMEOUT=60
 
+# --- Which cluster ---------------------------------------------------------
+
+# Sets CLUSTER, PG_PORT, CLUSTER_DIR_NAME (its folder under .local) and DURABLE (on|off).
+choose_cluster() {
+  CLUSTER=${1:-tests}
+  case $CLUSTER in
+  tests)
+    PG_PORT=${SEND_PG_PORT:-55432}
+    CLUSTER_DIR_NAME=postgres
+    DURABLE=off
+    ;;
+  durable)
+    PG_PORT=${SEND_PG_DURABLE_PORT:-55433}
+    CLUSTER_DIR_NAME=postgres-durable
+    DURABLE=on
+    ;;
+  *)
+    echo "usage: $0 start|stop|status [tests|durable]" >&2
+    exit 2
+    ;;
+  esac
+  LOG_TAG=$CLUSTER_DIR_NAME
+  if [[ ${SEND_PG_PORT:-55432} == "${SEND_PG_DURABLE_PORT:-55433}" ]]; then
+    die "SEND_PG_PORT and SEND_PG_DURABLE_PORT are both ${SEND_PG_PORT:-55432}: the tests' cluster and the durable one need a port each"
+  fi
+}
+
+port_variable() {
+  if [[ $CLUSTER == durable ]]; then echo SEND_PG_DURABLE_PORT; else echo SEND_PG_PORT; fi
+}
+
 # --- Locations and ownership ----------------------------------------------
 
 # Stable short id of this clone's .local folder, for paths outside it.
@@ -47,7 +86,7 @@ local_id() { printf '%s' "$SEND_LOCAL_DIR" | sha256sum | cut -c1-12; }
 # Sets PG_BASE (cluster folder), DATA_DIR, LOG_FILE, SOCKET_DIR and AS_OWNER
 # (command prefix running a program as the cluster's OS owner).
 setup_paths() {
-  PG_BASE=$SEND_LOCAL_DIR/postgres
+  PG_BASE=$SEND_LOCAL_DIR/$CLUSTER_DIR_NAME
   AS_OWNER=()
   if is_root; then
     id -u postgres >/dev/null 2>&1 ||
@@ -59,7 +98,7 @@ setup_paths() {
     # Every parent must be traversable by postgres; a clone under /root is not.
     if ! runuser -u postgres -- test -w "$PG_BASE" 2>/dev/null; then
       local fallback
-      fallback=/var/lib/send-platform/postgres-$(local_id)
+      fallback=/var/lib/send-platform/$CLUSTER_DIR_NAME-$(local_id)
       log "user postgres cannot reach $PG_BASE (a parent folder is not traversable); using $fallback"
       printf 'This clone'\''s PostgreSQL cluster lives in %s\n(the postgres OS user cannot reach this folder).\n' \
         "$fallback" >"$PG_BASE/WHERE-IS-THE-DATA.txt"
@@ -78,6 +117,7 @@ setup_paths() {
   SOCKET_DIR=$PG_BASE/run
   if ((${#SOCKET_DIR} > 90)); then
     SOCKET_DIR=/tmp/send-pg-$(local_id)
+    [[ $CLUSTER == tests ]] || SOCKET_DIR=/tmp/send-pg-$CLUSTER-$(local_id)
   fi
   mkdir -p "$SOCKET_DIR"
   if is_root; then chown postgres: "$SOCKET_DIR"; fi
@@ -140,10 +180,14 @@ init_cluster() {
   [[ -f $DATA_DIR/PG_VERSION ]] && return 0
   log "initdb in $DATA_DIR ($("$PG_BIN/postgres" --version))"
   rm -rf "$DATA_DIR"
+  # --no-sync (no flush of the new files) only for the tests' cluster: the
+  # durable one is durable from its first file on.
+  local no_sync=(--no-sync)
+  [[ $DURABLE == off ]] || no_sync=()
   # No superuser password: the superuser can only connect through the Unix
   # socket, whose folder only the cluster owner (and root) can enter.
   as_owner "$PG_BIN/initdb" -D "$DATA_DIR" -U "$SUPERUSER" -E UTF8 --locale=C \
-    --auth-local=trust --auth-host=scram-sha-256 --no-sync --no-instructions \
+    --auth-local=trust --auth-host=scram-sha-256 "${no_sync[@]}" --no-instructions \
     >"$PG_BASE/initdb.log" 2>&1 || {
     cat "$PG_BASE/initdb.log" >&2
     die "initdb failed"
@@ -152,7 +196,29 @@ init_cluster() {
   echo "include_if_exists = 'send-local.conf'" | as_owner tee -a "$DATA_DIR/postgresql.conf" >/dev/null
 }
 
-# Rewritten on every start so a changed SEND_PG_PORT or socket folder applies.
+# The three settings that make a commit survive a crash of the server (all
+# reloadable: a running cluster of ours takes a change at the next start's reload).
+durability_settings() {
+  if [[ $DURABLE == on ]]; then
+    cat <<EOF
+# Durable cluster (make run, bench, soak): production durability, PostgreSQL's
+# own defaults written out so that nothing earlier in the file turns them off.
+fsync = on
+synchronous_commit = on
+full_page_writes = on
+EOF
+  else
+    cat <<EOF
+# Tests' cluster: durability traded for speed. A crash of the server can lose
+# or corrupt data; never use these settings for data you care about.
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+EOF
+  fi
+}
+
+# Rewritten on every start so a changed port or socket folder applies.
 write_config() {
   as_owner tee "$DATA_DIR/send-local.conf" >/dev/null <<EOF
 # Written by deploy/local/postgres.sh on every start: do not edit.
@@ -161,11 +227,7 @@ port = $PG_PORT
 unix_socket_directories = '$SOCKET_DIR'
 unix_socket_permissions = 0700
 max_connections = 200
-# Dev/test cluster: durability traded for speed. A crash can lose or corrupt
-# data; never use these settings for data you care about.
-fsync = off
-synchronous_commit = off
-full_page_writes = off
+$(durability_settings)
 EOF
   as_owner tee "$DATA_DIR/pg_hba.conf" >/dev/null <<EOF
 # Written by deploy/local/postgres.sh on every start: do not edit.
@@ -209,8 +271,17 @@ check_app_role() {
   }
 }
 
+# The server's fsync, synchronous_commit and full_page_writes, e.g. "on on on".
+server_durability() {
+  PGPASSWORD=$APP_PASSWORD PGCONNECT_TIMEOUT=5 psql_cmd -h "$PG_HOST" -p "$PG_PORT" \
+    -U "$APP_ROLE" -d postgres -At -F ' ' \
+    -c "SELECT current_setting('fsync'), current_setting('synchronous_commit'), current_setting('full_page_writes')"
+}
+
 urls() {
-  log "  postgresql://$APP_ROLE:$APP_PASSWORD@$PG_HOST:$PG_PORT/<service> (created by \`make migrate\`)"
+  local by='`make migrate`'
+  [[ $CLUSTER == tests ]] || by='`make migrate-durable`, which `make run` runs'
+  log "  postgresql://$APP_ROLE:$APP_PASSWORD@$PG_HOST:$PG_PORT/<service> (created by $by)"
 }
 
 cmd_start() {
@@ -229,13 +300,21 @@ cmd_start() {
   if port_open "$PG_HOST" "$PG_PORT"; then
     find_pg_bin || true
     log "$PG_HOST:$PG_PORT is already serving (not this clone's cluster): reusing it"
-    if check_app_role 2>"$PG_BASE/reuse-error.log"; then
-      log "role $APP_ROLE can connect and create databases"
-      return 0
+    if ! check_app_role 2>"$PG_BASE/reuse-error.log"; then
+      cat "$PG_BASE/reuse-error.log" >&2
+      die "cannot connect to the server on $PG_HOST:$PG_PORT as $APP_ROLE/$APP_PASSWORD with CREATEDB.
+Stop that server, create role '$APP_ROLE' (LOGIN CREATEDB, password '$APP_PASSWORD') there, or pick another port with $(port_variable)."
     fi
-    cat "$PG_BASE/reuse-error.log" >&2
-    die "cannot connect to the server on $PG_HOST:$PG_PORT as $APP_ROLE/$APP_PASSWORD with CREATEDB.
-Stop that server, create role '$APP_ROLE' (LOGIN CREATEDB, password '$APP_PASSWORD') there, or pick another port with SEND_PG_PORT."
+    log "role $APP_ROLE can connect and create databases"
+    local settings
+    settings=$(server_durability)
+    log "fsync, synchronous_commit, full_page_writes: $settings"
+    # A server another clone started is reused, but never as the durable one unless it is.
+    if [[ $DURABLE == on && $settings != "on on on" ]]; then
+      die "the server on $PG_HOST:$PG_PORT is not durable (fsync, synchronous_commit, full_page_writes: $settings); make run, bench and soak need all three on.
+Stop that server, turn them on there, or pick another port with $(port_variable)."
+    fi
+    return 0
   fi
   ensure_pg_bin
   init_cluster
@@ -251,7 +330,7 @@ Stop that server, create role '$APP_ROLE' (LOGIN CREATEDB, password '$APP_PASSWO
     sleep 0.5
   done
   ensure_role_as_superuser
-  log "ready in $(elapsed_since "$start")s; databases:"
+  log "ready in $(elapsed_since "$start")s; fsync, synchronous_commit, full_page_writes: $(server_durability); databases:"
   urls
 }
 
@@ -269,6 +348,7 @@ cmd_status() {
   setup_paths
   if cluster_running; then
     log "running on $PG_HOST:$PG_PORT (data $DATA_DIR, log $LOG_FILE)"
+    log "fsync, synchronous_commit, full_page_writes: $(server_durability)"
     urls
   elif port_open "$PG_HOST" "$PG_PORT"; then
     log "$PG_HOST:$PG_PORT is serving, but not this clone's cluster"
@@ -292,11 +372,12 @@ external_databases() {
 main() {
   local cmd=${1:-}
   require_command "$cmd"
+  choose_cluster "${2:-}"
   if external_databases; then
     log "external databases are used (SEND_DATABASE_EXTERNAL=1 or a *_DATABASE_URL is set): nothing to $cmd"
     return 0
   fi
-  [[ $cmd == status ]] || lock_service postgres
+  [[ $cmd == status ]] || lock_service "$CLUSTER_DIR_NAME"
   "cmd_$cmd"
 }
 

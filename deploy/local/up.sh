@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Starts the local infrastructure (PostgreSQL and Kafka) in parallel and
-# prints where it listens. Idempotent: whatever already runs is reused.
+# Starts the local infrastructure (Kafka, and PostgreSQL's two clusters: the
+# tests' fast one and the durable one of make run, bench and soak) in parallel
+# and prints where it listens. Idempotent: whatever already runs is reused.
 # Topics are not created here; the Python side does that after `up`.
 #
 #   deploy/local/up.sh
 #
 # Honours the environment of postgres.sh and kafka.sh (SEND_PG_PORT,
-# SEND_LOCAL_DIR, SEND_CACHE_DIR, KAFKA_BOOTSTRAP_SERVERS,
+# SEND_PG_DURABLE_PORT, SEND_LOCAL_DIR, SEND_CACHE_DIR, KAFKA_BOOTSTRAP_SERVERS,
 # SEND_DATABASE_EXTERNAL, *_DATABASE_URL, JAVA_HOME, ...).
 set -euo pipefail
 
@@ -23,19 +24,23 @@ run_prefixed() {
 }
 
 start=$(now)
-run_prefixed postgres bash "$LOCAL_SCRIPT_DIR/postgres.sh" start &
+run_prefixed postgres bash "$LOCAL_SCRIPT_DIR/postgres.sh" start tests &
 pg_job=$!
+run_prefixed postgres-durable bash "$LOCAL_SCRIPT_DIR/postgres.sh" start durable &
+pg_durable_job=$!
 run_prefixed kafka bash "$LOCAL_SCRIPT_DIR/kafka.sh" start &
 kafka_job=$!
 
 failed=()
 wait "$pg_job" || failed+=(postgres)
+wait "$pg_durable_job" || failed+=(postgres-durable)
 wait "$kafka_job" || failed+=(kafka)
 if ((${#failed[@]})); then
   die "failed to start: ${failed[*]} (see above; stop the rest with deploy/local/down.sh)"
 fi
 
 pg_port=${SEND_PG_PORT:-55432}
+pg_durable_port=${SEND_PG_DURABLE_PORT:-55433}
 echo
 echo "Local infrastructure is up ($(elapsed_since "$start")s):"
 if [[ -n ${KAFKA_BOOTSTRAP_SERVERS:-} ]]; then
@@ -54,10 +59,13 @@ venv_python=$REPO_ROOT/.venv/bin/python
 if [[ $external_db == 1 ]]; then
   echo "  PostgreSQL:       external (SEND_DATABASE_EXTERNAL / *_DATABASE_URL)"
 elif [[ -x $venv_python ]] && databases=$(cd "$REPO_ROOT" && "$venv_python" -m shared.services); then
+  echo "  PostgreSQL, durable (make run, bench, soak): 127.0.0.1:$pg_durable_port"
   for db in $databases; do
-    printf '  PostgreSQL %-14s postgresql://send:send@127.0.0.1:%s/%s\n' "$db:" "$pg_port" "$db"
+    printf '  PostgreSQL %-14s postgresql://send:send@127.0.0.1:%s/%s\n' "$db:" "$pg_durable_port" "$db"
   done
+  echo "  PostgreSQL, tests' (make test; fsync off): 127.0.0.1:$pg_port"
 else
-  echo "  PostgreSQL:       postgresql://send:send@127.0.0.1:$pg_port/<service> (databases: make migrate)"
+  echo "  PostgreSQL, durable: postgresql://send:send@127.0.0.1:$pg_durable_port/<service> (databases: make migrate-durable)"
+  echo "  PostgreSQL, tests':  postgresql://send:send@127.0.0.1:$pg_port (make test; fsync off; databases: make migrate)"
 fi
 echo "  State: $SEND_LOCAL_DIR   Stop: deploy/local/down.sh"

@@ -4,9 +4,10 @@
     python -m scripts.bench --drain 20000 --rates 100 --runs 3
     python -m scripts.bench --env OTEL_TRACES_SAMPLER=parentbased_traceidratio --env ...
 
-Prints each run's tables, then (with --runs N) the median of every figure over the runs.
-Kafka and PostgreSQL must be up (`make up`); the bench brings its own databases, topics,
-identity provider and services, and removes them at the end.
+Prints the PostgreSQL server's durability settings first, then each run's tables, then (with
+--runs N) the median of every figure over the runs. Kafka and PostgreSQL must be up (`make
+up`); the bench runs on the durable local cluster (``server.bench_postgres_url``), brings its
+own databases, topics, identity provider and services, and removes them at the end.
 """
 
 from __future__ import annotations
@@ -21,12 +22,12 @@ from scripts.bench.drain import DrainUnavailable, drain_phase, referral_requeste
 from scripts.bench.openloop import open_loop_phase
 from scripts.bench.phases import PhaseResult
 from scripts.bench.report import tables
+from scripts.bench.server import bench_postgres_url, describe
 from scripts.bench.stack import bench_platform
 from scripts.bench.table import Table, median_tables, render
 from scripts.bench.traffic import OffsetReader
 from scripts.platform import REPO_ROOT
 from shared.migrations import owner_connection
-from shared.services import local_postgres_url
 from shared.settings import KafkaSettings
 
 CASEWORKER = "leeds-caseworker"
@@ -130,9 +131,8 @@ async def baselines(
     return results
 
 
-async def one_run(args: argparse.Namespace) -> list[Table]:
+async def one_run(args: argparse.Namespace, postgres_url: str) -> list[Table]:
     kafka = KafkaSettings().kafka_bootstrap_servers
-    postgres_url = os.environ.get("TEST_POSTGRES_URL") or local_postgres_url()
     bare = await baselines(args, kafka, postgres_url)
     phases: list[PhaseResult] = []
     async with bench_platform(postgres_url, kafka, service_env(args.env)) as bench:
@@ -170,11 +170,13 @@ def main(argv: list[str] | None = None) -> None:
             referral_requested()  # say so now, not after the baselines
         except DrainUnavailable as missing:
             raise SystemExit(f"bench: {missing}") from None
+    postgres_url = bench_postgres_url()
+    print(asyncio.run(describe(postgres_url)), flush=True)
     print(f"{os.cpu_count()} CPUs; load average {_load()} at the start", flush=True)
     runs: list[list[Table]] = []
     for index in range(args.runs):
         print(f"\n=== Run {index + 1} of {args.runs}", flush=True)
-        runs.append(asyncio.run(one_run(args)))
+        runs.append(asyncio.run(one_run(args, postgres_url)))
         print(f"\nload average {_load()}\n")
         print("\n\n".join(render(t) for t in runs[-1]), flush=True)
     if len(runs) > 1:

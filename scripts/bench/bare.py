@@ -27,6 +27,7 @@ from aiokafka import AIOKafkaProducer
 
 from scripts.bench.bare_stage import HEADERS, SCHEMA
 from scripts.bench.cpu import CpuMeter, cpu_seconds
+from scripts.bench.server import find_postmaster
 from scripts.bench.traffic import OffsetReader
 from scripts.platform import REPO_ROOT
 from shared.services import LOCAL_SERVICE_USER, with_user
@@ -93,7 +94,10 @@ async def run_baseline(
     owner_url = await _create_database(postgres_url, database)
     try:
         await _load(kafka, topics[0], messages)
-        return await _measure(variant, messages, settings, topics, owner_url, database, log_dir)
+        postmaster = await find_postmaster(postgres_url)
+        return await _measure(
+            variant, messages, settings, topics, owner_url, database, postmaster, log_dir
+        )
     finally:
         await _drop_database(postgres_url, database)
         await delete_namespace(settings)
@@ -106,6 +110,7 @@ async def _measure(
     topics: list[str],
     owner_url: str,
     database: str,
+    postmaster: int | None,
     log_dir: Path,
 ) -> BaselineResult:
     stages: list[subprocess.Popen[str]] = []
@@ -118,7 +123,9 @@ async def _measure(
         for stage in stages:
             await asyncio.wait_for(_ready(stage), timeout=60)
         meter = CpuMeter(
-            {f"stage {k}": p.pid for k, p in enumerate(stages, 1)}, frozenset({database})
+            {f"stage {k}": p.pid for k, p in enumerate(stages, 1)},
+            postmaster,
+            frozenset({database}),
         )
         before = meter.read()
         started = time.perf_counter()

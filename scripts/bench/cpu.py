@@ -12,7 +12,6 @@ from scripts.bench.processes import (
     children,
     command_line,
     find_kafka_broker,
-    find_postmaster,
     machine_busy_ticks,
     parse_backend_title,
     read_stat,
@@ -63,14 +62,16 @@ def cpu_seconds(before: CpuReading, after: CpuReading) -> dict[str, float]:
 
 @dataclass
 class CpuMeter:
-    """Reads the CPU time of ``processes`` (label -> pid), the local Kafka broker and the
-    local PostgreSQL server (found once, in /proc; absent when they run elsewhere)."""
+    """Reads the CPU time of ``processes`` (label -> pid), the local Kafka broker (found once,
+    in /proc) and the PostgreSQL server whose postmaster is ``postmaster_pid``
+    (``server.find_postmaster``: a machine may run more than one); either absent when it runs
+    elsewhere."""
 
     processes: Mapping[str, int]
+    postmaster_pid: int | None
     databases: frozenset[str] = frozenset()
     database_user: str = LOCAL_SERVICE_USER
     kafka_pid: int | None = field(default_factory=find_kafka_broker)
-    postmaster_pid: int | None = field(default_factory=find_postmaster)
 
     def read(self) -> CpuReading:
         ticks: dict[str, dict[ProcessKey, int]] = {}

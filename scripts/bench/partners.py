@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import time
 from datetime import date
 from typing import Any
@@ -27,9 +26,9 @@ from referrals.partner_example import example_bundle, partner_record
 from scripts.bench.cpu import cpu_seconds
 from scripts.bench.phases import Sampler, reading_before
 from scripts.bench.samples import FAMILY, GIVEN, nhs_test_number
+from scripts.bench.server import bench_postgres_url, describe
 from scripts.bench.stack import bench_platform
 from shared.events import PartnerReferralAnswered
-from shared.services import local_postgres_url
 from shared.settings import KafkaSettings
 from shared.topics import PARTNER_INBOUND_TOPIC
 
@@ -119,7 +118,8 @@ class Answers:
 
 async def run(count: int, timeout_s: float) -> None:
     kafka_servers = KafkaSettings().kafka_bootstrap_servers
-    postgres_url = os.environ.get("TEST_POSTGRES_URL") or local_postgres_url()
+    postgres_url = bench_postgres_url()
+    print(await describe(postgres_url), flush=True)
     async with bench_platform(postgres_url, kafka_servers, {}) as bench:
         print(f"Platform: run {bench.run_id}, logs in {bench.log_dir}", flush=True)
         records = bundles(count)

@@ -118,18 +118,6 @@ def find_kafka_broker() -> int | None:
     return None
 
 
-def find_postmaster() -> int | None:
-    """The pid of the local PostgreSQL server's first process: a ``postgres`` whose parent is
-    not one. Its own and its reaped children's CPU plus its live children's is the server's."""
-    for pid in _pids():
-        stat = read_stat(pid)
-        if stat is not None and stat.comm == "postgres":
-            parent = read_stat(stat.ppid)
-            if parent is None or parent.comm != "postgres":
-                return pid
-    return None
-
-
 def parse_machine_busy_ticks(stat: str) -> int:
     """CPU ticks the whole machine spent busy (all CPUs, every process and the kernel), from
     /proc/stat's ``cpu`` line: everything but idle and iowait (guest time is in user)."""

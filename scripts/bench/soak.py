@@ -1,7 +1,8 @@
 """`make soak`: referrals at a steady open-loop rate for minutes, on a platform of the bench's
-own; every window (30 s) prints the rate achieved, POST and family-alert latency over the
-window, each service's resident memory and what is waiting (outboxes, Kafka lag), so memory
-that grows without bound or a backlog that builds up shows.
+own, on the durable local cluster (its settings printed first); every window (30 s) prints the
+rate achieved, POST and family-alert latency over the window, each service's resident memory
+and what is waiting (outboxes, Kafka lag), so memory that grows without bound or a backlog that
+builds up shows.
 
     python -m scripts.bench.soak [--rate 100] [--minutes 10] [--every 30] [--env NAME=VALUE]
 """
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import time
 from uuid import UUID
 
@@ -21,12 +21,12 @@ from scripts.bench import journeys
 from scripts.bench.__main__ import CASEWORKER, service_env
 from scripts.bench.http_load import HttpConnections
 from scripts.bench.openloop import OpenLoop, Sent, referral_bodies, wait_for_alerts
+from scripts.bench.server import bench_postgres_url, describe
 from scripts.bench.stack import BenchPlatform, bench_platform
 from scripts.bench.stats import percentile
 from scripts.bench.traffic import OffsetReader, lag
 from shared.migrations import owner_connection
 from shared.services import EVENT_SERVICES as SERVICES  # the pipeline measured
-from shared.services import local_postgres_url
 from shared.settings import KafkaSettings
 
 MB = 2**20
@@ -112,7 +112,8 @@ def _mb(value: int | None) -> str:
 
 async def soak(args: argparse.Namespace) -> None:
     kafka = KafkaSettings().kafka_bootstrap_servers
-    postgres_url = os.environ.get("TEST_POSTGRES_URL") or local_postgres_url()
+    postgres_url = bench_postgres_url()
+    print(await describe(postgres_url), flush=True)
     count = round(args.rate * args.minutes * 60)
     async with bench_platform(postgres_url, kafka, service_env(args.env)) as bench:
         print(f"Soak: run {bench.run_id}, logs in {bench.log_dir}", flush=True)

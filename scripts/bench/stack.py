@@ -15,7 +15,8 @@ from uuid import uuid4
 import asyncpg
 
 from scripts.bench.cpu import CpuMeter
-from scripts.bench.processes import find_kafka_broker, find_postmaster, rss_bytes
+from scripts.bench.processes import find_kafka_broker, rss_bytes
+from scripts.bench.server import find_postmaster
 from scripts.platform import REPO_ROOT, IdentityProvider, Platform, database_env, fresh_databases
 from shared.services import SERVICES
 from shared.settings import KafkaSettings
@@ -52,8 +53,9 @@ class BenchPlatform:
     identity: IdentityProvider
     platform: Platform
     log_dir: Path
+    postmaster_pid: int | None
+    """The server of ``postgres_url``, when it runs on this machine."""
     kafka_pid: int | None = field(default_factory=find_kafka_broker)
-    postmaster_pid: int | None = field(default_factory=find_postmaster)
     next_referral: int = 0
     """The index of the next sample referral (``samples.referral_request``) to send."""
 
@@ -66,9 +68,9 @@ class BenchPlatform:
         PostgreSQL and ``processes`` (e.g. the bench itself)."""
         return CpuMeter(
             {**self.service_pids(), **processes},
+            self.postmaster_pid,
             self.databases,
             kafka_pid=self.kafka_pid,
-            postmaster_pid=self.postmaster_pid,
         )
 
     def service_pids(self) -> dict[str, int]:
@@ -109,7 +111,16 @@ async def bench_platform(
             **SERVICE_ENV,
             **env,
         }
-        yield BenchPlatform(run_id, postgres_url, kafka, urls, identity, platform, log_dir)
+        yield BenchPlatform(
+            run_id,
+            postgres_url,
+            kafka,
+            urls,
+            identity,
+            platform,
+            log_dir,
+            postmaster_pid=await find_postmaster(postgres_url),
+        )
     finally:
         platform.stop()
         identity.stop()

@@ -39,12 +39,13 @@ from devtools.dev_identity_client import fetch_token
 from scripts.bench import caseload_seed, profile
 from scripts.bench.cpu import POSTGRES_RUN, CpuMeter, cpu_seconds
 from scripts.bench.samples import LEEDS
+from scripts.bench.server import bench_postgres_url, describe
 from scripts.bench.stack import bench_platform
 from scripts.bench.stats import percentile
 from scripts.platform import service_url
 from shared.councils import SETTING
 from shared.dates import london_today
-from shared.services import SERVICES, local_postgres_url
+from shared.services import SERVICES
 
 TARGETS_MS = {"caseload": 150.0, "referral": 250.0}
 _HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
@@ -187,7 +188,8 @@ async def plans(owner_url: str, team: UUID) -> list[tuple[str, str]]:
 
 
 async def run(args: argparse.Namespace) -> None:
-    postgres = os.environ.get("POSTGRES_URL", local_postgres_url())
+    postgres = os.environ.get("POSTGRES_URL") or bench_postgres_url()
+    print(await describe(postgres), flush=True)
     kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
     async with bench_platform(postgres, kafka, {"CASELOAD_PAGE_SIZE": "25"}) as bench:
         started = time.perf_counter()
