@@ -3,6 +3,10 @@
 The workspace is a backend for the frontend: it renders pages from the services' APIs, called
 with the signed-in person's own token, and keeps no children's records. Its database holds
 sessions only.
+
+(Longer than most modules: it wires every page's router, the uploads' size limits, the family,
+adviser and request links kept out of logs and traces, and the sign-in, in one place a reader
+checks whole.)
 """
 
 from __future__ import annotations
