@@ -31,6 +31,7 @@ from shared.events import (
     PlanReviewDue,
     PlanRevised,
     PlanShared,
+    PublicRequestReceived,
     ReferralClosed,
     ReferralReceived,
     ReferralWaitlisted,
@@ -41,6 +42,7 @@ from shared.events import (
 AUDITED: dict[type[DomainEvent], tuple[str, str]] = {
     # referrals
     ReferralReceived: ("create", "referral"),
+    PublicRequestReceived: ("create", "public-request"),  # kept until its contact confirms it
     PartnerReferralHeld: ("create", "held-referral"),  # on the referral it may duplicate
     ReferralClosed: ("update", "referral"),
     FamilyLinksRevoked: ("update", "family-links"),

@@ -15,8 +15,11 @@ from notifications.providers import Councils
 from notifications.receipts import ReceiptPoller
 from notifications.sender import AlertSender, Clock, utc_now
 from shared.events import NotificationDelivered, NotificationFailed, NotificationSent
-from shared.family_links import mint
+from shared.family_links import CONFIRMATION_AUDIENCE, mint
 from shared.lifecycle import ServiceDefinition, create_service_app
+
+CONFIRM_REQUEST = "confirm-request"
+"""The message whose link confirms a request made on the public form (``catalogue``)."""
 
 
 def create_app(
@@ -33,6 +36,15 @@ def create_app(
         ``generation`` as heard of here (``FamilyLinksRevoked``)."""
         if alert.audience is Audience.CASEWORKER:
             return settings.caseworker_view_url.format(referral_id=alert.referral_id)
+        if alert.template == CONFIRM_REQUEST:  # not a family link: it opens nothing else
+            token = mint(
+                settings.family_link_key,
+                referral_id=alert.referral_id,
+                local_authority=alert.local_authority,
+                valid_for=timedelta(days=settings.family_link_days),
+                audience=CONFIRMATION_AUDIENCE,
+            )
+            return settings.request_confirm_url.format(token=token)
         token = mint(
             settings.family_link_key,
             referral_id=alert.referral_id,

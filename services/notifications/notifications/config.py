@@ -156,11 +156,18 @@ class NotificationsSettings(ServiceSettings):
         "council_messaging",
         "family_view_url",
         "caseworker_view_url",
+        "request_confirm_url",
     }
     family_view_url: str = Field(
         default=f"http://127.0.0.1:{SERVICES['web'].port}/family/{{token}}",
         description="FAMILY_VIEW_URL: the family's link in each message; {token} is the signed "
         "link token. The workspace's family page; a council points it at its public address.",
+    )
+    request_confirm_url: str = Field(
+        default=f"http://127.0.0.1:{SERVICES['web'].port}/family/confirm/{{token}}",
+        description="REQUEST_CONFIRM_URL: the link that confirms a request made on the public "
+        "form ({token}: a signed token for that one request, FAMILY_LINK_DAYS long): the "
+        "workspace's confirmation page",
     )
     caseworker_view_url: str = Field(
         default=f"http://127.0.0.1:{SERVICES['web'].port}/referrals/{{referral_id}}",
@@ -212,7 +219,7 @@ class NotificationsSettings(ServiceSettings):
 
     def unsafe_settings(self) -> list[str]:
         problems = super().unsafe_settings()
-        for name in ("family_view_url", "caseworker_view_url"):
+        for name in ("family_view_url", "caseworker_view_url", "request_confirm_url"):
             if name in self.model_fields_set and not is_https(getattr(self, name)):
                 problems.append(f"{self.variable(name)} is not an https:// URL")
         for council, messaging in sorted(self.council_messaging.items()):

@@ -4,12 +4,13 @@ import dataclasses
 
 from fastapi import FastAPI
 
-from referrals import api, caseload, closing, ehc_api, family, held_referrals
+from referrals import api, caseload, closing, ehc_api, family, held_referrals, representatives
 from referrals.config import ReferralsSettings
 from referrals.deadlines import AT_RISK, MISSED, DeadlineWatch
 from referrals.handlers import subscriptions
 from referrals.partner_asyncapi import described
 from referrals.partners import PartnerIntake
+from referrals.public import casework, intake
 from referrals.retention import RetentionJob
 from shared.events import ALL_EVENTS, DomainEvent, PartnerReferralAnswered
 from shared.lifecycle import ServiceDefinition, create_service_app
@@ -46,13 +47,16 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
                 family.router,
                 closing.router,
                 held_referrals.router,
+                intake.router,
+                casework.router,
+                representatives.router,
             ),
             workers=(retention.run, deadlines.run),
             consumers=(PartnerIntake(settings).subscribe,),
         )
     )
     registry = app.state.operations.registry
-    for metric in (MISSED, AT_RISK):
+    for metric in (MISSED, AT_RISK, intake.PUBLIC_REQUESTS):
         registry.register(metric)
     # The partners' messages, described beyond what FastStream infers from raw bytes.
     generated = app.state.operations.asyncapi
@@ -65,4 +69,5 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
     app.state.intake_rules = settings.intake_rules  # the routes' (api.intake_rules)
     app.state.at_risk_days = settings.deadline_at_risk_days  # the caseload's at-risk filter
     app.state.family_plan_url = settings.family_plan_url
+    app.state.public_request_messages_per_contact = settings.public_request_messages_per_contact
     return app

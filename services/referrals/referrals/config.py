@@ -68,6 +68,15 @@ class ReferralsSettings(ServiceSettings):
         description="IDEMPOTENCY_KEY_HOURS: how long a POST's Idempotency-Key answers a retry",
     )
 
+    public_request_messages_per_contact: int = Field(
+        default=3,
+        ge=1,
+        le=50,
+        description="PUBLIC_REQUEST_MESSAGES_PER_CONTACT: links to confirm a request made on the "
+        "public form sent to one email address or phone in a day; requests over it are kept, "
+        "with no link (a caseworker confirms them by phone), so the form cannot flood anyone",
+    )
+
     family_plan_url: str = Field(
         default=f"http://127.0.0.1:{SERVICES['web'].port}/family/{{token}}/plan",
         description="FAMILY_PLAN_URL: where the family view links to read the child's plan "
