@@ -20,8 +20,28 @@ RUN python -m pip wheel --no-deps --wheel-dir /wheels . \
     && python -m venv /opt/send \
     && /opt/send/bin/python -m pip install --constraint requirements/constraints.txt /wheels/*.whl \
     && /opt/send/bin/python -m pip uninstall --yes pip
+# The image's software bill of materials: CycloneDX's generator (pinned, in a virtual
+# environment of its own that stays in this stage) reads what /opt/send holds, as `make sbom`
+# reads the development environment; it ships at /opt/send/sbom.cdx.json.
+RUN python -m venv /opt/sbom \
+    && /opt/sbom/bin/python -m pip install --constraint requirements/constraints.txt cyclonedx-bom \
+    && /opt/sbom/bin/cyclonedx-py environment --pyproject pyproject.toml --output-reproducible \
+       --of JSON -o /opt/send/sbom.cdx.json /opt/send/bin/python
 
 FROM ${PYTHON_IMAGE}
+ARG PYTHON_IMAGE
+ARG VERSION=0.1.0
+ARG REVISION=unknown
+ARG SOURCE=https://git.example.gov.uk/send-platform
+# OCI annotations: what the image is, which commit built it (docker build --build-arg
+# REVISION=$(git rev-parse HEAD)), from what base, under which licence.
+LABEL org.opencontainers.image.title="send-platform" \
+      org.opencontainers.image.description="SEND support platform: referrals, plans, specialists, notifications and the workspace" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.source="${SOURCE}" \
+      org.opencontainers.image.licenses="MIT" \
+      org.opencontainers.image.base.name="${PYTHON_IMAGE}"
 # WeasyPrint (the plans service's PDFs) renders text with pango and needs a font. Debian's
 # packages of the pinned base image; a new base image digest brings their security updates.
 # hadolint ignore=DL3008

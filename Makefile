@@ -12,12 +12,13 @@ BENCH_ARGS ?=
 SOAK_ARGS ?=
 
 .PHONY: help install up topics migrate run test test-unit bench bench-partners bench-web soak asyncapi lint format down clean \
-	constraints chart-tools chart-topology chart-check browser-tools screenshots
+	constraints chart-tools chart-topology chart-check browser-tools screenshots trace-ui trace-ui-launch sbom
 
 help:
 	@echo "make run        start Kafka, PostgreSQL and the four services; follow a sample referral"
 	@echo "make test       the whole test suite against real Kafka and PostgreSQL"
 	@echo "make lint       ruff and mypy --strict"
+	@echo "make sbom       CycloneDX SBOM of the installed environment (build/sbom.cdx.json), checked"
 	@echo "make bench      bare pipelines, a 150,000-referral drain, open-loop HTTP at 100/s and"
 	@echo "                300/s: throughput, latency, CPU and memory (BENCH_ARGS=\"--drain 20000\")"
 	@echo "make bench-partners  N partner FHIR bundles waiting, timed to N accepted answers: events/s"
@@ -29,7 +30,8 @@ help:
 	@echo "make chart-check  the Helm chart and Dockerfile checks alone (tests/deploy)"
 	@echo "make screenshots  the workspace's browser tests, saving each page to docs/screenshots"
 	@echo "make chart-topology  regenerate the chart's topics and rights from the code"
-	@echo "make up / down  start / stop the local Kafka and PostgreSQL only"
+	@echo "make trace-ui   start the local Zipkin (http://127.0.0.1:9411/zipkin/) alone"
+	@echo "make up / down  start / stop the local Kafka and PostgreSQL only (down stops Zipkin too)"
 
 $(INSTALLED): pyproject.toml requirements/constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -50,12 +52,21 @@ migrate: up
 	$(BIN)/python -m shared.migrations --create-database
 	$(BIN)/python -m specialists.seed $$($(BIN)/python -c 'from shared.services import SERVICES; print(SERVICES["specialists"].migrations_database_url())')
 
-run: topics migrate
+run: trace-ui topics migrate
 	$(BIN)/python -m scripts.run_platform
+
+# The local trace UI: Zipkin's server (its jar resolved once with Maven into
+# ~/.cache/send-platform, like the Kafka jars), in-memory, on 127.0.0.1:9411. `make test` only
+# launches it (the JVM boots while the rest is set up); the end-to-end tests wait for it.
+trace-ui:
+	bash deploy/local/zipkin.sh start
+
+trace-ui-launch:
+	bash deploy/local/zipkin.sh launch
 
 # chart-tools: helm, kubecheck, crdcheck and hadolint, pinned, built once into
 # ~/.cache/send-platform/tools (about 3 min on a new machine, seconds after); tests/deploy use them.
-test: topics migrate chart-tools browser-tools
+test: trace-ui-launch topics migrate chart-tools browser-tools
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # browser-tools: Debian's chromium and chromium-driver, WeasyPrint's pango libraries (apt-get,
@@ -97,6 +108,11 @@ chart-topology: install
 
 chart-check: chart-tools
 	$(BIN)/python -m pytest tests/deploy tests/unit/test_k8s_topology_current.py $(PYTEST_ARGS)
+
+# The installed environment as a CycloneDX SBOM (build/sbom.cdx.json), checked against every pin
+# of requirements/constraints.txt (tests/unit/test_sbom.py runs the same check in CI).
+sbom: install
+	$(BIN)/python -m scripts.sbom
 
 lint: install
 	$(BIN)/ruff check .

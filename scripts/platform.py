@@ -240,7 +240,12 @@ class Platform:
                     try:
                         response = client.get(f"{self.url(service)}/health/ready")
                         last[service] = response.text
-                        if response.status_code == 200:
+                        # Ready answers 200 on PostgreSQL alone; a run waits for Kafka too,
+                        # so that its consumers take the first events it sends.
+                        checks = response.json().get("checks", {}) if response.is_success else {}
+                        if response.status_code == 200 and all(
+                            state == "ok" for state in checks.values()
+                        ):
                             pending.discard(service)
                     except httpx.HTTPError as exc:
                         last[service] = type(exc).__name__

@@ -15,6 +15,7 @@ from referrals.partner_example import random_test_nhs_number
 
 from devtools.dev_identity import fetch_token_sync
 from devtools.dev_identity_seed import DEV_CLIENT_SECRET, DEV_PASSWORD, PARTNERS, STAFF
+from scripts import trace_ui
 from scripts.local_notify import LocalNotifyServer
 from scripts.platform import REPO_ROOT, IdentityProvider, Platform
 from shared.services import SERVICES
@@ -92,6 +93,20 @@ def show_inbox(notify: LocalNotifyServer, referral_id: str) -> None:
             print(f"    {line}" if line else "")
 
 
+def show_trace(referral_id: str) -> None:
+    """The address of the sample referral's journey, one trace, in the local Zipkin."""
+    services = {name for name, entry in SERVICES.items() if entry.events}
+    try:
+        traces = trace_ui.journey_trace(referral_id, services, timeout_s=15)
+    except (TimeoutError, httpx.HTTPError) as exc:
+        print(f"\nIts trace is not in Zipkin ({trace_ui.ZIPKIN_URL}/zipkin/) yet: {exc}")
+        return
+    (journey,) = [t for t in traces if services <= trace_ui.services_of(t)][:1]
+    trace_id = journey[0]["traceId"]
+    print(f"\nIts whole journey, one trace ({len(journey)} spans, every service):")
+    print(f"  {trace_ui.trace_address(trace_id)}")
+
+
 def sign_in_help(identity: IdentityProvider, referrals_url: str, referral_id: str) -> str:
     """How a person at a terminal gets a token and calls the API with it."""
     token_request = (
@@ -117,6 +132,7 @@ def main() -> None:
     platform = Platform(env=identity.service_env())
     notify = LocalNotifyServer(callback_url=f"{platform.url('notifications')}/v1/notify/receipts")
     platform.env.update(notify.service_env())
+    platform.env.update(trace_ui.service_env())  # Zipkin, started by `make run` first
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop like Ctrl-C
     try:
         print(f"Starting the development identity provider at {identity.issuer} ...")
@@ -127,6 +143,7 @@ def main() -> None:
         platform.start()
         referral_id = follow(platform, identity)
         show_inbox(notify, referral_id)
+        show_trace(referral_id)
         print(f"\n{sign_in_help(identity, platform.url('referrals'), referral_id)}")
         print("\nThe platform is running. Ctrl-C stops it.")
         print(
@@ -140,6 +157,7 @@ def main() -> None:
             if entry.events:
                 print(f"  {service:<14} {platform.url(service)}/docs   (API docs)")
         print(f"  local Notify   {notify.url}/   (every message sent, as the family sees it)")
+        print(f"  traces         {trace_ui.ZIPKIN_URL}/zipkin/   (Zipkin: every service's spans)")
         print("  logs           .local/logs/<service>.log, .local/logs/dev-identity.log")
         print("  Kafka and PostgreSQL keep running after Ctrl-C; `make down` stops them.")
         while True:

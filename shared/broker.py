@@ -17,6 +17,7 @@ from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import CollectorRegistry
 
+from shared.access_lines import MessageTraceLines
 from shared.logs import BROKER_LOGGER
 from shared.settings import KafkaSettings
 
@@ -39,7 +40,10 @@ def create_broker(
 
     ``middlewares`` run inside telemetry and metrics, so their work is in the message's span.
     """
-    return KafkaBroker(
+    # FastStream's access lines are written outside the consume span: this logger gives them
+    # the trace of the message they are about (shared.access_lines).
+    lines = MessageTraceLines(logging.getLogger(BROKER_LOGGER))
+    broker = KafkaBroker(
         settings.kafka_bootstrap_servers,
         security=settings.kafka_security(),
         client_id=client_id,
@@ -51,7 +55,7 @@ def create_broker(
         # A logger of our own rather than FastStream's default, which writes to stdout with
         # colour codes and does not propagate: its lines go through the process's log
         # handler like every other (shared.logs).
-        logger=logging.getLogger(BROKER_LOGGER),
+        logger=lines,
         middlewares=[
             KafkaTelemetryMiddleware(tracer_provider=tracer_provider),
             KafkaPrometheusMiddleware(
@@ -60,6 +64,8 @@ def create_broker(
             *middlewares,
         ],
     )
+    lines.bind(broker.context)
+    return broker
 
 
 class BrokerConnection:

@@ -216,7 +216,10 @@ class _ConsumeOne(BaseMiddleware):
         self.c.consumed.labels(topic, "processed").inc(len(fresh))
         age = self.c.event_age.labels(topic)
         for envelope in fresh:  # committed: each event once, however many attempts it took
-            age.observe(max(0.0, taken - envelope.time.timestamp()))
+            # The event's trace as the bucket's exemplar: a dashboard point opens the trace.
+            trace_id = (envelope.traceparent or "").split("-")[1:2]
+            exemplar = {"trace_id": trace_id[0]} if trace_id else None
+            age.observe(max(0.0, taken - envelope.time.timestamp()), exemplar)
         if len(batch) > len(fresh):
             self.c.consumed.labels(topic, "duplicate").inc(len(batch) - len(fresh))
 

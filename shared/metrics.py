@@ -12,13 +12,20 @@ data.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import asyncpg
 from opentelemetry.instrumentation.utils import suppress_instrumentation
-from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    GCCollector,
+    PlatformCollector,
+    ProcessCollector,
+)
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -35,6 +42,17 @@ def service_registry() -> CollectorRegistry:
     PlatformCollector(registry=registry)
     GCCollector(registry=registry)
     return registry
+
+
+def zero_series(counter: Counter, *label_values: Iterable[str]) -> None:
+    """Make ``counter``'s series exist at 0 for every combination of ``label_values`` (one
+    iterable per label, in the counter's order).
+
+    A counter's series otherwise first appears with its first event, at 1, and an alert on
+    ``increase()`` never sees that first event (there is no earlier sample to rise from):
+    the first statutory deadline a council misses would not alert."""
+    for labels in itertools.product(*label_values):
+        counter.labels(*labels)
 
 
 @dataclass(frozen=True)

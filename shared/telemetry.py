@@ -16,6 +16,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.environment_variables import (
     OTEL_EXPORTER_OTLP_ENDPOINT,
     OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+    OTEL_EXPORTER_ZIPKIN_ENDPOINT,
 )
 from opentelemetry.sdk.resources import SERVICE_NAME, OTELResourceDetector, Resource
 from opentelemetry.sdk.trace import TracerProvider
@@ -39,16 +40,30 @@ def tracer_provider(default_service_name: str) -> TracerProvider:
       (a base URL, ``/v1/traces`` added): spans are exported over OTLP/HTTP only when one of
       them is set; the exporter reads them itself, with ``OTEL_EXPORTER_OTLP_*_HEADERS``,
       ``_TIMEOUT``, ``_COMPRESSION`` and the certificate variables.
+    - ``OTEL_EXPORTER_ZIPKIN_ENDPOINT`` (``http://127.0.0.1:9411/api/v2/spans``): spans are
+      also exported to a Zipkin server, as JSON (``make run``'s trace UI; the exporter reads
+      it and ``OTEL_EXPORTER_ZIPKIN_TIMEOUT`` itself).
     - ``OTEL_TRACES_SAMPLER`` / ``OTEL_TRACES_SAMPLER_ARG``, ``OTEL_BSP_*``,
       ``OTEL_SDK_DISABLED``: read by the SDK.
     """
     named = OTELResourceDetector().detect().attributes.get(SERVICE_NAME)
     resource = Resource.create() if named else Resource.create({SERVICE_NAME: default_service_name})
     provider = TracerProvider(resource=resource)
-    exporter = span_exporter()
-    if exporter is not None:
-        provider.add_span_processor(BatchSpanProcessor(exporter))
+    for exporter in (span_exporter(), zipkin_exporter()):
+        if exporter is not None:
+            provider.add_span_processor(BatchSpanProcessor(exporter))
     return provider
+
+
+def zipkin_exporter() -> SpanExporter | None:
+    """A Zipkin (JSON over HTTP) exporter when ``OTEL_EXPORTER_ZIPKIN_ENDPOINT`` is set, else
+    none. Zipkin's server takes no OTLP, so the local trace UI gets spans this way; a
+    cluster's collector takes OTLP."""
+    if not os.environ.get(OTEL_EXPORTER_ZIPKIN_ENDPOINT):
+        return None
+    from opentelemetry.exporter.zipkin.json import ZipkinExporter
+
+    return ZipkinExporter()
 
 
 def span_exporter() -> SpanExporter | None:

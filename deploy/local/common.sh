@@ -6,7 +6,7 @@ LOCAL_SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
 REPO_ROOT=$(cd -- "$LOCAL_SCRIPT_DIR/../.." && pwd -P)
 # Runtime state (data, logs, pid files): per clone, git-ignored.
 SEND_LOCAL_DIR=${SEND_LOCAL_DIR:-$REPO_ROOT/.local}
-# Downloaded artefacts (Kafka jars): shared between runs and clones.
+# Downloaded artefacts (Kafka jars, Zipkin's server): shared between runs and clones.
 SEND_CACHE_DIR=${SEND_CACHE_DIR:-$HOME/.cache/send-platform}
 export SEND_LOCAL_DIR SEND_CACHE_DIR
 
@@ -59,4 +59,45 @@ require_command() {
     exit 2
     ;;
   esac
+}
+
+# --- Java -----------------------------------------------------------------
+
+# Prints the major version of the given java binary ("1.8" -> 8).
+java_major() {
+  local spec
+  spec=$("$1" -XshowSettings:properties -version 2>&1 |
+    sed -n 's/^ *java\.specification\.version = //p') || true
+  spec=${spec#1.}
+  [[ $spec =~ ^[0-9]+$ ]] && echo "$spec"
+}
+
+# Sets JAVA (binary) and JAVA_HOME_FOUND, for a script that sets MIN_JAVA and JAVA_FOR
+# (what needs it, for the messages). JAVA_HOME wins if set; then java on PATH if it is
+# recent enough; then the oldest JDK >= MIN_JAVA in /usr/lib/jvm (the conservative choice:
+# Kafka 4.x and Zipkin 3.x are built for and tested on 17).
+find_java() {
+  local candidate major best=0
+  JAVA=
+  if [[ -n ${JAVA_HOME:-} ]]; then
+    candidate=$JAVA_HOME/bin/java
+    [[ -x $candidate ]] || die "JAVA_HOME=$JAVA_HOME has no bin/java"
+    major=$(java_major "$candidate") || major=0
+    ((major >= MIN_JAVA)) ||
+      die "JAVA_HOME=$JAVA_HOME is Java $major; $JAVA_FOR needs Java $MIN_JAVA or newer"
+    JAVA=$candidate
+  elif candidate=$(command -v java) && major=$(java_major "$candidate") && ((major >= MIN_JAVA)); then
+    JAVA=$candidate
+  else
+    for candidate in /usr/lib/jvm/*/bin/java; do
+      [[ -x $candidate ]] || continue
+      major=$(java_major "$candidate") || continue
+      if ((major >= MIN_JAVA)) && { [[ -z $JAVA ]] || ((major < best)); }; then
+        JAVA=$candidate best=$major
+      fi
+    done
+  fi
+  [[ -n $JAVA ]] || die "no Java $MIN_JAVA or newer found (JAVA_HOME unset; none on PATH or in /usr/lib/jvm).
+Install one (e.g. apt-get install openjdk-17-jre-headless) or set JAVA_HOME."
+  JAVA_HOME_FOUND=$(dirname -- "$(dirname -- "$(readlink -f -- "$JAVA")")")
 }

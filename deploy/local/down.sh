@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Stops the local PostgreSQL and Kafka started by up.sh. Idempotent; stops
+# Stops the local PostgreSQL and Kafka started by up.sh, and the Zipkin of zipkin.sh. Idempotent; stops
 # only what this clone started. Data is kept (delete .local/ to reset).
 #
 #   deploy/local/down.sh
@@ -13,4 +13,5 @@ source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
 rc=0
 bash "$LOCAL_SCRIPT_DIR/kafka.sh" stop || rc=1
 bash "$LOCAL_SCRIPT_DIR/postgres.sh" stop || rc=1
+bash "$LOCAL_SCRIPT_DIR/zipkin.sh" stop || rc=1
 exit "$rc"

@@ -35,46 +35,7 @@ PID_FILE=$KAFKA_DIR/kafka.pid
 SERVER_PROPERTIES=$KAFKA_DIR/server.properties
 START_TIMEOUT=${SEND_KAFKA_START_TIMEOUT:-90}
 MIN_JAVA=17
-
-# --- Java -----------------------------------------------------------------
-
-# Prints the major version of the given java binary ("1.8" -> 8).
-java_major() {
-  local spec
-  spec=$("$1" -XshowSettings:properties -version 2>&1 |
-    sed -n 's/^ *java\.specification\.version = //p') || true
-  spec=${spec#1.}
-  [[ $spec =~ ^[0-9]+$ ]] && echo "$spec"
-}
-
-# Sets JAVA (binary) and JAVA_HOME_FOUND. JAVA_HOME wins if set; then java on
-# PATH if it is recent enough; then the oldest JDK >= 17 in /usr/lib/jvm (the
-# conservative choice: Kafka 4.x is built for and tested on 17).
-find_java() {
-  local candidate major best=0
-  JAVA=
-  if [[ -n ${JAVA_HOME:-} ]]; then
-    candidate=$JAVA_HOME/bin/java
-    [[ -x $candidate ]] || die "JAVA_HOME=$JAVA_HOME has no bin/java"
-    major=$(java_major "$candidate") || major=0
-    ((major >= MIN_JAVA)) ||
-      die "JAVA_HOME=$JAVA_HOME is Java $major; Kafka $KAFKA_VERSION needs Java $MIN_JAVA or newer"
-    JAVA=$candidate
-  elif candidate=$(command -v java) && major=$(java_major "$candidate") && ((major >= MIN_JAVA)); then
-    JAVA=$candidate
-  else
-    for candidate in /usr/lib/jvm/*/bin/java; do
-      [[ -x $candidate ]] || continue
-      major=$(java_major "$candidate") || continue
-      if ((major >= MIN_JAVA)) && { [[ -z $JAVA ]] || ((major < best)); }; then
-        JAVA=$candidate best=$major
-      fi
-    done
-  fi
-  [[ -n $JAVA ]] || die "no Java $MIN_JAVA or newer found (JAVA_HOME unset; none on PATH or in /usr/lib/jvm).
-Install one (e.g. apt-get install openjdk-17-jre-headless) or set JAVA_HOME."
-  JAVA_HOME_FOUND=$(dirname -- "$(dirname -- "$(readlink -f -- "$JAVA")")")
-}
+JAVA_FOR="Kafka $KAFKA_VERSION"
 
 # --- Jars -----------------------------------------------------------------
 

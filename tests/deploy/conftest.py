@@ -23,9 +23,33 @@ NAMESPACE = "send"
 
 Obj = dict[str, Any]
 
-# Every optional part on: KEDA, the collector, every alert, the topics Job (Strimzi topics
-# off), SCRAM over TLS, a Kafka namespace, an NHS partner.
+# Every optional part on: KEDA, the collector (its backend by address), every alert, the
+# topics Job (Strimzi topics off), SCRAM over TLS, a Kafka namespace, an NHS partner, Redis
+# for the rate limits, a Gateway API route, OpenShift's DNS port, an extra egress rule, and
+# the scheduling and identity escape hatches.
 EVERYTHING = {
+    "networkPolicy.otlpBackend.peers[0].ipBlock.cidr": "203.0.113.0/24",
+    "rateLimit.storage": "redis://send-redis:6379",
+    "networkPolicy.redis.peers[0].podSelector.matchLabels.app\\.kubernetes\\.io/name": "redis",
+    "gateway.enabled": "true",
+    "gateway.parentRefs[0].name": "council-gateway",
+    "gateway.parentRefs[0].namespace": "gateway-system",
+    "networkPolicy.dns.ports[0]": "5353",
+    "networkPolicy.extraEgress[0].to[0].ipBlock.cidr": "10.70.0.0/16",
+    "networkPolicy.extraEgress[0].ports[0].port": "8443",
+    "nodeSelector.kubernetes\\.io/os": "linux",
+    "tolerations[0].key": "dedicated",
+    "tolerations[0].operator": "Exists",
+    "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution"
+    ".nodeSelectorTerms[0].matchExpressions[0].key": "kubernetes.io/arch",
+    "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution"
+    ".nodeSelectorTerms[0].matchExpressions[0].operator": "In",
+    "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution"
+    ".nodeSelectorTerms[0].matchExpressions[0].values[0]": "amd64",
+    "priorityClassName": "send-critical",
+    "podAnnotations.council": "west-yorkshire",
+    "serviceAccount.annotations.azure\\.workload\\.identity/client-id": "workload-identity-id",
+    "dlqReplay.topic": "plans.plan-drafted.v1.dlq",
     "keda.enabled": "true",
     "otelCollector.enabled": "true",
     "otelCollector.exporterEndpoint": "https://otlp.example.org",
@@ -116,7 +140,7 @@ def render(tools: Tools, tmp_path_factory: pytest.TempPathFactory) -> RenderFn:
         path = folder / f"rendered-{count}.yaml"
         path.write_text(helm.stdout)
         as_json = folder / f"rendered-{count}.json"
-        external = "kafka.strimzi.io,keda.sh"
+        external = "kafka.strimzi.io,keda.sh"  # crdcheck's
         checked = run(
             [tools.kubecheck, "-q", "--external", external, "--json", str(as_json), str(path)]
         )

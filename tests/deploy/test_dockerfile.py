@@ -170,3 +170,17 @@ def test_the_image_holds_no_development_fake(wheel_names: list[str]) -> None:
     assert "devtools" not in pyproject["tool"]["setuptools"]["packages"]
     shipped = [n for n in wheel_names if n.startswith("devtools/") or Path(n).name in fakes]
     assert shipped == []
+
+
+def test_the_image_carries_oci_labels_and_the_sbom_of_its_environment() -> None:
+    """What a registry and a scanner read: the OCI annotations (version, the commit, the base,
+    the licence) and a CycloneDX SBOM of /opt/send made in the build stage (its generator
+    pinned like every package, left behind in that stage)."""
+    final = " ".join(" ".join(_stages()[-1]).split())
+    for label in ("title", "version", "revision", "source", "licenses", "base.name"):
+        assert f"org.opencontainers.image.{label}=" in final, label
+    build = " ".join(" ".join(_stages()[0]).split())
+    assert "--constraint requirements/constraints.txt cyclonedx-bom" in build
+    assert "cyclonedx-py environment" in build
+    assert "-o /opt/send/sbom.cdx.json /opt/send/bin/python" in build
+    assert "/opt/sbom" not in final  # the generator stays in the build stage

@@ -1,11 +1,14 @@
 """The whole platform: four service processes on real Kafka and PostgreSQL, exporting their
-spans over OTLP to a receiver the tests read."""
+spans over OTLP to a receiver the tests read, and to the local Zipkin (the trace UI of
+``make run``), whose API the tests read too."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
+import subprocess
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -15,6 +18,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from devtools.dev_identity import fetch_token
+from scripts import trace_ui
 from scripts.local_notify import LocalNotifyServer
 from scripts.platform import (
     REPO_ROOT,
@@ -39,6 +43,25 @@ def otlp() -> Iterator[OtlpReceiver]:
     receiver.start()
     yield receiver
     receiver.stop()
+
+
+@pytest.fixture(scope="session")
+def zipkin() -> str:
+    """The local Zipkin's address: started (or waited for, when `make test` launched it) by
+    deploy/local/zipkin.sh, one for the whole session (its JVM takes seconds to start); an
+    external one at SEND_ZIPKIN_URL is used as it is. Missing, it fails the tests."""
+    if "SEND_ZIPKIN_URL" not in os.environ:
+        started = subprocess.run(
+            ["bash", str(REPO_ROOT / "deploy" / "local" / "zipkin.sh"), "start"],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if started.returncode != 0:
+            pytest.fail(f"the local Zipkin did not start:\n{started.stderr}", pytrace=False)
+    try:
+        httpx.get(f"{trace_ui.ZIPKIN_URL}/health", timeout=5).raise_for_status()
+    except httpx.HTTPError as exc:
+        pytest.fail(f"Zipkin at {trace_ui.ZIPKIN_URL} does not answer: {exc}", pytrace=False)
+    return trace_ui.ZIPKIN_URL
 
 
 PARTNER_TOPICS = {
@@ -90,6 +113,7 @@ async def platform(
     infrastructure: Infrastructure,
     databases: Databases,
     otlp: OtlpReceiver,
+    zipkin: str,
     kafka: KafkaSettings,
     foreign_run: KafkaSettings,
     identity: IdentityProvider,
@@ -104,6 +128,7 @@ async def platform(
         "RATE_LIMIT_POST": "100000/minute",
         "DEADLINE_CHECK_INTERVAL_S": "0.5",  # the scheduler notices a missed deadline at once
         "OTEL_EXPORTER_OTLP_ENDPOINT": otlp.endpoint,
+        **trace_ui.service_env(zipkin),
         "OTEL_BSP_SCHEDULE_DELAY": "100",
         **database_env(urls),
     }

@@ -275,3 +275,85 @@ async def test_faststream_access_lines_are_json_with_topic_group_and_message_id(
     assert [line["message"] for line in access] == ["Received", "Processed"]
     assert {(line["topic"], line["group_id"]) for line in access} == {(topic, group)}
     assert all(line.startswith("{") for line in captured.err.splitlines())
+
+
+async def test_every_line_written_while_an_event_is_handled_carries_its_trace(
+    pool: asyncpg.Pool,
+    event_class: type[Counted],
+    broker_factory: BrokerFactory,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """FastStream's Received and Processed (written outside its consume span) and the
+    handler's own lines: each with the trace_id of the event's trace and a span_id. And the
+    event's age is observed with that trace as its exemplar (a dashboard point's link)."""
+    import logging
+
+    from opentelemetry.trace import format_trace_id
+
+    from shared.telemetry import continued_trace, current_trace_headers, setup_tracing
+
+    async def accepts(message: Envelope[Counted], conn: Conn) -> Events:
+        logging.getLogger("tests.handlers").info("handled %s", message.id)
+        return []
+
+    consumption = EventConsumption(
+        service="tests",
+        namespace="",
+        outbox=Outbox(source="/tests", declared=[]),
+        pool=lambda: pool,
+        registry=(registry := CollectorRegistry()),
+    )
+    topic = event_class.topic()
+    with restored_logging():
+        configure_logging("tests", "INFO")
+        broker = broker_factory("access-line-traces", middlewares=[consumption])
+        router = KafkaRouter()
+        consumption.subscribe(router, Subscription(event_class, accepts))
+        broker.include_router(router)
+        await broker.start()
+        try:
+            # As the outbox relay publishes: inside the trace of the work that caused it.
+            tracer = setup_tracing("tests").get_tracer("test")  # the provider handlers use
+            with tracer.start_as_current_span("referral") as cause:
+                headers = current_trace_headers()
+            event = wrap(
+                event_class(referral_id=uuid4(), sequence=1),
+                source="/t",
+                local_authority="E08000035",
+                trace=headers,
+            )
+            with continued_trace(headers):
+                await broker.publish(event.model_dump_json().encode(), topic=topic, key=b"k")
+
+            captured: list[str] = []
+
+            async def processed() -> bool:
+                captured.append(capsys.readouterr().err)
+                return '"message": "Processed"' in "".join(captured)
+
+            await wait_for(processed, what="the event's Processed line")
+        finally:
+            await broker.stop()
+    lines = [json.loads(line) for line in "".join(captured).splitlines() if line.startswith("{")]
+    # This event's lines: FastStream's for its topic and its handler's (other tests' work in
+    # this process may write lines of their own traces meanwhile).
+    ours = [
+        line for line in lines if line.get("topic") == topic or line["logger"] == "tests.handlers"
+    ]
+    start = next(i for i, line in enumerate(ours) if line["message"] == "Received")
+    end = next(i for i, line in enumerate(ours) if line["message"] == "Processed")
+    handling = ours[start : end + 1]
+    assert [line["message"] for line in handling][:: len(handling) - 1] == ["Received", "Processed"]
+    assert f"handled {event.id}" in [line["message"] for line in handling]
+    expected = format_trace_id(cause.get_span_context().trace_id)
+    missing = [line["message"] for line in handling if "trace_id" not in line]
+    assert missing == [], handling
+    assert {line["trace_id"] for line in handling} == {expected}
+    assert all(len(line["span_id"]) == 16 for line in handling)
+    exemplars = [
+        sample.exemplar.labels
+        for family in registry.collect()
+        for sample in family.samples
+        if sample.name == "send_event_age_seconds_bucket" and sample.exemplar
+    ]
+    assert exemplars == [{"trace_id": expected}]

@@ -157,3 +157,33 @@ def test_a_family_link_in_an_access_line_is_hidden(capsys: pytest.CaptureFixture
     assert kept["message"] == '192.0.2.1:1 - "GET /v1/referrals/r-1/plan.pdf HTTP/1.1" 200'
     configure_logging("plans", "INFO")  # again, as each app of a process does: one filter
     assert len(access.filters) == 1
+
+
+def test_an_access_line_of_a_batch_names_the_first_trace_and_lists_every_one(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """FastStream writes Received and Processed outside any span: the broker's logger takes
+    the trace from the message being handled (shared.access_lines)."""
+    from faststream import ContextRepo
+
+    from shared.access_lines import MessageTraceLines
+
+    first, second = "0af7651916cd43dd8448eb211c80319c", "4bf92f3577b34da6a3ce929d0e0e4736"
+    message = type("Batch", (), {})()
+    message.batch_headers = [
+        {"traceparent": f"00-{first}-b7ad6b7169203331-01"},
+        {"traceparent": f"00-{second}-00f067aa0ba902b7-01"},
+        {"traceparent": f"00-{first}-c7ad6b7169203332-01"},
+    ]
+    configure_logging("plans", "INFO")
+    context = ContextRepo()
+    lines = MessageTraceLines(logging.getLogger("faststream.access.kafka"))
+    lines.bind(context)
+    lines.log(logging.INFO, "before", extra={"topic": "t"})
+    with context.scope("message", message):
+        lines.log(logging.INFO, "Received", extra={"topic": "t", "message_id": "m-1"})
+    before, received = json_lines(capsys.readouterr().err)
+    assert "trace_id" not in before
+    assert (received["trace_id"], received["span_id"]) == (first, "b7ad6b7169203331")
+    assert received["trace_ids"] == [first, second]
+    assert (received["topic"], received["message_id"]) == ("t", "m-1")  # FastStream's kept

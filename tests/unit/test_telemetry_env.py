@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.trace.sampling import TraceIdRatioBased
 
-from shared.telemetry import span_exporter, tracer_provider
+from shared.telemetry import span_exporter, tracer_provider, zipkin_exporter
 from tests.e2e.otlp_receiver import OtlpReceiver
 
 OTEL_VARIABLES = (
@@ -18,6 +19,7 @@ OTEL_VARIABLES = (
     "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
     "OTEL_TRACES_SAMPLER",
     "OTEL_TRACES_SAMPLER_ARG",
+    "OTEL_EXPORTER_ZIPKIN_ENDPOINT",
 )
 
 
@@ -95,3 +97,44 @@ def test_spans_reach_the_configured_endpoint_under_the_configured_name(
     assert provider.force_flush(timeout_millis=10_000)
     provider.shutdown()
     assert [(s.service, s.name) for s in receiver.snapshot()] == [("plans-leeds", "draft plan")]
+
+
+def test_spans_reach_a_zipkin_server_as_json_when_its_endpoint_is_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """make run's trace UI: Zipkin's JSON API, beside OTLP when both are set."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    received: list[tuple[str, list[dict[str, Any]]]] = []
+
+    class Zipkin(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(
+                (self.path, json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            )
+            self.send_response(202)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Zipkin)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    assert zipkin_exporter() is None
+    monkeypatch.setenv(
+        "OTEL_EXPORTER_ZIPKIN_ENDPOINT", f"http://127.0.0.1:{server.server_port}/api/v2/spans"
+    )
+    provider = tracer_provider("plans")
+    with provider.get_tracer("test").start_as_current_span("draft plan") as span:
+        span.set_attribute("send.referral_id", "r-1")
+    assert provider.force_flush(timeout_millis=10_000)
+    provider.shutdown()
+    server.shutdown()
+    server.server_close()
+    [(path, [exported])] = received
+    assert path == "/api/v2/spans"
+    assert exported["name"] == "draft plan"
+    assert exported["localEndpoint"]["serviceName"] == "plans"
+    assert exported["tags"]["send.referral_id"] == "r-1"

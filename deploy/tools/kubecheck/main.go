@@ -3,7 +3,8 @@
 //	helm template ... | kubecheck --external kafka.strimzi.io,keda.sh [--json out.json] -
 //
 // Every document must have an apiVersion and kind this program knows (the built-in
-// Kubernetes API groups of k8s.io/api, and the Prometheus Operator's monitoring.coreos.com),
+// Kubernetes API groups of k8s.io/api, the Prometheus Operator's monitoring.coreos.com and
+// the Gateway API's gateway.networking.k8s.io/v1),
 // and must decode with sigs.k8s.io/yaml.UnmarshalStrict into that type: a field the type does
 // not have (a misspelt readinessProbe), a value of the wrong type, a malformed quantity or a
 // repeated key fails. A PrometheusRule's expressions must parse as PromQL (Prometheus's own
@@ -37,6 +38,7 @@ import (
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 	"sigs.k8s.io/yaml"
 )
 
@@ -63,6 +65,7 @@ func newScheme() (*runtime.Scheme, error) {
 		rbacv1.AddToScheme,
 		schedulingv1.AddToScheme,
 		monitoringv1.AddToScheme,
+		gatewayv1.AddToScheme,
 	} {
 		if err := add(scheme); err != nil {
 			return nil, err

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from referrals import api, caseload, closing, ehc_api, family, held_referrals, representatives
 from referrals.config import ReferralsSettings
-from referrals.deadlines import AT_RISK, MISSED, DeadlineWatch
+from referrals.deadlines import AT_RISK, MISSED, DeadlineWatch, deadline_kinds
 from referrals.handlers import subscriptions
 from referrals.partner_asyncapi import described
 from referrals.partners import PartnerIntake
@@ -14,6 +14,7 @@ from referrals.public import casework, intake
 from referrals.retention import RetentionJob
 from shared.events import ALL_EVENTS, DomainEvent, PartnerReferralAnswered
 from shared.lifecycle import ServiceDefinition, create_service_app
+from shared.metrics import zero_series
 
 # Every event the referrals service owns, and the answers it sends NHS partners (on the
 # topic partners read, named for them).
@@ -58,6 +59,8 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
     registry = app.state.operations.registry
     for metric in (MISSED, AT_RISK, intake.PUBLIC_REQUESTS):
         registry.register(metric)
+        # At 0 for each council served, so the first warning moves the alerts' increase().
+        zero_series(metric, settings.councils, deadline_kinds())
     # The partners' messages, described beyond what FastStream infers from raw bytes.
     generated = app.state.operations.asyncapi
     app.state.operations = dataclasses.replace(

@@ -23,7 +23,8 @@ from prometheus_client import Counter
 
 from referrals import repository
 from referrals.domain import StatutoryStep
-from referrals.statutory import warning_due
+from referrals.ehc_repository import ADVICE
+from referrals.statutory import AdviceKind, Deadline, warning_due
 from shared.councils import ALL
 from shared.dates import london_today
 from shared.db import Connection, Database
@@ -50,6 +51,11 @@ AT_RISK = Counter(
     ["local_authority", "deadline"],
     registry=None,
 )
+
+
+def deadline_kinds() -> list[str]:
+    """Every kind a deadline row can have (the ``deadline`` label of the counters above)."""
+    return [*(d.value for d in Deadline), *(ADVICE + k.value for k in AdviceKind)]
 
 
 class DeadlineWatch:

@@ -348,6 +348,7 @@ require it outside development too. */}}
   value: {{ $v.rateLimit.family | quote }}
 - name: RATE_LIMIT_STORAGE
   value: {{ $v.rateLimit.storage | quote }}
+{{- include "send.proxyEnv" (dict "root" $root) }}
 - name: OTEL_SERVICE_NAME
   value: {{ .service | quote }}
 - name: OTEL_RESOURCE_ATTRIBUTES
@@ -411,6 +412,12 @@ each council's contacts for the family's pages */}}
 {{/* Pod-level settings every pod of the chart shares */}}
 {{- define "send.podSecurity" -}}
 automountServiceAccountToken: false
+{{ include "send.podSecurityContext" . }}
+{{- end -}}
+
+{{/* The pod's security context and pull secrets (the collector's pods, which need their
+token, take these alone) */}}
+{{- define "send.podSecurityContext" -}}
 securityContext:
   {{- toYaml .Values.podSecurityContext | nindent 2 }}
 {{- with .Values.imagePullSecrets }}
@@ -419,11 +426,11 @@ imagePullSecrets:
 {{- end }}
 {{- end -}}
 
-{{/* NetworkPolicy egress rules (args: peers, ports). An empty peers list is refused: in a
-NetworkPolicy it would mean every destination. */}}
+{{/* NetworkPolicy egress rules (args: peers, ports, what). An empty peers list is refused:
+in a NetworkPolicy it would mean every destination. */}}
 {{- define "send.egressTo" -}}
 {{- if not .peers -}}
-{{- fail "networkPolicy: a peers list is empty, and an empty list would allow every destination: name the peers or turn networkPolicy.enabled off" -}}
+{{- fail (printf "networkPolicy: the peers of %s are empty, and an empty list would allow every destination: name the peers or turn networkPolicy.enabled off" (.what | default "a dependency")) -}}
 {{- end -}}
 - to:
     {{- toYaml .peers | nindent 4 }}
@@ -433,12 +440,127 @@ NetworkPolicy it would mean every destination. */}}
       port: {{ . }}
     {{- end }}
 {{- end -}}
+
+{{/* DNS: UDP and TCP on each of networkPolicy.dns.ports (53; OpenShift's DNS pods listen on
+5353) */}}
 {{- define "send.dnsEgress" -}}
 - to:
     {{- toYaml .peers | nindent 4 }}
   ports:
+    {{- range .ports }}
     - protocol: UDP
-      port: 53
+      port: {{ . }}
     - protocol: TCP
-      port: 53
+      port: {{ . }}
+    {{- end }}
+{{- end -}}
+
+{{/* "true" when the services reach the internet (the identity provider, GOV.UK Notify, an
+external OTLP backend) through the council's egress proxy rather than by addresses */}}
+{{- define "send.egressProxy" -}}
+{{- if .Values.networkPolicy.egressProxy.url -}}true{{- end -}}
+{{- end -}}
+
+{{/* HTTPS_PROXY and NO_PROXY for a pod that reaches the internet through the egress proxy
+(the services read them: httpx, requests and the OTLP exporter honour them; args: root, and
+also: more NO_PROXY entries) */}}
+{{- define "send.proxyEnv" -}}
+{{- $p := .root.Values.networkPolicy.egressProxy -}}
+{{- if $p.url }}
+- name: HTTPS_PROXY
+  value: {{ $p.url | quote }}
+- name: NO_PROXY
+  value: {{ concat $p.noProxy (.also | default list) | join "," | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* "true" when the rate limits' storage is a Redis (the pods must reach it) */}}
+{{- define "send.usesRedis" -}}
+{{- if regexMatch "^(async\\+)?redis" .Values.rateLimit.storage -}}true{{- end -}}
+{{- end -}}
+
+{{/* The egress every service's pods need besides its own data (DNS first): the identity
+provider (or the proxy), the OTLP endpoint (or the chart's collector), Redis when the rate
+limits use it, and the operator's extra rules (args: root, service) */}}
+{{- define "send.commonEgress" -}}
+{{- $root := .root -}}
+{{- $np := $root.Values.networkPolicy -}}
+{{- if include "send.egressProxy" $root }}
+{{ include "send.egressTo" (dict "peers" $np.egressProxy.peers "ports" (list $np.egressProxy.port) "what" "networkPolicy.egressProxy") }}
+{{- if $np.identityProvider.peers }}
+{{ include "send.egressTo" (dict "peers" $np.identityProvider.peers "ports" (list $np.identityProvider.port)) }}
+{{- end }}
+{{- else }}
+{{ include "send.egressTo" (dict "peers" $np.identityProvider.peers "ports" (list $np.identityProvider.port) "what" "networkPolicy.identityProvider (or give networkPolicy.egressProxy)") }}
+{{- end }}
+{{- if $root.Values.tracing.otlpEndpoint }}
+{{- if $np.otlpCollector.peers }}
+{{ include "send.egressTo" (dict "peers" $np.otlpCollector.peers "ports" (list $np.otlpCollector.port)) }}
+{{- else if not (include "send.egressProxy" $root) }}
+{{- fail "tracing.otlpEndpoint is set: name its peers in networkPolicy.otlpCollector.peers (and its port), or give networkPolicy.egressProxy, or the services' spans are dropped" }}
+{{- end }}
+{{- else if $root.Values.otelCollector.enabled }}
+- to:
+    - podSelector:
+        matchLabels:
+          {{- include "send.selectorLabels" (dict "root" $root "service" "otel-collector") | nindent 10 }}
+  ports:
+    - protocol: TCP
+      port: 4318
+{{- end }}
+{{- if include "send.usesRedis" $root }}
+{{ include "send.egressTo" (dict "peers" $np.redis.peers "ports" (list $np.redis.port) "what" "networkPolicy.redis (rateLimit.storage is a Redis)") }}
+{{- end }}
+{{- with $np.extraEgress }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/* Scheduling and identity escape hatches of every pod of the chart: node selector,
+tolerations, affinity, priority class, pod annotations (args: root, extra annotations) */}}
+{{- define "send.podScheduling" -}}
+{{- $v := .root.Values -}}
+{{- with $v.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with $v.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with $v.affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with $v.priorityClassName }}
+priorityClassName: {{ . }}
+{{- end }}
+{{- end -}}
+
+{{/* A hook Job's NetworkPolicy: made before the Jobs on install and upgrade, removed once
+they succeed */}}
+{{- define "send.hookPolicyAnnotations" -}}
+helm.sh/hook: pre-install,pre-upgrade
+helm.sh/hook-weight: "-5"
+helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
+{{- end -}}
+
+{{/* repository:tag, or repository@digest when a digest is given (args: an image value) */}}
+{{- define "send.imageRef" -}}
+{{- if .digest -}}
+{{- printf "%s@%s" .repository .digest -}}
+{{- else -}}
+{{- printf "%s:%s" .repository .tag -}}
+{{- end -}}
+{{- end -}}
+
+{{/* A memory quantity (256Mi, 1Gi, 512M) in MiB, rounded down */}}
+{{- define "send.mebibytes" -}}
+{{- $q := toString . -}}
+{{- if hasSuffix "Gi" $q -}}{{ mul (trimSuffix "Gi" $q | int) 1024 }}
+{{- else if hasSuffix "Mi" $q -}}{{ trimSuffix "Mi" $q | int }}
+{{- else if hasSuffix "G" $q -}}{{ div (mul (trimSuffix "G" $q | int) 1000000000) 1048576 }}
+{{- else if hasSuffix "M" $q -}}{{ div (mul (trimSuffix "M" $q | int) 1000000) 1048576 }}
+{{- else -}}{{ div ($q | int) 1048576 }}
+{{- end -}}
 {{- end -}}
