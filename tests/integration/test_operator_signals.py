@@ -292,7 +292,7 @@ async def test_every_line_written_while_an_event_is_handled_carries_its_trace(
 
     from shared.telemetry import continued_trace, current_trace_headers, setup_tracing
 
-    async def accepts(message: Envelope[Counted], conn: Conn) -> Events:
+    async def accepts(message: Envelope[Counted], uow: Uow) -> Events:
         logging.getLogger("tests.handlers").info("handled %s", message.id)
         return []
 

@@ -230,13 +230,13 @@ def _from_the_family(event: PlanCommentsReceived) -> bool:
 
 
 CATALOGUE: dict[type[DomainEvent], tuple[MessageKind, ...]] = {
+    ReferralReceived: (MessageKind("request-received", details=_request_dates),),
     # A request made on the public form: its contact confirms it through the link in this
     # message (not a family link: ``link_for`` makes a confirmation's), then the request is
     # taken in, and "request received" follows as for any referral.
     PublicRequestReceived: (
         MessageKind("confirm-request", when=_asked_to_confirm, details=_received_on),
     ),
-    ReferralReceived: (MessageKind("request-received", details=_request_dates),),
     # Specialists: one message per plan's matching (several roles at once are listed in one
     # SpecialistsMatched message), one per place that comes up from the waitlist, and "no team
     # serves your area" apart from "all full", with the gap flagged to the council's team.

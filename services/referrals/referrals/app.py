@@ -57,10 +57,12 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
         )
     )
     registry = app.state.operations.registry
-    for metric in (MISSED, AT_RISK, intake.PUBLIC_REQUESTS):
+    for metric in (MISSED, AT_RISK):
         registry.register(metric)
         # At 0 for each council served, so the first warning moves the alerts' increase().
         zero_series(metric, settings.councils, deadline_kinds())
+    registry.register(intake.PUBLIC_REQUESTS)
+    zero_series(intake.PUBLIC_REQUESTS, intake.OUTCOMES)
     # The partners' messages, described beyond what FastStream infers from raw bytes.
     generated = app.state.operations.asyncapi
     app.state.operations = dataclasses.replace(

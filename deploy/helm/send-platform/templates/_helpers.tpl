@@ -310,6 +310,8 @@ require it outside development too. */}}
 {{- if eq .service "notifications" }}
 - name: FAMILY_VIEW_URL
   value: {{ $v.familyViewUrl | default (printf "%s/family/{token}" (include "send.workspaceUrl" $root)) | quote }}
+- name: REQUEST_CONFIRM_URL
+  value: {{ printf "%s/family/confirm/{token}" (include "send.workspaceUrl" $root) | quote }}
 - name: CASEWORKER_VIEW_URL
   value: {{ include "send.caseworkerUrl" $root | quote }}
 - name: COUNCIL_MESSAGING

@@ -32,6 +32,7 @@ from shared.http import UNAVAILABLE, DbConnection, Problem, ServiceWork, actor_o
 from shared.idempotency import IdempotencyKey, key_reused, replayed
 from shared.unit_of_work import KeyReused
 
+OUTCOMES = ("kept", "kept-without-link", "honeypot")
 PUBLIC_REQUESTS = Counter(
     "send_public_requests",
     "Requests made on the public form: kept (a link to confirm sent, or not: the contact's "
@@ -108,7 +109,10 @@ async def make_request(
             await store.keep(
                 uow.conn, request_id, body, received_on=today, contact_key=key, asked_to_confirm=ask
             )
-            uow.add(*received(request_id, body, today, ask_to_confirm=ask))
+            uow.add(
+                *received(request_id, body, today, ask_to_confirm=ask),
+                local_authority=body.local_authority,
+            )
             receipt = PublicReceipt(reference=reference(request_id), received_on=today)
             uow.answer(status.HTTP_201_CREATED, receipt.model_dump(mode="json"))
     except KeyReused as exc:
