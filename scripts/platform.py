@@ -168,6 +168,8 @@ class Platform:
                 {
                     "CASEWORKER_VIEW_URL": f"{self.url('web')}/referrals/{{referral_id}}",
                     "REFERRAL_LINK": f"{self.url('web')}/referrals/{{referral_id}}",
+                    # The link that confirms a request made on the public form.
+                    "REQUEST_CONFIRM_URL": f"{self.url('web')}/family/confirm/{{token}}",
                 }
                 if "web" in self.ports
                 else {}

@@ -8,7 +8,7 @@ rules. Real PostgreSQL, row-level security; events read from the outbox."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -19,11 +19,13 @@ from pydantic import SecretStr
 
 from scripts.platform import IdentityProvider, migrations_of
 from shared.dates import london_today
+from shared.events import NotificationDelivered, NotificationSent, wrap
 from shared.family_links import CONFIRMATION_AUDIENCE, mint
 from shared.migrations import owner_connection
 from tests.conftest import Databases
 from tests.integration.referrals_app import (
     LEEDS,
+    handled,
     nhs_number,
     outbox_events,
     referrals_service,
@@ -378,3 +380,28 @@ async def test_a_request_for_a_child_with_an_open_referral_stays_for_a_caseworke
     )
     assert by_phone.status_code == 409
     assert first_id in by_phone.json()["detail"]
+
+
+async def test_the_message_asking_to_confirm_is_not_a_referrals_step(
+    app: FastAPI, public: httpx.AsyncClient, fetch: Query
+) -> None:
+    """Its "sent" and "delivered" come back before any referral exists: neither is a step on
+    a timeline, and neither is dead-lettered as being about an unknown referral."""
+    made = await public.post("/v1/public/requests", json=request_body())
+    (kept,) = await fetch(
+        "SELECT id FROM public_requests WHERE upper(left(id::text, 8)) = $1",
+        made.json()["reference"],
+    )
+    about = {
+        "referral_id": kept["id"],
+        "notification_id": uuid4(),
+        "channel": "email",
+        "template": "confirm-request",
+        "about_event_id": uuid4(),
+    }
+    sent = NotificationSent(**about)
+    delivered = NotificationDelivered(**about, delivered_at=datetime.now(UTC))
+    for event in (sent, delivered):
+        caused = await handled(app, wrap(event, source="/tests/public", local_authority=LEEDS))
+        assert caused == []
+    assert not await fetch("SELECT 1 FROM timeline WHERE referral_id = $1", kept["id"])

@@ -68,9 +68,14 @@ async def step_taken(message: Envelope[Any], uow: Uow) -> Events:
     return await _record(uow.conn, message)
 
 
+# The message asking to confirm a request made on the public form (notifications' template):
+# about a request, not a referral (there is none until it is confirmed); never on a timeline.
+CONFIRM_REQUEST = "confirm-request"
+
+
 @subscriptions.on(NotificationSent)
 async def notification_sent(message: Envelope[NotificationSent], uow: Uow) -> Events:
-    if message.data.audience == "caseworker":
+    if message.data.audience == "caseworker" or message.data.template == CONFIRM_REQUEST:
         return []  # the team's mailbox: its delivery is recorded (team_alerted), not this
     return await _record(uow.conn, message)
 
@@ -79,6 +84,8 @@ async def notification_sent(message: Envelope[NotificationSent], uow: Uow) -> Ev
 async def notification_delivered(message: Envelope[NotificationDelivered], uow: Uow) -> Events:
     """Family notified only when the family was: a message to the council's SEND team is the
     team's own step, which the family view leaves out and the status ignores."""
+    if message.data.template == CONFIRM_REQUEST:
+        return []
     if message.data.audience == "caseworker":
         template = message.data.template
         return await _record(uow.conn, message, step=Step.TEAM_ALERTED, detail=template)

@@ -31,7 +31,7 @@ from shared.telemetry import (
     sanitized_headers,
     setup_tracing,
 )
-from web import accessibility, caseload, errors, family, plan, referral, signin, steps
+from web import accessibility, caseload, errors, family, plan, referral, request, signin, steps
 from web.audit import routes as audit
 from web.backends import Backends
 from web.config import WebSettings
@@ -54,6 +54,7 @@ ROUTERS = (
     caseload.router,
     referral.router,
     steps.router,
+    *request.ROUTERS,  # its /family/confirm/{token} before the family link's /family/{token}
     *family.ROUTERS,
     plan.router,
     accessibility.router,
