@@ -234,3 +234,76 @@ async def test_a_caseworker_confirms_a_request_by_phone_and_it_becomes_a_referra
         assert await page.locator("tr", has_text=f"Tomos{marker}").count() == 1
     finally:
         await context.close()
+
+
+async def messages_to(platform: Platform, email: str, count: int) -> list[dict[str, object]]:
+    """The first ``count`` messages sent to ``email``, once the local Notify has them."""
+    for _ in range(300):
+        inbox = platform.local_notify.inbox()  # type: ignore[attr-defined]  # set by the fixture
+        found = [m for m in inbox if m.get("email_address") == email]
+        if len(found) >= count:
+            return found[:count]
+        await asyncio.sleep(0.1)  # waiting for a condition: the messages' delivery
+    raise AssertionError(f"fewer than {count} messages to {email}")
+
+
+async def test_a_17_year_old_asks_for_themselves_and_the_messages_go_to_them(
+    browser: Browser, browser_tools: dict[str, str], web_url: str, platform: Platform
+) -> None:
+    """s83: over compulsory school age, the young person asks, says whether we may share
+    what they tell us, and is the contact: the link to confirm and the news after it go to
+    them, in words to them ("you"), not to a parent about "your child"."""
+    axe = browser_tools["AXE_JS"]
+    marker = uuid4().hex[:6]
+    email = f"young-{marker}@example.org"
+    today = london_today()
+    context = await new_context(browser, viewport=PHONE)
+    page = await context.new_page()
+    try:
+        await page.goto(f"{web_url}/request/who")
+        await answer(page, "Who is asking for help?", axe,
+                     {"I am a young person asking for myself (16 to 25)": "check"})  # fmt: skip
+        await answer(page, "Which council area does the child or young person live in?", axe,
+                     {"Leeds City Council": "check"})  # fmt: skip
+        await answer(page, "What are you asking for?", axe,
+                     {"Help and support for the child or young person": "check"})  # fmt: skip
+        await answer(page, "What is the child or young person's name?", axe,
+                     {"given_name": f"Seren{marker}", "family_name": "Jones"})  # fmt: skip
+        await answer(page, "What is their date of birth?", axe,
+                     {"date_of_birth-day": "10", "date_of_birth-month": "1",
+                      "date_of_birth-year": str(today.year - 17)})  # fmt: skip
+        await answer(page, "What is their home postcode?", axe, {"postcode": "LS8 1AA"})
+        await answer(page, "What is their NHS number?", axe, {})
+        await answer(page, "What do they find hardest?", axe,
+                     {"Feelings, behaviour or mental health": "check"})  # fmt: skip
+        await answer(page, "Tell us about their difficulties", axe, {})
+        # Their own decision (s83): a page only a young person is asked.
+        async with page.expect_navigation():
+            await page.get_by_role("button", name="Continue").click()
+        assert (await page.title()).startswith("Error: ")
+        await checked(page, "sharing-error", axe)
+        await answer(page, "Can we share what you tell us with the people who help you?", axe,
+                     {"Yes, you can share it with the people who help me": "check"})  # fmt: skip
+        await answer(page, "What is your name?", axe, {"contact_name": f"Seren{marker} Jones"})
+        await answer(page, "How should we contact you?", axe, {"Email": "check"})
+        await answer(page, "What is your email address?", axe, {"email": email})
+        rows = await page.locator(".govuk-summary-list__row").all_inner_texts()
+        assert any("Sharing" in r and "Yes" in r for r in rows), rows
+        async with page.expect_navigation():
+            await page.get_by_role("button", name="Accept and send").click()
+        assert await page.locator(".govuk-panel__title").inner_text() == "Request received"
+
+        [asked] = await messages_to(platform, email, 1)
+        assert "a request for help for you on" in str(asked["body"])
+        assert "your child" not in str(asked["body"])
+        await page.goto(await link_in_message(platform, email))
+        async with page.expect_navigation():
+            await page.get_by_role("button", name="Confirm").click()
+        assert await page.locator(".govuk-panel__title").inner_text() == "Request confirmed"
+
+        # Taken in: the news of the request goes to them as well, in words to them.
+        _, received = await messages_to(platform, email, 2)
+        assert "the request for support for you on" in str(received["body"])
+        assert "your child" not in str(received["body"])
+    finally:
+        await context.close()
