@@ -16,6 +16,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from pydantic import SecretStr
+from referrals.retention import erase_past_retention
 
 from scripts.platform import IdentityProvider, migrations_of
 from shared.dates import london_today
@@ -405,3 +406,27 @@ async def test_the_message_asking_to_confirm_is_not_a_referrals_step(
         caused = await handled(app, wrap(event, source="/tests/public", local_authority=LEEDS))
         assert caused == []
     assert not await fetch("SELECT 1 FROM timeline WHERE referral_id = $1", kept["id"])
+
+
+async def test_retention_erases_a_request_not_taken_in_and_keeps_its_date(
+    app: FastAPI, public: httpx.AsyncClient, fetch: Query
+) -> None:
+    """A request never confirmed holds the child's and contact's details: past the council's
+    retention period they go, as a referral's do; its date and codes stay for the returns."""
+    made = await public.post("/v1/public/requests", json=request_body(date_of_birth="2008-01-10"))
+    (kept,) = await fetch(
+        "SELECT id, received_on FROM public_requests WHERE upper(left(id::text, 8)) = $1",
+        made.json()["reference"],
+    )
+    async with app.state.database.pool().acquire() as conn:  # the service's own role
+        await erase_past_retention(
+            app.state.work, conn, today=london_today(), years=125, by_council={LEEDS: 1}
+        )
+    (after,) = await fetch(
+        "SELECT request, received_on, track FROM public_requests WHERE id = $1", kept["id"]
+    )
+    assert after["request"] is None
+    assert (after["received_on"], after["track"]) == (kept["received_on"], "ehc")
+    token = confirmation_link(str(kept["id"]))
+    confirmed = await public.post("/v1/public/requests/confirm", json={"token": token})
+    assert confirmed.status_code == 401  # nothing left to take in
