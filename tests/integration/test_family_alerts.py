@@ -612,8 +612,8 @@ async def test_a_young_persons_representative_gets_the_messages_about_the_young_
         await _handle(notifications_pool, wrap(event, source="/t", local_authority=council))
     while await sender.send_due(notifications_pool, OUTBOX):
         pass
-    for event in (representative, sample_event(SpecialistAssigned, referral_id)):
-        await _handle(notifications_pool, wrap(event, source="/t", local_authority=council))
+    for later in (representative, sample_event(SpecialistAssigned, referral_id)):
+        await _handle(notifications_pool, wrap(later, source="/t", local_authority=council))
     while await sender.send_due(notifications_pool, OUTBOX):
         pass
 

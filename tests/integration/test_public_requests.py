@@ -430,3 +430,28 @@ async def test_retention_erases_a_request_not_taken_in_and_keeps_its_date(
     token = confirmation_link(str(kept["id"]))
     confirmed = await public.post("/v1/public/requests/confirm", json={"token": token})
     assert confirmed.status_code == 401  # nothing left to take in
+
+
+async def test_with_every_slot_busy_a_request_is_refused_at_once_and_nothing_kept(
+    app: FastAPI, public: httpx.AsyncClient, fetch: Query
+) -> None:
+    """The bulkhead: a flood holds every slot and fills the queue; the next request is
+    answered 503 with Retry-After at once (the workspace sends it again), nothing kept."""
+    intake = app.state.public_intake.others  # no WORKSPACE_NETWORKS here: one lane
+    held = 0
+    while not intake.slots.locked():
+        await intake.slots.acquire()
+        held += 1
+    room, intake.queue_room = intake.queue_room, 0
+    before = (await fetch("SELECT count(*) AS n FROM public_requests"))[0]["n"]
+    try:
+        refused = await public.post("/v1/public/requests", json=request_body())
+    finally:
+        intake.queue_room = room
+        for _ in range(held):
+            intake.slots.release()
+    assert refused.status_code == 503
+    assert refused.headers["retry-after"] == "1"
+    assert (await fetch("SELECT count(*) AS n FROM public_requests"))[0]["n"] == before
+    again = await public.post("/v1/public/requests", json=request_body())
+    assert again.status_code == 201

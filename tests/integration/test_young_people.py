@@ -30,9 +30,10 @@ from tests.integration.referrals_app import (
 from tests.integration.test_public_requests import KEY, request_body
 
 CONTACT_TOPIC = "referrals.family-contact-registered.v1"
-REPRESENTATIVE = {
+REASON = "Assessed as lacking capacity to make decisions about education (March 2026)"
+REPRESENTATIVE: dict[str, Any] = {
     "relationship": "deputy",
-    "reason": "Assessed as lacking capacity to make decisions about education (March 2026)",
+    "reason": REASON,
     "contact": {"name": "Dafydd Jones", "email": "dafydd@example.org"},
 }
 
@@ -157,7 +158,7 @@ async def test_a_caseworker_records_a_young_persons_representative_who_is_told_f
     )
     assert [tuple(a) for a in audited] == [("leeds-caseworker", "update")]
     # The reason is the council's record: never in an event.
-    assert REPRESENTATIVE["reason"] not in str(await outbox_events(owner_url, referral_id))
+    assert REASON not in str(await outbox_events(owner_url, referral_id))
 
 
 async def test_a_child_under_school_leaving_age_has_no_representative_but_their_parent(

@@ -11,6 +11,7 @@ from referrals.handlers import subscriptions
 from referrals.partner_asyncapi import described
 from referrals.partners import PartnerIntake
 from referrals.public import casework, intake
+from referrals.public.admission import SHED, Lanes, PublicIntake
 from referrals.retention import RetentionJob
 from shared.events import ALL_EVENTS, DomainEvent, PartnerReferralAnswered
 from shared.lifecycle import ServiceDefinition, create_service_app
@@ -62,6 +63,7 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
         # At 0 for each council served, so the first warning moves the alerts' increase().
         zero_series(metric, settings.councils, deadline_kinds())
     registry.register(intake.PUBLIC_REQUESTS)
+    registry.register(SHED)
     zero_series(intake.PUBLIC_REQUESTS, intake.OUTCOMES)
     # The partners' messages, described beyond what FastStream infers from raw bytes.
     generated = app.state.operations.asyncapi
@@ -75,4 +77,14 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
     app.state.at_risk_days = settings.deadline_at_risk_days  # the caseload's at-risk filter
     app.state.family_plan_url = settings.family_plan_url
     app.state.public_request_messages_per_contact = settings.public_request_messages_per_contact
+    slots = (
+        settings.public_intake_slots,
+        settings.public_intake_waiting,
+        settings.public_intake_wait_ms / 1000,
+    )
+    app.state.public_intake = Lanes(  # the public form's bulkhead, a lane for the workspace
+        workspace=PublicIntake(*slots),
+        others=PublicIntake(*slots),
+        workspace_networks=settings.workspace_networks,
+    )
     return app

@@ -1,6 +1,7 @@
 """Settings of the referrals service (environment variables)."""
 
 import functools
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import Field, field_validator, model_validator
@@ -77,6 +78,35 @@ class ReferralsSettings(ServiceSettings):
         "with no link (a caseworker confirms them by phone), so the form cannot flood anyone",
     )
 
+    workspace_networks: Annotated[list[IPv4Network | IPv6Network], NoDecode] = Field(
+        default_factory=list,
+        description="WORKSPACE_NETWORKS: comma-separated networks the workspace calls from (the "
+        "chart's workspace.podNetwork): requests made on the public form that reach referrals "
+        "from there (the families who went through its pages) have slots of their own, which "
+        "a flood sent straight at the API cannot take; empty: one set of slots for all",
+    )
+    public_intake_slots: int = Field(
+        default=4,
+        ge=1,
+        le=100,
+        description="PUBLIC_INTAKE_SLOTS: requests made on the public form a process takes in "
+        "at once (referrals.public.admission); others wait (PUBLIC_INTAKE_WAITING)",
+    )
+    public_intake_waiting: int = Field(
+        default=8,
+        ge=0,
+        le=1000,
+        description="PUBLIC_INTAKE_WAITING: requests made on the public form waiting for a "
+        "slot, each at most PUBLIC_INTAKE_WAIT_MS; any more are answered 503 at once",
+    )
+    public_intake_wait_ms: int = Field(
+        default=400,
+        ge=0,
+        le=10_000,
+        description="PUBLIC_INTAKE_WAIT_MS: how long a request made on the public form waits "
+        "for a slot before it is answered 503 (the workspace sends it again)",
+    )
+
     family_plan_url: str = Field(
         default=f"http://127.0.0.1:{SERVICES['web'].port}/family/{{token}}/plan",
         description="FAMILY_PLAN_URL: where the family view links to read the child's plan "
@@ -88,6 +118,15 @@ class ReferralsSettings(ServiceSettings):
         "in the answer to an NHS "
         "partner ({referral_id} is filled in)",
     )
+
+    @field_validator("workspace_networks", mode="before")
+    @classmethod
+    def _workspace_networks(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [
+                ip_network(part.strip(), strict=False) for part in value.split(",") if part.strip()
+            ]
+        return value
 
     @field_validator("retention_years_by_council")
     @classmethod

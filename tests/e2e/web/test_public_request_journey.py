@@ -248,11 +248,17 @@ async def messages_to(platform: Platform, email: str, count: int) -> list[dict[s
 
 
 async def test_a_17_year_old_asks_for_themselves_and_the_messages_go_to_them(
-    browser: Browser, browser_tools: dict[str, str], web_url: str, platform: Platform
+    browser: Browser,
+    browser_tools: dict[str, str],
+    web_url: str,
+    platform: Platform,
+    caseworker: dict[str, str],
 ) -> None:
     """s83: over compulsory school age, the young person asks, says whether we may share
     what they tell us, and is the contact: the link to confirm and the news after it go to
-    them, in words to them ("you"), not to a parent about "your child"."""
+    them, in words to them ("you"), not to a parent about "your child". Later assessed as
+    lacking capacity, the caseworker records their representative, who gets the next message,
+    about "the young person" (s80)."""
     axe = browser_tools["AXE_JS"]
     marker = uuid4().hex[:6]
     email = f"young-{marker}@example.org"
@@ -305,5 +311,48 @@ async def test_a_17_year_old_asks_for_themselves_and_the_messages_go_to_them(
         _, received = await messages_to(platform, email, 2)
         assert "the request for support for you on" in str(received["body"])
         assert "your child" not in str(received["body"])
+        reference = str(received["body"]).split("Your reference is ")[1][:8]
     finally:
         await context.close()
+
+    # Later, assessed as lacking capacity: the caseworker records their representative (s80).
+    staff = await new_context(browser)
+    page = await staff.new_page()
+    deputy = f"deputy-{marker}@example.org"
+    try:
+        await sign_in(page, web_url, "leeds-caseworker", then="/caseload")
+        await page.fill("#text", reference)
+        async with page.expect_navigation():
+            await page.get_by_role("button", name="Search").click()
+        async with page.expect_navigation():
+            await page.locator("tr", has_text=f"Seren{marker}").locator("a").click()
+        async with page.expect_navigation():
+            await page.get_by_role(
+                "link", name="Record who acts for a young person who lacks mental capacity"
+            ).click()
+        await checked(page, "representative", axe)
+        await page.get_by_label("A deputy appointed by the Court of Protection").check()
+        await page.fill("#reason", "Assessed as lacking capacity to decide about education.")
+        await page.fill("#name", "Dafydd Jones")
+        await page.get_by_label("Email", exact=True).check()
+        await page.fill("#email", deputy)
+        async with page.expect_navigation():
+            await page.get_by_role("button", name="Record it").click()
+        banner = await page.locator(".govuk-notification-banner").inner_text()
+        assert "The representative was recorded" in banner
+    finally:
+        await staff.close()
+    # The next message (the plan, shared once drafted) goes to the representative.
+    referral_id = page.url.rsplit("/", 1)[-1]
+    async with httpx.AsyncClient(
+        base_url=platform.url("plans"), timeout=10, headers=caseworker
+    ) as plans:
+        for _ in range(300):
+            shared = await plans.post(f"/v1/referrals/{referral_id}/plan/share", json={})
+            if shared.status_code != 404:
+                break
+            await asyncio.sleep(0.1)  # waiting for a condition: the plan drafted
+        assert shared.status_code == 200, shared.text
+    [told] = await messages_to(platform, deputy, 1)
+    assert "the young person" in str(told["body"])
+    assert "your child" not in str(told["body"])

@@ -298,6 +298,11 @@ require it outside development too. */}}
   value: {{ $v.partnerCouncils | toJson | quote }}
 {{ include "send.workspaceEnv" $root }}
 {{- end }}
+{{- if and (eq .service "referrals") $v.workspace.podNetwork }}
+{{- /* The public form's requests from the workspace have slots of their own. */}}
+- name: WORKSPACE_NETWORKS
+  value: {{ $v.workspace.podNetwork | quote }}
+{{- end }}
 {{- if has .service (list "referrals" "plans" "notifications") }}
 - name: FAMILY_LINK_KEY
   valueFrom:

@@ -23,6 +23,7 @@ from referrals.api import Rules
 from referrals.domain import reference
 from referrals.intake import intake_problems
 from referrals.public import confirming, store
+from referrals.public.admission import admitted
 from referrals.public.rules import contact_key, received, request_problems
 from referrals.public.schemas import Confirmation, PublicReceipt, PublicRequest
 from shared.auth import Principal
@@ -66,7 +67,8 @@ def messages_per_contact(request: Request) -> int:
     "/requests",
     status_code=status.HTTP_201_CREATED,
     response_model=PublicReceipt,
-    dependencies=[Depends(as_public)],
+    responses={503: {"model": Problem, "description": "Busy (admission): try again"}},
+    dependencies=[Depends(admitted), Depends(as_public)],
 )
 async def make_request(
     request: Request,
