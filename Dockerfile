@@ -2,7 +2,7 @@
 #   uvicorn referrals.app:create_app --factory --host 0.0.0.0 --port 8000   (or plans, ...)
 #   python -m shared.migrations referrals
 #   python -m shared.topics
-# Build: docker build -t send-platform:0.1.0 .   (or podman/buildah; README, Kubernetes)
+# Build: docker build -t send-platform:0.1.0 .   (or podman/buildah; docs/kubernetes.md)
 # Pin PYTHON_IMAGE to a digest (python:3.11-slim-bookworm@sha256:...) for reproducible builds.
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 

@@ -25,6 +25,7 @@ from scripts.platform import REPO_ROOT
 from shared.dlq import REPLAY_GROUP_PREFIX
 from shared.events import PARTNER_PLACEHOLDER
 from shared.services import EVENT_SERVICES
+from shared.state import service_state
 from shared.topics import (
     DLQ_SUFFIX,
     PARTNER_EVENTS,
@@ -61,7 +62,8 @@ def consumer_groups(service: str) -> dict[str, str]:
     )
     app = app_module.create_app(settings)
     groups: dict[str, str] = {}
-    for subscriber in app.state.broker.subscribers:
+    subscribers: list[Any] = list(service_state(app).broker.subscribers)  # Kafka's, untyped
+    for subscriber in subscribers:
         for topic in subscriber.topic_names:
             groups[topic] = subscriber.group_id
     return groups

@@ -154,7 +154,9 @@ async def verified(scope: MutableMapping[str, Any], token: str) -> Principal:
     state = scope.setdefault("state", {})
     kept = state.get(_VERIFIED)
     if kept is None or kept[0] != token:
-        provider: IdentityProvider = scope["app"].state.identity_provider
+        from shared.state import service_state  # it names this module's types
+
+        provider = service_state(scope["app"]).identity_provider
         try:
             outcome: Principal | HTTPException = await provider.principal(token)
         except HTTPException as refused:

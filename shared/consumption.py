@@ -38,7 +38,6 @@ from dataclasses import dataclass
 from typing import Any, cast
 from uuid import UUID
 
-import asyncpg
 from faststream import AckPolicy, BaseMiddleware
 from faststream.kafka import KafkaRouter
 from faststream.kafka.publisher.usecase import DefaultPublisher
@@ -48,7 +47,6 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from shared.batches import batch_consumer
 from shared.events import DomainEvent, Envelope, RawEnvelope
 from shared.failures import Failure, InvalidEvent, classify, reason
-from shared.outbox import Outbox
 from shared.subscriptions import Subscription, batch_decoder_of
 from shared.topics import dead_letter_topic
 from shared.unit_of_work import Work
@@ -77,8 +75,7 @@ class EventConsumption:
         *,
         service: str,
         namespace: str,
-        outbox: Outbox,
-        pool: Callable[[], asyncpg.Pool],
+        work: Work,
         registry: CollectorRegistry,
         max_attempts: int = 4,
         retry_backoff_s: float = 0.2,
@@ -87,8 +84,8 @@ class EventConsumption:
     ) -> None:
         self.service = service
         self.namespace = namespace
-        self.outbox = outbox
-        self.pool = pool  # a getter: the pool opens in the lifespan, after subscribing
+        self.work = work  # the service's units of work: its handlers' (and its own state)
+        self.pool = work.pool  # a getter: the pool opens in the lifespan, after subscribing
         self.max_attempts = max_attempts
         self.retry_backoff_s = retry_backoff_s
         self.outage_backoff_s = outage_backoff_s
@@ -150,7 +147,7 @@ class EventConsumption:
             decoder=batch_decoder_of(event_class),
             title=f"{topic}:{self.service}",
             description=f"{self.service} handles {event_class.__name__}",
-        )(batch_consumer(subscription, Work(self.pool, self.outbox), self.service))
+        )(batch_consumer(subscription, self.work, self.service))
         self._routes[f"{self.namespace}{topic}"] = _Route(event_class, consumer, dead_letters)
 
     def __call__(self, msg: Any, /, *, context: Any) -> _ConsumeOne:

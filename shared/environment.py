@@ -44,7 +44,7 @@ class UnsafeOutsideDevelopment(ValueError):
         super().__init__(
             "refusing to start outside development (SEND_ENVIRONMENT is not 'development'): "
             + "; ".join(problems)
-            + ". Set each one for this deployment (README, Configuration); "
+            + ". Set each one for this deployment (docs/configuration.md); "
             "SEND_ENVIRONMENT=development is for a developer's machine only"
         )
 

@@ -25,6 +25,7 @@ from fastapi import Path, Request
 from pydantic import SecretStr
 
 from shared.auth import Principal
+from shared.state import service_of
 
 ISSUER = "send-platform"
 AUDIENCE = "send-family-view"
@@ -129,11 +130,11 @@ def principal_of(link: FamilyLink) -> Principal:
 
 
 def admit(request: Request, token: str) -> FamilyLink:
-    """The link ``token`` is, checked with the service's key (``app.state.family_link_key``),
+    """The link ``token`` is, checked with the service's key (``ServiceState.family_link_key``),
     or ``InvalidFamilyLink``; the request then acts as that link's family (its principal).
 
     Whether the link was revoked since is the caller's to check, in its own database.
     """
-    link = verify(request.app.state.family_link_key, token)
+    link = verify(service_of(request).family_link_key, token)
     request.state.principal = principal_of(link)
     return link

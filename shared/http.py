@@ -19,6 +19,7 @@ from shared import request_ids
 from shared.councils import act_for
 from shared.db import Connection, Database
 from shared.failures import DATABASE_UNAVAILABLE
+from shared.state import service_of
 from shared.unit_of_work import Actor, Isolation, UnitOfWork, Work
 
 
@@ -48,8 +49,7 @@ def invalid(
 
 
 def database(request: Request) -> Database:
-    db: Database = request.app.state.database
-    return db
+    return service_of(request).database
 
 
 async def connection(request: Request) -> AsyncIterator[Connection]:
@@ -74,8 +74,7 @@ async def connection(request: Request) -> AsyncIterator[Connection]:
 
 def work(request: Request) -> Work:
     """The service's units of work (``shared.unit_of_work``): how a route changes state."""
-    units: Work = request.app.state.work
-    return units
+    return service_of(request).work
 
 
 def actor_of(request: Request) -> Actor:

@@ -48,16 +48,18 @@ from shared.metrics import OutboxBacklog, measure_periodically, service_registry
 from shared.outbox import Outbox, OutboxRelay
 from shared.publishing import Publishers
 from shared.settings import ServiceSettings
+from shared.state import ServiceState, install, service_state
 from shared.subscriptions import Subscriptions
 from shared.telemetry import family_links_unrecorded, sanitized_headers, setup_tracing
 from shared.unit_of_work import Work
 
 logger = logging.getLogger(__name__)
 
-Worker = Callable[[Database, Outbox], Coroutine[Any, Any, None]]
-"""A background task of a service, run until the service stops (cancelled then)."""
+Worker = Callable[[ServiceState], Coroutine[Any, Any, None]]
+"""A background task of a service (a scheduled job), run until the service stops (cancelled
+then): given the service's state, it changes state through ``state.work``."""
 
-Consumer = Callable[[KafkaRouter, Database, Outbox, EventConsumption], None]
+Consumer = Callable[[KafkaRouter, Work, EventConsumption], None]
 """Subscribes a consumer of the service's own on its router: for a topic whose messages are
 not the platform's events (a partner's), so ``Subscriptions`` cannot read them. It is given
 the service's ``EventConsumption`` for its metrics (dead letters are counted alike)."""
@@ -73,6 +75,12 @@ class ServiceDefinition:
     routers: Sequence[APIRouter] = ()
     workers: Sequence[Worker] = ()
     consumers: Sequence[Consumer] = ()
+    own: object = None
+    """The service's own part of its state (``ServiceState.own``): what its routes reach
+    through its ``state_of`` and its handlers through ``uow.service``."""
+    describe: Callable[[dict[str, Any]], dict[str, Any]] = lambda document: document
+    """What the service adds to its generated AsyncAPI document (referrals: the partners'
+    raw messages)."""
 
 
 def create_service_app(definition: ServiceDefinition) -> FastAPI:
@@ -90,12 +98,11 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
     tracer_provider = setup_tracing(service.name)
     database = Database(settings.database_url, max_size=settings.db_pool_max_size)
     outbox = Outbox(source=settings.event_source, declared=definition.publishes)
-    work = Work(database.pool, outbox)
+    work = Work(database.pool, outbox, service=definition.own)
     consumption = EventConsumption(
         service=service.name,
         namespace=settings.namespace,
-        outbox=outbox,
-        pool=database.pool,
+        work=work,
         registry=registry,
         max_attempts=settings.consumer_max_attempts,
         retry_backoff_s=settings.consumer_retry_backoff_s,
@@ -114,7 +121,7 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
     for subscription in definition.subscriptions:
         consumption.subscribe(router, subscription)
     for consumer in definition.consumers:
-        consumer(router, database, outbox, consumption)
+        consumer(router, work, consumption)
     kafka = BrokerConnection(
         broker,
         name=service.name,
@@ -129,7 +136,7 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
     backlog = OutboxBacklog(database.pool, registry=registry)
 
     @contextlib.asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await database.open()  # connects on first use: opens even while PostgreSQL is down
         relay = OutboxRelay(
             database_url=settings.database_url,
@@ -147,7 +154,7 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
                 measure_periodically(settings.metrics_interval_s, lag.measure, backlog.measure),
                 name="metrics",
             ),
-            *(asyncio.create_task(work(database, outbox)) for work in definition.workers),
+            *(asyncio.create_task(worker(service_state(app))) for worker in definition.workers),
         ]
         try:
             yield
@@ -172,25 +179,36 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
         redoc_url="/redoc" if docs else None,
         openapi_url="/openapi.json" if docs else None,
     )
-    app.state.identity_provider = IdentityProvider(
-        issuer=settings.oidc_issuer,
-        audience=settings.oidc_audience,
-        jwks_url=settings.oidc_jwks_url,
-        roles_claim=settings.oidc_roles_claim,
-        councils_claim=settings.oidc_councils_claim,
-        partner_councils=settings.partner_councils,
-    )
-    app.state.public_docs = docs
-    app.state.family_link_key = settings.family_link_key
-    app.state.database = database
-    app.state.outbox = outbox
-    app.state.work = work
-    app.state.broker = broker
-    app.state.operations = operations.Operations(
-        checks={"postgres": database.check, "kafka": kafka.check},
-        registry=registry,
-        asyncapi=lambda: operations.asyncapi_document(
-            broker, title=f"SEND platform: {service.name}", description=service.description
+    install(
+        app,
+        ServiceState(
+            operations=operations.Operations(
+                checks={"postgres": database.check, "kafka": kafka.check},
+                registry=registry,
+                asyncapi=lambda: definition.describe(
+                    operations.asyncapi_document(
+                        broker,
+                        title=f"SEND platform: {service.name}",
+                        description=service.description,
+                    )
+                ),
+            ),
+            public_docs=docs,
+            settings=settings,
+            database=database,
+            outbox=outbox,
+            work=work,
+            broker=broker,
+            identity_provider=IdentityProvider(
+                issuer=settings.oidc_issuer,
+                audience=settings.oidc_audience,
+                jwks_url=settings.oidc_jwks_url,
+                roles_claim=settings.oidc_roles_claim,
+                councils_claim=settings.oidc_councils_claim,
+                partner_councils=settings.partner_councils,
+            ),
+            family_link_key=settings.family_link_key,
+            own=definition.own,
         ),
     )
     FastAPIInstrumentor.instrument_app(

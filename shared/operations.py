@@ -1,7 +1,7 @@
 """The routes every service has for its operators: health, metrics and the AsyncAPI document.
 
-Module-level, like every router: each reads what it needs from the application's state, which
-the service's lifecycle (``shared.lifecycle``) fills in.
+Module-level, like every router: each reads what it needs from the application's typed state
+(``shared.state``), which the service's lifecycle (``shared.lifecycle``) builds.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 
 from shared.events import CLOUDEVENTS_CONTENT_TYPE
+from shared.state import state_of
 
 router = APIRouter()
 
@@ -35,8 +36,7 @@ class Operations:
 
 
 def _operations(request: Request) -> Operations:
-    ops: Operations = request.app.state.operations
-    return ops
+    return state_of(request).operations
 
 
 def asyncapi_document(broker: KafkaBroker, *, title: str, description: str) -> dict[str, Any]:
@@ -62,8 +62,8 @@ async def live() -> dict[str, str]:
 READINESS = "postgres"
 """The one check readiness depends on. An API pod needs its database to do its work; while
 Kafka is down it still takes referrals into the outbox (the relay catches up once Kafka is
-back), so taking every pod out of service for Kafka would refuse work it could accept
-(DESIGN.md, Interfaces). Kafka's state is still reported here, in metrics and in alerts."""
+back), so taking every pod out of service for Kafka would refuse work it could accept. Kafka's
+state is still reported here, in metrics and in alerts."""
 
 
 @router.get(
@@ -96,7 +96,7 @@ async def metrics(request: Request) -> Response:
 
 
 def _public_docs(request: Request) -> None:
-    if not request.app.state.public_docs:
+    if not state_of(request).public_docs:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Not Found")
 
 

@@ -8,27 +8,30 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from shared.db import Connection, Database
+from shared.db import Connection
+from shared.state import ServiceState
+from shared.unit_of_work import Work
 
 logger = logging.getLogger(__name__)
 
 
 async def every(
-    database: Database,
+    state: ServiceState,
     *,
     interval_s: float,
     lock_id: int,
     name: str,
-    work: Callable[[Connection], Awaitable[int]],
+    job: Callable[[Work, Connection], Awaitable[int]],
 ) -> None:
-    """Run ``work`` now and then every ``interval_s`` until cancelled; ``work`` returns how
-    many things it did (logged when any)."""
+    """Run ``job`` now and then every ``interval_s`` until cancelled, with the service's units
+    of work (``state.work``) on a connection holding the job's lock; ``job`` returns how many
+    things it did (logged when any). A scheduled job's ``run(state)`` is this one call."""
     while True:
         try:
-            async with database.pool().acquire() as conn:
+            async with state.work.pool().acquire() as conn:
                 if await conn.fetchval("SELECT pg_try_advisory_lock($1)", lock_id):
                     try:
-                        done = await work(conn)
+                        done = await job(state.work, conn)
                         if done:
                             logger.info("%s: %d done", name, done)
                     finally:

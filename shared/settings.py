@@ -236,7 +236,7 @@ class ServiceSettings(KafkaSettings):
     trace_sql: bool = Field(
         default=True,
         description="TRACE_SQL: a span for every SQL statement (asyncpg). Off saves a good "
-        "share of CPU at high volume (see README, Performance); the journey's trace stays",
+        "share of CPU at high volume (see docs/benchmark.md); the journey's trace stays",
     )
     consumer_batch_size: int = Field(
         default=200,

@@ -100,6 +100,10 @@ class UnitOfWork:
 
     conn: Connection
     actor: Actor
+    service: object = None
+    """The service's own state (``shared.state``: its ``ServiceState.own``): what a handler
+    needs of the settings its service was made with (each service's ``state`` module reads
+    it typed, e.g. ``referrals_of(uow.service)``)."""
     replayed: FirstAnswer | None = None
     _events: list[tuple[DomainEvent, str, Trace | None]] = field(default_factory=list)
     _audits: list[_Audit] = field(default_factory=list)
@@ -156,6 +160,8 @@ class Work:
 
     pool: Callable[[], asyncpg.Pool]
     outbox: Outbox
+    service: object = None
+    """The service's own state, given to each unit of work (``UnitOfWork.service``)."""
 
     @contextlib.asynccontextmanager
     async def begin(
@@ -175,7 +181,7 @@ class Work:
                 conn = await stack.enter_async_context(self.pool().acquire())
             async with conn.transaction(isolation=isolation):
                 await act_for(conn, councils if councils == ALL else list(councils))
-                uow = UnitOfWork(conn, actor)
+                uow = UnitOfWork(conn, actor, self.service)
                 if idempotency_key is not None:
                     uow._key = idempotency_key
                     uow.replayed = await _claim(
@@ -191,7 +197,7 @@ class Work:
         rows are claimed and its council set by ``shared.consumption``)."""
         if not conn.is_in_transaction():
             raise RuntimeError("Work.within needs the transaction of the state change")
-        uow = UnitOfWork(conn, actor)
+        uow = UnitOfWork(conn, actor, self.service)
         yield uow
         await self._write(uow)
 

@@ -23,10 +23,10 @@ def _no_pool() -> asyncpg.Pool:
     raise AssertionError("a handler runs on its batch's connection, never on one of the pool")
 
 
-def units_of_work(outbox: Outbox) -> Work:
+def units_of_work(outbox: Outbox, own: object = None) -> Work:
     """A service's units of work on a connection the test gives (``begin(conn=...)``, as a
-    scheduled job's), never one of a pool."""
-    return Work(_no_pool, outbox)
+    scheduled job's), never one of a pool; ``own``: the service's own state (``uow.service``)."""
+    return Work(_no_pool, outbox, service=own)
 
 
 async def handle_as_service(
@@ -35,10 +35,11 @@ async def handle_as_service(
     *messages: Envelope[Any],
     service: str,
     outbox: Outbox,
+    own: object = None,
 ) -> list[DomainEvent]:
-    """Each of ``messages`` handled by ``service``'s handler of its event class; the events
-    the handlers returned (the runtime wrote them to ``outbox``)."""
-    work = units_of_work(outbox)
+    """Each of ``messages`` handled by ``service``'s handler of its event class (its own
+    state ``own``); the events the handlers returned (the runtime wrote them to ``outbox``)."""
+    work = units_of_work(outbox, own)
     caused: list[DomainEvent] = []
     for message in messages:
         (subscription,) = [s for s in subscriptions if s.event_class is type(message.data)]

@@ -30,9 +30,10 @@ class FakeUnitOfWork(UnitOfWork):
     """``UnitOfWork`` on no database: nothing is written; ``events``, ``audit_rows`` and
     ``answered`` say what would have been."""
 
-    def __init__(self, actor: Actor | None = None) -> None:
+    def __init__(self, actor: Actor | None = None, service: object = None) -> None:
+        """``service``: the service's own state (``uow.service``), for handlers reading it."""
         no_database = cast("Connection", NoDatabase())  # stands in for it; fails when used
-        super().__init__(no_database, actor or Actor.system("plans"))
+        super().__init__(no_database, actor or Actor.system("plans"), service)
 
     @property
     def audit_rows(self) -> list[tuple[str, str, str, UUID | None, str]]:

@@ -26,6 +26,7 @@ from shared.lifecycle import STOP_STEPS_S
 from shared.outbox import OutboxRelay
 from shared.services import EVENT_SERVICES, SERVICES
 from shared.settings import KafkaSettings
+from shared.state import app_state
 from shared.topics import PARTNER_EVENTS, platform_topics
 from tests.deploy.conftest import NAMESPACE, RELEASE, Obj, Rendered, RenderFn, containers, env_of
 from tests.deploy.pod_environment import service_environment
@@ -569,7 +570,7 @@ def exported_series() -> dict[str, frozenset[str]]:
             config = importlib.import_module(f"{service}.config")
             settings = getattr(config, SETTINGS_CLASSES[service])()
             app = importlib.import_module(f"{service}.app").create_app(settings)
-            registry: CollectorRegistry = app.state.operations.registry
+            registry: CollectorRegistry = app_state(app).operations.registry
             OutboxRelay(database_url="", pool=cast(Any, None), publish=_never, registry=registry)
             for collector in list(registry._collector_to_names):
                 for name, kind, labels in _families(collector):

@@ -1,5 +1,5 @@
 """The Dockerfile agrees with the chart and its build context suffices (no container engine
-here to build it: see README, Kubernetes)."""
+here to build it: see docs/kubernetes.md)."""
 
 from __future__ import annotations
 

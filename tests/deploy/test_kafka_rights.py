@@ -150,7 +150,7 @@ async def test_a_service_may_not_publish_another_services_events(kafka: SecureKa
 
 
 def test_a_service_may_not_create_topics(kafka: SecureKafka) -> None:
-    """The README's smoke test: `python -m shared.topics` with a service's credentials."""
+    """docs/kubernetes.md's smoke test: `python -m shared.topics` with a service's credentials."""
     done = subprocess.run(
         [sys.executable, "-m", "shared.topics"],
         env={**kafka.env(user_of("referrals")), "PATH": "/usr/bin:/bin", "SEND_NAMESPACE": "x."},
@@ -166,8 +166,9 @@ def test_a_service_may_not_create_topics(kafka: SecureKafka) -> None:
 async def test_a_partner_reads_its_own_answers_and_may_not_read_another_partners(
     kafka: SecureKafka, platform: Platform
 ) -> None:
-    """The README's example publisher, as each partner's own Kafka user: its referrals are
-    answered on its own outcome topic, which it may read; the other partner's it may not."""
+    """The example publisher of docs/nhs-partners.md, as each partner's own Kafka user: its
+    referrals are answered on its own outcome topic, which it may read; the other partner's it
+    may not."""
     for partner in PARTNERS:
         as_partner = kafka.settings(user_of(f"partner-{partner}"))
         answers = await publish_examples(as_partner, timeout_s=60, partner=partner)

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from shared.services import SERVICES
+from shared.state import app_state
 from shared.telemetry import setup_tracing, tracer_provider
 from tests.deploy.conftest import EVERYTHING, PRODUCTION_VALUES, Rendered, RenderFn
 from tests.deploy.pod_environment import FULLNAME, pod_environment
@@ -68,5 +69,5 @@ def test_every_service_builds_its_app_from_what_the_chart_gives_its_pods(
             except Exception as error:  # every service's failure, reported at once
                 failures[service] = f"{type(error).__name__}: {error}"
                 continue
-            assert app.state.operations.registry is not None
+            assert app_state(app).operations.registry is not None
     assert failures == {}

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -21,6 +21,7 @@ from notifications.config import CouncilMessaging, NotificationsSettings
 from notifications.handlers import subscriptions
 from notifications.providers import Councils
 from notifications.sender import AlertSender
+from notifications.state import Notifications
 from pydantic import SecretStr
 
 from devtools.local_notify import LocalNotify, development_messaging
@@ -37,7 +38,9 @@ from shared.events import (
 )
 from shared.migrations import OWNER_SERVER_SETTINGS
 from shared.outbox import Outbox
+from shared.state import install
 from shared.unit_of_work import Work
+from tests.app_state import bare_state
 from tests.conftest import Databases
 from tests.events import sample_event
 from tests.handling import handle_as_service
@@ -103,9 +106,9 @@ async def serving(app: FastAPI, port: int | None = None) -> AsyncIterator[str]:
 def receipts_app(database: Database) -> FastAPI:
     app = FastAPI()
     app.include_router(receipts.router)
-    app.state.database = database
-    app.state.work = Work(database.pool, OUTBOX)
-    app.state.notify_callback_tokens = {COUNCIL: SecretStr(CALLBACK_TOKEN)}
+    tokens = {COUNCIL: SecretStr(CALLBACK_TOKEN)}
+    own = Notifications(tokens, settings=cast("Any", None), sender=cast("Any", None))  # unread
+    install(app, bare_state(database, Work(database.pool, OUTBOX), own))
     return app
 
 
@@ -142,7 +145,7 @@ class Stack:
     sender: AlertSender
 
     async def send_due(self) -> int:
-        return await self.sender.send_due(self.database.pool(), OUTBOX)
+        return await self.sender.send_due(Work(self.database.pool, OUTBOX))
 
 
 def settings_for(notify_url: str, database_url: str, **council: Any) -> NotificationsSettings:

@@ -29,6 +29,7 @@ from shared.events import Envelope, ReferralReceived, Sen2Need, Track
 from shared.family_links import mint
 from shared.migrations import owner_connection
 from shared.outbox import Outbox
+from shared.state import service_state
 from shared.unit_of_work import Work
 from tests.integration.referrals_app import LEEDS
 
@@ -49,11 +50,11 @@ async def plans_service(
             **settings,
         )
     )
-    await app.state.database.open()
+    await service_state(app).database.open()
     try:
         yield app
     finally:
-        await app.state.database.close()
+        await service_state(app).database.close()
 
 
 async def drafted(

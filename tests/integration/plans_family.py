@@ -21,6 +21,7 @@ from pydantic import SecretStr
 from scripts.platform import IdentityProvider, service_url
 from shared.family_links import mint
 from shared.migrations import owner_connection
+from shared.state import service_state
 
 LEEDS, BRADFORD = "E08000035", "E08000032"
 LINK_KEY = SecretStr("development-only-family-link-key-change-me")  # the services' default
@@ -38,11 +39,11 @@ async def plans_service(
             **settings,
         )
     )
-    await app.state.database.open()
+    await service_state(app).database.open()
     try:
         yield app
     finally:
-        await app.state.database.close()
+        await service_state(app).database.close()
 
 
 async def seed_plan(

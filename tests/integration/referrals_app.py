@@ -22,6 +22,7 @@ from devtools.dev_identity import fetch_token
 from scripts.platform import IdentityProvider, service_url
 from shared.events import DomainEvent, Envelope
 from shared.migrations import owner_connection
+from shared.state import service_state
 from tests.handling import handle_as_service
 
 LEEDS, BRADFORD = "E08000035", "E08000032"
@@ -39,11 +40,11 @@ async def referrals_service(
             **settings,
         )
     )
-    await app.state.database.open()
+    await service_state(app).database.open()
     try:
         yield app
     finally:
-        await app.state.database.close()
+        await service_state(app).database.close()
 
 
 async def signed_in(app: FastAPI, identity: IdentityProvider, user: str) -> httpx.AsyncClient:
@@ -105,7 +106,8 @@ async def handled(app: FastAPI, message: Envelope[Any]) -> list[DomainEvent]:
     """``message`` handed to referrals' handler of its type as referrals' consumer hands it
     (``tests.handling``), on a connection of the app's pool; the events the handler returned
     (in the app's outbox with their audit rows)."""
-    async with app.state.database.pool().acquire() as conn:
+    async with service_state(app).database.pool().acquire() as conn:
+        state = service_state(app)
         return await handle_as_service(
-            conn, subscriptions, message, service="referrals", outbox=app.state.outbox
+            conn, subscriptions, message, service="referrals", outbox=state.outbox, own=state.own
         )

@@ -10,6 +10,7 @@ import asyncio
 import sys
 
 from shared.db import Database
+from shared.unit_of_work import Work
 from tests.integration.messaging import OUTBOX, settings_for
 
 
@@ -25,7 +26,7 @@ async def main(database_url: str, notify_url: str) -> None:
         database_url=database_url,
     )  # fmt: skip
     print("sending", flush=True)
-    await sender.send_due(database.pool(), OUTBOX)
+    await sender.send_due(Work(database.pool, OUTBOX))
     await database.close()
 
 

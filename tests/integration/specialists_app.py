@@ -31,6 +31,7 @@ from shared.events import (
 )
 from shared.outbox import Outbox
 from shared.specialisms import Specialism
+from shared.state import service_state
 from shared.unit_of_work import Actor, Work
 
 LEEDS, BRADFORD = "E08000035", "E08000032"
@@ -49,11 +50,11 @@ async def specialists_service(owner_url: str, identity: IdentityProvider) -> Asy
             rate_limit_post="100000/minute",
         )
     )
-    await app.state.database.open()
+    await service_state(app).database.open()
     try:
         yield app
     finally:
-        await app.state.database.close()
+        await service_state(app).database.close()
 
 
 def plan(

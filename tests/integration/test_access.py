@@ -343,7 +343,7 @@ async def test_openapi_shows_the_sign_in_scheme_and_the_401_and_403_answers(
     assert operation["security"] == [{"council sign-in": []}]
 
 
-_README = Path(__file__).resolve().parents[2] / "README.md"
+_SECURITY = Path(__file__).resolve().parents[2] / "docs" / "security.md"
 _METHOD_PATH = re.compile(r"^(GET|POST|PUT|PATCH|DELETE) (/\S*)$")
 _WHO = {
     "caseworker": "caseworker",
@@ -361,11 +361,11 @@ def _shape(path: str) -> str:
     return re.sub(r"\{[^}]*\}", "{}", path.split("?", 1)[0])
 
 
-def readme_access_table(text: str) -> dict[tuple[str, str, str], set[str]]:
-    """The README's access table (under ## Security) as ACCESS holds it, paths shaped by
-    ``_shape``. A route cell lists `METHOD /path` spans; a span ending in ``/`` is followed by
-    the tails it takes (`POST /v1/referrals/{id}/` `escalate`, `close`)."""
-    section = text.split("\n## Security\n", 1)[1].split("\n## ", 1)[0]
+def documented_access_table(text: str) -> dict[tuple[str, str, str], set[str]]:
+    """The access table of docs/security.md (before its first ``##`` section) as ACCESS holds
+    it, paths shaped by ``_shape``. A route cell lists `METHOD /path` spans; a span ending in
+    ``/`` is followed by the tails it takes (`POST /v1/referrals/{id}/` `escalate`, `close`)."""
+    section = text.split("\n## ", 1)[0]
     table: dict[tuple[str, str, str], set[str]] = {}
     for line in section.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
@@ -386,19 +386,23 @@ def readme_access_table(text: str) -> dict[tuple[str, str, str], set[str]]:
         for service in services:
             for method, path in routes:
                 route = (service, method, _shape(path))
-                assert route not in table, f"{route} is twice in the README's access table"
+                assert route not in table, (
+                    f"{route} is twice in the access table of docs/security.md"
+                )
                 table[route] = who
     return table
 
 
-def test_the_readme_access_table_is_the_access_table() -> None:
-    """The README's table of who may call what says what the walk above holds the code to."""
-    documented = readme_access_table(_README.read_text())
+def test_the_documented_access_table_is_the_access_table() -> None:
+    """docs/security.md's table of who may call what says what the walk above holds the code to."""
+    documented = documented_access_table(_SECURITY.read_text())
     specified = {(s, m, _shape(p)): roles for (s, m, p), roles in ACCESS.items()}
     assert len(specified) == len(ACCESS)  # shaping merges no two routes
     missing = set(specified) - set(documented)
     extra = set(documented) - set(specified)
-    assert not missing, f"routes missing from the README's access table: {sorted(missing)}"
-    assert not extra, f"routes in the README's access table that do not exist: {sorted(extra)}"
+    assert not missing, f"routes missing from docs/security.md's access table: {sorted(missing)}"
+    assert not extra, (
+        f"routes in docs/security.md's access table that do not exist: {sorted(extra)}"
+    )
     differ = {r: (documented[r], specified[r]) for r in specified if documented[r] != specified[r]}
-    assert not differ, f"README (first) and ACCESS (second) disagree: {differ}"
+    assert not differ, f"docs/security.md (first) and ACCESS (second) disagree: {differ}"

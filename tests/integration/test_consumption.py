@@ -21,6 +21,7 @@ from shared.outbox import Outbox
 from shared.settings import KafkaSettings
 from shared.subscriptions import Events, Handler, Subscription, Uow
 from shared.topics import dead_letter_topic
+from shared.unit_of_work import Work
 from tests.integration.conftest import BrokerFactory, Counted, read_topic, wait_for
 
 Start = Callable[..., Awaitable[tuple[KafkaBroker, CollectorRegistry]]]
@@ -57,8 +58,7 @@ async def consuming(pool: asyncpg.Pool, broker_factory: BrokerFactory) -> AsyncI
         consumption = EventConsumption(
             service="tests",
             namespace="",
-            outbox=Outbox(source="/tests", declared=[]),
-            pool=pool_getter,
+            work=Work(pool_getter, Outbox(source="/tests", declared=[])),
             registry=registry,
             max_attempts=max_attempts,
             retry_backoff_s=retry_backoff_s,

@@ -21,6 +21,8 @@ from shared.events import ChildDetailsErased, Envelope
 from shared.http import connection
 from shared.migrations import owner_connection
 from shared.outbox import Outbox
+from shared.state import install
+from tests.app_state import bare_state
 from tests.conftest import Databases
 from tests.handling import units_of_work
 
@@ -233,7 +235,7 @@ async def test_a_pooled_connection_goes_back_to_the_pool_acting_for_no_council(
     await database.open()
     try:
         request = SimpleNamespace(
-            app=SimpleNamespace(state=SimpleNamespace(database=database)),
+            app=_app_of(database),
             state=SimpleNamespace(principal=SimpleNamespace(councils=(LEEDS,))),
         )
         for left_open in (False, True):
@@ -320,3 +322,10 @@ async def test_every_services_application_role_sees_nothing_without_a_council(
     finally:
         await service.close()
         await owner.close()
+
+
+def _app_of(database: Database) -> object:
+    """An app whose state holds ``database`` (all ``connection`` reads of it)."""
+    app = SimpleNamespace(state=SimpleNamespace())
+    install(app, bare_state(database))
+    return app

@@ -16,6 +16,7 @@ from referrals.deadlines import DeadlineWatch
 
 from scripts.platform import IdentityProvider, migrations_of, service_url
 from shared.dates import london_today
+from shared.state import service_state
 from tests.conftest import Databases
 from tests.integration.referrals_app import LEEDS, referral_body, referrals_service, signed_in
 
@@ -64,7 +65,7 @@ async def test_a_missed_deadline_is_counted_once_by_council_and_deadline(
 
         async def check(day: date) -> dict[tuple[str, str, str], float]:
             await DeadlineWatch(at_risk_days=10, interval_s=60, today=lambda: day).check(
-                app.state.work, conn
+                service_state(app).work, conn
             )
             now = await _warnings(app)
             return {k: v - before.get(k, 0) for k, v in now.items() if v != before.get(k, 0)}

@@ -17,6 +17,7 @@ from devtools.local_notify import development_messaging, template_id
 from scripts.platform import IdentityProvider
 from shared.db import Database
 from shared.events import SpecialistAssigned
+from tests.app_state import with_state
 from tests.integration.messaging import (
     COUNCIL,
     database,
@@ -50,7 +51,7 @@ async def _api(
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("NOTIFICATIONS_DATABASE_URL", database.url)
     app = create_app()
-    app.state.database = database  # the test's, already open (no lifespan here)
+    with_state(app, database=database)  # the test's, already open (no lifespan here)
     token = await fetch_token(identity.issuer, user)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app),

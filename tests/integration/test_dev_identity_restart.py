@@ -13,6 +13,7 @@ from referrals.app import create_app
 
 from devtools.dev_identity import fetch_token
 from shared import auth
+from shared.state import service_state
 from tests.identity import identity_provider, validated
 
 
@@ -77,7 +78,7 @@ async def test_a_service_accepts_the_new_key_after_a_rotation_once_it_refetches_
                 jwt.get_unverified_header(new_token)["kid"]
                 != jwt.get_unverified_header(old_token)["kid"]
             )
-            provider: auth.IdentityProvider = app.state.identity_provider
+            provider: auth.IdentityProvider = service_state(app).identity_provider
             # Just fetched: an unknown kid does not make it fetch again yet (no key-id spam).
             assert await answer(client, new_token) == 401
             keys = provider.signing_keys

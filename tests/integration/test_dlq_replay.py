@@ -24,6 +24,7 @@ from shared.outbox import Outbox
 from shared.settings import KafkaSettings
 from shared.subscriptions import Events, Subscription, Uow
 from shared.topics import dead_letter_topic, delete_namespace, ensure_topics
+from shared.unit_of_work import Work
 from tests import namespaces as test_namespaces
 from tests.integration.conftest import Counted, read_topic, wait_for
 
@@ -98,8 +99,7 @@ async def test_replay_in_a_namespace_reads_that_namespaces_dead_letters_only(
     consumption = EventConsumption(
         service="tests",
         namespace=ours.namespace,
-        outbox=Outbox(source="/tests", declared=[]),
-        pool=lambda: pool,
+        work=Work(lambda: pool, Outbox(source="/tests", declared=[])),
         registry=CollectorRegistry(),
         max_attempts=2,
         retry_backoff_s=0.01,

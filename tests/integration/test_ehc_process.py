@@ -17,6 +17,7 @@ from referrals.deadlines import DeadlineWatch
 
 from scripts.platform import IdentityProvider, migrations_of, service_url
 from shared.dates import london_today
+from shared.state import service_state
 from tests.conftest import Databases
 from tests.integration.referrals_app import (
     BRADFORD,
@@ -281,7 +282,7 @@ async def test_at_risk_and_missed_are_sent_once_each_across_a_scheduler_restart(
     )
     referral_id = created["id"]
     decision_due = start + timedelta(weeks=6)
-    work = app.state.work
+    work = service_state(app).work
     conn = await asyncpg.connect(service_url(owner_url))
     try:
 
@@ -633,7 +634,7 @@ async def test_two_schedulers_at_once_send_each_warning_once(
         (await _post(caseworker, "/v1/referrals", referral_body(track="ehc", received_on=s)))["id"]
         for s in starts
     ]
-    work = app.state.work
+    work = service_state(app).work
     first, second = [await asyncpg.connect(service_url(owner_url)) for _ in range(2)]
     try:
         # Two replicas' loops at the same moment, day after day through the decisions' dates

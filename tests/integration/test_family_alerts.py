@@ -33,6 +33,7 @@ from shared.events import (
 )
 from shared.migrations import OWNER_SERVER_SETTINGS, owner_connection
 from shared.outbox import Outbox
+from shared.unit_of_work import Work
 from tests.conftest import Databases
 from tests.events import sample_event
 from tests.integration.conftest import wait_for
@@ -83,6 +84,12 @@ async def notifications_pool(notifications_url: str) -> AsyncIterator[asyncpg.Po
 OUTBOX = Outbox(
     source="/send-platform/notifications", declared=[NotificationSent, NotificationDelivered]
 )
+
+
+def _work(pool: asyncpg.Pool) -> Work:
+    """The notifications service's units of work on ``pool`` (the sender's record of what
+    went)."""
+    return Work(lambda: pool, OUTBOX)
 
 
 def _sender(channel: RecordingChannel, url: str, lease_s: float = 60) -> AlertSender:
@@ -165,7 +172,7 @@ async def test_alert_stored_while_the_contact_is_being_saved_is_still_sent(
         await transaction.commit()
     await second
 
-    await _sender(channel, notifications_url).send_due(notifications_pool, OUTBOX)
+    await _sender(channel, notifications_url).send_due(_work(notifications_pool))
     assert channel.sent == [
         await notifications_pool.fetchval(
             "SELECT id FROM notifications WHERE about_event_id = $1", assigned.id
@@ -188,8 +195,8 @@ async def test_nothing_is_sent_inside_the_handlers_transaction_and_a_repeat_send
     await _handle(notifications_pool, assigned)  # the same event again
     assert channel.sent == []  # handlers only queue; the sender sends after their commit
 
-    await sender.send_due(notifications_pool, OUTBOX)
-    await sender.send_due(notifications_pool, OUTBOX)
+    await sender.send_due(_work(notifications_pool))
+    await sender.send_due(_work(notifications_pool))
     assert len(channel.sent) == 1
     assert await _announced(notifications_pool, assigned.data.referral_id) == 1
 
@@ -217,7 +224,7 @@ async def test_a_commit_failing_after_the_send_does_not_send_twice(
                FOR EACH ROW EXECUTE FUNCTION refuse_once();"""
     )
     try:
-        await _sender(channel, notifications_url).send_due(notifications_pool, OUTBOX)
+        await _sender(channel, notifications_url).send_due(_work(notifications_pool))
         attempts = await notifications_pool.fetchval("SELECT last_value FROM record_attempts")
     finally:
         await notifications_pool.execute("DROP TRIGGER refuse_once ON notifications")
@@ -257,7 +264,7 @@ async def test_an_alert_left_sending_by_a_dead_sender_is_sent_only_if_it_had_not
     if went_before:
         channel.sent.append(alert_id)
 
-    await _sender(channel, notifications_url, lease_s=60).send_due(notifications_pool, OUTBOX)
+    await _sender(channel, notifications_url, lease_s=60).send_due(_work(notifications_pool))
 
     assert channel.sent == [alert_id]  # once, whichever way
     assert await _announced(notifications_pool, assigned.data.referral_id) == 1
@@ -274,7 +281,7 @@ async def test_a_claim_within_its_lease_is_left_to_its_sender(
         "UPDATE notifications SET status = 'sending', claimed_at = now() WHERE about_event_id = $1",
         assigned.id,
     )
-    assert await _sender(channel, notifications_url).send_due(notifications_pool, OUTBOX) == 0
+    assert await _sender(channel, notifications_url).send_due(_work(notifications_pool)) == 0
     assert channel.sent == []
 
 
@@ -306,9 +313,9 @@ async def test_a_family_hears_of_their_request_first_whatever_order_the_events_a
 
     await _handle(notifications_pool, assigned)
     await _handle(notifications_pool, contact)
-    assert await sender.send_due(notifications_pool, OUTBOX) == 0  # no request known yet
+    assert await sender.send_due(_work(notifications_pool)) == 0  # no request known yet
     await _handle(notifications_pool, received)
-    while await sender.send_due(notifications_pool, OUTBOX):
+    while await sender.send_due(_work(notifications_pool)):
         pass
 
     by_event = {
@@ -342,7 +349,7 @@ async def test_the_sender_is_woken_by_a_queued_message_and_never_by_its_own_clai
         channel = RecordingChannel()
         sender = _sender(channel, notifications_url)
         # Nothing due: the claim changes no row, and must not wake the sender again.
-        assert await sender.send_due(notifications_pool, OUTBOX) == 0
+        assert await sender.send_due(_work(notifications_pool)) == 0
         assert await _until_marker(heard, notifications_pool) == []
         # A message queued wakes it, once.
         assigned, contact = await _events(notifications_pool)
@@ -350,7 +357,7 @@ async def test_the_sender_is_woken_by_a_queued_message_and_never_by_its_own_clai
         await _handle(notifications_pool, assigned)
         assert await _until_marker(heard, notifications_pool) != []
         # Claiming and sending it (queued -> sending -> sent) wakes nobody.
-        assert await sender.send_due(notifications_pool, OUTBOX) >= 1
+        assert await sender.send_due(_work(notifications_pool)) >= 1
         assert channel.sent
         assert await _until_marker(heard, notifications_pool) == []
     finally:
@@ -416,7 +423,7 @@ async def test_one_messages_fault_holds_it_back_and_no_other_familys(
         )
     else:
         channel.broken.add(faulty_id)
-    assert await sender.send_due(notifications_pool, OUTBOX) == 4  # claimed together
+    assert await sender.send_due(_work(notifications_pool)) == 4  # claimed together
     rows = await notifications_pool.fetch(
         "SELECT id, referral_id, status, held_reason FROM notifications"
     )
@@ -455,7 +462,7 @@ async def test_a_message_that_cannot_be_recorded_stops_no_other_familys_record(
     )
     sender = _sender(channel, notifications_url)
     try:
-        assert await sender.send_due(notifications_pool, OUTBOX) == 3
+        assert await sender.send_due(_work(notifications_pool)) == 3
     finally:
         await notifications_pool.execute("DROP TRIGGER refuse_one ON notifications")
     assert len(channel.sent) == 3
@@ -473,7 +480,7 @@ async def test_a_message_that_cannot_be_recorded_stops_no_other_familys_record(
         "UPDATE notifications SET claimed_at = now() - interval '1 hour' WHERE referral_id = $1",
         stuck,
     )
-    assert await sender.send_due(notifications_pool, OUTBOX) == 1
+    assert await sender.send_due(_work(notifications_pool)) == 1
     assert len(channel.sent) == 3
     assert await notifications_pool.fetchval(status_of_stuck, stuck) == "sent"
     assert await _announced(notifications_pool, stuck) == 1
@@ -505,7 +512,7 @@ async def test_a_receipt_for_a_message_being_recorded_waits_its_turn_without_a_d
     await _handle(notifications_pool, contact)
     await _handle(notifications_pool, assigned)
     sending = asyncio.create_task(
-        _sender(channel, notifications_url).send_due(notifications_pool, OUTBOX)
+        _sender(channel, notifications_url).send_due(_work(notifications_pool))
     )
     await asyncio.wait_for(channel.took.wait(), timeout=10)
     [alert_id] = channel.sent
@@ -566,7 +573,7 @@ async def test_the_link_in_a_message_is_of_the_referrals_latest_link_generation(
         )
         await _handle(notifications_pool, wrap(revoked, source="/t", local_authority="E08000035"))
     await _handle(notifications_pool, assigned)
-    await sender.send_due(notifications_pool, OUTBOX)
+    await sender.send_due(_work(notifications_pool))
     assert generations == [2]
 
 
@@ -610,11 +617,11 @@ async def test_a_young_persons_representative_gets_the_messages_about_the_young_
     sender = _sender(channel, notifications_url)
     for event in (young, themselves):
         await _handle(notifications_pool, wrap(event, source="/t", local_authority=council))
-    while await sender.send_due(notifications_pool, OUTBOX):
+    while await sender.send_due(_work(notifications_pool)):
         pass
     for later in (representative, sample_event(SpecialistAssigned, referral_id)):
         await _handle(notifications_pool, wrap(later, source="/t", local_authority=council))
-    while await sender.send_due(notifications_pool, OUTBOX):
+    while await sender.send_due(_work(notifications_pool)):
         pass
 
     told = [(m.template, m.to, m.fields["who"]) for m in channel.messages]

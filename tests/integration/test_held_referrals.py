@@ -20,6 +20,7 @@ from devtools.dev_identity import fetch_client_token
 from devtools.dev_identity_seed import DEV_CLIENT_SECRET
 from scripts.platform import IdentityProvider, migrations_of
 from shared.migrations import owner_connection
+from shared.state import service_state
 from tests.conftest import Databases
 from tests.integration.referrals_app import (
     BRADFORD,
@@ -326,9 +327,9 @@ async def test_retention_erases_a_held_requests_copy_of_the_child_as_it_erases_t
     (before,) = await fetch("SELECT request FROM held_referrals WHERE id = $1", held_id)
     assert before["request"] is not None
 
-    async with app.state.database.pool().acquire() as conn:  # the service's own role
+    async with service_state(app).database.pool().acquire() as conn:  # the service's own role
         await erase_past_retention(
-            app.state.work, conn, today=date.today(), years=125, by_council={BRADFORD: 1}
+            service_state(app).work, conn, today=date.today(), years=125, by_council={BRADFORD: 1}
         )
 
     (after,) = await fetch("SELECT request, decision FROM held_referrals WHERE id = $1", held_id)

@@ -27,6 +27,7 @@ from shared.logs import configure_logging
 from shared.metrics import OutboxBacklog
 from shared.outbox import Outbox
 from shared.subscriptions import Events, Subscription, Uow
+from shared.unit_of_work import Work
 from tests.conftest import Databases
 from tests.integration.conftest import HERE, BrokerFactory, Counted, wait_for
 from tests.logging_state import restored_logging
@@ -164,8 +165,7 @@ async def test_dead_lettered_events_are_counted_by_topic_and_exception(
     consumption = EventConsumption(
         service="tests",
         namespace="",
-        outbox=Outbox(source="/tests", declared=[]),
-        pool=lambda: pool,
+        work=Work(lambda: pool, Outbox(source="/tests", declared=[])),
         registry=registry,
     )
     broker = broker_factory("dead-letter-metrics", middlewares=[consumption])
@@ -203,8 +203,7 @@ async def test_each_event_handled_is_observed_once_with_its_age(
     consumption = EventConsumption(
         service="tests",
         namespace="",
-        outbox=Outbox(source="/tests", declared=[]),
-        pool=lambda: pool,
+        work=Work(lambda: pool, Outbox(source="/tests", declared=[])),
         registry=registry,
     )
     broker = broker_factory("event-age-metrics", middlewares=[consumption])
@@ -299,8 +298,7 @@ async def test_every_line_written_while_an_event_is_handled_carries_its_trace(
     consumption = EventConsumption(
         service="tests",
         namespace="",
-        outbox=Outbox(source="/tests", declared=[]),
-        pool=lambda: pool,
+        work=Work(lambda: pool, Outbox(source="/tests", declared=[])),
         registry=(registry := CollectorRegistry()),
     )
     topic = event_class.topic()

@@ -24,6 +24,7 @@ from scripts.platform import IdentityProvider, migrations_of
 from shared.consumption import EventConsumption
 from shared.events import PartnerReferralAnswered, PlanDrafted, wrap
 from shared.migrations import owner_connection
+from shared.state import service_state
 from tests.conftest import Databases
 from tests.events import sample_event
 from tests.integration.referrals_app import (
@@ -108,13 +109,12 @@ def consumer(app: FastAPI) -> Consumer:
     consumption = EventConsumption(
         service="referrals",
         namespace="",
-        outbox=app.state.outbox,
-        pool=app.state.database.pool,
+        work=service_state(app).work,
         registry=registry,
         retry_backoff_s=0.01,
         outage_backoff_s=0.01,
     )
-    wiring = Wiring(app.state.work, consumption, dead_letters.publish)
+    wiring = Wiring(service_state(app).work, consumption, dead_letters.publish)
     return Consumer(intake, wiring, dead_letters, registry)
 
 

@@ -23,6 +23,7 @@ from shared.dates import add_months
 from shared.events import AdviceReceived, EhcAssessmentRequested, wrap
 from shared.family_links import mint
 from shared.migrations import owner_connection
+from shared.state import service_state
 from tests.conftest import Databases
 from tests.integration.plans_app import (
     drafted,
@@ -328,12 +329,12 @@ async def test_the_review_scheduler_marks_a_due_review_once_and_a_review_settles
     await _ok(await caseworker.post(f"{path}/response", json={"agreed": True, "comments": "ok"}))
     review_on = date.fromisoformat((await _ok(await caseworker.get(path)))["review_due_on"])
     watch = ReviewWatch(interval_s=60, today=lambda: review_on - timedelta(days=1))
-    async with app.state.database.pool().acquire() as conn:
-        await watch.check(app.state.work, conn)
+    async with service_state(app).database.pool().acquire() as conn:
+        await watch.check(service_state(app).work, conn)
         assert (await _ok(await caseworker.get(path)))["status"] == "agreed"
         watch.today = lambda: review_on
-        assert await watch.check(app.state.work, conn) >= 1
-        assert await watch.check(app.state.work, conn) == 0  # once
+        assert await watch.check(service_state(app).work, conn) >= 1
+        assert await watch.check(service_state(app).work, conn) == 0  # once
     plan = await _ok(await caseworker.get(path))
     assert plan["status"] == "review_due"
     audited = await owner_fetch(

@@ -17,12 +17,14 @@ import pytest
 from fastapi import FastAPI
 from pydantic import SecretStr
 from referrals.retention import erase_past_retention
+from referrals.state import referrals_of
 
 from scripts.platform import IdentityProvider, migrations_of
 from shared.dates import london_today
 from shared.events import NotificationDelivered, NotificationSent, wrap
 from shared.family_links import CONFIRMATION_AUDIENCE, mint
 from shared.migrations import owner_connection
+from shared.state import service_state
 from tests.conftest import Databases
 from tests.integration.referrals_app import (
     LEEDS,
@@ -418,9 +420,9 @@ async def test_retention_erases_a_request_not_taken_in_and_keeps_its_date(
         "SELECT id, received_on FROM public_requests WHERE upper(left(id::text, 8)) = $1",
         made.json()["reference"],
     )
-    async with app.state.database.pool().acquire() as conn:  # the service's own role
+    async with service_state(app).database.pool().acquire() as conn:  # the service's own role
         await erase_past_retention(
-            app.state.work, conn, today=london_today(), years=125, by_council={LEEDS: 1}
+            service_state(app).work, conn, today=london_today(), years=125, by_council={LEEDS: 1}
         )
     (after,) = await fetch(
         "SELECT request, received_on, track FROM public_requests WHERE id = $1", kept["id"]
@@ -437,7 +439,7 @@ async def test_with_every_slot_busy_a_request_is_refused_at_once_and_nothing_kep
 ) -> None:
     """The bulkhead: a flood holds every slot and fills the queue; the next request is
     answered 503 with Retry-After at once (the workspace sends it again), nothing kept."""
-    intake = app.state.public_intake.others  # no WORKSPACE_NETWORKS here: one lane
+    intake = referrals_of(service_state(app).own).public_intake.others  # one lane here
     held = 0
     while not intake.slots.locked():
         await intake.slots.acquire()

@@ -9,6 +9,7 @@ from referrals.app import create_app
 from devtools.dev_identity import fetch_token
 from scripts.platform import IdentityProvider, migrations_of
 from scripts.run_platform import sample_referral
+from shared.state import service_state
 from tests.conftest import Databases, Infrastructure
 from tests.events import referral_request
 from tests.integration.referrals_app import referrals_service, signed_in
@@ -59,8 +60,10 @@ async def test_without_kafka_an_api_pod_stays_ready_and_takes_referrals_into_its
     ):
         ready = await client.get("/health/ready")
         created = await client.post("/v1/referrals", json=referral_request())
-        waiting = await app.state.database.pool().fetchval(
-            "SELECT count(*) FROM outbox WHERE published_at IS NULL"
+        waiting = (
+            await service_state(app)
+            .database.pool()
+            .fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL")
         )
     assert ready.status_code == 200, ready.text
     assert ready.json()["checks"]["postgres"] == "ok"

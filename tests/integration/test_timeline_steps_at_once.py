@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
-import asyncpg
 import pytest
 from fastapi import FastAPI
 from referrals import repository
@@ -18,7 +17,9 @@ from referrals.domain import Step
 
 from scripts.platform import IdentityProvider, migrations_of
 from shared.councils import act_for
+from shared.db import Connection
 from shared.migrations import owner_connection
+from shared.state import service_state
 from tests.conftest import Databases
 from tests.integration.referrals_app import LEEDS, referral_body, referrals_service, signed_in
 
@@ -53,9 +54,9 @@ async def test_a_step_recorded_while_another_is_being_recorded_sees_it(
         created = await caseworker.post("/v1/referrals", json=referral_body())
     assert created.status_code == 201, created.text
     referral_id = UUID(created.json()["id"])
-    pool = app.state.database.pool()
+    pool = service_state(app).database.pool()
 
-    async def record(conn: asyncpg.Connection, step: Step) -> list[Step]:
+    async def record(conn: Connection, step: Step) -> list[Step]:
         return await repository.add_step(
             conn, referral_id=referral_id, event_id=uuid4(), step=step,
             service="tests", occurred_at=datetime.now(UTC),
@@ -81,7 +82,7 @@ async def test_a_step_recorded_while_another_is_being_recorded_sees_it(
 
 
 async def test_a_step_for_a_referral_not_known_here_is_refused(app: FastAPI) -> None:
-    async with app.state.database.pool().acquire() as conn, conn.transaction():
+    async with service_state(app).database.pool().acquire() as conn, conn.transaction():
         await act_for(conn, [LEEDS])
         with pytest.raises(LookupError):
             await repository.add_step(

@@ -21,6 +21,8 @@ from shared.failures import DatabaseNotOpen
 from shared.hardening import harden
 from shared.http import install_error_handlers
 from shared.rate_limits import Clock
+from shared.state import install
+from tests.app_state import bare_state, with_state
 
 router = APIRouter(prefix="/v1")
 
@@ -99,6 +101,7 @@ def hardened_app(*, clock: Clock = time.time, **settings: Any) -> FastAPI:
     """The test routes, with the service's error handlers and ``harden``; ``settings`` are
     ``ServiceSettings`` fields (``rate_limit_post="2/minute"``)."""
     app = FastAPI()
+    install(app, bare_state())  # its identity provider given by the test (signed_in)
     app.include_router(router)
     install_error_handlers(app)
     harden(app, ReferralsSettings(**settings), clock=clock)
@@ -171,5 +174,5 @@ SIGNED_IN = {"Authorization": "Bearer any"}
 
 def signed_in(app: FastAPI) -> FastAPI:
     """``app`` with every caller taken for a Leeds caseworker."""
-    app.state.identity_provider = SignedInCaseworker()
+    with_state(app, identity_provider=SignedInCaseworker())
     return app

@@ -15,6 +15,7 @@ from faststream.kafka.annotations import KafkaMessage
 
 from shared.events import RawEnvelope, ReferralReceived, wrap
 from shared.services import EVENT_SERVICES
+from shared.state import service_state
 from tests.events import sample_event
 
 TOPIC = ReferralReceived.topic()
@@ -50,7 +51,7 @@ def _referral_received() -> dict[str, Any]:
 async def test_a_message_that_is_no_cloudevent_is_dead_lettered_at_once(
     body: bytes, exception: str, reason: str
 ) -> None:
-    broker = _app("plans").state.broker
+    broker = service_state(_app("plans")).broker
     dead = _dead_letters(broker)
     async with TestKafkaBroker(broker) as test_broker:
         await test_broker.publish(body, TOPIC, key=b"k")
@@ -66,7 +67,7 @@ async def test_a_message_that_is_no_cloudevent_is_dead_lettered_at_once(
 async def test_an_event_with_an_invalid_field_is_dead_lettered_naming_the_field_not_its_value() -> (
     None
 ):
-    broker = _app("plans").state.broker
+    broker = service_state(_app("plans")).broker
     dead = _dead_letters(broker)
     message = _referral_received()
     message["data"]["postcode_district"] = {"nested": "Ann Example, 1 Private Road"}
@@ -78,7 +79,7 @@ async def test_an_event_with_an_invalid_field_is_dead_lettered_naming_the_field_
 
 
 async def test_an_event_of_another_type_on_the_topic_is_dead_lettered() -> None:
-    broker = _app("plans").state.broker
+    broker = service_state(_app("plans")).broker
     dead = _dead_letters(broker)
     message = _referral_received()
     message["type"] = "uk.send-platform.plans.plan-drafted.v1"
@@ -90,6 +91,6 @@ async def test_an_event_of_another_type_on_the_topic_is_dead_lettered() -> None:
 
 @pytest.mark.parametrize("service", EVENT_SERVICES)
 def test_every_subscriber_commits_only_after_its_handler_succeeded(service: str) -> None:
-    broker = _app(service).state.broker
+    broker = service_state(_app(service)).broker
     policies = {s.ack_policy for s in broker.subscribers}
     assert policies == {AckPolicy.NACK_ON_ERROR}

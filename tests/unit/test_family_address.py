@@ -5,15 +5,22 @@ limited by its address there, not all by the workspace's): behind the ingress co
 from __future__ import annotations
 
 from types import SimpleNamespace
+from typing import Any, cast
 
 from starlette.requests import Request
 from web.config import WebSettings
 from web.family.link import family_address
+from web.state import Opened, Workspace
+
+from shared.state import install
 
 
 def _request(peer: str, forwarded_for: str | None, trusted: str) -> Request:
     headers = [(b"x-forwarded-for", forwarded_for.encode())] if forwarded_for else []
-    app = SimpleNamespace(state=SimpleNamespace(settings=WebSettings(trusted_proxies=trusted)))
+    app = SimpleNamespace(state=SimpleNamespace())
+    nothing = cast("Any", None)  # not read here
+    settings = WebSettings(trusted_proxies=trusted)
+    install(app, Workspace(nothing, False, settings, nothing, nothing, Opened()))
     scope = {"type": "http", "headers": headers, "client": (peer, 40000), "app": app}
     return Request(scope)
 

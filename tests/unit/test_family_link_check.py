@@ -14,14 +14,17 @@ from pydantic import SecretStr
 
 from shared.auth import Principal
 from shared.family_links import InvalidFamilyLink, admit, mint
+from shared.state import install
+from tests.app_state import bare_state
 
 KEY = SecretStr("a-family-link-key-for-these-tests-only-32b")
 
 
 def _request(key: SecretStr = KEY) -> Any:
     """What ``admit`` reads and writes of a FastAPI request: the app's key, the state."""
-    return SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace(family_link_key=key)),
-                           state=SimpleNamespace())  # fmt: skip
+    app = SimpleNamespace(state=SimpleNamespace())
+    install(app, bare_state(family_link_key=key))
+    return SimpleNamespace(app=app, state=SimpleNamespace())
 
 
 def test_a_link_admits_its_family_for_its_referrals_council_only() -> None:

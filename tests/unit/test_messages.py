@@ -218,7 +218,8 @@ def test_messages_to_the_send_team_need_an_email_template_only() -> None:
             email="notify", sms="notify", notify_api_key="k", notify_templates={"en": without}
         )
     assert not any(f"sms/{m}" in str(refused.value) for m in team)
-    # The README's list of templates to create: every message the validator asks for, by channel.
+    # The templates docs/messages.md says to create: every message the validator asks for, by
+    # channel.
     listed = template_list()
     assert all(f"## {m} / sms (to the family; required)" in listed for m in family)
     assert "## deadline-at-risk / email (to the SEND team; required)" in listed

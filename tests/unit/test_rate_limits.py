@@ -12,6 +12,7 @@ from limits.aio.storage import MemoryStorage
 from referrals.config import ReferralsSettings
 
 from shared.rate_limits import SUBJECT
+from tests.app_state import with_state
 from tests.unit.hardened_app import (
     FakeClock,
     Tokens,
@@ -134,7 +135,7 @@ async def test_a_signed_in_caller_is_counted_by_subject_kept_only_as_a_hash(
     clock: FakeClock,
 ) -> None:
     app = limited_app(clock)
-    app.state.identity_provider = Tokens({"s3cr3t": "leeds-caseworker-42"})
+    with_state(app, identity_provider=Tokens({"s3cr3t": "leeds-caseworker-42"}))
     storage = rate_limits_of(app)["storage"]
     assert isinstance(storage, MemoryStorage)
     async with client_of(app, ALICE) as alice:
@@ -151,7 +152,7 @@ async def test_a_new_authorization_header_each_time_buys_no_new_counter(
 ) -> None:
     # Before, the raw header was the client: 0 of 60 requests carrying random ones were limited.
     app = limited_app(clock)
-    app.state.identity_provider = Tokens({})
+    with_state(app, identity_provider=Tokens({}))
     headers = [
         {"Authorization": f"Bearer {uuid4().hex}"},
         {"Authorization": "Bearer eyJhbGciOiJSUzI1NiJ9.e30.c2ln"},
@@ -171,7 +172,7 @@ async def test_the_family_link_is_counted_by_address_whatever_the_headers(
 ) -> None:
     app = limited_app(clock, rate_limit_family="3/minute", rate_limit_post="100/minute")
     tokens = Tokens({"good": "leeds-caseworker"})
-    app.state.identity_provider = tokens
+    with_state(app, identity_provider=tokens)
     async with client_of(app, ALICE) as alice:
         codes = [
             (
@@ -187,7 +188,7 @@ async def test_a_signed_in_callers_tokens_share_one_counter_and_colleagues_have_
     clock: FakeClock,
 ) -> None:
     app = limited_app(clock)
-    app.state.identity_provider = Tokens({"t1": "ann", "t2": "ann", "t3": "bea"})
+    with_state(app, identity_provider=Tokens({"t1": "ann", "t2": "ann", "t3": "bea"}))
 
     async def post(token: str) -> int:
         async with client_of(app, ALICE) as same_address:
@@ -205,7 +206,7 @@ async def test_the_token_is_checked_once_a_request_for_the_limit_and_the_route(
 ) -> None:
     app = limited_app(clock)
     tokens = Tokens({"good": "ann"})
-    app.state.identity_provider = tokens
+    with_state(app, identity_provider=tokens)
     async with client_of(app, ALICE) as alice:
         made = await alice.post("/v1/caseworker-things", headers={"Authorization": "Bearer good"})
         refused = await alice.post("/v1/caseworker-things", headers={"Authorization": "Bearer x"})

@@ -15,6 +15,7 @@ from referrals import handlers, statutory
 from referrals.config import ReferralsSettings
 from referrals.domain import FamilyContact, NewReferral, Postcode, ehc_request_of, receive
 from referrals.handlers import subscriptions
+from referrals.state import Referrals
 from referrals.statutory import Deadline
 
 from shared.events import (
@@ -53,17 +54,35 @@ def test_every_handler_has_the_one_shape() -> None:
     ],
 )
 async def test_an_intake_request_breaking_the_rules_is_refused_before_anything_is_stored(
-    change: dict[str, Any], field: str, monkeypatch: pytest.MonkeyPatch
+    change: dict[str, Any], field: str
 ) -> None:
-    deployment = ReferralsSettings(accept_test_nhs_numbers=False)
-    monkeypatch.setattr(handlers, "process_settings", lambda: deployment)
+    deployment = ReferralsSettings(accept_test_nhs_numbers=False)  # create_app's settings
     request = {**referral_request(given_name="Zephyrine"), **change}
     event = ReferralRequested(referral_id=uuid4(), request=request)
     message = wrap(event, source="/tests/intake", local_authority=request["local_authority"])
-    uow = FakeUnitOfWork(REFERRALS)
+    uow = FakeUnitOfWork(REFERRALS, service=Referrals.of(deployment))
     with pytest.raises(ValueError, match=field) as refused:
         await handle(handlers.referral_requested, message, uow)
     assert "Zephyrine" not in str(refused.value)  # a field's name, never its value
+    assert (uow.events, uow.audit_rows) == ([], [])
+
+
+async def test_the_intake_topic_takes_the_rules_of_the_settings_the_service_was_made_with() -> None:
+    """Settings given to ``create_app`` reach its handlers (through their unit of work), not
+    the process's environment read once: a service made for Bradford alone refuses Leeds'."""
+    from referrals.app import create_app
+
+    from shared.state import service_state
+    from tests.logging_state import restored_logging
+
+    with restored_logging():
+        app = create_app(ReferralsSettings(COUNCILS="E08000032"))  # Bradford's only
+    own = service_state(app).work.service  # what each of the service's units of work carries
+    event = ReferralRequested(referral_id=uuid4(), request=referral_request())
+    message = wrap(event, source="/tests/intake", local_authority=COUNCIL)  # Leeds
+    uow = FakeUnitOfWork(REFERRALS, service=own)
+    with pytest.raises(ValueError, match="local_authority: this service does not take"):
+        await handle(handlers.referral_requested, message, uow)
     assert (uow.events, uow.audit_rows) == ([], [])
 
 

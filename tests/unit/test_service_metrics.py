@@ -10,6 +10,7 @@ import pytest
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 
 from shared.metrics import measure_periodically, service_registry
+from shared.state import service_state
 
 
 def test_registry_has_the_process_and_python_runtime_collectors() -> None:
@@ -74,7 +75,7 @@ def test_referrals_shows_each_councils_deadline_counters_at_zero_before_any_warn
     councils = ["E06000014", "E09000033"]  # York, Westminster: no other test warns for them
     with restored_logging():
         app = create_app(ReferralsSettings(COUNCILS=",".join(councils)))
-    registry = app.state.operations.registry
+    registry = service_state(app).operations.registry
     assert {"decision", "final_plan", "advice:educational_psychology"} <= set(deadline_kinds())
     for name in ("send_statutory_deadlines_missed_total", "send_statutory_deadlines_at_risk_total"):
         for council in councils:
@@ -91,13 +92,16 @@ async def test_metrics_in_openmetrics_carry_the_event_age_exemplars_when_asked_f
     from prometheus_client import Histogram
 
     from shared import operations
+    from shared.state import AppState, install
 
     registry = service_registry()
     age = Histogram("send_event_age_seconds", "age", ["topic"], registry=registry)
     trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
     age.labels("plans.plan-drafted.v1").observe(0.2, {"trace_id": trace_id})
     app = FastAPI()
-    app.state.operations = operations.Operations(checks={}, registry=registry, asyncapi=dict)
+    install(
+        app, AppState(operations.Operations(checks={}, registry=registry, asyncapi=dict), False)
+    )
     app.include_router(operations.router)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:

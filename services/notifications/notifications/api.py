@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from notifications import repository
 from notifications.domain import Channel
+from notifications.state import state_of
 from shared.auth import AUTH_RESPONSES, Role, allow
 from shared.db import Connection
 from shared.http import NOT_FOUND, UNAVAILABLE, AsCaller
@@ -189,7 +190,7 @@ async def set_family_preferences(
     it applies to every message not yet sent."""
     async with caller.begin() as uow:
         council = await _council_of(uow.conn, referral_id)
-        languages: frozenset[str] = request.app.state.messaging_languages(council)
+        languages = state_of(request).messaging_languages(council)
         if body.language not in languages:
             raise RequestValidationError(
                 [

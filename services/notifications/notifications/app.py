@@ -14,6 +14,7 @@ from notifications.handlers import subscriptions
 from notifications.providers import Councils
 from notifications.receipts import ReceiptPoller
 from notifications.sender import AlertSender, Clock, utc_now
+from notifications.state import Notifications
 from shared.events import NotificationDelivered, NotificationFailed, NotificationSent
 from shared.family_links import CONFIRMATION_AUDIENCE, mint
 from shared.lifecycle import ServiceDefinition, create_service_app
@@ -79,13 +80,7 @@ def create_app(
             publishes=(NotificationSent, NotificationDelivered, NotificationFailed),
             routers=(api.router, receipts.router),
             workers=(sender.run, poller.run),
+            own=Notifications.of(settings, sender),
         )
     )
-    app.state.notify_callback_tokens = {
-        council: messaging.notify_callback_token
-        for council, messaging in settings.council_messaging.items()
-        if messaging.notify_callback_token is not None
-    }
-    app.state.sender = sender
-    app.state.messaging_languages = lambda council: settings.messaging_for(council).languages()
     return app

@@ -14,20 +14,20 @@ from datetime import datetime, timedelta
 from typing import Annotated, Literal
 from uuid import UUID
 
-import asyncpg
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field
 
 from notifications import deliveries, gate
 from notifications.channels import Provider, Remote, Unavailable
 from notifications.config import ANY_COUNCIL
 from notifications.domain import Channel
+from notifications.state import state_of
 from shared.councils import ALL
-from shared.db import Connection, Database
+from shared.db import Connection
 from shared.http import UNAVAILABLE, DbConnection, Problem, ServiceWork
-from shared.outbox import Outbox
-from shared.unit_of_work import Actor, Work
+from shared.state import ServiceState
+from shared.unit_of_work import Actor, UnitOfWork, Work
 
 logger = logging.getLogger(__name__)
 
@@ -47,14 +47,22 @@ async def record_receipt(
     """Apply a provider's status for one message (on ``conn``, a request's, or one of the
     pool); False if the message is not known here (or to ``councils``)."""
     async with work.begin(SERVICE, councils=councils, conn=conn) as uow:
-        found = await deliveries.receipt(
-            uow.conn, notification_id=notification_id, channel=channel,
-            provider_id=remote.provider_id, status=remote.status, at=at,
-        )  # fmt: skip
-        if found is None:
-            return False
-        # Continued in the trace of the event the message was about: one trace, one journey.
-        uow.add(*found.events, local_authority=found.local_authority, trace=found.trace_headers)
+        return await apply_receipt(uow, notification_id, channel, remote, at)
+
+
+async def apply_receipt(
+    uow: UnitOfWork, notification_id: UUID, channel: Channel, remote: Remote, at: datetime
+) -> bool:
+    """A provider's status for one message, in a unit of work already open (the sender's
+    round's); False if the message is not known there."""
+    found = await deliveries.receipt(
+        uow.conn, notification_id=notification_id, channel=channel,
+        provider_id=remote.provider_id, status=remote.status, at=at,
+    )  # fmt: skip
+    if found is None:
+        return False
+    # Continued in the trace of the event the message was about: one trace, one journey.
+    uow.add(*found.events, local_authority=found.local_authority, trace=found.trace_headers)
     return True
 
 
@@ -78,7 +86,7 @@ CallbackCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_be
 
 def councils_of_token(request: Request, credentials: CallbackCredentials) -> list[str]:
     """The councils whose Notify callback token this request bears (401 if none)."""
-    tokens: dict[str, SecretStr] = request.app.state.notify_callback_tokens
+    tokens = state_of(request).notify_callback_tokens
     offered = credentials.credentials.encode() if credentials else b""
     matched = [
         council
@@ -141,19 +149,20 @@ class ReceiptPoller:
         self._clock = clock
         self._batch_size = batch_size
 
-    async def run(self, database: Database, outbox: Outbox) -> None:
+    async def run(self, state: ServiceState) -> None:
         while True:
             try:
-                await self.poll(database.pool(), outbox)
+                await self.poll(state.work)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 logger.warning("receipt poller paused: %s", type(exc).__name__)
             await asyncio.sleep(self._interval_s)
 
-    async def poll(self, pool: asyncpg.Pool, outbox: Outbox) -> int:
-        """Ask about one batch; returns how many statuses were applied."""
-        work = Work(lambda: pool, outbox)
+    async def poll(self, work: Work) -> int:
+        """Ask about one batch (recorded through ``work``, the service's units of work);
+        returns how many statuses were applied."""
+        pool = work.pool()
         async with pool.acquire() as conn:
             due = await deliveries.awaiting_receipt(
                 conn, now=self._clock(), after=self._after, limit=self._batch_size

@@ -7,8 +7,9 @@ mid-way. The messages going out then go together: the provider's limits, every a
 before any call (with no transaction open during the calls), the calls side by side, then every
 ``sent`` and its *notification sent* event (with *notification delivered* when the answer itself
 says so) committed in one transaction, one unit of work of the service's own
-(``shared.unit_of_work``, each event continuing its message's trace). One message is a batch
-of one. If that commit fails it is
+(``shared.unit_of_work``, each event continuing its message's trace), with the round's other
+outcomes: messages withheld or given up, and what the provider said of a message whose sender
+stopped. One message is a batch of one. If that commit fails it is
 retried: a message is never handed over twice by this sender. If the process dies between the
 call and the commit, the claim's lease runs out and the next sender asks the provider (by the
 message's reference) whether it already went.
@@ -41,7 +42,7 @@ import asyncpg
 
 from notifications import deliveries, gate
 from notifications.catalogue import Audience
-from notifications.channels import CannotTell, Provider, Refused, Unavailable
+from notifications.channels import CannotTell, Provider, Refused, Remote, Unavailable
 from notifications.deliveries import Claimed, Handed
 from notifications.domain import (
     Channel,
@@ -49,21 +50,19 @@ from notifications.domain import (
     GiveUp,
     Hold,
     Send,
-    Wait,
     Withhold,
     failed,
     next_step,
     sent,
 )
 from notifications.providers import Council, Councils
-from notifications.receipts import SERVICE, record_receipt
+from notifications.receipts import SERVICE, apply_receipt
 from shared.councils import ALL
-from shared.db import Connection, Database
 from shared.events import DomainEvent
 from shared.failures import Failure, classify
-from shared.outbox import Outbox
+from shared.state import ServiceState
 from shared.telemetry import continued_trace, tag_current_span
-from shared.unit_of_work import Work
+from shared.unit_of_work import UnitOfWork, Work
 from shared.wakeup import Wakeup
 
 logger = logging.getLogger(__name__)
@@ -97,6 +96,29 @@ class Taken:
     limit_key: str | None
 
 
+@dataclass(frozen=True)
+class Ended:
+    """A message that goes no further: withheld, or given up on every channel."""
+
+    item: Claimed
+    end: Withhold | GiveUp
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Found:
+    """A message that had gone before its sender stopped: the provider's status to record."""
+
+    item: Claimed
+    channel: Channel
+    remote: Remote
+    at: datetime
+
+
+Outcome = Taken | Ended | Found
+"""What a round records, together, in one unit of work."""
+
+
 class AlertSender:
     """The notifications service's sending worker (see the module docstring)."""
 
@@ -125,7 +147,7 @@ class AlertSender:
         self._burst = councils.settings.notify_burst
         self._backoff_max_s = councils.settings.provider_backoff_max_s
 
-    async def run(self, database: Database, outbox: Outbox) -> None:
+    async def run(self, state: ServiceState) -> None:
         """Send until cancelled, surviving database outages."""
         while True:
             try:
@@ -134,7 +156,7 @@ class AlertSender:
                     await self._wakeup.listen(conn)
                     while not conn.is_closed():
                         self._wakeup.clear()
-                        while await self.send_due(database.pool(), outbox) == self._batch_size:
+                        while await self.send_due(state.work) == self._batch_size:
                             pass
                         await self._wakeup.wait()
                 finally:
@@ -145,9 +167,10 @@ class AlertSender:
                 logger.warning("message sender paused: %s", type(exc).__name__)
                 await asyncio.sleep(self._wakeup.poll_interval_s)
 
-    async def send_due(self, pool: asyncpg.Pool, outbox: Outbox) -> int:
-        """Claim and send one batch; returns how many were claimed."""
-        work = Work(lambda: pool, outbox)  # the record of what went: its units of work
+    async def send_due(self, work: Work) -> int:
+        """Claim and send one batch; returns how many were claimed. What went is recorded
+        through ``work``, the service's units of work."""
+        pool = work.pool()
         async with pool.acquire() as conn:
             claimed = await deliveries.claim_due(
                 conn, now=self._clock(), limit=self._batch_size, lease=self._lease
@@ -162,8 +185,9 @@ class AlertSender:
     async def _send(self, pool: asyncpg.Pool, work: Work, items: list[Claimed]) -> None:
         """Each message's next step, then those going out together (module docstring). An
         outage is raised only after what was handed over is recorded."""
-        steps, outage = await self._each(pool, [(i, self._next(pool, work, i)) for i in items])
-        taken = [step for step in steps if isinstance(step, Taken)]  # unconfirmed ones
+        steps, outage = await self._each(pool, [(i, self._next(pool, i)) for i in items])
+        # Taken ones are unconfirmed (their sender stopped mid-way)
+        outcomes: list[Outcome] = [s for s in steps if isinstance(s, Taken | Ended | Found)]
         going = await self._within_limits(pool, [s for s in steps if isinstance(s, Going)])
         if going:
             async with pool.acquire() as conn:
@@ -173,10 +197,10 @@ class AlertSender:
                 )  # fmt: skip
             calls = [(g.item, self._hand_over(pool, g)) for g in going]
             handed, later = await self._each(pool, calls)
-            taken += [t for t in handed if t is not None]
+            outcomes += [t for t in handed if t is not None]
             outage = outage or later
-        if taken:
-            await self._record(work, taken)
+        if outcomes:
+            await self._record(work, outcomes)
         if outage is not None:
             raise outage  # the database is away: the whole sender pauses
 
@@ -213,9 +237,10 @@ class AlertSender:
                 reason=f"error: {type(exc).__name__}",
             )  # fmt: skip
 
-    async def _next(self, pool: asyncpg.Pool, work: Work, item: Claimed) -> Going | Taken | None:
-        """What to do with the message: send it (``Going``), record it (``Taken``: it may have
-        gone before its sender stopped), or nothing more (done here)."""
+    async def _next(self, pool: asyncpg.Pool, item: Claimed) -> Going | Outcome | None:
+        """What to do with the message: send it (``Going``), record what became of it
+        (``Taken``: it may have gone before its sender stopped; ``Found``: it had; ``Ended``),
+        or nothing more (done here)."""
         alert, now = item.alert, self._clock()
         council = self.councils.council(alert.local_authority)
         tried, in_flight = item.tried(), item.in_flight
@@ -231,34 +256,19 @@ class AlertSender:
                 return None
             if remote is not None:
                 logger.info("message %s had gone before its sender stopped", alert.id)
-                await record_receipt(work, alert.id, in_flight.channel, remote, now)
-                return None
+                return Found(item, in_flight.channel, remote, now)
             tried = [t for t in tried if t.channel != in_flight.channel]  # it never went
         decision = next_step(alert, council.reach(item), council.policy, tried, now)
         if isinstance(decision, Send):
             return Going(item, council, decision, council.provider(decision.provider))
+        if isinstance(decision, Withhold | GiveUp):
+            return Ended(item, decision, now)
         async with pool.acquire() as conn:
             if isinstance(decision, Hold):
                 await deliveries.release(conn, alert, until=decision.until, reason=decision.reason)
-            elif isinstance(decision, Wait):
-                await deliveries.wait_for_receipts(conn, alert)
             else:
-                await self._finish(conn, work, alert, decision, now)
+                await deliveries.wait_for_receipts(conn, alert)
         return None
-
-    async def _finish(
-        self, conn: Connection, work: Work, alert: FamilyAlert, end: Withhold | GiveUp,
-        now: datetime,
-    ) -> None:  # fmt: skip
-        status, reason = (
-            ("withheld", end.reason) if isinstance(end, Withhold) else (end.status, None)
-        )
-        if isinstance(end, GiveUp):
-            logger.warning("message %s could not be delivered on any channel", alert.id)
-        async with work.begin(SERVICE, councils=ALL, conn=conn) as uow:
-            await deliveries.finish(uow.conn, alert, status, now=now, reason=reason)
-            if isinstance(end, GiveUp):
-                uow.add(failed(alert, end), local_authority=alert.local_authority)
 
     async def _within_limits(self, pool: asyncpg.Pool, going: list[Going]) -> list[Going]:
         """The messages a provider's limits let go now (the oldest first); the others wait
@@ -329,51 +339,61 @@ class AlertSender:
                 drop_attempt=channel if exc.not_sent else None,
             )  # fmt: skip
 
-    async def _record(self, work: Work, taken: list[Taken]) -> None:
-        """The messages are out: record them, never resending. A message that cannot be
-        recorded (a bug) stops no other's record: each is then recorded alone, and one that
-        still cannot be is left to its lease (the next sender asks the provider about it)."""
-        try:
-            await self._record_together(work, taken)
-        except Exception as exc:
-            if classify(exc) is not Failure.PERMANENT:
-                raise
-            if len(taken) > 1:
-                for one in taken:
-                    await self._record(work, [one])
-                return
-            alert_id = taken[0].item.alert.id
-            logger.error("message %s sent, recording it failed: %s", alert_id, type(exc).__name__)
-
-    async def _record_together(self, work: Work, taken: list[Taken]) -> None:
-        """Every message and its events in one unit of work, retried while the database
-        heals."""
+    async def _record(self, work: Work, outcomes: list[Outcome]) -> None:
+        """The round's outcomes: the messages out are recorded, never resent. A message that
+        cannot be recorded (a bug) stops no other's record: each is then recorded alone, and
+        one that still cannot be is left to its lease (the next sender asks the provider about
+        it, or decides again)."""
         for attempt in range(1, self._record_attempts + 1):
             try:
-                now = self._clock()
                 async with work.begin(SERVICE, councils=ALL) as uow:  # the service's own work
-                    conn = uow.conn
-                    recorded = await deliveries.mark_sent(conn, [t.handed for t in taken], now=now)
-                    for t in taken:
-                        alert, channel = t.item.alert, t.handed.channel
-                        if alert.id not in recorded:
-                            continue  # its receipt came first and said so
-                        events: list[DomainEvent] = [sent(alert, channel)]
-                        if t.delivered:
-                            events += await deliveries.apply_status(
-                                conn, alert, channel, "delivered", now
-                            )
-                        uow.add(
-                            *events, local_authority=alert.local_authority,
-                            trace=t.item.trace_headers,
-                        )  # fmt: skip
-                    for key in sorted({t.limit_key for t in taken if t.limit_key is not None}):
-                        await gate.recovered(conn, key)
+                    await self._outcomes(uow, outcomes)
                 return
             except Exception as exc:
-                if classify(exc) is Failure.PERMANENT or attempt == self._record_attempts:
+                if classify(exc) is Failure.PERMANENT:
+                    break
+                if attempt == self._record_attempts:
                     raise
                 logger.warning(
-                    "%d messages sent, recording them failed: %s", len(taken), type(exc).__name__
-                )
+                    "%d messages' outcomes, recording them failed: %s",
+                    len(outcomes), type(exc).__name__,
+                )  # fmt: skip
                 await asyncio.sleep(min(0.1 * 2**attempt, 5))
+        if len(outcomes) > 1:
+            for one in outcomes:
+                await self._record(work, [one])
+            return
+        logger.error("message %s: recording what became of it failed", outcomes[0].item.alert.id)
+
+    async def _outcomes(self, uow: UnitOfWork, outcomes: list[Outcome]) -> None:
+        """Every outcome of a round and its events, in the one unit of work ``uow``."""
+        now, conn = self._clock(), uow.conn
+        taken = [o for o in outcomes if isinstance(o, Taken)]
+        recorded = await deliveries.mark_sent(conn, [t.handed for t in taken], now=now)
+        for t in taken:
+            alert, channel = t.item.alert, t.handed.channel
+            if alert.id not in recorded:
+                continue  # its receipt came first and said so
+            events: list[DomainEvent] = [sent(alert, channel)]
+            if t.delivered:
+                events += await deliveries.apply_status(conn, alert, channel, "delivered", now)
+            uow.add(*events, local_authority=alert.local_authority, trace=t.item.trace_headers)
+        for key in sorted({t.limit_key for t in taken if t.limit_key is not None}):
+            await gate.recovered(conn, key)
+        for o in outcomes:
+            if isinstance(o, Found):
+                await apply_receipt(uow, o.item.alert.id, o.channel, o.remote, o.at)
+            elif isinstance(o, Ended):
+                await self._end(uow, o)
+
+    @staticmethod
+    async def _end(uow: UnitOfWork, ended: Ended) -> None:
+        alert, end = ended.item.alert, ended.end
+        status, reason = (
+            ("withheld", end.reason) if isinstance(end, Withhold) else (end.status, None)
+        )
+        if isinstance(end, GiveUp):
+            logger.warning("message %s could not be delivered on any channel", alert.id)
+        await deliveries.finish(uow.conn, alert, status, now=ended.at, reason=reason)
+        if isinstance(end, GiveUp):
+            uow.add(failed(alert, end), local_authority=alert.local_authority)

@@ -11,8 +11,8 @@ from plans.family import page as family_page
 from plans.family.access import FamilyLinkRefused
 from plans.handlers import subscriptions
 from plans.late_words import LateWordsWatch
-from plans.printing import Printing
 from plans.reviews import ReviewWatch
+from plans.state import Plans
 from shared.events import ALL_EVENTS
 from shared.lifecycle import ServiceDefinition, create_service_app
 
@@ -40,15 +40,8 @@ def create_app(settings: PlansSettings | None = None) -> FastAPI:
                 plan_pdf_api.router,
             ),
             workers=(reviews.run, late_words.run),
+            own=Plans.of(settings),
         )
-    )
-    app.state.council_contacts = settings.council_contacts
-    app.state.printing = Printing(
-        at_once=settings.pdf_renders_at_once,
-        wait_s=settings.pdf_render_wait_s,
-        per_plan=settings.rate_limit_pdf,
-        storage=settings.rate_limit_storage,
-        namespace=settings.service_name,
     )
     app.add_exception_handler(FamilyLinkRefused, family_page.refused)
     return app

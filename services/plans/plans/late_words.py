@@ -13,10 +13,10 @@ from plans import repository
 from plans.changes import PLANS
 from plans.handlers import draft_for
 from shared.councils import ALL
-from shared.db import Connection, Database
+from shared.db import Connection
 from shared.events import ReferralReceived
-from shared.outbox import Outbox
 from shared.schedule import every, in_batches
+from shared.state import ServiceState
 from shared.unit_of_work import Work
 
 _LOCK_ID = 0x5E0D_0011
@@ -28,14 +28,13 @@ class LateWordsWatch:
         self.wait = wait
         self.interval_s = interval_s
 
-    async def run(self, database: Database, outbox: Outbox) -> None:
-        work = Work(database.pool, outbox)
+    async def run(self, state: ServiceState) -> None:
         await every(
-            database,
+            state,
             interval_s=self.interval_s,
             lock_id=_LOCK_ID,
             name="plans drafted without the referrer's words",
-            work=lambda conn: self.check(work, conn),
+            job=self.check,
         )
 
     async def check(self, work: Work, conn: Connection) -> int:

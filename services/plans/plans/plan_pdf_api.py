@@ -11,7 +11,7 @@ from plans.family import repository as family_repository
 from plans.family.page import council_of, plan_pdf
 from plans.family.shapes import FamilyPlan
 from plans.family.view import family_plan
-from plans.printing import printing_of
+from plans.state import state_of
 from shared.auth import AUTH_RESPONSES, CurrentPrincipal, Role, allow
 from shared.http import NOT_FOUND, UNAVAILABLE, AsCaller, Problem
 
@@ -20,7 +20,7 @@ router = APIRouter(prefix="/v1", tags=["plans"], responses={**UNAVAILABLE, **AUT
 
 async def staff_pdf_turn(request: Request, principal: CurrentPrincipal) -> AsyncIterator[None]:
     """A turn at printing, counted against the member of staff (``plans.printing``)."""
-    async with printing_of(request).turn(f"staff:{principal.subject}"):
+    async with state_of(request).printing.turn(f"staff:{principal.subject}"):
         yield
 
 

@@ -1,8 +1,8 @@
 """How much printing of plans (their PDF) one plans process takes on: a render takes 0.1 s
 (a short plan) to 0.7 s (a long one) of a core and 10 to 15 MiB while it runs, on top of the
-35-40 MiB WeasyPrint holds once loaded, in a pod limited to 384 MiB (measured: README,
-Security). Unbounded, one family link sent 40 times at once by a script rendered 40 PDFs at
-once: 290 MiB, and 29 s for every answer of the process.
+35-40 MiB WeasyPrint holds once loaded, in a pod limited to 384 MiB (measured: docs/security.md,
+"Printing plans is bounded"). Unbounded, one family link sent 40 times at once by a script
+rendered 40 PDFs at once: 290 MiB, and 29 s for every answer of the process.
 
 - At most ``PDF_RENDERS_AT_ONCE`` at once (2): renders are CPU-bound and share one core's
   worth of CPU, so a third at once finishes none sooner and only adds its memory. A request
@@ -25,7 +25,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import limits
-from fastapi import HTTPException, Request, status
+from fastapi import HTTPException, status
 from limits.aio.strategies import FixedWindowRateLimiter
 
 from shared.rate_limits import Clock, async_storage, spend, too_many
@@ -78,8 +78,3 @@ class Printing:
             yield
         finally:
             self._turns.release()
-
-
-def printing_of(request: Request) -> Printing:
-    printing: Printing = request.app.state.printing
-    return printing

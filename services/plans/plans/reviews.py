@@ -15,9 +15,9 @@ from plans import repository
 from plans.changes import PLANS
 from shared.councils import ALL
 from shared.dates import london_today
-from shared.db import Connection, Database
-from shared.outbox import Outbox
+from shared.db import Connection
 from shared.schedule import every, in_batches
+from shared.state import ServiceState
 from shared.unit_of_work import Work
 
 _LOCK_ID = 0x5E0D_0010
@@ -29,14 +29,13 @@ class ReviewWatch:
         self.interval_s = interval_s
         self.today = today
 
-    async def run(self, database: Database, outbox: Outbox) -> None:
-        work = Work(database.pool, outbox)
+    async def run(self, state: ServiceState) -> None:
         await every(
-            database,
+            state,
             interval_s=self.interval_s,
             lock_id=_LOCK_ID,
             name="plan reviews (due)",
-            work=lambda conn: self.check(work, conn),
+            job=self.check,
         )
 
     async def check(self, work: Work, conn: Connection) -> int:

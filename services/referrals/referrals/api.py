@@ -8,18 +8,17 @@ rows come with the events it adds, a read's with ``uow.read``.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
-from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from fastapi import APIRouter, HTTPException, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from referrals import ehc_repository, repository
 from referrals.domain import Step
 from referrals.ehc_schemas import EhcView
 from referrals.holding import held_for, hold
-from referrals.intake import IntakeRules
 from referrals.schemas import (
     ChildView,
     DuplicateReferral,
@@ -28,6 +27,7 @@ from referrals.schemas import (
     ReferralView,
     TimelineEntry,
 )
+from referrals.state import State
 from referrals.taking_in import Refused, new_referral, rule_problems, take_in
 from shared.auth import AUTH_RESPONSES, CurrentPrincipal, Role, allow, require_council
 from shared.dates import london_today
@@ -46,15 +46,6 @@ from shared.telemetry import tag_current_span
 from shared.unit_of_work import KeyReused
 
 router = APIRouter(prefix="/v1", tags=["referrals"], responses={**UNAVAILABLE, **AUTH_RESPONSES})
-
-
-def intake_rules(request: Request) -> IntakeRules:
-    """The rules of the settings the app was made with (``ReferralsSettings.intake_rules``)."""
-    rules: IntakeRules = request.app.state.intake_rules
-    return rules
-
-
-Rules = Annotated[IntakeRules, Depends(intake_rules)]
 
 
 @router.post(
@@ -78,7 +69,7 @@ async def create_referral(
     conn: DbConnection,
     work: ServiceWork,
     principal: CurrentPrincipal,
-    rules: Rules,
+    state: State,
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
     """Take in a request for support (or for an EHC needs assessment, which also starts the
@@ -87,7 +78,7 @@ async def create_referral(
     theirs for a child already known here is held for a caseworker to match, answered as any
     other (``referrals.holding``)."""
     today = london_today()
-    problems = rule_problems(rules, body, today)
+    problems = rule_problems(state.intake_rules, body, today)
     if problems:
         raise invalid(problems)
     require_council(principal, [body.local_authority])

@@ -1,7 +1,5 @@
 """Wires the referrals service. Run with ``uvicorn referrals.app:create_app --factory``."""
 
-import dataclasses
-
 from fastapi import FastAPI
 
 from referrals import api, caseload, closing, ehc_api, family, held_referrals, representatives
@@ -11,11 +9,13 @@ from referrals.handlers import subscriptions
 from referrals.partner_asyncapi import described
 from referrals.partners import PartnerIntake
 from referrals.public import casework, intake
-from referrals.public.admission import SHED, Lanes, PublicIntake
+from referrals.public.admission import SHED
 from referrals.retention import RetentionJob
+from referrals.state import Referrals
 from shared.events import ALL_EVENTS, DomainEvent, PartnerReferralAnswered
 from shared.lifecycle import ServiceDefinition, create_service_app
 from shared.metrics import zero_series
+from shared.state import service_state
 
 # Every event the referrals service owns, and the answers it sends NHS partners (on the
 # topic partners read, named for them).
@@ -55,9 +55,14 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
             ),
             workers=(retention.run, deadlines.run),
             consumers=(PartnerIntake(settings).subscribe,),
+            own=Referrals.of(settings),
+            # The partners' messages, described beyond what FastStream infers from raw bytes.
+            describe=lambda generated: described(
+                generated, settings.partner_inbound_topic, PartnerReferralAnswered.topic()
+            ),
         )
     )
-    registry = app.state.operations.registry
+    registry = service_state(app).operations.registry
     for metric in (MISSED, AT_RISK):
         registry.register(metric)
         # At 0 for each council served, so the first warning moves the alerts' increase().
@@ -65,26 +70,4 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
     registry.register(intake.PUBLIC_REQUESTS)
     registry.register(SHED)
     zero_series(intake.PUBLIC_REQUESTS, intake.OUTCOMES)
-    # The partners' messages, described beyond what FastStream infers from raw bytes.
-    generated = app.state.operations.asyncapi
-    app.state.operations = dataclasses.replace(
-        app.state.operations,
-        asyncapi=lambda: described(
-            generated(), settings.partner_inbound_topic, PartnerReferralAnswered.topic()
-        ),
-    )
-    app.state.intake_rules = settings.intake_rules  # the routes' (api.intake_rules)
-    app.state.at_risk_days = settings.deadline_at_risk_days  # the caseload's at-risk filter
-    app.state.family_plan_url = settings.family_plan_url
-    app.state.public_request_messages_per_contact = settings.public_request_messages_per_contact
-    slots = (
-        settings.public_intake_slots,
-        settings.public_intake_waiting,
-        settings.public_intake_wait_ms / 1000,
-    )
-    app.state.public_intake = Lanes(  # the public form's bulkhead, a lane for the workspace
-        workspace=PublicIntake(*slots),
-        others=PublicIntake(*slots),
-        workspace_networks=settings.workspace_networks,
-    )
     return app

@@ -21,6 +21,7 @@ from referrals.ehc_schemas import (
     TimelinessReport,
 )
 from referrals.reports import by_weeks_elapsed, share
+from referrals.state import state_of
 from referrals.statutory import Stage
 from shared.auth import AUTH_RESPONSES, CurrentPrincipal, Role, allow, require_council
 from shared.dates import london_today
@@ -94,7 +95,7 @@ async def _page(
             include_closed=filters.include_closed,
         ),
         today=london_today(),
-        at_risk_days=request.app.state.at_risk_days,
+        at_risk_days=state_of(request).at_risk_days,
         limit=filters.limit,
         offset=filters.offset,
         search=search,

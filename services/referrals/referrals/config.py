@@ -1,6 +1,5 @@
 """Settings of the referrals service (environment variables)."""
 
-import functools
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from typing import Annotated, Any, ClassVar, Self
 
@@ -180,11 +179,3 @@ class ReferralsSettings(ServiceSettings):
                 "of its own is for a partner that may refer to some council"
             )
         return self
-
-
-@functools.cache
-def process_settings() -> ReferralsSettings:
-    """The settings this process runs with, read once from its environment: what its event
-    handlers read (they are declared once per process, not per app; ``create_app`` is given
-    these same values, from the same environment, unless a test gives it others)."""
-    return ReferralsSettings()

@@ -27,10 +27,10 @@ from referrals.ehc_repository import ADVICE
 from referrals.statutory import AdviceKind, Deadline, warning_due
 from shared.councils import ALL
 from shared.dates import london_today
-from shared.db import Connection, Database
+from shared.db import Connection
 from shared.events import DeadlineAtRisk, DeadlineMissed
-from shared.outbox import Outbox
 from shared.schedule import every, in_batches
+from shared.state import ServiceState
 from shared.unit_of_work import Actor, Work
 
 _LOCK_ID = 0x5E0D_0004
@@ -74,14 +74,13 @@ class DeadlineWatch:
         self.idempotency_key_hours = idempotency_key_hours
         self.today = today
 
-    async def run(self, database: Database, outbox: Outbox) -> None:
-        work = Work(database.pool, outbox)
+    async def run(self, state: ServiceState) -> None:
         await every(
-            database,
+            state,
             interval_s=self.interval_s,
             lock_id=_LOCK_ID,
             name="deadlines (warnings sent)",
-            work=lambda conn: self.check(work, conn),
+            job=self.check,
         )
 
     async def check(self, work: Work, conn: Connection) -> int:

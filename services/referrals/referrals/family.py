@@ -17,6 +17,7 @@ from referrals.domain import (
     reference,
 )
 from referrals.schemas import FamilyPlanLink, FamilyStep, FamilyView
+from referrals.state import State
 from shared.family_links import FamilyLink, InvalidFamilyLink, LinkToken, admit
 from shared.http import NOT_FOUND, UNAVAILABLE, AsCaller, Problem
 
@@ -49,6 +50,7 @@ async def get_family_view(
     token: LinkToken,
     link: Annotated[FamilyLink, Depends(family_link)],
     caller: AsCaller,
+    state: State,
 ) -> FamilyView:
     """Where the family's referral stands, in plain words (steps, dates, what comes next).
     Audited as the link's read (never a person's)."""
@@ -79,6 +81,6 @@ async def get_family_view(
         next=EHC_NEXT[stage] if stage else WHAT_NEXT[Step(referral["status"])],
         plan=FamilyPlanLink(
             text="Read your child's plan",
-            href=request.app.state.family_plan_url.format(token=token),
+            href=state.family_plan_url.format(token=token),
         ),
     )

@@ -3,8 +3,8 @@
 
 Pure: no I/O. The FHIR is parsed and validated with ``fhir.resources``' R4B models (R4B reads
 R4 messages of these resources unchanged); what the platform needs from it is picked out by the
-paths in ``MAPPING`` (the README's table). Every problem names its FHIRPath and why, never the
-value (it may be personal data).
+paths in ``MAPPING`` (the table in docs/nhs-partners.md). Every problem names its FHIRPath and
+why, never the value (it may be personal data).
 
 (Longer than most modules: the FHIR paths read into a referral and the two resources of the
 answer are one partner contract, checked together.)
@@ -51,7 +51,7 @@ MAPPING: dict[str, str] = {
     "requested_by": "ServiceRequest.requester (an NHS Organization: always health)",
     "local_authority": "the CloudEvent's localauthority extension attribute",
 }
-"""Each referral field and the FHIRPath it comes from (the README shows this table)."""
+"""Each referral field and the FHIRPath it comes from (docs/nhs-partners.md shows this table)."""
 
 Problem = tuple[str, str]
 """(FHIRPath, why): one thing wrong with a partner's message."""

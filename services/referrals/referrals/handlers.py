@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from referrals import plan_steps, repository, specialist_work
-from referrals.config import process_settings
 from referrals.domain import STEP_OF_EVENT, Step, TimelineStep, status_after
 from referrals.partner_progress import milestones_to_tell, partner_progress
 from referrals.schemas import ReferralRequest
+from referrals.state import referrals_of
 from referrals.taking_in import new_referral, rule_problems, take_in
 from shared.dates import london_today
 from shared.db import Connection
@@ -40,13 +40,14 @@ subscriptions = Subscriptions()
 
 @subscriptions.on(ReferralRequested)
 async def referral_requested(message: Envelope[ReferralRequested], uow: Uow) -> Events:
-    """A referral arriving on the intake topic: the same rules as ``POST /v1/referrals``. One
-    that breaks them is dead-lettered at once, naming each field (never its value)."""
+    """A referral arriving on the intake topic: the same rules as ``POST /v1/referrals`` (of
+    the settings the service was made with: ``uow.service``). One that breaks them is
+    dead-lettered at once, naming each field (never its value)."""
     body = ReferralRequest.model_validate(message.data.request)
     if body.local_authority != message.localauthority:
         raise ValueError("local_authority: differs from the event's localauthority")
     today = london_today()
-    problems = rule_problems(process_settings().intake_rules, body, today)
+    problems = rule_problems(referrals_of(uow.service).intake_rules, body, today)
     if problems:
         raise ValueError("; ".join(f"{'.'.join(loc)}: {why}" for loc, why in problems))
     referral = new_referral(message.data.referral_id, body, today)

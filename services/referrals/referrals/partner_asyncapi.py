@@ -162,7 +162,7 @@ SCHEMAS["PartnerReferralBundle"] = {
     "description": "A FHIR R4 (UK Core) Bundle of type message: a MessageHeader whose focus is "
     "a ServiceRequest, its subject Patient, its requester Organization, and the family as a "
     "RelatedPerson (or the Patient's contact). Parsed and validated with fhir.resources' R4B "
-    "models; the README maps each FHIR path to a referral field",
+    "models; docs/nhs-partners.md maps each FHIR path to a referral field",
     "required": ["resourceType", "type", "entry"],
     "properties": {
         "resourceType": {"const": "Bundle"},

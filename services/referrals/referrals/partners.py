@@ -58,9 +58,8 @@ from referrals.schemas import ReferralRequest
 from referrals.taking_in import Refused, new_referral, rule_problems, take_in
 from shared.consumption import EventConsumption, attempted, dead_letter_headers, first_deliveries
 from shared.dates import london_today
-from shared.db import Connection, Database
+from shared.db import Connection
 from shared.events import DomainEvent, PartnerReferralAnswered
-from shared.outbox import Outbox
 from shared.request_ids import client_request_id
 from shared.topics import dead_letter_topic
 from shared.unit_of_work import Actor, Work
@@ -191,8 +190,7 @@ class PartnerIntake:
     def subscribe(
         self,
         router: KafkaRouter,
-        database: Database,
-        outbox: Outbox,
+        work: Work,
         consumption: EventConsumption,
     ) -> None:
         dead_letters = router.publisher(
@@ -203,7 +201,7 @@ class PartnerIntake:
             "dlq-exception: Rejected, or the unexpected error's type; "
             "dlq-original-topic: the shared or the partner's own topic)",
         )
-        wiring = Wiring(Work(database.pool, outbox), consumption, dead_letters.publish)
+        wiring = Wiring(work, consumption, dead_letters.publish)
 
         async def raw(msg: StreamMessage[Any]) -> Any:
             return msg.body  # the CloudEvents SDK reads it, in either content mode

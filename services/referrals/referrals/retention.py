@@ -18,10 +18,10 @@ from collections.abc import Mapping
 from datetime import date
 
 from shared.councils import ALL
-from shared.db import Connection, Database
+from shared.db import Connection
 from shared.events import ChildDetailsErased
-from shared.outbox import Outbox
 from shared.schedule import every
+from shared.state import ServiceState
 from shared.unit_of_work import Actor, Work
 
 _LOCK_ID = 0x5E0D_0003
@@ -122,14 +122,13 @@ class RetentionJob:
         self.by_council = dict(by_council or {})
         self.interval_s = interval_s
 
-    async def run(self, database: Database, outbox: Outbox) -> None:
-        work = Work(database.pool, outbox)
+    async def run(self, state: ServiceState) -> None:
         await every(
-            database,
+            state,
             interval_s=self.interval_s,
             lock_id=_LOCK_ID,
             name="retention (children's details erased)",
-            work=lambda conn: erase_past_retention(
+            job=lambda work, conn: erase_past_retention(
                 work, conn, today=date.today(), years=self.years, by_council=self.by_council
             ),
         )

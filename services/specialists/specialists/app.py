@@ -9,6 +9,7 @@ from shared.events import (
     SpecialistsMatched,
 )
 from shared.lifecycle import ServiceDefinition, create_service_app
+from shared.state import service_state
 from specialists import api, report_api
 from specialists.allocating import GAPS, WAITS
 from specialists.config import SpecialistsSettings
@@ -35,7 +36,7 @@ def create_app(settings: SpecialistsSettings | None = None) -> FastAPI:
             workers=(keep_the_waitlist_moving(settings.waitlist_interval_s),),
         )
     )
-    registry = app.state.operations.registry
+    registry = service_state(app).operations.registry
     for metric in (WAITS, GAPS):
         registry.register(metric)
     return app

@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 from shared.councils import ALL
-from shared.db import Connection, Database
+from shared.db import Connection
 from shared.lifecycle import Worker
-from shared.outbox import Outbox
 from shared.schedule import every
+from shared.state import ServiceState
 from shared.unit_of_work import Work
 from specialists import waitlist
 
@@ -29,14 +29,13 @@ async def pass_once(conn: Connection, work: Work) -> int:
 
 
 def keep_the_waitlist_moving(interval_s: float) -> Worker:
-    async def run(database: Database, outbox: Outbox) -> None:
-        work = Work(database.pool, outbox)  # the service's units of work, as its routes'
+    async def run(state: ServiceState) -> None:
         await every(
-            database,
+            state,
             interval_s=interval_s,
             lock_id=LOCK_ID,
             name="waitlist pass",
-            work=lambda conn: pass_once(conn, work),
+            job=lambda work, conn: pass_once(conn, work),
         )
 
     return run

@@ -1,7 +1,8 @@
 """The accessibility statement (``/accessibility``), in the shape of GOV.UK's model statement
 for a public sector website: how accessible the workspace is, what is not, how to report a
 problem (each council's SEND team, ``COUNCIL_CONTACTS``), the enforcement procedure, and how
-it was tested. A council reviews it for its own installation (README, Using it)."""
+it was tested. A council reviews it for its own installation (docs/workspace.md, "What a family
+sees")."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from fastapi.responses import Response
 
 from web import pages
 from web.config import WebSettings
+from web.state import state_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -22,7 +24,7 @@ this date moves when the statement's words are reviewed)."""
 
 @router.get("/accessibility")
 async def accessibility(request: Request) -> Response:
-    settings: WebSettings = request.app.state.settings
+    settings: WebSettings = state_of(request).settings
     return pages.render(
         request,
         "accessibility.html",

@@ -25,6 +25,7 @@ from shared.db import Database
 from shared.hardening import harden
 from shared.logs import configure_logging
 from shared.metrics import service_registry
+from shared.state import install
 from shared.telemetry import (
     family_links_unrecorded,
     family_links_unrecorded_in_calls,
@@ -41,6 +42,7 @@ from web.registry import importing as registry_import
 from web.registry import listing as registry_listing
 from web.reports import routes as reports
 from web.sessions import Sessions, SessionStore, fernet_of
+from web.state import Opened, Workspace
 
 logger = logging.getLogger(__name__)
 
@@ -104,8 +106,10 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         absolute=timedelta(hours=settings.session_absolute_hours),
     )
 
+    opened = Opened()
+
     @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await database.open()
         client = httpx.AsyncClient(
             timeout=settings.api_timeout_s,
@@ -117,7 +121,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
             # The family's pages call referrals and plans with the family's link in the URL.
             request_hook=family_links_unrecorded_in_calls(SERVICES_FAMILY_PREFIX),
         )
-        app.state.backends = Backends(client, settings.api_urls)
+        opened.backends = Backends(client, settings.api_urls)
         sweeping = asyncio.create_task(_sweep(store), name="session-sweep")
         try:
             yield
@@ -137,14 +141,20 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         redoc_url=None,
         openapi_url=None,
     )
-    app.state.settings = settings
-    app.state.sessions = store
-    app.state.oauth = signin.oauth_client(settings)
-    app.state.public_docs = False
-    app.state.operations = operations.Operations(
-        checks={"postgres": database.check},
-        registry=registry,
-        asyncapi=lambda: {},
+    install(
+        app,
+        Workspace(
+            operations=operations.Operations(
+                checks={"postgres": database.check},
+                registry=registry,
+                asyncapi=lambda: {},
+            ),
+            public_docs=False,
+            settings=settings,
+            sessions=store,
+            oauth=signin.oauth_client(settings),
+            opened=opened,
+        ),
     )
     FastAPIInstrumentor.instrument_app(
         app,

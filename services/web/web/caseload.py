@@ -20,6 +20,7 @@ from web.backends import ApiError, Backends, Invalid, together
 from web.caseload_filters import DEADLINE_STATES, Filters
 from web.sessions import session_of
 from web.signin import User, checked_form, with_role
+from web.state import state_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -93,8 +94,8 @@ async def _page(
 ) -> Response:
     """The caseload (or the search's results), the registry's entries for the team filter,
     at once."""
-    backends: Backends = request.app.state.backends
-    size = request.app.state.settings.page_size
+    backends: Backends = state_of(request).backends
+    size = state_of(request).settings.page_size
     window = {"limit": size, "offset": (page - 1) * size}
     if text:
         found_call = backends.post(

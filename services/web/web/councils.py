@@ -8,6 +8,7 @@ from fastapi import Request
 from web.backends import NotFound
 from web.config import WebSettings
 from web.signin import NotAllowed, User
+from web.state import state_of
 
 
 def chosen(request: Request, user: User) -> str:
@@ -22,7 +23,7 @@ def chosen(request: Request, user: User) -> str:
 
 def name(request: Request, code: str) -> str:
     """The council's name (``COUNCIL_CONTACTS``), else its ONS code."""
-    settings: WebSettings = request.app.state.settings
+    settings: WebSettings = state_of(request).settings
     contact = settings.council_contacts.get(code)
     return contact.name if contact else code
 
@@ -34,5 +35,5 @@ def choices(request: Request, user: User) -> list[tuple[str, str]]:
 
 def names(request: Request) -> dict[str, str]:
     """Every configured council's name, by ONS code (a code missing here is shown as it is)."""
-    settings: WebSettings = request.app.state.settings
+    settings: WebSettings = state_of(request).settings
     return {code: contact.name for code, contact in settings.council_contacts.items()}

@@ -14,6 +14,7 @@ from fastapi.responses import Response
 from web import pages, words
 from web.backends import Backends, NotFound, together
 from web.signin import User, with_role
+from web.state import state_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -30,7 +31,7 @@ async def _optional(call: Any) -> Any:
 
 @router.get("/referrals/{referral_id}")
 async def referral_page(request: Request, referral_id: UUID, user: Caseworker) -> Response:
-    backends: Backends = request.app.state.backends
+    backends: Backends = state_of(request).backends
     token = user.access_token
     path = f"/v1/referrals/{referral_id}"
     referral, child, contact, allocations, messages, preferences, plan = await together(

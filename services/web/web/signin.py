@@ -30,6 +30,7 @@ from web import pages
 from web.backends import Unavailable
 from web.config import WebSettings
 from web.sessions import Session, session_of
+from web.state import state_of
 
 logger = logging.getLogger(__name__)
 
@@ -80,12 +81,12 @@ def oauth_client(settings: WebSettings) -> StarletteOAuth2App:
 
 
 def _oauth(request: Request) -> StarletteOAuth2App:
-    client: StarletteOAuth2App = request.app.state.oauth
+    client: StarletteOAuth2App = state_of(request).oauth
     return client
 
 
 def _settings(request: Request) -> WebSettings:
-    settings: WebSettings = request.app.state.settings
+    settings: WebSettings = state_of(request).settings
     return settings
 
 
@@ -142,7 +143,7 @@ async def sign_in_callback(request: Request) -> Response:
     }
     # A new session under a new token: the visitor's session is never promoted (fixation).
     carried = {k: v for k, v in old.data.items() if k == "saved_form"}
-    session = request.app.state.sessions.start(data=carried)
+    session = state_of(request).sessions.start(data=carried)
     session.data.update(
         user=user,
         tokens=_tokens(token),

@@ -23,6 +23,7 @@ from web import forms, pages, words
 from web.backends import Backends, Conflict, Invalid, NotFound
 from web.forms import Question
 from web.signin import User, checked_form, saved_answers, with_role
+from web.state import state_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -268,7 +269,7 @@ async def _show(
 ) -> Response:
     # The referral must be the person's to see before its form is: another council's is
     # "Page not found" here too.
-    await request.app.state.backends.get(
+    await state_of(request).backends.get(
         "referrals", f"/v1/referrals/{referral_id}", token=user.access_token
     )
     saved = saved_answers(request)
@@ -302,7 +303,7 @@ async def _send(
             heading=heading,
             status_code=422,
         )
-    backends: Backends = request.app.state.backends
+    backends: Backends = state_of(request).backends
     try:
         await backends.call(
             "referrals",
@@ -378,7 +379,7 @@ async def record_advice(
 
 @router.get("/referrals/{referral_id}/family-link/revoke")
 async def revoke_form(request: Request, referral_id: UUID, user: Caseworker) -> Response:
-    await request.app.state.backends.get(
+    await state_of(request).backends.get(
         "referrals", f"/v1/referrals/{referral_id}", token=user.access_token
     )
     return pages.render(
@@ -392,7 +393,7 @@ async def revoke_form(request: Request, referral_id: UUID, user: Caseworker) -> 
 @router.post("/referrals/{referral_id}/family-link/revoke")
 async def revoke(request: Request, referral_id: UUID, user: Caseworker) -> Response:
     await checked_form(request)
-    await request.app.state.backends.call(
+    await state_of(request).backends.call(
         "referrals",
         "POST",
         f"/v1/referrals/{referral_id}/family-link/revoke",

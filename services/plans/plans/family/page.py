@@ -18,7 +18,7 @@ from plans.family import repository
 from plans.family.access import FamilyLinkRefused, family_link
 from plans.family.shapes import Council, FamilyPlan, Preparing
 from plans.family.view import family_plan
-from plans.printing import printing_of
+from plans.state import state_of
 from shared.family_links import FamilyLink
 from shared.http import UNAVAILABLE, AsCaller, CallerWork, Problem
 
@@ -49,7 +49,7 @@ class FamilyPlanAnswer(BaseModel):
 
 
 def council_of(request: Request, local_authority: str) -> Council:
-    contact = request.app.state.council_contacts.get(local_authority)
+    contact = state_of(request).council_contacts.get(local_authority)
     if contact is None:
         return Council(name="your council")
     return Council(name=contact.name, phone=contact.phone, email=contact.email)
@@ -83,7 +83,7 @@ async def get_family_plan(request: Request, caller: AsCaller, link: Link) -> Fam
 
 async def family_pdf_turn(request: Request, link: Link) -> AsyncIterator[None]:
     """A turn at printing, counted against the link's plan (``plans.printing``)."""
-    async with printing_of(request).turn(f"plan:{link.referral_id}"):
+    async with state_of(request).printing.turn(f"plan:{link.referral_id}"):
         yield
 
 

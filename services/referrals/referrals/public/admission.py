@@ -19,11 +19,10 @@ people can walk its pages: a flood through them costs a bot a dozen pages a requ
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Network, IPv6Network, ip_address
 
-from fastapi import HTTPException, Request, status
 from prometheus_client import Counter
 
 SHED = Counter(
@@ -75,20 +74,3 @@ class Lanes:
             return self.others
         inside = any(address in network for network in self.workspace_networks)
         return self.workspace if inside else self.others
-
-
-async def admitted(request: Request) -> AsyncIterator[None]:
-    """The route's dependency: its slot held until it has answered."""
-    lanes: Lanes = request.app.state.public_intake
-    intake = lanes.of(request.client.host if request.client else None)
-    if not await intake.admitted():
-        SHED.inc()
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE,
-            "busy: too many requests are being made on the public form; try again in a second",
-            headers={"Retry-After": "1"},
-        )
-    try:
-        yield
-    finally:
-        intake.slots.release()

@@ -13,24 +13,26 @@ rules of intake apply as they do to staff (names, NHS numbers, postcodes, safe t
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 from uuid import uuid4
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from prometheus_client import Counter
 
-from referrals.api import Rules
 from referrals.domain import reference
 from referrals.intake import intake_problems
 from referrals.public import confirming, store
-from referrals.public.admission import admitted
+from referrals.public.admission import SHED
 from referrals.public.rules import contact_key, received, request_problems
 from referrals.public.schemas import Confirmation, PublicReceipt, PublicRequest
+from referrals.state import State
 from shared.auth import Principal
 from shared.dates import london_today
 from shared.family_links import CONFIRMATION_AUDIENCE, REFUSED, InvalidFamilyLink, verify
 from shared.http import UNAVAILABLE, DbConnection, Problem, ServiceWork, actor_of, invalid
 from shared.idempotency import IdempotencyKey, key_reused, replayed
+from shared.state import ServiceState, service_of
 from shared.unit_of_work import KeyReused
 
 OUTCOMES = ("kept", "kept-without-link", "honeypot")
@@ -58,9 +60,21 @@ def as_public(request: Request) -> None:
     request.state.principal = Principal("public", frozenset({"public"}), ())
 
 
-def messages_per_contact(request: Request) -> int:
-    limit: int = request.app.state.public_request_messages_per_contact
-    return limit
+async def admitted(request: Request, state: State) -> AsyncIterator[None]:
+    """A slot of the public form's bulkhead (``admission``), held until the route has
+    answered; none free: 503 at once, before the body is checked or the database touched."""
+    intake = state.public_intake.of(request.client.host if request.client else None)
+    if not await intake.admitted():
+        SHED.inc()
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            "busy: too many requests are being made on the public form; try again in a second",
+            headers={"Retry-After": "1"},
+        )
+    try:
+        yield
+    finally:
+        intake.slots.release()
 
 
 @router.post(
@@ -75,8 +89,7 @@ async def make_request(
     body: PublicRequest,
     conn: DbConnection,
     work: ServiceWork,
-    rules: Rules,
-    per_contact: Annotated[int, Depends(messages_per_contact)],
+    state: State,
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
     """Keep a request made on the public form, dated today (Europe/London), and send its
@@ -86,7 +99,7 @@ async def make_request(
         PUBLIC_REQUESTS.labels("honeypot").inc()
         return PublicReceipt(reference=reference(uuid4()), received_on=today)
     problems = intake_problems(
-        rules,
+        state.intake_rules,
         local_authority=body.local_authority,
         requested_on=today,
         today=today,
@@ -107,7 +120,8 @@ async def make_request(
         ) as uow:
             if uow.replayed is not None:
                 return replayed(uow.replayed)
-            ask = await store.confirmations_sent(uow.conn, key) < per_contact
+            sent = await store.confirmations_sent(uow.conn, key)
+            ask = sent < state.public_request_messages_per_contact
             await store.keep(
                 uow.conn, request_id, body, received_on=today, contact_key=key, asked_to_confirm=ask
             )
@@ -130,12 +144,16 @@ async def make_request(
     dependencies=[Depends(as_public)],
 )
 async def confirm_request(
-    request: Request, body: Confirmation, conn: DbConnection, work: ServiceWork
+    request: Request,
+    body: Confirmation,
+    conn: DbConnection,
+    work: ServiceWork,
+    service: Annotated[ServiceState, Depends(service_of)],
 ) -> PublicReceipt:
     """Confirm a request through the link its contact was sent (its token in the body): it is
     taken in as a referral, dated the day it was received. Confirming again changes nothing."""
     try:
-        link = verify(request.app.state.family_link_key, body.token, audience=CONFIRMATION_AUDIENCE)
+        link = verify(service.family_link_key, body.token, audience=CONFIRMATION_AUDIENCE)
     except InvalidFamilyLink as exc:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, REFUSED) from exc
     request.state.principal = Principal(

@@ -22,6 +22,7 @@ from web.backends import Backends, NotFound, together
 from web.forms import Question
 from web.pages import LONDON
 from web.signin import User, with_role
+from web.state import state_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -75,8 +76,8 @@ async def audit_trail(request: Request, user: Auditor) -> Response:
         cursor = Cursor.decode(query["before"], SERVICES)
         if cursor is None:
             raise NotFound("audit page")
-    size: int = request.app.state.settings.page_size
-    backends: Backends = request.app.state.backends
+    size: int = state_of(request).settings.page_size
+    backends: Backends = state_of(request).backends
     start = _start_of(body.get("from"))
     end = _start_of(body.get("to"), days_after=1)
     answered = await together(

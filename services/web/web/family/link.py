@@ -20,6 +20,7 @@ from fastapi import Request
 from shared.rate_limits import client_address
 from web.config import CouncilContact, WebSettings
 from web.sessions import session_of
+from web.state import state_of
 
 KEPT = "family_link"
 LONGEST_TOKEN = 2000
@@ -39,7 +40,7 @@ def keep(request: Request, token: str) -> None:
     as at sign-in), so a session made before the link was opened never holds it."""
     old = session_of(request)
     carried = {k: v for k, v in old.data.items() if k not in {"csrf", "timed_out"}}
-    fresh = request.app.state.sessions.start(data={**carried, KEPT: token})
+    fresh = state_of(request).sessions.start(data={**carried, KEPT: token})
     request.scope["web.session"] = fresh
     request.scope["session"] = fresh.data
 
@@ -58,7 +59,7 @@ def forget(request: Request) -> None:
 
 def family_address(request: Request) -> str:
     """The family's own address, as the services should count it."""
-    settings: WebSettings = request.app.state.settings
+    settings: WebSettings = state_of(request).settings
     peer = request.client.host if request.client else "unknown"
     forwarded = request.headers.getlist("x-forwarded-for")
     return client_address(peer, forwarded, settings.trusted_proxies)
@@ -66,7 +67,7 @@ def family_address(request: Request) -> str:
 
 def contact_of(request: Request, local_authority: str | None) -> CouncilContact:
     """How the family reaches the council's SEND team (``COUNCIL_CONTACTS``)."""
-    contacts: dict[str, CouncilContact] = request.app.state.settings.council_contacts
+    contacts: dict[str, CouncilContact] = state_of(request).settings.council_contacts
     return contacts.get(local_authority or "") or CouncilContact(name="your council")
 
 

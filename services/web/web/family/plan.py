@@ -16,6 +16,7 @@ from web.family.status import FAMILY, needed, refused
 from web.forms import Question
 from web.sessions import csrf_token, session_of
 from web.signin import checked_form
+from web.state import state_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -53,7 +54,7 @@ async def plan_pdf(request: Request) -> Response:
         token = token_of(request)
     except LinkNeeded:
         return needed(request)
-    backends: Backends = request.app.state.backends
+    backends: Backends = state_of(request).backends
     try:
         answer = await backends.call(
             "plans",
@@ -86,7 +87,7 @@ async def send_comments(request: Request) -> Response:
         token = token_of(request)
         if answers.errors:
             return _page(request, await _plan(request), answers, status_code=422)
-        await request.app.state.backends.call(
+        await state_of(request).backends.call(
             "plans",
             "POST",
             f"/v1/family/{token}/plan/comments",
@@ -116,7 +117,7 @@ def comment_questions(*, ehc: bool) -> tuple[Question, ...]:
 async def _plan(request: Request) -> dict[str, Any]:
     """Plans' family JSON for the link kept in this session."""
     token = token_of(request)
-    backends: Backends = request.app.state.backends
+    backends: Backends = state_of(request).backends
     try:
         shown: dict[str, Any] = await backends.get(
             "plans",

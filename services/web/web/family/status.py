@@ -25,6 +25,7 @@ from web.family.link import (
     wants_json,
 )
 from web.sessions import session_of
+from web.state import state_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -77,7 +78,7 @@ def needed(request: Request) -> Response:
         "family/open_again.html",
         status_code=401,
         timed_out=timed_out,
-        idle_minutes=request.app.state.settings.session_idle_minutes,
+        idle_minutes=state_of(request).settings.session_idle_minutes,
         **FAMILY,
     )
 
@@ -89,7 +90,7 @@ def refused(request: Request) -> Response:
 
 
 async def _family_view(request: Request, token: str) -> dict[str, Any]:
-    backends: Backends = request.app.state.backends
+    backends: Backends = state_of(request).backends
     try:
         view: dict[str, Any] = await backends.get(
             "referrals",
@@ -113,7 +114,7 @@ async def _as_json(request: Request, service: str, path: str, token: str) -> Res
     """The service's own answer, whatever it is (200, 401, 404, 429), as JSON."""
     if len(token) > LONGEST_TOKEN:
         return JSONResponse({"detail": "this is not a family link"}, status_code=401)
-    backends: Backends = request.app.state.backends
+    backends: Backends = state_of(request).backends
     answer = await backends.call(
         service,
         "GET",

@@ -14,13 +14,14 @@ from web.backends import Backends, together
 from web.plan import lines, reapply, wording
 from web.plan.section_form import Editing, page
 from web.signin import User
+from web.state import state_of
 
 
 async def reapplied(
     request: Request, referral_id: UUID, editing: Editing, detail: str, user: User
 ) -> Response:
     """The page after the plans service's 409 on ``editing``."""
-    backends: Backends = request.app.state.backends
+    backends: Backends = state_of(request).backends
     path = f"/v1/referrals/{referral_id}/plan"
     now, listed, then = await together(
         backends.get("plans", path, token=user.access_token),

@@ -22,6 +22,7 @@ from web.plan import lines, problems
 from web.plan.conflict import reapplied
 from web.plan.section_form import page, posted, read, section_of
 from web.signin import User, checked_form, saved_answers, with_role
+from web.state import state_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -29,7 +30,7 @@ Caseworker = Annotated[User, with_role("caseworker", "manager")]
 
 
 async def _plan(request: Request, referral_id: UUID, user: User) -> dict[str, Any]:
-    plan: dict[str, Any] = await request.app.state.backends.get(
+    plan: dict[str, Any] = await state_of(request).backends.get(
         "plans", f"/v1/referrals/{referral_id}/plan", token=user.access_token
     )
     return plan
@@ -61,7 +62,7 @@ async def save_section(request: Request, referral_id: UUID, key: str, user: Case
             editing.errors = built.errors
             return page(request, referral_id, plan, editing, status_code=422)
         content, sent = built.content, built.sent
-    backends: Backends = request.app.state.backends
+    backends: Backends = state_of(request).backends
     try:
         await backends.call(
             "plans",

@@ -25,6 +25,7 @@ from web.pages import long_date
 from web.plan import wording
 from web.plan.view import shown
 from web.signin import BadForm, User, checked_form, with_role
+from web.state import state_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -151,7 +152,7 @@ def _page(
 @router.get("/referrals/{referral_id}/plan/steps/{slug}")
 async def step_form(request: Request, referral_id: UUID, slug: str, user: Caseworker) -> Response:
     step = _step(slug)
-    plan = await request.app.state.backends.get(
+    plan = await state_of(request).backends.get(
         "plans", f"/v1/referrals/{referral_id}/plan", token=user.access_token
     )
     return _page(request, referral_id, step, plan["version"], forms.Answers({}))
@@ -168,7 +169,7 @@ async def take_step(request: Request, referral_id: UUID, slug: str, user: Casewo
     body, answers = forms.read(step.questions, form)
     if answers.errors:
         return _page(request, referral_id, step, version, answers, status_code=422)
-    backends: Backends = request.app.state.backends
+    backends: Backends = state_of(request).backends
     path = f"/v1/referrals/{referral_id}/plan"
     try:
         plan = await backends.post(

@@ -14,6 +14,7 @@ from web.backends import Backends, Conflict, together
 from web.plan import moving, sections, wording
 from web.plan.view import shown
 from web.signin import User, with_role
+from web.state import state_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -22,7 +23,7 @@ Caseworker = Annotated[User, with_role("caseworker", "manager")]
 
 @router.get("/referrals/{referral_id}/plan")
 async def plan_page(request: Request, referral_id: UUID, user: Caseworker) -> Response:
-    backends: Backends = request.app.state.backends
+    backends: Backends = state_of(request).backends
     path = f"/v1/referrals/{referral_id}/plan"
     plan, versions = await together(
         backends.get("plans", path, token=user.access_token),
@@ -45,7 +46,7 @@ async def plan_page(request: Request, referral_id: UUID, user: Caseworker) -> Re
 
 @router.get("/referrals/{referral_id}/plan/versions")
 async def versions_page(request: Request, referral_id: UUID, user: Caseworker) -> Response:
-    found = await request.app.state.backends.get(
+    found = await state_of(request).backends.get(
         "plans", f"/v1/referrals/{referral_id}/plan/versions", token=user.access_token
     )
     return shown(request, "plan/versions.html", referral_id, versions=list(reversed(found)))
@@ -58,7 +59,7 @@ async def version_page(
     version: Annotated[int, Path(ge=1, le=1_000_000)],
     user: Caseworker,
 ) -> Response:
-    found = await request.app.state.backends.get(
+    found = await state_of(request).backends.get(
         "plans", f"/v1/referrals/{referral_id}/plan/versions/{version}", token=user.access_token
     )
     document = found["document"]
@@ -77,7 +78,7 @@ async def plan_pdf(request: Request, referral_id: UUID, user: Caseworker) -> Res
     """The plans service's PDF, as it sends it (its name for the file: the reference); a
     plan it cannot print (drafted in an older shape) is a page saying why."""
     try:
-        answer = await request.app.state.backends.call(
+        answer = await state_of(request).backends.call(
             "plans",
             "GET",
             f"/v1/referrals/{referral_id}/plan.pdf",

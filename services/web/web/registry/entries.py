@@ -18,6 +18,7 @@ from web import councils, forms, pages, words
 from web.backends import Backends, Conflict, Invalid, NotFound
 from web.registry import fields
 from web.signin import BadForm, User, checked_form, with_role
+from web.state import state_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -25,7 +26,7 @@ Manager = Annotated[User, with_role("manager")]
 
 
 def _backends(request: Request) -> Backends:
-    backends: Backends = request.app.state.backends
+    backends: Backends = state_of(request).backends
     return backends
 
 

@@ -15,6 +15,7 @@ from web import councils, pages
 from web.backends import Backends, Invalid
 from web.registry import fields
 from web.signin import User, checked_form, with_role
+from web.state import state_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -43,7 +44,7 @@ async def import_file(request: Request, user: Manager) -> Response:
         return _page(request, council, problem="The selected file must be smaller than 2 MB")
     if not content.strip():
         return _page(request, council, problem="The selected file is empty")
-    backends: Backends = request.app.state.backends
+    backends: Backends = state_of(request).backends
     try:
         saved = await backends.post(
             "specialists",
@@ -65,7 +66,7 @@ async def import_file(request: Request, user: Manager) -> Response:
 @router.get("/registry/export.csv")
 async def export(request: Request, user: Reader) -> Response:
     council = councils.chosen(request, user)
-    backends: Backends = request.app.state.backends
+    backends: Backends = state_of(request).backends
     content = await backends.get(
         "specialists",
         "/v1/registry/export",

@@ -14,6 +14,7 @@ from web import councils, pages, words
 from web.backends import Backends, NotFound, together
 from web.registry.entries import done
 from web.signin import User, checked_form, with_role
+from web.state import state_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -24,7 +25,7 @@ Manager = Annotated[User, with_role("manager")]
 @router.get("/registry")
 async def registry(request: Request, user: Reader) -> Response:
     council = councils.chosen(request, user)
-    backends: Backends = request.app.state.backends
+    backends: Backends = state_of(request).backends
     listed = backends.get(
         "specialists",
         "/v1/registry",
@@ -63,7 +64,7 @@ async def registry(request: Request, user: Reader) -> Response:
 @router.post("/registry/{entry_id}/agree")
 async def agree(request: Request, entry_id: UUID, user: Manager) -> Response:
     form = await checked_form(request)
-    backends: Backends = request.app.state.backends
+    backends: Backends = state_of(request).backends
     council = str(form.get("council") or "")
     if council not in user.councils:
         raise NotFound(council)

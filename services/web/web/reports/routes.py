@@ -14,6 +14,7 @@ from web import councils, pages, words
 from web.backends import Backends, together
 from web.reports.chart import BarChart, bar_chart, weeks_band
 from web.signin import User, with_role
+from web.state import state_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -48,7 +49,7 @@ async def reports(request: Request, user: Manager) -> Response:
             year_error=message,
             **context,
         )
-    backends: Backends = request.app.state.backends
+    backends: Backends = state_of(request).backends
     timeliness, capacity = await together(
         backends.get(
             "referrals",

@@ -13,8 +13,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from web import forms, pages, words
-from web.backends import Backends, Conflict
+from web.backends import Conflict
+from web.sessions import session_of
 from web.signin import User, checked_form, with_role
+from web.state import state_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -30,7 +32,7 @@ async def waiting(request: Request, user: Caseworker) -> Response:
 @router.post("/caseload/requests/{request_id}/confirm")
 async def confirmed_by_phone(request: Request, request_id: UUID, user: Caseworker) -> Response:
     form = await checked_form(request)
-    backends: Backends = request.app.state.backends
+    backends = state_of(request).backends
     try:
         done = await backends.post(
             "referrals",
@@ -41,7 +43,7 @@ async def confirmed_by_phone(request: Request, request_id: UUID, user: Caseworke
         )
     except Conflict as exc:
         return await _page(request, user, problem=forms.plain(exc.detail), status_code=409)
-    request.scope["web.session"].data[BANNER] = (
+    session_of(request).data[BANNER] = (
         f"Request {done['reference']} was confirmed and taken in as a referral"
     )
     return RedirectResponse("/caseload/requests", status_code=303)
@@ -50,7 +52,7 @@ async def confirmed_by_phone(request: Request, request_id: UUID, user: Caseworke
 async def _page(
     request: Request, user: User, *, problem: str | None = None, status_code: int = 200
 ) -> Response:
-    backends: Backends = request.app.state.backends
+    backends = state_of(request).backends
     found: dict[str, Any] = await backends.get(
         "referrals", "/v1/public-requests", token=user.access_token, params={"limit": 200}
     )
@@ -60,7 +62,7 @@ async def _page(
         status_code=status_code,
         items=found["items"],
         errors=[{"text": problem}] if problem else [],
-        banner=request.scope["web.session"].data.pop(BANNER, None),
+        banner=session_of(request).data.pop(BANNER, None),
         requesters=words.REQUESTERS,
         tracks=words.TRACKS,
         key=str(uuid.uuid4()),

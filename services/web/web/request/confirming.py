@@ -12,11 +12,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from web.backends import Backends, NotFound, SignInAgain
+from web.backends import NotFound, SignInAgain
 from web.family.link import LONGEST_TOKEN, family_address
 from web.request.routes import render_public
 from web.sessions import session_of
 from web.signin import checked_form
+from web.state import state_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -44,7 +45,7 @@ async def confirm(request: Request) -> Response:
     token = session_of(request).data.get(KEPT)
     if not isinstance(token, str):
         return _refused(request)
-    backends: Backends = request.app.state.backends
+    backends = state_of(request).backends
     try:
         receipt = await backends.post(
             "referrals",

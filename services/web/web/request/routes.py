@@ -20,13 +20,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from web import pages
-from web.backends import Backends, Invalid, Unavailable
+from web.backends import Invalid, Unavailable
 from web.councils import names
 from web.family.link import family_address
 from web.forms import Answers, Question, read
 from web.request.flow import PUBLIC_FORM, Flow, Page, question_of, request_body
 from web.sessions import csrf_token, session_of
 from web.signin import checked_form
+from web.state import state_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -110,7 +111,7 @@ async def _sent(request: Request, body: dict[str, Any], key: str) -> Any:
     public form), it is sent again at once a few times, with its Idempotency-Key (kept once
     however many times it is sent), so a family's request goes through in well under a
     second rather than being refused."""
-    backends: Backends = request.app.state.backends
+    backends = state_of(request).backends
     for attempt in range(SEND_ATTEMPTS):
         answer = await backends.call(
             "referrals",
