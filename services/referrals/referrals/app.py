@@ -9,9 +9,9 @@ from referrals.handlers import subscriptions
 from referrals.partner_asyncapi import described
 from referrals.partners import PartnerIntake
 from referrals.public import casework, intake
-from referrals.public.admission import SHED
+from referrals.public.admission import SHED, PublicIntakeGate
 from referrals.retention import RetentionJob
-from referrals.state import Referrals
+from referrals.state import Referrals, referrals_of
 from shared.events import ALL_EVENTS, DomainEvent, PartnerReferralAnswered
 from shared.lifecycle import ServiceDefinition, create_service_app
 from shared.metrics import zero_series
@@ -70,4 +70,10 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
     registry.register(intake.PUBLIC_REQUESTS)
     registry.register(SHED)
     zero_series(intake.PUBLIC_REQUESTS, intake.OUTCOMES)
+    # Added last: outermost, so a flood on the public form is refused before anything else.
+    app.add_middleware(
+        PublicIntakeGate,
+        lanes=referrals_of(service_state(app).own).public_intake,
+        path=f"{intake.router.prefix}/requests",
+    )
     return app

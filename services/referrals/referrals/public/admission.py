@@ -5,9 +5,10 @@ unbounded, it queues every request behind thousands of junk ones for the databas
 connections, and a family's request waits with them (tens of seconds) while caseworkers' pages
 slow too. Here at most ``PUBLIC_INTAKE_SLOTS`` are taken in at once and
 ``PUBLIC_INTAKE_WAITING`` wait for a slot, each for at most ``PUBLIC_INTAKE_WAIT_MS``; any other
-is answered at once, 503 with ``Retry-After: 1``, before its body is checked or the database
-touched. A short queue is a short wait: a family's request is served in well under a second,
-or refused fast and sent again by the workspace (with its Idempotency-Key: kept once).
+is answered at once, 503 with ``Retry-After: 1``, by the outermost middleware: before its
+body is read, a span made or the database touched, so that refusing a flood costs little. A
+short queue is a short wait: a family's request is served in well under a second, or refused
+fast and sent again by the workspace (with its Idempotency-Key: kept once).
 
 A flood cannot be told from families by its content or its addresses, but it can by where it
 comes from: the families come through the workspace's pages, whose calls come from the
@@ -24,6 +25,8 @@ from dataclasses import dataclass
 from ipaddress import IPv4Network, IPv6Network, ip_address
 
 from prometheus_client import Counter
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 SHED = Counter(
     "send_public_requests_shed",
@@ -74,3 +77,32 @@ class Lanes:
             return self.others
         inside = any(address in network for network in self.workspace_networks)
         return self.workspace if inside else self.others
+
+
+BUSY = "busy: too many requests are being made on the public form; try again in a second"
+
+
+class PublicIntakeGate:
+    """The bulkhead in front of the public form's route (``path``), outside every other
+    middleware: a slot of the caller's lane held until the answer is sent, or 503 at once."""
+
+    def __init__(self, app: ASGIApp, *, lanes: Lanes, path: str) -> None:
+        self.app = app
+        self.lanes = lanes
+        self.path = path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != self.path:
+            await self.app(scope, receive, send)
+            return
+        client = scope.get("client")
+        intake = self.lanes.of(client[0] if client else None)
+        if not await intake.admitted():
+            SHED.inc()
+            busy = JSONResponse({"detail": BUSY}, status_code=503, headers={"Retry-After": "1"})
+            await busy(scope, receive, send)
+            return
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            intake.slots.release()

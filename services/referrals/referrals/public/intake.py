@@ -13,7 +13,6 @@ rules of intake apply as they do to staff (names, NHS numbers, postcodes, safe t
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
 from uuid import uuid4
 
@@ -23,7 +22,6 @@ from prometheus_client import Counter
 from referrals.domain import reference
 from referrals.intake import intake_problems
 from referrals.public import confirming, store
-from referrals.public.admission import SHED
 from referrals.public.rules import contact_key, received, request_problems
 from referrals.public.schemas import Confirmation, PublicReceipt, PublicRequest
 from referrals.state import State
@@ -60,29 +58,12 @@ def as_public(request: Request) -> None:
     request.state.principal = Principal("public", frozenset({"public"}), ())
 
 
-async def admitted(request: Request, state: State) -> AsyncIterator[None]:
-    """A slot of the public form's bulkhead (``admission``), held until the route has
-    answered; none free: 503 at once, before the body is checked or the database touched."""
-    intake = state.public_intake.of(request.client.host if request.client else None)
-    if not await intake.admitted():
-        SHED.inc()
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE,
-            "busy: too many requests are being made on the public form; try again in a second",
-            headers={"Retry-After": "1"},
-        )
-    try:
-        yield
-    finally:
-        intake.slots.release()
-
-
 @router.post(
     "/requests",
     status_code=status.HTTP_201_CREATED,
     response_model=PublicReceipt,
-    responses={503: {"model": Problem, "description": "Busy (admission): try again"}},
-    dependencies=[Depends(admitted), Depends(as_public)],
+    responses={503: {"model": Problem, "description": "Busy (admission.PublicIntakeGate)"}},
+    dependencies=[Depends(as_public)],
 )
 async def make_request(
     request: Request,
