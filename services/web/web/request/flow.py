@@ -6,6 +6,9 @@ so far (a young person is asked about sharing; an email address only of someone 
 email). The next page is the first one asked and not answered yet, so a change made from
 "check your answers" comes back there once everything it brought in is answered. Another
 form (a school's, signed in) can be another ``Flow`` of the same pages.
+
+(Longer than most modules: mostly the table of pages, one entry a question, read as the form
+reads, and the map of the API's fields back to them.)
 """
 
 from __future__ import annotations

@@ -8,6 +8,9 @@ rules (names, dates, NHS numbers, safe text, who may ask) are referrals', whose 
 "check your answers" with a link to the page that asks each field. The visitor's own address
 is passed on in ``X-Forwarded-For`` (referrals limits requests per address: a bot's flood
 from other addresses leaves a family's request alone).
+
+(Longer than most modules: a question's page, "check your answers" and the send are one
+walk through the form, read together.)
 """
 
 from __future__ import annotations
