@@ -171,6 +171,8 @@ class Platform:
                     "TEAM_CASELOAD_URL": f"{self.url('web')}/practitioner",
                     # An adviser's link opens the workspace's adviser page.
                     "ADVISER_VIEW_URL": f"{self.url('web')}/advisers/{{token}}",
+                    # The link that confirms a request made on the public form.
+                    "REQUEST_CONFIRM_URL": f"{self.url('web')}/family/confirm/{{token}}",
                 }
                 if "web" in self.ports
                 else {}

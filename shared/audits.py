@@ -33,6 +33,7 @@ from shared.events import (
     PlanReviewDue,
     PlanRevised,
     PlanShared,
+    PublicRequestReceived,
     ReferralClosed,
     ReferralReceived,
     ReferralWaitlisted,
@@ -45,6 +46,7 @@ from shared.events import (
 AUDITED: dict[type[DomainEvent], tuple[str, str]] = {
     # referrals
     ReferralReceived: ("create", "referral"),
+    PublicRequestReceived: ("create", "public-request"),  # kept until its contact confirms it
     PartnerReferralHeld: ("create", "held-referral"),  # on the referral it may duplicate
     ReferralClosed: ("update", "referral"),
     FamilyLinksRevoked: ("update", "family-links"),

@@ -389,7 +389,8 @@ class ReferralRequested(DomainEvent):
 
 class FamilyContactRegistered(DomainEvent):
     """Personal data: on its own topic, which only notifications consumes (a topic ACL should
-    enforce that on a shared cluster; none is configured yet)."""
+    enforce that on a shared cluster; none is configured yet). A later one for the same
+    referral replaces the contact (a representative recorded for a young person)."""
 
     name: ClassVar[str] = "family-contact-registered"
     owner: ClassVar[str] = "referrals"
@@ -402,6 +403,37 @@ class FamilyContactRegistered(DomainEvent):
         default_factory=list,
         description="Postal address for letters (3 to 7 lines, the postcode last); empty when "
         "the family gave none",
+    )
+    representative: bool = Field(
+        default=False,
+        description="The contact is the representative of a young person who lacks mental "
+        "capacity (Children and Families Act 2014 s80): messages and links go to them, and "
+        "speak of the young person rather than to them",
+    )
+
+
+class PublicRequestReceived(DomainEvent):
+    """A request made on the workspace's public form (a parent or carer, a young person, or
+    a school or college, with no account), kept until its contact confirms it through the
+    link they are sent, or a caseworker confirms it by phone: only then is it taken in as a
+    referral (with this ``referral_id``), dated the day it was received. Ids, codes and the
+    day only; the contact travels on its own topic (``FamilyContactRegistered``, the same
+    ``referral_id``)."""
+
+    name: ClassVar[str] = "public-request-received"
+    owner: ClassVar[str] = "referrals"
+
+    local_authority: str = Field(description="ONS code of the council", examples=["E08000035"])
+    requested_by: Literal["parent", "young_person", "school"]
+    track: Track = Field(description="ehc: the request asks for an EHC needs assessment")
+    received_on: date = Field(
+        description="The day the council received it (Europe/London): the request's legal "
+        "date, whenever it is confirmed"
+    )
+    ask_to_confirm: bool = Field(
+        description="Send the contact a link to confirm the request. False once the contact "
+        "was sent PUBLIC_REQUEST_MESSAGES_PER_CONTACT of them in a day: the request is kept "
+        "all the same, and a caseworker can confirm it by phone"
     )
 
 

@@ -29,6 +29,9 @@ from shared.state import service_of
 
 ISSUER = "send-platform"
 AUDIENCE = "send-family-view"
+CONFIRMATION_AUDIENCE = "send-request-confirmation"
+"""A link that confirms a request made on the public form (``referrals.public``): signed with
+the same key, but for another audience, so neither kind of link opens what the other does."""
 ALGORITHM = "HS256"  # one party signs and checks; never accepted on the staff routes
 MAX_TOKEN_LENGTH = 2000  # a link is about 300 characters; anything longer is not one
 
@@ -67,13 +70,15 @@ def mint(
     valid_for: timedelta,
     generation: int = 0,
     now: datetime | None = None,
+    audience: str = AUDIENCE,
 ) -> str:
     """A link token for ``referral_id``, valid for ``valid_for`` from ``now``, of the link
-    ``generation`` the issuer knows for the referral (the revocations it has heard of)."""
+    ``generation`` the issuer knows for the referral (the revocations it has heard of), for
+    ``audience`` (the family view's, or ``CONFIRMATION_AUDIENCE``)."""
     issued = now or datetime.now(UTC)
     claims = {
         "iss": ISSUER,
-        "aud": AUDIENCE,
+        "aud": audience,
         "sub": str(referral_id),
         "la": local_authority,
         "gen": generation,
@@ -84,8 +89,9 @@ def mint(
     return jwt.encode(claims, key.get_secret_value(), algorithm=ALGORITHM)
 
 
-def verify(key: SecretStr, token: str) -> FamilyLink:
-    """The link ``token`` is, or ``InvalidFamilyLink`` (``REFUSED``, whatever the reason)."""
+def verify(key: SecretStr, token: str, *, audience: str = AUDIENCE) -> FamilyLink:
+    """The link ``token`` is, for ``audience``, or ``InvalidFamilyLink`` (``REFUSED``, whatever
+    the reason)."""
     if len(token) > MAX_TOKEN_LENGTH:
         raise InvalidFamilyLink(REFUSED)
     try:
@@ -93,7 +99,7 @@ def verify(key: SecretStr, token: str) -> FamilyLink:
             token,
             key.get_secret_value(),
             algorithms=[ALGORITHM],
-            audience=AUDIENCE,
+            audience=audience,
             issuer=ISSUER,
             leeway=30,  # an issuer's clock a little ahead does not refuse a fresh link
             options={"require": ["exp", "iat", "sub", "jti"]},

@@ -76,6 +76,7 @@ def harden(
             post=settings.rate_limit_post,
             family=settings.rate_limit_family,
             family_prefix=settings.family_path_prefix,
+            public=settings.rate_limit_public,
         ),
         storage=async_storage(settings.rate_limit_storage),
         namespace=settings.service_name,

@@ -20,7 +20,9 @@ The client is the subject of a sign-in token that verifies (as its SHA-256): col
 behind one council address count apart. The token is verified here by ``shared.auth.verified``,
 which keeps the outcome for the route's ``allow`` (one check a request). Anyone else, a token
 that does not verify and every family route (they read no ``Authorization``) count against
-the address: the right-most ``X-Forwarded-For`` hop that is not one of ``TRUSTED_PROXIES``.
+the address: the right-most ``X-Forwarded-For`` hop that is not one of ``TRUSTED_PROXIES``;
+so does every public route (``/v1/public``: a request made with no account), which also has
+a rule of its own (``RATE_LIMIT_PUBLIC``).
 A made-up header on each request buys no new counter.
 
 (Longer than most modules: who the client is (a token's subject, a session's, an address
@@ -77,12 +79,28 @@ class Rule:
         return under and (self.methods is None or method in self.methods)
 
 
-def rules(*, post: str, family: str, family_prefix: str) -> list[Rule]:
-    """The platform's two rules, from ``RATE_LIMIT_POST`` and ``RATE_LIMIT_FAMILY``."""
-    return [
+PUBLIC_PREFIX = "/v1/public"
+"""Routes anyone may call without an account (a request made on the public form, and its
+confirmation): counted by address, like the family's."""
+
+
+def rules(*, post: str, family: str, family_prefix: str, public: str | None = None) -> list[Rule]:
+    """The platform's rules, from ``RATE_LIMIT_POST``, ``RATE_LIMIT_FAMILY`` and
+    ``RATE_LIMIT_PUBLIC`` (on changes under ``PUBLIC_PREFIX``, besides the first)."""
+    found = [
         Rule("post", limits.parse_many(post), methods=MUTATING_METHODS),
         Rule("family", limits.parse_many(family), path_prefix=family_prefix),
     ]
+    if public:
+        found.append(
+            Rule(
+                "public",
+                limits.parse_many(public),
+                methods=MUTATING_METHODS,
+                path_prefix=PUBLIC_PREFIX,
+            )
+        )
+    return found
 
 
 def async_storage(uri: str) -> Storage:
@@ -158,7 +176,11 @@ class RateLimits:
     ) -> None:
         self.app = app
         self.rules = rules
-        self.family = Rule("family routes", (), path_prefix=family_prefix)
+        # Counted by address whatever the request holds: a family's link, or nothing at all.
+        self.by_address = (
+            Rule("family routes", (), path_prefix=family_prefix),
+            Rule("public routes", (), path_prefix=PUBLIC_PREFIX),
+        )
         self.limiter = FixedWindowRateLimiter(storage)
         self.namespace = namespace
         self.trusted_proxies = trusted_proxies
@@ -170,7 +192,7 @@ class RateLimits:
             return
         applying = [r for r in self.rules if r.applies(scope["method"], scope["path"])]
         if applying:
-            by_address = self.family.applies(scope["method"], scope["path"])
+            by_address = any(r.applies(scope["method"], scope["path"]) for r in self.by_address)
             client = await client_key(scope, self.trusted_proxies, by_address=by_address)
             for rule in applying:
                 key = (self.namespace, rule.name, client)

@@ -325,6 +325,12 @@ class ServiceSettings(KafkaSettings):
         default="30/minute",
         description="Per client, on every request under FAMILY_PATH_PREFIX (RATE_LIMIT_FAMILY)",
     )
+    rate_limit_public: str = Field(
+        default="20/hour;100/day",
+        description="Per client address, on every POST under /v1/public (RATE_LIMIT_PUBLIC): "
+        "requests made on the public form with no account, besides RATE_LIMIT_POST. A "
+        "household or a school office shares an address: room for several children a day",
+    )
     family_path_prefix: str = Field(
         default="/v1/family",
         pattern=r"^/\S*[^/]$",
@@ -341,7 +347,7 @@ class ServiceSettings(KafkaSettings):
         "believed when rate limiting (TRUSTED_PROXIES); empty: the peer address is the client",
     )
 
-    @field_validator("rate_limit_post", "rate_limit_family")
+    @field_validator("rate_limit_post", "rate_limit_family", "rate_limit_public")
     @classmethod
     def _rate_limit(cls, value: str) -> str:
         try:

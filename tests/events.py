@@ -37,6 +37,7 @@ from shared.events import (
     PlanReviewDue,
     PlanRevised,
     PlanShared,
+    PublicRequestReceived,
     ReferralClosed,
     ReferralDescribed,
     ReferralReceived,
@@ -224,6 +225,13 @@ def sample_event(event_class: type[DomainEvent], referral_id: UUID) -> DomainEve
             channel="log",
             template="specialist-assigned",
             about_event_id=uuid4(),
+        ),
+        PublicRequestReceived: PublicRequestReceived(
+            **common,
+            requested_by="parent",
+            track="ehc",
+            received_on=date(2026, 1, 5),
+            ask_to_confirm=True,
         ),
         NotificationDelivered: NotificationDelivered(
             referral_id=referral_id,

@@ -53,20 +53,28 @@ def post_request(host: str, path: str, body: bytes, headers: dict[str, str]) -> 
 class HttpConnections:
     """Keep-alive connections to one server (``base_url``: ``http://host:port``)."""
 
-    def __init__(self, base_url: str, headers: dict[str, str]) -> None:
+    def __init__(
+        self, base_url: str, headers: dict[str, str], local_address: str | None = None
+    ) -> None:
         parts = urlsplit(base_url)
         if parts.scheme != "http" or parts.hostname is None or parts.port is None:
             raise ValueError(f"{base_url}: an http://host:port address is needed")
         self.host, self.port = parts.hostname, parts.port
         self.headers = headers
+        self.local_address = local_address
+        """Connect from this address (another loopback address: another peer)."""
         self._idle: list[tuple[float, Connection]] = []  # (idle since, connection), newest last
         self.opened = 0
 
-    async def post_json(self, path: str, body: bytes) -> tuple[int, bytes]:
-        """POST ``body`` (JSON already encoded); returns the status and the answer's body."""
+    async def post_json(
+        self, path: str, body: bytes, headers: dict[str, str] | None = None
+    ) -> tuple[int, bytes]:
+        """POST ``body`` (JSON already encoded), with ``headers`` besides the connections'
+        own; returns the status and the answer's body."""
         reader, writer = await self._connection()
+        sent = {**self.headers, **(headers or {})}
         try:
-            writer.write(post_request(f"{self.host}:{self.port}", path, body, self.headers))
+            writer.write(post_request(f"{self.host}:{self.port}", path, body, sent))
             status, headers, answer = await read_response(reader)
         except BaseException:
             writer.close()
@@ -84,7 +92,8 @@ class HttpConnections:
                 return connection
             connection[1].close()  # idle too long: the server may be closing it
         self.opened += 1
-        return await asyncio.open_connection(self.host, self.port)
+        local = (self.local_address, 0) if self.local_address else None
+        return await asyncio.open_connection(self.host, self.port, local_addr=local)
 
     async def close(self) -> None:
         idle, self._idle = self._idle, []

@@ -575,3 +575,57 @@ async def test_the_link_in_a_message_is_of_the_referrals_latest_link_generation(
     await _handle(notifications_pool, assigned)
     await sender.send_due(_work(notifications_pool))
     assert generations == [2]
+
+
+class KeepingChannel(RecordingChannel):
+    """Keeps whom each message went to and the words' fields too."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[Outgoing] = []
+
+    async def send(self, message: Outgoing) -> Accepted:
+        self.messages.append(message)
+        return await super().send(message)
+
+
+async def test_a_young_persons_representative_gets_the_messages_about_the_young_person(
+    notifications_pool: asyncpg.Pool, notifications_url: str
+) -> None:
+    """s80: the young person asked for themselves (they were told "you"); a representative
+    recorded later replaces them as the contact, and the next message goes to the
+    representative, speaking of "the young person"."""
+    referral_id = uuid4()
+    council = "E08000035"
+    received = sample_event(ReferralReceived, referral_id)
+    assert isinstance(received, ReferralReceived)
+    young = received.model_copy(update={"requested_by": "young_person"})
+    themselves = FamilyContactRegistered(
+        referral_id=referral_id,
+        contact_name="Seren",
+        email="seren@example.org",
+        preferred_channel="email",
+    )
+    representative = FamilyContactRegistered(
+        referral_id=referral_id,
+        contact_name="Dafydd",
+        email="dafydd@example.org",
+        preferred_channel="email",
+        representative=True,
+    )
+    channel = KeepingChannel()
+    sender = _sender(channel, notifications_url)
+    for event in (young, themselves):
+        await _handle(notifications_pool, wrap(event, source="/t", local_authority=council))
+    while await sender.send_due(_work(notifications_pool)):
+        pass
+    for later in (representative, sample_event(SpecialistAssigned, referral_id)):
+        await _handle(notifications_pool, wrap(later, source="/t", local_authority=council))
+    while await sender.send_due(_work(notifications_pool)):
+        pass
+
+    told = [(m.template, m.to, m.fields["who"]) for m in channel.messages]
+    assert told == [
+        ("request-received", "seren@example.org", "you"),
+        ("specialist-assigned", "dafydd@example.org", "the young person"),
+    ]

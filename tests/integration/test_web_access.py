@@ -1,5 +1,6 @@
 """Every page of the workspace needs someone signed in, except the few a visitor must reach
-(signing in, the family's pages reached by their link, the accessibility statement, health):
+(signing in, the family's pages reached by their link, the public request form, the
+accessibility statement, health):
 a walk of the application's own routes, so a new page cannot be left open by mistake."""
 
 from __future__ import annotations
@@ -31,6 +32,13 @@ PUBLIC = {
     "/health/ready",
     "/metrics",
     "/",  # sends a visitor to sign in
+    # The public request form (no account: referrals limits it per address) and its
+    # confirmation, deliberately open.
+    "/request",
+    "/request/{slug}",
+    "/request/check",
+    "/request/sent",
+    "/request/confirm",
 }
 PUBLIC_PREFIXES = ("/family/", "/advisers/", "/asyncapi")
 

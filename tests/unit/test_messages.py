@@ -260,3 +260,16 @@ def test_a_held_partner_referral_tells_the_send_team_which_details_differ_never_
     _, plain, _ = email_parts(words(alert.template, "en"), fields)
     assert said in plain
     assert "GET /v1/held-referrals" in plain
+
+
+def test_a_young_persons_representative_is_told_of_the_young_person() -> None:
+    """s80: the representative of a young person who lacks mental capacity gets the messages,
+    which speak of the young person, not to them (nor of "your child")."""
+    them = personalisation(
+        reference="R", link="L", young_person=True, details={}, representative=True
+    )
+    _, plain, _ = email_parts(words("referral-waitlisted", "en"), them)
+    assert "for the young person (reference R)" in plain
+    assert "the young person is on the waiting list" in plain
+    assert "your child" not in plain
+    assert "you are on" not in plain

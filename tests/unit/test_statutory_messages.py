@@ -95,7 +95,8 @@ def test_every_message_renders_from_a_sample_event_with_nothing_left_unfilled() 
             assert "AB12CD34" in text
             assert "https://council.example/f" in text
     plan_messages = {"plan-shared", "plan-review-due", "plan-comments-received"}
-    others = {"request-received", "partner-referral-held"}  # not statutory steps' messages
+    # Not statutory steps' messages.
+    others = {"request-received", "partner-referral-held", "confirm-request"}
     assert seen == set(KINDS) - SPECIALIST_MESSAGES - others - plan_messages
 
 

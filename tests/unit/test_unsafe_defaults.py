@@ -52,6 +52,7 @@ MADE_FOR_IT: dict[type[ServiceSettings], dict[str, Any]] = {
         "caseworker_view_url": "https://casework.example.gov.uk/referrals/{referral_id}",
         "team_caseload_url": "https://casework.example.gov.uk/practitioner",
         "adviser_view_url": "https://www.leeds.example.gov.uk/send/advisers/{token}",
+        "request_confirm_url": "https://www.leeds.example.gov.uk/send/family/confirm/{token}",
     },
     WebSettings: {
         "database_url": "postgresql://web_app:from-the-vault@db.internal/web",
@@ -156,6 +157,9 @@ UNSET = None
         (NotificationsSettings, {"family_view_url": UNSET}, "FAMILY_VIEW_URL is left at"),
         (NotificationsSettings, {"family_view_url": "http://www.example.gov.uk/f/{token}"},
          "FAMILY_VIEW_URL is not an https:// URL"),
+        (NotificationsSettings, {"request_confirm_url": UNSET}, "REQUEST_CONFIRM_URL is left"),
+        (NotificationsSettings, {"request_confirm_url": "http://x.example/c/{token}"},
+         "REQUEST_CONFIRM_URL is not an https:// URL"),
         (NotificationsSettings, {"caseworker_view_url": UNSET}, "CASEWORKER_VIEW_URL is left"),
         (NotificationsSettings, {"team_caseload_url": UNSET}, "TEAM_CASELOAD_URL is left"),
         (WebSettings, {"referrals_url": UNSET}, "REFERRALS_URL is left at"),

@@ -17,8 +17,11 @@ from notifications.sender import AlertSender, Clock, utc_now
 from notifications.state import Notifications
 from shared import adviser_links
 from shared.events import NotificationDelivered, NotificationFailed, NotificationSent
-from shared.family_links import mint
+from shared.family_links import CONFIRMATION_AUDIENCE, mint
 from shared.lifecycle import ServiceDefinition, create_service_app
+
+CONFIRM_REQUEST = "confirm-request"
+"""The message whose link confirms a request made on the public form (``catalogue``)."""
 
 
 def create_app(
@@ -46,6 +49,15 @@ def create_app(
                 valid_for=timedelta(days=settings.adviser_link_days),
             )
             return settings.adviser_view_url.format(token=token)
+        if alert.template == CONFIRM_REQUEST:  # not a family link: it opens nothing else
+            token = mint(
+                settings.family_link_key,
+                referral_id=alert.referral_id,
+                local_authority=alert.local_authority,
+                valid_for=timedelta(days=settings.family_link_days),
+                audience=CONFIRMATION_AUDIENCE,
+            )
+            return settings.request_confirm_url.format(token=token)
         token = mint(
             settings.family_link_key,
             referral_id=alert.referral_id,

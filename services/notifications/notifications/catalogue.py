@@ -49,6 +49,7 @@ from shared.events import (
     PlanIssueDecided,
     PlanReviewDue,
     PlanShared,
+    PublicRequestReceived,
     ReferralReceived,
     ReferralWaitlisted,
     SpecialistAssigned,
@@ -123,6 +124,15 @@ def _request_dates(event: ReferralReceived) -> dict[str, Detail]:
         "decision_due": event.decision_due,
         "final_plan_due": event.final_plan_due,
     }
+
+
+def _asked_to_confirm(event: PublicRequestReceived) -> bool:
+    """A contact is sent a few links a day at most (referrals decides: ``ask_to_confirm``)."""
+    return event.ask_to_confirm
+
+
+def _received_on(event: PublicRequestReceived) -> dict[str, Detail]:
+    return {"received_on": event.received_on}
 
 
 def _own_message(event: SpecialistAssigned | ReferralWaitlisted) -> bool:
@@ -267,6 +277,12 @@ def _from_the_family(event: PlanCommentsReceived) -> bool:
 
 CATALOGUE: dict[type[DomainEvent], tuple[MessageKind, ...]] = {
     ReferralReceived: (MessageKind("request-received", details=_request_dates),),
+    # A request made on the public form: its contact confirms it through the link in this
+    # message (not a family link: ``link_for`` makes a confirmation's), then the request is
+    # taken in, and "request received" follows as for any referral.
+    PublicRequestReceived: (
+        MessageKind("confirm-request", when=_asked_to_confirm, details=_received_on),
+    ),
     # Specialists: one message per plan's matching (several roles at once are listed in one
     # SpecialistsMatched message), one per place that comes up from the waitlist, and "no team
     # serves your area" apart from "all full", with the gap flagged to the council's team.

@@ -181,11 +181,18 @@ class NotificationsSettings(ServiceSettings):
         "caseworker_view_url",
         "team_caseload_url",
         "adviser_view_url",
+        "request_confirm_url",
     }
     family_view_url: str = Field(
         default=f"http://127.0.0.1:{SERVICES['web'].port}/family/{{token}}",
         description="FAMILY_VIEW_URL: the family's link in each message; {token} is the signed "
         "link token. The workspace's family page; a council points it at its public address.",
+    )
+    request_confirm_url: str = Field(
+        default=f"http://127.0.0.1:{SERVICES['web'].port}/family/confirm/{{token}}",
+        description="REQUEST_CONFIRM_URL: the link that confirms a request made on the public "
+        "form ({token}: a signed token for that one request, FAMILY_LINK_DAYS long): the "
+        "workspace's confirmation page",
     )
     caseworker_view_url: str = Field(
         default=f"http://127.0.0.1:{SERVICES['web'].port}/referrals/{{referral_id}}",
@@ -258,6 +265,7 @@ class NotificationsSettings(ServiceSettings):
             "caseworker_view_url",
             "team_caseload_url",
             "adviser_view_url",
+            "request_confirm_url",
         ):
             if name in self.model_fields_set and not is_https(getattr(self, name)):
                 problems.append(f"{self.variable(name)} is not an https:// URL")

@@ -95,7 +95,8 @@ async def claim_due(
                 address_lines=list(r["address_lines"]),
             )
             for r in await conn.fetch(
-                """SELECT referral_id, contact_name, email, phone, preferred_channel, address_lines
+                """SELECT referral_id, contact_name, email, phone, preferred_channel, address_lines,
+                          representative
                    FROM family_contacts WHERE referral_id = ANY($1::uuid[])""",
                 referral_ids,
             )

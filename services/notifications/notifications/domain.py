@@ -104,6 +104,9 @@ class Reach:
     statutory_only: bool = False
     young_person: bool = False
     """The young person asked for help themselves: the words say "you"."""
+    representative: bool = False
+    """The recipient represents a young person who lacks mental capacity (s80): the words
+    speak of "the young person"."""
 
     def can_use(self, channel: Channel) -> bool:
         if channel == "email":

@@ -40,6 +40,7 @@ from shared.events import (
     PlanIssueDecided,
     PlanReviewDue,
     PlanShared,
+    PublicRequestReceived,
     ReferralReceived,
     ReferralWaitlisted,
     SpecialistAssigned,
@@ -52,7 +53,7 @@ from shared.telemetry import current_trace_headers
 subscriptions = Subscriptions()
 
 
-# One handler for every catalogued event but the request itself (``request_received``): the
+# One handler for every catalogued event but the requests themselves (``request_received``): the
 # catalogue says what each causes. A test checks that every catalogued event is subscribed.
 @subscriptions.on(SpecialistAssigned)
 @subscriptions.on(ReferralWaitlisted)
@@ -96,9 +97,13 @@ async def queue_messages(message: Envelope[Any], uow: Uow) -> Events:
 
 
 @subscriptions.on(ReferralReceived)
-async def request_received(message: Envelope[ReferralReceived], uow: Uow) -> Events:
-    """The request: kept (its acknowledgement is the family's first message), its messages
-    stored, then whatever waited for it queued."""
+@subscriptions.on(PublicRequestReceived)
+async def request_received(
+    message: Envelope[ReferralReceived | PublicRequestReceived], uow: Uow
+) -> Events:
+    """The request: kept (its acknowledgement is the family's first message; a request made
+    on the public form asks first to be confirmed), its messages stored, then whatever waited
+    for it queued."""
     received = message.data
     await repository.lock_referral(uow.conn, received.referral_id)  # before the request is kept
     await repository.save_request(uow.conn, received, local_authority=message.localauthority)

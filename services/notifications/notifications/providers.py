@@ -48,6 +48,7 @@ class Council:
             language=chosen.get("language") or "en",
             statutory_only=bool(chosen.get("statutory_only")),
             young_person=item.young_person,
+            representative=contact.representative,
         )
 
     def outgoing(self, item: Claimed, send: Send, link: str) -> Outgoing:
@@ -66,6 +67,7 @@ class Council:
                 reference=reference(alert.referral_id),
                 link=link,
                 young_person=reach.young_person,
+                representative=reach.representative,
                 details=dict(alert.details),
                 language=language,
             ),

@@ -15,7 +15,7 @@ import asyncpg
 from notifications.catalogue import Audience
 from notifications.domain import FamilyAlert
 from shared.db import Connection
-from shared.events import FamilyContactRegistered, ReferralReceived
+from shared.events import FamilyContactRegistered, PublicRequestReceived, ReferralReceived
 
 ALERT_COLUMNS = """n.id, n.referral_id, n.about_event_id, n.template, n.local_authority,
     n.audience, n.statutory, n.details::text AS details, n.team_email, n.recipient"""
@@ -46,12 +46,13 @@ async def save_contact(
 ) -> None:
     await conn.execute(
         """INSERT INTO family_contacts (referral_id, contact_name, email, phone, preferred_channel,
-               address_lines, local_authority)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)
+               address_lines, local_authority, representative)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
            ON CONFLICT (referral_id) DO UPDATE SET contact_name = EXCLUDED.contact_name,
                email = EXCLUDED.email, phone = EXCLUDED.phone,
                preferred_channel = EXCLUDED.preferred_channel,
-               address_lines = EXCLUDED.address_lines, updated_at = now()""",
+               address_lines = EXCLUDED.address_lines,
+               representative = EXCLUDED.representative, updated_at = now()""",
         contact.referral_id,
         contact.contact_name,
         contact.email,
@@ -59,10 +60,18 @@ async def save_contact(
         contact.preferred_channel,
         contact.address_lines,
         local_authority,
+        contact.representative,
     )
 
 
-async def save_request(conn: Connection, event: ReferralReceived, *, local_authority: str) -> None:
+async def save_request(
+    conn: Connection,
+    event: ReferralReceived | PublicRequestReceived,
+    *,
+    local_authority: str,
+) -> None:
+    """Who asked and when (the referral's, or a request made on the public form, which
+    becomes the referral with the same id once confirmed: the first one kept stays)."""
     await conn.execute(
         """INSERT INTO requests (referral_id, local_authority, requested_by, received_on)
            VALUES ($1, $2, $3, $4) ON CONFLICT (referral_id) DO NOTHING""",
@@ -168,7 +177,7 @@ async def council_of(conn: Connection, referral_id: UUID) -> str | None:
 async def contact(conn: Connection, referral_id: UUID) -> asyncpg.Record | None:
     return await conn.fetchrow(
         """SELECT contact_name, email, phone, address_lines, preferred_channel, local_authority,
-                  updated_at
+                  updated_at, representative
            FROM family_contacts WHERE referral_id = $1""",
         referral_id,
     )

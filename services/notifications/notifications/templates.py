@@ -44,6 +44,22 @@ TEXTS: dict[str, dict[str, Words]] = {
                 "what happens next and when. Details: {link}"
             ),
         ),
+        "confirm-request": Words(
+            subject="Confirm your request for help (reference {reference})",
+            body=(
+                "We received a request for help for {who} on {received_on}. Your reference "
+                "is {reference}.\n\n"
+                "Please confirm it came from you: open this link and select Confirm. {link}\n\n"
+                "Once you confirm, we will start work on it. The request is dated "
+                "{received_on}, the day we received it, whenever you confirm it.\n\n"
+                "If you did not ask for this, you do not need to do anything: nothing "
+                "happens until the request is confirmed."
+            ),
+            sms=(
+                "Please confirm your request for help (ref {reference}): open {link} and "
+                "select Confirm. If you did not ask for this, ignore this message."
+            ),
+        ),
         "specialist-assigned": Words(
             subject="A specialist has been matched (reference {reference})",
             body=(
@@ -133,16 +149,19 @@ def personalisation(
     young_person: bool,
     details: Mapping[str, str | list[str] | dict[str, str]],
     language: str = DEFAULT_LANGUAGE,
+    representative: bool = False,
 ) -> dict[str, str]:
     """Every placeholder's value (also Notify's ``personalisation``): no personal data. Dates
-    are written the GOV.UK way; codes become words in ``language``."""
-    fields = {
-        "reference": reference,
-        "link": link,
-        "who": "you" if young_person else "your child",
-        "whose": "your" if young_person else "your child's",
-        "who_is": "you are" if young_person else "your child is",
-    }
+    are written the GOV.UK way; codes become words in ``language``. The words are for the
+    family (``your child``), a young person who asked for themselves (``you``), or the
+    representative of a young person who lacks mental capacity (``the young person``, s80)."""
+    if representative:
+        who, whose, who_is = "the young person", "the young person's", "the young person is"
+    elif young_person:
+        who, whose, who_is = "you", "your", "you are"
+    else:
+        who, whose, who_is = "your child", "your child's", "your child is"
+    fields = {"reference": reference, "link": link, "who": who, "whose": whose, "who_is": who_is}
     for name, value in details.items():
         fields[name] = _value(name, value, language)
     return fields

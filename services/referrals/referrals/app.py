@@ -11,6 +11,7 @@ from referrals import (
     ehc_api,
     family,
     held_referrals,
+    representatives,
     schools,
 )
 from referrals.config import ReferralsSettings
@@ -19,8 +20,10 @@ from referrals.documents import api as documents
 from referrals.handlers import subscriptions
 from referrals.partner_asyncapi import described
 from referrals.partners import PartnerIntake
+from referrals.public import casework, intake
+from referrals.public.admission import SHED, PublicIntakeGate
 from referrals.retention import RetentionJob
-from referrals.state import Referrals
+from referrals.state import Referrals, referrals_of
 from shared.events import ALL_EVENTS, DomainEvent, PartnerReferralAnswered
 from shared.lifecycle import ServiceDefinition, create_service_app
 from shared.metrics import zero_series
@@ -67,6 +70,9 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
                 consultation_api.schools,
                 documents.router,
                 advisers.router,
+                intake.router,
+                casework.router,
+                representatives.router,
             ),
             workers=(retention.run, deadlines.run),
             consumers=(PartnerIntake(settings).subscribe,),
@@ -83,4 +89,13 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
         registry.register(metric)
         # At 0 for each council served, so the first warning moves the alerts' increase().
         zero_series(metric, settings.councils, deadline_kinds())
+    registry.register(intake.PUBLIC_REQUESTS)
+    registry.register(SHED)
+    zero_series(intake.PUBLIC_REQUESTS, intake.OUTCOMES)
+    # Added last: outermost, so a flood on the public form is refused before anything else.
+    app.add_middleware(
+        PublicIntakeGate,
+        lanes=referrals_of(service_state(app).own).public_intake,
+        path=f"{intake.router.prefix}/requests",
+    )
     return app

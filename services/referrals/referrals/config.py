@@ -4,6 +4,7 @@
 the checks that refuse a combination that cannot work.)
 """
 
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import Field, field_validator, model_validator
@@ -81,6 +82,43 @@ class ReferralsSettings(ServiceSettings):
     clamd_timeout_s: float = Field(
         default=30, gt=0, description="CLAMD_TIMEOUT_S: the longest a scan may take"
     )
+    public_request_messages_per_contact: int = Field(
+        default=3,
+        ge=1,
+        le=50,
+        description="PUBLIC_REQUEST_MESSAGES_PER_CONTACT: links to confirm a request made on the "
+        "public form sent to one email address or phone in a day; requests over it are kept, "
+        "with no link (a caseworker confirms them by phone), so the form cannot flood anyone",
+    )
+
+    workspace_networks: Annotated[list[IPv4Network | IPv6Network], NoDecode] = Field(
+        default_factory=list,
+        description="WORKSPACE_NETWORKS: comma-separated networks the workspace calls from (the "
+        "chart's workspace.podNetwork): requests made on the public form that reach referrals "
+        "from there (the families who went through its pages) have slots of their own, which "
+        "a flood sent straight at the API cannot take; empty: one set of slots for all",
+    )
+    public_intake_slots: int = Field(
+        default=4,
+        ge=1,
+        le=100,
+        description="PUBLIC_INTAKE_SLOTS: requests made on the public form a process takes in "
+        "at once (referrals.public.admission); others wait (PUBLIC_INTAKE_WAITING)",
+    )
+    public_intake_waiting: int = Field(
+        default=8,
+        ge=0,
+        le=1000,
+        description="PUBLIC_INTAKE_WAITING: requests made on the public form waiting for a "
+        "slot, each at most PUBLIC_INTAKE_WAIT_MS; any more are answered 503 at once",
+    )
+    public_intake_wait_ms: int = Field(
+        default=400,
+        ge=0,
+        le=10_000,
+        description="PUBLIC_INTAKE_WAIT_MS: how long a request made on the public form waits "
+        "for a slot before it is answered 503 (the workspace sends it again)",
+    )
 
     family_plan_url: str = Field(
         default=f"http://127.0.0.1:{SERVICES['web'].port}/family/{{token}}/plan",
@@ -99,6 +137,15 @@ class ReferralsSettings(ServiceSettings):
     def _clamd_address(cls, value: str | None) -> str | None:
         if value is not None:
             Scanner(value)  # refuses an address it cannot use, naming it
+        return value
+
+    @field_validator("workspace_networks", mode="before")
+    @classmethod
+    def _workspace_networks(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [
+                ip_network(part.strip(), strict=False) for part in value.split(",") if part.strip()
+            ]
         return value
 
     @field_validator("retention_years_by_council")

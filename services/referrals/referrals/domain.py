@@ -155,7 +155,16 @@ class PlanStep(enum.StrEnum):
     PLAN_REVIEW_DUE = "plan_review_due"
 
 
-TimelineStep = Step | StatutoryStep | PlanStep
+class ContactStep(enum.StrEnum):
+    """Steps about who the council deals with, on the timeline: a request made on the public
+    form confirmed by its contact (detail: ``link`` or ``phone``), and a representative
+    recorded for a young person who lacks mental capacity (s80)."""
+
+    CONTACT_CONFIRMED = "contact_confirmed"
+    REPRESENTATIVE_RECORDED = "representative_recorded"
+
+
+TimelineStep = Step | StatutoryStep | PlanStep | ContactStep
 
 
 def timeline_step(value: str) -> TimelineStep:
@@ -163,6 +172,8 @@ def timeline_step(value: str) -> TimelineStep:
         return Step(value)
     if value in PlanStep.__members__.values():
         return PlanStep(value)
+    if value in ContactStep.__members__.values():
+        return ContactStep(value)
     return StatutoryStep(value)
 
 
@@ -215,6 +226,8 @@ FAMILY_WORDS: dict[str, str] = {
     PlanStep.PLAN_AGREED: "You agreed the support plan",
     PlanStep.PLAN_REVISED: "The plan was updated",
     PlanStep.PLAN_REVIEW_DUE: "It is time to review the plan",
+    ContactStep.CONTACT_CONFIRMED: "The request was confirmed",
+    ContactStep.REPRESENTATIVE_RECORDED: "A representative now acts for the young person",
 }
 # Internal warnings a family is not shown (the step that follows, or its miss, is), and the
 # messages sent to them: a message is how they hear of a step, not a step (#18).
@@ -434,14 +447,7 @@ def receive(referral: NewReferral, request: EhcRequest | None = None) -> list[Do
         language=referral.language,
         described=referral.described,
     )
-    contact = FamilyContactRegistered(
-        referral_id=referral.referral_id,
-        contact_name=referral.contact.name,
-        email=referral.contact.email,
-        phone=referral.contact.phone,
-        preferred_channel=referral.contact.preferred_channel,
-        address_lines=referral.contact.address.as_lines() if referral.contact.address else [],
-    )
+    contact = contact_registered(referral.referral_id, referral.contact)
     events: list[DomainEvent] = [received, contact]
     if referral.described:
         events.append(
@@ -455,3 +461,20 @@ def receive(referral: NewReferral, request: EhcRequest | None = None) -> list[Do
     if request is not None:
         events.append(request.started())
     return events
+
+
+def contact_registered(
+    referral_id: UUID, contact: FamilyContact, *, representative: bool = False
+) -> FamilyContactRegistered:
+    """The contact, for notifications alone (its own topic): the family's, the young
+    person's, or a representative's (``representative``: messages then speak of the young
+    person)."""
+    return FamilyContactRegistered(
+        referral_id=referral_id,
+        contact_name=contact.name,
+        email=contact.email,
+        phone=contact.phone,
+        preferred_channel=contact.preferred_channel,
+        address_lines=contact.address.as_lines() if contact.address else [],
+        representative=representative,
+    )

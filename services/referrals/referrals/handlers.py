@@ -79,10 +79,17 @@ async def first_session_arranged(message: Envelope[FirstSessionArranged], uow: U
     return await _record(uow.conn, message, detail=message.data.session_on.isoformat())
 
 
+# The message asking to confirm a request made on the public form (notifications' template):
+# about a request, not a referral (there is none until it is confirmed); never on a timeline.
+CONFIRM_REQUEST = "confirm-request"
+
+
 @subscriptions.on(NotificationSent)
 async def notification_sent(message: Envelope[NotificationSent], uow: Uow) -> Events:
-    if message.data.audience != "family":
-        return []  # a mailbox's (the team's, an adviser's): its delivery is recorded, not this
+    if message.data.audience != "family" or message.data.template == CONFIRM_REQUEST:
+        # A mailbox's (the team's, an adviser's): its delivery is recorded, not this; the
+        # confirmation of a public request is about no referral's timeline.
+        return []
     return await _record(uow.conn, message)
 
 
@@ -90,6 +97,8 @@ async def notification_sent(message: Envelope[NotificationSent], uow: Uow) -> Ev
 async def notification_delivered(message: Envelope[NotificationDelivered], uow: Uow) -> Events:
     """Family notified only when the family was: a message to the council's SEND team is the
     team's own step, which the family view leaves out and the status ignores."""
+    if message.data.template == CONFIRM_REQUEST:
+        return []
     if message.data.audience != "family":  # the team's, or an adviser asked for advice
         template = message.data.template
         return await _record(uow.conn, message, step=Step.TEAM_ALERTED, detail=template)

@@ -218,8 +218,12 @@ async def child_details(conn: Connection, referral_id: UUID) -> asyncpg.Record |
         """SELECT r.local_authority, r.school_urn, c.date_of_birth, c.nhs_number, c.postcode,
                   c.erased_at IS NOT NULL AS erased,
                   CASE WHEN c.erased_at IS NULL THEN c.given_name END AS given_name,
-                  CASE WHEN c.erased_at IS NULL THEN c.family_name END AS family_name
-           FROM referrals r JOIN children c ON c.id = r.child_id WHERE r.id = $1""",
+                  CASE WHEN c.erased_at IS NULL THEN c.family_name END AS family_name,
+                  r.sharing_consent, p.relationship AS representative,
+                  p.reason AS representative_reason, p.recorded_at AS representative_since
+           FROM referrals r JOIN children c ON c.id = r.child_id
+                LEFT JOIN representatives p ON p.referral_id = r.id
+           WHERE r.id = $1""",
         referral_id,
     )
 

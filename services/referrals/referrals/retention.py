@@ -1,7 +1,8 @@
 """Retention: a child's personal details are erased once past their council's retention
 period (``RETENTION_YEARS_BY_COUNCIL``, else ``RETENTION_YEARS_AFTER_BIRTH``, often 31),
 keeping the referral's codes and dates for the statistics councils return (and a partner's
-request held for matching loses its copy of the request). Each erasure leaves as a
+request held for matching, or a request made on the public form not taken in, loses its copy
+of the request; a young person's representative, the caseworker's reason). Each erasure leaves as a
 ``ChildDetailsErased`` event per referral, so plans and notifications erase their copies (the
 words in the plan, the family's contact details) too; the unit of work (acting as
 ``system:retention``) audits each as the erasure of the child's details. The child's documents
@@ -70,20 +71,22 @@ async def erase_past_retention(
             cut_offs,
             max([default, *cut_offs]),  # lets the partial index narrow the scan
         )
-        # A partner's request held for matching holds the child's details too, until decided.
-        await conn.execute(
-            """WITH policy (local_authority, cut_off) AS (
-                   SELECT * FROM unnest($2::text[], $3::date[]))
-               UPDATE held_referrals h SET request = NULL
-               WHERE request IS NOT NULL AND date_of_birth < $4
-                 AND date_of_birth < coalesce(
-                     (SELECT p.cut_off FROM policy p WHERE p.local_authority = h.local_authority),
-                     $1)""",
-            default,
-            councils,
-            cut_offs,
-            max([default, *cut_offs]),
-        )
+        # A partner's request held for matching holds the child's details too, until decided,
+        # and so does a request made on the public form, until it is taken in.
+        for copies in ("held_referrals", "public_requests"):
+            await conn.execute(
+                f"""WITH policy (local_authority, cut_off) AS (
+                       SELECT * FROM unnest($2::text[], $3::date[]))
+                   UPDATE {copies} h SET request = NULL
+                   WHERE request IS NOT NULL AND date_of_birth < $4
+                     AND date_of_birth < coalesce(
+                         (SELECT p.cut_off FROM policy p
+                          WHERE p.local_authority = h.local_authority), $1)""",
+                default,
+                councils,
+                cut_offs,
+                max([default, *cut_offs]),
+            )
         erased_children = [row["id"] for row in rows]
         referrals = await conn.fetch(
             "SELECT id, local_authority FROM referrals WHERE child_id = ANY($1) ORDER BY id",
@@ -105,6 +108,9 @@ async def erase_past_retention(
         )
         # The child's documents go with their details: their rows now, their bytes after.
         await documents.erase(conn, referral_ids)
+        await conn.execute(
+            "UPDATE representatives SET reason = NULL WHERE referral_id = ANY($1)", referral_ids
+        )
         uow.add(
             *(
                 ChildDetailsErased(

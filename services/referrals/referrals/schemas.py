@@ -267,3 +267,17 @@ class ChildView(BaseModel):
     postcode: str = Field(description="The postcode district alone once erased")
     school_urn: str | None
     erased: bool = Field(description="The personal details were erased (retention)")
+    sharing_consent: Literal["given", "refused"] | None = Field(
+        default=None,
+        description="A young person who asked for themselves: whether what they tell us may "
+        "be shared with the professionals who help (s83)",
+    )
+    representative: str | None = Field(
+        default=None,
+        description="Who acts for a young person who lacks mental capacity (s80): deputy, "
+        "attorney, parent or other; None when nobody does",
+    )
+    representative_reason: str | None = Field(
+        default=None, description="Why, in the caseworker's words (None once erased)"
+    )
+    representative_since: datetime | None = None

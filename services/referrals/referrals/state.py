@@ -12,6 +12,7 @@ from fastapi import Depends
 from referrals.config import ReferralsSettings
 from referrals.documents.scanning import Scanner
 from referrals.intake import IntakeRules
+from referrals.public.admission import Lanes, PublicIntake
 from shared.state import own_part, own_state
 
 
@@ -25,11 +26,20 @@ class Referrals:
     """The caseload's at-risk filter (``DEADLINE_AT_RISK_DAYS``)."""
     family_plan_url: str
     """Where a family reads their child's plan (``FAMILY_PLAN_URL``, with ``{token}``)."""
+    public_request_messages_per_contact: int
+    """Links to confirm a public request sent to one contact a day."""
+    public_intake: Lanes
+    """The public form's bulkhead (``referrals.public.admission``), this process's."""
     scanner: Scanner | None = None
     """The malware scan of every document uploaded (``CLAMD_ADDRESS``; None: no scan)."""
 
     @classmethod
     def of(cls, settings: ReferralsSettings) -> Referrals:
+        slots = (
+            settings.public_intake_slots,
+            settings.public_intake_waiting,
+            settings.public_intake_wait_ms / 1000,
+        )
         return cls(
             intake_rules=settings.intake_rules,
             at_risk_days=settings.deadline_at_risk_days,
@@ -37,6 +47,12 @@ class Referrals:
             scanner=Scanner(settings.clamd_address, timeout_s=settings.clamd_timeout_s)
             if settings.clamd_address
             else None,
+            public_request_messages_per_contact=settings.public_request_messages_per_contact,
+            public_intake=Lanes(  # a lane for the workspace's calls, one for the others
+                workspace=PublicIntake(*slots),
+                others=PublicIntake(*slots),
+                workspace_networks=settings.workspace_networks,
+            ),
         )
 
 

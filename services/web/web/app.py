@@ -45,6 +45,7 @@ from web import (
     plan,
     practitioner,
     referral,
+    request,
     school,
     signin,
     steps,
@@ -75,6 +76,7 @@ ROUTERS = (
     referral.router,
     document_pages.router,
     steps.router,
+    *request.ROUTERS,  # its /family/confirm/{token} before the family link's /family/{token}
     *family.ROUTERS,
     adviser_pages.router,
     plan.router,

@@ -11,8 +11,9 @@ back button, sent again after signing in) records the step once.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Request
@@ -45,6 +46,8 @@ class StepForm:
     button: str = "Record it"
     intro: str | None = None
     warning: str | None = None
+    shape: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    """The API's body from the form's (flat) answers, where the API nests some of them."""
 
 
 STEPS: dict[str, StepForm] = {
@@ -212,6 +215,42 @@ STEPS: dict[str, StepForm] = {
             "The referral was closed; its specialists' places are free again",
             button="Close the referral",
         ),
+        StepForm(
+            "representative",
+            "Record who acts for the young person",
+            "/representative",
+            (
+                Question("relationship", "Who they are", "radios", options=words.REPRESENTATIVES),
+                Question(
+                    "reason",
+                    "Why the young person cannot make these decisions",
+                    "textarea",
+                    hint="The assessment of their mental capacity. It stays in the council's "
+                    "record and is never in a message.",
+                ),
+                Question("name", "The representative's name", "text"),
+                Question(
+                    "preferred_channel",
+                    "How they want to hear from us",
+                    "radios",
+                    options={"email": "Email", "sms": "Text message"},
+                ),
+                Question(
+                    "email", "Their email address", "text", when=("preferred_channel", "email")
+                ),
+                Question("phone", "Their mobile number", "text", when=("preferred_channel", "sms")),
+            ),
+            "The representative was recorded: messages and links go to them from now on",
+            intro="Where a young person lacks the mental capacity to make a decision, their "
+            "representative makes it for them (Children and Families Act 2014, section 80).",
+            shape=lambda body: {
+                "relationship": body.get("relationship"),
+                "reason": body.get("reason"),
+                "contact": {
+                    k: body[k] for k in ("name", "preferred_channel", "email", "phone") if k in body
+                },
+            },
+        ),
     )
 }
 
@@ -296,7 +335,7 @@ async def _send(
             "POST",
             path,
             token=user.access_token,
-            json=body,
+            json=step.shape(body) if step.shape else body,
             headers={"Idempotency-Key": key},
             accept=(200, 201),
         )

@@ -74,6 +74,14 @@ ADVICE = {
     "other": "Other",
 }
 
+REPRESENTATIVES = {
+    "deputy": "A deputy appointed by the Court of Protection",
+    "attorney": "An attorney (a lasting power of attorney)",
+    "parent": "A parent",
+    "other": "Someone else",
+}
+"""Who may act for a young person who lacks mental capacity (s80), as referrals records it."""
+
 REQUESTERS = {
     "parent": "A parent",
     "young_person": "The young person",

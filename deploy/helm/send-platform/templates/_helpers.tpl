@@ -302,6 +302,11 @@ require it outside development too. */}}
   value: {{ $v.partnerCouncils | toJson | quote }}
 {{ include "send.workspaceEnv" $root }}
 {{- end }}
+{{- if and (eq .service "referrals") $v.workspace.podNetwork }}
+{{- /* The public form's requests from the workspace have slots of their own. */}}
+- name: WORKSPACE_NETWORKS
+  value: {{ $v.workspace.podNetwork | quote }}
+{{- end }}
 {{- if has .service (list "referrals" "plans" "notifications") }}
 - name: FAMILY_LINK_KEY
   valueFrom:
@@ -314,6 +319,8 @@ require it outside development too. */}}
 {{- if eq .service "notifications" }}
 - name: FAMILY_VIEW_URL
   value: {{ $v.familyViewUrl | default (printf "%s/family/{token}" (include "send.workspaceUrl" $root)) | quote }}
+- name: REQUEST_CONFIRM_URL
+  value: {{ printf "%s/family/confirm/{token}" (include "send.workspaceUrl" $root) | quote }}
 - name: CASEWORKER_VIEW_URL
   value: {{ include "send.caseworkerUrl" $root | quote }}
 - name: TEAM_CASELOAD_URL
