@@ -174,6 +174,11 @@ async def test_a_search_and_the_childs_details_stay_in_the_council(
         "postcode": "LS6 2AB",
         "school_urn": "107958",
         "erased": False,
+        # A young person's own decisions (s83, s80): none for a child a caseworker referred.
+        "sharing_consent": None,
+        "representative": None,
+        "representative_reason": None,
+        "representative_since": None,
     }
     reads = [(a["action"], a["resource"]) for a in await _audit(owner_url, made["id"])]
     assert reads.count(("read", "child")) == 1  # Bradford's 404 read nothing
