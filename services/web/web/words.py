@@ -1,5 +1,8 @@
 """The services' codes in a caseworker's words (the APIs speak in codes; pages never show
-one alone). A code missing here is shown as it is, so a new one is never hidden."""
+one alone). A code missing here is shown as it is, so a new one is never hidden.
+
+(Longer than most modules: a table of words, one entry a code, kept together so a reader
+checks every page's words in one place.)"""
 
 from __future__ import annotations
 
