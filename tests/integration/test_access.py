@@ -72,6 +72,9 @@ ACCESS: dict[tuple[str, str, str], set[str]] = {
     ("referrals", "POST", "/v1/referrals"): {"caseworker", "manager", "partner", "school"},
     ("referrals", "GET", "/v1/school/pupils"): {"school"},
     ("referrals", "GET", "/v1/school/pupils/{referral_id}"): {"school"},
+    ("referrals", "GET", "/v1/school/pupils/{referral_id}/documents"): {"school"},
+    ("referrals", "POST", "/v1/school/pupils/{referral_id}/documents"): {"school"},
+    ("referrals", "GET", "/v1/school/pupils/{referral_id}/documents/{document_id}"): {"school"},
     ("referrals", "GET", "/v1/school/consultations"): {"school"},
     ("referrals", "POST", "/v1/school/consultations/{consultation_id}/answer"): {"school"},
     ("referrals", "POST", "/v1/referrals/{referral_id}/school-consultations"): {

@@ -17,6 +17,7 @@ from referrals import (
 from referrals.config import ReferralsSettings
 from referrals.deadlines import AT_RISK, MISSED, DeadlineWatch, deadline_kinds
 from referrals.documents import api as documents
+from referrals.documents import schools as school_documents
 from referrals.handlers import subscriptions
 from referrals.partner_asyncapi import described
 from referrals.partners import PartnerIntake
@@ -37,7 +38,11 @@ PUBLISHES: tuple[type[DomainEvent], ...] = (
 )
 
 
-UPLOADS = (r"/v1/referrals/[^/]+/documents", r"/v1/advisers/[^/]+/advice")
+UPLOADS = (
+    r"/v1/referrals/[^/]+/documents",
+    r"/v1/school/pupils/[^/]+/documents",
+    r"/v1/advisers/[^/]+/advice",
+)
 """The routes that take a document: their body may reach MAX_UPLOAD_BYTES."""
 
 
@@ -69,6 +74,7 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
                 consultation_api.caseworkers,
                 consultation_api.schools,
                 documents.router,
+                school_documents.router,
                 advisers.router,
                 intake.router,
                 casework.router,

@@ -47,6 +47,7 @@ from web import (
     referral,
     request,
     school,
+    school_documents,
     signin,
     steps,
 )
@@ -88,11 +89,12 @@ ROUTERS = (
     registry_entries.router,
     practitioner.router,
     school.router,
+    school_documents.router,
 )
 """Every page of the workspace (``tests/integration/test_web_access.py`` walks them; the
 chart's ingress routes their paths, checked by ``tests/deploy/test_chart_contents.py``)."""
 STATIC_PATH = "/static"
-UPLOADS = (*document_pages.UPLOADS, *adviser_pages.UPLOADS)
+UPLOADS = (*document_pages.UPLOADS, *adviser_pages.UPLOADS, *school_documents.UPLOADS)
 """The pages that take a document: their body may reach ``MAX_UPLOAD_BYTES``."""
 
 

@@ -10,10 +10,10 @@ from uuid import UUID
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 
 from web import pages
-from web.backends import Backends, Invalid
+from web.backends import Answer, Backends, Invalid
 from web.signin import User, checked_form, with_role
 from web.state import state_of
 
@@ -41,26 +41,37 @@ async def upload(request: Request, referral_id: UUID, user: Caseworker) -> Respo
     form = await checked_form(request)
     backends: Backends = state_of(request).backends
     reference = str(referral_id)[:8].upper()
-    sent = form.get("file")
-    if not isinstance(sent, UploadFile) or not sent.filename:
-        return _page(request, referral_id, reference, problem="Select a file")
-    content = await sent.read(MAX_BYTES + 1)
-    if len(content) > MAX_BYTES:
-        return _page(
-            request, referral_id, reference, problem="The selected file must be smaller than 20 MB"
-        )
+    sent = await file_of(form)
+    if isinstance(sent, str):
+        return _page(request, referral_id, reference, problem=sent)
     try:
         await backends.post(
             "referrals",
             f"/v1/referrals/{referral_id}/documents",
             token=user.access_token,
-            files={"file": (sent.filename, content, "application/octet-stream")},
+            files={"file": (sent[0], sent[1], "application/octet-stream")},
         )
     except Invalid as exc:
-        problem = next((m for loc, m in exc.errors if loc[-1:] == ("file",)), None)
-        return _page(request, referral_id, reference, problem=problem or "Select another file")
-    request.scope["web.session"].data["banner"] = f"{sent.filename} was added to the documents"
+        return _page(request, referral_id, reference, problem=problem_of(exc))
+    request.scope["web.session"].data["banner"] = f"{sent[0]} was added to the documents"
     return RedirectResponse(f"/referrals/{referral_id}#documents", status_code=303)
+
+
+async def file_of(form: FormData) -> tuple[str, bytes] | str:
+    """The file a form sent, as its name and bytes; or what is wrong with it, as the error
+    message to show on the page's ``file`` field."""
+    sent = form.get("file")
+    if not isinstance(sent, UploadFile) or not sent.filename:
+        return "Select a file"
+    content = await sent.read(MAX_BYTES + 1)
+    if len(content) > MAX_BYTES:
+        return "The selected file must be smaller than 20 MB"
+    return sent.filename, content
+
+
+def problem_of(exc: Invalid) -> str:
+    """The referrals service's refusal of a file (its 422 names ``file``), to show on it."""
+    return next((m for loc, m in exc.errors if loc[-1:] == ("file",)), "Select another file")
 
 
 @router.get("/referrals/{referral_id}/documents/{document_id}")
@@ -70,12 +81,12 @@ async def download(
     """The document's bytes as the service serves them (an attachment, named by its kind and
     id, never stored here); the service audits the read as this person's."""
     backends: Backends = state_of(request).backends
-    answer = await backends.call(
-        "referrals",
-        "GET",
-        f"/v1/referrals/{referral_id}/documents/{document_id}",
-        token=user.access_token,
-    )
+    path = f"/v1/referrals/{referral_id}/documents/{document_id}"
+    return attachment(await backends.call("referrals", "GET", path, token=user.access_token))
+
+
+def attachment(answer: Answer) -> Response:
+    """A document's bytes as the service served them (never stored here)."""
     return Response(
         answer.body,
         media_type=answer.headers.get("content-type", "application/octet-stream"),

@@ -115,13 +115,17 @@ async def pupils(request: Request, user: Senco) -> Response:
 
 @router.get("/school/pupils/{referral_id}")
 async def pupil(request: Request, referral_id: UUID, user: Senco) -> Response:
-    referral = await _backends(request).get(
-        "referrals", f"/v1/school/pupils/{referral_id}", token=user.access_token
+    path = f"/v1/school/pupils/{referral_id}"
+    referral, documents = await together(
+        _backends(request).get("referrals", path, token=user.access_token),
+        _backends(request).get("referrals", f"{path}/documents", token=user.access_token),
     )
     return pages.render(
         request,
         "school/pupil.html",
         referral=referral,
+        documents=documents,
+        banner=request.scope["web.session"].data.pop("banner", None),
         reference=str(referral["id"])[:8].upper(),
         ehc=referral.get("ehc"),
         today=date.today(),

@@ -1,5 +1,6 @@
 """Journey: a SENCo signs in and sees only their pupils (a pupil of another Leeds school is
-neither listed nor reachable by its address), reads a pupil's referral and its timeline, and
+neither listed nor reachable by its address), reads a pupil's referral and its timeline,
+uploads the school's educational advice (an empty form first) and sees it listed, and
 asks for an EHC needs assessment for a pupil (a form sent empty first: each problem named),
 which the council receives with its clock started that day. Every state is checked by
 axe-core and for sideways scrolling at 320 px."""
@@ -15,6 +16,7 @@ from playwright.async_api import Page
 
 from devtools.dev_identity_seed import LEEDS_SCHOOL_URN, OTHER_LEEDS_SCHOOL_URN
 from shared.dates import london_today
+from tests.documents import pdf
 from tests.e2e.test_journey import referral_body
 from tests.e2e.web.conftest import (
     axe_violations,
@@ -43,7 +45,7 @@ async def _referral(referrals_api: httpx.AsyncClient, urn: str) -> dict[str, Any
     return {"id": created.json()["id"], **body["child"]}
 
 
-async def test_a_senco_sees_only_their_pupils_and_asks_for_an_assessment(
+async def test_a_senco_sees_only_their_pupils_uploads_advice_and_asks_for_an_assessment(
     browser: Any,
     browser_tools: dict[str, str],
     web_url: str,
@@ -72,10 +74,35 @@ async def test_a_senco_sees_only_their_pupils_and_asks_for_an_assessment(
         assert await page.locator("main form").count() == 0  # read only
         await _checked(page, "pupil", axe)
 
-        missing = await page.goto(f"{web_url}/school/pupils/{theirs['id']}")
-        assert missing is not None
-        assert missing.status == 404
-        assert theirs["given_name"] not in await page.inner_text("main")
+        # Their educational advice: an empty form first, then a PDF, listed on the pupil's page.
+        await page.get_by_role("link", name="Upload educational advice").click()
+        assert await page.locator("h1").inner_text() == "Upload educational advice"
+        await page.get_by_role("button", name="Upload the file").click()  # no file
+        assert (await page.title()).startswith("Error: ")
+        assert "Select a file" in await page.locator(".govuk-error-summary").inner_text()
+        await _checked(page, "advice-error", axe)
+        assert await page.is_checked("input[name=kind][value=advice]")
+        await page.set_input_files(
+            "#file",
+            {"name": "Educational advice.pdf", "mimeType": "application/pdf", "buffer": pdf()},
+        )
+        await page.get_by_role("button", name="Upload the file").click()
+        await page.wait_for_url(f"{web_url}/school/pupils/{mine['id']}#documents")
+        banner = await page.locator(".govuk-notification-banner").inner_text()
+        assert "Educational advice.pdf was sent to the council" in banner
+        listed = await page.locator("#documents + table").inner_text()
+        assert "Educational advice.pdf" in listed
+        assert "Advice" in listed
+        await _checked(page, "advice-sent", axe)
+
+        for address in (
+            f"/school/pupils/{theirs['id']}",
+            f"/school/pupils/{theirs['id']}/documents/upload",
+        ):
+            missing = await page.goto(f"{web_url}{address}")
+            assert missing is not None
+            assert missing.status == 404, address
+            assert theirs["given_name"] not in await page.inner_text("main")
 
         await page.goto(f"{web_url}/school")
         await page.get_by_role("button", name="Ask for support or an assessment").click()
