@@ -3,6 +3,7 @@ service's JSON. Another council's record is "Page not found", as a record that i
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
@@ -13,6 +14,8 @@ from web.backends import Forbidden, NotFound, SignInAgain, Unavailable
 from web.pages import render
 from web.sessions import session_of
 from web.signin import BadForm, MustSignIn, NotAllowed
+
+logger = logging.getLogger(__name__)
 
 
 def install(app: FastAPI) -> None:
@@ -32,7 +35,11 @@ def install(app: FastAPI) -> None:
     async def not_allowed(request: Request, _: Exception) -> Response:
         return render(request, "errors/not_allowed.html", status_code=403)
 
-    async def unavailable(request: Request, _: Exception) -> Response:
+    async def unavailable(request: Request, exc: Exception) -> Response:
+        # Which service and why ("referrals answered 503", "plans: ReadTimeout"): the person
+        # sees "a problem with the service", the operator needs the rest. Never the path: a
+        # family's or an adviser's holds their link.
+        logger.warning("page unavailable: %s", exc)
         response = render(request, "errors/unavailable.html", status_code=503)
         response.headers["Retry-After"] = "30"
         return response
