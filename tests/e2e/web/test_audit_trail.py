@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from typing import Any
 from uuid import uuid4
 
 import httpx
@@ -129,13 +130,18 @@ async def test_paging_shows_every_entry_of_the_four_services_once(
     expected: Counter[tuple[str, str]] = Counter()
     async with httpx.AsyncClient(headers=auditor, timeout=10) as client:
         for service in EVENT_SERVICES:
-            answer = await client.get(
-                f"{platform.url(service)}/v1/audit",
-                params={"actor": "leeds-caseworker", "limit": 1000},
-            )
-            assert answer.status_code == 200, answer.text
-            expected.update((date_and_time(e["at"]), service.capitalize()) for e in answer.json())
-    assert sum(expected.values()) < 1000
+            # Every entry of the caseworker's, page by page through the service's own cursor:
+            # the other journeys' work is in the same trail, more than one page of it.
+            params: dict[str, Any] = {"actor": "leeds-caseworker", "limit": 1000}
+            while True:
+                answer = await client.get(f"{platform.url(service)}/v1/audit", params=params)
+                assert answer.status_code == 200, answer.text
+                entries = answer.json()
+                expected.update((date_and_time(e["at"]), service.capitalize()) for e in entries)
+                if len(entries) < 1000:
+                    break
+                params |= {"to": entries[-1]["at"], "before_id": entries[-1]["id"]}
+    assert sum(expected.values()) > 25  # more than a page of the workspace's trail
 
     context = await new_context(browser)
     page = await context.new_page()
