@@ -64,10 +64,10 @@ async def test_a_childs_documents_are_erased_with_their_details_and_their_bytes_
             # In 2042 the child born in 2010 is past a 31-year period: 2020's is not.
             erased = await erase_past_retention(WORK, service, today=date(2042, 3, 1), years=31)
             removed = await remove_erased_documents(
-                PostgresStore(service_state(app).database), service
+                WORK, PostgresStore(service_state(app).database), service
             )
             again = await remove_erased_documents(
-                PostgresStore(service_state(app).database), service
+                WORK, PostgresStore(service_state(app).database), service
             )
         finally:
             await service.close()
@@ -87,5 +87,12 @@ async def test_a_childs_documents_are_erased_with_their_details_and_their_bytes_
             r["document_id"] for r in await owner.fetch("SELECT document_id FROM document_contents")
         }
         assert contents == {UUID(young_document)}
+        removals = await owner.fetch(
+            """SELECT actor, action, referral_id FROM audit_log
+               WHERE resource = 'document-content'"""
+        )
+        assert [tuple(r) for r in removals] == [
+            ("system:retention", "erase", UUID(old_referral))
+        ]  # the bytes' removal is audited, once
     finally:
         await owner.close()

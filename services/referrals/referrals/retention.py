@@ -21,7 +21,7 @@ from datetime import date
 
 from referrals.documents import repository as documents
 from referrals.documents.store import DocumentStore, PostgresStore, StoredKey
-from shared.councils import ALL, act_for
+from shared.councils import ALL
 from shared.db import Connection, Database
 from shared.events import ChildDetailsErased
 from shared.schedule import every
@@ -122,17 +122,20 @@ async def erase_past_retention(
     return len(rows)
 
 
-async def remove_erased_documents(store: DocumentStore, conn: Connection) -> int:
+async def remove_erased_documents(work: Work, store: DocumentStore, conn: Connection) -> int:
     """The bytes of erased documents removed from the store, after their erasure committed
-    (a store may be a bucket: never called inside a transaction); returns how many."""
-    async with conn.transaction():
-        await act_for(conn, ALL)
-        erased = await documents.to_remove(conn)
+    (a store may be a bucket: never called inside a transaction), each removal recorded and
+    audited in a unit of work of its own; returns how many."""
+    async with work.begin(RETENTION, councils=ALL, conn=conn) as uow:
+        erased = await documents.to_remove(uow.conn)
     for row in erased:
         await store.remove(StoredKey(row["id"], row["local_authority"]))
-        async with conn.transaction():
-            await act_for(conn, ALL)
-            await documents.removed(conn, row["id"])
+        async with work.begin(RETENTION, councils=ALL, conn=conn) as uow:
+            await documents.removed(uow.conn, row["id"])
+            uow.changed(
+                "erase", "document-content",
+                referral_id=row["referral_id"], local_authority=row["local_authority"],
+            )  # fmt: skip
     return len(erased)
 
 
@@ -159,7 +162,7 @@ class RetentionJob:
             erased = await erase_past_retention(
                 work, conn, today=date.today(), years=self.years, by_council=self.by_council
             )
-            await remove_erased_documents(store, conn)
+            await remove_erased_documents(work, store, conn)
             return erased
 
         await every(

@@ -91,7 +91,7 @@ async def erase(conn: Connection, referral_ids: list[UUID]) -> int:
 async def to_remove(conn: Connection, limit: int = 500) -> list[asyncpg.Record]:
     """Erased documents whose bytes are still in the store."""
     return await conn.fetch(
-        """SELECT id, local_authority FROM documents
+        """SELECT id, referral_id, local_authority FROM documents
            WHERE erased_at IS NOT NULL AND content_removed_at IS NULL
            ORDER BY erased_at LIMIT $1""",
         limit,
