@@ -15,7 +15,7 @@ SOAK_ARGS ?=
 	constraints chart-tools chart-topology chart-check browser-tools clamav-tools screenshots trace-ui trace-ui-launch sbom
 
 help:
-	@echo "make run        start Kafka, PostgreSQL and the four services; follow a sample referral"
+	@echo "make run        start Kafka, PostgreSQL, Zipkin, the four services and the workspace; follow a sample referral"
 	@echo "make test       the whole test suite against real Kafka and PostgreSQL"
 	@echo "make lint       ruff and mypy --strict"
 	@echo "make sbom       CycloneDX SBOM of the installed environment (build/sbom.cdx.json), checked"
