@@ -68,6 +68,11 @@ class Answers:
         ]
         return [{"text": text} for text in self.general] + links
 
+    def status(self, given: int | None = None) -> int:
+        """The page's status: ``given`` (a service's 409...), else 422 with a problem, else
+        200."""
+        return given or (422 if self.errors or self.general else 200)
+
 
 def read(questions: Iterable[Question], form: Mapping[str, Any]) -> tuple[dict[str, Any], Answers]:
     """The API body the answers make, and the answers as the form shows them again.

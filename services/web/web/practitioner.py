@@ -199,11 +199,10 @@ def _form(
     session_id: str,
     status: int | None = None,
 ) -> Response:
-    failed = bool(answers.errors or answers.general)
     return pages.render(
         request,
         "practitioner/action.html",
-        status_code=status or (422 if failed else 200),
+        status_code=answers.status(status),
         case=case,
         action=action,
         answers=answers,

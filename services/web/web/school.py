@@ -228,11 +228,10 @@ async def _consultation(request: Request, user: User, consultation_id: UUID) -> 
 def _answer_form(
     request: Request, found: dict[str, Any], answers: forms.Answers, *, status: int | None = None
 ) -> Response:
-    failed = bool(answers.errors or answers.general)
     return pages.render(
         request,
         "school/consultation.html",
-        status_code=status or (422 if failed else 200),
+        status_code=answers.status(status),
         consultation=found,
         questions=ANSWER,
         answers=answers,
@@ -255,11 +254,10 @@ def _errors(answers: forms.Answers, errors: list[tuple[tuple[Any, ...], str]]) -
 def _form(
     request: Request, answers: forms.Answers, *, key: str, status: int | None = None
 ) -> Response:
-    failed = bool(answers.errors or answers.general)
     return pages.render(
         request,
         "school/request.html",
-        status_code=status or (422 if failed else 200),
+        status_code=answers.status(status),
         questions=QUESTIONS,
         answers=answers,
         errors=answers.summary(QUESTIONS),

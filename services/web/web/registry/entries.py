@@ -161,11 +161,10 @@ async def _form(
         for e in listed
         if e["kind"] == "team" and e["local_authority"] == council and e["id"] != entry_id
     }
-    failed = bool(answers.errors or answers.general)
     return pages.render(
         request,
         "manager/entry.html",
-        status_code=status or (422 if failed else 200),
+        status_code=answers.status(status),
         questions=fields.QUESTIONS,
         answers=answers,
         errors=answers.summary(fields.QUESTIONS),
