@@ -142,6 +142,9 @@ class StatutoryStep(enum.StrEnum):
     """The school consulted answered: its detail is the answer's code."""
     DEADLINE_AT_RISK = "deadline_at_risk"
     DEADLINE_MISSED = "deadline_missed"
+    MEDIATION_RECORDED = "mediation_recorded"
+    """Mediation after a decision that can be appealed: its detail is ``asked`` or
+    ``certificate`` (the appeal date then runs from the certificate, when later)."""
 
 
 class PlanStep(enum.StrEnum):
@@ -221,6 +224,8 @@ FAMILY_WORDS: dict[str, str] = {
         "Something happened that the law allows for when a time limit cannot be met"
     ),
     StatutoryStep.DEADLINE_MISSED: "We did not meet a legal deadline; we are sorry",
+    StatutoryStep.MEDIATION_RECORDED: "We recorded mediation (the date to appeal by takes "
+    "account of the mediation certificate)",
     PlanStep.PLAN_SHARED: "We shared your child's support plan with you",
     PlanStep.PLAN_COMMENTS_RECEIVED: "We received your comments on the plan",
     PlanStep.PLAN_AGREED: "You agreed the support plan",

@@ -26,6 +26,7 @@ from referrals.ehc_schemas import (
     Escalation,
     ExceptionRecord,
     FinalPlan,
+    Mediation,
     PlanDecision,
 )
 from referrals.plan_steps import record_draft, record_final
@@ -142,18 +143,22 @@ async def _take_step(
     entry and its audit row, all in one unit of work; the request as it now stands."""
 
     async def step(uow: UnitOfWork) -> EhcView:
-        found = await ehc_repository.load(uow.conn, referral_id)
-        if found is None:
-            track = await uow.conn.fetchval(
-                "SELECT track FROM referrals WHERE id = $1", referral_id
-            )
-            if track is None:  # unknown, or another council's: the same answer
-                raise HTTPException(status.HTTP_404_NOT_FOUND, f"no referral {referral_id}")
-            raise OutOfOrder("a support request: escalate it to an EHC request first")
-        event, detail = await act(uow.conn, *found)
+        event, detail = await act(uow.conn, *await _locked(uow, referral_id))
         return await record_step(uow, event, detail)
 
     return await one_step(caller, retry, body, step, date_field=date_field)
+
+
+async def _locked(uow: UnitOfWork, referral_id: UUID) -> tuple[EhcRequest, Needs]:
+    """The EHC request, locked; 404 for an unknown referral (or another council's), 409 for
+    a support request."""
+    found = await ehc_repository.load(uow.conn, referral_id)
+    if found is None:
+        track = await uow.conn.fetchval("SELECT track FROM referrals WHERE id = $1", referral_id)
+        if track is None:  # unknown, or another council's: the same answer
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no referral {referral_id}")
+        raise OutOfOrder("a support request: escalate it to an EHC request first")
+    return found
 
 
 async def record_step(uow: UnitOfWork, event: DomainEvent, detail: str | None) -> EhcView:
@@ -397,3 +402,41 @@ async def record_exception(
     return await _take_step(
         caller, referral_id, act, date_field="starts_on", retry=retry, body=body
     )
+
+
+@router.post("/mediation", response_model=EhcView)
+async def record_mediation(
+    referral_id: ReferralId, body: Mediation, caller: AsCaller, retry: StepRetry
+) -> Any:
+    """Mediation after a decision that can be appealed (a refusal to assess, a decision not to
+    issue, the final plan; Reg 32): the day the family asked a mediation adviser and the day
+    the certificate was issued, as they come. ``appeal_by`` is then 2 months from the decision
+    or 1 month from the certificate, whichever is later. A step on the timeline; no event (no
+    service acts on it)."""
+
+    async def step(uow: UnitOfWork) -> EhcView:
+        request, _ = await _locked(uow, referral_id)
+        changed = request.record_mediation(
+            body.mediation_asked_on, body.mediation_certificate_on, london_today()
+        )
+        await ehc_repository.record_mediation(uow.conn, changed)
+        uow.changed(
+            "update",
+            "ehc-request",
+            referral_id=referral_id,
+            local_authority=request.local_authority,
+        )
+        await repository.add_step(
+            uow.conn,
+            referral_id=referral_id,
+            event_id=uuid4(),
+            step=StatutoryStep.MEDIATION_RECORDED,
+            service="referrals",
+            occurred_at=await uow.conn.fetchval("SELECT now()"),
+            detail="certificate" if changed.mediation_certificate_on else "asked",
+        )
+        return EhcView.model_validate(
+            await ehc_repository.view(uow.conn, referral_id, london_today())
+        )
+
+    return await one_step(caller, retry, body, step, date_field="mediation_asked_on")
