@@ -1,19 +1,29 @@
 """Notices of the statutory EHC process through the referrals API on real PostgreSQL (#21):
-mediation recorded after a decision that can be appealed, and the appeal date from both."""
+each decision's letter (a PDF kept in the document store, with the caseworker's reasons, the
+appeal and mediation only where the decision can be appealed), opened through the family's own
+link and audited; mediation recorded after a decision that can be appealed, and the appeal date
+from both."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from html import unescape
 from typing import Any
+from uuid import UUID
 
+import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
+from referrals.notices.letters import Letter, html, pdf
 
 from scripts.platform import IdentityProvider, migrations_of
 from shared.dates import add_months, london_today
+from shared.migrations import owner_connection
+from tests import documents
 from tests.conftest import Databases
+from tests.integration.plans_family import link
 from tests.integration.referrals_app import referral_body, referrals_service, signed_in
 
 TODAY = london_today()
@@ -28,6 +38,21 @@ async def owner_url(databases: Databases) -> str:
 async def app(owner_url: str, identity: IdentityProvider) -> AsyncIterator[FastAPI]:
     async with referrals_service(owner_url, identity) as running:
         yield running
+
+
+@pytest.fixture
+async def owner(owner_url: str) -> AsyncIterator[asyncpg.Connection]:
+    conn = await owner_connection(owner_url)
+    yield conn
+    await conn.close()
+
+
+@pytest.fixture
+async def family(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test"
+    ) as client:
+        yield client
 
 
 @pytest.fixture
@@ -104,3 +129,110 @@ async def test_mediation_is_refused_before_an_appealable_decision_and_bad_dates_
         f"{path}/mediation", json={"mediation_certificate_on": str(TODAY + timedelta(days=1))}
     )
     assert future.json()["detail"][0]["loc"] == ["body", "mediation_certificate_on"]
+
+
+def _printed(monkeypatch: pytest.MonkeyPatch) -> list[Letter]:
+    """Each letter as it is printed (the PDF is printed too: the letter is what it says)."""
+    from referrals.notices import issuing
+
+    seen: list[Letter] = []
+
+    def printing(letter: Letter) -> bytes:
+        seen.append(letter)
+        return pdf(letter)
+
+    monkeypatch.setattr(issuing, "pdf", printing)
+    return seen
+
+
+async def test_a_refusal_writes_a_letter_with_the_reasons_and_appeal_that_the_family_opens(
+    caseworker: httpx.AsyncClient,
+    family: httpx.AsyncClient,
+    owner: asyncpg.Connection,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    printed = _printed(monkeypatch)
+    decided_on = TODAY - timedelta(days=3)
+    path = await _refused(caseworker, decided_on)
+    referral_id = UUID(path.rsplit("/", 1)[-1])
+    [letter] = printed
+    assert letter.note == "The school's support is working."
+    assert letter.appealable
+    assert letter.appeal_by == add_months(decided_on, 2)
+    words = unescape(html(letter))
+    assert "The school's support is working." in words
+    assert "You must appeal by" in words
+    assert "within 1 month of the date on your mediation certificate" in words
+    assert letter.council.mediation_adviser.name in words
+    assert letter.council.sendiass.name in words
+    assert letter.council.disagreement_resolution.name in words
+
+    kept = (await caseworker.get(f"{path}/documents")).json()
+    assert [(d["kind"], d["media_type"]) for d in kept] == [("letter", "application/pdf")]
+
+    token = link(referral_id)
+    view = (await family.get(f"/v1/family/{token}")).json()
+    assert view["next"] == "Your letter explains why, and your right to mediation and appeal."
+    [listed] = view["letters"]
+    assert listed["what"] == "Our decision not to carry out an EHC needs assessment"
+    assert view["appeal_by"] == str(add_months(decided_on, 2))
+    opened = await family.get(f"/v1/family/{token}/letters/{listed['id']}")
+    assert opened.status_code == 200
+    assert opened.content.startswith(b"%PDF-")
+    reads = await owner.fetch(
+        """SELECT actor FROM audit_log WHERE referral_id = $1 AND resource = 'letter'
+           AND action = 'read'""",
+        referral_id,
+    )
+    assert len(reads) == 1
+
+    other = link(UUID(int=referral_id.int ^ 1))
+    assert (await family.get(f"/v1/family/{other}/letters/{listed['id']}")).status_code in (
+        401,
+        404,
+    )
+
+
+async def test_a_decision_to_assess_has_a_letter_without_appeal_and_uploads_stay_unseen(
+    caseworker: httpx.AsyncClient,
+    family: httpx.AsyncClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    printed = _printed(monkeypatch)
+    created = await _post(
+        caseworker, "/v1/referrals", referral_body(track="ehc", received_on=TODAY)
+    )
+    path = f"/v1/referrals/{created['id']}"
+    await _post(
+        caseworker, f"{path}/assessment-decision", {"decision": "assess", "decided_on": str(TODAY)}
+    )
+    [letter] = printed
+    assert not letter.appealable
+    assert "appeal" not in html(letter).lower()
+    uploaded = await caseworker.post(
+        f"{path}/documents",
+        files={"file": ("letter.pdf", documents.pdf("a letter"), "application/pdf")},
+        data={"kind": "letter"},
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    token = link(UUID(created["id"]))
+    view = (await family.get(f"/v1/family/{token}")).json()
+    assert [x["what"] for x in view["letters"]] == [
+        "Our decision to carry out an EHC needs assessment"
+    ]
+    assert view["appeal_by"] is None
+    upload = await family.get(f"/v1/family/{token}/letters/{uploaded.json()['id']}")
+    assert upload.status_code == 404
+
+
+async def test_without_its_letter_the_family_is_not_told_your_letter_explains_why(
+    caseworker: httpx.AsyncClient, family: httpx.AsyncClient, owner: asyncpg.Connection
+) -> None:
+    path = await _refused(caseworker, TODAY)
+    referral_id = UUID(path.rsplit("/", 1)[-1])
+    await owner.execute(
+        "UPDATE documents SET letter_kind = NULL WHERE referral_id = $1", referral_id
+    )
+    view = (await family.get(f"/v1/family/{link(referral_id)}")).json()
+    assert view["letters"] == []
+    assert "letter" not in view["next"]

@@ -248,6 +248,22 @@ EHC_NEXT: dict[str, str] = {
     "draft_plan_issued": "Please send us your comments on the draft plan by the date given.",
     "final_plan_issued": "The plan is in place; it will be reviewed at least every 12 months.",
 }
+NO_LETTER_NEXT: dict[str, str] = {
+    "assessment_refused": "Our message told you why, and your right to mediation and appeal.",
+    "plan_not_issued": "Our message told you why, and your right to mediation and appeal.",
+}
+"""What comes next after a decision whose letter the family cannot open (one recorded before
+letters were written): never "your letter explains why" without a letter to link to."""
+
+
+def ehc_next(stage: str, letter_kinds: set[str]) -> str:
+    """What comes next on the EHC track; "your letter explains why" only when the letter of
+    that decision exists (its kind is the stage's name), and the family's page links to it."""
+    if stage in NO_LETTER_NEXT and stage not in letter_kinds:
+        return NO_LETTER_NEXT[stage]
+    return EHC_NEXT[stage]
+
+
 WHAT_NEXT: dict[Step, str] = {
     Step.RECEIVED: "We are drafting a support plan and looking for a specialist near you.",
     Step.PLAN_DRAFTED: "We are looking for a specialist near you.",

@@ -29,6 +29,7 @@ from referrals.ehc_schemas import (
     Mediation,
     PlanDecision,
 )
+from referrals.notices.issuing import LetterDesk, Letters
 from referrals.plan_steps import record_draft, record_final
 from referrals.statutory import (
     AdviceKind,
@@ -138,15 +139,26 @@ async def _take_step(
     date_field: str,
     retry: Retry | None,
     body: BaseModel,
+    letters: LetterDesk | None = None,
+    note: str | None = None,
 ) -> Any:
     """Lock the request, let ``act`` check and store the step, then its event, its timeline
-    entry and its audit row, all in one unit of work; the request as it now stands."""
+    entry and its audit row, all in one unit of work; the request as it now stands. A decision
+    (``letters``) also writes the family's letter, with ``note`` as its individual reasons,
+    kept in the document store in the same unit of work (its bytes go again if it fails)."""
 
     async def step(uow: UnitOfWork) -> EhcView:
         event, detail = await act(uow.conn, *await _locked(uow, referral_id))
+        if letters is not None:
+            await letters.keep(uow.conn, event, note, caller.actor.subject)
         return await record_step(uow, event, detail)
 
-    return await one_step(caller, retry, body, step, date_field=date_field)
+    try:
+        return await one_step(caller, retry, body, step, date_field=date_field)
+    except BaseException:
+        if letters is not None:
+            await letters.forget()
+        raise
 
 
 async def _locked(uow: UnitOfWork, referral_id: UUID) -> tuple[EhcRequest, Needs]:
@@ -232,6 +244,7 @@ async def decide_assessment(
     body: AssessmentDecision,
     caller: AsCaller,
     retry: StepRetry,
+    letters: Letters,
 ) -> Any:
     """Whether the council will assess (by week 6). A refusal gives its reason; the family's
     letter sets out their right to mediation and to appeal (by ``appeal_by``)."""
@@ -252,7 +265,14 @@ async def decide_assessment(
         return event, body.decision
 
     return await _take_step(
-        caller, referral_id, act, date_field="decided_on", retry=retry, body=body
+        caller,
+        referral_id,
+        act,
+        date_field="decided_on",
+        retry=retry,
+        body=body,
+        letters=letters,
+        note=body.note,
     )
 
 
@@ -312,6 +332,7 @@ async def decide_plan(
     body: PlanDecision,
     caller: AsCaller,
     retry: StepRetry,
+    letters: Letters,
 ) -> Any:
     """Whether the council will issue an EHC plan; a decision not to must be notified by week
     16, with its reason and the family's rights to mediation and appeal."""
@@ -333,7 +354,14 @@ async def decide_plan(
         return event, body.decision
 
     return await _take_step(
-        caller, referral_id, act, date_field="decided_on", retry=retry, body=body
+        caller,
+        referral_id,
+        act,
+        date_field="decided_on",
+        retry=retry,
+        body=body,
+        letters=letters,
+        note=body.note,
     )
 
 
@@ -343,6 +371,7 @@ async def issue_draft_plan(
     body: DraftPlan,
     caller: AsCaller,
     retry: StepRetry,
+    letters: Letters,
 ) -> Any:
     """The draft plan was sent to the family: at least 15 days to comment (Reg 13(1))."""
 
@@ -351,7 +380,13 @@ async def issue_draft_plan(
         return await record_draft(conn, request, body.issued_on, body.comments_due, today), None
 
     return await _take_step(
-        caller, referral_id, act, date_field="issued_on", retry=retry, body=body
+        caller,
+        referral_id,
+        act,
+        date_field="issued_on",
+        retry=retry,
+        body=body,
+        letters=letters,
     )
 
 
@@ -361,6 +396,7 @@ async def issue_final_plan(
     body: FinalPlan,
     caller: AsCaller,
     retry: StepRetry,
+    letters: Letters,
 ) -> Any:
     """The final EHC plan was issued (by week 20; not before the family's comment period
     ends). The family may appeal sections B, F and I within 2 months."""
@@ -369,7 +405,13 @@ async def issue_final_plan(
         return await record_final(conn, request, body.issued_on, london_today()), None
 
     return await _take_step(
-        caller, referral_id, act, date_field="issued_on", retry=retry, body=body
+        caller,
+        referral_id,
+        act,
+        date_field="issued_on",
+        retry=retry,
+        body=body,
+        letters=letters,
     )
 
 
