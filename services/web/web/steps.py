@@ -208,6 +208,30 @@ STEPS: dict[str, StepForm] = {
             "not change the legal dates.",
         ),
         StepForm(
+            "mediation",
+            "Record mediation",
+            "/mediation",
+            (
+                Question(
+                    "mediation_asked_on",
+                    "Date the family contacted the mediation adviser",
+                    "date",
+                    required=False,
+                    hint="Leave it empty if they have not yet. " + TODAY_HINT,
+                ),
+                Question(
+                    "mediation_certificate_on",
+                    "Date the mediation certificate was issued",
+                    "date",
+                    required=False,
+                    hint="Leave it empty until it is. " + TODAY_HINT,
+                ),
+            ),
+            "Mediation was recorded; the appeal date takes account of it",
+            intro="The family may appeal to the SEND Tribunal within 2 months of the decision, "
+            "or within 1 month of the mediation certificate, whichever is later.",
+        ),
+        StepForm(
             "close",
             "Close the referral",
             "/close",
