@@ -26,6 +26,7 @@ from shared.events import (
     NotificationDelivered,
     NotificationFailed,
     NotificationSent,
+    OthersNotified,
     PartnerReferralAnswered,
     PartnerReferralHeld,
     PlanAgreed,
@@ -198,6 +199,15 @@ def sample_event(event_class: type[DomainEvent], referral_id: UUID) -> DomainEve
             within_20_weeks=True,
             with_exceptions=False,
             appeal_by=date(2026, 7, 20),
+        ),
+        OthersNotified: OthersNotified(
+            **ehc,
+            step="assessment_decided",
+            decision="refuse",
+            school_urn="107958",
+            school_email="senco@school.example",
+            designated_clinical_officer_email="dco@health.example",
+            social_care_email="social-care@council.example",
         ),
         StatutoryExceptionRecorded: StatutoryExceptionRecorded(
             **ehc,

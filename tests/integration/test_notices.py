@@ -16,6 +16,8 @@ import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
+from referrals.domain import HIDDEN_FROM_FAMILY
+from referrals.notices.council import SAMPLE
 from referrals.notices.letters import Letter, html, pdf
 
 from scripts.platform import IdentityProvider, migrations_of
@@ -24,7 +26,12 @@ from shared.migrations import owner_connection
 from tests import documents
 from tests.conftest import Databases
 from tests.integration.plans_family import link
-from tests.integration.referrals_app import referral_body, referrals_service, signed_in
+from tests.integration.referrals_app import (
+    outbox_events,
+    referral_body,
+    referrals_service,
+    signed_in,
+)
 
 TODAY = london_today()
 
@@ -34,9 +41,17 @@ async def owner_url(databases: Databases) -> str:
     return await databases.fresh("notices", "referrals", migrations_of("referrals"))
 
 
+SCHOOL_URN = "107958"
+NOTICES = SAMPLE.model_copy(
+    update={
+        "teams": SAMPLE.teams.model_copy(update={"schools": {SCHOOL_URN: "senco@school.example"}})
+    }
+)
+
+
 @pytest.fixture(scope="module")
 async def app(owner_url: str, identity: IdentityProvider) -> AsyncIterator[FastAPI]:
-    async with referrals_service(owner_url, identity) as running:
+    async with referrals_service(owner_url, identity, council_notices={"*": NOTICES}) as running:
         yield running
 
 
@@ -68,8 +83,8 @@ async def _post(client: httpx.AsyncClient, path: str, body: dict[str, Any]) -> d
     return answer
 
 
-async def _refused(client: httpx.AsyncClient, decided_on: Any) -> str:
-    body = referral_body(track="ehc", received_on=decided_on - timedelta(weeks=5))
+async def _refused(client: httpx.AsyncClient, decided_on: Any, **child: Any) -> str:
+    body = referral_body(track="ehc", received_on=decided_on - timedelta(weeks=5), **child)
     created = await _post(client, "/v1/referrals", body)
     path = f"/v1/referrals/{created['id']}"
     await _post(
@@ -236,3 +251,29 @@ async def test_without_its_letter_the_family_is_not_told_your_letter_explains_wh
     view = (await family.get(f"/v1/family/{link(referral_id)}")).json()
     assert view["letters"] == []
     assert "letter" not in view["next"]
+
+
+async def test_the_school_health_and_social_care_are_told_of_a_refusal_never_the_family(
+    caseworker: httpx.AsyncClient, family: httpx.AsyncClient, owner_url: str
+) -> None:
+    path = await _refused(caseworker, TODAY, school_urn=SCHOOL_URN)
+    referral_id = UUID(path.rsplit("/", 1)[-1])
+    told = [
+        data
+        for topic, data in await outbox_events(owner_url, referral_id)
+        if "others-notified" in topic
+    ]
+    [refusal] = [t for t in told if t["step"] == "assessment_decided"]
+    assert refusal["decision"] == "refuse"
+    assert (refusal["school_urn"], refusal["school_email"]) == (SCHOOL_URN, "senco@school.example")
+    assert refusal["designated_clinical_officer_email"] == NOTICES.teams.designated_clinical_officer
+    assert refusal["social_care_email"] == NOTICES.teams.social_care
+    assert refusal["health_commissioning_email"] is None
+    timeline = (await caseworker.get(path)).json()["timeline"]
+    details = [t["detail"] for t in timeline if t["step"] == "others_notified"]
+    assert "school:107958,designated_clinical_officer,social_care" in details
+    assert not any("@" in (t["detail"] or "") for t in timeline)  # whom, never an address
+    view = (await family.get(f"/v1/family/{link(referral_id)}")).json()
+    shown = [t for t in timeline if t["step"] not in HIDDEN_FROM_FAMILY]
+    assert len(view["steps"]) == len(shown)
+    assert "others_notified" not in {t["step"] for t in shown}

@@ -35,6 +35,7 @@ from shared.events import (
     FamilyLinksRevoked,
     FinalPlanIssued,
     FirstSessionArranged,
+    OthersNotified,
     PartnerReferralHeld,
     PlanCommentsReceived,
     PlanIssueDecided,
@@ -72,6 +73,7 @@ subscriptions = Subscriptions()
 @subscriptions.on(DeadlineMissed)
 @subscriptions.on(PartnerReferralHeld)
 @subscriptions.on(FirstSessionArranged)
+@subscriptions.on(OthersNotified)
 async def queue_messages(message: Envelope[Any], uow: Uow) -> Events:
     """Store the messages an event causes (the catalogue's entry for its class), each audited
     once (a repeat of the event stores and audits nothing)."""

@@ -142,6 +142,9 @@ class StatutoryStep(enum.StrEnum):
     """The school consulted answered: its detail is the answer's code."""
     DEADLINE_AT_RISK = "deadline_at_risk"
     DEADLINE_MISSED = "deadline_missed"
+    OTHERS_NOTIFIED = "others_notified"
+    """The school, health and social care (or, of the final plan, the named school and the
+    health commissioning body) told of a step: its detail is whom (roles, the school's URN)."""
     MEDIATION_RECORDED = "mediation_recorded"
     """Mediation after a decision that can be appealed: its detail is ``asked`` or
     ``certificate`` (the appeal date then runs from the certificate, when later)."""
@@ -237,7 +240,13 @@ FAMILY_WORDS: dict[str, str] = {
 # Internal warnings a family is not shown (the step that follows, or its miss, is), and the
 # messages sent to them: a message is how they hear of a step, not a step (#18).
 HIDDEN_FROM_FAMILY = frozenset(
-    {StatutoryStep.DEADLINE_AT_RISK, Step.TEAM_ALERTED, Step.MESSAGE_SENT, Step.FAMILY_NOTIFIED}
+    {
+        StatutoryStep.DEADLINE_AT_RISK,
+        Step.TEAM_ALERTED,
+        Step.MESSAGE_SENT,
+        Step.FAMILY_NOTIFIED,
+        StatutoryStep.OTHERS_NOTIFIED,  # the council's business with others, never the family's
+    }
 )
 EHC_NEXT: dict[str, str] = {
     "assessment_requested": "We will tell you within 6 weeks whether we will assess.",

@@ -29,8 +29,11 @@ from referrals.ehc_schemas import (
     Mediation,
     PlanDecision,
 )
+from referrals.notices.council import notices_for
 from referrals.notices.issuing import LetterDesk, Letters
+from referrals.notices.others import others_to_tell, told_whom
 from referrals.plan_steps import record_draft, record_final
+from referrals.state import referrals_of
 from referrals.statutory import (
     AdviceKind,
     Deadline,
@@ -186,8 +189,32 @@ async def record_step(uow: UnitOfWork, event: DomainEvent, detail: str | None) -
         occurred_at=await uow.conn.fetchval("SELECT now()"),
         detail=detail,
     )
+    await tell_others(uow, event)
     return EhcView.model_validate(
         await ehc_repository.view(uow.conn, event.referral_id, london_today())
+    )
+
+
+async def tell_others(uow: UnitOfWork, event: DomainEvent) -> None:
+    """Others told of the step (Regs 4(2), 5(2), 10(2), 13(2)) at their mailboxes in the
+    council's configuration: an event for notifications and a step on the timeline."""
+    council = getattr(event, "local_authority", None)
+    if council is None:
+        return
+    notices = notices_for(referrals_of(uow.service).council_notices, council)
+    school_urn = await ehc_repository.school_of(uow.conn, event.referral_id)
+    told = others_to_tell(event, notices.teams, school_urn)
+    if told is None:
+        return
+    uow.add(told)
+    await repository.add_step(
+        uow.conn,
+        referral_id=event.referral_id,
+        event_id=uuid4(),
+        step=StatutoryStep.OTHERS_NOTIFIED,
+        service="referrals",
+        occurred_at=await uow.conn.fetchval("SELECT now()"),
+        detail=told_whom(told),
     )
 
 
@@ -402,7 +429,10 @@ async def issue_final_plan(
     ends). The family may appeal sections B, F and I within 2 months."""
 
     async def act(conn: Connection, request: EhcRequest, _: Needs) -> Taken:
-        return await record_final(conn, request, body.issued_on, london_today()), None
+        event = await record_final(conn, request, body.issued_on, london_today())
+        if body.named_school_urn is not None:
+            await ehc_repository.name_school(conn, referral_id, body.named_school_urn)
+        return event, None
 
     return await _take_step(
         caller,

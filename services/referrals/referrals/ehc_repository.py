@@ -116,6 +116,25 @@ async def record_mediation(conn: Connection, request: EhcRequest) -> None:
     )
 
 
+async def name_school(conn: Connection, referral_id: UUID, school_urn: str) -> None:
+    """The school the final plan names (section I)."""
+    await conn.execute(
+        "UPDATE ehc_requests SET named_school_urn = $2 WHERE referral_id = $1",
+        referral_id,
+        school_urn,
+    )
+
+
+async def school_of(conn: Connection, referral_id: UUID) -> str | None:
+    """The school told of a step: the one the final plan names, else the child's (intake)."""
+    urn: str | None = await conn.fetchval(
+        """SELECT coalesce(e.named_school_urn, r.school_urn) FROM referrals r
+           LEFT JOIN ehc_requests e ON e.referral_id = r.id WHERE r.id = $1""",
+        referral_id,
+    )
+    return urn
+
+
 async def meet(conn: Connection, referral_id: UUID, kinds: Iterable[str], on: date) -> None:
     await conn.execute(
         """UPDATE deadlines SET met_on = $3

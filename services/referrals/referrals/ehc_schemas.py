@@ -170,9 +170,17 @@ class DraftPlan(_Body):
 
 
 class FinalPlan(_Body):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"issued_on": "2026-11-18"}]})
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"issued_on": "2026-11-18", "named_school_urn": "107958"}]}
+    )
 
     issued_on: date
+    named_school_urn: str | None = Field(
+        default=None,
+        pattern=r"^[0-9]{6}$",
+        description="The school or college the plan names (section I), by its URN: it is sent "
+        "the plan (Reg 13(2)); left out, the child's school taken at intake",
+    )
 
 
 class ExceptionRecord(_Body):

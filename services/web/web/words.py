@@ -46,6 +46,7 @@ STEPS = {
     "final_plan_issued": "Final plan issued",
     "exception_recorded": "Exception recorded",
     "mediation_recorded": "Mediation recorded",
+    "others_notified": "School, health or social care told",
     "deadline_at_risk": "Deadline at risk",
     "deadline_missed": "Deadline missed",
     "plan_shared": "Plan shared with the family",
