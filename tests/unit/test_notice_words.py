@@ -35,7 +35,7 @@ def test_the_draft_plan_notice_gives_the_rights_of_regulation_13() -> None:
     assert "at least 15 days to comment" in email
     assert "right to ask for a meeting with one of our officers" in email
     assert "particular school, college or other setting" in email
-    assert "list of schools and colleges is in our Local Offer" in email
+    assert "list of schools and colleges is published in our Local Offer" in email
 
 
 def test_a_decision_to_assess_or_to_issue_offers_no_appeal() -> None:

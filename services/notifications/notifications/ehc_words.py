@@ -147,8 +147,8 @@ EHC_TEXTS: dict[str, Words] = {
             "{comments_due}. You have the right to ask for a meeting with one of our officers "
             "to discuss the draft plan.\n\n"
             "You can ask for a particular school, college or other setting to be named in the "
-            "plan. Tell us by {comments_due}. The list of schools and colleges is in our Local "
-            "Offer: your letter gives its address.\n\n"
+            "plan. Tell us by {comments_due}. The list of schools and colleges is published in "
+            "our Local Offer.\n\n"
             "The final plan is due by {final_plan_due}.\n\n"
             "Follow progress: {link}"
         ),

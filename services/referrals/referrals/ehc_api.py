@@ -29,11 +29,9 @@ from referrals.ehc_schemas import (
     Mediation,
     PlanDecision,
 )
-from referrals.notices.council import notices_for
 from referrals.notices.issuing import LetterDesk, Letters
-from referrals.notices.others import others_to_tell, told_whom
+from referrals.notices.telling import others_told
 from referrals.plan_steps import record_draft, record_final
-from referrals.state import referrals_of
 from referrals.statutory import (
     AdviceKind,
     Deadline,
@@ -189,32 +187,9 @@ async def record_step(uow: UnitOfWork, event: DomainEvent, detail: str | None) -
         occurred_at=await uow.conn.fetchval("SELECT now()"),
         detail=detail,
     )
-    await tell_others(uow, event)
+    uow.add(*await others_told(uow, event))
     return EhcView.model_validate(
         await ehc_repository.view(uow.conn, event.referral_id, london_today())
-    )
-
-
-async def tell_others(uow: UnitOfWork, event: DomainEvent) -> None:
-    """Others told of the step (Regs 4(2), 5(2), 10(2), 13(2)) at their mailboxes in the
-    council's configuration: an event for notifications and a step on the timeline."""
-    council = getattr(event, "local_authority", None)
-    if council is None:
-        return
-    notices = notices_for(referrals_of(uow.service).council_notices, council)
-    school_urn = await ehc_repository.school_of(uow.conn, event.referral_id)
-    told = others_to_tell(event, notices.teams, school_urn)
-    if told is None:
-        return
-    uow.add(told)
-    await repository.add_step(
-        uow.conn,
-        referral_id=event.referral_id,
-        event_id=uuid4(),
-        step=StatutoryStep.OTHERS_NOTIFIED,
-        service="referrals",
-        occurred_at=await uow.conn.fetchval("SELECT now()"),
-        detail=told_whom(told),
     )
 
 
