@@ -45,3 +45,9 @@ def test_a_decision_to_assess_or_to_issue_offers_no_appeal() -> None:
     for event in [*assess, issue]:
         [(_, text)] = _messages(event)
         assert "appeal" not in text.lower()
+
+
+@pytest.mark.parametrize("event", _appealable()[:2], ids=lambda e: type(e).__name__)
+def test_a_refusal_points_to_the_letter_that_explains_it(event: object) -> None:
+    [(_, text)] = _messages(event)  # type: ignore[arg-type]
+    assert "Our letter explains our decision and who can help" in text.split("---\n")[0]

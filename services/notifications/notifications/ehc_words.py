@@ -73,7 +73,8 @@ EHC_TEXTS: dict[str, Words] = {
             "assessment for {who} (reference {reference}). We made this decision on "
             "{decided_on}.\n\n"
             "Why: {reason}.\n\n" + _appeal("If you disagree") + "\n\n"
-            "See where things stand: {link}"
+            "Our letter explains our decision and who can help: read it, and see where "
+            "things stand, here: {link}"
         ),
         sms=(
             "We will not carry out an EHC needs assessment (ref {reference}). You can appeal "
@@ -130,7 +131,8 @@ EHC_TEXTS: dict[str, Words] = {
             "health and care (EHC) plan for {who} (reference {reference}). We made this "
             "decision on {decided_on}.\n\n"
             "Why: {reason}.\n\n" + _appeal("If you disagree") + "\n\n"
-            "See where things stand: {link}"
+            "Our letter explains our decision and who can help: read it, and see where "
+            "things stand, here: {link}"
         ),
         sms=(
             "We will not issue an EHC plan (ref {reference}). You can appeal to the SEND "
