@@ -277,3 +277,45 @@ async def test_the_school_health_and_social_care_are_told_of_a_refusal_never_the
     shown = [t for t in timeline if t["step"] not in HIDDEN_FROM_FAMILY]
     assert len(view["steps"]) == len(shown)
     assert "others_notified" not in {t["step"] for t in shown}
+
+
+async def test_the_final_plan_is_told_to_the_school_it_names_and_health_commissioning(
+    caseworker: httpx.AsyncClient, owner_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    printed = _printed(monkeypatch)
+    start = TODAY - timedelta(weeks=19)
+    created = await _post(
+        caseworker, "/v1/referrals", referral_body(track="ehc", received_on=start)
+    )
+    path = f"/v1/referrals/{created['id']}"
+    day = start + timedelta(weeks=4)
+    await _post(
+        caseworker, f"{path}/assessment-decision", {"decision": "assess", "decided_on": str(day)}
+    )
+    kinds = ["educational_psychology", "medical", "social_care"]
+    await _post(caseworker, f"{path}/advice-requests", {"kinds": kinds, "requested_on": str(day)})
+    await _post(caseworker, f"{path}/plan-decision", {"decision": "issue", "decided_on": str(day)})
+    await _post(caseworker, f"{path}/draft-plan", {"issued_on": str(day)})
+    bad = await caseworker.post(
+        f"{path}/final-plan", json={"issued_on": str(TODAY), "named_school_urn": "10795"}
+    )
+    assert bad.json()["detail"][0]["loc"] == ["body", "named_school_urn"]
+    await _post(
+        caseworker, f"{path}/final-plan", {"issued_on": str(TODAY), "named_school_urn": SCHOOL_URN}
+    )
+    told = [d for t, d in await outbox_events(owner_url, created["id"]) if "others-notified" in t]
+    final = told[-1]
+    assert final["step"] == "final_plan_issued"
+    assert (final["school_urn"], final["school_email"]) == (SCHOOL_URN, "senco@school.example")
+    assert final["health_commissioning_email"] == NOTICES.teams.health_commissioning
+    assert final["designated_clinical_officer_email"] is None
+    kinds_printed = [letter.kind.value for letter in printed]
+    assert kinds_printed == ["assessment_agreed", "plan_to_be_issued", "draft_plan", "final_plan"]
+    draft = unescape(html(printed[2]))
+    assert "at least 15 days to comment" in draft
+    assert "right to ask for a meeting with one of our officers" in draft
+    assert "particular school, college or other setting" in draft
+    assert f"Local Offer: {NOTICES.local_offer}" in draft
+    final_letter = unescape(html(printed[3]))
+    assert "section B" in final_letter
+    assert "unless your appeal is only about the school" in final_letter

@@ -165,7 +165,17 @@ STEPS: dict[str, StepForm] = {
             "final-plan",
             "Record the final plan issued",
             "/final-plan",
-            (Question("issued_on", "Date the final plan was issued", "date", hint=TODAY_HINT),),
+            (
+                Question("issued_on", "Date the final plan was issued", "date", hint=TODAY_HINT),
+                Question(
+                    "named_school_urn",
+                    "The URN of the school or college the plan names (section I)",
+                    "text",
+                    required=False,
+                    hint="Its 6-digit unique reference number: it is sent the plan. Leave it "
+                    "empty for the child's school.",
+                ),
+            ),
             "The final plan was recorded",
         ),
         StepForm(
