@@ -133,6 +133,7 @@ async def test_each_statutory_step_in_order_with_its_deadline_event_and_timeline
     assert steps == [
         ("referral_received", None),
         ("ehc_assessment_requested", None),
+        ("others_notified", "designated_clinical_officer,social_care"),  # Reg 4(2)
         ("assessment_decided", "assess"),
         ("others_notified", "designated_clinical_officer,social_care"),  # Reg 5(2)
         ("advice_requested", "educational_psychology,medical"),
@@ -149,6 +150,7 @@ async def test_each_statutory_step_in_order_with_its_deadline_event_and_timeline
         "referrals.referral-received.v1",
         "referrals.family-contact-registered.v1",
         "referrals.ehc-assessment-requested.v1",
+        "referrals.others-notified.v1",
         "referrals.assessment-decided.v1",
         "referrals.others-notified.v1",
         "referrals.advice-requested.v1",

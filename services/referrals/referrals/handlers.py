@@ -10,7 +10,7 @@ from typing import Any
 
 from referrals import plan_steps, repository, specialist_work
 from referrals.domain import STEP_OF_EVENT, Step, TimelineStep, status_after
-from referrals.notices.telling import others_told
+from referrals.notices.telling import others_told, with_others_told
 from referrals.partner_progress import milestones_to_tell, partner_progress
 from referrals.schemas import ReferralRequest
 from referrals.state import referrals_of
@@ -55,7 +55,7 @@ async def referral_requested(message: Envelope[ReferralRequested], uow: Uow) -> 
         raise ValueError("; ".join(f"{'.'.join(loc)}: {why}" for loc, why in problems))
     referral = new_referral(message.data.referral_id, body, today)
     events, _ = await take_in(uow.conn, referral, body.child)
-    return events
+    return await with_others_told(uow, events)
 
 
 @subscriptions.on(PlanDrafted)

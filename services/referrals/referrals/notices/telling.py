@@ -4,6 +4,7 @@ to add (a route) or return (a handler)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from uuid import uuid4
 
 from referrals import ehc_repository, repository
@@ -11,7 +12,7 @@ from referrals.domain import StatutoryStep
 from referrals.notices.council import notices_for
 from referrals.notices.others import others_to_tell, told_whom
 from referrals.state import referrals_of
-from shared.events import DomainEvent, OthersNotified
+from shared.events import DomainEvent, EhcAssessmentRequested, OthersNotified
 from shared.unit_of_work import UnitOfWork
 
 
@@ -35,3 +36,10 @@ async def others_told(uow: UnitOfWork, event: DomainEvent) -> list[OthersNotifie
         detail=told_whom(told),
     )
     return [told]
+
+
+async def with_others_told(uow: UnitOfWork, events: Sequence[DomainEvent]) -> list[DomainEvent]:
+    """A referral's events as it is taken in, and for an EHC needs assessment request among
+    them the others told of it (Reg 4(2)): one line where each way in takes a referral."""
+    requests = [e for e in events if isinstance(e, EhcAssessmentRequested)]
+    return [*events, *[told for e in requests for told in await others_told(uow, e)]]
