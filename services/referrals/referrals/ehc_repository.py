@@ -225,6 +225,13 @@ async def add_exception(
     return moved
 
 
+async def stage_and_appeal(conn: Connection, referral_id: UUID) -> tuple[str, date | None] | None:
+    """The request's stage and, after a decision that can be appealed, its appeal date (the
+    family's view: one row, not the deadlines the caseworker's view reads)."""
+    row = await conn.fetchrow("SELECT * FROM ehc_requests WHERE referral_id = $1", referral_id)
+    return None if row is None else (row["stage"], _request(row).appeal_by)
+
+
 async def view(conn: Connection, referral_id: UUID, today: date) -> dict[str, Any] | None:
     """The EHC request with its deadlines, exceptions and advice (for ``EhcView``)."""
     row = await conn.fetchrow("SELECT * FROM ehc_requests WHERE referral_id = $1", referral_id)

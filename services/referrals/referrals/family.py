@@ -23,7 +23,6 @@ from referrals.domain import (
 from referrals.notices.letters import TITLES, LetterKind
 from referrals.schemas import FamilyLetter, FamilyPlanLink, FamilyStep, FamilyView
 from referrals.state import State
-from shared.dates import london_today
 from shared.family_links import FamilyLink, InvalidFamilyLink, LinkToken, admit
 from shared.http import NOT_FOUND, UNAVAILABLE, AsCaller, Problem
 
@@ -68,8 +67,8 @@ async def get_family_view(
         referral, timeline = found
         arranged = [t["detail"] for t in timeline if t["step"] == Step.FIRST_SESSION_ARRANGED]
         first_session = arranged[-1] if arranged else None
-        ehc = await ehc_repository.view(conn, link.referral_id, london_today())
-        stage = ehc["stage"] if ehc else None
+        ehc = await ehc_repository.stage_and_appeal(conn, link.referral_id)
+        stage, appeal_by = ehc if ehc else (None, None)
         letters = await documents.family_letters(conn, link.referral_id)
         if not await repository.family_link_current(conn, link):
             raise HTTPException(
@@ -99,7 +98,7 @@ async def get_family_view(
             )
             for r in letters
         ],
-        appeal_by=ehc["appeal_by"] if ehc else None,
+        appeal_by=appeal_by,
     )
 
 
