@@ -13,6 +13,7 @@ from referrals import (
     held_referrals,
     representatives,
     schools,
+    triage,
 )
 from referrals.config import ReferralsSettings
 from referrals.deadlines import AT_RISK, MISSED, DeadlineWatch, deadline_kinds
@@ -79,6 +80,7 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
                 intake.router,
                 casework.router,
                 representatives.router,
+                triage.router,
             ),
             workers=(retention.run, deadlines.run),
             consumers=(PartnerIntake(settings).subscribe,),

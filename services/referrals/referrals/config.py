@@ -12,7 +12,9 @@ from pydantic_settings import NoDecode
 
 from referrals.documents.scanning import Scanner
 from referrals.intake import DISTRICT_COUNCIL, SEND_COUNCIL, IntakeRules
+from referrals.referrer_reasons import SCTID
 from shared.environment import is_https
+from shared.events import Sen2Need
 from shared.services import SERVICES, Service
 from shared.settings import ServiceSettings
 
@@ -38,6 +40,14 @@ class ReferralsSettings(ServiceSettings):
         description="RETENTION_YEARS_BY_COUNCIL: JSON, each council's own retention period in "
         'years after birth, by ONS code, e.g. {"E08000035": 31, "E08000032": 25}; a council '
         "not listed has RETENTION_YEARS_AFTER_BIRTH",
+    )
+    snomed_sen2_suggestions: dict[str, Sen2Need] = Field(
+        default_factory=dict,
+        description="SNOMED_SEN2_SUGGESTIONS: JSON, SNOMED CT concepts (their identifiers) the "
+        "council has checked, each with the SEN2 need it suggests to the caseworker who triages "
+        'an NHS partner\'s referral, e.g. {"<concept id>": "ASD"}: a suggestion, never the '
+        "decision. Empty by default: SNOMED CT is licensed, and which concepts suggest which "
+        "need is the council's clinical and SEND leads' to decide (docs/nhs-partners.md)",
     )
     retention_interval_hours: float = Field(
         default=24, gt=0, description="RETENTION_INTERVAL_HOURS: how often retention runs"
@@ -156,6 +166,14 @@ class ReferralsSettings(ServiceSettings):
                 raise ValueError(f"{code} is not the ONS code of a council with SEND duties")
             if not 1 <= years <= 125:
                 raise ValueError(f"{code}: a retention period of {years} years is not 1 to 125")
+        return value
+
+    @field_validator("snomed_sen2_suggestions")
+    @classmethod
+    def _snomed_concepts(cls, value: dict[str, Sen2Need]) -> dict[str, Sen2Need]:
+        for concept in value:
+            if not SCTID.match(concept):
+                raise ValueError(f"{concept} is not a SNOMED CT identifier (6 to 18 digits)")
         return value
 
     @field_validator("councils", mode="before")

@@ -29,7 +29,13 @@ from cloudevents.core.bindings.kafka import KafkaMessage, to_binary, to_structur
 from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
 
-from referrals.fhir_bundle import NHS_NUMBER_SYSTEM, ODS_SYSTEM, SEN2_SYSTEM, TRACK_SYSTEM
+from referrals.fhir_bundle import (
+    NHS_NUMBER_SYSTEM,
+    ODS_SYSTEM,
+    SEN2_SYSTEM,
+    SNOMED_SYSTEM,
+    TRACK_SYSTEM,
+)
 from shared.events import PartnerReferralAnswered
 from shared.settings import KafkaSettings
 
@@ -59,16 +65,64 @@ def example_bundle(
     family: str = "Nguyễn",
     born: date | None = None,
     email: str = "ann.parent@example.org",
-    need: str = "SLCN",
+    need: str | None = "SLCN",
+    reasons: list[dict[str, Any]] | None = None,
+    requester: str = "organization",
     at: datetime | None = None,
 ) -> dict[str, Any]:
     """A FHIR R4 message Bundle: MessageHeader -> ServiceRequest (status active, intent order,
     reason coded), its requester Organization (ODS code), its subject Patient (NHS number,
     name, birth date, postcode) and the family's RelatedPerson (email, postal address).
-    ``at``: when it is sent (now if left out); the child is six that year unless ``born`` says
-    otherwise."""
+    ``need``: a SEN2 code in the platform's code system (None: none, the referral waits for
+    triage); ``reasons``: further ``reasonCode`` entries as NHS systems send them (SNOMED CT
+    codings, text: ``snomed_reason``, ``text_reason``); ``requester``: ``organization`` (in
+    the bundle), ``practitioner-role`` (in the bundle, with its Organization) or ``ods`` (a
+    logical reference by ODS code, nothing in the bundle). ``at``: when it is sent (now if
+    left out); the child is six that year unless ``born`` says otherwise."""
     at = at or datetime.now(UTC)
     born = born or date(at.year - 6, 5, 1)
+    bundle = _bundle(nhs_number, given, family, born, email, at)
+    request = bundle["entry"][1]["resource"]
+    request["reasonCode"] = [
+        *([{"coding": [{"system": SEN2_SYSTEM, "code": need}]}] if need is not None else []),
+        *(reasons or []),
+    ]
+    if not request["reasonCode"]:
+        del request["reasonCode"]
+    if requester == "ods":
+        del bundle["entry"][3]
+        request["requester"] = {
+            "type": "Organization",
+            "identifier": {"system": ODS_SYSTEM, "value": "RR8"},
+        }
+    elif requester == "practitioner-role":
+        bundle["entry"].append(
+            {
+                "fullUrl": "urn:uuid:7c1a6b1e-0000-4000-8000-000000000006",
+                "resource": {
+                    "resourceType": "PractitionerRole",
+                    "organization": {"reference": "urn:uuid:7c1a6b1e-0000-4000-8000-000000000004"},
+                    "code": [{"text": "Community paediatrician"}],
+                },
+            }
+        )
+        request["requester"] = {"reference": "urn:uuid:7c1a6b1e-0000-4000-8000-000000000006"}
+    return bundle
+
+
+def snomed_reason(code: str, display: str) -> dict[str, Any]:
+    """A reason coded in SNOMED CT, as NHS systems send one (the concept is the partner's)."""
+    return {"coding": [{"system": SNOMED_SYSTEM, "code": code, "display": display}]}
+
+
+def text_reason(text: str) -> dict[str, Any]:
+    """A reason as text only: the referrer's words."""
+    return {"text": text}
+
+
+def _bundle(
+    nhs_number: str, given: str, family: str, born: date, email: str, at: datetime
+) -> dict[str, Any]:
     return {
         "resourceType": "Bundle",
         "type": "message",
@@ -94,7 +148,6 @@ def example_bundle(
                     "intent": "order",
                     "category": [{"coding": [{"system": TRACK_SYSTEM, "code": "support"}]}],
                     "code": {"text": "Speech and language support"},
-                    "reasonCode": [{"coding": [{"system": SEN2_SYSTEM, "code": need}]}],
                     "authoredOn": at.date().isoformat(),
                     "subject": {"reference": "urn:uuid:7c1a6b1e-0000-4000-8000-000000000003"},
                     "requester": {"reference": "urn:uuid:7c1a6b1e-0000-4000-8000-000000000004"},

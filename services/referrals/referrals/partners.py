@@ -51,10 +51,12 @@ from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
 from pydantic import ValidationError
 
+from referrals import reasons_repository
 from referrals.config import ReferralsSettings
 from referrals.fhir_bundle import Problem, Rejected, read_bundle, rejected, task, where
 from referrals.holding import hold
-from referrals.schemas import ReferralRequest
+from referrals.referrer_reasons import ReferrerReason, suggested_needs
+from referrals.schemas import PartnerReferralRequest
 from referrals.taking_in import Refused, new_referral, rule_problems, take_in
 from shared.consumption import EventConsumption, attempted, dead_letter_headers, first_deliveries
 from shared.dates import london_today
@@ -82,8 +84,11 @@ class Inbound:
     request_id: str
     partner: str | None = None
     council: str | None = None
-    body: ReferralRequest | None = None
+    body: PartnerReferralRequest | None = None
     problems: list[Problem] = field(default_factory=list)
+    requester_ods: str = ""
+    reasons: list[ReferrerReason] = field(default_factory=list)
+    """The referrer's reasons as given: special category data, never logged."""
 
 
 @dataclass(frozen=True)
@@ -164,7 +169,7 @@ def read(
         return inbound
     referral.body["local_authority"] = council
     try:
-        body = ReferralRequest.model_validate(referral.body)
+        body = PartnerReferralRequest.model_validate(referral.body)
     except ValidationError as exc:
         inbound.problems = [
             (where(tuple(e["loc"]), referral.paths), e["msg"].removeprefix("Value error, "))
@@ -174,6 +179,7 @@ def read(
     problems = rule_problems(settings.intake_rules, body, london_today())
     inbound.problems = [(where(loc, referral.paths), why) for loc, why in problems]
     inbound.body = body if not problems else None
+    inbound.requester_ods, inbound.reasons = referral.requester_ods, referral.reasons
     return inbound
 
 
@@ -331,9 +337,19 @@ class PartnerIntake:
                 )
             ]
         referral = new_referral(referral_id, inbound.body, london_today())
+        suggested = suggested_needs(inbound.reasons, self.settings.snomed_sen2_suggestions)
+        await reasons_repository.keep(
+            conn,
+            referral_id,
+            local_authority=inbound.council,
+            partner=partner,
+            requester_ods=inbound.requester_ods,
+            reasons=inbound.reasons,
+            suggested=suggested,
+        )
         taken_in: UUID | None = referral_id
         try:
-            events, _ = await take_in(conn, referral, inbound.body.child)
+            events, _ = await take_in(conn, referral, inbound.body.child, suggested)
         except Refused as refused:  # a child known here: held, answered as any referral
             events, _ = await hold(
                 conn, referral, inbound.body, refused,

@@ -185,6 +185,15 @@ class ReferralRequest(BaseModel):
         return value
 
 
+class PartnerReferralRequest(ReferralRequest):
+    """An NHS partner's request (read from its FHIR Bundle): NHS systems code reasons in SNOMED
+    CT or text, not in SEN2, and deciding a child's need is the council's job, so the need may
+    be left out; the referral then waits for a caseworker's triage (``POST
+    /v1/referrals/{id}/need``)."""
+
+    primary_need: Sen2Need | None = None  # type: ignore[assignment]  # optional for partners
+
+
 class ReferralReceipt(BaseModel):
     """What the sender of a referral gets back: our reference, and nothing about the child."""
 
