@@ -7,6 +7,9 @@ from datetime import date
 from uuid import uuid4
 
 import pytest
+from notifications.catalogue import CATALOGUE
+from notifications.domain import alerts_for
+from notifications.templates import email_parts, personalisation, words
 from pydantic import ValidationError
 from referrals.domain import FamilyContact, NewReferral, Postcode, receive
 from referrals.statutory import deadline_dates
@@ -19,6 +22,7 @@ from shared.events import (
     ReferralTriaged,
     Sen2Need,
 )
+from tests.events import sample_event
 
 
 def _partner_referral(need: Sen2Need | None) -> NewReferral:
@@ -79,3 +83,21 @@ def test_the_need_set_tells_what_a_referral_received_tells_from_the_day_it_came(
 def test_a_secondary_need_may_not_repeat_the_primary() -> None:
     with pytest.raises(ValidationError, match="already the primary need"):
         NeedDecision(primary_need=Sen2Need.ASD, secondary_needs=[Sen2Need.ASD])
+
+
+def test_the_family_hears_the_request_came_and_that_a_caseworker_decides_the_need_first() -> None:
+    waiting = sample_event(ReferralAwaitingTriage, uuid4())
+    (alert,) = alerts_for(waiting, CATALOGUE[type(waiting)], event_id=uuid4(), local_authority="E1")
+    assert alert.template == "request-received-triage"
+    fields = personalisation(
+        reference="AB12CD34",
+        link="https://council.example/f",
+        young_person=False,
+        details=alert.details,
+    )
+    subject, body, _ = email_parts(words(alert.template, "en"), fields)
+    assert "We have received the request for support" in subject
+    assert "a caseworker will read the request" in body
+    assert "25 May 2026" in body  # the final plan's date, from the request's day
+    assert not {"{", "}"} & set(body)
+    assert ReferralTriaged not in CATALOGUE  # the family heard already: nothing more
