@@ -258,7 +258,12 @@ class ReferralView(BaseModel):
     track: Track
     local_authority: str
     requested_by: str
-    primary_need: Sen2Need
+    primary_need: Sen2Need | None = Field(
+        description="None: an NHS partner's referral waiting for a caseworker's triage"
+    )
+    needs_triage: bool = Field(
+        default=False, description="True until a caseworker sets the need (POST .../need)"
+    )
     received_on: date
     closed: bool = Field(description="The EHC request ended (refused, no plan, or final plan)")
     ehc: EhcView | None = Field(description="The statutory process, on the ehc track")
