@@ -967,6 +967,23 @@ class PartnerReferralAnswered(PartnerEvent):
         return self.request_id
 
 
+class PartnerAdviceRequested(PartnerEvent):
+    """A council asks an NHS partner for advice for an EHC needs assessment (Reg 6(1)(c):
+    medical), on the partner's own topic (``nhs.advice.requested.<partner>.v1``), which only
+    that partner may read: ``resource`` is a FHIR R4 ``Task`` (status requested) with what the
+    partner needs to find the child and answer (the NHS number, name and date of birth, the
+    request's reference, the day the advice is due: 6 weeks, Reg 8). The partner answers with
+    a ``DocumentReference`` (the advice as a PDF, and optionally a structured summary) on its
+    inbound topic, naming this Task's identifier."""
+
+    name: ClassVar[str] = "advice.requested"
+    owner: ClassVar[str] = "nhs"  # the topics partners read: nhs.advice.requested.<partner>.v1
+
+    kind: str = Field(examples=["medical"])
+    due_on: date = Field(description="6 weeks from being asked (Reg 8)")
+    resource: dict[str, Any] = Field(description="The FHIR R4 Task, as JSON")
+
+
 ALL_EVENTS: tuple[type[DomainEvent], ...] = tuple(_DECLARED)
 
 CLOUDEVENTS_CONTENT_TYPE = "application/cloudevents+json"

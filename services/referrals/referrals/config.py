@@ -13,6 +13,7 @@ from pydantic_settings import NoDecode
 from referrals.documents.scanning import Scanner
 from referrals.intake import DISTRICT_COUNCIL, SEND_COUNCIL, IntakeRules
 from referrals.referrer_reasons import SCTID
+from referrals.statutory import AdviceKind
 from shared.environment import is_https
 from shared.events import Sen2Need
 from shared.services import SERVICES, Service
@@ -48,6 +49,14 @@ class ReferralsSettings(ServiceSettings):
         'an NHS partner\'s referral, e.g. {"<concept id>": "ASD"}: a suggestion, never the '
         "decision. Empty by default: SNOMED CT is licensed, and which concepts suggest which "
         "need is the council's clinical and SEND leads' to decide (docs/nhs-partners.md)",
+    )
+    advice_partners: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="ADVICE_PARTNERS: JSON, by council, the NHS partner (a client id of "
+        "PARTNER_COUNCILS) asked for each kind of advice over Kafka, e.g. "
+        '{"E08000035": {"medical": "leeds-community-paediatrics"}}: a FHIR Task on its own '
+        "topic, answered with a DocumentReference. Others are asked by the link in "
+        "notifications' message (its ADVISERS say which it withholds: via nhs_partner)",
     )
     retention_interval_hours: float = Field(
         default=24, gt=0, description="RETENTION_INTERVAL_HOURS: how often retention runs"
@@ -208,6 +217,19 @@ class ReferralsSettings(ServiceSettings):
             if name in self.model_fields_set and not is_https(getattr(self, name)):
                 problems.append(f"{self.variable(name)} is not an https:// URL")
         return problems
+
+    @model_validator(mode="after")
+    def _advice_partners_known(self) -> Self:
+        for council, kinds in self.advice_partners.items():
+            for kind, partner in kinds.items():
+                if kind not in AdviceKind.__members__.values():
+                    raise ValueError(f"ADVICE_PARTNERS: {kind} is not a kind of advice (Reg 6)")
+                if council not in self.partner_councils.get(partner, []):
+                    raise ValueError(
+                        f"ADVICE_PARTNERS: {partner} is not a partner of {council} "
+                        "(PARTNER_COUNCILS)"
+                    )
+        return self
 
     @model_validator(mode="after")
     def _partner_topics_of_partners(self) -> Self:

@@ -28,7 +28,9 @@ from referrals.ehc_schemas import (
     FinalPlan,
     PlanDecision,
 )
+from referrals.health_advice import ask_partners
 from referrals.plan_steps import record_draft, record_final
+from referrals.state import referrals_of
 from referrals.statutory import (
     AdviceKind,
     Deadline,
@@ -137,9 +139,11 @@ async def _take_step(
     date_field: str,
     retry: Retry | None,
     body: BaseModel,
+    then: Callable[[UnitOfWork, DomainEvent], Awaitable[None]] | None = None,
 ) -> Any:
     """Lock the request, let ``act`` check and store the step, then its event, its timeline
-    entry and its audit row, all in one unit of work; the request as it now stands."""
+    entry and its audit row, all in one unit of work; the request as it now stands.
+    ``then``: what else the step causes in the same unit of work."""
 
     async def step(uow: UnitOfWork) -> EhcView:
         found = await ehc_repository.load(uow.conn, referral_id)
@@ -151,6 +155,8 @@ async def _take_step(
                 raise HTTPException(status.HTTP_404_NOT_FOUND, f"no referral {referral_id}")
             raise OutOfOrder("a support request: escalate it to an EHC request first")
         event, detail = await act(uow.conn, *found)
+        if then is not None:
+            await then(uow, event)
         return await record_step(uow, event, detail)
 
     return await one_step(caller, retry, body, step, date_field=date_field)
@@ -268,8 +274,13 @@ async def request_advice(
         )
         return event, ",".join(event.kinds)
 
+    async def then(uow: UnitOfWork, event: DomainEvent) -> None:
+        # Advice the council takes from an NHS partner over Kafka: a Task on its topic (#23).
+        assert isinstance(event, AdviceRequested)
+        await ask_partners(uow, event, referrals_of(uow.service).advice_partners)
+
     return await _take_step(
-        caller, referral_id, act, date_field="requested_on", retry=retry, body=body
+        caller, referral_id, act, date_field="requested_on", retry=retry, body=body, then=then
     )
 
 

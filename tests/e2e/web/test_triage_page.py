@@ -53,7 +53,7 @@ async def test_a_caseworker_reads_the_referrers_reasons_and_sets_the_need(
 
     await page.get_by_role("button", name="Set the needs").click()  # nothing chosen
     summary = page.locator(".govuk-error-summary")
-    await expect(summary).to_contain_text("The child's main need")
+    await expect(summary).to_contain_text("Select the child's main need")
     await expect(reasons).to_contain_text("RR8")  # the reasons stay beside the questions
     if javascript:
         assert await axe_violations(page, browser_tools["AXE_JS"]) == []
