@@ -26,6 +26,7 @@ from shared.events import (
     NotificationDelivered,
     NotificationFailed,
     NotificationSent,
+    PartnerAdviceRequested,
     PartnerReferralAnswered,
     PartnerReferralHeld,
     PlanAgreed,
@@ -79,6 +80,13 @@ def sample_event(event_class: type[DomainEvent], referral_id: UUID) -> DomainEve
             postcode_district="LS6",
             decision_due=date(2026, 2, 16),
             final_plan_due=date(2026, 5, 25),
+        ),
+        PartnerAdviceRequested: PartnerAdviceRequested(
+            referral_id=referral_id,
+            partner="west-yorkshire-slt",
+            kind="medical",
+            due_on=date(2026, 3, 2),
+            resource={"resourceType": "Task", "status": "requested", "intent": "order"},
         ),
         ReferralAwaitingTriage: ReferralAwaitingTriage(
             **common,

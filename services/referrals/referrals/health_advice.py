@@ -118,3 +118,29 @@ async def ask_partners(
                 resource=task,
             )
         )
+
+
+DOCUMENT_ID_SYSTEM = "https://send-platform.uk/Id/document"
+
+
+def advice_received_task(task_id: UUID, document_id: UUID) -> dict[str, Any]:
+    """The answer to a partner's advice: its Task completed, naming the document it is kept
+    as. Pure."""
+    resource = Task.model_validate(
+        {
+            "resourceType": "Task",
+            "status": "completed",
+            "intent": "order",
+            "identifier": [{"system": ADVICE_TASK_SYSTEM, "value": str(task_id)}],
+            "businessStatus": {"text": "advice received"},
+            "output": [
+                {
+                    "type": {"text": "advice"},
+                    "valueReference": {
+                        "identifier": {"system": DOCUMENT_ID_SYSTEM, "value": str(document_id)}
+                    },
+                }
+            ],
+        }
+    )
+    return resource.model_dump(mode="json", exclude_none=True, by_alias=True)

@@ -53,10 +53,15 @@ from pydantic import ValidationError
 
 from referrals import reasons_repository
 from referrals.config import ReferralsSettings
+from referrals.documents.receiving import DocumentDesk, kept
+from referrals.documents.store import PostgresStore, StoredKey
 from referrals.fhir_bundle import Problem, Rejected, read_bundle, rejected, task, where
+from referrals.health_advice import advice_received_task
 from referrals.holding import hold
+from referrals.partner_advice import ADVICE_EVENT_TYPE, PartnerAdvice, read_advice, take_advice
 from referrals.referrer_reasons import ReferrerReason, suggested_needs
 from referrals.schemas import PartnerReferralRequest
+from referrals.state import referrals_of
 from referrals.taking_in import Refused, new_referral, rule_problems, take_in
 from shared.consumption import EventConsumption, attempted, dead_letter_headers, first_deliveries
 from shared.dates import london_today
@@ -87,6 +92,8 @@ class Inbound:
     body: PartnerReferralRequest | None = None
     problems: list[Problem] = field(default_factory=list)
     requester_ods: str = ""
+    advice: PartnerAdvice | None = None
+    """An answer to a request for advice (``referrals.partner_advice``), not a referral."""
     reasons: list[ReferrerReason] = field(default_factory=list)
     """The referrer's reasons as given: special category data, never logged."""
 
@@ -162,6 +169,12 @@ def read(
         ]
         return inbound
     inbound.council = council
+    if event.get_type() == ADVICE_EVENT_TYPE:  # advice the partner was asked for (#23)
+        try:
+            inbound.advice = read_advice(event.get_data())
+        except Rejected as exc:
+            inbound.problems = exc.problems
+        return inbound
     try:
         referral = read_bundle(event.get_data())
     except Rejected as exc:
@@ -307,6 +320,9 @@ class PartnerIntake:
             client_request_id=client_request_id(inbound.request_id),
         )
         councils = [inbound.council] if inbound.council else []
+        if inbound.advice is not None and inbound.council and not inbound.problems:
+            await self._advice(wiring, delivery, inbound, topic, actor)
+            return
         async with wiring.work.begin(actor, councils=councils) as uow:
             if not await first_deliveries(uow.conn, self.consumer, topic, [delivery]):
                 return  # delivered again: answered already
@@ -377,6 +393,47 @@ class PartnerIntake:
             resource=answer,
         )
         return [*events, accepted]
+
+    async def _advice(
+        self, wiring: Wiring, delivery: UUID, inbound: Inbound, topic: str, actor: Actor
+    ) -> None:
+        """A partner's advice: scanned when a scanner is configured, its bytes put in the
+        document store (removed again unless it is received), then received on the clock and
+        answered in one unit of work (``referrals.partner_advice``)."""
+        advice, council, partner = inbound.advice, inbound.council or "", inbound.partner or ""
+        assert advice is not None
+        desk = DocumentDesk(PostgresStore(wiring.work), referrals_of(wiring.work.service).scanner)
+        problems: list[Problem] = []
+        if desk.scanner is not None and await desk.scanner.scan(advice.content) is not None:
+            problems = [("DocumentReference.content[0].attachment.data", "contains a virus")]
+        document_id = uuid5(NAMESPACE_URL, f"partner-advice:{delivery}")
+        key = StoredKey(document_id, council)
+        async with kept(desk, key, advice.content):
+            async with wiring.work.begin(actor, councils=[council]) as uow:
+                if not await first_deliveries(uow.conn, self.consumer, topic, [delivery]):
+                    return  # delivered again: answered already
+                referral_id: UUID | None = None
+                if not problems:
+                    referral_id, problems = await take_advice(
+                        uow, advice, partner, council, document_id
+                    )
+                about = referral_id or advice.task_id
+                if problems:
+                    answer = replace(inbound, problems=problems)
+                    uow.add(self._rejection(about, answer, problems), local_authority=council)
+                else:
+                    uow.add(
+                        PartnerReferralAnswered(
+                            referral_id=about,
+                            partner=partner,
+                            request_id=inbound.request_id,
+                            outcome="accepted",
+                            resource=advice_received_task(advice.task_id, document_id),
+                        ),
+                        local_authority=council,
+                    )
+            if problems:
+                await desk.store.remove(key)  # answered, not received: no bytes kept
 
     @staticmethod
     def _rejection(
