@@ -16,6 +16,7 @@ read and copy: the Bundle, both content modes, and reading the answers.)
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import secrets
 import string
@@ -36,6 +37,9 @@ from referrals.fhir_bundle import (
     SNOMED_SYSTEM,
     TRACK_SYSTEM,
 )
+from referrals.health_advice import ADVICE_TASK_SYSTEM
+from referrals.partner_advice import ADVICE_EVENT_TYPE as ADVICE_EVENT_TYPE
+from referrals.partner_advice import SUMMARY_EXTENSION
 from shared.events import PartnerReferralAnswered
 from shared.settings import KafkaSettings
 
@@ -191,6 +195,39 @@ def _bundle(
     }
 
 
+def example_advice(
+    task_id: str, pdf: bytes, summary: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """A partner's answer to an advice Task (``PartnerAdviceRequested``): a FHIR R4
+    ``DocumentReference`` naming the Task's identifier, the advice as a PDF (base64), and
+    optionally the adviser's summary (``needs``, ``outcomes-sought``,
+    ``provision-recommended``) as an extension. Published with ``partner_record(...,
+    event_type=ADVICE_EVENT_TYPE)``."""
+    document: dict[str, Any] = {
+        "resourceType": "DocumentReference",
+        "status": "current",
+        "type": {"text": "Medical advice for an EHC needs assessment"},
+        "context": {"related": [{"identifier": {"system": ADVICE_TASK_SYSTEM, "value": task_id}}]},
+        "content": [
+            {
+                "attachment": {
+                    "contentType": "application/pdf",
+                    "title": "medical-advice.pdf",
+                    "data": base64.b64encode(pdf).decode(),
+                }
+            }
+        ],
+    }
+    if summary is not None:
+        document["extension"] = [
+            {
+                "url": SUMMARY_EXTENSION,
+                "extension": [{"url": url, "valueString": text} for url, text in summary.items()],
+            }
+        ]
+    return document
+
+
 def partner_record(
     data: Any,
     *,
@@ -198,6 +235,7 @@ def partner_record(
     council: str = "E08000035",
     request_id: str | None = None,
     mode: str = "binary",
+    event_type: str = EVENT_TYPE,
 ) -> KafkaMessage:
     """The Kafka record a partner publishes: ``data`` in a CloudEvent, in ``mode`` (binary:
     ``ce_*`` headers and the FHIR JSON as the value; structured: the whole event as JSON),
@@ -206,7 +244,7 @@ def partner_record(
         attributes={
             "id": str(uuid4()),
             "source": f"/nhs/partners/{partner}",
-            "type": EVENT_TYPE,
+            "type": event_type,
             "datacontenttype": "application/fhir+json" if mode == "binary" else "application/json",
             "localauthority": council,
             "partitionkey": request_id or f"SR-{uuid4().hex[:10]}",
