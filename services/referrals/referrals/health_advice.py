@@ -116,7 +116,8 @@ async def ask_partners(
                 kind=kind,
                 due_on=event.due_on,
                 resource=task,
-            )
+            ),
+            local_authority=event.local_authority,
         )
 
 
