@@ -5,6 +5,7 @@ referrer's words and sets the need (the API), and the referral goes on as any ot
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import date
 from typing import Any
 from uuid import uuid4
 
@@ -14,12 +15,14 @@ from prometheus_client import CollectorRegistry
 from referrals.config import ReferralsSettings
 from referrals.partner_example import example_bundle, snomed_reason, text_reason
 from referrals.partners import PartnerIntake, Wiring
+from referrals.retention import erase_past_retention
 
 from scripts.platform import IdentityProvider, migrations_of
 from shared.consumption import EventConsumption
 from shared.state import service_state
 from tests.conftest import Databases
 from tests.integration.referrals_app import (
+    LEEDS,
     nhs_number,
     outbox_events,
     referrals_service,
@@ -158,3 +161,22 @@ async def test_another_councils_caseworker_cannot_triage(
             f"/v1/referrals/{referral_id}/need", json={"primary_need": "ASD"}
         )
         assert refused.status_code == 404
+
+
+async def test_retention_erases_the_referrers_words_with_the_childs_details(
+    consumer: Consumer, owner_url: str, app: FastAPI
+) -> None:
+    request_id = f"SR-{uuid4().hex}"
+    bundle = _bundle(need=None, reasons=REASONS["text only"])
+    await consumer.intake.take(consumer.record(request_id, bundle), consumer.wiring)
+    (answer,) = await _answers(owner_url, request_id)
+    referral_id = answer["resource"]["identifier"][0]["value"]
+    sql = "SELECT reasons::text AS reasons FROM referrer_reasons WHERE referral_id = $1::uuid"
+    (before,) = await _rows(owner_url, sql, referral_id)
+    assert "Few words" in before["reasons"]
+    async with service_state(app).database.pool().acquire() as conn:  # the service's own role
+        await erase_past_retention(
+            service_state(app).work, conn, today=date.today(), years=125, by_council={LEEDS: 1}
+        )
+    (after,) = await _rows(owner_url, sql, referral_id)
+    assert after["reasons"] == "[]"
