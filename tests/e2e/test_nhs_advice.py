@@ -4,12 +4,13 @@ summary) on its own inbound topic; the advice lands on the clock on time and in 
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import timedelta
 
 import httpx
 from referrals.partner_advice import ADVICE_EVENT_TYPE
-from referrals.partner_example import example_advice, partner_record
+from referrals.partner_example import answer_advice_task, example_advice, partner_record
 
 from scripts.platform import Platform
 from shared.events import PartnerAdviceRequested
@@ -76,3 +77,23 @@ async def test_medical_advice_goes_out_as_a_task_and_the_partners_pdf_lands_in_s
         [listed] = await _section_k(plans, referral["id"])
     assert listed["kind"] == "medical"
     assert listed["provision_recommended"] == SUMMARY["provision-recommended"]
+
+
+async def test_the_partner_example_answers_an_advice_task(
+    kafka: KafkaSettings, referrals_api: httpx.AsyncClient
+) -> None:
+    ready = asyncio.Event()
+    answering = asyncio.create_task(answer_advice_task(kafka, PARTNER, 60, ready))
+    referral = await _ehc_request(referrals_api, received_days_ago=10)
+    path = f"/v1/referrals/{referral['id']}"
+    await ready.wait()  # the example reads the partner's topic from here on
+    for step, body in (
+        ("assessment-decision", {"decision": "assess", "decided_on": str(_day(5))}),
+        ("advice-requests", {"kinds": ["medical"], "requested_on": str(_day(5))}),
+    ):
+        taken = await referrals_api.post(f"{path}/{step}", json=body)
+        assert taken.status_code == 200, taken.text
+    answer = await answering
+    assert answer["outcome"] == "accepted"
+    ehc = (await referrals_api.get(path)).json()["ehc"]
+    assert {a["kind"]: a["received_on"] for a in ehc["advice"]}["medical"] == str(_day(0))

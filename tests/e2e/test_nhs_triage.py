@@ -12,7 +12,13 @@ from uuid import uuid4
 import httpx
 import pytest
 from referrals.partner_checks import VERIFICATION_EXTENSION, VERIFICATION_SYSTEM
-from referrals.partner_example import example_bundle, partner_record, snomed_reason, text_reason
+from referrals.partner_example import (
+    example_bundle,
+    partner_record,
+    publish_examples,
+    snomed_reason,
+    text_reason,
+)
 
 from scripts.platform import Platform
 from scripts.run_platform import demo_nhs_number
@@ -150,3 +156,18 @@ async def test_an_unsafe_bundle_is_rejected_naming_where_and_dead_lettered(
     (dead,) = await _records(kafka, dead_letter_topic(PARTNER_INBOUND_TOPIC), request_id, 1)
     assert dead.value == record.value
     assert "Given" not in {k: v.decode() for k, v in dead.headers}["dlq-reason"]
+
+
+async def test_the_partner_example_publishes_referrals_waiting_for_triage(
+    kafka: KafkaSettings, referrals_api: httpx.AsyncClient
+) -> None:
+    answers = await publish_examples(kafka, triage=True)
+    assert {mode: a["outcome"] for mode, a in answers.items()} == {
+        "binary": "accepted",
+        "structured": "accepted",
+    }
+    for answer in answers.values():
+        referral_id = answer["resource"]["identifier"][0]["value"]
+        await wait_for_timeline(referrals_api, referral_id, ("referral_received",))
+        waiting = (await referrals_api.get(f"/v1/referrals/{referral_id}")).json()
+        assert waiting["needs_triage"] is True

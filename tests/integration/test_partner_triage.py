@@ -5,10 +5,11 @@ referrer's words and sets the need (the API), and the referral goes on as any ot
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
@@ -18,6 +19,7 @@ from referrals.partners import PartnerIntake, Wiring
 from referrals.retention import erase_past_retention
 
 from scripts.platform import IdentityProvider, migrations_of
+from shared import family_links
 from shared.consumption import EventConsumption
 from shared.state import service_state
 from tests.conftest import Databases
@@ -100,6 +102,17 @@ async def test_a_partner_referral_without_a_need_waits_for_triage_then_goes_on(
     )
     assert kept["requester_ods"] == "RR8"
     assert kept["suggested_needs"] == (["ASD"] if case == "SNOMED CT" else [])
+
+    token = family_links.mint(
+        service_state(app).family_link_key,
+        referral_id=UUID(referral_id),
+        local_authority=LEEDS,
+        valid_for=timedelta(days=90),
+    )
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as family:
+        view = (await family.get(f"/v1/family/{token}")).json()
+    assert view["next"].startswith("A caseworker will read the request")  # not "drafting"
 
     async with await signed_in(app, identity, "leeds-caseworker") as caseworker:
         listed = await caseworker.get("/v1/referrals", params={"needs_triage": True, "limit": 200})

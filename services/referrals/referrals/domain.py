@@ -273,6 +273,13 @@ def family_next(status: Step, first_session_on: str | None) -> str:
     return WHAT_NEXT[status]
 
 
+AWAITING_TRIAGE = (
+    "A caseworker will read the request and decide what support your child needs. Then we "
+    "will draft a support plan and look for a specialist near you."
+)
+"""What comes next for an NHS partner's referral waiting for triage (#23): as its first
+message says (notifications' request-received-triage)."""
+
 FIRST_SESSION_NEXT = frozenset({Step.SPECIALIST_ASSIGNED, Step.MESSAGE_SENT, Step.FAMILY_NOTIFIED})
 """Statuses whose next step is the first session."""
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 
 from referrals import repository
 from referrals.domain import (
+    AWAITING_TRIAGE,
     EHC_NEXT,
     HIDDEN_FROM_FAMILY,
     Step,
@@ -80,7 +81,11 @@ async def get_family_view(
             for t in timeline
             if t["step"] not in HIDDEN_FROM_FAMILY
         ],
-        next=EHC_NEXT[stage] if stage else family_next(Step(referral["status"]), first_session),
+        next=EHC_NEXT[stage]
+        if stage
+        else AWAITING_TRIAGE
+        if referral["primary_need"] is None
+        else family_next(Step(referral["status"]), first_session),
         plan=FamilyPlanLink(
             text="Read your child's plan",
             href=state.family_plan_url.format(token=token),

@@ -4,6 +4,9 @@ CloudEvent, in each content mode, and read the answer on its own outcome topic
 
     python -m referrals.partner_example                       # against `make run`'s platform
     python -m referrals.partner_example leeds-community-paediatrics   # as another partner
+    python -m referrals.partner_example --triage   # no SEN2 need: ODS + SNOMED CT, role + text
+    python -m referrals.partner_example --advice leeds-community-paediatrics
+        # wait for an advice Task on the partner's own topic; answer it with a PDF and summary
 
 Uses the CloudEvents SDK's Kafka binding, as a partner would. Each run's children are made up
 and new (a random NHS number of the 999 test range, which `make run` accepts, and a random
@@ -40,7 +43,7 @@ from referrals.fhir_bundle import (
 from referrals.health_advice import ADVICE_TASK_SYSTEM
 from referrals.partner_advice import ADVICE_EVENT_TYPE as ADVICE_EVENT_TYPE
 from referrals.partner_advice import SUMMARY_EXTENSION
-from shared.events import PartnerReferralAnswered
+from shared.events import PartnerAdviceRequested, PartnerReferralAnswered
 from shared.settings import KafkaSettings
 
 EVENT_TYPE = "uk.nhs.referrals.service-request.v1"
@@ -255,13 +258,35 @@ def partner_record(
     return convert(event, JSONFormat())
 
 
+def _bundle_for(mode: str, triage: bool) -> dict[str, Any]:
+    number, family = random_test_nhs_number(), random_family_name()
+    if not triage:
+        return example_bundle(nhs_number=number, family=family)
+    if mode == "binary":  # the issue's example concept (#23): an example, not a clinical fact
+        reason = snomed_reason("35919005", "Pervasive developmental disorder")
+        return example_bundle(
+            nhs_number=number, family=family, need=None, requester="ods", reasons=[reason]
+        )
+    words = text_reason("Few words at four; finds playing with other children hard")
+    return example_bundle(
+        nhs_number=number, family=family, need=None, requester="practitioner-role",
+        reasons=[words],
+    )  # fmt: skip
+
+
 async def publish_examples(
-    kafka: KafkaSettings, timeout_s: float = 30, partner: str = "west-yorkshire-slt"
+    kafka: KafkaSettings,
+    timeout_s: float = 30,
+    partner: str = "west-yorkshire-slt",
+    *,
+    triage: bool = False,
 ) -> dict[str, dict[str, Any]]:
     """Publish a referral in each content mode (a new made-up child each) as ``partner`` and
     wait for their answers on its own outcome topic; returns each mode's answer (the outcome
     event's data). It publishes on the partner's own inbound topic (``PARTNER_TOPICS``) if it
-    has one, else on the shared one."""
+    has one, else on the shared one. ``triage``: referrals without a SEN2 need, as NHS systems
+    send them (binary: a logical ODS reference and a SNOMED CT reason; structured: a
+    PractitionerRole and text only), accepted to wait for a caseworker's triage."""
     producer = AIOKafkaProducer(**kafka.kafka_client_options(), acks="all")
     inbound = kafka.partner_topics.get(partner, kafka.partner_inbound_topic)
     answers = AIOKafkaConsumer(
@@ -283,9 +308,7 @@ async def publish_examples(
             found: dict[str, dict[str, Any]] = {}
             for mode in ("binary", "structured"):
                 request_id = f"SR-{uuid4().hex[:10]}"
-                bundle = example_bundle(
-                    nhs_number=random_test_nhs_number(), family=random_family_name()
-                )
+                bundle = _bundle_for(mode, triage)
                 record = partner_record(bundle, partner=partner, mode=mode, request_id=request_id)
                 await producer.send_and_wait(
                     f"{kafka.namespace}{inbound}",
@@ -307,10 +330,80 @@ async def publish_examples(
         await answers.stop()
 
 
-async def main() -> None:
-    partner = sys.argv[1] if len(sys.argv) > 1 else "west-yorkshire-slt"
+async def answer_advice_task(
+    kafka: KafkaSettings,
+    partner: str,
+    timeout_s: float = 300,
+    ready: asyncio.Event | None = None,
+) -> dict[str, Any]:
+    """Wait for the next advice Task on ``partner``'s own topic
+    (``nhs.advice.requested.<partner>.v1``), answer it with a made-up PDF and summary
+    (``example_advice``) on the partner's inbound topic, and return the answer to that.
+    ``ready`` is set once it reads the topic from its end (a Task asked after is seen)."""
+    tasks = AIOKafkaConsumer(
+        f"{kafka.namespace}{PartnerAdviceRequested.topic_of(partner)}",
+        f"{kafka.namespace}{PartnerReferralAnswered.topic_of(partner)}",
+        **kafka.kafka_client_options(),
+        auto_offset_reset="latest",
+        group_id=f"{partner}.example-{uuid4().hex[:8]}",
+    )
+    producer = AIOKafkaProducer(**kafka.kafka_client_options(), acks="all")
+    await tasks.start()
+    await producer.start()
+    request_id = f"ADV-{uuid4().hex[:10]}"
+    asked = False
     try:
-        answers = await publish_examples(KafkaSettings(), partner=partner)
+        async with asyncio.timeout(timeout_s):
+            while len(tasks.assignment()) < 2:  # read from the end as it is now
+                await tasks.getmany(timeout_ms=100)
+            for partition in tasks.assignment():
+                await tasks.position(partition)
+            if ready is not None:
+                ready.set()
+            while True:
+                for records in (await tasks.getmany(timeout_ms=500)).values():
+                    for message in records:
+                        data = json.loads(message.value)["data"]
+                        if not asked and "kind" in data:
+                            task_id = data["resource"]["identifier"][0]["value"]
+                            print(f"advice asked: Task {task_id}, due {data['due_on']}")
+                            advice = example_advice(task_id, b"%PDF-1.7\n% example\n%%EOF\n", {
+                                "needs": "Speech and language delay",
+                                "outcomes-sought": "Joins in with conversation with peers",
+                                "provision-recommended": "Speech and language therapy",
+                            })  # fmt: skip
+                            record = partner_record(
+                                advice, partner=partner, event_type=ADVICE_EVENT_TYPE,
+                                request_id=request_id,
+                            )  # fmt: skip
+                            inbound = kafka.partner_topics.get(partner, kafka.partner_inbound_topic)
+                            await producer.send_and_wait(
+                                f"{kafka.namespace}{inbound}", record.value,
+                                key=request_id.encode(), headers=list(record.headers.items()),
+                            )  # fmt: skip
+                            asked = True
+                        elif data.get("request_id") == request_id:
+                            answer: dict[str, Any] = data
+                            return answer
+    finally:
+        await producer.stop()
+        await tasks.stop()
+
+
+async def main() -> None:
+    flags = [a for a in sys.argv[1:] if a.startswith("--")]
+    names = [a for a in sys.argv[1:] if not a.startswith("--")]
+    partner = names[0] if names else "west-yorkshire-slt"
+    if "--advice" in flags:
+        print(f"waiting for an advice Task on {PartnerAdviceRequested.topic_of(partner)}")
+        answer = await answer_advice_task(KafkaSettings(), partner)
+        print(f"\nadvice answered: {answer['outcome']}")
+        print(json.dumps(answer["resource"], indent=2))
+        return
+    try:
+        answers = await publish_examples(
+            KafkaSettings(), partner=partner, triage="--triage" in flags
+        )
     except TimeoutError:
         sys.exit("no answer within 30 s: is the platform running (make run)?")
     print(f"answers read on {PartnerReferralAnswered.topic_of(partner)}")
