@@ -183,6 +183,9 @@ async def test_only_the_partner_asked_may_answer(
     answers = await _answers(owner_url, request_id)
     assert [a["outcome"] for a in answers] == ["rejected"]
     assert answers[0]["partner"] == other
+    ((value, key, headers),) = consumer.dead_letters.published  # kept as it came, with why
+    assert (value, key) == (record.value, record.key)
+    assert headers["dlq-reason"].startswith("DocumentReference.context.related")
     events = await outbox_events(owner_url, referral_id)
     assert "referrals.advice-received.v1" not in [t for t, _ in events]
     left = await _rows(owner_url, "SELECT count(*) AS n FROM document_contents")

@@ -35,6 +35,7 @@ answer, dead-letter) share one transaction and one record; the FHIR reading is i
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -94,6 +95,9 @@ class Inbound:
     requester_ods: str = ""
     advice: PartnerAdvice | None = None
     """An answer to a request for advice (``referrals.partner_advice``), not a referral."""
+    refused: list[Problem] = field(default_factory=list)
+    """Why an answer to a request for advice was refused once taken (not the partner's
+    Task, already received...): answered so, then dead-lettered."""
     reasons: list[ReferrerReason] = field(default_factory=list)
     """The referrer's reasons as given: special category data, never logged."""
 
@@ -259,6 +263,9 @@ class PartnerIntake:
         what = f"partner message {record.topic}[{record.partition}]@{record.offset}"
         failed = await self._attempted(wiring, what, delivery, inbound, topic)
         if failed is None:
+            if inbound.refused:  # advice refused in its unit of work: answered, now kept
+                reason = "; ".join(f"{w}: {why}" for w, why in inbound.refused)
+                await self._dead_letter(record, wiring, reason, "Rejected", outcome="invalid")
             return
         # A bug: the same every time; kept for the operators, the partition moves on.
         exc, attempts = failed
@@ -408,7 +415,8 @@ class PartnerIntake:
             problems = [("DocumentReference.content[0].attachment.data", "contains a virus")]
         document_id = uuid5(NAMESPACE_URL, f"partner-advice:{delivery}")
         key = StoredKey(document_id, council)
-        async with kept(desk, key, advice.content):
+        infected = bool(problems)  # never stored, even for a moment
+        async with contextlib.nullcontext() if infected else kept(desk, key, advice.content):
             async with wiring.work.begin(actor, councils=[council]) as uow:
                 if not await first_deliveries(uow.conn, self.consumer, topic, [delivery]):
                     return  # delivered again: answered already
@@ -432,8 +440,9 @@ class PartnerIntake:
                         ),
                         local_authority=council,
                     )
-            if problems:
+            if problems and not infected:
                 await desk.store.remove(key)  # answered, not received: no bytes kept
+        inbound.refused = problems
 
     @staticmethod
     def _rejection(
