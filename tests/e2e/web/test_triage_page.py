@@ -40,7 +40,10 @@ async def test_a_caseworker_reads_the_referrers_reasons_and_sets_the_need(
 
     context = await new_context(browser, javascript=javascript)
     page = await context.new_page()
-    await sign_in(page, web_url, "leeds-caseworker", then=f"/referrals/{referral_id}")
+    await sign_in(page, web_url, "leeds-caseworker", then="/caseload?status=needs_triage")
+    waiting = page.locator("table.govuk-table tbody tr").filter(has_text=referral_id[:8].upper())
+    await expect(waiting).to_contain_text("Needs triage")  # in the caseload, filtered to them
+    await page.goto(f"{web_url}/referrals/{referral_id}")
     await expect(page.locator("main")).to_contain_text("Needs triage: not set yet")
     await page.get_by_role("link", name=LINK).click()
     await expect(page.get_by_role("heading", level=1)).to_have_text(HEADING)
