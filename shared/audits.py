@@ -34,8 +34,10 @@ from shared.events import (
     PlanRevised,
     PlanShared,
     PublicRequestReceived,
+    ReferralAwaitingTriage,
     ReferralClosed,
     ReferralReceived,
+    ReferralTriaged,
     ReferralWaitlisted,
     SchoolConsultationAnswered,
     SchoolConsulted,
@@ -46,6 +48,8 @@ from shared.events import (
 AUDITED: dict[type[DomainEvent], tuple[str, str]] = {
     # referrals
     ReferralReceived: ("create", "referral"),
+    ReferralAwaitingTriage: ("create", "referral"),  # a partner's, waiting for its need
+    ReferralTriaged: ("update", "referral"),  # a caseworker set its need
     PublicRequestReceived: ("create", "public-request"),  # kept until its contact confirms it
     PartnerReferralHeld: ("create", "held-referral"),  # on the referral it may duplicate
     ReferralClosed: ("update", "referral"),

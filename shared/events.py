@@ -156,6 +156,18 @@ class ReferralReceived(DomainEvent):
     )
 
 
+class ReferralTriaged(ReferralReceived):
+    """A caseworker set the SEN2 need of a referral that waited for triage
+    (``ReferralAwaitingTriage``): everything ``ReferralReceived`` carries, on a topic of its
+    own, so the plan is drafted and the specialist matched as for any referral. Not a second
+    receipt: the family heard when the request came, so notifications sends nothing for it."""
+
+    name: ClassVar[str] = "referral-triaged"
+    owner: ClassVar[str] = "referrals"
+
+    triaged_on: date = Field(description="The day the caseworker set the need")
+
+
 class ReferralDescribed(DomainEvent):
     """What the referrer said about the child, in their own words, for the plan's section B.
     Special category data on its own topic, which only plans reads; never logged."""
@@ -169,6 +181,35 @@ class ReferralDescribed(DomainEvent):
         default=None,
         max_length=4000,
         description="The child's or family's views, interests and aspirations (section A)",
+    )
+
+
+class ReferralAwaitingTriage(DomainEvent):
+    """An NHS partner's referral taken in without a SEN2 need (NHS systems code reasons in
+    SNOMED CT or text; deciding the need is the council's job): it waits in the caseload for a
+    caseworker's triage. The family is told "we received the request" (as for
+    ``ReferralReceived``); no plan is drafted and no specialist matched until
+    ``ReferralTriaged``. A new event, not ``ReferralReceived`` without its need: that one's
+    consumers draft a plan from the need it always carries."""
+
+    name: ClassVar[str] = "referral-awaiting-triage"
+    owner: ClassVar[str] = "referrals"
+
+    local_authority: str = Field(description="ONS code of the council", examples=["E08000035"])
+    received_on: date = Field(description="The day the council received the request")
+    requested_by: str = Field(examples=["health"])
+    track: Track = Field(default="support", examples=["support", "ehc"])
+    decision_due: date = Field(
+        description="As ReferralReceived's: 6 weeks from the request (Reg 5)"
+    )
+    final_plan_due: date = Field(
+        description="As ReferralReceived's: 20 weeks from the request (Reg 13(2))"
+    )
+    suggested_needs: list[Sen2Need] = Field(
+        default_factory=list,
+        description="SEN2 needs the council's SNOMED CT table suggests for the referrer's "
+        "reasons (SNOMED_SEN2_SUGGESTIONS): for the caseworker to consider, never decided",
+        examples=[["ASD"]],
     )
 
 
@@ -950,6 +991,23 @@ class PartnerReferralAnswered(PartnerEvent):
 
     def key(self) -> str:
         return self.request_id
+
+
+class PartnerAdviceRequested(PartnerEvent):
+    """A council asks an NHS partner for advice for an EHC needs assessment (Reg 6(1)(c):
+    medical), on the partner's own topic (``nhs.advice.requested.<partner>.v1``), which only
+    that partner may read: ``resource`` is a FHIR R4 ``Task`` (status requested) with what the
+    partner needs to find the child and answer (the NHS number, name and date of birth, the
+    request's reference, the day the advice is due: 6 weeks, Reg 8). The partner answers with
+    a ``DocumentReference`` (the advice as a PDF, and optionally a structured summary) on its
+    inbound topic, naming this Task's identifier."""
+
+    name: ClassVar[str] = "advice.requested"
+    owner: ClassVar[str] = "nhs"  # the topics partners read: nhs.advice.requested.<partner>.v1
+
+    kind: str = Field(examples=["medical"])
+    due_on: date = Field(description="6 weeks from being asked (Reg 8)")
+    resource: dict[str, Any] = Field(description="The FHIR R4 Task, as JSON")
 
 
 ALL_EVENTS: tuple[type[DomainEvent], ...] = tuple(_DECLARED)

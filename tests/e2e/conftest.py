@@ -69,6 +69,9 @@ PARTNER_TOPICS = {
 }
 """The NHS partners with an inbound topic of their own in this run (the others share one)."""
 
+ADVICE_PARTNERS = {"E08000035": {"medical": "leeds-community-paediatrics"}}
+"""Leeds asks this partner for medical advice over Kafka in this run (#23)."""
+
 
 @pytest.fixture(scope="session")
 async def kafka(infrastructure: Infrastructure) -> AsyncIterator[KafkaSettings]:
@@ -123,6 +126,7 @@ async def platform(
         "KAFKA_BOOTSTRAP_SERVERS": infrastructure.kafka_bootstrap_servers,
         "SEND_NAMESPACE": kafka.namespace,
         "PARTNER_TOPICS": json.dumps(kafka.partner_topics),
+        "ADVICE_PARTNERS": json.dumps(ADVICE_PARTNERS),
         **identity.service_env(),
         # One client posts every test's referrals: the limits have tests of their own.
         "RATE_LIMIT_POST": "100000/minute",

@@ -23,7 +23,12 @@ def _messages(address: str) -> list[dict[str, Any]]:
 
 
 def test_the_inbound_topic_has_a_message_for_each_content_mode_with_its_schema() -> None:
-    binary, structured = _messages("nhs.referrals.inbound.v1")
+    by_name = {m["name"]: m for m in _messages("nhs.referrals.inbound.v1")}
+    binary, structured, advice = (
+        by_name[n]
+        for n in ("PartnerReferralBinary", "PartnerReferralStructured", "PartnerAdviceBinary")
+    )
+    assert advice["payload"]["$ref"].endswith("/PartnerAdviceDocumentReference")
     assert binary["contentType"] == "application/fhir+json"
     assert binary["payload"]["$ref"].endswith("/PartnerReferralBundle")
     headers = SPEC["components"]["schemas"]["PartnerReferralHeaders"]
@@ -43,15 +48,31 @@ def test_the_inbound_topic_has_a_message_for_each_content_mode_with_its_schema()
 
 
 def test_each_inbound_example_is_a_message_the_platform_takes() -> None:
-    binary, structured = (m["examples"][0] for m in _messages("nhs.referrals.inbound.v1"))
-    headers = {k: v.encode() for k, v in binary["headers"].items()}
-    taken = read(headers, b"SR-1", json.dumps(binary["payload"]).encode(), SETTINGS)
-    assert taken.problems == []
-    assert taken.body is not None
-    headers = {k: v.encode() for k, v in structured["headers"].items()}
-    taken = read(headers, b"SR-1", json.dumps(structured["payload"]).encode(), SETTINGS)
-    assert taken.problems == []
-    assert taken.body is not None
+    examples = [e for m in _messages("nhs.referrals.inbound.v1") for e in m["examples"]]
+    names = [e["name"] for e in examples]
+    assert sorted(names) == sorted(
+        ["binary", "ods-snomed", "practitioner-role-text", "structured", "advice"]
+    )
+    for example in examples:
+        headers = {k: v.encode() for k, v in example["headers"].items()}
+        taken = read(headers, b"SR-1", json.dumps(example["payload"]).encode(), SETTINGS)
+        assert taken.problems == [], example["name"]
+        if example["name"] == "advice":
+            assert taken.advice is not None
+            assert taken.advice.summary is not None
+        else:
+            assert taken.body is not None
+            triage = example["name"] in ("ods-snomed", "practitioner-role-text")
+            assert (taken.body.primary_need is None) is triage
+
+
+def test_the_advice_task_goes_on_each_partners_own_topic_with_an_example() -> None:
+    (asked,) = _messages("nhs.advice.requested.{partner}.v1")
+    (channel,) = [c for c in SPEC["channels"].values() if "advice.requested" in c["address"]]
+    assert "only its Kafka user may read" in channel["parameters"]["partner"]["description"]
+    task = asked["examples"][0]["payload"]["resource"]
+    assert task["resourceType"] == "Task"
+    assert task["status"] == "requested"
 
 
 def test_the_outcome_shows_a_task_and_an_operation_outcome_keyed_by_the_request_id() -> None:

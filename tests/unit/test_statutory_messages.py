@@ -96,7 +96,12 @@ def test_every_message_renders_from_a_sample_event_with_nothing_left_unfilled() 
             assert "https://council.example/f" in text
     plan_messages = {"plan-shared", "plan-review-due", "plan-comments-received"}
     # Not statutory steps' messages.
-    others = {"request-received", "partner-referral-held", "confirm-request"}
+    others = {
+        "request-received",
+        "request-received-triage",
+        "partner-referral-held",
+        "confirm-request",
+    }
     assert seen == set(KINDS) - SPECIALIST_MESSAGES - others - plan_messages
 
 

@@ -51,6 +51,7 @@ from shared.events import (
     PlanReviewDue,
     PlanShared,
     PublicRequestReceived,
+    ReferralAwaitingTriage,
     ReferralReceived,
     ReferralWaitlisted,
     SpecialistAssigned,
@@ -119,7 +120,7 @@ class MessageKind:
         return ("email", "sms", "letter")
 
 
-def _request_dates(event: ReferralReceived) -> dict[str, Detail]:
+def _request_dates(event: ReferralReceived | ReferralAwaitingTriage) -> dict[str, Detail]:
     return {
         "received_on": event.received_on,
         "decision_due": event.decision_due,
@@ -302,6 +303,9 @@ def _tell(role: str) -> MessageKind:
 
 CATALOGUE: dict[type[DomainEvent], tuple[MessageKind, ...]] = {
     ReferralReceived: (MessageKind("request-received", details=_request_dates),),
+    # An NHS partner's referral without a need: received, and a caseworker decides the need
+    # before the plan and the specialist (a ReferralTriaged later tells the family nothing).
+    ReferralAwaitingTriage: (MessageKind("request-received-triage", details=_request_dates),),
     # A request made on the public form: its contact confirms it through the link in this
     # message (not a family link: ``link_for`` makes a confirmation's), then the request is
     # taken in, and "request received" follows as for any referral.

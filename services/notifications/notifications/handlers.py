@@ -42,6 +42,7 @@ from shared.events import (
     PlanReviewDue,
     PlanShared,
     PublicRequestReceived,
+    ReferralAwaitingTriage,
     ReferralReceived,
     ReferralWaitlisted,
     SpecialistAssigned,
@@ -99,9 +100,10 @@ async def queue_messages(message: Envelope[Any], uow: Uow) -> Events:
 
 
 @subscriptions.on(ReferralReceived)
+@subscriptions.on(ReferralAwaitingTriage)
 @subscriptions.on(PublicRequestReceived)
 async def request_received(
-    message: Envelope[ReferralReceived | PublicRequestReceived], uow: Uow
+    message: Envelope[ReferralReceived | ReferralAwaitingTriage | PublicRequestReceived], uow: Uow
 ) -> Events:
     """The request: kept (its acknowledgement is the family's first message; a request made
     on the public form asks first to be confirmed), its messages stored, then whatever waited

@@ -1,4 +1,5 @@
-"""What the council's SEND team is told when an NHS partner's referral is held for matching
+"""What a family is told of an NHS partner's referral waiting for triage, and what the
+council's SEND team is told when an NHS partner's referral is held for matching
 (the child may already be known: referrals holds the request rather than tell the partner).
 Field names and codes only: the child's details are in the held request, for a caseworker to
 read where they work. Pure."""
@@ -27,6 +28,26 @@ DIFFERS_WORDS: dict[str, str] = {
 PARTNER_PHRASES = {"held_reason": HELD_REASON_WORDS, "differs": DIFFERS_WORDS}
 
 PARTNER_TEXTS: dict[str, Words] = {
+    # An NHS partner's referral without a SEN2 need (#23): received, and a caseworker decides
+    # the need before the plan and the specialist. Otherwise the words of request-received.
+    "request-received-triage": Words(
+        subject="We have received the request for support (reference {reference})",
+        body=(
+            "We received the request for support for {who} on {received_on}. "
+            "Your reference is {reference}.\n\n"
+            "What happens next: a caseworker will read the request and decide what support "
+            "your child needs. Then we will draft a support plan and look for a specialist "
+            "near you. We will write again when a specialist has been matched.\n\n"
+            "If an education, health and care (EHC) needs assessment was asked for, we will "
+            "tell you by {decision_due} whether we will carry one out. If we do, the final "
+            "plan is due by {final_plan_due}.\n\n"
+            "See where things stand at any time: {link}"
+        ),
+        sms=(
+            "We received the request for support (ref {reference}). We will tell you what "
+            "happens next and when. Details: {link}"
+        ),
+    ),
     "partner-referral-held": Words(
         subject="A partner's referral is held for you to match, referral {reference}",
         body=(

@@ -15,7 +15,12 @@ import asyncpg
 from notifications.catalogue import Audience
 from notifications.domain import FamilyAlert
 from shared.db import Connection
-from shared.events import FamilyContactRegistered, PublicRequestReceived, ReferralReceived
+from shared.events import (
+    FamilyContactRegistered,
+    PublicRequestReceived,
+    ReferralAwaitingTriage,
+    ReferralReceived,
+)
 
 ALERT_COLUMNS = """n.id, n.referral_id, n.about_event_id, n.template, n.local_authority,
     n.audience, n.statutory, n.details::text AS details, n.team_email, n.recipient"""
@@ -66,7 +71,7 @@ async def save_contact(
 
 async def save_request(
     conn: Connection,
-    event: ReferralReceived | PublicRequestReceived,
+    event: ReferralReceived | ReferralAwaitingTriage | PublicRequestReceived,
     *,
     local_authority: str,
 ) -> None:

@@ -28,6 +28,7 @@ from shared.events import (
     PlanIssueDecided,
     ReferralDescribed,
     ReferralReceived,
+    ReferralTriaged,
     StatutoryExceptionRecorded,
 )
 from shared.subscriptions import Events, Subscriptions, Uow
@@ -43,6 +44,16 @@ async def draft_plan_for_referral(message: Envelope[ReferralReceived], uow: Uow)
     if not referral.described:
         return await draft_for(uow, referral, None)
     return await _keep_then_draft(uow, message.localauthority, referral)
+
+
+@subscriptions.on(ReferralTriaged)
+async def draft_plan_for_triaged_referral(message: Envelope[ReferralTriaged], uow: Uow) -> Events:
+    """An NHS partner's referral that waited for triage: once a caseworker set its need, its
+    first draft as any referral's (a partner's referral carries no words for sections A and
+    B: the referrer's reasons stay with the referrals service)."""
+    if await repository.has_plan(uow.conn, message.data.referral_id):
+        return []  # drafted already: a redelivery
+    return await draft_for(uow, message.data, None)
 
 
 @subscriptions.on(ReferralDescribed)

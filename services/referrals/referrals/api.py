@@ -33,7 +33,7 @@ from referrals.state import State
 from referrals.taking_in import Refused, new_referral, rule_problems, take_in
 from shared.auth import AUTH_RESPONSES, CurrentPrincipal, Role, allow, require_council
 from shared.dates import london_today
-from shared.events import FamilyLinksRevoked, Sen2Need
+from shared.events import FamilyLinksRevoked
 from shared.http import (
     NOT_FOUND,
     UNAVAILABLE,
@@ -198,7 +198,8 @@ def referral_view(
         track=referral["track"],
         local_authority=referral["local_authority"],
         requested_by=referral["requested_by"],
-        primary_need=Sen2Need(referral["primary_need"]),
+        primary_need=referral["primary_need"],
+        needs_triage=referral["primary_need"] is None,
         received_on=referral["received_on"],
         closed=referral["closed_at"] is not None,
         ehc=None if ehc is None else EhcView.model_validate(ehc),

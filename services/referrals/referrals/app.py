@@ -13,6 +13,7 @@ from referrals import (
     held_referrals,
     representatives,
     schools,
+    triage,
 )
 from referrals.config import ReferralsSettings
 from referrals.deadlines import AT_RISK, MISSED, DeadlineWatch, deadline_kinds
@@ -25,7 +26,12 @@ from referrals.public import casework, intake
 from referrals.public.admission import SHED, PublicIntakeGate
 from referrals.retention import RetentionJob
 from referrals.state import Referrals, referrals_of
-from shared.events import ALL_EVENTS, DomainEvent, PartnerReferralAnswered
+from shared.events import (
+    ALL_EVENTS,
+    DomainEvent,
+    PartnerAdviceRequested,
+    PartnerReferralAnswered,
+)
 from shared.lifecycle import ServiceDefinition, create_service_app
 from shared.metrics import zero_series
 from shared.state import service_state
@@ -35,6 +41,7 @@ from shared.state import service_state
 PUBLISHES: tuple[type[DomainEvent], ...] = (
     *(event for event in ALL_EVENTS if event.owner == "referrals"),
     PartnerReferralAnswered,
+    PartnerAdviceRequested,
 )
 
 
@@ -79,6 +86,7 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
                 intake.router,
                 casework.router,
                 representatives.router,
+                triage.router,
             ),
             workers=(retention.run, deadlines.run),
             consumers=(PartnerIntake(settings).subscribe,),

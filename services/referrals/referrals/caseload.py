@@ -92,6 +92,7 @@ async def _page(
             deadlines=frozenset(filters.deadline),
             team=filters.team,
             waiting=filters.waiting,
+            needs_triage=filters.needs_triage,
             include_closed=filters.include_closed,
         ),
         today=london_today(),

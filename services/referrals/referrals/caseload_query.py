@@ -39,6 +39,7 @@ class Filters:
     deadlines: frozenset[DeadlineState] = frozenset()
     team: UUID | None = None
     waiting: bool = False
+    needs_triage: bool = False
     include_closed: bool = False
 
 
@@ -90,6 +91,8 @@ def _filtered(where: _Where, filters: Filters, today: date, at_risk_days: int) -
         where.conditions.append("r.closed_at IS NULL")
     if filters.track is not None:
         where.conditions.append(f"r.track = {where.arg(filters.track)}")
+    if filters.needs_triage:
+        where.conditions.append("r.primary_need IS NULL")
     if filters.status is not None:
         status = where.arg(filters.status)
         where.conditions.append(f"(r.status = {status} OR e.stage = {status})")
@@ -160,7 +163,7 @@ def statement(
                      r.received_on, r.next_deadline, r.next_due_on,
                      CASE WHEN c.erased_at IS NULL THEN c.given_name END AS given_name,
                      CASE WHEN c.erased_at IS NULL THEN c.family_name END AS family_name,
-                     c.date_of_birth
+                     c.date_of_birth, r.primary_need IS NULL AS needs_triage
               FROM referrals r
               JOIN children c ON c.id = r.child_id
               LEFT JOIN ehc_requests e ON e.referral_id = r.id

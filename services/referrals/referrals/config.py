@@ -13,7 +13,10 @@ from pydantic_settings import NoDecode
 from referrals.documents.scanning import Scanner
 from referrals.intake import DISTRICT_COUNCIL, SEND_COUNCIL, IntakeRules
 from referrals.notices.council import ANY_COUNCIL, SAMPLE, CouncilNotices
+from referrals.referrer_reasons import SCTID
+from referrals.statutory import AdviceKind
 from shared.environment import is_https
+from shared.events import Sen2Need
 from shared.services import SERVICES, Service
 from shared.settings import ServiceSettings
 
@@ -40,6 +43,22 @@ class ReferralsSettings(ServiceSettings):
         description="RETENTION_YEARS_BY_COUNCIL: JSON, each council's own retention period in "
         'years after birth, by ONS code, e.g. {"E08000035": 31, "E08000032": 25}; a council '
         "not listed has RETENTION_YEARS_AFTER_BIRTH",
+    )
+    snomed_sen2_suggestions: dict[str, Sen2Need] = Field(
+        default_factory=dict,
+        description="SNOMED_SEN2_SUGGESTIONS: JSON, SNOMED CT concepts (their identifiers) the "
+        "council has checked, each with the SEN2 need it suggests to the caseworker who triages "
+        'an NHS partner\'s referral, e.g. {"<concept id>": "ASD"}: a suggestion, never the '
+        "decision. Empty by default: SNOMED CT is licensed, and which concepts suggest which "
+        "need is the council's clinical and SEND leads' to decide (docs/nhs-partners.md)",
+    )
+    advice_partners: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="ADVICE_PARTNERS: JSON, by council, the NHS partner (a client id of "
+        "PARTNER_COUNCILS) asked for each kind of advice over Kafka, e.g. "
+        '{"E08000035": {"medical": "leeds-community-paediatrics"}}: a FHIR Task on its own '
+        "topic, answered with a DocumentReference. Others are asked by the link in "
+        "notifications' message (its ADVISERS say which it withholds: via nhs_partner)",
     )
     retention_interval_hours: float = Field(
         default=24, gt=0, description="RETENTION_INTERVAL_HOURS: how often retention runs"
@@ -169,6 +188,14 @@ class ReferralsSettings(ServiceSettings):
                 raise ValueError(f"{code}: a retention period of {years} years is not 1 to 125")
         return value
 
+    @field_validator("snomed_sen2_suggestions")
+    @classmethod
+    def _snomed_concepts(cls, value: dict[str, Sen2Need]) -> dict[str, Sen2Need]:
+        for concept in value:
+            if not SCTID.match(concept):
+                raise ValueError(f"{concept} is not a SNOMED CT identifier (6 to 18 digits)")
+        return value
+
     @field_validator("councils", mode="before")
     @classmethod
     def _councils(cls, value: Any) -> Any:
@@ -211,6 +238,19 @@ class ReferralsSettings(ServiceSettings):
                     f"COUNCIL_NOTICES has no entry for {', '.join(missing)} and no '*': their "
                     "letters to families would have no contact details"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _advice_partners_known(self) -> Self:
+        for council, kinds in self.advice_partners.items():
+            for kind, partner in kinds.items():
+                if kind not in AdviceKind.__members__.values():
+                    raise ValueError(f"ADVICE_PARTNERS: {kind} is not a kind of advice (Reg 6)")
+                if council not in self.partner_councils.get(partner, []):
+                    raise ValueError(
+                        f"ADVICE_PARTNERS: {partner} is not a partner of {council} "
+                        "(PARTNER_COUNCILS)"
+                    )
         return self
 
     @model_validator(mode="after")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal, Self
@@ -18,7 +19,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
 from referrals.intake import address_line, is_mobile, nhs_number_digits, person_name, uk_phone
-from referrals.statutory import Deadline, EhcRequest, deadline_dates
+from referrals.statutory import Clock, Deadline, EhcRequest, deadline_dates
 from shared.events import (
     AllocationAccepted,
     AllocationEnded,
@@ -34,8 +35,10 @@ from shared.events import (
     PlanReviewDue,
     PlanRevised,
     PlanShared,
+    ReferralAwaitingTriage,
     ReferralDescribed,
     ReferralReceived,
+    ReferralTriaged,
     ReferralWaitlisted,
     Sen2Need,
     SpecialistAssigned,
@@ -300,6 +303,13 @@ def family_next(status: Step, first_session_on: str | None) -> str:
     return WHAT_NEXT[status]
 
 
+AWAITING_TRIAGE = (
+    "A caseworker will read the request and decide what support your child needs. Then we "
+    "will draft a support plan and look for a specialist near you."
+)
+"""What comes next for an NHS partner's referral waiting for triage (#23): as its first
+message says (notifications' request-received-triage)."""
+
 FIRST_SESSION_NEXT = frozenset({Step.SPECIALIST_ASSIGNED, Step.MESSAGE_SENT, Step.FAMILY_NOTIFIED})
 """Statuses whose next step is the first session."""
 
@@ -401,7 +411,8 @@ class NewReferral:
     local_authority: str
     received_on: date
     requested_by: str
-    primary_need: Sen2Need
+    primary_need: Sen2Need | None
+    """None: an NHS partner's referral that waits for a caseworker's triage."""
     postcode: Postcode
     contact: FamilyContact
     track: Track = "support"
@@ -453,31 +464,32 @@ def ehc_request_of(referral: NewReferral) -> EhcRequest | None:
     )
 
 
-def receive(referral: NewReferral, request: EhcRequest | None = None) -> list[DomainEvent]:
+def receive(
+    referral: NewReferral,
+    request: EhcRequest | None = None,
+    suggested: Sequence[Sen2Need] = (),
+) -> list[DomainEvent]:
     """The events a new referral causes: one for everyone, one only for notifications (the
     contact), one only for plans (the referrer's words) when the referrer gave them, and the
     EHC request's start when it is one (``request``: ``ehc_request_of(referral)``, whose clock
-    is counted once for all of them)."""
+    is counted once for all of them). A partner's referral without a need waits for triage
+    (``ReferralAwaitingTriage``, with the needs the council's table ``suggested``) instead of
+    ``ReferralReceived``."""
     dates = request.clock if request is not None else deadline_dates(referral.received_on)
-    born = referral.date_of_birth
-    received = ReferralReceived(
-        referral_id=referral.referral_id,
-        local_authority=referral.local_authority,
-        received_on=referral.received_on,
-        primary_need=referral.primary_need,
-        requested_by=referral.requested_by,
-        postcode_district=referral.postcode.district,
-        decision_due=dates[Deadline.DECISION][0],
-        final_plan_due=dates[Deadline.FINAL_PLAN][0],
-        track=referral.track,
-        secondary_needs=list(referral.secondary_needs),
-        phase=None if born is None else phase_of(born, referral.received_on),
-        age_years=None if born is None else age_on(born, referral.received_on),
-        school_urn=referral.school_urn,
-        language=referral.language,
-        described=referral.described,
-    )
     contact = contact_registered(referral.referral_id, referral.contact)
+    if referral.primary_need is None:  # a partner's, without a need: waits for triage
+        waiting = ReferralAwaitingTriage(
+            referral_id=referral.referral_id,
+            local_authority=referral.local_authority,
+            received_on=referral.received_on,
+            requested_by=referral.requested_by,
+            track=referral.track,
+            decision_due=dates[Deadline.DECISION][0],
+            final_plan_due=dates[Deadline.FINAL_PLAN][0],
+            suggested_needs=list(suggested),
+        )
+        return [waiting, contact, *([request.started()] if request is not None else [])]
+    received = received_event(referral, dates, referral.primary_need)
     events: list[DomainEvent] = [received, contact]
     if referral.described:
         events.append(
@@ -491,6 +503,35 @@ def receive(referral: NewReferral, request: EhcRequest | None = None) -> list[Do
     if request is not None:
         events.append(request.started())
     return events
+
+
+def received_event(
+    referral: NewReferral, dates: Clock, need: Sen2Need, triaged_on: date | None = None
+) -> ReferralReceived:
+    """What everyone is told of a referral with its need: ``ReferralReceived`` as it comes, or
+    ``ReferralTriaged`` (the same facts) when a caseworker set the need later, on
+    ``triaged_on``."""
+    born = referral.date_of_birth
+    received = ReferralReceived(
+        referral_id=referral.referral_id,
+        local_authority=referral.local_authority,
+        received_on=referral.received_on,
+        primary_need=need,
+        requested_by=referral.requested_by,
+        postcode_district=referral.postcode.district,
+        decision_due=dates[Deadline.DECISION][0],
+        final_plan_due=dates[Deadline.FINAL_PLAN][0],
+        track=referral.track,
+        secondary_needs=list(referral.secondary_needs),
+        phase=None if born is None else phase_of(born, referral.received_on),
+        age_years=None if born is None else age_on(born, referral.received_on),
+        school_urn=referral.school_urn,
+        language=referral.language,
+        described=referral.described,
+    )
+    if triaged_on is None:
+        return received
+    return ReferralTriaged(**received.model_dump(), triaged_on=triaged_on)
 
 
 def contact_registered(

@@ -29,9 +29,11 @@ from referrals.ehc_schemas import (
     Mediation,
     PlanDecision,
 )
+from referrals.health_advice import ask_partners
 from referrals.notices.issuing import LetterDesk, Letters
 from referrals.notices.telling import others_told
 from referrals.plan_steps import record_draft, record_final
+from referrals.state import referrals_of
 from referrals.statutory import (
     AdviceKind,
     Deadline,
@@ -142,16 +144,20 @@ async def _take_step(
     body: BaseModel,
     letters: LetterDesk | None = None,
     note: str | None = None,
+    then: Callable[[UnitOfWork, DomainEvent], Awaitable[None]] | None = None,
 ) -> Any:
     """Lock the request, let ``act`` check and store the step, then its event, its timeline
     entry and its audit row, all in one unit of work; the request as it now stands. A decision
     (``letters``) also writes the family's letter, with ``note`` as its individual reasons,
-    kept in the document store in the same unit of work (its bytes go again if it fails)."""
+    kept in the document store in the same unit of work (its bytes go again if it fails).
+    ``then``: what else the step causes in the same unit of work."""
 
     async def step(uow: UnitOfWork) -> EhcView:
         event, detail = await act(uow.conn, *await _locked(uow, referral_id))
         if letters is not None:
             await letters.keep(uow.conn, event, note, caller.actor.subject)
+        if then is not None:
+            await then(uow, event)
         return await record_step(uow, event, detail)
 
     try:
@@ -295,8 +301,13 @@ async def request_advice(
         )
         return event, ",".join(event.kinds)
 
+    async def then(uow: UnitOfWork, event: DomainEvent) -> None:
+        # Advice the council takes from an NHS partner over Kafka: a Task on its topic (#23).
+        assert isinstance(event, AdviceRequested)
+        await ask_partners(uow, event, referrals_of(uow.service).advice_partners)
+
     return await _take_step(
-        caller, referral_id, act, date_field="requested_on", retry=retry, body=body
+        caller, referral_id, act, date_field="requested_on", retry=retry, body=body, then=then
     )
 
 

@@ -67,8 +67,8 @@ async def load(conn: Connection, referral_id: UUID) -> tuple[EhcRequest, Needs] 
         referral_id,
     )
     request = _request(row, tuple(StatutoryException(**dict(e)) for e in exceptions))
-    needs = (row["primary_need"], *row["secondary_needs"])
-    return request, tuple(Sen2Need(n) for n in needs)
+    needs = (row["primary_need"], *row["secondary_needs"])  # none while it waits for triage
+    return request, tuple(Sen2Need(n) for n in needs if n is not None)
 
 
 def _request(row: Any, exceptions: tuple[StatutoryException, ...] = ()) -> EhcRequest:

@@ -276,6 +276,11 @@ class CaseloadItem(BaseModel):
     )
     family_name: str | None = Field(description="As given_name", examples=["Nguyễn"])
     date_of_birth: date
+    needs_triage: bool = Field(
+        default=False,
+        description="An NHS partner's referral without a SEN2 need: a caseworker sets it "
+        "(POST /v1/referrals/{id}/need) before the plan is drafted",
+    )
 
 
 class CaseloadFilters(BaseModel):
@@ -303,6 +308,9 @@ class CaseloadFilters(BaseModel):
         "has an active allocation for",
     )
     waiting: bool = Field(default=False, description="Only those waiting for a specialist")
+    needs_triage: bool = Field(
+        default=False, description="Only NHS partners' referrals waiting for their need"
+    )
     include_closed: bool = Field(
         default=False, description="EHC requests that have ended are left out unless true"
     )

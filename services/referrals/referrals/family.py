@@ -13,6 +13,7 @@ from referrals.documents import repository as documents
 from referrals.documents.api import content_response
 from referrals.documents.receiving import desk_of
 from referrals.domain import (
+    AWAITING_TRIAGE,
     HIDDEN_FROM_FAMILY,
     Step,
     ehc_next,
@@ -87,6 +88,8 @@ async def get_family_view(
         ],
         next=ehc_next(stage, {r["letter_kind"] for r in letters})
         if stage
+        else AWAITING_TRIAGE
+        if referral["primary_need"] is None
         else family_next(Step(referral["status"]), first_session),
         plan=FamilyPlanLink(
             text="Read your child's plan",

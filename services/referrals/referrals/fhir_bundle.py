@@ -12,6 +12,7 @@ answer are one partner contract, checked together.)
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -23,10 +24,16 @@ from fhir.resources.R4B.task import Task
 from pydantic import ValidationError
 
 from referrals.intake import address_line
+from referrals.partner_checks import NHS_NUMBER_SYSTEM as NHS_NUMBER_SYSTEM
+from referrals.partner_checks import patient_problems
+from referrals.referrer_reasons import SEN2_SYSTEM as SEN2_SYSTEM
+from referrals.referrer_reasons import SNOMED_SYSTEM as SNOMED_SYSTEM
+from referrals.referrer_reasons import ReferrerReason, reasons_of
 
-NHS_NUMBER_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number"
 ODS_SYSTEM = "https://fhir.nhs.uk/Id/ods-organization-code"
-SEN2_SYSTEM = "https://send-platform.uk/fhir/CodeSystem/sen2-primary-need"
+ODS_CODE = re.compile(r"^[A-Z0-9]{3,10}$")
+"""An ODS code's form: 3 to 10 capital letters and digits (an NHS trust's RR8, a site's RR801,
+a GP practice's B86001)."""
 TRACK_SYSTEM = "https://send-platform.uk/fhir/CodeSystem/request-track"
 REFERRAL_ID_SYSTEM = "https://send-platform.uk/Id/referral"
 
@@ -36,7 +43,10 @@ MAPPING: dict[str, str] = {
     "child.family_name": "Patient.name[0].family",
     "child.date_of_birth": "Patient.birthDate",
     "child.postcode": "Patient.address[0].postalCode",
-    "primary_need": "ServiceRequest.reasonCode.coding.where(system='" + SEN2_SYSTEM + "').code",
+    "primary_need": "ServiceRequest.reasonCode.coding.where(system='" + SEN2_SYSTEM + "').code "
+    "(else none: the referral waits for a caseworker's triage)",
+    "referrer_reasons": "ServiceRequest.reasonCode (every coding and text) and the code of each "
+    "Condition its reasonReference points to in the bundle: the referrer's words",
     "track": "ServiceRequest.category.coding.where(system='" + TRACK_SYSTEM + "').code",
     "received_on": "ServiceRequest.authoredOn",
     "family_contact.name": "RelatedPerson.name[0]",
@@ -48,7 +58,9 @@ MAPPING: dict[str, str] = {
     "(else Patient.contact.address)",
     "family_contact.address.postcode": "RelatedPerson.address[0].postalCode "
     "(else Patient.contact.address.postalCode)",
-    "requested_by": "ServiceRequest.requester (an NHS Organization: always health)",
+    "requested_by": "ServiceRequest.requester (NHS: always health)",
+    "requester_ods": "ServiceRequest.requester: an Organization's identifier (ODS code), a "
+    "PractitionerRole's organization, or a logical reference by ODS code",
     "local_authority": "the CloudEvent's localauthority extension attribute",
 }
 """Each referral field and the FHIRPath it comes from (docs/nhs-partners.md shows this table)."""
@@ -71,6 +83,8 @@ class PartnerReferral:
 
     body: dict[str, Any]
     requester_ods: str
+    reasons: list[ReferrerReason] = field(default_factory=list)
+    """The referrer's reasons, as given (their words: never logged)."""
     paths: dict[str, str] = field(default_factory=dict)
     """Referral fields read from a place in this bundle (the family's postal address): the
     field (as in ``MAPPING``) -> its FHIRPath, e.g. ``Bundle.entry[4].resource.address[0]``."""
@@ -139,15 +153,26 @@ def _referral_of(bundle: Bundle) -> PartnerReferral:
         problems.append(("ServiceRequest.status", "must be active"))
     if request.intent != "order":
         problems.append(("ServiceRequest.intent", "must be order"))
-    organisation = _resolve(
-        by_url, resources, request.requester and request.requester.reference, "Organization"
-    )
-    ods = _identifier(getattr(organisation, "identifier", None), ODS_SYSTEM)
-    if ods is None:
-        problems.append(("ServiceRequest.requester", "must be an Organization with its ODS code"))
+    ods, found = _requester_ods(by_url, resources, request.requester)
+    problems += found
+    concepts = [
+        (f"ServiceRequest.reasonCode[{i}]", c) for i, c in enumerate(request.reasonCode or ())
+    ]
+    for i, ref in enumerate(request.reasonReference or ()):
+        condition = _resolve(by_url, resources, ref.reference, "Condition")
+        if condition is None or condition.code is None:
+            problems.append(
+                (f"ServiceRequest.reasonReference[{i}]", "must point to a Condition (with its "
+                 "code) in the bundle")
+            )  # fmt: skip
+        else:
+            concepts.append((f"{at.get(id(condition), 'Condition')}.code", condition.code))
+    reasons, need, found = reasons_of(concepts)
+    problems += found
     patient = _resolve(by_url, resources, request.subject and request.subject.reference, "Patient")
     if patient is None:
         raise Rejected([*problems, ("ServiceRequest.subject", "must be a Patient in the bundle")])
+    problems += patient_problems(patient, at.get(id(patient), "Patient"))
     family = next((r for r in resources if r.get_resource_type() == "RelatedPerson"), None)
     name = (patient.name or [None])[0]
     address = (patient.address or [None])[0]
@@ -179,7 +204,7 @@ def _referral_of(bundle: Bundle) -> PartnerReferral:
         "local_authority": None,  # from the event (the caller sets it)
         "requested_by": "health",
         "track": _code(request.category, TRACK_SYSTEM) or "support",
-        "primary_need": _code(request.reasonCode, SEN2_SYSTEM),
+        "primary_need": need,
         "received_on": str(request.authoredOn)[:10] if request.authoredOn else None,
         "child": {
             "given_name": (name.given or [None])[0] if name else None,
@@ -190,16 +215,67 @@ def _referral_of(bundle: Bundle) -> PartnerReferral:
         },
         "family_contact": contact,
     }
-    return PartnerReferral(body=body, requester_ods=ods or "", paths=paths)
+    return PartnerReferral(body=body, requester_ods=ods or "", reasons=reasons, paths=paths)
 
 
-def _resolve(by_url: dict[str, Any], resources: list[Any], reference: Any, kind: str) -> Any:
+def _requester_ods(
+    by_url: dict[str, Any], resources: list[Any], requester: Any
+) -> tuple[str | None, list[Problem]]:
+    """The ODS code of who refers: an Organization in the bundle (its identifier), a
+    PractitionerRole in the bundle (its organization's, in the bundle or by ODS code), or a
+    logical reference by ODS code (``{"identifier": {"system": ODS_SYSTEM, "value": ...}}``)."""
+    where = "ServiceRequest.requester"
+    if requester is None:
+        return None, [(where, "missing: the Organization or PractitionerRole that refers")]
+    if requester.reference is None:
+        return _logical_ods(requester, where, "Organization")
+    target = _resolve_any(by_url, resources, requester.reference)
+    kind = target.get_resource_type() if target is not None else None
+    if kind == "PractitionerRole":
+        where = f"{where}.resolve().organization"
+        organisation = target.organization
+        if organisation is None:
+            return None, [(where, "a PractitionerRole must name its Organization")]
+        if organisation.reference is None:
+            return _logical_ods(organisation, where, "Organization")
+        target = _resolve_any(by_url, resources, organisation.reference)
+        kind = target.get_resource_type() if target is not None else None
+    if kind != "Organization":
+        return None, [
+            (where, "must be an Organization or PractitionerRole in the bundle, or a logical "
+             "reference by ODS code")
+        ]  # fmt: skip
+    ods = _identifier(target.identifier, ODS_SYSTEM)
+    if ods is None or not ODS_CODE.match(ods):
+        return None, [(f"{where}.resolve().identifier", f"an ODS code ({ODS_SYSTEM}) is needed")]
+    return ods, []
+
+
+def _logical_ods(reference: Any, where: str, kind: str) -> tuple[str | None, list[Problem]]:
+    identifier = reference.identifier
+    if identifier is None:
+        return None, [(where, "a reference, or a logical reference by ODS code, is needed")]
+    if reference.type not in (None, kind):
+        return None, [(f"{where}.type", f"a logical reference by ODS code is to an {kind}")]
+    if identifier.system != ODS_SYSTEM:
+        return None, [(f"{where}.identifier.system", f"must be {ODS_SYSTEM}")]
+    if not identifier.value or not ODS_CODE.match(identifier.value):
+        return None, [(f"{where}.identifier.value", "not an ODS code (3 to 10 capitals, digits)")]
+    return identifier.value, []
+
+
+def _resolve_any(by_url: dict[str, Any], resources: list[Any], reference: Any) -> Any:
     found = by_url.get(reference) if isinstance(reference, str) else None
     if found is None and isinstance(reference, str) and "/" in reference:
         kind_of, _, rid = reference.partition("/")
         found = next(
             (r for r in resources if r.get_resource_type() == kind_of and r.id == rid), None
         )
+    return found
+
+
+def _resolve(by_url: dict[str, Any], resources: list[Any], reference: Any, kind: str) -> Any:
+    found = _resolve_any(by_url, resources, reference)
     return found if found is not None and found.get_resource_type() == kind else None
 
 

@@ -16,9 +16,10 @@ from uuid import UUID
 from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
+from referrals import reasons_repository as reasons
 from referrals.holding import RESOURCE
 from referrals.notices.telling import with_others_told
-from referrals.schemas import ReferralRequest
+from referrals.schemas import PartnerReferralRequest
 from referrals.taking_in import Refused, new_referral, take_in
 from shared.auth import AUTH_RESPONSES, CurrentPrincipal, Role, allow
 from shared.db import Connection
@@ -46,7 +47,9 @@ class HeldReferral(BaseModel):
         examples=[["child.date_of_birth"]],
     )
     track: Track
-    primary_need: Sen2Need
+    primary_need: Sen2Need | None = Field(
+        description="None: the partner gave no SEN2 need; taken in, it waits for triage"
+    )
     received_on: date
     held_at: datetime
     decision: Decision | None
@@ -143,10 +146,11 @@ async def decide_held_referral(
                     status.HTTP_409_CONFLICT,
                     "the request's details were erased (retention): decline it",
                 )
-            request = ReferralRequest.model_validate(json.loads(held["request"]))
+            request = PartnerReferralRequest.model_validate(json.loads(held["request"]))
             referral = new_referral(held_id, request, held["received_on"])
+            suggested = await reasons.suggested_for(conn, held_id)
             try:
-                events, _ = await take_in(conn, referral, request.child)
+                events, _ = await take_in(conn, referral, request.child, suggested)
             except Refused as refused:  # staff may know which referral: named, as on intake
                 raise HTTPException(status.HTTP_409_CONFLICT, refused.detail) from refused
             uow.add(*await with_others_told(uow, events), local_authority=council)

@@ -87,7 +87,7 @@ async def hold(
         suspected,
         differs,
         referral.track,
-        referral.primary_need.value,
+        referral.primary_need and referral.primary_need.value,
         referral.received_on,
         body.child.date_of_birth,
         request.model_dump_json(),

@@ -29,12 +29,44 @@ from referrals.fhir_bundle import (
     rejected,
     task,
 )
-from referrals.partner_example import EVENT_TYPE, example_bundle
-from shared.events import CLOUDEVENTS_CONTENT_TYPE, PartnerReferralAnswered
+from referrals.health_advice import advice_task
+from referrals.partner_advice import ADVICE_EVENT_TYPE, SUMMARY_EXTENSION
+from referrals.partner_example import (
+    EVENT_TYPE,
+    example_advice,
+    example_bundle,
+    snomed_reason,
+    text_reason,
+)
+from referrals.referrer_reasons import SNOMED_SYSTEM
+from shared.events import CLOUDEVENTS_CONTENT_TYPE, PartnerAdviceRequested, PartnerReferralAnswered
 
 FHIR_JSON = "application/fhir+json"
 SENT_AT = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 EXAMPLE_BUNDLE = example_bundle(at=SENT_AT, born=date(2020, 5, 1))
+TRIAGE_BUNDLES = {
+    "ods-snomed": example_bundle(
+        at=SENT_AT,
+        born=date(2020, 5, 1),
+        need=None,
+        requester="ods",
+        # The example concept (#23): an example, not a clinical fact.
+        reasons=[snomed_reason("35919005", "Pervasive developmental disorder")],
+    ),
+    "practitioner-role-text": example_bundle(
+        at=SENT_AT,
+        born=date(2020, 5, 1),
+        need=None,
+        requester="practitioner-role",
+        reasons=[text_reason("Few words at four; finds playing with other children hard")],
+    ),
+}
+EXAMPLE_TASK_ID = UUID("5b7f3c9e-2a41-5d8e-9f7b-3c1a2e4d6f80")
+EXAMPLE_ADVICE = example_advice(
+    str(EXAMPLE_TASK_ID),
+    b"%PDF-1.7 ...",
+    {"needs": "...", "outcomes-sought": "...", "provision-recommended": "..."},
+)
 EXAMPLE_REQUEST = "RBA-SR-000123"
 EXAMPLE_REFERRAL = UUID("6f1c1b52-8d1e-4a55-9c39-0c6a7f4f0b11")
 KEY = {
@@ -104,11 +136,27 @@ SCHEMAS: dict[str, Any] = {
         {
             "status": {"const": "active"},
             "intent": {"const": "order"},
-            "reasonCode": _coding(SEN2_SYSTEM, "the SEN2 primary need (primary_need)"),
+            "reasonCode": {
+                "type": "array",
+                "description": "The reasons as the referrer gives them, kept as their words: "
+                f"SNOMED CT codings ({SNOMED_SYSTEM}), other codings, text. Only a coding "
+                f"with system {SEN2_SYSTEM} is taken as the SEN2 primary need; without one "
+                "the referral waits for a caseworker's triage",
+                "items": {"type": "object"},
+            },
+            "reasonReference": {
+                "type": "array",
+                "description": "Conditions in the bundle whose code is a reason too",
+                "items": REFERENCE,
+            },
             "category": _coding(TRACK_SYSTEM, "the track, support (default) or ehc"),
             "authoredOn": {"type": "string", "description": MAPPING["received_on"]},
             "subject": {**REFERENCE, "description": "The Patient (in the bundle)"},
-            "requester": {**REFERENCE, "description": "The Organization (in the bundle)"},
+            "requester": {
+                "type": "object",
+                "description": "An Organization or PractitionerRole in the bundle (reference), "
+                f"or a logical reference by ODS code (identifier, system {ODS_SYSTEM})",
+            },
         },
         ["status", "intent", "subject", "requester"],
     ),
@@ -155,6 +203,20 @@ SCHEMAS: dict[str, Any] = {
         },
         ["identifier"],
     ),
+    "PartnerPractitionerRole": _outline(
+        "PractitionerRole",
+        "The requester as a role: its organization an Organization in the bundle or a logical "
+        "reference by ODS code",
+        {"organization": {"type": "object"}},
+        ["organization"],
+    ),
+    "PartnerCondition": _outline(
+        "Condition",
+        "A reason the ServiceRequest's reasonReference points to: its code (SNOMED CT, other "
+        "codings, text), kept as the referrer's words",
+        {"code": {"type": "object"}},
+        ["code"],
+    ),
 }
 SCHEMAS["PartnerReferralBundle"] = {
     "type": "object",
@@ -170,7 +232,7 @@ SCHEMAS["PartnerReferralBundle"] = {
         "timestamp": {"type": "string", "format": "date-time"},
         "entry": {
             "type": "array",
-            "minItems": 4,
+            "minItems": 3,
             "items": {
                 "type": "object",
                 "required": ["resource"],
@@ -212,6 +274,33 @@ SCHEMAS["PartnerReferralCloudEvent"] = {
     },
 }
 
+SCHEMAS["PartnerAdviceDocumentReference"] = _outline(
+    "DocumentReference",
+    "A partner's advice, answering the Task of nhs.advice.requested.{partner}.v1: status "
+    "current; context.related names the Task's identifier; content[0].attachment the advice "
+    "as a PDF (contentType application/pdf, data base64, 20 MB at most); optionally the "
+    f"adviser's summary for section K as the extension {SUMMARY_EXTENSION} (sub-extensions "
+    "needs, outcomes-sought, provision-recommended, each a valueString)",
+    {
+        "status": {"const": "current"},
+        "context": {"type": "object"},
+        "content": {"type": "array", "minItems": 1},
+        "extension": {"type": "array"},
+    },
+    ["status", "context", "content"],
+)
+SCHEMAS["PartnerAdviceHeaders"] = {
+    "type": "object",
+    "title": "PartnerAdviceHeaders",
+    "description": "Binary content mode, as a referral's, with the advice's type",
+    "required": ["content-type", *(f"ce_{a}" for a in REQUIRED_ATTRIBUTES)],
+    "properties": {
+        "content-type": {"const": FHIR_JSON},
+        **{f"ce_{name}": schema for name, schema in CE_ATTRIBUTES.items()},
+        "ce_type": {"const": ADVICE_EVENT_TYPE},
+    },
+}
+
 _ATTRIBUTES_EXAMPLE = {
     "specversion": "1.0",
     "id": "0b7f4a52-3c1e-4c0e-9a51-51f1f0a0c001",
@@ -236,7 +325,19 @@ MESSAGES: dict[str, Any] = {
                     **{f"ce_{k}": v for k, v in _ATTRIBUTES_EXAMPLE.items()},
                 },
                 "payload": EXAMPLE_BUNDLE,
-            }
+            },
+            *(
+                {
+                    "name": name,
+                    "summary": "No SEN2 need: accepted, it waits for a caseworker's triage",
+                    "headers": {
+                        "content-type": FHIR_JSON,
+                        **{f"ce_{k}": v for k, v in _ATTRIBUTES_EXAMPLE.items()},
+                    },
+                    "payload": bundle,
+                }
+                for name, bundle in TRIAGE_BUNDLES.items()
+            ),
         ],
     },
     "PartnerReferralStructured": {
@@ -258,6 +359,42 @@ MESSAGES: dict[str, Any] = {
         ],
     },
 }
+
+
+MESSAGES["PartnerAdviceBinary"] = {
+    "name": "PartnerAdviceBinary",
+    "title": "A partner's advice, answering an advice Task (binary mode; structured as a "
+    "referral's, the DocumentReference in data)",
+    "contentType": FHIR_JSON,
+    "headers": {"$ref": "#/components/schemas/PartnerAdviceHeaders"},
+    "payload": {"$ref": "#/components/schemas/PartnerAdviceDocumentReference"},
+    "bindings": {"kafka": {"bindingVersion": "0.4.0", "key": KEY}},
+    "examples": [
+        {
+            "name": "advice",
+            "headers": {
+                "content-type": FHIR_JSON,
+                **{f"ce_{k}": v for k, v in _ATTRIBUTES_EXAMPLE.items()},
+                "ce_type": ADVICE_EVENT_TYPE,
+            },
+            "payload": EXAMPLE_ADVICE,
+        }
+    ],
+}
+ADVICE_TASK_EXAMPLE = advice_task(
+    EXAMPLE_TASK_ID,
+    EXAMPLE_REFERRAL,
+    "medical",
+    council="E08000035",
+    requested_on=date(2026, 3, 16),
+    due_on=date(2026, 4, 27),
+    child={
+        "given_name": "Siân",
+        "family_name": "Nguyễn",
+        "nhs_number": "9990000018",
+        "date_of_birth": date(2020, 5, 1),
+    },
+)
 
 
 def _answer_example(outcome: str, resource: dict[str, Any]) -> dict[str, Any]:
@@ -336,6 +473,13 @@ def described(spec: dict[str, Any], inbound_topic: str, outcome_topic: str) -> d
                     operation["messages"] = [
                         {"$ref": f"#/channels/{cid}/messages/{name}"} for name in MESSAGES
                     ]
+        elif channel.get("address") == PartnerAdviceRequested.topic():
+            channel["parameters"] = {"partner": PARTNER_PARAMETER}
+            for ref in channel.get("messages", {}).values():
+                message = messages[unquote(ref["$ref"].rsplit("/", 1)[-1])]
+                message["examples"] = [
+                    {"name": "medical", "payload": {"resource": ADVICE_TASK_EXAMPLE}}
+                ]
         elif channel.get("address") == outcome_topic:
             channel["parameters"] = {"partner": PARTNER_PARAMETER}
             for ref in channel.get("messages", {}).values():

@@ -4,6 +4,9 @@ CloudEvent, in each content mode, and read the answer on its own outcome topic
 
     python -m referrals.partner_example                       # against `make run`'s platform
     python -m referrals.partner_example leeds-community-paediatrics   # as another partner
+    python -m referrals.partner_example --triage   # no SEN2 need: ODS + SNOMED CT, role + text
+    python -m referrals.partner_example --advice leeds-community-paediatrics
+        # wait for an advice Task on the partner's own topic; answer it with a PDF and summary
 
 Uses the CloudEvents SDK's Kafka binding, as a partner would. Each run's children are made up
 and new (a random NHS number of the 999 test range, which `make run` accepts, and a random
@@ -16,6 +19,7 @@ read and copy: the Bundle, both content modes, and reading the answers.)
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import secrets
 import string
@@ -29,8 +33,17 @@ from cloudevents.core.bindings.kafka import KafkaMessage, to_binary, to_structur
 from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
 
-from referrals.fhir_bundle import NHS_NUMBER_SYSTEM, ODS_SYSTEM, SEN2_SYSTEM, TRACK_SYSTEM
-from shared.events import PartnerReferralAnswered
+from referrals.fhir_bundle import (
+    NHS_NUMBER_SYSTEM,
+    ODS_SYSTEM,
+    SEN2_SYSTEM,
+    SNOMED_SYSTEM,
+    TRACK_SYSTEM,
+)
+from referrals.health_advice import ADVICE_TASK_SYSTEM
+from referrals.partner_advice import ADVICE_EVENT_TYPE as ADVICE_EVENT_TYPE
+from referrals.partner_advice import SUMMARY_EXTENSION
+from shared.events import PartnerAdviceRequested, PartnerReferralAnswered
 from shared.settings import KafkaSettings
 
 EVENT_TYPE = "uk.nhs.referrals.service-request.v1"
@@ -59,16 +72,64 @@ def example_bundle(
     family: str = "Nguyễn",
     born: date | None = None,
     email: str = "ann.parent@example.org",
-    need: str = "SLCN",
+    need: str | None = "SLCN",
+    reasons: list[dict[str, Any]] | None = None,
+    requester: str = "organization",
     at: datetime | None = None,
 ) -> dict[str, Any]:
     """A FHIR R4 message Bundle: MessageHeader -> ServiceRequest (status active, intent order,
     reason coded), its requester Organization (ODS code), its subject Patient (NHS number,
     name, birth date, postcode) and the family's RelatedPerson (email, postal address).
-    ``at``: when it is sent (now if left out); the child is six that year unless ``born`` says
-    otherwise."""
+    ``need``: a SEN2 code in the platform's code system (None: none, the referral waits for
+    triage); ``reasons``: further ``reasonCode`` entries as NHS systems send them (SNOMED CT
+    codings, text: ``snomed_reason``, ``text_reason``); ``requester``: ``organization`` (in
+    the bundle), ``practitioner-role`` (in the bundle, with its Organization) or ``ods`` (a
+    logical reference by ODS code, nothing in the bundle). ``at``: when it is sent (now if
+    left out); the child is six that year unless ``born`` says otherwise."""
     at = at or datetime.now(UTC)
     born = born or date(at.year - 6, 5, 1)
+    bundle = _bundle(nhs_number, given, family, born, email, at)
+    request = bundle["entry"][1]["resource"]
+    request["reasonCode"] = [
+        *([{"coding": [{"system": SEN2_SYSTEM, "code": need}]}] if need is not None else []),
+        *(reasons or []),
+    ]
+    if not request["reasonCode"]:
+        del request["reasonCode"]
+    if requester == "ods":
+        del bundle["entry"][3]
+        request["requester"] = {
+            "type": "Organization",
+            "identifier": {"system": ODS_SYSTEM, "value": "RR8"},
+        }
+    elif requester == "practitioner-role":
+        bundle["entry"].append(
+            {
+                "fullUrl": "urn:uuid:7c1a6b1e-0000-4000-8000-000000000006",
+                "resource": {
+                    "resourceType": "PractitionerRole",
+                    "organization": {"reference": "urn:uuid:7c1a6b1e-0000-4000-8000-000000000004"},
+                    "code": [{"text": "Community paediatrician"}],
+                },
+            }
+        )
+        request["requester"] = {"reference": "urn:uuid:7c1a6b1e-0000-4000-8000-000000000006"}
+    return bundle
+
+
+def snomed_reason(code: str, display: str) -> dict[str, Any]:
+    """A reason coded in SNOMED CT, as NHS systems send one (the concept is the partner's)."""
+    return {"coding": [{"system": SNOMED_SYSTEM, "code": code, "display": display}]}
+
+
+def text_reason(text: str) -> dict[str, Any]:
+    """A reason as text only: the referrer's words."""
+    return {"text": text}
+
+
+def _bundle(
+    nhs_number: str, given: str, family: str, born: date, email: str, at: datetime
+) -> dict[str, Any]:
     return {
         "resourceType": "Bundle",
         "type": "message",
@@ -94,7 +155,6 @@ def example_bundle(
                     "intent": "order",
                     "category": [{"coding": [{"system": TRACK_SYSTEM, "code": "support"}]}],
                     "code": {"text": "Speech and language support"},
-                    "reasonCode": [{"coding": [{"system": SEN2_SYSTEM, "code": need}]}],
                     "authoredOn": at.date().isoformat(),
                     "subject": {"reference": "urn:uuid:7c1a6b1e-0000-4000-8000-000000000003"},
                     "requester": {"reference": "urn:uuid:7c1a6b1e-0000-4000-8000-000000000004"},
@@ -138,6 +198,39 @@ def example_bundle(
     }
 
 
+def example_advice(
+    task_id: str, pdf: bytes, summary: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """A partner's answer to an advice Task (``PartnerAdviceRequested``): a FHIR R4
+    ``DocumentReference`` naming the Task's identifier, the advice as a PDF (base64), and
+    optionally the adviser's summary (``needs``, ``outcomes-sought``,
+    ``provision-recommended``) as an extension. Published with ``partner_record(...,
+    event_type=ADVICE_EVENT_TYPE)``."""
+    document: dict[str, Any] = {
+        "resourceType": "DocumentReference",
+        "status": "current",
+        "type": {"text": "Medical advice for an EHC needs assessment"},
+        "context": {"related": [{"identifier": {"system": ADVICE_TASK_SYSTEM, "value": task_id}}]},
+        "content": [
+            {
+                "attachment": {
+                    "contentType": "application/pdf",
+                    "title": "medical-advice.pdf",
+                    "data": base64.b64encode(pdf).decode(),
+                }
+            }
+        ],
+    }
+    if summary is not None:
+        document["extension"] = [
+            {
+                "url": SUMMARY_EXTENSION,
+                "extension": [{"url": url, "valueString": text} for url, text in summary.items()],
+            }
+        ]
+    return document
+
+
 def partner_record(
     data: Any,
     *,
@@ -145,6 +238,7 @@ def partner_record(
     council: str = "E08000035",
     request_id: str | None = None,
     mode: str = "binary",
+    event_type: str = EVENT_TYPE,
 ) -> KafkaMessage:
     """The Kafka record a partner publishes: ``data`` in a CloudEvent, in ``mode`` (binary:
     ``ce_*`` headers and the FHIR JSON as the value; structured: the whole event as JSON),
@@ -153,7 +247,7 @@ def partner_record(
         attributes={
             "id": str(uuid4()),
             "source": f"/nhs/partners/{partner}",
-            "type": EVENT_TYPE,
+            "type": event_type,
             "datacontenttype": "application/fhir+json" if mode == "binary" else "application/json",
             "localauthority": council,
             "partitionkey": request_id or f"SR-{uuid4().hex[:10]}",
@@ -164,13 +258,35 @@ def partner_record(
     return convert(event, JSONFormat())
 
 
+def _bundle_for(mode: str, triage: bool) -> dict[str, Any]:
+    number, family = random_test_nhs_number(), random_family_name()
+    if not triage:
+        return example_bundle(nhs_number=number, family=family)
+    if mode == "binary":  # the issue's example concept (#23): an example, not a clinical fact
+        reason = snomed_reason("35919005", "Pervasive developmental disorder")
+        return example_bundle(
+            nhs_number=number, family=family, need=None, requester="ods", reasons=[reason]
+        )
+    words = text_reason("Few words at four; finds playing with other children hard")
+    return example_bundle(
+        nhs_number=number, family=family, need=None, requester="practitioner-role",
+        reasons=[words],
+    )  # fmt: skip
+
+
 async def publish_examples(
-    kafka: KafkaSettings, timeout_s: float = 30, partner: str = "west-yorkshire-slt"
+    kafka: KafkaSettings,
+    timeout_s: float = 30,
+    partner: str = "west-yorkshire-slt",
+    *,
+    triage: bool = False,
 ) -> dict[str, dict[str, Any]]:
     """Publish a referral in each content mode (a new made-up child each) as ``partner`` and
     wait for their answers on its own outcome topic; returns each mode's answer (the outcome
     event's data). It publishes on the partner's own inbound topic (``PARTNER_TOPICS``) if it
-    has one, else on the shared one."""
+    has one, else on the shared one. ``triage``: referrals without a SEN2 need, as NHS systems
+    send them (binary: a logical ODS reference and a SNOMED CT reason; structured: a
+    PractitionerRole and text only), accepted to wait for a caseworker's triage."""
     producer = AIOKafkaProducer(**kafka.kafka_client_options(), acks="all")
     inbound = kafka.partner_topics.get(partner, kafka.partner_inbound_topic)
     answers = AIOKafkaConsumer(
@@ -192,9 +308,7 @@ async def publish_examples(
             found: dict[str, dict[str, Any]] = {}
             for mode in ("binary", "structured"):
                 request_id = f"SR-{uuid4().hex[:10]}"
-                bundle = example_bundle(
-                    nhs_number=random_test_nhs_number(), family=random_family_name()
-                )
+                bundle = _bundle_for(mode, triage)
                 record = partner_record(bundle, partner=partner, mode=mode, request_id=request_id)
                 await producer.send_and_wait(
                     f"{kafka.namespace}{inbound}",
@@ -216,10 +330,80 @@ async def publish_examples(
         await answers.stop()
 
 
-async def main() -> None:
-    partner = sys.argv[1] if len(sys.argv) > 1 else "west-yorkshire-slt"
+async def answer_advice_task(
+    kafka: KafkaSettings,
+    partner: str,
+    timeout_s: float = 300,
+    ready: asyncio.Event | None = None,
+) -> dict[str, Any]:
+    """Wait for the next advice Task on ``partner``'s own topic
+    (``nhs.advice.requested.<partner>.v1``), answer it with a made-up PDF and summary
+    (``example_advice``) on the partner's inbound topic, and return the answer to that.
+    ``ready`` is set once it reads the topic from its end (a Task asked after is seen)."""
+    tasks = AIOKafkaConsumer(
+        f"{kafka.namespace}{PartnerAdviceRequested.topic_of(partner)}",
+        f"{kafka.namespace}{PartnerReferralAnswered.topic_of(partner)}",
+        **kafka.kafka_client_options(),
+        auto_offset_reset="latest",
+        group_id=f"{partner}.example-{uuid4().hex[:8]}",
+    )
+    producer = AIOKafkaProducer(**kafka.kafka_client_options(), acks="all")
+    await tasks.start()
+    await producer.start()
+    request_id = f"ADV-{uuid4().hex[:10]}"
+    asked = False
     try:
-        answers = await publish_examples(KafkaSettings(), partner=partner)
+        async with asyncio.timeout(timeout_s):
+            while len(tasks.assignment()) < 2:  # read from the end as it is now
+                await tasks.getmany(timeout_ms=100)
+            for partition in tasks.assignment():
+                await tasks.position(partition)
+            if ready is not None:
+                ready.set()
+            while True:
+                for records in (await tasks.getmany(timeout_ms=500)).values():
+                    for message in records:
+                        data = json.loads(message.value)["data"]
+                        if not asked and "kind" in data:
+                            task_id = data["resource"]["identifier"][0]["value"]
+                            print(f"advice asked: Task {task_id}, due {data['due_on']}")
+                            advice = example_advice(task_id, b"%PDF-1.7\n% example\n%%EOF\n", {
+                                "needs": "Speech and language delay",
+                                "outcomes-sought": "Joins in with conversation with peers",
+                                "provision-recommended": "Speech and language therapy",
+                            })  # fmt: skip
+                            record = partner_record(
+                                advice, partner=partner, event_type=ADVICE_EVENT_TYPE,
+                                request_id=request_id,
+                            )  # fmt: skip
+                            inbound = kafka.partner_topics.get(partner, kafka.partner_inbound_topic)
+                            await producer.send_and_wait(
+                                f"{kafka.namespace}{inbound}", record.value,
+                                key=request_id.encode(), headers=list(record.headers.items()),
+                            )  # fmt: skip
+                            asked = True
+                        elif data.get("request_id") == request_id:
+                            answer: dict[str, Any] = data
+                            return answer
+    finally:
+        await producer.stop()
+        await tasks.stop()
+
+
+async def main() -> None:
+    flags = [a for a in sys.argv[1:] if a.startswith("--")]
+    names = [a for a in sys.argv[1:] if not a.startswith("--")]
+    partner = names[0] if names else "west-yorkshire-slt"
+    if "--advice" in flags:
+        print(f"waiting for an advice Task on {PartnerAdviceRequested.topic_of(partner)}")
+        answer = await answer_advice_task(KafkaSettings(), partner)
+        print(f"\nadvice answered: {answer['outcome']}")
+        print(json.dumps(answer["resource"], indent=2))
+        return
+    try:
+        answers = await publish_examples(
+            KafkaSettings(), partner=partner, triage="--triage" in flags
+        )
     except TimeoutError:
         sys.exit("no answer within 30 s: is the platform running (make run)?")
     print(f"answers read on {PartnerReferralAnswered.topic_of(partner)}")

@@ -35,6 +35,7 @@ answer, dead-letter) share one transaction and one record; the FHIR reading is i
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -51,10 +52,17 @@ from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
 from pydantic import ValidationError
 
+from referrals import reasons_repository
 from referrals.config import ReferralsSettings
+from referrals.documents.receiving import DocumentDesk, kept
+from referrals.documents.store import PostgresStore, StoredKey
 from referrals.fhir_bundle import Problem, Rejected, read_bundle, rejected, task, where
+from referrals.health_advice import advice_received_task
 from referrals.holding import hold
-from referrals.schemas import ReferralRequest
+from referrals.partner_advice import ADVICE_EVENT_TYPE, PartnerAdvice, read_advice, take_advice
+from referrals.referrer_reasons import ReferrerReason, suggested_needs
+from referrals.schemas import PartnerReferralRequest
+from referrals.state import referrals_of
 from referrals.taking_in import Refused, new_referral, rule_problems, take_in
 from shared.consumption import EventConsumption, attempted, dead_letter_headers, first_deliveries
 from shared.dates import london_today
@@ -82,8 +90,16 @@ class Inbound:
     request_id: str
     partner: str | None = None
     council: str | None = None
-    body: ReferralRequest | None = None
+    body: PartnerReferralRequest | None = None
     problems: list[Problem] = field(default_factory=list)
+    requester_ods: str = ""
+    advice: PartnerAdvice | None = None
+    """An answer to a request for advice (``referrals.partner_advice``), not a referral."""
+    refused: list[Problem] = field(default_factory=list)
+    """Why an answer to a request for advice was refused once taken (not the partner's
+    Task, already received...): answered so, then dead-lettered."""
+    reasons: list[ReferrerReason] = field(default_factory=list)
+    """The referrer's reasons as given: special category data, never logged."""
 
 
 @dataclass(frozen=True)
@@ -157,6 +173,12 @@ def read(
         ]
         return inbound
     inbound.council = council
+    if event.get_type() == ADVICE_EVENT_TYPE:  # advice the partner was asked for (#23)
+        try:
+            inbound.advice = read_advice(event.get_data())
+        except Rejected as exc:
+            inbound.problems = exc.problems
+        return inbound
     try:
         referral = read_bundle(event.get_data())
     except Rejected as exc:
@@ -164,7 +186,7 @@ def read(
         return inbound
     referral.body["local_authority"] = council
     try:
-        body = ReferralRequest.model_validate(referral.body)
+        body = PartnerReferralRequest.model_validate(referral.body)
     except ValidationError as exc:
         inbound.problems = [
             (where(tuple(e["loc"]), referral.paths), e["msg"].removeprefix("Value error, "))
@@ -174,6 +196,7 @@ def read(
     problems = rule_problems(settings.intake_rules, body, london_today())
     inbound.problems = [(where(loc, referral.paths), why) for loc, why in problems]
     inbound.body = body if not problems else None
+    inbound.requester_ods, inbound.reasons = referral.requester_ods, referral.reasons
     return inbound
 
 
@@ -240,6 +263,9 @@ class PartnerIntake:
         what = f"partner message {record.topic}[{record.partition}]@{record.offset}"
         failed = await self._attempted(wiring, what, delivery, inbound, topic)
         if failed is None:
+            if inbound.refused:  # advice refused in its unit of work: answered, now kept
+                reason = "; ".join(f"{w}: {why}" for w, why in inbound.refused)
+                await self._dead_letter(record, wiring, reason, "Rejected", outcome="invalid")
             return
         # A bug: the same every time; kept for the operators, the partition moves on.
         exc, attempts = failed
@@ -301,6 +327,9 @@ class PartnerIntake:
             client_request_id=client_request_id(inbound.request_id),
         )
         councils = [inbound.council] if inbound.council else []
+        if inbound.advice is not None and inbound.council and not inbound.problems:
+            await self._advice(wiring, delivery, inbound, topic, actor)
+            return
         async with wiring.work.begin(actor, councils=councils) as uow:
             if not await first_deliveries(uow.conn, self.consumer, topic, [delivery]):
                 return  # delivered again: answered already
@@ -331,9 +360,19 @@ class PartnerIntake:
                 )
             ]
         referral = new_referral(referral_id, inbound.body, london_today())
+        suggested = suggested_needs(inbound.reasons, self.settings.snomed_sen2_suggestions)
+        await reasons_repository.keep(
+            conn,
+            referral_id,
+            local_authority=inbound.council,
+            partner=partner,
+            requester_ods=inbound.requester_ods,
+            reasons=inbound.reasons,
+            suggested=suggested,
+        )
         taken_in: UUID | None = referral_id
         try:
-            events, _ = await take_in(conn, referral, inbound.body.child)
+            events, _ = await take_in(conn, referral, inbound.body.child, suggested)
         except Refused as refused:  # a child known here: held, answered as any referral
             events, _ = await hold(
                 conn, referral, inbound.body, refused,
@@ -361,6 +400,49 @@ class PartnerIntake:
             resource=answer,
         )
         return [*events, accepted]
+
+    async def _advice(
+        self, wiring: Wiring, delivery: UUID, inbound: Inbound, topic: str, actor: Actor
+    ) -> None:
+        """A partner's advice: scanned when a scanner is configured, its bytes put in the
+        document store (removed again unless it is received), then received on the clock and
+        answered in one unit of work (``referrals.partner_advice``)."""
+        advice, council, partner = inbound.advice, inbound.council or "", inbound.partner or ""
+        assert advice is not None
+        desk = DocumentDesk(PostgresStore(wiring.work), referrals_of(wiring.work.service).scanner)
+        problems: list[Problem] = []
+        if desk.scanner is not None and await desk.scanner.scan(advice.content) is not None:
+            problems = [("DocumentReference.content[0].attachment.data", "contains a virus")]
+        document_id = uuid5(NAMESPACE_URL, f"partner-advice:{delivery}")
+        key = StoredKey(document_id, council)
+        infected = bool(problems)  # never stored, even for a moment
+        async with contextlib.nullcontext() if infected else kept(desk, key, advice.content):
+            async with wiring.work.begin(actor, councils=[council]) as uow:
+                if not await first_deliveries(uow.conn, self.consumer, topic, [delivery]):
+                    return  # delivered again: answered already
+                referral_id: UUID | None = None
+                if not problems:
+                    referral_id, problems = await take_advice(
+                        uow, advice, partner, council, document_id
+                    )
+                about = referral_id or advice.task_id
+                if problems:
+                    answer = replace(inbound, problems=problems)
+                    uow.add(self._rejection(about, answer, problems), local_authority=council)
+                else:
+                    uow.add(
+                        PartnerReferralAnswered(
+                            referral_id=about,
+                            partner=partner,
+                            request_id=inbound.request_id,
+                            outcome="accepted",
+                            resource=advice_received_task(advice.task_id, document_id),
+                        ),
+                        local_authority=council,
+                    )
+            if problems and not infected:
+                await desk.store.remove(key)  # answered, not received: no bytes kept
+        inbound.refused = problems
 
     @staticmethod
     def _rejection(

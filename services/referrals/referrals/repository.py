@@ -132,7 +132,7 @@ async def add_referral(
         child_id,
         referral.local_authority,
         referral.requested_by,
-        referral.primary_need.value,
+        referral.primary_need and referral.primary_need.value,
         referral.postcode.district,
         referral.received_on,
         Step.RECEIVED.value,

@@ -102,6 +102,10 @@ async def erase_past_retention(
             "UPDATE statutory_exceptions SET reason = 'erased' WHERE referral_id = ANY($1)",
             referral_ids,
         )
+        await conn.execute(  # an NHS partner's reasons: the child's health, in their words
+            "UPDATE referrer_reasons SET reasons = '[]' WHERE referral_id = ANY($1)",
+            referral_ids,
+        )
         await conn.execute(  # a school's reasons may name the child too
             "UPDATE school_consultations SET reason = NULL WHERE referral_id = ANY($1)",
             referral_ids,

@@ -185,6 +185,15 @@ class ReferralRequest(BaseModel):
         return value
 
 
+class PartnerReferralRequest(ReferralRequest):
+    """An NHS partner's request (read from its FHIR Bundle): NHS systems code reasons in SNOMED
+    CT or text, not in SEN2, and deciding a child's need is the council's job, so the need may
+    be left out; the referral then waits for a caseworker's triage (``POST
+    /v1/referrals/{id}/need``)."""
+
+    primary_need: Sen2Need | None = None  # type: ignore[assignment]  # optional for partners
+
+
 class ReferralReceipt(BaseModel):
     """What the sender of a referral gets back: our reference, and nothing about the child."""
 
@@ -267,7 +276,12 @@ class ReferralView(BaseModel):
     track: Track
     local_authority: str
     requested_by: str
-    primary_need: Sen2Need
+    primary_need: Sen2Need | None = Field(
+        description="None: an NHS partner's referral waiting for a caseworker's triage"
+    )
+    needs_triage: bool = Field(
+        default=False, description="True until a caseworker sets the need (POST .../need)"
+    )
     received_on: date
     closed: bool = Field(description="The EHC request ended (refused, no plan, or final plan)")
     ehc: EhcView | None = Field(description="The statutory process, on the ehc track")

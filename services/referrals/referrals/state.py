@@ -4,7 +4,8 @@ settings ``create_app`` was given (never the process's environment read again)."
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends
@@ -35,6 +36,9 @@ class Referrals:
     """Each council's details in its letters (``COUNCIL_NOTICES``)."""
     scanner: Scanner | None = None
     """The malware scan of every document uploaded (``CLAMD_ADDRESS``; None: no scan)."""
+    advice_partners: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """By council, the NHS partner asked for each kind of advice over Kafka
+    (``ADVICE_PARTNERS``)."""
 
     @classmethod
     def of(cls, settings: ReferralsSettings) -> Referrals:
@@ -52,6 +56,7 @@ class Referrals:
             if settings.clamd_address
             else None,
             public_request_messages_per_contact=settings.public_request_messages_per_contact,
+            advice_partners=settings.advice_partners,
             public_intake=Lanes(  # a lane for the workspace's calls, one for the others
                 workspace=PublicIntake(*slots),
                 others=PublicIntake(*slots),

@@ -360,6 +360,8 @@ class EhcRequest:
         """``needs``: the child's primary need first, then any others."""
         self._expect(Stage.ASSESSING, step="a decision whether to issue a plan")
         assert self.assessment_decided_on is not None
+        if not needs:  # an NHS partner's referral still waiting for triage (#23)
+            raise OutOfOrder("the child's special educational need is not set yet: triage it")
         missing = sorted(required_advice(needs[0], needs[1:]) - set(advice_requested))
         if missing:
             raise OutOfOrder(f"advice the law requires has not been requested: {missing}")

@@ -6,6 +6,7 @@ the events it returns with the audit rows they stand for (the referral created).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from uuid import UUID, uuid4
 
@@ -14,7 +15,7 @@ from referrals.domain import NewReferral, StatutoryStep, Step, ehc_request_of, r
 from referrals.intake import IntakeRules, intake_problems, name_key
 from referrals.schemas import Child, ReferralReceipt, ReferralRequest
 from shared.db import Connection
-from shared.events import DomainEvent, HoldReason
+from shared.events import DomainEvent, HoldReason, Sen2Need
 
 
 def rule_problems(
@@ -72,11 +73,12 @@ class Refused(Exception):
 
 
 async def take_in(
-    conn: Connection, referral: NewReferral, child: Child
+    conn: Connection, referral: NewReferral, child: Child, suggested: Sequence[Sen2Need] = ()
 ) -> tuple[list[DomainEvent], ReferralReceipt]:
     """Store the child and the referral (in the caller's unit of work); returns the events it
     causes (the caller adds them to its unit of work: a handler by returning them) and the
-    receipt."""
+    receipt. ``suggested``: for a partner's referral without a need, the needs the council's
+    SNOMED CT table suggests to the caseworker who triages it."""
     identity = name_key(child.given_name, child.family_name)
     by_name = f"name|{identity}|{child.date_of_birth}|{child.postcode}"
     by_nhs = f"nhs|{child.nhs_number}" if child.nhs_number else by_name
@@ -108,7 +110,7 @@ async def take_in(
     except repository.ChildDetailsDiffer as exc:
         raise Refused(str(exc), code="child-details-differ", child_id=exc.child_id) from exc
     request = ehc_request_of(referral)
-    events = receive(referral, request)
+    events = receive(referral, request, suggested)
     if request is not None:
         await ehc_repository.start(conn, request)
     await repository.add_step(

@@ -15,6 +15,9 @@ from starlette.datastructures import FormData
 from web import words
 
 DEADLINE_STATES = {"at_risk": "At risk", "missed": "Missed"}
+NEEDS_TRIAGE = "needs_triage"
+"""A stage of the page's own: NHS partners' referrals waiting for their need (#23), which the
+API filters by ``needs_triage``, not by a status."""
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,9 @@ class Filters:
     ) -> Filters:
         return cls(
             track=track if track in words.TRACKS else "",
-            status=status if status in words.STAGES or status in words.STATUSES else "",
+            status=status
+            if status in words.STAGES or status in words.STATUSES or status == NEEDS_TRIAGE
+            else "",
             deadline=tuple(d for d in DEADLINE_STATES if d in deadline),
             team=str(_uuid(team) or ""),
             waiting=waiting == "yes",
@@ -59,7 +64,8 @@ class Filters:
         """The filters as the referrals API's caseload takes them (those set only)."""
         chosen: dict[str, Any] = {
             "track": self.track or None,
-            "status": self.status or None,
+            "status": self.status if self.status not in ("", NEEDS_TRIAGE) else None,
+            "needs_triage": True if self.status == NEEDS_TRIAGE else None,
             "deadline": list(self.deadline) or None,
             "team": self.team or None,
             "waiting": True if self.waiting else None,

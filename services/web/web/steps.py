@@ -48,6 +48,10 @@ class StepForm:
     warning: str | None = None
     shape: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     """The API's body from the form's (flat) answers, where the API nests some of them."""
+    context_api: str | None = None
+    """A path under ``/v1/referrals/{id}`` whose answer the page shows above the questions
+    (``context_template``): what the caseworker reads to decide (the referrer's reasons)."""
+    context_template: str | None = None
 
 
 STEPS: dict[str, StepForm] = {
@@ -74,6 +78,29 @@ STEPS: dict[str, StepForm] = {
             "The request was recorded and the statutory clock started",
             intro="Only a parent, the young person, or a school or college can request an "
             "assessment; support carries on while it runs.",
+        ),
+        StepForm(
+            "need",
+            "Set the child's special educational needs",
+            "/need",
+            (
+                Question("primary_need", "The child's main need", "radios", options=words.NEEDS),
+                Question(
+                    "secondary_needs",
+                    "Any other needs",
+                    "checkboxes",
+                    options=words.NEEDS,
+                    required=False,
+                    hint="Select all that apply, not the main need again.",
+                ),
+            ),
+            "The child's needs were recorded: a support plan is being drafted and a specialist "
+            "looked for",
+            button="Set the needs",
+            intro="An NHS partner referred this child without a SEN2 need: deciding it is the "
+            "council's job. Once you set it, the plan is drafted and a specialist matched.",
+            context_api="/triage",
+            context_template="caseworker/referrer_reasons.html",
         ),
         StepForm(
             "assessment-decision",
@@ -307,6 +334,7 @@ def _page(
     action: str,
     heading: str,
     status_code: int = 200,
+    context: Any = None,
 ) -> Response:
     return pages.render(
         request,
@@ -320,6 +348,16 @@ def _page(
         answers=answers,
         errors=answers.summary(step.questions),
         idempotency_key=key,
+        context=context,
+    )
+
+
+async def _context(request: Request, referral_id: UUID, step: StepForm, user: User) -> Any:
+    """What the page shows above the questions (``StepForm.context_api``), or None."""
+    if step.context_api is None:
+        return None
+    return await state_of(request).backends.get(
+        "referrals", f"/v1/referrals/{referral_id}{step.context_api}", token=user.access_token
     )
 
 
@@ -336,7 +374,10 @@ async def _show(
     answers.errors.clear()  # kept answers are shown as they were, not judged yet
     kept = (saved or {}).get("idempotency_key")
     key = kept if isinstance(kept, str) else str(uuid.uuid4())
-    return _page(request, referral_id, step, answers, key, action=action, heading=heading)
+    context = await _context(request, referral_id, step, user)
+    return _page(
+        request, referral_id, step, answers, key, action=action, heading=heading, context=context
+    )
 
 
 async def _send(
@@ -361,6 +402,7 @@ async def _send(
             action=action,
             heading=heading,
             status_code=422,
+            context=await _context(request, referral_id, step, user),
         )
     backends: Backends = state_of(request).backends
     try:
@@ -384,6 +426,7 @@ async def _send(
             action=action,
             heading=heading,
             status_code=422,
+            context=await _context(request, referral_id, step, user),
         )
     except Conflict as exc:
         answers.general.append(forms.plain(exc.detail))
@@ -396,6 +439,7 @@ async def _send(
             action=action,
             heading=heading,
             status_code=409,
+            context=await _context(request, referral_id, step, user),
         )
     request.scope["web.session"].data["banner"] = step.done
     return RedirectResponse(f"/referrals/{referral_id}", status_code=303)

@@ -11,11 +11,14 @@ commits and removed after its erasure commits, so no transaction waits on a buck
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 from uuid import UUID
 
+import asyncpg
+
 from shared.councils import act_for
-from shared.db import Database
 
 
 @dataclass(frozen=True)
@@ -49,12 +52,20 @@ class DocumentStore(abc.ABC):
         """Forget the bytes under ``key`` (none there: no error)."""
 
 
+class Pooled(Protocol):
+    """What holds the service's pool: its ``Database`` (routes), or its ``Work`` (the NHS
+    partners' consumer, taking a partner's advice)."""
+
+    @property
+    def pool(self) -> Callable[[], asyncpg.Pool]: ...
+
+
 class PostgresStore(DocumentStore):
     """Bytes in the service's own database (``document_contents``, 20 MB a row at most)."""
 
     name = "postgres"
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Pooled) -> None:
         self.database = database
 
     async def put(self, key: StoredKey, content: bytes) -> None:
