@@ -72,7 +72,7 @@ class Child(BaseModel):
 
     given_name: PersonName = Field(examples=["Siân"])
     family_name: PersonName = Field(examples=["Nguyễn"])
-    date_of_birth: date = Field(description="0 to 25 years old on the day of the request")
+    date_of_birth: date = Field(description="Under 25 on the day of the request (s83(2))")
     nhs_number: Annotated[str, Field(max_length=20), AfterValidator(_nhs_number)] | None = Field(
         default=None,
         description="Optional; 10 digits with a valid Modulus 11 check, spaces or dashes allowed",
