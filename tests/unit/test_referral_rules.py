@@ -6,7 +6,9 @@ from referrals.domain import (
     FamilyContact,
     NewReferral,
     Postcode,
+    StatutoryStep,
     Step,
+    family_words,
     is_valid_nhs_number,
     phase_of,
     receive,
@@ -171,3 +173,25 @@ def test_a_referral_without_the_referrers_words_causes_no_description() -> None:
     assert isinstance(received, ReferralReceived)
     assert not received.described
     assert received.secondary_needs == [Sen2Need.SLCN]
+
+
+@pytest.mark.parametrize(
+    ("kind", "said"),
+    [
+        ("decision", "We did not meet a legal time limit; we are sorry"),
+        ("final_plan", "We did not meet a legal time limit; we are sorry"),
+        ("draft_plan", "We did not send the draft EHC plan by our own target date; we are sorry"),
+        ("issue_decision", "We did not decide whether to issue an EHC plan by our own target"),
+        ("advice:medical", "A professional's advice did not come within the 6 weeks the law"),
+    ],
+)
+def test_a_missed_deadline_on_the_timeline_is_legal_only_where_the_law_sets_it(
+    kind: str, said: str
+) -> None:
+    """The draft's and the issue decision's dates are the council's own targets: a family is
+    never told "we did not meet a legal deadline" for them (nor for an adviser's 6 weeks)."""
+    words = family_words(StatutoryStep.DEADLINE_MISSED, kind)
+    assert words.startswith(said)
+    assert "deadline" not in words
+    if kind in {"draft_plan", "issue_decision", "advice:medical"}:
+        assert "legal" not in words

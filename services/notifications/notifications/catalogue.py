@@ -119,11 +119,9 @@ class MessageKind:
 
 
 def _request_dates(event: ReferralReceived) -> dict[str, Detail]:
-    return {
-        "received_on": event.received_on,
-        "decision_due": event.decision_due,
-        "final_plan_due": event.final_plan_due,
-    }
+    # No statutory dates: a family on the support track asked for none, and one on the EHC
+    # track hears them in "ehc-assessment-requested" (s36(1)).
+    return {"received_on": event.received_on}
 
 
 def _asked_to_confirm(event: PublicRequestReceived) -> bool:
@@ -239,12 +237,14 @@ def _final(event: FinalPlanIssued) -> dict[str, Detail]:
 
 
 def _moved(event: StatutoryExceptionRecorded) -> dict[str, Detail]:
-    return {"exception": event.kind, "new_dates": dict(event.deadlines)}
+    # The deadlines' dates with exceptions are the SEN2 count's, never a family's "new dates".
+    return {"exception": event.kind}
 
 
 def _at_risk(event: DeadlineAtRisk) -> dict[str, Detail]:
     return {
         "deadline": event.deadline,
+        "limit": event.deadline,
         "due_on": event.due_on,
         "statutory_due_on": event.statutory_due_on,
         "days_left": str(event.days_left),
@@ -254,6 +254,7 @@ def _at_risk(event: DeadlineAtRisk) -> dict[str, Detail]:
 def _missed(event: DeadlineMissed) -> dict[str, Detail]:
     return {
         "deadline": event.deadline,
+        "limit": event.deadline,
         "due_on": event.due_on,
         "statutory_due_on": event.statutory_due_on,
     }

@@ -170,33 +170,36 @@ EHC_TEXTS: dict[str, Words] = {
             "you can appeal to the SEND Tribunal by {appeal_by}. Details: {link}"
         ),
     ),
+    # An exception excuses a time limit where meeting it is impractical (Regs 5(4), 10(4),
+    # 13(3)); it sets no new date. Never "extended", never "new dates".
     "deadlines-moved": Words(
-        subject="Dates for the EHC needs assessment have changed (reference {reference})",
+        subject="Time limits of the EHC needs assessment (reference {reference})",
         body=(
-            "The law allows some time limits to be extended in certain cases. Because of "
-            "{exception}, dates for the EHC needs assessment for {who} (reference "
-            "{reference}) have changed.\n\n"
-            "The new dates: {new_dates}.\n\n"
+            "We have recorded {exception} during the EHC needs assessment for {who} "
+            "(reference {reference}).\n\n"
+            "The law says that where this makes it impractical for us to meet a time limit of "
+            "the assessment, we do not have to meet it (regulations 5(4), 10(4) and 13(3) of "
+            "the SEND Regulations 2014). We will still take each step as soon as we can.\n\n"
             "Follow progress: {link}"
         ),
         sms=(
-            "Dates for the EHC needs assessment have changed (ref {reference}). See the new "
-            "dates: {link}"
+            "We have recorded something that can affect the time limits of the EHC needs "
+            "assessment (ref {reference}). Details: {link}"
         ),
     ),
     "deadline-missed-family": Words(
-        subject="We have missed a deadline in the EHC needs assessment (reference {reference})",
+        subject="A date in the EHC needs assessment was not met (reference {reference})",
         body=(
-            "We are sorry: {deadline} was due by {due_on}, and we have missed that deadline "
-            "(reference {reference}).\n\n"
+            "We are sorry: {deadline} was due by {due_on} ({limit}), and it did not happen by "
+            "then (reference {reference}).\n\n"
             "We are working to complete it as soon as we can.\n\n"
             "If you are unhappy about the delay, you can complain to us, and then to the "
             "Local Government and Social Care Ombudsman.\n\n"
             "Follow progress: {link}"
         ),
         sms=(
-            "We are sorry: we have missed a deadline in the EHC needs assessment (ref "
-            "{reference}): {deadline}, due by {due_on}. Details: {link}"
+            "We are sorry: a date in the EHC needs assessment was not met (ref {reference}): "
+            "{deadline}, due by {due_on}. Details: {link}"
         ),
     ),
     # Only where the council chooses it (``optional_messages``).
@@ -218,7 +221,7 @@ EHC_TEXTS: dict[str, Words] = {
     "deadline-at-risk": Words(
         subject="Deadline at risk, referral {reference}: due {due_on}",
         body=(
-            "A statutory deadline for referral {reference} is close and its step has not been "
+            "A deadline for referral {reference} ({limit}) is close and its step has not been "
             "recorded: {deadline}, due {due_on} (without exceptions: {statutory_due_on}). "
             "Days left: {days_left}.\n\n"
             "Open the referral: {link}"
@@ -228,7 +231,7 @@ EHC_TEXTS: dict[str, Words] = {
     "deadline-missed": Words(
         subject="Deadline missed, referral {reference}: was due {due_on}",
         body=(
-            "A statutory deadline for referral {reference} has passed without its step being "
+            "A deadline for referral {reference} ({limit}) has passed without its step being "
             "recorded: {deadline}, due {due_on} (without exceptions: {statutory_due_on}).\n\n"
             "The family is being told too. Record the step, or an exception if one applies, "
             "as soon as you can.\n\n"
@@ -276,6 +279,16 @@ EHC_PHRASES = Phrases(
             "personal_circumstances": "exceptional personal circumstances",
             "family_away": "time away from the area of 4 weeks or more",
             "": "circumstances the law allows for",
+        },
+        # Only the limits the law sets are called legal (Regs 5(1), 8, 10(1), 13(2)): the draft
+        # date and the issue-decision date are the council's own targets.
+        "limit": {
+            "decision": "a time limit set by law",
+            "final_plan": "a time limit set by law",
+            "issue_decision": "our own target date, not a time limit set by law",
+            "draft_plan": "our own target date, not a time limit set by law",
+            "advice": "the 6 weeks the law gives a professional to send their advice",
+            "": "a date in the assessment",
         },
         "deadline": {
             "decision": "our decision whether to carry out an EHC needs assessment",

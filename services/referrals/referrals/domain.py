@@ -220,7 +220,7 @@ FAMILY_WORDS: dict[str, str] = {
     StatutoryStep.EXCEPTION_RECORDED: (
         "Something happened that the law allows for when a time limit cannot be met"
     ),
-    StatutoryStep.DEADLINE_MISSED: "We did not meet a legal deadline; we are sorry",
+    StatutoryStep.DEADLINE_MISSED: "We did not meet a legal time limit; we are sorry",
     PlanStep.PLAN_SHARED: "We shared your child's support plan with you",
     PlanStep.PLAN_COMMENTS_RECEIVED: "We received your comments on the plan",
     PlanStep.PLAN_AGREED: "You agreed the support plan",
@@ -253,11 +253,27 @@ WHAT_NEXT: dict[Step, str] = {
 }
 
 
+MISSED_WORDS: dict[str, str] = {
+    "draft_plan": "We did not send the draft EHC plan by our own target date; we are sorry",
+    "issue_decision": (
+        "We did not decide whether to issue an EHC plan by our own target date; we are sorry"
+    ),
+    "advice": "A professional's advice did not come within the 6 weeks the law gives them",
+}
+"""A missed deadline that is not the council's legal time limit, by kind (the detail): only
+the 6-week decision, the 16-week notice not to issue and the 20-week final plan bind the
+council; the draft's and the issue decision's dates are its targets, and 6 weeks for advice
+bind the adviser (Reg 8)."""
+
+
 def family_words(step: str, detail: str | None) -> str:
-    """A timeline step in a family's words; the first session's with its day."""
+    """A timeline step in a family's words; the first session's with its day; a missed
+    deadline as the law's time limit or the council's own target (``MISSED_WORDS``)."""
     words = FAMILY_WORDS[step]
     if step == Step.FIRST_SESSION_ARRANGED and detail:
         return f"{words}, on {_long_date(date.fromisoformat(detail))}"
+    if step == StatutoryStep.DEADLINE_MISSED and detail:
+        return MISSED_WORDS.get(detail.partition(":")[0], words)
     return words
 
 

@@ -62,9 +62,19 @@ DEADLINES = {
 }
 """Which deadlines the law sets (the rest are the council's own targets): see ``LEGAL``."""
 
-LEGAL = frozenset({"decision", "issue_decision", "final_plan"})
-"""The statutory limits among ``DEADLINES`` (Regs 5, 10, 13(2)); advice limits are legal too
-(Reg 8), but they bind the adviser, not the council."""
+LEGAL = frozenset({"decision", "final_plan"})
+"""The statutory limits among ``DEADLINES`` (Regs 5(1), 13(2)). The issue decision's date is
+the council's target: the law's 16 weeks (Reg 10(1)) is for a decision NOT to issue, and the
+draft's date is the latest that leaves 15 days before week 20. Advice limits are legal too
+(Reg 8), but they bind the adviser, not the council (``limit_kind``)."""
+
+
+def limit_kind(kind: str) -> str:
+    """Whose limit a deadline is, in the caseworker's words: the council's legal time limit,
+    the adviser's (Reg 8: 6 weeks from receiving the request), or the council's own target."""
+    if kind.startswith("advice:"):
+        return "Adviser's legal time limit (6 weeks, Reg 8)"
+    return "Legal time limit" if kind in LEGAL else "Council's target"
 
 ADVICE = {
     "parent": "Parent or young person",
