@@ -154,9 +154,7 @@ def test_the_draft_plan_gives_the_comment_date_and_the_right_to_name_a_school() 
     assert "particular school" in text
 
 
-def test_an_exception_is_told_as_the_law_excuses_it_never_as_extended_limits_or_new_dates() -> (
-    None
-):
+def test_an_exception_is_told_as_the_law_excuses_it_never_as_extended_limits_or_new_dates() -> None:
     """An exception excuses a time limit where meeting it is impractical (Regs 5(4), 10(4),
     13(3)): it sets no new legal date, so a family is never told of "new dates"."""
     event = sample_event(StatutoryExceptionRecorded, uuid4()).model_copy(
