@@ -28,7 +28,7 @@ from tests.integration.referrals_app import (
 )
 
 TODAY = london_today()
-EVERY_CHILDS_ADVICE = ["educational_psychology", "medical", "social_care"]
+EVERY_CHILDS_ADVICE = ["parent", "educational", "educational_psychology", "medical", "social_care"]
 
 
 @pytest.fixture(scope="module")
@@ -101,19 +101,22 @@ async def test_each_statutory_step_in_order_with_its_deadline_event_and_timeline
     )
     assert _deadlines(ehc)["advice:educational_psychology"]["state"] == "met"
     assert _deadlines(ehc)["advice:medical"]["state"] == "missed"  # 16 weeks ago, not come
-    # Social care advice for every child, and a teacher of the deaf: hearing is a need too.
+    # The family's, the head teacher's and social care advice for every child (Reg 6(1)(a),
+    # (b), (e)), and a teacher of the deaf: hearing is a need too.
     missing = await caseworker.post(
         f"{path}/plan-decision",
         json={"decision": "issue", "decided_on": str(start + timedelta(weeks=12))},
     )
     assert missing.status_code == 409
-    assert "['social_care', 'teacher_of_the_deaf']" in missing.json()["detail"]
-    ehc = await _post(
-        caseworker,
-        f"{path}/advice-requests",
-        {"kinds": ["social_care", "teacher_of_the_deaf"], "requested_on": str(day)},
+    assert (
+        "['educational', 'parent', 'social_care', 'teacher_of_the_deaf']"
+        in missing.json()["detail"]
     )
-    unreceived = {"advice:medical", "advice:social_care", "advice:teacher_of_the_deaf"}
+    others = ["parent", "educational", "social_care", "teacher_of_the_deaf"]
+    ehc = await _post(
+        caseworker, f"{path}/advice-requests", {"kinds": others, "requested_on": str(day)}
+    )
+    unreceived = {"advice:medical", *(f"advice:{k}" for k in others)}
     ehc = await _post(
         caseworker,
         f"{path}/plan-decision",
@@ -136,7 +139,7 @@ async def test_each_statutory_step_in_order_with_its_deadline_event_and_timeline
         ("assessment_decided", "assess"),
         ("advice_requested", "educational_psychology,medical"),
         ("advice_received", "educational_psychology"),
-        ("advice_requested", "social_care,teacher_of_the_deaf"),
+        ("advice_requested", "parent,educational,social_care,teacher_of_the_deaf"),
         ("plan_issue_decided", "issue"),
         ("draft_plan_issued", None),
         ("final_plan_issued", None),
@@ -252,6 +255,20 @@ async def test_exceptions_move_the_open_deadlines_and_keep_the_statutory_dates(
     )
     assert short.status_code == 422
     assert "4 weeks" in short.json()["detail"][0]["msg"]
+    # A school closure excuses a limit only when the head teacher's advice was asked for from
+    # a week before the closure to a week before it ends (Reg 5(4)(a)): it was not asked.
+    unasked = await caseworker.post(
+        f"{path}/exceptions",
+        json={
+            "kind": "school_closure",
+            "starts_on": str(start),
+            "ends_on": str(start + timedelta(days=35)),
+            "reason": "Flood damage",
+        },
+    )
+    assert unasked.status_code == 422
+    assert unasked.json()["detail"][0]["loc"][-1] == "kind"
+    assert "head teacher" in unasked.json()["detail"][0]["msg"]
     ehc = await _post(
         caseworker,
         f"{path}/exceptions",
@@ -387,7 +404,7 @@ async def test_the_timeliness_report_counts_a_seeded_year_as_sen2_does(
             (
                 "exceptions",
                 {
-                    "kind": "school_closure",
+                    "kind": "family_away",
                     "starts_on": str(jan + timedelta(days=1)),
                     "ends_on": str(jan + timedelta(days=30)),
                     "reason": "closed for rebuilding",

@@ -213,6 +213,8 @@ ADVISERS = (
     "teacher_of_the_deaf",
     "teacher_of_vision_impaired",
     "other",
+    "preparing_for_adulthood",
+    "asked_for_by_family",
 )
 """The kinds of advice (Reg 6) asked of a professional: each gets a message with its link (the
 parent's own advice is asked in the family's message)."""

@@ -262,6 +262,8 @@ EHC_PHRASES = Phrases(
             # Which specialist teacher would name an impairment: an email may be read by others.
             "teacher_of_the_deaf": "advice from a specialist teacher",
             "teacher_of_vision_impaired": "advice from a specialist teacher",
+            "preparing_for_adulthood": "advice on preparing for adulthood",
+            "asked_for_by_family": "the advice you asked us to get",
             "": "advice from another professional",
         },
         "advice_asked": {
@@ -272,6 +274,7 @@ EHC_PHRASES = Phrases(
             "teacher_of_the_deaf": "educational advice from a qualified teacher of the deaf",
             "teacher_of_vision_impaired": "educational advice from a qualified teacher of the "
             "visually impaired",
+            "preparing_for_adulthood": "advice on preparing for adulthood and independent living",
             "": "advice",
         },
         "exception": {

@@ -376,12 +376,17 @@ async def record_exception(
     retry: StepRetry,
     principal: CurrentPrincipal,
 ) -> Any:
-    """An exception to the time limits (a school closed 4+ weeks, exceptional personal
-    circumstances, the family away 4+ weeks): the open deadlines move by its days."""
+    """An exception to the time limits (a school closed 4+ weeks, where the head teacher's
+    advice was asked for from a week before the closure to a week before it ends; exceptional
+    personal circumstances; the family away 4+ weeks): it excuses a limit, and each open
+    deadline's date with exceptions (SEN2's count) moves by its days; the legal dates stay."""
 
     async def act(conn: Connection, request: EhcRequest, _: Needs) -> Taken:
         exception = StatutoryException(body.kind, body.starts_on, body.ends_on)
-        changed = request.add_exception(exception, london_today())
+        asked = await ehc_repository.advice_requested(conn, referral_id)
+        changed = request.add_exception(
+            exception, london_today(), head_teacher_asked_on=asked.get(AdviceKind.EDUCATIONAL)
+        )
         moved = await ehc_repository.add_exception(
             conn, changed, exception, body.reason, principal.subject
         )

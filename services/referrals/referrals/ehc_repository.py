@@ -54,8 +54,9 @@ async def load(conn: Connection, referral_id: UUID) -> tuple[EhcRequest, Needs] 
     The referral is locked first, as every writer of its timeline does (the scheduler skips
     referrals locked so), so a step and the scheduler never deadlock."""
     row = await conn.fetchrow(
-        """SELECT e.*, r.primary_need, r.secondary_needs
+        """SELECT e.*, r.primary_need, r.secondary_needs, c.date_of_birth
            FROM ehc_requests e JOIN referrals r ON r.id = e.referral_id
+           JOIN children c ON c.id = r.child_id
            WHERE e.referral_id = $1 FOR UPDATE OF r, e""",
         referral_id,
     )
@@ -78,6 +79,7 @@ async def load(conn: Connection, referral_id: UUID) -> tuple[EhcRequest, Needs] 
         draft_issued_on=row["draft_issued_on"],
         comments_due=row["comments_due"],
         exceptions=tuple(StatutoryException(**dict(e)) for e in exceptions),
+        born=row["date_of_birth"],
     )
     needs = (row["primary_need"], *row["secondary_needs"])
     return request, tuple(Sen2Need(n) for n in needs)

@@ -79,7 +79,13 @@ class AdviceRequest(_Body):
         json_schema_extra={
             "examples": [
                 {
-                    "kinds": ["educational_psychology", "medical", "social_care"],
+                    "kinds": [
+                        "parent",
+                        "educational",
+                        "educational_psychology",
+                        "medical",
+                        "social_care",
+                    ],
                     "requested_on": "2026-10-21",
                 }
             ]
@@ -89,11 +95,13 @@ class AdviceRequest(_Body):
     kinds: list[AdviceKind] = Field(
         min_length=1,
         max_length=len(AdviceKind),
-        description="Before the decision whether to issue a plan: an educational "
-        "psychologist's, medical and social care advice for every child, and a teacher of the "
-        "deaf or of the vision impaired for hearing or vision impairment (HI, VI or MSI, as the "
-        "primary need or another)",
-        examples=[["educational_psychology", "medical", "social_care", "parent"]],
+        description="Before the decision whether to issue a plan (Reg 6(1)): the family's "
+        "(parent), the head teacher's or principal's (educational), medical, an educational "
+        "psychologist's and social care advice for every child; from Year 9 "
+        "preparing_for_adulthood; a teacher of the deaf or of the vision impaired for hearing "
+        "or vision impairment (HI, VI or MSI, as the primary need or another); "
+        "asked_for_by_family when the family reasonably asks for advice",
+        examples=[["parent", "educational", "educational_psychology", "medical", "social_care"]],
     )
     requested_on: date
 

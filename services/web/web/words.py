@@ -76,6 +76,7 @@ def limit_kind(kind: str) -> str:
         return "Adviser's legal time limit (6 weeks, Reg 8)"
     return "Legal time limit" if kind in LEGAL else "Council's target"
 
+
 ADVICE = {
     "parent": "Parent or young person",
     "educational": "Educational (head teacher or teacher)",
@@ -85,6 +86,8 @@ ADVICE = {
     "teacher_of_the_deaf": "Teacher of the deaf",
     "teacher_of_vision_impaired": "Teacher of the vision impaired",
     "other": "Other",
+    "preparing_for_adulthood": "Preparing for adulthood (from Year 9)",
+    "asked_for_by_family": "Advice the family asked for",
 }
 
 REPRESENTATIVES = {
