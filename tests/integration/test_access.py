@@ -112,6 +112,7 @@ ACCESS: dict[tuple[str, str, str], set[str]] = {
             "assessment-decision",
             "advice-requests",
             "advice-requests/{kind}/received",
+            "existing-advice",
             "plan-decision",
             "draft-plan",
             "final-plan",

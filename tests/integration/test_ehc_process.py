@@ -207,6 +207,71 @@ async def test_a_refusal_carries_its_reason_and_appeal_date_and_ends_the_request
     assert (await caseworker.get(path)).json()["closed"] is True
 
 
+async def test_existing_advice_agreed_by_all_three_counts_as_sought_for_the_plan_decision(
+    caseworker: httpx.AsyncClient, owner_url: str
+) -> None:
+    """Reg 6(4): existing medical advice, recorded with what it is, its date and who agreed,
+    lets the council decide whether to issue without asking for medical advice again (before,
+    the decision was refused for it). The family's own advice cannot be existing advice."""
+    start = TODAY - timedelta(weeks=8)
+    created = await _post(
+        caseworker, "/v1/referrals", referral_body(track="ehc", received_on=start)
+    )
+    path = f"/v1/referrals/{created['id']}"
+    await _post(
+        caseworker, f"{path}/assessment-decision", {"decision": "assess", "decided_on": str(start)}
+    )
+    asked = ["parent", "educational", "educational_psychology", "social_care"]
+    await _post(caseworker, f"{path}/advice-requests", {"kinds": asked, "requested_on": str(start)})
+    refused = await caseworker.post(
+        f"{path}/plan-decision", json={"decision": "issue", "decided_on": str(TODAY)}
+    )
+    assert refused.status_code == 409
+    assert "['medical']" in refused.json()["detail"]
+    existing = {
+        "kind": "medical",
+        "description": "Community paediatrician's report after the annual check",
+        "advice_dated": str(start - timedelta(weeks=10)),
+        "given_by": "Dr A Example, community paediatrics",
+        "giver_agreed": True,
+        "family_agreed_by": "parent",
+        "agreed_on": str(start + timedelta(days=3)),
+    }
+    own = await caseworker.post(f"{path}/existing-advice", json={**existing, "kind": "parent"})
+    assert own.status_code == 422
+    assert own.json()["detail"][0]["loc"][-1] == "kind"
+    unagreed = await caseworker.post(
+        f"{path}/existing-advice", json={**existing, "giver_agreed": False}
+    )
+    assert unagreed.status_code == 422
+    assert unagreed.json()["detail"][0]["loc"][-1] == "giver_agreed"
+    ehc = await _post(caseworker, f"{path}/existing-advice", existing)
+    [recorded] = ehc["existing_advice"]
+    assert (recorded["kind"], recorded["advice_dated"], recorded["agreed_on"]) == (
+        "medical",
+        existing["advice_dated"],
+        existing["agreed_on"],
+    )
+    assert (recorded["given_by"], recorded["family_agreed_by"]) == (existing["given_by"], "parent")
+    assert recorded["recorded_by"] == "leeds-caseworker"
+    again = await caseworker.post(f"{path}/existing-advice", json=existing)
+    assert again.status_code == 409
+    asked_too = await caseworker.post(
+        f"{path}/advice-requests", json={"kinds": ["medical"], "requested_on": str(TODAY)}
+    )
+    assert asked_too.status_code == 409
+    topic, agreed = (await outbox_events(owner_url, created["id"]))[-1]
+    assert topic == "referrals.existing-advice-agreed.v1"
+    assert "paediatrician" not in str(agreed)
+    assert "Example" not in str(agreed)
+    ehc = await _post(
+        caseworker, f"{path}/plan-decision", {"decision": "issue", "decided_on": str(TODAY)}
+    )
+    assert ehc["stage"] == "plan_to_be_issued"
+    steps = [s["step"] for s in (await caseworker.get(path)).json()["timeline"]]
+    assert "existing_advice_agreed" in steps
+
+
 async def test_a_support_request_escalated_starts_the_clock_on_the_day_of_the_request(
     caseworker: httpx.AsyncClient,
 ) -> None:

@@ -360,3 +360,39 @@ def test_sen2_counts_plans_within_20_weeks_and_open_requests_by_weeks() -> None:
         "26-52": 1,
         "52+": 2,
     }
+
+
+def test_existing_advice_counts_as_sought_when_its_giver_the_council_and_family_agree() -> None:
+    """Reg 6(4): advice of kinds (b) to (h) given before may be used instead of seeking it
+    afresh; the decision whether to issue is then not refused for it. Never the family's own."""
+    assessing, _ = _request().decide_assessment("assess", date(2026, 2, 1), None, TODAY)
+    used = assessing.use_existing_advice(
+        AdviceKind.MEDICAL, date(2025, 11, 3), date(2026, 2, 2), [], TODAY
+    )
+    assert (used.kind, used.advice_dated, used.agreed_on) == (
+        "medical",
+        date(2025, 11, 3),
+        date(2026, 2, 2),
+    )
+    sought = ["parent", "educational", "educational_psychology", "social_care", used.kind]
+    decided, _ = assessing.decide_plan(
+        "issue", date(2026, 3, 1), None, sought, (Sen2Need.SLCN,), TODAY
+    )
+    assert decided.stage == Stage.PLAN_TO_BE_ISSUED
+    with pytest.raises(InvalidStep) as own:
+        assessing.use_existing_advice(
+            AdviceKind.PARENT, date(2025, 11, 3), date(2026, 2, 2), [], TODAY
+        )
+    assert own.value.field == "kind"
+    with pytest.raises(OutOfOrder, match="already been sought"):
+        assessing.use_existing_advice(
+            AdviceKind.MEDICAL, date(2025, 11, 3), date(2026, 2, 2), ["medical"], TODAY
+        )
+    with pytest.raises(InvalidStep, match="before the advice was given"):
+        assessing.use_existing_advice(
+            AdviceKind.MEDICAL, date(2026, 2, 3), date(2026, 2, 2), [], TODAY
+        )
+    with pytest.raises(OutOfOrder):  # before the decision to assess
+        _request().use_existing_advice(
+            AdviceKind.MEDICAL, date(2025, 11, 3), date(2026, 2, 2), [], TODAY
+        )

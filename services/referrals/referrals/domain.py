@@ -136,6 +136,8 @@ class StatutoryStep(enum.StrEnum):
     DRAFT_PLAN_ISSUED = "draft_plan_issued"
     FINAL_PLAN_ISSUED = "final_plan_issued"
     EXCEPTION_RECORDED = "exception_recorded"
+    EXISTING_ADVICE_AGREED = "existing_advice_agreed"
+    """Advice given before used, as its giver, the council and the family agreed (Reg 6(4))."""
     SCHOOL_CONSULTED = "school_consulted"
     """A school asked whether it can be named in the plan (s39): its detail is the URN."""
     SCHOOL_CONSULTATION_ANSWERED = "school_consultation_answered"
@@ -210,6 +212,9 @@ FAMILY_WORDS: dict[str, str] = {
     StatutoryStep.ASSESSMENT_DECIDED: "We decided whether to carry out an EHC needs assessment",
     StatutoryStep.ADVICE_REQUESTED: "We asked professionals for their advice",
     StatutoryStep.ADVICE_RECEIVED: "A professional sent us their advice",
+    StatutoryStep.EXISTING_ADVICE_AGREED: (
+        "We agreed with you to use advice given before, instead of asking for it again"
+    ),
     StatutoryStep.PLAN_ISSUE_DECIDED: "We decided whether to issue an EHC plan",
     StatutoryStep.DRAFT_PLAN_ISSUED: "We sent you the draft EHC plan for your comments",
     StatutoryStep.FINAL_PLAN_ISSUED: "We issued the final EHC plan",

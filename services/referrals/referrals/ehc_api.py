@@ -25,6 +25,7 @@ from referrals.ehc_schemas import (
     EhcView,
     Escalation,
     ExceptionRecord,
+    ExistingAdvice,
     FinalPlan,
     PlanDecision,
 )
@@ -48,6 +49,7 @@ from shared.events import (
     DomainEvent,
     DraftPlanIssued,
     EhcAssessmentRequested,
+    ExistingAdviceAgreed,
     FinalPlanIssued,
     PlanIssueDecided,
     StatutoryExceptionRecorded,
@@ -68,6 +70,7 @@ STEP_OF: dict[type[DomainEvent], StatutoryStep] = {
     AssessmentDecided: StatutoryStep.ASSESSMENT_DECIDED,
     AdviceRequested: StatutoryStep.ADVICE_REQUESTED,
     AdviceReceived: StatutoryStep.ADVICE_RECEIVED,
+    ExistingAdviceAgreed: StatutoryStep.EXISTING_ADVICE_AGREED,
     PlanIssueDecided: StatutoryStep.PLAN_ISSUE_DECIDED,
     DraftPlanIssued: StatutoryStep.DRAFT_PLAN_ISSUED,
     FinalPlanIssued: StatutoryStep.FINAL_PLAN_ISSUED,
@@ -261,7 +264,7 @@ async def request_advice(
     """Advice asked of professionals (Reg 6), each due 6 weeks after being asked (Reg 8)."""
 
     async def act(conn: Connection, request: EhcRequest, _: Needs) -> Taken:
-        already = await ehc_repository.advice_requested(conn, referral_id)
+        already = await ehc_repository.advice_sought(conn, referral_id)  # or agreed (6(4))
         event = request.request_advice(body.kinds, body.requested_on, already, london_today())
         await ehc_repository.add_advice(
             conn, request, event.kinds, event.requested_on, event.due_on
@@ -301,6 +304,33 @@ async def receive_advice(
     )
 
 
+@router.post("/existing-advice", response_model=EhcView)
+async def use_existing_advice(
+    referral_id: ReferralId,
+    body: ExistingAdvice,
+    caller: AsCaller,
+    retry: StepRetry,
+    principal: CurrentPrincipal,
+) -> Any:
+    """Advice given before, used instead of seeking it afresh (Reg 6(4)): what it is, its
+    date, who gave it and who agreed (the giver, the council's officer recording it and the
+    family). Kinds (b) to (h) only (the family's own: 422 naming ``kind``); a kind already
+    sought is a 409. It counts as sought for the decision whether to issue a plan."""
+
+    async def act(conn: Connection, request: EhcRequest, _: Needs) -> Taken:
+        sought = await ehc_repository.advice_sought(conn, referral_id)
+        event = request.use_existing_advice(
+            body.kind, body.advice_dated, body.agreed_on, sought, london_today()
+        )
+        details = body.model_dump(include={"description", "given_by", "family_agreed_by"})
+        await ehc_repository.add_existing_advice(conn, request, event, details, principal.subject)
+        return event, body.kind.value
+
+    return await _take_step(
+        caller, referral_id, act, date_field="agreed_on", retry=retry, body=body
+    )
+
+
 @router.post("/plan-decision", response_model=EhcView)
 async def decide_plan(
     referral_id: ReferralId,
@@ -312,9 +342,9 @@ async def decide_plan(
     16, with its reason and the family's rights to mediation and appeal."""
 
     async def act(conn: Connection, request: EhcRequest, needs: Needs) -> Taken:
-        requested = await ehc_repository.advice_requested(conn, referral_id)
+        sought = await ehc_repository.advice_sought(conn, referral_id)
         changed, event = request.decide_plan(
-            body.decision, body.decided_on, body.reason, requested, needs, london_today()
+            body.decision, body.decided_on, body.reason, sought, needs, london_today()
         )
         await ehc_repository.update(
             conn, changed, plan_decision=body.decision, plan_decided_on=body.decided_on,

@@ -127,6 +127,37 @@ async def advice_requested(conn: Connection, referral_id: UUID) -> dict[str, dat
     return {r["kind"]: r["requested_on"] for r in rows}
 
 
+async def advice_sought(conn: Connection, referral_id: UUID) -> set[str]:
+    """Each kind of advice sought: asked for, or existing advice agreed (Reg 6(4))."""
+    rows = await conn.fetch(
+        """SELECT kind FROM advice_requests WHERE referral_id = $1
+           UNION SELECT kind FROM existing_advice WHERE referral_id = $1""",
+        referral_id,
+    )
+    return {r["kind"] for r in rows}
+
+
+async def add_existing_advice(
+    conn: Connection, request: EhcRequest, event: Any, details: dict[str, Any], by: str
+) -> None:
+    """Existing advice agreed (``event``: ``ExistingAdviceAgreed``), with what it is and who
+    agreed (``details``), recorded by the council's officer ``by``."""
+    await conn.execute(
+        """INSERT INTO existing_advice (referral_id, kind, local_authority, description,
+               advice_dated, given_by, family_agreed_by, agreed_on, recorded_by)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)""",
+        request.referral_id,
+        event.kind,
+        request.local_authority,
+        details["description"],
+        event.advice_dated,
+        details["given_by"],
+        details["family_agreed_by"],
+        event.agreed_on,
+        by,
+    )
+
+
 async def add_advice(
     conn: Connection, request: EhcRequest, kinds: list[str], requested_on: date, due: date
 ) -> None:
@@ -209,11 +240,17 @@ async def view(conn: Connection, referral_id: UUID, today: date) -> dict[str, An
            WHERE referral_id = $1 ORDER BY requested_on, kind""",
         referral_id,
     )
+    existing = await conn.fetch(
+        """SELECT kind, description, advice_dated, given_by, family_agreed_by, agreed_on,
+                  recorded_by FROM existing_advice WHERE referral_id = $1 ORDER BY kind""",
+        referral_id,
+    )
     return {
         **dict(row),
         "deadlines": [{**dict(d), "state": _state(d, today)} for d in deadlines],
         "exceptions": [dict(e) for e in exceptions],
         "advice": [dict(a) for a in advice],
+        "existing_advice": [dict(e) for e in existing],
     }
 
 

@@ -40,6 +40,10 @@ Note = Annotated[
 Requester = Literal["parent", "young_person", "school", "health", "social_care"]
 
 
+def _one_line_words(text: str) -> str:
+    return safe_text(text.strip(), multiline=False)
+
+
 # The examples are one request's steps, each valid after the one before for the example request
 # (received 2026-10-01): the OpenAPI document's, which the fuzz test sends as they are.
 
@@ -111,6 +115,40 @@ class AdviceRequest(_Body):
         if len(set(kinds)) != len(kinds):
             raise ValueError("name each kind of advice once")
         return kinds
+
+
+class ExistingAdvice(_Body):
+    """Advice given before, used instead of seeking it afresh (Reg 6(4)): kinds (b) to (h),
+    when the person who gave it, the council (the caseworker recording it) and the family
+    agree."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "medical",
+                    "description": "Community paediatrician's report after the annual check",
+                    "advice_dated": "2026-09-15",
+                    "given_by": "Dr A Example, community paediatrics",
+                    "giver_agreed": True,
+                    "family_agreed_by": "parent",
+                    "agreed_on": "2026-10-21",
+                }
+            ]
+        }
+    )
+
+    kind: AdviceKind = Field(description="Any kind but the family's own (parent)")
+    description: Note = Field(description="What the advice is (kept here, never in events)")
+    advice_dated: date = Field(description="The date the advice was given")
+    given_by: Annotated[str, AfterValidator(_one_line_words)] = Field(
+        min_length=1, max_length=200, description="Who gave it (they agreed to its use)"
+    )
+    giver_agreed: Literal[True] = Field(description="The person who gave it agreed")
+    family_agreed_by: Literal["parent", "young_person", "representative"] = Field(
+        description="Who agreed for the family"
+    )
+    agreed_on: date = Field(description="The day the last of the three agreed")
 
 
 class AdviceReceipt(_Body):
@@ -204,6 +242,16 @@ class AdviceView(BaseModel):
     received_on: date | None
 
 
+class ExistingAdviceView(BaseModel):
+    kind: str
+    description: str
+    advice_dated: date
+    given_by: str
+    family_agreed_by: str
+    agreed_on: date
+    recorded_by: str = Field(description="The council's officer who agreed and recorded it")
+
+
 class EhcView(BaseModel):
     """The statutory EHC process of one referral."""
 
@@ -223,6 +271,9 @@ class EhcView(BaseModel):
     deadlines: list[DeadlineView]
     exceptions: list[ExceptionView]
     advice: list[AdviceView]
+    existing_advice: list[ExistingAdviceView] = Field(
+        default_factory=list, description="Advice given before, used as agreed (Reg 6(4))"
+    )
 
 
 class CaseloadItem(BaseModel):

@@ -106,6 +106,10 @@ async def erase_past_retention(
             "UPDATE school_consultations SET reason = NULL WHERE referral_id = ANY($1)",
             referral_ids,
         )
+        await conn.execute(  # what existing advice is may say something of the child
+            "UPDATE existing_advice SET description = 'erased' WHERE referral_id = ANY($1)",
+            referral_ids,
+        )
         # The child's documents go with their details: their rows now, their bytes after.
         await documents.erase(conn, referral_ids)
         await conn.execute(

@@ -27,6 +27,7 @@ from shared.events import (
     AssessmentDecided,
     DraftPlanIssued,
     EhcAssessmentRequested,
+    ExistingAdviceAgreed,
     FinalPlanIssued,
     PlanIssueDecided,
     Sen2Need,
@@ -297,6 +298,25 @@ class EhcRequest:
             on_time=on <= due,
             document_id=document_id,
             summary=summary,
+        )
+
+    def use_existing_advice(
+        self, kind: AdviceKind, dated: date, agreed_on: date, sought: Iterable[str], today: date
+    ) -> ExistingAdviceAgreed:
+        """Advice given before, used instead of seeking it afresh (Reg 6(4)): kinds (b) to (h)
+        only, when the person who gave it, the council and the family agreed (on
+        ``agreed_on``, the last of them); it then counts as sought."""
+        self._expect(Stage.ASSESSING, step="existing advice")
+        assert self.assessment_decided_on is not None
+        if kind not in EXISTING_ADVICE_KINDS:
+            raise InvalidStep("kind", "the family's own advice is always sought (Reg 6(1)(a))")
+        if kind.value in set(sought):
+            raise OutOfOrder(f"{kind.value} advice has already been sought")
+        if dated > today:
+            raise InvalidStep("advice_dated", "must not be in the future")
+        _check_day(agreed_on, not_before=dated, today=today, after="the advice was given")
+        return ExistingAdviceAgreed(
+            **self.common(), kind=kind.value, advice_dated=dated, agreed_on=agreed_on
         )
 
     def decide_plan(
