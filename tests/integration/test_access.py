@@ -109,6 +109,7 @@ ACCESS: dict[tuple[str, str, str], set[str]] = {
         ("referrals", "POST", f"/v1/referrals/{{referral_id}}/{step}"): {"caseworker", "manager"}
         for step in (
             "escalate",
+            "assessment-suggestion",
             "assessment-decision",
             "advice-requests",
             "advice-requests/{kind}/received",

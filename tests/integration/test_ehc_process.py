@@ -272,6 +272,64 @@ async def test_existing_advice_agreed_by_all_three_counts_as_sought_for_the_plan
     assert "existing_advice_agreed" in steps
 
 
+async def test_a_professionals_ask_for_an_assessment_waits_for_the_council_to_decide(
+    caseworker: httpx.AsyncClient, owner_url: str
+) -> None:
+    """s36(1)/s24: a health professional's referral asking for an EHC needs assessment is no
+    request: it brings the child to the council's attention, no clock runs and the family is
+    promised no EHC date until a caseworker treats it as a request; then the clock starts on
+    the day the council received the referral. Kept as support, nothing starts."""
+    received = TODAY - timedelta(weeks=1)
+    asked: dict[str, Any] = {
+        **referral_body(track="ehc", received_on=received),
+        "requested_by": "health",
+    }
+    created = await _post(caseworker, "/v1/referrals", asked)
+    assert created["track"] == "support"
+    path = f"/v1/referrals/{created['id']}"
+    view = (await caseworker.get(path)).json()
+    assert (view["track"], view["assessment_suggested"], view["ehc"]) == ("support", True, None)
+    topics = [t for t, _ in await outbox_events(owner_url, created["id"])]
+    assert "referrals.ehc-assessment-requested.v1" not in topics
+
+    decided = await _post(
+        caseworker, f"{path}/assessment-suggestion", {"decision": "treat_as_request"}
+    )
+    ehc = decided["ehc"]
+    assert (ehc["requested_on"], ehc["requested_by"]) == (str(received), "health")
+    assert _deadlines(ehc)["decision"]["statutory_due_on"] == str(received + timedelta(weeks=6))
+    view = (await caseworker.get(path)).json()
+    assert (view["track"], view["assessment_suggested"]) == ("ehc", False)
+    again = await caseworker.post(
+        f"{path}/assessment-suggestion", json={"decision": "keep_as_support"}
+    )
+    assert again.status_code == 409
+
+    kept = await _post(
+        caseworker,
+        "/v1/referrals",
+        {
+            **asked,
+            **referral_body(received_on=received),
+            "requested_by": "social_care",
+            "track": "ehc",
+        },
+    )
+    kept_path = f"/v1/referrals/{kept['id']}"
+    answer = await _post(
+        caseworker, f"{kept_path}/assessment-suggestion", {"decision": "keep_as_support"}
+    )
+    assert answer == {"decision": "keep_as_support", "ehc": None}
+    view = (await caseworker.get(kept_path)).json()
+    assert (view["track"], view["assessment_suggested"], view["ehc"]) == ("support", False, None)
+    parent = await caseworker.post(
+        f"/v1/referrals/{(await _post(caseworker, '/v1/referrals', referral_body()))['id']}"
+        "/assessment-suggestion",
+        json={"decision": "treat_as_request"},
+    )
+    assert parent.status_code == 409  # no professional asked: escalate it instead
+
+
 async def test_a_support_request_escalated_starts_the_clock_on_the_day_of_the_request(
     caseworker: httpx.AsyncClient,
 ) -> None:

@@ -199,6 +199,7 @@ def referral_view(
         primary_need=Sen2Need(referral["primary_need"]),
         received_on=referral["received_on"],
         closed=referral["closed_at"] is not None,
+        assessment_suggested=referral["assessment_suggested"],
         ehc=None if ehc is None else EhcView.model_validate(ehc),
         timeline=[
             TimelineEntry(

@@ -384,6 +384,11 @@ class FamilyContact(BaseModel):
         return self
 
 
+PROFESSIONALS = frozenset({"health", "social_care"})
+"""Who brings a child to the council's attention (s24) but cannot request an EHC needs
+assessment: only a parent, a young person or a school or college may (s36(1))."""
+
+
 @dataclass(frozen=True)
 class NewReferral:
     """What a council, school, parent or NHS partner sends in, already shape-checked."""
@@ -403,6 +408,9 @@ class NewReferral:
     strengths: str | None = None
     difficulties: str | None = None
     views: str | None = None
+    assessment_suggested: bool = False
+    """A professional asked for an EHC needs assessment (s24): the council decides whether to
+    treat it as a request (``PROFESSIONALS``); until then the referral is for support."""
 
     @property
     def described(self) -> bool:

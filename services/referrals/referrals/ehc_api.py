@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
@@ -28,6 +29,8 @@ from referrals.ehc_schemas import (
     ExistingAdvice,
     FinalPlan,
     PlanDecision,
+    SuggestionDecided,
+    SuggestionDecision,
 )
 from referrals.plan_steps import record_draft, record_final
 from referrals.statutory import (
@@ -107,7 +110,7 @@ async def one_step(
     caller: AsCaller,
     retry: Retry | None,
     body: BaseModel,
-    step: Callable[[UnitOfWork], Awaitable[EhcView]],
+    step: Callable[[UnitOfWork], Awaitable[BaseModel]],
     *,
     date_field: str,
 ) -> Any:
@@ -192,36 +195,83 @@ async def escalate(
     requested_on = body.requested_on or today
 
     async def step(uow: UnitOfWork) -> EhcView:
-        referral = await uow.conn.fetchrow(
-            """SELECT local_authority, track, received_on, closed_at FROM referrals
-               WHERE id = $1 FOR UPDATE""",
-            referral_id,
-        )
-        if referral is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no referral {referral_id}")
-        if referral["closed_at"] is not None:
-            raise HTTPException(
-                status.HTTP_409_CONFLICT,
-                "the referral is closed: an EHC needs assessment request for the child is a new "
-                "referral (track ehc)",
-            )
-        if referral["track"] == "ehc":
-            raise HTTPException(status.HTTP_409_CONFLICT, "already an EHC needs assessment request")
+        referral = await _support_request(uow, referral_id)
         if not referral["received_on"] <= requested_on <= today:
             raise invalid(
                 [(("requested_on",), f"between the referral ({referral['received_on']}) and today")]
             )
-        request = EhcRequest(
-            referral_id=referral_id,
-            local_authority=referral["local_authority"],
-            requested_on=requested_on,
-            requested_by=body.requested_by,
-            escalated=True,
-        )
-        await ehc_repository.start(uow.conn, request)
-        return await record_step(uow, request.started(), None)
+        return await _start(uow, referral_id, referral, requested_on, body.requested_by)
 
     return await one_step(caller, retry, body, step, date_field="requested_on")
+
+
+@router.post("/assessment-suggestion", response_model=SuggestionDecided)
+async def decide_assessment_suggestion(
+    referral_id: ReferralId, body: SuggestionDecision, caller: AsCaller, retry: StepRetry
+) -> Any:
+    """A health or social care professional asked for an EHC needs assessment: that brought
+    the child to the council's attention (s24), and the council decides whether to treat it as
+    a request. Treated as one, the clock starts on the day the council received the referral
+    (when it became responsible for the child, Reg 5(1)); kept as support, no clock runs. Once
+    (409 after, or for a referral no professional asked an assessment for)."""
+
+    async def step(uow: UnitOfWork) -> SuggestionDecided:
+        referral = await _support_request(uow, referral_id)
+        if not referral["assessment_suggested"]:
+            raise HTTPException(
+                status.HTTP_409_CONFLICT,
+                "no professional asked for an EHC needs assessment for this referral",
+            )
+        await uow.conn.execute(
+            "UPDATE referrals SET assessment_suggested = false WHERE id = $1", referral_id
+        )
+        if body.decision == "treat_as_request":
+            started = await _start(
+                uow, referral_id, referral, referral["received_on"], referral["requested_by"]
+            )
+            return SuggestionDecided(decision=body.decision, ehc=started)
+        uow.changed(
+            "update", "referral",
+            referral_id=referral_id, local_authority=referral["local_authority"],
+        )  # fmt: skip
+        return SuggestionDecided(decision=body.decision, ehc=None)
+
+    return await one_step(caller, retry, body, step, date_field="decision")
+
+
+async def _support_request(uow: UnitOfWork, referral_id: UUID) -> Any:
+    """The referral, locked: an open support request (404, or 409 saying why not)."""
+    referral = await uow.conn.fetchrow(
+        """SELECT local_authority, track, received_on, closed_at, requested_by,
+                  assessment_suggested FROM referrals WHERE id = $1 FOR UPDATE""",
+        referral_id,
+    )
+    if referral is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no referral {referral_id}")
+    if referral["closed_at"] is not None:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            "the referral is closed: an EHC needs assessment request for the child is a new "
+            "referral (track ehc)",
+        )
+    if referral["track"] == "ehc":
+        raise HTTPException(status.HTTP_409_CONFLICT, "already an EHC needs assessment request")
+    return referral
+
+
+async def _start(
+    uow: UnitOfWork, referral_id: UUID, referral: Any, requested_on: date, by: str
+) -> EhcView:
+    """The EHC request started on ``requested_on``: its clock, its event, its timeline step."""
+    request = EhcRequest(
+        referral_id=referral_id,
+        local_authority=referral["local_authority"],
+        requested_on=requested_on,
+        requested_by=by,
+        escalated=True,
+    )
+    await ehc_repository.start(uow.conn, request)
+    return await record_step(uow, request.started(), None)
 
 
 @router.post("/assessment-decision", response_model=EhcView)

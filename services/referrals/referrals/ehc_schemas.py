@@ -64,6 +64,15 @@ class Escalation(_Body):
     requested_by: Requester
 
 
+class SuggestionDecision(_Body):
+    """Whether the council treats a professional's ask for an EHC needs assessment (s24) as a
+    request: the clock then starts on the day it received the referral."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"decision": "treat_as_request"}]})
+
+    decision: Literal["treat_as_request", "keep_as_support"]
+
+
 class AssessmentDecision(_Body):
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"decision": "assess", "decided_on": "2026-10-20"}]}
@@ -274,6 +283,11 @@ class EhcView(BaseModel):
     existing_advice: list[ExistingAdviceView] = Field(
         default_factory=list, description="Advice given before, used as agreed (Reg 6(4))"
     )
+
+
+class SuggestionDecided(BaseModel):
+    decision: str
+    ehc: EhcView | None = Field(description="The EHC request it started, when treated as one")
 
 
 class CaseloadItem(BaseModel):

@@ -142,7 +142,10 @@ class ReferralRequest(BaseModel):
     track: Track = Field(
         default="support",
         description="support: plan and specialist help at once, no statutory clock; ehc: an EHC "
-        "needs assessment request (support starts at once too, and the clock runs)",
+        "needs assessment request (support starts at once too, and the clock runs). Only a "
+        "parent, young person or school may request one (s36(1)): ehc from health or "
+        "social_care is taken as support, marked assessment_suggested, for the council to "
+        "decide (s24)",
     )
     requested_by: Requester
     primary_need: Sen2Need
@@ -252,6 +255,12 @@ class ReferralView(BaseModel):
     primary_need: Sen2Need
     received_on: date
     closed: bool = Field(description="The EHC request ended (refused, no plan, or final plan)")
+    assessment_suggested: bool = Field(
+        default=False,
+        description="A health or social care professional asked for an EHC needs assessment: "
+        "it brought the child to the council's attention (s24), and a caseworker decides "
+        "whether to treat it as a request (POST .../assessment-suggestion); no clock until then",
+    )
     ehc: EhcView | None = Field(description="The statutory process, on the ehc track")
     timeline: list[TimelineEntry]
 

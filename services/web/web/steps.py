@@ -121,6 +121,45 @@ STEPS: dict[str, StepForm] = {
             "The advice requests were recorded; each is due 6 weeks after asking",
         ),
         StepForm(
+            "existing-advice",
+            "Use existing advice",
+            "/existing-advice",
+            (
+                Question("kind", "Whose advice it is", "radios", options=words.EXISTING_ADVICE),
+                Question(
+                    "description",
+                    "What the advice is",
+                    "textarea",
+                    hint="For example, the title of the report. It stays in the council's record.",
+                ),
+                Question("advice_dated", "Date the advice was given", "date"),
+                Question("given_by", "Who gave it", "text", hint="Their name and role."),
+                Question(
+                    "giver_agreed",
+                    "The person who gave it",
+                    "checkboxes",
+                    options={"agreed": "They agree to its use for this assessment"},
+                ),
+                Question(
+                    "family_agreed_by",
+                    "Who agreed for the family",
+                    "radios",
+                    options=words.FAMILY_AGREED_BY,
+                ),
+                Question(
+                    "agreed_on",
+                    "Date the last of them agreed",
+                    "date",
+                    hint="You agree for the council by recording it. " + TODAY_HINT,
+                ),
+            ),
+            "The existing advice was recorded: it counts as sought",
+            intro="Advice given before may be used instead of asking for it again when the "
+            "person who gave it, the council and the family agree (regulation 6(4) of the SEND "
+            "Regulations 2014). The family's own advice is always asked for.",
+            shape=lambda body: {**body, "giver_agreed": body.get("giver_agreed") == ["agreed"]},
+        ),
+        StepForm(
             "plan-decision",
             "Record the decision whether to issue a plan",
             "/plan-decision",

@@ -90,6 +90,15 @@ ADVICE = {
     "asked_for_by_family": "Advice the family asked for",
 }
 
+EXISTING_ADVICE = {k: v for k, v in ADVICE.items() if k != "parent"}
+"""Advice that may be existing advice (Reg 6(4): kinds (b) to (h)): never the family's own."""
+
+FAMILY_AGREED_BY = {
+    "parent": "The parent",
+    "young_person": "The young person",
+    "representative": "The young person's representative",
+}
+
 REPRESENTATIVES = {
     "deputy": "A deputy appointed by the Court of Protection",
     "attorney": "An attorney (a lasting power of attorney)",
