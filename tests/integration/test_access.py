@@ -113,6 +113,7 @@ ACCESS: dict[tuple[str, str, str], set[str]] = {
             "assessment-decision",
             "advice-requests",
             "advice-requests/{kind}/received",
+            "advice-requests/{kind}/excused",
             "existing-advice",
             "plan-decision",
             "draft-plan",

@@ -330,6 +330,40 @@ async def test_a_professionals_ask_for_an_assessment_waits_for_the_council_to_de
     assert parent.status_code == 409  # no professional asked: escalate it instead
 
 
+async def test_an_advisers_6_weeks_run_from_receiving_the_request_and_may_be_excused(
+    caseworker: httpx.AsyncClient,
+) -> None:
+    """Reg 8: the adviser's limit runs from their receiving the request; Reg 8(2) excuses it
+    (a missed appointment): the deadline shows excused, is no longer watched, and sets no new
+    date. Advice already excused, or received, is not excused again (409)."""
+    start = TODAY - timedelta(weeks=10)
+    created = await _post(
+        caseworker, "/v1/referrals", referral_body(track="ehc", received_on=start)
+    )
+    path = f"/v1/referrals/{created['id']}"
+    await _post(
+        caseworker, f"{path}/assessment-decision", {"decision": "assess", "decided_on": str(start)}
+    )
+    sent, arrived = start + timedelta(days=1), start + timedelta(days=4)
+    ehc = await _post(
+        caseworker,
+        f"{path}/advice-requests",
+        {"kinds": ["medical"], "requested_on": str(sent), "advisers_received_on": str(arrived)},
+    )
+    deadline = _deadlines(ehc)["advice:medical"]
+    assert deadline["statutory_due_on"] == str(arrived + timedelta(weeks=6))
+    assert deadline["state"] == "missed"
+    excused = {"because": "missed_appointment", "reason": "The appointment was missed"}
+    ehc = await _post(caseworker, f"{path}/advice-requests/medical/excused", excused)
+    assert _deadlines(ehc)["advice:medical"]["state"] == "excused"
+    assert _deadlines(ehc)["advice:medical"]["due_on"] == deadline["due_on"]  # no new date
+    assert ehc["advice"][0]["excused_because"] == "missed_appointment"
+    again = await caseworker.post(f"{path}/advice-requests/medical/excused", json=excused)
+    assert again.status_code == 409
+    steps = [s["step"] for s in (await caseworker.get(path)).json()["timeline"]]
+    assert "advice_excused" in steps
+
+
 async def test_a_support_request_escalated_starts_the_clock_on_the_day_of_the_request(
     caseworker: httpx.AsyncClient,
 ) -> None:

@@ -396,3 +396,26 @@ def test_existing_advice_counts_as_sought_when_its_giver_the_council_and_family_
         _request().use_existing_advice(
             AdviceKind.MEDICAL, date(2025, 11, 3), date(2026, 2, 2), [], TODAY
         )
+
+
+def test_advice_is_due_6_weeks_from_the_adviser_receiving_the_request() -> None:
+    """Reg 8(1): 6 weeks from the body receiving the request (a letter arrives later than it
+    was sent); by default from the day it was sent; never before it was sent."""
+    assessing, _ = _request().decide_assessment("assess", date(2026, 2, 1), None, TODAY)
+    sent = date(2026, 2, 2)
+    asked = assessing.request_advice(
+        [AdviceKind.MEDICAL], sent, [], TODAY, advisers_received_on=date(2026, 2, 5)
+    )
+    assert asked.due_on == date(2026, 2, 5) + timedelta(weeks=6)
+    assert assessing.request_advice([AdviceKind.MEDICAL], sent, [], TODAY).due_on == date(
+        2026, 3, 16
+    )
+    with pytest.raises(InvalidStep) as early:
+        assessing.request_advice(
+            [AdviceKind.MEDICAL], sent, [], TODAY, advisers_received_on=date(2026, 2, 1)
+        )
+    assert early.value.field == "advisers_received_on"
+    late = assessing.receive_advice(
+        AdviceKind.MEDICAL, sent, date(2026, 3, 18), TODAY, advisers_received_on=date(2026, 2, 5)
+    )
+    assert (late.due_on, late.on_time) == (date(2026, 3, 19), True)

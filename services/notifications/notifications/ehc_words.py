@@ -84,8 +84,8 @@ EHC_TEXTS: dict[str, Words] = {
         body=(
             "As part of the EHC needs assessment for {who} (reference {reference}), we have "
             "asked for {advice}.\n\n"
-            "It is due by {due_on}. Some professionals may contact you to arrange to meet "
-            "{who}.\n\n"
+            "The law gives each of them 6 weeks from receiving our request: it is due by "
+            "{due_on}. Some professionals may contact you to arrange to meet {who}.\n\n"
             "Follow progress: {link}"
         ),
         sms=(

@@ -136,6 +136,8 @@ class StatutoryStep(enum.StrEnum):
     DRAFT_PLAN_ISSUED = "draft_plan_issued"
     FINAL_PLAN_ISSUED = "final_plan_issued"
     EXCEPTION_RECORDED = "exception_recorded"
+    ADVICE_EXCUSED = "advice_excused"
+    """An adviser's 6 weeks did not apply (Reg 8(2)): its detail is the kind of advice."""
     EXISTING_ADVICE_AGREED = "existing_advice_agreed"
     """Advice given before used, as its giver, the council and the family agreed (Reg 6(4))."""
     SCHOOL_CONSULTED = "school_consulted"
@@ -212,6 +214,9 @@ FAMILY_WORDS: dict[str, str] = {
     StatutoryStep.ASSESSMENT_DECIDED: "We decided whether to carry out an EHC needs assessment",
     StatutoryStep.ADVICE_REQUESTED: "We asked professionals for their advice",
     StatutoryStep.ADVICE_RECEIVED: "A professional sent us their advice",
+    StatutoryStep.ADVICE_EXCUSED: (
+        "Something happened that the law allows for when advice cannot be given in 6 weeks"
+    ),
     StatutoryStep.EXISTING_ADVICE_AGREED: (
         "We agreed with you to use advice given before, instead of asking for it again"
     ),

@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from referrals import ehc_repository, repository
 from referrals.domain import StatutoryStep
 from referrals.ehc_schemas import (
+    AdviceExcused,
     AdviceReceipt,
     AdviceRequest,
     AssessmentDecision,
@@ -34,6 +35,7 @@ from referrals.ehc_schemas import (
 )
 from referrals.plan_steps import record_draft, record_final
 from referrals.statutory import (
+    CLOSED,
     AdviceKind,
     Deadline,
     EhcRequest,
@@ -311,13 +313,20 @@ async def request_advice(
     caller: AsCaller,
     retry: StepRetry,
 ) -> Any:
-    """Advice asked of professionals (Reg 6), each due 6 weeks after being asked (Reg 8)."""
+    """Advice asked of professionals (Reg 6), each due 6 weeks after the adviser received the
+    request (Reg 8(1): ``advisers_received_on``, or the day it was sent): the adviser's limit."""
 
     async def act(conn: Connection, request: EhcRequest, _: Needs) -> Taken:
         already = await ehc_repository.advice_sought(conn, referral_id)  # or agreed (6(4))
-        event = request.request_advice(body.kinds, body.requested_on, already, london_today())
+        event = request.request_advice(
+            body.kinds,
+            body.requested_on,
+            already,
+            london_today(),
+            advisers_received_on=body.advisers_received_on,
+        )
         await ehc_repository.add_advice(
-            conn, request, event.kinds, event.requested_on, event.due_on
+            conn, request, event.kinds, event.requested_on, event.due_on, body.advisers_received_on
         )
         return event, ",".join(event.kinds)
 
@@ -341,7 +350,13 @@ async def receive_advice(
         if kind.value not in requested:
             raise OutOfOrder(f"no {kind.value} advice was requested")
         event = request.receive_advice(
-            kind, requested[kind.value], body.received_on, london_today()
+            kind,
+            requested[kind.value],
+            body.received_on,
+            london_today(),
+            advisers_received_on=await ehc_repository.advisers_received(
+                conn, referral_id, kind.value
+            ),
         )
         if not await ehc_repository.receive_advice(
             conn, referral_id, kind.value, event.received_on
@@ -352,6 +367,49 @@ async def receive_advice(
     return await _take_step(
         caller, referral_id, act, date_field="received_on", retry=retry, body=body
     )
+
+
+@router.post("/advice-requests/{kind}/excused", response_model=EhcView)
+async def excuse_advice(
+    referral_id: ReferralId,
+    kind: AdviceKind,
+    body: AdviceExcused,
+    caller: AsCaller,
+    retry: StepRetry,
+) -> Any:
+    """The adviser's 6 weeks do not apply (Reg 8(2): exceptional personal circumstances, the
+    family away 4 weeks or more, a missed appointment): the advice deadline is no longer
+    watched and shows as excused; it sets no new date. Once, for advice still awaited (409)."""
+
+    async def step(uow: UnitOfWork) -> EhcView:
+        found = await ehc_repository.load(uow.conn, referral_id)
+        if found is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no EHC request {referral_id}")
+        request, _ = found
+        if request.stage in CLOSED:
+            raise OutOfOrder(f"the request is {request.stage.value}")
+        if not await ehc_repository.excuse_advice(
+            uow.conn, referral_id, kind.value, body.because, body.reason
+        ):
+            raise OutOfOrder(f"no {kind.value} advice is awaited")
+        await repository.add_step(
+            uow.conn,
+            referral_id=referral_id,
+            event_id=uuid4(),
+            step=StatutoryStep.ADVICE_EXCUSED,
+            service="referrals",
+            occurred_at=await uow.conn.fetchval("SELECT now()"),
+            detail=kind.value,
+        )
+        uow.changed(
+            "update", "ehc-request",
+            referral_id=referral_id, local_authority=request.local_authority,
+        )  # fmt: skip
+        return EhcView.model_validate(
+            await ehc_repository.view(uow.conn, referral_id, london_today())
+        )
+
+    return await one_step(caller, retry, body, step, date_field="because")
 
 
 @router.post("/existing-advice", response_model=EhcView)

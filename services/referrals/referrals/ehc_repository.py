@@ -127,6 +127,41 @@ async def advice_requested(conn: Connection, referral_id: UUID) -> dict[str, dat
     return {r["kind"]: r["requested_on"] for r in rows}
 
 
+async def advisers_received(conn: Connection, referral_id: UUID, kind: str) -> date | None:
+    """The day the advisers received the request for ``kind`` of advice, when recorded as
+    later than its sending: their 6 weeks run from it (Reg 8(1))."""
+    received: date | None = await conn.fetchval(
+        "SELECT advisers_received_on FROM advice_requests WHERE referral_id = $1 AND kind = $2",
+        referral_id,
+        kind,
+    )
+    return received
+
+
+async def excuse_advice(
+    conn: Connection, referral_id: UUID, kind: str, because: str, reason: str
+) -> bool:
+    """The adviser's 6 weeks excused (Reg 8(2)): no longer watched; False when the advice is
+    not awaited (received, or excused already)."""
+    result = await conn.execute(
+        """UPDATE advice_requests SET excused_because = $3, excused_reason = $4
+           WHERE referral_id = $1 AND kind = $2 AND received_on IS NULL
+             AND excused_because IS NULL""",
+        referral_id,
+        kind,
+        because,
+        reason,
+    )
+    await conn.execute(
+        """UPDATE deadlines SET cancelled = true, excused_because = $3
+           WHERE referral_id = $1 AND kind = $2 AND met_on IS NULL""",
+        referral_id,
+        ADVICE + kind,
+        because,
+    )
+    return result != "UPDATE 0"
+
+
 async def advice_sought(conn: Connection, referral_id: UUID) -> set[str]:
     """Each kind of advice sought: asked for, or existing advice agreed (Reg 6(4))."""
     rows = await conn.fetch(
@@ -159,12 +194,21 @@ async def add_existing_advice(
 
 
 async def add_advice(
-    conn: Connection, request: EhcRequest, kinds: list[str], requested_on: date, due: date
+    conn: Connection,
+    request: EhcRequest,
+    kinds: list[str],
+    requested_on: date,
+    due: date,
+    advisers_received_on: date | None = None,
 ) -> None:
     await conn.executemany(
-        """INSERT INTO advice_requests (referral_id, kind, local_authority, requested_on, due_on)
-           VALUES ($1, $2, $3, $4, $5)""",
-        [(request.referral_id, k, request.local_authority, requested_on, due) for k in kinds],
+        """INSERT INTO advice_requests (referral_id, kind, local_authority, requested_on, due_on,
+               advisers_received_on) VALUES ($1, $2, $3, $4, $5, $6)""",
+        [
+            (request.referral_id, k, request.local_authority, requested_on, due, received)
+            for k in kinds
+            for received in [advisers_received_on]
+        ],
     )
     await conn.executemany(
         """INSERT INTO deadlines (referral_id, kind, local_authority, statutory_due_on, due_on)
@@ -226,8 +270,8 @@ async def view(conn: Connection, referral_id: UUID, today: date) -> dict[str, An
     if row is None:
         return None
     deadlines = await conn.fetch(
-        """SELECT kind, statutory_due_on, due_on, met_on, cancelled FROM deadlines
-           WHERE referral_id = $1 ORDER BY statutory_due_on, kind""",
+        """SELECT kind, statutory_due_on, due_on, met_on, cancelled, excused_because
+           FROM deadlines WHERE referral_id = $1 ORDER BY statutory_due_on, kind""",
         referral_id,
     )
     exceptions = await conn.fetch(
@@ -236,7 +280,8 @@ async def view(conn: Connection, referral_id: UUID, today: date) -> dict[str, An
         referral_id,
     )
     advice = await conn.fetch(
-        """SELECT kind, requested_on, due_on, received_on FROM advice_requests
+        """SELECT kind, requested_on, due_on, received_on, advisers_received_on,
+                  excused_because FROM advice_requests
            WHERE referral_id = $1 ORDER BY requested_on, kind""",
         referral_id,
     )
@@ -255,6 +300,8 @@ async def view(conn: Connection, referral_id: UUID, today: date) -> dict[str, An
 
 
 def _state(deadline: Any, today: date) -> str:
+    if deadline["excused_because"]:  # an adviser's 6 weeks, excused (Reg 8(2))
+        return "excused"
     if deadline["cancelled"]:
         return "cancelled"
     if deadline["met_on"] is not None:

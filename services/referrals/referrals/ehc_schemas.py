@@ -23,6 +23,7 @@ from pydantic import (
 from referrals.caseload_query import DeadlineState
 from referrals.intake import safe_text
 from referrals.statutory import (
+    AdviceExcuse,
     AdviceKind,
     ExceptionKind,
     NotIssueReason,
@@ -117,6 +118,11 @@ class AdviceRequest(_Body):
         examples=[["parent", "educational", "educational_psychology", "medical", "social_care"]],
     )
     requested_on: date
+    advisers_received_on: date | None = Field(
+        default=None,
+        description="The day the advisers received the request, when later than requested_on "
+        "(a letter): their 6 weeks run from it (Reg 8(1)); requested_on if left out",
+    )
 
     @field_validator("kinds")
     @classmethod
@@ -158,6 +164,19 @@ class ExistingAdvice(_Body):
         description="Who agreed for the family"
     )
     agreed_on: date = Field(description="The day the last of the three agreed")
+
+
+class AdviceExcused(_Body):
+    """The adviser's 6 weeks do not apply (Reg 8(2)): it sets no new date."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"because": "missed_appointment", "reason": "Appointment on 3 Nov missed"}]
+        }
+    )
+
+    because: AdviceExcuse
+    reason: Note = Field(description="What happened, for the file (kept here, never in events)")
 
 
 class AdviceReceipt(_Body):
@@ -234,7 +253,9 @@ class DeadlineView(BaseModel):
     statutory_due_on: date = Field(description="Without exceptions")
     due_on: date = Field(description="With the recorded exceptions")
     met_on: date | None
-    state: Literal["open", "met", "missed", "cancelled"]
+    state: Literal["open", "met", "missed", "cancelled", "excused"] = Field(
+        description="excused: an adviser's 6 weeks did not apply (Reg 8(2))"
+    )
 
 
 class ExceptionView(BaseModel):
@@ -247,8 +268,14 @@ class ExceptionView(BaseModel):
 class AdviceView(BaseModel):
     kind: str
     requested_on: date
-    due_on: date
+    due_on: date = Field(description="The adviser's limit: 6 weeks from receiving the request")
     received_on: date | None
+    advisers_received_on: date | None = Field(
+        default=None, description="When the advisers received the request, if after sending"
+    )
+    excused_because: AdviceExcuse | None = Field(
+        default=None, description="Why the adviser's 6 weeks did not apply (Reg 8(2))"
+    )
 
 
 class ExistingAdviceView(BaseModel):

@@ -58,7 +58,11 @@ class Deadline(enum.StrEnum):
 
 STATUTORY_DAYS = {Deadline.DECISION: 42, Deadline.ISSUE_DECISION: 112, Deadline.FINAL_PLAN: 140}
 COMMENT_DAYS = 15  # Reg 13(1): at least 15 days for the family's comments on a draft
-ADVICE_DAYS = 42  # Reg 8: advice within 6 weeks of being asked
+ADVICE_DAYS = 42  # Reg 8(1): advice within 6 weeks of the adviser receiving the request
+AdviceExcuse = Literal["personal_circumstances", "family_away", "missed_appointment"]
+"""Why an adviser need not meet their 6 weeks (Reg 8(2)): exceptional personal circumstances
+of the child or family, the family away from the area for 4 weeks or more, or the child
+missing an appointment the adviser made. It excuses the limit; it sets no new date."""
 MIN_ABSENCE_DAYS = 28  # a school closed, or the family away, for 4 weeks or more
 
 
@@ -260,11 +264,24 @@ class EhcRequest:
         return replace(self, stage=stage, assessment_decided_on=on), event
 
     def request_advice(
-        self, kinds: list[AdviceKind], on: date, already: Iterable[str], today: date
+        self,
+        kinds: list[AdviceKind],
+        on: date,
+        already: Iterable[str],
+        today: date,
+        *,
+        advisers_received_on: date | None = None,
     ) -> AdviceRequested:
+        """``advisers_received_on``: the day the advisers received the request, when later
+        than ``on`` (a letter): their 6 weeks run from it (Reg 8(1)), not from the sending."""
         self._expect(Stage.ASSESSING, step="advice requested")
         assert self.assessment_decided_on is not None  # set on the way to ASSESSING
         _check_day(on, not_before=self.assessment_decided_on, today=today, after="the decision")
+        received = advisers_received_on or on
+        if not on <= received <= today:
+            raise InvalidStep(
+                "advisers_received_on", f"between the day it was sent ({on}) and today"
+            )
         again = sorted(set(kinds) & set(already))
         if again:
             raise OutOfOrder(f"advice already requested: {', '.join(again)}")
@@ -272,7 +289,7 @@ class EhcRequest:
             **self.common(),
             kinds=[k.value for k in kinds],
             requested_on=on,
-            due_on=on + timedelta(ADVICE_DAYS),
+            due_on=received + timedelta(ADVICE_DAYS),
         )
 
     def receive_advice(
@@ -284,12 +301,13 @@ class EhcRequest:
         *,
         document_id: UUID | None = None,
         summary: AdviceSummary | None = None,
+        advisers_received_on: date | None = None,
     ) -> AdviceReceived:
         """``document_id``, ``summary``: the advice as its adviser returned it (their link)."""
         if self.stage in CLOSED:
             raise OutOfOrder(f"the request is {self.stage.value}")
         _check_day(on, not_before=requested_on, today=today, after="the advice was asked for")
-        due = requested_on + timedelta(ADVICE_DAYS)
+        due = (advisers_received_on or requested_on) + timedelta(ADVICE_DAYS)
         return AdviceReceived(
             **self.common(),
             kind=kind.value,

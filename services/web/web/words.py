@@ -41,6 +41,8 @@ STEPS = {
     "assessment_decided": "Decision whether to assess",
     "advice_requested": "Advice requested",
     "advice_received": "Advice received",
+    "advice_excused": "Adviser's 6 weeks excused (regulation 8(2))",
+    "existing_advice_agreed": "Existing advice agreed (regulation 6(4))",
     "plan_issue_decided": "Decision whether to issue a plan",
     "draft_plan_issued": "Draft plan issued",
     "final_plan_issued": "Final plan issued",
@@ -182,7 +184,15 @@ DEADLINE_STATES = {
     "met": ("Met", "green"),
     "missed": ("Missed", "red"),
     "cancelled": ("No longer needed", "grey"),
+    "excused": ("Excused (regulation 8(2))", "grey"),
 }
+
+ADVICE_EXCUSES = {
+    "personal_circumstances": "Exceptional personal circumstances of the child or family",
+    "family_away": "The family away from the area for 4 weeks or more",
+    "missed_appointment": "The child missed an appointment the adviser made",
+}
+"""Why an adviser need not meet their 6 weeks (Reg 8(2)), as referrals records it."""
 
 DOCUMENT_KINDS = {
     "evidence": "Evidence",

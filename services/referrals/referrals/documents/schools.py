@@ -107,7 +107,16 @@ async def school_advice_received(uow: UnitOfWork, referral_id: UUID, document_id
     if kind.value not in asked or request.stage in CLOSED:
         return
     today = london_today()
-    event = request.receive_advice(kind, asked[kind.value], today, today, document_id=document_id)
+    event = request.receive_advice(
+        kind,
+        asked[kind.value],
+        today,
+        today,
+        document_id=document_id,
+        advisers_received_on=await ehc_repository.advisers_received(
+            uow.conn, referral_id, kind.value
+        ),
+    )
     if await ehc_repository.receive_advice(uow.conn, referral_id, kind.value, today):
         await ehc_api.record_step(uow, event, kind.value)
 
