@@ -177,12 +177,13 @@ def test_an_exception_is_told_as_the_law_excuses_it_never_as_extended_limits_or_
         ("decision", "a time limit set by law", "target"),
         ("draft_plan", "our own target date, not a time limit set by law", "legal"),
         ("issue_decision", "our own target date, not a time limit set by law", "legal"),
-        ("advice:medical", "the 6 weeks the law gives a professional", "target"),
+        ("advice:medical", "the end of the 6 weeks the law gives a professional", "target"),
     ],
 )
 def test_a_missed_date_is_called_legal_only_when_the_law_sets_it(
     deadline: str, said: str, never: str
 ) -> None:
+    # (A placeholder is never right after "(": Notify would read "(((limit)))" wrongly.)
     """Only the 6-week decision, the 16-week notice not to issue, the 20-week final plan and
     6 weeks for advice are legal limits: the draft's and the issue decision's dates are the
     council's own targets, to the family and to the SEND team."""
@@ -299,3 +300,10 @@ def test_a_council_need_not_create_templates_for_messages_it_does_not_send() -> 
             email="notify", sms=None, notify_api_key="k", notify_templates=templates,
             optional_messages=frozenset({"advice-requested"}),
         )  # fmt: skip
+
+
+def test_no_placeholder_follows_an_opening_bracket() -> None:
+    """Notify's placeholders are ((name)): "({name}" becomes "(((name", which Notify misreads
+    (it asked for the personalisation "(limit")."""
+    for template, w in TEXTS["en"].items():
+        assert "({" not in w.subject + w.body + w.sms, template

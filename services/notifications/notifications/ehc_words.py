@@ -190,8 +190,8 @@ EHC_TEXTS: dict[str, Words] = {
     "deadline-missed-family": Words(
         subject="A date in the EHC needs assessment was not met (reference {reference})",
         body=(
-            "We are sorry: {deadline} was due by {due_on} ({limit}), and it did not happen by "
-            "then (reference {reference}).\n\n"
+            "We are sorry: {deadline} was due by {due_on}, and it did not happen by then "
+            "(reference {reference}). That date is {limit}.\n\n"
             "We are working to complete it as soon as we can.\n\n"
             "If you are unhappy about the delay, you can complain to us, and then to the "
             "Local Government and Social Care Ombudsman.\n\n"
@@ -221,8 +221,9 @@ EHC_TEXTS: dict[str, Words] = {
     "deadline-at-risk": Words(
         subject="Deadline at risk, referral {reference}: due {due_on}",
         body=(
-            "A deadline for referral {reference} ({limit}) is close and its step has not been "
-            "recorded: {deadline}, due {due_on} (without exceptions: {statutory_due_on}). "
+            "A deadline for referral {reference} is close and its step has not been "
+            "recorded: {deadline}, due {due_on} (without exceptions: {statutory_due_on}), "
+            "{limit}. "
             "Days left: {days_left}.\n\n"
             "Open the referral: {link}"
         ),
@@ -231,8 +232,9 @@ EHC_TEXTS: dict[str, Words] = {
     "deadline-missed": Words(
         subject="Deadline missed, referral {reference}: was due {due_on}",
         body=(
-            "A deadline for referral {reference} ({limit}) has passed without its step being "
-            "recorded: {deadline}, due {due_on} (without exceptions: {statutory_due_on}).\n\n"
+            "A deadline for referral {reference} has passed without its step being "
+            "recorded: {deadline}, due {due_on} (without exceptions: {statutory_due_on}), "
+            "{limit}.\n\n"
             "The family is being told too. Record the step, or an exception if one applies, "
             "as soon as you can.\n\n"
             "Open the referral: {link}"
@@ -290,7 +292,7 @@ EHC_PHRASES = Phrases(
             "final_plan": "a time limit set by law",
             "issue_decision": "our own target date, not a time limit set by law",
             "draft_plan": "our own target date, not a time limit set by law",
-            "advice": "the 6 weeks the law gives a professional to send their advice",
+            "advice": "the end of the 6 weeks the law gives a professional to send their advice",
             "": "a date in the assessment",
         },
         "deadline": {
