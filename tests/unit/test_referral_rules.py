@@ -195,3 +195,28 @@ def test_a_missed_deadline_on_the_timeline_is_legal_only_where_the_law_sets_it(
     assert "deadline" not in words
     if kind in {"draft_plan", "issue_decision", "advice:medical"}:
         assert "legal" not in words
+
+
+@pytest.mark.parametrize(
+    ("requested_by", "track", "suggested"),
+    [
+        ("health", "support", True),
+        ("social_care", "support", True),
+        ("parent", "ehc", False),
+        ("young_person", "ehc", False),
+        ("school", "ehc", False),
+    ],
+)
+def test_only_a_parent_young_person_or_school_requests_an_assessment(
+    requested_by: str, track: str, suggested: bool
+) -> None:
+    """s36(1): a professional's ask for an EHC needs assessment brings the child to the
+    council's attention (s24): taken in as support, marked for the council to decide."""
+    from referrals.schemas import EXAMPLE_REQUEST, ReferralRequest
+    from referrals.taking_in import new_referral
+
+    body = ReferralRequest.model_validate(
+        {**EXAMPLE_REQUEST, "track": "ehc", "requested_by": requested_by}
+    )
+    taken = new_referral(uuid4(), body, date(2026, 10, 2))
+    assert (taken.track, taken.assessment_suggested) == (track, suggested)
