@@ -117,6 +117,7 @@ async def test_each_statutory_step_in_order_with_its_deadline_event_and_timeline
         caseworker, f"{path}/advice-requests", {"kinds": others, "requested_on": str(day)}
     )
     unreceived = {"advice:medical", *(f"advice:{k}" for k in others)}
+    assert "advice:parent" not in _deadlines(ehc)  # Reg 8 binds advisers, not the family
     ehc = await _post(
         caseworker,
         f"{path}/plan-decision",

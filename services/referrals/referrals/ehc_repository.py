@@ -13,6 +13,7 @@ from uuid import UUID, uuid4
 from referrals import repository
 from referrals.statutory import (
     CLOSED,
+    AdviceKind,
     Deadline,
     EhcRequest,
     Needs,
@@ -210,10 +211,16 @@ async def add_advice(
             for received in [advisers_received_on]
         ],
     )
+    # Reg 8's 6 weeks bind the bodies asked for advice, never the family: their own advice
+    # (Reg 6(1)(a)) has no deadline to warn about.
     await conn.executemany(
         """INSERT INTO deadlines (referral_id, kind, local_authority, statutory_due_on, due_on)
            VALUES ($1, $2, $3, $4, $4)""",
-        [(request.referral_id, ADVICE + k, request.local_authority, due) for k in kinds],
+        [
+            (request.referral_id, ADVICE + k, request.local_authority, due)
+            for k in kinds
+            if k != AdviceKind.PARENT
+        ],
     )
 
 
