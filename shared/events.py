@@ -302,6 +302,19 @@ class AdviceReceived(StatutoryStep):
     )
 
 
+class ExistingAdviceAgreed(StatutoryStep):
+    """Advice given before is used instead of seeking it afresh (Reg 6(4)): the person who
+    gave it, the council and the family agreed. It counts as sought for the decision whether
+    to issue a plan. What it is and who gave it stay in referrals: kind and dates only."""
+
+    name: ClassVar[str] = "existing-advice-agreed"
+    owner: ClassVar[str] = "referrals"
+
+    kind: str = Field(description="The kind of advice, (b) to (h)", examples=["medical"])
+    advice_dated: date = Field(description="The date the advice was given")
+    agreed_on: date = Field(description="The day the last of the three agreed")
+
+
 class PlanIssueDecided(StatutoryStep):
     """Whether the council will issue an EHC plan. A decision not to issue must be notified
     by week 16 (Reg 10(1)) with the right to appeal (by ``appeal_by``) and to mediation."""

@@ -19,6 +19,7 @@ from shared.events import (
     DomainEvent,
     DraftPlanIssued,
     EhcAssessmentRequested,
+    ExistingAdviceAgreed,
     FamilyContactRegistered,
     FamilyLinksRevoked,
     FinalPlanIssued,
@@ -210,6 +211,9 @@ def sample_event(event_class: type[DomainEvent], referral_id: UUID) -> DomainEve
             received_on=date(2026, 3, 20),
             due_on=date(2026, 3, 25),
             on_time=True,
+        ),
+        ExistingAdviceAgreed: ExistingAdviceAgreed(
+            **ehc, kind="medical", advice_dated=date(2025, 12, 1), agreed_on=date(2026, 2, 12)
         ),
         PlanIssueDecided: PlanIssueDecided(
             **ehc, decision="issue", decided_on=date(2026, 4, 1), not_issue_due=date(2026, 4, 27)

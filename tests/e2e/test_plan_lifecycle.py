@@ -81,7 +81,16 @@ async def test_an_ehc_plan_issued_and_finalised_in_plans_reaches_the_statutory_r
         ("assessment-decision", {"decision": "assess", "decided_on": week5}),
         (
             "advice-requests",
-            {"kinds": ["educational_psychology", "medical", "social_care"], "requested_on": week5},
+            {
+                "kinds": [
+                    "parent",
+                    "educational",
+                    "educational_psychology",
+                    "medical",
+                    "social_care",
+                ],
+                "requested_on": week5,
+            },
         ),
         ("advice-requests/educational_psychology/received", {"received_on": week9}),
         ("plan-decision", {"decision": "issue", "decided_on": str(TODAY)}),

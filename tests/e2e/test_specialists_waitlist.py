@@ -127,8 +127,9 @@ async def test_a_freed_place_goes_to_the_nearest_deadline_and_reaches_timeline_a
         for expected in (sooner, later, support):
             await end(ending, ended)
             # Through Kafka: the allocation from the waitlist is on the referral's timeline.
-            steps = ("specialist_assigned",) * (1 if expected == support else 2)  # EHC: + EP
-            referral = await wait_for_timeline(referrals, expected, ("waitlisted", *steps))
+            # No psychologist yet on the EHC track: they come with the decision to assess.
+            steps = ("waitlisted", "specialist_assigned")
+            referral = await wait_for_timeline(referrals, expected, steps)
             assert referral["status"] == "specialist_assigned"
             allocated.append(expected)
             for other in {sooner, later, support} - set(allocated):

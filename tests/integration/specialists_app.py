@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -22,6 +22,7 @@ from shared.councils import act_for
 from shared.db import Connection
 from shared.events import (
     ALL_EVENTS,
+    AssessmentDecided,
     DomainEvent,
     EhcAssessmentRequested,
     Envelope,
@@ -90,6 +91,25 @@ def ehc_request(referral_id: UUID, council: str, final_plan_due: date) -> EhcAss
         escalated=True,
         decision_due=final_plan_due,
         final_plan_due=final_plan_due,
+    )
+
+
+def assessment_decided(
+    referral_id: UUID, council: str, decision: Literal["assess", "refuse"] = "assess"
+) -> AssessmentDecided:
+    """The council's decision whether to assess (the statutory advisers come with "assess")."""
+    on = date(2026, 11, 20)
+    return AssessmentDecided(
+        referral_id=referral_id,
+        local_authority=council,
+        requested_by="parent",
+        ehc_requested_on=date(2026, 11, 2),
+        decision=decision,
+        decided_on=on,
+        decision_due=date(2026, 12, 14),
+        on_time=True,
+        refusal_reason=None if decision == "assess" else "needs_met_from_available_provision",
+        appeal_by=None if decision == "assess" else date(2027, 1, 20),
     )
 
 

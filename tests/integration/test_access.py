@@ -110,9 +110,12 @@ ACCESS: dict[tuple[str, str, str], set[str]] = {
         ("referrals", "POST", f"/v1/referrals/{{referral_id}}/{step}"): {"caseworker", "manager"}
         for step in (
             "escalate",
+            "assessment-suggestion",
             "assessment-decision",
             "advice-requests",
             "advice-requests/{kind}/received",
+            "advice-requests/{kind}/excused",
+            "existing-advice",
             "plan-decision",
             "draft-plan",
             "final-plan",

@@ -28,7 +28,7 @@ from tests.integration.referrals_app import (
 )
 
 TODAY = london_today()
-EVERY_CHILDS_ADVICE = ["educational_psychology", "medical", "social_care"]
+EVERY_CHILDS_ADVICE = ["parent", "educational", "educational_psychology", "medical", "social_care"]
 
 
 @pytest.fixture(scope="module")
@@ -101,19 +101,23 @@ async def test_each_statutory_step_in_order_with_its_deadline_event_and_timeline
     )
     assert _deadlines(ehc)["advice:educational_psychology"]["state"] == "met"
     assert _deadlines(ehc)["advice:medical"]["state"] == "missed"  # 16 weeks ago, not come
-    # Social care advice for every child, and a teacher of the deaf: hearing is a need too.
+    # The family's, the head teacher's and social care advice for every child (Reg 6(1)(a),
+    # (b), (e)), and a teacher of the deaf: hearing is a need too.
     missing = await caseworker.post(
         f"{path}/plan-decision",
         json={"decision": "issue", "decided_on": str(start + timedelta(weeks=12))},
     )
     assert missing.status_code == 409
-    assert "['social_care', 'teacher_of_the_deaf']" in missing.json()["detail"]
-    ehc = await _post(
-        caseworker,
-        f"{path}/advice-requests",
-        {"kinds": ["social_care", "teacher_of_the_deaf"], "requested_on": str(day)},
+    assert (
+        "['educational', 'parent', 'social_care', 'teacher_of_the_deaf']"
+        in missing.json()["detail"]
     )
-    unreceived = {"advice:medical", "advice:social_care", "advice:teacher_of_the_deaf"}
+    others = ["parent", "educational", "social_care", "teacher_of_the_deaf"]
+    ehc = await _post(
+        caseworker, f"{path}/advice-requests", {"kinds": others, "requested_on": str(day)}
+    )
+    unreceived = {"advice:medical", *(f"advice:{k}" for k in others)}
+    assert "advice:parent" not in _deadlines(ehc)  # Reg 8 binds advisers, not the family
     ehc = await _post(
         caseworker,
         f"{path}/plan-decision",
@@ -138,7 +142,7 @@ async def test_each_statutory_step_in_order_with_its_deadline_event_and_timeline
         ("others_notified", "designated_clinical_officer,social_care"),  # Reg 5(2)
         ("advice_requested", "educational_psychology,medical"),
         ("advice_received", "educational_psychology"),
-        ("advice_requested", "social_care,teacher_of_the_deaf"),
+        ("advice_requested", "parent,educational,social_care,teacher_of_the_deaf"),
         ("plan_issue_decided", "issue"),
         ("draft_plan_issued", None),
         ("final_plan_issued", None),
@@ -210,6 +214,163 @@ async def test_a_refusal_carries_its_reason_and_appeal_date_and_ends_the_request
     assert (await caseworker.get(path)).json()["closed"] is True
 
 
+async def test_existing_advice_agreed_by_all_three_counts_as_sought_for_the_plan_decision(
+    caseworker: httpx.AsyncClient, owner_url: str
+) -> None:
+    """Reg 6(4): existing medical advice, recorded with what it is, its date and who agreed,
+    lets the council decide whether to issue without asking for medical advice again (before,
+    the decision was refused for it). The family's own advice cannot be existing advice."""
+    start = TODAY - timedelta(weeks=8)
+    created = await _post(
+        caseworker, "/v1/referrals", referral_body(track="ehc", received_on=start)
+    )
+    path = f"/v1/referrals/{created['id']}"
+    await _post(
+        caseworker, f"{path}/assessment-decision", {"decision": "assess", "decided_on": str(start)}
+    )
+    asked = ["parent", "educational", "educational_psychology", "social_care"]
+    await _post(caseworker, f"{path}/advice-requests", {"kinds": asked, "requested_on": str(start)})
+    refused = await caseworker.post(
+        f"{path}/plan-decision", json={"decision": "issue", "decided_on": str(TODAY)}
+    )
+    assert refused.status_code == 409
+    assert "['medical']" in refused.json()["detail"]
+    existing = {
+        "kind": "medical",
+        "description": "Community paediatrician's report after the annual check",
+        "advice_dated": str(start - timedelta(weeks=10)),
+        "given_by": "Dr A Example, community paediatrics",
+        "giver_agreed": True,
+        "family_agreed_by": "parent",
+        "agreed_on": str(start + timedelta(days=3)),
+    }
+    own = await caseworker.post(f"{path}/existing-advice", json={**existing, "kind": "parent"})
+    assert own.status_code == 422
+    assert own.json()["detail"][0]["loc"][-1] == "kind"
+    unagreed = await caseworker.post(
+        f"{path}/existing-advice", json={**existing, "giver_agreed": False}
+    )
+    assert unagreed.status_code == 422
+    assert unagreed.json()["detail"][0]["loc"][-1] == "giver_agreed"
+    ehc = await _post(caseworker, f"{path}/existing-advice", existing)
+    [recorded] = ehc["existing_advice"]
+    assert (recorded["kind"], recorded["advice_dated"], recorded["agreed_on"]) == (
+        "medical",
+        existing["advice_dated"],
+        existing["agreed_on"],
+    )
+    assert (recorded["given_by"], recorded["family_agreed_by"]) == (existing["given_by"], "parent")
+    assert recorded["recorded_by"] == "leeds-caseworker"
+    again = await caseworker.post(f"{path}/existing-advice", json=existing)
+    assert again.status_code == 409
+    asked_too = await caseworker.post(
+        f"{path}/advice-requests", json={"kinds": ["medical"], "requested_on": str(TODAY)}
+    )
+    assert asked_too.status_code == 409
+    topic, agreed = (await outbox_events(owner_url, created["id"]))[-1]
+    assert topic == "referrals.existing-advice-agreed.v1"
+    assert "paediatrician" not in str(agreed)
+    assert "Example" not in str(agreed)
+    ehc = await _post(
+        caseworker, f"{path}/plan-decision", {"decision": "issue", "decided_on": str(TODAY)}
+    )
+    assert ehc["stage"] == "plan_to_be_issued"
+    steps = [s["step"] for s in (await caseworker.get(path)).json()["timeline"]]
+    assert "existing_advice_agreed" in steps
+
+
+async def test_a_professionals_ask_for_an_assessment_waits_for_the_council_to_decide(
+    caseworker: httpx.AsyncClient, owner_url: str
+) -> None:
+    """s36(1)/s24: a health professional's referral asking for an EHC needs assessment is no
+    request: it brings the child to the council's attention, no clock runs and the family is
+    promised no EHC date until a caseworker treats it as a request; then the clock starts on
+    the day the council received the referral. Kept as support, nothing starts."""
+    received = TODAY - timedelta(weeks=1)
+    asked: dict[str, Any] = {
+        **referral_body(track="ehc", received_on=received),
+        "requested_by": "health",
+    }
+    created = await _post(caseworker, "/v1/referrals", asked)
+    assert created["track"] == "support"
+    path = f"/v1/referrals/{created['id']}"
+    view = (await caseworker.get(path)).json()
+    assert (view["track"], view["assessment_suggested"], view["ehc"]) == ("support", True, None)
+    topics = [t for t, _ in await outbox_events(owner_url, created["id"])]
+    assert "referrals.ehc-assessment-requested.v1" not in topics
+
+    decided = await _post(
+        caseworker, f"{path}/assessment-suggestion", {"decision": "treat_as_request"}
+    )
+    ehc = decided["ehc"]
+    assert (ehc["requested_on"], ehc["requested_by"]) == (str(received), "health")
+    assert _deadlines(ehc)["decision"]["statutory_due_on"] == str(received + timedelta(weeks=6))
+    view = (await caseworker.get(path)).json()
+    assert (view["track"], view["assessment_suggested"]) == ("ehc", False)
+    again = await caseworker.post(
+        f"{path}/assessment-suggestion", json={"decision": "keep_as_support"}
+    )
+    assert again.status_code == 409
+
+    kept = await _post(
+        caseworker,
+        "/v1/referrals",
+        {
+            **asked,
+            **referral_body(received_on=received),
+            "requested_by": "social_care",
+            "track": "ehc",
+        },
+    )
+    kept_path = f"/v1/referrals/{kept['id']}"
+    answer = await _post(
+        caseworker, f"{kept_path}/assessment-suggestion", {"decision": "keep_as_support"}
+    )
+    assert answer == {"decision": "keep_as_support", "ehc": None}
+    view = (await caseworker.get(kept_path)).json()
+    assert (view["track"], view["assessment_suggested"], view["ehc"]) == ("support", False, None)
+    parent = await caseworker.post(
+        f"/v1/referrals/{(await _post(caseworker, '/v1/referrals', referral_body()))['id']}"
+        "/assessment-suggestion",
+        json={"decision": "treat_as_request"},
+    )
+    assert parent.status_code == 409  # no professional asked: escalate it instead
+
+
+async def test_an_advisers_6_weeks_run_from_receiving_the_request_and_may_be_excused(
+    caseworker: httpx.AsyncClient,
+) -> None:
+    """Reg 8: the adviser's limit runs from their receiving the request; Reg 8(2) excuses it
+    (a missed appointment): the deadline shows excused, is no longer watched, and sets no new
+    date. Advice already excused, or received, is not excused again (409)."""
+    start = TODAY - timedelta(weeks=10)
+    created = await _post(
+        caseworker, "/v1/referrals", referral_body(track="ehc", received_on=start)
+    )
+    path = f"/v1/referrals/{created['id']}"
+    await _post(
+        caseworker, f"{path}/assessment-decision", {"decision": "assess", "decided_on": str(start)}
+    )
+    sent, arrived = start + timedelta(days=1), start + timedelta(days=4)
+    ehc = await _post(
+        caseworker,
+        f"{path}/advice-requests",
+        {"kinds": ["medical"], "requested_on": str(sent), "advisers_received_on": str(arrived)},
+    )
+    deadline = _deadlines(ehc)["advice:medical"]
+    assert deadline["statutory_due_on"] == str(arrived + timedelta(weeks=6))
+    assert deadline["state"] == "missed"
+    excused = {"because": "missed_appointment", "reason": "The appointment was missed"}
+    ehc = await _post(caseworker, f"{path}/advice-requests/medical/excused", excused)
+    assert _deadlines(ehc)["advice:medical"]["state"] == "excused"
+    assert _deadlines(ehc)["advice:medical"]["due_on"] == deadline["due_on"]  # no new date
+    assert ehc["advice"][0]["excused_because"] == "missed_appointment"
+    again = await caseworker.post(f"{path}/advice-requests/medical/excused", json=excused)
+    assert again.status_code == 409
+    steps = [s["step"] for s in (await caseworker.get(path)).json()["timeline"]]
+    assert "advice_excused" in steps
+
+
 async def test_a_support_request_escalated_starts_the_clock_on_the_day_of_the_request(
     caseworker: httpx.AsyncClient,
 ) -> None:
@@ -258,6 +419,20 @@ async def test_exceptions_move_the_open_deadlines_and_keep_the_statutory_dates(
     )
     assert short.status_code == 422
     assert "4 weeks" in short.json()["detail"][0]["msg"]
+    # A school closure excuses a limit only when the head teacher's advice was asked for from
+    # a week before the closure to a week before it ends (Reg 5(4)(a)): it was not asked.
+    unasked = await caseworker.post(
+        f"{path}/exceptions",
+        json={
+            "kind": "school_closure",
+            "starts_on": str(start),
+            "ends_on": str(start + timedelta(days=35)),
+            "reason": "Flood damage",
+        },
+    )
+    assert unasked.status_code == 422
+    assert unasked.json()["detail"][0]["loc"][-1] == "kind"
+    assert "head teacher" in unasked.json()["detail"][0]["msg"]
     ehc = await _post(
         caseworker,
         f"{path}/exceptions",
@@ -393,7 +568,7 @@ async def test_the_timeliness_report_counts_a_seeded_year_as_sen2_does(
             (
                 "exceptions",
                 {
-                    "kind": "school_closure",
+                    "kind": "family_away",
                     "starts_on": str(jan + timedelta(days=1)),
                     "ends_on": str(jan + timedelta(days=30)),
                     "reason": "closed for rebuilding",

@@ -142,7 +142,7 @@ async def test_a_known_nhs_number_with_other_details_is_never_merged(
         ({"local_authority": "E07000120"}, ("local_authority",), "no SEND duties"),
         ({"local_authority": "E06000001"}, ("local_authority",), "does not take referrals"),
         ({"received_on": str(date.today() + timedelta(days=2))}, ("received_on",), "future"),
-        ({"child": {"date_of_birth": "1990-01-01"}}, ("child", "date_of_birth"), "0 to 25"),
+        ({"child": {"date_of_birth": "1990-01-01"}}, ("child", "date_of_birth"), "under 25"),
         ({"child": {"nhs_number": "999 000 0018"}}, ("child", "nhs_number"), "test NHS number"),
         ({"child": {"nhs_number": "943 476 5919"}}, ("child", "nhs_number"), "issued"),
         ({"child": {"given_name": "<b>Ann</b>"}}, ("child", "given_name"), "only letters"),

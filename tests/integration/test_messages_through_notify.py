@@ -63,7 +63,8 @@ async def test_a_message_goes_through_notify_once_and_its_receipt_marks_it_deliv
         assert sent["to"] == family.contact.email
         assert f"Your reference is {str(family.id)[:8].upper()}" in sent["body"]
         assert f"https://council.example/family/{family.id}" in sent["body"]
-        assert "16 February 2026" in sent["body"]
+        assert "5 January 2026" in sent["body"]  # received; no EHC date promised (s36(1))
+        assert "16 February 2026" not in sent["body"]
 
         async def delivered() -> bool:
             return (await statuses(db, family.id)) == [("request-received", "delivered", "email")]

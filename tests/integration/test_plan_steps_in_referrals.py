@@ -59,7 +59,16 @@ async def _decided_to_issue(caseworker: httpx.AsyncClient) -> str:
         ("assessment-decision", {"decision": "assess", "decided_on": week5}),
         (
             "advice-requests",
-            {"kinds": ["educational_psychology", "medical", "social_care"], "requested_on": week5},
+            {
+                "kinds": [
+                    "parent",
+                    "educational",
+                    "educational_psychology",
+                    "medical",
+                    "social_care",
+                ],
+                "requested_on": week5,
+            },
         ),
         ("advice-requests/educational_psychology/received", {"received_on": str(TODAY)}),
         ("plan-decision", {"decision": "issue", "decided_on": str(TODAY)}),

@@ -65,7 +65,16 @@ async def _draft_issued(caseworker: httpx.AsyncClient, *, draft: bool = True) ->
         ("assessment-decision", {"decision": "assess", "decided_on": week5}),
         (
             "advice-requests",
-            {"kinds": ["educational_psychology", "medical", "social_care"], "requested_on": week5},
+            {
+                "kinds": [
+                    "parent",
+                    "educational",
+                    "educational_psychology",
+                    "medical",
+                    "social_care",
+                ],
+                "requested_on": week5,
+            },
         ),
         ("advice-requests/educational_psychology/received", {"received_on": str(TODAY)}),
         ("plan-decision", {"decision": "issue", "decided_on": str(TODAY)}),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -18,10 +19,16 @@ from fastapi import FastAPI
 
 from devtools.dev_identity_seed import LEEDS_SCHOOL_URN
 from scripts.platform import IdentityProvider, migrations_of
+from shared.dates import london_today
 from shared.migrations import owner_connection
 from tests import documents
 from tests.conftest import Databases
-from tests.integration.referrals_app import referral_body, referrals_service, signed_in
+from tests.integration.referrals_app import (
+    outbox_events,
+    referral_body,
+    referrals_service,
+    signed_in,
+)
 
 
 @pytest.fixture(scope="module")
@@ -185,3 +192,41 @@ async def test_a_senco_sends_only_advice_or_a_report_and_a_bad_file_is_refused(
         "SELECT count(*) FROM documents WHERE referral_id = $1", UUID(referral_id)
     )
     assert stored == 0
+
+
+async def test_a_sencos_educational_advice_is_received_on_the_clock_when_the_council_asked(
+    clients: dict[str, httpx.AsyncClient], owner_url: str
+) -> None:
+    """Reg 6(1)(b): the school's educational advice, uploaded by its SENCo, is the educational
+    advice received (its deadline met, the step on the timeline with the document's id), once
+    the council has asked for it; uploaded before that, it is only kept."""
+    caseworker, senco = clients["leeds-caseworker"], clients["leeds-senco"]
+    today = london_today()
+    created = await caseworker.post(
+        "/v1/referrals",
+        json=referral_body(
+            track="ehc", received_on=today - timedelta(weeks=3), school_urn=LEEDS_SCHOOL_URN
+        ),
+    )
+    assert created.status_code == 201, created.text
+    referral_id = created.json()["id"]
+    path = f"/v1/referrals/{referral_id}"
+    early = await _upload(senco, referral_id, documents.pdf("before anyone asked"))
+    assert early.status_code == 201, early.text
+    decided = await caseworker.post(
+        f"{path}/assessment-decision", json={"decision": "assess", "decided_on": str(today)}
+    )
+    assert decided.status_code == 200, decided.text
+    asked = await caseworker.post(
+        f"{path}/advice-requests", json={"kinds": ["educational"], "requested_on": str(today)}
+    )
+    assert asked.status_code == 200, asked.text
+    assert asked.json()["advice"][0]["received_on"] is None  # the early upload was only kept
+    advice = await _upload(senco, referral_id, documents.pdf("the school's advice"))
+    assert advice.status_code == 201, advice.text
+    ehc = (await caseworker.get(path)).json()["ehc"]
+    assert [(a["kind"], a["received_on"]) for a in ehc["advice"]] == [("educational", str(today))]
+    assert {d["kind"]: d["state"] for d in ehc["deadlines"]}["advice:educational"] == "met"
+    topic, received = (await outbox_events(owner_url, referral_id))[-1]
+    assert topic == "referrals.advice-received.v1"
+    assert (received["kind"], received["document_id"]) == ("educational", advice.json()["id"])

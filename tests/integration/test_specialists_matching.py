@@ -12,6 +12,7 @@ import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
+from specialists.handlers import NoPlanYet
 
 from devtools.dev_identity import fetch_token
 from scripts.platform import IdentityProvider, migrations_of, service_url
@@ -27,6 +28,7 @@ from tests.conftest import Databases
 from tests.integration.specialists_app import (
     BRADFORD,
     LEEDS,
+    assessment_decided,
     ehc_request,
     handle,
     plan,
@@ -84,13 +86,12 @@ CASES: list[tuple[str, dict[str, Any], dict[str, str]]] = [
      "district": "BD3", "language": "ur"}, {SLT: "Bradford SLT team"}),
     ("every role of the plan", {"district": "LS6", "roles": [SLT, OT]},
      {SLT: "Leeds North SLT team", OT: "Leeds children's OT"}),
-    ("EHC: an educational psychologist for every child",
+    ("EHC: the plan's roles; the psychologist waits for the decision to assess",
      {"district": "LS6", "track": "ehc", "statutory_due": date(2027, 3, 1)},
-     {SLT: "Leeds North SLT team", EP: "Leeds educational psychology"}),
-    ("EHC, hearing needs: and a qualified teacher of the deaf",
+     {SLT: "Leeds North SLT team"}),
+    ("EHC, hearing needs: nor the teacher of the deaf before the decision",
      {"district": "LS6", "need": Sen2Need.HI, "track": "ehc"},
-     {SLT: "Leeds North SLT team", EP: "Leeds educational psychology",
-      Specialism.HEARING_IMPAIRMENT_TEACHING: "Leeds sensory service (hearing)"}),
+     {SLT: "Leeds North SLT team"}),
     ("an older plan's sensory service: the teacher the need calls for; a team of another "
      "council serving this one", {"council": BRADFORD, "district": "BD1", "need": Sen2Need.VI,
      "legacy": "sensory_support"},
@@ -146,10 +147,14 @@ async def test_an_escalation_adds_the_statutory_advisers_and_orders_the_wait_by_
     again = await handle(pool, drafted)  # a redelivered plan allocates nothing twice
     assert again == []
     escalated = await handle(pool, ehc_request(drafted.referral_id, LEEDS, date(2027, 1, 4)))
-    statutory = {e.specialism: e for e in escalated if isinstance(e, SpecialistAssigned)}
+    assert escalated == []  # no psychologist at the request: the council has not decided
+    refused = await handle(pool, assessment_decided(drafted.referral_id, LEEDS, "refuse"))
+    assert refused == []
+    decided = await handle(pool, assessment_decided(drafted.referral_id, LEEDS))
+    statutory = {e.specialism: e for e in decided if isinstance(e, SpecialistAssigned)}
     assert set(statutory) == {EP, Specialism.VISION_IMPAIRMENT_TEACHING}
     assert all(e.statutory for e in statutory.values())
-    assert [type(e) for e in escalated].count(SpecialistsMatched) == 1
+    assert [type(e) for e in decided].count(SpecialistsMatched) == 1
     owner = await owner_connection(owner_url)
     try:
         track = await owner.fetchval(
@@ -181,13 +186,22 @@ async def test_an_escalation_adds_the_statutory_advisers_and_orders_the_wait_by_
     assert after == charged_before[SLT]  # a redelivered request charges nothing twice
 
 
-async def test_an_ehc_request_before_its_plan_is_kept_for_the_plan(pool: asyncpg.Pool) -> None:
+async def test_an_ehc_request_before_its_plan_gets_its_advisers_at_the_decision(
+    pool: asyncpg.Pool,
+) -> None:
+    """Educational psychologists (and sensory teachers) are allocated when the council decides
+    to assess, not at the request; a decision before the plan reached matching is refused (to
+    be dead-lettered and replayed), never lost."""
     drafted = plan(council=BRADFORD, district="BD1", need=Sen2Need.HI)
     assert await handle(pool, ehc_request(drafted.referral_id, BRADFORD, date(2027, 2, 1))) == []
+    with pytest.raises(NoPlanYet):
+        await handle(pool, assessment_decided(drafted.referral_id, BRADFORD))
     events = await handle(pool, drafted)
     names = {e.specialism: e.display_name for e in events if isinstance(e, SpecialistAssigned)}
+    assert names == {SLT: "Bradford SLT team"}
+    events = await handle(pool, assessment_decided(drafted.referral_id, BRADFORD))
+    names = {e.specialism: e.display_name for e in events if isinstance(e, SpecialistAssigned)}
     assert names == {
-        SLT: "Bradford SLT team",
         EP: "Bradford educational psychology",
         Specialism.HEARING_IMPAIRMENT_TEACHING: "Bradford teacher of the deaf",
     }

@@ -21,7 +21,14 @@ from shared.events import Sen2Need
 from shared.migrations import owner_connection
 from shared.specialisms import Specialism
 from tests.conftest import Databases
-from tests.integration.specialists_app import BRADFORD, LEEDS, handle, plan, specialists_service
+from tests.integration.specialists_app import (
+    BRADFORD,
+    LEEDS,
+    assessment_decided,
+    handle,
+    plan,
+    specialists_service,
+)
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +71,9 @@ async def test_the_capacity_report_on_the_seeded_councils(
     try:
         for district in ("LS6", "LS6", "LS6", "LS11", "LS16"):
             await handle(pool, plan(district=district))
-        await handle(pool, plan(district="LS6", need=Sen2Need.HI, track="ehc"))
+        hearing = plan(district="LS6", need=Sen2Need.HI, track="ehc")
+        await handle(pool, hearing)
+        await handle(pool, assessment_decided(hearing.referral_id, LEEDS))  # its advisers
         for _ in range(3):
             await handle(
                 pool, plan(BRADFORD, "BD5", Sen2Need.PD, [Specialism.OCCUPATIONAL_THERAPY])

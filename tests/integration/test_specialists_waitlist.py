@@ -103,7 +103,7 @@ async def test_freed_places_go_to_the_nearest_deadline_first_then_the_longest_wa
     ep = await manager.post("/v1/registry", json=_entry("educational_psychology", 100))
     assert ep.status_code == 201, ep.text
     first = plan(track="ehc", statutory_due=date(2027, 9, 1))  # weight 2: the team is full
-    [assigned, _, _] = await handle(pool, first)
+    [assigned] = await handle(pool, first)  # its psychologist comes with the decision
     assert isinstance(assigned, SpecialistAssigned)
     support = plan()  # waits longest, no statutory clock
     later = plan(track="ehc", statutory_due=date(2027, 6, 1))

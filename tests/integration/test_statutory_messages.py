@@ -65,7 +65,7 @@ async def test_a_missed_deadline_tells_family_and_team_and_one_at_risk_only_the_
     )
     [family] = [m for m in s.notify.messages if m["name"] == "deadline-missed-family"]
     assert "16 February 2026" in family["body"]
-    assert "we have missed that deadline" in family["body"]
+    assert "That date is a time limit set by law" in family["body"]
     withheld = [st for t, st, _ in await statuses(db, at_risk.id) if t == "deadline-at-risk-family"]
     assert withheld == ["withheld"]
 

@@ -192,10 +192,12 @@ def test_a_text_message_needs_a_mobile_number() -> None:
     assert contact.phone == "07700900123"
 
 
-def test_age_is_0_to_25_on_the_day_of_the_request() -> None:
+def test_age_is_under_25_on_the_day_of_the_request() -> None:
+    """A young person is under 25 (s83(2)): a 25-year-old is refused, on their birthday too."""
     request = date(2026, 3, 1)
-    assert child_age_problem(date(2000, 3, 2), request) is None  # 25, a day short of 26
-    assert "0 to 25" in (child_age_problem(date(2000, 3, 1), request) or "")  # 26 that day
+    assert child_age_problem(date(2001, 3, 2), request) is None  # 24, a day short of 25
+    assert "under 25" in (child_age_problem(date(2001, 3, 1), request) or "")  # 25 that day
+    assert "under 25" in (child_age_problem(date(2000, 3, 2), request) or "")  # 25
     assert "after" in (child_age_problem(date(2026, 3, 2), request) or "")
     assert child_age_problem(date(2026, 3, 1), request) is None  # born that day
 

@@ -54,16 +54,21 @@ def test_every_catalogued_message_has_words_in_english() -> None:
         assert "{reference}" in w.sms
 
 
-def test_the_request_received_message_says_what_happens_next_and_by_when() -> None:
+def test_the_request_received_message_says_what_happens_next_and_no_statutory_date() -> None:
+    """A family on the support track asked for no EHC needs assessment: they are never told
+    "if an EHC needs assessment was asked for, we will tell you by..." (the EHC track's own
+    message, "ehc-assessment-requested", gives its dates)."""
     event = sample_event(next(iter(CATALOGUE)), uuid4())
     [alert] = alerts_for(event, CATALOGUE[type(event)], event_id=uuid4(), local_authority="E1")
     fields = personalisation(
         reference="AB12CD34", link="https://x/f", young_person=False, details=dict(alert.details)
     )
-    _, plain, _ = email_parts(words("request-received", "en"), fields)
-    assert "16 February 2026" in plain  # decision due, in GOV.UK date style
-    assert "25 May 2026" in plain  # final plan due
+    subject, plain, _ = email_parts(words("request-received", "en"), fields)
+    assert "5 January 2026" in plain  # received, in GOV.UK date style
     assert "What happens next" in plain
+    assert "EHC" not in subject + plain
+    assert "16 February 2026" not in plain  # no decision date
+    assert "25 May 2026" not in plain  # no final plan date
 
 
 def test_a_young_person_who_asked_themselves_is_told_you() -> None:
@@ -82,7 +87,9 @@ def test_texts_carry_no_personal_placeholders_and_html_escapes_values() -> None:
                "final_plan_due", "ehc_requested_on", "decided_on", "appeal_by", "due_on",
                "comments_due", "issued_on", "statutory_due_on", "days_left", "review_due",
                # codes, in words: the decision's reason, kinds of advice, the deadline
-               "reason", "advice", "exception", "new_dates", "deadline",
+               "reason", "advice", "exception", "deadline",
+               # whose limit a deadline is: the law's, the adviser's or the council's target
+               "limit",
                # the kind of advice asked of an adviser, in words
                "advice_asked",
                # specialists' roles, in words (emails and letters only)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from uuid import UUID
 
 import pytest
@@ -45,6 +46,17 @@ def test_an_invalid_fhir_date_is_located_in_the_bundle() -> None:
     bundle["entry"][2]["resource"]["birthDate"] = "2019-13-01"
     problems, _ = _read(bundle)
     assert [where for where, _ in problems] == ["Bundle.entry[2].resource.birthDate"]
+
+
+def test_a_25_year_old_from_a_partner_is_refused_naming_the_birth_date() -> None:
+    """A young person is under 25 (s83(2)): a partner's referral of a 25-year-old is refused
+    at the Patient's birthDate, as intake refuses it."""
+    today = date.today()
+    born = date(today.year - 25, today.month, 1 if today.day > 1 else today.day)
+    problems, body = _read(example_bundle(born=born))
+    assert body is None
+    assert [where for where, _ in problems] == ["Patient.birthDate"]
+    assert "under 25" in problems[0][1]
 
 
 def test_the_familys_postal_address_is_read_into_the_family_contact() -> None:

@@ -6,7 +6,9 @@ from referrals.domain import (
     FamilyContact,
     NewReferral,
     Postcode,
+    StatutoryStep,
     Step,
+    family_words,
     is_valid_nhs_number,
     phase_of,
     receive,
@@ -171,3 +173,50 @@ def test_a_referral_without_the_referrers_words_causes_no_description() -> None:
     assert isinstance(received, ReferralReceived)
     assert not received.described
     assert received.secondary_needs == [Sen2Need.SLCN]
+
+
+@pytest.mark.parametrize(
+    ("kind", "said"),
+    [
+        ("decision", "We did not meet a legal time limit; we are sorry"),
+        ("final_plan", "We did not meet a legal time limit; we are sorry"),
+        ("draft_plan", "We did not send the draft EHC plan by our own target date; we are sorry"),
+        ("issue_decision", "We did not decide whether to issue an EHC plan by our own target"),
+        ("advice:medical", "A professional's advice did not come within the 6 weeks the law"),
+    ],
+)
+def test_a_missed_deadline_on_the_timeline_is_legal_only_where_the_law_sets_it(
+    kind: str, said: str
+) -> None:
+    """The draft's and the issue decision's dates are the council's own targets: a family is
+    never told "we did not meet a legal deadline" for them (nor for an adviser's 6 weeks)."""
+    words = family_words(StatutoryStep.DEADLINE_MISSED, kind)
+    assert words.startswith(said)
+    assert "deadline" not in words
+    if kind in {"draft_plan", "issue_decision", "advice:medical"}:
+        assert "legal" not in words
+
+
+@pytest.mark.parametrize(
+    ("requested_by", "track", "suggested"),
+    [
+        ("health", "support", True),
+        ("social_care", "support", True),
+        ("parent", "ehc", False),
+        ("young_person", "ehc", False),
+        ("school", "ehc", False),
+    ],
+)
+def test_only_a_parent_young_person_or_school_requests_an_assessment(
+    requested_by: str, track: str, suggested: bool
+) -> None:
+    """s36(1): a professional's ask for an EHC needs assessment brings the child to the
+    council's attention (s24): taken in as support, marked for the council to decide."""
+    from referrals.schemas import EXAMPLE_REQUEST, ReferralRequest
+    from referrals.taking_in import new_referral
+
+    body = ReferralRequest.model_validate(
+        {**EXAMPLE_REQUEST, "track": "ehc", "requested_by": requested_by}
+    )
+    taken = new_referral(uuid4(), body, date(2026, 10, 2))
+    assert (taken.track, taken.assessment_suggested) == (track, suggested)

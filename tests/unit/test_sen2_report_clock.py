@@ -30,7 +30,7 @@ def _with_draft() -> EhcRequest:
         "issue",
         date(2026, 4, 1),
         None,
-        ["educational_psychology", "medical", "social_care"],
+        ["parent", "educational", "educational_psychology", "medical", "social_care"],
         (Sen2Need.SLCN,),
         TODAY,
     )

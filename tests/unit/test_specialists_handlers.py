@@ -73,8 +73,8 @@ async def test_an_escalation_audits_each_allocation_re_weighed_and_waits_for_the
         final_plan_due=date(2027, 3, 22),
     )
     message = wrap(request, source="/tests", local_authority=LEEDS)
-    caused = await handle(handlers.add_statutory_advice_givers, message, uow)
-    assert caused == []  # the advisers come with the plan
+    caused = await handle(handlers.weigh_as_ehc, message, uow)
+    assert caused == []  # the advisers come with the decision to assess
     assert uow.audit_rows == [(SERVICE, "reweigh", "allocation", referral_id, LEEDS)] * 2
 
 

@@ -23,6 +23,7 @@ from shared.events import (
     DeadlineMissed,
     DomainEvent,
     DraftPlanIssued,
+    ExistingAdviceAgreed,
     PlanIssueDecided,
     StatutoryExceptionRecorded,
     StatutoryStep,
@@ -33,7 +34,7 @@ STATUTORY_STEPS = [e for e in ALL_EVENTS if issubclass(e, StatutoryStep)]
 SAFE_IN_A_TEXT = {"reference", "link", "who", "whose", "who_is", "deadline"}
 """Besides dates: a text can be read on a lock screen, so no reason, kind of advice or
 exception (each could say something about the child's needs) and no name."""
-CODES = {"reason", "advice", "exception", "new_dates", "help", "role"}
+CODES = {"reason", "advice", "exception", "help", "role"}
 SPECIALIST_MESSAGES = {"specialist-assigned", "referral-waitlisted", "specialists-matched",
                        "waitlist-place-found", "no-team-in-area", "service-gap",
                        "child-allocated-to-team", "first-session-arranged"}  # fmt: skip
@@ -79,9 +80,11 @@ def _variants() -> list[DomainEvent]:
 
 
 def test_every_statutory_step_but_advice_received_causes_a_message() -> None:
-    assert len(STATUTORY_STEPS) == 11
+    """Nor existing advice agreed (Reg 6(4)): the family agreed to it themselves."""
+    assert len(STATUTORY_STEPS) == 12
+    silent = {AdviceReceived, ExistingAdviceAgreed}
     for step in STATUTORY_STEPS:
-        assert (step in CATALOGUE) is (step is not AdviceReceived), step.name
+        assert (step in CATALOGUE) is (step not in silent), step.name
 
 
 def test_every_message_renders_from_a_sample_event_with_nothing_left_unfilled() -> None:
@@ -159,16 +162,43 @@ def test_the_draft_plan_gives_the_comment_date_and_the_right_to_name_a_school() 
     assert "particular school" in text
 
 
-def test_moved_deadlines_are_listed_in_words_soonest_first() -> None:
+def test_an_exception_is_told_as_the_law_excuses_it_never_as_extended_limits_or_new_dates() -> None:
+    """An exception excuses a time limit where meeting it is impractical (Regs 5(4), 10(4),
+    13(3)): it sets no new legal date, so a family is never told of "new dates"."""
     event = sample_event(StatutoryExceptionRecorded, uuid4()).model_copy(
         update={"deadlines": {"final_plan": date(2026, 6, 8), "decision": date(2026, 3, 30)}}
     )
     [(alert, text)] = _messages(event)
     assert alert.template == "deadlines-moved"
-    assert (
-        "our decision whether to carry out an EHC needs assessment by 30 March 2026; "
-        "the final EHC plan by 8 June 2026"
-    ) in text
+    assert "we do not have to meet it" in text
+    for told in ("extended", "new date", "8 June 2026", "30 March 2026", "have changed"):
+        assert told not in text.lower(), told
+
+
+@pytest.mark.parametrize(
+    ("deadline", "said", "never"),
+    [
+        ("final_plan", "a time limit set by law", "target"),
+        ("decision", "a time limit set by law", "target"),
+        ("draft_plan", "our own target date, not a time limit set by law", "legal"),
+        ("issue_decision", "our own target date, not a time limit set by law", "legal"),
+        ("advice:medical", "the end of the 6 weeks the law gives a professional", "target"),
+    ],
+)
+def test_a_missed_date_is_called_legal_only_when_the_law_sets_it(
+    deadline: str, said: str, never: str
+) -> None:
+    # (A placeholder is never right after "(": Notify would read "(((limit)))" wrongly.)
+    """Only the 6-week decision, the 16-week notice not to issue, the 20-week final plan and
+    6 weeks for advice are legal limits: the draft's and the issue decision's dates are the
+    council's own targets, to the family and to the SEND team."""
+    event = sample_event(DeadlineMissed, uuid4()).model_copy(update={"deadline": deadline})
+    texts = dict((a.audience, t) for a, t in _messages(event))
+    for text in texts.values():
+        assert said in text
+        assert never not in text.split("---")[0].lower()
+        assert "statutory deadline" not in text
+    assert "missed that deadline" not in texts[Audience.FAMILY]
 
 
 def test_advice_requested_names_the_advice_by_email_only_and_the_council_chooses_it() -> None:
@@ -275,3 +305,10 @@ def test_a_council_need_not_create_templates_for_messages_it_does_not_send() -> 
             email="notify", sms=None, notify_api_key="k", notify_templates=templates,
             optional_messages=frozenset({"advice-requested"}),
         )  # fmt: skip
+
+
+def test_no_placeholder_follows_an_opening_bracket() -> None:
+    """Notify's placeholders are ((name)): "({name}" becomes "(((name", which Notify misreads
+    (it asked for the personalisation "(limit")."""
+    for template, w in TEXTS["en"].items():
+        assert "({" not in w.subject + w.body + w.sms, template

@@ -1,4 +1,5 @@
 import time
+from dataclasses import replace
 from datetime import date, timedelta
 from uuid import uuid4
 
@@ -16,6 +17,7 @@ from referrals.statutory import (
     StatutoryException,
     count_days,
     deadline_dates,
+    from_year_9,
     required_advice,
     warning_due,
 )
@@ -24,7 +26,7 @@ from shared.dates import add_months
 from shared.events import Sen2Need
 
 REQUESTED = date(2026, 1, 5)
-EVERY_CHILDS_ADVICE = ["educational_psychology", "medical", "social_care"]
+EVERY_CHILDS_ADVICE = ["parent", "educational", "educational_psychology", "medical", "social_care"]
 TODAY = date(2026, 12, 31)
 
 
@@ -126,7 +128,7 @@ def test_exception_dates_are_bounded(
 
 def test_an_exception_may_begin_up_to_4_weeks_before_the_request() -> None:
     closed = StatutoryException("school_closure", date(2025, 12, 8), date(2026, 1, 31))
-    request = _request().add_exception(closed, TODAY)
+    request = _request().add_exception(closed, TODAY, head_teacher_asked_on=date(2026, 1, 20))
     assert request.due(Deadline.DECISION) == date(2026, 2, 16) + timedelta(26)  # 6 Jan to 31 Jan
     year = StatutoryException("family_away", date(2026, 1, 6), date(2027, 1, 6))  # a year
     assert _request().add_exception(year, TODAY).exceptions == (year,)
@@ -201,7 +203,7 @@ def test_a_plan_decision_needs_the_advice_the_law_requires() -> None:
         assessing.decide_plan(
             "issue", date(2026, 3, 1), None, EVERY_CHILDS_ADVICE, (Sen2Need.HI,), TODAY
         )
-    with pytest.raises(OutOfOrder, match=r"\['medical', 'social_care'\]"):
+    with pytest.raises(OutOfOrder, match=r"\['educational', 'medical', 'parent', 'social_care'\]"):
         assessing.decide_plan(
             "issue", date(2026, 3, 1), None, ["educational_psychology"], (Sen2Need.SLCN,), TODAY
         )
@@ -227,8 +229,72 @@ def test_a_plan_decision_needs_the_advice_the_law_requires() -> None:
 def test_the_advice_required_follows_every_need_of_the_child(
     primary: Sen2Need, secondary: tuple[Sen2Need, ...], teachers: set[str]
 ) -> None:
-    # Reg 6: an educational psychologist, health (medical) and social care for every child.
+    # Reg 6(1): the family's, the head teacher's, medical, an educational psychologist's and
+    # social care advice for every child.
     assert required_advice(primary, secondary) == set(EVERY_CHILDS_ADVICE) | teachers
+
+
+def test_every_child_needs_the_familys_and_the_head_teachers_advice_too() -> None:
+    """Reg 6(1)(a) and (b): a decision whether to issue is refused until the family's advice
+    and educational advice from the head teacher have been sought."""
+    assessing, _ = _request().decide_assessment("assess", date(2026, 2, 1), None, TODAY)
+    without = ["educational_psychology", "medical", "social_care"]
+    with pytest.raises(OutOfOrder, match=r"\['educational', 'parent'\]"):
+        assessing.decide_plan("issue", date(2026, 3, 1), None, without, (Sen2Need.SLCN,), TODAY)
+
+
+@pytest.mark.parametrize(
+    ("born", "on", "year_9"),
+    [
+        (date(2012, 8, 31), date(2025, 9, 1), True),  # 13 on 31 August 2025: Year 9
+        (date(2012, 9, 1), date(2025, 9, 1), False),  # 12 then: Year 8
+        (date(2012, 9, 1), date(2026, 8, 31), False),  # still Year 8 in August
+        (date(2012, 9, 1), date(2026, 9, 1), True),  # Year 9 from September
+        (date(2004, 1, 1), date(2026, 3, 1), True),  # a young person
+    ],
+)
+def test_preparing_for_adulthood_advice_is_required_from_year_9(
+    born: date, on: date, year_9: bool
+) -> None:
+    """Reg 6(1)(g): from Year 9, advice on preparing for adulthood and independent living."""
+    assert from_year_9(born, on) is year_9
+    needed = required_advice(Sen2Need.SLCN, born=born, on=on)
+    assert ("preparing_for_adulthood" in needed) is year_9
+    request = replace(_request(), born=born, requested_on=on - timedelta(days=30))
+    assessing, _ = request.decide_assessment("assess", on - timedelta(days=1), None, TODAY)
+    if year_9:
+        with pytest.raises(OutOfOrder, match="preparing_for_adulthood"):
+            assessing.decide_plan("issue", on, None, EVERY_CHILDS_ADVICE, (Sen2Need.SLCN,), TODAY)
+    else:
+        assessing.decide_plan("issue", on, None, EVERY_CHILDS_ADVICE, (Sen2Need.SLCN,), TODAY)
+
+
+CLOSED = StatutoryException("school_closure", date(2026, 2, 2), date(2026, 3, 8))
+"""Closed 2 February to 8 March (re-opens 9 March)."""
+
+
+@pytest.mark.parametrize(
+    ("asked_on", "excused"),
+    [
+        (None, False),  # the head teacher was never asked
+        (date(2026, 1, 25), False),  # 8 days before the closure
+        (date(2026, 1, 26), True),  # a week before
+        (date(2026, 3, 2), True),  # a week before it re-opens
+        (date(2026, 3, 3), False),  # less than a week before it re-opens
+    ],
+)
+def test_a_school_closure_excuses_only_when_the_head_teacher_was_asked_in_its_window(
+    asked_on: date | None, excused: bool
+) -> None:
+    """Regs 5(4)(a), 10(4)(a), 13(3)(a): advice asked of the head teacher from a week before
+    the closure to a week before the school re-opens."""
+    if excused:
+        request = _request().add_exception(CLOSED, TODAY, head_teacher_asked_on=asked_on)
+        assert request.exceptions == (CLOSED,)
+    else:
+        with pytest.raises(InvalidStep, match="head teacher") as refused:
+            _request().add_exception(CLOSED, TODAY, head_teacher_asked_on=asked_on)
+        assert refused.value.field == "kind"
 
 
 def test_the_family_has_at_least_15_days_for_comments() -> None:
@@ -294,3 +360,62 @@ def test_sen2_counts_plans_within_20_weeks_and_open_requests_by_weeks() -> None:
         "26-52": 1,
         "52+": 2,
     }
+
+
+def test_existing_advice_counts_as_sought_when_its_giver_the_council_and_family_agree() -> None:
+    """Reg 6(4): advice of kinds (b) to (h) given before may be used instead of seeking it
+    afresh; the decision whether to issue is then not refused for it. Never the family's own."""
+    assessing, _ = _request().decide_assessment("assess", date(2026, 2, 1), None, TODAY)
+    used = assessing.use_existing_advice(
+        AdviceKind.MEDICAL, date(2025, 11, 3), date(2026, 2, 2), [], TODAY
+    )
+    assert (used.kind, used.advice_dated, used.agreed_on) == (
+        "medical",
+        date(2025, 11, 3),
+        date(2026, 2, 2),
+    )
+    sought = ["parent", "educational", "educational_psychology", "social_care", used.kind]
+    decided, _ = assessing.decide_plan(
+        "issue", date(2026, 3, 1), None, sought, (Sen2Need.SLCN,), TODAY
+    )
+    assert decided.stage == Stage.PLAN_TO_BE_ISSUED
+    with pytest.raises(InvalidStep) as own:
+        assessing.use_existing_advice(
+            AdviceKind.PARENT, date(2025, 11, 3), date(2026, 2, 2), [], TODAY
+        )
+    assert own.value.field == "kind"
+    with pytest.raises(OutOfOrder, match="already been sought"):
+        assessing.use_existing_advice(
+            AdviceKind.MEDICAL, date(2025, 11, 3), date(2026, 2, 2), ["medical"], TODAY
+        )
+    with pytest.raises(InvalidStep, match="before the advice was given"):
+        assessing.use_existing_advice(
+            AdviceKind.MEDICAL, date(2026, 2, 3), date(2026, 2, 2), [], TODAY
+        )
+    with pytest.raises(OutOfOrder):  # before the decision to assess
+        _request().use_existing_advice(
+            AdviceKind.MEDICAL, date(2025, 11, 3), date(2026, 2, 2), [], TODAY
+        )
+
+
+def test_advice_is_due_6_weeks_from_the_adviser_receiving_the_request() -> None:
+    """Reg 8(1): 6 weeks from the body receiving the request (a letter arrives later than it
+    was sent); by default from the day it was sent; never before it was sent."""
+    assessing, _ = _request().decide_assessment("assess", date(2026, 2, 1), None, TODAY)
+    sent = date(2026, 2, 2)
+    asked = assessing.request_advice(
+        [AdviceKind.MEDICAL], sent, [], TODAY, advisers_received_on=date(2026, 2, 5)
+    )
+    assert asked.due_on == date(2026, 2, 5) + timedelta(weeks=6)
+    assert assessing.request_advice([AdviceKind.MEDICAL], sent, [], TODAY).due_on == date(
+        2026, 3, 16
+    )
+    with pytest.raises(InvalidStep) as early:
+        assessing.request_advice(
+            [AdviceKind.MEDICAL], sent, [], TODAY, advisers_received_on=date(2026, 2, 1)
+        )
+    assert early.value.field == "advisers_received_on"
+    late = assessing.receive_advice(
+        AdviceKind.MEDICAL, sent, date(2026, 3, 18), TODAY, advisers_received_on=date(2026, 2, 5)
+    )
+    assert (late.due_on, late.on_time) == (date(2026, 3, 19), True)

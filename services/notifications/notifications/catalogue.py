@@ -121,11 +121,9 @@ class MessageKind:
 
 
 def _request_dates(event: ReferralReceived | ReferralAwaitingTriage) -> dict[str, Detail]:
-    return {
-        "received_on": event.received_on,
-        "decision_due": event.decision_due,
-        "final_plan_due": event.final_plan_due,
-    }
+    # No statutory dates: a family on the support track asked for none, and one on the EHC
+    # track hears them in "ehc-assessment-requested" (s36(1)).
+    return {"received_on": event.received_on}
 
 
 def _asked_to_confirm(event: PublicRequestReceived) -> bool:
@@ -217,6 +215,8 @@ ADVISERS = (
     "teacher_of_the_deaf",
     "teacher_of_vision_impaired",
     "other",
+    "preparing_for_adulthood",
+    "asked_for_by_family",
 )
 """The kinds of advice (Reg 6) asked of a professional: each gets a message with its link (the
 parent's own advice is asked in the family's message)."""
@@ -241,12 +241,14 @@ def _final(event: FinalPlanIssued) -> dict[str, Detail]:
 
 
 def _moved(event: StatutoryExceptionRecorded) -> dict[str, Detail]:
-    return {"exception": event.kind, "new_dates": dict(event.deadlines)}
+    # The deadlines' dates with exceptions are the SEN2 count's, never a family's "new dates".
+    return {"exception": event.kind}
 
 
 def _at_risk(event: DeadlineAtRisk) -> dict[str, Detail]:
     return {
         "deadline": event.deadline,
+        "limit": event.deadline,
         "due_on": event.due_on,
         "statutory_due_on": event.statutory_due_on,
         "days_left": str(event.days_left),
@@ -256,6 +258,7 @@ def _at_risk(event: DeadlineAtRisk) -> dict[str, Detail]:
 def _missed(event: DeadlineMissed) -> dict[str, Detail]:
     return {
         "deadline": event.deadline,
+        "limit": event.deadline,
         "due_on": event.due_on,
         "statutory_due_on": event.statutory_due_on,
     }

@@ -87,8 +87,8 @@ EHC_TEXTS: dict[str, Words] = {
         body=(
             "As part of the EHC needs assessment for {who} (reference {reference}), we have "
             "asked for {advice}.\n\n"
-            "It is due by {due_on}. Some professionals may contact you to arrange to meet "
-            "{who}.\n\n"
+            "The law gives each of them 6 weeks from receiving our request: it is due by "
+            "{due_on}. Some professionals may contact you to arrange to meet {who}.\n\n"
             "Follow progress: {link}"
         ),
         sms=(
@@ -179,33 +179,36 @@ EHC_TEXTS: dict[str, Words] = {
             "certificate if later. Details: {link}"
         ),
     ),
+    # An exception excuses a time limit where meeting it is impractical (Regs 5(4), 10(4),
+    # 13(3)); it sets no new date. Never "extended", never "new dates".
     "deadlines-moved": Words(
-        subject="Dates for the EHC needs assessment have changed (reference {reference})",
+        subject="Time limits of the EHC needs assessment (reference {reference})",
         body=(
-            "The law allows some time limits to be extended in certain cases. Because of "
-            "{exception}, dates for the EHC needs assessment for {who} (reference "
-            "{reference}) have changed.\n\n"
-            "The new dates: {new_dates}.\n\n"
+            "We have recorded {exception} during the EHC needs assessment for {who} "
+            "(reference {reference}).\n\n"
+            "The law says that where this makes it impractical for us to meet a time limit of "
+            "the assessment, we do not have to meet it (regulations 5(4), 10(4) and 13(3) of "
+            "the SEND Regulations 2014). We will still take each step as soon as we can.\n\n"
             "Follow progress: {link}"
         ),
         sms=(
-            "Dates for the EHC needs assessment have changed (ref {reference}). See the new "
-            "dates: {link}"
+            "We have recorded something that can affect the time limits of the EHC needs "
+            "assessment (ref {reference}). Details: {link}"
         ),
     ),
     "deadline-missed-family": Words(
-        subject="We have missed a deadline in the EHC needs assessment (reference {reference})",
+        subject="A date in the EHC needs assessment was not met (reference {reference})",
         body=(
-            "We are sorry: {deadline} was due by {due_on}, and we have missed that deadline "
-            "(reference {reference}).\n\n"
+            "We are sorry: {deadline} was due by {due_on}, and it did not happen by then "
+            "(reference {reference}). That date is {limit}.\n\n"
             "We are working to complete it as soon as we can.\n\n"
             "If you are unhappy about the delay, you can complain to us, and then to the "
             "Local Government and Social Care Ombudsman.\n\n"
             "Follow progress: {link}"
         ),
         sms=(
-            "We are sorry: we have missed a deadline in the EHC needs assessment (ref "
-            "{reference}): {deadline}, due by {due_on}. Details: {link}"
+            "We are sorry: a date in the EHC needs assessment was not met (ref {reference}): "
+            "{deadline}, due by {due_on}. Details: {link}"
         ),
     ),
     # Only where the council chooses it (``optional_messages``).
@@ -227,8 +230,9 @@ EHC_TEXTS: dict[str, Words] = {
     "deadline-at-risk": Words(
         subject="Deadline at risk, referral {reference}: due {due_on}",
         body=(
-            "A statutory deadline for referral {reference} is close and its step has not been "
-            "recorded: {deadline}, due {due_on} (without exceptions: {statutory_due_on}). "
+            "A deadline for referral {reference} is close and its step has not been "
+            "recorded: {deadline}, due {due_on} (without exceptions: {statutory_due_on}), "
+            "{limit}. "
             "Days left: {days_left}.\n\n"
             "Open the referral: {link}"
         ),
@@ -237,8 +241,9 @@ EHC_TEXTS: dict[str, Words] = {
     "deadline-missed": Words(
         subject="Deadline missed, referral {reference}: was due {due_on}",
         body=(
-            "A statutory deadline for referral {reference} has passed without its step being "
-            "recorded: {deadline}, due {due_on} (without exceptions: {statutory_due_on}).\n\n"
+            "A deadline for referral {reference} has passed without its step being "
+            "recorded: {deadline}, due {due_on} (without exceptions: {statutory_due_on}), "
+            "{limit}.\n\n"
             "The family is being told too. Record the step, or an exception if one applies, "
             "as soon as you can.\n\n"
             "Open the referral: {link}"
@@ -268,6 +273,8 @@ EHC_PHRASES = Phrases(
             # Which specialist teacher would name an impairment: an email may be read by others.
             "teacher_of_the_deaf": "advice from a specialist teacher",
             "teacher_of_vision_impaired": "advice from a specialist teacher",
+            "preparing_for_adulthood": "advice on preparing for adulthood",
+            "asked_for_by_family": "the advice you asked us to get",
             "": "advice from another professional",
         },
         "advice_asked": {
@@ -278,6 +285,7 @@ EHC_PHRASES = Phrases(
             "teacher_of_the_deaf": "educational advice from a qualified teacher of the deaf",
             "teacher_of_vision_impaired": "educational advice from a qualified teacher of the "
             "visually impaired",
+            "preparing_for_adulthood": "advice on preparing for adulthood and independent living",
             "": "advice",
         },
         "exception": {
@@ -285,6 +293,16 @@ EHC_PHRASES = Phrases(
             "personal_circumstances": "exceptional personal circumstances",
             "family_away": "time away from the area of 4 weeks or more",
             "": "circumstances the law allows for",
+        },
+        # Only the limits the law sets are called legal (Regs 5(1), 8, 10(1), 13(2)): the draft
+        # date and the issue-decision date are the council's own targets.
+        "limit": {
+            "decision": "a time limit set by law",
+            "final_plan": "a time limit set by law",
+            "issue_decision": "our own target date, not a time limit set by law",
+            "draft_plan": "our own target date, not a time limit set by law",
+            "advice": "the end of the 6 weeks the law gives a professional to send their advice",
+            "": "a date in the assessment",
         },
         "deadline": {
             "decision": "our decision whether to carry out an EHC needs assessment",

@@ -38,9 +38,6 @@ PARTNER_TEXTS: dict[str, Words] = {
             "What happens next: a caseworker will read the request and decide what support "
             "your child needs. Then we will draft a support plan and look for a specialist "
             "near you. We will write again when a specialist has been matched.\n\n"
-            "If an education, health and care (EHC) needs assessment was asked for, we will "
-            "tell you by {decision_due} whether we will carry one out. If we do, the final "
-            "plan is due by {final_plan_due}.\n\n"
             "See where things stand at any time: {link}"
         ),
         sms=(

@@ -37,9 +37,6 @@ TEXTS: dict[str, dict[str, Words]] = {
                 "What happens next: we are drafting a support plan and looking for a "
                 "specialist near you. We will write again when a specialist has been "
                 "matched.\n\n"
-                "If an education, health and care (EHC) needs assessment was asked for, we "
-                "will tell you by {decision_due} whether we will carry one out. If we do, "
-                "the final plan is due by {final_plan_due}.\n\n"
                 "See where things stand at any time: {link}"
             ),
             sms=(

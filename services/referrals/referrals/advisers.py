@@ -166,6 +166,9 @@ async def _receive(uow: Any, link: AdviserLink, document_id: UUID, summary: Advi
         today,
         document_id=document_id,
         summary=summary,
+        advisers_received_on=await ehc_repository.advisers_received(
+            uow.conn, link.referral_id, link.kind
+        ),
     )
     if not await ehc_repository.receive_advice(uow.conn, link.referral_id, link.kind, today):
         raise OutOfOrder("this advice has already been received: thank you")

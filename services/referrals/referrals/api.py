@@ -202,6 +202,7 @@ def referral_view(
         needs_triage=referral["primary_need"] is None,
         received_on=referral["received_on"],
         closed=referral["closed_at"] is not None,
+        assessment_suggested=referral["assessment_suggested"],
         ehc=None if ehc is None else EhcView.model_validate(ehc),
         timeline=[
             TimelineEntry(

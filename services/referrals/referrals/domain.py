@@ -139,6 +139,10 @@ class StatutoryStep(enum.StrEnum):
     DRAFT_PLAN_ISSUED = "draft_plan_issued"
     FINAL_PLAN_ISSUED = "final_plan_issued"
     EXCEPTION_RECORDED = "exception_recorded"
+    ADVICE_EXCUSED = "advice_excused"
+    """An adviser's 6 weeks did not apply (Reg 8(2)): its detail is the kind of advice."""
+    EXISTING_ADVICE_AGREED = "existing_advice_agreed"
+    """Advice given before used, as its giver, the council and the family agreed (Reg 6(4))."""
     SCHOOL_CONSULTED = "school_consulted"
     """A school asked whether it can be named in the plan (s39): its detail is the URN."""
     SCHOOL_CONSULTATION_ANSWERED = "school_consultation_answered"
@@ -219,6 +223,12 @@ FAMILY_WORDS: dict[str, str] = {
     StatutoryStep.ASSESSMENT_DECIDED: "We decided whether to carry out an EHC needs assessment",
     StatutoryStep.ADVICE_REQUESTED: "We asked professionals for their advice",
     StatutoryStep.ADVICE_RECEIVED: "A professional sent us their advice",
+    StatutoryStep.ADVICE_EXCUSED: (
+        "Something happened that the law allows for when advice cannot be given in 6 weeks"
+    ),
+    StatutoryStep.EXISTING_ADVICE_AGREED: (
+        "We agreed with you to use advice given before, instead of asking for it again"
+    ),
     StatutoryStep.PLAN_ISSUE_DECIDED: "We decided whether to issue an EHC plan",
     StatutoryStep.DRAFT_PLAN_ISSUED: "We sent you the draft EHC plan for your comments",
     StatutoryStep.FINAL_PLAN_ISSUED: "We issued the final EHC plan",
@@ -229,7 +239,7 @@ FAMILY_WORDS: dict[str, str] = {
     StatutoryStep.EXCEPTION_RECORDED: (
         "Something happened that the law allows for when a time limit cannot be met"
     ),
-    StatutoryStep.DEADLINE_MISSED: "We did not meet a legal deadline; we are sorry",
+    StatutoryStep.DEADLINE_MISSED: "We did not meet a legal time limit; we are sorry",
     StatutoryStep.MEDIATION_RECORDED: "We recorded mediation (the date to appeal by takes "
     "account of the mediation certificate)",
     PlanStep.PLAN_SHARED: "We shared your child's support plan with you",
@@ -286,11 +296,27 @@ WHAT_NEXT: dict[Step, str] = {
 }
 
 
+MISSED_WORDS: dict[str, str] = {
+    "draft_plan": "We did not send the draft EHC plan by our own target date; we are sorry",
+    "issue_decision": (
+        "We did not decide whether to issue an EHC plan by our own target date; we are sorry"
+    ),
+    "advice": "A professional's advice did not come within the 6 weeks the law gives them",
+}
+"""A missed deadline that is not the council's legal time limit, by kind (the detail): only
+the 6-week decision, the 16-week notice not to issue and the 20-week final plan bind the
+council; the draft's and the issue decision's dates are its targets, and 6 weeks for advice
+bind the adviser (Reg 8)."""
+
+
 def family_words(step: str, detail: str | None) -> str:
-    """A timeline step in a family's words; the first session's with its day."""
+    """A timeline step in a family's words; the first session's with its day; a missed
+    deadline as the law's time limit or the council's own target (``MISSED_WORDS``)."""
     words = FAMILY_WORDS[step]
     if step == Step.FIRST_SESSION_ARRANGED and detail:
         return f"{words}, on {_long_date(date.fromisoformat(detail))}"
+    if step == StatutoryStep.DEADLINE_MISSED and detail:
+        return MISSED_WORDS.get(detail.partition(":")[0], words)
     return words
 
 
@@ -403,6 +429,11 @@ class FamilyContact(BaseModel):
         return self
 
 
+PROFESSIONALS = frozenset({"health", "social_care"})
+"""Who brings a child to the council's attention (s24) but cannot request an EHC needs
+assessment: only a parent, a young person or a school or college may (s36(1))."""
+
+
 @dataclass(frozen=True)
 class NewReferral:
     """What a council, school, parent or NHS partner sends in, already shape-checked."""
@@ -423,6 +454,9 @@ class NewReferral:
     strengths: str | None = None
     difficulties: str | None = None
     views: str | None = None
+    assessment_suggested: bool = False
+    """A professional asked for an EHC needs assessment (s24): the council decides whether to
+    treat it as a request (``PROFESSIONALS``); until then the referral is for support."""
 
     @property
     def described(self) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
@@ -18,6 +19,7 @@ from pydantic import BaseModel
 from referrals import ehc_repository, repository
 from referrals.domain import StatutoryStep
 from referrals.ehc_schemas import (
+    AdviceExcused,
     AdviceReceipt,
     AdviceRequest,
     AssessmentDecision,
@@ -25,9 +27,12 @@ from referrals.ehc_schemas import (
     EhcView,
     Escalation,
     ExceptionRecord,
+    ExistingAdvice,
     FinalPlan,
     Mediation,
     PlanDecision,
+    SuggestionDecided,
+    SuggestionDecision,
 )
 from referrals.health_advice import ask_partners
 from referrals.notices.issuing import LetterDesk, Letters
@@ -35,6 +40,7 @@ from referrals.notices.telling import others_told
 from referrals.plan_steps import record_draft, record_final
 from referrals.state import referrals_of
 from referrals.statutory import (
+    CLOSED,
     AdviceKind,
     Deadline,
     EhcRequest,
@@ -53,6 +59,7 @@ from shared.events import (
     DomainEvent,
     DraftPlanIssued,
     EhcAssessmentRequested,
+    ExistingAdviceAgreed,
     FinalPlanIssued,
     PlanIssueDecided,
     StatutoryExceptionRecorded,
@@ -73,6 +80,7 @@ STEP_OF: dict[type[DomainEvent], StatutoryStep] = {
     AssessmentDecided: StatutoryStep.ASSESSMENT_DECIDED,
     AdviceRequested: StatutoryStep.ADVICE_REQUESTED,
     AdviceReceived: StatutoryStep.ADVICE_RECEIVED,
+    ExistingAdviceAgreed: StatutoryStep.EXISTING_ADVICE_AGREED,
     PlanIssueDecided: StatutoryStep.PLAN_ISSUE_DECIDED,
     DraftPlanIssued: StatutoryStep.DRAFT_PLAN_ISSUED,
     FinalPlanIssued: StatutoryStep.FINAL_PLAN_ISSUED,
@@ -109,7 +117,7 @@ async def one_step(
     caller: AsCaller,
     retry: Retry | None,
     body: BaseModel,
-    step: Callable[[UnitOfWork], Awaitable[EhcView]],
+    step: Callable[[UnitOfWork], Awaitable[BaseModel]],
     *,
     date_field: str,
 ) -> Any:
@@ -214,36 +222,83 @@ async def escalate(
     requested_on = body.requested_on or today
 
     async def step(uow: UnitOfWork) -> EhcView:
-        referral = await uow.conn.fetchrow(
-            """SELECT local_authority, track, received_on, closed_at FROM referrals
-               WHERE id = $1 FOR UPDATE""",
-            referral_id,
-        )
-        if referral is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no referral {referral_id}")
-        if referral["closed_at"] is not None:
-            raise HTTPException(
-                status.HTTP_409_CONFLICT,
-                "the referral is closed: an EHC needs assessment request for the child is a new "
-                "referral (track ehc)",
-            )
-        if referral["track"] == "ehc":
-            raise HTTPException(status.HTTP_409_CONFLICT, "already an EHC needs assessment request")
+        referral = await _support_request(uow, referral_id)
         if not referral["received_on"] <= requested_on <= today:
             raise invalid(
                 [(("requested_on",), f"between the referral ({referral['received_on']}) and today")]
             )
-        request = EhcRequest(
-            referral_id=referral_id,
-            local_authority=referral["local_authority"],
-            requested_on=requested_on,
-            requested_by=body.requested_by,
-            escalated=True,
-        )
-        await ehc_repository.start(uow.conn, request)
-        return await record_step(uow, request.started(), None)
+        return await _start(uow, referral_id, referral, requested_on, body.requested_by)
 
     return await one_step(caller, retry, body, step, date_field="requested_on")
+
+
+@router.post("/assessment-suggestion", response_model=SuggestionDecided)
+async def decide_assessment_suggestion(
+    referral_id: ReferralId, body: SuggestionDecision, caller: AsCaller, retry: StepRetry
+) -> Any:
+    """A health or social care professional asked for an EHC needs assessment: that brought
+    the child to the council's attention (s24), and the council decides whether to treat it as
+    a request. Treated as one, the clock starts on the day the council received the referral
+    (when it became responsible for the child, Reg 5(1)); kept as support, no clock runs. Once
+    (409 after, or for a referral no professional asked an assessment for)."""
+
+    async def step(uow: UnitOfWork) -> SuggestionDecided:
+        referral = await _support_request(uow, referral_id)
+        if not referral["assessment_suggested"]:
+            raise HTTPException(
+                status.HTTP_409_CONFLICT,
+                "no professional asked for an EHC needs assessment for this referral",
+            )
+        await uow.conn.execute(
+            "UPDATE referrals SET assessment_suggested = false WHERE id = $1", referral_id
+        )
+        if body.decision == "treat_as_request":
+            started = await _start(
+                uow, referral_id, referral, referral["received_on"], referral["requested_by"]
+            )
+            return SuggestionDecided(decision=body.decision, ehc=started)
+        uow.changed(
+            "update", "referral",
+            referral_id=referral_id, local_authority=referral["local_authority"],
+        )  # fmt: skip
+        return SuggestionDecided(decision=body.decision, ehc=None)
+
+    return await one_step(caller, retry, body, step, date_field="decision")
+
+
+async def _support_request(uow: UnitOfWork, referral_id: UUID) -> Any:
+    """The referral, locked: an open support request (404, or 409 saying why not)."""
+    referral = await uow.conn.fetchrow(
+        """SELECT local_authority, track, received_on, closed_at, requested_by,
+                  assessment_suggested FROM referrals WHERE id = $1 FOR UPDATE""",
+        referral_id,
+    )
+    if referral is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no referral {referral_id}")
+    if referral["closed_at"] is not None:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            "the referral is closed: an EHC needs assessment request for the child is a new "
+            "referral (track ehc)",
+        )
+    if referral["track"] == "ehc":
+        raise HTTPException(status.HTTP_409_CONFLICT, "already an EHC needs assessment request")
+    return referral
+
+
+async def _start(
+    uow: UnitOfWork, referral_id: UUID, referral: Any, requested_on: date, by: str
+) -> EhcView:
+    """The EHC request started on ``requested_on``: its clock, its event, its timeline step."""
+    request = EhcRequest(
+        referral_id=referral_id,
+        local_authority=referral["local_authority"],
+        requested_on=requested_on,
+        requested_by=by,
+        escalated=True,
+    )
+    await ehc_repository.start(uow.conn, request)
+    return await record_step(uow, request.started(), None)
 
 
 @router.post("/assessment-decision", response_model=EhcView)
@@ -291,13 +346,20 @@ async def request_advice(
     caller: AsCaller,
     retry: StepRetry,
 ) -> Any:
-    """Advice asked of professionals (Reg 6), each due 6 weeks after being asked (Reg 8)."""
+    """Advice asked of professionals (Reg 6), each due 6 weeks after the adviser received the
+    request (Reg 8(1): ``advisers_received_on``, or the day it was sent): the adviser's limit."""
 
     async def act(conn: Connection, request: EhcRequest, _: Needs) -> Taken:
-        already = await ehc_repository.advice_requested(conn, referral_id)
-        event = request.request_advice(body.kinds, body.requested_on, already, london_today())
+        already = await ehc_repository.advice_sought(conn, referral_id)  # or agreed (6(4))
+        event = request.request_advice(
+            body.kinds,
+            body.requested_on,
+            already,
+            london_today(),
+            advisers_received_on=body.advisers_received_on,
+        )
         await ehc_repository.add_advice(
-            conn, request, event.kinds, event.requested_on, event.due_on
+            conn, request, event.kinds, event.requested_on, event.due_on, body.advisers_received_on
         )
         return event, ",".join(event.kinds)
 
@@ -326,7 +388,13 @@ async def receive_advice(
         if kind.value not in requested:
             raise OutOfOrder(f"no {kind.value} advice was requested")
         event = request.receive_advice(
-            kind, requested[kind.value], body.received_on, london_today()
+            kind,
+            requested[kind.value],
+            body.received_on,
+            london_today(),
+            advisers_received_on=await ehc_repository.advisers_received(
+                conn, referral_id, kind.value
+            ),
         )
         if not await ehc_repository.receive_advice(
             conn, referral_id, kind.value, event.received_on
@@ -336,6 +404,76 @@ async def receive_advice(
 
     return await _take_step(
         caller, referral_id, act, date_field="received_on", retry=retry, body=body
+    )
+
+
+@router.post("/advice-requests/{kind}/excused", response_model=EhcView)
+async def excuse_advice(
+    referral_id: ReferralId,
+    kind: AdviceKind,
+    body: AdviceExcused,
+    caller: AsCaller,
+    retry: StepRetry,
+) -> Any:
+    """The adviser's 6 weeks do not apply (Reg 8(2): exceptional personal circumstances, the
+    family away 4 weeks or more, a missed appointment): the advice deadline is no longer
+    watched and shows as excused; it sets no new date. Once, for advice still awaited (409)."""
+
+    async def step(uow: UnitOfWork) -> EhcView:
+        found = await ehc_repository.load(uow.conn, referral_id)
+        if found is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no EHC request {referral_id}")
+        request, _ = found
+        if request.stage in CLOSED:
+            raise OutOfOrder(f"the request is {request.stage.value}")
+        if not await ehc_repository.excuse_advice(
+            uow.conn, referral_id, kind.value, body.because, body.reason
+        ):
+            raise OutOfOrder(f"no {kind.value} advice is awaited")
+        await repository.add_step(
+            uow.conn,
+            referral_id=referral_id,
+            event_id=uuid4(),
+            step=StatutoryStep.ADVICE_EXCUSED,
+            service="referrals",
+            occurred_at=await uow.conn.fetchval("SELECT now()"),
+            detail=kind.value,
+        )
+        uow.changed(
+            "update", "ehc-request",
+            referral_id=referral_id, local_authority=request.local_authority,
+        )  # fmt: skip
+        return EhcView.model_validate(
+            await ehc_repository.view(uow.conn, referral_id, london_today())
+        )
+
+    return await one_step(caller, retry, body, step, date_field="because")
+
+
+@router.post("/existing-advice", response_model=EhcView)
+async def use_existing_advice(
+    referral_id: ReferralId,
+    body: ExistingAdvice,
+    caller: AsCaller,
+    retry: StepRetry,
+    principal: CurrentPrincipal,
+) -> Any:
+    """Advice given before, used instead of seeking it afresh (Reg 6(4)): what it is, its
+    date, who gave it and who agreed (the giver, the council's officer recording it and the
+    family). Kinds (b) to (h) only (the family's own: 422 naming ``kind``); a kind already
+    sought is a 409. It counts as sought for the decision whether to issue a plan."""
+
+    async def act(conn: Connection, request: EhcRequest, _: Needs) -> Taken:
+        sought = await ehc_repository.advice_sought(conn, referral_id)
+        event = request.use_existing_advice(
+            body.kind, body.advice_dated, body.agreed_on, sought, london_today()
+        )
+        details = body.model_dump(include={"description", "given_by", "family_agreed_by"})
+        await ehc_repository.add_existing_advice(conn, request, event, details, principal.subject)
+        return event, body.kind.value
+
+    return await _take_step(
+        caller, referral_id, act, date_field="agreed_on", retry=retry, body=body
     )
 
 
@@ -351,9 +489,9 @@ async def decide_plan(
     16, with its reason and the family's rights to mediation and appeal."""
 
     async def act(conn: Connection, request: EhcRequest, needs: Needs) -> Taken:
-        requested = await ehc_repository.advice_requested(conn, referral_id)
+        sought = await ehc_repository.advice_sought(conn, referral_id)
         changed, event = request.decide_plan(
-            body.decision, body.decided_on, body.reason, requested, needs, london_today()
+            body.decision, body.decided_on, body.reason, sought, needs, london_today()
         )
         await ehc_repository.update(
             conn, changed, plan_decision=body.decision, plan_decided_on=body.decided_on,
@@ -439,12 +577,17 @@ async def record_exception(
     retry: StepRetry,
     principal: CurrentPrincipal,
 ) -> Any:
-    """An exception to the time limits (a school closed 4+ weeks, exceptional personal
-    circumstances, the family away 4+ weeks): the open deadlines move by its days."""
+    """An exception to the time limits (a school closed 4+ weeks, where the head teacher's
+    advice was asked for from a week before the closure to a week before it ends; exceptional
+    personal circumstances; the family away 4+ weeks): it excuses a limit, and each open
+    deadline's date with exceptions (SEN2's count) moves by its days; the legal dates stay."""
 
     async def act(conn: Connection, request: EhcRequest, _: Needs) -> Taken:
         exception = StatutoryException(body.kind, body.starts_on, body.ends_on)
-        changed = request.add_exception(exception, london_today())
+        asked = await ehc_repository.advice_requested(conn, referral_id)
+        changed = request.add_exception(
+            exception, london_today(), head_teacher_asked_on=asked.get(AdviceKind.EDUCATIONAL)
+        )
         moved = await ehc_repository.add_exception(
             conn, changed, exception, body.reason, principal.subject
         )

@@ -13,6 +13,7 @@ from uuid import UUID, uuid4
 from referrals import repository
 from referrals.statutory import (
     CLOSED,
+    AdviceKind,
     Deadline,
     EhcRequest,
     Needs,
@@ -54,8 +55,9 @@ async def load(conn: Connection, referral_id: UUID) -> tuple[EhcRequest, Needs] 
     The referral is locked first, as every writer of its timeline does (the scheduler skips
     referrals locked so), so a step and the scheduler never deadlock."""
     row = await conn.fetchrow(
-        """SELECT e.*, r.primary_need, r.secondary_needs
+        """SELECT e.*, r.primary_need, r.secondary_needs, c.date_of_birth
            FROM ehc_requests e JOIN referrals r ON r.id = e.referral_id
+           JOIN children c ON c.id = r.child_id
            WHERE e.referral_id = $1 FOR UPDATE OF r, e""",
         referral_id,
     )
@@ -87,6 +89,7 @@ def _request(row: Any, exceptions: tuple[StatutoryException, ...] = ()) -> EhcRe
         exceptions=exceptions,
         mediation_asked_on=row["mediation_asked_on"],
         mediation_certificate_on=row["mediation_certificate_on"],
+        born=row.get("date_of_birth"),
     )
 
 
@@ -163,18 +166,99 @@ async def advice_requested(conn: Connection, referral_id: UUID) -> dict[str, dat
     return {r["kind"]: r["requested_on"] for r in rows}
 
 
+async def advisers_received(conn: Connection, referral_id: UUID, kind: str) -> date | None:
+    """The day the advisers received the request for ``kind`` of advice, when recorded as
+    later than its sending: their 6 weeks run from it (Reg 8(1))."""
+    received: date | None = await conn.fetchval(
+        "SELECT advisers_received_on FROM advice_requests WHERE referral_id = $1 AND kind = $2",
+        referral_id,
+        kind,
+    )
+    return received
+
+
+async def excuse_advice(
+    conn: Connection, referral_id: UUID, kind: str, because: str, reason: str
+) -> bool:
+    """The adviser's 6 weeks excused (Reg 8(2)): no longer watched; False when the advice is
+    not awaited (received, or excused already)."""
+    result = await conn.execute(
+        """UPDATE advice_requests SET excused_because = $3, excused_reason = $4
+           WHERE referral_id = $1 AND kind = $2 AND received_on IS NULL
+             AND excused_because IS NULL""",
+        referral_id,
+        kind,
+        because,
+        reason,
+    )
+    await conn.execute(
+        """UPDATE deadlines SET cancelled = true, excused_because = $3
+           WHERE referral_id = $1 AND kind = $2 AND met_on IS NULL""",
+        referral_id,
+        ADVICE + kind,
+        because,
+    )
+    return result != "UPDATE 0"
+
+
+async def advice_sought(conn: Connection, referral_id: UUID) -> set[str]:
+    """Each kind of advice sought: asked for, or existing advice agreed (Reg 6(4))."""
+    rows = await conn.fetch(
+        """SELECT kind FROM advice_requests WHERE referral_id = $1
+           UNION SELECT kind FROM existing_advice WHERE referral_id = $1""",
+        referral_id,
+    )
+    return {r["kind"] for r in rows}
+
+
+async def add_existing_advice(
+    conn: Connection, request: EhcRequest, event: Any, details: dict[str, Any], by: str
+) -> None:
+    """Existing advice agreed (``event``: ``ExistingAdviceAgreed``), with what it is and who
+    agreed (``details``), recorded by the council's officer ``by``."""
+    await conn.execute(
+        """INSERT INTO existing_advice (referral_id, kind, local_authority, description,
+               advice_dated, given_by, family_agreed_by, agreed_on, recorded_by)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)""",
+        request.referral_id,
+        event.kind,
+        request.local_authority,
+        details["description"],
+        event.advice_dated,
+        details["given_by"],
+        details["family_agreed_by"],
+        event.agreed_on,
+        by,
+    )
+
+
 async def add_advice(
-    conn: Connection, request: EhcRequest, kinds: list[str], requested_on: date, due: date
+    conn: Connection,
+    request: EhcRequest,
+    kinds: list[str],
+    requested_on: date,
+    due: date,
+    advisers_received_on: date | None = None,
 ) -> None:
     await conn.executemany(
-        """INSERT INTO advice_requests (referral_id, kind, local_authority, requested_on, due_on)
-           VALUES ($1, $2, $3, $4, $5)""",
-        [(request.referral_id, k, request.local_authority, requested_on, due) for k in kinds],
+        """INSERT INTO advice_requests (referral_id, kind, local_authority, requested_on, due_on,
+               advisers_received_on) VALUES ($1, $2, $3, $4, $5, $6)""",
+        [
+            (request.referral_id, k, request.local_authority, requested_on, due, received)
+            for k in kinds
+            for received in [advisers_received_on]
+        ],
     )
+    # Reg 8's 6 weeks bind the bodies asked for advice, never the family: their own advice
+    # (Reg 6(1)(a)) has no deadline to warn about.
     await conn.executemany(
         """INSERT INTO deadlines (referral_id, kind, local_authority, statutory_due_on, due_on)
            VALUES ($1, $2, $3, $4, $4)""",
-        [(request.referral_id, ADVICE + k, request.local_authority, due) for k in kinds],
+        [
+            (request.referral_id, ADVICE + k, request.local_authority, due)
+            for k in kinds
+            if k != AdviceKind.PARENT
+        ],
     )
 
 
@@ -238,8 +322,8 @@ async def view(conn: Connection, referral_id: UUID, today: date) -> dict[str, An
     if row is None:
         return None
     deadlines = await conn.fetch(
-        """SELECT kind, statutory_due_on, due_on, met_on, cancelled FROM deadlines
-           WHERE referral_id = $1 ORDER BY statutory_due_on, kind""",
+        """SELECT kind, statutory_due_on, due_on, met_on, cancelled, excused_because
+           FROM deadlines WHERE referral_id = $1 ORDER BY statutory_due_on, kind""",
         referral_id,
     )
     exceptions = await conn.fetch(
@@ -248,8 +332,14 @@ async def view(conn: Connection, referral_id: UUID, today: date) -> dict[str, An
         referral_id,
     )
     advice = await conn.fetch(
-        """SELECT kind, requested_on, due_on, received_on FROM advice_requests
+        """SELECT kind, requested_on, due_on, received_on, advisers_received_on,
+                  excused_because FROM advice_requests
            WHERE referral_id = $1 ORDER BY requested_on, kind""",
+        referral_id,
+    )
+    existing = await conn.fetch(
+        """SELECT kind, description, advice_dated, given_by, family_agreed_by, agreed_on,
+                  recorded_by FROM existing_advice WHERE referral_id = $1 ORDER BY kind""",
         referral_id,
     )
     return {
@@ -258,10 +348,13 @@ async def view(conn: Connection, referral_id: UUID, today: date) -> dict[str, An
         "deadlines": [{**dict(d), "state": _state(d, today)} for d in deadlines],
         "exceptions": [dict(e) for e in exceptions],
         "advice": [dict(a) for a in advice],
+        "existing_advice": [dict(e) for e in existing],
     }
 
 
 def _state(deadline: Any, today: date) -> str:
+    if deadline["excused_because"]:  # an adviser's 6 weeks, excused (Reg 8(2))
+        return "excused"
     if deadline["cancelled"]:
         return "cancelled"
     if deadline["met_on"] is not None:

@@ -23,6 +23,7 @@ from pydantic import (
 from referrals.caseload_query import DeadlineState
 from referrals.intake import safe_text
 from referrals.statutory import (
+    AdviceExcuse,
     AdviceKind,
     ExceptionKind,
     NotIssueReason,
@@ -38,6 +39,10 @@ Note = Annotated[
 ]
 """A caseworker's words: any script, several lines, no control or formatting characters."""
 Requester = Literal["parent", "young_person", "school", "health", "social_care"]
+
+
+def _one_line_words(text: str) -> str:
+    return safe_text(text.strip(), multiline=False)
 
 
 # The examples are one request's steps, each valid after the one before for the example request
@@ -58,6 +63,15 @@ class Escalation(_Body):
 
     requested_on: date | None = Field(default=None, description="Today if left out")
     requested_by: Requester
+
+
+class SuggestionDecision(_Body):
+    """Whether the council treats a professional's ask for an EHC needs assessment (s24) as a
+    request: the clock then starts on the day it received the referral."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"decision": "treat_as_request"}]})
+
+    decision: Literal["treat_as_request", "keep_as_support"]
 
 
 class AssessmentDecision(_Body):
@@ -100,7 +114,13 @@ class AdviceRequest(_Body):
         json_schema_extra={
             "examples": [
                 {
-                    "kinds": ["educational_psychology", "medical", "social_care"],
+                    "kinds": [
+                        "parent",
+                        "educational",
+                        "educational_psychology",
+                        "medical",
+                        "social_care",
+                    ],
                     "requested_on": "2026-10-21",
                 }
             ]
@@ -110,13 +130,20 @@ class AdviceRequest(_Body):
     kinds: list[AdviceKind] = Field(
         min_length=1,
         max_length=len(AdviceKind),
-        description="Before the decision whether to issue a plan: an educational "
-        "psychologist's, medical and social care advice for every child, and a teacher of the "
-        "deaf or of the vision impaired for hearing or vision impairment (HI, VI or MSI, as the "
-        "primary need or another)",
-        examples=[["educational_psychology", "medical", "social_care", "parent"]],
+        description="Before the decision whether to issue a plan (Reg 6(1)): the family's "
+        "(parent), the head teacher's or principal's (educational), medical, an educational "
+        "psychologist's and social care advice for every child; from Year 9 "
+        "preparing_for_adulthood; a teacher of the deaf or of the vision impaired for hearing "
+        "or vision impairment (HI, VI or MSI, as the primary need or another); "
+        "asked_for_by_family when the family reasonably asks for advice",
+        examples=[["parent", "educational", "educational_psychology", "medical", "social_care"]],
     )
     requested_on: date
+    advisers_received_on: date | None = Field(
+        default=None,
+        description="The day the advisers received the request, when later than requested_on "
+        "(a letter): their 6 weeks run from it (Reg 8(1)); requested_on if left out",
+    )
 
     @field_validator("kinds")
     @classmethod
@@ -124,6 +151,53 @@ class AdviceRequest(_Body):
         if len(set(kinds)) != len(kinds):
             raise ValueError("name each kind of advice once")
         return kinds
+
+
+class ExistingAdvice(_Body):
+    """Advice given before, used instead of seeking it afresh (Reg 6(4)): kinds (b) to (h),
+    when the person who gave it, the council (the caseworker recording it) and the family
+    agree."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "medical",
+                    "description": "Community paediatrician's report after the annual check",
+                    "advice_dated": "2026-09-15",
+                    "given_by": "Dr A Example, community paediatrics",
+                    "giver_agreed": True,
+                    "family_agreed_by": "parent",
+                    "agreed_on": "2026-10-21",
+                }
+            ]
+        }
+    )
+
+    kind: AdviceKind = Field(description="Any kind but the family's own (parent)")
+    description: Note = Field(description="What the advice is (kept here, never in events)")
+    advice_dated: date = Field(description="The date the advice was given")
+    given_by: Annotated[str, AfterValidator(_one_line_words)] = Field(
+        min_length=1, max_length=200, description="Who gave it (they agreed to its use)"
+    )
+    giver_agreed: Literal[True] = Field(description="The person who gave it agreed")
+    family_agreed_by: Literal["parent", "young_person", "representative"] = Field(
+        description="Who agreed for the family"
+    )
+    agreed_on: date = Field(description="The day the last of the three agreed")
+
+
+class AdviceExcused(_Body):
+    """The adviser's 6 weeks do not apply (Reg 8(2)): it sets no new date."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"because": "missed_appointment", "reason": "Appointment on 3 Nov missed"}]
+        }
+    )
+
+    because: AdviceExcuse
+    reason: Note = Field(description="What happened, for the file (kept here, never in events)")
 
 
 class AdviceReceipt(_Body):
@@ -208,7 +282,9 @@ class DeadlineView(BaseModel):
     statutory_due_on: date = Field(description="Without exceptions")
     due_on: date = Field(description="With the recorded exceptions")
     met_on: date | None
-    state: Literal["open", "met", "missed", "cancelled"]
+    state: Literal["open", "met", "missed", "cancelled", "excused"] = Field(
+        description="excused: an adviser's 6 weeks did not apply (Reg 8(2))"
+    )
 
 
 class ExceptionView(BaseModel):
@@ -221,8 +297,24 @@ class ExceptionView(BaseModel):
 class AdviceView(BaseModel):
     kind: str
     requested_on: date
-    due_on: date
+    due_on: date = Field(description="The adviser's limit: 6 weeks from receiving the request")
     received_on: date | None
+    advisers_received_on: date | None = Field(
+        default=None, description="When the advisers received the request, if after sending"
+    )
+    excused_because: AdviceExcuse | None = Field(
+        default=None, description="Why the adviser's 6 weeks did not apply (Reg 8(2))"
+    )
+
+
+class ExistingAdviceView(BaseModel):
+    kind: str
+    description: str
+    advice_dated: date
+    given_by: str
+    family_agreed_by: str
+    agreed_on: date
+    recorded_by: str = Field(description="The council's officer who agreed and recorded it")
 
 
 class EhcView(BaseModel):
@@ -256,6 +348,14 @@ class EhcView(BaseModel):
     deadlines: list[DeadlineView]
     exceptions: list[ExceptionView]
     advice: list[AdviceView]
+    existing_advice: list[ExistingAdviceView] = Field(
+        default_factory=list, description="Advice given before, used as agreed (Reg 6(4))"
+    )
+
+
+class SuggestionDecided(BaseModel):
+    decision: str
+    ehc: EhcView | None = Field(description="The EHC request it started, when treated as one")
 
 
 class CaseloadItem(BaseModel):

@@ -18,7 +18,9 @@ from typing import Literal
 # (and the City), E10 county councils. E07 districts sit inside a county, which has the duty.
 SEND_COUNCIL = re.compile(r"^E(06|08|09|10)[0-9]{6}$")
 DISTRICT_COUNCIL = re.compile(r"^E07[0-9]{6}$")
-OLDEST_AGE = 25
+UNDER_AGE = 25
+"""A young person is under 25 (Children and Families Act 2014, s83(2)): on their 25th birthday
+the council's duties to them under the Act end, so a request from that day is refused."""
 
 
 def council_problem(code: str, served: frozenset[str]) -> str | None:
@@ -175,11 +177,15 @@ def age_on(born: date, day: date) -> int:
 
 
 def child_age_problem(born: date, requested_on: date) -> str | None:
-    """Why a child born on ``born`` is outside the 0-25 SEND age range on the request day."""
+    """Why a child born on ``born`` is outside the SEND age range (birth to under 25, s83(2))
+    on the request day."""
     if born > requested_on:
         return "the date of birth is after the day of the request"
-    if age_on(born, requested_on) > OLDEST_AGE:
-        return f"the child or young person must be 0 to {OLDEST_AGE} on the day of the request"
+    if age_on(born, requested_on) >= UNDER_AGE:
+        return (
+            f"the child or young person must be under {UNDER_AGE} on the day of the request "
+            "(a young person is under 25: Children and Families Act 2014, s83(2))"
+        )
     return None
 
 

@@ -125,8 +125,9 @@ async def add_referral(
         )
     created_at: datetime = await conn.fetchval(
         """INSERT INTO referrals (id, child_id, local_authority, requested_by, primary_need,
-               postcode_district, received_on, status, secondary_needs, school_urn, language)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+               postcode_district, received_on, status, secondary_needs, school_urn, language,
+               assessment_suggested)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
            RETURNING created_at""",
         referral.referral_id,
         child_id,
@@ -139,6 +140,7 @@ async def add_referral(
         [n.value for n in referral.secondary_needs],
         referral.school_urn,
         referral.language,
+        referral.assessment_suggested,
     )
     return created_at
 
@@ -198,7 +200,7 @@ async def get_referral(
     """The referral (no personal details) and its timeline, oldest first."""
     referral = await conn.fetchrow(
         """SELECT id, local_authority, requested_by, primary_need, received_on, track, status,
-                  closed_at, created_at, updated_at
+                  closed_at, created_at, updated_at, assessment_suggested
            FROM referrals WHERE id = $1""",
         referral_id,
     )

@@ -110,6 +110,15 @@ async def erase_past_retention(
             "UPDATE school_consultations SET reason = NULL WHERE referral_id = ANY($1)",
             referral_ids,
         )
+        await conn.execute(  # what existing advice is may say something of the child
+            "UPDATE existing_advice SET description = 'erased' WHERE referral_id = ANY($1)",
+            referral_ids,
+        )
+        await conn.execute(  # and why an adviser's 6 weeks were excused
+            """UPDATE advice_requests SET excused_reason = 'erased'
+               WHERE referral_id = ANY($1) AND excused_reason IS NOT NULL""",
+            referral_ids,
+        )
         # The child's documents go with their details: their rows now, their bytes after.
         await documents.erase(conn, referral_ids)
         await conn.execute(

@@ -72,7 +72,7 @@ class Child(BaseModel):
 
     given_name: PersonName = Field(examples=["Siân"])
     family_name: PersonName = Field(examples=["Nguyễn"])
-    date_of_birth: date = Field(description="0 to 25 years old on the day of the request")
+    date_of_birth: date = Field(description="Under 25 on the day of the request (s83(2))")
     nhs_number: Annotated[str, Field(max_length=20), AfterValidator(_nhs_number)] | None = Field(
         default=None,
         description="Optional; 10 digits with a valid Modulus 11 check, spaces or dashes allowed",
@@ -142,7 +142,10 @@ class ReferralRequest(BaseModel):
     track: Track = Field(
         default="support",
         description="support: plan and specialist help at once, no statutory clock; ehc: an EHC "
-        "needs assessment request (support starts at once too, and the clock runs)",
+        "needs assessment request (support starts at once too, and the clock runs). Only a "
+        "parent, young person or school may request one (s36(1)): ehc from health or "
+        "social_care is taken as support, marked assessment_suggested, for the council to "
+        "decide (s24)",
     )
     requested_by: Requester
     primary_need: Sen2Need
@@ -284,6 +287,12 @@ class ReferralView(BaseModel):
     )
     received_on: date
     closed: bool = Field(description="The EHC request ended (refused, no plan, or final plan)")
+    assessment_suggested: bool = Field(
+        default=False,
+        description="A health or social care professional asked for an EHC needs assessment: "
+        "it brought the child to the council's attention (s24), and a caseworker decides "
+        "whether to treat it as a request (POST .../assessment-suggestion); no clock until then",
+    )
     ehc: EhcView | None = Field(description="The statutory process, on the ehc track")
     timeline: list[TimelineEntry]
 

@@ -27,6 +27,7 @@ from shared.events import (
     AssessmentDecided,
     DraftPlanIssued,
     EhcAssessmentRequested,
+    ExistingAdviceAgreed,
     FinalPlanIssued,
     PlanIssueDecided,
     Sen2Need,
@@ -57,21 +58,32 @@ class Deadline(enum.StrEnum):
 
 STATUTORY_DAYS = {Deadline.DECISION: 42, Deadline.ISSUE_DECISION: 112, Deadline.FINAL_PLAN: 140}
 COMMENT_DAYS = 15  # Reg 13(1): at least 15 days for the family's comments on a draft
-ADVICE_DAYS = 42  # Reg 8: advice within 6 weeks of being asked
+ADVICE_DAYS = 42  # Reg 8(1): advice within 6 weeks of the adviser receiving the request
+AdviceExcuse = Literal["personal_circumstances", "family_away", "missed_appointment"]
+"""Why an adviser need not meet their 6 weeks (Reg 8(2)): exceptional personal circumstances
+of the child or family, the family away from the area for 4 weeks or more, or the child
+missing an appointment the adviser made. It excuses the limit; it sets no new date."""
 MIN_ABSENCE_DAYS = 28  # a school closed, or the family away, for 4 weeks or more
 
 
 class AdviceKind(enum.StrEnum):
-    """Advice the council must seek (Reg 6)."""
+    """Advice the council must seek (Reg 6(1)), by its letter there."""
 
-    PARENT = "parent"  # the child's parent or the young person
-    EDUCATIONAL = "educational"
-    MEDICAL = "medical"
-    EDUCATIONAL_PSYCHOLOGY = "educational_psychology"  # for every child
-    SOCIAL_CARE = "social_care"
-    TEACHER_OF_THE_DEAF = "teacher_of_the_deaf"  # hearing impairment
-    TEACHER_OF_VISION_IMPAIRED = "teacher_of_vision_impaired"  # vision impairment
-    OTHER = "other"
+    PARENT = "parent"  # (a) the child's parent or the young person
+    EDUCATIONAL = "educational"  # (b) the head teacher or principal (or a qualified teacher)
+    MEDICAL = "medical"  # (c)
+    EDUCATIONAL_PSYCHOLOGY = "educational_psychology"  # (d) for every child
+    SOCIAL_CARE = "social_care"  # (e)
+    TEACHER_OF_THE_DEAF = "teacher_of_the_deaf"  # (b) for a hearing impairment
+    TEACHER_OF_VISION_IMPAIRED = "teacher_of_vision_impaired"  # (b) for a vision impairment
+    OTHER = "other"  # (f) any other the council thinks appropriate
+    PREPARING_FOR_ADULTHOOD = "preparing_for_adulthood"  # (g) from Year 9
+    ASKED_FOR_BY_FAMILY = "asked_for_by_family"  # (h) advice the family reasonably asks for
+
+
+EXISTING_ADVICE_KINDS = frozenset(AdviceKind) - {AdviceKind.PARENT}
+"""Advice that may be existing advice, not sought afresh (Reg 6(4): kinds (b) to (h), when the
+person who gave it, the council and the family agree): never the family's own."""
 
 
 Needs = tuple[Sen2Need, ...]
@@ -212,6 +224,8 @@ class EhcRequest:
     exceptions: tuple[StatutoryException, ...] = ()
     mediation_asked_on: date | None = None
     mediation_certificate_on: date | None = None
+    born: date | None = None
+    """The child's date of birth (preparing-for-adulthood advice from Year 9, Reg 6(1)(g))."""
 
     @cached_property
     def clock(self) -> Clock:
@@ -308,11 +322,24 @@ class EhcRequest:
         return replace(self, stage=stage, assessment_decided_on=on), event
 
     def request_advice(
-        self, kinds: list[AdviceKind], on: date, already: Iterable[str], today: date
+        self,
+        kinds: list[AdviceKind],
+        on: date,
+        already: Iterable[str],
+        today: date,
+        *,
+        advisers_received_on: date | None = None,
     ) -> AdviceRequested:
+        """``advisers_received_on``: the day the advisers received the request, when later
+        than ``on`` (a letter): their 6 weeks run from it (Reg 8(1)), not from the sending."""
         self._expect(Stage.ASSESSING, step="advice requested")
         assert self.assessment_decided_on is not None  # set on the way to ASSESSING
         _check_day(on, not_before=self.assessment_decided_on, today=today, after="the decision")
+        received = advisers_received_on or on
+        if not on <= received <= today:
+            raise InvalidStep(
+                "advisers_received_on", f"between the day it was sent ({on}) and today"
+            )
         again = sorted(set(kinds) & set(already))
         if again:
             raise OutOfOrder(f"advice already requested: {', '.join(again)}")
@@ -320,7 +347,7 @@ class EhcRequest:
             **self.common(),
             kinds=[k.value for k in kinds],
             requested_on=on,
-            due_on=on + timedelta(ADVICE_DAYS),
+            due_on=received + timedelta(ADVICE_DAYS),
         )
 
     def receive_advice(
@@ -332,12 +359,13 @@ class EhcRequest:
         *,
         document_id: UUID | None = None,
         summary: AdviceSummary | None = None,
+        advisers_received_on: date | None = None,
     ) -> AdviceReceived:
         """``document_id``, ``summary``: the advice as its adviser returned it (their link)."""
         if self.stage in CLOSED:
             raise OutOfOrder(f"the request is {self.stage.value}")
         _check_day(on, not_before=requested_on, today=today, after="the advice was asked for")
-        due = requested_on + timedelta(ADVICE_DAYS)
+        due = (advisers_received_on or requested_on) + timedelta(ADVICE_DAYS)
         return AdviceReceived(
             **self.common(),
             kind=kind.value,
@@ -346,6 +374,25 @@ class EhcRequest:
             on_time=on <= due,
             document_id=document_id,
             summary=summary,
+        )
+
+    def use_existing_advice(
+        self, kind: AdviceKind, dated: date, agreed_on: date, sought: Iterable[str], today: date
+    ) -> ExistingAdviceAgreed:
+        """Advice given before, used instead of seeking it afresh (Reg 6(4)): kinds (b) to (h)
+        only, when the person who gave it, the council and the family agreed (on
+        ``agreed_on``, the last of them); it then counts as sought."""
+        self._expect(Stage.ASSESSING, step="existing advice")
+        assert self.assessment_decided_on is not None
+        if kind not in EXISTING_ADVICE_KINDS:
+            raise InvalidStep("kind", "the family's own advice is always sought (Reg 6(1)(a))")
+        if kind.value in set(sought):
+            raise OutOfOrder(f"{kind.value} advice has already been sought")
+        if dated > today:
+            raise InvalidStep("advice_dated", "must not be in the future")
+        _check_day(agreed_on, not_before=dated, today=today, after="the advice was given")
+        return ExistingAdviceAgreed(
+            **self.common(), kind=kind.value, advice_dated=dated, agreed_on=agreed_on
         )
 
     def decide_plan(
@@ -362,10 +409,14 @@ class EhcRequest:
         assert self.assessment_decided_on is not None
         if not needs:  # an NHS partner's referral still waiting for triage (#23)
             raise OutOfOrder("the child's special educational need is not set yet: triage it")
-        missing = sorted(required_advice(needs[0], needs[1:]) - set(advice_requested))
-        if missing:
-            raise OutOfOrder(f"advice the law requires has not been requested: {missing}")
         _check_day(on, not_before=self.assessment_decided_on, today=today, after="assessing")
+        required = required_advice(needs[0], needs[1:], born=self.born, on=on)
+        missing = sorted(required - set(advice_requested))
+        if missing:
+            raise OutOfOrder(
+                f"advice the law requires has not been sought (requested, or existing advice "
+                f"agreed under Reg 6(4)): {missing}"
+            )
         if (decision == "not_issue") != (reason is not None):
             raise InvalidStep("reason", "a decision not to issue needs its reason; to issue none")
         not_issuing = decision == "not_issue"
@@ -424,7 +475,15 @@ class EhcRequest:
         )
         return replace(self, stage=Stage.FINAL_PLAN_ISSUED, final_issued_on=on), event
 
-    def add_exception(self, exception: StatutoryException, today: date) -> EhcRequest:
+    def add_exception(
+        self,
+        exception: StatutoryException,
+        today: date,
+        *,
+        head_teacher_asked_on: date | None = None,
+    ) -> EhcRequest:
+        """``head_teacher_asked_on``: when educational advice was asked of the head teacher
+        or principal (none if not yet), which a school closure's exception depends on."""
         if self.stage in CLOSED:
             raise OutOfOrder(f"the request is {self.stage.value}: its deadlines are over")
         check_exception(
@@ -434,24 +493,80 @@ class EhcRequest:
             requested_on=self.requested_on,
             today=today,
         )
+        if exception.kind == "school_closure":
+            check_closure(exception, head_teacher_asked_on)
         return replace(self, exceptions=(*self.exceptions, exception))
+
+
+CLOSURE_WINDOW_DAYS = 7
+
+
+def check_closure(closure: StatutoryException, head_teacher_asked_on: date | None) -> None:
+    """A school closure is an exception only where the council asked the head teacher or
+    principal for advice during the period from a week before the closure to a week before
+    the school re-opens (the day after ``ends_on``) (Regs 5(4)(a), 10(4)(a), 13(3)(a))."""
+    opens = closure.ends_on + timedelta(1)
+    first = closure.starts_on - timedelta(CLOSURE_WINDOW_DAYS)
+    last = opens - timedelta(CLOSURE_WINDOW_DAYS)
+    if head_teacher_asked_on is None or not first <= head_teacher_asked_on <= last:
+        asked = (
+            f"it was asked on {head_teacher_asked_on}"
+            if head_teacher_asked_on
+            else "it has not been asked for"
+        )
+        raise InvalidStep(
+            "kind",
+            "a school closure is an exception only when the head teacher's educational advice "
+            f"was asked for from a week before the closure to a week before the school re-opens "
+            f"({first} to {last}): {asked}",
+        )
 
 
 HEARING = frozenset({Sen2Need.HI, Sen2Need.MSI})
 VISION = frozenset({Sen2Need.VI, Sen2Need.MSI})
 
 
-def required_advice(primary_need: Sen2Need, secondary_needs: Iterable[Sen2Need] = ()) -> set[str]:
-    """Advice the council must seek before deciding whether to issue a plan (Reg 6): an
-    educational psychologist's, medical (health) and social care advice for every child, and a
-    qualified teacher of the deaf or of the vision impaired where the child has a hearing or
-    vision impairment, as the primary need or another."""
-    needs = {primary_need, *secondary_needs}
-    needed = {
-        AdviceKind.EDUCATIONAL_PSYCHOLOGY.value,
-        AdviceKind.MEDICAL.value,
-        AdviceKind.SOCIAL_CARE.value,
+EVERY_CHILDS_ADVICE = frozenset(
+    {
+        AdviceKind.PARENT.value,  # (a)
+        AdviceKind.EDUCATIONAL.value,  # (b)
+        AdviceKind.MEDICAL.value,  # (c)
+        AdviceKind.EDUCATIONAL_PSYCHOLOGY.value,  # (d)
+        AdviceKind.SOCIAL_CARE.value,  # (e)
     }
+)
+YEAR_9_AGE = 13
+"""A child is in Year 9 in the school year that starts when they are 13 (their age on the
+31 August before it)."""
+
+
+def from_year_9(born: date, on: date) -> bool:
+    """Whether a child born on ``born`` is in Year 9 or above on ``on`` (England's school
+    years start on 1 September; a year group is the age on the 31 August before, less 4)."""
+    school_year_starts = date(on.year if on.month >= 9 else on.year - 1, 9, 1)
+    before = school_year_starts - timedelta(1)
+    age = before.year - born.year - ((before.month, before.day) < (born.month, born.day))
+    return age >= YEAR_9_AGE
+
+
+def required_advice(
+    primary_need: Sen2Need,
+    secondary_needs: Iterable[Sen2Need] = (),
+    *,
+    born: date | None = None,
+    on: date | None = None,
+) -> set[str]:
+    """Advice the council must seek before deciding whether to issue a plan (Reg 6(1)): the
+    family's (a), educational advice from the head teacher or principal (b), medical (c),
+    psychological (d) and social care (e) advice for every child; from Year 9, advice on
+    preparing for adulthood and independent living (g); and a qualified teacher of the deaf or
+    of the vision impaired where the child has a hearing or vision impairment, as the primary
+    need or another (educational advice). Advice the family reasonably asks for (h) is sought
+    as ``asked_for_by_family`` when they ask."""
+    needs = {primary_need, *secondary_needs}
+    needed = set(EVERY_CHILDS_ADVICE)
+    if born is not None and on is not None and from_year_9(born, on):
+        needed.add(AdviceKind.PREPARING_FOR_ADULTHOOD.value)
     if needs & HEARING:
         needed.add(AdviceKind.TEACHER_OF_THE_DEAF.value)
     if needs & VISION:

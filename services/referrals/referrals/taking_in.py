@@ -11,7 +11,14 @@ from datetime import date
 from uuid import UUID, uuid4
 
 from referrals import ehc_repository, repository
-from referrals.domain import NewReferral, StatutoryStep, Step, ehc_request_of, receive
+from referrals.domain import (
+    PROFESSIONALS,
+    NewReferral,
+    StatutoryStep,
+    Step,
+    ehc_request_of,
+    receive,
+)
 from referrals.intake import IntakeRules, intake_problems, name_key
 from referrals.schemas import Child, ReferralReceipt, ReferralRequest
 from shared.db import Connection
@@ -34,6 +41,11 @@ def rule_problems(
 
 
 def new_referral(referral_id: UUID, body: ReferralRequest, today: date) -> NewReferral:
+    """The referral ``body`` asks for. A health or social care professional's ask for an EHC
+    needs assessment is not a request (s36(1)): it brings the child to the council's attention
+    (s24), on the support track, marked for a caseworker to decide whether to treat it as one
+    (``ehc_api``: ``assessment-suggestion``); no clock runs, and the family is promised none."""
+    suggested = body.track == "ehc" and body.requested_by in PROFESSIONALS
     return NewReferral(
         referral_id=referral_id,
         local_authority=body.local_authority,
@@ -42,7 +54,8 @@ def new_referral(referral_id: UUID, body: ReferralRequest, today: date) -> NewRe
         primary_need=body.primary_need,
         postcode=body.child.postcode,
         contact=body.family_contact,
-        track=body.track,
+        track="support" if suggested else body.track,
+        assessment_suggested=suggested,
         secondary_needs=tuple(body.secondary_needs),
         date_of_birth=body.child.date_of_birth,
         school_urn=body.child.school_urn,

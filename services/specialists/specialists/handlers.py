@@ -5,6 +5,7 @@ caused; the runtime stores them with the audit rows they stand for (``shared.aud
 from __future__ import annotations
 
 from shared.events import (
+    AssessmentDecided,
     DomainEvent,
     EhcAssessmentRequested,
     Envelope,
@@ -21,21 +22,40 @@ subscriptions = Subscriptions()
 
 @subscriptions.on(PlanDrafted)
 async def match_specialist(message: Envelope[PlanDrafted], uow: Uow) -> Events:
-    """A drafted plan gets one allocation per role its provision needs (and, on the EHC
-    track, the statutory advice-givers), each close to home, or a place on the waitlist."""
+    """A drafted plan gets one allocation per role its provision needs, each close to home,
+    or a place on the waitlist. The statutory advice-givers come when the council decides to
+    assess (``add_statutory_advice_givers``), not with the plan or the request."""
     plan = message.data
     need = await store.save_plan_need(uow.conn, plan, message.time)
-    needed = roles_needed(plan.roles(), need.sen2, ehc=need.track == "ehc")
-    return await match(uow.conn, need, needed)
+    return await match(uow.conn, need, roles_needed(plan.roles(), need.sen2, ehc=False))
+
+
+class NoPlanYet(LookupError):
+    """The council decided to assess before the child's plan reached matching: dead-lettered
+    with this reason, to be replayed once the plan is drafted (it is drafted within seconds
+    of the request, so this waits on an outage of the plans service)."""
+
+
+@subscriptions.on(AssessmentDecided)
+async def add_statutory_advice_givers(message: Envelope[AssessmentDecided], uow: Uow) -> Events:
+    """The council decided to assess: the statutory advice-givers (an educational
+    psychologist for every child, a sensory teacher for a sensory need) are allocated now,
+    not at the request (Reg 6(1)(d): psychological advice is sought for the assessment). A
+    refusal allocates none."""
+    decided = message.data
+    if decided.decision != "assess":
+        return []
+    need = await store.need_of(uow.conn, decided.referral_id)
+    if need is None or need.plan_id is None:
+        raise NoPlanYet(f"no plan drafted yet for referral {decided.referral_id}: replay later")
+    return await match(uow.conn, need, [Needed(r, True) for r in statutory_roles(need.sen2)])
 
 
 @subscriptions.on(EhcAssessmentRequested)
-async def add_statutory_advice_givers(
-    message: Envelope[EhcAssessmentRequested], uow: Uow
-) -> Events:
-    """An EHC request (at intake, or a support request escalated): the statutory advisers
-    are allocated too, and the referral's waits are ordered by its final plan's date. A plan
-    not drafted yet adds them when it comes."""
+async def weigh_as_ehc(message: Envelope[EhcAssessmentRequested], uow: Uow) -> Events:
+    """An EHC request (at intake, or a support request escalated): the referral counts as an
+    EHC case and its waits are ordered by its final plan's date. Its statutory advisers come
+    with the decision to assess."""
     request = message.data
     need = await store.mark_ehc(
         uow.conn, request.referral_id, request.local_authority, request.final_plan_due
@@ -48,9 +68,7 @@ async def add_statutory_advice_givers(
             referral_id=request.referral_id,
             local_authority=request.local_authority,
         )
-    if need.plan_id is None:
-        return []
-    return await match(uow.conn, need, [Needed(r, True) for r in statutory_roles(need.sen2)])
+    return []
 
 
 @subscriptions.on(ReferralClosed)

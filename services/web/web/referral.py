@@ -60,7 +60,9 @@ async def referral_page(request: Request, referral_id: UUID, user: Caseworker) -
     deadlines = []
     for d in (ehc or {}).get("deadlines", []):
         due = date.fromisoformat(d["due_on"])
-        deadlines.append({**d, "days_left": (due - today).days, "legal": _legal(d["kind"])})
+        deadlines.append(
+            {**d, "days_left": (due - today).days, "limit": words.limit_kind(d["kind"])}
+        )
     return pages.render(
         request,
         "caseworker/referral.html",
@@ -79,7 +81,3 @@ async def referral_page(request: Request, referral_id: UUID, user: Caseworker) -
         words=words,
         banner=request.scope["web.session"].data.pop("banner", None),
     )
-
-
-def _legal(kind: str) -> bool:
-    return kind in words.LEGAL or kind.startswith("advice:")

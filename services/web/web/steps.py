@@ -103,6 +103,28 @@ STEPS: dict[str, StepForm] = {
             context_template="caseworker/referrer_reasons.html",
         ),
         StepForm(
+            "assessment-suggestion",
+            "Decide whether to treat it as an EHC needs assessment request",
+            "/assessment-suggestion",
+            (
+                Question(
+                    "decision",
+                    "Your decision",
+                    "radios",
+                    options={
+                        "treat_as_request": "Treat it as a request: the statutory clock starts "
+                        "on the day we received the referral",
+                        "keep_as_support": "Keep it as a request for support",
+                    },
+                ),
+            ),
+            "The decision was recorded",
+            intro="A health or social care professional asked for an EHC needs assessment. "
+            "Only a parent, the young person, or a school or college can request one (section "
+            "36(1) of the Children and Families Act 2014); a professional's referral brings the "
+            "child to the council's attention (section 24), and the council decides.",
+        ),
+        StepForm(
             "assessment-decision",
             "Record the decision whether to assess",
             "/assessment-decision",
@@ -146,6 +168,45 @@ STEPS: dict[str, StepForm] = {
                 Question("requested_on", "Date you asked", "date", hint=TODAY_HINT),
             ),
             "The advice requests were recorded; each is due 6 weeks after asking",
+        ),
+        StepForm(
+            "existing-advice",
+            "Use existing advice",
+            "/existing-advice",
+            (
+                Question("kind", "Whose advice it is", "radios", options=words.EXISTING_ADVICE),
+                Question(
+                    "description",
+                    "What the advice is",
+                    "textarea",
+                    hint="For example, the title of the report. It stays in the council's record.",
+                ),
+                Question("advice_dated", "Date the advice was given", "date"),
+                Question("given_by", "Who gave it", "text", hint="Their name and role."),
+                Question(
+                    "giver_agreed",
+                    "The person who gave it",
+                    "checkboxes",
+                    options={"agreed": "They agree to its use for this assessment"},
+                ),
+                Question(
+                    "family_agreed_by",
+                    "Who agreed for the family",
+                    "radios",
+                    options=words.FAMILY_AGREED_BY,
+                ),
+                Question(
+                    "agreed_on",
+                    "Date the last of them agreed",
+                    "date",
+                    hint="You agree for the council by recording it. " + TODAY_HINT,
+                ),
+            ),
+            "The existing advice was recorded: it counts as sought",
+            intro="Advice given before may be used instead of asking for it again when the "
+            "person who gave it, the council and the family agree (regulation 6(4) of the SEND "
+            "Regulations 2014). The family's own advice is always asked for.",
+            shape=lambda body: {**body, "giver_agreed": body.get("giver_agreed") == ["agreed"]},
         ),
         StepForm(
             "plan-decision",
@@ -315,6 +376,19 @@ STEPS: dict[str, StepForm] = {
     )
 }
 
+ADVICE_EXCUSED = StepForm(
+    "excused",
+    "Record why the adviser's 6 weeks do not apply",
+    "",
+    (
+        Question("because", "Why", "radios", options=words.ADVICE_EXCUSES),
+        Question("reason", "What happened, for the file", "textarea"),
+    ),
+    "The adviser's 6 weeks were recorded as not applying",
+    intro="An adviser need not give their advice within 6 weeks where that is impractical for "
+    "one of these reasons (regulation 8(2) of the SEND Regulations 2014). It sets no new date.",
+)
+
 ADVICE_RECEIVED = StepForm(
     "received",
     "Record advice received",
@@ -478,6 +552,23 @@ async def record_advice(
     heading = f"Record advice received: {words.say(words.ADVICE, _kind(kind))}"
     api = f"/v1/referrals/{referral_id}/advice-requests/{kind}/received"
     return await _send(request, referral_id, ADVICE_RECEIVED, api, request.url.path, heading, user)
+
+
+@router.get("/referrals/{referral_id}/advice/{kind}/excused")
+async def excused_form(
+    request: Request, referral_id: UUID, kind: str, user: Caseworker
+) -> Response:
+    heading = f"Excuse the adviser's 6 weeks: {words.say(words.ADVICE, _kind(kind))}"
+    return await _show(request, referral_id, ADVICE_EXCUSED, request.url.path, heading, user)
+
+
+@router.post("/referrals/{referral_id}/advice/{kind}/excused")
+async def record_excused(
+    request: Request, referral_id: UUID, kind: str, user: Caseworker
+) -> Response:
+    heading = f"Excuse the adviser's 6 weeks: {words.say(words.ADVICE, _kind(kind))}"
+    api = f"/v1/referrals/{referral_id}/advice-requests/{kind}/excused"
+    return await _send(request, referral_id, ADVICE_EXCUSED, api, request.url.path, heading, user)
 
 
 @router.get("/referrals/{referral_id}/family-link/revoke")

@@ -41,6 +41,8 @@ STEPS = {
     "assessment_decided": "Decision whether to assess",
     "advice_requested": "Advice requested",
     "advice_received": "Advice received",
+    "advice_excused": "Adviser's 6 weeks excused (regulation 8(2))",
+    "existing_advice_agreed": "Existing advice agreed (regulation 6(4))",
     "plan_issue_decided": "Decision whether to issue a plan",
     "draft_plan_issued": "Draft plan issued",
     "final_plan_issued": "Final plan issued",
@@ -64,9 +66,20 @@ DEADLINES = {
 }
 """Which deadlines the law sets (the rest are the council's own targets): see ``LEGAL``."""
 
-LEGAL = frozenset({"decision", "issue_decision", "final_plan"})
-"""The statutory limits among ``DEADLINES`` (Regs 5, 10, 13(2)); advice limits are legal too
-(Reg 8), but they bind the adviser, not the council."""
+LEGAL = frozenset({"decision", "final_plan"})
+"""The statutory limits among ``DEADLINES`` (Regs 5(1), 13(2)). The issue decision's date is
+the council's target: the law's 16 weeks (Reg 10(1)) is for a decision NOT to issue, and the
+draft's date is the latest that leaves 15 days before week 20. Advice limits are legal too
+(Reg 8), but they bind the adviser, not the council (``limit_kind``)."""
+
+
+def limit_kind(kind: str) -> str:
+    """Whose limit a deadline is, in the caseworker's words: the council's legal time limit,
+    the adviser's (Reg 8: 6 weeks from receiving the request), or the council's own target."""
+    if kind.startswith("advice:"):
+        return "Adviser's legal time limit (6 weeks, Reg 8)"
+    return "Legal time limit" if kind in LEGAL else "Council's target"
+
 
 ADVICE = {
     "parent": "Parent or young person",
@@ -77,6 +90,17 @@ ADVICE = {
     "teacher_of_the_deaf": "Teacher of the deaf",
     "teacher_of_vision_impaired": "Teacher of the vision impaired",
     "other": "Other",
+    "preparing_for_adulthood": "Preparing for adulthood (from Year 9)",
+    "asked_for_by_family": "Advice the family asked for",
+}
+
+EXISTING_ADVICE = {k: v for k, v in ADVICE.items() if k != "parent"}
+"""Advice that may be existing advice (Reg 6(4): kinds (b) to (h)): never the family's own."""
+
+FAMILY_AGREED_BY = {
+    "parent": "The parent",
+    "young_person": "The young person",
+    "representative": "The young person's representative",
 }
 
 REPRESENTATIVES = {
@@ -162,7 +186,15 @@ DEADLINE_STATES = {
     "met": ("Met", "green"),
     "missed": ("Missed", "red"),
     "cancelled": ("No longer needed", "grey"),
+    "excused": ("Excused (regulation 8(2))", "grey"),
 }
+
+ADVICE_EXCUSES = {
+    "personal_circumstances": "Exceptional personal circumstances of the child or family",
+    "family_away": "The family away from the area for 4 weeks or more",
+    "missed_appointment": "The child missed an appointment the adviser made",
+}
+"""Why an adviser need not meet their 6 weeks (Reg 8(2)), as referrals records it."""
 
 DOCUMENT_KINDS = {
     "evidence": "Evidence",

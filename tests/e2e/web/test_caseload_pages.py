@@ -165,7 +165,8 @@ async def test_journey_one_with_the_keyboard_alone(
     await expect(page.locator(".govuk-notification-banner--success")).to_be_visible()
 
     await follow(page, "/steps/advice-requests")
-    for kind in ("medical", "educational_psychology", "social_care"):  # in the page's order
+    # Reg 6(1): the family's, the head teacher's, medical, psychological and social care advice.
+    for kind in ("parent", "educational", "medical", "educational_psychology", "social_care"):
         await tab_to(page, f"input[name=kinds][value={kind}]")
         await page.keyboard.press("Space")
     await type_date(page, "requested_on", _day(37))

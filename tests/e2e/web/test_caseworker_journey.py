@@ -35,8 +35,9 @@ def fresh_nhs_number() -> str:
 
 
 def _a_child() -> dict[str, str]:
-    """A child no other test has sent (an open referral for the same child is a 409)."""
-    born = date(2012, 1, 1) + timedelta(days=random.randrange(3650))
+    """A child no other test has sent (an open referral for the same child is a 409), 5 to 12
+    years old: below Year 9, so no advice on preparing for adulthood is required (Reg 6(1)(g))."""
+    born = TODAY - timedelta(days=365 * 5 + random.randrange(365 * 7))
     return {
         "given_name": random.choice(["Amara", "Zofia", "Bilal", "Niamh", "Kwame", "Ioana"]),
         "family_name": random.choice(["Okafor", "Kowalska", "Hussain", "Byrne", "Mensah"]),

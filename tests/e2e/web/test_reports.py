@@ -22,7 +22,7 @@ from tests.e2e.web.conftest import (
 )
 
 YEAR = date.today().year - 2
-EVERY_CHILDS_ADVICE = ["educational_psychology", "medical", "social_care"]
+EVERY_CHILDS_ADVICE = ["parent", "educational", "educational_psychology", "medical", "social_care"]
 
 
 async def _ehc_request(

@@ -161,7 +161,16 @@ async def _draft_issued(referrals_api: httpx.AsyncClient) -> str:
         ("assessment-decision", {"decision": "assess", "decided_on": week5}),
         (
             "advice-requests",
-            {"kinds": ["educational_psychology", "medical", "social_care"], "requested_on": week5},
+            {
+                "kinds": [
+                    "parent",
+                    "educational",
+                    "educational_psychology",
+                    "medical",
+                    "social_care",
+                ],
+                "requested_on": week5,
+            },
         ),
         ("advice-requests/educational_psychology/received", {"received_on": str(today)}),
         ("plan-decision", {"decision": "issue", "decided_on": str(today)}),

@@ -1,7 +1,7 @@
-"""A SENCo's documents (role ``school``): educational advice and annual review reports for
-their own pupils, through the same desk as the council's staff (typed by content, 20 MB at
-most, scanned, bytes kept only when the row commits) and audited in a unit of work as the
-SENCo.
+"""A SENCo's documents (role ``school``): educational advice (received on the clock when the
+council asked for it) and annual review reports for their own pupils, through the same desk as
+the council's staff (typed by content, 20 MB at most, scanned, bytes kept only when the row
+commits) and audited in a unit of work as the SENCo.
 
 What a SENCo may read: the documents they uploaded themselves for a pupil of their schools,
 nothing else of the child's record (the council's evidence, other advisers' advice and the
@@ -16,14 +16,17 @@ from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Response, UploadFile, status
 
+from referrals import ehc_api, ehc_repository
 from referrals.documents import repository
 from referrals.documents.api import DocumentView, content_response, view_of
 from referrals.documents.receiving import DocumentDesk, desk_of, kept, receive
 from referrals.documents.store import StoredKey
-from referrals.statutory import AdviceKind
+from referrals.statutory import CLOSED, AdviceKind
 from shared.auth import AUTH_RESPONSES, CurrentPrincipal, Role, allow
+from shared.dates import london_today
 from shared.db import Connection
 from shared.http import NOT_FOUND, UNAVAILABLE, AsCaller
+from shared.unit_of_work import UnitOfWork
 
 router = APIRouter(
     prefix="/v1/school/pupils/{referral_id}/documents",
@@ -85,8 +88,37 @@ async def upload_pupils_document(
         if await repository.add(uow.conn, document) is None:
             raise HTTPException(status.HTTP_409_CONFLICT, "the same file was just added")
         uow.changed("create", "document", referral_id=referral_id, local_authority=council)
+        if kind == "advice":
+            await school_advice_received(uow, referral_id, document.id)
         row = await repository.one(uow.conn, referral_id, document.id)
     return view_of(row)
+
+
+async def school_advice_received(uow: UnitOfWork, referral_id: UUID, document_id: UUID) -> None:
+    """The school's educational advice (Reg 6(1)(b)) is received today on the clock when the
+    council asked for it and has not had it yet, as an adviser's link records it; otherwise
+    (not asked for, or had already) the document is kept and nothing else changes."""
+    found = await ehc_repository.load(uow.conn, referral_id)
+    if found is None:  # a support request: no clock
+        return
+    request, _ = found
+    asked = await ehc_repository.advice_requested(uow.conn, referral_id)
+    kind = AdviceKind.EDUCATIONAL
+    if kind.value not in asked or request.stage in CLOSED:
+        return
+    today = london_today()
+    event = request.receive_advice(
+        kind,
+        asked[kind.value],
+        today,
+        today,
+        document_id=document_id,
+        advisers_received_on=await ehc_repository.advisers_received(
+            uow.conn, referral_id, kind.value
+        ),
+    )
+    if await ehc_repository.receive_advice(uow.conn, referral_id, kind.value, today):
+        await ehc_api.record_step(uow, event, kind.value)
 
 
 @router.get("", response_model=list[DocumentView])
