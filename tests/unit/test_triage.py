@@ -98,6 +98,7 @@ def test_the_family_hears_the_request_came_and_that_a_caseworker_decides_the_nee
     subject, body, _ = email_parts(words(alert.template, "en"), fields)
     assert "We have received the request for support" in subject
     assert "a caseworker will read the request" in body
-    assert "25 May 2026" in body  # the final plan's date, from the request's day
+    # A health professional's referral is no EHC request (s36(1), s24): no EHC dates promised.
+    assert "EHC" not in body and "25 May 2026" not in body
     assert not {"{", "}"} & set(body)
     assert ReferralTriaged not in CATALOGUE  # the family heard already: nothing more
