@@ -570,13 +570,14 @@ class PlanAgreed(PlanStep):
 
 
 class PlanRevised(PlanStep):
-    """A new version of the plan: edited, reviewed, the advice received added (section K), or
-    rebuilt as an EHC plan after an escalation."""
+    """A new version of the plan: edited, reviewed, the advice received added (section K),
+    escalated to the EHC track, or the EHC plan drafted from the advice once the council
+    decided to issue one."""
 
     name: ClassVar[str] = "plan-revised"
     owner: ClassVar[str] = "plans"
 
-    reason: Literal["edited", "reviewed", "advice_received", "escalated"]
+    reason: Literal["edited", "reviewed", "advice_received", "escalated", "ehc_plan_drafted"]
     sections: list[str] = Field(description="The sections that changed", examples=[["F"]])
     status: PlanStatus
     review_due: date | None = Field(default=None, description="Reviewed: the next review")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -18,8 +19,11 @@ from plans import repository
 from plans.app import PUBLISHES, create_app
 from plans.catalogue_store import shipped_in_force
 from plans.config import PlansSettings
+from plans.document import HealthAgreement, PlanDocument, Provision
 from plans.domain import draft_plan
+from plans.ehc_plan import drafted_from_advice
 from plans.handlers import subscriptions
+from plans.statutory_checks import DEFERRED, SCHOOL_YEAR_WEEKS
 from pydantic import SecretStr
 
 from scripts.platform import IdentityProvider, service_url
@@ -66,7 +70,9 @@ async def drafted(
     final_plan_due: date | None = None,
     referral_id: UUID | None = None,
 ) -> UUID:
-    """A referral's first draft, stored as the plans service stores it; its referral id."""
+    """A referral's first draft, stored as the plans service stores it; its referral id. An
+    EHC plan the council decided to issue is stored as a caseworker made it ready to issue
+    (``prepared_ehc_plan``)."""
     received = date.today() - timedelta(weeks=14)
     referral = ReferralReceived(
         referral_id=referral_id or uuid4(), local_authority=council, received_on=received,
@@ -75,6 +81,9 @@ async def drafted(
         final_plan_due=final_plan_due or received + timedelta(weeks=20), track=track,
     )  # fmt: skip
     plan, _ = draft_plan(referral, None, shipped_in_force(referral.local_authority))
+    if issue_decided and track == "ehc":
+        due = referral.final_plan_due or date.today()
+        plan = replace(plan, document=prepared_ehc_plan(plan.document, due))
     conn = await owner_connection(owner_url)
     try:
         assert await repository.add_draft(conn, plan)
@@ -83,6 +92,44 @@ async def drafted(
     finally:
         await conn.close()
     return referral.referral_id
+
+
+def prepared_ehc_plan(support_plan: PlanDocument, expected_issue: date) -> PlanDocument:
+    """The EHC plan drafted from ``support_plan`` as a caseworker prepares it to issue: every
+    line confirmed, provision for the plan's period and specified, health provision agreed,
+    sections C, D, H, J written and I naming a setting."""
+    ehc = drafted_from_advice(support_plan, expected_issue)
+    agreed = HealthAgreement(
+        agreed_by="NHS West Yorkshire Integrated Care Board", agreed_on=expected_issue,
+        recorded_by="leeds-caseworker",
+    )  # fmt: skip
+
+    def ready(line: Provision, health: bool) -> Provision:
+        one_off = line.weeks == 1 and line.sessions_per_week <= 1
+        return line.model_copy(
+            update={
+                "suggested": False,
+                "weeks": line.weeks if one_off else SCHOOL_YEAR_WEEKS,
+                "support": "sessions on the outcomes in section E"
+                if DEFERRED.search(line.support)
+                else line.support,
+                "health_agreement": agreed if health else None,
+            }
+        )
+
+    return ehc.model_copy(
+        update={
+            "C": "No health needs beyond those in section B.",
+            "D": "No social care needs.",
+            "H1": "None.",
+            "H2": "None.",
+            "I": "A mainstream primary school (URN 107001).",
+            "J": "The family has not asked for a personal budget.",
+            "E": [o.model_copy(update={"suggested": False}) for o in ehc.E],
+            "F": [ready(p, False) for p in ehc.F],
+            "G": [ready(p, True) for p in ehc.G],
+        }
+    )
 
 
 def family_token(referral_id: UUID, council: str = LEEDS) -> str:

@@ -64,6 +64,8 @@ def with_section(document: PlanDocument, key: str, content: Any) -> PlanDocument
         )
     if key == "K" and isinstance(content, list):
         content = _documents_kept(document, content)
+    if key in ("E", "F", "G") and isinstance(content, list):
+        content = _marks_kept(getattr(document, key), content)
     return PlanDocument.model_validate({**document.model_dump(mode="json"), key: content})
 
 
@@ -77,6 +79,28 @@ def _documents_kept(document: PlanDocument, content: list[Any]) -> list[Any]:
         else line
         for line in content
     ]
+
+
+_KEPT = ("suggested", "dose", "health_agreement")
+
+
+def _marks_kept(before: list[Any], content: list[Any]) -> list[Any]:
+    """Lines as edited, keeping what a form does not show: whether the line is still a
+    suggestion to confirm (an edit of the section confirms nothing) and where its dose comes
+    from; the health commissioning body's agreement only while the line is as it agreed."""
+    was = {line.id: line.model_dump(mode="json") for line in before}
+    kept = []
+    for line in content:
+        old = was.get(line.get("id")) if isinstance(line, dict) else None
+        if old is None:
+            kept.append(line)
+            continue
+        same = all(line.get(k) == v for k, v in old.items() if k not in _KEPT)
+        keep = {k: old[k] for k in _KEPT if k in old and k not in line}
+        if not same:
+            keep.pop("health_agreement", None)
+        kept.append({**keep, **line})
+    return kept
 
 
 def section_errors(exc: ValidationError, key: str) -> list[tuple[tuple[str | int, ...], str]]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from shared.specialisms import SPECIALISM_TITLES
 from web import words
@@ -196,6 +197,12 @@ SECTIONS: dict[str, Section] = {
         ),
     )
 }
+
+
+def document_track(plan: dict[str, Any]) -> str:
+    """Which plan it is: on the EHC track the plan is the child's support plan until the
+    council decides to issue an EHC plan, which plans then drafts (its document's track)."""
+    return str(plan["sections"].get("track") or plan["track"])
 
 
 def sections_of(track: str) -> tuple[str, ...]:
