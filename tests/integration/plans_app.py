@@ -19,11 +19,8 @@ from plans import repository
 from plans.app import PUBLISHES, create_app
 from plans.catalogue_store import shipped_in_force
 from plans.config import PlansSettings
-from plans.document import HealthAgreement, PlanDocument, Provision
 from plans.domain import draft_plan
-from plans.ehc_plan import drafted_from_advice
 from plans.handlers import subscriptions
-from plans.statutory_checks import DEFERRED, SCHOOL_YEAR_WEEKS
 from pydantic import SecretStr
 
 from scripts.platform import IdentityProvider, service_url
@@ -36,6 +33,7 @@ from shared.outbox import Outbox
 from shared.state import service_state
 from shared.unit_of_work import Work
 from tests.integration.referrals_app import LEEDS
+from tests.plan_documents import prepared_ehc_plan
 
 OUTBOX = Outbox(source="/send-platform/plans", declared=PUBLISHES)
 
@@ -92,44 +90,6 @@ async def drafted(
     finally:
         await conn.close()
     return referral.referral_id
-
-
-def prepared_ehc_plan(support_plan: PlanDocument, expected_issue: date) -> PlanDocument:
-    """The EHC plan drafted from ``support_plan`` as a caseworker prepares it to issue: every
-    line confirmed, provision for the plan's period and specified, health provision agreed,
-    sections C, D, H, J written and I naming a setting."""
-    ehc = drafted_from_advice(support_plan, expected_issue)
-    agreed = HealthAgreement(
-        agreed_by="NHS West Yorkshire Integrated Care Board", agreed_on=expected_issue,
-        recorded_by="leeds-caseworker",
-    )  # fmt: skip
-
-    def ready(line: Provision, health: bool) -> Provision:
-        one_off = line.weeks == 1 and line.sessions_per_week <= 1
-        return line.model_copy(
-            update={
-                "suggested": False,
-                "weeks": line.weeks if one_off else SCHOOL_YEAR_WEEKS,
-                "support": "sessions on the outcomes in section E"
-                if DEFERRED.search(line.support)
-                else line.support,
-                "health_agreement": agreed if health else None,
-            }
-        )
-
-    return ehc.model_copy(
-        update={
-            "C": "No health needs beyond those in section B.",
-            "D": "No social care needs.",
-            "H1": "None.",
-            "H2": "None.",
-            "I": "A mainstream primary school (URN 107001).",
-            "J": "The family has not asked for a personal budget.",
-            "E": [o.model_copy(update={"suggested": False}) for o in ehc.E],
-            "F": [ready(p, False) for p in ehc.F],
-            "G": [ready(p, True) for p in ehc.G],
-        }
-    )
 
 
 def family_token(referral_id: UUID, council: str = LEEDS) -> str:

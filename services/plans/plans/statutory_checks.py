@@ -27,7 +27,8 @@ SCHOOL_YEAR_WEEKS = 38
 (England) Regulations 1999): provision running for the plan's period runs 38 weeks or more."""
 
 DEFERRED = re.compile(
-    r"\bassess\w*\b[^.;]{0,60}\b(then|and a (plan|programme)|and advice)\b"
+    r"\bassess\w*\b[^.;]{0,60}?\b"
+    r"(then|and advice|and (an? |the )?[\w -]{0,30}?\b(plan|programme))\b"
     r"|\bthen (a|the) [^.;]{0,40}\b(programme|plan)\b"
     r"|\bwritten for (the child|the young person|them)\b"
     r"|\bto be (agreed|decided|confirmed|set|determined)\b"
