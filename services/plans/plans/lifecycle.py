@@ -268,7 +268,8 @@ class Plan:
     def ehc_plan_drafted(self) -> StepTaken | None:
         """The council decided to issue an EHC plan: it is drafted (a new version, every
         section) from the advice received; None when it is drafted already."""
-        if self.track != "ehc" or self.status not in ("draft", "needs_attention"):
+        drafting = self.status in ("draft", "needs_attention")
+        if self.track != "ehc" or self.issue_decided or not drafting:
             return None
         return self._revised(
             "ehc_plan_drafted", "the EHC plan drafted from the advice received", [],
