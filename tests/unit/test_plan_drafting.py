@@ -176,8 +176,8 @@ def test_outcomes_are_dated_from_the_request_not_today() -> None:
 def test_a_councils_layer_is_used_and_recorded_for_that_council_only() -> None:
     leeds = draft_document(_referral(local_authority="E08000035"), None, _catalogue("E08000035"))
     bradford = draft_document(_referral(), None, _catalogue())
-    assert leeds.catalogue_versions == ["national-2026.1", "E08000035-2026.1"]
-    assert bradford.catalogue_versions == ["national-2026.1"]
+    assert leeds.catalogue_versions == ["national-2026.2", "E08000035-2026.2"]
+    assert bradford.catalogue_versions == ["national-2026.2"]
     group = [p for p in leeds.F if p.standard_id == "SLCN-EXPR-01" and p.group_size > 1]
     assert [(p.group_size, p.weeks) for p in group] == [(4, 15)]
 

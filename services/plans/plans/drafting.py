@@ -129,8 +129,9 @@ class _Draft:
             provision = Provision(
                 id=f"provision-{len(self.provision) + 1}",
                 outcome_ids=[ids[key] for key in line.outcomes],
-                **line.model_dump(exclude={"section", "outcomes"}),
+                **line.model_dump(exclude={"section", "outcomes", "dose"}),
                 standard_id=standard.id,
+                dose=line.dose.words if line.dose else None,
             )
             self.provision.append((line.section, provision))
 
