@@ -142,9 +142,7 @@ def test_the_referrers_words_go_in_b_and_their_views_in_a() -> None:
     assert without.A == VIEWS_TO_ADD
 
 
-def test_intake_drafts_the_support_plan_on_both_tracks_and_the_ehc_plan_has_every_section() -> (
-    None
-):
+def test_intake_drafts_the_support_plan_on_both_tracks_and_the_ehc_plan_has_every_section() -> None:
     support = draft_document(_referral(), None, _catalogue())
     on_ehc_track = draft_document(_referral(track="ehc"), None, _catalogue())
     ehc = drafted_from_advice(on_ehc_track, date(2027, 3, 22))
