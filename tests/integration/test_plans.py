@@ -184,13 +184,8 @@ async def test_referral_events_draft_a_checked_plan_announcing_its_roles(
         assert asd["provision_roles"] == ["autism_outreach", "occupational_therapy", "semh_support"]
         assert asd["required_specialism"] == "autism_outreach"
         assert asd["statutory_due"] == "2027-03-22"
-        assert asd["sections"] == [
-            "A",
-            "B",
-            "E",
-            "F",
-            "G",
-        ]  # the support plan, on the EHC track too
+        # On the EHC track too, intake drafts the support plan.
+        assert asd["sections"] == ["A", "B", "E", "F", "G"]
         assert drafted[str(plain_id)]["provision_roles"] == ["speech_and_language_therapy"]
 
         leeds = {
