@@ -47,7 +47,15 @@ async def _deaf_childs_ehc_referral(api: httpx.AsyncClient) -> str:
         ("assessment-decision", {"decision": "assess", "decided_on": today}),
         (
             "advice-requests",
-            {"kinds": ["educational_psychology", "medical", "social_care"], "requested_on": today},
+            {
+                "kinds": [
+                    "educational_psychology",
+                    "medical",
+                    "social_care",
+                    "teacher_of_the_deaf",
+                ],
+                "requested_on": today,
+            },
         ),
         ("advice-requests/educational_psychology/received", {"received_on": today}),
         ("plan-decision", {"decision": "issue", "decided_on": today}),
@@ -82,7 +90,7 @@ async def test_a_caseworker_confirms_a_suggested_line_and_records_the_health_agr
     plan = await _ehc_plan(plans_api, referral_id)
     [audiology] = plan["sections"]["G"]
     g_name = audiology["id"].replace("-", " ")
-    context = await new_context(browser, javascript=False)
+    context = await new_context(browser)  # the pages send no script; axe needs one
     page = await context.new_page()
     await sign_in(page, web_url, "leeds-caseworker", then=f"/referrals/{referral_id}/plan")
     await expect(page.get_by_role("heading", level=1)).to_have_text(
@@ -102,7 +110,7 @@ async def test_a_caseworker_confirms_a_suggested_line_and_records_the_health_agr
     # One line confirmed, read beside the advice received.
     await page.get_by_role("link", name="Confirm outcome 1").click()
     await expect(page.get_by_role("heading", level=1)).to_have_text("Confirm a suggested line")
-    await expect(page.locator("main")).to_contain_text("Educational psychology")
+    await expect(page.locator("main")).to_contain_text("Educational psychologist")
     assert await axe_violations(page, axe) == []
     await page.get_by_role("button", name="Confirm this line").click()
     await expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
@@ -117,7 +125,8 @@ async def test_a_caseworker_confirms_a_suggested_line_and_records_the_health_agr
     await page.get_by_role("link", name=f"Record the agreement to {g_name}").click()
     await page.get_by_role("button", name="Record the agreement").click()
     errors = page.locator(".govuk-error-summary")
-    await expect(errors).to_contain_text("Which health commissioning body agreed")
+    await expect(errors).to_contain_text("Enter the health commissioning body that agreed")
+    await expect(errors).to_contain_text("Enter the date it agreed")
     assert await axe_violations(page, axe) == []
     await page.fill("#agreed_by", "NHS West Yorkshire Integrated Care Board")
     await page.fill("#agreed_on-day", str(TODAY.day))

@@ -64,11 +64,11 @@ STEPS = {
             (
                 Question(
                     "agreed_by",
-                    "Which health commissioning body agreed",
+                    "The health commissioning body that agreed",
                     "text",
                     hint="For example, NHS West Yorkshire Integrated Care Board",
                 ),
-                Question("agreed_on", "Date it agreed", "date", hint="For example, 27 3 2027"),
+                Question("agreed_on", "The date it agreed", "date", hint="For example, 27 3 2027"),
             ),
             ("G",),
         ),
