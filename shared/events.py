@@ -6,9 +6,10 @@ attribute names may only hold lower-case letters and digits, so the council trav
 
 Events carry ids and codes, never a child's name or a family's contact details, with two
 exceptions, each on its own topic that only the service needing it reads:
-``FamilyContactRegistered`` (notifications) and ``ReferralDescribed`` (plans: the referrer's
-own words about the child). ``AdviceReceived`` may carry an adviser's summary of the child's
-needs (no name) for section K of the plan.
+``FamilyContactRegistered`` (notifications), ``ReferralDescribed`` (plans: the referrer's
+own words about the child) and ``ChildIdentified`` (plans: the child's name and date of
+birth, which the plan and its PDF carry). ``AdviceReceived`` may carry an adviser's summary of
+the child's needs (no name) for section K of the plan.
 
 (Longer than most modules: the platform's event contracts, one small frozen model per event and
 the envelope, kept together so every contract is read, versioned and reviewed in one place.)
@@ -170,6 +171,19 @@ class ReferralDescribed(DomainEvent):
         max_length=4000,
         description="The child's or family's views, interests and aspirations (section A)",
     )
+
+
+class ChildIdentified(DomainEvent):
+    """The child a referral is about, by name and date of birth, for the plan and its PDF
+    (a plan names the child it is for). Personal data on its own topic, which only plans
+    reads; never logged."""
+
+    name: ClassVar[str] = "child-identified"
+    owner: ClassVar[str] = "referrals"
+
+    given_name: str = Field(max_length=100)
+    family_name: str = Field(max_length=100)
+    date_of_birth: date | None = None
 
 
 class StatutoryStep(DomainEvent):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from plans import changes, erasure, repository
+from plans import changes, children, erasure, repository
 from plans.catalogue_store import catalogue_in_force
 from plans.document import PlanDocument
 from plans.domain import draft_plan
@@ -23,6 +23,7 @@ from plans.structure import with_advice
 from shared.events import (
     AdviceReceived,
     ChildDetailsErased,
+    ChildIdentified,
     EhcAssessmentRequested,
     Envelope,
     FamilyLinksRevoked,
@@ -79,6 +80,13 @@ async def draft_for(
         "create", "plan", referral_id=plan.referral_id, local_authority=plan.local_authority
     )
     return [] if drafted is None else [drafted]
+
+
+@subscriptions.on(ChildIdentified)
+async def child_identified(message: Envelope[ChildIdentified], uow: Uow) -> Events:
+    """The child's name and date of birth, which the plan and its PDF carry. Never logged."""
+    await children.keep(uow.conn, message.localauthority, message.data)
+    return []
 
 
 @subscriptions.on(FamilyLinksRevoked)
