@@ -180,12 +180,17 @@ def plans_by_area(marker: str = "") -> dict[str, PlanDocument]:
 
 
 def prepared_ehc_plan(support_plan: PlanDocument, expected_issue: date) -> PlanDocument:
-    """The EHC plan drafted from ``support_plan`` as a caseworker prepares it to issue: every
-    line confirmed, provision for the plan's period and specified, health provision agreed,
+    """The EHC plan drafted from ``support_plan`` as a caseworker prepares it to issue
+    (``made_ready``)."""
+    return made_ready(drafted_from_advice(support_plan, expected_issue), expected_issue)
+
+
+def made_ready(ehc: PlanDocument, agreed_on: date) -> PlanDocument:
+    """The EHC plan as a caseworker makes it ready to issue and finalise: every line
+    confirmed, provision for the plan's period and specified, health provision agreed,
     sections C, D, H, J written and I naming a setting."""
-    ehc = drafted_from_advice(support_plan, expected_issue)
     agreed = HealthAgreement(
-        agreed_by="NHS West Yorkshire Integrated Care Board", agreed_on=expected_issue,
+        agreed_by="NHS West Yorkshire Integrated Care Board", agreed_on=agreed_on,
         recorded_by="leeds-caseworker",
     )  # fmt: skip
 
