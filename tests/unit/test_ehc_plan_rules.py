@@ -54,12 +54,14 @@ def test_the_ehc_plan_offers_the_catalogues_lines_as_suggestions_until_each_is_c
     ehc = drafted_from_advice(support, DUE)
     assert support.track == "support"
     assert ehc.track == "ehc"
-    assert all(line.suggested for line in [*ehc.E, *ehc.F, *ehc.G])
+    assert all(o.suggested for o in ehc.E)
+    assert all(p.suggested for p in [*ehc.F, *ehc.G])
     problems = before_issue(ehc)
     assert f"F {ehc.F[0].id}: suggested by the catalogue, not yet confirmed" in "; ".join(problems)
     one = confirmed(ehc, ehc.F[0].id)
     assert not one.F[0].suggested
-    assert all(line.suggested for line in [*one.E, *one.F[1:], *one.G])  # line by line
+    assert all(o.suggested for o in one.E)  # line by line
+    assert all(p.suggested for p in [*one.F[1:], *one.G])
     with pytest.raises(NotSuggested):
         confirmed(one, ehc.F[0].id)
     with pytest.raises(NoSuchLine):
