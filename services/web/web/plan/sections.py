@@ -205,6 +205,15 @@ def document_track(plan: dict[str, Any]) -> str:
     return str(plan["sections"].get("track") or plan["track"])
 
 
+def shown(plan: dict[str, Any]) -> tuple[str, ...]:
+    """The sections the plan page shows: its own, and on the EHC track the advice received so
+    far (K) while the plan is still the support plan (read only: it is the EHC plan's)."""
+    keys = sections_of(document_track(plan))
+    if "K" not in keys and plan["sections"].get("K"):
+        return (*keys, "K")
+    return keys
+
+
 def sections_of(track: str) -> tuple[str, ...]:
     """The section letters a plan on ``track`` has, in order."""
     return EHC_SECTIONS if track == "ehc" else SUPPORT_SECTIONS
