@@ -106,6 +106,18 @@ async def test_an_ehc_plan_issued_and_finalised_in_plans_reaches_the_statutory_r
             f"{path}/plan/sections/{key}", json={"content": content, "reason": "from the advice"}
         )
         assert edited.status_code == 200, (key, edited.text)
+    # Each suggested line confirmed, and each line of G agreed, by their own steps.
+    sections = edited.json()["sections"]
+    for line in [*sections["E"], *sections["F"], *sections["G"]]:
+        if line["suggested"]:
+            confirmed = await plans_api.post(f"{path}/plan/lines/{line['id']}/confirm", json={})
+            assert confirmed.status_code == 200, confirmed.text
+    for line in sections["G"]:
+        agreed = await plans_api.post(
+            f"{path}/plan/lines/{line['id']}/health-agreement",
+            json={"agreed_by": "NHS West Yorkshire ICB", "agreed_on": str(TODAY)},
+        )
+        assert agreed.status_code == 200, agreed.text
     plan = (await plans_api.post(f"{path}/plan/issue", json={})).json()
     assert plan["status"] == "issued_for_comment"
     assert plan["comments_until"] == str(TODAY + timedelta(days=15))

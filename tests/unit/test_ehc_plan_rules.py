@@ -134,6 +134,15 @@ def test_a_form_saving_a_section_keeps_each_lines_marks_and_an_edit_drops_the_ag
     assert kept.G[0].health_agreement is not None
     changed = with_section(agreed, "G", [{**as_posted[0], "weeks": 2}, *as_posted[1:]])
     assert changed.G[0].health_agreement is None
+    # Only their own steps confirm a line or record an agreement, never a section saved.
+    forged = [
+        {**line, "suggested": False, "health_agreement": {"agreed_by": "NHS ICB",
+         "agreed_on": str(ISSUED), "recorded_by": "cw"}}
+        for line in ehc.model_dump(mode="json")["G"]
+    ]  # fmt: skip
+    saved = with_section(ehc, "G", forged)
+    assert all(p.suggested for p in saved.G)
+    assert all(p.health_agreement is None for p in saved.G)
 
 
 @pytest.mark.parametrize("key", ["C", "D", "H1", "H2", "J"])

@@ -65,7 +65,7 @@ def with_section(document: PlanDocument, key: str, content: Any) -> PlanDocument
     if key == "K" and isinstance(content, list):
         content = _documents_kept(document, content)
     if key in ("E", "F", "G") and isinstance(content, list):
-        content = _marks_kept(getattr(document, key), content)
+        content = _marks_kept(getattr(document, key), content, provision=key != "E")
     return PlanDocument.model_validate({**document.model_dump(mode="json"), key: content})
 
 
@@ -81,25 +81,31 @@ def _documents_kept(document: PlanDocument, content: list[Any]) -> list[Any]:
     ]
 
 
-_KEPT = ("suggested", "dose", "health_agreement")
+_STEPS_ONLY = ("suggested", "health_agreement")
+"""Set only by their own steps (a line confirmed; the health commissioning body's agreement
+recorded), never by saving a section: the section keeps them as they were."""
 
 
-def _marks_kept(before: list[Any], content: list[Any]) -> list[Any]:
-    """Lines as edited, keeping what a form does not show: whether the line is still a
-    suggestion to confirm (an edit of the section confirms nothing) and where its dose comes
-    from; the health commissioning body's agreement only while the line is as it agreed."""
+def _marks_kept(before: list[Any], content: list[Any], *, provision: bool) -> list[Any]:
+    """Lines as edited, with what only their own steps change as it was: whether the line is
+    still a suggestion to confirm (an edit confirms nothing; a new line a caseworker wrote is
+    theirs), and the health commissioning body's agreement while the line is as it agreed
+    (a changed or new line has none); where its dose comes from unless the edit says."""
     was = {line.id: line.model_dump(mode="json") for line in before}
     kept = []
     for line in content:
-        old = was.get(line.get("id")) if isinstance(line, dict) else None
-        if old is None:
+        if not isinstance(line, dict):
             kept.append(line)
             continue
-        same = all(line.get(k) == v for k, v in old.items() if k not in _KEPT)
-        keep = {k: old[k] for k in _KEPT if k in old and k not in line}
-        if not same:
-            keep.pop("health_agreement", None)
-        kept.append({**keep, **line})
+        old = was.get(line.get("id"), {})
+        same = bool(old) and all(
+            line.get(k) == v for k, v in old.items() if k not in (*_STEPS_ONLY, "dose")
+        )
+        marks: dict[str, Any] = {"suggested": bool(old.get("suggested", False))}
+        if provision:  # an outcome has no agreement
+            marks["health_agreement"] = old.get("health_agreement") if same else None
+        dose = {"dose": old["dose"]} if "dose" in old and "dose" not in line else {}
+        kept.append({**line, **dose, **marks})
     return kept
 
 
