@@ -6,9 +6,10 @@ attribute names may only hold lower-case letters and digits, so the council trav
 
 Events carry ids and codes, never a child's name or a family's contact details, with two
 exceptions, each on its own topic that only the service needing it reads:
-``FamilyContactRegistered`` (notifications) and ``ReferralDescribed`` (plans: the referrer's
-own words about the child). ``AdviceReceived`` may carry an adviser's summary of the child's
-needs (no name) for section K of the plan.
+``FamilyContactRegistered`` (notifications), ``ReferralDescribed`` (plans: the referrer's
+own words about the child) and ``ChildIdentified`` (plans: the child's name and date of
+birth, which the plan and its PDF carry). ``AdviceReceived`` may carry an adviser's summary of
+the child's needs (no name) for section K of the plan.
 
 (Longer than most modules: the platform's event contracts, one small frozen model per event and
 the envelope, kept together so every contract is read, versioned and reviewed in one place.)
@@ -211,6 +212,19 @@ class ReferralAwaitingTriage(DomainEvent):
         "reasons (SNOMED_SEN2_SUGGESTIONS): for the caseworker to consider, never decided",
         examples=[["ASD"]],
     )
+
+
+class ChildIdentified(DomainEvent):
+    """The child a referral is about, by name and date of birth, for the plan and its PDF
+    (a plan names the child it is for). Personal data on its own topic, which only plans
+    reads; never logged."""
+
+    name: ClassVar[str] = "child-identified"
+    owner: ClassVar[str] = "referrals"
+
+    given_name: str = Field(max_length=100)
+    family_name: str = Field(max_length=100)
+    date_of_birth: date | None = None
 
 
 class StatutoryStep(DomainEvent):
@@ -650,13 +664,14 @@ class PlanAgreed(PlanStep):
 
 
 class PlanRevised(PlanStep):
-    """A new version of the plan: edited, reviewed, the advice received added (section K), or
-    rebuilt as an EHC plan after an escalation."""
+    """A new version of the plan: edited, reviewed, the advice received added (section K),
+    escalated to the EHC track, or the EHC plan drafted from the advice once the council
+    decided to issue one."""
 
     name: ClassVar[str] = "plan-revised"
     owner: ClassVar[str] = "plans"
 
-    reason: Literal["edited", "reviewed", "advice_received", "escalated"]
+    reason: Literal["edited", "reviewed", "advice_received", "escalated", "ehc_plan_drafted"]
     sections: list[str] = Field(description="The sections that changed", examples=[["F"]])
     status: PlanStatus
     review_due: date | None = Field(default=None, description="Reviewed: the next review")

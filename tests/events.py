@@ -14,6 +14,7 @@ from shared.events import (
     AllocationEnded,
     AssessmentDecided,
     ChildDetailsErased,
+    ChildIdentified,
     DeadlineAtRisk,
     DeadlineMissed,
     DomainEvent,
@@ -123,6 +124,12 @@ def sample_event(event_class: type[DomainEvent], referral_id: UUID) -> DomainEve
             strengths="Loves building things",
             difficulties="Finds it hard to follow spoken instructions",
             views="Wants to make friends at school",
+        ),
+        ChildIdentified: ChildIdentified(
+            referral_id=referral_id,
+            given_name="Sam",
+            family_name="Taylor",
+            date_of_birth=date(2018, 9, 14),
         ),
         PlanDrafted: PlanDrafted(
             **common,

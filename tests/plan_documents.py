@@ -1,11 +1,14 @@
 """One plan document per broad area of need, as drafting makes them, for the family page's
-tests (and its screenshots). Built directly: they do not depend on drafting."""
+tests (and its screenshots), built directly: they do not depend on drafting; and an EHC plan
+as a caseworker prepares it to issue (``prepared_ehc_plan``)."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from plans.document import Area, Need, Outcome, PlanDocument, Provision
+from plans.document import Area, HealthAgreement, Need, Outcome, PlanDocument, Provision
+from plans.ehc_plan import drafted_from_advice
+from plans.statutory_checks import DEFERRED, SCHOOL_YEAR_WEEKS
 
 from shared.events import Sen2Need
 from shared.specialisms import Specialism
@@ -174,3 +177,46 @@ def plans_by_area(marker: str = "") -> dict[str, PlanDocument]:
             marker=marker,
         ),
     }
+
+
+def prepared_ehc_plan(support_plan: PlanDocument, expected_issue: date) -> PlanDocument:
+    """The EHC plan drafted from ``support_plan`` as a caseworker prepares it to issue
+    (``made_ready``)."""
+    return made_ready(drafted_from_advice(support_plan, expected_issue), expected_issue)
+
+
+def made_ready(ehc: PlanDocument, agreed_on: date) -> PlanDocument:
+    """The EHC plan as a caseworker makes it ready to issue and finalise: every line
+    confirmed, provision for the plan's period and specified, health provision agreed,
+    sections C, D, H, J written and I naming a setting."""
+    agreed = HealthAgreement(
+        agreed_by="NHS West Yorkshire Integrated Care Board", agreed_on=agreed_on,
+        recorded_by="leeds-caseworker",
+    )  # fmt: skip
+
+    def ready(line: Provision, health: bool) -> Provision:
+        one_off = line.weeks == 1 and line.sessions_per_week <= 1
+        return line.model_copy(
+            update={
+                "suggested": False,
+                "weeks": line.weeks if one_off else SCHOOL_YEAR_WEEKS,
+                "support": "sessions on the outcomes in section E"
+                if DEFERRED.search(line.support)
+                else line.support,
+                "health_agreement": agreed if health else None,
+            }
+        )
+
+    return ehc.model_copy(
+        update={
+            "C": "No health needs beyond those in section B.",
+            "D": "No social care needs.",
+            "H1": "None.",
+            "H2": "None.",
+            "I": "A mainstream primary school (URN 107001).",
+            "J": "The family has not asked for a personal budget.",
+            "E": [o.model_copy(update={"suggested": False}) for o in ehc.E],
+            "F": [ready(p, False) for p in ehc.F],
+            "G": [ready(p, True) for p in ehc.G],
+        }
+    )

@@ -12,6 +12,7 @@ from uuid import UUID
 
 import httpx
 import pytest
+from plans.document import PlanDocument
 from pydantic import SecretStr
 
 from scripts.platform import Platform
@@ -19,6 +20,7 @@ from shared.family_links import mint
 from shared.settings import ServiceSettings
 from tests.e2e.conftest import wait_for_timeline
 from tests.e2e.test_journey import referral_body
+from tests.plan_documents import made_ready
 
 TODAY = date.today()
 
@@ -98,10 +100,34 @@ async def test_an_ehc_plan_issued_and_finalised_in_plans_reaches_the_statutory_r
         answer = await referrals_api.post(f"{path}/{step}", json=step_body)
         assert answer.status_code == 200, (step, answer.text)
 
-    # Plans hears of the decision (and the advice, for section K) through Kafka.
-    plan = await _eventually(
-        lambda: plans_api.post(f"{path}/plan/issue", json={}), "the draft issued"
-    )
+    # Plans hears of the decision (and the advice, for section K) through Kafka: it drafts the
+    # EHC plan, which the caseworker makes ready (every suggested line confirmed...) to issue.
+    async def ehc_plan_drafted() -> httpx.Response:
+        answer = await plans_api.get(f"{path}/plan")
+        ehc = answer.is_success and answer.json()["sections"]["track"] == "ehc"
+        return answer if ehc else httpx.Response(404, json={})
+
+    drafted = await _eventually(ehc_plan_drafted, "the EHC plan drafted")
+    ready = made_ready(PlanDocument.model_validate(drafted["sections"]), TODAY)
+    for key in ("C", "D", "E", "F", "G", "H1", "H2", "I", "J"):
+        content = ready.model_dump(mode="json")[key]
+        edited = await plans_api.put(
+            f"{path}/plan/sections/{key}", json={"content": content, "reason": "from the advice"}
+        )
+        assert edited.status_code == 200, (key, edited.text)
+    # Each suggested line confirmed, and each line of G agreed, by their own steps.
+    sections = edited.json()["sections"]
+    for line in [*sections["E"], *sections["F"], *sections["G"]]:
+        if line["suggested"]:
+            confirmed = await plans_api.post(f"{path}/plan/lines/{line['id']}/confirm", json={})
+            assert confirmed.status_code == 200, confirmed.text
+    for line in sections["G"]:
+        agreed = await plans_api.post(
+            f"{path}/plan/lines/{line['id']}/health-agreement",
+            json={"agreed_by": "NHS West Yorkshire ICB", "agreed_on": str(TODAY)},
+        )
+        assert agreed.status_code == 200, agreed.text
+    plan = (await plans_api.post(f"{path}/plan/issue", json={})).json()
     assert plan["status"] == "issued_for_comment"
     assert plan["comments_until"] == str(TODAY + timedelta(days=15))
     referral = await wait_for_timeline(referrals_api, referral_id, ("draft_plan_issued",))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -32,6 +33,7 @@ from shared.outbox import Outbox
 from shared.state import service_state
 from shared.unit_of_work import Work
 from tests.integration.referrals_app import LEEDS
+from tests.plan_documents import prepared_ehc_plan
 
 OUTBOX = Outbox(source="/send-platform/plans", declared=PUBLISHES)
 
@@ -66,7 +68,9 @@ async def drafted(
     final_plan_due: date | None = None,
     referral_id: UUID | None = None,
 ) -> UUID:
-    """A referral's first draft, stored as the plans service stores it; its referral id."""
+    """A referral's first draft, stored as the plans service stores it; its referral id. An
+    EHC plan the council decided to issue is stored as a caseworker made it ready to issue
+    (``prepared_ehc_plan``)."""
     received = date.today() - timedelta(weeks=14)
     referral = ReferralReceived(
         referral_id=referral_id or uuid4(), local_authority=council, received_on=received,
@@ -75,6 +79,9 @@ async def drafted(
         final_plan_due=final_plan_due or received + timedelta(weeks=20), track=track,
     )  # fmt: skip
     plan, _ = draft_plan(referral, None, shipped_in_force(referral.local_authority))
+    if issue_decided and track == "ehc":
+        due = referral.final_plan_due or date.today()
+        plan = replace(plan, document=prepared_ehc_plan(plan.document, due))
     conn = await owner_connection(owner_url)
     try:
         assert await repository.add_draft(conn, plan)

@@ -155,6 +155,7 @@ async def test_each_statutory_step_in_order_with_its_deadline_event_and_timeline
         "referrals.family-contact-registered.v1",
         "referrals.ehc-assessment-requested.v1",
         "referrals.others-notified.v1",
+        "referrals.child-identified.v1",
         "referrals.assessment-decided.v1",
         "referrals.others-notified.v1",
         "referrals.advice-requested.v1",

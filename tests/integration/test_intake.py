@@ -74,7 +74,8 @@ async def test_a_retried_post_gets_the_first_answer_and_creates_nothing_even_whe
     assert sum(a.headers.get("idempotent-replayed") == "true" for a in answers) == 5
     referral_id = answers[0].json()["id"]
     assert await _count(owner_url, "SELECT count(*) FROM referrals WHERE id = $1", referral_id)
-    assert await _count(owner_url, "SELECT count(*) FROM outbox WHERE key = $1", referral_id) == 2
+    # The referral, the family's contact (notifications) and the child's name (plans).
+    assert await _count(owner_url, "SELECT count(*) FROM outbox WHERE key = $1", referral_id) == 3
 
     other = referral_body(nhs_number=nhs_number(2))
     reused = await caseworker.post("/v1/referrals", json=other, headers=headers)
@@ -334,9 +335,14 @@ async def test_a_referral_on_the_intake_topic_is_taken_in_as_the_services_own_ch
         referral_id=referral_id, request=referral_body(nhs_number=nhs_number(7))
     )
     caused = await handled(app, wrap(event, source="/tests/intake", local_authority=LEEDS))
-    assert [type(e).__name__ for e in caused] == ["ReferralReceived", "FamilyContactRegistered"]
+    assert [type(e).__name__ for e in caused] == [
+        "ReferralReceived", "FamilyContactRegistered", "ChildIdentified",
+    ]  # fmt: skip
     stored = [topic for topic, _ in await outbox_events(owner_url, referral_id)]
-    assert stored == ["referrals.referral-received.v1", "referrals.family-contact-registered.v1"]
+    assert stored == [
+        "referrals.referral-received.v1", "referrals.family-contact-registered.v1",
+        "referrals.child-identified.v1",
+    ]  # fmt: skip
     conn = await owner_connection(owner_url)
     try:
         audited = await conn.fetch(

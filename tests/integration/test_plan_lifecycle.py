@@ -244,7 +244,8 @@ async def test_an_ehc_draft_is_issued_for_15_days_and_finalised_once_the_family_
     referral_id = await drafted(owner_url, track="ehc")
     path = f"/v1/referrals/{referral_id}/plan"
     plan = await _ok(await caseworker.get(path))
-    assert all(plan["sections"][k] for k in ("A", "C", "D", "H1", "H2", "I", "J"))
+    # Until the council decides to issue an EHC plan, the plan is the child's support plan.
+    assert (plan["sections"]["track"], plan["sections"]["C"]) == ("support", None)
     undecided = await caseworker.post(f"{path}/issue", json={})
     assert undecided.status_code == 409
     assert "not decided to issue" in undecided.json()["detail"]
@@ -353,7 +354,7 @@ async def test_the_review_scheduler_marks_a_due_review_once_and_a_review_settles
     assert reviewed["review_due_on"] > str(review_on)
 
 
-async def test_an_escalation_makes_the_ehc_structure_and_advice_fills_section_k(
+async def test_an_escalation_keeps_the_support_plan_and_advice_fills_section_k(
     caseworker: httpx.AsyncClient, owner_url: str
 ) -> None:
     referral_id = await drafted(owner_url)
@@ -379,7 +380,7 @@ async def test_an_escalation_makes_the_ehc_structure_and_advice_fills_section_k(
     assert (plan["track"], plan["status"], plan["version"]) == ("ehc", "draft", 3)
     assert plan["final_plan_due"] == str(TODAY + timedelta(weeks=20))
     assert [k["kind"] for k in plan["sections"]["K"]] == ["educational_psychology"]
-    assert plan["sections"]["I"]
+    assert (plan["sections"]["track"], plan["sections"]["I"]) == ("support", None)
     reasons = [
         v["reason"]
         for v in await _ok(await caseworker.get(f"/v1/referrals/{referral_id}/plan/versions"))

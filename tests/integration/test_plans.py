@@ -184,7 +184,8 @@ async def test_referral_events_draft_a_checked_plan_announcing_its_roles(
         assert asd["provision_roles"] == ["autism_outreach", "occupational_therapy", "semh_support"]
         assert asd["required_specialism"] == "autism_outreach"
         assert asd["statutory_due"] == "2027-03-22"
-        assert asd["sections"] == ["A", "B", "C", "D", "E", "F", "G", "H1", "H2", "I", "J", "K"]
+        # On the EHC track too, intake drafts the support plan.
+        assert asd["sections"] == ["A", "B", "E", "F", "G"]
         assert drafted[str(plain_id)]["provision_roles"] == ["speech_and_language_therapy"]
 
         leeds = {
@@ -193,7 +194,7 @@ async def test_referral_events_draft_a_checked_plan_announcing_its_roles(
         plan = (await client.get(f"/v1/referrals/{described_id}/plan", headers=leeds)).json()
         assert plan["status"] == "draft"
         assert all(c["passed"] for c in plan["checks"])
-        assert plan["catalogue_versions"] == ["national-2026.1", "E08000035-2026.1"]
+        assert plan["catalogue_versions"] == ["national-2026.2", "E08000035-2026.2"]
         assert plan["sections"]["A"] == "To have a friend."
         assert plan["sections"]["B"][0]["in_the_referrers_words"] == (
             "Strengths: Loves trains.\nDifficulties: Hates noise."
@@ -225,10 +226,10 @@ async def test_referral_events_draft_a_checked_plan_announcing_its_roles(
         )
         assert standards.status_code == 200
         body = standards.json()
-        assert body["catalogue_versions"] == ["national-2026.1", "E08000035-2026.1"]
+        assert body["catalogue_versions"] == ["national-2026.2", "E08000035-2026.2"]
         assert "SEMH-NURT-01" in {s["id"] for s in body["standards"]}
-        assert body["version_of"]["SLCN-EXPR-01"] == "E08000035-2026.1"
-        assert body["version_of"]["SLCN-UND-01"] == "national-2026.1"
+        assert body["version_of"]["SLCN-EXPR-01"] == "E08000035-2026.2"
+        assert body["version_of"]["SLCN-UND-01"] == "national-2026.2"
         coverage = await client.get(
             "/v1/standards/coverage", params={"local_authority": LEEDS}, headers=leeds
         )

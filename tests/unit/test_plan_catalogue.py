@@ -1,4 +1,4 @@
-"""The national standards catalogue and the councils' layers, as shipped."""
+"""The standards catalogue (the national layer) and the councils' layers, as shipped."""
 
 from __future__ import annotations
 
@@ -83,7 +83,8 @@ def test_health_provision_is_only_in_g() -> None:
 
 
 def test_elsa_is_delivered_by_trained_assistants_supervised_by_a_psychologist() -> None:
-    [elsa] = [line for s in STANDARDS for line in s.provision if "ELSA" in line.support]
+    national = [p for s in NATIONAL_VERSION.standards for p in s.provision]
+    [elsa] = [p for p in national if "ELSA" in p.support]
     assert "teaching assistant" in elsa.delivered_by
     assert "supervised by an educational psychologist" in elsa.delivered_by
     assert elsa.role is Specialism.EDUCATIONAL_PSYCHOLOGY
@@ -103,7 +104,7 @@ def test_a_councils_standard_replaces_the_national_one_of_its_id_for_that_counci
     assert leeds is not None
     national = in_force(NATIONAL_VERSION)
     for_leeds = in_force(NATIONAL_VERSION, leeds)
-    assert for_leeds.versions == ["national-2026.1", "E08000035-2026.1"]
+    assert for_leeds.versions == ["national-2026.2", "E08000035-2026.2"]
     overridden = {s.id: s for s in leeds.standards}
     ids = [s.id for s in for_leeds.standards]
     assert len(ids) == len(set(ids))
@@ -133,3 +134,70 @@ def test_a_council_layer_cannot_stand_in_for_the_national_one() -> None:
 def test_the_coverage_table_in_the_docs_is_current() -> None:
     table = markdown(in_force(NATIONAL_VERSION))
     assert table in (REPO_ROOT / "docs" / "plans-catalogue.md").read_text()
+
+
+NEWEST = [v for v in VERSIONS if newest(VERSIONS, v.layer) == v]
+
+
+@pytest.mark.parametrize("version", NEWEST, ids=lambda v: v.name)
+def test_every_dose_cites_its_source_or_is_a_local_default_for_the_council(
+    version: CatalogueVersion,
+) -> None:
+    for standard in version.standards:
+        for line in standard.provision:
+            assert line.dose is not None, (version.name, standard.id, line.support)
+            assert line.dose.source or line.dose.local_default
+    with pytest.raises(ValueError, match="neither cited nor local defaults"):
+        CatalogueVersion.model_validate(
+            {
+                **version.model_dump(mode="json"),
+                "standards": [
+                    {
+                        **s.model_dump(mode="json"),
+                        "provision": [
+                            {**p.model_dump(mode="json"), "dose": None} for p in s.provision
+                        ],
+                    }
+                    for s in version.standards
+                ],
+            }
+        )
+
+
+def test_a_drafted_line_says_its_dose_is_a_local_default_for_the_council() -> None:
+    from plans.drafting import draft_document  # only this test drafts
+
+    from tests.unit.test_plan_drafting import _referral
+
+    document = draft_document(_referral(), None, in_force(NATIONAL_VERSION))
+    assert {p.dose for p in document.F} == {"a local default for the council to set"}
+
+
+def test_nothing_says_national_standard_that_no_national_source_sets() -> None:
+    templates = [
+        *(REPO_ROOT / "services" / "plans" / "plans" / "templates").rglob("*.html"),
+        *(REPO_ROOT / "services" / "web" / "web" / "templates").rglob("*.html"),
+    ]
+    said = [str(t) for t in templates if "national standard" in t.read_text().lower()]
+    said += [v.name for v in NEWEST if "national standard" in v.model_dump_json().lower()]
+    assert said == []
+
+
+def test_the_sample_council_layer_is_an_example_making_no_claim_about_a_real_council() -> None:
+    councils = [v for v in NEWEST if v.layer != NATIONAL]
+    assert councils
+    for layer in councils:
+        assert layer.example is not None
+        assert "makes no claim" in layer.example
+        text = layer.model_dump_json(exclude={"example"})
+        assert "Leeds" not in text, layer.name
+
+
+def test_neli_is_described_as_it_is_a_reception_programme_of_about_20_weeks() -> None:
+    for version in NEWEST:
+        for standard in version.standards:
+            if "NELI" not in standard.evidence.summary + " ".join(standard.evidence.sources):
+                continue
+            summary = standard.evidence.summary
+            assert "Reception-year programme of about 20 weeks" in summary, standard.id
+            assert "delivered by trained teaching assistants" in summary, standard.id

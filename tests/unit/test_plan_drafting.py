@@ -13,6 +13,7 @@ from plans.catalogue_store import shipped
 from plans.document import SECTION_KEYS, SUPPORT_SECTIONS
 from plans.domain import draft_plan, plan_id_for
 from plans.drafting import VIEWS_TO_ADD, draft_document
+from plans.ehc_plan import drafted_from_advice, support_or_ehc
 from plans.standards import NATIONAL, Catalogue, in_force, newest
 from plans.structure import PLACEMENT_LATER, TO_BE_WRITTEN
 
@@ -141,20 +142,24 @@ def test_the_referrers_words_go_in_b_and_their_views_in_a() -> None:
     assert without.A == VIEWS_TO_ADD
 
 
-def test_support_plans_have_a_b_e_f_g_and_ehc_plans_every_section() -> None:
+def test_intake_drafts_the_support_plan_on_both_tracks_and_the_ehc_plan_has_every_section() -> None:
     support = draft_document(_referral(), None, _catalogue())
-    ehc = draft_document(_referral(track="ehc"), None, _catalogue())
+    on_ehc_track = draft_document(_referral(track="ehc"), None, _catalogue())
+    ehc = drafted_from_advice(on_ehc_track, date(2027, 3, 22))
+    assert (support.track, on_ehc_track.track, ehc.track) == ("support", "support", "ehc")
+    assert (support_or_ehc(on_ehc_track), support_or_ehc(ehc)) == ("support plan", "EHC plan")
     filled = {"A", "B", "E", "F", "G"}
     for key in SECTION_KEYS:
         if key not in filled and key != "K":
             assert getattr(support, key) is None, key
+            assert getattr(on_ehc_track, key) is None, key
             assert getattr(ehc, key) == (PLACEMENT_LATER if key == "I" else TO_BE_WRITTEN), key
     _, support_event = draft_plan(_referral(), None, _catalogue())
     _, ehc_event = draft_plan(_referral(track="ehc"), None, _catalogue())
     assert support_event is not None
     assert ehc_event is not None
     assert support_event.sections == list(SUPPORT_SECTIONS)
-    assert ehc_event.sections == list(SECTION_KEYS)
+    assert ehc_event.sections == list(SUPPORT_SECTIONS)
     assert (support_event.statutory_due, ehc_event.statutory_due) == (None, date(2027, 3, 22))
 
 
@@ -169,8 +174,8 @@ def test_outcomes_are_dated_from_the_request_not_today() -> None:
 def test_a_councils_layer_is_used_and_recorded_for_that_council_only() -> None:
     leeds = draft_document(_referral(local_authority="E08000035"), None, _catalogue("E08000035"))
     bradford = draft_document(_referral(), None, _catalogue())
-    assert leeds.catalogue_versions == ["national-2026.1", "E08000035-2026.1"]
-    assert bradford.catalogue_versions == ["national-2026.1"]
+    assert leeds.catalogue_versions == ["national-2026.2", "E08000035-2026.2"]
+    assert bradford.catalogue_versions == ["national-2026.2"]
     group = [p for p in leeds.F if p.standard_id == "SLCN-EXPR-01" and p.group_size > 1]
     assert [(p.group_size, p.weeks) for p in group] == [(4, 15)]
 

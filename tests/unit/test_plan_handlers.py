@@ -35,7 +35,7 @@ def test_every_plans_handler_takes_its_event_and_a_unit_of_work() -> None:
     shapes = {
         s.handler.__name__: list(inspect.signature(s.handler).parameters) for s in subscriptions
     }
-    assert len(shapes) == 9  # draft_plan_for_triaged_referral (#23)
+    assert len(shapes) == 10  # draft_plan_for_triaged_referral (#23), child-identified (#21)
     assert {name: params for name, params in shapes.items() if params != ["message", "uow"]} == {}
     for s in subscriptions:
         assert get_type_hints(s.handler)["uow"] is UnitOfWork, s.handler.__name__

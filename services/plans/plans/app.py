@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
-from plans import api, plan_pdf_api, standards_api, transitions_api
+from plans import api, ehc_plan_api, plan_pdf_api, standards_api, transitions_api
 from plans.config import PlansSettings
 from plans.family import comments as family_comments
 from plans.family import page as family_page
@@ -34,6 +34,7 @@ def create_app(settings: PlansSettings | None = None) -> FastAPI:
             routers=(
                 api.router,
                 transitions_api.router,
+                ehc_plan_api.router,
                 family_comments.router,
                 standards_api.router,
                 family_page.router,

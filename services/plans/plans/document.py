@@ -56,6 +56,25 @@ class Outcome(_Frozen):
     measure: str = Field(description="How progress is measured", examples=["termly observation"])
     review_on: date = Field(description="When progress is reviewed")
     standard_id: str = Field(description="The standard it came from, or 'caseworker'")
+    suggested: bool = Field(
+        default=False,
+        description="EHC plan: offered by the catalogue, not yet confirmed by a caseworker "
+        "(the plan is not issued until every line is)",
+    )
+
+
+class HealthAgreement(_Frozen):
+    """The health commissioning body agreed to arrange a line of health provision: s42(3)
+    puts the duty on it, so section G names only what it agreed."""
+
+    agreed_by: str = Field(
+        min_length=3,
+        max_length=200,
+        description="The health commissioning body",
+        examples=["NHS West Yorkshire Integrated Care Board"],
+    )
+    agreed_on: date
+    recorded_by: str = Field(description="The caseworker's id who recorded it (never a name)")
 
 
 class Provision(_Frozen):
@@ -78,6 +97,21 @@ class Provision(_Frozen):
     group_size: int = Field(ge=1, description="1 for one-to-one")
     where: str = Field(examples=["in class", "a quiet room at school", "audiology clinic"])
     standard_id: str = Field(description="The standard it came from, or 'caseworker'")
+    suggested: bool = Field(
+        default=False,
+        description="EHC plan: offered by the catalogue, not yet confirmed by a caseworker "
+        "(the plan is not issued until every line is)",
+    )
+    dose: str | None = Field(
+        default=None,
+        description="Where its sessions, minutes and weeks come from: the source the catalogue "
+        "cites, or that they are a local default for the council to set",
+    )
+    health_agreement: HealthAgreement | None = Field(
+        default=None,
+        description="Section G: the health commissioning body's agreement to provide it "
+        "(s42(3)), as the caseworker recorded it",
+    )
 
 
 class Adviser(_Frozen):

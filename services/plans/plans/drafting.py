@@ -15,7 +15,6 @@ from datetime import date, timedelta
 
 from plans.document import SECTION_KEYS, SUPPORT_SECTIONS, Need, Outcome, PlanDocument, Provision
 from plans.standards import Catalogue, Standard
-from plans.structure import ehc_structure
 from shared.events import Phase, ReferralDescribed, ReferralReceived, Sen2Need
 
 STANDARDS_PER_NEED = {True: 2, False: 1}  # primary need: 2; each secondary need: 1
@@ -43,8 +42,9 @@ def draft_document(
         F=[line for section, line in draft.provision if section == "F"],
         G=[line for section, line in draft.provision if section == "G"],
     )
-    # An EHC request's plan has every section from the start, as an escalated one gets them.
-    return ehc_structure(document) if referral.track == "ehc" else document
+    # On the EHC track too this is the support plan: the EHC plan is drafted from the advice,
+    # once the council decides to issue one (``plans.ehc_plan``).
+    return document
 
 
 def sections_drafted(document: PlanDocument) -> list[str]:
@@ -129,8 +129,9 @@ class _Draft:
             provision = Provision(
                 id=f"provision-{len(self.provision) + 1}",
                 outcome_ids=[ids[key] for key in line.outcomes],
-                **line.model_dump(exclude={"section", "outcomes"}),
+                **line.model_dump(exclude={"section", "outcomes", "dose"}),
                 standard_id=standard.id,
+                dose=line.dose.words if line.dose else None,
             )
             self.provision.append((line.section, provision))
 

@@ -13,6 +13,7 @@ import json
 from typing import Any
 from uuid import UUID
 
+from plans import children
 from shared.db import Connection
 
 RETENTION = "retention"
@@ -56,8 +57,9 @@ def erased_document(document: dict[str, Any]) -> dict[str, Any]:
 
 
 async def erase_child_details(conn: Connection, referral_id: UUID) -> bool:
-    """Erase the referral's personal words from its plan, its versions, the family's comments
-    and any words waiting for a draft; ``False`` when there were none left (done before)."""
+    """Erase the referral's personal words from its plan, its versions, the family's comments,
+    any words waiting for a draft and the child's name and date of birth; ``False`` when there
+    were none left (done before)."""
     plan = await conn.fetchrow(
         "SELECT id, sections::text FROM support_plans WHERE referral_id = $1 FOR UPDATE",
         referral_id,
@@ -99,4 +101,5 @@ async def erase_child_details(conn: Connection, referral_id: UUID) -> bool:
            SELECT count(*) FROM gone""",
         referral_id,
     )
-    return bool(erased + len(changed) + comments + inputs)
+    named = await children.forget(conn, referral_id)
+    return bool(erased + len(changed) + comments + inputs + named)

@@ -12,16 +12,18 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from plans import changes, erasure, repository
+from plans import changes, children, erasure, repository
 from plans.catalogue_store import catalogue_in_force
 from plans.document import PlanDocument
 from plans.domain import draft_plan
+from plans.ehc_plan import drafted_from_advice
 from plans.family import repository as family_repository
 from plans.lifecycle import Plan
-from plans.structure import ehc_structure, with_advice
+from plans.structure import with_advice
 from shared.events import (
     AdviceReceived,
     ChildDetailsErased,
+    ChildIdentified,
     EhcAssessmentRequested,
     Envelope,
     FamilyLinksRevoked,
@@ -91,6 +93,13 @@ async def draft_for(
     return [] if drafted is None else [drafted]
 
 
+@subscriptions.on(ChildIdentified)
+async def child_identified(message: Envelope[ChildIdentified], uow: Uow) -> Events:
+    """The child's name and date of birth, which the plan and its PDF carry. Never logged."""
+    await children.keep(uow.conn, message.localauthority, message.data)
+    return []
+
+
 @subscriptions.on(FamilyLinksRevoked)
 async def stop_revoked_family_links(message: Envelope[FamilyLinksRevoked], uow: Uow) -> Events:
     """A caseworker revoked the family's links in referrals: they stop opening the plan too."""
@@ -129,15 +138,16 @@ async def _plan(uow: Uow, referral_id: UUID) -> tuple[Plan, PlanDocument]:
 
 @subscriptions.on(EhcAssessmentRequested)
 async def escalated_to_ehc(message: Envelope[EhcAssessmentRequested], uow: Uow) -> Events:
-    """A support request escalated to EHC: its plan gets the EHC structure (a new version)."""
+    """A support request escalated to EHC: the plan goes on the EHC track (a new version) and
+    stays the child's support plan until the council decides to issue an EHC plan."""
     event = message.data
     if not event.escalated:
-        return []  # an EHC request from the start was drafted as one
+        return []  # an EHC request from the start is on the track already
     plan, document = await _plan(uow, event.referral_id)
     taken = plan.escalated(event.final_plan_due)
     if taken is None:
         return []
-    await changes.store(uow.conn, taken, ehc_structure(document), changed_by="plans")
+    await changes.store(uow.conn, taken, document, changed_by="plans")
     return taken.events
 
 
@@ -163,13 +173,21 @@ async def advice_received(message: Envelope[AdviceReceived], uow: Uow) -> Events
 
 @subscriptions.on(PlanIssueDecided)
 async def plan_issue_decided(message: Envelope[PlanIssueDecided], uow: Uow) -> Events:
-    """Only once the council has decided to issue an EHC plan can its draft be issued."""
-    decided = message.data.decision == "issue"
-    if decided and not await repository.set_dates(
-        uow.conn, message.data.referral_id, issue_decided=True
-    ):
-        raise LookupError(f"no plan for referral {message.data.referral_id}")
-    return []
+    """The council decided to issue an EHC plan: it is drafted from the advice received (the
+    catalogue's lines as suggestions to confirm), and only then can it be issued."""
+    decided = message.data
+    if decided.decision != "issue":
+        return []
+    plan, document = await _plan(uow, decided.referral_id)
+    taken = plan.ehc_plan_drafted()
+    if taken is None:  # drafted already (a redelivery), or a plan not on the EHC track
+        await repository.set_dates(uow.conn, decided.referral_id, issue_decided=True)
+        return []
+    expected_issue = plan.final_plan_due or decided.decided_on
+    await changes.store(
+        uow.conn, taken, drafted_from_advice(document, expected_issue), changed_by="plans"
+    )
+    return taken.events
 
 
 @subscriptions.on(StatutoryExceptionRecorded)

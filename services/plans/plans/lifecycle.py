@@ -36,7 +36,7 @@ from shared.events import (
     Track,
 )
 
-Revision = Literal["edited", "reviewed", "advice_received", "escalated"]
+Revision = Literal["edited", "reviewed", "advice_received", "escalated", "ehc_plan_drafted"]
 """Why a plan was revised, as ``PlanRevised`` says it."""
 
 COMMENT_DAYS = 15  # Reg 13(1): at least 15 days to comment on a draft EHC plan
@@ -68,6 +68,9 @@ class StepTaken:
     events: list[DomainEvent]
     reason: str
     warnings: list[str] = field(default_factory=list)
+    document: PlanDocument | None = None
+    """The document as the step changed it (finalising dates the outcomes from the issue);
+    None when the step kept it as it was."""
 
 
 @dataclass(frozen=True)
@@ -260,6 +263,17 @@ class Plan:
         return self._revised(
             "escalated", "escalated to EHC", [], track="ehc", status="draft",
             review_due_on=None, final_plan_due=final_plan_due,
+        )  # fmt: skip
+
+    def ehc_plan_drafted(self) -> StepTaken | None:
+        """The council decided to issue an EHC plan: it is drafted (a new version, every
+        section) from the advice received; None when it is drafted already."""
+        drafting = self.status in ("draft", "needs_attention")
+        if self.track != "ehc" or self.issue_decided or not drafting:
+            return None
+        return self._revised(
+            "ehc_plan_drafted", "the EHC plan drafted from the advice received", [],
+            status="draft", issue_decided=True,
         )  # fmt: skip
 
     def advice_listed(self) -> StepTaken:

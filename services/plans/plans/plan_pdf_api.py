@@ -7,6 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 
+from plans import children
 from plans.family import repository as family_repository
 from plans.family.page import council_of, plan_pdf
 from plans.family.shapes import FamilyPlan
@@ -47,9 +48,10 @@ async def get_plan_pdf(request: Request, referral_id: UUID, caller: AsCaller) ->
             raise HTTPException(
                 status.HTTP_404_NOT_FOUND, f"no plan yet for referral {referral_id}"
             )
+        child = await children.named(uow.conn, referral_id)
         uow.read("plan-pdf", referral_id=referral_id, local_authority=row["local_authority"])
     council = council_of(request, row["local_authority"])
-    shown = family_plan(row, referral_id, council, staff=True)
+    shown = family_plan(row, referral_id, council, staff=True, child=child)
     if not isinstance(shown, FamilyPlan):
         raise HTTPException(
             status.HTTP_409_CONFLICT,

@@ -25,6 +25,10 @@ class Finalise(Change):
     late_reason: str | None = Field(
         default=None, max_length=500, description="Needed after the statutory date: why late"
     )
+    phase_ends_on: date | None = Field(
+        default=None,
+        description="When the child's phase ends before the review: the outcomes run to it",
+    )
 
 
 class Review(Change):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from plans.document import Area
 from shared.events import Phase, Sen2Need
@@ -24,6 +24,7 @@ from shared.specialisms import Specialism
 NATIONAL = "national"
 PHASES: tuple[Phase, ...] = ("early_years", "primary", "secondary", "post_16")
 STANDARD_ID = r"^[A-Z0-9]+-[A-Z0-9]+-[0-9]{2}$"
+DOSES_CITED_FROM = (2026, 2)
 
 
 class _Frozen(BaseModel):
@@ -44,6 +45,32 @@ class OutcomeTemplate(_Frozen):
     review_weeks: int = Field(ge=2, le=52, description="Weeks from the request to its review")
 
 
+LOCAL_DEFAULT = "a local default for the council to set"
+
+
+class Dose(_Frozen):
+    """Where a line's sessions, minutes and weeks come from. No national source sets a dose
+    for most provision: then it is a local default, which the council sets in its own layer
+    (and the caseworker against the advice), never presented as a national standard."""
+
+    source: str | None = Field(
+        default=None, min_length=10, description="The public source that sets this dose"
+    )
+    local_default: bool = Field(
+        default=False, description="No source sets it: a local default for the council to set"
+    )
+
+    @model_validator(mode="after")
+    def _one_basis(self) -> Dose:
+        if (self.source is None) == (not self.local_default):
+            raise ValueError("a dose cites its source, or is marked as a local default: one")
+        return self
+
+    @property
+    def words(self) -> str:
+        return f"source: {self.source}" if self.source else LOCAL_DEFAULT
+
+
 class ProvisionTemplate(_Frozen):
     """A recommended provision line, quantified as Code of Practice 9.69 asks."""
 
@@ -57,6 +84,10 @@ class ProvisionTemplate(_Frozen):
     weeks: int = Field(gt=0, le=52)
     group_size: int = Field(ge=1, le=12)
     where: str = Field(min_length=3)
+    dose: Dose | None = Field(
+        default=None,
+        description="Where its sessions, minutes and weeks come from (every line from 2026.2)",
+    )
 
 
 class Standard(_Frozen):
@@ -86,6 +117,22 @@ class CatalogueVersion(_Frozen):
         default_factory=dict, description="National layer: each SEN2 code's area and words"
     )
     standards: list[Standard]
+    example: str | None = Field(
+        default=None,
+        description="A council layer shipped as an example: says so, and that it makes no "
+        "claim about that council's services",
+    )
+
+    @model_validator(mode="after")
+    def _doses_cited(self) -> CatalogueVersion:
+        """From 2026.2 every dose cites its source or is a local default (2026.1, released
+        before the rule, stays as released)."""
+        if version_key(self.version) < DOSES_CITED_FROM:
+            return self
+        missing = [s.id for s in self.standards for p in s.provision if p.dose is None]
+        if missing:
+            raise ValueError(f"{self.name}: doses neither cited nor local defaults in {missing}")
+        return self
 
     @property
     def name(self) -> str:

@@ -64,6 +64,8 @@ def with_section(document: PlanDocument, key: str, content: Any) -> PlanDocument
         )
     if key == "K" and isinstance(content, list):
         content = _documents_kept(document, content)
+    if key in ("E", "F", "G") and isinstance(content, list):
+        content = _marks_kept(getattr(document, key), content, provision=key != "E")
     return PlanDocument.model_validate({**document.model_dump(mode="json"), key: content})
 
 
@@ -77,6 +79,34 @@ def _documents_kept(document: PlanDocument, content: list[Any]) -> list[Any]:
         else line
         for line in content
     ]
+
+
+_STEPS_ONLY = ("suggested", "health_agreement")
+"""Set only by their own steps (a line confirmed; the health commissioning body's agreement
+recorded), never by saving a section: the section keeps them as they were."""
+
+
+def _marks_kept(before: list[Any], content: list[Any], *, provision: bool) -> list[Any]:
+    """Lines as edited, with what only their own steps change as it was: whether the line is
+    still a suggestion to confirm (an edit confirms nothing; a new line a caseworker wrote is
+    theirs), and the health commissioning body's agreement while the line is as it agreed
+    (a changed or new line has none); where its dose comes from unless the edit says."""
+    was = {line.id: line.model_dump(mode="json") for line in before}
+    kept = []
+    for line in content:
+        if not isinstance(line, dict):
+            kept.append(line)
+            continue
+        old = was.get(line.get("id"), {})
+        same = bool(old) and all(
+            line.get(k) == v for k, v in old.items() if k not in (*_STEPS_ONLY, "dose")
+        )
+        marks: dict[str, Any] = {"suggested": bool(old.get("suggested", False))}
+        if provision:  # an outcome has no agreement
+            marks["health_agreement"] = old.get("health_agreement") if same else None
+        dose = {"dose": old["dose"]} if "dose" in old and "dose" not in line else {}
+        kept.append({**line, **dose, **marks})
+    return kept
 
 
 def section_errors(exc: ValidationError, key: str) -> list[tuple[tuple[str | int, ...], str]]:

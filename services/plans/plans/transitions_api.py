@@ -6,6 +6,7 @@ by the plan (``plans.lifecycle``) in one unit of work."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from typing import Annotated
 from uuid import UUID
@@ -14,9 +15,11 @@ from fastapi import APIRouter, Depends, HTTPException, status
 
 from plans import changes
 from plans.document import PlanDocument
+from plans.ehc_plan import dated_from
 from plans.lifecycle import InvalidDate, Plan, Refused, StepTaken
 from plans.requests import Change, Finalise, Issue, Review, TakenResponse
 from plans.responses import record_response
+from plans.statutory_checks import before_final, before_issue
 from plans.views import SupportPlanView, current, if_match
 from shared.auth import AUTH_RESPONSES, Role, allow
 from shared.dates import london_today
@@ -40,7 +43,8 @@ async def _take(
         async with caller.begin() as uow:
             plan, document = await changes.locked(uow.conn, referral_id, expected)
             taken = step(plan, document, london_today())
-            await changes.store(uow.conn, taken, document, changed_by=uow.actor.subject)
+            stored = taken.document or document
+            await changes.store(uow.conn, taken, stored, changed_by=uow.actor.subject)
             uow.add(*taken.events)
             return await current(uow.conn, referral_id, taken.warnings)
     except Refused as exc:
@@ -81,11 +85,16 @@ async def record_family_response(
 async def issue_for_comment(
     referral_id: UUID, body: Issue, expected: IfMatch, caller: AsCaller
 ) -> SupportPlanView:
-    """EHC track: issue the draft plan; the family has 15 days or more to comment."""
-    return await _take(
-        caller, referral_id, body.version or expected,
-        lambda plan, _, today: plan.issue_for_comment(today, body.comments_until),
-    )  # fmt: skip
+    """EHC track: issue the draft plan; the family has 15 days or more to comment. Refused
+    (409, each problem named) while the plan is not what the law asks of one
+    (``plans.statutory_checks.before_issue``)."""
+
+    def step(plan: Plan, document: PlanDocument, today: date) -> StepTaken:
+        if plan.track == "ehc" and plan.status == "draft" and plan.issue_decided:
+            _refuse_unless_ready("issuing the draft", before_issue(document))
+        return plan.issue_for_comment(today, body.comments_until)
+
+    return await _take(caller, referral_id, body.version or expected, step)
 
 
 @router.post("/finalise", response_model=SupportPlanView)
@@ -93,11 +102,22 @@ async def finalise(
     referral_id: UUID, body: Finalise, expected: IfMatch, caller: AsCaller
 ) -> SupportPlanView:
     """EHC track: issue the final plan (after the comment window, by the statutory date: a
-    late one says why)."""
-    return await _take(
-        caller, referral_id, body.version or expected,
-        lambda plan, _, today: plan.finalise(today, body.late_reason),
-    )  # fmt: skip
+    late one says why), its outcomes dated from today to its review (or ``phase_ends_on``).
+    Refused (409, each problem named) while a section is a placeholder or the plan is not
+    what the law asks of one (``plans.statutory_checks.before_final``)."""
+
+    def step(plan: Plan, document: PlanDocument, today: date) -> StepTaken:
+        taken = plan.finalise(today, body.late_reason)
+        dated = dated_from(document, today, body.phase_ends_on)
+        _refuse_unless_ready("finalising", before_final(dated, today))
+        return replace(taken, document=dated)
+
+    return await _take(caller, referral_id, body.version or expected, step)
+
+
+def _refuse_unless_ready(step: str, problems: list[str]) -> None:
+    if problems:
+        raise Refused(f"{step}: " + "; ".join(problems))
 
 
 @router.post("/reviewed", response_model=SupportPlanView)

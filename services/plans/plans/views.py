@@ -11,8 +11,9 @@ import asyncpg
 from fastapi import Header, HTTPException, status
 from pydantic import BaseModel, Field
 
-from plans import repository
+from plans import children, repository
 from plans.checks import CheckResult
+from plans.children import PlanChild
 from shared.db import Connection
 from shared.events import PlanStatus, Track
 
@@ -36,6 +37,9 @@ class SupportPlanView(BaseModel):
     review_due_on: date | None
     created_at: datetime
     warnings: list[str] = Field(default_factory=list, description="What the caseworker should know")
+    child: PlanChild | None = Field(
+        default=None, description="The child the plan is for (name, date of birth), once known"
+    )
 
 
 class VersionSummary(BaseModel):
@@ -66,16 +70,19 @@ async def current(
     row = await repository.plan_for_referral(conn, referral_id)
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no plan yet for referral {referral_id}")
-    return view_of(row, warnings or [])
+    return view_of(row, warnings or [], await children.named(conn, referral_id))
 
 
-def view_of(row: asyncpg.Record, warnings: list[str]) -> SupportPlanView:
+def view_of(
+    row: asyncpg.Record, warnings: list[str], child: PlanChild | None = None
+) -> SupportPlanView:
     return SupportPlanView(
         **{
             **dict(row),
             "sections": json.loads(row["sections"]),
             "checks": json.loads(row["checks"]),
             "warnings": warnings,
+            "child": child,
         }
     )
 

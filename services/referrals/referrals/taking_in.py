@@ -22,7 +22,7 @@ from referrals.domain import (
 from referrals.intake import IntakeRules, intake_problems, name_key
 from referrals.schemas import Child, ReferralReceipt, ReferralRequest
 from shared.db import Connection
-from shared.events import DomainEvent, HoldReason, Sen2Need
+from shared.events import ChildIdentified, DomainEvent, HoldReason, Sen2Need
 
 
 def rule_problems(
@@ -124,6 +124,13 @@ async def take_in(
         raise Refused(str(exc), code="child-details-differ", child_id=exc.child_id) from exc
     request = ehc_request_of(referral)
     events = receive(referral, request, suggested)
+    # The child's name and date of birth, for the plan and its PDF (plans alone reads them).
+    events.append(
+        ChildIdentified(
+            referral_id=referral.referral_id, given_name=child.given_name,
+            family_name=child.family_name, date_of_birth=child.date_of_birth,
+        )
+    )  # fmt: skip
     if request is not None:
         await ehc_repository.start(conn, request)
     await repository.add_step(

@@ -13,7 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from plans import plan_pages
+from plans import children, plan_pages
 from plans.family import repository
 from plans.family.access import FamilyLinkRefused, family_link
 from plans.family.shapes import Council, FamilyPlan, Preparing
@@ -58,8 +58,10 @@ def council_of(request: Request, local_authority: str) -> Council:
 async def _plan(request: Request, caller: CallerWork, link: FamilyLink) -> Any:
     async with caller.begin() as uow:
         row = await repository.plan_row(uow.conn, link.referral_id)
+        child = await children.named(uow.conn, link.referral_id)
         uow.read("family-plan", referral_id=link.referral_id, local_authority=link.local_authority)
-    return family_plan(row, link.referral_id, council_of(request, link.local_authority))
+    council = council_of(request, link.local_authority)
+    return family_plan(row, link.referral_id, council, child=child)
 
 
 @router.get(

@@ -74,12 +74,20 @@ class FamilyPlan:
     comments_open: bool = False
     comments_due: str | None = None
     headings: dict[str, str] = field(default_factory=lambda: dict(HEADINGS))
+    child_name: str | None = None
+    """The child the plan is for, and their date of birth (``born``), once referrals said."""
+    born: str | None = None
 
     @property
     def title(self) -> str:
         if self.track == "ehc":
             return "Your child's education, health and care plan"
         return "Your child's support plan"
+
+
+def lettered(headings: dict[str, str]) -> dict[str, str]:
+    """An EHC plan's headings with their section's letter, as Regulation 12 names them."""
+    return {key: f"Section {key}: {words}" for key, words in headings.items()}
 
 
 @dataclass(frozen=True)

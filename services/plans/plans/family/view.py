@@ -15,9 +15,19 @@ from uuid import UUID
 
 from pydantic import ValidationError
 
+from plans.children import PlanChild
 from plans.document import PlanDocument, Provision
 from plans.family import words
-from plans.family.shapes import Council, FamilyPlan, Goal, Help, Need, Preparing
+from plans.family.shapes import (
+    HEADINGS,
+    Council,
+    FamilyPlan,
+    Goal,
+    Help,
+    Need,
+    Preparing,
+    lettered,
+)
 from shared.dates import LONDON
 
 
@@ -27,10 +37,16 @@ def reference(referral_id: UUID | str) -> str:
 
 
 def family_plan(
-    row: dict[str, Any] | None, referral_id: UUID, council: Council, *, staff: bool = False
+    row: dict[str, Any] | None,
+    referral_id: UUID,
+    council: Council,
+    *,
+    staff: bool = False,
+    child: PlanChild | None = None,
 ) -> FamilyPlan | Preparing:
     """The plan as the family sees it, or ``Preparing`` when they cannot see it yet. Staff
-    (the caseworker's PDF) see it in every status, in the same words."""
+    (the caseworker's PDF) see it in every status, in the same words. It names ``child`` (and
+    their date of birth); an EHC plan's sections carry their letters."""
     ref = reference(referral_id)
     status = row["status"] if row else None
     shown = {**words.STATUS_WORDS, **(words.STAFF_STATUS_WORDS if staff else {})}
@@ -73,6 +89,9 @@ def family_plan(
         ],
         comments_open=status in words.OPEN_FOR_COMMENTS and not staff,
         comments_due=words.long_date(_day(due)) if due else None,
+        headings=lettered(HEADINGS) if document.track == "ehc" else dict(HEADINGS),
+        child_name=child.name if child else None,
+        born=words.long_date(child.date_of_birth) if child and child.date_of_birth else None,
     )
 
 

@@ -37,7 +37,7 @@ async def plan_page(request: Request, referral_id: UUID, user: Caseworker) -> Re
         plan=plan,
         latest=versions[-1] if versions else None,
         failed=failed,
-        keys=sections.sections_of(plan["track"]),
+        keys=sections.shown(plan),
         editable=plan["status"] in wording.EDITABLE,
         steps=moving.offered(plan),
         banner=request.scope["web.session"].data.pop("banner", None),

@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from web.backends import NotFound
 from web.plan import lines, wording
 from web.plan.lines import Row
-from web.plan.sections import SECTIONS, Section, sections_of
+from web.plan.sections import SECTIONS, Section, document_track, sections_of
 from web.plan.view import shown
 from web.signin import BadForm
 
@@ -37,7 +37,7 @@ class Editing:
 
 def section_of(plan: dict[str, Any], key: str) -> Section:
     """Section ``key`` of the plan's track ("Page not found" for any other)."""
-    if key not in SECTIONS or key not in sections_of(plan["track"]):
+    if key not in SECTIONS or key not in sections_of(document_track(plan)):
         raise NotFound(key)
     return SECTIONS[key]
 

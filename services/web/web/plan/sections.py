@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from shared.specialisms import SPECIALISM_TITLES
 from web import words
@@ -196,6 +197,21 @@ SECTIONS: dict[str, Section] = {
         ),
     )
 }
+
+
+def document_track(plan: dict[str, Any]) -> str:
+    """Which plan it is: on the EHC track the plan is the child's support plan until the
+    council decides to issue an EHC plan, which plans then drafts (its document's track)."""
+    return str(plan["sections"].get("track") or plan["track"])
+
+
+def shown(plan: dict[str, Any]) -> tuple[str, ...]:
+    """The sections the plan page shows: its own, and on the EHC track the advice received so
+    far (K) while the plan is still the support plan (read only: it is the EHC plan's)."""
+    keys = sections_of(document_track(plan))
+    if "K" not in keys and plan["sections"].get("K"):
+        return (*keys, "K")
+    return keys
 
 
 def sections_of(track: str) -> tuple[str, ...]:
