@@ -474,6 +474,41 @@ class ChildDetailsErased(DomainEvent):
     erased_on: date = Field(description="The day referrals erased the child's details")
 
 
+class LivePlanImported(DomainEvent):
+    """An EHC plan already in force, brought in from the council's earlier system (issue #22):
+    the child and the contact stay in referrals (the contact travels on its own topic,
+    ``FamilyContactRegistered``), and referrals runs the plan's annual review clock. Ids,
+    codes and dates only: never the child's details or the council's own case id."""
+
+    name: ClassVar[str] = "live-plan-imported"
+    owner: ClassVar[str] = "referrals"
+
+    local_authority: str = Field(description="ONS code of the council", examples=["E08000035"])
+    issued_on: date = Field(description="The day the plan (or its last amended version) was issued")
+    last_reviewed_on: date | None = Field(
+        default=None, description="The day of the last annual review meeting, if any"
+    )
+    review_due: date = Field(
+        description="The next annual review: within 12 months of the issue or the last review "
+        "(Reg 20); earlier when the council set an earlier date"
+    )
+    needs: list[Sen2Need] = Field(
+        min_length=1,
+        description="SEN2 needs in rank order, the primary need first",
+        examples=[["ASD", "SLCN"]],
+    )
+    setting_urn: str | None = Field(
+        default=None, pattern=r"^[0-9]{6}$", description="The named school's URN (section I)"
+    )
+    setting_ukprn: str | None = Field(
+        default=None,
+        pattern=r"^1[0-9]{7}$",
+        description="The named college or provider's UKPRN (section I), instead of a URN",
+    )
+    phase: Phase | None = Field(default=None, description="Phase of education on import")
+    age_years: int | None = Field(default=None, ge=0, le=25, description="Age on import")
+
+
 class PlanDrafted(DomainEvent):
     name: ClassVar[str] = "plan-drafted"
     owner: ClassVar[str] = "plans"

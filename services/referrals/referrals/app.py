@@ -19,6 +19,7 @@ from referrals.deadlines import AT_RISK, MISSED, DeadlineWatch, deadline_kinds
 from referrals.documents import api as documents
 from referrals.documents import schools as school_documents
 from referrals.handlers import subscriptions
+from referrals.live import api as live_plans
 from referrals.partner_asyncapi import described
 from referrals.partners import PartnerIntake
 from referrals.public import casework, intake
@@ -42,6 +43,7 @@ UPLOADS = (
     r"/v1/referrals/[^/]+/documents",
     r"/v1/school/pupils/[^/]+/documents",
     r"/v1/advisers/[^/]+/advice",
+    live_plans.PATH,
 )
 """The routes that take a document: their body may reach MAX_UPLOAD_BYTES."""
 
@@ -79,6 +81,7 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
                 intake.router,
                 casework.router,
                 representatives.router,
+                live_plans.router,
             ),
             workers=(retention.run, deadlines.run),
             consumers=(PartnerIntake(settings).subscribe,),

@@ -142,6 +142,8 @@ class StatutoryStep(enum.StrEnum):
     """The school consulted answered: its detail is the answer's code."""
     DEADLINE_AT_RISK = "deadline_at_risk"
     DEADLINE_MISSED = "deadline_missed"
+    LIVE_PLAN_IMPORTED = "live_plan_imported"
+    """A plan in force brought in from the council's earlier system (``referrals.live``)."""
 
 
 class PlanStep(enum.StrEnum):
