@@ -509,6 +509,104 @@ class LivePlanImported(DomainEvent):
     age_years: int | None = Field(default=None, ge=0, le=25, description="Age on import")
 
 
+Invitee = Literal["family", "school", "health", "social_care"]
+"""Who an annual review's meeting invites (Reg 20(3)): the child's parent or the young person,
+the head teacher or principal, health and social care."""
+ReviewDecision = Literal["keep", "amend", "cease"]
+"""What the council decides after an annual review (Reg 20(10)): keep the plan as it is,
+amend it, or cease it."""
+
+
+class AnnualReviewStep(DomainEvent):
+    """What every step of a plan's annual review (Regs 18-22) carries. Ids, codes and dates."""
+
+    local_authority: str = Field(description="ONS code of the council", examples=["E08000035"])
+    review_id: UUID = Field(description="This year's review of the plan")
+
+
+class AnnualReviewOpened(AnnualReviewStep):
+    """The scheduler opened the plan's annual review: its meeting is due by ``review_due``
+    (12 months from the issue or the last review, Reg 20)."""
+
+    name: ClassVar[str] = "annual-review-opened"
+    owner: ClassVar[str] = "referrals"
+
+    review_due: date
+
+
+class AnnualReviewMeetingArranged(AnnualReviewStep):
+    name: ClassVar[str] = "annual-review-meeting-arranged"
+    owner: ClassVar[str] = "referrals"
+
+    meeting_on: date
+    invite_by: date = Field(description="2 weeks before the meeting: the invitations' last day")
+    review_due: date
+
+
+class AnnualReviewInvitationsSent(AnnualReviewStep):
+    """The family, the school, health and social care were invited to the meeting and asked
+    for their advice and information (Reg 20(3)-(4)). The family is told."""
+
+    name: ClassVar[str] = "annual-review-invitations-sent"
+    owner: ClassVar[str] = "referrals"
+
+    sent_on: date
+    meeting_on: date
+    invitees: list[Invitee]
+
+
+class AnnualReviewMeetingHeld(AnnualReviewStep):
+    name: ClassVar[str] = "annual-review-meeting-held"
+    owner: ClassVar[str] = "referrals"
+
+    held_on: date
+    report_due: date = Field(description="2 weeks after the meeting (Reg 20(7))")
+    decision_due: date = Field(description="4 weeks after the meeting (Reg 20(10))")
+
+
+class AnnualReviewReportSent(AnnualReviewStep):
+    """The meeting's report went to everyone invited (Reg 20(7)). The family is told."""
+
+    name: ClassVar[str] = "annual-review-report-sent"
+    owner: ClassVar[str] = "referrals"
+
+    sent_on: date
+
+
+class AnnualReviewDecided(AnnualReviewStep):
+    """The council decided to keep, amend or cease the plan (Reg 20(10)). The family is told."""
+
+    name: ClassVar[str] = "annual-review-decided"
+    owner: ClassVar[str] = "referrals"
+
+    decision: ReviewDecision
+    decided_on: date
+    next_review_due: date | None = Field(
+        description="12 months from the meeting; none when the council decided to cease it"
+    )
+
+
+class AnnualReviewDeadlineAtRisk(AnnualReviewStep):
+    """A limit of the annual review is near with its step not taken (warned once)."""
+
+    name: ClassVar[str] = "annual-review-deadline-at-risk"
+    owner: ClassVar[str] = "referrals"
+
+    deadline: Literal["review_meeting", "review_invitations", "review_report", "review_decision"]
+    due_on: date
+    days_left: int
+
+
+class AnnualReviewDeadlineMissed(AnnualReviewStep):
+    """A limit of the annual review passed with its step not taken (warned once)."""
+
+    name: ClassVar[str] = "annual-review-deadline-missed"
+    owner: ClassVar[str] = "referrals"
+
+    deadline: Literal["review_meeting", "review_invitations", "review_report", "review_decision"]
+    due_on: date
+
+
 class PlanDrafted(DomainEvent):
     name: ClassVar[str] = "plan-drafted"
     owner: ClassVar[str] = "plans"

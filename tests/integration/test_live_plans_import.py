@@ -115,7 +115,7 @@ async def test_a_csv_file_is_brought_in_with_reviews_in_the_caseload_and_audited
     caseload = (await manager.get("/v1/referrals", params={"limit": 200})).json()["items"]
     rows = {i["id"]: i for i in caseload}
     due = add_months(TODAY - timedelta(days=30), 12)
-    assert rows[ids[reviewed["case_id"]]]["next_deadline"] == "annual_review"
+    assert rows[ids[reviewed["case_id"]]]["next_deadline"] == "review_meeting"
     assert rows[ids[reviewed["case_id"]]]["next_due_on"] == str(due)
     assert rows[ids[reviewed["case_id"]]]["track"] == "ehc"
     overdue_due = add_months(TODAY - timedelta(days=380), 12)

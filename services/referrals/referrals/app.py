@@ -20,6 +20,8 @@ from referrals.documents import api as documents
 from referrals.documents import schools as school_documents
 from referrals.handlers import subscriptions
 from referrals.live import api as live_plans
+from referrals.live import review_api
+from referrals.live.review_watch import ReviewWatch
 from referrals.partner_asyncapi import described
 from referrals.partners import PartnerIntake
 from referrals.public import casework, intake
@@ -60,6 +62,11 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
         interval_s=settings.deadline_check_interval_s,
         idempotency_key_hours=settings.idempotency_key_hours,
     )
+    reviews = ReviewWatch(
+        open_days=settings.annual_review_open_days,
+        at_risk_days=settings.deadline_at_risk_days,
+        interval_s=settings.deadline_check_interval_s,
+    )
     app = create_service_app(
         ServiceDefinition(
             settings=settings,
@@ -82,8 +89,9 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
                 casework.router,
                 representatives.router,
                 live_plans.router,
+                review_api.router,
             ),
-            workers=(retention.run, deadlines.run),
+            workers=(retention.run, deadlines.run, reviews.run),
             consumers=(PartnerIntake(settings).subscribe,),
             uploads=UPLOADS,
             own=Referrals.of(settings),

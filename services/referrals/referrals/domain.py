@@ -144,6 +144,16 @@ class StatutoryStep(enum.StrEnum):
     DEADLINE_MISSED = "deadline_missed"
     LIVE_PLAN_IMPORTED = "live_plan_imported"
     """A plan in force brought in from the council's earlier system (``referrals.live``)."""
+    # The annual review (``referrals.live.annual_review``): its detail is the review's id, or
+    # the deadline's kind for a warning.
+    ANNUAL_REVIEW_OPENED = "annual_review_opened"
+    ANNUAL_REVIEW_MEETING_ARRANGED = "annual_review_meeting_arranged"
+    ANNUAL_REVIEW_INVITATIONS_SENT = "annual_review_invitations_sent"
+    ANNUAL_REVIEW_MEETING_HELD = "annual_review_meeting_held"
+    ANNUAL_REVIEW_REPORT_SENT = "annual_review_report_sent"
+    ANNUAL_REVIEW_DECIDED = "annual_review_decided"
+    REVIEW_DEADLINE_AT_RISK = "review_deadline_at_risk"
+    REVIEW_DEADLINE_MISSED = "review_deadline_missed"
 
 
 class PlanStep(enum.StrEnum):

@@ -18,14 +18,16 @@ from uuid import UUID, uuid4
 
 from referrals.domain import StatutoryStep, Step, age_on, contact_registered, phase_of
 from referrals.intake import IntakeRules, name_key
-from referrals.live import against_database
+from referrals.live import against_database, review_store
+from referrals.live.annual_review import ReviewDeadline
 from referrals.live.import_file import Location, Place, Problem
 from referrals.live.plan_row import LivePlanIn, rule_problems
 from shared.db import Connection
 from shared.events import DomainEvent, LivePlanImported
 
-REVIEW_DEADLINE = "annual_review"
-"""The caseload's name for the next annual review's date (``referrals.next_deadline``)."""
+REVIEW_DEADLINE = ReviewDeadline.MEETING.value
+"""The caseload's name for the next annual review's date (``referrals.next_deadline``, which
+the review's deadline row keeps from then on)."""
 
 
 class Rejected(Exception):
@@ -179,6 +181,9 @@ async def _store(
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)""",
         plan_rows,
     )
+    await review_store.schedule(
+        conn, [(row[0], row[1], row[6]) for row in plan_rows]
+    )  # the annual review, with its meeting's deadline: the scheduler opens it
     await conn.executemany(
         """INSERT INTO timeline (referral_id, event_id, step, service, occurred_at)
            VALUES ($1, $2, $3, 'referrals', now())""",

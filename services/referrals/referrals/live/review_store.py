@@ -1,0 +1,105 @@
+"""SQL for annual reviews and their deadlines (migration 0032)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+from uuid import UUID, uuid4
+
+import asyncpg
+
+from referrals.live.annual_review import AnnualReview, ReviewDeadline, Stage, Taken
+from shared.db import Connection
+
+Scheduled = tuple[UUID, str, date]
+"""A review to schedule: the plan's referral, its council, the day its meeting is due by."""
+
+
+async def schedule(conn: Connection, reviews: Iterable[Scheduled]) -> None:
+    """The next review of each plan, with its meeting's deadline (the scheduler opens it)."""
+    rows = [(uuid4(), referral_id, council, due_on) for referral_id, council, due_on in reviews]
+    await conn.executemany(
+        """INSERT INTO annual_reviews (id, referral_id, local_authority, due_on, stage)
+           VALUES ($1, $2, $3, $4, 'scheduled')""",
+        rows,
+    )
+    await conn.executemany(
+        """INSERT INTO review_deadlines (review_id, kind, referral_id, local_authority, due_on)
+           VALUES ($1, $5, $2, $3, $4)""",
+        [(*row, ReviewDeadline.MEETING.value) for row in rows],
+    )
+
+
+def review_of(row: asyncpg.Record) -> AnnualReview:
+    return AnnualReview(
+        id=row["id"],
+        referral_id=row["referral_id"],
+        local_authority=row["local_authority"],
+        due_on=row["due_on"],
+        stage=Stage(row["stage"]),
+        meeting_on=row["meeting_on"],
+        held_on=row["held_on"],
+    )
+
+
+async def open_review(conn: Connection, referral_id: UUID) -> AnnualReview | None:
+    """The plan's review not yet decided, locked until the transaction ends (steps of one
+    review are taken one at a time)."""
+    row = await conn.fetchrow(
+        """SELECT * FROM annual_reviews WHERE referral_id = $1 AND decided_on IS NULL
+           FOR UPDATE""",
+        referral_id,
+    )
+    return None if row is None else review_of(row)
+
+
+async def reviews_of(conn: Connection, referral_id: UUID) -> list[dict[str, Any]]:
+    """Every review of the plan, the latest first, each with its deadlines."""
+    rows = await conn.fetch(
+        """SELECT a.*, coalesce((SELECT jsonb_agg(jsonb_build_object('kind', d.kind,
+                     'due_on', d.due_on, 'met_on', d.met_on) ORDER BY d.due_on)
+                   FROM review_deadlines d WHERE d.review_id = a.id), '[]') AS deadlines
+           FROM annual_reviews a WHERE a.referral_id = $1 ORDER BY a.due_on DESC""",
+        referral_id,
+    )
+    return [{**row, "deadlines": json.loads(row["deadlines"])} for row in rows]
+
+
+_STEP_COLUMNS = {
+    Stage.MEETING_ARRANGED: "meeting_on",
+    Stage.INVITED: "invited_on",
+    Stage.MEETING_HELD: "held_on",
+    Stage.REPORT_SENT: "report_sent_on",
+    Stage.DECIDED: "decided_on",
+}
+
+
+async def store(conn: Connection, taken: Taken, day: date, **more: object) -> None:
+    """A step taken: the review's stage and the step's day (``more``: its other columns), the
+    deadlines it sets (a meeting arranged again moves its invitations' day) and meets."""
+    review = taken.review
+    column = _STEP_COLUMNS[review.stage]
+    extra = "".join(f", {name} = ${i}" for i, name in enumerate(more, start=4))
+    await conn.execute(
+        f"UPDATE annual_reviews SET stage = $2, {column} = $3{extra} WHERE id = $1",
+        review.id,
+        review.stage.value,
+        day,
+        *more.values(),
+    )
+    await conn.executemany(
+        """INSERT INTO review_deadlines (review_id, kind, referral_id, local_authority, due_on)
+           VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (review_id, kind) DO UPDATE SET due_on = EXCLUDED.due_on,
+               at_risk_sent_on = NULL, missed_sent_on = NULL""",
+        [
+            (review.id, kind.value, review.referral_id, review.local_authority, due)
+            for kind, due in taken.sets.items()
+        ],
+    )
+    await conn.executemany(
+        "UPDATE review_deadlines SET met_on = $3 WHERE review_id = $1 AND kind = $2",
+        [(review.id, kind.value, met) for kind, met in taken.meets.items()],
+    )
