@@ -571,10 +571,15 @@ class AnnualReviewReportSent(AnnualReviewStep):
     owner: ClassVar[str] = "referrals"
 
     sent_on: date
+    held_on: date = Field(description="The meeting the report is of")
+    decision_due: date = Field(description="4 weeks after the meeting (Reg 20(10))")
 
 
 class AnnualReviewDecided(AnnualReviewStep):
-    """The council decided to keep, amend or cease the plan (Reg 20(10)). The family is told."""
+    """The council decided to keep, amend or cease the plan (Reg 20(10)). The family is told:
+    keep is a decision not to amend, which can be appealed; amend means proposed changes
+    follow (Reg 22); cease means the council is considering ending the plan, and informs and
+    consults the family and the school before it decides (s45, Reg 31)."""
 
     name: ClassVar[str] = "annual-review-decided"
     owner: ClassVar[str] = "referrals"
@@ -583,6 +588,11 @@ class AnnualReviewDecided(AnnualReviewStep):
     decided_on: date
     next_review_due: date | None = Field(
         description="12 months from the meeting; none when the council decided to cease it"
+    )
+    appeal_by: date | None = Field(
+        default=None,
+        description="keep (a decision not to amend the plan): the last day to appeal to the "
+        "SEND Tribunal, 2 months from the decision",
     )
 
 

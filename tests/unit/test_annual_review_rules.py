@@ -67,6 +67,7 @@ def test_the_meeting_sets_the_report_and_decision_limits_and_meets_its_own() -> 
     kept = decide(reported.review, "keep", TODAY, TODAY)
     assert isinstance(kept.event, AnnualReviewDecided)
     assert kept.event.next_review_due == date(2028, 3, 1)
+    assert kept.event.appeal_by == date(2027, 5, 1)  # not to amend: it can be appealed
     assert kept.meets == {ReviewDeadline.DECISION: TODAY}
     ceased = decide(reported.review, "cease", TODAY, TODAY)
     assert isinstance(ceased.event, AnnualReviewDecided)

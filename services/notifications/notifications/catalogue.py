@@ -36,6 +36,9 @@ from typing import Any
 
 from shared.events import (
     AdviceRequested,
+    AnnualReviewDecided,
+    AnnualReviewInvitationsSent,
+    AnnualReviewReportSent,
     AssessmentDecided,
     DeadlineAtRisk,
     DeadlineMissed,
@@ -275,6 +278,27 @@ def _from_the_family(event: PlanCommentsReceived) -> bool:
     return event.taken_by == "family"  # a caseworker who took it by phone knows already
 
 
+def _invited(event: AnnualReviewInvitationsSent) -> dict[str, Detail]:
+    return {"meeting_on": event.meeting_on}
+
+
+def _reported(event: AnnualReviewReportSent) -> dict[str, Detail]:
+    return {"held_on": event.held_on, "decision_due": event.decision_due}
+
+
+def _review_decided(event: AnnualReviewDecided) -> dict[str, Detail]:
+    details: dict[str, Detail] = {"decided_on": event.decided_on}
+    if event.next_review_due is not None:
+        details["next_review_due"] = event.next_review_due
+    if event.appeal_by is not None:
+        details["appeal_by"] = event.appeal_by
+    return details
+
+
+def _review_decision(decision: str) -> Callable[[AnnualReviewDecided], bool]:
+    return lambda event: event.decision == decision
+
+
 CATALOGUE: dict[type[DomainEvent], tuple[MessageKind, ...]] = {
     ReferralReceived: (MessageKind("request-received", details=_request_dates),),
     # A request made on the public form: its contact confirms it through the link in this
@@ -362,6 +386,25 @@ CATALOGUE: dict[type[DomainEvent], tuple[MessageKind, ...]] = {
     # hears nothing (the request is held, not taken in).
     PartnerReferralHeld: (
         MessageKind("partner-referral-held", audience=Audience.CASEWORKER, details=_held),
+    ),
+    # A plan's annual review (Regs 18-22; words in ``review_words``): the invitation, the
+    # meeting's report and the decision are the family's by law. A decision to cease is only
+    # considered here: the council informs and consults before deciding (s45, Reg 31).
+    AnnualReviewInvitationsSent: (
+        MessageKind("annual-review-invitation", statutory=True, details=_invited),
+    ),
+    AnnualReviewReportSent: (
+        MessageKind("annual-review-report", statutory=True, details=_reported),
+    ),
+    AnnualReviewDecided: tuple(
+        MessageKind(
+            template, statutory=True, details=_review_decided, when=_review_decision(decision)
+        )
+        for decision, template in (
+            ("keep", "annual-review-kept"),
+            ("amend", "annual-review-amend"),
+            ("cease", "annual-review-cease-considered"),
+        )
     ),
 }
 

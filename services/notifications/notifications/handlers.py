@@ -24,6 +24,9 @@ from notifications.catalogue import CATALOGUE
 from notifications.domain import alerts_for, queued
 from shared.events import (
     AdviceRequested,
+    AnnualReviewDecided,
+    AnnualReviewInvitationsSent,
+    AnnualReviewReportSent,
     AssessmentDecided,
     ChildDetailsErased,
     DeadlineAtRisk,
@@ -72,6 +75,9 @@ subscriptions = Subscriptions()
 @subscriptions.on(DeadlineMissed)
 @subscriptions.on(PartnerReferralHeld)
 @subscriptions.on(FirstSessionArranged)
+@subscriptions.on(AnnualReviewInvitationsSent)
+@subscriptions.on(AnnualReviewReportSent)
+@subscriptions.on(AnnualReviewDecided)
 async def queue_messages(message: Envelope[Any], uow: Uow) -> Events:
     """Store the messages an event causes (the catalogue's entry for its class), each audited
     once (a repeat of the event stores and audits nothing)."""

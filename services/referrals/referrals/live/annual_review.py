@@ -36,6 +36,7 @@ REVIEW_MONTHS = 12  # Reg 20: at least every 12 months from the issue or the las
 INVITATION_DAYS = 14  # Reg 20(4): invitations (and advice asked for) at least 2 weeks before
 REPORT_DAYS = 14  # Reg 20(7): the report within 2 weeks of the meeting
 DECISION_DAYS = 28  # Reg 20(10): the decision within 4 weeks of the meeting
+APPEAL_MONTHS = 2  # a decision not to amend: to the SEND Tribunal within 2 months
 EVERY_INVITEE: tuple[Invitee, ...] = ("family", "school", "health", "social_care")
 
 
@@ -185,6 +186,8 @@ def send_report(review: AnnualReview, sent_on: date, today: date) -> Taken:
         local_authority=review.local_authority,
         review_id=review.id,
         sent_on=sent_on,
+        held_on=review.held_on,
+        decision_due=review.held_on + timedelta(DECISION_DAYS),
     )
     return Taken(
         replace(review, stage=Stage.REPORT_SENT), event, {}, {ReviewDeadline.REPORT: sent_on}
@@ -207,6 +210,7 @@ def decide(review: AnnualReview, decision: ReviewDecision, decided_on: date, tod
         decision=decision,
         decided_on=decided_on,
         next_review_due=None if decision == "cease" else following,
+        appeal_by=add_months(decided_on, APPEAL_MONTHS) if decision == "keep" else None,
     )
     decided = replace(review, stage=Stage.DECIDED)
     return Taken(decided, event, {}, {ReviewDeadline.DECISION: decided_on})
