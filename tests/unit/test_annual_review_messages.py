@@ -16,16 +16,17 @@ from shared.events import (
     AnnualReviewInvitationsSent,
     AnnualReviewReportSent,
     DomainEvent,
+    ReviewDecision,
 )
 from tests.unit.test_statutory_messages import _messages
 
 LEEDS = "E08000035"
 
 
-def _decided(decision: str) -> AnnualReviewDecided:
+def _decided(decision: ReviewDecision) -> AnnualReviewDecided:
     return AnnualReviewDecided(
         referral_id=uuid4(), local_authority=LEEDS, review_id=uuid4(),
-        decision=decision,  # type: ignore[arg-type]  # each of the three, as a string
+        decision=decision,
         decided_on=date(2027, 3, 1),
         next_review_due=None if decision == "cease" else date(2028, 2, 20),
         appeal_by=date(2027, 5, 1) if decision == "keep" else None,
@@ -41,7 +42,9 @@ EVENTS: list[DomainEvent] = [
         referral_id=uuid4(), local_authority=LEEDS, review_id=uuid4(), sent_on=date(2027, 2, 25),
         held_on=date(2027, 2, 20), decision_due=date(2027, 3, 20),
     ),
-    *(_decided(d) for d in ("keep", "amend", "cease")),
+    _decided("keep"),
+    _decided("amend"),
+    _decided("cease"),,
 ]  # fmt: skip
 
 
