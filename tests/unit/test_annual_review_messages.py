@@ -44,7 +44,7 @@ EVENTS: list[DomainEvent] = [
     ),
     _decided("keep"),
     _decided("amend"),
-    _decided("cease"),,
+    _decided("cease"),
 ]  # fmt: skip
 
 
