@@ -171,3 +171,32 @@ async def test_each_step_in_order_meets_its_limit_and_sets_the_next(
         f"{base}/decision", json={"decision": "keep", "decided_on": str(TODAY)}
     )
     assert again.status_code == 409  # next year's review is not yet held
+
+
+async def test_a_review_meeting_brought_in_puts_the_review_where_it_stands(
+    app: FastAPI, identity: IdentityProvider, caseworker: httpx.AsyncClient
+) -> None:
+    held = TODAY - timedelta(days=20)
+    meeting = {"step": "annual_review_meeting", "on": str(held)}
+    referral_id = await _imported(
+        app, identity, last_reviewed_on=str(TODAY - timedelta(days=360)), open_steps=[meeting]
+    )
+    (review,) = (await caseworker.get(f"/v1/referrals/{referral_id}/annual-reviews")).json()
+    assert (review["stage"], review["held_on"], review["opened_on"]) == (
+        "meeting_held", str(held), str(TODAY),
+    )  # fmt: skip
+    deadlines = {d["kind"]: d for d in review["deadlines"]}
+    assert deadlines["review_meeting"]["met_on"] == str(held)
+    assert deadlines["review_report"]["due_on"] == str(held + timedelta(days=14))  # passed
+    assert deadlines["review_decision"]["due_on"] == str(held + timedelta(days=28))
+    coming = TODAY + timedelta(days=30)
+    arranged = await _imported(
+        app,
+        identity,
+        last_reviewed_on=str(TODAY - timedelta(days=340)),
+        open_steps=[{"step": "annual_review_meeting", "on": str(coming)}],
+    )
+    (review,) = (await caseworker.get(f"/v1/referrals/{arranged}/annual-reviews")).json()
+    assert (review["stage"], review["meeting_on"]) == ("meeting_arranged", str(coming))
+    invite_by = {d["kind"]: d["due_on"] for d in review["deadlines"]}["review_invitations"]
+    assert invite_by == str(coming - timedelta(days=14))

@@ -184,6 +184,12 @@ async def _store(
     await review_store.schedule(
         conn, [(row[0], row[1], row[6]) for row in plan_rows]
     )  # the annual review, with its meeting's deadline: the scheduler opens it
+    meetings = [
+        (row[0], plan.review_meeting_on)
+        for row, (_, plan) in zip(plan_rows, new, strict=True)
+        if plan.review_meeting_on is not None
+    ]
+    await review_store.under_way(conn, meetings, today)
     await conn.executemany(
         """INSERT INTO timeline (referral_id, event_id, step, service, occurred_at)
            VALUES ($1, $2, $3, 'referrals', now())""",

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
 
-from referrals.live.annual_review import AnnualReview, ReviewDeadline, Stage, Taken
+from referrals.live.annual_review import (
+    AnnualReview,
+    ReviewDeadline,
+    Stage,
+    Taken,
+    arrange_meeting,
+    hold_meeting,
+)
 from shared.db import Connection
 
 Scheduled = tuple[UUID, str, date]
@@ -30,6 +38,29 @@ async def schedule(conn: Connection, reviews: Iterable[Scheduled]) -> None:
            VALUES ($1, $5, $2, $3, $4)""",
         [(*row, ReviewDeadline.MEETING.value) for row in rows],
     )
+
+
+async def under_way(conn: Connection, meetings: Iterable[tuple[UUID, date]], today: date) -> None:
+    """Reviews brought in with their meeting (the import's ``open_steps``): opened today, and
+    at the stage the meeting's day says, with the deadlines it sets. A meeting to come is
+    arranged (its invitations due 2 weeks before it); one held is held, its report and
+    decision due from it (which may have passed: the scheduler then warns of them)."""
+    for referral_id, meeting_on in meetings:
+        review = await open_review(conn, referral_id)
+        assert review is not None  # scheduled in the same import
+        opened = replace(review, stage=Stage.OPENED)
+        if meeting_on >= today:
+            taken = arrange_meeting(opened, meeting_on, today)
+        else:
+            invited = replace(opened, stage=Stage.INVITED, meeting_on=meeting_on)
+            taken = hold_meeting(invited, meeting_on, today)
+        await conn.execute(
+            "UPDATE annual_reviews SET opened_on = $2, meeting_on = $3 WHERE id = $1",
+            review.id,
+            today,
+            meeting_on,
+        )
+        await store(conn, taken, meeting_on)  # the arranged or held day
 
 
 def review_of(row: asyncpg.Record) -> AnnualReview:
