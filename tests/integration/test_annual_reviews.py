@@ -20,7 +20,12 @@ from scripts.platform import IdentityProvider, migrations_of, service_url
 from shared.dates import add_months, london_today
 from shared.state import service_state
 from tests.conftest import Databases
-from tests.integration.referrals_app import outbox_events, referrals_service, signed_in
+from tests.integration.referrals_app import (
+    outbox_events,
+    referral_body,
+    referrals_service,
+    signed_in,
+)
 from tests.integration.test_live_plans_import import PATH, plan
 
 TODAY = london_today()
@@ -200,3 +205,27 @@ async def test_a_review_meeting_brought_in_puts_the_review_where_it_stands(
     assert (review["stage"], review["meeting_on"]) == ("meeting_arranged", str(coming))
     invite_by = {d["kind"]: d["due_on"] for d in review["deadlines"]}["review_invitations"]
     assert invite_by == str(coming - timedelta(days=14))
+
+
+async def test_a_final_plan_issued_here_has_its_first_review_scheduled(
+    caseworker: httpx.AsyncClient,
+) -> None:
+    start = TODAY - timedelta(weeks=20)
+    made = await caseworker.post(
+        "/v1/referrals", json=referral_body(track="ehc", received_on=start)
+    )
+    assert made.status_code == 201, made.text
+    path = f"/v1/referrals/{made.json()['id']}"
+    day = start + timedelta(weeks=5)
+    await _post(
+        caseworker, f"{path}/assessment-decision", {"decision": "assess", "decided_on": str(day)}
+    )
+    kinds = ["parent", "educational", "medical", "educational_psychology", "social_care"]
+    await _post(caseworker, f"{path}/advice-requests", {"kinds": kinds, "requested_on": str(day)})
+    decided = str(start + timedelta(weeks=12))
+    await _post(caseworker, f"{path}/plan-decision", {"decision": "issue", "decided_on": decided})
+    await _post(caseworker, f"{path}/draft-plan", {"issued_on": str(start + timedelta(weeks=14))})
+    final = start + timedelta(weeks=19)
+    await _post(caseworker, f"{path}/final-plan", {"issued_on": str(final)})
+    (review,) = (await caseworker.get(f"{path}/annual-reviews")).json()
+    assert (review["stage"], review["due_on"]) == ("scheduled", str(add_months(final, 12)))
