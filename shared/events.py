@@ -517,6 +517,14 @@ ReviewDecision = Literal["keep", "amend", "cease"]
 amend it, or cease it."""
 
 
+ReviewDeadlineKind = Literal[
+    "review_meeting", "review_invitations", "review_report", "review_decision", "amended_plan"
+]
+"""The limits of an annual review (Regs 20-22): the meeting (12 months), the invitations (2
+weeks before it), the report (2 weeks after), the decision (4 weeks after), and after a
+decision to amend, the amended plan (8 weeks from the proposals, 12 from the meeting)."""
+
+
 class AnnualReviewStep(DomainEvent):
     """What every step of a plan's annual review (Regs 18-22) carries. Ids, codes and dates."""
 
@@ -596,13 +604,41 @@ class AnnualReviewDecided(AnnualReviewStep):
     )
 
 
+class AmendmentsProposed(AnnualReviewStep):
+    """After a decision to amend, the proposed amendments were sent to the family, with at
+    least 15 days to comment, ask for a school or college to be named and ask for a meeting
+    (Reg 22(2)-(3)). The family is told."""
+
+    name: ClassVar[str] = "amendments-proposed"
+    owner: ClassVar[str] = "referrals"
+
+    sent_on: date
+    comments_until: date = Field(description="15 days or more after the proposals")
+    amended_plan_due: date = Field(
+        description="8 weeks from the proposals, and no later than 12 weeks from the meeting"
+    )
+
+
+class AmendedPlanIssued(AnnualReviewStep):
+    """The amended final plan was issued (Reg 22(5)); it can be appealed (by ``appeal_by``).
+    The family is told."""
+
+    name: ClassVar[str] = "amended-plan-issued"
+    owner: ClassVar[str] = "referrals"
+
+    issued_on: date
+    amended_plan_due: date
+    late: bool = Field(description="After amended_plan_due")
+    appeal_by: date = Field(description="2 months from the amended plan")
+
+
 class AnnualReviewDeadlineAtRisk(AnnualReviewStep):
     """A limit of the annual review is near with its step not taken (warned once)."""
 
     name: ClassVar[str] = "annual-review-deadline-at-risk"
     owner: ClassVar[str] = "referrals"
 
-    deadline: Literal["review_meeting", "review_invitations", "review_report", "review_decision"]
+    deadline: ReviewDeadlineKind
     due_on: date
     days_left: int
 
@@ -613,7 +649,7 @@ class AnnualReviewDeadlineMissed(AnnualReviewStep):
     name: ClassVar[str] = "annual-review-deadline-missed"
     owner: ClassVar[str] = "referrals"
 
-    deadline: Literal["review_meeting", "review_invitations", "review_report", "review_decision"]
+    deadline: ReviewDeadlineKind
     due_on: date
 
 

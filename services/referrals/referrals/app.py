@@ -19,8 +19,8 @@ from referrals.deadlines import AT_RISK, MISSED, DeadlineWatch, deadline_kinds
 from referrals.documents import api as documents
 from referrals.documents import schools as school_documents
 from referrals.handlers import subscriptions
+from referrals.live import amendment_api, review_api
 from referrals.live import api as live_plans
-from referrals.live import review_api
 from referrals.live.review_watch import ReviewWatch
 from referrals.partner_asyncapi import described
 from referrals.partners import PartnerIntake
@@ -90,6 +90,7 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
                 representatives.router,
                 live_plans.router,
                 review_api.router,
+                amendment_api.router,
             ),
             workers=(retention.run, deadlines.run, reviews.run),
             consumers=(PartnerIntake(settings).subscribe,),

@@ -152,6 +152,8 @@ class StatutoryStep(enum.StrEnum):
     ANNUAL_REVIEW_MEETING_HELD = "annual_review_meeting_held"
     ANNUAL_REVIEW_REPORT_SENT = "annual_review_report_sent"
     ANNUAL_REVIEW_DECIDED = "annual_review_decided"
+    AMENDMENTS_PROPOSED = "amendments_proposed"
+    AMENDED_PLAN_ISSUED = "amended_plan_issued"
     REVIEW_DEADLINE_AT_RISK = "review_deadline_at_risk"
     REVIEW_DEADLINE_MISSED = "review_deadline_missed"
 

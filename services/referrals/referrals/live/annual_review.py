@@ -37,6 +37,7 @@ INVITATION_DAYS = 14  # Reg 20(4): invitations (and advice asked for) at least 2
 REPORT_DAYS = 14  # Reg 20(7): the report within 2 weeks of the meeting
 DECISION_DAYS = 28  # Reg 20(10): the decision within 4 weeks of the meeting
 APPEAL_MONTHS = 2  # a decision not to amend: to the SEND Tribunal within 2 months
+AMENDED_PLAN_WEEKS_AFTER_MEETING = 12  # case law (2022): the amended plan within 12 weeks
 EVERY_INVITEE: tuple[Invitee, ...] = ("family", "school", "health", "social_care")
 
 
@@ -45,6 +46,7 @@ class ReviewDeadline(enum.StrEnum):
     INVITATIONS = "review_invitations"  # 2 weeks before the meeting
     REPORT = "review_report"  # 2 weeks after the meeting
     DECISION = "review_decision"  # 4 weeks after the meeting
+    AMENDED_PLAN = "amended_plan"  # 8 weeks from the proposals, 12 from the meeting
 
 
 class Stage(enum.StrEnum):
@@ -213,7 +215,12 @@ def decide(review: AnnualReview, decision: ReviewDecision, decided_on: date, tod
         appeal_by=add_months(decided_on, APPEAL_MONTHS) if decision == "keep" else None,
     )
     decided = replace(review, stage=Stage.DECIDED)
-    return Taken(decided, event, {}, {ReviewDeadline.DECISION: decided_on})
+    sets: Deadlines = {}
+    if decision == "amend":  # the amended plan: 12 weeks from the meeting at the latest
+        sets[ReviewDeadline.AMENDED_PLAN] = review.held_on + timedelta(
+            weeks=AMENDED_PLAN_WEEKS_AFTER_MEETING
+        )
+    return Taken(decided, event, sets, {ReviewDeadline.DECISION: decided_on})
 
 
 Warning = Literal["at_risk", "missed"]

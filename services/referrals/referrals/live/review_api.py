@@ -54,6 +54,9 @@ class ReviewView(BaseModel):
     report_sent_on: date | None
     decision: ReviewDecision | None
     decided_on: date | None
+    proposals_sent_on: date | None = Field(default=None, description="Amend: the proposals")
+    comments_until: date | None = Field(default=None, description="Amend: the family's comments")
+    amended_issued_on: date | None = Field(default=None, description="Amend: the amended plan")
     deadlines: list[Deadline]
 
 

@@ -11,6 +11,7 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
+from referrals.live.amendment import Amendment
 from referrals.live.annual_review import (
     AnnualReview,
     ReviewDeadline,
@@ -133,4 +134,51 @@ async def store(conn: Connection, taken: Taken, day: date, **more: object) -> No
     await conn.executemany(
         "UPDATE review_deadlines SET met_on = $3 WHERE review_id = $1 AND kind = $2",
         [(review.id, kind.value, met) for kind, met in taken.meets.items()],
+    )
+
+
+async def amendment_of(conn: Connection, referral_id: UUID) -> Amendment | None:
+    """The plan's amendment under way (a review decided "amend", its amended plan not yet
+    issued), locked until the transaction ends."""
+    row = await conn.fetchrow(
+        """SELECT id, referral_id, local_authority, held_on, proposals_sent_on, comments_until
+           FROM annual_reviews
+           WHERE referral_id = $1 AND decision = 'amend' AND amended_issued_on IS NULL
+           ORDER BY decided_on DESC LIMIT 1 FOR UPDATE""",
+        referral_id,
+    )
+    if row is None:
+        return None
+    return Amendment(
+        row["id"], row["referral_id"], row["local_authority"], row["held_on"],
+        row["proposals_sent_on"], row["comments_until"],
+    )  # fmt: skip
+
+
+async def store_proposals(conn: Connection, amendment: Amendment, due: date) -> None:
+    """The proposals sent, and the amended plan's limit that they bring nearer."""
+    await conn.execute(
+        "UPDATE annual_reviews SET proposals_sent_on = $2, comments_until = $3 WHERE id = $1",
+        amendment.review_id,
+        amendment.proposals_sent_on,
+        amendment.comments_until,
+    )
+    await conn.execute(
+        """UPDATE review_deadlines SET due_on = $3, at_risk_sent_on = NULL, missed_sent_on = NULL
+           WHERE review_id = $1 AND kind = $2 AND due_on <> $3""",
+        amendment.review_id,
+        ReviewDeadline.AMENDED_PLAN.value,
+        due,
+    )
+
+
+async def store_amended_plan(conn: Connection, review_id: UUID, issued_on: date) -> None:
+    await conn.execute(
+        "UPDATE annual_reviews SET amended_issued_on = $2 WHERE id = $1", review_id, issued_on
+    )
+    await conn.execute(
+        "UPDATE review_deadlines SET met_on = $3 WHERE review_id = $1 AND kind = $2",
+        review_id,
+        ReviewDeadline.AMENDED_PLAN.value,
+        issued_on,
     )
