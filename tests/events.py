@@ -12,6 +12,8 @@ from shared.events import (
     AdviceRequested,
     AllocationAccepted,
     AllocationEnded,
+    AmendedPlanIssued,
+    AmendmentsProposed,
     AnnualReviewDeadlineAtRisk,
     AnnualReviewDeadlineMissed,
     AnnualReviewDecided,
@@ -133,6 +135,19 @@ def sample_event(event_class: type[DomainEvent], referral_id: UUID) -> DomainEve
             decided_on=date(2026, 3, 2),
             next_review_due=date(2027, 2, 10),
             appeal_by=date(2026, 5, 2),
+        ),
+        AmendmentsProposed: AmendmentsProposed(
+            **review,
+            sent_on=date(2026, 3, 9),
+            comments_until=date(2026, 3, 24),
+            amended_plan_due=date(2026, 5, 4),
+        ),
+        AmendedPlanIssued: AmendedPlanIssued(
+            **review,
+            issued_on=date(2026, 4, 20),
+            amended_plan_due=date(2026, 5, 4),
+            late=False,
+            appeal_by=date(2026, 6, 20),
         ),
         AnnualReviewDeadlineAtRisk: AnnualReviewDeadlineAtRisk(
             **review, deadline="review_report", due_on=date(2026, 2, 24), days_left=4

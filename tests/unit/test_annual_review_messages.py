@@ -12,6 +12,8 @@ import pytest
 from notifications.catalogue import CATALOGUE, Audience
 
 from shared.events import (
+    AmendedPlanIssued,
+    AmendmentsProposed,
     AnnualReviewDecided,
     AnnualReviewInvitationsSent,
     AnnualReviewReportSent,
@@ -69,3 +71,29 @@ def test_the_words_say_what_each_step_is_and_no_more() -> None:
     assert "15 days" in amend
     assert "appeal" not in cease
     assert "have not decided" in cease
+
+
+AMENDMENT_EVENTS: list[DomainEvent] = [
+    AmendmentsProposed(
+        referral_id=uuid4(), local_authority=LEEDS, review_id=uuid4(), sent_on=date(2027, 3, 8),
+        comments_until=date(2027, 3, 23), amended_plan_due=date(2027, 5, 3),
+    ),
+    AmendedPlanIssued(
+        referral_id=uuid4(), local_authority=LEEDS, review_id=uuid4(),
+        issued_on=date(2027, 4, 20), amended_plan_due=date(2027, 5, 3), late=False,
+        appeal_by=date(2027, 6, 20),
+    ),
+]  # fmt: skip
+
+
+def test_the_amendment_messages_give_the_time_to_comment_then_the_right_to_appeal() -> None:
+    for event in AMENDMENT_EVENTS:
+        ((alert, text),) = _messages(event)
+        assert alert.audience is Audience.FAMILY
+        assert not {"{", "}"} & set(text), alert.template
+    proposed, issued = (_messages(e)[0][1] for e in AMENDMENT_EVENTS)
+    assert "23 March 2027" in proposed
+    assert "school or college" in proposed
+    assert "appeal" not in proposed
+    assert "appeal" in issued
+    assert "20 June 2027" in issued

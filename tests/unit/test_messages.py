@@ -92,7 +92,8 @@ def test_texts_carry_no_personal_placeholders_and_html_escapes_values() -> None:
                # the day of a child's first session with a specialist
                "session_on",
                # an annual review's days: the meeting, the next review
-               "meeting_on", "held_on", "next_review_due"}  # fmt: skip
+               "meeting_on", "held_on", "next_review_due",
+               "amended_plan_due"}  # fmt: skip
     for template in TEXTS["en"]:
         assert fields_of(template) <= allowed, template
     fields = personalisation(reference="<b>", link="https://x/?a=1&b=2", young_person=False,

@@ -36,6 +36,8 @@ from typing import Any
 
 from shared.events import (
     AdviceRequested,
+    AmendedPlanIssued,
+    AmendmentsProposed,
     AnnualReviewDecided,
     AnnualReviewInvitationsSent,
     AnnualReviewReportSent,
@@ -299,6 +301,14 @@ def _review_decision(decision: str) -> Callable[[AnnualReviewDecided], bool]:
     return lambda event: event.decision == decision
 
 
+def _proposed(event: AmendmentsProposed) -> dict[str, Detail]:
+    return {"comments_due": event.comments_until, "amended_plan_due": event.amended_plan_due}
+
+
+def _amended(event: AmendedPlanIssued) -> dict[str, Detail]:
+    return {"issued_on": event.issued_on, "appeal_by": event.appeal_by}
+
+
 CATALOGUE: dict[type[DomainEvent], tuple[MessageKind, ...]] = {
     ReferralReceived: (MessageKind("request-received", details=_request_dates),),
     # A request made on the public form: its contact confirms it through the link in this
@@ -406,6 +416,10 @@ CATALOGUE: dict[type[DomainEvent], tuple[MessageKind, ...]] = {
             ("cease", "annual-review-cease-considered"),
         )
     ),
+    # Amending the plan after it (Reg 22): the proposals, with the family's time to comment,
+    # and the amended plan with the right to appeal.
+    AmendmentsProposed: (MessageKind("amendments-proposed", statutory=True, details=_proposed),),
+    AmendedPlanIssued: (MessageKind("amended-plan-issued", statutory=True, details=_amended),),
 }
 
 KINDS: dict[str, MessageKind] = {

@@ -24,6 +24,8 @@ from notifications.catalogue import CATALOGUE
 from notifications.domain import alerts_for, queued
 from shared.events import (
     AdviceRequested,
+    AmendedPlanIssued,
+    AmendmentsProposed,
     AnnualReviewDecided,
     AnnualReviewInvitationsSent,
     AnnualReviewReportSent,
@@ -78,6 +80,8 @@ subscriptions = Subscriptions()
 @subscriptions.on(AnnualReviewInvitationsSent)
 @subscriptions.on(AnnualReviewReportSent)
 @subscriptions.on(AnnualReviewDecided)
+@subscriptions.on(AmendmentsProposed)
+@subscriptions.on(AmendedPlanIssued)
 async def queue_messages(message: Envelope[Any], uow: Uow) -> Events:
     """Store the messages an event causes (the catalogue's entry for its class), each audited
     once (a repeat of the event stores and audits nothing)."""

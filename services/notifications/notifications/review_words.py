@@ -71,6 +71,33 @@ REVIEW_TEXTS: dict[str, Words] = {
             "send you the changes to comment on. Details: {link}"
         ),
     ),
+    "amendments-proposed": Words(
+        subject="The proposed changes to the EHC plan (reference {reference})",
+        body=(
+            "We have sent you the changes we propose to make to the EHC plan for {who} "
+            "(reference {reference}).\n\n"
+            "You can comment on them until {comments_due}. You can also ask for a "
+            "particular school or college to be named in the plan, and ask to meet us to "
+            "talk about the changes.\n\n"
+            "We will send you the amended plan by {amended_plan_due}.\n\n"
+            "See where things stand: {link}"
+        ),
+        sms=(
+            "We have sent you the proposed changes to the EHC plan (ref {reference}). Comment "
+            "by {comments_due}. Details: {link}"
+        ),
+    ),
+    "amended-plan-issued": Words(
+        subject="The amended EHC plan (reference {reference})",
+        body=(
+            "We have issued the amended EHC plan for {who} (reference {reference}) on "
+            "{issued_on}.\n\n" + _appeal("If you disagree with it") + "\n\nSee the plan: {link}"
+        ),
+        sms=(
+            "We have issued the amended EHC plan (ref {reference}). You can appeal to the SEND "
+            "Tribunal by {appeal_by}. Mediation advice is available. Details: {link}"
+        ),
+    ),
     "annual-review-cease-considered": Words(
         subject="We are considering ending the EHC plan (reference {reference})",
         body=(
