@@ -64,6 +64,10 @@ async def referral_page(request: Request, referral_id: UUID, user: Caseworker) -
         due = date.fromisoformat(d["due_on"])
         deadlines.append({**d, "days_left": (due - today).days, "legal": _legal(d["kind"])})
     review = next((r for r in reviews or [] if r["decided_on"] is None), None)
+    amending = next(
+        (r for r in reviews or [] if r["decision"] == "amend" and not r["amended_issued_on"]),
+        None,
+    )
     for d in (review or {}).get("deadlines", []):
         d["days_left"] = (date.fromisoformat(d["due_on"]) - today).days
     return pages.render(
@@ -82,6 +86,7 @@ async def referral_page(request: Request, referral_id: UUID, user: Caseworker) -
         consultations=consultations,
         documents=documents,
         review=review,
+        amending=amending,
         words=words,
         banner=request.scope["web.session"].data.pop("banner", None),
     )

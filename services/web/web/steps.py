@@ -322,6 +322,31 @@ STEPS: dict[str, StepForm] = {
             intro="Within 4 weeks of the meeting. To cease a plan, the council first informs "
             "and consults the family and the school.",
         ),
+        StepForm(
+            "amendment-proposals",
+            "Record the proposed amendments sent",
+            "/annual-review/amendments/proposals",
+            (
+                Question("sent_on", "Date the proposals were sent", "date", hint=TODAY_HINT),
+                Question(
+                    "comments_until",
+                    "Date the family's comments are due",
+                    "date",
+                    required=False,
+                    hint="Leave it empty for 15 days after the proposals: never fewer.",
+                ),
+            ),
+            "The proposals were recorded; the family has at least 15 days to comment",
+            intro="The amended plan is due within 8 weeks of the proposals, and no later than "
+            "12 weeks after the review meeting.",
+        ),
+        StepForm(
+            "amended-plan",
+            "Record the amended plan issued",
+            "/annual-review/amendments/final",
+            (Question("issued_on", "Date the amended plan was issued", "date", hint=TODAY_HINT),),
+            "The amended plan was recorded; the family is told, with the right to appeal",
+        ),
     )
 }
 

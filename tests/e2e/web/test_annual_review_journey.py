@@ -29,9 +29,12 @@ async def _fill_date(page: Page, name: str, day: date) -> None:
     await page.fill(f"#{name}-year", str(day.year))
 
 
-async def _imported_plan(platform: Platform, identity: IdentityProvider) -> str:
+async def _imported_plan(
+    platform: Platform, identity: IdentityProvider, held_days_ago: int | None = None
+) -> str:
     """A Leeds plan in force, last reviewed 335 days ago (its review is due in a month), as a
-    manager brings it in; its referral id."""
+    manager brings it in (with this year's meeting held ``held_days_ago``, if given); its
+    referral id, once the scheduler has opened its review."""
     token = await fetch_token(identity.issuer, "leeds-manager")
     marker = f"{random.randrange(10**8):08d}"
     plan: dict[str, Any] = {
@@ -49,6 +52,9 @@ async def _imported_plan(platform: Platform, identity: IdentityProvider) -> str:
         "last_reviewed_on": str(TODAY - timedelta(days=335)),
         "setting_urn": "107958",
     }
+    if held_days_ago is not None:
+        held = TODAY - timedelta(days=held_days_ago)
+        plan["open_steps"] = [{"step": "annual_review_meeting", "on": str(held)}]
     async with httpx.AsyncClient(
         base_url=platform.url("referrals"),
         timeout=10,
@@ -60,7 +66,7 @@ async def _imported_plan(platform: Platform, identity: IdentityProvider) -> str:
         deadline = time.monotonic() + 30
         while True:  # the scheduler (every 0.5 s here) opens it
             reviews = (await api.get(f"/v1/referrals/{referral_id}/annual-reviews")).json()
-            if reviews[0]["stage"] == "opened":
+            if reviews[0]["stage"] in ("opened", "meeting_held"):
                 return referral_id
             assert time.monotonic() < deadline, reviews
             await asyncio.sleep(0.2)
@@ -128,5 +134,51 @@ async def test_a_caseworker_records_each_step_of_an_annual_review(
     await expect(section).to_contain_text("Scheduled")
     day = add_months(TODAY, 12)
     await expect(section).to_contain_text(f"{day.day} {day:%B %Y}")
+    assert await axe_violations(page, axe_js) == []
+    await context.close()
+
+
+async def test_a_caseworker_records_an_amendment_after_the_review(
+    browser: Browser,
+    web_url: str,
+    platform: Platform,
+    identity: IdentityProvider,
+    browser_tools: dict[str, str],
+) -> None:
+    axe_js = browser_tools["AXE_JS"]
+    referral_id = await _imported_plan(platform, identity, held_days_ago=20)
+    context = await new_context(browser)
+    page = await context.new_page()
+    await sign_in(page, web_url, "leeds-caseworker", then=f"/referrals/{referral_id}")
+    await expect(page.locator("#annual-review + dl")).to_contain_text("Meeting held")
+
+    await _step(page, "Record the decision after the review", axe_js)
+    await page.get_by_label("Amend the plan").check()
+    await _fill_date(page, "decided_on", TODAY)
+    await _record(page, "The decision was recorded")
+    amendment = page.locator("#amendment + dl")
+    held = TODAY - timedelta(days=20)
+    due = held + timedelta(weeks=12)
+    await expect(amendment).to_contain_text(f"{due.day} {due:%B %Y}")
+
+    # 14 days for comments: refused, named, nothing recorded.
+    await _step(page, "Record the proposed amendments sent", axe_js)
+    sent = TODAY - timedelta(days=16)
+    await _fill_date(page, "sent_on", sent)
+    await _fill_date(page, "comments_until", sent + timedelta(days=14))
+    await page.get_by_role("button", name="Record it").click()
+    await expect(page.locator(".govuk-error-summary")).to_contain_text("15 days")
+    assert await axe_violations(page, axe_js) == []
+    await page.fill("#comments_until-day", "")
+    await page.fill("#comments_until-month", "")
+    await page.fill("#comments_until-year", "")
+    await _record(page, "The proposals were recorded")
+    until = sent + timedelta(days=15)
+    await expect(amendment).to_contain_text(f"{until.day} {until:%B %Y}")
+
+    await _step(page, "Record the amended plan issued", axe_js)
+    await _fill_date(page, "issued_on", TODAY)
+    await _record(page, "The amended plan was recorded")
+    await expect(page.locator("#amendment")).to_have_count(0)  # done: no amendment under way
     assert await axe_violations(page, axe_js) == []
     await context.close()
