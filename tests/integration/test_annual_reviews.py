@@ -229,3 +229,22 @@ async def test_a_final_plan_issued_here_has_its_first_review_scheduled(
     await _post(caseworker, f"{path}/final-plan", {"issued_on": str(final)})
     (review,) = (await caseworker.get(f"{path}/annual-reviews")).json()
     assert (review["stage"], review["due_on"]) == ("scheduled", str(add_months(final, 12)))
+
+
+async def test_another_councils_caseworker_finds_no_review_to_read_or_change(
+    app: FastAPI, identity: IdentityProvider
+) -> None:
+    referral_id = await _imported(app, identity)
+    async with await signed_in(app, identity, "bradford-caseworker") as bradford:
+        read = await bradford.get(f"/v1/referrals/{referral_id}/annual-reviews")
+        assert read.status_code == 404
+        meeting = {"meeting_on": str(TODAY + timedelta(days=30))}
+        changed = await bradford.post(
+            f"/v1/referrals/{referral_id}/annual-review/meeting", json=meeting
+        )
+        assert changed.status_code == 404
+        amended = await bradford.post(
+            f"/v1/referrals/{referral_id}/annual-review/amendments/final",
+            json={"issued_on": str(TODAY)},
+        )
+        assert amended.status_code == 404

@@ -62,6 +62,11 @@ async def _step(referral_id: UUID, caller: AsCaller, retry: Any, body: BaseModel
                 return replayed(uow.replayed)  # the first answer
             found = await review_store.amendment_of(uow.conn, referral_id)
             if found is None:
+                known = await uow.conn.fetchval(
+                    "SELECT true FROM referrals WHERE id = $1", referral_id
+                )
+                if not known:  # unknown, or another council's: the same answer
+                    raise HTTPException(status.HTTP_404_NOT_FOUND, f"no referral {referral_id}")
                 raise OutOfOrder("no amendment under way: a review must decide to amend first")
             event = await act(uow.conn, found)
             uow.add(event)
