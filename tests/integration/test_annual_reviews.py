@@ -248,3 +248,25 @@ async def test_another_councils_caseworker_finds_no_review_to_read_or_change(
             json={"issued_on": str(TODAY)},
         )
         assert amended.status_code == 404
+
+
+async def test_the_caseloads_at_risk_filter_finds_a_review_near_its_limit(
+    app: FastAPI, identity: IdentityProvider, caseworker: httpx.AsyncClient
+) -> None:
+    near = await _imported(
+        app,
+        identity,
+        last_reviewed_on=str(TODAY - timedelta(days=300)),
+        next_review_on=str(TODAY + timedelta(days=5)),
+    )
+    far = await _imported(
+        app,
+        identity,
+        last_reviewed_on=str(TODAY - timedelta(days=200)),
+        next_review_on=str(TODAY + timedelta(days=100)),
+    )
+    page = await caseworker.get("/v1/referrals", params={"deadline": "at_risk", "limit": 200})
+    assert page.status_code == 200, page.text
+    found = {i["id"] for i in page.json()["items"]}
+    assert near in found
+    assert far not in found
