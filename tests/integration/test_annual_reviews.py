@@ -21,11 +21,13 @@ from shared.dates import add_months, london_today
 from shared.state import service_state
 from tests.conftest import Databases
 from tests.integration.referrals_app import (
+    LEEDS,
     outbox_events,
     referral_body,
     referrals_service,
     signed_in,
 )
+from tests.integration.test_deadline_metrics import _warnings as metric_warnings
 from tests.integration.test_live_plans_import import PATH, plan
 
 TODAY = london_today()
@@ -270,3 +272,32 @@ async def test_the_caseloads_at_risk_filter_finds_a_review_near_its_limit(
     found = {i["id"] for i in page.json()["items"]}
     assert near in found
     assert far not in found
+
+
+async def test_review_warnings_are_counted_once_in_the_metrics_the_alerts_watch(
+    app: FastAPI, identity: IdentityProvider, owner_url: str
+) -> None:
+    due = TODAY + timedelta(days=5)
+    await _imported(
+        app, identity, last_reviewed_on=str(TODAY - timedelta(days=300)), next_review_on=str(due)
+    )
+    at_risk = ("send_statutory_deadlines_at_risk_total", LEEDS, "review_meeting")
+    missed = ("send_statutory_deadlines_missed_total", LEEDS, "review_meeting")
+    before = await metric_warnings(app)  # the process's counters: other tests count too
+    conn = await asyncpg.connect(service_url(owner_url))
+    try:
+
+        async def check(day: date) -> dict[tuple[str, str, str], float]:
+            watch = ReviewWatch(open_days=70, at_risk_days=10, interval_s=60, today=lambda: day)
+            await watch.check(service_state(app).work, conn)
+            now = await metric_warnings(app)
+            return {k: v - before.get(k, 0) for k, v in now.items() if k in (at_risk, missed)}
+
+        assert (await check(TODAY))[at_risk] >= 1
+        counted = await check(TODAY)
+        assert await check(TODAY) == counted  # not again
+        after = await check(due + timedelta(days=1))
+        assert after[missed] >= 1
+        assert await check(due + timedelta(days=2)) == after
+    finally:
+        await conn.close()

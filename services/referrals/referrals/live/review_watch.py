@@ -7,7 +7,9 @@ Driven by the database as the EHC clock's scheduler is (``referrals.deadlines``)
 ``opened_on`` and each deadline's ``at_risk_sent_on`` / ``missed_sent_on`` are marked in the
 unit of work that puts the event in the outbox, a batch at a time, rows claimed with SKIP
 LOCKED, one replica acting at a time (an advisory lock); so it survives restarts, catches up
-after downtime and never warns twice. The day comes from an injectable clock."""
+after downtime and never warns twice. The day comes from an injectable clock. Each warning is
+counted once committed, in the EHC clock's counters (``send_statutory_deadlines_*_total``, the
+deadline label the review's limit): the chart's alerts watch both clocks."""
 
 from __future__ import annotations
 
@@ -15,7 +17,10 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from uuid import UUID, uuid4
 
+from prometheus_client import Counter
+
 from referrals import repository
+from referrals.deadlines import AT_RISK, MISSED
 from referrals.domain import StatutoryStep
 from referrals.live.annual_review import warning_due
 from shared.councils import ALL
@@ -87,6 +92,7 @@ class ReviewWatch:
         return len(rows)
 
     async def _warn(self, work: Work, conn: Connection, today: date) -> int:
+        warned: list[tuple[Counter, str, str]] = []
         async with work.begin(REFERRALS, councils=ALL, conn=conn) as uow:
             rows = await conn.fetch(
                 """SELECT d.review_id, d.kind, d.referral_id, d.local_authority, d.due_on,
@@ -122,12 +128,14 @@ class ReviewWatch:
                         AnnualReviewDeadlineMissed.model_validate(common)
                     )
                     step, column = StatutoryStep.REVIEW_DEADLINE_MISSED, "missed_sent_on"
+                    counter = MISSED
                 else:
                     days_left = (row["due_on"] - today).days
                     event = AnnualReviewDeadlineAtRisk.model_validate(
                         {**common, "days_left": days_left}
                     )
                     step, column = StatutoryStep.REVIEW_DEADLINE_AT_RISK, "at_risk_sent_on"
+                    counter = AT_RISK
                 uow.add(event)
                 await _step(uow, row["referral_id"], step, row["kind"])
                 await conn.execute(
@@ -136,6 +144,9 @@ class ReviewWatch:
                     row["kind"],
                     today,
                 )
+                warned.append((counter, row["local_authority"], row["kind"]))
+        for counter, council, kind in warned:  # committed: counted once each, as the EHC clock's
+            counter.labels(council, kind).inc()
         return len(rows)
 
 
