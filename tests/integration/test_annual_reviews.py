@@ -301,3 +301,30 @@ async def test_review_warnings_are_counted_once_in_the_metrics_the_alerts_watch(
         assert await check(due + timedelta(days=2)) == after
     finally:
         await conn.close()
+
+
+async def test_a_step_sent_twice_with_its_key_is_recorded_once(
+    app: FastAPI, identity: IdentityProvider, owner_url: str, caseworker: httpx.AsyncClient
+) -> None:
+    referral_id = await _imported(
+        app, identity, last_reviewed_on=str(TODAY - timedelta(days=330)), next_review_on=None
+    )
+    conn = await asyncpg.connect(service_url(owner_url))
+    try:
+        watch = ReviewWatch(open_days=70, at_risk_days=10, interval_s=60, today=lambda: TODAY)
+        await watch.check(service_state(app).work, conn)
+    finally:
+        await conn.close()
+    path = f"/v1/referrals/{referral_id}/annual-review/meeting"
+    body = {"meeting_on": str(TODAY + timedelta(days=20))}
+    headers = {"Idempotency-Key": "review-meeting-1"}
+    first = await caseworker.post(path, json=body, headers=headers)
+    again = await caseworker.post(path, json=body, headers=headers)
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert again.json() == first.json()
+    steps = [t for t, _ in await _warnings(owner_url, referral_id)]
+    assert steps.count("annual-review-meeting-arranged") == 1
+    other = await caseworker.post(
+        path, json={"meeting_on": str(TODAY + timedelta(days=25))}, headers=headers
+    )
+    assert other.status_code == 422  # the same key with another request
