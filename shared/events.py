@@ -337,6 +337,32 @@ class FinalPlanIssued(StatutoryStep):
     appeal_by: date = Field(description="Last day to appeal sections B, F and I (2 months)")
 
 
+OthersToldAt = Literal[
+    "ehc_assessment_requested", "assessment_decided", "plan_issue_decided", "final_plan_issued"
+]
+
+
+class OthersNotified(StatutoryStep):
+    """The council tells others of a step the Regulations name: the child's school, health (the
+    designated medical or clinical officer) and social care of the request (Reg 4(2)), of the
+    decision whether to assess (Reg 5(2)) and of a decision not to issue a plan (Reg 10(2));
+    the named school and the health commissioning body of the final plan (Reg 13(2)). Team
+    mailboxes from the council's configuration, never a family's; a step on the timeline."""
+
+    name: ClassVar[str] = "others-notified"
+    owner: ClassVar[str] = "referrals"
+
+    step: OthersToldAt = Field(description="The step they are told of")
+    decision: str | None = Field(
+        default=None, description="The decision told of, as a code", examples=["refuse"]
+    )
+    school_urn: str | None = Field(default=None, examples=["107958"])
+    school_email: str | None = Field(default=None, description="The school's SEND mailbox")
+    designated_clinical_officer_email: str | None = None
+    social_care_email: str | None = None
+    health_commissioning_email: str | None = None
+
+
 class StatutoryExceptionRecorded(StatutoryStep):
     """An exception to the time limits (Regs 5(4), 10(4), 13(3)): the deadlines move."""
 

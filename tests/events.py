@@ -37,6 +37,7 @@ from shared.events import (
     NotificationDelivered,
     NotificationFailed,
     NotificationSent,
+    OthersNotified,
     PartnerReferralAnswered,
     PartnerReferralHeld,
     PlanAgreed,
@@ -271,6 +272,15 @@ def sample_event(event_class: type[DomainEvent], referral_id: UUID) -> DomainEve
             within_20_weeks=True,
             with_exceptions=False,
             appeal_by=date(2026, 7, 20),
+        ),
+        OthersNotified: OthersNotified(
+            **ehc,
+            step="assessment_decided",
+            decision="refuse",
+            school_urn="107958",
+            school_email="senco@school.example",
+            designated_clinical_officer_email="dco@health.example",
+            social_care_email="social-care@council.example",
         ),
         StatutoryExceptionRecorded: StatutoryExceptionRecorded(
             **ehc,

@@ -821,11 +821,15 @@ def test_the_default_values_lack_only_the_councils_a_release_must_name(
     default: Rendered, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The chart's own defaults are production's (HTTPS, Secrets), except that they name no
-    council: referrals, plans and the workspace refuse to start until ``councils`` does."""
+    council: referrals, plans and the workspace refuse to start until ``councils`` does (and
+    referrals until ``councilNotices`` gives their details for its letters)."""
     refusals = {s: production_refusals(default, s, monkeypatch) for s in deployed(default)}
     assert refusals == {
         **{s: [] for s in refusals},
-        "referrals": ["COUNCILS is left at its development default"],
+        "referrals": [
+            "COUNCIL_NOTICES is left at its development default",
+            "COUNCILS is left at its development default",
+        ],
         "plans": ["COUNCIL_CONTACTS is left at its development default"],
         "web": ["COUNCIL_CONTACTS is left at its development default"],
     }

@@ -20,7 +20,17 @@ from tests.deploy.conftest import EVERYTHING, PRODUCTION_VALUES, Rendered, Rende
 from tests.deploy.pod_environment import FULLNAME, pod_environment
 from tests.logging_state import restored_logging
 
-COUNCILS = {"councils[0].name": "Leeds City Council", "councils[0].code": "E08000035"}
+NOTICES = "councilNotices.E08000035."
+COUNCILS = {
+    "councils[0].name": "Leeds City Council",
+    "councils[0].code": "E08000035",
+    f"{NOTICES}name": "Leeds City Council",
+    **{f"{NOTICES}{contact}.name": contact for contact in
+       ("send_team", "mediation_adviser", "disagreement_resolution", "sendiass")},
+    **{f"{NOTICES}{contact}.phone": "0113 000 0000" for contact in
+       ("send_team", "mediation_adviser", "disagreement_resolution", "sendiass")},
+    f"{NOTICES}local_offer": "https://localoffer.leeds.example.gov.uk/",
+}  # fmt: skip
 """What a release must name and the default values do not (each service refuses to start
 without it: tests/deploy/test_chart_contents.py)."""
 

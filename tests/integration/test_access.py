@@ -91,6 +91,7 @@ ACCESS: dict[tuple[str, str, str], set[str]] = {
         "manager",
     },
     ("referrals", "GET", "/v1/family/{token}"): {"family link"},
+    ("referrals", "GET", "/v1/family/{token}/letters/{document_id}"): {"family link"},
     ("referrals", "GET", "/v1/advisers/{token}"): {"adviser link"},
     ("referrals", "POST", "/v1/advisers/{token}/advice"): {"adviser link"},
     ("referrals", "GET", "/v1/referrals"): {"caseworker", "manager"},
@@ -116,6 +117,7 @@ ACCESS: dict[tuple[str, str, str], set[str]] = {
             "draft-plan",
             "final-plan",
             "exceptions",
+            "mediation",
         )
     },
     ("plans", "GET", "/v1/referrals/{referral_id}/plan"): {"caseworker", "manager"},

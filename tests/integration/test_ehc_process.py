@@ -133,13 +133,16 @@ async def test_each_statutory_step_in_order_with_its_deadline_event_and_timeline
     assert steps == [
         ("referral_received", None),
         ("ehc_assessment_requested", None),
+        ("others_notified", "designated_clinical_officer,social_care"),  # Reg 4(2)
         ("assessment_decided", "assess"),
+        ("others_notified", "designated_clinical_officer,social_care"),  # Reg 5(2)
         ("advice_requested", "educational_psychology,medical"),
         ("advice_received", "educational_psychology"),
         ("advice_requested", "social_care,teacher_of_the_deaf"),
         ("plan_issue_decided", "issue"),
         ("draft_plan_issued", None),
         ("final_plan_issued", None),
+        ("others_notified", "health_commissioning"),  # Reg 13(2); no school address configured
     ]
     events = await outbox_events(owner_url, created["id"])
     topics = [topic for topic, _ in events]
@@ -147,15 +150,18 @@ async def test_each_statutory_step_in_order_with_its_deadline_event_and_timeline
         "referrals.referral-received.v1",
         "referrals.family-contact-registered.v1",
         "referrals.ehc-assessment-requested.v1",
+        "referrals.others-notified.v1",
         "referrals.assessment-decided.v1",
+        "referrals.others-notified.v1",
         "referrals.advice-requested.v1",
         "referrals.advice-received.v1",
         "referrals.advice-requested.v1",
         "referrals.plan-issue-decided.v1",
         "referrals.draft-plan-issued.v1",
         "referrals.final-plan-issued.v1",
+        "referrals.others-notified.v1",
     ]
-    received, final = events[0][1], events[-1][1]
+    received, final = events[0][1], events[-2][1]
     assert received["track"] == "ehc"  # plans and specialists start support at once as well
     assert (final["within_20_weeks"], final["appeal_by"]) == (True, str(_months(final_day, 2)))
     assert final["requested_by"] == "parent"
@@ -197,7 +203,7 @@ async def test_a_refusal_carries_its_reason_and_appeal_date_and_ends_the_request
     )
     assert ehc["stage"] == "assessment_refused"
     assert {d["state"] for d in ehc["deadlines"] if d["kind"] != "decision"} == {"cancelled"}
-    _, refusal = (await outbox_events(owner_url, created["id"]))[-1]
+    _, refusal = (await outbox_events(owner_url, created["id"]))[-2]  # then others told
     assert refusal["refusal_reason"] == "no_evidence_of_special_educational_needs"
     assert refusal["appeal_by"] == str(_months(TODAY, 2))
     assert "Ann" not in str(refusal)  # the note stays here

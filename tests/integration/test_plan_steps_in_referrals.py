@@ -112,8 +112,9 @@ async def test_plans_steps_are_recorded_once_through_the_statutory_code(
     final = PlanFinalised(
         **common, finalised_on=TODAY, comments_closed_early=True, review_due=TODAY
     )
-    [issued_final] = await _consume(app, final)
+    [issued_final, told] = await _consume(app, final)
     assert issued_final.name == "final-plan-issued"
+    assert told.name == "others-notified"  # the health commissioning body (Reg 13(2))
     assert await _consume(app, final) == []
     ehc, steps = await _statutory(caseworker, referral_id)
     assert ehc["stage"] == "final_plan_issued"

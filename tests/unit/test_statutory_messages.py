@@ -79,7 +79,7 @@ def _variants() -> list[DomainEvent]:
 
 
 def test_every_statutory_step_but_advice_received_causes_a_message() -> None:
-    assert len(STATUTORY_STEPS) == 10
+    assert len(STATUTORY_STEPS) == 11
     for step in STATUTORY_STEPS:
         assert (step in CATALOGUE) is (step is not AdviceReceived), step.name
 

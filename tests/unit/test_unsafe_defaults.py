@@ -31,12 +31,19 @@ COMMON: dict[str, Any] = {
 }
 SMTP_ONLY = {"*": {"email": "smtp", "sms": None, "smtp": {
     "host": "smtp.leeds.example.gov.uk", "sender": "send@leeds.example.gov.uk"}}}  # fmt: skip
+NOTICES = {
+    "name": "Leeds City Council",
+    **{k: {"name": k, "phone": "0113 000 0000"}
+       for k in ("send_team", "mediation_adviser", "disagreement_resolution", "sendiass")},
+    "local_offer": "https://localoffer.leeds.example.gov.uk/",
+}  # fmt: skip
 MADE_FOR_IT: dict[type[ServiceSettings], dict[str, Any]] = {
     ReferralsSettings: {
         "database_url": "postgresql://referrals_app:from-the-vault@db.internal/referrals",
         "councils": ["E08000035", "E08000032"],
         "family_plan_url": "https://plans.send.example.gov.uk/v1/family/{token}/plan",
         "referral_link": "https://casework.example.gov.uk/referrals/{referral_id}",
+        "council_notices": {"*": NOTICES},
     },
     PlansSettings: {
         "database_url": "postgresql://plans_app:from-the-vault@db.internal/plans",
@@ -147,6 +154,9 @@ UNSET = None
         (ReferralsSettings, {"family_plan_url": "http://plans.example.gov.uk/v1/family/{token}"},
          "FAMILY_PLAN_URL is not an https:// URL"),
         (ReferralsSettings, {"referral_link": UNSET}, "REFERRAL_LINK is left at"),
+        (ReferralsSettings, {"council_notices": UNSET}, "COUNCIL_NOTICES is left at"),
+        (ReferralsSettings, {"council_notices": {"E08000035": NOTICES}},
+         "COUNCIL_NOTICES has no entry for E08000032"),
         (PlansSettings, {"council_contacts": UNSET}, "COUNCIL_CONTACTS is left at"),
         (NotificationsSettings, {"council_messaging": UNSET}, "COUNCIL_MESSAGING is left at"),
         (NotificationsSettings, {"council_messaging": {"E08000035": {"sms": None}}},

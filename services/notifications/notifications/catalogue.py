@@ -49,6 +49,7 @@ from shared.events import (
     EhcAssessmentRequested,
     FinalPlanIssued,
     FirstSessionArranged,
+    OthersNotified,
     PartnerReferralHeld,
     PlanCommentsReceived,
     PlanIssueDecided,
@@ -309,6 +310,30 @@ def _amended(event: AmendedPlanIssued) -> dict[str, Detail]:
     return {"issued_on": event.issued_on, "appeal_by": event.appeal_by}
 
 
+OTHERS = ("school", "designated_clinical_officer", "social_care", "health_commissioning")
+"""Whom the council tells of a step (``OthersNotified``), each at the mailbox the event names."""
+
+
+def _told(event: OthersNotified) -> dict[str, Detail]:
+    return {"told": f"{event.step}:{event.decision}" if event.decision else event.step}
+
+
+def _tell(role: str) -> MessageKind:
+    def address(event: OthersNotified) -> str | None:
+        found: str | None = getattr(event, f"{role}_email")
+        return found
+
+    return MessageKind(
+        "others-notified",
+        audience=Audience.TEAM,
+        statutory=True,
+        recipient=role,
+        when=lambda event: address(event) is not None,
+        details=_told,
+        to=address,
+    )
+
+
 CATALOGUE: dict[type[DomainEvent], tuple[MessageKind, ...]] = {
     ReferralReceived: (MessageKind("request-received", details=_request_dates),),
     # A request made on the public form: its contact confirms it through the link in this
@@ -364,6 +389,8 @@ CATALOGUE: dict[type[DomainEvent], tuple[MessageKind, ...]] = {
     DraftPlanIssued: (MessageKind("draft-plan-issued", statutory=True, details=_draft),),
     FinalPlanIssued: (MessageKind("final-plan-issued", statutory=True, details=_final),),
     StatutoryExceptionRecorded: (MessageKind("deadlines-moved", details=_moved),),
+    # Others told of a step (Regs 4(2), 5(2), 10(2), 13(2)): never the family.
+    OthersNotified: tuple(_tell(role) for role in OTHERS),
     # The plan's life. On the EHC track the draft and the final plan are told by the statutory
     # messages above (referrals' DraftPlanIssued, FinalPlanIssued), so plans' own events for
     # them (PlanIssuedForComment, PlanFinalised) cause none: one message each, not two.

@@ -22,10 +22,12 @@ _MEDIATION = (
 )
 
 
-def _appeal(appeal_against: str, unless: str = "") -> str:
+def _appeal(appeal_against: str, unless: str = "", appeal_from: str = "our decision") -> str:
     return (
         f"{appeal_against}, you can appeal to the Special Educational Needs and Disability "
-        "(SEND) Tribunal. You must appeal by {appeal_by}.\n\n"
+        "(SEND) Tribunal. You must appeal by {appeal_by} (2 months from the date of "
+        f"{appeal_from}), or within 1 month of the date on your mediation certificate if that "
+        "is later.\n\n"
         f"{_MEDIATION.format(unless=unless)}\n\n{_HOW_TO_APPEAL}"
     )
 
@@ -71,12 +73,13 @@ EHC_TEXTS: dict[str, Words] = {
             "assessment for {who} (reference {reference}). We made this decision on "
             "{decided_on}.\n\n"
             "Why: {reason}.\n\n" + _appeal("If you disagree") + "\n\n"
-            "See where things stand: {link}"
+            "Our letter explains our decision and who can help: read it, and see where "
+            "things stand, here: {link}"
         ),
         sms=(
             "We will not carry out an EHC needs assessment (ref {reference}). You can appeal "
-            "to the SEND Tribunal by {appeal_by}. Mediation advice is available. "
-            "Details: {link}"
+            "to the SEND Tribunal by {appeal_by}, or 1 month from a mediation certificate if "
+            "later. Mediation advice is available. Details: {link}"
         ),
     ),
     "advice-requested": Words(
@@ -128,11 +131,13 @@ EHC_TEXTS: dict[str, Words] = {
             "health and care (EHC) plan for {who} (reference {reference}). We made this "
             "decision on {decided_on}.\n\n"
             "Why: {reason}.\n\n" + _appeal("If you disagree") + "\n\n"
-            "See where things stand: {link}"
+            "Our letter explains our decision and who can help: read it, and see where "
+            "things stand, here: {link}"
         ),
         sms=(
             "We will not issue an EHC plan (ref {reference}). You can appeal to the SEND "
-            "Tribunal by {appeal_by}. Mediation advice is available. Details: {link}"
+            "Tribunal by {appeal_by}, or 1 month from a mediation certificate if later. "
+            "Mediation advice is available. Details: {link}"
         ),
     ),
     "draft-plan-issued": Words(
@@ -140,10 +145,12 @@ EHC_TEXTS: dict[str, Words] = {
         body=(
             "We have sent you the draft education, health and care (EHC) plan for {who} "
             "(reference {reference}).\n\n"
-            "Please send us your comments by {comments_due}. You can also ask to meet us to "
-            "talk about the draft.\n\n"
+            "You have at least 15 days to comment: please send us your comments by "
+            "{comments_due}. You have the right to ask for a meeting with one of our officers "
+            "to discuss the draft plan.\n\n"
             "You can ask for a particular school, college or other setting to be named in the "
-            "plan. Tell us by {comments_due}.\n\n"
+            "plan. Tell us by {comments_due}. The list of schools and colleges is published in "
+            "our Local Offer.\n\n"
             "The final plan is due by {final_plan_due}.\n\n"
             "Follow progress: {link}"
         ),
@@ -161,13 +168,15 @@ EHC_TEXTS: dict[str, Words] = {
                 "If you disagree with the special educational needs it describes, the support "
                 "it sets out or the school or setting it names (sections B, F and I)",
                 unless=", unless you only disagree with the school or setting named",
+                appeal_from="the plan",
             )
             + "\n\nWe will review the plan at least once a year.\n\n"
             "Follow progress: {link}"
         ),
         sms=(
             "The final EHC plan has been issued (ref {reference}). If you disagree with it, "
-            "you can appeal to the SEND Tribunal by {appeal_by}. Details: {link}"
+            "you can appeal to the SEND Tribunal by {appeal_by}, or 1 month from a mediation "
+            "certificate if later. Details: {link}"
         ),
     ),
     "deadlines-moved": Words(

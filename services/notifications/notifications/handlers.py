@@ -40,6 +40,7 @@ from shared.events import (
     FamilyLinksRevoked,
     FinalPlanIssued,
     FirstSessionArranged,
+    OthersNotified,
     PartnerReferralHeld,
     PlanCommentsReceived,
     PlanIssueDecided,
@@ -82,6 +83,7 @@ subscriptions = Subscriptions()
 @subscriptions.on(AnnualReviewDecided)
 @subscriptions.on(AmendmentsProposed)
 @subscriptions.on(AmendedPlanIssued)
+@subscriptions.on(OthersNotified)
 async def queue_messages(message: Envelope[Any], uow: Uow) -> Events:
     """Store the messages an event causes (the catalogue's entry for its class), each audited
     once (a repeat of the event stores and audits nothing)."""

@@ -7,6 +7,8 @@ read on a lock screen, and the family already knows their child. A young person 
 help themselves is told "you" (``who``, ``whose``, ``who_is``). Welsh and other languages are
 added as ``TEXTS["cy"]`` etc. by the council's translators; a language without a message falls
 back to English.
+
+(Longer than most modules: the support track's words and every other word list, gathered once.)
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections.abc import Mapping
 from datetime import date
 
 from notifications.ehc_words import EHC_PHRASES, EHC_TEXTS
+from notifications.others_words import OTHERS_PHRASES, OTHERS_TEXTS
 from notifications.partner_words import PARTNER_PHRASES, PARTNER_TEXTS
 from notifications.plan_words import PLAN_TEXTS
 from notifications.review_words import REVIEW_TEXTS
@@ -92,10 +95,13 @@ TEXTS: dict[str, dict[str, Words]] = {
         **REVIEW_TEXTS,
         **SPECIALIST_TEXTS,
         **PARTNER_TEXTS,
+        **OTHERS_TEXTS,
     }
 }
 PHRASES: dict[str, Phrases] = {
-    "en": Phrases(codes={**EHC_PHRASES.codes, **SPECIALIST_PHRASES, **PARTNER_PHRASES})
+    "en": Phrases(
+        codes={**EHC_PHRASES.codes, **SPECIALIST_PHRASES, **PARTNER_PHRASES, **OTHERS_PHRASES}
+    )
 }
 
 _FIELD = re.compile(r"\{(\w+)\}")

@@ -19,6 +19,7 @@ from referrals import ehc_repository, repository
 from referrals.domain import Step
 from referrals.ehc_schemas import EhcView
 from referrals.holding import held_for, hold
+from referrals.notices.telling import with_others_told
 from referrals.schemas import (
     ChildView,
     DuplicateReferral,
@@ -98,6 +99,7 @@ async def create_referral(
                 return replayed(uow.replayed)
             try:
                 events, receipt = await take_in(uow.conn, referral, body.child)
+                events = await with_others_told(uow, events)
             except Refused as refused:
                 if not held_for(principal):
                     raise

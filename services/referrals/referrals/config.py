@@ -12,6 +12,7 @@ from pydantic_settings import NoDecode
 
 from referrals.documents.scanning import Scanner
 from referrals.intake import DISTRICT_COUNCIL, SEND_COUNCIL, IntakeRules
+from referrals.notices.council import ANY_COUNCIL, SAMPLE, CouncilNotices
 from shared.environment import is_https
 from shared.services import SERVICES, Service
 from shared.settings import ServiceSettings
@@ -25,6 +26,7 @@ class ReferralsSettings(ServiceSettings):
         "councils",
         "family_plan_url",
         "referral_link",
+        "council_notices",
     }
     retention_years_after_birth: int = Field(
         default=31,
@@ -133,6 +135,15 @@ class ReferralsSettings(ServiceSettings):
         description="FAMILY_PLAN_URL: where the family view links to read the child's plan "
         "(the workspace's plan page; {token} is the family's own link token)",
     )
+    council_notices: dict[str, CouncilNotices] = Field(
+        default_factory=lambda: {ANY_COUNCIL: SAMPLE},
+        description="COUNCIL_NOTICES (JSON): each council's details in its letters to families "
+        "by ONS code, '*' for every council not listed: name, send_team, mediation_adviser, "
+        "disagreement_resolution, sendiass (each a name with phone, email or website), "
+        "local_offer (its address), teams (the mailboxes told of each step: "
+        "designated_clinical_officer, social_care, health_commissioning, schools by URN). The "
+        "default is a sample marked as such in every letter",
+    )
     referral_link: str = Field(
         default=f"http://127.0.0.1:{SERVICES['web'].port}/referrals/{{referral_id}}",
         description="REFERRAL_LINK: the caseworker's link to a referral (the workspace's page), "
@@ -198,6 +209,17 @@ class ReferralsSettings(ServiceSettings):
             if name in self.model_fields_set and not is_https(getattr(self, name)):
                 problems.append(f"{self.variable(name)} is not an https:// URL")
         return problems
+
+    @model_validator(mode="after")
+    def _notices_for_every_council(self) -> Self:
+        if ANY_COUNCIL not in self.council_notices:
+            missing = sorted(set(self.councils) - set(self.council_notices))
+            if missing:
+                raise ValueError(
+                    f"COUNCIL_NOTICES has no entry for {', '.join(missing)} and no '*': their "
+                    "letters to families would have no contact details"
+                )
+        return self
 
     @model_validator(mode="after")
     def _partner_topics_of_partners(self) -> Self:

@@ -156,6 +156,12 @@ class StatutoryStep(enum.StrEnum):
     AMENDED_PLAN_ISSUED = "amended_plan_issued"
     REVIEW_DEADLINE_AT_RISK = "review_deadline_at_risk"
     REVIEW_DEADLINE_MISSED = "review_deadline_missed"
+    OTHERS_NOTIFIED = "others_notified"
+    """The school, health and social care (or, of the final plan, the named school and the
+    health commissioning body) told of a step: its detail is whom (roles, the school's URN)."""
+    MEDIATION_RECORDED = "mediation_recorded"
+    """Mediation after a decision that can be appealed: its detail is ``asked`` or
+    ``certificate`` (the appeal date then runs from the certificate, when later)."""
 
 
 class PlanStep(enum.StrEnum):
@@ -235,6 +241,8 @@ FAMILY_WORDS: dict[str, str] = {
         "Something happened that the law allows for when a time limit cannot be met"
     ),
     StatutoryStep.DEADLINE_MISSED: "We did not meet a legal deadline; we are sorry",
+    StatutoryStep.MEDIATION_RECORDED: "We recorded mediation (the date to appeal by takes "
+    "account of the mediation certificate)",
     PlanStep.PLAN_SHARED: "We shared your child's support plan with you",
     PlanStep.PLAN_COMMENTS_RECEIVED: "We received your comments on the plan",
     PlanStep.PLAN_AGREED: "You agreed the support plan",
@@ -246,7 +254,13 @@ FAMILY_WORDS: dict[str, str] = {
 # Internal warnings a family is not shown (the step that follows, or its miss, is), and the
 # messages sent to them: a message is how they hear of a step, not a step (#18).
 HIDDEN_FROM_FAMILY = frozenset(
-    {StatutoryStep.DEADLINE_AT_RISK, Step.TEAM_ALERTED, Step.MESSAGE_SENT, Step.FAMILY_NOTIFIED}
+    {
+        StatutoryStep.DEADLINE_AT_RISK,
+        Step.TEAM_ALERTED,
+        Step.MESSAGE_SENT,
+        Step.FAMILY_NOTIFIED,
+        StatutoryStep.OTHERS_NOTIFIED,  # the council's business with others, never the family's
+    }
 )
 EHC_NEXT: dict[str, str] = {
     "assessment_requested": "We will tell you within 6 weeks whether we will assess.",
@@ -257,6 +271,22 @@ EHC_NEXT: dict[str, str] = {
     "draft_plan_issued": "Please send us your comments on the draft plan by the date given.",
     "final_plan_issued": "The plan is in place; it will be reviewed at least every 12 months.",
 }
+NO_LETTER_NEXT: dict[str, str] = {
+    "assessment_refused": "Our message told you why, and your right to mediation and appeal.",
+    "plan_not_issued": "Our message told you why, and your right to mediation and appeal.",
+}
+"""What comes next after a decision whose letter the family cannot open (one recorded before
+letters were written): never "your letter explains why" without a letter to link to."""
+
+
+def ehc_next(stage: str, letter_kinds: set[str]) -> str:
+    """What comes next on the EHC track; "your letter explains why" only when the letter of
+    that decision exists (its kind is the stage's name), and the family's page links to it."""
+    if stage in NO_LETTER_NEXT and stage not in letter_kinds:
+        return NO_LETTER_NEXT[stage]
+    return EHC_NEXT[stage]
+
+
 WHAT_NEXT: dict[Step, str] = {
     Step.RECEIVED: "We are drafting a support plan and looking for a specialist near you.",
     Step.PLAN_DRAFTED: "We are looking for a specialist near you.",

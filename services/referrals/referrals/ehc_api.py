@@ -26,8 +26,11 @@ from referrals.ehc_schemas import (
     Escalation,
     ExceptionRecord,
     FinalPlan,
+    Mediation,
     PlanDecision,
 )
+from referrals.notices.issuing import LetterDesk, Letters
+from referrals.notices.telling import others_told
 from referrals.plan_steps import record_draft, record_final
 from referrals.statutory import (
     AdviceKind,
@@ -137,23 +140,38 @@ async def _take_step(
     date_field: str,
     retry: Retry | None,
     body: BaseModel,
+    letters: LetterDesk | None = None,
+    note: str | None = None,
 ) -> Any:
     """Lock the request, let ``act`` check and store the step, then its event, its timeline
-    entry and its audit row, all in one unit of work; the request as it now stands."""
+    entry and its audit row, all in one unit of work; the request as it now stands. A decision
+    (``letters``) also writes the family's letter, with ``note`` as its individual reasons,
+    kept in the document store in the same unit of work (its bytes go again if it fails)."""
 
     async def step(uow: UnitOfWork) -> EhcView:
-        found = await ehc_repository.load(uow.conn, referral_id)
-        if found is None:
-            track = await uow.conn.fetchval(
-                "SELECT track FROM referrals WHERE id = $1", referral_id
-            )
-            if track is None:  # unknown, or another council's: the same answer
-                raise HTTPException(status.HTTP_404_NOT_FOUND, f"no referral {referral_id}")
-            raise OutOfOrder("a support request: escalate it to an EHC request first")
-        event, detail = await act(uow.conn, *found)
+        event, detail = await act(uow.conn, *await _locked(uow, referral_id))
+        if letters is not None:
+            await letters.keep(uow.conn, event, note, caller.actor.subject)
         return await record_step(uow, event, detail)
 
-    return await one_step(caller, retry, body, step, date_field=date_field)
+    try:
+        return await one_step(caller, retry, body, step, date_field=date_field)
+    except BaseException:
+        if letters is not None:
+            await letters.forget()
+        raise
+
+
+async def _locked(uow: UnitOfWork, referral_id: UUID) -> tuple[EhcRequest, Needs]:
+    """The EHC request, locked; 404 for an unknown referral (or another council's), 409 for
+    a support request."""
+    found = await ehc_repository.load(uow.conn, referral_id)
+    if found is None:
+        track = await uow.conn.fetchval("SELECT track FROM referrals WHERE id = $1", referral_id)
+        if track is None:  # unknown, or another council's: the same answer
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no referral {referral_id}")
+        raise OutOfOrder("a support request: escalate it to an EHC request first")
+    return found
 
 
 async def record_step(uow: UnitOfWork, event: DomainEvent, detail: str | None) -> EhcView:
@@ -169,6 +187,7 @@ async def record_step(uow: UnitOfWork, event: DomainEvent, detail: str | None) -
         occurred_at=await uow.conn.fetchval("SELECT now()"),
         detail=detail,
     )
+    uow.add(*await others_told(uow, event))
     return EhcView.model_validate(
         await ehc_repository.view(uow.conn, event.referral_id, london_today())
     )
@@ -227,6 +246,7 @@ async def decide_assessment(
     body: AssessmentDecision,
     caller: AsCaller,
     retry: StepRetry,
+    letters: Letters,
 ) -> Any:
     """Whether the council will assess (by week 6). A refusal gives its reason; the family's
     letter sets out their right to mediation and to appeal (by ``appeal_by``)."""
@@ -247,7 +267,14 @@ async def decide_assessment(
         return event, body.decision
 
     return await _take_step(
-        caller, referral_id, act, date_field="decided_on", retry=retry, body=body
+        caller,
+        referral_id,
+        act,
+        date_field="decided_on",
+        retry=retry,
+        body=body,
+        letters=letters,
+        note=body.note,
     )
 
 
@@ -307,6 +334,7 @@ async def decide_plan(
     body: PlanDecision,
     caller: AsCaller,
     retry: StepRetry,
+    letters: Letters,
 ) -> Any:
     """Whether the council will issue an EHC plan; a decision not to must be notified by week
     16, with its reason and the family's rights to mediation and appeal."""
@@ -328,7 +356,14 @@ async def decide_plan(
         return event, body.decision
 
     return await _take_step(
-        caller, referral_id, act, date_field="decided_on", retry=retry, body=body
+        caller,
+        referral_id,
+        act,
+        date_field="decided_on",
+        retry=retry,
+        body=body,
+        letters=letters,
+        note=body.note,
     )
 
 
@@ -338,6 +373,7 @@ async def issue_draft_plan(
     body: DraftPlan,
     caller: AsCaller,
     retry: StepRetry,
+    letters: Letters,
 ) -> Any:
     """The draft plan was sent to the family: at least 15 days to comment (Reg 13(1))."""
 
@@ -346,7 +382,13 @@ async def issue_draft_plan(
         return await record_draft(conn, request, body.issued_on, body.comments_due, today), None
 
     return await _take_step(
-        caller, referral_id, act, date_field="issued_on", retry=retry, body=body
+        caller,
+        referral_id,
+        act,
+        date_field="issued_on",
+        retry=retry,
+        body=body,
+        letters=letters,
     )
 
 
@@ -356,15 +398,25 @@ async def issue_final_plan(
     body: FinalPlan,
     caller: AsCaller,
     retry: StepRetry,
+    letters: Letters,
 ) -> Any:
     """The final EHC plan was issued (by week 20; not before the family's comment period
     ends). The family may appeal sections B, F and I within 2 months."""
 
     async def act(conn: Connection, request: EhcRequest, _: Needs) -> Taken:
-        return await record_final(conn, request, body.issued_on, london_today()), None
+        event = await record_final(conn, request, body.issued_on, london_today())
+        if body.named_school_urn is not None:
+            await ehc_repository.name_school(conn, referral_id, body.named_school_urn)
+        return event, None
 
     return await _take_step(
-        caller, referral_id, act, date_field="issued_on", retry=retry, body=body
+        caller,
+        referral_id,
+        act,
+        date_field="issued_on",
+        retry=retry,
+        body=body,
+        letters=letters,
     )
 
 
@@ -397,3 +449,41 @@ async def record_exception(
     return await _take_step(
         caller, referral_id, act, date_field="starts_on", retry=retry, body=body
     )
+
+
+@router.post("/mediation", response_model=EhcView)
+async def record_mediation(
+    referral_id: ReferralId, body: Mediation, caller: AsCaller, retry: StepRetry
+) -> Any:
+    """Mediation after a decision that can be appealed (a refusal to assess, a decision not to
+    issue, the final plan; Reg 32): the day the family asked a mediation adviser and the day
+    the certificate was issued, as they come. ``appeal_by`` is then 2 months from the decision
+    or 1 month from the certificate, whichever is later. A step on the timeline; no event (no
+    service acts on it)."""
+
+    async def step(uow: UnitOfWork) -> EhcView:
+        request, _ = await _locked(uow, referral_id)
+        changed = request.record_mediation(
+            body.mediation_asked_on, body.mediation_certificate_on, london_today()
+        )
+        await ehc_repository.record_mediation(uow.conn, changed)
+        uow.changed(
+            "update",
+            "ehc-request",
+            referral_id=referral_id,
+            local_authority=request.local_authority,
+        )
+        await repository.add_step(
+            uow.conn,
+            referral_id=referral_id,
+            event_id=uuid4(),
+            step=StatutoryStep.MEDIATION_RECORDED,
+            service="referrals",
+            occurred_at=await uow.conn.fetchval("SELECT now()"),
+            detail="certificate" if changed.mediation_certificate_on else "asked",
+        )
+        return EhcView.model_validate(
+            await ehc_repository.view(uow.conn, referral_id, london_today())
+        )
+
+    return await one_step(caller, retry, body, step, date_field="mediation_asked_on")

@@ -66,7 +66,13 @@ async def load(conn: Connection, referral_id: UUID) -> tuple[EhcRequest, Needs] 
            WHERE referral_id = $1 ORDER BY recorded_at""",
         referral_id,
     )
-    request = EhcRequest(
+    request = _request(row, tuple(StatutoryException(**dict(e)) for e in exceptions))
+    needs = (row["primary_need"], *row["secondary_needs"])
+    return request, tuple(Sen2Need(n) for n in needs)
+
+
+def _request(row: Any, exceptions: tuple[StatutoryException, ...] = ()) -> EhcRequest:
+    return EhcRequest(
         referral_id=row["referral_id"],
         local_authority=row["local_authority"],
         requested_on=row["requested_on"],
@@ -77,10 +83,11 @@ async def load(conn: Connection, referral_id: UUID) -> tuple[EhcRequest, Needs] 
         plan_decided_on=row["plan_decided_on"],
         draft_issued_on=row["draft_issued_on"],
         comments_due=row["comments_due"],
-        exceptions=tuple(StatutoryException(**dict(e)) for e in exceptions),
+        final_issued_on=row["final_issued_on"],
+        exceptions=exceptions,
+        mediation_asked_on=row["mediation_asked_on"],
+        mediation_certificate_on=row["mediation_certificate_on"],
     )
-    needs = (row["primary_need"], *row["secondary_needs"])
-    return request, tuple(Sen2Need(n) for n in needs)
 
 
 async def update(conn: Connection, request: EhcRequest, **columns: Any) -> None:
@@ -95,6 +102,37 @@ async def update(conn: Connection, request: EhcRequest, **columns: Any) -> None:
     )
     if request.stage in CLOSED:  # the request is over; the support it started goes on
         await repository.close(conn, request.referral_id, support_ended=False)
+
+
+async def record_mediation(conn: Connection, request: EhcRequest) -> None:
+    """Store the request's mediation dates (the request's stage and its closing are not
+    touched: mediation follows a decision that ended it)."""
+    await conn.execute(
+        """UPDATE ehc_requests SET mediation_asked_on = $2, mediation_certificate_on = $3,
+               updated_at = now() WHERE referral_id = $1""",
+        request.referral_id,
+        request.mediation_asked_on,
+        request.mediation_certificate_on,
+    )
+
+
+async def name_school(conn: Connection, referral_id: UUID, school_urn: str) -> None:
+    """The school the final plan names (section I)."""
+    await conn.execute(
+        "UPDATE ehc_requests SET named_school_urn = $2 WHERE referral_id = $1",
+        referral_id,
+        school_urn,
+    )
+
+
+async def school_of(conn: Connection, referral_id: UUID) -> str | None:
+    """The school told of a step: the one the final plan names, else the child's (intake)."""
+    urn: str | None = await conn.fetchval(
+        """SELECT coalesce(e.named_school_urn, r.school_urn) FROM referrals r
+           LEFT JOIN ehc_requests e ON e.referral_id = r.id WHERE r.id = $1""",
+        referral_id,
+    )
+    return urn
 
 
 async def meet(conn: Connection, referral_id: UUID, kinds: Iterable[str], on: date) -> None:
@@ -187,6 +225,13 @@ async def add_exception(
     return moved
 
 
+async def stage_and_appeal(conn: Connection, referral_id: UUID) -> tuple[str, date | None] | None:
+    """The request's stage and, after a decision that can be appealed, its appeal date (the
+    family's view: one row, not the deadlines the caseworker's view reads)."""
+    row = await conn.fetchrow("SELECT * FROM ehc_requests WHERE referral_id = $1", referral_id)
+    return None if row is None else (row["stage"], _request(row).appeal_by)
+
+
 async def view(conn: Connection, referral_id: UUID, today: date) -> dict[str, Any] | None:
     """The EHC request with its deadlines, exceptions and advice (for ``EhcView``)."""
     row = await conn.fetchrow("SELECT * FROM ehc_requests WHERE referral_id = $1", referral_id)
@@ -209,6 +254,7 @@ async def view(conn: Connection, referral_id: UUID, today: date) -> dict[str, An
     )
     return {
         **dict(row),
+        "appeal_by": _request(row).appeal_by,
         "deadlines": [{**dict(d), "state": _state(d, today)} for d in deadlines],
         "exceptions": [dict(e) for e in exceptions],
         "advice": [dict(a) for a in advice],

@@ -74,6 +74,27 @@ class AssessmentDecision(_Body):
     )  # fmt: skip
 
 
+class Mediation(_Body):
+    """Mediation after a decision that can be appealed: either date, or both, as they come."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"mediation_asked_on": "2027-01-04", "mediation_certificate_on": "2027-01-20"}
+            ]
+        }
+    )
+
+    mediation_asked_on: date | None = Field(
+        default=None, description="The day the family contacted a mediation adviser"
+    )
+    mediation_certificate_on: date | None = Field(
+        default=None,
+        description="The day the mediation adviser issued the certificate: the family may "
+        "appeal until 1 month after it, if that is later than 2 months from the decision",
+    )
+
+
 class AdviceRequest(_Body):
     model_config = ConfigDict(
         json_schema_extra={
@@ -149,9 +170,17 @@ class DraftPlan(_Body):
 
 
 class FinalPlan(_Body):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"issued_on": "2026-11-18"}]})
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"issued_on": "2026-11-18", "named_school_urn": "107958"}]}
+    )
 
     issued_on: date
+    named_school_urn: str | None = Field(
+        default=None,
+        pattern=r"^[0-9]{6}$",
+        description="The school or college the plan names (section I), by its URN: it is sent "
+        "the plan (Reg 13(2)); left out, the child's school taken at intake",
+    )
 
 
 class ExceptionRecord(_Body):
@@ -212,6 +241,18 @@ class EhcView(BaseModel):
     draft_issued_on: date | None
     comments_due: date | None
     final_issued_on: date | None
+    mediation_asked_on: date | None = Field(
+        default=None, description="The day the family asked a mediation adviser (Reg 32)"
+    )
+    mediation_certificate_on: date | None = Field(
+        default=None, description="The day the mediation certificate was issued"
+    )
+    appeal_by: date | None = Field(
+        default=None,
+        description="After a decision that can be appealed: the last day to appeal to the SEND "
+        "Tribunal, 2 months from the decision or 1 month from the mediation certificate, "
+        "whichever is later",
+    )
     deadlines: list[DeadlineView]
     exceptions: list[ExceptionView]
     advice: list[AdviceView]

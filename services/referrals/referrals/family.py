@@ -4,19 +4,24 @@ key, scoped to one referral, expiring, and revocable by a caseworker."""
 from __future__ import annotations
 
 from typing import Annotated
+from uuid import UUID
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 
-from referrals import repository
+from referrals import ehc_repository, repository
+from referrals.documents import repository as documents
+from referrals.documents.api import content_response
+from referrals.documents.receiving import desk_of
 from referrals.domain import (
-    EHC_NEXT,
     HIDDEN_FROM_FAMILY,
     Step,
+    ehc_next,
     family_next,
     family_words,
     reference,
 )
-from referrals.schemas import FamilyPlanLink, FamilyStep, FamilyView
+from referrals.notices.letters import TITLES, LetterKind
+from referrals.schemas import FamilyLetter, FamilyPlanLink, FamilyStep, FamilyView
 from referrals.state import State
 from shared.family_links import FamilyLink, InvalidFamilyLink, LinkToken, admit
 from shared.http import NOT_FOUND, UNAVAILABLE, AsCaller, Problem
@@ -62,9 +67,9 @@ async def get_family_view(
         referral, timeline = found
         arranged = [t["detail"] for t in timeline if t["step"] == Step.FIRST_SESSION_ARRANGED]
         first_session = arranged[-1] if arranged else None
-        stage = await conn.fetchval(
-            "SELECT stage FROM ehc_requests WHERE referral_id = $1", link.referral_id
-        )
+        ehc = await ehc_repository.stage_and_appeal(conn, link.referral_id)
+        stage, appeal_by = ehc if ehc else (None, None)
+        letters = await documents.family_letters(conn, link.referral_id)
         if not await repository.family_link_current(conn, link):
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED,
@@ -80,9 +85,48 @@ async def get_family_view(
             for t in timeline
             if t["step"] not in HIDDEN_FROM_FAMILY
         ],
-        next=EHC_NEXT[stage] if stage else family_next(Step(referral["status"]), first_session),
+        next=ehc_next(stage, {r["letter_kind"] for r in letters})
+        if stage
+        else family_next(Step(referral["status"]), first_session),
         plan=FamilyPlanLink(
             text="Read your child's plan",
             href=state.family_plan_url.format(token=token),
         ),
+        letters=[
+            FamilyLetter(
+                id=r["id"], what=TITLES[LetterKind(r["letter_kind"])], on=r["uploaded_at"].date()
+            )
+            for r in letters
+        ],
+        appeal_by=appeal_by,
     )
+
+
+@router.get(
+    "/{token}/letters/{document_id}",
+    response_class=Response,
+    responses={**NOT_FOUND, 200: {"content": {"application/pdf": {}}, "description": "The PDF"}},
+)
+async def get_family_letter(
+    request: Request,
+    document_id: UUID,
+    link: Annotated[FamilyLink, Depends(family_link)],
+    caller: AsCaller,
+) -> Response:
+    """One of the council's letters to the family, through their own link: only that
+    referral's decision letters (never another document), each read audited as the link's."""
+    async with caller.begin() as uow:
+        if not await repository.family_link_current(uow.conn, link):
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                "this link has been withdrawn; use the link in your latest message",
+            )
+        found = [
+            r
+            for r in await documents.family_letters(uow.conn, link.referral_id)
+            if r["id"] == document_id
+        ]
+        if not found:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such letter")
+        uow.read("letter", referral_id=link.referral_id, local_authority=link.local_authority)
+    return await content_response(desk_of(request), found[0])

@@ -10,6 +10,7 @@ from typing import Any
 
 from referrals import plan_steps, repository, specialist_work
 from referrals.domain import STEP_OF_EVENT, Step, TimelineStep, status_after
+from referrals.notices.telling import others_told, with_others_told
 from referrals.partner_progress import milestones_to_tell, partner_progress
 from referrals.schemas import ReferralRequest
 from referrals.state import referrals_of
@@ -54,7 +55,7 @@ async def referral_requested(message: Envelope[ReferralRequested], uow: Uow) -> 
         raise ValueError("; ".join(f"{'.'.join(loc)}: {why}" for loc, why in problems))
     referral = new_referral(message.data.referral_id, body, today)
     events, _ = await take_in(uow.conn, referral, body.child)
-    return events
+    return await with_others_told(uow, events)
 
 
 @subscriptions.on(PlanDrafted)
@@ -108,12 +109,14 @@ async def notification_delivered(message: Envelope[NotificationDelivered], uow: 
 # An EHC plan's issue and finalisation are statutory steps, recorded through the statutory code.
 @subscriptions.on(PlanIssuedForComment)
 async def plan_issued_for_comment(message: Envelope[PlanIssuedForComment], uow: Uow) -> Events:
-    return await plan_steps.draft_issued_in_plans(uow.conn, message)
+    return await plan_steps.draft_issued_in_plans(uow.conn, message)  # no one else is told
 
 
 @subscriptions.on(PlanFinalised)
 async def plan_finalised(message: Envelope[PlanFinalised], uow: Uow) -> Events:
-    return await plan_steps.final_issued_in_plans(uow.conn, message)
+    """The final plan, and the named school and health commissioning body told (Reg 13(2))."""
+    events = await plan_steps.final_issued_in_plans(uow.conn, message)
+    return [*events, *[told for e in events for told in await others_told(uow, e)]]
 
 
 async def _record(

@@ -17,6 +17,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from referrals.holding import RESOURCE
+from referrals.notices.telling import with_others_told
 from referrals.schemas import ReferralRequest
 from referrals.taking_in import Refused, new_referral, take_in
 from shared.auth import AUTH_RESPONSES, CurrentPrincipal, Role, allow
@@ -148,7 +149,7 @@ async def decide_held_referral(
                 events, _ = await take_in(conn, referral, request.child)
             except Refused as refused:  # staff may know which referral: named, as on intake
                 raise HTTPException(status.HTTP_409_CONFLICT, refused.detail) from refused
-            uow.add(*events, local_authority=council)
+            uow.add(*await with_others_told(uow, events), local_authority=council)
             referral_id = held_id
         if referral_id is not None and held["request_id"] is not None:
             # The partner's Task follows this referral's milestones from now on.

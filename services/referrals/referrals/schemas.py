@@ -213,6 +213,14 @@ class FamilyPlanLink(BaseModel):
     href: str = Field(description="The plan page, opened by the same link token")
 
 
+class FamilyLetter(BaseModel):
+    """A decision's letter, opened through the family's own link."""
+
+    id: UUID
+    what: str = Field(examples=["Our decision not to carry out an EHC needs assessment"])
+    on: date = Field(description="The day it was written")
+
+
 class FamilyView(BaseModel):
     """What a family sees through its link: steps and dates in plain words, and what happens
     next. Never the caseworker's record (no needs, no names)."""
@@ -226,6 +234,16 @@ class FamilyView(BaseModel):
     steps: list[FamilyStep] = Field(description="Each step with its date; messages are not steps")
     next: str = Field(examples=["The specialist will contact you to arrange a first session."])
     plan: FamilyPlanLink = Field(description="Where the family reads the child's plan")
+    letters: list[FamilyLetter] = Field(
+        default_factory=list,
+        description="The council's letters about its decisions, oldest first: each opened at "
+        "/v1/family/{token}/letters/{id}",
+    )
+    appeal_by: date | None = Field(
+        default=None,
+        description="After a decision that can be appealed: the last day to appeal, 2 months "
+        "from the decision or 1 month from the mediation certificate, whichever is later",
+    )
 
 
 class TimelineEntry(BaseModel):

@@ -12,6 +12,7 @@ from fastapi import Depends
 from referrals.config import ReferralsSettings
 from referrals.documents.scanning import Scanner
 from referrals.intake import IntakeRules
+from referrals.notices.council import CouncilNotices
 from referrals.public.admission import Lanes, PublicIntake
 from shared.state import own_part, own_state
 
@@ -30,6 +31,8 @@ class Referrals:
     """Links to confirm a public request sent to one contact a day."""
     public_intake: Lanes
     """The public form's bulkhead (``referrals.public.admission``), this process's."""
+    council_notices: dict[str, CouncilNotices]
+    """Each council's details in its letters (``COUNCIL_NOTICES``)."""
     scanner: Scanner | None = None
     """The malware scan of every document uploaded (``CLAMD_ADDRESS``; None: no scan)."""
 
@@ -44,6 +47,7 @@ class Referrals:
             intake_rules=settings.intake_rules,
             at_risk_days=settings.deadline_at_risk_days,
             family_plan_url=settings.family_plan_url,
+            council_notices=settings.council_notices,
             scanner=Scanner(settings.clamd_address, timeout_s=settings.clamd_timeout_s)
             if settings.clamd_address
             else None,

@@ -181,6 +181,17 @@ def deadline_dates(requested_on: date, exceptions: Iterable[StatutoryException] 
 
 
 APPEAL_MONTHS = 2  # to the SEND Tribunal, from the decision or the final plan
+MEDIATION_APPEAL_MONTHS = 1  # or from the mediation certificate, whichever is later
+
+
+def appeal_date(notice_on: date, certificate_on: date | None = None) -> date:
+    """The last day to appeal to the SEND Tribunal: 2 months from the notice of the decision,
+    or 1 month from the mediation certificate, whichever is later. A certificate issued early
+    never shortens the 2 months."""
+    by_notice = add_months(notice_on, APPEAL_MONTHS)
+    if certificate_on is None:
+        return by_notice
+    return max(by_notice, add_months(certificate_on, MEDIATION_APPEAL_MONTHS))
 
 
 @dataclass(frozen=True)
@@ -197,7 +208,10 @@ class EhcRequest:
     plan_decided_on: date | None = None
     draft_issued_on: date | None = None
     comments_due: date | None = None
+    final_issued_on: date | None = None
     exceptions: tuple[StatutoryException, ...] = ()
+    mediation_asked_on: date | None = None
+    mediation_certificate_on: date | None = None
 
     @cached_property
     def clock(self) -> Clock:
@@ -207,6 +221,50 @@ class EhcRequest:
 
     def due(self, deadline: Deadline) -> date:
         return self.clock[deadline][1]
+
+    @property
+    def notice_on(self) -> date | None:
+        """The day of the decision the family may appeal (a refusal to assess, a decision not
+        to issue, the final plan), or None before one."""
+        return {
+            Stage.ASSESSMENT_REFUSED: self.assessment_decided_on,
+            Stage.PLAN_NOT_ISSUED: self.plan_decided_on,
+            Stage.FINAL_PLAN_ISSUED: self.final_issued_on,
+        }.get(self.stage)
+
+    @property
+    def appeal_by(self) -> date | None:
+        """The last day to appeal the decision, from its notice and any mediation certificate."""
+        notice = self.notice_on
+        return None if notice is None else appeal_date(notice, self.mediation_certificate_on)
+
+    def record_mediation(
+        self, asked_on: date | None, certificate_on: date | None, today: date
+    ) -> EhcRequest:
+        """Mediation after a decision that can be appealed (Reg 32): the day the family asked
+        a mediation adviser, the day the certificate was issued, or both (recorded as they
+        come; a date once recorded is kept unless given again). The appeal date follows."""
+        notice = self.notice_on
+        if notice is None:
+            raise OutOfOrder(
+                "mediation follows a decision that can be appealed (a refusal to assess, a "
+                f"decision not to issue, the final plan): the request is {self.stage.value}"
+            )
+        if asked_on is None and certificate_on is None:
+            raise InvalidStep(
+                "mediation_asked_on",
+                "give the day mediation was asked for, the day its certificate was issued, or both",
+            )
+        asked = asked_on or self.mediation_asked_on
+        certificate = certificate_on or self.mediation_certificate_on
+        if asked is not None:
+            _check_field(asked, "mediation_asked_on", not_before=notice, today=today,
+                         after="the decision")  # fmt: skip
+        if certificate is not None:
+            _check_field(certificate, "mediation_certificate_on", not_before=asked or notice,
+                         today=today, after="mediation was asked for" if asked else
+                         "the decision")  # fmt: skip
+        return replace(self, mediation_asked_on=asked, mediation_certificate_on=certificate)
 
     def common(self) -> dict[str, Any]:
         return {
@@ -245,7 +303,7 @@ class EhcRequest:
             decision_due=due,
             on_time=on <= due,
             refusal_reason=reason,
-            appeal_by=add_months(on, APPEAL_MONTHS) if refused else None,
+            appeal_by=appeal_date(on) if refused else None,
         )
         return replace(self, stage=stage, assessment_decided_on=on), event
 
@@ -315,7 +373,7 @@ class EhcRequest:
             decided_on=on,
             not_issue_due=self.due(Deadline.ISSUE_DECISION),
             reason=reason,
-            appeal_by=add_months(on, APPEAL_MONTHS) if not_issuing else None,
+            appeal_by=appeal_date(on) if not_issuing else None,
         )
         stage = Stage.PLAN_NOT_ISSUED if not_issuing else Stage.PLAN_TO_BE_ISSUED
         return replace(self, stage=stage, plan_decided_on=on), event
@@ -360,9 +418,9 @@ class EhcRequest:
             final_plan_due=due,
             within_20_weeks=on <= statutory,
             with_exceptions=bool(self.exceptions),
-            appeal_by=add_months(on, APPEAL_MONTHS),
+            appeal_by=appeal_date(on),
         )
-        return replace(self, stage=Stage.FINAL_PLAN_ISSUED), event
+        return replace(self, stage=Stage.FINAL_PLAN_ISSUED, final_issued_on=on), event
 
     def add_exception(self, exception: StatutoryException, today: date) -> EhcRequest:
         if self.stage in CLOSED:
@@ -400,10 +458,14 @@ def required_advice(primary_need: Sen2Need, secondary_needs: Iterable[Sen2Need] 
 
 
 def _check_day(day: date, *, not_before: date, today: date, after: str) -> None:
+    _check_field(day, "on", not_before=not_before, today=today, after=after)
+
+
+def _check_field(day: date, field: str, *, not_before: date, today: date, after: str) -> None:
     if day > today:
-        raise InvalidStep("on", "must not be in the future (the council's calendar)")
+        raise InvalidStep(field, "must not be in the future (the council's calendar)")
     if day < not_before:
-        raise InvalidStep("on", f"must not be before {after} ({not_before})")
+        raise InvalidStep(field, f"must not be before {after} ({not_before})")
 
 
 Warning = Literal["at_risk", "missed"]

@@ -176,7 +176,17 @@ STEPS: dict[str, StepForm] = {
             "final-plan",
             "Record the final plan issued",
             "/final-plan",
-            (Question("issued_on", "Date the final plan was issued", "date", hint=TODAY_HINT),),
+            (
+                Question("issued_on", "Date the final plan was issued", "date", hint=TODAY_HINT),
+                Question(
+                    "named_school_urn",
+                    "The URN of the school or college the plan names (section I)",
+                    "text",
+                    required=False,
+                    hint="Its 6-digit unique reference number: it is sent the plan. Leave it "
+                    "empty for the child's school.",
+                ),
+            ),
             "The final plan was recorded",
         ),
         StepForm(
@@ -217,6 +227,30 @@ STEPS: dict[str, StepForm] = {
             "The exception was recorded",
             intro="An exception excuses a time limit where meeting it is impractical. It does "
             "not change the legal dates.",
+        ),
+        StepForm(
+            "mediation",
+            "Record mediation",
+            "/mediation",
+            (
+                Question(
+                    "mediation_asked_on",
+                    "Date the family contacted the mediation adviser",
+                    "date",
+                    required=False,
+                    hint="Leave it empty if they have not yet. " + TODAY_HINT,
+                ),
+                Question(
+                    "mediation_certificate_on",
+                    "Date the mediation certificate was issued",
+                    "date",
+                    required=False,
+                    hint="Leave it empty until it is. " + TODAY_HINT,
+                ),
+            ),
+            "Mediation was recorded; the appeal date takes account of it",
+            intro="The family may appeal to the SEND Tribunal within 2 months of the decision, "
+            "or within 1 month of the mediation certificate, whichever is later.",
         ),
         StepForm(
             "close",

@@ -45,6 +45,8 @@ STEPS = {
     "draft_plan_issued": "Draft plan issued",
     "final_plan_issued": "Final plan issued",
     "exception_recorded": "Exception recorded",
+    "mediation_recorded": "Mediation recorded",
+    "others_notified": "School, health or social care told",
     "deadline_at_risk": "Deadline at risk",
     "deadline_missed": "Deadline missed",
     "plan_shared": "Plan shared with the family",

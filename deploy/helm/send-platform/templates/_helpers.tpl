@@ -338,6 +338,10 @@ require it outside development too. */}}
   value: {{ $v.familyPlanUrl | default (printf "%s/family/{token}/plan" (include "send.workspaceUrl" $root)) | quote }}
 - name: REFERRAL_LINK
   value: {{ include "send.caseworkerUrl" $root | quote }}
+{{- with $v.councilNotices }}
+- name: COUNCIL_NOTICES
+  value: {{ toJson . | quote }}
+{{- end }}
 {{- with $v.councils }}
 - name: COUNCILS
   value: {{ include "send.councilCodes" $root | quote }}

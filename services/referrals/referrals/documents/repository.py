@@ -26,6 +26,8 @@ class NewDocument:
     checked: Checked
     uploaded_by: str
     advice_kind: str | None = None
+    letter_kind: str | None = None
+    """A decision's letter to the family: the decision (``referrals.notices``)."""
 
 
 async def add(conn: Connection, document: NewDocument) -> datetime | None:
@@ -33,8 +35,8 @@ async def add(conn: Connection, document: NewDocument) -> datetime | None:
     already the referral's document of that kind (a retried upload)."""
     uploaded_at: datetime | None = await conn.fetchval(
         """INSERT INTO documents (id, referral_id, local_authority, kind, advice_kind, filename,
-               media_type, size_bytes, sha256, uploaded_by)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+               media_type, size_bytes, sha256, uploaded_by, letter_kind)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
            ON CONFLICT (referral_id, kind, sha256) WHERE erased_at IS NULL DO NOTHING
            RETURNING uploaded_at""",
         document.id,
@@ -47,6 +49,7 @@ async def add(conn: Connection, document: NewDocument) -> datetime | None:
         document.checked.size,
         document.checked.sha256,
         document.uploaded_by,
+        document.letter_kind,
     )
     return uploaded_at
 
@@ -59,6 +62,16 @@ async def same_file(conn: Connection, referral_id: UUID, kind: str, sha256: str)
         referral_id,
         kind,
         sha256,
+    )
+
+
+async def family_letters(conn: Connection, referral_id: UUID) -> list[asyncpg.Record]:
+    """The referral's decision letters (never an upload), oldest first, erased ones left out."""
+    return await conn.fetch(
+        f"""SELECT {COLUMNS}, letter_kind FROM documents
+            WHERE referral_id = $1 AND letter_kind IS NOT NULL AND erased_at IS NULL
+            ORDER BY uploaded_at, id""",
+        referral_id,
     )
 
 

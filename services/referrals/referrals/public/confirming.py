@@ -10,6 +10,7 @@ import asyncpg
 
 from referrals import repository
 from referrals.domain import ContactStep
+from referrals.notices.telling import with_others_told
 from referrals.public import store
 from referrals.public.schemas import PublicRequest
 from referrals.taking_in import Refused, new_referral, take_in
@@ -41,7 +42,7 @@ async def confirm(
         )  # fmt: skip
         uow.changed("update", RESOURCE, referral_id=request_id, local_authority=council)
         return refused
-    uow.add(*events, local_authority=council)
+    uow.add(*await with_others_told(uow, events), local_authority=council)
     await repository.add_step(
         uow.conn,
         referral_id=request_id,

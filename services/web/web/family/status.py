@@ -7,6 +7,7 @@ asking for JSON gets the services' JSON, as before the workspace."""
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -63,6 +64,39 @@ async def plan_link_opened(request: Request, token: str) -> Response:
     if wants_json(request):
         return await _as_json(request, "plans", f"/v1/family/{token}/plan", token)
     return _kept(request, token, "/family/plan")
+
+
+@router.get("/family/letters/{letter_id}")
+async def letter(request: Request, letter_id: str) -> Response:
+    """One of the council's letters, opened through the family's link (referrals keeps it,
+    decides whether this link may open it, and audits the read); passed on as it comes."""
+    try:
+        token = token_of(request)
+    except LinkNeeded:
+        return needed(request)
+    try:
+        UUID(letter_id)
+    except ValueError as exc:
+        raise NotFound(letter_id) from exc
+    backends: Backends = state_of(request).backends
+    try:
+        answer = await backends.call(
+            "referrals",
+            "GET",
+            f"/v1/family/{token}/letters/{letter_id}",
+            token=None,
+            forwarded_for=family_address(request),
+        )
+    except SignInAgain:
+        return refused(request)
+    return Response(
+        answer.body,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": answer.headers.get("content-disposition", "attachment"),
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 FAMILY: dict[str, Any] = {"service_name": "Support for your child", "family": True}
