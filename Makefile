@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 SOAK_ARGS ?=
 
-.PHONY: help install up topics migrate migrate-durable run test test-unit bench bench-partners bench-web flood soak asyncapi lint format down clean \
+.PHONY: help install up topics migrate migrate-durable run test test-unit bench bench-partners bench-web bench-live-plans flood soak asyncapi lint format down clean \
 	constraints chart-tools chart-topology chart-check browser-tools clamav-tools screenshots trace-ui trace-ui-launch sbom
 
 help:
@@ -25,6 +25,8 @@ help:
 	@echo "                and the referrals process's CPU (BENCH_PARTNERS_ARGS=\"--events 2000\")"
 	@echo "make bench-web  the workspace's caseload and referral pages with 20,000 referrals in one"
 	@echo "                council: p50/p95 server time (BENCH_WEB_ARGS=\"--requests 50\")"
+	@echo "make bench-live-plans  5,000 plans in force brought in as one CSV file: the time it takes"
+	@echo "                (BENCH_LIVE_PLANS_ARGS=\"--plans 10000\")"
 	@echo "make flood      100 junk requests a second on the public form while families use it (#20)"
 	@echo "make soak       10 minutes at 100 referrals/s, memory and latency every 30 s (SOAK_ARGS)"
 	@echo "make asyncapi   regenerate docs/asyncapi/ from the code (a test fails when stale)"
@@ -102,6 +104,10 @@ bench-partners: up
 
 bench-web: up
 	$(BIN)/python -m scripts.bench.web $(BENCH_WEB_ARGS)
+
+# Bringing in 5,000 plans in force (issue #22): the time printed, not part of `make test`.
+bench-live-plans: up
+	$(BIN)/python -m scripts.bench.live_plans $(BENCH_LIVE_PLANS_ARGS)
 
 # A bot flood on the public request form (issue #20): not part of `make test`.
 flood: up

@@ -568,6 +568,185 @@ class ChildDetailsErased(DomainEvent):
     erased_on: date = Field(description="The day referrals erased the child's details")
 
 
+class LivePlanImported(DomainEvent):
+    """An EHC plan already in force, brought in from the council's earlier system (issue #22):
+    the child and the contact stay in referrals (the contact travels on its own topic,
+    ``FamilyContactRegistered``), and referrals runs the plan's annual review clock. Ids,
+    codes and dates only: never the child's details or the council's own case id."""
+
+    name: ClassVar[str] = "live-plan-imported"
+    owner: ClassVar[str] = "referrals"
+
+    local_authority: str = Field(description="ONS code of the council", examples=["E08000035"])
+    issued_on: date = Field(description="The day the plan (or its last amended version) was issued")
+    last_reviewed_on: date | None = Field(
+        default=None, description="The day of the last annual review meeting, if any"
+    )
+    review_due: date = Field(
+        description="The next annual review: within 12 months of the issue or the last review "
+        "(Reg 20); earlier when the council set an earlier date"
+    )
+    needs: list[Sen2Need] = Field(
+        min_length=1,
+        description="SEN2 needs in rank order, the primary need first",
+        examples=[["ASD", "SLCN"]],
+    )
+    setting_urn: str | None = Field(
+        default=None, pattern=r"^[0-9]{6}$", description="The named school's URN (section I)"
+    )
+    setting_ukprn: str | None = Field(
+        default=None,
+        pattern=r"^1[0-9]{7}$",
+        description="The named college or provider's UKPRN (section I), instead of a URN",
+    )
+    phase: Phase | None = Field(default=None, description="Phase of education on import")
+    age_years: int | None = Field(default=None, ge=0, le=25, description="Age on import")
+
+
+Invitee = Literal["family", "school", "health", "social_care"]
+"""Who an annual review's meeting invites (Reg 20(3)): the child's parent or the young person,
+the head teacher or principal, health and social care."""
+ReviewDecision = Literal["keep", "amend", "cease"]
+"""What the council decides after an annual review (Reg 20(10)): keep the plan as it is,
+amend it, or cease it."""
+
+
+ReviewDeadlineKind = Literal[
+    "review_meeting", "review_invitations", "review_report", "review_decision", "amended_plan"
+]
+"""The limits of an annual review (Regs 20-22): the meeting (12 months), the invitations (2
+weeks before it), the report (2 weeks after), the decision (4 weeks after), and after a
+decision to amend, the amended plan (8 weeks from the proposals, 12 from the meeting)."""
+
+
+class AnnualReviewStep(DomainEvent):
+    """What every step of a plan's annual review (Regs 18-22) carries. Ids, codes and dates."""
+
+    local_authority: str = Field(description="ONS code of the council", examples=["E08000035"])
+    review_id: UUID = Field(description="This year's review of the plan")
+
+
+class AnnualReviewOpened(AnnualReviewStep):
+    """The scheduler opened the plan's annual review: its meeting is due by ``review_due``
+    (12 months from the issue or the last review, Reg 20)."""
+
+    name: ClassVar[str] = "annual-review-opened"
+    owner: ClassVar[str] = "referrals"
+
+    review_due: date
+
+
+class AnnualReviewMeetingArranged(AnnualReviewStep):
+    name: ClassVar[str] = "annual-review-meeting-arranged"
+    owner: ClassVar[str] = "referrals"
+
+    meeting_on: date
+    invite_by: date = Field(description="2 weeks before the meeting: the invitations' last day")
+    review_due: date
+
+
+class AnnualReviewInvitationsSent(AnnualReviewStep):
+    """The family, the school, health and social care were invited to the meeting and asked
+    for their advice and information (Reg 20(3)-(4)). The family is told."""
+
+    name: ClassVar[str] = "annual-review-invitations-sent"
+    owner: ClassVar[str] = "referrals"
+
+    sent_on: date
+    meeting_on: date
+    invitees: list[Invitee]
+
+
+class AnnualReviewMeetingHeld(AnnualReviewStep):
+    name: ClassVar[str] = "annual-review-meeting-held"
+    owner: ClassVar[str] = "referrals"
+
+    held_on: date
+    report_due: date = Field(description="2 weeks after the meeting (Reg 20(7))")
+    decision_due: date = Field(description="4 weeks after the meeting (Reg 20(10))")
+
+
+class AnnualReviewReportSent(AnnualReviewStep):
+    """The meeting's report went to everyone invited (Reg 20(7)). The family is told."""
+
+    name: ClassVar[str] = "annual-review-report-sent"
+    owner: ClassVar[str] = "referrals"
+
+    sent_on: date
+    held_on: date = Field(description="The meeting the report is of")
+    decision_due: date = Field(description="4 weeks after the meeting (Reg 20(10))")
+
+
+class AnnualReviewDecided(AnnualReviewStep):
+    """The council decided to keep, amend or cease the plan (Reg 20(10)). The family is told:
+    keep is a decision not to amend, which can be appealed; amend means proposed changes
+    follow (Reg 22); cease means the council is considering ending the plan, and informs and
+    consults the family and the school before it decides (s45, Reg 31)."""
+
+    name: ClassVar[str] = "annual-review-decided"
+    owner: ClassVar[str] = "referrals"
+
+    decision: ReviewDecision
+    decided_on: date
+    next_review_due: date | None = Field(
+        description="12 months from the meeting; none when the council decided to cease it"
+    )
+    appeal_by: date | None = Field(
+        default=None,
+        description="keep (a decision not to amend the plan): the last day to appeal to the "
+        "SEND Tribunal, 2 months from the decision",
+    )
+
+
+class AmendmentsProposed(AnnualReviewStep):
+    """After a decision to amend, the proposed amendments were sent to the family, with at
+    least 15 days to comment, ask for a school or college to be named and ask for a meeting
+    (Reg 22(2)-(3)). The family is told."""
+
+    name: ClassVar[str] = "amendments-proposed"
+    owner: ClassVar[str] = "referrals"
+
+    sent_on: date
+    comments_until: date = Field(description="15 days or more after the proposals")
+    amended_plan_due: date = Field(
+        description="8 weeks from the proposals, and no later than 12 weeks from the meeting"
+    )
+
+
+class AmendedPlanIssued(AnnualReviewStep):
+    """The amended final plan was issued (Reg 22(5)); it can be appealed (by ``appeal_by``).
+    The family is told."""
+
+    name: ClassVar[str] = "amended-plan-issued"
+    owner: ClassVar[str] = "referrals"
+
+    issued_on: date
+    amended_plan_due: date
+    late: bool = Field(description="After amended_plan_due")
+    appeal_by: date = Field(description="2 months from the amended plan")
+
+
+class AnnualReviewDeadlineAtRisk(AnnualReviewStep):
+    """A limit of the annual review is near with its step not taken (warned once)."""
+
+    name: ClassVar[str] = "annual-review-deadline-at-risk"
+    owner: ClassVar[str] = "referrals"
+
+    deadline: ReviewDeadlineKind
+    due_on: date
+    days_left: int
+
+
+class AnnualReviewDeadlineMissed(AnnualReviewStep):
+    """A limit of the annual review passed with its step not taken (warned once)."""
+
+    name: ClassVar[str] = "annual-review-deadline-missed"
+    owner: ClassVar[str] = "referrals"
+
+    deadline: ReviewDeadlineKind
+    due_on: date
+
+
 class PlanDrafted(DomainEvent):
     name: ClassVar[str] = "plan-drafted"
     owner: ClassVar[str] = "plans"

@@ -12,6 +12,16 @@ from shared.events import (
     AdviceRequested,
     AllocationAccepted,
     AllocationEnded,
+    AmendedPlanIssued,
+    AmendmentsProposed,
+    AnnualReviewDeadlineAtRisk,
+    AnnualReviewDeadlineMissed,
+    AnnualReviewDecided,
+    AnnualReviewInvitationsSent,
+    AnnualReviewMeetingArranged,
+    AnnualReviewMeetingHeld,
+    AnnualReviewOpened,
+    AnnualReviewReportSent,
     AssessmentDecided,
     ChildDetailsErased,
     ChildIdentified,
@@ -25,6 +35,7 @@ from shared.events import (
     FamilyLinksRevoked,
     FinalPlanIssued,
     FirstSessionArranged,
+    LivePlanImported,
     NotificationDelivered,
     NotificationFailed,
     NotificationSent,
@@ -66,6 +77,7 @@ def sample_event(event_class: type[DomainEvent], referral_id: UUID) -> DomainEve
     common = {"referral_id": referral_id, "local_authority": COUNCIL}
     ehc = {**common, "requested_by": "parent", "ehc_requested_on": date(2026, 1, 5)}
     deadline = {"deadline": "decision", "due_on": date(2026, 2, 16)}
+    review = {**common, "review_id": UUID(int=referral_id.int ^ 1)}  # one review per referral
     samples: dict[type[DomainEvent], DomainEvent] = {
         ReferralRequested: ReferralRequested(referral_id=referral_id, request=referral_request()),
         PartnerReferralAnswered: PartnerReferralAnswered(
@@ -113,6 +125,67 @@ def sample_event(event_class: type[DomainEvent], referral_id: UUID) -> DomainEve
             **common, revoked_at=datetime(2026, 1, 6, 9, 30, tzinfo=UTC), generation=1
         ),
         ChildDetailsErased: ChildDetailsErased(**common, erased_on=date(2057, 3, 14)),
+        LivePlanImported: LivePlanImported(
+            **common,
+            issued_on=date(2024, 3, 1),
+            last_reviewed_on=date(2025, 2, 20),
+            review_due=date(2026, 2, 20),
+            needs=[Sen2Need.ASD, Sen2Need.SLCN],
+            setting_urn="107958",
+            phase="primary",
+            age_years=9,
+        ),
+        AnnualReviewOpened: AnnualReviewOpened(**review, review_due=date(2026, 2, 20)),
+        AnnualReviewMeetingArranged: AnnualReviewMeetingArranged(
+            **review,
+            meeting_on=date(2026, 2, 10),
+            invite_by=date(2026, 1, 27),
+            review_due=date(2026, 2, 20),
+        ),
+        AnnualReviewInvitationsSent: AnnualReviewInvitationsSent(
+            **review,
+            sent_on=date(2026, 1, 20),
+            meeting_on=date(2026, 2, 10),
+            invitees=["family", "school", "health", "social_care"],
+        ),
+        AnnualReviewMeetingHeld: AnnualReviewMeetingHeld(
+            **review,
+            held_on=date(2026, 2, 10),
+            report_due=date(2026, 2, 24),
+            decision_due=date(2026, 3, 10),
+        ),
+        AnnualReviewReportSent: AnnualReviewReportSent(
+            **review,
+            sent_on=date(2026, 2, 20),
+            held_on=date(2026, 2, 10),
+            decision_due=date(2026, 3, 10),
+        ),
+        AnnualReviewDecided: AnnualReviewDecided(
+            **review,
+            decision="keep",
+            decided_on=date(2026, 3, 2),
+            next_review_due=date(2027, 2, 10),
+            appeal_by=date(2026, 5, 2),
+        ),
+        AmendmentsProposed: AmendmentsProposed(
+            **review,
+            sent_on=date(2026, 3, 9),
+            comments_until=date(2026, 3, 24),
+            amended_plan_due=date(2026, 5, 4),
+        ),
+        AmendedPlanIssued: AmendedPlanIssued(
+            **review,
+            issued_on=date(2026, 4, 20),
+            amended_plan_due=date(2026, 5, 4),
+            late=False,
+            appeal_by=date(2026, 6, 20),
+        ),
+        AnnualReviewDeadlineAtRisk: AnnualReviewDeadlineAtRisk(
+            **review, deadline="review_report", due_on=date(2026, 2, 24), days_left=4
+        ),
+        AnnualReviewDeadlineMissed: AnnualReviewDeadlineMissed(
+            **review, deadline="review_report", due_on=date(2026, 2, 24)
+        ),
         FamilyContactRegistered: FamilyContactRegistered(
             referral_id=referral_id,
             contact_name="Foreign Parent",

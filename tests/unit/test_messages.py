@@ -98,6 +98,9 @@ def test_texts_carry_no_personal_placeholders_and_html_escapes_values() -> None:
                "held_reason", "differs",
                # the day of a child's first session with a specialist
                "session_on",
+               # an annual review's days: the meeting, the next review
+               "meeting_on", "held_on", "next_review_due",
+               "amended_plan_due",
                # the step others are told of (Regs 4(2), 5(2), 10(2), 13(2)), in words
                "told"}  # fmt: skip
     for template in TEXTS["en"]:

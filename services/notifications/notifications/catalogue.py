@@ -36,6 +36,11 @@ from typing import Any
 
 from shared.events import (
     AdviceRequested,
+    AmendedPlanIssued,
+    AmendmentsProposed,
+    AnnualReviewDecided,
+    AnnualReviewInvitationsSent,
+    AnnualReviewReportSent,
     AssessmentDecided,
     DeadlineAtRisk,
     DeadlineMissed,
@@ -280,6 +285,35 @@ def _from_the_family(event: PlanCommentsReceived) -> bool:
     return event.taken_by == "family"  # a caseworker who took it by phone knows already
 
 
+def _invited(event: AnnualReviewInvitationsSent) -> dict[str, Detail]:
+    return {"meeting_on": event.meeting_on}
+
+
+def _reported(event: AnnualReviewReportSent) -> dict[str, Detail]:
+    return {"held_on": event.held_on, "decision_due": event.decision_due}
+
+
+def _review_decided(event: AnnualReviewDecided) -> dict[str, Detail]:
+    details: dict[str, Detail] = {"decided_on": event.decided_on}
+    if event.next_review_due is not None:
+        details["next_review_due"] = event.next_review_due
+    if event.appeal_by is not None:
+        details["appeal_by"] = event.appeal_by
+    return details
+
+
+def _review_decision(decision: str) -> Callable[[AnnualReviewDecided], bool]:
+    return lambda event: event.decision == decision
+
+
+def _proposed(event: AmendmentsProposed) -> dict[str, Detail]:
+    return {"comments_due": event.comments_until, "amended_plan_due": event.amended_plan_due}
+
+
+def _amended(event: AmendedPlanIssued) -> dict[str, Detail]:
+    return {"issued_on": event.issued_on, "appeal_by": event.appeal_by}
+
+
 OTHERS = ("school", "designated_clinical_officer", "social_care", "health_commissioning")
 """Whom the council tells of a step (``OthersNotified``), each at the mailbox the event names."""
 
@@ -397,6 +431,29 @@ CATALOGUE: dict[type[DomainEvent], tuple[MessageKind, ...]] = {
     PartnerReferralHeld: (
         MessageKind("partner-referral-held", audience=Audience.CASEWORKER, details=_held),
     ),
+    # A plan's annual review (Regs 18-22; words in ``review_words``): the invitation, the
+    # meeting's report and the decision are the family's by law. A decision to cease is only
+    # considered here: the council informs and consults before deciding (s45, Reg 31).
+    AnnualReviewInvitationsSent: (
+        MessageKind("annual-review-invitation", statutory=True, details=_invited),
+    ),
+    AnnualReviewReportSent: (
+        MessageKind("annual-review-report", statutory=True, details=_reported),
+    ),
+    AnnualReviewDecided: tuple(
+        MessageKind(
+            template, statutory=True, details=_review_decided, when=_review_decision(decision)
+        )
+        for decision, template in (
+            ("keep", "annual-review-kept"),
+            ("amend", "annual-review-amend"),
+            ("cease", "annual-review-cease-considered"),
+        )
+    ),
+    # Amending the plan after it (Reg 22): the proposals, with the family's time to comment,
+    # and the amended plan with the right to appeal.
+    AmendmentsProposed: (MessageKind("amendments-proposed", statutory=True, details=_proposed),),
+    AmendedPlanIssued: (MessageKind("amended-plan-issued", statutory=True, details=_amended),),
 }
 
 KINDS: dict[str, MessageKind] = {

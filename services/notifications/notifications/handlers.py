@@ -24,6 +24,11 @@ from notifications.catalogue import CATALOGUE
 from notifications.domain import alerts_for, queued
 from shared.events import (
     AdviceRequested,
+    AmendedPlanIssued,
+    AmendmentsProposed,
+    AnnualReviewDecided,
+    AnnualReviewInvitationsSent,
+    AnnualReviewReportSent,
     AssessmentDecided,
     ChildDetailsErased,
     DeadlineAtRisk,
@@ -74,6 +79,11 @@ subscriptions = Subscriptions()
 @subscriptions.on(DeadlineMissed)
 @subscriptions.on(PartnerReferralHeld)
 @subscriptions.on(FirstSessionArranged)
+@subscriptions.on(AnnualReviewInvitationsSent)
+@subscriptions.on(AnnualReviewReportSent)
+@subscriptions.on(AnnualReviewDecided)
+@subscriptions.on(AmendmentsProposed)
+@subscriptions.on(AmendedPlanIssued)
 @subscriptions.on(OthersNotified)
 async def queue_messages(message: Envelope[Any], uow: Uow) -> Events:
     """Store the messages an event causes (the catalogue's entry for its class), each audited

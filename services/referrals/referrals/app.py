@@ -20,6 +20,9 @@ from referrals.deadlines import AT_RISK, MISSED, DeadlineWatch, deadline_kinds
 from referrals.documents import api as documents
 from referrals.documents import schools as school_documents
 from referrals.handlers import subscriptions
+from referrals.live import amendment_api, review_api
+from referrals.live import api as live_plans
+from referrals.live.review_watch import ReviewWatch
 from referrals.partner_asyncapi import described
 from referrals.partners import PartnerIntake
 from referrals.public import casework, intake
@@ -49,6 +52,7 @@ UPLOADS = (
     r"/v1/referrals/[^/]+/documents",
     r"/v1/school/pupils/[^/]+/documents",
     r"/v1/advisers/[^/]+/advice",
+    live_plans.PATH,
 )
 """The routes that take a document: their body may reach MAX_UPLOAD_BYTES."""
 
@@ -64,6 +68,11 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
         at_risk_days=settings.deadline_at_risk_days,
         interval_s=settings.deadline_check_interval_s,
         idempotency_key_hours=settings.idempotency_key_hours,
+    )
+    reviews = ReviewWatch(
+        open_days=settings.annual_review_open_days,
+        at_risk_days=settings.deadline_at_risk_days,
+        interval_s=settings.deadline_check_interval_s,
     )
     app = create_service_app(
         ServiceDefinition(
@@ -87,8 +96,11 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
                 casework.router,
                 representatives.router,
                 triage.router,
+                live_plans.router,
+                review_api.router,
+                amendment_api.router,
             ),
-            workers=(retention.run, deadlines.run),
+            workers=(retention.run, deadlines.run, reviews.run),
             consumers=(PartnerIntake(settings).subscribe,),
             uploads=UPLOADS,
             own=Referrals.of(settings),

@@ -102,11 +102,15 @@ def _filtered(where: _Where, filters: Filters, today: date, at_risk_days: int) -
     if "missed" in filters.deadlines:
         states.append(f"r.next_due_on < {where.arg(today)}")
     if "at_risk" in filters.deadlines:
+        start, end = where.arg(today), where.arg(today + timedelta(days=at_risk_days))
         states.append(
             f"""EXISTS (SELECT FROM deadlines d WHERE d.referral_id = r.id
                        AND d.met_on IS NULL AND NOT d.cancelled
-                       AND d.due_on BETWEEN {where.arg(today)}
-                                        AND {where.arg(today + timedelta(days=at_risk_days))})"""
+                       AND d.due_on BETWEEN {start} AND {end})"""
+        )
+        states.append(  # a plan's annual review (referrals.live): its limits too
+            f"""EXISTS (SELECT FROM review_deadlines v WHERE v.referral_id = r.id
+                       AND v.met_on IS NULL AND v.due_on BETWEEN {start} AND {end})"""
         )
     if states:
         where.conditions.append(f"({' OR '.join(states)})")

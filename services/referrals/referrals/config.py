@@ -88,6 +88,14 @@ class ReferralsSettings(ServiceSettings):
         description="DEADLINE_CHECK_INTERVAL_S: how often the deadline scheduler looks (it "
         "catches up on whatever fell due meanwhile, so this only bounds how late it notices)",
     )
+    annual_review_open_days: int = Field(
+        default=70,
+        ge=14,
+        le=180,
+        description="ANNUAL_REVIEW_OPEN_DAYS: how many days before a plan's review is due the "
+        "scheduler opens it for the caseworker (time to arrange the meeting and invite everyone "
+        "2 weeks ahead; council policy)",
+    )
     idempotency_key_hours: float = Field(
         default=24,
         gt=0,

@@ -24,6 +24,7 @@ from prometheus_client import Counter
 from referrals import repository
 from referrals.domain import StatutoryStep
 from referrals.ehc_repository import ADVICE
+from referrals.live.annual_review import ReviewDeadline
 from referrals.statutory import AdviceKind, Deadline, warning_due
 from shared.councils import ALL
 from shared.dates import london_today
@@ -55,7 +56,8 @@ AT_RISK = Counter(
 
 def deadline_kinds() -> list[str]:
     """Every kind a deadline row can have (the ``deadline`` label of the counters above)."""
-    return [*(d.value for d in Deadline), *(ADVICE + k.value for k in AdviceKind)]
+    reviews = [d.value for d in ReviewDeadline]  # a plan's annual review (referrals.live)
+    return [*(d.value for d in Deadline), *(ADVICE + k.value for k in AdviceKind), *reviews]
 
 
 class DeadlineWatch:

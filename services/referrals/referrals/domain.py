@@ -149,6 +149,20 @@ class StatutoryStep(enum.StrEnum):
     """The school consulted answered: its detail is the answer's code."""
     DEADLINE_AT_RISK = "deadline_at_risk"
     DEADLINE_MISSED = "deadline_missed"
+    LIVE_PLAN_IMPORTED = "live_plan_imported"
+    """A plan in force brought in from the council's earlier system (``referrals.live``)."""
+    # The annual review (``referrals.live.annual_review``): its detail is the review's id, or
+    # the deadline's kind for a warning.
+    ANNUAL_REVIEW_OPENED = "annual_review_opened"
+    ANNUAL_REVIEW_MEETING_ARRANGED = "annual_review_meeting_arranged"
+    ANNUAL_REVIEW_INVITATIONS_SENT = "annual_review_invitations_sent"
+    ANNUAL_REVIEW_MEETING_HELD = "annual_review_meeting_held"
+    ANNUAL_REVIEW_REPORT_SENT = "annual_review_report_sent"
+    ANNUAL_REVIEW_DECIDED = "annual_review_decided"
+    AMENDMENTS_PROPOSED = "amendments_proposed"
+    AMENDED_PLAN_ISSUED = "amended_plan_issued"
+    REVIEW_DEADLINE_AT_RISK = "review_deadline_at_risk"
+    REVIEW_DEADLINE_MISSED = "review_deadline_missed"
     OTHERS_NOTIFIED = "others_notified"
     """The school, health and social care (or, of the final plan, the named school and the
     health commissioning body) told of a step: its detail is whom (roles, the school's URN)."""

@@ -11,6 +11,8 @@ from typing import Any
 
 from referrals import ehc_repository, repository
 from referrals.domain import StatutoryStep
+from referrals.live import review_store
+from referrals.live.annual_review import next_review_due
 from referrals.statutory import Deadline, EhcRequest, Stage
 from shared.dates import london_today
 from shared.db import Connection
@@ -47,6 +49,9 @@ async def record_final(
     )
     await ehc_repository.update(conn, changed, final_issued_on=event.issued_on)
     await ehc_repository.meet(conn, request.referral_id, [Deadline.FINAL_PLAN], event.issued_on)
+    # Its first annual review, within 12 months of the issue (Reg 20; referrals.live).
+    due = next_review_due(event.issued_on)
+    await review_store.schedule(conn, [(request.referral_id, request.local_authority, due)])
     return event
 
 

@@ -44,6 +44,7 @@ async def referral_page(request: Request, referral_id: UUID, user: Caseworker) -
         plan,
         consultations,
         documents,
+        reviews,
     ) = await together(
         backends.get("referrals", path, token=token),
         backends.get("referrals", f"{path}/child", token=token),
@@ -54,6 +55,7 @@ async def referral_page(request: Request, referral_id: UUID, user: Caseworker) -
         _optional(backends.get("plans", f"{path}/plan", token=token)),
         backends.get("referrals", f"{path}/school-consultations", token=token),
         backends.get("referrals", f"{path}/documents", token=token),
+        _optional(backends.get("referrals", f"{path}/annual-reviews", token=token)),
     )
     today = date.today()
     ehc = referral.get("ehc")
@@ -63,6 +65,13 @@ async def referral_page(request: Request, referral_id: UUID, user: Caseworker) -
         deadlines.append(
             {**d, "days_left": (due - today).days, "limit": words.limit_kind(d["kind"])}
         )
+    review = next((r for r in reviews or [] if r["decided_on"] is None), None)
+    amending = next(
+        (r for r in reviews or [] if r["decision"] == "amend" and not r["amended_issued_on"]),
+        None,
+    )
+    for d in (review or {}).get("deadlines", []):
+        d["days_left"] = (date.fromisoformat(d["due_on"]) - today).days
     return pages.render(
         request,
         "caseworker/referral.html",
@@ -78,6 +87,8 @@ async def referral_page(request: Request, referral_id: UUID, user: Caseworker) -
         plan=plan,
         consultations=consultations,
         documents=documents,
+        review=review,
+        amending=amending,
         words=words,
         banner=request.scope["web.session"].data.pop("banner", None),
     )

@@ -30,6 +30,17 @@ router = APIRouter(include_in_schema=False)
 Caseworker = Annotated[User, with_role("caseworker", "manager")]
 
 TODAY_HINT = "For example, 27 3 2026. Today or before."
+REVIEW_INVITEES = {
+    "family": "The family (the parent, or the young person)",
+    "school": "The school or college",
+    "health": "Health",
+    "social_care": "Social care",
+}
+REVIEW_DECISIONS = {
+    "keep": "Keep the plan as it is (not amend it)",
+    "amend": "Amend the plan",
+    "cease": "Consider ceasing the plan",
+}
 
 
 @dataclass(frozen=True)
@@ -372,6 +383,91 @@ STEPS: dict[str, StepForm] = {
                     k: body[k] for k in ("name", "preferred_channel", "email", "phone") if k in body
                 },
             },
+        ),
+        # A plan's annual review (Regs 18-22), step by step in the law's order.
+        StepForm(
+            "review-meeting",
+            "Arrange the annual review meeting",
+            "/annual-review/meeting",
+            (
+                Question(
+                    "meeting_on",
+                    "Date of the meeting",
+                    "date",
+                    hint="Leave at least 2 weeks after the invitations go out. For example, "
+                    "27 3 2027.",
+                ),
+            ),
+            "The meeting was arranged: send the invitations at least 2 weeks before it",
+            intro="The plan must be reviewed within 12 months of its issue or its last review.",
+        ),
+        StepForm(
+            "review-invitations",
+            "Record the review's invitations sent",
+            "/annual-review/invitations",
+            (
+                Question("sent_on", "Date the invitations were sent", "date", hint=TODAY_HINT),
+                Question(
+                    "invitees",
+                    "Who was invited and asked for advice and information",
+                    "checkboxes",
+                    options=REVIEW_INVITEES,
+                    hint="The law asks for all four.",
+                ),
+            ),
+            "The invitations were recorded; the family is told of the meeting",
+        ),
+        StepForm(
+            "review-meeting-held",
+            "Record the review meeting held",
+            "/annual-review/meeting-held",
+            (Question("held_on", "Date the meeting was held", "date", hint=TODAY_HINT),),
+            "The meeting was recorded: its report is due within 2 weeks, the decision within 4",
+        ),
+        StepForm(
+            "review-report",
+            "Record the review's report sent",
+            "/annual-review/report",
+            (Question("sent_on", "Date the report was sent", "date", hint=TODAY_HINT),),
+            "The report was recorded; the family is told",
+            intro="The report goes to everyone who was invited, within 2 weeks of the meeting.",
+        ),
+        StepForm(
+            "review-decision",
+            "Record the decision after the review",
+            "/annual-review/decision",
+            (
+                Question("decision", "The decision", "radios", options=REVIEW_DECISIONS),
+                Question("decided_on", "Date of the decision", "date", hint=TODAY_HINT),
+            ),
+            "The decision was recorded; the family is told",
+            intro="Within 4 weeks of the meeting. To cease a plan, the council first informs "
+            "and consults the family and the school.",
+        ),
+        StepForm(
+            "amendment-proposals",
+            "Record the proposed amendments sent",
+            "/annual-review/amendments/proposals",
+            (
+                Question("sent_on", "Date the proposals were sent", "date", hint=TODAY_HINT),
+                Question(
+                    "comments_until",
+                    "Date the family's comments are due",
+                    "date",
+                    required=False,
+                    hint="Leave it empty for 15 days after the proposals: never fewer.",
+                ),
+            ),
+            "The proposals were recorded; the family has at least 15 days to comment",
+            intro="The amended plan is due within 8 weeks of the proposals, and no later than "
+            "12 weeks after the review meeting.",
+        ),
+        StepForm(
+            "amended-plan",
+            "Record the amended plan issued",
+            "/annual-review/amendments/final",
+            (Question("issued_on", "Date the amended plan was issued", "date", hint=TODAY_HINT),),
+            "The amended plan was recorded; the family is told, with the right to appeal",
         ),
     )
 }

@@ -1,0 +1,124 @@
+"""HTTP routes of a plan's amendment after its annual review (Reg 22): the proposals sent, the
+amended final plan issued. Each one unit of work (its event, its limit, its timeline entry),
+answered with the plan's reviews; a step POSTed again with its Idempotency-Key gets the first
+answer."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import Any
+from uuid import UUID, uuid4
+
+from fastapi import APIRouter, HTTPException, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from referrals import repository
+from referrals.domain import StatutoryStep
+from referrals.ehc_api import StepRetry
+from referrals.live import amendment, review_store
+from referrals.live.amendment import Amendment
+from referrals.live.annual_review import InvalidStep, OutOfOrder
+from referrals.live.review_api import ReviewView
+from shared.auth import AUTH_RESPONSES, Role, allow
+from shared.dates import london_today
+from shared.db import Connection
+from shared.events import AmendedPlanIssued, AmendmentsProposed
+from shared.http import CONFLICT, NOT_FOUND, UNAVAILABLE, AsCaller, invalid
+from shared.idempotency import key_reused, replayed
+from shared.unit_of_work import KeyReused
+
+router = APIRouter(
+    prefix="/v1/referrals/{referral_id}/annual-review/amendments",
+    tags=["annual review"],
+    responses={**UNAVAILABLE, **AUTH_RESPONSES, **NOT_FOUND, **CONFLICT},
+    dependencies=[allow(Role.CASEWORKER, Role.MANAGER)],
+)
+
+
+class Proposals(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    sent_on: date
+    comments_until: date | None = Field(
+        default=None, description="Left out: 15 days after the proposals (never fewer)"
+    )
+
+
+class AmendedPlan(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    issued_on: date
+
+
+Act = Callable[[Connection, Amendment], Awaitable[AmendmentsProposed | AmendedPlanIssued]]
+
+
+async def _step(referral_id: UUID, caller: AsCaller, retry: Any, body: BaseModel, act: Act) -> Any:
+    try:
+        async with caller.begin(
+            idempotency_key=retry.key if retry else None,
+            request=retry.request(body) if retry else None,
+        ) as uow:
+            if uow.replayed is not None:
+                return replayed(uow.replayed)  # the first answer
+            found = await review_store.amendment_of(uow.conn, referral_id)
+            if found is None:
+                known = await uow.conn.fetchval(
+                    "SELECT true FROM referrals WHERE id = $1", referral_id
+                )
+                if not known:  # unknown, or another council's: the same answer
+                    raise HTTPException(status.HTTP_404_NOT_FOUND, f"no referral {referral_id}")
+                raise OutOfOrder("no amendment under way: a review must decide to amend first")
+            event = await act(uow.conn, found)
+            uow.add(event)
+            step = (
+                StatutoryStep.AMENDMENTS_PROPOSED
+                if isinstance(event, AmendmentsProposed)
+                else StatutoryStep.AMENDED_PLAN_ISSUED
+            )
+            await repository.add_step(
+                uow.conn, referral_id=referral_id, event_id=uuid4(), step=step,
+                service="referrals", occurred_at=await uow.conn.fetchval("SELECT now()"),
+                detail=str(found.review_id),
+            )  # fmt: skip
+            rows = await review_store.reviews_of(uow.conn, referral_id)
+            views = [ReviewView.model_validate(row) for row in rows]
+            uow.answer(status.HTTP_200_OK, [v.model_dump(mode="json") for v in views])
+    except KeyReused as exc:
+        raise key_reused(exc) from exc
+    except OutOfOrder as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    except InvalidStep as exc:
+        raise invalid([((exc.field,), str(exc))]) from exc
+    return views
+
+
+@router.post("/proposals", response_model=list[ReviewView])
+async def proposals_sent(
+    referral_id: UUID, body: Proposals, caller: AsCaller, retry: StepRetry
+) -> Any:
+    """The proposed amendments sent to the family, with at least 15 days to comment; the
+    amended plan is then due within 8 weeks (and 12 weeks of the meeting). The family is told."""
+
+    async def act(conn: Connection, found: Amendment) -> AmendmentsProposed:
+        proposed, event = amendment.propose(
+            found, body.sent_on, body.comments_until, london_today()
+        )
+        await review_store.store_proposals(conn, proposed, event.amended_plan_due)
+        return event
+
+    return await _step(referral_id, caller, retry, body, act)
+
+
+@router.post("/final", response_model=list[ReviewView])
+async def amended_plan_issued(
+    referral_id: UUID, body: AmendedPlan, caller: AsCaller, retry: StepRetry
+) -> Any:
+    """The amended final plan issued, once the family's time to comment has passed. The family
+    is told, with the right to appeal."""
+
+    async def act(conn: Connection, found: Amendment) -> AmendedPlanIssued:
+        event = amendment.issue_amended_plan(found, body.issued_on, london_today())
+        await review_store.store_amended_plan(conn, found.review_id, body.issued_on)
+        return event
+
+    return await _step(referral_id, caller, retry, body, act)

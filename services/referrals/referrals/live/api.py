@@ -1,0 +1,81 @@
+"""``POST /v1/live-plans/import``: a council's plans in force, from its earlier system, as CSV
+or JSON (``docs/live-plans.md``). Managers only; for the councils they work for; all the file
+or nothing (422: each bad row's place and field); a row brought in before changes nothing."""
+
+from __future__ import annotations
+
+from typing import Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from referrals.live import import_file
+from referrals.live.importing import Rejected, bring_in
+from referrals.state import State
+from shared.auth import AUTH_RESPONSES, Role, allow
+from shared.dates import london_today
+from shared.http import UNAVAILABLE, AsCaller, invalid
+
+router = APIRouter(prefix="/v1", tags=["live plans"], responses={**UNAVAILABLE, **AUTH_RESPONSES})
+PATH = "/v1/live-plans/import"
+"""A file of 10,000 plans is several MB: the route takes a document's body cap."""
+
+
+class PlanBroughtIn(BaseModel):
+    case_id: str
+    referral_id: UUID = Field(description="The plan's referral here: its caseload entry")
+    outcome: Literal["added", "unchanged"] = Field(
+        description="unchanged: brought in before with the same details (nothing done)"
+    )
+
+
+class ImportReport(BaseModel):
+    added: int
+    unchanged: int
+    plans: list[PlanBroughtIn]
+
+
+@router.post(
+    "/live-plans/import",
+    response_model=ImportReport,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"text/csv": {"schema": {"type": "string"}}, "application/json": {}},
+        }
+    },
+    responses={422: {"description": "Nothing stored: every bad row's place, field and why"}},
+    dependencies=[allow(Role.MANAGER)],
+)
+async def import_live_plans(request: Request, caller: AsCaller, state: State) -> ImportReport:
+    """Bring in a file of plans in force (``text/csv`` or ``application/json``): every row is
+    checked and all are stored, or none. Each becomes a referral on the EHC track in the
+    caseload, with its next annual review as its deadline; each is audited (``import``)."""
+    body = await request.body()
+    try:
+        rows, problems = import_file.read(body, request.headers.get("content-type", ""))
+    except import_file.BadFile as bad:
+        raise invalid([(("file",), str(bad))]) from bad
+    try:
+        async with caller.begin() as uow:
+            done = await bring_in(
+                uow.conn,
+                rows,
+                problems,
+                rules=state.intake_rules,
+                acting_for=caller.councils,
+                today=london_today(),
+            )
+            for event, council in done.events:
+                uow.add(event, local_authority=council)
+    except Rejected as rejected:
+        raise invalid(rejected.problems) from rejected
+    plans = [
+        PlanBroughtIn(case_id=c, referral_id=r, outcome="added") for c, r in done.added.items()
+    ]
+    plans += [
+        PlanBroughtIn(case_id=c, referral_id=r, outcome="unchanged")
+        for c, r in done.unchanged.items()
+    ]
+    return ImportReport(added=len(done.added), unchanged=len(done.unchanged), plans=plans)
