@@ -207,7 +207,7 @@ cmd_start() {
   # holds the java pid whether or not setsid had to fork.
   # shellcheck disable=SC2016  # $$ and $@ expand in the inner shell
   nohup "${launcher[@]}" bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$PID_FILE" \
-    "$JAVA" -Xmx512m -Xms256m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+    "$JAVA" -Xmx1g -Xms256m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExitOnOutOfMemoryError \
     -Djava.awt.headless=true \
     -Dkafka.logs.dir="$LOGS_DIR" \
     -Dlog4j2.configurationFile="$KAFKA_CONF_SRC/log4j2.yaml" \
