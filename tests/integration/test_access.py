@@ -118,6 +118,7 @@ ACCESS: dict[tuple[str, str, str], set[str]] = {
             "exceptions",
         )
     },
+    ("plans", "GET", "/v1/school/pupils/{referral_id}/plan"): {"school"},
     ("plans", "GET", "/v1/referrals/{referral_id}/plan"): {"caseworker", "manager"},
     ("plans", "GET", "/v1/standards"): {"caseworker", "manager"},
     ("plans", "GET", "/v1/standards/coverage"): {"caseworker", "manager"},

@@ -48,6 +48,7 @@ from web import (
     request,
     school,
     school_documents,
+    school_plan,
     signin,
     steps,
 )
@@ -90,6 +91,7 @@ ROUTERS = (
     practitioner.router,
     school.router,
     school_documents.router,
+    school_plan.router,
 )
 """Every page of the workspace (``tests/integration/test_web_access.py`` walks them; the
 chart's ingress routes their paths, checked by ``tests/deploy/test_chart_contents.py``)."""
