@@ -91,6 +91,8 @@ ACCESS: dict[tuple[str, str, str], set[str]] = {
         "manager",
     },
     ("referrals", "GET", "/v1/family/{token}"): {"family link"},
+    ("referrals", "GET", "/v1/family/{token}/documents"): {"family link"},
+    ("referrals", "GET", "/v1/family/{token}/documents/{document_id}"): {"family link"},
     ("referrals", "GET", "/v1/advisers/{token}"): {"adviser link"},
     ("referrals", "POST", "/v1/advisers/{token}/advice"): {"adviser link"},
     ("referrals", "GET", "/v1/referrals"): {"caseworker", "manager"},

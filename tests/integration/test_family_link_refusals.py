@@ -23,7 +23,11 @@ from tests.integration.referrals_app import referrals_service
 
 HTML = {"Accept": "text/html,application/xhtml+xml"}
 FAMILY_ROUTES = {
-    "referrals": {("GET", "/v1/family/{token}")},
+    "referrals": {
+        ("GET", "/v1/family/{token}"),
+        ("GET", "/v1/family/{token}/documents"),
+        ("GET", "/v1/family/{token}/documents/{document_id}"),
+    },
     "plans": {
         ("GET", "/v1/family/{token}/plan"),
         ("GET", "/v1/family/{token}/plan.pdf"),
@@ -95,10 +99,12 @@ async def test_a_mangled_link_gets_the_answer_an_expired_one_gets(
     for service, routes in FAMILY_ROUTES.items():
         app = services[service]
         for method, template in sorted(routes):
-            as_expired = await _ask(app, method, template.format(token=expired))
+            as_expired = await _ask(
+                app, method, template.format(document_id=uuid4(), token=expired)
+            )
             assert as_expired.status_code == 401, (service, template, as_expired.text)
             for case, token in _mangled(link(referral_id)).items():
-                answer = await _ask(app, method, template.format(token=token))
+                answer = await _ask(app, method, template.format(document_id=uuid4(), token=token))
                 assert answer.status_code == 401, (service, template, case, answer.text)
                 assert answer.json() == as_expired.json(), (service, template, case)
     # Asked as a browser asks, plans answers the same JSON: the family's page saying "This
@@ -125,6 +131,6 @@ async def test_no_path_text_makes_a_family_route_answer_5xx(
     services: dict[str, FastAPI], text: str, safe: str, which: tuple[str, str, str]
 ) -> None:
     service, method, template = which
-    path = template.format(token=quote(text, safe=safe))
+    path = template.format(document_id=uuid4(), token=quote(text, safe=safe))
     answer = await _ask(services[service], method, path)
     assert answer.status_code < 500, (service, method, path, answer.text[:200])

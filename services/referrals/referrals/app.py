@@ -17,6 +17,7 @@ from referrals import (
 from referrals.config import ReferralsSettings
 from referrals.deadlines import AT_RISK, MISSED, DeadlineWatch, deadline_kinds
 from referrals.documents import api as documents
+from referrals.documents import family as family_documents
 from referrals.documents import schools as school_documents
 from referrals.handlers import subscriptions
 from referrals.partner_asyncapi import described
@@ -75,6 +76,7 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
                 consultation_api.schools,
                 documents.router,
                 school_documents.router,
+                family_documents.router,
                 advisers.router,
                 intake.router,
                 casework.router,
