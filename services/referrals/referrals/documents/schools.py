@@ -10,20 +10,23 @@ no such referral: the same 404, so a SENCo learns nothing about any other school
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from typing import Annotated, Literal
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Response, UploadFile, status
 
+from referrals.advice_received import AdviceNotAsked, receive_with_document
 from referrals.documents import repository
 from referrals.documents.api import DocumentView, content_response, view_of
 from referrals.documents.receiving import DocumentDesk, desk_of, kept, receive
 from referrals.documents.store import StoredKey
-from referrals.statutory import AdviceKind
+from referrals.statutory import AdviceKind, InvalidStep, OutOfOrder
 from shared.auth import AUTH_RESPONSES, CurrentPrincipal, Role, allow
 from shared.db import Connection
 from shared.http import NOT_FOUND, UNAVAILABLE, AsCaller
+from shared.unit_of_work import UnitOfWork
 
 router = APIRouter(
     prefix="/v1/school/pupils/{referral_id}/documents",
@@ -61,8 +64,9 @@ async def upload_pupils_document(
 ) -> DocumentView:
     """Add the school's educational advice (``advice``) or an annual review report
     (``report``) to a pupil's record, checked as every upload is (a refusal is a 422 naming
-    ``file``). The same file sent again by the SENCo is the same document (200); a file the
-    record already holds from someone else is a 409."""
+    ``file``). Educational advice the council asked for is received on the EHC clock. The
+    same file sent again by the SENCo is the same document (200); a file the record already
+    holds from someone else is a 409."""
     received = await receive(desk, file)
     council = await _pupils_council(caller.conn, referral_id, principal.school_urns)
     same = await repository.same_file(caller.conn, referral_id, kind, received.checked.sha256)
@@ -85,8 +89,19 @@ async def upload_pupils_document(
         if await repository.add(uow.conn, document) is None:
             raise HTTPException(status.HTTP_409_CONFLICT, "the same file was just added")
         uow.changed("create", "document", referral_id=referral_id, local_authority=council)
+        if kind == "advice":
+            await _advice_received(uow, referral_id, document.id)
         row = await repository.one(uow.conn, referral_id, document.id)
     return view_of(row)
+
+
+async def _advice_received(uow: UnitOfWork, referral_id: UUID, document_id: UUID) -> None:
+    """The school's educational advice, when the council asked for it (Reg 6(1)(b)), is
+    received on the clock as an adviser's is (``referrals.advice_received``: the deadline
+    met, the timeline, section K). Not asked for, or received already: the document is kept
+    with the pupil's record all the same, and the clock is unchanged."""
+    with contextlib.suppress(AdviceNotAsked, OutOfOrder, InvalidStep):
+        await receive_with_document(uow, referral_id, AdviceKind.EDUCATIONAL, document_id)
 
 
 @router.get("", response_model=list[DocumentView])
