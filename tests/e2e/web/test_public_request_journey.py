@@ -258,7 +258,8 @@ async def test_a_17_year_old_asks_for_themselves_and_the_messages_go_to_them(
     what they tell us, and is the contact: the link to confirm and the news after it go to
     them, in words to them ("you"), not to a parent about "your child". Later assessed as
     lacking capacity, the caseworker records their representative, who gets the next message,
-    about "the young person" (s80)."""
+    about "the young person" (s80). The referral's page says who decides, the consent to
+    sharing and the representative."""
     axe = browser_tools["AXE_JS"]
     marker = uuid4().hex[:6]
     email = f"young-{marker}@example.org"
@@ -326,6 +327,10 @@ async def test_a_17_year_old_asks_for_themselves_and_the_messages_go_to_them(
             await page.get_by_role("button", name="Search").click()
         async with page.expect_navigation():
             await page.locator("tr", has_text=f"Seren{marker}").locator("a").click()
+        decisions = await page.locator("#decisions + dl").inner_text()
+        assert "The young person (over compulsory school age, s83)" in decisions
+        assert "Given: what they tell us may be shared" in decisions
+        assert "None: the young person decides for themselves" in decisions
         async with page.expect_navigation():
             await page.get_by_role(
                 "link", name="Record who acts for a young person who lacks mental capacity"
@@ -340,6 +345,11 @@ async def test_a_17_year_old_asks_for_themselves_and_the_messages_go_to_them(
             await page.get_by_role("button", name="Record it").click()
         banner = await page.locator(".govuk-notification-banner").inner_text()
         assert "The representative was recorded" in banner
+        decisions = await page.locator("#decisions + dl").inner_text()
+        assert "The young person's representative (s80)" in decisions
+        assert "A deputy appointed by the Court of Protection, since" in decisions
+        assert "Assessed as lacking capacity to decide about education." in decisions
+        await checked(page, "referral-who-decides", axe)
     finally:
         await staff.close()
     # The next message (the plan, shared once drafted) goes to the representative.
