@@ -145,6 +145,7 @@ ACCESS: dict[tuple[str, str, str], set[str]] = {
     # The public form's (no account; limited per address) and the caseworkers' side of it.
     ("referrals", "POST", "/v1/public/requests"): {"anyone"},
     ("referrals", "POST", "/v1/public/requests/confirm"): {"anyone"},
+    ("referrals", "POST", "/v1/public/evidence"): {"anyone"},
     ("referrals", "GET", "/v1/public-requests"): {"caseworker", "manager"},
     ("referrals", "POST", "/v1/public-requests/{request_id}/confirm"): {"caseworker", "manager"},
     ("referrals", "POST", "/v1/referrals/{referral_id}/representative"): {"caseworker", "manager"},

@@ -22,7 +22,7 @@ from referrals.documents import schools as school_documents
 from referrals.handlers import subscriptions
 from referrals.partner_asyncapi import described
 from referrals.partners import PartnerIntake
-from referrals.public import casework, intake
+from referrals.public import casework, evidence, intake
 from referrals.public.admission import SHED, PublicIntakeGate
 from referrals.retention import RetentionJob
 from referrals.state import Referrals, referrals_of
@@ -43,6 +43,7 @@ UPLOADS = (
     r"/v1/referrals/[^/]+/documents",
     r"/v1/school/pupils/[^/]+/documents",
     r"/v1/advisers/[^/]+/advice",
+    r"/v1/public/evidence",
 )
 """The routes that take a document: their body may reach MAX_UPLOAD_BYTES."""
 
@@ -79,6 +80,7 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
                 family_documents.router,
                 advisers.router,
                 intake.router,
+                evidence.router,
                 casework.router,
                 representatives.router,
             ),

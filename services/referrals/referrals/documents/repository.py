@@ -19,7 +19,8 @@ COLUMNS = """id, referral_id, local_authority, kind, advice_kind, filename, medi
 @dataclass(frozen=True)
 class NewDocument:
     id: UUID
-    referral_id: UUID
+    referral_id: UUID | None
+    """None: evidence of a request on the public form, not sent yet (``public.evidence``)."""
     local_authority: str
     kind: str
     filename: str
