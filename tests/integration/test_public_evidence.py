@@ -157,6 +157,7 @@ async def test_an_upload_no_request_named_within_a_day_is_erased(
         )
     finally:
         await conn.close()
+    assert row is not None
     assert row["filename"] == "erased"
     assert row["content_removed_at"] is not None
     assert gone == 0
