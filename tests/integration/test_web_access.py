@@ -37,6 +37,7 @@ PUBLIC = {
     "/request",
     "/request/{slug}",
     "/request/check",
+    "/request/evidence",
     "/request/sent",
     "/request/confirm",
 }

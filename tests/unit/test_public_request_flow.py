@@ -20,6 +20,7 @@ PARENT: dict[str, Any] = {
     "nhs_number": "",
     "primary_need": "SLCN",
     "difficulties": "",
+    "evidence": [],
     "contact_name": "Ann Okafor",
     "preferred_channel": "email",
     "email": "ann@example.org",
@@ -77,6 +78,18 @@ def test_the_answers_make_the_public_intakes_request() -> None:
         },
         "honeypot": "",
     }
+
+
+def test_evidence_is_asked_after_the_difficulties_and_its_files_go_with_the_request() -> None:
+    slugs = _slugs(PARENT)
+    assert slugs.index("evidence") == slugs.index("about") + 1
+    without = {k: v for k, v in PARENT.items() if k != "evidence"}
+    assert PUBLIC_FORM.next_after(without).slug == "evidence"  # type: ignore[union-attr]
+    files = [{"id": "7d1f1c9e-0000-4000-8000-000000000001", "filename": "report.pdf"}]
+    body = request_body({**PARENT, "date_of_birth": "2018-05-01", "evidence": files}, "")
+    assert body["evidence"] == ["7d1f1c9e-0000-4000-8000-000000000001"]
+    assert "evidence" not in request_body({**PARENT, "date_of_birth": "2018-05-01"}, "")
+    assert question_of(("body", "evidence")) == "evidence"
 
 
 def test_a_422s_field_is_found_on_the_page_that_asks_it() -> None:

@@ -96,7 +96,12 @@ ROUTERS = (
 """Every page of the workspace (``tests/integration/test_web_access.py`` walks them; the
 chart's ingress routes their paths, checked by ``tests/deploy/test_chart_contents.py``)."""
 STATIC_PATH = "/static"
-UPLOADS = (*document_pages.UPLOADS, *adviser_pages.UPLOADS, *school_documents.UPLOADS)
+UPLOADS = (
+    *document_pages.UPLOADS,
+    *adviser_pages.UPLOADS,
+    *school_documents.UPLOADS,
+    *request.evidence.UPLOADS,
+)
 """The pages that take a document: their body may reach ``MAX_UPLOAD_BYTES``."""
 
 

@@ -1,9 +1,10 @@
 """Journey 6: a parent asks for an EHC needs assessment on a 375 px phone, with no account: a
-question a page, "check your answers", the confirmation with the reference; the link in the
+question a page (a file of evidence among them: a renamed program refused, a PDF sent), "check
+your answers", the confirmation with the reference; the link in the
 message they are sent (the local GOV.UK Notify's inbox) confirms the request; the caseworker
 then sees the child in the caseload, the statutory clock running from the day the request was
-received. Every state of every new page (empty, with an error, answered) is checked by
-axe-core and for sideways scrolling at 375 and 320 px."""
+received, and the evidence with the referral. Every state of every new page (empty, with an
+error, answered) is checked by axe-core and for sideways scrolling at 375 and 320 px."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from playwright.async_api import Browser, Page
 
 from scripts.platform import Platform
 from shared.dates import london_today
+from tests import documents
 from tests.e2e.web.conftest import (
     PHONE,
     axe_violations,
@@ -106,6 +108,23 @@ async def test_a_parent_asks_on_a_phone_confirms_by_link_and_the_caseworker_sees
                      {"Speaking, listening or understanding": "check"})  # fmt: skip
         said = "She finds it hard to follow what is said in class."
         await answer(page, "Tell us about their difficulties", axe, {"difficulties": said})
+        # Evidence (optional): a file that is not what its name says is refused on the page;
+        # a real PDF is sent at once and listed; then on.
+        assert await page.locator("h1").inner_text() == "Upload evidence (optional)"
+        await checked(page, "evidence", axe)
+        await page.set_input_files(
+            "#file", {"name": "report.pdf", "mimeType": "application/pdf",
+                      "buffer": documents.windows_program()})  # fmt: skip
+        async with page.expect_navigation():
+            await page.get_by_role("button", name="Continue").click()
+        assert (await page.title()).startswith("Error: ")
+        assert await page.locator(".govuk-error-summary a").get_attribute("href") == "#file"
+        await checked(page, "evidence-error", axe)
+        await page.set_input_files(
+            "#file", {"name": "Nursery report.pdf", "mimeType": "application/pdf",
+                      "buffer": documents.pdf(f"nursery {marker}")})  # fmt: skip
+        async with page.expect_navigation():
+            await page.get_by_role("button", name="Continue").click()
         await answer(page, "What is your name?", axe, {"contact_name": "Ada Okafor"})
         await answer(page, "How should we contact you?", axe, {"Email": "check"})
         await answer(page, "What is your email address?", axe, {"email": email})
@@ -115,6 +134,7 @@ async def test_a_parent_asks_on_a_phone_confirms_by_link_and_the_caseworker_sees
         rows = await page.locator(".govuk-summary-list__row").all_inner_texts()
         assert any(given in r and family in r for r in rows), rows
         assert any("1 May 2018" in r for r in rows), rows
+        assert any("Evidence" in r and "Nursery report.pdf" in r for r in rows), rows
         assert await page.locator("a:has-text('Change')").count() == len(rows)
         assert await page.locator("input[name='website']").is_hidden()  # the honeypot
         await checked(page, "check-answers", axe)
@@ -177,6 +197,7 @@ async def test_a_parent_asks_on_a_phone_confirms_by_link_and_the_caseworker_sees
             await row.locator("a").click()
         main = await page.inner_text("main")
         assert f"{today.day} {today:%B %Y}" in main
+        assert "Nursery report.pdf" in main  # the evidence sent with it, the referral's now
     finally:
         await staff.close()
 
@@ -284,6 +305,7 @@ async def test_a_17_year_old_asks_for_themselves_and_the_messages_go_to_them(
         await answer(page, "What do they find hardest?", axe,
                      {"Feelings, behaviour or mental health": "check"})  # fmt: skip
         await answer(page, "Tell us about their difficulties", axe, {})
+        await answer(page, "Upload evidence (optional)", axe, {})  # nothing to send
         # Their own decision (s83): a page only a young person is asked.
         async with page.expect_navigation():
             await page.get_by_role("button", name="Continue").click()

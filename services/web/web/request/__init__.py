@@ -4,13 +4,14 @@ confirms a request.
 
 - ``flow``: the questions, one a page, and the request they make (pure).
 - ``routes``: the form's pages, "check your answers", and the confirmation.
+- ``evidence``: the form's optional page of files, each sent at once to referrals.
 - ``confirming``: the link sent to the contact, and its "Confirm" button.
 - ``casework``: the caseworkers' list of requests not taken in, and "Confirmed by phone".
 """
 
 from __future__ import annotations
 
-from web.request import casework, confirming, routes
+from web.request import casework, confirming, evidence, routes
 
-ROUTERS = (confirming.router, routes.router, casework.router)
-"""``/request/confirm`` before the form's ``/request/{slug}``."""
+ROUTERS = (confirming.router, evidence.router, routes.router, casework.router)
+"""``/request/confirm`` and ``/request/evidence`` before the form's ``/request/{slug}``."""

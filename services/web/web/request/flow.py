@@ -190,6 +190,14 @@ PAGES = (
         "Difficulties",
     ),
     Page(
+        "evidence",
+        "Upload evidence (optional)",
+        (Question("evidence", "Evidence", "file", required=False),),
+        "Evidence",
+        hint="Such as a report from their nursery, school or a health professional. You do "
+        "not need to send anything: the council asks the people who know the child.",
+    ),
+    Page(
         "sharing",
         "Can we share what you tell us with the people who help you?",
         (
@@ -267,6 +275,7 @@ API_FIELDS: dict[tuple[str, ...], str] = {
     ("family_contact", "phone"): "phone",
     ("family_contact", "preferred_channel"): "preferred_channel",
     ("family_contact",): "contact_name",
+    ("evidence",): "evidence",
 }
 """Where each of the API's fields is asked (its 422's ``loc`` after ``body``)."""
 
@@ -278,6 +287,18 @@ def question_of(loc: tuple[str | int, ...]) -> str | None:
         if path[:length] in API_FIELDS:
             return API_FIELDS[path[:length]]
     return None
+
+
+EVIDENCE = "evidence"
+"""The page (and the saved answer) of the files uploaded: each ``{"id", "filename"}``."""
+MOST_EVIDENCE = 5
+"""The most files one request carries (as referrals takes them)."""
+
+
+def evidence_of(saved: Saved) -> list[dict[str, str]]:
+    """The files uploaded so far, as the session keeps them."""
+    found = saved.get(EVIDENCE)
+    return [e for e in found if isinstance(e, dict)] if isinstance(found, list) else []
 
 
 def request_body(answers: Mapping[str, Any], honeypot: str) -> dict[str, Any]:
@@ -298,4 +319,6 @@ def request_body(answers: Mapping[str, Any], honeypot: str) -> dict[str, Any]:
     body |= {"child": child, "family_contact": contact, "honeypot": honeypot}
     if answers.get("difficulties"):
         body["about_the_child"] = {"difficulties": answers["difficulties"]}
+    if evidence := evidence_of(answers):
+        body["evidence"] = [e["id"] for e in evidence]
     return body

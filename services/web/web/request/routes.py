@@ -27,7 +27,15 @@ from web.backends import Invalid, Unavailable
 from web.councils import names
 from web.family.link import family_address
 from web.forms import Answers, Question, read
-from web.request.flow import PUBLIC_FORM, Flow, Page, question_of, request_body
+from web.request.flow import (
+    EVIDENCE,
+    PUBLIC_FORM,
+    Flow,
+    Page,
+    evidence_of,
+    question_of,
+    request_body,
+)
 from web.sessions import csrf_token, session_of
 from web.signin import checked_form
 from web.state import state_of
@@ -47,7 +55,7 @@ PUBLIC: dict[str, Any] = {"service_name": "Ask for SEND support", "family": True
 """Every public page's layout: the service's name for the public, no staff navigation."""
 
 
-def _saved(request: Request) -> dict[str, Any]:
+def saved_answers(request: Request) -> dict[str, Any]:
     saved = session_of(request).data.get(ANSWERS)
     return saved if isinstance(saved, dict) else {}
 
@@ -84,9 +92,9 @@ async def check_answers(request: Request) -> Response:
 async def send(request: Request) -> Response:
     """Send the request (once: the key kept with the answers answers a second press)."""
     form = await checked_form(request)
-    flow, saved = PUBLIC_FORM, _saved(request)
+    flow, saved = PUBLIC_FORM, saved_answers(request)
     if flow.next_after(saved) is not None:
-        return _to_next(flow, saved)
+        return to_next(flow, saved)
     answers = _read_all(request, flow, saved)
     session = session_of(request).data
     key = session.setdefault(KEY, str(uuid.uuid4()))
@@ -142,7 +150,7 @@ async def sent(request: Request) -> Response:
 
 @router.get("/request/{slug}")
 async def question_page(request: Request, slug: str) -> Response:
-    flow, saved = PUBLIC_FORM, _saved(request)
+    flow, saved = PUBLIC_FORM, saved_answers(request)
     page = flow.page(slug)
     if page is None or not page.when(saved):
         return pages.render(request, "errors/not_found.html", status_code=404, **PUBLIC)
@@ -153,7 +161,7 @@ async def question_page(request: Request, slug: str) -> Response:
 @router.post("/request/{slug}")
 async def answer(request: Request, slug: str) -> Response:
     form = await checked_form(request)
-    flow, saved = PUBLIC_FORM, _saved(request)
+    flow, saved = PUBLIC_FORM, saved_answers(request)
     page = flow.page(slug)
     if page is None or not page.when(saved):
         return pages.render(request, "errors/not_found.html", status_code=404, **PUBLIC)
@@ -169,10 +177,10 @@ async def answer(request: Request, slug: str) -> Response:
         kept[q.name] = answers.values[q.name]
     session_of(request).data[ANSWERS] = kept
     session_of(request).data.pop(KEY, None)  # changed answers: a new request
-    return _to_next(flow, kept)
+    return to_next(flow, kept)
 
 
-def _to_next(flow: Flow, saved: dict[str, Any]) -> Response:
+def to_next(flow: Flow, saved: dict[str, Any]) -> Response:
     following = flow.next_after(saved)
     return RedirectResponse(
         f"/request/{following.slug}" if following else "/request/check", status_code=303
@@ -207,6 +215,9 @@ def _read_all(request: Request, flow: Flow, saved: dict[str, Any]) -> dict[str, 
     """Every answer asked, as the API takes it (a date as ISO)."""
     body: dict[str, Any] = {}
     for page in flow.asked(saved):
+        if page.slug == EVIDENCE:  # files, uploaded already: their ids
+            body[EVIDENCE] = evidence_of(saved)
+            continue
         body |= read(_questions(request, page), saved)[0]
     return body
 
@@ -214,11 +225,15 @@ def _read_all(request: Request, flow: Flow, saved: dict[str, Any]) -> dict[str, 
 def _check_page(
     request: Request, flow: Flow, problems: Answers, *, status_code: int = 200
 ) -> Response:
-    saved = _saved(request)
+    saved = saved_answers(request)
     if flow.next_after(saved) is not None:
-        return _to_next(flow, saved)
+        return to_next(flow, saved)
     rows = []
     for page in flow.asked(saved):
+        if page.slug == EVIDENCE:
+            names = [e["filename"] for e in evidence_of(saved)]
+            rows.append({"page": page, "value": ", ".join(names) or "None"})
+            continue
         questions = _questions(request, page)
         shown = read(questions, saved)[1].values
         parts = []
