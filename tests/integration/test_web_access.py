@@ -38,6 +38,10 @@ PUBLIC = {
     "/request/{slug}",
     "/request/check",
     "/request/evidence",
+    "/request/school",
+    "/request/school/{slug}",
+    "/request/school/check",
+    "/request/school/sent",
     "/request/sent",
     "/request/confirm",
 }

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from web.request.flow import PUBLIC_FORM, question_of, request_body
+from web.request.flow import PUBLIC_FORM, SCHOOL_FORM, question_of, request_body
 
 PARENT: dict[str, Any] = {
     "requested_by": "parent",
@@ -98,3 +98,18 @@ def test_a_422s_field_is_found_on_the_page_that_asks_it() -> None:
     assert question_of(("body", "about_the_child", "difficulties", 0)) == "difficulties"
     assert question_of(("body", "honeypot")) is None
     assert PUBLIC_FORM.page_of("nhs_number").slug == "nhs-number"  # type: ignore[union-attr]
+
+
+def test_the_schools_short_form_asks_less_the_school_and_the_familys_contact() -> None:
+    school = {**PARENT, "requested_by": "school", "school_urn": "107958", "evidence": []}
+    slugs = [p.slug for p in SCHOOL_FORM.asked(school)]
+    assert slugs == [
+        "council", "kind", "name", "date-of-birth", "postcode", "need", "about", "school",
+        "family-name", "contact-by", "email",
+    ]  # fmt: skip
+    assert len(slugs) < len(PUBLIC_FORM.asked(school))
+    assert SCHOOL_FORM.next_after(school) is None
+    body = request_body({**school, "date_of_birth": "2018-05-01"}, "")
+    assert body["requested_by"] == "school"
+    assert body["child"]["school_urn"] == "107958"
+    assert question_of(("body", "child", "school_urn")) == "school_urn"

@@ -388,3 +388,74 @@ async def test_a_17_year_old_asks_for_themselves_and_the_messages_go_to_them(
     [told] = await messages_to(platform, deputy, 1)
     assert "the young person" in str(told["body"])
     assert "your child" not in str(told["body"])
+
+
+async def test_a_school_without_an_account_asks_on_the_short_form_and_the_family_confirms(
+    browser: Browser,
+    browser_tools: dict[str, str],
+    web_url: str,
+    platform: Platform,
+    referrals_api: httpx.AsyncClient,
+) -> None:
+    """The short form for schools and colleges: fewer questions (the school is the
+    requester, its URN asked), "check your answers", the confirmation with the reference;
+    the parent is sent the link to confirm, and the request is taken in as the school's."""
+    axe = browser_tools["AXE_JS"]
+    marker = uuid4().hex[:6]
+    email = f"school-family-{marker}@example.org"
+    context = await new_context(browser)
+    page = await context.new_page()
+    try:
+        await page.goto(f"{web_url}/request/school")
+        await checked(page, "school-start", axe)
+        async with page.expect_navigation():
+            await page.get_by_role("button", name="Start now").click()
+        await answer(page, "Which council area does the child or young person live in?", axe,
+                     {"Leeds City Council": "check"})  # fmt: skip
+        await answer(page, "What are you asking for?", axe,
+                     {"An education, health and care (EHC) needs assessment": "check"})  # fmt: skip
+        await answer(page, "What is the child or young person's name?", axe,
+                     {"given_name": f"Tomos{marker}", "family_name": "Price"})  # fmt: skip
+        await answer(page, "What is their date of birth?", axe,
+                     {"date_of_birth-day": "4", "date_of_birth-month": "9",
+                      "date_of_birth-year": "2017"})  # fmt: skip
+        await answer(page, "What is their home postcode?", axe, {"postcode": "LS6 2AB"})
+        await answer(page, "What do they find hardest?", axe,
+                     {"Speaking, listening or understanding": "check"})  # fmt: skip
+        await answer(page, "Tell us about their difficulties", axe, {})
+        async with page.expect_navigation():  # the school's URN, sent empty: named
+            await page.get_by_role("button", name="Continue").click()
+        assert (await page.title()).startswith("Error: ")
+        await checked(page, "school-urn-error", axe)
+        await answer(page, "Which school or college are you from?", axe, {"school_urn": "107958"})
+        await answer(page, "What is the parent's or carer's name?", axe,
+                     {"contact_name": "Bethan Price"})  # fmt: skip
+        await answer(page, "How should we contact you?", axe, {"Email": "check"})
+        await answer(page, "What is your email address?", axe, {"email": email})
+
+        assert page.url == f"{web_url}/request/school/check"
+        rows = await page.locator(".govuk-summary-list__row").all_inner_texts()
+        assert any("School or college (URN)" in r and "107958" in r for r in rows), rows
+        assert not any("Who is asking" in r for r in rows), rows  # the school: not asked
+        await checked(page, "school-check", axe)
+        async with page.expect_navigation():
+            await page.get_by_role("button", name="Accept and send").click()
+        assert page.url == f"{web_url}/request/school/sent"
+        reference = (await page.locator(".govuk-panel").inner_text()).split()[-1]
+        await checked(page, "school-sent", axe)
+
+        # The family is sent the link (the confirmation message) and confirms it.
+        await page.goto(await link_in_message(platform, email))
+        async with page.expect_navigation():
+            await page.get_by_role("button", name="Confirm").click()
+        assert await page.locator(".govuk-panel__title").inner_text() == "Request confirmed"
+    finally:
+        await context.close()
+
+    found = await referrals_api.post("/v1/referrals/search", json={"text": reference})
+    [row] = found.json()["items"]
+    referral = (await referrals_api.get(f"/v1/referrals/{row['id']}")).json()
+    assert (referral["requested_by"], referral["track"]) == ("school", "ehc")
+    assert referral["received_on"] == london_today().isoformat()
+    child = (await referrals_api.get(f"/v1/referrals/{row['id']}/child")).json()
+    assert child["school_urn"] == "107958"

@@ -15,7 +15,7 @@ from web.backends import Invalid
 from web.documents import file_of, problem_of
 from web.family.link import family_address
 from web.request.flow import EVIDENCE, MOST_EVIDENCE, PUBLIC_FORM, evidence_of
-from web.request.routes import ANSWERS, render_public, saved_answers, to_next
+from web.request.routes import FAMILY_FORM, render_public, saved_answers, to_next
 from web.sessions import session_of
 from web.signin import checked_form
 from web.state import state_of
@@ -37,7 +37,7 @@ async def evidence_sent(request: Request) -> Response:
     form = await checked_form(request)
     saved = saved_answers(request)
     if "local_authority" not in saved:  # the council is asked first: the form from the start
-        return to_next(PUBLIC_FORM, saved)
+        return to_next(FAMILY_FORM, saved)
     files = evidence_of(saved)
     chosen = form.get("file")
     if getattr(chosen, "filename", None) and len(files) < MOST_EVIDENCE:
@@ -57,8 +57,8 @@ async def evidence_sent(request: Request) -> Response:
             return _page(request, saved, problem=problem_of(exc))
         files = [*files, {"id": str(kept["id"]), "filename": str(kept["filename"])}]
     answered = {**saved, EVIDENCE: files}
-    session_of(request).data[ANSWERS] = answered
-    return to_next(PUBLIC_FORM, answered)
+    session_of(request).data[FAMILY_FORM.answers] = answered
+    return to_next(FAMILY_FORM, answered)
 
 
 def _page(request: Request, saved: dict[str, Any], *, problem: str | None = None) -> Response:
