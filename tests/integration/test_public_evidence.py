@@ -3,7 +3,8 @@ PostgreSQL through the referrals API: checked as every upload is (a renamed prog
 naming the file, nothing stored), kept for the council chosen; named by the request, it is the
 referral's once the request is confirmed, and the family reads it through their link; a
 request naming a file that is not there is refused naming ``evidence`` and not kept; an upload
-no request named within a day is erased by the retention job."""
+no request named within a day is erased by the retention job, and so is the evidence of a
+request never taken in once retention erases its details."""
 
 from __future__ import annotations
 
@@ -14,9 +15,14 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from referrals.documents.store import PostgresStore
-from referrals.retention import erase_unclaimed_evidence, remove_erased_documents
+from referrals.retention import (
+    erase_past_retention,
+    erase_unclaimed_evidence,
+    remove_erased_documents,
+)
 
 from scripts.platform import IdentityProvider, migrations_of
+from shared.dates import london_today
 from shared.migrations import owner_connection
 from shared.state import service_state
 from tests import documents
@@ -161,3 +167,30 @@ async def test_an_upload_no_request_named_within_a_day_is_erased(
     assert row["filename"] == "erased"
     assert row["content_removed_at"] is not None
     assert gone == 0
+
+
+async def test_the_evidence_of_a_request_never_taken_in_goes_with_its_details(
+    app: FastAPI, public: httpx.AsyncClient, owner_url: str
+) -> None:
+    uploaded = await _upload(public, "Old report.pdf", documents.pdf("old report"))
+    document_id = uploaded.json()["id"]
+    made = await public.post(
+        "/v1/public/requests",
+        json={**request_body(date_of_birth="2008-01-10"), "evidence": [document_id]},
+    )
+    assert made.status_code == 201, made.text
+    state = service_state(app)
+    async with state.database.pool().acquire() as own:  # the service's own role
+        await erase_past_retention(
+            state.work, own, today=london_today(), years=125, by_council={LEEDS: 1}
+        )
+    conn = await owner_connection(owner_url)
+    try:
+        row = await conn.fetchrow(
+            "SELECT filename, erased_at FROM documents WHERE id = $1", UUID(document_id)
+        )
+    finally:
+        await conn.close()
+    assert row is not None
+    assert row["filename"] == "erased"
+    assert row["erased_at"] is not None

@@ -88,6 +88,8 @@ async def erase_past_retention(
                 cut_offs,
                 max([default, *cut_offs]),
             )
+        # The evidence sent with a request not taken in goes with its details.
+        await public_store.erase_with_their_requests(conn)
         erased_children = [row["id"] for row in rows]
         referrals = await conn.fetch(
             "SELECT id, local_authority FROM referrals WHERE child_id = ANY($1) ORDER BY id",

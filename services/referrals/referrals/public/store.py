@@ -178,3 +178,15 @@ async def erase_unclaimed(conn: Connection) -> list[asyncpg.Record]:
            RETURNING id, local_authority""",
         UNCLAIMED_FOR,
     )
+
+
+async def erase_with_their_requests(conn: Connection) -> int:
+    """Evidence of requests never taken in whose details retention erased: erased with them
+    (their bytes after the commit); returns how many."""
+    result = await conn.execute(
+        """UPDATE documents d SET filename = 'erased', erased_at = now()
+           FROM public_requests p
+           WHERE d.public_request_id = p.id AND d.referral_id IS NULL AND d.erased_at IS NULL
+             AND p.request IS NULL AND p.referral_id IS NULL"""
+    )
+    return int(result.split()[-1])
