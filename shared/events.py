@@ -747,6 +747,24 @@ class AnnualReviewDeadlineMissed(AnnualReviewStep):
     due_on: date
 
 
+class ProvisionAsked(BaseModel):
+    """A line of the plan's provision (section F, or G for health) that a specialist role
+    delivers: what the plan asks of the practitioner allocated, and the line their sessions
+    are recorded against. The support's type and quantities, never the child's name."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    id: str = Field(description="The line's id in the plan", examples=["provision-1"])
+    section: Literal["F", "G"] = Field(description="F: educational, G: health provision")
+    role: Specialism = Field(description="The specialist role that delivers it")
+    support: str = Field(description="Type of support", examples=["a language programme"])
+    sessions_per_week: float = Field(gt=0, description="How often; 0.5 = fortnightly")
+    minutes_per_session: int = Field(gt=0)
+    weeks: int = Field(gt=0, description="For how many weeks")
+    group_size: int = Field(ge=1, description="1 for one-to-one")
+    where: str = Field(examples=["in class", "a quiet room at school"])
+
+
 class PlanDrafted(DomainEvent):
     name: ClassVar[str] = "plan-drafted"
     owner: ClassVar[str] = "plans"
@@ -763,6 +781,11 @@ class PlanDrafted(DomainEvent):
         description="The specialist roles the plan's provision needs (section F), lead role "
         "first; empty from older publishers, where required_specialism is the one role",
         examples=[["speech_and_language_therapy", "occupational_therapy"]],
+    )
+    provision: list[ProvisionAsked] = Field(
+        default_factory=list,
+        description="The provision lines a specialist role delivers (F, then G): what each "
+        "allocated practitioner sees the plan asks of them; empty from older publishers",
     )
     track: Track = Field(default="support", description="The referral's track when drafted")
     secondary_needs: list[Sen2Need] = Field(default_factory=list)

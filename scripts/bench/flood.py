@@ -75,6 +75,7 @@ FAMILY_ANSWERS: list[tuple[str, dict[str, str]]] = [
     ("nhs-number", {"nhs_number": ""}),
     ("need", {"primary_need": "SLCN"}),
     ("about", {"difficulties": "She finds it hard to follow what is said in class."}),
+    ("evidence", {}),  # optional: no file
     ("contact-name", {"contact_name": "Ada Okafor"}),
     ("contact-by", {"preferred_channel": "email"}),
     ("email", {"email": "ada.okafor@example.org"}),

@@ -92,6 +92,8 @@ ACCESS: dict[tuple[str, str, str], set[str]] = {
     },
     ("referrals", "GET", "/v1/family/{token}"): {"family link"},
     ("referrals", "GET", "/v1/family/{token}/letters/{document_id}"): {"family link"},
+    ("referrals", "GET", "/v1/family/{token}/documents"): {"family link"},
+    ("referrals", "GET", "/v1/family/{token}/documents/{document_id}"): {"family link"},
     ("referrals", "GET", "/v1/advisers/{token}"): {"adviser link"},
     ("referrals", "POST", "/v1/advisers/{token}/advice"): {"adviser link"},
     ("referrals", "GET", "/v1/referrals"): {"caseworker", "manager"},
@@ -123,6 +125,7 @@ ACCESS: dict[tuple[str, str, str], set[str]] = {
             "mediation",
         )
     },
+    ("plans", "GET", "/v1/school/pupils/{referral_id}/plan"): {"school"},
     ("plans", "GET", "/v1/referrals/{referral_id}/plan"): {"caseworker", "manager"},
     ("plans", "GET", "/v1/standards"): {"caseworker", "manager"},
     ("plans", "GET", "/v1/standards/coverage"): {"caseworker", "manager"},
@@ -147,6 +150,7 @@ ACCESS: dict[tuple[str, str, str], set[str]] = {
     # The public form's (no account; limited per address) and the caseworkers' side of it.
     ("referrals", "POST", "/v1/public/requests"): {"anyone"},
     ("referrals", "POST", "/v1/public/requests/confirm"): {"anyone"},
+    ("referrals", "POST", "/v1/public/evidence"): {"anyone"},
     ("referrals", "GET", "/v1/public-requests"): {"caseworker", "manager"},
     ("referrals", "POST", "/v1/public-requests/{request_id}/confirm"): {"caseworker", "manager"},
     ("referrals", "POST", "/v1/referrals/{referral_id}/representative"): {"caseworker", "manager"},

@@ -26,6 +26,8 @@ FAMILY_ROUTES = {
     "referrals": {
         ("GET", "/v1/family/{token}"),
         ("GET", "/v1/family/{token}/letters/{document_id}"),
+        ("GET", "/v1/family/{token}/documents"),
+        ("GET", "/v1/family/{token}/documents/{document_id}"),
     },
     "plans": {
         ("GET", "/v1/family/{token}/plan"),

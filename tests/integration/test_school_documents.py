@@ -2,7 +2,9 @@
 development identity provider as the seed's SENCos of two Leeds schools): a SENCo uploads
 educational advice and annual review reports for their own pupil, checked as every upload is
 and audited as theirs, and reads back only what they uploaded; another school's SENCo can
-neither upload to nor read anything of that pupil's documents (404, nothing stored)."""
+neither upload to nor read anything of that pupil's documents (404, nothing stored). The
+school's educational advice, when the council asked for it, is received on the EHC clock as an
+adviser's is."""
 
 from __future__ import annotations
 
@@ -230,3 +232,65 @@ async def test_a_sencos_educational_advice_is_received_on_the_clock_when_the_cou
     topic, received = (await outbox_events(owner_url, referral_id))[-1]
     assert topic == "referrals.advice-received.v1"
     assert (received["kind"], received["document_id"]) == ("educational", advice.json()["id"])
+
+
+async def _educational_advice_asked(caseworker: httpx.AsyncClient) -> str:
+    """A pupil's EHC request being assessed, the school's educational advice asked for."""
+    asked_on = london_today() - timedelta(days=7)
+    created = await caseworker.post(
+        "/v1/referrals",
+        json=referral_body(
+            track="ehc", received_on=asked_on - timedelta(days=14), school_urn=LEEDS_SCHOOL_URN
+        ),
+    )
+    assert created.status_code == 201, created.text
+    path = f"/v1/referrals/{created.json()['id']}"
+    for step, body in (
+        ("assessment-decision", {"decision": "assess", "decided_on": str(asked_on)}),
+        ("advice-requests", {"kinds": ["educational", "medical"], "requested_on": str(asked_on)}),
+    ):
+        taken = await caseworker.post(f"{path}/{step}", json=body)
+        assert taken.status_code == 200, taken.text
+    return str(created.json()["id"])
+
+
+async def test_a_sencos_educational_advice_is_received_on_the_clock_as_an_advisers_is(
+    clients: dict[str, httpx.AsyncClient], owner_url: str
+) -> None:
+    caseworker, senco = clients["leeds-caseworker"], clients["leeds-senco"]
+    referral_id = await _educational_advice_asked(caseworker)
+
+    sent = await _upload(senco, referral_id, documents.pdf("the school's advice"), kind="advice")
+    assert sent.status_code == 201, sent.text
+
+    ehc = (await caseworker.get(f"/v1/referrals/{referral_id}")).json()["ehc"]
+    by_kind = {a["kind"]: a for a in ehc["advice"]}
+    assert by_kind["educational"]["received_on"] == london_today().isoformat()
+    assert by_kind["medical"]["received_on"] is None
+    [received] = [
+        d for t, d in await outbox_events(owner_url, referral_id) if "advice-received" in t
+    ]
+    assert (received["kind"], received["document_id"]) == ("educational", sent.json()["id"])
+    timeline = (await caseworker.get(f"/v1/referrals/{referral_id}")).json()["timeline"]
+    assert ("advice_received", "educational") in {(t["step"], t["detail"]) for t in timeline}
+
+    # A second file (an addendum) is kept with the record; the clock is not moved again.
+    again = await _upload(senco, referral_id, documents.pdf("an addendum"), kind="advice")
+    assert again.status_code == 201, again.text
+    assert (
+        len([t for t, _ in await outbox_events(owner_url, referral_id) if "advice-received" in t])
+        == 1
+    )
+
+
+async def test_a_sencos_advice_not_asked_for_is_kept_and_the_clock_is_unchanged(
+    clients: dict[str, httpx.AsyncClient], owner_url: str
+) -> None:
+    referral_id = await _pupil(clients["leeds-caseworker"])  # support track: no clock
+    sent = await _upload(
+        clients["leeds-senco"], referral_id, documents.pdf("unasked"), kind="advice"
+    )
+    assert sent.status_code == 201, sent.text
+    assert [
+        t for t, _ in await outbox_events(owner_url, referral_id) if "advice-received" in t
+    ] == []

@@ -21,8 +21,9 @@ from devtools.dev_identity import fetch_token
 from devtools.dev_identity_seed import BRADFORD_SLT, LEEDS_NORTH_SLT
 from scripts.platform import IdentityProvider, migrations_of, service_url
 from shared.dates import london_today
-from shared.events import SpecialistAssigned
+from shared.events import ProvisionAsked, SpecialistAssigned
 from shared.migrations import owner_connection
+from shared.specialisms import Specialism
 from tests.conftest import Databases
 from tests.integration.specialists_app import BRADFORD, handle, plan, specialists_service
 
@@ -233,6 +234,67 @@ async def test_accept_arrange_the_first_session_record_sessions_then_end(
         ("create", "session"),
         ("update", "allocation"),  # ended
     ]
+
+
+def _asked(line_id: str, role: Specialism, section: str = "F") -> ProvisionAsked:
+    return ProvisionAsked.model_validate(
+        {"id": line_id, "section": section, "role": role, "support": f"support of {line_id}",
+         "sessions_per_week": 1, "minutes_per_session": 30, "weeks": 12, "group_size": 1,
+         "where": "a quiet room at school"}
+    )  # fmt: skip
+
+
+async def test_the_practitioner_sees_what_the_plan_asks_of_their_role_and_records_against_it(
+    owner: asyncpg.Connection, pool: asyncpg.Pool, signed_in: dict[str, httpx.AsyncClient]
+) -> None:
+    slt, ot = Specialism.SPEECH_AND_LANGUAGE_THERAPY, Specialism.OCCUPATIONAL_THERAPY
+    mine = await _allocated(
+        pool,
+        roles=[slt, ot],
+        provision=[
+            _asked("provision-1", slt),
+            _asked("provision-2", ot),
+            _asked("health-1", slt, "G"),
+        ],
+    )
+    client = signed_in["leeds-slt"]
+    path = f"/v1/caseload/{mine.allocation_id}"
+    case = (await client.get(path)).json()
+    assert [(p["id"], p["section"], p["support"]) for p in case["provision"]] == [
+        ("provision-1", "F", "support of provision-1"),
+        ("health-1", "G", "support of health-1"),
+    ]  # the occupational therapist's line is not the speech and language therapist's
+    assert case["provision"][0]["minutes_per_session"] == 30
+    [listed] = (await client.get("/v1/caseload")).json()
+    assert [p["id"] for p in listed["provision"]] == ["provision-1", "health-1"]
+    assert (await client.post(f"{path}/accept")).status_code == 200
+
+    # A session against another role's line, or a line the plan does not have: 422, nothing kept.
+    for wrong in ("provision-2", "provision-9"):
+        refused = await client.post(
+            f"{path}/sessions", json=_session(london_today(), provision=wrong)
+        )
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["detail"][0]["loc"][-1] == "provision_id"
+    assert await owner.fetchval("SELECT count(*) FROM sessions_given") == 0
+    given = await client.post(
+        f"{path}/sessions", json=_session(london_today(), provision="health-1")
+    )
+    assert given.status_code == 201, given.text
+    [session] = (await client.get(path)).json()["sessions"]
+    assert session["provision_id"] == "health-1"
+
+
+async def test_a_plan_drafted_before_provision_was_sent_takes_any_line(
+    owner: asyncpg.Connection, pool: asyncpg.Pool, signed_in: dict[str, httpx.AsyncClient]
+) -> None:
+    mine = await _allocated(pool)  # an older plans: no provision in its event
+    client = signed_in["leeds-slt"]
+    path = f"/v1/caseload/{mine.allocation_id}"
+    assert (await client.get(path)).json()["provision"] == []
+    assert (await client.post(f"{path}/accept")).status_code == 200
+    given = await client.post(f"{path}/sessions", json=_session(london_today(), provision="x-1"))
+    assert given.status_code == 201, given.text
 
 
 async def test_ending_their_allocation_offers_its_places_to_the_waitlist(

@@ -37,6 +37,11 @@ PUBLIC = {
     "/request",
     "/request/{slug}",
     "/request/check",
+    "/request/evidence",
+    "/request/school",
+    "/request/school/{slug}",
+    "/request/school/check",
+    "/request/school/sent",
     "/request/sent",
     "/request/confirm",
 }

@@ -112,6 +112,7 @@ async def test_a_young_person_asks_for_themselves_and_their_consent_is_kept(
     child = (await caseworker.get(f"/v1/referrals/{request_id}/child")).json()
     assert child["sharing_consent"] == "refused"
     assert child["representative"] is None
+    assert child["decides"] == "young_person"  # s83: the decisions are theirs
 
 
 async def test_a_caseworker_records_a_young_persons_representative_who_is_told_from_then(
@@ -125,6 +126,8 @@ async def test_a_caseworker_records_a_young_persons_representative_who_is_told_f
     )
     assert made.status_code == 201, made.text
     referral_id = made.json()["id"]
+    before = (await caseworker.get(f"/v1/referrals/{referral_id}/child")).json()
+    assert before["decides"] == "young_person"
     async with await signed_in(app, identity, "bradford-caseworker") as bradford:
         elsewhere = await bradford.post(
             f"/v1/referrals/{referral_id}/representative", json=REPRESENTATIVE
@@ -146,6 +149,7 @@ async def test_a_caseworker_records_a_young_persons_representative_who_is_told_f
         "deputy",
         REPRESENTATIVE["reason"],
     )
+    assert child["decides"] == "representative"  # s80: they act for the young person
     timeline = (await caseworker.get(f"/v1/referrals/{referral_id}")).json()["timeline"]
     assert [
         (s["step"], s["detail"]) for s in timeline if s["step"] == "representative_recorded"
@@ -167,6 +171,8 @@ async def test_a_child_under_school_leaving_age_has_no_representative_but_their_
     made = await caseworker.post(
         "/v1/referrals", json=referral_body(date_of_birth=_born_years_ago(12))
     )
+    child = (await caseworker.get(f"/v1/referrals/{made.json()['id']}/child")).json()
+    assert child["decides"] == "parent"
     refused = await caseworker.post(
         f"/v1/referrals/{made.json()['id']}/representative", json=REPRESENTATIVE
     )

@@ -82,6 +82,27 @@ def test_each_area_of_need_drafts_its_standards_and_lead_role(
     assert len(cited) == 2  # the primary need gets two standards
 
 
+def test_the_drafted_event_carries_the_provision_each_specialist_role_delivers() -> None:
+    plan, drafted = draft_plan(_referral(Sen2Need.SLCN), None, _catalogue())
+    assert drafted is not None
+    delivered = [
+        (section, line)
+        for section, lines in (("F", plan.document.F), ("G", plan.document.G))
+        for line in lines
+        if line.role is not None
+    ]
+    assert delivered, "the SLCN standards name a speech and language therapist"
+    assert [(p.section, p.id, p.role) for p in drafted.provision] == [
+        (section, line.id, line.role) for section, line in delivered
+    ]
+    first, line = drafted.provision[0], delivered[0][1]
+    assert (first.support, first.sessions_per_week, first.minutes_per_session) == (
+        line.support, line.sessions_per_week, line.minutes_per_session,
+    )  # fmt: skip
+    assert (first.weeks, first.group_size, first.where) == (line.weeks, line.group_size, line.where)
+    assert {p.role for p in drafted.provision} == set(drafted.provision_roles)
+
+
 @pytest.mark.parametrize("need", list(Sen2Need))
 @pytest.mark.parametrize("phase", ["early_years", "primary", "secondary", "post_16", None])
 def test_every_need_in_every_phase_drafts_a_plan_that_passes_its_checks(

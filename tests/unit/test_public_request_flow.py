@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from web.request.flow import PUBLIC_FORM, question_of, request_body
+from web.request.flow import PUBLIC_FORM, SCHOOL_FORM, question_of, request_body
 
 PARENT: dict[str, Any] = {
     "requested_by": "parent",
@@ -20,6 +20,7 @@ PARENT: dict[str, Any] = {
     "nhs_number": "",
     "primary_need": "SLCN",
     "difficulties": "",
+    "evidence": [],
     "contact_name": "Ann Okafor",
     "preferred_channel": "email",
     "email": "ann@example.org",
@@ -79,9 +80,36 @@ def test_the_answers_make_the_public_intakes_request() -> None:
     }
 
 
+def test_evidence_is_asked_after_the_difficulties_and_its_files_go_with_the_request() -> None:
+    slugs = _slugs(PARENT)
+    assert slugs.index("evidence") == slugs.index("about") + 1
+    without = {k: v for k, v in PARENT.items() if k != "evidence"}
+    assert PUBLIC_FORM.next_after(without).slug == "evidence"  # type: ignore[union-attr]
+    files = [{"id": "7d1f1c9e-0000-4000-8000-000000000001", "filename": "report.pdf"}]
+    body = request_body({**PARENT, "date_of_birth": "2018-05-01", "evidence": files}, "")
+    assert body["evidence"] == ["7d1f1c9e-0000-4000-8000-000000000001"]
+    assert "evidence" not in request_body({**PARENT, "date_of_birth": "2018-05-01"}, "")
+    assert question_of(("body", "evidence")) == "evidence"
+
+
 def test_a_422s_field_is_found_on_the_page_that_asks_it() -> None:
     assert question_of(("body", "child", "nhs_number")) == "nhs_number"
     assert question_of(("body", "family_contact", "email")) == "email"
     assert question_of(("body", "about_the_child", "difficulties", 0)) == "difficulties"
     assert question_of(("body", "honeypot")) is None
     assert PUBLIC_FORM.page_of("nhs_number").slug == "nhs-number"  # type: ignore[union-attr]
+
+
+def test_the_schools_short_form_asks_less_the_school_and_the_familys_contact() -> None:
+    school = {**PARENT, "requested_by": "school", "school_urn": "107958", "evidence": []}
+    slugs = [p.slug for p in SCHOOL_FORM.asked(school)]
+    assert slugs == [
+        "council", "kind", "name", "date-of-birth", "postcode", "need", "about", "school",
+        "family-name", "contact-by", "email",
+    ]  # fmt: skip
+    assert len(slugs) < len(PUBLIC_FORM.asked(school))
+    assert SCHOOL_FORM.next_after(school) is None
+    body = request_body({**school, "date_of_birth": "2018-05-01"}, "")
+    assert body["requested_by"] == "school"
+    assert body["child"]["school_urn"] == "107958"
+    assert question_of(("body", "child", "school_urn")) == "school_urn"

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
-from plans import api, ehc_plan_api, plan_pdf_api, standards_api, transitions_api
+from plans import api, ehc_plan_api, plan_pdf_api, schools, standards_api, transitions_api
 from plans.config import PlansSettings
 from plans.family import comments as family_comments
 from plans.family import page as family_page
@@ -39,6 +39,7 @@ def create_app(settings: PlansSettings | None = None) -> FastAPI:
                 standards_api.router,
                 family_page.router,
                 plan_pdf_api.router,
+                schools.router,
             ),
             workers=(reviews.run, late_words.run),
             own=Plans.of(settings),

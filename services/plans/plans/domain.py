@@ -14,6 +14,7 @@ from plans.standards import Catalogue
 from shared.events import (
     PlanDrafted,
     PlanStatus,
+    ProvisionAsked,
     ReferralDescribed,
     ReferralReceived,
     Sen2Need,
@@ -99,6 +100,7 @@ def drafted_event(referral: ReferralReceived, plan_id: UUID, document: PlanDocum
         postcode_district=referral.postcode_district,
         sections=sections_drafted(document),
         provision_roles=roles,
+        provision=provision_asked(document),
         track=referral.track,
         secondary_needs=referral.secondary_needs,
         phase=referral.phase,
@@ -106,3 +108,24 @@ def drafted_event(referral: ReferralReceived, plan_id: UUID, document: PlanDocum
         language=referral.language,
         statutory_due=referral.final_plan_due if referral.track == "ehc" else None,
     )
+
+
+def provision_asked(document: PlanDocument) -> list[ProvisionAsked]:
+    """The plan's provision lines a specialist role delivers, for the practitioners allocated
+    (F, then G, as ``roles`` orders them); a line no specialist delivers stays in plans."""
+    return [
+        ProvisionAsked(
+            id=line.id,
+            section=section,
+            role=line.role,
+            support=line.support,
+            sessions_per_week=line.sessions_per_week,
+            minutes_per_session=line.minutes_per_session,
+            weeks=line.weeks,
+            group_size=line.group_size,
+            where=line.where,
+        )
+        for section, lines in (("F", document.F), ("G", document.G))
+        for line in lines
+        if line.role is not None
+    ]

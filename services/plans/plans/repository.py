@@ -30,8 +30,9 @@ async def add_draft(conn: Connection, plan: SupportPlan) -> bool:
     added = await conn.fetchval(
         """INSERT INTO support_plans (id, referral_id, local_authority, primary_need,
                area_of_need, specialism, status, sections, track, checks, catalogue_versions,
-               final_plan_due, referral)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10::jsonb, $11, $12, $13::jsonb)
+               final_plan_due, referral, school_urn)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10::jsonb, $11, $12, $13::jsonb,
+                   $14)
            ON CONFLICT (referral_id) DO NOTHING RETURNING true""",
         plan.id,
         plan.referral_id,
@@ -46,6 +47,7 @@ async def add_draft(conn: Connection, plan: SupportPlan) -> bool:
         plan.document.catalogue_versions,
         plan.final_plan_due,
         None if plan.referral is None else plan.referral.model_dump_json(),
+        None if plan.referral is None else plan.referral.school_urn,
     )
     if added:
         state = Plan(plan.id, plan.referral_id, plan.local_authority, plan.track, plan.status, 1)

@@ -14,7 +14,7 @@ from uuid import UUID, uuid4
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile, status
 from pydantic import BaseModel, Field
 
-from referrals import ehc_api, ehc_repository
+from referrals.advice_received import AdviceNotAsked, receive_with_document
 from referrals.documents import repository as documents
 from referrals.documents.receiving import DocumentDesk, desk_of, kept, receive
 from referrals.documents.store import StoredKey
@@ -22,7 +22,6 @@ from referrals.domain import reference
 from referrals.ehc_schemas import Note
 from referrals.statutory import AdviceKind, InvalidStep, OutOfOrder
 from shared.adviser_links import ADVISER_PATH_PREFIX, AdviserLink, InvalidAdviserLink, admit
-from shared.dates import london_today
 from shared.events import AdviceSummary
 from shared.family_links import LinkToken
 from shared.http import CONFLICT, NOT_FOUND, UNAVAILABLE, AsCaller, Problem, invalid
@@ -47,6 +46,7 @@ def adviser_link(request: Request, token: LinkToken) -> AdviserLink:
 
 
 Link = Annotated[AdviserLink, Depends(adviser_link)]
+NO_LONGER_ASKED = "this advice is no longer asked for"
 
 
 class AdviceAsked(BaseModel):
@@ -75,7 +75,7 @@ async def _asked(conn: Any, link: AdviserLink) -> AdviceAsked:
         link.kind,
     )
     if row is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "this advice is no longer asked for")
+        raise HTTPException(status.HTTP_404_NOT_FOUND, NO_LONGER_ASKED)
     return AdviceAsked(
         reference=reference(link.referral_id),
         local_authority=link.local_authority,
@@ -149,27 +149,13 @@ async def return_advice(
 
 
 async def _receive(uow: Any, link: AdviserLink, document_id: UUID, summary: AdviceSummary) -> None:
-    """The advice received today on the clock, as ``POST .../advice-requests/{kind}/received``
-    records it, with its document and summary."""
-    found = await ehc_repository.load(uow.conn, link.referral_id)
-    if found is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "this advice is no longer asked for")
-    request, _ = found
-    requested = await ehc_repository.advice_requested(uow.conn, link.referral_id)
-    if link.kind not in requested:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "this advice is no longer asked for")
-    today = london_today()
-    event = request.receive_advice(
-        AdviceKind(link.kind),
-        requested[link.kind],
-        today,
-        today,
-        document_id=document_id,
-        summary=summary,
-        advisers_received_on=await ehc_repository.advisers_received(
-            uow.conn, link.referral_id, link.kind
-        ),
-    )
-    if not await ehc_repository.receive_advice(uow.conn, link.referral_id, link.kind, today):
-        raise OutOfOrder("this advice has already been received: thank you")
-    await ehc_api.record_step(uow, event, link.kind)
+    """The advice received today on the clock, with its document and summary
+    (``referrals.advice_received``: a SENCo's educational advice takes the same path)."""
+    try:
+        await receive_with_document(
+            uow, link.referral_id, AdviceKind(link.kind), document_id, summary
+        )
+    except AdviceNotAsked as exc:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, "this advice is no longer asked for"
+        ) from exc

@@ -20,6 +20,7 @@ from referrals.domain import Step
 from referrals.ehc_schemas import EhcView
 from referrals.holding import held_for, hold
 from referrals.notices.telling import with_others_told
+from referrals.public.rules import who_decides
 from referrals.schemas import (
     ChildView,
     DuplicateReferral,
@@ -155,7 +156,10 @@ async def get_child(referral_id: UUID, caller: AsCaller) -> ChildView:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no referral {referral_id}")
         uow.read("child", referral_id=referral_id, local_authority=found["local_authority"])
     details = {k: v for k, v in dict(found).items() if k != "local_authority"}
-    return ChildView.model_validate(details)
+    decides = who_decides(
+        found["date_of_birth"], london_today(), represented=found["representative"] is not None
+    )
+    return ChildView.model_validate({**details, "decides": decides})
 
 
 @router.post(

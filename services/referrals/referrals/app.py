@@ -18,6 +18,7 @@ from referrals import (
 from referrals.config import ReferralsSettings
 from referrals.deadlines import AT_RISK, MISSED, DeadlineWatch, deadline_kinds
 from referrals.documents import api as documents
+from referrals.documents import family as family_documents
 from referrals.documents import schools as school_documents
 from referrals.handlers import subscriptions
 from referrals.live import amendment_api, review_api
@@ -25,7 +26,7 @@ from referrals.live import api as live_plans
 from referrals.live.review_watch import ReviewWatch
 from referrals.partner_asyncapi import described
 from referrals.partners import PartnerIntake
-from referrals.public import casework, intake
+from referrals.public import casework, evidence, intake
 from referrals.public.admission import SHED, PublicIntakeGate
 from referrals.retention import RetentionJob
 from referrals.state import Referrals, referrals_of
@@ -53,6 +54,7 @@ UPLOADS = (
     r"/v1/school/pupils/[^/]+/documents",
     r"/v1/advisers/[^/]+/advice",
     live_plans.PATH,
+    r"/v1/public/evidence",
 )
 """The routes that take a document: their body may reach MAX_UPLOAD_BYTES."""
 
@@ -91,8 +93,10 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
                 consultation_api.schools,
                 documents.router,
                 school_documents.router,
+                family_documents.router,
                 advisers.router,
                 intake.router,
+                evidence.router,
                 casework.router,
                 representatives.router,
                 triage.router,

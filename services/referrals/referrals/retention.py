@@ -21,6 +21,7 @@ from datetime import date
 
 from referrals.documents import repository as documents
 from referrals.documents.store import DocumentStore, PostgresStore, StoredKey
+from referrals.public import store as public_store
 from shared.councils import ALL
 from shared.db import Connection, Database
 from shared.events import ChildDetailsErased
@@ -87,6 +88,8 @@ async def erase_past_retention(
                 cut_offs,
                 max([default, *cut_offs]),
             )
+        # The evidence sent with a request not taken in goes with its details.
+        await public_store.erase_with_their_requests(conn)
         erased_children = [row["id"] for row in rows]
         referrals = await conn.fetch(
             "SELECT id, local_authority FROM referrals WHERE child_id = ANY($1) ORDER BY id",
@@ -135,6 +138,18 @@ async def erase_past_retention(
     return len(rows)
 
 
+async def erase_unclaimed_evidence(work: Work, conn: Connection) -> int:
+    """Evidence uploaded on the public form that no request named within a day: erased, each
+    audited as ``system:retention``; returns how many."""
+    async with work.begin(RETENTION, councils=ALL, conn=conn) as uow:
+        erased = await public_store.erase_unclaimed(uow.conn)
+        for row in erased:
+            uow.changed(
+                "erase", "document", referral_id=None, local_authority=row["local_authority"]
+            )
+    return len(erased)
+
+
 async def remove_erased_documents(work: Work, store: DocumentStore, conn: Connection) -> int:
     """The bytes of erased documents removed from the store, after their erasure committed
     (a store may be a bucket: never called inside a transaction), each removal recorded and
@@ -175,6 +190,7 @@ class RetentionJob:
             erased = await erase_past_retention(
                 work, conn, today=date.today(), years=self.years, by_council=self.by_council
             )
+            await erase_unclaimed_evidence(work, conn)
             await remove_erased_documents(work, store, conn)
             return erased
 

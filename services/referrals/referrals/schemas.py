@@ -322,3 +322,8 @@ class ChildView(BaseModel):
         default=None, description="Why, in the caseworker's words (None once erased)"
     )
     representative_since: datetime | None = None
+    decides: Literal["parent", "young_person", "representative"] = Field(
+        default="parent",
+        description="Who makes the decisions today (s83): the parent until the end of "
+        "compulsory school age, then the young person, or their representative (s80)",
+    )

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from uuid import UUID
 
@@ -51,6 +52,11 @@ async def save_plan_need(conn: Connection, plan: PlanDrafted, at: datetime) -> N
         at,
     )
     assert row is not None
+    await conn.execute(
+        "UPDATE referral_needs SET provision = $2::jsonb WHERE referral_id = $1",
+        plan.referral_id,
+        json.dumps([line.model_dump(mode="json") for line in plan.provision]),
+    )
     return _need(row)
 
 

@@ -48,6 +48,7 @@ from web import (
     request,
     school,
     school_documents,
+    school_plan,
     signin,
     steps,
 )
@@ -90,11 +91,17 @@ ROUTERS = (
     practitioner.router,
     school.router,
     school_documents.router,
+    school_plan.router,
 )
 """Every page of the workspace (``tests/integration/test_web_access.py`` walks them; the
 chart's ingress routes their paths, checked by ``tests/deploy/test_chart_contents.py``)."""
 STATIC_PATH = "/static"
-UPLOADS = (*document_pages.UPLOADS, *adviser_pages.UPLOADS, *school_documents.UPLOADS)
+UPLOADS = (
+    *document_pages.UPLOADS,
+    *adviser_pages.UPLOADS,
+    *school_documents.UPLOADS,
+    *request.evidence.UPLOADS,
+)
 """The pages that take a document: their body may reach ``MAX_UPLOAD_BYTES``."""
 
 

@@ -12,7 +12,7 @@ together.)
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -22,6 +22,8 @@ from fastapi.responses import RedirectResponse, Response
 from web import forms, pages, words
 from web.backends import Backends, Conflict, Invalid, NotFound
 from web.forms import Question
+from web.plan.sections import line_name
+from web.plan.wording import provision_sentence
 from web.signin import BadForm, User, checked_form, with_role
 from web.state import state_of
 
@@ -116,6 +118,7 @@ async def allocation(request: Request, allocation_id: UUID, user: Practitioner) 
         case=case,
         words=words,
         end_reasons=END_REASONS,
+        provision_choice=provision_choice,
         banner=request.scope["web.session"].data.pop("banner", None),
         problem=request.scope["web.session"].data.pop("problem", None),
     )
@@ -133,12 +136,35 @@ async def accept(request: Request, allocation_id: UUID, user: Practitioner) -> R
     return _back(request, allocation_id, "You took the child on: arrange the first session next")
 
 
+def asked_of(case: dict[str, Any], action: Action) -> Action:
+    """A session's form asks which of the plan's provision lines it delivered, as a choice
+    of the lines the practitioner's role delivers, when plans sent them (else by the line's
+    id, as for a plan drafted before they were sent)."""
+    lines = case.get("provision") or []
+    if not lines:
+        return action
+    choice = Question(
+        "provision_id",
+        "The plan's provision it delivered",
+        "radios",
+        options={line["id"]: provision_choice(line) for line in lines},
+    )
+    questions = tuple(choice if q.name == "provision_id" else q for q in action.questions)
+    return replace(action, questions=questions)
+
+
+def provision_choice(line: dict[str, Any]) -> str:
+    """ "Provision 1 (section F): a language programme. Once a week, 30 minutes each time..."."""
+    said = f"{line_name(line['id'])} (section {line['section']}): {line['support']}."
+    return f"{said} {provision_sentence(line)}"
+
+
 @router.get("/practitioner/{allocation_id}/{slug}")
 async def action_form(
     request: Request, allocation_id: UUID, slug: str, user: Practitioner
 ) -> Response:
-    action = _action(slug)
     case = await _case(request, user, allocation_id)
+    action = asked_of(case, _action(slug))
     return _form(request, case, slug, action, forms.Answers({}), session_id=str(uuid.uuid4()))
 
 
@@ -146,8 +172,9 @@ async def action_form(
 async def take_action(
     request: Request, allocation_id: UUID, slug: str, user: Practitioner
 ) -> Response:
-    action = _action(slug)
     form = await checked_form(request)
+    case = await _case(request, user, allocation_id)
+    action = asked_of(case, _action(slug))
     body, answers = forms.read(action.questions, form)
     session_id = str(form.get("session_id") or "")
     if slug == "sessions":
@@ -155,7 +182,6 @@ async def take_action(
             body["id"] = str(uuid.UUID(session_id))
         except ValueError as exc:  # the form did not come from its page
             raise BadForm from exc
-    case = await _case(request, user, allocation_id)
     if answers.errors:
         return _form(request, case, slug, action, answers, session_id=session_id)
     try:

@@ -111,6 +111,19 @@ REPRESENTATIVES = {
 }
 """Who may act for a young person who lacks mental capacity (s80), as referrals records it."""
 
+DECIDERS = {
+    "parent": "The parent (the child is of compulsory school age)",
+    "young_person": "The young person (over compulsory school age, s83)",
+    "representative": "The young person's representative (s80)",
+}
+"""Who makes the decisions today, as referrals says (Children and Families Act 2014 s83)."""
+
+SHARING_CONSENT = {
+    "given": "Given: what they tell us may be shared with the people who help",
+    "refused": "Refused: do not share what they tell us",
+}
+"""A young person's answer about sharing (their own request, s83)."""
+
 REQUESTERS = {
     "parent": "A parent",
     "young_person": "The young person",

@@ -3,7 +3,8 @@ inbox) on a phone, reads where things stand, reads the plan once the caseworker 
 and comments: the comment is stored with the plan's version. Every state of the family's pages
 (where things stand, the plan being prepared, the plan, a comment with an error, the comment
 received, a withdrawn link, a session without a link) is checked by axe-core and for sideways
-scrolling at 320 px, and the journey is made with the keyboard alone."""
+scrolling at 320 px, and the journey is made with the keyboard alone. A parent reads the letters
+the council stored for them from where things stand (and none of the council's evidence)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 from playwright.async_api import Browser, Page
 
 from scripts.platform import Platform
+from tests import documents
 from tests.e2e.conftest import wait_for_timeline
 from tests.e2e.test_journey import referral_body
 from tests.e2e.web.conftest import (
@@ -171,6 +173,46 @@ async def test_a_parent_opens_the_link_in_their_message_reads_the_plan_and_comme
         assert response.status == 401
         assert await page.locator("h1").inner_text() == "Open the link in your message again"
         await _checked(page, "open-again", axe)
+    finally:
+        await context.close()
+
+
+async def test_a_parent_reads_the_letters_the_council_stored_for_them_and_nothing_else(
+    browser: Browser,
+    browser_tools: dict[str, str],
+    web_url: str,
+    platform: Platform,
+    referrals_api: httpx.AsyncClient,
+    caseworker: dict[str, str],
+) -> None:
+    created = await referrals_api.post("/v1/referrals", json=referral_body())
+    assert created.status_code == 201, created.text
+    referral_id = created.json()["id"]
+    for kind, name, content in (
+        ("letter", "Decision letter.pdf", documents.pdf("decision")),
+        ("evidence", "Nursery report.pdf", documents.pdf("nursery")),
+    ):
+        sent = await referrals_api.post(
+            f"/v1/referrals/{referral_id}/documents",
+            files={"file": (name, content, "application/pdf")},
+            data={"kind": kind},
+        )
+        assert sent.status_code == 201, sent.text
+    await wait_for_timeline(referrals_api, referral_id)
+    link = await _link_in_message(platform, caseworker, referral_id)
+
+    context = await new_context(browser, viewport=PHONE)
+    page = await context.new_page()
+    try:
+        await page.goto(link)
+        listed = await page.locator("#documents + ul").inner_text()
+        assert "Letter: Decision letter.pdf" in listed
+        assert "Nursery report" not in await page.inner_text("main")  # the council's evidence
+        await _checked(page, "status-with-letters", browser_tools["AXE_JS"])
+        async with page.expect_download() as downloading:
+            await page.get_by_role("link", name=re.compile("Decision letter")).click()
+        saved = await (await downloading.value).path()
+        assert saved.read_bytes() == documents.pdf("decision")
     finally:
         await context.close()
 

@@ -1,7 +1,8 @@
 """Journey: a speech and language therapist of the team a child is allocated to (Leeds North
 SLT, the seed's team for LS6) is told at the team's address, signs in, sees the newly allocated
-child on their caseload, takes the child on, arranges the first session (a form sent empty
-first: its error named) and records a session given; the family's page then shows the first
+child on their caseload with what the plan asks of them (its provision for their role), takes
+the child on, arranges the first session (a form sent empty first: its error named) and records
+a session given against one of those provision lines; the family's page then shows the first
 session's day. A practitioner of another team finds no page about the child. Every state is
 checked by axe-core and for sideways scrolling at 320 px."""
 
@@ -93,6 +94,9 @@ async def test_a_therapist_takes_on_a_new_child_arranges_the_first_session_and_t
         allocation_url = page.url
         assert re.fullmatch(rf"{web_url}/practitioner/[0-9a-f-]{{36}}", allocation_url)
         assert await page.locator("h1").inner_text() == f"Referral {reference}"
+        asked = await page.locator("#asked + ul").inner_text()
+        assert "(section F)" in asked  # what the plan asks of a speech and language therapist
+        assert "minutes each time" in asked
         await _checked(page, "new-child", axe)
 
         await page.get_by_role("button", name="Accept the allocation").click()
@@ -120,13 +124,17 @@ async def test_a_therapist_takes_on_a_new_child_arranges_the_first_session_and_t
         await page.fill("#given_on-month", str(today.month))
         await page.fill("#given_on-year", str(today.year))
         await page.fill("#minutes", "45")
-        await page.fill("#provision_id", "provision-1")
+        # The plan's lines for their role are the choices: the session is recorded against one.
+        offered = page.locator("input[name=provision_id]")
+        assert await offered.count() >= 1
+        line = await offered.first.get_attribute("value")
+        await offered.first.check()
         await _checked(page, "record-session", axe)
         await page.get_by_role("button", name="Record the session").click()
         await page.wait_for_url(allocation_url)
         main = await page.inner_text("main")
         assert "1 (45 minutes)" in main
-        assert "45 minutes, provision provision-1" in main
+        assert f"45 minutes, provision {line}" in main
         await _checked(page, "child", axe)
     finally:
         await context.close()

@@ -1,9 +1,10 @@
 """Journey 6: a parent asks for an EHC needs assessment on a 375 px phone, with no account: a
-question a page, "check your answers", the confirmation with the reference; the link in the
+question a page (a file of evidence among them: a renamed program refused, a PDF sent), "check
+your answers", the confirmation with the reference; the link in the
 message they are sent (the local GOV.UK Notify's inbox) confirms the request; the caseworker
 then sees the child in the caseload, the statutory clock running from the day the request was
-received. Every state of every new page (empty, with an error, answered) is checked by
-axe-core and for sideways scrolling at 375 and 320 px."""
+received, and the evidence with the referral. Every state of every new page (empty, with an
+error, answered) is checked by axe-core and for sideways scrolling at 375 and 320 px."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from playwright.async_api import Browser, Page
 
 from scripts.platform import Platform
 from shared.dates import london_today
+from tests import documents
 from tests.e2e.web.conftest import (
     PHONE,
     axe_violations,
@@ -106,6 +108,23 @@ async def test_a_parent_asks_on_a_phone_confirms_by_link_and_the_caseworker_sees
                      {"Speaking, listening or understanding": "check"})  # fmt: skip
         said = "She finds it hard to follow what is said in class."
         await answer(page, "Tell us about their difficulties", axe, {"difficulties": said})
+        # Evidence (optional): a file that is not what its name says is refused on the page;
+        # a real PDF is sent at once and listed; then on.
+        assert await page.locator("h1").inner_text() == "Upload evidence (optional)"
+        await checked(page, "evidence", axe)
+        await page.set_input_files(
+            "#file", {"name": "report.pdf", "mimeType": "application/pdf",
+                      "buffer": documents.windows_program()})  # fmt: skip
+        async with page.expect_navigation():
+            await page.get_by_role("button", name="Continue").click()
+        assert (await page.title()).startswith("Error: ")
+        assert await page.locator(".govuk-error-summary a").get_attribute("href") == "#file"
+        await checked(page, "evidence-error", axe)
+        await page.set_input_files(
+            "#file", {"name": "Nursery report.pdf", "mimeType": "application/pdf",
+                      "buffer": documents.pdf(f"nursery {marker}")})  # fmt: skip
+        async with page.expect_navigation():
+            await page.get_by_role("button", name="Continue").click()
         await answer(page, "What is your name?", axe, {"contact_name": "Ada Okafor"})
         await answer(page, "How should we contact you?", axe, {"Email": "check"})
         await answer(page, "What is your email address?", axe, {"email": email})
@@ -115,6 +134,7 @@ async def test_a_parent_asks_on_a_phone_confirms_by_link_and_the_caseworker_sees
         rows = await page.locator(".govuk-summary-list__row").all_inner_texts()
         assert any(given in r and family in r for r in rows), rows
         assert any("1 May 2018" in r for r in rows), rows
+        assert any("Evidence" in r and "Nursery report.pdf" in r for r in rows), rows
         assert await page.locator("a:has-text('Change')").count() == len(rows)
         assert await page.locator("input[name='website']").is_hidden()  # the honeypot
         await checked(page, "check-answers", axe)
@@ -177,6 +197,7 @@ async def test_a_parent_asks_on_a_phone_confirms_by_link_and_the_caseworker_sees
             await row.locator("a").click()
         main = await page.inner_text("main")
         assert f"{today.day} {today:%B %Y}" in main
+        assert "Nursery report.pdf" in main  # the evidence sent with it, the referral's now
     finally:
         await staff.close()
 
@@ -258,7 +279,8 @@ async def test_a_17_year_old_asks_for_themselves_and_the_messages_go_to_them(
     what they tell us, and is the contact: the link to confirm and the news after it go to
     them, in words to them ("you"), not to a parent about "your child". Later assessed as
     lacking capacity, the caseworker records their representative, who gets the next message,
-    about "the young person" (s80)."""
+    about "the young person" (s80). The referral's page says who decides, the consent to
+    sharing and the representative."""
     axe = browser_tools["AXE_JS"]
     marker = uuid4().hex[:6]
     email = f"young-{marker}@example.org"
@@ -283,6 +305,7 @@ async def test_a_17_year_old_asks_for_themselves_and_the_messages_go_to_them(
         await answer(page, "What do they find hardest?", axe,
                      {"Feelings, behaviour or mental health": "check"})  # fmt: skip
         await answer(page, "Tell us about their difficulties", axe, {})
+        await answer(page, "Upload evidence (optional)", axe, {})  # nothing to send
         # Their own decision (s83): a page only a young person is asked.
         async with page.expect_navigation():
             await page.get_by_role("button", name="Continue").click()
@@ -326,6 +349,10 @@ async def test_a_17_year_old_asks_for_themselves_and_the_messages_go_to_them(
             await page.get_by_role("button", name="Search").click()
         async with page.expect_navigation():
             await page.locator("tr", has_text=f"Seren{marker}").locator("a").click()
+        decisions = await page.locator("#decisions + dl").inner_text()
+        assert "The young person (over compulsory school age, s83)" in decisions
+        assert "Given: what they tell us may be shared" in decisions
+        assert "None: the young person decides for themselves" in decisions
         async with page.expect_navigation():
             await page.get_by_role(
                 "link", name="Record who acts for a young person who lacks mental capacity"
@@ -340,6 +367,11 @@ async def test_a_17_year_old_asks_for_themselves_and_the_messages_go_to_them(
             await page.get_by_role("button", name="Record it").click()
         banner = await page.locator(".govuk-notification-banner").inner_text()
         assert "The representative was recorded" in banner
+        decisions = await page.locator("#decisions + dl").inner_text()
+        assert "The young person's representative (s80)" in decisions
+        assert "A deputy appointed by the Court of Protection, since" in decisions
+        assert "Assessed as lacking capacity to decide about education." in decisions
+        await checked(page, "referral-who-decides", axe)
     finally:
         await staff.close()
     # The next message (the plan, shared once drafted) goes to the representative.
@@ -356,3 +388,74 @@ async def test_a_17_year_old_asks_for_themselves_and_the_messages_go_to_them(
     [told] = await messages_to(platform, deputy, 1)
     assert "the young person" in str(told["body"])
     assert "your child" not in str(told["body"])
+
+
+async def test_a_school_without_an_account_asks_on_the_short_form_and_the_family_confirms(
+    browser: Browser,
+    browser_tools: dict[str, str],
+    web_url: str,
+    platform: Platform,
+    referrals_api: httpx.AsyncClient,
+) -> None:
+    """The short form for schools and colleges: fewer questions (the school is the
+    requester, its URN asked), "check your answers", the confirmation with the reference;
+    the parent is sent the link to confirm, and the request is taken in as the school's."""
+    axe = browser_tools["AXE_JS"]
+    marker = uuid4().hex[:6]
+    email = f"school-family-{marker}@example.org"
+    context = await new_context(browser)
+    page = await context.new_page()
+    try:
+        await page.goto(f"{web_url}/request/school")
+        await checked(page, "school-start", axe)
+        async with page.expect_navigation():
+            await page.get_by_role("button", name="Start now").click()
+        await answer(page, "Which council area does the child or young person live in?", axe,
+                     {"Leeds City Council": "check"})  # fmt: skip
+        await answer(page, "What are you asking for?", axe,
+                     {"An education, health and care (EHC) needs assessment": "check"})  # fmt: skip
+        await answer(page, "What is the child or young person's name?", axe,
+                     {"given_name": f"Tomos{marker}", "family_name": "Price"})  # fmt: skip
+        await answer(page, "What is their date of birth?", axe,
+                     {"date_of_birth-day": "4", "date_of_birth-month": "9",
+                      "date_of_birth-year": "2017"})  # fmt: skip
+        await answer(page, "What is their home postcode?", axe, {"postcode": "LS6 2AB"})
+        await answer(page, "What do they find hardest?", axe,
+                     {"Speaking, listening or understanding": "check"})  # fmt: skip
+        await answer(page, "Tell us about their difficulties", axe, {})
+        async with page.expect_navigation():  # the school's URN, sent empty: named
+            await page.get_by_role("button", name="Continue").click()
+        assert (await page.title()).startswith("Error: ")
+        await checked(page, "school-urn-error", axe)
+        await answer(page, "Which school or college are you from?", axe, {"school_urn": "107958"})
+        await answer(page, "What is the parent's or carer's name?", axe,
+                     {"contact_name": "Bethan Price"})  # fmt: skip
+        await answer(page, "How should we contact you?", axe, {"Email": "check"})
+        await answer(page, "What is your email address?", axe, {"email": email})
+
+        assert page.url == f"{web_url}/request/school/check"
+        rows = await page.locator(".govuk-summary-list__row").all_inner_texts()
+        assert any("School or college (URN)" in r and "107958" in r for r in rows), rows
+        assert not any("Who is asking" in r for r in rows), rows  # the school: not asked
+        await checked(page, "school-check", axe)
+        async with page.expect_navigation():
+            await page.get_by_role("button", name="Accept and send").click()
+        assert page.url == f"{web_url}/request/school/sent"
+        reference = (await page.locator(".govuk-panel").inner_text()).split()[-1]
+        await checked(page, "school-sent", axe)
+
+        # The family is sent the link (the confirmation message) and confirms it.
+        await page.goto(await link_in_message(platform, email))
+        async with page.expect_navigation():
+            await page.get_by_role("button", name="Confirm").click()
+        assert await page.locator(".govuk-panel__title").inner_text() == "Request confirmed"
+    finally:
+        await context.close()
+
+    found = await referrals_api.post("/v1/referrals/search", json={"text": reference})
+    [row] = found.json()["items"]
+    referral = (await referrals_api.get(f"/v1/referrals/{row['id']}")).json()
+    assert (referral["requested_by"], referral["track"]) == ("school", "ehc")
+    assert referral["received_on"] == london_today().isoformat()
+    child = (await referrals_api.get(f"/v1/referrals/{row['id']}/child")).json()
+    assert child["school_urn"] == "107958"

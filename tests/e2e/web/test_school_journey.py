@@ -1,8 +1,9 @@
 """Journey: a SENCo signs in and sees only their pupils (a pupil of another Leeds school is
-neither listed nor reachable by its address), reads a pupil's referral and its timeline,
-uploads the school's educational advice (an empty form first) and sees it listed, and
-asks for an EHC needs assessment for a pupil (a form sent empty first: each problem named),
-which the council receives with its clock started that day. Every state is checked by
+neither listed nor reachable by its address), reads a pupil's referral and its timeline, and
+their plan (read only; another school's pupil's plan is not reachable either), uploads the
+school's educational advice (an empty form first) and sees it listed, and asks for an EHC
+needs assessment for a pupil (a form sent empty first: each problem named), which the council
+receives with its clock started that day. Every state is checked by
 axe-core and for sideways scrolling at 320 px."""
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from playwright.async_api import Page
 from devtools.dev_identity_seed import LEEDS_SCHOOL_URN, OTHER_LEEDS_SCHOOL_URN
 from shared.dates import london_today
 from tests.documents import pdf
+from tests.e2e.conftest import wait_for_timeline
 from tests.e2e.test_journey import referral_body
 from tests.e2e.web.conftest import (
     axe_violations,
@@ -74,6 +76,18 @@ async def test_a_senco_sees_only_their_pupils_uploads_advice_and_asks_for_an_ass
         assert await page.locator("main form").count() == 0  # read only
         await _checked(page, "pupil", axe)
 
+        # The pupil's plan, read only, once plans has drafted it from the referral's event.
+        await wait_for_timeline(referrals_api, mine["id"], ("plan_drafted",))
+        await page.get_by_role("link", name="Read the pupil's plan").click()
+        assert page.url == f"{web_url}/school/pupils/{mine['id']}/plan"
+        assert await page.locator("h1").inner_text() == "Support plan"
+        assert await page.locator("#section-B").count() == 1
+        assert await page.locator("#section-F").count() == 1
+        assert await page.locator("main form").count() == 0
+        assert await page.get_by_role("link", name=re.compile("^Change")).count() == 0
+        await _checked(page, "pupil-plan", axe)
+        await page.get_by_role("link", name=f"Back to referral {mine['id'][:8].upper()}").click()
+
         # Their educational advice: an empty form first, then a PDF, listed on the pupil's page.
         await page.get_by_role("link", name="Upload educational advice").click()
         assert await page.locator("h1").inner_text() == "Upload educational advice"
@@ -98,6 +112,7 @@ async def test_a_senco_sees_only_their_pupils_uploads_advice_and_asks_for_an_ass
         for address in (
             f"/school/pupils/{theirs['id']}",
             f"/school/pupils/{theirs['id']}/documents/upload",
+            f"/school/pupils/{theirs['id']}/plan",
         ):
             missing = await page.goto(f"{web_url}{address}")
             assert missing is not None

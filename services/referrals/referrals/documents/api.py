@@ -42,6 +42,9 @@ class DocumentView(BaseModel):
     uploaded_by: str = Field(description="Who sent it: a sign-in subject, or an adviser's link")
     uploaded_at: datetime
     erased: bool = False
+    family_may_see: bool = Field(
+        default=False, description="The family may read it through their link (their letters)"
+    )
 
 
 def view_of(row: Any) -> DocumentView:

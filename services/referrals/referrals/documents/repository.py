@@ -13,13 +13,14 @@ from referrals.documents.content import Checked
 from shared.db import Connection
 
 COLUMNS = """id, referral_id, local_authority, kind, advice_kind, filename, media_type,
-    size_bytes, sha256, uploaded_by, uploaded_at, erased_at"""
+    size_bytes, sha256, uploaded_by, uploaded_at, erased_at, family_may_see"""
 
 
 @dataclass(frozen=True)
 class NewDocument:
     id: UUID
-    referral_id: UUID
+    referral_id: UUID | None
+    """None: evidence of a request on the public form, not sent yet (``public.evidence``)."""
     local_authority: str
     kind: str
     filename: str
@@ -28,6 +29,13 @@ class NewDocument:
     advice_kind: str | None = None
     letter_kind: str | None = None
     """A decision's letter to the family: the decision (``referrals.notices``)."""
+    family_may_see: bool | None = None
+    """Whether the family may read it through their link; None: a letter is theirs, any
+    other document is not (``for_family``)."""
+
+    @property
+    def for_family(self) -> bool:
+        return self.kind == "letter" if self.family_may_see is None else self.family_may_see
 
 
 async def add(conn: Connection, document: NewDocument) -> datetime | None:
@@ -35,8 +43,8 @@ async def add(conn: Connection, document: NewDocument) -> datetime | None:
     already the referral's document of that kind (a retried upload)."""
     uploaded_at: datetime | None = await conn.fetchval(
         """INSERT INTO documents (id, referral_id, local_authority, kind, advice_kind, filename,
-               media_type, size_bytes, sha256, uploaded_by, letter_kind)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+               media_type, size_bytes, sha256, uploaded_by, letter_kind, family_may_see)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
            ON CONFLICT (referral_id, kind, sha256) WHERE erased_at IS NULL DO NOTHING
            RETURNING uploaded_at""",
         document.id,
@@ -50,6 +58,7 @@ async def add(conn: Connection, document: NewDocument) -> datetime | None:
         document.checked.sha256,
         document.uploaded_by,
         document.letter_kind,
+        document.for_family,
     )
     return uploaded_at
 
@@ -78,6 +87,16 @@ async def family_letters(conn: Connection, referral_id: UUID) -> list[asyncpg.Re
 async def of_referral(conn: Connection, referral_id: UUID) -> list[asyncpg.Record]:
     return await conn.fetch(
         f"SELECT {COLUMNS} FROM documents WHERE referral_id = $1 ORDER BY uploaded_at, id",
+        referral_id,
+    )
+
+
+async def for_the_family(conn: Connection, referral_id: UUID) -> list[asyncpg.Record]:
+    """The referral's documents the family may see, oldest first (erased ones left out)."""
+    return await conn.fetch(
+        f"""SELECT {COLUMNS} FROM documents
+            WHERE referral_id = $1 AND family_may_see AND erased_at IS NULL
+            ORDER BY uploaded_at, id""",
         referral_id,
     )
 

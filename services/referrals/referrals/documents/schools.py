@@ -10,20 +10,20 @@ no such referral: the same 404, so a SENCo learns nothing about any other school
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from typing import Annotated, Literal
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Response, UploadFile, status
 
-from referrals import ehc_api, ehc_repository
+from referrals.advice_received import AdviceNotAsked, receive_with_document
 from referrals.documents import repository
 from referrals.documents.api import DocumentView, content_response, view_of
 from referrals.documents.receiving import DocumentDesk, desk_of, kept, receive
 from referrals.documents.store import StoredKey
-from referrals.statutory import CLOSED, AdviceKind
+from referrals.statutory import AdviceKind, InvalidStep, OutOfOrder
 from shared.auth import AUTH_RESPONSES, CurrentPrincipal, Role, allow
-from shared.dates import london_today
 from shared.db import Connection
 from shared.http import NOT_FOUND, UNAVAILABLE, AsCaller
 from shared.unit_of_work import UnitOfWork
@@ -64,8 +64,9 @@ async def upload_pupils_document(
 ) -> DocumentView:
     """Add the school's educational advice (``advice``) or an annual review report
     (``report``) to a pupil's record, checked as every upload is (a refusal is a 422 naming
-    ``file``). The same file sent again by the SENCo is the same document (200); a file the
-    record already holds from someone else is a 409."""
+    ``file``). Educational advice the council asked for is received on the EHC clock. The
+    same file sent again by the SENCo is the same document (200); a file the record already
+    holds from someone else is a 409."""
     received = await receive(desk, file)
     council = await _pupils_council(caller.conn, referral_id, principal.school_urns)
     same = await repository.same_file(caller.conn, referral_id, kind, received.checked.sha256)
@@ -89,36 +90,18 @@ async def upload_pupils_document(
             raise HTTPException(status.HTTP_409_CONFLICT, "the same file was just added")
         uow.changed("create", "document", referral_id=referral_id, local_authority=council)
         if kind == "advice":
-            await school_advice_received(uow, referral_id, document.id)
+            await _advice_received(uow, referral_id, document.id)
         row = await repository.one(uow.conn, referral_id, document.id)
     return view_of(row)
 
 
-async def school_advice_received(uow: UnitOfWork, referral_id: UUID, document_id: UUID) -> None:
-    """The school's educational advice (Reg 6(1)(b)) is received today on the clock when the
-    council asked for it and has not had it yet, as an adviser's link records it; otherwise
-    (not asked for, or had already) the document is kept and nothing else changes."""
-    found = await ehc_repository.load(uow.conn, referral_id)
-    if found is None:  # a support request: no clock
-        return
-    request, _ = found
-    asked = await ehc_repository.advice_requested(uow.conn, referral_id)
-    kind = AdviceKind.EDUCATIONAL
-    if kind.value not in asked or request.stage in CLOSED:
-        return
-    today = london_today()
-    event = request.receive_advice(
-        kind,
-        asked[kind.value],
-        today,
-        today,
-        document_id=document_id,
-        advisers_received_on=await ehc_repository.advisers_received(
-            uow.conn, referral_id, kind.value
-        ),
-    )
-    if await ehc_repository.receive_advice(uow.conn, referral_id, kind.value, today):
-        await ehc_api.record_step(uow, event, kind.value)
+async def _advice_received(uow: UnitOfWork, referral_id: UUID, document_id: UUID) -> None:
+    """The school's educational advice, when the council asked for it (Reg 6(1)(b)), is
+    received on the clock as an adviser's is (``referrals.advice_received``: the deadline
+    met, the timeline, section K). Not asked for, or received already: the document is kept
+    with the pupil's record all the same, and the clock is unchanged."""
+    with contextlib.suppress(AdviceNotAsked, OutOfOrder, InvalidStep):
+        await receive_with_document(uow, referral_id, AdviceKind.EDUCATIONAL, document_id)
 
 
 @router.get("", response_model=list[DocumentView])

@@ -52,6 +52,7 @@ async def confirm(
         occurred_at=await uow.conn.fetchval("SELECT now()"),  # the referral's own moment
         detail=by,
     )
+    await store.taken_in(uow.conn, request_id)  # its evidence, the referral's now
     await store.set_sharing_consent(uow.conn, request_id, found["sharing_consent"])
     await store.confirmed(uow.conn, request_id, by=by, subject=subject, referral_id=request_id)
     uow.changed("update", RESOURCE, referral_id=request_id, local_authority=council)

@@ -106,6 +106,8 @@ async def make_request(
             await store.keep(
                 uow.conn, request_id, body, received_on=today, contact_key=key, asked_to_confirm=ask
             )
+            if await store.claim(uow.conn, request_id, body.evidence):
+                raise invalid([(("evidence",), "a file is no longer here: upload it again")])
             uow.add(
                 *received(request_id, body, today, ask_to_confirm=ask),
                 local_authority=body.local_authority,

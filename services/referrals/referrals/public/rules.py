@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date, timedelta
+from typing import Literal
 from uuid import UUID
 
 from referrals.domain import FamilyContact, contact_registered
@@ -18,6 +19,7 @@ from referrals.public.schemas import PublicRequest
 from shared.events import DomainEvent, PublicRequestReceived
 
 YOUNG_PERSON_UNDER = 25
+Decider = Literal["parent", "young_person", "representative"]
 
 
 def school_leaving_date(born: date) -> date:
@@ -44,6 +46,16 @@ def young_person_problem(born: date, day: date) -> str | None:
     if age_on(born, day) >= YOUNG_PERSON_UNDER:
         return f"a young person is under {YOUNG_PERSON_UNDER} (Children and Families Act s83(2))"
     return None
+
+
+def who_decides(born: date, day: date, *, represented: bool) -> Decider:
+    """Who makes the decisions about the child's or young person's support on ``day`` (s83):
+    the parent until the end of compulsory school age, then the young person (an adult after
+    25, whose decisions stay theirs), or their representative where one acts for them (s80: a
+    young person lacking capacity)."""
+    if day <= school_leaving_date(born):
+        return "parent"
+    return "representative" if represented else "young_person"
 
 
 def request_problems(body: PublicRequest, today: date) -> list[tuple[tuple[str, ...], str]]:

@@ -52,6 +52,12 @@ class PublicRequest(BaseModel):
         description="young_person only, and needed then: whether what they tell us may be "
         "shared with the professionals who help (s83: the decision is theirs)",
     )
+    evidence: list[UUID] = Field(
+        default_factory=list,
+        max_length=5,
+        description="Files of evidence uploaded for it first (``POST /v1/public/evidence``), "
+        "by the ids answered there",
+    )
     honeypot: str = Field(
         default="",
         max_length=200,
@@ -63,7 +69,7 @@ class PublicRequest(BaseModel):
         """The referral it is taken in as, dated the day it was received."""
         return ReferralRequest.model_validate(
             {
-                **self.model_dump(mode="json", exclude={"sharing_consent", "honeypot"}),
+                **self.model_dump(mode="json", exclude={"sharing_consent", "honeypot", "evidence"}),
                 "received_on": received_on.isoformat(),
             }
         )

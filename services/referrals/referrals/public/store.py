@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Sequence
+from datetime import date, timedelta
 from uuid import UUID
 
 import asyncpg
@@ -136,3 +137,56 @@ async def record_representative(
         reason,
         recorded_by,
     )
+
+
+EVIDENCE_UPLOADER = "public"
+"""Who uploaded a public form's evidence (no account): its document's ``uploaded_by``."""
+UNCLAIMED_FOR = timedelta(days=1)
+"""How long evidence uploaded on the public form waits for the request that names it."""
+
+
+async def claim(conn: Connection, request_id: UUID, evidence: Sequence[UUID]) -> list[UUID]:
+    """The uploads ``evidence`` named by the request ``request_id`` (in its council: row-level
+    security); the ids not claimed (unknown, erased, or another request's)."""
+    claimed = await conn.fetch(
+        """UPDATE documents SET public_request_id = $1
+           WHERE id = ANY ($2) AND referral_id IS NULL AND public_request_id IS NULL
+             AND uploaded_by = $3 AND erased_at IS NULL
+           RETURNING id""",
+        request_id,
+        list(evidence),
+        EVIDENCE_UPLOADER,
+    )
+    found = {r["id"] for r in claimed}
+    return [e for e in evidence if e not in found]
+
+
+async def taken_in(conn: Connection, request_id: UUID) -> None:
+    """The request is the referral with its id now: its evidence is the referral's."""
+    await conn.execute(
+        "UPDATE documents SET referral_id = $1 WHERE public_request_id = $1", request_id
+    )
+
+
+async def erase_unclaimed(conn: Connection) -> list[asyncpg.Record]:
+    """Evidence no request named within ``UNCLAIMED_FOR``: erased (their bytes after the
+    commit, as every erased document's); each one's id and council."""
+    return await conn.fetch(
+        """UPDATE documents SET filename = 'erased', erased_at = now()
+           WHERE referral_id IS NULL AND public_request_id IS NULL AND erased_at IS NULL
+             AND uploaded_at < now() - $1::interval
+           RETURNING id, local_authority""",
+        UNCLAIMED_FOR,
+    )
+
+
+async def erase_with_their_requests(conn: Connection) -> int:
+    """Evidence of requests never taken in whose details retention erased: erased with them
+    (their bytes after the commit); returns how many."""
+    result = await conn.execute(
+        """UPDATE documents d SET filename = 'erased', erased_at = now()
+           FROM public_requests p
+           WHERE d.public_request_id = p.id AND d.referral_id IS NULL AND d.erased_at IS NULL
+             AND p.request IS NULL AND p.referral_id IS NULL"""
+    )
+    return int(result.split()[-1])

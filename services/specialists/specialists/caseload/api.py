@@ -6,6 +6,7 @@ take on an allocation. Another entry's allocation is "not found" here, whatever 
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from typing import Annotated, Literal
 from uuid import UUID
@@ -16,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from shared.auth import AUTH_RESPONSES, CurrentPrincipal, Principal, Role, allow
 from shared.dates import london_today
-from shared.events import EndReason
+from shared.events import EndReason, ProvisionAsked
 from shared.http import CONFLICT, NOT_FOUND, UNAVAILABLE, AsCaller, invalid
 from shared.specialisms import SPECIALISM_TITLES, Specialism
 from shared.unit_of_work import UnitOfWork
@@ -54,6 +55,10 @@ class CaseView(BaseModel):
     end_reason: str | None
     sessions_given: int
     minutes_given: int
+    provision: list[ProvisionAsked] = Field(
+        description="What the plan asks of them: its provision lines their role delivers "
+        "(sessions are recorded against one); empty for a plan drafted before plans sent them"
+    )
 
 
 class SessionView(BaseModel):
@@ -100,7 +105,12 @@ def _fields(row: asyncpg.Record) -> dict[str, object]:
     role = row["role"]
     title = SPECIALISM_TITLES[Specialism(role)] if role in set(Specialism) else role
     found = {k: v for k, v in dict(row).items() if k != "local_authority"}
-    return {**found, "reference": str(row["referral_id"])[:8].upper(), "role_title": title}
+    return {
+        **found,
+        "reference": str(row["referral_id"])[:8].upper(),
+        "role_title": title,
+        "provision": json.loads(row["provision"]),
+    }
 
 
 def _entries(principal: Principal) -> list[UUID]:
@@ -212,12 +222,15 @@ async def record_session(
     principal: CurrentPrincipal,
     response: Response,
 ) -> SessionView:
-    """A session given against a line of the plan's provision (audited as a change of the
-    allocation). The same ``id`` again is the first session's answer (200), nothing more."""
+    """A session given against a line of the plan's provision that their role delivers
+    (audited as a change of the allocation; another line's id is a 422). The same ``id``
+    again is the first session's answer (200), nothing more."""
     try:
         async with caller.begin() as uow:
             mine = await _mine(uow, principal, allocation_id)
             rules.check_session(mine, body.given_on, body.minutes, london_today())
+            asked = await store.provision_asked(uow.conn, mine.referral_id, mine.role)
+            rules.check_provision([line.id for line in asked], body.provision_id)
             row, new = await store.add_session(
                 uow.conn,
                 mine,

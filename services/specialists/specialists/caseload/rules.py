@@ -2,11 +2,13 @@
 
 An allocation is accepted once; the first session is arranged (or its date changed) once it
 is accepted, on a day from the allocation's to a year ahead; sessions are recorded as given,
-on a day from the allocation's to today, while it is active.
+on a day from the allocation's to today, while it is active, against a line of the plan's
+provision that the allocation's role delivers.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from uuid import UUID
@@ -99,3 +101,14 @@ def check_session(allocation: Allocated, given_on: date, minutes: int, today: da
         raise BadDay("given_on", "must not be before the child was allocated")
     if not 0 < minutes <= LONGEST_SESSION_MINUTES:
         raise BadDay("minutes", f"must be from 1 to {LONGEST_SESSION_MINUTES}")
+
+
+def check_provision(asked: Sequence[str], provision_id: str) -> None:
+    """A session delivers a line of the plan's provision that the practitioner's role gives
+    (``asked``: those lines' ids). A plan drafted before its provision reached specialists
+    (``asked`` empty) takes any line's id, as before."""
+    if asked and provision_id not in asked:
+        raise BadDay(
+            "provision_id",
+            f"must be a line of the plan's provision for your role: one of {', '.join(asked)}",
+        )

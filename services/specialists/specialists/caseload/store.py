@@ -4,6 +4,7 @@ changed (the council's row-level security holds the line between councils beside
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import date
 from uuid import UUID
@@ -11,7 +12,7 @@ from uuid import UUID
 import asyncpg
 
 from shared.db import Connection
-from shared.events import AllocationAccepted, FirstSessionArranged
+from shared.events import AllocationAccepted, FirstSessionArranged, ProvisionAsked
 from specialists.caseload.rules import Allocated
 
 CASE_COLUMNS = """a.id AS allocation_id, a.referral_id, a.specialist_id, s.display_name,
@@ -19,8 +20,12 @@ CASE_COLUMNS = """a.id AS allocation_id, a.referral_id, a.specialist_id, s.displ
     a.first_session_on, a.ended_at, a.end_reason, a.local_authority,
     (SELECT count(*) FROM sessions_given g WHERE g.allocation_id = a.id) AS sessions_given,
     (SELECT coalesce(sum(g.minutes), 0) FROM sessions_given g WHERE g.allocation_id = a.id)
-        AS minutes_given"""
-"""An allocation as the caseload shows it (``a``: allocations, ``s``: its entry)."""
+        AS minutes_given,
+    (SELECT coalesce(jsonb_agg(p ORDER BY o), '[]')::text
+     FROM referral_needs n, jsonb_array_elements(n.provision) WITH ORDINALITY AS l (p, o)
+     WHERE n.referral_id = a.referral_id AND p->>'role' = a.role) AS provision"""
+"""An allocation as the caseload shows it (``a``: allocations, ``s``: its entry), with the
+lines of the plan's provision its role delivers (``provision``, JSON)."""
 
 
 async def caseload(
@@ -83,6 +88,15 @@ async def arranged(conn: Connection, event: FirstSessionArranged) -> None:
         event.allocation_id,
         event.session_on,
     )
+
+
+async def provision_asked(conn: Connection, referral_id: UUID, role: str) -> list[ProvisionAsked]:
+    """The lines of the child's plan's provision that ``role`` delivers (plan-drafted's)."""
+    found = await conn.fetchval(
+        "SELECT provision::text FROM referral_needs WHERE referral_id = $1", referral_id
+    )
+    lines = [ProvisionAsked.model_validate(p) for p in json.loads(found or "[]")]
+    return [line for line in lines if line.role == role]
 
 
 async def sessions(conn: Connection, allocation_id: UUID) -> list[asyncpg.Record]:

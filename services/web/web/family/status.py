@@ -1,11 +1,13 @@
 """Where things stand, for the family: each step with its date, what happens next, who to
-contact and the way to the plan (referrals' family view). And the link's own addresses: the
+contact, the way to the plan (referrals' family view) and the letters and documents the family
+may see. And the link's own addresses: the
 link in a message (``/family/{token}``) and the view's link to the plan
 (``/family/{token}/plan``) keep the token in the session and send the browser on; a program
 asking for JSON gets the services' JSON, as before the workspace."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from uuid import UUID
 
@@ -35,7 +37,9 @@ router = APIRouter(include_in_schema=False)
 async def where_things_stand(request: Request) -> Response:
     try:
         token = token_of(request)
-        view = await _family_view(request, token)
+        view, papers = await asyncio.gather(
+            _family_view(request, token), family_documents(request, token)
+        )
     except LinkNeeded:
         return needed(request)
     except LinkRefused:
@@ -44,6 +48,8 @@ async def where_things_stand(request: Request) -> Response:
         request,
         "family/status.html",
         view=view,
+        documents=papers,
+        kinds=DOCUMENT_KINDS,
         contact=contact_of(request, view.get("local_authority")),
         banner=session_of(request).data.pop("family_banner", None),
         **FAMILY,
@@ -135,6 +141,31 @@ async def _family_view(request: Request, token: str) -> dict[str, Any]:
     except (SignInAgain, NotFound) as exc:  # 401: expired or withdrawn; 404: erased
         raise LinkRefused from exc
     return view
+
+
+DOCUMENT_KINDS = {
+    "letter": "Letter",
+    "evidence": "What you sent us",
+    "advice": "Advice",
+    "report": "Report",
+}
+"""A document's kind, as the family's page names it."""
+
+
+async def family_documents(request: Request, token: str) -> list[dict[str, Any]]:
+    """The documents the family may see (referrals decides which, and audits the read):
+    their letters, what they sent themselves (``web.family.documents`` serves each)."""
+    backends: Backends = state_of(request).backends
+    try:
+        found: list[dict[str, Any]] = await backends.get(
+            "referrals",
+            f"/v1/family/{token}/documents",
+            token=None,
+            forwarded_for=family_address(request),
+        )
+    except (SignInAgain, NotFound) as exc:
+        raise LinkRefused from exc
+    return found
 
 
 def _kept(request: Request, token: str, then: str) -> Response:

@@ -190,6 +190,14 @@ PAGES = (
         "Difficulties",
     ),
     Page(
+        "evidence",
+        "Upload evidence (optional)",
+        (Question("evidence", "Evidence", "file", required=False),),
+        "Evidence",
+        hint="Such as a report from their nursery, school or a health professional. You do "
+        "not need to send anything: the council asks the people who know the child.",
+    ),
+    Page(
         "sharing",
         "Can we share what you tell us with the people who help you?",
         (
@@ -249,6 +257,30 @@ PAGES = (
 )
 PUBLIC_FORM = Flow(PAGES)
 
+SCHOOL_PAGE = Page(
+    "school",
+    "Which school or college are you from?",
+    (
+        Question(
+            "school_urn",
+            "Your school's or college's URN",
+            "text",
+            hint="Its 6-digit unique reference number, as on Get Information about Schools.",
+        ),
+    ),
+    "School or college (URN)",
+)
+_SHORT = ("council", "kind", "name", "date-of-birth", "postcode", "need", "about")
+SCHOOL_FORM = Flow(
+    (
+        *(p for p in PAGES if p.slug in _SHORT),
+        SCHOOL_PAGE,
+        *(p for p in PAGES if p.slug in ("family-name", "contact-by", "email", "phone")),
+    )
+)
+"""The short form for a school or college without an account (the requester is the school,
+not asked): the pupil, what is asked and why, the school, and the family to confirm it."""
+
 API_FIELDS: dict[tuple[str, ...], str] = {
     ("local_authority",): "local_authority",
     ("requested_by",): "requested_by",
@@ -260,6 +292,7 @@ API_FIELDS: dict[tuple[str, ...], str] = {
     ("child", "date_of_birth"): "date_of_birth",
     ("child", "postcode"): "postcode",
     ("child", "nhs_number"): "nhs_number",
+    ("child", "school_urn"): "school_urn",
     ("about_the_child", "difficulties"): "difficulties",
     ("about_the_child",): "difficulties",
     ("family_contact", "name"): "contact_name",
@@ -267,6 +300,7 @@ API_FIELDS: dict[tuple[str, ...], str] = {
     ("family_contact", "phone"): "phone",
     ("family_contact", "preferred_channel"): "preferred_channel",
     ("family_contact",): "contact_name",
+    ("evidence",): "evidence",
 }
 """Where each of the API's fields is asked (its 422's ``loc`` after ``body``)."""
 
@@ -280,11 +314,35 @@ def question_of(loc: tuple[str | int, ...]) -> str | None:
     return None
 
 
+EVIDENCE = "evidence"
+"""The page (and the saved answer) of the files uploaded: each ``{"id", "filename"}``."""
+MOST_EVIDENCE = 5
+"""The most files one request carries (as referrals takes them)."""
+
+
+def evidence_of(saved: Saved) -> list[dict[str, str]]:
+    """The files uploaded so far, as the session keeps them."""
+    found = saved.get(EVIDENCE)
+    return [e for e in found if isinstance(e, dict)] if isinstance(found, list) else []
+
+
+CHILD_FIELDS = (
+    "given_name", "family_name", "date_of_birth", "postcode", "nhs_number", "school_urn",
+)  # fmt: skip
+
+
 def request_body(answers: Mapping[str, Any], honeypot: str) -> dict[str, Any]:
     """The request to referrals' public intake from the (read) answers of every page asked."""
     child = {
         k: answers[k]
-        for k in ("given_name", "family_name", "date_of_birth", "postcode", "nhs_number")
+        for k in (
+            "given_name",
+            "family_name",
+            "date_of_birth",
+            "postcode",
+            "nhs_number",
+            "school_urn",
+        )
         if k in answers
     }
     contact = {k: answers[k] for k in ("email", "phone", "preferred_channel") if k in answers} | {
@@ -298,4 +356,6 @@ def request_body(answers: Mapping[str, Any], honeypot: str) -> dict[str, Any]:
     body |= {"child": child, "family_contact": contact, "honeypot": honeypot}
     if answers.get("difficulties"):
         body["about_the_child"] = {"difficulties": answers["difficulties"]}
+    if evidence := evidence_of(answers):
+        body["evidence"] = [e["id"] for e in evidence]
     return body

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -27,7 +29,15 @@ from web.backends import Invalid, Unavailable
 from web.councils import names
 from web.family.link import family_address
 from web.forms import Answers, Question, read
-from web.request.flow import PUBLIC_FORM, Flow, Page, question_of, request_body
+from web.request.flow import (
+    EVIDENCE,
+    PUBLIC_FORM,
+    Flow,
+    Page,
+    evidence_of,
+    question_of,
+    request_body,
+)
 from web.sessions import csrf_token, session_of
 from web.signin import checked_form
 from web.state import state_of
@@ -37,6 +47,30 @@ router = APIRouter(include_in_schema=False)
 ANSWERS = "public_request"
 SENT = "public_request_sent"
 KEY = "public_request_key"
+
+
+@dataclass(frozen=True)
+class Form:
+    """A form without an account, a question a page: where its pages are, its flow, the
+    answers it gives without asking (the short form's requester), and where the visitor's
+    session keeps its answers (each form its own, so the two never mix)."""
+
+    path: str
+    flow: Flow
+    fixed: Mapping[str, Any] = field(default_factory=dict)
+    answers: str = ANSWERS
+
+    @property
+    def sent(self) -> str:
+        return f"{self.answers}_sent"
+
+    @property
+    def key(self) -> str:
+        return f"{self.answers}_key"
+
+
+FAMILY_FORM = Form("/request", PUBLIC_FORM)
+"""The public form: a parent or carer, a young person, or someone at a school or college."""
 HONEYPOT = "website"
 """A field people never see (hidden by the stylesheet, skipped by screen readers): a program
 that fills every field fills it, and its request is answered but not kept."""
@@ -47,9 +81,9 @@ PUBLIC: dict[str, Any] = {"service_name": "Ask for SEND support", "family": True
 """Every public page's layout: the service's name for the public, no staff navigation."""
 
 
-def _saved(request: Request) -> dict[str, Any]:
-    saved = session_of(request).data.get(ANSWERS)
-    return saved if isinstance(saved, dict) else {}
+def saved_answers(request: Request, form: Form = FAMILY_FORM) -> dict[str, Any]:
+    saved = session_of(request).data.get(form.answers)
+    return {**saved, **form.fixed} if isinstance(saved, dict) else dict(form.fixed)
 
 
 def _questions(request: Request, page: Page) -> tuple[Question, ...]:
@@ -77,21 +111,26 @@ async def start(request: Request) -> Response:
 
 @router.get("/request/check")
 async def check_answers(request: Request) -> Response:
-    return _check_page(request, PUBLIC_FORM, Answers({}))
+    return check_page(request, FAMILY_FORM, Answers({}))
 
 
 @router.post("/request/check")
 async def send(request: Request) -> Response:
+    return await send_form(request, FAMILY_FORM)
+
+
+async def send_form(request: Request, form: Form) -> Response:
     """Send the request (once: the key kept with the answers answers a second press)."""
-    form = await checked_form(request)
-    flow, saved = PUBLIC_FORM, _saved(request)
+    posted = await checked_form(request)
+    flow, saved = form.flow, saved_answers(request, form)
     if flow.next_after(saved) is not None:
-        return _to_next(flow, saved)
+        return to_next(form, saved)
     answers = _read_all(request, flow, saved)
     session = session_of(request).data
-    key = session.setdefault(KEY, str(uuid.uuid4()))
+    key = session.setdefault(form.key, str(uuid.uuid4()))
+    body = request_body(answers, str(posted.get(HONEYPOT, "")))
     try:
-        receipt = await _sent(request, request_body(answers, str(form.get(HONEYPOT, ""))), key)
+        receipt = await _sent(request, body, key)
     except Invalid as exc:
         problems = Answers({})
         for loc, message in exc.errors:
@@ -100,13 +139,13 @@ async def send(request: Request) -> Response:
                 problems.general.append(message)
             else:
                 problems.errors.setdefault(name, message)
-        return _check_page(request, flow, problems, status_code=422)
-    session.pop(ANSWERS, None)
-    session.pop(KEY, None)
+        return check_page(request, form, problems, status_code=422)
+    session.pop(form.answers, None)
+    session.pop(form.key, None)
     channel = saved.get("preferred_channel")
     contact = saved.get("email") if channel == "email" else saved.get("phone")
-    session[SENT] = {**receipt, "contact": contact, "track": saved.get("track")}
-    return RedirectResponse("/request/sent", status_code=303)
+    session[form.sent] = {**receipt, "contact": contact, "track": saved.get("track")}
+    return RedirectResponse(f"{form.path}/sent", status_code=303)
 
 
 async def _sent(request: Request, body: dict[str, Any], key: str) -> Any:
@@ -134,54 +173,69 @@ async def _sent(request: Request, body: dict[str, Any], key: str) -> Any:
 
 @router.get("/request/sent")
 async def sent(request: Request) -> Response:
-    receipt = session_of(request).data.get(SENT)
+    return sent_page(request, FAMILY_FORM)
+
+
+def sent_page(request: Request, form: Form) -> Response:
+    receipt = session_of(request).data.get(form.sent)
     if not isinstance(receipt, dict):
-        return RedirectResponse("/request", status_code=303)
+        return RedirectResponse(form.path, status_code=303)
     return render_public(request, "request/sent.html", receipt=receipt)
 
 
 @router.get("/request/{slug}")
 async def question_page(request: Request, slug: str) -> Response:
-    flow, saved = PUBLIC_FORM, _saved(request)
+    return asked(request, FAMILY_FORM, slug)
+
+
+def asked(request: Request, form: Form, slug: str) -> Response:
+    """The page ``slug`` of ``form``, with its answer so far."""
+    flow, saved = form.flow, saved_answers(request, form)
     page = flow.page(slug)
     if page is None or not page.when(saved):
         return pages.render(request, "errors/not_found.html", status_code=404, **PUBLIC)
     questions = _questions(request, page)
-    return _question(request, flow, page, read(questions, saved)[1], saved)
+    return _question(request, form, page, read(questions, saved)[1], saved)
 
 
 @router.post("/request/{slug}")
 async def answer(request: Request, slug: str) -> Response:
-    form = await checked_form(request)
-    flow, saved = PUBLIC_FORM, _saved(request)
+    return await answered(request, FAMILY_FORM, slug)
+
+
+async def answered(request: Request, form: Form, slug: str) -> Response:
+    """The page ``slug`` of ``form`` answered: kept, and on to the next page (or the same
+    page again, its problems named)."""
+    posted = await checked_form(request)
+    flow, saved = form.flow, saved_answers(request, form)
     page = flow.page(slug)
     if page is None or not page.when(saved):
         return pages.render(request, "errors/not_found.html", status_code=404, **PUBLIC)
     questions = _questions(request, page)
-    _, answers = read(questions, form)
+    _, answers = read(questions, posted)
     if answers.errors:
-        return _question(request, flow, page, answers, saved, status_code=422)
+        return _question(request, form, page, answers, saved, status_code=422)
     kept = {**saved}
     for q in questions:
         if q.kind == "date":
             for part, value in answers.values[q.name].items():
                 kept[f"{q.name}-{part}"] = value
         kept[q.name] = answers.values[q.name]
-    session_of(request).data[ANSWERS] = kept
-    session_of(request).data.pop(KEY, None)  # changed answers: a new request
-    return _to_next(flow, kept)
+    session_of(request).data[form.answers] = kept
+    session_of(request).data.pop(form.key, None)  # changed answers: a new request
+    return to_next(form, kept)
 
 
-def _to_next(flow: Flow, saved: dict[str, Any]) -> Response:
-    following = flow.next_after(saved)
+def to_next(form: Form, saved: dict[str, Any]) -> Response:
+    following = form.flow.next_after(saved)
     return RedirectResponse(
-        f"/request/{following.slug}" if following else "/request/check", status_code=303
+        f"{form.path}/{following.slug}" if following else f"{form.path}/check", status_code=303
     )
 
 
 def _question(
     request: Request,
-    flow: Flow,
+    form: Form,
     page: Page,
     answers: Answers,
     saved: dict[str, Any],
@@ -189,7 +243,7 @@ def _question(
     status_code: int = 200,
 ) -> Response:
     questions = _questions(request, page)
-    previous = flow.before(page.slug, saved)
+    previous = form.flow.before(page.slug, saved)
     return render_public(
         request,
         "request/question.html",
@@ -198,27 +252,35 @@ def _question(
         questions=questions,
         answers=answers,
         errors=answers.summary(questions),
-        back=f"/request/{previous.slug}" if previous else "/request",
-        action=f"/request/{page.slug}",
+        back=f"{form.path}/{previous.slug}" if previous else form.path,
+        action=f"{form.path}/{page.slug}",
     )
 
 
 def _read_all(request: Request, flow: Flow, saved: dict[str, Any]) -> dict[str, Any]:
-    """Every answer asked, as the API takes it (a date as ISO)."""
-    body: dict[str, Any] = {}
+    """Every answer asked, as the API takes it (a date as ISO), and the answers the form
+    gives without asking (``Form.fixed``, in ``saved``)."""
+    body: dict[str, Any] = {k: saved[k] for k in ("requested_by",) if k in saved}
     for page in flow.asked(saved):
+        if page.slug == EVIDENCE:  # files, uploaded already: their ids
+            body[EVIDENCE] = evidence_of(saved)
+            continue
         body |= read(_questions(request, page), saved)[0]
     return body
 
 
-def _check_page(
-    request: Request, flow: Flow, problems: Answers, *, status_code: int = 200
+def check_page(
+    request: Request, form: Form, problems: Answers, *, status_code: int = 200
 ) -> Response:
-    saved = _saved(request)
+    flow, saved = form.flow, saved_answers(request, form)
     if flow.next_after(saved) is not None:
-        return _to_next(flow, saved)
+        return to_next(form, saved)
     rows = []
     for page in flow.asked(saved):
+        if page.slug == EVIDENCE:
+            names = [e["filename"] for e in evidence_of(saved)]
+            rows.append({"page": page, "value": ", ".join(names) or "None"})
+            continue
         questions = _questions(request, page)
         shown = read(questions, saved)[1].values
         parts = []
@@ -232,7 +294,7 @@ def _check_page(
                 parts.append(str(value or "Not given"))
         rows.append({"page": page, "value": " ".join(parts)})
     errors = [
-        {"text": f"{asking.summary}: {message}", "href": f"/request/{asking.slug}"}
+        {"text": f"{asking.summary}: {message}", "href": f"{form.path}/{asking.slug}"}
         for name, message in problems.errors.items()
         if (asking := flow.page_of(name)) is not None
     ] + [{"text": text} for text in problems.general]
@@ -243,5 +305,6 @@ def _check_page(
         rows=rows,
         errors=errors,
         honeypot=HONEYPOT,
-        back=f"/request/{flow.asked(saved)[-1].slug}",
+        base=form.path,
+        back=f"{form.path}/{flow.asked(saved)[-1].slug}",
     )
