@@ -12,6 +12,9 @@ commits (``remove_erased_documents``; a run that stops between the two finishes 
 A scheduled job of the referrals service, driven by the database: every replica runs the loop,
 one at a time acts (an advisory lock), and a run missed while the service was down is simply
 done at the next start.
+
+(Longer than most modules: one policy in its steps, the details, the held and public requests'
+copies, the evidence no request named and the documents' bytes, read best together.)
 """
 
 from __future__ import annotations
