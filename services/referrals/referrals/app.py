@@ -19,13 +19,14 @@ from referrals.deadlines import AT_RISK, MISSED, DeadlineWatch, deadline_kinds
 from referrals.documents import api as documents
 from referrals.documents import schools as school_documents
 from referrals.handlers import subscriptions
+from referrals.overload import BACKLOG, REFUSED, IntakeOverloadGate, Overload, PipelineBacklog
 from referrals.partner_asyncapi import described
 from referrals.partners import PartnerIntake
 from referrals.public import casework, intake
-from referrals.public.admission import SHED, PublicIntakeGate
+from referrals.public.admission import SHED, PublicIntake, PublicIntakeGate
 from referrals.retention import RetentionJob
 from referrals.state import Referrals, referrals_of
-from shared.events import ALL_EVENTS, DomainEvent, PartnerReferralAnswered
+from shared.events import ALL_EVENTS, DomainEvent, PartnerReferralAnswered, ReferralRequested
 from shared.lifecycle import ServiceDefinition, create_service_app
 from shared.metrics import zero_series
 from shared.state import service_state
@@ -58,6 +59,19 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
         interval_s=settings.deadline_check_interval_s,
         idempotency_key_hours=settings.idempotency_key_hours,
     )
+    overload = Overload(
+        PublicIntake(
+            settings.intake_in_flight, settings.intake_waiting, settings.intake_wait_ms / 1000
+        ),
+        PipelineBacklog(
+            settings.kafka_client_options(),
+            namespace=settings.namespace,
+            intake_topics=[ReferralRequested.topic(), *settings.partner_inbound_topics()],
+            interval_s=settings.intake_backlog_interval_s,
+        ),
+        backlog_events=settings.intake_backlog_events,
+        retry_after_s=settings.intake_retry_after_s,
+    )
     app = create_service_app(
         ServiceDefinition(
             settings=settings,
@@ -80,8 +94,8 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
                 casework.router,
                 representatives.router,
             ),
-            workers=(retention.run, deadlines.run),
-            consumers=(PartnerIntake(settings).subscribe,),
+            workers=(retention.run, deadlines.run, overload.backlog.run),
+            consumers=(PartnerIntake(settings, overload).subscribe,),
             uploads=UPLOADS,
             own=Referrals.of(settings),
             # The partners' messages, described beyond what FastStream infers from raw bytes.
@@ -97,11 +111,19 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
         zero_series(metric, settings.councils, deadline_kinds())
     registry.register(intake.PUBLIC_REQUESTS)
     registry.register(SHED)
+    registry.register(REFUSED)
+    registry.register(BACKLOG)
     zero_series(intake.PUBLIC_REQUESTS, intake.OUTCOMES)
     # Added last: outermost, so a flood on the public form is refused before anything else.
     app.add_middleware(
         PublicIntakeGate,
         lanes=referrals_of(service_state(app).own).public_intake,
         path=f"{intake.router.prefix}/requests",
+    )
+    # Outermost of all: past the pipeline's bound, no request to take a referral in is read.
+    app.add_middleware(
+        IntakeOverloadGate,
+        overload=overload,
+        paths=(f"{api.router.prefix}/referrals", f"{intake.router.prefix}/requests"),
     )
     return app

@@ -54,6 +54,7 @@ from pydantic import ValidationError
 from referrals.config import ReferralsSettings
 from referrals.fhir_bundle import Problem, Rejected, read_bundle, rejected, task, where
 from referrals.holding import hold
+from referrals.overload import Overload
 from referrals.schemas import ReferralRequest
 from referrals.taking_in import Refused, new_referral, rule_problems, take_in
 from shared.consumption import EventConsumption, attempted, dead_letter_headers, first_deliveries
@@ -67,6 +68,9 @@ from shared.unit_of_work import Actor, Work
 logger = logging.getLogger(__name__)
 
 CONSUMER = "referrals"
+PARTNER_HOLD_S = 30.0
+"""Longest a partner's message is held while the pipeline is past its bound: well inside the
+consumer's poll interval (aiokafka's 300 s), so holding never costs it its partitions."""
 
 UNEXPECTED = (
     "Bundle",
@@ -180,8 +184,10 @@ def read(
 class PartnerIntake:
     """Subscribes the partners' consumer on the referrals service's router."""
 
-    def __init__(self, settings: ReferralsSettings) -> None:
+    def __init__(self, settings: ReferralsSettings, overload: Overload | None = None) -> None:
         self.settings = settings
+        self.overload = overload
+        """The pipeline's bound (``referrals.overload``): past it, the next message waits."""
         self.topic = settings.partner_inbound_topic  # the shared one: its .dlq is everyone's
         self.topics = settings.partner_inbound_topics()
         self.owners = {topic: partner for partner, topic in settings.partner_topics.items()}
@@ -222,6 +228,8 @@ class PartnerIntake:
         )
         async def partner_referral(body: bytes, message: KafkaMessage) -> None:
             # One aiokafka ConsumerRecord (not a batch); its value is ``body``.
+            if self.overload is not None:  # past the bound it waits on Kafka, not lost
+                await self.overload.room_for_partners(PARTNER_HOLD_S)
             await self.take(message.raw_message, wiring)
 
     async def take(self, record: Any, wiring: Wiring) -> None:
