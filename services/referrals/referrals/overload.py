@@ -43,6 +43,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from referrals.public.admission import PublicIntake
+from shared.services import SERVICES
 from shared.state import ServiceState
 
 logger = logging.getLogger(__name__)
@@ -80,6 +81,9 @@ class PipelineBacklog:
     ) -> None:
         self.client_options = client_options
         self.namespace = namespace
+        # The services' own groups (``<namespace><service>.<topic>``): a partner's consumer of
+        # its outcome topic is its own business, and its lag no bound of ours.
+        self.groups = tuple(f"{namespace}{service}." for service in SERVICES)
         self.intake_topics = {f"{namespace}{topic}" for topic in intake_topics}
         self.interval_s = interval_s
         self.events: int | None = None
@@ -117,12 +121,12 @@ class PipelineBacklog:
         self.read_again = asyncio.Event()
 
     async def read(self, admin: AIOKafkaAdminClient, consumer: AIOKafkaConsumer) -> int:
-        """Sum over the namespace's groups of each partition's end offset less the group's
+        """Sum over the services' groups of each partition's end offset less the group's
         committed offset there (partitions a group has not committed on yet are not counted:
         a new group starts from their beginning, which a deployment sees once)."""
         committed: dict[TopicPartition, list[int]] = {}
         for group, *_ in await admin.list_consumer_groups():
-            if not group.startswith(self.namespace):
+            if not group.startswith(self.groups):
                 continue
             for tp, meta in (await admin.list_consumer_group_offsets(group)).items():
                 if meta.offset >= 0 and tp.topic not in self.intake_topics:
