@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 
 import httpx
+import pytest
 
 from scripts.platform import IdentityProvider, migrations_of
 from shared.migrations import owner_connection
@@ -20,6 +21,9 @@ from tests.integration.pg_proxy import PostgresProxy
 from tests.integration.referrals_app import referrals_service, signed_in
 
 
+# A connection cut under asyncpg mid-handshake is sometimes left to the garbage collector, whose
+# "unclosed transport" lands in whichever test is running: the cut is what this test is for.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 async def test_a_database_restart_is_answered_503_with_retry_after_never_500(
     databases: Databases, identity: IdentityProvider
 ) -> None:
