@@ -120,6 +120,7 @@ async def test_an_overloaded_intake_answers_every_request_loses_nothing_and_reco
 
             await wait_for(behind, timeout_s=60, what="the pipeline past its bound")
             refused_behind = await client.post("/v1/referrals", json=referral_request())
+            public_behind = await client.post("/v1/public/requests", json={})  # body unread
             # The stand-in catches up: the pipeline is back within its bound.
             caught_up = time.monotonic()
             await plans.commit(await plans.end_offsets(partitions))
@@ -142,6 +143,8 @@ async def test_an_overloaded_intake_answers_every_request_loses_nothing_and_reco
     assert refused_behind.status_code == 503, refused_behind.text
     assert refused_behind.headers["retry-after"] == "1"
     assert "behind" in refused_behind.json()["detail"]
+    assert public_behind.status_code == 503, public_behind.text
+    assert "behind" in public_behind.json()["detail"]
     # Everything answered 201 is stored, once, and published.
     assert len(set(referral_ids)) == BURST
     assert after.status_code == 201, after.text
