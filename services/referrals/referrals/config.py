@@ -120,21 +120,22 @@ class ReferralsSettings(ServiceSettings):
         "for a slot before it is answered 503 (the workspace sends it again)",
     )
     intake_in_flight: int = Field(
-        default=8,
+        default=10,
         ge=1,
         le=1000,
         description="INTAKE_IN_FLIGHT: POST /v1/referrals requests a process takes in at once "
-        "(referrals.overload); others wait (INTAKE_WAITING), then are answered 503",
+        "(referrals.overload; the default: as many as DB_POOL_MAX_SIZE's connections); others "
+        "wait (INTAKE_WAITING), then are answered 503",
     )
     intake_waiting: int = Field(
-        default=16,
+        default=32,
         ge=0,
         le=10_000,
         description="INTAKE_WAITING: POST /v1/referrals requests waiting for a slot, each at "
         "most INTAKE_WAIT_MS; any more are answered 503 with Retry-After at once",
     )
     intake_wait_ms: int = Field(
-        default=100,
+        default=250,
         ge=0,
         le=10_000,
         description="INTAKE_WAIT_MS: how long a POST /v1/referrals waits for a slot before it "
