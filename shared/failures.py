@@ -57,9 +57,26 @@ def classify(exc: BaseException) -> Failure:
     """Which kind of failure ``exc`` is; by exception type only (never by message text)."""
     if isinstance(exc, TRANSIENT):
         return Failure.TRANSIENT
-    if isinstance(exc, DATABASE_UNAVAILABLE):
+    if isinstance(exc, DATABASE_UNAVAILABLE) or _connection_lost(exc):
         return Failure.OUTAGE
     return Failure.PERMANENT
+
+
+def _connection_lost(exc: BaseException) -> bool:
+    """An ``InterfaceError`` raised because the connection had gone: the database went away in
+    the middle of a transaction (a restart's "terminating connection"), and leaving the
+    transaction then finds the connection closed. The loss is the error it was raised while
+    handling (its context): an outage, not a bug of ours."""
+    if not isinstance(exc, asyncpg.InterfaceError):
+        return False
+    seen: set[int] = set()
+    cause = exc.__cause__ or exc.__context__
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, DATABASE_UNAVAILABLE):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 def reason(exc: BaseException) -> str:

@@ -4,11 +4,13 @@ as JSON a client can act on (never a traceback)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Iterable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+import asyncpg
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -18,9 +20,11 @@ from pydantic import BaseModel
 from shared import request_ids
 from shared.councils import act_for
 from shared.db import Connection, Database
-from shared.failures import DATABASE_UNAVAILABLE
+from shared.failures import DATABASE_UNAVAILABLE, Failure, classify
 from shared.state import service_of
 from shared.unit_of_work import Actor, Isolation, UnitOfWork, Work
+
+logger = logging.getLogger(__name__)
 
 
 class Problem(BaseModel):
@@ -67,9 +71,30 @@ async def connection(request: Request) -> AsyncIterator[Connection]:
     fails terminates the connection instead of reusing it. ``tests/integration/
     test_council_boundaries.py`` proves a returned connection acts for nobody."""
     principal = getattr(request.state, "principal", None)
-    async with database(request).pool().acquire() as conn:
+    pool = database(request).pool()
+    conn = await pool.acquire()
+    try:
         await act_for(conn, principal.councils if principal else [], local=False)
         yield conn
+    finally:
+        # Whether the connection went with the database (a restart), for
+        # ``_unavailable_if_lost``: read before it goes back to the pool.
+        request.state.database_connection_lost = _lost(conn)
+        try:
+            await pool.release(conn)
+        except Exception as exc:  # the answer is given; the pool dropped it
+            # asyncpg terminates a connection whose reset fails (it opens another next time),
+            # so nothing is left to clean; raising would only fail a request already answered.
+            logger.warning("a connection could not be reset: %s", type(exc).__name__)
+
+
+def _lost(conn: Connection) -> bool:
+    """The connection closed under the request, or already handed back to the pool (asyncpg
+    does so when the connection is lost)."""
+    try:
+        return conn.is_closed()
+    except asyncpg.InterfaceError:
+        return True
 
 
 def work(request: Request) -> Work:
@@ -146,7 +171,20 @@ async def _unavailable(_: Request, __: Exception) -> JSONResponse:
     )
 
 
+async def _unavailable_if_lost(request: Request, exc: Exception) -> JSONResponse:
+    """asyncpg's own errors (``InterfaceError``, ``InternalClientError``): a 503 when the
+    request's connection went with the database (a restart in the middle of the request: the
+    statement or the transaction's end finds the connection gone), else the bug it is (raised
+    again: a 500)."""
+    lost = getattr(request.state, "database_connection_lost", False)
+    if classify(exc) is not Failure.OUTAGE and not lost:
+        raise exc
+    return await _unavailable(request, exc)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """A database outage is a 503 with ``Retry-After``, for every route."""
     for error in DATABASE_UNAVAILABLE:
         app.add_exception_handler(error, _unavailable)
+    for error in (asyncpg.InterfaceError, asyncpg.InternalClientError):
+        app.add_exception_handler(error, _unavailable_if_lost)

@@ -17,6 +17,7 @@ import asyncio
 import os
 
 from devtools.dev_identity_client import fetch_token
+from scripts.bench import journeys
 from scripts.bench.bare import VARIANTS, BaselineResult, run_baseline
 from scripts.bench.drain import DrainUnavailable, drain_phase, referral_requested
 from scripts.bench.openloop import open_loop_phase
@@ -147,20 +148,29 @@ async def one_run(args: argparse.Namespace, postgres_url: str) -> list[Table]:
                 token = await fetch_token(bench.identity.issuer, CASEWORKER, expires_in=86400)
                 for rate in args.rates:
                     print(f"Open loop at {rate:g}/s for {args.duration:g} s ...", flush=True)
+                    before = await journeys.deadlocks(bench.urls)
                     phases.append(
                         await open_loop_phase(
                             bench, reader, conn, token, rate, args.duration, profiles
                         )
                     )
+                    await _deadlocks_since(bench.urls, before)
             if args.drain:
                 print(f"Drain of {args.drain} referrals ...", flush=True)
+                before = await journeys.deadlocks(bench.urls)
                 phases.append(
                     await drain_phase(bench, reader, conn, args.drain, args.drain_timeout, profiles)
                 )
+                await _deadlocks_since(bench.urls, before)
         finally:
             await reader.close()
             await conn.close()
     return tables(bare, phases)
+
+
+async def _deadlocks_since(urls: dict[str, str], before: int) -> None:
+    """Print the phase's "deadlock detected" (PostgreSQL's own count, this run's databases)."""
+    print(f"  deadlocks detected: {await journeys.deadlocks(urls) - before}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> None:

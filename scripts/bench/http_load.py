@@ -71,6 +71,13 @@ class HttpConnections:
     ) -> tuple[int, bytes]:
         """POST ``body`` (JSON already encoded), with ``headers`` besides the connections'
         own; returns the status and the answer's body."""
+        status, _, answer = await self.post(path, body, headers)
+        return status, answer
+
+    async def post(
+        self, path: str, body: bytes, headers: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
+        """As ``post_json``, with the answer's headers (names in lower case)."""
         reader, writer = await self._connection()
         sent = {**self.headers, **(headers or {})}
         try:
@@ -83,7 +90,7 @@ class HttpConnections:
             writer.close()
         else:
             self._idle.append((time.monotonic(), (reader, writer)))
-        return status, answer
+        return status, headers, answer
 
     async def _connection(self) -> Connection:
         while self._idle:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlsplit
 from uuid import UUID
 
 import asyncpg
@@ -144,3 +145,19 @@ async def outbox_backlog(urls: Mapping[str, str]) -> dict[str, int]:
         finally:
             await conn.close()
     return backlog
+
+
+async def deadlocks(urls: Mapping[str, str]) -> int:
+    """ "deadlock detected" so far in this run's databases (``pg_stat_database.deadlocks``:
+    each one a transaction PostgreSQL aborted to break a cycle of locks, issue #25)."""
+    names = [urlsplit(url).path.lstrip("/") for url in urls.values()]
+    conn = await asyncpg.connect(next(iter(urls.values())))
+    try:
+        return int(
+            await conn.fetchval(
+                "SELECT coalesce(sum(deadlocks), 0) FROM pg_stat_database WHERE datname = ANY($1)",
+                names,
+            )
+        )
+    finally:
+        await conn.close()

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import asyncpg
 
@@ -35,13 +35,27 @@ KEPT_UP_SECONDS = 1.0
 short of the family alert (what a platform that keeps pace holds in flight)."""
 
 
+RETRY_FOR_S = 600
+"""How long a referral answered 503 is sent again (as its ``Retry-After`` says) before the
+generator gives it up."""
+
+
 @dataclass(frozen=True)
 class Sent:
     due: float
     """When the request was due (epoch seconds)."""
     latency_ms: float
+    """The first answer's, from when the request was due."""
     status: int
+    """The last answer's (201 once taken in)."""
     referral_id: UUID | None
+    answers_ms: tuple[float, ...] = ()
+    """Every answer's latency, each from when its attempt was due (a retry: when its
+    ``Retry-After`` ran out): what "every POST answered within" is measured on."""
+    refused: int = 0
+    """Answers 503 with ``Retry-After`` before it was taken in."""
+    done: float = 0.0
+    """When the last answer came (epoch seconds)."""
 
 
 class OpenLoop:
@@ -79,14 +93,30 @@ class OpenLoop:
             self.tasks.append(asyncio.create_task(self._post(body, due, wall + due - start)))
 
     async def _post(self, body: bytes, due: float, due_wall: float) -> Sent:
-        try:
-            async with asyncio.timeout(REQUEST_TIMEOUT_S):
-                status, answer = await self.connections.post_json(REFERRALS_PATH, body)
-        except (OSError, asyncio.IncompleteReadError, TimeoutError):  # refused, reset, hung
-            status, answer = 0, b""
-        latency_ms = (asyncio.get_running_loop().time() - due) * 1000
+        """Send until taken in: a 503 with ``Retry-After`` is sent again when it says, with
+        the same Idempotency-Key (kept once however often it is sent), as a client that
+        honours it would; anything else is the answer."""
+        loop = asyncio.get_running_loop()
+        key = {"Idempotency-Key": str(uuid4())}
+        answers_ms: list[float] = []
+        refused, attempt_due = 0, due
+        while True:
+            try:
+                async with asyncio.timeout(REQUEST_TIMEOUT_S):
+                    status, headers, answer = await self.connections.post(REFERRALS_PATH, body, key)
+            except (OSError, asyncio.IncompleteReadError, TimeoutError):  # refused, reset, hung
+                status, headers, answer = 0, {}, b""
+            answers_ms.append((loop.time() - attempt_due) * 1000)
+            retry_after = headers.get("retry-after")
+            if status != 503 or retry_after is None or loop.time() - due > RETRY_FOR_S:
+                break
+            refused += 1
+            await asyncio.sleep(float(retry_after))
+            attempt_due = loop.time()
         referral_id = UUID(json.loads(answer)["id"]) if status == 201 else None
-        sent = Sent(due_wall, latency_ms, status, referral_id)
+        sent = Sent(
+            due_wall, answers_ms[0], status, referral_id, tuple(answers_ms), refused, time.time()
+        )
         self.answered.append(sent)
         return sent
 
@@ -128,11 +158,25 @@ async def open_loop_phase(
     finally:
         await connections.close()
     accepted = [s for s in sent if s.referral_id is not None]
+    refused = sum(s.refused for s in sent)
+    if refused:
+        print(
+            f"  503 with Retry-After: {refused} answers to {sum(s.refused > 0 for s in sent)} "
+            f"referrals, sent again as it said; {len(accepted)} of {len(sent)} taken in in the "
+            f"end, the last {max(s.done for s in sent) - max(s.due for s in sent):.1f} s after "
+            "the last was due"
+        )
     if len(accepted) < len(sent):
         statuses = Counter(s.status for s in sent if s.referral_id is None)
         said = ", ".join(f"{n} x {status or 'no answer'}" for status, n in statuses.items())
         print(f"  not accepted: {said}; see {bench.log_dir}")
     completed = await wait_for_alerts(conn, since, len(accepted))
+    load_stopped = max((s.done for s in sent), default=time.time())
+    if completed == len(accepted):
+        print(
+            f"  back to normal (every referral taken in alerted) {time.time() - load_stopped:.1f}"
+            " s after the load stopped (its last answer)"
+        )
     profile.finish(profiler)
     offsets_after = await settle(reader)
     after = meter.read()
@@ -140,7 +184,7 @@ async def open_loop_phase(
     until = await journeys.now(conn)
     alerts = await journeys.alerts(conn, since, until)
     alert_ms = [(alerts[s.referral_id] - s.due) * 1000 for s in accepted if s.referral_id in alerts]
-    post_ms = [s.latency_ms for s in sent]
+    post_ms = [ms for s in sent for ms in s.answers_ms]  # every answer, retries too
     window = journeys_span(sent, alerts)
     return PhaseResult(
         name=f"open loop {rate:g}/s",

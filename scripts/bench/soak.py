@@ -82,7 +82,7 @@ class Windows:
         alerts = {r: at for r, at in recorded.items() if r in self.due and r not in self.alerted}
         self.alerted |= alerts.keys()
         alert_ms = [(at - self.due[r]) * 1000 for r, at in alerts.items()]
-        post_ms = [s.latency_ms for s in new]
+        post_ms = [ms for s in new for ms in s.answers_ms]
         outbox = sum((await journeys.outbox_backlog(self.bench.urls)).values())
         waiting = lag(await self.reader.read())
         rss = self.bench.rss()

@@ -20,7 +20,7 @@ from starlette.routing import Route
 from web.app import ROUTERS, STATIC_PATH
 
 from scripts.asyncapi import DOCS, SETTINGS_CLASSES
-from scripts.k8s_topology import consumer_groups
+from scripts.k8s_topology import consumer_groups, topology
 from shared.dlq import replay_names
 from shared.lifecycle import STOP_STEPS_S
 from shared.outbox import OutboxRelay
@@ -250,6 +250,11 @@ def test_each_services_kafka_user_has_exactly_the_rights_its_asyncapi_declares(
     for topic in declared["send"] - PARTNER_PATTERNS:  # the default values name no partner
         expected |= {
             ("topic", f"{namespace}{topic}", "literal", op) for op in ("Write", "Describe")
+        }
+    if service == "referrals":  # its overload gate reads the pipeline's lag (no more)
+        expected |= {("group", f"{namespace}{s}.", "prefix", "Describe") for s in EVENT_SERVICES}
+        expected |= {
+            ("topic", f"{namespace}{t}", "literal", "Describe") for t in topology()["eventTopics"]
         }
     assert acls(user) == expected
     assert user["spec"]["authentication"]["type"] == "scram-sha-512"

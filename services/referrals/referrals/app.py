@@ -24,10 +24,11 @@ from referrals.handlers import subscriptions
 from referrals.live import amendment_api, review_api
 from referrals.live import api as live_plans
 from referrals.live.review_watch import ReviewWatch
+from referrals.overload import BACKLOG, REFUSED, IntakeOverloadGate, Overload, PipelineBacklog
 from referrals.partner_asyncapi import described
 from referrals.partners import PartnerIntake
 from referrals.public import casework, evidence, intake
-from referrals.public.admission import SHED, PublicIntakeGate
+from referrals.public.admission import SHED, PublicIntake, PublicIntakeGate
 from referrals.retention import RetentionJob
 from referrals.state import Referrals, referrals_of
 from shared.events import (
@@ -35,6 +36,7 @@ from shared.events import (
     DomainEvent,
     PartnerAdviceRequested,
     PartnerReferralAnswered,
+    ReferralRequested,
 )
 from shared.lifecycle import ServiceDefinition, create_service_app
 from shared.metrics import zero_series
@@ -76,6 +78,19 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
         at_risk_days=settings.deadline_at_risk_days,
         interval_s=settings.deadline_check_interval_s,
     )
+    overload = Overload(
+        PublicIntake(
+            settings.intake_in_flight, settings.intake_waiting, settings.intake_wait_ms / 1000
+        ),
+        PipelineBacklog(
+            settings.kafka_client_options(),
+            namespace=settings.namespace,
+            intake_topics=[ReferralRequested.topic(), *settings.partner_inbound_topics()],
+            interval_s=settings.intake_backlog_interval_s,
+        ),
+        backlog_events=settings.intake_backlog_events,
+        retry_after_s=settings.intake_retry_after_s,
+    )
     app = create_service_app(
         ServiceDefinition(
             settings=settings,
@@ -104,8 +119,8 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
                 review_api.router,
                 amendment_api.router,
             ),
-            workers=(retention.run, deadlines.run, reviews.run),
-            consumers=(PartnerIntake(settings).subscribe,),
+            workers=(retention.run, deadlines.run, reviews.run, overload.backlog.run),
+            consumers=(PartnerIntake(settings, overload).subscribe,),
             uploads=UPLOADS,
             own=Referrals.of(settings),
             # The partners' messages, described beyond what FastStream infers from raw bytes.
@@ -121,11 +136,19 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
         zero_series(metric, settings.councils, deadline_kinds())
     registry.register(intake.PUBLIC_REQUESTS)
     registry.register(SHED)
+    registry.register(REFUSED)
+    registry.register(BACKLOG)
     zero_series(intake.PUBLIC_REQUESTS, intake.OUTCOMES)
     # Added last: outermost, so a flood on the public form is refused before anything else.
     app.add_middleware(
         PublicIntakeGate,
         lanes=referrals_of(service_state(app).own).public_intake,
         path=f"{intake.router.prefix}/requests",
+    )
+    # Outermost of all: past the pipeline's bound, no request to take a referral in is read.
+    app.add_middleware(
+        IntakeOverloadGate,
+        overload=overload,
+        paths=(f"{api.router.prefix}/referrals", f"{intake.router.prefix}/requests"),
     )
     return app

@@ -148,6 +148,45 @@ class ReferralsSettings(ServiceSettings):
         description="PUBLIC_INTAKE_WAIT_MS: how long a request made on the public form waits "
         "for a slot before it is answered 503 (the workspace sends it again)",
     )
+    intake_in_flight: int = Field(
+        default=10,
+        ge=1,
+        le=1000,
+        description="INTAKE_IN_FLIGHT: POST /v1/referrals requests a process takes in at once "
+        "(referrals.overload; the default: as many as DB_POOL_MAX_SIZE's connections); others "
+        "wait (INTAKE_WAITING), then are answered 503",
+    )
+    intake_waiting: int = Field(
+        default=32,
+        ge=0,
+        le=10_000,
+        description="INTAKE_WAITING: POST /v1/referrals requests waiting for a slot, each at "
+        "most INTAKE_WAIT_MS; any more are answered 503 with Retry-After at once",
+    )
+    intake_wait_ms: int = Field(
+        default=250,
+        ge=0,
+        le=10_000,
+        description="INTAKE_WAIT_MS: how long a POST /v1/referrals waits for a slot before it "
+        "is answered 503 with Retry-After (keeps every answer within a fraction of a second)",
+    )
+    intake_backlog_events: int = Field(
+        default=6000,
+        ge=1,
+        description="INTAKE_BACKLOG_EVENTS: events waiting on the platform's consumers (their "
+        "lag, the intake topics left out) past which new referrals are answered 503 and NHS "
+        "partners' messages wait on Kafka: about ten seconds of the pipeline's work",
+    )
+    intake_backlog_interval_s: float = Field(
+        default=1.0,
+        gt=0,
+        description="INTAKE_BACKLOG_INTERVAL_S: how often the pipeline's lag is read from Kafka",
+    )
+    intake_retry_after_s: int = Field(
+        default=5,
+        ge=1,
+        description="INTAKE_RETRY_AFTER_S: the Retry-After of a 503 for a pipeline behind",
+    )
 
     family_plan_url: str = Field(
         default=f"http://127.0.0.1:{SERVICES['web'].port}/family/{{token}}/plan",

@@ -59,6 +59,7 @@ from referrals.documents.store import PostgresStore, StoredKey
 from referrals.fhir_bundle import Problem, Rejected, read_bundle, rejected, task, where
 from referrals.health_advice import advice_received_task
 from referrals.holding import hold
+from referrals.overload import Overload
 from referrals.partner_advice import ADVICE_EVENT_TYPE, PartnerAdvice, read_advice, take_advice
 from referrals.referrer_reasons import ReferrerReason, suggested_needs
 from referrals.schemas import PartnerReferralRequest
@@ -75,6 +76,9 @@ from shared.unit_of_work import Actor, Work
 logger = logging.getLogger(__name__)
 
 CONSUMER = "referrals"
+PARTNER_HOLD_S = 30.0
+"""Longest a partner's message is held while the pipeline is past its bound: well inside the
+consumer's poll interval (aiokafka's 300 s), so holding never costs it its partitions."""
 
 UNEXPECTED = (
     "Bundle",
@@ -203,8 +207,10 @@ def read(
 class PartnerIntake:
     """Subscribes the partners' consumer on the referrals service's router."""
 
-    def __init__(self, settings: ReferralsSettings) -> None:
+    def __init__(self, settings: ReferralsSettings, overload: Overload | None = None) -> None:
         self.settings = settings
+        self.overload = overload
+        """The pipeline's bound (``referrals.overload``): past it, the next message waits."""
         self.topic = settings.partner_inbound_topic  # the shared one: its .dlq is everyone's
         self.topics = settings.partner_inbound_topics()
         self.owners = {topic: partner for partner, topic in settings.partner_topics.items()}
@@ -245,6 +251,8 @@ class PartnerIntake:
         )
         async def partner_referral(body: bytes, message: KafkaMessage) -> None:
             # One aiokafka ConsumerRecord (not a batch); its value is ``body``.
+            if self.overload is not None:  # past the bound it waits on Kafka, not lost
+                await self.overload.room_for_partners(PARTNER_HOLD_S)
             await self.take(message.raw_message, wiring)
 
     async def take(self, record: Any, wiring: Wiring) -> None:
