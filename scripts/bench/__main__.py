@@ -8,6 +8,9 @@ Prints the PostgreSQL server's durability settings first, then each run's tables
 --runs N) the median of every figure over the runs. Kafka and PostgreSQL must be up (`make
 up`); the bench runs on the durable local cluster (``server.bench_postgres_url``), brings its
 own databases, topics, identity provider and services, and removes them at the end.
+
+(Longer than most modules: the command's options and the order of its phases, each printed as it
+runs, read best in one place.)
 """
 
 from __future__ import annotations

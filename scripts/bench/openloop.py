@@ -1,6 +1,10 @@
 """The open-loop run: referrals POSTed at a fixed rate, each sent when the clock says, never
 waiting for earlier answers; latencies count from when a request was due, so a stalled
-server or generator shows in them rather than slowing the load down."""
+server or generator shows in them rather than slowing the load down.
+
+(Longer than most modules: the generator, the Retry-After honouring client and the phase's
+figures share their clock and read best together.)
+"""
 
 from __future__ import annotations
 

@@ -27,6 +27,9 @@ body is read, so nothing is half taken in, and a referral answered 201 is in the
 
 NHS partners are not answered over HTTP: their messages wait on Kafka while the pipeline is
 past its bound (``PartnerIntake`` holds before taking the next), and nothing is lost.
+
+(Longer than most modules: the two bounds, the gate that applies them and the partner topic's
+hold are one decision, when to refuse, and read best together.)
 """
 
 from __future__ import annotations
