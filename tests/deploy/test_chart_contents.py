@@ -17,6 +17,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 from prometheus_client.metrics import MetricWrapperBase
 from starlette.routing import Route
+from referrals.documents.content import MAX_DOCUMENT_BYTES
 from web.app import ROUTERS, STATIC_PATH
 
 from scripts.asyncapi import DOCS, SETTINGS_CLASSES
@@ -297,6 +298,8 @@ PARTNER_TOPICS = {
 
 OUTCOME_TOPICS = {p: f"nhs.referrals.outcome.{p}.v1" for p in PARTNER_TOPICS}
 """Each production partner's own outcome topic: the documented naming."""
+ADVICE_TOPICS = {p: f"nhs.advice.requested.{p}.v1" for p in PARTNER_TOPICS}
+"""Each production partner's own topic of advice asked of it (Reg 6(1)(c), #23)."""
 
 
 def test_nhs_partners_write_their_own_inbound_topic_and_read_their_own_outcomes_only(
@@ -310,6 +313,8 @@ def test_nhs_partners_write_their_own_inbound_topic_and_read_their_own_outcomes_
             ("topic", topic, "literal", "Describe"),
             ("topic", outcome, "literal", "Read"),
             ("topic", outcome, "literal", "Describe"),
+            ("topic", ADVICE_TOPICS[partner], "literal", "Read"),
+            ("topic", ADVICE_TOPICS[partner], "literal", "Describe"),
             ("group", f"{partner}.", "prefix", "Read"),
             ("cluster", "", "literal", "IdempotentWrite"),
         }
@@ -320,6 +325,13 @@ def test_nhs_partners_write_their_own_inbound_topic_and_read_their_own_outcomes_
         if right[1] == OUTCOME_TOPICS["west-yorkshire-slt"] and right[3] == "Read"
     ]
     assert readers == [f"{FULLNAME}-partner-west-yorkshire-slt"]  # no other partner, no service
+    advice_readers = [
+        u["metadata"]["name"]
+        for u in production.kind("KafkaUser")
+        for right in acls(u)
+        if right[1] == ADVICE_TOPICS["west-yorkshire-slt"] and right[3] == "Read"
+    ]
+    assert advice_readers == [f"{FULLNAME}-partner-west-yorkshire-slt"]
 
 
 def test_referrals_alone_writes_each_partners_outcome_topic_which_the_chart_makes(
@@ -364,7 +376,7 @@ def test_partners_own_topics_exist_and_referrals_reads_them_knowing_whose_they_a
     production: Rendered,
 ) -> None:
     topics = {t["spec"]["topicName"] for t in production.kind("KafkaTopic")}
-    own = set(PARTNER_TOPICS.values()) | set(OUTCOME_TOPICS.values())
+    own = set(PARTNER_TOPICS.values()) | set(OUTCOME_TOPICS.values()) | set(ADVICE_TOPICS.values())
     assert topics == set(platform_topics()) | own
     referrals = acls(production.one("KafkaUser", f"{FULLNAME}-referrals"))
     replay = acls(production.one("KafkaUser", f"{FULLNAME}-dlq-replay"))
@@ -483,6 +495,30 @@ def _routed(paths: dict[str, str], path: str) -> bool:
 def test_ingress_exposes_the_public_api_only(production: Rendered) -> None:
     for service in EVENT_SERVICES:
         assert set(_ingress_paths(production, service)) == {"/v1"}  # never /metrics, /health
+
+
+_SIZE = re.compile(r"^(\d+)([kmg]?)$")
+
+
+def _body_limit(rendered: Rendered, service: str) -> int:
+    """The nginx ingress's request body limit for ``service``, in bytes."""
+    ingress = rendered.one("Ingress", f"{FULLNAME}-{service}")
+    size = ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/proxy-body-size"]
+    match = _SIZE.match(size.lower())
+    assert match, size
+    return int(match[1]) * 1024 ** " kmg".index(match[2] or " ")
+
+
+def test_the_ingress_lets_a_whole_document_through_where_one_is_uploaded_and_nowhere_else(
+    production: Rendered,
+) -> None:
+    """Documents of up to 20 MB are uploaded to referrals (SENCos, advisers, the public form's
+    evidence) and through the workspace's forms: an ingress limit of 64k refused every one of
+    them before the service could say why. The other services keep the small limit."""
+    for service in ("referrals", "web"):
+        assert _body_limit(production, service) > MAX_DOCUMENT_BYTES + 64 * 1024, service
+    for service in ("plans", "specialists", "notifications"):
+        assert _body_limit(production, service) == 64 * 1024, service
 
 
 @pytest.mark.parametrize("which", ["default", "production"])
