@@ -16,8 +16,8 @@ from urllib.parse import unquote
 import pytest
 from prometheus_client import CollectorRegistry
 from prometheus_client.metrics import MetricWrapperBase
-from starlette.routing import Route
 from referrals.documents.content import MAX_DOCUMENT_BYTES
+from starlette.routing import Route
 from web.app import ROUTERS, STATIC_PATH
 
 from scripts.asyncapi import DOCS, SETTINGS_CLASSES
