@@ -69,6 +69,49 @@ async def clients(apps: dict[str, FastAPI]) -> AsyncIterator[dict[str, httpx.Asy
 # Who may call what: the specification the walk holds the code to. A route missing here, or
 # answering other roles than these, fails the walk.
 ACCESS: dict[tuple[str, str, str], set[str]] = {
+    # NHS partners' triage (#23)
+    ("referrals", "GET", "/v1/referrals/{referral_id}/triage"): {"caseworker", "manager"},
+    ("referrals", "POST", "/v1/referrals/{referral_id}/need"): {"caseworker", "manager"},
+    # Live plans (#22): the import, annual reviews and amendments
+    ("referrals", "POST", "/v1/live-plans/import"): {"manager"},
+    ("referrals", "GET", "/v1/referrals/{referral_id}/annual-reviews"): {"caseworker", "manager"},
+    ("referrals", "POST", "/v1/referrals/{referral_id}/annual-review/meeting"): {
+        "caseworker",
+        "manager",
+    },
+    ("referrals", "POST", "/v1/referrals/{referral_id}/annual-review/invitations"): {
+        "caseworker",
+        "manager",
+    },
+    ("referrals", "POST", "/v1/referrals/{referral_id}/annual-review/meeting-held"): {
+        "caseworker",
+        "manager",
+    },
+    ("referrals", "POST", "/v1/referrals/{referral_id}/annual-review/report"): {
+        "caseworker",
+        "manager",
+    },
+    ("referrals", "POST", "/v1/referrals/{referral_id}/annual-review/decision"): {
+        "caseworker",
+        "manager",
+    },
+    ("referrals", "POST", "/v1/referrals/{referral_id}/annual-review/amendments/proposals"): {
+        "caseworker",
+        "manager",
+    },
+    ("referrals", "POST", "/v1/referrals/{referral_id}/annual-review/amendments/final"): {
+        "caseworker",
+        "manager",
+    },
+    # The EHC plan from the assessment (#21)
+    ("plans", "POST", "/v1/referrals/{referral_id}/plan/lines/{line_id}/confirm"): {
+        "caseworker",
+        "manager",
+    },
+    ("plans", "POST", "/v1/referrals/{referral_id}/plan/lines/{line_id}/health-agreement"): {
+        "caseworker",
+        "manager",
+    },
     ("referrals", "POST", "/v1/referrals"): {"caseworker", "manager", "partner", "school"},
     ("referrals", "GET", "/v1/school/pupils"): {"school"},
     ("referrals", "GET", "/v1/school/pupils/{referral_id}"): {"school"},

@@ -29,6 +29,7 @@ from tests.integration.referrals_app import (
 )
 from tests.integration.test_deadline_metrics import _warnings as metric_warnings
 from tests.integration.test_live_plans_import import PATH, plan
+from tests.logging_state import restored_logging
 
 TODAY = london_today()
 
@@ -40,8 +41,12 @@ async def owner_url(databases: Databases) -> str:
 
 @pytest.fixture(scope="module")
 async def app(owner_url: str, identity: IdentityProvider) -> AsyncIterator[FastAPI]:
-    async with referrals_service(owner_url, identity) as running:
-        yield running
+    # The service configures the process's logging as it starts: put it back for later tests
+    # (a module-scoped app left its stderr handler on the root, and a later test's log capture
+    # saw nothing of the services).
+    with restored_logging():
+        async with referrals_service(owner_url, identity) as running:
+            yield running
 
 
 @pytest.fixture

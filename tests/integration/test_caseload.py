@@ -179,6 +179,7 @@ async def test_a_search_and_the_childs_details_stay_in_the_council(
         "representative": None,
         "representative_reason": None,
         "representative_since": None,
+        "decides": "parent",  # a child of 7: the parent decides
     }
     reads = [(a["action"], a["resource"]) for a in await _audit(owner_url, made["id"])]
     assert reads.count(("read", "child")) == 1  # Bradford's 404 read nothing

@@ -87,6 +87,7 @@ async def test_no_family_link_reaches_a_span_or_a_log_line(
     services: dict[str, FastAPI],
     exporter: InMemorySpanExporter,
     caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     referral_id = services["plans"].state.referral_id
     good = link(referral_id)
@@ -97,6 +98,13 @@ async def test_no_family_link_reaches_a_span_or_a_log_line(
     }
     answers: list[int] = []
     caplog.set_level(logging.DEBUG)
+    # The plan's PDF (one of the routes above) is where the services log: WeasyPrint, a line
+    # per step. Plans and referrals' letters quiet those lines on every render, and once
+    # WeasyPrint is loaded (by an earlier test in this process) nothing else here logs: let
+    # them speak, so the check below reads real lines rather than none.
+    progress = logging.getLogger("weasyprint.progress")
+    monkeypatch.setattr(progress, "setLevel", lambda level: None)
+    monkeypatch.setattr(progress, "level", logging.DEBUG)
     exporter.clear()
     async with _client(services["referrals"]) as referrals, _client(services["plans"]) as plans:
         for token in tokens.values():

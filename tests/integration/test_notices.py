@@ -292,7 +292,7 @@ async def test_the_final_plan_is_told_to_the_school_it_names_and_health_commissi
     await _post(
         caseworker, f"{path}/assessment-decision", {"decision": "assess", "decided_on": str(day)}
     )
-    kinds = ["educational_psychology", "medical", "social_care"]
+    kinds = ["parent", "educational", "educational_psychology", "medical", "social_care"]
     await _post(caseworker, f"{path}/advice-requests", {"kinds": kinds, "requested_on": str(day)})
     await _post(caseworker, f"{path}/plan-decision", {"decision": "issue", "decided_on": str(day)})
     await _post(caseworker, f"{path}/draft-plan", {"issued_on": str(day)})

@@ -49,6 +49,8 @@ async def _deaf_childs_ehc_referral(api: httpx.AsyncClient) -> str:
             "advice-requests",
             {
                 "kinds": [
+                    "parent",
+                    "educational",
                     "educational_psychology",
                     "medical",
                     "social_care",
