@@ -1,6 +1,6 @@
 """Where documents' bytes are kept, behind one interface: PostgreSQL (a table of bytes in the
-service's own database, so ``make run`` needs nothing more). An S3-compatible store would be
-another ``DocumentStore``, chosen by configuration (not built yet).
+service's own database, so ``make run`` needs nothing more; the default) or S3-compatible object
+storage (``referrals.documents.s3``), chosen by ``DOCUMENT_STORE`` (``referrals.documents.stores``).
 
 What is known about a document (its referral, kind, type, hash, who sent it) is always in
 PostgreSQL (``referrals.documents.repository``); a store holds only bytes, by document id and
