@@ -23,6 +23,7 @@ from shared.state import service_state
 from tests import documents
 from tests.conftest import Databases
 from tests.handling import units_of_work
+from tests.identity import free_port
 from tests.integration.referrals_app import LEEDS, referral_body, referrals_service, signed_in
 from tests.s3 import objects_in, s3_server
 
@@ -115,3 +116,35 @@ async def test_retention_removes_an_erased_childs_bytes_from_the_bucket(
         assert f"{LEEDS}/{young_document}" in kept
         gone = await client.get(f"/v1/referrals/{old_referral}/documents/{old_document}")
         assert gone.status_code == 404
+
+
+async def test_an_unreachable_bucket_refuses_the_upload_for_now_and_records_nothing(
+    owner_url: str, identity: IdentityProvider, bucket: Bucket
+) -> None:
+    assert bucket.secret_access_key is not None
+    nowhere = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    async with (
+        referrals_service(
+            owner_url,
+            identity,
+            document_store="s3",
+            s3_bucket=bucket.name,
+            s3_endpoint_url=nowhere,
+            s3_access_key_id=bucket.access_key_id,
+            s3_secret_access_key=bucket.secret_access_key,
+        ) as app,
+        await signed_in(app, identity, "leeds-caseworker") as client,
+    ):
+        created = await client.post("/v1/referrals", json=referral_body(date_of_birth="2017-01-01"))
+        referral_id = created.json()["id"]
+        refused = await client.post(
+            f"/v1/referrals/{referral_id}/documents",
+            files={"file": ("advice.pdf", documents.pdf("nowhere"), "application/pdf")},
+        )
+        assert refused.status_code == 503, refused.text
+        assert refused.headers["Retry-After"] == "5"
+        assert refused.json()["detail"].startswith("Documents cannot be stored")  # not the database
+        assert nowhere not in refused.text
+        assert bucket.secret_access_key.get_secret_value() not in refused.text
+        listed = await client.get(f"/v1/referrals/{referral_id}/documents")
+        assert listed.json() == []

@@ -12,20 +12,22 @@ never logged, and errors are re-raised naming only the document id.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import SecretStr
 
-from referrals.documents.store import ContentMissing, DocumentStore, StoredKey
+from referrals.documents.store import ContentMissing, DocumentStore, StoredKey, StoreUnavailable
 
 if TYPE_CHECKING:
     from types_boto3_s3 import S3Client
 
 _MISSING = frozenset({"NoSuchKey", "404", "NotFound"})
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -70,16 +72,18 @@ class S3Store(DocumentStore):
         return f"{key.local_authority}/{key.document_id}"
 
     async def put(self, key: StoredKey, content: bytes) -> None:
-        await asyncio.to_thread(
-            self.client.put_object,
-            Bucket=self.bucket,
-            Key=self.object_key(key),
-            Body=content,
-            ContentType="application/octet-stream",  # typed by content in PostgreSQL's row
-        )
+        def put() -> None:
+            self.client.put_object(
+                Bucket=self.bucket,
+                Key=self.object_key(key),
+                Body=content,
+                ContentType="application/octet-stream",  # typed by content in PostgreSQL's row
+            )
+
+        await self._call(key, put)
 
     async def get(self, key: StoredKey) -> bytes:
-        return await asyncio.to_thread(self._get, key)
+        return await self._call(key, lambda: self._get(key))
 
     def _get(self, key: StoredKey) -> bytes:
         try:
@@ -93,9 +97,23 @@ class S3Store(DocumentStore):
 
     async def remove(self, key: StoredKey) -> None:
         # S3 answers a removal of what is not there with success: no error, as the interface says.
-        await asyncio.to_thread(
-            self.client.delete_object, Bucket=self.bucket, Key=self.object_key(key)
+        await self._call(
+            key, lambda: self.client.delete_object(Bucket=self.bucket, Key=self.object_key(key))
         )
+
+    @staticmethod
+    async def _call(key: StoredKey, call: Callable[[], T]) -> T:
+        """``call`` in a worker thread; the bucket unreachable, timing out or failing on its
+        side (5xx, after boto3's retries) is ``StoreUnavailable``. Anything else (no such
+        bucket, access denied) is the misconfiguration it is, raised as it is."""
+        try:
+            return await asyncio.to_thread(call)
+        except BotoCoreError as exc:
+            raise StoreUnavailable(f"{key.document_id}: {type(exc).__name__}") from None
+        except ClientError as exc:
+            if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500:
+                raise StoreUnavailable(f"{key.document_id}: {type(exc).__name__}") from None
+            raise
 
     def close(self) -> None:
         """The client's connections closed (the service's shutdown)."""

@@ -33,6 +33,13 @@ class ContentMissing(LookupError):
     """A document whose bytes are not in the store (removed, or never stored)."""
 
 
+class StoreUnavailable(ConnectionError):
+    """The store cannot be asked just now (a bucket unreachable, slow or failing): a 503 with
+    ``Retry-After`` to the caller (``referrals.documents.stores``); a ``ConnectionError``, so a
+    consumer or job classifies it as an outage and tries again. Its message is the document id
+    and the client's error class, never an address or a credential."""
+
+
 class DocumentStore(abc.ABC):
     """Documents' bytes by key. Every implementation passes ``tests/integration/
     test_document_stores.py``'s contract."""

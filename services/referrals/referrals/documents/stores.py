@@ -5,11 +5,17 @@ built once and shared: its client holds the bucket's connections and credentials
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
 from referrals.config import ReferralsSettings
 from referrals.documents.s3 import Bucket, S3Store
-from referrals.documents.store import DocumentStore, Pooled, PostgresStore
+from referrals.documents.store import DocumentStore, Pooled, PostgresStore, StoreUnavailable
+
+logger = logging.getLogger(__name__)
 
 StoreOf = Callable[[Pooled], DocumentStore]
 """The store, given what holds the service's pool (only PostgreSQL's store uses it)."""
@@ -30,3 +36,18 @@ def store_of(settings: ReferralsSettings) -> StoreOf:
         )
     )
     return lambda _pooled: bucket
+
+
+async def _store_unavailable(_: Request, exc: Exception) -> JSONResponse:
+    logger.warning("document store unavailable: %s", exc)  # a document id and an error class
+    return JSONResponse(
+        {"detail": "Documents cannot be stored or read just now. Try again shortly."},
+        status_code=503,
+        headers={"Retry-After": "5"},
+    )
+
+
+def install_store_errors(app: FastAPI) -> None:
+    """The store unreachable is a 503 with ``Retry-After`` on every route (as the database is):
+    nothing is recorded, since the bytes are put before the document's row."""
+    app.add_exception_handler(StoreUnavailable, _store_unavailable)
