@@ -20,6 +20,7 @@ from referrals.deadlines import AT_RISK, MISSED, DeadlineWatch, deadline_kinds
 from referrals.documents import api as documents
 from referrals.documents import family as family_documents
 from referrals.documents import schools as school_documents
+from referrals.documents.stores import install_store_errors
 from referrals.handlers import subscriptions
 from referrals.live import amendment_api, review_api
 from referrals.live import api as live_plans
@@ -129,6 +130,7 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
             ),
         )
     )
+    install_store_errors(app)
     registry = service_state(app).operations.registry
     for metric in (MISSED, AT_RISK):
         registry.register(metric)

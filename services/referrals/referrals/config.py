@@ -5,9 +5,9 @@ the checks that refuse a combination that cannot work.)
 """
 
 from ipaddress import IPv4Network, IPv6Network, ip_network
-from typing import Annotated, Any, ClassVar, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode
 
 from referrals.documents.scanning import Scanner
@@ -110,6 +110,37 @@ class ReferralsSettings(ServiceSettings):
     )
     clamd_timeout_s: float = Field(
         default=30, gt=0, description="CLAMD_TIMEOUT_S: the longest a scan may take"
+    )
+    document_store: Literal["postgres", "s3"] = Field(
+        default="postgres",
+        description="DOCUMENT_STORE: where documents' bytes are kept: postgres (the service's "
+        "own database, 20 MB a document; needs nothing more, so `make run` uses it) or s3 "
+        "(S3-compatible object storage, S3_BUCKET); what is known about each document stays "
+        "in PostgreSQL either way",
+    )
+    s3_bucket: str | None = Field(
+        default=None,
+        min_length=3,
+        max_length=63,
+        description="S3_BUCKET: the bucket of documents' bytes (DOCUMENT_STORE=s3; it must "
+        "exist: the service never creates it), one object a document, <council>/<document id>",
+    )
+    s3_region: str = Field(
+        default="eu-west-2", min_length=1, description="S3_REGION: the bucket's region"
+    )
+    s3_endpoint_url: str | None = Field(
+        default=None,
+        description="S3_ENDPOINT_URL: another S3-compatible server than AWS's (MinIO, Ceph), "
+        "e.g. https://objects.council.example; unset: AWS",
+    )
+    s3_access_key_id: SecretStr | None = Field(
+        default=None,
+        description="S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY: the bucket's credentials, both or "
+        "neither; unset: boto3's own chain (a pod's web identity, the instance's role). Never "
+        "logged",
+    )
+    s3_secret_access_key: SecretStr | None = Field(
+        default=None, description="S3_SECRET_ACCESS_KEY: see S3_ACCESS_KEY_ID"
     )
     public_request_messages_per_contact: int = Field(
         default=3,
@@ -275,6 +306,18 @@ class ReferralsSettings(ServiceSettings):
             if name in self.model_fields_set and not is_https(getattr(self, name)):
                 problems.append(f"{self.variable(name)} is not an https:// URL")
         return problems
+
+    @model_validator(mode="after")
+    def _s3_store_configured(self) -> Self:
+        if self.document_store == "s3" and not self.s3_bucket:
+            raise ValueError("S3_BUCKET: required when DOCUMENT_STORE is s3")
+        if (self.s3_access_key_id is None) != (self.s3_secret_access_key is None):
+            raise ValueError("S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY: give both or neither")
+        if self.s3_endpoint_url is not None and not self.s3_endpoint_url.startswith(
+            ("http://", "https://")
+        ):
+            raise ValueError("S3_ENDPOINT_URL: an http:// or https:// address")
+        return self
 
     @model_validator(mode="after")
     def _notices_for_every_council(self) -> Self:

@@ -55,7 +55,7 @@ from pydantic import ValidationError
 from referrals import reasons_repository
 from referrals.config import ReferralsSettings
 from referrals.documents.receiving import DocumentDesk, kept
-from referrals.documents.store import PostgresStore, StoredKey
+from referrals.documents.store import StoredKey
 from referrals.fhir_bundle import Problem, Rejected, read_bundle, rejected, task, where
 from referrals.health_advice import advice_received_task
 from referrals.holding import hold
@@ -417,7 +417,8 @@ class PartnerIntake:
         answered in one unit of work (``referrals.partner_advice``)."""
         advice, council, partner = inbound.advice, inbound.council or "", inbound.partner or ""
         assert advice is not None
-        desk = DocumentDesk(PostgresStore(wiring.work), referrals_of(wiring.work.service).scanner)
+        own = referrals_of(wiring.work.service)
+        desk = DocumentDesk(own.document_store(wiring.work), own.scanner)
         problems: list[Problem] = []
         if desk.scanner is not None and await desk.scanner.scan(advice.content) is not None:
             problems = [("DocumentReference.content[0].attachment.data", "contains a virus")]

@@ -19,14 +19,16 @@ copies, the evidence no request named and the documents' bytes, read best togeth
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import date
 
 from referrals.documents import repository as documents
-from referrals.documents.store import DocumentStore, PostgresStore, StoredKey
+from referrals.documents.store import DocumentStore, StoredKey
+from referrals.documents.stores import StoreOf
 from referrals.public import store as public_store
+from referrals.state import referrals_of
 from shared.councils import ALL
-from shared.db import Connection, Database
+from shared.db import Connection
 from shared.events import ChildDetailsErased
 from shared.schedule import every
 from shared.state import ServiceState
@@ -179,7 +181,7 @@ class RetentionJob:
         years: int,
         interval_s: float,
         by_council: Mapping[str, int] | None = None,
-        store: Callable[[Database], DocumentStore] = PostgresStore,
+        store: StoreOf | None = None,
     ) -> None:
         self.years = years
         self.by_council = dict(by_council or {})
@@ -187,7 +189,8 @@ class RetentionJob:
         self.store = store
 
     async def run(self, state: ServiceState) -> None:
-        store = self.store(state.database)
+        # None: the service's own choice (DOCUMENT_STORE), from its state
+        store = (self.store or referrals_of(state.own).document_store)(state.database)
 
         async def erase(work: Work, conn: Connection) -> int:
             erased = await erase_past_retention(

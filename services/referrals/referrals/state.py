@@ -12,6 +12,8 @@ from fastapi import Depends
 
 from referrals.config import ReferralsSettings
 from referrals.documents.scanning import Scanner
+from referrals.documents.store import PostgresStore
+from referrals.documents.stores import StoreOf, store_of
 from referrals.intake import IntakeRules
 from referrals.notices.council import CouncilNotices
 from referrals.public.admission import Lanes, PublicIntake
@@ -36,6 +38,8 @@ class Referrals:
     """Each council's details in its letters (``COUNCIL_NOTICES``)."""
     scanner: Scanner | None = None
     """The malware scan of every document uploaded (``CLAMD_ADDRESS``; None: no scan)."""
+    document_store: StoreOf = PostgresStore
+    """Where documents' bytes are kept (``DOCUMENT_STORE``), given the pool's holder."""
     advice_partners: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     """By council, the NHS partner asked for each kind of advice over Kafka
     (``ADVICE_PARTNERS``)."""
@@ -57,6 +61,7 @@ class Referrals:
             else None,
             public_request_messages_per_contact=settings.public_request_messages_per_contact,
             advice_partners=settings.advice_partners,
+            document_store=store_of(settings),
             public_intake=Lanes(  # a lane for the workspace's calls, one for the others
                 workspace=PublicIntake(*slots),
                 others=PublicIntake(*slots),

@@ -16,7 +16,7 @@ from fastapi import HTTPException, Request, UploadFile, status
 
 from referrals.documents.content import MAX_DOCUMENT_BYTES, Checked, Refused, check
 from referrals.documents.scanning import Scanner, ScanUnavailable
-from referrals.documents.store import DocumentStore, PostgresStore, StoredKey
+from referrals.documents.store import DocumentStore, StoredKey
 from referrals.state import referrals_of
 from shared.http import invalid
 from shared.state import service_of
@@ -36,9 +36,10 @@ class DocumentDesk:
 
 
 def desk_of(request: Request) -> DocumentDesk:
-    """The store in the service's own database, and its scanner (the service's state)."""
+    """The service's store (``DOCUMENT_STORE``) and its scanner (the service's state)."""
     service = service_of(request)
-    return DocumentDesk(PostgresStore(service.database), referrals_of(service.own).scanner)
+    own = referrals_of(service.own)
+    return DocumentDesk(own.document_store(service.database), own.scanner)
 
 
 @dataclass(frozen=True)

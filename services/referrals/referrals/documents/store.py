@@ -1,6 +1,6 @@
 """Where documents' bytes are kept, behind one interface: PostgreSQL (a table of bytes in the
-service's own database, so ``make run`` needs nothing more). An S3-compatible store would be
-another ``DocumentStore``, chosen by configuration (not built yet).
+service's own database, so ``make run`` needs nothing more; the default) or S3-compatible object
+storage (``referrals.documents.s3``), chosen by ``DOCUMENT_STORE`` (``referrals.documents.stores``).
 
 What is known about a document (its referral, kind, type, hash, who sent it) is always in
 PostgreSQL (``referrals.documents.repository``); a store holds only bytes, by document id and
@@ -31,6 +31,13 @@ class StoredKey:
 
 class ContentMissing(LookupError):
     """A document whose bytes are not in the store (removed, or never stored)."""
+
+
+class StoreUnavailable(ConnectionError):
+    """The store cannot be asked just now (a bucket unreachable, slow or failing): a 503 with
+    ``Retry-After`` to the caller (``referrals.documents.stores``); a ``ConnectionError``, so a
+    consumer or job classifies it as an outage and tries again. Its message is the document id
+    and the client's error class, never an address or a credential."""
 
 
 class DocumentStore(abc.ABC):

@@ -15,7 +15,7 @@ from fastapi import Depends, Request
 
 from referrals.documents import repository
 from referrals.documents.content import check
-from referrals.documents.store import DocumentStore, PostgresStore, StoredKey
+from referrals.documents.store import DocumentStore, StoredKey
 from referrals.domain import reference
 from referrals.notices.council import CouncilNotices, notices_for
 from referrals.notices.letters import Letter, LetterKind, pdf
@@ -127,7 +127,8 @@ class LetterDesk:
 
 def letter_desk_of(request: Request) -> LetterDesk:
     service = service_of(request)
-    return LetterDesk(PostgresStore(service.database), referrals_of(service.own).council_notices)
+    own = referrals_of(service.own)
+    return LetterDesk(own.document_store(service.database), own.council_notices)
 
 
 Letters = Annotated[LetterDesk, Depends(letter_desk_of)]
