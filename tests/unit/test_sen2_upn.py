@@ -47,6 +47,7 @@ def test_a_upn_with_its_check_letter_is_valid() -> None:
 )
 def test_a_upn_that_fails_its_check_is_refused_saying_why(upn: str, why: str) -> None:
     problem = upn_problem(upn)
-    assert problem is not None and why in problem
+    assert problem is not None
+    assert why in problem
     with pytest.raises(ValueError, match=why):
         normalised_upn(upn)
