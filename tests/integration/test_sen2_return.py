@@ -230,3 +230,15 @@ async def test_a_manager_sees_only_their_councils_return_and_each_read_is_audite
     read = {str(r["referral_id"]) for r in audited}
     assert {seeded["on_time"], seeded["open"], seeded["refused"]} <= read
     assert seeded["last_year"] not in read
+
+
+async def test_a_upn_at_intake_with_a_wrong_check_letter_is_refused_naming_the_field(
+    app: FastAPI, identity: IdentityProvider
+) -> None:
+    async with await signed_in(app, identity, "bradford-caseworker") as caseworker:
+        body = referral_body(track="ehc", council=BRADFORD, upn="Q938612345678")
+        refused = await caseworker.post("/v1/referrals", json=body)
+    assert refused.status_code == 422
+    [problem] = refused.json()["detail"]
+    assert problem["loc"] == ["body", "child", "upn"]
+    assert "check letter" in problem["msg"]
