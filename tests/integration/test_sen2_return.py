@@ -98,6 +98,24 @@ async def seeded(app: FastAPI, identity: IdentityProvider) -> dict[str, str]:
         await request("open", date(YEAR, 11, 1))
         old_refusal = {**refuse, "decided_on": str(date(YEAR - 1, 3, 1))}
         await request("last_year", date(YEAR - 1, 2, 1), ("assessment-decision", old_refusal))
+    async with await signed_in(app, identity, "bradford-manager") as manager:
+        imported = {
+            "case_id": "BMDC-SEN2-1",
+            "local_authority": BRADFORD,
+            "child": {
+                "given_name": "Imported",
+                "family_name": "Child",
+                "date_of_birth": "2014-03-04",
+                "postcode": "BD1 1AA",
+            },
+            "family_contact": {"name": "Ann Parent", "email": "ann@example.org"},
+            "needs": ["SEMH", "SPLD"],
+            "issued_on": str(date(YEAR - 2, 9, 1)),
+            "last_reviewed_on": str(date(YEAR - 1, 9, 1)),
+            "setting_ukprn": "10012345",
+        }
+        made = await manager.post("/v1/live-plans/import", json={"plans": [imported]})
+        assert made.status_code == 200, made.text
     return ids
 
 
@@ -142,7 +160,8 @@ async def test_referrals_at_each_stage_map_to_the_collections_xml(
     assert root.findtext("Header/CollectionDetails/Collection") == "SEN2"
     assert root.findtext("Header/CollectionDetails/ReferenceDate") == str(CENSUS)
     persons = root.findall("Persons/Person")
-    assert len(persons) == 6  # last year's refusal ended before the year: not returned
+    # last year's refusal ended before the year: not returned; the plan brought in is
+    assert len(persons) == 7
     [child] = [p for p in persons if p.findtext("UPN") == UPN]
     request = child.find("Requests/Request")
     assert request is not None
@@ -158,7 +177,13 @@ async def test_referrals_at_each_stage_map_to_the_collections_xml(
     assert needs == [("1", "SLCN"), ("2", "ASD")]
     assert request.findtext("Plan/Placements/Placement/URN") == "107958"
     outcomes = sorted(p.findtext("Requests/Request/RequestOutcome") or "open" for p in persons)
-    assert outcomes == ["A", "A", "A", "A", "R", "open"]
+    assert outcomes == ["A", "A", "A", "A", "R", "open", "open"]
+    [brought_in] = [p for p in persons if p.findtext("Surname") == "Child"]
+    plan = brought_in.find("Requests/Request/Plan")
+    assert plan is not None
+    assert plan.findtext("StartDate") == str(date(YEAR - 2, 9, 1))
+    assert [n.findtext("SENtype") for n in plan.findall("SENneeds/SENneed")] == ["SEMH", "SPLD"]
+    assert plan.findtext("Placements/Placement/UKPRN") == "10012345"
     excepted = [p for p in persons if p.findtext("Requests/Request/Exceptions") == "1"]
     assert len(excepted) == 1
     # Only ids and the return's own fields: no contact details travel in it.
@@ -194,7 +219,7 @@ async def test_each_childs_problems_are_listed_and_a_upn_clears_its_own(
         str(date(YEAR, 11, 1)),
         "",
     )
-    assert len(csv_rows) == 6
+    assert len(csv_rows) == 7  # six requests and the plan brought in
     [late] = [r for r in csv_rows if r["referral_id"] == seeded["late"]]
     assert "upn: no UPN recorded" in late["problems"]
 
