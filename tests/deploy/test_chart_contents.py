@@ -506,7 +506,7 @@ def _body_limit(rendered: Rendered, service: str) -> int:
     size = ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/proxy-body-size"]
     match = _SIZE.match(size.lower())
     assert match, size
-    return int(match[1]) * 1024 ** " kmg".index(match[2] or " ")
+    return int(match[1]) * int(1024 ** " kmg".index(match[2] or " "))
 
 
 def test_the_ingress_lets_a_whole_document_through_where_one_is_uploaded_and_nowhere_else(
