@@ -14,12 +14,20 @@ from xml.etree import ElementTree as ET
 import httpx
 import pytest
 from fastapi import FastAPI
+from referrals.retention import erase_past_retention
 
 from scripts.platform import IdentityProvider, migrations_of
 from shared.dates import london_today
 from shared.migrations import owner_connection
+from shared.state import service_state
 from tests.conftest import Databases
-from tests.integration.referrals_app import BRADFORD, referral_body, referrals_service, signed_in
+from tests.integration.referrals_app import (
+    BRADFORD,
+    LEEDS,
+    referral_body,
+    referrals_service,
+    signed_in,
+)
 
 YEAR = london_today().year - 1
 CENSUS = date(YEAR + 1, 1, 15)
@@ -267,3 +275,32 @@ async def test_a_upn_at_intake_with_a_wrong_check_letter_is_refused_naming_the_f
     [problem] = refused.json()["detail"]
     assert problem["loc"] == ["body", "child", "upn"]
     assert "check letter" in problem["msg"]
+
+
+async def test_the_upn_is_shown_on_the_child_and_erased_with_its_details(
+    app: FastAPI, identity: IdentityProvider, owner_url: str
+) -> None:
+    async with await signed_in(app, identity, "leeds-caseworker") as caseworker:
+        body = referral_body(council=LEEDS, upn=UPN)
+        created = await _post(caseworker, "/v1/referrals", body)
+        child = await caseworker.get(f"/v1/referrals/{created['id']}/child")
+        assert child.json()["upn"] == UPN
+        async with service_state(app).database.pool().acquire() as service:  # its own role
+            await erase_past_retention(
+                service_state(app).work,
+                service,
+                today=date.today(),
+                years=125,
+                by_council={LEEDS: 1},
+            )
+        erased = await caseworker.get(f"/v1/referrals/{created['id']}/child")
+    assert erased.json()["upn"] is None
+    conn = await owner_connection(owner_url)
+    try:
+        stored = await conn.fetchval(
+            "SELECT c.upn FROM children c JOIN referrals r ON r.child_id = c.id WHERE r.id = $1",
+            created["id"],
+        )
+    finally:
+        await conn.close()
+    assert stored is None

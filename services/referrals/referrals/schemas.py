@@ -314,6 +314,7 @@ class ChildView(BaseModel):
     nhs_number: str | None = Field(description="10 digits; None when not given, or erased")
     postcode: str = Field(description="The postcode district alone once erased")
     school_urn: str | None
+    upn: str | None = Field(default=None, description="The unique pupil number, when recorded")
     erased: bool = Field(description="The personal details were erased (retention)")
     sharing_consent: Literal["given", "refused"] | None = Field(
         default=None,
