@@ -11,12 +11,14 @@ from datetime import date, timedelta
 from typing import Any
 from xml.etree import ElementTree as ET
 
+import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
+from referrals.live.review_watch import ReviewWatch
 from referrals.retention import erase_past_retention
 
-from scripts.platform import IdentityProvider, migrations_of
+from scripts.platform import IdentityProvider, migrations_of, service_url
 from shared.dates import london_today
 from shared.migrations import owner_connection
 from shared.state import service_state
@@ -304,3 +306,58 @@ async def test_the_upn_is_shown_on_the_child_and_erased_with_its_details(
     finally:
         await conn.close()
     assert stored is None
+
+
+async def test_a_plans_annual_review_and_its_decision_to_cease_are_in_the_return(
+    app: FastAPI, identity: IdentityProvider, owner_url: str
+) -> None:
+    today = london_today()
+    item = {
+        "case_id": "LCC-SEN2-CEASE",
+        "local_authority": LEEDS,
+        "child": {
+            "given_name": "Reviewed",
+            "family_name": "Ceased",
+            "date_of_birth": "2010-03-04",
+            "postcode": "LS6 2AB",
+        },
+        "family_contact": {"name": "Ann Parent", "email": "ann@example.org"},
+        "needs": ["MLD"],
+        "issued_on": str(today - timedelta(days=700)),
+        "last_reviewed_on": str(today - timedelta(days=330)),
+        "setting_urn": "107958",
+    }
+    async with await signed_in(app, identity, "leeds-manager") as manager:
+        made = await manager.post("/v1/live-plans/import", json={"plans": [item]})
+        assert made.status_code == 200, made.text
+        referral_id = made.json()["plans"][0]["referral_id"]
+        conn = await asyncpg.connect(service_url(owner_url))
+        try:
+            watch = ReviewWatch(open_days=70, at_risk_days=10, interval_s=60, today=lambda: today)
+            await watch.check(service_state(app).work, conn)
+        finally:
+            await conn.close()
+        base = f"/v1/referrals/{referral_id}/annual-review"
+        everyone = ["family", "school", "health", "social_care"]
+        for step, body in [
+            ("meeting", {"meeting_on": str(today + timedelta(days=21))}),
+            ("invitations", {"sent_on": str(today), "invitees": everyone}),
+            ("meeting-held", {"held_on": str(today)}),
+            ("report", {"sent_on": str(today)}),
+            ("decision", {"decision": "cease", "decided_on": str(today)}),
+        ]:
+            await _post(manager, f"{base}/{step}", body)
+        response = await manager.get(
+            "/v1/reports/sen2",
+            params={"local_authority": LEEDS, "census_date": str(today), "format": "xml"},
+        )
+    assert response.status_code == 200, response.text
+    root = ET.fromstring(response.content)  # noqa: S314  # our own service's answer
+    [person] = [p for p in root.findall("Persons/Person") if p.findtext("Surname") == "Ceased"]
+    plan = person.find("Requests/Request/Plan")
+    assert plan is not None
+    [review] = plan.findall("Reviews/Review")
+    assert review.findtext("ReviewMeetingDate") == str(today)
+    assert review.findtext("ReviewOutcome") == "cease"
+    assert review.findtext("ReviewDecisionDate") == str(today)
+    assert plan.findtext("CeaseDate") == str(today)
