@@ -339,13 +339,14 @@ async def test_a_plans_annual_review_and_its_decision_to_cease_are_in_the_return
             await conn.close()
         base = f"/v1/referrals/{referral_id}/annual-review"
         everyone = ["family", "school", "health", "social_care"]
-        for step, body in [
+        steps: list[tuple[str, dict[str, Any]]] = [
             ("meeting", {"meeting_on": str(today + timedelta(days=21))}),
             ("invitations", {"sent_on": str(today), "invitees": everyone}),
             ("meeting-held", {"held_on": str(today)}),
             ("report", {"sent_on": str(today)}),
             ("decision", {"decision": "cease", "decided_on": str(today)}),
-        ]:
+        ]
+        for step, body in steps:
             await _post(manager, f"{base}/{step}", body)
         response = await manager.get(
             "/v1/reports/sen2",
