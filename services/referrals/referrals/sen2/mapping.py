@@ -14,7 +14,7 @@ import csv
 import io
 from collections.abc import Callable, Sequence
 from datetime import date
-from typing import Literal, TypeVar
+from typing import TypeVar
 from xml.etree import ElementTree as ET
 
 from referrals.sen2.record import Person, Plan, Request
@@ -181,6 +181,3 @@ def as_csv(people: Sequence[Person]) -> str:
                 row |= {name: _text(value(request)) for name, value in ASSESSMENT}
             writer.writerow(row)
     return out.getvalue()
-
-
-Format = Literal["xml", "csv"]
