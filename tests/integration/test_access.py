@@ -149,6 +149,8 @@ ACCESS: dict[tuple[str, str, str], set[str]] = {
         "manager",
     },
     ("referrals", "GET", "/v1/reports/timeliness"): {"manager"},
+    ("referrals", "GET", "/v1/reports/sen2"): {"manager"},
+    ("referrals", "PUT", "/v1/referrals/{referral_id}/child/upn"): {"caseworker", "manager"},
     ("referrals", "GET", "/v1/held-referrals"): {"caseworker", "manager"},
     ("referrals", "POST", "/v1/held-referrals/{held_id}/decision"): {"caseworker", "manager"},
     **{

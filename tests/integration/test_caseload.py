@@ -173,13 +173,14 @@ async def test_a_search_and_the_childs_details_stay_in_the_council(
         "nhs_number": number,
         "postcode": "LS6 2AB",
         "school_urn": "107958",
+        "upn": None,
         "erased": False,
+        "decides": "parent",  # a child under compulsory school age (s83)
         # A young person's own decisions (s83, s80): none for a child a caseworker referred.
         "sharing_consent": None,
         "representative": None,
         "representative_reason": None,
         "representative_since": None,
-        "decides": "parent",  # a child of 7: the parent decides
     }
     reads = [(a["action"], a["resource"]) for a in await _audit(owner_url, made["id"])]
     assert reads.count(("read", "child")) == 1  # Bradford's 404 read nothing

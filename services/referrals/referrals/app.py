@@ -31,6 +31,7 @@ from referrals.partners import PartnerIntake
 from referrals.public import casework, evidence, intake
 from referrals.public.admission import SHED, PublicIntake, PublicIntakeGate
 from referrals.retention import RetentionJob
+from referrals.sen2 import api as sen2
 from referrals.state import Referrals, referrals_of
 from shared.events import (
     ALL_EVENTS,
@@ -99,6 +100,7 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
             publishes=PUBLISHES,
             routers=(
                 caseload.router,
+                sen2.router,
                 api.router,
                 ehc_api.router,
                 family.router,

@@ -218,7 +218,7 @@ async def child_details(conn: Connection, referral_id: UUID) -> asyncpg.Record |
     """The referral's child's personal details (null names once erased), and the council."""
     return await conn.fetchrow(
         """SELECT r.local_authority, r.school_urn, c.date_of_birth, c.nhs_number, c.postcode,
-                  c.erased_at IS NOT NULL AS erased,
+                  c.upn, c.erased_at IS NOT NULL AS erased,
                   CASE WHEN c.erased_at IS NULL THEN c.given_name END AS given_name,
                   CASE WHEN c.erased_at IS NULL THEN c.family_name END AS family_name,
                   r.sharing_consent, p.relationship AS representative,

@@ -65,7 +65,7 @@ async def erase_past_retention(
             """WITH policy (local_authority, cut_off) AS (
                    SELECT * FROM unnest($2::text[], $3::date[]))
                UPDATE children c SET given_name = 'erased', family_name = 'erased',
-                   name_key = 'erased', nhs_number = NULL,
+                   name_key = 'erased', nhs_number = NULL, upn = NULL,
                    postcode = split_part(postcode, ' ', 1), erased_at = now()
                WHERE erased_at IS NULL AND date_of_birth < $4
                  AND date_of_birth < coalesce(

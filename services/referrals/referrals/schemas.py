@@ -25,6 +25,7 @@ from pydantic import (
 from referrals.domain import POSTCODE_PATTERN, FamilyContact, Postcode, Step
 from referrals.ehc_schemas import EhcView
 from referrals.intake import nhs_number_digits, nhs_number_range, person_name, safe_text
+from referrals.sen2.upn import normalised_upn
 from shared.events import Sen2Need, Track
 
 REGULATIONS_IN_FORCE = date(2014, 9, 1)  # the SEND Regulations 2014: no request is older
@@ -79,6 +80,12 @@ class Child(BaseModel):
         examples=["450 557 7104"],
     )
     postcode: UkPostcode
+    upn: Annotated[str, Field(max_length=20), AfterValidator(normalised_upn)] | None = Field(
+        default=None,
+        description="Optional; the unique pupil number (SEN2): a check letter and 12 digits, "
+        "the check letter matching",
+        examples=["P938612345678"],
+    )
     school_urn: str | None = Field(
         default=None,
         pattern=r"^[0-9]{6}$",
@@ -307,6 +314,7 @@ class ChildView(BaseModel):
     nhs_number: str | None = Field(description="10 digits; None when not given, or erased")
     postcode: str = Field(description="The postcode district alone once erased")
     school_urn: str | None
+    upn: str | None = Field(default=None, description="The unique pupil number, when recorded")
     erased: bool = Field(description="The personal details were erased (retention)")
     sharing_consent: Literal["given", "refused"] | None = Field(
         default=None,

@@ -122,6 +122,13 @@ async def take_in(
         )
     except repository.ChildDetailsDiffer as exc:
         raise Refused(str(exc), code="child-details-differ", child_id=exc.child_id) from exc
+    if child.upn is not None:  # for the SEN2 return (referrals.sen2)
+        await conn.execute(
+            """UPDATE children c SET upn = $2 FROM referrals r
+               WHERE r.id = $1 AND c.id = r.child_id""",
+            referral.referral_id,
+            child.upn,
+        )
     request = ehc_request_of(referral)
     events = receive(referral, request, suggested)
     # The child's name and date of birth, for the plan and its PDF (plans alone reads them).
