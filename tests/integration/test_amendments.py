@@ -6,18 +6,23 @@ issued before their time is up, and once issued it meets its limit."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import date, timedelta
+from html import unescape
 from typing import Any
+from uuid import UUID
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from referrals.notices.letters import LetterKind, html
 
 from scripts.platform import IdentityProvider, migrations_of
 from shared.dates import london_today
 from tests.conftest import Databases
+from tests.integration.plans_family import link
 from tests.integration.referrals_app import outbox_events, referrals_service, signed_in
 from tests.integration.test_live_plans_import import PATH, plan
+from tests.integration.test_notices import _printed
 
 TODAY = london_today()
 
@@ -44,8 +49,9 @@ def _limits(review: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 async def test_an_amendment_runs_from_the_decision_to_the_amended_plan(
-    app: FastAPI, identity: IdentityProvider, owner_url: str
+    app: FastAPI, identity: IdentityProvider, owner_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    printed = _printed(monkeypatch)
     held = TODAY - timedelta(days=40)
     async with await signed_in(app, identity, "leeds-manager") as manager:
         meeting = [{"step": "annual_review_meeting", "on": str(held)}]
@@ -83,7 +89,11 @@ async def test_an_amendment_runs_from_the_decision_to_the_amended_plan(
         )
         assert too_soon.status_code == 422, too_soon.text
         assert too_soon.json()["detail"][0]["loc"] == ["body", "issued_on"]
-        reviews = await _post(caseworker, f"{base}/amendments/final", {"issued_on": str(TODAY)})
+        reviews = await _post(
+            caseworker,
+            f"{base}/amendments/final",
+            {"issued_on": str(TODAY), "note": "Section F now gives weekly speech therapy."},
+        )
         amending = next(r for r in reviews if r["decision"] == "amend")
         assert amending["amended_issued_on"] == str(TODAY)
         assert _limits(amending)["amended_plan"]["met_on"] == str(TODAY)
@@ -93,4 +103,29 @@ async def test_an_amendment_runs_from_the_decision_to_the_amended_plan(
     issued = events["referrals.amended-plan-issued.v1"]
     assert issued["late"] is False
     assert issued["appeal_by"] > str(TODAY)
+
+    # The family's letter (Reg 22(5), Reg 14): the amended plan can be appealed as a final plan.
+    [letter] = printed
+    assert (letter.kind, letter.dated) == (LetterKind.AMENDED_PLAN, TODAY)
+    assert letter.appealable
+    assert letter.appeal_by == date.fromisoformat(issued["appeal_by"])
+    words = unescape(html(letter))
+    assert "The amended EHC plan for" in words
+    assert "Section F now gives weekly speech therapy." in words
+    assert "You must appeal by" in words
+    assert "within 1 month of the date on your mediation certificate" in words
+    assert "the school or other institution it names" in words  # what a plan's appeal is about
+    async with await signed_in(app, identity, "leeds-caseworker") as caseworker:
+        kept = (await caseworker.get(f"/v1/referrals/{referral_id}/documents")).json()
+    assert [(d["kind"], d["media_type"]) for d in kept] == [("letter", "application/pdf")]
+    token = link(UUID(referral_id))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test"
+    ) as family:
+        answer = await family.get(f"/v1/family/{token}")
+        assert answer.status_code == 200, answer.text
+        [listed] = answer.json()["letters"]
+        assert listed["what"] == "The amended EHC plan and your right to appeal"
+        opened = await family.get(f"/v1/family/{token}/letters/{listed['id']}")
+    assert opened.content.startswith(b"%PDF-")
     assert events["referrals.amendments-proposed.v1"]["amended_plan_due"] == str(due)

@@ -78,3 +78,13 @@ def test_every_step_of_a_plans_life_reads_to_the_family_on_the_timeline() -> Non
     assert {e for e, (_, s) in STEP_OF_EVENT.items() if s == "plans"} == {
         PlanDrafted, PlanShared, PlanCommentsReceived, PlanAgreed, PlanRevised, PlanReviewDue,
     }  # fmt: skip
+
+
+def test_every_timeline_step_is_in_the_familys_words_or_hidden_from_them() -> None:
+    """The family's page shows each step of the timeline in their words: a step with neither
+    words nor a place in HIDDEN_FROM_FAMILY failed their whole page (an annual review's steps,
+    #22, did)."""
+    from referrals.domain import HIDDEN_FROM_FAMILY, ContactStep, StatutoryStep, Step
+
+    every = {*Step, *StatutoryStep, *PlanStep, *ContactStep}
+    assert every - set(FAMILY_WORDS) - HIDDEN_FROM_FAMILY == set()

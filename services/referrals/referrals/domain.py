@@ -256,6 +256,19 @@ FAMILY_WORDS: dict[str, str] = {
     StatutoryStep.DEADLINE_MISSED: "We did not meet a legal time limit; we are sorry",
     StatutoryStep.MEDIATION_RECORDED: "We recorded mediation (the date to appeal by takes "
     "account of the mediation certificate)",
+    # A plan's life after it is final (#22: Regs 18-22)
+    StatutoryStep.LIVE_PLAN_IMPORTED: "We moved your child's EHC plan into this service",
+    StatutoryStep.ANNUAL_REVIEW_OPENED: "We started this year's review of the EHC plan",
+    StatutoryStep.ANNUAL_REVIEW_MEETING_ARRANGED: "We arranged the annual review meeting",
+    StatutoryStep.ANNUAL_REVIEW_INVITATIONS_SENT: "We invited you to the annual review meeting",
+    StatutoryStep.ANNUAL_REVIEW_MEETING_HELD: "The annual review meeting took place",
+    StatutoryStep.ANNUAL_REVIEW_REPORT_SENT: "We sent the report of the annual review meeting",
+    StatutoryStep.ANNUAL_REVIEW_DECIDED: "We told you what we decided after the annual review",
+    StatutoryStep.AMENDMENTS_PROPOSED: "We sent you the changes we propose to the EHC plan",
+    StatutoryStep.AMENDED_PLAN_ISSUED: "We issued the amended EHC plan",
+    StatutoryStep.REVIEW_DEADLINE_MISSED: (
+        "We did not meet a time limit of the annual review; we are sorry"
+    ),
     PlanStep.PLAN_SHARED: "We shared your child's support plan with you",
     PlanStep.PLAN_COMMENTS_RECEIVED: "We received your comments on the plan",
     PlanStep.PLAN_AGREED: "You agreed the support plan",
@@ -269,6 +282,7 @@ FAMILY_WORDS: dict[str, str] = {
 HIDDEN_FROM_FAMILY = frozenset(
     {
         StatutoryStep.DEADLINE_AT_RISK,
+        StatutoryStep.REVIEW_DEADLINE_AT_RISK,
         Step.TEAM_ALERTED,
         Step.MESSAGE_SENT,
         Step.FAMILY_NOTIFIED,

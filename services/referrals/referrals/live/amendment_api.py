@@ -20,6 +20,7 @@ from referrals.live import amendment, review_store
 from referrals.live.amendment import Amendment
 from referrals.live.annual_review import InvalidStep, OutOfOrder
 from referrals.live.review_api import ReviewView
+from referrals.notices.issuing import LetterDesk, Letters
 from shared.auth import AUTH_RESPONSES, Role, allow
 from shared.dates import london_today
 from shared.db import Connection
@@ -47,12 +48,44 @@ class Proposals(BaseModel):
 class AmendedPlan(BaseModel):
     model_config = ConfigDict(extra="forbid")
     issued_on: date
+    note: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="What changed and why, in the caseworker's words: the family's letter says it",
+    )
 
 
 Act = Callable[[Connection, Amendment], Awaitable[AmendmentsProposed | AmendedPlanIssued]]
 
 
-async def _step(referral_id: UUID, caller: AsCaller, retry: Any, body: BaseModel, act: Act) -> Any:
+async def _step(
+    referral_id: UUID,
+    caller: AsCaller,
+    retry: Any,
+    body: BaseModel,
+    act: Act,
+    letters: LetterDesk | None = None,
+    note: str | None = None,
+) -> Any:
+    """One step in one unit of work; the amended plan (``letters``) also writes the family's
+    letter with the right to appeal (Reg 22(5), Reg 14), its bytes removed if the step fails."""
+    try:
+        return await _in_one_unit(referral_id, caller, retry, body, act, letters, note)
+    except BaseException:
+        if letters is not None:
+            await letters.forget()
+        raise
+
+
+async def _in_one_unit(
+    referral_id: UUID,
+    caller: AsCaller,
+    retry: Any,
+    body: BaseModel,
+    act: Act,
+    letters: LetterDesk | None,
+    note: str | None,
+) -> Any:
     try:
         async with caller.begin(
             idempotency_key=retry.key if retry else None,
@@ -69,6 +102,8 @@ async def _step(referral_id: UUID, caller: AsCaller, retry: Any, body: BaseModel
                     raise HTTPException(status.HTTP_404_NOT_FOUND, f"no referral {referral_id}")
                 raise OutOfOrder("no amendment under way: a review must decide to amend first")
             event = await act(uow.conn, found)
+            if letters is not None:
+                await letters.keep(uow.conn, event, note, caller.actor.subject)
             uow.add(event)
             step = (
                 StatutoryStep.AMENDMENTS_PROPOSED
@@ -111,7 +146,7 @@ async def proposals_sent(
 
 @router.post("/final", response_model=list[ReviewView])
 async def amended_plan_issued(
-    referral_id: UUID, body: AmendedPlan, caller: AsCaller, retry: StepRetry
+    referral_id: UUID, body: AmendedPlan, caller: AsCaller, retry: StepRetry, letters: Letters
 ) -> Any:
     """The amended final plan issued, once the family's time to comment has passed. The family
     is told, with the right to appeal."""
@@ -121,4 +156,4 @@ async def amended_plan_issued(
         await review_store.store_amended_plan(conn, found.review_id, body.issued_on)
         return event
 
-    return await _step(referral_id, caller, retry, body, act)
+    return await _step(referral_id, caller, retry, body, act, letters, body.note)

@@ -22,6 +22,8 @@ from referrals.notices.letters import Letter, LetterKind, pdf
 from referrals.state import referrals_of
 from shared.db import Connection
 from shared.events import (
+    AmendedPlanIssued,
+    AnnualReviewStep,
     AssessmentDecided,
     DomainEvent,
     DraftPlanIssued,
@@ -60,6 +62,8 @@ def decided(event: DomainEvent) -> Decided | None:
             return Decided(LetterKind.DRAFT_PLAN, event.issued_on, comments_due=event.comments_due)
         case FinalPlanIssued():
             return Decided(LetterKind.FINAL_PLAN, event.issued_on, appeal_by=event.appeal_by)
+        case AmendedPlanIssued():
+            return Decided(LetterKind.AMENDED_PLAN, event.issued_on, appeal_by=event.appeal_by)
     return None
 
 
@@ -78,7 +82,7 @@ class LetterDesk:
         """The letter ``event`` calls for, printed and kept as the referral's document (kind
         ``letter``); its id, or None when the step calls for none."""
         decision = decided(event)
-        if decision is None or not isinstance(event, StatutoryStep):
+        if decision is None or not isinstance(event, StatutoryStep | AnnualReviewStep):
             return None
         council, referral_id = event.local_authority, event.referral_id
         child = await conn.fetchval(

@@ -2,7 +2,8 @@
 autoescaped template, and as the PDF the council keeps and the family opens (WeasyPrint, which
 may fetch nothing). Pure but for the printing, which blocks: run ``pdf`` in a worker thread.
 
-A decision that can be appealed (a refusal to assess, a decision not to issue, the final plan)
+A decision that can be appealed (a refusal to assess, a decision not to issue, the final plan,
+an amended final plan after an annual review: Reg 22(5), appealed as a final plan, Reg 14)
 gives the right to appeal and its date, mediation (Reg 32: the adviser's contact details and
 the timescales), disagreement resolution and SENDIASS; a decision to assess or to issue gives
 none. The caseworker's own words (the ``note``) are the letter's individual reasons."""
@@ -26,6 +27,7 @@ class LetterKind(enum.StrEnum):
     PLAN_NOT_ISSUED = "plan_not_issued"
     DRAFT_PLAN = "draft_plan"
     FINAL_PLAN = "final_plan"
+    AMENDED_PLAN = "amended_plan"  # after an annual review (Reg 22(5)); appealed as a final plan
 
 
 TITLES = {
@@ -35,12 +37,20 @@ TITLES = {
     LetterKind.PLAN_NOT_ISSUED: "Our decision not to issue an EHC plan",
     LetterKind.DRAFT_PLAN: "The draft EHC plan: the date for your comments and your rights",
     LetterKind.FINAL_PLAN: "The final EHC plan and your right to appeal",
+    LetterKind.AMENDED_PLAN: "The amended EHC plan and your right to appeal",
 }
 """Each letter as the family's page lists it."""
 
 APPEALABLE = frozenset(
-    {LetterKind.ASSESSMENT_REFUSED, LetterKind.PLAN_NOT_ISSUED, LetterKind.FINAL_PLAN}
+    {
+        LetterKind.ASSESSMENT_REFUSED,
+        LetterKind.PLAN_NOT_ISSUED,
+        LetterKind.FINAL_PLAN,
+        LetterKind.AMENDED_PLAN,
+    }
 )
+PLANS = frozenset({LetterKind.FINAL_PLAN, LetterKind.AMENDED_PLAN})
+"""Letters with a plan: the appeal is about its sections B, F and I (Reg 14)."""
 
 REASONS = {
     "no_evidence_of_special_educational_needs": "the information we have does not suggest "
@@ -90,7 +100,7 @@ _templates.filters["day"] = lambda day: f"{day.day} {day:%B %Y}"
 def html(letter: Letter) -> str:
     """The letter as HTML (what the PDF prints)."""
     return _templates.get_template("letter.html").render(
-        letter=letter, reason=REASONS.get(letter.reason or ""), kinds=LetterKind
+        letter=letter, reason=REASONS.get(letter.reason or ""), kinds=LetterKind, plans=PLANS
     )
 
 
