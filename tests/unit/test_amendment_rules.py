@@ -8,7 +8,7 @@ from uuid import uuid4
 
 import pytest
 from referrals.live.amendment import Amendment, amended_plan_due, issue_amended_plan, propose
-from referrals.live.annual_review import InvalidStep, OutOfOrder
+from referrals.statutory import InvalidStep, OutOfOrder
 
 HELD = date(2027, 1, 11)
 TODAY = date(2027, 4, 30)

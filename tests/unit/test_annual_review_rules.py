@@ -10,8 +10,6 @@ from uuid import uuid4
 import pytest
 from referrals.live.annual_review import (
     AnnualReview,
-    InvalidStep,
-    OutOfOrder,
     ReviewDeadline,
     Stage,
     arrange_meeting,
@@ -22,6 +20,7 @@ from referrals.live.annual_review import (
     send_report,
     warning_due,
 )
+from referrals.statutory import InvalidStep, OutOfOrder
 
 from shared.events import AnnualReviewDecided, AnnualReviewMeetingArranged, Invitee
 

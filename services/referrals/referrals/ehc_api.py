@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
+from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel
 
 from referrals import ehc_repository, repository
@@ -117,13 +118,14 @@ async def one_step(
     caller: AsCaller,
     retry: Retry | None,
     body: BaseModel,
-    step: Callable[[UnitOfWork], Awaitable[BaseModel]],
+    step: Callable[[UnitOfWork], Awaitable[Any]],
     *,
-    date_field: str,
+    date_field: str = "on",
 ) -> Any:
-    """``step`` in one unit of work as the caller; the request as it now stands, kept for a
-    retry (``retry``: its key is claimed first, so a retry racing the first waits for it,
-    then gets the first answer)."""
+    """``step`` in one unit of work as the caller; what it answers (a model, or a list of
+    them: an annual review's steps answer the plan's reviews), kept for a retry (``retry``:
+    its key is claimed first, so a retry racing the first waits for it, then gets the first
+    answer)."""
     try:
         async with caller.begin(
             idempotency_key=retry.key if retry else None,
@@ -132,7 +134,7 @@ async def one_step(
             if uow.replayed is not None:
                 return replayed(uow.replayed)
             view = await step(uow)
-            uow.answer(status.HTTP_200_OK, view.model_dump(mode="json"))
+            uow.answer(status.HTTP_200_OK, jsonable_encoder(view))
     except KeyReused as exc:
         raise key_reused(exc) from exc
     except OutOfOrder as exc:

@@ -13,12 +13,8 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from uuid import UUID
 
-from referrals.live.annual_review import (
-    AMENDED_PLAN_WEEKS_AFTER_MEETING,
-    APPEAL_MONTHS,
-    InvalidStep,
-    OutOfOrder,
-)
+from referrals.live.annual_review import AMENDED_PLAN_WEEKS_AFTER_MEETING, APPEAL_MONTHS
+from referrals.statutory import InvalidStep, OutOfOrder
 from shared.dates import add_months
 from shared.events import AmendedPlanIssued, AmendmentsProposed
 

@@ -15,19 +15,18 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from referrals import repository
 from referrals.domain import StatutoryStep
-from referrals.ehc_api import StepRetry
+from referrals.ehc_api import StepRetry, one_step
 from referrals.live import amendment, review_store
 from referrals.live.amendment import Amendment
-from referrals.live.annual_review import InvalidStep, OutOfOrder
-from referrals.live.review_api import ReviewView
+from referrals.live.review_api import ReviewView, reviews_now
 from referrals.notices.issuing import LetterDesk, Letters
+from referrals.statutory import OutOfOrder
 from shared.auth import AUTH_RESPONSES, Role, allow
 from shared.dates import london_today
 from shared.db import Connection
 from shared.events import AmendedPlanIssued, AmendmentsProposed
-from shared.http import CONFLICT, NOT_FOUND, UNAVAILABLE, AsCaller, invalid
-from shared.idempotency import key_reused, replayed
-from shared.unit_of_work import KeyReused
+from shared.http import CONFLICT, NOT_FOUND, UNAVAILABLE, AsCaller
+from shared.unit_of_work import UnitOfWork
 
 router = APIRouter(
     prefix="/v1/referrals/{referral_id}/annual-review/amendments",
@@ -67,64 +66,39 @@ async def _step(
     letters: LetterDesk | None = None,
     note: str | None = None,
 ) -> Any:
-    """One step in one unit of work; the amended plan (``letters``) also writes the family's
-    letter with the right to appeal (Reg 22(5), Reg 14), its bytes removed if the step fails."""
+    """The amendment's step in one unit of work (``ehc_api.one_step``), answered with the
+    plan's reviews; the amended plan (``letters``) also writes the family's letter with the
+    right to appeal (Reg 22(5), Reg 14), its bytes removed again if the step fails."""
+
+    async def step(uow: UnitOfWork) -> list[ReviewView]:
+        found = await review_store.amendment_of(uow.conn, referral_id)
+        if found is None:
+            known = await uow.conn.fetchval("SELECT true FROM referrals WHERE id = $1", referral_id)
+            if not known:  # unknown, or another council's: the same answer
+                raise HTTPException(status.HTTP_404_NOT_FOUND, f"no referral {referral_id}")
+            raise OutOfOrder("no amendment under way: a review must decide to amend first")
+        event = await act(uow.conn, found)
+        if letters is not None:
+            await letters.keep(uow.conn, event, note, caller.actor.subject)
+        uow.add(event)
+        step = (
+            StatutoryStep.AMENDMENTS_PROPOSED
+            if isinstance(event, AmendmentsProposed)
+            else StatutoryStep.AMENDED_PLAN_ISSUED
+        )
+        await repository.add_step(
+            uow.conn, referral_id=referral_id, event_id=uuid4(), step=step,
+            service="referrals", occurred_at=await uow.conn.fetchval("SELECT now()"),
+            detail=str(found.review_id),
+        )  # fmt: skip
+        return await reviews_now(uow, referral_id)
+
     try:
-        return await _in_one_unit(referral_id, caller, retry, body, act, letters, note)
+        return await one_step(caller, retry, body, step)
     except BaseException:
         if letters is not None:
             await letters.forget()
         raise
-
-
-async def _in_one_unit(
-    referral_id: UUID,
-    caller: AsCaller,
-    retry: Any,
-    body: BaseModel,
-    act: Act,
-    letters: LetterDesk | None,
-    note: str | None,
-) -> Any:
-    try:
-        async with caller.begin(
-            idempotency_key=retry.key if retry else None,
-            request=retry.request(body) if retry else None,
-        ) as uow:
-            if uow.replayed is not None:
-                return replayed(uow.replayed)  # the first answer
-            found = await review_store.amendment_of(uow.conn, referral_id)
-            if found is None:
-                known = await uow.conn.fetchval(
-                    "SELECT true FROM referrals WHERE id = $1", referral_id
-                )
-                if not known:  # unknown, or another council's: the same answer
-                    raise HTTPException(status.HTTP_404_NOT_FOUND, f"no referral {referral_id}")
-                raise OutOfOrder("no amendment under way: a review must decide to amend first")
-            event = await act(uow.conn, found)
-            if letters is not None:
-                await letters.keep(uow.conn, event, note, caller.actor.subject)
-            uow.add(event)
-            step = (
-                StatutoryStep.AMENDMENTS_PROPOSED
-                if isinstance(event, AmendmentsProposed)
-                else StatutoryStep.AMENDED_PLAN_ISSUED
-            )
-            await repository.add_step(
-                uow.conn, referral_id=referral_id, event_id=uuid4(), step=step,
-                service="referrals", occurred_at=await uow.conn.fetchval("SELECT now()"),
-                detail=str(found.review_id),
-            )  # fmt: skip
-            rows = await review_store.reviews_of(uow.conn, referral_id)
-            views = [ReviewView.model_validate(row) for row in rows]
-            uow.answer(status.HTTP_200_OK, [v.model_dump(mode="json") for v in views])
-    except KeyReused as exc:
-        raise key_reused(exc) from exc
-    except OutOfOrder as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
-    except InvalidStep as exc:
-        raise invalid([((exc.field,), str(exc))]) from exc
-    return views
 
 
 @router.post("/proposals", response_model=list[ReviewView])

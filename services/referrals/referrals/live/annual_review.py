@@ -21,6 +21,7 @@ from datetime import date, timedelta
 from typing import Literal
 from uuid import UUID
 
+from referrals.statutory import InvalidStep, OutOfOrder
 from shared.dates import add_months
 from shared.events import (
     AnnualReviewDecided,
@@ -57,18 +58,6 @@ class Stage(enum.StrEnum):
     MEETING_HELD = "meeting_held"
     REPORT_SENT = "report_sent"
     DECIDED = "decided"
-
-
-class OutOfOrder(Exception):
-    """A step the review's stage does not allow (409)."""
-
-
-class InvalidStep(ValueError):
-    """A step whose details break a rule (422 naming ``field``)."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass(frozen=True)

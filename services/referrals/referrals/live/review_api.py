@@ -19,15 +19,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from referrals import repository
 from referrals.domain import StatutoryStep
-from referrals.ehc_api import StepRetry
+from referrals.ehc_api import StepRetry, one_step
 from referrals.live import annual_review, review_store
-from referrals.live.annual_review import AnnualReview, InvalidStep, OutOfOrder, Taken
+from referrals.live.annual_review import AnnualReview, Taken
 from shared.auth import AUTH_RESPONSES, Role, allow
 from shared.dates import london_today
 from shared.events import Invitee, ReviewDecision
-from shared.http import CONFLICT, NOT_FOUND, UNAVAILABLE, AsCaller, invalid
-from shared.idempotency import key_reused, replayed
-from shared.unit_of_work import KeyReused
+from shared.http import CONFLICT, NOT_FOUND, UNAVAILABLE, AsCaller
+from shared.unit_of_work import UnitOfWork
 
 router = APIRouter(
     prefix="/v1/referrals/{referral_id}",
@@ -119,47 +118,43 @@ async def _step(
     day: Callable[[Taken], date],
     **more: Callable[[Taken], object],
 ) -> Any:
-    try:
-        async with caller.begin(
-            idempotency_key=retry.key if retry else None,
-            request=retry.request(body) if retry else None,
-        ) as uow:
-            if uow.replayed is not None:
-                return replayed(uow.replayed)  # the first answer
-            review = await review_store.open_review(uow.conn, referral_id)
-            if review is None:
-                raise HTTPException(
-                    status.HTTP_404_NOT_FOUND, f"no annual review open for referral {referral_id}"
-                )
-            taken = take(review, london_today())
-            extra = {name: value(taken) for name, value in more.items()}
-            await review_store.store(uow.conn, taken, day(taken), **extra)
-            if taken.review.stage == annual_review.Stage.DECIDED:
-                following = getattr(taken.event, "next_review_due", None)
-                if following is not None:  # kept or amended: the next year's review
-                    await review_store.schedule(
-                        uow.conn, [(referral_id, review.local_authority, following)]
-                    )
-            uow.add(taken.event)
-            await repository.add_step(
-                uow.conn,
-                referral_id=referral_id,
-                event_id=uuid4(),
-                step=STEP_OF[taken.review.stage],
-                service="referrals",
-                occurred_at=await uow.conn.fetchval("SELECT now()"),
-                detail=str(review.id),
+    """The review's step in one unit of work (``ehc_api.one_step``: a retry's first answer,
+    409 out of order, 422 naming the field); answered with the plan's reviews."""
+
+    async def step(uow: UnitOfWork) -> list[ReviewView]:
+        review = await review_store.open_review(uow.conn, referral_id)
+        if review is None:
+            raise HTTPException(
+                status.HTTP_404_NOT_FOUND, f"no annual review open for referral {referral_id}"
             )
-            rows = await review_store.reviews_of(uow.conn, referral_id)
-            views = [ReviewView.model_validate(row) for row in rows]
-            uow.answer(status.HTTP_200_OK, [v.model_dump(mode="json") for v in views])
-    except KeyReused as exc:
-        raise key_reused(exc) from exc
-    except OutOfOrder as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
-    except InvalidStep as exc:
-        raise invalid([((exc.field,), str(exc))]) from exc
-    return views
+        taken = take(review, london_today())
+        extra = {name: value(taken) for name, value in more.items()}
+        await review_store.store(uow.conn, taken, day(taken), **extra)
+        if taken.review.stage == annual_review.Stage.DECIDED:
+            following = getattr(taken.event, "next_review_due", None)
+            if following is not None:  # kept or amended: the next year's review
+                await review_store.schedule(
+                    uow.conn, [(referral_id, review.local_authority, following)]
+                )
+        uow.add(taken.event)
+        await repository.add_step(
+            uow.conn,
+            referral_id=referral_id,
+            event_id=uuid4(),
+            step=STEP_OF[taken.review.stage],
+            service="referrals",
+            occurred_at=await uow.conn.fetchval("SELECT now()"),
+            detail=str(review.id),
+        )
+        return await reviews_now(uow, referral_id)
+
+    return await one_step(caller, retry, body, step)
+
+
+async def reviews_now(uow: UnitOfWork, referral_id: UUID) -> list[ReviewView]:
+    """The plan's reviews as a step leaves them: every step's answer."""
+    rows = await review_store.reviews_of(uow.conn, referral_id)
+    return [ReviewView.model_validate(row) for row in rows]
 
 
 @router.post("/annual-review/meeting", response_model=list[ReviewView])
