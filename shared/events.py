@@ -406,7 +406,11 @@ class FinalPlanIssued(StatutoryStep):
 
 
 OthersToldAt = Literal[
-    "ehc_assessment_requested", "assessment_decided", "plan_issue_decided", "final_plan_issued"
+    "ehc_assessment_requested",
+    "assessment_decided",
+    "plan_issue_decided",
+    "final_plan_issued",
+    "plan_ceasing_decided",
 ]
 
 
@@ -414,8 +418,9 @@ class OthersNotified(StatutoryStep):
     """The council tells others of a step the Regulations name: the child's school, health (the
     designated medical or clinical officer) and social care of the request (Reg 4(2)), of the
     decision whether to assess (Reg 5(2)) and of a decision not to issue a plan (Reg 10(2));
-    the named school and the health commissioning body of the final plan (Reg 13(2)). Team
-    mailboxes from the council's configuration, never a family's; a step on the timeline."""
+    the named school and the health commissioning body of the final plan (Reg 13(2)) and of a
+    decision to cease the plan (Reg 31(2)). Team mailboxes from the council's configuration,
+    never a family's; a step on the timeline."""
 
     name: ClassVar[str] = "others-notified"
     owner: ClassVar[str] = "referrals"
@@ -745,6 +750,102 @@ class AnnualReviewDeadlineMissed(AnnualReviewStep):
 
     deadline: ReviewDeadlineKind
     due_on: date
+
+
+CeaseReason = Literal[
+    "no_longer_necessary", "no_longer_responsible", "higher_education", "left_education"
+]
+"""Why the council considers ceasing a plan, on the law's grounds (s45(1) Children and Families
+Act 2014, Regs 29-30): no longer necessary (the special educational provision is no longer
+needed, s45(1)(b), (2)); the council no longer responsible for the child or young person
+(s45(1)(a)), and as its own code, a young person who started higher education; a young person
+of 18 or over who left education and, a review found, does not wish to return (Reg 30)."""
+CeasingDecision = Literal["cease", "keep"]
+"""After consulting: cease the plan, or keep it (not cease)."""
+AppealOutcome = Literal["upheld", "dismissed"]
+"""The Tribunal's decision on an appeal against ceasing: upheld, the plan continues."""
+
+
+class CeasingStep(DomainEvent):
+    """What every step of ceasing a plan (s45, Regs 29-31) carries. Ids, codes and dates."""
+
+    local_authority: str = Field(description="ONS code of the council", examples=["E08000035"])
+    cessation_id: UUID = Field(description="This proposal to cease the plan")
+
+
+class PlanCeasingProposed(CeasingStep):
+    """The council is considering ceasing the plan: it informs the family and asks them and the
+    school named in the plan for their views by ``views_by`` (Reg 31(1)). The family is told."""
+
+    name: ClassVar[str] = "plan-ceasing-proposed"
+    owner: ClassVar[str] = "referrals"
+
+    reason: CeaseReason
+    proposed_on: date
+    views_by: date = Field(description="The day the family and the school are asked to reply by")
+    review_id: UUID | None = Field(default=None, description="The review that proposed it, if any")
+
+
+class PlanCeasingConsulted(CeasingStep):
+    """The consultation recorded (Reg 31(1)(b)-(c)): whether the family and the school gave
+    views (never the views themselves, which stay in referrals)."""
+
+    name: ClassVar[str] = "plan-ceasing-consulted"
+    owner: ClassVar[str] = "referrals"
+
+    consulted_on: date
+    family_views_given: bool
+    school_views_given: bool
+
+
+class PlanCeasingDecided(CeasingStep):
+    """The decision after the consultation (Reg 31(2)): cease, with the right to appeal by
+    ``appeal_by`` (Reg 31(3)), the plan kept until then or until an appeal is decided (s45(4));
+    or keep the plan. The family is told; the named school and the health commissioning body
+    are told of a decision to cease (``OthersNotified``)."""
+
+    name: ClassVar[str] = "plan-ceasing-decided"
+    owner: ClassVar[str] = "referrals"
+
+    decision: CeasingDecision
+    decided_on: date
+    reason: CeaseReason
+    appeal_by: date | None = Field(
+        default=None,
+        description="cease: 2 months from the decision, or 1 month from a mediation "
+        "certificate if later",
+    )
+
+
+class CeasingAppealLodged(CeasingStep):
+    """The family appealed the decision to cease: the plan is kept until the appeal is decided."""
+
+    name: ClassVar[str] = "ceasing-appeal-lodged"
+    owner: ClassVar[str] = "referrals"
+
+    lodged_on: date
+
+
+class CeasingAppealDecided(CeasingStep):
+    """The Tribunal decided the appeal against ceasing: upheld, the plan continues; dismissed,
+    it ceases (``PlanCeased`` follows)."""
+
+    name: ClassVar[str] = "ceasing-appeal-decided"
+    owner: ClassVar[str] = "referrals"
+
+    outcome: AppealOutcome
+    decided_on: date
+
+
+class PlanCeased(CeasingStep):
+    """The plan is no longer maintained: the time to appeal passed with no appeal, or the appeal
+    was dismissed (s45(4)). No more annual reviews; SEN2's cease date and reason."""
+
+    name: ClassVar[str] = "plan-ceased"
+    owner: ClassVar[str] = "referrals"
+
+    ceased_on: date
+    reason: CeaseReason
 
 
 class ProvisionAsked(BaseModel):

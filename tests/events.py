@@ -23,6 +23,8 @@ from shared.events import (
     AnnualReviewOpened,
     AnnualReviewReportSent,
     AssessmentDecided,
+    CeasingAppealDecided,
+    CeasingAppealLodged,
     ChildDetailsErased,
     ChildIdentified,
     DeadlineAtRisk,
@@ -44,6 +46,10 @@ from shared.events import (
     PartnerReferralAnswered,
     PartnerReferralHeld,
     PlanAgreed,
+    PlanCeased,
+    PlanCeasingConsulted,
+    PlanCeasingDecided,
+    PlanCeasingProposed,
     PlanCommentsReceived,
     PlanDrafted,
     PlanFinalised,
@@ -78,6 +84,7 @@ def sample_event(event_class: type[DomainEvent], referral_id: UUID) -> DomainEve
     ehc = {**common, "requested_by": "parent", "ehc_requested_on": date(2026, 1, 5)}
     deadline = {"deadline": "decision", "due_on": date(2026, 2, 16)}
     review = {**common, "review_id": UUID(int=referral_id.int ^ 1)}  # one review per referral
+    cessation = {**common, "cessation_id": UUID(int=referral_id.int ^ 2)}
     samples: dict[type[DomainEvent], DomainEvent] = {
         ReferralRequested: ReferralRequested(referral_id=referral_id, request=referral_request()),
         PartnerReferralAnswered: PartnerReferralAnswered(
@@ -179,6 +186,33 @@ def sample_event(event_class: type[DomainEvent], referral_id: UUID) -> DomainEve
             amended_plan_due=date(2026, 5, 4),
             late=False,
             appeal_by=date(2026, 6, 20),
+        ),
+        PlanCeasingProposed: PlanCeasingProposed(
+            **cessation,
+            reason="no_longer_necessary",
+            proposed_on=date(2026, 5, 1),
+            views_by=date(2026, 5, 22),
+            review_id=review["review_id"],
+        ),
+        PlanCeasingConsulted: PlanCeasingConsulted(
+            **cessation,
+            consulted_on=date(2026, 5, 25),
+            family_views_given=True,
+            school_views_given=False,
+        ),
+        PlanCeasingDecided: PlanCeasingDecided(
+            **cessation,
+            decision="cease",
+            decided_on=date(2026, 6, 1),
+            reason="no_longer_necessary",
+            appeal_by=date(2026, 8, 1),
+        ),
+        CeasingAppealLodged: CeasingAppealLodged(**cessation, lodged_on=date(2026, 7, 20)),
+        CeasingAppealDecided: CeasingAppealDecided(
+            **cessation, outcome="dismissed", decided_on=date(2026, 11, 2)
+        ),
+        PlanCeased: PlanCeased(
+            **cessation, ceased_on=date(2026, 11, 2), reason="no_longer_necessary"
         ),
         AnnualReviewDeadlineAtRisk: AnnualReviewDeadlineAtRisk(
             **review, deadline="review_report", due_on=date(2026, 2, 24), days_left=4

@@ -22,7 +22,7 @@ from referrals.documents import family as family_documents
 from referrals.documents import schools as school_documents
 from referrals.documents.stores import install_store_errors
 from referrals.handlers import subscriptions
-from referrals.live import amendment_api, review_api
+from referrals.live import amendment_api, ceasing_api, review_api
 from referrals.live import api as live_plans
 from referrals.live.review_watch import ReviewWatch
 from referrals.overload import BACKLOG, REFUSED, IntakeOverloadGate, Overload, PipelineBacklog
@@ -121,6 +121,7 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
                 live_plans.router,
                 review_api.router,
                 amendment_api.router,
+                ceasing_api.router,
             ),
             workers=(retention.run, deadlines.run, reviews.run, overload.backlog.run),
             consumers=(PartnerIntake(settings, overload).subscribe,),

@@ -169,6 +169,14 @@ class StatutoryStep(enum.StrEnum):
     MEDIATION_RECORDED = "mediation_recorded"
     """Mediation after a decision that can be appealed: its detail is ``asked`` or
     ``certificate`` (the appeal date then runs from the certificate, when later)."""
+    # Ceasing the plan (``referrals.live.ceasing``, s45, Regs 29-31): its detail is the
+    # cessation's id (the decision: ``cease`` or ``keep``; the appeal's: its outcome).
+    CEASING_PROPOSED = "ceasing_proposed"
+    CEASING_CONSULTED = "ceasing_consulted"
+    CEASING_DECIDED = "ceasing_decided"
+    CEASING_APPEAL_LODGED = "ceasing_appeal_lodged"
+    CEASING_APPEAL_DECIDED = "ceasing_appeal_decided"
+    PLAN_CEASED = "plan_ceased"
 
 
 class PlanStep(enum.StrEnum):
@@ -269,6 +277,16 @@ FAMILY_WORDS: dict[str, str] = {
     StatutoryStep.REVIEW_DEADLINE_MISSED: (
         "We did not meet a time limit of the annual review; we are sorry"
     ),
+    # Ceasing the plan (s45, Regs 29-31): what the law has the council tell the family.
+    StatutoryStep.CEASING_PROPOSED: "We told you we are considering ceasing the EHC plan, "
+    "and asked for your views",
+    StatutoryStep.CEASING_CONSULTED: "We recorded the views we asked for about ceasing the "
+    "EHC plan",
+    StatutoryStep.CEASING_DECIDED: "We told you our decision whether to cease the EHC plan",
+    StatutoryStep.CEASING_APPEAL_LODGED: "We recorded your appeal: we keep the EHC plan until "
+    "the Tribunal decides it",
+    StatutoryStep.CEASING_APPEAL_DECIDED: "We recorded the Tribunal's decision on your appeal",
+    StatutoryStep.PLAN_CEASED: "The EHC plan ceased: we no longer maintain it",
     PlanStep.PLAN_SHARED: "We shared your child's support plan with you",
     PlanStep.PLAN_COMMENTS_RECEIVED: "We received your comments on the plan",
     PlanStep.PLAN_AGREED: "You agreed the support plan",

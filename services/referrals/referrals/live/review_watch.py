@@ -1,7 +1,8 @@
 """The annual review scheduler: opens each plan's review ``open_days`` before its meeting is
 due (``AnnualReviewOpened``: the caseworker arranges it), and warns when a limit of a review
 (the meeting, the invitations, the report, the decision) is at risk and when it is missed, once
-each, to the timeline and as events.
+each, to the timeline and as events; and ceases the plans whose time to appeal a decision to
+cease has passed with no appeal (``referrals.live.cessation_watch``).
 
 Driven by the database as the EHC clock's scheduler is (``referrals.deadlines``): a review's
 ``opened_on`` and each deadline's ``at_risk_sent_on`` / ``missed_sent_on`` are marked in the
@@ -23,6 +24,7 @@ from referrals import repository
 from referrals.deadlines import AT_RISK, MISSED
 from referrals.domain import StatutoryStep
 from referrals.live.annual_review import warning_due
+from referrals.live.cessation_watch import cease_lapsed
 from shared.councils import ALL
 from shared.dates import london_today
 from shared.db import Connection
@@ -62,10 +64,16 @@ class ReviewWatch:
         )
 
     async def check(self, work: Work, conn: Connection) -> int:
-        """Open every review due to open and send every warning due today; returns how many."""
+        """Open every review due to open, send every warning due today, and cease every plan
+        whose time to appeal a decision to cease has passed with no appeal; returns how many."""
         today = self.today()
         opened = await in_batches(lambda: self._open(work, conn, today), BATCH)
-        return opened + await in_batches(lambda: self._warn(work, conn, today), BATCH)
+        warned = await in_batches(lambda: self._warn(work, conn, today), BATCH)
+        return (
+            opened
+            + warned
+            + await in_batches(lambda: cease_lapsed(work, conn, today, BATCH), BATCH)
+        )
 
     async def _open(self, work: Work, conn: Connection, today: date) -> int:
         async with work.begin(REFERRALS, councils=ALL, conn=conn) as uow:

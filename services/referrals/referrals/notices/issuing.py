@@ -25,9 +25,11 @@ from shared.events import (
     AmendedPlanIssued,
     AnnualReviewStep,
     AssessmentDecided,
+    CeasingStep,
     DomainEvent,
     DraftPlanIssued,
     FinalPlanIssued,
+    PlanCeasingDecided,
     PlanIssueDecided,
     StatutoryStep,
 )
@@ -64,6 +66,9 @@ def decided(event: DomainEvent) -> Decided | None:
             return Decided(LetterKind.FINAL_PLAN, event.issued_on, appeal_by=event.appeal_by)
         case AmendedPlanIssued():
             return Decided(LetterKind.AMENDED_PLAN, event.issued_on, appeal_by=event.appeal_by)
+        case PlanCeasingDecided(decision="cease"):
+            kind = LetterKind.CEASE_DECIDED
+            return Decided(kind, event.decided_on, event.reason, event.appeal_by)
     return None
 
 
@@ -82,7 +87,9 @@ class LetterDesk:
         """The letter ``event`` calls for, printed and kept as the referral's document (kind
         ``letter``); its id, or None when the step calls for none."""
         decision = decided(event)
-        if decision is None or not isinstance(event, StatutoryStep | AnnualReviewStep):
+        if decision is None or not isinstance(
+            event, StatutoryStep | AnnualReviewStep | CeasingStep
+        ):
             return None
         council, referral_id = event.local_authority, event.referral_id
         child = await conn.fetchval(

@@ -3,7 +3,8 @@ autoescaped template, and as the PDF the council keeps and the family opens (Wea
 may fetch nothing). Pure but for the printing, which blocks: run ``pdf`` in a worker thread.
 
 A decision that can be appealed (a refusal to assess, a decision not to issue, the final plan,
-an amended final plan after an annual review: Reg 22(5), appealed as a final plan, Reg 14)
+an amended final plan after an annual review: Reg 22(5), appealed as a final plan, Reg 14; a
+decision to cease the plan: s45, Reg 31(3))
 gives the right to appeal and its date, mediation (Reg 32: the adviser's contact details and
 the timescales), disagreement resolution and SENDIASS; a decision to assess or to issue gives
 none. The caseworker's own words (the ``note``) are the letter's individual reasons."""
@@ -28,6 +29,7 @@ class LetterKind(enum.StrEnum):
     DRAFT_PLAN = "draft_plan"
     FINAL_PLAN = "final_plan"
     AMENDED_PLAN = "amended_plan"  # after an annual review (Reg 22(5)); appealed as a final plan
+    CEASE_DECIDED = "cease_decided"  # a decision to cease the plan (s45, Reg 31(2)-(3))
 
 
 TITLES = {
@@ -38,6 +40,7 @@ TITLES = {
     LetterKind.DRAFT_PLAN: "The draft EHC plan: the date for your comments and your rights",
     LetterKind.FINAL_PLAN: "The final EHC plan and your right to appeal",
     LetterKind.AMENDED_PLAN: "The amended EHC plan and your right to appeal",
+    LetterKind.CEASE_DECIDED: "Our decision to cease the EHC plan and your right to appeal",
 }
 """Each letter as the family's page lists it."""
 
@@ -47,6 +50,7 @@ APPEALABLE = frozenset(
         LetterKind.PLAN_NOT_ISSUED,
         LetterKind.FINAL_PLAN,
         LetterKind.AMENDED_PLAN,
+        LetterKind.CEASE_DECIDED,
     }
 )
 PLANS = frozenset({LetterKind.FINAL_PLAN, LetterKind.AMENDED_PLAN})
@@ -60,6 +64,14 @@ REASONS = {
     "needs_met_by_sen_support": "the assessment shows that the support the school or setting "
     "can provide (SEN support) can meet the needs it found",
     "not_the_councils_responsibility": "another council is responsible",
+    # Ceasing a plan (s45(1), Regs 29-30): the ground, as the family reads it.
+    "no_longer_necessary": "we think the EHC plan is no longer necessary: the special "
+    "educational provision it sets out is no longer needed",
+    "no_longer_responsible": "we are no longer responsible for the child or young person",
+    "higher_education": "the young person has started higher education, for which we are not "
+    "responsible under an EHC plan",
+    "left_education": "the young person has left education or training and, as the review "
+    "found, does not wish to return to it, or returning would not be appropriate",
 }
 """The reason codes in the family's words (as in their message)."""
 

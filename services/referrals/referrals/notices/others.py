@@ -1,5 +1,5 @@
-"""Others the council tells of a step (Regs 4(2), 5(2), 10(2), 13(2)): whom, at which step, from
-the council's configuration (``COUNCIL_NOTICES``' ``teams``). Pure. Each is a step on the
+"""Others the council tells of a step (Regs 4(2), 5(2), 10(2), 13(2), 31(2)): whom, at which
+step, from the council's configuration (``COUNCIL_NOTICES``' ``teams``). Pure. Each is a step on the
 timeline (``others_notified``) and an event notifications sends on to their mailboxes; never a
 message to the family."""
 
@@ -14,6 +14,7 @@ from shared.events import (
     EhcAssessmentRequested,
     FinalPlanIssued,
     OthersNotified,
+    PlanCeasingDecided,
     PlanIssueDecided,
     StatutoryStep,
 )
@@ -56,6 +57,26 @@ def others_to_tell(
             )
         case _:
             return None
+    return told if told_whom(told) else None
+
+
+def ceasing_told(
+    event: PlanCeasingDecided, teams: TeamsTold, school_urn: str | None, common: dict[str, Any]
+) -> OthersNotified | None:
+    """A decision to cease the plan goes to the institution the plan names and the health
+    commissioning body (Reg 31(2)); a decision not to cease to no one. ``common``: the
+    statutory fields of the plan's referral (who asked, the day the request was received)."""
+    if event.decision != "cease":
+        return None
+    school = teams.schools.get(school_urn) if school_urn else None
+    told = OthersNotified(
+        **common,
+        step="plan_ceasing_decided",
+        decision=event.decision,
+        school_urn=school_urn if school else None,
+        school_email=school,
+        health_commissioning_email=teams.health_commissioning,
+    )
     return told if told_whom(told) else None
 
 
