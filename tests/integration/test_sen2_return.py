@@ -348,17 +348,39 @@ async def test_a_plans_annual_review_and_its_decision_to_cease_are_in_the_return
         ]
         for step, body in steps:
             await _post(manager, f"{base}/{step}", body)
-        response = await manager.get(
-            "/v1/reports/sen2",
-            params={"local_authority": LEEDS, "census_date": str(today), "format": "xml"},
-        )
+        considered = await _returned(manager, today)
+        # A review's decision to cease is not the plan's end: it is kept meanwhile (s45(4)).
+        assert (considered.findtext("CeaseDate"), considered.findtext("CeaseReason")) == ("", "")
+        ceasing = f"/v1/referrals/{referral_id}/ceasing"
+        ceasing_steps: list[tuple[str, dict[str, Any]]] = [
+            ("proposal", {"reason": "no_longer_necessary", "proposed_on": str(today),
+                          "views_by": str(today + timedelta(days=14))}),
+            ("consultation", {"consulted_on": str(today), "family_views": "Keep it.",
+                              "school_views": "Needs are met."}),
+            ("decision", {"decision": "cease", "decided_on": str(today), "note": "Met."}),
+            ("appeal", {"lodged_on": str(today)}),
+            ("appeal-outcome", {"outcome": "dismissed", "decided_on": str(today)}),
+        ]  # fmt: skip
+        for step, body in ceasing_steps:
+            await _post(manager, f"{ceasing}/{step}", body)
+        plan = await _returned(manager, today)
+    [review] = plan.findall("Reviews/Review")
+    assert review.findtext("ReviewMeetingDate") == str(today)
+    assert review.findtext("ReviewOutcome") == "cease"
+    assert review.findtext("ReviewDecisionDate") == str(today)
+    assert plan.findtext("CeaseDate") == str(today)  # the appeal dismissed: ceased that day
+    assert plan.findtext("CeaseReason") == "no_longer_necessary"
+
+
+async def _returned(manager: httpx.AsyncClient, today: date) -> ET.Element:
+    """The plan of the child "Ceased" in the XML return for ``today``."""
+    response = await manager.get(
+        "/v1/reports/sen2",
+        params={"local_authority": LEEDS, "census_date": str(today), "format": "xml"},
+    )
     assert response.status_code == 200, response.text
     root = ET.fromstring(response.content)  # noqa: S314  # our own service's answer
     [person] = [p for p in root.findall("Persons/Person") if p.findtext("Surname") == "Ceased"]
     plan = person.find("Requests/Request/Plan")
     assert plan is not None
-    [review] = plan.findall("Reviews/Review")
-    assert review.findtext("ReviewMeetingDate") == str(today)
-    assert review.findtext("ReviewOutcome") == "cease"
-    assert review.findtext("ReviewDecisionDate") == str(today)
-    assert plan.findtext("CeaseDate") == str(today)
+    return plan

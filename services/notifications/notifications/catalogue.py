@@ -51,6 +51,8 @@ from shared.events import (
     FirstSessionArranged,
     OthersNotified,
     PartnerReferralHeld,
+    PlanCeasingDecided,
+    PlanCeasingProposed,
     PlanCommentsReceived,
     PlanIssueDecided,
     PlanReviewDue,
@@ -314,6 +316,21 @@ def _amended(event: AmendedPlanIssued) -> dict[str, Detail]:
     return {"issued_on": event.issued_on, "appeal_by": event.appeal_by}
 
 
+def _ceasing_proposed(event: PlanCeasingProposed) -> dict[str, Detail]:
+    return {"views_by": event.views_by}
+
+
+def _ceasing_decided(event: PlanCeasingDecided) -> dict[str, Detail]:
+    details: dict[str, Detail] = {"decided_on": event.decided_on}
+    if event.appeal_by is not None:
+        details["appeal_by"] = event.appeal_by
+    return details
+
+
+def _ceasing(decision: str) -> Callable[[PlanCeasingDecided], bool]:
+    return lambda event: event.decision == decision
+
+
 OTHERS = ("school", "designated_clinical_officer", "social_care", "health_commissioning")
 """Whom the council tells of a step (``OthersNotified``), each at the mailbox the event names."""
 
@@ -454,6 +471,19 @@ CATALOGUE: dict[type[DomainEvent], tuple[MessageKind, ...]] = {
     # and the amended plan with the right to appeal.
     AmendmentsProposed: (MessageKind("amendments-proposed", statutory=True, details=_proposed),),
     AmendedPlanIssued: (MessageKind("amended-plan-issued", statutory=True, details=_amended),),
+    # Ceasing the plan (s45, Reg 31; words in ``ceasing_words``): the family informed that the
+    # council is considering it and asked for views (Reg 31(1)), and the decision to cease
+    # with the right to appeal (Reg 31(2)-(3)) are duties; a decision not to cease is told
+    # too (they were asked for views), though no regulation requires it.
+    PlanCeasingProposed: (
+        MessageKind("ceasing-proposed", statutory=True, details=_ceasing_proposed),
+    ),
+    PlanCeasingDecided: (
+        MessageKind(
+            "ceasing-decided", statutory=True, details=_ceasing_decided, when=_ceasing("cease")
+        ),
+        MessageKind("ceasing-not-ceased", details=_ceasing_decided, when=_ceasing("keep")),
+    ),
 }
 
 KINDS: dict[str, MessageKind] = {

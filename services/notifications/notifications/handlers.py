@@ -42,6 +42,8 @@ from shared.events import (
     FirstSessionArranged,
     OthersNotified,
     PartnerReferralHeld,
+    PlanCeasingDecided,
+    PlanCeasingProposed,
     PlanCommentsReceived,
     PlanIssueDecided,
     PlanReviewDue,
@@ -84,6 +86,8 @@ subscriptions = Subscriptions()
 @subscriptions.on(AnnualReviewDecided)
 @subscriptions.on(AmendmentsProposed)
 @subscriptions.on(AmendedPlanIssued)
+@subscriptions.on(PlanCeasingProposed)
+@subscriptions.on(PlanCeasingDecided)
 @subscriptions.on(OthersNotified)
 async def queue_messages(message: Envelope[Any], uow: Uow) -> Events:
     """Store the messages an event causes (the catalogue's entry for its class), each audited

@@ -1,7 +1,7 @@
-"""What the others the council tells of a step are sent (Regs 4(2), 5(2), 10(2), 13(2)): the
-child's school, health (the designated medical or clinical officer), social care and, of the
-final plan, the health commissioning body, each at its team mailbox. The step and the
-reference only: never the child's name or needs, nor a reason. Pure."""
+"""What the others the council tells of a step are sent (Regs 4(2), 5(2), 10(2), 13(2), 31(2)):
+the child's school, health (the designated medical or clinical officer), social care and, of the
+final plan and a decision to cease it, the health commissioning body, each at its team
+mailbox. The step and the reference only: never the child's name or needs, nor a reason. Pure."""
 
 from __future__ import annotations
 
@@ -17,6 +17,9 @@ TOLD_WORDS: dict[str, str] = {
     "plan_issue_decided:not_issue": "after the EHC needs assessment, the council has decided "
     "not to issue an education, health and care (EHC) plan",
     "final_plan_issued": "the council has issued the final education, health and care (EHC) plan",
+    "plan_ceasing_decided:cease": "the council has decided to cease to maintain the education, "
+    "health and care (EHC) plan; it is kept until the time to appeal has passed or any appeal "
+    "is decided",
     "": "the council has taken a step in an education, health and care (EHC) needs assessment",
 }
 

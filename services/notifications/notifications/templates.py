@@ -18,6 +18,7 @@ import re
 from collections.abc import Mapping
 from datetime import date
 
+from notifications.ceasing_words import CEASING_TEXTS
 from notifications.ehc_words import EHC_PHRASES, EHC_TEXTS
 from notifications.others_words import OTHERS_PHRASES, OTHERS_TEXTS
 from notifications.partner_words import PARTNER_PHRASES, PARTNER_TEXTS
@@ -90,6 +91,7 @@ TEXTS: dict[str, dict[str, Words]] = {
         **EHC_TEXTS,
         **PLAN_TEXTS,
         **REVIEW_TEXTS,
+        **CEASING_TEXTS,
         **SPECIALIST_TEXTS,
         **PARTNER_TEXTS,
         **OTHERS_TEXTS,

@@ -120,7 +120,7 @@ class AppealDecided(BaseModel):
 
 
 @router.get("/ceasing", response_model=list[CessationView])
-async def cessations(referral_id: UUID, caller: AsCaller) -> list[CessationView]:
+async def plan_cessations(referral_id: UUID, caller: AsCaller) -> list[CessationView]:
     """Every proposal to cease the plan, the latest first (audited: a read)."""
     async with caller.begin() as uow:
         council = await uow.conn.fetchval(
@@ -154,7 +154,9 @@ def _common(c: Cessation) -> dict[str, Any]:
 
 
 @router.post("/ceasing/proposal", response_model=list[CessationView])
-async def propose(referral_id: UUID, body: Proposal, caller: AsCaller, retry: StepRetry) -> Any:
+async def propose_ceasing(
+    referral_id: UUID, body: Proposal, caller: AsCaller, retry: StepRetry
+) -> Any:
     """The council is considering ceasing the plan: the family is told and asked for their
     views, as is the school named in the plan, by ``views_by`` (Reg 31(1)). From a review's
     decision to cease, or on its own."""
@@ -219,7 +221,7 @@ async def _step(
 
 
 @router.post("/ceasing/consultation", response_model=list[CessationView])
-async def consulted(
+async def ceasing_consulted(
     referral_id: UUID, body: Consultation, caller: AsCaller, retry: StepRetry
 ) -> Any:
     """The family's and the named school's views (Reg 31(1)(b)-(c)), or that none came by the
@@ -243,7 +245,7 @@ async def consulted(
 
 
 @router.post("/ceasing/decision", response_model=list[CessationView])
-async def decided(
+async def ceasing_decided(
     referral_id: UUID, body: Decision, caller: AsCaller, retry: StepRetry, letters: Letters
 ) -> Any:
     """The decision with its reasons, once the consultation is recorded (Reg 31(2)). To cease:
@@ -272,7 +274,9 @@ async def decided(
 
 
 @router.post("/ceasing/mediation", response_model=list[CessationView])
-async def mediation(referral_id: UUID, body: Mediation, caller: AsCaller, retry: StepRetry) -> Any:
+async def ceasing_mediation(
+    referral_id: UUID, body: Mediation, caller: AsCaller, retry: StepRetry
+) -> Any:
     """The mediation certificate's day (Reg 32): the appeal date becomes 1 month from it when
     that is later than 2 months from the decision. A step on the timeline; no event (the
     scheduler reads the appeal date from the database)."""
@@ -290,7 +294,9 @@ async def mediation(referral_id: UUID, body: Mediation, caller: AsCaller, retry:
 
 
 @router.post("/ceasing/appeal", response_model=list[CessationView])
-async def appealed(referral_id: UUID, body: Appeal, caller: AsCaller, retry: StepRetry) -> Any:
+async def ceasing_appeal_lodged(
+    referral_id: UUID, body: Appeal, caller: AsCaller, retry: StepRetry
+) -> Any:
     """An appeal to the First-tier Tribunal (SEND) against the decision to cease, within the
     time to appeal: the plan is kept until it is decided (s45(4)(b))."""
 
@@ -304,7 +310,7 @@ async def appealed(referral_id: UUID, body: Appeal, caller: AsCaller, retry: Ste
 
 
 @router.post("/ceasing/appeal-outcome", response_model=list[CessationView])
-async def appeal_outcome(
+async def ceasing_appeal_decided(
     referral_id: UUID, body: AppealDecided, caller: AsCaller, retry: StepRetry
 ) -> Any:
     """The Tribunal's decision: upheld, the plan continues (and is reviewed); dismissed, the

@@ -53,9 +53,13 @@ ASSESSMENT: tuple[tuple[str, Callable[[Request], Value]], ...] = (
 PLAN: tuple[tuple[str, Callable[[Plan], Value]], ...] = (
     ("StartDate", lambda p: p.start_on),
     ("CeaseDate", lambda p: p.ceased_on),
+    ("CeaseReason", lambda p: p.cease_reason),
 )
-"""The plan. Not filled: ``CeaseReason`` (no reason is recorded with a review's decision to
-cease). ``CeaseDate`` is the day a review decided to cease, not the day the plan ended."""
+"""The plan. ``CeaseDate`` is the day the plan ceased (the time to appeal the decision to cease
+passed with no appeal, or the appeal was dismissed: s45(4)), not the day of a decision; empty
+while the plan is maintained. ``CeaseReason`` is the platform's code for the ground
+(``no_longer_necessary``, ``no_longer_responsible``, ``higher_education``, ``left_education``):
+map it here to the year's DfE code list."""
 
 NEED: tuple[tuple[str, Callable[[tuple[int, str]], Value]], ...] = (
     ("SENtype", lambda n: n[1]),

@@ -54,8 +54,11 @@ class Plan:
     setting_ukprn: str | None
     reviews: tuple[Review, ...]
     ceased_on: date | None
-    """The day a review decided to cease the plan (the platform records no cease date)."""
+    """The day the plan ceased: the time to appeal a decision to cease passed with no appeal,
+    or the appeal was dismissed (s45(4)); None while it is maintained."""
     imported: bool
+    cease_reason: str | None = None
+    """Why it ceased (``shared.events.CeaseReason``, the platform's code)."""
 
 
 @dataclass(frozen=True)

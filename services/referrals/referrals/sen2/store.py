@@ -36,6 +36,11 @@ FROM annual_reviews
 WHERE local_authority = $1 AND decided_on <= $2 AND referral_id = ANY($3::uuid[])
 ORDER BY decided_on"""
 
+_CESSATIONS = """
+SELECT referral_id, ceased_on, reason FROM plan_cessations
+WHERE local_authority = $1 AND stage = 'ceased' AND ceased_on <= $2
+  AND referral_id = ANY($3::uuid[])"""
+
 _CHILDREN = """
 SELECT id, upn, given_name, family_name, date_of_birth, postcode FROM children
 WHERE id = ANY($1::uuid[]) AND erased_at IS NULL"""
@@ -58,6 +63,10 @@ async def people(
                 meeting_on=row["meeting_on"], decision=row["decision"], decided_on=row["decided_on"]
             )
         )
+    ceased: dict[UUID, tuple[date, str]] = {
+        row["referral_id"]: (row["ceased_on"], row["reason"])
+        for row in await conn.fetch(_CESSATIONS, local_authority, census_date, plan_referrals)
+    }
     by_child: dict[UUID, list[asyncpg.Record]] = defaultdict(list)
     for row in requests:
         by_child[row["child_id"]].append(row)
@@ -66,7 +75,7 @@ async def people(
     found = []
     for child in sorted(children, key=lambda c: (c["family_name"], c["given_name"], c["id"])):
         rows = by_child.get(child["id"], [])
-        plan = _plan(rows, live_by_child.get(child["id"]), reviews)
+        plan = _plan(rows, live_by_child.get(child["id"]), reviews, ceased)
         found.append(
             validated(
                 Person(
@@ -104,8 +113,15 @@ def _request(row: asyncpg.Record) -> Request:
     )
 
 
+Ceased = dict[UUID, tuple[date, str]]
+"""Each ceased plan's referral: the day it ceased and why (``plan_cessations``)."""
+
+
 def _plan(
-    rows: list[asyncpg.Record], live: asyncpg.Record | None, reviews: dict[UUID, list[Review]]
+    rows: list[asyncpg.Record],
+    live: asyncpg.Record | None,
+    reviews: dict[UUID, list[Review]],
+    ceased: Ceased,
 ) -> Plan | None:
     """The latest plan the platform issued, else the plan brought in."""
     issued = [r for r in rows if r["final_issued_on"] is not None]
@@ -114,6 +130,7 @@ def _plan(
         return _with_reviews(
             latest["referral_id"],
             reviews,
+            ceased,
             start_on=latest["final_issued_on"],
             needs=(latest["primary_need"], *latest["secondary_needs"]),
             setting_urn=latest["named_school_urn"] or latest["school_urn"],
@@ -124,6 +141,7 @@ def _plan(
         return _with_reviews(
             live["referral_id"],
             reviews,
+            ceased,
             start_on=live["issued_on"],
             needs=tuple(live["needs"]),
             setting_urn=live["setting_urn"],
@@ -136,6 +154,7 @@ def _plan(
 def _with_reviews(
     referral_id: UUID,
     reviews: dict[UUID, list[Review]],
+    ceased: Ceased,
     *,
     start_on: date,
     needs: tuple[str, ...],
@@ -144,13 +163,14 @@ def _with_reviews(
     imported: bool,
 ) -> Plan:
     decided = tuple(reviews.get(referral_id, ()))
-    ceased = [r.decided_on for r in decided if r.decision == "cease"]
+    cease_on, cease_reason = ceased.get(referral_id, (None, None))
     return Plan(
         start_on=start_on,
         needs=needs,
         setting_urn=setting_urn,
         setting_ukprn=setting_ukprn,
         reviews=decided,
-        ceased_on=ceased[0] if ceased else None,
+        ceased_on=cease_on,
         imported=imported,
+        cease_reason=cease_reason,
     )
