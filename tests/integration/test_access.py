@@ -103,6 +103,32 @@ ACCESS: dict[tuple[str, str, str], set[str]] = {
         "caseworker",
         "manager",
     },
+    # Ceasing a plan (#22: s45, Regs 29-31)
+    ("referrals", "GET", "/v1/referrals/{referral_id}/ceasing"): {"caseworker", "manager"},
+    ("referrals", "POST", "/v1/referrals/{referral_id}/ceasing/proposal"): {
+        "caseworker",
+        "manager",
+    },
+    ("referrals", "POST", "/v1/referrals/{referral_id}/ceasing/consultation"): {
+        "caseworker",
+        "manager",
+    },
+    ("referrals", "POST", "/v1/referrals/{referral_id}/ceasing/decision"): {
+        "caseworker",
+        "manager",
+    },
+    ("referrals", "POST", "/v1/referrals/{referral_id}/ceasing/mediation"): {
+        "caseworker",
+        "manager",
+    },
+    ("referrals", "POST", "/v1/referrals/{referral_id}/ceasing/appeal"): {
+        "caseworker",
+        "manager",
+    },
+    ("referrals", "POST", "/v1/referrals/{referral_id}/ceasing/appeal-outcome"): {
+        "caseworker",
+        "manager",
+    },
     # The EHC plan from the assessment (#21)
     ("plans", "POST", "/v1/referrals/{referral_id}/plan/lines/{line_id}/confirm"): {
         "caseworker",

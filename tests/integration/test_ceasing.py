@@ -216,6 +216,10 @@ async def test_a_plan_ceases_only_after_consultation_the_notice_and_the_time_to_
     assert (now["stage"], now["ceased_on"]) == ("ceased", str(appeal_by + timedelta(days=1)))
     reviews = (await caseworker.get(f"/v1/referrals/{referral_id}/annual-reviews")).json()
     assert [r for r in reviews if r["decided_on"] is None] == []  # no review once ceased
+    page = (await caseworker.get("/v1/referrals", params={"limit": 200})).json()["items"]
+    [row] = [i for i in page if i["id"] == referral_id]
+    assert row["ceasing"] == "ceased"  # the caseload shows it
+    assert row["next_deadline"] is None  # and watches no review limit
     after = await caseworker.post(
         f"{base}/proposal",
         json={

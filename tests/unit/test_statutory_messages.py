@@ -105,7 +105,8 @@ def test_every_message_renders_from_a_sample_event_with_nothing_left_unfilled() 
         "partner-referral-held",
         "confirm-request",
     }
-    reviews = {k for k in KINDS if k.startswith(("annual-review-", "amend"))}  # their own test
+    # their own tests (test_annual_review_messages, test_ceasing_messages)
+    reviews = {k for k in KINDS if k.startswith(("annual-review-", "amend", "ceasing-"))}
     assert seen == set(KINDS) - SPECIALIST_MESSAGES - others - plan_messages - reviews
 
 

@@ -167,7 +167,9 @@ def statement(
                      r.received_on, r.next_deadline, r.next_due_on,
                      CASE WHEN c.erased_at IS NULL THEN c.given_name END AS given_name,
                      CASE WHEN c.erased_at IS NULL THEN c.family_name END AS family_name,
-                     c.date_of_birth, r.primary_need IS NULL AS needs_triage
+                     c.date_of_birth, r.primary_need IS NULL AS needs_triage,
+                     (SELECT p.stage FROM plan_cessations p WHERE p.referral_id = r.id
+                      ORDER BY p.created_at DESC LIMIT 1) AS ceasing
               FROM referrals r
               JOIN children c ON c.id = r.child_id
               LEFT JOIN ehc_requests e ON e.referral_id = r.id

@@ -381,6 +381,12 @@ class CaseloadItem(BaseModel):
         description="An NHS partner's referral without a SEN2 need: a caseworker sets it "
         "(POST /v1/referrals/{id}/need) before the plan is drafted",
     )
+    ceasing: str | None = Field(
+        default=None,
+        description="Where ceasing the plan stands, if it was ever proposed (s45): proposed, "
+        "consulted, kept, to_cease, appealed, continues or ceased",
+        examples=["to_cease"],
+    )
 
 
 class CaseloadFilters(BaseModel):
