@@ -45,6 +45,7 @@ async def referral_page(request: Request, referral_id: UUID, user: Caseworker) -
         consultations,
         documents,
         reviews,
+        cessations,
     ) = await together(
         backends.get("referrals", path, token=token),
         backends.get("referrals", f"{path}/child", token=token),
@@ -56,6 +57,7 @@ async def referral_page(request: Request, referral_id: UUID, user: Caseworker) -
         backends.get("referrals", f"{path}/school-consultations", token=token),
         backends.get("referrals", f"{path}/documents", token=token),
         _optional(backends.get("referrals", f"{path}/annual-reviews", token=token)),
+        _optional(backends.get("referrals", f"{path}/ceasing", token=token)),
     )
     today = date.today()
     ehc = referral.get("ehc")
@@ -70,6 +72,8 @@ async def referral_page(request: Request, referral_id: UUID, user: Caseworker) -
         (r for r in reviews or [] if r["decision"] == "amend" and not r["amended_issued_on"]),
         None,
     )
+    cessation = (cessations or [None])[0]  # the latest proposal to cease the plan, if any
+    plan_in_force = bool(reviews) or (ehc or {}).get("stage") == "final_plan_issued"
     for d in (review or {}).get("deadlines", []):
         d["days_left"] = (date.fromisoformat(d["due_on"]) - today).days
     return pages.render(
@@ -89,6 +93,8 @@ async def referral_page(request: Request, referral_id: UUID, user: Caseworker) -
         documents=documents,
         review=review,
         amending=amending,
+        cessation=cessation,
+        plan_in_force=plan_in_force,
         words=words,
         banner=request.scope["web.session"].data.pop("banner", None),
     )

@@ -469,6 +469,122 @@ STEPS: dict[str, StepForm] = {
             (Question("issued_on", "Date the amended plan was issued", "date", hint=TODAY_HINT),),
             "The amended plan was recorded; the family is told, with the right to appeal",
         ),
+        # Ceasing the plan (s45, Regs 29-31), step by step in the law's order.
+        StepForm(
+            "ceasing-proposal",
+            "Propose to cease the plan",
+            "/ceasing/proposal",
+            (
+                Question(
+                    "reason",
+                    "Why the council is considering it",
+                    "radios",
+                    options=words.CEASE_REASONS,
+                    hint="Under 18, only when the plan is no longer necessary (regulation 29).",
+                ),
+                Question("proposed_on", "Date the family was told", "date", hint=TODAY_HINT),
+                Question(
+                    "views_by",
+                    "Date the family and the school are asked to reply by",
+                    "date",
+                    hint="After the date the family was told.",
+                ),
+            ),
+            "The proposal was recorded; the family is told and asked for their views",
+            intro="Before deciding, the council informs the family and consults them and the "
+            "school or other institution named in the plan (regulation 31(1)).",
+        ),
+        StepForm(
+            "ceasing-consultation",
+            "Record the views about ceasing the plan",
+            "/ceasing/consultation",
+            (
+                Question(
+                    "consulted_on", "Date the consultation was recorded", "date", hint=TODAY_HINT
+                ),
+                Question(
+                    "family_views",
+                    "The family's views",
+                    "textarea",
+                    required=False,
+                    hint="Leave it empty if none came by the date they were asked to "
+                    "reply by: you can record that once the date has passed.",
+                ),
+                Question(
+                    "school_views",
+                    "The school's views",
+                    "textarea",
+                    required=False,
+                    hint="Leave it empty if none came by the date they were asked to reply by.",
+                ),
+            ),
+            "The views were recorded: the decision can now be made",
+        ),
+        StepForm(
+            "ceasing-decision",
+            "Record the decision whether to cease the plan",
+            "/ceasing/decision",
+            (
+                Question(
+                    "decision",
+                    "The decision",
+                    "radios",
+                    options={"cease": "Cease the plan", "keep": "Do not cease the plan (keep it)"},
+                ),
+                Question("decided_on", "Date of the decision", "date", hint=TODAY_HINT),
+                Question(
+                    "note",
+                    "The reasons",
+                    "textarea",
+                    hint="In your own words: the family's letter gives them.",
+                ),
+            ),
+            "The decision was recorded; the family is told",
+            intro="A decision to cease goes to the family with their letter and the right to "
+            "appeal, and to the school and the health commissioning body. The plan is kept "
+            "until the time to appeal has passed or any appeal is decided.",
+        ),
+        StepForm(
+            "ceasing-mediation",
+            "Record the mediation certificate",
+            "/ceasing/mediation",
+            (
+                Question(
+                    "mediation_certificate_on",
+                    "Date of the mediation certificate",
+                    "date",
+                    hint=TODAY_HINT,
+                ),
+            ),
+            "The certificate was recorded: the date to appeal by follows it",
+            intro="The family may appeal within 2 months of the decision, or 1 month of the "
+            "mediation certificate if that is later.",
+        ),
+        StepForm(
+            "ceasing-appeal",
+            "Record an appeal against ceasing the plan",
+            "/ceasing/appeal",
+            (Question("lodged_on", "Date the appeal was lodged", "date", hint=TODAY_HINT),),
+            "The appeal was recorded: the plan is kept until the Tribunal decides",
+        ),
+        StepForm(
+            "ceasing-appeal-outcome",
+            "Record the Tribunal's decision on the appeal",
+            "/ceasing/appeal-outcome",
+            (
+                Question(
+                    "outcome",
+                    "The Tribunal's decision",
+                    "radios",
+                    options={
+                        "upheld": "Upheld: the plan continues",
+                        "dismissed": "Dismissed: the plan ceases",
+                    },
+                ),
+                Question("decided_on", "Date of the Tribunal's decision", "date", hint=TODAY_HINT),
+            ),
+            "The Tribunal's decision was recorded",
+        ),
     )
 }
 

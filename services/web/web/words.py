@@ -56,6 +56,32 @@ STEPS = {
     "plan_agreed": "Family agreed the plan",
     "plan_revised": "Plan revised",
     "plan_review_due": "Plan review due",
+    "ceasing_proposed": "Ceasing the plan proposed (family told, views asked for)",
+    "ceasing_consulted": "Views about ceasing the plan recorded",
+    "ceasing_decided": "Decision whether to cease the plan",
+    "ceasing_appeal_lodged": "Appeal against ceasing the plan",
+    "ceasing_appeal_decided": "Tribunal's decision on the appeal",
+    "plan_ceased": "Plan ceased",
+}
+CEASE_REASONS = {
+    "no_longer_necessary": "The plan is no longer necessary: the special educational "
+    "provision is no longer needed (section 45(1)(b))",
+    "no_longer_responsible": "The council is no longer responsible for the child or young "
+    "person (section 45(1)(a))",
+    "higher_education": "The young person has started higher education (section 45(1)(a))",
+    "left_education": "A young person of 18 or over left education and, the review found, does "
+    "not wish to return (regulation 30)",
+}
+"""The grounds to cease a plan (Children and Families Act 2014 s45, SEND Regulations 2014
+Regs 29-30), as the caseworker chooses one."""
+CEASING_STAGES = {
+    "proposed": "Proposed: waiting for the family's and the school's views",
+    "consulted": "Views recorded: to decide",
+    "kept": "Decided not to cease: the plan continues",
+    "to_cease": "Decided to cease: the plan is kept until the time to appeal has passed",
+    "appealed": "Appealed: the plan is kept until the Tribunal decides",
+    "continues": "Appeal upheld: the plan continues",
+    "ceased": "Ceased",
 }
 
 DEADLINES = {
