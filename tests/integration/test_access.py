@@ -52,6 +52,10 @@ def apps(identity: IdentityProvider, monkeypatch: pytest.MonkeyPatch) -> dict[st
     decided before a route touches it)."""
     for name, value in identity.service_env().items():
         monkeypatch.setenv(name, value)
+    # The walk sends every POST route of a service from one client within a minute: more than
+    # the default 60 a minute once referrals has that many routes. Rate limits have their own
+    # tests; here a 429 would hide the 401 or 403 the walk checks.
+    monkeypatch.setenv("RATE_LIMIT_POST", "100000/minute")
     return {s: importlib.import_module(f"{s}.app").create_app() for s in SERVICES}
 
 
