@@ -102,7 +102,9 @@ def test_texts_carry_no_personal_placeholders_and_html_escapes_values() -> None:
                "meeting_on", "held_on", "next_review_due",
                "amended_plan_due",
                # the step others are told of (Regs 4(2), 5(2), 10(2), 13(2)), in words
-               "told"}  # fmt: skip
+               "told",
+               # which limit of an annual review a warning is about, in words
+               "review_limit"}  # fmt: skip
     for template in TEXTS["en"]:
         assert fields_of(template) <= allowed, template
     fields = personalisation(reference="<b>", link="https://x/?a=1&b=2", young_person=False,

@@ -38,6 +38,8 @@ from shared.events import (
     AdviceRequested,
     AmendedPlanIssued,
     AmendmentsProposed,
+    AnnualReviewDeadlineAtRisk,
+    AnnualReviewDeadlineMissed,
     AnnualReviewDecided,
     AnnualReviewInvitationsSent,
     AnnualReviewReportSent,
@@ -314,6 +316,15 @@ def _amended(event: AmendedPlanIssued) -> dict[str, Detail]:
     return {"issued_on": event.issued_on, "appeal_by": event.appeal_by}
 
 
+def _review_limit(
+    event: AnnualReviewDeadlineAtRisk | AnnualReviewDeadlineMissed,
+) -> dict[str, Detail]:
+    details: dict[str, Detail] = {"review_limit": event.deadline, "due_on": event.due_on}
+    if isinstance(event, AnnualReviewDeadlineAtRisk):
+        details["days_left"] = str(event.days_left)
+    return details
+
+
 OTHERS = ("school", "designated_clinical_officer", "social_care", "health_commissioning")
 """Whom the council tells of a step (``OthersNotified``), each at the mailbox the event names."""
 
@@ -454,6 +465,25 @@ CATALOGUE: dict[type[DomainEvent], tuple[MessageKind, ...]] = {
     # and the amended plan with the right to appeal.
     AmendmentsProposed: (MessageKind("amendments-proposed", statutory=True, details=_proposed),),
     AmendedPlanIssued: (MessageKind("amended-plan-issued", statutory=True, details=_amended),),
+    # A review's limit near or passed with its step not recorded: the council's SEND team is
+    # told, once each (referrals warns once; the inbox takes each event once). The family is
+    # not: the review's own messages are theirs.
+    AnnualReviewDeadlineAtRisk: (
+        MessageKind(
+            "annual-review-limit-at-risk",
+            audience=Audience.CASEWORKER,
+            statutory=True,
+            details=_review_limit,
+        ),
+    ),
+    AnnualReviewDeadlineMissed: (
+        MessageKind(
+            "annual-review-limit-missed",
+            audience=Audience.CASEWORKER,
+            statutory=True,
+            details=_review_limit,
+        ),
+    ),
 }
 
 KINDS: dict[str, MessageKind] = {

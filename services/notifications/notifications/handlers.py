@@ -26,6 +26,8 @@ from shared.events import (
     AdviceRequested,
     AmendedPlanIssued,
     AmendmentsProposed,
+    AnnualReviewDeadlineAtRisk,
+    AnnualReviewDeadlineMissed,
     AnnualReviewDecided,
     AnnualReviewInvitationsSent,
     AnnualReviewReportSent,
@@ -84,6 +86,8 @@ subscriptions = Subscriptions()
 @subscriptions.on(AnnualReviewDecided)
 @subscriptions.on(AmendmentsProposed)
 @subscriptions.on(AmendedPlanIssued)
+@subscriptions.on(AnnualReviewDeadlineAtRisk)
+@subscriptions.on(AnnualReviewDeadlineMissed)
 @subscriptions.on(OthersNotified)
 async def queue_messages(message: Envelope[Any], uow: Uow) -> Events:
     """Store the messages an event causes (the catalogue's entry for its class), each audited
