@@ -42,6 +42,7 @@ from web import (
     caseload,
     errors,
     family,
+    live_plans,
     plan,
     practitioner,
     referral,
@@ -49,6 +50,7 @@ from web import (
     school,
     school_documents,
     school_plan,
+    sen2,
     signin,
     steps,
 )
@@ -85,6 +87,8 @@ ROUTERS = (
     accessibility.router,
     audit.router,
     reports.router,
+    live_plans.router,
+    sen2.router,
     registry_import.router,
     registry_listing.router,
     registry_entries.router,
@@ -101,6 +105,7 @@ UPLOADS = (
     *adviser_pages.UPLOADS,
     *school_documents.UPLOADS,
     *request.evidence.UPLOADS,
+    *live_plans.UPLOADS,
 )
 """The pages that take a document: their body may reach ``MAX_UPLOAD_BYTES``."""
 

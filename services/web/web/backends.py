@@ -113,6 +113,27 @@ class Backends:
             return Answer(response.status_code, body, response.headers)
         raise _error(response.status_code, body, service)
 
+    async def stream(
+        self, service: str, path: str, *, token: str | None, params: Mapping[str, Any]
+    ) -> httpx.Response:
+        """A GET whose answer (a large download) is passed on as it arrives rather than held:
+        the caller iterates it and closes it. An answer that is not 200 raises as ``call``."""
+        request = self.client.build_request(
+            "GET",
+            f"{self.urls[service]}{path}",
+            params=params,
+            headers={"Authorization": f"Bearer {token}"} if token is not None else None,
+        )
+        try:
+            response = await self.client.send(request, stream=True)
+        except httpx.HTTPError as exc:
+            raise Unavailable(f"{service}: {type(exc).__name__}") from exc
+        if response.status_code != 200:
+            await response.aread()
+            await response.aclose()
+            raise _error(response.status_code, _body(response), service)
+        return response
+
     async def get(self, service: str, path: str, *, token: str | None, **kw: Any) -> Any:
         return (await self.call(service, "GET", path, token=token, **kw)).body
 
