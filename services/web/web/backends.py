@@ -86,10 +86,13 @@ class Backends:
         content: bytes | None = None,
         accept: Sequence[int] = (200, 201),
         forwarded_for: str | None = None,
+        timeout_s: float | None = None,
     ) -> Answer:
         """Call ``service``; return its answer when its status is in ``accept``, else raise
         the matching ``ApiError``. ``content``: a raw body (a CSV file), with its type in
-        ``headers``; ``files`` and ``data``: a multipart form (a document and its fields)."""
+        ``headers``; ``files`` and ``data``: a multipart form (a document and its fields);
+        ``timeout_s``: longer than the client's, for a call known to be slow (a whole file
+        brought in)."""
         sent = dict(headers or {})
         if token is not None:
             sent["Authorization"] = f"Bearer {token}"
@@ -105,6 +108,7 @@ class Backends:
                 files=files,
                 data=data,
                 content=content,
+                timeout=httpx.USE_CLIENT_DEFAULT if timeout_s is None else timeout_s,
             )
         except httpx.HTTPError as exc:
             raise Unavailable(f"{service}: {type(exc).__name__}") from exc

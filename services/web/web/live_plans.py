@@ -33,6 +33,10 @@ UPLOADS = (PATH,)
 MAX_BYTES = 20 * 1024 * 1024
 """Referrals' own body cap for the import (a document's): a larger file is refused here before
 it is sent."""
+IMPORT_TIMEOUT_S = 120.0
+"""A file of 10,000 plans takes referrals several seconds to check and store (5,000: 3.8 s
+measured), more than a page's usual wait (``API_TIMEOUT_S``). Sent again after a timeout, the
+file changes nothing it already brought in."""
 SHOWN = 50
 """Problems listed at most: with more, the page says how many there are in all."""
 TYPES = {".csv": "text/csv", ".json": "application/json"}
@@ -128,6 +132,7 @@ async def import_file(request: Request, user: Manager) -> Response:
             token=user.access_token,
             content=content,
             headers={"Content-Type": content_type},
+            timeout_s=IMPORT_TIMEOUT_S,
         )
     except Invalid as exc:
         found = [problem(loc, why) for loc, why in exc.errors]
