@@ -47,12 +47,15 @@ from shared.events import (
     PlanReviewDue,
     PlanShared,
     PublicRequestReceived,
+    ReassessmentConcluded,
+    ReassessmentDecided,
     ReferralAwaitingTriage,
     ReferralReceived,
     ReferralWaitlisted,
     SpecialistAssigned,
     SpecialistsMatched,
     StatutoryExceptionRecorded,
+    TransferredPlanDecided,
 )
 from shared.subscriptions import Events, Subscriptions, Uow
 from shared.telemetry import current_trace_headers
@@ -85,6 +88,9 @@ subscriptions = Subscriptions()
 @subscriptions.on(AmendmentsProposed)
 @subscriptions.on(AmendedPlanIssued)
 @subscriptions.on(OthersNotified)
+@subscriptions.on(TransferredPlanDecided)
+@subscriptions.on(ReassessmentDecided)
+@subscriptions.on(ReassessmentConcluded)
 async def queue_messages(message: Envelope[Any], uow: Uow) -> Events:
     """Store the messages an event causes (the catalogue's entry for its class), each audited
     once (a repeat of the event stores and audits nothing)."""
