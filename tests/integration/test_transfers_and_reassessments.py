@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from typing import Any
+from xml.etree import ElementTree as ET
 
 import asyncpg
 import httpx
@@ -224,3 +225,27 @@ async def test_the_scheduler_warns_of_each_limit_once(
         assert await check(due + timedelta(days=21)) == missed
     finally:
         await conn.close()
+
+
+async def test_the_sen2_return_names_the_council_a_plan_was_transferred_from(
+    app: FastAPI, identity: IdentityProvider, caseworker: httpx.AsyncClient
+) -> None:
+    body = _transfer(TODAY - timedelta(days=5))
+    body["plan"]["child"]["family_name"] = "Transferred"
+    made = await _post(caseworker, TRANSFERS, body)
+    assert made["from_council"] == "E08000036"
+    imported = plan()
+    imported["child"]["family_name"] = "Imported"
+    async with await signed_in(app, identity, "leeds-manager") as manager:
+        await _post(manager, "/v1/live-plans/import", {"plans": [imported]})
+        response = await manager.get(
+            "/v1/reports/sen2",
+            params={"local_authority": "E08000035", "census_date": str(TODAY), "format": "xml"},
+        )
+    assert response.status_code == 200, response.text
+    root = ET.fromstring(response.content)  # noqa: S314  # our own service's answer
+    people = root.findall("Persons/Person")
+    [moved] = [p for p in people if p.findtext("Surname") == "Transferred"]
+    assert moved.findtext("Requests/Request/Plan/TransferLA") == "E08000036"
+    [kept] = [p for p in people if p.findtext("Surname") == "Imported"]
+    assert not kept.findtext("Requests/Request/Plan/TransferLA")  # brought in, not transferred
