@@ -43,7 +43,11 @@ from shared.events import (
     PlanReviewDue,
     PlanRevised,
     PlanShared,
+    PlanTransferredIn,
     PublicRequestReceived,
+    ReassessmentConcluded,
+    ReassessmentDecided,
+    ReassessmentRequested,
     ReferralAwaitingTriage,
     ReferralClosed,
     ReferralReceived,
@@ -53,6 +57,7 @@ from shared.events import (
     SchoolConsulted,
     SpecialistAssigned,
     StatutoryExceptionRecorded,
+    TransferredPlanDecided,
 )
 
 AUDITED: dict[type[DomainEvent], tuple[str, str]] = {
@@ -74,6 +79,11 @@ AUDITED: dict[type[DomainEvent], tuple[str, str]] = {
     AnnualReviewDecided: ("update", "annual-review"),
     AmendmentsProposed: ("update", "annual-review"),
     AmendedPlanIssued: ("update", "annual-review"),
+    PlanTransferredIn: ("create", "transfer-in"),  # with the plan's own import row
+    TransferredPlanDecided: ("update", "transfer-in"),
+    ReassessmentRequested: ("create", "reassessment"),
+    ReassessmentDecided: ("update", "reassessment"),
+    ReassessmentConcluded: ("update", "reassessment"),
     EhcAssessmentRequested: ("update", "ehc-request"),
     AssessmentDecided: ("update", "ehc-request"),
     AdviceRequested: ("update", "ehc-request"),

@@ -35,6 +35,8 @@ from shared.events import (
     FamilyLinksRevoked,
     FinalPlanIssued,
     FirstSessionArranged,
+    LivePlanDeadlineAtRisk,
+    LivePlanDeadlineMissed,
     LivePlanImported,
     NotificationDelivered,
     NotificationFailed,
@@ -52,7 +54,11 @@ from shared.events import (
     PlanReviewDue,
     PlanRevised,
     PlanShared,
+    PlanTransferredIn,
     PublicRequestReceived,
+    ReassessmentConcluded,
+    ReassessmentDecided,
+    ReassessmentRequested,
     ReferralAwaitingTriage,
     ReferralClosed,
     ReferralDescribed,
@@ -66,6 +72,7 @@ from shared.events import (
     SpecialistAssigned,
     SpecialistsMatched,
     StatutoryExceptionRecorded,
+    TransferredPlanDecided,
     wrap,
 )
 
@@ -78,6 +85,8 @@ def sample_event(event_class: type[DomainEvent], referral_id: UUID) -> DomainEve
     ehc = {**common, "requested_by": "parent", "ehc_requested_on": date(2026, 1, 5)}
     deadline = {"deadline": "decision", "due_on": date(2026, 2, 16)}
     review = {**common, "review_id": UUID(int=referral_id.int ^ 1)}  # one review per referral
+    moved, again = UUID(int=referral_id.int ^ 2), UUID(int=referral_id.int ^ 3)
+    reassessing = {**common, "reassessment_id": again}
     samples: dict[type[DomainEvent], DomainEvent] = {
         ReferralRequested: ReferralRequested(referral_id=referral_id, request=referral_request()),
         PartnerReferralAnswered: PartnerReferralAnswered(
@@ -185,6 +194,58 @@ def sample_event(event_class: type[DomainEvent], referral_id: UUID) -> DomainEve
         ),
         AnnualReviewDeadlineMissed: AnnualReviewDeadlineMissed(
             **review, deadline="review_report", due_on=date(2026, 2, 24)
+        ),
+        PlanTransferredIn: PlanTransferredIn(
+            **common,
+            transfer_id=moved,
+            from_council="E08000036",
+            transferred_on=date(2026, 1, 5),
+            decide_by=date(2026, 2, 16),
+            review_due=date(2026, 4, 5),
+        ),
+        TransferredPlanDecided: TransferredPlanDecided(
+            **common,
+            transfer_id=moved,
+            from_council="E08000036",
+            reassess=True,
+            told_on=date(2026, 2, 9),
+            decide_by=date(2026, 2, 16),
+            late=False,
+            review_due=date(2026, 4, 5),
+            reassessment_id=again,
+            finalise_by=date(2026, 5, 18),
+        ),
+        ReassessmentRequested: ReassessmentRequested(
+            **reassessing,
+            requested_by="parent",
+            requested_on=date(2026, 2, 2),
+            decide_by=date(2026, 2, 17),
+        ),
+        ReassessmentDecided: ReassessmentDecided(
+            **reassessing,
+            reassess=False,
+            decided_on=date(2026, 2, 16),
+            decide_by=date(2026, 2, 17),
+            late=False,
+            appeal_by=date(2026, 4, 16),
+        ),
+        ReassessmentConcluded: ReassessmentConcluded(
+            **reassessing,
+            outcome="plan_not_amended",
+            concluded_on=date(2026, 5, 11),
+            finalise_by=date(2026, 5, 18),
+            late=False,
+            appeal_by=date(2026, 7, 11),
+        ),
+        LivePlanDeadlineAtRisk: LivePlanDeadlineAtRisk(
+            **common,
+            process_id=again,
+            deadline="reassessment_decision",
+            due_on=date(2026, 2, 17),
+            days_left=3,
+        ),
+        LivePlanDeadlineMissed: LivePlanDeadlineMissed(
+            **common, process_id=again, deadline="reassessment_plan", due_on=date(2026, 5, 18)
         ),
         FamilyContactRegistered: FamilyContactRegistered(
             referral_id=referral_id,

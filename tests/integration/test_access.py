@@ -103,6 +103,26 @@ ACCESS: dict[tuple[str, str, str], set[str]] = {
         "caseworker",
         "manager",
     },
+    # Transfers in (Reg 15) and re-assessments (Regs 24-27)
+    ("referrals", "POST", "/v1/live-plans/transfers-in"): {"caseworker", "manager"},
+    ("referrals", "GET", "/v1/referrals/{referral_id}/transfer-in"): {"caseworker", "manager"},
+    ("referrals", "POST", "/v1/referrals/{referral_id}/transfer-in/decision"): {
+        "caseworker",
+        "manager",
+    },
+    ("referrals", "GET", "/v1/referrals/{referral_id}/reassessments"): {"caseworker", "manager"},
+    ("referrals", "POST", "/v1/referrals/{referral_id}/reassessment/request"): {
+        "caseworker",
+        "manager",
+    },
+    ("referrals", "POST", "/v1/referrals/{referral_id}/reassessment/decision"): {
+        "caseworker",
+        "manager",
+    },
+    ("referrals", "POST", "/v1/referrals/{referral_id}/reassessment/outcome"): {
+        "caseworker",
+        "manager",
+    },
     # The EHC plan from the assessment (#21)
     ("plans", "POST", "/v1/referrals/{referral_id}/plan/lines/{line_id}/confirm"): {
         "caseworker",

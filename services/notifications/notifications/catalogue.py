@@ -58,12 +58,15 @@ from shared.events import (
     PlanReviewDue,
     PlanShared,
     PublicRequestReceived,
+    ReassessmentConcluded,
+    ReassessmentDecided,
     ReferralAwaitingTriage,
     ReferralReceived,
     ReferralWaitlisted,
     SpecialistAssigned,
     SpecialistsMatched,
     StatutoryExceptionRecorded,
+    TransferredPlanDecided,
 )
 
 Detail = date | str | list[str] | dict[str, date]
@@ -325,6 +328,23 @@ def _review_limit(
     return details
 
 
+def _transfer_told(event: TransferredPlanDecided) -> dict[str, Detail]:
+    details: dict[str, Detail] = {"review_due": event.review_due}
+    if event.finalise_by is not None:
+        details["finalise_by"] = event.finalise_by
+    return details
+
+
+def _reassessment_decided(event: ReassessmentDecided) -> dict[str, Detail]:
+    if event.finalise_by is not None:
+        return {"finalise_by": event.finalise_by}
+    return {"appeal_by": event.appeal_by} if event.appeal_by is not None else {}
+
+
+def _reassessment_concluded(event: ReassessmentConcluded) -> dict[str, Detail]:
+    return {"concluded_on": event.concluded_on, "appeal_by": event.appeal_by}
+
+
 OTHERS = ("school", "designated_clinical_officer", "social_care", "health_commissioning")
 """Whom the council tells of a step (``OthersNotified``), each at the mailbox the event names."""
 
@@ -482,6 +502,50 @@ CATALOGUE: dict[type[DomainEvent], tuple[MessageKind, ...]] = {
             audience=Audience.CASEWORKER,
             statutory=True,
             details=_review_limit,
+        ),
+    ),
+    # A plan transferred in (Reg 15) and a re-assessment (Regs 24-27; ``reassessment_words``):
+    # whether the council assesses again, and the outcome, each the family's by law.
+    TransferredPlanDecided: (
+        MessageKind(
+            "transferred-plan-reassess",
+            statutory=True,
+            details=_transfer_told,
+            when=lambda event: event.reassess,
+        ),
+        MessageKind(
+            "transferred-plan-kept",
+            statutory=True,
+            details=_transfer_told,
+            when=lambda event: not event.reassess,
+        ),
+    ),
+    ReassessmentDecided: (
+        MessageKind(
+            "reassessment-agreed",
+            statutory=True,
+            details=_reassessment_decided,
+            when=lambda event: event.reassess,
+        ),
+        MessageKind(
+            "reassessment-refused",
+            statutory=True,
+            details=_reassessment_decided,
+            when=lambda event: not event.reassess,
+        ),
+    ),
+    ReassessmentConcluded: (
+        MessageKind(
+            "reassessment-plan-amended",
+            statutory=True,
+            details=_reassessment_concluded,
+            when=lambda event: event.outcome == "plan_amended",
+        ),
+        MessageKind(
+            "reassessment-not-amended",
+            statutory=True,
+            details=_reassessment_concluded,
+            when=lambda event: event.outcome == "plan_not_amended",
         ),
     ),
 }

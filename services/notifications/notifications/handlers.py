@@ -49,12 +49,15 @@ from shared.events import (
     PlanReviewDue,
     PlanShared,
     PublicRequestReceived,
+    ReassessmentConcluded,
+    ReassessmentDecided,
     ReferralAwaitingTriage,
     ReferralReceived,
     ReferralWaitlisted,
     SpecialistAssigned,
     SpecialistsMatched,
     StatutoryExceptionRecorded,
+    TransferredPlanDecided,
 )
 from shared.subscriptions import Events, Subscriptions, Uow
 from shared.telemetry import current_trace_headers
@@ -89,6 +92,9 @@ subscriptions = Subscriptions()
 @subscriptions.on(AnnualReviewDeadlineAtRisk)
 @subscriptions.on(AnnualReviewDeadlineMissed)
 @subscriptions.on(OthersNotified)
+@subscriptions.on(TransferredPlanDecided)
+@subscriptions.on(ReassessmentDecided)
+@subscriptions.on(ReassessmentConcluded)
 async def queue_messages(message: Envelope[Any], uow: Uow) -> Events:
     """Store the messages an event causes (the catalogue's entry for its class), each audited
     once (a repeat of the event stores and audits nothing)."""

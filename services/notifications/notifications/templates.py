@@ -22,6 +22,7 @@ from notifications.ehc_words import EHC_PHRASES, EHC_TEXTS
 from notifications.others_words import OTHERS_PHRASES, OTHERS_TEXTS
 from notifications.partner_words import PARTNER_PHRASES, PARTNER_TEXTS
 from notifications.plan_words import PLAN_TEXTS
+from notifications.reassessment_words import REASSESSMENT_TEXTS
 from notifications.review_warning_words import REVIEW_WARNING_PHRASES, REVIEW_WARNING_TEXTS
 from notifications.review_words import REVIEW_TEXTS
 from notifications.specialist_words import SPECIALIST_PHRASES, SPECIALIST_TEXTS
@@ -91,6 +92,7 @@ TEXTS: dict[str, dict[str, Words]] = {
         **EHC_TEXTS,
         **PLAN_TEXTS,
         **REVIEW_TEXTS,
+        **REASSESSMENT_TEXTS,
         **SPECIALIST_TEXTS,
         **PARTNER_TEXTS,
         **OTHERS_TEXTS,

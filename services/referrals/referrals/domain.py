@@ -163,6 +163,15 @@ class StatutoryStep(enum.StrEnum):
     AMENDED_PLAN_ISSUED = "amended_plan_issued"
     REVIEW_DEADLINE_AT_RISK = "review_deadline_at_risk"
     REVIEW_DEADLINE_MISSED = "review_deadline_missed"
+    # A plan transferred in (Reg 15) and a re-assessment (Regs 24-27): their detail is the
+    # transfer's or re-assessment's id, or the deadline's kind for a warning.
+    PLAN_TRANSFERRED_IN = "plan_transferred_in"
+    TRANSFERRED_PLAN_DECIDED = "transferred_plan_decided"
+    REASSESSMENT_REQUESTED = "reassessment_requested"
+    REASSESSMENT_DECIDED = "reassessment_decided"
+    REASSESSMENT_CONCLUDED = "reassessment_concluded"
+    LIVE_PLAN_DEADLINE_AT_RISK = "live_plan_deadline_at_risk"
+    LIVE_PLAN_DEADLINE_MISSED = "live_plan_deadline_missed"
     OTHERS_NOTIFIED = "others_notified"
     """The school, health and social care (or, of the final plan, the named school and the
     health commissioning body) told of a step: its detail is whom (roles, the school's URN)."""
@@ -269,6 +278,18 @@ FAMILY_WORDS: dict[str, str] = {
     StatutoryStep.REVIEW_DEADLINE_MISSED: (
         "We did not meet a time limit of the annual review; we are sorry"
     ),
+    # A plan from another council (Reg 15) and a re-assessment (Regs 24-27)
+    StatutoryStep.PLAN_TRANSFERRED_IN: "We took over the EHC plan from your previous council",
+    StatutoryStep.TRANSFERRED_PLAN_DECIDED: (
+        "We told you whether we will carry out a new EHC needs assessment"
+    ),
+    StatutoryStep.REASSESSMENT_REQUESTED: "We received a request for a re-assessment",
+    StatutoryStep.REASSESSMENT_DECIDED: "We told you whether we will carry out a re-assessment",
+    StatutoryStep.REASSESSMENT_CONCLUDED: (
+        "We told you the outcome of the re-assessment: the amended EHC plan, or our decision "
+        "not to amend it"
+    ),
+    StatutoryStep.LIVE_PLAN_DEADLINE_MISSED: "We did not meet a legal time limit; we are sorry",
     PlanStep.PLAN_SHARED: "We shared your child's support plan with you",
     PlanStep.PLAN_COMMENTS_RECEIVED: "We received your comments on the plan",
     PlanStep.PLAN_AGREED: "You agreed the support plan",
@@ -283,6 +304,7 @@ HIDDEN_FROM_FAMILY = frozenset(
     {
         StatutoryStep.DEADLINE_AT_RISK,
         StatutoryStep.REVIEW_DEADLINE_AT_RISK,
+        StatutoryStep.LIVE_PLAN_DEADLINE_AT_RISK,
         Step.TEAM_ALERTED,
         Step.MESSAGE_SENT,
         Step.FAMILY_NOTIFIED,

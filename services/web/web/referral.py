@@ -45,6 +45,8 @@ async def referral_page(request: Request, referral_id: UUID, user: Caseworker) -
         consultations,
         documents,
         reviews,
+        transfer,
+        reassessments,
     ) = await together(
         backends.get("referrals", path, token=token),
         backends.get("referrals", f"{path}/child", token=token),
@@ -56,6 +58,8 @@ async def referral_page(request: Request, referral_id: UUID, user: Caseworker) -
         backends.get("referrals", f"{path}/school-consultations", token=token),
         backends.get("referrals", f"{path}/documents", token=token),
         _optional(backends.get("referrals", f"{path}/annual-reviews", token=token)),
+        _optional(backends.get("referrals", f"{path}/transfer-in", token=token)),
+        _optional(backends.get("referrals", f"{path}/reassessments", token=token)),
     )
     today = date.today()
     ehc = referral.get("ehc")
@@ -70,7 +74,10 @@ async def referral_page(request: Request, referral_id: UUID, user: Caseworker) -
         (r for r in reviews or [] if r["decision"] == "amend" and not r["amended_issued_on"]),
         None,
     )
-    for d in (review or {}).get("deadlines", []):
+    reassessment = next(
+        (r for r in reassessments or [] if r["stage"] in ("requested", "reassessing")), None
+    )
+    for d in [*(review or {}).get("deadlines", []), *(reassessment or {}).get("deadlines", [])]:
         d["days_left"] = (date.fromisoformat(d["due_on"]) - today).days
     return pages.render(
         request,
@@ -89,6 +96,8 @@ async def referral_page(request: Request, referral_id: UUID, user: Caseworker) -
         documents=documents,
         review=review,
         amending=amending,
+        transfer=transfer,
+        reassessment=reassessment,
         words=words,
         banner=request.scope["web.session"].data.pop("banner", None),
     )

@@ -36,6 +36,24 @@ REVIEW_INVITEES = {
     "health": "Health",
     "social_care": "Social care",
 }
+REASSESSMENT_REQUESTERS = {
+    "parent": "A parent",
+    "young_person": "The young person",
+    "school": "A school or college",
+    "council": "The council itself",
+}
+YES_NO = {"yes": "Yes", "no": "No"}
+REASSESSMENT_OUTCOMES = {
+    "plan_amended": "The amended plan was issued",
+    "plan_not_amended": "We decided not to amend the plan",
+}
+
+
+def _reassess(body: dict[str, Any]) -> dict[str, Any]:
+    """The form's yes or no as the API's true or false."""
+    return {**body, "reassess": body.get("reassess") == "yes"}
+
+
 REVIEW_DECISIONS = {
     "keep": "Keep the plan as it is (not amend it)",
     "amend": "Amend the plan",
@@ -468,6 +486,71 @@ STEPS: dict[str, StepForm] = {
             "/annual-review/amendments/final",
             (Question("issued_on", "Date the amended plan was issued", "date", hint=TODAY_HINT),),
             "The amended plan was recorded; the family is told, with the right to appeal",
+        ),
+        # A plan transferred in (Reg 15) and a re-assessment (Regs 24-27).
+        StepForm(
+            "transfer-decision",
+            "Record what the family was told after the transfer",
+            "/transfer-in/decision",
+            (
+                Question(
+                    "reassess",
+                    "Whether the council will carry out a new EHC needs assessment",
+                    "radios",
+                    options=YES_NO,
+                ),
+                Question("told_on", "Date the family was told", "date", hint=TODAY_HINT),
+            ),
+            "The family's message was recorded; the family is told",
+            intro="Within 6 weeks of the transfer, tell the family that the plan was "
+            "transferred and whether the council will carry out a new EHC needs assessment.",
+            shape=_reassess,
+        ),
+        StepForm(
+            "reassessment-request",
+            "Record a request for a re-assessment",
+            "/reassessment/request",
+            (
+                Question(
+                    "requested_by",
+                    "Who asked for the re-assessment",
+                    "radios",
+                    options=REASSESSMENT_REQUESTERS,
+                ),
+                Question(
+                    "requested_on",
+                    "Date the council received the request",
+                    "date",
+                    hint=TODAY_HINT,
+                ),
+            ),
+            "The request was recorded: decide within 15 days",
+            intro="The council decides within 15 days of the request whether to re-assess.",
+        ),
+        StepForm(
+            "reassessment-decision",
+            "Record the decision whether to re-assess",
+            "/reassessment/decision",
+            (
+                Question(
+                    "reassess", "Whether the council will re-assess", "radios", options=YES_NO
+                ),
+                Question("decided_on", "Date the family was told", "date", hint=TODAY_HINT),
+            ),
+            "The decision was recorded; the family is told",
+            intro="A refusal can be appealed. A re-assessment ends in the amended plan, or a "
+            "decision not to amend it, within 14 weeks of telling the family.",
+            shape=_reassess,
+        ),
+        StepForm(
+            "reassessment-outcome",
+            "Record the re-assessment's outcome",
+            "/reassessment/outcome",
+            (
+                Question("outcome", "The outcome", "radios", options=REASSESSMENT_OUTCOMES),
+                Question("concluded_on", "Date of the outcome", "date", hint=TODAY_HINT),
+            ),
+            "The outcome was recorded; the family is told, with the right to appeal",
         ),
     )
 }

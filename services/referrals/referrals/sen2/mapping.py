@@ -42,8 +42,8 @@ REQUEST: tuple[tuple[str, Callable[[Request], Value]], ...] = (
     ("Tribunal", lambda r: None),
     ("Exceptions", lambda r: r.with_exception),
 )
-"""Each request. Not filled: ``Tribunal`` (appeals are not recorded: always empty),
-``TransferLA`` (transfers in are not recorded yet: absent)."""
+"""Each request. Not filled: ``Tribunal`` (appeals are not recorded: always empty). A request
+transferred in has none here: the transferred plan carries ``TransferLA`` (``PLAN``)."""
 
 ASSESSMENT: tuple[tuple[str, Callable[[Request], Value]], ...] = (
     ("AssessmentOutcome", lambda r: _assessment_outcome(r)),
@@ -53,9 +53,12 @@ ASSESSMENT: tuple[tuple[str, Callable[[Request], Value]], ...] = (
 PLAN: tuple[tuple[str, Callable[[Plan], Value]], ...] = (
     ("StartDate", lambda p: p.start_on),
     ("CeaseDate", lambda p: p.ceased_on),
+    ("TransferLA", lambda p: p.transferred_from),
 )
-"""The plan. Not filled: ``CeaseReason`` (no reason is recorded with a review's decision to
-cease). ``CeaseDate`` is the day a review decided to cease, not the day the plan ended."""
+"""The plan. ``TransferLA``: the old council of a plan transferred in (Reg 15), as its ONS
+code (the specification may ask for the DfE's 3-digit LA number: map it here). Not filled:
+``CeaseReason`` (no reason is recorded with a review's decision to cease). ``CeaseDate`` is the
+day a review decided to cease, not the day the plan ended."""
 
 NEED: tuple[tuple[str, Callable[[tuple[int, str]], Value]], ...] = (
     ("SENtype", lambda n: n[1]),

@@ -56,6 +56,8 @@ class Plan:
     ceased_on: date | None
     """The day a review decided to cease the plan (the platform records no cease date)."""
     imported: bool
+    transferred_from: str | None = None
+    """The old council's ONS code, for a plan transferred in (Reg 15)."""
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,10 @@ WHERE e.local_authority = $1 AND e.requested_on <= $2
 ORDER BY e.requested_on, r.id"""
 
 _LIVE_PLANS = """
-SELECT l.referral_id, r.child_id, l.issued_on, l.needs, l.setting_urn, l.setting_ukprn
+SELECT l.referral_id, r.child_id, l.issued_on, l.needs, l.setting_urn, l.setting_ukprn,
+       t.from_council
 FROM live_plans l JOIN referrals r ON r.id = l.referral_id
+LEFT JOIN transfers_in t ON t.referral_id = l.referral_id
 WHERE l.local_authority = $1 AND l.issued_on <= $2"""
 
 _REVIEWS = """
@@ -129,6 +131,7 @@ def _plan(
             setting_urn=live["setting_urn"],
             setting_ukprn=live["setting_ukprn"],
             imported=True,
+            transferred_from=live["from_council"],
         )
     return None
 
@@ -142,6 +145,7 @@ def _with_reviews(
     setting_urn: str | None,
     setting_ukprn: str | None,
     imported: bool,
+    transferred_from: str | None = None,
 ) -> Plan:
     decided = tuple(reviews.get(referral_id, ()))
     ceased = [r.decided_on for r in decided if r.decision == "cease"]
@@ -153,4 +157,5 @@ def _with_reviews(
         reviews=decided,
         ceased_on=ceased[0] if ceased else None,
         imported=imported,
+        transferred_from=transferred_from,
     )
