@@ -43,6 +43,9 @@ from shared.events import (
     PartnerAdviceRequested,
     PartnerReferralAnswered,
     PartnerReferralHeld,
+    PhaseTransferDeadlineAtRisk,
+    PhaseTransferDeadlineMissed,
+    PhaseTransferSet,
     PlanAgreed,
     PlanCommentsReceived,
     PlanDrafted,
@@ -78,6 +81,10 @@ def sample_event(event_class: type[DomainEvent], referral_id: UUID) -> DomainEve
     ehc = {**common, "requested_by": "parent", "ehc_requested_on": date(2026, 1, 5)}
     deadline = {"deadline": "decision", "due_on": date(2026, 2, 16)}
     review = {**common, "review_id": UUID(int=referral_id.int ^ 1)}  # one review per referral
+    transfer = {
+        **common, "kind": "primary_to_secondary", "transfer_year": 2027,
+        "due_on": date(2027, 2, 14),
+    }  # fmt: skip
     samples: dict[type[DomainEvent], DomainEvent] = {
         ReferralRequested: ReferralRequested(referral_id=referral_id, request=referral_request()),
         PartnerReferralAnswered: PartnerReferralAnswered(
@@ -186,6 +193,9 @@ def sample_event(event_class: type[DomainEvent], referral_id: UUID) -> DomainEve
         AnnualReviewDeadlineMissed: AnnualReviewDeadlineMissed(
             **review, deadline="review_report", due_on=date(2026, 2, 24)
         ),
+        PhaseTransferSet: PhaseTransferSet(**transfer, set_by="date_of_birth"),
+        PhaseTransferDeadlineAtRisk: PhaseTransferDeadlineAtRisk(**transfer, days_left=10),
+        PhaseTransferDeadlineMissed: PhaseTransferDeadlineMissed(**transfer),
         FamilyContactRegistered: FamilyContactRegistered(
             referral_id=referral_id,
             contact_name="Foreign Parent",

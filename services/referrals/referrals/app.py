@@ -22,9 +22,10 @@ from referrals.documents import family as family_documents
 from referrals.documents import schools as school_documents
 from referrals.documents.stores import install_store_errors
 from referrals.handlers import subscriptions
-from referrals.live import amendment_api, review_api
+from referrals.live import amendment_api, review_api, transfer_api
 from referrals.live import api as live_plans
 from referrals.live.review_watch import ReviewWatch
+from referrals.live.transfer_watch import TransferWatch
 from referrals.overload import BACKLOG, REFUSED, IntakeOverloadGate, Overload, PipelineBacklog
 from referrals.partner_asyncapi import described
 from referrals.partners import PartnerIntake
@@ -80,6 +81,11 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
         at_risk_days=settings.deadline_at_risk_days,
         interval_s=settings.deadline_check_interval_s,
     )
+    transfers = TransferWatch(
+        open_days=settings.phase_transfer_open_days,
+        at_risk_days=settings.deadline_at_risk_days,
+        interval_s=settings.deadline_check_interval_s,
+    )
     overload = Overload(
         PublicIntake(
             settings.intake_in_flight, settings.intake_waiting, settings.intake_wait_ms / 1000
@@ -121,8 +127,15 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
                 live_plans.router,
                 review_api.router,
                 amendment_api.router,
+                transfer_api.router,
             ),
-            workers=(retention.run, deadlines.run, reviews.run, overload.backlog.run),
+            workers=(
+                retention.run,
+                deadlines.run,
+                reviews.run,
+                transfers.run,
+                overload.backlog.run,
+            ),
             consumers=(PartnerIntake(settings, overload).subscribe,),
             uploads=UPLOADS,
             own=Referrals.of(settings),
