@@ -51,6 +51,7 @@ from web import (
     school_plan,
     signin,
     steps,
+    transfers,
 )
 from web import advisers as adviser_pages
 from web import documents as document_pages
@@ -75,6 +76,7 @@ calls to referrals there carry the family's link."""
 ROUTERS = (
     signin.router,
     caseload.router,
+    transfers.router,
     referral.router,
     document_pages.router,
     steps.router,
