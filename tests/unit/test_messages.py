@@ -101,6 +101,8 @@ def test_texts_carry_no_personal_placeholders_and_html_escapes_values() -> None:
                # an annual review's days: the meeting, the next review
                "meeting_on", "held_on", "next_review_due",
                "amended_plan_due",
+               # a phase transfer (Reg 18): the move in words, its year, the law's date
+               "move", "transfer_year", "law_due",
                # the step others are told of (Regs 4(2), 5(2), 10(2), 13(2)), in words
                "told"}  # fmt: skip
     for template in TEXTS["en"]:

@@ -42,6 +42,7 @@ from shared.events import (
     FirstSessionArranged,
     OthersNotified,
     PartnerReferralHeld,
+    PhaseTransferDeadlineMissed,
     PlanCommentsReceived,
     PlanIssueDecided,
     PlanReviewDue,
@@ -84,6 +85,7 @@ subscriptions = Subscriptions()
 @subscriptions.on(AnnualReviewDecided)
 @subscriptions.on(AmendmentsProposed)
 @subscriptions.on(AmendedPlanIssued)
+@subscriptions.on(PhaseTransferDeadlineMissed)
 @subscriptions.on(OthersNotified)
 async def queue_messages(message: Envelope[Any], uow: Uow) -> Events:
     """Store the messages an event causes (the catalogue's entry for its class), each audited

@@ -22,7 +22,7 @@ from notifications.ehc_words import EHC_PHRASES, EHC_TEXTS
 from notifications.others_words import OTHERS_PHRASES, OTHERS_TEXTS
 from notifications.partner_words import PARTNER_PHRASES, PARTNER_TEXTS
 from notifications.plan_words import PLAN_TEXTS
-from notifications.review_words import REVIEW_TEXTS
+from notifications.review_words import REVIEW_PHRASES, REVIEW_TEXTS
 from notifications.specialist_words import SPECIALIST_PHRASES, SPECIALIST_TEXTS
 from notifications.wording import Phrases, Words
 
@@ -97,7 +97,13 @@ TEXTS: dict[str, dict[str, Words]] = {
 }
 PHRASES: dict[str, Phrases] = {
     "en": Phrases(
-        codes={**EHC_PHRASES.codes, **SPECIALIST_PHRASES, **PARTNER_PHRASES, **OTHERS_PHRASES}
+        codes={
+            **EHC_PHRASES.codes,
+            **SPECIALIST_PHRASES,
+            **PARTNER_PHRASES,
+            **OTHERS_PHRASES,
+            **REVIEW_PHRASES,
+        }
     )
 }
 
