@@ -76,7 +76,7 @@ ACCESS: dict[tuple[str, str, str], set[str]] = {
     ("referrals", "POST", "/v1/live-plans/import"): {"manager"},
     ("referrals", "GET", "/v1/referrals/{referral_id}/annual-reviews"): {"caseworker", "manager"},
     ("referrals", "GET", "/v1/caseload/phase-transfers"): {"caseworker", "manager"},
-    ("referrals", "PUT", "/v1/referrals/{referral_id}/phase-transfer"): {"caseworker", "manager"},
+    ("referrals", "POST", "/v1/referrals/{referral_id}/phase-transfer"): {"caseworker", "manager"},
     ("referrals", "POST", "/v1/referrals/{referral_id}/annual-review/meeting"): {
         "caseworker",
         "manager",

@@ -202,15 +202,15 @@ async def test_the_caseworker_sets_the_transfer_the_date_of_birth_cannot_tell(
 ) -> None:
     (referral_id,) = await _import(app, identity, _child(date(YEAR - 11, 5, 5)))
     path = f"/v1/referrals/{referral_id}/phase-transfer"
-    far = await caseworker.put(path, json={"year": YEAR + 4, "kind": "primary_to_secondary"})
+    far = await caseworker.post(path, json={"year": YEAR + 4, "kind": "primary_to_secondary"})
     assert far.status_code == 422, far.text
     assert far.json()["detail"][0]["loc"] == ["body", "year"]
     held_back = {"year": YEAR + 1, "kind": "primary_to_secondary"}
     key = {"Idempotency-Key": f"held-back-{referral_id}"}
-    first = await caseworker.put(path, json=held_back, headers=key)
+    first = await caseworker.post(path, json=held_back, headers=key)
     assert first.status_code == 200, first.text
     assert first.json()["due_on"] == str(date(YEAR + 1, 2, 14))
-    again = await caseworker.put(path, json=held_back, headers=key)
+    again = await caseworker.post(path, json=held_back, headers=key)
     assert again.json() == first.json()
     this_year = await caseworker.get("/v1/caseload/phase-transfers", params={"year": YEAR})
     assert referral_id not in [c["referral_id"] for c in this_year.json()["children"]]
@@ -227,7 +227,7 @@ async def test_another_councils_caseworker_sees_none_of_the_cohort(
         listed = await other.get("/v1/caseload/phase-transfers", params={"year": YEAR})
         assert listed.status_code == 200
         assert referral_id not in [c["referral_id"] for c in listed.json()["children"]]
-        put = await other.put(
+        put = await other.post(
             f"/v1/referrals/{referral_id}/phase-transfer",
             json={"year": YEAR, "kind": "primary_to_secondary"},
         )

@@ -94,3 +94,71 @@ async def test_a_caseworker_sees_the_years_cohort_and_what_is_late(
     assert (await page.title()).startswith("Error: ")
     assert await axe_violations(page, axe_js) == []
     await context.close()
+
+
+async def test_the_amended_plan_form_names_the_next_school_and_the_transfer_can_be_set(
+    browser: Browser,
+    web_url: str,
+    platform: Platform,
+    identity: IdentityProvider,
+    browser_tools: dict[str, str],
+) -> None:
+    axe_js = browser_tools["AXE_JS"]
+    marker = f"Move{random.randrange(10**6):06d}"
+    moving = _plan(f"{marker}a", date(YEAR - 11, 2, 2))  # Year 7 this September
+    held = TODAY - timedelta(days=40)
+    moving["last_reviewed_on"] = str(TODAY - timedelta(days=360))
+    moving["open_steps"] = [{"step": "annual_review_meeting", "on": str(held)}]
+    infant = _plan(f"{marker}b", date(YEAR - 7, 2, 2))  # Year 3 this September
+    token = await fetch_token(identity.issuer, "leeds-manager")
+    async with httpx.AsyncClient(
+        base_url=platform.url("referrals"), timeout=10, headers={"Authorization": f"Bearer {token}"}
+    ) as api:
+        answer = await api.post("/v1/live-plans/import", json={"plans": [moving, infant]})
+        assert answer.status_code == 200, answer.text
+        moving_id, infant_id = (p["referral_id"] for p in answer.json()["plans"])
+        base = f"/v1/referrals/{moving_id}/annual-review"
+        decided = {"decision": "amend", "decided_on": str(held + timedelta(days=20))}
+        assert (await api.post(f"{base}/decision", json=decided)).status_code == 200
+        sent = {"sent_on": str(TODAY - timedelta(days=16))}
+        assert (await api.post(f"{base}/amendments/proposals", json=sent)).status_code == 200
+
+    context = await new_context(browser)
+    page = await context.new_page()
+    await sign_in(page, web_url, "leeds-caseworker", then=f"/referrals/{moving_id}")
+    await page.get_by_role("link", name="Record the amended plan issued").click()
+    await page.fill("#issued_on-day", str(TODAY.day))
+    await page.fill("#issued_on-month", str(TODAY.month))
+    await page.fill("#issued_on-year", str(TODAY.year))
+    await page.get_by_role("button", name="Record it").click()  # no next school: refused
+    summary = page.locator(".govuk-error-summary")
+    await expect(summary).to_contain_text("URN or UKPRN of the next school or college")
+    assert await axe_violations(page, axe_js) == []
+    await page.fill("#next_setting", "140001")
+    await page.get_by_role("button", name="Record it").click()
+    await expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
+        "The amended plan was recorded"
+    )
+
+    await page.goto(f"{web_url}/referrals/{infant_id}")
+    await page.get_by_role("link", name="Set the child's phase transfer").click()
+    assert await axe_violations(page, axe_js) == []
+    await page.get_by_label("Infant to junior school").check()
+    await page.fill("#year", str(YEAR))
+    await page.get_by_role("button", name="Record it").click()
+    await expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
+        "The phase transfer was recorded"
+    )
+
+    await page.goto(f"{web_url}/caseload/phase-transfers?year={YEAR}")
+    rows = page.locator("#cohort tbody tr")
+    issued = rows.filter(has_text=f"{marker}a")
+    await expect(issued).to_contain_text("URN 140001")
+    await expect(issued).to_contain_text(
+        "Issued in time" if date(YEAR, 2, 14) >= TODAY else "Issued late"
+    )
+    await expect(rows.filter(has_text=f"{marker}b")).to_contain_text(
+        "Infant to junior school (set by a caseworker)"
+    )
+    assert await axe_violations(page, axe_js) == []
+    await context.close()

@@ -104,7 +104,7 @@ class TransferView(BaseModel):
     set_by: str
 
 
-@router.put(
+@router.post(
     "/referrals/{referral_id}/phase-transfer",
     response_model=TransferView,
     responses={**NOT_FOUND, **CONFLICT},
