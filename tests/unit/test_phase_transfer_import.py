@@ -45,7 +45,7 @@ def test_a_year_far_from_the_date_of_birth_is_refused() -> None:
         (HEADER + _row("A-4", "2031", "infant_to_junior")).encode(), "text/csv"
     )
     ((_, plan),) = rows
-    rules = IntakeRules(councils=("E08000035",), accept_test_nhs_numbers=False)
+    rules = IntakeRules(councils=frozenset({"E08000035"}), accept_test_nhs_numbers=False)
     problems = rule_problems(plan, rules, date(2026, 1, 10))
     assert [where for where, _ in problems] == [("phase_transfer", "year")]
 
