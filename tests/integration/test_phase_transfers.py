@@ -15,8 +15,8 @@ import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
-from referrals.live.transfer_api import cohort_year_now
-from referrals.live.transfer_watch import TransferWatch
+from referrals.live.phase_transfer_api import cohort_year_now
+from referrals.live.phase_transfer_watch import TransferWatch
 
 from scripts.platform import IdentityProvider, migrations_of, service_url
 from shared.dates import london_today

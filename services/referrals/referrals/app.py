@@ -22,10 +22,10 @@ from referrals.documents import family as family_documents
 from referrals.documents import schools as school_documents
 from referrals.documents.stores import install_store_errors
 from referrals.handlers import subscriptions
-from referrals.live import amendment_api, review_api, transfer_api
+from referrals.live import amendment_api, phase_transfer_api, review_api
 from referrals.live import api as live_plans
+from referrals.live.phase_transfer_watch import TransferWatch
 from referrals.live.review_watch import ReviewWatch
-from referrals.live.transfer_watch import TransferWatch
 from referrals.overload import BACKLOG, REFUSED, IntakeOverloadGate, Overload, PipelineBacklog
 from referrals.partner_asyncapi import described
 from referrals.partners import PartnerIntake
@@ -127,7 +127,7 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
                 live_plans.router,
                 review_api.router,
                 amendment_api.router,
-                transfer_api.router,
+                phase_transfer_api.router,
             ),
             workers=(
                 retention.run,

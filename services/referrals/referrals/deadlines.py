@@ -57,7 +57,7 @@ AT_RISK = Counter(
 def deadline_kinds() -> list[str]:
     """Every kind a deadline row can have (the ``deadline`` label of the counters above)."""
     reviews = [d.value for d in ReviewDeadline]  # a plan's annual review (referrals.live)
-    reviews.append("phase_transfer")  # its phase transfer (referrals.live.transfer_watch)
+    reviews.append("phase_transfer")  # its phase transfer (referrals.live.phase_transfer_watch)
     return [*(d.value for d in Deadline), *(ADVICE + k.value for k in AdviceKind), *reviews]
 
 

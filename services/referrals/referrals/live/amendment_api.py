@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from referrals import repository
 from referrals.domain import StatutoryStep
 from referrals.ehc_api import StepRetry, one_step
-from referrals.live import amendment, phase_transfer, review_store, transfer_store
+from referrals.live import amendment, phase_transfer, phase_transfer_store, review_store
 from referrals.live.amendment import Amendment
 from referrals.live.phase_transfer import NamedSetting
 from referrals.live.review_api import ReviewView, reviews_now
@@ -161,14 +161,14 @@ async def amended_plan_issued(
 
     async def act(conn: Connection, found: Amendment) -> AmendedPlanIssued:
         named = body.next_setting.named() if body.next_setting else None
-        transfer = await transfer_store.pending_for(conn, referral_id, body.issued_on)
+        transfer = await phase_transfer_store.pending_for(conn, referral_id, body.issued_on)
         event = amendment.issue_amended_plan(found, body.issued_on, london_today(), transfer, named)
         if transfer is not None:  # the plan naming the next setting meets the transfer
-            current = await transfer_store.current_setting(conn, referral_id)
+            current = await phase_transfer_store.current_setting(conn, referral_id)
             phase_transfer.check_next_setting(transfer, current, named)
         await review_store.store_amended_plan(conn, found.review_id, body.issued_on)
         if transfer is not None and named is not None:
-            await transfer_store.met(conn, referral_id, transfer, body.issued_on, named)
+            await phase_transfer_store.met(conn, referral_id, transfer, body.issued_on, named)
         return event
 
     return await _step(referral_id, caller, retry, body, act, letters, body.note)

@@ -21,12 +21,12 @@ from uuid import UUID, uuid4
 
 from referrals.domain import StatutoryStep, Step, age_on, contact_registered, phase_of
 from referrals.intake import IntakeRules, name_key
-from referrals.live import against_database, review_store, transfer_store
+from referrals.live import against_database, phase_transfer_store, review_store
 from referrals.live.annual_review import ReviewDeadline
 from referrals.live.import_file import Location, Place, Problem
 from referrals.live.phase_transfer import PhaseTransfer, next_transfer
+from referrals.live.phase_transfer_store import SetBy
 from referrals.live.plan_row import LivePlanIn, rule_problems
-from referrals.live.transfer_store import SetBy
 from shared.db import Connection
 from shared.events import DomainEvent, LivePlanImported
 
@@ -203,7 +203,7 @@ async def _store(
     await review_store.under_way(conn, meetings, today)
     done.events += [
         (event, event.local_authority)
-        for event in await transfer_store.add_many(conn, transfer_rows)
+        for event in await phase_transfer_store.add_many(conn, transfer_rows)
     ]
     await conn.executemany(
         """INSERT INTO timeline (referral_id, event_id, step, service, occurred_at)

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from referrals import repository
 from referrals.domain import StatutoryStep
 from referrals.ehc_api import StepRetry, one_step
-from referrals.live import transfer_store
+from referrals.live import phase_transfer_store
 from referrals.live.phase_transfer import CohortState, PhaseTransfer, year_problem
 from referrals.state import State
 from referrals.statutory import InvalidStep, OutOfOrder
@@ -75,7 +75,7 @@ async def transfer_cohort(
     today = london_today()
     year = year or cohort_year_now(today)
     async with caller.begin() as uow:
-        children = await transfer_store.cohort(uow.conn, year, today, state.at_risk_days)
+        children = await phase_transfer_store.cohort(uow.conn, year, today, state.at_risk_days)
         uow.read_each(
             "phase-transfer-cohort", [(c.referral_id, c.local_authority) for c in children]
         )
@@ -136,7 +136,7 @@ async def set_phase_transfer(
         today = london_today()
         if transfer.moves_on <= today:
             raise InvalidStep("year", f"the move in September {body.year} has happened")
-        event = await transfer_store.set_transfer(
+        event = await phase_transfer_store.set_transfer(
             uow.conn, referral_id, row["local_authority"], transfer, "caseworker", today
         )
         uow.add(event)

@@ -24,7 +24,7 @@ from prometheus_client import Counter
 
 from referrals.deadlines import AT_RISK, MISSED
 from referrals.domain import StatutoryStep
-from referrals.live import transfer_store
+from referrals.live import phase_transfer_store
 from referrals.live.annual_review import ReviewDeadline, warning_due
 from referrals.live.phase_transfer import born_from_still_to_move, next_transfer
 from referrals.live.review_watch import REFERRALS, _step
@@ -98,7 +98,7 @@ class TransferWatch:
             for row in rows:
                 transfer = next_transfer(row["date_of_birth"], today)
                 assert transfer is not None  # born on or after born_from_still_to_move
-                event = await transfer_store.set_transfer(
+                event = await phase_transfer_store.set_transfer(
                     conn, row["id"], row["local_authority"], transfer, "date_of_birth", today
                 )
                 uow.add(event)
