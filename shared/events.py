@@ -619,6 +619,53 @@ weeks before it), the report (2 weeks after), the decision (4 weeks after), and 
 decision to amend, the amended plan (8 weeks from the proposals, 12 from the meeting)."""
 
 
+PhaseTransferKind = Literal[
+    "early_years_to_primary", "infant_to_junior", "primary_to_secondary", "secondary_to_post_16"
+]
+"""A move to the next phase of education (Reg 18): the amended plan naming the next school or
+college is issued before 15 February of the year of the move (before 31 March for secondary
+school to a post-16 institution). Primary to middle school counts as primary_to_secondary."""
+
+
+class PhaseTransferStep(DomainEvent):
+    """What every event of a plan's phase transfer carries. Ids, codes and dates."""
+
+    local_authority: str = Field(description="ONS code of the council", examples=["E08000035"])
+    kind: PhaseTransferKind
+    transfer_year: int = Field(description="The child moves in September of this year")
+    due_on: date = Field(
+        description="The last day the law allows: 14 February (30 March to post-16)"
+    )
+
+
+class PhaseTransferSet(PhaseTransferStep):
+    """The plan's next phase transfer, worked out from the date of birth, brought in with the
+    plan, or set by the caseworker (who knows the child's school and year group)."""
+
+    name: ClassVar[str] = "phase-transfer-set"
+    owner: ClassVar[str] = "referrals"
+
+    set_by: Literal["date_of_birth", "import", "caseworker"]
+
+
+class PhaseTransferDeadlineAtRisk(PhaseTransferStep):
+    """The phase transfer's deadline is near, the amended plan naming the next setting not yet
+    issued (warned once)."""
+
+    name: ClassVar[str] = "phase-transfer-deadline-at-risk"
+    owner: ClassVar[str] = "referrals"
+
+    days_left: int
+
+
+class PhaseTransferDeadlineMissed(PhaseTransferStep):
+    """The phase transfer's deadline passed, the amended plan naming the next setting not
+    issued (warned once). The family is told, with the law's date."""
+
+    name: ClassVar[str] = "phase-transfer-deadline-missed"
+    owner: ClassVar[str] = "referrals"
+
+
 class AnnualReviewStep(DomainEvent):
     """What every step of a plan's annual review (Regs 18-22) carries. Ids, codes and dates."""
 
@@ -724,6 +771,17 @@ class AmendedPlanIssued(AnnualReviewStep):
     amended_plan_due: date
     late: bool = Field(description="After amended_plan_due")
     appeal_by: date = Field(description="2 months from the amended plan")
+    phase_transfer: PhaseTransferKind | None = Field(
+        default=None, description="The plan of a child moving phase (Reg 18): which move"
+    )
+    next_setting_urn: str | None = Field(default=None, description="The next school's URN")
+    next_setting_ukprn: str | None = Field(default=None, description="The next college's UKPRN")
+    next_setting_type: str | None = Field(
+        default=None, description="The type of the next setting, where the plan names a type"
+    )
+    transfer_due: date | None = Field(
+        default=None, description="Phase transfer: the last day the law allows (14 Feb, 30 Mar)"
+    )
 
 
 class AnnualReviewDeadlineAtRisk(AnnualReviewStep):

@@ -45,6 +45,9 @@ from shared.events import (
     PartnerAdviceRequested,
     PartnerReferralAnswered,
     PartnerReferralHeld,
+    PhaseTransferDeadlineAtRisk,
+    PhaseTransferDeadlineMissed,
+    PhaseTransferSet,
     PlanAgreed,
     PlanCommentsReceived,
     PlanDrafted,
@@ -87,6 +90,10 @@ def sample_event(event_class: type[DomainEvent], referral_id: UUID) -> DomainEve
     review = {**common, "review_id": UUID(int=referral_id.int ^ 1)}  # one review per referral
     moved, again = UUID(int=referral_id.int ^ 2), UUID(int=referral_id.int ^ 3)
     reassessing = {**common, "reassessment_id": again}
+    transfer = {
+        **common, "kind": "primary_to_secondary", "transfer_year": 2027,
+        "due_on": date(2027, 2, 14),
+    }  # fmt: skip
     samples: dict[type[DomainEvent], DomainEvent] = {
         ReferralRequested: ReferralRequested(referral_id=referral_id, request=referral_request()),
         PartnerReferralAnswered: PartnerReferralAnswered(
@@ -247,6 +254,9 @@ def sample_event(event_class: type[DomainEvent], referral_id: UUID) -> DomainEve
         LivePlanDeadlineMissed: LivePlanDeadlineMissed(
             **common, process_id=again, deadline="reassessment_plan", due_on=date(2026, 5, 18)
         ),
+        PhaseTransferSet: PhaseTransferSet(**transfer, set_by="date_of_birth"),
+        PhaseTransferDeadlineAtRisk: PhaseTransferDeadlineAtRisk(**transfer, days_left=10),
+        PhaseTransferDeadlineMissed: PhaseTransferDeadlineMissed(**transfer),
         FamilyContactRegistered: FamilyContactRegistered(
             referral_id=referral_id,
             contact_name="Foreign Parent",

@@ -103,6 +103,8 @@ def test_texts_carry_no_personal_placeholders_and_html_escapes_values() -> None:
                "amended_plan_due",
                # a re-assessment's days (Regs 24-27): its outcome due, and given
                "finalise_by", "concluded_on",
+               # a phase transfer (Reg 18): the move in words, its year, the law's date
+               "move", "transfer_year", "law_due",
                # the step others are told of (Regs 4(2), 5(2), 10(2), 13(2)), in words
                "told",
                # which limit of an annual review a warning is about, in words

@@ -105,7 +105,7 @@ def test_every_message_renders_from_a_sample_event_with_nothing_left_unfilled() 
         "partner-referral-held",
         "confirm-request",
     }
-    reviews = {k for k in KINDS if k.startswith(("annual-review-", "amend"))}  # their own test
+    reviews = {k for k in KINDS if k.startswith(("annual-review-", "amend", "phase-transfer-"))}
     # A transfer in's and a re-assessment's: their own test (test_reassessment_messages).
     later = {k for k in KINDS if k.startswith(("transferred-plan-", "reassessment-"))}
     assert seen == set(KINDS) - SPECIALIST_MESSAGES - others - plan_messages - reviews - later

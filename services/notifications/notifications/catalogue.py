@@ -31,7 +31,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from shared.events import (
@@ -53,6 +53,7 @@ from shared.events import (
     FirstSessionArranged,
     OthersNotified,
     PartnerReferralHeld,
+    PhaseTransferDeadlineMissed,
     PlanCommentsReceived,
     PlanIssueDecided,
     PlanReviewDue,
@@ -316,7 +317,20 @@ def _proposed(event: AmendmentsProposed) -> dict[str, Detail]:
 
 
 def _amended(event: AmendedPlanIssued) -> dict[str, Detail]:
-    return {"issued_on": event.issued_on, "appeal_by": event.appeal_by}
+    details: dict[str, Detail] = {"issued_on": event.issued_on, "appeal_by": event.appeal_by}
+    if event.phase_transfer is not None and event.transfer_due is not None:
+        # The year of the move: the September after the last legal day.
+        details |= {"move": event.phase_transfer, "transfer_year": str(event.transfer_due.year)}
+    return details
+
+
+def _transfer_missed(event: PhaseTransferDeadlineMissed) -> dict[str, Detail]:
+    return {
+        "move": event.kind,
+        "transfer_year": str(event.transfer_year),
+        # The law's own words: "before 15 February" (31 March), the day after the last day.
+        "law_due": event.due_on + timedelta(days=1),
+    }
 
 
 def _review_limit(
@@ -484,7 +498,24 @@ CATALOGUE: dict[type[DomainEvent], tuple[MessageKind, ...]] = {
     # Amending the plan after it (Reg 22): the proposals, with the family's time to comment,
     # and the amended plan with the right to appeal.
     AmendmentsProposed: (MessageKind("amendments-proposed", statutory=True, details=_proposed),),
-    AmendedPlanIssued: (MessageKind("amended-plan-issued", statutory=True, details=_amended),),
+    AmendedPlanIssued: (
+        MessageKind(
+            "amended-plan-issued",
+            statutory=True,
+            details=_amended,
+            when=lambda event: event.phase_transfer is None,
+        ),
+        # A child moving phase (Reg 18): the plan names the next school or college.
+        MessageKind(
+            "amended-plan-issued-transfer",
+            statutory=True,
+            details=_amended,
+            when=lambda event: event.phase_transfer is not None,
+        ),
+    ),
+    PhaseTransferDeadlineMissed: (
+        MessageKind("phase-transfer-missed-family", statutory=True, details=_transfer_missed),
+    ),
     # A review's limit near or passed with its step not recorded: the council's SEND team is
     # told, once each (referrals warns once; the inbox takes each event once). The family is
     # not: the review's own messages are theirs.

@@ -44,6 +44,7 @@ from shared.events import (
     FirstSessionArranged,
     OthersNotified,
     PartnerReferralHeld,
+    PhaseTransferDeadlineMissed,
     PlanCommentsReceived,
     PlanIssueDecided,
     PlanReviewDue,
@@ -91,6 +92,7 @@ subscriptions = Subscriptions()
 @subscriptions.on(AmendedPlanIssued)
 @subscriptions.on(AnnualReviewDeadlineAtRisk)
 @subscriptions.on(AnnualReviewDeadlineMissed)
+@subscriptions.on(PhaseTransferDeadlineMissed)
 @subscriptions.on(OthersNotified)
 @subscriptions.on(TransferredPlanDecided)
 @subscriptions.on(ReassessmentDecided)

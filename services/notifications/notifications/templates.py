@@ -24,7 +24,7 @@ from notifications.partner_words import PARTNER_PHRASES, PARTNER_TEXTS
 from notifications.plan_words import PLAN_TEXTS
 from notifications.reassessment_words import REASSESSMENT_TEXTS
 from notifications.review_warning_words import REVIEW_WARNING_PHRASES, REVIEW_WARNING_TEXTS
-from notifications.review_words import REVIEW_TEXTS
+from notifications.review_words import REVIEW_PHRASES, REVIEW_TEXTS
 from notifications.specialist_words import SPECIALIST_PHRASES, SPECIALIST_TEXTS
 from notifications.wording import Phrases, Words
 
@@ -107,6 +107,7 @@ PHRASES: dict[str, Phrases] = {
             **PARTNER_PHRASES,
             **OTHERS_PHRASES,
             **REVIEW_WARNING_PHRASES,
+            **REVIEW_PHRASES,
         }
     )
 }

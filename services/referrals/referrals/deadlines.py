@@ -58,6 +58,7 @@ AT_RISK = Counter(
 def deadline_kinds() -> list[str]:
     """Every kind a deadline row can have (the ``deadline`` label of the counters above)."""
     reviews = [d.value for d in ReviewDeadline]  # a plan's annual review (referrals.live)
+    reviews.append("phase_transfer")  # its phase transfer (referrals.live.phase_transfer_watch)
     later = [d.value for d in LivePlanDeadline]  # a transfer in, a re-assessment
     return [*(d.value for d in Deadline), *(ADVICE + k.value for k in AdviceKind), *reviews, *later]
 

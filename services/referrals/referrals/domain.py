@@ -172,6 +172,11 @@ class StatutoryStep(enum.StrEnum):
     REASSESSMENT_CONCLUDED = "reassessment_concluded"
     LIVE_PLAN_DEADLINE_AT_RISK = "live_plan_deadline_at_risk"
     LIVE_PLAN_DEADLINE_MISSED = "live_plan_deadline_missed"
+    # A phase transfer (``referrals.live.phase_transfer``, Reg 18): its detail is the kind
+    # and the year (``primary_to_secondary 2027``).
+    PHASE_TRANSFER_SET = "phase_transfer_set"
+    PHASE_TRANSFER_AT_RISK = "phase_transfer_at_risk"
+    PHASE_TRANSFER_MISSED = "phase_transfer_missed"
     OTHERS_NOTIFIED = "others_notified"
     """The school, health and social care (or, of the final plan, the named school and the
     health commissioning body) told of a step: its detail is whom (roles, the school's URN)."""
@@ -290,6 +295,10 @@ FAMILY_WORDS: dict[str, str] = {
         "not to amend it"
     ),
     StatutoryStep.LIVE_PLAN_DEADLINE_MISSED: "We did not meet a legal time limit; we are sorry",
+    StatutoryStep.PHASE_TRANSFER_MISSED: (
+        "We did not issue the amended EHC plan naming your child's next school or college "
+        "by the date the law sets for a move to the next phase; we are sorry"
+    ),
     PlanStep.PLAN_SHARED: "We shared your child's support plan with you",
     PlanStep.PLAN_COMMENTS_RECEIVED: "We received your comments on the plan",
     PlanStep.PLAN_AGREED: "You agreed the support plan",
@@ -305,6 +314,8 @@ HIDDEN_FROM_FAMILY = frozenset(
         StatutoryStep.DEADLINE_AT_RISK,
         StatutoryStep.REVIEW_DEADLINE_AT_RISK,
         StatutoryStep.LIVE_PLAN_DEADLINE_AT_RISK,
+        StatutoryStep.PHASE_TRANSFER_AT_RISK,
+        StatutoryStep.PHASE_TRANSFER_SET,  # the council's working out; the amended plan says it
         Step.TEAM_ALERTED,
         Step.MESSAGE_SENT,
         Step.FAMILY_NOTIFIED,

@@ -53,6 +53,7 @@ from web import (
     sen2,
     signin,
     steps,
+    transfers,
 )
 from web import advisers as adviser_pages
 from web import documents as document_pages
@@ -77,6 +78,7 @@ calls to referrals there carry the family's link."""
 ROUTERS = (
     signin.router,
     caseload.router,
+    transfers.router,
     referral.router,
     document_pages.router,
     steps.router,

@@ -61,6 +61,39 @@ REVIEW_DECISIONS = {
 }
 
 
+SETTING_TYPES = {
+    "mainstream_school": "Mainstream school",
+    "special_school": "Special school",
+    "resourced_provision": "Resourced provision or unit",
+    "independent_school": "Independent school",
+    "school_sixth_form": "School sixth form",
+    "sixth_form_college": "Sixth form college",
+    "further_education_college": "Further education college",
+    "specialist_post_16_institution": "Specialist post-16 institution",
+    "alternative_provision": "Alternative provision",
+}
+TRANSFER_KINDS = {
+    "early_years_to_primary": "Early years to primary or infant school",
+    "infant_to_junior": "Infant to junior school",
+    "primary_to_secondary": "Primary to secondary (or middle) school",
+    "secondary_to_post_16": "Secondary school to post-16",
+}
+
+
+def _amended_plan(body: dict[str, Any]) -> dict[str, Any]:
+    """The amended plan's body: the next setting's URN (6 digits) or UKPRN, and its type."""
+    shaped = {"issued_on": body["issued_on"]}
+    given, kind = body.get("next_setting", "").replace(" ", ""), body.get("next_setting_type")
+    setting: dict[str, str] = {}
+    if given:
+        setting["ukprn" if len(given) == 8 else "urn"] = given
+    if kind:
+        setting["setting_type"] = kind
+    if setting:
+        shaped["next_setting"] = setting
+    return shaped
+
+
 @dataclass(frozen=True)
 class StepForm:
     """One action: its page's heading, its questions, where it is sent, and what the
@@ -484,8 +517,46 @@ STEPS: dict[str, StepForm] = {
             "amended-plan",
             "Record the amended plan issued",
             "/annual-review/amendments/final",
-            (Question("issued_on", "Date the amended plan was issued", "date", hint=TODAY_HINT),),
+            (
+                Question("issued_on", "Date the amended plan was issued", "date", hint=TODAY_HINT),
+                Question(
+                    "next_setting",
+                    "URN or UKPRN of the next school or college",
+                    "text",
+                    required=False,
+                    hint="Needed when the child moves to the next phase of education by next "
+                    "September: a school's 6-digit URN or a college's 8-digit UKPRN.",
+                ),
+                Question(
+                    "next_setting_type",
+                    "Type of the next setting",
+                    "radios",
+                    options=SETTING_TYPES,
+                    required=False,
+                    hint="Where the plan names a type of setting, or the same school continues "
+                    "into the next phase.",
+                ),
+            ),
             "The amended plan was recorded; the family is told, with the right to appeal",
+            shape=_amended_plan,
+        ),
+        # A phase transfer (Reg 18): where the date of birth does not tell it.
+        StepForm(
+            "phase-transfer",
+            "Set the child's phase transfer",
+            "/phase-transfer",
+            (
+                Question("kind", "The move", "radios", options=TRANSFER_KINDS),
+                Question(
+                    "year",
+                    "Year of the move",
+                    "text",
+                    hint="The child moves in September of this year. For example, 2027.",
+                ),
+            ),
+            "The phase transfer was recorded: its deadline follows it",
+            intro="Worked out from the date of birth unless set here: set it for an infant "
+            "school (infant to junior) or a child taught out of their year group.",
         ),
         # A plan transferred in (Reg 15) and a re-assessment (Regs 24-27).
         StepForm(
