@@ -53,12 +53,11 @@ from notifications.domain import (
     Withhold,
     failed,
     next_step,
-    sent,
+    sent_events,
 )
 from notifications.providers import Council, Councils
 from notifications.receipts import SERVICE, apply_receipt
 from shared.councils import ALL
-from shared.events import DomainEvent
 from shared.failures import Failure, classify
 from shared.state import ServiceState
 from shared.telemetry import continued_trace, tag_current_span
@@ -374,7 +373,7 @@ class AlertSender:
             alert, channel = t.item.alert, t.handed.channel
             if alert.id not in recorded:
                 continue  # its receipt came first and said so
-            events: list[DomainEvent] = [sent(alert, channel)]
+            events = sent_events(alert, channel)  # the family's only
             if t.delivered:
                 events += await deliveries.apply_status(conn, alert, channel, "delivered", now)
             uow.add(*events, local_authority=alert.local_authority, trace=t.item.trace_headers)
