@@ -155,7 +155,9 @@ class AlertSender:
                     await self._wakeup.listen(conn)
                     while not conn.is_closed():
                         self._wakeup.clear()
-                        while await self.send_due(state.work) == self._batch_size:
+                        # Until a claim finds nothing: a message sent may have a family's next
+                        # one behind it, due now and woken by nothing (it was queued before).
+                        while await self.send_due(state.work):
                             pass
                         await self._wakeup.wait()
                 finally:
