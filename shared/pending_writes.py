@@ -49,6 +49,16 @@ class PendingWrites:
     def add_audits(self, actor: ActorKey, rows: Iterable[AuditRow]) -> None:
         self.audits.setdefault(actor, []).extend(rows)
 
+    def audited(self, subject: str, action: str, referral_id: UUID) -> bool:
+        """Whether ``subject`` audited ``action`` on ``referral_id`` among the rows waiting
+        (``shared.audit.audited`` looks here as well as in the table)."""
+        return any(
+            row[1] == action and row[3] == referral_id
+            for actor, rows in self.audits.items()
+            if actor[0] == subject
+            for row in rows
+        )
+
     def councils(self) -> set[str]:
         """The councils the audit rows are of: the transaction must act for each (row-level
         security checks every row written)."""

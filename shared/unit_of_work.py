@@ -107,6 +107,8 @@ class UnitOfWork:
     needs of the settings its service was made with (each service's ``state`` module reads
     it typed, e.g. ``referrals_of(uow.service)``)."""
     replayed: FirstAnswer | None = None
+    pending: PendingWrites | None = None
+    """The batch's rows not written yet, when it is one of a consumed batch's (``within``)."""
     _events: list[tuple[DomainEvent, str, Trace | None]] = field(default_factory=list)
     _audits: list[_Audit] = field(default_factory=list)
     _answer: tuple[int, Any] | None = None
@@ -203,7 +205,7 @@ class Work:
         it commits (``PendingWrites.write``); without, they are written as it ends."""
         if not conn.is_in_transaction():
             raise RuntimeError("Work.within needs the transaction of the state change")
-        uow = UnitOfWork(conn, actor, self.service)
+        uow = UnitOfWork(conn, actor, self.service, pending=pending)
         yield uow
         if pending is None:
             await self._write(uow)
