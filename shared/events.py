@@ -1279,7 +1279,9 @@ adviser asked for advice (their address in the council's messaging settings)."""
 
 
 class NotificationSent(DomainEvent):
-    """The provider took the message: "message sent", not yet known to have arrived."""
+    """The provider took a message to the family: "message sent", not yet known to have
+    arrived. A message to a team or an adviser is published only as delivered (no one acts on
+    its sending)."""
 
     name: ClassVar[str] = "notification-sent"
     owner: ClassVar[str] = "notifications"

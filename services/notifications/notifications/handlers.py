@@ -164,7 +164,7 @@ async def erase_family_contact(message: Envelope[ChildDetailsErased], uow: Uow) 
     (the retention job's work, audited as such)."""
     erased = message.data
     await repository.lock_referral(uow.conn, erased.referral_id)
-    if await erasure.erase_family_contact(uow.conn, erased.referral_id):
+    if await erasure.erase_family_contact(uow.conn, erased.referral_id, uow.pending):
         uow.changed(
             "erase", "family_contact",
             referral_id=erased.referral_id, local_authority=erased.local_authority,
