@@ -185,6 +185,7 @@ ACCESS: dict[tuple[str, str, str], set[str]] = {
             "advice-requests/{kind}/received",
             "advice-requests/{kind}/excused",
             "existing-advice",
+            "family-advice-asks",
             "plan-decision",
             "draft-plan",
             "final-plan",

@@ -143,6 +143,9 @@ class StatutoryStep(enum.StrEnum):
     """An adviser's 6 weeks did not apply (Reg 8(2)): its detail is the kind of advice."""
     EXISTING_ADVICE_AGREED = "existing_advice_agreed"
     """Advice given before used, as its giver, the council and the family agreed (Reg 6(4))."""
+    FAMILY_ADVICE_ASKED = "family_advice_asked"
+    """The family asked the council to seek advice (Reg 6(1)(h)): its detail is the council's
+    decision, ``seek`` or ``refuse`` (not a reasonable request)."""
     SCHOOL_CONSULTED = "school_consulted"
     """A school asked whether it can be named in the plan (s39): its detail is the URN."""
     SCHOOL_CONSULTATION_ANSWERED = "school_consultation_answered"
@@ -257,6 +260,7 @@ FAMILY_WORDS: dict[str, str] = {
     StatutoryStep.EXISTING_ADVICE_AGREED: (
         "We agreed with you to use advice given before, instead of asking for it again"
     ),
+    StatutoryStep.FAMILY_ADVICE_ASKED: "You asked us to seek advice from someone",
     StatutoryStep.PLAN_ISSUE_DECIDED: "We decided whether to issue an EHC plan",
     StatutoryStep.DRAFT_PLAN_ISSUED: "We sent you the draft EHC plan for your comments",
     StatutoryStep.FINAL_PLAN_ISSUED: "We issued the final EHC plan",
@@ -370,12 +374,24 @@ council; the draft's and the issue decision's dates are its targets, and 6 weeks
 bind the adviser (Reg 8)."""
 
 
+FAMILY_ADVICE_WORDS: dict[str, str] = {
+    "seek": "You asked us to seek advice from someone. The law says we must seek advice you "
+    "reasonably ask for, so we will seek it before we decide whether to issue an EHC plan",
+    "refuse": "You asked us to seek advice from someone. We decided it was not a reasonable "
+    "request, so we will not seek it",
+}
+"""The family's ask for advice (Reg 6(1)(h): advice from anyone the parent or young person
+reasonably asks the council to seek it from), by the council's decision (the detail)."""
+
+
 def family_words(step: str, detail: str | None) -> str:
     """A timeline step in a family's words; the first session's with its day; a missed
     deadline as the law's time limit or the council's own target (``MISSED_WORDS``)."""
     words = FAMILY_WORDS[step]
     if step == Step.FIRST_SESSION_ARRANGED and detail:
         return f"{words}, on {_long_date(date.fromisoformat(detail))}"
+    if step == StatutoryStep.FAMILY_ADVICE_ASKED and detail in FAMILY_ADVICE_WORDS:
+        return FAMILY_ADVICE_WORDS[detail]
     if step == StatutoryStep.DEADLINE_MISSED and detail:
         return MISSED_WORDS.get(detail.partition(":")[0], words)
     return words

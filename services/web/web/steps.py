@@ -271,6 +271,46 @@ STEPS: dict[str, StepForm] = {
             shape=lambda body: {**body, "giver_agreed": body.get("giver_agreed") == ["agreed"]},
         ),
         StepForm(
+            "family-advice-asks",
+            "Record advice the family asked for",
+            "/family-advice-asks",
+            (
+                Question("asked_on", "Date the family asked", "date", hint=TODAY_HINT),
+                Question(
+                    "advice",
+                    "What advice they asked for",
+                    "textarea",
+                    hint="In their words, or a short description. It stays in the council's "
+                    "record.",
+                ),
+                Question(
+                    "asked_of",
+                    "Who they asked us to seek it from",
+                    "text",
+                    hint="A person's name and role, or a service.",
+                ),
+                Question(
+                    "decision",
+                    "The council's decision",
+                    "radios",
+                    options=words.FAMILY_ADVICE_DECISIONS,
+                ),
+                Question(
+                    "reason",
+                    "Why the request is not reasonable",
+                    "textarea",
+                    when=("decision", "refuse"),
+                    hint="It stays in the council's record.",
+                ),
+            ),
+            "The family's request for advice was recorded",
+            intro="The council must seek advice from any person the parent or young person "
+            "reasonably asks it to seek advice from (regulation 6(1)(h) of the SEND "
+            "Regulations 2014), before deciding whether to issue an EHC plan. Once you record "
+            'that you will seek it, ask for it as "Advice the family asked for" (or use '
+            "existing advice).",
+        ),
+        StepForm(
             "plan-decision",
             "Record the decision whether to issue a plan",
             "/plan-decision",

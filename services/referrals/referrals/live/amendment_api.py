@@ -102,13 +102,20 @@ async def _step(
     plan's reviews; the amended plan (``letters``) also writes the family's letter with the
     right to appeal (Reg 22(5), Reg 14), its bytes removed again if the step fails."""
 
-    async def step(uow: UnitOfWork) -> list[ReviewView]:
+    async def under_way(uow: UnitOfWork) -> Amendment:
         found = await review_store.amendment_of(uow.conn, referral_id)
         if found is None:
             known = await uow.conn.fetchval("SELECT true FROM referrals WHERE id = $1", referral_id)
             if not known:  # unknown, or another council's: the same answer
                 raise HTTPException(status.HTTP_404_NOT_FOUND, f"no referral {referral_id}")
             raise OutOfOrder("no amendment under way: a review must decide to amend first")
+        return found
+
+    async def decide(uow: UnitOfWork) -> AmendmentsProposed | AmendedPlanIssued:
+        return await act(uow.conn, await under_way(uow))
+
+    async def step(uow: UnitOfWork) -> list[ReviewView]:
+        found = await under_way(uow)
         event = await act(uow.conn, found)
         if letters is not None:
             await letters.keep(uow.conn, event, note, caller.actor.subject)
@@ -126,11 +133,16 @@ async def _step(
         return await reviews_now(uow, referral_id)
 
     try:
-        return await one_step(caller, retry, body, step)
+        if letters is not None:  # printed and stored first, with no lock held (``LetterDesk``)
+            await letters.write_first(caller.begin, decide, note)
+        answer = await one_step(caller, retry, body, step)
     except BaseException:
         if letters is not None:
             await letters.forget()
         raise
+    if letters is not None:
+        await letters.done()
+    return answer
 
 
 @router.post("/proposals", response_model=list[ReviewView])
