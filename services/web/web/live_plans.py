@@ -45,7 +45,7 @@ COLUMNS = (
     "case_id", "local_authority", "child_given_name", "child_family_name", "child_date_of_birth",
     "child_nhs_number", "child_postcode", "contact_name", "contact_email", "contact_phone",
     "contact_preferred_channel", "needs", "issued_on", "last_reviewed_on", "next_review_on",
-    "setting_urn", "setting_ukprn", "review_meeting_on",
+    "setting_urn", "setting_ukprn", "review_meeting_on", "transfer_year", "transfer_kind",
 )  # fmt: skip
 """The CSV columns of ``docs/live-plans.md`` in its order (referrals' ``import_file.COLUMNS``;
 a unit test holds the two together)."""
