@@ -327,9 +327,14 @@ def _late_review(year: Year, n: int, due: date) -> str | None:
     return kind if inside and rng.random() < plan.late_share else None
 
 
-async def run(year: Year, signed_in: Callable[[str], Awaitable[httpx.AsyncClient]]) -> None:
+async def run(
+    year: Year,
+    signed_in: Callable[[str], Awaitable[httpx.AsyncClient]],
+    progress: Callable[[date], None] = lambda day: None,
+) -> None:
     """The year, day by day: ``signed_in(user)`` gives a client of the app as that member of
-    staff (a caseworker takes the steps, a manager brings the plans in)."""
+    staff (a caseworker takes the steps, a manager brings the plans in); ``progress`` hears
+    of the first of each month."""
     plan, settings = year.plan, year.settings
     calendar = Calendar(plan.first_day)
     agenda: dict[date, dict[str, list[Step]]] = defaultdict(lambda: defaultdict(list))
@@ -361,6 +366,7 @@ async def run(year: Year, signed_in: Callable[[str], Awaitable[httpx.AsyncClient
             while day <= plan.last_day:
                 calendar.day = day
                 if caseworker is None or day.day == 1:  # a fresh sign-in each month
+                    progress(day)
                     if caseworker is not None:
                         await caseworker.aclose()
                     caseworker = await signed_in("leeds-caseworker")

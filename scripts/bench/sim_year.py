@@ -16,6 +16,7 @@ import logging
 import os
 import time
 from collections.abc import Awaitable, Callable
+from datetime import date
 
 import httpx
 from fastapi import FastAPI
@@ -83,14 +84,20 @@ async def simulate(plan: YearPlan) -> bool:
         rate_limit_post="1000000/second",
     )
     app = create_app(settings)
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line for each of 30,000 steps
+    for noisy in ("httpx", "weasyprint"):  # not a line for each of 30,000 steps and letters
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     database = service_state(app).database
     await database.open()
     try:
         year = Year(plan, app, owner_url, settings)
         signed_in = signer(app, identity.issuer)
         started = time.perf_counter()
-        await run(year, signed_in)
+
+        def progress(day: date) -> None:
+            took = time.perf_counter() - started
+            print(f"{day}: {took:7.1f} s, {year.steps:,} steps", flush=True)
+
+        await run(year, signed_in, progress)
         took = time.perf_counter() - started
         counted, found = await checked(year, signed_in)
     finally:
