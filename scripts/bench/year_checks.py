@@ -27,8 +27,9 @@ import asyncpg
 import httpx
 from referrals.reports import within_20_weeks
 
-from scripts.bench.council_year import Year, request_day
+from scripts.bench.council_year import Year
 from scripts.bench.samples import LEEDS
+from scripts.bench.year_cases import request_day
 from shared.events import (
     AnnualReviewDeadlineAtRisk,
     AnnualReviewDeadlineMissed,

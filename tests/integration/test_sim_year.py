@@ -13,8 +13,9 @@ import pytest
 from fastapi import FastAPI
 from referrals.config import ReferralsSettings
 
-from scripts.bench.council_year import EHC_LATE, REVIEW_LATE, Year, YearPlan, run
+from scripts.bench.council_year import Year, run
 from scripts.bench.sim_year import checked, signer
+from scripts.bench.year_cases import EHC_LATE, REVIEW_LATE, YearPlan
 from scripts.platform import IdentityProvider, migrations_of
 from shared.state import service_state
 from tests.conftest import Databases
