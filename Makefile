@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 SOAK_ARGS ?=
 
-.PHONY: help install up topics migrate migrate-durable run test test-unit bench bench-partners bench-web bench-live-plans flood soak asyncapi lint format down clean \
+.PHONY: help install up topics migrate migrate-durable run test test-unit bench bench-partners bench-web bench-live-plans sim-year flood soak asyncapi lint format down clean \
 	constraints chart-tools chart-topology chart-check browser-tools clamav-tools screenshots trace-ui trace-ui-launch sbom
 
 help:
@@ -27,6 +27,8 @@ help:
 	@echo "                council: p50/p95 server time (BENCH_WEB_ARGS=\"--requests 50\")"
 	@echo "make bench-live-plans  5,000 plans in force brought in as one CSV file: the time it takes"
 	@echo "                (BENCH_LIVE_PLANS_ARGS=\"--plans 10000\")"
+	@echo "make sim-year   a council's year day by day: 5,000 plans' reviews, 500 EHC requests, every"
+	@echo "                deadline watched, the SEN2 return; figures and checks (SIM_YEAR_ARGS)"
 	@echo "make flood      100 junk requests a second on the public form while families use it (#20)"
 	@echo "make soak       10 minutes at 100 referrals/s, memory and latency every 30 s (SOAK_ARGS)"
 	@echo "make asyncapi   regenerate docs/asyncapi/ from the code (a test fails when stale)"
@@ -108,6 +110,11 @@ bench-web: up
 # Bringing in 5,000 plans in force (issue #22): the time printed, not part of `make test`.
 bench-live-plans: up
 	$(BIN)/python -m scripts.bench.live_plans $(BENCH_LIVE_PLANS_ARGS)
+
+# A simulated council year (issue #22): 5,000 plans in force and 500 EHC requests, day by day
+# with the schedulers on the simulated day, then checked (a small one is in `make test`).
+sim-year: up
+	$(BIN)/python -m scripts.bench.sim_year $(SIM_YEAR_ARGS)
 
 # A bot flood on the public request form (issue #20): not part of `make test`.
 flood: up

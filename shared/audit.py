@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 from shared.auth import AUTH_RESPONSES, Role, allow
 from shared.db import Connection
 from shared.http import UNAVAILABLE, DbConnection
+from shared.pending_writes import PendingWrites
 from shared.unit_of_work import Actor
 
 
@@ -41,9 +42,18 @@ class AuditEntry(BaseModel):
     like an id: the caller's claim, for matching with its own logs, not the request's id."""
 
 
-async def audited(conn: Connection, name: str, action: str, referral_id: UUID) -> bool:
+async def audited(
+    conn: Connection,
+    name: str,
+    action: str,
+    referral_id: UUID,
+    pending: PendingWrites | None = None,
+) -> bool:
     """Whether ``system:<name>`` already audited ``action`` on ``referral_id`` (a handler's
-    repeat: done once, audited once)."""
+    repeat: done once, audited once); ``pending``: its batch's rows not written yet
+    (``UnitOfWork.pending``), which count too."""
+    if pending is not None and pending.audited(Actor.system(name).subject, action, referral_id):
+        return True
     found: bool = await conn.fetchval(
         """SELECT EXISTS (SELECT FROM audit_log
                           WHERE referral_id = $1 AND actor = $2 AND action = $3)""",

@@ -38,6 +38,7 @@ from shared.events import (
     FirstSessionArranged,
     LivePlanImported,
     PartnerReferralHeld,
+    PhaseTransferSet,
     PlanCeased,
     PlanCeasingConsulted,
     PlanCeasingDecided,
@@ -49,7 +50,11 @@ from shared.events import (
     PlanReviewDue,
     PlanRevised,
     PlanShared,
+    PlanTransferredIn,
     PublicRequestReceived,
+    ReassessmentConcluded,
+    ReassessmentDecided,
+    ReassessmentRequested,
     ReferralAwaitingTriage,
     ReferralClosed,
     ReferralReceived,
@@ -59,6 +64,7 @@ from shared.events import (
     SchoolConsulted,
     SpecialistAssigned,
     StatutoryExceptionRecorded,
+    TransferredPlanDecided,
 )
 
 AUDITED: dict[type[DomainEvent], tuple[str, str]] = {
@@ -86,6 +92,12 @@ AUDITED: dict[type[DomainEvent], tuple[str, str]] = {
     CeasingAppealLodged: ("update", "plan-cessation"),
     CeasingAppealDecided: ("update", "plan-cessation"),
     PlanCeased: ("update", "plan-cessation"),
+    PlanTransferredIn: ("create", "transfer-in"),  # with the plan's own import row
+    TransferredPlanDecided: ("update", "transfer-in"),
+    ReassessmentRequested: ("create", "reassessment"),
+    ReassessmentDecided: ("update", "reassessment"),
+    ReassessmentConcluded: ("update", "reassessment"),
+    PhaseTransferSet: ("update", "phase-transfer"),
     EhcAssessmentRequested: ("update", "ehc-request"),
     AssessmentDecided: ("update", "ehc-request"),
     AdviceRequested: ("update", "ehc-request"),

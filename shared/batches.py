@@ -2,7 +2,8 @@
 transaction the consumption middleware opened, acting for its council, continuing its trace,
 as a unit of work of the service's own (``shared.unit_of_work``: the events the handler
 returns go to the outbox with the audit rows they stand for, as ``system:<service>``, or as
-the job the subscription says it acts for).
+the job the subscription says it acts for). Every event's outbox and audit rows are written
+together at the batch's end, one statement each (``shared.pending_writes``).
 
 (No ``from __future__ import annotations`` here: ``consume``'s annotation must be the concrete
 ``list[Envelope[<event class>]]`` when the function is made, for FastStream's validation and
@@ -16,6 +17,7 @@ from opentelemetry import trace
 
 from shared.councils import act_for
 from shared.events import Envelope, message_class
+from shared.pending_writes import PendingWrites
 from shared.subscriptions import Conn, Subscription
 from shared.telemetry import continued_trace, tag_current_span
 from shared.unit_of_work import Actor, Work
@@ -36,14 +38,19 @@ def batch_consumer(
 
     async def consume(messages: list[message], conn: Conn) -> None:  # type: ignore[valid-type]  # one per event class
         council = None
+        pending = PendingWrites()  # every event's outbox and audit rows, written together
         each: Envelope[Any]
         for each in messages:
             if each.localauthority != council:  # a batch is mostly one council's: set it once
                 council = each.localauthority
                 await act_for(conn, [council])  # row-level security: the event's council
-            await handle(each, conn)
+            await handle(each, conn, pending)
+        councils = pending.councils()
+        if councils - {council}:  # audit rows of councils besides the last event's
+            await act_for(conn, sorted(councils))
+        await pending.write(conn)
 
-    async def handle(message: Envelope[Any], conn: Conn) -> None:
+    async def handle(message: Envelope[Any], conn: Conn, pending: PendingWrites) -> None:
         # Each event continues the trace of the work that caused it, whatever else came in
         # its batch: one trace follows one referral's journey.
         context = {"traceparent": message.traceparent or "", "tracestate": message.tracestate or ""}
@@ -51,7 +58,7 @@ def batch_consumer(
             tag_current_span(
                 referral_id=message.subject, event_id=str(message.id), event_type=message.type
             )
-            async with work.within(conn, actor) as uow:
+            async with work.within(conn, actor, pending) as uow:
                 caused = await handler(message, uow)
                 uow.add(*(caused or ()), local_authority=message.localauthority)
 

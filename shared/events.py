@@ -624,6 +624,53 @@ weeks before it), the report (2 weeks after), the decision (4 weeks after), and 
 decision to amend, the amended plan (8 weeks from the proposals, 12 from the meeting)."""
 
 
+PhaseTransferKind = Literal[
+    "early_years_to_primary", "infant_to_junior", "primary_to_secondary", "secondary_to_post_16"
+]
+"""A move to the next phase of education (Reg 18): the amended plan naming the next school or
+college is issued before 15 February of the year of the move (before 31 March for secondary
+school to a post-16 institution). Primary to middle school counts as primary_to_secondary."""
+
+
+class PhaseTransferStep(DomainEvent):
+    """What every event of a plan's phase transfer carries. Ids, codes and dates."""
+
+    local_authority: str = Field(description="ONS code of the council", examples=["E08000035"])
+    kind: PhaseTransferKind
+    transfer_year: int = Field(description="The child moves in September of this year")
+    due_on: date = Field(
+        description="The last day the law allows: 14 February (30 March to post-16)"
+    )
+
+
+class PhaseTransferSet(PhaseTransferStep):
+    """The plan's next phase transfer, worked out from the date of birth, brought in with the
+    plan, or set by the caseworker (who knows the child's school and year group)."""
+
+    name: ClassVar[str] = "phase-transfer-set"
+    owner: ClassVar[str] = "referrals"
+
+    set_by: Literal["date_of_birth", "import", "caseworker"]
+
+
+class PhaseTransferDeadlineAtRisk(PhaseTransferStep):
+    """The phase transfer's deadline is near, the amended plan naming the next setting not yet
+    issued (warned once)."""
+
+    name: ClassVar[str] = "phase-transfer-deadline-at-risk"
+    owner: ClassVar[str] = "referrals"
+
+    days_left: int
+
+
+class PhaseTransferDeadlineMissed(PhaseTransferStep):
+    """The phase transfer's deadline passed, the amended plan naming the next setting not
+    issued (warned once). The family is told, with the law's date."""
+
+    name: ClassVar[str] = "phase-transfer-deadline-missed"
+    owner: ClassVar[str] = "referrals"
+
+
 class AnnualReviewStep(DomainEvent):
     """What every step of a plan's annual review (Regs 18-22) carries. Ids, codes and dates."""
 
@@ -729,6 +776,17 @@ class AmendedPlanIssued(AnnualReviewStep):
     amended_plan_due: date
     late: bool = Field(description="After amended_plan_due")
     appeal_by: date = Field(description="2 months from the amended plan")
+    phase_transfer: PhaseTransferKind | None = Field(
+        default=None, description="The plan of a child moving phase (Reg 18): which move"
+    )
+    next_setting_urn: str | None = Field(default=None, description="The next school's URN")
+    next_setting_ukprn: str | None = Field(default=None, description="The next college's UKPRN")
+    next_setting_type: str | None = Field(
+        default=None, description="The type of the next setting, where the plan names a type"
+    )
+    transfer_due: date | None = Field(
+        default=None, description="Phase transfer: the last day the law allows (14 Feb, 30 Mar)"
+    )
 
 
 class AnnualReviewDeadlineAtRisk(AnnualReviewStep):
@@ -846,6 +904,136 @@ class PlanCeased(CeasingStep):
 
     ceased_on: date
     reason: CeaseReason
+
+
+# A plan that came from another council (Reg 15), and a re-assessment of a plan in force
+# (Regs 24-27): ``referrals.live.transfer_in`` and ``referrals.live.reassessment``.
+LivePlanDeadlineKind = Literal["transfer_decision", "reassessment_decision", "reassessment_plan"]
+"""The limits of a plan's transfer in and re-assessment: the family told within 6 weeks of
+the transfer whether the new council will assess (Reg 15); the decision on a request for a
+re-assessment within 15 days (Reg 24); after a decision to re-assess, the plan amended (or a
+decision not to amend it) within 14 weeks of telling the family (Reg 27)."""
+Requester = Literal["parent", "young_person", "school", "council"]
+"""Who asked for a re-assessment (Reg 24(1)): the parent, the young person, the school or
+college; or the council's own (``council``)."""
+
+
+class PlanTransferredIn(DomainEvent):
+    """An EHC plan transferred from another council when the child moved into this council's
+    area (Reg 15): taken over as it is (its own ``LivePlanImported`` follows it). The family
+    is told within 6 weeks (``decide_by``) whether the council will make a new EHC needs
+    assessment; the plan is reviewed by ``review_due``. Codes and dates only."""
+
+    name: ClassVar[str] = "plan-transferred-in"
+    owner: ClassVar[str] = "referrals"
+
+    local_authority: str = Field(description="ONS code of the new council", examples=["E08000035"])
+    transfer_id: UUID
+    from_council: str = Field(description="ONS code of the old council", examples=["E08000036"])
+    transferred_on: date = Field(description="The day the old council transferred the plan")
+    decide_by: date = Field(description="6 weeks from the transfer (Reg 15)")
+    review_due: date = Field(
+        description="12 months from the plan's issue or last review, or 3 months from the "
+        "transfer, whichever is later (Reg 15)"
+    )
+
+
+class TransferredPlanDecided(DomainEvent):
+    """The family told that the plan was transferred and whether the new council will make a
+    new EHC needs assessment (Reg 15). A re-assessment starts here when it will. The family
+    is told."""
+
+    name: ClassVar[str] = "transferred-plan-decided"
+    owner: ClassVar[str] = "referrals"
+
+    local_authority: str = Field(description="ONS code of the new council", examples=["E08000035"])
+    transfer_id: UUID
+    from_council: str = Field(examples=["E08000036"])
+    reassess: bool = Field(description="Whether the council will make a new assessment")
+    told_on: date
+    decide_by: date = Field(description="6 weeks from the transfer (Reg 15)")
+    late: bool = Field(description="Told after decide_by")
+    review_due: date
+    reassessment_id: UUID | None = Field(default=None, description="reassess: the re-assessment")
+    finalise_by: date | None = Field(
+        default=None, description="reassess: 14 weeks from telling the family (Reg 27)"
+    )
+
+
+class ReassessmentStep(DomainEvent):
+    """What every step of a re-assessment (Regs 24-27) carries. Ids, codes and dates."""
+
+    local_authority: str = Field(description="ONS code of the council", examples=["E08000035"])
+    reassessment_id: UUID
+
+
+class ReassessmentRequested(ReassessmentStep):
+    """A re-assessment of the plan's needs was asked for (Reg 24(1)); the council decides
+    within 15 days (``decide_by``)."""
+
+    name: ClassVar[str] = "reassessment-requested"
+    owner: ClassVar[str] = "referrals"
+
+    requested_by: Requester
+    requested_on: date
+    decide_by: date = Field(description="15 days from the request (Reg 24)")
+
+
+class ReassessmentDecided(ReassessmentStep):
+    """The council decided whether to re-assess, and told the family (Reg 24). A refusal can
+    be appealed to the SEND Tribunal (s51) by ``appeal_by``; a re-assessment ends in the plan
+    amended or a decision not to amend it by ``finalise_by`` (Reg 27). The family is told."""
+
+    name: ClassVar[str] = "reassessment-decided"
+    owner: ClassVar[str] = "referrals"
+
+    reassess: bool
+    decided_on: date = Field(description="The day the family was told")
+    decide_by: date
+    late: bool = Field(description="After decide_by")
+    finalise_by: date | None = Field(default=None, description="reassess: 14 weeks (Reg 27)")
+    appeal_by: date | None = Field(default=None, description="refused: 2 months (s51)")
+
+
+class ReassessmentConcluded(ReassessmentStep):
+    """The re-assessment ended in the amended final plan or a decision not to amend the plan
+    (Reg 27); either can be appealed (s51) by ``appeal_by``. The family is told."""
+
+    name: ClassVar[str] = "reassessment-concluded"
+    owner: ClassVar[str] = "referrals"
+
+    outcome: Literal["plan_amended", "plan_not_amended"]
+    concluded_on: date
+    finalise_by: date
+    late: bool = Field(description="After finalise_by")
+    appeal_by: date = Field(description="2 months from the outcome")
+
+
+class LivePlanDeadlineAtRisk(DomainEvent):
+    """A limit of a transfer in or a re-assessment is near with its step not taken (warned
+    once)."""
+
+    name: ClassVar[str] = "live-plan-deadline-at-risk"
+    owner: ClassVar[str] = "referrals"
+
+    local_authority: str = Field(description="ONS code of the council", examples=["E08000035"])
+    process_id: UUID = Field(description="The transfer's or the re-assessment's id")
+    deadline: LivePlanDeadlineKind
+    due_on: date
+    days_left: int
+
+
+class LivePlanDeadlineMissed(DomainEvent):
+    """A limit of a transfer in or a re-assessment passed with its step not taken (warned
+    once)."""
+
+    name: ClassVar[str] = "live-plan-deadline-missed"
+    owner: ClassVar[str] = "referrals"
+
+    local_authority: str = Field(description="ONS code of the council", examples=["E08000035"])
+    process_id: UUID = Field(description="The transfer's or the re-assessment's id")
+    deadline: LivePlanDeadlineKind
+    due_on: date
 
 
 class ProvisionAsked(BaseModel):
@@ -1192,7 +1380,9 @@ adviser asked for advice (their address in the council's messaging settings)."""
 
 
 class NotificationSent(DomainEvent):
-    """The provider took the message: "message sent", not yet known to have arrived."""
+    """The provider took a message to the family: "message sent", not yet known to have
+    arrived. A message to a team or an adviser is published only as delivered (no one acts on
+    its sending)."""
 
     name: ClassVar[str] = "notification-sent"
     owner: ClassVar[str] = "notifications"

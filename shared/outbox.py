@@ -26,6 +26,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from shared.db import Connection
 from shared.events import DomainEvent, E, Envelope, wrap
+from shared.pending_writes import write_outbox
 from shared.telemetry import current_trace_headers
 from shared.wakeup import Wakeup
 
@@ -78,6 +79,16 @@ class Outbox:
         (the current span's when left out)."""
         if not conn.is_in_transaction():
             raise RuntimeError("Outbox.add must run inside the transaction of the state change")
+        envelopes, trace_json = self.envelopes(events, local_authority=local_authority, trace=trace)
+        if envelopes:
+            await write_outbox(conn, [(e, trace_json) for e in envelopes])
+        return envelopes
+
+    def envelopes(
+        self, events: Iterable[E], *, local_authority: str, trace: dict[str, str] | None = None
+    ) -> tuple[list[Envelope[E]], str]:
+        """The events' envelopes, and the trace they continue as stored (JSON), for writing
+        now (``add``) or with the rest of a batch (``shared.pending_writes``)."""
         envelopes: list[Envelope[E]] = []
         trace = current_trace_headers() if trace is None else trace
         for event in events:
@@ -88,17 +99,7 @@ class Outbox:
             envelopes.append(
                 wrap(event, source=self.source, local_authority=local_authority, trace=trace)
             )
-        if envelopes:
-            trace_headers = json.dumps(trace)
-            await conn.executemany(
-                """INSERT INTO outbox (event_id, topic, key, envelope, headers)
-                   VALUES ($1, $2, $3, $4::jsonb, $5::jsonb)""",
-                [
-                    (e.id, e.data.destination(), e.data.key(), e.model_dump_json(), trace_headers)
-                    for e in envelopes
-                ],
-            )
-        return envelopes
+        return envelopes, json.dumps(trace)
 
 
 class OutboxRelay:

@@ -234,9 +234,11 @@ class ServiceSettings(KafkaSettings):
     )
     consumer_retry_backoff_s: float = Field(default=0.2, ge=0)
     trace_sql: bool = Field(
-        default=True,
-        description="TRACE_SQL: a span for every SQL statement (asyncpg). Off saves a good "
-        "share of CPU at high volume (see docs/benchmark.md); the journey's trace stays",
+        default=False,
+        description="TRACE_SQL: a span for every SQL statement (asyncpg), to find a slow "
+        "statement. Off by default: it cost about a quarter of the services' CPU a referral "
+        "(docs/benchmark.md), and the journey's trace is whole without it (each request's, "
+        "each event's handling and each publish's span, which hold their statements' time)",
     )
     consumer_batch_size: int = Field(
         default=200,

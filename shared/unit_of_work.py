@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ from shared.councils import ALL, act_for
 from shared.db import Connection
 from shared.events import DomainEvent
 from shared.outbox import Outbox
+from shared.pending_writes import PendingWrites
 
 Isolation = Literal["read_committed", "repeatable_read", "serializable"]
 Trace = dict[str, str]
@@ -105,6 +107,8 @@ class UnitOfWork:
     needs of the settings its service was made with (each service's ``state`` module reads
     it typed, e.g. ``referrals_of(uow.service)``)."""
     replayed: FirstAnswer | None = None
+    pending: PendingWrites | None = None
+    """The batch's rows not written yet, when it is one of a consumed batch's (``within``)."""
     _events: list[tuple[DomainEvent, str, Trace | None]] = field(default_factory=list)
     _audits: list[_Audit] = field(default_factory=list)
     _answer: tuple[int, Any] | None = None
@@ -192,37 +196,45 @@ class Work:
                     await self._write(uow)
 
     @contextlib.asynccontextmanager
-    async def within(self, conn: Connection, actor: Actor) -> AsyncIterator[UnitOfWork]:
+    async def within(
+        self, conn: Connection, actor: Actor, pending: PendingWrites | None = None
+    ) -> AsyncIterator[UnitOfWork]:
         """A unit of work inside a transaction already open (a consumed batch's: its inbox
-        rows are claimed and its council set by ``shared.consumption``)."""
+        rows are claimed and its council set by ``shared.consumption``). With ``pending``, its
+        outbox and audit rows wait there, for the batch to write them with the others' before
+        it commits (``PendingWrites.write``); without, they are written as it ends."""
         if not conn.is_in_transaction():
             raise RuntimeError("Work.within needs the transaction of the state change")
-        uow = UnitOfWork(conn, actor, self.service)
+        uow = UnitOfWork(conn, actor, self.service, pending=pending)
         yield uow
-        await self._write(uow)
+        if pending is None:
+            await self._write(uow)
+        else:
+            self._gather(uow, pending)
+
+    def _gather(self, uow: UnitOfWork, pending: PendingWrites) -> None:
+        """The unit of work's events (each run of one council and trace continuing that
+        trace, the current span's when none was given) and audit rows, in order, to
+        ``pending``."""
+        for (council, trace), run in itertools.groupby(uow._events, key=lambda e: e[1:]):
+            envelopes, trace_json = self.outbox.envelopes(
+                (event for event, _, _ in run), local_authority=council, trace=trace
+            )
+            pending.add_events(envelopes, trace_json)
+        if uow._audits:
+            actor = uow.actor
+            pending.add_audits(
+                (actor.subject, tuple(sorted(actor.roles)), actor.request_id,
+                 actor.client_request_id),
+                [(a.local_authority, a.action, a.resource, a.referral_id) for a in uow._audits],
+            )  # fmt: skip
 
     async def _write(self, uow: UnitOfWork) -> None:
         """The events to the outbox (grouped by council and trace, order kept), the audit
         rows, and the answer for retries: all in the unit of work's transaction."""
-        run: list[DomainEvent] = []
-        council: str | None = None
-        trace: Trace | None = None
-        for event, each, traced in uow._events:
-            if (each, traced) != (council, trace) and run:
-                await self.outbox.add(uow.conn, run, local_authority=council or "", trace=trace)
-                run = []
-            council, trace = each, traced
-            run.append(event)
-        if run:
-            await self.outbox.add(uow.conn, run, local_authority=council or "", trace=trace)
-        if uow._audits:
-            actor = uow.actor
-            await uow.conn.executemany(
-                """INSERT INTO audit_log (actor, roles, local_authority, action, resource,
-                       referral_id, request_id, client_request_id)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
-                [_audit_row(actor, a) for a in uow._audits],
-            )
+        pending = PendingWrites()
+        self._gather(uow, pending)
+        await pending.write(uow.conn)
         if uow._key is not None and uow._answer is not None:
             await uow.conn.execute(
                 """UPDATE idempotency_keys SET status_code = $3, response = $4::jsonb
@@ -232,19 +244,6 @@ class Work:
                 uow._answer[0],
                 json.dumps(uow._answer[1], default=str),
             )
-
-
-def _audit_row(actor: Actor, audit: _Audit) -> tuple[object, ...]:
-    return (
-        actor.subject,
-        sorted(actor.roles),
-        audit.local_authority,
-        audit.action,
-        audit.resource,
-        audit.referral_id,
-        actor.request_id,
-        actor.client_request_id,
-    )
 
 
 async def _claim(

@@ -37,6 +37,8 @@ from shared.events import (
     FamilyLinksRevoked,
     FinalPlanIssued,
     FirstSessionArranged,
+    LivePlanDeadlineAtRisk,
+    LivePlanDeadlineMissed,
     LivePlanImported,
     NotificationDelivered,
     NotificationFailed,
@@ -45,6 +47,9 @@ from shared.events import (
     PartnerAdviceRequested,
     PartnerReferralAnswered,
     PartnerReferralHeld,
+    PhaseTransferDeadlineAtRisk,
+    PhaseTransferDeadlineMissed,
+    PhaseTransferSet,
     PlanAgreed,
     PlanCeased,
     PlanCeasingConsulted,
@@ -58,7 +63,11 @@ from shared.events import (
     PlanReviewDue,
     PlanRevised,
     PlanShared,
+    PlanTransferredIn,
     PublicRequestReceived,
+    ReassessmentConcluded,
+    ReassessmentDecided,
+    ReassessmentRequested,
     ReferralAwaitingTriage,
     ReferralClosed,
     ReferralDescribed,
@@ -72,6 +81,7 @@ from shared.events import (
     SpecialistAssigned,
     SpecialistsMatched,
     StatutoryExceptionRecorded,
+    TransferredPlanDecided,
     wrap,
 )
 
@@ -85,6 +95,12 @@ def sample_event(event_class: type[DomainEvent], referral_id: UUID) -> DomainEve
     deadline = {"deadline": "decision", "due_on": date(2026, 2, 16)}
     review = {**common, "review_id": UUID(int=referral_id.int ^ 1)}  # one review per referral
     cessation = {**common, "cessation_id": UUID(int=referral_id.int ^ 2)}
+    moved, again = UUID(int=referral_id.int ^ 2), UUID(int=referral_id.int ^ 3)
+    reassessing = {**common, "reassessment_id": again}
+    transfer = {
+        **common, "kind": "primary_to_secondary", "transfer_year": 2027,
+        "due_on": date(2027, 2, 14),
+    }  # fmt: skip
     samples: dict[type[DomainEvent], DomainEvent] = {
         ReferralRequested: ReferralRequested(referral_id=referral_id, request=referral_request()),
         PartnerReferralAnswered: PartnerReferralAnswered(
@@ -220,6 +236,61 @@ def sample_event(event_class: type[DomainEvent], referral_id: UUID) -> DomainEve
         AnnualReviewDeadlineMissed: AnnualReviewDeadlineMissed(
             **review, deadline="review_report", due_on=date(2026, 2, 24)
         ),
+        PlanTransferredIn: PlanTransferredIn(
+            **common,
+            transfer_id=moved,
+            from_council="E08000036",
+            transferred_on=date(2026, 1, 5),
+            decide_by=date(2026, 2, 16),
+            review_due=date(2026, 4, 5),
+        ),
+        TransferredPlanDecided: TransferredPlanDecided(
+            **common,
+            transfer_id=moved,
+            from_council="E08000036",
+            reassess=True,
+            told_on=date(2026, 2, 9),
+            decide_by=date(2026, 2, 16),
+            late=False,
+            review_due=date(2026, 4, 5),
+            reassessment_id=again,
+            finalise_by=date(2026, 5, 18),
+        ),
+        ReassessmentRequested: ReassessmentRequested(
+            **reassessing,
+            requested_by="parent",
+            requested_on=date(2026, 2, 2),
+            decide_by=date(2026, 2, 17),
+        ),
+        ReassessmentDecided: ReassessmentDecided(
+            **reassessing,
+            reassess=False,
+            decided_on=date(2026, 2, 16),
+            decide_by=date(2026, 2, 17),
+            late=False,
+            appeal_by=date(2026, 4, 16),
+        ),
+        ReassessmentConcluded: ReassessmentConcluded(
+            **reassessing,
+            outcome="plan_not_amended",
+            concluded_on=date(2026, 5, 11),
+            finalise_by=date(2026, 5, 18),
+            late=False,
+            appeal_by=date(2026, 7, 11),
+        ),
+        LivePlanDeadlineAtRisk: LivePlanDeadlineAtRisk(
+            **common,
+            process_id=again,
+            deadline="reassessment_decision",
+            due_on=date(2026, 2, 17),
+            days_left=3,
+        ),
+        LivePlanDeadlineMissed: LivePlanDeadlineMissed(
+            **common, process_id=again, deadline="reassessment_plan", due_on=date(2026, 5, 18)
+        ),
+        PhaseTransferSet: PhaseTransferSet(**transfer, set_by="date_of_birth"),
+        PhaseTransferDeadlineAtRisk: PhaseTransferDeadlineAtRisk(**transfer, days_left=10),
+        PhaseTransferDeadlineMissed: PhaseTransferDeadlineMissed(**transfer),
         FamilyContactRegistered: FamilyContactRegistered(
             referral_id=referral_id,
             contact_name="Foreign Parent",

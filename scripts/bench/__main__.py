@@ -3,6 +3,7 @@
     python -m scripts.bench                      # make bench: drain 150,000; 100/s and 300/s
     python -m scripts.bench --drain 20000 --rates 100 --runs 3
     python -m scripts.bench --env OTEL_TRACES_SAMPLER=parentbased_traceidratio --env ...
+    python -m scripts.bench --compare main --drain 2000 --rates ""  # main, then this checkout
 
 Prints the PostgreSQL server's durability settings first, then each run's tables, then (with
 --runs N) the median of every figure over the runs. Kafka and PostgreSQL must be up (`make
@@ -18,10 +19,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import sys
 
 from devtools.dev_identity_client import fetch_token
 from scripts.bench import journeys
 from scripts.bench.bare import VARIANTS, BaselineResult, run_baseline
+from scripts.bench.compare import compare
 from scripts.bench.drain import DrainUnavailable, drain_phase, referral_requested
 from scripts.bench.openloop import open_loop_phase
 from scripts.bench.phases import PhaseResult
@@ -90,6 +93,12 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         "--profile",
         action="store_true",
         help="py-spy each service in each phase and print where its CPU goes",
+    )
+    parser.add_argument(
+        "--compare",
+        metavar="COMMIT",
+        help="bench COMMIT (from a worktree of its own) and then this checkout with the same "
+        "options, and print their tables side by side (scripts/bench/compare.py)",
     )
     parser.add_argument(
         "--env",
@@ -177,7 +186,11 @@ async def _deadlocks_since(urls: dict[str, str], before: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
     args = parse(argv)
+    if args.compare:
+        compare(args.compare, _without_compare(argv))
+        return
     if args.drain:
         try:
             referral_requested()  # say so now, not after the baselines
@@ -195,6 +208,20 @@ def main(argv: list[str] | None = None) -> None:
     if len(runs) > 1:
         print(f"\n=== Median of {len(runs)} runs\n")
         print("\n\n".join(render(t) for t in median_tables(runs)))
+
+
+def _without_compare(argv: list[str]) -> list[str]:
+    """The options but ``--compare``: each run's own."""
+    kept: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--compare":
+            skip = True
+        elif not arg.startswith("--compare="):
+            kept.append(arg)
+    return kept
 
 
 def _load() -> str:

@@ -52,9 +52,8 @@ def apps(identity: IdentityProvider, monkeypatch: pytest.MonkeyPatch) -> dict[st
     decided before a route touches it)."""
     for name, value in identity.service_env().items():
         monkeypatch.setenv(name, value)
-    # The walk sends every POST route of a service from one client within a minute: more than
-    # the default 60 a minute once referrals has that many routes. Rate limits have their own
-    # tests; here a 429 would hide the 401 or 403 the walk checks.
+    # Every route of a service is walked by each role from one client: more changes a minute
+    # than the default per-client limit allows (the limit has its own tests).
     monkeypatch.setenv("RATE_LIMIT_POST", "100000/minute")
     return {s: importlib.import_module(f"{s}.app").create_app() for s in SERVICES}
 
@@ -79,6 +78,8 @@ ACCESS: dict[tuple[str, str, str], set[str]] = {
     # Live plans (#22): the import, annual reviews and amendments
     ("referrals", "POST", "/v1/live-plans/import"): {"manager"},
     ("referrals", "GET", "/v1/referrals/{referral_id}/annual-reviews"): {"caseworker", "manager"},
+    ("referrals", "GET", "/v1/caseload/phase-transfers"): {"caseworker", "manager"},
+    ("referrals", "POST", "/v1/referrals/{referral_id}/phase-transfer"): {"caseworker", "manager"},
     ("referrals", "POST", "/v1/referrals/{referral_id}/annual-review/meeting"): {
         "caseworker",
         "manager",
@@ -130,6 +131,26 @@ ACCESS: dict[tuple[str, str, str], set[str]] = {
         "manager",
     },
     ("referrals", "POST", "/v1/referrals/{referral_id}/ceasing/appeal-outcome"): {
+        "caseworker",
+        "manager",
+    },
+    # Transfers in (Reg 15) and re-assessments (Regs 24-27)
+    ("referrals", "POST", "/v1/live-plans/transfers-in"): {"caseworker", "manager"},
+    ("referrals", "GET", "/v1/referrals/{referral_id}/transfer-in"): {"caseworker", "manager"},
+    ("referrals", "POST", "/v1/referrals/{referral_id}/transfer-in/decision"): {
+        "caseworker",
+        "manager",
+    },
+    ("referrals", "GET", "/v1/referrals/{referral_id}/reassessments"): {"caseworker", "manager"},
+    ("referrals", "POST", "/v1/referrals/{referral_id}/reassessment/request"): {
+        "caseworker",
+        "manager",
+    },
+    ("referrals", "POST", "/v1/referrals/{referral_id}/reassessment/decision"): {
+        "caseworker",
+        "manager",
+    },
+    ("referrals", "POST", "/v1/referrals/{referral_id}/reassessment/outcome"): {
         "caseworker",
         "manager",
     },
@@ -193,6 +214,7 @@ ACCESS: dict[tuple[str, str, str], set[str]] = {
             "advice-requests/{kind}/received",
             "advice-requests/{kind}/excused",
             "existing-advice",
+            "family-advice-asks",
             "plan-decision",
             "draft-plan",
             "final-plan",

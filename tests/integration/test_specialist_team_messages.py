@@ -5,6 +5,7 @@ practitioner's caseload; the family is told the first session's day."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import asyncpg
@@ -67,3 +68,34 @@ async def test_the_team_allocated_is_told_at_its_address_and_the_family_of_the_f
     first = told["first-session-arranged"]
     assert first["to"] == child.contact.email
     assert "8 March 2027" in first["body"]
+
+
+async def test_only_the_familys_messages_are_announced_as_sent(
+    db: asyncpg.Pool, database: Database
+) -> None:
+    """Referrals puts a family's message on the timeline when it is sent and a team's only
+    when it is delivered: a team's message publishes no *notification sent* (no one acts on
+    it: issue #25)."""
+    async with stack(database, caseworker_email=SEND_TEAM) as s:
+        child = await referral(database.pool())
+        assigned = sample_event(SpecialistAssigned, child.id).model_copy(
+            update={"team_email": SLT_TEAM}
+        )
+        await handle(database.pool(), assigned)
+
+        async def all_sent() -> bool:
+            await s.send_due()
+            rows = await statuses(db, child.id)
+            return all(status in ("sent", "delivered") for _, status, _ in rows)
+
+        await until(all_sent, what="every message sent")
+        went = {m["name"] for m in s.notify.messages if m["to"] in (SLT_TEAM, child.contact.email)}
+        assert went == {"request-received", "specialist-assigned", "child-allocated-to-team"}
+    announced = await db.fetch(
+        "SELECT envelope->'data' AS data FROM outbox WHERE key = $1 AND topic LIKE $2",
+        str(child.id),
+        "%notification-sent%",
+    )
+    data = [json.loads(r["data"]) for r in announced]
+    sent = sorted((d["template"], d["audience"]) for d in data)
+    assert sent == [("request-received", "family"), ("specialist-assigned", "family")]

@@ -12,7 +12,6 @@ import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
-from specialists.handlers import NoPlanYet
 
 from devtools.dev_identity import fetch_token
 from scripts.platform import IdentityProvider, migrations_of, service_url
@@ -190,18 +189,44 @@ async def test_an_ehc_request_before_its_plan_gets_its_advisers_at_the_decision(
     pool: asyncpg.Pool,
 ) -> None:
     """Educational psychologists (and sensory teachers) are allocated when the council decides
-    to assess, not at the request; a decision before the plan reached matching is refused (to
-    be dead-lettered and replayed), never lost."""
+    to assess, not at the request; a decision that reaches matching before the child's plan
+    is kept (never dead-lettered), and the advisers come with the plan."""
     drafted = plan(council=BRADFORD, district="BD1", need=Sen2Need.HI)
     assert await handle(pool, ehc_request(drafted.referral_id, BRADFORD, date(2027, 2, 1))) == []
-    with pytest.raises(NoPlanYet):
-        await handle(pool, assessment_decided(drafted.referral_id, BRADFORD))
+    assert await handle(pool, assessment_decided(drafted.referral_id, BRADFORD)) == []
     events = await handle(pool, drafted)
     names = {e.specialism: e.display_name for e in events if isinstance(e, SpecialistAssigned)}
-    assert names == {SLT: "Bradford SLT team"}
-    events = await handle(pool, assessment_decided(drafted.referral_id, BRADFORD))
-    names = {e.specialism: e.display_name for e in events if isinstance(e, SpecialistAssigned)}
     assert names == {
+        SLT: "Bradford SLT team",
         EP: "Bradford educational psychology",
         Specialism.HEARING_IMPAIRMENT_TEACHING: "Bradford teacher of the deaf",
     }
+    statutory = {e.specialism for e in events if isinstance(e, SpecialistAssigned) and e.statutory}
+    assert statutory == {EP, Specialism.HEARING_IMPAIRMENT_TEACHING}
+    assert [type(e) for e in events].count(SpecialistsMatched) == 1  # the family told once
+    # Redelivered, in either order, nothing is allocated twice.
+    assert await handle(pool, assessment_decided(drafted.referral_id, BRADFORD)) == []
+    assert await handle(pool, drafted) == []
+
+
+async def test_the_decision_to_assess_reaches_matching_before_anything_else_of_the_child(
+    pool: asyncpg.Pool,
+) -> None:
+    """The decision first (before the EHC request and the plan): kept; the plan then brings
+    its roles and the statutory advisers; the request after orders the waits by its date."""
+    drafted = plan(council=BRADFORD, district="BD1", need=Sen2Need.SLCN)
+    assert await handle(pool, assessment_decided(drafted.referral_id, BRADFORD)) == []
+    events = await handle(pool, drafted)
+    roles = {e.specialism for e in events if isinstance(e, SpecialistAssigned)}
+    assert roles == {SLT, EP}
+    assert await handle(pool, ehc_request(drafted.referral_id, BRADFORD, date(2027, 2, 1))) == []
+
+
+async def test_a_plan_before_the_decision_gets_its_advisers_at_the_decision(
+    pool: asyncpg.Pool,
+) -> None:
+    drafted = plan(council=BRADFORD, district="BD1", need=Sen2Need.SLCN)
+    events = await handle(pool, drafted)
+    assert {e.specialism for e in events if isinstance(e, SpecialistAssigned)} == {SLT}
+    events = await handle(pool, assessment_decided(drafted.referral_id, BRADFORD))
+    assert {e.specialism for e in events if isinstance(e, SpecialistAssigned)} == {EP}

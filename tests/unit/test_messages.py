@@ -103,8 +103,14 @@ def test_texts_carry_no_personal_placeholders_and_html_escapes_values() -> None:
                "amended_plan_due",
                # ceasing a plan: the day the family and the school are asked to reply by
                "views_by",
+               # a re-assessment's days (Regs 24-27): its outcome due, and given
+               "finalise_by", "concluded_on",
+               # a phase transfer (Reg 18): the move in words, its year, the law's date
+               "move", "transfer_year", "law_due",
                # the step others are told of (Regs 4(2), 5(2), 10(2), 13(2)), in words
-               "told"}  # fmt: skip
+               "told",
+               # which limit of an annual review a warning is about, in words
+               "review_limit"}  # fmt: skip
     for template in TEXTS["en"]:
         assert fields_of(template) <= allowed, template
     fields = personalisation(reference="<b>", link="https://x/?a=1&b=2", young_person=False,

@@ -146,7 +146,7 @@ async def test_the_erasure_is_the_retention_jobs_work_audited_once(
 ) -> None:
     erased: list[UUID] = []
 
-    async def erase(conn: Any, referral_id: UUID) -> bool:
+    async def erase(conn: Any, referral_id: UUID, pending: Any = None) -> bool:
         first = referral_id not in erased
         erased.append(referral_id)
         return first

@@ -105,9 +105,13 @@ def test_every_message_renders_from_a_sample_event_with_nothing_left_unfilled() 
         "partner-referral-held",
         "confirm-request",
     }
-    # their own tests (test_annual_review_messages, test_ceasing_messages)
-    reviews = {k for k in KINDS if k.startswith(("annual-review-", "amend", "ceasing-"))}
-    assert seen == set(KINDS) - SPECIALIST_MESSAGES - others - plan_messages - reviews
+    # their own tests (test_annual_review_messages, test_ceasing_messages, ...)
+    reviews = {
+        k for k in KINDS if k.startswith(("annual-review-", "amend", "phase-transfer-", "ceasing-"))
+    }
+    # A transfer in's and a re-assessment's: their own test (test_reassessment_messages).
+    later = {k for k in KINDS if k.startswith(("transferred-plan-", "reassessment-"))}
+    assert seen == set(KINDS) - SPECIALIST_MESSAGES - others - plan_messages - reviews - later
 
 
 def test_no_text_message_holds_a_name_or_anything_about_needs() -> None:

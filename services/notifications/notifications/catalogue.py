@@ -31,13 +31,15 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from shared.events import (
     AdviceRequested,
     AmendedPlanIssued,
     AmendmentsProposed,
+    AnnualReviewDeadlineAtRisk,
+    AnnualReviewDeadlineMissed,
     AnnualReviewDecided,
     AnnualReviewInvitationsSent,
     AnnualReviewReportSent,
@@ -51,6 +53,7 @@ from shared.events import (
     FirstSessionArranged,
     OthersNotified,
     PartnerReferralHeld,
+    PhaseTransferDeadlineMissed,
     PlanCeasingDecided,
     PlanCeasingProposed,
     PlanCommentsReceived,
@@ -58,12 +61,15 @@ from shared.events import (
     PlanReviewDue,
     PlanShared,
     PublicRequestReceived,
+    ReassessmentConcluded,
+    ReassessmentDecided,
     ReferralAwaitingTriage,
     ReferralReceived,
     ReferralWaitlisted,
     SpecialistAssigned,
     SpecialistsMatched,
     StatutoryExceptionRecorded,
+    TransferredPlanDecided,
 )
 
 Detail = date | str | list[str] | dict[str, date]
@@ -313,7 +319,46 @@ def _proposed(event: AmendmentsProposed) -> dict[str, Detail]:
 
 
 def _amended(event: AmendedPlanIssued) -> dict[str, Detail]:
-    return {"issued_on": event.issued_on, "appeal_by": event.appeal_by}
+    details: dict[str, Detail] = {"issued_on": event.issued_on, "appeal_by": event.appeal_by}
+    if event.phase_transfer is not None and event.transfer_due is not None:
+        # The year of the move: the September after the last legal day.
+        details |= {"move": event.phase_transfer, "transfer_year": str(event.transfer_due.year)}
+    return details
+
+
+def _transfer_missed(event: PhaseTransferDeadlineMissed) -> dict[str, Detail]:
+    return {
+        "move": event.kind,
+        "transfer_year": str(event.transfer_year),
+        # The law's own words: "before 15 February" (31 March), the day after the last day.
+        "law_due": event.due_on + timedelta(days=1),
+    }
+
+
+def _review_limit(
+    event: AnnualReviewDeadlineAtRisk | AnnualReviewDeadlineMissed,
+) -> dict[str, Detail]:
+    details: dict[str, Detail] = {"review_limit": event.deadline, "due_on": event.due_on}
+    if isinstance(event, AnnualReviewDeadlineAtRisk):
+        details["days_left"] = str(event.days_left)
+    return details
+
+
+def _transfer_told(event: TransferredPlanDecided) -> dict[str, Detail]:
+    details: dict[str, Detail] = {"review_due": event.review_due}
+    if event.finalise_by is not None:
+        details["finalise_by"] = event.finalise_by
+    return details
+
+
+def _reassessment_decided(event: ReassessmentDecided) -> dict[str, Detail]:
+    if event.finalise_by is not None:
+        return {"finalise_by": event.finalise_by}
+    return {"appeal_by": event.appeal_by} if event.appeal_by is not None else {}
+
+
+def _reassessment_concluded(event: ReassessmentConcluded) -> dict[str, Detail]:
+    return {"concluded_on": event.concluded_on, "appeal_by": event.appeal_by}
 
 
 def _ceasing_proposed(event: PlanCeasingProposed) -> dict[str, Detail]:
@@ -470,7 +515,87 @@ CATALOGUE: dict[type[DomainEvent], tuple[MessageKind, ...]] = {
     # Amending the plan after it (Reg 22): the proposals, with the family's time to comment,
     # and the amended plan with the right to appeal.
     AmendmentsProposed: (MessageKind("amendments-proposed", statutory=True, details=_proposed),),
-    AmendedPlanIssued: (MessageKind("amended-plan-issued", statutory=True, details=_amended),),
+    AmendedPlanIssued: (
+        MessageKind(
+            "amended-plan-issued",
+            statutory=True,
+            details=_amended,
+            when=lambda event: event.phase_transfer is None,
+        ),
+        # A child moving phase (Reg 18): the plan names the next school or college.
+        MessageKind(
+            "amended-plan-issued-transfer",
+            statutory=True,
+            details=_amended,
+            when=lambda event: event.phase_transfer is not None,
+        ),
+    ),
+    PhaseTransferDeadlineMissed: (
+        MessageKind("phase-transfer-missed-family", statutory=True, details=_transfer_missed),
+    ),
+    # A review's limit near or passed with its step not recorded: the council's SEND team is
+    # told, once each (referrals warns once; the inbox takes each event once). The family is
+    # not: the review's own messages are theirs.
+    AnnualReviewDeadlineAtRisk: (
+        MessageKind(
+            "annual-review-limit-at-risk",
+            audience=Audience.CASEWORKER,
+            statutory=True,
+            details=_review_limit,
+        ),
+    ),
+    AnnualReviewDeadlineMissed: (
+        MessageKind(
+            "annual-review-limit-missed",
+            audience=Audience.CASEWORKER,
+            statutory=True,
+            details=_review_limit,
+        ),
+    ),
+    # A plan transferred in (Reg 15) and a re-assessment (Regs 24-27; ``reassessment_words``):
+    # whether the council assesses again, and the outcome, each the family's by law.
+    TransferredPlanDecided: (
+        MessageKind(
+            "transferred-plan-reassess",
+            statutory=True,
+            details=_transfer_told,
+            when=lambda event: event.reassess,
+        ),
+        MessageKind(
+            "transferred-plan-kept",
+            statutory=True,
+            details=_transfer_told,
+            when=lambda event: not event.reassess,
+        ),
+    ),
+    ReassessmentDecided: (
+        MessageKind(
+            "reassessment-agreed",
+            statutory=True,
+            details=_reassessment_decided,
+            when=lambda event: event.reassess,
+        ),
+        MessageKind(
+            "reassessment-refused",
+            statutory=True,
+            details=_reassessment_decided,
+            when=lambda event: not event.reassess,
+        ),
+    ),
+    ReassessmentConcluded: (
+        MessageKind(
+            "reassessment-plan-amended",
+            statutory=True,
+            details=_reassessment_concluded,
+            when=lambda event: event.outcome == "plan_amended",
+        ),
+        MessageKind(
+            "reassessment-not-amended",
+            statutory=True,
+            details=_reassessment_concluded,
+            when=lambda event: event.outcome == "plan_not_amended",
+        ),
+    ),
     # Ceasing the plan (s45, Reg 31; words in ``ceasing_words``): the family informed that the
     # council is considering it and asked for views (Reg 31(1)), and the decision to cease
     # with the right to appeal (Reg 31(2)-(3)) are duties; a decision not to cease is told

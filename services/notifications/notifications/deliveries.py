@@ -23,7 +23,7 @@ from typing import Any
 from uuid import UUID
 
 from notifications import link_generations
-from notifications.domain import FAILURES, Channel, FamilyAlert, Tried, delivered, sent
+from notifications.domain import FAILURES, Channel, FamilyAlert, Tried, delivered, sent_events
 from notifications.repository import ALERT_COLUMNS, alert_of
 from shared.councils import ALL, act_for
 from shared.db import Connection
@@ -359,7 +359,7 @@ async def receipt(
     if attempt is None:
         return None
     recorded = await mark_sent(conn, [Handed(alert, channel, provider_id, None)], now=at)
-    events: list[DomainEvent] = [sent(alert, channel)] if alert.id in recorded else []
+    events = sent_events(alert, channel) if alert.id in recorded else []
     events += await apply_status(conn, alert, channel, status, at)
     return Receipt(events, alert.local_authority, json.loads(row["trace_headers"]))
 

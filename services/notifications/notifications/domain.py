@@ -249,6 +249,15 @@ def sent(alert: FamilyAlert, channel: str) -> NotificationSent:
     )
 
 
+def sent_events(alert: FamilyAlert, channel: str) -> list[DomainEvent]:
+    """*Notification sent*, for a message to the family only: the family's timeline's step
+    ("We sent you a message about this"). Of a message to a team or an adviser no one acts on
+    it (referrals records such a message's delivery as the team's step, never its sending),
+    and in a referral's journey those were half the *sent* events: each published, consumed,
+    and dropped (issue #25)."""
+    return [sent(alert, channel)] if alert.audience is Audience.FAMILY else []
+
+
 def delivered(alert: FamilyAlert, channel: str, at: datetime) -> NotificationDelivered:
     return NotificationDelivered(
         referral_id=alert.referral_id,

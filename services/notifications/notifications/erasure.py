@@ -10,13 +10,16 @@ from uuid import UUID
 
 from shared.audit import audited
 from shared.db import Connection
+from shared.pending_writes import PendingWrites
 
 JOB = "retention"
 
 
-async def erase_family_contact(conn: Connection, referral_id: UUID) -> bool:
+async def erase_family_contact(
+    conn: Connection, referral_id: UUID, pending: PendingWrites | None = None
+) -> bool:
     """Erase the family's contact details for the referral; ``False`` when done (and
-    audited) before."""
+    audited) before (``pending``: the batch's audit rows not written yet)."""
     await conn.execute(
         """UPDATE family_contacts SET contact_name = 'erased', email = NULL, phone = NULL,
                address_lines = '{}', updated_at = now()
@@ -24,4 +27,4 @@ async def erase_family_contact(conn: Connection, referral_id: UUID) -> bool:
                OR phone IS NOT NULL OR address_lines <> '{}')""",
         referral_id,
     )
-    return not await audited(conn, JOB, "erase", referral_id)
+    return not await audited(conn, JOB, "erase", referral_id, pending)

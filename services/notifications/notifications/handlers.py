@@ -26,6 +26,8 @@ from shared.events import (
     AdviceRequested,
     AmendedPlanIssued,
     AmendmentsProposed,
+    AnnualReviewDeadlineAtRisk,
+    AnnualReviewDeadlineMissed,
     AnnualReviewDecided,
     AnnualReviewInvitationsSent,
     AnnualReviewReportSent,
@@ -42,6 +44,7 @@ from shared.events import (
     FirstSessionArranged,
     OthersNotified,
     PartnerReferralHeld,
+    PhaseTransferDeadlineMissed,
     PlanCeasingDecided,
     PlanCeasingProposed,
     PlanCommentsReceived,
@@ -49,12 +52,15 @@ from shared.events import (
     PlanReviewDue,
     PlanShared,
     PublicRequestReceived,
+    ReassessmentConcluded,
+    ReassessmentDecided,
     ReferralAwaitingTriage,
     ReferralReceived,
     ReferralWaitlisted,
     SpecialistAssigned,
     SpecialistsMatched,
     StatutoryExceptionRecorded,
+    TransferredPlanDecided,
 )
 from shared.subscriptions import Events, Subscriptions, Uow
 from shared.telemetry import current_trace_headers
@@ -88,7 +94,13 @@ subscriptions = Subscriptions()
 @subscriptions.on(AmendedPlanIssued)
 @subscriptions.on(PlanCeasingProposed)
 @subscriptions.on(PlanCeasingDecided)
+@subscriptions.on(AnnualReviewDeadlineAtRisk)
+@subscriptions.on(AnnualReviewDeadlineMissed)
+@subscriptions.on(PhaseTransferDeadlineMissed)
 @subscriptions.on(OthersNotified)
+@subscriptions.on(TransferredPlanDecided)
+@subscriptions.on(ReassessmentDecided)
+@subscriptions.on(ReassessmentConcluded)
 async def queue_messages(message: Envelope[Any], uow: Uow) -> Events:
     """Store the messages an event causes (the catalogue's entry for its class), each audited
     once (a repeat of the event stores and audits nothing)."""
@@ -156,7 +168,7 @@ async def erase_family_contact(message: Envelope[ChildDetailsErased], uow: Uow) 
     (the retention job's work, audited as such)."""
     erased = message.data
     await repository.lock_referral(uow.conn, erased.referral_id)
-    if await erasure.erase_family_contact(uow.conn, erased.referral_id):
+    if await erasure.erase_family_contact(uow.conn, erased.referral_id, uow.pending):
         uow.changed(
             "erase", "family_contact",
             referral_id=erased.referral_id, local_authority=erased.local_authority,

@@ -98,6 +98,40 @@ REVIEW_TEXTS: dict[str, Words] = {
             "Tribunal by {appeal_by}. Mediation advice is available. Details: {link}"
         ),
     ),
+    # A phase transfer (Reg 18): the plan naming the next school or college, and the date the
+    # law sets for it not met (the law's own date, "before 15 February", stated exactly).
+    "amended-plan-issued-transfer": Words(
+        subject="The amended EHC plan naming the next school or college (reference {reference})",
+        body=(
+            "We have issued the amended EHC plan for {who} (reference {reference}) on "
+            "{issued_on}. It names the school or college for {whose} move {move} in "
+            "September {transfer_year}.\n\n"
+            + _appeal("If you disagree with it")
+            + "\n\nSee the plan: {link}"
+        ),
+        sms=(
+            "We have issued the amended EHC plan naming the next school or college (ref "
+            "{reference}). You can appeal to the SEND Tribunal by {appeal_by}. Mediation advice "
+            "is available. Details: {link}"
+        ),
+    ),
+    "phase-transfer-missed-family": Words(
+        subject="The amended EHC plan was not issued in time for the move (reference {reference})",
+        body=(
+            "We are sorry. For {whose} move {move} in September {transfer_year}, the law "
+            "says the EHC plan must be reviewed, and the amended plan naming the next school "
+            "or college issued, before {law_due}. We did not issue it by then (reference "
+            "{reference}).\n\n"
+            "We are working to issue it as soon as we can.\n\n"
+            "If you are unhappy about the delay, you can complain to us, and then to the "
+            "Local Government and Social Care Ombudsman.\n\n"
+            "Follow progress: {link}"
+        ),
+        sms=(
+            "We are sorry: the amended EHC plan naming the next school or college (ref "
+            "{reference}) was not issued before {law_due}, as the law requires. Details: {link}"
+        ),
+    ),
     "annual-review-cease-considered": Words(
         subject="We are considering ending the EHC plan (reference {reference})",
         body=(
@@ -113,3 +147,13 @@ REVIEW_TEXTS: dict[str, Words] = {
         ),
     ),
 }
+
+MOVES = {
+    "early_years_to_primary": "from early years to primary or infant school",
+    "infant_to_junior": "from infant to junior school",
+    "primary_to_secondary": "from primary to secondary school",
+    "secondary_to_post_16": "from secondary school to a post-16 institution",
+    "": "to the next school or college",
+}
+REVIEW_PHRASES = {"move": MOVES}
+"""A phase transfer's move in words, by its kind."""

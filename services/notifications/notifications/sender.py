@@ -53,12 +53,11 @@ from notifications.domain import (
     Withhold,
     failed,
     next_step,
-    sent,
+    sent_events,
 )
 from notifications.providers import Council, Councils
 from notifications.receipts import SERVICE, apply_receipt
 from shared.councils import ALL
-from shared.events import DomainEvent
 from shared.failures import Failure, classify
 from shared.state import ServiceState
 from shared.telemetry import continued_trace, tag_current_span
@@ -156,7 +155,9 @@ class AlertSender:
                     await self._wakeup.listen(conn)
                     while not conn.is_closed():
                         self._wakeup.clear()
-                        while await self.send_due(state.work) == self._batch_size:
+                        # Until a claim finds nothing: a message sent may have a family's next
+                        # one behind it, due now and woken by nothing (it was queued before).
+                        while await self.send_due(state.work):
                             pass
                         await self._wakeup.wait()
                 finally:
@@ -374,7 +375,7 @@ class AlertSender:
             alert, channel = t.item.alert, t.handed.channel
             if alert.id not in recorded:
                 continue  # its receipt came first and said so
-            events: list[DomainEvent] = [sent(alert, channel)]
+            events = sent_events(alert, channel)  # the family's only
             if t.delivered:
                 events += await deliveries.apply_status(conn, alert, channel, "delivered", now)
             uow.add(*events, local_authority=alert.local_authority, trace=t.item.trace_headers)

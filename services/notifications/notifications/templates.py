@@ -23,7 +23,9 @@ from notifications.ehc_words import EHC_PHRASES, EHC_TEXTS
 from notifications.others_words import OTHERS_PHRASES, OTHERS_TEXTS
 from notifications.partner_words import PARTNER_PHRASES, PARTNER_TEXTS
 from notifications.plan_words import PLAN_TEXTS
-from notifications.review_words import REVIEW_TEXTS
+from notifications.reassessment_words import REASSESSMENT_TEXTS
+from notifications.review_warning_words import REVIEW_WARNING_PHRASES, REVIEW_WARNING_TEXTS
+from notifications.review_words import REVIEW_PHRASES, REVIEW_TEXTS
 from notifications.specialist_words import SPECIALIST_PHRASES, SPECIALIST_TEXTS
 from notifications.wording import Phrases, Words
 
@@ -92,14 +94,23 @@ TEXTS: dict[str, dict[str, Words]] = {
         **PLAN_TEXTS,
         **REVIEW_TEXTS,
         **CEASING_TEXTS,
+        **REASSESSMENT_TEXTS,
         **SPECIALIST_TEXTS,
         **PARTNER_TEXTS,
         **OTHERS_TEXTS,
+        **REVIEW_WARNING_TEXTS,
     }
 }
 PHRASES: dict[str, Phrases] = {
     "en": Phrases(
-        codes={**EHC_PHRASES.codes, **SPECIALIST_PHRASES, **PARTNER_PHRASES, **OTHERS_PHRASES}
+        codes={
+            **EHC_PHRASES.codes,
+            **SPECIALIST_PHRASES,
+            **PARTNER_PHRASES,
+            **OTHERS_PHRASES,
+            **REVIEW_WARNING_PHRASES,
+            **REVIEW_PHRASES,
+        }
     )
 }
 

@@ -22,8 +22,17 @@ from referrals.documents import family as family_documents
 from referrals.documents import schools as school_documents
 from referrals.documents.stores import install_store_errors
 from referrals.handlers import subscriptions
-from referrals.live import amendment_api, ceasing_api, review_api
+from referrals.live import (
+    amendment_api,
+    ceasing_api,
+    phase_transfer_api,
+    reassessment_api,
+    review_api,
+    transfer_api,
+)
 from referrals.live import api as live_plans
+from referrals.live.phase_transfer_watch import TransferWatch
+from referrals.live.plan_watch import PlanWatch
 from referrals.live.review_watch import ReviewWatch
 from referrals.overload import BACKLOG, REFUSED, IntakeOverloadGate, Overload, PipelineBacklog
 from referrals.partner_asyncapi import described
@@ -80,6 +89,15 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
         at_risk_days=settings.deadline_at_risk_days,
         interval_s=settings.deadline_check_interval_s,
     )
+    transfers_and_reassessments = PlanWatch(
+        at_risk_days=settings.deadline_at_risk_days,
+        interval_s=settings.deadline_check_interval_s,
+    )
+    transfers = TransferWatch(
+        open_days=settings.phase_transfer_open_days,
+        at_risk_days=settings.deadline_at_risk_days,
+        interval_s=settings.deadline_check_interval_s,
+    )
     overload = Overload(
         PublicIntake(
             settings.intake_in_flight, settings.intake_waiting, settings.intake_wait_ms / 1000
@@ -122,8 +140,18 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
                 review_api.router,
                 amendment_api.router,
                 ceasing_api.router,
+                transfer_api.router,
+                reassessment_api.router,
+                phase_transfer_api.router,
             ),
-            workers=(retention.run, deadlines.run, reviews.run, overload.backlog.run),
+            workers=(
+                retention.run,
+                deadlines.run,
+                reviews.run,
+                transfers_and_reassessments.run,
+                transfers.run,
+                overload.backlog.run,
+            ),
             consumers=(PartnerIntake(settings, overload).subscribe,),
             uploads=UPLOADS,
             own=Referrals.of(settings),

@@ -96,6 +96,15 @@ class ReferralsSettings(ServiceSettings):
         "scheduler opens it for the caseworker (time to arrange the meeting and invite everyone "
         "2 weeks ahead; council policy)",
     )
+    phase_transfer_open_days: int = Field(
+        default=166,
+        ge=60,
+        le=300,
+        description="PHASE_TRANSFER_OPEN_DAYS: how many days before a phase transfer's deadline "
+        "(14 February; 30 March to post-16) the scheduler opens the child's review, so that the "
+        "review and the amended plan naming the next setting are done in time (166: from 1 "
+        "September, the autumn term before; council policy)",
+    )
     idempotency_key_hours: float = Field(
         default=24,
         gt=0,

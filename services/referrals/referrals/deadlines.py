@@ -25,6 +25,7 @@ from referrals import repository
 from referrals.domain import StatutoryStep
 from referrals.ehc_repository import ADVICE
 from referrals.live.annual_review import ReviewDeadline
+from referrals.live.reassessment import LivePlanDeadline
 from referrals.statutory import AdviceKind, Deadline, warning_due
 from shared.councils import ALL
 from shared.dates import london_today
@@ -57,7 +58,9 @@ AT_RISK = Counter(
 def deadline_kinds() -> list[str]:
     """Every kind a deadline row can have (the ``deadline`` label of the counters above)."""
     reviews = [d.value for d in ReviewDeadline]  # a plan's annual review (referrals.live)
-    return [*(d.value for d in Deadline), *(ADVICE + k.value for k in AdviceKind), *reviews]
+    reviews.append("phase_transfer")  # its phase transfer (referrals.live.phase_transfer_watch)
+    later = [d.value for d in LivePlanDeadline]  # a transfer in, a re-assessment
+    return [*(d.value for d in Deadline), *(ADVICE + k.value for k in AdviceKind), *reviews, *later]
 
 
 class DeadlineWatch:

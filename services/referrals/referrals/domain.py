@@ -143,6 +143,9 @@ class StatutoryStep(enum.StrEnum):
     """An adviser's 6 weeks did not apply (Reg 8(2)): its detail is the kind of advice."""
     EXISTING_ADVICE_AGREED = "existing_advice_agreed"
     """Advice given before used, as its giver, the council and the family agreed (Reg 6(4))."""
+    FAMILY_ADVICE_ASKED = "family_advice_asked"
+    """The family asked the council to seek advice (Reg 6(1)(h)): its detail is the council's
+    decision, ``seek`` or ``refuse`` (not a reasonable request)."""
     SCHOOL_CONSULTED = "school_consulted"
     """A school asked whether it can be named in the plan (s39): its detail is the URN."""
     SCHOOL_CONSULTATION_ANSWERED = "school_consultation_answered"
@@ -163,6 +166,20 @@ class StatutoryStep(enum.StrEnum):
     AMENDED_PLAN_ISSUED = "amended_plan_issued"
     REVIEW_DEADLINE_AT_RISK = "review_deadline_at_risk"
     REVIEW_DEADLINE_MISSED = "review_deadline_missed"
+    # A plan transferred in (Reg 15) and a re-assessment (Regs 24-27): their detail is the
+    # transfer's or re-assessment's id, or the deadline's kind for a warning.
+    PLAN_TRANSFERRED_IN = "plan_transferred_in"
+    TRANSFERRED_PLAN_DECIDED = "transferred_plan_decided"
+    REASSESSMENT_REQUESTED = "reassessment_requested"
+    REASSESSMENT_DECIDED = "reassessment_decided"
+    REASSESSMENT_CONCLUDED = "reassessment_concluded"
+    LIVE_PLAN_DEADLINE_AT_RISK = "live_plan_deadline_at_risk"
+    LIVE_PLAN_DEADLINE_MISSED = "live_plan_deadline_missed"
+    # A phase transfer (``referrals.live.phase_transfer``, Reg 18): its detail is the kind
+    # and the year (``primary_to_secondary 2027``).
+    PHASE_TRANSFER_SET = "phase_transfer_set"
+    PHASE_TRANSFER_AT_RISK = "phase_transfer_at_risk"
+    PHASE_TRANSFER_MISSED = "phase_transfer_missed"
     OTHERS_NOTIFIED = "others_notified"
     """The school, health and social care (or, of the final plan, the named school and the
     health commissioning body) told of a step: its detail is whom (roles, the school's URN)."""
@@ -251,6 +268,7 @@ FAMILY_WORDS: dict[str, str] = {
     StatutoryStep.EXISTING_ADVICE_AGREED: (
         "We agreed with you to use advice given before, instead of asking for it again"
     ),
+    StatutoryStep.FAMILY_ADVICE_ASKED: "You asked us to seek advice from someone",
     StatutoryStep.PLAN_ISSUE_DECIDED: "We decided whether to issue an EHC plan",
     StatutoryStep.DRAFT_PLAN_ISSUED: "We sent you the draft EHC plan for your comments",
     StatutoryStep.FINAL_PLAN_ISSUED: "We issued the final EHC plan",
@@ -287,6 +305,22 @@ FAMILY_WORDS: dict[str, str] = {
     "the Tribunal decides it",
     StatutoryStep.CEASING_APPEAL_DECIDED: "We recorded the Tribunal's decision on your appeal",
     StatutoryStep.PLAN_CEASED: "The EHC plan ceased: we no longer maintain it",
+    # A plan from another council (Reg 15) and a re-assessment (Regs 24-27)
+    StatutoryStep.PLAN_TRANSFERRED_IN: "We took over the EHC plan from your previous council",
+    StatutoryStep.TRANSFERRED_PLAN_DECIDED: (
+        "We told you whether we will carry out a new EHC needs assessment"
+    ),
+    StatutoryStep.REASSESSMENT_REQUESTED: "We received a request for a re-assessment",
+    StatutoryStep.REASSESSMENT_DECIDED: "We told you whether we will carry out a re-assessment",
+    StatutoryStep.REASSESSMENT_CONCLUDED: (
+        "We told you the outcome of the re-assessment: the amended EHC plan, or our decision "
+        "not to amend it"
+    ),
+    StatutoryStep.LIVE_PLAN_DEADLINE_MISSED: "We did not meet a legal time limit; we are sorry",
+    StatutoryStep.PHASE_TRANSFER_MISSED: (
+        "We did not issue the amended EHC plan naming your child's next school or college "
+        "by the date the law sets for a move to the next phase; we are sorry"
+    ),
     PlanStep.PLAN_SHARED: "We shared your child's support plan with you",
     PlanStep.PLAN_COMMENTS_RECEIVED: "We received your comments on the plan",
     PlanStep.PLAN_AGREED: "You agreed the support plan",
@@ -301,6 +335,9 @@ HIDDEN_FROM_FAMILY = frozenset(
     {
         StatutoryStep.DEADLINE_AT_RISK,
         StatutoryStep.REVIEW_DEADLINE_AT_RISK,
+        StatutoryStep.LIVE_PLAN_DEADLINE_AT_RISK,
+        StatutoryStep.PHASE_TRANSFER_AT_RISK,
+        StatutoryStep.PHASE_TRANSFER_SET,  # the council's working out; the amended plan says it
         Step.TEAM_ALERTED,
         Step.MESSAGE_SENT,
         Step.FAMILY_NOTIFIED,
@@ -355,12 +392,24 @@ council; the draft's and the issue decision's dates are its targets, and 6 weeks
 bind the adviser (Reg 8)."""
 
 
+FAMILY_ADVICE_WORDS: dict[str, str] = {
+    "seek": "You asked us to seek advice from someone. The law says we must seek advice you "
+    "reasonably ask for, so we will seek it before we decide whether to issue an EHC plan",
+    "refuse": "You asked us to seek advice from someone. We decided it was not a reasonable "
+    "request, so we will not seek it",
+}
+"""The family's ask for advice (Reg 6(1)(h): advice from anyone the parent or young person
+reasonably asks the council to seek it from), by the council's decision (the detail)."""
+
+
 def family_words(step: str, detail: str | None) -> str:
     """A timeline step in a family's words; the first session's with its day; a missed
     deadline as the law's time limit or the council's own target (``MISSED_WORDS``)."""
     words = FAMILY_WORDS[step]
     if step == Step.FIRST_SESSION_ARRANGED and detail:
         return f"{words}, on {_long_date(date.fromisoformat(detail))}"
+    if step == StatutoryStep.FAMILY_ADVICE_ASKED and detail in FAMILY_ADVICE_WORDS:
+        return FAMILY_ADVICE_WORDS[detail]
     if step == StatutoryStep.DEADLINE_MISSED and detail:
         return MISSED_WORDS.get(detail.partition(":")[0], words)
     return words

@@ -29,6 +29,7 @@ from referrals.ehc_schemas import (
     Escalation,
     ExceptionRecord,
     ExistingAdvice,
+    FamilyAdviceAsk,
     FinalPlan,
     Mediation,
     PlanDecision,
@@ -158,9 +159,15 @@ async def _take_step(
 ) -> Any:
     """Lock the request, let ``act`` check and store the step, then its event, its timeline
     entry and its audit row, all in one unit of work; the request as it now stands. A decision
-    (``letters``) also writes the family's letter, with ``note`` as its individual reasons,
-    kept in the document store in the same unit of work (its bytes go again if it fails).
-    ``then``: what else the step causes in the same unit of work."""
+    (``letters``) also writes the family's letter, with ``note`` as its individual reasons:
+    decided first and printed and put in the document store with no lock held and no
+    transaction open (``LetterDesk.write_first``), then kept in the step's unit of work, which
+    decides again under the lock (the request changed meanwhile: 409, and the bytes go; they go
+    too if the step fails). ``then``: what else the step causes in the same unit of work."""
+
+    async def decide(uow: UnitOfWork) -> DomainEvent:
+        event, _ = await act(uow.conn, *await _locked(uow, referral_id))
+        return event
 
     async def step(uow: UnitOfWork) -> EhcView:
         event, detail = await act(uow.conn, *await _locked(uow, referral_id))
@@ -171,11 +178,16 @@ async def _take_step(
         return await record_step(uow, event, detail)
 
     try:
-        return await one_step(caller, retry, body, step, date_field=date_field)
+        if letters is not None:
+            await letters.write_first(caller.begin, decide, note)
+        view = await one_step(caller, retry, body, step, date_field=date_field)
     except BaseException:
         if letters is not None:
             await letters.forget()
         raise
+    if letters is not None:
+        await letters.done()
+    return view
 
 
 async def _locked(uow: UnitOfWork, referral_id: UUID) -> tuple[EhcRequest, Needs]:
@@ -479,6 +491,48 @@ async def use_existing_advice(
     )
 
 
+@router.post("/family-advice-asks", response_model=EhcView)
+async def record_family_advice_ask(
+    referral_id: ReferralId,
+    body: FamilyAdviceAsk,
+    caller: AsCaller,
+    retry: StepRetry,
+    principal: CurrentPrincipal,
+) -> Any:
+    """The parent or young person asked the council to seek advice from someone (Reg
+    6(1)(h)): what, from whom, when, and the council's decision. Sought (``seek``), advice of
+    kind ``asked_for_by_family`` must then be sought (asked for, or existing advice agreed
+    under Reg 6(4)) before the decision whether to issue a plan (409 naming it); refused as
+    not a reasonable request (``refuse``), it needs the reason (422 naming ``reason``). While
+    the council assesses (409 otherwise). A step on the timeline; no event (no service acts
+    on it): the words stay here."""
+
+    async def step(uow: UnitOfWork) -> EhcView:
+        request, _ = await _locked(uow, referral_id)
+        request.family_asks_for_advice(body.asked_on, london_today())
+        if (body.decision == "refuse") != (body.reason is not None):
+            raise InvalidStep("reason", "a refusal needs its reason; a decision to seek none")
+        await ehc_repository.add_family_ask(uow.conn, request, body.model_dump(), principal.subject)
+        uow.changed(
+            "update", "ehc-request",
+            referral_id=referral_id, local_authority=request.local_authority,
+        )  # fmt: skip
+        await repository.add_step(
+            uow.conn,
+            referral_id=referral_id,
+            event_id=uuid4(),
+            step=StatutoryStep.FAMILY_ADVICE_ASKED,
+            service="referrals",
+            occurred_at=await uow.conn.fetchval("SELECT now()"),
+            detail=body.decision,
+        )
+        return EhcView.model_validate(
+            await ehc_repository.view(uow.conn, referral_id, london_today())
+        )
+
+    return await one_step(caller, retry, body, step, date_field="asked_on")
+
+
 @router.post("/plan-decision", response_model=EhcView)
 async def decide_plan(
     referral_id: ReferralId,
@@ -493,8 +547,9 @@ async def decide_plan(
     async def act(conn: Connection, request: EhcRequest, needs: Needs) -> Taken:
         sought = await ehc_repository.advice_sought(conn, referral_id)
         changed, event = request.decide_plan(
-            body.decision, body.decided_on, body.reason, sought, needs, london_today()
-        )
+            body.decision, body.decided_on, body.reason, sought, needs, london_today(),
+            family_asked=await ehc_repository.family_asked(conn, referral_id),
+        )  # fmt: skip
         await ehc_repository.update(
             conn, changed, plan_decision=body.decision, plan_decided_on=body.decided_on,
             not_issue_reason=body.reason, decision_note=body.note,

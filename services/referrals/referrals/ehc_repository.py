@@ -232,6 +232,38 @@ async def add_existing_advice(
     )
 
 
+async def add_family_ask(
+    conn: Connection, request: EhcRequest, ask: dict[str, Any], by: str
+) -> None:
+    """Advice the family asked the council to seek (Reg 6(1)(h)): ``ask`` is what, from
+    whom, when, and the council's decision (``seek``, or ``refuse`` with its reason)."""
+    await conn.execute(
+        """INSERT INTO family_advice_asks (id, referral_id, local_authority, asked_on, advice,
+               asked_of, decision, refusal_reason, recorded_by)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)""",
+        uuid4(),
+        request.referral_id,
+        request.local_authority,
+        ask["asked_on"],
+        ask["advice"],
+        ask["asked_of"],
+        ask["decision"],
+        ask["reason"],
+        by,
+    )
+
+
+async def family_asked(conn: Connection, referral_id: UUID) -> bool:
+    """Whether the family asked for advice the council agreed to seek (Reg 6(1)(h)): advice
+    of kind ``asked_for_by_family`` must then be sought before the decision to issue."""
+    found: bool = await conn.fetchval(
+        """SELECT EXISTS (SELECT 1 FROM family_advice_asks
+                          WHERE referral_id = $1 AND decision = 'seek')""",
+        referral_id,
+    )
+    return found
+
+
 async def add_advice(
     conn: Connection,
     request: EhcRequest,
@@ -342,6 +374,11 @@ async def view(conn: Connection, referral_id: UUID, today: date) -> dict[str, An
                   recorded_by FROM existing_advice WHERE referral_id = $1 ORDER BY kind""",
         referral_id,
     )
+    asks = await conn.fetch(
+        """SELECT asked_on, advice, asked_of, decision, refusal_reason, recorded_by
+           FROM family_advice_asks WHERE referral_id = $1 ORDER BY recorded_at""",
+        referral_id,
+    )
     return {
         **dict(row),
         "appeal_by": _request(row).appeal_by,
@@ -349,6 +386,7 @@ async def view(conn: Connection, referral_id: UUID, today: date) -> dict[str, An
         "exceptions": [dict(e) for e in exceptions],
         "advice": [dict(a) for a in advice],
         "existing_advice": [dict(e) for e in existing],
+        "family_advice_asks": [dict(a) for a in asks],
     }
 
 

@@ -187,6 +187,38 @@ class ExistingAdvice(_Body):
     agreed_on: date = Field(description="The day the last of the three agreed")
 
 
+class FamilyAdviceAsk(_Body):
+    """The parent or young person asked the council to seek advice from someone (Reg
+    6(1)(h)): what, from whom and when, and the council's decision: ``seek`` it (advice of
+    kind ``asked_for_by_family`` must then be sought before the decision whether to issue a
+    plan), or ``refuse`` it as not a reasonable request, with the reason."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "asked_on": "2026-10-21",
+                    "advice": "A report from the occupational therapist who saw the child",
+                    "asked_of": "Community occupational therapy",
+                    "decision": "seek",
+                }
+            ]
+        }
+    )
+
+    asked_on: date = Field(description="The day the family asked")
+    advice: Note = Field(description="What advice they asked for (kept here, never in events)")
+    asked_of: Annotated[str, AfterValidator(_one_line_words)] = Field(
+        min_length=1, max_length=200, description="Whom they asked the council to seek it from"
+    )
+    decision: Literal["seek", "refuse"] = Field(
+        description="seek it, or refuse it as not a reasonable request (with the reason)"
+    )
+    reason: Note | None = Field(
+        default=None, description="Why the request is not reasonable: needed for a refusal"
+    )
+
+
 class AdviceExcused(_Body):
     """The adviser's 6 weeks do not apply (Reg 8(2)): it sets no new date."""
 
@@ -317,6 +349,15 @@ class ExistingAdviceView(BaseModel):
     recorded_by: str = Field(description="The council's officer who agreed and recorded it")
 
 
+class FamilyAdviceAskView(BaseModel):
+    asked_on: date
+    advice: str
+    asked_of: str
+    decision: Literal["seek", "refuse"]
+    refusal_reason: str | None
+    recorded_by: str = Field(description="The council's officer who recorded it")
+
+
 class EhcView(BaseModel):
     """The statutory EHC process of one referral."""
 
@@ -350,6 +391,10 @@ class EhcView(BaseModel):
     advice: list[AdviceView]
     existing_advice: list[ExistingAdviceView] = Field(
         default_factory=list, description="Advice given before, used as agreed (Reg 6(4))"
+    )
+    family_advice_asks: list[FamilyAdviceAskView] = Field(
+        default_factory=list,
+        description="Advice the family asked the council to seek, and its decision (Reg 6(1)(h))",
     )
 
 

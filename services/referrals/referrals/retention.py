@@ -122,6 +122,12 @@ async def erase_past_retention(
             "UPDATE existing_advice SET description = 'erased' WHERE referral_id = ANY($1)",
             referral_ids,
         )
+        await conn.execute(  # the advice a family asked for, and why it was refused
+            """UPDATE family_advice_asks SET advice = 'erased', asked_of = 'erased',
+                   refusal_reason = CASE WHEN refusal_reason IS NOT NULL THEN 'erased' END
+               WHERE referral_id = ANY($1)""",
+            referral_ids,
+        )
         await conn.execute(  # and why an adviser's 6 weeks were excused
             """UPDATE advice_requests SET excused_reason = 'erased'
                WHERE referral_id = ANY($1) AND excused_reason IS NOT NULL""",

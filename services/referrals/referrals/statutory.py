@@ -395,6 +395,15 @@ class EhcRequest:
             **self.common(), kind=kind.value, advice_dated=dated, agreed_on=agreed_on
         )
 
+    def family_asks_for_advice(self, asked_on: date, today: date) -> None:
+        """The parent or young person asked the council to seek advice from someone (Reg
+        6(1)(h)): recorded while the council assesses, on a day from the decision to assess
+        to today. Whether the ask is reasonable is the council's to record with it."""
+        self._expect(Stage.ASSESSING, step="advice the family asked for")
+        assert self.assessment_decided_on is not None
+        _check_field(asked_on, "asked_on", not_before=self.requested_on, today=today,
+                     after="the request")  # fmt: skip
+
     def decide_plan(
         self,
         decision: Literal["issue", "not_issue"],
@@ -403,14 +412,19 @@ class EhcRequest:
         advice_requested: Iterable[str],
         needs: Needs,
         today: date,
+        *,
+        family_asked: bool = False,
     ) -> tuple[EhcRequest, PlanIssueDecided]:
-        """``needs``: the child's primary need first, then any others."""
+        """``needs``: the child's primary need first, then any others. ``family_asked``: the
+        family reasonably asked for advice (Reg 6(1)(h)), which must then be sought too."""
         self._expect(Stage.ASSESSING, step="a decision whether to issue a plan")
         assert self.assessment_decided_on is not None
         if not needs:  # an NHS partner's referral still waiting for triage (#23)
             raise OutOfOrder("the child's special educational need is not set yet: triage it")
         _check_day(on, not_before=self.assessment_decided_on, today=today, after="assessing")
-        required = required_advice(needs[0], needs[1:], born=self.born, on=on)
+        required = required_advice(
+            needs[0], needs[1:], born=self.born, on=on, family_asked=family_asked
+        )
         missing = sorted(required - set(advice_requested))
         if missing:
             raise OutOfOrder(
@@ -555,14 +569,16 @@ def required_advice(
     *,
     born: date | None = None,
     on: date | None = None,
+    family_asked: bool = False,
 ) -> set[str]:
     """Advice the council must seek before deciding whether to issue a plan (Reg 6(1)): the
     family's (a), educational advice from the head teacher or principal (b), medical (c),
     psychological (d) and social care (e) advice for every child; from Year 9, advice on
     preparing for adulthood and independent living (g); and a qualified teacher of the deaf or
     of the vision impaired where the child has a hearing or vision impairment, as the primary
-    need or another (educational advice). Advice the family reasonably asks for (h) is sought
-    as ``asked_for_by_family`` when they ask."""
+    need or another (educational advice); and advice the parent or young person reasonably
+    asked the council to seek (h), as ``asked_for_by_family``, once they asked
+    (``family_asked``: recorded, and not refused as unreasonable)."""
     needs = {primary_need, *secondary_needs}
     needed = set(EVERY_CHILDS_ADVICE)
     if born is not None and on is not None and from_year_9(born, on):
@@ -571,6 +587,8 @@ def required_advice(
         needed.add(AdviceKind.TEACHER_OF_THE_DEAF.value)
     if needs & VISION:
         needed.add(AdviceKind.TEACHER_OF_VISION_IMPAIRED.value)
+    if family_asked:
+        needed.add(AdviceKind.ASKED_FOR_BY_FAMILY.value)
     return needed
 
 

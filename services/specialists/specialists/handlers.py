@@ -24,16 +24,12 @@ subscriptions = Subscriptions()
 async def match_specialist(message: Envelope[PlanDrafted], uow: Uow) -> Events:
     """A drafted plan gets one allocation per role its provision needs, each close to home,
     or a place on the waitlist. The statutory advice-givers come when the council decides to
-    assess (``add_statutory_advice_givers``), not with the plan or the request."""
+    assess (``add_statutory_advice_givers``), not with the plan or the request: with the plan,
+    when that decision came first."""
     plan = message.data
     need = await store.save_plan_need(uow.conn, plan, message.time)
-    return await match(uow.conn, need, roles_needed(plan.roles(), need.sen2, ehc=False))
-
-
-class NoPlanYet(LookupError):
-    """The council decided to assess before the child's plan reached matching: dead-lettered
-    with this reason, to be replayed once the plan is drafted (it is drafted within seconds
-    of the request, so this waits on an outage of the plans service)."""
+    assessing = await store.assessing(uow.conn, plan.referral_id)
+    return await match(uow.conn, need, roles_needed(plan.roles(), need.sen2, ehc=assessing))
 
 
 @subscriptions.on(AssessmentDecided)
@@ -41,13 +37,16 @@ async def add_statutory_advice_givers(message: Envelope[AssessmentDecided], uow:
     """The council decided to assess: the statutory advice-givers (an educational
     psychologist for every child, a sensory teacher for a sensory need) are allocated now,
     not at the request (Reg 6(1)(d): psychological advice is sought for the assessment). A
-    refusal allocates none."""
+    refusal allocates none. A decision before the child's plan reached matching is kept, and
+    the advisers come with the plan (``match_specialist``): never dead-lettered, never lost."""
     decided = message.data
     if decided.decision != "assess":
         return []
-    need = await store.need_of(uow.conn, decided.referral_id)
-    if need is None or need.plan_id is None:
-        raise NoPlanYet(f"no plan drafted yet for referral {decided.referral_id}: replay later")
+    need = await store.mark_assessing(
+        uow.conn, decided.referral_id, decided.local_authority, decided.decided_on
+    )
+    if need.plan_id is None:
+        return []  # allocated with the plan, when it comes
     return await match(uow.conn, need, [Needed(r, True) for r in statutory_roles(need.sen2)])
 
 

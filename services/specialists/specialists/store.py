@@ -80,6 +80,33 @@ async def mark_ehc(
     return _need(row)
 
 
+async def mark_assessing(
+    conn: Connection, referral_id: UUID, local_authority: str, decided_on: date
+) -> Need:
+    """The council decided to assess (on ``decided_on``): kept, so the statutory advisers
+    are allocated once the child's plan is here too, whichever comes first."""
+    row = await conn.fetchrow(
+        f"""INSERT INTO referral_needs (referral_id, local_authority, track, assessing_since)
+            VALUES ($1, $2, 'ehc', $3)
+            ON CONFLICT (referral_id) DO UPDATE SET track = 'ehc',
+                assessing_since = coalesce(referral_needs.assessing_since, $3)
+            RETURNING {_NEED_COLUMNS}""",
+        referral_id,
+        local_authority,
+        decided_on,
+    )
+    assert row is not None
+    return _need(row)
+
+
+async def assessing(conn: Connection, referral_id: UUID) -> bool:
+    """Whether the council decided to assess the referral (its statutory advisers due)."""
+    since = await conn.fetchval(
+        "SELECT assessing_since FROM referral_needs WHERE referral_id = $1", referral_id
+    )
+    return since is not None
+
+
 async def need_of(conn: Connection, referral_id: UUID) -> Need | None:
     row = await conn.fetchrow(
         f"SELECT {_NEED_COLUMNS} FROM referral_needs WHERE referral_id = $1", referral_id

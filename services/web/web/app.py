@@ -42,6 +42,7 @@ from web import (
     caseload,
     errors,
     family,
+    live_plans,
     plan,
     practitioner,
     referral,
@@ -49,8 +50,10 @@ from web import (
     school,
     school_documents,
     school_plan,
+    sen2,
     signin,
     steps,
+    transfers,
 )
 from web import advisers as adviser_pages
 from web import documents as document_pages
@@ -75,6 +78,7 @@ calls to referrals there carry the family's link."""
 ROUTERS = (
     signin.router,
     caseload.router,
+    transfers.router,
     referral.router,
     document_pages.router,
     steps.router,
@@ -85,6 +89,8 @@ ROUTERS = (
     accessibility.router,
     audit.router,
     reports.router,
+    live_plans.router,
+    sen2.router,
     registry_import.router,
     registry_listing.router,
     registry_entries.router,
@@ -101,6 +107,7 @@ UPLOADS = (
     *adviser_pages.UPLOADS,
     *school_documents.UPLOADS,
     *request.evidence.UPLOADS,
+    *live_plans.UPLOADS,
 )
 """The pages that take a document: their body may reach ``MAX_UPLOAD_BYTES``."""
 

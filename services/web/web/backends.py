@@ -86,10 +86,13 @@ class Backends:
         content: bytes | None = None,
         accept: Sequence[int] = (200, 201),
         forwarded_for: str | None = None,
+        timeout_s: float | None = None,
     ) -> Answer:
         """Call ``service``; return its answer when its status is in ``accept``, else raise
         the matching ``ApiError``. ``content``: a raw body (a CSV file), with its type in
-        ``headers``; ``files`` and ``data``: a multipart form (a document and its fields)."""
+        ``headers``; ``files`` and ``data``: a multipart form (a document and its fields);
+        ``timeout_s``: longer than the client's, for a call known to be slow (a whole file
+        brought in)."""
         sent = dict(headers or {})
         if token is not None:
             sent["Authorization"] = f"Bearer {token}"
@@ -105,6 +108,7 @@ class Backends:
                 files=files,
                 data=data,
                 content=content,
+                timeout=httpx.USE_CLIENT_DEFAULT if timeout_s is None else timeout_s,
             )
         except httpx.HTTPError as exc:
             raise Unavailable(f"{service}: {type(exc).__name__}") from exc
@@ -112,6 +116,27 @@ class Backends:
         if response.status_code in accept:
             return Answer(response.status_code, body, response.headers)
         raise _error(response.status_code, body, service)
+
+    async def stream(
+        self, service: str, path: str, *, token: str | None, params: Mapping[str, Any]
+    ) -> httpx.Response:
+        """A GET whose answer (a large download) is passed on as it arrives rather than held:
+        the caller iterates it and closes it. An answer that is not 200 raises as ``call``."""
+        request = self.client.build_request(
+            "GET",
+            f"{self.urls[service]}{path}",
+            params=params,
+            headers={"Authorization": f"Bearer {token}"} if token is not None else None,
+        )
+        try:
+            response = await self.client.send(request, stream=True)
+        except httpx.HTTPError as exc:
+            raise Unavailable(f"{service}: {type(exc).__name__}") from exc
+        if response.status_code != 200:
+            await response.aread()
+            await response.aclose()
+            raise _error(response.status_code, _body(response), service)
+        return response
 
     async def get(self, service: str, path: str, *, token: str | None, **kw: Any) -> Any:
         return (await self.call(service, "GET", path, token=token, **kw)).body

@@ -46,6 +46,8 @@ async def referral_page(request: Request, referral_id: UUID, user: Caseworker) -
         documents,
         reviews,
         cessations,
+        transfer,
+        reassessments,
     ) = await together(
         backends.get("referrals", path, token=token),
         backends.get("referrals", f"{path}/child", token=token),
@@ -58,6 +60,8 @@ async def referral_page(request: Request, referral_id: UUID, user: Caseworker) -
         backends.get("referrals", f"{path}/documents", token=token),
         _optional(backends.get("referrals", f"{path}/annual-reviews", token=token)),
         _optional(backends.get("referrals", f"{path}/ceasing", token=token)),
+        _optional(backends.get("referrals", f"{path}/transfer-in", token=token)),
+        _optional(backends.get("referrals", f"{path}/reassessments", token=token)),
     )
     today = date.today()
     ehc = referral.get("ehc")
@@ -74,7 +78,10 @@ async def referral_page(request: Request, referral_id: UUID, user: Caseworker) -
     )
     cessation = (cessations or [None])[0]  # the latest proposal to cease the plan, if any
     plan_in_force = bool(reviews) or (ehc or {}).get("stage") == "final_plan_issued"
-    for d in (review or {}).get("deadlines", []):
+    reassessment = next(
+        (r for r in reassessments or [] if r["stage"] in ("requested", "reassessing")), None
+    )
+    for d in [*(review or {}).get("deadlines", []), *(reassessment or {}).get("deadlines", [])]:
         d["days_left"] = (date.fromisoformat(d["due_on"]) - today).days
     return pages.render(
         request,
@@ -95,6 +102,8 @@ async def referral_page(request: Request, referral_id: UUID, user: Caseworker) -
         amending=amending,
         cessation=cessation,
         plan_in_force=plan_in_force,
+        transfer=transfer,
+        reassessment=reassessment,
         words=words,
         banner=request.scope["web.session"].data.pop("banner", None),
     )

@@ -36,11 +36,62 @@ REVIEW_INVITEES = {
     "health": "Health",
     "social_care": "Social care",
 }
+REASSESSMENT_REQUESTERS = {
+    "parent": "A parent",
+    "young_person": "The young person",
+    "school": "A school or college",
+    "council": "The council itself",
+}
+YES_NO = {"yes": "Yes", "no": "No"}
+REASSESSMENT_OUTCOMES = {
+    "plan_amended": "The amended plan was issued",
+    "plan_not_amended": "We decided not to amend the plan",
+}
+
+
+def _reassess(body: dict[str, Any]) -> dict[str, Any]:
+    """The form's yes or no as the API's true or false."""
+    return {**body, "reassess": body.get("reassess") == "yes"}
+
+
 REVIEW_DECISIONS = {
     "keep": "Keep the plan as it is (not amend it)",
     "amend": "Amend the plan",
     "cease": "Consider ceasing the plan",
 }
+
+
+SETTING_TYPES = {
+    "mainstream_school": "Mainstream school",
+    "special_school": "Special school",
+    "resourced_provision": "Resourced provision or unit",
+    "independent_school": "Independent school",
+    "school_sixth_form": "School sixth form",
+    "sixth_form_college": "Sixth form college",
+    "further_education_college": "Further education college",
+    "specialist_post_16_institution": "Specialist post-16 institution",
+    "alternative_provision": "Alternative provision",
+}
+TRANSFER_KINDS = {
+    "early_years_to_primary": "Early years to primary or infant school",
+    "infant_to_junior": "Infant to junior school",
+    "primary_to_secondary": "Primary to secondary (or middle) school",
+    "secondary_to_post_16": "Secondary school to post-16",
+}
+
+
+def _amended_plan(body: dict[str, Any]) -> dict[str, Any]:
+    """The amended plan's body: the next setting's URN (6 digits) or UKPRN, and its type."""
+    shaped = {"issued_on": body["issued_on"]}
+    given, kind = body.get("next_setting", "").replace(" ", ""), body.get("next_setting_type")
+    setting: dict[str, str] = {}
+    if given:
+        setting["ukprn" if len(given) == 8 else "urn"] = given
+    if kind:
+        setting["setting_type"] = kind
+    if setting:
+        shaped["next_setting"] = setting
+    return shaped
 
 
 @dataclass(frozen=True)
@@ -218,6 +269,46 @@ STEPS: dict[str, StepForm] = {
             "person who gave it, the council and the family agree (regulation 6(4) of the SEND "
             "Regulations 2014). The family's own advice is always asked for.",
             shape=lambda body: {**body, "giver_agreed": body.get("giver_agreed") == ["agreed"]},
+        ),
+        StepForm(
+            "family-advice-asks",
+            "Record advice the family asked for",
+            "/family-advice-asks",
+            (
+                Question("asked_on", "Date the family asked", "date", hint=TODAY_HINT),
+                Question(
+                    "advice",
+                    "What advice they asked for",
+                    "textarea",
+                    hint="In their words, or a short description. It stays in the council's "
+                    "record.",
+                ),
+                Question(
+                    "asked_of",
+                    "Who they asked us to seek it from",
+                    "text",
+                    hint="A person's name and role, or a service.",
+                ),
+                Question(
+                    "decision",
+                    "The council's decision",
+                    "radios",
+                    options=words.FAMILY_ADVICE_DECISIONS,
+                ),
+                Question(
+                    "reason",
+                    "Why the request is not reasonable",
+                    "textarea",
+                    when=("decision", "refuse"),
+                    hint="It stays in the council's record.",
+                ),
+            ),
+            "The family's request for advice was recorded",
+            intro="The council must seek advice from any person the parent or young person "
+            "reasonably asks it to seek advice from (regulation 6(1)(h) of the SEND "
+            "Regulations 2014), before deciding whether to issue an EHC plan. Once you record "
+            'that you will seek it, ask for it as "Advice the family asked for" (or use '
+            "existing advice).",
         ),
         StepForm(
             "plan-decision",
@@ -466,8 +557,111 @@ STEPS: dict[str, StepForm] = {
             "amended-plan",
             "Record the amended plan issued",
             "/annual-review/amendments/final",
-            (Question("issued_on", "Date the amended plan was issued", "date", hint=TODAY_HINT),),
+            (
+                Question("issued_on", "Date the amended plan was issued", "date", hint=TODAY_HINT),
+                Question(
+                    "next_setting",
+                    "URN or UKPRN of the next school or college",
+                    "text",
+                    required=False,
+                    hint="Needed when the child moves to the next phase of education by next "
+                    "September: a school's 6-digit URN or a college's 8-digit UKPRN.",
+                ),
+                Question(
+                    "next_setting_type",
+                    "Type of the next setting",
+                    "radios",
+                    options=SETTING_TYPES,
+                    required=False,
+                    hint="Where the plan names a type of setting, or the same school continues "
+                    "into the next phase.",
+                ),
+            ),
             "The amended plan was recorded; the family is told, with the right to appeal",
+            shape=_amended_plan,
+        ),
+        # A phase transfer (Reg 18): where the date of birth does not tell it.
+        StepForm(
+            "phase-transfer",
+            "Set the child's phase transfer",
+            "/phase-transfer",
+            (
+                Question("kind", "The move", "radios", options=TRANSFER_KINDS),
+                Question(
+                    "year",
+                    "Year of the move",
+                    "text",
+                    hint="The child moves in September of this year. For example, 2027.",
+                ),
+            ),
+            "The phase transfer was recorded: its deadline follows it",
+            intro="Worked out from the date of birth unless set here: set it for an infant "
+            "school (infant to junior) or a child taught out of their year group.",
+        ),
+        # A plan transferred in (Reg 15) and a re-assessment (Regs 24-27).
+        StepForm(
+            "transfer-decision",
+            "Record what the family was told after the transfer",
+            "/transfer-in/decision",
+            (
+                Question(
+                    "reassess",
+                    "Whether the council will carry out a new EHC needs assessment",
+                    "radios",
+                    options=YES_NO,
+                ),
+                Question("told_on", "Date the family was told", "date", hint=TODAY_HINT),
+            ),
+            "The family's message was recorded; the family is told",
+            intro="Within 6 weeks of the transfer, tell the family that the plan was "
+            "transferred and whether the council will carry out a new EHC needs assessment.",
+            shape=_reassess,
+        ),
+        StepForm(
+            "reassessment-request",
+            "Record a request for a re-assessment",
+            "/reassessment/request",
+            (
+                Question(
+                    "requested_by",
+                    "Who asked for the re-assessment",
+                    "radios",
+                    options=REASSESSMENT_REQUESTERS,
+                ),
+                Question(
+                    "requested_on",
+                    "Date the council received the request",
+                    "date",
+                    hint=TODAY_HINT,
+                ),
+            ),
+            "The request was recorded: decide within 15 days",
+            intro="The council decides within 15 days of the request whether to re-assess.",
+        ),
+        StepForm(
+            "reassessment-decision",
+            "Record the decision whether to re-assess",
+            "/reassessment/decision",
+            (
+                Question(
+                    "reassess", "Whether the council will re-assess", "radios", options=YES_NO
+                ),
+                Question("decided_on", "Date the family was told", "date", hint=TODAY_HINT),
+            ),
+            "The decision was recorded; the family is told",
+            intro="A refusal can be appealed. A re-assessment ends in the amended plan, or a "
+            "decision not to amend it, within 14 weeks of telling the family.",
+            shape=_reassess,
+        ),
+        StepForm(
+            "reassessment-outcome",
+            "Record the re-assessment's outcome",
+            "/reassessment/outcome",
+            (
+                Question("outcome", "The outcome", "radios", options=REASSESSMENT_OUTCOMES),
+                Question("concluded_on", "Date of the outcome", "date", hint=TODAY_HINT),
+            ),
+            "The outcome was recorded; the family is told, with the right to appeal",
         ),
         # Ceasing the plan (s45, Regs 29-31), step by step in the law's order.
         StepForm(

@@ -43,6 +43,7 @@ STEPS = {
     "advice_received": "Advice received",
     "advice_excused": "Adviser's 6 weeks excused (regulation 8(2))",
     "existing_advice_agreed": "Existing advice agreed (regulation 6(4))",
+    "family_advice_asked": "The family asked for advice (regulation 6(1)(h))",
     "plan_issue_decided": "Decision whether to issue a plan",
     "draft_plan_issued": "Draft plan issued",
     "final_plan_issued": "Final plan issued",
@@ -122,6 +123,12 @@ ADVICE = {
 
 EXISTING_ADVICE = {k: v for k, v in ADVICE.items() if k != "parent"}
 """Advice that may be existing advice (Reg 6(4): kinds (b) to (h)): never the family's own."""
+
+FAMILY_ADVICE_DECISIONS = {
+    "seek": "We will seek it (a reasonable request)",
+    "refuse": "We will not seek it: the request is not reasonable",
+}
+"""The council's decision on advice the family asked it to seek (Reg 6(1)(h))."""
 
 FAMILY_AGREED_BY = {
     "parent": "The parent",

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from uuid import UUID
 
 from referrals.live.annual_review import AMENDED_PLAN_WEEKS_AFTER_MEETING, APPEAL_MONTHS
+from referrals.live.phase_transfer import NamedSetting, PhaseTransfer
 from referrals.statutory import InvalidStep, OutOfOrder
 from shared.dates import add_months
 from shared.events import AmendedPlanIssued, AmendmentsProposed
@@ -70,7 +71,15 @@ def propose(
     return proposed, event
 
 
-def issue_amended_plan(amendment: Amendment, issued_on: date, today: date) -> AmendedPlanIssued:
+def issue_amended_plan(
+    amendment: Amendment,
+    issued_on: date,
+    today: date,
+    transfer: PhaseTransfer | None = None,
+    named: NamedSetting | None = None,
+) -> AmendedPlanIssued:
+    """The amended plan; of a child moving phase (``transfer``), the one naming the next
+    setting (``named``, checked by ``phase_transfer.check_next_setting``)."""
     if amendment.proposals_sent_on is None or amendment.comments_until is None:
         raise OutOfOrder("send the proposed amendments first: the family comments on them")
     if issued_on > today:
@@ -89,4 +98,9 @@ def issue_amended_plan(amendment: Amendment, issued_on: date, today: date) -> Am
         amended_plan_due=due,
         late=issued_on > due,
         appeal_by=add_months(issued_on, APPEAL_MONTHS),
+        phase_transfer=transfer.kind if transfer else None,
+        transfer_due=transfer.due_on if transfer else None,
+        next_setting_urn=named.urn if named else None,
+        next_setting_ukprn=named.ukprn if named else None,
+        next_setting_type=named.setting_type if named else None,
     )

@@ -12,7 +12,7 @@ order in one file, as ``referrals.live.review_api`` is.)
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
@@ -191,6 +191,17 @@ async def propose_ceasing(
 Take = Callable[[UnitOfWork, Cessation], Any]
 
 
+async def _under_way(uow: UnitOfWork, referral_id: UUID) -> Cessation:
+    """The cessation under way, locked; 404 for an unknown referral, 409 when none is."""
+    found = await cessation_store.under_way(uow.conn, referral_id)
+    if found is None:
+        known = await uow.conn.fetchval("SELECT true FROM referrals WHERE id = $1", referral_id)
+        if not known:  # unknown, or another council's: the same answer
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no referral {referral_id}")
+        raise OutOfOrder("ceasing the plan is not under way: propose it first")
+    return found
+
+
 async def _step(
     referral_id: UUID,
     caller: AsCaller,
@@ -198,26 +209,28 @@ async def _step(
     body: BaseModel,
     take: Take,
     letters: LetterDesk | None = None,
+    decide: Callable[[UnitOfWork], Awaitable[DomainEvent]] | None = None,
+    note: str | None = None,
 ) -> Any:
-    """A step of the cessation under way in one unit of work; a decision to cease
-    (``letters``) also writes the family's letter, its bytes removed again if the step fails."""
+    """A step of the cessation under way in one unit of work. A decision to cease
+    (``letters``, ``decide``) has the family's letter printed and stored first, with no lock
+    held (``LetterDesk.write_first``), then kept with the step; its bytes go if it fails."""
 
     async def step(uow: UnitOfWork) -> list[CessationView]:
-        found = await cessation_store.under_way(uow.conn, referral_id)
-        if found is None:
-            known = await uow.conn.fetchval("SELECT true FROM referrals WHERE id = $1", referral_id)
-            if not known:
-                raise HTTPException(status.HTTP_404_NOT_FOUND, f"no referral {referral_id}")
-            raise OutOfOrder("ceasing the plan is not under way: propose it first")
-        await take(uow, found)
+        await take(uow, await _under_way(uow, referral_id))
         return await _now(uow, referral_id)
 
     try:
-        return await one_step(caller, retry, body, step)
+        if letters is not None and decide is not None:
+            await letters.write_first(caller.begin, decide, note)
+        answer = await one_step(caller, retry, body, step)
     except BaseException:
         if letters is not None:
             await letters.forget()
         raise
+    if letters is not None:
+        await letters.done()
+    return answer
 
 
 @router.post("/ceasing/consultation", response_model=list[CessationView])
@@ -253,15 +266,22 @@ async def ceasing_decided(
     commissioning body told; the plan is kept until the time to appeal has passed or an appeal
     is decided (s45(4)). Not to cease: the plan continues and is reviewed as before."""
 
-    async def take(uow: UnitOfWork, found: Cessation) -> None:
+    def decided(found: Cessation) -> tuple[Cessation, PlanCeasingDecided]:
         done = ceasing.decide(found, body.decision, body.decided_on, body.note, london_today())
-        await cessation_store.save(
-            uow.conn, done, decision=body.decision, decision_note=body.note.strip()
-        )
         event = PlanCeasingDecided(
             **_common(done), decision=body.decision, decided_on=body.decided_on,
             reason=done.reason, appeal_by=done.appeal_by,
         )  # fmt: skip
+        return done, event
+
+    async def decide(uow: UnitOfWork) -> DomainEvent:
+        return decided(await _under_way(uow, referral_id))[1]
+
+    async def take(uow: UnitOfWork, found: Cessation) -> None:
+        done, event = decided(found)
+        await cessation_store.save(
+            uow.conn, done, decision=body.decision, decision_note=body.note.strip()
+        )
         await letters.keep(uow.conn, event, body.note.strip(), caller.actor.subject)
         if done.stage == Stage.KEPT:
             await cessation_store.keep_reviewing(uow.conn, done, london_today())
@@ -270,7 +290,9 @@ async def ceasing_decided(
         for told in await others_told_of_ceasing(uow, event):
             uow.add(told)
 
-    return await _step(referral_id, caller, retry, body, take, letters)
+    return await _step(
+        referral_id, caller, retry, body, take, letters, decide=decide, note=body.note.strip()
+    )
 
 
 @router.post("/ceasing/mediation", response_model=list[CessationView])

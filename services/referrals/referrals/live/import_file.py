@@ -37,6 +37,8 @@ COLUMNS: dict[str, tuple[str | int, ...]] = {
     "setting_urn": ("setting_urn",),
     "setting_ukprn": ("setting_ukprn",),
     "review_meeting_on": ("open_steps",),
+    "transfer_year": ("phase_transfer", "year"),
+    "transfer_kind": ("phase_transfer", "kind"),
 }
 """Each CSV column and the field it fills. A CSV row has no postal address: a family whose
 messages go by letter is brought in with JSON."""
@@ -146,8 +148,8 @@ def _nested(row: dict[str, str]) -> dict[str, Any]:
             item["needs"] = value.split()
         elif column == "review_meeting_on":
             item["open_steps"] = [{"step": "annual_review_meeting", "on": value}]
-        elif len(field) == 2:
-            item[str(field[0])][str(field[1])] = value
+        elif len(field) == 2:  # the child, the contact, the phase transfer
+            item.setdefault(str(field[0]), {})[str(field[1])] = value
         else:
             item[str(field[0])] = value
     return item

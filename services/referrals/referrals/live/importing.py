@@ -8,7 +8,10 @@ step on the timeline; its events (the plan, the family's contact) go out with th
 the plan's audit row comes from its event (``import``, ``live-plan``).
 
 Batched (a statement per table for the whole file), so 5,000 plans take seconds, and one import
-at a time per council (an advisory lock): two at once cannot both bring in one case id."""
+at a time per council (an advisory lock): two at once cannot both bring in one case id.
+
+(Longer than most modules: the file's checks and the one pass that builds every table's rows,
+the plan's reviews and phase transfer included, read best together.)"""
 
 from __future__ import annotations
 
@@ -18,9 +21,11 @@ from uuid import UUID, uuid4
 
 from referrals.domain import StatutoryStep, Step, age_on, contact_registered, phase_of
 from referrals.intake import IntakeRules, name_key
-from referrals.live import against_database, review_store
+from referrals.live import against_database, phase_transfer_store, review_store
 from referrals.live.annual_review import ReviewDeadline
 from referrals.live.import_file import Location, Place, Problem
+from referrals.live.phase_transfer import PhaseTransfer, next_transfer
+from referrals.live.phase_transfer_store import SetBy
 from referrals.live.plan_row import LivePlanIn, rule_problems
 from shared.db import Connection
 from shared.events import DomainEvent, LivePlanImported
@@ -123,6 +128,7 @@ async def _store(
     done: Imported,
 ) -> None:
     child_rows, referral_rows, plan_rows, step_rows = [], [], [], []
+    transfer_rows: list[tuple[UUID, str, PhaseTransfer, SetBy]] = []
     for _, plan in new:
         child, referral_id = plan.child, uuid4()
         child_id = known.get(plan.case_id)
@@ -160,6 +166,11 @@ async def _store(
         )
         contact = contact_registered(referral_id, plan.family_contact)
         done.events += [(imported, plan.local_authority), (contact, plan.local_authority)]
+        transfer = _transfer_of(plan, today)
+        if transfer is not None:
+            set_by: SetBy = "date_of_birth" if plan.phase_transfer is None else "import"
+            transfer_rows.append((referral_id, plan.local_authority, transfer, set_by))
+            step_rows.append((referral_id, uuid4(), StatutoryStep.PHASE_TRANSFER_SET.value))
     await conn.executemany(
         """INSERT INTO children (id, nhs_number, given_name, family_name, name_key,
                date_of_birth, postcode, local_authority)
@@ -190,8 +201,20 @@ async def _store(
         if plan.review_meeting_on is not None
     ]
     await review_store.under_way(conn, meetings, today)
+    done.events += [
+        (event, event.local_authority)
+        for event in await phase_transfer_store.add_many(conn, transfer_rows)
+    ]
     await conn.executemany(
         """INSERT INTO timeline (referral_id, event_id, step, service, occurred_at)
            VALUES ($1, $2, $3, 'referrals', now())""",
         step_rows,
     )
+
+
+def _transfer_of(plan: LivePlanIn, today: date) -> PhaseTransfer | None:
+    """The plan's next transfer: as brought in, or worked out from the date of birth."""
+    given = plan.phase_transfer
+    if given is not None:
+        return PhaseTransfer(given.kind, given.year)
+    return next_transfer(plan.child.date_of_birth, today)

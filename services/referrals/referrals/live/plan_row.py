@@ -11,9 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from referrals.domain import FamilyContact
 from referrals.intake import IntakeRules, child_age_problem, council_problem, nhs_number_range
+from referrals.live.phase_transfer import PhaseTransfer, year_problem
 from referrals.schemas import REGULATIONS_IN_FORCE, Child
 from shared.dates import add_months
-from shared.events import Sen2Need
+from shared.events import PhaseTransferKind, Sen2Need
 
 REVIEW_MONTHS = 12
 """Reg 20: a plan is reviewed at least every 12 months from its issue or its last review."""
@@ -30,6 +31,16 @@ class OpenStep(BaseModel):
         "or held, whose decision is still to come"
     )
     on: date
+
+
+class PhaseTransferIn(BaseModel):
+    """The child's next phase transfer as the council knows it (Reg 18); left out: worked out
+    from the date of birth (``referrals.live.phase_transfer``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    year: int = Field(ge=2014, le=2100, description="The child moves in September of this year")
+    kind: PhaseTransferKind = Field(examples=["primary_to_secondary"])
 
 
 class LivePlanIn(BaseModel):
@@ -60,6 +71,11 @@ class LivePlanIn(BaseModel):
     setting_urn: str | None = Field(default=None, pattern=r"^[0-9]{6}$", examples=["107958"])
     setting_ukprn: str | None = Field(default=None, pattern=r"^1[0-9]{7}$", examples=["10001234"])
     open_steps: list[OpenStep] = Field(default_factory=list, max_length=1)
+    phase_transfer: PhaseTransferIn | None = Field(
+        default=None,
+        description="The next phase transfer, where the council sets it (an infant school, a "
+        "child out of their year group); left out: worked out from the date of birth",
+    )
 
     @field_validator("needs")
     @classmethod
@@ -93,7 +109,9 @@ class LivePlanIn(BaseModel):
 
     def fingerprint(self) -> str:
         """The row as compared when brought in again (its validated, normalised JSON)."""
-        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()
+        # A row without a transfer is compared as it was before the field existed.
+        left_out = {"phase_transfer"} if self.phase_transfer is None else set()
+        return hashlib.sha256(self.model_dump_json(exclude=left_out).encode()).hexdigest()
 
 
 Problem = tuple[tuple[str, ...], str]
@@ -127,6 +145,11 @@ def rule_problems(plan: LivePlanIn, rules: IntakeRules, today: date) -> list[Pro
     age = child_age_problem(plan.child.date_of_birth, today)
     if age:
         problems.append((("child", "date_of_birth"), age.replace("the request", "the import")))
+    if plan.phase_transfer is not None:
+        set_by_council = PhaseTransfer(plan.phase_transfer.kind, plan.phase_transfer.year)
+        wrong = year_problem(plan.child.date_of_birth, set_by_council)
+        if wrong:
+            problems.append((("phase_transfer", "year"), wrong))
     number = plan.child.nhs_number
     if number and nhs_number_range(number) == "test" and not rules.accept_test_nhs_numbers:
         problems.append((("child", "nhs_number"), "a test NHS number (999...), never issued"))

@@ -42,8 +42,8 @@ REQUEST: tuple[tuple[str, Callable[[Request], Value]], ...] = (
     ("Tribunal", lambda r: None),
     ("Exceptions", lambda r: r.with_exception),
 )
-"""Each request. Not filled: ``Tribunal`` (appeals are not recorded: always empty),
-``TransferLA`` (transfers in are not recorded yet: absent)."""
+"""Each request. Not filled: ``Tribunal`` (appeals are not recorded: always empty). A request
+transferred in has none here: the transferred plan carries ``TransferLA`` (``PLAN``)."""
 
 ASSESSMENT: tuple[tuple[str, Callable[[Request], Value]], ...] = (
     ("AssessmentOutcome", lambda r: _assessment_outcome(r)),
@@ -54,12 +54,15 @@ PLAN: tuple[tuple[str, Callable[[Plan], Value]], ...] = (
     ("StartDate", lambda p: p.start_on),
     ("CeaseDate", lambda p: p.ceased_on),
     ("CeaseReason", lambda p: p.cease_reason),
+    ("TransferLA", lambda p: p.transferred_from),
 )
 """The plan. ``CeaseDate`` is the day the plan ceased (the time to appeal the decision to cease
 passed with no appeal, or the appeal was dismissed: s45(4)), not the day of a decision; empty
 while the plan is maintained. ``CeaseReason`` is the platform's code for the ground
 (``no_longer_necessary``, ``no_longer_responsible``, ``higher_education``, ``left_education``):
-map it here to the year's DfE code list."""
+map it here to the year's DfE code list. ``TransferLA``: the old council of a plan transferred
+in (Reg 15), as its ONS code (the specification may ask for the DfE's 3-digit LA number: map it
+here)."""
 
 NEED: tuple[tuple[str, Callable[[tuple[int, str]], Value]], ...] = (
     ("SENtype", lambda n: n[1]),

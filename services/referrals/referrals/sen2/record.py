@@ -59,6 +59,8 @@ class Plan:
     imported: bool
     cease_reason: str | None = None
     """Why it ceased (``shared.events.CeaseReason``, the platform's code)."""
+    transferred_from: str | None = None
+    """The old council's ONS code, for a plan transferred in (Reg 15)."""
 
 
 @dataclass(frozen=True)

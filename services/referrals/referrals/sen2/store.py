@@ -26,8 +26,10 @@ WHERE e.local_authority = $1 AND e.requested_on <= $2
 ORDER BY e.requested_on, r.id"""
 
 _LIVE_PLANS = """
-SELECT l.referral_id, r.child_id, l.issued_on, l.needs, l.setting_urn, l.setting_ukprn
+SELECT l.referral_id, r.child_id, l.issued_on, l.needs, l.setting_urn, l.setting_ukprn,
+       t.from_council
 FROM live_plans l JOIN referrals r ON r.id = l.referral_id
+LEFT JOIN transfers_in t ON t.referral_id = l.referral_id
 WHERE l.local_authority = $1 AND l.issued_on <= $2"""
 
 _REVIEWS = """
@@ -147,6 +149,7 @@ def _plan(
             setting_urn=live["setting_urn"],
             setting_ukprn=live["setting_ukprn"],
             imported=True,
+            transferred_from=live["from_council"],
         )
     return None
 
@@ -161,6 +164,7 @@ def _with_reviews(
     setting_urn: str | None,
     setting_ukprn: str | None,
     imported: bool,
+    transferred_from: str | None = None,
 ) -> Plan:
     decided = tuple(reviews.get(referral_id, ()))
     cease_on, cease_reason = ceased.get(referral_id, (None, None))
@@ -173,4 +177,5 @@ def _with_reviews(
         ceased_on=cease_on,
         imported=imported,
         cease_reason=cease_reason,
+        transferred_from=transferred_from,
     )

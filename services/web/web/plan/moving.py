@@ -92,6 +92,15 @@ STEPS: dict[str, PlanStep] = {
                     required=False,
                     hint="Only after its statutory date: it is kept with the plan.",
                 ),
+                Question(
+                    "phase_ends_on",
+                    "When the child's current phase of education ends",
+                    "date",
+                    required=False,
+                    hint="Only if it ends before the next review (within 12 months), for "
+                    "example when the child moves from primary to secondary school: the "
+                    "outcomes then run to it. For example, 21 7 2027.",
+                ),
             ),
             "The final plan was issued",
             "Issue the final plan",

@@ -1,0 +1,180 @@
+"""HTTP routes of a re-assessment of a plan in force (Regs 24-27): the request, the council's
+decision (within 15 days; the family told), and its outcome (the amended plan or a decision
+not to amend it, within 14 weeks of telling the family). Each step is one unit of work
+(``ehc_api.one_step``: a retry's first answer, 409 out of order, 422 naming the field): its
+event, its limits, its timeline entry; answered with the plan's re-assessments."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+from uuid import UUID, uuid4
+
+from fastapi import APIRouter, HTTPException, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from referrals import repository
+from referrals.domain import StatutoryStep
+from referrals.ehc_api import StepRetry, one_step
+from referrals.live import reassessment, reassessment_store
+from referrals.live.reassessment import Outcome, Reassessment, Stage, Taken
+from referrals.statutory import OutOfOrder
+from shared.auth import AUTH_RESPONSES, Role, allow
+from shared.dates import london_today
+from shared.events import Requester
+from shared.http import CONFLICT, NOT_FOUND, UNAVAILABLE, AsCaller
+from shared.unit_of_work import UnitOfWork
+
+router = APIRouter(
+    prefix="/v1/referrals/{referral_id}",
+    tags=["re-assessment"],
+    responses={**UNAVAILABLE, **AUTH_RESPONSES, **NOT_FOUND, **CONFLICT},
+    dependencies=[allow(Role.CASEWORKER, Role.MANAGER)],
+)
+
+
+class Deadline(BaseModel):
+    kind: str = Field(examples=["reassessment_decision"])
+    due_on: date
+    met_on: date | None
+
+
+class ReassessmentView(BaseModel):
+    id: UUID
+    requested_by: Requester
+    requested_on: date
+    stage: Stage
+    decided_on: date | None = Field(description="The day the family was told the decision")
+    concluded_on: date | None
+    outcome: Outcome | None
+    deadlines: list[Deadline]
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    requested_by: Requester
+    requested_on: date
+
+
+class Decision(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reassess: bool
+    decided_on: date = Field(description="The day the family is told")
+
+
+class Conclusion(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    outcome: Outcome
+    concluded_on: date
+
+
+STEP_OF = {
+    Stage.REQUESTED: StatutoryStep.REASSESSMENT_REQUESTED,
+    Stage.REASSESSING: StatutoryStep.REASSESSMENT_DECIDED,
+    Stage.REFUSED: StatutoryStep.REASSESSMENT_DECIDED,
+    Stage.CONCLUDED: StatutoryStep.REASSESSMENT_CONCLUDED,
+}
+
+
+async def _known(uow: UnitOfWork, referral_id: UUID) -> None:
+    """404 for a referral unknown (or another council's); 409 for one with no plan in force."""
+    found = await reassessment_store.has_plan(uow.conn, referral_id)
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no referral {referral_id}")
+    if not found:
+        raise OutOfOrder("no plan in force: a re-assessment is of an EHC plan")
+
+
+async def record(uow: UnitOfWork, taken: Taken, requested_by: str | None = None) -> None:
+    """A step's row, limits, event and timeline entry (also a transfer's new assessment)."""
+    await reassessment_store.store(uow.conn, taken, requested_by)
+    uow.add(taken.event)
+    await repository.add_step(
+        uow.conn, referral_id=taken.reassessment.referral_id, event_id=uuid4(),
+        step=STEP_OF[taken.reassessment.stage], service="referrals",
+        occurred_at=await uow.conn.fetchval("SELECT now()"), detail=str(taken.reassessment.id),
+    )  # fmt: skip
+
+
+async def reassessments_now(uow: UnitOfWork, referral_id: UUID) -> list[ReassessmentView]:
+    rows = await reassessment_store.reassessments_of(uow.conn, referral_id)
+    return [ReassessmentView.model_validate(row) for row in rows]
+
+
+@router.get("/reassessments", response_model=list[ReassessmentView])
+async def reassessments_of_plan(referral_id: UUID, caller: AsCaller) -> list[ReassessmentView]:
+    """The plan's re-assessments, the latest first, each with its limits (audited: a read)."""
+    async with caller.begin() as uow:
+        council = await uow.conn.fetchval(
+            "SELECT local_authority FROM referrals WHERE id = $1", referral_id
+        )
+        if council is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no referral {referral_id}")
+        uow.read("reassessment", referral_id=referral_id, local_authority=council)
+        return await reassessments_now(uow, referral_id)
+
+
+@router.post("/reassessment/request", response_model=list[ReassessmentView])
+async def reassessment_requested(
+    referral_id: UUID, body: Request, caller: AsCaller, retry: StepRetry
+) -> Any:
+    """A re-assessment asked for by the parent, the young person or the school or college
+    (or the council's own): the decision is due within 15 days."""
+
+    async def step(uow: UnitOfWork) -> list[ReassessmentView]:
+        await _known(uow, referral_id)
+        if await reassessment_store.open_reassessment(uow.conn, referral_id) is not None:
+            raise OutOfOrder("a re-assessment is under way: it must end before another starts")
+        council = await uow.conn.fetchval(
+            "SELECT local_authority FROM referrals WHERE id = $1", referral_id
+        )
+        taken = reassessment.request(
+            uuid4(), referral_id, council, body.requested_by, body.requested_on, london_today()
+        )
+        await record(uow, taken, body.requested_by)
+        return await reassessments_now(uow, referral_id)
+
+    return await one_step(caller, retry, body, step)
+
+
+async def _step(
+    referral_id: UUID,
+    caller: AsCaller,
+    retry: Any,
+    body: BaseModel,
+    take: Callable[[Reassessment, date], Taken],
+) -> Any:
+    async def step(uow: UnitOfWork) -> list[ReassessmentView]:
+        await _known(uow, referral_id)
+        found = await reassessment_store.open_reassessment(uow.conn, referral_id)
+        if found is None:
+            raise OutOfOrder("no re-assessment under way: record its request first")
+        await record(uow, take(found, london_today()))
+        return await reassessments_now(uow, referral_id)
+
+    return await one_step(caller, retry, body, step)
+
+
+@router.post("/reassessment/decision", response_model=list[ReassessmentView])
+async def reassessment_decided(
+    referral_id: UUID, body: Decision, caller: AsCaller, retry: StepRetry
+) -> Any:
+    """Whether the council will re-assess, the day the family is told (within 15 days of the
+    request). A refusal can be appealed (2 months); a re-assessment has 14 weeks."""
+    return await _step(
+        referral_id, caller, retry, body,
+        lambda r, today: reassessment.decide(r, body.reassess, body.decided_on, today),
+    )  # fmt: skip
+
+
+@router.post("/reassessment/outcome", response_model=list[ReassessmentView])
+async def reassessment_concluded(
+    referral_id: UUID, body: Conclusion, caller: AsCaller, retry: StepRetry
+) -> Any:
+    """The amended final plan issued, or the decision not to amend it (within 14 weeks of
+    telling the family of the re-assessment); either can be appealed (2 months)."""
+    return await _step(
+        referral_id, caller, retry, body,
+        lambda r, today: reassessment.conclude(r, body.outcome, body.concluded_on, today),
+    )  # fmt: skip

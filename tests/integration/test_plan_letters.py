@@ -1,0 +1,192 @@
+"""A draft or final EHC plan issued in the plans service writes the family's letter when
+referrals records its statutory step (#21), on real PostgreSQL: the same letter the
+caseworker's ``/draft-plan`` and ``/final-plan`` write (the draft's comment date, the final
+plan's appeal date), once on redelivery, listed on the family's page and opened through their
+link; none again when a caseworker recorded the step (and its letter) first."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from html import unescape
+from typing import Any
+from uuid import UUID, uuid4
+
+import asyncpg
+import httpx
+import pytest
+from fastapi import FastAPI
+from referrals.notices.letters import TITLES, Letter, LetterKind, html, pdf
+
+from scripts.platform import IdentityProvider, migrations_of
+from shared.dates import add_months, london_today
+from shared.events import DomainEvent, PlanFinalised, PlanIssuedForComment, wrap
+from shared.migrations import owner_connection
+from tests.conftest import Databases
+from tests.integration.plans_family import link
+from tests.integration.referrals_app import (
+    LEEDS,
+    handled,
+    referral_body,
+    referrals_service,
+    signed_in,
+)
+
+TODAY = london_today()
+
+
+@pytest.fixture(scope="module")
+async def owner_url(databases: Databases) -> str:
+    return await databases.fresh("planletters", "referrals", migrations_of("referrals"))
+
+
+@pytest.fixture(scope="module")
+async def app(owner_url: str, identity: IdentityProvider) -> AsyncIterator[FastAPI]:
+    async with referrals_service(owner_url, identity) as running:
+        yield running
+
+
+@pytest.fixture
+async def caseworker(app: FastAPI, identity: IdentityProvider) -> AsyncIterator[httpx.AsyncClient]:
+    async with await signed_in(app, identity, "leeds-caseworker") as client:
+        yield client
+
+
+@pytest.fixture
+async def family(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test"
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+def printed(monkeypatch: pytest.MonkeyPatch) -> list[Letter]:
+    """Each letter as it is printed (and printed: the letter is what it says)."""
+    from referrals.notices import issuing
+
+    seen: list[Letter] = []
+
+    def printing(letter: Letter) -> bytes:
+        seen.append(letter)
+        return pdf(letter)
+
+    monkeypatch.setattr(issuing, "pdf", printing)
+    return seen
+
+
+async def _decided_to_issue(caseworker: httpx.AsyncClient) -> str:
+    start = TODAY - timedelta(weeks=14)
+    created = await caseworker.post(
+        "/v1/referrals", json=referral_body(track="ehc", received_on=start)
+    )
+    assert created.status_code == 201, created.text
+    path = f"/v1/referrals/{created.json()['id']}"
+    week5 = str(start + timedelta(weeks=5))
+    kinds = ["parent", "educational", "educational_psychology", "medical", "social_care"]
+    for step, body in (
+        ("assessment-decision", {"decision": "assess", "decided_on": week5}),
+        ("advice-requests", {"kinds": kinds, "requested_on": week5}),
+        ("plan-decision", {"decision": "issue", "decided_on": str(TODAY)}),
+    ):
+        answer = await caseworker.post(f"{path}/{step}", json=body)
+        assert answer.status_code == 200, (step, answer.text)
+    referral_id: str = created.json()["id"]
+    return referral_id
+
+
+def _plan_step(referral_id: str) -> dict[str, Any]:
+    return {
+        "referral_id": UUID(referral_id), "local_authority": LEEDS, "plan_id": uuid4(),
+        "plan_version": 3, "track": "ehc",
+    }  # fmt: skip
+
+
+async def _consume(app: FastAPI, event: DomainEvent) -> list[DomainEvent]:
+    """A new delivery of ``event`` handled as referrals' consumer handles it."""
+    return await handled(app, wrap(event, source="/send-platform/plans", local_authority=LEEDS))
+
+
+async def _letters(owner_url: str, referral_id: str) -> list[str]:
+    conn: asyncpg.Connection = await owner_connection(owner_url)
+    try:
+        rows = await conn.fetch(
+            """SELECT d.letter_kind FROM documents d
+               JOIN document_contents c ON c.document_id = d.id
+               WHERE d.referral_id = $1 AND d.kind = 'letter' ORDER BY d.uploaded_at""",
+            UUID(referral_id),
+        )
+    finally:
+        await conn.close()
+    return [r["letter_kind"] for r in rows]
+
+
+async def test_plans_draft_and_final_write_the_familys_letters_once(
+    app: FastAPI,
+    caseworker: httpx.AsyncClient,
+    family: httpx.AsyncClient,
+    owner_url: str,
+    printed: list[Letter],
+) -> None:
+    referral_id = await _decided_to_issue(caseworker)
+    before = await _letters(owner_url, referral_id)
+    assert before == ["assessment_agreed", "plan_to_be_issued"]
+    until = TODAY + timedelta(days=15)
+    issued = PlanIssuedForComment(
+        **_plan_step(referral_id), issued_on=TODAY, comments_until=until, final_plan_due=None
+    )
+    await _consume(app, issued)
+    await _consume(app, issued)  # delivered again: one letter
+    assert await _letters(owner_url, referral_id) == [
+        "assessment_agreed",
+        "plan_to_be_issued",
+        "draft_plan",
+    ]
+    draft = printed[-1]
+    assert (draft.kind, draft.dated, draft.comments_due) == (LetterKind.DRAFT_PLAN, TODAY, until)
+    words = unescape(html(draft))
+    assert "at least 15 days" in words
+    assert str(draft.council.local_offer) in words  # where the list of schools and colleges is
+
+    final = PlanFinalised(
+        **_plan_step(referral_id), final_plan_due=None, late=False, finalised_on=TODAY,
+        comments_closed_early=True, review_due=TODAY,
+    )  # fmt: skip
+    await _consume(app, final)
+    await _consume(app, final)
+    kinds = await _letters(owner_url, referral_id)
+    assert kinds == ["assessment_agreed", "plan_to_be_issued", "draft_plan", "final_plan"]
+    letter = printed[-1]
+    assert (letter.kind, letter.appeal_by) == (LetterKind.FINAL_PLAN, add_months(TODAY, 2))
+    assert letter.appealable
+
+    token = link(UUID(referral_id))
+    view = (await family.get(f"/v1/family/{token}")).json()
+    listed = {item["what"]: item["id"] for item in view["letters"]}
+    assert TITLES[LetterKind.DRAFT_PLAN] in listed
+    assert TITLES[LetterKind.FINAL_PLAN] in listed
+    opened = await family.get(f"/v1/family/{token}/letters/{listed[TITLES[LetterKind.FINAL_PLAN]]}")
+    assert opened.status_code == 200
+    assert opened.content.startswith(b"%PDF")
+
+
+async def test_a_draft_recorded_by_a_caseworker_first_gets_no_second_letter(
+    app: FastAPI, caseworker: httpx.AsyncClient, owner_url: str
+) -> None:
+    referral_id = await _decided_to_issue(caseworker)
+    recorded = await caseworker.post(
+        f"/v1/referrals/{referral_id}/draft-plan", json={"issued_on": str(TODAY)}
+    )
+    assert recorded.status_code == 200, recorded.text
+    issued = PlanIssuedForComment(
+        **_plan_step(referral_id),
+        issued_on=TODAY,
+        comments_until=TODAY + timedelta(days=15),
+        final_plan_due=None,
+    )
+    assert await _consume(app, issued) == []
+    assert await _letters(owner_url, referral_id) == [
+        "assessment_agreed",
+        "plan_to_be_issued",
+        "draft_plan",
+    ]
