@@ -46,7 +46,8 @@ CEASING_TEXTS: dict[str, Words] = {
         sms=(
             "We have decided to cease the EHC plan (ref {reference}). You can appeal to the "
             "SEND Tribunal by {appeal_by}, or 1 month from a mediation certificate if later. "
-            "We keep the plan until then. Details: {link}"
+            "We keep the plan until the time to appeal has passed or an appeal is decided. "
+            "Details: {link}"
         ),
     ),
     "ceasing-not-ceased": Words(
