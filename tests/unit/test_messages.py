@@ -293,3 +293,13 @@ def test_a_young_persons_representative_is_told_of_the_young_person() -> None:
     assert "the young person is on the waiting list" in plain
     assert "your child" not in plain
     assert "you are on" not in plain
+
+
+def test_every_message_giving_an_appeal_date_gives_the_mediation_certificates_rule() -> None:
+    """The time to appeal is 2 months from the notice or 1 month from the mediation
+    certificate, whichever is later: an email, letter or text with the one date and not the
+    other rule would tell a family they have less time than the law gives them."""
+    for kind, text in TEXTS["en"].items():
+        for part in (text.body, text.sms):
+            if "{appeal_by}" in part:
+                assert "mediation certificate" in part, kind

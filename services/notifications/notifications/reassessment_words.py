@@ -62,8 +62,8 @@ REASSESSMENT_TEXTS: dict[str, Words] = {
         ),
         sms=(
             "We will not carry out a re-assessment for the EHC plan (ref {reference}). You can "
-            "appeal to the SEND Tribunal by {appeal_by}. Mediation advice is available. "
-            "Details: {link}"
+            "appeal to the SEND Tribunal by {appeal_by}, or 1 month from a mediation certificate "
+            "if later. Details: {link}"
         ),
     ),
     "reassessment-plan-amended": Words(
@@ -76,7 +76,8 @@ REASSESSMENT_TEXTS: dict[str, Words] = {
         ),
         sms=(
             "After the re-assessment we have issued the amended EHC plan (ref {reference}). "
-            "You can appeal to the SEND Tribunal by {appeal_by}. Details: {link}"
+            "You can appeal to the SEND Tribunal by {appeal_by}, or 1 month from a mediation "
+            "certificate if later. Details: {link}"
         ),
     ),
     "reassessment-not-amended": Words(
@@ -89,7 +90,8 @@ REASSESSMENT_TEXTS: dict[str, Words] = {
         ),
         sms=(
             "After the re-assessment we will not amend the EHC plan (ref {reference}). You can "
-            "appeal to the SEND Tribunal by {appeal_by}. Details: {link}"
+            "appeal to the SEND Tribunal by {appeal_by}, or 1 month from a mediation certificate "
+            "if later. Details: {link}"
         ),
     ),
 }

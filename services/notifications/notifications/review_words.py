@@ -52,8 +52,8 @@ REVIEW_TEXTS: dict[str, Words] = {
         ),
         sms=(
             "After the review we will not amend the EHC plan (ref {reference}). You can "
-            "appeal to the SEND Tribunal by {appeal_by}. Mediation advice is available. "
-            "Details: {link}"
+            "appeal to the SEND Tribunal by {appeal_by}, or 1 month from a mediation certificate "
+            "if later. Details: {link}"
         ),
     ),
     "annual-review-amend": Words(
@@ -95,7 +95,8 @@ REVIEW_TEXTS: dict[str, Words] = {
         ),
         sms=(
             "We have issued the amended EHC plan (ref {reference}). You can appeal to the SEND "
-            "Tribunal by {appeal_by}. Mediation advice is available. Details: {link}"
+            "Tribunal by {appeal_by}, or 1 month from a mediation certificate if later. "
+            "Details: {link}"
         ),
     ),
     # A phase transfer (Reg 18): the plan naming the next school or college, and the date the
@@ -111,8 +112,8 @@ REVIEW_TEXTS: dict[str, Words] = {
         ),
         sms=(
             "We have issued the amended EHC plan naming the next school or college (ref "
-            "{reference}). You can appeal to the SEND Tribunal by {appeal_by}. Mediation advice "
-            "is available. Details: {link}"
+            "{reference}). You can appeal to the SEND Tribunal by {appeal_by}, or 1 month from a "
+            "mediation certificate if later. Details: {link}"
         ),
     ),
     "phase-transfer-missed-family": Words(
