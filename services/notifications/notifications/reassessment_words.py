@@ -63,7 +63,8 @@ REASSESSMENT_TEXTS: dict[str, Words] = {
         sms=(
             "We will not carry out a re-assessment for the EHC plan (ref {reference}). You can "
             "appeal to the SEND Tribunal by {appeal_by}, or 1 month from a mediation certificate "
-            "if later. Details: {link}"
+            "if later. Mediation advice is available. "
+            "Details: {link}"
         ),
     ),
     "reassessment-plan-amended": Words(
@@ -77,7 +78,8 @@ REASSESSMENT_TEXTS: dict[str, Words] = {
         sms=(
             "After the re-assessment we have issued the amended EHC plan (ref {reference}). "
             "You can appeal to the SEND Tribunal by {appeal_by}, or 1 month from a mediation "
-            "certificate if later. Details: {link}"
+            "certificate if later. Mediation advice is available. "
+            "Details: {link}"
         ),
     ),
     "reassessment-not-amended": Words(
@@ -91,7 +93,8 @@ REASSESSMENT_TEXTS: dict[str, Words] = {
         sms=(
             "After the re-assessment we will not amend the EHC plan (ref {reference}). You can "
             "appeal to the SEND Tribunal by {appeal_by}, or 1 month from a mediation certificate "
-            "if later. Details: {link}"
+            "if later. Mediation advice is available. "
+            "Details: {link}"
         ),
     ),
 }

@@ -53,7 +53,8 @@ REVIEW_TEXTS: dict[str, Words] = {
         sms=(
             "After the review we will not amend the EHC plan (ref {reference}). You can "
             "appeal to the SEND Tribunal by {appeal_by}, or 1 month from a mediation certificate "
-            "if later. Details: {link}"
+            "if later. Mediation advice is available. "
+            "Details: {link}"
         ),
     ),
     "annual-review-amend": Words(
@@ -96,7 +97,7 @@ REVIEW_TEXTS: dict[str, Words] = {
         sms=(
             "We have issued the amended EHC plan (ref {reference}). You can appeal to the SEND "
             "Tribunal by {appeal_by}, or 1 month from a mediation certificate if later. "
-            "Details: {link}"
+            "Mediation advice is available. Details: {link}"
         ),
     ),
     # A phase transfer (Reg 18): the plan naming the next school or college, and the date the
@@ -113,7 +114,7 @@ REVIEW_TEXTS: dict[str, Words] = {
         sms=(
             "We have issued the amended EHC plan naming the next school or college (ref "
             "{reference}). You can appeal to the SEND Tribunal by {appeal_by}, or 1 month from a "
-            "mediation certificate if later. Details: {link}"
+            "mediation certificate if later. Mediation advice is available. Details: {link}"
         ),
     ),
     "phase-transfer-missed-family": Words(
