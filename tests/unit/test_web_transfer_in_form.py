@@ -4,7 +4,7 @@ summary links to the box to correct), and the API body its answers make."""
 from __future__ import annotations
 
 from web import forms
-from web.transfer_in import FIELDS, QUESTIONS, body_of, field_of, taken_over
+from web.transfer_in import FIELDS, QUESTIONS, body_of, field_of, taken_over, worded
 
 
 def test_each_place_the_api_names_is_the_forms_field() -> None:
@@ -44,6 +44,23 @@ def test_the_apis_problems_are_shown_beside_their_fields() -> None:
     assert answers.general == ["Not a council you act for"]
     links = [e["href"] for e in answers.summary(QUESTIONS) if "href" in e]
     assert links == ["#from_council", "#child_date_of_birth-day"]
+
+
+def test_the_apis_words_are_the_forms() -> None:
+    answers = forms.Answers({})
+    said = [
+        (("body", "plan", "family_contact"), "Value error, sms: needed for the preferred channel"),
+        (("body", "from_council"), "String should match pattern '^E[0-9]{8}$'"),
+        (("body", "plan", "setting_urn"), "String should match pattern '^[0-9]{6}$'"),
+    ]
+    forms.from_api(answers, QUESTIONS, worded(said), field_of=field_of)
+    assert answers.errors == {
+        "contact_phone": "Contact's phone number is needed for the preferred channel",
+        "from_council": "The council that transferred the plan must be E and 8 digits, for "
+        "example E08000032",
+        "setting": "The named school or setting must be a URN (6 digits) or a UKPRN (8 digits "
+        "starting 1)",
+    }
 
 
 def test_the_answers_make_the_apis_body() -> None:

@@ -32,7 +32,16 @@ Caseworker = Annotated[User, with_role("caseworker", "manager")]
 PATH = "/live-plans/transfer-in"
 API = "/v1/live-plans/transfers-in"
 DATE_HINT = "For example, 27 3 2026"
-CHANNELS = {"email": "Email", "sms": "Text message", "letter": "Letter"}
+CHANNELS = {"email": "Email", "sms": "Text message"}
+"""A letter needs the family's postal address, which this form does not ask for (yet)."""
+FORMATS = {
+    "from_council": "must be E and 8 digits, for example E08000032",
+    "case_id": "must be letters, digits and . _ / - only, 64 at most",
+    "setting": "must be a URN (6 digits) or a UKPRN (8 digits starting 1)",
+}
+"""What a field must look like, said instead of pydantic's pattern (a regular expression)."""
+CONTACT_PARTS = {"email": "email", "sms": "phone"}
+"""The family contact's own check names the channel whose detail is missing: its field."""
 
 
 @dataclass(frozen=True)
@@ -176,6 +185,24 @@ def field_of(loc: tuple[Any, ...]) -> str | None:
     return None
 
 
+def worded(errors: list[tuple[tuple[Any, ...], str]]) -> list[tuple[tuple[Any, ...], str]]:
+    """The API's problems as the form says them: the family contact's (``sms: needed for the
+    preferred channel``) on the box it is about, and a pattern as what the field must be."""
+    said: list[tuple[tuple[Any, ...], str]] = []
+    for loc, message in errors:
+        message = message.removeprefix("Value error, ")
+        place = tuple(part for part in loc if part != "body")
+        channel, _, why = message.partition(": ")
+        if place == ("plan", "family_contact") and channel in CONTACT_PARTS and why:
+            loc = (*place, CONTACT_PARTS[channel])
+            message = f"is {why}" if why.startswith("needed") else why
+        field = field_of(loc)
+        if message.startswith("String should match pattern") and field in FORMATS:
+            message = FORMATS[field]
+        said.append((loc, message))
+    return said
+
+
 def body_of(answers: dict[str, Any], council: str, key: str) -> dict[str, Any]:
     """The API's body from the form's answers, for the council the caseworker acts for (a
     blank case reference: one made from the form's key, the same each time it is sent)."""
@@ -251,7 +278,7 @@ async def take_over(request: Request, user: Caseworker) -> Response:
             headers={"Idempotency-Key": key},
         )
     except Invalid as exc:
-        forms.from_api(answers, QUESTIONS, exc.errors, field_of=field_of)
+        forms.from_api(answers, QUESTIONS, worded(exc.errors), field_of=field_of)
         return _page(request, council, answers, key)
     except Conflict as exc:  # the case is a plan here already: nothing was recorded
         answers.general.append(forms.plain(exc.detail))

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 from playwright.async_api import Browser, expect
 
-from tests.e2e.web.conftest import axe_violations, new_context, sign_in
+from tests.e2e.web.conftest import axe_violations, new_context, screenshot, sign_in
 from tests.e2e.web.test_annual_review_journey import _fill_date
 
 TODAY = date.today()
@@ -56,9 +56,13 @@ async def test_a_caseworker_takes_over_a_transferred_plan_through_the_form(
     await page.get_by_role("button", name="Take over the plan").click()
     await expect(summary.locator('a[href="#from_council"]')).to_have_count(1)
     await expect(summary.locator('a[href="#contact_email"]')).to_have_count(1)
-    await expect(page.locator("#contact_email-error")).to_be_visible()
+    await expect(page.locator("#from_council-error")).to_contain_text("must be E and 8 digits")
+    await expect(page.locator("#contact_email-error")).to_contain_text(
+        "Contact's email address is needed for the preferred channel"
+    )
     await expect(page.locator("#child_postcode")).to_have_value("LS6 2AB")  # kept
     assert await axe_violations(page, axe_js) == []
+    await screenshot(page, "transfer-in-errors")
 
     await page.fill("#from_council", "E08000032")
     await page.fill("#contact_email", "ngozi@example.org")
