@@ -53,6 +53,7 @@ from web import (
     sen2,
     signin,
     steps,
+    transfer_in,
     transfers,
 )
 from web import advisers as adviser_pages
@@ -90,6 +91,7 @@ ROUTERS = (
     audit.router,
     reports.router,
     live_plans.router,
+    transfer_in.router,
     sen2.router,
     registry_import.router,
     registry_listing.router,

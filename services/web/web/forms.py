@@ -10,7 +10,7 @@ back onto its fields.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -36,7 +36,7 @@ class Question:
 
     name: str
     label: str
-    kind: str  # date, radios, checkboxes, textarea, text
+    kind: str  # date, radios, checkboxes, select, textarea, text
     options: Mapping[str, str] = field(default_factory=dict)
     hint: str | None = None
     required: bool = True
@@ -118,7 +118,7 @@ def read(questions: Iterable[Question], form: Mapping[str, Any]) -> tuple[dict[s
         shown[q.name] = value
         if not value:
             if q.required:
-                verb = "Select" if q.kind == "radios" else "Enter"
+                verb = "Select" if q.kind in {"radios", "select"} else "Enter"
                 errors[q.name] = f"{verb} {q.label.lower()}"
             continue
         if q.options and value not in q.options:
@@ -134,13 +134,22 @@ def shown_again(questions: Iterable[Question], saved: Mapping[str, Any]) -> Answ
 
 
 def from_api(
-    answers: Answers, questions: Iterable[Question], errors: list[tuple[tuple[Any, ...], str]]
+    answers: Answers,
+    questions: Iterable[Question],
+    errors: list[tuple[tuple[Any, ...], str]],
+    *,
+    field_of: Callable[[tuple[Any, ...]], str | None] | None = None,
 ) -> Answers:
-    """The service's 422 on the form's own fields (its ``loc`` is ``("body", name, ...)``)."""
+    """The service's 422 on the form's own fields (its ``loc`` is ``("body", name, ...)``, or
+    what ``field_of`` maps to a field: a form whose body nests its answers)."""
     by_name = {q.name: q for q in questions}
     for loc, message in errors:
-        names = [part for part in loc if isinstance(part, str) and part != "body"]
-        question = by_name.get(names[0]) if names else None
+        if field_of is not None:
+            name = field_of(loc)
+        else:
+            names = [part for part in loc if isinstance(part, str) and part != "body"]
+            name = names[0] if names else None
+        question = by_name.get(name) if name else None
         if question is None:
             answers.general.append(plain(message))
         else:
