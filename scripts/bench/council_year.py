@@ -4,7 +4,8 @@ on the referrals service's own code (its routes in-process, its schedulers' tick
 PostgreSQL). Each day the council does the day's steps, then the three schedulers look, as on
 the day itself: the annual reviews' (``ReviewWatch``: opens reviews, warns of their limits),
 the EHC clock's (``DeadlineWatch``) and the phase transfers' (``TransferWatch``: opens a moving
-child's review in the autumn term before, warns of Reg 18's 15 February / 31 March). Seeded: the same sizes and seed give the same year.
+child's review in the autumn term before, warns of Reg 18's 15 February / 31 March).
+Seeded: the same sizes and seed give the same year.
 
 The council is on time, each step taken before its limit's at-risk warning would go, except a
 seeded share of cases late on purpose, each at exactly one limit: so the year's at-risk and
@@ -186,10 +187,10 @@ def _schedule_review(
     n = year.imported.get(referral_id, -1)
     transfer = None if row["kind"] is None else PhaseTransfer(row["kind"], row["transfer_year"])
     if transfer is not None and transfer.due_on <= plan.last_day and referral_id not in reviewed:
-        late = late_transfer(plan, n, transfer)
-        year.transfers[referral_id] = late
+        late_moving = late_transfer(plan, n, transfer)
+        year.transfers[referral_id] = late_moving
         reviewed.add(referral_id)
-        schedule(referral_id, transfer_steps(n, day, transfer, late))
+        schedule(referral_id, transfer_steps(n, day, transfer, late_moving))
         return
     late = None if referral_id in reviewed else late_review(plan, n, row["due_on"])
     if late is not None:
