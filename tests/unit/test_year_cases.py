@@ -89,11 +89,12 @@ def _applies(kind: str, review: dict[str, date]) -> bool:
 
 def test_a_transfer_review_issues_the_amended_plan_naming_the_next_setting_before_at_risk() -> None:
     for kind in ("primary_to_secondary", "secondary_to_post_16"):
-        transfer = PhaseTransfer(kind, 2027)  # type: ignore[arg-type]
+        transfer = PhaseTransfer(kind, 2027)
         steps = transfer_steps(7, PLAN.first_day, transfer, late=False)
         day, _, body = steps[-1]
         assert day < transfer.due_on - timedelta(AT_RISK_DAYS)  # no at-risk warning
-        assert body["next_setting"] and body["issued_on"] == str(day)
+        assert body["next_setting"]
+        assert body["issued_on"] == str(day)
         days = _days(steps)
         assert days["proposals"] + timedelta(15) <= day  # the family's 15 days for comments
         assert days["meeting-held"] >= days["invitations"] + timedelta(14)
