@@ -1,9 +1,11 @@
 """A simulated council year (issue #22): plans in force brought in with their anniversaries
 spread over the year, and EHC needs assessment requests arriving through it, run day by day
 on the referrals service's own code (its routes in-process, its schedulers' ticks, real
-PostgreSQL). Each day the council does the day's steps, then both schedulers look, as on
-the day itself: the annual reviews' (``ReviewWatch``: opens reviews, warns of their limits)
-and the EHC clock's (``DeadlineWatch``). Seeded: the same sizes and seed give the same year.
+PostgreSQL). Each day the council does the day's steps, then the three schedulers look, as on
+the day itself: the annual reviews' (``ReviewWatch``: opens reviews, warns of their limits),
+the EHC clock's (``DeadlineWatch``) and the phase transfers' (``TransferWatch``: opens a moving
+child's review in the autumn term before, warns of Reg 18's 15 February / 31 March).
+Seeded: the same sizes and seed give the same year.
 
 The council is on time, each step taken before its limit's at-risk warning would go, except a
 seeded share of cases late on purpose, each at exactly one limit: so the year's at-risk and
@@ -32,6 +34,8 @@ import httpx
 from fastapi import FastAPI
 from referrals.config import ReferralsSettings
 from referrals.deadlines import DeadlineWatch
+from referrals.live.phase_transfer import PhaseTransfer
+from referrals.live.phase_transfer_watch import TransferWatch
 from referrals.live.review_watch import ReviewWatch
 
 from scripts.bench.year_cases import (
@@ -40,11 +44,13 @@ from scripts.bench.year_cases import (
     YearPlan,
     dice,
     late_review,
+    late_transfer,
     plans_csv,
     request_body,
     request_day,
     request_steps,
     review_steps,
+    transfer_steps,
     upn,
 )
 from shared import dates
@@ -67,6 +73,9 @@ class Year:
     finals: dict[str, date] = field(default_factory=dict)  # request -> final plan's day
     refused: set[str] = field(default_factory=set)
     not_issued: set[str] = field(default_factory=set)
+    transfers: dict[str, bool] = field(default_factory=dict)
+    """Children moving phase in the year's September whose transfer review the council did:
+    referral id -> late on purpose (the amended plan after the last legal day)."""
     steps: int = 0
     warnings_ticked: int = 0
     daily: list[Callable[[Year, date], Awaitable[None]]] = field(default_factory=list)
@@ -157,6 +166,39 @@ async def _take(year: Year, client: httpx.AsyncClient, today: dict[str, list[Ste
     await asyncio.gather(*(case(r, steps) for r, steps in sorted(today.items())))
 
 
+_OPENED = """SELECT a.referral_id::text, a.due_on, t.kind, t.transfer_year
+   FROM annual_reviews a LEFT JOIN phase_transfers t ON t.referral_id = a.referral_id
+     AND t.met_on IS NULL AND make_date(t.transfer_year, 9, 1) > $1
+   WHERE a.opened_on = $1"""
+"""The reviews opened today, each with the child's transfer still to come (if any)."""
+
+
+def _schedule_review(
+    year: Year,
+    row: Any,
+    day: date,
+    reviewed: set[str],
+    schedule: Callable[[str, list[Step]], None],
+) -> None:
+    """A review opened today: a transfer's (its last legal day in the year, the review due by
+    it) done as ``transfer_steps`` says; any other as ``review_steps``, late on purpose at one
+    limit if its first is one of the seeded late."""
+    plan, referral_id = year.plan, row["referral_id"]
+    n = year.imported.get(referral_id, -1)
+    transfer = None if row["kind"] is None else PhaseTransfer(row["kind"], row["transfer_year"])
+    if transfer is not None and transfer.due_on <= plan.last_day and referral_id not in reviewed:
+        late_moving = late_transfer(plan, n, transfer)
+        year.transfers[referral_id] = late_moving
+        reviewed.add(referral_id)
+        schedule(referral_id, transfer_steps(n, day, transfer, late_moving))
+        return
+    late = None if referral_id in reviewed else late_review(plan, n, row["due_on"])
+    if late is not None:
+        year.late.add((referral_id, late))
+    reviewed.add(referral_id)
+    schedule(referral_id, review_steps(plan, n, day, row["due_on"], late, transfer))
+
+
 async def run(
     year: Year,
     signed_in: Callable[[str], Awaitable[httpx.AsyncClient]],
@@ -181,6 +223,12 @@ async def run(
     )
     clock = DeadlineWatch(
         at_risk_days=settings.deadline_at_risk_days, interval_s=60, today=calendar.today
+    )
+    transfers = TransferWatch(
+        open_days=settings.phase_transfer_open_days,
+        at_risk_days=settings.deadline_at_risk_days,
+        interval_s=60,
+        today=calendar.today,
     )
     arriving: dict[date, list[int]] = defaultdict(list)
     for n in range(plan.requests):
@@ -216,17 +264,9 @@ async def run(
                 async with state.database.pool().acquire() as conn:
                     year.warnings_ticked += await reviews.check(state.work, conn)
                     year.warnings_ticked += await clock.check(state.work, conn)
-                opened = await owner.fetch(
-                    "SELECT referral_id::text, due_on FROM annual_reviews WHERE opened_on = $1",
-                    day,
-                )
-                for row in opened:
-                    referral_id, n = row["referral_id"], year.imported.get(row["referral_id"], -1)
-                    late = None if referral_id in reviewed else late_review(plan, n, row["due_on"])
-                    if late is not None:
-                        year.late.add((referral_id, late))
-                    reviewed.add(referral_id)
-                    schedule(referral_id, review_steps(plan, n, day, row["due_on"], late))
+                    year.warnings_ticked += await transfers.check(state.work, conn)
+                for row in await owner.fetch(_OPENED, day):
+                    _schedule_review(year, row, day, reviewed, schedule)
                 day += timedelta(1)
     finally:
         await owner.close()

@@ -65,6 +65,8 @@ async def checked(year: Year, signed_in: SignedIn) -> tuple[dict[str, int], dict
         "requests": len(year.requested),
         "steps": year.steps,
         "late on purpose": len(year.late),
+        "phase transfer cohort": len(year.transfers),
+        "phase transfers late on purpose": sum(year.transfers.values()),
         "final plans": len(year.finals),
         "children without a UPN": len(year.no_upn),
     }

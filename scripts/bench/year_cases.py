@@ -7,6 +7,14 @@ purpose, each at exactly one limit, with every step inside the year and time to 
 it. Plans in force are brought in with their next review due from the year's 30th day on;
 requests arrive evenly through the year.
 
+Phase transfers (Reg 18): a child moving phase in the year's September has the review opened by
+the transfer scheduler on the first day (its window, the autumn term before, began before the
+platform did: the council starts the review then), and the council does it as fast as the law
+lets it, the amended plan naming the next setting out before the transfer's at-risk warning
+(``transfer_steps``); a seeded share of those due 14 February is late on purpose, issued 5 days
+after it. An amended plan of a child whose transfer is the next September names the next
+setting too (``next_setting``), as the amended-plan route asks.
+
 (Longer than most modules: every kind of case and each of its steps' days, read together,
 as the limits they keep are.)
 """
@@ -20,6 +28,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from referrals.live.phase_transfer import PhaseTransfer, applies_to
 from referrals.sen2.upn import check_letter
 
 from scripts.bench.live_plans import COLUMNS, nhs_number
@@ -80,6 +89,8 @@ def review_due(plan: YearPlan, n: int) -> date:
 
 
 def plans_csv(plan: YearPlan) -> str:
+    """The plans in force: children born 2005 to 2017, spread (``n * 1009``, 1009 prime to
+    4,600 days) so that even a small year holds children of every phase transfer."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
@@ -88,7 +99,7 @@ def plans_csv(plan: YearPlan) -> str:
         last = dates.add_months(due, -12)
         writer.writerow(
             [f"SIM-{n:06d}", LEEDS, GIVEN[n % len(GIVEN)], FAMILY[n // len(GIVEN) % len(FAMILY)],
-             str(date(2005, 1, 1) + timedelta(n * 3 % 4600)), nhs_number(n),
+             str(date(2005, 1, 1) + timedelta(n * 1009 % 4600)), nhs_number(n),
              f"LS{6 + n % 4} {n % 10}AB", "A Parent", f"parent{n}@example.org",
              " ".join(NEEDS[(n + k) % len(NEEDS)] for k in range(1 + n % 3)),
              str(last - timedelta(365 * (n % 4))), str(last), f"{107000 + n % 900}"]
@@ -160,11 +171,27 @@ def request_steps(plan: YearPlan, n: int, received: date) -> tuple[list[Step], s
     ], late  # fmt: skip
 
 
-def review_steps(plan: YearPlan, n: int, opened: date, due: date, late: str | None) -> list[Step]:
+def next_setting(n: int, transfer: PhaseTransfer) -> dict[str, str]:
+    """The next school or college the n-th child's amended plan names: a secondary school's
+    URN (never the setting named now, ``plans_csv``'s 107xxx), a college by its type."""
+    if transfer.kind == "secondary_to_post_16":
+        return {"setting_type": "further_education_college"}
+    return {"urn": f"{140000 + n % 900}"}
+
+
+def review_steps(
+    plan: YearPlan,
+    n: int,
+    opened: date,
+    due: date,
+    late: str | None,
+    transfer: PhaseTransfer | None = None,
+) -> list[Step]:
     """A review's steps from the day after the scheduler opened it: meeting arranged and
     invitations sent at once, the meeting 25 days before its limit (2 weeks after the
     invitations at least), the report in 3 days, the decision in 7; "amend": proposals in 10,
-    the amended plan in 30. ``late``: the one limit this review misses."""
+    the amended plan in 30 (naming the next setting where it is the ``transfer``'s). ``late``:
+    the one limit this review misses."""
     first = opened + timedelta(1)
     meeting = max(due - timedelta(25), first + timedelta(14))
     if late == "review_meeting":
@@ -192,8 +219,43 @@ def review_steps(plan: YearPlan, n: int, opened: date, due: date, late: str | No
             meeting + timedelta(70 if late == "amended_plan" else 30),
         )
         steps.append((proposals, f"{base}/amendments/proposals", {"sent_on": str(proposals)}))
-        steps.append((final, f"{base}/amendments/final", {"issued_on": str(final)}))
+        issued: dict[str, Any] = {"issued_on": str(final)}
+        if transfer is not None and applies_to(transfer, final):
+            issued["next_setting"] = next_setting(n, transfer)
+        steps.append((final, f"{base}/amendments/final", issued))
     return steps
+
+
+def late_transfer(plan: YearPlan, n: int, transfer: PhaseTransfer) -> bool:
+    """Whether the n-th child's transfer is late on purpose: only one due 14 February (its
+    amended plan 5 days after still meets the review's own limits, warned at none)."""
+    late = dice(plan, "transfer", n).random() < plan.late_share
+    return late and transfer.kind != "secondary_to_post_16"
+
+
+def transfer_steps(n: int, opened: date, transfer: PhaseTransfer, late: bool) -> list[Step]:
+    """A transfer's review, opened by the transfer scheduler, as fast as the law lets it:
+    invitations at once, the meeting 2 weeks after them, the report the next day, the
+    decision ("amend": the child moves) and the proposals the day after, the amended plan
+    naming the next setting when the family's 15 days for comments end (from a first day's
+    opening: 2 February, before 14 February's at-risk warning); late: 5 days after the
+    transfer's last legal day, the proposals 15 days before it."""
+    first = opened + timedelta(1)
+    meeting = first + timedelta(14)
+    decided = meeting + timedelta(2)
+    final = transfer.due_on + timedelta(5) if late else decided + timedelta(15)
+    proposals = final - timedelta(15)
+    base = "annual-review"
+    return [
+        (first, f"{base}/meeting", {"meeting_on": str(meeting)}),
+        (first, f"{base}/invitations", {"sent_on": str(first), "invitees": EVERYONE}),
+        (meeting, f"{base}/meeting-held", {"held_on": str(meeting)}),
+        (meeting + timedelta(1), f"{base}/report", {"sent_on": str(meeting + timedelta(1))}),
+        (decided, f"{base}/decision", {"decision": "amend", "decided_on": str(decided)}),
+        (proposals, f"{base}/amendments/proposals", {"sent_on": str(proposals)}),
+        (final, f"{base}/amendments/final",
+         {"issued_on": str(final), "next_setting": next_setting(n, transfer)}),
+    ]  # fmt: skip
 
 
 def late_review(plan: YearPlan, n: int, due: date) -> str | None:

@@ -5,10 +5,15 @@ of a plan's life adds its own there (with its work in ``Year.daily``). ``figures
 the year did.
 
 - every review due to open in the year opened, on its day (``ANNUAL_REVIEW_OPEN_DAYS`` before
-  it is due, or the first day for one already that near);
+  it is due, or the first day for one already that near; a moving child's on the day the
+  transfer scheduler opened it, if sooner);
 - every deadline computed: each request's four from its day, each review's from its own days;
 - every deadline watched: missed the day after it passed unmet, never when met in time;
 - the at-risk and missed events sent once each, for exactly the limits missed on purpose;
+- the phase transfer cohort of the year's September: every child's amended plan naming the
+  next setting issued by the last legal day (14 February; 30 March to post-16), after it
+  exactly for those late on purpose, and the transfer's at-risk and missed events sent once
+  each for exactly those;
 - the SEN2 return for the year: no child with a problem but those whose UPN was never
   recorded, its totals as the timeliness report's and as the year's own counts.
 
@@ -25,6 +30,7 @@ from xml.etree import ElementTree as ET
 
 import asyncpg
 import httpx
+from referrals.live.phase_transfer_store import cohort
 from referrals.reports import within_20_weeks
 
 from scripts.bench.council_year import Year
@@ -36,6 +42,8 @@ from shared.events import (
     AnnualReviewOpened,
     DeadlineAtRisk,
     DeadlineMissed,
+    PhaseTransferDeadlineAtRisk,
+    PhaseTransferDeadlineMissed,
 )
 
 Check = Callable[[Year, asyncpg.Connection, httpx.AsyncClient], Awaitable[list[str]]]
@@ -56,8 +64,16 @@ async def reviews_opened(year: Year, db: asyncpg.Connection, _: httpx.AsyncClien
         year.plan.last_day,
     )
     wrong = []
-    for row in await db.fetch("SELECT id, due_on, opened_on FROM annual_reviews"):
+    rows = await db.fetch(
+        """SELECT a.id, a.due_on, a.opened_on,
+                  (SELECT min(t.review_opened_on) FROM phase_transfers t
+                   WHERE t.referral_id = a.referral_id AND a.due_on <= t.due_on) AS by_transfer
+           FROM annual_reviews a"""
+    )  # a review due by a transfer's deadline: the transfer scheduler opens it, maybe sooner
+    for row in rows:
         expected = max(row["due_on"] - timedelta(open_days), first)
+        if row["by_transfer"] is not None:
+            expected = min(expected, row["by_transfer"])
         if row["opened_on"] != (expected if expected <= last else None):
             wrong.append(f"review {row['id']}: opened {row['opened_on']}, expected {expected}")
     opened = {r[0] for r in await db.fetch("SELECT referral_id::text FROM annual_reviews")}
@@ -158,6 +174,41 @@ async def warnings_once(year: Year, db: asyncpg.Connection, _: httpx.AsyncClient
     return wrong
 
 
+async def transfers_issued(year: Year, db: asyncpg.Connection, _: httpx.AsyncClient) -> list[str]:
+    """Reg 18 for the cohort moving in the year's September (``phase_transfer_store.cohort``,
+    the caseload's own query): each child's review done and the amended plan naming the next
+    setting issued by the last legal day, or after it for exactly those late on purpose; the
+    transfers' at-risk and missed events (the outbox) once each for exactly those."""
+    wrong = []
+    moving = await cohort(
+        db, year.plan.first_day.year, year.plan.last_day, year.settings.deadline_at_risk_days
+    )
+    for child in moving:
+        referral_id = str(child.referral_id)
+        if referral_id not in year.transfers:
+            wrong.append(f"transfer {referral_id}: {child.state}, its review never opened")
+            continue
+        expected = "issued_late" if year.transfers[referral_id] else "issued"
+        named = child.next_setting_urn or child.next_setting_ukprn or child.next_setting_type
+        if child.state != expected or not named or child.review_held_on is None:
+            wrong.append(
+                f"transfer {referral_id}: {child.state} {child.amended_issued_on} (due "
+                f"{child.due_on}), review held {child.review_held_on}, next setting {named}; "
+                f"{expected}"
+            )
+    wrong += [f"transfer {r}: not of the cohort" for r in set(year.transfers) -
+              {str(c.referral_id) for c in moving}]  # fmt: skip
+    late = {r for r, is_late in year.transfers.items() if is_late}
+    for name, topic in (("at risk", PhaseTransferDeadlineAtRisk.topic()),
+                        ("missed", PhaseTransferDeadlineMissed.topic())):  # fmt: skip
+        rows = await db.fetch("SELECT key FROM outbox WHERE topic = $1", topic)
+        sent = Counter(r["key"] for r in rows)
+        wrong += [f"transfer {key}: {n} {name} events" for key, n in sorted(sent.items()) if n != 1]
+        wrong += [f"transfer {key}: {name} event, not late" for key in sorted(set(sent) - late)]
+        wrong += [f"transfer {key}: late, no {name} event" for key in sorted(late - set(sent))]
+    return wrong
+
+
 async def sen2_return(year: Year, _: asyncpg.Connection, manager: httpx.AsyncClient) -> list[str]:
     """The return for the year: only the expected problems; totals as the timeliness report's
     and as the year's own; the XML holds every child."""
@@ -206,6 +257,7 @@ CHECKS: list[tuple[str, Check]] = [
     ("every deadline computed", deadlines_computed),
     ("every deadline watched", deadlines_watched),
     ("at-risk and missed events sent once each", warnings_once),
+    ("the phase transfer cohort issued by 15 February (31 March post-16)", transfers_issued),
     ("the SEN2 return validates and agrees", sen2_return),
 ]
 """The year's checks, in order; each returns what it found wrong (nothing: it holds)."""
@@ -225,4 +277,9 @@ async def figures(db: asyncpg.Connection) -> dict[str, int]:
         "review deadlines": await db.fetchval("SELECT count(*) FROM review_deadlines"),
         "at-risk events": sum(events.get(t, 0) for t in AT_RISK),
         "missed events": sum(events.get(t, 0) for t in MISSED),
+        "phase transfers met": await db.fetchval(
+            "SELECT count(*) FROM phase_transfers WHERE met_on IS NOT NULL"
+        ),
+        "phase transfer at-risk events": events.get(PhaseTransferDeadlineAtRisk.topic(), 0),
+        "phase transfer missed events": events.get(PhaseTransferDeadlineMissed.topic(), 0),
     }

@@ -3,7 +3,9 @@ plans in force with their reviews spread over the year and 16 EHC requests arriv
 day by day through the referrals service's routes and both schedulers on the simulated day,
 real PostgreSQL. Every check of ``scripts.bench.year_checks`` holds: every review opened on its
 day, every deadline computed and watched, the at-risk and missed events sent once each for
-exactly the limits missed on purpose, the SEN2 return validating and agreeing."""
+exactly the limits missed on purpose, the phase transfer cohort's amended plans naming the next
+setting issued by 15 February / 31 March (but the late on purpose, warned once each), the SEN2
+return validating and agreeing."""
 
 from __future__ import annotations
 
@@ -54,3 +56,8 @@ async def test_a_council_year_opens_every_review_and_warns_only_of_the_late(
     assert counted["reviews opened"] >= PLAN.plans  # and next year's for the earliest
     assert counted["final plans"] > 0
     assert counted["children without a UPN"] > 0
+    late_transfers = counted["phase transfers late on purpose"]
+    assert 0 < late_transfers < counted["phase transfer cohort"]
+    assert counted["phase transfer at-risk events"] == counted["phase transfer missed events"]
+    assert counted["phase transfer missed events"] == late_transfers
+    assert counted["phase transfers met"] >= counted["phase transfer cohort"]

@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, timedelta
 
+from referrals.live.phase_transfer import PhaseTransfer
+
 from scripts.bench.year_cases import (
     REVIEW_LATE,
     Step,
@@ -17,6 +19,7 @@ from scripts.bench.year_cases import (
     request_steps,
     review_due,
     review_steps,
+    transfer_steps,
 )
 
 PLAN = YearPlan(plans=400, requests=80)
@@ -82,3 +85,32 @@ def test_a_late_review_misses_its_one_limit_inside_the_year() -> None:
 
 def _applies(kind: str, review: dict[str, date]) -> bool:
     return kind != "amended_plan" or "final" in review
+
+
+def test_a_transfer_review_issues_the_amended_plan_naming_the_next_setting_before_at_risk() -> None:
+    for kind in ("primary_to_secondary", "secondary_to_post_16"):
+        transfer = PhaseTransfer(kind, 2027)
+        steps = transfer_steps(7, PLAN.first_day, transfer, late=False)
+        day, _, body = steps[-1]
+        assert day < transfer.due_on - timedelta(AT_RISK_DAYS)  # no at-risk warning
+        assert body["next_setting"]
+        assert body["issued_on"] == str(day)
+        days = _days(steps)
+        assert days["proposals"] + timedelta(15) <= day  # the family's 15 days for comments
+        assert days["meeting-held"] >= days["invitations"] + timedelta(14)
+    late = transfer_steps(7, PLAN.first_day, PhaseTransfer("primary_to_secondary", 2027), True)
+    assert late[-1][0] == date(2027, 2, 19)  # 5 days after 14 February
+
+
+def test_an_amended_plan_names_the_next_setting_only_in_the_school_year_before_the_move() -> None:
+    moving = PhaseTransfer("primary_to_secondary", 2028)
+    autumn, spring = (
+        [review_steps(PLAN, n, opened, due, None, moving) for n in range(PLAN.plans)]
+        for opened, due in ((date(2027, 8, 1), date(2027, 10, 10)),
+                            (date(2027, 1, 20), date(2027, 4, 10)))
+    )  # fmt: skip
+    n = next(n for n in range(PLAN.plans) if autumn[n][-1][1].endswith("final"))
+    assert autumn[n][-1][2]["next_setting"] == {"urn": f"{140000 + n % 900}"}
+    amended_in_spring = [steps[-1] for steps in spring if steps[-1][1].endswith("final")]
+    assert amended_in_spring  # an amendment of the school year before the one before the move:
+    assert all("next_setting" not in body for _, _, body in amended_in_spring)  # none asked
