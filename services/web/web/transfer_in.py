@@ -7,6 +7,9 @@ child; the family contact; the needs; the plan); no JavaScript. The form is sent
 The API names a bad field by its place in the body (``plan.child.date_of_birth``); ``FIELDS``
 maps each place back to the form's field, so the error summary links to the box to correct.
 On success the child's referral page says by when the family is told and the review is due.
+
+(Longer than most modules: one page's questions, their mapping from the API's places, and
+the answers' body, read and changed together.)
 """
 
 from __future__ import annotations
