@@ -4,7 +4,9 @@ each with its own day. The steps are replayed through the statutory process itse
 (``referrals.statutory.EhcRequest``), not a copy of its rules: a step out of order (a draft
 with no decision to issue) or on a day the process does not allow (before the step it follows,
 in the future) is a problem at the row's field, and the request that comes out has the stage
-and deadlines the platform would have given it had each step been recorded on its day. Pure."""
+and deadlines the platform would have given it had each step been recorded on its day. Pure.
+
+(Longer than most modules: the row, its rules and the replay of its steps, read together.)"""
 
 from __future__ import annotations
 
