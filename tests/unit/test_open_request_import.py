@@ -11,6 +11,8 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
+from notifications.catalogue import CATALOGUE
+from notifications.domain import alerts_for
 from referrals.intake import IntakeRules
 from referrals.live import open_request_file
 from referrals.live.import_file import BadFile
@@ -160,3 +162,20 @@ def test_the_same_row_has_the_same_fingerprint_and_another_detail_another() -> N
     again = OpenRequestIn.model_validate(_item())
     other = OpenRequestIn.model_validate(_item(received_on="2026-06-02"))
     assert first.fingerprint() == again.fingerprint() != other.fingerprint()
+
+
+def test_steps_from_the_earlier_system_are_flagged_and_cause_no_messages() -> None:
+    row = OpenRequestIn.model_validate(
+        _item(assessment_decision="refuse", assessment_decided_on="2026-07-01",
+              refusal_reason="needs_met_from_available_provision")
+    )  # fmt: skip
+    replayed = _checked(row)
+    assert isinstance(replayed, Replayed)
+    assert replayed.request.stage is Stage.ASSESSMENT_REFUSED
+    assert all(e.earlier_system for e in replayed.events)  # type: ignore[attr-defined]
+    for event in replayed.events:
+        kinds = CATALOGUE[type(event)]
+        assert kinds, "the same event taken here causes messages"
+        assert alerts_for(event, kinds, event_id=uuid4(), local_authority="E08000035") == []
+        taken_here = event.model_copy(update={"earlier_system": False})
+        assert alerts_for(taken_here, kinds, event_id=uuid4(), local_authority="E08000035")

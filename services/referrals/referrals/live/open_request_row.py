@@ -197,7 +197,9 @@ def replay(row: OpenRequestIn, referral_id: UUID, today: date) -> Replayed | Pro
     except InvalidStep as invalid:
         where = field if invalid.field == "on" else _field_of(invalid.field, field)
         return ((where,), str(invalid))
-    return Replayed(request, events)
+    # Each step was taken in the earlier system: its events say so, and cause no messages.
+    flagged = [e.model_copy(update={"earlier_system": True}) for e in events]
+    return Replayed(request, flagged)
 
 
 def _field_of(step_field: str, taking: str) -> str:
