@@ -211,3 +211,15 @@ async def test_only_managers_bring_requests_in(app: FastAPI, identity: IdentityP
     async with await signed_in(app, identity, "leeds-caseworker") as caseworker:
         refused = await caseworker.post(PATH, json={"requests": [request()]})
     assert refused.status_code == 403
+
+
+async def test_a_child_with_an_open_referral_here_is_not_brought_in_again(
+    manager: httpx.AsyncClient,
+) -> None:
+    first = request()
+    made = await manager.post(PATH, json={"requests": [first]})
+    assert made.status_code == 200, made.text
+    same_child = request(child=first["child"])  # another case id, the same child
+    answer = await manager.post(PATH, json={"requests": [same_child]})
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["detail"][0]["loc"] == ["body", "requests", 0, "child"]

@@ -2,26 +2,26 @@
 the file, the statutory process and the database first, then all stored or none. As for plans
 (``referrals.live.importing``): a row brought in before with the same details is left as it
 is, one with other details is refused, one import per council at a time (the same advisory
-lock), the child known by NHS number reused. Each request becomes a referral on the EHC track
-with its ``ehc_requests`` row at the stage its steps left it, the deadlines the clock gives
-from ``received_on`` (met or cancelled by the steps taken, as the steps' own routes do), its
-advice requests, a timeline entry per step, and the steps' events flagged ``earlier_system``
-(audited from their events; notifications sends nothing for them).
+lock), the child checked as the plans import checks it (``against_database``). Each request
+becomes a referral on the EHC track with its ``ehc_requests`` row at the stage its steps left
+it, the deadlines the clock gives from ``received_on`` (met or cancelled by the steps taken, as
+the steps' own routes do), its advice requests, a timeline entry per step, and the steps'
+events flagged ``earlier_system`` (audited from their events; no messages for them).
 
-(Longer than most modules: the file's checks against the database and the one pass that stores
-each request's tables, read best together as the plans import's are.)"""
+(Longer than most modules: the file's checks and the one pass that stores each request's
+tables, as the steps' routes store them, read best together.)"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any
 from uuid import UUID, uuid4
 
 from referrals import ehc_repository, repository
 from referrals.domain import Step, contact_registered
 from referrals.ehc_api import STEP_OF
 from referrals.intake import IntakeRules, name_key
+from referrals.live import against_database
 from referrals.live.importing import Rejected
 from referrals.live.open_request_file import Place
 from referrals.live.open_request_row import OpenRequestIn, Replayed, check
@@ -82,7 +82,7 @@ async def bring_in(
             problems.append(
                 (place.at(("case_id",)), f"brought in before with other details ({found[0]})")
             )
-    children, known = await _known_children(conn, new)
+    children, known = await against_database.known_children(conn, new)
     problems += known
     if problems:
         raise Rejected(sorted(problems, key=lambda p: (_number(p[0]), str(p[0]))))
@@ -121,40 +121,6 @@ async def _brought_in_before(
     return {
         (r["local_authority"], r["case_id"]): (r["referral_id"], r["fingerprint"]) for r in found
     }
-
-
-async def _known_children(
-    conn: Connection, new: list[tuple[Place, OpenRequestIn]]
-) -> tuple[dict[str, UUID], list[Problem]]:
-    """The child known here by NHS number with the same name and date of birth (reused), and
-    the rows refused: another child's number, or a child with an open referral here."""
-    children: dict[str, UUID] = {}
-    problems: list[Problem] = []
-    for place, row in new:
-        child = row.child
-        found: Any = None
-        if child.nhs_number:
-            found = await conn.fetchrow(
-                """SELECT c.id, c.name_key, c.date_of_birth,
-                          EXISTS (SELECT FROM referrals r WHERE r.child_id = c.id
-                                  AND r.closed_at IS NULL) AS open
-                   FROM children c WHERE c.local_authority = $1 AND c.nhs_number = $2""",
-                row.local_authority,
-                child.nhs_number,
-            )
-        key = name_key(child.given_name, child.family_name)
-        if found is None:
-            continue
-        if (found["name_key"], found["date_of_birth"]) != (key, child.date_of_birth):
-            problems.append(
-                (place.at(("child", "nhs_number")), "belongs to a child known here with another "
-                 "name or date of birth")
-            )  # fmt: skip
-        elif found["open"]:
-            problems.append((place.at(("child",)), "this child already has an open referral here"))
-        else:
-            children[row.case_id] = found["id"]
-    return children, problems
 
 
 async def _store(
