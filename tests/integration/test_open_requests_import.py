@@ -108,7 +108,8 @@ async def test_requests_at_each_stage_are_on_the_clock_from_received_on(
                         advice_kinds=ADVICE, advice_requested_on=day(55))  # fmt: skip
     drafted = request(
         **assessing | {"case_id": f"LCC-R-{uuid4().hex[:8]}", "child": request()["child"]},
-        plan_decision="issue", plan_decided_on=day(10), draft_issued_on=day(5),
+        advice_received_on=day(20), plan_decision="issue", plan_decided_on=day(10),
+        draft_issued_on=day(5),
     )  # fmt: skip
     refused = request(assessment_decision="refuse", assessment_decided_on=day(70),
                       refusal_reason="needs_met_from_available_provision")  # fmt: skip
@@ -148,6 +149,7 @@ async def test_requests_at_each_stage_are_on_the_clock_from_received_on(
     assert by_kind["decision"]["met_on"] == date.fromisoformat(day(60))
     assert by_kind["draft_plan"]["met_on"] == date.fromisoformat(day(5))
     assert by_kind["advice:medical"]["due_on"] == date.fromisoformat(day(55)) + timedelta(42)
+    assert by_kind["advice:medical"]["met_on"] == date.fromisoformat(day(20))
     refused_deadlines = await _fetch(
         owner_url,
         "SELECT kind FROM deadlines WHERE referral_id = $1 AND cancelled",
@@ -157,10 +159,11 @@ async def test_requests_at_each_stage_are_on_the_clock_from_received_on(
 
     events = await outbox_events(owner_url, ids[drafted["case_id"]])
     topics = [t for t, _ in events]
-    assert topics[:5] == [
+    assert topics[: 5 + len(ADVICE)] == [
         "referrals.ehc-assessment-requested.v1",
         "referrals.assessment-decided.v1",
         "referrals.advice-requested.v1",
+        *["referrals.advice-received.v1"] * len(ADVICE),
         "referrals.plan-issue-decided.v1",
         "referrals.draft-plan-issued.v1",
     ]

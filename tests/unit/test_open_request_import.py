@@ -179,3 +179,20 @@ def test_steps_from_the_earlier_system_are_flagged_and_cause_no_messages() -> No
         assert alerts_for(event, kinds, event_id=uuid4(), local_authority="E08000035") == []
         taken_here = event.model_copy(update={"earlier_system": False})
         assert alerts_for(taken_here, kinds, event_id=uuid4(), local_authority="E08000035")
+
+
+def test_advice_received_before_it_was_asked_for_is_refused_at_its_field() -> None:
+    row = OpenRequestIn.model_validate(
+        _item(assessment_decision="assess", assessment_decided_on="2026-07-01",
+              advice_kinds=["medical"], advice_requested_on="2026-07-02",
+              advice_received_on="2026-07-01")
+    )  # fmt: skip
+    assert [w for w, _ in _checked(row)] == [("advice_received_on",)]  # type: ignore[union-attr]
+    received = OpenRequestIn.model_validate(
+        _item(assessment_decision="assess", assessment_decided_on="2026-07-01",
+              advice_kinds=["medical"], advice_requested_on="2026-07-02",
+              advice_received_on="2026-08-01")
+    )  # fmt: skip
+    replayed = _checked(received)
+    assert isinstance(replayed, Replayed)
+    assert [e.name for e in replayed.events][-1] == "advice-received"

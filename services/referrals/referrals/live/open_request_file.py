@@ -40,6 +40,7 @@ COLUMNS: dict[str, tuple[str | int, ...]] = {
     "refusal_reason": ("refusal_reason",),
     "advice_kinds": ("advice_kinds",),
     "advice_requested_on": ("advice_requested_on",),
+    "advice_received_on": ("advice_received_on",),
     "plan_decision": ("plan_decision",),
     "plan_decided_on": ("plan_decided_on",),
     "not_issue_reason": ("not_issue_reason",),

@@ -61,6 +61,11 @@ class OpenRequestIn(BaseModel):
         default_factory=list, description="The advice asked for (Reg 6), all on one day"
     )
     advice_requested_on: date | None = None
+    advice_received_on: date | None = Field(
+        default=None,
+        description="The day the last of the advice asked for came in (all of it received); "
+        "left out: still awaited, each adviser's 6 weeks watched",
+    )
     plan_decision: Literal["issue", "not_issue"] | None = None
     plan_decided_on: date | None = None
     not_issue_reason: NotIssueReason | None = None
@@ -171,6 +176,15 @@ def replay(row: OpenRequestIn, referral_id: UUID, today: date) -> Replayed | Pro
             events.append(
                 request.request_advice(row.advice_kinds, row.advice_requested_on, (), today)
             )
+            if row.advice_received_on is not None:
+                field = "advice_received_on"
+                events += [
+                    request.receive_advice(kind, row.advice_requested_on, row.advice_received_on,
+                                           today)
+                    for kind in row.advice_kinds
+                ]  # fmt: skip
+        elif row.advice_received_on is not None:
+            return (("advice_received_on",), "advice received needs the advice asked for")
         if row.plan_decision is not None and row.plan_decided_on is not None:
             field = "plan_decided_on"
             request, plan_decided = request.decide_plan(

@@ -27,7 +27,7 @@ from referrals.live.open_request_file import Place
 from referrals.live.open_request_row import OpenRequestIn, Replayed, check
 from referrals.statutory import Deadline, EhcRequest
 from shared.db import Connection
-from shared.events import AdviceRequested, DomainEvent
+from shared.events import AdviceReceived, AdviceRequested, DomainEvent
 
 Problem = tuple[tuple[str | int, ...], str]
 
@@ -207,6 +207,8 @@ async def _steps_taken(
         await ehc_repository.add_advice(
             conn, request, asked.kinds, asked.requested_on, asked.due_on
         )
+    for came in (e for e in events if isinstance(e, AdviceReceived)):
+        await ehc_repository.receive_advice(conn, rid, came.kind, came.received_on)
     if row.plan_decided_on is not None:
         await ehc_repository.meet(conn, rid, [Deadline.ISSUE_DECISION], row.plan_decided_on)
     if row.plan_decision == "not_issue":
