@@ -167,6 +167,12 @@ async def test_requests_at_each_stage_are_on_the_clock_from_received_on(
         "referrals.plan-issue-decided.v1",
         "referrals.draft-plan-issued.v1",
     ]
+    timeline = await _fetch(
+        owner_url, "SELECT step FROM timeline WHERE referral_id = $1", ids[drafted["case_id"]]
+    )
+    assert {t["step"] for t in timeline} >= {
+        "ehc_assessment_requested", "assessment_decided", "draft_plan_issued"
+    }  # fmt: skip
     steps = [payload for topic, payload in events if "contact" not in topic]
     assert all(p["earlier_system"] is True for p in steps)
     assert drafted["child"]["given_name"] not in str(events)

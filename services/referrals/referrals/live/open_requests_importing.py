@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from uuid import UUID, uuid4
 
-from referrals import ehc_repository, repository
+from referrals import ehc_repository
 from referrals.domain import Step, contact_registered
 from referrals.ehc_api import STEP_OF
 from referrals.intake import IntakeRules, name_key
@@ -86,8 +86,17 @@ async def bring_in(
     problems += known
     if problems:
         raise Rejected(sorted(problems, key=lambda p: (_number(p[0]), str(p[0]))))
+    timeline: list[tuple[UUID, UUID, str]] = []
     for _, row in new:
-        await _store(conn, row, replayed[row.case_id], children.get(row.case_id), done)
+        child_id = children.get(row.case_id)
+        timeline += await _store(conn, row, replayed[row.case_id], child_id, done)
+    # Every step's timeline entry in one statement (as the plans import writes its own): the
+    # referrals are new, so no other writer of their timeline waits for their lock.
+    await conn.executemany(
+        """INSERT INTO timeline (referral_id, event_id, step, service, occurred_at, detail)
+           VALUES ($1, $2, $3, 'referrals', now(), 'earlier system')""",
+        timeline,
+    )
     return done
 
 
@@ -129,8 +138,9 @@ async def _store(
     replayed: Replayed,
     child_id: UUID | None,
     done: Imported,
-) -> None:
-    """One request as its steps leave it, stored as the steps' own routes store it."""
+) -> list[tuple[UUID, UUID, str]]:
+    """One request as its steps leave it, stored as the steps' own routes store it; its
+    timeline entries (referral, entry, step) to write with the others'."""
     referral_id, child = uuid4(), row.child
     if child_id is None:
         child_id = uuid4()
@@ -158,17 +168,15 @@ async def _store(
            VALUES ($1, $2, $3, $4)""",
         referral_id, row.local_authority, row.case_id, row.fingerprint(),
     )  # fmt: skip
-    occurred_at = await conn.fetchval("SELECT now()")
+    steps = []
     for event in replayed.events:
         event = event.model_copy(update={"referral_id": referral_id})
-        await repository.add_step(
-            conn, referral_id=referral_id, event_id=uuid4(), step=STEP_OF[type(event)],
-            service="referrals", occurred_at=occurred_at, detail="earlier system",
-        )  # fmt: skip
+        steps.append((referral_id, uuid4(), STEP_OF[type(event)].value))
         done.events.append((event, row.local_authority))
     contact = contact_registered(referral_id, row.family_contact)
     done.events.append((contact, row.local_authority))
     done.added[row.case_id] = referral_id
+    return steps
 
 
 def _as_received(request: EhcRequest) -> EhcRequest:
