@@ -32,6 +32,7 @@ from shared.events import (
     ReferralReceived,
     ReferralTriaged,
     StatutoryExceptionRecorded,
+    StatutoryStep,
 )
 from shared.subscriptions import Events, Subscriptions, Uow
 
@@ -136,6 +137,15 @@ async def _plan(uow: Uow, referral_id: UUID) -> tuple[Plan, PlanDocument]:
     return plan, changes.document_of(sections)
 
 
+async def _plan_here(uow: Uow, event: StatutoryStep) -> tuple[Plan, PlanDocument] | None:
+    """The request's plan, or None for a step of an open request brought in from the council's
+    earlier system (``earlier_system``) with no plan here: its documents are in that system, so
+    there is nothing to list or draft (and nothing to wait for: never dead-lettered)."""
+    if event.earlier_system and await repository.load(uow.conn, event.referral_id) is None:
+        return None
+    return await _plan(uow, event.referral_id)
+
+
 @subscriptions.on(EhcAssessmentRequested)
 async def escalated_to_ehc(message: Envelope[EhcAssessmentRequested], uow: Uow) -> Events:
     """A support request escalated to EHC: the plan goes on the EHC track (a new version) and
@@ -155,8 +165,11 @@ async def escalated_to_ehc(message: Envelope[EhcAssessmentRequested], uow: Uow) 
 async def advice_received(message: Envelope[AdviceReceived], uow: Uow) -> Events:
     """Section K lists the advice received (a new version), with the adviser's document and
     summary when they returned it through their link."""
-    plan, document = await _plan(uow, message.data.referral_id)
     received = message.data
+    found = await _plan_here(uow, received)
+    if found is None:
+        return []
+    plan, document = found
     listed = with_advice(
         document,
         received.kind,
@@ -178,7 +191,10 @@ async def plan_issue_decided(message: Envelope[PlanIssueDecided], uow: Uow) -> E
     decided = message.data
     if decided.decision != "issue":
         return []
-    plan, document = await _plan(uow, decided.referral_id)
+    found = await _plan_here(uow, decided)
+    if found is None:
+        return []
+    plan, document = found
     taken = plan.ehc_plan_drafted()
     if taken is None:  # drafted already (a redelivery), or a plan not on the EHC track
         await repository.set_dates(uow.conn, decided.referral_id, issue_decided=True)
