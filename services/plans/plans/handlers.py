@@ -6,7 +6,10 @@ A referral's plan is drafted once its events are in: the referral received and, 
 referrer described the child (``described``), their words, which come on their own topic in
 either order. Never log the words. Then what the statutory EHC process (in referrals) changes
 in the plan, revoked family links, and children's details erased when their council's
-retention period has passed."""
+retention period has passed.
+
+(Longer than most modules: every subscriber of the plans service, one ``subscriptions``
+object, read together.)"""
 
 from __future__ import annotations
 
