@@ -215,8 +215,10 @@ async def _steps_taken(
         await ehc_repository.add_advice(
             conn, request, asked.kinds, asked.requested_on, asked.due_on
         )
-    for came in (e for e in events if isinstance(e, AdviceReceived)):
-        await ehc_repository.receive_advice(conn, rid, came.kind, came.received_on)
+    received = [e for e in events if isinstance(e, AdviceReceived)]
+    if received:  # all on the row's one day
+        kinds = [e.kind for e in received]
+        await ehc_repository.receive_all_advice(conn, rid, kinds, received[0].received_on)
     if row.plan_decided_on is not None:
         await ehc_repository.meet(conn, rid, [Deadline.ISSUE_DECISION], row.plan_decided_on)
     if row.plan_decision == "not_issue":
