@@ -22,7 +22,13 @@ from scripts.platform import IdentityProvider, migrations_of
 from shared.dates import london_today
 from shared.migrations import owner_connection
 from tests.conftest import Databases
-from tests.integration.referrals_app import LEEDS, outbox_events, referrals_service, signed_in
+from tests.integration.referrals_app import (
+    LEEDS,
+    nhs_number,
+    outbox_events,
+    referrals_service,
+    signed_in,
+)
 
 TODAY = london_today()
 PATH = "/v1/live-plans/open-requests/import"
@@ -232,3 +238,18 @@ async def test_a_child_with_an_open_referral_here_is_not_brought_in_again(
     answer = await manager.post(PATH, json={"requests": [same_child]})
     assert answer.status_code == 422, answer.text
     assert answer.json()["detail"][0]["loc"] == ["body", "requests", 0, "child"]
+
+
+async def test_a_case_id_or_a_childs_nhs_number_twice_in_a_file_is_named_at_the_second(
+    manager: httpx.AsyncClient,
+) -> None:
+    first = request(child={**request()["child"], "nhs_number": nhs_number(811)})
+    same_case = request(case_id=first["case_id"])
+    same_child = request(child={**request()["child"], "nhs_number": nhs_number(811)})
+    answer = await manager.post(PATH, json={"requests": [first, same_case, same_child]})
+    assert answer.status_code == 422, answer.text
+    locs = [d["loc"] for d in answer.json()["detail"]]
+    assert locs == [
+        ["body", "requests", 1, "case_id"],
+        ["body", "requests", 2, "child", "nhs_number"],
+    ]

@@ -55,11 +55,11 @@ async def bring_in(
     if not conn.is_in_transaction():
         raise RuntimeError("bring_in runs inside the unit of work (all or nothing)")
     problems = list(problems)
-    replayed: dict[str, Replayed] = {}
+    replayed: dict[tuple[str, str], Replayed] = {}
     for place, row in rows:
         checked = check(row, uuid4(), rules, today)
         if isinstance(checked, Replayed):
-            replayed[row.case_id] = checked
+            replayed[(row.local_authority, row.case_id)] = checked
         else:
             problems += [(place.at(f), why) for f, why in checked]
         if row.local_authority not in acting_for:
@@ -89,7 +89,8 @@ async def bring_in(
     timeline: list[tuple[UUID, UUID, str]] = []
     for _, row in new:
         child_id = children.get(row.case_id)
-        timeline += await _store(conn, row, replayed[row.case_id], child_id, done)
+        steps = replayed[(row.local_authority, row.case_id)]
+        timeline += await _store(conn, row, steps, child_id, done)
     # Every step's timeline entry in one statement (as the plans import writes its own): the
     # referrals are new, so no other writer of their timeline waits for their lock.
     await conn.executemany(
@@ -106,13 +107,18 @@ def _number(where: tuple[str | int, ...]) -> int:
 
 
 def _repeated_in_file(rows: list[tuple[Place, OpenRequestIn]]) -> list[Problem]:
+    """A case id, or a child's NHS number, given twice for one council in the file."""
     problems: list[Problem] = []
-    seen: dict[tuple[str, str], Place] = {}
+    seen: dict[tuple[str, tuple[str, ...], str], Place] = {}
     for place, row in rows:
-        first = seen.setdefault((row.local_authority, row.case_id), place)
-        if first != place:
-            where = first.at(("case_id",))
-            problems.append((place.at(("case_id",)), f"repeats {where[0]} {where[1]}"))
+        keys: list[tuple[tuple[str, ...], str]] = [(("case_id",), row.case_id)]
+        if row.child.nhs_number:
+            keys.append((("child", "nhs_number"), row.child.nhs_number))
+        for field_, value in keys:
+            first = seen.setdefault((row.local_authority, field_, value), place)
+            if first != place:
+                where = first.at(field_)
+                problems.append((place.at(field_), f"repeats {where[0]} {where[1]}"))
     return problems
 
 
