@@ -239,6 +239,11 @@ class StatutoryStep(DomainEvent):
     ehc_requested_on: date = Field(
         description="The day the council received the EHC request: the clock's start"
     )
+    earlier_system: bool = Field(
+        default=False,
+        description="A step taken in the council's earlier system, brought in by an import of "
+        "open requests: its messages went out then, so it causes none now",
+    )
 
 
 class EhcAssessmentRequested(StatutoryStep):

@@ -228,3 +228,23 @@ async def test_finalising_refuses_placeholders_and_dates_the_outcomes_from_the_i
         o["text"].startswith(f"By {review.day} {review:%B %Y}, ") for o in final["sections"]["E"]
     )
     assert all(c["passed"] for c in final["checks"])
+
+
+async def test_an_imported_open_requests_steps_with_no_plan_here_are_not_dead_lettered(
+    owner_url: str,
+) -> None:
+    """An open request brought in from the council's earlier system (#22) has no plan here:
+    its advice received and its decision to issue are skipped, not waited for; the same steps
+    taken here for a referral with no plan yet still raise (dead-lettered, replayed later)."""
+    referral_id = uuid4()
+    advice = AdviceReceived(
+        **_step(referral_id), kind="medical", received_on=TODAY - timedelta(3), due_on=TODAY,
+        on_time=True, earlier_system=True,
+    )  # fmt: skip
+    decided = PlanIssueDecided(
+        **_step(referral_id), decision="issue", decided_on=TODAY - timedelta(1),
+        not_issue_due=TODAY + timedelta(days=14), earlier_system=True,
+    )  # fmt: skip
+    await _handled(owner_url, advice, decided)
+    with pytest.raises(LookupError):
+        await _handled(owner_url, advice.model_copy(update={"earlier_system": False}))

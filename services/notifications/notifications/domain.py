@@ -24,6 +24,7 @@ from shared.events import (
     NotificationDelivered,
     NotificationFailed,
     NotificationSent,
+    StatutoryStep,
 )
 
 Channel = Literal["email", "sms", "letter"]
@@ -66,7 +67,11 @@ class FamilyAlert:
 def alerts_for(
     event: DomainEvent, kinds: Sequence[MessageKind], *, event_id: UUID, local_authority: str
 ) -> list[FamilyAlert]:
-    """The messages ``event`` causes: one per kind that applies to it."""
+    """The messages ``event`` causes: one per kind that applies to it. None for a step taken
+    in the council's earlier system (an imported open request): the family, the advisers and
+    the team were told then."""
+    if isinstance(event, StatutoryStep) and event.earlier_system:
+        return []
     return [
         FamilyAlert(
             id=uuid4(),

@@ -6,7 +6,10 @@ A referral's plan is drafted once its events are in: the referral received and, 
 referrer described the child (``described``), their words, which come on their own topic in
 either order. Never log the words. Then what the statutory EHC process (in referrals) changes
 in the plan, revoked family links, and children's details erased when their council's
-retention period has passed."""
+retention period has passed.
+
+(Longer than most modules: every subscriber of the plans service, one ``subscriptions``
+object, read together.)"""
 
 from __future__ import annotations
 
@@ -32,6 +35,7 @@ from shared.events import (
     ReferralReceived,
     ReferralTriaged,
     StatutoryExceptionRecorded,
+    StatutoryStep,
 )
 from shared.subscriptions import Events, Subscriptions, Uow
 
@@ -136,6 +140,15 @@ async def _plan(uow: Uow, referral_id: UUID) -> tuple[Plan, PlanDocument]:
     return plan, changes.document_of(sections)
 
 
+async def _plan_here(uow: Uow, event: StatutoryStep) -> tuple[Plan, PlanDocument] | None:
+    """The request's plan, or None for a step of an open request brought in from the council's
+    earlier system (``earlier_system``) with no plan here: its documents are in that system, so
+    there is nothing to list or draft (and nothing to wait for: never dead-lettered)."""
+    if event.earlier_system and await repository.load(uow.conn, event.referral_id) is None:
+        return None
+    return await _plan(uow, event.referral_id)
+
+
 @subscriptions.on(EhcAssessmentRequested)
 async def escalated_to_ehc(message: Envelope[EhcAssessmentRequested], uow: Uow) -> Events:
     """A support request escalated to EHC: the plan goes on the EHC track (a new version) and
@@ -155,8 +168,11 @@ async def escalated_to_ehc(message: Envelope[EhcAssessmentRequested], uow: Uow) 
 async def advice_received(message: Envelope[AdviceReceived], uow: Uow) -> Events:
     """Section K lists the advice received (a new version), with the adviser's document and
     summary when they returned it through their link."""
-    plan, document = await _plan(uow, message.data.referral_id)
     received = message.data
+    found = await _plan_here(uow, received)
+    if found is None:
+        return []
+    plan, document = found
     listed = with_advice(
         document,
         received.kind,
@@ -178,7 +194,10 @@ async def plan_issue_decided(message: Envelope[PlanIssueDecided], uow: Uow) -> E
     decided = message.data
     if decided.decision != "issue":
         return []
-    plan, document = await _plan(uow, decided.referral_id)
+    found = await _plan_here(uow, decided)
+    if found is None:
+        return []
+    plan, document = found
     taken = plan.ehc_plan_drafted()
     if taken is None:  # drafted already (a redelivery), or a plan not on the EHC track
         await repository.set_dates(uow.conn, decided.referral_id, issue_decided=True)

@@ -67,6 +67,7 @@ UPLOADS = (
     r"/v1/school/pupils/[^/]+/documents",
     r"/v1/advisers/[^/]+/advice",
     live_plans.PATH,
+    live_plans.OPEN_REQUESTS_PATH,
     r"/v1/public/evidence",
 )
 """The routes that take a document: their body may reach MAX_UPLOAD_BYTES."""

@@ -5,12 +5,32 @@ the whole file."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Protocol
 from uuid import UUID
 
 from referrals.intake import name_key
-from referrals.live.import_file import Place, Problem
+from referrals.live.import_file import Location, Place, Problem
 from referrals.live.plan_row import LivePlanIn
+from referrals.schemas import Child
 from shared.db import Connection
+
+
+class AtPlace(Protocol):
+    """Where a row is in its file (a plans or an open requests file)."""
+
+    def at(self, field: tuple[str | int, ...]) -> Location: ...
+
+
+class ChildRow(Protocol):
+    """A row that brings a child in: a live plan or an open request."""
+
+    @property
+    def case_id(self) -> str: ...
+    @property
+    def local_authority(self) -> str: ...
+    @property
+    def child(self) -> Child: ...
 
 
 async def brought_in_before(
@@ -30,7 +50,7 @@ async def brought_in_before(
 
 
 async def known_children(
-    conn: Connection, new: list[tuple[Place, LivePlanIn]]
+    conn: Connection, new: Sequence[tuple[AtPlace, ChildRow]]
 ) -> tuple[dict[str, UUID], list[Problem]]:
     """Children known here by NHS number (the same details: their record is used), and the
     rows that cannot be brought in: another child's NHS number, or a child with an open

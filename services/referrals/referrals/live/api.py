@@ -10,7 +10,7 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from referrals.live import import_file
+from referrals.live import import_file, open_request_file, open_requests_importing
 from referrals.live.importing import Rejected, bring_in
 from referrals.state import State
 from shared.auth import AUTH_RESPONSES, Role, allow
@@ -79,3 +79,71 @@ async def import_live_plans(request: Request, caller: AsCaller, state: State) ->
         for c, r in done.unchanged.items()
     ]
     return ImportReport(added=len(done.added), unchanged=len(done.unchanged), plans=plans)
+
+
+OPEN_REQUESTS_PATH = "/v1/live-plans/open-requests/import"
+"""A file of open requests: a document's body cap, as for plans."""
+
+
+class RequestBroughtIn(BaseModel):
+    case_id: str
+    referral_id: UUID = Field(description="The request's referral here: its caseload entry")
+    outcome: Literal["added", "unchanged"] = Field(
+        description="unchanged: brought in before with the same details (nothing done)"
+    )
+
+
+class OpenRequestsReport(BaseModel):
+    added: int
+    unchanged: int
+    requests: list[RequestBroughtIn]
+
+
+@router.post(
+    "/live-plans/open-requests/import",
+    response_model=OpenRequestsReport,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"text/csv": {"schema": {"type": "string"}}, "application/json": {}},
+        }
+    },
+    responses={422: {"description": "Nothing stored: every bad row's place, field and why"}},
+    dependencies=[allow(Role.MANAGER)],
+)
+async def import_open_requests(
+    request: Request, caller: AsCaller, state: State
+) -> OpenRequestsReport:
+    """Bring in a file of EHC needs assessments under way in the council's earlier system
+    (``text/csv`` or ``application/json``): all or none. Each becomes an EHC referral on the
+    statutory clock from ``received_on``, at the stage its steps left it; the steps' events go
+    out flagged ``earlier_system`` (no messages) and are audited."""
+    body = await request.body()
+    try:
+        rows, problems = open_request_file.read(body, request.headers.get("content-type", ""))
+    except import_file.BadFile as bad:
+        raise invalid([(("file",), str(bad))]) from bad
+    try:
+        async with caller.begin() as uow:
+            done = await open_requests_importing.bring_in(
+                uow.conn,
+                rows,
+                problems,
+                rules=state.intake_rules,
+                acting_for=caller.councils,
+                today=london_today(),
+            )
+            for event, council in done.events:
+                uow.add(event, local_authority=council)
+    except Rejected as rejected:
+        raise invalid(rejected.problems) from rejected
+    added = [
+        RequestBroughtIn(case_id=c, referral_id=r, outcome="added") for c, r in done.added.items()
+    ]
+    same = [
+        RequestBroughtIn(case_id=c, referral_id=r, outcome="unchanged")
+        for c, r in done.unchanged.items()
+    ]
+    return OpenRequestsReport(
+        added=len(done.added), unchanged=len(done.unchanged), requests=added + same
+    )
