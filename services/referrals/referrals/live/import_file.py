@@ -8,10 +8,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from referrals.live.plan_row import LivePlanIn
 
@@ -78,60 +79,99 @@ class BadFile(ValueError):
 
 def read(body: bytes, content_type: str) -> tuple[list[tuple[Place, LivePlanIn]], list[Problem]]:
     """Every well-formed row, and every problem of shape (a row's place and field, and why)."""
+    return read_file(
+        body, content_type, LivePlanIn, Place, kind="plans", one="a plan",
+        columns=COLUMNS, required=REQUIRED, nested=_nested, limit=MAX_PLANS,
+    )  # fmt: skip
+
+
+P = TypeVar("P", bound="Placed")
+M = TypeVar("M", bound=BaseModel)
+
+
+class Placed(Protocol):
+    """A row's place in its file (each file format has its own: its list's name, its columns)."""
+
+    def at(self, field: Location) -> Location: ...
+
+
+def read_file(
+    body: bytes,
+    content_type: str,
+    model: type[M],
+    place: Callable[..., P],
+    *,
+    kind: str,
+    one: str,
+    columns: Mapping[str, object],
+    required: Sequence[str],
+    nested: Callable[[dict[str, str]], dict[str, Any]],
+    limit: int,
+) -> tuple[list[tuple[P, M]], list[Problem]]:
+    """A CSV or JSON import file (the plans', or the open requests') read into ``model`` rows,
+    each with its ``place``, and every problem of shape: ``kind`` is the JSON list's name
+    (``plans``), ``one`` an item in words (``a plan``), ``nested`` a CSV row as its JSON item."""
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise BadFile("not UTF-8 text") from exc
     if content_type.split(";")[0].strip().lower() == "text/csv":
-        items = _csv_items(text)
+        items = _csv_items(text, place, columns, required, nested)
     else:
-        items = _json_items(text)
-    if len(items) > MAX_PLANS:
-        raise BadFile(f"more than {MAX_PLANS} plans: bring them in a few files")
+        items = _json_items(text, place, kind, one)
+    if len(items) > limit:
+        raise BadFile(f"more than {limit} {kind}: bring them in a few files")
     if not items:
-        raise BadFile("no plans in the file")
-    rows: list[tuple[Place, LivePlanIn]] = []
+        raise BadFile(f"no {kind} in the file")
+    rows: list[tuple[P, M]] = []
     problems: list[Problem] = []
-    for place, item in items:
+    for at, item in items:
         if isinstance(item, str):
-            problems.append((place.at(("row",)), item))
+            problems.append((at.at(("row",)), item))
             continue
         try:
-            rows.append((place, LivePlanIn.model_validate(item)))
+            rows.append((at, model.model_validate(item)))
         except ValidationError as invalid:
             for error in invalid.errors():
-                where = place.at(tuple(error["loc"]))
-                problems.append((where, error["msg"]))
+                problems.append((at.at(tuple(error["loc"]) or ("row",)), error["msg"]))
     return rows, problems
 
 
-def _json_items(text: str) -> list[tuple[Place, dict[str, Any] | str]]:
+def _json_items(
+    text: str, place: Callable[..., P], kind: str, one: str
+) -> list[tuple[P, dict[str, Any] | str]]:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
         raise BadFile(f"not JSON: {exc.msg} (line {exc.lineno})") from exc
-    plans = document.get("plans") if isinstance(document, dict) else None
-    if not isinstance(plans, list):
-        raise BadFile('a JSON object with a list "plans"')
+    listed = document.get(kind) if isinstance(document, dict) else None
+    if not isinstance(listed, list):
+        raise BadFile(f'a JSON object with a list "{kind}"')
     return [
-        (Place(index=i), item if isinstance(item, dict) else "a plan is a JSON object")
-        for i, item in enumerate(plans)
+        (place(index=i), item if isinstance(item, dict) else f"{one} is a JSON object")
+        for i, item in enumerate(listed)
     ]
 
 
-def _csv_items(text: str) -> list[tuple[Place, dict[str, Any] | str]]:
+def _csv_items(
+    text: str,
+    place: Callable[..., P],
+    columns: Mapping[str, object],
+    required: Sequence[str],
+    nested: Callable[[dict[str, str]], dict[str, Any]],
+) -> list[tuple[P, dict[str, Any] | str]]:
     reader = csv.DictReader(io.StringIO(text))
     header = reader.fieldnames or []
-    missing = [c for c in REQUIRED if c not in header]
-    unknown = [c for c in header if c not in COLUMNS]
+    missing = [c for c in required if c not in header]
+    unknown = [c for c in header if c not in columns]
     if missing or unknown:
         raise BadFile(f"missing columns {missing}" if missing else f"unknown columns {unknown}")
-    items: list[tuple[Place, dict[str, Any] | str]] = []
+    items: list[tuple[P, dict[str, Any] | str]] = []
     for line, row in enumerate(reader, start=2):
         if None in row:
-            items.append((Place(line=line), "more cells than columns"))
+            items.append((place(line=line), "more cells than columns"))
         else:
-            items.append((Place(line=line), _nested(row)))
+            items.append((place(line=line), nested(row)))
     return items
 
 

@@ -6,15 +6,10 @@ before anything is stored (all or nothing)."""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ValidationError
-
-from referrals.live.import_file import BadFile, Location, Problem
+from referrals.live.import_file import Location, Problem, read_file
 from referrals.live.open_request_row import OpenRequestIn
 
 MAX_REQUESTS = 10_000
@@ -84,60 +79,10 @@ def _column_of(field: tuple[str | int, ...]) -> str:
 
 def read(body: bytes, content_type: str) -> tuple[list[tuple[Place, OpenRequestIn]], list[Problem]]:
     """Every well-formed row, and every problem of shape (a row's place and field, and why)."""
-    try:
-        text = body.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise BadFile("not UTF-8 text") from exc
-    if content_type.split(";")[0].strip().lower() == "text/csv":
-        items = _csv_items(text)
-    else:
-        items = _json_items(text)
-    if len(items) > MAX_REQUESTS:
-        raise BadFile(f"more than {MAX_REQUESTS} requests: bring them in a few files")
-    if not items:
-        raise BadFile("no requests in the file")
-    rows: list[tuple[Place, OpenRequestIn]] = []
-    problems: list[Problem] = []
-    for place, item in items:
-        if isinstance(item, str):
-            problems.append((place.at(("row",)), item))
-            continue
-        try:
-            rows.append((place, OpenRequestIn.model_validate(item)))
-        except ValidationError as invalid:
-            for error in invalid.errors():
-                problems.append((place.at(tuple(error["loc"]) or ("row",)), error["msg"]))
-    return rows, problems
-
-
-def _json_items(text: str) -> list[tuple[Place, dict[str, Any] | str]]:
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise BadFile(f"not JSON: {exc.msg} (line {exc.lineno})") from exc
-    requests = document.get("requests") if isinstance(document, dict) else None
-    if not isinstance(requests, list):
-        raise BadFile('a JSON object with a list "requests"')
-    return [
-        (Place(index=i), item if isinstance(item, dict) else "a request is a JSON object")
-        for i, item in enumerate(requests)
-    ]
-
-
-def _csv_items(text: str) -> list[tuple[Place, dict[str, Any] | str]]:
-    reader = csv.DictReader(io.StringIO(text))
-    header = reader.fieldnames or []
-    missing = [c for c in REQUIRED if c not in header]
-    unknown = [c for c in header if c not in COLUMNS]
-    if missing or unknown:
-        raise BadFile(f"missing columns {missing}" if missing else f"unknown columns {unknown}")
-    items: list[tuple[Place, dict[str, Any] | str]] = []
-    for line, row in enumerate(reader, start=2):
-        if None in row:
-            items.append((Place(line=line), "more cells than columns"))
-        else:
-            items.append((Place(line=line), _nested(row)))
-    return items
+    return read_file(
+        body, content_type, OpenRequestIn, Place, kind="requests", one="a request",
+        columns=COLUMNS, required=REQUIRED, nested=_nested, limit=MAX_REQUESTS,
+    )  # fmt: skip
 
 
 def _nested(row: dict[str, str]) -> dict[str, Any]:
