@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaClient
@@ -66,6 +66,22 @@ def create_broker(
     )
     lines.bind(broker.context)
     return broker
+
+
+async def start_whole(start: Callable[[], Awaitable[object]]) -> None:
+    """Await a Kafka client's ``start`` that a cancellation cannot cut short: when cancelled,
+    the start under way finishes first (so the caller's ``close``/``stop`` closes all it
+    opened), then the cancellation goes on. aiokafka's bootstrap, cancelled while it asks its
+    first connection for metadata, never closes that connection (aiokafka 0.14,
+    ``AIOKafkaClient.bootstrap``): the garbage collector reports it later, in whatever runs
+    then, as an unclosed ``AIOKafkaConnection`` and ``StreamWriter``."""
+    starting = asyncio.ensure_future(start())
+    try:
+        await asyncio.shield(starting)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await starting
+        raise
 
 
 class BrokerConnection:

@@ -46,6 +46,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from referrals.public.admission import PublicIntake
+from shared.broker import start_whole
 from shared.services import SERVICES
 from shared.state import ServiceState
 
@@ -100,8 +101,8 @@ class PipelineBacklog:
             admin = AIOKafkaAdminClient(**self.client_options)
             consumer = AIOKafkaConsumer(enable_auto_commit=False, **self.client_options)
             try:
-                await admin.start()
-                await consumer.start()
+                await start_whole(admin.start)  # cancelled at shutdown: see start_whole
+                await start_whole(consumer.start)
                 while True:
                     self._set(await self.read(admin, consumer))
                     await asyncio.sleep(self.interval_s)
