@@ -249,3 +249,36 @@ async def test_the_sen2_return_names_the_council_a_plan_was_transferred_from(
     assert moved.findtext("Requests/Request/Plan/TransferLA") == "E08000036"
     [kept] = [p for p in people if p.findtext("Surname") == "Imported"]
     assert not kept.findtext("Requests/Request/Plan/TransferLA")  # brought in, not transferred
+
+
+async def test_the_caseload_shows_a_transfers_six_weeks_as_the_next_deadline(
+    caseworker: httpx.AsyncClient,
+) -> None:
+    """The 6 weeks to decide whether to reassess (Reg 15) come before the review: the caseload
+    orders by them and its "at risk" filter finds the plan (it saw only the review before)."""
+    moved = TODAY - timedelta(days=40)
+    body = _transfer(moved, last_reviewed_on=str(TODAY - timedelta(days=100)))
+    transfer = await _post(caseworker, TRANSFERS, body)
+    referral_id = transfer["referral_id"]
+    assert transfer["decide_by"] == str(TODAY + timedelta(days=2))
+
+    async def row() -> dict[str, Any]:
+        found = await caseworker.post(
+            "/v1/referrals/search", json={"text": referral_id, "include_closed": True}
+        )
+        (item,) = found.json()["items"]
+        return dict(item)
+
+    first = await row()
+    assert (first["next_deadline"], first["next_due_on"]) == (
+        "transfer_decision", transfer["decide_by"],
+    )  # fmt: skip
+    at_risk = await caseworker.get("/v1/referrals", params={"deadline": "at_risk", "limit": 200})
+    assert referral_id in {i["id"] for i in at_risk.json()["items"]}
+    decided = await _post(
+        caseworker,
+        f"/v1/referrals/{referral_id}/transfer-in/decision",
+        {"reassess": False, "told_on": str(TODAY)},
+    )
+    assert decided
+    assert (await row())["next_deadline"] == "review_meeting"

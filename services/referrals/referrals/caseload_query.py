@@ -112,6 +112,14 @@ def _filtered(where: _Where, filters: Filters, today: date, at_risk_days: int) -
             f"""EXISTS (SELECT FROM review_deadlines v WHERE v.referral_id = r.id
                        AND v.met_on IS NULL AND v.due_on BETWEEN {start} AND {end})"""
         )
+        states.append(  # a transfer's and a re-assessment's limits (referrals.live)
+            f"""EXISTS (SELECT FROM live_plan_deadlines l WHERE l.referral_id = r.id
+                       AND l.met_on IS NULL AND l.due_on BETWEEN {start} AND {end})"""
+        )
+        states.append(  # a phase transfer's amended plan (Reg 18)
+            f"""EXISTS (SELECT FROM phase_transfers p WHERE p.referral_id = r.id
+                       AND p.met_on IS NULL AND p.due_on BETWEEN {start} AND {end})"""
+        )
     if states:
         where.conditions.append(f"({' OR '.join(states)})")
     if filters.team is not None:

@@ -90,11 +90,37 @@ DEADLINES = {
     "issue_decision": "Decide whether to issue a plan",
     "draft_plan": "Issue the draft plan",
     "final_plan": "Issue the final plan",
+    # A plan in force (referrals.live): the annual review (Regs 20-22), a transfer in (Reg 15),
+    # a re-assessment (Regs 24, 27) and a phase transfer (Reg 18).
+    "review_meeting": "Hold the annual review meeting",
+    "review_invitations": "Invite everyone to the review meeting",
+    "review_report": "Send the review meeting's report",
+    "review_decision": "Decide after the annual review",
+    "amended_plan": "Issue the amended plan",
+    "transfer_decision": "Tell the family whether you will reassess (transfer in)",
+    "reassessment_decision": "Decide whether to reassess",
+    "reassessment_plan": "Finalise the plan after the re-assessment",
+    "phase_transfer": "Issue the amended plan naming the next school or college",
 }
 """Which deadlines the law sets (the rest are the council's own targets): see ``LEGAL``."""
 
-LEGAL = frozenset({"decision", "final_plan"})
-"""The statutory limits among ``DEADLINES`` (Regs 5(1), 13(2)). The issue decision's date is
+LEGAL = frozenset(
+    {
+        "decision",
+        "final_plan",
+        "review_meeting",
+        "review_invitations",
+        "review_report",
+        "review_decision",
+        "amended_plan",
+        "transfer_decision",
+        "reassessment_decision",
+        "reassessment_plan",
+        "phase_transfer",
+    }
+)
+"""The statutory limits among ``DEADLINES`` (Regs 5(1), 13(2); a plan in force's: Regs 15,
+18, 20-22, 24, 27). The issue decision's date is
 the council's target: the law's 16 weeks (Reg 10(1)) is for a decision NOT to issue, and the
 draft's date is the latest that leaves 15 days before week 20. Advice limits are legal too
 (Reg 8), but they bind the adviser, not the council (``limit_kind``)."""
