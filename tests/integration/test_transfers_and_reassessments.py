@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
+from html import unescape
 from typing import Any
+from uuid import UUID
 from xml.etree import ElementTree as ET
 
 import asyncpg
@@ -17,13 +19,16 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from referrals.live.plan_watch import PlanWatch
+from referrals.notices.letters import LetterKind, html
 
 from scripts.platform import IdentityProvider, migrations_of, service_url
 from shared.dates import add_months, london_today
 from shared.state import service_state
 from tests.conftest import Databases
+from tests.integration.plans_family import link
 from tests.integration.referrals_app import outbox_events, referrals_service, signed_in
 from tests.integration.test_live_plans_import import plan
+from tests.integration.test_notices import NOTICES, _printed
 from tests.logging_state import restored_logging
 
 TODAY = london_today()
@@ -38,7 +43,9 @@ async def owner_url(databases: Databases) -> str:
 @pytest.fixture(scope="module")
 async def app(owner_url: str, identity: IdentityProvider) -> AsyncIterator[FastAPI]:
     with restored_logging():
-        async with referrals_service(owner_url, identity) as running:
+        async with referrals_service(
+            owner_url, identity, council_notices={"*": NOTICES}
+        ) as running:
             yield running
 
 
@@ -144,7 +151,8 @@ async def test_telling_the_family_of_a_new_assessment_starts_a_reassessment(
     assert decided["late"] is False
     # The re-assessment ends in the plan amended or not amended, which can be appealed.
     done = await _post(caseworker, f"{base}/reassessment/outcome", {
-        "outcome": "plan_not_amended", "concluded_on": str(TODAY)})  # fmt: skip
+        "outcome": "plan_not_amended", "concluded_on": str(TODAY),
+        "note": "The plan already sets out what the assessment found."})  # fmt: skip
     assert done[0]["stage"] == "concluded"
     events = dict(await outbox_events(owner_url, referral_id))
     assert events["referrals.reassessment-concluded.v1"]["appeal_by"] == str(add_months(TODAY, 2))
@@ -156,9 +164,8 @@ async def test_a_reassessment_request_is_decided_within_fifteen_days_in_order(
     moved, reviewed = TODAY - timedelta(days=200), TODAY - timedelta(days=300)
     made = await _post(caseworker, TRANSFERS, _transfer(moved, last_reviewed_on=str(reviewed)))
     base = f"/v1/referrals/{made['referral_id']}"
-    not_yet = await caseworker.post(
-        f"{base}/reassessment/decision", json={"reassess": False, "decided_on": str(TODAY)}
-    )
+    refusal = {"reassess": False, "decided_on": str(TODAY), "note": "Nothing has changed."}
+    not_yet = await caseworker.post(f"{base}/reassessment/decision", json=refusal)
     assert not_yet.status_code == 409, not_yet.text
     asked_on = TODAY - timedelta(days=3)
     body = {"requested_by": "school", "requested_on": str(asked_on)}
@@ -172,9 +179,7 @@ async def test_a_reassessment_request_is_decided_within_fifteen_days_in_order(
     outcome_first = await caseworker.post(f"{base}/reassessment/outcome", json={
         "outcome": "plan_amended", "concluded_on": str(TODAY)})  # fmt: skip
     assert outcome_first.status_code == 409, outcome_first.text
-    [refused] = await _post(
-        caseworker, f"{base}/reassessment/decision", {"reassess": False, "decided_on": str(TODAY)}
-    )
+    [refused] = await _post(caseworker, f"{base}/reassessment/decision", refusal)
     assert refused["stage"] == "refused"
     assert refused["deadlines"][0]["met_on"] == str(TODAY)
     events = dict(await outbox_events(owner_url, made["referral_id"]))
@@ -282,3 +287,64 @@ async def test_the_caseload_shows_a_transfers_six_weeks_as_the_next_deadline(
     )
     assert decided
     assert (await row())["next_deadline"] == "review_meeting"
+
+
+async def test_a_refusal_to_reassess_and_a_decision_not_to_amend_each_write_a_letter(
+    app: FastAPI, caseworker: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A refusal to re-assess (s51(2)(d)) and a decision not to amend the plan after one
+    (s51(2)(e)) can be appealed: each letter gives the reasons and the right to appeal, and
+    the family opens it; a decision to re-assess gives none. A refusal without reasons: 422."""
+    printed = _printed(monkeypatch)
+    moved, reviewed = TODAY - timedelta(days=200), TODAY - timedelta(days=300)
+    made = await _post(caseworker, TRANSFERS, _transfer(moved, last_reviewed_on=str(reviewed)))
+    referral_id = made["referral_id"]
+    base = f"/v1/referrals/{referral_id}"
+    asked = {"requested_by": "parent", "requested_on": str(TODAY - timedelta(days=2))}
+    await _post(caseworker, f"{base}/reassessment/request", asked)
+    unreasoned = await caseworker.post(
+        f"{base}/reassessment/decision", json={"reassess": False, "decided_on": str(TODAY)}
+    )
+    assert unreasoned.status_code == 422, unreasoned.text
+    assert unreasoned.json()["detail"][0]["loc"] == ["body", "note"]
+    reasons = "The reports since the last review show no change in needs."
+    refusal = {"reassess": False, "decided_on": str(TODAY), "note": reasons}
+    await _post(caseworker, f"{base}/reassessment/decision", refusal)
+    [letter] = printed
+    assert (letter.kind, letter.dated) == (LetterKind.REASSESSMENT_REFUSED, TODAY)
+    words = unescape(html(letter))
+    assert "We will not carry out a new EHC needs assessment for" in words
+    assert reasons in words
+    assert f"You must appeal by {add_months(TODAY, 2).day} " in words
+    assert "within 1 month of the date on your mediation certificate" in words
+
+    await _post(caseworker, f"{base}/reassessment/request", asked)
+    await _post(
+        caseworker, f"{base}/reassessment/decision", {"reassess": True, "decided_on": str(TODAY)}
+    )
+    agreed = printed[-1]
+    assert agreed.kind == LetterKind.REASSESSMENT_AGREED
+    assert "appeal" not in unescape(html(agreed)).lower()
+    kept_not = "The plan already sets out the provision the assessment found is needed."
+    await _post(caseworker, f"{base}/reassessment/outcome", {
+        "outcome": "plan_not_amended", "concluded_on": str(TODAY), "note": kept_not})  # fmt: skip
+    not_amended = printed[-1]
+    assert not_amended.kind == LetterKind.REASSESSMENT_NOT_AMENDED
+    assert kept_not in unescape(html(not_amended))
+    assert "You must appeal by" in unescape(html(not_amended))
+
+    token = link(UUID(referral_id))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test"
+    ) as family:
+        page = await family.get(f"/v1/family/{token}")
+        assert page.status_code == 200, page.text
+        listed = {letter["what"]: letter["id"] for letter in page.json()["letters"]}
+        assert set(listed) == {
+            "Our decision not to carry out a new EHC needs assessment",
+            "Our decision to carry out a new EHC needs assessment",
+            "Our decision not to amend the EHC plan after the re-assessment and your right "
+            "to appeal",
+        }
+        opened = await family.get(f"/v1/family/{token}/letters/{listed[next(iter(listed))]}")
+    assert opened.content.startswith(b"%PDF-")

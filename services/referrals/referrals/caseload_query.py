@@ -6,6 +6,9 @@ NHS number or name).
 Built with only the conditions asked for, not one statement with every condition made
 optional (``$1 IS NULL OR ...``): a prepared statement's generic plan cannot drop the
 conditions that are off, and scans what an index would find.
+
+(Longer than most modules: one query, its every filter beside the others, each clock's limits
+among the deadlines' states.)
 """
 
 from __future__ import annotations

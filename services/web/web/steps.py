@@ -647,10 +647,18 @@ STEPS: dict[str, StepForm] = {
                     "reassess", "Whether the council will re-assess", "radios", options=YES_NO
                 ),
                 Question("decided_on", "Date the family was told", "date", hint=TODAY_HINT),
+                Question(
+                    "note",
+                    "The reasons",
+                    "textarea",
+                    required=False,
+                    hint="Needed for a refusal, in your own words: the family's letter gives them.",
+                ),
             ),
             "The decision was recorded; the family is told",
             intro="A refusal can be appealed. A re-assessment ends in the amended plan, or a "
-            "decision not to amend it, within 14 weeks of telling the family.",
+            "decision not to amend it, within 14 weeks of telling the family. The family "
+            "gets a letter.",
             shape=_reassess,
         ),
         StepForm(
@@ -660,6 +668,14 @@ STEPS: dict[str, StepForm] = {
             (
                 Question("outcome", "The outcome", "radios", options=REASSESSMENT_OUTCOMES),
                 Question("concluded_on", "Date of the outcome", "date", hint=TODAY_HINT),
+                Question(
+                    "note",
+                    "The reasons",
+                    "textarea",
+                    required=False,
+                    hint="Needed for a decision not to amend the plan, in your own words: the "
+                    "family's letter gives them.",
+                ),
             ),
             "The outcome was recorded; the family is told, with the right to appeal",
         ),

@@ -94,6 +94,10 @@ async def test_a_caseworker_records_a_transfer_and_its_reassessments(
     await _step(page, "Record the re-assessment's outcome", axe_js)
     await page.get_by_label("We decided not to amend the plan").check()
     await _fill_date(page, "concluded_on", TODAY)
+    await page.get_by_role("button", name="Record it").click()  # no reasons: the letter needs them
+    await expect(page.locator(".govuk-error-summary")).to_contain_text("give the reasons")
+    assert await axe_violations(page, axe_js) == []
+    await page.get_by_label("The reasons").fill("The plan already sets out what is needed.")
     await _record(page, "The outcome was recorded")
     await expect(page.locator("#reassessment")).to_have_count(0)  # none under way
 
@@ -107,6 +111,7 @@ async def test_a_caseworker_records_a_transfer_and_its_reassessments(
     await _step(page, "Record the decision whether to re-assess", axe_js)
     await page.get_by_label("No").check()
     await _fill_date(page, "decided_on", TODAY)
+    await page.get_by_label("The reasons").fill("Nothing has changed since the last review.")
     await _record(page, "The decision was recorded")
     await expect(page.locator("#reassessment")).to_have_count(0)  # refused: none under way
     assert await axe_violations(page, axe_js) == []

@@ -2,7 +2,11 @@
 decision (within 15 days; the family told), and its outcome (the amended plan or a decision
 not to amend it, within 14 weeks of telling the family). Each step is one unit of work
 (``ehc_api.one_step``: a retry's first answer, 409 out of order, 422 naming the field): its
-event, its limits, its timeline entry; answered with the plan's re-assessments."""
+event, its limits, its timeline entry, and the decision's letter to the family (printed first,
+``LetterDesk.write_first``); answered with the plan's re-assessments.
+
+(Longer than most modules: the three steps share one way of being taken and lettered, read
+together with the bodies that say when reasons are needed.)"""
 
 from __future__ import annotations
 
@@ -12,17 +16,18 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, HTTPException, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from referrals import repository
 from referrals.domain import StatutoryStep
 from referrals.ehc_api import StepRetry, one_step
 from referrals.live import reassessment, reassessment_store
 from referrals.live.reassessment import Outcome, Reassessment, Stage, Taken
+from referrals.notices.issuing import LetterDesk, Letters
 from referrals.statutory import OutOfOrder
 from shared.auth import AUTH_RESPONSES, Role, allow
 from shared.dates import london_today
-from shared.events import Requester
+from shared.events import DomainEvent, Requester
 from shared.http import CONFLICT, NOT_FOUND, UNAVAILABLE, AsCaller
 from shared.unit_of_work import UnitOfWork
 
@@ -57,16 +62,46 @@ class Request(BaseModel):
     requested_on: date
 
 
+NOTE = Field(
+    default=None,
+    validate_default=True,
+    max_length=4000,
+    description="The reasons, in the caseworker's words: the family's letter gives them. "
+    "Needed for a decision the family can appeal (a refusal to re-assess, a decision not "
+    "to amend the plan)",
+)
+
+
+def _with_reasons(note: str | None, needed: bool) -> str | None:
+    """The note, stripped; a decision the family can appeal needs its reasons."""
+    said = (note or "").strip() or None
+    if needed and said is None:
+        raise ValueError("give the reasons: the family's letter says them, and they may appeal")
+    return said
+
+
 class Decision(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reassess: bool
     decided_on: date = Field(description="The day the family is told")
+    note: str | None = NOTE
+
+    @field_validator("note")
+    @classmethod
+    def _reasons(cls, note: str | None, info: ValidationInfo) -> str | None:
+        return _with_reasons(note, info.data.get("reassess") is False)
 
 
 class Conclusion(BaseModel):
     model_config = ConfigDict(extra="forbid")
     outcome: Outcome
     concluded_on: date
+    note: str | None = NOTE
+
+    @field_validator("note")
+    @classmethod
+    def _reasons(cls, note: str | None, info: ValidationInfo) -> str | None:
+        return _with_reasons(note, info.data.get("outcome") == "plan_not_amended")
 
 
 STEP_OF = {
@@ -142,39 +177,63 @@ async def _step(
     referral_id: UUID,
     caller: AsCaller,
     retry: Any,
-    body: BaseModel,
+    body: Decision | Conclusion,
     take: Callable[[Reassessment, date], Taken],
+    letters: LetterDesk,
 ) -> Any:
-    async def step(uow: UnitOfWork) -> list[ReassessmentView]:
+    """A step of the re-assessment under way in one unit of work, with the family's letter
+    printed and stored first, with no lock held (``LetterDesk.write_first``), then kept with
+    the step; its bytes go if the step fails."""
+
+    async def taken(uow: UnitOfWork) -> Taken:
         await _known(uow, referral_id)
         found = await reassessment_store.open_reassessment(uow.conn, referral_id)
         if found is None:
             raise OutOfOrder("no re-assessment under way: record its request first")
-        await record(uow, take(found, london_today()))
+        return take(found, london_today())
+
+    async def decide(uow: UnitOfWork) -> DomainEvent:
+        return (await taken(uow)).event
+
+    async def step(uow: UnitOfWork) -> list[ReassessmentView]:
+        done = await taken(uow)
+        await letters.keep(uow.conn, done.event, body.note, caller.actor.subject)
+        await record(uow, done)
         return await reassessments_now(uow, referral_id)
 
-    return await one_step(caller, retry, body, step)
+    try:
+        await letters.write_first(caller.begin, decide, body.note)
+        answer = await one_step(caller, retry, body, step)
+    except BaseException:
+        await letters.forget()
+        raise
+    await letters.done()
+    return answer
 
 
 @router.post("/reassessment/decision", response_model=list[ReassessmentView])
 async def reassessment_decided(
-    referral_id: UUID, body: Decision, caller: AsCaller, retry: StepRetry
+    referral_id: UUID, body: Decision, caller: AsCaller, retry: StepRetry, letters: Letters
 ) -> Any:
     """Whether the council will re-assess, the day the family is told (within 15 days of the
-    request). A refusal can be appealed (2 months); a re-assessment has 14 weeks."""
+    request), with the family's letter. A refusal can be appealed (2 months): its letter gives
+    the reasons (``note``) and the right to appeal; a re-assessment has 14 weeks."""
     return await _step(
         referral_id, caller, retry, body,
         lambda r, today: reassessment.decide(r, body.reassess, body.decided_on, today),
+        letters,
     )  # fmt: skip
 
 
 @router.post("/reassessment/outcome", response_model=list[ReassessmentView])
 async def reassessment_concluded(
-    referral_id: UUID, body: Conclusion, caller: AsCaller, retry: StepRetry
+    referral_id: UUID, body: Conclusion, caller: AsCaller, retry: StepRetry, letters: Letters
 ) -> Any:
     """The amended final plan issued, or the decision not to amend it (within 14 weeks of
-    telling the family of the re-assessment); either can be appealed (2 months)."""
+    telling the family of the re-assessment); either can be appealed (2 months): the family's
+    letter gives the right to appeal (and a decision not to amend, its reasons: ``note``)."""
     return await _step(
         referral_id, caller, retry, body,
         lambda r, today: reassessment.conclude(r, body.outcome, body.concluded_on, today),
+        letters,
     )  # fmt: skip

@@ -39,6 +39,9 @@ from shared.events import (
     FinalPlanIssued,
     PlanCeasingDecided,
     PlanIssueDecided,
+    ReassessmentConcluded,
+    ReassessmentDecided,
+    ReassessmentStep,
     StatutoryStep,
 )
 from shared.state import service_of
@@ -78,7 +81,22 @@ def decided(event: DomainEvent) -> Decided | None:
         case PlanCeasingDecided(decision="cease"):
             kind = LetterKind.CEASE_DECIDED
             return Decided(kind, event.decided_on, event.reason, event.appeal_by)
+        case ReassessmentDecided(reassess=True):
+            return Decided(LetterKind.REASSESSMENT_AGREED, event.decided_on)
+        case ReassessmentDecided():
+            kind = LetterKind.REASSESSMENT_REFUSED
+            return Decided(kind, event.decided_on, appeal_by=event.appeal_by)
+        case ReassessmentConcluded(outcome="plan_amended"):
+            kind = LetterKind.REASSESSMENT_PLAN_AMENDED
+            return Decided(kind, event.concluded_on, appeal_by=event.appeal_by)
+        case ReassessmentConcluded():
+            kind = LetterKind.REASSESSMENT_NOT_AMENDED
+            return Decided(kind, event.concluded_on, appeal_by=event.appeal_by)
     return None
+
+
+_LETTERED = (StatutoryStep, AnnualReviewStep, CeasingStep, ReassessmentStep)
+"""The steps whose decisions call for a letter (each carries its referral and council)."""
 
 
 class LetterNotWritten(OutOfOrder):
@@ -123,9 +141,7 @@ class LetterDesk:
         """The letter ``event`` calls for, with ``note`` as its individual reasons, or None
         when the step calls for none."""
         decision = decided(event)
-        if decision is None or not isinstance(
-            event, StatutoryStep | AnnualReviewStep | CeasingStep
-        ):
+        if decision is None or not isinstance(event, _LETTERED):
             return None
         child = await conn.fetchval(
             """SELECT CASE WHEN c.erased_at IS NULL THEN c.given_name || ' ' || c.family_name END
@@ -192,9 +208,7 @@ class LetterDesk:
                 "the request changed while its letter was written: nothing was recorded; "
                 "send the step again"
             )
-        assert isinstance(
-            event, StatutoryStep | AnnualReviewStep | CeasingStep
-        )  # a letter: one of them
+        assert isinstance(event, _LETTERED)  # a letter: one of them
         document = repository.NewDocument(
             id=written.key.document_id,
             referral_id=event.referral_id,

@@ -4,7 +4,8 @@ may fetch nothing). Pure but for the printing, which blocks: run ``pdf`` in a wo
 
 A decision that can be appealed (a refusal to assess, a decision not to issue, the final plan,
 an amended final plan after an annual review: Reg 22(5), appealed as a final plan, Reg 14; a
-decision to cease the plan: s45, Reg 31(3))
+decision to cease the plan: s45, Reg 31(3); after a re-assessment, a refusal to re-assess, the
+amended plan and a decision not to amend it: s51(2))
 gives the right to appeal and its date, mediation (Reg 32: the adviser's contact details and
 the timescales), disagreement resolution and SENDIASS; a decision to assess or to issue gives
 none. The caseworker's own words (the ``note``) are the letter's individual reasons."""
@@ -30,6 +31,11 @@ class LetterKind(enum.StrEnum):
     FINAL_PLAN = "final_plan"
     AMENDED_PLAN = "amended_plan"  # after an annual review (Reg 22(5)); appealed as a final plan
     CEASE_DECIDED = "cease_decided"  # a decision to cease the plan (s45, Reg 31(2)-(3))
+    # A re-assessment of a plan in force (Regs 24-27; appeals: s51(2)(d), (e) and (c)).
+    REASSESSMENT_AGREED = "reassessment_agreed"
+    REASSESSMENT_REFUSED = "reassessment_refused"
+    REASSESSMENT_PLAN_AMENDED = "reassessment_plan_amended"
+    REASSESSMENT_NOT_AMENDED = "reassessment_not_amended"
 
 
 TITLES = {
@@ -41,6 +47,12 @@ TITLES = {
     LetterKind.FINAL_PLAN: "The final EHC plan and your right to appeal",
     LetterKind.AMENDED_PLAN: "The amended EHC plan and your right to appeal",
     LetterKind.CEASE_DECIDED: "Our decision to cease the EHC plan and your right to appeal",
+    LetterKind.REASSESSMENT_AGREED: "Our decision to carry out a new EHC needs assessment",
+    LetterKind.REASSESSMENT_REFUSED: "Our decision not to carry out a new EHC needs assessment",
+    LetterKind.REASSESSMENT_PLAN_AMENDED: "The amended EHC plan after the re-assessment and "
+    "your right to appeal",
+    LetterKind.REASSESSMENT_NOT_AMENDED: "Our decision not to amend the EHC plan after the "
+    "re-assessment and your right to appeal",
 }
 """Each letter as the family's page lists it."""
 
@@ -51,9 +63,14 @@ APPEALABLE = frozenset(
         LetterKind.FINAL_PLAN,
         LetterKind.AMENDED_PLAN,
         LetterKind.CEASE_DECIDED,
+        LetterKind.REASSESSMENT_REFUSED,
+        LetterKind.REASSESSMENT_PLAN_AMENDED,
+        LetterKind.REASSESSMENT_NOT_AMENDED,
     }
 )
-PLANS = frozenset({LetterKind.FINAL_PLAN, LetterKind.AMENDED_PLAN})
+PLANS = frozenset(
+    {LetterKind.FINAL_PLAN, LetterKind.AMENDED_PLAN, LetterKind.REASSESSMENT_PLAN_AMENDED}
+)
 """Letters with a plan: the appeal is about its sections B, F and I (Reg 14)."""
 
 REASONS = {
