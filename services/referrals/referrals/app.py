@@ -16,7 +16,8 @@ from referrals import (
     triage,
 )
 from referrals.config import ReferralsSettings
-from referrals.deadlines import AT_RISK, MISSED, DeadlineWatch, deadline_kinds
+from referrals.deadline_warnings import AT_RISK, MISSED
+from referrals.deadlines import DeadlineWatch, deadline_kinds
 from referrals.documents import api as documents
 from referrals.documents import family as family_documents
 from referrals.documents import schools as school_documents
