@@ -15,7 +15,7 @@ from uuid import uuid4
 
 import pytest
 from prometheus_client import Counter
-from referrals import deadline_warnings
+from referrals import deadline_warnings, repository
 from referrals.deadline_warnings import AT_RISK, MISSED, warn
 from referrals.domain import StatutoryStep
 from referrals.live.review_watch import REVIEW_CLOCK
@@ -93,7 +93,7 @@ def steps(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
         recorded.append(("step", step))
         return []
 
-    monkeypatch.setattr(deadline_warnings.repository, "add_step", add_step)
+    monkeypatch.setattr(repository, "add_step", add_step)
     return recorded
 
 
