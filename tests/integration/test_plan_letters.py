@@ -107,6 +107,15 @@ def _plan_step(referral_id: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _draft_issued(referral_id: str) -> PlanIssuedForComment:
+    return PlanIssuedForComment(
+        **_plan_step(referral_id),
+        issued_on=TODAY,
+        comments_until=TODAY + timedelta(days=15),
+        final_plan_due=None,
+    )
+
+
 async def _consume(app: FastAPI, event: DomainEvent) -> list[DomainEvent]:
     """A new delivery of ``event`` handled as referrals' consumer handles it."""
     return await handled(app, wrap(event, source="/send-platform/plans", local_authority=LEEDS))
@@ -195,12 +204,7 @@ async def test_a_draft_recorded_by_a_caseworker_first_gets_no_second_letter(
         f"/v1/referrals/{referral_id}/draft-plan", json={"issued_on": str(TODAY)}
     )
     assert recorded.status_code == 200, recorded.text
-    issued = PlanIssuedForComment(
-        **_plan_step(referral_id),
-        issued_on=TODAY,
-        comments_until=TODAY + timedelta(days=15),
-        final_plan_due=None,
-    )
+    issued = _draft_issued(referral_id)
     assert await _consume(app, issued) == []
     assert await _print_due(app) == 0
     assert await _letters(owner_url, referral_id) == [
@@ -243,12 +247,7 @@ async def test_the_letter_is_stored_after_the_step_commits_with_no_lock_on_the_r
         await put(store, key, content)
 
     monkeypatch.setattr(PostgresStore, "put", bucket)
-    issued = PlanIssuedForComment(
-        **_plan_step(referral_id),
-        issued_on=TODAY,
-        comments_until=TODAY + timedelta(days=15),
-        final_plan_due=None,
-    )
+    issued = _draft_issued(referral_id)
     await _consume(app, issued)
     assert seen == []  # nothing stored while the consumer's transaction was open
     assert await _print_due(app) == 1
@@ -270,12 +269,7 @@ async def test_a_letter_the_store_refused_stays_due_and_is_printed_next_time(
         await put(store, key, content)
 
     monkeypatch.setattr(PostgresStore, "put", bucket_down_once)
-    issued = PlanIssuedForComment(
-        **_plan_step(referral_id),
-        issued_on=TODAY,
-        comments_until=TODAY + timedelta(days=15),
-        final_plan_due=None,
-    )
+    issued = _draft_issued(referral_id)
     await _consume(app, issued)
     assert await _print_due(app) == 0
     assert "draft_plan" not in await _letters(owner_url, referral_id)

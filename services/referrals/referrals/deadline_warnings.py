@@ -71,7 +71,7 @@ class Clock:
     ``columns``, ``joins`` and ``still_open`` are SQL over the deadline (``d``) and its referral
     (``r``); ``key`` names the two columns that pick one deadline out. ``fields`` are the
     event's fields of a row (an at-risk warning adds ``days_left``); ``detail`` is the timeline
-    step's detail; ``deadline`` the counters' label."""
+    step's detail and ``deadline`` the counters' label, both the row's ``kind`` unless said."""
 
     table: str
     key: tuple[str, str]
@@ -79,8 +79,8 @@ class Clock:
     fields: Callable[[Record], dict[str, Any]]
     at_risk: DeadlineWarning
     missed: DeadlineWarning
-    detail: Callable[[Record, DomainEvent], str]
-    deadline: Callable[[Record], str]
+    detail: Callable[[Record, DomainEvent], str] = lambda row, _: str(row["kind"])
+    deadline: Callable[[Record], str] = lambda row: str(row["kind"])
     joins: str = ""
     still_open: str = "d.met_on IS NULL"
 

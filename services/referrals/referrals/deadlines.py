@@ -98,7 +98,5 @@ EHC_CLOCK = Clock(
     },
     at_risk=DeadlineWarning(DeadlineAtRisk, StatutoryStep.DEADLINE_AT_RISK),
     missed=DeadlineWarning(DeadlineMissed, StatutoryStep.DEADLINE_MISSED),
-    detail=lambda row, _: str(row["kind"]),
-    deadline=lambda row: str(row["kind"]),
 )
 """The EHC process's deadlines (the 6, 16 and 20 weeks, each kind of advice)."""

@@ -63,7 +63,5 @@ PLAN_CLOCK = Clock(
     },
     at_risk=DeadlineWarning(LivePlanDeadlineAtRisk, StatutoryStep.LIVE_PLAN_DEADLINE_AT_RISK),
     missed=DeadlineWarning(LivePlanDeadlineMissed, StatutoryStep.LIVE_PLAN_DEADLINE_MISSED),
-    detail=lambda row, _: str(row["kind"]),
-    deadline=lambda row: str(row["kind"]),
 )
 """A transfer in's and a re-assessment's limits."""

@@ -109,8 +109,6 @@ REVIEW_CLOCK = Clock(
     },
     at_risk=DeadlineWarning(AnnualReviewDeadlineAtRisk, StatutoryStep.REVIEW_DEADLINE_AT_RISK),
     missed=DeadlineWarning(AnnualReviewDeadlineMissed, StatutoryStep.REVIEW_DEADLINE_MISSED),
-    detail=lambda row, _: str(row["kind"]),
-    deadline=lambda row: str(row["kind"]),
 )
 """An annual review's limits (the meeting, the invitations, the report, the decision)."""
 
