@@ -2,7 +2,9 @@
 referrals records its statutory step (#21), on real PostgreSQL: the same letter the
 caseworker's ``/draft-plan`` and ``/final-plan`` write (the draft's comment date, the final
 plan's appeal date), once on redelivery, listed on the family's page and opened through their
-link; none again when a caseworker recorded the step (and its letter) first."""
+link; none again when a caseworker recorded the step (and its letter) first. The letter is
+printed and put in the store after the consumer's transaction committed, with no lock held on
+the referral (the store may be a bucket across a network)."""
 
 from __future__ import annotations
 
@@ -16,17 +18,20 @@ import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
+from referrals.documents.store import PostgresStore, StoredKey, StoreUnavailable
 from referrals.notices.letters import TITLES, Letter, LetterKind, html, pdf
 
 from scripts.platform import IdentityProvider, migrations_of
 from shared.dates import add_months, london_today
 from shared.events import DomainEvent, PlanFinalised, PlanIssuedForComment, wrap
 from shared.migrations import owner_connection
+from shared.state import service_state
 from tests.conftest import Databases
 from tests.integration.plans_family import link
 from tests.integration.referrals_app import (
     LEEDS,
     handled,
+    outbox_events,
     referral_body,
     referrals_service,
     signed_in,
@@ -102,9 +107,27 @@ def _plan_step(referral_id: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _draft_issued(referral_id: str) -> PlanIssuedForComment:
+    return PlanIssuedForComment(
+        **_plan_step(referral_id),
+        issued_on=TODAY,
+        comments_until=TODAY + timedelta(days=15),
+        final_plan_due=None,
+    )
+
+
 async def _consume(app: FastAPI, event: DomainEvent) -> list[DomainEvent]:
     """A new delivery of ``event`` handled as referrals' consumer handles it."""
     return await handled(app, wrap(event, source="/send-platform/plans", local_authority=LEEDS))
+
+
+async def _print_due(app: FastAPI) -> int:
+    """The letters due printed, as the service's printer job does (its next run)."""
+    from referrals.notices.plan_letters import PlanLetterPrinter
+
+    work = service_state(app).work
+    async with work.pool().acquire() as conn:
+        return await PlanLetterPrinter(interval_s=60).check(work, conn)
 
 
 async def _letters(owner_url: str, referral_id: str) -> list[str]:
@@ -137,6 +160,8 @@ async def test_plans_draft_and_final_write_the_familys_letters_once(
     )
     await _consume(app, issued)
     await _consume(app, issued)  # delivered again: one letter
+    assert await _print_due(app) == 1
+    assert await _print_due(app) == 0
     assert await _letters(owner_url, referral_id) == [
         "assessment_agreed",
         "plan_to_be_issued",
@@ -154,6 +179,7 @@ async def test_plans_draft_and_final_write_the_familys_letters_once(
     )  # fmt: skip
     await _consume(app, final)
     await _consume(app, final)
+    assert await _print_due(app) == 1
     kinds = await _letters(owner_url, referral_id)
     assert kinds == ["assessment_agreed", "plan_to_be_issued", "draft_plan", "final_plan"]
     letter = printed[-1]
@@ -178,15 +204,75 @@ async def test_a_draft_recorded_by_a_caseworker_first_gets_no_second_letter(
         f"/v1/referrals/{referral_id}/draft-plan", json={"issued_on": str(TODAY)}
     )
     assert recorded.status_code == 200, recorded.text
-    issued = PlanIssuedForComment(
-        **_plan_step(referral_id),
-        issued_on=TODAY,
-        comments_until=TODAY + timedelta(days=15),
-        final_plan_due=None,
-    )
+    issued = _draft_issued(referral_id)
     assert await _consume(app, issued) == []
+    assert await _print_due(app) == 0
     assert await _letters(owner_url, referral_id) == [
         "assessment_agreed",
         "plan_to_be_issued",
         "draft_plan",
     ]
+
+
+async def test_the_letter_is_stored_after_the_step_commits_with_no_lock_on_the_referral(
+    app: FastAPI,
+    caseworker: httpx.AsyncClient,
+    owner_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    referral_id = await _decided_to_issue(caseworker)
+    put = PostgresStore.put
+    seen: list[dict[str, bool]] = []
+
+    async def bucket(store: PostgresStore, key: StoredKey, content: bytes) -> None:
+        """As the store is called: is the step committed, and is the referral free?"""
+        topics = [t for t, _ in await outbox_events(owner_url, referral_id)]
+        owner = await owner_connection(owner_url)
+        try:
+            await owner.execute("SET lock_timeout = '2s'")  # never waits for ever
+            async with owner.transaction():
+                await owner.execute(
+                    "SELECT 1 FROM referrals WHERE id = $1 FOR UPDATE NOWAIT", UUID(referral_id)
+                )
+                await owner.execute(
+                    "SELECT 1 FROM ehc_requests WHERE referral_id = $1 FOR UPDATE NOWAIT",
+                    UUID(referral_id),
+                )
+            locked = False
+        except asyncpg.LockNotAvailableError:
+            locked = True  # the store called under the consumer's lock on the referral
+        finally:
+            await owner.close()
+        seen.append({"committed": any("draft-plan-issued" in t for t in topics), "locked": locked})
+        await put(store, key, content)
+
+    monkeypatch.setattr(PostgresStore, "put", bucket)
+    issued = _draft_issued(referral_id)
+    await _consume(app, issued)
+    assert seen == []  # nothing stored while the consumer's transaction was open
+    assert await _print_due(app) == 1
+    assert seen == [{"committed": True, "locked": False}]
+    assert "draft_plan" in await _letters(owner_url, referral_id)
+
+
+async def test_a_letter_the_store_refused_stays_due_and_is_printed_next_time(
+    app: FastAPI, caseworker: httpx.AsyncClient, owner_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    referral_id = await _decided_to_issue(caseworker)
+    put = PostgresStore.put
+    refused: list[StoredKey] = []
+
+    async def bucket_down_once(store: PostgresStore, key: StoredKey, content: bytes) -> None:
+        if not refused:
+            refused.append(key)
+            raise StoreUnavailable("the bucket is down")
+        await put(store, key, content)
+
+    monkeypatch.setattr(PostgresStore, "put", bucket_down_once)
+    issued = _draft_issued(referral_id)
+    await _consume(app, issued)
+    assert await _print_due(app) == 0
+    assert "draft_plan" not in await _letters(owner_url, referral_id)
+    assert await _print_due(app) == 1  # still due: printed at the next run, once
+    assert await _print_due(app) == 0
+    assert (await _letters(owner_url, referral_id)).count("draft_plan") == 1

@@ -18,9 +18,8 @@ from referrals.live.annual_review import (
     next_review_due,
     send_invitations,
     send_report,
-    warning_due,
 )
-from referrals.statutory import InvalidStep, OutOfOrder
+from referrals.statutory import InvalidStep, OutOfOrder, warning_due
 
 from shared.events import AnnualReviewDecided, AnnualReviewMeetingArranged, Invitee
 

@@ -16,7 +16,8 @@ from referrals import (
     triage,
 )
 from referrals.config import ReferralsSettings
-from referrals.deadlines import AT_RISK, MISSED, DeadlineWatch, deadline_kinds
+from referrals.deadline_warnings import AT_RISK, MISSED
+from referrals.deadlines import DeadlineWatch, deadline_kinds
 from referrals.documents import api as documents
 from referrals.documents import family as family_documents
 from referrals.documents import schools as school_documents
@@ -34,6 +35,7 @@ from referrals.live import api as live_plans
 from referrals.live.phase_transfer_watch import TransferWatch
 from referrals.live.plan_watch import PlanWatch
 from referrals.live.review_watch import ReviewWatch
+from referrals.notices.plan_letters import PlanLetterPrinter
 from referrals.overload import BACKLOG, REFUSED, IntakeOverloadGate, Overload, PipelineBacklog
 from referrals.partner_asyncapi import described
 from referrals.partners import PartnerIntake
@@ -99,6 +101,7 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
         at_risk_days=settings.deadline_at_risk_days,
         interval_s=settings.deadline_check_interval_s,
     )
+    plan_letters = PlanLetterPrinter(interval_s=settings.plan_letters_interval_s)
     overload = Overload(
         PublicIntake(
             settings.intake_in_flight, settings.intake_waiting, settings.intake_wait_ms / 1000
@@ -151,6 +154,7 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
                 reviews.run,
                 transfers_and_reassessments.run,
                 transfers.run,
+                plan_letters.run,
                 overload.backlog.run,
             ),
             consumers=(PartnerIntake(settings, overload).subscribe,),

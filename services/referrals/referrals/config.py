@@ -88,6 +88,13 @@ class ReferralsSettings(ServiceSettings):
         description="DEADLINE_CHECK_INTERVAL_S: how often the deadline scheduler looks (it "
         "catches up on whatever fell due meanwhile, so this only bounds how late it notices)",
     )
+    plan_letters_interval_s: float = Field(
+        default=2,
+        gt=0,
+        description="PLAN_LETTERS_INTERVAL_S: how often the letters of plans issued in the "
+        "plans service are printed, after the step that calls for them committed (it catches "
+        "up on every letter due, so this only bounds how late a letter is listed)",
+    )
     annual_review_open_days: int = Field(
         default=70,
         ge=14,

@@ -10,7 +10,7 @@ from typing import Any
 
 from referrals import plan_steps, repository, specialist_work
 from referrals.domain import STEP_OF_EVENT, Step, TimelineStep, status_after
-from referrals.notices.plan_letters import write_plan_letter
+from referrals.notices.plan_letters import letter_due
 from referrals.notices.telling import others_told, with_others_told
 from referrals.partner_progress import milestones_to_tell, partner_progress
 from referrals.schemas import ReferralRequest
@@ -113,7 +113,7 @@ async def plan_issued_for_comment(message: Envelope[PlanIssuedForComment], uow: 
     """The draft plan, and the family's letter of it (Reg 13(1)); no one else is told."""
     events = await plan_steps.draft_issued_in_plans(uow.conn, message)
     for event in events:
-        await write_plan_letter(uow, event)
+        await letter_due(uow, event)
     return events
 
 
@@ -123,7 +123,7 @@ async def plan_finalised(message: Envelope[PlanFinalised], uow: Uow) -> Events:
     school and health commissioning body told (Reg 13(2))."""
     events = await plan_steps.final_issued_in_plans(uow.conn, message)
     for event in events:
-        await write_plan_letter(uow, event)
+        await letter_due(uow, event)
     return [*events, *[told for e in events for told in await others_told(uow, e)]]
 
 

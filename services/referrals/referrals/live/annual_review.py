@@ -18,7 +18,6 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from typing import Literal
 from uuid import UUID
 
 from referrals.statutory import InvalidStep, OutOfOrder
@@ -210,18 +209,3 @@ def decide(review: AnnualReview, decision: ReviewDecision, decided_on: date, tod
             weeks=AMENDED_PLAN_WEEKS_AFTER_MEETING
         )
     return Taken(decided, event, sets, {ReviewDeadline.DECISION: decided_on})
-
-
-Warning = Literal["at_risk", "missed"]
-
-
-def warning_due(
-    due_on: date, today: date, at_risk_days: int, *, at_risk_sent: bool, missed_sent: bool
-) -> Warning | None:
-    """The warning a deadline not met is due today, if any: missed once its day has passed,
-    at risk from ``at_risk_days`` before (never after it was missed)."""
-    if due_on < today:
-        return None if missed_sent else "missed"
-    if due_on <= today + timedelta(at_risk_days) and not at_risk_sent:
-        return "at_risk"
-    return None

@@ -7,8 +7,9 @@ when the deadline is at risk and when it is missed, once each, to the timeline a
 Driven by the database as the review scheduler is (``referrals.live.review_watch``): each
 mark (``review_opened_on``, ``at_risk_sent_on``, ``missed_sent_on``) is set in the unit of work
 that puts the event in the outbox, a batch at a time, rows claimed with SKIP LOCKED, one replica
-acting at a time (an advisory lock); the day comes from an injectable clock. Warnings are
-counted once committed in the EHC clock's counters, the deadline label ``phase_transfer``.
+acting at a time (an advisory lock); the day comes from an injectable clock. Warnings are sent
+by the routine every clock shares (``referrals.deadline_warnings``), the counters' deadline
+label ``phase_transfer``.
 
 (Longer than most modules: the scheduler's three jobs share its lock, clock and batches, as
 the review scheduler's two do; apart, each would repeat them.)
@@ -20,14 +21,12 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from prometheus_client import Counter
-
-from referrals.deadlines import AT_RISK, MISSED
+from referrals.deadline_warnings import BATCH, REFERRALS, Clock, DeadlineWarning, warn
 from referrals.domain import StatutoryStep
 from referrals.live import phase_transfer_store
-from referrals.live.annual_review import ReviewDeadline, warning_due
+from referrals.live.annual_review import ReviewDeadline
 from referrals.live.phase_transfer import born_from_still_to_move, next_transfer
-from referrals.live.review_watch import REFERRALS, _step
+from referrals.live.review_watch import _step
 from shared.councils import ALL
 from shared.dates import london_today
 from shared.db import Connection
@@ -41,7 +40,6 @@ from shared.state import ServiceState
 from shared.unit_of_work import UnitOfWork, Work
 
 _LOCK_ID = 0x5E0D_0018
-BATCH = 200
 DEADLINE = "phase_transfer"
 """The counters' deadline label of a phase transfer's deadline."""
 
@@ -76,7 +74,7 @@ class TransferWatch:
         today = self.today()
         done = await in_batches(lambda: self._work_out(work, conn, today), BATCH)
         done += await in_batches(lambda: self._open(work, conn, today), BATCH)
-        return done + await in_batches(lambda: self._warn(work, conn, today), BATCH)
+        return done + await warn(work, conn, TRANSFER_CLOCK, today, self.at_risk_days)
 
     async def _work_out(self, work: Work, conn: Connection, today: date) -> int:
         """Plans in force (a review to come) with no transfer still to come: the next one by
@@ -167,65 +165,27 @@ class TransferWatch:
             )
             await _step(uow, row["referral_id"], StatutoryStep.ANNUAL_REVIEW_OPENED, None)
 
-    async def _warn(self, work: Work, conn: Connection, today: date) -> int:
-        warned: list[tuple[Counter, str]] = []
-        async with work.begin(REFERRALS, councils=ALL, conn=conn) as uow:
-            rows = await conn.fetch(
-                """SELECT t.* FROM phase_transfers t JOIN referrals r ON r.id = t.referral_id
-                   WHERE t.met_on IS NULL
-                     AND ((t.missed_sent_on IS NULL AND t.due_on < $1)
-                          OR (t.at_risk_sent_on IS NULL AND t.due_on >= $1
-                              AND t.due_on <= $1 + $2::int))
-                   ORDER BY t.due_on LIMIT $3
-                   FOR UPDATE OF t, r SKIP LOCKED""",
-                today,
-                self.at_risk_days,
-                BATCH,
-            )
-            for row in rows:
-                warning = warning_due(
-                    row["due_on"],
-                    today,
-                    self.at_risk_days,
-                    at_risk_sent=row["at_risk_sent_on"] is not None,
-                    missed_sent=row["missed_sent_on"] is not None,
-                )
-                common = {
-                    "referral_id": row["referral_id"],
-                    "local_authority": row["local_authority"],
-                    "kind": row["kind"],
-                    "transfer_year": row["transfer_year"],
-                    "due_on": row["due_on"],
-                }
-                event: PhaseTransferDeadlineAtRisk | PhaseTransferDeadlineMissed
-                if warning == "missed":
-                    event = PhaseTransferDeadlineMissed.model_validate(common)
-                    step, column, counter = (
-                        StatutoryStep.PHASE_TRANSFER_MISSED, "missed_sent_on", MISSED
-                    )  # fmt: skip
-                else:
-                    days_left = (row["due_on"] - today).days
-                    event = PhaseTransferDeadlineAtRisk.model_validate(
-                        {**common, "days_left": days_left}
-                    )
-                    step, column, counter = (
-                        StatutoryStep.PHASE_TRANSFER_AT_RISK, "at_risk_sent_on", AT_RISK
-                    )  # fmt: skip
-                uow.add(event)
-                await _step(uow, row["referral_id"], step, _detail(event))
-                await conn.execute(
-                    f"""UPDATE phase_transfers SET {column} = $3
-                        WHERE referral_id = $1 AND transfer_year = $2""",
-                    row["referral_id"],
-                    row["transfer_year"],
-                    today,
-                )
-                warned.append((counter, row["local_authority"]))
-        for counter, council in warned:  # committed: counted once each
-            counter.labels(council, DEADLINE).inc()
-        return len(rows)
-
 
 def _detail(event: Any) -> str:
     """The timeline's detail of a transfer's step: its kind and year."""
     return f"{event.kind} {event.transfer_year}"
+
+
+TRANSFER_CLOCK = Clock(
+    table="phase_transfers",
+    key=("referral_id", "transfer_year"),
+    columns="d.*",
+    fields=lambda row: {
+        "referral_id": row["referral_id"],
+        "local_authority": row["local_authority"],
+        "kind": row["kind"],
+        "transfer_year": row["transfer_year"],
+        "due_on": row["due_on"],
+    },
+    at_risk=DeadlineWarning(PhaseTransferDeadlineAtRisk, StatutoryStep.PHASE_TRANSFER_AT_RISK),
+    missed=DeadlineWarning(PhaseTransferDeadlineMissed, StatutoryStep.PHASE_TRANSFER_MISSED),
+    detail=lambda _, event: _detail(event),
+    deadline=lambda _: DEADLINE,
+)
+"""A phase transfer's deadline (before 15 February of the year of the move; 31 March from
+secondary school to a post-16 institution)."""

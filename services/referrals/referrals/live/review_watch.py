@@ -8,9 +8,9 @@ Driven by the database as the EHC clock's scheduler is (``referrals.deadlines``)
 ``opened_on`` and each deadline's ``at_risk_sent_on`` / ``missed_sent_on`` are marked in the
 unit of work that puts the event in the outbox, a batch at a time, rows claimed with SKIP
 LOCKED, one replica acting at a time (an advisory lock); so it survives restarts, catches up
-after downtime and never warns twice. The day comes from an injectable clock. Each warning is
-counted once committed, in the EHC clock's counters (``send_statutory_deadlines_*_total``, the
-deadline label the review's limit): the chart's alerts watch both clocks."""
+after downtime and never warns twice. The day comes from an injectable clock. The warnings are
+sent by the routine every clock shares (``referrals.deadline_warnings``), counted in the same
+counters (``send_statutory_deadlines_*_total``, the deadline label the review's limit)."""
 
 from __future__ import annotations
 
@@ -18,12 +18,9 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from uuid import UUID, uuid4
 
-from prometheus_client import Counter
-
 from referrals import repository
-from referrals.deadlines import AT_RISK, MISSED
+from referrals.deadline_warnings import BATCH, REFERRALS, Clock, DeadlineWarning, warn
 from referrals.domain import StatutoryStep
-from referrals.live.annual_review import warning_due
 from referrals.live.cessation_watch import cease_lapsed
 from shared.councils import ALL
 from shared.dates import london_today
@@ -31,11 +28,9 @@ from shared.db import Connection
 from shared.events import AnnualReviewDeadlineAtRisk, AnnualReviewDeadlineMissed, AnnualReviewOpened
 from shared.schedule import every, in_batches
 from shared.state import ServiceState
-from shared.unit_of_work import Actor, UnitOfWork, Work
+from shared.unit_of_work import UnitOfWork, Work
 
 _LOCK_ID = 0x5E0D_0022
-BATCH = 200
-REFERRALS = Actor.system("referrals")
 
 
 class ReviewWatch:
@@ -68,7 +63,7 @@ class ReviewWatch:
         whose time to appeal a decision to cease has passed with no appeal; returns how many."""
         today = self.today()
         opened = await in_batches(lambda: self._open(work, conn, today), BATCH)
-        warned = await in_batches(lambda: self._warn(work, conn, today), BATCH)
+        warned = await warn(work, conn, REVIEW_CLOCK, today, self.at_risk_days)
         return (
             opened
             + warned
@@ -99,63 +94,23 @@ class ReviewWatch:
                 await _step(uow, row["referral_id"], StatutoryStep.ANNUAL_REVIEW_OPENED, None)
         return len(rows)
 
-    async def _warn(self, work: Work, conn: Connection, today: date) -> int:
-        warned: list[tuple[Counter, str, str]] = []
-        async with work.begin(REFERRALS, councils=ALL, conn=conn) as uow:
-            rows = await conn.fetch(
-                """SELECT d.review_id, d.kind, d.referral_id, d.local_authority, d.due_on,
-                          d.at_risk_sent_on, d.missed_sent_on
-                   FROM review_deadlines d JOIN referrals r ON r.id = d.referral_id
-                   WHERE d.met_on IS NULL
-                     AND ((d.missed_sent_on IS NULL AND d.due_on < $1)
-                          OR (d.at_risk_sent_on IS NULL AND d.due_on >= $1
-                              AND d.due_on <= $1 + $2::int))
-                   ORDER BY d.due_on LIMIT $3
-                   FOR UPDATE OF d, r SKIP LOCKED""",
-                today,
-                self.at_risk_days,
-                BATCH,
-            )
-            for row in rows:
-                warning = warning_due(
-                    row["due_on"],
-                    today,
-                    self.at_risk_days,
-                    at_risk_sent=row["at_risk_sent_on"] is not None,
-                    missed_sent=row["missed_sent_on"] is not None,
-                )
-                common = {
-                    "referral_id": row["referral_id"],
-                    "local_authority": row["local_authority"],
-                    "review_id": row["review_id"],
-                    "deadline": row["kind"],
-                    "due_on": row["due_on"],
-                }
-                if warning == "missed":
-                    event: AnnualReviewDeadlineAtRisk | AnnualReviewDeadlineMissed = (
-                        AnnualReviewDeadlineMissed.model_validate(common)
-                    )
-                    step, column = StatutoryStep.REVIEW_DEADLINE_MISSED, "missed_sent_on"
-                    counter = MISSED
-                else:
-                    days_left = (row["due_on"] - today).days
-                    event = AnnualReviewDeadlineAtRisk.model_validate(
-                        {**common, "days_left": days_left}
-                    )
-                    step, column = StatutoryStep.REVIEW_DEADLINE_AT_RISK, "at_risk_sent_on"
-                    counter = AT_RISK
-                uow.add(event)
-                await _step(uow, row["referral_id"], step, row["kind"])
-                await conn.execute(
-                    f"UPDATE review_deadlines SET {column} = $3 WHERE review_id = $1 AND kind = $2",
-                    row["review_id"],
-                    row["kind"],
-                    today,
-                )
-                warned.append((counter, row["local_authority"], row["kind"]))
-        for counter, council, kind in warned:  # committed: counted once each, as the EHC clock's
-            counter.labels(council, kind).inc()
-        return len(rows)
+
+REVIEW_CLOCK = Clock(
+    table="review_deadlines",
+    key=("review_id", "kind"),
+    columns="""d.review_id, d.kind, d.referral_id, d.local_authority, d.due_on,
+               d.at_risk_sent_on, d.missed_sent_on""",
+    fields=lambda row: {
+        "referral_id": row["referral_id"],
+        "local_authority": row["local_authority"],
+        "review_id": row["review_id"],
+        "deadline": row["kind"],
+        "due_on": row["due_on"],
+    },
+    at_risk=DeadlineWarning(AnnualReviewDeadlineAtRisk, StatutoryStep.REVIEW_DEADLINE_AT_RISK),
+    missed=DeadlineWarning(AnnualReviewDeadlineMissed, StatutoryStep.REVIEW_DEADLINE_MISSED),
+)
+"""An annual review's limits (the meeting, the invitations, the report, the decision)."""
 
 
 async def _step(

@@ -5,68 +5,134 @@ and ``/final-plan`` write (the draft's: at least 15 days to comment, a meeting w
 asking for a school, the Local Offer (Reg 13(1)); the final plan's: the right to appeal and its
 date, mediation, disagreement resolution, SENDIASS (Reg 14)).
 
-Written in the consumer's unit of work, once: only when the step is recorded now (a
-redelivery records nothing, so writes nothing) and no letter of that kind is kept for the
-referral yet. A consumer's transaction is open before its handler runs, so the letter is
-printed and stored inside it (PostgreSQL's store on the same connection, so bytes and row commit
-together; another store's bytes are removed again if the handler fails)."""
+Printed after the consumer's transaction commits, never inside it: the document store may be a
+bucket across a network, and the consumer's transaction holds the referral's lock (and its
+whole batch's). So the consumer only says the letter is due (``letter_due``: a row of
+``plan_letters_to_print`` in the transaction that records the step, so nothing is lost), once:
+only when the step is recorded now (a redelivery records nothing, so adds nothing) and no
+letter of that kind is kept for the referral yet. The printer (``PlanLetterPrinter``, a
+scheduled job of the service's own, one replica at a time) then reads what is due, prints it
+and puts its bytes in the store with no transaction open, and keeps the letter as the
+referral's document and deletes its row in one short unit of work under the referral's lock
+(``LetterDesk.keep``, as a caseworker's step keeps the letter it wrote first). A letter that
+could not be printed or kept stays due and is tried again next time; its bytes go.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from typing import Any, cast
+import logging
+from typing import Any
 
-import asyncpg
-
-from referrals.notices.issuing import LetterDesk
+from referrals.notices.issuing import LetterDesk, decided
+from referrals.notices.letters import Letter
 from referrals.state import referrals_of
+from shared.councils import ALL
 from shared.db import Connection
 from shared.events import DraftPlanIssued, FinalPlanIssued
-from shared.unit_of_work import UnitOfWork
+from shared.schedule import every
+from shared.state import ServiceState
+from shared.unit_of_work import Actor, UnitOfWork, Work
+
+logger = logging.getLogger(__name__)
+
+_LOCK_ID = 0x5E0D_0064
+BATCH = 50
+REFERRALS = Actor.system("referrals")
+_STEPS: dict[str, type[DraftPlanIssued | FinalPlanIssued]] = {
+    DraftPlanIssued.event_type(): DraftPlanIssued,
+    FinalPlanIssued.event_type(): FinalPlanIssued,
+}
 
 
-@dataclass(frozen=True)
-class _ThisConnection:
-    """The consumer's own connection as a pool of one, for PostgreSQL's store: its bytes
-    written in a savepoint of the consumer's transaction (no second connection waits on it)."""
+async def letter_due(uow: UnitOfWork, event: DraftPlanIssued | FinalPlanIssued) -> None:
+    """The family's letter of the step ``event`` just recorded, due to be printed after this
+    unit of work commits, unless one is kept (or due) already."""
+    decision = decided(event)
+    assert decision is not None  # a draft or final plan always calls for its letter
+    await uow.conn.execute(
+        """INSERT INTO plan_letters_to_print
+               (referral_id, letter_kind, local_authority, event_type, event)
+           SELECT $1, $2, $3, $4, $5::jsonb
+           WHERE NOT EXISTS (SELECT 1 FROM documents
+                             WHERE referral_id = $1 AND kind = 'letter' AND letter_kind = $2)
+           ON CONFLICT (referral_id, letter_kind) DO NOTHING""",
+        event.referral_id,
+        decision.kind.value,
+        event.local_authority,
+        event.event_type(),
+        event.model_dump_json(),
+    )
 
-    conn: Connection
 
-    @asynccontextmanager
-    async def acquire(self) -> AsyncIterator[Connection]:
-        yield self.conn
+class PlanLetterPrinter:
+    """Prints the plans' letters due (``check``) now and then every ``interval_s``."""
+
+    def __init__(self, *, interval_s: float) -> None:
+        self.interval_s = interval_s
+
+    async def run(self, state: ServiceState) -> None:
+        await every(
+            state,
+            interval_s=self.interval_s,
+            lock_id=_LOCK_ID,
+            name="plans' letters (printed)",
+            job=self.check,
+        )
+
+    async def check(self, work: Work, conn: Connection) -> int:
+        """Print and keep the letters due, oldest first, up to ``BATCH``; returns how many were
+        kept. ``conn`` holds no transaction while a letter is printed and stored."""
+        async with work.begin(REFERRALS, councils=ALL, conn=conn) as uow:
+            own = referrals_of(uow.service)
+            rows = await conn.fetch(
+                """SELECT referral_id, letter_kind, local_authority, event_type, event
+                   FROM plan_letters_to_print ORDER BY added_at LIMIT $1""",
+                BATCH,
+            )
+            due: list[tuple[Any, DraftPlanIssued | FinalPlanIssued, Letter | None]] = []
+            desk = LetterDesk(own.document_store(work), own.council_notices)
+            for row in rows:
+                event = _STEPS[row["event_type"]].model_validate_json(row["event"])
+                due.append((row, event, await desk.letter(conn, event, None)))
+        printed = 0
+        for row, event, letter in due:  # committed: no transaction open, no lock held
+            desk = LetterDesk(own.document_store(work), own.council_notices)
+            try:
+                if letter is not None:
+                    await desk.write(letter, event.local_authority)
+                async with work.begin(REFERRALS, councils=ALL, conn=conn) as uow:
+                    await _keep(uow, desk, row, event)
+            except Exception as exc:  # tried again next time; the store's bytes go
+                logger.warning(
+                    "plan letter %s of referral %s not printed: %s",
+                    row["letter_kind"],
+                    row["referral_id"],
+                    type(exc).__name__,
+                )
+                await desk.forget()
+                continue
+            await desk.done()
+            printed += 1
+        return printed
 
 
-@dataclass(frozen=True)
-class _Within:
-    conn: Connection
-
-    @property
-    def pool(self) -> Any:
-        return lambda: cast(asyncpg.Pool, _ThisConnection(self.conn))
-
-
-async def write_plan_letter(uow: UnitOfWork, event: DraftPlanIssued | FinalPlanIssued) -> None:
-    """The family's letter of the step ``event`` just recorded, unless one is kept already."""
-    own = referrals_of(uow.service)
-    desk = LetterDesk(own.document_store(_Within(uow.conn)), own.council_notices)
-    letter = await desk.letter(uow.conn, event, None)
-    if letter is None:
-        return
-    kept = await uow.conn.fetchval(
+async def _keep(uow: UnitOfWork, desk: LetterDesk, row: Any, event: Any) -> None:
+    """The letter written kept as the referral's document (unless one of its kind is kept
+    already: a caseworker's), under the referral's lock; no longer due."""
+    conn = uow.conn
+    await conn.execute("SELECT 1 FROM referrals WHERE id = $1 FOR UPDATE", event.referral_id)
+    kept = await conn.fetchval(
         """SELECT EXISTS (SELECT 1 FROM documents
                           WHERE referral_id = $1 AND kind = 'letter' AND letter_kind = $2)""",
         event.referral_id,
-        letter.kind.value,
+        row["letter_kind"],
     )
     if kept:
-        return
-    try:
-        await desk.write(letter, event.local_authority)
-        await desk.keep(uow.conn, event, None, uow.actor.subject)
-    except BaseException:
-        await desk.forget()
-        raise
-    await desk.done()
+        desk.unused.extend(w.key for w in desk.written)  # its bytes go once committed
+    else:
+        await desk.keep(conn, event, None, uow.actor.subject)
+    await conn.execute(
+        "DELETE FROM plan_letters_to_print WHERE referral_id = $1 AND letter_kind = $2",
+        event.referral_id,
+        row["letter_kind"],
+    )
