@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from datetime import date, timedelta
 from uuid import uuid4
@@ -55,8 +56,8 @@ def _csv(*rows: dict[str, str]) -> str:
     return out.getvalue()
 
 
-async def _upload(page: Page, name: str, text: str) -> None:
-    upload: FilePayload = {"name": name, "mimeType": "text/csv", "buffer": text.encode()}
+async def _upload(page: Page, name: str, text: str, mime: str = "text/csv") -> None:
+    upload: FilePayload = {"name": name, "mimeType": mime, "buffer": text.encode()}
     await page.set_input_files("#requests", files=[upload])
     await page.get_by_role("button", name="Bring in the open requests").click()
 
@@ -169,3 +170,46 @@ async def test_the_template_is_the_open_requests_header_and_caseworkers_cannot_i
         assert answer is not None
         assert answer.status == 403, path
     await phone.close()
+
+
+async def test_a_json_file_of_101_requests_lists_the_first_100_after_naming_a_bad_one(
+    browser: Browser, web_url: str, browser_tools: dict[str, str]
+) -> None:
+    tag = uuid4().hex[:6]
+    items = [
+        {
+            "case_id": f"LCC-OR-{tag}-{n}",
+            "local_authority": LEEDS,
+            "child": {
+                "given_name": f"Given{tag}{n}",
+                "family_name": f"Family{tag}",
+                "date_of_birth": "2016-05-06",
+                "postcode": "LS6 2AB",
+            },
+            "family_contact": {"name": "Ann Parent", "email": "ann@example.org"},
+            "requested_by": "parent",
+            "received_on": _day(10),
+            "needs": ["SLCN"],
+        }
+        for n in range(101)
+    ]
+    bad = [*items[:100], {**items[100], "needs": ["NOT-A-NEED"]}]
+    context = await new_context(browser)
+    page = await context.new_page()
+    await sign_in(page, web_url, "leeds-manager", then="/live-plans/open-requests/import")
+    await _upload(page, "requests.json", json.dumps({"requests": bad}), "application/json")
+    summary = page.locator(".govuk-error-summary")
+    await expect(summary.locator("a[href='#problem-1']")).to_have_text(
+        re.compile(r"^Request 101, field needs")
+    )
+    await expect(page.locator("#requests-error")).to_contain_text("requests.json has 1 problem")
+
+    await _upload(page, "requests.json", json.dumps({"requests": items}), "application/json")
+    banner = page.locator(".govuk-notification-banner--success")
+    await expect(banner).to_contain_text("101 open requests brought in from requests.json")
+    await expect(page.locator("table tbody tr")).to_have_count(100)
+    await expect(page.locator("main")).to_contain_text(
+        "The first 100 requests in the file are listed. 1 more is in the caseload."
+    )
+    assert await axe_violations(page, browser_tools["AXE_JS"]) == []
+    await context.close()
