@@ -8,14 +8,14 @@ from pathlib import Path
 from uuid import uuid4
 
 from referrals.live import open_request_file
-from web.open_requests import COLUMNS, LISTED, THINGS, summary
 from web.live_plans import brought_in, problem
+from web.open_requests import COLUMNS, LISTED, THINGS, summary
 
 DOCS = Path(__file__).parents[2] / "docs" / "live-plans.md"
 
 
 def test_the_template_has_every_column_referrals_reads_for_open_requests_in_the_docs() -> None:
-    assert COLUMNS == tuple(open_request_file.COLUMNS)
+    assert tuple(open_request_file.COLUMNS) == COLUMNS
     section = DOCS.read_text().split("## Open requests (assessments under way)")[1]
     for column in COLUMNS:
         assert f"`{column}`" in section, column
