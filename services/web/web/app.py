@@ -43,6 +43,7 @@ from web import (
     errors,
     family,
     live_plans,
+    open_requests,
     plan,
     practitioner,
     referral,
@@ -91,6 +92,7 @@ ROUTERS = (
     audit.router,
     reports.router,
     live_plans.router,
+    open_requests.router,
     transfer_in.router,
     sen2.router,
     registry_import.router,
@@ -110,6 +112,7 @@ UPLOADS = (
     *school_documents.UPLOADS,
     *request.evidence.UPLOADS,
     *live_plans.UPLOADS,
+    *open_requests.UPLOADS,
 )
 """The pages that take a document: their body may reach ``MAX_UPLOAD_BYTES``."""
 

@@ -6,7 +6,8 @@ lists them, the first ``SHOWN`` only, so that a file with hundreds of bad rows s
 Nothing is kept here. The CSV template is the documented header, so a council starts from it.
 
 (Longer than most modules: the page's problems read from the API's places, its banner's
-counts, and the template, which belong together.)
+counts, and the template, which belong together; the open requests' page,
+``web.open_requests``, reads its file and lists its problems with the same functions.)
 """
 
 from __future__ import annotations
@@ -67,39 +68,48 @@ class Problem:
 
     @property
     def _kind(self) -> str:
-        return "field" if self.row and self.row.startswith("Plan") else "column"
+        return "column" if self.row and self.row.startswith("Line") else "field"
+
+
+ITEMS = {"plans": "Plan", "requests": "Request"}
+"""A JSON file's list (plans, or open requests: ``web.open_requests``) and what one item is
+called on the page."""
 
 
 def problem(loc: tuple[Any, ...], why: str) -> Problem:
     """``("body", "line 3", "needs")`` is line 3's needs column; ``("body", "plans", 2,
     "child", "date_of_birth")`` is the third plan's ``child.date_of_birth`` (numbered from 1,
-    as a person counts); ``("body", "file")`` is the whole file."""
+    as a person counts; ``"requests"``: the third request's); ``("body", "file")`` is the
+    whole file."""
     parts = [p for p in loc if p != "body"]
     if parts and isinstance(parts[0], str) and parts[0].startswith("line "):
         field = str(parts[1]) if len(parts) > 1 else None
         return Problem(f"Line {parts[0].removeprefix('line ')}", field, why)
-    if len(parts) > 1 and parts[0] == "plans" and isinstance(parts[1], int):
+    if len(parts) > 1 and parts[0] in ITEMS and isinstance(parts[1], int):
         field = ".".join(str(p) for p in parts[2:]) or None
-        return Problem(f"Plan {parts[1] + 1}", field, why)
+        return Problem(f"{ITEMS[str(parts[0])]} {parts[1] + 1}", field, why)
     return Problem(None, None, why)
 
 
-def brought_in(added: int, unchanged: int, filename: str) -> str:
-    """The banner after an import: what was added, and what was there already."""
+def brought_in(
+    added: int, unchanged: int, filename: str, things: tuple[str, str] = ("plan", "plans")
+) -> str:
+    """The banner after an import: what was added, and what was there already (``things``:
+    what one of them is called, and several)."""
+
+    def counted(count: int) -> str:
+        return things[0] if count == 1 else things[1]
+
     if not added:
         return (
-            f"All {unchanged} {_plans(unchanged)} in {filename} "
+            f"All {unchanged} {counted(unchanged)} in {filename} "
             f"{'was' if unchanged == 1 else 'were'} already brought in: nothing changed"
         )
-    said = f"{added} {_plans(added)} brought in from {filename}"
+    said = f"{added} {counted(added)} brought in from {filename}"
     if unchanged:
         left = "it was" if unchanged == 1 else "they were"
         said += f"; {unchanged} already brought in, left as {left}"
     return said
-
-
-def _plans(count: int) -> str:
-    return "plan" if count == 1 else "plans"
 
 
 @router.get(PATH)
@@ -113,25 +123,17 @@ async def import_form(request: Request, user: Manager) -> Response:
 async def import_file(request: Request, user: Manager) -> Response:
     form = await checked_form(request)
     council = councils.chosen(request, user)
-    upload = form.get("plans")
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        return _page(request, council, problem_text="Select a CSV or JSON file")
-    content_type = TYPES.get(_ending(upload.filename))
-    if content_type is None:
-        return _page(request, council, problem_text="The selected file must be a CSV or JSON file")
-    content = await upload.read(MAX_BYTES + 1)
-    if len(content) > MAX_BYTES:
-        return _page(request, council, problem_text="The selected file must be smaller than 20 MB")
-    if not content.strip():
-        return _page(request, council, problem_text="The selected file is empty")
+    upload = await chosen_file(form.get("plans"))
+    if isinstance(upload, str):
+        return _page(request, council, problem_text=upload)
     backends: Backends = state_of(request).backends
     try:
         report = await backends.post(
             "referrals",
             "/v1/live-plans/import",
             token=user.access_token,
-            content=content,
-            headers={"Content-Type": content_type},
+            content=upload.content,
+            headers={"Content-Type": upload.content_type},
             timeout_s=IMPORT_TIMEOUT_S,
         )
     except Invalid as exc:
@@ -141,6 +143,31 @@ async def import_file(request: Request, user: Manager) -> Response:
         report["added"], report["unchanged"], upload.filename
     )
     return RedirectResponse(f"{PATH}?council={council}", status_code=303)
+
+
+@dataclass(frozen=True)
+class ChosenFile:
+    """A file as the API takes it: its bytes, and its content type from its name's ending."""
+
+    filename: str
+    content: bytes
+    content_type: str
+
+
+async def chosen_file(upload: Any) -> ChosenFile | str:
+    """The file a manager chose in a form's file upload, or what is wrong with it as the
+    error summary says it (none chosen, not CSV or JSON, over 20 MB, empty)."""
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return "Select a CSV or JSON file"
+    content_type = TYPES.get(_ending(upload.filename))
+    if content_type is None:
+        return "The selected file must be a CSV or JSON file"
+    content = await upload.read(MAX_BYTES + 1)
+    if len(content) > MAX_BYTES:
+        return "The selected file must be smaller than 20 MB"
+    if not content.strip():
+        return "The selected file is empty"
+    return ChosenFile(upload.filename, content, content_type)
 
 
 @router.get("/live-plans/template.csv")
@@ -158,20 +185,25 @@ def _ending(filename: str) -> str:
     return filename[dot:].lower() if dot >= 0 else ""
 
 
-def _page(
-    request: Request,
-    council: str,
-    *,
-    problem_text: str | None = None,
-    problems: list[Problem] | None = None,
-    filename: str | None = None,
-    banner: str | None = None,
-) -> Response:
-    found = problems or []
+@dataclass(frozen=True)
+class Listed:
+    """A refused file's problems as a page lists them: the error summary's entries, the
+    problems shown (the first ``SHOWN``), and the message beside the file upload."""
+
+    errors: list[dict[str, str]]
+    shown: list[Problem]
+    field_error: str | None
+
+
+def listed(
+    found: list[Problem], *, problem_text: str | None, filename: str | None, upload_id: str
+) -> Listed:
+    """The error summary of a file refused here (``problem_text``, linked to the upload
+    ``upload_id``) or by the API (``found``, each linked to its row in the page's list)."""
     shown = found[:SHOWN]
     errors: list[dict[str, str]] = []
     if problem_text:
-        errors.append({"text": problem_text, "href": "#plans"})
+        errors.append({"text": problem_text, "href": f"#{upload_id}"})
     errors += [
         {"text": f"{p.where}: {p.why}", "href": f"#problem-{n}"} for n, p in enumerate(shown, 1)
     ]
@@ -189,14 +221,28 @@ def _page(
         if found
         else None
     )
+    return Listed(errors, shown, field_error)
+
+
+def _page(
+    request: Request,
+    council: str,
+    *,
+    problem_text: str | None = None,
+    problems: list[Problem] | None = None,
+    filename: str | None = None,
+    banner: str | None = None,
+) -> Response:
+    found = problems or []
+    said = listed(found, problem_text=problem_text, filename=filename, upload_id="plans")
     return pages.render(
         request,
         "manager/live_plans_import.html",
-        status_code=422 if errors else 200,
-        errors=errors,
-        problems=shown,
+        status_code=422 if said.errors else 200,
+        errors=said.errors,
+        problems=said.shown,
         problem_count=len(found),
-        field_error=field_error,
+        field_error=said.field_error,
         banner=banner,
         council=council,
         council_name=councils.name(request, council),
