@@ -177,7 +177,7 @@ async def test_requests_at_each_stage_are_on_the_clock_from_received_on(
     assert (for_plans["plan_decision"], for_plans["plan_decided_on"]) == ("issue", day(10))
     assert for_plans["draft_issued_on"] == day(5)
     assert for_plans["comments_due"] == str(TODAY - timedelta(days=5) + timedelta(days=15))
-    assert topics[1 : 6 + len(ADVICE)] == [
+    assert topics[2 : 7 + len(ADVICE)] == [
         "referrals.ehc-assessment-requested.v1",
         "referrals.assessment-decided.v1",
         "referrals.advice-requested.v1",
@@ -191,9 +191,13 @@ async def test_requests_at_each_stage_are_on_the_clock_from_received_on(
     assert {t["step"] for t in timeline} >= {
         "ehc_assessment_requested", "assessment_decided", "draft_plan_issued"
     }  # fmt: skip
-    steps = [payload for topic, payload in events[1:] if "contact" not in topic]
+    # Then the child's name, on the topic only plans reads (its plan names the child).
+    assert topics[1] == "referrals.child-identified.v1"
+    assert events[1][1]["given_name"] == drafted["child"]["given_name"]
+    steps = [payload for topic, payload in events[2:] if "contact" not in topic]
     assert all(p["earlier_system"] is True for p in steps)
-    assert drafted["child"]["given_name"] not in str(events)
+    assert drafted["child"]["given_name"] not in str(events[2:])
+    assert drafted["child"]["given_name"] not in str(events[0])
     audited = await _fetch(
         owner_url, "SELECT count(*) AS n FROM audit_log WHERE referral_id = $1",
         ids[drafted["case_id"]],

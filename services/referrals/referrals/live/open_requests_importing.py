@@ -22,7 +22,7 @@ from referrals.domain import Step, age_on, contact_registered, phase_of
 from referrals.ehc_api import STEP_OF
 from referrals.intake import IntakeRules, name_key
 from referrals.live import against_database
-from referrals.live.importing import Rejected
+from referrals.live.importing import Rejected, identified
 from referrals.live.open_request_file import Place
 from referrals.live.open_request_row import OpenRequestIn, Replayed, check
 from referrals.statutory import Deadline, EhcRequest
@@ -183,6 +183,7 @@ async def _store(
     )  # fmt: skip
     # First of the request's events: what plans holds the request's plan from.
     done.events.append((_for_plans(row, request, replayed.events), row.local_authority))
+    done.events.append((identified(referral_id, child), row.local_authority))
     steps = []
     for event in replayed.events:
         event = event.model_copy(update={"referral_id": referral_id})
