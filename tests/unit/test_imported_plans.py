@@ -59,6 +59,8 @@ def test_an_open_request_gets_its_support_plan_on_the_ehc_track_from_its_needs_i
     assert drafted.document.drafted_on == RECEIVED
     # The support plan until the council decides to issue an EHC plan, as for a request here.
     assert drafted.document.track == "support"
+    # Never announced for matching, not even once an edit makes it pass its checks.
+    assert drafted.referral is None
     assert steps_taken(state_of(drafted), drafted.document, request) == []
 
 

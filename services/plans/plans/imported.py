@@ -59,10 +59,11 @@ def as_referral(imported: OpenRequestImported | LivePlanImported) -> ReferralRec
 
 
 def first_draft(imported: OpenRequestImported, catalogue: Catalogue) -> SupportPlan:
-    """The support plan drafted on the day the council received the request (never
-    announced: see the module's docstring)."""
+    """The support plan drafted on the day the council received the request, never announced
+    (see the module's docstring): kept without the referral it was drafted from, so an edit
+    that makes a draft needing attention pass its checks does not announce it either."""
     plan, _ = draft_plan(as_referral(imported), None, catalogue)
-    return plan
+    return replace(plan, referral=None)
 
 
 def state_of(plan: SupportPlan) -> Plan:
@@ -105,7 +106,7 @@ def plan_in_force(imported: LivePlanImported, catalogue: Catalogue) -> SupportPl
     document = drafted.document.model_copy(
         update={"track": "ehc", "E": [], "F": [], "G": [], **text}
     )
-    return replace(drafted, document=document, final_plan_due=None)
+    return replace(drafted, document=document, final_plan_due=None, referral=None)
 
 
 def in_force(plan: Plan, imported: LivePlanImported) -> StepTaken:
