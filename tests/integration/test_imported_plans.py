@@ -183,19 +183,33 @@ async def test_an_open_request_with_its_draft_issued_there_waits_for_the_familys
 async def test_a_live_plan_is_held_final_with_its_review_and_needs(
     caseworker: httpx.AsyncClient, owner_url: str
 ) -> None:
-    referral_id = uuid4()
+    referral_id, due = uuid4(), TODAY + timedelta(days=200)
     live = LivePlanImported(
         referral_id=referral_id, local_authority=LEEDS, issued_on=date(2024, 3, 1),
-        last_reviewed_on=date(2025, 2, 20), review_due=date(2026, 2, 20),
+        last_reviewed_on=due - timedelta(days=365), review_due=due,
         needs=[Sen2Need.ASD, Sen2Need.SLCN], setting_urn="107958", phase="primary",
         age_years=9,
     )  # fmt: skip
     await _handled(owner_url, live, live.model_copy())
     plan = await _plan(caseworker, referral_id)
     assert (plan["track"], plan["status"], plan["version"]) == ("ehc", "final", 2)
-    assert plan["review_due_on"] == "2026-02-20"
+    assert plan["review_due_on"] == str(due)
     sections = plan["sections"]
     assert [n["code"] for n in sections["B"]] == ["ASD", "SLCN"]
     assert (sections["E"], sections["F"], sections["G"]) == ([], [], [])
     assert sections["A"] == sections["I"] == IN_EARLIER_SYSTEM
     assert await _outbox(owner_url, referral_id) == []
+
+
+async def test_a_live_plan_overdue_for_review_is_held_review_due_and_nobody_is_told(
+    caseworker: httpx.AsyncClient, owner_url: str
+) -> None:
+    referral_id, due = uuid4(), TODAY - timedelta(days=20)
+    live = LivePlanImported(
+        referral_id=referral_id, local_authority=LEEDS, issued_on=due - timedelta(days=365),
+        review_due=due, needs=[Sen2Need.HI],
+    )  # fmt: skip
+    await _handled(owner_url, live)
+    plan = await _plan(caseworker, referral_id)
+    assert (plan["status"], plan["review_due_on"]) == ("review_due", str(due))
+    assert await _outbox(owner_url, referral_id) == []  # no plan-review-due to the family

@@ -134,9 +134,21 @@ def test_a_live_plan_is_held_final_with_its_needs_and_nothing_the_council_did_no
     assert [n.code for n in document.B] == [Sen2Need.SEMH, Sen2Need.SPLD]
     assert (document.E, document.F, document.G, document.K) == ([], [], [], [])
     assert {document.A, document.C, document.D, document.I, document.J} == {IN_EARLIER_SYSTEM}
-    taken = in_force(state_of(plan), live)
+    taken = in_force(state_of(plan), live, date(2025, 9, 1))
     assert (taken.plan.status, taken.plan.version) == ("final", 2)
     assert (taken.plan.issue_decided, taken.plan.review_due_on) == (True, date(2026, 2, 20))
     assert taken.plan.final_plan_due is None
     assert taken.events == []
     assert str(live.issued_on) in taken.reason
+
+
+def test_a_live_plan_whose_review_is_due_already_is_held_review_due_without_an_event() -> None:
+    """The review scheduler would otherwise mark it at once and tell the family, on the day of
+    the import, of a review the earlier system knew was due."""
+    live = _live(review_due=date(2025, 9, 1))
+    plan = plan_in_force(live, _catalogue())
+    for today in (date(2025, 9, 1), date(2025, 10, 1)):
+        taken = in_force(state_of(plan), live, today)
+        assert (taken.plan.status, taken.plan.review_due_on) == ("review_due", date(2025, 9, 1))
+        assert taken.events == []
+    assert in_force(state_of(plan), live, date(2025, 8, 31)).plan.status == "final"

@@ -24,6 +24,7 @@ from plans.ehc_plan import drafted_from_advice
 from plans.family import repository as family_repository
 from plans.lifecycle import Plan, StepTaken
 from plans.structure import with_advice
+from shared.dates import london_today
 from shared.events import (
     AdviceReceived,
     ChildDetailsErased,
@@ -170,7 +171,7 @@ async def live_plan_imported(message: Envelope[LivePlanImported], uow: Uow) -> E
     event = message.data
     catalogue = await catalogue_in_force(uow.conn, event.local_authority)
     plan = imported.plan_in_force(event, catalogue)
-    in_force = imported.in_force(imported.state_of(plan), event)
+    in_force = imported.in_force(imported.state_of(plan), event, london_today())
     return await _brought_in(uow, plan, "brought in", [(in_force, plan.document)])
 
 

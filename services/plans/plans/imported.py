@@ -17,6 +17,7 @@ say so rather than offering the catalogue's lines as a plan the council never ma
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 
 from plans.document import PlanDocument
 from plans.domain import SupportPlan, draft_plan
@@ -24,7 +25,7 @@ from plans.ehc_plan import drafted_from_advice
 from plans.lifecycle import Plan, StepTaken
 from plans.standards import Catalogue
 from plans.structure import with_advice
-from shared.events import LivePlanImported, OpenRequestImported, ReferralReceived
+from shared.events import LivePlanImported, OpenRequestImported, PlanStatus, ReferralReceived
 
 EARLIER_SYSTEM = " (in the council's earlier system)"
 IN_EARLIER_SYSTEM = "Held in the council's earlier system: not brought in."
@@ -109,10 +110,15 @@ def plan_in_force(imported: LivePlanImported, catalogue: Catalogue) -> SupportPl
     return replace(drafted, document=document, final_plan_due=None, referral=None)
 
 
-def in_force(plan: Plan, imported: LivePlanImported) -> StepTaken:
-    """The plan brought in as final, its annual review due when referrals set it."""
+def in_force(plan: Plan, imported: LivePlanImported, today: date) -> StepTaken:
+    """The plan brought in as final, its annual review due when referrals set it; already
+    ``review_due`` when that day has come (``today``), as the review scheduler would have
+    marked it: marked here, with no event, so the family is not told on the day of the import
+    of a review the council's earlier system knew was due (referrals' annual review asks them
+    to it)."""
+    status: PlanStatus = "review_due" if imported.review_due <= today else "final"
     changed = plan.changed(
-        status="final", issue_decided=True, review_due_on=imported.review_due, final_plan_due=None
+        status=status, issue_decided=True, review_due_on=imported.review_due, final_plan_due=None
     )
     return StepTaken(
         changed, [], f"the plan in force, issued on {imported.issued_on}{EARLIER_SYSTEM}"
