@@ -197,7 +197,8 @@ async def test_a_live_plan_is_held_final_with_its_review_and_needs(
     sections = plan["sections"]
     assert [n["code"] for n in sections["B"]] == ["ASD", "SLCN"]
     assert (sections["E"], sections["F"], sections["G"]) == ([], [], [])
-    assert sections["A"] == sections["I"] == IN_EARLIER_SYSTEM
+    assert sections["A"] == sections["C"] == IN_EARLIER_SYSTEM
+    assert sections["I"].startswith("URN 107958")
     assert await _outbox(owner_url, referral_id) == []
 
 

@@ -20,6 +20,7 @@ from plans.imported import (
 )
 from plans.standards import NATIONAL, Catalogue, newest
 from plans.standards import in_force as catalogue_of
+from plans.statutory_checks import sections_written
 
 from shared.events import ImportedAdvice, LivePlanImported, OpenRequestImported, Sen2Need
 from tests.events import COUNCIL
@@ -133,7 +134,15 @@ def test_a_live_plan_is_held_final_with_its_needs_and_nothing_the_council_did_no
     assert document.track == "ehc"
     assert [n.code for n in document.B] == [Sen2Need.SEMH, Sen2Need.SPLD]
     assert (document.E, document.F, document.G, document.K) == ([], [], [], [])
-    assert {document.A, document.C, document.D, document.I, document.J} == {IN_EARLIER_SYSTEM}
+    assert {document.A, document.C, document.D, document.J} == {IN_EARLIER_SYSTEM}
+    assert document.I == IN_EARLIER_SYSTEM  # the import named no setting
+    # Never issued again as it is: the checks before a final plan name each section to write.
+    problems = " ".join(sections_written(document))
+    assert all(f"section {key}:" in problems for key in ("C", "D", "H1", "H2", "J", "I"))
+    named = plan_in_force(_live(setting_urn="107958"), _catalogue()).document
+    assert named.I is not None
+    assert named.I.startswith("URN 107958")
+    assert "section I:" not in " ".join(sections_written(named))
     taken = in_force(state_of(plan), live, date(2025, 9, 1))
     assert (taken.plan.status, taken.plan.version) == ("final", 2)
     assert (taken.plan.issue_decided, taken.plan.review_due_on) == (True, date(2026, 2, 20))

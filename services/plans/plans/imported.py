@@ -100,14 +100,24 @@ def steps_taken(
 
 
 def plan_in_force(imported: LivePlanImported, catalogue: Catalogue) -> SupportPlan:
-    """The live plan's document: its needs described in B, dated from its issue; every other
-    section held in the earlier system."""
+    """The live plan's document: its needs described in B, dated from its issue, the setting
+    it names in I; every other section held in the earlier system (a placeholder the checks
+    before a final plan refuse: ``plans.statutory_checks``)."""
     drafted, _ = draft_plan(as_referral(imported), None, catalogue)
-    text = dict.fromkeys(_TEXT_SECTIONS, IN_EARLIER_SYSTEM)
+    text = dict.fromkeys(_TEXT_SECTIONS, IN_EARLIER_SYSTEM) | {"I": _setting(imported)}
     document = drafted.document.model_copy(
         update={"track": "ehc", "E": [], "F": [], "G": [], **text}
     )
     return replace(drafted, document=document, final_plan_due=None, referral=None)
+
+
+def _setting(imported: LivePlanImported) -> str:
+    """Section I as the import names the setting (by its URN or UKPRN), if it does."""
+    if imported.setting_urn:
+        return f"URN {imported.setting_urn}, as named in the council's earlier system."
+    if imported.setting_ukprn:
+        return f"UKPRN {imported.setting_ukprn}, as named in the council's earlier system."
+    return IN_EARLIER_SYSTEM
 
 
 def in_force(plan: Plan, imported: LivePlanImported, today: date) -> StepTaken:
