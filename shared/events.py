@@ -613,6 +613,53 @@ class LivePlanImported(DomainEvent):
     age_years: int | None = Field(default=None, ge=0, le=25, description="Age on import")
 
 
+class ImportedAdvice(BaseModel):
+    """Advice an imported request received in the earlier system: its kind and day only."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    kind: str = Field(examples=["educational_psychology"])
+    received_on: date
+
+
+class OpenRequestImported(DomainEvent):
+    """An EHC needs assessment under way in the council's earlier system, brought in (issue
+    #22): what the plans service needs to hold the request's plan at the stage its steps left
+    it, in one event. The steps' own events (``earlier_system``) go on their own topics, so
+    nothing orders them after this one: plans takes the steps from here. Ids, codes and dates
+    only: never the child's details or the council's own case id."""
+
+    name: ClassVar[str] = "open-request-imported"
+    owner: ClassVar[str] = "referrals"
+
+    local_authority: str = Field(description="ONS code of the council", examples=["E08000035"])
+    received_on: date = Field(description="The day the council received the request: the clock")
+    requested_by: str = Field(examples=["parent", "school"])
+    needs: list[Sen2Need] = Field(
+        min_length=1,
+        description="SEN2 needs in rank order, the primary need first",
+        examples=[["ASD", "SLCN"]],
+    )
+    postcode_district: str = Field(description="Outward code only", examples=["LS6"])
+    decision_due: date = Field(description="Decide whether to assess by (6 weeks, Reg 5)")
+    final_plan_due: date = Field(description="Final plan by (20 weeks, Reg 13(2))")
+    phase: Phase | None = Field(default=None, description="Phase of education on the request")
+    age_years: int | None = Field(default=None, ge=0, le=25, description="Age on the request")
+    advice_received: list[ImportedAdvice] = Field(
+        default_factory=list, description="The advice received in the earlier system (section K)"
+    )
+    plan_decision: Literal["issue", "not_issue"] | None = Field(
+        default=None, description="Whether the council decided to issue an EHC plan, if it has"
+    )
+    plan_decided_on: date | None = None
+    draft_issued_on: date | None = Field(
+        default=None, description="The day the draft plan went to the family, if it has"
+    )
+    comments_due: date | None = Field(
+        default=None, description="With the draft: the end of the family's comments"
+    )
+
+
 Invitee = Literal["family", "school", "health", "social_care"]
 """Who an annual review's meeting invites (Reg 20(3)): the child's parent or the young person,
 the head teacher or principal, health and social care."""

@@ -125,9 +125,11 @@ async def test_a_csv_file_is_brought_in_with_reviews_in_the_caseload_and_audited
     assert topics == [
         "referrals.live-plan-imported.v1",
         "referrals.family-contact-registered.v1",
+        "referrals.child-identified.v1",  # for the plan plans holds (#22), which names them
         "referrals.phase-transfer-set.v1",  # the next move, worked out from the date of birth
     ]
-    (_, imported), _, _ = await outbox_events(owner_url, ids[reviewed["case_id"]])
+    (_, imported), _, (_, child), _ = await outbox_events(owner_url, ids[reviewed["case_id"]])
+    assert child["given_name"] == reviewed["child"]["given_name"]
     assert imported["needs"] == ["ASD", "SLCN"]
     assert imported["review_due"] == str(due)
     assert reviewed["case_id"] not in str(imported)  # ids and codes only

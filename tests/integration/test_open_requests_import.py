@@ -165,7 +165,19 @@ async def test_requests_at_each_stage_are_on_the_clock_from_received_on(
 
     events = await outbox_events(owner_url, ids[drafted["case_id"]])
     topics = [t for t, _ in events]
-    assert topics[: 5 + len(ADVICE)] == [
+    # First, what plans holds the request's plan from (#22): codes and dates only.
+    assert topics[0] == "referrals.open-request-imported.v1"
+    for_plans = events[0][1]
+    assert for_plans["needs"] == ["SPLD"]
+    assert (for_plans["received_on"], for_plans["final_plan_due"]) == (
+        day(100), str(final_due)
+    )  # fmt: skip
+    assert [a["kind"] for a in for_plans["advice_received"]] == ADVICE
+    assert {a["received_on"] for a in for_plans["advice_received"]} == {day(20)}
+    assert (for_plans["plan_decision"], for_plans["plan_decided_on"]) == ("issue", day(10))
+    assert for_plans["draft_issued_on"] == day(5)
+    assert for_plans["comments_due"] == str(TODAY - timedelta(days=5) + timedelta(days=15))
+    assert topics[2 : 7 + len(ADVICE)] == [
         "referrals.ehc-assessment-requested.v1",
         "referrals.assessment-decided.v1",
         "referrals.advice-requested.v1",
@@ -179,9 +191,13 @@ async def test_requests_at_each_stage_are_on_the_clock_from_received_on(
     assert {t["step"] for t in timeline} >= {
         "ehc_assessment_requested", "assessment_decided", "draft_plan_issued"
     }  # fmt: skip
-    steps = [payload for topic, payload in events if "contact" not in topic]
+    # Then the child's name, on the topic only plans reads (its plan names the child).
+    assert topics[1] == "referrals.child-identified.v1"
+    assert events[1][1]["given_name"] == drafted["child"]["given_name"]
+    steps = [payload for topic, payload in events[2:] if "contact" not in topic]
     assert all(p["earlier_system"] is True for p in steps)
-    assert drafted["child"]["given_name"] not in str(events)
+    assert drafted["child"]["given_name"] not in str(events[2:])
+    assert drafted["child"]["given_name"] not in str(events[0])
     audited = await _fetch(
         owner_url, "SELECT count(*) AS n FROM audit_log WHERE referral_id = $1",
         ids[drafted["case_id"]],

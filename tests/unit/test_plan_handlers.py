@@ -12,6 +12,7 @@ from uuid import uuid4
 
 import pytest
 from plans.handlers import (
+    advice_received,
     deadlines_moved,
     escalated_to_ehc,
     plan_issue_decided,
@@ -19,6 +20,7 @@ from plans.handlers import (
 )
 
 from shared.events import (
+    AdviceReceived,
     DomainEvent,
     EhcAssessmentRequested,
     Envelope,
@@ -35,7 +37,8 @@ def test_every_plans_handler_takes_its_event_and_a_unit_of_work() -> None:
     shapes = {
         s.handler.__name__: list(inspect.signature(s.handler).parameters) for s in subscriptions
     }
-    assert len(shapes) == 10  # draft_plan_for_triaged_referral (#23), child-identified (#21)
+    # draft_plan_for_triaged_referral (#23), child-identified (#21), the two imports (#22)
+    assert len(shapes) == 12
     assert {name: params for name, params in shapes.items() if params != ["message", "uow"]} == {}
     for s in subscriptions:
         assert get_type_hints(s.handler)["uow"] is UnitOfWork, s.handler.__name__
@@ -58,6 +61,10 @@ def _message(event_class: type[DomainEvent], **changes: Any) -> Envelope[Any]:
         (escalated_to_ehc, _message(EhcAssessmentRequested, escalated=False)),
         # A decision not to issue: the draft may never be issued.
         (plan_issue_decided, _message(PlanIssueDecided, decision="not_issue")),
+        # Steps an open request took in the council's earlier system (#22): its plan took them
+        # from its open-request-imported, so they are never waited for (nor looked up).
+        (advice_received, _message(AdviceReceived, earlier_system=True)),
+        (plan_issue_decided, _message(PlanIssueDecided, earlier_system=True)),
         # An exception that moved other deadlines than the final plan's.
         (
             deadlines_moved,

@@ -15,14 +15,16 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from plans import changes, children, erasure, repository
+from plans import changes, children, erasure, imported, repository
 from plans.catalogue_store import catalogue_in_force
+from plans.checks import check
 from plans.document import PlanDocument
-from plans.domain import draft_plan
+from plans.domain import SupportPlan, draft_plan
 from plans.ehc_plan import drafted_from_advice
 from plans.family import repository as family_repository
-from plans.lifecycle import Plan
+from plans.lifecycle import Plan, StepTaken
 from plans.structure import with_advice
+from shared.dates import london_today
 from shared.events import (
     AdviceReceived,
     ChildDetailsErased,
@@ -30,6 +32,8 @@ from shared.events import (
     EhcAssessmentRequested,
     Envelope,
     FamilyLinksRevoked,
+    LivePlanImported,
+    OpenRequestImported,
     PlanIssueDecided,
     ReferralDescribed,
     ReferralReceived,
@@ -142,11 +146,52 @@ async def _plan(uow: Uow, referral_id: UUID) -> tuple[Plan, PlanDocument]:
 
 async def _plan_here(uow: Uow, event: StatutoryStep) -> tuple[Plan, PlanDocument] | None:
     """The request's plan, or None for a step of an open request brought in from the council's
-    earlier system (``earlier_system``) with no plan here: its documents are in that system, so
-    there is nothing to list or draft (and nothing to wait for: never dead-lettered)."""
-    if event.earlier_system and await repository.load(uow.conn, event.referral_id) is None:
+    earlier system (``earlier_system``): its plan took that step from the request's
+    ``OpenRequestImported`` (one event, so never out of order with the plan it changes; the
+    steps' own come on other topics, in any order: never waited for, never dead-lettered)."""
+    if event.earlier_system:
         return None
     return await _plan(uow, event.referral_id)
+
+
+@subscriptions.on(OpenRequestImported)
+async def open_request_imported(message: Envelope[OpenRequestImported], uow: Uow) -> Events:
+    """An assessment under way in the earlier system: its plan as the steps taken there left
+    it (``plans.imported``), each step a version."""
+    event = message.data
+    drafted = imported.first_draft(event, await catalogue_in_force(uow.conn, event.local_authority))
+    steps = imported.steps_taken(imported.state_of(drafted), drafted.document, event)
+    return await _brought_in(uow, drafted, "drafted", steps)
+
+
+@subscriptions.on(LivePlanImported)
+async def live_plan_imported(message: Envelope[LivePlanImported], uow: Uow) -> Events:
+    """A plan in force in the earlier system (or transferred in): held here as final, so its
+    review and amendments have a plan to change."""
+    event = message.data
+    catalogue = await catalogue_in_force(uow.conn, event.local_authority)
+    plan = imported.plan_in_force(event, catalogue)
+    in_force = imported.in_force(imported.state_of(plan), event, london_today())
+    return await _brought_in(uow, plan, "brought in", [(in_force, plan.document)])
+
+
+async def _brought_in(
+    uow: Uow, plan: SupportPlan, why: str, steps: list[tuple[StepTaken, PlanDocument]]
+) -> Events:
+    """A plan brought in (audited as created) and each step it took there, a version each;
+    no events: the family and the services were told by the earlier system (and its plan is
+    not announced for matching: the child's support is arranged there)."""
+    if not await repository.add_draft(uow.conn, plan, reason=why + imported.EARLIER_SYSTEM):
+        return []  # brought in already
+    uow.changed(
+        "create", "plan", referral_id=plan.referral_id, local_authority=plan.local_authority
+    )
+    for taken, document in steps:
+        await repository.save(
+            uow.conn, taken.plan, document, changed_by="plans", reason=taken.reason,
+            checks=check(document),
+        )  # fmt: skip
+    return []
 
 
 @subscriptions.on(EhcAssessmentRequested)

@@ -24,9 +24,9 @@ _FIELDS = (
 _PLAN_COLUMNS = ", ".join(_FIELDS)
 
 
-async def add_draft(conn: Connection, plan: SupportPlan) -> bool:
-    """Store a draft with its checks, as version 1; False when the referral already has a
-    plan."""
+async def add_draft(conn: Connection, plan: SupportPlan, *, reason: str = "drafted") -> bool:
+    """Store a draft with its checks, as version 1 (``reason``: why, kept with the version);
+    False when the referral already has a plan."""
     added = await conn.fetchval(
         """INSERT INTO support_plans (id, referral_id, local_authority, primary_need,
                area_of_need, specialism, status, sections, track, checks, catalogue_versions,
@@ -52,7 +52,7 @@ async def add_draft(conn: Connection, plan: SupportPlan) -> bool:
     if added:
         state = Plan(plan.id, plan.referral_id, plan.local_authority, plan.track, plan.status, 1)
         document = plan.document.model_dump(mode="json")
-        await versions.add(conn, state, document, "plans", "drafted")
+        await versions.add(conn, state, document, "plans", reason)
     return bool(added)
 
 

@@ -37,7 +37,11 @@ DEFERRED = re.compile(
 )
 """Words that leave the provision to be decided later, instead of saying what it is."""
 
-PLACEHOLDER = re.compile(r"^\s*(to be (written|added|named)|named in the final plan)", re.I)
+PLACEHOLDER = re.compile(
+    r"^\s*(to be (written|added|named)|named in the final plan"
+    r"|held in the council's earlier system)",  # a plan brought in (plans.imported)
+    re.I,
+)
 NEEDS_WRITING = ("C", "D", "H1", "H2", "J")
 URN = re.compile(r"\bURN:?\s*\d{6}\b", re.IGNORECASE)
 SETTING_TYPES = (

@@ -27,8 +27,9 @@ from referrals.live.import_file import Location, Place, Problem
 from referrals.live.phase_transfer import PhaseTransfer, next_transfer
 from referrals.live.phase_transfer_store import SetBy
 from referrals.live.plan_row import LivePlanIn, rule_problems
+from referrals.schemas import Child
 from shared.db import Connection
-from shared.events import DomainEvent, LivePlanImported
+from shared.events import ChildIdentified, DomainEvent, LivePlanImported
 
 REVIEW_DEADLINE = ReviewDeadline.MEETING.value
 """The caseload's name for the next annual review's date (``referrals.next_deadline``, which
@@ -106,6 +107,15 @@ def _order(problem: Problem) -> tuple[int, str]:
     return int(number), str(where)
 
 
+def identified(referral_id: UUID, child: Child) -> ChildIdentified:
+    """The child's name and date of birth for the plan plans holds (it names the child, as
+    an intake's plan does): on its own topic, which only plans reads."""
+    return ChildIdentified(
+        referral_id=referral_id, given_name=child.given_name, family_name=child.family_name,
+        date_of_birth=child.date_of_birth,
+    )  # fmt: skip
+
+
 def _repeated_in_file(rows: list[tuple[Place, LivePlanIn]]) -> list[Problem]:
     problems: list[Problem] = []
     seen: dict[tuple[str, str], Location] = {}
@@ -166,6 +176,7 @@ async def _store(
         )
         contact = contact_registered(referral_id, plan.family_contact)
         done.events += [(imported, plan.local_authority), (contact, plan.local_authority)]
+        done.events.append((identified(referral_id, child), plan.local_authority))
         transfer = _transfer_of(plan, today)
         if transfer is not None:
             set_by: SetBy = "date_of_birth" if plan.phase_transfer is None else "import"

@@ -18,16 +18,23 @@ from datetime import date
 from uuid import UUID, uuid4
 
 from referrals import ehc_repository
-from referrals.domain import Step, contact_registered
+from referrals.domain import Step, age_on, contact_registered, phase_of
 from referrals.ehc_api import STEP_OF
 from referrals.intake import IntakeRules, name_key
 from referrals.live import against_database
-from referrals.live.importing import Rejected
+from referrals.live.importing import Rejected, identified
 from referrals.live.open_request_file import Place
 from referrals.live.open_request_row import OpenRequestIn, Replayed, check
 from referrals.statutory import Deadline, EhcRequest
 from shared.db import Connection
-from shared.events import AdviceReceived, AdviceRequested, DomainEvent
+from shared.events import (
+    AdviceReceived,
+    AdviceRequested,
+    DomainEvent,
+    EhcAssessmentRequested,
+    ImportedAdvice,
+    OpenRequestImported,
+)
 
 Problem = tuple[tuple[str | int, ...], str]
 
@@ -174,6 +181,9 @@ async def _store(
            VALUES ($1, $2, $3, $4)""",
         referral_id, row.local_authority, row.case_id, row.fingerprint(),
     )  # fmt: skip
+    # First of the request's events: what plans holds the request's plan from.
+    done.events.append((_for_plans(row, request, replayed.events), row.local_authority))
+    done.events.append((identified(referral_id, child), row.local_authority))
     steps = []
     for event in replayed.events:
         event = event.model_copy(update={"referral_id": referral_id})
@@ -183,6 +193,36 @@ async def _store(
     done.events.append((contact, row.local_authority))
     done.added[row.case_id] = referral_id
     return steps
+
+
+def _for_plans(
+    row: OpenRequestIn, request: EhcRequest, events: list[DomainEvent]
+) -> OpenRequestImported:
+    """The request as plans needs it (codes and dates): the clock's dates from its first
+    step, the advice received, the decision to issue and the draft as the steps left them."""
+    started = next(e for e in events if isinstance(e, EhcAssessmentRequested))
+    born = row.child.date_of_birth
+    return OpenRequestImported(
+        referral_id=request.referral_id,
+        local_authority=row.local_authority,
+        received_on=row.received_on,
+        requested_by=row.requested_by,
+        needs=list(row.needs),
+        postcode_district=row.child.postcode.district,
+        decision_due=started.decision_due,
+        final_plan_due=started.final_plan_due,
+        phase=phase_of(born, row.received_on),
+        age_years=age_on(born, row.received_on),
+        advice_received=[
+            ImportedAdvice(kind=e.kind, received_on=e.received_on)
+            for e in events
+            if isinstance(e, AdviceReceived)
+        ],
+        plan_decision=row.plan_decision,
+        plan_decided_on=row.plan_decided_on,
+        draft_issued_on=request.draft_issued_on,
+        comments_due=request.comments_due,
+    )
 
 
 def _as_received(request: EhcRequest) -> EhcRequest:
