@@ -89,7 +89,9 @@ def infrastructure() -> Iterator[Infrastructure]:
         swept = pool.submit(asyncio.run, namespaces.sweep(kafka)).result()
     if swept:
         print(f"\ndeleted {len(swept)} topics earlier test runs left behind")
-    yield Infrastructure(kafka, postgres)  # noqa: PT022  # a generator: the other branch tears down containers
+    yield Infrastructure(kafka, postgres)
+    with ThreadPoolExecutor(1) as pool:  # this run's namespaces, however its tests ended
+        pool.submit(asyncio.run, namespaces.delete_made(kafka)).result()
 
 
 def _containers() -> Iterator[Infrastructure]:

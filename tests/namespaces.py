@@ -31,9 +31,38 @@ def stamped(kind: str, *, hex_digits: int = 8, now: float | None = None) -> str:
     return f"{kind}-{made}-{uuid4().hex[:hex_digits]}"
 
 
+MADE: list[str] = []
+"""The namespaces this run made: their topics go when the run ends (``delete_made``), whether
+or not the test that made one deleted its own (most did not: each left its ~900 partitions)."""
+
+
 def namespace(kind: str) -> str:
     """A fresh namespace (topic and consumer-group prefix) for a test run's ``kind``."""
-    return f"{stamped(kind)}."
+    made = f"{stamped(kind)}."
+    MADE.append(made)
+    return made
+
+
+async def delete_made(bootstrap_servers: str) -> list[str]:
+    """Delete the topics of every namespace this run made; returns their names."""
+    doomed = await delete_namespaces(bootstrap_servers, tuple(MADE))
+    MADE.clear()
+    return doomed
+
+
+async def delete_namespaces(bootstrap_servers: str, prefixes: tuple[str, ...]) -> list[str]:
+    """Delete every topic that starts with one of ``prefixes``; returns their names."""
+    if not prefixes or not all(p.endswith(".") and len(p) > 1 for p in prefixes):
+        return []  # never the empty namespace (a deployment's own)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        doomed = [t for t in await admin.list_topics() if t.startswith(prefixes)]
+        for i in range(0, len(doomed), 500):
+            await admin.delete_topics(doomed[i : i + 500])
+        return doomed
+    finally:
+        await admin.close()
 
 
 def stale(topic: str, now: float) -> bool:
