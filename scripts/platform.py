@@ -129,9 +129,16 @@ class Platform:
         if busy:
             raise RuntimeError(f"ports {busy} are taken: is another run of this kind still up?")
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        for service in self.ports:
-            self._spawn(service)
-        self.wait_ready(timeout_s)
+        try:
+            for service in self.ports:
+                self._spawn(service)
+            self.wait_ready(timeout_s)
+        except BaseException:
+            # Not started: nothing of it is left running for the caller to stop (a caller's
+            # ``finally`` covers only a started platform; a process left behind was reported
+            # by the garbage collector in a later test, "subprocess ... is still running").
+            self.stop(timeout_s=10)
+            raise
 
     def kill(self, service: str) -> None:
         """SIGKILL one service, as a crashed node: no shutdown code runs."""

@@ -1,0 +1,51 @@
+"""A platform that does not become ready is stopped before ``start`` raises: a test's
+``finally`` covers only a started platform, and a service left running was reported by the
+garbage collector in a later test ("subprocess ... is still running"), failing that test."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from scripts.bench.stack import free_port
+from scripts.platform import REPO_ROOT, IdentityProvider, Platform
+from tests.conftest import Infrastructure
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_a_platform_that_never_gets_ready_leaves_nothing_running(
+    infrastructure: Infrastructure, identity: IdentityProvider
+) -> None:
+    env = {
+        **identity.service_env(),
+        "KAFKA_BOOTSTRAP_SERVERS": infrastructure.kafka_bootstrap_servers,
+        "SEND_NAMESPACE": "never-ready.",
+        # Nothing listens on port 1: the service runs, and is never ready.
+        "PLANS_DATABASE_URL": "postgresql://send:send@127.0.0.1:1/plans",
+        "LOG_LEVEL": "WARNING",
+    }
+    plans = Platform(
+        log_dir=REPO_ROOT / ".local" / "logs" / "never-ready", env=env, ports={"plans": free_port()}
+    )
+    spawned: list[int] = []
+    spawn = plans._spawn
+
+    def recorded(service: str) -> None:
+        spawn(service)
+        spawned.append(plans.processes[service].pid)
+
+    plans._spawn = recorded  # type: ignore[method-assign]
+    with pytest.raises(TimeoutError, match="not ready"):
+        plans.start(timeout_s=3)
+
+    assert spawned, "the service was started"
+    assert plans.processes == {}
+    assert not any(_alive(pid) for pid in spawned)
