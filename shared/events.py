@@ -960,11 +960,27 @@ class PlanCeased(CeasingStep):
 
 # A plan that came from another council (Reg 15), and a re-assessment of a plan in force
 # (Regs 24-27): ``referrals.live.transfer_in`` and ``referrals.live.reassessment``.
-LivePlanDeadlineKind = Literal["transfer_decision", "reassessment_decision", "reassessment_plan"]
+LivePlanDeadlineKind = Literal[
+    "transfer_decision",
+    "reassessment_decision",
+    "reassessment_plan",
+    "advice:parent",
+    "advice:educational",
+    "advice:medical",
+    "advice:educational_psychology",
+    "advice:social_care",
+    "advice:teacher_of_the_deaf",
+    "advice:teacher_of_vision_impaired",
+    "advice:other",
+    "advice:preparing_for_adulthood",
+    "advice:asked_for_by_family",
+]
 """The limits of a plan's transfer in and re-assessment: the family told within 6 weeks of
 the transfer whether the new council will assess (Reg 15); the decision on a request for a
 re-assessment within 15 days (Reg 24); after a decision to re-assess, the plan amended (or a
-decision not to amend it) within 14 weeks of telling the family (Reg 27)."""
+decision not to amend it) within 14 weeks of telling the family (Reg 27); and each adviser's
+6 weeks in a re-assessment (``advice:<kind>``, Regs 8 and 25: the adviser's limit, not the
+council's)."""
 Requester = Literal["parent", "young_person", "school", "council"]
 """Who asked for a re-assessment (Reg 24(1)): the parent, the young person, the school or
 college; or the council's own (``council``)."""

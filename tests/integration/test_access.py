@@ -155,6 +155,14 @@ ACCESS: dict[tuple[str, str, str], set[str]] = {
         "caseworker",
         "manager",
     },
+    ("referrals", "POST", "/v1/referrals/{referral_id}/reassessment/advice-requests"): {
+        "caseworker",
+        "manager",
+    },
+    ("referrals", "POST", "/v1/referrals/{referral_id}/reassessment/advice-received"): {
+        "caseworker",
+        "manager",
+    },
     # The EHC plan from the assessment (#21)
     ("plans", "POST", "/v1/referrals/{referral_id}/plan/lines/{line_id}/confirm"): {
         "caseworker",

@@ -29,6 +29,7 @@ from tests.integration.plans_family import link
 from tests.integration.referrals_app import outbox_events, referrals_service, signed_in
 from tests.integration.test_live_plans_import import plan
 from tests.integration.test_notices import NOTICES, _printed
+from tests.integration.test_reassessment_advice import ask_for_advice
 from tests.logging_state import restored_logging
 
 TODAY = london_today()
@@ -149,7 +150,9 @@ async def test_telling_the_family_of_a_new_assessment_starts_a_reassessment(
     decided = events["referrals.transferred-plan-decided.v1"]
     assert decided["finalise_by"] == str(TODAY + timedelta(weeks=14))
     assert decided["late"] is False
-    # The re-assessment ends in the plan amended or not amended, which can be appealed.
+    # The re-assessment ends in the plan amended or not amended, which can be appealed, once
+    # the advice the law requires was asked for (Regs 6, 25).
+    await ask_for_advice(caseworker, base)
     done = await _post(caseworker, f"{base}/reassessment/outcome", {
         "outcome": "plan_not_amended", "concluded_on": str(TODAY),
         "note": "The plan already sets out what the assessment found."})  # fmt: skip
@@ -326,6 +329,7 @@ async def test_a_refusal_to_reassess_and_a_decision_not_to_amend_each_write_a_le
     assert agreed.kind == LetterKind.REASSESSMENT_AGREED
     assert "appeal" not in unescape(html(agreed)).lower()
     kept_not = "The plan already sets out the provision the assessment found is needed."
+    await ask_for_advice(caseworker, base)
     await _post(caseworker, f"{base}/reassessment/outcome", {
         "outcome": "plan_not_amended", "concluded_on": str(TODAY), "note": kept_not})  # fmt: skip
     not_amended = printed[-1]

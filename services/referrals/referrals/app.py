@@ -27,6 +27,7 @@ from referrals.live import (
     amendment_api,
     ceasing_api,
     phase_transfer_api,
+    reassessment_advice_api,
     reassessment_api,
     review_api,
     transfer_api,
@@ -146,6 +147,7 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
                 ceasing_api.router,
                 transfer_api.router,
                 reassessment_api.router,
+                reassessment_advice_api.router,
                 phase_transfer_api.router,
             ),
             workers=(

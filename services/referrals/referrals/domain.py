@@ -173,6 +173,10 @@ class StatutoryStep(enum.StrEnum):
     REASSESSMENT_REQUESTED = "reassessment_requested"
     REASSESSMENT_DECIDED = "reassessment_decided"
     REASSESSMENT_CONCLUDED = "reassessment_concluded"
+    REASSESSMENT_ADVICE_REQUESTED = "reassessment_advice_requested"
+    """Advice asked for in a re-assessment (Regs 6, 25): its detail is the kinds asked for."""
+    REASSESSMENT_ADVICE_RECEIVED = "reassessment_advice_received"
+    """Advice received in a re-assessment: its detail is the kind of advice."""
     LIVE_PLAN_DEADLINE_AT_RISK = "live_plan_deadline_at_risk"
     LIVE_PLAN_DEADLINE_MISSED = "live_plan_deadline_missed"
     # A phase transfer (``referrals.live.phase_transfer``, Reg 18): its detail is the kind
@@ -316,6 +320,12 @@ FAMILY_WORDS: dict[str, str] = {
         "We told you the outcome of the re-assessment: the amended EHC plan, or our decision "
         "not to amend it"
     ),
+    StatutoryStep.REASSESSMENT_ADVICE_REQUESTED: (
+        "We asked professionals for their advice for the re-assessment"
+    ),
+    StatutoryStep.REASSESSMENT_ADVICE_RECEIVED: (
+        "A professional sent us their advice for the re-assessment"
+    ),
     StatutoryStep.LIVE_PLAN_DEADLINE_MISSED: "We did not meet a legal time limit; we are sorry",
     StatutoryStep.PHASE_TRANSFER_MISSED: (
         "We did not issue the amended EHC plan naming your child's next school or college "
@@ -410,7 +420,7 @@ def family_words(step: str, detail: str | None) -> str:
         return f"{words}, on {_long_date(date.fromisoformat(detail))}"
     if step == StatutoryStep.FAMILY_ADVICE_ASKED and detail in FAMILY_ADVICE_WORDS:
         return FAMILY_ADVICE_WORDS[detail]
-    if step == StatutoryStep.DEADLINE_MISSED and detail:
+    if step in (StatutoryStep.DEADLINE_MISSED, StatutoryStep.LIVE_PLAN_DEADLINE_MISSED) and detail:
         return MISSED_WORDS.get(detail.partition(":")[0], words)
     return words
 

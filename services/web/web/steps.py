@@ -662,6 +662,35 @@ STEPS: dict[str, StepForm] = {
             shape=_reassess,
         ),
         StepForm(
+            "reassessment-advice-requests",
+            "Ask for advice for the re-assessment",
+            "/reassessment/advice-requests",
+            (
+                Question(
+                    "kinds",
+                    "Whose advice you asked for",
+                    "checkboxes",
+                    options=words.ADVICE,
+                    hint="Select all that apply.",
+                ),
+                Question("requested_on", "Date you asked", "date", hint=TODAY_HINT),
+            ),
+            "The advice requests were recorded; each is due 6 weeks after asking",
+            intro="Advice is sought as for an EHC needs assessment (regulations 6 and 25 of the "
+            "SEND Regulations 2014): the outcome can be recorded once the advice the law "
+            "requires has been asked for.",
+        ),
+        StepForm(
+            "reassessment-advice-received",
+            "Record advice received for the re-assessment",
+            "/reassessment/advice-received",
+            (
+                Question("kind", "Whose advice it is", "radios", options=words.ADVICE),
+                Question("received_on", "Date the advice was received", "date", hint=TODAY_HINT),
+            ),
+            "The advice was recorded as received",
+        ),
+        StepForm(
             "reassessment-outcome",
             "Record the re-assessment's outcome",
             "/reassessment/outcome",

@@ -1,6 +1,7 @@
 """A plan transferred in and its re-assessments in the workspace: a plan from another council
 recorded (through the API, as a council's system would send it), then each step recorded by a
-caseworker through its form (the family told of a new assessment, its outcome, a request for
+caseworker through its form (the family told of a new assessment, the advice asked for and
+received, its outcome, refused until the advice the law requires is asked for, a request for
 another re-assessment and a refusal), every page passing axe; a form sent with nothing chosen
 names the question in the error summary and records nothing."""
 
@@ -90,6 +91,43 @@ async def test_a_caseworker_records_a_transfer_and_its_reassessments(
     due = TODAY + timedelta(weeks=14)
     await expect(limits).to_contain_text(f"{due.day} {due:%B %Y}")
     assert await axe_violations(page, axe_js) == []
+
+    # The outcome waits for the advice the law requires (Regs 6, 25): 409, said on the page.
+    await _step(page, "Record the re-assessment's outcome", axe_js)
+    await page.get_by_label("We decided not to amend the plan").check()
+    await _fill_date(page, "concluded_on", TODAY)
+    await page.get_by_label("The reasons").fill("The plan already sets out what is needed.")
+    await page.get_by_role("button", name="Record it").click()
+    await expect(page.locator(".govuk-error-summary")).to_contain_text(
+        "Advice the law requires has not been asked for"
+    )
+    assert await axe_violations(page, axe_js) == []
+    await page.goto(f"{web_url}/referrals/{referral_id}")
+
+    await _step(page, "Ask for advice for the re-assessment", axe_js)
+    await _fill_date(page, "requested_on", TODAY)
+    await _nothing_chosen(page, axe_js, "whose advice you asked for")
+    for adviser in (
+        "Educational (head teacher or teacher)",
+        "Medical (health)",
+        "Educational psychologist",
+        "Social care",
+        "Parent or young person",
+    ):
+        await page.get_by_label(adviser).check()
+    await _record(page, "The advice requests were recorded")
+    advice_due = TODAY + timedelta(weeks=6)
+    medical = limits.locator("tr", has_text="Advice: Medical (health)")
+    await expect(medical).to_contain_text(f"{advice_due.day} {advice_due:%B %Y}")
+    await expect(medical).to_contain_text("Adviser's legal time limit")
+    assert await axe_violations(page, axe_js) == []
+
+    await _step(page, "Record advice received for the re-assessment", axe_js)
+    await _fill_date(page, "received_on", TODAY)
+    await _nothing_chosen(page, axe_js, "whose advice it is")
+    await page.get_by_label("Medical (health)").check()
+    await _record(page, "The advice was recorded as received")
+    await expect(medical).to_contain_text(f"on {TODAY.day} {TODAY:%B %Y}")
 
     await _step(page, "Record the re-assessment's outcome", axe_js)
     await page.get_by_label("We decided not to amend the plan").check()

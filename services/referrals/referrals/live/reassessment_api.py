@@ -10,8 +10,9 @@ together with the bodies that say when reasons are needed.)"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import date
+from functools import partial
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -21,13 +22,18 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from referrals import repository
 from referrals.domain import StatutoryStep
 from referrals.ehc_api import StepRetry, one_step
-from referrals.live import reassessment, reassessment_store
+from referrals.live import (
+    reassessment,
+    reassessment_advice,
+    reassessment_advice_store,
+    reassessment_store,
+)
 from referrals.live.reassessment import Outcome, Reassessment, Stage, Taken
 from referrals.notices.issuing import LetterDesk, Letters
 from referrals.statutory import OutOfOrder
 from shared.auth import AUTH_RESPONSES, Role, allow
 from shared.dates import london_today
-from shared.events import DomainEvent, Requester
+from shared.events import DomainEvent, ReassessmentConcluded, Requester
 from shared.http import CONFLICT, NOT_FOUND, UNAVAILABLE, AsCaller
 from shared.unit_of_work import UnitOfWork
 
@@ -124,6 +130,9 @@ async def _known(uow: UnitOfWork, referral_id: UUID) -> None:
 async def record(uow: UnitOfWork, taken: Taken, requested_by: str | None = None) -> None:
     """A step's row, limits, event and timeline entry (also a transfer's new assessment)."""
     await reassessment_store.store(uow.conn, taken, requested_by)
+    done = taken.event
+    if isinstance(done, ReassessmentConcluded) and done.outcome == "plan_amended":
+        await reassessment_store.review_after(uow.conn, taken.reassessment, done.concluded_on)
     uow.add(taken.event)
     await repository.add_step(
         uow.conn, referral_id=taken.reassessment.referral_id, event_id=uuid4(),
@@ -180,16 +189,19 @@ async def _step(
     body: Decision | Conclusion,
     take: Callable[[Reassessment, date], Taken],
     letters: LetterDesk,
+    ready: Callable[[UnitOfWork, Reassessment], Awaitable[None]] | None = None,
 ) -> Any:
     """A step of the re-assessment under way in one unit of work, with the family's letter
     printed and stored first, with no lock held (``LetterDesk.write_first``), then kept with
-    the step; its bytes go if the step fails."""
+    the step; its bytes go if the step fails. ``ready``: what else must be so first."""
 
     async def taken(uow: UnitOfWork) -> Taken:
         await _known(uow, referral_id)
         found = await reassessment_store.open_reassessment(uow.conn, referral_id)
         if found is None:
             raise OutOfOrder("no re-assessment under way: record its request first")
+        if ready is not None:
+            await ready(uow, found)
         return take(found, london_today())
 
     async def decide(uow: UnitOfWork) -> DomainEvent:
@@ -235,5 +247,19 @@ async def reassessment_concluded(
     return await _step(
         referral_id, caller, retry, body,
         lambda r, today: reassessment.conclude(r, body.outcome, body.concluded_on, today),
-        letters,
+        letters, partial(advice_sought, on=body.concluded_on),
     )  # fmt: skip
+
+
+async def advice_sought(uow: UnitOfWork, found: Reassessment, *, on: date) -> None:
+    """The outcome waits for the advice the law requires to be asked for (Regs 6, 25), as the
+    assessment's decision whether to issue a plan does: 409 naming what is missing."""
+    if found.stage != Stage.REASSESSING:
+        return  # out of order: the outcome's own check says so
+    needs, born = await reassessment_advice_store.child_of(uow.conn, found.referral_id)
+    asked = await reassessment_advice_store.limits_of(uow.conn, found.id)
+    missing = reassessment_advice.missing(needs, born, on, asked)
+    if missing:
+        raise OutOfOrder(
+            f"advice the law requires has not been asked for in this re-assessment: {missing}"
+        )

@@ -10,6 +10,8 @@ from uuid import UUID
 
 import asyncpg
 
+from referrals.live import review_store
+from referrals.live.annual_review import next_review_due
 from referrals.live.reassessment import LivePlanDeadline, Reassessment, Stage, Taken
 from shared.db import Connection
 
@@ -88,6 +90,31 @@ async def store(conn: Connection, taken: Taken, requested_by: str | None = None)
             r.id, r.stage.value, r.decided_on,
         )  # fmt: skip
     await set_deadlines(conn, r.id, r.referral_id, r.local_authority, taken.sets, taken.meets)
+
+
+async def review_after(conn: Connection, reassessment: Reassessment, issued_on: date) -> None:
+    """The amended plan issued after a re-assessment is reviewed within 12 months of its issue
+    (Reg 20), as a final plan issued here is: a review scheduled and not yet opened is
+    replaced by one due then; a review under way goes on, and its decision sets the next."""
+    if await conn.fetchval(
+        """SELECT true FROM annual_reviews WHERE referral_id = $1 AND decided_on IS NULL
+           AND stage <> 'scheduled'""",
+        reassessment.referral_id,
+    ):
+        return
+    await conn.execute(
+        """DELETE FROM review_deadlines d USING annual_reviews a
+           WHERE d.review_id = a.id AND a.referral_id = $1 AND a.stage = 'scheduled'""",
+        reassessment.referral_id,
+    )
+    await conn.execute(
+        "DELETE FROM annual_reviews WHERE referral_id = $1 AND stage = 'scheduled'",
+        reassessment.referral_id,
+    )
+    due = next_review_due(issued_on)
+    await review_store.schedule(
+        conn, [(reassessment.referral_id, reassessment.local_authority, due)]
+    )
 
 
 async def reassessments_of(conn: Connection, referral_id: UUID) -> list[dict[str, Any]]:
