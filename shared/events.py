@@ -815,6 +815,11 @@ class AmendmentsProposed(AnnualReviewStep):
     amended_plan_due: date = Field(
         description="8 weeks from the proposals, and no later than 12 weeks from the meeting"
     )
+    held_on: date | None = Field(
+        default=None,
+        description="The review meeting the amendments come from: the amended plan's next "
+        "review is within 12 months of it",
+    )
 
 
 class AmendedPlanIssued(AnnualReviewStep):
@@ -827,6 +832,11 @@ class AmendedPlanIssued(AnnualReviewStep):
     issued_on: date
     amended_plan_due: date
     late: bool = Field(description="After amended_plan_due")
+    held_on: date | None = Field(
+        default=None,
+        description="The review meeting the amendments come from: the amended plan's next "
+        "review is within 12 months of it",
+    )
     appeal_by: date = Field(description="2 months from the amended plan")
     phase_transfer: PhaseTransferKind | None = Field(
         default=None, description="The plan of a child moving phase (Reg 18): which move"
@@ -1170,10 +1180,12 @@ PlanStatus = Literal[
     "review_due",
     "issued_for_comment",
     "final",
+    "amendments_proposed",
 ]
 """Where a plan stands. Support track: draft, shared (with the family), changes_requested or
 agreed, review_due. EHC track: draft, issued_for_comment (the draft, 15+ days for comments),
-final, review_due (the annual review)."""
+final, review_due (the annual review), amendments_proposed (after a review, the amended plan
+proposed to the family, 15+ days for comments, Reg 22), then final again once issued."""
 
 
 class PlanStep(DomainEvent):

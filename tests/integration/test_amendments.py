@@ -102,6 +102,8 @@ async def test_an_amendment_runs_from_the_decision_to_the_amended_plan(
     events = {t: d for t, d in await outbox_events(owner_url, referral_id)}
     issued = events["referrals.amended-plan-issued.v1"]
     assert issued["late"] is False
+    # The meeting, from which plans dates the amended plan's next review (within 12 months).
+    assert issued["held_on"] == events["referrals.amendments-proposed.v1"]["held_on"] == str(held)
     assert issued["appeal_by"] > str(TODAY)
 
     # The family's letter (Reg 22(5), Reg 14): the amended plan can be appealed as a final plan.

@@ -197,6 +197,37 @@ async def test_the_plan_page_on_a_phone_is_accessible_and_shows_only_this_childs
         await page.context.close()
 
 
+async def test_proposed_amendments_after_a_review_are_shown_for_comments_accessibly(
+    plans_url: str, served: str, browser: Browser, tools: dict[str, str]
+) -> None:
+    """The amended plan proposed after an annual review (Reg 22): what it is, the day comments
+    are due and the comment form, with no accessibility violations (#22)."""
+    document = plans_by_area()["sensory-and-physical"]
+    referral_id = await seed_plan(plans_url, document, status="amendments_proposed")
+    conn = await owner_connection(plans_url)
+    try:
+        await conn.execute(
+            "UPDATE support_plans SET comments_until = $2 WHERE referral_id = $1",
+            referral_id, date(2027, 3, 17),
+        )  # fmt: skip
+    finally:
+        await conn.close()
+    page = await _phone_page(browser)
+    try:
+        response = await page.goto(_opened(served, link(referral_id)))
+        assert response is not None
+        assert response.status == 200
+        main = await page.inner_text("main")
+        assert "Changes we propose after the annual review: we would like your comments." in main
+        assert "Until we issue the amended plan, the final plan stays as it is" in main
+        assert "Please send us your comments by 17 March 2027." in main
+        assert await page.locator("form textarea[name=comments]").count() == 1
+        assert await _violations(page, tools["AXE_JS"]) == []
+        assert not await _scrolls_sideways(page)
+    finally:
+        await page.context.close()
+
+
 async def test_the_page_keeps_its_own_strict_policy_and_loads_its_stylesheets(
     plans_url: str, served: str, browser: Browser
 ) -> None:

@@ -7,7 +7,7 @@ published as drafted; it waits, with its results, for a caseworker.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 
 from pydantic import BaseModel, ConfigDict
 
@@ -75,19 +75,26 @@ def provision_is_quantified(document: PlanDocument) -> list[str]:
     return problems
 
 
+def runs_from(document: PlanDocument) -> date | None:
+    """The day the plan's outcomes run from: its issue (``drafted_on``, dated again when the
+    plan is finalised or amended) or, while it is amended after a review, the review meeting
+    (``reviewed_on``; Reg 20: reviewed within 12 months of the issue or the last review),
+    whichever is later. Never the first issue of a plan amended since."""
+    days = [d for d in (document.drafted_on, document.reviewed_on) if d is not None]
+    return max(days, default=None)
+
+
 def outcomes_are_measurable_and_dated(document: PlanDocument) -> list[str]:
     problems = []
+    start = runs_from(document)
     for o in document.E:
         if not o.text.strip() or not o.measure.strip():
             problems.append(f"outcome {o.id}: needs its words and how progress is measured")
         if o.review_on is None:  # a document built without validation may lack it
             problems.append(f"outcome {o.id}: has no review date")
-        elif document.drafted_on is not None and not (
-            document.drafted_on < o.review_on <= document.drafted_on + MAX_REVIEW_AFTER
-        ):
+        elif start is not None and not (start < o.review_on <= start + MAX_REVIEW_AFTER):
             problems.append(
-                f"outcome {o.id}: review date {o.review_on} is not within a year after "
-                f"{document.drafted_on}"
+                f"outcome {o.id}: review date {o.review_on} is not within a year after {start}"
             )
     return problems
 

@@ -138,6 +138,11 @@ class PlanDocument(_Frozen):
     drafted_on: date | None = Field(
         default=None, description="The day drafting started from (the request's received_on)"
     )
+    reviewed_on: date | None = Field(
+        default=None,
+        description="The annual review meeting the plan is being (or was last) amended at: "
+        "its outcomes run from then to the next review, within 12 months of it",
+    )
     catalogue_versions: list[str] = Field(
         description="Every catalogue version used, national first, e.g. national-2026.1, "
         "E08000035-2026.2",

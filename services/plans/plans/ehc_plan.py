@@ -73,6 +73,22 @@ def dated_from(
     )
 
 
+def amended_from(document: PlanDocument, issued_on: date, next_review: date) -> PlanDocument:
+    """The amended plan's dates: running from its issue (``issued_on``); an outcome not
+    reviewed between the issue and the plan's next review (``next_review``, within 12 months
+    of the review meeting) is reviewed at it, and one the caseworker dated within keeps its
+    day (an earlier review, the end of the child's phase)."""
+    return document.model_copy(
+        update={
+            "drafted_on": issued_on,
+            "E": [
+                o if issued_on < o.review_on <= next_review else _dated(o, next_review)
+                for o in document.E
+            ],
+        }
+    )
+
+
 def _dated(outcome: Outcome, until: date) -> Outcome:
     text = _DATED.sub(f"By {until.day} {until:%B %Y}, ", outcome.text, count=1)
     return outcome.model_copy(update={"review_on": until, "text": text})

@@ -6,7 +6,8 @@ A referral's plan is drafted once its events are in: the referral received and, 
 referrer described the child (``described``), their words, which come on their own topic in
 either order. Never log the words. Then what the statutory EHC process (in referrals) changes
 in the plan, revoked family links, and children's details erased when their council's
-retention period has passed.
+retention period has passed. After an annual review, the amendments proposed and the amended
+plan issued (``plans.amendments``).
 
 (Longer than most modules: every subscriber of the plans service, one ``subscriptions``
 object, read together.)"""
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from plans import changes, children, erasure, imported, repository
+from plans import amendments, changes, children, erasure, imported, repository
 from plans.catalogue_store import catalogue_in_force
 from plans.checks import check
 from plans.document import PlanDocument
@@ -27,6 +28,8 @@ from plans.structure import with_advice
 from shared.dates import london_today
 from shared.events import (
     AdviceReceived,
+    AmendedPlanIssued,
+    AmendmentsProposed,
     ChildDetailsErased,
     ChildIdentified,
     EhcAssessmentRequested,
@@ -260,4 +263,37 @@ async def deadlines_moved(message: Envelope[StatutoryExceptionRecorded], uow: Uo
     due = message.data.deadlines.get("final_plan")
     if due is not None:
         await repository.set_dates(uow.conn, message.data.referral_id, final_plan_due=due)
+    return []
+
+
+@subscriptions.on(AmendmentsProposed)
+async def amendments_proposed(message: Envelope[AmendmentsProposed], uow: Uow) -> Events:
+    """After a review decided to amend: the proposed amended plan, a new version the caseworker
+    edits and the family comments on until the day referrals set. No events: referrals'
+    event tells the family (notifications)."""
+    plan, document = await _plan(uow, message.data.referral_id)
+    return await _amended(uow, amendments.proposed(plan, document, message.data))
+
+
+@subscriptions.on(AmendedPlanIssued)
+async def amended_plan_issued(message: Envelope[AmendedPlanIssued], uow: Uow) -> Events:
+    """The amended plan issued: the plan in force, a new final version. No events: referrals'
+    event tells the family (notifications)."""
+    plan, document = await _plan(uow, message.data.referral_id)
+    return await _amended(uow, amendments.issued(plan, document, message.data))
+
+
+async def _amended(uow: Uow, taken: StepTaken | None) -> Events:
+    """Store an amendment's step (audited as an update), its checks kept with it."""
+    if taken is None:
+        return []  # taken already: a redelivery or a replay
+    assert taken.document is not None
+    await repository.save(
+        uow.conn, taken.plan, taken.document, changed_by="plans", reason=taken.reason,
+        checks=check(taken.document),
+    )  # fmt: skip
+    uow.changed(
+        "update", "plan", referral_id=taken.plan.referral_id,
+        local_authority=taken.plan.local_authority,
+    )  # fmt: skip
     return []

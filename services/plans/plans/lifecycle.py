@@ -5,7 +5,8 @@ plan as it now stands, its events, why), which a unit of work stores.
 Support track: draft -> shared -> agreed (or changes_requested -> edited -> shared again),
 review_due at the earliest outcome's review date -> reviewed. EHC track: draft ->
 issued_for_comment (15+ days for comments, Reg 13(1)) -> final (by the statutory date) ->
-review_due within 12 months (annual review) -> reviewed.
+review_due within 12 months (annual review) -> reviewed, or amendments_proposed -> final again
+(the amended plan, Reg 22: ``plans.amendments``).
 
 (Longer than most modules: every step of the one aggregate, with the events it causes, reads
 best together.)
@@ -42,8 +43,11 @@ Revision = Literal["edited", "reviewed", "advice_received", "escalated", "ehc_pl
 COMMENT_DAYS = 15  # Reg 13(1): at least 15 days to comment on a draft EHC plan
 REVIEW_MONTHS = 12  # an EHC plan is reviewed at least every 12 months
 EDITABLE: frozenset[PlanStatus] = frozenset(
-    {"draft", "needs_attention", "changes_requested", "review_due", "issued_for_comment"}
-)
+    {
+        "draft", "needs_attention", "changes_requested", "review_due", "issued_for_comment",
+        "amendments_proposed",
+    }
+)  # fmt: skip
 
 
 class Refused(Exception):
@@ -86,6 +90,8 @@ class Plan:
     comments_until: date | None = None
     no_more_comments: bool = False
     review_due_on: date | None = None
+    amending_review: UUID | None = None
+    """The annual review whose amendments were last proposed or issued (``plans.amendments``)."""
 
     def step(self) -> dict[str, Any]:
         """What every event about this plan carries (the version it now is)."""
@@ -157,9 +163,10 @@ class Plan:
     ) -> StepTaken:
         """The family's response, kept with the version it was about: a shared plan agreed
         (reviewed at its earliest outcome's review date, ``reviews``) or changes asked for;
-        comments on a draft EHC plan (``agreed``: they have no more; it may name a school)."""
+        comments on a draft EHC plan or on proposed amendments (``agreed``: they have no
+        more; it may name a school)."""
         if self.track == "ehc":
-            self._expect("ehc", "issued_for_comment", step="comments")
+            self._expect("ehc", "issued_for_comment", "amendments_proposed", step="comments")
             done = agreed and not self.no_more_comments
             changed = self.changed(no_more_comments=True) if done else self
         else:

@@ -19,7 +19,7 @@ from shared.events import ReferralDescribed, ReferralReceived
 
 _FIELDS = (
     "id", "referral_id", "local_authority", "track", "status", "version", "issue_decided",
-    "final_plan_due", "comments_until", "no_more_comments", "review_due_on",
+    "final_plan_due", "comments_until", "no_more_comments", "review_due_on", "amending_review",
 )  # fmt: skip
 _PLAN_COLUMNS = ", ".join(_FIELDS)
 
@@ -143,7 +143,7 @@ async def save(
         """UPDATE support_plans SET track = $2, status = $3, version = $4, sections = $5::jsonb,
                issue_decided = $6, final_plan_due = $7, comments_until = $8,
                no_more_comments = $9, review_due_on = $10, updated_at = now(),
-               checks = COALESCE($11::jsonb, checks)
+               checks = COALESCE($11::jsonb, checks), amending_review = $12
            WHERE id = $1""",
         plan.id,
         plan.track,
@@ -156,6 +156,7 @@ async def save(
         plan.no_more_comments,
         plan.review_due_on,
         None if checks is None else json.dumps([c.model_dump() for c in checks]),
+        plan.amending_review,
     )
     await versions.add(conn, plan, sections, changed_by, reason)
 

@@ -48,7 +48,7 @@ class ReviewWatch:
             rows = await uow.conn.fetch(
                 """SELECT id, referral_id, local_authority, track, status, version,
                           issue_decided, final_plan_due, comments_until, no_more_comments,
-                          review_due_on, sections::text AS sections
+                          review_due_on, amending_review, sections::text AS sections
                    FROM support_plans
                    WHERE status IN ('agreed', 'final') AND review_due_on <= $1
                    ORDER BY review_due_on LIMIT $2 FOR UPDATE SKIP LOCKED""",

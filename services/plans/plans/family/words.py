@@ -25,6 +25,8 @@ STATUS_WORDS = {
     "agreed": "Agreed",
     "final": "Final plan",
     "review_due": "Final plan, due to be reviewed",
+    "amendments_proposed": "Changes we propose after the annual review: we would like your "
+    "comments. Until we issue the amended plan, the final plan stays as it is",
 }
 """The statuses a family may see the plan in; in any other the plan is still being prepared."""
 
@@ -35,7 +37,7 @@ STAFF_STATUS_WORDS = {
 }
 """The statuses only staff see the plan in (the caseworker's PDF)."""
 
-OPEN_FOR_COMMENTS = ("shared", "issued_for_comment")
+OPEN_FOR_COMMENTS = ("shared", "issued_for_comment", "amendments_proposed")
 
 PREPARING_WORDS = {
     "changes_requested": "We are changing your child's plan after your comments.",

@@ -67,6 +67,7 @@ def propose(
         sent_on=sent_on,
         comments_until=until,
         amended_plan_due=amended_plan_due(amendment.held_on, sent_on),
+        held_on=amendment.held_on,
     )
     return proposed, event
 
@@ -98,6 +99,7 @@ def issue_amended_plan(
         amended_plan_due=due,
         late=issued_on > due,
         appeal_by=add_months(issued_on, APPEAL_MONTHS),
+        held_on=amendment.held_on,
         phase_transfer=transfer.kind if transfer else None,
         transfer_due=transfer.due_on if transfer else None,
         next_setting_urn=named.urn if named else None,

@@ -20,6 +20,7 @@ STATUSES = {
     "issued_for_comment": ("Draft issued for the family's comments", "purple"),
     "final": ("Final", "green"),
     "review_due": ("Review due", "yellow"),
+    "amendments_proposed": ("Amendments proposed to the family", "purple"),
 }
 
 CHECKS = {
@@ -32,8 +33,11 @@ CHECKS = {
 }
 
 EDITABLE = frozenset(
-    {"draft", "needs_attention", "changes_requested", "review_due", "issued_for_comment"}
-)
+    {
+        "draft", "needs_attention", "changes_requested", "review_due", "issued_for_comment",
+        "amendments_proposed",
+    }
+)  # fmt: skip
 """The statuses the plans service lets a section be changed in (it decides; the page only
 offers the links then)."""
 
