@@ -35,6 +35,7 @@ from referrals.live.phase_transfer_watch import TransferWatch
 from referrals.live.plan_watch import PlanWatch
 from referrals.live.review_watch import ReviewWatch
 from referrals.overload import BACKLOG, REFUSED, IntakeOverloadGate, Overload, PipelineBacklog
+from referrals.pace import IntakePace
 from referrals.partner_asyncapi import described
 from referrals.partners import PartnerIntake
 from referrals.public import casework, evidence, intake
@@ -112,6 +113,7 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
         ),
         backlog_events=settings.intake_backlog_events,
         retry_after_s=settings.intake_retry_after_s,
+        pace=IntakePace(settings.intake_retry_after_max_s),
     )
     app = create_service_app(
         ServiceDefinition(
