@@ -5,6 +5,7 @@ honour ``Retry-After`` spread their retries instead of all coming back a second 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import MutableMapping
 from typing import Any
 
 from referrals.overload import IntakeOverloadGate, Overload, PipelineBacklog
@@ -73,12 +74,12 @@ def test_the_gate_tells_a_refused_referral_the_paces_wait() -> None:
     gate = IntakeOverloadGate(app, overload=overload, paths=("/v1/referrals",))
 
     async def post() -> dict[bytes, bytes]:
-        sent: list[dict[str, Any]] = []
+        sent: list[MutableMapping[str, Any]] = []
 
         async def receive() -> dict[str, Any]:
             return {"type": "http.request", "body": b"", "more_body": False}
 
-        async def send(message: dict[str, Any]) -> None:
+        async def send(message: MutableMapping[str, Any]) -> None:
             sent.append(message)
 
         scope = {"type": "http", "method": "POST", "path": "/v1/referrals", "headers": []}
