@@ -5,12 +5,20 @@ honour ``Retry-After`` spread their retries instead of all coming back a second 
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import MutableMapping
 from typing import Any
 
 from referrals.overload import IntakeOverloadGate, Overload, PipelineBacklog
 from referrals.pace import IntakePace
 from referrals.public.admission import PublicIntake
+
+
+class Longest(random.Random):
+    """Draws the longest wait: what the pace allows, seen through the gate."""
+
+    def randint(self, a: int, b: int) -> int:
+        return b
 
 
 class Clock:
@@ -28,6 +36,7 @@ def test_a_few_refused_beside_many_taken_in_wait_a_second() -> None:
         pace.took()
     pace.refuse()
     clock.now += 1
+    assert pace.wait_s() == 1
     assert pace.refuse() == 1
 
 
@@ -39,13 +48,26 @@ def test_many_refused_are_told_how_long_the_last_seconds_pace_needs_at_most_the_
     for _ in range(200):
         pace.refuse()
     clock.now += 1
-    assert pace.refuse() == 10  # 200 refused at 20 taken in a second
+    pace.refuse()
+    assert pace.wait_s() == 10  # 200 refused at 20 taken in a second
     clock.now += 1  # the last second: 1 refused, none taken in
     assert pace.refuse() == 1
     for _ in range(5000):
         pace.refuse()
     clock.now += 1
-    assert pace.refuse() == 30
+    pace.refuse()
+    assert pace.wait_s() == 30
+
+
+def test_the_refused_are_spread_over_the_wait_not_sent_back_together() -> None:
+    clock = Clock()
+    pace = IntakePace(most_s=30, clock=clock, draw=random.Random(25))
+    pace.took()
+    for _ in range(10):
+        pace.refuse()
+    clock.now += 1
+    told = [pace.refuse() for _ in range(1000)]  # the last second: 10 refused at 1 taken in
+    assert set(told) == set(range(1, 11))
 
 
 def test_an_idle_second_forgets_the_pace() -> None:
@@ -55,6 +77,7 @@ def test_an_idle_second_forgets_the_pace() -> None:
         pace.refuse()
     clock.now += 2
     assert pace.refuse() == 1
+    assert pace.wait_s() == 1
 
 
 def test_the_gate_tells_a_refused_referral_the_paces_wait() -> None:
@@ -65,7 +88,7 @@ def test_the_gate_tells_a_refused_referral_the_paces_wait() -> None:
         PipelineBacklog({}, namespace="t.", intake_topics=(), interval_s=1),
         backlog_events=10,
         retry_after_s=5,
-        pace=IntakePace(most_s=60, clock=clock),
+        pace=IntakePace(most_s=60, clock=clock, draw=Longest()),
     )
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
