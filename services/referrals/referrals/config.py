@@ -215,8 +215,9 @@ class ReferralsSettings(ServiceSettings):
         ge=1,
         le=3600,
         description="INTAKE_RETRY_AFTER_MAX_S: the longest Retry-After of a POST /v1/referrals "
-        "refused for want of a slot; below it, as many seconds as the last second's pace needs "
-        "to take in those refused (refused / taken in, at least 1: referrals.pace)",
+        "refused for want of a slot; each is told a wait drawn from 1 s to as many seconds as "
+        "the last second's pace needs to take in those refused (refused / taken in, at least "
+        "1: referrals.pace)",
     )
     intake_backlog_events: int = Field(
         default=6000,
