@@ -43,6 +43,7 @@ from shared.db import Database
 from shared.events import DomainEvent
 from shared.hardening import harden
 from shared.http import install_error_handlers, operation_id
+from shared.in_flight import InFlightLimit, outermost
 from shared.lag import ConsumerLag
 from shared.logs import configure_logging
 from shared.metrics import OutboxBacklog, measure_periodically, service_registry
@@ -235,6 +236,11 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
         app.include_router(routes)
     install_error_handlers(app)
     harden(app, settings, uploads=definition.uploads)
+    # Outside everything, OpenTelemetry's middleware too: a request past the bound costs a
+    # counter and an answer, so that an overloaded process can still refuse (issue #25).
+    outermost(
+        app, lambda inner: InFlightLimit(inner, most=settings.http_in_flight, registry=registry)
+    )
     return app
 
 

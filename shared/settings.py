@@ -301,6 +301,13 @@ class ServiceSettings(KafkaSettings):
         default=True, description="PUBLIC_DOCS: serve /docs, /openapi.json and /asyncapi"
     )
 
+    http_in_flight: int = Field(
+        default=100,
+        ge=1,
+        description="HTTP_IN_FLIGHT: requests one process serves at once; any other is "
+        "answered 503 with Retry-After at once, before a span, its body or the database "
+        "(shared/in_flight.py). Health probes and /metrics are never counted nor refused",
+    )
     max_request_bytes: int = Field(
         default=64 * 1024,
         ge=1,

@@ -38,6 +38,7 @@ from referrals.live.plan_watch import PlanWatch
 from referrals.live.review_watch import ReviewWatch
 from referrals.notices.plan_letters import PlanLetterPrinter
 from referrals.overload import BACKLOG, REFUSED, IntakeOverloadGate, Overload, PipelineBacklog
+from referrals.pace import IntakePace
 from referrals.partner_asyncapi import described
 from referrals.partners import PartnerIntake
 from referrals.public import casework, evidence, intake
@@ -52,6 +53,7 @@ from shared.events import (
     PartnerReferralAnswered,
     ReferralRequested,
 )
+from shared.in_flight import outermost
 from shared.lifecycle import ServiceDefinition, create_service_app
 from shared.metrics import zero_series
 from shared.state import service_state
@@ -115,6 +117,7 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
         ),
         backlog_events=settings.intake_backlog_events,
         retry_after_s=settings.intake_retry_after_s,
+        pace=IntakePace(settings.intake_retry_after_max_s),
     )
     app = create_service_app(
         ServiceDefinition(
@@ -185,10 +188,9 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
         lanes=referrals_of(service_state(app).own).public_intake,
         path=f"{intake.router.prefix}/requests",
     )
-    # Outermost of all: past the pipeline's bound, no request to take a referral in is read.
-    app.add_middleware(
-        IntakeOverloadGate,
-        overload=overload,
-        paths=(f"{api.router.prefix}/referrals", f"{intake.router.prefix}/requests"),
-    )
+    # Outermost of all, outside OpenTelemetry's middleware and the process's in-flight bound:
+    # past either of its bounds no request to take a referral in is read, and its refusal
+    # costs no span (at 300/s the process could not refuse as fast as requests came).
+    intake_paths = (f"{api.router.prefix}/referrals", f"{intake.router.prefix}/requests")
+    outermost(app, lambda inner: IntakeOverloadGate(inner, overload=overload, paths=intake_paths))
     return app

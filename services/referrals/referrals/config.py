@@ -217,6 +217,15 @@ class ReferralsSettings(ServiceSettings):
         description="INTAKE_WAIT_MS: how long a POST /v1/referrals waits for a slot before it "
         "is answered 503 with Retry-After (keeps every answer within a fraction of a second)",
     )
+    intake_retry_after_max_s: int = Field(
+        default=30,
+        ge=1,
+        le=3600,
+        description="INTAKE_RETRY_AFTER_MAX_S: the longest Retry-After of a POST /v1/referrals "
+        "refused for want of a slot; each is told a wait drawn from 1 s to as many seconds as "
+        "the last second's pace needs to take in those refused (refused / taken in, at least "
+        "1: referrals.pace)",
+    )
     intake_backlog_events: int = Field(
         default=6000,
         ge=1,

@@ -45,6 +45,7 @@ from prometheus_client import Counter, Gauge
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from referrals.pace import IntakePace
 from referrals.public.admission import PublicIntake
 from shared.broker import start_whole
 from shared.services import SERVICES
@@ -150,8 +151,10 @@ class Overload:
         *,
         backlog_events: int,
         retry_after_s: int,
+        pace: IntakePace | None = None,
     ) -> None:
         self.in_flight = in_flight
+        self.pace = pace or IntakePace(most_s=1)
         self.backlog = backlog
         self.backlog_events = backlog_events
         self.retry_after_s = retry_after_s
@@ -195,8 +198,9 @@ class IntakeOverloadGate:
             await self.app(scope, receive, send)
             return
         if not await overload.in_flight.admitted():
-            await self._refuse("busy", BUSY, 1, scope, receive, send)
+            await self._refuse("busy", BUSY, overload.pace.refuse(), scope, receive, send)
             return
+        overload.pace.took()
         try:
             await self.app(scope, receive, send)
         finally:

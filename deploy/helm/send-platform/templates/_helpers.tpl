@@ -367,6 +367,8 @@ require it outside development too. */}}
   value: {{ $v.rateLimit.family | quote }}
 - name: RATE_LIMIT_STORAGE
   value: {{ $v.rateLimit.storage | quote }}
+- name: HTTP_IN_FLIGHT
+  value: {{ $v.httpInFlight | quote }}
 {{- include "send.proxyEnv" (dict "root" $root) }}
 - name: OTEL_SERVICE_NAME
   value: {{ .service | quote }}
