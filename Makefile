@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 SOAK_ARGS ?=
 
-.PHONY: help install up topics migrate migrate-durable run test test-unit bench bench-partners bench-web bench-live-plans sim-year flood soak asyncapi lint format down clean \
+.PHONY: help install up topics migrate migrate-durable run test test-unit bench bench-partners bench-web bench-live-plans bench-open-requests sim-year flood soak asyncapi lint format down clean \
 	constraints chart-tools chart-topology chart-check browser-tools clamav-tools screenshots trace-ui trace-ui-launch sbom
 
 help:
@@ -27,6 +27,8 @@ help:
 	@echo "                council: p50/p95 server time (BENCH_WEB_ARGS=\"--requests 50\")"
 	@echo "make bench-live-plans  5,000 plans in force brought in as one CSV file: the time it takes"
 	@echo "                (BENCH_LIVE_PLANS_ARGS=\"--plans 10000\")"
+	@echo "make bench-open-requests  5,000 open requests at mixed stages as one CSV file: the time"
+	@echo "                (BENCH_OPEN_REQUESTS_ARGS=\"--requests 10000\")"
 	@echo "make sim-year   a council's year day by day: 5,000 plans' reviews, 500 EHC requests, every"
 	@echo "                deadline watched, the SEN2 return; figures and checks (SIM_YEAR_ARGS)"
 	@echo "make flood      100 junk requests a second on the public form while families use it (#20)"
@@ -110,6 +112,10 @@ bench-web: up
 # Bringing in 5,000 plans in force (issue #22): the time printed, not part of `make test`.
 bench-live-plans: up
 	$(BIN)/python -m scripts.bench.live_plans $(BENCH_LIVE_PLANS_ARGS)
+
+# Bringing in 5,000 open requests at mixed stages (issue #22): the time printed, likewise.
+bench-open-requests: up
+	$(BIN)/python -m scripts.bench.open_requests $(BENCH_OPEN_REQUESTS_ARGS)
 
 # A simulated council year (issue #22): 5,000 plans in force and 500 EHC requests, day by day
 # with the schedulers on the simulated day, then checked (a small one is in `make test`).

@@ -78,6 +78,7 @@ ACCESS: dict[tuple[str, str, str], set[str]] = {
     # Live plans (#22): the import, annual reviews and amendments
     ("referrals", "POST", "/v1/live-plans/import"): {"manager"},
     ("referrals", "POST", "/v1/live-plans/open-requests/import"): {"manager"},
+    ("referrals", "POST", "/v1/live-plans/open-requests/reannounce"): {"manager"},
     ("referrals", "GET", "/v1/referrals/{referral_id}/annual-reviews"): {"caseworker", "manager"},
     ("referrals", "GET", "/v1/caseload/phase-transfers"): {"caseworker", "manager"},
     ("referrals", "POST", "/v1/referrals/{referral_id}/phase-transfer"): {"caseworker", "manager"},

@@ -307,21 +307,6 @@ async def receive_advice(conn: Connection, referral_id: UUID, kind: str, on: dat
     return result != "UPDATE 0"
 
 
-async def receive_all_advice(
-    conn: Connection, referral_id: UUID, kinds: list[str], on: date
-) -> None:
-    """Every kind of advice asked for, received on one day (an imported open request's): two
-    statements for them all, not two each."""
-    await conn.execute(
-        """UPDATE advice_requests SET received_on = $3
-           WHERE referral_id = $1 AND kind = ANY($2) AND received_on IS NULL""",
-        referral_id,
-        kinds,
-        on,
-    )
-    await meet(conn, referral_id, [ADVICE + k for k in kinds], on)
-
-
 async def add_exception(
     conn: Connection, request: EhcRequest, exception: StatutoryException, reason: str, by: str
 ) -> dict[str, date]:

@@ -38,7 +38,7 @@ COLUMNS = (
     "child_nhs_number", "child_postcode", "contact_name", "contact_email", "contact_phone",
     "contact_preferred_channel", "requested_by", "received_on", "needs", "assessment_decision",
     "assessment_decided_on", "refusal_reason", "advice_kinds", "advice_requested_on",
-    "advice_received_on", "plan_decision", "plan_decided_on", "not_issue_reason",
+    "advice_received_on", "advice_received", "plan_decision", "plan_decided_on", "not_issue_reason",
     "draft_issued_on", "comments_due",
 )  # fmt: skip
 """The CSV columns of ``docs/live-plans.md`` in its order (referrals'

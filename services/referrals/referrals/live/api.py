@@ -10,11 +10,12 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from referrals.live import import_file, open_request_file, open_requests_importing
+from referrals.live import import_file, open_request_file, open_requests_importing, reannounce
 from referrals.live.importing import Rejected, bring_in
 from referrals.state import State
 from shared.auth import AUTH_RESPONSES, Role, allow
 from shared.dates import london_today
+from shared.events import OpenRequestImported
 from shared.http import UNAVAILABLE, AsCaller, invalid
 
 router = APIRouter(prefix="/v1", tags=["live plans"], responses={**UNAVAILABLE, **AUTH_RESPONSES})
@@ -147,3 +148,37 @@ async def import_open_requests(
     return OpenRequestsReport(
         added=len(done.added), unchanged=len(done.unchanged), requests=added + same
     )
+
+
+REANNOUNCE_PATH = "/v1/live-plans/open-requests/reannounce"
+
+
+class Reannounced(BaseModel):
+    announced: int = Field(
+        description="Open requests announced to plans again (plans skips a plan it holds)"
+    )
+
+
+@router.post(
+    "/live-plans/open-requests/reannounce",
+    response_model=Reannounced,
+    dependencies=[allow(Role.MANAGER)],
+)
+async def reannounce_open_requests(caller: AsCaller) -> Reannounced:
+    """Announce every open request of the manager's councils brought in here to plans again
+    (``referrals.open-request-imported.v1``, then the child's name), through the outbox: for
+    requests brought in before the event existed, whose plans plans does not hold. Plans skips
+    a request it holds, so a second call changes nothing there. Each is audited
+    (``reannounce``, ``open-request``) as the manager."""
+    async with caller.begin() as uow:
+        events = await reannounce.announcements(uow.conn, list(caller.councils))
+        announced = 0
+        for event, council in events:
+            uow.add(event, local_authority=council)
+            if isinstance(event, OpenRequestImported):
+                announced += 1
+                uow.changed(
+                    "reannounce", "open-request",
+                    referral_id=event.referral_id, local_authority=council,
+                )  # fmt: skip
+    return Reannounced(announced=announced)

@@ -36,6 +36,7 @@ COLUMNS: dict[str, tuple[str | int, ...]] = {
     "advice_kinds": ("advice_kinds",),
     "advice_requested_on": ("advice_requested_on",),
     "advice_received_on": ("advice_received_on",),
+    "advice_received": ("advice_received",),
     "plan_decision": ("plan_decision",),
     "plan_decided_on": ("plan_decided_on",),
     "not_issue_reason": ("not_issue_reason",),
@@ -49,6 +50,8 @@ REQUIRED = (
 )  # fmt: skip
 LISTS = frozenset({"needs", "advice_kinds"})
 """Columns of several values, split on spaces."""
+PAIRS = frozenset({"advice_received"})
+"""Columns of ``key:value`` pairs split on spaces (``medical:2026-10-01 educational:...``)."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,8 @@ def _nested(row: dict[str, str]) -> dict[str, Any]:
         field = COLUMNS[column]
         if column in LISTS:
             item[column] = value.split()
+        elif column in PAIRS:  # a pair without its colon: a key with no value, refused
+            item[column] = dict(pair.partition(":")[::2] for pair in value.split())
         elif len(field) == 2:  # the child, the contact
             item.setdefault(str(field[0]), {})[str(field[1])] = value
         else:

@@ -66,6 +66,13 @@ class OpenRequestIn(BaseModel):
         description="The day the last of the advice asked for came in (all of it received); "
         "left out: still awaited, each adviser's 6 weeks watched",
     )
+    advice_received: dict[AdviceKind, date] = Field(
+        default_factory=dict,
+        description="Each kind of advice received and its day, when they came in on different "
+        "days (each adviser's deadline met on its own day; a kind left out is still awaited); "
+        "instead of advice_received_on",
+        examples=[{"medical": "2026-10-01", "educational_psychology": "2026-10-12"}],
+    )
     plan_decision: Literal["issue", "not_issue"] | None = None
     plan_decided_on: date | None = None
     not_issue_reason: NotIssueReason | None = None
@@ -82,8 +89,21 @@ class OpenRequestIn(BaseModel):
         return value
 
     def fingerprint(self) -> str:
-        """The row as compared when brought in again (its validated, normalised JSON)."""
-        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()
+        """The row as compared when brought in again (its validated, normalised JSON). A row
+        without ``advice_received`` leaves it out, so a file brought in before the field existed
+        is the same file again."""
+        left_out = None if self.advice_received else {"advice_received"}
+        return hashlib.sha256(self.model_dump_json(exclude=left_out).encode()).hexdigest()
+
+    def advice_days(self) -> list[tuple[AdviceKind, date]]:
+        """Each kind of advice received and its day, in the order received (the order asked
+        for on one day): all on ``advice_received_on``, or each on its own."""
+        if self.advice_received_on is not None:
+            return [(kind, self.advice_received_on) for kind in self.advice_kinds]
+        asked = {kind: i for i, kind in enumerate(self.advice_kinds)}
+        return sorted(
+            self.advice_received.items(), key=lambda k: (k[1], asked.get(k[0], len(asked)))
+        )
 
 
 @dataclass(frozen=True)
@@ -97,7 +117,7 @@ class Replayed:
 def rule_problems(row: OpenRequestIn, rules: IntakeRules, today: date) -> list[Problem]:
     """What a well-formed row breaks besides its steps: the council, the day received, the
     child's age, test NHS numbers."""
-    problems = _half_recorded(row)
+    problems = _half_recorded(row) + _advice_problems(row)
     council = council_problem(row.local_authority, rules.councils)
     if council:
         problems.append((("local_authority",), council))
@@ -121,7 +141,7 @@ def check(
     half-recorded step, and the first step the process refuses (replayed only when every step
     is whole)."""
     problems = rule_problems(row, rules, today)
-    if _half_recorded(row) or row.received_on > today:
+    if _half_recorded(row) or _advice_problems(row) or row.received_on > today:
         return problems
     replayed = replay(row, referral_id, today)
     if isinstance(replayed, Replayed):
@@ -146,6 +166,23 @@ def _half_recorded(row: OpenRequestIn) -> list[Problem]:
         elif taken is None and on is not None:
             problems.append(((step,), f"{day} is given: the step taken that day"))
     return problems
+
+
+def _advice_problems(row: OpenRequestIn) -> list[Problem]:
+    """Advice received each on its own day: only of the kinds asked for, and not as well as
+    all of it on one day."""
+    if not row.advice_received:
+        return []
+    if row.advice_received_on is not None:
+        why = "give advice_received_on (all on one day) or this (each kind's day), not both"
+        return [(("advice_received",), why)]
+    if not row.advice_kinds:
+        return [(("advice_received",), "advice received needs the advice asked for")]
+    return [
+        (("advice_received",), f"{kind.value} was not asked for (advice_kinds)")
+        for kind in row.advice_received
+        if kind not in row.advice_kinds
+    ]
 
 
 def replay(row: OpenRequestIn, referral_id: UUID, today: date) -> Replayed | Problem:
@@ -176,13 +213,13 @@ def replay(row: OpenRequestIn, referral_id: UUID, today: date) -> Replayed | Pro
             events.append(
                 request.request_advice(row.advice_kinds, row.advice_requested_on, (), today)
             )
-            if row.advice_received_on is not None:
-                field = "advice_received_on"
-                events += [
-                    request.receive_advice(kind, row.advice_requested_on, row.advice_received_on,
-                                           today)
-                    for kind in row.advice_kinds
-                ]  # fmt: skip
+            field = "advice_received_on" if row.advice_received_on else "advice_received"
+            for kind, on in row.advice_days():
+                try:
+                    events.append(request.receive_advice(kind, row.advice_requested_on, on, today))
+                except InvalidStep as invalid:  # which kind's day, when each has its own
+                    named = f"{kind.value}: {invalid}" if row.advice_received else str(invalid)
+                    raise InvalidStep(invalid.field, named) from invalid
         elif row.advice_received_on is not None:
             return (("advice_received_on",), "advice received needs the advice asked for")
         if row.plan_decision is not None and row.plan_decided_on is not None:

@@ -6,10 +6,12 @@ lock), the child checked as the plans import checks it (``against_database``). E
 becomes a referral on the EHC track with its ``ehc_requests`` row at the stage its steps left
 it, the deadlines the clock gives from ``received_on`` (met or cancelled by the steps taken, as
 the steps' own routes do), its advice requests, a timeline entry per step, and the steps'
-events flagged ``earlier_system`` (audited from their events; no messages for them).
+events flagged ``earlier_system`` (audited from their events; no messages for them). Batched
+as the plans import is: every request's rows in a statement a table for the whole file
+(``open_request_store``), so a council's 5,000 take seconds.
 
-(Longer than most modules: the file's checks and the one pass that stores each request's
-tables, as the steps' routes store them, read best together.)"""
+(Longer than most modules: the file's checks and the pass that gives each request its
+referral and its events, in the order they go out, read best together.)"""
 
 from __future__ import annotations
 
@@ -17,19 +19,18 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from uuid import UUID, uuid4
 
-from referrals import ehc_repository
-from referrals.domain import Step, age_on, contact_registered, phase_of
+from referrals.domain import age_on, contact_registered, phase_of
 from referrals.ehc_api import STEP_OF
-from referrals.intake import IntakeRules, name_key
-from referrals.live import against_database
+from referrals.intake import IntakeRules
+from referrals.live import against_database, open_request_store
 from referrals.live.importing import Rejected, identified
 from referrals.live.open_request_file import Place
 from referrals.live.open_request_row import OpenRequestIn, Replayed, check
-from referrals.statutory import Deadline, EhcRequest
+from referrals.live.open_request_store import OpenRequest
+from referrals.statutory import EhcRequest
 from shared.db import Connection
 from shared.events import (
     AdviceReceived,
-    AdviceRequested,
     DomainEvent,
     EhcAssessmentRequested,
     ImportedAdvice,
@@ -93,11 +94,14 @@ async def bring_in(
     problems += known
     if problems:
         raise Rejected(sorted(problems, key=lambda p: (_number(p[0]), str(p[0]))))
+    batch: list[OpenRequest] = []
     timeline: list[tuple[UUID, UUID, str]] = []
     for _, row in new:
-        child_id = children.get(row.case_id)
         steps = replayed[(row.local_authority, row.case_id)]
-        timeline += await _store(conn, row, steps, child_id, done)
+        one = _announce(row, steps, children.get(row.case_id), done)
+        batch.append(one)
+        timeline += [(one.request.referral_id, uuid4(), STEP_OF[type(e)].value) for e in one.events]
+    await open_request_store.store(conn, batch)
     # Every step's timeline entry in one statement (as the plans import writes its own): the
     # referrals are new, so no other writer of their timeline waits for their lock.
     await conn.executemany(
@@ -145,54 +149,22 @@ async def _brought_in_before(
     }
 
 
-async def _store(
-    conn: Connection,
-    row: OpenRequestIn,
-    replayed: Replayed,
-    child_id: UUID | None,
-    done: Imported,
-) -> list[tuple[UUID, UUID, str]]:
-    """One request as its steps leave it, stored as the steps' own routes store it; its
-    timeline entries (referral, entry, step) to write with the others'."""
-    referral_id, child = uuid4(), row.child
-    if child_id is None:
-        child_id = uuid4()
-        await conn.execute(
-            """INSERT INTO children (id, nhs_number, given_name, family_name, name_key,
-                   date_of_birth, postcode, local_authority)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
-            child_id, child.nhs_number, child.given_name, child.family_name,
-            name_key(child.given_name, child.family_name), child.date_of_birth,
-            str(child.postcode), row.local_authority,
-        )  # fmt: skip
-    needs = [n.value for n in row.needs]
-    await conn.execute(
-        """INSERT INTO referrals (id, child_id, local_authority, requested_by, primary_need,
-               postcode_district, received_on, status, secondary_needs, track)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'ehc')""",
-        referral_id, child_id, row.local_authority, row.requested_by, needs[0],
-        child.postcode.district, row.received_on, Step.RECEIVED.value, needs[1:],
-    )  # fmt: skip
+def _announce(
+    row: OpenRequestIn, replayed: Replayed, child_id: UUID | None, done: Imported
+) -> OpenRequest:
+    """One request's new referral id and its events, in the order they go out; the request to
+    store with the others (``open_request_store``)."""
+    referral_id = uuid4()
     request = replace(replayed.request, referral_id=referral_id)
-    await ehc_repository.start(conn, _as_received(request))
-    await _steps_taken(conn, row, request, replayed.events)
-    await conn.execute(
-        """INSERT INTO open_requests (referral_id, local_authority, case_id, fingerprint)
-           VALUES ($1, $2, $3, $4)""",
-        referral_id, row.local_authority, row.case_id, row.fingerprint(),
-    )  # fmt: skip
     # First of the request's events: what plans holds the request's plan from.
     done.events.append((_for_plans(row, request, replayed.events), row.local_authority))
-    done.events.append((identified(referral_id, child), row.local_authority))
-    steps = []
-    for event in replayed.events:
-        event = event.model_copy(update={"referral_id": referral_id})
-        steps.append((referral_id, uuid4(), STEP_OF[type(event)].value))
-        done.events.append((event, row.local_authority))
+    done.events.append((identified(referral_id, row.child), row.local_authority))
+    events = [e.model_copy(update={"referral_id": referral_id}) for e in replayed.events]
+    done.events += [(event, row.local_authority) for event in events]
     contact = contact_registered(referral_id, row.family_contact)
     done.events.append((contact, row.local_authority))
     done.added[row.case_id] = referral_id
-    return steps
+    return OpenRequest(row, request, events, child_id)
 
 
 def _for_plans(
@@ -223,51 +195,3 @@ def _for_plans(
         draft_issued_on=request.draft_issued_on,
         comments_due=request.comments_due,
     )
-
-
-def _as_received(request: EhcRequest) -> EhcRequest:
-    """The request as it was the day the council received it: its clock starts."""
-    return EhcRequest(
-        referral_id=request.referral_id,
-        local_authority=request.local_authority,
-        requested_on=request.requested_on,
-        requested_by=request.requested_by,
-        escalated=False,
-    )
-
-
-async def _steps_taken(
-    conn: Connection, row: OpenRequestIn, request: EhcRequest, events: list[DomainEvent]
-) -> None:
-    """The steps' columns, advice and deadlines met or cancelled, as each step's route does."""
-    rid = request.referral_id
-    await ehc_repository.update(
-        conn, request,
-        assessment_decision=row.assessment_decision,
-        assessment_decided_on=row.assessment_decided_on,
-        refusal_reason=row.refusal_reason,
-        plan_decision=row.plan_decision,
-        plan_decided_on=row.plan_decided_on,
-        not_issue_reason=row.not_issue_reason,
-        draft_issued_on=request.draft_issued_on,
-        comments_due=request.comments_due,
-    )  # fmt: skip
-    if row.assessment_decided_on is not None:
-        await ehc_repository.meet(conn, rid, [Deadline.DECISION], row.assessment_decided_on)
-    if row.assessment_decision == "refuse":
-        later = [Deadline.ISSUE_DECISION, Deadline.DRAFT_PLAN, Deadline.FINAL_PLAN]
-        await ehc_repository.cancel(conn, rid, later)
-    for asked in (e for e in events if isinstance(e, AdviceRequested)):
-        await ehc_repository.add_advice(
-            conn, request, asked.kinds, asked.requested_on, asked.due_on
-        )
-    received = [e for e in events if isinstance(e, AdviceReceived)]
-    if received:  # all on the row's one day
-        kinds = [e.kind for e in received]
-        await ehc_repository.receive_all_advice(conn, rid, kinds, received[0].received_on)
-    if row.plan_decided_on is not None:
-        await ehc_repository.meet(conn, rid, [Deadline.ISSUE_DECISION], row.plan_decided_on)
-    if row.plan_decision == "not_issue":
-        await ehc_repository.cancel(conn, rid, [Deadline.DRAFT_PLAN, Deadline.FINAL_PLAN])
-    if request.draft_issued_on is not None:
-        await ehc_repository.meet(conn, rid, [Deadline.DRAFT_PLAN], request.draft_issued_on)
