@@ -47,7 +47,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from shared.batches import batch_consumer
 from shared.events import DomainEvent, Envelope, RawEnvelope
 from shared.failures import Failure, InvalidEvent, classify, reason
-from shared.referral_locks import lock_referrals
+from shared.referral_locks import referrals_locked
 from shared.subscriptions import Subscription, batch_decoder_of
 from shared.topics import dead_letter_topic
 from shared.unit_of_work import Work
@@ -199,8 +199,13 @@ class _ConsumeOne(BaseMiddleware):
     ) -> None:
         topic = batch[0][0].topic
         taken = time.time()
-        async with self.c.pool().acquire() as conn, conn.transaction():
-            await lock_referrals(conn, (e.subject for _, e in batch))  # before any other lock
+        subjects = (e.subject for _, e in batch)
+        async with (
+            self.c.pool().acquire() as conn,
+            conn.transaction(),
+            # Before any other lock; the handlers' own locks on these are then no statement.
+            referrals_locked(conn, subjects),
+        ):
             ids = [e.id for _, e in batch]
             new = await first_deliveries(conn, route.consumer, route.event_class.topic(), ids)
             fresh = []

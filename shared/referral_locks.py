@@ -11,11 +11,17 @@ So the batch takes every referral's lock first, in the order of their ids, in on
 A second batch with any referral in common waits at the first one they share, holding nothing
 the first batch needs; the handlers' own locks are then taken again by the transaction that
 holds them (an advisory lock is re-entrant), or behind this one (a referral's row).
+
+Taking it again costs a statement, though: a handler's ``lock_referral`` skips the lock when
+the batch's transaction holds it already (``referrals_locked``), and takes it otherwise (an
+event whose referral is not its subject, a handler called outside a consumed batch).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+from collections.abc import AsyncIterator, Iterable
+from contextvars import ContextVar
 
 from shared.db import Connection
 
@@ -24,8 +30,38 @@ LOCK_REFERRALS = """SELECT pg_advisory_xact_lock(hashtextextended(referral_id, 0
 """The same key as each service's own lock on one referral (``hashtextextended`` of its id as
 text, seed 0). ``unnest`` returns the array's elements in its order, so they are locked in it."""
 
+LOCK_REFERRAL = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"
+"""One referral's lock (its id as text), the same key as ``LOCK_REFERRALS`` takes."""
+
+_held: ContextVar[tuple[Connection, frozenset[str]] | None] = ContextVar(
+    "referrals_locked", default=None
+)
+"""The connection whose transaction holds the batch's locks, and the referrals locked."""
+
 
 async def lock_referrals(conn: Connection, referral_ids: Iterable[str]) -> None:
     """Lock each referral (an event's ``subject``) once, in the order of their ids, until the
     transaction ends."""
     await conn.execute(LOCK_REFERRALS, sorted(set(referral_ids)))
+
+
+@contextlib.asynccontextmanager
+async def referrals_locked(conn: Connection, referral_ids: Iterable[str]) -> AsyncIterator[None]:
+    """Lock each referral (``lock_referrals``) and, within the block (which must end before
+    the transaction does), let ``lock_referral`` know they are held."""
+    ids = frozenset(referral_ids)
+    await lock_referrals(conn, ids)
+    token = _held.set((conn, ids))
+    try:
+        yield
+    finally:
+        _held.reset(token)
+
+
+async def lock_referral(conn: Connection, referral_id: str) -> None:
+    """Lock one referral until the transaction ends: no statement when the consumed batch's
+    transaction on ``conn`` holds its lock already (``referrals_locked``)."""
+    held = _held.get()
+    if held is not None and held[0] is conn and referral_id in held[1]:
+        return
+    await conn.execute(LOCK_REFERRAL, referral_id)

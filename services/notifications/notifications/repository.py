@@ -14,6 +14,7 @@ import asyncpg
 
 from notifications.catalogue import Audience
 from notifications.domain import FamilyAlert
+from shared import referral_locks
 from shared.db import Connection
 from shared.events import (
     FamilyContactRegistered,
@@ -42,8 +43,9 @@ def alert_of(row: asyncpg.Record) -> FamilyAlert:
 
 
 async def lock_referral(conn: Connection, referral_id: UUID) -> None:
-    """Serialise this transaction with any other about the same referral, until it ends."""
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", str(referral_id))
+    """Serialise this transaction with any other about the same referral, until it ends (no
+    statement when its consumed batch holds the lock already: ``shared.referral_locks``)."""
+    await referral_locks.lock_referral(conn, str(referral_id))
 
 
 async def save_contact(

@@ -14,6 +14,7 @@ from plans.checks import CheckResult
 from plans.document import PlanDocument
 from plans.domain import SupportPlan
 from plans.lifecycle import Plan
+from shared import referral_locks
 from shared.db import Connection
 from shared.events import ReferralDescribed, ReferralReceived
 
@@ -58,8 +59,9 @@ async def add_draft(conn: Connection, plan: SupportPlan, *, reason: str = "draft
 
 async def wait_for_referral(conn: Connection, referral_id: UUID) -> None:
     """Hold the referral's lock until the transaction ends: its two events, handled at once on
-    two topics, take turns, so the second sees what the first committed."""
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", str(referral_id))
+    two topics, take turns, so the second sees what the first committed (no statement when
+    its consumed batch holds the lock already: ``shared.referral_locks``)."""
+    await referral_locks.lock_referral(conn, str(referral_id))
 
 
 async def has_plan(conn: Connection, referral_id: UUID) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from referrals import plan_steps, repository, specialist_work
-from referrals.domain import STEP_OF_EVENT, Step, TimelineStep, status_after
+from referrals.domain import STEP_OF_EVENT, Step, TimelineStep
 from referrals.notices.plan_letters import letter_due
 from referrals.notices.telling import others_told, with_others_told
 from referrals.partner_progress import milestones_to_tell, partner_progress
@@ -138,7 +138,7 @@ async def _record(
     mapped, service = STEP_OF_EVENT[type(message.data)]
     step = step or mapped
     # An unknown referral raises LookupError: dead-lettered at once (it never heals).
-    steps = await repository.add_step(
+    steps = await repository.add_step_and_status(
         conn,
         referral_id=message.data.referral_id,
         event_id=message.id,
@@ -147,7 +147,6 @@ async def _record(
         occurred_at=message.time,
         detail=detail,
     )
-    await repository.set_status(conn, message.data.referral_id, status_after(steps))
     await specialist_work.follow(conn, message.data, message.time)  # the caseload's filters
     told = milestones_to_tell(steps, step)
     return await partner_progress(conn, message.data.referral_id, told)

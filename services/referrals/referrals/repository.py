@@ -10,7 +10,7 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
-from referrals.domain import NewReferral, Step, TimelineStep
+from referrals.domain import NewReferral, Step, TimelineStep, status_after
 from referrals.intake import name_key
 from shared.db import Connection
 from shared.family_links import FamilyLink
@@ -164,7 +164,44 @@ async def add_step(
     and two steps recorded at once would each miss the other. (The second statement's final
     SELECT does not see the row its own INSERT adds, hence the UNION with what it returns.)
     """
-    locked = await conn.fetchval("SELECT id FROM referrals WHERE id = $1 FOR UPDATE", referral_id)
+    _, steps = await _add_step(conn, referral_id, event_id, step, service, occurred_at, detail)
+    return steps
+
+
+async def add_step_and_status(
+    conn: Connection,
+    *,
+    referral_id: UUID,
+    event_id: UUID,
+    step: TimelineStep,
+    service: str,
+    occurred_at: datetime,
+    detail: str | None = None,
+) -> list[Step]:
+    """``add_step``, then the referral's status the steps leave (``status_after``), written
+    only when it changes: the lock reads the status as it stands (a row locked FOR UPDATE is
+    read as last committed), and most of a journey's steps (its messages, a second role
+    matched) leave it as it was, which cost a statement and a new row version each."""
+    status, steps = await _add_step(conn, referral_id, event_id, step, service, occurred_at, detail)
+    after = status_after(steps)
+    if after.value != status:
+        await set_status(conn, referral_id, after)
+    return steps
+
+
+async def _add_step(
+    conn: Connection,
+    referral_id: UUID,
+    event_id: UUID,
+    step: TimelineStep,
+    service: str,
+    occurred_at: datetime,
+    detail: str | None,
+) -> tuple[str, list[Step]]:
+    """The referral's status when locked, and its journey steps with ``step`` added."""
+    locked = await conn.fetchrow(
+        "SELECT status FROM referrals WHERE id = $1 FOR UPDATE", referral_id
+    )
     if locked is None:
         raise LookupError(f"referral {referral_id} is not known here")
     steps = await conn.fetchval(
@@ -183,7 +220,7 @@ async def add_step(
         detail,
         [s.value for s in Step],
     )
-    return [Step(value) for value in steps]
+    return str(locked["status"]), [Step(value) for value in steps]
 
 
 async def set_status(conn: Connection, referral_id: UUID, status: Step) -> None:
