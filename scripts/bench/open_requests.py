@@ -16,21 +16,11 @@ import asyncio
 import csv
 import io
 import os
-import time
 from datetime import date, timedelta
 
-import httpx
-from referrals.app import create_app
-from referrals.config import ReferralsSettings
-
-from devtools.dev_identity import fetch_token
-from scripts.bench.live_plans import LEEDS, NEEDS, nhs_number
+from scripts.bench.live_plans import LEEDS, NEEDS, import_twice, nhs_number
 from scripts.bench.samples import FAMILY, GIVEN
-from scripts.bench.server import bench_postgres_url, describe
-from scripts.bench.stack import _drop_databases, free_port, new_run_id
-from scripts.platform import REPO_ROOT, IdentityProvider, fresh_database, migrations_of, service_url
 from shared.dates import london_today
-from shared.state import service_state
 
 COLUMNS = ("case_id", "local_authority", "child_given_name", "child_family_name",
            "child_date_of_birth", "child_nhs_number", "child_postcode", "contact_name",
@@ -103,47 +93,9 @@ def requests_csv(count: int, today: date) -> str:
 
 
 async def run(count: int) -> None:
-    postgres_url = bench_postgres_url()
-    print(await describe(postgres_url))
-    run_id = new_run_id()
-    name = f"bench_{run_id}_referrals"
-    owner_url = await fresh_database(postgres_url, name, "referrals", migrations_of("referrals"))
-    identity = IdentityProvider(port=free_port(), log_dir=REPO_ROOT / ".local/logs/bench" / run_id)
-    identity.start()
-    app = create_app(
-        ReferralsSettings(
-            database_url=service_url(owner_url),
-            oidc_issuer=identity.issuer,
-            rate_limit_post="1000000/second",
-        )
-    )
-    database = service_state(app).database
-    await database.open()
-    try:
-        token = await fetch_token(identity.issuer, "leeds-manager")
-        text = requests_csv(count, london_today())
-        print(f"{count} open requests ({len(STAGES)} stages), {len(text.encode()) / 1e6:.1f} MB")
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),
-            base_url="http://bench",
-            headers={"Authorization": f"Bearer {token}", "content-type": "text/csv"},
-            timeout=600,
-        ) as client:
-            for label in ("first import", "same file again"):
-                started = time.perf_counter()
-                answer = await client.post("/v1/live-plans/open-requests/import", content=text)
-                took = time.perf_counter() - started
-                if answer.status_code != 200:
-                    raise SystemExit(f"{label}: {answer.status_code} {answer.text[:500]}")
-                report = answer.json()
-                print(
-                    f"{label:>16}: {took:6.1f} s ({count / took:,.0f} requests/s), "
-                    f"added {report['added']}, unchanged {report['unchanged']}"
-                )
-    finally:
-        await database.close()
-        identity.stop()
-        await _drop_databases(postgres_url, [name])
+    text = requests_csv(count, london_today())
+    print(f"{count} open requests ({len(STAGES)} stages), {len(text.encode()) / 1e6:.1f} MB")
+    await import_twice("/v1/live-plans/open-requests/import", text, count, "requests")
 
 
 def main() -> None:
