@@ -15,10 +15,11 @@ from uuid import uuid4
 
 from aiokafka.admin import AIOKafkaAdminClient
 
-STALE_AFTER_S = 100 * 60
-"""Older than any test run lasts (``make test`` takes minutes; CI stops a run at 90). Not
-longer: each e2e run makes about 770 partitions, and a broker with many parallel suites'
-leftovers ran out of file handles (a limit of 20,000) before a 6-hour sweep reached them."""
+STALE_AFTER_S = 3 * 3600
+"""Older than any test run lasts (``make test`` takes minutes; CI stops a run at 90), with a
+margin for a long local run beside it. Each run deletes its own namespaces when it ends
+(``delete_made``); this sweep is for runs killed before that: with a 6-hour sweep and tests
+that left theirs, a broker shared by parallel suites ran out of file handles (20,000)."""
 
 _STAMPED = re.compile(r"^(?:tests\.)?[a-z0-9]+-(?P<made>\d{10})-[0-9a-f]+\.")
 """A namespaced topic (``e2e-1764460000-1a2b3c4d.referrals...``) or a mechanism test's own
