@@ -204,7 +204,7 @@ async def test_the_scheduler_warns_of_an_advisers_limit_once(
     asked = TODAY - timedelta(days=40)
     reviewed = str(TODAY - timedelta(days=100))
     base = await reassessing(caseworker, told_on=asked, last_reviewed_on=reviewed)
-    await ask_for_advice(caseworker, base, ["medical"], on=asked)
+    await ask_for_advice(caseworker, base, ["medical", "parent"], on=asked)
     await ask_for_advice(caseworker, base, ["social_care"], on=asked)
     await _post(caseworker, f"{base}/reassessment/advice-received", {
         "kind": "social_care", "received_on": str(TODAY)})  # fmt: skip
@@ -224,7 +224,9 @@ async def test_the_scheduler_warns_of_an_advisers_limit_once(
                 and data["deadline"].startswith("advice:")
             ]
 
-        at_risk = ["live-plan-deadline-at-risk:advice:medical"]  # social care's was received
+        # social care's was received; the family's own advice is never warned of (Reg 8 binds
+        # the advisers, not the family)
+        at_risk = ["live-plan-deadline-at-risk:advice:medical"]
         assert await check(due - timedelta(days=10)) == at_risk
         assert await check(due - timedelta(days=9)) == at_risk  # once
         missed = [*at_risk, "live-plan-deadline-missed:advice:medical"]

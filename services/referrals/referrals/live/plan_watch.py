@@ -63,5 +63,8 @@ PLAN_CLOCK = Clock(
     },
     at_risk=DeadlineWarning(LivePlanDeadlineAtRisk, StatutoryStep.LIVE_PLAN_DEADLINE_AT_RISK),
     missed=DeadlineWarning(LivePlanDeadlineMissed, StatutoryStep.LIVE_PLAN_DEADLINE_MISSED),
+    # Reg 8's 6 weeks bind the bodies asked for advice, never the family: their own advice
+    # (Reg 6(1)(a)) is never warned of (as the EHC clock gives it no deadline at all).
+    still_open="d.met_on IS NULL AND d.kind <> 'advice:parent'",
 )
 """A transfer in's and a re-assessment's limits."""
