@@ -14,7 +14,9 @@ holds them (an advisory lock is re-entrant), or behind this one (a referral's ro
 
 Taking it again costs a statement, though: a handler's ``lock_referral`` skips the lock when
 the batch's transaction holds it already (``referrals_locked``), and takes it otherwise (an
-event whose referral is not its subject, a handler called outside a consumed batch).
+event whose referral is not its subject, a handler called outside a consumed batch). A service
+may also keep what it learned of the batch's referrals while they are held (``held_on``: the
+referrals service locks their rows once and remembers their statuses).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Iterable
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 
 from shared.db import Connection
 
@@ -33,9 +36,19 @@ text, seed 0). ``unnest`` returns the array's elements in its order, so they are
 LOCK_REFERRAL = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"
 """One referral's lock (its id as text), the same key as ``LOCK_REFERRALS`` takes."""
 
-_held: ContextVar[tuple[Connection, frozenset[str]] | None] = ContextVar(
-    "referrals_locked", default=None
-)
+
+@dataclass(frozen=True)
+class HeldReferrals:
+    """The referrals a consumed batch's transaction (on ``conn``) holds the locks of, and what
+    the service's handlers remember of them meanwhile (``remembered``, by each service's own
+    key): valid only while the locks are held, so it lives exactly as long as they do."""
+
+    conn: Connection
+    ids: frozenset[str]
+    remembered: dict[str, object] = field(default_factory=dict)
+
+
+_held: ContextVar[HeldReferrals | None] = ContextVar("referrals_locked", default=None)
 """The connection whose transaction holds the batch's locks, and the referrals locked."""
 
 
@@ -51,7 +64,7 @@ async def referrals_locked(conn: Connection, referral_ids: Iterable[str]) -> Asy
     the transaction does), let ``lock_referral`` know they are held."""
     ids = frozenset(referral_ids)
     await lock_referrals(conn, ids)
-    token = _held.set((conn, ids))
+    token = _held.set(HeldReferrals(conn, ids))
     try:
         yield
     finally:
@@ -61,7 +74,14 @@ async def referrals_locked(conn: Connection, referral_ids: Iterable[str]) -> Asy
 async def lock_referral(conn: Connection, referral_id: str) -> None:
     """Lock one referral until the transaction ends: no statement when the consumed batch's
     transaction on ``conn`` holds its lock already (``referrals_locked``)."""
-    held = _held.get()
-    if held is not None and held[0] is conn and referral_id in held[1]:
+    held = held_on(conn)
+    if held is not None and referral_id in held.ids:
         return
     await conn.execute(LOCK_REFERRAL, referral_id)
+
+
+def held_on(conn: Connection) -> HeldReferrals | None:
+    """The referrals the consumed batch's transaction on ``conn`` holds (``referrals_locked``);
+    None outside a batch, or for another connection (a handler's own)."""
+    held = _held.get()
+    return held if held is not None and held.conn is conn else None

@@ -146,6 +146,7 @@ async def _record(
         service=service,
         occurred_at=message.time,
         detail=detail,
+        local_authority=message.localauthority,  # the batch's lock is the step's
     )
     await specialist_work.follow(conn, message.data, message.time)  # the caseload's filters
     told = milestones_to_tell(steps, step)

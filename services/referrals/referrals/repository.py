@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
+from referrals import batch_rows
 from referrals.domain import NewReferral, Step, TimelineStep, status_after
 from referrals.intake import name_key
 from shared.db import Connection
@@ -196,15 +197,24 @@ async def add_step_and_status(
     service: str,
     occurred_at: datetime,
     detail: str | None = None,
+    local_authority: str | None = None,
 ) -> list[Step]:
     """``add_step``, then the referral's status the steps leave (``status_after``), written
     only when it changes: the lock reads the status as it stands (a row locked FOR UPDATE is
     read as last committed), and most of a journey's steps (its messages, a second role
-    matched) leave it as it was, which cost a statement and a new row version each."""
-    status, steps = await _add_step(conn, referral_id, event_id, step, service, occurred_at, detail)
+    matched) leave it as it was, which cost a statement and a new row version each.
+
+    ``local_authority``: the council a consumed batch's step acts for (its event's): the
+    batch's lock of its referrals' rows is then the step's, and its status the one the batch
+    remembers (``referrals.batch_rows``), so the step is one statement, or two when the status
+    moves. Without it, the referral is locked as ``add_step`` does."""
+    status, steps = await _add_step(
+        conn, referral_id, event_id, step, service, occurred_at, detail, local_authority
+    )
     after = status_after(steps)
     if after.value != status:
         await set_status(conn, referral_id, after)
+        batch_rows.status_written(conn, referral_id, after.value)
     return steps
 
 
@@ -216,12 +226,11 @@ async def _add_step(
     service: str,
     occurred_at: datetime,
     detail: str | None,
+    local_authority: str | None = None,
 ) -> tuple[str, list[Step]]:
     """The referral's status when locked, and its journey steps with ``step`` added."""
-    locked = await conn.fetchrow(
-        "SELECT status FROM referrals WHERE id = $1 FOR UPDATE", referral_id
-    )
-    if locked is None:
+    status = await batch_rows.locked_status(conn, referral_id, local_authority)
+    if status is None:
         raise LookupError(f"referral {referral_id} is not known here")
     steps = await conn.fetchval(
         """WITH added AS (
@@ -239,7 +248,7 @@ async def _add_step(
         detail,
         [s.value for s in Step],
     )
-    return str(locked["status"]), [Step(value) for value in steps]
+    return status, [Step(value) for value in steps]
 
 
 async def set_status(conn: Connection, referral_id: UUID, status: Step) -> None:
