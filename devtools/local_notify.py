@@ -322,6 +322,17 @@ def _app(notify: LocalNotify) -> FastAPI:
     async def inbox() -> list[dict[str, Any]]:
         return [_public(m) for m in notify.messages]
 
+    @app.get("/counts.json")
+    async def counts() -> dict[str, int]:
+        """How much it took (a bench sets them against its CPU): not the inbox, which a long
+        run makes too large to fetch."""
+        return {
+            "messages": len(notify.messages),
+            "receipts_posted": notify.receipts_posted,
+            "refused": notify.refused,
+            "rate_limit": notify.rate_limit,
+        }
+
     @app.get("/", response_class=HTMLResponse)
     async def page() -> str:
         rows = "".join(
@@ -383,6 +394,13 @@ def main() -> None:
     parser.add_argument("--callback-token", help="the bearer token they carry")
     parser.add_argument("--deliver-after", type=float, default=0.2, help="seconds per status")
     parser.add_argument(
+        "--rate-limit",
+        type=int,
+        default=LocalNotify.rate_limit,
+        metavar="N",
+        help="requests per key per minute before 429 (Notify's 3000; the bench lifts it)",
+    )
+    parser.add_argument(
         "--templates",
         action="store_true",
         help="print every Notify template a council creates (the messages notify_templates "
@@ -396,6 +414,7 @@ def main() -> None:
         callback_url=args.callback_url,
         callback_token=args.callback_token,
         deliver_after_s=args.deliver_after,
+        rate_limit=args.rate_limit,
     )
     uvicorn.run(notify.app(), host="127.0.0.1", port=args.port, log_level="warning")
 
