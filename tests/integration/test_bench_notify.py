@@ -7,18 +7,25 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import httpx
+import pytest
 
+from devtools.local_notify import LocalNotify
 from scripts.bench import messaging
 from scripts.bench.cpu import NOTIFY
 from scripts.bench.drain import drain_phase
 from scripts.bench.journeys import DELIVERED, JOURNEY_END
 from scripts.bench.server import bench_postgres_url
-from scripts.bench.stack import bench_platform
+from scripts.bench.stack import bench_platform, free_port
 from scripts.bench.traffic import OffsetReader
+from scripts.local_notify import LocalNotifyServer
 from shared.migrations import owner_connection
 from tests.conftest import Infrastructure
+
+DEFAULT_RATE_LIMIT = 3000
+"""GOV.UK Notify's own: 3,000 messages a minute per key."""
 
 
 def test_the_bench_and_the_soak_go_through_notify_unless_told_log() -> None:
@@ -35,7 +42,8 @@ async def test_a_short_drain_goes_through_the_runs_own_notify_to_the_delivered_a
     kafka = infrastructure.kafka_bootstrap_servers
     async with bench_platform(bench_postgres_url(), kafka, {}, through_notify=True) as bench:
         notify = bench.notify
-        assert notify is not None and notify.process is not None
+        assert notify is not None
+        assert notify.process is not None
         council = json.loads(bench.platform.env["COUNCIL_MESSAGING"])["*"]
         assert council["notify_base_url"] == notify.url
         assert {council[c] for c in ("email", "sms", "letter")} == {"notify"}
@@ -68,11 +76,29 @@ async def test_a_short_drain_goes_through_the_runs_own_notify_to_the_delivered_a
     assert {"parent0@example.org", "parent1@example.org", "parent2@example.org"} <= delivered_to
     assert result.cpu_s[NOTIFY] > 0
     # Stopped with the run.
+    async with httpx.AsyncClient(timeout=2) as client:
+        with pytest.raises(httpx.ConnectError):
+            await client.get(f"{url}/counts.json")
+
+
+def test_the_runs_notify_takes_more_than_notifys_own_limit_and_logs_in_the_runs_folder(
+    tmp_path: Path,
+) -> None:
+    notify = messaging.run_notify("http://127.0.0.1:1", free_port(), tmp_path)
+    notify.start()
     try:
-        httpx.get(f"{url}/counts.json", timeout=2)
-        raise AssertionError("the run's local Notify still answers after the run")
-    except httpx.ConnectError:
-        pass
+        assert notify.counts()["rate_limit"] == messaging.UNLIMITED > DEFAULT_RATE_LIMIT
+        assert notify.callback_url == f"http://127.0.0.1:1{messaging.RECEIPTS_PATH}"
+        council = json.loads(messaging.messaging_env(notify)["COUNCIL_MESSAGING"])["*"]
+        assert council["notify_base_url"] == notify.url
+    finally:
+        notify.stop()
+    assert (tmp_path / "local-notify.log").exists()
+
+
+def test_notifys_own_limit_stays_for_everyone_else() -> None:
+    assert LocalNotifyServer(callback_url="http://127.0.0.1:1").rate_limit is None
+    assert LocalNotify().rate_limit == DEFAULT_RATE_LIMIT
 
 
 def test_the_log_channel_has_no_notify_and_no_quiet_hours() -> None:
