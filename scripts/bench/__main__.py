@@ -224,6 +224,7 @@ def main(argv: list[str] | None = None) -> None:
             raise SystemExit(f"bench: {missing}") from None
     postgres_url = bench_postgres_url()
     print(asyncio.run(describe(postgres_url)), flush=True)
+    print(messaging.channel(args.notify), flush=True)
     print(f"{os.cpu_count()} CPUs; load average {_load()} at the start", flush=True)
     runs: list[list[Table]] = []
     for index in range(args.runs):

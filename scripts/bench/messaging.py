@@ -63,14 +63,21 @@ def messaging_env(notify: LocalNotifyServer | None) -> dict[str, str]:
     return {"COUNCIL_MESSAGING": json.dumps({"*": {**council, **QUIET_HOURS_OFF}})}
 
 
-def describe(notify: LocalNotifyServer | None) -> str:
-    """The header line saying how the run's messages went."""
-    if notify is None:
+def channel(choice: str) -> str:
+    """The header's line on how messages go (``--notify``), beside the server's durability."""
+    if choice == LOG:
         return "Messages: the log channel (--notify log): nothing delivered, no receipts"
     return (
-        f"Messages: a local GOV.UK Notify at {notify.url} (rate limit lifted), its delivery "
-        f"receipts posted back to notifications; log {notify.log_dir / 'local-notify.log'}"
+        "Messages: through a local GOV.UK Notify of the run's own (rate limit lifted), its "
+        "delivery receipts posted back to notifications (--notify log: the log channel)"
     )
+
+
+def describe(notify: LocalNotifyServer | None) -> str:
+    """Where the run's local Notify is and its log, or that there is none."""
+    if notify is None:
+        return "  messages to the log channel"
+    return f"  local Notify at {notify.url}, log {notify.log_dir / 'local-notify.log'}"
 
 
 def notify_usage(

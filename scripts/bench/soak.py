@@ -117,6 +117,7 @@ async def soak(args: argparse.Namespace) -> None:
     kafka = KafkaSettings().kafka_bootstrap_servers
     postgres_url = bench_postgres_url()
     print(await describe(postgres_url), flush=True)
+    print(messaging.channel(args.notify), flush=True)
     count = round(args.rate * args.minutes * 60)
     through_notify = args.notify == messaging.THROUGH_NOTIFY
     async with bench_platform(

@@ -34,6 +34,8 @@ def test_the_bench_and_the_soak_go_through_notify_unless_told_log() -> None:
 
     assert parse([]).notify == parse_soak([]).notify == messaging.THROUGH_NOTIFY
     assert parse(["--notify", "log"]).notify == parse_soak(["--notify", "log"]).notify == "log"
+    assert "local GOV.UK Notify" in messaging.channel(parse([]).notify)
+    assert "log channel" in messaging.channel("log")
 
 
 async def test_a_short_drain_goes_through_the_runs_own_notify_to_the_delivered_alert(
