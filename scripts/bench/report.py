@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 
 from scripts.bench.bare import STAGES, VARIANTS, BaselineResult
 from scripts.bench.cpu import KAFKA, MACHINE, NOTIFY, POSTGRES, POSTGRES_RUN, others_cpu_s
-from scripts.bench.journeys import DELIVERED_STEPS, STEPS
+from scripts.bench.journeys import DELIVERED, DELIVERED_STEPS, STEPS
 from scripts.bench.phases import PhaseResult
 from scripts.bench.stats import ratio
 from scripts.bench.table import YES_NO, Cell, Column, Table
@@ -49,7 +49,7 @@ def tables(
         baseline_table(baselines),
         platform_table(phases),
         journey_table(phases, DELIVERED_STEPS if through_notify else STEPS),
-        cpu_table(phases),
+        cpu_table(phases, through_notify),
         comparison_table(phases, baselines),
         memory_table(phases),
     ]
@@ -173,8 +173,12 @@ def journey_table(phases: Sequence[PhaseResult], steps: Sequence[str] = STEPS) -
         (Column("n", ",.0f"), Column("p50", ".0f"), Column("p99", ".0f"), Column("max", ".0f")),
         tuple(rows),
         (
-            "family_alerted: the family's second message sent (the match); family_notified: "
-            "Notify's receipt saying it was delivered (runs through the local Notify only)",
+            (
+                "family_alerted: the family's second message sent (the match); "
+                "family_notified: Notify's receipt saying it was delivered",
+            )
+            if DELIVERED in steps
+            else ()
         ),
     )
 
@@ -183,8 +187,16 @@ def services_cpu_s(p: PhaseResult) -> float:
     return sum(p.cpu_s.get(service, 0.0) for service in SERVICES)
 
 
-def cpu_table(phases: Sequence[PhaseResult]) -> Table:
-    labels = [*SERVICES, None, KAFKA, POSTGRES_RUN, POSTGRES, BENCH, NOTIFY]
+def cpu_table(phases: Sequence[PhaseResult], through_notify: bool = False) -> Table:
+    """``through_notify``: a column for the run's local Notify (a log-channel run's table keeps
+    the shape of earlier runs', so ``--compare`` lines them up)."""
+    notify = [NOTIFY] if through_notify else []
+    labels = [*SERVICES, None, KAFKA, POSTGRES_RUN, POSTGRES, BENCH, *notify]
+    titles = (*SERVICES, "services", "Kafka*", "PG (run)", "PG*", "load gen", *notify, "others")
+    notify_note = (
+        "Notify: the run's local GOV.UK Notify (taking messages, posting receipts): load, like "
+        "load gen, counted in neither services nor others"
+    )
 
     def row(p: PhaseResult) -> tuple[Cell, ...]:
         return (
@@ -198,25 +210,12 @@ def cpu_table(phases: Sequence[PhaseResult]) -> Table:
     return Table(
         "CPU ms per referral (each process's own user + system time)",
         "phase",
-        tuple(
-            Column(title, ".2f")
-            for title in (
-                *SERVICES,
-                "services",
-                "Kafka*",
-                "PG (run)",
-                "PG*",
-                "load gen",
-                "Notify",
-                "others",
-            )
-        ),
+        tuple(Column(title, ".2f") for title in titles),
         tuple((p.name, row(p)) for p in phases),
         (
             "PG (run): the services' connections to this run's databases; load gen: the bench "
             "process (open loop: the sender; drain: its polling; loading the topic not counted)",
-            "Notify: the run's local GOV.UK Notify (taking messages, posting receipts): load, "
-            "like load gen, not in services nor in others (- with --notify log)",
+            *([notify_note] if through_notify else []),
             SHARED_NOTE,
             BUSY_NOTE,
         ),

@@ -169,7 +169,8 @@ def test_a_run_through_notify_shows_the_delivered_alert_after_the_alert() -> Non
 def test_the_local_notify_is_load_not_the_services_nor_others() -> None:
     services = {"referrals": 5.0, "plans": 3.0, "specialists": 2.0, "notifications": 1.0}
     used = services | {NOTIFY: 2.0, MACHINE: 20.0}
-    table = cpu_table([phase(used, 1000, 7000)])
+    assert "Notify" not in [c.title for c in cpu_table([phase(used, 1000, 7000)]).columns]
+    table = cpu_table([phase(used, 1000, 7000)], through_notify=True)
     titles = [c.title for c in table.columns]
     (row,) = table.rows
     figures = dict(zip(titles, row[1], strict=True))
