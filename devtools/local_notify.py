@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import html
 import re
+import ssl
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4, uuid5
 
+import certifi
 import httpx
 import jwt
 from fastapi import FastAPI, Request
@@ -110,6 +112,11 @@ class LocalNotify:
     refused: int = 0
     """Requests answered 429."""
     _requests: dict[str, deque[float]] = field(default_factory=dict)
+    _tls: ssl.SSLContext = field(
+        default_factory=lambda: ssl.create_default_context(cafile=certifi.where()), repr=False
+    )
+    """One for every receipt's client: building it (what httpx does per client) cost about
+    21 ms of CPU, nearly all of a message's cost here (a bench at 50 referrals/s measured)."""
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     def authenticate(self, header: str | None) -> str:
@@ -207,7 +214,7 @@ class LocalNotify:
             "template_version": 1,
         }  # fmt: skip
         headers = {"Authorization": f"Bearer {self.callback_token}"}
-        async with httpx.AsyncClient(timeout=10) as client:
+        async with httpx.AsyncClient(timeout=10, verify=self._tls) as client:
             for _ in range(5):  # as Notify: a few tries, then it gives up
                 try:
                     answer = await client.post(
