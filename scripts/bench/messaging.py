@@ -91,11 +91,12 @@ def notify_usage(
     messages = after["messages"] - before.get("messages", 0)
     receipts = after["receipts_posted"] - before.get("receipts_posted", 0)
     refused = after["refused"] - before.get("refused", 0)
-    per_message = "-" if cpu_s is None or not messages else f"{cpu_s * 1000 / messages:.2f}"
-    return (
-        f"  local Notify: {messages} messages, {receipts} receipts posted, {refused} refused "
-        f"(429); {per_message} ms of its CPU per message (receipt included)"
+    took = (
+        f"  local Notify: {messages} messages, {receipts} receipts posted, {refused} refused (429)"
     )
+    if cpu_s is None or not messages:
+        return took
+    return f"{took}; {cpu_s * 1000 / messages:.2f} ms of its CPU per message (receipt included)"
 
 
 async def wait_for_deliveries(

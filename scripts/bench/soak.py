@@ -157,6 +157,8 @@ async def soak(args: argparse.Namespace) -> None:
             await wait_for_alerts(conn, since, accepted)
             print(await windows.line(generator.answered, window_start, time.time(), last=True))
             print(windows.growth())
+            if (took := messaging.notify_usage(bench.notify, {}, None)) is not None:
+                print(took)
             print(f"the generator was at most {generator.late_ms:.0f} ms late")
         finally:
             await connections.close()

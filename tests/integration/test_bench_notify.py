@@ -93,6 +93,8 @@ def test_the_runs_notify_takes_more_than_notifys_own_limit_and_logs_in_the_runs_
         assert notify.callback_url == f"http://127.0.0.1:1{messaging.RECEIPTS_PATH}"
         council = json.loads(messaging.messaging_env(notify)["COUNCIL_MESSAGING"])["*"]
         assert council["notify_base_url"] == notify.url
+        took = messaging.notify_usage(notify, {}, 1.0)
+        assert took == "  local Notify: 0 messages, 0 receipts posted, 0 refused (429)"
     finally:
         notify.stop()
     assert (tmp_path / "local-notify.log").exists()
