@@ -75,6 +75,9 @@ async def test_a_short_drain_goes_through_the_runs_own_notify_to_the_delivered_a
     assert result.completed == result.steps[JOURNEY_END].count == 3
     assert result.steps[DELIVERED].count == 3
     assert result.steps[DELIVERED].p50 > 400  # two statuses of 0.2 s after it was taken
+    # The receipt of the second message (the match), not of the first: after it was sent.
+    assert result.steps[DELIVERED].p50 > result.steps[JOURNEY_END].p50
+    assert result.steps[DELIVERED].max > result.steps[JOURNEY_END].max
     assert {"parent0@example.org", "parent1@example.org", "parent2@example.org"} <= delivered_to
     assert result.cpu_s[NOTIFY] > 0
     # Stopped with the run.
