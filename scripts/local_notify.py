@@ -23,6 +23,9 @@ class LocalNotifyServer:
     callback_url: str
     port: int = DEFAULT_PORT
     log_dir: Path = REPO_ROOT / ".local" / "logs"
+    rate_limit: int | None = None
+    """Requests per key per minute before 429; None: Notify's own (3000), which tests rely
+    on. The bench lifts it: it measures the platform, not Notify's allowance."""
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -40,11 +43,13 @@ class LocalNotifyServer:
         if _serving(self.port):
             raise RuntimeError(f"port {self.port} is taken: is another local Notify up?")
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        limit = [] if self.rate_limit is None else ["--rate-limit", str(self.rate_limit)]
         with (self.log_dir / "local-notify.log").open("ab") as log:
             self.process = subprocess.Popen(
                 [
                     sys.executable, "-m", "devtools.local_notify", "--port", str(self.port),
                     "--callback-url", self.callback_url, "--callback-token", CALLBACK_TOKEN,
+                    *limit,
                 ],
                 cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
                 preexec_fn=_detach_but_die_with_parent,
@@ -62,6 +67,11 @@ class LocalNotifyServer:
 
     def inbox(self) -> list[dict[str, object]]:
         found: list[dict[str, object]] = httpx.get(f"{self.url}/inbox.json", timeout=5).json()
+        return found
+
+    def counts(self) -> dict[str, int]:
+        """Messages taken, receipts posted, requests refused (429) and the rate limit."""
+        found: dict[str, int] = httpx.get(f"{self.url}/counts.json", timeout=5).json()
         return found
 
     def stop(self) -> None:

@@ -4,11 +4,13 @@
     python -m scripts.bench --drain 20000 --rates 100 --runs 3
     python -m scripts.bench --env OTEL_TRACES_SAMPLER=parentbased_traceidratio --env ...
     python -m scripts.bench --compare main --drain 2000 --rates ""  # main, then this checkout
+    python -m scripts.bench --notify log         # the log channel, as runs before Notify were
 
-Prints the PostgreSQL server's durability settings first, then each run's tables, then (with
---runs N) the median of every figure over the runs. Kafka and PostgreSQL must be up (`make
-up`); the bench runs on the durable local cluster (``server.bench_postgres_url``), brings its
-own databases, topics, identity provider and services, and removes them at the end.
+Prints the PostgreSQL server's durability settings and how messages go first, then each run's
+tables, then (with --runs N) the median of every figure over the runs. Kafka and PostgreSQL
+must be up (`make up`); the bench runs on the durable local cluster
+(``server.bench_postgres_url``), brings its own databases, topics, identity provider, local
+GOV.UK Notify (``messaging``) and services, and removes them at the end.
 
 (Longer than most modules: the command's options and the order of its phases, each printed as it
 runs, read best in one place.)
@@ -22,9 +24,10 @@ import os
 import sys
 
 from devtools.dev_identity_client import fetch_token
-from scripts.bench import journeys
+from scripts.bench import journeys, messaging
 from scripts.bench.bare import VARIANTS, BaselineResult, run_baseline
 from scripts.bench.compare import compare
+from scripts.bench.cpu import NOTIFY
 from scripts.bench.drain import DrainUnavailable, drain_phase, referral_requested
 from scripts.bench.openloop import open_loop_phase
 from scripts.bench.phases import PhaseResult
@@ -33,6 +36,7 @@ from scripts.bench.server import bench_postgres_url, describe
 from scripts.bench.stack import bench_platform
 from scripts.bench.table import Table, median_tables, render
 from scripts.bench.traffic import OffsetReader
+from scripts.local_notify import LocalNotifyServer
 from scripts.platform import REPO_ROOT
 from shared.migrations import owner_connection
 from shared.settings import KafkaSettings
@@ -89,6 +93,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         help="messages through the batched bare pipeline (0: skip)",
     )
     parser.add_argument("--runs", type=int, default=1, help="runs; prints their median too")
+    messaging.add_option(parser)
     parser.add_argument(
         "--profile",
         action="store_true",
@@ -148,8 +153,12 @@ async def one_run(args: argparse.Namespace, postgres_url: str) -> list[Table]:
     kafka = KafkaSettings().kafka_bootstrap_servers
     bare = await baselines(args, kafka, postgres_url)
     phases: list[PhaseResult] = []
-    async with bench_platform(postgres_url, kafka, service_env(args.env)) as bench:
+    through_notify = args.notify == messaging.THROUGH_NOTIFY
+    async with bench_platform(
+        postgres_url, kafka, service_env(args.env), through_notify=through_notify
+    ) as bench:
         print(f"Platform: run {bench.run_id}, logs in {bench.log_dir}", flush=True)
+        print(messaging.describe(bench.notify), flush=True)
         profiles = bench.log_dir / "profiles" if args.profile else None
         conn = await owner_connection(bench.urls["referrals"])
         reader = OffsetReader(kafka, bench.kafka.namespace)
@@ -161,23 +170,40 @@ async def one_run(args: argparse.Namespace, postgres_url: str) -> list[Table]:
                 for rate in args.rates:
                     print(f"Open loop at {rate:g}/s for {args.duration:g} s ...", flush=True)
                     before = await journeys.deadlocks(bench.urls)
+                    sent_before = _notify_counts(bench.notify)
                     phases.append(
                         await open_loop_phase(
                             bench, reader, conn, token, rate, args.duration, profiles
                         )
                     )
                     await _deadlocks_since(bench.urls, before)
+                    _notify_usage(bench.notify, sent_before, phases[-1])
             if args.drain:
                 print(f"Drain of {args.drain} referrals ...", flush=True)
                 before = await journeys.deadlocks(bench.urls)
+                sent_before = _notify_counts(bench.notify)
                 phases.append(
                     await drain_phase(bench, reader, conn, args.drain, args.drain_timeout, profiles)
                 )
                 await _deadlocks_since(bench.urls, before)
+                _notify_usage(bench.notify, sent_before, phases[-1])
         finally:
             await reader.close()
             await conn.close()
-    return tables(bare, phases)
+    return tables(bare, phases, through_notify)
+
+
+def _notify_counts(notify: LocalNotifyServer | None) -> dict[str, int]:
+    return {} if notify is None else notify.counts()
+
+
+def _notify_usage(
+    notify: LocalNotifyServer | None, before: dict[str, int], phase: PhaseResult
+) -> None:
+    """Print what the run's local Notify took in the phase and its CPU per message."""
+    line = messaging.notify_usage(notify, before, phase.cpu_s.get(NOTIFY))
+    if line is not None:
+        print(line, flush=True)
 
 
 async def _deadlocks_since(urls: dict[str, str], before: int) -> None:
@@ -198,6 +224,7 @@ def main(argv: list[str] | None = None) -> None:
             raise SystemExit(f"bench: {missing}") from None
     postgres_url = bench_postgres_url()
     print(asyncio.run(describe(postgres_url)), flush=True)
+    print(messaging.channel(args.notify), flush=True)
     print(f"{os.cpu_count()} CPUs; load average {_load()} at the start", flush=True)
     runs: list[list[Table]] = []
     for index in range(args.runs):

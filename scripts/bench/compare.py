@@ -83,11 +83,33 @@ def side_by_side(earlier: tuple[str, str], this: tuple[str, str]) -> str:
     return "\n".join(out)
 
 
+def channel_options(knows_notify: bool, argv: list[str]) -> tuple[list[str], list[str]]:
+    """(the earlier commit's options, this checkout's). A commit whose bench knows only the log
+    channel (before ``--notify``) gets no ``--notify``, and this checkout then runs with
+    ``--notify log`` too: both measure the same path, their tables the same shape."""
+    if knows_notify:
+        return argv, argv
+    kept: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--notify":
+            skip = True
+        elif not arg.startswith("--notify="):
+            kept.append(arg)
+    return kept, [*kept, "--notify", "log"]
+
+
 def compare(commit: str, argv: list[str]) -> None:
     """Bench ``commit``, then this checkout, with the same options ``argv``; print both."""
     short, checkout = worktree(commit)
-    earlier = run(short, checkout, argv)
-    this = run("this", REPO_ROOT, argv)
+    knows_notify = (checkout / "scripts" / "bench" / "messaging.py").exists()
+    earlier_argv, this_argv = channel_options(knows_notify, argv)
+    if not knows_notify:
+        print(f"{short}'s bench sends to the log channel only: this checkout too (--notify log)")
+    earlier = run(short, checkout, earlier_argv)
+    this = run("this", REPO_ROOT, this_argv)
     print(side_by_side((short, earlier), ("this", this)), flush=True)
 
 

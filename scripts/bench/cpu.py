@@ -19,6 +19,8 @@ from scripts.bench.processes import (
 from shared.services import LOCAL_SERVICE_USER
 
 KAFKA = "Kafka"
+NOTIFY = "Notify"
+"""The run's local GOV.UK Notify (``messaging``): load, like the bench, not the platform."""
 POSTGRES = "PostgreSQL"
 """The whole server: every backend and background process, this run's or not."""
 POSTGRES_RUN = "PostgreSQL (this run)"

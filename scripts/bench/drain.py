@@ -20,7 +20,7 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 
 import shared.events
-from scripts.bench import journeys, profile
+from scripts.bench import journeys, messaging, profile
 from scripts.bench.cpu import cpu_seconds
 from scripts.bench.phases import PhaseResult, Sampler, reading_before, settle
 from scripts.bench.samples import LEEDS, referral_request
@@ -121,6 +121,7 @@ async def drain_phase(
             elapsed = time.monotonic() - spawned
             print(f"  {done}/{count} at the family alert after {elapsed:.0f} s")
             last_said = time.monotonic()
+    await messaging.wait_for_deliveries(bench.notify, conn, since, done)
     profile.finish(profiler)
     offsets_after = await settle(reader)
     after = bench.meter(bench=os.getpid()).read()

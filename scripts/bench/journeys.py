@@ -16,17 +16,25 @@ from shared.services import EVENT_SERVICES
 
 JOURNEY_END = "family_alerted"
 """The family's message about the match has gone: the referral's second ``message_sent``
-step (the first tells them the request was received). The bench's services send through the
-log channel, which delivers nothing, so ``family_notified`` (delivered) never comes."""
+step (the first tells them the request was received). The open loop's "kept up" and the
+drain's end stay on it, through Notify or not, so figures stay comparable with earlier runs."""
+DELIVERED = "family_notified"
+"""Notify's receipt says that message was delivered: the referral's second ``family_notified``
+step. Only a run through the local Notify has it (the log channel delivers nothing)."""
 STEPS = ("plan_drafted", "matched", JOURNEY_END)
+DELIVERED_STEPS = (*STEPS, DELIVERED)
+"""The journey's steps of a run through Notify."""
 
-# Each referral's family alert: when its second message was sent.
-_ALERTED = """
+# Each referral's family alert: when its second message was sent (the same for its delivery,
+# the second message's receipt, with 'family_notified').
+_SECOND = """
     SELECT referral_id, max(occurred_at) AS at, min(recorded_at) AS first_recorded,
            max(recorded_at) AS recorded
-    FROM timeline WHERE step = 'message_sent'
+    FROM timeline WHERE step = '{step}'
     GROUP BY referral_id HAVING count(*) >= 2
 """
+_ALERTED = _SECOND.format(step="message_sent")
+_DELIVERED = _SECOND.format(step=DELIVERED)
 """Reported steps; specialist_assigned and waitlisted are both ``matched`` (either ends the
 matching step: the seeded specialists' places run out, so most of a large run waits)."""
 
@@ -38,13 +46,20 @@ WITH reached AS (
                 ELSE t.step END AS step,
            min(t.occurred_at) AS at
     FROM timeline t JOIN referrals r ON r.id = t.referral_id
-    WHERE r.created_at >= $1 AND r.created_at < $2 AND t.step <> 'message_sent'
+    WHERE r.created_at >= $1 AND r.created_at < $2
+      AND t.step NOT IN ('message_sent', 'family_notified')
     GROUP BY 1, 2
     UNION ALL
     SELECT a.referral_id, 'family_alerted', a.at
     FROM ("""
     + _ALERTED
     + """) a JOIN referrals r ON r.id = a.referral_id
+    WHERE r.created_at >= $1 AND r.created_at < $2
+    UNION ALL
+    SELECT d.referral_id, 'family_notified', d.at
+    FROM ("""
+    + _DELIVERED
+    + """) d JOIN referrals r ON r.id = d.referral_id
     WHERE r.created_at >= $1 AND r.created_at < $2
 ), latency AS (
     SELECT s.step, (extract(epoch FROM s.at - r.created_at) * 1000)::float8 AS ms
@@ -79,6 +94,16 @@ async def notified(conn: asyncpg.Connection, since: datetime) -> int:
     """Referrals stored since ``since`` that reached the family alert."""
     count: int = await conn.fetchval(
         f"""SELECT count(*) FROM ({_ALERTED}) a JOIN referrals r ON r.id = a.referral_id
+            WHERE r.created_at >= $1""",
+        since,
+    )
+    return count
+
+
+async def delivered(conn: asyncpg.Connection, since: datetime) -> int:
+    """Referrals stored since ``since`` whose alert Notify reported delivered."""
+    count: int = await conn.fetchval(
+        f"""SELECT count(*) FROM ({_DELIVERED}) d JOIN referrals r ON r.id = d.referral_id
             WHERE r.created_at >= $1""",
         since,
     )

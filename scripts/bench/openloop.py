@@ -21,7 +21,7 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
-from scripts.bench import journeys, profile
+from scripts.bench import journeys, messaging, profile
 from scripts.bench.cpu import cpu_seconds
 from scripts.bench.http_load import HttpConnections
 from scripts.bench.phases import PhaseResult, settle
@@ -181,6 +181,7 @@ async def open_loop_phase(
             f"  back to normal (every referral taken in alerted) {time.time() - load_stopped:.1f}"
             " s after the load stopped (its last answer)"
         )
+    await messaging.wait_for_deliveries(bench.notify, conn, since, completed)
     profile.finish(profiler)
     offsets_after = await settle(reader)
     after = meter.read()

@@ -22,8 +22,8 @@ import os
 from collections.abc import Mapping, Sequence
 
 from scripts.bench.bare import STAGES, VARIANTS, BaselineResult
-from scripts.bench.cpu import KAFKA, MACHINE, POSTGRES, POSTGRES_RUN, others_cpu_s
-from scripts.bench.journeys import STEPS
+from scripts.bench.cpu import KAFKA, MACHINE, NOTIFY, POSTGRES, POSTGRES_RUN, others_cpu_s
+from scripts.bench.journeys import DELIVERED, DELIVERED_STEPS, STEPS
 from scripts.bench.phases import PhaseResult
 from scripts.bench.stats import ratio
 from scripts.bench.table import YES_NO, Cell, Column, Table
@@ -38,12 +38,18 @@ BUSY_NOTE = (
 )
 
 
-def tables(baselines: Sequence[BaselineResult], phases: Sequence[PhaseResult]) -> list[Table]:
+def tables(
+    baselines: Sequence[BaselineResult],
+    phases: Sequence[PhaseResult],
+    through_notify: bool = False,
+) -> list[Table]:
+    """``through_notify``: the run's messages went through a local Notify, whose delivery
+    receipts give the journey its ``family_notified`` row."""
     return [
         baseline_table(baselines),
         platform_table(phases),
-        journey_table(phases),
-        cpu_table(phases),
+        journey_table(phases, DELIVERED_STEPS if through_notify else STEPS),
+        cpu_table(phases, through_notify),
         comparison_table(phases, baselines),
         memory_table(phases),
     ]
@@ -154,10 +160,10 @@ def platform_table(phases: Sequence[PhaseResult]) -> Table:
     )
 
 
-def journey_table(phases: Sequence[PhaseResult]) -> Table:
+def journey_table(phases: Sequence[PhaseResult], steps: Sequence[str] = STEPS) -> Table:
     rows: list[tuple[str, tuple[Cell, ...]]] = []
     for p in phases:
-        for step in STEPS:
+        for step in steps:
             s = p.steps.get(step)
             cells = (None,) * 4 if s is None else (float(s.count), s.p50, s.p99, s.max)
             rows.append((f"{p.name}: {step}", cells))
@@ -166,6 +172,14 @@ def journey_table(phases: Sequence[PhaseResult]) -> Table:
         "phase: step",
         (Column("n", ",.0f"), Column("p50", ".0f"), Column("p99", ".0f"), Column("max", ".0f")),
         tuple(rows),
+        (
+            (
+                "family_alerted: the family's second message sent (the match); "
+                "family_notified: Notify's receipt saying it was delivered",
+            )
+            if DELIVERED in steps
+            else ()
+        ),
     )
 
 
@@ -173,8 +187,16 @@ def services_cpu_s(p: PhaseResult) -> float:
     return sum(p.cpu_s.get(service, 0.0) for service in SERVICES)
 
 
-def cpu_table(phases: Sequence[PhaseResult]) -> Table:
-    labels = [*SERVICES, None, KAFKA, POSTGRES_RUN, POSTGRES, BENCH]
+def cpu_table(phases: Sequence[PhaseResult], through_notify: bool = False) -> Table:
+    """``through_notify``: a column for the run's local Notify (a log-channel run's table keeps
+    the shape of earlier runs', so ``--compare`` lines them up)."""
+    notify = [NOTIFY] if through_notify else []
+    labels = [*SERVICES, None, KAFKA, POSTGRES_RUN, POSTGRES, BENCH, *notify]
+    titles = (*SERVICES, "services", "Kafka*", "PG (run)", "PG*", "load gen", *notify, "others")
+    notify_note = (
+        "Notify: the run's local GOV.UK Notify (taking messages, posting receipts): load, like "
+        "load gen, counted in neither services nor others"
+    )
 
     def row(p: PhaseResult) -> tuple[Cell, ...]:
         return (
@@ -188,14 +210,12 @@ def cpu_table(phases: Sequence[PhaseResult]) -> Table:
     return Table(
         "CPU ms per referral (each process's own user + system time)",
         "phase",
-        tuple(
-            Column(title, ".2f")
-            for title in (*SERVICES, "services", "Kafka*", "PG (run)", "PG*", "load gen", "others")
-        ),
+        tuple(Column(title, ".2f") for title in titles),
         tuple((p.name, row(p)) for p in phases),
         (
             "PG (run): the services' connections to this run's databases; load gen: the bench "
             "process (open loop: the sender; drain: its polling; loading the topic not counted)",
+            *([notify_note] if through_notify else []),
             SHARED_NOTE,
             BUSY_NOTE,
         ),

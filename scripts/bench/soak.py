@@ -1,10 +1,12 @@
 """`make soak`: referrals at a steady open-loop rate for minutes, on a platform of the bench's
-own, on the durable local cluster (its settings printed first); every window (30 s) prints the
-rate achieved, POST and family-alert latency over the window, each service's resident memory
-and what is waiting (outboxes, Kafka lag), so memory that grows without bound or a backlog that
-builds up shows.
+own, on the durable local cluster (its settings printed first), its messages through a local
+GOV.UK Notify of its own (``messaging``; ``--notify log``: the log channel); every window (30 s)
+prints the rate achieved, POST and family-alert latency over the window, each service's
+resident memory and what is waiting (outboxes, Kafka lag), so memory that grows without bound
+or a backlog that builds up shows.
 
     python -m scripts.bench.soak [--rate 100] [--minutes 10] [--every 30] [--env NAME=VALUE]
+                                 [--notify notify|log]
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from uuid import UUID
 import asyncpg
 
 from devtools.dev_identity_client import fetch_token
-from scripts.bench import journeys
+from scripts.bench import journeys, messaging
 from scripts.bench.__main__ import CASEWORKER, service_env
 from scripts.bench.http_load import HttpConnections
 from scripts.bench.openloop import OpenLoop, Sent, referral_bodies, wait_for_alerts
@@ -48,6 +50,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="NAME=VALUE",
         help="an environment variable for the services (repeatable)",
     )
+    messaging.add_option(parser)
     return parser.parse_args(argv)
 
 
@@ -114,9 +117,14 @@ async def soak(args: argparse.Namespace) -> None:
     kafka = KafkaSettings().kafka_bootstrap_servers
     postgres_url = bench_postgres_url()
     print(await describe(postgres_url), flush=True)
+    print(messaging.channel(args.notify), flush=True)
     count = round(args.rate * args.minutes * 60)
-    async with bench_platform(postgres_url, kafka, service_env(args.env)) as bench:
+    through_notify = args.notify == messaging.THROUGH_NOTIFY
+    async with bench_platform(
+        postgres_url, kafka, service_env(args.env), through_notify=through_notify
+    ) as bench:
         print(f"Soak: run {bench.run_id}, logs in {bench.log_dir}", flush=True)
+        print(messaging.describe(bench.notify), flush=True)
         bench.platform.start()
         token = await fetch_token(bench.identity.issuer, CASEWORKER, expires_in=86400)
         conn = await owner_connection(bench.urls["referrals"])
@@ -149,6 +157,8 @@ async def soak(args: argparse.Namespace) -> None:
             await wait_for_alerts(conn, since, accepted)
             print(await windows.line(generator.answered, window_start, time.time(), last=True))
             print(windows.growth())
+            if (took := messaging.notify_usage(bench.notify, {}, None)) is not None:
+                print(took)
             print(f"the generator was at most {generator.late_ms:.0f} ms late")
         finally:
             await connections.close()

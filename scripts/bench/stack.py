@@ -1,10 +1,10 @@
 """The bench's own platform: databases ``bench_<run>_<service>``, the Kafka namespace
-``bench-<run>.``, a development identity provider and the four services on free ports, so it
-runs beside `make run` and test runs and disturbs none of them; all gone at the end."""
+``bench-<run>.``, a development identity provider, the four services on free ports and, for
+`make bench` and `make soak`, a local GOV.UK Notify (``messaging``), so it runs beside `make
+run` and test runs and disturbs none of them; all gone at the end."""
 
 from __future__ import annotations
 
-import json
 import socket
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -14,9 +14,11 @@ from uuid import uuid4
 
 import asyncpg
 
-from scripts.bench.cpu import CpuMeter
+from scripts.bench import messaging
+from scripts.bench.cpu import NOTIFY, CpuMeter
 from scripts.bench.processes import find_kafka_broker, rss_bytes
 from scripts.bench.server import find_postmaster
+from scripts.local_notify import LocalNotifyServer
 from scripts.platform import REPO_ROOT, IdentityProvider, Platform, database_env, fresh_databases
 from shared.services import SERVICES
 from shared.settings import KafkaSettings
@@ -25,9 +27,6 @@ from shared.topics import delete_namespace, ensure_topics
 SERVICE_ENV = {
     # One client (the bench) sends every referral: the limits have tests of their own.
     "RATE_LIMIT_POST": "1000000/second",
-    # Texts wait out quiet hours (21:00-08:00 in London): a bench run in the evening would
-    # otherwise leave every family who prefers texts unalerted until morning.
-    "COUNCIL_MESSAGING": json.dumps({"*": {"quiet_hours": None}}),
 }
 
 
@@ -58,6 +57,8 @@ class BenchPlatform:
     kafka_pid: int | None = field(default_factory=find_kafka_broker)
     next_referral: int = 0
     """The index of the next sample referral (``samples.referral_request``) to send."""
+    notify: LocalNotifyServer | None = None
+    """The run's local Notify (started), or None: messages go to the log channel."""
 
     @property
     def databases(self) -> frozenset[str]:
@@ -66,6 +67,8 @@ class BenchPlatform:
     def meter(self, **processes: int) -> CpuMeter:
         """A meter of the running services, this run's database connections, Kafka,
         PostgreSQL and ``processes`` (e.g. the bench itself)."""
+        if self.notify is not None and self.notify.process is not None:
+            processes = {NOTIFY: self.notify.process.pid, **processes}
         return CpuMeter(
             {**self.service_pids(), **processes},
             self.postmaster_pid,
@@ -87,10 +90,16 @@ class BenchPlatform:
 
 @asynccontextmanager
 async def bench_platform(
-    postgres_url: str, kafka_bootstrap_servers: str, env: Mapping[str, str]
+    postgres_url: str,
+    kafka_bootstrap_servers: str,
+    env: Mapping[str, str],
+    *,
+    through_notify: bool = False,
 ) -> AsyncIterator[BenchPlatform]:
     """Databases, topics and an identity provider of this run's own, and the services ready
-    to start (``platform.start()``); everything is stopped and removed on leaving."""
+    to start (``platform.start()``); ``through_notify``: a local Notify of its own, started,
+    that every message goes through (else the log channel). Everything is stopped and removed
+    on leaving."""
     run_id = new_run_id()
     log_dir = REPO_ROOT / ".local" / "logs" / "bench" / run_id
     kafka = KafkaSettings(
@@ -99,16 +108,24 @@ async def bench_platform(
     prefix = f"bench_{run_id}_"
     identity = IdentityProvider(port=free_port(), log_dir=log_dir)
     platform = Platform(log_dir=log_dir, ports={name: free_port() for name in SERVICES})
+    notify = (
+        messaging.run_notify(platform.url("notifications"), free_port(), log_dir)
+        if through_notify
+        else None
+    )
     try:
         urls = await fresh_databases(postgres_url, prefix=prefix)
         await ensure_topics(kafka)
         identity.start()
+        if notify is not None:
+            notify.start()
         platform.env = {
             "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap_servers,
             "SEND_NAMESPACE": kafka.namespace,
             **identity.service_env(),
             **database_env(urls),
             **SERVICE_ENV,
+            **messaging.messaging_env(notify),
             **env,
         }
         yield BenchPlatform(
@@ -120,9 +137,12 @@ async def bench_platform(
             platform,
             log_dir,
             postmaster_pid=await find_postmaster(postgres_url),
+            notify=notify,
         )
     finally:
         platform.stop()
+        if notify is not None:
+            notify.stop()
         identity.stop()
         await _drop_databases(postgres_url, [f"{prefix}{name}" for name in SERVICES])
         await delete_namespace(kafka)

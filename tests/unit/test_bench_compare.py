@@ -4,7 +4,7 @@ runs' tables are printed under one header each, rows labelled by run, notes once
 from __future__ import annotations
 
 from scripts.bench.__main__ import _without_compare
-from scripts.bench.compare import side_by_side
+from scripts.bench.compare import channel_options, side_by_side
 
 OUTPUT = """PostgreSQL at 127.0.0.1:55433: fsync = on
 === Run 1 of 1
@@ -32,3 +32,12 @@ def test_the_tables_are_side_by_side_rows_labelled_and_notes_once() -> None:
     assert lines[title + 2].split() == ["7bba8ba", "drain", "2000", "58.51", "18.49"]
     assert lines[title + 3].split() == ["this", "drain", "2000", "34.33", "12.85"]
     assert lines[title + 4 :] == ["  PG (run): the services' connections to this run's databases"]
+
+
+def test_a_commit_before_notify_is_compared_with_this_checkout_on_the_log_channel() -> None:
+    argv = ["--drain", "500", "--notify", "notify", "--notify=notify"]
+    assert channel_options(False, argv) == (
+        ["--drain", "500"],
+        ["--drain", "500", "--notify", "log"],
+    )
+    assert channel_options(True, argv) == (argv, argv)

@@ -3,16 +3,17 @@ platform's CPU is set against the bare pipelines'."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import statistics
 
 import pytest
 
 from scripts.bench.bare import BaselineResult
-from scripts.bench.cpu import KAFKA
-from scripts.bench.journeys import StepLatency
+from scripts.bench.cpu import KAFKA, MACHINE, NOTIFY
+from scripts.bench.journeys import DELIVERED, DELIVERED_STEPS, JOURNEY_END, STEPS, StepLatency
 from scripts.bench.phases import PhaseResult
-from scripts.bench.report import comparison_table, cpu_table, tables
+from scripts.bench.report import comparison_table, cpu_table, journey_table, tables
 from scripts.bench.stats import median, percentile, ratio
 from scripts.bench.table import YES_NO, Column, Table, median_tables, render
 from scripts.bench.traffic import Offsets, Traffic, lag, traffic
@@ -145,3 +146,35 @@ def test_without_baselines_the_ratios_are_unknown_but_the_tables_keep_their_shap
     (row,) = comparison_table([result], []).rows
     assert row[1][3:] == (None, None, None, None)
     assert "-" in render(without[4])
+
+
+def test_a_run_through_notify_shows_the_delivered_alert_after_the_alert() -> None:
+    steps = {
+        JOURNEY_END: StepLatency(10, 50.0, 90.0, 120.0),
+        DELIVERED: StepLatency(9, 480.0, 520.0, 600.0),
+    }
+    result = dataclasses.replace(phase({"referrals": 1.0}, 10, 70), steps=steps)
+    through_log = [label for label, _ in journey_table([result]).rows]
+    assert through_log == [f"drain 1000: {step}" for step in STEPS]
+    (journey,) = [t for t in tables([], [result], through_notify=True) if "Journey" in t.title]
+    rows = dict(journey.rows)
+    assert [label for label, _ in journey.rows][-2:] == [
+        f"drain 1000: {JOURNEY_END}",
+        f"drain 1000: {DELIVERED}",
+    ]
+    assert rows[f"drain 1000: {DELIVERED}"] == (9.0, 480.0, 520.0, 600.0)
+    assert DELIVERED_STEPS[:-1] == STEPS
+
+
+def test_the_local_notify_is_load_not_the_services_nor_others() -> None:
+    services = {"referrals": 5.0, "plans": 3.0, "specialists": 2.0, "notifications": 1.0}
+    used = services | {NOTIFY: 2.0, MACHINE: 20.0}
+    assert "Notify" not in [c.title for c in cpu_table([phase(used, 1000, 7000)]).columns]
+    table = cpu_table([phase(used, 1000, 7000)], through_notify=True)
+    titles = [c.title for c in table.columns]
+    (row,) = table.rows
+    figures = dict(zip(titles, row[1], strict=True))
+    assert figures["services"] == 11.0
+    assert figures["Notify"] == 2.0
+    assert figures["others"] == pytest.approx(7.0)  # 20 - 11 - 2: Notify is not "others"
+    assert any("Notify" in note for note in table.notes)
