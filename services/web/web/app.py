@@ -28,6 +28,7 @@ from shared import operations
 from shared.adviser_links import ADVISER_PATH_PREFIX
 from shared.db import Database
 from shared.hardening import harden
+from shared.in_flight import InFlightLimit, outermost
 from shared.logs import configure_logging
 from shared.metrics import service_registry
 from shared.state import install
@@ -223,6 +224,13 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     # Outside the rate limits (added last: outermost), so that they count a signed-in person
     # by their session, not by the address a whole council office shares.
     app.add_middleware(Sessions, store=store, secure=settings.secure_cookies)
+    # Outside everything, OpenTelemetry's middleware and the sessions' lookup too, as on the
+    # event services (shared.lifecycle): past HTTP_IN_FLIGHT pages a process is serving, any
+    # other is answered 503 with Retry-After before its span or its session's database read;
+    # the probes and /metrics never counted nor refused (issue #25).
+    outermost(
+        app, lambda inner: InFlightLimit(inner, most=settings.http_in_flight, registry=registry)
+    )
     return app
 
 
