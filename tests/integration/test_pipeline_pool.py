@@ -4,28 +4,35 @@ transaction the whole time, while a plan drafted is published to its topic. The 
 consumed and committed (its inbox row, the specialist's answer), the outbox relay still
 publishes the answer, and the pod still says it is ready: a flood of requests holding every
 HTTP connection never stops the journey behind it. With one pool for everything (before), the
-consumer waited for the held connection and nothing moved."""
+consumer waited for the held connection and nothing moved. And the other way: a scheduled job
+holding the pipeline's every connection leaves the routes theirs."""
 
 from __future__ import annotations
 
+import asyncio
 from uuid import UUID
 
 import httpx
 from aiokafka import AIOKafkaProducer
+from fastapi import APIRouter
 from specialists.app import create_app
 from specialists.config import SpecialistsSettings
 from specialists.handlers import subscriptions
 
 from scripts.platform import IdentityProvider, migrations_of, service_url
+from shared.db import Connection
 from shared.events import ReferralWaitlisted, SpecialistAssigned, SpecialistsMatched, wrap
+from shared.http import DbConnection
+from shared.lifecycle import ServiceDefinition, create_service_app
 from shared.migrations import owner_connection
 from shared.settings import KafkaSettings
-from shared.state import service_state
+from shared.state import ServiceState, service_state
 from shared.topics import dead_letter_topic, ensure_topics
 from tests import namespaces
 from tests.conftest import Databases, Infrastructure
 from tests.integration.conftest import wait_for
 from tests.integration.specialists_app import plan
+from tests.logging_state import restored_logging
 
 ANSWERS = (SpecialistAssigned, ReferralWaitlisted, SpecialistsMatched)
 """What specialists may publish about a plan drafted."""
@@ -98,3 +105,40 @@ async def test_an_event_is_consumed_and_published_while_every_http_connection_is
     assert http_pool_free == 0  # the routes' one connection was held all along
     # Readiness asks through the pipeline's pool: busy routes are an overload, not unready.
     assert ready.json()["checks"]["postgres"] == "ok", ready.text
+
+
+async def test_a_job_holding_every_pipeline_connection_leaves_the_routes_theirs(
+    databases: Databases,
+) -> None:
+    url = await databases.fresh("pools_routes", "specialists", migrations_of("specialists"))
+    holding: asyncio.Queue[Connection] = asyncio.Queue()
+
+    async def long_job(state: ServiceState) -> None:
+        """A job (a drain's batch, the retention job) on the pipeline's only connection."""
+        async with state.database.pool().acquire() as conn, conn.transaction():
+            await holding.put(conn)
+            await asyncio.Event().wait()  # until the service stops
+
+    routes = APIRouter()
+
+    @routes.get("/v1/tests/answer")
+    async def answer(conn: DbConnection) -> int:
+        return int(await conn.fetchval("SELECT 1"))
+
+    settings = SpecialistsSettings(
+        database_url=service_url(url), db_pool_max_size=1, consumer_db_pool_max_size=1
+    )
+    with restored_logging():
+        app = create_service_app(
+            ServiceDefinition(settings=settings, workers=(long_job,), routers=(routes,))
+        )
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client,
+    ):
+        held = await asyncio.wait_for(holding.get(), 30)
+        answered = await asyncio.wait_for(client.get("/v1/tests/answer"), 10)
+        assert held.is_in_transaction()  # still the job's, all along
+
+    assert answered.status_code == 200, answered.text
+    assert answered.json() == 1
