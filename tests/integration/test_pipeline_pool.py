@@ -15,11 +15,13 @@ from uuid import UUID
 import httpx
 from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter
+from faststream.kafka import KafkaRouter
 from specialists.app import create_app
 from specialists.config import SpecialistsSettings
 from specialists.handlers import subscriptions
 
 from scripts.platform import IdentityProvider, migrations_of, service_url
+from shared.consumption import EventConsumption
 from shared.db import Connection
 from shared.events import ReferralWaitlisted, SpecialistAssigned, SpecialistsMatched, wrap
 from shared.http import DbConnection
@@ -28,6 +30,7 @@ from shared.migrations import owner_connection
 from shared.settings import KafkaSettings
 from shared.state import ServiceState, service_state
 from shared.topics import dead_letter_topic, ensure_topics
+from shared.unit_of_work import Work
 from tests import namespaces
 from tests.conftest import Databases, Infrastructure
 from tests.integration.conftest import wait_for
@@ -142,3 +145,23 @@ async def test_a_job_holding_every_pipeline_connection_leaves_the_routes_theirs(
 
     assert answered.status_code == 200, answered.text
     assert answered.json() == 1
+
+
+async def test_the_services_own_consumers_take_the_pipelines_connections() -> None:
+    """Referrals' NHS partner intake is a consumer of the service's own (``consumers=``): it is
+    given the pipeline's units of work, as the event subscriptions' batches are."""
+    given: list[Work] = []
+
+    def partner_like(router: KafkaRouter, work: Work, consumption: EventConsumption) -> None:
+        given.append(work)
+        given.append(consumption.work)
+
+    with restored_logging():
+        app = create_service_app(
+            ServiceDefinition(settings=SpecialistsSettings(), consumers=(partner_like,))
+        )
+    async with app.router.lifespan_context(app):
+        own, events = given[0].pool(), given[1].pool()
+        routes = service_state(app).work.pool()
+    assert own is events
+    assert own is not routes
