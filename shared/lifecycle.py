@@ -58,6 +58,7 @@ from shared.lag import ConsumerLag
 from shared.logs import configure_logging
 from shared.metrics import OutboxBacklog, measure_periodically, service_registry
 from shared.outbox import Outbox, OutboxRelay
+from shared.pool_metrics import DatabasePools
 from shared.publishing import Publishers
 from shared.settings import ServiceSettings
 from shared.state import ServiceState, install, service_state
@@ -153,6 +154,7 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
     broker.include_router(router)
     lag = ConsumerLag(lambda: broker.subscribers, registry=registry)
     backlog = OutboxBacklog(pipeline.pool, registry=registry)
+    DatabasePools({"http": database, "pipeline": pipeline}, registry=registry)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

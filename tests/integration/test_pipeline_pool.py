@@ -141,10 +141,16 @@ async def test_a_job_holding_every_pipeline_connection_leaves_the_routes_theirs(
     ):
         held = await asyncio.wait_for(holding.get(), 30)
         answered = await asyncio.wait_for(client.get("/v1/tests/answer"), 10)
+        metrics = (await client.get("/metrics")).text
         assert held.is_in_transaction()  # still the job's, all along
 
     assert answered.status_code == 200, answered.text
     assert answered.json() == 1
+    # What an operator sees: the pipeline's every connection in use, the routes' free.
+    assert 'send_db_pool_connections{pool="pipeline",state="in_use"} 1.0' in metrics
+    assert 'send_db_pool_max_connections{pool="pipeline"} 1.0' in metrics
+    assert 'send_db_pool_connections{pool="http",state="in_use"} 0.0' in metrics
+    assert 'send_db_pool_connections{pool="http",state="idle"} 1.0' in metrics
 
 
 async def test_the_services_own_consumers_take_the_pipelines_connections() -> None:

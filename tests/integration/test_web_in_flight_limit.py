@@ -94,6 +94,7 @@ async def test_past_its_bound_the_workspace_answers_503_with_retry_after_and_rec
 
             await wait_for(none_in_flight, timeout_s=30, what="the held forms answered")
             served = await client.get("/accessibility")
+            metrics = (await client.get("/metrics")).text
         finally:
             for request in held:
                 await request.close()
@@ -110,3 +111,4 @@ async def test_past_its_bound_the_workspace_answers_503_with_retry_after_and_rec
     # this session's CSRF token), never by the bound.
     assert statuses == [400] * HELD
     assert served.status_code == 200
+    assert 'send_db_pool_max_connections{pool="http"} 10.0' in metrics  # its one pool

@@ -31,6 +31,7 @@ from shared.hardening import harden
 from shared.in_flight import InFlightLimit, outermost
 from shared.logs import configure_logging
 from shared.metrics import service_registry
+from shared.pool_metrics import DatabasePools
 from shared.state import install
 from shared.telemetry import (
     family_links_unrecorded,
@@ -147,6 +148,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     registry = service_registry()
     tracer_provider = setup_tracing(service.name)
     database = Database(settings.database_url, max_size=settings.db_pool_max_size)
+    DatabasePools({"http": database}, registry=registry)
     store = SessionStore(
         database,
         fernet_of(settings.session_keys.get_secret_value()),
