@@ -11,9 +11,19 @@ FastAPI application from ``create_service_app``. The parts, each in its own modu
   traces, and the measurements ``/metrics`` shows besides the counters;
 - ``shared.http``: what the service's own routes depend on.
 
+Two pools of connections to the service's database (issue #25): the HTTP routes' own
+(``DB_POOL_MAX_SIZE``), and the pipeline's (``CONSUMER_DB_POOL_MAX_SIZE``): every consumer's
+batches, the outbox relay, the scheduled jobs, the outbox backlog's measure and the readiness
+check. The relay is on every journey's path (nothing a request or a handler stored reaches
+Kafka without it) and the jobs include the family's messages (notifications' sender): with
+one pool, a flood of POSTs holding every connection stopped the pipeline behind it, and a long
+drain held up the caseworkers' pages. Readiness asks through the pipeline's pool: a pod whose
+routes are all busy is overloaded (the in-flight bounds answer that with 503), not unready, and
+taking it out of service then would only send its load to the others.
+
 Kafka or PostgreSQL being down never stops the process from starting: it reports not-ready,
 answers 503 and connects once they are back. SIGTERM: the relay and workers stop, then the
-consumers finish their in-flight events, then the pool closes; each step bounded in time.
+consumers finish their in-flight events, then the pools close; each step bounded in time.
 
 (Longer than most modules: the one place where a service's parts are wired together, then
 started and stopped in order.)
@@ -25,7 +35,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -48,6 +58,7 @@ from shared.lag import ConsumerLag
 from shared.logs import configure_logging
 from shared.metrics import OutboxBacklog, measure_periodically, service_registry
 from shared.outbox import Outbox, OutboxRelay
+from shared.pool_metrics import DatabasePools
 from shared.publishing import Publishers
 from shared.settings import ServiceSettings
 from shared.state import ServiceState, install, service_state
@@ -59,12 +70,14 @@ logger = logging.getLogger(__name__)
 
 Worker = Callable[[ServiceState], Coroutine[Any, Any, None]]
 """A background task of a service (a scheduled job), run until the service stops (cancelled
-then): given the service's state, it changes state through ``state.work``."""
+then): given the service's state as the pipeline sees it (its ``work`` and ``database`` those
+of the pipeline's pool, not the routes'), it changes state through ``state.work``."""
 
 Consumer = Callable[[KafkaRouter, Work, EventConsumption], None]
 """Subscribes a consumer of the service's own on its router: for a topic whose messages are
 not the platform's events (a partner's), so ``Subscriptions`` cannot read them. It is given
-the service's ``EventConsumption`` for its metrics (dead letters are counted alike)."""
+the pipeline's units of work (its pool, not the routes') and the service's
+``EventConsumption`` for its metrics (dead letters are counted alike)."""
 
 
 @dataclass(frozen=True)
@@ -102,12 +115,14 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
     registry = service_registry()
     tracer_provider = setup_tracing(service.name)
     database = Database(settings.database_url, max_size=settings.db_pool_max_size)
+    pipeline = Database(settings.database_url, max_size=settings.consumer_db_pool_max_size)
     outbox = Outbox(source=settings.event_source, declared=definition.publishes)
     work = Work(database.pool, outbox, service=definition.own)
+    pipeline_work = Work(pipeline.pool, outbox, service=definition.own)
     consumption = EventConsumption(
         service=service.name,
         namespace=settings.namespace,
-        work=work,
+        work=pipeline_work,
         registry=registry,
         max_attempts=settings.consumer_max_attempts,
         retry_backoff_s=settings.consumer_retry_backoff_s,
@@ -126,7 +141,7 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
     for subscription in definition.subscriptions:
         consumption.subscribe(router, subscription)
     for consumer in definition.consumers:
-        consumer(router, work, consumption)
+        consumer(router, pipeline_work, consumption)
     kafka = BrokerConnection(
         broker,
         name=service.name,
@@ -138,14 +153,17 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
     )
     broker.include_router(router)
     lag = ConsumerLag(lambda: broker.subscribers, registry=registry)
-    backlog = OutboxBacklog(database.pool, registry=registry)
+    backlog = OutboxBacklog(pipeline.pool, registry=registry)
+    DatabasePools({"http": database, "pipeline": pipeline}, registry=registry)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await database.open()  # connects on first use: opens even while PostgreSQL is down
+        # Each connects on first use: they open even while PostgreSQL is down.
+        await database.open()
+        await pipeline.open()
         relay = OutboxRelay(
             database_url=settings.database_url,
-            pool=database.pool(),
+            pool=pipeline.pool(),
             publish=publishers.publish,
             registry=registry,
             poll_interval_s=settings.outbox_poll_interval_s,
@@ -153,13 +171,14 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
             retention=timedelta(hours=settings.outbox_retention_hours),
         )
         kafka.start()
+        as_pipeline = replace(service_state(app), database=pipeline, work=pipeline_work)
         background = [
             asyncio.create_task(relay.run(), name="outbox-relay"),
             asyncio.create_task(
                 measure_periodically(settings.metrics_interval_s, lag.measure, backlog.measure),
                 name="metrics",
             ),
-            *(asyncio.create_task(worker(service_state(app))) for worker in definition.workers),
+            *(asyncio.create_task(worker(as_pipeline)) for worker in definition.workers),
         ]
         try:
             yield
@@ -171,7 +190,7 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
                 task.cancel()
             await _bounded(asyncio.gather(*background, return_exceptions=True), "workers")
             await _bounded(kafka.stop(), "kafka")  # the consumers' in-flight events too
-            await _bounded(database.close(), "database pool")
+            await _bounded(_closed(database, pipeline), "database pool")
 
     docs = settings.public_docs
     app = FastAPI(
@@ -188,7 +207,7 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
         app,
         ServiceState(
             operations=operations.Operations(
-                checks={"postgres": database.check, "kafka": kafka.check},
+                checks={"postgres": pipeline.check, "kafka": kafka.check},
                 registry=registry,
                 asyncapi=lambda: definition.describe(
                     operations.asyncapi_document(
@@ -247,6 +266,11 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
 STOP_STEPS_S = {"workers": 10.0, "kafka": 30.0, "database pool": 10.0}
 """How long each step of stopping may take, after uvicorn's HTTP drain: the chart's
 ``terminationGracePeriodSeconds`` covers their sum (tests/deploy checks it)."""
+
+
+async def _closed(*databases: Database) -> None:
+    """Close the pools side by side (one step of stopping, bounded as one)."""
+    await asyncio.gather(*(database.close() for database in databases))
 
 
 async def _bounded(step: Awaitable[object], what: str) -> None:

@@ -216,7 +216,22 @@ class ServiceSettings(KafkaSettings):
     )
 
     db_pool_max_size: int = Field(
-        default=10, ge=1, description="Connections are opened on first use, up to this many"
+        default=10,
+        ge=1,
+        description="DB_POOL_MAX_SIZE: the HTTP routes' connections (opened on first use, up "
+        "to this many); the consumers, the outbox relay and the scheduled jobs have a pool of "
+        "their own (CONSUMER_DB_POOL_MAX_SIZE), so neither starves the other",
+    )
+    consumer_db_pool_max_size: int = Field(
+        default=10,
+        ge=1,
+        description="CONSUMER_DB_POOL_MAX_SIZE: the pipeline's connections (opened on first "
+        "use, up to this many): every subscription's batches, the service's own consumers "
+        "(NHS partners' referrals), the outbox relay's reads and writes, the scheduled jobs "
+        "and the readiness check; a flood of requests holding every HTTP connection never "
+        "holds up an event. Each subscription holds one only for its batch's transaction, "
+        "and CPU, not connections, bounds a drain: 10 is what the drains were measured with "
+        "(docs/configuration.md gives the sum per pod). The workspace has no consumers",
     )
 
     outbox_poll_interval_s: float = Field(

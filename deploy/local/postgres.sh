@@ -218,7 +218,10 @@ EOF
   fi
 }
 
-# Rewritten on every start so a changed port or socket folder applies.
+# Rewritten on every start so a changed port or socket folder applies. max_connections: at most
+# 95 for `make run` or one `make bench` (each event service's two pools and its relay's own,
+# the workspace's pool: docs/configuration.md, DB_POOL_MAX_SIZE; a bench's drain peaked at 30);
+# the tests' pools open only the connections they use.
 write_config() {
   as_owner tee "$DATA_DIR/send-local.conf" >/dev/null <<EOF
 # Written by deploy/local/postgres.sh on every start: do not edit.

@@ -1,6 +1,6 @@
 """A service's typed state (``shared.state``) is what its parts are given: a scheduled job
-gets the service's state (``shared.schedule.every`` runs it with the service's units of work,
-under its lock), and those units of work carry the service's own part, as its routes
+gets the service's state with the pipeline's units of work (``shared.schedule.every`` runs it
+with them, under its lock), and those units of work carry the service's own part, as its routes
 (``state_of``) and handlers (``uow.service``) see it."""
 
 from __future__ import annotations
@@ -33,7 +33,13 @@ async def test_a_scheduled_job_changes_state_through_the_services_own_units_of_w
         state = await asyncio.wait_for(given.get(), 30)
         async with state.work.begin(Actor.system("tests"), councils=[]) as uow:
             assert await uow.conn.fetchval("SELECT 1") == 1  # the service's pool, open
-    assert state is service_state(app)  # the one state, not a job's own Work
+        served = service_state(app)
+        # The pipeline's pool, not the routes' (issue #25): a flood of requests never holds
+        # up a job (notifications' sender is one), nor a job a caseworker's page.
+        routes_pool, jobs_pool = served.work.pool(), state.work.pool()
+    assert (state.settings, state.broker, state.own) == (served.settings, served.broker, own)
+    assert jobs_pool is not routes_pool
+    assert state.database is not served.database
     assert uow.service is own
 
 

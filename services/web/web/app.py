@@ -28,8 +28,10 @@ from shared import operations
 from shared.adviser_links import ADVISER_PATH_PREFIX
 from shared.db import Database
 from shared.hardening import harden
+from shared.in_flight import InFlightLimit, outermost
 from shared.logs import configure_logging
 from shared.metrics import service_registry
+from shared.pool_metrics import DatabasePools
 from shared.state import install
 from shared.telemetry import (
     family_links_unrecorded,
@@ -146,6 +148,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     registry = service_registry()
     tracer_provider = setup_tracing(service.name)
     database = Database(settings.database_url, max_size=settings.db_pool_max_size)
+    DatabasePools({"http": database}, registry=registry)
     store = SessionStore(
         database,
         fernet_of(settings.session_keys.get_secret_value()),
@@ -223,6 +226,13 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     # Outside the rate limits (added last: outermost), so that they count a signed-in person
     # by their session, not by the address a whole council office shares.
     app.add_middleware(Sessions, store=store, secure=settings.secure_cookies)
+    # Outside everything, OpenTelemetry's middleware and the sessions' lookup too, as on the
+    # event services (shared.lifecycle): past HTTP_IN_FLIGHT pages a process is serving, any
+    # other is answered 503 with Retry-After before its span or its session's database read;
+    # the probes and /metrics never counted nor refused (issue #25).
+    outermost(
+        app, lambda inner: InFlightLimit(inner, most=settings.http_in_flight, registry=registry)
+    )
     return app
 
 

@@ -369,6 +369,12 @@ require it outside development too. */}}
   value: {{ $v.rateLimit.storage | quote }}
 - name: HTTP_IN_FLIGHT
   value: {{ $v.httpInFlight | quote }}
+- name: DB_POOL_MAX_SIZE
+  value: {{ $v.databasePool.http | quote }}
+{{- if $events }}
+- name: CONSUMER_DB_POOL_MAX_SIZE
+  value: {{ $v.databasePool.pipeline | quote }}
+{{- end }}
 {{- include "send.proxyEnv" (dict "root" $root) }}
 - name: OTEL_SERVICE_NAME
   value: {{ .service | quote }}
