@@ -243,7 +243,7 @@ def allow(*roles: Role) -> Any:
     return Depends(Allow(*roles))
 
 
-def current_principal(request: Request) -> Principal:
+async def current_principal(request: Request) -> Principal:
     """The caller a route's ``allow(...)`` checked (it runs first)."""
     principal: Principal | None = getattr(request.state, "principal", None)
     if principal is None:

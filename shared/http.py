@@ -97,8 +97,10 @@ def _lost(conn: Connection) -> bool:
         return True
 
 
-def work(request: Request) -> Work:
-    """The service's units of work (``shared.unit_of_work``): how a route changes state."""
+async def work(request: Request) -> Work:
+    """The service's units of work (``shared.unit_of_work``): how a route changes state. (An
+    ``async def``, as every dependency that does not block: FastAPI runs a plain ``def`` in a
+    worker thread, ``tests/unit/test_dependencies_on_loop.py``.)"""
     return service_of(request).work
 
 
@@ -149,7 +151,7 @@ class CallerWork:
         )
 
 
-def caller_work(request: Request, work: ServiceWork, conn: DbConnection) -> CallerWork:
+async def caller_work(request: Request, work: ServiceWork, conn: DbConnection) -> CallerWork:
     """The caller's units of work (their route's ``allow(...)`` or family link ran first)."""
     actor = actor_of(request)
     return CallerWork(work, conn, actor, tuple(request.state.principal.councils))

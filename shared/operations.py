@@ -95,7 +95,7 @@ async def metrics(request: Request) -> Response:
     return Response(encode(_operations(request).registry), media_type=media_type)
 
 
-def _public_docs(request: Request) -> None:
+async def _public_docs(request: Request) -> None:
     if not state_of(request).public_docs:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Not Found")
 

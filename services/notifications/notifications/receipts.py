@@ -84,7 +84,7 @@ _bearer = HTTPBearer(auto_error=False, scheme_name="Notify callback token")
 CallbackCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
-def councils_of_token(request: Request, credentials: CallbackCredentials) -> list[str]:
+async def councils_of_token(request: Request, credentials: CallbackCredentials) -> list[str]:
     """The councils whose Notify callback token this request bears (401 if none)."""
     tokens = state_of(request).notify_callback_tokens
     offered = credentials.credentials.encode() if credentials else b""

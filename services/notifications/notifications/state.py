@@ -10,7 +10,7 @@ from fastapi import Depends
 from pydantic import SecretStr
 
 from notifications.config import NotificationsSettings
-from shared.state import own_state
+from shared.state import on_loop, own_state
 
 if TYPE_CHECKING:  # the sender records receipts, whose route reads this state
     from notifications.sender import AlertSender
@@ -45,4 +45,4 @@ class Notifications:
 
 state_of = own_state(Notifications)
 
-State = Annotated[Notifications, Depends(state_of)]
+State = Annotated[Notifications, Depends(on_loop(state_of))]

@@ -10,7 +10,7 @@ from fastapi import Depends
 
 from plans.config import CouncilContact, PlansSettings
 from plans.printing import Printing
-from shared.state import own_state
+from shared.state import on_loop, own_state
 
 
 @dataclass(frozen=True)
@@ -38,4 +38,4 @@ class Plans:
 
 state_of = own_state(Plans)
 
-State = Annotated[Plans, Depends(state_of)]
+State = Annotated[Plans, Depends(on_loop(state_of))]

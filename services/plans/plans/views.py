@@ -87,7 +87,7 @@ def view_of(
     )
 
 
-def if_match(value: str | None = Header(default=None, alias="If-Match")) -> int | None:
+async def if_match(value: str | None = Header(default=None, alias="If-Match")) -> int | None:
     """The version the caller read (``If-Match: "3"`` or ``3``); None when not given."""
     if value is None:
         return None

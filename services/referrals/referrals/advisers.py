@@ -37,7 +37,7 @@ router = APIRouter(
 )
 
 
-def adviser_link(request: Request, token: LinkToken) -> AdviserLink:
+async def adviser_link(request: Request, token: LinkToken) -> AdviserLink:
     """The link in the path, checked; the request then acts for that referral's council."""
     try:
         return admit(request, token)

@@ -37,7 +37,7 @@ router = APIRouter(
 )
 
 
-def family_link(request: Request, token: LinkToken) -> FamilyLink:
+async def family_link(request: Request, token: LinkToken) -> FamilyLink:
     """The link in the path, checked; the request then acts for that referral's council."""
     try:
         return admit(request, token)
@@ -132,4 +132,4 @@ async def get_family_letter(
         if not found:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no such letter")
         uow.read("letter", referral_id=link.referral_id, local_authority=link.local_authority)
-    return await content_response(desk_of(request), found[0])
+    return await content_response(await desk_of(request), found[0])

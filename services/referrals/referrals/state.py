@@ -17,7 +17,7 @@ from referrals.documents.stores import StoreOf, store_of
 from referrals.intake import IntakeRules
 from referrals.notices.council import CouncilNotices
 from referrals.public.admission import Lanes, PublicIntake
-from shared.state import own_part, own_state
+from shared.state import on_loop, own_part, own_state
 
 
 @dataclass(frozen=True)
@@ -77,4 +77,4 @@ def referrals_of(service: object) -> Referrals:
 
 state_of = own_state(Referrals)
 
-State = Annotated[Referrals, Depends(state_of)]
+State = Annotated[Referrals, Depends(on_loop(state_of))]

@@ -35,7 +35,7 @@ class DocumentDesk:
     scanner: Scanner | None = None
 
 
-def desk_of(request: Request) -> DocumentDesk:
+async def desk_of(request: Request) -> DocumentDesk:
     """The service's store (``DOCUMENT_STORE``) and its scanner (the service's state)."""
     service = service_of(request)
     own = referrals_of(service.own)

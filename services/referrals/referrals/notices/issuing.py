@@ -242,7 +242,7 @@ class LetterDesk:
         self.unused.clear()
 
 
-def letter_desk_of(request: Request) -> LetterDesk:
+async def letter_desk_of(request: Request) -> LetterDesk:
     service = service_of(request)
     own = referrals_of(service.own)
     return LetterDesk(own.document_store(service.database), own.council_notices)

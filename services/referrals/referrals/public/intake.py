@@ -30,7 +30,7 @@ from shared.dates import london_today
 from shared.family_links import CONFIRMATION_AUDIENCE, REFUSED, InvalidFamilyLink, verify
 from shared.http import UNAVAILABLE, DbConnection, Problem, ServiceWork, actor_of, invalid
 from shared.idempotency import IdempotencyKey, key_reused, replayed
-from shared.state import ServiceState, service_of
+from shared.state import ServiceState, on_loop, service_of
 from shared.unit_of_work import KeyReused
 
 OUTCOMES = ("kept", "kept-without-link", "honeypot")
@@ -52,7 +52,7 @@ router = APIRouter(
 )
 
 
-def as_public(request: Request) -> None:
+async def as_public(request: Request) -> None:
     """The request acts as the public (no account): audited as ``public``, for no council
     until the route names the one it acts for."""
     request.state.principal = Principal("public", frozenset({"public"}), ())
@@ -131,7 +131,7 @@ async def confirm_request(
     body: Confirmation,
     conn: DbConnection,
     work: ServiceWork,
-    service: Annotated[ServiceState, Depends(service_of)],
+    service: Annotated[ServiceState, Depends(on_loop(service_of))],
 ) -> PublicReceipt:
     """Confirm a request through the link its contact was sent (its token in the body): it is
     taken in as a referral, dated the day it was received. Confirming again changes nothing."""
