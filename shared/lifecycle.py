@@ -245,6 +245,11 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
             settings.family_path_prefix, ADVISER_PATH_PREFIX
         ),
         http_capture_headers_sanitize_fields=sanitized_headers(),
+        # No span of its own for each ASGI message a request reads or answers with ("POST
+        # /v1/referrals http receive", "... http send" twice): the request's server span has
+        # its route, status and timing; those three more spans cost ~4% of the intake's CPU
+        # (issue #25, tests/unit/test_request_spans.py).
+        exclude_spans=["receive", "send"],
     )
     instrumentor = AsyncPGInstrumentor()  # type: ignore[no-untyped-call]  # untyped __init__
     if settings.trace_sql and not instrumentor.is_instrumented_by_opentelemetry:  # process-wide
