@@ -95,8 +95,9 @@ def own_part(service: object, kind: type[Own]) -> Own:
 
 
 def own_state(kind: type[Own]) -> Callable[[Request], Own]:
-    """A service's ``state_of``: the request's service's own part, as ``kind`` (the FastAPI
-    dependency its routes take, ``Annotated[kind, Depends(state_of)]``)."""
+    """A service's ``state_of``: the request's service's own part, as ``kind`` (its routes
+    take it as a FastAPI dependency through ``on_loop``:
+    ``Annotated[kind, Depends(on_loop(state_of))]``)."""
 
     def state_of(request: Request) -> Own:
         return own_part(service_of(request).own, kind)
