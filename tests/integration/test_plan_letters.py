@@ -255,7 +255,7 @@ async def test_the_letter_is_stored_after_the_step_commits_with_no_lock_on_the_r
     assert "draft_plan" in await _letters(owner_url, referral_id)
 
 
-async def test_a_letter_the_store_refused_stays_due_and_is_printed_next_time(
+async def test_a_letter_the_store_refused_stays_due_and_is_printed_after_a_wait(
     app: FastAPI, caseworker: httpx.AsyncClient, owner_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     referral_id = await _decided_to_issue(caseworker)
@@ -273,6 +273,15 @@ async def test_a_letter_the_store_refused_stays_due_and_is_printed_next_time(
     await _consume(app, issued)
     assert await _print_due(app) == 0
     assert "draft_plan" not in await _letters(owner_url, referral_id)
-    assert await _print_due(app) == 1  # still due: printed at the next run, once
+    assert await _print_due(app) == 0  # still due, but tried again only after a wait
+    owner = await owner_connection(owner_url)
+    try:  # the wait is over
+        await owner.execute(
+            "UPDATE plan_letters_to_print SET next_attempt_at = now() WHERE referral_id = $1",
+            UUID(referral_id),
+        )
+    finally:
+        await owner.close()
+    assert await _print_due(app) == 1  # printed at the next run after it, once
     assert await _print_due(app) == 0
     assert (await _letters(owner_url, referral_id)).count("draft_plan") == 1

@@ -36,7 +36,7 @@ from referrals.live import api as live_plans
 from referrals.live.phase_transfer_watch import TransferWatch
 from referrals.live.plan_watch import PlanWatch
 from referrals.live.review_watch import ReviewWatch
-from referrals.notices.plan_letters import PlanLetterPrinter
+from referrals.notices.plan_letters import PARKED, PlanLetterPrinter
 from referrals.overload import BACKLOG, REFUSED, IntakeOverloadGate, Overload, PipelineBacklog
 from referrals.pace import IntakePace
 from referrals.partner_asyncapi import described
@@ -104,7 +104,9 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
         at_risk_days=settings.deadline_at_risk_days,
         interval_s=settings.deadline_check_interval_s,
     )
-    plan_letters = PlanLetterPrinter(interval_s=settings.plan_letters_interval_s)
+    plan_letters = PlanLetterPrinter(
+        interval_s=settings.plan_letters_interval_s, attempts=settings.plan_letters_attempts
+    )
     overload = Overload(
         PublicIntake(
             settings.intake_in_flight, settings.intake_waiting, settings.intake_wait_ms / 1000
@@ -181,6 +183,8 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
     registry.register(SHED)
     registry.register(REFUSED)
     registry.register(BACKLOG)
+    registry.register(PARKED)
+    zero_series(PARKED, settings.councils)  # so the first letter parked moves increase()
     zero_series(intake.PUBLIC_REQUESTS, intake.OUTCOMES)
     # Added last: outermost, so a flood on the public form is refused before anything else.
     app.add_middleware(

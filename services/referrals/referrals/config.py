@@ -95,6 +95,14 @@ class ReferralsSettings(ServiceSettings):
         "plans service are printed, after the step that calls for them committed (it catches "
         "up on every letter due, so this only bounds how late a letter is listed)",
     )
+    plan_letters_attempts: int = Field(
+        default=10,
+        ge=1,
+        le=100,
+        description="PLAN_LETTERS_ATTEMPTS: how many times a plans' letter that could not be "
+        "printed or kept is tried (after waits of 30 s, doubling, at most an hour: 10 tries "
+        "span about 3 hours) before it is parked for an operator (docs/operating.md)",
+    )
     annual_review_open_days: int = Field(
         default=70,
         ge=14,

@@ -14,8 +14,13 @@ letter of that kind is kept for the referral yet. The printer (``PlanLetterPrint
 scheduled job of the service's own, one replica at a time) then reads what is due, prints it
 and puts its bytes in the store with no transaction open, and keeps the letter as the
 referral's document and deletes its row in one short unit of work under the referral's lock
-(``LetterDesk.keep``, as a caseworker's step keeps the letter it wrote first). A letter that
-could not be printed or kept stays due and is tried again next time; its bytes go.
+(``LetterDesk.keep``, as a caseworker's step keeps the letter it wrote first), audited as a
+document created by the service (``system:referrals``). A letter that could not be printed or
+kept stays due and its bytes go; it is tried again after a wait that grows with each failure,
+and after ``PLAN_LETTERS_ATTEMPTS`` failures it is parked (its failure's kind kept, counted in
+``send_plan_letters_parked``) until an operator puts it back (docs/operating.md). Rows are taken
+by the time they are due, so a letter that can never be kept (its child's details erased
+between printing and keeping, say) never holds back the others.
 """
 
 from __future__ import annotations
@@ -23,8 +28,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from prometheus_client import Counter
+
 from referrals.notices.issuing import LetterDesk, decided
-from referrals.notices.letters import Letter
 from referrals.state import referrals_of
 from shared.councils import ALL
 from shared.db import Connection
@@ -37,6 +43,19 @@ logger = logging.getLogger(__name__)
 
 _LOCK_ID = 0x5E0D_0064
 BATCH = 50
+FIRST_WAIT_S = 30.0
+"""How long a letter that failed once waits to be tried again (doubled at each failure)."""
+LONGEST_WAIT_S = 3600.0
+"""The longest wait between two tries of one letter."""
+
+# Registered in the app's registry (referrals.app). Councils' codes only.
+PARKED = Counter(
+    "send_plan_letters_parked",
+    "Plans' letters parked after PLAN_LETTERS_ATTEMPTS failures to print or keep them: no "
+    "longer tried until an operator puts them back (docs/operating.md)",
+    ["local_authority"],
+    registry=None,
+)
 REFERRALS = Actor.system("referrals")
 _STEPS: dict[str, type[DraftPlanIssued | FinalPlanIssued]] = {
     DraftPlanIssued.event_type(): DraftPlanIssued,
@@ -65,10 +84,12 @@ async def letter_due(uow: UnitOfWork, event: DraftPlanIssued | FinalPlanIssued) 
 
 
 class PlanLetterPrinter:
-    """Prints the plans' letters due (``check``) now and then every ``interval_s``."""
+    """Prints the plans' letters due (``check``) now and then every ``interval_s``; a letter
+    that fails is tried again later and parked after ``attempts`` failures."""
 
-    def __init__(self, *, interval_s: float) -> None:
+    def __init__(self, *, interval_s: float, attempts: int = 10) -> None:
         self.interval_s = interval_s
+        self.attempts = attempts
 
     async def run(self, state: ServiceState) -> None:
         await every(
@@ -80,40 +101,72 @@ class PlanLetterPrinter:
         )
 
     async def check(self, work: Work, conn: Connection) -> int:
-        """Print and keep the letters due, oldest first, up to ``BATCH``; returns how many were
-        kept. ``conn`` holds no transaction while a letter is printed and stored."""
+        """Print and keep the letters due now (not parked, not waiting to be tried again), the
+        longest due first, up to ``BATCH``; returns how many were kept. Each letter is its own:
+        one that fails is put off (``_failed``) and the others are printed in the same run.
+        ``conn`` holds no transaction while a letter is printed and stored."""
         async with work.begin(REFERRALS, councils=ALL, conn=conn) as uow:
             own = referrals_of(uow.service)
             rows = await conn.fetch(
                 """SELECT referral_id, letter_kind, local_authority, event_type, event
-                   FROM plan_letters_to_print ORDER BY added_at LIMIT $1""",
+                   FROM plan_letters_to_print
+                   WHERE parked_at IS NULL AND next_attempt_at <= now()
+                   ORDER BY next_attempt_at LIMIT $1""",
                 BATCH,
             )
-            due: list[tuple[Any, DraftPlanIssued | FinalPlanIssued, Letter | None]] = []
-            desk = LetterDesk(own.document_store(work), own.council_notices)
-            for row in rows:
-                event = _STEPS[row["event_type"]].model_validate_json(row["event"])
-                due.append((row, event, await desk.letter(conn, event, None)))
         printed = 0
-        for row, event, letter in due:  # committed: no transaction open, no lock held
+        for row in rows:  # committed: no transaction open, no lock held
             desk = LetterDesk(own.document_store(work), own.council_notices)
             try:
+                event = _STEPS[row["event_type"]].model_validate_json(row["event"])
+                async with work.begin(REFERRALS, councils=ALL, conn=conn):
+                    letter = await desk.letter(conn, event, None)
                 if letter is not None:
                     await desk.write(letter, event.local_authority)
                 async with work.begin(REFERRALS, councils=ALL, conn=conn) as uow:
                     await _keep(uow, desk, row, event)
-            except Exception as exc:  # tried again next time; the store's bytes go
-                logger.warning(
-                    "plan letter %s of referral %s not printed: %s",
-                    row["letter_kind"],
-                    row["referral_id"],
-                    type(exc).__name__,
-                )
+            except Exception as exc:  # tried again later, or parked; the store's bytes go
                 await desk.forget()
+                await self._failed(work, conn, row, type(exc).__name__)
                 continue
             await desk.done()
             printed += 1
         return printed
+
+    async def _failed(self, work: Work, conn: Connection, row: Any, failure: str) -> None:
+        """``row``'s letter not printed or not kept (``failure``: the exception's class, never
+        its text): tried again after a wait that doubles with each failure (``FIRST_WAIT_S``,
+        at most ``LONGEST_WAIT_S``), or parked at its ``attempts``-th failure."""
+        async with work.begin(REFERRALS, councils=ALL, conn=conn):
+            done = await conn.fetchrow(
+                """UPDATE plan_letters_to_print
+                   SET attempts = attempts + 1, failure = $3,
+                       next_attempt_at = now() + make_interval(
+                           secs => least($4::float8 * power(2, least(attempts, 30)), $5::float8)),
+                       parked_at = CASE WHEN attempts + 1 >= $6 THEN now() END
+                   WHERE referral_id = $1 AND letter_kind = $2
+                   RETURNING parked_at IS NOT NULL, attempts""",
+                row["referral_id"],
+                row["letter_kind"],
+                failure,
+                FIRST_WAIT_S,
+                LONGEST_WAIT_S,
+                self.attempts,
+            )
+        if done is None:  # no longer due (its referral's rows gone meanwhile)
+            return
+        parked, attempts = done
+        if parked:
+            PARKED.labels(row["local_authority"]).inc()
+        logger.log(
+            logging.ERROR if parked else logging.WARNING,
+            "plan letter %s of referral %s not printed (attempt %d%s): %s",
+            row["letter_kind"],
+            row["referral_id"],
+            attempts,
+            ", parked" if parked else "",
+            failure,
+        )
 
 
 async def _keep(uow: UnitOfWork, desk: LetterDesk, row: Any, event: Any) -> None:
@@ -131,6 +184,10 @@ async def _keep(uow: UnitOfWork, desk: LetterDesk, row: Any, event: Any) -> None
         desk.unused.extend(w.key for w in desk.written)  # its bytes go once committed
     else:
         await desk.keep(conn, event, None, uow.actor.subject)
+        uow.changed(  # as every document kept: by the service itself (system:referrals)
+            "create", "document",
+            referral_id=event.referral_id, local_authority=event.local_authority,
+        )  # fmt: skip
     await conn.execute(
         "DELETE FROM plan_letters_to_print WHERE referral_id = $1 AND letter_kind = $2",
         event.referral_id,
