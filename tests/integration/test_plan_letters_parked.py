@@ -15,6 +15,7 @@ import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
+from referrals.documents.store import PostgresStore, StoredKey, StoreUnavailable
 from referrals.notices import plan_letters
 from referrals.notices.issuing import LetterDesk, LetterNotWritten
 from referrals.notices.plan_letters import PlanLetterPrinter
@@ -180,3 +181,34 @@ async def test_a_letter_the_printer_keeps_is_audited_as_the_services_document(
         UUID(referral_id),
     )
     assert [tuple(r) for r in rows] == [("system:referrals", "create", "document", LEEDS)]
+
+
+async def test_a_store_that_cannot_remove_the_bytes_still_counts_the_attempt(
+    app: FastAPI,
+    caseworker: httpx.AsyncClient,
+    owner: asyncpg.Connection,
+    owner_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    never = await _decided_to_issue(caseworker)
+    other = await _decided_to_issue(caseworker)
+    await _consume(app, _draft_issued(never))
+    await _consume(app, _draft_issued(other))
+    keep = LetterDesk.keep
+
+    async def changed_meanwhile(
+        desk: LetterDesk, conn: Connection, event: DomainEvent, note: str | None, by: str
+    ) -> UUID | None:
+        if str(getattr(event, "referral_id", "")) == never:
+            raise LetterNotWritten("the request changed while its letter was written")
+        return await keep(desk, conn, event, note, by)
+
+    async def refused(store: PostgresStore, key: StoredKey) -> None:
+        raise StoreUnavailable("the bucket is down")
+
+    monkeypatch.setattr(LetterDesk, "keep", changed_meanwhile)
+    monkeypatch.setattr(PostgresStore, "remove", refused)
+    assert await _run(app) == 1  # the other printed in the same run
+    assert "draft_plan" in await _letters(owner_url, other)
+    row = await _row(owner, never)
+    assert (row["attempts"], row["failure"]) == (1, "LetterNotWritten")  # counted all the same

@@ -21,11 +21,15 @@ and after ``PLAN_LETTERS_ATTEMPTS`` failures it is parked (its failure's kind ke
 ``send_plan_letters_parked``) until an operator puts it back (docs/operating.md). Rows are taken
 by the time they are due, so a letter that can never be kept (its child's details erased
 between printing and keeping, say) never holds back the others.
+
+(Longer than most modules: the printer's run, its retries and what it keeps are one job, read
+together.)
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
 from typing import Any
 
 from prometheus_client import Counter
@@ -126,10 +130,10 @@ class PlanLetterPrinter:
                 async with work.begin(REFERRALS, councils=ALL, conn=conn) as uow:
                     await _keep(uow, desk, row, event)
             except Exception as exc:  # tried again later, or parked; the store's bytes go
-                await desk.forget()
                 await self._failed(work, conn, row, type(exc).__name__)
+                await _tidy(row, desk.forget())
                 continue
-            await desk.done()
+            await _tidy(row, desk.done())
             printed += 1
         return printed
 
@@ -166,6 +170,20 @@ class PlanLetterPrinter:
             attempts,
             ", parked" if parked else "",
             failure,
+        )
+
+
+async def _tidy(row: Any, removing: Awaitable[None]) -> None:
+    """Bytes no longer needed removed from the store; a store that refuses leaves them (an
+    orphan object, never a missing letter) and the run goes on to the next letter."""
+    try:
+        await removing
+    except Exception as exc:
+        logger.warning(
+            "plan letter %s of referral %s: bytes not removed: %s",
+            row["letter_kind"],
+            row["referral_id"],
+            type(exc).__name__,
         )
 
 
