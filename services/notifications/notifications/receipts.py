@@ -2,7 +2,10 @@
 set in Notify's Callbacks settings) and, should one be lost, polling Notify for messages with
 no final status. Either way the receipt updates the message's status and publishes *notification
 delivered* (the timeline's "family notified") once: one unit of work of the service's own, its
-events continuing the trace of the event the message was about."""
+events continuing the trace of the event the message was about.
+
+(Longer than most modules: a receipt's two ways in, Notify's callback and the poller, and the
+record they share, read together.)"""
 
 from __future__ import annotations
 
