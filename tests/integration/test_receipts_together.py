@@ -6,6 +6,7 @@ failing the others."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -65,6 +66,21 @@ async def sent_to_families(database: Database, n: int) -> list[dict[str, Any]]:
         return list(s.notify.messages)
 
 
+def blocking(db: asyncpg.Pool, pid: int) -> Callable[[], Awaitable[bool]]:
+    """Whether a session waits for a lock the session ``pid`` holds."""
+
+    async def blocks() -> bool:
+        return bool(
+            await db.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM pg_stat_activity"
+                " WHERE $1 = ANY(pg_blocking_pids(pid)))",
+                pid,
+            )
+        )
+
+    return blocks
+
+
 async def status_of(db: asyncpg.Pool, message: dict[str, Any]) -> str:
     status: str = await db.fetchval(
         "SELECT status FROM notifications WHERE id = $1", UUID(message["reference"])
@@ -77,7 +93,7 @@ async def test_receipts_arriving_together_are_committed_in_one_transaction_befor
 ) -> None:
     messages = await sent_to_families(database, 6)
     first, *rest = messages
-    batches = ReceiptBatches()
+    batches = ReceiptBatches(at_once=1)  # the others wait for the first unit of work
     bearer = {"Authorization": f"Bearer {CALLBACK_TOKEN}"}
     async with (
         serving(receipts_app(database, batches)) as url,
@@ -88,18 +104,8 @@ async def test_receipts_arriving_together_are_committed_in_one_transaction_befor
             await holder.execute(
                 "SELECT id FROM notifications WHERE id = $1 FOR UPDATE", UUID(first["reference"])
             )
-            pid = holder.get_server_pid()
             alone = asyncio.create_task(client.post(PATH, json=posted(first)))
-
-            async def the_first_waits() -> bool:
-                return bool(
-                    await db.fetchval(
-                        "SELECT EXISTS (SELECT 1 FROM pg_stat_activity"
-                        " WHERE $1 = ANY(pg_blocking_pids(pid)))",
-                        pid,
-                    )
-                )
-
+            the_first_waits = blocking(db, holder.get_server_pid())
             await until(the_first_waits, what="the first receipt's unit of work")
             unknown = posted(first, reference=str(uuid4()))  # not a message of ours
             together = [
@@ -178,3 +184,23 @@ async def test_in_one_transaction_each_receipt_reaches_only_its_tokens_councils(
     assert batches.commits == 1
     assert await status_of(db, theirs) == "sent"
     assert await status_of(db, ours) == "delivered"
+
+
+async def test_a_receipt_is_not_held_back_by_a_unit_of_work_still_waiting(
+    db: asyncpg.Pool, database: Database
+) -> None:
+    waiting, other = await sent_to_families(database, 2)
+    batches = ReceiptBatches(at_once=2)
+    work = Work(database.pool, OUTBOX)
+    async with db.acquire() as holder, holder.transaction():
+        await holder.execute(
+            "SELECT id FROM notifications WHERE id = $1 FOR UPDATE", UUID(waiting["reference"])
+        )
+        held = asyncio.create_task(batches.record(work, delivered(waiting)))
+        await until(blocking(db, holder.get_server_pid()), what="the first unit of work")
+        beside = batches.record(work, delivered(other))
+        assert await asyncio.wait_for(beside, timeout=10)  # committed beside it
+        assert not held.done()
+    assert await held
+    assert batches.commits == 2
+    assert [await status_of(db, m) for m in (waiting, other)] == ["delivered", "delivered"]

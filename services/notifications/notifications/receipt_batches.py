@@ -5,8 +5,9 @@ in a transaction of its own would wait for its own durable commit (a WAL flush),
 connection, its councils and its outbox rows each time. Instead the route hands its receipt to
 the process's ``ReceiptBatches`` and awaits what became of it: the receipts waiting are applied
 in one unit of work (up to ``most``), each acting for the councils whose token it bore, and each
-is answered once that unit of work has committed; the route's 204 follows. Receipts arriving
-meanwhile wait for the next one, so a lone receipt is never held back for company.
+is answered once that unit of work has committed; the route's 204 follows. Up to ``at_once``
+such units of work run side by side; receipts arriving while all are busy wait for the next
+one, so a lone receipt is never held back for company.
 
 A receipt that fails (a bug, a deadlock with the sender) must not fail the others: the batch is
 then applied again one receipt at a time, each answered with its own outcome, as before.
@@ -17,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from typing import cast
 
 from notifications.receipts import SERVICE, Receipt, apply_receipt, record_receipt
 from shared.councils import ALL, act_for
@@ -26,21 +28,26 @@ logger = logging.getLogger(__name__)
 
 MOST = 100
 """Receipts applied in one unit of work at most: a batch's locks held briefly."""
+AT_ONCE = 4
+"""Units of work of receipts at once: a receipt's statements run one after another in its
+batch, so a single one would hold receipts back by the round trips of every one before them
+(and a burst past the process's ``HTTP_IN_FLIGHT`` would be refused 503 for Notify to retry)."""
 
 
 @dataclass
 class ReceiptBatches:
-    """The process's receipts waiting to be committed, and the task committing them."""
+    """The process's receipts waiting to be committed, and the tasks committing them."""
 
     most: int = MOST
+    at_once: int = AT_ONCE
     commits: int = 0
     """Units of work committed with receipts in them (tests, and a measure of the batching)."""
     _waiting: list[tuple[Receipt, asyncio.Future[bool]]] = field(default_factory=list)
-    _task: asyncio.Task[None] | None = None
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     @property
     def waiting(self) -> int:
-        """Receipts waiting for the next unit of work (the one being committed not counted)."""
+        """Receipts waiting for a unit of work (those being committed not counted)."""
         return len(self._waiting)
 
     async def record(self, work: Work, receipt: Receipt) -> bool:
@@ -48,8 +55,9 @@ class ReceiptBatches:
         message is not known here (or to its councils). Raises what failed it."""
         answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._waiting.append((receipt, answer))
-        if self._task is None:
-            self._task = asyncio.create_task(self._commit_waiting(work))
+        if len(self._tasks) < self.at_once:
+            task = asyncio.create_task(self._commit_waiting(work))
+            self._tasks.add(task)
         return await asyncio.shield(answer)  # a caller gone still has its receipt committed
 
     async def _commit_waiting(self, work: Work) -> None:
@@ -59,11 +67,13 @@ class ReceiptBatches:
                 batch, self._waiting = self._waiting[: self.most], self._waiting[self.most :]
                 await self._commit(work, batch)
         finally:
-            self._task = None
-            for _, answer in self._waiting:  # only if cancelled (the process stopping)
-                if not answer.done():
-                    answer.set_exception(asyncio.CancelledError())
-            self._waiting = []
+            # Gone from the count at once: a receipt arriving now starts another task.
+            self._tasks.discard(cast("asyncio.Task[None]", asyncio.current_task()))
+            if not self._tasks:  # the last one: only if cancelled (the process stopping)
+                for _, answer in self._waiting:
+                    if not answer.done():
+                        answer.set_exception(asyncio.CancelledError())
+                self._waiting = []
 
     async def _commit(self, work: Work, batch: list[tuple[Receipt, asyncio.Future[bool]]]) -> None:
         try:
