@@ -375,8 +375,10 @@ async def receipt(
     )
     if attempt is None:
         return None
-    recorded = await mark_sent(conn, [Handed(alert, channel, provider_id, None)], now=at)
-    events = sent_events(alert, channel) if alert.id in recorded else []
+    events: list[DomainEvent] = []
+    if attempt == "sending":  # its sender had not recorded it yet (else nothing to record)
+        recorded = await mark_sent(conn, [Handed(alert, channel, provider_id, None)], now=at)
+        events = sent_events(alert, channel) if alert.id in recorded else []
     events += await apply_status(conn, alert, channel, status, at)
     return Receipt(events, alert.local_authority, json.loads(row["trace_headers"]))
 

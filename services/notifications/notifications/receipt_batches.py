@@ -107,11 +107,15 @@ class ReceiptBatches:
         order = sorted(range(len(receipts)), key=lambda i: receipts[i].notification_id)
         found = [False] * len(receipts)
         async with work.begin(SERVICE, councils=ALL) as uow:
+            acting: tuple[str, ...] | str = ALL
             for i in order:
                 r = receipts[i]
-                await act_for(uow.conn, r.councils)  # row-level security: its token's councils
+                if r.councils != acting:  # row-level security: its token's councils
+                    await act_for(uow.conn, r.councils)
+                    acting = r.councils
                 found[i] = await apply_receipt(uow, r.notification_id, r.channel, r.remote, r.at)
-            await act_for(uow.conn, ALL)  # the outbox rows of every council among them
+            if acting != ALL:
+                await act_for(uow.conn, ALL)  # the outbox rows of every council among them
         self.commits += 1
         return found
 
