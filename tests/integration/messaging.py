@@ -20,6 +20,7 @@ from notifications import receipts
 from notifications.config import CouncilMessaging, NotificationsSettings
 from notifications.handlers import subscriptions
 from notifications.providers import Councils
+from notifications.receipt_batches import ReceiptBatches
 from notifications.sender import AlertSender
 from notifications.state import Notifications
 from pydantic import SecretStr
@@ -103,11 +104,15 @@ async def serving(app: FastAPI, port: int | None = None) -> AsyncIterator[str]:
         await task
 
 
-def receipts_app(database: Database) -> FastAPI:
+def receipts_app(database: Database, batches: ReceiptBatches | None = None) -> FastAPI:
+    """The receipts route alone; ``batches``: the receipts committed together, to look at."""
     app = FastAPI()
     app.include_router(receipts.router)
     tokens = {COUNCIL: SecretStr(CALLBACK_TOKEN)}
-    own = Notifications(tokens, settings=cast("Any", None), sender=cast("Any", None))  # unread
+    batches = batches or ReceiptBatches()
+    own = Notifications(
+        tokens, settings=cast("Any", None), sender=cast("Any", None), receipts=batches
+    )  # settings and sender unread
     install(app, bare_state(database, Work(database.pool, OUTBOX), own))
     return app
 

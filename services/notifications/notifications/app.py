@@ -12,6 +12,7 @@ from notifications.config import NotificationsSettings
 from notifications.domain import FamilyAlert
 from notifications.handlers import subscriptions
 from notifications.providers import Councils
+from notifications.receipt_batches import ReceiptBatches
 from notifications.receipts import ReceiptPoller
 from notifications.sender import AlertSender, Clock, utc_now
 from notifications.state import Notifications
@@ -92,7 +93,7 @@ def create_app(
             publishes=(NotificationSent, NotificationDelivered, NotificationFailed),
             routers=(api.router, receipts.router),
             workers=(sender.run, poller.run),
-            own=Notifications.of(settings, sender),
+            own=Notifications.of(settings, sender, ReceiptBatches()),
         )
     )
     return app

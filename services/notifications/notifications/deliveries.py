@@ -213,6 +213,23 @@ async def release(
             )
 
 
+async def hold_each(
+    conn: Connection, held: list[tuple[FamilyAlert, datetime]], *, reason: str
+) -> None:
+    """Put claimed messages back in the queue, each held until its own time (the provider's
+    limits: each when its token will be there), in one statement. Runs in the caller's
+    transaction, acting for every council, the messages locked (``lock``)."""
+    await conn.execute(
+        """UPDATE notifications n SET status = 'queued', not_before = h.until, held_reason = $3,
+               claimed_at = NULL
+           FROM unnest($1::uuid[], $2::timestamptz[]) AS h(id, until)
+           WHERE n.id = h.id AND n.status = 'sending'""",
+        [alert.id for alert, _ in held],
+        [until for _, until in held],
+        reason,
+    )
+
+
 async def refused(
     conn: Connection, alert: FamilyAlert, channel: Channel, status: str, reason: str, now: datetime
 ) -> None:
@@ -358,8 +375,10 @@ async def receipt(
     )
     if attempt is None:
         return None
-    recorded = await mark_sent(conn, [Handed(alert, channel, provider_id, None)], now=at)
-    events = sent_events(alert, channel) if alert.id in recorded else []
+    events: list[DomainEvent] = []
+    if attempt == "sending":  # its sender had not recorded it yet (else nothing to record)
+        recorded = await mark_sent(conn, [Handed(alert, channel, provider_id, None)], now=at)
+        events = sent_events(alert, channel) if alert.id in recorded else []
     events += await apply_status(conn, alert, channel, status, at)
     return Receipt(events, alert.local_authority, json.loads(row["trace_headers"]))
 

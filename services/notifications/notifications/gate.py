@@ -13,6 +13,15 @@ async def take(
     conn: Connection, key: str, *, now: datetime, per_minute: int | None, burst: int
 ) -> float:
     """Take one request's token; returns 0 when it may go, else the seconds to wait."""
+    granted, waits = await take_many(conn, key, 1, now=now, per_minute=per_minute, burst=burst)
+    return 0.0 if granted else waits[0]
+
+
+async def take_many(
+    conn: Connection, key: str, n: int, *, now: datetime, per_minute: int | None, burst: int
+) -> tuple[int, list[float]]:
+    """Take up to ``n`` requests' tokens at once (a sender's round): how many may go now, and
+    for each of the others, in turn, the seconds until its token will be there."""
     capacity = float(min(burst, per_minute or burst))
     # Refilled at (limit - burst) a minute: a full bucket spent at once plus a minute's refill
     # never passes the limit in any 60-second window.
@@ -39,13 +48,17 @@ async def take(
     assert row is not None  # inserted above
     if row["paused_until"] is not None and row["paused_until"] > now:
         paused: datetime = row["paused_until"]
-        return (paused - now).total_seconds()
+        return 0, [(paused - now).total_seconds()] * n
     if rate is None:
-        return 0.0
-    if row["tokens"] < 1:
-        return (1 - float(row["tokens"])) / rate
-    await conn.execute("UPDATE provider_limits SET tokens = tokens - 1 WHERE key = $1", key)
-    return 0.0
+        return n, []
+    tokens = float(row["tokens"])
+    granted = min(n, max(int(tokens), 0))
+    if granted:
+        await conn.execute(
+            "UPDATE provider_limits SET tokens = tokens - $2 WHERE key = $1", key, granted
+        )
+    left = tokens - granted
+    return granted, [(turn - left) / rate for turn in range(1, n - granted + 1)]
 
 
 async def pause(

@@ -2,7 +2,10 @@
 set in Notify's Callbacks settings) and, should one be lost, polling Notify for messages with
 no final status. Either way the receipt updates the message's status and publishes *notification
 delivered* (the timeline's "family notified") once: one unit of work of the service's own, its
-events continuing the trace of the event the message was about."""
+events continuing the trace of the event the message was about.
+
+(Longer than most modules: a receipt's two ways in, Notify's callback and the poller, and the
+record they share, read together.)"""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import asyncio
 import hmac
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
 from uuid import UUID
@@ -25,7 +29,7 @@ from notifications.domain import Channel
 from notifications.state import state_of
 from shared.councils import ALL
 from shared.db import Connection
-from shared.http import UNAVAILABLE, DbConnection, Problem, ServiceWork
+from shared.http import UNAVAILABLE, Problem, ServiceWork
 from shared.state import ServiceState
 from shared.unit_of_work import Actor, UnitOfWork, Work
 
@@ -64,6 +68,18 @@ async def apply_receipt(
     # Continued in the trace of the event the message was about: one trace, one journey.
     uow.add(*found.events, local_authority=found.local_authority, trace=found.trace_headers)
     return True
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """A provider's status for one message, and the councils it may reach (its token's), as
+    the route hands it to ``receipt_batches``."""
+
+    notification_id: UUID
+    channel: Channel
+    remote: Remote
+    at: datetime
+    councils: tuple[str, ...] | str
 
 
 class NotifyReceipt(BaseModel):
@@ -111,20 +127,23 @@ async def receive_delivery_receipt(
     receipt: NotifyReceipt,
     request: Request,
     councils: Annotated[list[str], Depends(councils_of_token)],
-    conn: DbConnection,
     work: ServiceWork,
 ) -> None:
-    """GOV.UK Notify's delivery receipt for one message (its Callbacks settings point here)."""
+    """GOV.UK Notify's delivery receipt for one message (its Callbacks settings point here),
+    committed with the others arriving with it (``receipt_batches``) before the 204."""
     try:
         notification_id = UUID(receipt.reference or "")
     except ValueError:
         return  # not one of ours (another system sharing the Notify service): nothing to do
     at = receipt.completed_at or receipt.sent_at or datetime.now().astimezone()
     remote = Remote(receipt.id, receipt.status)
-    await record_receipt(
-        work, notification_id, receipt.notification_type, remote, at,
-        # Only the councils whose token it bears ('*': the settings every other council uses).
-        councils=ALL if ANY_COUNCIL in councils else councils, conn=conn,
+    await state_of(request).receipts.record(
+        work,
+        Receipt(
+            notification_id, receipt.notification_type, remote, at,
+            # Only the councils whose token it bears ('*': the settings every other council uses).
+            councils=ALL if ANY_COUNCIL in councils else tuple(councils),
+        ),
     )  # fmt: skip
     logger.info("receipt for message %s: %s", notification_id, receipt.status)
 

@@ -3,8 +3,9 @@
 One path, whatever the number of messages: the claim commits first (``sending``); for each
 message ``domain.next_step`` decides (withhold, hold for quiet hours, send through the next
 channel, wait, give up), the provider being asked first about a message whose sender stopped
-mid-way. The messages going out then go together: the provider's limits, every attempt recorded
-before any call (with no transaction open during the calls), the calls side by side, then every
+mid-way. The messages going out then go together: the provider's limits and every attempt
+recorded in one transaction before any call (those over the limits queued again, each due when
+its token will be; no transaction open during the calls), the calls side by side, then every
 ``sent`` and its *notification sent* event (with *notification delivered* when the answer itself
 says so) committed in one transaction, one unit of work of the service's own
 (``shared.unit_of_work``, each event continuing its message's trace), with the round's other
@@ -57,7 +58,7 @@ from notifications.domain import (
 )
 from notifications.providers import Council, Councils
 from notifications.receipts import SERVICE, apply_receipt
-from shared.councils import ALL
+from shared.councils import ALL, act_for
 from shared.failures import Failure, classify
 from shared.state import ServiceState
 from shared.telemetry import continued_trace, tag_current_span
@@ -191,11 +192,6 @@ class AlertSender:
         outcomes: list[Outcome] = [s for s in steps if isinstance(s, Taken | Ended | Found)]
         going = await self._within_limits(pool, [s for s in steps if isinstance(s, Going)])
         if going:
-            async with pool.acquire() as conn:
-                await deliveries.start_attempts(
-                    conn, [(g.item.alert, g.send.channel, g.provider.name) for g in going],
-                    self._clock(),
-                )  # fmt: skip
             calls = [(g.item, self._hand_over(pool, g)) for g in going]
             handed, later = await self._each(pool, calls)
             outcomes += [t for t in handed if t is not None]
@@ -272,29 +268,42 @@ class AlertSender:
         return None
 
     async def _within_limits(self, pool: asyncpg.Pool, going: list[Going]) -> list[Going]:
-        """The messages a provider's limits let go now (the oldest first); the others wait
-        their turn. Buckets are taken in the order of their keys: two senders never each hold
+        """The messages a provider's limits let go now (the oldest first), their attempts
+        recorded in the transaction that takes their tokens (one commit); the others are put
+        back, each due when its token will be there, rather than claimed again and again
+        meanwhile. Buckets are taken in the order of their keys: two senders never each hold
         one the other waits for."""
-        limited = sorted(
-            (g for g in going if g.provider.limit_key is not None),
-            key=lambda g: g.provider.limit_key or "",
-        )
-        if not limited:
+        if not going:
             return going
-        now, waits = self._clock(), {}
+        limited: dict[str, list[Going]] = defaultdict(list)
+        for g in going:
+            if g.provider.limit_key is not None:
+                limited[g.provider.limit_key].append(g)
+        now, held = self._clock(), list[tuple[Going, datetime]]()
         async with pool.acquire() as conn, conn.transaction():
-            for g in limited:
-                assert g.provider.limit_key is not None  # filtered above
-                waits[g.item.alert.id] = await gate.take(
-                    conn, g.provider.limit_key, now=now,
-                    per_minute=g.provider.rate_per_minute, burst=self._burst,
+            for key in sorted(limited):
+                waiting = limited[key]
+                granted, waits = await gate.take_many(
+                    conn, key, len(waiting), now=now,
+                    per_minute=waiting[0].provider.rate_per_minute, burst=self._burst,
                 )  # fmt: skip
-        async with pool.acquire() as conn:
-            for g in limited:
-                if (wait_s := waits[g.item.alert.id]) > 0:
-                    until = now + timedelta(seconds=wait_s)
-                    await deliveries.release(conn, g.item.alert, until=until, reason="rate-limit")
-        return [g for g in going if waits.get(g.item.alert.id, 0) <= 0]
+                held += [
+                    (g, now + timedelta(seconds=s))
+                    for g, s in zip(waiting[granted:], waits, strict=True)
+                ]
+            if held:
+                await act_for(conn, ALL)  # the service's own work, across its councils
+                await deliveries.lock(conn, [g.item.alert.id for g in going])  # in id order
+                await deliveries.hold_each(
+                    conn, [(g.item.alert, until) for g, until in held], reason="rate-limit"
+                )
+                later = {g.item.alert.id for g, _ in held}
+                going = [g for g in going if g.item.alert.id not in later]
+            if going:
+                await deliveries.start_attempts(
+                    conn, [(g.item.alert, g.send.channel, g.provider.name) for g in going], now
+                )
+        return going
 
     async def _hand_over(self, pool: asyncpg.Pool, going: Going) -> Taken | None:
         alert, channel, provider = going.item.alert, going.send.channel, going.provider

@@ -13,6 +13,7 @@ from notifications.config import NotificationsSettings
 from shared.state import on_loop, own_state
 
 if TYPE_CHECKING:  # the sender records receipts, whose route reads this state
+    from notifications.receipt_batches import ReceiptBatches
     from notifications.sender import AlertSender
 
 
@@ -25,9 +26,13 @@ class Notifications:
     settings: NotificationsSettings
     """Each council's messaging (``messaging_languages``)."""
     sender: AlertSender
+    receipts: ReceiptBatches
+    """The delivery receipts waiting to be committed together (``receipt_batches``)."""
 
     @classmethod
-    def of(cls, settings: NotificationsSettings, sender: AlertSender) -> Notifications:
+    def of(
+        cls, settings: NotificationsSettings, sender: AlertSender, receipts: ReceiptBatches
+    ) -> Notifications:
         return cls(
             notify_callback_tokens={
                 council: messaging.notify_callback_token
@@ -36,6 +41,7 @@ class Notifications:
             },
             settings=settings,
             sender=sender,
+            receipts=receipts,
         )
 
     def messaging_languages(self, council: str) -> frozenset[str]:

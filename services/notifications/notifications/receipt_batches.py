@@ -1,0 +1,128 @@
+"""Delivery receipts that arrive together are committed together (a group commit).
+
+GOV.UK Notify posts one receipt a message, many at once when messages go out in numbers. Each
+in a transaction of its own would wait for its own durable commit (a WAL flush), with a pooled
+connection, its councils and its outbox rows each time. Instead the route hands its receipt to
+the process's ``ReceiptBatches`` and awaits what became of it: the receipts waiting are applied
+in one unit of work (up to ``most``), each acting for the councils whose token it bore, and each
+is answered once that unit of work has committed; the route's 204 follows. Up to ``at_once``
+such units of work run side by side; receipts arriving while all are busy wait for the next
+one, so a lone receipt is never held back for company.
+
+A receipt that fails (a bug, a deadlock with the sender) must not fail the others: the batch is
+then applied again one receipt at a time, each answered with its own outcome, as before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import cast
+
+from notifications.receipts import SERVICE, Receipt, apply_receipt, record_receipt
+from shared.councils import ALL, act_for
+from shared.unit_of_work import Work
+
+logger = logging.getLogger(__name__)
+
+MOST = 100
+"""Receipts applied in one unit of work at most: a batch's locks held briefly."""
+AT_ONCE = 4
+"""Units of work of receipts at once: a receipt's statements run one after another in its
+batch, so a single one would hold receipts back by the round trips of every one before them
+(and a burst past the process's ``HTTP_IN_FLIGHT`` would be refused 503 for Notify to retry)."""
+
+
+@dataclass
+class ReceiptBatches:
+    """The process's receipts waiting to be committed, and the tasks committing them."""
+
+    most: int = MOST
+    at_once: int = AT_ONCE
+    commits: int = 0
+    """Units of work committed with receipts in them (tests, and a measure of the batching)."""
+    _waiting: list[tuple[Receipt, asyncio.Future[bool]]] = field(default_factory=list)
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    @property
+    def waiting(self) -> int:
+        """Receipts waiting for a unit of work (those being committed not counted)."""
+        return len(self._waiting)
+
+    async def record(self, work: Work, receipt: Receipt) -> bool:
+        """Apply ``receipt`` with any others waiting; returns once committed: False if the
+        message is not known here (or to its councils). Raises what failed it."""
+        answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._waiting.append((receipt, answer))
+        if len(self._tasks) < self.at_once:
+            task = asyncio.create_task(self._commit_waiting(work))
+            self._tasks.add(task)
+        return await asyncio.shield(answer)  # a caller gone still has its receipt committed
+
+    async def _commit_waiting(self, work: Work) -> None:
+        """Batches until none is waiting; then the next receipt starts this again."""
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting[: self.most], self._waiting[self.most :]
+                await self._commit(work, batch)
+        finally:
+            # Gone from the count at once: a receipt arriving now starts another task.
+            self._tasks.discard(cast("asyncio.Task[None]", asyncio.current_task()))
+            if not self._tasks:  # the last one: only if cancelled (the process stopping)
+                for _, answer in self._waiting:
+                    if not answer.done():
+                        answer.set_exception(asyncio.CancelledError())
+                self._waiting = []
+
+    async def _commit(self, work: Work, batch: list[tuple[Receipt, asyncio.Future[bool]]]) -> None:
+        try:
+            found = await self._together(work, [receipt for receipt, _ in batch])
+        except asyncio.CancelledError:
+            for _, answer in batch:
+                answer.cancel()
+            raise
+        except Exception as exc:
+            if len(batch) == 1:
+                batch[0][1].set_exception(exc)
+                return
+            logger.warning(
+                "%d receipts together failed (%s): each alone", len(batch), type(exc).__name__
+            )
+            for receipt, answer in batch:
+                try:
+                    answer.set_result(await self._alone(work, receipt))
+                except asyncio.CancelledError:
+                    answer.cancel()
+                    raise
+                except Exception as one:
+                    answer.set_exception(one)
+            return
+        for (_, answer), known in zip(batch, found, strict=True):
+            answer.set_result(known)
+
+    async def _together(self, work: Work, receipts: list[Receipt]) -> list[bool]:
+        """Every receipt in one unit of work, taken in the order of their messages (as the
+        sender locks them: no deadlock between two batches), each acting for its councils."""
+        order = sorted(range(len(receipts)), key=lambda i: receipts[i].notification_id)
+        found = [False] * len(receipts)
+        async with work.begin(SERVICE, councils=ALL) as uow:
+            acting: tuple[str, ...] | str = ALL
+            for i in order:
+                r = receipts[i]
+                if r.councils != acting:  # row-level security: its token's councils
+                    await act_for(uow.conn, r.councils)
+                    acting = r.councils
+                found[i] = await apply_receipt(uow, r.notification_id, r.channel, r.remote, r.at)
+            if acting != ALL:
+                await act_for(uow.conn, ALL)  # the outbox rows of every council among them
+        self.commits += 1
+        return found
+
+    async def _alone(self, work: Work, r: Receipt) -> bool:
+        councils = r.councils if isinstance(r.councils, str) else list(r.councils)
+        known = await record_receipt(
+            work, r.notification_id, r.channel, r.remote, r.at, councils=councils
+        )
+        self.commits += 1
+        return known
