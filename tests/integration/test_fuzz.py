@@ -154,6 +154,11 @@ def _fuzz(
             case.path_parameters = {**case.path_parameters, "referral_id": referral_id}
         response = case.call(headers=headers)
         sent[response.status_code] += 1
+        if case.path == "/health/ready" and response.status_code == 503:
+            # The probe's documented answer while a dependency is slow to answer (its check
+            # gives PostgreSQL 2 s: CI on a loaded machine once took longer): not an error.
+            assert response.json()["status"] == "not ready", response.text[:300]
+            return
         assert response.status_code < 500, (case.method, case.path, response.text[:300])
         if referral_id is not None and response.status_code != 404:
             reached[operation.path] += 1

@@ -4,6 +4,10 @@ out of file handles before the sweep reached them."""
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import Callable
+
 from aiokafka.admin import AIOKafkaAdminClient
 
 from shared.settings import KafkaSettings
@@ -21,18 +25,30 @@ async def _topics(bootstrap: str) -> list[str]:
         await admin.close()
 
 
+async def _listed(bootstrap: str, holds: Callable[[set[str]], bool]) -> set[str]:
+    """The broker's topics once ``holds`` of them: a broker's list follows its controller's
+    creations and deletions a moment later, longer on a loaded machine (CI saw an empty list
+    right after the topics were made)."""
+    deadline = time.monotonic() + 30
+    while not holds(listed := set(await _topics(bootstrap))):
+        assert time.monotonic() < deadline, "the broker's topics never came to the state"
+        await asyncio.sleep(0.1)  # paces the polling of a condition, waits for nothing else
+    return listed
+
+
 async def test_a_runs_namespaces_are_deleted_and_no_others(infrastructure: Infrastructure) -> None:
     bootstrap = infrastructure.kafka_bootstrap_servers
     mine, kept = f"{namespaces.stamped('gone')}.", f"{namespaces.stamped('kept')}."
     for prefix in (mine, kept):
         settings = KafkaSettings(kafka_bootstrap_servers=bootstrap, SEND_NAMESPACE=prefix)
         await ensure_topics(settings, ["a.v1", "b.v1"])
+    made = {f"{prefix}{name}" for prefix in (mine, kept) for name in ("a.v1", "b.v1")}
+    await _listed(bootstrap, lambda topics: made <= topics)
 
     deleted = await namespaces.delete_namespaces(bootstrap, (mine,))
 
     assert sorted(deleted) == [f"{mine}a.v1", f"{mine}b.v1"]
-    left = await _topics(bootstrap)
-    assert not [t for t in left if t.startswith(mine)]
+    left = await _listed(bootstrap, lambda topics: not any(t.startswith(mine) for t in topics))
     assert {f"{kept}a.v1", f"{kept}b.v1"} <= set(left)
     assert await namespaces.delete_namespaces(bootstrap, ("",)) == []  # never everything
     await namespaces.delete_namespaces(bootstrap, (kept,))
