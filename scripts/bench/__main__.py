@@ -26,7 +26,7 @@ import sys
 from devtools.dev_identity_client import fetch_token
 from scripts.bench import journeys, messaging
 from scripts.bench.bare import VARIANTS, BaselineResult, run_baseline
-from scripts.bench.compare import compare
+from scripts.bench.compare import compare, without_option
 from scripts.bench.cpu import NOTIFY
 from scripts.bench.drain import DrainUnavailable, drain_phase, referral_requested
 from scripts.bench.openloop import open_loop_phase
@@ -215,7 +215,7 @@ def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     args = parse(argv)
     if args.compare:
-        compare(args.compare, _without_compare(argv))
+        compare(args.compare, without_option(argv, "--compare"))
         return
     if args.drain:
         try:
@@ -235,20 +235,6 @@ def main(argv: list[str] | None = None) -> None:
     if len(runs) > 1:
         print(f"\n=== Median of {len(runs)} runs\n")
         print("\n\n".join(render(t) for t in median_tables(runs)))
-
-
-def _without_compare(argv: list[str]) -> list[str]:
-    """The options but ``--compare``: each run's own."""
-    kept: list[str] = []
-    skip = False
-    for arg in argv:
-        if skip:
-            skip = False
-        elif arg == "--compare":
-            skip = True
-        elif not arg.startswith("--compare="):
-            kept.append(arg)
-    return kept
 
 
 def _load() -> str:

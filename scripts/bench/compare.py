@@ -83,21 +83,27 @@ def side_by_side(earlier: tuple[str, str], this: tuple[str, str]) -> str:
     return "\n".join(out)
 
 
+def without_option(argv: list[str], option: str) -> list[str]:
+    """``argv`` without ``option`` and its value (``--name value`` or ``--name=value``)."""
+    kept: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == option:
+            skip = True
+        elif not arg.startswith(f"{option}="):
+            kept.append(arg)
+    return kept
+
+
 def channel_options(knows_notify: bool, argv: list[str]) -> tuple[list[str], list[str]]:
     """(the earlier commit's options, this checkout's). A commit whose bench knows only the log
     channel (before ``--notify``) gets no ``--notify``, and this checkout then runs with
     ``--notify log`` too: both measure the same path, their tables the same shape."""
     if knows_notify:
         return argv, argv
-    kept: list[str] = []
-    skip = False
-    for arg in argv:
-        if skip:
-            skip = False
-        elif arg == "--notify":
-            skip = True
-        elif not arg.startswith("--notify="):
-            kept.append(arg)
+    kept = without_option(argv, "--notify")
     return kept, [*kept, "--notify", "log"]
 
 

@@ -3,8 +3,7 @@ runs' tables are printed under one header each, rows labelled by run, notes once
 
 from __future__ import annotations
 
-from scripts.bench.__main__ import _without_compare
-from scripts.bench.compare import channel_options, side_by_side
+from scripts.bench.compare import channel_options, side_by_side, without_option
 
 OUTPUT = """PostgreSQL at 127.0.0.1:55433: fsync = on
 === Run 1 of 1
@@ -20,7 +19,7 @@ CPU ms per referral (each process's own user + system time)
 
 def test_each_run_gets_every_option_but_compare() -> None:
     argv = ["--compare", "main", "--drain", "2000", "--compare=abc", "--rates", ""]
-    assert _without_compare(argv) == ["--drain", "2000", "--rates", ""]
+    assert without_option(argv, "--compare") == ["--drain", "2000", "--rates", ""]
 
 
 def test_the_tables_are_side_by_side_rows_labelled_and_notes_once() -> None:
