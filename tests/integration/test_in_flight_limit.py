@@ -21,20 +21,21 @@ from tests.integration.referrals_app import referral_body, referrals_service
 HELD = 3
 
 
-class HeldReferral:
-    """A ``POST /v1/referrals`` whose head and half its body are sent, the rest held back: a
-    request the service is serving (its route waits for the body) until ``finish``."""
+class HeldRequest:
+    """A ``POST`` whose head and half its body are sent, the rest held back: a request the
+    process is serving (its route waits for the body) until ``finish``."""
 
-    def __init__(self, body: bytes) -> None:
-        self.body = body
+    def __init__(self, path: str, content_type: str, body: bytes) -> None:
+        self.path, self.content_type, self.body = path, content_type, body
         self.writer: asyncio.StreamWriter | None = None
 
-    async def start(self, port: int, token: str) -> None:
+    async def start(self, port: int, headers: dict[str, str] | None = None) -> None:
         self.reader, self.writer = await asyncio.open_connection("127.0.0.1", port)
+        extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
         head = (
-            "POST /v1/referrals HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-            "Content-Type: application/json\r\n"
-            f"Authorization: Bearer {token}\r\nContent-Length: {len(self.body)}\r\n\r\n"
+            f"POST {self.path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Content-Type: {self.content_type}\r\n{extra}"
+            f"Content-Length: {len(self.body)}\r\n\r\n"
         )
         self.writer.write(head.encode() + self.body[: len(self.body) // 2])
         await self.writer.drain()
@@ -67,7 +68,10 @@ async def test_past_its_bound_a_process_answers_503_with_retry_after_and_recover
 ) -> None:
     url = await databases.fresh("in_flight", "referrals", migrations_of("referrals"))
     token = await fetch_token(identity.issuer, "leeds-caseworker")
-    held = [HeldReferral(json.dumps(referral_body()).encode()) for _ in range(HELD)]
+    held = [  # each a child of its own (the same child twice is a duplicate: 409)
+        HeldRequest("/v1/referrals", "application/json", json.dumps(referral_body()).encode())
+        for _ in range(HELD)
+    ]
     async with (
         referrals_service(url, identity, http_in_flight=HELD) as app,
         serving(app) as base_url,
@@ -78,7 +82,7 @@ async def test_past_its_bound_a_process_answers_503_with_retry_after_and_recover
         port = int(base_url.rsplit(":", 1)[1])
         try:
             for request in held:
-                await request.start(port, token)
+                await request.start(port, {"Authorization": f"Bearer {token}"})
 
             async def all_held() -> bool:
                 return await metric(client, "send_http_in_flight") == HELD

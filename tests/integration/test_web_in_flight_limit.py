@@ -6,8 +6,6 @@ arrive, and the process serves pages again."""
 
 from __future__ import annotations
 
-import asyncio
-
 import httpx
 from web.app import create_app
 from web.config import WebSettings
@@ -17,43 +15,10 @@ from shared.services import LOCAL_SERVICE_USER, with_user
 from tests.conftest import Databases
 from tests.integration.conftest import wait_for
 from tests.integration.messaging import serving
-from tests.integration.test_in_flight_limit import metric
+from tests.integration.test_in_flight_limit import HeldRequest, metric
 
 HELD = 3
 FORM = b"csrf=not-this-sessions&x=" + b"1" * 64
-
-
-class HeldForm:
-    """A ``POST /sign-out`` whose head and half its form are sent, the rest held back: a
-    request the workspace is serving (the route reads its form first) until ``finish``."""
-
-    def __init__(self) -> None:
-        self.writer: asyncio.StreamWriter | None = None
-
-    async def start(self, port: int) -> None:
-        self.reader, self.writer = await asyncio.open_connection("127.0.0.1", port)
-        head = (
-            "POST /sign-out HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-            "Content-Type: application/x-www-form-urlencoded\r\n"
-            f"Content-Length: {len(FORM)}\r\n\r\n"
-        )
-        self.writer.write(head.encode() + FORM[: len(FORM) // 2])
-        await self.writer.drain()
-
-    async def finish(self) -> int:
-        """The rest of the form sent; the answer's status."""
-        assert self.writer is not None
-        self.writer.write(FORM[len(FORM) // 2 :])
-        await self.writer.drain()
-        status_line = await self.reader.readline()
-        await self.close()
-        return int(status_line.split()[1])
-
-    async def close(self) -> None:
-        """Hang up (a request still held then ends: the server stops only when none is)."""
-        if self.writer is not None and not self.writer.is_closing():
-            self.writer.close()
-            await self.writer.wait_closed()
 
 
 async def test_past_its_bound_the_workspace_answers_503_with_retry_after_and_recovers(
@@ -66,7 +31,9 @@ async def test_past_its_bound_the_workspace_answers_503_with_retry_after_and_rec
             http_in_flight=HELD,
         )
     )
-    held = [HeldForm() for _ in range(HELD)]
+    held = [
+        HeldRequest("/sign-out", "application/x-www-form-urlencoded", FORM) for _ in range(HELD)
+    ]
     async with (
         app.router.lifespan_context(app),
         serving(app) as base_url,
