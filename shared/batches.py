@@ -19,7 +19,7 @@ from shared.councils import act_for
 from shared.events import Envelope, message_class
 from shared.pending_writes import PendingWrites
 from shared.subscriptions import Conn, Subscription
-from shared.telemetry import continued_trace, tag_current_span
+from shared.telemetry import continued_trace, span_ids
 from shared.unit_of_work import Actor, Work
 
 _tracer = trace.get_tracer(__name__)
@@ -35,6 +35,7 @@ def batch_consumer(
     topic = event_class.topic()
     message = message_class(event_class)
     actor = Actor.system(subscription.acting_as or service)
+    span_name = f"{topic} handle"
 
     async def consume(messages: list[message], conn: Conn) -> None:  # type: ignore[valid-type]  # one per event class
         council = None
@@ -54,10 +55,10 @@ def batch_consumer(
         # Each event continues the trace of the work that caused it, whatever else came in
         # its batch: one trace follows one referral's journey.
         context = {"traceparent": message.traceparent or "", "tracestate": message.tracestate or ""}
-        with continued_trace(context), _tracer.start_as_current_span(f"{topic} handle"):
-            tag_current_span(
-                referral_id=message.subject, event_id=str(message.id), event_type=message.type
-            )
+        ids = span_ids(
+            referral_id=message.subject, event_id=str(message.id), event_type=message.type
+        )
+        with continued_trace(context), _tracer.start_as_current_span(span_name, attributes=ids):
             async with work.within(conn, actor, pending) as uow:
                 caused = await handler(message, uow)
                 uow.add(*(caused or ()), local_authority=message.localauthority)

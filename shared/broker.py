@@ -12,13 +12,13 @@ from typing import Any
 from aiokafka import AIOKafkaClient
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
-from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import CollectorRegistry
 
 from shared.access_lines import MessageTraceLines
 from shared.logs import BROKER_LOGGER
+from shared.publish_spans import KafkaTelemetry
 from shared.settings import KafkaSettings
 
 logger = logging.getLogger(__name__)
@@ -57,7 +57,8 @@ def create_broker(
         # handler like every other (shared.logs).
         logger=lines,
         middlewares=[
-            KafkaTelemetryMiddleware(tracer_provider=tracer_provider),
+            # FastStream's, with one span a published record (shared.publish_spans).
+            KafkaTelemetry(tracer_provider=tracer_provider),
             KafkaPrometheusMiddleware(
                 registry=registry, app_name=client_id, metrics_prefix="send_faststream"
             ),

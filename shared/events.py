@@ -1674,7 +1674,7 @@ def wrap(
     """Put an event in a new envelope (new id, time now), with the W3C ``trace`` context
     (``traceparent``, ``tracestate``) of the work that caused it."""
     # Parametrised with the event's own class, so ``data`` serialises with all its fields.
-    model: Any = Envelope.__class_getitem__(type(event))
+    model: Any = _envelope_of(type(event))
     envelope: Envelope[E] = model(
         type=event.event_type(),
         source=source,
@@ -1686,3 +1686,10 @@ def wrap(
         data=event,
     )
     return envelope
+
+
+@functools.cache
+def _envelope_of(event_class: type[DomainEvent]) -> Any:
+    """``Envelope[event_class]``, the class pydantic keeps for it, looked up once: pydantic's
+    own lookup takes about as long as filling the envelope's fields (issue #25)."""
+    return Envelope.__class_getitem__(event_class)

@@ -1,6 +1,9 @@
 """OpenTelemetry setup and trace-context helpers.
 
 Span attributes must hold ids only, never names, contact details or needs.
+
+(Longer than most modules: the tracing setup and every trace-context helper the services
+share, which must agree with each other, read together.)
 """
 
 from __future__ import annotations
@@ -106,12 +109,22 @@ def tag_current_span(
     *, referral_id: str, event_id: str | None = None, event_type: str | None = None
 ) -> None:
     """Put the ids an operator searches by on the current span (ids only, never personal data)."""
-    span = trace.get_current_span()
-    span.set_attribute("send.referral_id", referral_id)
-    if event_id is not None:
-        span.set_attribute("send.event_id", event_id)
-    if event_type is not None:
-        span.set_attribute("send.event_type", event_type)
+    trace.get_current_span().set_attributes(
+        span_ids(referral_id=referral_id, event_id=event_id, event_type=event_type)
+    )
+
+
+def span_ids(
+    *, referral_id: str, event_id: str | None = None, event_type: str | None = None
+) -> dict[str, str]:
+    """The ids an operator searches by, as span attributes: for a span that has them from its
+    start (a consumed event's ``<topic> handle``: given at once, not set one by one after)."""
+    ids = {
+        "send.referral_id": referral_id,
+        "send.event_id": event_id,
+        "send.event_type": event_type,
+    }
+    return {name: value for name, value in ids.items() if value is not None}
 
 
 @contextmanager

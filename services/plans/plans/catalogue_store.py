@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from importlib.resources import files
+from typing import cast
 
 from plans.standards import (
     NATIONAL,
@@ -20,6 +21,7 @@ from plans.standards import (
     version_key,
 )
 from shared.db import Connection
+from shared.referral_locks import held_on
 
 
 class CatalogueChanged(Exception):
@@ -93,7 +95,23 @@ _versions: dict[tuple[str, str], CatalogueVersion] = {}  # released versions nev
 
 
 async def catalogue_in_force(conn: Connection, local_authority: str) -> Catalogue:
-    """The newest national version with the newest of the council's own layer over it."""
+    """The newest national version with the newest of the council's own layer over it.
+
+    Read once per council in a consumed batch (``shared.referral_locks.held_on``: kept while
+    the batch's transaction lasts), not once per referral drafted: a batch of 200 referrals
+    made 200 reads of the same versions (issue #25). The batch then drafts with the versions
+    in force when its first referral of that council did, as if it had run a moment sooner."""
+    held = held_on(conn)
+    key = f"{__name__}.catalogue_in_force:{local_authority}"
+    if held is not None and key in held.remembered:
+        return cast("Catalogue", held.remembered[key])
+    catalogue = await _read_in_force(conn, local_authority)
+    if held is not None:
+        held.remembered[key] = catalogue
+    return catalogue
+
+
+async def _read_in_force(conn: Connection, local_authority: str) -> Catalogue:
     rows = await conn.fetch(
         "SELECT layer, version FROM catalogue_versions WHERE layer = ANY($1)",
         [NATIONAL, local_authority],

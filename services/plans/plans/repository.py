@@ -27,14 +27,20 @@ _PLAN_COLUMNS = ", ".join(_FIELDS)
 
 async def add_draft(conn: Connection, plan: SupportPlan, *, reason: str = "drafted") -> bool:
     """Store a draft with its checks, as version 1 (``reason``: why, kept with the version);
-    False when the referral already has a plan."""
+    False when the referral already has a plan. One statement, the document serialised once
+    (issue #25: the plan and its first version were two, the document serialised for each)."""
     added = await conn.fetchval(
-        """INSERT INTO support_plans (id, referral_id, local_authority, primary_need,
-               area_of_need, specialism, status, sections, track, checks, catalogue_versions,
-               final_plan_due, referral, school_urn)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10::jsonb, $11, $12, $13::jsonb,
-                   $14)
-           ON CONFLICT (referral_id) DO NOTHING RETURNING true""",
+        """WITH added AS (
+               INSERT INTO support_plans (id, referral_id, local_authority, primary_need,
+                   area_of_need, specialism, status, sections, track, checks,
+                   catalogue_versions, final_plan_due, referral, school_urn)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10::jsonb, $11, $12,
+                       $13::jsonb, $14)
+               ON CONFLICT (referral_id) DO NOTHING RETURNING id)
+           INSERT INTO plan_versions (plan_id, version, referral_id, local_authority, status,
+               document, changed_by, reason)
+           SELECT id, 1, $2, $3, $7, $8::jsonb, 'plans', $15 FROM added
+           RETURNING true""",
         plan.id,
         plan.referral_id,
         plan.local_authority,
@@ -49,11 +55,8 @@ async def add_draft(conn: Connection, plan: SupportPlan, *, reason: str = "draft
         plan.final_plan_due,
         None if plan.referral is None else plan.referral.model_dump_json(),
         None if plan.referral is None else plan.referral.school_urn,
+        reason,
     )
-    if added:
-        state = Plan(plan.id, plan.referral_id, plan.local_authority, plan.track, plan.status, 1)
-        document = plan.document.model_dump(mode="json")
-        await versions.add(conn, state, document, "plans", reason)
     return bool(added)
 
 

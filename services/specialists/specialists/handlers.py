@@ -27,8 +27,7 @@ async def match_specialist(message: Envelope[PlanDrafted], uow: Uow) -> Events:
     assess (``add_statutory_advice_givers``), not with the plan or the request: with the plan,
     when that decision came first."""
     plan = message.data
-    need = await store.save_plan_need(uow.conn, plan, message.time)
-    assessing = await store.assessing(uow.conn, plan.referral_id)
+    need, assessing = await store.save_plan_need(uow.conn, plan, message.time)
     return await match(uow.conn, need, roles_needed(plan.roles(), need.sen2, ehc=assessing))
 
 

@@ -24,11 +24,13 @@ def _need(row: asyncpg.Record) -> Need:
     return Need(**{**dict(row), "secondary_needs": tuple(row["secondary_needs"])})
 
 
-async def save_plan_need(conn: Connection, plan: PlanDrafted, at: datetime) -> Need:
-    """The plan's codes; an EHC request that came first keeps the track and its date."""
+async def save_plan_need(conn: Connection, plan: PlanDrafted, at: datetime) -> tuple[Need, bool]:
+    """The plan's codes and provision; an EHC request that came first keeps the track and its
+    date. Returns the need, and whether the council decided to assess (its statutory advisers
+    due): one statement (issue #25: it was three, the provision and the decision apart)."""
     row = await conn.fetchrow(
-        f"""INSERT INTO referral_needs ({_NEED_COLUMNS})
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+        f"""INSERT INTO referral_needs ({_NEED_COLUMNS}, provision)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb)
             ON CONFLICT (referral_id) DO UPDATE SET
                 plan_id = EXCLUDED.plan_id, primary_need = EXCLUDED.primary_need,
                 secondary_needs = EXCLUDED.secondary_needs,
@@ -37,8 +39,9 @@ async def save_plan_need(conn: Connection, plan: PlanDrafted, at: datetime) -> N
                 track = CASE WHEN referral_needs.track = 'ehc' THEN 'ehc'
                              ELSE EXCLUDED.track END,
                 statutory_due = coalesce(EXCLUDED.statutory_due, referral_needs.statutory_due),
-                needed_since = coalesce(referral_needs.needed_since, EXCLUDED.needed_since)
-            RETURNING {_NEED_COLUMNS}""",
+                needed_since = coalesce(referral_needs.needed_since, EXCLUDED.needed_since),
+                provision = EXCLUDED.provision
+            RETURNING {_NEED_COLUMNS}, assessing_since IS NOT NULL AS assessing""",
         plan.referral_id,
         plan.local_authority,
         plan.plan_id,
@@ -50,14 +53,12 @@ async def save_plan_need(conn: Connection, plan: PlanDrafted, at: datetime) -> N
         plan.track,
         plan.statutory_due,
         at,
-    )
-    assert row is not None
-    await conn.execute(
-        "UPDATE referral_needs SET provision = $2::jsonb WHERE referral_id = $1",
-        plan.referral_id,
         json.dumps([line.model_dump(mode="json") for line in plan.provision]),
     )
-    return _need(row)
+    assert row is not None
+    need = {**dict(row), "secondary_needs": tuple(row["secondary_needs"])}
+    assessing = bool(need.pop("assessing"))
+    return Need(**need), assessing
 
 
 async def mark_ehc(
@@ -97,14 +98,6 @@ async def mark_assessing(
     )
     assert row is not None
     return _need(row)
-
-
-async def assessing(conn: Connection, referral_id: UUID) -> bool:
-    """Whether the council decided to assess the referral (its statutory advisers due)."""
-    since = await conn.fetchval(
-        "SELECT assessing_since FROM referral_needs WHERE referral_id = $1", referral_id
-    )
-    return since is not None
 
 
 async def need_of(conn: Connection, referral_id: UUID) -> Need | None:
