@@ -306,13 +306,6 @@ async def _record_sent(conn: Connection, handed: list[Handed], at: list[datetime
     return done
 
 
-async def apply_status(
-    conn: Connection, alert: FamilyAlert, channel: Channel, status: str, at: datetime
-) -> list[DomainEvent]:
-    """A provider's status for an attempt already recorded as sent; returns the events."""
-    return (await apply_statuses(conn, [(alert, channel, status, at)]))[0]
-
-
 async def apply_statuses(
     conn: Connection, given: list[tuple[FamilyAlert, Channel, str, datetime]]
 ) -> list[list[DomainEvent]]:

@@ -407,14 +407,20 @@ class AlertSender:
         """Every outcome of a round and its events, in the one unit of work ``uow``."""
         now, conn = self._clock(), uow.conn
         taken = [o for o in outcomes if isinstance(o, Taken)]
-        recorded = await deliveries.mark_sent(conn, [t.handed for t in taken], now=now)
-        for t in taken:
-            alert, channel = t.item.alert, t.handed.channel
-            if alert.id not in recorded:
-                continue  # its receipt came first and said so
-            events = sent_events(alert, channel)  # the family's only
-            if t.delivered:
-                events += await deliveries.apply_status(conn, alert, channel, "delivered", now)
+        recorded = (
+            await deliveries.mark_sent(conn, [t.handed for t in taken], now=now) if taken else set()
+        )
+        mine = [t for t in taken if t.item.alert.id in recorded]  # else its receipt came first
+        # Those the provider's answer said were delivered (the log channel): one set of
+        # statements for them all, a message each at most (a round holds one a family).
+        delivered = [t for t in mine if t.delivered]
+        said = await deliveries.apply_statuses(
+            conn, [(t.item.alert, t.handed.channel, "delivered", now) for t in delivered]
+        )
+        news = {id(t): events for t, events in zip(delivered, said, strict=True)}
+        for t in mine:
+            alert = t.item.alert
+            events = sent_events(alert, t.handed.channel) + news.get(id(t), [])  # family's only
             uow.add(*events, local_authority=alert.local_authority, trace=t.item.trace_headers)
         for key in sorted({t.limit_key for t in taken if t.limit_key is not None}):
             await gate.recovered(conn, key)
