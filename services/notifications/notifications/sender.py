@@ -76,6 +76,8 @@ logger = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 T = TypeVar("T")
 UNCONFIRMED = "unconfirmed: the sender stopped during the exchange"
+REMEMBERED = timedelta(minutes=10)
+"""How far ahead a sender remembers when the messages it put back fall due (see ``run``)."""
 
 
 def utc_now() -> datetime:
@@ -179,9 +181,11 @@ class AlertSender:
                 await asyncio.sleep(self._wakeup.poll_interval_s)
 
     def _falls_due(self, *at: datetime | None) -> None:
-        """Messages put back until ``at``: wake then (``run``)."""
+        """Messages put back until ``at``: wake then (``run``). Only those due within
+        ``REMEMBERED``: a fallback days away is found by a poll then, not kept meanwhile."""
+        horizon = self._clock() + REMEMBERED
         for when in at:
-            if when is not None:
+            if when is not None and when <= horizon:
                 heapq.heappush(self._due, when)
 
     def _next_due_in_s(self) -> float | None:
