@@ -92,6 +92,9 @@ class ServiceDefinition:
     consumers: Sequence[Consumer] = ()
     uploads: Sequence[str] = ()
     """Patterns of the paths that take a document (their body may reach MAX_UPLOAD_BYTES)."""
+    untraced: Sequence[str] = ()
+    """Patterns of the paths whose requests make no server span (as ``health/`` and
+    ``metrics``): a provider's callbacks by the thousand, each a trace of one span."""
     own: object = None
     """The service's own part of its state (``ServiceState.own``): what its routes reach
     through its ``state_of`` and its handlers through ``uow.service``."""
@@ -240,7 +243,7 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
     FastAPIInstrumentor.instrument_app(
         app,
         tracer_provider=tracer_provider,
-        excluded_urls="health/.*,metrics",
+        excluded_urls=",".join(("health/.*", "metrics", *definition.untraced)),
         server_request_hook=family_links_unrecorded(
             settings.family_path_prefix, ADVISER_PATH_PREFIX
         ),

@@ -29,6 +29,11 @@ class Wakeup:
         """Forget earlier wake-ups: call before looking for work, so none is missed."""
         self._event.clear()
 
-    async def wait(self) -> None:
+    async def wait(self, within_s: float | None = None) -> None:
+        """Until woken, or the poll interval (``within_s`` if sooner: work known to be due
+        then) has passed."""
+        timeout_s = (
+            self.poll_interval_s if within_s is None else min(within_s, self.poll_interval_s)
+        )
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._event.wait(), self.poll_interval_s)
+            await asyncio.wait_for(self._event.wait(), max(timeout_s, 0.0))

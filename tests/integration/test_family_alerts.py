@@ -518,7 +518,7 @@ async def test_a_receipt_for_a_message_being_recorded_waits_its_turn_without_a_d
     [alert_id] = channel.sent
     async with notifications_pool.acquire() as conn, conn.transaction():
         await act_for(conn, ALL)
-        # The receipt's first step: the message's row (deliveries.receipt).
+        # The receipt's first step: the message's row (deliveries.receipts).
         await conn.execute("SELECT id FROM notifications WHERE id = $1 FOR UPDATE", alert_id)
         channel.answer.set()  # Notify answers: the sender goes on to record the message
         pid = conn.get_server_pid()
@@ -533,10 +533,10 @@ async def test_a_receipt_for_a_message_being_recorded_waits_its_turn_without_a_d
             )
 
         await wait_for(the_sender_waits_for_the_receipt, what="the sender's record")
-        found = await deliveries.receipt(
-            conn, notification_id=alert_id, channel="email", provider_id=str(alert_id),
-            status="delivered", at=datetime.now(UTC),
-        )  # fmt: skip
+        [found] = await deliveries.receipts(
+            conn,
+            [deliveries.Status(alert_id, "email", str(alert_id), "delivered", datetime.now(UTC))],
+        )
         assert found is not None
         await OUTBOX.add(conn, found.events, local_authority=found.local_authority)
     await sending

@@ -146,15 +146,15 @@ async def test_a_receipt_that_fails_does_not_fail_those_that_came_with_it(
 ) -> None:
     messages = await sent_to_families(database, 4)
     bad = UUID(messages[0]["reference"])
-    applied = deliveries.receipt
+    applied = deliveries.receipts
 
-    async def receipt(conn: Any, **given: Any) -> Any:
-        found = await applied(conn, **given)  # its changes made, then a bug
-        if given["notification_id"] == bad:
+    async def receipts(conn: Any, given: list[deliveries.Status]) -> Any:
+        found = await applied(conn, given)  # their changes made, then a bug
+        if bad in {s.notification_id for s in given}:
             raise RuntimeError("a bug in one receipt")
         return found
 
-    monkeypatch.setattr(deliveries, "receipt", receipt)
+    monkeypatch.setattr(deliveries, "receipts", receipts)
     batches = ReceiptBatches()
     work = Work(database.pool, OUTBOX)
     outcomes = await asyncio.gather(

@@ -5,12 +5,28 @@ claimed and put back again and again meanwhile."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from datetime import timedelta
+from types import SimpleNamespace
+from typing import cast
 
 import asyncpg
 
 from shared.db import Database
-from tests.integration.messaging import COUNCIL, Clock, database, db, owner_url, referral, stack
+from shared.state import ServiceState
+from shared.unit_of_work import Work
+from tests.integration.messaging import (
+    COUNCIL,
+    OUTBOX,
+    Clock,
+    database,
+    db,
+    owner_url,
+    referral,
+    stack,
+    until,
+)
 
 __all__ = ["database", "db", "owner_url"]  # fixtures
 
@@ -47,3 +63,33 @@ async def test_messages_over_the_limit_wait_their_own_turn_in_the_rounds_transac
     assert await db.fetchval("SELECT count(*) FROM notifications WHERE status = 'queued'") == 0
     references = sorted(m["reference"] for m in s.notify.messages)
     assert len(set(references)) == 5  # each exactly once
+
+
+async def test_a_message_held_for_its_token_goes_when_the_token_is_there_not_at_the_next_poll(
+    db: asyncpg.Pool, database: Database
+) -> None:
+    async with stack(database) as s:
+        s.sender._wakeup.poll_interval_s = 30  # the safety net, far off
+        provider = s.sender.councils.council(COUNCIL).provider("notify")
+        provider.rate_per_minute, s.sender._burst = 62, 2  # two at once, then one a second
+        for _ in range(3):
+            await referral(database.pool())
+        state = cast("ServiceState", SimpleNamespace(work=Work(database.pool, OUTBOX)))
+        started = asyncio.get_running_loop().time()
+        running = asyncio.create_task(s.sender.run(state))
+        try:
+
+            async def all_sent() -> bool:
+                return len(s.notify.messages) == 3
+
+            await until(all_sent, timeout_s=10, what="the held message to go")
+        finally:
+            running.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await running
+        took_s = asyncio.get_running_loop().time() - started
+    assert took_s < 10  # its token a second away; the poll 30 s
+    held = await db.fetchval("SELECT count(*) FROM notifications WHERE held_reason IS NOT NULL")
+    assert held == 0  # it was held, then sent
+    references = [m["reference"] for m in s.notify.messages]
+    assert len(set(references)) == 3

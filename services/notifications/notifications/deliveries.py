@@ -269,75 +269,105 @@ class Handed:
 async def mark_sent(conn: Connection, handed: list[Handed], *, now: datetime) -> set[UUID]:
     """Record that the provider took each message, in the caller's transaction; returns the ids
     recorded now (a message whose receipt came first is left as it is: recorded once)."""
+    await lock(conn, [h.alert.id for h in handed])
+    return await _record_sent(conn, handed, [now] * len(handed))
+
+
+async def _record_sent(conn: Connection, handed: list[Handed], at: list[datetime]) -> set[UUID]:
+    """``mark_sent``'s statements, each message sent at its own time, the messages locked."""
     ids = [h.alert.id for h in handed]
-    await lock(conn, ids)
     recorded = await conn.fetch(
         """UPDATE delivery_attempts d SET status = 'sent', provider_id = h.provider_id,
-               sent_at = $5, error = h.note
-           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[])
-               AS h(id, channel, provider_id, note)
+               sent_at = h.at, error = h.note
+           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[])
+               AS h(id, channel, provider_id, note, at)
            WHERE d.notification_id = h.id AND d.channel = h.channel AND d.status = 'sending'
            RETURNING d.notification_id""",
         ids,
         [h.channel for h in handed],
         [h.provider_id for h in handed],
         [h.note for h in handed],
-        now,
+        at,
     )
     done = {r["notification_id"] for r in recorded}
-    mine = [h for h in handed if h.alert.id in done]
+    mine = [(h, when) for h, when in zip(handed, at, strict=True) if h.alert.id in done]
     await conn.execute(
         """UPDATE notifications n SET status = 'sent', channel = h.channel,
-               sent_at = coalesce(n.sent_at, $4), fallback_at = h.fallback_at, claimed_at = NULL,
-               not_before = NULL, held_reason = NULL, last_error = NULL
-           FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS h(id, channel, fallback_at)
+               sent_at = coalesce(n.sent_at, h.at), fallback_at = h.fallback_at,
+               claimed_at = NULL, not_before = NULL, held_reason = NULL, last_error = NULL
+           FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::timestamptz[])
+               AS h(id, channel, fallback_at, at)
            WHERE n.id = h.id AND n.status IN ('sending', 'queued')""",
-        [h.alert.id for h in mine],
-        [h.channel for h in mine],
-        [h.fallback_at for h in mine],
-        now,
+        [h.alert.id for h, _ in mine],
+        [h.channel for h, _ in mine],
+        [h.fallback_at for h, _ in mine],
+        [when for _, when in mine],
     )
     return done
 
 
-async def apply_status(
-    conn: Connection, alert: FamilyAlert, channel: Channel, status: str, at: datetime
-) -> list[DomainEvent]:
-    """A provider's status for an attempt already recorded as sent; returns the events."""
-    if status == "delivered":
-        updated = await conn.fetchval(
-            """UPDATE delivery_attempts SET status = 'delivered', completed_at = $3
-               WHERE notification_id = $1 AND channel = $2 AND status <> 'delivered'
-               RETURNING true""",
-            alert.id,
-            channel,
-            at,
+async def apply_statuses(
+    conn: Connection, given: list[tuple[FamilyAlert, Channel, str, datetime]]
+) -> list[list[DomainEvent]]:
+    """Providers' statuses for attempts already recorded as sent, one a message at most, a few
+    statements for them all; returns each one's events."""
+    events: list[list[DomainEvent]] = [[] for _ in given]
+    done = [i for i, (_, _, status, _) in enumerate(given) if status == "delivered"]
+    if done:
+        columns = _columns(given, done)
+        updated = await conn.fetch(
+            """UPDATE delivery_attempts d SET status = 'delivered', completed_at = g.at
+               FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[])
+                   AS g(id, channel, status, at)
+               WHERE d.notification_id = g.id AND d.channel = g.channel
+                 AND d.status <> 'delivered'
+               RETURNING d.notification_id""",
+            *columns,
         )
-        first = await conn.fetchval(
-            """UPDATE notifications SET status = 'delivered', delivered_at = $2,
-                   completed_at = $2, fallback_at = NULL, channel = $3
-               WHERE id = $1 AND status <> 'delivered' RETURNING true""",
-            alert.id,
-            at,
-            channel,
+        first = await conn.fetch(
+            """UPDATE notifications n SET status = 'delivered', delivered_at = g.at,
+                   completed_at = g.at, fallback_at = NULL, channel = g.channel
+               FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[])
+                   AS g(id, channel, status, at)
+               WHERE n.id = g.id AND n.status <> 'delivered' RETURNING n.id""",
+            *columns,
         )
-        return [delivered(alert, channel, at)] if updated and first else []
-    if status in FAILURES:
+        news = {r["notification_id"] for r in updated} & {r["id"] for r in first}
+        for i in done:
+            alert, channel, _, at = given[i]
+            if alert.id in news:
+                events[i] = [delivered(alert, channel, at)]
+    failures = [i for i, (_, _, status, _) in enumerate(given) if status in FAILURES]
+    if failures:
+        columns = _columns(given, failures)
         await conn.execute(
-            """UPDATE delivery_attempts SET status = $3, completed_at = $4
-               WHERE notification_id = $1 AND channel = $2 AND status IN ('sending', 'sent')""",
-            alert.id,
-            channel,
-            status,
-            at,
+            """UPDATE delivery_attempts d SET status = g.status, completed_at = g.at
+               FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[])
+                   AS g(id, channel, status, at)
+               WHERE d.notification_id = g.id AND d.channel = g.channel
+                 AND d.status IN ('sending', 'sent')""",
+            *columns,
         )
         # The sender decides what next: another channel, waiting for one, or giving up.
         await conn.execute(
             """UPDATE notifications SET status = 'queued', not_before = NULL, fallback_at = NULL
-               WHERE id = $1 AND status = 'sent'""",
-            alert.id,
+               WHERE id = ANY($1::uuid[]) AND status = 'sent'""",
+            columns[0],
         )
-    return []  # created, sending, pending, sent (international: no more news will come)
+    return events  # created, sending, pending, sent (international: no more news will come)
+
+
+def _columns(
+    given: list[tuple[FamilyAlert, Channel, str, datetime]], which: list[int]
+) -> tuple[list[UUID], list[str], list[str], list[datetime]]:
+    """The statuses ``which`` as ``unnest``'s arrays: ids, channels, statuses, times."""
+    rows = [given[i] for i in which]
+    return (
+        [alert.id for alert, _, _, _ in rows],
+        [channel for _, channel, _, _ in rows],
+        [status for _, _, status, _ in rows],
+        [at for _, _, _, at in rows],
+    )
 
 
 @dataclass(frozen=True)
@@ -348,39 +378,86 @@ class Receipt:
     """The trace of the event the message was about: the receipt's events continue it."""
 
 
-async def receipt(
-    conn: Connection,
-    *,
-    notification_id: UUID,
-    channel: Channel,
-    provider_id: str,
-    status: str,
-    at: datetime,
-) -> Receipt | None:
-    """A delivery receipt (Notify's callback, or its answer when asked): the attempt is
-    recorded as sent if its sender had not got that far, then given the status. Runs in the
-    caller's transaction; None if no such message is known here (or to these councils)."""
-    row = await conn.fetchrow(
+@dataclass(frozen=True)
+class Status:
+    """A provider's status for one message on one channel: a receipt, or its answer when asked."""
+
+    notification_id: UUID
+    channel: Channel
+    provider_id: str
+    status: str
+    at: datetime
+
+
+async def receipts(conn: Connection, given: list[Status]) -> list[Receipt | None]:
+    """Delivery receipts (Notify's callbacks, or its answers when asked), a few statements for
+    them all (#25: five each before): the messages locked in one statement (in the order of their
+    ids), each attempt recorded as sent if its sender had not got that far, then given its
+    status. Several for one message are applied in turn, as if each came alone, in the order
+    given. Runs in the caller's transaction; None for one whose message (or attempt on that
+    channel) is not known here (or to these councils)."""
+    rows = await conn.fetch(
         f"""SELECT {ALERT_COLUMNS}, n.trace_headers::text AS trace_headers
-            FROM notifications n WHERE n.id = $1 FOR UPDATE""",
-        notification_id,
+            FROM notifications n WHERE n.id = ANY($1::uuid[]) ORDER BY n.id FOR UPDATE""",
+        sorted({s.notification_id for s in given}),
     )
-    if row is None:
-        return None
-    alert = alert_of(row)
-    attempt = await conn.fetchval(
-        """SELECT status FROM delivery_attempts WHERE notification_id = $1 AND channel = $2""",
-        alert.id,
-        channel,
+    known = {r["id"]: (alert_of(r), json.loads(r["trace_headers"])) for r in rows}
+    found: list[list[DomainEvent] | None] = [None] * len(given)
+    waiting = [i for i, s in enumerate(given) if s.notification_id in known]
+    while waiting:  # each message's first receipt, then any second...
+        turn: dict[UUID, int] = {}
+        for i in waiting:
+            turn.setdefault(given[i].notification_id, i)
+        waiting = [i for i in waiting if i not in turn.values()]
+        await _receipts_in_turn(conn, given, list(turn.values()), known, found)
+    answers: list[Receipt | None] = []
+    for status, events in zip(given, found, strict=True):
+        alert, trace = known.get(status.notification_id, (None, {}))
+        answers.append(None if alert is None or events is None else
+                       Receipt(events, alert.local_authority, trace))  # fmt: skip
+    return answers
+
+
+async def _receipts_in_turn(
+    conn: Connection,
+    given: list[Status],
+    turn: list[int],
+    known: dict[UUID, tuple[FamilyAlert, dict[str, str]]],
+    found: list[list[DomainEvent] | None],
+) -> None:
+    """The receipts ``turn`` (one a message, their messages locked): their events to
+    ``found``, left None for one with no attempt on its channel."""
+    attempts = {
+        (r["notification_id"], r["channel"]): r["status"]
+        for r in await conn.fetch(
+            """SELECT a.notification_id, a.channel, a.status FROM delivery_attempts a
+               JOIN unnest($1::uuid[], $2::text[]) AS g(id, channel)
+                   ON a.notification_id = g.id AND a.channel = g.channel""",
+            [given[i].notification_id for i in turn],
+            [given[i].channel for i in turn],
+        )
+    }
+    turn = [i for i in turn if (given[i].notification_id, given[i].channel) in attempts]
+    # Its sender had not recorded it yet (else nothing to record).
+    sending = [i for i in turn if attempts[given[i].notification_id, given[i].channel] == "sending"]
+    recorded: set[UUID] = set()
+    if sending:
+        handed = [
+            Handed(known[given[i].notification_id][0], given[i].channel, given[i].provider_id, None)
+            for i in sending
+        ]
+        recorded = await _record_sent(conn, handed, [given[i].at for i in sending])
+    statuses = await apply_statuses(
+        conn,
+        [
+            (known[given[i].notification_id][0], given[i].channel, given[i].status, given[i].at)
+            for i in turn
+        ],
     )
-    if attempt is None:
-        return None
-    events: list[DomainEvent] = []
-    if attempt == "sending":  # its sender had not recorded it yet (else nothing to record)
-        recorded = await mark_sent(conn, [Handed(alert, channel, provider_id, None)], now=at)
-        events = sent_events(alert, channel) if alert.id in recorded else []
-    events += await apply_status(conn, alert, channel, status, at)
-    return Receipt(events, alert.local_authority, json.loads(row["trace_headers"]))
+    for i, events in zip(turn, statuses, strict=True):
+        alert = known[given[i].notification_id][0]
+        first = i in sending and alert.id in recorded  # recorded as sent by the receipt
+        found[i] = (sent_events(alert, given[i].channel) if first else []) + events
 
 
 async def finish(

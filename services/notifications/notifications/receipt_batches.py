@@ -4,10 +4,11 @@ GOV.UK Notify posts one receipt a message, many at once when messages go out in 
 in a transaction of its own would wait for its own durable commit (a WAL flush), with a pooled
 connection, its councils and its outbox rows each time. Instead the route hands its receipt to
 the process's ``ReceiptBatches`` and awaits what became of it: the receipts waiting are applied
-in one unit of work (up to ``most``), each acting for the councils whose token it bore, and each
-is answered once that unit of work has committed; the route's 204 follows. Up to ``at_once``
-such units of work run side by side; receipts arriving while all are busy wait for the next
-one, so a lone receipt is never held back for company.
+in one unit of work (up to ``most``), each reaching only the councils whose token it bore, and
+each is answered once that unit of work has committed; the route's 204 follows. Inside, a few
+set-based statements apply them all (``deliveries.receipts``), not four or five each (#25). Up
+to ``at_once`` such units of work run side by side; receipts arriving while all are busy wait
+for the next one, so a lone receipt is never held back for company.
 
 A receipt that fails (a bug, a deadlock with the sender) must not fail the others: the batch is
 then applied again one receipt at a time, each answered with its own outcome, as before.
@@ -19,9 +20,12 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from typing import cast
+from uuid import UUID
 
-from notifications.receipts import SERVICE, Receipt, apply_receipt, record_receipt
+from notifications.deliveries import Status
+from notifications.receipts import SERVICE, Receipt, apply_receipts, record_receipt
 from shared.councils import ALL, act_for
+from shared.db import Connection
 from shared.unit_of_work import Work
 
 logger = logging.getLogger(__name__)
@@ -102,20 +106,17 @@ class ReceiptBatches:
             answer.set_result(known)
 
     async def _together(self, work: Work, receipts: list[Receipt]) -> list[bool]:
-        """Every receipt in one unit of work, taken in the order of their messages (as the
-        sender locks them: no deadlock between two batches), each acting for its councils."""
+        """Every receipt in one unit of work, a few statements for them all (their messages
+        locked in the order of their ids, as the sender locks them: no deadlock between two
+        batches), each reaching only the messages its token's councils may see."""
         order = sorted(range(len(receipts)), key=lambda i: receipts[i].notification_id)
         found = [False] * len(receipts)
         async with work.begin(SERVICE, councils=ALL) as uow:
-            acting: tuple[str, ...] | str = ALL
-            for i in order:
-                r = receipts[i]
-                if r.councils != acting:  # row-level security: its token's councils
-                    await act_for(uow.conn, r.councils)
-                    acting = r.councils
-                found[i] = await apply_receipt(uow, r.notification_id, r.channel, r.remote, r.at)
-            if acting != ALL:
-                await act_for(uow.conn, ALL)  # the outbox rows of every council among them
+            seen = await _visible(uow.conn, receipts)
+            mine = [i for i in order if seen[i]]
+            applied = await apply_receipts(uow, [_status(receipts[i]) for i in mine])
+            for i, known in zip(mine, applied, strict=True):
+                found[i] = known
         self.commits += 1
         return found
 
@@ -126,3 +127,27 @@ class ReceiptBatches:
         )
         self.commits += 1
         return known
+
+
+async def _visible(conn: Connection, receipts: list[Receipt]) -> list[bool]:
+    """Whether each receipt's message is one its token's councils may see (row-level
+    security, one statement for each set of councils among them); acting for every council
+    again after (the messages are then locked together, in the order of their ids)."""
+    councils = {r.councils for r in receipts if r.councils != ALL}
+    visible: dict[tuple[str, ...] | str, set[UUID]] = {}
+    for these in sorted(councils, key=str):
+        await act_for(conn, these)
+        visible[these] = {
+            r["id"]
+            for r in await conn.fetch(
+                "SELECT id FROM notifications WHERE id = ANY($1::uuid[])",
+                [r.notification_id for r in receipts if r.councils == these],
+            )
+        }
+    if councils:
+        await act_for(conn, ALL)
+    return [r.councils == ALL or r.notification_id in visible[r.councils] for r in receipts]
+
+
+def _status(r: Receipt) -> Status:
+    return Status(r.notification_id, r.channel, r.remote.provider_id, r.remote.status, r.at)

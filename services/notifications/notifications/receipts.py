@@ -59,15 +59,20 @@ async def apply_receipt(
 ) -> bool:
     """A provider's status for one message, in a unit of work already open (the sender's
     round's); False if the message is not known there."""
-    found = await deliveries.receipt(
-        uow.conn, notification_id=notification_id, channel=channel,
-        provider_id=remote.provider_id, status=remote.status, at=at,
-    )  # fmt: skip
-    if found is None:
-        return False
-    # Continued in the trace of the event the message was about: one trace, one journey.
-    uow.add(*found.events, local_authority=found.local_authority, trace=found.trace_headers)
-    return True
+    status = deliveries.Status(notification_id, channel, remote.provider_id, remote.status, at)
+    return (await apply_receipts(uow, [status]))[0]
+
+
+async def apply_receipts(uow: UnitOfWork, statuses: list[deliveries.Status]) -> list[bool]:
+    """Providers' statuses, in a unit of work already open, a few statements for them all
+    (``deliveries.receipts``): for each, False if its message is not known there."""
+    found = await deliveries.receipts(uow.conn, statuses)
+    for receipt in found:
+        if receipt is not None:
+            # Continued in the trace of the event the message was about: one trace, one journey.
+            uow.add(*receipt.events, local_authority=receipt.local_authority,
+                    trace=receipt.trace_headers)  # fmt: skip
+    return [receipt is not None for receipt in found]
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,8 @@ class NotifyReceipt(BaseModel):
 
 
 router = APIRouter(prefix="/v1/notify", tags=["delivery receipts"], responses=UNAVAILABLE)
+UNTRACED = "/v1/notify/receipts$"
+"""The receipts' path, as OpenTelemetry's excluded URLs match it: no server span of its own."""
 _bearer = HTTPBearer(auto_error=False, scheme_name="Notify callback token")
 CallbackCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 

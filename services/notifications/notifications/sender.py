@@ -21,6 +21,11 @@ messages go in rounds, one per round, each round recorded before the next. One m
 stops no other. A provider that refuses (429) or is down is paused for every replica
 (``gate``): its messages stay queued and go in order per family when it recovers.
 
+The sender wakes when a message is queued (PostgreSQL's NOTIFY), when a message it put back
+(held for the provider's limits or quiet hours, or sent with a fallback) falls due, and at
+least every poll interval: the safety net, and for what another replica put back (#25: a
+message held for a token a second away waited for the next poll).
+
 (Longer than most modules: one class whose steps (claim, decide, limits, attempts, calls,
 record) share the sender's councils, limits, clock and concurrency; split, each part would be
 handed all of them. Its SQL is in ``deliveries`` and ``gate``, a message's words in
@@ -30,6 +35,7 @@ handed all of them. Its SQL is in ``deliveries`` and ``gate``, a message's words
 from __future__ import annotations
 
 import asyncio
+import heapq
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
@@ -70,6 +76,8 @@ logger = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 T = TypeVar("T")
 UNCONFIRMED = "unconfirmed: the sender stopped during the exchange"
+REMEMBERED = timedelta(minutes=10)
+"""How far ahead a sender remembers when the messages it put back fall due (see ``run``)."""
 
 
 def utc_now() -> datetime:
@@ -139,6 +147,9 @@ class AlertSender:
         self._link_for = link_for
         self._database_url = database_url
         self._wakeup = Wakeup("notifications_queued", poll_interval_s=poll_interval_s)
+        self._due: list[datetime] = []
+        """When messages this sender put back (held, or sent with a fallback) fall due: it
+        wakes then rather than at its next poll (a heap; the poll stays for other replicas')."""
         self._lease = lease
         self._batch_size = batch_size
         self._concurrency = concurrency
@@ -160,7 +171,7 @@ class AlertSender:
                         # one behind it, due now and woken by nothing (it was queued before).
                         while await self.send_due(state.work):
                             pass
-                        await self._wakeup.wait()
+                        await self._wakeup.wait(self._next_due_in_s())
                 finally:
                     await conn.close(timeout=5)
             except asyncio.CancelledError:
@@ -168,6 +179,21 @@ class AlertSender:
             except Exception as exc:
                 logger.warning("message sender paused: %s", type(exc).__name__)
                 await asyncio.sleep(self._wakeup.poll_interval_s)
+
+    def _falls_due(self, *at: datetime | None) -> None:
+        """Messages put back until ``at``: wake then (``run``). Only those due within
+        ``REMEMBERED``: a fallback days away is found by a poll then, not kept meanwhile."""
+        horizon = self._clock() + REMEMBERED
+        for when in at:
+            if when is not None and when <= horizon:
+                heapq.heappush(self._due, when)
+
+    def _next_due_in_s(self) -> float | None:
+        """Seconds until the soonest message this sender put back falls due (None: none)."""
+        now = self._clock()
+        while self._due and self._due[0] <= now:
+            heapq.heappop(self._due)  # due now: the claim just made took it (or another did)
+        return (self._due[0] - now).total_seconds() if self._due else None
 
     async def send_due(self, work: Work) -> int:
         """Claim and send one batch; returns how many were claimed. What went is recorded
@@ -228,11 +254,12 @@ class AlertSender:
         # One message's fault (settings changed under it, a bug) must not hold up every other
         # family's: it waits a minute and is tried again.
         logger.error("message %s failed: %s", alert.id, type(exc).__name__)
+        until = self._clock() + timedelta(minutes=1)
         async with pool.acquire() as conn:
             await deliveries.release(
-                conn, alert, until=self._clock() + timedelta(minutes=1),
-                reason=f"error: {type(exc).__name__}",
-            )  # fmt: skip
+                conn, alert, until=until, reason=f"error: {type(exc).__name__}"
+            )
+        self._falls_due(until)
 
     async def _next(self, pool: asyncpg.Pool, item: Claimed) -> Going | Outcome | None:
         """What to do with the message: send it (``Going``), record what became of it
@@ -263,6 +290,7 @@ class AlertSender:
         async with pool.acquire() as conn:
             if isinstance(decision, Hold):
                 await deliveries.release(conn, alert, until=decision.until, reason=decision.reason)
+                self._falls_due(decision.until)
             else:
                 await deliveries.wait_for_receipts(conn, alert)
         return None
@@ -298,6 +326,7 @@ class AlertSender:
                     conn, [(g.item.alert, until) for g, until in held], reason="rate-limit"
                 )
                 later = {g.item.alert.id for g, _ in held}
+                self._falls_due(*(until for _, until in held))
                 going = [g for g in going if g.item.alert.id not in later]
             if going:
                 await deliveries.start_attempts(
@@ -348,6 +377,7 @@ class AlertSender:
                 reason="rate-limit" if exc.rate_limited else "provider-unavailable",
                 drop_attempt=channel if exc.not_sent else None,
             )  # fmt: skip
+        self._falls_due(until)
 
     async def _record(self, work: Work, outcomes: list[Outcome]) -> None:
         """The round's outcomes: the messages out are recorded, never resent. A message that
@@ -358,6 +388,8 @@ class AlertSender:
             try:
                 async with work.begin(SERVICE, councils=ALL) as uow:  # the service's own work
                     await self._outcomes(uow, outcomes)
+                # A message sent with a fallback goes again through its next channel then.
+                self._falls_due(*(o.handed.fallback_at for o in outcomes if isinstance(o, Taken)))
                 return
             except Exception as exc:
                 if classify(exc) is Failure.PERMANENT:
@@ -379,14 +411,20 @@ class AlertSender:
         """Every outcome of a round and its events, in the one unit of work ``uow``."""
         now, conn = self._clock(), uow.conn
         taken = [o for o in outcomes if isinstance(o, Taken)]
-        recorded = await deliveries.mark_sent(conn, [t.handed for t in taken], now=now)
-        for t in taken:
-            alert, channel = t.item.alert, t.handed.channel
-            if alert.id not in recorded:
-                continue  # its receipt came first and said so
-            events = sent_events(alert, channel)  # the family's only
-            if t.delivered:
-                events += await deliveries.apply_status(conn, alert, channel, "delivered", now)
+        recorded = (
+            await deliveries.mark_sent(conn, [t.handed for t in taken], now=now) if taken else set()
+        )
+        mine = [t for t in taken if t.item.alert.id in recorded]  # else its receipt came first
+        # Those the provider's answer said were delivered (the log channel): one set of
+        # statements for them all, a message each at most (a round holds one a family).
+        delivered = [t for t in mine if t.delivered]
+        said = await deliveries.apply_statuses(
+            conn, [(t.item.alert, t.handed.channel, "delivered", now) for t in delivered]
+        )
+        news = {id(t): events for t, events in zip(delivered, said, strict=True)}
+        for t in mine:
+            alert = t.item.alert
+            events = sent_events(alert, t.handed.channel) + news.get(id(t), [])  # family's only
             uow.add(*events, local_authority=alert.local_authority, trace=t.item.trace_headers)
         for key in sorted({t.limit_key for t in taken if t.limit_key is not None}):
             await gate.recovered(conn, key)
