@@ -66,6 +66,27 @@ async def locked_status(
     return locked.status
 
 
+async def held_status(conn: Connection, referral_id: UUID, local_authority: str) -> str | None:
+    """The status the consumed batch on ``conn`` remembers of the referral, its row locked by
+    the batch for ``local_authority`` (the step's council); None when the batch does not hold
+    it so (no lock taken: the step locks it itself, ``locked_status``)."""
+    held = held_on(conn)
+    if held is None:
+        return None
+    locked = (await _batch_statuses(conn, held)).get(referral_id)
+    return None if locked is None or locked.local_authority != local_authority else locked.status
+
+
+def held_for(conn: Connection, local_authority: str) -> list[UUID]:
+    """The referrals whose rows the batch on ``conn`` holds for ``local_authority``."""
+    held = held_on(conn)
+    statuses = None if held is None else held.remembered.get(_STATUSES)
+    if statuses is None:
+        return []
+    locked = cast("dict[UUID, _Locked]", statuses)
+    return [id_ for id_, row in locked.items() if row.local_authority == local_authority]
+
+
 def status_written(conn: Connection, referral_id: UUID, status: str) -> None:
     """A step wrote the referral's status: the batch on ``conn`` remembers it (if it holds the
     row; no-op outside a batch)."""
