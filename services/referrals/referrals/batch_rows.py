@@ -114,13 +114,13 @@ async def _batch_statuses(conn: Connection, held: HeldReferrals) -> dict[UUID, _
     remembered = held.remembered.get(_STATUSES)
     if remembered is not None:
         return cast("dict[UUID, _Locked]", remembered)
-    rows = await conn.fetch(LOCK_ROWS, sorted(_referral_ids(held.ids)))
+    rows = await conn.fetch(LOCK_ROWS, sorted(referral_ids(held.ids)))
     statuses = {row["id"]: _Locked(row["local_authority"], row["status"]) for row in rows}
     held.remembered[_STATUSES] = statuses
     return statuses
 
 
-def _referral_ids(subjects: frozenset[str]) -> set[UUID]:
+def referral_ids(subjects: frozenset[str]) -> set[UUID]:
     """The events' subjects that are referrals' ids (a public request's confirmation is about
     a request, not yet a referral: its subject may be anything)."""
     ids = set()
