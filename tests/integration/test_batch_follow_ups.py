@@ -1,8 +1,9 @@
 """A consumed batch's steps through referrals' own handlers on real PostgreSQL (issue #25), run
 as ``shared.consumption`` runs them (one transaction, the referrals' locks by
 ``referrals_locked``, ``shared.batches``' consumer): what a step follows up (the partners told
-of a milestone) is read once for the batch, not once a step, and the steps, statuses and
-caseload rows are those the same events leave one at a time."""
+of a milestone) is read once for the batch, not once a step, the caseload's rows of its
+specialists' events are written in one statement, and the steps, statuses and caseload rows
+are those the same events leave one at a time."""
 
 from __future__ import annotations
 
@@ -19,7 +20,14 @@ from scripts.platform import IdentityProvider, migrations_of
 from shared.batches import batch_consumer
 from shared.councils import act_for
 from shared.db import Connection
-from shared.events import DomainEvent, Envelope, PlanDrafted, wrap
+from shared.events import (
+    DomainEvent,
+    Envelope,
+    PlanDrafted,
+    ReferralWaitlisted,
+    SpecialistAssigned,
+    wrap,
+)
 from shared.referral_locks import referrals_locked
 from shared.state import service_state
 from tests.conftest import Databases
@@ -99,3 +107,49 @@ async def test_a_batchs_milestones_read_the_partners_requests_once(
                 "plan_drafted",
                 ["plan_drafted", "referral_received"],
             )
+
+
+async def _rows(conn: Connection, query: str, referrals: list[UUID]) -> list[tuple[Any, ...]]:
+    async with conn.transaction():
+        await act_for(conn, [LEEDS])
+        return [tuple(r) for r in await conn.fetch(query, referrals)]
+
+
+async def test_a_batchs_specialists_events_are_one_statement_with_the_same_rows(
+    app: FastAPI, identity: IdentityProvider
+) -> None:
+    referrals = await _referrals(app, identity, 3)
+    waits = _messages(ReferralWaitlisted, referrals)
+    again = wrap(  # the first referral's wait for the same role again: the first one is kept
+        sample_event(ReferralWaitlisted, referrals[0]),
+        source="/send-platform/tests",
+        local_authority=LEEDS,
+    )
+    statements = await _batch(app, [*waits, again])
+    assert len([s for s in statements if "INTO specialist_waits" in s]) == 1, statements
+    assigned = _messages(SpecialistAssigned, referrals[:2])  # the third still waits
+    statements = await _batch(app, assigned)
+    allocations = [s for s in statements if "INTO specialist_allocations" in s]
+    assert len(allocations) == 1, statements  # was two an event (the allocation, its wait)
+    async with service_state(app).database.pool().acquire() as conn:
+        waiting = await _rows(
+            conn,
+            "SELECT referral_id, since FROM specialist_waits WHERE referral_id = ANY($1)",
+            referrals,
+        )
+        assert waiting == [(referrals[2], waits[2].time)]
+        allocated = await _rows(
+            conn,
+            """SELECT allocation_id, referral_id, specialist_id, assigned_at
+               FROM specialist_allocations WHERE referral_id = ANY($1) ORDER BY assigned_at""",
+            referrals,
+        )
+        expected = [(m.data.allocation_id, m.data.referral_id, m.data.specialist_id, m.time)
+                    for m in assigned]  # fmt: skip
+        assert sorted(allocated) == sorted(expected)
+        for referral_id in referrals[:2]:
+            assert (await _state(conn, referral_id))[0] == "specialist_assigned"
+        assert (await _state(conn, referrals[2])) == (
+            "waitlisted",
+            ["referral_received", "waitlisted"],
+        )
