@@ -1,15 +1,15 @@
 """A consumed batch's steps through referrals' own handlers on real PostgreSQL (issue #25), run
 as ``shared.consumption`` runs them (one transaction, the referrals' locks by
 ``referrals_locked``, ``shared.batches``' consumer): what a step follows up (the partners told
-of a milestone) is read once for the batch, not once a step, the caseload's rows of its
-specialists' events are written in one statement, and the steps, statuses and caseload rows
-are those the same events leave one at a time."""
+of a milestone) is read once for the batch, not once a step; the intake's steps need no lock;
+the caseload's rows of its specialists' events are written in one statement; and the steps,
+statuses and caseload rows are those the same events leave one at a time."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 from asyncpg.connection import LoggedQuery
@@ -24,6 +24,7 @@ from shared.events import (
     DomainEvent,
     Envelope,
     PlanDrafted,
+    ReferralRequested,
     ReferralWaitlisted,
     SpecialistAssigned,
     wrap,
@@ -43,7 +44,8 @@ async def owner_url(databases: Databases) -> str:
 
 @pytest.fixture(scope="module")
 async def app(owner_url: str, identity: IdentityProvider) -> AsyncIterator[FastAPI]:
-    async with referrals_service(owner_url, identity) as running:
+    # The intake topic's sample requests carry test NHS numbers (999...).
+    async with referrals_service(owner_url, identity, accept_test_nhs_numbers=True) as running:
         yield running
 
 
@@ -153,3 +155,16 @@ async def test_a_batchs_specialists_events_are_one_statement_with_the_same_rows(
             "waitlisted",
             ["referral_received", "waitlisted"],
         )
+
+
+async def test_a_batchs_referrals_taken_in_have_their_steps_written_at_once(
+    app: FastAPI,
+) -> None:
+    referrals = [uuid4() for _ in range(3)]
+    statements = await _batch(app, _messages(ReferralRequested, referrals))
+    inserts = [s for s in statements if "INSERT INTO timeline" in s]
+    assert len(inserts) == 1, statements  # was one a referral, each after its row's lock
+    assert not [s for s in statements if "FOR UPDATE" in s], statements
+    async with service_state(app).database.pool().acquire() as conn:
+        for referral_id in referrals:
+            assert await _state(conn, referral_id) == ("referral_received", ["referral_received"])

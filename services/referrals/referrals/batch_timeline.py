@@ -110,6 +110,32 @@ async def add_step_and_status(
     return steps
 
 
+async def add_new_referrals_step(
+    conn: Connection,
+    *,
+    referral_id: UUID,
+    event_id: UUID,
+    step: TimelineStep,
+    service: str,
+    occurred_at: datetime,
+    local_authority: str,
+) -> bool:
+    """A step of a referral the batch on ``conn`` has just stored (``taking_in``), put off to
+    the batch's end (no lock, no journey to read); False: no batch holds the referral's id."""
+    held = held_on(conn)
+    if held is None or str(referral_id) not in held.ids:
+        return False
+    waiting = _waiting(held)
+    journey = waiting.journeys.get(referral_id)
+    if journey is not None:  # never in practice: a new referral's later steps come later
+        journey.events.add(event_id)
+        if isinstance(step, Step):
+            journey.steps.append(step)
+    waiting.steps.append((referral_id, event_id, step.value, service, occurred_at, None))
+    waiting.councils.add(local_authority)
+    return True
+
+
 async def write_waiting(conn: Connection, referral_id: UUID) -> None:
     """Before a step on ``referral_id`` recorded the old way on ``conn`` (it reads the table):
     the referral's steps and status waiting, written (with every other waiting, acting for
@@ -152,11 +178,13 @@ async def _read_journeys(
     }
     for id_ in ids:
         waiting.journeys[id_] = _Journey(set(), [])
-    for row in await conn.fetch(READ_JOURNEYS, sorted(ids)):
-        journey = waiting.journeys[row["referral_id"]]
-        journey.events.add(row["event_id"])
-        if row["step"] in _JOURNEY_STEPS:
-            journey.steps.append(Step(row["step"]))
+    rows = await conn.fetch(READ_JOURNEYS, sorted(ids))
+    waiting_rows = [(s[0], s[1], s[2]) for s in waiting.steps if s[0] in ids]  # a new one's
+    for referral, event, step in [tuple(r) for r in rows] + waiting_rows:
+        journey = waiting.journeys[referral]
+        journey.events.add(event)
+        if step in _JOURNEY_STEPS:
+            journey.steps.append(Step(step))
 
 
 async def _write(conn: Connection, waiting: _Waiting) -> None:

@@ -197,6 +197,34 @@ async def add_step(
     return steps
 
 
+async def add_new_referrals_step(
+    conn: Connection,
+    *,
+    referral_id: UUID,
+    step: TimelineStep,
+    occurred_at: datetime,
+    local_authority: str,
+) -> None:
+    """A step of the referral this transaction has just stored (``taking_in``): no one else
+    sees its row before the commit, so no lock and nothing to read back, one plain insert (in
+    a consumed batch, with the batch's other steps at its end: ``batch_timeline``). Before,
+    the intake's step was two statements, the lock and the insert with its read-back."""
+    event_id = uuid4()  # the timeline's key for the step; the event follows
+    if await batch_timeline.add_new_referrals_step(
+        conn, referral_id=referral_id, event_id=event_id, step=step, service="referrals",
+        occurred_at=occurred_at, local_authority=local_authority,
+    ):  # fmt: skip
+        return
+    await conn.execute(
+        """INSERT INTO timeline (referral_id, event_id, step, service, occurred_at)
+           VALUES ($1, $2, $3, 'referrals', $4)""",
+        referral_id,
+        event_id,
+        step.value,
+        occurred_at,
+    )
+
+
 async def add_step_and_status(
     conn: Connection,
     *,
