@@ -120,7 +120,7 @@ async def _rows(conn: Connection, query: str, referrals: list[UUID]) -> list[tup
 async def test_a_batchs_specialists_events_are_one_statement_with_the_same_rows(
     app: FastAPI, identity: IdentityProvider
 ) -> None:
-    referrals = await _referrals(app, identity, 3)
+    referrals = await _referrals(app, identity, 4)
     waits = _messages(ReferralWaitlisted, referrals)
     again = wrap(  # the first referral's wait for the same role again: the first one is kept
         sample_event(ReferralWaitlisted, referrals[0]),
@@ -129,7 +129,7 @@ async def test_a_batchs_specialists_events_are_one_statement_with_the_same_rows(
     )
     statements = await _batch(app, [*waits, again])
     assert len([s for s in statements if "INTO specialist_waits" in s]) == 1, statements
-    assigned = _messages(SpecialistAssigned, referrals[:2])  # the third still waits
+    assigned = _messages(SpecialistAssigned, referrals[:3])  # the fourth still waits
     statements = await _batch(app, assigned)
     allocations = [s for s in statements if "INTO specialist_allocations" in s]
     assert len(allocations) == 1, statements  # was two an event (the allocation, its wait)
@@ -139,7 +139,7 @@ async def test_a_batchs_specialists_events_are_one_statement_with_the_same_rows(
             "SELECT referral_id, since FROM specialist_waits WHERE referral_id = ANY($1)",
             referrals,
         )
-        assert waiting == [(referrals[2], waits[2].time)]
+        assert waiting == [(referrals[3], waits[3].time)]
         allocated = await _rows(
             conn,
             """SELECT allocation_id, referral_id, specialist_id, assigned_at
@@ -149,9 +149,9 @@ async def test_a_batchs_specialists_events_are_one_statement_with_the_same_rows(
         expected = [(m.data.allocation_id, m.data.referral_id, m.data.specialist_id, m.time)
                     for m in assigned]  # fmt: skip
         assert sorted(allocated) == sorted(expected)
-        for referral_id in referrals[:2]:
+        for referral_id in referrals[:3]:
             assert (await _state(conn, referral_id))[0] == "specialist_assigned"
-        assert (await _state(conn, referrals[2])) == (
+        assert (await _state(conn, referrals[3])) == (
             "waitlisted",
             ["referral_received", "waitlisted"],
         )
@@ -168,3 +168,16 @@ async def test_a_batchs_referrals_taken_in_have_their_steps_written_at_once(
     async with service_state(app).database.pool().acquire() as conn:
         for referral_id in referrals:
             assert await _state(conn, referral_id) == ("referral_received", ["referral_received"])
+
+
+async def test_a_batch_of_two_referrals_writes_its_steps_at_once_as_before(
+    app: FastAPI, identity: IdentityProvider
+) -> None:
+    referrals = await _referrals(app, identity, 2)
+    statements = await _batch(app, _messages(PlanDrafted, referrals))
+    timeline = [s for s in statements if "timeline" in s]
+    assert len(timeline) == 2, statements  # each step's insert with its read-back, as before
+    assert not [s for s in statements if "unnest" in s and "timeline" in s], statements
+    async with service_state(app).database.pool().acquire() as conn:
+        for referral_id in referrals:
+            assert (await _state(conn, referral_id))[0] == "plan_drafted"

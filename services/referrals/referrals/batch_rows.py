@@ -43,6 +43,17 @@ as they are returned, after the sort), and their statuses."""
 
 _STATUSES = "referrals.statuses"  # the key of this service's memory in HeldReferrals
 
+FEW_TO_PUT_OFF = 3
+"""The fewest referrals a consumed batch must hold for its timeline's and caseload's writes to
+be put off to its end (``batch_timeline``, ``specialist_work``): those cost a statement or two
+a batch more (its journeys read, acting for its councils), which a batch of one or two, the
+most of a quiet hour's, would pay for nothing (a step is one or two statements on its own)."""
+
+
+def worth_putting_off(held: HeldReferrals) -> bool:
+    """Whether the batch holds enough referrals for its writes to wait for its end."""
+    return len(held.ids) >= FEW_TO_PUT_OFF
+
 
 class _Locked(NamedTuple):
     local_authority: str

@@ -83,9 +83,9 @@ async def add_step_and_status(
     """``repository.add_step_and_status`` for a step of a consumed batch: the journey steps
     with ``step`` added, the step and the status it leaves written at the batch's end. None:
     the batch does not hold the referral for ``local_authority`` (the caller records the step
-    itself, as outside a batch)."""
+    itself, as outside a batch; or too few referrals: ``batch_rows.worth_putting_off``)."""
     held = held_on(conn)
-    if held is None:
+    if held is None or not batch_rows.worth_putting_off(held):
         return None
     status = await batch_rows.held_status(conn, referral_id, local_authority)
     if status is None:
@@ -121,9 +121,10 @@ async def add_new_referrals_step(
     local_authority: str,
 ) -> bool:
     """A step of a referral the batch on ``conn`` has just stored (``taking_in``), put off to
-    the batch's end (no lock, no journey to read); False: no batch holds the referral's id."""
+    the batch's end (no lock, no journey to read); False: no batch holds the referral's id
+    (or too few: ``batch_rows.worth_putting_off``)."""
     held = held_on(conn)
-    if held is None or str(referral_id) not in held.ids:
+    if held is None or str(referral_id) not in held.ids or not batch_rows.worth_putting_off(held):
         return False
     waiting = _waiting(held)
     journey = waiting.journeys.get(referral_id)

@@ -6,12 +6,12 @@ waits for. Kept from specialists' events by the handlers that put them on the ti
 The events come on three topics, so in any order: each function is written to give the same
 rows whichever comes first, and a redelivery changes nothing.
 
-In a consumed batch (``shared.referral_locks.held_on``) the batch's events of one kind are
-written together at its end, one statement for all (``HeldReferrals.at_end``): about two a
-specialists' event before (issue #25). Their rows are the same: an allocation's later event
-sets its time, as the second of two upserts did, and a wait deleted or kept depends only on
-the allocations, which a batch of waits does not write (and a batch's events of another kind,
-never in practice: a batch is one topic's, write the waiting ones first).
+In a consumed batch (of a few referrals: ``batch_rows.worth_putting_off``) the events of one
+kind are written together at its end, one statement for all (``HeldReferrals.at_end``): about
+two an event before (issue #25). The rows are the same: an allocation's later event sets its
+time, as the second of two upserts did, and a wait deleted or kept depends only on the
+allocations, which a batch of waits does not write (events of another kind in one batch, never
+in practice: a batch is one topic's, write the waiting ones first).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import cast
-from uuid import UUID
 
+from referrals import batch_rows
 from shared.councils import SETTING, act_for
 from shared.db import Connection
 from shared.events import AllocationEnded, DomainEvent, ReferralWaitlisted, SpecialistAssigned
@@ -32,10 +32,10 @@ Followed = SpecialistAssigned | ReferralWaitlisted | AllocationEnded
 async def follow(conn: Connection, event: DomainEvent, at: datetime) -> None:
     """What ``event`` (recorded on the timeline at ``at``) changes here: a specialists' event
     its rows (at the end of the consumed batch on ``conn``, if any); any other event nothing."""
-    if not isinstance(event, SpecialistAssigned | ReferralWaitlisted | AllocationEnded):
+    if not isinstance(event, Followed):
         return
     held = held_on(conn)
-    if held is not None:
+    if held is not None and batch_rows.worth_putting_off(held):
         await _waiting(held).add(conn, event, at)
     elif isinstance(event, SpecialistAssigned):
         await assigned(conn, event, at)
@@ -168,11 +168,7 @@ class _Waiting:
             )
             return
         allocations = cast("list[tuple[SpecialistAssigned | AllocationEnded, datetime]]", events)
-        last: dict[UUID, tuple[SpecialistAssigned | AllocationEnded, datetime]] = {}  # as upserts
-        for event, at in allocations:
-            last.pop(event.allocation_id, None)
-            last[event.allocation_id] = (event, at)
-        rows = list(last.values())
+        rows = list({e.allocation_id: (e, at) for e, at in allocations}.values())  # the last
         columns = (
             [e.allocation_id for e, _ in rows],
             [e.referral_id for e, _ in rows],
