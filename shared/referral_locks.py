@@ -16,13 +16,15 @@ Taking it again costs a statement, though: a handler's ``lock_referral`` skips t
 the batch's transaction holds it already (``referrals_locked``), and takes it otherwise (an
 event whose referral is not its subject, a handler called outside a consumed batch). A service
 may also keep what it learned of the batch's referrals while they are held (``held_on``: the
-referrals service locks their rows once and remembers their statuses).
+referrals service locks their rows once and remembers their statuses), and put writes off to
+the batch's end (``HeldReferrals.at_end``: the referrals service's timeline steps, one
+statement a batch).
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
@@ -46,6 +48,9 @@ class HeldReferrals:
     conn: Connection
     ids: frozenset[str]
     remembered: dict[str, object] = field(default_factory=dict)
+    at_end: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    """Writes the handlers put off to the end of the batch's work, run in order when it ends
+    without an error, still in its transaction and holding its locks."""
 
 
 _held: ContextVar[HeldReferrals | None] = ContextVar("referrals_locked", default=None)
@@ -61,12 +66,16 @@ async def lock_referrals(conn: Connection, referral_ids: Iterable[str]) -> None:
 @contextlib.asynccontextmanager
 async def referrals_locked(conn: Connection, referral_ids: Iterable[str]) -> AsyncIterator[None]:
     """Lock each referral (``lock_referrals``) and, within the block (which must end before
-    the transaction does), let ``lock_referral`` know they are held."""
+    the transaction does), let ``lock_referral`` know they are held; at its end (without an
+    error), the writes put off to it (``HeldReferrals.at_end``)."""
     ids = frozenset(referral_ids)
     await lock_referrals(conn, ids)
-    token = _held.set(HeldReferrals(conn, ids))
+    held = HeldReferrals(conn, ids)
+    token = _held.set(held)
     try:
         yield
+        for write in held.at_end:
+            await write()
     finally:
         _held.reset(token)
 

@@ -43,6 +43,17 @@ as they are returned, after the sort), and their statuses."""
 
 _STATUSES = "referrals.statuses"  # the key of this service's memory in HeldReferrals
 
+FEW_TO_PUT_OFF = 3
+"""The fewest referrals a consumed batch must hold for its timeline's and caseload's writes to
+be put off to its end (``batch_timeline``, ``specialist_work``): those cost a statement or two
+a batch more (its journeys read, acting for its councils), which a batch of one or two, the
+most of a quiet hour's, would pay for nothing (a step is one or two statements on its own)."""
+
+
+def worth_putting_off(held: HeldReferrals) -> bool:
+    """Whether the batch holds enough referrals for its writes to wait for its end."""
+    return len(held.ids) >= FEW_TO_PUT_OFF
+
 
 class _Locked(NamedTuple):
     local_authority: str
@@ -64,6 +75,27 @@ async def locked_status(
     if locked is None or locked.local_authority != local_authority:
         return await _lock_row(conn, referral_id, statuses)
     return locked.status
+
+
+async def held_status(conn: Connection, referral_id: UUID, local_authority: str) -> str | None:
+    """The status the consumed batch on ``conn`` remembers of the referral, its row locked by
+    the batch for ``local_authority`` (the step's council); None when the batch does not hold
+    it so (no lock taken: the step locks it itself, ``locked_status``)."""
+    held = held_on(conn)
+    if held is None:
+        return None
+    locked = (await _batch_statuses(conn, held)).get(referral_id)
+    return None if locked is None or locked.local_authority != local_authority else locked.status
+
+
+def held_for(conn: Connection, local_authority: str) -> list[UUID]:
+    """The referrals whose rows the batch on ``conn`` holds for ``local_authority``."""
+    held = held_on(conn)
+    statuses = None if held is None else held.remembered.get(_STATUSES)
+    if statuses is None:
+        return []
+    locked = cast("dict[UUID, _Locked]", statuses)
+    return [id_ for id_, row in locked.items() if row.local_authority == local_authority]
 
 
 def status_written(conn: Connection, referral_id: UUID, status: str) -> None:
@@ -93,13 +125,13 @@ async def _batch_statuses(conn: Connection, held: HeldReferrals) -> dict[UUID, _
     remembered = held.remembered.get(_STATUSES)
     if remembered is not None:
         return cast("dict[UUID, _Locked]", remembered)
-    rows = await conn.fetch(LOCK_ROWS, sorted(_referral_ids(held.ids)))
+    rows = await conn.fetch(LOCK_ROWS, sorted(referral_ids(held.ids)))
     statuses = {row["id"]: _Locked(row["local_authority"], row["status"]) for row in rows}
     held.remembered[_STATUSES] = statuses
     return statuses
 
 
-def _referral_ids(subjects: frozenset[str]) -> set[UUID]:
+def referral_ids(subjects: frozenset[str]) -> set[UUID]:
     """The events' subjects that are referrals' ids (a public request's confirmation is about
     a request, not yet a referral: its subject may be anything)."""
     ids = set()

@@ -10,7 +10,7 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
-from referrals import batch_rows
+from referrals import batch_rows, batch_timeline
 from referrals.domain import NewReferral, Step, TimelineStep, status_after
 from referrals.intake import name_key
 from shared.db import Connection
@@ -197,6 +197,34 @@ async def add_step(
     return steps
 
 
+async def add_new_referrals_step(
+    conn: Connection,
+    *,
+    referral_id: UUID,
+    step: TimelineStep,
+    occurred_at: datetime,
+    local_authority: str,
+) -> None:
+    """A step of the referral this transaction has just stored (``taking_in``): no one else
+    sees its row before the commit, so no lock and nothing to read back, one plain insert (in
+    a consumed batch, with the batch's other steps at its end: ``batch_timeline``). Before,
+    the intake's step was two statements, the lock and the insert with its read-back."""
+    event_id = uuid4()  # the timeline's key for the step; the event follows
+    if await batch_timeline.add_new_referrals_step(
+        conn, referral_id=referral_id, event_id=event_id, step=step, service="referrals",
+        occurred_at=occurred_at, local_authority=local_authority,
+    ):  # fmt: skip
+        return
+    await conn.execute(
+        """INSERT INTO timeline (referral_id, event_id, step, service, occurred_at)
+           VALUES ($1, $2, $3, 'referrals', $4)""",
+        referral_id,
+        event_id,
+        step.value,
+        occurred_at,
+    )
+
+
 async def add_step_and_status(
     conn: Connection,
     *,
@@ -216,7 +244,23 @@ async def add_step_and_status(
     ``local_authority``: the council a consumed batch's step acts for (its event's): the
     batch's lock of its referrals' rows is then the step's, and its status the one the batch
     remembers (``referrals.batch_rows``), so the step is one statement, or two when the status
-    moves. Without it, the referral is locked as ``add_step`` does."""
+    moves. Without it, the referral is locked as ``add_step`` does.
+
+    A step of a consumed batch whose referral the batch holds is written with the batch's
+    others at its end (``referrals.batch_timeline``): no statement of its own."""
+    if local_authority is not None:
+        batched = await batch_timeline.add_step_and_status(
+            conn,
+            referral_id=referral_id,
+            event_id=event_id,
+            step=step,
+            service=service,
+            occurred_at=occurred_at,
+            detail=detail,
+            local_authority=local_authority,
+        )
+        if batched is not None:
+            return batched
     status, steps = await _add_step(
         conn, referral_id, event_id, step, service, occurred_at, detail, local_authority
     )
@@ -237,7 +281,9 @@ async def _add_step(
     detail: str | None,
     local_authority: str | None = None,
 ) -> tuple[str, list[Step]]:
-    """The referral's status when locked, and its journey steps with ``step`` added."""
+    """The referral's status when locked, and its journey steps with ``step`` added (the
+    batch's steps waiting for its end written first: this reads the table)."""
+    await batch_timeline.write_waiting(conn, referral_id)
     status = await batch_rows.locked_status(conn, referral_id, local_authority)
     if status is None:
         raise LookupError(f"referral {referral_id} is not known here")

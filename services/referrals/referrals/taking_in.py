@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from referrals import ehc_repository, repository
 from referrals.domain import (
@@ -16,6 +16,7 @@ from referrals.domain import (
     NewReferral,
     StatutoryStep,
     Step,
+    TimelineStep,
     ehc_request_of,
     receive,
 )
@@ -140,22 +141,16 @@ async def take_in(
     )  # fmt: skip
     if request is not None:
         await ehc_repository.start(conn, request)
-    await repository.add_step(
-        conn,
-        referral_id=referral.referral_id,
-        event_id=uuid4(),  # the timeline's key for the step; the event follows
-        step=Step.RECEIVED,
-        service="referrals",
-        occurred_at=created_at,
-    )
+    steps: list[TimelineStep] = [Step.RECEIVED]
     if request is not None:
-        await repository.add_step(
+        steps.append(StatutoryStep.EHC_REQUESTED)
+    for step in steps:
+        await repository.add_new_referrals_step(
             conn,
             referral_id=referral.referral_id,
-            event_id=uuid4(),
-            step=StatutoryStep.EHC_REQUESTED,
-            service="referrals",
+            step=step,
             occurred_at=created_at,
+            local_authority=referral.local_authority,
         )
     return events, receipt_of(referral)
 
