@@ -1,0 +1,33 @@
+-- Two plans that went bad while a database still had its just-migrated empty tables'
+-- statistics (a new deployment's first minutes, every bench run), until autovacuum first
+-- analysed the tables (issue #25).
+
+-- Finding a child by NHS number (intake, the duplicate check) used this index rather than the
+-- unique one: on empty tables both cost the same, and this one's first column is the council,
+-- so PostgreSQL read every child of the council (577 blocks a request at some 600 children in
+-- the bench). With the council last it serves only a search by date of birth, name and
+-- postcode (the duplicate check's other identity), and cannot be chosen for a council alone.
+DROP INDEX children_by_identity;
+CREATE INDEX children_by_identity ON children (date_of_birth, name_key, postcode, local_authority);
+
+-- A timeline step reads its referral's earlier steps, and the policy asked for each step row
+-- whether its referral is visible with EXISTS: PostgreSQL may answer that by hashing every
+-- visible referral once per statement, which a generic plan made on empty tables did, reading
+-- all the referrals for each step written (3 million rows in a bench drain of 1,500). Every
+-- read of the timeline is of one referral's steps or a few referrals' (repository,
+-- live.reannounce), so the question is asked row by row, as a scalar subquery, which
+-- PostgreSQL never hashes: one look-up in referrals' primary key for each step read.
+ALTER POLICY council ON timeline
+    USING ((SELECT true FROM referrals r WHERE r.id = timeline.referral_id))
+    WITH CHECK ((SELECT true FROM referrals r WHERE r.id = timeline.referral_id));
+
+-- The duplicate check's look-ups carry "erased_at IS NULL" and "closed_at IS NULL", which
+-- made two partial indexes candidates for a scan of the whole index: on empty tables such a
+-- scan costs what a look-up does, and a plan made then read every child, and every open
+-- referral, for each check. The retention job's index holds every child now (it finds the
+-- children due by date of birth and erased_at IS NULL as index conditions), so it is chosen
+-- only with a date of birth; and a child's open referrals have an index of their own, in the
+-- order the check takes them (the caseload's index stays for the caseload).
+DROP INDEX children_to_erase;
+CREATE INDEX children_to_erase ON children (date_of_birth, erased_at);
+CREATE INDEX referrals_open_of_child ON referrals (child_id, created_at) WHERE closed_at IS NULL;
