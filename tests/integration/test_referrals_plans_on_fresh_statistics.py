@@ -2,10 +2,10 @@
 caches a statement's generic plan after its fifth run, made while the tables were still empty
 and never analysed, and keeps it until autovacuum first analyses them, a minute or more later
 (issue #25). On real PostgreSQL, each statement below is planned on the just-migrated empty
-tables, the tables then filled (400 children, each with a referral and its timeline), and the
-plan run: each reads the rows it needs, not the table. The bench's drain of 1,500 read every
-child of the council for each child looked up by NHS number, every referral for each timeline
-step written and for each consumed batch's lock.
+tables (or with the first 50 or 200 referrals in), the tables then filled (400 children, each
+with a referral and its timeline), and the plan run: each reads the rows it needs, not the
+table. The bench's drain of 1,500 read every child of the council for each child looked up by
+NHS number, every referral for each timeline step written and for each consumed batch's lock.
 """
 
 from __future__ import annotations
@@ -51,45 +51,60 @@ _ARGUMENTS = {
 }
 
 
-@pytest.fixture(scope="module")
-async def planned_empty(databases: Databases) -> AsyncIterator[asyncpg.Connection]:
-    """A connection whose statements' generic plans were made on the empty tables, as the
-    migrations left them, and whose tables were then filled (not analysed)."""
-    url = await databases.fresh("freshplans", "referrals", migrations_of("referrals"))
+@pytest.fixture(scope="module", params=[0, 50, 200], ids=lambda n: f"planned at {n} children")
+async def planned_early(
+    databases: Databases, request: pytest.FixtureRequest
+) -> AsyncIterator[asyncpg.Connection]:
+    """A connection whose statements' generic plans were made on the tables as the migrations
+    left them (empty), or with the first referrals in, never analysed, and whose tables were
+    then filled (not analysed either). Each size planned at found a plan of its own that read
+    the table (at 200, the duplicate check searched by name through the NHS number's index,
+    while its first column was the council)."""
+    planned_at: int = request.param
+    url = await databases.fresh(f"freshplans{planned_at}", "referrals", migrations_of("referrals"))
     conn = await asyncpg.connect(url)
     try:
         await act_for(conn, [LEEDS], local=False)
         await conn.execute("SET plan_cache_mode = force_generic_plan")
+        await _fill(conn, 1, planned_at)
         for name, (types, sql) in _PREPARED.items():
             await conn.execute(f"PREPARE {name} {types} AS {sql}")
             # The generic plan, made now (EXPLAIN plans without running) and kept.
             arguments = _ARGUMENTS[name].format(referral=uuid4(), batch=f"'{uuid4()}'")
             await conn.execute(f"EXPLAIN EXECUTE {name} {arguments}")
-        await conn.execute(
-            """INSERT INTO children (id, nhs_number, given_name, family_name, name_key,
-                   date_of_birth, postcode, local_authority)
-               SELECT gen_random_uuid(), lpad(i::text, 10, '0'), 'Given', 'Family',
-                      'given family ' || i, date '2016-01-01' + i, 'LS1 4AP', $1
-               FROM generate_series(1, $2) AS i""",
-            LEEDS,
-            CHILDREN,
-        )
-        await conn.execute(
-            """INSERT INTO referrals (id, child_id, local_authority, requested_by,
-                   primary_need, postcode_district, received_on, status)
-               SELECT gen_random_uuid(), id, local_authority, 'school', 'speech',
-                      'LS1', current_date, 'received'
-               FROM children"""
-        )
-        await conn.execute(
-            """INSERT INTO timeline (referral_id, event_id, step, service, occurred_at)
-               SELECT r.id, gen_random_uuid(), 'received', 'referrals', now()
-               FROM referrals r, generate_series(1, $1)""",
-            STEPS,
-        )
+        await _fill(conn, planned_at + 1, CHILDREN)
         yield conn
     finally:
         await conn.close()
+
+
+async def _fill(conn: asyncpg.Connection, first: int, last: int) -> None:
+    """Children ``first`` to ``last`` (NHS number: the number, zero-padded), a referral each,
+    and its steps on the timeline."""
+    await conn.execute(
+        """INSERT INTO children (id, nhs_number, given_name, family_name, name_key,
+               date_of_birth, postcode, local_authority)
+           SELECT gen_random_uuid(), lpad(i::text, 10, '0'), 'Given', 'Family',
+                  'given family ' || i, date '2016-01-01' + i, 'LS1 4AP', $1
+           FROM generate_series($2::int, $3::int) AS i""",
+        LEEDS,
+        first,
+        last,
+    )
+    await conn.execute(
+        """INSERT INTO referrals (id, child_id, local_authority, requested_by,
+               primary_need, postcode_district, received_on, status)
+           SELECT gen_random_uuid(), c.id, c.local_authority, 'school', 'speech',
+                  'LS1', current_date, 'received'
+           FROM children c WHERE NOT EXISTS (SELECT FROM referrals r WHERE r.child_id = c.id)"""
+    )
+    await conn.execute(
+        """INSERT INTO timeline (referral_id, event_id, step, service, occurred_at)
+           SELECT r.id, gen_random_uuid(), 'received', 'referrals', now()
+           FROM referrals r, generate_series(1, $1)
+           WHERE NOT EXISTS (SELECT FROM timeline t WHERE t.referral_id = r.id)""",
+        STEPS,
+    )
 
 
 def _rows_read(plan: dict[str, Any], relation: str) -> int:
@@ -129,26 +144,26 @@ async def _run(conn: asyncpg.Connection, name: str, *, custom: bool = False) -> 
 
 
 async def test_a_child_is_found_by_nhs_number_without_reading_the_councils_children(
-    planned_empty: asyncpg.Connection,
+    planned_early: asyncpg.Connection,
 ) -> None:
-    plan = await _run(planned_empty, "child_by_nhs_number")
+    plan = await _run(planned_early, "child_by_nhs_number")
     assert plan["Actual Rows"] == 1  # still found
     assert _rows_read(plan, "children") == 1, json.dumps(plan, indent=1)
 
 
 async def test_the_duplicate_check_reads_the_childs_own_rows(
-    planned_empty: asyncpg.Connection,
+    planned_early: asyncpg.Connection,
 ) -> None:
-    plan = await _run(planned_empty, "open_referral_for")
+    plan = await _run(planned_early, "open_referral_for")
     assert plan["Actual Rows"] == 1  # the child's open referral, found by its NHS number
     assert _rows_read(plan, "children") <= 1, json.dumps(plan, indent=1)
     assert _rows_read(plan, "referrals") <= 1, json.dumps(plan, indent=1)
 
 
 async def test_a_timeline_step_looks_up_its_own_referral_for_each_step_read(
-    planned_empty: asyncpg.Connection,
+    planned_early: asyncpg.Connection,
 ) -> None:
-    plan = await _run(planned_empty, "step_added")
+    plan = await _run(planned_early, "step_added")
     # The policy's question for each earlier step read and for the step written: one row of
     # referrals each (it was every referral, hashed).
     assert _rows_read(plan, "referrals") <= STEPS + 1, json.dumps(plan, indent=1)
@@ -157,8 +172,8 @@ async def test_a_timeline_step_looks_up_its_own_referral_for_each_step_read(
 
 @pytest.mark.parametrize("custom", [False, True], ids=["generic plan", "custom plan"])
 async def test_a_batchs_lock_reads_only_its_referrals_rows(
-    planned_empty: asyncpg.Connection, custom: bool
+    planned_early: asyncpg.Connection, custom: bool
 ) -> None:
-    plan = await _run(planned_empty, "lock_rows", custom=custom)
+    plan = await _run(planned_early, "lock_rows", custom=custom)
     assert plan["Actual Rows"] == BATCH  # the batch's rows, locked
     assert _rows_read(plan, "referrals") == BATCH, json.dumps(plan, indent=1)

@@ -2,13 +2,16 @@
 -- statistics (a new deployment's first minutes, every bench run), until autovacuum first
 -- analysed the tables (issue #25).
 
--- Finding a child by NHS number (intake, the duplicate check) used this index rather than the
--- unique one: on empty tables both cost the same, and this one's first column is the council,
--- so PostgreSQL read every child of the council (577 blocks a request at some 600 children in
--- the bench). With the council last it serves only a search by date of birth, name and
--- postcode (the duplicate check's other identity), and cannot be chosen for a council alone.
+-- Finding a child by NHS number (intake, the duplicate check) used the index of the other
+-- identity rather than the unique one, and a search by that identity (the duplicate check)
+-- the unique one: while the statistics know nothing, any index whose first column is the
+-- council costs what a look-up does, so PostgreSQL read every child of the council (577
+-- blocks a request at some 600 children in the bench). With the council last in both, each
+-- serves only its own identity, and neither can be chosen for the council alone.
 DROP INDEX children_by_identity;
 CREATE INDEX children_by_identity ON children (date_of_birth, name_key, postcode, local_authority);
+DROP INDEX children_nhs_number_per_council;
+CREATE UNIQUE INDEX children_nhs_number_per_council ON children (nhs_number, local_authority);
 
 -- A timeline step reads its referral's earlier steps, and the policy asked for each step row
 -- whether its referral is visible with EXISTS: PostgreSQL may answer that by hashing every
