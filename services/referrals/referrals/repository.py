@@ -240,9 +240,9 @@ STEP_ADDED = """WITH added AS (
                 SELECT array(SELECT step FROM timeline WHERE referral_id = $1 AND step = ANY($7)
                              UNION ALL SELECT step FROM added WHERE step = ANY($7))"""
 """A step written (once: a redelivered event's is not), and the referral's journey steps among
-``$7`` with it. Reading the earlier steps asks the timeline's policy whether the referral is
-visible: one look-up a step read (migration 0076: on a new database's empty-table statistics it
-hashed every referral, each time)."""
+``$7`` with it. The timeline's policy asks each step's own council (migration 0077): asked
+whether the step's referral was visible, a plan made on a new database's empty-table statistics
+hashed every referral, each time."""
 
 
 async def _add_step(

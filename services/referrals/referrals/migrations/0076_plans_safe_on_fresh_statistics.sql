@@ -1,4 +1,4 @@
--- Two plans that went bad while a database still had its just-migrated empty tables'
+-- Plans that went bad while a database still had its just-migrated empty tables'
 -- statistics (a new deployment's first minutes, every bench run), until autovacuum first
 -- analysed the tables (issue #25).
 
@@ -12,17 +12,6 @@ DROP INDEX children_by_identity;
 CREATE INDEX children_by_identity ON children (date_of_birth, name_key, postcode, local_authority);
 DROP INDEX children_nhs_number_per_council;
 CREATE UNIQUE INDEX children_nhs_number_per_council ON children (nhs_number, local_authority);
-
--- A timeline step reads its referral's earlier steps, and the policy asked for each step row
--- whether its referral is visible with EXISTS: PostgreSQL may answer that by hashing every
--- visible referral once per statement, which a generic plan made on empty tables did, reading
--- all the referrals for each step written (3 million rows in a bench drain of 1,500). Every
--- read of the timeline is of one referral's steps or a few referrals' (repository,
--- live.reannounce), so the question is asked row by row, as a scalar subquery, which
--- PostgreSQL never hashes: one look-up in referrals' primary key for each step read.
-ALTER POLICY council ON timeline
-    USING ((SELECT true FROM referrals r WHERE r.id = timeline.referral_id))
-    WITH CHECK ((SELECT true FROM referrals r WHERE r.id = timeline.referral_id));
 
 -- The duplicate check's look-ups carry "erased_at IS NULL" and "closed_at IS NULL", which
 -- made two partial indexes candidates for a scan of the whole index: on empty tables such a
