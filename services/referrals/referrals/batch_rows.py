@@ -36,10 +36,15 @@ from shared.referral_locks import HeldReferrals, held_on
 LOCK_ROW = "SELECT local_authority, status FROM referrals WHERE id = $1 FOR UPDATE"
 """One referral's row, and its status as last committed (a locked row is read as it stands)."""
 
-LOCK_ROWS = """SELECT id, local_authority, status FROM referrals WHERE id = ANY($1::uuid[])
-               ORDER BY id FOR UPDATE"""
-"""The batch's referrals' rows, locked in the order of their ids (a locking clause locks rows
-as they are returned, after the sort), and their statuses."""
+LOCK_ROWS = """SELECT r.id, r.local_authority, r.status
+               FROM unnest($1::uuid[]) AS wanted (id)
+               CROSS JOIN LATERAL (SELECT id, local_authority, status FROM referrals
+                                   WHERE id = wanted.id LIMIT 1 FOR UPDATE) AS r"""
+"""The batch's referrals' rows, locked in the order of the ids given (``$1``, sorted: a locking
+clause locks each row as it is returned), and their statuses. Each id is looked up in the
+primary key: the subquery with a ``LIMIT`` cannot be flattened into a join, so the ids come
+first, one at a time. As ``WHERE id = ANY($1) ORDER BY id``, the plan made on a new database's
+empty-table statistics read every referral for each batch (issue #25)."""
 
 _STATUSES = "referrals.statuses"  # the key of this service's memory in HeldReferrals
 
