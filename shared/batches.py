@@ -32,6 +32,7 @@ def batch_consumer(
     running its handler once per event, each as a unit of work of ``service``'s own (or of
     the job the subscription acts for)."""
     event_class, handler = subscription.event_class, subscription.handler
+    before_batch = subscription.before_batch
     topic = event_class.topic()
     message = message_class(event_class)
     actor = Actor.system(subscription.acting_as or service)
@@ -40,6 +41,8 @@ def batch_consumer(
     async def consume(messages: list[message], conn: Conn) -> None:  # type: ignore[valid-type]  # one per event class
         council = None
         pending = PendingWrites()  # every event's outbox and audit rows, written together
+        if before_batch is not None:  # its own councils: the loop acts for each event's after
+            await before_batch(conn, messages, work.service)
         each: Envelope[Any]
         for each in messages:
             if each.localauthority != council:  # a batch is mostly one council's: set it once

@@ -44,6 +44,12 @@ Events = Sequence[DomainEvent]
 
 Handler = Callable[..., Awaitable[Events]]
 
+BeforeBatch = Callable[[Connection, Sequence[Envelope[Any]], object], Awaitable[None]]
+"""What a service does once for a consumed batch before its handler runs for each event: given
+the batch's connection (in its transaction, holding its referrals' locks), its events in order,
+and the service's own state (``UnitOfWork.service``). For work a batch can do in a few
+statements that its events would each do in several (the referrals service's intake)."""
+
 
 @dataclass(frozen=True)
 class Subscription:
@@ -52,6 +58,8 @@ class Subscription:
     acting_as: str | None = None
     """Whose work the handler does, if not its service's: its unit of work acts (and is
     audited) as ``system:<acting_as>`` (plans erasing its copies for ``retention``)."""
+    before_batch: BeforeBatch | None = None
+    """Run once a consumed batch, before its events' handlers (``BeforeBatch``)."""
 
 
 class Subscriptions:
@@ -61,13 +69,18 @@ class Subscriptions:
         self._items: list[Subscription] = []
 
     def on(
-        self, event_class: type[DomainEvent], *, acting_as: str | None = None
+        self,
+        event_class: type[DomainEvent],
+        *,
+        acting_as: str | None = None,
+        before_batch: BeforeBatch | None = None,
     ) -> Callable[[Handler], Handler]:
         """Declare ``handler`` as this service's handler of ``event_class`` (doing
-        ``acting_as``'s work, when given: see ``Subscription.acting_as``)."""
+        ``acting_as``'s work, when given: see ``Subscription.acting_as``; ``before_batch``:
+        ``Subscription.before_batch``)."""
 
         def declare(handler: Handler) -> Handler:
-            self._items.append(Subscription(event_class, handler, acting_as))
+            self._items.append(Subscription(event_class, handler, acting_as, before_batch))
             return handler
 
         return declare

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from referrals import plan_steps, repository, specialist_work
+from referrals import batch_intake, plan_steps, repository, specialist_work
 from referrals.domain import STEP_OF_EVENT, Step, TimelineStep
 from referrals.notices.plan_letters import letter_due
 from referrals.notices.telling import others_told, with_others_told
@@ -42,11 +42,12 @@ from shared.subscriptions import Events, Subscriptions, Uow
 subscriptions = Subscriptions()
 
 
-@subscriptions.on(ReferralRequested)
+@subscriptions.on(ReferralRequested, before_batch=batch_intake.take_in_together)
 async def referral_requested(message: Envelope[ReferralRequested], uow: Uow) -> Events:
     """A referral arriving on the intake topic: the same rules as ``POST /v1/referrals`` (of
     the settings the service was made with: ``uow.service``). One that breaks them is
-    dead-lettered at once, naming each field (never its value)."""
+    dead-lettered at once, naming each field (never its value). A consumed batch's referrals
+    are stored together before their handlers run (``batch_intake``)."""
     body = ReferralRequest.model_validate(message.data.request)
     if body.local_authority != message.localauthority:
         raise ValueError("local_authority: differs from the event's localauthority")

@@ -7,10 +7,10 @@ the events it returns with the audit rows they stand for (the referral created).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from uuid import UUID
 
-from referrals import ehc_repository, repository
+from referrals import batch_intake, ehc_repository, repository
 from referrals.domain import (
     PROFESSIONALS,
     NewReferral,
@@ -93,6 +93,36 @@ async def take_in(
     causes (the caller adds them to its unit of work: a handler by returning them) and the
     receipt. ``suggested``: for a partner's referral without a need, the needs the council's
     SNOMED CT table suggests to the caseworker who triages it."""
+    created_at = batch_intake.stored(conn, referral, child)  # a consumed batch's, together
+    if created_at is None:
+        created_at = await _store(conn, referral, child)
+    request = ehc_request_of(referral)
+    events = receive(referral, request, suggested)
+    # The child's name and date of birth, for the plan and its PDF (plans alone reads them).
+    events.append(
+        ChildIdentified(
+            referral_id=referral.referral_id, given_name=child.given_name,
+            family_name=child.family_name, date_of_birth=child.date_of_birth,
+        )
+    )  # fmt: skip
+    if request is not None:
+        await ehc_repository.start(conn, request)
+    steps: list[TimelineStep] = [Step.RECEIVED]
+    if request is not None:
+        steps.append(StatutoryStep.EHC_REQUESTED)
+    for step in steps:
+        await repository.add_new_referrals_step(
+            conn,
+            referral_id=referral.referral_id,
+            step=step,
+            occurred_at=created_at,
+            local_authority=referral.local_authority,
+        )
+    return events, receipt_of(referral)
+
+
+async def _store(conn: Connection, referral: NewReferral, child: Child) -> datetime:
+    """The child and the referral stored, after the duplicate check; when it was recorded."""
     identity = name_key(child.given_name, child.family_name)
     by_name = f"name|{identity}|{child.date_of_birth}|{child.postcode}"
     by_nhs = f"nhs|{child.nhs_number}" if child.nhs_number else by_name
@@ -130,29 +160,7 @@ async def take_in(
             referral.referral_id,
             child.upn,
         )
-    request = ehc_request_of(referral)
-    events = receive(referral, request, suggested)
-    # The child's name and date of birth, for the plan and its PDF (plans alone reads them).
-    events.append(
-        ChildIdentified(
-            referral_id=referral.referral_id, given_name=child.given_name,
-            family_name=child.family_name, date_of_birth=child.date_of_birth,
-        )
-    )  # fmt: skip
-    if request is not None:
-        await ehc_repository.start(conn, request)
-    steps: list[TimelineStep] = [Step.RECEIVED]
-    if request is not None:
-        steps.append(StatutoryStep.EHC_REQUESTED)
-    for step in steps:
-        await repository.add_new_referrals_step(
-            conn,
-            referral_id=referral.referral_id,
-            step=step,
-            occurred_at=created_at,
-            local_authority=referral.local_authority,
-        )
-    return events, receipt_of(referral)
+    return created_at
 
 
 def receipt_of(referral: NewReferral) -> ReferralReceipt:
