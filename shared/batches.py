@@ -3,7 +3,9 @@ transaction the consumption middleware opened, acting for its council, continuin
 as a unit of work of the service's own (``shared.unit_of_work``: the events the handler
 returns go to the outbox with the audit rows they stand for, as ``system:<service>``, or as
 the job the subscription says it acts for). Every event's outbox and audit rows are written
-together at the batch's end, one statement each (``shared.pending_writes``).
+together at the batch's end, one statement each (``shared.pending_writes``). A subscription
+may first do, once for the whole batch, what its events would each do in statements of their
+own (``Subscription.before_batch``: the referrals service stores its intake's referrals so).
 
 (No ``from __future__ import annotations`` here: ``consume``'s annotation must be the concrete
 ``list[Envelope[<event class>]]`` when the function is made, for FastStream's validation and

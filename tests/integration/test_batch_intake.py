@@ -12,6 +12,7 @@ event again alone (a refused one then raises its ``Refused``)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -23,6 +24,7 @@ from referrals.intake import name_key
 
 from scripts.platform import IdentityProvider, migrations_of
 from shared.batches import batch_consumer
+from shared.dates import london_today
 from shared.events import Envelope, ReferralRequested, wrap
 from shared.migrations import owner_connection
 from shared.referral_locks import referrals_locked
@@ -110,7 +112,8 @@ async def _consumed(
                 await _batch(app, [message], [])
                 outcomes[message.subject] = "taken in"
             except Exception as exc:
-                outcomes[message.subject] = getattr(exc, "code", type(exc).__name__)
+                # A refusal's code, or what the dead letter's reason would say.
+                outcomes[message.subject] = getattr(exc, "code", f"{type(exc).__name__}: {exc}")
         return outcomes
 
 
@@ -196,7 +199,8 @@ async def test_a_batch_is_taken_in_as_one_at_a_time_would(
     first = _mixed_batch()
     assert set((await _same_as_one_at_a_time(apps, urls, first)).values()) == {"taken in"}
     # Then a batch with the same child twice (the second is the duplicate), a child of the
-    # first batch (already referred), and the known NHS number with another name.
+    # first batch (already referred), known NHS numbers with another name, and a request
+    # from the future (dead-lettered).
     twice: dict[str, Any] = {"given_name": "Ada", "family_name": "Again", "postcode": "LS8 1AA"}
     second = [
         _event(referral_body()),
@@ -206,6 +210,7 @@ async def test_a_batch_is_taken_in_as_one_at_a_time_would(
         _event(referral_body(given_name="Other", family_name="Name", nhs_number=KNOWN)),
         _event(referral_body(given_name="Other", family_name="Name", nhs_number=KNOWN_OTHER)),
         _event(referral_body(council=BRADFORD)),
+        _event(referral_body(received_on=date.today() + timedelta(days=2))),
     ]
     outcomes = await _same_as_one_at_a_time(apps, urls, second)
     assert [outcomes[m.subject] for m in second] == [
@@ -216,6 +221,7 @@ async def test_a_batch_is_taken_in_as_one_at_a_time_would(
         "already-referred",  # the known child has the first batch's open referral now
         "child-details-differ",
         "taken in",
+        f"ValueError: received_on: must not be in the future (today is {london_today()})",
     ]
 
 
