@@ -17,7 +17,7 @@ from uuid import uuid4
 
 import asyncpg
 import pytest
-from referrals import batch_rows, repository
+from referrals import batch_intake, batch_rows, repository
 
 from scripts.platform import migrations_of
 from shared.councils import act_for
@@ -36,6 +36,11 @@ _PREPARED = {
         repository.STEP_ADDED,
     ),
     "lock_rows": ("(uuid[])", batch_rows.LOCK_ROWS),
+    "known_children": ("(text[], text[])", batch_intake.KNOWN_CHILDREN),
+    "open_referrals_for": (
+        "(text[], text[], text[], date[], text[])",
+        batch_intake.OPEN_REFERRALS_FOR,
+    ),
 }
 
 # EXPLAIN EXECUTE takes no bind parameters: each statement's arguments as literals. The child
@@ -48,6 +53,16 @@ _ARGUMENTS = {
         "ARRAY['received', 'plan_drafted'])"
     ),
     "lock_rows": "(ARRAY[{batch}]::uuid[])",
+    # A consumed batch's children (``batch_intake``): known by NHS number, the children 77 and
+    # 78; checked for duplicates, the child 77 by NHS number, the child 78 by name, date of
+    # birth and postcode, and a child not known here.
+    "known_children": f"(ARRAY['{LEEDS}', '{LEEDS}'], ARRAY['0000000077', '0000000078'])",
+    "open_referrals_for": (
+        f"(ARRAY['{LEEDS}', '{LEEDS}', '{LEEDS}'], ARRAY['0000000077', NULL, '0000009999'], "
+        "ARRAY['someone else', 'given family 78', 'nobody'], "
+        "ARRAY['2015-01-01', '2016-03-19', '2015-01-01']::date[], "
+        "ARRAY['LS1 4AP', 'LS1 4AP', 'LS1 4AP'])"
+    ),
 }
 
 
@@ -177,3 +192,20 @@ async def test_a_batchs_lock_reads_only_its_referrals_rows(
     plan = await _run(planned_early, "lock_rows", custom=custom)
     assert plan["Actual Rows"] == BATCH  # the batch's rows, locked
     assert _rows_read(plan, "referrals") == BATCH, json.dumps(plan, indent=1)
+
+
+async def test_a_batchs_known_children_are_looked_up_one_by_one(
+    planned_early: asyncpg.Connection,
+) -> None:
+    plan = await _run(planned_early, "known_children")
+    assert plan["Actual Rows"] == 2  # the children 77 and 78
+    assert _rows_read(plan, "children") == 2, json.dumps(plan, indent=1)
+
+
+async def test_a_batchs_duplicate_check_reads_its_childrens_own_rows(
+    planned_early: asyncpg.Connection,
+) -> None:
+    plan = await _run(planned_early, "open_referrals_for")
+    assert plan["Actual Rows"] == 2  # the child 77 by NHS number, the child 78 by name
+    assert _rows_read(plan, "children") <= 2, json.dumps(plan, indent=1)
+    assert _rows_read(plan, "referrals") <= 2, json.dumps(plan, indent=1)

@@ -65,19 +65,26 @@ OPEN_REFERRALS_FOR = """
                 AND name_key = q.name_key AND postcode = q.postcode
                 AND erased_at IS NULL) AS child
         CROSS JOIN LATERAL (
-              SELECT id FROM referrals
+              SELECT id, created_at FROM referrals
               WHERE child_id = child.id AND local_authority = q.local_authority
                 AND closed_at IS NULL
-              LIMIT 1) AS r)"""
+              ORDER BY created_at LIMIT 1) AS r)"""
 """Which of the batch's children (by position) has an open referral of its council: the
 duplicate check (``repository.OPEN_REFERRAL_FOR``) for each, in its plan-stable form (each
-child found first by each identity, then its open referrals)."""
+child found first by each identity, then its open referrals), run for each child in turn
+(a correlated ``EXISTS`` is never made a join): never a scan of the council's children, even
+planned on a new database's empty tables (``test_referrals_plans_on_fresh_statistics``)."""
 
 KNOWN_CHILDREN = """
-    SELECT c.local_authority, c.nhs_number, c.id, c.name_key, c.date_of_birth
+    SELECT q.local_authority, q.nhs_number, c.id, c.name_key, c.date_of_birth
     FROM unnest($1::text[], $2::text[]) AS q(local_authority, nhs_number)
-    JOIN children c ON c.local_authority = q.local_authority AND c.nhs_number = q.nhs_number"""
-"""The children known here by the batch's NHS numbers (one per council and number)."""
+    CROSS JOIN LATERAL (
+        SELECT id, name_key, date_of_birth FROM children
+        WHERE local_authority = q.local_authority AND nhs_number = q.nhs_number
+        LIMIT 1) AS c"""
+"""The children known here by the batch's NHS numbers (one per council and number: the unique
+index's), each looked up as ``repository.CHILD_BY_NHS_NUMBER`` looks one up (the ``LIMIT``
+keeps the subquery a look-up for each number, never a join of all the council's children)."""
 
 INSERT_CHILDREN = """
     INSERT INTO children (id, nhs_number, given_name, family_name, name_key, date_of_birth,
