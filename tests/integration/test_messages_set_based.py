@@ -131,12 +131,15 @@ async def test_a_batch_of_contacts_and_of_requests_queues_what_waited_at_its_end
     statements = await _batch(database, _messages(*(contact(r) for r in batched)))
     queueing = [s for s in statements if "SET status = 'queued'" in s]
     assert len(queueing) == 1, statements  # was one a contact
+    assert len([s for s in statements if "INTO family_contacts" in s]) == 1, statements
     statements = await _batch(
         database, _messages(*(sample_event(ReferralReceived, r) for r in batched))
     )
     queueing = [s for s in statements if "SET status = 'queued'" in s]
     assert len(queueing) == 1, statements  # was one a request
+    assert len([s for s in statements if "INTO requests" in s]) == 1, statements
     assert len([s for s in statements if "INTO notifications" in s]) == 1, statements
+    assert len(statements) <= 8, statements  # was 2 + four an event
     for referral_id in alone:
         await handle(db, contact(referral_id))
         await handle(db, sample_event(ReferralReceived, referral_id))
@@ -145,6 +148,36 @@ async def test_a_batch_of_contacts_and_of_requests_queues_what_waited_at_its_end
         assert rows == await _rows(db, twin)
         assert {row[1] for row in rows} == {"queued"}  # the acknowledgement, and what waited
         assert await _audited(db, mine) == await _audited(db, twin) == len(rows)
+        assert await _kept(db, mine) == await _kept(db, twin)
+
+
+async def _kept(db: asyncpg.Pool, referral_id: UUID) -> tuple[Any, ...]:
+    """The family's contact and request as kept (but the email, which names the referral)."""
+    row = await db.fetchrow(
+        """SELECT c.contact_name, c.phone, c.preferred_channel, c.address_lines,
+                  c.local_authority, c.representative, r.local_authority, r.requested_by,
+                  r.received_on
+           FROM family_contacts c JOIN requests r USING (referral_id)
+           WHERE referral_id = $1""",
+        referral_id,
+    )
+    assert row is not None
+    return tuple(row)
+
+
+async def test_a_familys_two_contacts_in_a_batch_leave_the_last(
+    database: Database, db: asyncpg.Pool
+) -> None:
+    referral_id = uuid4()
+    first = contact(referral_id, contact_name="Ann Parent", address_lines=["1 Road", "Leeds"])
+    last = contact(referral_id, contact_name="Bea Parent", phone=None, address_lines=[])
+    await _batch(database, _messages(first, last))
+    kept = await db.fetchrow(
+        "SELECT contact_name, phone, address_lines FROM family_contacts WHERE referral_id = $1",
+        referral_id,
+    )
+    assert kept is not None
+    assert tuple(kept) == ("Bea Parent", None, [])
 
 
 async def test_the_same_event_twice_in_a_batch_is_stored_and_audited_once(

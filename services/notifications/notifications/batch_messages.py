@@ -1,14 +1,16 @@
-"""A consumed batch's messages, stored together at its end.
+"""A consumed batch's messages, and its families' contacts and requests, stored together at
+its end.
 
 Each event's messages cost statements of their own (issue #25): whether the family can be
-reached (a read an event), an insert a message, and for a request or a contact the update
-that queues what waited. So while a batch holds its referrals' locks
+reached (a read an event), an insert a message, and for a request or a contact its own insert
+and the update that queues what waited. So while a batch holds its referrals' locks
 (``shared.referral_locks.referrals_locked``), the handlers' work goes through here instead:
 whether each of the batch's families can be reached is read once, for all its referrals, in
 one statement (per council: row-level security shows a council's rows only to it), and kept
-as the batch's own requests and contacts add to it; the messages are stored at the batch's
-end in one statement, their audit rows in another, and what waited for a request or a
-contact queued in one more (``HeldReferrals.at_end``, still in the batch's transaction).
+as the batch's own requests and contacts add to it; the contacts, the requests and the
+messages are stored at the batch's end in one statement each, the messages' audit rows in
+another, and what waited for a request or a contact queued in one more
+(``HeldReferrals.at_end``, still in the batch's transaction).
 
 Sound because every transaction that stores a referral's contact, request or messages holds
 its lock (the handlers take it first), and the batch holds it until it commits: nobody else
@@ -29,13 +31,19 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import cast
 from uuid import UUID
 
 from notifications.domain import FamilyAlert
 from shared.councils import act_for
 from shared.db import Connection
+from shared.events import (
+    FamilyContactRegistered,
+    PublicRequestReceived,
+    ReferralAwaitingTriage,
+    ReferralReceived,
+)
 from shared.pending_writes import ActorKey, PendingWrites
 from shared.referral_locks import HeldReferrals, held_on
 
@@ -64,6 +72,32 @@ INSERT_MESSAGES = """INSERT INTO notifications (id, referral_id, about_event_id,
 """The batch's messages in the order their events came (``ORDER BY n``); the ids of those
 stored (a message that exists already is not)."""
 
+SAVE_CONTACTS = """INSERT INTO family_contacts (referral_id, contact_name, email, phone,
+                       preferred_channel, address_lines, local_authority, representative)
+                   SELECT referral_id, contact_name, email, phone, preferred_channel,
+                       ARRAY(SELECT jsonb_array_elements_text(address_lines::jsonb)),
+                       local_authority, representative
+                   FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],
+                       $6::text[], $7::text[], $8::boolean[])
+                       AS c(referral_id, contact_name, email, phone, preferred_channel,
+                            address_lines, local_authority, representative)
+                   ON CONFLICT (referral_id) DO UPDATE SET contact_name = EXCLUDED.contact_name,
+                       email = EXCLUDED.email, phone = EXCLUDED.phone,
+                       preferred_channel = EXCLUDED.preferred_channel,
+                       address_lines = EXCLUDED.address_lines,
+                       representative = EXCLUDED.representative, updated_at = now()"""
+"""``repository.save_contact`` for each referral's last contact of the batch (one row a
+referral: a statement may not update a row twice; the last is what the updates left)."""
+
+SAVE_REQUESTS = """INSERT INTO requests (referral_id, local_authority, requested_by, received_on)
+                   SELECT referral_id, local_authority, requested_by, received_on
+                   FROM unnest($1::uuid[], $2::text[], $3::text[], $4::date[])
+                       WITH ORDINALITY AS r(referral_id, local_authority, requested_by,
+                                            received_on, n)
+                   ORDER BY n
+                   ON CONFLICT (referral_id) DO NOTHING"""
+"""``repository.save_request`` for the batch's requests, in order (the first one kept stays)."""
+
 QUEUE_AWAITING = """UPDATE notifications n SET status = 'queued'
                     WHERE n.referral_id = ANY($1::uuid[]) AND n.status = 'awaiting_contact'
                       AND EXISTS (SELECT FROM family_contacts c WHERE c.referral_id = n.referral_id)
@@ -90,6 +124,10 @@ class _Waiting:
     """By the council the reading acted for."""
     messages: list[tuple[FamilyAlert, str, datetime, str, ActorKey]] = field(default_factory=list)
     """Each message, its status, its event's time, its trace (JSON) and whose work it is."""
+    contacts: dict[UUID, tuple[FamilyContactRegistered, str]] = field(default_factory=dict)
+    """Each referral's last contact stored by the batch, and its council."""
+    requests: list[tuple[UUID, str, str, date]] = field(default_factory=list)
+    """The requests stored by the batch: referral, council, who asked, when received."""
     awaiting: list[UUID] = field(default_factory=list)
     """Referrals whose waiting messages are to be queued (if their family can be reached)."""
     councils: set[str] = field(default_factory=set)
@@ -116,19 +154,31 @@ async def family_reachable(conn: Connection, referral_id: UUID, local_authority:
     return referral_id in known.contacts and referral_id in known.requests
 
 
-def request_saved(conn: Connection, referral_id: UUID, local_authority: str) -> None:
-    """The batch stored the referral's request for ``local_authority`` (or found one)."""
-    _waiting(cast("HeldReferrals", held_on(conn))).known.setdefault(
-        local_authority, _Known()
-    ).requests.add(referral_id)
+def save_request(
+    conn: Connection,
+    event: ReferralReceived | ReferralAwaitingTriage | PublicRequestReceived,
+    *,
+    local_authority: str,
+) -> None:
+    """``repository.save_request`` at the batch's end; known at once to the batch (a
+    referral is one council's: its request, found or stored, is the council's)."""
+    waiting = _waiting(cast("HeldReferrals", held_on(conn)))
+    waiting.requests.append(
+        (event.referral_id, local_authority, event.requested_by, event.received_on)
+    )
+    waiting.councils.add(local_authority)
+    waiting.known.setdefault(local_authority, _Known()).requests.add(event.referral_id)
 
 
-def contact_saved(conn: Connection, referral_id: UUID) -> None:
-    """The batch stored the family's contact: read again if asked (never in practice: the
-    contacts come on a topic of their own, whose batches store no message)."""
-    for known in _waiting(cast("HeldReferrals", held_on(conn))).known.values():
-        known.read.discard(referral_id)
-        known.contacts.discard(referral_id)
+def save_contact(
+    conn: Connection, contact: FamilyContactRegistered, *, local_authority: str
+) -> None:
+    """``repository.save_contact`` at the batch's end; known at once to the batch."""
+    waiting = _waiting(cast("HeldReferrals", held_on(conn)))
+    waiting.contacts.pop(contact.referral_id, None)  # the last one, in the batch's order
+    waiting.contacts[contact.referral_id] = (contact, local_authority)
+    waiting.councils.add(local_authority)
+    waiting.known.setdefault(local_authority, _Known()).contacts.add(contact.referral_id)
 
 
 def add_alert(
@@ -184,10 +234,26 @@ async def _write(conn: Connection, waiting: _Waiting) -> None:
     what waited for a request or a contact queued; then forget them."""
     messages, waiting.messages = waiting.messages, []
     awaiting, waiting.awaiting = waiting.awaiting, []
+    contacts, waiting.contacts = list(waiting.contacts.values()), {}
+    requests, waiting.requests = waiting.requests, []
     councils, waiting.councils = waiting.councils, set()
-    if not messages and not awaiting:
+    if not messages and not awaiting and not contacts and not requests:
         return
     await act_for(conn, sorted(councils))
+    if contacts:
+        await conn.execute(
+            SAVE_CONTACTS,
+            [c.referral_id for c, _ in contacts],
+            [c.contact_name for c, _ in contacts],
+            [c.email for c, _ in contacts],
+            [c.phone for c, _ in contacts],
+            [c.preferred_channel for c, _ in contacts],
+            [json.dumps(c.address_lines) for c, _ in contacts],
+            [council for _, council in contacts],
+            [c.representative for c, _ in contacts],
+        )
+    if requests:
+        await conn.execute(SAVE_REQUESTS, *(list(c) for c in zip(*requests, strict=True)))
     if messages:
         alerts = [m[0] for m in messages]
         stored = await conn.fetch(

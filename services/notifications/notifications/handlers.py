@@ -171,9 +171,10 @@ async def request_received(
     for it queued."""
     received = message.data
     await repository.lock_referral(uow.conn, received.referral_id)  # before the request is kept
-    await repository.save_request(uow.conn, received, local_authority=message.localauthority)
     if batch_messages.in_batch(uow.conn):
-        batch_messages.request_saved(uow.conn, received.referral_id, message.localauthority)
+        batch_messages.save_request(uow.conn, received, local_authority=message.localauthority)
+    else:
+        await repository.save_request(uow.conn, received, local_authority=message.localauthority)
     await queue_messages(message, uow)
     await _queue_awaiting(uow, received.referral_id, message.localauthority)  # what came before
     return []
@@ -183,9 +184,11 @@ async def request_received(
 async def family_contact_registered(message: Envelope[FamilyContactRegistered], uow: Uow) -> Events:
     """The family's contact: kept, and what waited for it queued."""
     await repository.lock_referral(uow.conn, message.data.referral_id)
-    await repository.save_contact(uow.conn, message.data, local_authority=message.localauthority)
+    council = message.localauthority
     if batch_messages.in_batch(uow.conn):
-        batch_messages.contact_saved(uow.conn, message.data.referral_id)
+        batch_messages.save_contact(uow.conn, message.data, local_authority=council)
+    else:
+        await repository.save_contact(uow.conn, message.data, local_authority=council)
     await _queue_awaiting(uow, message.data.referral_id, message.localauthority)
     return []
 
