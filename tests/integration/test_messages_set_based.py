@@ -7,6 +7,7 @@ audit rows are those the same events leave one at a time."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 from uuid import UUID, uuid4
@@ -189,3 +190,23 @@ async def test_the_same_event_twice_in_a_batch_is_stored_and_audited_once(
     rows = await _rows(db, referral_id)
     assert len([r for r in rows if r[0] == rows[-1][0]]) == 1  # the decision's message, once
     assert await _audited(db, referral_id) == len(rows)
+
+
+async def test_the_sender_is_woken_once_the_batch_commits(
+    database: Database, db: asyncpg.Pool
+) -> None:
+    referral_id = (await referral(db)).id
+    woken = asyncio.Event()
+
+    def wake(*_: object) -> None:
+        woken.set()
+
+    async with db.acquire() as listener:
+        await listener.add_listener("notifications_queued", wake)
+        try:
+            woken.clear()
+            await _batch(database, _messages(sample_event(AssessmentDecided, referral_id)))
+            await asyncio.wait_for(woken.wait(), timeout=10)  # the batch's queued message
+        finally:
+            await listener.remove_listener("notifications_queued", wake)
+    assert {row[1] for row in await _rows(db, referral_id)} == {"queued"}
