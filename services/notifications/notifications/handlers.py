@@ -10,16 +10,22 @@ Nothing is sent here: ``notifications.sender`` sends after these transactions co
 Both kinds of handler take a per-referral lock first: without it, a message stored while the
 contact is being saved would be seen by neither transaction and never queued.
 
+Within a consumed batch (which holds its referrals' locks) the messages, and the queueing of
+what waited, are put off to the batch's end and written together (``batch_messages``).
+
 Each handler is one unit of work (``shared.unit_of_work``) of the service's own: a message
 stored is audited as its creation (``system:notifications``); the erasure of a family's
 contact as the retention job's (``system:retention``).
+
+(Longer than most modules: one subscription line per catalogued event.)
 """
 
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
-from notifications import erasure, link_generations, repository
+from notifications import batch_messages, erasure, link_generations, repository
 from notifications.catalogue import CATALOGUE
 from notifications.domain import alerts_for, queued
 from shared.events import (
@@ -62,8 +68,10 @@ from shared.events import (
     StatutoryExceptionRecorded,
     TransferredPlanDecided,
 )
+from shared.pending_writes import ActorKey
 from shared.subscriptions import Events, Subscriptions, Uow
 from shared.telemetry import current_trace_headers
+from shared.unit_of_work import Actor
 
 subscriptions = Subscriptions()
 
@@ -106,6 +114,9 @@ async def queue_messages(message: Envelope[Any], uow: Uow) -> Events:
     once (a repeat of the event stores and audits nothing)."""
     event, conn = message.data, uow.conn
     await repository.lock_referral(conn, event.referral_id)
+    if batch_messages.in_batch(conn):
+        await _queue_in_batch(message, uow)
+        return []
     reachable = await repository.family_reachable(conn, event.referral_id)
     for alert in alerts_for(
         event, CATALOGUE[type(event)], event_id=message.id, local_authority=message.localauthority
@@ -125,6 +136,30 @@ async def queue_messages(message: Envelope[Any], uow: Uow) -> Events:
     return []
 
 
+async def _queue_in_batch(message: Envelope[Any], uow: Uow) -> None:
+    """``queue_messages`` in a consumed batch: the same messages, with the same statuses,
+    stored (and audited) at the batch's end (``batch_messages``)."""
+    event, conn, council = message.data, uow.conn, message.localauthority
+    alerts = alerts_for(event, CATALOGUE[type(event)], event_id=message.id, local_authority=council)
+    if not alerts:
+        return
+    reachable = await batch_messages.family_reachable(conn, event.referral_id, council)
+    for alert in alerts:
+        batch_messages.add_alert(
+            conn,
+            alert,
+            queued=queued(alert, family_reachable=reachable),
+            occurred_at=message.time,
+            trace_headers=current_trace_headers(),  # the send continues this event's trace
+            actor=_actor_key(uow.actor),
+        )
+
+
+def _actor_key(actor: Actor) -> ActorKey:
+    """Whose work the audit rows are of, as the batch's pending rows say it."""
+    return (actor.subject, tuple(sorted(actor.roles)), actor.request_id, actor.client_request_id)
+
+
 @subscriptions.on(ReferralReceived)
 @subscriptions.on(ReferralAwaitingTriage)
 @subscriptions.on(PublicRequestReceived)
@@ -136,9 +171,12 @@ async def request_received(
     for it queued."""
     received = message.data
     await repository.lock_referral(uow.conn, received.referral_id)  # before the request is kept
-    await repository.save_request(uow.conn, received, local_authority=message.localauthority)
+    if batch_messages.in_batch(uow.conn):
+        batch_messages.save_request(uow.conn, received, local_authority=message.localauthority)
+    else:
+        await repository.save_request(uow.conn, received, local_authority=message.localauthority)
     await queue_messages(message, uow)
-    await repository.queue_awaiting(uow.conn, received.referral_id)  # what came before it
+    await _queue_awaiting(uow, received.referral_id, message.localauthority)  # what came before
     return []
 
 
@@ -146,9 +184,22 @@ async def request_received(
 async def family_contact_registered(message: Envelope[FamilyContactRegistered], uow: Uow) -> Events:
     """The family's contact: kept, and what waited for it queued."""
     await repository.lock_referral(uow.conn, message.data.referral_id)
-    await repository.save_contact(uow.conn, message.data, local_authority=message.localauthority)
-    await repository.queue_awaiting(uow.conn, message.data.referral_id)
+    council = message.localauthority
+    if batch_messages.in_batch(uow.conn):
+        batch_messages.save_contact(uow.conn, message.data, local_authority=council)
+    else:
+        await repository.save_contact(uow.conn, message.data, local_authority=council)
+    await _queue_awaiting(uow, message.data.referral_id, message.localauthority)
     return []
+
+
+async def _queue_awaiting(uow: Uow, referral_id: UUID, local_authority: str) -> None:
+    """Queue what waited for the family's contact and request: at the batch's end in a
+    consumed batch (``batch_messages``), at once otherwise."""
+    if batch_messages.in_batch(uow.conn):
+        batch_messages.queue_awaiting(uow.conn, referral_id, local_authority)
+    else:
+        await repository.queue_awaiting(uow.conn, referral_id)
 
 
 @subscriptions.on(FamilyLinksRevoked)
