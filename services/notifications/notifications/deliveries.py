@@ -141,13 +141,20 @@ async def claim_due(
     ]
 
 
+LOCK = """SELECT n.id FROM unnest($1::uuid[]) AS wanted (id)
+          CROSS JOIN LATERAL (SELECT id FROM notifications WHERE id = wanted.id
+                              LIMIT 1 FOR NO KEY UPDATE) AS n"""
+"""The messages' rows, locked in the order of the ids given (``$1``, sorted), each looked up in
+the primary key: the subquery with a ``LIMIT`` cannot be flattened into a join. As ``WHERE id =
+ANY($1) ORDER BY id``, a plan made on a new database's empty-table statistics read every
+message for each lock, and this is the sender's and the receipts' most frequent statement
+(issue #25; ``referrals.batch_rows.LOCK_ROWS`` is the same form)."""
+
+
 async def lock(conn: Connection, ids: list[UUID]) -> None:
     """Lock the messages' rows in the order of their ids (see the module docstring); in the
     caller's transaction, before any of their attempts."""
-    await conn.execute(
-        "SELECT id FROM notifications WHERE id = ANY($1::uuid[]) ORDER BY id FOR NO KEY UPDATE",
-        sorted(set(ids)),
-    )
+    await conn.execute(LOCK, sorted(set(ids)))
 
 
 async def start_attempts(
@@ -389,6 +396,14 @@ class Status:
     at: datetime
 
 
+RECEIPTS_LOCK = f"""SELECT {ALERT_COLUMNS}, n.trace_headers::text AS trace_headers
+                    FROM unnest($1::uuid[]) AS wanted (id)
+                    CROSS JOIN LATERAL (SELECT * FROM notifications WHERE id = wanted.id
+                                        LIMIT 1 FOR UPDATE) AS n"""
+"""The receipts' messages, locked in the order of the ids given (sorted), each looked up in the
+primary key (see ``LOCK``)."""
+
+
 async def receipts(conn: Connection, given: list[Status]) -> list[Receipt | None]:
     """Delivery receipts (Notify's callbacks, or its answers when asked), a few statements for
     them all (#25: five each before): the messages locked in one statement (in the order of their
@@ -396,11 +411,7 @@ async def receipts(conn: Connection, given: list[Status]) -> list[Receipt | None
     status. Several for one message are applied in turn, as if each came alone, in the order
     given. Runs in the caller's transaction; None for one whose message (or attempt on that
     channel) is not known here (or to these councils)."""
-    rows = await conn.fetch(
-        f"""SELECT {ALERT_COLUMNS}, n.trace_headers::text AS trace_headers
-            FROM notifications n WHERE n.id = ANY($1::uuid[]) ORDER BY n.id FOR UPDATE""",
-        sorted({s.notification_id for s in given}),
-    )
+    rows = await conn.fetch(RECEIPTS_LOCK, sorted({s.notification_id for s in given}))
     known = {r["id"]: (alert_of(r), json.loads(r["trace_headers"])) for r in rows}
     found: list[list[DomainEvent] | None] = [None] * len(given)
     waiting = [i for i, s in enumerate(given) if s.notification_id in known]
