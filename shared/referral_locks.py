@@ -27,6 +27,7 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import TypeVar, cast
 
 from shared.db import Connection
 
@@ -51,6 +52,28 @@ class HeldReferrals:
     at_end: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     """Writes the handlers put off to the end of the batch's work, run in order when it ends
     without an error, still in its transaction and holding its locks."""
+
+
+T = TypeVar("T")
+
+
+def kept_to_end(
+    held: HeldReferrals,
+    key: str,
+    make: Callable[[], T],
+    write: Callable[[Connection, T], Awaitable[None]],
+) -> T:
+    """What a module keeps of the batch under ``key`` (``HeldReferrals.remembered``), made by
+    ``make`` at its first use, when ``write`` is put off to the batch's end
+    (``HeldReferrals.at_end``) to write what it then holds."""
+    remembered = held.remembered.get(key)
+    if remembered is not None:
+        return cast("T", remembered)
+    kept = make()
+    held.remembered[key] = kept
+    conn = held.conn
+    held.at_end.append(lambda: write(conn, kept))
+    return kept
 
 
 _held: ContextVar[HeldReferrals | None] = ContextVar("referrals_locked", default=None)

@@ -45,7 +45,7 @@ from shared.events import (
     ReferralReceived,
 )
 from shared.pending_writes import ActorKey, PendingWrites
-from shared.referral_locks import HeldReferrals, held_on
+from shared.referral_locks import HeldReferrals, held_on, kept_to_end
 
 READ_REACHABLE = """SELECT referral_id, true AS contact FROM family_contacts
                         WHERE referral_id = ANY($1::uuid[])
@@ -219,14 +219,7 @@ def _held_uuids(held: HeldReferrals) -> set[UUID]:
 def _waiting(held: HeldReferrals) -> _Waiting:
     """The batch's memory, made (and its writing put off to the batch's end) by its first
     use."""
-    remembered = held.remembered.get(_KEY)
-    if remembered is not None:
-        return cast("_Waiting", remembered)
-    waiting = _Waiting()
-    held.remembered[_KEY] = waiting
-    conn = held.conn
-    held.at_end.append(lambda: _write(conn, waiting))
-    return waiting
+    return kept_to_end(held, _KEY, _Waiting, _write)
 
 
 async def _write(conn: Connection, waiting: _Waiting) -> None:

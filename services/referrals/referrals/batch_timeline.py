@@ -32,7 +32,7 @@ from referrals import batch_rows
 from referrals.domain import Step, TimelineStep, status_after
 from shared.councils import SETTING, act_for
 from shared.db import Connection
-from shared.referral_locks import HeldReferrals, held_on
+from shared.referral_locks import HeldReferrals, held_on, kept_to_end
 
 READ_JOURNEYS = """SELECT referral_id, event_id, step FROM timeline
                    WHERE referral_id = ANY($1::uuid[])"""
@@ -158,14 +158,7 @@ async def write_waiting(conn: Connection, referral_id: UUID) -> None:
 def _waiting(held: HeldReferrals) -> _Waiting:
     """The batch's memory, made (and its writing put off to the batch's end) by its first
     step."""
-    remembered = held.remembered.get(_KEY)
-    if remembered is not None:
-        return cast("_Waiting", remembered)
-    waiting = _Waiting()
-    held.remembered[_KEY] = waiting
-    conn = held.conn
-    held.at_end.append(lambda: _write(conn, waiting))
-    return waiting
+    return kept_to_end(held, _KEY, _Waiting, _write)
 
 
 async def _read_journeys(
