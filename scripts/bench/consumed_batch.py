@@ -44,12 +44,12 @@ from datetime import UTC, date, datetime
 from unittest import mock
 from uuid import uuid4
 
-import asyncpg
 from faststream.kafka import KafkaRouter, TestKafkaBroker
 from faststream.kafka.testing import FakeProducer
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 
 from scripts.bench.server import bench_postgres_url
+from scripts.bench.stack import drop_databases
 from scripts.platform import fresh_database, migrations_of, service_url
 from shared.broker import create_broker
 from shared.consumption import EventConsumption
@@ -223,11 +223,7 @@ async def main(argv: list[str] | None = None) -> None:
     try:
         await measure(args, owner_url)
     finally:
-        admin = await asyncpg.connect(f"{postgres_url}/postgres")
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
+        await drop_databases(postgres_url, [name])
 
 
 if __name__ == "__main__":

@@ -25,7 +25,6 @@ import pstats
 import time
 from uuid import uuid4
 
-import asyncpg
 import httpx
 from referrals.app import create_app
 from referrals.config import ReferralsSettings
@@ -33,7 +32,7 @@ from referrals.config import ReferralsSettings
 from devtools.dev_identity_client import fetch_token
 from scripts.bench.samples import referral_request
 from scripts.bench.server import bench_postgres_url
-from scripts.bench.stack import free_port
+from scripts.bench.stack import drop_databases, free_port
 from scripts.platform import (
     REPO_ROOT,
     IdentityProvider,
@@ -124,15 +123,7 @@ async def main(argv: list[str] | None = None) -> None:
         await measure(args, identity.issuer, owner_url)
     finally:
         identity.stop()
-        await drop(postgres_url, name)
-
-
-async def drop(postgres_url: str, name: str) -> None:
-    admin = await asyncpg.connect(f"{postgres_url}/postgres")
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+        await drop_databases(postgres_url, [name])
 
 
 if __name__ == "__main__":

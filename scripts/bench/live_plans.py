@@ -24,7 +24,7 @@ from referrals.config import ReferralsSettings
 from devtools.dev_identity import fetch_token
 from scripts.bench.samples import FAMILY, GIVEN
 from scripts.bench.server import bench_postgres_url, describe
-from scripts.bench.stack import _drop_databases, free_port, new_run_id
+from scripts.bench.stack import drop_databases, free_port, new_run_id
 from scripts.platform import REPO_ROOT, IdentityProvider, fresh_database, migrations_of, service_url
 from shared.dates import london_today
 from shared.state import service_state
@@ -108,7 +108,7 @@ async def import_twice(path: str, text: str, count: int, what: str) -> None:
     finally:
         await database.close()
         identity.stop()
-        await _drop_databases(postgres_url, [name])
+        await drop_databases(postgres_url, [name])
 
 
 async def run(count: int) -> None:

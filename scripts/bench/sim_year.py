@@ -26,7 +26,7 @@ from referrals.config import ReferralsSettings
 from devtools.dev_identity import fetch_token
 from scripts.bench.council_year import Year, run
 from scripts.bench.server import bench_postgres_url, describe
-from scripts.bench.stack import _drop_databases, free_port, new_run_id
+from scripts.bench.stack import drop_databases, free_port, new_run_id
 from scripts.bench.year_cases import YearPlan
 from scripts.bench.year_checks import CHECKS, figures
 from scripts.platform import REPO_ROOT, IdentityProvider, fresh_database, migrations_of, service_url
@@ -106,7 +106,7 @@ async def simulate(plan: YearPlan) -> bool:
     finally:
         await database.close()
         identity.stop()
-        await _drop_databases(postgres_url, [name])
+        await drop_databases(postgres_url, [name])
     print(f"{plan.first_day} to {plan.last_day}, seed {plan.seed}: {took:.1f} s wall time")
     for label, value in counted.items():
         print(f"{label:>26}: {value:,}")

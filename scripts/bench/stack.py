@@ -144,11 +144,11 @@ async def bench_platform(
         if notify is not None:
             notify.stop()
         identity.stop()
-        await _drop_databases(postgres_url, [f"{prefix}{name}" for name in SERVICES])
+        await drop_databases(postgres_url, [f"{prefix}{name}" for name in SERVICES])
         await delete_namespace(kafka)
 
 
-async def _drop_databases(postgres_url: str, names: list[str]) -> None:
+async def drop_databases(postgres_url: str, names: list[str]) -> None:
     admin = await asyncpg.connect(f"{postgres_url}/postgres")
     try:
         for name in names:
