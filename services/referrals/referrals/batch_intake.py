@@ -135,9 +135,10 @@ class _Request:
     def identities(self) -> list[str]:
         """The child's identities as ``taking_in`` locks them (its council's)."""
         child = self.child
-        by_name = f"name|{self.name_key}|{child.date_of_birth}|{child.postcode}"
-        by_nhs = f"nhs|{child.nhs_number}" if child.nhs_number else by_name
-        return [f"{self.referral.local_authority}|{i}" for i in {by_nhs, by_name}]
+        identities = repository.child_identities(
+            self.name_key, child.date_of_birth, child.postcode, child.nhs_number
+        )
+        return repository.identity_keys(self.referral.local_authority, identities)
 
     @property
     def by_name(self) -> tuple[str, str, date, str]:

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from uuid import UUID, uuid4
 
@@ -31,6 +32,22 @@ LOCK_CHILD = """SELECT pg_advisory_xact_lock(hashtextextended(identity, 0))
 """Each of a child's identities locked, in the array's order (``unnest`` returns it so)."""
 
 
+def child_identities(
+    name_key: str, date_of_birth: date, postcode: object, nhs_number: str | None
+) -> tuple[str, str]:
+    """A child's two identities for intake's locks: by NHS number (by name where it has
+    none) and by name, date of birth and postcode. The one rule for a request taken in alone
+    (``taking_in``) and a consumed batch's (``batch_intake``): both must lock the same keys."""
+    by_name = f"name|{name_key}|{date_of_birth}|{postcode}"
+    return (f"nhs|{nhs_number}" if nhs_number else by_name), by_name
+
+
+def identity_keys(local_authority: str, identities: Iterable[str]) -> list[str]:
+    """The advisory locks' keys of ``identities`` in ``local_authority``, sorted: the one
+    order every request takes them in."""
+    return [f"{local_authority}|{identity}" for identity in sorted(set(identities))]
+
+
 async def lock_child(conn: Connection, local_authority: str, *identities: str) -> None:
     """Serialise intake for one child (by each of its identities) until the transaction
     ends, so two requests racing for the same child cannot both pass the duplicate check.
@@ -40,8 +57,7 @@ async def lock_child(conn: Connection, local_authority: str, *identities: str) -
     #25). The duplicate check stays a statement of its own, after: a READ COMMITTED
     statement's snapshot is taken when it starts, so one that waited for a lock inside itself
     would not see the rival's referral committed meanwhile."""
-    keys = [f"{local_authority}|{identity}" for identity in sorted(set(identities))]
-    await conn.execute(LOCK_CHILD, keys)
+    await conn.execute(LOCK_CHILD, identity_keys(local_authority, identities))
 
 
 OPEN_REFERRAL_FOR = """

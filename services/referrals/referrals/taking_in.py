@@ -124,8 +124,9 @@ async def take_in(
 async def _store(conn: Connection, referral: NewReferral, child: Child) -> datetime:
     """The child and the referral stored, after the duplicate check; when it was recorded."""
     identity = name_key(child.given_name, child.family_name)
-    by_name = f"name|{identity}|{child.date_of_birth}|{child.postcode}"
-    by_nhs = f"nhs|{child.nhs_number}" if child.nhs_number else by_name
+    by_nhs, by_name = repository.child_identities(
+        identity, child.date_of_birth, child.postcode, child.nhs_number
+    )
     await repository.lock_child(conn, referral.local_authority, by_nhs, by_name)
     existing = await repository.open_referral_for(
         conn,
