@@ -70,7 +70,7 @@ def receipts_server() -> Iterator[tuple[str, Receipts]]:
             with taken.lock:
                 taken.connections += 1
 
-        def do_POST(self) -> None:  # noqa: N802  # http.server's name
+        def do_POST(self) -> None:  # http.server's name
             self.rfile.read(int(self.headers.get("Content-Length", 0)))
             self.send_response(204)
             self.send_header("Content-Length", "0")
@@ -78,7 +78,7 @@ def receipts_server() -> Iterator[tuple[str, Receipts]]:
             with taken.lock:
                 taken.count += 1
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002  # its name
+        def log_message(self, format: str, *args: object) -> None:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
@@ -150,7 +150,8 @@ def run(label: str, checkout: Path, args: argparse.Namespace) -> Run:
             after = read_stat(notify.process.pid)
         finally:
             notify.stop()
-    assert before is not None and after is not None  # it lived through the run
+    assert before is not None  # it lived through the run
+    assert after is not None
     cpu_s = (after.cpu_ticks - before.cpu_ticks) / CLOCK_TICKS_PER_S
     return Run(label, cpu_s * 1000 / args.messages, receipts.count - args.warm_up,
                receipts.connections - connections)  # fmt: skip
@@ -184,8 +185,8 @@ def main(argv: list[str] | None = None) -> None:
         for label, checkout in checkouts:
             done = run(label, checkout, args)
             runs.append(done)
-            print(f"  {label:>12}: {done.cpu_ms_a_message:.2f} ms a message; "
-                  f"{done.receipts} receipts on {done.connections} connections", flush=True)  # fmt: skip
+            took = f"{done.receipts} receipts on {done.connections} connections"
+            print(f"  {label:>12}: {done.cpu_ms_a_message:.2f} ms a message; {took}", flush=True)
     for label, _ in checkouts:
         mine = [r.cpu_ms_a_message for r in runs if r.label == label]
         figures = ", ".join(f"{m:.2f}" for m in mine)
