@@ -33,11 +33,14 @@ from uuid import UUID, uuid4, uuid5
 import certifi
 import jwt
 import urllib3
-from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse
 from notifications.catalogue import ADVISERS, KINDS, Audience
 from notifications.domain import CHANNELS
 from notifications.templates import as_notify, words
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
 
 NAMESPACE = UUID("5e0d0000-0000-4000-8000-00000000a0a1")
 DEV_SERVICE_ID = str(uuid5(NAMESPACE, "service"))
@@ -251,7 +254,7 @@ class LocalNotify:
                 found = [m for m in found if m[key] == query[name]]
         return found[:250]
 
-    def app(self) -> FastAPI:
+    def app(self) -> Starlette:
         return _app(self)
 
 
@@ -285,7 +288,7 @@ def _receipt(message: dict[str, Any]) -> dict[str, Any]:
 
 
 def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.now(UTC).isoformat(timespec="microseconds")[:26] + "Z"  # strftime's 1.6x
 
 
 def _public(message: dict[str, Any]) -> dict[str, Any]:
@@ -294,14 +297,9 @@ def _public(message: dict[str, Any]) -> dict[str, Any]:
     return {**shown, key: message["to"]}
 
 
-def _app(notify: LocalNotify) -> FastAPI:
-    app = FastAPI(title="Local GOV.UK Notify (development and tests only)", docs_url=None,
-                  redoc_url=None, openapi_url=None)  # fmt: skip
-
-    @app.exception_handler(NotifyError)
-    async def error(_: Request, exc: NotifyError) -> JSONResponse:
-        errors = [{"error": exc.error, "message": exc.message}]
-        return JSONResponse({"status_code": exc.status, "errors": errors}, status_code=exc.status)
+def _app(notify: LocalNotify) -> Starlette:
+    """Plain Starlette routes: FastAPI's layers (its dependencies, validation and telemetry
+    middleware) were a sixth of a message's CPU, for no part of Notify's API."""
 
     def service_of(request: Request) -> str:
         service_id = notify.authenticate(request.headers.get("authorization"))
@@ -310,9 +308,9 @@ def _app(notify: LocalNotify) -> FastAPI:
             raise NotifyError(500, "Exception", "Internal server error")
         return service_id
 
-    @app.post("/v2/notifications/{kind}", status_code=201)
-    async def send(kind: str, request: Request) -> dict[str, Any]:
+    async def send(request: Request) -> JSONResponse:
         service_id = service_of(request)
+        kind = request.path_params["kind"]
         if kind not in CHANNELS:
             raise NotifyError(404, "NotFound", "Not found")
         message = notify.create(service_id, kind, await request.json())
@@ -321,14 +319,14 @@ def _app(notify: LocalNotify) -> FastAPI:
             await asyncio.sleep(0.05)
             waited += 0.05
         content = {"body": message["body"], "subject": message["subject"]}
-        return {
+        return JSONResponse({
             "id": message["id"], "reference": message["reference"], "content": content,
             "uri": f"/v2/notifications/{message['id']}", "template": message["template"],
-        }  # fmt: skip
+        }, status_code=201)  # fmt: skip
 
-    @app.get("/v2/notifications/{notification_id}")
-    async def one(notification_id: str, request: Request) -> dict[str, Any]:
+    async def one(request: Request) -> JSONResponse:
         service_id = service_of(request)
+        notification_id = request.path_params["notification_id"]
         try:
             UUID(notification_id)
         except ValueError as exc:
@@ -337,48 +335,67 @@ def _app(notify: LocalNotify) -> FastAPI:
             ) from exc
         for m in notify.messages:
             if m["id"] == notification_id and m["service_id"] == service_id:
-                return _public(m)
+                return JSONResponse(_public(m))
         raise NotifyError(404, "NoResultFound", "No result found")
 
-    @app.get("/v2/notifications")
-    async def many(request: Request) -> dict[str, Any]:
+    async def many(request: Request) -> JSONResponse:
         found = notify.find(service_of(request), dict(request.query_params))
-        return {
+        return JSONResponse({
             "notifications": [_public(m) for m in found],
             "links": {"current": str(request.url)},
-        }
+        })  # fmt: skip
 
-    @app.get("/inbox.json")
-    async def inbox() -> list[dict[str, Any]]:
-        return [_public(m) for m in notify.messages]
+    async def inbox(_: Request) -> JSONResponse:
+        return JSONResponse([_public(m) for m in notify.messages])
 
-    @app.get("/counts.json")
-    async def counts() -> dict[str, int]:
+    async def counts(_: Request) -> JSONResponse:
         """How much it took (a bench sets them against its CPU): not the inbox, which a long
         run makes too large to fetch."""
-        return {
+        return JSONResponse({
             "messages": len(notify.messages),
             "receipts_posted": notify.receipts_posted,
             "refused": notify.refused,
             "rate_limit": notify.rate_limit,
-        }
+        })  # fmt: skip
 
-    @app.get("/", response_class=HTMLResponse)
-    async def page() -> str:
+    async def page(_: Request) -> HTMLResponse:
         rows = "".join(
             f"<tr><td>{html.escape(m['created_at'])}</td><td>{m['type']}</td>"
             f"<td>{html.escape(m['to'])}</td><td>{html.escape(m['subject'] or '')}"
             f"<pre>{html.escape(m['body'])}</pre></td><td>{m['status']}</td></tr>"
             for m in reversed(notify.messages)
         )
-        return (
+        return HTMLResponse(
             "<!DOCTYPE html><html><head><title>Local Notify inbox</title></head><body>"
             "<h1>Local GOV.UK Notify: inbox (development only, nothing leaves this machine)</h1>"
             "<table border=1><tr><th>when</th><th>type</th><th>to</th><th>message</th>"
             f"<th>status</th></tr>{rows}</table></body></html>"
         )
 
-    return app
+    routes = [
+        Route("/v2/notifications/{kind}", send, methods=["POST"]),
+        Route("/v2/notifications/{notification_id}", one, methods=["GET"]),
+        Route("/v2/notifications", many, methods=["GET"]),
+        Route("/inbox.json", inbox, methods=["GET"]),
+        Route("/counts.json", counts, methods=["GET"]),
+        Route("/", page, methods=["GET"]),
+    ]
+    return Starlette(
+        routes=routes,
+        exception_handlers={NotifyError: _notify_error, HTTPException: _http_error},
+    )
+
+
+async def _notify_error(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, NotifyError)  # the handler of this class only
+    errors = [{"error": exc.error, "message": exc.message}]
+    return JSONResponse({"status_code": exc.status, "errors": errors}, status_code=exc.status)
+
+
+async def _http_error(_: Request, exc: Exception) -> Response:
+    """An unknown path or method answered as FastAPI did (JSON ``detail``)."""
+    assert isinstance(exc, HTTPException)  # the handler of this class only
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
 
 def development_messaging(base_url: str, callback_token: str) -> dict[str, Any]:
@@ -446,7 +463,8 @@ def main() -> None:
         deliver_after_s=args.deliver_after,
         rate_limit=args.rate_limit,
     )
-    uvicorn.run(notify.app(), host="127.0.0.1", port=args.port, log_level="warning")
+    uvicorn.run(notify.app(), host="127.0.0.1", port=args.port, log_level="warning",
+                access_log=False)  # fmt: skip
 
 
 if __name__ == "__main__":
