@@ -24,7 +24,9 @@ import json
 import re
 import time
 from collections import deque
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -238,7 +240,10 @@ class LocalNotify:
             self._post_later(_receipt(message), tries=0)
 
     def _post_later(self, receipt: dict[str, Any], tries: int) -> None:
-        posted = asyncio.get_running_loop().run_in_executor(self._posters, self._post, receipt)
+        try:
+            posted = asyncio.get_running_loop().run_in_executor(self._posters, self._post, receipt)
+        except RuntimeError:  # the server stopping (``lifespan``): its posters are gone
+            return
         posted.add_done_callback(lambda done: self._posted(receipt, tries, done))
 
     def _post(self, receipt: dict[str, Any]) -> bool:
@@ -254,7 +259,9 @@ class LocalNotify:
         return 200 <= answer.status < 300
 
     def _posted(self, receipt: dict[str, Any], tries: int, done: asyncio.Future[bool]) -> None:
-        if not done.cancelled() and done.exception() is None and done.result():
+        if done.cancelled():
+            return  # the server stopping (``lifespan``)
+        if done.exception() is None and done.result():
             self.receipts_posted += 1
         elif tries + 1 < RECEIPT_TRIES:  # as Notify: a few tries, then it gives up
             asyncio.get_running_loop().call_later(
@@ -398,9 +405,18 @@ def _app(notify: LocalNotify) -> Starlette:
         Route("/counts.json", counts, methods=["GET"]),
         Route("/", page, methods=["GET"]),
     ]
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        yield
+        # Receipts not yet posted go with the server, as its tasks did: no thread posting
+        # after its loop has closed.
+        notify._posters.shutdown(wait=False, cancel_futures=True)
+
     return Starlette(
         routes=routes,
         exception_handlers={NotifyError: _notify_error, HTTPException: _http_error},
+        lifespan=lifespan,
     )
 
 
