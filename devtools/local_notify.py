@@ -22,11 +22,12 @@ import asyncio
 import html
 import json
 import re
+import threading
 import time
 from collections import deque
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -126,6 +127,7 @@ class LocalNotify:
     _posters: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(RECEIPT_POSTERS, "receipts"), repr=False
     )
+    _counting: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _http: urllib3.PoolManager = field(
         default_factory=lambda: urllib3.PoolManager(
             maxsize=RECEIPT_POSTERS, retries=False, timeout=10, ca_certs=certifi.where()
@@ -240,33 +242,29 @@ class LocalNotify:
             self._post_later(_receipt(message), tries=0)
 
     def _post_later(self, receipt: dict[str, Any], tries: int) -> None:
-        try:
-            posted = asyncio.get_running_loop().run_in_executor(self._posters, self._post, receipt)
-        except RuntimeError:  # the server stopping (``lifespan``): its posters are gone
-            return
-        posted.add_done_callback(lambda done: self._posted(receipt, tries, done))
+        loop = asyncio.get_running_loop()
+        with suppress(RuntimeError):  # the server stopping (``lifespan``): no posters left
+            self._posters.submit(self._post, loop, receipt, tries)
 
-    def _post(self, receipt: dict[str, Any]) -> bool:
-        """One try at posting ``receipt`` (in a poster thread): whether it was taken."""
+    def _post(self, loop: asyncio.AbstractEventLoop, receipt: dict[str, Any], tries: int) -> None:
+        """One try at posting ``receipt``, in a poster thread; the next on ``loop``'s timer.
+        The loop hears only of a failure (waking it for each receipt cost more than the
+        thread's hand-over)."""
         headers = {"Authorization": f"Bearer {self.callback_token}",
                    "Content-Type": "application/json"}  # fmt: skip
         try:
             answer = self._http.request(
                 "POST", str(self.callback_url), body=json.dumps(receipt).encode(), headers=headers
             )
+            taken = 200 <= answer.status < 300
         except (urllib3.exceptions.HTTPError, OSError):
-            return False
-        return 200 <= answer.status < 300
-
-    def _posted(self, receipt: dict[str, Any], tries: int, done: asyncio.Future[bool]) -> None:
-        if done.cancelled():
-            return  # the server stopping (``lifespan``)
-        if done.exception() is None and done.result():
-            self.receipts_posted += 1
+            taken = False
+        if taken:
+            with self._counting:
+                self.receipts_posted += 1
         elif tries + 1 < RECEIPT_TRIES:  # as Notify: a few tries, then it gives up
-            asyncio.get_running_loop().call_later(
-                self.callback_retry_s, self._post_later, receipt, tries + 1
-            )
+            retry = (self.callback_retry_s, self._post_later, receipt, tries + 1)
+            loop.call_soon_threadsafe(loop.call_later, *retry)
 
     def find(self, service_id: str, query: dict[str, str]) -> list[dict[str, Any]]:
         found = [m for m in reversed(self.messages) if m["service_id"] == service_id]
