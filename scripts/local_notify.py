@@ -4,6 +4,7 @@ stopped like the services, for `make run` and the end-to-end tests. Development 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -26,6 +27,9 @@ class LocalNotifyServer:
     rate_limit: int | None = None
     """Requests per key per minute before 429; None: Notify's own (3000), which tests rely
     on. The bench lifts it: it measures the platform, not Notify's allowance."""
+    checkout: Path = REPO_ROOT
+    """Whose code runs it: another checkout's (a commit's worktree) when a bench compares
+    commits (``scripts.bench.local_notify --compare``); its packages go first on the path."""
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -44,6 +48,12 @@ class LocalNotifyServer:
             raise RuntimeError(f"port {self.port} is taken: is another local Notify up?")
         self.log_dir.mkdir(parents=True, exist_ok=True)
         limit = [] if self.rate_limit is None else ["--rate-limit", str(self.rate_limit)]
+        env = None
+        if self.checkout != REPO_ROOT:
+            from scripts.bench.compare import PACKAGE_DIRS
+
+            path = [str(self.checkout / d) for d in PACKAGE_DIRS]
+            env = {**os.environ, "PYTHONPATH": os.pathsep.join(path)}
         with (self.log_dir / "local-notify.log").open("ab") as log:
             self.process = subprocess.Popen(
                 [
@@ -51,7 +61,7 @@ class LocalNotifyServer:
                     "--callback-url", self.callback_url, "--callback-token", CALLBACK_TOKEN,
                     *limit,
                 ],
-                cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
+                cwd=self.checkout, env=env, stdout=log, stderr=subprocess.STDOUT,
                 preexec_fn=_detach_but_die_with_parent,
             )  # fmt: skip
         deadline = time.monotonic() + timeout_s

@@ -24,6 +24,7 @@ from notifications.receipt_batches import ReceiptBatches
 from notifications.sender import AlertSender
 from notifications.state import Notifications
 from pydantic import SecretStr
+from starlette.applications import Starlette
 
 from devtools.local_notify import LocalNotify, development_messaging
 from scripts.platform import migrations_of, service_url
@@ -86,7 +87,7 @@ async def database(owner_url: str, db: asyncpg.Pool) -> AsyncIterator[Database]:
 
 
 @asynccontextmanager
-async def serving(app: FastAPI, port: int | None = None) -> AsyncIterator[str]:
+async def serving(app: Starlette, port: int | None = None) -> AsyncIterator[str]:
     """``app`` on 127.0.0.1 (a free port unless given) until the block ends."""
     port = port or free_port()
     server = uvicorn.Server(
