@@ -128,7 +128,7 @@ async def _store(conn: Connection, referral: NewReferral, child: Child) -> datet
         identity, child.date_of_birth, child.postcode, child.nhs_number
     )
     await repository.lock_child(conn, referral.local_authority, by_nhs, by_name)
-    existing = await repository.open_referral_for(
+    existing, known = await repository.duplicate_check(
         conn,
         referral.local_authority,
         nhs_number=child.nhs_number,
@@ -147,20 +147,15 @@ async def _store(conn: Connection, referral: NewReferral, child: Child) -> datet
         created_at = await repository.add_referral(
             conn,
             referral,
+            known=known,
             nhs_number=child.nhs_number,
             given_name=child.given_name,
             family_name=child.family_name,
             date_of_birth=child.date_of_birth,
+            upn=child.upn,  # for the SEN2 return (referrals.sen2)
         )
     except repository.ChildDetailsDiffer as exc:
         raise Refused(str(exc), code="child-details-differ", child_id=exc.child_id) from exc
-    if child.upn is not None:  # for the SEN2 return (referrals.sen2)
-        await conn.execute(
-            """UPDATE children c SET upn = $2 FROM referrals r
-               WHERE r.id = $1 AND c.id = r.child_id""",
-            referral.referral_id,
-            child.upn,
-        )
     return created_at
 
 
