@@ -151,27 +151,34 @@ async def duplicate_check(
     return row["open_referral"], known
 
 
-INSERT_REFERRAL = """
-    INSERT INTO referrals (id, child_id, local_authority, requested_by, primary_need,
-                           postcode_district, received_on, status, secondary_needs, school_urn,
-                           language, assessment_suggested)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-    RETURNING created_at"""
+REFERRAL_AND_FIRST_STEP = """
+    referral AS (
+        INSERT INTO referrals (id, child_id, local_authority, requested_by, primary_need,
+                               postcode_district, received_on, status, secondary_needs,
+                               school_urn, language, assessment_suggested)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+        RETURNING id, created_at)
+    INSERT INTO timeline (referral_id, event_id, step, service, occurred_at)
+    SELECT id, $13, $14, 'referrals', created_at FROM referral
+    RETURNING occurred_at"""
+"""The referral and its first step (received) on the timeline, when it was recorded: the step
+is made of the referral's row as inserted, so the timeline's trigger (its council, migration
+0077) finds the row, and the reference to it is checked at the statement's end."""
 
 NEW_CHILD_AND_REFERRAL = f"""
     WITH child AS (
         INSERT INTO children (id, local_authority, postcode, upn, nhs_number, given_name,
                               family_name, name_key, date_of_birth)
-        VALUES ($2, $3, $13, $14, $15, $16, $17, $18, $19))
-    {INSERT_REFERRAL}"""
-"""A new child and its referral, in one statement (the referral's reference to the child is
-checked at the statement's end, when the child is in)."""
+        VALUES ($2, $3, $15, $16, $17, $18, $19, $20, $21)),
+    {REFERRAL_AND_FIRST_STEP}"""
+"""A new child, its referral and the referral's first step, in one statement."""
 
 KNOWN_CHILD_AND_REFERRAL = f"""
-    WITH child AS (UPDATE children SET postcode = $13, upn = coalesce($14, upn) WHERE id = $2)
-    {INSERT_REFERRAL}"""
-"""A known child's new referral, in one statement: the family moved since, so the latest
-address is the one to use; a UPN given (for the SEN2 return) replaces the one known."""
+    WITH child AS (UPDATE children SET postcode = $15, upn = coalesce($16, upn) WHERE id = $2),
+    {REFERRAL_AND_FIRST_STEP}"""
+"""A known child's new referral and its first step, in one statement: the family moved since,
+so the latest address is the one to use; a UPN given (for the SEN2 return) replaces the one
+known."""
 
 
 async def add_referral(
@@ -186,8 +193,9 @@ async def add_referral(
     upn: str | None,
 ) -> datetime:
     """Store the referral, and the child unless ``known`` by its NHS number
-    (``duplicate_check``) with the same details (never merged with different ones), in one
-    statement; returns when it was recorded."""
+    (``duplicate_check``) with the same details (never merged with different ones), and the
+    referral's first step on the timeline (``Step.RECEIVED``), in one statement; returns when
+    it was recorded (and the step occurred)."""
     key = name_key(given_name, family_name)
     if known is not None and (known.name_key, known.date_of_birth) != (key, date_of_birth):
         raise ChildDetailsDiffer(
@@ -208,6 +216,8 @@ async def add_referral(
         referral.school_urn,
         referral.language,
         referral.assessment_suggested,
+        uuid4(),  # the timeline's key for the first step; its event follows
+        Step.RECEIVED.value,
     )
     child_columns: tuple[object, ...] = (str(referral.postcode), upn)
     if known is None:

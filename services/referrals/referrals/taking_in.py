@@ -93,9 +93,11 @@ async def take_in(
     causes (the caller adds them to its unit of work: a handler by returning them) and the
     receipt. ``suggested``: for a partner's referral without a need, the needs the council's
     SNOMED CT table suggests to the caseworker who triages it."""
+    steps: list[TimelineStep] = [Step.RECEIVED]
     created_at = batch_intake.stored(conn, referral, child)  # a consumed batch's, together
     if created_at is None:
         created_at = await _store(conn, referral, child)
+        steps = []  # the received step is stored with the referral
     request = ehc_request_of(referral)
     events = receive(referral, request, suggested)
     # The child's name and date of birth, for the plan and its PDF (plans alone reads them).
@@ -107,7 +109,6 @@ async def take_in(
     )  # fmt: skip
     if request is not None:
         await ehc_repository.start(conn, request)
-    steps: list[TimelineStep] = [Step.RECEIVED]
     if request is not None:
         steps.append(StatutoryStep.EHC_REQUESTED)
     for step in steps:
@@ -122,7 +123,8 @@ async def take_in(
 
 
 async def _store(conn: Connection, referral: NewReferral, child: Child) -> datetime:
-    """The child and the referral stored, after the duplicate check; when it was recorded."""
+    """The child and the referral stored, after the duplicate check, with the referral's
+    received step on the timeline; when it was recorded."""
     identity = name_key(child.given_name, child.family_name)
     by_nhs, by_name = repository.child_identities(
         identity, child.date_of_birth, child.postcode, child.nhs_number
