@@ -105,8 +105,10 @@ class IdentityProvider:
         PyJWT decoding it again (the route's largest own cost after its SQL, issue #25)."""
         digest = hashlib.sha256(token.encode()).digest()
         kept = self.verified.get(digest, self.clock())
-        if kept is not None and await self._still_published(kept):
-            return kept.principal
+        if kept is not None:
+            if await self._still_published(kept):
+                return kept.principal
+            self.verified.forget(digest)  # checked in full again, and kept again if it passes
         principal, kid, key, expires = await self._verify(token)
         self.verified.keep(digest, _Verified(principal, kid, key, expires), self.clock())
         return principal
@@ -214,6 +216,9 @@ class VerifiedTokens:
             while len(self._kept) >= self.limit:
                 del self._kept[next(iter(self._kept))]  # the oldest kept
         self._kept[digest] = verified
+
+    def forget(self, digest: bytes) -> None:
+        self._kept.pop(digest, None)
 
     def __len__(self) -> int:
         return len(self._kept)

@@ -94,6 +94,7 @@ async def test_a_kept_token_is_refused_once_its_key_is_no_longer_published(
     idp.signing_keys._fetched_at -= idp.signing_keys.refresh_interval_s
     await idp.principal(_token(new))  # its unknown kid makes the service fetch the keys
     assert "not one the identity provider publishes" in await _refused(idp, token)
+    assert len(idp.verified) == 1  # the new key's token; the old one forgotten
 
 
 async def test_a_token_with_a_bad_signature_is_never_kept(
