@@ -74,7 +74,7 @@ OPEN_REFERRAL_FOR = """
           WHERE child_id = child.id AND local_authority = $1 AND closed_at IS NULL
           ORDER BY created_at LIMIT 1) AS r
     ORDER BY r.created_at LIMIT 1"""
-"""An open referral of this council for the same child: ``open_referral_for``."""
+"""An open referral of this council for the same child: ``duplicate_check``."""
 
 
 async def latest_referral_of_child(conn: Connection, child_id: UUID) -> UUID | None:
