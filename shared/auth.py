@@ -5,7 +5,9 @@ A token is accepted only when its signature verifies with a key from the provide
 asymmetric algorithm from the allowed list: never ``none``, never an HMAC, so a public key can
 never be used as a shared secret), its issuer and audience are ours, and it is within its
 ``exp``/``nbf``. Roles and councils come from configurable claims. Partner systems (OAuth2
-client credentials, role ``partner``) act for the councils configured for their client id.
+client credentials, role ``partner``) act for the councils configured for their client id. A
+token that passed is not checked again until its ``exp`` while its key is still published
+(``VerifiedTokens``): it would pass again, and nothing else revokes a token before its ``exp``.
 
 People outside the council sign in too, each scoped by a claim of their own besides the
 councils: a school's SENCo (role ``school``) to the school's URNs (``school_urns``), a
@@ -24,9 +26,11 @@ security boundary, reviewed together.)
 from __future__ import annotations
 
 import enum
+import hashlib
 import math
 import re
-from collections.abc import Iterable, MutableMapping
+import time
+from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 from uuid import UUID
@@ -82,15 +86,44 @@ class IdentityProvider:
     algorithms: tuple[str, ...] = ("RS256", "PS256", "ES256")
     partner_councils: dict[str, list[str]] = field(default_factory=dict)
     refresh_interval_s: float = 30.0
+    clock: Callable[[], float] = time.time
+    """Now, in seconds since the epoch (a token's ``exp``): a test's own clock."""
     signing_keys: SigningKeys = field(init=False, repr=False)
+    verified: VerifiedTokens = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.signing_keys = SigningKeys(
             self.issuer, self.jwks_url, refresh_interval_s=self.refresh_interval_s
         )
+        self.verified = VerifiedTokens()
 
     async def principal(self, token: str) -> Principal:
-        """The caller ``token`` proves, or ``HTTPException`` 401 saying why not."""
+        """The caller ``token`` proves, or ``HTTPException`` 401 saying why not.
+
+        A token verified before is not verified again until its ``exp`` (``VerifiedTokens``)
+        while the key that signed it is still published: the same caller, found without
+        PyJWT decoding it again (the route's largest own cost after its SQL, issue #25)."""
+        digest = hashlib.sha256(token.encode()).digest()
+        kept = self.verified.get(digest, self.clock())
+        if kept is not None:
+            if await self._still_published(kept):
+                return kept.principal
+            self.verified.forget(digest)  # checked in full again, and kept again if it passes
+        principal, kid, key, expires = await self._verify(token)
+        self.verified.keep(digest, _Verified(principal, kid, key, expires), self.clock())
+        return principal
+
+    async def _still_published(self, kept: _Verified) -> bool:
+        """Whether the key that signed a token verified before is the one published under
+        its ``kid`` now (a fetch of the keys, key rotation, replaces every one)."""
+        try:
+            return await self._key(kept.kid) is kept.key
+        except HTTPException:  # no longer published, or cannot tell: checked in full
+            return False
+
+    async def _verify(self, token: str) -> tuple[Principal, str, jwt.PyJWK, float]:
+        """``token`` checked in full: its caller, the ``kid`` and key that signed it, and
+        its ``exp``."""
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -117,7 +150,7 @@ class IdentityProvider:
             councils = self.partner_councils.get(client, [])
         else:
             councils = _strings(claims.get(self.councils_claim))
-        return Principal(
+        principal = Principal(
             str(claims["sub"]),
             roles,
             tuple(councils),
@@ -125,6 +158,7 @@ class IdentityProvider:
             school_urns=tuple(_urns(claims.get(self.school_urns_claim))),
             registry_entries=tuple(_entries(claims.get(self.registry_entry_claim))),
         )
+        return principal, header["kid"], key, float(claims["exp"])
 
     async def _key(self, kid: Any) -> jwt.PyJWK:
         if not isinstance(kid, str):
@@ -141,6 +175,53 @@ class IdentityProvider:
                 "cannot reach the identity provider to check the token; try again shortly",
                 headers={"Retry-After": str(max(1, math.ceil(exc.retry_after_s)))},
             ) from exc
+
+
+@dataclass(frozen=True)
+class _Verified:
+    """A token verified in full: its caller, the key that signed it (by ``kid``), and its
+    ``exp`` (seconds since the epoch)."""
+
+    principal: Principal
+    kid: str
+    key: jwt.PyJWK
+    expires: float
+
+
+@dataclass
+class VerifiedTokens:
+    """Tokens verified in full, by the SHA-256 of the token (never the token itself), each
+    until its ``exp``: never longer (a full check would still allow the token ``leeway``
+    seconds past it, and does), and never a token that was refused. At most ``limit``:
+    when full, the expired go, then the oldest."""
+
+    limit: int = 10_000
+    _kept: dict[bytes, _Verified] = field(default_factory=dict, repr=False)
+
+    def get(self, digest: bytes, now: float) -> _Verified | None:
+        """The token's verification, while it is before its ``exp``."""
+        kept = self._kept.get(digest)
+        if kept is None:
+            return None
+        if now >= kept.expires:
+            del self._kept[digest]
+            return None
+        return kept
+
+    def keep(self, digest: bytes, verified: _Verified, now: float) -> None:
+        if now >= verified.expires:
+            return
+        if len(self._kept) >= self.limit:
+            self._kept = {d: v for d, v in self._kept.items() if now < v.expires}
+            while len(self._kept) >= self.limit:
+                del self._kept[next(iter(self._kept))]  # the oldest kept
+        self._kept[digest] = verified
+
+    def forget(self, digest: bytes) -> None:
+        self._kept.pop(digest, None)
+
+    def __len__(self) -> int:
+        return len(self._kept)
 
 
 def _strings(value: Any) -> list[str]:

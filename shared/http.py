@@ -22,7 +22,7 @@ from shared.councils import act_for
 from shared.db import Connection, Database
 from shared.failures import DATABASE_UNAVAILABLE, Failure, classify
 from shared.state import service_of
-from shared.unit_of_work import Actor, Isolation, UnitOfWork, Work
+from shared.unit_of_work import Actor, Isolation, UnitOfWork, Work, session_acts_for
 
 logger = logging.getLogger(__name__)
 
@@ -69,12 +69,18 @@ async def connection(request: Request) -> AsyncIterator[Connection]:
     ``RESET ALL`` (``Connection.get_reset_query``; ``create_pool`` passes no ``reset`` of its
     own), which sets ``send.local_authorities`` back to empty, i.e. no council. A reset that
     fails terminates the connection instead of reusing it. ``tests/integration/
-    test_council_boundaries.py`` proves a returned connection acts for nobody."""
+    test_council_boundaries.py`` proves a returned connection acts for nobody.
+
+    A unit of work on this connection for exactly the caller's councils (``AsCaller``'s, or a
+    caller of one council's) acts for them without setting them again
+    (``shared.unit_of_work.session_acts_for``)."""
     principal = getattr(request.state, "principal", None)
+    councils = list(principal.councils) if principal else []
     pool = database(request).pool()
     conn = await pool.acquire()
     try:
-        await act_for(conn, principal.councils if principal else [], local=False)
+        await act_for(conn, councils, local=False)
+        session_acts_for(conn, councils)
         yield conn
     finally:
         # Whether the connection went with the database (a restart), for

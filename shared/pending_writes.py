@@ -1,5 +1,5 @@
 """The outbox and audit rows of one or more units of work, written together: one statement
-for the outbox rows, one for the audit rows of each actor.
+for the outbox rows and the audit rows of the first actor, one for those of each other.
 
 A consumed batch runs one unit of work per event in one transaction (``shared.batches``). Each
 used to write its own events and audit rows as it ended: two statements an event, about a third
@@ -34,6 +34,23 @@ INSERT_AUDITS = """INSERT INTO audit_log (actor, roles, request_id, client_reque
 handlers act as one), the rows' own as arrays: a ``text[]`` column (the roles) cannot be one
 of ``unnest``'s arrays."""
 
+INSERT_OUTBOX = """INSERT INTO outbox (event_id, topic, key, envelope, headers)
+                   SELECT event_id, topic, key, envelope::jsonb, headers::jsonb
+                   FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[])
+                       WITH ORDINALITY AS e(event_id, topic, key, envelope, headers, n)
+                   ORDER BY n"""
+"""The events' outbox rows, in their order (``WITH ORDINALITY``: the ids, which the relay
+publishes in, are given in that order)."""
+
+INSERT_OUTBOX_AND_AUDITS = f"""WITH outbox_rows AS ({INSERT_OUTBOX})
+    INSERT INTO audit_log (actor, roles, request_id, client_request_id, local_authority, action,
+                           resource, referral_id)
+    SELECT $6, $7, $8, $9, local_authority, action, resource, referral_id
+    FROM unnest($10::text[], $11::text[], $12::text[], $13::uuid[])
+        AS a(local_authority, action, resource, referral_id)"""
+"""The outbox rows and one actor's audit rows in one statement (one round trip: a unit of work
+on its own, an HTTP step's, has both and one actor; so has most consumed batch)."""
+
 
 @dataclass
 class PendingWrites:
@@ -65,33 +82,33 @@ class PendingWrites:
         return {row[0] for rows in self.audits.values() for row in rows}
 
     async def write(self, conn: Connection) -> None:
-        """Write every row waiting, in the current transaction, and forget them."""
-        if self.events:
+        """Write every row waiting, in the current transaction, and forget them: the outbox
+        rows with the first actor's audit rows in one statement when there are both."""
+        audits = [
+            (subject, list(roles), request_id, client_request_id,
+             *(list(column) for column in zip(*rows, strict=True)))
+            for (subject, roles, request_id, client_request_id), rows in self.audits.items()
+        ]  # fmt: skip
+        if self.events and audits:
+            await conn.execute(INSERT_OUTBOX_AND_AUDITS, *_outbox_columns(self.events), *audits[0])
+            audits = audits[1:]
+        elif self.events:
             await write_outbox(conn, self.events)
-        for (subject, roles, request_id, client_request_id), rows in self.audits.items():
-            await conn.execute(
-                INSERT_AUDITS,
-                subject,
-                list(roles),
-                request_id,
-                client_request_id,
-                *(list(column) for column in zip(*rows, strict=True)),
-            )
+        for columns in audits:
+            await conn.execute(INSERT_AUDITS, *columns)
         self.events, self.audits = [], {}
 
 
 async def write_outbox(conn: Connection, events: Sequence[tuple[Envelope[Any], str]]) -> None:
-    """The events' outbox rows, in one statement, in their order (``WITH ORDINALITY``: the
-    ids, which the relay publishes in, are given in that order)."""
-    await conn.execute(
-        """INSERT INTO outbox (event_id, topic, key, envelope, headers)
-           SELECT event_id, topic, key, envelope::jsonb, headers::jsonb
-           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[])
-               WITH ORDINALITY AS e(event_id, topic, key, envelope, headers, n)
-           ORDER BY n""",
+    """The events' outbox rows, in one statement, in their order (``INSERT_OUTBOX``)."""
+    await conn.execute(INSERT_OUTBOX, *_outbox_columns(events))
+
+
+def _outbox_columns(events: Sequence[tuple[Envelope[Any], str]]) -> list[list[Any]]:
+    return [
         [e.id for e, _ in events],
         [e.data.destination() for e, _ in events],
         [e.data.key() for e, _ in events],
         [e.model_dump_json() for e, _ in events],
         [trace for _, trace in events],
-    )
+    ]

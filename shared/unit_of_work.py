@@ -31,6 +31,7 @@ one mechanism every state change goes through, read together.)
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import hashlib
 import itertools
 import json
@@ -49,8 +50,42 @@ from shared.outbox import Outbox
 from shared.pending_writes import PendingWrites
 
 Isolation = Literal["read_committed", "repeatable_read", "serializable"]
+Councils = tuple[str, ...] | str
+"""Councils as a session acts for them: their codes in order, or ``ALL``."""
 Trace = dict[str, str]
 """A W3C trace context as stored with an event (``traceparent``, ``tracestate``)."""
+
+
+_SESSION_ACTS_FOR: contextvars.ContextVar[tuple[Connection, Councils] | None] = (
+    contextvars.ContextVar("session_acts_for", default=None)
+)
+
+
+def session_acts_for(conn: Connection, councils: Iterable[str] | str) -> None:
+    """Note that ``conn``'s session acts for ``councils`` (``shared.councils.act_for`` with
+    ``local=False``, outside any transaction: a request's connection, ``shared.http``), so that
+    a unit of work on it for exactly those councils need not set them again for its
+    transaction: one round trip fewer for each (issue #25). Noted for this request's task
+    alone (a context variable) and for this very connection object: a pool hands out a new
+    proxy each time, so nothing noted outlives the request's hold on the connection."""
+    _SESSION_ACTS_FOR.set((conn, _councils(councils)))
+
+
+def _councils(councils: Iterable[str] | str) -> Councils:
+    return councils if isinstance(councils, str) else tuple(councils)
+
+
+def _session_acts_for(conn: Connection, councils: Iterable[str] | str) -> bool:
+    """Whether ``conn``, in no transaction yet, acts for exactly ``councils`` already (what
+    ``session_acts_for`` noted), so the transaction about to begin acts for them too. Within
+    a transaction (a unit of work nested in another), the outer one may have set its own."""
+    noted = _SESSION_ACTS_FOR.get()
+    return (
+        noted is not None
+        and noted[0] is conn
+        and noted[1] == _councils(councils)
+        and not conn.is_in_transaction()
+    )
 
 
 @dataclass(frozen=True)
@@ -180,11 +215,14 @@ class Work:
     ) -> AsyncIterator[UnitOfWork]:
         """A unit of work acting for ``councils`` (``ALL``: the service's own background
         work), on ``conn`` (a request's) or a connection of the pool."""
+        acting = councils if councils == ALL else list(councils)
         async with contextlib.AsyncExitStack() as stack:
             if conn is None:
                 conn = await stack.enter_async_context(self.pool().acquire())
+            set_already = _session_acts_for(conn, acting)
             async with conn.transaction(isolation=isolation):
-                await act_for(conn, councils if councils == ALL else list(councils))
+                if not set_already:
+                    await act_for(conn, acting)
                 uow = UnitOfWork(conn, actor, self.service)
                 if idempotency_key is not None:
                     uow._key = idempotency_key

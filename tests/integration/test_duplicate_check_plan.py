@@ -1,5 +1,6 @@
 """Taking a referral in asks whether the child already has an open referral
-(``repository.open_referral_for``). On real PostgreSQL, with the plan a pooled connection caches
+(``repository.duplicate_check``: its ``OPEN_REFERRAL_FOR``). On real PostgreSQL, with the plan
+a pooled connection caches
 after a statement's fifth run (the generic one): in a database whose statistics are still those
 of its empty tables (a new deployment, every bench run) the question reads each child and each
 open referral at most once, and once the tables are analysed only the child's own rows. The

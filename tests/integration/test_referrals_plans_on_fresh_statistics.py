@@ -31,6 +31,7 @@ BATCH = 16  # referrals in a consumed batch (the bench's batches lock 15 a state
 _PREPARED = {
     "child_by_nhs_number": ("(text, text)", repository.CHILD_BY_NHS_NUMBER),
     "open_referral_for": ("(text, text, text, date, text)", repository.OPEN_REFERRAL_FOR),
+    "duplicate_check": ("(text, text, text, date, text)", repository.DUPLICATE_CHECK),
     "step_added": (
         "(uuid, uuid, text, text, timestamptz, text, text[])",
         repository.STEP_ADDED,
@@ -48,6 +49,7 @@ _PREPARED = {
 _ARGUMENTS = {
     "child_by_nhs_number": f"('{LEEDS}', '0000000077')",
     "open_referral_for": f"('{LEEDS}', '0000000077', 'someone else', '2015-01-01', 'LS1 4AP')",
+    "duplicate_check": f"('{LEEDS}', '0000000077', 'someone else', '2015-01-01', 'LS1 4AP')",
     "step_added": (
         "('{referral}', gen_random_uuid(), 'plan_drafted', 'plans', now(), NULL, "
         "ARRAY['received', 'plan_drafted'])"
@@ -172,6 +174,17 @@ async def test_the_duplicate_check_reads_the_childs_own_rows(
     plan = await _run(planned_early, "open_referral_for")
     assert plan["Actual Rows"] == 1  # the child's open referral, found by its NHS number
     assert _rows_read(plan, "children") <= 1, json.dumps(plan, indent=1)
+    assert _rows_read(plan, "referrals") <= 1, json.dumps(plan, indent=1)
+
+
+async def test_the_duplicate_check_with_the_known_child_reads_the_childs_own_rows(
+    planned_early: asyncpg.Connection,
+) -> None:
+    """The check as the intake runs it, with the child known by the NHS number (one round
+    trip): each part reads what it reads alone."""
+    plan = await _run(planned_early, "duplicate_check")
+    assert plan["Actual Rows"] == 1
+    assert _rows_read(plan, "children") <= 2, json.dumps(plan, indent=1)  # 1 each part
     assert _rows_read(plan, "referrals") <= 1, json.dumps(plan, indent=1)
 
 

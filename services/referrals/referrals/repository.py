@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import UUID, uuid4
 
@@ -73,36 +74,7 @@ OPEN_REFERRAL_FOR = """
           WHERE child_id = child.id AND local_authority = $1 AND closed_at IS NULL
           ORDER BY created_at LIMIT 1) AS r
     ORDER BY r.created_at LIMIT 1"""
-"""An open referral of this council for the same child: ``open_referral_for``."""
-
-
-async def open_referral_for(
-    conn: Connection,
-    local_authority: str,
-    *,
-    nhs_number: str | None,
-    name_key: str,
-    date_of_birth: date,
-    postcode: str,
-) -> UUID | None:
-    """An open referral of this council for the same child (same NHS number, or the same
-    name, date of birth and postcode), if there is one.
-
-    The child is found first, by each of its two identities, and then each child's open
-    referrals: the subquery with a ``LIMIT`` cannot be flattened, so no other order can be
-    planned. Written as one join with an ``OR``, while the database's statistics were still
-    those of its empty tables (a new deployment, every bench run) PostgreSQL read every child
-    for every open referral of the council: 134 ms a request at 1,500 referrals in the bench,
-    most of PostgreSQL's time taking referrals in (issue #25)."""
-    found: UUID | None = await conn.fetchval(
-        OPEN_REFERRAL_FOR,
-        local_authority,
-        nhs_number,
-        name_key,
-        date_of_birth,
-        postcode,
-    )
-    return found
+"""An open referral of this council for the same child: ``duplicate_check``."""
 
 
 async def latest_referral_of_child(conn: Connection, child_id: UUID) -> UUID | None:
@@ -129,58 +101,111 @@ CHILD_BY_NHS_NUMBER = """SELECT id, name_key, date_of_birth FROM children
 council's children (migration 0076: it did, on a new database's empty-table statistics)."""
 
 
+DUPLICATE_CHECK = f"""
+    SELECT ({OPEN_REFERRAL_FOR}) AS open_referral, known.id, known.name_key, known.date_of_birth
+    FROM (SELECT) AS one LEFT JOIN LATERAL ({CHILD_BY_NHS_NUMBER}) AS known ON true"""
+"""The duplicate check and the child known by the NHS number, in one round trip: each its
+own subquery, planned as it is alone (``test_referrals_plans_on_fresh_statistics``)."""
+
+
+@dataclass(frozen=True)
+class KnownChild:
+    """The council's child with a referral's NHS number, as ``add_referral`` compares it."""
+
+    id: UUID
+    name_key: str
+    date_of_birth: date
+
+
+async def duplicate_check(
+    conn: Connection,
+    local_authority: str,
+    *,
+    nhs_number: str | None,
+    name_key: str,
+    date_of_birth: date,
+    postcode: str,
+) -> tuple[UUID | None, KnownChild | None]:
+    """An open referral of this council for the same child (same NHS number, or the same
+    name, date of birth and postcode), if there is one; and the child known here by the NHS
+    number, if any (for ``add_referral``): one statement, after the child's locks.
+
+    The child is found first, by each of its two identities, and then each child's open
+    referrals: the subquery with a ``LIMIT`` cannot be flattened, so no other order can be
+    planned. Written as one join with an ``OR``, while the database's statistics were still
+    those of its empty tables (a new deployment, every bench run) PostgreSQL read every child
+    for every open referral of the council: 134 ms a request at 1,500 referrals in the bench,
+    most of PostgreSQL's time taking referrals in (issue #25)."""
+    row = await conn.fetchrow(
+        DUPLICATE_CHECK,
+        local_authority,
+        nhs_number,
+        name_key,
+        date_of_birth,
+        postcode,
+    )
+    assert row is not None  # one row, whatever is found
+    known = None
+    if row["id"] is not None:
+        known = KnownChild(row["id"], row["name_key"], row["date_of_birth"])
+    return row["open_referral"], known
+
+
+REFERRAL_AND_FIRST_STEP = """
+    referral AS (
+        INSERT INTO referrals (id, child_id, local_authority, requested_by, primary_need,
+                               postcode_district, received_on, status, secondary_needs,
+                               school_urn, language, assessment_suggested)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+        RETURNING id, created_at)
+    INSERT INTO timeline (referral_id, event_id, step, service, occurred_at)
+    SELECT id, $13, $14, 'referrals', created_at FROM referral
+    RETURNING occurred_at"""
+"""The referral and its first step (received) on the timeline, when it was recorded: the step
+is made of the referral's row as inserted, so the timeline's trigger (its council, migration
+0077) finds the row, and the reference to it is checked at the statement's end."""
+
+NEW_CHILD_AND_REFERRAL = f"""
+    WITH child AS (
+        INSERT INTO children (id, local_authority, postcode, upn, nhs_number, given_name,
+                              family_name, name_key, date_of_birth)
+        VALUES ($2, $3, $15, $16, $17, $18, $19, $20, $21)),
+    {REFERRAL_AND_FIRST_STEP}"""
+"""A new child, its referral and the referral's first step, in one statement."""
+
+KNOWN_CHILD_AND_REFERRAL = f"""
+    WITH child AS (UPDATE children SET postcode = $15, upn = coalesce($16, upn) WHERE id = $2),
+    {REFERRAL_AND_FIRST_STEP}"""
+"""A known child's new referral and its first step, in one statement: the family moved since,
+so the latest address is the one to use; a UPN given (for the SEN2 return) replaces the one
+known."""
+
+
 async def add_referral(
     conn: Connection,
     referral: NewReferral,
     *,
+    known: KnownChild | None,
     nhs_number: str | None,
     given_name: str,
     family_name: str,
     date_of_birth: date,
+    upn: str | None,
 ) -> datetime:
-    """Store the referral, and the child unless known by NHS number with the same details
-    (never merged with different ones); returns when it was recorded."""
+    """Store the referral, and the child unless ``known`` by its NHS number
+    (``duplicate_check``) with the same details (never merged with different ones), and the
+    referral's first step on the timeline (``Step.RECEIVED``), in one statement; returns when
+    it was recorded (and the step occurred)."""
     key = name_key(given_name, family_name)
-    known = None
-    if nhs_number is not None:
-        known = await conn.fetchrow(
-            CHILD_BY_NHS_NUMBER,
-            referral.local_authority,
-            nhs_number,
+    if known is not None and (known.name_key, known.date_of_birth) != (key, date_of_birth):
+        raise ChildDetailsDiffer(
+            "this NHS number belongs to a child known here with another name or date of "
+            "birth: check the number and the child's details",
+            known.id,
         )
-    if known is not None:
-        if (known["name_key"], known["date_of_birth"]) != (key, date_of_birth):
-            raise ChildDetailsDiffer(
-                "this NHS number belongs to a child known here with another name or date of "
-                "birth: check the number and the child's details",
-                known["id"],
-            )
-        child_id = known["id"]
-        await conn.execute(  # the family moved since: the latest address is the one to use
-            "UPDATE children SET postcode = $2 WHERE id = $1", child_id, str(referral.postcode)
-        )
-    else:
-        child_id = await conn.fetchval(
-            """INSERT INTO children (id, nhs_number, given_name, family_name, name_key,
-                   date_of_birth, postcode, local_authority)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id""",
-            uuid4(),
-            nhs_number,
-            given_name,
-            family_name,
-            key,
-            date_of_birth,
-            str(referral.postcode),
-            referral.local_authority,
-        )
-    created_at: datetime = await conn.fetchval(
-        """INSERT INTO referrals (id, child_id, local_authority, requested_by, primary_need,
-               postcode_district, received_on, status, secondary_needs, school_urn, language,
-               assessment_suggested)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-           RETURNING created_at""",
+    referral_columns = (
         referral.referral_id,
-        child_id,
+        uuid4() if known is None else known.id,
         referral.local_authority,
         referral.requested_by,
         referral.primary_need and referral.primary_need.value,
@@ -191,6 +216,16 @@ async def add_referral(
         referral.school_urn,
         referral.language,
         referral.assessment_suggested,
+        uuid4(),  # the timeline's key for the first step; its event follows
+        Step.RECEIVED.value,
+    )
+    child_columns: tuple[object, ...] = (str(referral.postcode), upn)
+    if known is None:
+        child_columns += (nhs_number, given_name, family_name, key, date_of_birth)
+    created_at: datetime = await conn.fetchval(
+        NEW_CHILD_AND_REFERRAL if known is None else KNOWN_CHILD_AND_REFERRAL,
+        *referral_columns,
+        *child_columns,
     )
     return created_at
 

@@ -93,9 +93,11 @@ async def take_in(
     causes (the caller adds them to its unit of work: a handler by returning them) and the
     receipt. ``suggested``: for a partner's referral without a need, the needs the council's
     SNOMED CT table suggests to the caseworker who triages it."""
+    steps: list[TimelineStep] = [Step.RECEIVED]
     created_at = batch_intake.stored(conn, referral, child)  # a consumed batch's, together
     if created_at is None:
         created_at = await _store(conn, referral, child)
+        steps = []  # the received step is stored with the referral
     request = ehc_request_of(referral)
     events = receive(referral, request, suggested)
     # The child's name and date of birth, for the plan and its PDF (plans alone reads them).
@@ -107,7 +109,6 @@ async def take_in(
     )  # fmt: skip
     if request is not None:
         await ehc_repository.start(conn, request)
-    steps: list[TimelineStep] = [Step.RECEIVED]
     if request is not None:
         steps.append(StatutoryStep.EHC_REQUESTED)
     for step in steps:
@@ -122,13 +123,14 @@ async def take_in(
 
 
 async def _store(conn: Connection, referral: NewReferral, child: Child) -> datetime:
-    """The child and the referral stored, after the duplicate check; when it was recorded."""
+    """The child and the referral stored, after the duplicate check, with the referral's
+    received step on the timeline; when it was recorded."""
     identity = name_key(child.given_name, child.family_name)
     by_nhs, by_name = repository.child_identities(
         identity, child.date_of_birth, child.postcode, child.nhs_number
     )
     await repository.lock_child(conn, referral.local_authority, by_nhs, by_name)
-    existing = await repository.open_referral_for(
+    existing, known = await repository.duplicate_check(
         conn,
         referral.local_authority,
         nhs_number=child.nhs_number,
@@ -147,20 +149,15 @@ async def _store(conn: Connection, referral: NewReferral, child: Child) -> datet
         created_at = await repository.add_referral(
             conn,
             referral,
+            known=known,
             nhs_number=child.nhs_number,
             given_name=child.given_name,
             family_name=child.family_name,
             date_of_birth=child.date_of_birth,
+            upn=child.upn,  # for the SEN2 return (referrals.sen2)
         )
     except repository.ChildDetailsDiffer as exc:
         raise Refused(str(exc), code="child-details-differ", child_id=exc.child_id) from exc
-    if child.upn is not None:  # for the SEN2 return (referrals.sen2)
-        await conn.execute(
-            """UPDATE children c SET upn = $2 FROM referrals r
-               WHERE r.id = $1 AND c.id = r.child_id""",
-            referral.referral_id,
-            child.upn,
-        )
     return created_at
 
 
