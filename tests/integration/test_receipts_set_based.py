@@ -90,6 +90,37 @@ async def test_a_batch_of_receipts_runs_a_few_statements_whatever_its_size(
     assert [r["status"] for r in statuses] == ["delivered"]
 
 
+async def test_a_lone_receipt_runs_seven_statements(db: asyncpg.Pool, database: Database) -> None:
+    """At 50 referrals/s a batch holds one or two receipts: its statements are most of its
+    CPU (#25). The messages and their attempts read in the statement that locks them, and
+    each status's updates of attempt and message in one: nine before."""
+    first, second = await sent_to_families(database, 2)
+    statements: list[str] = []
+
+    async def counted(conn: asyncpg.Connection) -> None:
+        conn.add_query_logger(lambda logged: statements.append(logged.query))
+
+    pool = await asyncpg.create_pool(database.url, min_size=0, max_size=1, init=counted)
+    try:
+        work = Work(lambda: pool, OUTBOX)
+        assert await together(work, [said(first)]) == [True]  # asyncpg learns the types
+        statements.clear()
+        assert await together(work, [said(second)]) == [True]
+    finally:
+        await pool.close()
+    # BEGIN, acting for the councils, the lock (with the attempts), the update, the outbox,
+    # COMMIT, the pool's reset.
+    assert len(statements) <= 7, statements
+    row = await db.fetchrow(
+        "SELECT n.status, a.status AS attempt, n.referral_id FROM notifications n"
+        " JOIN delivery_attempts a ON a.notification_id = n.id WHERE n.id = $1",
+        UUID(second["reference"]),
+    )
+    assert row is not None
+    assert (row["status"], row["attempt"]) == ("delivered", "delivered")
+    assert (await announced(db, row["referral_id"]))[-1] == "notification-delivered"
+
+
 async def test_mixed_receipts_in_one_batch_end_as_if_each_came_alone(
     db: asyncpg.Pool, database: Database
 ) -> None:
