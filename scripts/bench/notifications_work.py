@@ -17,6 +17,9 @@ version's tree and its services>`` runs that one with this script) and compare t
 The database is a fresh one on the bench's server (``scripts.bench.server``), dropped at the
 end; the messages are queued by the service's own handlers (a family's contact, then its
 referral received), and nothing reads the outbox they leave.
+
+(Longer than most modules: the setting up of a service's messages and of a local Notify, the
+two timed parts and a request made by hand for the second, read together.)
 """
 
 from __future__ import annotations
