@@ -19,6 +19,7 @@ from shared.councils import ALL
 from shared.db import Database
 from shared.unit_of_work import Work
 from tests.integration.messaging import (
+    COUNCIL,
     OUTBOX,
     announced,
     database,
@@ -119,6 +120,35 @@ async def test_a_lone_receipt_runs_seven_statements(db: asyncpg.Pool, database: 
     assert row is not None
     assert (row["status"], row["attempt"]) == ("delivered", "delivered")
     assert (await announced(db, row["referral_id"]))[-1] == "notification-delivered"
+
+
+async def test_one_councils_token_runs_no_statements_to_find_its_messages(
+    db: asyncpg.Pool, database: Database
+) -> None:
+    """A council's own callback token (one a council, as councils set them in Notify): acting
+    for its councils, row-level security hides another's messages as it does for a receipt
+    alone, with no statements to find which are visible first (three a batch before, #25)."""
+    first, second, third = await sent_to_families(database, 3)
+    statements: list[str] = []
+
+    async def counted(conn: asyncpg.Connection) -> None:
+        conn.add_query_logger(lambda logged: statements.append(logged.query))
+
+    pool = await asyncpg.create_pool(database.url, min_size=0, max_size=1, init=counted)
+    try:
+        work = Work(lambda: pool, OUTBOX)
+        assert await together(work, [said(first, councils=(COUNCIL,))]) == [True]
+        statements.clear()
+        assert await together(work, [said(second, councils=(COUNCIL,))]) == [True]
+        counted_statements = list(statements)
+        # Another council's token: its receipt reaches nothing here.
+        assert await together(work, [said(third, councils=(OTHER_COUNCIL,))]) == [False]
+    finally:
+        await pool.close()
+    assert len(counted_statements) <= 7, counted_statements  # ten before
+    status = "SELECT status FROM notifications WHERE id = $1"
+    assert await db.fetchval(status, UUID(second["reference"])) == "delivered"
+    assert await db.fetchval(status, UUID(third["reference"])) == "sent"
 
 
 async def test_mixed_receipts_in_one_batch_end_as_if_each_came_alone(
