@@ -48,6 +48,13 @@ async def planned_early(databases: Databases) -> AsyncIterator[asyncpg.Connectio
             LEEDS,
             MESSAGES,
         )
+        await conn.execute(  # two channels tried for each: the receipts' lock reads them too
+            """INSERT INTO delivery_attempts (notification_id, channel, provider,
+                   local_authority, status, started_at)
+               SELECT id, c.channel, 'notify', $1, 'sent', now()
+               FROM notifications CROSS JOIN (VALUES ('email'), ('sms')) AS c (channel)""",
+            LEEDS,
+        )
         yield conn
     finally:
         await conn.close()
@@ -87,6 +94,8 @@ async def test_a_lock_reads_only_the_messages_it_locks(
     plan: dict[str, Any] = json.loads(explained)[0]["Plan"]
     assert plan["Actual Rows"] == LOCKED, json.dumps(plan, indent=1)  # each locked
     assert _rows_read(plan, "notifications") == LOCKED, json.dumps(plan, indent=1)
+    # Only the locked messages' attempts (the receipts' lock reads them with the messages).
+    assert _rows_read(plan, "delivery_attempts") <= 2 * LOCKED, json.dumps(plan, indent=1)
 
 
 async def test_the_locks_come_in_the_order_of_the_ids_given(

@@ -19,6 +19,7 @@ from shared.councils import ALL
 from shared.db import Database
 from shared.unit_of_work import Work
 from tests.integration.messaging import (
+    COUNCIL,
     OUTBOX,
     announced,
     database,
@@ -88,6 +89,66 @@ async def test_a_batch_of_receipts_runs_a_few_statements_whatever_its_size(
     assert len(statements) <= 10, statements
     statuses = await db.fetch("SELECT DISTINCT status FROM notifications")
     assert [r["status"] for r in statuses] == ["delivered"]
+
+
+async def test_a_lone_receipt_runs_seven_statements(db: asyncpg.Pool, database: Database) -> None:
+    """At 50 referrals/s a batch holds one or two receipts: its statements are most of its
+    CPU (#25). The messages and their attempts read in the statement that locks them, and
+    each status's updates of attempt and message in one: nine before."""
+    first, second = await sent_to_families(database, 2)
+    statements: list[str] = []
+
+    async def counted(conn: asyncpg.Connection) -> None:
+        conn.add_query_logger(lambda logged: statements.append(logged.query))
+
+    pool = await asyncpg.create_pool(database.url, min_size=0, max_size=1, init=counted)
+    try:
+        work = Work(lambda: pool, OUTBOX)
+        assert await together(work, [said(first)]) == [True]  # asyncpg learns the types
+        statements.clear()
+        assert await together(work, [said(second)]) == [True]
+    finally:
+        await pool.close()
+    # BEGIN, acting for the councils, the lock (with the attempts), the update, the outbox,
+    # COMMIT, the pool's reset.
+    assert len(statements) <= 7, statements
+    row = await db.fetchrow(
+        "SELECT n.status, a.status AS attempt, n.referral_id FROM notifications n"
+        " JOIN delivery_attempts a ON a.notification_id = n.id WHERE n.id = $1",
+        UUID(second["reference"]),
+    )
+    assert row is not None
+    assert (row["status"], row["attempt"]) == ("delivered", "delivered")
+    assert (await announced(db, row["referral_id"]))[-1] == "notification-delivered"
+
+
+async def test_one_councils_token_runs_no_statements_to_find_its_messages(
+    db: asyncpg.Pool, database: Database
+) -> None:
+    """A council's own callback token (one a council, as councils set them in Notify): acting
+    for its councils, row-level security hides another's messages as it does for a receipt
+    alone, with no statements to find which are visible first (three a batch before, #25)."""
+    first, second, third = await sent_to_families(database, 3)
+    statements: list[str] = []
+
+    async def counted(conn: asyncpg.Connection) -> None:
+        conn.add_query_logger(lambda logged: statements.append(logged.query))
+
+    pool = await asyncpg.create_pool(database.url, min_size=0, max_size=1, init=counted)
+    try:
+        work = Work(lambda: pool, OUTBOX)
+        assert await together(work, [said(first, councils=(COUNCIL,))]) == [True]
+        statements.clear()
+        assert await together(work, [said(second, councils=(COUNCIL,))]) == [True]
+        counted_statements = list(statements)
+        # Another council's token: its receipt reaches nothing here.
+        assert await together(work, [said(third, councils=(OTHER_COUNCIL,))]) == [False]
+    finally:
+        await pool.close()
+    assert len(counted_statements) <= 7, counted_statements  # ten before
+    status = "SELECT status FROM notifications WHERE id = $1"
+    assert await db.fetchval(status, UUID(second["reference"])) == "delivered"
+    assert await db.fetchval(status, UUID(third["reference"])) == "sent"
 
 
 async def test_mixed_receipts_in_one_batch_end_as_if_each_came_alone(

@@ -281,36 +281,33 @@ async def mark_sent(conn: Connection, handed: list[Handed], *, now: datetime) ->
 
 
 async def _record_sent(conn: Connection, handed: list[Handed], at: list[datetime]) -> set[UUID]:
-    """``mark_sent``'s statements, each message sent at its own time, the messages locked."""
-    ids = [h.alert.id for h in handed]
+    """``mark_sent``'s statement, each message sent at its own time, the messages locked: the
+    attempts still sending recorded as sent, and their messages with them (one round trip)."""
     recorded = await conn.fetch(
-        """UPDATE delivery_attempts d SET status = 'sent', provider_id = h.provider_id,
-               sent_at = h.at, error = h.note
-           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[])
-               AS h(id, channel, provider_id, note, at)
-           WHERE d.notification_id = h.id AND d.channel = h.channel AND d.status = 'sending'
-           RETURNING d.notification_id""",
-        ids,
+        """WITH h AS (SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[],
+                                          $5::timestamptz[], $6::timestamptz[])
+                          AS h(id, channel, provider_id, note, at, fallback_at)),
+                d AS (UPDATE delivery_attempts d SET status = 'sent',
+                          provider_id = h.provider_id, sent_at = h.at, error = h.note
+                      FROM h
+                      WHERE d.notification_id = h.id AND d.channel = h.channel
+                        AND d.status = 'sending'
+                      RETURNING d.notification_id),
+                n AS (UPDATE notifications n SET status = 'sent', channel = h.channel,
+                          sent_at = coalesce(n.sent_at, h.at), fallback_at = h.fallback_at,
+                          claimed_at = NULL, not_before = NULL, held_reason = NULL,
+                          last_error = NULL
+                      FROM h JOIN d ON d.notification_id = h.id
+                      WHERE n.id = h.id AND n.status IN ('sending', 'queued'))
+           SELECT notification_id FROM d""",
+        [h.alert.id for h in handed],
         [h.channel for h in handed],
         [h.provider_id for h in handed],
         [h.note for h in handed],
         at,
+        [h.fallback_at for h in handed],
     )
-    done = {r["notification_id"] for r in recorded}
-    mine = [(h, when) for h, when in zip(handed, at, strict=True) if h.alert.id in done]
-    await conn.execute(
-        """UPDATE notifications n SET status = 'sent', channel = h.channel,
-               sent_at = coalesce(n.sent_at, h.at), fallback_at = h.fallback_at,
-               claimed_at = NULL, not_before = NULL, held_reason = NULL, last_error = NULL
-           FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::timestamptz[])
-               AS h(id, channel, fallback_at, at)
-           WHERE n.id = h.id AND n.status IN ('sending', 'queued')""",
-        [h.alert.id for h, _ in mine],
-        [h.channel for h, _ in mine],
-        [h.fallback_at for h, _ in mine],
-        [when for _, when in mine],
-    )
-    return done
+    return {r["notification_id"] for r in recorded}
 
 
 async def apply_statuses(
@@ -321,45 +318,42 @@ async def apply_statuses(
     events: list[list[DomainEvent]] = [[] for _ in given]
     done = [i for i, (_, _, status, _) in enumerate(given) if status == "delivered"]
     if done:
-        columns = _columns(given, done)
-        updated = await conn.fetch(
-            """UPDATE delivery_attempts d SET status = 'delivered', completed_at = g.at
-               FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[])
-                   AS g(id, channel, status, at)
-               WHERE d.notification_id = g.id AND d.channel = g.channel
-                 AND d.status <> 'delivered'
-               RETURNING d.notification_id""",
-            *columns,
-        )
-        first = await conn.fetch(
-            """UPDATE notifications n SET status = 'delivered', delivered_at = g.at,
-                   completed_at = g.at, fallback_at = NULL, channel = g.channel
-               FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[])
-                   AS g(id, channel, status, at)
-               WHERE n.id = g.id AND n.status <> 'delivered' RETURNING n.id""",
-            *columns,
-        )
-        news = {r["notification_id"] for r in updated} & {r["id"] for r in first}
+        # One round trip: both updates see the rows as they were; a message is news when its
+        # attempt and the message itself both became delivered now.
+        news = {
+            r["id"]
+            for r in await conn.fetch(
+                """WITH g AS (SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[],
+                                                  $4::timestamptz[]) AS g(id, channel, status, at)),
+                        d AS (UPDATE delivery_attempts d SET status = 'delivered',
+                                  completed_at = g.at
+                              FROM g WHERE d.notification_id = g.id AND d.channel = g.channel
+                                AND d.status <> 'delivered'
+                              RETURNING d.notification_id),
+                        n AS (UPDATE notifications n SET status = 'delivered', delivered_at = g.at,
+                                  completed_at = g.at, fallback_at = NULL, channel = g.channel
+                              FROM g WHERE n.id = g.id AND n.status <> 'delivered'
+                              RETURNING n.id)
+                   SELECT id FROM n WHERE id IN (SELECT notification_id FROM d)""",
+                *_columns(given, done),
+            )
+        }
         for i in done:
             alert, channel, _, at = given[i]
             if alert.id in news:
                 events[i] = [delivered(alert, channel, at)]
     failures = [i for i, (_, _, status, _) in enumerate(given) if status in FAILURES]
     if failures:
-        columns = _columns(given, failures)
-        await conn.execute(
-            """UPDATE delivery_attempts d SET status = g.status, completed_at = g.at
-               FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[])
-                   AS g(id, channel, status, at)
-               WHERE d.notification_id = g.id AND d.channel = g.channel
-                 AND d.status IN ('sending', 'sent')""",
-            *columns,
-        )
         # The sender decides what next: another channel, waiting for one, or giving up.
         await conn.execute(
-            """UPDATE notifications SET status = 'queued', not_before = NULL, fallback_at = NULL
-               WHERE id = ANY($1::uuid[]) AND status = 'sent'""",
-            columns[0],
+            """WITH g AS (SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[],
+                                              $4::timestamptz[]) AS g(id, channel, status, at)),
+                    d AS (UPDATE delivery_attempts d SET status = g.status, completed_at = g.at
+                          FROM g WHERE d.notification_id = g.id AND d.channel = g.channel
+                            AND d.status IN ('sending', 'sent'))
+               UPDATE notifications SET status = 'queued', not_before = NULL, fallback_at = NULL
+               WHERE id IN (SELECT id FROM g) AND status = 'sent'""",
+            *_columns(given, failures),
         )
     return events  # created, sending, pending, sent (international: no more news will come)
 
@@ -396,23 +390,37 @@ class Status:
     at: datetime
 
 
-RECEIPTS_LOCK = f"""SELECT {ALERT_COLUMNS}, n.trace_headers::text AS trace_headers
+RECEIPTS_LOCK = f"""SELECT {ALERT_COLUMNS}, n.trace_headers::text AS trace_headers,
+                        (SELECT array_agg(a.channel || ':' || a.status) FROM delivery_attempts a
+                         WHERE a.notification_id = n.id) AS attempts
                     FROM unnest($1::uuid[]) AS wanted (id)
                     CROSS JOIN LATERAL (SELECT * FROM notifications WHERE id = wanted.id
                                         LIMIT 1 FOR UPDATE) AS n"""
 """The receipts' messages, locked in the order of the ids given (sorted), each looked up in the
-primary key (see ``LOCK``)."""
+primary key (see ``LOCK``), with their attempts' statuses as ``channel:status``. Those are read
+in the statement's snapshot: a sender that committed while this waited for a lock may have
+moved an attempt on from ``sending`` since; each update below checks its row's status again
+(as PostgreSQL re-reads a row another transaction changed), so it is only ever a statement
+that changes nothing, as the sender's record when a receipt came first."""
+
+Attempts = dict[tuple[UUID, str], str]
+"""Attempts' statuses by message and channel."""
 
 
 async def receipts(conn: Connection, given: list[Status]) -> list[Receipt | None]:
     """Delivery receipts (Notify's callbacks, or its answers when asked), a few statements for
-    them all (#25: five each before): the messages locked in one statement (in the order of their
-    ids), each attempt recorded as sent if its sender had not got that far, then given its
-    status. Several for one message are applied in turn, as if each came alone, in the order
-    given. Runs in the caller's transaction; None for one whose message (or attempt on that
-    channel) is not known here (or to these councils)."""
+    them all (#25: five each before): the messages and their attempts locked and read in one
+    statement (in the order of their ids), each attempt recorded as sent if its sender had not
+    got that far, then given its status. Several for one message are applied in turn, as if each
+    came alone, in the order given. Runs in the caller's transaction; None for one whose message
+    (or attempt on that channel) is not known here (or to these councils)."""
     rows = await conn.fetch(RECEIPTS_LOCK, sorted({s.notification_id for s in given}))
     known = {r["id"]: (alert_of(r), json.loads(r["trace_headers"])) for r in rows}
+    attempts: Attempts | None = {
+        (r["id"], channel): status
+        for r in rows
+        for channel, _, status in (each.partition(":") for each in r["attempts"] or ())
+    }
     found: list[list[DomainEvent] | None] = [None] * len(given)
     waiting = [i for i, s in enumerate(given) if s.notification_id in known]
     while waiting:  # each message's first receipt, then any second...
@@ -420,7 +428,8 @@ async def receipts(conn: Connection, given: list[Status]) -> list[Receipt | None
         for i in waiting:
             turn.setdefault(given[i].notification_id, i)
         waiting = [i for i in waiting if i not in turn.values()]
-        await _receipts_in_turn(conn, given, list(turn.values()), known, found)
+        await _receipts_in_turn(conn, given, list(turn.values()), known, found, attempts)
+        attempts = None  # the first turn changed them: read again for a second receipt
     answers: list[Receipt | None] = []
     for status, events in zip(given, found, strict=True):
         alert, trace = known.get(status.notification_id, (None, {}))
@@ -435,19 +444,22 @@ async def _receipts_in_turn(
     turn: list[int],
     known: dict[UUID, tuple[FamilyAlert, dict[str, str]]],
     found: list[list[DomainEvent] | None],
+    attempts: Attempts | None,
 ) -> None:
     """The receipts ``turn`` (one a message, their messages locked): their events to
-    ``found``, left None for one with no attempt on its channel."""
-    attempts = {
-        (r["notification_id"], r["channel"]): r["status"]
-        for r in await conn.fetch(
-            """SELECT a.notification_id, a.channel, a.status FROM delivery_attempts a
-               JOIN unnest($1::uuid[], $2::text[]) AS g(id, channel)
-                   ON a.notification_id = g.id AND a.channel = g.channel""",
-            [given[i].notification_id for i in turn],
-            [given[i].channel for i in turn],
-        )
-    }
+    ``found``, left None for one with no attempt on its channel. ``attempts``: their
+    attempts' statuses if read already."""
+    if attempts is None:
+        attempts = {
+            (r["notification_id"], r["channel"]): r["status"]
+            for r in await conn.fetch(
+                """SELECT a.notification_id, a.channel, a.status FROM delivery_attempts a
+                   JOIN unnest($1::uuid[], $2::text[]) AS g(id, channel)
+                       ON a.notification_id = g.id AND a.channel = g.channel""",
+                [given[i].notification_id for i in turn],
+                [given[i].channel for i in turn],
+            )
+        }
     turn = [i for i in turn if (given[i].notification_id, given[i].channel) in attempts]
     # Its sender had not recorded it yet (else nothing to record).
     sending = [i for i in turn if attempts[given[i].notification_id, given[i].channel] == "sending"]
