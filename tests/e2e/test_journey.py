@@ -196,7 +196,11 @@ async def test_one_trace_covers_the_journey_and_holds_no_personal_details(
         body["child"]["nhs_number"],
         body["family_contact"]["name"],
         body["family_contact"]["email"],
-        "07700",
+        # The phone number as written, without its space and in international form: not
+        # "07700" alone, which a referral's or an event's id (hex) can hold by chance.
+        body["family_contact"]["phone"],
+        "07700900123",
+        "7700900123",
         "LS6 2AB",
     ]
     leaks = [(s.service, s.name, p) for s in otlp.snapshot() for p in personal if p in s.everything]
