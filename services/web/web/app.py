@@ -75,6 +75,11 @@ from web.state import Opened, Workspace
 logger = logging.getLogger(__name__)
 
 SWEEP_EVERY_S = 300
+API_KEEPALIVE_S = 2.0
+"""How long the workspace keeps an idle connection to a service for its next call: well under
+the services' own keep-alive (uvicorn's ``timeout_keep_alive``, 5 s). Equal to it (httpx's
+default, 5 s), a call could go out on a connection the service was closing that moment and
+fail with ``ReadError``: a caseworker's page "unavailable" (seen in a loaded ``make test``)."""
 SERVICES_FAMILY_PREFIX = "/v1/family"
 """Where the services' family routes are (their ``FAMILY_PATH_PREFIX``): the family page's
 calls to referrals there carry the family's link."""
@@ -163,7 +168,11 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         await database.open()
         client = httpx.AsyncClient(
             timeout=settings.api_timeout_s,
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            limits=httpx.Limits(
+                max_connections=100,
+                max_keepalive_connections=20,
+                keepalive_expiry=API_KEEPALIVE_S,
+            ),
         )
         HTTPXClientInstrumentor.instrument_client(
             client,
