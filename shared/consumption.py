@@ -39,8 +39,8 @@ import logging
 import math
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from itertools import chain
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any, cast
 from uuid import UUID
 
