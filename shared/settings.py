@@ -239,7 +239,7 @@ class ServiceSettings(KafkaSettings):
     )
     outbox_batch_size: int = Field(default=200, ge=1)
     outbox_gather_ms: float = Field(
-        default=0,
+        default=50,
         ge=0,
         le=1000,
         description="OUTBOX_GATHER_MS: while commits keep coming, the relay publishes at most "
@@ -271,14 +271,15 @@ class ServiceSettings(KafkaSettings):
         "offset commit",
     )
     consumer_gather_ms: float = Field(
-        default=0,
+        default=100,
         ge=0,
         le=1000,
         description="CONSUMER_GATHER_MS: while events keep coming, each subscription takes at "
         "most one batch this often: a batch taken sooner after the one before waits for more "
         "events until then (or until CONSUMER_BATCH_SIZE); the first after a quiet spell is "
         "taken at once. Under load a batch's fixed cost is shared by more events, for at most "
-        "this much more latency a hop; 0: only events already waiting are batched",
+        "this much more latency a hop (docs/configuration.md gives the measures); 0: only "
+        "events already waiting are batched",
     )
 
     log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
