@@ -84,10 +84,11 @@ async def _handled(handled: Handled, *sequences: int, timeout_s: float = 30) -> 
 async def test_events_close_together_are_handled_in_one_batch(
     event_class: type[Counted], consuming: Consume
 ) -> None:
-    broker, handled = await consuming(event_class, gather_s=1.0)
+    broker, handled = await consuming(event_class, gather_s=3.0)
     await _send(broker, event_class, 0)  # the first: taken at once (and the group joined)
     await _handled(handled, 0)
-    for sequence in range(1, 6):  # five events within the window after it, 20 ms apart
+    # Five events within the window after it, 20 ms apart (3 s: room for a slow broker).
+    for sequence in range(1, 6):
         await _send(broker, event_class, sequence)
         await asyncio.sleep(0.02)
     await _handled(handled, *range(1, 6))
@@ -184,7 +185,7 @@ async def relaying(
 async def test_commits_close_together_are_published_in_one_round(
     pool: asyncpg.Pool, event_class: type[Counted], relaying: Callable[[float], Awaitable[None]]
 ) -> None:
-    await relaying(1.0)
+    await relaying(3.0)
     first = await _commit(pool, event_class, 0)
     await _published(pool, [first])
     ids = []
