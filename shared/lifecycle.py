@@ -130,6 +130,7 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
         max_attempts=settings.consumer_max_attempts,
         retry_backoff_s=settings.consumer_retry_backoff_s,
         batch_size=settings.consumer_batch_size,
+        gather_s=settings.consumer_gather_ms / 1000,
     )
     broker = create_broker(
         settings,
@@ -171,6 +172,7 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
             registry=registry,
             poll_interval_s=settings.outbox_poll_interval_s,
             batch_size=settings.outbox_batch_size,
+            gather_s=settings.outbox_gather_ms / 1000,
             retention=timedelta(hours=settings.outbox_retention_hours),
         )
         kafka.start()

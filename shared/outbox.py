@@ -2,7 +2,9 @@
 caused them, and a relay publishes them to Kafka afterwards, in order.
 
 The relay is woken at once by LISTEN/NOTIFY (a trigger fires at commit) and also polls, so a
-lost notification only delays an event by one poll interval. Only one relay per database
+lost notification only delays an event by one poll interval. While commits keep coming it
+publishes at most once a gathering window (``OUTBOX_GATHER_MS``), so several transactions'
+rows share one read, one round of produce requests and one update. Only one relay per database
 publishes at a time (a PostgreSQL advisory lock), which keeps per-referral order across
 replicas. A relay killed after publishing but before marking rows sent publishes them again
 on restart; consumers drop the duplicates through their inbox.
@@ -16,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -114,6 +117,7 @@ class OutboxRelay:
         registry: CollectorRegistry,
         poll_interval_s: float = 1.0,
         batch_size: int = 200,
+        gather_s: float = 0.0,
         retention: timedelta = timedelta(days=7),
     ) -> None:
         self._database_url = database_url
@@ -121,6 +125,8 @@ class OutboxRelay:
         self._publish = publish
         self._poll_interval_s = poll_interval_s
         self._batch_size = batch_size
+        self._gather_s = gather_s
+        self._last_publish = -math.inf  # when the relay last looked for rows to publish
         self._retention = retention
         self._next_purge = 0.0
         self._wakeup = Wakeup("outbox", poll_interval_s=poll_interval_s)
@@ -172,11 +178,13 @@ class OutboxRelay:
             await self._wakeup.listen(conn)
             while True:
                 self._wakeup.clear()
+                self._last_publish = asyncio.get_running_loop().time()
                 while await self.publish_pending() == self._batch_size:
                     pass  # a full batch: more may be waiting
                 if conn.is_closed():
                     raise ConnectionError("relay connection to PostgreSQL closed")
                 await self._wakeup.wait()
+                await self._gather()
                 if asyncio.get_running_loop().time() >= self._next_purge:
                     await self.purge_published()
                     self._next_purge = asyncio.get_running_loop().time() + 60
@@ -184,6 +192,14 @@ class OutboxRelay:
             self._leader.set(0)
             if not conn.is_closed():
                 await conn.close(timeout=5)
+
+    async def _gather(self) -> None:
+        """Woken sooner than the gathering window after the last publish: wait for the rest
+        of the window, so that the commits coming meanwhile are published together. Woken
+        after a quiet spell: at once (a lone referral's events are never delayed)."""
+        left = self._last_publish + self._gather_s - asyncio.get_running_loop().time()
+        if left > 0:
+            await asyncio.sleep(left)
 
     async def purge_published(self) -> int:
         """Delete rows published longer ago than the retention period; returns how many.

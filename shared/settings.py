@@ -238,6 +238,15 @@ class ServiceSettings(KafkaSettings):
         default=1.0, gt=0, description="Relay polls this often even without a NOTIFY"
     )
     outbox_batch_size: int = Field(default=200, ge=1)
+    outbox_gather_ms: float = Field(
+        default=50,
+        ge=0,
+        le=1000,
+        description="OUTBOX_GATHER_MS: while commits keep coming, the relay publishes at most "
+        "once this often: woken sooner after its last publish, it waits until then, so that "
+        "several transactions' rows go in one read, one publish and one update; woken after a "
+        "quiet spell it publishes at once. 0: at every wake-up",
+    )
     outbox_retention_hours: float = Field(
         default=168, gt=0, description="Published outbox rows are deleted after this long"
     )
@@ -259,7 +268,18 @@ class ServiceSettings(KafkaSettings):
         default=200,
         ge=1,
         description="CONSUMER_BATCH_SIZE: most events handled in one transaction and one "
-        "offset commit (only events already waiting are batched; none is waited for)",
+        "offset commit",
+    )
+    consumer_gather_ms: float = Field(
+        default=100,
+        ge=0,
+        le=1000,
+        description="CONSUMER_GATHER_MS: while events keep coming, each subscription takes at "
+        "most one batch this often: a batch taken sooner after the one before waits for more "
+        "events until then (or until CONSUMER_BATCH_SIZE); the first after a quiet spell is "
+        "taken at once. Under load a batch's fixed cost is shared by more events, for at most "
+        "this much more latency a hop (docs/configuration.md gives the measures); 0: only "
+        "events already waiting are batched",
     )
 
     log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
