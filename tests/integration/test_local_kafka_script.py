@@ -61,9 +61,8 @@ async def test_a_second_broker_on_its_own_ports_and_folder(
         assert started.returncode == 0, started.stderr
         assert f"ready on 127.0.0.1:{port}" in started.stderr, started.stderr
         rendered = (tmp_path / "local" / "kafka" / "server.properties").read_text()
-        assert f"listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}" in (
-            rendered
-        )
+        listeners = f"PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}"
+        assert f"listeners={listeners}" in rendered
         assert f"log.dirs={tmp_path / 'local' / 'kafka' / 'data'}" in rendered
 
         admin = AIOKafkaAdminClient(bootstrap_servers=f"127.0.0.1:{port}")
@@ -75,7 +74,8 @@ async def test_a_second_broker_on_its_own_ports_and_folder(
         assert [b["port"] for b in cluster["brokers"]] == [port]
 
         status = _kafka_sh("status", env)
-        assert status.returncode == 0 and f"on 127.0.0.1:{port}" in status.stderr, status.stderr
+        assert status.returncode == 0, status.stderr
+        assert f"on 127.0.0.1:{port}" in status.stderr, status.stderr
     finally:
         stopped = _kafka_sh("stop", env)
     assert stopped.returncode == 0, stopped.stderr
@@ -83,7 +83,8 @@ async def test_a_second_broker_on_its_own_ports_and_folder(
     assert not _port_open(controller_port)
     # The shared broker the rest of the tests use is untouched.
     host, shared_port = infrastructure.kafka_bootstrap_servers.split(",")[0].rsplit(":", 1)
-    assert host and _port_open(int(shared_port))
+    assert host
+    assert _port_open(int(shared_port))
 
 
 def test_the_two_ports_must_differ(tmp_path: Path) -> None:
@@ -95,5 +96,6 @@ def test_the_two_ports_must_differ(tmp_path: Path) -> None:
     }
     refused = _kafka_sh("start", env)
     assert refused.returncode != 0
-    assert "SEND_KAFKA_PORT" in refused.stderr and "must be two different" in refused.stderr
+    assert "SEND_KAFKA_PORT" in refused.stderr
+    assert "must be two different" in refused.stderr
     assert not (tmp_path / "local" / "kafka").exists()
