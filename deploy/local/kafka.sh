@@ -215,6 +215,13 @@ cmd_start() {
   [[ -f $LOGS_DIR/server.log ]] && LOG_START_LINE=$(wc -l <"$LOGS_DIR/server.log")
   # The inner shell writes its own pid and then execs java, so the pid file
   # holds the java pid whether or not setsid had to fork.
+  # JVM and thread settings were measured against Parallel and Serial GC,
+  # C1-only JIT (-XX:TieredStopAtLevel=1) and fewer network, I/O, group
+  # coordinator and background threads (2, 2, 1, 2): none beat these defaults
+  # by more than the noise of a shared 2-core machine once warm, and C1-only,
+  # which halves the first minute's CPU (the C2 compiler is ~40% of the
+  # broker's CPU then), costs more per message afterwards. Figures in
+  # docs/benchmark.md, "The local Kafka broker's CPU a message".
   # shellcheck disable=SC2016  # $$ and $@ expand in the inner shell
   nohup "${launcher[@]}" bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$PID_FILE" \
     "$JAVA" -Xmx1g -Xms256m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExitOnOutOfMemoryError \
