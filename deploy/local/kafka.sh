@@ -215,16 +215,17 @@ cmd_start() {
   [[ -f $LOGS_DIR/server.log ]] && LOG_START_LINE=$(wc -l <"$LOGS_DIR/server.log")
   # The inner shell writes its own pid and then execs java, so the pid file
   # holds the java pid whether or not setsid had to fork.
-  # JVM and thread settings were measured against Parallel and Serial GC,
-  # C1-only JIT (-XX:TieredStopAtLevel=1) and fewer network, I/O, group
-  # coordinator and background threads (2, 2, 1, 2): none beat these defaults
-  # by more than the noise of a shared 2-core machine once warm, and C1-only,
-  # which halves the first minute's CPU (the C2 compiler is ~40% of the
-  # broker's CPU then), costs more per message afterwards. Figures in
+  # Serial GC, with the thread counts in server.properties: measured on
+  # brokers of their own under a platform-like load, round robin against the
+  # G1 (MaxGCPauseMillis=20) it replaces, it took less CPU a message in each
+  # of 8 pairs (3-40% less, median 11%; warm median 1.39 against 1.70 ms);
+  # G1's concurrent work buys nothing on 2 shared cores (its pauses, and
+  # Serial's, were not measured). Parallel GC and C1-only JIT
+  # (-XX:TieredStopAtLevel=1: half the first minute's CPU, the C2 compiler's,
+  # but more a message once warm) measured no better. Figures in
   # docs/benchmark.md, "The local Kafka broker's CPU a message".
-  # shellcheck disable=SC2016  # $$ and $@ expand in the inner shell
   nohup "${launcher[@]}" bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$PID_FILE" \
-    "$JAVA" -Xmx1g -Xms256m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExitOnOutOfMemoryError \
+    "$JAVA" -Xmx1g -Xms256m -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError \
     -Djava.awt.headless=true \
     -Dkafka.logs.dir="$LOGS_DIR" \
     -Dlog4j2.configurationFile="$KAFKA_CONF_SRC/log4j2.yaml" \
