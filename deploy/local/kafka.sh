@@ -9,6 +9,10 @@
 #   KAFKA_BOOTSTRAP_SERVERS  non-empty: an external Kafka is used, do nothing
 #   SEND_LOCAL_DIR           runtime state   (default <repo>/.local)
 #   SEND_CACHE_DIR           jar cache       (default ~/.cache/send-platform)
+#   SEND_KAFKA_PORT          client listener port     (default 9092)
+#   SEND_KAFKA_CONTROLLER_PORT KRaft controller port  (default 9093)
+#                            With SEND_LOCAL_DIR, these start a second, isolated
+#                            broker beside the usual one (e.g. to measure it).
 #   SEND_KAFKA_START_TIMEOUT readiness wait in seconds (default 90)
 #   SEND_KAFKA_JAVA_OPTS     extra JVM options for the broker
 #   JAVA_HOME                JDK to use (17 or newer)
@@ -23,7 +27,10 @@ KAFKA_VERSION=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$KAFK
 [[ -n $KAFKA_VERSION ]] || die "cannot read <kafka.version> from $KAFKA_CONF_SRC/pom.xml"
 
 KAFKA_HOST=127.0.0.1
-KAFKA_PORT=9092
+KAFKA_PORT=${SEND_KAFKA_PORT:-9092}
+CONTROLLER_PORT=${SEND_KAFKA_CONTROLLER_PORT:-9093}
+[[ $KAFKA_PORT =~ ^[0-9]+$ && $CONTROLLER_PORT =~ ^[0-9]+$ && $KAFKA_PORT != "$CONTROLLER_PORT" ]] ||
+  die "SEND_KAFKA_PORT ($KAFKA_PORT) and SEND_KAFKA_CONTROLLER_PORT ($CONTROLLER_PORT) must be two different port numbers"
 BOOTSTRAP=$KAFKA_HOST:$KAFKA_PORT
 LIB_DIR=$SEND_CACHE_DIR/kafka-$KAFKA_VERSION/lib
 # The marker holds a hash of pom.xml: a changed pom re-resolves the jars.
@@ -101,8 +108,11 @@ running_pid() {
 render_config() {
   local template
   template=$(<"$KAFKA_CONF_SRC/server.properties.template")
-  # Quoted replacement: no '&' expansion (bash 5.2 patsub_replacement).
-  printf '%s\n' "${template//@LOG_DIRS@/"$DATA_DIR"}" >"$SERVER_PROPERTIES"
+  # Quoted replacements: no '&' expansion (bash 5.2 patsub_replacement).
+  template=${template//@LOG_DIRS@/"$DATA_DIR"}
+  template=${template//@PORT@/"$KAFKA_PORT"}
+  template=${template//@CONTROLLER_PORT@/"$CONTROLLER_PORT"}
+  printf '%s\n' "$template" >"$SERVER_PROPERTIES"
 }
 
 # Formats the KRaft storage on first start only. meta.properties is written
@@ -205,9 +215,17 @@ cmd_start() {
   [[ -f $LOGS_DIR/server.log ]] && LOG_START_LINE=$(wc -l <"$LOGS_DIR/server.log")
   # The inner shell writes its own pid and then execs java, so the pid file
   # holds the java pid whether or not setsid had to fork.
-  # shellcheck disable=SC2016  # $$ and $@ expand in the inner shell
+  # Serial GC, with the thread counts in server.properties: measured on
+  # brokers of their own under a platform-like load, round robin against the
+  # G1 (MaxGCPauseMillis=20) it replaces, it took less CPU a message in each
+  # of 8 pairs (3-40% less, median 11%; warm median 1.39 against 1.70 ms);
+  # G1's concurrent work buys nothing on 2 shared cores (its pauses, and
+  # Serial's, were not measured). Parallel GC and C1-only JIT
+  # (-XX:TieredStopAtLevel=1: half the first minute's CPU, the C2 compiler's,
+  # but more a message once warm) measured no better. Figures in
+  # docs/benchmark.md, "The local Kafka broker's CPU a message".
   nohup "${launcher[@]}" bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$PID_FILE" \
-    "$JAVA" -Xmx1g -Xms256m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExitOnOutOfMemoryError \
+    "$JAVA" -Xmx1g -Xms256m -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError \
     -Djava.awt.headless=true \
     -Dkafka.logs.dir="$LOGS_DIR" \
     -Dlog4j2.configurationFile="$KAFKA_CONF_SRC/log4j2.yaml" \
