@@ -24,7 +24,7 @@ from referrals import batch_rows
 from shared.councils import SETTING, act_for
 from shared.db import Connection
 from shared.events import AllocationEnded, DomainEvent, ReferralWaitlisted, SpecialistAssigned
-from shared.referral_locks import HeldReferrals, held_on
+from shared.referral_locks import HeldReferrals, held_on, kept_to_end
 
 Followed = SpecialistAssigned | ReferralWaitlisted | AllocationEnded
 
@@ -186,11 +186,4 @@ class _Waiting:
 
 def _waiting(held: HeldReferrals) -> _Waiting:
     """The batch's events waiting, their writing put off to its end by the first."""
-    remembered = held.remembered.get(_KEY)
-    if remembered is not None:
-        return cast("_Waiting", remembered)
-    waiting = _Waiting()
-    held.remembered[_KEY] = waiting
-    conn = held.conn
-    held.at_end.append(lambda: waiting.write(conn))
-    return waiting
+    return kept_to_end(held, _KEY, _Waiting, lambda conn, waiting: waiting.write(conn))
