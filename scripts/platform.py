@@ -27,6 +27,7 @@ from devtools.dev_identity import DEFAULT_AUDIENCE
 from devtools.dev_identity import DEFAULT_PORT as IDENTITY_PORT
 from shared.migrations import data_import_of, grant, migrate, service_migrations
 from shared.services import LOCAL_SERVICE_USER, SERVICES, with_user
+from shared.settings import PROCESS_PARTS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SERVICE_PORTS = {name: service.port for name, service in SERVICES.items()}
@@ -108,9 +109,41 @@ def database_env(urls: dict[str, str]) -> dict[str, str]:
     }
 
 
+@dataclass(frozen=True)
+class Split:
+    """A service run as two processes (``PROCESS_PARTS``), as the chart's ``processes`` runs
+    it as two deployments: one named ``<service>-<parts>`` runs ``parts`` (with its own HTTP
+    routes, unused), the service's own process the rest and its routes."""
+
+    service: str
+    parts: tuple[str, ...]
+
+    @classmethod
+    def parse(cls, text: str) -> Split:
+        """``notifications:workers``, ``referrals:consumers,workers``."""
+        service, _, parts = text.partition(":")
+        chosen = tuple(p.strip() for p in parts.split(",") if p.strip())
+        if service not in SERVICES or not chosen or set(chosen) - set(PROCESS_PARTS):
+            raise ValueError(
+                f"{text!r}: expected SERVICE:PARTS, a service of {sorted(SERVICES)} and parts "
+                f"of {', '.join(PROCESS_PARTS)}"
+            )
+        return cls(service, chosen)
+
+    @property
+    def name(self) -> str:
+        return f"{self.service}-{'-'.join(self.parts)}"
+
+    @property
+    def rest(self) -> tuple[str, ...]:
+        """What the service's own process keeps."""
+        return tuple(p for p in PROCESS_PARTS if p not in self.parts)
+
+
 @dataclass
 class Platform:
-    """The four services, each under uvicorn, logging to ``<log_dir>/<service>.log``."""
+    """The four services, each under uvicorn, logging to ``<log_dir>/<service>.log``; a
+    service split (``splits``) runs as two processes, each logging under its own name."""
 
     log_dir: Path = REPO_ROOT / ".local" / "logs"
     env: dict[str, str] = field(default_factory=dict)
@@ -118,6 +151,26 @@ class Platform:
     service_env: dict[str, dict[str, str]] = field(default_factory=dict)
     """More variables for one service only (e.g. its own Kafka credentials)."""
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    splits: list[Split] = field(default_factory=list)
+    """Services run as two processes each; ``split`` adds one."""
+
+    def split(self, split: Split, port: int) -> None:
+        """Run ``split.service`` as two processes: the second, ``split.name``, on ``port``."""
+        self.splits.append(split)
+        self.ports[split.name] = port
+
+    def service_of(self, process: str) -> str:
+        """The service a process (a name in ``ports``) runs."""
+        return next((s.service for s in self.splits if s.name == process), process)
+
+    def parts_of(self, process: str) -> dict[str, str]:
+        """``PROCESS_PARTS`` for ``process``: none when its service is not split."""
+        for split in self.splits:
+            if process == split.name:
+                return {"PROCESS_PARTS": ",".join(split.parts)}
+            if process == split.service:
+                return {"PROCESS_PARTS": ",".join(split.rest)}
+        return {}
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
@@ -150,8 +203,9 @@ class Platform:
         self._spawn(service)
         self.wait_ready(timeout_s, only={service})
 
-    def _spawn(self, service: str) -> None:
-        port = self.ports[service]
+    def _spawn(self, process: str) -> None:
+        port = self.ports[process]
+        service = self.service_of(process)
         # Development and test runs: development mode (the development identity provider,
         # family-link key, councils and the rest, which production refuses), and the 999 NHS
         # numbers, which are never issued. The family's links (in each message, and from the
@@ -198,9 +252,10 @@ class Platform:
             **os.environ,
             **self.env,
             **self.service_env.get(service, {}),
+            **self.parts_of(process),
         }
-        with (self.log_dir / f"{service}.log").open("ab") as log:
-            self.processes[service] = subprocess.Popen(
+        with (self.log_dir / f"{process}.log").open("ab") as log:
+            self.processes[process] = subprocess.Popen(
                 [
                     sys.executable,
                     "-m",

@@ -89,6 +89,9 @@ class ServiceDefinition:
     publishes: Sequence[type[DomainEvent]] = ()
     routers: Sequence[APIRouter] = ()
     workers: Sequence[Worker] = ()
+    serving: Sequence[Worker] = ()
+    """Background tasks every process of the service runs, whatever its ``PROCESS_PARTS``:
+    what its routes need (referrals' reading of the pipeline's backlog for its intake gate)."""
     consumers: Sequence[Consumer] = ()
     uploads: Sequence[str] = ()
     """Patterns of the paths that take a document (their body may reach MAX_UPLOAD_BYTES)."""
@@ -142,10 +145,12 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
     # Every topic and consumer group carries the run's namespace (SEND_NAMESPACE), so runs
     # sharing a Kafka never see each other's events: FastStream's router prefix for topics.
     router = KafkaRouter(prefix=settings.namespace)
-    for subscription in definition.subscriptions:
-        consumption.subscribe(router, subscription)
-    for consumer in definition.consumers:
-        consumer(router, pipeline_work, consumption)
+    parts = settings.process_parts
+    if "consumers" in parts:  # else another process of the service consumes (PROCESS_PARTS)
+        for subscription in definition.subscriptions:
+            consumption.subscribe(router, subscription)
+        for consumer in definition.consumers:
+            consumer(router, pipeline_work, consumption)
     kafka = BrokerConnection(
         broker,
         name=service.name,
@@ -177,13 +182,14 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
         )
         kafka.start()
         as_pipeline = replace(service_state(app), database=pipeline, work=pipeline_work)
+        workers = [*definition.serving, *(definition.workers if "workers" in parts else ())]
         background = [
-            asyncio.create_task(relay.run(), name="outbox-relay"),
+            *([asyncio.create_task(relay.run(), name="outbox-relay")] if "relay" in parts else []),
             asyncio.create_task(
                 measure_periodically(settings.metrics_interval_s, lag.measure, backlog.measure),
                 name="metrics",
             ),
-            *(asyncio.create_task(worker(as_pipeline)) for worker in definition.workers),
+            *(asyncio.create_task(worker(as_pipeline)) for worker in workers),
         ]
         try:
             yield

@@ -44,6 +44,11 @@ envelope, so not an event class; referrals reads it with a consumer of its own,
 _TOPIC_NAME = r"^[A-Za-z0-9._-]{1,200}$"
 
 
+ProcessPart = Literal["consumers", "relay", "workers"]
+"""A part of a service a process may run besides its HTTP routes (``PROCESS_PARTS``)."""
+PROCESS_PARTS: tuple[ProcessPart, ...] = ("consumers", "relay", "workers")
+
+
 class KafkaSettings(BaseSettings):
     """Where Kafka is and how topics are laid out."""
 
@@ -233,6 +238,25 @@ class ServiceSettings(KafkaSettings):
         "and CPU, not connections, bounds a drain: 10 is what the drains were measured with "
         "(docs/configuration.md gives the sum per pod). The workspace has no consumers",
     )
+
+    process_parts: Annotated[frozenset[ProcessPart], NoDecode] = Field(
+        default=frozenset(PROCESS_PARTS),
+        description="PROCESS_PARTS: comma-separated parts of the service this process runs "
+        "besides its HTTP routes: `consumers` (its subscriptions and own consumers), `relay` "
+        "(the outbox relay) and `workers` (its scheduled jobs; notifications' sender). All "
+        "three by default: one process is the whole service. Split, a service runs as more "
+        "than one deployment, each with its own cores and event loop (the chart's "
+        "`processes`, docs/deploy.md): e.g. notifications' sender apart from its consumers "
+        "and receipts, or referrals' intake apart from its pipeline (#25). Every part must "
+        "run somewhere; the relay and the workers are safe in more than one process",
+    )
+
+    @field_validator("process_parts", mode="before")
+    @classmethod
+    def _process_parts(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return frozenset(part.strip() for part in value.split(",") if part.strip())
+        return value
 
     outbox_poll_interval_s: float = Field(
         default=1.0, gt=0, description="Relay polls this often even without a NOTIFY"

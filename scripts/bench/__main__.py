@@ -33,7 +33,7 @@ from scripts.bench.openloop import open_loop_phase
 from scripts.bench.phases import PhaseResult
 from scripts.bench.report import tables
 from scripts.bench.server import bench_postgres_url, describe
-from scripts.bench.stack import bench_platform
+from scripts.bench.stack import add_split_option, bench_platform
 from scripts.bench.table import Table, median_tables, render
 from scripts.bench.traffic import OffsetReader
 from scripts.local_notify import LocalNotifyServer
@@ -94,6 +94,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--runs", type=int, default=1, help="runs; prints their median too")
     messaging.add_option(parser)
+    add_split_option(parser)
     parser.add_argument(
         "--profile",
         action="store_true",
@@ -155,7 +156,11 @@ async def one_run(args: argparse.Namespace, postgres_url: str) -> list[Table]:
     phases: list[PhaseResult] = []
     through_notify = args.notify == messaging.THROUGH_NOTIFY
     async with bench_platform(
-        postgres_url, kafka, service_env(args.env), through_notify=through_notify
+        postgres_url,
+        kafka,
+        service_env(args.env),
+        through_notify=through_notify,
+        splits=args.split,
     ) as bench:
         print(f"Platform: run {bench.run_id}, logs in {bench.log_dir}", flush=True)
         print(messaging.describe(bench.notify), flush=True)

@@ -112,6 +112,10 @@ def compare(commit: str, argv: list[str]) -> None:
     short, checkout = worktree(commit)
     knows_notify = (checkout / "scripts" / "bench" / "messaging.py").exists()
     earlier_argv, this_argv = channel_options(knows_notify, argv)
+    knows_split = "--split" in (checkout / "scripts" / "bench" / "stack.py").read_text()
+    if not knows_split and without_option(earlier_argv, "--split") != earlier_argv:
+        earlier_argv = without_option(earlier_argv, "--split")
+        print(f"{short} runs each service as one process (no --split); this checkout as told")
     if not knows_notify:
         print(f"{short}'s bench sends to the log channel only: this checkout too (--notify log)")
     earlier = run(short, checkout, earlier_argv)

@@ -4,7 +4,7 @@ stages), the bench itself, the Kafka broker and the PostgreSQL server."""
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from scripts.bench.processes import (
@@ -69,7 +69,8 @@ class CpuMeter:
     (``server.find_postmaster``: a machine may run more than one); either absent when it runs
     elsewhere."""
 
-    processes: Mapping[str, int]
+    processes: Mapping[str, int | Sequence[int]]
+    """A label's pid, or its pids (a service split into processes: their sum)."""
     postmaster_pid: int | None
     databases: frozenset[str] = frozenset()
     database_user: str = LOCAL_SERVICE_USER
@@ -77,8 +78,10 @@ class CpuMeter:
 
     def read(self) -> CpuReading:
         ticks: dict[str, dict[ProcessKey, int]] = {}
-        for label, pid in self.processes.items():
-            ticks[label] = _own(pid)
+        for label, pids in self.processes.items():
+            ticks[label] = {}
+            for pid in (pids,) if isinstance(pids, int) else pids:
+                ticks[label].update(_own(pid))
         if self.kafka_pid is not None:
             ticks[KAFKA] = _own(self.kafka_pid)
         if self.postmaster_pid is not None:

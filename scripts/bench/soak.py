@@ -24,7 +24,7 @@ from scripts.bench.__main__ import CASEWORKER, service_env
 from scripts.bench.http_load import HttpConnections
 from scripts.bench.openloop import OpenLoop, Sent, referral_bodies, wait_for_alerts
 from scripts.bench.server import bench_postgres_url, describe
-from scripts.bench.stack import BenchPlatform, bench_platform
+from scripts.bench.stack import BenchPlatform, add_split_option, bench_platform
 from scripts.bench.stats import percentile
 from scripts.bench.traffic import OffsetReader, lag
 from shared.migrations import owner_connection
@@ -51,6 +51,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         help="an environment variable for the services (repeatable)",
     )
     messaging.add_option(parser)
+    add_split_option(parser)
     return parser.parse_args(argv)
 
 
@@ -121,7 +122,11 @@ async def soak(args: argparse.Namespace) -> None:
     count = round(args.rate * args.minutes * 60)
     through_notify = args.notify == messaging.THROUGH_NOTIFY
     async with bench_platform(
-        postgres_url, kafka, service_env(args.env), through_notify=through_notify
+        postgres_url,
+        kafka,
+        service_env(args.env),
+        through_notify=through_notify,
+        splits=args.split,
     ) as bench:
         print(f"Soak: run {bench.run_id}, logs in {bench.log_dir}", flush=True)
         print(messaging.describe(bench.notify), flush=True)

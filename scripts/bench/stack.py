@@ -5,8 +5,9 @@ run` and test runs and disturbs none of them; all gone at the end."""
 
 from __future__ import annotations
 
+import argparse
 import socket
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,14 @@ from scripts.bench.cpu import NOTIFY, CpuMeter
 from scripts.bench.processes import find_kafka_broker, rss_bytes
 from scripts.bench.server import find_postmaster
 from scripts.local_notify import LocalNotifyServer
-from scripts.platform import REPO_ROOT, IdentityProvider, Platform, database_env, fresh_databases
+from scripts.platform import (
+    REPO_ROOT,
+    IdentityProvider,
+    Platform,
+    Split,
+    database_env,
+    fresh_databases,
+)
 from shared.services import SERVICES
 from shared.settings import KafkaSettings
 from shared.topics import delete_namespace, ensure_topics
@@ -28,6 +36,29 @@ SERVICE_ENV = {
     # One client (the bench) sends every referral: the limits have tests of their own.
     "RATE_LIMIT_POST": "1000000/second",
 }
+
+
+def add_split_option(parser: argparse.ArgumentParser) -> None:
+    """``--split SERVICE:PARTS`` (repeatable): run that service as two processes."""
+    parser.add_argument(
+        "--split",
+        action="append",
+        default=[],
+        type=_split,
+        metavar="SERVICE:PARTS",
+        help="run SERVICE as two processes, as the chart's `processes` does: a second one "
+        "running PARTS (of consumers, relay, workers; comma-separated) and the service's own "
+        "the rest with the HTTP routes, e.g. notifications:workers (its sender apart) or "
+        "referrals:consumers,workers (its intake apart). CPU and memory are the service's: "
+        "its processes' sum and its largest (repeatable)",
+    )
+
+
+def _split(text: str) -> Split:
+    try:
+        return Split.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def new_run_id() -> str:
@@ -70,17 +101,35 @@ class BenchPlatform:
         if self.notify is not None and self.notify.process is not None:
             processes = {NOTIFY: self.notify.process.pid, **processes}
         return CpuMeter(
-            {**self.service_pids(), **processes},
+            {**self.pids_by_service(), **processes},
             self.postmaster_pid,
             self.databases,
             kafka_pid=self.kafka_pid,
         )
 
     def service_pids(self) -> dict[str, int]:
+        """Each process's pid, by its name (a split service's second process by its own)."""
         return {name: p.pid for name, p in self.platform.processes.items()}
 
+    def pids_by_service(self) -> dict[str, list[int]]:
+        """The pids of each service's processes (more than one when split)."""
+        pids: dict[str, list[int]] = {}
+        for name, process in self.platform.processes.items():
+            pids.setdefault(self.platform.service_of(name), []).append(process.pid)
+        return pids
+
     def rss(self) -> dict[str, int | None]:
-        return {name: rss_bytes(p.pid) for name, p in self.platform.processes.items()}
+        """Each service's resident memory: its largest process's, when split (the bound
+        is each process's: a pod's limit)."""
+        sizes: dict[str, list[int]] = {}
+        for name, process in self.platform.processes.items():
+            size = rss_bytes(process.pid)
+            if size is not None:
+                sizes.setdefault(self.platform.service_of(name), []).append(size)
+        return {
+            service: max(sizes[service]) if service in sizes else None
+            for service in map(self.platform.service_of, self.platform.processes)
+        }
 
     def take(self, count: int) -> int:
         """Reserve ``count`` sample referrals; returns the first one's index."""
@@ -95,6 +144,7 @@ async def bench_platform(
     env: Mapping[str, str],
     *,
     through_notify: bool = False,
+    splits: Sequence[Split] = (),
 ) -> AsyncIterator[BenchPlatform]:
     """Databases, topics and an identity provider of this run's own, and the services ready
     to start (``platform.start()``); ``through_notify``: a local Notify of its own, started,
@@ -108,6 +158,8 @@ async def bench_platform(
     prefix = f"bench_{run_id}_"
     identity = IdentityProvider(port=free_port(), log_dir=log_dir)
     platform = Platform(log_dir=log_dir, ports={name: free_port() for name in SERVICES})
+    for split in splits:
+        platform.split(split, free_port())
     notify = (
         messaging.run_notify(platform.url("notifications"), free_port(), log_dir)
         if through_notify

@@ -162,8 +162,8 @@ def create_app(settings: ReferralsSettings | None = None) -> FastAPI:
                 transfers_and_reassessments.run,
                 transfers.run,
                 plan_letters.run,
-                overload.backlog.run,
             ),
+            serving=(overload.backlog.run,),  # the intake gate's, in every process
             consumers=(PartnerIntake(settings, overload).subscribe,),
             uploads=UPLOADS,
             own=Referrals.of(settings),
