@@ -21,6 +21,11 @@ drain held up the caseworkers' pages. Readiness asks through the pipeline's pool
 routes are all busy is overloaded (the in-flight bounds answer that with 503), not unready, and
 taking it out of service then would only send its load to the others.
 
+A process runs its service's HTTP routes and the parts ``PROCESS_PARTS`` names (all by default):
+its consumers, its outbox relay, its workers. A service split in two deployments (the chart's
+``processes``) gives the part that must answer soon its own event loop and GIL: notifications'
+sender apart from its consumers and receipts, referrals' intake apart from its consumers (#25).
+
 Kafka or PostgreSQL being down never stops the process from starting: it reports not-ready,
 answers 503 and connects once they are back. SIGTERM: the relay and workers stop, then the
 consumers finish their in-flight events, then the pools close; each step bounded in time.
