@@ -4,11 +4,20 @@ commit whose bench has no ``--split``."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any, cast
+
 import pytest
 from notifications.config import NotificationsSettings
 from pydantic import ValidationError
 
 from scripts.bench.compare import split_options, without_option
+from scripts.bench.processes import rss_bytes
+from scripts.bench.stack import BenchPlatform
 from scripts.platform import Platform, Split
 from shared.settings import PROCESS_PARTS
 
@@ -112,3 +121,44 @@ def test_every_split_is_left_out_for_a_commit_whose_bench_has_none() -> None:
     assert without_option(argv, "--split") == ["--drain", "500", "--runs", "3"]
     assert split_options(False, argv) == ["--drain", "500", "--runs", "3"]
     assert split_options(True, argv) == argv
+
+
+MIB = 2**20
+HOLDER = "import sys; held = b'x' * ({mib} * 2**20); print('ready', flush=True); sys.stdin.read()"
+
+
+@contextmanager
+def holding(mib: int) -> Iterator[subprocess.Popen[bytes]]:
+    """A process holding about ``mib`` MiB resident until it is ended."""
+    code = HOLDER.format(mib=mib)
+    with subprocess.Popen(
+        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    ) as process:
+        assert process.stdout is not None
+        assert process.stdout.readline() == b"ready\n"
+        yield process
+
+
+def test_the_bench_counts_a_split_services_processes_as_the_service() -> None:
+    """CPU: its processes' pids under the service; memory: its largest process (each
+    deployment's limit bounds one process)."""
+    platform = Platform(ports={"notifications": 1, "plans": 2})
+    platform.split(Split.parse("notifications:workers"), 3)
+    nothing = cast("Any", None)
+    bench = BenchPlatform("run", "", nothing, {}, nothing, platform, Path(), None, kafka_pid=None)
+    with ExitStack() as running:
+        routes, sender, plans = (running.enter_context(holding(mib)) for mib in (1, 80, 1))
+        platform.processes = {"notifications": routes, "notifications-workers": sender}
+        platform.processes["plans"] = plans
+        pids = bench.pids_by_service()
+        rss = bench.rss()
+        sender_rss = rss_bytes(sender.pid)
+        for process in (routes, sender, plans):
+            assert process.stdin is not None
+            process.stdin.close()
+    assert pids == {"notifications": [routes.pid, sender.pid], "plans": [plans.pid]}
+    assert set(rss) == {"notifications", "plans"}
+    notifications, plans_rss = rss["notifications"] or 0, rss["plans"] or 0
+    assert notifications >= 80 * MIB  # the sender's, the larger
+    assert abs(notifications - (sender_rss or 0)) < 5 * MIB
+    assert 0 < plans_rss < 80 * MIB
