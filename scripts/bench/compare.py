@@ -118,7 +118,8 @@ def compare(commit: str, argv: list[str]) -> None:
     short, checkout = worktree(commit)
     knows_notify = (checkout / "scripts" / "bench" / "messaging.py").exists()
     earlier_argv, this_argv = channel_options(knows_notify, argv)
-    knows_split = "--split" in (checkout / "scripts" / "bench" / "stack.py").read_text()
+    stack = checkout / "scripts" / "bench" / "stack.py"  # absent before 1a5d568
+    knows_split = stack.exists() and "--split" in stack.read_text()
     split_argv = split_options(knows_split, earlier_argv)
     if split_argv != earlier_argv:
         earlier_argv = split_argv

@@ -63,6 +63,7 @@ def test_an_unknown_part_is_refused_naming_the_setting_and_the_parts_it_may_be(
             "referrals-consumers-workers",
         ),
         ("plans:consumers,relay,workers", PROCESS_PARTS, (), "plans-consumers-relay-workers"),
+        ("plans:workers,workers", ("workers",), ("consumers", "relay"), "plans-workers"),
     ],
 )
 def test_a_split_names_its_second_process_and_leaves_the_rest_to_the_services_own(
