@@ -122,7 +122,7 @@ class Split:
     def parse(cls, text: str) -> Split:
         """``notifications:workers``, ``referrals:consumers,workers``."""
         service, _, parts = text.partition(":")
-        chosen = tuple(p.strip() for p in parts.split(",") if p.strip())
+        chosen = tuple(dict.fromkeys(p.strip() for p in parts.split(",") if p.strip()))
         if service not in SERVICES or not chosen or set(chosen) - set(PROCESS_PARTS):
             raise ValueError(
                 f"{text!r}: expected SERVICE:PARTS, a service of {sorted(SERVICES)} and parts "
@@ -327,7 +327,8 @@ class Platform:
         ``timeout_s`` (under the chart's 60 s termination grace period: a service must stop
         within what Kubernetes would give it; a provider call in flight may take its timeout).
 
-        Returns each service's exit code: 0 when it shut down cleanly in time.
+        Returns each service's exit code: -15 (-SIGTERM: uvicorn, done, re-raises the signal
+        it was stopped by) when it shut down cleanly in time, -9 when it had to be killed.
         """
         for process in self.processes.values():
             if process.poll() is None:

@@ -65,7 +65,7 @@ from shared.metrics import OutboxBacklog, measure_periodically, service_registry
 from shared.outbox import Outbox, OutboxRelay
 from shared.pool_metrics import DatabasePools
 from shared.publishing import Publishers
-from shared.settings import ServiceSettings
+from shared.settings import PROCESS_PARTS, ServiceSettings
 from shared.state import ServiceState, install, service_state
 from shared.subscriptions import Subscriptions
 from shared.telemetry import family_links_unrecorded, sanitized_headers, setup_tracing
@@ -188,6 +188,10 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
         kafka.start()
         as_pipeline = replace(service_state(app), database=pipeline, work=pipeline_work)
         workers = [*definition.serving, *(definition.workers if "workers" in parts else ())]
+        # Which of a split service's processes this is, in its log (PROCESS_PARTS): an
+        # operator looking for the sender's lines knows which pod's log to read.
+        ran = [part for part in PROCESS_PARTS if part in parts]
+        logger.info("running: HTTP routes, %s", ", ".join(ran) if ran else "no other part")
         background = [
             *([asyncio.create_task(relay.run(), name="outbox-relay")] if "relay" in parts else []),
             asyncio.create_task(

@@ -107,14 +107,22 @@ def channel_options(knows_notify: bool, argv: list[str]) -> tuple[list[str], lis
     return kept, [*kept, "--notify", "log"]
 
 
+def split_options(knows_split: bool, argv: list[str]) -> list[str]:
+    """The earlier commit's options: every ``--split`` left out when its bench has none
+    (before PROCESS_PARTS), its services then each one process; this checkout keeps them."""
+    return argv if knows_split else without_option(argv, "--split")
+
+
 def compare(commit: str, argv: list[str]) -> None:
     """Bench ``commit``, then this checkout, with the same options ``argv``; print both."""
     short, checkout = worktree(commit)
     knows_notify = (checkout / "scripts" / "bench" / "messaging.py").exists()
     earlier_argv, this_argv = channel_options(knows_notify, argv)
-    knows_split = "--split" in (checkout / "scripts" / "bench" / "stack.py").read_text()
-    if not knows_split and without_option(earlier_argv, "--split") != earlier_argv:
-        earlier_argv = without_option(earlier_argv, "--split")
+    stack = checkout / "scripts" / "bench" / "stack.py"  # absent before 1a5d568
+    knows_split = stack.exists() and "--split" in stack.read_text()
+    split_argv = split_options(knows_split, earlier_argv)
+    if split_argv != earlier_argv:
+        earlier_argv = split_argv
         print(f"{short} runs each service as one process (no --split); this checkout as told")
     if not knows_notify:
         print(f"{short}'s bench sends to the log channel only: this checkout too (--notify log)")

@@ -1,7 +1,11 @@
 """The bench's own platform: databases ``bench_<run>_<service>``, the Kafka namespace
 ``bench-<run>.``, a development identity provider, the four services on free ports and, for
 `make bench` and `make soak`, a local GOV.UK Notify (``messaging``), so it runs beside `make
-run` and test runs and disturbs none of them; all gone at the end."""
+run` and test runs and disturbs none of them; all gone at the end.
+
+(Longer than most modules: the platform's services as the bench runs them, one process each
+or split (``--split``), and how their processes are counted as services, CPU and memory, are
+one thing, read best together.)"""
 
 from __future__ import annotations
 

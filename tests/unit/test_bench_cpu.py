@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 
 import pytest
 
@@ -100,6 +104,52 @@ def test_a_meter_sees_its_own_process_work() -> None:
     used = cpu_seconds(before, meter.read())
     assert used["me"] >= 0.2
     assert used[MACHINE] >= used["me"] - 0.05
+
+
+BURN_S = 0.3
+BURNER = f"""
+import sys, time
+print("ready", flush=True)
+sys.stdin.readline()  # "go"
+deadline = time.process_time() + {BURN_S}
+while time.process_time() < deadline:
+    pass
+print("burnt", flush=True)
+sys.stdin.read()  # until told to end: alive when the meter reads it
+"""
+
+
+@contextmanager
+def burner() -> Iterator[subprocess.Popen[str]]:
+    """A child that burns ``BURN_S`` of CPU when told "go", then waits to be ended."""
+    with subprocess.Popen(
+        [sys.executable, "-c", BURNER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    ) as child:  # its pipes closed and the child waited for at the end
+        assert child.stdout is not None
+        assert child.stdout.readline() == "ready\n"
+        yield child
+
+
+def test_a_service_split_into_processes_is_their_sum_under_one_label() -> None:
+    with ExitStack() as children:
+        first, second = (children.enter_context(burner()) for _ in range(2))
+        meter = CpuMeter(
+            {"notifications": [first.pid, second.pid], "one": first.pid, "other": second.pid},
+            None,
+            kafka_pid=None,
+        )
+        before = meter.read()
+        for child in (first, second):
+            assert child.stdin is not None
+            child.stdin.write("go\n")
+            child.stdin.flush()
+        for child in (first, second):
+            assert child.stdout is not None
+            assert child.stdout.readline() == "burnt\n"
+        used = cpu_seconds(before, meter.read())
+    assert used["one"] >= BURN_S - 0.05
+    assert used["other"] >= BURN_S - 0.05
+    assert used["notifications"] == pytest.approx(used["one"] + used["other"])
 
 
 def test_profile_samples_are_summed_by_the_package_that_was_running() -> None:
