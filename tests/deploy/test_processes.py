@@ -237,6 +237,25 @@ def test_each_process_reaches_what_its_service_reaches_and_is_reached_by_prometh
         assert policy["spec"]["ingress"] == [metrics_from]  # no ingress controller, workspace
 
 
+def test_the_collector_takes_the_spans_of_every_process(production: Rendered) -> None:
+    """The production example runs notifications' sender and referrals' pipeline apart: the
+    chart's collector admits their pods' spans (OTLP, 4318) as it admits the services'."""
+    policy = production.one("NetworkPolicy", f"{FULLNAME}-otel-collector")
+    admitting = [
+        peer
+        for rule in policy["spec"]["ingress"]
+        if {"protocol": "TCP", "port": 4318} in rule["ports"]
+        for peer in rule["from"]
+    ]
+    deployments = [d["metadata"]["name"] for d in production.kind("Deployment")]
+    assert {SENDER, PIPELINE} <= set(deployments)
+    for name in deployments:
+        if name == f"{FULLNAME}-otel-collector":
+            continue
+        labels = _pod_labels(production, name)
+        assert any(selects(peer.get("podSelector"), labels) for peer in admitting), name
+
+
 # --- scaling -----------------------------------------------------------------------------
 
 
