@@ -246,7 +246,7 @@ class ServiceSettings(KafkaSettings):
         "(the outbox relay) and `workers` (its scheduled jobs; notifications' sender). All "
         "three by default: one process is the whole service. Split, a service runs as more "
         "than one deployment, each with its own cores and event loop (the chart's "
-        "`processes`, docs/deploy.md): e.g. notifications' sender apart from its consumers "
+        "`processes`, docs/kubernetes.md): e.g. notifications' sender apart from its consumers "
         "and receipts, or referrals' intake apart from its pipeline (#25). Every part must "
         "run somewhere; the relay and the workers are safe in more than one process",
     )

@@ -30,14 +30,16 @@ def deployment(rendered: Rendered, service: str) -> Obj:
 
 
 def service_environment(rendered: Rendered, service: str) -> dict[str, str]:
-    """The environment the chart gives ``service``'s pods, each Secret's key filled in."""
+    """The environment the chart gives ``service``'s pods (or a process's apart,
+    ``<service>-<name>``: services.<name>.processes), each Secret's key filled in."""
     (container,) = containers(deployment(rendered, service))
+    database = container["name"]  # the service's, a process's too
     found: dict[str, str] = {}
     for name, var in env_of(container).items():
         if "value" in var:
             found[name] = str(var["value"])
         elif name.endswith("_DATABASE_URL"):
-            found[name] = f"postgresql://{service}_app:from-the-vault@db.internal:5432/{service}"
+            found[name] = f"postgresql://{database}_app:from-the-vault@db.internal:5432/{database}"
         else:
             found[name] = SECRET_VALUES.get(name, "from-the-vault")
     return found

@@ -748,7 +748,9 @@ def test_service_not_ready_fires_for_a_service_with_no_target_left(default: Rend
     expr = _alerts(default)["SendServiceNotReady"]["expr"]
     for service in SERVICES:  # scaled to 0: no up series at all, so == 0 cannot fire
         name = default.one("Service", f"{FULLNAME}-{service}")["metadata"]["name"]
-        assert f'absent(up{{namespace="{NAMESPACE}", service="{name}"}})' in expr
+        # job: the Service's name, its Deployment's (processes apart: test_processes.py)
+        absent = f'absent(up{{namespace="{NAMESPACE}", service="{name}", job="{name}"}})'
+        assert absent in expr
 
 
 def test_the_specialists_alerts_take_their_thresholds_from_values(render: RenderFn) -> None:

@@ -119,9 +119,19 @@ def _kafka(rendered: Rendered, world: World) -> Endpoint:
     return Endpoint("Kafka", world.kafka, int(bootstrap.rsplit(":", 1)[1]))
 
 
-def _needs(rendered: Rendered, world: World, service: str) -> list[Endpoint]:
-    """What one service's pods must reach."""
-    owner = rendered.one("Deployment", f"{FULLNAME}-{service}")
+def _services_deployments(rendered: Rendered) -> list[tuple[str, Obj]]:
+    """Each service's Deployments (its own, and its processes apart: services.<name>.processes,
+    which reach what it reaches), with the service (their container's name)."""
+    found = []
+    for owner in rendered.kind("Deployment"):
+        (container, *_) = containers(owner)
+        if container["name"] in SERVICES:
+            found.append((container["name"], owner))
+    return found
+
+
+def _needs(rendered: Rendered, world: World, service: str, owner: Obj) -> list[Endpoint]:
+    """What one service's pods (``owner``'s, one of its Deployments) must reach."""
     env = _env(owner)
     needed = [*_dns(world)]
     needed += [address(f"{service}'s database", ip, 5432) for ip in world.databases[service]]
@@ -152,18 +162,22 @@ def test_every_pod_reaches_each_dependency_it_needs_and_nothing_else_on_the_inte
     rendered, world = renderings[which]
     policies = rendered.kind("NetworkPolicy")
     unreachable = []
-    for service in SERVICES:
-        owner = rendered.one("Deployment", f"{FULLNAME}-{service}")
+    deployments = _services_deployments(rendered)
+    assert {service for service, _ in deployments} == set(SERVICES)
+    for service, owner in deployments:
+        name = owner["metadata"]["name"].removeprefix(f"{FULLNAME}-")
         present = on_first_install(policies, owner)
-        assert isolating(present, _pod(owner)), f"{service}: no policy isolates its pods"
-        for endpoint in _needs(rendered, world, service):
+        assert isolating(present, _pod(owner)), f"{name}: no policy isolates its pods"
+        for endpoint in _needs(rendered, world, service, owner):
             if not reaches(present, _pod(owner), endpoint):
                 unreachable.append(
-                    f"{service} -> {endpoint.what} ({endpoint.port}/{endpoint.protocol})"
+                    f"{name} -> {endpoint.what} ({endpoint.port}/{endpoint.protocol})"
                 )
         if reaches(present, _pod(owner), SOMEWHERE_ON_THE_INTERNET):
-            unreachable.append(f"{service} may reach any address on the internet on 443")
+            unreachable.append(f"{name} may reach any address on the internet on 443")
     assert unreachable == []
+    if which == "production":  # its sender and referrals' pipeline apart
+        assert len(deployments) == len(SERVICES) + 2
 
 
 @pytest.mark.parametrize("which", ["production", "everything"])

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from shared.services import SERVICES
-from shared.state import app_state
+from shared.state import app_state, service_state
 from shared.telemetry import setup_tracing, tracer_provider
 from tests.deploy.conftest import EVERYTHING, PRODUCTION_VALUES, Rendered, RenderFn
 from tests.deploy.pod_environment import FULLNAME, pod_environment
@@ -44,9 +44,15 @@ def renderings(render: RenderFn) -> dict[str, Rendered]:
     }
 
 
-def _deployed(rendered: Rendered) -> list[str]:
-    names = {d["metadata"]["name"] for d in rendered.kind("Deployment")}
-    return [s for s in SERVICES if f"{FULLNAME}-{s}" in names]
+def _deployed(rendered: Rendered) -> dict[str, str]:
+    """Each Deployment of a service (its own, and a process apart: services.<name>.processes),
+    by its name after the release's, and the service it runs (its container's)."""
+    found = {}
+    for owner in rendered.kind("Deployment"):
+        (container, *_) = owner["spec"]["template"]["spec"]["containers"]
+        if container["name"] in SERVICES:
+            found[owner["metadata"]["name"].removeprefix(f"{FULLNAME}-")] = container["name"]
+    return found
 
 
 @pytest.mark.parametrize("which", ["default", "production", "everything"])
@@ -57,8 +63,10 @@ def test_every_service_builds_its_app_from_what_the_chart_gives_its_pods(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     rendered = renderings[which]
-    services = _deployed(rendered)
-    assert set(services) == set(SERVICES)
+    deployed = _deployed(rendered)
+    assert set(deployed.values()) == set(SERVICES)
+    if which == "production":  # notifications' sender and referrals' pipeline apart
+        assert deployed.keys() - SERVICES.keys() == {"notifications-sender", "referrals-pipeline"}
     # The process-wide tracer provider is installed once, without an exporter: the services'
     # own (with the rendered OTLP endpoint) is built and shut down below, never left to send
     # later tests' spans to an address that exists only in a cluster.
@@ -66,8 +74,8 @@ def test_every_service_builds_its_app_from_what_the_chart_gives_its_pods(
         monkeypatch.delenv(name)
     setup_tracing("tests")
     failures = {}
-    for service in services:
-        environment = pod_environment(rendered, service, tmp_path / service)
+    for deployment, service in deployed.items():
+        environment = pod_environment(rendered, deployment, tmp_path / deployment)
         with monkeypatch.context() as patched, restored_logging():
             patched.delenv("SEND_ENVIRONMENT", raising=False)  # as in the pod: production
             for name, value in environment.items():
@@ -77,7 +85,10 @@ def test_every_service_builds_its_app_from_what_the_chart_gives_its_pods(
                 provider = tracer_provider(service)
                 provider.shutdown()
             except Exception as error:  # every service's failure, reported at once
-                failures[service] = f"{type(error).__name__}: {error}"
+                failures[deployment] = f"{type(error).__name__}: {error}"
                 continue
             assert app_state(app).operations.registry is not None
+            if "PROCESS_PARTS" in environment:  # the parts the chart gives it, and no others
+                parts = set(environment["PROCESS_PARTS"].split(","))
+                assert service_state(app).settings.process_parts == parts - {""}, deployment
     assert failures == {}

@@ -99,6 +99,43 @@ partnerCouncils, the topology's partnerEvents patterns with its client id in pla
 {{- printf "%s-%s" (include "send.fullname" .root) .service | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
+{{/* The parts of a service a process may run besides its HTTP routes (PROCESS_PARTS,
+shared/settings.py) */}}
+{{- define "send.processParts" -}}
+{{- list "consumers" "relay" "workers" | toJson -}}
+{{- end -}}
+
+{{/* A service's Deployments, as JSON {"deployments": [...]}: its own (main: its Service's
+pods, the HTTP routes and every part no entry of services.<name>.processes takes), then one
+per entry (<service>-<entry name>: the entry's parts, no Service). Each has: component (its
+pods' app.kubernetes.io/component), name, serviceName (the service's Service), main, parts,
+replicas, resources, autoscaling (an entry's left out: the service's), keda (KEDA scales it
+on consumer lag: it runs the consumers) and split (the service has processes: each gets
+PROCESS_PARTS). validate.yaml refuses what would be wrong (args: root, service) */}}
+{{- define "send.deployments" -}}
+{{- $svc := index .root.Values.services .service -}}
+{{- $processes := $svc.processes | default list -}}
+{{- $keda := and .root.Values.keda.enabled (include "send.hasEvents" .) -}}
+{{- $taken := list -}}
+{{- range $processes }}{{ $taken = concat $taken .parts }}{{ end -}}
+{{- $own := list -}}
+{{- range (include "send.processParts" . | fromJsonArray) -}}
+{{- if not (has . $taken) }}{{ $own = append $own . }}{{ end -}}
+{{- end -}}
+{{- $main := dict "component" .service "main" true "parts" $own "replicas" $svc.replicas "resources" $svc.resources "autoscaling" $svc.autoscaling -}}
+{{- $deployments := list $main -}}
+{{- range $processes -}}
+{{- $deployments = append $deployments (dict "component" (printf "%s-%s" $.service .name) "main" false "parts" .parts "replicas" (.replicas | default $svc.replicas) "resources" (.resources | default $svc.resources) "autoscaling" (.autoscaling | default $svc.autoscaling)) -}}
+{{- end -}}
+{{- range $deployments -}}
+{{- $_ := set . "name" (include "send.serviceName" (dict "root" $.root "service" .component)) -}}
+{{- $_ := set . "keda" (and (not (empty $keda)) (has "consumers" .parts)) -}}
+{{- $_ := set . "split" (not (empty $processes)) -}}
+{{- $_ := set . "serviceName" (include "send.serviceName" $) -}}
+{{- end -}}
+{{- dict "deployments" $deployments | toJson -}}
+{{- end -}}
+
 {{- define "send.commonLabels" -}}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 app.kubernetes.io/name: {{ .Chart.Name }}
