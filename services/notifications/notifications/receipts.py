@@ -101,7 +101,9 @@ class NotifyReceipt(BaseModel):
 
 
 router = APIRouter(prefix="/v1/notify", tags=["delivery receipts"], responses=UNAVAILABLE)
-UNTRACED = "/v1/notify/receipts$"
+RECEIPTS = "/v1/notify/receipts"
+"""The receipts' path (its route's, below)."""
+UNTRACED = f"{RECEIPTS}$"
 """The receipts' path, as OpenTelemetry's excluded URLs match it: no server span of its own."""
 _bearer = HTTPBearer(auto_error=False, scheme_name="Notify callback token")
 CallbackCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
