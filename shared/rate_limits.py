@@ -149,7 +149,7 @@ def client_address(
     anything at the left of ``X-Forwarded-For``, only what the proxies appended is true."""
     hops = [hop.strip() for line in forwarded_for for hop in line.split(",") if hop.strip()]
     address = peer
-    while _is_trusted(address, trusted) and hops:
+    while hops and _is_trusted(address, trusted):  # no hops: no address to parse
         address = hops.pop()
     return address
 
