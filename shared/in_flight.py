@@ -49,7 +49,7 @@ class InFlightLimit:
             registry=registry,
         )
         # Read when scraped, rather than a gauge raised and lowered (each under a lock) around
-        # every request: ~2% of a GOV.UK Notify receipt's CPU (#25).
+        # every request: a few % of a GOV.UK Notify receipt's HTTP path (#25).
         in_flight.set_function(lambda: self.serving)
         self.refused = Counter(
             "send_http_refused",

@@ -113,7 +113,7 @@ class CallbackToken(HTTPBearer):
 
     Checked in the scheme itself rather than in a dependency on it: FastAPI resolves each
     dependency of each request in turn, and receipts come by the thousand (one dependency
-    fewer, with ``received`` below ~10% of a receipt's HTTP CPU, #25)."""
+    fewer, with ``received`` below, ~20% of a receipt's HTTP path in process, #25)."""
 
     async def __call__(self, request: Request) -> list[str]:  # type: ignore[override]  # the councils the credentials are good for, not the credentials
         credentials = await super().__call__(request)
@@ -139,7 +139,7 @@ councils_of_token = CallbackToken(auto_error=False, scheme_name="Notify callback
 
 def received() -> Response:
     """The 204 a receipt is answered with, made here rather than by FastAPI from the route's
-    ``None`` (its serialising of nothing was ~4% of a receipt's HTTP CPU, #25); the same
+    ``None`` (its serialising of nothing, a few % of a receipt's HTTP path, #25); the same
     headers. A new one each time: the middlewares add their headers to its list."""
     return Response(status_code=status.HTTP_204_NO_CONTENT, media_type="application/json")
 
