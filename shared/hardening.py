@@ -54,6 +54,7 @@ def harden(
     clock: Clock = time.time,
     page_policy: str | None = None,
     uploads: Sequence[str] = (),
+    callbacks: Sequence[str] = (),
 ) -> None:
     """Install the body cap, rate limits, error answers, security headers and request ids on
     ``app``.
@@ -61,7 +62,8 @@ def harden(
     ``page_policy``: the Content-Security-Policy of an app that serves pages (the workspace)
     rather than JSON; its unhandled errors are then answered as a page too. ``uploads``:
     patterns of the paths that take a document (``MAX_UPLOAD_BYTES`` rather than
-    ``MAX_REQUEST_BYTES``)."""
+    ``MAX_REQUEST_BYTES``). ``callbacks``: the paths a provider calls with a token of its own,
+    never a sign-in token (rate-limited by address, that token not tried as a sign-in)."""
     app.add_exception_handler(RequestValidationError, _invalid_request)
     # add_middleware puts each in front of the last: innermost first.
     app.add_middleware(
@@ -82,6 +84,7 @@ def harden(
         namespace=settings.service_name,
         trusted_proxies=settings.trusted_proxies,
         family_prefix=settings.family_path_prefix,
+        callbacks=callbacks,
         clock=clock,
     )
     app.add_middleware(UnhandledErrors, html=page_policy is not None)

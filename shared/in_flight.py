@@ -43,11 +43,14 @@ class InFlightLimit:
         self.most = most
         self.serving = 0
         # The app's own metrics (``registry``), not the process's: tests run several apps.
-        self.in_flight = Gauge(
+        in_flight = Gauge(
             "send_http_in_flight",
             "HTTP requests this process is serving now (health probes and /metrics left out)",
             registry=registry,
         )
+        # Read when scraped, rather than a gauge raised and lowered (each under a lock) around
+        # every request: a few % of a GOV.UK Notify receipt's HTTP path (#25).
+        in_flight.set_function(lambda: self.serving)
         self.refused = Counter(
             "send_http_refused",
             "HTTP requests answered 503 at once because HTTP_IN_FLIGHT were being served",
@@ -75,12 +78,10 @@ class InFlightLimit:
             await send(self._body)
             return
         self.serving += 1
-        self.in_flight.inc()
         try:
             await self.app(scope, receive, send)
         finally:
             self.serving -= 1
-            self.in_flight.dec()
 
 
 def outermost(app: FastAPI, wrap: Callable[[ASGIApp], ASGIApp]) -> None:

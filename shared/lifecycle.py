@@ -103,6 +103,10 @@ class ServiceDefinition:
     untraced: Sequence[str] = ()
     """Patterns of the paths whose requests make no server span (as ``health/`` and
     ``metrics``): a provider's callbacks by the thousand, each a trace of one span."""
+    callbacks: Sequence[str] = ()
+    """The paths a provider calls with a token of its own (GOV.UK Notify's receipts, with the
+    council's callback token), never a sign-in token: the rate limits count them by address
+    without trying that token as a sign-in (``shared.rate_limits``)."""
     own: object = None
     """The service's own part of its state (``ServiceState.own``): what its routes reach
     through its ``state_of`` and its handlers through ``uow.service``."""
@@ -279,7 +283,7 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
     for routes in definition.routers:
         app.include_router(routes)
     install_error_handlers(app)
-    harden(app, settings, uploads=definition.uploads)
+    harden(app, settings, uploads=definition.uploads, callbacks=definition.callbacks)
     # Outside everything, OpenTelemetry's middleware too: a request past the bound costs a
     # counter and an answer, so that an overloaded process can still refuse (issue #25).
     outermost(

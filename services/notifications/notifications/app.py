@@ -95,6 +95,9 @@ def create_app(
             # A receipt's events continue its message's trace; its request's own span, a
             # trace of one from Notify, was ~4.5% of the service's CPU (#25).
             untraced=(receipts.UNTRACED,),
+            # Their bearer is Notify's callback token, never a sign-in token: counted by
+            # address without trying it as one (~20% of a receipt's HTTP path, #25).
+            callbacks=(receipts.RECEIPTS,),
             workers=(sender.run, poller.run),
             own=Notifications.of(settings, sender, ReceiptBatches()),
         )
