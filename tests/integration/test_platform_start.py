@@ -38,9 +38,9 @@ def test_a_platform_that_never_gets_ready_leaves_nothing_running(
     spawned: list[int] = []
     spawn = plans._spawn
 
-    def recorded(service: str) -> None:
-        spawn(service)
-        spawned.append(plans.processes[service].pid)
+    def recorded(process: str) -> None:
+        spawn(process)
+        spawned.append(plans.processes[process].pid)
 
     plans._spawn = recorded  # type: ignore[method-assign]
     with pytest.raises(TimeoutError, match="not ready"):
