@@ -140,6 +140,16 @@ class Split:
         return tuple(p for p in PROCESS_PARTS if p not in self.parts)
 
 
+PRODUCTION_SPLITS = (
+    Split("notifications", ("workers",)),
+    Split("referrals", ("consumers", "workers")),
+)
+"""The services ``deploy/helm/production-values.yaml`` runs as two deployments (its
+``processes``; tests/deploy checks they agree): notifications' sender apart from its consumers
+and Notify's receipts, referrals' consumers and jobs apart from its intake. The bench and the
+soak run them so by default: they measure what production runs (#25)."""
+
+
 @dataclass
 class Platform:
     """The four services, each under uvicorn, logging to ``<log_dir>/<service>.log``; a

@@ -33,7 +33,7 @@ from scripts.bench.openloop import open_loop_phase
 from scripts.bench.phases import PhaseResult
 from scripts.bench.report import tables
 from scripts.bench.server import bench_postgres_url, describe
-from scripts.bench.stack import add_split_option, bench_platform
+from scripts.bench.stack import add_split_option, bench_platform, describe_layout, splits_of
 from scripts.bench.table import Table, median_tables, render
 from scripts.bench.traffic import OffsetReader
 from scripts.local_notify import LocalNotifyServer
@@ -160,10 +160,11 @@ async def one_run(args: argparse.Namespace, postgres_url: str) -> list[Table]:
         kafka,
         service_env(args.env),
         through_notify=through_notify,
-        splits=args.split,
+        splits=splits_of(args),
     ) as bench:
         print(f"Platform: run {bench.run_id}, logs in {bench.log_dir}", flush=True)
         print(messaging.describe(bench.notify), flush=True)
+        print(describe_layout(splits_of(args)), flush=True)
         profiles = bench.log_dir / "profiles" if args.profile else None
         conn = await owner_connection(bench.urls["referrals"])
         reader = OffsetReader(kafka, bench.kafka.namespace)

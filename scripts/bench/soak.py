@@ -24,7 +24,13 @@ from scripts.bench.__main__ import CASEWORKER, service_env
 from scripts.bench.http_load import HttpConnections
 from scripts.bench.openloop import OpenLoop, Sent, referral_bodies, wait_for_alerts
 from scripts.bench.server import bench_postgres_url, describe
-from scripts.bench.stack import BenchPlatform, add_split_option, bench_platform
+from scripts.bench.stack import (
+    BenchPlatform,
+    add_split_option,
+    bench_platform,
+    describe_layout,
+    splits_of,
+)
 from scripts.bench.stats import percentile
 from scripts.bench.traffic import OffsetReader, lag
 from shared.migrations import owner_connection
@@ -126,10 +132,11 @@ async def soak(args: argparse.Namespace) -> None:
         kafka,
         service_env(args.env),
         through_notify=through_notify,
-        splits=args.split,
+        splits=splits_of(args),
     ) as bench:
         print(f"Soak: run {bench.run_id}, logs in {bench.log_dir}", flush=True)
         print(messaging.describe(bench.notify), flush=True)
+        print(describe_layout(splits_of(args)), flush=True)
         bench.platform.start()
         token = await fetch_token(bench.identity.issuer, CASEWORKER, expires_in=86400)
         conn = await owner_connection(bench.urls["referrals"])

@@ -25,6 +25,7 @@ from scripts.bench.processes import find_kafka_broker, rss_bytes
 from scripts.bench.server import find_postmaster
 from scripts.local_notify import LocalNotifyServer
 from scripts.platform import (
+    PRODUCTION_SPLITS,
     REPO_ROOT,
     IdentityProvider,
     Platform,
@@ -44,18 +45,42 @@ SERVICE_ENV = {
 
 def add_split_option(parser: argparse.ArgumentParser) -> None:
     """``--split SERVICE:PARTS`` (repeatable): run that service as two processes."""
-    parser.add_argument(
+    layout = parser.add_mutually_exclusive_group()
+    layout.add_argument(
         "--split",
         action="append",
-        default=[],
         type=_split,
         metavar="SERVICE:PARTS",
         help="run SERVICE as two processes, as the chart's `processes` does: a second one "
         "running PARTS (of consumers, relay, workers; comma-separated) and the service's own "
         "the rest with the HTTP routes, e.g. notifications:workers (its sender apart) or "
         "referrals:consumers,workers (its intake apart). CPU and memory are the service's: "
-        "its processes' sum and its largest (repeatable)",
+        "its processes' sum and its largest (repeatable). Default: as production-values.yaml "
+        "(" + ", ".join(f"{s.service}:{','.join(s.parts)}" for s in PRODUCTION_SPLITS) + ")",
     )
+    layout.add_argument(
+        "--single",
+        dest="split",
+        action="store_const",
+        const=[],
+        help="run each service as one process (what every commit before 627ad99 ran)",
+    )
+
+
+def describe_layout(splits: Sequence[Split]) -> str:
+    """The run's processes, for its output (``--split``, ``--single``)."""
+    if not splits:
+        return "  each service one process (--single)"
+    return "  " + "; ".join(
+        f"{s.service} as two processes: {s.name} runs {', '.join(s.parts)}, "
+        f"{s.service} {', '.join(s.rest) or 'nothing'} and the HTTP routes"
+        for s in splits
+    )
+
+
+def splits_of(args: argparse.Namespace) -> Sequence[Split]:
+    """The services the run splits: as told (``--split``, ``--single``), else production's."""
+    return PRODUCTION_SPLITS if args.split is None else args.split
 
 
 def _split(text: str) -> Split:
