@@ -11,6 +11,7 @@ import re
 
 import pytest
 
+from scripts.platform import PRODUCTION_SPLITS, Split
 from shared.services import EVENT_SERVICES, SERVICES
 from tests.deploy.conftest import CHART, NAMESPACE, Obj, Rendered, RenderFn, Tools, run
 from tests.deploy.network import selects
@@ -355,3 +356,19 @@ def test_an_unknown_part_is_refused_naming_the_parts(tools: Tools) -> None:
         "services.notifications.processes sender: sending is not a part of a service: the "
         "parts are consumers, relay, workers" in by_chart.stderr
     )
+
+
+def test_the_bench_runs_the_services_as_the_production_example_does(
+    production: Rendered,
+) -> None:
+    # The bench measures what production runs: its default layout (PRODUCTION_SPLITS) is the
+    # production example's `processes`, so a change to either without the other fails here.
+    prefix = f"{FULLNAME}-"
+    rendered = set()
+    for deployment in production.kind("Deployment"):
+        name = deployment["metadata"]["name"].removeprefix(prefix)
+        service, _, process = name.partition("-")
+        parts = _env(deployment).get("PROCESS_PARTS")
+        if process and service in SERVICES and parts is not None:
+            rendered.add(Split(service, tuple(str(parts["value"]).split(","))))
+    assert rendered == set(PRODUCTION_SPLITS)

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
-import yaml
 from notifications.config import NotificationsSettings
 from pydantic import ValidationError
 
@@ -20,7 +19,7 @@ from scripts.bench.__main__ import parse
 from scripts.bench.compare import split_options, without_option
 from scripts.bench.processes import rss_bytes
 from scripts.bench.stack import BenchPlatform, splits_of
-from scripts.platform import PRODUCTION_SPLITS, REPO_ROOT, Platform, Split
+from scripts.platform import PRODUCTION_SPLITS, Platform, Split
 from shared.settings import PROCESS_PARTS
 
 
@@ -165,18 +164,6 @@ def test_the_bench_counts_a_split_services_processes_as_the_service() -> None:
     assert notifications >= 80 * MIB  # the sender's, the larger
     assert abs(notifications - (sender_rss or 0)) < 5 * MIB
     assert 0 < plans_rss < 80 * MIB
-
-
-def test_the_bench_runs_the_services_as_production_values_yaml_does() -> None:
-    # The bench measures what production runs: its default layout is the production example's
-    # `processes`, so a change to either without the other fails here.
-    values = yaml.safe_load((REPO_ROOT / "deploy" / "helm" / "production-values.yaml").read_text())
-    production = {
-        Split(service, tuple(entry["parts"]))
-        for service, settings in values["services"].items()
-        for entry in (settings or {}).get("processes", [])
-    }
-    assert production == set(PRODUCTION_SPLITS)
 
 
 def test_the_bench_splits_as_production_unless_told() -> None:
