@@ -140,14 +140,12 @@ class Split:
         return tuple(p for p in PROCESS_PARTS if p not in self.parts)
 
 
-PRODUCTION_SPLITS = (
-    Split("notifications", ("workers",)),
-    Split("referrals", ("consumers", "workers")),
-)
+PRODUCTION_SPLITS = (Split("notifications", ("workers",)),)
 """The services ``deploy/helm/production-values.yaml`` runs as two deployments (its
 ``processes``; tests/deploy checks they agree): notifications' sender apart from its consumers
-and Notify's receipts, referrals' consumers and jobs apart from its intake. The bench and the
-soak run them so by default: they measure what production runs (#25)."""
+and Notify's receipts. The bench and the soak run them so by default: they measure what
+production runs (#25). Referrals' pipeline apart from its intake is measured with ``--split
+referrals:consumers,workers`` (docs/benchmark.md: it cost CPU here and bought nothing)."""
 
 
 @dataclass

@@ -176,8 +176,8 @@ def test_every_pod_reaches_each_dependency_it_needs_and_nothing_else_on_the_inte
         if reaches(present, _pod(owner), SOMEWHERE_ON_THE_INTERNET):
             unreachable.append(f"{name} may reach any address on the internet on 443")
     assert unreachable == []
-    if which == "production":  # its sender and referrals' pipeline apart
-        assert len(deployments) == len(SERVICES) + 2
+    if which == "production":  # notifications' sender apart
+        assert len(deployments) == len(SERVICES) + 1
 
 
 @pytest.mark.parametrize("which", ["production", "everything"])

@@ -65,8 +65,8 @@ def test_every_service_builds_its_app_from_what_the_chart_gives_its_pods(
     rendered = renderings[which]
     deployed = _deployed(rendered)
     assert set(deployed.values()) == set(SERVICES)
-    if which == "production":  # notifications' sender and referrals' pipeline apart
-        assert deployed.keys() - SERVICES.keys() == {"notifications-sender", "referrals-pipeline"}
+    if which == "production":  # notifications' sender apart
+        assert deployed.keys() - SERVICES.keys() == {"notifications-sender"}
     # The process-wide tracer provider is installed once, without an exporter: the services'
     # own (with the rendered OTLP endpoint) is built and shut down below, never left to send
     # later tests' spans to an address that exists only in a cluster.
