@@ -79,7 +79,8 @@ API_KEEPALIVE_S = 2.0
 """How long the workspace keeps an idle connection to a service for its next call: well under
 the services' own keep-alive (uvicorn's ``timeout_keep_alive``, 5 s). Equal to it (httpx's
 default, 5 s), a call could go out on a connection the service was closing that moment and
-fail with ``ReadError``: a caseworker's page "unavailable" (seen in a loaded ``make test``)."""
+fail with ``ReadError``: a caseworker's page "unavailable" (seen in a loaded ``make test``).
+A GET that still meets a closed connection goes once more (``web.backends.STALE_CONNECTION``)."""
 SERVICES_FAMILY_PREFIX = "/v1/family"
 """Where the services' family routes are (their ``FAMILY_PATH_PREFIX``): the family page's
 calls to referrals there carry the family's link."""

@@ -22,6 +22,13 @@ import httpx
 
 T = TypeVar("T")
 
+IDEMPOTENT = frozenset({"GET", "HEAD"})
+"""The calls sent a second time when a pooled connection fails under them: they change
+nothing, so the second answer is the one the first would have been."""
+STALE_CONNECTION = (httpx.ReadError, httpx.RemoteProtocolError, httpx.WriteError)
+"""How a call fails on a kept-alive connection the service closed as the call went out (its
+keep-alive ran out, or it restarted): nothing was answered, and a new connection will be."""
+
 
 class ApiError(Exception):
     """An answer a page turns into words."""
@@ -98,20 +105,18 @@ class Backends:
             sent["Authorization"] = f"Bearer {token}"
         if forwarded_for is not None:
             sent["X-Forwarded-For"] = forwarded_for
-        try:
-            response = await self.client.request(
-                method,
-                f"{self.urls[service]}{path}",
-                json=json,
-                params={k: v for k, v in (params or {}).items() if v is not None},
-                headers=sent,
-                files=files,
-                data=data,
-                content=content,
-                timeout=httpx.USE_CLIENT_DEFAULT if timeout_s is None else timeout_s,
-            )
-        except httpx.HTTPError as exc:
-            raise Unavailable(f"{service}: {type(exc).__name__}") from exc
+        request = self.client.build_request(
+            method,
+            f"{self.urls[service]}{path}",
+            json=json,
+            params={k: v for k, v in (params or {}).items() if v is not None},
+            headers=sent,
+            files=files,
+            data=data,
+            content=content,
+            timeout=httpx.USE_CLIENT_DEFAULT if timeout_s is None else timeout_s,
+        )
+        response = await self._send(service, request, stream=False)
         body = _body(response)
         if response.status_code in accept:
             return Answer(response.status_code, body, response.headers)
@@ -128,15 +133,28 @@ class Backends:
             params=params,
             headers={"Authorization": f"Bearer {token}"} if token is not None else None,
         )
-        try:
-            response = await self.client.send(request, stream=True)
-        except httpx.HTTPError as exc:
-            raise Unavailable(f"{service}: {type(exc).__name__}") from exc
+        response = await self._send(service, request, stream=True)
         if response.status_code != 200:
             await response.aread()
             await response.aclose()
             raise _error(response.status_code, _body(response), service)
         return response
+
+    async def _send(self, service: str, request: httpx.Request, *, stream: bool) -> httpx.Response:
+        """Send ``request``; a GET that fails on a stale pooled connection goes once more, on
+        a new one (a POST does not: the service may have acted on it). Anything else that
+        fails is ``Unavailable``."""
+        try:
+            return await self.client.send(request, stream=stream)
+        except STALE_CONNECTION as exc:
+            if request.method not in IDEMPOTENT:
+                raise Unavailable(f"{service}: {type(exc).__name__}") from exc
+        except httpx.HTTPError as exc:
+            raise Unavailable(f"{service}: {type(exc).__name__}") from exc
+        try:
+            return await self.client.send(request, stream=stream)
+        except httpx.HTTPError as exc:
+            raise Unavailable(f"{service}: {type(exc).__name__}") from exc
 
     async def get(self, service: str, path: str, *, token: str | None, **kw: Any) -> Any:
         return (await self.call(service, "GET", path, token=token, **kw)).body
