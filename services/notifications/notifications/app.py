@@ -76,6 +76,7 @@ def create_app(
         link_for=link_for,
         database_url=settings.database_url,
         poll_interval_s=settings.outbox_poll_interval_s,
+        lanes=settings.sending_lanes,
         lease=timedelta(seconds=settings.sending_lease_s),
         clock=clock,
     )

@@ -215,6 +215,15 @@ class NotificationsSettings(ServiceSettings):
         description="ADVISER_LINK_DAYS: how long an adviser's link works (the law gives them 6 "
         "weeks; the default leaves 2 more)",
     )
+    sending_lanes: int = Field(
+        default=2,
+        ge=1,
+        le=16,
+        description="SENDING_LANES: claims a sender process works on at once. With one, a "
+        "message queued while a claim's messages are with the provider waits until they are "
+        "answered and recorded; with two, the other lane claims it at once (a family's "
+        "messages still go one at a time, in order, as between replicas)",
+    )
     sending_lease_s: float = Field(
         default=60,
         gt=0,
