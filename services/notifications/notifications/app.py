@@ -77,6 +77,7 @@ def create_app(
         database_url=settings.database_url,
         poll_interval_s=settings.outbox_poll_interval_s,
         lanes=settings.sending_lanes,
+        concurrency=settings.sending_concurrency,
         lease=timedelta(seconds=settings.sending_lease_s),
         clock=clock,
     )

@@ -137,10 +137,10 @@ class AlertSender:
         link_for: Callable[[FamilyAlert, int], str],
         database_url: str,
         poll_interval_s: float = 1.0,
-        lanes: int = 1,
+        lanes: int = 2,
         lease: timedelta = timedelta(seconds=60),
         batch_size: int = 200,
-        concurrency: int = 8,
+        concurrency: int = 32,
         record_attempts: int = 10,
         clock: Clock = utc_now,
     ) -> None:
@@ -154,7 +154,8 @@ class AlertSender:
         self._lanes = lanes
         self._lease = lease
         self._batch_size = batch_size
-        self._concurrency = concurrency
+        self._slots = asyncio.Semaphore(concurrency)
+        """Messages handed over (or asked about) at once, across the lanes."""
         self._record_attempts = record_attempts
         self._clock = clock
         self._burst = councils.settings.notify_burst
@@ -244,7 +245,7 @@ class AlertSender:
     ) -> tuple[list[T], BaseException | None]:
         """Each message's ``work`` side by side (``concurrency`` at once), in its own trace:
         what the work that ended returned, and the first outage met."""
-        slots = asyncio.Semaphore(self._concurrency)
+        slots = self._slots
 
         async def one(item: Claimed, job: Awaitable[T]) -> list[T]:
             async with slots:
