@@ -473,6 +473,14 @@ def main() -> None:
     parser.add_argument("--callback-token", help="the bearer token they carry")
     parser.add_argument("--deliver-after", type=float, default=0.2, help="seconds per status")
     parser.add_argument(
+        "--answer-after",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="seconds before answering a message sent: a provider's round trip over the "
+        "internet, which this one on the same machine does not have",
+    )
+    parser.add_argument(
         "--rate-limit",
         type=int,
         default=LocalNotify.rate_limit,
@@ -495,6 +503,7 @@ def main() -> None:
         deliver_after_s=args.deliver_after,
         rate_limit=args.rate_limit,
     )
+    notify.answer_after_s = args.answer_after
     uvicorn.run(notify.app(), host="127.0.0.1", port=args.port, log_level="warning",
                 access_log=False)  # fmt: skip
 

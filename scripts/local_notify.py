@@ -27,6 +27,8 @@ class LocalNotifyServer:
     rate_limit: int | None = None
     """Requests per key per minute before 429; None: Notify's own (3000), which tests rely
     on. The bench lifts it: it measures the platform, not Notify's allowance."""
+    answer_after_s: float = 0.0
+    """Seconds before it answers a message sent (``--answer-after``): 0, at once."""
     checkout: Path = REPO_ROOT
     """Whose code runs it: another checkout's (a commit's worktree) when a bench compares
     commits (``scripts.bench.local_notify --compare``); its packages go first on the path."""
@@ -48,6 +50,8 @@ class LocalNotifyServer:
             raise RuntimeError(f"port {self.port} is taken: is another local Notify up?")
         self.log_dir.mkdir(parents=True, exist_ok=True)
         limit = [] if self.rate_limit is None else ["--rate-limit", str(self.rate_limit)]
+        if self.answer_after_s:
+            limit += ["--answer-after", str(self.answer_after_s)]
         env = None
         if self.checkout != REPO_ROOT:
             from scripts.bench.compare import PACKAGE_DIRS

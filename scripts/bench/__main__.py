@@ -160,6 +160,7 @@ async def one_run(args: argparse.Namespace, postgres_url: str) -> list[Table]:
         kafka,
         service_env(args.env),
         through_notify=through_notify,
+        notify_answer_s=args.notify_answer_ms / 1000,
         splits=splits_of(args),
     ) as bench:
         print(f"Platform: run {bench.run_id}, logs in {bench.log_dir}", flush=True)

@@ -44,16 +44,28 @@ def add_option(parser: argparse.ArgumentParser) -> None:
         "rate limit lifted, delivery receipts posted back; log: the log channel, which "
         "delivers nothing (as runs before it were measured)",
     )
+    parser.add_argument(
+        "--notify-answer-ms",
+        type=float,
+        default=0.0,
+        metavar="MS",
+        help="the local Notify answers each message sent this long after it took it: a real "
+        "provider's round trip, which one on the same machine does not have (default 0)",
+    )
 
 
-def run_notify(notifications_url: str, port: int, log_dir: Path) -> LocalNotifyServer:
+def run_notify(
+    notifications_url: str, port: int, log_dir: Path, answer_after_s: float = 0.0
+) -> LocalNotifyServer:
     """A local Notify on ``port``, its log in ``log_dir``, its receipts posted to
-    ``notifications_url`` (not started)."""
+    ``notifications_url``, answering each message sent after ``answer_after_s`` (not
+    started)."""
     return LocalNotifyServer(
         callback_url=f"{notifications_url}{RECEIPTS_PATH}",
         port=port,
         log_dir=log_dir,
         rate_limit=UNLIMITED,
+        answer_after_s=answer_after_s,
     )
 
 
@@ -87,7 +99,12 @@ def describe(notify: LocalNotifyServer | None) -> str:
     """Where the run's local Notify is and its log, or that there is none."""
     if notify is None:
         return "  messages to the log channel"
-    return f"  local Notify at {notify.url}, log {notify.log_dir / 'local-notify.log'}"
+    answering = (
+        f", answering each message {notify.answer_after_s * 1000:g} ms after taking it"
+        if notify.answer_after_s
+        else ""
+    )
+    return f"  local Notify at {notify.url}{answering}, log {notify.log_dir / 'local-notify.log'}"
 
 
 def notify_usage(

@@ -173,11 +173,13 @@ async def bench_platform(
     env: Mapping[str, str],
     *,
     through_notify: bool = False,
+    notify_answer_s: float = 0.0,
     splits: Sequence[Split] = (),
 ) -> AsyncIterator[BenchPlatform]:
     """Databases, topics and an identity provider of this run's own, and the services ready
     to start (``platform.start()``); ``through_notify``: a local Notify of its own, started,
-    that every message goes through (else the log channel). Everything is stopped and removed
+    that every message goes through (else the log channel), answering each message sent
+    ``notify_answer_s`` after taking it. Everything is stopped and removed
     on leaving."""
     run_id = new_run_id()
     log_dir = REPO_ROOT / ".local" / "logs" / "bench" / run_id
@@ -190,7 +192,7 @@ async def bench_platform(
     for split in splits:
         platform.split(split, free_port())
     notify = (
-        messaging.run_notify(platform.url("notifications"), free_port(), log_dir)
+        messaging.run_notify(platform.url("notifications"), free_port(), log_dir, notify_answer_s)
         if through_notify
         else None
     )

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 import httpx
 import pytest
 from notifications.config import NotificationsSettings
+from notifications_python_client.notifications import NotificationsAPIClient
 
-from devtools.local_notify import LocalNotify
+from devtools.local_notify import DEV_API_KEY, LocalNotify, template_id
 from scripts.bench import messaging
 from scripts.bench.cpu import NOTIFY
 from scripts.bench.drain import drain_phase
@@ -122,3 +124,29 @@ def test_the_log_channel_has_no_notify_and_no_quiet_hours() -> None:
     assert json.loads(messaging.messaging_env(None)["COUNCIL_MESSAGING"]) == {
         "*": {"quiet_hours": None}
     }
+
+
+def test_the_runs_notify_can_answer_after_a_real_providers_round_trip(tmp_path: Path) -> None:
+    from scripts.bench.__main__ import parse
+
+    assert parse([]).notify_answer_ms == 0
+    assert parse(["--notify-answer-ms", "150"]).notify_answer_ms == 150
+    notify = messaging.run_notify("http://127.0.0.1:1", free_port(), tmp_path, answer_after_s=0.3)
+    notify.start()
+    try:
+        assert "answering each message 300 ms after taking it" in messaging.describe(notify)
+        client = NotificationsAPIClient(DEV_API_KEY, notify.url)  # type: ignore[no-untyped-call]  # the official client has no types
+        started = time.monotonic()
+        sent = client.send_email_notification(  # type: ignore[no-untyped-call]  # as above
+            "ann@example.org", template_id("request-received", "email"),
+            {"reference": "AB12CD34", "link": "https://x/1", "received_on": "5 January 2026",
+             "who": "you"},
+        )  # fmt: skip
+        took_s = time.monotonic() - started
+    finally:
+        notify.stop()
+    assert sent["id"]
+    assert took_s >= 0.3  # held for the round trip it was given, then answered
+    assert "answering" not in messaging.describe(
+        messaging.run_notify("http://127.0.0.1:1", free_port(), tmp_path)
+    )

@@ -4,9 +4,11 @@ each exactly once, whatever happens between the send and its record."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -629,3 +631,65 @@ async def test_a_young_persons_representative_gets_the_messages_about_the_young_
         ("request-received", "seren@example.org", "you"),
         ("specialist-assigned", "dafydd@example.org", "the young person"),
     ]
+
+
+class HoldingChannel(RecordingChannel):
+    """Holds the messages of the referrals in ``holding`` until ``release``: a provider slow
+    to answer some calls."""
+
+    def __init__(self, holding: set[UUID]) -> None:
+        super().__init__()
+        self.holding = holding
+        self.held = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def send(self, message: Outgoing) -> Accepted:
+        if message.referral_id in self.holding:
+            self.held.set()
+            await self.release.wait()
+        return await super().send(message)
+
+
+async def test_a_message_queued_while_another_is_with_the_provider_goes_in_the_other_lane(
+    notifications_pool: asyncpg.Pool, notifications_url: str
+) -> None:
+    first, first_contact = await _events(notifications_pool)
+    channel = HoldingChannel({first.data.referral_id})
+    councils = Councils(
+        NotificationsSettings(database_url=notifications_url), overrides={"log": channel}
+    )
+    sender = AlertSender(
+        councils, link_for=lambda a, _: f"https://x/{a.referral_id}",
+        database_url=notifications_url, lanes=2,
+    )  # fmt: skip
+    state = SimpleNamespace(work=_work(notifications_pool))
+    running = asyncio.create_task(sender.run(state))  # type: ignore[arg-type]  # reads .work
+    try:
+        await _handle(notifications_pool, first_contact)
+        await _handle(notifications_pool, first)
+        await asyncio.wait_for(channel.held.wait(), 30)
+        second, second_contact = await _events(notifications_pool)
+        await _handle(notifications_pool, second_contact)
+        await _handle(notifications_pool, second)
+
+        # One lane waits on the provider; the other claims and sends the second family's.
+        await wait_for(
+            lambda: _all_sent(notifications_pool, channel, second.data.referral_id),
+            what="the second family's message sent while the first's is held",
+        )
+        assert not await _all_sent(notifications_pool, channel, first.data.referral_id)
+        channel.release.set()
+        await wait_for(
+            lambda: _all_sent(notifications_pool, channel, first.data.referral_id),
+            what="the first family's message sent once the provider answers",
+        )
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+
+
+async def _all_sent(pool: asyncpg.Pool, channel: RecordingChannel, referral_id: UUID) -> bool:
+    """Every message queued for the referral has been handed to ``channel``."""
+    ids = await pool.fetch("SELECT id FROM notifications WHERE referral_id = $1", referral_id)
+    return bool(ids) and {r["id"] for r in ids} <= set(channel.sent)

@@ -1,5 +1,7 @@
 """GOV.UK Notify through its official Python client, called off the event loop (the client
-is synchronous and not thread-safe: each worker thread gets its own).
+is synchronous and not thread-safe: each worker thread gets its own), on threads of the
+sender's own (``calls``): as many as messages it hands over at once, each held for a whole
+round trip.
 
 Messages are Notify templates: the platform sends a template id (from the council's settings,
 by language, falling back to English) and the placeholders' values; ``reference`` is the
@@ -9,10 +11,13 @@ message id, so a message whose sender stopped mid-way can be found before sendin
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
 import hashlib
 import logging
 import os
 import threading
+from concurrent.futures import Executor
 from typing import Any
 from uuid import UUID
 
@@ -40,12 +45,14 @@ class NotifyChannel:
         base_url: str,
         timeout_s: float = 30,
         rate_per_minute: int = 3000,
+        calls: Executor | None = None,
     ) -> None:
         self._api_key = api_key
         self._templates = templates
         self._base_url = base_url
         self._timeout_s = timeout_s
         self._local = threading.local()
+        self._calls = calls
         self.rate_per_minute: int | None = rate_per_minute
         # The limit is per key: the bucket is named by a hash of it, never the key itself.
         digest = hashlib.sha256(api_key.get_secret_value().encode()).hexdigest()[:16]
@@ -108,7 +115,14 @@ class NotifyChannel:
 
     async def _call(self, call: Any, *args: Any) -> Any:
         try:
-            return await asyncio.to_thread(call, *args)
+            if self._calls is None:
+                return await asyncio.to_thread(call, *args)
+            # As to_thread, on the sender's own threads: the default executor has at most
+            # CPUs + 4, each held for a whole round trip to Notify (#25).
+            context = contextvars.copy_context()
+            return await asyncio.get_running_loop().run_in_executor(
+                self._calls, functools.partial(context.run, call, *args)
+            )
         except HTTPError as exc:
             raise _classified(exc) from exc
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from notifications.catalogue import Audience
@@ -84,6 +85,9 @@ class Councils:
     _built: dict[str, Council] = field(default_factory=dict)
     overrides: dict[str, Provider] = field(default_factory=dict)
     """Providers by name used instead of building them (tests, a local Notify server)."""
+    _notify_calls: ThreadPoolExecutor | None = None
+    """The threads every council's Notify client calls from (the client is synchronous): as
+    many as the sender hands over at once (``SENDING_CONCURRENCY``), made when first needed."""
 
     def council(self, code: str) -> Council:
         found = self._built.get(code)
@@ -100,12 +104,17 @@ class Councils:
 
     def _provider(self, name: str, messaging: CouncilMessaging) -> Provider:
         if name == "notify" and messaging.notify_api_key is not None:
+            if self._notify_calls is None:
+                self._notify_calls = ThreadPoolExecutor(
+                    max_workers=self.settings.sending_concurrency, thread_name_prefix="notify"
+                )
             return NotifyChannel(
                 messaging.notify_api_key,
                 templates=messaging.notify_templates,
                 base_url=messaging.notify_base_url,
                 timeout_s=self.settings.notify_timeout_s,
                 rate_per_minute=self.settings.notify_rate_limit_per_minute,
+                calls=self._notify_calls,
             )
         if name == "smtp" and messaging.smtp is not None:
             return SmtpChannel(messaging.smtp)

@@ -137,9 +137,10 @@ class AlertSender:
         link_for: Callable[[FamilyAlert, int], str],
         database_url: str,
         poll_interval_s: float = 1.0,
+        lanes: int = 2,
         lease: timedelta = timedelta(seconds=60),
         batch_size: int = 200,
-        concurrency: int = 8,
+        concurrency: int = 32,
         record_attempts: int = 10,
         clock: Clock = utc_now,
     ) -> None:
@@ -150,35 +151,47 @@ class AlertSender:
         self._due: list[datetime] = []
         """When messages this sender put back (held, or sent with a fallback) fall due: it
         wakes then rather than at its next poll (a heap; the poll stays for other replicas')."""
+        self._lanes = lanes
         self._lease = lease
         self._batch_size = batch_size
-        self._concurrency = concurrency
+        self._slots = asyncio.Semaphore(concurrency)
+        """Messages handed over (or asked about) at once, across the lanes."""
         self._record_attempts = record_attempts
         self._clock = clock
         self._burst = councils.settings.notify_burst
         self._backoff_max_s = councils.settings.provider_backoff_max_s
 
     async def run(self, state: ServiceState) -> None:
-        """Send until cancelled, surviving database outages."""
+        """Send until cancelled, surviving database outages: ``lanes`` claims at once, woken
+        by one listening connection."""
         while True:
             try:
                 conn = await asyncpg.connect(self._database_url, timeout=10)
                 try:
                     await self._wakeup.listen(conn)
-                    while not conn.is_closed():
-                        self._wakeup.clear()
-                        # Until a claim finds nothing: a message sent may have a family's next
-                        # one behind it, due now and woken by nothing (it was queued before).
-                        while await self.send_due(state.work):
-                            pass
-                        await self._wakeup.wait(self._next_due_in_s())
+                    async with asyncio.TaskGroup() as lanes:
+                        for _ in range(self._lanes):
+                            lanes.create_task(self._lane(conn, state.work))
                 finally:
                     await conn.close(timeout=5)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                logger.warning("message sender paused: %s", type(exc).__name__)
+                failure = exc.exceptions[0] if isinstance(exc, ExceptionGroup) else exc
+                logger.warning("message sender paused: %s", type(failure).__name__)
                 await asyncio.sleep(self._wakeup.poll_interval_s)
+
+    async def _lane(self, listening: asyncpg.Connection, work: Work) -> None:
+        """Claim and send until nothing is due, then wait to be woken; again while the
+        listening connection is open. Each lane clears the wake-up before it claims, so a
+        message queued meanwhile is claimed by this lane or another, never missed."""
+        while not listening.is_closed():
+            self._wakeup.clear()
+            # Until a claim finds nothing: a message sent may have a family's next one behind
+            # it, due now and woken by nothing (it was queued before).
+            while await self.send_due(work):
+                pass
+            await self._wakeup.wait(self._next_due_in_s())
 
     def _falls_due(self, *at: datetime | None) -> None:
         """Messages put back until ``at``: wake then (``run``). Only those due within
@@ -232,7 +245,7 @@ class AlertSender:
     ) -> tuple[list[T], BaseException | None]:
         """Each message's ``work`` side by side (``concurrency`` at once), in its own trace:
         what the work that ended returned, and the first outage met."""
-        slots = asyncio.Semaphore(self._concurrency)
+        slots = self._slots
 
         async def one(item: Claimed, job: Awaitable[T]) -> list[T]:
             async with slots:
