@@ -61,7 +61,7 @@ from shared.http import install_error_handlers, operation_id
 from shared.in_flight import InFlightLimit, outermost
 from shared.lag import ConsumerLag
 from shared.logs import configure_logging
-from shared.metrics import OutboxBacklog, measure_periodically, service_registry
+from shared.metrics import EventLoopLag, OutboxBacklog, measure_periodically, service_registry
 from shared.outbox import Outbox, OutboxRelay
 from shared.pool_metrics import DatabasePools
 from shared.publishing import Publishers
@@ -172,6 +172,7 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
     broker.include_router(router)
     lag = ConsumerLag(lambda: broker.subscribers, registry=registry)
     backlog = OutboxBacklog(pipeline.pool, registry=registry)
+    loop_lag = EventLoopLag(registry=registry)
     DatabasePools({"http": database, "pipeline": pipeline}, registry=registry)
 
     @contextlib.asynccontextmanager
@@ -202,6 +203,7 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
                 measure_periodically(settings.metrics_interval_s, lag.measure, backlog.measure),
                 name="metrics",
             ),
+            asyncio.create_task(loop_lag.run(), name="event-loop-lag"),
             *(asyncio.create_task(worker(as_pipeline)) for worker in workers),
         ]
         try:

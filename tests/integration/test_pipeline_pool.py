@@ -35,6 +35,7 @@ from tests import namespaces
 from tests.conftest import Databases, Infrastructure
 from tests.integration.conftest import wait_for
 from tests.integration.specialists_app import plan
+from tests.integration.test_in_flight_limit import metric
 from tests.logging_state import restored_logging
 
 ANSWERS = (SpecialistAssigned, ReferralWaitlisted, SpecialistsMatched)
@@ -143,6 +144,11 @@ async def test_a_job_holding_every_pipeline_connection_leaves_the_routes_theirs(
         answered = await asyncio.wait_for(client.get("/v1/tests/answer"), 10)
         metrics = (await client.get("/metrics")).text
         assert held.is_in_transaction()  # still the job's, all along
+
+        async def loop_lag_measured() -> bool:  # every process measures its event loop's lag
+            return (await metric(client, "send_event_loop_lag_seconds_count") or 0) > 0
+
+        await wait_for(loop_lag_measured, timeout_s=30, what="the event loop's lag measured")
 
     assert answered.status_code == 200, answered.text
     assert answered.json() == 1

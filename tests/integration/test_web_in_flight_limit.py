@@ -60,6 +60,11 @@ async def test_past_its_bound_the_workspace_answers_503_with_retry_after_and_rec
                 return await metric(client, "send_http_in_flight") == 0
 
             await wait_for(none_in_flight, timeout_s=30, what="the held forms answered")
+
+            async def loop_lag_measured() -> bool:  # the workspace's loop, as the services'
+                return (await metric(client, "send_event_loop_lag_seconds_count") or 0) > 0
+
+            await wait_for(loop_lag_measured, timeout_s=30, what="its event loop's lag measured")
             served = await client.get("/accessibility")
             metrics = (await client.get("/metrics")).text
         finally:

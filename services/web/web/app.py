@@ -30,7 +30,7 @@ from shared.db import Database
 from shared.hardening import harden
 from shared.in_flight import InFlightLimit, outermost
 from shared.logs import configure_logging
-from shared.metrics import service_registry
+from shared.metrics import EventLoopLag, service_registry
 from shared.pool_metrics import DatabasePools
 from shared.state import install
 from shared.telemetry import (
@@ -152,6 +152,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     # holds the family's link in it: its lines are left to warnings and worse.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     registry = service_registry()
+    loop_lag = EventLoopLag(registry=registry)
     tracer_provider = setup_tracing(service.name)
     database = Database(settings.database_url, max_size=settings.db_pool_max_size)
     DatabasePools({"http": database}, registry=registry)
@@ -185,12 +186,14 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         )
         opened.backends = Backends(client, settings.api_urls)
         sweeping = asyncio.create_task(_sweep(store), name="session-sweep")
+        measuring = asyncio.create_task(loop_lag.run(), name="event-loop-lag")
         try:
             yield
         finally:
-            sweeping.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeping
+            for task in (sweeping, measuring):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await client.aclose()
             await database.close()
 
