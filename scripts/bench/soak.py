@@ -132,6 +132,7 @@ async def soak(args: argparse.Namespace) -> None:
         kafka,
         service_env(args.env),
         through_notify=through_notify,
+        notify_answer_s=args.notify_answer_ms / 1000,
         splits=splits_of(args),
     ) as bench:
         print(f"Soak: run {bench.run_id}, logs in {bench.log_dir}", flush=True)

@@ -128,9 +128,11 @@ def test_the_log_channel_has_no_notify_and_no_quiet_hours() -> None:
 
 def test_the_runs_notify_can_answer_after_a_real_providers_round_trip(tmp_path: Path) -> None:
     from scripts.bench.__main__ import parse
+    from scripts.bench.soak import parse as parse_soak
 
-    assert parse([]).notify_answer_ms == 0
+    assert parse([]).notify_answer_ms == parse_soak([]).notify_answer_ms == 0
     assert parse(["--notify-answer-ms", "150"]).notify_answer_ms == 150
+    assert parse_soak(["--notify-answer-ms", "150"]).notify_answer_ms == 150
     notify = messaging.run_notify("http://127.0.0.1:1", free_port(), tmp_path, answer_after_s=0.3)
     notify.start()
     try:
