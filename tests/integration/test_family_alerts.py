@@ -693,3 +693,66 @@ async def _all_sent(pool: asyncpg.Pool, channel: RecordingChannel, referral_id: 
     """Every message queued for the referral has been handed to ``channel``."""
     ids = await pool.fetch("SELECT id FROM notifications WHERE referral_id = $1", referral_id)
     return bool(ids) and {r["id"] for r in ids} <= set(channel.sent)
+
+
+class HoldingAndFailingChannel(HoldingChannel):
+    """Holds the messages of ``holding``'s referrals; the first call for any other referral
+    fails as an outage would (the connection reset: the lane pauses, and that message waits
+    for its claim's lease, as any message whose sender stopped mid-way)."""
+
+    def __init__(self, holding: set[UUID]) -> None:
+        super().__init__(holding)
+        self.failed = False
+
+    async def send(self, message: Outgoing) -> Accepted:
+        if message.referral_id not in self.holding and not self.failed:
+            self.failed = True
+            raise ConnectionResetError("the provider's connection reset")
+        return await super().send(message)
+
+
+async def test_a_lane_that_fails_leaves_the_other_lanes_round_to_finish_and_be_recorded(
+    notifications_pool: asyncpg.Pool, notifications_url: str
+) -> None:
+    first, first_contact = await _events(notifications_pool)
+    channel = HoldingAndFailingChannel({first.data.referral_id})
+    councils = Councils(
+        NotificationsSettings(database_url=notifications_url), overrides={"log": channel}
+    )
+    sender = AlertSender(
+        councils, link_for=lambda a, _: f"https://x/{a.referral_id}",
+        database_url=notifications_url, lanes=2,
+    )  # fmt: skip
+    state = SimpleNamespace(work=_work(notifications_pool))
+    running = asyncio.create_task(sender.run(state))  # type: ignore[arg-type]  # reads .work
+    try:
+        await _handle(notifications_pool, first_contact)
+        await _handle(notifications_pool, first)
+        await asyncio.wait_for(channel.held.wait(), 30)
+        second, second_contact = await _events(notifications_pool)
+        await _handle(notifications_pool, second_contact)
+        await _handle(notifications_pool, second)
+        await wait_for(lambda: _failed_once(channel), what="the other lane's call failing")
+        channel.release.set()
+
+        # The held round finishes and is recorded: not cut short by the other lane's failure
+        # (it would then wait out its claim's lease, a minute, before going again).
+        await wait_for(
+            lambda: _all_recorded_sent(notifications_pool, first.data.referral_id),
+            what="the first family's message recorded as sent",
+        )
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+
+
+async def _failed_once(channel: HoldingAndFailingChannel) -> bool:
+    return channel.failed
+
+
+async def _all_recorded_sent(pool: asyncpg.Pool, referral_id: UUID) -> bool:
+    statuses = await pool.fetch(
+        "SELECT status FROM notifications WHERE referral_id = $1", referral_id
+    )
+    return bool(statuses) and all(r["status"] == "sent" for r in statuses)

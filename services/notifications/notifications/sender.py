@@ -163,34 +163,41 @@ class AlertSender:
 
     async def run(self, state: ServiceState) -> None:
         """Send until cancelled, surviving database outages: ``lanes`` claims at once, woken
-        by one listening connection."""
+        by one listening connection (made again when it is lost)."""
         while True:
             try:
                 conn = await asyncpg.connect(self._database_url, timeout=10)
-                try:
-                    await self._wakeup.listen(conn)
-                    async with asyncio.TaskGroup() as lanes:
-                        for _ in range(self._lanes):
-                            lanes.create_task(self._lane(conn, state.work))
-                finally:
-                    await conn.close(timeout=5)
-            except asyncio.CancelledError:
-                raise
             except Exception as exc:
-                failure = exc.exceptions[0] if isinstance(exc, ExceptionGroup) else exc
-                logger.warning("message sender paused: %s", type(failure).__name__)
+                logger.warning("message sender paused: %s", type(exc).__name__)
                 await asyncio.sleep(self._wakeup.poll_interval_s)
+                continue
+            try:
+                await self._wakeup.listen(conn)
+                lanes = (self._lane(conn, state.work) for _ in range(self._lanes))
+                await asyncio.gather(*lanes)  # until the connection is lost
+            except Exception as exc:
+                logger.warning("message sender paused: %s", type(exc).__name__)
+                await asyncio.sleep(self._wakeup.poll_interval_s)
+            finally:
+                await conn.close(timeout=5)
 
     async def _lane(self, listening: asyncpg.Connection, work: Work) -> None:
         """Claim and send until nothing is due, then wait to be woken; again while the
         listening connection is open. Each lane clears the wake-up before it claims, so a
-        message queued meanwhile is claimed by this lane or another, never missed."""
+        message queued meanwhile is claimed by this lane or another, never missed. A lane
+        that fails (the database away) pauses alone: the other's round is never cut short
+        between handing its messages over and recording them."""
         while not listening.is_closed():
-            self._wakeup.clear()
-            # Until a claim finds nothing: a message sent may have a family's next one behind
-            # it, due now and woken by nothing (it was queued before).
-            while await self.send_due(work):
-                pass
+            try:
+                self._wakeup.clear()
+                # Until a claim finds nothing: a message sent may have a family's next one
+                # behind it, due now and woken by nothing (it was queued before).
+                while await self.send_due(work):
+                    pass
+            except Exception as exc:
+                logger.warning("message sender paused: %s", type(exc).__name__)
+                await asyncio.sleep(self._wakeup.poll_interval_s)
+                continue
             await self._wakeup.wait(self._next_due_in_s())
 
     def _falls_due(self, *at: datetime | None) -> None:
