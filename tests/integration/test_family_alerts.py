@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -650,43 +650,53 @@ class HoldingChannel(RecordingChannel):
         return await super().send(message)
 
 
-async def test_a_message_queued_while_another_is_with_the_provider_goes_in_the_other_lane(
-    notifications_pool: asyncpg.Pool, notifications_url: str
-) -> None:
-    first, first_contact = await _events(notifications_pool)
-    channel = HoldingChannel({first.data.referral_id})
-    councils = Councils(
-        NotificationsSettings(database_url=notifications_url), overrides={"log": channel}
-    )
+@contextlib.asynccontextmanager
+async def _two_families_one_held(
+    pool: asyncpg.Pool, url: str, channel_of: Callable[[set[UUID]], HoldingChannel]
+) -> AsyncIterator[tuple[HoldingChannel, UUID, UUID]]:
+    """A sender of two lanes running on ``channel_of({the first family})``: the first family's
+    message held by the provider, then the second family's queued. Yields the channel and the
+    two referrals; the sender stops on leaving."""
+    first, first_contact = await _events(pool)
+    channel = channel_of({first.data.referral_id})
+    councils = Councils(NotificationsSettings(database_url=url), overrides={"log": channel})
     sender = AlertSender(
-        councils, link_for=lambda a, _: f"https://x/{a.referral_id}",
-        database_url=notifications_url, lanes=2,
-    )  # fmt: skip
-    state = SimpleNamespace(work=_work(notifications_pool))
+        councils, link_for=lambda a, _: f"https://x/{a.referral_id}", database_url=url, lanes=2
+    )
+    state = SimpleNamespace(work=_work(pool))
     running = asyncio.create_task(sender.run(state))  # type: ignore[arg-type]  # reads .work
     try:
-        await _handle(notifications_pool, first_contact)
-        await _handle(notifications_pool, first)
+        await _handle(pool, first_contact)
+        await _handle(pool, first)
         await asyncio.wait_for(channel.held.wait(), 30)
-        second, second_contact = await _events(notifications_pool)
-        await _handle(notifications_pool, second_contact)
-        await _handle(notifications_pool, second)
-
-        # One lane waits on the provider; the other claims and sends the second family's.
-        await wait_for(
-            lambda: _all_sent(notifications_pool, channel, second.data.referral_id),
-            what="the second family's message sent while the first's is held",
-        )
-        assert not await _all_sent(notifications_pool, channel, first.data.referral_id)
-        channel.release.set()
-        await wait_for(
-            lambda: _all_sent(notifications_pool, channel, first.data.referral_id),
-            what="the first family's message sent once the provider answers",
-        )
+        second, second_contact = await _events(pool)
+        await _handle(pool, second_contact)
+        await _handle(pool, second)
+        yield channel, first.data.referral_id, second.data.referral_id
     finally:
         running.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await running
+
+
+async def test_a_message_queued_while_another_is_with_the_provider_goes_in_the_other_lane(
+    notifications_pool: asyncpg.Pool, notifications_url: str
+) -> None:
+    pool = notifications_pool
+    async with _two_families_one_held(pool, notifications_url, HoldingChannel) as (
+        channel, first, second,
+    ):  # fmt: skip
+        # One lane waits on the provider; the other claims and sends the second family's.
+        await wait_for(
+            lambda: _all_sent(pool, channel, second),
+            what="the second family's message sent while the first's is held",
+        )
+        assert not await _all_sent(pool, channel, first)
+        channel.release.set()
+        await wait_for(
+            lambda: _all_sent(pool, channel, first),
+            what="the first family's message sent once the provider answers",
+        )
 
 
 async def _all_sent(pool: asyncpg.Pool, channel: RecordingChannel, referral_id: UUID) -> bool:
@@ -714,37 +724,20 @@ class HoldingAndFailingChannel(HoldingChannel):
 async def test_a_lane_that_fails_leaves_the_other_lanes_round_to_finish_and_be_recorded(
     notifications_pool: asyncpg.Pool, notifications_url: str
 ) -> None:
-    first, first_contact = await _events(notifications_pool)
-    channel = HoldingAndFailingChannel({first.data.referral_id})
-    councils = Councils(
-        NotificationsSettings(database_url=notifications_url), overrides={"log": channel}
-    )
-    sender = AlertSender(
-        councils, link_for=lambda a, _: f"https://x/{a.referral_id}",
-        database_url=notifications_url, lanes=2,
-    )  # fmt: skip
-    state = SimpleNamespace(work=_work(notifications_pool))
-    running = asyncio.create_task(sender.run(state))  # type: ignore[arg-type]  # reads .work
-    try:
-        await _handle(notifications_pool, first_contact)
-        await _handle(notifications_pool, first)
-        await asyncio.wait_for(channel.held.wait(), 30)
-        second, second_contact = await _events(notifications_pool)
-        await _handle(notifications_pool, second_contact)
-        await _handle(notifications_pool, second)
+    pool = notifications_pool
+    async with _two_families_one_held(pool, notifications_url, HoldingAndFailingChannel) as (
+        channel, first, _,
+    ):  # fmt: skip
+        assert isinstance(channel, HoldingAndFailingChannel)
         await wait_for(lambda: _failed_once(channel), what="the other lane's call failing")
         channel.release.set()
 
         # The held round finishes and is recorded: not cut short by the other lane's failure
         # (it would then wait out its claim's lease, a minute, before going again).
         await wait_for(
-            lambda: _all_recorded_sent(notifications_pool, first.data.referral_id),
+            lambda: _all_recorded_sent(pool, first),
             what="the first family's message recorded as sent",
         )
-    finally:
-        running.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await running
 
 
 async def _failed_once(channel: HoldingAndFailingChannel) -> bool:
