@@ -116,7 +116,9 @@ class LocalNotify:
     outage: bool = False
     """Answer every request with Notify's 500."""
     answer_after_s: float = 0.0
-    """Keep the sender waiting this long after taking a message (to stop it mid-way)."""
+    """Keep the sender waiting this long after taking a message: to stop it mid-way (a test),
+    or as a provider over the internet would (``--answer-after``, the bench's
+    ``--notify-answer-ms``)."""
     callbacks: bool = True
     messages: list[dict[str, Any]] = field(default_factory=list)
     receipts_posted: int = 0
@@ -502,8 +504,8 @@ def main() -> None:
         callback_token=args.callback_token,
         deliver_after_s=args.deliver_after,
         rate_limit=args.rate_limit,
+        answer_after_s=args.answer_after,
     )
-    notify.answer_after_s = args.answer_after
     uvicorn.run(notify.app(), host="127.0.0.1", port=args.port, log_level="warning",
                 access_log=False)  # fmt: skip
 

@@ -49,9 +49,9 @@ class LocalNotifyServer:
         if _serving(self.port):
             raise RuntimeError(f"port {self.port} is taken: is another local Notify up?")
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        limit = [] if self.rate_limit is None else ["--rate-limit", str(self.rate_limit)]
+        options = [] if self.rate_limit is None else ["--rate-limit", str(self.rate_limit)]
         if self.answer_after_s:
-            limit += ["--answer-after", str(self.answer_after_s)]
+            options += ["--answer-after", str(self.answer_after_s)]
         env = None
         if self.checkout != REPO_ROOT:
             from scripts.bench.compare import PACKAGE_DIRS
@@ -63,7 +63,7 @@ class LocalNotifyServer:
                 [
                     sys.executable, "-m", "devtools.local_notify", "--port", str(self.port),
                     "--callback-url", self.callback_url, "--callback-token", CALLBACK_TOKEN,
-                    *limit,
+                    *options,
                 ],
                 cwd=self.checkout, env=env, stdout=log, stderr=subprocess.STDOUT,
                 preexec_fn=_detach_but_die_with_parent,

@@ -659,9 +659,10 @@ async def _two_families_one_held(
     two referrals; the sender stops on leaving."""
     first, first_contact = await _events(pool)
     channel = channel_of({first.data.referral_id})
-    councils = Councils(NotificationsSettings(database_url=url), overrides={"log": channel})
+    settings = NotificationsSettings(database_url=url, sending_lanes=2)
+    councils = Councils(settings, overrides={"log": channel})
     sender = AlertSender(
-        councils, link_for=lambda a, _: f"https://x/{a.referral_id}", database_url=url, lanes=2
+        councils, link_for=lambda a, _: f"https://x/{a.referral_id}", database_url=url
     )
     state = SimpleNamespace(work=_work(pool))
     running = asyncio.create_task(sender.run(state))  # type: ignore[arg-type]  # reads .work

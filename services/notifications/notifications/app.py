@@ -76,8 +76,6 @@ def create_app(
         link_for=link_for,
         database_url=settings.database_url,
         poll_interval_s=settings.outbox_poll_interval_s,
-        lanes=settings.sending_lanes,
-        concurrency=settings.sending_concurrency,
         lease=timedelta(seconds=settings.sending_lease_s),
         clock=clock,
     )

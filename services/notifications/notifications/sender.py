@@ -137,10 +137,8 @@ class AlertSender:
         link_for: Callable[[FamilyAlert, int], str],
         database_url: str,
         poll_interval_s: float = 1.0,
-        lanes: int = 2,
         lease: timedelta = timedelta(seconds=60),
         batch_size: int = 200,
-        concurrency: int = 32,
         record_attempts: int = 10,
         clock: Clock = utc_now,
     ) -> None:
@@ -151,33 +149,32 @@ class AlertSender:
         self._due: list[datetime] = []
         """When messages this sender put back (held, or sent with a fallback) fall due: it
         wakes then rather than at its next poll (a heap; the poll stays for other replicas')."""
-        self._lanes = lanes
+        self._lanes = councils.settings.sending_lanes
         self._lease = lease
         self._batch_size = batch_size
-        self._slots = asyncio.Semaphore(concurrency)
-        """Messages handed over (or asked about) at once, across the lanes."""
+        self._slots = asyncio.Semaphore(councils.settings.sending_concurrency)
+        """Messages handed over (or asked about) at once, across the lanes (as many as the
+        threads the councils' Notify clients call from)."""
         self._record_attempts = record_attempts
         self._clock = clock
         self._burst = councils.settings.notify_burst
         self._backoff_max_s = councils.settings.provider_backoff_max_s
 
     async def run(self, state: ServiceState) -> None:
-        """Send until cancelled, surviving database outages: ``lanes`` claims at once, woken
-        by one listening connection (made again when it is lost)."""
+        """Send until cancelled, surviving database outages: ``SENDING_LANES`` claims at once,
+        woken by one listening connection (made again when it is lost)."""
         while True:
             try:
                 conn = await asyncpg.connect(self._database_url, timeout=10)
             except Exception as exc:
-                logger.warning("message sender paused: %s", type(exc).__name__)
-                await asyncio.sleep(self._wakeup.poll_interval_s)
+                await self._pause(exc)
                 continue
             try:
                 await self._wakeup.listen(conn)
                 lanes = (self._lane(conn, state.work) for _ in range(self._lanes))
                 await asyncio.gather(*lanes)  # until the connection is lost
-            except Exception as exc:
-                logger.warning("message sender paused: %s", type(exc).__name__)
-                await asyncio.sleep(self._wakeup.poll_interval_s)
+            except Exception as exc:  # listening failed: the lanes pause on their own
+                await self._pause(exc)
             finally:
                 await conn.close(timeout=5)
 
@@ -195,10 +192,15 @@ class AlertSender:
                 while await self.send_due(work):
                     pass
             except Exception as exc:
-                logger.warning("message sender paused: %s", type(exc).__name__)
-                await asyncio.sleep(self._wakeup.poll_interval_s)
+                await self._pause(exc)
                 continue
             await self._wakeup.wait(self._next_due_in_s())
+
+    async def _pause(self, exc: Exception) -> None:
+        """The database (or a bug) stopped this round: say so, by the error's class only, and
+        try again after the poll interval."""
+        logger.warning("message sender paused: %s", type(exc).__name__)
+        await asyncio.sleep(self._wakeup.poll_interval_s)
 
     def _falls_due(self, *at: datetime | None) -> None:
         """Messages put back until ``at``: wake then (``run``). Only those due within
@@ -250,8 +252,9 @@ class AlertSender:
     async def _each(
         self, pool: asyncpg.Pool, work: Sequence[tuple[Claimed, Awaitable[T]]]
     ) -> tuple[list[T], BaseException | None]:
-        """Each message's ``work`` side by side (``concurrency`` at once), in its own trace:
-        what the work that ended returned, and the first outage met."""
+        """Each message's ``work`` side by side (``SENDING_CONCURRENCY`` at once, across the
+        lanes), in its own trace: what the work that ended returned, and the first outage
+        met."""
         slots = self._slots
 
         async def one(item: Claimed, job: Awaitable[T]) -> list[T]:
