@@ -8,8 +8,10 @@ provider, and their fresh databases, are one launcher shared by `make run` and t
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
+import random
 import shutil
 import signal
 import socket
@@ -31,6 +33,39 @@ from shared.settings import PROCESS_PARTS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SERVICE_PORTS = {name: service.port for name, service in SERVICES.items()}
+
+
+_HANDED_OUT: set[int] = set()
+"""The ports ``free_port`` gave this process: never the same one twice."""
+_EPHEMERAL = Path("/proc/sys/net/ipv4/ip_local_port_range")
+
+
+def free_port() -> int:
+    """A port nothing listens on, for a process started later (a test's or bench's service).
+
+    Below the kernel's range of ephemeral ports (``ip_local_port_range``: 32768 up on Linux),
+    never from it: a port the kernel hands out for ``bind(0)`` is free only until the next
+    outgoing connection, and with dozens of Kafka and PostgreSQL clients connecting between
+    the pick and the service's own bind one took it (``address already in use``, a CI failure
+    of test_kafka_rights). Nothing connects from below that range, so a port found free there
+    stays free until a listener takes it; random, so that overlapping runs rarely meet, and
+    tried with a bind, so that when they do the next one is taken."""
+    ephemeral_from = 32768
+    with contextlib.suppress(OSError, ValueError):
+        ephemeral_from = int(_EPHEMERAL.read_text().split()[0])
+    lowest = max(1024, ephemeral_from - 12_000)
+    for _ in range(1000):
+        port = random.randrange(lowest, ephemeral_from)  # noqa: S311  # not a secret
+        if port in _HANDED_OUT:
+            continue
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _HANDED_OUT.add(port)
+        return port
+    raise RuntimeError(f"no free port from {lowest} to {ephemeral_from}")
 
 
 def _serving(port: int) -> bool:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.identity import free_port
+from scripts.platform import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 SIGNATURE = "Send.Test.Advice-1"

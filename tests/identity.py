@@ -4,7 +4,6 @@ port, the way `make run` starts it, and its tokens checked the way a service che
 from __future__ import annotations
 
 import signal
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,14 +13,7 @@ import httpx
 import jwt
 
 from devtools.dev_identity import DEFAULT_AUDIENCE
-from scripts.platform import IdentityProvider
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+from scripts.platform import IdentityProvider, free_port
 
 
 @contextmanager

@@ -17,7 +17,7 @@ import boto3
 from pydantic import SecretStr
 from referrals.documents.s3 import Bucket
 
-from tests.identity import free_port
+from scripts.platform import free_port
 
 ACCESS_KEY_ID, SECRET_ACCESS_KEY = "send-tests", "send-tests-secret"  # moto takes any keys
 REGION = "eu-west-2"

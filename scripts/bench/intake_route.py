@@ -32,10 +32,11 @@ from referrals.config import ReferralsSettings
 from devtools.dev_identity_client import fetch_token
 from scripts.bench.samples import referral_request
 from scripts.bench.server import bench_postgres_url
-from scripts.bench.stack import drop_databases, free_port
+from scripts.bench.stack import drop_databases
 from scripts.platform import (
     REPO_ROOT,
     IdentityProvider,
+    free_port,
     fresh_database,
     migrations_of,
     service_url,

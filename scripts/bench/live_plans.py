@@ -24,8 +24,15 @@ from referrals.config import ReferralsSettings
 from devtools.dev_identity import fetch_token
 from scripts.bench.samples import FAMILY, GIVEN
 from scripts.bench.server import bench_postgres_url, describe
-from scripts.bench.stack import drop_databases, free_port, new_run_id
-from scripts.platform import REPO_ROOT, IdentityProvider, fresh_database, migrations_of, service_url
+from scripts.bench.stack import drop_databases, new_run_id
+from scripts.platform import (
+    REPO_ROOT,
+    IdentityProvider,
+    free_port,
+    fresh_database,
+    migrations_of,
+    service_url,
+)
 from shared.dates import london_today
 from shared.state import service_state
 

@@ -38,9 +38,8 @@ from devtools.local_notify import DEV_API_KEY, template_id
 from scripts.bench.compare import worktree
 from scripts.bench.messaging import UNLIMITED
 from scripts.bench.processes import CLOCK_TICKS_PER_S, read_stat
-from scripts.bench.stack import free_port
 from scripts.local_notify import LocalNotifyServer
-from scripts.platform import REPO_ROOT
+from scripts.platform import REPO_ROOT, free_port
 
 EMAIL = template_id("request-received", "email")
 SMS = template_id("request-received", "sms")

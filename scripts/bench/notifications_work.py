@@ -50,8 +50,8 @@ from starlette.types import ASGIApp
 
 from devtools.local_notify import development_messaging
 from scripts.bench.server import bench_postgres_url
-from scripts.bench.stack import drop_databases, free_port
-from scripts.platform import REPO_ROOT, fresh_database, migrations_of, service_url
+from scripts.bench.stack import drop_databases
+from scripts.platform import REPO_ROOT, free_port, fresh_database, migrations_of, service_url
 from shared.batches import batch_consumer
 from shared.councils import ALL, act_for
 from shared.events import FamilyContactRegistered, ReferralReceived, Sen2Need, wrap

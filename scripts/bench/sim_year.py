@@ -26,10 +26,17 @@ from referrals.config import ReferralsSettings
 from devtools.dev_identity import fetch_token
 from scripts.bench.council_year import Year, run
 from scripts.bench.server import bench_postgres_url, describe
-from scripts.bench.stack import drop_databases, free_port, new_run_id
+from scripts.bench.stack import drop_databases, new_run_id
 from scripts.bench.year_cases import YearPlan
 from scripts.bench.year_checks import CHECKS, figures
-from scripts.platform import REPO_ROOT, IdentityProvider, fresh_database, migrations_of, service_url
+from scripts.platform import (
+    REPO_ROOT,
+    IdentityProvider,
+    free_port,
+    fresh_database,
+    migrations_of,
+    service_url,
+)
 from shared.migrations import owner_connection
 from shared.state import service_state
 

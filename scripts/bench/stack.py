@@ -10,7 +10,6 @@ one thing, read best together.)"""
 from __future__ import annotations
 
 import argparse
-import socket
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from scripts.platform import (
     Platform,
     Split,
     database_env,
+    free_port,
     fresh_databases,
 )
 from shared.services import SERVICES
@@ -93,13 +93,6 @@ def _split(text: str) -> Split:
 def new_run_id() -> str:
     """Names this run's databases, topics and consumer groups."""
     return uuid4().hex[:6]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @dataclass

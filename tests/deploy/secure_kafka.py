@@ -18,9 +18,8 @@ from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient
 
-from scripts.platform import REPO_ROOT
+from scripts.platform import REPO_ROOT, free_port
 from shared.settings import KafkaSettings
-from tests.identity import free_port
 
 ADMIN = "admin"
 ACLS_PROGRAM = Path(__file__).parent / "kafka" / "AddAcls.java"

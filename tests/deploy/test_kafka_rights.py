@@ -18,7 +18,7 @@ from aiokafka.errors import GroupAuthorizationFailedError, TopicAuthorizationFai
 from referrals.partner_example import publish_examples
 
 from devtools.dev_identity import fetch_token
-from scripts.platform import REPO_ROOT, IdentityProvider, Platform, database_env
+from scripts.platform import REPO_ROOT, IdentityProvider, Platform, database_env, free_port
 from scripts.run_platform import sample_referral
 from shared.events import PartnerReferralAnswered
 from shared.services import EVENT_SERVICES
@@ -27,7 +27,6 @@ from tests.conftest import Databases
 from tests.deploy.conftest import RELEASE, Rendered, RenderFn
 from tests.deploy.secure_kafka import SecureKafka, strimzi_acls
 from tests.e2e.conftest import JOURNEY, wait_for_timeline
-from tests.identity import free_port
 
 pytestmark = pytest.mark.infra
 

@@ -25,6 +25,7 @@ from scripts.platform import (
     IdentityProvider,
     Platform,
     database_env,
+    free_port,
 )
 from shared.events import ALL_EVENTS
 from shared.services import SERVICES
@@ -34,7 +35,6 @@ from tests import namespaces
 from tests.conftest import Databases, Infrastructure
 from tests.e2e.otlp_receiver import OtlpReceiver
 from tests.events import foreign_bodies, sample_topic
-from tests.identity import free_port
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from devtools.dev_identity import fetch_token
 from scripts.local_notify import LocalNotifyServer
-from scripts.platform import IdentityProvider, Platform, Split, database_env
+from scripts.platform import IdentityProvider, Platform, Split, database_env, free_port
 from shared.services import SERVICES
 from shared.settings import KafkaSettings
 from shared.topics import delete_namespace, ensure_topics
@@ -27,7 +27,6 @@ from tests import namespaces
 from tests.conftest import Databases, Infrastructure
 from tests.e2e.conftest import JOURNEY, wait_for_timeline
 from tests.events import referral_request
-from tests.identity import free_port
 
 SPLITS = (Split.parse("notifications:workers"), Split.parse("referrals:consumers,workers"))
 RAN = {

@@ -27,7 +27,7 @@ from pydantic import SecretStr
 from starlette.applications import Starlette
 
 from devtools.local_notify import LocalNotify, development_messaging
-from scripts.platform import migrations_of, service_url
+from scripts.platform import free_port, migrations_of, service_url
 from shared.db import Connection, Database
 from shared.events import (
     ALL_EVENTS,
@@ -46,7 +46,6 @@ from tests.app_state import bare_state
 from tests.conftest import Databases
 from tests.events import sample_event
 from tests.handling import handle_as_service
-from tests.identity import free_port
 
 COUNCIL = "E08000035"
 CALLBACK_TOKEN = "callback-token-for-tests-only"

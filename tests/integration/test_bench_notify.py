@@ -20,9 +20,10 @@ from scripts.bench import messaging
 from scripts.bench.cpu import NOTIFY
 from scripts.bench.drain import drain_phase
 from scripts.bench.journeys import DELIVERED, JOURNEY_END
-from scripts.bench.stack import bench_platform, free_port
+from scripts.bench.stack import bench_platform
 from scripts.bench.traffic import OffsetReader
 from scripts.local_notify import LocalNotifyServer
+from scripts.platform import free_port
 from shared.migrations import owner_connection
 from tests.conftest import Infrastructure
 

@@ -16,14 +16,13 @@ from referrals.documents.s3 import Bucket, S3Store
 from referrals.retention import erase_past_retention, remove_erased_documents
 from referrals.state import referrals_of
 
-from scripts.platform import IdentityProvider, migrations_of, service_url
+from scripts.platform import IdentityProvider, free_port, migrations_of, service_url
 from shared.migrations import owner_connection
 from shared.outbox import Outbox
 from shared.state import service_state
 from tests import documents
 from tests.conftest import Databases
 from tests.handling import units_of_work
-from tests.identity import free_port
 from tests.integration.referrals_app import LEEDS, referral_body, referrals_service, signed_in
 from tests.s3 import objects_in, s3_server
 

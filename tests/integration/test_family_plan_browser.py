@@ -31,11 +31,10 @@ from playwright.async_api import Browser, Page, ViewportSize, async_playwright
 from web.app import create_app as create_workspace
 from web.config import WebSettings
 
-from scripts.platform import IdentityProvider, migrations_of, service_url
+from scripts.platform import IdentityProvider, free_port, migrations_of, service_url
 from shared.events import ReferralDescribed, ReferralReceived, Sen2Need
 from shared.migrations import owner_connection
 from tests.conftest import Databases
-from tests.identity import free_port
 from tests.integration.conftest import wait_for
 from tests.integration.plans_family import BRADFORD, LEEDS, link, plans_service, seed_plan
 from tests.plan_documents import plans_by_area

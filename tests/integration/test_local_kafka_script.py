@@ -12,21 +12,14 @@ from pathlib import Path
 
 from aiokafka.admin import AIOKafkaAdminClient
 
-from scripts.platform import REPO_ROOT
+from scripts.platform import REPO_ROOT, free_port
 from tests.conftest import Infrastructure
 
 KAFKA_SH = REPO_ROOT / "deploy" / "local" / "kafka.sh"
 
 
 def _free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
+    return [free_port() for _ in range(count)]
 
 
 def _port_open(port: int) -> bool:

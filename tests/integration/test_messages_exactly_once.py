@@ -26,9 +26,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from scripts.platform import REPO_ROOT
+from scripts.platform import REPO_ROOT, free_port
 from shared.db import Database
-from tests.identity import free_port
 from tests.integration.messaging import (
     Clock,
     announced,

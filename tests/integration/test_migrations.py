@@ -19,7 +19,7 @@ import asyncpg
 import httpx
 import pytest
 
-from scripts.platform import service_url
+from scripts.platform import free_port, service_url
 from shared.migrations import (
     MigrationChanged,
     create_database_if_missing,
@@ -30,7 +30,6 @@ from shared.settings import KafkaSettings
 from shared.topics import delete_namespace, platform_topics
 from tests import namespaces as test_namespaces
 from tests.conftest import Infrastructure
-from tests.identity import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

@@ -20,12 +20,18 @@ from plans import plan_pages
 from plans.document import PlanDocument
 
 from devtools.dev_identity import fetch_token
-from scripts.platform import REPO_ROOT, IdentityProvider, Platform, database_env, migrations_of
+from scripts.platform import (
+    REPO_ROOT,
+    IdentityProvider,
+    Platform,
+    database_env,
+    free_port,
+    migrations_of,
+)
 from shared.settings import KafkaSettings
 from shared.topics import delete_namespace, ensure_topics
 from tests import namespaces
 from tests.conftest import Databases, Infrastructure
-from tests.identity import free_port
 from tests.integration.conftest import wait_for
 from tests.integration.plans_family import link, plans_service, seed_plan
 from tests.plan_documents import plans_by_area

@@ -8,8 +8,7 @@ import os
 
 import pytest
 
-from scripts.bench.stack import free_port
-from scripts.platform import REPO_ROOT, IdentityProvider, Platform
+from scripts.platform import REPO_ROOT, IdentityProvider, Platform, free_port
 from tests.conftest import Infrastructure
 
 
