@@ -32,7 +32,11 @@ async def consuming(pool: asyncpg.Pool, broker_factory: BrokerFactory) -> AsyncI
     brokers: list[KafkaBroker] = []
 
     async def start(
-        event_class: type[Counted], *, gather_s: float, batch_size: int = 200
+        event_class: type[Counted],
+        *,
+        gather_s: float,
+        batch_size: int = 200,
+        idle_wait_s: float = 1.0,
     ) -> tuple[KafkaBroker, Handled]:
         handled: Handled = {}
 
@@ -47,6 +51,7 @@ async def consuming(pool: asyncpg.Pool, broker_factory: BrokerFactory) -> AsyncI
             registry=CollectorRegistry(),
             batch_size=batch_size,
             gather_s=gather_s,
+            idle_wait_s=idle_wait_s,
         )
         broker = broker_factory("gathering-test", middlewares=[consumption])
         router = KafkaRouter()
@@ -122,6 +127,23 @@ async def test_an_event_after_a_quiet_spell_does_not_wait_for_the_window(
 
     await _send(broker, event_class, 1)
     await _handled(handled, 1, timeout_s=window_s / 2)  # not held until a window is up
+
+
+async def test_an_idle_subscriber_takes_an_event_as_it_comes(
+    event_class: type[Counted], consuming: Consume
+) -> None:
+    """An idle subscriber waits in Kafka's fetch, never in a sleep. FastStream's own loop,
+    after a fetch that found nothing, slept as long again: an event sent then waited for the
+    sleep to end (here up to 4 s; with the services' wait, up to a second a hop)."""
+    idle_wait_s = 4.0
+    broker, handled = await consuming(event_class, gather_s=0, idle_wait_s=idle_wait_s)
+    await _send(broker, event_class, 0)
+    await _handled(handled, 0)
+    # Past one whole wait that found nothing: FastStream's loop would now sleep until 8 s.
+    await asyncio.sleep(idle_wait_s * 1.25)
+
+    await _send(broker, event_class, 1)
+    await _handled(handled, 1, timeout_s=idle_wait_s / 2)
 
 
 def _relay(database_url: str, pool: asyncpg.Pool, gather_s: float) -> OutboxRelay:
