@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from shared.broker import end_offsets
 from shared.topics import DLQ_SUFFIX
 
 Partition = tuple[str, int]
@@ -95,7 +96,7 @@ class OffsetReader:
         ]
         if not partitions:
             return {}
-        found = await self._consumer.end_offsets(partitions)
+        found = await end_offsets(self._consumer, partitions)
         return {(tp.topic, tp.partition): offset for tp, offset in found.items()}
 
     async def read(self) -> Offsets:

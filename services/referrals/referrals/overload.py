@@ -48,7 +48,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from referrals.pace import IntakePace
 from referrals.public.admission import PublicIntake
-from shared.broker import start_whole
+from shared.broker import end_offsets, start_whole
 from shared.services import SERVICES
 from shared.state import ServiceState
 
@@ -145,7 +145,7 @@ class PipelineBacklog:
                     committed.setdefault(tp, []).append(meta.offset)
         if not committed:
             return 0
-        ends = await consumer.end_offsets(list(committed))
+        ends = await end_offsets(consumer, list(committed))
         return sum(
             max(0, ends[tp] - offset) for tp, offsets in committed.items() for offset in offsets
         )
