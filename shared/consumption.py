@@ -193,7 +193,7 @@ def gathering(subscriber: Any, *, window_s: float, max_records: int, idle_wait_s
     record is fetched) and then at once again. FastStream's own loop, after a ``getmany`` that
     found nothing, *sleeps* its batch timeout before the next: an event that arrived then
     waited up to that long for nobody (a lone referral's alert crosses three consumers), and
-    every idle subscriber woke twice a timeout to find nothing (docs/benchmark.md)."""
+    every idle subscriber woke five times a second to find nothing (docs/benchmark.md)."""
     last = -math.inf  # when the batch before was taken
     idle_wait_ms = round(idle_wait_s * 1000)
 
