@@ -12,9 +12,8 @@ import pytest
 from scripts.platform import REPO_ROOT, IdentityProvider, Platform, free_port
 from shared.settings import KafkaSettings
 from shared.topics import delete_namespace, ensure_topics
+from tests import namespaces
 from tests.conftest import Infrastructure
-
-NAMESPACE = "never-ready."
 
 
 def _alive(pid: int) -> bool:
@@ -26,25 +25,26 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.fixture
-async def topics(infrastructure: Infrastructure) -> AsyncIterator[None]:
-    """The namespace's topics, as a deployment has them: without them the service's consumers
-    wait for topics that never come, and its shutdown with them (killed after 10 s)."""
+async def namespace(infrastructure: Infrastructure) -> AsyncIterator[str]:
+    """A namespace of this run's own, with its topics, as a deployment has them: without them
+    the service's consumers wait for topics that never come, and its shutdown with them
+    (killed after 10 s)."""
     run = KafkaSettings(
-        kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers, SEND_NAMESPACE=NAMESPACE
+        kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers,
+        SEND_NAMESPACE=namespaces.namespace("neverready"),
     )
     await ensure_topics(run)
-    yield
+    yield run.namespace
     await delete_namespace(run)
 
 
-@pytest.mark.usefixtures("topics")
 def test_a_platform_that_never_gets_ready_leaves_nothing_running(
-    infrastructure: Infrastructure, identity: IdentityProvider
+    infrastructure: Infrastructure, identity: IdentityProvider, namespace: str
 ) -> None:
     env = {
         **identity.service_env(),
         "KAFKA_BOOTSTRAP_SERVERS": infrastructure.kafka_bootstrap_servers,
-        "SEND_NAMESPACE": NAMESPACE,
+        "SEND_NAMESPACE": namespace,
         # Nothing listens on port 1: the service runs, and is never ready.
         "PLANS_DATABASE_URL": "postgresql://send:send@127.0.0.1:1/plans",
         "LOG_LEVEL": "WARNING",

@@ -24,19 +24,17 @@ def test_a_picked_port_is_below_the_ephemeral_range_and_free() -> None:
         listener.bind(("127.0.0.1", ports[-1]))
 
 
-def test_outgoing_connections_never_take_a_picked_port() -> None:
-    """Many outgoing connections (what Kafka and PostgreSQL clients do between a pick and the
-    service's bind) leave every picked port free."""
-    picked = {free_port() for _ in range(20)}
+def test_outgoing_connections_take_their_ports_from_the_range_the_picks_avoid() -> None:
+    """Why below the range is safe: the kernel gives the ports of outgoing connections (what
+    Kafka and PostgreSQL clients open between a pick and the service's bind) from it."""
+    low, high = _ephemeral_range()
     with socket.socket() as server:
         server.bind(("127.0.0.1", 0))
-        server.listen(300)
-        clients = [socket.create_connection(server.getsockname()) for _ in range(200)]
+        server.listen(100)
+        clients = [socket.create_connection(server.getsockname()) for _ in range(50)]
         try:
             used = {client.getsockname()[1] for client in clients}
         finally:
             for client in clients:
                 client.close()
-    assert not picked & used
-    low, high = _ephemeral_range()
-    assert all(low <= port <= high for port in used)  # where the kernel takes them from
+    assert all(low <= port <= high for port in used)
