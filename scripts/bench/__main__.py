@@ -29,6 +29,7 @@ from scripts.bench.bare import VARIANTS, BaselineResult, run_baseline
 from scripts.bench.compare import compare, without_option
 from scripts.bench.cpu import NOTIFY
 from scripts.bench.drain import DrainUnavailable, drain_phase, referral_requested
+from scripts.bench.lock_waits import LockWaits
 from scripts.bench.openloop import open_loop_phase
 from scripts.bench.phases import PhaseResult
 from scripts.bench.report import tables
@@ -178,21 +179,27 @@ async def one_run(args: argparse.Namespace, postgres_url: str) -> list[Table]:
                     print(f"Open loop at {rate:g}/s for {args.duration:g} s ...", flush=True)
                     before = await journeys.deadlocks(bench.urls)
                     sent_before = _notify_counts(bench.notify)
-                    phases.append(
-                        await open_loop_phase(
-                            bench, reader, conn, token, rate, args.duration, profiles
+                    async with LockWaits(bench.urls).sampling() as waits:
+                        phases.append(
+                            await open_loop_phase(
+                                bench, reader, conn, token, rate, args.duration, profiles
+                            )
                         )
-                    )
                     await _deadlocks_since(bench.urls, before)
+                    print(waits.line(), flush=True)
                     _notify_usage(bench.notify, sent_before, phases[-1])
             if args.drain:
                 print(f"Drain of {args.drain} referrals ...", flush=True)
                 before = await journeys.deadlocks(bench.urls)
                 sent_before = _notify_counts(bench.notify)
-                phases.append(
-                    await drain_phase(bench, reader, conn, args.drain, args.drain_timeout, profiles)
-                )
+                async with LockWaits(bench.urls).sampling() as waits:
+                    phases.append(
+                        await drain_phase(
+                            bench, reader, conn, args.drain, args.drain_timeout, profiles
+                        )
+                    )
                 await _deadlocks_since(bench.urls, before)
+                print(waits.line(), flush=True)
                 _notify_usage(bench.notify, sent_before, phases[-1])
         finally:
             await reader.close()

@@ -173,7 +173,7 @@ async def receive_delivery_receipt(
             councils=ALL if ANY_COUNCIL in councils else tuple(councils),
         ),
     )  # fmt: skip
-    logger.info("receipt for message %s: %s", notification_id, receipt.status)
+    logger.debug("receipt for message %s: %s", notification_id, receipt.status)
     return received()
 
 
