@@ -128,6 +128,30 @@ class OpenLoop:
         return list(await asyncio.gather(*self.tasks))
 
 
+def answers_by_kind(sent: list[Sent]) -> str:
+    """The POST latencies of the phase (every answer, from when its attempt was due) split by
+    what the answer was: where "every POST answered within 200 ms p99" (#25) is lost, in the
+    referrals taken in or in the refusals, and in first attempts or retries."""
+    refusals: list[float] = []  # every answer but a referral's last was a 503 with Retry-After
+    first: list[float] = []
+    final: dict[str, list[float]] = {}
+    for s in sent:
+        if not s.answers_ms:
+            continue
+        first.append(s.answers_ms[0])
+        refusals.extend(s.answers_ms[:-1])
+        kind = (
+            "taken in (201)" if s.referral_id is not None else f"last answer {s.status or 'none'}"
+        )
+        final.setdefault(kind, []).append(s.answers_ms[-1])
+    parts = [
+        f"{kind} {len(ms):,}: {percentile(ms, 50):.0f} / {percentile(ms, 99):.0f}"
+        for kind, ms in (*final.items(), ("refused (503) before", refusals), ("first tries", first))
+        if ms
+    ]
+    return "  POST p50 / p99 ms by answer: " + "; ".join(parts)
+
+
 async def open_loop_phase(
     bench: BenchPlatform,
     reader: OffsetReader,
@@ -163,6 +187,7 @@ async def open_loop_phase(
         await connections.close()
     accepted = [s for s in sent if s.referral_id is not None]
     refused = sum(s.refused for s in sent)
+    print(answers_by_kind(sent), flush=True)
     if refused:
         print(
             f"  503 with Retry-After: {refused} answers to {sum(s.refused > 0 for s in sent)} "

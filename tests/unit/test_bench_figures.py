@@ -6,12 +6,14 @@ from __future__ import annotations
 import dataclasses
 import math
 import statistics
+from uuid import uuid4
 
 import pytest
 
 from scripts.bench.bare import BaselineResult
 from scripts.bench.cpu import KAFKA, MACHINE, NOTIFY
 from scripts.bench.journeys import DELIVERED, DELIVERED_STEPS, JOURNEY_END, STEPS, StepLatency
+from scripts.bench.openloop import Sent, answers_by_kind
 from scripts.bench.phases import PhaseResult
 from scripts.bench.report import comparison_table, cpu_table, journey_table, tables
 from scripts.bench.stats import median, percentile, ratio
@@ -178,3 +180,18 @@ def test_the_local_notify_is_load_not_the_services_nor_others() -> None:
     assert figures["Notify"] == 2.0
     assert figures["others"] == pytest.approx(7.0)  # 20 - 11 - 2: Notify is not "others"
     assert any("Notify" in note for note in table.notes)
+
+
+def test_post_latencies_are_split_into_referrals_taken_in_refusals_and_first_tries() -> None:
+    sent = [
+        Sent(0.0, 10.0, 201, uuid4(), answers_ms=(10.0,)),
+        Sent(0.0, 2.0, 201, uuid4(), answers_ms=(2.0, 4.0, 300.0), refused=2),
+        Sent(0.0, 6.0, 503, None, answers_ms=(6.0, 8.0), refused=1),
+    ]
+
+    line = answers_by_kind(sent)
+
+    assert "taken in (201) 2: 155 / 297" in line  # 10 and 300: the taken-in answers only
+    assert "last answer 503 1: 8 / 8" in line
+    assert "refused (503) before 3: 4 / 6" in line  # 2, 4 and 6: every answer but the last
+    assert "first tries 3: 6 / 10" in line
