@@ -43,7 +43,6 @@ class LockWaits:
         self._service_of = {urlsplit(url).path.lstrip("/"): s for s, url in urls.items()}
         self._url = next(iter(urls.values()))
         self.interval_s = interval_s
-        self.samples = 0
         self.elapsed_s = 0.0
         """Seconds the sampling ran."""
         self.waiting: Counter[tuple[str, str]] = Counter()
@@ -58,7 +57,6 @@ class LockWaits:
         """Count the sessions waiting now (once)."""
         for row in await conn.fetch(_WAITING, list(self._service_of)):
             self.waiting[self._service_of[row["datname"]], row["kind"]] += row["sessions"]
-        self.samples += 1
 
     @contextlib.asynccontextmanager
     async def sampling(self) -> AsyncIterator[LockWaits]:

@@ -95,7 +95,10 @@ async def sign_in(page: Page, web_url: str, username: str, *, then: str = "/") -
     )
     landing = await api.get(callback, max_redirects=0)
     assert landing.status == 303, f"the workspace's callback for {username}: {landing.status}"
-    await page.goto(urljoin(f"{web_url}/", landing.headers["location"]))
+    assert landing.headers["location"] == then, (
+        f"{username} signed in, sent to {landing.headers['location']!r} rather than {then!r}"
+    )
+    await page.goto(f"{web_url}{then}")
 
 
 async def axe_violations(page: Page, axe_js: str) -> list[dict[str, Any]]:
