@@ -108,11 +108,11 @@ class PipelineBacklog:
             try:
                 await start_whole(admin.start)  # cancelled at shutdown: see start_whole
                 await start_whole(consumer.start)
-                brokers, known_at = await broker_ids(admin), time.monotonic()
+                cluster, known_at = await Cluster.of(admin), time.monotonic()
                 while True:
                     if time.monotonic() - known_at > BROKERS_MAX_AGE_S:
-                        brokers, known_at = await broker_ids(admin), time.monotonic()
-                    self._set(await self.read(admin, consumer, brokers))
+                        cluster, known_at = await Cluster.of(admin), time.monotonic()
+                    self._set(await self.read(admin, consumer, cluster))
                     await asyncio.sleep(self.interval_s)
             except asyncio.CancelledError:
                 raise
@@ -130,17 +130,19 @@ class PipelineBacklog:
         self.read_again = asyncio.Event()
 
     async def read(
-        self, admin: AIOKafkaAdminClient, consumer: AIOKafkaConsumer, brokers: list[int]
+        self, admin: AIOKafkaAdminClient, consumer: AIOKafkaConsumer, cluster: Cluster
     ) -> int:
         """Sum over the services' groups of each partition's end offset less the group's
         committed offset there (partitions a group has not committed on yet are not counted:
-        a new group starts from their beginning, which a deployment sees once). ``brokers``:
-        the brokers to ask for their groups (``broker_ids``)."""
+        a new group starts from their beginning, which a deployment sees once). ``cluster``:
+        the brokers to ask for their groups, and each group's coordinator (``Cluster``)."""
         committed: dict[TopicPartition, list[int]] = {}
-        for group, *_ in await admin.list_consumer_groups(brokers):
+        for group, *_ in await admin.list_consumer_groups(cluster.brokers):
             if not group.startswith(self.groups):
                 continue
-            for tp, meta in (await admin.list_consumer_group_offsets(group)).items():
+            coordinator = await cluster.coordinator(admin, group)
+            offsets = await admin.list_consumer_group_offsets(group, coordinator)
+            for tp, meta in offsets.items():
                 if meta.offset >= 0 and tp.topic not in self.intake_topics:
                     committed.setdefault(tp, []).append(meta.offset)
         if not committed:
@@ -149,6 +151,32 @@ class PipelineBacklog:
         return sum(
             max(0, ends[tp] - offset) for tp, offsets in committed.items() for offset in offsets
         )
+
+
+class Cluster:
+    """What the reader asks of Kafka once per client and keeps for ``BROKERS_MAX_AGE_S``
+    rather than at every reading: the brokers (``broker_ids``) and each group's coordinator.
+
+    Without the coordinators kept, each group's offsets cost two requests a reading, a
+    ``FindCoordinator`` then the ``OffsetFetch``: with the platform's ~70 consumer groups, 140
+    requests a second, idle or not, in the referrals process and the broker alike (issue #25).
+    A coordinator that moves (a broker gone, ``__consumer_offsets`` reassigned) answers
+    ``NOT_COORDINATOR``, which aiokafka raises: ``PipelineBacklog.run`` then starts over with
+    new clients and a new ``Cluster``."""
+
+    def __init__(self, brokers: list[int]) -> None:
+        self.brokers = brokers
+        self.coordinators: dict[str, int] = {}
+
+    @classmethod
+    async def of(cls, admin: AIOKafkaAdminClient) -> Cluster:
+        return cls(await broker_ids(admin))
+
+    async def coordinator(self, admin: AIOKafkaAdminClient, group: str) -> int:
+        """``group``'s coordinator: asked once, then kept."""
+        if group not in self.coordinators:
+            self.coordinators[group] = await admin.find_coordinator(group)
+        return self.coordinators[group]
 
 
 async def broker_ids(admin: AIOKafkaAdminClient) -> list[int]:
