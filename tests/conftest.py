@@ -14,6 +14,7 @@ import socket
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import date
 from importlib.resources.abc import Traversable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -23,6 +24,7 @@ import asyncpg
 import pytest
 
 from scripts.platform import REPO_ROOT, IdentityProvider, fresh_database, fresh_databases
+from shared.dates import london_today
 from shared.services import SERVICES, local_postgres_url
 from shared.settings import LOCAL_KAFKA
 from tests import namespaces
@@ -37,6 +39,14 @@ if TYPE_CHECKING:
 # councils, which production refuses (shared/environment.py). Tests of that refusal say
 # SEND_ENVIRONMENT themselves.
 os.environ["SEND_ENVIRONMENT"] = "development"
+
+
+@pytest.fixture
+def today() -> date:
+    """Today in the council's calendar (London's, as the services read it at each request),
+    read when the test starts: never once per module, which a run crossing midnight leaves a
+    day behind (tests/unit/test_tests_take_today_per_test.py)."""
+    return london_today()
 
 
 @dataclass(frozen=True)

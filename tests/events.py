@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from uuid import UUID, uuid4
 
 from scripts.run_platform import demo_nhs_number
+from shared.dates import london_today
 from shared.events import (
     AdviceReceived,
     AdviceRequested,
@@ -521,7 +522,7 @@ def referral_request(**child: str) -> dict[str, object]:
         "child": {
             "given_name": child.get("given_name", f"Given{marker}"),
             "family_name": child.get("family_name", f"Family{marker}"),
-            "date_of_birth": str(date(date.today().year - 6, 5, 1)),
+            "date_of_birth": str(date(london_today().year - 6, 5, 1)),
             "nhs_number": demo_nhs_number(),  # one child each: one open referral per child
             "postcode": "LS6 2AB",
         },

@@ -16,9 +16,9 @@ from tests.integration.conftest import read_topic
 
 
 async def test_an_ehc_request_gets_support_at_once_and_its_statutory_steps_on_kafka(
-    referrals_api: httpx.AsyncClient, platform: Platform
+    referrals_api: httpx.AsyncClient, platform: Platform, today: date
 ) -> None:
-    received = date.today() - timedelta(weeks=7)  # the 6-week decision is already late
+    received = today - timedelta(weeks=7)  # the 6-week decision is already late
     body = {**referral_body(), "track": "ehc", "received_on": str(received)}
     body["child"] = {**body["child"], "nhs_number": None}
     created = await referrals_api.post("/v1/referrals", json=body)
@@ -35,11 +35,11 @@ async def test_an_ehc_request_gets_support_at_once_and_its_statutory_steps_on_ka
 
     decided = await referrals_api.post(
         f"/v1/referrals/{referral_id}/assessment-decision",
-        json={"decision": "assess", "decided_on": str(date.today())},
+        json={"decision": "assess", "decided_on": str(today)},
     )
     assert decided.status_code == 200, decided.text
     decision = {d["kind"]: d for d in decided.json()["deadlines"]}["decision"]
-    assert (decision["state"], decision["met_on"]) == ("missed", str(date.today()))
+    assert (decision["state"], decision["met_on"]) == ("missed", str(today))
 
     namespace = platform.env["SEND_NAMESPACE"]
     bootstrap = platform.env["KAFKA_BOOTSTRAP_SERVERS"]

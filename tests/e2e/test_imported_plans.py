@@ -23,7 +23,6 @@ from tests.e2e.conftest import wait_for_timeline
 from tests.e2e.test_plan_lifecycle import _eventually, _family_token, _templates
 from tests.plan_documents import made_ready
 
-TODAY = date.today()
 LEEDS = "E08000035"
 ADVICE = ["parent", "educational", "educational_psychology", "medical", "social_care"]
 
@@ -79,8 +78,9 @@ async def test_an_imported_request_has_its_ehc_plan_drafted_issued_and_finalised
     plans: httpx.AsyncClient,
     platform: Platform,
     caseworker: dict[str, str],
+    today: date,
 ) -> None:
-    received = TODAY - timedelta(weeks=14)
+    received = today - timedelta(weeks=14)
     answer = await _ok(
         await manager.post(
             "/v1/live-plans/open-requests/import", json={"requests": [_assessing(received)]}
@@ -98,7 +98,7 @@ async def test_an_imported_request_has_its_ehc_plan_drafted_issued_and_finalised
     week9 = str(received + timedelta(weeks=9))
     for step, body in (
         ("advice-requests/educational_psychology/received", {"received_on": week9}),
-        ("plan-decision", {"decision": "issue", "decided_on": str(TODAY)}),
+        ("plan-decision", {"decision": "issue", "decided_on": str(today)}),
     ):
         answer = await referrals_api.post(f"{path}/{step}", json=body)
         assert answer.status_code == 200, (step, answer.text)
@@ -110,7 +110,7 @@ async def test_an_imported_request_has_its_ehc_plan_drafted_issued_and_finalised
 
     drafted = await _eventually(ehc_plan_drafted, "the EHC plan drafted from the advice")
     assert [a["kind"] for a in drafted["sections"]["K"]] == ["educational_psychology"]
-    ready = made_ready(PlanDocument.model_validate(drafted["sections"]), TODAY)
+    ready = made_ready(PlanDocument.model_validate(drafted["sections"]), today)
     for key in ("C", "D", "E", "F", "G", "H1", "H2", "I", "J"):
         content = ready.model_dump(mode="json")[key]
         edited = await plans.put(
@@ -125,7 +125,7 @@ async def test_an_imported_request_has_its_ehc_plan_drafted_issued_and_finalised
         await _ok(
             await plans.post(
                 f"{path}/plan/lines/{line['id']}/health-agreement",
-                json={"agreed_by": "NHS West Yorkshire ICB", "agreed_on": str(TODAY)},
+                json={"agreed_by": "NHS West Yorkshire ICB", "agreed_on": str(today)},
             )
         )
     issued = await _ok(await plans.post(f"{path}/plan/issue", json={}))
@@ -158,13 +158,13 @@ async def test_an_imported_request_has_its_ehc_plan_drafted_issued_and_finalised
 
 
 async def test_an_imported_live_plan_is_held_final_in_plans(
-    manager: httpx.AsyncClient, plans: httpx.AsyncClient
+    manager: httpx.AsyncClient, plans: httpx.AsyncClient, today: date
 ) -> None:
-    marker, reviewed = uuid4().hex[:8], TODAY - timedelta(days=30)
+    marker, reviewed = uuid4().hex[:8], today - timedelta(days=30)
     live = {
         "case_id": f"LCC-{marker}", "local_authority": LEEDS, "child": _child(marker),
         "family_contact": {"name": "Ann Parent", "email": "ann@example.org"},
-        "needs": ["ASD", "SLCN"], "issued_on": str(TODAY - timedelta(days=400)),
+        "needs": ["ASD", "SLCN"], "issued_on": str(today - timedelta(days=400)),
         "last_reviewed_on": str(reviewed), "setting_urn": "107958",
     }  # fmt: skip
     answer = await _ok(await manager.post("/v1/live-plans/import", json={"plans": [live]}))

@@ -18,6 +18,7 @@ from referrals.partner_example import example_bundle, partner_record, publish_ex
 
 from scripts.platform import Platform
 from scripts.run_platform import demo_nhs_number
+from shared.dates import london_today
 from shared.events import PartnerReferralAnswered
 from shared.settings import KafkaSettings
 from shared.topics import PARTNER_INBOUND_TOPIC, dead_letter_topic
@@ -176,7 +177,7 @@ BAD_MESSAGES: dict[str, Bad] = {
         _one(lambda: partner_record(_bundle(nhs_number="9990000027"))), NHS_NUMBER_PATH
     ),
     "age out of range": Bad(
-        _one(lambda: partner_record(_bundle(born=date(date.today().year - 30, 1, 1)))),
+        _one(lambda: partner_record(_bundle(born=date(london_today().year - 30, 1, 1)))),
         "Patient.birthDate",
     ),
     "bad postcode": Bad(

@@ -7,7 +7,7 @@ reviewed 12 months from the meeting; the family is told of each step once, by no
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 from uuid import uuid4
 
@@ -17,7 +17,7 @@ import pytest
 from devtools.dev_identity import fetch_token
 from scripts.platform import IdentityProvider, Platform
 from shared.dates import add_months
-from tests.e2e.test_imported_plans import TODAY, _child, _ok
+from tests.e2e.test_imported_plans import _child, _ok
 from tests.e2e.test_plan_lifecycle import _eventually, _family_token, _templates
 
 LEEDS = "E08000035"
@@ -49,16 +49,17 @@ async def test_a_plan_brought_in_is_amended_in_plans_after_its_review(
     plans: httpx.AsyncClient,
     platform: Platform,
     caseworker: dict[str, str],
+    today: date,
 ) -> None:
     # A child in Year 3, not moving phase (a phase transfer's amended plan names the next
     # school: its own test); the review's meeting held 40 days ago.
-    marker, held = uuid4().hex[:8], TODAY - timedelta(days=40)
+    marker, held = uuid4().hex[:8], today - timedelta(days=40)
     live = {
         "case_id": f"LCC-A-{marker}", "local_authority": LEEDS,
         "child": _child(marker) | {"date_of_birth": "2018-03-04"},
         "family_contact": {"name": "Ann Parent", "email": "ann@example.org"},
-        "needs": ["ASD", "SLCN"], "issued_on": str(TODAY - timedelta(days=400)),
-        "last_reviewed_on": str(TODAY - timedelta(days=360)), "setting_urn": "107958",
+        "needs": ["ASD", "SLCN"], "issued_on": str(today - timedelta(days=400)),
+        "last_reviewed_on": str(today - timedelta(days=360)), "setting_urn": "107958",
         "open_steps": [{"step": "annual_review_meeting", "on": str(held)}],
     }  # fmt: skip
     answer = await _ok(await manager.post("/v1/live-plans/import", json={"plans": [live]}))
@@ -69,7 +70,7 @@ async def test_a_plan_brought_in_is_amended_in_plans_after_its_review(
     review = f"{path}/annual-review"
     decided = {"decision": "amend", "decided_on": str(held + timedelta(days=20))}
     await _ok(await referrals_api.post(f"{review}/decision", json=decided))
-    sent = TODAY - timedelta(days=16)
+    sent = today - timedelta(days=16)
     await _ok(
         await referrals_api.post(f"{review}/amendments/proposals", json={"sent_on": str(sent)})
     )
@@ -93,7 +94,7 @@ async def test_a_plan_brought_in_is_amended_in_plans_after_its_review(
     assert (shown["status"], shown["comments_open"]) == ("amendments_proposed", True)
 
     await _ok(
-        await referrals_api.post(f"{review}/amendments/final", json={"issued_on": str(TODAY)})
+        await referrals_api.post(f"{review}/amendments/final", json={"issued_on": str(today)})
     )
     final = await _eventually(lambda: in_status("final"), "the amended plan in force")
     assert final["review_due_on"] == str(add_months(held, 12))

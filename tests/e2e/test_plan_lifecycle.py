@@ -22,8 +22,6 @@ from tests.e2e.conftest import wait_for_timeline
 from tests.e2e.test_journey import referral_body
 from tests.plan_documents import made_ready
 
-TODAY = date.today()
-
 
 @pytest.fixture
 async def plans_api(
@@ -69,8 +67,9 @@ async def test_an_ehc_plan_issued_and_finalised_in_plans_reaches_the_statutory_r
     plans_api: httpx.AsyncClient,
     platform: Platform,
     caseworker: dict[str, str],
+    today: date,
 ) -> None:
-    received = TODAY - timedelta(weeks=14)
+    received = today - timedelta(weeks=14)
     body = {**referral_body(), "track": "ehc", "received_on": str(received)}
     body["child"] = {**body["child"], "nhs_number": None}
     created = await referrals_api.post("/v1/referrals", json=body)
@@ -95,7 +94,7 @@ async def test_an_ehc_plan_issued_and_finalised_in_plans_reaches_the_statutory_r
             },
         ),
         ("advice-requests/educational_psychology/received", {"received_on": week9}),
-        ("plan-decision", {"decision": "issue", "decided_on": str(TODAY)}),
+        ("plan-decision", {"decision": "issue", "decided_on": str(today)}),
     ):
         answer = await referrals_api.post(f"{path}/{step}", json=step_body)
         assert answer.status_code == 200, (step, answer.text)
@@ -108,7 +107,7 @@ async def test_an_ehc_plan_issued_and_finalised_in_plans_reaches_the_statutory_r
         return answer if ehc else httpx.Response(404, json={})
 
     drafted = await _eventually(ehc_plan_drafted, "the EHC plan drafted")
-    ready = made_ready(PlanDocument.model_validate(drafted["sections"]), TODAY)
+    ready = made_ready(PlanDocument.model_validate(drafted["sections"]), today)
     for key in ("C", "D", "E", "F", "G", "H1", "H2", "I", "J"):
         content = ready.model_dump(mode="json")[key]
         edited = await plans_api.put(
@@ -124,12 +123,12 @@ async def test_an_ehc_plan_issued_and_finalised_in_plans_reaches_the_statutory_r
     for line in sections["G"]:
         agreed = await plans_api.post(
             f"{path}/plan/lines/{line['id']}/health-agreement",
-            json={"agreed_by": "NHS West Yorkshire ICB", "agreed_on": str(TODAY)},
+            json={"agreed_by": "NHS West Yorkshire ICB", "agreed_on": str(today)},
         )
         assert agreed.status_code == 200, agreed.text
     plan = (await plans_api.post(f"{path}/plan/issue", json={})).json()
     assert plan["status"] == "issued_for_comment"
-    assert plan["comments_until"] == str(TODAY + timedelta(days=15))
+    assert plan["comments_until"] == str(today + timedelta(days=15))
     referral = await wait_for_timeline(referrals_api, referral_id, ("draft_plan_issued",))
     assert referral["ehc"]["stage"] == "draft_plan_issued"
     assert referral["ehc"]["comments_due"] == plan["comments_until"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Awaitable, Callable
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -16,6 +16,7 @@ import pytest
 
 from devtools.dev_identity import fetch_token
 from scripts.platform import IdentityProvider, Platform
+from shared.dates import london_today
 from tests.e2e.conftest import wait_for_timeline
 from tests.events import referral_request
 
@@ -37,7 +38,7 @@ def _body(need: str = "SLCN", weeks_ago: int | None = None) -> dict[str, Any]:
     body["primary_need"] = need
     body["child"] = {**body["child"], "postcode": "BD3 9AB", "nhs_number": None}
     if weeks_ago is not None:
-        body |= {"track": "ehc", "received_on": str(date.today() - timedelta(weeks=weeks_ago))}
+        body |= {"track": "ehc", "received_on": str(london_today() - timedelta(weeks=weeks_ago))}
     return body
 
 

@@ -25,6 +25,7 @@ from pydantic import SecretStr
 
 from scripts.platform import IdentityProvider, service_url
 from shared.batches import batch_consumer
+from shared.dates import london_today
 from shared.db import Connection
 from shared.events import Envelope, ReferralReceived, Sen2Need, Track
 from shared.family_links import mint
@@ -71,7 +72,7 @@ async def drafted(
     """A referral's first draft, stored as the plans service stores it; its referral id. An
     EHC plan the council decided to issue is stored as a caseworker made it ready to issue
     (``prepared_ehc_plan``)."""
-    received = date.today() - timedelta(weeks=14)
+    received = london_today() - timedelta(weeks=14)
     referral = ReferralReceived(
         referral_id=referral_id or uuid4(), local_authority=council, received_on=received,
         primary_need=Sen2Need.SLCN, requested_by="parent", postcode_district="LS6",
@@ -80,7 +81,7 @@ async def drafted(
     )  # fmt: skip
     plan, _ = draft_plan(referral, None, shipped_in_force(referral.local_authority))
     if issue_decided and track == "ehc":
-        due = referral.final_plan_due or date.today()
+        due = referral.final_plan_due or london_today()
         plan = replace(plan, document=prepared_ehc_plan(plan.document, due))
     conn = await owner_connection(owner_url)
     try:

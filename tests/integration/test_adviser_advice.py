@@ -7,7 +7,7 @@ link opens one referral's one kind of advice and nothing else."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -31,7 +31,6 @@ from tests.integration.referrals_app import (
     signed_in,
 )
 
-TODAY = london_today()
 KINDS_ASKED = ["educational_psychology", "medical"]
 SUMMARY = {
     "needs": "Finds it hard to follow spoken instructions in class",
@@ -67,7 +66,7 @@ async def adviser(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 async def _advice_asked(client: httpx.AsyncClient, *, asked_days_ago: int) -> dict[str, Any]:
     """An EHC request being assessed, with psychological and medical advice asked for."""
-    asked_on = TODAY - timedelta(days=asked_days_ago)
+    asked_on = london_today() - timedelta(days=asked_days_ago)
     created = await client.post(
         "/v1/referrals",
         json=referral_body(track="ehc", received_on=asked_on - timedelta(days=14)),
@@ -110,7 +109,11 @@ async def _return(
 
 
 async def test_the_link_shows_what_is_asked_about_whom_and_by_when_audited_as_the_link(
-    app: FastAPI, caseworker: httpx.AsyncClient, adviser: httpx.AsyncClient, owner_url: str
+    app: FastAPI,
+    caseworker: httpx.AsyncClient,
+    adviser: httpx.AsyncClient,
+    owner_url: str,
+    today: date,
 ) -> None:
     referral = await _advice_asked(caseworker, asked_days_ago=10)
     token = _link(app, referral)
@@ -128,8 +131,8 @@ async def test_the_link_shows_what_is_asked_about_whom_and_by_when_audited_as_th
     assert body["kind"] == "educational_psychology"
     assert body["given_name"].startswith("Given")
     assert body["date_of_birth"] == child["date_of_birth"]
-    assert body["requested_on"] == str(TODAY - timedelta(days=10))
-    assert body["due_on"] == str(TODAY - timedelta(days=10) + timedelta(weeks=6))
+    assert body["requested_on"] == str(today - timedelta(days=10))
+    assert body["due_on"] == str(today - timedelta(days=10) + timedelta(weeks=6))
     assert body["received_on"] is None
     conn = await owner_connection(owner_url)
     try:
@@ -143,7 +146,11 @@ async def test_the_link_shows_what_is_asked_about_whom_and_by_when_audited_as_th
 
 
 async def test_advice_returned_is_received_on_the_clock_once_with_its_document_and_summary(
-    app: FastAPI, caseworker: httpx.AsyncClient, adviser: httpx.AsyncClient, owner_url: str
+    app: FastAPI,
+    caseworker: httpx.AsyncClient,
+    adviser: httpx.AsyncClient,
+    owner_url: str,
+    today: date,
 ) -> None:
     referral = await _advice_asked(caseworker, asked_days_ago=10)
     token = _link(app, referral)
@@ -152,7 +159,7 @@ async def test_advice_returned_is_received_on_the_clock_once_with_its_document_a
     returned = await _return(adviser, token, advice)
 
     assert returned.status_code == 201, returned.text
-    assert returned.json()["received_on"] == str(TODAY)
+    assert returned.json()["received_on"] == str(today)
     [received] = [
         d for t, d in await outbox_events(owner_url, referral["id"]) if "advice-received" in t
     ]
@@ -173,7 +180,7 @@ async def test_advice_returned_is_received_on_the_clock_once_with_its_document_a
     assert download.content == advice
     ehc = (await caseworker.get(f"/v1/referrals/{referral['id']}")).json()["ehc"]
     by_kind = {a["kind"]: a for a in ehc["advice"]}
-    assert by_kind["educational_psychology"]["received_on"] == str(TODAY)
+    assert by_kind["educational_psychology"]["received_on"] == str(today)
     assert by_kind["medical"]["received_on"] is None  # the link's kind only
 
     again = await _return(adviser, token, documents.pdf("a second go"))

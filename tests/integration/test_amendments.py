@@ -17,14 +17,11 @@ from fastapi import FastAPI
 from referrals.notices.letters import LetterKind, html
 
 from scripts.platform import IdentityProvider, migrations_of
-from shared.dates import london_today
 from tests.conftest import Databases
 from tests.integration.plans_family import link
 from tests.integration.referrals_app import outbox_events, referrals_service, signed_in
 from tests.integration.test_live_plans_import import PATH, plan
 from tests.integration.test_notices import _printed
-
-TODAY = london_today()
 
 
 @pytest.fixture(scope="module")
@@ -49,29 +46,33 @@ def _limits(review: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 async def test_an_amendment_runs_from_the_decision_to_the_amended_plan(
-    app: FastAPI, identity: IdentityProvider, owner_url: str, monkeypatch: pytest.MonkeyPatch
+    app: FastAPI,
+    identity: IdentityProvider,
+    owner_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    today: date,
 ) -> None:
     printed = _printed(monkeypatch)
-    held = TODAY - timedelta(days=40)
+    held = today - timedelta(days=40)
     async with await signed_in(app, identity, "leeds-manager") as manager:
         meeting = [{"step": "annual_review_meeting", "on": str(held)}]
         made = await manager.post(
             PATH,
-            json={"plans": [plan(last_reviewed_on=str(TODAY - timedelta(days=360)),
+            json={"plans": [plan(last_reviewed_on=str(today - timedelta(days=360)),
                                  open_steps=meeting)]},
         )  # fmt: skip
         assert made.status_code == 200, made.text
     referral_id = made.json()["plans"][0]["referral_id"]
     base = f"/v1/referrals/{referral_id}/annual-review"
     async with await signed_in(app, identity, "leeds-caseworker") as caseworker:
-        early = await caseworker.post(f"{base}/amendments/proposals", json={"sent_on": str(TODAY)})
+        early = await caseworker.post(f"{base}/amendments/proposals", json={"sent_on": str(today)})
         assert early.status_code == 409, early.text  # no decision to amend yet
         decided = {"decision": "amend", "decided_on": str(held + timedelta(days=20))}
         reviews = await _post(caseworker, f"{base}/decision", decided)
         amending = next(r for r in reviews if r["decision"] == "amend")
         assert _limits(amending)["amended_plan"]["due_on"] == str(held + timedelta(weeks=12))
 
-        sent = TODAY - timedelta(days=16)
+        sent = today - timedelta(days=16)
         short = await caseworker.post(
             f"{base}/amendments/proposals",
             json={"sent_on": str(sent), "comments_until": str(sent + timedelta(days=14))},
@@ -92,23 +93,23 @@ async def test_an_amendment_runs_from_the_decision_to_the_amended_plan(
         reviews = await _post(
             caseworker,
             f"{base}/amendments/final",
-            {"issued_on": str(TODAY), "note": "Section F now gives weekly speech therapy."},
+            {"issued_on": str(today), "note": "Section F now gives weekly speech therapy."},
         )
         amending = next(r for r in reviews if r["decision"] == "amend")
-        assert amending["amended_issued_on"] == str(TODAY)
-        assert _limits(amending)["amended_plan"]["met_on"] == str(TODAY)
-        again = await caseworker.post(f"{base}/amendments/final", json={"issued_on": str(TODAY)})
+        assert amending["amended_issued_on"] == str(today)
+        assert _limits(amending)["amended_plan"]["met_on"] == str(today)
+        again = await caseworker.post(f"{base}/amendments/final", json={"issued_on": str(today)})
         assert again.status_code == 409
     events = {t: d for t, d in await outbox_events(owner_url, referral_id)}
     issued = events["referrals.amended-plan-issued.v1"]
     assert issued["late"] is False
     # The meeting, from which plans dates the amended plan's next review (within 12 months).
     assert issued["held_on"] == events["referrals.amendments-proposed.v1"]["held_on"] == str(held)
-    assert issued["appeal_by"] > str(TODAY)
+    assert issued["appeal_by"] > str(today)
 
     # The family's letter (Reg 22(5), Reg 14): the amended plan can be appealed as a final plan.
     [letter] = printed
-    assert (letter.kind, letter.dated) == (LetterKind.AMENDED_PLAN, TODAY)
+    assert (letter.kind, letter.dated) == (LetterKind.AMENDED_PLAN, today)
     assert letter.appealable
     assert letter.appeal_by == date.fromisoformat(issued["appeal_by"])
     words = unescape(html(letter))

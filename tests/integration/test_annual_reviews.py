@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from referrals.live.review_watch import ReviewWatch
 
 from scripts.platform import IdentityProvider, migrations_of, service_url
-from shared.dates import add_months, london_today
+from shared.dates import add_months
 from shared.state import service_state
 from tests.conftest import Databases
 from tests.integration.referrals_app import (
@@ -30,8 +30,6 @@ from tests.integration.referrals_app import (
 from tests.integration.test_deadline_metrics import _warnings as metric_warnings
 from tests.integration.test_live_plans_import import PATH, plan
 from tests.logging_state import restored_logging
-
-TODAY = london_today()
 
 
 @pytest.fixture(scope="module")
@@ -78,11 +76,15 @@ async def _post(client: httpx.AsyncClient, path: str, body: dict[str, Any]) -> A
 
 
 async def test_the_scheduler_opens_each_review_once_before_it_is_due(
-    app: FastAPI, identity: IdentityProvider, owner_url: str, caseworker: httpx.AsyncClient
+    app: FastAPI,
+    identity: IdentityProvider,
+    owner_url: str,
+    caseworker: httpx.AsyncClient,
+    today: date,
 ) -> None:
-    due = TODAY + timedelta(days=60)
+    due = today + timedelta(days=60)
     referral_id = await _imported(
-        app, identity, last_reviewed_on=str(TODAY - timedelta(days=300)), next_review_on=str(due)
+        app, identity, last_reviewed_on=str(today - timedelta(days=300)), next_review_on=str(due)
     )
     work = service_state(app).work
     conn = await asyncpg.connect(service_url(owner_url))
@@ -111,41 +113,45 @@ async def test_the_scheduler_opens_each_review_once_before_it_is_due(
 
 
 async def test_each_step_in_order_meets_its_limit_and_sets_the_next(
-    app: FastAPI, identity: IdentityProvider, owner_url: str, caseworker: httpx.AsyncClient
+    app: FastAPI,
+    identity: IdentityProvider,
+    owner_url: str,
+    caseworker: httpx.AsyncClient,
+    today: date,
 ) -> None:
     referral_id = await _imported(
-        app, identity, last_reviewed_on=str(TODAY - timedelta(days=330)), next_review_on=None
+        app, identity, last_reviewed_on=str(today - timedelta(days=330)), next_review_on=None
     )
     base = f"/v1/referrals/{referral_id}/annual-review"
     work = service_state(app).work
     conn = await asyncpg.connect(service_url(owner_url))
     try:
-        watch = ReviewWatch(open_days=70, at_risk_days=10, interval_s=60, today=lambda: TODAY)
+        watch = ReviewWatch(open_days=70, at_risk_days=10, interval_s=60, today=lambda: today)
         await watch.check(work, conn)
-        early = await caseworker.post(f"{base}/meeting-held", json={"held_on": str(TODAY)})
+        early = await caseworker.post(f"{base}/meeting-held", json={"held_on": str(today)})
         assert early.status_code == 409, early.text  # not before it is arranged and invited
-        meeting = TODAY + timedelta(days=21)
+        meeting = today + timedelta(days=21)
         reviews = await _post(caseworker, f"{base}/meeting", {"meeting_on": str(meeting)})
         deadlines = {d["kind"]: d for d in reviews[0]["deadlines"]}
         assert deadlines["review_invitations"]["due_on"] == str(meeting - timedelta(days=14))
         short = await caseworker.post(
-            f"{base}/invitations", json={"sent_on": str(TODAY), "invitees": ["family", "school"]}
+            f"{base}/invitations", json={"sent_on": str(today), "invitees": ["family", "school"]}
         )
         assert short.status_code == 422, short.text
         assert short.json()["detail"][0]["loc"] == ["body", "invitees"]
         everyone = ["family", "school", "health", "social_care"]
         reviews = await _post(
-            caseworker, f"{base}/invitations", {"sent_on": str(TODAY), "invitees": everyone}
+            caseworker, f"{base}/invitations", {"sent_on": str(today), "invitees": everyone}
         )
         assert {d["kind"]: d["met_on"] for d in reviews[0]["deadlines"]}["review_invitations"] == (
-            str(TODAY)
+            str(today)
         )
         # Held earlier than arranged (the family asked): recorded as held that day.
-        reviews = await _post(caseworker, f"{base}/meeting-held", {"held_on": str(TODAY)})
+        reviews = await _post(caseworker, f"{base}/meeting-held", {"held_on": str(today)})
         deadlines = {d["kind"]: d for d in reviews[0]["deadlines"]}
-        assert deadlines["review_meeting"]["met_on"] == str(TODAY)
-        assert deadlines["review_report"]["due_on"] == str(TODAY + timedelta(days=14))
-        assert deadlines["review_decision"]["due_on"] == str(TODAY + timedelta(days=28))
+        assert deadlines["review_meeting"]["met_on"] == str(today)
+        assert deadlines["review_report"]["due_on"] == str(today + timedelta(days=14))
+        assert deadlines["review_decision"]["due_on"] == str(today + timedelta(days=28))
 
         async def check(day: date) -> list[tuple[str, str]]:
             later = ReviewWatch(open_days=70, at_risk_days=10, interval_s=60, today=lambda: day)
@@ -156,16 +162,16 @@ async def test_each_step_in_order_meets_its_limit_and_sets_the_next(
             ("annual-review-deadline-missed", "review_report"),
             ("annual-review-deadline-at-risk", "review_decision"),
         ]
-        assert sorted(await check(TODAY + timedelta(days=20))) == sorted(warned)
-        assert sorted(await check(TODAY + timedelta(days=21))) == sorted(warned)  # once each
-        await _post(caseworker, f"{base}/report", {"sent_on": str(TODAY)})
+        assert sorted(await check(today + timedelta(days=20))) == sorted(warned)
+        assert sorted(await check(today + timedelta(days=21))) == sorted(warned)  # once each
+        await _post(caseworker, f"{base}/report", {"sent_on": str(today)})
         reviews = await _post(
-            caseworker, f"{base}/decision", {"decision": "keep", "decided_on": str(TODAY)}
+            caseworker, f"{base}/decision", {"decision": "keep", "decided_on": str(today)}
         )
     finally:
         await conn.close()
     assert [r["stage"] for r in reviews] == ["scheduled", "decided"]
-    assert reviews[0]["due_on"] == str(add_months(TODAY, 12))
+    assert reviews[0]["due_on"] == str(add_months(today, 12))
     assert reviews[1]["decision"] == "keep"
     steps = [t for t, _ in await _warnings(owner_url, referral_id) if "deadline" not in t]
     assert steps == [
@@ -180,32 +186,32 @@ async def test_each_step_in_order_meets_its_limit_and_sets_the_next(
     timeline = [t["step"] for t in view["timeline"]]
     assert "annual_review_decided" in timeline
     again = await caseworker.post(
-        f"{base}/decision", json={"decision": "keep", "decided_on": str(TODAY)}
+        f"{base}/decision", json={"decision": "keep", "decided_on": str(today)}
     )
     assert again.status_code == 409  # next year's review is not yet held
 
 
 async def test_a_review_meeting_brought_in_puts_the_review_where_it_stands(
-    app: FastAPI, identity: IdentityProvider, caseworker: httpx.AsyncClient
+    app: FastAPI, identity: IdentityProvider, caseworker: httpx.AsyncClient, today: date
 ) -> None:
-    held = TODAY - timedelta(days=20)
+    held = today - timedelta(days=20)
     meeting = {"step": "annual_review_meeting", "on": str(held)}
     referral_id = await _imported(
-        app, identity, last_reviewed_on=str(TODAY - timedelta(days=360)), open_steps=[meeting]
+        app, identity, last_reviewed_on=str(today - timedelta(days=360)), open_steps=[meeting]
     )
     (review,) = (await caseworker.get(f"/v1/referrals/{referral_id}/annual-reviews")).json()
     assert (review["stage"], review["held_on"], review["opened_on"]) == (
-        "meeting_held", str(held), str(TODAY),
+        "meeting_held", str(held), str(today),
     )  # fmt: skip
     deadlines = {d["kind"]: d for d in review["deadlines"]}
     assert deadlines["review_meeting"]["met_on"] == str(held)
     assert deadlines["review_report"]["due_on"] == str(held + timedelta(days=14))  # passed
     assert deadlines["review_decision"]["due_on"] == str(held + timedelta(days=28))
-    coming = TODAY + timedelta(days=30)
+    coming = today + timedelta(days=30)
     arranged = await _imported(
         app,
         identity,
-        last_reviewed_on=str(TODAY - timedelta(days=340)),
+        last_reviewed_on=str(today - timedelta(days=340)),
         open_steps=[{"step": "annual_review_meeting", "on": str(coming)}],
     )
     (review,) = (await caseworker.get(f"/v1/referrals/{arranged}/annual-reviews")).json()
@@ -216,8 +222,9 @@ async def test_a_review_meeting_brought_in_puts_the_review_where_it_stands(
 
 async def test_a_final_plan_issued_here_has_its_first_review_scheduled(
     caseworker: httpx.AsyncClient,
+    today: date,
 ) -> None:
-    start = TODAY - timedelta(weeks=20)
+    start = today - timedelta(weeks=20)
     made = await caseworker.post(
         "/v1/referrals", json=referral_body(track="ehc", received_on=start)
     )
@@ -239,38 +246,38 @@ async def test_a_final_plan_issued_here_has_its_first_review_scheduled(
 
 
 async def test_another_councils_caseworker_finds_no_review_to_read_or_change(
-    app: FastAPI, identity: IdentityProvider
+    app: FastAPI, identity: IdentityProvider, today: date
 ) -> None:
     referral_id = await _imported(app, identity)
     async with await signed_in(app, identity, "bradford-caseworker") as bradford:
         read = await bradford.get(f"/v1/referrals/{referral_id}/annual-reviews")
         assert read.status_code == 404
-        meeting = {"meeting_on": str(TODAY + timedelta(days=30))}
+        meeting = {"meeting_on": str(today + timedelta(days=30))}
         changed = await bradford.post(
             f"/v1/referrals/{referral_id}/annual-review/meeting", json=meeting
         )
         assert changed.status_code == 404
         amended = await bradford.post(
             f"/v1/referrals/{referral_id}/annual-review/amendments/final",
-            json={"issued_on": str(TODAY)},
+            json={"issued_on": str(today)},
         )
         assert amended.status_code == 404
 
 
 async def test_the_caseloads_at_risk_filter_finds_a_review_near_its_limit(
-    app: FastAPI, identity: IdentityProvider, caseworker: httpx.AsyncClient
+    app: FastAPI, identity: IdentityProvider, caseworker: httpx.AsyncClient, today: date
 ) -> None:
     near = await _imported(
         app,
         identity,
-        last_reviewed_on=str(TODAY - timedelta(days=300)),
-        next_review_on=str(TODAY + timedelta(days=5)),
+        last_reviewed_on=str(today - timedelta(days=300)),
+        next_review_on=str(today + timedelta(days=5)),
     )
     far = await _imported(
         app,
         identity,
-        last_reviewed_on=str(TODAY - timedelta(days=200)),
-        next_review_on=str(TODAY + timedelta(days=100)),
+        last_reviewed_on=str(today - timedelta(days=200)),
+        next_review_on=str(today + timedelta(days=100)),
     )
     page = await caseworker.get("/v1/referrals", params={"deadline": "at_risk", "limit": 200})
     assert page.status_code == 200, page.text
@@ -280,11 +287,11 @@ async def test_the_caseloads_at_risk_filter_finds_a_review_near_its_limit(
 
 
 async def test_review_warnings_are_counted_once_in_the_metrics_the_alerts_watch(
-    app: FastAPI, identity: IdentityProvider, owner_url: str
+    app: FastAPI, identity: IdentityProvider, owner_url: str, today: date
 ) -> None:
-    due = TODAY + timedelta(days=5)
+    due = today + timedelta(days=5)
     await _imported(
-        app, identity, last_reviewed_on=str(TODAY - timedelta(days=300)), next_review_on=str(due)
+        app, identity, last_reviewed_on=str(today - timedelta(days=300)), next_review_on=str(due)
     )
     at_risk = ("send_statutory_deadlines_at_risk_total", LEEDS, "review_meeting")
     missed = ("send_statutory_deadlines_missed_total", LEEDS, "review_meeting")
@@ -298,9 +305,9 @@ async def test_review_warnings_are_counted_once_in_the_metrics_the_alerts_watch(
             now = await metric_warnings(app)
             return {k: v - before.get(k, 0) for k, v in now.items() if k in (at_risk, missed)}
 
-        assert (await check(TODAY))[at_risk] >= 1
-        counted = await check(TODAY)
-        assert await check(TODAY) == counted  # not again
+        assert (await check(today))[at_risk] >= 1
+        counted = await check(today)
+        assert await check(today) == counted  # not again
         after = await check(due + timedelta(days=1))
         assert after[missed] >= 1
         assert await check(due + timedelta(days=2)) == after
@@ -309,19 +316,23 @@ async def test_review_warnings_are_counted_once_in_the_metrics_the_alerts_watch(
 
 
 async def test_a_step_sent_twice_with_its_key_is_recorded_once(
-    app: FastAPI, identity: IdentityProvider, owner_url: str, caseworker: httpx.AsyncClient
+    app: FastAPI,
+    identity: IdentityProvider,
+    owner_url: str,
+    caseworker: httpx.AsyncClient,
+    today: date,
 ) -> None:
     referral_id = await _imported(
-        app, identity, last_reviewed_on=str(TODAY - timedelta(days=330)), next_review_on=None
+        app, identity, last_reviewed_on=str(today - timedelta(days=330)), next_review_on=None
     )
     conn = await asyncpg.connect(service_url(owner_url))
     try:
-        watch = ReviewWatch(open_days=70, at_risk_days=10, interval_s=60, today=lambda: TODAY)
+        watch = ReviewWatch(open_days=70, at_risk_days=10, interval_s=60, today=lambda: today)
         await watch.check(service_state(app).work, conn)
     finally:
         await conn.close()
     path = f"/v1/referrals/{referral_id}/annual-review/meeting"
-    body = {"meeting_on": str(TODAY + timedelta(days=20))}
+    body = {"meeting_on": str(today + timedelta(days=20))}
     headers = {"Idempotency-Key": "review-meeting-1"}
     first = await caseworker.post(path, json=body, headers=headers)
     again = await caseworker.post(path, json=body, headers=headers)
@@ -330,6 +341,6 @@ async def test_a_step_sent_twice_with_its_key_is_recorded_once(
     steps = [t for t, _ in await _warnings(owner_url, referral_id)]
     assert steps.count("annual-review-meeting-arranged") == 1
     other = await caseworker.post(
-        path, json={"meeting_on": str(TODAY + timedelta(days=25))}, headers=headers
+        path, json={"meeting_on": str(today + timedelta(days=25))}, headers=headers
     )
     assert other.status_code == 422  # the same key with another request

@@ -12,7 +12,7 @@ event again alone (a refused one then raises its ``Refused``)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -210,7 +210,7 @@ async def test_a_batch_is_taken_in_as_one_at_a_time_would(
         _event(referral_body(given_name="Other", family_name="Name", nhs_number=KNOWN)),
         _event(referral_body(given_name="Other", family_name="Name", nhs_number=KNOWN_OTHER)),
         _event(referral_body(council=BRADFORD)),
-        _event(referral_body(received_on=date.today() + timedelta(days=2))),
+        _event(referral_body(received_on=london_today() + timedelta(days=2))),
     ]
     outcomes = await _same_as_one_at_a_time(apps, urls, second)
     assert [outcomes[m.subject] for m in second] == [

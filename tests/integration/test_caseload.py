@@ -7,7 +7,7 @@ the specialists' events keep, and the child's details for the referral page."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -16,7 +16,6 @@ import pytest
 from fastapi import FastAPI
 
 from scripts.platform import IdentityProvider, migrations_of
-from shared.dates import london_today
 from shared.events import AllocationEnded, DomainEvent, ReferralWaitlisted, SpecialistAssigned, wrap
 from shared.migrations import owner_connection
 from tests.conftest import Databases
@@ -29,7 +28,6 @@ from tests.integration.referrals_app import (
     signed_in,
 )
 
-TODAY = london_today()
 SLT = "speech_and_language_therapy"
 
 
@@ -189,12 +187,14 @@ async def test_a_search_and_the_childs_details_stay_in_the_council(
     assert made["child"]["given_name"] not in repr(view)
 
 
-async def test_deadline_filters_find_those_at_risk_or_missed(caseworker: httpx.AsyncClient) -> None:
-    missed = await _referral(caseworker, track="ehc", received_on=TODAY - timedelta(weeks=7))
+async def test_deadline_filters_find_those_at_risk_or_missed(
+    caseworker: httpx.AsyncClient, today: date
+) -> None:
+    missed = await _referral(caseworker, track="ehc", received_on=today - timedelta(weeks=7))
     at_risk = await _referral(
-        caseworker, track="ehc", received_on=TODAY - timedelta(weeks=6) + timedelta(days=4)
+        caseworker, track="ehc", received_on=today - timedelta(weeks=6) + timedelta(days=4)
     )
-    fine = await _referral(caseworker, track="ehc", received_on=TODAY)
+    fine = await _referral(caseworker, track="ehc", received_on=today)
 
     async def ids(*states: str) -> set[str]:
         page = await caseworker.get("/v1/referrals", params={"deadline": states, "limit": 200})
@@ -277,8 +277,10 @@ async def test_team_and_waiting_filters_follow_the_specialists_events_in_any_ord
     assert await ids(waiting="true", include_closed="true") == []
 
 
-async def test_the_next_deadline_follows_each_step(caseworker: httpx.AsyncClient) -> None:
-    made = await _referral(caseworker, track="ehc", received_on=TODAY - timedelta(days=3))
+async def test_the_next_deadline_follows_each_step(
+    caseworker: httpx.AsyncClient, today: date
+) -> None:
+    made = await _referral(caseworker, track="ehc", received_on=today - timedelta(days=3))
 
     async def row() -> dict[str, Any]:
         found = await caseworker.post(
@@ -289,18 +291,18 @@ async def test_the_next_deadline_follows_each_step(caseworker: httpx.AsyncClient
 
     first = await row()
     assert (first["next_deadline"], first["next_due_on"]) == (
-        "decision", str(TODAY - timedelta(days=3) + timedelta(weeks=6)),
+        "decision", str(today - timedelta(days=3) + timedelta(weeks=6)),
     )  # fmt: skip
     decided = await caseworker.post(
         f"/v1/referrals/{made['id']}/assessment-decision",
-        json={"decision": "assess", "decided_on": str(TODAY)},
+        json={"decision": "assess", "decided_on": str(today)},
     )
     assert decided.status_code == 200, decided.text
     assert (await row())["next_deadline"] == "issue_decision"
-    refused = await _referral(caseworker, track="ehc", received_on=TODAY)
+    refused = await _referral(caseworker, track="ehc", received_on=today)
     await caseworker.post(
         f"/v1/referrals/{refused['id']}/assessment-decision",
-        json={"decision": "refuse", "decided_on": str(TODAY),
+        json={"decision": "refuse", "decided_on": str(today),
               "reason": "no_evidence_of_special_educational_needs"},
     )  # fmt: skip
     page = (await caseworker.get("/v1/referrals", params={"limit": 200})).json()

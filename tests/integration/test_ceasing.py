@@ -20,7 +20,7 @@ from referrals.live.review_watch import ReviewWatch
 from referrals.notices.letters import LetterKind, html
 
 from scripts.platform import IdentityProvider, migrations_of, service_url
-from shared.dates import add_months, london_today
+from shared.dates import add_months
 from shared.state import service_state
 from tests.conftest import Databases
 from tests.integration.plans_family import link
@@ -28,8 +28,6 @@ from tests.integration.referrals_app import outbox_events, referrals_service, si
 from tests.integration.test_live_plans_import import PATH, plan
 from tests.integration.test_notices import NOTICES, SCHOOL_URN, _printed
 from tests.logging_state import restored_logging
-
-TODAY = london_today()
 
 
 @pytest.fixture(scope="module")
@@ -85,6 +83,7 @@ async def test_a_plan_ceases_only_after_consultation_the_notice_and_the_time_to_
     owner_url: str,
     caseworker: httpx.AsyncClient,
     monkeypatch: pytest.MonkeyPatch,
+    today: date,
 ) -> None:
     printed = _printed(monkeypatch)
     referral_id = await _imported(
@@ -93,10 +92,10 @@ async def test_a_plan_ceases_only_after_consultation_the_notice_and_the_time_to_
     base = f"/v1/referrals/{referral_id}/ceasing"
     early = await caseworker.post(
         f"{base}/decision",
-        json={"decision": "cease", "decided_on": str(TODAY), "note": "Needs are met."},
+        json={"decision": "cease", "decided_on": str(today), "note": "Needs are met."},
     )
     assert early.status_code == 409, early.text  # nothing proposed yet
-    proposed_on, views_by = TODAY - timedelta(days=80), TODAY - timedelta(days=60)
+    proposed_on, views_by = today - timedelta(days=80), today - timedelta(days=60)
     made = await _post(
         caseworker,
         f"{base}/proposal",
@@ -120,7 +119,7 @@ async def test_a_plan_ceases_only_after_consultation_the_notice_and_the_time_to_
     # Reg 31(1): the decision cannot come before the consultation.
     too_soon = await caseworker.post(
         f"{base}/decision",
-        json={"decision": "cease", "decided_on": str(TODAY), "note": "Needs are met."},
+        json={"decision": "cease", "decided_on": str(today), "note": "Needs are met."},
     )
     assert too_soon.status_code == 409, too_soon.text
     assert "consulted first" in too_soon.json()["detail"]
@@ -136,11 +135,11 @@ async def test_a_plan_ceases_only_after_consultation_the_notice_and_the_time_to_
         {"consulted_on": str(consulted_on), "school_views": "The school agrees."},
     )
     unreasoned = await caseworker.post(
-        f"{base}/decision", json={"decision": "cease", "decided_on": str(TODAY), "note": " "}
+        f"{base}/decision", json={"decision": "cease", "decided_on": str(today), "note": " "}
     )
     assert unreasoned.status_code == 422, unreasoned.text
     assert unreasoned.json()["detail"][0]["loc"] == ["body", "note"]
-    decided_on = TODAY - timedelta(days=50)
+    decided_on = today - timedelta(days=50)
     decision = {
         "decision": "cease",
         "decided_on": str(decided_on),
@@ -196,9 +195,9 @@ async def test_a_plan_ceases_only_after_consultation_the_notice_and_the_time_to_
 
     # Mediation (Reg 32): a certificate today moves the appeal date to a month from it.
     certificate = await _post(
-        caseworker, f"{base}/mediation", {"mediation_certificate_on": str(TODAY)}
+        caseworker, f"{base}/mediation", {"mediation_certificate_on": str(today)}
     )
-    appeal_by = add_months(TODAY, 1)
+    appeal_by = add_months(today, 1)
     assert certificate[0]["appeal_by"] == str(appeal_by)
 
     # Kept until the time to appeal has passed (s45(4)); then ceased, once, with no reviews.
@@ -224,15 +223,19 @@ async def test_a_plan_ceases_only_after_consultation_the_notice_and_the_time_to_
         f"{base}/proposal",
         json={
             "reason": "no_longer_necessary",
-            "proposed_on": str(TODAY),
-            "views_by": str(TODAY + timedelta(days=5)),
+            "proposed_on": str(today),
+            "views_by": str(today + timedelta(days=5)),
         },
     )
     assert after.status_code == 409, after.text
 
 
 async def test_an_appeal_keeps_the_plan_until_it_is_decided(
-    app: FastAPI, identity: IdentityProvider, owner_url: str, caseworker: httpx.AsyncClient
+    app: FastAPI,
+    identity: IdentityProvider,
+    owner_url: str,
+    caseworker: httpx.AsyncClient,
+    today: date,
 ) -> None:
     referral_id = await _imported(app, identity)  # a child under 18: only "no longer necessary"
     base = f"/v1/referrals/{referral_id}/ceasing"
@@ -240,8 +243,8 @@ async def test_an_appeal_keeps_the_plan_until_it_is_decided(
         f"{base}/proposal",
         json={
             "reason": "no_longer_responsible",
-            "proposed_on": str(TODAY - timedelta(days=40)),
-            "views_by": str(TODAY - timedelta(days=20)),
+            "proposed_on": str(today - timedelta(days=40)),
+            "views_by": str(today - timedelta(days=20)),
         },
     )
     assert wrong.status_code == 422, wrong.text
@@ -251,15 +254,15 @@ async def test_an_appeal_keeps_the_plan_until_it_is_decided(
         f"{base}/proposal",
         {
             "reason": "no_longer_necessary",
-            "proposed_on": str(TODAY - timedelta(days=40)),
-            "views_by": str(TODAY - timedelta(days=20)),
+            "proposed_on": str(today - timedelta(days=40)),
+            "views_by": str(today - timedelta(days=20)),
         },
     )
     await _post(
         caseworker,
         f"{base}/consultation",
         {
-            "consulted_on": str(TODAY - timedelta(days=15)),
+            "consulted_on": str(today - timedelta(days=15)),
             "family_views": "Please keep it.",
             "school_views": "We still need the support.",
         },
@@ -269,15 +272,15 @@ async def test_an_appeal_keeps_the_plan_until_it_is_decided(
         f"{base}/decision",
         {
             "decision": "cease",
-            "decided_on": str(TODAY - timedelta(days=10)),
+            "decided_on": str(today - timedelta(days=10)),
             "note": "Needs are met.",
         },
     )
-    await _post(caseworker, f"{base}/appeal", {"lodged_on": str(TODAY)})
-    await _watch(app, owner_url, TODAY + timedelta(days=200))  # long after: an appeal pending
+    await _post(caseworker, f"{base}/appeal", {"lodged_on": str(today)})
+    await _watch(app, owner_url, today + timedelta(days=200))  # long after: an appeal pending
     assert "plan-ceased" not in await _topics(owner_url, referral_id)
     upheld = await _post(
-        caseworker, f"{base}/appeal-outcome", {"outcome": "upheld", "decided_on": str(TODAY)}
+        caseworker, f"{base}/appeal-outcome", {"outcome": "upheld", "decided_on": str(today)}
     )
     assert (upheld[0]["stage"], upheld[0]["ceased_on"]) == ("continues", None)
     reviews = (await caseworker.get(f"/v1/referrals/{referral_id}/annual-reviews")).json()
@@ -285,7 +288,11 @@ async def test_an_appeal_keeps_the_plan_until_it_is_decided(
 
 
 async def test_deciding_not_to_cease_keeps_the_plan_and_a_dismissed_appeal_ceases_it(
-    app: FastAPI, identity: IdentityProvider, owner_url: str, caseworker: httpx.AsyncClient
+    app: FastAPI,
+    identity: IdentityProvider,
+    owner_url: str,
+    caseworker: httpx.AsyncClient,
+    today: date,
 ) -> None:
     referral_id = await _imported(app, identity)
     base = f"/v1/referrals/{referral_id}/ceasing"
@@ -294,14 +301,14 @@ async def test_deciding_not_to_cease_keeps_the_plan_and_a_dismissed_appeal_cease
             "proposal",
             {
                 "reason": "no_longer_necessary",
-                "proposed_on": str(TODAY - timedelta(days=40)),
-                "views_by": str(TODAY - timedelta(days=20)),
+                "proposed_on": str(today - timedelta(days=40)),
+                "views_by": str(today - timedelta(days=20)),
             },
         ),
         (
             "consultation",
             {
-                "consulted_on": str(TODAY - timedelta(days=15)),
+                "consulted_on": str(today - timedelta(days=15)),
                 "family_views": "Keep it.",
                 "school_views": "Keep it.",
             },
@@ -312,7 +319,7 @@ async def test_deciding_not_to_cease_keeps_the_plan_and_a_dismissed_appeal_cease
     kept = await _post(
         caseworker,
         f"{base}/decision",
-        {"decision": "keep", "decided_on": str(TODAY), "note": "The provision is still needed."},
+        {"decision": "keep", "decided_on": str(today), "note": "The provision is still needed."},
     )
     assert kept[0]["stage"] == "kept"
     topics = await _topics(owner_url, referral_id)
@@ -322,11 +329,11 @@ async def test_deciding_not_to_cease_keeps_the_plan_and_a_dismissed_appeal_cease
     await _post(
         caseworker,
         f"{base}/decision",
-        {"decision": "cease", "decided_on": str(TODAY - timedelta(days=10)), "note": "Met."},
+        {"decision": "cease", "decided_on": str(today - timedelta(days=10)), "note": "Met."},
     )
-    await _post(caseworker, f"{base}/appeal", {"lodged_on": str(TODAY - timedelta(days=5))})
+    await _post(caseworker, f"{base}/appeal", {"lodged_on": str(today - timedelta(days=5))})
     dismissed = await _post(
-        caseworker, f"{base}/appeal-outcome", {"outcome": "dismissed", "decided_on": str(TODAY)}
+        caseworker, f"{base}/appeal-outcome", {"outcome": "dismissed", "decided_on": str(today)}
     )
-    assert (dismissed[0]["stage"], dismissed[0]["ceased_on"]) == ("ceased", str(TODAY))
+    assert (dismissed[0]["stage"], dismissed[0]["ceased_on"]) == ("ceased", str(today))
     assert (await _topics(owner_url, referral_id)).count("plan-ceased") == 1

@@ -16,14 +16,12 @@ import pytest
 from fastapi import FastAPI
 
 from scripts.platform import IdentityProvider, migrations_of
-from shared.dates import add_months
+from shared.dates import add_months, london_today
 from shared.events import AdviceReceived, AdviceSummary, PlanIssueDecided, wrap
 from shared.migrations import owner_connection
 from tests.conftest import Databases
 from tests.integration.plans_app import drafted, handled, plans_service
 from tests.integration.referrals_app import outbox_events, signed_in
-
-TODAY = date.today()
 
 
 @pytest.fixture(scope="module")
@@ -61,12 +59,12 @@ async def _handled(owner_url: str, *events: Any) -> None:
 def _step(referral_id: UUID) -> dict[str, Any]:
     return {
         "referral_id": referral_id, "local_authority": "E08000035", "requested_by": "parent",
-        "ehc_requested_on": TODAY - timedelta(weeks=14),
+        "ehc_requested_on": london_today() - timedelta(weeks=14),
     }  # fmt: skip
 
 
 async def test_the_decision_to_issue_drafts_the_ehc_plan_from_the_advice_confirmed_line_by_line(
-    caseworker: httpx.AsyncClient, owner_url: str
+    caseworker: httpx.AsyncClient, owner_url: str, today: date
 ) -> None:
     referral_id = await drafted(owner_url, track="ehc")
     path = f"/v1/referrals/{referral_id}/plan"
@@ -74,8 +72,8 @@ async def test_the_decision_to_issue_drafts_the_ehc_plan_from_the_advice_confirm
     assert (intake["track"], intake["sections"]["track"]) == ("ehc", "support")
     document_id = uuid4()
     advice = AdviceReceived(
-        **_step(referral_id), kind="educational_psychology", received_on=TODAY - timedelta(1),
-        due_on=TODAY, on_time=True, document_id=document_id,
+        **_step(referral_id), kind="educational_psychology", received_on=today - timedelta(1),
+        due_on=today, on_time=True, document_id=document_id,
         summary=AdviceSummary(
             needs="Finds it hard to follow spoken instructions",
             outcomes_sought="Follows two-step instructions in class",
@@ -83,8 +81,8 @@ async def test_the_decision_to_issue_drafts_the_ehc_plan_from_the_advice_confirm
         ),
     )  # fmt: skip
     decided = PlanIssueDecided(
-        **_step(referral_id), decision="issue", decided_on=TODAY,
-        not_issue_due=TODAY + timedelta(weeks=2),
+        **_step(referral_id), decision="issue", decided_on=today,
+        not_issue_due=today + timedelta(weeks=2),
     )  # fmt: skip
     await _handled(owner_url, advice, decided, decided)  # a second copy changes nothing
     plan = await _ok(await caseworker.get(path))
@@ -92,7 +90,7 @@ async def test_the_decision_to_issue_drafts_the_ehc_plan_from_the_advice_confirm
     assert sections["track"] == "ehc"
     [k] = sections["K"]
     assert (k["kind"], k["received_on"], k["document_id"]) == (
-        "educational_psychology", str(TODAY - timedelta(1)), str(document_id),
+        "educational_psychology", str(today - timedelta(1)), str(document_id),
     )  # fmt: skip
     assert k["provision_recommended"] == "Daily small-group language work"
     lines = [*sections["E"], *sections["F"], *sections["G"]]
@@ -132,7 +130,7 @@ async def test_the_decision_to_issue_drafts_the_ehc_plan_from_the_advice_confirm
 
 
 async def test_issuing_refuses_deferred_or_short_provision_and_unagreed_health_provision(
-    caseworker: httpx.AsyncClient, owner_url: str
+    caseworker: httpx.AsyncClient, owner_url: str, today: date
 ) -> None:
     referral_id = await drafted(owner_url, track="ehc", issue_decided=True)
     path = f"/v1/referrals/{referral_id}/plan"
@@ -171,27 +169,27 @@ async def test_issuing_refuses_deferred_or_short_provision_and_unagreed_health_p
         in (refused.json()["detail"])
     )
     agreement = f"{path}/lines/provision-90/health-agreement"
-    blank = await caseworker.post(agreement, json={"agreed_by": "", "agreed_on": str(TODAY)})
+    blank = await caseworker.post(agreement, json={"agreed_by": "", "agreed_on": str(today)})
     assert blank.status_code == 422
     assert blank.json()["detail"][0]["loc"] == ["body", "agreed_by"]
     future = await caseworker.post(
-        agreement, json={"agreed_by": "NHS ICB", "agreed_on": str(TODAY + timedelta(1))}
+        agreement, json={"agreed_by": "NHS ICB", "agreed_on": str(today + timedelta(1))}
     )
     assert future.status_code == 422
     assert future.json()["detail"][0]["loc"][-1] == "agreed_on"
     icb = "NHS West Yorkshire Integrated Care Board"
     agreed = await _ok(
-        await caseworker.post(agreement, json={"agreed_by": icb, "agreed_on": str(TODAY)})
+        await caseworker.post(agreement, json={"agreed_by": icb, "agreed_on": str(today)})
     )
     assert agreed["sections"]["G"][0]["health_agreement"] == {
-        "agreed_by": icb, "agreed_on": str(TODAY), "recorded_by": "leeds-caseworker",
+        "agreed_by": icb, "agreed_on": str(today), "recorded_by": "leeds-caseworker",
     }  # fmt: skip
     issued = await _ok(await caseworker.post(f"{path}/issue", json={}))
     assert issued["status"] == "issued_for_comment"
 
 
 async def test_finalising_refuses_placeholders_and_dates_the_outcomes_from_the_issue(
-    caseworker: httpx.AsyncClient, owner_url: str
+    caseworker: httpx.AsyncClient, owner_url: str, today: date
 ) -> None:
     referral_id = await drafted(owner_url, track="ehc", issue_decided=True)
     path = f"/v1/referrals/{referral_id}/plan"
@@ -221,7 +219,7 @@ async def test_finalising_refuses_placeholders_and_dates_the_outcomes_from_the_i
         )
     )
     final = await _ok(await caseworker.post(f"{path}/finalise", json={}))
-    review = add_months(TODAY, 12)
+    review = add_months(today, 12)
     assert final["status"] == "final"
     assert {o["review_on"] for o in final["sections"]["E"]} == {str(review)}
     assert all(
@@ -232,18 +230,19 @@ async def test_finalising_refuses_placeholders_and_dates_the_outcomes_from_the_i
 
 async def test_an_imported_open_requests_steps_with_no_plan_here_are_not_dead_lettered(
     owner_url: str,
+    today: date,
 ) -> None:
     """An open request brought in from the council's earlier system (#22) has no plan here:
     its advice received and its decision to issue are skipped, not waited for; the same steps
     taken here for a referral with no plan yet still raise (dead-lettered, replayed later)."""
     referral_id = uuid4()
     advice = AdviceReceived(
-        **_step(referral_id), kind="medical", received_on=TODAY - timedelta(3), due_on=TODAY,
+        **_step(referral_id), kind="medical", received_on=today - timedelta(3), due_on=today,
         on_time=True, earlier_system=True,
     )  # fmt: skip
     decided = PlanIssueDecided(
-        **_step(referral_id), decision="issue", decided_on=TODAY - timedelta(1),
-        not_issue_due=TODAY + timedelta(days=14), earlier_system=True,
+        **_step(referral_id), decision="issue", decided_on=today - timedelta(1),
+        not_issue_due=today + timedelta(days=14), earlier_system=True,
     )  # fmt: skip
     await _handled(owner_url, advice, decided)
     with pytest.raises(LookupError):

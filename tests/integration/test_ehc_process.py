@@ -16,7 +16,6 @@ from fastapi import FastAPI
 from referrals.deadlines import DeadlineWatch
 
 from scripts.platform import IdentityProvider, migrations_of, service_url
-from shared.dates import london_today
 from shared.state import service_state
 from tests.conftest import Databases
 from tests.integration.referrals_app import (
@@ -27,7 +26,6 @@ from tests.integration.referrals_app import (
     signed_in,
 )
 
-TODAY = london_today()
 EVERY_CHILDS_ADVICE = ["parent", "educational", "educational_psychology", "medical", "social_care"]
 
 
@@ -60,9 +58,9 @@ def _deadlines(ehc: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 async def test_each_statutory_step_in_order_with_its_deadline_event_and_timeline(
-    caseworker: httpx.AsyncClient, owner_url: str
+    caseworker: httpx.AsyncClient, owner_url: str, today: date
 ) -> None:
-    start = TODAY - timedelta(weeks=21)
+    start = today - timedelta(weeks=21)
     body = {**referral_body(track="ehc", received_on=start), "secondary_needs": ["HI"]}
     created = await _post(caseworker, "/v1/referrals", body)
     path = f"/v1/referrals/{created['id']}"
@@ -74,7 +72,7 @@ async def test_each_statutory_step_in_order_with_its_deadline_event_and_timeline
         "draft_plan": str(start + timedelta(weeks=20, days=-15)),
         "final_plan": str(start + timedelta(weeks=20)),
     }
-    too_early = await caseworker.post(f"{path}/final-plan", json={"issued_on": str(TODAY)})
+    too_early = await caseworker.post(f"{path}/final-plan", json={"issued_on": str(today)})
     assert too_early.status_code == 409
     assert "assessment_requested" in too_early.json()["detail"]
 
@@ -179,21 +177,21 @@ def _months(day: date, months: int) -> date:
 
 
 async def test_a_refusal_carries_its_reason_and_appeal_date_and_ends_the_request(
-    caseworker: httpx.AsyncClient, owner_url: str
+    caseworker: httpx.AsyncClient, owner_url: str, today: date
 ) -> None:
-    start = TODAY - timedelta(weeks=3)
+    start = today - timedelta(weeks=3)
     created = await _post(
         caseworker, "/v1/referrals", referral_body(track="ehc", received_on=start)
     )
     path = f"/v1/referrals/{created['id']}"
     no_reason = await caseworker.post(
-        f"{path}/assessment-decision", json={"decision": "refuse", "decided_on": str(TODAY)}
+        f"{path}/assessment-decision", json={"decision": "refuse", "decided_on": str(today)}
     )
     assert no_reason.status_code == 422
     assert no_reason.json()["detail"][0]["loc"] == ["body", "reason"]
     future = await caseworker.post(
         f"{path}/assessment-decision",
-        json={"decision": "assess", "decided_on": str(TODAY + timedelta(days=1))},
+        json={"decision": "assess", "decided_on": str(today + timedelta(days=1))},
     )
     assert future.json()["detail"][0]["loc"] == ["body", "decided_on"]
     ehc = await _post(
@@ -201,7 +199,7 @@ async def test_a_refusal_carries_its_reason_and_appeal_date_and_ends_the_request
         f"{path}/assessment-decision",
         {
             "decision": "refuse",
-            "decided_on": str(TODAY),
+            "decided_on": str(today),
             "reason": "no_evidence_of_special_educational_needs",
             "note": "Ann is making good progress with the support in place.",
         },
@@ -210,18 +208,18 @@ async def test_a_refusal_carries_its_reason_and_appeal_date_and_ends_the_request
     assert {d["state"] for d in ehc["deadlines"] if d["kind"] != "decision"} == {"cancelled"}
     _, refusal = (await outbox_events(owner_url, created["id"]))[-2]  # then others told
     assert refusal["refusal_reason"] == "no_evidence_of_special_educational_needs"
-    assert refusal["appeal_by"] == str(_months(TODAY, 2))
+    assert refusal["appeal_by"] == str(_months(today, 2))
     assert "Ann" not in str(refusal)  # the note stays here
     assert (await caseworker.get(path)).json()["closed"] is True
 
 
 async def test_existing_advice_agreed_by_all_three_counts_as_sought_for_the_plan_decision(
-    caseworker: httpx.AsyncClient, owner_url: str
+    caseworker: httpx.AsyncClient, owner_url: str, today: date
 ) -> None:
     """Reg 6(4): existing medical advice, recorded with what it is, its date and who agreed,
     lets the council decide whether to issue without asking for medical advice again (before,
     the decision was refused for it). The family's own advice cannot be existing advice."""
-    start = TODAY - timedelta(weeks=8)
+    start = today - timedelta(weeks=8)
     created = await _post(
         caseworker, "/v1/referrals", referral_body(track="ehc", received_on=start)
     )
@@ -232,7 +230,7 @@ async def test_existing_advice_agreed_by_all_three_counts_as_sought_for_the_plan
     asked = ["parent", "educational", "educational_psychology", "social_care"]
     await _post(caseworker, f"{path}/advice-requests", {"kinds": asked, "requested_on": str(start)})
     refused = await caseworker.post(
-        f"{path}/plan-decision", json={"decision": "issue", "decided_on": str(TODAY)}
+        f"{path}/plan-decision", json={"decision": "issue", "decided_on": str(today)}
     )
     assert refused.status_code == 409
     assert "['medical']" in refused.json()["detail"]
@@ -265,7 +263,7 @@ async def test_existing_advice_agreed_by_all_three_counts_as_sought_for_the_plan
     again = await caseworker.post(f"{path}/existing-advice", json=existing)
     assert again.status_code == 409
     asked_too = await caseworker.post(
-        f"{path}/advice-requests", json={"kinds": ["medical"], "requested_on": str(TODAY)}
+        f"{path}/advice-requests", json={"kinds": ["medical"], "requested_on": str(today)}
     )
     assert asked_too.status_code == 409
     topic, agreed = (await outbox_events(owner_url, created["id"]))[-1]
@@ -273,7 +271,7 @@ async def test_existing_advice_agreed_by_all_three_counts_as_sought_for_the_plan
     assert "paediatrician" not in str(agreed)
     assert "Example" not in str(agreed)
     ehc = await _post(
-        caseworker, f"{path}/plan-decision", {"decision": "issue", "decided_on": str(TODAY)}
+        caseworker, f"{path}/plan-decision", {"decision": "issue", "decided_on": str(today)}
     )
     assert ehc["stage"] == "plan_to_be_issued"
     steps = [s["step"] for s in (await caseworker.get(path)).json()["timeline"]]
@@ -281,13 +279,13 @@ async def test_existing_advice_agreed_by_all_three_counts_as_sought_for_the_plan
 
 
 async def test_a_professionals_ask_for_an_assessment_waits_for_the_council_to_decide(
-    caseworker: httpx.AsyncClient, owner_url: str
+    caseworker: httpx.AsyncClient, owner_url: str, today: date
 ) -> None:
     """s36(1)/s24: a health professional's referral asking for an EHC needs assessment is no
     request: it brings the child to the council's attention, no clock runs and the family is
     promised no EHC date until a caseworker treats it as a request; then the clock starts on
     the day the council received the referral. Kept as support, nothing starts."""
-    received = TODAY - timedelta(weeks=1)
+    received = today - timedelta(weeks=1)
     asked: dict[str, Any] = {
         **referral_body(track="ehc", received_on=received),
         "requested_by": "health",
@@ -340,11 +338,12 @@ async def test_a_professionals_ask_for_an_assessment_waits_for_the_council_to_de
 
 async def test_an_advisers_6_weeks_run_from_receiving_the_request_and_may_be_excused(
     caseworker: httpx.AsyncClient,
+    today: date,
 ) -> None:
     """Reg 8: the adviser's limit runs from their receiving the request; Reg 8(2) excuses it
     (a missed appointment): the deadline shows excused, is no longer watched, and sets no new
     date. Advice already excused, or received, is not excused again (409)."""
-    start = TODAY - timedelta(weeks=10)
+    start = today - timedelta(weeks=10)
     created = await _post(
         caseworker, "/v1/referrals", referral_body(track="ehc", received_on=start)
     )
@@ -374,19 +373,20 @@ async def test_an_advisers_6_weeks_run_from_receiving_the_request_and_may_be_exc
 
 async def test_a_support_request_escalated_starts_the_clock_on_the_day_of_the_request(
     caseworker: httpx.AsyncClient,
+    today: date,
 ) -> None:
     created = await _post(
-        caseworker, "/v1/referrals", referral_body(received_on=TODAY - timedelta(10))
+        caseworker, "/v1/referrals", referral_body(received_on=today - timedelta(10))
     )
     path = f"/v1/referrals/{created['id']}"
     support = (await caseworker.get(path)).json()
     assert (support["track"], support["ehc"]) == ("support", None)
     step = await caseworker.post(
-        f"{path}/assessment-decision", json={"decision": "assess", "decided_on": str(TODAY)}
+        f"{path}/assessment-decision", json={"decision": "assess", "decided_on": str(today)}
     )
     assert step.status_code == 409
     assert "escalate" in step.json()["detail"]
-    asked = TODAY - timedelta(days=2)
+    asked = today - timedelta(days=2)
     ehc = await _post(
         caseworker, f"{path}/escalate", {"requested_on": str(asked), "requested_by": "school"}
     )
@@ -402,9 +402,9 @@ async def test_a_support_request_escalated_starts_the_clock_on_the_day_of_the_re
 
 
 async def test_exceptions_move_the_open_deadlines_and_keep_the_statutory_dates(
-    caseworker: httpx.AsyncClient, owner_url: str
+    caseworker: httpx.AsyncClient, owner_url: str, today: date
 ) -> None:
-    start = TODAY - timedelta(weeks=2)
+    start = today - timedelta(weeks=2)
     created = await _post(
         caseworker, "/v1/referrals", referral_body(track="ehc", received_on=start)
     )
@@ -456,9 +456,9 @@ async def test_exceptions_move_the_open_deadlines_and_keep_the_statutory_dates(
 
 
 async def test_at_risk_and_missed_are_sent_once_each_across_a_scheduler_restart(
-    caseworker: httpx.AsyncClient, app: FastAPI, owner_url: str
+    caseworker: httpx.AsyncClient, app: FastAPI, owner_url: str, today: date
 ) -> None:
-    start = TODAY - timedelta(days=1)
+    start = today - timedelta(days=1)
     created = await _post(
         caseworker, "/v1/referrals", referral_body(track="ehc", received_on=start)
     )
@@ -506,13 +506,14 @@ async def test_at_risk_and_missed_are_sent_once_each_across_a_scheduler_restart(
 
 async def test_the_caseload_is_ordered_by_nearest_deadline_and_paginated(
     caseworker: httpx.AsyncClient,
+    today: date,
 ) -> None:
     await _post(caseworker, "/v1/referrals", referral_body())  # no clock: listed last
-    later = await _post(caseworker, "/v1/referrals", referral_body(track="ehc", received_on=TODAY))
+    later = await _post(caseworker, "/v1/referrals", referral_body(track="ehc", received_on=today))
     sooner = await _post(
-        caseworker, "/v1/referrals", referral_body(track="ehc", received_on=TODAY - timedelta(20))
+        caseworker, "/v1/referrals", referral_body(track="ehc", received_on=today - timedelta(20))
     )
-    cut = str(TODAY + timedelta(weeks=6, days=1))
+    cut = str(today + timedelta(weeks=6, days=1))
     page = (
         await caseworker.get(
             "/v1/referrals",
@@ -535,9 +536,9 @@ async def test_the_caseload_is_ordered_by_nearest_deadline_and_paginated(
 
 
 async def test_the_timeliness_report_counts_a_seeded_year_as_sen2_does(
-    app: FastAPI, identity: IdentityProvider
+    app: FastAPI, identity: IdentityProvider, today: date
 ) -> None:
-    year = TODAY.year - 1
+    year = today.year - 1
     jan = date(year, 1, 5)
     async with await signed_in(app, identity, "bradford-caseworker") as bradford:
 
@@ -613,9 +614,9 @@ async def test_the_timeliness_report_counts_a_seeded_year_as_sen2_does(
 
 
 async def test_a_note_or_reason_with_control_characters_is_refused_naming_the_field(
-    caseworker: httpx.AsyncClient, owner_url: str
+    caseworker: httpx.AsyncClient, owner_url: str, today: date
 ) -> None:
-    start = TODAY - timedelta(weeks=2)
+    start = today - timedelta(weeks=2)
     created = await _post(
         caseworker, "/v1/referrals", referral_body(track="ehc", received_on=start)
     )
@@ -635,7 +636,7 @@ async def test_a_note_or_reason_with_control_characters_is_refused_naming_the_fi
     assert "U+0000" in problem["msg"]
     note = await caseworker.post(
         f"{path}/assessment-decision",
-        json={"decision": "assess", "decided_on": str(TODAY), "note": "Assess \u202enow"},
+        json={"decision": "assess", "decided_on": str(today), "note": "Assess \u202enow"},
     )
     assert note.status_code == 422, note.text
     assert note.json()["detail"][0]["loc"] == ["body", "note"]
@@ -658,24 +659,31 @@ async def test_a_note_or_reason_with_control_characters_is_refused_naming_the_fi
     ("starts", "ends", "field"),
     [
         (date(2025, 1, 1), date(9999, 12, 31), "starts_on"),  # took 14 s of CPU, then a 500
-        (TODAY, date(9999, 12, 31), "ends_on"),
-        (TODAY, TODAY + timedelta(days=400), "ends_on"),
-        (TODAY, TODAY - timedelta(days=1), "ends_on"),
+        (timedelta(0), date(9999, 12, 31), "ends_on"),  # a timedelta: that many days from today
+        (timedelta(0), timedelta(days=400), "ends_on"),
+        (timedelta(0), timedelta(days=-1), "ends_on"),
     ],
 )
 async def test_exception_and_comment_dates_out_of_bounds_are_refused_at_once(
-    caseworker: httpx.AsyncClient, starts: date, ends: date, field: str
+    caseworker: httpx.AsyncClient,
+    starts: date | timedelta,
+    ends: date | timedelta,
+    field: str,
+    today: date,
 ) -> None:
+    def on(day: date | timedelta) -> date:
+        return today + day if isinstance(day, timedelta) else day
+
     created = await _post(
-        caseworker, "/v1/referrals", referral_body(track="ehc", received_on=TODAY)
+        caseworker, "/v1/referrals", referral_body(track="ehc", received_on=today)
     )
     path = f"/v1/referrals/{created['id']}"
     refused = await caseworker.post(
         f"{path}/exceptions",
         json={
             "kind": "family_away",
-            "starts_on": str(starts),
-            "ends_on": str(ends),
+            "starts_on": str(on(starts)),
+            "ends_on": str(on(ends)),
             "reason": "Abroad",
         },
     )
@@ -683,7 +691,7 @@ async def test_exception_and_comment_dates_out_of_bounds_are_refused_at_once(
     assert refused.json()["detail"][0]["loc"] == ["body", field]
     comments = await caseworker.post(
         f"{path}/draft-plan",
-        json={"issued_on": str(TODAY), "comments_due": str(date(9999, 12, 31))},
+        json={"issued_on": str(today), "comments_due": str(date(9999, 12, 31))},
     )
     assert comments.status_code == 422, comments.text
     assert comments.json()["detail"][0]["loc"] == ["body", "comments_due"]
@@ -691,9 +699,9 @@ async def test_exception_and_comment_dates_out_of_bounds_are_refused_at_once(
 
 
 async def test_support_goes_on_after_the_ehc_outcome_until_the_referral_is_closed(
-    caseworker: httpx.AsyncClient, owner_url: str
+    caseworker: httpx.AsyncClient, owner_url: str, today: date
 ) -> None:
-    start = TODAY - timedelta(weeks=3)
+    start = today - timedelta(weeks=3)
     created = await _post(
         caseworker, "/v1/referrals", referral_body(track="ehc", received_on=start)
     )
@@ -706,7 +714,7 @@ async def test_support_goes_on_after_the_ehc_outcome_until_the_referral_is_close
         f"{path}/assessment-decision",
         {
             "decision": "refuse",
-            "decided_on": str(TODAY),
+            "decided_on": str(today),
             "reason": "no_evidence_of_special_educational_needs",
         },
     )  # the request is over; the plan and specialist it started go on
@@ -719,9 +727,11 @@ async def test_support_goes_on_after_the_ehc_outcome_until_the_referral_is_close
     assert "closed already" in again.json()["detail"]
 
 
-async def test_a_closed_referral_is_not_escalated(caseworker: httpx.AsyncClient) -> None:
+async def test_a_closed_referral_is_not_escalated(
+    caseworker: httpx.AsyncClient, today: date
+) -> None:
     created = await _post(
-        caseworker, "/v1/referrals", referral_body(received_on=TODAY - timedelta(10))
+        caseworker, "/v1/referrals", referral_body(received_on=today - timedelta(10))
     )
     path = f"/v1/referrals/{created['id']}"
     await _post(caseworker, f"{path}/close", {"reason": "child_moved"})
@@ -733,9 +743,9 @@ async def test_a_closed_referral_is_not_escalated(caseworker: httpx.AsyncClient)
 
 
 async def test_a_retried_step_with_an_idempotency_key_records_it_once(
-    caseworker: httpx.AsyncClient, owner_url: str
+    caseworker: httpx.AsyncClient, owner_url: str, today: date
 ) -> None:
-    start = TODAY - timedelta(weeks=2)
+    start = today - timedelta(weeks=2)
     created = await _post(
         caseworker, "/v1/referrals", referral_body(track="ehc", received_on=start)
     )
@@ -768,7 +778,7 @@ async def test_a_retried_step_with_an_idempotency_key_records_it_once(
     assert other_body.json()["detail"][0]["loc"] == ["header", "Idempotency-Key"]
     other_step = await caseworker.post(
         f"{path}/assessment-decision",
-        json={"decision": "assess", "decided_on": str(TODAY)},
+        json={"decision": "assess", "decided_on": str(today)},
         headers=headers,
     )
     assert other_step.status_code == 422  # the key was this exception's
@@ -809,9 +819,9 @@ def _on(day: date) -> Callable[[], date]:
 
 
 async def test_two_schedulers_at_once_send_each_warning_once(
-    caseworker: httpx.AsyncClient, app: FastAPI, owner_url: str
+    caseworker: httpx.AsyncClient, app: FastAPI, owner_url: str, today: date
 ) -> None:
-    starts = [TODAY - timedelta(days=n) for n in range(1, 9)]
+    starts = [today - timedelta(days=n) for n in range(1, 9)]
     ids = [
         (await _post(caseworker, "/v1/referrals", referral_body(track="ehc", received_on=s)))["id"]
         for s in starts

@@ -8,7 +8,7 @@ the child's details."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -30,7 +30,6 @@ from tests.integration.referrals_app import (
     signed_in,
 )
 
-TODAY = london_today()
 EVERY_CHILDS_ADVICE = ["parent", "educational", "educational_psychology", "medical", "social_care"]
 ASK = {
     "advice": "A report from the occupational therapist who saw Sam last year",
@@ -73,7 +72,7 @@ async def _post(client: httpx.AsyncClient, path: str, body: dict[str, Any]) -> d
 
 async def _assessing(client: httpx.AsyncClient) -> tuple[str, str]:
     """An EHC request being assessed, every child's advice asked for: its path and id."""
-    start = TODAY - timedelta(weeks=8)
+    start = london_today() - timedelta(weeks=8)
     created = await _post(client, "/v1/referrals", referral_body(track="ehc", received_on=start))
     path = f"/v1/referrals/{created['id']}"
     await _post(
@@ -88,10 +87,10 @@ async def _assessing(client: httpx.AsyncClient) -> tuple[str, str]:
 
 
 async def test_advice_the_family_asked_for_must_be_sought_before_the_decision_to_issue(
-    caseworker: httpx.AsyncClient, family: httpx.AsyncClient, owner_url: str
+    caseworker: httpx.AsyncClient, family: httpx.AsyncClient, owner_url: str, today: date
 ) -> None:
     path, referral_id = await _assessing(caseworker)
-    asked_on = str(TODAY - timedelta(weeks=6))
+    asked_on = str(today - timedelta(weeks=6))
     headers = {"Idempotency-Key": "family-asks-for-ot-advice"}
     first = await caseworker.post(
         f"{path}/family-advice-asks", json={**ASK, "asked_on": asked_on}, headers=headers
@@ -108,17 +107,17 @@ async def test_advice_the_family_asked_for_must_be_sought_before_the_decision_to
     assert len(again.json()["family_advice_asks"]) == 1  # a retry records nothing again
 
     refused = await caseworker.post(
-        f"{path}/plan-decision", json={"decision": "issue", "decided_on": str(TODAY)}
+        f"{path}/plan-decision", json={"decision": "issue", "decided_on": str(today)}
     )
     assert refused.status_code == 409
     assert "['asked_for_by_family']" in refused.json()["detail"]
     await _post(
         caseworker,
         f"{path}/advice-requests",
-        {"kinds": ["asked_for_by_family"], "requested_on": str(TODAY - timedelta(weeks=5))},
+        {"kinds": ["asked_for_by_family"], "requested_on": str(today - timedelta(weeks=5))},
     )
     ehc = await _post(
-        caseworker, f"{path}/plan-decision", {"decision": "issue", "decided_on": str(TODAY)}
+        caseworker, f"{path}/plan-decision", {"decision": "issue", "decided_on": str(today)}
     )
     assert ehc["stage"] == "plan_to_be_issued"
 
@@ -132,53 +131,54 @@ async def test_advice_the_family_asked_for_must_be_sought_before_the_decision_to
 
 async def test_existing_advice_may_be_what_the_family_asked_for(
     caseworker: httpx.AsyncClient,
+    today: date,
 ) -> None:
     """Reg 6(4): advice given before, agreed by its giver, the council and the family, counts
     as sought for the advice the family asked for."""
     path, _ = await _assessing(caseworker)
-    await _post(caseworker, f"{path}/family-advice-asks", {**ASK, "asked_on": str(TODAY)})
+    await _post(caseworker, f"{path}/family-advice-asks", {**ASK, "asked_on": str(today)})
     existing = {
         "kind": "asked_for_by_family",
         "description": "The occupational therapist's report of last year",
-        "advice_dated": str(TODAY - timedelta(weeks=30)),
+        "advice_dated": str(today - timedelta(weeks=30)),
         "given_by": "A Therapist, community occupational therapy",
         "giver_agreed": True,
         "family_agreed_by": "parent",
-        "agreed_on": str(TODAY),
+        "agreed_on": str(today),
     }
     await _post(caseworker, f"{path}/existing-advice", existing)
     ehc = await _post(
-        caseworker, f"{path}/plan-decision", {"decision": "issue", "decided_on": str(TODAY)}
+        caseworker, f"{path}/plan-decision", {"decision": "issue", "decided_on": str(today)}
     )
     assert ehc["stage"] == "plan_to_be_issued"
 
 
 async def test_an_ask_refused_as_not_reasonable_needs_its_reason_and_requires_nothing(
-    caseworker: httpx.AsyncClient, family: httpx.AsyncClient
+    caseworker: httpx.AsyncClient, family: httpx.AsyncClient, today: date
 ) -> None:
     path, referral_id = await _assessing(caseworker)
-    body = {**ASK, "asked_on": str(TODAY), "decision": "refuse"}
+    body = {**ASK, "asked_on": str(today), "decision": "refuse"}
     no_reason = await caseworker.post(f"{path}/family-advice-asks", json=body)
     assert no_reason.status_code == 422
     assert no_reason.json()["detail"][0]["loc"] == ["body", "reason"]
     seek_with_reason = await caseworker.post(
-        f"{path}/family-advice-asks", json={**ASK, "asked_on": str(TODAY), "reason": "No"}
+        f"{path}/family-advice-asks", json={**ASK, "asked_on": str(today), "reason": "No"}
     )
     assert seek_with_reason.json()["detail"][0]["loc"] == ["body", "reason"]
     future = await caseworker.post(
-        f"{path}/family-advice-asks", json={**ASK, "asked_on": str(TODAY + timedelta(days=1))}
+        f"{path}/family-advice-asks", json={**ASK, "asked_on": str(today + timedelta(days=1))}
     )
     assert future.status_code == 422
     assert future.json()["detail"][0]["loc"] == ["body", "asked_on"]
     no_whom = await caseworker.post(
-        f"{path}/family-advice-asks", json={**ASK, "asked_on": str(TODAY), "asked_of": ""}
+        f"{path}/family-advice-asks", json={**ASK, "asked_on": str(today), "asked_of": ""}
     )
     assert no_whom.json()["detail"][0]["loc"] == ["body", "asked_of"]
     reason = "The same therapist's report of last month is already asked for as medical advice"
     ehc = await _post(caseworker, f"{path}/family-advice-asks", {**body, "reason": reason})
     assert ehc["family_advice_asks"][0]["refusal_reason"] == reason
     ehc = await _post(
-        caseworker, f"{path}/plan-decision", {"decision": "issue", "decided_on": str(TODAY)}
+        caseworker, f"{path}/plan-decision", {"decision": "issue", "decided_on": str(today)}
     )
     assert ehc["stage"] == "plan_to_be_issued"
     view = (await family.get(f"/v1/family/{link(UUID(referral_id))}")).json()
@@ -187,19 +187,20 @@ async def test_an_ask_refused_as_not_reasonable_needs_its_reason_and_requires_no
 
 async def test_an_ask_is_recorded_only_while_the_council_assesses(
     caseworker: httpx.AsyncClient,
+    today: date,
 ) -> None:
     created = await _post(
-        caseworker, "/v1/referrals", referral_body(track="ehc", received_on=TODAY)
+        caseworker, "/v1/referrals", referral_body(track="ehc", received_on=today)
     )
     early = await caseworker.post(
-        f"/v1/referrals/{created['id']}/family-advice-asks", json={**ASK, "asked_on": str(TODAY)}
+        f"/v1/referrals/{created['id']}/family-advice-asks", json={**ASK, "asked_on": str(today)}
     )
     assert early.status_code == 409
     assert "assessment_requested" in early.json()["detail"]
 
 
 async def test_the_familys_words_are_erased_with_the_childs_details(
-    app: FastAPI, caseworker: httpx.AsyncClient
+    app: FastAPI, caseworker: httpx.AsyncClient, today: date
 ) -> None:
     """Last in this module: retention erases every child here."""
     path, _ = await _assessing(caseworker)
@@ -207,10 +208,10 @@ async def test_the_familys_words_are_erased_with_the_childs_details(
     await _post(
         caseworker,
         f"{path}/family-advice-asks",
-        {**ASK, "asked_on": str(TODAY), "decision": "refuse", "reason": reason},
+        {**ASK, "asked_on": str(today), "decision": "refuse", "reason": reason},
     )
     async with service_state(app).database.pool().acquire() as conn:  # the service's own role
-        await erase_past_retention(service_state(app).work, conn, today=TODAY, years=1)
+        await erase_past_retention(service_state(app).work, conn, today=today, years=1)
     [kept] = (await caseworker.get(path)).json()["ehc"]["family_advice_asks"]
     assert (kept["advice"], kept["asked_of"], kept["refusal_reason"]) == ("erased",) * 3
-    assert (kept["asked_on"], kept["decision"]) == (str(TODAY), "refuse")
+    assert (kept["asked_on"], kept["decision"]) == (str(today), "refuse")

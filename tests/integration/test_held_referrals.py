@@ -7,7 +7,6 @@ before. (The Kafka path: ``test_partner_intake``.) Real PostgreSQL, row-level se
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -19,6 +18,7 @@ from referrals.retention import erase_past_retention
 from devtools.dev_identity import fetch_client_token
 from devtools.dev_identity_seed import DEV_CLIENT_SECRET
 from scripts.platform import IdentityProvider, migrations_of
+from shared.dates import london_today
 from shared.migrations import owner_connection
 from shared.state import service_state
 from tests.conftest import Databases
@@ -161,7 +161,7 @@ async def test_a_known_nhs_number_with_a_closed_referral_is_not_confirmed_either
         f"/v1/referrals/{known}/assessment-decision",
         json={
             "decision": "refuse",
-            "decided_on": str(date.today()),
+            "decided_on": str(london_today()),
             "reason": "needs_met_from_available_provision",
         },
     )
@@ -329,7 +329,7 @@ async def test_retention_erases_a_held_requests_copy_of_the_child_as_it_erases_t
 
     async with service_state(app).database.pool().acquire() as conn:  # the service's own role
         await erase_past_retention(
-            service_state(app).work, conn, today=date.today(), years=125, by_council={BRADFORD: 1}
+            service_state(app).work, conn, today=london_today(), years=125, by_council={BRADFORD: 1}
         )
 
     (after,) = await fetch("SELECT request, decision FROM held_referrals WHERE id = $1", held_id)

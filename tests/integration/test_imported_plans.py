@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from plans.imported import IN_EARLIER_SYSTEM
 
 from scripts.platform import IdentityProvider, migrations_of
+from shared.dates import london_today
 from shared.events import (
     AdviceReceived,
     ImportedAdvice,
@@ -31,9 +32,7 @@ from tests.conftest import Databases
 from tests.integration.plans_app import handled, owner_fetch, plans_service
 from tests.integration.referrals_app import signed_in
 
-TODAY = date.today()
 LEEDS = "E08000035"
-RECEIVED = TODAY - timedelta(weeks=12)
 
 
 @pytest.fixture(scope="module")
@@ -69,12 +68,18 @@ async def _plan(caseworker: httpx.AsyncClient, referral_id: UUID) -> Any:
     return answer.json()
 
 
+def received() -> date:
+    """The requests' day: twelve weeks before today (London's, read at each call)."""
+    return london_today() - timedelta(weeks=12)
+
+
 def _imported(referral_id: UUID, **changes: Any) -> OpenRequestImported:
+    received_on = received()
     fields: dict[str, Any] = {
-        "referral_id": referral_id, "local_authority": LEEDS, "received_on": RECEIVED,
+        "referral_id": referral_id, "local_authority": LEEDS, "received_on": received_on,
         "requested_by": "parent", "needs": [Sen2Need.SLCN, Sen2Need.SEMH],
-        "postcode_district": "LS6", "decision_due": RECEIVED + timedelta(weeks=6),
-        "final_plan_due": RECEIVED + timedelta(weeks=20), "phase": "primary", "age_years": 8,
+        "postcode_district": "LS6", "decision_due": received_on + timedelta(weeks=6),
+        "final_plan_due": received_on + timedelta(weeks=20), "phase": "primary", "age_years": 8,
     }  # fmt: skip
     return OpenRequestImported(**fields | changes)
 
@@ -82,7 +87,7 @@ def _imported(referral_id: UUID, **changes: Any) -> OpenRequestImported:
 def _step(referral_id: UUID, **changes: Any) -> dict[str, Any]:
     return {
         "referral_id": referral_id, "local_authority": LEEDS, "requested_by": "parent",
-        "ehc_requested_on": RECEIVED, **changes,
+        "ehc_requested_on": received(), **changes,
     }  # fmt: skip
 
 
@@ -94,10 +99,10 @@ async def _outbox(owner_url: str, referral_id: UUID) -> list[str]:
 
 
 async def test_an_open_request_assessing_gets_its_plan_and_the_next_steps_here_draft_the_ehc_plan(
-    caseworker: httpx.AsyncClient, owner_url: str
+    caseworker: httpx.AsyncClient, owner_url: str, today: date
 ) -> None:
     referral_id = uuid4()
-    advised = RECEIVED + timedelta(weeks=9)
+    advised = received() + timedelta(weeks=9)
     imported = _imported(
         referral_id, advice_received=[ImportedAdvice(kind="medical", received_on=advised)]
     )
@@ -126,12 +131,12 @@ async def test_an_open_request_assessing_gets_its_plan_and_the_next_steps_here_d
 
     # Taken here, as for a request made here: advice listed, then the EHC plan drafted.
     here = AdviceReceived(
-        **_step(referral_id), kind="educational_psychology", received_on=TODAY, due_on=TODAY,
+        **_step(referral_id), kind="educational_psychology", received_on=today, due_on=today,
         on_time=True,
     )  # fmt: skip
     decided = PlanIssueDecided(
-        **_step(referral_id), decision="issue", decided_on=TODAY,
-        not_issue_due=RECEIVED + timedelta(weeks=16),
+        **_step(referral_id), decision="issue", decided_on=today,
+        not_issue_due=received() + timedelta(weeks=16),
     )  # fmt: skip
     await _handled(owner_url, here, decided)
     plan = await _plan(caseworker, referral_id)
@@ -152,14 +157,14 @@ async def test_an_open_request_assessing_gets_its_plan_and_the_next_steps_here_d
 
 
 async def test_an_open_request_with_its_draft_issued_there_waits_for_the_familys_comments(
-    caseworker: httpx.AsyncClient, owner_url: str
+    caseworker: httpx.AsyncClient, owner_url: str, today: date
 ) -> None:
     referral_id = uuid4()
-    issued, due = TODAY - timedelta(days=3), TODAY + timedelta(days=12)
+    issued, due = today - timedelta(days=3), today + timedelta(days=12)
     imported = _imported(
         referral_id,
-        advice_received=[ImportedAdvice(kind="educational", received_on=TODAY - timedelta(20))],
-        plan_decision="issue", plan_decided_on=TODAY - timedelta(10),
+        advice_received=[ImportedAdvice(kind="educational", received_on=today - timedelta(20))],
+        plan_decision="issue", plan_decided_on=today - timedelta(10),
         draft_issued_on=issued, comments_due=due,
     )  # fmt: skip
     await _handled(owner_url, imported)
@@ -181,9 +186,9 @@ async def test_an_open_request_with_its_draft_issued_there_waits_for_the_familys
 
 
 async def test_a_live_plan_is_held_final_with_its_review_and_needs(
-    caseworker: httpx.AsyncClient, owner_url: str
+    caseworker: httpx.AsyncClient, owner_url: str, today: date
 ) -> None:
-    referral_id, due = uuid4(), TODAY + timedelta(days=200)
+    referral_id, due = uuid4(), today + timedelta(days=200)
     live = LivePlanImported(
         referral_id=referral_id, local_authority=LEEDS, issued_on=date(2024, 3, 1),
         last_reviewed_on=due - timedelta(days=365), review_due=due,
@@ -203,9 +208,9 @@ async def test_a_live_plan_is_held_final_with_its_review_and_needs(
 
 
 async def test_a_live_plan_overdue_for_review_is_held_review_due_and_nobody_is_told(
-    caseworker: httpx.AsyncClient, owner_url: str
+    caseworker: httpx.AsyncClient, owner_url: str, today: date
 ) -> None:
-    referral_id, due = uuid4(), TODAY - timedelta(days=20)
+    referral_id, due = uuid4(), today - timedelta(days=20)
     live = LivePlanImported(
         referral_id=referral_id, local_authority=LEEDS, issued_on=due - timedelta(days=365),
         review_due=due, needs=[Sen2Need.HI],

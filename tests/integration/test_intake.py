@@ -16,6 +16,7 @@ import pytest
 from fastapi import FastAPI
 
 from scripts.platform import IdentityProvider, migrations_of
+from shared.dates import london_today
 from shared.events import ReferralRequested, wrap
 from shared.migrations import owner_connection
 from tests.conftest import Databases
@@ -122,7 +123,7 @@ async def test_a_known_nhs_number_with_other_details_is_never_merged(
         f"/v1/referrals/{referral_id}/assessment-decision",
         json={
             "decision": "refuse",
-            "decided_on": str(date.today()),
+            "decided_on": str(london_today()),
             "reason": "needs_met_from_available_provision",
         },
     )
@@ -142,7 +143,7 @@ async def test_a_known_nhs_number_with_other_details_is_never_merged(
     [
         ({"local_authority": "E07000120"}, ("local_authority",), "no SEND duties"),
         ({"local_authority": "E06000001"}, ("local_authority",), "does not take referrals"),
-        ({"received_on": str(date.today() + timedelta(days=2))}, ("received_on",), "future"),
+        ({"received_on": timedelta(days=2)}, ("received_on",), "future"),  # from today
         ({"child": {"date_of_birth": "1990-01-01"}}, ("child", "date_of_birth"), "under 25"),
         ({"child": {"nhs_number": "999 000 0018"}}, ("child", "nhs_number"), "test NHS number"),
         ({"child": {"nhs_number": "943 476 5919"}}, ("child", "nhs_number"), "issued"),
@@ -217,10 +218,16 @@ async def test_a_known_nhs_number_with_other_details_is_never_merged(
     ],
 )
 async def test_each_refusal_is_a_422_naming_the_field_and_why(
-    caseworker: httpx.AsyncClient, change: dict[str, Any], field: tuple[str, ...], words: str
+    caseworker: httpx.AsyncClient,
+    change: dict[str, Any],
+    field: tuple[str, ...],
+    words: str,
+    today: date,
 ) -> None:
     body = referral_body()
     for key, value in change.items():
+        if isinstance(value, timedelta):  # a day that many days from today
+            value = str(today + value)
         body[key] = {**body.get(key, {}), **value} if isinstance(value, dict) else value
     response = await caseworker.post("/v1/referrals", json=body)
     problems = _problems(response)

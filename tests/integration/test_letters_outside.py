@@ -7,7 +7,7 @@ records nothing (503), and the step sent again is recorded once with one letter.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import asyncpg
@@ -26,13 +26,6 @@ from tests.integration.referrals_app import (
     referrals_service,
     signed_in,
 )
-
-TODAY = london_today()
-REFUSE = {
-    "decision": "refuse",
-    "decided_on": str(TODAY),
-    "reason": "no_evidence_of_special_educational_needs",
-}
 
 
 @pytest.fixture(scope="module")
@@ -66,11 +59,20 @@ async def owner(owner_url: str) -> AsyncIterator[asyncpg.Connection]:
 
 
 async def _requested(client: httpx.AsyncClient) -> str:
-    body = referral_body(track="ehc", received_on=TODAY - timedelta(weeks=3))
+    body = referral_body(track="ehc", received_on=london_today() - timedelta(weeks=3))
     created = await client.post("/v1/referrals", json=body)
     assert created.status_code == 201, created.text
     referral_id: str = created.json()["id"]
     return referral_id
+
+
+def _refusal(decided_on: date) -> dict[str, str]:
+    """The decision not to assess, taken on ``decided_on``."""
+    return {
+        "decision": "refuse",
+        "decided_on": str(decided_on),
+        "reason": "no_evidence_of_special_educational_needs",
+    }
 
 
 async def _letters(owner: asyncpg.Connection, referral_id: str) -> list[Any]:
@@ -95,6 +97,7 @@ async def test_no_lock_is_held_while_the_letter_is_stored_and_a_changed_request_
     owner: asyncpg.Connection,
     owner_url: str,
     monkeypatch: pytest.MonkeyPatch,
+    today: date,
 ) -> None:
     referral_id = await _requested(caseworker)
     path = f"/v1/referrals/{referral_id}"
@@ -115,12 +118,14 @@ async def test_no_lock_is_held_while_the_letter_is_stored_and_a_changed_request_
             except asyncpg.LockNotAvailableError:
                 seen["locked"] = True  # the store called under the request's lock
             if not seen["locked"]:
-                seen["other"] = await manager.post(f"{path}/assessment-decision", json=REFUSE)
+                seen["other"] = await manager.post(
+                    f"{path}/assessment-decision", json=_refusal(today)
+                )
         await put(store, key, content)
 
     monkeypatch.setattr(PostgresStore, "put", slow_bucket)
     first = await caseworker.post(
-        f"{path}/assessment-decision", json={"decision": "assess", "decided_on": str(TODAY)}
+        f"{path}/assessment-decision", json={"decision": "assess", "decided_on": str(today)}
     )
     assert seen["locked"] is False
     assert seen["other"].status_code == 200, seen["other"].text
@@ -146,17 +151,19 @@ async def test_the_store_failing_records_nothing_and_the_step_sent_again_keeps_o
     owner: asyncpg.Connection,
     owner_url: str,
     monkeypatch: pytest.MonkeyPatch,
+    today: date,
 ) -> None:
     referral_id = await _requested(caseworker)
     path = f"/v1/referrals/{referral_id}"
     put = PostgresStore.put
+    refusal = _refusal(today)  # the same step each time it is sent
 
     async def bucket_down(store: PostgresStore, key: StoredKey, content: bytes) -> None:
         raise StoreUnavailable(f"{key.document_id}: ConnectTimeout")
 
     monkeypatch.setattr(PostgresStore, "put", bucket_down)
     headers = {"Idempotency-Key": "refusal-while-the-bucket-is-down"}
-    failed = await caseworker.post(f"{path}/assessment-decision", json=REFUSE, headers=headers)
+    failed = await caseworker.post(f"{path}/assessment-decision", json=refusal, headers=headers)
     assert failed.status_code == 503
     assert (await caseworker.get(path)).json()["ehc"]["stage"] == "assessment_requested"
     assert await _letters(owner, referral_id) == []
@@ -164,10 +171,10 @@ async def test_the_store_failing_records_nothing_and_the_step_sent_again_keeps_o
     assert "referrals.assessment-decided.v1" not in topics
 
     monkeypatch.setattr(PostgresStore, "put", put)
-    again = await caseworker.post(f"{path}/assessment-decision", json=REFUSE, headers=headers)
+    again = await caseworker.post(f"{path}/assessment-decision", json=refusal, headers=headers)
     assert again.status_code == 200, again.text
     assert again.json()["stage"] == "assessment_refused"
-    replayed = await caseworker.post(f"{path}/assessment-decision", json=REFUSE, headers=headers)
+    replayed = await caseworker.post(f"{path}/assessment-decision", json=refusal, headers=headers)
     assert replayed.headers.get("Idempotent-Replayed") == "true"
     assert [r["letter_kind"] for r in await _letters(owner, referral_id)] == ["assessment_refused"]
     assert await _orphan_bytes(owner) == 0  # the retry wrote no second letter's bytes

@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 from uuid import uuid4
 
@@ -30,7 +30,6 @@ from tests.integration.referrals_app import (
     signed_in,
 )
 
-TODAY = london_today()
 PATH = "/v1/live-plans/import"
 
 
@@ -52,7 +51,8 @@ async def manager(app: FastAPI, identity: IdentityProvider) -> AsyncIterator[htt
 
 
 def plan(**changes: Any) -> dict[str, Any]:
-    marker = uuid4().hex[:8]
+    """A plan in force to bring in, issued 400 days and last reviewed 30 days before today."""
+    marker, today = uuid4().hex[:8], london_today()
     item: dict[str, Any] = {
         "case_id": f"LCC-{marker}",
         "local_authority": LEEDS,
@@ -64,8 +64,8 @@ def plan(**changes: Any) -> dict[str, Any]:
         },
         "family_contact": {"name": "Ann Parent", "email": "ann@example.org"},
         "needs": ["ASD", "SLCN"],
-        "issued_on": str(TODAY - timedelta(days=400)),
-        "last_reviewed_on": str(TODAY - timedelta(days=30)),
+        "issued_on": str(today - timedelta(days=400)),
+        "last_reviewed_on": str(today - timedelta(days=30)),
         "setting_urn": "107958",
     }
     item.update(changes)
@@ -101,10 +101,10 @@ async def _count(owner_url: str, sql: str, *args: Any) -> int:
 
 
 async def test_a_csv_file_is_brought_in_with_reviews_in_the_caseload_and_audited(
-    manager: httpx.AsyncClient, owner_url: str
+    manager: httpx.AsyncClient, owner_url: str, today: date
 ) -> None:
     reviewed = plan(child={**plan()["child"], "nhs_number": nhs_number(701)})
-    overdue = plan(last_reviewed_on=None, issued_on=str(TODAY - timedelta(days=380)))
+    overdue = plan(last_reviewed_on=None, issued_on=str(today - timedelta(days=380)))
     text = as_csv(reviewed, overdue)
     answer = await manager.post(PATH, content=text, headers={"content-type": "text/csv"})
     assert answer.status_code == 200, answer.text
@@ -114,11 +114,11 @@ async def test_a_csv_file_is_brought_in_with_reviews_in_the_caseload_and_audited
 
     caseload = (await manager.get("/v1/referrals", params={"limit": 200})).json()["items"]
     rows = {i["id"]: i for i in caseload}
-    due = add_months(TODAY - timedelta(days=30), 12)
+    due = add_months(today - timedelta(days=30), 12)
     assert rows[ids[reviewed["case_id"]]]["next_deadline"] == "review_meeting"
     assert rows[ids[reviewed["case_id"]]]["next_due_on"] == str(due)
     assert rows[ids[reviewed["case_id"]]]["track"] == "ehc"
-    overdue_due = add_months(TODAY - timedelta(days=380), 12)
+    overdue_due = add_months(today - timedelta(days=380), 12)
     assert rows[ids[overdue["case_id"]]]["next_due_on"] == str(overdue_due)  # overdue: first
 
     topics = [t for t, _ in await outbox_events(owner_url, ids[reviewed["case_id"]])]
@@ -153,11 +153,11 @@ async def test_a_csv_file_is_brought_in_with_reviews_in_the_caseload_and_audited
 
 
 async def test_every_bad_row_is_named_by_line_and_column_and_nothing_is_stored(
-    manager: httpx.AsyncClient, owner_url: str
+    manager: httpx.AsyncClient, owner_url: str, today: date
 ) -> None:
     good = plan()
     bad_need = plan(needs=["ASD", "XYZ"])
-    late_review = plan(next_review_on=str(TODAY + timedelta(days=400)))
+    late_review = plan(next_review_on=str(today + timedelta(days=400)))
     twice = plan(case_id=good["case_id"])
     text = as_csv(good, bad_need, late_review, twice)
     answer = await manager.post(PATH, content=text, headers={"content-type": "text/csv"})
@@ -172,12 +172,13 @@ async def test_every_bad_row_is_named_by_line_and_column_and_nothing_is_stored(
 
 async def test_json_names_each_bad_item_and_a_changed_row_is_refused(
     manager: httpx.AsyncClient,
+    today: date,
 ) -> None:
     first = plan()
     made = await manager.post(PATH, json={"plans": [first]})
     assert made.status_code == 200, made.text
     changed = {**first, "needs": ["SEMH"]}
-    future = plan(issued_on=str(TODAY + timedelta(days=1)))
+    future = plan(issued_on=str(today + timedelta(days=1)))
     answer = await manager.post(PATH, json={"plans": [changed, future]})
     assert answer.status_code == 422, answer.text
     locs = [d["loc"] for d in answer.json()["detail"]]

@@ -7,7 +7,7 @@ from both."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import date, timedelta
 from html import unescape
 from typing import Any
 from uuid import UUID
@@ -21,7 +21,7 @@ from referrals.notices.council import SAMPLE
 from referrals.notices.letters import Letter, html, pdf
 
 from scripts.platform import IdentityProvider, migrations_of
-from shared.dates import add_months, london_today
+from shared.dates import add_months
 from shared.migrations import owner_connection
 from tests import documents
 from tests.conftest import Databases
@@ -32,8 +32,6 @@ from tests.integration.referrals_app import (
     referrals_service,
     signed_in,
 )
-
-TODAY = london_today()
 
 
 @pytest.fixture(scope="module")
@@ -102,8 +100,9 @@ async def _refused(client: httpx.AsyncClient, decided_on: Any, **child: Any) -> 
 
 async def test_the_appeal_date_runs_from_the_mediation_certificate_when_later(
     caseworker: httpx.AsyncClient,
+    today: date,
 ) -> None:
-    decided_on = TODAY - timedelta(days=50)
+    decided_on = today - timedelta(days=50)
     path = await _refused(caseworker, decided_on)
     ehc = (await caseworker.get(path)).json()["ehc"]
     assert ehc["appeal_by"] == str(add_months(decided_on, 2))
@@ -112,11 +111,11 @@ async def test_the_appeal_date_runs_from_the_mediation_certificate_when_later(
     )
     assert asked["appeal_by"] == str(add_months(decided_on, 2))
     certified = await _post(
-        caseworker, f"{path}/mediation", {"mediation_certificate_on": str(TODAY)}
+        caseworker, f"{path}/mediation", {"mediation_certificate_on": str(today)}
     )
     assert certified["mediation_asked_on"] == str(decided_on + timedelta(3))
-    assert certified["appeal_by"] == str(max(add_months(TODAY, 1), add_months(decided_on, 2)))
-    assert certified["appeal_by"] == str(add_months(TODAY, 1))
+    assert certified["appeal_by"] == str(max(add_months(today, 1), add_months(decided_on, 2)))
+    assert certified["appeal_by"] == str(add_months(today, 1))
     timeline = (await caseworker.get(path)).json()["timeline"]
     assert [t["detail"] for t in timeline if t["step"] == "mediation_recorded"] == [
         "asked",
@@ -126,22 +125,23 @@ async def test_the_appeal_date_runs_from_the_mediation_certificate_when_later(
 
 async def test_mediation_is_refused_before_an_appealable_decision_and_bad_dates_name_the_field(
     caseworker: httpx.AsyncClient,
+    today: date,
 ) -> None:
     created = await _post(
-        caseworker, "/v1/referrals", referral_body(track="ehc", received_on=TODAY)
+        caseworker, "/v1/referrals", referral_body(track="ehc", received_on=today)
     )
     early = await caseworker.post(
-        f"/v1/referrals/{created['id']}/mediation", json={"mediation_asked_on": str(TODAY)}
+        f"/v1/referrals/{created['id']}/mediation", json={"mediation_asked_on": str(today)}
     )
     assert early.status_code == 409
-    path = await _refused(caseworker, TODAY - timedelta(days=10))
+    path = await _refused(caseworker, today - timedelta(days=10))
     before = await caseworker.post(
-        f"{path}/mediation", json={"mediation_asked_on": str(TODAY - timedelta(days=11))}
+        f"{path}/mediation", json={"mediation_asked_on": str(today - timedelta(days=11))}
     )
     assert before.status_code == 422
     assert before.json()["detail"][0]["loc"] == ["body", "mediation_asked_on"]
     future = await caseworker.post(
-        f"{path}/mediation", json={"mediation_certificate_on": str(TODAY + timedelta(days=1))}
+        f"{path}/mediation", json={"mediation_certificate_on": str(today + timedelta(days=1))}
     )
     assert future.json()["detail"][0]["loc"] == ["body", "mediation_certificate_on"]
 
@@ -165,9 +165,10 @@ async def test_a_refusal_writes_a_letter_with_the_reasons_and_appeal_that_the_fa
     family: httpx.AsyncClient,
     owner: asyncpg.Connection,
     monkeypatch: pytest.MonkeyPatch,
+    today: date,
 ) -> None:
     printed = _printed(monkeypatch)
-    decided_on = TODAY - timedelta(days=3)
+    decided_on = today - timedelta(days=3)
     path = await _refused(caseworker, decided_on)
     referral_id = UUID(path.rsplit("/", 1)[-1])
     [letter] = printed
@@ -212,14 +213,15 @@ async def test_a_decision_to_assess_has_a_letter_without_appeal_and_uploads_stay
     caseworker: httpx.AsyncClient,
     family: httpx.AsyncClient,
     monkeypatch: pytest.MonkeyPatch,
+    today: date,
 ) -> None:
     printed = _printed(monkeypatch)
     created = await _post(
-        caseworker, "/v1/referrals", referral_body(track="ehc", received_on=TODAY)
+        caseworker, "/v1/referrals", referral_body(track="ehc", received_on=today)
     )
     path = f"/v1/referrals/{created['id']}"
     await _post(
-        caseworker, f"{path}/assessment-decision", {"decision": "assess", "decided_on": str(TODAY)}
+        caseworker, f"{path}/assessment-decision", {"decision": "assess", "decided_on": str(today)}
     )
     [letter] = printed
     assert not letter.appealable
@@ -241,9 +243,9 @@ async def test_a_decision_to_assess_has_a_letter_without_appeal_and_uploads_stay
 
 
 async def test_without_its_letter_the_family_is_not_told_your_letter_explains_why(
-    caseworker: httpx.AsyncClient, family: httpx.AsyncClient, owner: asyncpg.Connection
+    caseworker: httpx.AsyncClient, family: httpx.AsyncClient, owner: asyncpg.Connection, today: date
 ) -> None:
-    path = await _refused(caseworker, TODAY)
+    path = await _refused(caseworker, today)
     referral_id = UUID(path.rsplit("/", 1)[-1])
     await owner.execute(
         "UPDATE documents SET letter_kind = NULL WHERE referral_id = $1", referral_id
@@ -254,9 +256,9 @@ async def test_without_its_letter_the_family_is_not_told_your_letter_explains_wh
 
 
 async def test_the_school_health_and_social_care_are_told_of_a_refusal_never_the_family(
-    caseworker: httpx.AsyncClient, family: httpx.AsyncClient, owner_url: str
+    caseworker: httpx.AsyncClient, family: httpx.AsyncClient, owner_url: str, today: date
 ) -> None:
-    path = await _refused(caseworker, TODAY, school_urn=SCHOOL_URN)
+    path = await _refused(caseworker, today, school_urn=SCHOOL_URN)
     referral_id = UUID(path.rsplit("/", 1)[-1])
     told = [
         data
@@ -280,10 +282,10 @@ async def test_the_school_health_and_social_care_are_told_of_a_refusal_never_the
 
 
 async def test_the_final_plan_is_told_to_the_school_it_names_and_health_commissioning(
-    caseworker: httpx.AsyncClient, owner_url: str, monkeypatch: pytest.MonkeyPatch
+    caseworker: httpx.AsyncClient, owner_url: str, monkeypatch: pytest.MonkeyPatch, today: date
 ) -> None:
     printed = _printed(monkeypatch)
-    start = TODAY - timedelta(weeks=19)
+    start = today - timedelta(weeks=19)
     created = await _post(
         caseworker, "/v1/referrals", referral_body(track="ehc", received_on=start)
     )
@@ -297,11 +299,11 @@ async def test_the_final_plan_is_told_to_the_school_it_names_and_health_commissi
     await _post(caseworker, f"{path}/plan-decision", {"decision": "issue", "decided_on": str(day)})
     await _post(caseworker, f"{path}/draft-plan", {"issued_on": str(day)})
     bad = await caseworker.post(
-        f"{path}/final-plan", json={"issued_on": str(TODAY), "named_school_urn": "10795"}
+        f"{path}/final-plan", json={"issued_on": str(today), "named_school_urn": "10795"}
     )
     assert bad.json()["detail"][0]["loc"] == ["body", "named_school_urn"]
     await _post(
-        caseworker, f"{path}/final-plan", {"issued_on": str(TODAY), "named_school_urn": SCHOOL_URN}
+        caseworker, f"{path}/final-plan", {"issued_on": str(today), "named_school_urn": SCHOOL_URN}
     )
     told = [d for t, d in await outbox_events(owner_url, created["id"]) if "others-notified" in t]
     final = told[-1]

@@ -19,7 +19,6 @@ from shared.migrations import owner_connection
 from tests.conftest import Databases
 from tests.integration.referrals_app import LEEDS, outbox_events, referrals_service, signed_in
 
-TODAY = london_today()
 PATH = "/v1/live-plans/open-requests/import"
 ADVICE = ["parent", "educational", "medical", "educational_psychology", "social_care"]
 COLUMNS = ("case_id,local_authority,child_given_name,child_family_name,child_date_of_birth,"
@@ -46,7 +45,8 @@ async def manager(app: FastAPI, identity: IdentityProvider) -> AsyncIterator[htt
 
 
 def day(days_ago: int) -> date:
-    return TODAY - timedelta(days=days_ago)
+    """The day ``days_ago`` days before today (London's, read at each call)."""
+    return london_today() - timedelta(days=days_ago)
 
 
 async def _fetch(owner_url: str, sql: str, *args: Any) -> list[Any]:

@@ -30,7 +30,6 @@ from tests.integration.referrals_app import (
     signed_in,
 )
 
-TODAY = london_today()
 PATH = "/v1/live-plans/open-requests/import"
 ADVICE = ["parent", "educational", "medical", "educational_psychology", "social_care"]
 
@@ -53,7 +52,8 @@ async def manager(app: FastAPI, identity: IdentityProvider) -> AsyncIterator[htt
 
 
 def day(days_ago: int) -> str:
-    return str(TODAY - timedelta(days=days_ago))
+    """The day ``days_ago`` days before today (London's, read at each call)."""
+    return str(london_today() - timedelta(days=days_ago))
 
 
 def request(**changes: Any) -> dict[str, Any]:
@@ -107,7 +107,7 @@ async def _fetch(owner_url: str, sql: str, *args: Any) -> list[Any]:
 
 
 async def test_requests_at_each_stage_are_on_the_clock_from_received_on(
-    manager: httpx.AsyncClient, owner_url: str
+    manager: httpx.AsyncClient, owner_url: str, today: date
 ) -> None:
     received = request(received_on=day(20))
     assessing = request(assessment_decision="assess", assessment_decided_on=day(60),
@@ -176,7 +176,7 @@ async def test_requests_at_each_stage_are_on_the_clock_from_received_on(
     assert {a["received_on"] for a in for_plans["advice_received"]} == {day(20)}
     assert (for_plans["plan_decision"], for_plans["plan_decided_on"]) == ("issue", day(10))
     assert for_plans["draft_issued_on"] == day(5)
-    assert for_plans["comments_due"] == str(TODAY - timedelta(days=5) + timedelta(days=15))
+    assert for_plans["comments_due"] == str(today - timedelta(days=5) + timedelta(days=15))
     assert topics[2 : 7 + len(ADVICE)] == [
         "referrals.ehc-assessment-requested.v1",
         "referrals.assessment-decided.v1",
@@ -214,13 +214,13 @@ async def test_requests_at_each_stage_are_on_the_clock_from_received_on(
 
 
 async def test_a_bad_file_is_refused_whole_with_every_problem_named(
-    manager: httpx.AsyncClient, owner_url: str
+    manager: httpx.AsyncClient, owner_url: str, today: date
 ) -> None:
     good = request()
     draft_without_decision = request(
         assessment_decision="assess", assessment_decided_on=day(60), draft_issued_on=day(5)
     )
-    future = request(received_on=str(TODAY + timedelta(days=2)))
+    future = request(received_on=str(today + timedelta(days=2)))
     decided_before_received = request(assessment_decision="assess",
                                       assessment_decided_on=day(120))  # fmt: skip
     text = as_csv(good, draft_without_decision, future, decided_before_received)

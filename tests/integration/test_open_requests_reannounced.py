@@ -19,7 +19,6 @@ from shared.migrations import owner_connection
 from tests.conftest import Databases
 from tests.integration.referrals_app import LEEDS, outbox_events, referrals_service, signed_in
 
-TODAY = london_today()
 IMPORT = "/v1/live-plans/open-requests/import"
 PATH = "/v1/live-plans/open-requests/reannounce"
 ADVICE = ["parent", "educational", "medical", "educational_psychology", "social_care"]
@@ -38,7 +37,8 @@ async def app(owner_url: str, identity: IdentityProvider) -> AsyncIterator[FastA
 
 
 def day(days_ago: int) -> date:
-    return TODAY - timedelta(days=days_ago)
+    """The day ``days_ago`` days before today (London's, read at each call)."""
+    return london_today() - timedelta(days=days_ago)
 
 
 def _request(case_id: str, given: str, **steps: Any) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 from uuid import uuid4
 
@@ -43,7 +43,6 @@ SUMMARY = {
     "outcomes-sought": "Follows two-step instructions in class",
     "provision-recommended": "Small-group language sessions, 3 times a week",
 }
-TODAY = london_today()
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +82,7 @@ async def caseworker(app: FastAPI, identity: IdentityProvider) -> AsyncIterator[
 async def _medical_advice_asked(
     client: httpx.AsyncClient, asked_days_ago: int, number: str | None = None
 ) -> str:
-    asked_on = TODAY - timedelta(days=asked_days_ago)
+    asked_on = london_today() - timedelta(days=asked_days_ago)
     number = number or nhs_number(int(uuid4().int % 10**6))
     created = await client.post(
         "/v1/referrals",
@@ -115,14 +114,14 @@ async def _task(owner_url: str, referral_id: str) -> dict[str, Any]:
 
 
 async def test_medical_advice_goes_to_the_partner_as_a_task_and_its_answer_reaches_section_k(
-    consumer: Consumer, owner_url: str, caseworker: httpx.AsyncClient
+    consumer: Consumer, owner_url: str, caseworker: httpx.AsyncClient, today: date
 ) -> None:
     number = nhs_number(int(uuid4().int % 10**6))
     referral_id = await _medical_advice_asked(caseworker, asked_days_ago=10, number=number)
     task = await _task(owner_url, referral_id)
     assert task["resourceType"] == "Task"
     assert task["for"]["identifier"]["value"] == number
-    due = TODAY - timedelta(days=10) + timedelta(weeks=6)
+    due = today - timedelta(days=10) + timedelta(weeks=6)
     assert task["restriction"]["period"]["end"] == str(due)
     task_id = task["identifier"][0]["value"]
 
@@ -140,11 +139,11 @@ async def test_medical_advice_goes_to_the_partner_as_a_task_and_its_answer_reach
     (received,) = [d for t, d in events if t == "referrals.advice-received.v1"]
     assert received["kind"] == "medical"
     assert received["on_time"] is True
-    assert received["received_on"] == str(TODAY)
+    assert received["received_on"] == str(today)
     assert received["document_id"] == document_id
     assert received["summary"]["provision_recommended"] == SUMMARY["provision-recommended"]
     ehc = (await caseworker.get(f"/v1/referrals/{referral_id}")).json()["ehc"]
-    assert {a["kind"]: a["received_on"] for a in ehc["advice"]}["medical"] == str(TODAY)
+    assert {a["kind"]: a["received_on"] for a in ehc["advice"]}["medical"] == str(today)
     download = await caseworker.get(f"/v1/referrals/{referral_id}/documents/{document_id}")
     assert download.status_code == 200
     assert download.content == documents.pdf(f"medical {referral_id}")

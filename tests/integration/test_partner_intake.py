@@ -22,6 +22,7 @@ from referrals.partners import PartnerIntake, Wiring
 
 from scripts.platform import IdentityProvider, migrations_of
 from shared.consumption import EventConsumption
+from shared.dates import london_today
 from shared.events import PartnerReferralAnswered, PlanDrafted, wrap
 from shared.migrations import owner_connection
 from shared.state import service_state
@@ -228,7 +229,7 @@ async def test_a_known_nhs_number_whose_referral_is_closed_is_not_confirmed_over
         known = created.json()["id"]
         refused = await caseworker.post(
             f"/v1/referrals/{known}/assessment-decision",
-            json={"decision": "refuse", "decided_on": str(date.today()),
+            json={"decision": "refuse", "decided_on": str(london_today()),
                   "reason": "needs_met_from_available_provision"},
         )  # fmt: skip
         assert refused.status_code == 200, refused.text

@@ -5,7 +5,7 @@ referrer's words and sets the need (the API), and the referral goes on as any ot
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -21,6 +21,7 @@ from referrals.retention import erase_past_retention
 from scripts.platform import IdentityProvider, migrations_of
 from shared import family_links
 from shared.consumption import EventConsumption
+from shared.dates import london_today
 from shared.state import service_state
 from tests.conftest import Databases
 from tests.integration.referrals_app import (
@@ -189,7 +190,7 @@ async def test_retention_erases_the_referrers_words_with_the_childs_details(
     assert "Few words" in before["reasons"]
     async with service_state(app).database.pool().acquire() as conn:  # the service's own role
         await erase_past_retention(
-            service_state(app).work, conn, today=date.today(), years=125, by_council={LEEDS: 1}
+            service_state(app).work, conn, today=london_today(), years=125, by_council={LEEDS: 1}
         )
     (after,) = await _rows(owner_url, sql, referral_id)
     assert after["reasons"] == "[]"

@@ -29,11 +29,7 @@ from tests.conftest import Databases
 from tests.integration.plans_app import family_token, handled, owner_fetch, plans_service
 from tests.integration.referrals_app import signed_in
 
-TODAY = date.today()
 LEEDS = "E08000035"
-HELD_ON = TODAY - timedelta(days=20)  # the review meeting
-SENT_ON = TODAY - timedelta(days=5)  # the proposals
-COMMENTS_UNTIL = SENT_ON + timedelta(days=15)
 
 
 @pytest.fixture(scope="module")
@@ -88,24 +84,27 @@ async def _rows(owner_url: str, query: str, *args: Any) -> list[Any]:
 
 
 async def test_a_plan_brought_in_is_amended_after_its_review_and_the_family_sees_each_step(
-    caseworker: httpx.AsyncClient, family: httpx.AsyncClient, owner_url: str
+    caseworker: httpx.AsyncClient, family: httpx.AsyncClient, owner_url: str, today: date
 ) -> None:
+    held_on = today - timedelta(days=20)  # the review meeting
+    sent_on = today - timedelta(days=5)  # the proposals
+    comments_until = sent_on + timedelta(days=15)
     referral_id, review_id = uuid4(), uuid4()
     live = LivePlanImported(
-        referral_id=referral_id, local_authority=LEEDS, issued_on=HELD_ON - timedelta(days=350),
-        review_due=HELD_ON + timedelta(days=10), needs=[Sen2Need.ASD], setting_urn="107958",
+        referral_id=referral_id, local_authority=LEEDS, issued_on=held_on - timedelta(days=350),
+        review_due=held_on + timedelta(days=10), needs=[Sen2Need.ASD], setting_urn="107958",
         phase="primary", age_years=9,
     )  # fmt: skip
     proposals = AmendmentsProposed(
-        referral_id=referral_id, local_authority=LEEDS, review_id=review_id, sent_on=SENT_ON,
-        comments_until=COMMENTS_UNTIL, amended_plan_due=SENT_ON + timedelta(weeks=8),
-        held_on=HELD_ON,
+        referral_id=referral_id, local_authority=LEEDS, review_id=review_id, sent_on=sent_on,
+        comments_until=comments_until, amended_plan_due=sent_on + timedelta(weeks=8),
+        held_on=held_on,
     )  # fmt: skip
     await _handled(owner_url, live, proposals, proposals.model_copy())
     plan = await _plan(caseworker, referral_id)
     assert (plan["status"], plan["version"]) == ("amendments_proposed", 3)
-    assert plan["comments_until"] == str(COMMENTS_UNTIL)
-    assert plan["sections"]["reviewed_on"] == str(HELD_ON)
+    assert plan["comments_until"] == str(comments_until)
+    assert plan["sections"]["reviewed_on"] == str(held_on)
 
     # The caseworker writes the section the review changed (it was in the earlier system).
     edited = await caseworker.put(
@@ -121,24 +120,24 @@ async def test_a_plan_brought_in_is_amended_after_its_review_and_the_family_sees
     assert shown["status"] == "amendments_proposed"
     assert shown["views"] == "Enjoys swimming; wants to join the school choir."
     assert shown["comments_open"]
-    assert shown["comments_due"] == f"{COMMENTS_UNTIL.day} {COMMENTS_UNTIL:%B %Y}"
+    assert shown["comments_due"] == f"{comments_until.day} {comments_until:%B %Y}"
     commented = await family.post(
         f"/v1/family/{family_token(referral_id)}/plan/comments",
         json={"comments": "Please add swimming lessons.", "agree": False},
     )
     assert commented.status_code == 201, commented.text
 
-    issued_on = COMMENTS_UNTIL  # after the family's time to comment
+    issued_on = comments_until  # after the family's time to comment
     amended = AmendedPlanIssued(
         referral_id=referral_id, local_authority=LEEDS, review_id=review_id,
-        issued_on=issued_on, amended_plan_due=SENT_ON + timedelta(weeks=8), late=False,
-        appeal_by=add_months(issued_on, 2), held_on=HELD_ON,
+        issued_on=issued_on, amended_plan_due=sent_on + timedelta(weeks=8), late=False,
+        appeal_by=add_months(issued_on, 2), held_on=held_on,
     )  # fmt: skip
     # Issued, then the same event again (another copy) and the proposals replayed late.
     await _handled(owner_url, amended, amended.model_copy(), proposals.model_copy())
     plan = await _plan(caseworker, referral_id)
     assert (plan["status"], plan["version"]) == ("final", 5)
-    assert plan["review_due_on"] == str(add_months(HELD_ON, 12))
+    assert plan["review_due_on"] == str(add_months(held_on, 12))
     assert plan["sections"]["drafted_on"] == str(issued_on)
     assert plan["sections"]["A"] == "Enjoys swimming; wants to join the school choir."
     shown = await _family_plan(family, referral_id)
@@ -170,11 +169,13 @@ async def test_a_plan_brought_in_is_amended_after_its_review_and_the_family_sees
     assert len(audited) == 2  # the proposals and the amended plan, each once
 
 
-async def test_an_amendment_for_a_plan_not_in_force_is_refused(owner_url: str) -> None:
+async def test_an_amendment_for_a_plan_not_in_force_is_refused(owner_url: str, today: date) -> None:
     """No plan yet: the event waits in the dead-letter topic to be replayed (LookupError)."""
+    sent_on = today - timedelta(days=5)
+    comments_until = sent_on + timedelta(days=15)
     event = AmendmentsProposed(
-        referral_id=uuid4(), local_authority=LEEDS, review_id=uuid4(), sent_on=SENT_ON,
-        comments_until=COMMENTS_UNTIL, amended_plan_due=SENT_ON + timedelta(weeks=8),
+        referral_id=uuid4(), local_authority=LEEDS, review_id=uuid4(), sent_on=sent_on,
+        comments_until=comments_until, amended_plan_due=sent_on + timedelta(weeks=8),
     )  # fmt: skip
     with pytest.raises(LookupError, match="no plan for referral"):
         await _handled(owner_url, event)

@@ -9,7 +9,7 @@ the referral (the store may be a bucket across a network)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import date, timedelta
 from html import unescape
 from typing import Any
 from uuid import UUID, uuid4
@@ -36,8 +36,6 @@ from tests.integration.referrals_app import (
     referrals_service,
     signed_in,
 )
-
-TODAY = london_today()
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +79,8 @@ def printed(monkeypatch: pytest.MonkeyPatch) -> list[Letter]:
 
 
 async def _decided_to_issue(caseworker: httpx.AsyncClient) -> str:
-    start = TODAY - timedelta(weeks=14)
+    today = london_today()
+    start = today - timedelta(weeks=14)
     created = await caseworker.post(
         "/v1/referrals", json=referral_body(track="ehc", received_on=start)
     )
@@ -92,7 +91,7 @@ async def _decided_to_issue(caseworker: httpx.AsyncClient) -> str:
     for step, body in (
         ("assessment-decision", {"decision": "assess", "decided_on": week5}),
         ("advice-requests", {"kinds": kinds, "requested_on": week5}),
-        ("plan-decision", {"decision": "issue", "decided_on": str(TODAY)}),
+        ("plan-decision", {"decision": "issue", "decided_on": str(today)}),
     ):
         answer = await caseworker.post(f"{path}/{step}", json=body)
         assert answer.status_code == 200, (step, answer.text)
@@ -108,10 +107,11 @@ def _plan_step(referral_id: str) -> dict[str, Any]:
 
 
 def _draft_issued(referral_id: str) -> PlanIssuedForComment:
+    today = london_today()
     return PlanIssuedForComment(
         **_plan_step(referral_id),
-        issued_on=TODAY,
-        comments_until=TODAY + timedelta(days=15),
+        issued_on=today,
+        comments_until=today + timedelta(days=15),
         final_plan_due=None,
     )
 
@@ -150,13 +150,14 @@ async def test_plans_draft_and_final_write_the_familys_letters_once(
     family: httpx.AsyncClient,
     owner_url: str,
     printed: list[Letter],
+    today: date,
 ) -> None:
     referral_id = await _decided_to_issue(caseworker)
     before = await _letters(owner_url, referral_id)
     assert before == ["assessment_agreed", "plan_to_be_issued"]
-    until = TODAY + timedelta(days=15)
+    until = today + timedelta(days=15)
     issued = PlanIssuedForComment(
-        **_plan_step(referral_id), issued_on=TODAY, comments_until=until, final_plan_due=None
+        **_plan_step(referral_id), issued_on=today, comments_until=until, final_plan_due=None
     )
     await _consume(app, issued)
     await _consume(app, issued)  # delivered again: one letter
@@ -168,14 +169,14 @@ async def test_plans_draft_and_final_write_the_familys_letters_once(
         "draft_plan",
     ]
     draft = printed[-1]
-    assert (draft.kind, draft.dated, draft.comments_due) == (LetterKind.DRAFT_PLAN, TODAY, until)
+    assert (draft.kind, draft.dated, draft.comments_due) == (LetterKind.DRAFT_PLAN, today, until)
     words = unescape(html(draft))
     assert "at least 15 days" in words
     assert str(draft.council.local_offer) in words  # where the list of schools and colleges is
 
     final = PlanFinalised(
-        **_plan_step(referral_id), final_plan_due=None, late=False, finalised_on=TODAY,
-        comments_closed_early=True, review_due=TODAY,
+        **_plan_step(referral_id), final_plan_due=None, late=False, finalised_on=today,
+        comments_closed_early=True, review_due=today,
     )  # fmt: skip
     await _consume(app, final)
     await _consume(app, final)
@@ -183,7 +184,7 @@ async def test_plans_draft_and_final_write_the_familys_letters_once(
     kinds = await _letters(owner_url, referral_id)
     assert kinds == ["assessment_agreed", "plan_to_be_issued", "draft_plan", "final_plan"]
     letter = printed[-1]
-    assert (letter.kind, letter.appeal_by) == (LetterKind.FINAL_PLAN, add_months(TODAY, 2))
+    assert (letter.kind, letter.appeal_by) == (LetterKind.FINAL_PLAN, add_months(today, 2))
     assert letter.appealable
 
     token = link(UUID(referral_id))
@@ -197,11 +198,11 @@ async def test_plans_draft_and_final_write_the_familys_letters_once(
 
 
 async def test_a_draft_recorded_by_a_caseworker_first_gets_no_second_letter(
-    app: FastAPI, caseworker: httpx.AsyncClient, owner_url: str
+    app: FastAPI, caseworker: httpx.AsyncClient, owner_url: str, today: date
 ) -> None:
     referral_id = await _decided_to_issue(caseworker)
     recorded = await caseworker.post(
-        f"/v1/referrals/{referral_id}/draft-plan", json={"issued_on": str(TODAY)}
+        f"/v1/referrals/{referral_id}/draft-plan", json={"issued_on": str(today)}
     )
     assert recorded.status_code == 200, recorded.text
     issued = _draft_issued(referral_id)

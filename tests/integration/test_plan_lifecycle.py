@@ -34,8 +34,6 @@ from tests.integration.plans_app import (
 )
 from tests.integration.referrals_app import BRADFORD, outbox_events, signed_in
 
-TODAY = date.today()
-
 
 @pytest.fixture(scope="module")
 async def owner_url(databases: Databases) -> str:
@@ -239,7 +237,7 @@ async def test_a_family_link_acts_only_for_its_own_referral_and_council(
 
 
 async def test_an_ehc_draft_is_issued_for_15_days_and_finalised_once_the_family_is_done(
-    caseworker: httpx.AsyncClient, family: httpx.AsyncClient, owner_url: str
+    caseworker: httpx.AsyncClient, family: httpx.AsyncClient, owner_url: str, today: date
 ) -> None:
     referral_id = await drafted(owner_url, track="ehc")
     path = f"/v1/referrals/{referral_id}/plan"
@@ -254,14 +252,14 @@ async def test_an_ehc_draft_is_issued_for_15_days_and_finalised_once_the_family_
     referral_id = await drafted(owner_url, track="ehc", issue_decided=True)
     path = f"/v1/referrals/{referral_id}/plan"
     short = await caseworker.post(
-        f"{path}/issue", json={"comments_until": str(TODAY + timedelta(days=14))}
+        f"{path}/issue", json={"comments_until": str(today + timedelta(days=14))}
     )
     assert short.status_code == 422
     assert short.json()["detail"][0]["loc"] == ["body", "comments_until"]
     issued = await _ok(await caseworker.post(f"{path}/issue", json={}))
     assert (issued["status"], issued["comments_until"]) == (
         "issued_for_comment",
-        str(TODAY + timedelta(days=15)),
+        str(today + timedelta(days=15)),
     )
     too_soon = await caseworker.post(f"{path}/finalise", json={})
     assert too_soon.status_code == 409
@@ -281,7 +279,7 @@ async def test_an_ehc_draft_is_issued_for_15_days_and_finalised_once_the_family_
     assert done.status_code == 201
     final = await _ok(await caseworker.post(f"{path}/finalise", json={}))
     assert (final["status"], final["warnings"]) == ("final", [])
-    assert final["review_due_on"] == str(add_months(TODAY, 12))
+    assert final["review_due_on"] == str(add_months(today, 12))
     events = await outbox_events(owner_url, referral_id)
     data = {t: d for t, d in events}
     assert [t for t, _ in events] == [
@@ -296,9 +294,9 @@ async def test_an_ehc_draft_is_issued_for_15_days_and_finalised_once_the_family_
 
 
 async def test_a_late_final_plan_needs_its_reason_which_the_version_keeps(
-    caseworker: httpx.AsyncClient, family: httpx.AsyncClient, owner_url: str
+    caseworker: httpx.AsyncClient, family: httpx.AsyncClient, owner_url: str, today: date
 ) -> None:
-    due = TODAY - timedelta(days=1)
+    due = today - timedelta(days=1)
     referral_id = await drafted(owner_url, track="ehc", issue_decided=True, final_plan_due=due)
     path = f"/v1/referrals/{referral_id}/plan"
     await _ok(await caseworker.post(f"{path}/issue", json={}))
@@ -355,19 +353,19 @@ async def test_the_review_scheduler_marks_a_due_review_once_and_a_review_settles
 
 
 async def test_an_escalation_keeps_the_support_plan_and_advice_fills_section_k(
-    caseworker: httpx.AsyncClient, owner_url: str
+    caseworker: httpx.AsyncClient, owner_url: str, today: date
 ) -> None:
     referral_id = await drafted(owner_url)
     common = {
         "referral_id": referral_id, "local_authority": "E08000035", "requested_by": "school",
-        "ehc_requested_on": TODAY,
+        "ehc_requested_on": today,
     }  # fmt: skip
     escalated = EhcAssessmentRequested(
-        **common, escalated=True, decision_due=TODAY + timedelta(weeks=6),
-        final_plan_due=TODAY + timedelta(weeks=20),
+        **common, escalated=True, decision_due=today + timedelta(weeks=6),
+        final_plan_due=today + timedelta(weeks=20),
     )  # fmt: skip
     advice = AdviceReceived(
-        **common, kind="educational_psychology", received_on=TODAY, due_on=TODAY, on_time=True
+        **common, kind="educational_psychology", received_on=today, due_on=today, on_time=True
     )
     conn = await owner_connection(owner_url)
     try:
@@ -378,7 +376,7 @@ async def test_an_escalation_keeps_the_support_plan_and_advice_fills_section_k(
         await conn.close()
     plan = await _ok(await caseworker.get(f"/v1/referrals/{referral_id}/plan"))
     assert (plan["track"], plan["status"], plan["version"]) == ("ehc", "draft", 3)
-    assert plan["final_plan_due"] == str(TODAY + timedelta(weeks=20))
+    assert plan["final_plan_due"] == str(today + timedelta(weeks=20))
     assert [k["kind"] for k in plan["sections"]["K"]] == ["educational_psychology"]
     assert (plan["sections"]["track"], plan["sections"]["I"]) == ("support", None)
     reasons = [

@@ -27,8 +27,6 @@ from tests.integration.referrals_app import (
     signed_in,
 )
 
-TODAY = london_today()
-
 
 @pytest.fixture(scope="module")
 async def owner_url(databases: Databases) -> str:
@@ -48,7 +46,8 @@ async def caseworker(app: FastAPI, identity: IdentityProvider) -> AsyncIterator[
 
 
 async def _decided_to_issue(caseworker: httpx.AsyncClient) -> str:
-    start = TODAY - timedelta(weeks=14)
+    today = london_today()
+    start = today - timedelta(weeks=14)
     created = await caseworker.post(
         "/v1/referrals", json=referral_body(track="ehc", received_on=start)
     )
@@ -70,8 +69,8 @@ async def _decided_to_issue(caseworker: httpx.AsyncClient) -> str:
                 "requested_on": week5,
             },
         ),
-        ("advice-requests/educational_psychology/received", {"received_on": str(TODAY)}),
-        ("plan-decision", {"decision": "issue", "decided_on": str(TODAY)}),
+        ("advice-requests/educational_psychology/received", {"received_on": str(today)}),
+        ("plan-decision", {"decision": "issue", "decided_on": str(today)}),
     ):
         answer = await caseworker.post(f"{path}/{step}", json=body)
         assert answer.status_code == 200, (step, answer.text)
@@ -98,12 +97,12 @@ async def _statutory(caseworker: httpx.AsyncClient, referral_id: str) -> tuple[A
 
 
 async def test_plans_steps_are_recorded_once_through_the_statutory_code(
-    app: FastAPI, caseworker: httpx.AsyncClient, owner_url: str
+    app: FastAPI, caseworker: httpx.AsyncClient, owner_url: str, today: date
 ) -> None:
     referral_id = await _decided_to_issue(caseworker)
-    until = TODAY + timedelta(days=15)
+    until = today + timedelta(days=15)
     issued = PlanIssuedForComment(
-        **_plan_step(referral_id), issued_on=TODAY, comments_until=until, final_plan_due=None
+        **_plan_step(referral_id), issued_on=today, comments_until=until, final_plan_due=None
     )
     [draft] = await _consume(app, issued)
     assert (draft.name, draft.comments_due) == ("draft-plan-issued", until)  # type: ignore[attr-defined]
@@ -114,12 +113,12 @@ async def test_plans_steps_are_recorded_once_through_the_statutory_code(
 
     common = {**_plan_step(referral_id), "final_plan_due": None, "late": False}
     waited_for = PlanFinalised(
-        **common, finalised_on=TODAY, comments_closed_early=False, review_due=TODAY
+        **common, finalised_on=today, comments_closed_early=False, review_due=today
     )
     with pytest.raises(InvalidStep, match="before the family's comments"):
         await _consume(app, waited_for)  # dead-lettered: plans never sends it
     final = PlanFinalised(
-        **common, finalised_on=TODAY, comments_closed_early=True, review_due=TODAY
+        **common, finalised_on=today, comments_closed_early=True, review_due=today
     )
     [issued_final, told] = await _consume(app, final)
     assert issued_final.name == "final-plan-issued"
@@ -143,24 +142,26 @@ async def test_plans_steps_are_recorded_once_through_the_statutory_code(
 
 
 async def test_a_draft_a_caseworker_recorded_in_referrals_is_not_recorded_again(
-    app: FastAPI, caseworker: httpx.AsyncClient
+    app: FastAPI, caseworker: httpx.AsyncClient, today: date
 ) -> None:
     referral_id = await _decided_to_issue(caseworker)
     recorded = await caseworker.post(
-        f"/v1/referrals/{referral_id}/draft-plan", json={"issued_on": str(TODAY)}
+        f"/v1/referrals/{referral_id}/draft-plan", json={"issued_on": str(today)}
     )
     assert recorded.status_code == 200, recorded.text
     issued = PlanIssuedForComment(
-        **_plan_step(referral_id), issued_on=TODAY, comments_until=TODAY + timedelta(days=20)
+        **_plan_step(referral_id), issued_on=today, comments_until=today + timedelta(days=20)
     )
     assert await _consume(app, issued) == []
     ehc, steps = await _statutory(caseworker, referral_id)
-    assert ehc["comments_due"] == str(TODAY + timedelta(days=15))  # the caseworker's, kept
+    assert ehc["comments_due"] == str(today + timedelta(days=15))  # the caseworker's, kept
     assert steps == [("draft_plan_issued", "referrals")]
 
 
-async def test_a_step_for_a_referral_without_an_ehc_request_is_refused(app: FastAPI) -> None:
+async def test_a_step_for_a_referral_without_an_ehc_request_is_refused(
+    app: FastAPI, today: date
+) -> None:
     stranger = str(uuid4())
-    issued = PlanIssuedForComment(**_plan_step(stranger), issued_on=TODAY, comments_until=date.max)
+    issued = PlanIssuedForComment(**_plan_step(stranger), issued_on=today, comments_until=date.max)
     with pytest.raises(LookupError, match="no EHC request"):
         await _consume(app, issued)

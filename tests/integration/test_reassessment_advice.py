@@ -28,7 +28,6 @@ from tests.integration.test_live_plans_import import plan
 from tests.integration.test_notices import NOTICES
 from tests.logging_state import restored_logging
 
-TODAY = london_today()
 TRANSFERS = "/v1/live-plans/transfers-in"
 EVERY_CHILDS = ["parent", "educational", "medical", "educational_psychology", "social_care"]
 
@@ -59,9 +58,13 @@ async def _post(client: httpx.AsyncClient, path: str, body: dict[str, Any]) -> A
     return answer.json()
 
 
-async def reassessing(client: httpx.AsyncClient, told_on: date = TODAY, **changes: Any) -> str:
-    """A plan transferred in whose family was told, on ``told_on``, of a new assessment: a
-    re-assessment under way. Its referral's path."""
+async def reassessing(
+    client: httpx.AsyncClient, told_on: date | None = None, **changes: Any
+) -> str:
+    """A plan transferred in whose family was told, on ``told_on`` (today by default), of a
+    new assessment: a re-assessment under way. Its referral's path."""
+    if told_on is None:
+        told_on = london_today()
     moved = told_on - timedelta(days=5)
     body = {"plan": plan(**changes), "from_council": "E08000036", "transferred_on": str(moved)}
     made = await _post(client, TRANSFERS, body)
@@ -71,11 +74,14 @@ async def reassessing(client: httpx.AsyncClient, told_on: date = TODAY, **change
 
 
 async def ask_for_advice(
-    client: httpx.AsyncClient, base: str, kinds: list[str] = EVERY_CHILDS, on: date = TODAY
+    client: httpx.AsyncClient,
+    base: str,
+    kinds: list[str] = EVERY_CHILDS,
+    on: date | None = None,
 ) -> list[dict[str, Any]]:
-    """The advice asked for in the re-assessment under way (by default what every child's
-    re-assessment needs); the plan's re-assessments."""
-    body = {"kinds": kinds, "requested_on": str(on)}
+    """The advice asked for, on ``on`` (today by default), in the re-assessment under way (by
+    default what every child's re-assessment needs); the plan's re-assessments."""
+    body = {"kinds": kinds, "requested_on": str(london_today() if on is None else on)}
     answer: list[dict[str, Any]] = await _post(client, f"{base}/reassessment/advice-requests", body)
     return answer
 
@@ -95,42 +101,42 @@ async def _audited(owner_url: str, referral_id: UUID) -> int:
 
 
 async def test_advice_is_asked_for_and_received_as_limits_of_the_reassessment(
-    app: FastAPI, owner_url: str, caseworker: httpx.AsyncClient
+    app: FastAPI, owner_url: str, caseworker: httpx.AsyncClient, today: date
 ) -> None:
-    base = await reassessing(caseworker, told_on=TODAY - timedelta(days=3))
+    base = await reassessing(caseworker, told_on=today - timedelta(days=3))
     audited_before = await _audited(owner_url, UUID(base.rsplit("/", 1)[1]))
     path = f"{base}/reassessment/advice-requests"
-    body = {"kinds": EVERY_CHILDS, "requested_on": str(TODAY - timedelta(days=2))}
+    body = {"kinds": EVERY_CHILDS, "requested_on": str(today - timedelta(days=2))}
     first = await caseworker.post(path, json=body, headers={"Idempotency-Key": "ra-1"})
     assert first.status_code == 200, first.text
     again = await caseworker.post(path, json=body, headers={"Idempotency-Key": "ra-1"})
     assert again.json() == first.json()  # the retry's first answer; nothing twice
     [running] = first.json()
     limits = {d["kind"]: d for d in running["deadlines"]}
-    due = str(TODAY - timedelta(days=2) + timedelta(weeks=6))
+    due = str(today - timedelta(days=2) + timedelta(weeks=6))
     assert {k: d["due_on"] for k, d in limits.items() if k.startswith("advice:")} == {
         f"advice:{kind}": due for kind in EVERY_CHILDS
     }
     twice = await caseworker.post(path, json={**body, "kinds": ["medical"]})
     assert twice.status_code == 409, twice.text
     early = await caseworker.post(
-        path, json={"kinds": ["other"], "requested_on": str(TODAY - timedelta(days=4))}
+        path, json={"kinds": ["other"], "requested_on": str(today - timedelta(days=4))}
     )
     assert early.status_code == 422, early.text
     assert early.json()["detail"][0]["loc"] == ["body", "requested_on"]
 
     received = f"{base}/reassessment/advice-received"
     future = await caseworker.post(
-        received, json={"kind": "medical", "received_on": str(TODAY + timedelta(days=1))}
+        received, json={"kind": "medical", "received_on": str(today + timedelta(days=1))}
     )
     assert future.status_code == 422, future.text
     assert future.json()["detail"][0]["loc"] == ["body", "received_on"]
-    [got] = await _post(caseworker, received, {"kind": "medical", "received_on": str(TODAY)})
-    assert {d["kind"]: d["met_on"] for d in got["deadlines"]}["advice:medical"] == str(TODAY)
-    repeat = await caseworker.post(received, json={"kind": "medical", "received_on": str(TODAY)})
+    [got] = await _post(caseworker, received, {"kind": "medical", "received_on": str(today)})
+    assert {d["kind"]: d["met_on"] for d in got["deadlines"]}["advice:medical"] == str(today)
+    repeat = await caseworker.post(received, json={"kind": "medical", "received_on": str(today)})
     assert repeat.status_code == 409, repeat.text
     never = await caseworker.post(
-        received, json={"kind": "teacher_of_the_deaf", "received_on": str(TODAY)}
+        received, json={"kind": "teacher_of_the_deaf", "received_on": str(today)}
     )
     assert never.status_code == 409, never.text
 
@@ -152,9 +158,10 @@ async def test_advice_is_asked_for_and_received_as_limits_of_the_reassessment(
 
 async def test_the_outcome_waits_for_the_advice_the_law_requires(
     caseworker: httpx.AsyncClient,
+    today: date,
 ) -> None:
     base = await reassessing(caseworker, needs=["HI", "ASD"])
-    amended = {"outcome": "plan_amended", "concluded_on": str(TODAY)}
+    amended = {"outcome": "plan_amended", "concluded_on": str(today)}
     refused = await caseworker.post(f"{base}/reassessment/outcome", json=amended)
     assert refused.status_code == 409, refused.text
     assert "teacher_of_the_deaf" in refused.json()["detail"]
@@ -168,18 +175,18 @@ async def test_the_outcome_waits_for_the_advice_the_law_requires(
 
 
 async def test_an_amended_plan_is_reviewed_within_twelve_months_of_its_issue(
-    owner_url: str, caseworker: httpx.AsyncClient
+    owner_url: str, caseworker: httpx.AsyncClient, today: date
 ) -> None:
     """The plan's review scheduled before (12 months from its last review) is replaced by one
     within 12 months of the amended plan's issue (Reg 20); a decision not to amend keeps it."""
     base = await reassessing(
-        caseworker, told_on=TODAY - timedelta(days=3),
-        last_reviewed_on=str(TODAY - timedelta(days=200)),
+        caseworker, told_on=today - timedelta(days=3),
+        last_reviewed_on=str(today - timedelta(days=200)),
     )  # fmt: skip
     [before] = (await caseworker.get(f"{base}/annual-reviews")).json()
-    assert before["due_on"] == str(add_months(TODAY - timedelta(days=200), 12))
-    await ask_for_advice(caseworker, base, on=TODAY - timedelta(days=2))
-    issued = TODAY - timedelta(days=1)
+    assert before["due_on"] == str(add_months(today - timedelta(days=200), 12))
+    await ask_for_advice(caseworker, base, on=today - timedelta(days=2))
+    issued = today - timedelta(days=1)
     await _post(caseworker, f"{base}/reassessment/outcome", {
         "outcome": "plan_amended", "concluded_on": str(issued)})  # fmt: skip
     [review] = (await caseworker.get(f"{base}/annual-reviews")).json()
@@ -189,25 +196,25 @@ async def test_an_amended_plan_is_reviewed_within_twelve_months_of_its_issue(
         "review_meeting": str(add_months(issued, 12))
     }
 
-    kept = await reassessing(caseworker, last_reviewed_on=str(TODAY - timedelta(days=200)))
+    kept = await reassessing(caseworker, last_reviewed_on=str(today - timedelta(days=200)))
     await ask_for_advice(caseworker, kept)
     await _post(caseworker, f"{kept}/reassessment/outcome", {
-        "outcome": "plan_not_amended", "concluded_on": str(TODAY),
+        "outcome": "plan_not_amended", "concluded_on": str(today),
         "note": "The plan already sets out what the assessment found."})  # fmt: skip
     [same] = (await caseworker.get(f"{kept}/annual-reviews")).json()
-    assert same["due_on"] == str(add_months(TODAY - timedelta(days=200), 12))
+    assert same["due_on"] == str(add_months(today - timedelta(days=200), 12))
 
 
 async def test_the_scheduler_warns_of_an_advisers_limit_once(
-    app: FastAPI, owner_url: str, caseworker: httpx.AsyncClient
+    app: FastAPI, owner_url: str, caseworker: httpx.AsyncClient, today: date
 ) -> None:
-    asked = TODAY - timedelta(days=40)
-    reviewed = str(TODAY - timedelta(days=100))
+    asked = today - timedelta(days=40)
+    reviewed = str(today - timedelta(days=100))
     base = await reassessing(caseworker, told_on=asked, last_reviewed_on=reviewed)
     await ask_for_advice(caseworker, base, ["medical", "parent"], on=asked)
     await ask_for_advice(caseworker, base, ["social_care"], on=asked)
     await _post(caseworker, f"{base}/reassessment/advice-received", {
-        "kind": "social_care", "received_on": str(TODAY)})  # fmt: skip
+        "kind": "social_care", "received_on": str(today)})  # fmt: skip
     referral_id = base.rsplit("/", 1)[1]
     due = asked + timedelta(weeks=6)
     work = service_state(app).work

@@ -26,8 +26,6 @@ from tests.integration.referrals_app import (
     signed_in,
 )
 
-TODAY = london_today()
-
 
 @pytest.fixture(scope="module")
 async def owner_url(databases: Databases) -> str:
@@ -54,7 +52,8 @@ async def clients(
 
 
 async def _draft_issued(caseworker: httpx.AsyncClient, *, draft: bool = True) -> str:
-    start = TODAY - timedelta(weeks=14)
+    today = london_today()
+    start = today - timedelta(weeks=14)
     created = await caseworker.post(
         "/v1/referrals", json=referral_body(track="ehc", received_on=start)
     )
@@ -76,11 +75,11 @@ async def _draft_issued(caseworker: httpx.AsyncClient, *, draft: bool = True) ->
                 "requested_on": week5,
             },
         ),
-        ("advice-requests/educational_psychology/received", {"received_on": str(TODAY)}),
-        ("plan-decision", {"decision": "issue", "decided_on": str(TODAY)}),
+        ("advice-requests/educational_psychology/received", {"received_on": str(today)}),
+        ("plan-decision", {"decision": "issue", "decided_on": str(today)}),
     ]
     if draft:
-        steps.append(("draft-plan", {"issued_on": str(TODAY)}))
+        steps.append(("draft-plan", {"issued_on": str(today)}))
     for step, body in steps:
         answer = await caseworker.post(f"{path}/{step}", json=body)
         assert answer.status_code == 200, (step, answer.text)
@@ -88,7 +87,7 @@ async def _draft_issued(caseworker: httpx.AsyncClient, *, draft: bool = True) ->
 
 
 async def test_a_school_is_consulted_on_the_draft_and_only_its_senco_answers(
-    app: FastAPI, owner_url: str, clients: dict[str, httpx.AsyncClient]
+    app: FastAPI, owner_url: str, clients: dict[str, httpx.AsyncClient], today: date
 ) -> None:
     caseworker = clients["leeds-caseworker"]
     referral_id = await _draft_issued(caseworker)
@@ -97,7 +96,7 @@ async def test_a_school_is_consulted_on_the_draft_and_only_its_senco_answers(
     sent = await caseworker.post(path, json={"school_urn": LEEDS_SCHOOL_URN})
     assert sent.status_code == 201, sent.text
     consultation = sent.json()
-    assert consultation["respond_by"] == str(TODAY + timedelta(days=15))
+    assert consultation["respond_by"] == str(today + timedelta(days=15))
     assert consultation["answer"] is None
     again = await caseworker.post(path, json={"school_urn": LEEDS_SCHOOL_URN})
     assert again.status_code == 409
@@ -121,7 +120,7 @@ async def test_a_school_is_consulted_on_the_draft_and_only_its_senco_answers(
         answer_path, json={"answer": "cannot_meet_needs", "reason": "The building is full."}
     )
     assert answered.status_code == 200, answered.text
-    assert answered.json()["answered_on"] == str(TODAY)
+    assert answered.json()["answered_on"] == str(today)
     assert (await senco.post(answer_path, json={"answer": "can_meet_needs"})).status_code == 409
 
     [listed] = (await caseworker.get(path)).json()
@@ -132,14 +131,14 @@ async def test_a_school_is_consulted_on_the_draft_and_only_its_senco_answers(
     assert ("school_consultation_answered", "cannot_meet_needs") in steps
     events = dict(await outbox_events(owner_url, referral_id))
     consulted = events["referrals.school-consulted.v1"]
-    assert consulted["respond_by"] == str(TODAY + timedelta(days=15))
+    assert consulted["respond_by"] == str(today + timedelta(days=15))
     answered_event = events["referrals.school-consultation-answered.v1"]
     assert (answered_event["answer"], answered_event["in_time"]) == ("cannot_meet_needs", True)
     assert "reason" not in answered_event  # the school's words stay in referrals
 
     # Retention erases the school's words with the child's details; the answer stays.
     async with service_state(app).database.pool().acquire() as conn:  # the service's own role
-        await erase_past_retention(service_state(app).work, conn, today=TODAY, years=1)
+        await erase_past_retention(service_state(app).work, conn, today=today, years=1)
     [kept] = (await caseworker.get(path)).json()
     assert (kept["answer"], kept["reason"]) == ("cannot_meet_needs", None)
 
@@ -156,7 +155,7 @@ async def test_a_school_is_consulted_only_once_the_draft_plan_is_issued(
     bad = await caseworker.post(path, json={"school_urn": "10795"})
     assert bad.status_code == 422
     assert bad.json()["detail"][0]["loc"][-1] == "school_urn"
-    later = str(date.today() + timedelta(days=2))
+    later = str(london_today() + timedelta(days=2))
     ahead = await caseworker.post(
         f"/v1/referrals/{await _draft_issued(caseworker)}/school-consultations",
         json={"school_urn": LEEDS_SCHOOL_URN, "sent_on": later},

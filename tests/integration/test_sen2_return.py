@@ -31,12 +31,26 @@ from tests.integration.referrals_app import (
     signed_in,
 )
 
-YEAR = london_today().year - 1
-CENSUS = date(YEAR + 1, 1, 15)
-JAN = date(YEAR, 1, 5)
 EVERY_CHILDS_ADVICE = ["parent", "educational", "educational_psychology", "medical", "social_care"]
 UPN = "P938612345678"  # check letter computed by hand (tests/unit/test_sen2_upn.py)
 OTHER_UPN = "A000000000000"  # 0 -> A
+
+
+@pytest.fixture(scope="module")
+def year() -> int:
+    """The return's year: last year, read once for the module's seeded referrals (all in that
+    year or before it, so no service's today, read at each request, ever meets them)."""
+    return london_today().year - 1
+
+
+def census(year: int) -> date:
+    """The return's census day, after ``year``."""
+    return date(year + 1, 1, 15)
+
+
+def january(year: int) -> date:
+    """The day the year's requests for plans came in."""
+    return date(year, 1, 5)
 
 
 @pytest.fixture(scope="module")
@@ -69,10 +83,11 @@ def _plan(received: date, final: date, urn: str = "107958") -> list[tuple[str, d
 
 
 @pytest.fixture(scope="module")
-async def seeded(app: FastAPI, identity: IdentityProvider) -> dict[str, str]:
+async def seeded(app: FastAPI, identity: IdentityProvider, year: int) -> dict[str, str]:
     """Bradford's year: plans on time, late and late with an exception, a refusal, open
     requests, and last year's refusal (not in the return)."""
     ids: dict[str, str] = {}
+    jan = january(year)
     async with await signed_in(app, identity, "bradford-caseworker") as bradford:
 
         async def request(
@@ -86,28 +101,28 @@ async def seeded(app: FastAPI, identity: IdentityProvider) -> dict[str, str]:
                 await _post(bradford, f"/v1/referrals/{created['id']}/{step}", step_body)
             ids[name] = str(created["id"])
 
-        on_time = JAN + timedelta(weeks=20)
-        await request("on_time", JAN, *_plan(JAN, on_time), upn=" p938 6123 45678")
-        await request("early", JAN, *_plan(JAN, on_time - timedelta(days=3)))
-        await request("late", JAN, *_plan(JAN, on_time + timedelta(days=1)))
+        on_time = jan + timedelta(weeks=20)
+        await request("on_time", jan, *_plan(jan, on_time), upn=" p938 6123 45678")
+        await request("early", jan, *_plan(jan, on_time - timedelta(days=3)))
+        await request("late", jan, *_plan(jan, on_time + timedelta(days=1)))
         exception = {
             "kind": "family_away",
-            "starts_on": str(JAN + timedelta(days=1)),
-            "ends_on": str(JAN + timedelta(days=30)),
+            "starts_on": str(jan + timedelta(days=1)),
+            "ends_on": str(jan + timedelta(days=30)),
             "reason": "away",
         }
         await request(
-            "excepted", JAN, ("exceptions", exception), *_plan(JAN, on_time + timedelta(days=20))
+            "excepted", jan, ("exceptions", exception), *_plan(jan, on_time + timedelta(days=20))
         )
         refuse = {
             "decision": "refuse",
-            "decided_on": str(JAN + timedelta(weeks=4)),
+            "decided_on": str(jan + timedelta(weeks=4)),
             "reason": "needs_met_from_available_provision",
         }
-        await request("refused", JAN, ("assessment-decision", refuse))
-        await request("open", date(YEAR, 11, 1))
-        old_refusal = {**refuse, "decided_on": str(date(YEAR - 1, 3, 1))}
-        await request("last_year", date(YEAR - 1, 2, 1), ("assessment-decision", old_refusal))
+        await request("refused", jan, ("assessment-decision", refuse))
+        await request("open", date(year, 11, 1))
+        old_refusal = {**refuse, "decided_on": str(date(year - 1, 3, 1))}
+        await request("last_year", date(year - 1, 2, 1), ("assessment-decision", old_refusal))
     async with await signed_in(app, identity, "bradford-manager") as manager:
         imported = {
             "case_id": "BMDC-SEN2-1",
@@ -120,8 +135,8 @@ async def seeded(app: FastAPI, identity: IdentityProvider) -> dict[str, str]:
             },
             "family_contact": {"name": "Ann Parent", "email": "ann@example.org"},
             "needs": ["SEMH", "SPLD"],
-            "issued_on": str(date(YEAR - 2, 9, 1)),
-            "last_reviewed_on": str(date(YEAR - 1, 9, 1)),
+            "issued_on": str(date(year - 2, 9, 1)),
+            "last_reviewed_on": str(date(year - 1, 9, 1)),
             "setting_ukprn": "10012345",
         }
         made = await manager.post("/v1/live-plans/import", json={"plans": [imported]})
@@ -129,26 +144,26 @@ async def seeded(app: FastAPI, identity: IdentityProvider) -> dict[str, str]:
     return ids
 
 
-async def _return(client: httpx.AsyncClient, fmt: str) -> httpx.Response:
+async def _return(client: httpx.AsyncClient, fmt: str, year: int) -> httpx.Response:
     response = await client.get(
         "/v1/reports/sen2",
-        params={"local_authority": BRADFORD, "census_date": str(CENSUS), "format": fmt},
+        params={"local_authority": BRADFORD, "census_date": str(census(year)), "format": fmt},
     )
     assert response.status_code == 200, response.text
     return response
 
 
 async def test_the_returns_totals_agree_with_the_timeliness_report(
-    app: FastAPI, identity: IdentityProvider, seeded: dict[str, str]
+    app: FastAPI, identity: IdentityProvider, seeded: dict[str, str], year: int
 ) -> None:
     async with await signed_in(app, identity, "bradford-manager") as manager:
-        summary = (await _return(manager, "json")).json()
+        summary = (await _return(manager, "json", year)).json()
         report = await manager.get(
-            "/v1/reports/timeliness", params={"local_authority": BRADFORD, "year": YEAR}
+            "/v1/reports/timeliness", params={"local_authority": BRADFORD, "year": year}
         )
     assert report.status_code == 200, report.text
     timeliness, totals = report.json(), summary["totals"]
-    assert summary["year"] == YEAR
+    assert summary["year"] == year
     assert totals["requests_received"] == timeliness["requests_received"] == 6
     assert totals["refusals_to_assess"] == timeliness["refusals_to_assess"] == 1
     assert totals["assessments_agreed"] == 4
@@ -161,25 +176,25 @@ async def test_the_returns_totals_agree_with_the_timeliness_report(
 
 
 async def test_referrals_at_each_stage_map_to_the_collections_xml(
-    app: FastAPI, identity: IdentityProvider, seeded: dict[str, str]
+    app: FastAPI, identity: IdentityProvider, seeded: dict[str, str], year: int
 ) -> None:
     async with await signed_in(app, identity, "bradford-manager") as manager:
-        response = await _return(manager, "xml")
+        response = await _return(manager, "xml", year)
     assert response.headers["content-type"].startswith("application/xml")
     root = ET.fromstring(response.content)  # noqa: S314  # our own service's answer
     assert root.findtext("Header/CollectionDetails/Collection") == "SEN2"
-    assert root.findtext("Header/CollectionDetails/ReferenceDate") == str(CENSUS)
+    assert root.findtext("Header/CollectionDetails/ReferenceDate") == str(census(year))
     persons = root.findall("Persons/Person")
     # last year's refusal ended before the year: not returned; the plan brought in is
     assert len(persons) == 7
     [child] = [p for p in persons if p.findtext("UPN") == UPN]
     request = child.find("Requests/Request")
     assert request is not None
-    assert request.findtext("ReceivedDate") == str(JAN)
+    assert request.findtext("ReceivedDate") == str(january(year))
     assert request.findtext("RequestOutcome") == "A"
     assert request.findtext("Exceptions") == "0"
     assert request.findtext("Assessment/AssessmentOutcome") == "Y"
-    assert request.findtext("Plan/StartDate") == str(JAN + timedelta(weeks=20))
+    assert request.findtext("Plan/StartDate") == str(january(year) + timedelta(weeks=20))
     needs = [
         (n.findtext("SENtypeRank"), n.findtext("SENtype"))
         for n in request.findall("Plan/SENneeds/SENneed")
@@ -191,7 +206,7 @@ async def test_referrals_at_each_stage_map_to_the_collections_xml(
     [brought_in] = [p for p in persons if p.findtext("Surname") == "Child"]
     plan = brought_in.find("Requests/Request/Plan")
     assert plan is not None
-    assert plan.findtext("StartDate") == str(date(YEAR - 2, 9, 1))
+    assert plan.findtext("StartDate") == str(date(year - 2, 9, 1))
     assert [n.findtext("SENtype") for n in plan.findall("SENneeds/SENneed")] == ["SEMH", "SPLD"]
     assert plan.findtext("Placements/Placement/UKPRN") == "10012345"
     excepted = [p for p in persons if p.findtext("Requests/Request/Exceptions") == "1"]
@@ -201,10 +216,10 @@ async def test_referrals_at_each_stage_map_to_the_collections_xml(
 
 
 async def test_each_childs_problems_are_listed_and_a_upn_clears_its_own(
-    app: FastAPI, identity: IdentityProvider, seeded: dict[str, str]
+    app: FastAPI, identity: IdentityProvider, seeded: dict[str, str], year: int
 ) -> None:
     async with await signed_in(app, identity, "bradford-manager") as manager:
-        before = (await _return(manager, "json")).json()
+        before = (await _return(manager, "json", year)).json()
         by_referral = {p["referral_id"]: p["problems"] for p in before["problems"]}
         assert seeded["on_time"] not in by_referral  # a UPN, dates in order, needs ranked
         assert ["upn", "no UPN recorded: add it to the child, or give the reason"] in (
@@ -220,13 +235,13 @@ async def test_each_childs_problems_are_listed_and_a_upn_clears_its_own(
             f"/v1/referrals/{seeded['open']}/child/upn", json={"upn": OTHER_UPN}
         )
         assert good.status_code == 200, good.text
-        after = (await _return(manager, "json")).json()
-        csv_rows = list(csv.DictReader(io.StringIO((await _return(manager, "csv")).text)))
+        after = (await _return(manager, "json", year)).json()
+        csv_rows = list(csv.DictReader(io.StringIO((await _return(manager, "csv", year)).text)))
     assert seeded["open"] not in {p["referral_id"] for p in after["problems"]}
     [row] = [r for r in csv_rows if r["referral_id"] == seeded["open"]]
     assert (row["UPN"], row["ReceivedDate"], row["RequestOutcome"]) == (
         OTHER_UPN,
-        str(date(YEAR, 11, 1)),
+        str(date(year, 11, 1)),
         "",
     )
     assert len(csv_rows) == 7  # six requests and the plan brought in
@@ -235,24 +250,29 @@ async def test_each_childs_problems_are_listed_and_a_upn_clears_its_own(
 
 
 async def test_a_manager_sees_only_their_councils_return_and_each_read_is_audited(
-    app: FastAPI, identity: IdentityProvider, seeded: dict[str, str], owner_url: str
+    app: FastAPI, identity: IdentityProvider, seeded: dict[str, str], owner_url: str, year: int
 ) -> None:
     async with await signed_in(app, identity, "bradford-manager") as manager:
         other = await manager.get(
             "/v1/reports/sen2",
-            params={"local_authority": "E08000035", "census_date": str(CENSUS), "format": "csv"},
+            params={
+                "local_authority": "E08000035",
+                "census_date": str(census(year)),
+                "format": "csv",
+            },
         )
         assert other.status_code == 403
         bad = await manager.get(
             "/v1/reports/sen2",
-            params={"local_authority": BRADFORD, "census_date": str(CENSUS), "format": "pdf"},
+            params={"local_authority": BRADFORD, "census_date": str(census(year)), "format": "pdf"},
         )
         assert bad.status_code == 422
         assert bad.json()["detail"][0]["loc"] == ["query", "format"]
-        await _return(manager, "xml")
+        await _return(manager, "xml", year)
     async with await signed_in(app, identity, "bradford-caseworker") as caseworker:
         refused = await caseworker.get(
-            "/v1/reports/sen2", params={"local_authority": BRADFORD, "census_date": str(CENSUS)}
+            "/v1/reports/sen2",
+            params={"local_authority": BRADFORD, "census_date": str(census(year))},
         )
         assert refused.status_code == 403
     conn = await owner_connection(owner_url)
@@ -291,7 +311,7 @@ async def test_the_upn_is_shown_on_the_child_and_erased_with_its_details(
             await erase_past_retention(
                 service_state(app).work,
                 service,
-                today=date.today(),
+                today=london_today(),
                 years=125,
                 by_council={LEEDS: 1},
             )

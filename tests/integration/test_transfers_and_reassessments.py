@@ -22,7 +22,7 @@ from referrals.live.plan_watch import PlanWatch
 from referrals.notices.letters import LetterKind, html
 
 from scripts.platform import IdentityProvider, migrations_of, service_url
-from shared.dates import add_months, london_today
+from shared.dates import add_months
 from shared.state import service_state
 from tests.conftest import Databases
 from tests.integration.plans_family import link
@@ -32,7 +32,6 @@ from tests.integration.test_notices import NOTICES, _printed
 from tests.integration.test_reassessment_advice import ask_for_advice
 from tests.logging_state import restored_logging
 
-TODAY = london_today()
 TRANSFERS = "/v1/live-plans/transfers-in"
 
 
@@ -75,10 +74,10 @@ async def _topics(owner_url: str, referral_id: str) -> list[str]:
 
 
 async def test_a_transferred_plan_is_reviewed_three_months_after_the_transfer_at_the_earliest(
-    owner_url: str, caseworker: httpx.AsyncClient
+    owner_url: str, caseworker: httpx.AsyncClient, today: date
 ) -> None:
-    moved = TODAY - timedelta(days=10)
-    body = _transfer(moved, last_reviewed_on=str(TODAY - timedelta(days=330)))
+    moved = today - timedelta(days=10)
+    body = _transfer(moved, last_reviewed_on=str(today - timedelta(days=330)))
     answer = await caseworker.post(TRANSFERS, json=body, headers={"Idempotency-Key": "t-1"})
     assert answer.status_code == 200, answer.text
     again = await caseworker.post(TRANSFERS, json=body, headers={"Idempotency-Key": "t-1"})
@@ -105,28 +104,29 @@ async def test_a_transferred_plan_is_reviewed_three_months_after_the_transfer_at
 
 async def test_a_transfer_checks_its_dates_and_names_the_field(
     caseworker: httpx.AsyncClient,
+    today: date,
 ) -> None:
-    future = await caseworker.post(TRANSFERS, json=_transfer(TODAY + timedelta(days=1)))
+    future = await caseworker.post(TRANSFERS, json=_transfer(today + timedelta(days=1)))
     assert future.status_code == 422, future.text
     assert future.json()["detail"][0]["loc"] == ["body", "transferred_on"]
-    same = {**_transfer(TODAY), "from_council": "E08000035"}
+    same = {**_transfer(today), "from_council": "E08000035"}
     answer = await caseworker.post(TRANSFERS, json=same)
     assert answer.status_code == 422, answer.text
     assert answer.json()["detail"][0]["loc"] == ["body", "from_council"]
-    reviewed_after = _transfer(TODAY - timedelta(days=5), last_reviewed_on=str(TODAY))
+    reviewed_after = _transfer(today - timedelta(days=5), last_reviewed_on=str(today))
     answer = await caseworker.post(TRANSFERS, json=reviewed_after)
     assert answer.status_code == 422, answer.text
     assert answer.json()["detail"][0]["loc"] == ["body", "plan", "last_reviewed_on"]
-    bad_plan = _transfer(TODAY, needs=["ASD", "ASD"])
+    bad_plan = _transfer(today, needs=["ASD", "ASD"])
     answer = await caseworker.post(TRANSFERS, json=bad_plan)
     assert answer.status_code == 422, answer.text
     assert answer.json()["detail"][0]["loc"][:3] == ["body", "plan", "needs"]
 
 
 async def test_telling_the_family_of_a_new_assessment_starts_a_reassessment(
-    owner_url: str, caseworker: httpx.AsyncClient
+    owner_url: str, caseworker: httpx.AsyncClient, today: date
 ) -> None:
-    moved = TODAY - timedelta(days=20)
+    moved = today - timedelta(days=20)
     made = await _post(caseworker, TRANSFERS, _transfer(moved))
     referral_id = made["referral_id"]
     base = f"/v1/referrals/{referral_id}"
@@ -135,42 +135,42 @@ async def test_telling_the_family_of_a_new_assessment_starts_a_reassessment(
     assert early.status_code == 422, early.text
     assert early.json()["detail"][0]["loc"] == ["body", "told_on"]
     told = await _post(
-        caseworker, f"{base}/transfer-in/decision", {"reassess": True, "told_on": str(TODAY)}
+        caseworker, f"{base}/transfer-in/decision", {"reassess": True, "told_on": str(today)}
     )
-    assert (told["told_on"], told["met_on"], told["reassess"]) == (str(TODAY),) * 2 + (True,)
+    assert (told["told_on"], told["met_on"], told["reassess"]) == (str(today),) * 2 + (True,)
     twice = await caseworker.post(
-        f"{base}/transfer-in/decision", json={"reassess": False, "told_on": str(TODAY)}
+        f"{base}/transfer-in/decision", json={"reassess": False, "told_on": str(today)}
     )
     assert twice.status_code == 409, twice.text
     [running] = (await caseworker.get(f"{base}/reassessments")).json()
     assert (running["stage"], running["requested_by"]) == ("reassessing", "council")
     limits = {d["kind"]: d for d in running["deadlines"]}
-    assert limits["reassessment_plan"]["due_on"] == str(TODAY + timedelta(weeks=14))
+    assert limits["reassessment_plan"]["due_on"] == str(today + timedelta(weeks=14))
     events = dict(await outbox_events(owner_url, referral_id))
     decided = events["referrals.transferred-plan-decided.v1"]
-    assert decided["finalise_by"] == str(TODAY + timedelta(weeks=14))
+    assert decided["finalise_by"] == str(today + timedelta(weeks=14))
     assert decided["late"] is False
     # The re-assessment ends in the plan amended or not amended, which can be appealed, once
     # the advice the law requires was asked for (Regs 6, 25).
     await ask_for_advice(caseworker, base)
     done = await _post(caseworker, f"{base}/reassessment/outcome", {
-        "outcome": "plan_not_amended", "concluded_on": str(TODAY),
+        "outcome": "plan_not_amended", "concluded_on": str(today),
         "note": "The plan already sets out what the assessment found."})  # fmt: skip
     assert done[0]["stage"] == "concluded"
     events = dict(await outbox_events(owner_url, referral_id))
-    assert events["referrals.reassessment-concluded.v1"]["appeal_by"] == str(add_months(TODAY, 2))
+    assert events["referrals.reassessment-concluded.v1"]["appeal_by"] == str(add_months(today, 2))
 
 
 async def test_a_reassessment_request_is_decided_within_fifteen_days_in_order(
-    owner_url: str, caseworker: httpx.AsyncClient
+    owner_url: str, caseworker: httpx.AsyncClient, today: date
 ) -> None:
-    moved, reviewed = TODAY - timedelta(days=200), TODAY - timedelta(days=300)
+    moved, reviewed = today - timedelta(days=200), today - timedelta(days=300)
     made = await _post(caseworker, TRANSFERS, _transfer(moved, last_reviewed_on=str(reviewed)))
     base = f"/v1/referrals/{made['referral_id']}"
-    refusal = {"reassess": False, "decided_on": str(TODAY), "note": "Nothing has changed."}
+    refusal = {"reassess": False, "decided_on": str(today), "note": "Nothing has changed."}
     not_yet = await caseworker.post(f"{base}/reassessment/decision", json=refusal)
     assert not_yet.status_code == 409, not_yet.text
-    asked_on = TODAY - timedelta(days=3)
+    asked_on = today - timedelta(days=3)
     body = {"requested_by": "school", "requested_on": str(asked_on)}
     [asked] = await _post(caseworker, f"{base}/reassessment/request", body)
     assert asked["deadlines"] == [
@@ -180,17 +180,18 @@ async def test_a_reassessment_request_is_decided_within_fifteen_days_in_order(
     second = await caseworker.post(f"{base}/reassessment/request", json=body)
     assert second.status_code == 409, second.text  # one at a time
     outcome_first = await caseworker.post(f"{base}/reassessment/outcome", json={
-        "outcome": "plan_amended", "concluded_on": str(TODAY)})  # fmt: skip
+        "outcome": "plan_amended", "concluded_on": str(today)})  # fmt: skip
     assert outcome_first.status_code == 409, outcome_first.text
     [refused] = await _post(caseworker, f"{base}/reassessment/decision", refusal)
     assert refused["stage"] == "refused"
-    assert refused["deadlines"][0]["met_on"] == str(TODAY)
+    assert refused["deadlines"][0]["met_on"] == str(today)
     events = dict(await outbox_events(owner_url, made["referral_id"]))
-    assert events["referrals.reassessment-decided.v1"]["appeal_by"] == str(add_months(TODAY, 2))
+    assert events["referrals.reassessment-decided.v1"]["appeal_by"] == str(add_months(today, 2))
 
 
 async def test_a_request_about_a_referral_without_a_plan_is_refused(
     caseworker: httpx.AsyncClient,
+    today: date,
 ) -> None:
     from tests.integration.referrals_app import referral_body
 
@@ -199,15 +200,15 @@ async def test_a_request_about_a_referral_without_a_plan_is_refused(
     referral_id = made.json()["id"] if "id" in made.json() else made.json()["referral_id"]
     answer = await caseworker.post(
         f"/v1/referrals/{referral_id}/reassessment/request",
-        json={"requested_by": "parent", "requested_on": str(TODAY)},
+        json={"requested_by": "parent", "requested_on": str(today)},
     )
     assert answer.status_code == 409, answer.text
 
 
 async def test_the_scheduler_warns_of_each_limit_once(
-    app: FastAPI, owner_url: str, caseworker: httpx.AsyncClient
+    app: FastAPI, owner_url: str, caseworker: httpx.AsyncClient, today: date
 ) -> None:
-    moved = TODAY - timedelta(days=2)
+    moved = today - timedelta(days=2)
     made = await _post(caseworker, TRANSFERS, _transfer(moved))
     referral_id = made["referral_id"]
     due = moved + timedelta(weeks=6)
@@ -236,9 +237,9 @@ async def test_the_scheduler_warns_of_each_limit_once(
 
 
 async def test_the_sen2_return_names_the_council_a_plan_was_transferred_from(
-    app: FastAPI, identity: IdentityProvider, caseworker: httpx.AsyncClient
+    app: FastAPI, identity: IdentityProvider, caseworker: httpx.AsyncClient, today: date
 ) -> None:
-    body = _transfer(TODAY - timedelta(days=5))
+    body = _transfer(today - timedelta(days=5))
     body["plan"]["child"]["family_name"] = "Transferred"
     made = await _post(caseworker, TRANSFERS, body)
     assert made["from_council"] == "E08000036"
@@ -248,7 +249,7 @@ async def test_the_sen2_return_names_the_council_a_plan_was_transferred_from(
         await _post(manager, "/v1/live-plans/import", {"plans": [imported]})
         response = await manager.get(
             "/v1/reports/sen2",
-            params={"local_authority": "E08000035", "census_date": str(TODAY), "format": "xml"},
+            params={"local_authority": "E08000035", "census_date": str(today), "format": "xml"},
         )
     assert response.status_code == 200, response.text
     root = ET.fromstring(response.content)  # noqa: S314  # our own service's answer
@@ -261,14 +262,15 @@ async def test_the_sen2_return_names_the_council_a_plan_was_transferred_from(
 
 async def test_the_caseload_shows_a_transfers_six_weeks_as_the_next_deadline(
     caseworker: httpx.AsyncClient,
+    today: date,
 ) -> None:
     """The 6 weeks to decide whether to reassess (Reg 15) come before the review: the caseload
     orders by them and its "at risk" filter finds the plan (it saw only the review before)."""
-    moved = TODAY - timedelta(days=40)
-    body = _transfer(moved, last_reviewed_on=str(TODAY - timedelta(days=100)))
+    moved = today - timedelta(days=40)
+    body = _transfer(moved, last_reviewed_on=str(today - timedelta(days=100)))
     transfer = await _post(caseworker, TRANSFERS, body)
     referral_id = transfer["referral_id"]
-    assert transfer["decide_by"] == str(TODAY + timedelta(days=2))
+    assert transfer["decide_by"] == str(today + timedelta(days=2))
 
     async def row() -> dict[str, Any]:
         found = await caseworker.post(
@@ -286,44 +288,44 @@ async def test_the_caseload_shows_a_transfers_six_weeks_as_the_next_deadline(
     decided = await _post(
         caseworker,
         f"/v1/referrals/{referral_id}/transfer-in/decision",
-        {"reassess": False, "told_on": str(TODAY)},
+        {"reassess": False, "told_on": str(today)},
     )
     assert decided
     assert (await row())["next_deadline"] == "review_meeting"
 
 
 async def test_a_refusal_to_reassess_and_a_decision_not_to_amend_each_write_a_letter(
-    app: FastAPI, caseworker: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+    app: FastAPI, caseworker: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, today: date
 ) -> None:
     """A refusal to re-assess (s51(2)(d)) and a decision not to amend the plan after one
     (s51(2)(e)) can be appealed: each letter gives the reasons and the right to appeal, and
     the family opens it; a decision to re-assess gives none. A refusal without reasons: 422."""
     printed = _printed(monkeypatch)
-    moved, reviewed = TODAY - timedelta(days=200), TODAY - timedelta(days=300)
+    moved, reviewed = today - timedelta(days=200), today - timedelta(days=300)
     made = await _post(caseworker, TRANSFERS, _transfer(moved, last_reviewed_on=str(reviewed)))
     referral_id = made["referral_id"]
     base = f"/v1/referrals/{referral_id}"
-    asked = {"requested_by": "parent", "requested_on": str(TODAY - timedelta(days=2))}
+    asked = {"requested_by": "parent", "requested_on": str(today - timedelta(days=2))}
     await _post(caseworker, f"{base}/reassessment/request", asked)
     unreasoned = await caseworker.post(
-        f"{base}/reassessment/decision", json={"reassess": False, "decided_on": str(TODAY)}
+        f"{base}/reassessment/decision", json={"reassess": False, "decided_on": str(today)}
     )
     assert unreasoned.status_code == 422, unreasoned.text
     assert unreasoned.json()["detail"][0]["loc"] == ["body", "note"]
     reasons = "The reports since the last review show no change in needs."
-    refusal = {"reassess": False, "decided_on": str(TODAY), "note": reasons}
+    refusal = {"reassess": False, "decided_on": str(today), "note": reasons}
     await _post(caseworker, f"{base}/reassessment/decision", refusal)
     [letter] = printed
-    assert (letter.kind, letter.dated) == (LetterKind.REASSESSMENT_REFUSED, TODAY)
+    assert (letter.kind, letter.dated) == (LetterKind.REASSESSMENT_REFUSED, today)
     words = unescape(html(letter))
     assert "We will not carry out a new EHC needs assessment for" in words
     assert reasons in words
-    assert f"You must appeal by {add_months(TODAY, 2).day} " in words
+    assert f"You must appeal by {add_months(today, 2).day} " in words
     assert "within 1 month of the date on your mediation certificate" in words
 
     await _post(caseworker, f"{base}/reassessment/request", asked)
     await _post(
-        caseworker, f"{base}/reassessment/decision", {"reassess": True, "decided_on": str(TODAY)}
+        caseworker, f"{base}/reassessment/decision", {"reassess": True, "decided_on": str(today)}
     )
     agreed = printed[-1]
     assert agreed.kind == LetterKind.REASSESSMENT_AGREED
@@ -331,7 +333,7 @@ async def test_a_refusal_to_reassess_and_a_decision_not_to_amend_each_write_a_le
     kept_not = "The plan already sets out the provision the assessment found is needed."
     await ask_for_advice(caseworker, base)
     await _post(caseworker, f"{base}/reassessment/outcome", {
-        "outcome": "plan_not_amended", "concluded_on": str(TODAY), "note": kept_not})  # fmt: skip
+        "outcome": "plan_not_amended", "concluded_on": str(today), "note": kept_not})  # fmt: skip
     not_amended = printed[-1]
     assert not_amended.kind == LetterKind.REASSESSMENT_NOT_AMENDED
     assert kept_not in unescape(html(not_amended))

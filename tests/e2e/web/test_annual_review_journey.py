@@ -17,10 +17,8 @@ from playwright.async_api import Browser, Page, expect
 
 from devtools.dev_identity import fetch_token
 from scripts.platform import IdentityProvider, Platform
-from shared.dates import add_months
+from shared.dates import add_months, london_today
 from tests.e2e.web.conftest import axe_violations, new_context, sign_in
-
-TODAY = date.today()
 
 
 async def _fill_date(page: Page, name: str, day: date) -> None:
@@ -36,7 +34,7 @@ async def _imported_plan(
     manager brings it in (with this year's meeting held ``held_days_ago``, if given); its
     referral id, once the scheduler has opened its review."""
     token = await fetch_token(identity.issuer, "leeds-manager")
-    marker = f"{random.randrange(10**8):08d}"
+    marker, today = f"{random.randrange(10**8):08d}", london_today()
     plan: dict[str, Any] = {
         "case_id": f"E2E-{marker}",
         "local_authority": "E08000035",
@@ -48,12 +46,12 @@ async def _imported_plan(
         },
         "family_contact": {"name": "Ngozi Okafor", "email": "ngozi@example.org"},
         "needs": ["ASD", "SLCN"],
-        "issued_on": str(TODAY - timedelta(days=700)),
-        "last_reviewed_on": str(TODAY - timedelta(days=335)),
+        "issued_on": str(today - timedelta(days=700)),
+        "last_reviewed_on": str(today - timedelta(days=335)),
         "setting_urn": "107958",
     }
     if held_days_ago is not None:
-        held = TODAY - timedelta(days=held_days_ago)
+        held = today - timedelta(days=held_days_ago)
         plan["open_steps"] = [{"step": "annual_review_meeting", "on": str(held)}]
     async with httpx.AsyncClient(
         base_url=platform.url("referrals"),
@@ -89,6 +87,7 @@ async def test_a_caseworker_records_each_step_of_an_annual_review(
     platform: Platform,
     identity: IdentityProvider,
     browser_tools: dict[str, str],
+    today: date,
 ) -> None:
     axe_js = browser_tools["AXE_JS"]
     referral_id = await _imported_plan(platform, identity)
@@ -100,14 +99,14 @@ async def test_a_caseworker_records_each_step_of_an_annual_review(
     assert await axe_violations(page, axe_js) == []
 
     await _step(page, "Arrange the annual review meeting", axe_js)
-    meeting = TODAY + timedelta(days=21)
+    meeting = today + timedelta(days=21)
     await _fill_date(page, "meeting_on", meeting)
     await _record(page, "The meeting was arranged")
     await expect(section).to_contain_text("Meeting arranged")
 
     # Leaving health and social care out: named in the summary, nothing recorded.
     await _step(page, "Record the review's invitations sent", axe_js)
-    await _fill_date(page, "sent_on", TODAY)
+    await _fill_date(page, "sent_on", today)
     await page.get_by_label("The family (the parent, or the young person)").check()
     await page.get_by_label("The school or college").check()
     await page.get_by_role("button", name="Record it").click()
@@ -120,19 +119,19 @@ async def test_a_caseworker_records_each_step_of_an_annual_review(
     await _record(page, "The invitations were recorded")
 
     await _step(page, "Record the review meeting held", axe_js)
-    await _fill_date(page, "held_on", TODAY)
+    await _fill_date(page, "held_on", today)
     await _record(page, "The meeting was recorded")
     await _step(page, "Record the review's report sent", axe_js)
-    await _fill_date(page, "sent_on", TODAY)
+    await _fill_date(page, "sent_on", today)
     await _record(page, "The report was recorded")
     await _step(page, "Record the decision after the review", axe_js)
     await page.get_by_label("Keep the plan as it is (not amend it)").check()
-    await _fill_date(page, "decided_on", TODAY)
+    await _fill_date(page, "decided_on", today)
     await _record(page, "The decision was recorded")
 
     # Next year's review: scheduled 12 months from the meeting.
     await expect(section).to_contain_text("Scheduled")
-    day = add_months(TODAY, 12)
+    day = add_months(today, 12)
     await expect(section).to_contain_text(f"{day.day} {day:%B %Y}")
     assert await axe_violations(page, axe_js) == []
     await context.close()
@@ -144,6 +143,7 @@ async def test_a_caseworker_records_an_amendment_after_the_review(
     platform: Platform,
     identity: IdentityProvider,
     browser_tools: dict[str, str],
+    today: date,
 ) -> None:
     axe_js = browser_tools["AXE_JS"]
     referral_id = await _imported_plan(platform, identity, held_days_ago=20)
@@ -154,16 +154,16 @@ async def test_a_caseworker_records_an_amendment_after_the_review(
 
     await _step(page, "Record the decision after the review", axe_js)
     await page.get_by_label("Amend the plan").check()
-    await _fill_date(page, "decided_on", TODAY)
+    await _fill_date(page, "decided_on", today)
     await _record(page, "The decision was recorded")
     amendment = page.locator("#amendment + dl")
-    held = TODAY - timedelta(days=20)
+    held = today - timedelta(days=20)
     due = held + timedelta(weeks=12)
     await expect(amendment).to_contain_text(f"{due.day} {due:%B %Y}")
 
     # 14 days for comments: refused, named, nothing recorded.
     await _step(page, "Record the proposed amendments sent", axe_js)
-    sent = TODAY - timedelta(days=16)
+    sent = today - timedelta(days=16)
     await _fill_date(page, "sent_on", sent)
     await _fill_date(page, "comments_until", sent + timedelta(days=14))
     await page.get_by_role("button", name="Record it").click()
@@ -177,7 +177,7 @@ async def test_a_caseworker_records_an_amendment_after_the_review(
     await expect(amendment).to_contain_text(f"{until.day} {until:%B %Y}")
 
     await _step(page, "Record the amended plan issued", axe_js)
-    await _fill_date(page, "issued_on", TODAY)
+    await _fill_date(page, "issued_on", today)
     await _record(page, "The amended plan was recorded")
     await expect(page.locator("#amendment")).to_have_count(0)  # done: no amendment under way
     assert await axe_violations(page, axe_js) == []

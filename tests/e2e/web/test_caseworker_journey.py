@@ -13,14 +13,13 @@ from uuid import uuid4
 import httpx
 from playwright.async_api import Browser, Page, expect
 
+from shared.dates import london_today
 from tests.e2e.conftest import wait_for_timeline
 from tests.e2e.web.conftest import axe_violations, new_context, screenshot, sign_in
 
-TODAY = date.today()
-
 
 def _day(days_ago: int) -> date:
-    return TODAY - timedelta(days=days_ago)
+    return london_today() - timedelta(days=days_ago)
 
 
 def fresh_nhs_number() -> str:
@@ -37,7 +36,7 @@ def fresh_nhs_number() -> str:
 def _a_child() -> dict[str, str]:
     """A child no other test has sent (an open referral for the same child is a 409), 5 to 12
     years old: below Year 9, so no advice on preparing for adulthood is required (Reg 6(1)(g))."""
-    born = TODAY - timedelta(days=365 * 5 + random.randrange(365 * 7))
+    born = london_today() - timedelta(days=365 * 5 + random.randrange(365 * 7))
     return {
         "given_name": random.choice(["Amara", "Zofia", "Bilal", "Niamh", "Kwame", "Ioana"]),
         "family_name": random.choice(["Okafor", "Kowalska", "Hussain", "Byrne", "Mensah"]),
@@ -172,7 +171,11 @@ async def test_a_caseworker_records_every_statutory_step_through_the_forms(
 
 
 async def test_a_bad_date_is_named_and_linked_and_nothing_is_recorded(
-    browser: Browser, web_url: str, referrals_api: httpx.AsyncClient, browser_tools: dict[str, str]
+    browser: Browser,
+    web_url: str,
+    referrals_api: httpx.AsyncClient,
+    browser_tools: dict[str, str],
+    today: date,
 ) -> None:
     referral = await _ehc_request(referrals_api, received_days_ago=10)
     context = await new_context(browser)
@@ -181,7 +184,7 @@ async def test_a_bad_date_is_named_and_linked_and_nothing_is_recorded(
 
     await _step(page, "Record the decision whether to assess")
     await page.get_by_label("Assess", exact=True).check()
-    await _fill_date(page, "decided_on", TODAY + timedelta(days=3))  # in the future
+    await _fill_date(page, "decided_on", today + timedelta(days=3))  # in the future
     await page.get_by_role("button", name="Record it").click()
 
     summary = page.locator(".govuk-error-summary")

@@ -15,11 +15,9 @@ from playwright.async_api import Browser, Page, expect
 
 from devtools.dev_identity import fetch_token
 from scripts.platform import IdentityProvider, Platform
-from shared.dates import add_months
+from shared.dates import add_months, london_today
 from tests.e2e.web.conftest import axe_violations, new_context, sign_in
 from tests.e2e.web.test_annual_review_journey import _fill_date, _record, _step
-
-TODAY = date.today()
 
 
 def _day(day: date) -> str:
@@ -29,20 +27,20 @@ def _day(day: date) -> str:
 async def _plan_in_force(platform: Platform, identity: IdentityProvider) -> str:
     """A Leeds plan in force for a young person of 19, as a manager brings it in."""
     token = await fetch_token(identity.issuer, "leeds-manager")
-    marker = f"{random.randrange(10**8):08d}"
+    marker, today = f"{random.randrange(10**8):08d}", london_today()
     plan: dict[str, Any] = {
         "case_id": f"E2E-CEASE-{marker}",
         "local_authority": "E08000035",
         "child": {
             "given_name": random.choice(["Amara", "Zofia", "Bilal", "Niamh"]),
             "family_name": f"Cease{marker}",
-            "date_of_birth": str(TODAY.replace(year=TODAY.year - 19) - timedelta(days=40)),
+            "date_of_birth": str(today.replace(year=today.year - 19) - timedelta(days=40)),
             "postcode": "LS6 2AB",
         },
         "family_contact": {"name": "Ngozi Okafor", "email": "ngozi@example.org"},
         "needs": ["SLCN"],
-        "issued_on": str(TODAY - timedelta(days=700)),
-        "last_reviewed_on": str(TODAY - timedelta(days=100)),
+        "issued_on": str(today - timedelta(days=700)),
+        "last_reviewed_on": str(today - timedelta(days=100)),
         "setting_urn": "107958",
     }
     async with httpx.AsyncClient(
@@ -66,6 +64,7 @@ async def test_a_caseworker_proposes_consults_and_decides_to_cease_a_plan(
     platform: Platform,
     identity: IdentityProvider,
     browser_tools: dict[str, str],
+    today: date,
 ) -> None:
     axe_js = browser_tools["AXE_JS"]
     referral_id = await _plan_in_force(platform, identity)
@@ -82,8 +81,8 @@ async def test_a_caseworker_proposes_consults_and_decides_to_cease_a_plan(
         "The plan is no longer necessary: the special educational provision is no longer "
         "needed (section 45(1)(b))"
     ).check()
-    await _fill_date(page, "proposed_on", TODAY - timedelta(days=1))
-    views_by = TODAY + timedelta(days=14)
+    await _fill_date(page, "proposed_on", today - timedelta(days=1))
+    views_by = today + timedelta(days=14)
     await _fill_date(page, "views_by", views_by)
     await _record(page, "The proposal was recorded")
     section = await _section(page)
@@ -95,7 +94,7 @@ async def test_a_caseworker_proposes_consults_and_decides_to_cease_a_plan(
 
     # No family views before the day they were asked to reply by: named, nothing recorded.
     await _step(page, "Record the views about ceasing the plan", axe_js)
-    await _fill_date(page, "consulted_on", TODAY)
+    await _fill_date(page, "consulted_on", today)
     await page.get_by_label("The school's views").fill("The college agrees the needs are met.")
     await page.get_by_role("button", name="Record it").click()
     summary = page.locator(".govuk-error-summary")
@@ -108,13 +107,13 @@ async def test_a_caseworker_proposes_consults_and_decides_to_cease_a_plan(
 
     await _step(page, "Record the decision whether to cease the plan", axe_js)
     await page.get_by_label("Cease the plan", exact=True).check()
-    await _fill_date(page, "decided_on", TODAY)
+    await _fill_date(page, "decided_on", today)
     await page.get_by_label("The reasons").fill(
         "The support the college gives now meets the needs the plan describes."
     )
     await _record(page, "The decision was recorded")
     await expect(section).to_contain_text("the plan is kept until the time to appeal has passed")
-    await expect(section).to_contain_text(_day(add_months(TODAY, 2)))
+    await expect(section).to_contain_text(_day(add_months(today, 2)))
     await expect(
         page.get_by_role("link", name="Record an appeal against ceasing the plan")
     ).to_be_visible()

@@ -19,18 +19,17 @@ from playwright.async_api import Browser, expect
 from tests.e2e.web.conftest import axe_violations, new_context, sign_in
 from tests.e2e.web.test_plan_pages import PLAN_WAIT_S, plans_api  # noqa: F401  # a fixture
 
-TODAY = date.today()
 
-
-async def _deaf_childs_ehc_referral(api: httpx.AsyncClient) -> str:
+async def _deaf_childs_ehc_referral(api: httpx.AsyncClient, today: date) -> str:
     """An EHC request for a deaf child (the catalogue suggests an audiology review in G),
-    assessed, advised and decided on: the council will issue a plan."""
+    received three days before ``today``, assessed, advised and decided on ``today``: the
+    council will issue a plan."""
     created = await api.post(
         "/v1/referrals",
         headers={"Idempotency-Key": str(uuid4())},
         json={
             "local_authority": "E08000035", "track": "ehc", "requested_by": "parent",
-            "primary_need": "HI", "received_on": str(TODAY - timedelta(days=3)),
+            "primary_need": "HI", "received_on": str(today - timedelta(days=3)),
             "child": {
                 "given_name": f"Noor{uuid4().hex[:6]}", "family_name": "Ahmed",
                 "date_of_birth": "2018-09-14", "postcode": "LS6 2AB",
@@ -42,9 +41,9 @@ async def _deaf_childs_ehc_referral(api: httpx.AsyncClient) -> str:
     )  # fmt: skip
     assert created.status_code == 201, created.text
     referral_id = str(created.json()["id"])
-    today = str(TODAY)
+    on = str(today)
     for step, body in (
-        ("assessment-decision", {"decision": "assess", "decided_on": today}),
+        ("assessment-decision", {"decision": "assess", "decided_on": on}),
         (
             "advice-requests",
             {
@@ -56,11 +55,11 @@ async def _deaf_childs_ehc_referral(api: httpx.AsyncClient) -> str:
                     "social_care",
                     "teacher_of_the_deaf",
                 ],
-                "requested_on": today,
+                "requested_on": on,
             },
         ),
-        ("advice-requests/educational_psychology/received", {"received_on": today}),
-        ("plan-decision", {"decision": "issue", "decided_on": today}),
+        ("advice-requests/educational_psychology/received", {"received_on": on}),
+        ("plan-decision", {"decision": "issue", "decided_on": on}),
     ):
         answer = await api.post(f"/v1/referrals/{referral_id}/{step}", json=body)
         assert answer.status_code == 200, (step, answer.text)
@@ -86,9 +85,10 @@ async def test_a_caseworker_confirms_a_suggested_line_and_records_the_health_agr
     referrals_api: httpx.AsyncClient,
     plans_api: httpx.AsyncClient,  # noqa: F811  # the fixture imported above
     browser_tools: dict[str, str],
+    today: date,
 ) -> None:
     axe = browser_tools["AXE_JS"]
-    referral_id = await _deaf_childs_ehc_referral(referrals_api)
+    referral_id = await _deaf_childs_ehc_referral(referrals_api, today)
     plan = await _ehc_plan(plans_api, referral_id)
     [audiology] = plan["sections"]["G"]
     g_name = audiology["id"].replace("-", " ")
@@ -131,9 +131,9 @@ async def test_a_caseworker_confirms_a_suggested_line_and_records_the_health_agr
     await expect(errors).to_contain_text("Enter the date it agreed")
     assert await axe_violations(page, axe) == []
     await page.fill("#agreed_by", "NHS West Yorkshire Integrated Care Board")
-    await page.fill("#agreed_on-day", str(TODAY.day))
-    await page.fill("#agreed_on-month", str(TODAY.month))
-    await page.fill("#agreed_on-year", str(TODAY.year))
+    await page.fill("#agreed_on-day", str(today.day))
+    await page.fill("#agreed_on-month", str(today.month))
+    await page.fill("#agreed_on-year", str(today.year))
     await page.get_by_role("button", name="Record the agreement").click()
     banner = page.locator(".govuk-notification-banner--success")
     await expect(banner).to_contain_text("was recorded as agreed by the health commissioning body")

@@ -10,12 +10,13 @@ import csv
 import io
 import json
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 from uuid import uuid4
 
 from playwright.async_api import Browser, FilePayload, Page, expect
 
+from shared.dates import london_today
 from tests.e2e.web.conftest import PHONE, axe_violations, new_context, screenshot, sign_in
 
 LEEDS = "E08000035"
@@ -25,7 +26,7 @@ COLUMNS = ["case_id", "local_authority", "child_given_name", "child_family_name"
 
 
 def _plan(tag: str, n: int, **changes: str) -> dict[str, str]:
-    today = date.today()
+    today = london_today()
     row = {
         "case_id": f"LCC-{tag}-{n}",
         "local_authority": LEEDS,
@@ -122,7 +123,7 @@ async def test_a_file_of_500_bad_plans_lists_the_first_50_and_says_how_many(
             },
             "family_contact": {"name": "Ann Parent", "email": "ann@example.org"},
             "needs": ["NOT-A-NEED"],
-            "issued_on": str(date.today() - timedelta(days=400)),
+            "issued_on": str(london_today() - timedelta(days=400)),
         }
         for n in range(500)
     ]

@@ -17,14 +17,16 @@ from tests.e2e.web.conftest import axe_violations, new_context, screenshot, sign
 from tests.e2e.web.test_caseworker_journey import _ehc_request, _fill_date, _record, _step
 from tests.integration.plans_family import link
 
-TODAY = date.today()
-
 
 async def test_a_refusal_letter_and_mediation_move_the_appeal_date_the_family_sees(
-    browser: Browser, web_url: str, referrals_api: httpx.AsyncClient, browser_tools: dict[str, str]
+    browser: Browser,
+    web_url: str,
+    referrals_api: httpx.AsyncClient,
+    browser_tools: dict[str, str],
+    today: date,
 ) -> None:
     referral = await _ehc_request(referrals_api, received_days_ago=60)
-    decided_on = TODAY - timedelta(days=40)
+    decided_on = today - timedelta(days=40)
     context = await new_context(browser)
     page = await context.new_page()
     await sign_in(page, web_url, "leeds-caseworker", then=f"/referrals/{referral['id']}")
@@ -44,9 +46,9 @@ async def test_a_refusal_letter_and_mediation_move_the_appeal_date_the_family_se
     await _step(page, "Record mediation")
     assert await axe_violations(page, browser_tools["AXE_JS"]) == []
     await _fill_date(page, "mediation_asked_on", decided_on + timedelta(days=5))
-    await _fill_date(page, "mediation_certificate_on", TODAY)
+    await _fill_date(page, "mediation_certificate_on", today)
     await _record(page, "Mediation was recorded")
-    await expect(page.locator("#appeal-by")).to_contain_text(f"{add_months(TODAY, 1):%-d %B %Y}")
+    await expect(page.locator("#appeal-by")).to_contain_text(f"{add_months(today, 1):%-d %B %Y}")
     await screenshot(page, "referral-mediation-recorded")
 
     family = await new_context(browser)  # the parent's own browser: no staff session
@@ -59,7 +61,7 @@ async def test_a_refusal_letter_and_mediation_move_the_appeal_date_the_family_se
         "link", name="Our decision not to carry out an EHC needs assessment (PDF)"
     )
     await expect(letter).to_be_visible()
-    await expect(parent.locator("#appeal-by")).to_contain_text(f"{add_months(TODAY, 1):%-d %B %Y}")
+    await expect(parent.locator("#appeal-by")).to_contain_text(f"{add_months(today, 1):%-d %B %Y}")
     assert await axe_violations(parent, browser_tools["AXE_JS"]) == []
     await screenshot(parent, "family-letter")
     href = await letter.get_attribute("href")

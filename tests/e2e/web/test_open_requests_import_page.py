@@ -11,11 +11,12 @@ import csv
 import io
 import json
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 from uuid import uuid4
 
 from playwright.async_api import Browser, FilePayload, Page, expect
 
+from shared.dates import london_today
 from tests.e2e.web.conftest import PHONE, axe_violations, new_context, screenshot, sign_in
 
 LEEDS = "E08000035"
@@ -27,7 +28,7 @@ ADVICE = "parent educational medical educational_psychology social_care"
 
 
 def _day(days_ago: int) -> str:
-    return str(date.today() - timedelta(days=days_ago))
+    return str(london_today() - timedelta(days=days_ago))
 
 
 def _request(tag: str, n: int, **changes: str) -> dict[str, str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 from uuid import uuid4
 
@@ -18,6 +18,7 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from scripts.platform import Platform
+from shared.dates import london_today
 from tests.e2e.web.conftest import (
     axe_violations,
     new_context,
@@ -51,7 +52,7 @@ async def _referral(api: httpx.AsyncClient, track: str = "support") -> str:
             "track": track,
             "requested_by": "school",
             "primary_need": "SLCN",
-            "received_on": (date.today() - timedelta(days=3)).isoformat(),
+            "received_on": (london_today() - timedelta(days=3)).isoformat(),
             "child": {
                 "given_name": f"Sami{uuid4().hex[:6]}",
                 "family_name": "Haddad",
@@ -227,7 +228,7 @@ async def test_a_line_is_added_and_one_removed_without_javascript(
 
     await page.get_by_role("button", name="Add another outcome").click()
     await expect(page.get_by_role("heading", name="Outcome 3")).to_be_visible()
-    review = date.today() + timedelta(days=120)
+    review = london_today() + timedelta(days=120)
     await page.check("#row-2-need_ids")
     await page.fill("#row-2-text", "By the spring, Sami joins in with a small-group game.")
     await page.fill("#row-2-measure", "termly observation")

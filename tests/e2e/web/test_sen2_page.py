@@ -9,14 +9,24 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import httpx
+import pytest
 from playwright.async_api import Browser, Page, expect
 
 from tests.e2e.web.conftest import PHONE, axe_violations, new_context, screenshot, sign_in
 from tests.e2e.web.test_reports import _ehc_request, _to_final_plan
 
-YEAR = date.today().year - 5
-CENSUS = date(YEAR + 1, 1, 20)
 LEEDS = "E08000035"
+
+
+@pytest.fixture
+def year(today: date) -> int:
+    """The return's year: five years ago, a year no other test seeds."""
+    return today.year - 5
+
+
+def _census(year: int) -> date:
+    """The census date of ``year``'s return."""
+    return date(year + 1, 1, 20)
 
 
 async def _ask(page: Page, day: str, month: str, year: str) -> None:
@@ -27,13 +37,18 @@ async def _ask(page: Page, day: str, month: str, year: str) -> None:
 
 
 async def test_a_manager_sees_the_totals_and_problems_and_downloads_the_return(
-    browser: Browser, web_url: str, referrals_api: httpx.AsyncClient, browser_tools: dict[str, str]
+    browser: Browser,
+    web_url: str,
+    referrals_api: httpx.AsyncClient,
+    browser_tools: dict[str, str],
+    year: int,
 ) -> None:
-    jan = date(YEAR, 1, 8)
+    census = _census(year)
+    jan = date(year, 1, 8)
     planned = await _ehc_request(
         referrals_api, jan, "2016-05-17", *_to_final_plan(jan, jan + timedelta(weeks=19))
     )
-    march = date(YEAR, 3, 1)
+    march = date(year, 3, 1)
     refusal = {
         "decision": "refuse",
         "decided_on": str(march + timedelta(weeks=4)),
@@ -56,7 +71,7 @@ async def test_a_manager_sees_the_totals_and_problems_and_downloads_the_return(
     await expect(summary.get_by_role("link", name="Enter census date")).to_have_attribute(
         "href", "#census_date-day"
     )
-    await _ask(page, "31", "2", str(YEAR + 1))
+    await _ask(page, "31", "2", str(year + 1))
     await expect(summary).to_contain_text("Census date must be a real date")
     await expect(page.locator("#census_date-error")).to_contain_text("must be a real date")
     await expect(page.get_by_label("Day")).to_have_value("31")  # kept
@@ -64,7 +79,7 @@ async def test_a_manager_sees_the_totals_and_problems_and_downloads_the_return(
     await _ask(page, "20", "1", "1999")
     await expect(summary).to_contain_text("Census date must be in a year from 2015")
 
-    await _ask(page, str(CENSUS.day), str(CENSUS.month), str(CENSUS.year))
+    await _ask(page, str(census.day), str(census.month), str(census.year))
     figures = page.locator(".govuk-summary-list")
     for key, value in (
         ("Requests for an EHC needs assessment", "2"),
@@ -92,19 +107,19 @@ async def test_a_manager_sees_the_totals_and_problems_and_downloads_the_return(
         got = await page.request.get(f"{web_url}{href}")
         assert got.status == 200
         assert got.headers["content-type"].startswith(content_type)
-        name = f"sen2-{LEEDS}-{CENSUS.isoformat()}.{extension}"
+        name = f"sen2-{LEEDS}-{census.isoformat()}.{extension}"
         assert got.headers["content-disposition"] == f'attachment; filename="{name}"'
         text = await got.text()
         assert first in text.splitlines()[0]
         assert str(planned) in text or extension == "xml"
-    xml = await page.request.get(f"{web_url}/sen2/return.xml?census_date={CENSUS.isoformat()}")
+    xml = await page.request.get(f"{web_url}/sen2/return.xml?census_date={census.isoformat()}")
     assert "<ReferenceDate>" in await xml.text()
 
     other = await page.goto(f"{web_url}/sen2?council=E08000032")
     assert other is not None
     assert other.status == 404
     elsewhere = await page.request.get(
-        f"{web_url}/sen2/return.csv?council=E08000032&census_date={CENSUS.isoformat()}"
+        f"{web_url}/sen2/return.csv?council=E08000032&census_date={census.isoformat()}"
     )
     assert elsewhere.status == 404
     await context.close()
@@ -112,18 +127,20 @@ async def test_a_manager_sees_the_totals_and_problems_and_downloads_the_return(
     plain = await new_context(browser, javascript=False)  # the date form needs no script
     page = await plain.new_page()
     await sign_in(page, web_url, "leeds-manager", then="/sen2")
-    await _ask(page, str(CENSUS.day), str(CENSUS.month), str(CENSUS.year))
+    await _ask(page, str(census.day), str(census.month), str(census.year))
     await expect(
-        page.get_by_role("heading", name=f"Census date 20 January {CENSUS.year}")
+        page.get_by_role("heading", name=f"Census date 20 January {census.year}")
     ).to_be_visible()
     await plain.close()
 
 
-async def test_a_caseworker_cannot_see_the_sen2_page(browser: Browser, web_url: str) -> None:
+async def test_a_caseworker_cannot_see_the_sen2_page(
+    browser: Browser, web_url: str, year: int
+) -> None:
     context = await new_context(browser, viewport=PHONE)
     page = await context.new_page()
     await sign_in(page, web_url, "leeds-caseworker", then="/caseload")
-    for path in ("/sen2", f"/sen2/return.xml?census_date={CENSUS.isoformat()}"):
+    for path in ("/sen2", f"/sen2/return.xml?census_date={_census(year).isoformat()}"):
         answer = await page.goto(f"{web_url}{path}")
         assert answer is not None
         assert answer.status == 403

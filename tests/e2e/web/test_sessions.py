@@ -15,8 +15,6 @@ from scripts.platform import Platform
 from tests.e2e.web.conftest import axe_violations, new_context, screenshot, sign_in
 from tests.e2e.web.test_caseworker_journey import _ehc_request, _fill_date
 
-TODAY = date.today()
-
 
 async def _age_every_session(platform: Platform, minutes: int) -> None:
     """Make every session of the workspace look idle for ``minutes`` (as if the person had
@@ -37,6 +35,7 @@ async def test_answers_survive_a_session_that_ends_mid_form_and_the_step_is_reco
     platform: Platform,
     referrals_api: httpx.AsyncClient,
     browser_tools: dict[str, str],
+    today: date,
 ) -> None:
     referral = await _ehc_request(referrals_api, received_days_ago=12)
     form = f"/referrals/{referral['id']}/steps/assessment-decision"
@@ -44,7 +43,7 @@ async def test_answers_survive_a_session_that_ends_mid_form_and_the_step_is_reco
     page = await context.new_page()
     await sign_in(page, web_url, "leeds-caseworker", then=form)
     await page.get_by_label("Refuse to assess").check()
-    await _fill_date(page, "decided_on", TODAY - timedelta(days=2))
+    await _fill_date(page, "decided_on", today - timedelta(days=2))
     await page.get_by_label("No evidence of special educational needs").check()
     await page.fill("#note", "We looked at the school's report with you.")
 
@@ -65,7 +64,7 @@ async def test_answers_survive_a_session_that_ends_mid_form_and_the_step_is_reco
     await page.wait_for_url(f"{web_url}{form}")
     await expect(page.get_by_label("Refuse to assess")).to_be_checked()
     await expect(page.locator("#decided_on-day")).to_have_value(
-        str((TODAY - timedelta(days=2)).day)
+        str((today - timedelta(days=2)).day)
     )
     await expect(page.locator("#note")).to_have_value("We looked at the school's report with you.")
 
@@ -81,7 +80,7 @@ async def test_answers_survive_a_session_that_ends_mid_form_and_the_step_is_reco
 
 
 async def test_the_same_form_sent_twice_records_the_step_once(
-    browser: Browser, web_url: str, referrals_api: httpx.AsyncClient
+    browser: Browser, web_url: str, referrals_api: httpx.AsyncClient, today: date
 ) -> None:
     referral = await _ehc_request(referrals_api, received_days_ago=12)
     form = f"/referrals/{referral['id']}/steps/assessment-decision"
@@ -89,7 +88,7 @@ async def test_the_same_form_sent_twice_records_the_step_once(
     page = await context.new_page()
     await sign_in(page, web_url, "leeds-caseworker", then=form)
     await page.get_by_label("Assess", exact=True).check()
-    await _fill_date(page, "decided_on", TODAY - timedelta(days=1))
+    await _fill_date(page, "decided_on", today - timedelta(days=1))
     fields = {
         name: await page.locator(f"input[name='{name}']").first.input_value()
         for name in ("csrf_token", "idempotency_key")
@@ -97,9 +96,9 @@ async def test_the_same_form_sent_twice_records_the_step_once(
     answers: dict[str, str | float | bool] = {
         **fields,
         "decision": "assess",
-        "decided_on-day": str((TODAY - timedelta(days=1)).day),
-        "decided_on-month": str((TODAY - timedelta(days=1)).month),
-        "decided_on-year": str((TODAY - timedelta(days=1)).year),
+        "decided_on-day": str((today - timedelta(days=1)).day),
+        "decided_on-month": str((today - timedelta(days=1)).month),
+        "decided_on-year": str((today - timedelta(days=1)).year),
     }
     first = await page.request.post(f"{web_url}{form}", form=answers, max_redirects=0)
     second = await page.request.post(f"{web_url}{form}", form=answers, max_redirects=0)
@@ -110,14 +109,14 @@ async def test_the_same_form_sent_twice_records_the_step_once(
 
 
 async def test_a_form_without_its_csrf_token_changes_nothing(
-    browser: Browser, web_url: str, referrals_api: httpx.AsyncClient
+    browser: Browser, web_url: str, referrals_api: httpx.AsyncClient, today: date
 ) -> None:
     referral = await _ehc_request(referrals_api, received_days_ago=12)
     form = f"/referrals/{referral['id']}/steps/assessment-decision"
     context = await new_context(browser)
     page = await context.new_page()
     await sign_in(page, web_url, "leeds-caseworker", then=form)
-    day = TODAY - timedelta(days=1)
+    day = today - timedelta(days=1)
     forged: dict[str, str | float | bool] = {
         "decision": "assess",
         "decided_on-day": str(day.day),

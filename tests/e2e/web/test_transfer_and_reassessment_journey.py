@@ -16,16 +16,15 @@ from playwright.async_api import Browser, Page, expect
 
 from devtools.dev_identity import fetch_token
 from scripts.platform import IdentityProvider, Platform
+from shared.dates import london_today
 from tests.e2e.web.conftest import axe_violations, new_context, sign_in
 from tests.e2e.web.test_annual_review_journey import _fill_date, _record, _step
-
-TODAY = date.today()
 
 
 async def _transferred_plan(platform: Platform, identity: IdentityProvider) -> str:
     """A plan Leeds took over from Bradford ten days ago; its referral id."""
     token = await fetch_token(identity.issuer, "leeds-caseworker")
-    marker = f"{random.randrange(10**8):08d}"
+    marker, today = f"{random.randrange(10**8):08d}", london_today()
     body: dict[str, Any] = {
         "plan": {
             "case_id": f"E2E-T{marker}",
@@ -38,12 +37,12 @@ async def _transferred_plan(platform: Platform, identity: IdentityProvider) -> s
             },
             "family_contact": {"name": "Ngozi Okafor", "email": "ngozi@example.org"},
             "needs": ["ASD", "SLCN"],
-            "issued_on": str(TODAY - timedelta(days=500)),
-            "last_reviewed_on": str(TODAY - timedelta(days=150)),
+            "issued_on": str(today - timedelta(days=500)),
+            "last_reviewed_on": str(today - timedelta(days=150)),
             "setting_urn": "107958",
         },
         "from_council": "E08000032",
-        "transferred_on": str(TODAY - timedelta(days=10)),
+        "transferred_on": str(today - timedelta(days=10)),
     }
     async with httpx.AsyncClient(
         base_url=platform.url("referrals"),
@@ -69,6 +68,7 @@ async def test_a_caseworker_records_a_transfer_and_its_reassessments(
     platform: Platform,
     identity: IdentityProvider,
     browser_tools: dict[str, str],
+    today: date,
 ) -> None:
     axe_js = browser_tools["AXE_JS"]
     referral_id = await _transferred_plan(platform, identity)
@@ -76,26 +76,26 @@ async def test_a_caseworker_records_a_transfer_and_its_reassessments(
     page = await context.new_page()
     await sign_in(page, web_url, "leeds-caseworker", then=f"/referrals/{referral_id}")
     transfer = page.locator("#transfer-in + dl")
-    decide_by = TODAY - timedelta(days=10) + timedelta(weeks=6)
+    decide_by = today - timedelta(days=10) + timedelta(weeks=6)
     await expect(transfer).to_contain_text(f"{decide_by.day} {decide_by:%B %Y}")
     await expect(transfer).to_contain_text("Not yet")
     assert await axe_violations(page, axe_js) == []
 
     await _step(page, "Record what the family was told after the transfer", axe_js)
-    await _fill_date(page, "told_on", TODAY)
+    await _fill_date(page, "told_on", today)
     await _nothing_chosen(page, axe_js, "whether the council will carry out a new")
     await page.get_by_label("Yes").check()
     await _record(page, "The family's message was recorded")
     await expect(transfer).to_contain_text("a new assessment")
     limits = page.locator("#reassessment ~ .app-table-wrapper table")
-    due = TODAY + timedelta(weeks=14)
+    due = today + timedelta(weeks=14)
     await expect(limits).to_contain_text(f"{due.day} {due:%B %Y}")
     assert await axe_violations(page, axe_js) == []
 
     # The outcome waits for the advice the law requires (Regs 6, 25): 409, said on the page.
     await _step(page, "Record the re-assessment's outcome", axe_js)
     await page.get_by_label("We decided not to amend the plan").check()
-    await _fill_date(page, "concluded_on", TODAY)
+    await _fill_date(page, "concluded_on", today)
     await page.get_by_label("The reasons").fill("The plan already sets out what is needed.")
     await page.get_by_role("button", name="Record it").click()
     await expect(page.locator(".govuk-error-summary")).to_contain_text(
@@ -105,7 +105,7 @@ async def test_a_caseworker_records_a_transfer_and_its_reassessments(
     await page.goto(f"{web_url}/referrals/{referral_id}")
 
     await _step(page, "Ask for advice for the re-assessment", axe_js)
-    await _fill_date(page, "requested_on", TODAY)
+    await _fill_date(page, "requested_on", today)
     await _nothing_chosen(page, axe_js, "whose advice you asked for")
     for adviser in (
         "Educational (head teacher or teacher)",
@@ -116,22 +116,22 @@ async def test_a_caseworker_records_a_transfer_and_its_reassessments(
     ):
         await page.get_by_label(adviser).check()
     await _record(page, "The advice requests were recorded")
-    advice_due = TODAY + timedelta(weeks=6)
+    advice_due = today + timedelta(weeks=6)
     medical = limits.locator("tr", has_text="Advice: Medical (health)")
     await expect(medical).to_contain_text(f"{advice_due.day} {advice_due:%B %Y}")
     await expect(medical).to_contain_text("Adviser's legal time limit")
     assert await axe_violations(page, axe_js) == []
 
     await _step(page, "Record advice received for the re-assessment", axe_js)
-    await _fill_date(page, "received_on", TODAY)
+    await _fill_date(page, "received_on", today)
     await _nothing_chosen(page, axe_js, "whose advice it is")
     await page.get_by_label("Medical (health)").check()
     await _record(page, "The advice was recorded as received")
-    await expect(medical).to_contain_text(f"on {TODAY.day} {TODAY:%B %Y}")
+    await expect(medical).to_contain_text(f"on {today.day} {today:%B %Y}")
 
     await _step(page, "Record the re-assessment's outcome", axe_js)
     await page.get_by_label("We decided not to amend the plan").check()
-    await _fill_date(page, "concluded_on", TODAY)
+    await _fill_date(page, "concluded_on", today)
     await page.get_by_role("button", name="Record it").click()  # no reasons: the letter needs them
     await expect(page.locator(".govuk-error-summary")).to_contain_text("give the reasons")
     assert await axe_violations(page, axe_js) == []
@@ -141,14 +141,14 @@ async def test_a_caseworker_records_a_transfer_and_its_reassessments(
 
     await _step(page, "Record a request for a re-assessment", axe_js)
     await page.get_by_label("A school or college").check()
-    await _fill_date(page, "requested_on", TODAY)
+    await _fill_date(page, "requested_on", today)
     await _record(page, "The request was recorded")
-    asked = TODAY + timedelta(days=15)
+    asked = today + timedelta(days=15)
     await expect(limits).to_contain_text(f"{asked.day} {asked:%B %Y}")
 
     await _step(page, "Record the decision whether to re-assess", axe_js)
     await page.get_by_label("No").check()
-    await _fill_date(page, "decided_on", TODAY)
+    await _fill_date(page, "decided_on", today)
     await page.get_by_label("The reasons").fill("Nothing has changed since the last review.")
     await _record(page, "The decision was recorded")
     await expect(page.locator("#reassessment")).to_have_count(0)  # refused: none under way

@@ -15,12 +15,11 @@ from playwright.async_api import Browser, expect
 from tests.e2e.web.conftest import axe_violations, new_context, screenshot, sign_in
 from tests.e2e.web.test_annual_review_journey import _fill_date
 
-TODAY = date.today()
 FORM = "/live-plans/transfer-in"
 
 
 async def test_a_caseworker_takes_over_a_transferred_plan_through_the_form(
-    browser: Browser, web_url: str, browser_tools: dict[str, str]
+    browser: Browser, web_url: str, browser_tools: dict[str, str], today: date
 ) -> None:
     axe_js = browser_tools["AXE_JS"]
     context = await new_context(browser)
@@ -41,7 +40,7 @@ async def test_a_caseworker_takes_over_a_transferred_plan_through_the_form(
 
     marker = f"{random.randrange(10**8):08d}"
     await page.fill("#from_council", "E0800003")  # 7 digits: the API's 422 names it
-    await _fill_date(page, "transferred_on", TODAY - timedelta(days=10))
+    await _fill_date(page, "transferred_on", today - timedelta(days=10))
     await page.fill("#child_given_name", random.choice(["Amara", "Zofia", "Bilal", "Niamh"]))
     await page.fill("#child_family_name", f"Moved{marker}")
     await _fill_date(page, "child_date_of_birth", date(2014, 6, 1))
@@ -50,8 +49,8 @@ async def test_a_caseworker_takes_over_a_transferred_plan_through_the_form(
     await page.get_by_label("Email", exact=True).check()
     await page.select_option("#primary_need", "ASD")
     await page.select_option("#secondary_need", "SLCN")
-    await _fill_date(page, "issued_on", TODAY - timedelta(days=500))
-    await _fill_date(page, "last_reviewed_on", TODAY - timedelta(days=150))
+    await _fill_date(page, "issued_on", today - timedelta(days=500))
+    await _fill_date(page, "last_reviewed_on", today - timedelta(days=150))
     await page.fill("#setting", "107958")
     await page.get_by_role("button", name="Take over the plan").click()
     await expect(summary.locator('a[href="#from_council"]')).to_have_count(1)
@@ -71,7 +70,7 @@ async def test_a_caseworker_takes_over_a_transferred_plan_through_the_form(
         "f => Object.fromEntries(Array.from(new FormData(f).entries()))",
     )
     await page.get_by_role("button", name="Take over the plan").click()
-    decide_by = TODAY - timedelta(days=10) + timedelta(weeks=6)
+    decide_by = today - timedelta(days=10) + timedelta(weeks=6)
     banner = page.locator(".govuk-notification-banner--success")
     await expect(banner).to_contain_text("Plan taken over from E08000032")
     await expect(banner).to_contain_text(f"tell the family by {decide_by.day} {decide_by:%B %Y}")
