@@ -85,7 +85,8 @@ async def test_each_groups_coordinator_is_found_once_not_at_every_reading(
 
         async def counted(self: AIOKafkaAdminClient, group_id: str, *args: Any) -> int:
             looked_up.append(group_id)
-            return await original(self, group_id, *args)
+            coordinator: int = await original(self, group_id, *args)
+            return coordinator
 
         monkeypatch.setattr(AIOKafkaAdminClient, "find_coordinator", counted)
         reader = PipelineBacklog(options, namespace=namespace, intake_topics=(), interval_s=0)

@@ -105,6 +105,21 @@ def test_no_integration_or_end_to_end_module_reads_the_machines_calendar() -> No
     )
 
 
+def test_no_service_reads_the_machines_calendar() -> None:
+    """The services' own code: a council's day is London's (``shared.dates.london_today``).
+    The web service's caseload, referral, school, SEN2, transfers and reports pages and the
+    referrals service's retention job read the machine's (UTC) day, a day behind the rest of
+    the platform for an hour every summer night."""
+    code = TESTS.parent
+    found = [
+        f"{path.relative_to(code)}:{line}: {call}"
+        for folder in (code / "services", code / "shared")
+        for path in sorted(folder.rglob("*.py"))
+        for line, call in machine_dates(path.read_text(), str(path))
+    ]
+    assert not found, "a council's today is London's: use london_today():\n" + "\n".join(found)
+
+
 def test_the_modules_are_found() -> None:
     names = {path.relative_to(TESTS).as_posix() for path in modules()}
     assert {

@@ -28,6 +28,7 @@ from referrals.documents.stores import StoreOf
 from referrals.public import store as public_store
 from referrals.state import referrals_of
 from shared.councils import ALL
+from shared.dates import london_today
 from shared.db import Connection
 from shared.events import ChildDetailsErased
 from shared.schedule import every
@@ -200,7 +201,7 @@ class RetentionJob:
 
         async def erase(work: Work, conn: Connection) -> int:
             erased = await erase_past_retention(
-                work, conn, today=date.today(), years=self.years, by_council=self.by_council
+                work, conn, today=london_today(), years=self.years, by_council=self.by_council
             )
             await erase_unclaimed_evidence(work, conn)
             await remove_erased_documents(work, store, conn)

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from shared.dates import london_today
 from web import forms, pages, words
 from web.backends import ApiError, Backends, Invalid, together
 from web.caseload_filters import DEADLINE_STATES, Filters
@@ -121,7 +122,7 @@ async def _page(
         return await _page(
             request, user, filters, 1, None, typed=text, problem=f"Search: {message}"
         )
-    today = date.today()
+    today = london_today()
     rows = [
         {
             **item,

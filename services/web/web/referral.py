@@ -11,6 +11,7 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from shared.dates import london_today
 from web import pages, words
 from web.backends import Backends, NotFound, together
 from web.signin import User, with_role
@@ -63,7 +64,7 @@ async def referral_page(request: Request, referral_id: UUID, user: Caseworker) -
         _optional(backends.get("referrals", f"{path}/transfer-in", token=token)),
         _optional(backends.get("referrals", f"{path}/reassessments", token=token)),
     )
-    today = date.today()
+    today = london_today()
     ehc = referral.get("ehc")
     deadlines = []
     for d in (ehc or {}).get("deadlines", []):

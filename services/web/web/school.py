@@ -12,13 +12,13 @@ request. A consultation about naming the school in a child's EHC plan is answere
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from shared.dates import london_today
 from web import forms, pages, words
 from web.backends import Backends, Conflict, Invalid, NotFound, together
 from web.forms import Question
@@ -128,7 +128,7 @@ async def pupil(request: Request, referral_id: UUID, user: Senco) -> Response:
         banner=request.scope["web.session"].data.pop("banner", None),
         reference=str(referral["id"])[:8].upper(),
         ehc=referral.get("ehc"),
-        today=date.today(),
+        today=london_today(),
         words=words,
     )
 

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.background import BackgroundTask
 
+from shared.dates import london_today
 from web import councils, forms, pages
 from web.backends import Backends, NotFound
 from web.signin import User, with_role
@@ -72,7 +73,7 @@ async def sen2_page(request: Request, user: Manager) -> Response:
     asked = any(k.startswith("census_date-") for k in request.query_params)
     if not asked:
         return pages.render(request, "manager/sen2.html", answers=forms.Answers({}), **context)
-    chosen, answers = census_date(request.query_params, date.today())
+    chosen, answers = census_date(request.query_params, london_today())
     if chosen is None:
         return pages.render(
             request,

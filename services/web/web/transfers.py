@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from shared.dates import london_today
 from web import pages
 from web.backends import Backends
 from web.signin import User, with_role
@@ -43,7 +44,7 @@ def cohort_year_now(today: date) -> int:
 
 @router.get("/caseload/phase-transfers")
 async def phase_transfers(request: Request, user: Caseworker) -> Response:
-    now = cohort_year_now(date.today())
+    now = cohort_year_now(london_today())
     years = list(range(now - 2, now + 4))
     asked = request.query_params.get("year") or str(now)
     year = int(asked) if asked.isdigit() and int(asked) in years else None

@@ -4,12 +4,12 @@ Managers only, for the councils they act for; both reports at once."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from shared.dates import london_today
 from web import councils, pages, words
 from web.backends import Backends, together
 from web.reports.chart import BarChart, bar_chart, weeks_band
@@ -27,7 +27,7 @@ FIRST_YEAR = 2014
 @router.get("/reports")
 async def reports(request: Request, user: Manager) -> Response:
     council = councils.chosen(request, user)
-    this_year = date.today().year
+    this_year = london_today().year
     years = list(range(this_year, FIRST_YEAR - 1, -1))
     asked = request.query_params.get("year") or str(this_year)
     year = int(asked) if asked.isdigit() and int(asked) in years else None
