@@ -42,6 +42,7 @@ from collections.abc import Awaitable, Callable, Collection
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.structs import OffsetAndMetadata
 from prometheus_client import Counter, Gauge
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -140,9 +141,7 @@ class PipelineBacklog:
         for group, *_ in await admin.list_consumer_groups(cluster.brokers):
             if not group.startswith(self.groups):
                 continue
-            coordinator = await cluster.coordinator(admin, group)
-            offsets = await admin.list_consumer_group_offsets(group, coordinator)
-            for tp, meta in offsets.items():
+            for tp, meta in (await cluster.offsets(admin, group)).items():
                 if meta.offset >= 0 and tp.topic not in self.intake_topics:
                     committed.setdefault(tp, []).append(meta.offset)
         if not committed:
@@ -155,14 +154,21 @@ class PipelineBacklog:
 
 class Cluster:
     """What the reader asks of Kafka once per client and keeps for ``BROKERS_MAX_AGE_S``
-    rather than at every reading: the brokers (``broker_ids``) and each group's coordinator.
+    rather than at every reading: the brokers (``broker_ids``) and the coordinator of each
+    group that has committed offsets.
 
-    Without the coordinators kept, each group's offsets cost two requests a reading, a
-    ``FindCoordinator`` then the ``OffsetFetch``: with the platform's ~70 consumer groups, 140
+    Asked afresh each time, a group's offsets cost two requests a reading, a
+    ``FindCoordinator`` then the ``OffsetFetch``: with the platform's 72 consumer groups, 144
     requests a second, idle or not, in the referrals process and the broker alike (issue #25).
-    A coordinator that moves (a broker gone, ``__consumer_offsets`` reassigned) answers
-    ``NOT_COORDINATOR``, which aiokafka raises: ``PipelineBacklog.run`` then starts over with
-    new clients and a new ``Cluster``."""
+
+    A coordinator is kept only while it answers with offsets. aiokafka's
+    ``list_consumer_group_offsets`` reads only the partitions' own error codes: a coordinator
+    that has moved (a broker gone, ``__consumer_offsets`` reassigned) answers with a
+    ``NOT_COORDINATOR`` for the whole request, which it returns as no offsets at all, as it
+    does for a group that has committed none. So a kept coordinator that gives none is
+    forgotten and the group's coordinator asked for again at once, in the same reading; a group
+    with none committed (a subscription that has never had an event) is asked about afresh at
+    every reading, as before."""
 
     def __init__(self, brokers: list[int]) -> None:
         self.brokers = brokers
@@ -172,11 +178,19 @@ class Cluster:
     async def of(cls, admin: AIOKafkaAdminClient) -> Cluster:
         return cls(await broker_ids(admin))
 
-    async def coordinator(self, admin: AIOKafkaAdminClient, group: str) -> int:
-        """``group``'s coordinator: asked once, then kept."""
-        if group not in self.coordinators:
-            self.coordinators[group] = await admin.find_coordinator(group)
-        return self.coordinators[group]
+    async def offsets(
+        self, admin: AIOKafkaAdminClient, group: str
+    ) -> dict[TopicPartition, OffsetAndMetadata]:
+        """``group``'s committed offsets, from its kept coordinator when it has one."""
+        kept = self.coordinators.pop(group, None)
+        offsets = await admin.list_consumer_group_offsets(group, kept) if kept is not None else {}
+        if not offsets:  # none kept, or the kept one gave none (moved, or none committed)
+            coordinator = await admin.find_coordinator(group)
+            offsets = await admin.list_consumer_group_offsets(group, coordinator)
+            kept = coordinator if offsets else None
+        if kept is not None:
+            self.coordinators[group] = kept
+        return offsets
 
 
 async def broker_ids(admin: AIOKafkaAdminClient) -> list[int]:
