@@ -20,7 +20,7 @@ from referrals.retention import erase_past_retention
 from referrals.state import referrals_of
 
 from scripts.platform import IdentityProvider, migrations_of
-from shared.dates import london_today
+from shared.dates import add_months, london_today
 from shared.events import NotificationDelivered, NotificationSent, wrap
 from shared.family_links import CONFIRMATION_AUDIENCE, mint
 from shared.migrations import owner_connection
@@ -194,7 +194,7 @@ async def test_a_young_person_asks_for_themselves_only_when_over_school_age_and_
     public: httpx.AsyncClient,
 ) -> None:
     today = london_today()
-    fifteen = today.replace(year=today.year - 15)
+    fifteen = add_months(today, -15 * 12)  # 28 February for a 29 February
     too_young = await public.post(
         "/v1/public/requests",
         json={

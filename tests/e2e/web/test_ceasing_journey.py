@@ -34,7 +34,7 @@ async def _plan_in_force(platform: Platform, identity: IdentityProvider) -> str:
         "child": {
             "given_name": random.choice(["Amara", "Zofia", "Bilal", "Niamh"]),
             "family_name": f"Cease{marker}",
-            "date_of_birth": str(today.replace(year=today.year - 19) - timedelta(days=40)),
+            "date_of_birth": str(add_months(today, -19 * 12) - timedelta(days=40)),
             "postcode": "LS6 2AB",
         },
         "family_contact": {"name": "Ngozi Okafor", "email": "ngozi@example.org"},
