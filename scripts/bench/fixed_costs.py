@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import time
 from collections.abc import Callable
 from uuid import uuid4
@@ -32,13 +31,13 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from referrals.overload import PipelineBacklog
 
-from scripts.bench.processes import find_kafka_broker, read_stat
+from scripts.bench.processes import CLOCK_TICKS_PER_S, find_kafka_broker, read_stat
 from shared.services import SERVICES
 from shared.settings import KafkaSettings
 from shared.topics import delete_namespace
 
-TICK_S = 1 / os.sysconf("SC_CLK_TCK")
-PARTITIONS = 6  # the platform's KAFKA_TOPIC_PARTITIONS default
+PARTITIONS: int = KafkaSettings.model_fields["kafka_topic_partitions"].default
+"""Each topic's partitions: the platform's default (``KAFKA_TOPIC_PARTITIONS``)."""
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
@@ -61,7 +60,7 @@ def broker_cpu_s() -> Callable[[], float]:
 
     def read() -> float:
         stat = read_stat(pid) if pid is not None else None
-        return stat.cpu_ticks * TICK_S if stat is not None else 0.0
+        return stat.cpu_ticks / CLOCK_TICKS_PER_S if stat is not None else 0.0
 
     return read
 

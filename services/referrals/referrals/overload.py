@@ -70,7 +70,8 @@ BACKLOG = Gauge(
 )
 
 BROKERS_MAX_AGE_S = 300.0
-"""How long the brokers read by ``broker_ids`` are used before they are read again."""
+"""How long the brokers read by ``broker_ids`` (and the coordinators ``Cluster`` keeps) are
+used before they are read again."""
 
 BUSY = "busy: too many referrals are being taken in at once; try again in a second"
 BEHIND = "busy: the platform is behind with the referrals it has; try again shortly"
